@@ -1,0 +1,73 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+# Every target bootstraps what is missing first (a project venv, npm packages, the
+# solc-js compiler shim); a second run finds the stamps and skips straight to the work.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BROWNIE := $(VENV)/bin/brownie
+
+# brownie and py-solc-x find the solc-js shim `solc-v0.8.28` here instead of downloading.
+export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
+# brownie launches anvil from node_modules; the venv's tools come first.
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+BUILD_STAMP := build/.compiled
+
+.PHONY: setup compile test test-contracts test-offchain test-long demo lint bench lock clean
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml requirements/base.txt requirements/dev.txt requirements/constraints.txt
+	@echo "==> Python environment ($(VENV), pinned by requirements/constraints.txt)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-c requirements/constraints.txt -r requirements/dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	@echo "==> npm packages (solc-js, anvil, OpenZeppelin) from package-lock.json"
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+compile: $(BUILD_STAMP)
+
+$(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contracts -name '*.sol')
+	$(BROWNIE) compile
+	@touch $@
+
+test: compile
+	$(MAKE) --no-print-directory test-contracts test-offchain
+
+test-contracts: compile
+	$(BROWNIE) test tests/contracts
+
+test-offchain: compile
+	$(PY) -m pytest -q
+
+test-long: compile
+	HYPOTHESIS_PROFILE=long $(BROWNIE) test tests/contracts -m stateful
+
+demo: compile
+	$(PY) -m offchain demo
+
+lint: compile
+	$(VENV)/bin/ruff check offchain tests scripts benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/slither . --compile-force-framework brownie --ignore-compile \
+		--filter-paths node_modules --exclude-informational --exclude-low --exclude-optimization
+
+bench: compile
+	$(PY) -m benchmarks
+
+# Re-pin the whole Python tree after changing requirements/*.txt.
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^offchain' > requirements/constraints.txt
+
+clean:
+	rm -rf build .hypothesis .pytest_cache .mypy_cache .ruff_cache reports

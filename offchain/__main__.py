@@ -1,0 +1,5 @@
+import sys
+
+from offchain.cli import main
+
+sys.exit(main())

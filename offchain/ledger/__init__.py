@@ -1,0 +1,1 @@
+"""A minimal proof-of-work chain with Bitcoin's consensus encoding. Imports nothing else of offchain."""
