@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+
+/// @title ModelRegistry
+/// @notice Content-addressed model records with lineage (base model -> fine-tuned model).
+/// @dev A model is identified by the canonical fingerprint of its tensors. Records keep only
+/// what lineage and attribution need on chain (two storage slots); the data set hash and the
+/// artifact URI travel in {ModelRegistered}, where indexers read them, which keeps a
+/// registration under 90k gas.
+contract ModelRegistry is AccessControl, IModelRegistry {
+    /// @notice Role of the market contract, which registers the winners of its jobs.
+    bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
+    /// @notice Highest score: 100.00 % in basis points.
+    uint16 public constant MAX_SCORE_BPS = 10_000;
+
+    mapping(bytes32 modelHash => Record) private _records;
+
+    /// @param admin Account that may grant MARKET_ROLE (to the market, once it exists).
+    constructor(address admin) {
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @notice Registers a base model (parentHash zero) or a model derived from a registered one.
+    /// @dev Requirements: non-zero new hash, known parent (or zero), score <= 10000.
+    /// Emits {ModelRegistered} with jobId 0; the caller is the publisher.
+    function register(
+        bytes32 modelHash,
+        bytes32 parentHash,
+        bytes32 datasetHash,
+        uint16 scoreBps,
+        string calldata uri
+    ) external {
+        _register(modelHash, parentHash, datasetHash, scoreBps, 0, uri);
+    }
+
+    /// @notice Registers the winning model of a market job with its verified score.
+    /// @dev Only MARKET_ROLE; the market is the publisher and jobId links back to the job.
+    /// Emits {ModelRegistered}.
+    function registerFromMarket(
+        bytes32 modelHash,
+        bytes32 parentHash,
+        bytes32 datasetHash,
+        uint16 scoreBps,
+        uint256 jobId,
+        string calldata uri
+    ) external onlyRole(MARKET_ROLE) {
+        _register(modelHash, parentHash, datasetHash, scoreBps, jobId, uri);
+    }
+
+    /// @notice True when `modelHash` is registered.
+    function isRegistered(bytes32 modelHash) external view returns (bool) {
+        return _records[modelHash].publisher != address(0);
+    }
+
+    /// @notice The record of a registered model; reverts for an unknown one.
+    function recordOf(bytes32 modelHash) external view returns (Record memory) {
+        Record memory rec = _records[modelHash];
+        if (rec.publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);
+        return rec;
+    }
+
+    /// @notice The path from `modelHash` back towards its root, the model itself first.
+    /// @dev Bounded by `maxDepth` entries so the call has a known cost; when the path is
+    /// longer, the last entry's parent is non-zero and a caller continues from there.
+    function lineage(bytes32 modelHash, uint256 maxDepth) external view returns (bytes32[] memory path) {
+        if (_records[modelHash].publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);
+        if (maxDepth == 0) revert ModelRegistryZeroDepth();
+        path = new bytes32[](maxDepth);
+        uint256 length;
+        bytes32 current = modelHash;
+        while (current != bytes32(0) && length < maxDepth) {
+            path[length++] = current;
+            current = _records[current].parentHash;
+        }
+        // Trim the array to the entries written: shrink its length word in place.
+        assembly ("memory-safe") {
+            mstore(path, length)
+        }
+    }
+
+    /// @dev The one write path for records: validates, writes, emits.
+    function _register(
+        bytes32 modelHash,
+        bytes32 parentHash,
+        bytes32 datasetHash,
+        uint16 scoreBps,
+        uint256 jobId,
+        string calldata uri
+    ) private {
+        if (modelHash == bytes32(0)) revert ModelRegistryZeroHash();
+        if (_records[modelHash].publisher != address(0)) revert ModelRegistryAlreadyRegistered(modelHash);
+        // Parents are registered before children, so the lineage graph has no cycles.
+        if (parentHash != bytes32(0) && _records[parentHash].publisher == address(0)) {
+            revert ModelRegistryUnknownParent(parentHash);
+        }
+        if (scoreBps > MAX_SCORE_BPS) revert ModelRegistryScoreTooHigh(scoreBps);
+        if (jobId > type(uint40).max) revert ModelRegistryJobIdTooLarge(jobId);
+
+        _records[modelHash] = Record({
+            parentHash: parentHash,
+            publisher: msg.sender,
+            scoreBps: scoreBps,
+            jobId: uint40(jobId), // checked above
+            registeredBlock: uint40(block.number) // 2**40 blocks outlast any chain
+        });
+        emit ModelRegistered(modelHash, parentHash, msg.sender, datasetHash, scoreBps, jobId, uri);
+    }
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title IModelRegistry
+/// @notice What the market and off-chain clients use of the model registry.
+interface IModelRegistry {
+    /// @notice A model's on-chain record: two storage slots.
+    struct Record {
+        bytes32 parentHash; // zero for a base model
+        address publisher; // the registering account (the market for job winners)
+        uint16 scoreBps; // claimed (base) or verified (market) accuracy, basis points
+        uint40 jobId; // the market job that produced it, 0 when registered directly
+        uint40 registeredBlock; // where {ModelRegistered} with the data set and uri is found
+    }
+
+    /// @notice A model was registered; carries everything an indexer needs.
+    event ModelRegistered(
+        bytes32 indexed modelHash,
+        bytes32 indexed parentHash,
+        address indexed publisher,
+        bytes32 datasetHash,
+        uint16 scoreBps,
+        uint256 jobId,
+        string uri
+    );
+
+    error ModelRegistryZeroHash();
+    error ModelRegistryAlreadyRegistered(bytes32 modelHash);
+    error ModelRegistryUnknownParent(bytes32 parentHash);
+    error ModelRegistryUnknownModel(bytes32 modelHash);
+    error ModelRegistryScoreTooHigh(uint16 scoreBps);
+    error ModelRegistryZeroDepth();
+    error ModelRegistryJobIdTooLarge(uint256 jobId);
+
+    /// @notice Registers a model derived by a market job (MARKET_ROLE only).
+    function registerFromMarket(
+        bytes32 modelHash,
+        bytes32 parentHash,
+        bytes32 datasetHash,
+        uint16 scoreBps,
+        uint256 jobId,
+        string calldata uri
+    ) external;
+
+    /// @notice True when `modelHash` is registered.
+    function isRegistered(bytes32 modelHash) external view returns (bool);
+}

@@ -1,0 +1,161 @@
+"""Connection to a chain and sending of transactions.
+
+`connect(url)` talks to any JSON-RPC node (anvil, a testnet, mainnet); `in_process()`
+runs an EVM inside this process (eth-tester with py-evm), which the tests use. Either way,
+`Client.transact` estimates gas first so that a revert is reported with the contract's
+decoded custom error instead of a failed transaction, then sends (signing locally when
+the client holds a key, else through the node's unlocked account) and waits for the
+receipt.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+from web3.types import TxReceipt
+
+from offchain.eth.build import decode_revert, load_artifact
+from offchain.eth.errors import EthError, InvalidInputError, RPCUnavailableError, TransactionError
+from offchain.eth.values import parse_address
+
+DEFAULT_RPC = "http://127.0.0.1:8545"
+RPC_TIMEOUT_S = 10
+RECEIPT_TIMEOUT_S = 120
+GAS_MARGIN = 1.25  # estimates can fall short when state moves between estimate and mining
+KEY_ENV = "OFFCHAIN_PRIVATE_KEY"
+
+
+def default_rpc() -> str:
+    return os.environ.get("OFFCHAIN_RPC", DEFAULT_RPC)
+
+
+@dataclass
+class Client:
+    """A web3 connection plus the account that sends transactions."""
+
+    w3: Web3
+    address: str
+    account: LocalAccount | None = None  # None: the node signs for an unlocked account
+
+    @property
+    def chain_id(self) -> int:
+        return int(self.w3.eth.chain_id)
+
+    def contract(self, name: str, address: str) -> Contract:
+        """A handle on deployed contract `name` at `address`, with the built ABI."""
+        return self.w3.eth.contract(address=parse_address(address), abi=load_artifact(name).abi)
+
+    def with_account(self, address_or_account: str | LocalAccount) -> Client:
+        """The same connection sending from another account."""
+        if isinstance(address_or_account, str):
+            return Client(self.w3, parse_address(address_or_account))
+        return Client(self.w3, address_or_account.address, address_or_account)
+
+    def balance(self, address: str | None = None) -> int:
+        return int(self.w3.eth.get_balance(parse_address(address or self.address)))
+
+    def transact(self, call: Any, value: int = 0, gas: int | None = None) -> TxReceipt:
+        """Send contract call `call` (e.g. `c.functions.f(x)`) and return the mined receipt."""
+        params: dict[str, Any] = {"from": self.address, "value": value}
+        name = getattr(call, "fn_name", "transaction")
+        if gas is None:
+            try:
+                gas = int(call.estimate_gas(params) * GAS_MARGIN)
+            except (ContractCustomError, ContractLogicError) as exc:
+                raise TransactionError(f"{name} would revert: {decode_revert(exc.data)}") from None
+        params["gas"] = gas
+        try:
+            if self.account is None:
+                tx_hash = call.transact(params)
+            else:
+                params["nonce"] = self.w3.eth.get_transaction_count(self.address, "pending")
+                tx = call.build_transaction(params)
+                signed = self.account.sign_transaction(tx)
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise TransactionError(f"{name} reverted: {decode_revert(exc.data)}") from None
+        except Web3Exception as exc:
+            raise TransactionError(f"{name} failed: {exc}") from None
+        if receipt["status"] != 1:
+            raise TransactionError(f"{name} reverted in transaction {tx_hash.hex()}")
+        return receipt
+
+    def deploy(self, name: str, *args: Any) -> tuple[Contract, TxReceipt]:
+        """Deploy contract `name` from the build folder; returns its handle and receipt."""
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        receipt = self.transact(factory.constructor(*args))
+        return self.contract(name, receipt["contractAddress"]), receipt
+
+
+def connect(url: str | None = None, private_key: str | None = None) -> Client:
+    """Connect to a JSON-RPC node; raises RPCUnavailableError if it does not answer.
+
+    The sender is the account of `private_key`, else of $OFFCHAIN_PRIVATE_KEY, else the
+    node's first unlocked account (local dev chains).
+    """
+    url = url or default_rpc()
+    if url.startswith(("http://", "https://")):
+        provider: Any = Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_S})
+    elif url.startswith(("ws://", "wss://")):
+        provider = Web3.WebSocketProvider(url)
+    else:
+        provider = Web3.IPCProvider(url)
+    w3 = Web3(provider)
+    try:
+        w3.eth.chain_id  # noqa: B018 - the cheapest call that proves the node answers
+    except Exception as exc:  # requests, socket and JSON errors all mean "unreachable"
+        raise RPCUnavailableError(url, type(exc).__name__) from None
+    return _with_sender(w3, private_key or os.environ.get(KEY_ENV))
+
+
+def in_process() -> Client:
+    """An in-process EVM (eth-tester + py-evm) with funded unlocked test accounts."""
+    from web3 import EthereumTesterProvider
+
+    return _with_sender(Web3(EthereumTesterProvider()), None)
+
+
+def load_key_file(path: Path, password: str) -> LocalAccount:
+    """An account from a web3/brownie JSON keystore file."""
+    try:
+        key = Account.decrypt(path.read_text(), password)
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"cannot open keystore {path}: {exc}") from None
+    return Account.from_key(key)
+
+
+def _with_sender(w3: Web3, private_key: str | None) -> Client:
+    if private_key:
+        try:
+            account: LocalAccount = Account.from_key(private_key)
+        except (ValueError, TypeError):
+            raise InvalidInputError("the private key is malformed (expected 32 bytes of hex)") from None
+        return Client(w3, account.address, account)
+    accounts = w3.eth.accounts
+    if not accounts:
+        raise EthError("the node has no unlocked account: set OFFCHAIN_PRIVATE_KEY or use a keystore")
+    return Client(w3, parse_address(accounts[0]))
+
+
+def wait_for_rpc(url: str, timeout_s: float = 30.0) -> None:
+    """Block until `url` answers JSON-RPC; raises RPCUnavailableError after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            connect(url)
+            return
+        except RPCUnavailableError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

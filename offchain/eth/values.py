@@ -1,0 +1,39 @@
+"""Validation of values that arrive from outside: hashes, addresses, basis points."""
+
+from __future__ import annotations
+
+from eth_utils import is_address, to_checksum_address
+
+from offchain.eth.errors import InvalidInputError
+
+HASH_BYTES = 32
+MAX_BPS = 10_000
+
+
+def parse_hash32(text: str, what: str = "hash") -> bytes:
+    """A 32-byte hash from hex (with or without 0x); raises InvalidInputError."""
+    raw = text[2:] if text.lower().startswith("0x") else text
+    if len(raw) != 2 * HASH_BYTES:
+        raise InvalidInputError(f"{what} must be 32 bytes of hex (64 digits), got {text!r}")
+    try:
+        return bytes.fromhex(raw)
+    except ValueError:
+        raise InvalidInputError(f"{what} is not hex: {text!r}") from None
+
+
+def hash_hex(value: bytes) -> str:
+    """The canonical text form of a 32-byte hash: 0x + 64 lower-case hex digits."""
+    return "0x" + bytes(value).hex()
+
+
+def parse_address(text: str, what: str = "address") -> str:
+    """A checksummed address; raises InvalidInputError for anything else."""
+    if not is_address(text):
+        raise InvalidInputError(f"{what} is not an Ethereum address: {text!r}")
+    return str(to_checksum_address(text))
+
+
+def validate_bps(value: int, what: str = "score") -> None:
+    """Raise unless 0 <= value <= 10000 (basis points)."""
+    if not 0 <= value <= MAX_BPS:
+        raise InvalidInputError(f"{what} must be 0..{MAX_BPS} basis points, got {value}")

@@ -1,0 +1,48 @@
+import brownie
+from errors import err
+from hashes import ZERO, h
+
+URI = "http://127.0.0.1:8000/sha256/" + "cd" * 32
+
+
+def test_market_registers_a_winner_with_its_job_id(registry, alice, market_account):
+    registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
+
+    tx = registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, URI, {"from": market_account})
+
+    assert list(registry.recordOf(h("won"))) == [h("base"), market_account, 9100, 7, tx.block_number]
+    assert list(tx.events["ModelRegistered"].values()) == [
+        h("won"), h("base"), market_account, h("train"), 9100, 7, URI,
+    ]
+
+
+def test_accounts_without_the_market_role_are_rejected(registry, alice):
+    registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
+    role = registry.MARKET_ROLE()
+
+    with brownie.reverts(err("AccessControlUnauthorizedAccount", alice, role)):
+        registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, URI, {"from": alice})
+
+
+def test_market_path_still_requires_a_registered_parent(registry, market_account):
+    with brownie.reverts(err("ModelRegistryUnknownParent", h("ghost"))):
+        registry.registerFromMarket(h("won"), h("ghost"), h("train"), 9100, 7, URI, {"from": market_account})
+
+
+def test_job_ids_beyond_40_bits_are_rejected(registry, alice, market_account):
+    registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
+
+    with brownie.reverts(err("ModelRegistryJobIdTooLarge", 2**40)):
+        registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 2**40, URI, {"from": market_account})
+
+
+def test_admin_can_grant_the_market_role(registry, admin, bob):
+    tx = registry.grantRole(registry.MARKET_ROLE(), bob, {"from": admin})
+
+    assert registry.hasRole(registry.MARKET_ROLE(), bob)
+    assert "RoleGranted" in tx.events
+
+
+def test_non_admin_cannot_grant_the_market_role(registry, alice, bob):
+    with brownie.reverts():
+        registry.grantRole(registry.MARKET_ROLE(), bob, {"from": alice})
