@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ScoreSheet
+/// @notice One storage word per submission holding the worker's claimed score and every
+/// validator's attested score, and the median over the attestations.
+/// @dev Layout of a sheet (a uint256), sixteen 16-bit lanes:
+///   lane 0           claimed score + 1 (0: not revealed)
+///   lane 1 + seat    score attested by the validator in `seat` + 1 (0: no attestation)
+/// Storing score + 1 lets zero mean "absent", so no separate bitmap is needed, and a
+/// sheet is a single slot: the first write (at reveal) is the only fresh SSTORE, every
+/// attestation after it costs an update instead of a new slot.
+library ScoreSheet {
+    /// @notice Validator seats a sheet can hold: lanes 1..15.
+    uint256 internal constant SEATS = 15;
+    uint256 private constant LANE_BITS = 16;
+    uint256 private constant LANE_MASK = 0xffff;
+
+    /// @notice True once the worker revealed (lane 0 is set).
+    function revealed(uint256 sheet) internal pure returns (bool) {
+        return sheet & LANE_MASK != 0;
+    }
+
+    /// @notice The claimed score; only meaningful when {revealed}.
+    function claimed(uint256 sheet) internal pure returns (uint16) {
+        // A revealed lane holds score + 1 >= 1; an unrevealed one wraps to 0xffff, never read.
+        unchecked {
+            return uint16((sheet & LANE_MASK) - 1);
+        }
+    }
+
+    /// @notice The sheet of a fresh reveal: claimed score set, no attestations.
+    function withClaim(uint16 scoreBps) internal pure returns (uint256) {
+        // scoreBps <= 10000 (checked by the caller), so + 1 fits a lane.
+        return uint256(scoreBps) + 1;
+    }
+
+    /// @notice True when `seat` has attested on this sheet.
+    function hasAttestation(uint256 sheet, uint256 seat) internal pure returns (bool) {
+        return (sheet >> (LANE_BITS * (seat + 1))) & LANE_MASK != 0;
+    }
+
+    /// @notice `seat`'s attested score; only meaningful when {hasAttestation}.
+    function attestation(uint256 sheet, uint256 seat) internal pure returns (uint16) {
+        unchecked {
+            // Present lanes hold score + 1 >= 1 (see the layout above).
+            return uint16(((sheet >> (LANE_BITS * (seat + 1))) & LANE_MASK) - 1);
+        }
+    }
+
+    /// @notice `sheet` with `seat`'s attestation of `scoreBps` added (lane must be empty).
+    function withAttestation(uint256 sheet, uint256 seat, uint16 scoreBps) internal pure returns (uint256) {
+        return sheet | ((uint256(scoreBps) + 1) << (LANE_BITS * (seat + 1)));
+    }
+
+    /// @notice The number of attestations and their median (mean of the two middle values,
+    /// rounded down, for an even count; 0 when there are none).
+    function verified(uint256 sheet) internal pure returns (uint256 count, uint16 median) {
+        uint16[SEATS] memory sorted;
+        for (uint256 seat; seat < SEATS; ++seat) {
+            if (!hasAttestation(sheet, seat)) continue;
+            uint16 score = attestation(sheet, seat);
+            // Insertion sort: at most 15 values, so O(n^2) is ~100 comparisons.
+            uint256 i = count;
+            while (i > 0 && sorted[i - 1] > score) {
+                sorted[i] = sorted[i - 1];
+                --i;
+            }
+            sorted[i] = score;
+            ++count;
+        }
+        if (count == 0) return (0, 0);
+        uint256 mid = count / 2;
+        if (count % 2 == 1) return (count, sorted[mid]);
+        // Both middle values are <= 10000, so their sum fits easily; floor of the mean.
+        return (count, uint16((uint256(sorted[mid - 1]) + sorted[mid]) / 2));
+    }
+
+    /// @notice |a - b| for scores.
+    function distance(uint16 a, uint16 b) internal pure returns (uint16) {
+        return a > b ? a - b : b - a;
+    }
+}
