@@ -1,0 +1,51 @@
+"""Market fixtures: a registry with a base model, the market holding MARKET_ROLE, and
+named requester, workers and validators (three of them, bonded)."""
+
+import pytest
+from hashes import ZERO, h
+from market_helpers import FEE_BPS, MIN_BOND, QUORUM, TOLERANCE_BPS
+
+
+@pytest.fixture(scope="session")
+def requester(accounts):
+    return accounts[3]
+
+
+@pytest.fixture(scope="session")
+def carol(accounts):
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def validators(accounts):
+    return [accounts[5], accounts[6], accounts[7]]
+
+
+@pytest.fixture(scope="session")
+def mallory(accounts):
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def market_registry(ModelRegistry, admin):
+    contract = ModelRegistry.deploy(admin, {"from": admin})
+    contract.register(h("base"), ZERO, h("pretrain"), 5000, "file:///base", {"from": admin})
+    return contract
+
+
+@pytest.fixture(scope="module")
+def bare_market(TrainingMarket, market_registry, admin):
+    """The market with no validators yet."""
+    market = TrainingMarket.deploy(
+        market_registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, {"from": admin}
+    )
+    market_registry.grantRole(market_registry.MARKET_ROLE(), market, {"from": admin})
+    return market
+
+
+@pytest.fixture(scope="module")
+def market(bare_market, validators):
+    """The market with three bonded validators in seats 0, 1, 2."""
+    for v in validators:
+        bare_market.joinValidators({"from": v, "value": MIN_BOND})
+    return bare_market
