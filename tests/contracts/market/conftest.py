@@ -33,19 +33,22 @@ def market_registry(ModelRegistry, admin):
     return contract
 
 
-@pytest.fixture(scope="module")
-def bare_market(TrainingMarket, market_registry, admin):
-    """The market with no validators yet."""
-    market = TrainingMarket.deploy(
-        market_registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, {"from": admin}
-    )
-    market_registry.grantRole(market_registry.MARKET_ROLE(), market, {"from": admin})
+def _deploy(TrainingMarket, registry, admin):
+    market = TrainingMarket.deploy(registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, {"from": admin})
+    registry.grantRole(registry.MARKET_ROLE(), market, {"from": admin})
     return market
 
 
 @pytest.fixture(scope="module")
-def market(bare_market, validators):
-    """The market with three bonded validators in seats 0, 1, 2."""
+def bare_market(TrainingMarket, market_registry, admin):
+    """A market with no validators yet."""
+    return _deploy(TrainingMarket, market_registry, admin)
+
+
+@pytest.fixture(scope="module")
+def market(TrainingMarket, market_registry, admin, validators):
+    """A market with three bonded validators in seats 0, 1, 2."""
+    market = _deploy(TrainingMarket, market_registry, admin)
     for v in validators:
-        bare_market.joinValidators({"from": v, "value": MIN_BOND})
-    return bare_market
+        market.joinValidators({"from": v, "value": MIN_BOND})
+    return market
