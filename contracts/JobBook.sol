@@ -138,7 +138,8 @@ abstract contract JobBook is MarketAccounts {
     /// @dev The stored job, or a revert for an id never posted.
     function _existing(uint256 jobId) internal view returns (Job storage j) {
         j = _jobs[jobId];
-        if (j.requester == address(0)) revert TrainingMarketUnknownJob(jobId);
+        // Slot 0, which commit and reveal read anyway; every posted job has a deadline.
+        if (j.commitDeadline == 0) revert TrainingMarketUnknownJob(jobId);
     }
 
     /// @dev How finalize judges a sheet; the caller turns Honest into Won for the winner.

@@ -16,6 +16,11 @@ import {ValidatorSet} from "./ValidatorSet.sol";
 /// Time windows are half-open: commit in [post, commitDeadline), reveal in
 /// [commitDeadline, revealDeadline), attest in [revealDeadline, attestDeadline), finalize from
 /// attestDeadline on. Money leaves only through {withdraw} and {withdrawBond}.
+/// Reentrancy: the functions that call out (withdraw, withdrawBond, finalize) are
+/// `nonReentrant`. The others send no ether and make no state-changing call (postJob only
+/// reads the registry through a static call), so they cannot be interrupted half-way; entering one from a withdraw callback is the same as a fresh
+/// transaction (the balance is already zero), and skipping the guard keeps commit and
+/// reveal within their gas goals.
 contract TrainingMarket is JobBook {
     using ScoreSheet for uint256;
 
@@ -44,34 +49,34 @@ contract TrainingMarket is JobBook {
         uint40 revealDeadline,
         uint40 attestDeadline,
         uint96 minStake
-    ) external payable nonReentrant returns (uint256 jobId) {
+    ) external payable returns (uint256 jobId) {
         _validateJob(baseModel, trainingSet, evaluationSet, spec, minScoreBps, minStake);
         _validateDeadlines(commitDeadline, revealDeadline, attestDeadline);
         jobId = _nextJobId++;
         _jobs[jobId] = Job({
-            requester: msg.sender,
-            minScoreBps: minScoreBps,
+            commitDeadline: commitDeadline,
             revealDeadline: revealDeadline,
             attestDeadline: attestDeadline,
-            commitDeadline: commitDeadline,
-            minStake: minStake,
-            reward: uint96(msg.value), // range checked in _validateJob
+            minStake: uint80(minStake), // range checked in _validateJob, like the reward
+            minScoreBps: minScoreBps,
             submissionCount: 0,
             status: Status.Active,
             winnerPlusOne: 0,
+            requester: msg.sender,
+            reward: uint96(msg.value),
             baseModel: baseModel,
             trainingSet: trainingSet
         });
         emit JobPosted(
             jobId, msg.sender, baseModel, trainingSet, evaluationSet, spec, minScoreBps,
-            commitDeadline, revealDeadline, attestDeadline, minStake, uint96(msg.value)
+            commitDeadline, revealDeadline, attestDeadline, uint80(minStake), uint96(msg.value)
         );
     }
 
     /// @notice Cancel a job nobody has committed to; the reward is credited back.
     /// @dev Only the requester, while the job is active and has no submission.
     /// Emits {JobCancelled}.
-    function cancelJob(uint256 jobId) external nonReentrant {
+    function cancelJob(uint256 jobId) external {
         Job storage job = _existing(jobId);
         if (job.requester != msg.sender) revert TrainingMarketNotRequester(jobId, msg.sender);
         if (job.status != Status.Active) revert TrainingMarketJobClosed(jobId);
@@ -85,16 +90,17 @@ contract TrainingMarket is JobBook {
     /// @dev `commitment` = {commitmentOf}(jobId, msg.sender, modelHash, scoreBps, salt); it binds
     /// the job and the sender, so a copied commitment cannot be revealed by anyone else.
     /// One per worker per job, at most MAX_SUBMISSIONS per job. Emits {Committed}.
-    function commit(uint256 jobId, bytes32 commitment) external payable nonReentrant {
+    function commit(uint256 jobId, bytes32 commitment) external payable {
         Job storage job = _jobs[jobId];
-        uint40 commitDeadline = job.commitDeadline; // slot 1 holds all that commit needs
+        // Read slot 0 once, before any branch, so the optimizer shares one SLOAD.
+        (uint40 commitDeadline, Status status, uint80 minStake, uint8 index) =
+            (job.commitDeadline, job.status, job.minStake, job.submissionCount);
         if (commitDeadline == 0) revert TrainingMarketUnknownJob(jobId);
-        if (job.status != Status.Active) revert TrainingMarketJobClosed(jobId);
+        if (status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp >= commitDeadline) revert TrainingMarketCommitClosed(jobId, commitDeadline);
         if (commitment == bytes32(0)) revert TrainingMarketZeroHash();
-        if (msg.value < job.minStake) revert TrainingMarketStakeTooLow(jobId, msg.value, job.minStake);
+        if (msg.value < minStake) revert TrainingMarketStakeTooLow(jobId, msg.value, minStake);
         if (msg.value > type(uint80).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint80).max);
-        uint8 index = job.submissionCount;
         if (index == MAX_SUBMISSIONS) revert TrainingMarketSubmissionsFull(jobId);
         if (_sealed[jobId][msg.sender] != bytes32(0)) revert TrainingMarketAlreadyCommitted(jobId, msg.sender);
         job.submissionCount = index + 1;
@@ -108,9 +114,8 @@ contract TrainingMarket is JobBook {
     /// is not stored: validators read it from {Revealed}. Emits {Revealed}.
     function reveal(uint256 jobId, bytes32 modelHash, uint16 scoreBps, bytes32 salt, string calldata uri)
         external
-        nonReentrant
     {
-        Job storage job = _existing(jobId);
+        Job storage job = _existing(jobId); // slot 0 holds all that reveal needs
         if (block.timestamp < job.commitDeadline || block.timestamp >= job.revealDeadline) {
             revert TrainingMarketNotRevealing(jobId);
         }
@@ -132,8 +137,8 @@ contract TrainingMarket is JobBook {
     /// @dev Active validators only, between the reveal and the attest deadline, never the
     /// job's requester nor the worker itself, once per validator per submission.
     /// Emits {Attested}.
-    function attest(uint256 jobId, address worker, uint16 scoreBps) external nonReentrant {
-        Job storage job = _existing(jobId); // slot 0 holds all that attest needs
+    function attest(uint256 jobId, address worker, uint16 scoreBps) external {
+        Job storage job = _existing(jobId);
         if (block.timestamp < job.revealDeadline || block.timestamp >= job.attestDeadline) {
             revert TrainingMarketNotAttesting(jobId);
         }

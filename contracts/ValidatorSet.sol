@@ -40,7 +40,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
 
     /// @notice Join the validator set with a bond of at least {minBond} (msg.value).
     /// @dev Emits {ValidatorJoined}. Takes the lowest free seat.
-    function joinValidators() external payable nonReentrant {
+    function joinValidators() external payable {
         if (_validators[msg.sender].member) revert TrainingMarketAlreadyValidator(msg.sender);
         if (msg.value < _minBond) revert TrainingMarketBondTooLow(msg.value, _minBond);
         if (msg.value > type(uint96).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint96).max);
@@ -59,7 +59,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
 
     /// @notice Stop attesting and start the unbonding delay.
     /// @dev Emits {ValidatorExitRequested} with the time the bond unlocks.
-    function requestExit() external nonReentrant {
+    function requestExit() external {
         Validator storage v = _validators[msg.sender];
         if (!v.member) revert TrainingMarketNotValidator(msg.sender);
         if (v.exitRequestedAt != 0) revert TrainingMarketExitAlreadyRequested(msg.sender);

@@ -10,18 +10,18 @@ interface ITrainingMarket {
     /// The evaluation-set and spec hashes are not stored: workers and validators read them
     /// from {JobPosted}.
     struct Job {
-        // slot 0
-        address requester;
-        uint16 minScoreBps; // the winner's verified score must reach this
+        // slot 0: everything commit and reveal need, so each reads one slot
+        uint40 commitDeadline; // commits in [posted, commitDeadline); non-zero for a posted job
         uint40 revealDeadline; // reveals in [commitDeadline, revealDeadline)
         uint40 attestDeadline; // attestations in [revealDeadline, attestDeadline)
-        // slot 1: everything commit needs, so that it reads one slot
-        uint40 commitDeadline; // commits in [posted, commitDeadline)
-        uint96 minStake;
-        uint96 reward;
+        uint80 minStake;
+        uint16 minScoreBps; // the winner's verified score must reach this
         uint8 submissionCount;
         Status status;
         uint8 winnerPlusOne; // 1 + index of the winning submission; 0: no winner (yet)
+        // slot 1
+        address requester;
+        uint96 reward;
         // slots 2 and 3: what finalize hands to the registry
         bytes32 baseModel;
         bytes32 trainingSet;
@@ -92,7 +92,7 @@ interface ITrainingMarket {
         uint40 commitDeadline,
         uint40 revealDeadline,
         uint40 attestDeadline,
-        uint96 minStake,
+        uint80 minStake,
         uint96 reward
     );
     event JobCancelled(uint256 indexed jobId, address indexed requester, uint96 refund);
@@ -130,7 +130,7 @@ interface ITrainingMarket {
     error TrainingMarketJobClosed(uint256 jobId);
     error TrainingMarketHasSubmissions(uint256 jobId);
     error TrainingMarketCommitClosed(uint256 jobId, uint40 commitDeadline);
-    error TrainingMarketStakeTooLow(uint256 jobId, uint256 stake, uint96 minStake);
+    error TrainingMarketStakeTooLow(uint256 jobId, uint256 stake, uint80 minStake);
     error TrainingMarketSubmissionsFull(uint256 jobId);
     error TrainingMarketAlreadyCommitted(uint256 jobId, address worker);
     error TrainingMarketNotRevealing(uint256 jobId);

@@ -60,7 +60,7 @@ def do_reveal(market, job_id, worker, score, uri=URI):
 
 def job_times(market, job_id):
     job = market.job(job_id)
-    return job[4], job[2], job[3]  # commit, reveal, attest deadlines
+    return job["commitDeadline"], job["revealDeadline"], job["attestDeadline"]
 
 
 def to_reveal(market, job_id):

@@ -37,7 +37,7 @@ def test_a_commit_one_second_before_the_deadline_is_accepted(market, requester, 
 
     do_commit(market, job_id, alice, 7000)
 
-    assert market.job(job_id)[7] == 1
+    assert market.job(job_id)["submissionCount"] == 1
 
 
 def test_a_commit_at_the_deadline_is_rejected(market, requester, alice):
@@ -78,7 +78,7 @@ def test_the_same_worker_may_commit_to_another_job(market, requester, alice):
 
     do_commit(market, second, alice, 7000)
 
-    assert market.job(second)[7] == 1
+    assert market.job(second)["submissionCount"] == 1
 
 
 def test_commits_to_unknown_jobs_are_rejected(market, alice):

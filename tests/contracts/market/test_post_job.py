@@ -53,7 +53,7 @@ def test_stored_job_keeps_what_finalize_needs(market, requester):
     _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 300)
 
     assert list(market.job(1)) == [
-        requester, MIN_SCORE, now + 200, now + 300, now + 100, MIN_STAKE, REWARD, 0, 0, 0,
+        now + 100, now + 200, now + 300, MIN_STAKE, MIN_SCORE, 0, 0, 0, requester, REWARD,
         h("base"), h("train"),
     ]
 
