@@ -60,7 +60,7 @@ lint: compile
 	$(VENV)/bin/ruff check offchain tests scripts benchmarks
 	$(VENV)/bin/mypy
 	$(VENV)/bin/slither . --compile-force-framework brownie --ignore-compile \
-		--filter-paths node_modules --exclude-informational --exclude-low --exclude-optimization
+		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low --exclude-optimization
 
 bench: compile
 	$(PY) -m benchmarks
