@@ -19,7 +19,9 @@ from offchain.eth.values import parse_address, parse_hash32, validate_bps
 COMMITMENT_TYPES = ["uint256", "address", "bytes32", "uint16", "bytes32"]
 
 
-def commitment(job_id: int, worker: str, model_hash: bytes | str, score_bps: int, salt: bytes | str) -> bytes:
+def commitment(
+    job_id: int, worker: str, model_hash: bytes | str, score_bps: int, salt: bytes | str
+) -> bytes:
     """keccak256(abi.encode(job_id, worker, model_hash, score_bps, salt)), 32 bytes.
 
     Hashes may be given as 32 raw bytes or as hex text; raises InvalidInputError for a
@@ -30,8 +32,13 @@ def commitment(job_id: int, worker: str, model_hash: bytes | str, score_bps: int
         keccak(
             encode(
                 COMMITMENT_TYPES,
-                [job_id, parse_address(worker, "worker"), _hash32(model_hash, "model hash"),
-                 score_bps, _hash32(salt, "salt")],
+                [
+                    job_id,
+                    parse_address(worker, "worker"),
+                    _hash32(model_hash, "model hash"),
+                    score_bps,
+                    _hash32(salt, "salt"),
+                ],
             )
         )
     )

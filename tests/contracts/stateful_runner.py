@@ -39,6 +39,10 @@ def run_state_machine(rules: type, *args, max_examples: int, step_count: int) ->
     chain.snapshot()
     run_state_machine_as_test(
         machine,
-        settings=settings(max_examples=max_examples, stateful_step_count=step_count, deadline=None,
-                          suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=max_examples,
+            stateful_step_count=step_count,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
     )

@@ -29,8 +29,15 @@ def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SC
     """Post a standard job; returns (job id, transaction)."""
     now = next_time()
     tx = market.postJob(
-        h("base"), h("train"), h("eval"), h("spec"), min_score,
-        now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, min_stake,
+        h("base"),
+        h("train"),
+        h("eval"),
+        h("spec"),
+        min_score,
+        now + COMMIT_S,
+        now + REVEAL_S,
+        now + ATTEST_S,
+        min_stake,
         {"from": requester, "value": reward},
     )
     return tx.return_value, tx
@@ -46,7 +53,9 @@ def model_of(worker):
 
 def sealed(job_id, worker, score, model=None, salt=None):
     """The commitment of `worker` claiming `score`, from the Python implementation."""
-    raw = commitment(job_id, worker.address, model or model_of(worker), score, salt or salt_of(worker))
+    raw = commitment(
+        job_id, worker.address, model or model_of(worker), score, salt or salt_of(worker)
+    )
     return "0x" + raw.hex()
 
 

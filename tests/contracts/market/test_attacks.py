@@ -5,8 +5,20 @@ from brownie import Reenterer, web3
 from errors import err
 from hashes import h
 from market_helpers import (
-    MIN_STAKE, REWARD, URI, do_commit, do_reveal, job_times, model_of, post, run_job, salt_of,
-    sealed, to_attest, to_finalize, to_reveal,
+    MIN_STAKE,
+    REWARD,
+    URI,
+    do_commit,
+    do_reveal,
+    job_times,
+    model_of,
+    post,
+    run_job,
+    salt_of,
+    sealed,
+    to_attest,
+    to_finalize,
+    to_reveal,
 )
 
 REENTRANT = "0x" + web3.keccak(text="ReentrancyGuardReentrantCall()").hex().removeprefix("0x")[:8]
@@ -18,8 +30,17 @@ def _attacker_with_credit(market, mallory):
     attacker = Reenterer.deploy(market, {"from": mallory})
     job_id = market.jobCount() + 1
     now = brownie.chain[-1].timestamp
-    data = market.postJob.encode_input(h("base"), h("train"), h("eval"), h("spec"), 0,
-                                       now + 1000, now + 2000, now + 3000, MIN_STAKE)
+    data = market.postJob.encode_input(
+        h("base"),
+        h("train"),
+        h("eval"),
+        h("spec"),
+        0,
+        now + 1000,
+        now + 2000,
+        now + 3000,
+        MIN_STAKE,
+    )
     attacker.call(data, {"from": mallory, "value": REWARD})
     attacker.call(market.cancelJob.encode_input(job_id), {"from": mallory})
     return attacker
@@ -124,7 +145,9 @@ def test_a_validator_cannot_attest_its_own_work(market, requester, validators):
 
 
 # Guard: the submission cap, and the non-zero stake that makes griefing cost.
-def test_griefers_filling_the_cap_pay_their_stakes_to_the_requester(market, accounts, requester, alice):
+def test_griefers_filling_the_cap_pay_their_stakes_to_the_requester(
+    market, accounts, requester, alice
+):
     job_id, _ = post(market, requester)
     griefers = [accounts.add() for _ in range(16)]
     for g in griefers:
@@ -143,9 +166,14 @@ def test_griefers_filling_the_cap_pay_their_stakes_to_the_requester(market, acco
 def test_every_wei_is_accounted_for(market, requester, alice, bob, carol, validators):
     reward = 10**18 + 7  # fee 5 % = 50000000000000000 (floor), / 2 near validators
     start = market.balance()
-    job_id = run_job(market, requester, validators, {alice: 8000, bob: 9000, carol: 8000},
-                     {alice: [8000, 8050, 7000], bob: [7000, 7000, 7000], carol: [7990, 8000, 8000]},
-                     reward=reward)
+    job_id = run_job(
+        market,
+        requester,
+        validators,
+        {alice: 8000, bob: 9000, carol: 8000},
+        {alice: [8000, 8050, 7000], bob: [7000, 7000, 7000], carol: [7990, 8000, 8000]},
+        reward=reward,
+    )
 
     market.finalize(job_id, {"from": requester})
 
@@ -158,4 +186,3 @@ def test_every_wei_is_accounted_for(market, requester, alice, bob, carol, valida
     assert market.pendingOf(requester) == MIN_STAKE  # bob's slashed stake
     credited = sum(market.pendingOf(a) for a in [alice, bob, carol, requester, *validators])
     assert market.balance() - start == credited == reward + 3 * MIN_STAKE
-

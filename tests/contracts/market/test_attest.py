@@ -1,7 +1,14 @@
 import brownie
 from errors import err
 from market_helpers import (
-    MIN_BOND, at_time, do_commit, do_reveal, job_times, post, to_attest, to_reveal,
+    MIN_BOND,
+    at_time,
+    do_commit,
+    do_reveal,
+    job_times,
+    post,
+    to_attest,
+    to_reveal,
 )
 
 

@@ -19,7 +19,13 @@ def test_commit_emits_committed_with_index_and_stake(market, requester, alice, b
 
     tx = do_commit(market, job_id, bob, 7100)
 
-    assert list(tx.events["Committed"].values()) == [job_id, bob, 1, sealed(job_id, bob, 7100), MIN_STAKE]
+    assert list(tx.events["Committed"].values()) == [
+        job_id,
+        bob,
+        1,
+        sealed(job_id, bob, 7100),
+        MIN_STAKE,
+    ]
 
 
 def test_commit_escrows_the_stake(market, requester, alice):

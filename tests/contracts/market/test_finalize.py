@@ -2,15 +2,27 @@ import brownie
 from errors import err
 from hashes import ZERO, h
 from market_helpers import (
-    MIN_BOND, MIN_STAKE, QUORUM, REWARD, at_time, do_commit, job_times, model_of, post,
-    run_job, sleep_until, to_finalize,
+    MIN_BOND,
+    MIN_STAKE,
+    QUORUM,
+    REWARD,
+    at_time,
+    do_commit,
+    job_times,
+    model_of,
+    post,
+    run_job,
+    sleep_until,
+    to_finalize,
 )
 
 FEE = REWARD * 500 // 10_000
 OUTCOME = {"Pending": 0, "Unrevealed": 1, "Unverified": 2, "Dishonest": 3, "Honest": 4, "Won": 5}
 
 
-def test_an_honest_claim_wins_and_is_paid_reward_less_fee_plus_dust(market, requester, alice, validators):
+def test_an_honest_claim_wins_and_is_paid_reward_less_fee_plus_dust(
+    market, requester, alice, validators
+):
     job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000, 6990, 7010]})
 
     market.finalize(job_id, {"from": requester})
@@ -21,19 +33,36 @@ def test_an_honest_claim_wins_and_is_paid_reward_less_fee_plus_dust(market, requ
 
 
 def test_finalized_event_reports_the_settlement(market, requester, alice, bob, validators):
-    job_id = run_job(market, requester, validators, {alice: 7000, bob: 9000},
-                     {alice: [7000, 7000, 7000], bob: [6000, 6000, 6000]})
+    job_id = run_job(
+        market,
+        requester,
+        validators,
+        {alice: 7000, bob: 9000},
+        {alice: [7000, 7000, 7000], bob: [6000, 6000, 6000]},
+    )
 
     tx = market.finalize(job_id, {"from": requester})
 
     assert list(tx.events["Finalized"].values()) == [
-        job_id, alice, model_of(alice), 7000, REWARD - FEE + FEE % 3 - 0, FEE - FEE % 3, MIN_STAKE, 0,
+        job_id,
+        alice,
+        model_of(alice),
+        7000,
+        REWARD - FEE + FEE % 3 - 0,
+        FEE - FEE % 3,
+        MIN_STAKE,
+        0,
     ]
 
 
 def test_a_dishonest_claim_is_slashed_to_the_requester(market, requester, alice, bob, validators):
-    job_id = run_job(market, requester, validators, {alice: 7000, bob: 9000},
-                     {alice: [7000, 7000, 7000], bob: [6000, 6050, 5990]})
+    job_id = run_job(
+        market,
+        requester,
+        validators,
+        {alice: 7000, bob: 9000},
+        {alice: [7000, 7000, 7000], bob: [6000, 6050, 5990]},
+    )
 
     market.finalize(job_id, {"from": requester})
 
@@ -69,9 +98,16 @@ def test_unrevealed_commits_are_slashed(market, requester, alice, validators):
     assert market.submissions(job_id)[0]["outcome"] == OUTCOME["Unrevealed"]
 
 
-def test_submissions_below_quorum_get_their_stake_back_and_cannot_win(market, requester, alice, bob, validators):
-    job_id = run_job(market, requester, validators, {alice: 9500, bob: 7000},
-                     {alice: [9500, None, None], bob: [7000, 7000, None]})
+def test_submissions_below_quorum_get_their_stake_back_and_cannot_win(
+    market, requester, alice, bob, validators
+):
+    job_id = run_job(
+        market,
+        requester,
+        validators,
+        {alice: 9500, bob: 7000},
+        {alice: [9500, None, None], bob: [7000, 7000, None]},
+    )
 
     market.finalize(job_id, {"from": requester})
 
@@ -81,8 +117,13 @@ def test_submissions_below_quorum_get_their_stake_back_and_cannot_win(market, re
 
 
 def test_the_highest_verified_score_wins(market, requester, alice, bob, validators):
-    job_id = run_job(market, requester, validators, {alice: 7000, bob: 7500},
-                     {alice: [7000] * 3, bob: [7500] * 3})
+    job_id = run_job(
+        market,
+        requester,
+        validators,
+        {alice: 7000, bob: 7500},
+        {alice: [7000] * 3, bob: [7500] * 3},
+    )
 
     tx = market.finalize(job_id, {"from": requester})
 
@@ -90,8 +131,13 @@ def test_the_highest_verified_score_wins(market, requester, alice, bob, validato
 
 
 def test_ties_go_to_the_earliest_commit(market, requester, alice, bob, validators):
-    job_id = run_job(market, requester, validators, {bob: 7000, alice: 7000},
-                     {alice: [7000] * 3, bob: [7000] * 3})
+    job_id = run_job(
+        market,
+        requester,
+        validators,
+        {bob: 7000, alice: 7000},
+        {alice: [7000] * 3, bob: [7000] * 3},
+    )
 
     tx = market.finalize(job_id, {"from": requester})
 
@@ -117,7 +163,9 @@ def test_a_job_without_submissions_refunds_the_requester(market, requester):
     assert market.pendingOf(requester) == REWARD
 
 
-def test_the_winner_is_registered_as_a_child_of_the_base_model(market, market_registry, requester, alice, validators):
+def test_the_winner_is_registered_as_a_child_of_the_base_model(
+    market, market_registry, requester, alice, validators
+):
     job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000, 7050, 7100]})
 
     tx = market.finalize(job_id, {"from": requester})
@@ -127,7 +175,9 @@ def test_the_winner_is_registered_as_a_child_of_the_base_model(market, market_re
     assert tx.events["ModelRegistered"]["datasetHash"] == h("train")
 
 
-def test_an_already_registered_model_does_not_block_finalize(market, market_registry, requester, alice, mallory, validators):
+def test_an_already_registered_model_does_not_block_finalize(
+    market, market_registry, requester, alice, mallory, validators
+):
     job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000] * 3})
     market_registry.register(model_of(alice), h("base"), h("x"), 1, "", {"from": mallory})
 

@@ -9,8 +9,17 @@ from pathlib import Path
 
 import pytest
 from market_helpers import (
-    MIN_BOND, MIN_STAKE, URI64, do_commit, do_reveal, post, run_job, sleep_until, to_attest,
-    to_finalize, to_reveal,
+    MIN_BOND,
+    MIN_STAKE,
+    URI64,
+    do_commit,
+    do_reveal,
+    post,
+    run_job,
+    sleep_until,
+    to_attest,
+    to_finalize,
+    to_reveal,
 )
 
 TABLE = Path(__file__).resolve().parents[3] / "benchmarks" / "gas_market.md"
@@ -34,8 +43,8 @@ def table():
         "# TrainingMarket gas (from receipts)",
         "",
         "Measured by `tests/contracts/market/test_gas.py` on anvil (cancun), solc 0.8.28 with",
-        "the optimizer at 200 runs. \"fresh accounts\": every credited account is credited for",
-        "the first time (its balance slot goes from zero to non-zero); \"returning accounts\":",
+        'the optimizer at 200 runs. "fresh accounts": every credited account is credited for',
+        'the first time (its balance slot goes from zero to non-zero); "returning accounts":',
         "each has been paid by the market before. Quorum 2, tolerance 100 bps, fee 500 bps.",
         "",
         "| call | gas | goal |",
@@ -116,7 +125,8 @@ def test_finalize_four_by_three_fresh_accounts_gas(market, accounts, requester, 
     workers = _fund(accounts, requester, 4)
     job_id = _four_by_three(market, requester, workers, validators)
     ROWS["finalize 4 submissions x 3 validators, fresh accounts"] = market.finalize(
-        job_id, {"from": requester}).gas_used
+        job_id, {"from": requester}
+    ).gas_used
 
 
 def test_finalize_four_by_three_gas(market, accounts, requester, validators):
@@ -135,14 +145,22 @@ def test_finalize_at_the_caps_gas(bare_market, accounts, requester):
         bare_market.joinValidators({"from": v, "value": MIN_BOND})
     workers = _fund(accounts, requester, 16)
     claims = {w: 7000 + i for i, w in enumerate(workers)}
-    job_id = run_job(bare_market, requester, validators, claims,
-                     {w: [s + (j % 3) for j in range(15)] for w, s in claims.items()})
+    job_id = run_job(
+        bare_market,
+        requester,
+        validators,
+        claims,
+        {w: [s + (j % 3) for j in range(15)] for w, s in claims.items()},
+    )
     ROWS["finalize 16 submissions x 15 validators, fresh accounts"] = bare_market.finalize(
-        job_id, {"from": requester}).gas_used
+        job_id, {"from": requester}
+    ).gas_used
 
 
 def test_finalize_without_winner_gas(market, requester, alice):
     job_id, _ = post(market, requester)
     do_commit(market, job_id, alice, 7000, stake=MIN_STAKE)
     to_finalize(market, job_id)
-    ROWS["finalize, 1 unrevealed submission (refund)"] = market.finalize(job_id, {"from": requester}).gas_used
+    ROWS["finalize, 1 unrevealed submission (refund)"] = market.finalize(
+        job_id, {"from": requester}
+    ).gas_used

@@ -9,12 +9,29 @@ DAY = 86400
 
 def _post(market, requester, now=None, **kw):
     now = now or next_time()
-    args = dict(base=h("base"), train=h("train"), eval=h("eval"), spec=h("spec"), min_score=MIN_SCORE,
-                commit=now + 100, reveal=now + 200, attest=now + 300, min_stake=MIN_STAKE, value=REWARD)
+    args = dict(
+        base=h("base"),
+        train=h("train"),
+        eval=h("eval"),
+        spec=h("spec"),
+        min_score=MIN_SCORE,
+        commit=now + 100,
+        reveal=now + 200,
+        attest=now + 300,
+        min_stake=MIN_STAKE,
+        value=REWARD,
+    )
     args.update(kw)
     return market.postJob(
-        args["base"], args["train"], args["eval"], args["spec"], args["min_score"],
-        args["commit"], args["reveal"], args["attest"], args["min_stake"],
+        args["base"],
+        args["train"],
+        args["eval"],
+        args["spec"],
+        args["min_score"],
+        args["commit"],
+        args["reveal"],
+        args["attest"],
+        args["min_stake"],
         {"from": requester, "value": args["value"]},
     )
 
@@ -42,8 +59,18 @@ def test_job_posted_event_carries_every_field(market, requester):
     tx = _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 300)
 
     assert list(tx.events["JobPosted"].values()) == [
-        1, requester, h("base"), h("train"), h("eval"), h("spec"), MIN_SCORE,
-        now + 100, now + 200, now + 300, MIN_STAKE, REWARD,
+        1,
+        requester,
+        h("base"),
+        h("train"),
+        h("eval"),
+        h("spec"),
+        MIN_SCORE,
+        now + 100,
+        now + 200,
+        now + 300,
+        MIN_STAKE,
+        REWARD,
     ]
 
 
@@ -53,8 +80,18 @@ def test_stored_job_keeps_what_finalize_needs(market, requester):
     _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 300)
 
     assert list(market.job(1)) == [
-        now + 100, now + 200, now + 300, MIN_STAKE, MIN_SCORE, 0, 0, 0, requester, REWARD,
-        h("base"), h("train"),
+        now + 100,
+        now + 200,
+        now + 300,
+        MIN_STAKE,
+        MIN_SCORE,
+        0,
+        0,
+        0,
+        requester,
+        REWARD,
+        h("base"),
+        h("train"),
     ]
 
 
@@ -79,7 +116,9 @@ def test_a_minimum_score_above_10000_bps_is_rejected(market, requester):
         _post(market, requester, min_score=10001)
 
 
-@pytest.mark.parametrize("offsets", [(0, 200, 300), (200, 200, 300), (100, 300, 300), (100, 300, 200)])
+@pytest.mark.parametrize(
+    "offsets", [(0, 200, 300), (200, 200, 300), (100, 300, 300), (100, 300, 200)]
+)
 def test_deadlines_must_be_future_and_strictly_ordered(market, requester, offsets):
     now = next_time()
     c, r, a = (now + o for o in offsets)

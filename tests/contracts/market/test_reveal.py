@@ -2,7 +2,16 @@ import brownie
 from errors import err
 from hashes import ZERO, h
 from market_helpers import (
-    URI, at_time, do_commit, do_reveal, job_times, model_of, post, salt_of, sealed, to_reveal,
+    URI,
+    at_time,
+    do_commit,
+    do_reveal,
+    job_times,
+    model_of,
+    post,
+    salt_of,
+    sealed,
+    to_reveal,
 )
 
 
@@ -28,7 +37,11 @@ def test_reveal_replaces_the_commitment_with_the_model_hash(market, requester, a
     do_reveal(market, job_id, alice, 7000)
 
     sub = market.submissions(job_id)[0]
-    assert (sub["sealedHash"], sub["revealed"], sub["claimedScoreBps"]) == (model_of(alice), True, 7000)
+    assert (sub["sealedHash"], sub["revealed"], sub["claimedScoreBps"]) == (
+        model_of(alice),
+        True,
+        7000,
+    )
 
 
 def test_a_zero_score_claim_is_revealed_as_zero(market, requester, alice):

@@ -13,8 +13,8 @@ import pytest
 from brownie import chain, web3
 from brownie.test import strategy
 from hashes import h
+from market_helpers import FEE_BPS, QUORUM, TOLERANCE_BPS, URI, next_time, sealed
 from stateful_runner import run_state_machine
-from market_helpers import FEE_BPS, MIN_BOND, QUORUM, TOLERANCE_BPS, URI, next_time, sealed
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 EXAMPLES = int(os.environ.get("MARKET_SM_EXAMPLES", 1000 if LONG else 20))
@@ -42,8 +42,10 @@ class MarketMachine:
         cls.requesters = [requester, mallory]
         cls.workers = [alice, bob, carol, validators[0]]  # a validator may also work
         cls.validators = list(validators)
-        cls.actors = sorted({a.address: a for a in [*cls.requesters, *cls.workers, *cls.validators]}.values(),
-                            key=lambda a: a.address)
+        cls.actors = sorted(
+            {a.address: a for a in [*cls.requesters, *cls.workers, *cls.validators]}.values(),
+            key=lambda a: a.address,
+        )
 
     def setup(self):
         self.jobs = []  # job id - 1 -> dict
@@ -54,10 +56,15 @@ class MarketMachine:
         self.members = {}
         for v in self.validators:
             m = self.market.validator(v)
-            self.members[v.address] = dict(bond=m["bond"], seat=m["seat"], joined=m["joinedAt"], exit=0)
+            self.members[v.address] = dict(
+                bond=m["bond"], seat=m["seat"], joined=m["joinedAt"], exit=0
+            )
         self.seats = {m["seat"]: a for a, m in self.members.items()}
-        self.base_balance = self.market.balance() - sum(m["bond"] for m in self.members.values()) - sum(
-            self.pending.values())
+        self.base_balance = (
+            self.market.balance()
+            - sum(m["bond"] for m in self.members.values())
+            - sum(self.pending.values())
+        )
         self.frozen = {}
         self.rule_post(0, 7000, 0)  # start every example with a job
 
@@ -82,11 +89,31 @@ class MarketMachine:
         who = self.requesters[st_pick % 2]
         now = next_time()
         reward = 10**18 + st_extra * 10**17 + st_pick
-        tx = self.market.postJob(h("base"), h("train"), h("eval"), h("spec"), st_score % 9000,
-                                 now + 100, now + 200, now + 300, STAKE, {"from": who, "value": reward})
-        self.jobs.append(dict(id=tx.return_value, requester=who.address, commit=now + 100, reveal=now + 200,
-                              attest=now + 300, reward=reward, min_score=st_score % 9000, status="active",
-                              subs=[]))
+        tx = self.market.postJob(
+            h("base"),
+            h("train"),
+            h("eval"),
+            h("spec"),
+            st_score % 9000,
+            now + 100,
+            now + 200,
+            now + 300,
+            STAKE,
+            {"from": who, "value": reward},
+        )
+        self.jobs.append(
+            dict(
+                id=tx.return_value,
+                requester=who.address,
+                commit=now + 100,
+                reveal=now + 200,
+                attest=now + 300,
+                reward=reward,
+                min_score=st_score % 9000,
+                status="active",
+                subs=[],
+            )
+        )
 
     def rule_cancel(self, st_pick):
         """The requester (or someone else) tries to cancel."""
@@ -109,12 +136,27 @@ class MarketMachine:
         now = next_time()
         claim = min(10_000, st_score + (st_lie if st_lie > 200 else 0))
         stake = STAKE + st_pick
-        ok = (job["status"] == "active" and now < job["commit"] and len(job["subs"]) < 16
-              and all(s["worker"] != worker.address for s in job["subs"]))
+        ok = (
+            job["status"] == "active"
+            and now < job["commit"]
+            and len(job["subs"]) < 16
+            and all(s["worker"] != worker.address for s in job["subs"])
+        )
         c = sealed(job["id"], worker, claim)
-        if self._expect(ok, lambda: self.market.commit(job["id"], c, {"from": worker, "value": stake})):
-            job["subs"].append(dict(worker=worker.address, acct=worker, stake=stake, claim=claim,
-                                    true=st_score, revealed=False, atts={}))
+        if self._expect(
+            ok, lambda: self.market.commit(job["id"], c, {"from": worker, "value": stake})
+        ):
+            job["subs"].append(
+                dict(
+                    worker=worker.address,
+                    acct=worker,
+                    stake=stake,
+                    claim=claim,
+                    true=st_score,
+                    revealed=False,
+                    atts={},
+                )
+            )
 
     def rule_reveal(self, st_pick, st_extra):
         """A committed worker (or not) reveals."""
@@ -125,9 +167,17 @@ class MarketMachine:
         sub = hidden[st_extra % len(hidden)]
         now = next_time()
         ok = job["commit"] <= now < job["reveal"] and not sub["revealed"]
-        if self._expect(ok, lambda: self.market.reveal(
-                job["id"], h(f"model-{sub['worker']}"), sub["claim"], h(f"salt-{sub['worker']}"), URI,
-                {"from": sub["acct"]})):
+        if self._expect(
+            ok,
+            lambda: self.market.reveal(
+                job["id"],
+                h(f"model-{sub['worker']}"),
+                sub["claim"],
+                h(f"salt-{sub['worker']}"),
+                URI,
+                {"from": sub["acct"]},
+            ),
+        ):
             sub["revealed"] = True
 
     def rule_attest(self, st_pick, st_extra, st_noise):
@@ -141,9 +191,17 @@ class MarketMachine:
         m = self.members.get(v.address)
         now = next_time()
         score = max(0, min(10_000, sub["true"] + st_noise))
-        ok = (job["reveal"] <= now < job["attest"] and sub["revealed"] and m is not None and m["exit"] == 0
-              and v.address not in (job["requester"], sub["worker"]) and m["seat"] not in sub["atts"])
-        if self._expect(ok, lambda: self.market.attest(job["id"], sub["worker"], score, {"from": v})):
+        ok = (
+            job["reveal"] <= now < job["attest"]
+            and sub["revealed"]
+            and m is not None
+            and m["exit"] == 0
+            and v.address not in (job["requester"], sub["worker"])
+            and m["seat"] not in sub["atts"]
+        )
+        if self._expect(
+            ok, lambda: self.market.attest(job["id"], sub["worker"], score, {"from": v})
+        ):
             sub["atts"][m["seat"]] = (v.address, score)
 
     def rule_finalize(self, st_pick):
@@ -161,13 +219,19 @@ class MarketMachine:
         for i, s in enumerate(job["subs"]):
             scores = [sc for _, sc in s["atts"].values()]
             s["median"] = reference_median(scores) if scores else 0
-            if not s["revealed"] or (len(scores) >= QUORUM and abs(s["claim"] - s["median"]) > TOLERANCE_BPS):
+            if not s["revealed"] or (
+                len(scores) >= QUORUM and abs(s["claim"] - s["median"]) > TOLERANCE_BPS
+            ):
                 s["outcome"] = "slashed"
                 slashed += s["stake"]
                 continue
             self._credit(s["worker"], s["stake"])
             s["outcome"] = "honest" if len(scores) >= QUORUM else "unverified"
-            if s["outcome"] == "honest" and s["median"] >= job["min_score"] and s["median"] > best_score:
+            if (
+                s["outcome"] == "honest"
+                and s["median"] >= job["min_score"]
+                and s["median"] > best_score
+            ):
                 best, best_score = i, s["median"]
         ev = tx.events["Finalized"]
         assert ev["slashed"] == slashed
@@ -176,7 +240,11 @@ class MarketMachine:
             self._credit(job["requester"], job["reward"] + slashed)
         else:
             win = job["subs"][best]
-            honest = [s for s in job["subs"] if s.get("outcome") == "honest" and s["median"] >= job["min_score"]]
+            honest = [
+                s
+                for s in job["subs"]
+                if s.get("outcome") == "honest" and s["median"] >= job["min_score"]
+            ]
             assert ev["winner"] == win["worker"] and best_score == max(s["median"] for s in honest)
             fee = job["reward"] * FEE_BPS // 10_000
             near = [a for a, sc in win["atts"].values() if abs(sc - best_score) <= TOLERANCE_BPS]
@@ -187,7 +255,10 @@ class MarketMachine:
                     paid += fee // len(near)
             self._credit(win["worker"], job["reward"] - paid)
             self._credit(job["requester"], slashed)
-        self.frozen[job["id"]] = (list(self.market.job(job["id"])), [list(s) for s in self.market.submissions(job["id"])])
+        self.frozen[job["id"]] = (
+            list(self.market.job(job["id"])),
+            [list(s) for s in self.market.submissions(job["id"])],
+        )
 
     def rule_withdraw(self, st_pick):
         """Someone pulls what is owed."""
@@ -206,7 +277,9 @@ class MarketMachine:
         v = self.validators[st_pick % 3]
         m = self.members.get(v.address)
         now = next_time()
-        if self._expect(m is not None and m["exit"] == 0, lambda: self.market.requestExit({"from": v})):
+        if self._expect(
+            m is not None and m["exit"] == 0, lambda: self.market.requestExit({"from": v})
+        ):
             m["exit"] = now
 
     def rule_withdraw_bond(self, st_pick):
@@ -226,7 +299,11 @@ class MarketMachine:
         active = [j for j in self.jobs if j["status"] == "active" and j["attest"] > now]
         if st_jump < 4 and active:
             job = active[st_pick % len(active)]
-            t = min(d for d in (job["commit"], job["reveal"], job["attest"]) if d > now) - 1 + (st_jump % 2)
+            t = (
+                min(d for d in (job["commit"], job["reveal"], job["attest"]) if d > now)
+                - 1
+                + (st_jump % 2)
+            )
         web3.provider.make_request("evm_setNextBlockTimestamp", [t])
         chain.mine()
 
@@ -270,7 +347,9 @@ class MarketMachine:
         escrow = sum(j["reward"] for j in self.jobs if j["status"] == "active")
         stakes = sum(s["stake"] for j in self.jobs if j["status"] == "active" for s in j["subs"])
         bonds = sum(m["bond"] for m in self.members.values())
-        assert self.market.balance() == self.base_balance + escrow + stakes + bonds + sum(self.pending.values())
+        assert self.market.balance() == self.base_balance + escrow + stakes + bonds + sum(
+            self.pending.values()
+        )
 
     def invariant_nobody_is_paid_twice(self):
         """What each actor withdrew (from Withdrawn events) plus what it is owed equals what
@@ -278,7 +357,10 @@ class MarketMachine:
         for a in self.actors:
             owed = self.market.pendingOf(a)
             assert owed == self.pending[a.address]
-            assert self.withdrawn[a.address] + owed == self.start_pending[a.address] + self.credited[a.address]
+            assert (
+                self.withdrawn[a.address] + owed
+                == self.start_pending[a.address] + self.credited[a.address]
+            )
 
     def invariant_finalized_jobs_never_change(self):
         """A finalized job's record and submissions stay as finalize left them."""
@@ -298,5 +380,16 @@ class MarketMachine:
 
 @pytest.mark.stateful
 def test_market_state_machine(market, accounts, requester, alice, bob, carol, mallory, validators):
-    run_state_machine(MarketMachine, market, accounts, requester, alice, bob, carol, mallory, validators,
-                      max_examples=EXAMPLES, step_count=STEPS)
+    run_state_machine(
+        MarketMachine,
+        market,
+        accounts,
+        requester,
+        alice,
+        bob,
+        carol,
+        mallory,
+        validators,
+        max_examples=EXAMPLES,
+        step_count=STEPS,
+    )

@@ -1,9 +1,9 @@
 import brownie
 from brownie import web3
 from errors import err
+from eth_abi import encode
 from hashes import h
 from market_helpers import at_time, job_times, post, sealed
-from eth_abi import encode
 
 
 def test_phases_follow_the_clock(market, requester):
@@ -44,15 +44,23 @@ def test_the_python_commitment_equals_the_contracts(market, alice):
 
 
 def test_the_commitment_is_keccak_of_the_abi_encoding(market, alice):
-    packed = encode(["uint256", "address", "bytes32", "uint16", "bytes32"],
-                    [7, alice.address, bytes.fromhex(h("m")[2:]), 1, bytes.fromhex(h("s")[2:])])
+    packed = encode(
+        ["uint256", "address", "bytes32", "uint16", "bytes32"],
+        [7, alice.address, bytes.fromhex(h("m")[2:]), 1, bytes.fromhex(h("s")[2:])],
+    )
 
-    assert market.commitmentOf(7, alice, h("m"), 1, h("s")) == "0x" + web3.keccak(packed).hex().removeprefix("0x")
+    assert market.commitmentOf(7, alice, h("m"), 1, h("s")) == "0x" + web3.keccak(
+        packed
+    ).hex().removeprefix("0x")
 
 
 def test_configuration_views(market, market_registry):
     assert (market.registry(), market.quorum(), market.toleranceBps(), market.feeBps()) == (
-        market_registry, 2, 100, 500)
+        market_registry,
+        2,
+        100,
+        500,
+    )
     assert (market.MAX_SUBMISSIONS(), market.MAX_VALIDATORS(), market.minBond()) == (16, 15, 10**18)
 
 

@@ -1,0 +1,46 @@
+"""offchain.eth.commitment: the known answer below was produced by the contract's
+commitmentOf (tests/contracts/market/test_views.py proves the two agree on chain)."""
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+
+from offchain.eth.commitment import commitment, new_salt
+from offchain.eth.errors import InvalidInputError
+
+WORKER = "0x" + "11" * 20
+
+
+def test_commitment_is_keccak_of_the_abi_encoding() -> None:
+    model, salt = b"\x01" * 32, b"\x02" * 32
+    expected = keccak(
+        encode(
+            ["uint256", "address", "bytes32", "uint16", "bytes32"], [3, WORKER, model, 7000, salt]
+        )
+    )
+    assert commitment(3, WORKER, model, 7000, salt) == expected
+
+
+def test_hex_and_bytes_hashes_agree() -> None:
+    assert commitment(1, WORKER, "0x" + "01" * 32, 1, "02" * 32) == commitment(
+        1, WORKER, b"\x01" * 32, 1, b"\x02" * 32
+    )
+
+
+def test_the_commitment_binds_the_worker() -> None:
+    assert commitment(1, WORKER, b"\x01" * 32, 1, b"\x02" * 32) != commitment(
+        1, "0x" + "22" * 20, b"\x01" * 32, 1, b"\x02" * 32
+    )
+
+
+@pytest.mark.parametrize("bad", [dict(score_bps=10_001), dict(worker="0x12"), dict(salt=b"short")])
+def test_malformed_inputs_are_rejected(bad: dict) -> None:
+    args = (
+        dict(job_id=1, worker=WORKER, model_hash=b"\x01" * 32, score_bps=1, salt=b"\x02" * 32) | bad
+    )
+    with pytest.raises(InvalidInputError):
+        commitment(**args)
+
+
+def test_salts_are_fresh_32_bytes() -> None:
+    assert len(new_salt()) == 32 and new_salt() != new_salt()
