@@ -96,11 +96,12 @@ class WorkerStats:
     slashes: int
 
 
-# ----- events (one dataclass each; `block` and `tx` say where it was logged) -----
+# ----- events (one dataclass each; block, tx_hash and log_index say where it was logged) -----
 @dataclass(frozen=True)
 class JobPosted:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     job_id: int
     requester: str
     base_model: bytes
@@ -118,7 +119,8 @@ class JobPosted:
 @dataclass(frozen=True)
 class JobCancelled:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     job_id: int
     requester: str
     refund: int
@@ -127,7 +129,8 @@ class JobCancelled:
 @dataclass(frozen=True)
 class Committed:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     job_id: int
     worker: str
     index: int
@@ -138,7 +141,8 @@ class Committed:
 @dataclass(frozen=True)
 class Revealed:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     job_id: int
     worker: str
     model_hash: bytes
@@ -149,7 +153,8 @@ class Revealed:
 @dataclass(frozen=True)
 class Attested:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     job_id: int
     worker: str
     validator: str
@@ -160,7 +165,8 @@ class Attested:
 @dataclass(frozen=True)
 class Finalized:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     job_id: int
     winner: str | None
     model_hash: bytes
@@ -174,7 +180,8 @@ class Finalized:
 @dataclass(frozen=True)
 class Withdrawn:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     account: str
     amount: int
 
@@ -182,7 +189,8 @@ class Withdrawn:
 @dataclass(frozen=True)
 class ValidatorJoined:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     validator: str
     seat: int
     bond: int
@@ -191,7 +199,8 @@ class ValidatorJoined:
 @dataclass(frozen=True)
 class ValidatorExitRequested:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     validator: str
     unlocks_at: int
 
@@ -199,7 +208,8 @@ class ValidatorExitRequested:
 @dataclass(frozen=True)
 class BondWithdrawn:
     block: int
-    tx: str
+    tx_hash: str
+    log_index: int
     validator: str
     bond: int
 
@@ -260,8 +270,8 @@ class MarketClient:
         attest_deadline: int,
         min_stake: int,
         reward: int,
-    ) -> tuple[int, TxReceipt]:
-        """Post a job escrowing `reward` wei; returns (job id, receipt)."""
+    ) -> int:
+        """Post a job escrowing `reward` wei; returns its id."""
         validate_bps(min_score_bps, "minimum score")
         receipt = self.client.transact(
             self.contract.functions.postJob(
@@ -278,7 +288,7 @@ class MarketClient:
             value=reward,
         )
         posted = self.contract.events.JobPosted().process_receipt(receipt)
-        return int(posted[0]["args"]["jobId"]), receipt
+        return int(posted[0]["args"]["jobId"])
 
     def cancel_job(self, job_id: int) -> TxReceipt:
         """Cancel a job nobody committed to; the reward is credited back."""
@@ -389,6 +399,31 @@ class MarketClient:
         )
         return bytes(fn.call())
 
+    def submission_of(self, job_id: int, worker: str) -> Submission | None:
+        """`worker`'s submission to `job_id`, or None when it has not committed."""
+        wanted = parse_address(worker, "worker")
+        return next((s for s in self.submissions(job_id) if s.worker == wanted), None)
+
+    def has_attested(self, job_id: int, worker: str, validator: str) -> bool:
+        """True when `validator` (in its current seat) attested `worker`'s submission."""
+        info = self.validator(validator)
+        if not info.member:
+            return False
+        return any(a.seat == info.seat for a in self.attestations(job_id, worker))
+
+    def is_validator(self, account: str) -> bool:
+        """True for a bonded member (an exiting one included until it withdraws)."""
+        return self.validator(account).member
+
+    def quorum(self) -> int:
+        return int(self.contract.functions.quorum().call())
+
+    def tolerance_bps(self) -> int:
+        return int(self.contract.functions.toleranceBps().call())
+
+    def fee_bps(self) -> int:
+        return int(self.contract.functions.feeBps().call())
+
     def min_bond(self) -> int:
         return int(self.contract.functions.minBond().call())
 
@@ -427,11 +462,45 @@ class MarketClient:
         return [_to_event(log) for log in logs]
 
 
+    def job_posted_events(self, from_block: int, to_block: int | str = "latest") -> list[JobPosted]:
+        """JobPosted events in the range (a poller's fetch function)."""
+        return [e for e in self.events(from_block, to_block, ("JobPosted",)) if isinstance(e, JobPosted)]
+
+    def revealed_events(self, from_block: int, to_block: int | str = "latest") -> list[Revealed]:
+        """Revealed events in the range (a poller's fetch function)."""
+        return [e for e in self.events(from_block, to_block, ("Revealed",)) if isinstance(e, Revealed)]
+
+    def job_posted(self, job_id: int) -> JobPosted:
+        """The JobPosted event of `job_id` (evaluation-set and spec hashes live only there)."""
+        event = self._one("JobPosted", job_id)
+        assert isinstance(event, JobPosted)
+        return event
+
+    def finalized_event(self, job_id: int) -> Finalized | None:
+        """The Finalized event of `job_id`, or None while it is not finalized."""
+        try:
+            event = self._one("Finalized", job_id)
+        except InvalidInputError:
+            return None
+        assert isinstance(event, Finalized)
+        return event
+
+    def _one(self, name: str, job_id: int) -> MarketEvent:
+        # jobId is an indexed topic, so the node filters; scan from genesis.
+        logs = getattr(self.contract.events, name)().get_logs(
+            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
+        )
+        if not logs:
+            raise InvalidInputError(f"no {name} event for job {job_id}")
+        return _to_event(logs[0])
+
+
 def _to_event(log: Any) -> MarketEvent:
     cls = EVENT_TYPES[log["event"]]
     fields: dict[str, Any] = {
         "block": int(log["blockNumber"]),
-        "tx": "0x" + bytes(log["transactionHash"]).hex(),
+        "tx_hash": "0x" + bytes(log["transactionHash"]).hex(),
+        "log_index": int(log["logIndex"]),
     }
     for key, value in log["args"].items():
         name = _RENAMES.get(key) or _snake(key)
@@ -442,5 +511,4 @@ def _to_event(log: Any) -> MarketEvent:
 
 
 def _snake(name: str) -> str:
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name)
-    return out.replace("_bps", "_bps").lstrip("_")
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")

@@ -60,7 +60,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
     for v in (v1, v2, v3):
         market.as_sender(v).join_validators(ETH)
     now = _now(admin)
-    job_id, _ = market.as_sender(requester).post_job(
+    job_id = market.as_sender(requester).post_job(
         BASE, TRAIN, EVAL, SPEC, 6000, now + 100, now + 200, now + 300, ETH // 10, 2 * ETH
     )
     salt = new_salt()
@@ -119,6 +119,21 @@ def test_reverts_surface_as_errors(world: dict) -> None:
         world["market"].as_sender(
             world["admin"].with_account(world["admin"].w3.eth.accounts[8])
         ).withdraw()
+
+
+def test_role_helpers_find_submissions_attestations_and_events(world: dict) -> None:
+    market = world["market"]
+    requester, worker, v1, _, _ = world["users"]
+    assert market.submission_of(1, worker.address).outcome is Outcome.WON
+    assert market.submission_of(1, requester.address) is None
+    assert market.has_attested(1, worker.address, v1.address)
+    assert not market.has_attested(1, worker.address, requester.address)
+    assert market.is_validator(v1.address) and not market.is_validator(requester.address)
+    assert (market.quorum(), market.tolerance_bps(), market.fee_bps()) == (2, 100, 500)
+    assert market.job_posted(1).spec == SPEC
+    assert market.finalized_event(1).winner == worker.address
+    assert [e.job_id for e in market.revealed_events(world["start"])] == [1]
+    assert [e.job_id for e in market.job_posted_events(world["start"])] == [1]
 
 
 def test_events_filter_by_name(world: dict) -> None:
