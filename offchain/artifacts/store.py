@@ -66,7 +66,9 @@ class ArtifactStore:
         with open(path, "rb") as handle:
             return self.put_stream(iter(lambda: handle.read(CHUNK), b""))
 
-    def put_reader(self, reader: IO[bytes] | io.BufferedIOBase, expected: str | None = None, limit: int | None = None) -> str:
+    def put_reader(
+        self, reader: IO[bytes] | io.BufferedIOBase, expected: str | None = None, limit: int | None = None
+    ) -> str:
         """Store what `reader` yields (at most `limit` bytes), checked against `expected`."""
         def chunks() -> Iterable[bytes]:
             remaining = limit
