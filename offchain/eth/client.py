@@ -14,10 +14,8 @@ import ast
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
@@ -25,14 +23,14 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3Excepti
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
-from offchain.eth.errors import EthError, InvalidInputError, RPCUnavailableError, TransactionError
+from offchain.eth.errors import EthError, RPCUnavailableError, TransactionError
+from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.values import parse_address
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 RPC_TIMEOUT_S = 10
 RECEIPT_TIMEOUT_S = 120
 GAS_MARGIN = 1.25  # estimates can fall short when state moves between estimate and mining
-KEY_ENV = "OFFCHAIN_PRIVATE_KEY"
 
 
 def _tester_failure() -> tuple[type[Exception], ...]:
@@ -162,21 +160,9 @@ def in_process() -> Client:
     return _with_sender(Web3(EthereumTesterProvider()), None)
 
 
-def load_key_file(path: Path, password: str) -> LocalAccount:
-    """An account from a web3/brownie JSON keystore file."""
-    try:
-        key = Account.decrypt(path.read_text(), password)
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"cannot open keystore {path}: {exc}") from None
-    return Account.from_key(key)
-
-
 def _with_sender(w3: Web3, private_key: str | None) -> Client:
     if private_key:
-        try:
-            account: LocalAccount = Account.from_key(private_key)
-        except (ValueError, TypeError):
-            raise InvalidInputError("the private key is malformed (expected 32 bytes of hex)") from None
+        account = account_from_key(private_key)
         return Client(w3, account.address, account)
     accounts = w3.eth.accounts
     if not accounts:
