@@ -51,7 +51,7 @@ def account_from_args(args: argparse.Namespace, chain_id: int) -> LocalAccount |
         return load_keystore(args.keystore)
     if getattr(args, "dev_account", None) is not None:
         if chain_id not in LOCAL_CHAIN_IDS:
-            raise InvalidInputError(f"--dev-account only works on a local chain (ids {LOCAL_CHAIN_IDS}), not {chain_id}")
+            raise InvalidInputError(f"--dev-account works on a local chain (ids {LOCAL_CHAIN_IDS}), not {chain_id}")
         from offchain.eth.localchain import dev_private_key
 
         return account_from_key(dev_private_key(args.dev_account))
