@@ -31,6 +31,7 @@ from offchain.ledger.tx import (
     KIND_ANCHOR,
     KIND_TRANSFER,
     PAYLOAD_SIZE,
+    SIGNATURE_SIZE,
     Transaction,
     address_of,
     sign,
@@ -80,7 +81,9 @@ def anchor(datadir: str | Path, payload: bytes, tag: str, fee: int = 0) -> str:
     """Sign an anchor of a 32-byte payload with the datadir's key and queue it; returns txid."""
     if len(payload) != PAYLOAD_SIZE:
         raise MalformedTransaction(f"an anchor payload is {PAYLOAD_SIZE} bytes, got {len(payload)}")
-    candidate = Transaction(kind=KIND_ANCHOR, payload=payload, tag=tag, fee=fee)
+    candidate = Transaction(
+        kind=KIND_ANCHOR, payload=payload, tag=tag, fee=fee, signature=bytes(SIGNATURE_SIZE)
+    )
     validate_transaction(candidate)  # fail on a bad tag before loading keys
     return _submit(
         datadir,

@@ -36,7 +36,8 @@ def decode_bits(bits: int) -> Compact:
     size = bits >> 24
     word = bits & MANTISSA_MASK
     if size <= 3:
-        target = word >> (8 * (3 - size))
+        word >>= 8 * (3 - size)  # in place, as Bitcoin Core: the flags below see the shifted word
+        target = word
     else:
         target = word << (8 * (size - 3))
     negative = word != 0 and (bits & SIGN_BIT) != 0
