@@ -55,7 +55,9 @@ def make_block(
     return Block(header=solve(header), txs=all_txs)
 
 
-def extend(chain: Chain, count: int, parent: BlockEntry | None = None, **kwargs: Any) -> list[Block]:
+def extend(
+    chain: Chain, count: int, parent: BlockEntry | None = None, **kwargs: Any
+) -> list[Block]:
     """Mine `count` blocks in a row on `parent` (default: the tip) and add them."""
     blocks = []
     for _ in range(count):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ledger_helpers import ALICE, ALICE_KEY, BOB, extend, make_block
+
 from offchain.ledger import api
 from offchain.ledger.chain import Chain
 from offchain.ledger.hashing import hash_to_hex
 from offchain.ledger.tx import KIND_ANCHOR, KIND_TRANSFER, Transaction, sign
-
-from ledger_helpers import ALICE, ALICE_KEY, BOB, extend, make_block
 
 
 def test_a_longer_branch_reorganises_and_restores_balances_exactly(chain: Chain) -> None:

@@ -25,7 +25,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_init_mine_anchor_prove_and_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_mine_anchor_prove_and_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     d = str(tmp_path)
     assert run(capsys, "init", "--datadir", d)[0] == 0
     assert (os.stat(tmp_path / "key.hex").st_mode & 0o777) == 0o600

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from ledger_helpers import ALICE, ALICE_KEY, BOB, MINER, MINER_KEY, extend, make_block, solve
 
 from offchain.ledger.block import Block
 from offchain.ledger.chain import Chain
@@ -26,8 +27,6 @@ from offchain.ledger.errors import (
 )
 from offchain.ledger.merkle import merkle_root
 from offchain.ledger.tx import KIND_ANCHOR, KIND_TRANSFER, Transaction, sign
-
-from ledger_helpers import ALICE, ALICE_KEY, BOB, MINER, MINER_KEY, extend, make_block, solve
 
 
 def transfer(key: bytes, nonce: int, amount: int, to: bytes = BOB, fee: int = 0) -> Transaction:
@@ -134,7 +133,8 @@ def test_a_skipped_nonce_is_refused(chain: Chain) -> None:
 def test_a_tampered_signature_is_refused(chain: Chain) -> None:
     extend(chain, 1, to=ALICE)
     tx = transfer(ALICE_KEY, 0, 1)
-    bad = replace(tx, signature=tx.signature[:10] + bytes([tx.signature[10] ^ 1]) + tx.signature[11:])
+    sig = tx.signature
+    bad = replace(tx, signature=sig[:10] + bytes([sig[10] ^ 1]) + sig[11:])
 
     with pytest.raises((BadSignature, InsufficientBalance)):
         chain.add_block(make_block(chain, txs=(bad,)))
@@ -174,7 +174,8 @@ def test_a_refused_block_leaves_balances_untouched(chain: Chain) -> None:
     before = chain.store.all_accounts()
 
     with pytest.raises(ValidationError):
-        chain.add_block(make_block(chain, txs=(transfer(ALICE_KEY, 0, 1), transfer(ALICE_KEY, 0, 2))))
+        spends = (transfer(ALICE_KEY, 0, 1), transfer(ALICE_KEY, 0, 2))
+        chain.add_block(make_block(chain, txs=spends))
 
     assert chain.store.all_accounts() == before
     assert MINER  # the fixture's miner address exists
