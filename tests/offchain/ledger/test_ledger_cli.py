@@ -77,6 +77,14 @@ def test_user_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert code == 2 and err.count("\n") == 1 and "init" in err
 
 
+def tip_height(datadir: str) -> int:
+    chain = Chain.open(datadir)
+    try:
+        return chain.tip().height
+    finally:
+        chain.close()
+
+
 def test_killing_a_miner_mid_write_leaves_a_consistent_store(tmp_path: Path) -> None:
     """Kill the real CLI miner at random moments; then also inside an open write transaction."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -84,10 +92,13 @@ def test_killing_a_miner_mid_write_leaves_a_consistent_store(tmp_path: Path) -> 
     cmd = [sys.executable, "-m", "offchain.ledger"]
     subprocess.run([*cmd, "init", "--datadir", d], env=env, check=True, capture_output=True)
     heights = []
-    for delay in (0.6, 0.9):
+    for delay in (0.05, 0.3):
         proc = subprocess.Popen([*cmd, "mine", "--blocks", "100000", "--processes", "1",
                                  "--datadir", d], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and tip_height(d) <= (heights[-1] if heights else 0):
+            time.sleep(0.05)  # wait until this miner has written at least one block
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGKILL)  # the miner and its worker, mid-whatever
         proc.wait()
