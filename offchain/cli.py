@@ -23,6 +23,7 @@ from offchain.ledger.errors import LedgerError
 COMMAND_MODULES = (
     "offchain.eth.cli",
     "offchain.artifacts.cli",
+    "offchain.ledger.cli",
     "offchain.demo",
 )
 
