@@ -102,6 +102,14 @@ class Journal:
         entries = [self.get(job_id) for (job_id,) in rows]
         return [e for e in entries if e is not None and e.state not in TERMINAL]
 
+    def count_taken(self) -> int:
+        """Jobs the worker accepted (everything but seen-only and skipped ones)."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE chain_id=? AND market=? AND state NOT IN (?, ?)",
+            (*self._key, JobState.SEEN.value, JobState.SKIPPED.value),
+        ).fetchone()
+        return int(row[0])
+
     def cursor(self, name: str, default: int) -> int:
         row = self._db.execute(
             "SELECT block FROM cursor WHERE chain_id=? AND market=? AND name=?", (*self._key, name)

@@ -74,6 +74,43 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
     raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources) or 'no configured source'}")
 
 
+def named_sha256(uri: str) -> str | None:
+    """The SHA-256 a URI names (`sha256:<hex>` or a `/sha256/<hex>` path), if any."""
+    if uri.startswith("sha256:"):
+        return normalize_sha256(uri)
+    tail = urlparse(uri).path.rstrip("/").rsplit("/", 2)
+    if len(tail) == 3 and tail[1] == "sha256":
+        try:
+            return normalize_sha256(tail[2])
+        except InvalidURIError:
+            return None
+    return None
+
+
+def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Path:
+    """A local copy of `uri`, verified against the SHA-256 the URI names when it names one.
+
+    For a URI without a hash (any URL) the bytes are stored under their own hash and the
+    caller MUST verify them by other means (model weights: their tensor fingerprint).
+    """
+    digest = named_sha256(uri)
+    if digest is not None:
+        return fetch(uri, digest, cache, sources)
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        try:
+            with urllib.request.urlopen(uri, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+                return cache.get(cache.put_stream(iter(lambda: response.read(CHUNK), b"")))
+        except urllib.error.HTTPError as exc:
+            raise ArtifactNotFoundError(f"{uri}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ArtifactNotFoundError(f"{uri}: {getattr(exc, 'reason', exc)}") from None
+    path = Path(parsed.path if parsed.scheme == "file" else uri)
+    if parsed.scheme not in ("", "file") or not path.is_file():
+        raise ArtifactNotFoundError(f"cannot download {uri!r}")
+    return cache.get(cache.put_file(path))
+
+
 def upload(server_url: str, path: Path) -> str:
     """PUT a file to an artifact server under its hash; returns the hash."""
     digest = sha256_file(path)
