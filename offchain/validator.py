@@ -81,18 +81,36 @@ class Validator:
         self.log("bonded", address=self.me, bond=bond)
 
     def step(self, event: Revealed) -> bool:
-        """Attest `event` when its job is attesting; True when nothing is left to do for it."""
+        """Advance `event`'s submission; True when nothing is left to do for it.
+
+        Attest while the job is attesting, finalize it if nobody has once it may be, and
+        withdraw the fee share once it is settled.
+        """
         phase = self.s.market.phase(event.job_id)
         if phase in (Phase.OPEN, Phase.REVEALING):
             return False
-        if phase != Phase.ATTESTING:
-            self.log("attest window over", job=event.job_id, worker=event.worker)
-            return True
+        if phase == Phase.ATTESTING:
+            self.attest(event)
+            return False
+        if phase == Phase.FINALIZABLE:
+            try:
+                self.s.market.finalize(event.job_id)
+                self.log("finalized the job", job=event.job_id)
+            except TransactionError:
+                pass  # someone else finalized first; the next poll sees it
+            return False
+        pending = self.s.market.pending(self.me)
+        if pending:
+            self.s.market.withdraw()
+            self.log("withdrawn", job=event.job_id, amount=pending)
+        return True
+
+    def attest(self, event: Revealed) -> None:
         job = self._job(event.job_id)
         if self.me in (job.requester, event.worker):
-            return True  # the contract forbids it; nothing to do
+            return  # the contract forbids it
         if self.s.market.has_attested(event.job_id, event.worker, self.me):
-            return True
+            return
         key = (event.job_id, event.worker)
         if key not in self.scores:
             self.scores[key] = self.judge(job, event)
@@ -100,10 +118,9 @@ class Validator:
             receipt = self.s.market.attest(event.job_id, event.worker, self.scores[key])
         except TransactionError as exc:
             self.log("attest failed, will re-check", job=event.job_id, error=str(exc))
-            return False
+            return
         self.log("attested", job=event.job_id, worker=event.worker, score_bps=self.scores[key],
                  claim_bps=event.score_bps, gas=receipt["gasUsed"])
-        return True
 
     def judge(self, job: JobPosted, event: Revealed) -> int:
         """The accuracy (bps) the submitted weights reach; 0 for weights that are not what was revealed."""
