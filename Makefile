@@ -18,7 +18,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
 
-.PHONY: setup compile test test-contracts test-offchain test-long demo lint bench lock clean
+.PHONY: setup compile test test-contracts test-offchain test-long demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -47,8 +47,9 @@ test: compile
 test-contracts: compile
 	$(BROWNIE) test tests/contracts
 
+# brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
 test-offchain: compile
-	$(PY) -m pytest -q
+	$(PY) -m pytest -p no:pytest-brownie -q
 
 test-long: compile
 	HYPOTHESIS_PROFILE=long $(BROWNIE) test tests/contracts -m stateful
@@ -64,6 +65,10 @@ lint: compile
 
 bench: compile
 	$(PY) -m benchmarks
+
+# A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).
+chain: setup
+	anvil --host 127.0.0.1 --port 8545 --chain-id 1337
 
 # Re-pin the whole Python tree after changing requirements/*.txt.
 lock:

@@ -22,6 +22,9 @@ from offchain.ledger.errors import LedgerError
 # `func(args) -> int | None` on its parsers.
 COMMAND_MODULES = (
     "offchain.eth.cli",
+    "offchain.artifacts.cli",
+    "offchain.ledger.cli",
+    "offchain.demo",
 )
 
 

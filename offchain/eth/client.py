@@ -10,13 +10,12 @@ receipt.
 
 from __future__ import annotations
 
+import ast
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
@@ -24,14 +23,48 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3Excepti
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
-from offchain.eth.errors import EthError, InvalidInputError, RPCUnavailableError, TransactionError
+from offchain.eth.errors import EthError, RPCUnavailableError, TransactionError
+from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.values import parse_address
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 RPC_TIMEOUT_S = 10
 RECEIPT_TIMEOUT_S = 120
 GAS_MARGIN = 1.25  # estimates can fall short when state moves between estimate and mining
-KEY_ENV = "OFFCHAIN_PRIVATE_KEY"
+
+
+def _tester_failure() -> tuple[type[Exception], ...]:
+    try:  # eth-tester (the in-process EVM) raises its own exception with the raw data
+        from eth_tester.exceptions import TransactionFailed
+    except ImportError:
+        return ()
+    return (TransactionFailed,)
+
+
+REVERT_ERRORS: tuple[type[Exception], ...] = (
+    ContractCustomError, ContractLogicError, *_tester_failure()
+)
+
+
+def _revert_data(exc: Exception) -> str | bytes | None:
+    data = getattr(exc, "data", None)
+    if data is None and exc.args:
+        data = _tester_revert_bytes(str(exc.args[0]))
+    if isinstance(data, str | bytes) or data is None:
+        return data
+    return str(data)
+
+
+def _tester_revert_bytes(message: str) -> bytes | None:
+    # web3's eth-tester provider reports custom-error data as the repr of a bytes object.
+    prefix = "execution reverted: "
+    if not message.startswith(prefix + "b"):
+        return None
+    try:
+        value = ast.literal_eval(message[len(prefix):])
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, bytes) else None
 
 
 def default_rpc() -> str:
@@ -52,7 +85,7 @@ class Client:
 
     def contract(self, name: str, address: str) -> Contract:
         """A handle on deployed contract `name` at `address`, with the built ABI."""
-        return self.w3.eth.contract(address=parse_address(address), abi=load_artifact(name).abi)
+        return self.w3.eth.contract(address=parse_address(address), abi=load_artifact(name).abi)  # type: ignore[call-overload]
 
     def with_account(self, address_or_account: str | LocalAccount) -> Client:
         """The same connection sending from another account."""
@@ -70,20 +103,20 @@ class Client:
         if gas is None:
             try:
                 gas = int(call.estimate_gas(params) * GAS_MARGIN)
-            except (ContractCustomError, ContractLogicError) as exc:
-                raise TransactionError(f"{name} would revert: {decode_revert(exc.data)}") from None
+            except REVERT_ERRORS as exc:
+                raise TransactionError(f"{name} would revert: {decode_revert(_revert_data(exc))}") from None
         params["gas"] = gas
         try:
             if self.account is None:
                 tx_hash = call.transact(params)
             else:
-                params["nonce"] = self.w3.eth.get_transaction_count(self.address, "pending")
+                params["nonce"] = self.w3.eth.get_transaction_count(parse_address(self.address), "pending")
                 tx = call.build_transaction(params)
                 signed = self.account.sign_transaction(tx)
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
-        except (ContractCustomError, ContractLogicError) as exc:
-            raise TransactionError(f"{name} reverted: {decode_revert(exc.data)}") from None
+        except REVERT_ERRORS as exc:
+            raise TransactionError(f"{name} reverted: {decode_revert(_revert_data(exc))}") from None
         except Web3Exception as exc:
             raise TransactionError(f"{name} failed: {exc}") from None
         if receipt["status"] != 1:
@@ -95,7 +128,10 @@ class Client:
         artifact = load_artifact(name)
         factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         receipt = self.transact(factory.constructor(*args))
-        return self.contract(name, receipt["contractAddress"]), receipt
+        address = receipt["contractAddress"]
+        if address is None:
+            raise TransactionError(f"deployment of {name} produced no contract address")
+        return self.contract(name, address), receipt
 
 
 def connect(url: str | None = None, private_key: str | None = None) -> Client:
@@ -107,9 +143,7 @@ def connect(url: str | None = None, private_key: str | None = None) -> Client:
     url = url or default_rpc()
     if url.startswith(("http://", "https://")):
         provider: Any = Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_S})
-    elif url.startswith(("ws://", "wss://")):
-        provider = Web3.WebSocketProvider(url)
-    else:
+    else:  # a path: the node's IPC socket
         provider = Web3.IPCProvider(url)
     w3 = Web3(provider)
     try:
@@ -126,21 +160,9 @@ def in_process() -> Client:
     return _with_sender(Web3(EthereumTesterProvider()), None)
 
 
-def load_key_file(path: Path, password: str) -> LocalAccount:
-    """An account from a web3/brownie JSON keystore file."""
-    try:
-        key = Account.decrypt(path.read_text(), password)
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"cannot open keystore {path}: {exc}") from None
-    return Account.from_key(key)
-
-
 def _with_sender(w3: Web3, private_key: str | None) -> Client:
     if private_key:
-        try:
-            account: LocalAccount = Account.from_key(private_key)
-        except (ValueError, TypeError):
-            raise InvalidInputError("the private key is malformed (expected 32 bytes of hex)") from None
+        account = account_from_key(private_key)
         return Client(w3, account.address, account)
     accounts = w3.eth.accounts
     if not accounts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from eth_typing import ChecksumAddress
 from eth_utils import is_address, to_checksum_address
 
 from offchain.eth.errors import InvalidInputError
@@ -26,11 +27,11 @@ def hash_hex(value: bytes) -> str:
     return "0x" + bytes(value).hex()
 
 
-def parse_address(text: str, what: str = "address") -> str:
+def parse_address(text: str, what: str = "address") -> ChecksumAddress:
     """A checksummed address; raises InvalidInputError for anything else."""
     if not is_address(text):
         raise InvalidInputError(f"{what} is not an Ethereum address: {text!r}")
-    return str(to_checksum_address(text))
+    return to_checksum_address(text)
 
 
 def validate_bps(value: int, what: str = "score") -> None:

@@ -1,0 +1,36 @@
+"""`make bench`: every benchmark of the project, each against its named baseline.
+
+    python -m benchmarks            # all
+    python -m benchmarks ledger ml  # some
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import time
+
+SUITES = {
+    "gas": "benchmarks.gas",  # contract gas table (from the brownie gas tests' output)
+    "ledger": "benchmarks.ledger_bench",  # miner, Merkle, proofs, headers
+    "ml": "benchmarks.ml_bench",  # fast path vs seed recipe; transfer vs scratch
+    "protocol": "benchmarks.protocol_bench",  # market overhead per job outside training
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(SUITES)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        print(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}", file=sys.stderr)
+        return 2
+    for name in names:
+        print(f"\n===== {name} =====", flush=True)
+        start = time.monotonic()
+        importlib.import_module(SUITES[name]).main()
+        print(f"({name}: {time.monotonic() - start:.1f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,70 @@
+"""`offchain artifacts ...`: put, get and serve content-addressed artifacts."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DIR = Path.home() / ".offchain" / "artifacts"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("artifacts", help="content-addressed artifact store and server")
+    commands = parser.add_subparsers(dest="artifacts_command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="serve a store folder over HTTP")
+    serve.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8600)
+    serve.set_defaults(func=cmd_serve)
+
+    put = commands.add_parser("put", help="add a file to a store folder (or --server) and print its hash")
+    put.add_argument("file", type=Path)
+    put.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    put.add_argument("--server", default=None, help="upload to this artifact server instead")
+    put.set_defaults(func=cmd_put)
+
+    get = commands.add_parser("get", help="fetch a URI, verify its hash, copy it to --out")
+    get.add_argument("uri", help="path, http(s) URL or sha256:<hex>")
+    get.add_argument("--sha256", required=True, help="expected SHA-256 of the content")
+    get.add_argument("--out", type=Path, required=True)
+    get.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="local cache / store")
+    get.add_argument("--source", action="append", default=[], help="store folder or server URL for sha256: URIs")
+    get.set_defaults(func=cmd_get)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from offchain.artifacts.server import ArtifactServer
+    from offchain.artifacts.store import ArtifactStore
+
+    server = ArtifactServer(ArtifactStore(args.dir), args.host, args.port)
+    print(f"serving {args.dir} at {server.url}/sha256/<hash> (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def cmd_put(args: argparse.Namespace) -> int:
+    from offchain.artifacts.client import upload
+    from offchain.artifacts.errors import ArtifactNotFoundError
+    from offchain.artifacts.store import ArtifactStore
+
+    if not args.file.is_file():
+        raise ArtifactNotFoundError(f"no file at {args.file}")
+    digest = upload(args.server, args.file) if args.server else ArtifactStore(args.dir).put_file(args.file)
+    print(f"sha256:{digest}")
+    return 0
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    from offchain.artifacts.client import fetch
+    from offchain.artifacts.store import ArtifactStore
+
+    path = fetch(args.uri, args.sha256, ArtifactStore(args.dir), args.source)
+    shutil.copyfile(path, args.out)
+    print(f"{args.out} (sha256 verified)")
+    return 0

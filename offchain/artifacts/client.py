@@ -1,0 +1,130 @@
+"""Fetch artifacts by URI and verify their SHA-256 before anything uses them.
+
+URIs: a local path (or file://), an http(s) URL, or `sha256:<hex>` resolved through the
+configured sources (store folders and artifact-server URLs, in order).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlparse
+
+from offchain.artifacts.errors import ArtifactError, ArtifactNotFoundError, HashMismatchError, InvalidURIError
+from offchain.artifacts.store import CHUNK, ArtifactStore, normalize_sha256, sha256_file
+
+HTTP_TIMEOUT_S = 30
+
+
+def fetch(uri: str, expected_sha256: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Path:
+    """The verified local path of the artifact `uri`, whose content must hash to `expected_sha256`.
+
+    The result lives in `cache` (named by its hash); a cached copy is used without a fetch.
+    Raises HashMismatchError, ArtifactNotFoundError or InvalidURIError.
+    """
+    expected = normalize_sha256(expected_sha256)
+    if cache.has(expected):
+        return cache.get(expected)
+    if uri.startswith("sha256:"):
+        if normalize_sha256(uri) != expected:
+            raise HashMismatchError(uri, expected, normalize_sha256(uri))
+        return _fetch_from_sources(expected, cache, sources)
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        return _fetch_url(uri, expected, cache)
+    if parsed.scheme in ("", "file"):
+        return _fetch_path(Path(parsed.path if parsed.scheme else uri), expected, cache)
+    raise InvalidURIError(f"unsupported URI {uri!r}: use a path, an http(s) URL or sha256:<hex>")
+
+
+def _fetch_path(path: Path, expected: str, cache: ArtifactStore) -> Path:
+    if not path.is_file():
+        raise ArtifactNotFoundError(f"no file at {path}")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise HashMismatchError(str(path), expected, actual)
+    return cache.get(cache.put_file(path))
+
+
+def _fetch_url(url: str, expected: str, cache: ArtifactStore) -> Path:
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+            digest = cache.put_stream(iter(lambda: response.read(CHUNK), b""))
+    except urllib.error.HTTPError as exc:
+        raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ArtifactNotFoundError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+    if digest != expected:
+        cache.get(digest).unlink()  # never keep bytes that are not what was asked for
+        raise HashMismatchError(url, expected, digest)
+    return cache.get(digest)
+
+
+def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str]) -> Path:
+    for source in sources:
+        try:
+            if source.startswith(("http://", "https://")):
+                return _fetch_url(f"{source.rstrip('/')}/sha256/{digest}", digest, cache)
+            return _fetch_path(Path(source) / digest, digest, cache)
+        except ArtifactNotFoundError:
+            continue
+    raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources) or 'no configured source'}")
+
+
+def named_sha256(uri: str) -> str | None:
+    """The SHA-256 a URI names (`sha256:<hex>` or a `/sha256/<hex>` path), if any."""
+    if uri.startswith("sha256:"):
+        return normalize_sha256(uri)
+    tail = urlparse(uri).path.rstrip("/").rsplit("/", 2)
+    if len(tail) == 3 and tail[1] == "sha256":
+        try:
+            return normalize_sha256(tail[2])
+        except InvalidURIError:
+            return None
+    return None
+
+
+def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Path:
+    """A local copy of `uri`, verified against the SHA-256 the URI names when it names one.
+
+    For a URI without a hash (any URL) the bytes are stored under their own hash and the
+    caller MUST verify them by other means (model weights: their tensor fingerprint).
+    """
+    digest = named_sha256(uri)
+    if digest is not None:
+        return fetch(uri, digest, cache, sources)
+    parsed = urlparse(uri)
+    if parsed.scheme in ("http", "https"):
+        try:
+            with urllib.request.urlopen(uri, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+                return cache.get(cache.put_stream(iter(lambda: response.read(CHUNK), b"")))
+        except urllib.error.HTTPError as exc:
+            raise ArtifactNotFoundError(f"{uri}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ArtifactNotFoundError(f"{uri}: {getattr(exc, 'reason', exc)}") from None
+    path = Path(parsed.path if parsed.scheme == "file" else uri)
+    if parsed.scheme not in ("", "file") or not path.is_file():
+        raise ArtifactNotFoundError(f"cannot download {uri!r}")
+    return cache.get(cache.put_file(path))
+
+
+def upload(server_url: str, path: Path) -> str:
+    """PUT a file to an artifact server under its hash; returns the hash."""
+    digest = sha256_file(path)
+    request = urllib.request.Request(
+        f"{server_url.rstrip('/')}/sha256/{digest}", data=path.read_bytes(), method="PUT",
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        raise ArtifactError(f"upload to {server_url} refused: HTTP {exc.code} {exc.read()[:200]!r}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ArtifactError(f"upload to {server_url} failed: {getattr(exc, 'reason', exc)}") from None
+    if answer.get("sha256") != digest:
+        raise ArtifactError(f"server {server_url} stored {answer.get('sha256')}, expected {digest}")
+    return digest

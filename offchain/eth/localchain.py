@@ -1,0 +1,106 @@
+"""A local anvil chain for the demo and the end-to-end tests.
+
+anvil ships inside the npm package @foundry-rs/anvil (node_modules/.bin/anvil); the
+process runs on a loopback port and is stopped when the context manager exits.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from offchain.eth.build import PROJECT_ROOT
+from offchain.eth.errors import EthError, RPCUnavailableError
+
+CHAIN_ID = 1337  # brownie's development chain id, so deployments/1337.json is shared
+START_TIMEOUT_S = 30.0
+# anvil's well-known development mnemonic: these accounts are public test keys.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def anvil_path() -> str:
+    local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
+    if local.exists():
+        return str(local)
+    found = shutil.which("anvil")
+    if found is None:
+        raise EthError("anvil not found: run `make setup` (it installs @foundry-rs/anvil from npm)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalChain:
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_anvil(
+    port: int | None = None, accounts: int = 10, block_time: float | None = None,
+    state_file: Path | None = None, log_file: Path | None = None,
+) -> LocalChain:
+    """Start anvil on a loopback port and wait until it answers JSON-RPC."""
+    port = port or free_port()
+    cmd = [
+        anvil_path(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
+        "--accounts", str(accounts), "--mnemonic", DEV_MNEMONIC, "--silent",
+    ]
+    if block_time:
+        cmd += ["--block-time", str(block_time)]
+    if state_file is not None:
+        cmd += ["--state", str(state_file)]
+    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+    process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    chain = LocalChain(url=f"http://127.0.0.1:{port}", port=port, process=process)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    from offchain.eth.client import connect
+
+    while True:
+        if process.poll() is not None:
+            raise EthError(f"anvil exited with code {process.returncode} on port {port}")
+        try:
+            connect(chain.url)
+            return chain
+        except RPCUnavailableError:
+            if time.monotonic() > deadline:
+                chain.stop()
+                raise
+            time.sleep(0.1)
+
+
+@contextmanager
+def local_chain(**kwargs: object) -> Iterator[LocalChain]:
+    chain = start_anvil(**kwargs)  # type: ignore[arg-type]
+    try:
+        yield chain
+    finally:
+        chain.stop()
+
+
+def dev_private_key(index: int) -> str:
+    """The private key of anvil's dev account `index` (public test keys, never for value)."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return str(Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.hex())

@@ -1,0 +1,95 @@
+"""Typed access to ModelRegistry: register models, read records and lineage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from web3.contract import Contract
+from web3.types import TxReceipt
+
+from offchain.eth.client import Client
+from offchain.eth.errors import EthError
+from offchain.eth.values import hash_hex, validate_bps
+
+ZERO_HASH = bytes(32)
+DEFAULT_MAX_DEPTH = 64
+
+
+class UnknownModelError(EthError):
+    """The hash is not registered."""
+
+    def __init__(self, model_hash: bytes) -> None:
+        super().__init__(f"model {hash_hex(model_hash)} is not registered")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A registry record joined with its registration event (data set hash and uri)."""
+
+    model_hash: str
+    parent_hash: str | None  # None for a base model
+    publisher: str
+    score_bps: int
+    job_id: int
+    block: int
+    dataset_hash: str
+    uri: str
+
+
+class RegistryClient:
+    """ModelRegistry at `address`, sending from `client`'s account."""
+
+    def __init__(self, client: Client, address: str) -> None:
+        self.client = client
+        self.contract: Contract = client.contract("ModelRegistry", address)
+
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
+    def register(
+        self,
+        model_hash: bytes,
+        parent_hash: bytes | None,
+        dataset_hash: bytes,
+        score_bps: int,
+        uri: str,
+    ) -> TxReceipt:
+        validate_bps(score_bps)
+        call = self.contract.functions.register(
+            model_hash, parent_hash or ZERO_HASH, dataset_hash, score_bps, uri
+        )
+        return self.client.transact(call)
+
+    def is_registered(self, model_hash: bytes) -> bool:
+        return bool(self.contract.functions.isRegistered(model_hash).call())
+
+    def record(self, model_hash: bytes) -> ModelRecord:
+        """The record of `model_hash`; raises UnknownModelError if it is not registered."""
+        if not self.is_registered(model_hash):
+            raise UnknownModelError(model_hash)
+        parent, publisher, score, job_id, block = self.contract.functions.recordOf(model_hash).call()
+        # The data set hash and uri live in the registration event, at the recorded block.
+        events = self.contract.events.ModelRegistered().get_logs(
+            from_block=block, to_block=block, argument_filters={"modelHash": model_hash}
+        )
+        if not events:
+            raise EthError(f"registration event of {hash_hex(model_hash)} not found in block {block}")
+        args = events[0]["args"]
+        return ModelRecord(
+            model_hash=hash_hex(model_hash),
+            parent_hash=hash_hex(parent) if parent != ZERO_HASH else None,
+            publisher=str(publisher),
+            score_bps=int(score),
+            job_id=int(job_id),
+            block=int(block),
+            dataset_hash=hash_hex(args["datasetHash"]),
+            uri=str(args["uri"]),
+        )
+
+    def lineage(self, model_hash: bytes, max_depth: int = DEFAULT_MAX_DEPTH) -> list[str]:
+        """Hashes from `model_hash` back to its root (at most `max_depth`), itself first."""
+        if not self.is_registered(model_hash):
+            raise UnknownModelError(model_hash)
+        path = self.contract.functions.lineage(model_hash, max_depth).call()
+        return [hash_hex(h) for h in path]

@@ -1,0 +1,72 @@
+"""What every role opens first: a chain connection, the deployed contracts, and the
+artifact sources, built from the shared command-line options."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from offchain.artifacts.client import fetch
+from offchain.artifacts.store import ArtifactStore
+from offchain.eth.cli import add_connection_args
+from offchain.eth.client import Client, connect
+from offchain.eth.deployments import Deployment, load_deployment
+from offchain.eth.keys import account_from_args, add_key_args
+from offchain.eth.market import MarketClient
+from offchain.eth.polling import with_retries
+from offchain.eth.registry import RegistryClient
+
+DEFAULT_HOME = Path.home() / ".offchain"
+
+
+def add_session_args(parser: argparse.ArgumentParser) -> None:
+    """--rpc, --deployments, key options, --home and --source."""
+    add_connection_args(parser)
+    add_key_args(parser)
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="state and cache folder (default ~/.offchain)")
+    parser.add_argument(
+        "--source", action="append", default=[],
+        help="artifact server URL or store folder that resolves sha256: artifacts (repeatable)",
+    )
+
+
+@dataclass
+class Session:
+    client: Client
+    deployment: Deployment
+    market: MarketClient
+    registry: RegistryClient
+    home: Path
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def cache(self) -> ArtifactStore:
+        return ArtifactStore(self.home / "artifacts")
+
+    def fetch(self, digest: str, uri: str | None = None) -> Path:
+        """A verified local copy of artifact `digest` (from `uri`, else the sources)."""
+        return fetch(uri or f"sha256:{digest}", digest, self.cache, self.sources)
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: phases follow the chain's clock, not ours."""
+        return int(with_retries(lambda: self.client.w3.eth.get_block("latest")["timestamp"], "read the chain time"))
+
+    def head(self) -> int:
+        return int(with_retries(lambda: self.client.w3.eth.block_number, "read the head block"))
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    client = connect(args.rpc)
+    account = account_from_args(args, client.chain_id)
+    if account is not None:
+        client = client.with_account(account)
+    deployment = load_deployment(client.chain_id, Path(args.deployments) if args.deployments else None)
+    return Session(
+        client=client,
+        deployment=deployment,
+        market=MarketClient(client, deployment.contract("TrainingMarket").address),
+        registry=RegistryClient(client, deployment.contract("ModelRegistry").address),
+        home=Path(args.home),
+        sources=list(args.source),
+    )

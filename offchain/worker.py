@@ -1,0 +1,320 @@
+"""`offchain worker`: find jobs, fine-tune, commit, reveal, finalize, withdraw.
+
+    offchain worker --rpc http://127.0.0.1:8545 --keystore key.json \\
+        --source http://127.0.0.1:8600 --publish http://127.0.0.1:8600
+
+Each job moves through the journal's states (offchain.journal.JobState), one durable write
+and one log line per step. The salt and commitment are journalled BEFORE the commit is
+sent; every step checks the contract's state first, so a worker killed anywhere picks up
+where it was on restart: it resumes training from the checkpoint, reveals what it
+committed, never commits twice and never loses a salt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offchain.errors import OffchainError
+from offchain.eth.commitment import commitment, new_salt
+from offchain.eth.errors import TransactionError
+from offchain.eth.market import JobPosted, Phase
+from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller, with_retries
+from offchain.eth.values import hash_hex
+from offchain.journal import JobEntry, Journal, JobState
+from offchain.rolelog import RoleLog
+from offchain.session import Session, add_session_args, open_session
+from offchain.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec
+
+
+@dataclass
+class WorkerOptions:
+    publish: str | None  # artifact server that receives the results (their URI goes on chain)
+    device: str = "auto"
+    confirmations: int = 1
+    poll_seconds: float = 1.0
+    once: bool = False
+    max_jobs: int | None = None
+    images_per_second: float = DEFAULT_IMAGES_PER_SECOND
+    overclaim_bps: int = 0  # for demos and tests: claim this much more than measured
+
+
+class Worker:
+    def __init__(self, session: Session, options: WorkerOptions, log: RoleLog) -> None:
+        self.s = session
+        self.o = options
+        self.log = log
+        self.me = session.client.address
+        self.journal = Journal(
+            session.home / "worker" / f"{self.me.lower()}.sqlite", session.client.chain_id, session.market.address
+        )
+        start = session.deployment.contract("TrainingMarket").block
+        self.poller = EventPoller(
+            session.market.job_posted_events, key=lambda e: (e.tx_hash, e.log_index),
+            start_block=self.journal.cursor("jobs", start), confirmations=options.confirmations,
+        )
+        self.taken = self.journal.count_taken()
+
+    # ----------------------------------------------------------------------- the loop
+
+    def run(self) -> int:
+        self.log("started", address=self.me, market=self.s.market.address)
+        while True:
+            try:
+                self.discover()
+                for entry in self.journal.active():
+                    self.advance(entry)
+            except TRANSIENT_ERRORS as exc:
+                self.log("rpc unavailable, will retry", error=type(exc).__name__)
+            if self._finished():
+                self.log("stopping", jobs=self.taken)
+                return 0
+            time.sleep(self.o.poll_seconds)
+
+    def _finished(self) -> bool:
+        if self.journal.active():
+            return False
+        if self.o.max_jobs is not None and self.taken >= self.o.max_jobs:
+            return True
+        return self.o.once
+
+    def discover(self) -> None:
+        for event in self.poller.poll(self.s.head()):
+            if self.journal.get(event.job_id) is None and not self._full():
+                self.consider(event)
+        self.journal.set_cursor("jobs", self.poller.next_block)
+
+    def _full(self) -> bool:
+        return self.o.max_jobs is not None and self.taken >= self.o.max_jobs
+
+    # ----------------------------------------------------------------------- the steps
+
+    def consider(self, job: JobPosted) -> None:
+        """Take the job if it can be done in time; otherwise skip it with the reason."""
+        self.journal.put(job.job_id, JobState.SEEN, **job.as_detail())
+        self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
+        try:
+            spec = parse_spec(self.s.fetch(hash_hex(job.spec)[2:]).read_bytes())
+            train_path = self.s.fetch(hash_hex(job.training_set)[2:])
+            self.s.fetch(hash_hex(job.evaluation_set)[2:])
+            base_uri = self.s.registry.record(job.base_model).uri
+            base_path = self._fetch_base_model(job.base_model, base_uri)
+            train_images = _count_images(train_path)
+            needed = estimate_training_seconds(spec, train_images, self.o.images_per_second)
+            left = job.commit_deadline - self.s.chain_time()
+            if needed > left:
+                raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
+            if job.min_stake > self.s.client.balance():
+                raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
+            from offchain.ml.config import TrainConfig
+
+            TrainConfig.from_spec(spec)  # an unsupported spec fails here, not mid-training
+        except TRANSIENT_ERRORS:
+            raise  # the node or a server is down: consider the job again on the next poll
+        except (OffchainError, OSError, ValueError) as exc:
+            self.journal.put(job.job_id, JobState.SKIPPED, reason=str(exc))
+            self.log("job skipped", job=job.job_id, reason=str(exc))
+            return
+        self.taken += 1
+        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), spec_json=spec)
+        self.log("job taken", job=job.job_id, estimate_s=round(needed))
+
+    def advance(self, entry: JobEntry) -> None:
+        """One step for one job, decided by its journal state and the contract's state."""
+        step = {
+            JobState.SEEN: self._skip_unfinished_consideration,
+            JobState.TRAINING: self.train,
+            JobState.TRAINED: self.commit,
+            JobState.COMMITTING: self.confirm_commit,
+            JobState.COMMITTED: self.reveal,
+            JobState.REVEALED: self.finalize,
+            JobState.FINALIZED: self.withdraw,
+        }[entry.state]
+        try:
+            step(entry)
+        except TRANSIENT_ERRORS:
+            raise
+        except TransactionError as exc:
+            self.log("transaction failed, will re-check", job=entry.job_id, error=str(exc))
+        except (OffchainError, OSError) as exc:
+            self.journal.put(entry.job_id, JobState.SKIPPED, reason=str(exc))
+            self.log("job abandoned", job=entry.job_id, reason=str(exc))
+
+    def _skip_unfinished_consideration(self, entry: JobEntry) -> None:
+        # Killed while checking the job: check it again from its event data.
+        self.consider(JobPosted.from_detail(entry.detail))
+
+    def train(self, entry: JobEntry) -> None:
+        from offchain.ml.config import TrainConfig
+        from offchain.ml.train import evaluate_model, train
+
+        d = entry.detail
+        job_dir = self._job_dir(entry.job_id)
+        train_path = self.s.fetch(d["training_set"][2:])
+        eval_path = self.s.fetch(d["evaluation_set"][2:])
+        config = TrainConfig.from_spec(d["spec_json"])
+        config.dataset = str(_with_suffix(train_path, job_dir / "train.npz"))
+        config.eval_dataset = str(_with_suffix(eval_path, job_dir / "eval.npz"))
+        config.weights = d["base_path"]
+        config.device = self.o.device
+        config.validate()
+        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.o.device)
+        result = train(config, job_dir / "model", quiet=True, on_epoch_end=lambda m: self.log(
+            "epoch", job=entry.job_id, epoch=m.epoch, loss=round(m.train_loss, 4), eval_bps=m.eval_accuracy_bps,
+        ))
+        # Claim exactly what validators will measure: the deterministic CPU evaluation.
+        measured = evaluate_model(job_dir / "model", str(job_dir / "eval.npz"), device="cpu").accuracy_bps
+        claim = min(10_000, measured + self.o.overclaim_bps)
+        uri = self._publish(job_dir / "model" / "model.safetensors")
+        self.journal.put(
+            entry.job_id, JobState.TRAINED, model_hash=hash_hex(result.fingerprint),
+            measured_bps=measured, claim_bps=claim, uri=uri,
+        )
+        self.log("trained", job=entry.job_id, model=hash_hex(result.fingerprint), measured_bps=measured,
+                 claim_bps=claim, uri=uri)
+
+    def commit(self, entry: JobEntry) -> None:
+        d = entry.detail
+        if self.s.chain_time() >= d["commit_deadline"]:
+            raise OffchainError("the commit window closed before training finished")
+        salt = new_salt()
+        sealed = commitment(entry.job_id, self.me, d["model_hash"], d["claim_bps"], salt)
+        # Durable BEFORE the transaction: a crash after sending can always reveal.
+        self.journal.put(entry.job_id, JobState.COMMITTING, salt=hash_hex(salt), commitment=hash_hex(sealed))
+        self._send_commit(entry.job_id, sealed, d["min_stake"])
+
+    def confirm_commit(self, entry: JobEntry) -> None:
+        """After a restart between journalling and mining: commit again only if it is not on chain."""
+        if self.s.market.submission_of(entry.job_id, self.me) is not None:
+            self.journal.put(entry.job_id, JobState.COMMITTED)
+            self.log("committed (found on chain)", job=entry.job_id)
+            return
+        if self.s.chain_time() >= entry.detail["commit_deadline"]:
+            raise OffchainError("the commit window closed before the commit was mined")
+        sealed = bytes.fromhex(entry.detail["commitment"][2:])
+        self._send_commit(entry.job_id, sealed, entry.detail["min_stake"])
+
+    def _send_commit(self, job_id: int, sealed: bytes, stake: int) -> None:
+        receipt = self.s.market.commit(job_id, sealed, stake)
+        self.journal.put(job_id, JobState.COMMITTED, commit_block=receipt["blockNumber"])
+        self.log("committed", job=job_id, stake=stake, gas=receipt["gasUsed"])
+
+    def reveal(self, entry: JobEntry) -> None:
+        d = entry.detail
+        submission = self.s.market.submission_of(entry.job_id, self.me)
+        if submission is not None and submission.revealed:
+            self.journal.put(entry.job_id, JobState.REVEALED)
+            return
+        phase = self.s.market.phase(entry.job_id)
+        if phase == Phase.OPEN:
+            return  # reveals open at the commit deadline
+        if phase != Phase.REVEALING:
+            self.journal.put(entry.job_id, JobState.REVEALED, missed_reveal=True)
+            self.log("reveal window missed: the stake will be slashed", job=entry.job_id)
+            return
+        receipt = self.s.market.reveal(
+            entry.job_id, bytes.fromhex(d["model_hash"][2:]), d["claim_bps"], bytes.fromhex(d["salt"][2:]), d["uri"]
+        )
+        self.journal.put(entry.job_id, JobState.REVEALED)
+        self.log("revealed", job=entry.job_id, claim_bps=d["claim_bps"], gas=receipt["gasUsed"])
+
+    def finalize(self, entry: JobEntry) -> None:
+        phase = self.s.market.phase(entry.job_id)
+        if phase == Phase.FINALIZABLE:
+            try:
+                self.s.market.finalize(entry.job_id)
+                self.log("finalized the job", job=entry.job_id)
+            except TransactionError:
+                if self.s.market.phase(entry.job_id) != Phase.FINALIZED:
+                    raise
+        elif phase not in (Phase.FINALIZED, Phase.CANCELLED):
+            return  # still attesting
+        outcome = self.s.market.submission_of(entry.job_id, self.me)
+        self.journal.put(entry.job_id, JobState.FINALIZED, outcome=outcome.outcome.name if outcome else "none")
+        self.log("job settled", job=entry.job_id, outcome=outcome.outcome.name if outcome else "none")
+
+    def withdraw(self, entry: JobEntry) -> None:
+        pending = self.s.market.pending(self.me)
+        if pending:
+            self.s.market.withdraw()
+        self.journal.put(entry.job_id, JobState.DONE, withdrawn=pending)
+        self.log("withdrawn", job=entry.job_id, amount=pending)
+
+    # ----------------------------------------------------------------------- helpers
+
+    def _job_dir(self, job_id: int) -> Path:
+        path = self.s.home / "worker" / "jobs" / f"{self.s.client.chain_id}-{job_id}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _fetch_base_model(self, model_hash: bytes, uri: str) -> Path:
+        from offchain.ml.fingerprint import fingerprint_file
+
+        path = fetch_weights(self.s, uri, self.s.home / "worker" / "base" / f"{hash_hex(model_hash)[2:]}.safetensors")
+        if fingerprint_file(path) != model_hash:
+            raise OffchainError(f"the base model at {uri} does not match its registered hash")
+        return path
+
+    def _publish(self, weights: Path) -> str:
+        from offchain.artifacts.client import upload
+
+        if self.o.publish is None:
+            digest = self.s.cache.put_file(weights)
+            return str(self.s.cache.get(digest))
+        digest = with_retries(lambda: upload(self.o.publish or "", weights), "upload the result")
+        return f"{self.o.publish.rstrip('/')}/sha256/{digest}"
+
+
+def fetch_weights(session: Session, uri: str, dest: Path) -> Path:
+    """Copy the weights at `uri` to `dest` (a .safetensors path, so only safetensors is parsed).
+
+    When the URI names the file's SHA-256 (`.../sha256/<hex>` or `sha256:<hex>`), the bytes
+    are verified against it; the caller always checks the tensors' fingerprint as well.
+    """
+    from offchain.artifacts.client import download
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(download(uri, session.cache, session.sources), dest)
+    return dest
+
+
+def _with_suffix(path: Path, link: Path) -> Path:
+    # Cached artifacts are named by hash alone; the ML engine picks loaders by suffix.
+    if not link.exists():
+        shutil.copyfile(path, link)
+    return link
+
+
+def _count_images(npz: Path) -> int:
+    from offchain.ml.data import load_dataset_npz
+
+    return len(load_dataset_npz(npz))
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("worker", help="take jobs, fine-tune, commit, reveal and get paid")
+    add_session_args(parser)
+    parser.add_argument("--publish", default=None, help="artifact server that receives results (their URI goes on chain)")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--confirmations", type=int, default=1, help="blocks before a JobPosted is trusted")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    parser.add_argument("--once", action="store_true", help="exit when the jobs on offer now are done")
+    parser.add_argument("--max-jobs", type=int, default=None, help="take at most N jobs, then exit when done")
+    parser.add_argument("--images-per-second", type=float, default=DEFAULT_IMAGES_PER_SECOND,
+                        help="this machine's training speed, for deadline estimates")
+    parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
+    parser.add_argument("--json", action="store_true", help="JSON log lines")
+    parser.set_defaults(func=cmd_worker)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    options = WorkerOptions(
+        publish=args.publish, device=args.device, confirmations=args.confirmations, poll_seconds=args.poll,
+        once=args.once, max_jobs=args.max_jobs, images_per_second=args.images_per_second,
+        overclaim_bps=args.overclaim_bps,
+    )
+    return Worker(open_session(args), options, RoleLog("worker", args.json)).run()
