@@ -4,8 +4,9 @@
     brownie run scripts/deploy.py --network sepolia    # any network brownie knows
 """
 
-from brownie import ModelRegistry, chain
+from brownie import ModelRegistry, TrainingMarket, chain
 
+from offchain.eth.deploy import FEE_BPS, MIN_BOND, QUORUM, TOLERANCE_BPS
 from offchain.eth.deployments import DeployedContract, Deployment, save_deployment
 from scripts.common import sender, tx_params
 
@@ -22,9 +23,12 @@ def main():
     params = tx_params(deployer, required_confs=CONFIRMATIONS)
 
     registry = ModelRegistry.deploy(deployer, params)
+    market = TrainingMarket.deploy(registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, params)
+    registry.grantRole(registry.MARKET_ROLE(), market, params)
 
     deployment = Deployment(chain_id=chain.id)
     deployment.contracts["ModelRegistry"] = _record(registry, registry.tx)
+    deployment.contracts["TrainingMarket"] = _record(market, market.tx)
     path = save_deployment(deployment)
     print(f"deployed on chain {chain.id}; addresses written to {path}")
     return deployment

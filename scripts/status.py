@@ -3,7 +3,7 @@
     brownie run scripts/status.py
 """
 
-from brownie import ModelRegistry, chain, web3
+from brownie import ModelRegistry, TrainingMarket, chain, web3
 
 from offchain.eth.deployments import load_deployment
 
@@ -28,6 +28,39 @@ def print_models(registry, from_block):
         )
 
 
+PHASES = ["open", "revealing", "attesting", "finalizable", "finalized", "cancelled"]
+OUTCOMES = ["pending", "unrevealed", "unverified", "dishonest", "honest", "won"]
+ETHER = 10**18
+
+
+def print_market(market):
+    count = market.jobCount()
+    print(f"\nmarket jobs: {count} (validators: {market.validatorCount()}, quorum {market.quorum()})")
+    print(f"{'job':>4} {'phase':<12} {'reward':>10} {'subs':>4} {'winner':<42}")
+    accounts = set()
+    for job_id in range(1, count + 1):
+        job = market.job(job_id)
+        subs = market.submissions(job_id)
+        winner = subs[job["winnerPlusOne"] - 1]["worker"] if job["winnerPlusOne"] else "-"
+        print(f"{job_id:>4} {PHASES[market.phase(job_id)]:<12} {job['reward'] / ETHER:>9.4f}E "
+              f"{len(subs):>4} {winner:<42}")
+        accounts.add(job["requester"])
+        for sub in subs:
+            accounts.add(sub["worker"])
+            claim = f"{sub['claimedScoreBps'] / 100:.2f}%" if sub["revealed"] else "hidden"
+            print(f"       {sub['worker']}  stake {sub['stake'] / ETHER:.4f}E  claim {claim:>7}  "
+                  f"verified {sub['verifiedScoreBps'] / 100:.2f}% ({sub['attestationCount']} att.)  "
+                  f"{OUTCOMES[sub['outcome']]}")
+    for seat in range(market.MAX_VALIDATORS()):
+        holder = market.validatorAt(seat)[0]
+        if int(holder, 16):
+            accounts.add(holder)
+    print(f"\nmarket balance {market.balance() / ETHER:.6f}E; pending withdrawals:")
+    for account in sorted(accounts):
+        wins, slashes = market.workerStats(account)
+        print(f"  {account}  {market.pendingOf(account) / ETHER:>12.6f}E  wins {wins}  slashes {slashes}")
+
+
 def main():
     deployment = load_deployment(chain.id)
     print(f"chain {chain.id}, block {web3.eth.block_number}")
@@ -35,3 +68,5 @@ def main():
         print(f"  {name:<16} {entry.address}  (deployed in block {entry.block})")
     registry_entry = deployment.contract("ModelRegistry")
     print_models(ModelRegistry.at(registry_entry.address), registry_entry.block)
+    if "TrainingMarket" in deployment.contracts:
+        print_market(TrainingMarket.at(deployment.contract("TrainingMarket").address))

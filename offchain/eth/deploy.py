@@ -11,17 +11,36 @@ from pathlib import Path
 from offchain.eth.client import Client
 from offchain.eth.deployments import DeployedContract, Deployment, save_deployment
 
+# TrainingMarket parameters (constructor arguments); scripts/deploy.py uses the same.
+MIN_BOND = 10**18  # wei a validator bonds at least
+QUORUM = 2  # attestations that verify a submission
+TOLERANCE_BPS = 100  # largest honest |claim - median|
+FEE_BPS = 500  # validators' share of the reward
+
 
 def _record(name: str, address: str, block: int) -> DeployedContract:
     return DeployedContract(address=address, block=block, abi=f"build/contracts/{name}.json")
 
 
-def deploy_all(client: Client, directory: Path | None = None) -> Deployment:
-    """Deploy ModelRegistry (admin: the sender) and write deployments/<chain id>.json."""
+def deploy_all(
+    client: Client,
+    directory: Path | None = None,
+    min_bond: int = MIN_BOND,
+    quorum: int = QUORUM,
+    tolerance_bps: int = TOLERANCE_BPS,
+    fee_bps: int = FEE_BPS,
+) -> Deployment:
+    """Deploy ModelRegistry (admin: the sender), then TrainingMarket holding the registry's
+    MARKET_ROLE, and write deployments/<chain id>.json."""
     registry, receipt = client.deploy("ModelRegistry", client.address)
+    market, market_receipt = client.deploy(
+        "TrainingMarket", registry.address, min_bond, quorum, tolerance_bps, fee_bps
+    )
+    client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
     deployment = Deployment(chain_id=client.chain_id)
-    deployment.contracts["ModelRegistry"] = _record(
-        "ModelRegistry", registry.address, receipt["blockNumber"]
+    deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])
+    deployment.contracts["TrainingMarket"] = _record(
+        "TrainingMarket", market.address, market_receipt["blockNumber"]
     )
     save_deployment(deployment, directory)
     return deployment

@@ -1,0 +1,28 @@
+"""Finalize every market job that is past its attest deadline.
+
+    brownie run scripts/finalize.py [--network NAME]
+"""
+
+from brownie import TrainingMarket, chain
+
+from offchain.eth.deployments import load_deployment
+from scripts.common import sender, tx_params
+
+FINALIZABLE = 3  # ITrainingMarket.Phase.Finalizable
+
+
+def main():
+    market = TrainingMarket.at(load_deployment(chain.id).contract("TrainingMarket").address)
+    account = sender()
+    done = []
+    for job_id in range(1, market.jobCount() + 1):
+        if market.phase(job_id) != FINALIZABLE:
+            continue
+        event = market.finalize(job_id, tx_params(account)).events["Finalized"]
+        winner = event["winner"] if int(event["winner"], 16) else "nobody (reward refunded)"
+        print(f"job {job_id}: winner {winner}, verified {event['verifiedScoreBps'] / 100:.2f} %, "
+              f"slashed {event['slashed']} wei")
+        done.append(job_id)
+    if not done:
+        print("no job is finalizable")
+    return done
