@@ -27,7 +27,7 @@ abstract contract MarketAccounts is ValidatorSet {
         uint256 amount = _accounts[msg.sender].pending;
         if (amount == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
         _accounts[msg.sender].pending = 0;
-        _send(msg.sender, amount);
+        _sendToCaller(amount);
         emit Withdrawn(msg.sender, amount);
     }
 

@@ -215,8 +215,8 @@ contract TrainingMarket is JobBook {
         private
         returns (uint256 paid)
     {
-        uint256 nearSeats; // bitmap of seats near the median
-        uint256 near;
+        uint256 nearSeats = 0; // bitmap of seats near the median
+        uint256 near = 0;
         for (uint256 seat; seat < MAX_VALIDATORS; ++seat) {
             if (sheet.hasAttestation(seat) && ScoreSheet.distance(sheet.attestation(seat), median) <= _toleranceBps) {
                 nearSeats |= 1 << seat;

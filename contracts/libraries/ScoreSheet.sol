@@ -56,6 +56,8 @@ library ScoreSheet {
     /// @notice The number of attestations and their median (mean of the two middle values,
     /// rounded down, for an even count; 0 when there are none).
     function verified(uint256 sheet) internal pure returns (uint256 count, uint16 median) {
+        // Memory arrays start zeroed; slither cannot tell. Only the first `count` are read.
+        // slither-disable-next-line uninitialized-local
         uint16[SEATS] memory sorted;
         for (uint256 seat; seat < SEATS; ++seat) {
             if (!hasAttestation(sheet, seat)) continue;
