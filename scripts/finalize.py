@@ -1,6 +1,6 @@
 """Finalize every market job that is past its attest deadline.
 
-    brownie run scripts/finalize.py [--network NAME]
+brownie run scripts/finalize.py [--network NAME]
 """
 
 from brownie import TrainingMarket, chain
@@ -20,8 +20,10 @@ def main():
             continue
         event = market.finalize(job_id, tx_params(account)).events["Finalized"]
         winner = event["winner"] if int(event["winner"], 16) else "nobody (reward refunded)"
-        print(f"job {job_id}: winner {winner}, verified {event['verifiedScoreBps'] / 100:.2f} %, "
-              f"slashed {event['slashed']} wei")
+        print(
+            f"job {job_id}: winner {winner}, verified {event['verifiedScoreBps'] / 100:.2f} %, "
+            f"slashed {event['slashed']} wei"
+        )
         done.append(job_id)
     if not done:
         print("no job is finalizable")

@@ -24,11 +24,20 @@ def main():
     market = TrainingMarket.at(load_deployment(chain.id).contract("TrainingMarket").address)
     now = chain[-1].timestamp
     tx = market.postJob(
-        BASE_MODEL, TRAINING_SET, EVALUATION_SET, SPEC, MIN_SCORE_BPS,
-        now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, MIN_STAKE,
+        BASE_MODEL,
+        TRAINING_SET,
+        EVALUATION_SET,
+        SPEC,
+        MIN_SCORE_BPS,
+        now + COMMIT_S,
+        now + REVEAL_S,
+        now + ATTEST_S,
+        MIN_STAKE,
         tx_params(sender(), value=REWARD),
     )
     job_id = tx.events["JobPosted"]["jobId"]
-    print(f"posted job {job_id}: commits until {now + COMMIT_S}, reveals until {now + REVEAL_S}, "
-          f"attestations until {now + ATTEST_S}")
+    print(
+        f"posted job {job_id}: commits until {now + COMMIT_S}, reveals until {now + REVEAL_S}, "
+        f"attestations until {now + ATTEST_S}"
+    )
     return job_id

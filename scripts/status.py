@@ -1,6 +1,6 @@
 """Print what is deployed on the active network and every registered model.
 
-    brownie run scripts/status.py
+brownie run scripts/status.py
 """
 
 from brownie import ModelRegistry, TrainingMarket, chain, web3
@@ -42,15 +42,18 @@ def print_market(market):
         job = market.job(job_id)
         subs = market.submissions(job_id)
         winner = subs[job["winnerPlusOne"] - 1]["worker"] if job["winnerPlusOne"] else "-"
-        print(f"{job_id:>4} {PHASES[market.phase(job_id)]:<12} {job['reward'] / ETHER:>9.4f}E "
-              f"{len(subs):>4} {winner:<42}")
+        print(
+            f"{job_id:>4} {PHASES[market.phase(job_id)]:<12} {job['reward'] / ETHER:>9.4f}E {len(subs):>4} {winner:<42}"
+        )
         accounts.add(job["requester"])
         for sub in subs:
             accounts.add(sub["worker"])
             claim = f"{sub['claimedScoreBps'] / 100:.2f}%" if sub["revealed"] else "hidden"
-            print(f"       {sub['worker']}  stake {sub['stake'] / ETHER:.4f}E  claim {claim:>7}  "
-                  f"verified {sub['verifiedScoreBps'] / 100:.2f}% ({sub['attestationCount']} att.)  "
-                  f"{OUTCOMES[sub['outcome']]}")
+            print(
+                f"       {sub['worker']}  stake {sub['stake'] / ETHER:.4f}E  claim {claim:>7}  "
+                f"verified {sub['verifiedScoreBps'] / 100:.2f}% ({sub['attestationCount']} att.)  "
+                f"{OUTCOMES[sub['outcome']]}"
+            )
     for seat in range(market.MAX_VALIDATORS()):
         holder = market.validatorAt(seat)[0]
         if int(holder, 16):

@@ -33,14 +33,10 @@ def deploy_all(
     """Deploy ModelRegistry (admin: the sender), then TrainingMarket holding the registry's
     MARKET_ROLE, and write deployments/<chain id>.json."""
     registry, receipt = client.deploy("ModelRegistry", client.address)
-    market, market_receipt = client.deploy(
-        "TrainingMarket", registry.address, min_bond, quorum, tolerance_bps, fee_bps
-    )
+    market, market_receipt = client.deploy("TrainingMarket", registry.address, min_bond, quorum, tolerance_bps, fee_bps)
     client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
     deployment = Deployment(chain_id=client.chain_id)
     deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])
-    deployment.contracts["TrainingMarket"] = _record(
-        "TrainingMarket", market.address, market_receipt["blockNumber"]
-    )
+    deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment

@@ -34,9 +34,7 @@ def market_registry(ModelRegistry, admin):
 
 
 def _deploy(TrainingMarket, registry, admin):
-    market = TrainingMarket.deploy(
-        registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, {"from": admin}
-    )
+    market = TrainingMarket.deploy(registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, {"from": admin})
     registry.grantRole(registry.MARKET_ROLE(), market, {"from": admin})
     return market
 

@@ -53,9 +53,7 @@ def model_of(worker):
 
 def sealed(job_id, worker, score, model=None, salt=None):
     """The commitment of `worker` claiming `score`, from the Python implementation."""
-    raw = commitment(
-        job_id, worker.address, model or model_of(worker), score, salt or salt_of(worker)
-    )
+    raw = commitment(job_id, worker.address, model or model_of(worker), score, salt or salt_of(worker))
     return "0x" + raw.hex()
 
 

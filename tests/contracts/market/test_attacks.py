@@ -145,9 +145,7 @@ def test_a_validator_cannot_attest_its_own_work(market, requester, validators):
 
 
 # Guard: the submission cap, and the non-zero stake that makes griefing cost.
-def test_griefers_filling_the_cap_pay_their_stakes_to_the_requester(
-    market, accounts, requester, alice
-):
+def test_griefers_filling_the_cap_pay_their_stakes_to_the_requester(market, accounts, requester, alice):
     job_id, _ = post(market, requester)
     griefers = [accounts.add() for _ in range(16)]
     for g in griefers:

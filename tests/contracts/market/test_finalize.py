@@ -20,9 +20,7 @@ FEE = REWARD * 500 // 10_000
 OUTCOME = {"Pending": 0, "Unrevealed": 1, "Unverified": 2, "Dishonest": 3, "Honest": 4, "Won": 5}
 
 
-def test_an_honest_claim_wins_and_is_paid_reward_less_fee_plus_dust(
-    market, requester, alice, validators
-):
+def test_an_honest_claim_wins_and_is_paid_reward_less_fee_plus_dust(market, requester, alice, validators):
     job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000, 6990, 7010]})
 
     market.finalize(job_id, {"from": requester})
@@ -98,9 +96,7 @@ def test_unrevealed_commits_are_slashed(market, requester, alice, validators):
     assert market.submissions(job_id)[0]["outcome"] == OUTCOME["Unrevealed"]
 
 
-def test_submissions_below_quorum_get_their_stake_back_and_cannot_win(
-    market, requester, alice, bob, validators
-):
+def test_submissions_below_quorum_get_their_stake_back_and_cannot_win(market, requester, alice, bob, validators):
     job_id = run_job(
         market,
         requester,
@@ -163,9 +159,7 @@ def test_a_job_without_submissions_refunds_the_requester(market, requester):
     assert market.pendingOf(requester) == REWARD
 
 
-def test_the_winner_is_registered_as_a_child_of_the_base_model(
-    market, market_registry, requester, alice, validators
-):
+def test_the_winner_is_registered_as_a_child_of_the_base_model(market, market_registry, requester, alice, validators):
     job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000, 7050, 7100]})
 
     tx = market.finalize(job_id, {"from": requester})

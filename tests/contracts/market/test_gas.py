@@ -29,7 +29,7 @@ GOALS = {
     "reveal (64-byte uri)": 60_000,
     "attest": 60_000,
     "withdraw": 40_000,
-    "finalize 4 submissions x 3 validators": 250_000,
+    "finalize 4 submissions x 3 validators, returning accounts": 250_000,
 }
 ROWS: dict[str, int] = {}
 
@@ -136,7 +136,7 @@ def test_finalize_four_by_three_gas(market, accounts, requester, validators):
     market.finalize(job_id - 1, {"from": requester})
 
     # ...so this is the steady state of a market in use.
-    _record("finalize 4 submissions x 3 validators", market.finalize(job_id, {"from": requester}))
+    _record("finalize 4 submissions x 3 validators, returning accounts", market.finalize(job_id, {"from": requester}))
 
 
 def test_finalize_at_the_caps_gas(bare_market, accounts, requester):
@@ -161,6 +161,4 @@ def test_finalize_without_winner_gas(market, requester, alice):
     job_id, _ = post(market, requester)
     do_commit(market, job_id, alice, 7000, stake=MIN_STAKE)
     to_finalize(market, job_id)
-    ROWS["finalize, 1 unrevealed submission (refund)"] = market.finalize(
-        job_id, {"from": requester}
-    ).gas_used
+    ROWS["finalize, 1 unrevealed submission (refund)"] = market.finalize(job_id, {"from": requester}).gas_used

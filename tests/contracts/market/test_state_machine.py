@@ -56,14 +56,10 @@ class MarketMachine:
         self.members = {}
         for v in self.validators:
             m = self.market.validator(v)
-            self.members[v.address] = dict(
-                bond=m["bond"], seat=m["seat"], joined=m["joinedAt"], exit=0
-            )
+            self.members[v.address] = dict(bond=m["bond"], seat=m["seat"], joined=m["joinedAt"], exit=0)
         self.seats = {m["seat"]: a for a, m in self.members.items()}
         self.base_balance = (
-            self.market.balance()
-            - sum(m["bond"] for m in self.members.values())
-            - sum(self.pending.values())
+            self.market.balance() - sum(m["bond"] for m in self.members.values()) - sum(self.pending.values())
         )
         self.frozen = {}
         self.rule_post(0, 7000, 0)  # start every example with a job
@@ -143,9 +139,7 @@ class MarketMachine:
             and all(s["worker"] != worker.address for s in job["subs"])
         )
         c = sealed(job["id"], worker, claim)
-        if self._expect(
-            ok, lambda: self.market.commit(job["id"], c, {"from": worker, "value": stake})
-        ):
+        if self._expect(ok, lambda: self.market.commit(job["id"], c, {"from": worker, "value": stake})):
             job["subs"].append(
                 dict(
                     worker=worker.address,
@@ -199,9 +193,7 @@ class MarketMachine:
             and v.address not in (job["requester"], sub["worker"])
             and m["seat"] not in sub["atts"]
         )
-        if self._expect(
-            ok, lambda: self.market.attest(job["id"], sub["worker"], score, {"from": v})
-        ):
+        if self._expect(ok, lambda: self.market.attest(job["id"], sub["worker"], score, {"from": v})):
             sub["atts"][m["seat"]] = (v.address, score)
 
     def rule_finalize(self, st_pick):
@@ -219,19 +211,13 @@ class MarketMachine:
         for i, s in enumerate(job["subs"]):
             scores = [sc for _, sc in s["atts"].values()]
             s["median"] = reference_median(scores) if scores else 0
-            if not s["revealed"] or (
-                len(scores) >= QUORUM and abs(s["claim"] - s["median"]) > TOLERANCE_BPS
-            ):
+            if not s["revealed"] or (len(scores) >= QUORUM and abs(s["claim"] - s["median"]) > TOLERANCE_BPS):
                 s["outcome"] = "slashed"
                 slashed += s["stake"]
                 continue
             self._credit(s["worker"], s["stake"])
             s["outcome"] = "honest" if len(scores) >= QUORUM else "unverified"
-            if (
-                s["outcome"] == "honest"
-                and s["median"] >= job["min_score"]
-                and s["median"] > best_score
-            ):
+            if s["outcome"] == "honest" and s["median"] >= job["min_score"] and s["median"] > best_score:
                 best, best_score = i, s["median"]
         ev = tx.events["Finalized"]
         assert ev["slashed"] == slashed
@@ -240,11 +226,7 @@ class MarketMachine:
             self._credit(job["requester"], job["reward"] + slashed)
         else:
             win = job["subs"][best]
-            honest = [
-                s
-                for s in job["subs"]
-                if s.get("outcome") == "honest" and s["median"] >= job["min_score"]
-            ]
+            honest = [s for s in job["subs"] if s.get("outcome") == "honest" and s["median"] >= job["min_score"]]
             assert ev["winner"] == win["worker"] and best_score == max(s["median"] for s in honest)
             fee = job["reward"] * FEE_BPS // 10_000
             near = [a for a, sc in win["atts"].values() if abs(sc - best_score) <= TOLERANCE_BPS]
@@ -277,9 +259,7 @@ class MarketMachine:
         v = self.validators[st_pick % 3]
         m = self.members.get(v.address)
         now = next_time()
-        if self._expect(
-            m is not None and m["exit"] == 0, lambda: self.market.requestExit({"from": v})
-        ):
+        if self._expect(m is not None and m["exit"] == 0, lambda: self.market.requestExit({"from": v})):
             m["exit"] = now
 
     def rule_withdraw_bond(self, st_pick):
@@ -299,11 +279,7 @@ class MarketMachine:
         active = [j for j in self.jobs if j["status"] == "active" and j["attest"] > now]
         if st_jump < 4 and active:
             job = active[st_pick % len(active)]
-            t = (
-                min(d for d in (job["commit"], job["reveal"], job["attest"]) if d > now)
-                - 1
-                + (st_jump % 2)
-            )
+            t = min(d for d in (job["commit"], job["reveal"], job["attest"]) if d > now) - 1 + (st_jump % 2)
         web3.provider.make_request("evm_setNextBlockTimestamp", [t])
         chain.mine()
 
@@ -347,9 +323,7 @@ class MarketMachine:
         escrow = sum(j["reward"] for j in self.jobs if j["status"] == "active")
         stakes = sum(s["stake"] for j in self.jobs if j["status"] == "active" for s in j["subs"])
         bonds = sum(m["bond"] for m in self.members.values())
-        assert self.market.balance() == self.base_balance + escrow + stakes + bonds + sum(
-            self.pending.values()
-        )
+        assert self.market.balance() == self.base_balance + escrow + stakes + bonds + sum(self.pending.values())
 
     def invariant_nobody_is_paid_twice(self):
         """What each actor withdrew (from Withdrawn events) plus what it is owed equals what
@@ -357,10 +331,7 @@ class MarketMachine:
         for a in self.actors:
             owed = self.market.pendingOf(a)
             assert owed == self.pending[a.address]
-            assert (
-                self.withdrawn[a.address] + owed
-                == self.start_pending[a.address] + self.credited[a.address]
-            )
+            assert self.withdrawn[a.address] + owed == self.start_pending[a.address] + self.credited[a.address]
 
     def invariant_finalized_jobs_never_change(self):
         """A finalized job's record and submissions stay as finalize left them."""

@@ -49,9 +49,7 @@ def test_the_commitment_is_keccak_of_the_abi_encoding(market, alice):
         [7, alice.address, bytes.fromhex(h("m")[2:]), 1, bytes.fromhex(h("s")[2:])],
     )
 
-    assert market.commitmentOf(7, alice, h("m"), 1, h("s")) == "0x" + web3.keccak(
-        packed
-    ).hex().removeprefix("0x")
+    assert market.commitmentOf(7, alice, h("m"), 1, h("s")) == "0x" + web3.keccak(packed).hex().removeprefix("0x")
 
 
 def test_configuration_views(market, market_registry):
