@@ -106,7 +106,7 @@ def run_job(market, requester, validators, claims, attested, reward=REWARD):
         do_reveal(market, job_id, worker, score)
     to_attest(market, job_id)
     for worker, scores in attested.items():
-        for validator, score in zip(validators, scores):
+        for validator, score in zip(validators, scores, strict=False):
             if score is not None:
                 market.attest(job_id, worker, score, {"from": validator})
     to_finalize(market, job_id)
