@@ -24,6 +24,9 @@ COMMAND_MODULES = (
     "offchain.eth.cli",
     "offchain.artifacts.cli",
     "offchain.ledger.cli",
+    "offchain.requester",
+    "offchain.worker",
+    "offchain.validator",
     "offchain.demo",
 )
 

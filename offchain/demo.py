@@ -280,6 +280,8 @@ class Demo:
 
         after = self.balances()
         final = self.market.finalized_event(self.job_id)
+        if final is None or final.winner is None:
+            raise RuntimeError(f"job {self.job_id} ended without a winner")
         self.winner_hash = final.model_hash
         self.say(f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} %")
         rows = ["| account | role | before (ETH) | after (ETH) | change (ETH) |", "|---|---|---:|---:|---:|"]
@@ -323,7 +325,7 @@ class Demo:
         self.say.detail(f"mined {len(mined)} blocks; tip {ledger.status(datadir)['tip']}")
         self.summary += ["## Anchored in the proof-of-work ledger", ""]
         for tag, txid in txids.items():
-            proof = ledger.prove(datadir, txid)
+            proof: dict[str, Any] = ledger.prove(datadir, txid)
             ok = ledger.verify_proof(proof)
             self.say.detail(f"{tag:<8} txid {txid} in block {proof['height']}, branch of {len(proof['branch'])}: "
                             f"{'verified' if ok else 'INVALID'}")

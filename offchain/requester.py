@@ -71,7 +71,8 @@ def cmd_post(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"job_id": job_id, "training_set": train, "evaluation_set": evaluation, "spec": spec}))
     else:
-        print(f"posted job {job_id}: training set sha256:{train}, evaluation set sha256:{evaluation}, spec sha256:{spec}")
+        print(f"posted job {job_id}")
+        print(f"training set sha256:{train}\nevaluation set sha256:{evaluation}\nspec sha256:{spec}")
         print(f"commits until {commit}, reveals until {reveal}, attestations until {attest} (chain time)")
     return 0
 

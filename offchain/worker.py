@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller, with_retries
 from offchain.eth.values import hash_hex
-from offchain.journal import JobEntry, Journal, JobState
+from offchain.journal import JobEntry, JobState, Journal
 from offchain.rolelog import RoleLog
 from offchain.session import Session, add_session_args, open_session
 from offchain.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec
@@ -95,7 +95,7 @@ class Worker:
 
     def consider(self, job: JobPosted) -> None:
         """Take the job if it can be done in time; otherwise skip it with the reason."""
-        self.journal.put(job.job_id, JobState.SEEN, **job.as_detail())
+        self.journal.put(job.job_id, JobState.SEEN, **job_detail(job))
         self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
             spec = parse_spec(self.s.fetch(hash_hex(job.spec)[2:]).read_bytes())
@@ -146,7 +146,7 @@ class Worker:
 
     def _skip_unfinished_consideration(self, entry: JobEntry) -> None:
         # Killed while checking the job: check it again from its event data.
-        self.consider(JobPosted.from_detail(entry.detail))
+        self.consider(job_from_detail(entry.detail))
 
     def train(self, entry: JobEntry) -> None:
         from offchain.ml.config import TrainConfig
@@ -269,6 +269,25 @@ class Worker:
         return f"{self.o.publish.rstrip('/')}/sha256/{digest}"
 
 
+HASH_FIELDS = ("base_model", "training_set", "evaluation_set", "spec")
+
+
+def job_detail(job: JobPosted) -> dict[str, Any]:
+    """The JSON-able form of a JobPosted event kept in the journal (hashes as 0x-hex)."""
+    detail = asdict(job)
+    for name in HASH_FIELDS:
+        detail[name] = hash_hex(detail[name])
+    return detail
+
+
+def job_from_detail(detail: dict[str, Any]) -> JobPosted:
+    names = {f.name for f in fields(JobPosted)}
+    values = {k: v for k, v in detail.items() if k in names}
+    for name in HASH_FIELDS:
+        values[name] = bytes.fromhex(values[name][2:])
+    return JobPosted(**values)
+
+
 def fetch_weights(session: Session, uri: str, dest: Path) -> Path:
     """Copy the weights at `uri` to `dest` (a .safetensors path, so only safetensors is parsed).
 
@@ -298,7 +317,7 @@ def _count_images(npz: Path) -> int:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("worker", help="take jobs, fine-tune, commit, reveal and get paid")
     add_session_args(parser)
-    parser.add_argument("--publish", default=None, help="artifact server that receives results (their URI goes on chain)")
+    parser.add_argument("--publish", default=None, help="artifact server for the results (their URI goes on chain)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--confirmations", type=int, default=1, help="blocks before a JobPosted is trusted")
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
