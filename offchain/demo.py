@@ -47,6 +47,16 @@ SPEC = {
 PRETRAIN = {"epochs": 3, "lr": 0.05, "schedule": "cosine", "batch_size": 100}
 
 
+@dataclass
+class DemoConfig:
+    """Budgets of a demo run; the end-to-end tests use smaller ones."""
+
+    spec: dict[str, Any] = field(default_factory=lambda: dict(SPEC))
+    pretrain: dict[str, Any] = field(default_factory=lambda: dict(PRETRAIN))
+    per_class: int = 20  # labelled images per class of the target task
+    overclaim_bps: int = OVERCLAIM_BPS
+
+
 class Narrator:
     """Numbered steps with elapsed time, so a person can follow a long run."""
 
@@ -125,8 +135,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True)
     say = Narrator()
     say("starting a local chain (anvil, one block a second)")
+    config = DemoConfig(spec=dict(SPEC, epochs=args.epochs))
     with local_chain(block_time=1, log_file=out / "anvil.log") as chain:
-        demo = Demo(chain.url, out, say, dict(SPEC, epochs=args.epochs))
+        demo = Demo(chain.url, out, say, config)
         try:
             demo.run()
         finally:
@@ -136,14 +147,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 class Demo:
-    def __init__(self, rpc: str, out: Path, say: Narrator, spec: dict[str, Any]) -> None:
+    def __init__(self, rpc: str, out: Path, say: Narrator, config: DemoConfig) -> None:
         from offchain.eth.client import connect
         from offchain.eth.localchain import dev_private_key
 
         self.rpc = rpc
         self.out = out
         self.say = say
-        self.spec = spec
+        self.config = config
+        self.spec = config.spec
         self.keys = {i: dev_private_key(i) for i in (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, *VALIDATORS)}
         self.client = connect(rpc, self.keys[DEPLOYER])
         self.roles: list[Role] = []
@@ -189,7 +201,7 @@ class Demo:
         data_dir.mkdir()
         self.sets = {
             "source": load_data("digits", "train", "0-4"),
-            "train": load_data("digits", "train", "5-9", per_class=20),
+            "train": load_data("digits", "train", "5-9", per_class=self.config.per_class),
             "eval": load_data("digits", "test", "5-9"),
         }
         self.server = ArtifactServer(ArtifactStore(self.out / "store"))
@@ -211,8 +223,9 @@ class Demo:
         from offchain.ml.config import TrainConfig
         from offchain.ml.train import train
 
-        self.say(f"pretraining the base model (ResNet-18, small stem) on digits 0-4, {PRETRAIN['epochs']} epochs")
-        config = TrainConfig(dataset=str(self.paths["source"]), eval_dataset="none", device="cpu", **PRETRAIN)
+        recipe = self.config.pretrain
+        self.say(f"pretraining the base model (ResNet-18, small stem) on digits 0-4, {recipe['epochs']} epochs")
+        config = TrainConfig(dataset=str(self.paths["source"]), eval_dataset="none", device="cpu", **recipe)
         result = train(config, self.out / "base", quiet=True, on_epoch_end=lambda m: self.say.detail(
             f"epoch {m.epoch}: loss {m.train_loss:.3f}, {m.images_per_second:.0f} images/s"))
         self.base_hash = result.fingerprint
@@ -228,7 +241,8 @@ class Demo:
         requester = MarketClient(self.as_account(REQUESTER), self.market.address)
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S)
-        self.balances_before = self.balances()
+        self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
+        self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
         self.job_id = requester.post_job(
             base_model=self.base_hash, training_set=bytes.fromhex(self.hashes["train"]),
@@ -250,7 +264,7 @@ class Demo:
             spawn("overclaimer", OVERCLAIMER, ["worker", *common, "--dev-account", str(OVERCLAIMER), "--home",
                                                str(self.out / "overclaimer"), "--publish", self.server.url,
                                                "--max-jobs", "1", "--device", "cpu",
-                                               "--overclaim-bps", str(OVERCLAIM_BPS)], self.out),
+                                               "--overclaim-bps", str(self.config.overclaim_bps)], self.out),
         ]
         validators = [
             spawn(f"validator-{i + 1}", account, ["validator", *common, "--dev-account", str(account), "--home",
@@ -345,15 +359,18 @@ class Demo:
 
     # ---------------------------------------------------------------- helpers
 
-    def balances(self) -> dict[str, tuple[str, int]]:
+    def balances(self, block: int | None = None) -> dict[str, tuple[str, int]]:
         names = {"requester": REQUESTER, "honest worker": HONEST, "over-claimer": OVERCLAIMER}
         names.update({f"validator {i + 1}": a for i, a in enumerate(VALIDATORS)})
         result = {}
         for name, index in names.items():
             address = self.as_account(index).address
-            result[name] = (address, self.client.balance(address))
-        result["market contract"] = (self.market.address, self.client.balance(self.market.address))
+            result[name] = (address, self._balance(address, block))
+        result["market contract"] = (self.market.address, self._balance(self.market.address, block))
         return result
+
+    def _balance(self, address: str, block: int | None) -> int:
+        return int(self.client.w3.eth.get_balance(address, block_identifier=block or "latest"))  # type: ignore[arg-type]
 
     def stop_roles(self) -> None:
         for role in self.roles:

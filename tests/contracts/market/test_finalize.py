@@ -208,8 +208,8 @@ def test_a_validator_that_left_before_finalize_forfeits_its_share_to_the_winner(
     market, requester, alice, validators, mallory
 ):
     job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000] * 3})
-    market.requestExit({"from": validators[0]})
-    sleep_until(job_times(market, job_id)[2] + market.UNBONDING_DELAY())
+    exit_tx = market.requestExit({"from": validators[0]})
+    sleep_until(exit_tx.events["ValidatorExitRequested"]["unlocksAt"])
     market.withdrawBond({"from": validators[0]})
     market.joinValidators({"from": mallory, "value": MIN_BOND})  # takes seat 0
 
