@@ -22,6 +22,7 @@ from offchain.ledger.errors import LedgerError
 # `func(args) -> int | None` on its parsers.
 COMMAND_MODULES = (
     "offchain.eth.cli",
+    "offchain.ml.cli",
 )
 
 
