@@ -33,7 +33,7 @@ TRAIN_HELP = {
     "image_size": "side of the square images of an image folder (default 32)",
     "data_seed": "seed of the per-class choice (default 0)",
     "arch": "resnet18 | resnet34 | resnet50 (default resnet18)",
-    "stem": "imagenet (torchvision's) | small (3x3 conv, no max-pool; 16x the compute) (default imagenet)",
+    "stem": "imagenet (torchvision's) | small (3x3, no max-pool: 16x compute) (default imagenet)",
     "weights": "none | imagenet | a model folder | a .safetensors/.pt/.pth file (default none)",
     "freeze": "none | stem | layer1 | layer2 | layer3 | backbone (default none)",
     "epochs": "epochs (default 10)",
@@ -87,8 +87,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     evaluate = subparsers.add_parser("evaluate", help="score a model folder on a data set")
     evaluate.add_argument("--model", required=True, help="model folder (model.json + weights)")
-    evaluate.add_argument("--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder")
-    evaluate.add_argument("--split", default="test", help="split of a named data set (default test)")
+    evaluate.add_argument(
+        "--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder"
+    )
+    evaluate.add_argument(
+        "--split", default="test", help="split of a named data set (default test)"
+    )
     evaluate.add_argument("--classes", help="class indices, as the model was trained (e.g. 5-9)")
     evaluate.add_argument("--sha256", help="refuse a .npz artifact whose SHA-256 differs")
     evaluate.add_argument("--data-dir", default="data", help="folder holding cifar-10-batches-py")
@@ -104,9 +108,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     fingerprint.set_defaults(func=fingerprint_command)
 
     dataset = subparsers.add_parser("dataset", help="data set artifacts")
-    dataset_commands = dataset.add_subparsers(dest="dataset_command", metavar="COMMAND", required=True)
-    export = dataset_commands.add_parser("export", help="write a data set's .npz artifact, print its hash")
-    export.add_argument("--dataset", default="digits", help="digits | cifar10 | .npz | image folder")
+    dataset_commands = dataset.add_subparsers(
+        dest="dataset_command", metavar="COMMAND", required=True
+    )
+    export = dataset_commands.add_parser(
+        "export", help="write a data set's .npz artifact, print its hash"
+    )
+    export.add_argument(
+        "--dataset", default="digits", help="digits | cifar10 | .npz | image folder"
+    )
     export.add_argument("--split", default="train", help="train | test (default train)")
     export.add_argument("--classes", help="class indices to keep, e.g. 5-9")
     export.add_argument("--per-class", type=int, help="images kept per class")
@@ -130,9 +140,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)
         if kind == "bool":
-            parser.add_argument(flag, action="store_true", default=None, help=TRAIN_HELP[field.name])
+            parser.add_argument(
+                flag, action="store_true", default=None, help=TRAIN_HELP[field.name]
+            )
         elif kind == "bool | None":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name])
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name]
+            )
         else:
             convert = int if kind.startswith("int") else float if kind.startswith("float") else str
             parser.add_argument(flag, type=convert, help=TRAIN_HELP[field.name])
@@ -159,7 +173,9 @@ def train_command(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if (out / CHECKPOINT_FILE).exists() and not args.resume:
-        raise MLError(f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out")
+        raise MLError(
+            f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out"
+        )
     result = train(config, out, quiet=args.quiet)
     if args.quiet:
         print(result.fingerprint.hex())
@@ -173,14 +189,21 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     validate_choice("device", args.device, DEVICES)
     result = evaluate_model(
-        args.model, args.dataset, args.device, split=args.split, classes=args.classes,
-        expected_sha256=args.sha256, data_dir=args.data_dir,
+        args.model,
+        args.dataset,
+        args.device,
+        split=args.split,
+        classes=args.classes,
+        expected_sha256=args.sha256,
+        data_dir=args.data_dir,
     )
     if args.json:
         print(json.dumps(dataclasses.asdict(result)))
     else:
-        print(f"accuracy {result.accuracy_bps / 100:.2f}% ({result.accuracy_bps} bps)  "
-              f"loss {result.loss:.4f}  n {result.n}")
+        print(
+            f"accuracy {result.accuracy_bps / 100:.2f}% ({result.accuracy_bps} bps)  "
+            f"loss {result.loss:.4f}  n {result.n}"
+        )
     return 0
 
 
@@ -190,7 +213,9 @@ def fingerprint_command(args: argparse.Namespace) -> int:
     leaves = leaf_hashes(load_tensors(args.path))
     root = merkle_root([leaf for _, leaf in leaves]).hex()
     if args.json:
-        json.dump({"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2)
+        json.dump(
+            {"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2
+        )
         print()
     else:
         print(root)
@@ -201,8 +226,14 @@ def export_command(args: argparse.Namespace) -> int:
     from offchain.ml.data import export_dataset, load_data
 
     data = load_data(
-        args.dataset, args.split, args.classes, args.per_class, data_dir=args.data_dir,
-        download=args.download, image_size=args.image_size, seed=args.seed,
+        args.dataset,
+        args.split,
+        args.classes,
+        args.per_class,
+        data_dir=args.data_dir,
+        download=args.download,
+        image_size=args.image_size,
+        seed=args.seed,
     )
     path, digest = export_dataset(data, args.out)
     print(f"{digest}  {path}  ({len(data)} images, {len(data.classes)} classes)")

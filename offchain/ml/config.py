@@ -40,7 +40,9 @@ class TrainConfig:
     data_seed: int = 0  # which images per_class keeps
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
-    stem: str = "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
+    stem: str = (
+        "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
+    )
     weights: str = "none"  # none | imagenet | a model folder | a .safetensors/.pt/.pth file
     freeze: str = "none"  # none | stem | layer1 | layer2 | layer3 | backbone
     # optimisation (the seed recipe)
@@ -84,7 +86,14 @@ class TrainConfig:
         validate_choice("metric", self.metric, METRICS)
         for name in self.augmentations:
             validate_choice("augmentation", name, ("flip", "crop"))
-        for key in ("epochs", "batch_size", "nproc", "image_size", "eval_batch_size", "step_epochs"):
+        for key in (
+            "epochs",
+            "batch_size",
+            "nproc",
+            "image_size",
+            "eval_batch_size",
+            "step_epochs",
+        ):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         if self.per_class is not None and self.per_class < 1:
@@ -127,9 +136,7 @@ class TrainConfig:
                     f"unknown spec key {key!r}; valid keys: {', '.join(sorted(types))}"
                 )
             if not _has_type(value, types[key]):
-                raise ConfigError(
-                    f"spec key {key!r} must be {types[key]}, got {value!r}"
-                )
+                raise ConfigError(f"spec key {key!r} must be {types[key]}, got {value!r}")
         return cls(**values)
 
 

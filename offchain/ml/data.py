@@ -22,6 +22,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,9 @@ def validate_image_set(images: np.ndarray, labels: np.ndarray, classes: Sequence
     if not classes:
         raise DatasetError("a data set needs at least one class")
     if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
-        raise DatasetError(f"labels must lie in [0, {len(classes)}), got {labels.min()}..{labels.max()}")
+        raise DatasetError(
+            f"labels must lie in [0, {len(classes)}), got {labels.min()}..{labels.max()}"
+        )
 
 
 def parse_classes(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
@@ -172,11 +175,14 @@ def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = 
         images.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
         labels.append(np.asarray(batch[b"labels"], dtype=np.int64))
     meta = _unpickle(folder / "batches.meta")
-    classes = tuple(n.decode() if isinstance(n, bytes) else n for n in meta[b"label_names"])
+    names = meta.get(b"label_names")
+    if not isinstance(names, list):
+        raise DatasetError(f"{folder / 'batches.meta'} lacks label_names")
+    classes = tuple(n.decode() if isinstance(n, bytes) else str(n) for n in names)
     return ImageSet(np.concatenate(images), np.concatenate(labels), classes)
 
 
-def _unpickle(path: Path) -> dict[bytes, object]:
+def _unpickle(path: Path) -> dict[bytes, Any]:
     try:
         with open(path, "rb") as handle:
             # The official files are pickles of plain dicts, lists and numpy arrays.
@@ -313,9 +319,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def load_dataset_npz(
-    path: str | os.PathLike[str], expected_sha256: str | None = None
-) -> ImageSet:
+def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None = None) -> ImageSet:
     """Load an `.npz` artifact; with `expected_sha256`, refuse a file whose hash differs."""
     path = Path(path)
     if not path.is_file():

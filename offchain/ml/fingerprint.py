@@ -51,7 +51,9 @@ def tensor_leaf_hash(name: str, tensor: torch.Tensor) -> bytes:
     digest = hashlib.sha256(LEAF_PREFIX)
     digest.update(struct.pack(">I", len(name_bytes)) + name_bytes)
     digest.update(struct.pack(">I", len(dtype)) + dtype)
-    digest.update(struct.pack(">I", tensor.dim()) + b"".join(struct.pack(">Q", d) for d in tensor.shape))
+    digest.update(
+        struct.pack(">I", tensor.dim()) + b"".join(struct.pack(">Q", d) for d in tensor.shape)
+    )
     # A uint8 view reinterprets any dtype (bfloat16 and bool included) without copying.
     digest.update(flat.view(torch.uint8).numpy().data)
     return digest.digest()
@@ -117,7 +119,7 @@ def fingerprint_state_dict(state_dict: Mapping[str, torch.Tensor]) -> bytes:
 
 
 def load_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
-    """Named tensors from a .safetensors file, a .pt/.pth state dict or checkpoint, or a model dir."""
+    """Named tensors from .safetensors, a .pt/.pth state dict or checkpoint, or a model dir."""
     import torch
 
     path = Path(path)

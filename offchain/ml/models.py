@@ -73,11 +73,11 @@ def freeze(model: nn.Module, upto: str) -> list[nn.Module]:
     return modules
 
 
-def parameter_groups(
-    model: nn.Module, lr: float, head_lr: float | None
-) -> list[dict[str, Any]]:
+def parameter_groups(model: nn.Module, lr: float, head_lr: float | None) -> list[dict[str, Any]]:
     """Optimizer groups: trainable backbone parameters at `lr`, the head at `head_lr`."""
-    backbone = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(HEAD_PREFIX)]
+    backbone = [
+        p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(HEAD_PREFIX)
+    ]
     head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(HEAD_PREFIX)]
     groups = [{"params": head, "lr": lr if head_lr is None else head_lr, "name": "head"}]
     if backbone:
@@ -209,7 +209,9 @@ def save_model(model: nn.Module, out_dir: str | os.PathLike[str], card: Mapping[
     state = {n: t.detach().to("cpu").contiguous() for n, t in module.state_dict().items()}
     fingerprint = fingerprint_state_dict(state)
     full_card = {**card, "fingerprint": fingerprint.hex(), "weights_file": WEIGHTS_FILE}
-    save_file(state, str(out / (WEIGHTS_FILE + ".tmp")), metadata={"fingerprint": fingerprint.hex()})
+    save_file(
+        state, str(out / (WEIGHTS_FILE + ".tmp")), metadata={"fingerprint": fingerprint.hex()}
+    )
     os.replace(out / (WEIGHTS_FILE + ".tmp"), out / WEIGHTS_FILE)
     (out / (CARD_FILE + ".tmp")).write_text(json.dumps(full_card, indent=2, sort_keys=True) + "\n")
     os.replace(out / (CARD_FILE + ".tmp"), out / CARD_FILE)

@@ -89,10 +89,14 @@ def plot_curves(out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics]
     epochs = [m.epoch for m in history]
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
     loss_axis.plot(epochs, [m.train_loss for m in history], marker="o", label="train")
-    accuracy_axis.plot(epochs, [m.train_accuracy_bps / 100 for m in history], marker="o", label="train")
+    accuracy_axis.plot(
+        epochs, [m.train_accuracy_bps / 100 for m in history], marker="o", label="train"
+    )
     evaluated = [m for m in history if m.eval_loss is not None]
     if evaluated:
-        loss_axis.plot([m.epoch for m in evaluated], [m.eval_loss for m in evaluated], marker="o", label="eval")
+        loss_axis.plot(
+            [m.epoch for m in evaluated], [m.eval_loss for m in evaluated], marker="o", label="eval"
+        )
         accuracy_axis.plot(
             [m.epoch for m in evaluated],
             [(m.eval_accuracy_bps or 0) / 100 for m in evaluated],

@@ -100,7 +100,9 @@ def select_device(name: str, rank: int = 0) -> torch.device:
     """auto: CUDA when present, else CPU. Under DDP each rank takes cuda:rank."""
     if name == "cuda" or (name == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
-            raise ConfigError("device 'cuda' asked for but CUDA is not available; choose from: auto, cpu")
+            raise ConfigError(
+                "device 'cuda' asked for but CUDA is not available; choose from: auto, cpu"
+            )
         return torch.device("cuda", rank % torch.cuda.device_count())
     return torch.device("cpu")
 
@@ -140,8 +142,10 @@ def epoch_generator(seed: int, epoch: int, rank: int, device: torch.device) -> t
 # ----------------------------------------------------------------------------- schedule
 
 
-def lr_factor(step: int, total_steps: int, warmup_steps: int, config: TrainConfig, steps_per_epoch: int) -> float:
-    """Multiplier of the base learning rates at optimizer step `step` (pure, like nanoGPT's get_lr)."""
+def lr_factor(
+    step: int, total_steps: int, warmup_steps: int, config: TrainConfig, steps_per_epoch: int
+) -> float:
+    """Factor on the base learning rates at optimizer step `step` (pure, as nanoGPT's get_lr)."""
     # 1) linear warm-up from 0 to 1
     if step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -206,7 +210,9 @@ def train_one_epoch(
     steps = training_batches(len(order), local_batch)
     for part in _progress(steps, f"epoch {epoch + 1}", show_progress):
         index = order[part]
-        x = aug.normalize(aug.augment(images[index], config.augmentations, rank_generator), channels_last)
+        x = aug.normalize(
+            aug.augment(images[index], config.augmentations, rank_generator), channels_last
+        )
         y = labels[index]
         with torch.autocast(device.type, dtype) if dtype else contextlib.nullcontext():
             logits = model(x)
@@ -255,7 +261,9 @@ def _progress(items: list[slice], desc: str, show: bool) -> Any:
 
 def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet | None]:
     """The training set and the evaluation set (or None) a config names."""
-    common = dict(data_dir=config.data_dir, download=config.download, image_size=config.image_size)
+    common: dict[str, Any] = dict(
+        data_dir=config.data_dir, download=config.download, image_size=config.image_size
+    )
     train_set = load_data(
         config.dataset, "train", config.classes, config.per_class, seed=config.data_seed, **common
     )
@@ -313,7 +321,11 @@ def load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
 
 
 def rng_states() -> dict[str, Any]:
-    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    states = {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -384,7 +396,9 @@ def _run(
     train_images, train_labels = to_device(train_set, device)
     eval_tensors = to_device(eval_set, device) if eval_set is not None else None
     if len(train_set) < world:
-        raise DatasetError(f"{len(train_set)} training images cannot be split across {world} processes")
+        raise DatasetError(
+            f"{len(train_set)} training images cannot be split across {world} processes"
+        )
 
     model = build_model(config.arch, len(train_set.classes), config.stem)
     base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes)
@@ -425,7 +439,9 @@ def _run(
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+        train_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     if config.compile:
         train_model = torch.compile(train_model)  # type: ignore[assignment]
 
@@ -439,8 +455,18 @@ def _run(
     show_progress = not quiet and main_process and sys.stderr.isatty()
     for epoch in range(start_epoch, config.epochs):
         loss_sum, correct, seen, seconds = train_one_epoch(
-            train_model, criterion, optimizer, scheduler, train_images, train_labels, epoch,
-            config, rank, world, frozen, show_progress,
+            train_model,
+            criterion,
+            optimizer,
+            scheduler,
+            train_images,
+            train_labels,
+            epoch,
+            config,
+            rank,
+            world,
+            frozen,
+            show_progress,
         )
         if world > 1:
             loss_sum, correct, seen = _all_reduce_sums(loss_sum, correct, seen, device)
@@ -459,16 +485,19 @@ def _run(
         )
         history.append(metrics)
         if main_process:
-            save_checkpoint(checkpoint_path, {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "epoch": epoch,
-                "config": config.to_dict(),
-                "rng": rng_states(),
-                "metrics": [asdict(m) for m in history],
-                "base": asdict(base),
-            })
+            save_checkpoint(
+                checkpoint_path,
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "epoch": epoch,
+                    "config": config.to_dict(),
+                    "rng": rng_states(),
+                    "metrics": [asdict(m) for m in history],
+                    "base": asdict(base),
+                },
+            )
             log(report.epoch_line(metrics, config.epochs))
             if on_epoch_end is not None:
                 on_epoch_end(metrics)
@@ -482,13 +511,19 @@ def _run(
     report.write_metrics(out_dir, history)
     report.plot_curves(out_dir, history)
     result = result_from_dir(out_dir)
-    log(f"wrote {out_dir}: model.safetensors (fingerprint {fingerprint.hex()}), model.json, "
-        "metrics.json, curves.png")
+    log(
+        f"wrote {out_dir}: model.safetensors (fingerprint {fingerprint.hex()}), model.json, "
+        "metrics.json, curves.png"
+    )
     return result
 
 
-def _all_reduce_sums(loss_sum: float, correct: int, seen: int, device: torch.device) -> tuple[float, int, int]:
-    totals = torch.tensor([loss_sum, float(correct), float(seen)], dtype=torch.float64, device=device)
+def _all_reduce_sums(
+    loss_sum: float, correct: int, seen: int, device: torch.device
+) -> tuple[float, int, int]:
+    totals = torch.tensor(
+        [loss_sum, float(correct), float(seen)], dtype=torch.float64, device=device
+    )
     torch.distributed.all_reduce(totals)
     return float(totals[0]), int(totals[1]), int(totals[2])
 
@@ -535,7 +570,9 @@ def evaluate_model(
     elif expected_sha256 is not None:
         data = load_dataset_npz(dataset, expected_sha256)
     else:
-        data = load_data(dataset, split, classes, data_dir=data_dir, image_size=card.get("image_size", 32))
+        data = load_data(
+            dataset, split, classes, data_dir=data_dir, image_size=card.get("image_size", 32)
+        )
     if list(data.classes) != list(card["classes"]):
         raise DatasetError(
             f"data set classes {list(data.classes)} differ from the model's {card['classes']}"
