@@ -30,7 +30,9 @@ def reference_root(leaves: list[bytes]) -> bytes:
     k = 1
     while k * 2 < len(leaves):
         k *= 2
-    return hashlib.sha256(b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])).digest()
+    return hashlib.sha256(
+        b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])
+    ).digest()
 
 
 def sample_state() -> dict[str, torch.Tensor]:
@@ -85,7 +87,9 @@ def test_every_leaf_has_an_inclusion_proof_that_verifies(size: int) -> None:
     for index in range(size):
         proof = inclusion_proof(leaves, index)
         assert verify_inclusion(leaves[index], index, size, proof, root)
-        assert not verify_inclusion(leaves[index], (index + 1) % size, size, proof, root) or size == 1
+        assert (
+            not verify_inclusion(leaves[index], (index + 1) % size, size, proof, root) or size == 1
+        )
 
 
 def test_insertion_order_does_not_matter() -> None:
@@ -140,7 +144,9 @@ def test_another_process_computes_the_same_fingerprint(tmp_path: Path) -> None:
 
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "w.safetensors")],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
 
     assert out.stdout.strip() == fingerprint_state_dict(state).hex()
