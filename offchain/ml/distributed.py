@@ -61,9 +61,10 @@ def _worker(
 ) -> None:
     from offchain.ml.train import run
 
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    if backend_for(config) == "gloo":
-        # N processes share the cores: one thread each avoids N x cores threads fighting.
+    if backend_for(config) == "nccl":
+        torch.cuda.set_device(rank % torch.cuda.device_count())  # NCCL binds a rank to a GPU
+    else:
+        # N processes share the cores: cores/N threads each, not N x cores threads fighting.
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // config.nproc))
     dist.init_process_group(
         backend_for(config),
