@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from offchain.ml.config import TrainConfig
+from offchain.ml.config import SOURCE_TASK_RECIPE, TrainConfig
 from offchain.ml.errors import ConfigError, MLError
 
 # Flags of `train`, one per TrainConfig field; the help says what the field means.
@@ -58,19 +58,6 @@ TRAIN_HELP = {
     "nproc": "processes for one job with DDP (default 1)",
     "eval_batch_size": "evaluation batch size (default 500)",
 }
-# `offchain pretrain`: a base model on digits 0-4 (the source task), which the transfer
-# benchmark then fine-tunes on 5-9. A higher learning rate with a cosine schedule, because
-# it starts from random weights.
-PRETRAIN_DEFAULTS: dict[str, Any] = {
-    "dataset": "digits",
-    "classes": "0-4",
-    "stem": "imagenet",
-    "epochs": 8,
-    "lr": 0.05,
-    "schedule": "cosine",
-    "warmup_epochs": 1.0,
-    "label_smoothing": 0.1,
-}
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,10 +67,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train_parser.set_defaults(func=train_command, preset={})
 
     pretrain = subparsers.add_parser(
-        "pretrain", help="train a base model on the source task (digits 0-4), offline"
+        "pretrain",
+        help="train a base model on the source task (digits 0-4), offline",
+        description="`offchain train` with the source-task recipe as defaults: "
+        + ", ".join(f"{k}={v}" for k, v in SOURCE_TASK_RECIPE.items()),
     )
     add_train_arguments(pretrain)
-    pretrain.set_defaults(func=train_command, preset=PRETRAIN_DEFAULTS)
+    pretrain.set_defaults(func=train_command, preset=SOURCE_TASK_RECIPE)
 
     evaluate = subparsers.add_parser("evaluate", help="score a model folder on a data set")
     evaluate.add_argument("--model", required=True, help="model folder (model.json + weights)")
