@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "offchain.eth.cli",
     "offchain.artifacts.cli",
     "offchain.ledger.cli",
+    "offchain.ml.cli",
     "offchain.requester",
     "offchain.worker",
     "offchain.validator",

@@ -1,0 +1,51 @@
+"""Batched data augmentation as tensor operations on the training device (no per-image PIL).
+
+The seed recipe's RandomHorizontalFlip, RandomCrop(32, padding=4) and Normalize(0.5, 0.5)
+applied to a whole uint8 batch at once, in the spirit of airbench's `batch_flip_lr` and
+`batch_crop`. Randomness comes from an explicit generator so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+AUGMENTATIONS = ("flip", "crop")
+MEAN = 0.5
+STD = 0.5
+
+
+def batch_flip_lr(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Mirror each image left-right with probability 1/2."""
+    flip = torch.rand(images.shape[0], device=images.device, generator=generator) < 0.5
+    return torch.where(flip[:, None, None, None], images.flip(-1), images)
+
+
+def batch_crop(images: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
+    """Zero-pad by `padding` on each side, then cut each image back at a random offset."""
+    n, _, h, w = images.shape
+    padded = F.pad(images, (padding, padding, padding, padding))
+    dy = torch.randint(0, 2 * padding + 1, (n,), device=images.device, generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (n,), device=images.device, generator=generator)
+    rows = (dy[:, None] + torch.arange(h, device=images.device))[:, None, :, None]  # n,1,h,1
+    cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, None, :]  # n,1,1,w
+    batch = torch.arange(n, device=images.device)[:, None, None, None]
+    channel = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
+    return padded[batch, channel, rows, cols]
+
+
+def normalize(images: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
+    """uint8 [0, 255] to float in [-1, 1]: ToTensor then Normalize((0.5,)*3, (0.5,)*3)."""
+    out = images.float().div_(255.0).sub_(MEAN).div_(STD)
+    return out.contiguous(memory_format=torch.channels_last) if channels_last else out
+
+
+def augment(
+    images: torch.Tensor, augmentations: tuple[str, ...], generator: torch.Generator
+) -> torch.Tensor:
+    """Apply the named augmentations (in the seed recipe's order) to a uint8 batch."""
+    if "flip" in augmentations:
+        images = batch_flip_lr(images, generator)
+    if "crop" in augmentations:
+        images = batch_crop(images, 4, generator)
+    return images

@@ -1,0 +1,184 @@
+"""TrainConfig: every knob of a training run, with the seed recipe as defaults.
+
+    config = TrainConfig(dataset="digits", classes="5-9", per_class=20, weights="runs/base")
+    config = TrainConfig.from_spec(json.load(open("spec.json")))   # the market's job spec
+
+The config is saved inside every checkpoint and model card (nanoGPT's habit), so a model
+says exactly how it was made. Importing this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from offchain.ml.errors import ConfigError, validate_choice
+
+SCHEDULES = ("constant", "step", "cosine")
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16")
+METRICS = ("accuracy",)
+# Keys that may differ between an interrupted run and its resumption: they change where and
+# how fast the run computes, not which numbers it computes (on the same kind of device).
+RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size")
+
+# The offline transfer task (digits): `offchain pretrain` trains a base on the source task,
+# then the target task fine-tunes it on 20 labelled images per class. Measured in
+# benchmarks/ml_bench.py. Flips are off because a mirrored digit is not a digit; the base
+# starts from random weights, hence its higher learning rate.
+SOURCE_TASK_RECIPE: dict[str, Any] = {
+    "dataset": "digits",
+    "classes": "0-4",
+    "epochs": 10,
+    "lr": 0.05,
+    "schedule": "cosine",
+    "warmup_epochs": 1.0,
+    "augment": "crop",
+}
+TARGET_TASK_RECIPE: dict[str, Any] = {
+    "dataset": "digits",
+    "classes": "5-9",
+    "per_class": 20,
+    "freeze": "layer1",  # keep the base's first features: 94 % against 88 % unfrozen
+    "epochs": 20,
+    "batch_size": 50,
+    "lr": 0.01,
+    "head_lr": 0.1,
+    "schedule": "cosine",
+    "augment": "crop",
+}
+
+
+@dataclass
+class TrainConfig:
+    """One training run. Defaults reproduce the seed recipe (SGD, batch 100, 10 epochs)."""
+
+    # data
+    dataset: str = "digits"  # digits | cifar10 | a .npz artifact | an image folder
+    classes: str | None = None  # class indices to keep, e.g. "5-9" or "0,2,4"; None: all
+    per_class: int | None = None  # labelled images kept per class (a fixed, seeded choice)
+    eval_dataset: str | None = None  # None: the test split of a named data set; "none": skip
+    data_dir: str = "data"  # where cifar10 lives (data_dir/cifar-10-batches-py)
+    download: bool = False  # fetch CIFAR-10 if data_dir lacks it
+    image_size: int = 32  # image folders are resized to this
+    data_seed: int = 0  # which images per_class keeps
+    # model
+    arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
+    stem: str = (
+        "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
+    )
+    weights: str = "none"  # none | imagenet | a model folder | a .safetensors/.pt/.pth file
+    freeze: str = "none"  # none | stem | layer1 | layer2 | layer3 | backbone
+    # optimisation (the seed recipe)
+    epochs: int = 10
+    batch_size: int = 100  # global: split across processes under nproc > 1
+    lr: float = 0.001  # SGD learning rate of the backbone
+    head_lr: float | None = None  # learning rate of the new head; None: same as lr
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    schedule: str = "constant"  # constant | step | cosine, per optimizer step
+    warmup_epochs: float = 0.0  # linear warm-up from 0, before the schedule
+    step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs epochs
+    gamma: float = 0.1
+    label_smoothing: float = 0.0
+    augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
+    metric: str = "accuracy"  # what the market scores, in basis points
+    # system
+    device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto | fp32 | bf16 (autocast); auto: bf16 on CUDA, fp32 on CPU
+    channels_last: bool | None = None  # None: on for CUDA, off on CPU (measured slower there)
+    compile: bool = False  # torch.compile the model
+    seed: int = 0  # model initialisation, shuffling, augmentation
+    deterministic: bool = False  # deterministic algorithms (bit-exact resume on CPU)
+    nproc: int = 1  # processes (DDP: NCCL on GPUs, gloo on CPU)
+    eval_batch_size: int = 500
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the card
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad value (and the valid choices, if any)."""
+        from offchain.ml.models import ARCHITECTURES, FREEZE_CHOICES, STEMS
+
+        validate_choice("architecture", self.arch, ARCHITECTURES)
+        validate_choice("stem", self.stem, STEMS)
+        validate_choice("freeze strategy", self.freeze, FREEZE_CHOICES)
+        validate_choice("schedule", self.schedule, SCHEDULES)
+        validate_choice("device", self.device, DEVICES)
+        validate_choice("precision", self.precision, PRECISIONS)
+        validate_choice("metric", self.metric, METRICS)
+        for name in self.augmentations:
+            validate_choice("augmentation", name, ("flip", "crop"))
+        for key in (
+            "epochs",
+            "batch_size",
+            "nproc",
+            "image_size",
+            "eval_batch_size",
+            "step_epochs",
+        ):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if self.per_class is not None and self.per_class < 1:
+            raise ConfigError(f"per_class must be at least 1, got {self.per_class}")
+        for key in ("lr", "head_lr"):
+            value = getattr(self, key)
+            if value is not None and not value > 0:
+                raise ConfigError(f"{key} must be positive, got {value}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ConfigError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}")
+        if self.warmup_epochs < 0 or self.weight_decay < 0 or self.momentum < 0:
+            raise ConfigError("warmup_epochs, weight_decay and momentum must not be negative")
+        if self.batch_size % self.nproc:
+            raise ConfigError(
+                f"batch_size {self.batch_size} must be a multiple of nproc {self.nproc}"
+            )
+
+    @property
+    def augmentations(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.augment.split(",") if a.strip())
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> TrainConfig:
+        """Build a config from a JSON spec, checking every key and type (ConfigError names it)."""
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"a training spec must be a JSON object, got {type(spec).__name__}")
+        types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+        values = dict(spec)
+        for key in ("classes", "augment"):  # also accepted as JSON lists: [5, 6] or ["flip"]
+            if isinstance(values.get(key), list) and all(
+                isinstance(v, int | str) and not isinstance(v, bool) for v in values[key]
+            ):
+                values[key] = ",".join(str(v) for v in values[key])
+        for key, value in values.items():
+            if key not in types:
+                raise ConfigError(
+                    f"unknown spec key {key!r}; valid keys: {', '.join(sorted(types))}"
+                )
+            if not _has_type(value, types[key]):
+                raise ConfigError(f"spec key {key!r} must be {types[key]}, got {value!r}")
+        return cls(**values)
+
+
+def _has_type(value: object, annotation: str) -> bool:
+    """Check a JSON value against a field annotation such as "float | None"."""
+    for part in (p.strip() for p in annotation.split("|")):
+        if part == "None" and value is None:
+            return True
+        if part == "bool" and isinstance(value, bool):
+            return True
+        if part == "int" and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if part == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if part == "str" and isinstance(value, str):
+            return True
+        if part.startswith("dict") and isinstance(value, dict):
+            return True
+    return False

@@ -1,0 +1,115 @@
+"""What a run leaves beside its weights: the model card, metrics.json and curves.png."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offchain.ml.config import TrainConfig
+    from offchain.ml.data import ImageSet
+    from offchain.ml.models import BaseWeights
+    from offchain.ml.train import EpochMetrics
+
+METRICS_FILE = "metrics.json"
+CURVES_FILE = "curves.png"
+
+
+def epoch_line(m: EpochMetrics, epochs: int) -> str:
+    """One line of progress per epoch, for people watching a terminal or a log."""
+    evaluation = (
+        f"  eval loss {m.eval_loss:.4f} acc {m.eval_accuracy_bps / 100:6.2f}%"
+        if m.eval_loss is not None and m.eval_accuracy_bps is not None
+        else ""
+    )
+    return (
+        f"epoch {m.epoch:>3}/{epochs}  lr {m.lr:.2e}  train loss {m.train_loss:.4f} "
+        f"acc {m.train_accuracy_bps / 100:6.2f}%{evaluation}  "
+        f"{m.seconds:6.1f}s {m.images_per_second:7.0f} img/s"
+    )
+
+
+def model_card(
+    config: TrainConfig,
+    train_set: ImageSet,
+    eval_set: ImageSet | None,
+    base: BaseWeights,
+    history: Sequence[EpochMetrics],
+) -> dict[str, Any]:
+    """The model.json content (save_model adds the fingerprint)."""
+    from offchain.ml.train import versions
+
+    datasets: dict[str, Any] = {
+        "train": {"source": config.dataset, "sha256": train_set.sha256(), "n": len(train_set)}
+    }
+    if eval_set is not None:
+        datasets["eval"] = {
+            "source": config.eval_dataset or config.dataset,
+            "sha256": eval_set.sha256(),
+            "n": len(eval_set),
+        }
+    last = history[-1] if history else None
+    return {
+        "format": "offchain-model/1",
+        "architecture": config.arch,
+        "stem": config.stem,
+        "classes": list(train_set.classes),
+        "image_size": train_set.image_size,
+        "normalization": {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]},
+        "base_model": asdict(base),
+        "datasets": datasets,
+        "config": config.to_dict(),
+        "metrics": {
+            "accuracy_bps": last.eval_accuracy_bps if last else None,
+            "loss": last.eval_loss if last else None,
+            "epochs": [asdict(m) for m in history],
+        },
+        "versions": versions(),
+    }
+
+
+def write_metrics(out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics]) -> Path:
+    """metrics.json: per-epoch loss, accuracy, seconds and images/s."""
+    path = Path(out_dir) / METRICS_FILE
+    path.write_text(json.dumps({"epochs": [asdict(m) for m in history]}, indent=2) + "\n")
+    return path
+
+
+def plot_curves(out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics]) -> Path:
+    """curves.png: loss and accuracy per epoch, training and evaluation."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed, and never pops a window
+    import matplotlib.pyplot as plt
+
+    epochs = [m.epoch for m in history]
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axis.plot(epochs, [m.train_loss for m in history], marker="o", label="train")
+    accuracy_axis.plot(
+        epochs, [m.train_accuracy_bps / 100 for m in history], marker="o", label="train"
+    )
+    evaluated = [m for m in history if m.eval_loss is not None]
+    if evaluated:
+        loss_axis.plot(
+            [m.epoch for m in evaluated], [m.eval_loss for m in evaluated], marker="o", label="eval"
+        )
+        accuracy_axis.plot(
+            [m.epoch for m in evaluated],
+            [(m.eval_accuracy_bps or 0) / 100 for m in evaluated],
+            marker="o",
+            label="eval",
+        )
+    loss_axis.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+    accuracy_axis.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    for axis in (loss_axis, accuracy_axis):
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    path = Path(out_dir) / CURVES_FILE
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path

@@ -1,0 +1,157 @@
+"""Architectures, freezing, initial weights and model folders."""
+
+from __future__ import annotations
+
+import urllib.error
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from offchain.ml.errors import ConfigError, WeightsError
+from offchain.ml.fingerprint import fingerprint_dir, fingerprint_state_dict
+from offchain.ml.models import (
+    build_model,
+    freeze,
+    load_initial_weights,
+    load_model,
+    parameter_groups,
+    save_model,
+)
+
+CARD = {"architecture": "resnet18", "stem": "small", "classes": ["a", "b", "c"]}
+
+
+def test_the_small_stem_keeps_32x32_resolution_into_the_first_block() -> None:
+    model: Any = build_model("resnet18", 3, "small")
+
+    assert model.conv1.kernel_size == (3, 3)
+    assert isinstance(model.maxpool, torch.nn.Identity)
+    assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 3)
+
+
+def test_an_unknown_architecture_names_the_valid_choices() -> None:
+    with pytest.raises(ConfigError, match="choose from: resnet18, resnet34, resnet50"):
+        build_model("vgg99", 3)
+
+
+def test_freezing_the_backbone_leaves_only_the_head_trainable() -> None:
+    model: Any = build_model("resnet18", 3)
+
+    frozen = freeze(model, "backbone")
+
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable == {"fc.weight", "fc.bias"}
+    assert len(frozen) == 6
+    assert [g["name"] for g in parameter_groups(model, 0.1, 1.0)] == ["head"]
+
+
+def test_freezing_up_to_layer2_keeps_layer3_trainable() -> None:
+    model: Any = build_model("resnet18", 3)
+
+    freeze(model, "layer2")
+
+    assert not model.layer2[0].conv1.weight.requires_grad
+    assert model.layer3[0].conv1.weight.requires_grad
+
+
+def test_head_and_backbone_get_their_own_learning_rates() -> None:
+    groups = parameter_groups(build_model("resnet18", 3), lr=0.001, head_lr=0.1)
+
+    assert [(g["name"], g["lr"]) for g in groups] == [("backbone", 0.001), ("head", 0.1)]
+
+
+def test_a_saved_model_loads_back_with_the_same_fingerprint(tmp_path: Path) -> None:
+    model: Any = build_model("resnet18", 3, "small")
+
+    fingerprint = save_model(model, tmp_path, CARD)
+    loaded, card = load_model(tmp_path)
+
+    assert fingerprint == fingerprint_dir(tmp_path) == fingerprint_state_dict(loaded.state_dict())
+    assert card["fingerprint"] == fingerprint.hex()
+    assert card["classes"] == ["a", "b", "c"]
+
+
+def test_loading_weights_of_the_wrong_shape_names_the_tensor(tmp_path: Path) -> None:
+    save_model(build_model("resnet18", 3, "small"), tmp_path, CARD)
+    tensors = load_file(str(tmp_path / "model.safetensors"))
+    tensors["layer2.0.conv1.weight"] = torch.zeros(1, 1, 3, 3)
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+
+    with pytest.raises(WeightsError, match="'layer2.0.conv1.weight' has shape"):
+        load_model(tmp_path)
+
+
+def test_a_corrupt_weights_file_is_one_clear_error(tmp_path: Path) -> None:
+    save_model(build_model("resnet18", 3, "small"), tmp_path, CARD)
+    (tmp_path / "model.safetensors").write_bytes(b"\x00garbage")
+
+    with pytest.raises(WeightsError, match="corrupt"):
+        load_model(tmp_path)
+
+
+def test_a_base_model_gives_its_backbone_and_a_fresh_head_for_new_classes(tmp_path: Path) -> None:
+    base: Any = build_model("resnet18", 3, "small")
+    save_model(base, tmp_path, CARD)
+    model: Any = build_model("resnet18", 3, "small")
+
+    lineage = load_initial_weights(model, str(tmp_path), "resnet18", "small", ("x", "y", "z"))
+
+    assert torch.equal(model.layer4[1].bn2.weight, base.layer4[1].bn2.weight)
+    assert not torch.equal(model.fc.weight, base.fc.weight)
+    assert lineage.reinitialised == ("fc.bias", "fc.weight")
+    assert lineage.fingerprint == fingerprint_dir(tmp_path).hex()
+
+
+def test_a_base_model_for_the_same_classes_keeps_its_head(tmp_path: Path) -> None:
+    base: Any = build_model("resnet18", 3, "small")
+    save_model(base, tmp_path, CARD)
+    model: Any = build_model("resnet18", 3, "small")
+
+    load_initial_weights(model, str(tmp_path), "resnet18", "small", ("a", "b", "c"))
+
+    assert torch.equal(model.fc.weight, base.fc.weight)
+
+
+def test_an_imagenet_stem_going_into_a_small_stem_is_reinitialised(tmp_path: Path) -> None:
+    torch.save(build_model("resnet18", 1000, "imagenet").state_dict(), tmp_path / "in.pth")
+
+    lineage = load_initial_weights(
+        build_model("resnet18", 3, "small"), str(tmp_path / "in.pth"), "resnet18", "small", "abc"
+    )
+
+    assert "conv1.weight" in lineage.reinitialised
+
+
+def test_weights_of_another_architecture_name_the_first_bad_tensor(tmp_path: Path) -> None:
+    torch.save(build_model("resnet34", 3).state_dict(), tmp_path / "r34.pth")
+
+    with pytest.raises(WeightsError, match="unexpected tensor 'layer1.2"):
+        load_initial_weights(
+            build_model("resnet18", 3), str(tmp_path / "r34.pth"), "resnet18", "imagenet", "abc"
+        )
+
+
+def test_imagenet_weights_offline_say_where_to_put_the_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import torchvision
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(
+        torchvision.models.ResNet18_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline
+    )
+
+    with pytest.raises(WeightsError, match="hub cache"):
+        load_initial_weights(build_model("resnet18", 3), "imagenet", "resnet18", "imagenet", "abc")
+
+
+def test_unknown_weights_name_the_valid_choices() -> None:
+    with pytest.raises(WeightsError, match="choose from: none, imagenet"):
+        load_initial_weights(
+            build_model("resnet18", 3), "nonexistent", "resnet18", "imagenet", "abc"
+        )
