@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.eth.build import PROJECT_ROOT
+from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
 DEFAULT_OUT = PROJECT_ROOT / "reports" / "demo"
 ETHER = 10**18
@@ -39,12 +41,10 @@ WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
 VALIDATORS = (4, 5, 6)
-# The recipe the job asks for: a short fine-tune that transfers well from digits 0-4.
-SPEC = {
-    "arch": "resnet18", "stem": "small", "epochs": 12, "batch_size": 50, "lr": 0.02, "head_lr": 0.1,
-    "schedule": "cosine", "warmup_epochs": 1.0, "label_smoothing": 0.1, "metric": "accuracy",
-}
-PRETRAIN = {"epochs": 3, "lr": 0.05, "schedule": "cosine", "batch_size": 100}
+# The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
+SPEC = {"arch": "resnet18", "stem": "small", "metric": "accuracy",
+        **{k: v for k, v in TARGET_TASK_RECIPE.items() if k not in ("dataset", "classes", "per_class")}}
+PRETRAIN = {k: v for k, v in SOURCE_TASK_RECIPE.items() if k not in ("dataset", "classes")}
 
 
 @dataclass
@@ -90,10 +90,13 @@ def _pump(role: Role) -> None:
         print(f"    [{role.name:<11}] {line.rstrip()}", flush=True)
 
 
-def spawn(name: str, account: int, argv: list[str], log_dir: Path) -> Role:
+def spawn(name: str, account: int, argv: list[str], threads: int) -> Role:
+    # Five processes share the machine: cap each one's torch threads so that they do not
+    # oversubscribe the cores (spinning OpenMP threads slow everyone down many times over).
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     process = subprocess.Popen(
         [sys.executable, "-m", "offchain", *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, bufsize=1,
+        text=True, bufsize=1, env=env,
     )
     role = Role(name, account, process)
     threading.Thread(target=_pump, args=(role,), daemon=True).start()
@@ -256,19 +259,20 @@ class Demo:
     def run_market(self) -> None:
         common = ["--rpc", self.rpc, "--deployments", str(self.out / "deployments"), "--source", self.server.url,
                   "--poll", "0.5", "--confirmations", "0"]
+        worker_threads = max(1, (os.cpu_count() or 2) // 2)  # the two workers train side by side
         self.say("starting two workers and three validators, each its own process")
         workers = [
             spawn("honest", HONEST, ["worker", *common, "--dev-account", str(HONEST), "--home",
                                      str(self.out / "honest"), "--publish", self.server.url, "--max-jobs", "1",
-                                     "--device", "cpu"], self.out),
+                                     "--device", "cpu"], worker_threads),
             spawn("overclaimer", OVERCLAIMER, ["worker", *common, "--dev-account", str(OVERCLAIMER), "--home",
                                                str(self.out / "overclaimer"), "--publish", self.server.url,
                                                "--max-jobs", "1", "--device", "cpu",
-                                               "--overclaim-bps", str(self.config.overclaim_bps)], self.out),
+                                               "--overclaim-bps", str(self.config.overclaim_bps)], worker_threads),
         ]
         validators = [
             spawn(f"validator-{i + 1}", account, ["validator", *common, "--dev-account", str(account), "--home",
-                                                  str(self.out / f"validator-{i + 1}"), "--once"], self.out)
+                                                  str(self.out / f"validator-{i + 1}"), "--once"], 1)
             for i, account in enumerate(VALIDATORS)
         ]
         self.roles = workers + validators
