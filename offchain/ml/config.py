@@ -88,7 +88,8 @@ class TrainConfig:
     # system
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto | fp32 | bf16 (autocast); auto: bf16 on CUDA, fp32 on CPU
-    channels_last: bool | None = None  # None: on for CUDA, off on CPU (measured slower there)
+    # (bf16 measured ~30x slower on the project's CPU: benchmarks/ml_bench.py)
+    channels_last: bool | None = None  # None: on for CUDA, off on CPU (no gain measured there)
     compile: bool = False  # torch.compile the model
     seed: int = 0  # model initialisation, shuffling, augmentation
     deterministic: bool = False  # deterministic algorithms (bit-exact resume on CPU)

@@ -53,8 +53,9 @@ from offchain.ml.models import (
 )
 
 CHECKPOINT_FILE = "checkpoint.pt"
-# Measured on this project's 2-core CPU (benchmarks/ml_bench.py): bf16 autocast and
-# channels_last both slow ResNet-18 training down there, so CPU defaults to fp32, NCHW.
+# Measured on this project's 2-core CPU (benchmarks/ml_bench.py): bf16 autocast trains
+# ResNet-18 about 30x slower there (the CPU build has no native bf16 kernels for it), and
+# channels_last makes no difference beyond the noise, so the CPU defaults to fp32, NCHW.
 CPU_PRECISION = "fp32"
 
 
