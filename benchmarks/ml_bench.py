@@ -30,7 +30,7 @@ other engineers' test runs (load average 1.2-2.7), 3 minutes for the whole scrip
 On this CPU, ResNet-18's own arithmetic (~0.7 s per 100 images) dwarfs PIL augmentation, so
 the fast path gains little while the machine is idle; under load from other processes the
 seed recipe's two worker processes fight the training threads for the 2 cores and it fell
-to 25-41 images/s (5.8x and 0.6x in two loaded runs: the spread is the machine, not the
+to 25-41 images/s (6.8x and 0.6x in two loaded runs: the spread is the machine, not the
 code). Transfer: the base gives a large head start (+55 points at 10 epochs), and at 20
 epochs scratch catches up on this easy data set; no single budget met all three goals.
 """
