@@ -10,10 +10,29 @@
 2. Transfer: digits, 20 labelled images per class of the target task (5-9). A base model
    pretrained on the source task (0-4) is fine-tuned, against the same network trained from
    scratch with the same budget (epochs, images, schedule). Test accuracy on the target
-   task's held-out split (300 images).
+   task's held-out split (299 images).
 
 Goals (issue 4): throughput >= 1.5x on a 2-core CPU (>= 5x on a GPU); fine-tuned >= 90 %
 and >= 20 points above scratch, in <= 60 s on 2 CPU cores.
+
+Measured 2025-11-25 on the project's 2-core AMD EPYC (no GPU), torch 2.14.1, shared with
+other engineers' test runs (load average 1.2-2.7), 3 minutes for the whole script:
+
+    seed recipe (PIL, DataLoader x2, fp32)    123.2 ±  1.7 images/s   1.00x
+    fast path (defaults: fp32, NCHW)          138.1 ± 14.6 images/s   1.12x
+    fast path + channels_last                 139.9 ±  5.4 images/s   1.14x
+    fast path + bf16 autocast (batch 10)        3.4        images/s   0.03x
+
+    base on 0-4 (601 images, 8 epochs)        98.66 %   43.1 s
+    fine-tuned, 10 epochs / scratch           77.25 % / 22.07 %  (+55.2 points)  14.8 s
+    fine-tuned, 20 epochs / scratch           92.64 % / 90.30 %  (+2.3 points)   31.4 s
+
+On this CPU, ResNet-18's own arithmetic (~0.7 s per 100 images) dwarfs PIL augmentation, so
+the fast path gains little while the machine is idle; under load from other processes the
+seed recipe's two worker processes fight the training threads for the 2 cores and it fell
+to 25-41 images/s (6.8x and 0.6x in two loaded runs: the spread is the machine, not the
+code). Transfer: the base gives a large head start (+55 points at 10 epochs), and at 20
+epochs scratch catches up on this easy data set; no single budget met all three goals.
 """
 
 from __future__ import annotations
@@ -36,7 +55,7 @@ from offchain.ml.train import select_device, to_device, train, train_one_epoch
 
 ARCH, STEM = "resnet18", "imagenet"  # torchvision's ResNet-18 as is, head replaced
 BATCH = 100  # the seed recipe's batch size
-TIMED_BATCHES = 3  # per trial, after one warm-up batch
+TIMED_BATCHES = 2  # per trial, after one warm-up batch
 TRIALS = 3
 # The transfer recipes live in offchain.ml.config (`offchain pretrain` uses the first).
 PRETRAIN, TARGET = SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
@@ -117,10 +136,12 @@ def seed_recipe_trial(data: ImageSet, device: torch.device, seed: int) -> float:
     return seen / (time.perf_counter() - start)
 
 
-def fast_path_trial(data: ImageSet, device: torch.device, seed: int, **overrides: Any) -> float:
+def fast_path_trial(
+    data: ImageSet, device: torch.device, seed: int, batch: int = BATCH, **overrides: Any
+) -> float:
     """Images/s of offchain.ml's own train_one_epoch on the same number of images."""
     config = TrainConfig(
-        arch=ARCH, stem=STEM, device=device.type, seed=seed, batch_size=BATCH, **overrides
+        arch=ARCH, stem=STEM, device=device.type, seed=seed, batch_size=batch, **overrides
     )
     images, labels = to_device(data, device)
     model = build_model(ARCH, len(data.classes), STEM).to(device)
@@ -129,9 +150,9 @@ def fast_path_trial(data: ImageSet, device: torch.device, seed: int, **overrides
     optimizer = torch.optim.SGD(model.parameters(), lr=0.001, momentum=0.9, weight_decay=5e-4)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda _: 1.0)
     criterion = torch.nn.CrossEntropyLoss()
-    warm = BATCH  # one warm-up batch, like the baseline
+    warm = batch  # one warm-up batch, like the baseline
     train_one_epoch(model, criterion, optimizer, scheduler, images[:warm], labels[:warm], 0, config)
-    n = BATCH * TIMED_BATCHES
+    n = batch * (TIMED_BATCHES if batch == BATCH else 1)
     _, _, seen, seconds = train_one_epoch(
         model, criterion, optimizer, scheduler, images[:n], labels[:n], 1, config
     )
@@ -150,29 +171,47 @@ def _mean_spread(values: list[float]) -> str:
 
 def throughput_table(device: torch.device) -> list[str]:
     data = load_data("digits", "train")  # 10 classes, 1,197 images
-    variants: list[tuple[str, Callable[[int], float]]] = [
-        ("seed recipe (PIL, DataLoader x2, fp32)", lambda s: seed_recipe_trial(data, device, s)),
-        ("fast path (defaults for this device)", lambda s: fast_path_trial(data, device, s)),
+    # (name, one trial, trials)
+    variants: list[tuple[str, Callable[[int], float], int]] = [
+        (
+            "seed recipe (PIL, DataLoader x2, fp32)",
+            lambda s: seed_recipe_trial(data, device, s),
+            TRIALS,
+        ),
+        (
+            "fast path (defaults for this device)",
+            lambda s: fast_path_trial(data, device, s),
+            TRIALS,
+        ),
     ]
     if device.type == "cpu":  # the measurements behind the CPU defaults
         variants += [
             (
-                "fast path + bf16 autocast",
-                lambda s: fast_path_trial(data, device, s, precision="bf16"),
-            ),
-            (
                 "fast path + channels_last",
                 lambda s: fast_path_trial(data, device, s, channels_last=True),
+                TRIALS,
+            ),
+            (
+                # A probe: without native bf16 kernels a batch of 100 takes about a minute.
+                "fast path + bf16 autocast (batch 10)",
+                lambda s: fast_path_trial(data, device, s, batch=10, precision="bf16"),
+                1,
             ),
         ]
     else:
-        variants += [
+        variants.append(
             (
                 "fast path, fp32 NCHW",
                 lambda s: fast_path_trial(data, device, s, precision="fp32", channels_last=False),
+                TRIALS,
             )
-        ]
-    results = {name: [run(seed) for seed in range(TRIALS)] for name, run in variants}
+        )
+    # Trials interleave the variants, so a neighbour's load on a shared machine hits all alike.
+    results: dict[str, list[float]] = {name: [] for name, _, _ in variants}
+    for seed in range(TRIALS):
+        for name, run, trials in variants:
+            if seed < trials:
+                results[name].append(run(seed))
     baseline = statistics.mean(results[variants[0][0]])
     lines = [
         f"Throughput: {ARCH} ({STEM} stem), digits 32x32, batch {BATCH}, "
@@ -189,45 +228,73 @@ def throughput_table(device: torch.device) -> list[str]:
 
 
 def transfer_table(device: torch.device) -> list[str]:
+    """Base on 0-4, then fine-tuned vs scratch on 5-9 at the recipe's budget and at half of it."""
     common: dict[str, Any] = dict(arch=ARCH, stem=STEM, device=device.type, seed=0)
+    rows: list[tuple[str, str, int | None, float]] = []
+    summary: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         start = time.perf_counter()
         base = train(TrainConfig(**common, **PRETRAIN), root / "base")
         base_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        tuned = train(TrainConfig(**common, **TARGET, weights=str(root / "base")), root / "ft")
-        tuned_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        # Scratch trains everything: freezing layers of random weights would only handicap it.
-        scratch_config = TrainConfig(**common, **{**TARGET, "freeze": "none"}, weights="none")
-        scratch = train(scratch_config, root / "scratch")
-        scratch_seconds = time.perf_counter() - start
-    tuned_pct = (tuned.accuracy_bps or 0) / 100
-    scratch_pct = (scratch.accuracy_bps or 0) / 100
-    gain = tuned_pct - scratch_pct
-    n_base = base.card["datasets"]["train"]["n"]
-    rows = [
-        ("base: source task 0-4, from scratch", base, base_seconds, f"{n_base} images"),
-        ("fine-tuned from base: 5-9", tuned, tuned_seconds, "20/class"),
-        ("from scratch (same budget): 5-9", scratch, scratch_seconds, "20/class"),
-    ]
+        n_base = base.card["datasets"]["train"]["n"]
+        rows.append(
+            (
+                "base: source task 0-4, from scratch",
+                f"{n_base} images",
+                base.accuracy_bps,
+                base_seconds,
+            )
+        )
+        for epochs in (TARGET["epochs"] // 2, TARGET["epochs"]):
+            budget = {**TARGET, "epochs": epochs}
+            start = time.perf_counter()
+            tuned = train(
+                TrainConfig(**common, **budget, weights=str(root / "base")), root / f"ft{epochs}"
+            )
+            tuned_seconds = time.perf_counter() - start
+            # Scratch trains everything: freezing layers of random weights would only hurt it.
+            start = time.perf_counter()
+            scratch = train(
+                TrainConfig(**common, **{**budget, "freeze": "none"}, weights="none"),
+                root / f"scratch{epochs}",
+            )
+            scratch_seconds = time.perf_counter() - start
+            rows.append(
+                (
+                    f"fine-tuned from base, {epochs} epochs",
+                    "20/class",
+                    tuned.accuracy_bps,
+                    tuned_seconds,
+                )
+            )
+            rows.append(
+                (
+                    f"from scratch, {epochs} epochs",
+                    "20/class",
+                    scratch.accuracy_bps,
+                    scratch_seconds,
+                )
+            )
+            tuned_pct, scratch_pct = (
+                (tuned.accuracy_bps or 0) / 100,
+                (scratch.accuracy_bps or 0) / 100,
+            )
+            met = tuned_pct >= 90 and tuned_pct - scratch_pct >= 20 and tuned_seconds <= 60
+            summary.append(
+                f"{epochs} epochs: fine-tuned - scratch {tuned_pct - scratch_pct:+.2f} points, "
+                f"fine-tune {tuned_seconds:.1f} s (+ base {base_seconds:.1f} s once); "
+                f"goal >= 90 %, >= +20 points, <= 60 s: {'met' if met else 'NOT met'}"
+            )
+    n_eval = tuned.card["datasets"]["eval"]["n"]
     lines = [
-        f"Transfer: digits, {ARCH} ({STEM} stem), target 5-9 with 20 labelled images per class, "
-        f"{TARGET['epochs']} epochs; test accuracy on 300 held-out images",
+        f"Transfer: digits, {ARCH} ({STEM} stem), target 5-9 with 20 labelled images per class; "
+        f"test accuracy on {n_eval} held-out images",
         f"{'run':<38} {'train set':>12} {'test acc':>9} {'seconds':>8}",
     ]
-    for name, result, seconds, size in rows:
-        lines.append(
-            f"{name:<38} {size:>12} {(result.accuracy_bps or 0) / 100:>8.2f}% {seconds:>8.1f}"
-        )
-    met = tuned_pct >= 90 and gain >= 20 and base_seconds + tuned_seconds <= 60
-    lines.append(
-        f"fine-tuned - scratch: {gain:+.2f} points; "
-        f"base + fine-tune {base_seconds + tuned_seconds:.1f} s"
-        f" (goal: >= 90 %, >= +20 points, <= 60 s: {'met' if met else 'NOT met'})"
-    )
-    return lines
+    for name, size, accuracy_bps, seconds in rows:
+        lines.append(f"{name:<38} {size:>12} {(accuracy_bps or 0) / 100:>8.2f}% {seconds:>8.1f}")
+    return lines + summary
 
 
 def main() -> None:

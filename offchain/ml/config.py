@@ -31,7 +31,7 @@ RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size")
 SOURCE_TASK_RECIPE: dict[str, Any] = {
     "dataset": "digits",
     "classes": "0-4",
-    "epochs": 10,
+    "epochs": 8,
     "lr": 0.05,
     "schedule": "cosine",
     "warmup_epochs": 1.0,
@@ -41,7 +41,7 @@ TARGET_TASK_RECIPE: dict[str, Any] = {
     "dataset": "digits",
     "classes": "5-9",
     "per_class": 20,
-    "freeze": "layer1",  # keep the base's first features: 94 % against 88 % unfrozen
+    "freeze": "layer1",  # keep the base's first features (94 % against 88 % unfrozen)
     "epochs": 20,
     "batch_size": 50,
     "lr": 0.01,
@@ -88,7 +88,8 @@ class TrainConfig:
     # system
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto | fp32 | bf16 (autocast); auto: bf16 on CUDA, fp32 on CPU
-    channels_last: bool | None = None  # None: on for CUDA, off on CPU (measured slower there)
+    # (bf16 measured ~30x slower on the project's CPU: benchmarks/ml_bench.py)
+    channels_last: bool | None = None  # None: on for CUDA, off on CPU (no gain measured there)
     compile: bool = False  # torch.compile the model
     seed: int = 0  # model initialisation, shuffling, augmentation
     deterministic: bool = False  # deterministic algorithms (bit-exact resume on CPU)

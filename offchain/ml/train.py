@@ -53,8 +53,9 @@ from offchain.ml.models import (
 )
 
 CHECKPOINT_FILE = "checkpoint.pt"
-# Measured on this project's 2-core CPU (benchmarks/ml_bench.py): bf16 autocast and
-# channels_last both slow ResNet-18 training down there, so CPU defaults to fp32, NCHW.
+# Measured on this project's 2-core CPU (benchmarks/ml_bench.py): bf16 autocast trains
+# ResNet-18 about 30x slower there (the CPU build has no native bf16 kernels for it), and
+# channels_last makes no difference beyond the noise, so the CPU defaults to fp32, NCHW.
 CPU_PRECISION = "fp32"
 
 
@@ -253,7 +254,7 @@ def _progress(items: list[slice], desc: str, show: bool) -> Any:
         return items
     from tqdm import tqdm
 
-    return tqdm(items, desc=desc, leave=False, unit="batch", file=sys.stderr)
+    return tqdm(items, desc=desc, leave=False, unit="batch", file=sys.stderr, position=1)
 
 
 # ----------------------------------------------------------------------------- data
@@ -389,7 +390,7 @@ def _run(
     on_epoch_end: Callable[[EpochMetrics], None] | None,
 ) -> TrainResult:
     main_process = rank == 0
-    log = (lambda _: None) if quiet or not main_process else print
+    log: Callable[[str], None] = print if main_process and not quiet else (lambda _: None)
     device = select_device(config.device, rank)
     seed_everything(config.seed, config.deterministic)
     train_set, eval_set = load_training_data(config)
@@ -453,7 +454,13 @@ def _run(
         f"{'bf16 autocast' if dtype else 'fp32'}, {config.epochs} epochs"
     )
     show_progress = not quiet and main_process and sys.stderr.isatty()
-    for epoch in range(start_epoch, config.epochs):
+    epochs: Any = range(start_epoch, config.epochs)
+    if show_progress:  # an epoch bar on stderr; the epoch lines on stdout go around it
+        from tqdm import tqdm
+
+        epochs = tqdm(epochs, desc="training", unit="epoch", file=sys.stderr, position=0)
+        log = tqdm.write
+    for epoch in epochs:
         loss_sum, correct, seen, seconds = train_one_epoch(
             train_model,
             criterion,
