@@ -63,7 +63,9 @@ lint: compile
 	$(VENV)/bin/slither . --compile-force-framework brownie --ignore-compile \
 		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low --exclude-optimization
 
+# Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
 bench: compile
+	$(BROWNIE) test tests/contracts/market/test_gas.py
 	$(PY) -m benchmarks
 
 # A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offchain.errors import OffchainError
 from offchain.eth.build import PROJECT_ROOT
 from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
@@ -42,7 +43,7 @@ WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
 VALIDATORS = (4, 5, 6)
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
-SPEC = {"arch": "resnet18", "stem": "small", "metric": "accuracy",
+SPEC = {"arch": "resnet18", "stem": "imagenet", "metric": "accuracy",
         **{k: v for k, v in TARGET_TASK_RECIPE.items() if k not in ("dataset", "classes", "per_class")}}
 PRETRAIN = {k: v for k, v in SOURCE_TASK_RECIPE.items() if k not in ("dataset", "classes")}
 
@@ -55,6 +56,11 @@ class DemoConfig:
     pretrain: dict[str, Any] = field(default_factory=lambda: dict(PRETRAIN))
     per_class: int = 20  # labelled images per class of the target task
     overclaim_bps: int = OVERCLAIM_BPS
+    min_score_bps: int = MIN_SCORE_BPS
+
+
+class DemoError(OffchainError):
+    """A step of the demo failed; the message names it."""
 
 
 class Narrator:
@@ -108,9 +114,9 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float, roles
     while not predicate():
         dead = [r for r in roles if r.process.poll() not in (None, 0)]
         if dead:
-            raise RuntimeError(f"{dead[0].name} exited with code {dead[0].process.returncode} while waiting for {what}")
+            raise DemoError(f"{dead[0].name} exited with code {dead[0].process.returncode} while waiting for {what}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+            raise DemoError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(0.5)
 
 
@@ -227,8 +233,10 @@ class Demo:
         from offchain.ml.train import train
 
         recipe = self.config.pretrain
-        self.say(f"pretraining the base model (ResNet-18, small stem) on digits 0-4, {recipe['epochs']} epochs")
-        config = TrainConfig(dataset=str(self.paths["source"]), eval_dataset="none", device="cpu", **recipe)
+        self.say(f"pretraining the base model (ResNet-18) on digits 0-4, {recipe['epochs']} epochs")
+        # The base must have the architecture the job's spec fine-tunes, or its stem is re-initialised.
+        config = TrainConfig(dataset=str(self.paths["source"]), eval_dataset="none", device="cpu",
+                             arch=self.spec["arch"], stem=self.spec["stem"], **recipe)
         result = train(config, self.out / "base", quiet=True, on_epoch_end=lambda m: self.say.detail(
             f"epoch {m.epoch}: loss {m.train_loss:.3f}, {m.images_per_second:.0f} images/s"))
         self.base_hash = result.fingerprint
@@ -250,13 +258,15 @@ class Demo:
         self.job_id = requester.post_job(
             base_model=self.base_hash, training_set=bytes.fromhex(self.hashes["train"]),
             evaluation_set=bytes.fromhex(self.hashes["eval"]), spec=bytes.fromhex(spec_digest),
-            min_score_bps=MIN_SCORE_BPS, commit_deadline=self.deadlines[0], reveal_deadline=self.deadlines[1],
+            min_score_bps=self.config.min_score_bps, commit_deadline=self.deadlines[0], reveal_deadline=self.deadlines[1],
             attest_deadline=self.deadlines[2], min_stake=MIN_STAKE, reward=REWARD,
         )
         self.say(f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed, minimum score "
-                 f"{MIN_SCORE_BPS / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, {self.spec['epochs']} epochs")
+                 f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, {self.spec['epochs']} epochs")
 
     def run_market(self) -> None:
+        from offchain.eth.market import MarketClient
+
         common = ["--rpc", self.rpc, "--deployments", str(self.out / "deployments"), "--source", self.server.url,
                   "--poll", "0.5", "--confirmations", "0"]
         worker_threads = max(1, (os.cpu_count() or 2) // 2)  # the two workers train side by side
@@ -290,8 +300,13 @@ class Demo:
         for role in self.roles:
             role.process.wait(timeout=180)
             if role.process.returncode != 0:
-                raise RuntimeError(f"{role.name} exited with code {role.process.returncode}")
+                raise DemoError(f"{role.name} exited with code {role.process.returncode}")
         self.say("the job is finalized and every role has withdrawn and exited")
+        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        owed = requester.pending(requester.client.address)
+        if owed:
+            requester.withdraw()
+            self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
 
     def show_results(self) -> None:
         from offchain.eth.values import hash_hex
@@ -299,7 +314,7 @@ class Demo:
         after = self.balances()
         final = self.market.finalized_event(self.job_id)
         if final is None or final.winner is None:
-            raise RuntimeError(f"job {self.job_id} ended without a winner")
+            raise DemoError(f"job {self.job_id} ended without a winner")
         self.winner_hash = final.model_hash
         self.say(f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} %")
         rows = ["| account | role | before (ETH) | after (ETH) | change (ETH) |", "|---|---|---:|---:|---:|"]
@@ -317,14 +332,15 @@ class Demo:
         for line in outcomes + [""] + rows:
             self.say.detail(line)
         self.say.detail(f"payout {final.payout / ETHER:.6f} ETH, validator fees {final.validator_fees / ETHER:.6f} "
-                        f"ETH, slashed {final.slashed / ETHER:.6f} ETH (balances include gas)")
+                        f"ETH, slashed {final.slashed / ETHER:.6f} ETH (balances include gas; "
+                        f"validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)")
         self.say.detail(f"registry: {record.model_hash} score {record.score_bps} bps, job {record.job_id}, "
                         f"parent {record.parent_hash}")
         self.say.detail("lineage: " + " <- ".join(h[:18] + "..." for h in lineage))
         self.summary += [
             f"# Demo run, job {self.job_id}", "",
             f"Winner `{final.winner}` with a verified accuracy of {final.verified_score_bps / 100:.2f} % "
-            f"(minimum {MIN_SCORE_BPS / 100:.0f} %); the over-claimer's stake was slashed.", "",
+            f"(minimum {self.config.min_score_bps / 100:.0f} %); the over-claimer's stake was slashed.", "",
             "## Submissions", "", *outcomes, "", "## Balances (gas included)", "", *rows, "",
             f"Payout {final.payout} wei; validator fees {final.validator_fees} wei; slashed {final.slashed} wei.", "",
             "## Lineage (registry)", "", *[f"{i}. `{h}`" for i, h in enumerate(lineage)], "",
@@ -348,7 +364,7 @@ class Demo:
             self.say.detail(f"{tag:<8} txid {txid} in block {proof['height']}, branch of {len(proof['branch'])}: "
                             f"{'verified' if ok else 'INVALID'}")
             if not ok:
-                raise RuntimeError(f"the Merkle proof of the {tag} anchor does not verify")
+                raise DemoError(f"the Merkle proof of the {tag} anchor does not verify")
             self.summary += [f"- {tag}: txid `{txid}`, block {proof['height']}, root `{proof['merkle_root']}`, "
                              "proof verified", "", "```json", json.dumps(proof, indent=2), "```", ""]
 

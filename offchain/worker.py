@@ -146,7 +146,7 @@ class Worker:
 
     def _skip_unfinished_consideration(self, entry: JobEntry) -> None:
         # Killed while checking the job: check it again from its event data.
-        self.consider(job_from_detail(entry.detail))
+        self.consider(job_from_detail(entry.job_id, entry.detail))
 
     def train(self, entry: JobEntry) -> None:
         from offchain.ml.config import TrainConfig
@@ -275,14 +275,16 @@ HASH_FIELDS = ("base_model", "training_set", "evaluation_set", "spec")
 def job_detail(job: JobPosted) -> dict[str, Any]:
     """The JSON-able form of a JobPosted event kept in the journal (hashes as 0x-hex)."""
     detail = asdict(job)
+    del detail["job_id"]  # the journal's key
     for name in HASH_FIELDS:
         detail[name] = hash_hex(detail[name])
     return detail
 
 
-def job_from_detail(detail: dict[str, Any]) -> JobPosted:
+def job_from_detail(job_id: int, detail: dict[str, Any]) -> JobPosted:
     names = {f.name for f in fields(JobPosted)}
     values = {k: v for k, v in detail.items() if k in names}
+    values["job_id"] = job_id
     for name in HASH_FIELDS:
         values[name] = bytes.fromhex(values[name][2:])
     return JobPosted(**values)
