@@ -258,11 +258,12 @@ class Demo:
         self.job_id = requester.post_job(
             base_model=self.base_hash, training_set=bytes.fromhex(self.hashes["train"]),
             evaluation_set=bytes.fromhex(self.hashes["eval"]), spec=bytes.fromhex(spec_digest),
-            min_score_bps=self.config.min_score_bps, commit_deadline=self.deadlines[0], reveal_deadline=self.deadlines[1],
-            attest_deadline=self.deadlines[2], min_stake=MIN_STAKE, reward=REWARD,
+            min_score_bps=self.config.min_score_bps, commit_deadline=self.deadlines[0],
+            reveal_deadline=self.deadlines[1], attest_deadline=self.deadlines[2], min_stake=MIN_STAKE, reward=REWARD,
         )
         self.say(f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed, minimum score "
-                 f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, {self.spec['epochs']} epochs")
+                 f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
+                 f"{self.spec['epochs']} epochs")
 
     def run_market(self) -> None:
         from offchain.eth.market import MarketClient
