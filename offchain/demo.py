@@ -29,6 +29,7 @@ from typing import Any
 
 from offchain.errors import OffchainError
 from offchain.eth.build import PROJECT_ROOT
+from offchain.eth.localchain import LocalChain
 from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
 DEFAULT_OUT = PROJECT_ROOT / "reports" / "demo"
@@ -42,6 +43,8 @@ WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
 VALIDATORS = (4, 5, 6)
+TAMPERER = 7  # only in the fault-injection run of the end-to-end tests
+OUTAGE_S = 8.0  # the chain is down this long in the fault-injection run
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
 SPEC = {"arch": "resnet18", "stem": "imagenet", "metric": "accuracy",
         **{k: v for k, v in TARGET_TASK_RECIPE.items() if k not in ("dataset", "classes", "per_class")}}
@@ -57,6 +60,7 @@ class DemoConfig:
     per_class: int = 20  # labelled images per class of the target task
     overclaim_bps: int = OVERCLAIM_BPS
     min_score_bps: int = MIN_SCORE_BPS
+    faults: bool = False  # tests: kill -9 a worker, tamper an artifact, take the chain down
 
 
 class DemoError(OffchainError):
@@ -146,7 +150,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     say("starting a local chain (anvil, one block a second)")
     config = DemoConfig(spec=dict(SPEC, epochs=args.epochs))
     with local_chain(block_time=1, log_file=out / "anvil.log") as chain:
-        demo = Demo(chain.url, out, say, config)
+        demo = Demo(chain, out, say, config)
         try:
             demo.run()
         finally:
@@ -156,17 +160,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 class Demo:
-    def __init__(self, rpc: str, out: Path, say: Narrator, config: DemoConfig) -> None:
+    def __init__(self, chain: LocalChain, out: Path, say: Narrator, config: DemoConfig) -> None:
         from offchain.eth.client import connect
         from offchain.eth.localchain import dev_private_key
 
-        self.rpc = rpc
+        self.chain = chain
         self.out = out
         self.say = say
         self.config = config
         self.spec = config.spec
-        self.keys = {i: dev_private_key(i) for i in (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, *VALIDATORS)}
-        self.client = connect(rpc, self.keys[DEPLOYER])
+        self.keys = {i: dev_private_key(i) for i in (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, TAMPERER, *VALIDATORS)}
+        self.client = connect(chain.url, self.keys[DEPLOYER])
         self.roles: list[Role] = []
         self.summary: list[str] = []
 
@@ -268,35 +272,42 @@ class Demo:
     def run_market(self) -> None:
         from offchain.eth.market import MarketClient
 
-        common = ["--rpc", self.rpc, "--deployments", str(self.out / "deployments"), "--source", self.server.url,
-                  "--poll", "0.5", "--confirmations", "0"]
-        worker_threads = max(1, (os.cpu_count() or 2) // 2)  # the two workers train side by side
-        self.say("starting two workers and three validators, each its own process")
-        workers = [
-            spawn("honest", HONEST, ["worker", *common, "--dev-account", str(HONEST), "--home",
-                                     str(self.out / "honest"), "--publish", self.server.url, "--max-jobs", "1",
-                                     "--device", "cpu"], worker_threads),
-            spawn("overclaimer", OVERCLAIMER, ["worker", *common, "--dev-account", str(OVERCLAIMER), "--home",
-                                               str(self.out / "overclaimer"), "--publish", self.server.url,
-                                               "--max-jobs", "1", "--device", "cpu",
-                                               "--overclaim-bps", str(self.config.overclaim_bps)], worker_threads),
-        ]
-        validators = [
+        common = ["--rpc", self.chain.url, "--deployments", str(self.out / "deployments"), "--source",
+                  self.server.url, "--poll", "0.5", "--confirmations", "0"]
+        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]
+        workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim)]
+        if self.config.faults:
+            workers.append(("tamperer", TAMPERER, []))
+        threads = max(1, (os.cpu_count() or 2) // len(workers))  # the workers train side by side
+        self.worker_args = {
+            name: (account, ["worker", *common, "--dev-account", str(account), "--home", str(self.out / name),
+                             "--publish", self.server.url, "--max-jobs", "1", "--device", "cpu",
+                             "--seed", str(account), *extra], threads)
+            for name, account, extra in workers
+        }
+        self.say(f"starting {len(workers)} workers and {len(VALIDATORS)} validators, each its own process")
+        self.roles = [spawn(name, *spec) for name, spec in self.worker_args.items()] + [
             spawn(f"validator-{i + 1}", account, ["validator", *common, "--dev-account", str(account), "--home",
                                                   str(self.out / f"validator-{i + 1}"), "--once"], 1)
             for i, account in enumerate(VALIDATORS)
         ]
-        self.roles = workers + validators
-        job = self.job_id
-        wait_until(lambda: len(self.market.submissions(job)) == 2, "both commits", 600, self.roles)
-        self.say("both workers committed; moving the chain clock to the reveal window")
+        job, count = self.job_id, len(workers)
+        wait_until(lambda: len(self.market.submissions(job)) == count, "every commit", 600, self.roles)
+        self.say("every worker committed")
+        if self.config.faults:
+            self.kill_and_restart("honest")
+        self.say("moving the chain clock to the reveal window")
         warp_to(self.client.w3, self.deadlines[0])
-        wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "both reveals", 120, self.roles)
-        self.say("both reveals in; moving the chain clock to the attest window")
+        wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "every reveal", 120, self.roles)
+        if self.config.faults:
+            self.tamper_artifact("tamperer")
+        self.say("every reveal is in; moving the chain clock to the attest window")
         warp_to(self.client.w3, self.deadlines[1])
+        if self.config.faults:
+            self.chain_outage(OUTAGE_S)
         wait_until(lambda: all(s.attestation_count == len(VALIDATORS) for s in self.market.submissions(job)),
                    "all attestations", 300, self.roles)
-        self.say("every validator attested both submissions; moving the clock past the attest deadline")
+        self.say("every validator attested every submission; moving the clock past the attest deadline")
         warp_to(self.client.w3, self.deadlines[2])
         for role in self.roles:
             role.process.wait(timeout=180)
@@ -308,6 +319,39 @@ class Demo:
         if owed:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
+
+    # ---------------------------------------------------------------- faults (end-to-end tests)
+
+    def kill_and_restart(self, name: str) -> None:
+        """kill -9 a worker after its commit, then start it again on the same journal."""
+        role = next(r for r in self.roles if r.name == name)
+        role.process.kill()
+        role.process.wait()
+        self.roles.remove(role)
+        self.say(f"fault: killed {name} (SIGKILL) after its commit; restarting it")
+        self.roles.append(spawn(name, *self.worker_args[name]))
+
+    def tamper_artifact(self, name: str) -> None:
+        """Replace the bytes the server holds for `name`'s revealed weights."""
+        account = self.worker_args[name][0]
+        worker = self.as_account(account).address
+        event = next(e for e in self.market.revealed_events(self.post_block) if e.worker == worker)
+        digest = event.uri.rstrip("/").rsplit("/", 1)[-1]
+        path = self.server.store.get(digest)
+        path.write_bytes(path.read_bytes()[:-64] + bytes(64))
+        self.say(f"fault: the artifact server now serves tampered weights for {name}")
+
+    def chain_outage(self, seconds: float) -> None:
+        """Stop the chain (its state is saved), leave it down, then start it again."""
+        self.say(f"fault: the chain goes down for {seconds:.0f} s")
+        clock = int(self.client.w3.eth.get_block("latest")["timestamp"])
+        self.chain.stop()
+        time.sleep(seconds)
+        self.chain.restart()
+        # anvil's saved state keeps the blocks but not the offset evm_increaseTime added to
+        # its clock: put the clock back where it was, plus the time spent down.
+        warp_to(self.client.w3, clock + int(seconds))
+        self.say("the chain is back, with its state and its clock")
 
     def show_results(self) -> None:
         from offchain.eth.values import hash_hex
@@ -382,6 +426,8 @@ class Demo:
 
     def balances(self, block: int | None = None) -> dict[str, tuple[str, int]]:
         names = {"requester": REQUESTER, "honest worker": HONEST, "over-claimer": OVERCLAIMER}
+        if self.config.faults:
+            names["tamperer"] = TAMPERER
         names.update({f"validator {i + 1}": a for i, a in enumerate(VALIDATORS)})
         result = {}
         for name, index in names.items():

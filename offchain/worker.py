@@ -41,6 +41,7 @@ class WorkerOptions:
     max_jobs: int | None = None
     images_per_second: float = DEFAULT_IMAGES_PER_SECOND
     overclaim_bps: int = 0  # for demos and tests: claim this much more than measured
+    seed: int = 0  # this worker's seed, unless the spec fixes one
 
 
 class Worker:
@@ -161,6 +162,8 @@ class Worker:
         config.eval_dataset = str(_with_suffix(eval_path, job_dir / "eval.npz"))
         config.weights = d["base_path"]
         config.device = self.o.device
+        if "seed" not in d["spec_json"]:
+            config.seed = self.o.seed
         config.validate()
         self.log("training", job=entry.job_id, epochs=config.epochs, device=self.o.device)
         result = train(config, job_dir / "model", quiet=True, on_epoch_end=lambda m: self.log(
@@ -327,6 +330,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-jobs", type=int, default=None, help="take at most N jobs, then exit when done")
     parser.add_argument("--images-per-second", type=float, default=DEFAULT_IMAGES_PER_SECOND,
                         help="this machine's training speed, for deadline estimates")
+    parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
     parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
     parser.add_argument("--json", action="store_true", help="JSON log lines")
     parser.set_defaults(func=cmd_worker)
@@ -336,6 +340,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
     options = WorkerOptions(
         publish=args.publish, device=args.device, confirmations=args.confirmations, poll_seconds=args.poll,
         once=args.once, max_jobs=args.max_jobs, images_per_second=args.images_per_second,
-        overclaim_bps=args.overclaim_bps,
+        overclaim_bps=args.overclaim_bps, seed=args.seed,
     )
     return Worker(open_session(args), options, RoleLog("worker", args.json)).run()

@@ -12,8 +12,9 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from offchain.eth.build import PROJECT_ROOT
 from offchain.eth.errors import EthError, RPCUnavailableError
@@ -25,6 +26,10 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def anvil_path() -> str:
+    # The platform package's binary itself rather than npm's node wrapper, so that signals
+    # (stop, pause) reach the chain and not a wrapper process.
+    for binary in sorted((PROJECT_ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+        return str(binary)
     local = PROJECT_ROOT / "node_modules" / ".bin" / "anvil"
     if local.exists():
         return str(local)
@@ -45,6 +50,12 @@ class LocalChain:
     url: str
     port: int
     process: subprocess.Popen[bytes]
+    options: dict[str, Any] = field(default_factory=dict)  # start_anvil's arguments, for restart()
+
+    def restart(self) -> None:
+        """Start the chain again on the same port (with its state, when it has a state file)."""
+        self.stop()
+        self.process = start_anvil(**{**self.options, "port": self.port}).process
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -68,11 +79,12 @@ def start_anvil(
     ]
     if block_time:
         cmd += ["--block-time", str(block_time)]
-    if state_file is not None:
+    if state_file is not None:  # loaded at start, written on a graceful stop
         cmd += ["--state", str(state_file)]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    chain = LocalChain(url=f"http://127.0.0.1:{port}", port=port, process=process)
+    options = {"accounts": accounts, "block_time": block_time, "state_file": state_file, "log_file": log_file}
+    chain = LocalChain(url=f"http://127.0.0.1:{port}", port=port, process=process, options=options)
     deadline = time.monotonic() + START_TIMEOUT_S
     from offchain.eth.client import connect
 

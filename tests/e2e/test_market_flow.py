@@ -1,8 +1,10 @@
 """The whole market on a local anvil chain, with small budgets: every role its own process.
 
-One honest worker, one that over-claims, three validators. Afterwards every account's
-balance must have moved by exactly what the contract credited it, less the gas it paid
-(both read from the chain, to the wei).
+One honest worker, one that over-claims, one whose served weights get tampered with, and
+three validators; faults on the way: the honest worker is killed (SIGKILL) after its
+commit and restarted, and the chain goes down for some seconds while the validators work.
+Afterwards every account's balance must have moved by exactly what the contract credited
+it, less the gas it paid (both read from the chain, to the wei).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.demo import VALIDATORS, Demo, DemoConfig, Narrator
+from offchain.demo import HONEST, OVERCLAIMER, TAMPERER, VALIDATORS, Demo, DemoConfig, Narrator
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import Outcome
 
@@ -25,20 +27,22 @@ SMALL = DemoConfig(
     per_class=10,
     overclaim_bps=2000,
     min_score_bps=1000,  # tiny budgets give a weak model; the flow, not the accuracy, is under test
+    faults=True,
 )
 
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalChain]:
     log = tmp_path_factory.mktemp("anvil") / "anvil.log"
-    chain = start_anvil(block_time=1, log_file=log)
+    # A state file: the outage stops the chain and starts it again with its state.
+    chain = start_anvil(block_time=1, log_file=log, state_file=log.with_name("state.json"))
     yield chain
     chain.stop()
 
 
 @pytest.fixture(scope="module")
 def finished_demo(chain: LocalChain, tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    demo = Demo(chain.url, tmp_path_factory.mktemp("demo"), Narrator(), SMALL)
+    demo = Demo(chain, tmp_path_factory.mktemp("demo"), Narrator(), SMALL)
     try:
         demo.run()
     finally:
@@ -66,12 +70,38 @@ def credits(demo: Demo, from_block: int) -> dict[str, int]:
     return totals
 
 
-def test_the_honest_worker_wins_and_the_overclaimer_is_slashed(finished_demo: Demo) -> None:
-    honest, overclaimer = finished_demo.market.submissions(finished_demo.job_id)
+def outcome_of(demo: Demo, account: int) -> tuple[Outcome, int, int]:
+    address = demo.as_account(account).address
+    sub = demo.market.submission_of(demo.job_id, address)
+    assert sub is not None
+    return sub.outcome, sub.claimed_score_bps, sub.verified_score_bps
 
-    assert honest.outcome == Outcome.WON
-    assert overclaimer.outcome == Outcome.DISHONEST
-    assert overclaimer.claimed_score_bps - overclaimer.verified_score_bps >= SMALL.overclaim_bps - 1
+
+def test_the_honest_worker_wins_after_being_killed_and_restarted(finished_demo: Demo) -> None:
+    outcome, claimed, verified = outcome_of(finished_demo, HONEST)
+
+    assert outcome == Outcome.WON
+    assert claimed == verified
+
+
+def test_the_overclaimer_is_slashed(finished_demo: Demo) -> None:
+    outcome, claimed, verified = outcome_of(finished_demo, OVERCLAIMER)
+
+    assert outcome == Outcome.DISHONEST
+    assert claimed - verified >= SMALL.overclaim_bps - 1
+
+
+def test_tampered_weights_are_attested_zero_and_slashed(finished_demo: Demo) -> None:
+    outcome, claimed, verified = outcome_of(finished_demo, TAMPERER)
+
+    assert outcome == Outcome.DISHONEST
+    assert verified == 0 < claimed
+
+
+def test_roles_rode_out_the_chain_outage(finished_demo: Demo) -> None:
+    lines = [line for role in finished_demo.roles for line in role.lines]
+
+    assert any("rpc unavailable" in line.lower() for line in lines)
 
 
 def test_payout_fee_and_slash_add_up_to_the_wei(finished_demo: Demo) -> None:
@@ -84,7 +114,7 @@ def test_payout_fee_and_slash_add_up_to_the_wei(finished_demo: Demo) -> None:
 
     assert final.validator_fees == fee_share * len(VALIDATORS)
     assert final.payout == job.reward - final.validator_fees
-    assert final.slashed == stake
+    assert final.slashed == 2 * stake  # the over-claimer's and the tamperer's
 
 
 def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> None:
@@ -100,6 +130,7 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
         "requester": final.slashed,
         "honest worker": final.payout + stake,
         "over-claimer": 0,
+        "tamperer": 0,
         **{f"validator {i + 1}": final.validator_fees // len(VALIDATORS) for i in range(len(VALIDATORS))},
     }
 
@@ -108,7 +139,7 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
             continue
         spent = gas_paid(demo, address, start)
         outlay = {"requester": final.payout + final.validator_fees, "honest worker": stake,
-                  "over-claimer": stake}.get(name, bonds)
+                  "over-claimer": stake, "tamperer": stake}.get(name, bonds)
         assert withdrawn.get(address, 0) == expected_credit[name], name
         assert after[name][1] == before - outlay - spent + expected_credit[name], name
 
