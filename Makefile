@@ -60,6 +60,7 @@ demo: compile
 lint: compile
 	$(VENV)/bin/ruff check offchain tests scripts benchmarks
 	$(VENV)/bin/mypy
+	$(BROWNIE) compile --all  # slither needs every artifact; brownie's incremental builds can miss libraries
 	$(VENV)/bin/slither . --compile-force-framework brownie --ignore-compile \
 		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low --exclude-optimization
 

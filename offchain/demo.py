@@ -31,6 +31,7 @@ from offchain.errors import OffchainError
 from offchain.eth.build import PROJECT_ROOT
 from offchain.eth.localchain import LocalChain
 from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
+from offchain.netproxy import TcpRelay
 
 DEFAULT_OUT = PROJECT_ROOT / "reports" / "demo"
 ETHER = 10**18
@@ -172,6 +173,7 @@ class Demo:
         self.keys = {i: dev_private_key(i) for i in (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, TAMPERER, *VALIDATORS)}
         self.client = connect(chain.url, self.keys[DEPLOYER])
         self.roles: list[Role] = []
+        self.relay: TcpRelay | None = None
         self.summary: list[str] = []
 
     def as_account(self, index: int) -> Any:
@@ -272,7 +274,10 @@ class Demo:
     def run_market(self) -> None:
         from offchain.eth.market import MarketClient
 
-        common = ["--rpc", self.chain.url, "--deployments", str(self.out / "deployments"), "--source",
+        # In the fault run the roles reach the chain through a relay that can be cut.
+        self.relay = TcpRelay(self.chain.port) if self.config.faults else None
+        rpc = self.relay.url if self.relay else self.chain.url
+        common = ["--rpc", rpc, "--deployments", str(self.out / "deployments"), "--source",
                   self.server.url, "--poll", "0.5", "--confirmations", "0"]
         overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]
         workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim)]
@@ -342,16 +347,11 @@ class Demo:
         self.say(f"fault: the artifact server now serves tampered weights for {name}")
 
     def chain_outage(self, seconds: float) -> None:
-        """Stop the chain (its state is saved), leave it down, then start it again."""
-        self.say(f"fault: the chain goes down for {seconds:.0f} s")
-        clock = int(self.client.w3.eth.get_block("latest")["timestamp"])
-        self.chain.stop()
-        time.sleep(seconds)
-        self.chain.restart()
-        # anvil's saved state keeps the blocks but not the offset evm_increaseTime added to
-        # its clock: put the clock back where it was, plus the time spent down.
-        warp_to(self.client.w3, clock + int(seconds))
-        self.say("the chain is back, with its state and its clock")
+        """Cut the roles' link to the chain (the relay refuses and drops connections)."""
+        assert self.relay is not None
+        self.say(f"fault: the chain is unreachable for {seconds:.0f} s")
+        self.relay.outage(seconds)
+        self.say("the chain is reachable again")
 
     def show_results(self) -> None:
         from offchain.eth.values import hash_hex

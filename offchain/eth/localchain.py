@@ -12,9 +12,8 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from offchain.eth.build import PROJECT_ROOT
 from offchain.eth.errors import EthError, RPCUnavailableError
@@ -50,12 +49,6 @@ class LocalChain:
     url: str
     port: int
     process: subprocess.Popen[bytes]
-    options: dict[str, Any] = field(default_factory=dict)  # start_anvil's arguments, for restart()
-
-    def restart(self) -> None:
-        """Start the chain again on the same port (with its state, when it has a state file)."""
-        self.stop()
-        self.process = start_anvil(**{**self.options, "port": self.port}).process
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -83,8 +76,7 @@ def start_anvil(
         cmd += ["--state", str(state_file)]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
-    options = {"accounts": accounts, "block_time": block_time, "state_file": state_file, "log_file": log_file}
-    chain = LocalChain(url=f"http://127.0.0.1:{port}", port=port, process=process, options=options)
+    chain = LocalChain(url=f"http://127.0.0.1:{port}", port=port, process=process)
     deadline = time.monotonic() + START_TIMEOUT_S
     from offchain.eth.client import connect
 

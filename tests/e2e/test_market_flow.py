@@ -2,7 +2,7 @@
 
 One honest worker, one that over-claims, one whose served weights get tampered with, and
 three validators; faults on the way: the honest worker is killed (SIGKILL) after its
-commit and restarted, and the chain goes down for some seconds while the validators work.
+commit and restarted, and the chain becomes unreachable for some seconds while the validators work.
 Afterwards every account's balance must have moved by exactly what the contract credited
 it, less the gas it paid (both read from the chain, to the wei).
 """
@@ -34,8 +34,7 @@ SMALL = DemoConfig(
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalChain]:
     log = tmp_path_factory.mktemp("anvil") / "anvil.log"
-    # A state file: the outage stops the chain and starts it again with its state.
-    chain = start_anvil(block_time=1, log_file=log, state_file=log.with_name("state.json"))
+    chain = start_anvil(block_time=1, log_file=log)
     yield chain
     chain.stop()
 
