@@ -45,7 +45,7 @@ test: compile
 	$(MAKE) --no-print-directory test-contracts test-offchain
 
 test-contracts: compile
-	$(BROWNIE) test tests/contracts
+	$(BROWNIE) test tests/contracts --durations=5
 
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
 test-offchain: compile
