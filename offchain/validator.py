@@ -26,7 +26,7 @@ from offchain.eth.values import hash_hex
 from offchain.rolelog import RoleLog
 from offchain.session import Session, add_session_args, open_session
 from offchain.spec import parse_spec
-from offchain.worker import fetch_weights
+from offchain.worker import copy_as, fetch_weights
 
 ZERO_SCORE = 0
 
@@ -137,7 +137,7 @@ class Validator:
             eval_path = self.s.fetch(hash_hex(job.evaluation_set)[2:])
             spec = parse_spec(self.s.fetch(hash_hex(job.spec)[2:]).read_bytes())
             _write_card(folder, spec, eval_path)
-            result = evaluate_model(folder, str(_npz_copy(eval_path, folder)), device=self.o.device)
+            result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.o.device)
         except TRANSIENT_ERRORS:
             raise
         except (MLError, OffchainError, OSError) as exc:
@@ -156,18 +156,9 @@ def _write_card(folder: Path, spec: dict[str, Any], eval_path: Path) -> None:
     """The model card the job implies: the spec's architecture, the evaluation set's classes."""
     from offchain.ml.data import load_dataset_npz
 
-    classes = list(load_dataset_npz(_npz_copy(eval_path, folder)).classes)
+    classes = list(load_dataset_npz(copy_as(eval_path, folder / "eval.npz")).classes)
     card = {"architecture": spec.get("arch", "resnet18"), "stem": spec.get("stem", "small"), "classes": classes}
     (folder / "model.json").write_text(json.dumps(card, indent=2))
-
-
-def _npz_copy(path: Path, folder: Path) -> Path:
-    import shutil
-
-    target = folder / "eval.npz"
-    if not target.exists():
-        shutil.copyfile(path, target)
-    return target
 
 
 def register(subparsers: Any) -> None:

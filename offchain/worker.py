@@ -158,8 +158,8 @@ class Worker:
         train_path = self.s.fetch(d["training_set"][2:])
         eval_path = self.s.fetch(d["evaluation_set"][2:])
         config = TrainConfig.from_spec(d["spec_json"])
-        config.dataset = str(_with_suffix(train_path, job_dir / "train.npz"))
-        config.eval_dataset = str(_with_suffix(eval_path, job_dir / "eval.npz"))
+        config.dataset = str(copy_as(train_path, job_dir / "train.npz"))
+        config.eval_dataset = str(copy_as(eval_path, job_dir / "eval.npz"))
         config.weights = d["base_path"]
         config.device = self.o.device
         if "seed" not in d["spec_json"]:
@@ -306,11 +306,14 @@ def fetch_weights(session: Session, uri: str, dest: Path) -> Path:
     return dest
 
 
-def _with_suffix(path: Path, link: Path) -> Path:
-    # Cached artifacts are named by hash alone; the ML engine picks loaders by suffix.
-    if not link.exists():
-        shutil.copyfile(path, link)
-    return link
+def copy_as(path: Path, target: Path) -> Path:
+    """A copy of a cached artifact under `target`'s name (once).
+
+    Cached artifacts are named by hash alone; the ML engine picks loaders by suffix.
+    """
+    if not target.exists():
+        shutil.copyfile(path, target)
+    return target
 
 
 def _count_images(npz: Path) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import os
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,16 +167,3 @@ def _with_sender(w3: Web3, private_key: str | None) -> Client:
     if not accounts:
         raise EthError("the node has no unlocked account: set OFFCHAIN_PRIVATE_KEY or use a keystore")
     return Client(w3, parse_address(accounts[0]))
-
-
-def wait_for_rpc(url: str, timeout_s: float = 30.0) -> None:
-    """Block until `url` answers JSON-RPC; raises RPCUnavailableError after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            connect(url)
-            return
-        except RPCUnavailableError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
