@@ -36,6 +36,7 @@ RPC_TIMEOUT_S = 2.0  # a page waits at most this long on a dead node before show
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
 CHAIN_ERRORS: tuple[type[Exception], ...] = (RequestException, Web3Exception, OSError)
 ZERO = "0x" + "00" * 20
+STATIC_MAX_AGE_S = 300  # the script and the style sheet: browsers reuse them across pages
 
 T = TypeVar("T")
 
@@ -123,9 +124,6 @@ class Explorer:
         self.health.ledger_ok, self.health.ledger_error = True, ""
         return value
 
-    def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
-
     def check(self) -> Health:
         """Probe the chain (head and clock) and the ledger node (tip) now."""
         try:
@@ -150,6 +148,7 @@ class Explorer:
 
 def create_app(sources: Sources) -> Flask:
     app = Flask(__name__)
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = STATIC_MAX_AGE_S
     explorer = Explorer(sources)
     app.extensions["explorer"] = explorer
 
@@ -189,7 +188,7 @@ def create_app(sources: Sources) -> Flask:
     def jobs() -> str:
         page_no = max(request.args.get("page", 0, type=int) or 0, 0)
         def read() -> Any:
-            now = explorer.now()
+            now = explorer.market.now()
             return now, *explorer.market.jobs(now, page_no)
 
         now, rows, total = explorer.read_chain(read)
@@ -197,15 +196,11 @@ def create_app(sources: Sources) -> Flask:
 
     @app.get("/jobs/<int:job_id>")
     def job(job_id: int) -> str:
-        def read() -> Any:
-            now = explorer.now()
-            return now, explorer.market.job(job_id, now)
-
-        now, view = explorer.read_chain(read)
+        view = explorer.read_chain(lambda: explorer.market.job(job_id))
         if view is None:
             raise LookupError(f"job {job_id}")
         spec = explorer.artifacts.spec(view.spec)
-        return page("job.html", job=view, spec=spec, now=now)
+        return page("job.html", job=view, spec=spec, now=view.now)
 
     @app.get("/models")
     def models() -> str:

@@ -5,14 +5,16 @@ offchain.eth.market's client and event decoding): when the market changes (v2's 
 evaluation set, committees, commit-revealed attestations), this module and the job
 template change, nothing else. The templates only see the dataclasses below.
 
-Cost per page, independent of how many jobs the chain holds: the job page makes four
-calls (job, phase, submissions, and one log query for every event of that job, which
-the node filters by the indexed job id); the jobs list one log query per event kind.
+Cost per page, independent of how many jobs the chain holds: the job page makes six
+calls, sent together (latest block, job count, job, phase, submissions, and one log query for every
+event of that job, which the node filters by the indexed job id); the jobs list one log
+query per event kind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,7 @@ from offchain.eth.market import (
 from offchain.eth.values import hash_hex
 
 BPS = 10_000
+READ_THREADS = 6  # the job page's independent reads, in flight together
 MAX_LIST = 100  # jobs on one page of the list
 MAX_ACCOUNT_ROWS = 500  # history rows on an account page
 
@@ -112,6 +115,7 @@ class Settlement:
 
 @dataclass(frozen=True)
 class JobView:
+    now: int  # the chain clock the phase and the countdown were computed at
     job_id: int
     phase: str
     status: str
@@ -204,6 +208,7 @@ class MarketView:
             if abi.get("type") == "event"
         }
         self._config: dict[str, int] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="market-read")
 
     @property
     def address(self) -> str:
@@ -244,19 +249,32 @@ class MarketView:
         return rows, len(posted)
 
     # ----- one job -----------------------------------------------------------------------
-    def job(self, job_id: int, now: int) -> JobView | None:
+    def now(self) -> int:
+        """The chain's clock: the latest block's timestamp (phases follow it, not ours)."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    def job(self, job_id: int) -> JobView | None:
         """Everything the job page shows; None when there is no such job."""
-        if not 1 <= job_id <= self.market.job_count():  # ids start at 1
+        # Six independent reads, sent at once: the page waits for the slowest, not the sum.
+        reads = {
+            "now": self._pool.submit(self.now),
+            "count": self._pool.submit(self.market.job_count),
+            "job": self._pool.submit(self.market.job, job_id),
+            "phase": self._pool.submit(self.market.phase, job_id),
+            "subs": self._pool.submit(self.market.submissions, job_id),
+            "events": self._pool.submit(self._job_events, job_id),
+        }
+        wait(reads.values())
+        if not 1 <= job_id <= reads["count"].result():  # ids start at 1; an unknown id reverts
             return None
-        job = self.market.job(job_id)
-        phase = self.market.phase(job_id)
-        events = self._job_events(job_id)
+        job, phase, subs = reads["job"].result(), reads["phase"].result(), reads["subs"].result()
+        now = reads["now"].result()
+        events = reads["events"].result()
         posted = next(e for e in events if isinstance(e, JobPosted))
         reveals = {e.worker: e for e in events if isinstance(e, Revealed)}
         final = next((e for e in events if isinstance(e, Finalized)), None)
         cancel = next((e for e in events if isinstance(e, JobCancelled)), None)
         config = self.config()
-        subs = self.market.submissions(job_id)
         attested: dict[str, list[Attested]] = {}
         for e in events:
             if isinstance(e, Attested):
@@ -287,6 +305,7 @@ class MarketView:
             ))
         deadlines = _deadlines(posted)
         return JobView(
+            now=now,
             job_id=job_id,
             phase=_name(phase),
             status=_name(job.status),
@@ -398,7 +417,7 @@ class MarketView:
                 yield row("slashed stakes received", e.slashed, e.job_id)
         if e.winner == address:
             yield row("prize", e.payout, e.job_id)
-        job = self.job(e.job_id, 0)
+        job = self.job(e.job_id)
         assert job is not None
         for sub in job.submissions:
             if sub.worker == address:
