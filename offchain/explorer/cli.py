@@ -13,7 +13,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("explorer", help="browse jobs, models, accounts and the ledger in a web page")
     parser.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
     parser.add_argument("--deployments", type=Path, default=None, help="deployments folder (default: ./deployments)")
-    parser.add_argument("--ledger", default=None, help="ledger node URL (`offchain ledger serve`), for the ledger pages")
+    parser.add_argument("--ledger", default=None, help="ledger node URL (`offchain ledger serve`) for the ledger pages")
     parser.add_argument(
         "--artifacts", type=Path, action="append", default=[],
         help="artifact store folder with specs and model cards (repeatable)",

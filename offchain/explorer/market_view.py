@@ -14,7 +14,7 @@ query per event kind.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,12 +201,8 @@ class MarketView:
         self.market = MarketClient(client, address)
         self.w3 = client.w3
         self.from_block = from_block
-        contract = self.market.contract
-        self._topics = {
-            "0x" + bytes(event_abi_to_log_topic(abi)).hex(): abi["name"]
-            for abi in contract.abi
-            if abi.get("type") == "event"
-        }
+        events: list[Any] = [abi for abi in self.market.contract.abi if abi.get("type") == "event"]
+        self._topics = {"0x" + bytes(event_abi_to_log_topic(abi)).hex(): str(abi["name"]) for abi in events}
         self._config: dict[str, int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="market-read")
 
@@ -256,7 +252,7 @@ class MarketView:
     def job(self, job_id: int) -> JobView | None:
         """Everything the job page shows; None when there is no such job."""
         # Six independent reads, sent at once: the page waits for the slowest, not the sum.
-        reads = {
+        reads: dict[str, Future[Any]] = {
             "now": self._pool.submit(self.now),
             "count": self._pool.submit(self.market.job_count),
             "job": self._pool.submit(self.market.job, job_id),
@@ -421,8 +417,10 @@ class MarketView:
         assert job is not None
         for sub in job.submissions:
             if sub.worker == address:
-                yield row("stake slashed" if sub.slashed else "stake returned", -sub.stake if sub.slashed else sub.stake,
-                          e.job_id)
+                if sub.slashed:
+                    yield row("stake slashed", -sub.stake, e.job_id)
+                else:
+                    yield row("stake returned", sub.stake, e.job_id)
         yield from (row("validator fee", share, e.job_id) for share in self._fee_shares(job, e, address))
 
     def _fee_shares(self, job: JobView, e: Finalized, address: str) -> list[int]:

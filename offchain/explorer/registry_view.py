@@ -99,7 +99,7 @@ class RegistryView:
         node = nodes.get(model_hash)
         if node is None:
             return None
-        ancestors = []
+        ancestors: list[ModelNode] = []
         parent = nodes.get(node.parent_hash or "")
         while parent is not None and len(ancestors) < len(nodes):  # bounded even on a cycle
             ancestors.append(parent)

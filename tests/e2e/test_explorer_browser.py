@@ -197,7 +197,8 @@ def test_the_lineage_page_draws_the_edge_from_the_base_to_the_winner(world: Worl
     world.open("/models")
     base, winner = _href_hash(BASE), _href_hash(HONEST_MODEL)
 
-    edges = world.browser.find_elements(By.CSS_SELECTOR, f"#lineage line.edge[data-parent='{base}'][data-child='{winner}']")
+    edge = f"#lineage line.edge[data-parent='{base}'][data-child='{winner}']"
+    edges = world.browser.find_elements(By.CSS_SELECTOR, edge)
     nested = world.browser.find_elements(By.CSS_SELECTOR, f"li[data-model='{base}'] li[data-model='{winner}']")
 
     assert len(edges) == 1
@@ -229,7 +230,8 @@ def test_validators_show_their_bonds_and_accounts_their_rewards_and_penalties(wo
 
 def test_the_ledger_pages_show_blocks_anchors_and_a_verified_proof(world: World) -> None:
     world.open("/ledger")
-    heights = [r.find_element(By.CSS_SELECTOR, "td").text for r in world.browser.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")]
+    rows = world.browser.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")
+    heights = [r.find_element(By.CSS_SELECTOR, "td").text for r in rows]
     world.browser.find_element(By.CSS_SELECTOR, "#blocks tbody tr:nth-child(3) td:nth-child(2) a").click()  # height 1
     anchors = [r.text for r in world.browser.find_elements(By.CSS_SELECTOR, "#txs tr.tx-anchor")]
     world.browser.find_element(By.CSS_SELECTOR, "#txs tr.tx-anchor a").click()

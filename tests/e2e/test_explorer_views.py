@@ -1,0 +1,103 @@
+"""The explorer's read views and command without a browser: a settled job on anvil, read
+through Flask's test client, and the command's one-line errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from explorer_scenario import HOSTILE_URI, MarketScenario
+from flask.testing import FlaskClient
+
+from offchain.cli import main
+from offchain.eth.localchain import free_port, start_anvil
+from offchain.explorer.app import Sources, create_app
+
+
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MarketScenario, FlaskClient]]:
+    chain = start_anvil()
+    try:
+        scenario = MarketScenario(chain.url, tmp_path_factory.mktemp("deployments"))
+        scenario.setup()
+        scenario.post_job()
+        scenario.commit_all()
+        scenario.reveal()
+        scenario.attest()
+        scenario.finalize()
+        app = create_app(Sources(rpc=chain.url, deployment=scenario.deployment))
+        yield scenario, app.test_client()
+    finally:
+        chain.stop()
+
+
+def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: tuple[MarketScenario, FlaskClient]) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+    final = scenario.market.finalized_event(scenario.job_id)
+    assert final is not None
+
+    shares = [
+        sum(r.amount for r in view.account(v.address).history if r.what == "validator fee")
+        for v in scenario.validators
+    ]
+
+    assert sum(shares) == final.validator_fees > 0
+
+
+def test_every_account_history_matches_what_the_market_credited(settled: tuple[MarketScenario, FlaskClient]) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+
+    for who in (scenario.requester, scenario.honest, *scenario.validators):
+        account = view.account(who.address)
+        credited = sum(r.amount for r in account.history if r.what in (
+            "prize", "validator fee", "slashed stakes received", "refund", "stake returned"))
+
+        assert credited == scenario.market.pending(who.address), who.address
+
+
+def test_the_job_page_escapes_a_hostile_uri(settled: tuple[MarketScenario, FlaskClient]) -> None:
+    scenario, client = settled
+
+    answer = client.get(f"/jobs/{scenario.job_id}")
+    html = answer.get_data(as_text=True)
+
+    assert answer.status_code == 200
+    assert "<script>window.__xss" not in html
+    assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html
+    assert HOSTILE_URI.startswith("http://")
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+
+
+def test_an_unknown_job_is_not_found_not_an_outage(settled: tuple[MarketScenario, FlaskClient]) -> None:
+    _, client = settled
+
+    answer = client.get("/jobs/999")
+
+    assert answer.status_code == 404
+    assert client.get("/api/status").get_json()["chain"]["ok"] is True
+
+
+def test_the_partial_answer_is_only_the_main_block(settled: tuple[MarketScenario, FlaskClient]) -> None:
+    scenario, client = settled
+
+    html = client.get(f"/jobs/{scenario.job_id}", headers={"X-Explorer-Partial": "1"}).get_data(as_text=True)
+
+    assert "<html" not in html and 'id="phase"' in html
+
+
+def test_an_unreachable_chain_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["explorer", "--rpc", f"http://127.0.0.1:{free_port()}", "--port", "0"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "cannot reach the Ethereum RPC" in err
+
+
+def test_a_bad_port_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["explorer", "--rpc", "http://127.0.0.1:1", "--port", "70000"])
+
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--port" in err
