@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from requests.exceptions import RequestException
 from web3 import Web3
 from web3.exceptions import Web3Exception
@@ -115,7 +115,7 @@ class Explorer:
 
     def read_ledger(self, read: Callable[[LedgerView], T]) -> T:
         if self.ledger is None:
-            abort(404, "no ledger node: start the explorer with --ledger URL")
+            raise LookupError("ledger node (start the explorer with --ledger URL)")
         try:
             value = read(self.ledger)
         except LedgerUnavailable as exc:

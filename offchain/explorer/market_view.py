@@ -22,6 +22,7 @@ from eth_utils import event_abi_to_log_topic
 
 from offchain.eth.client import Client
 from offchain.eth.market import (
+    EVENT_TYPES,
     Attested,
     BondWithdrawn,
     Committed,
@@ -458,8 +459,8 @@ class MarketView:
         out = []
         for log in logs:
             name = self._topics.get("0x" + bytes(log["topics"][0]).hex())
-            if name is None:
-                continue  # an event this explorer does not know (a newer contract)
+            if name is None or name not in EVENT_TYPES:
+                continue  # an event the client does not decode (yet): not shown
             decoded = getattr(self.market.contract.events, name)().process_log(log)
             out.append(_to_event(decoded))
         out.sort(key=lambda e: (e.block, e.log_index))

@@ -37,6 +37,7 @@ def warp(client: Client, timestamp: int) -> None:
 
 class MarketScenario:
     def __init__(self, rpc: str, deployments: Path) -> None:
+        self.rpc, self.deployments = rpc, deployments
         self.admin = connect(rpc)
         self.deployment: Deployment = deploy_all(self.admin, deployments)
         self.market = MarketClient(self.admin, self.deployment.contract("TrainingMarket").address)

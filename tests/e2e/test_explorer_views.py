@@ -3,6 +3,9 @@ through Flask's test client, and the command's one-line errors."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from flask.testing import FlaskClient
 from offchain.cli import main
 from offchain.eth.localchain import free_port, start_anvil
 from offchain.explorer.app import Sources, create_app
+
+Settled = tuple[MarketScenario, FlaskClient]
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +37,7 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MarketSc
         chain.stop()
 
 
-def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: tuple[MarketScenario, FlaskClient]) -> None:
+def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: Settled) -> None:
     scenario, client = settled
     view = client.application.extensions["explorer"].market
     final = scenario.market.finalized_event(scenario.job_id)
@@ -46,7 +51,7 @@ def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: tu
     assert sum(shares) == final.validator_fees > 0
 
 
-def test_every_account_history_matches_what_the_market_credited(settled: tuple[MarketScenario, FlaskClient]) -> None:
+def test_every_account_history_matches_what_the_market_credited(settled: Settled) -> None:
     scenario, client = settled
     view = client.application.extensions["explorer"].market
 
@@ -58,7 +63,7 @@ def test_every_account_history_matches_what_the_market_credited(settled: tuple[M
         assert credited == scenario.market.pending(who.address), who.address
 
 
-def test_the_job_page_escapes_a_hostile_uri(settled: tuple[MarketScenario, FlaskClient]) -> None:
+def test_the_job_page_escapes_a_hostile_uri(settled: Settled) -> None:
     scenario, client = settled
 
     answer = client.get(f"/jobs/{scenario.job_id}")
@@ -71,7 +76,7 @@ def test_the_job_page_escapes_a_hostile_uri(settled: tuple[MarketScenario, Flask
     assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
 
 
-def test_an_unknown_job_is_not_found_not_an_outage(settled: tuple[MarketScenario, FlaskClient]) -> None:
+def test_an_unknown_job_is_not_found_not_an_outage(settled: Settled) -> None:
     _, client = settled
 
     answer = client.get("/jobs/999")
@@ -80,12 +85,39 @@ def test_an_unknown_job_is_not_found_not_an_outage(settled: tuple[MarketScenario
     assert client.get("/api/status").get_json()["chain"]["ok"] is True
 
 
-def test_the_partial_answer_is_only_the_main_block(settled: tuple[MarketScenario, FlaskClient]) -> None:
+def test_the_partial_answer_is_only_the_main_block(settled: Settled) -> None:
     scenario, client = settled
 
     html = client.get(f"/jobs/{scenario.job_id}", headers={"X-Explorer-Partial": "1"}).get_data(as_text=True)
 
     assert "<html" not in html and 'id="phase"' in html
+
+
+def test_no_ledger_node_is_a_page_that_says_how_to_add_one(settled: Settled) -> None:
+    _, client = settled
+
+    answer = client.get("/ledger")
+
+    assert answer.status_code == 404 and "--ledger URL" in answer.get_data(as_text=True)
+
+
+def test_the_command_serves_the_pages_and_prints_its_url(settled: Settled) -> None:
+    scenario, _ = settled
+    port = free_port()
+    command = [sys.executable, "-m", "offchain", "explorer", "--rpc", scenario.rpc,
+               "--deployments", str(scenario.deployments), "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/jobs/{scenario.job_id}", timeout=10) as answer:
+            html = answer.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert line.startswith(f"explorer: http://127.0.0.1:{port}")
+    assert 'id="phase"' in html and "finalized" in html
 
 
 def test_an_unreachable_chain_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
