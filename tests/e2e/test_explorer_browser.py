@@ -32,6 +32,7 @@ from explorer_scenario import (
     MarketScenario,
 )
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -65,14 +66,27 @@ class World:
         self.browser.get(self.explorer.url + path)
 
     def text(self, css: str) -> str:
+        """The element's text; the live refresh may swap the element between find and read."""
+        for _ in range(3):
+            try:
+                return str(self.browser.find_element(By.CSS_SELECTOR, css).text)
+            except StaleElementReferenceException:
+                continue
         return str(self.browser.find_element(By.CSS_SELECTOR, css).text)
 
     def wait(self, what: str, check: Callable[[], bool]) -> None:
         deadline = time.monotonic() + WAIT_S
-        while not check():
+        while not _holds(check):
             if time.monotonic() > deadline:
                 raise AssertionError(f"not seen within {WAIT_S:.0f} s: {what}")
             time.sleep(0.2)
+
+
+def _holds(check: Callable[[], bool]) -> bool:
+    try:
+        return check()
+    except (StaleElementReferenceException, NoSuchElementException):
+        return False  # the page is being swapped: look again
 
 
 def _browser() -> WebDriver:
@@ -300,3 +314,18 @@ def test_the_job_page_loads_as_fast_with_200_jobs_on_the_chain(world: World) -> 
     assert world.scenario.market.job_count() == 200
     assert many_jobs <= PAGE_BUDGET_MS
     assert many_jobs / one_job <= RATIO_BUDGET
+
+
+def test_the_jobs_list_shows_the_newest_hundred_and_links_to_older_ones(world: World) -> None:
+    world.open("/jobs")
+
+    newest = _row_ids(world)
+    world.browser.find_element(By.LINK_TEXT, "older").click()
+    older = _row_ids(world)
+
+    assert len(newest) == 100 and newest[0] == "job-row-200"
+    assert len(older) == 100 and older[-1] == "job-row-1"
+
+
+def _row_ids(world: World) -> list[str]:
+    return [str(r.get_attribute("id")) for r in world.browser.find_elements(By.CSS_SELECTOR, "#jobs tbody tr")]
