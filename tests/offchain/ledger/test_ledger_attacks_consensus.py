@@ -87,8 +87,8 @@ def test_verify_headers_enforces_version_rules_after_bip34(bitcoin_vectors: dict
     verify_header_run(BITCOIN, headers, start_height=1)  # version 1 is fine early on
     with pytest.raises(InvalidHeader, match="version"):
         verify_header_run(BITCOIN, headers, start_height=227_931)
-    with pytest.raises(InvalidHeader, match="version"):
-        verify_header_run(BITCOIN, [replace(h, version=2) for h in headers], start_height=363_725)
+    with pytest.raises(InvalidHeader, match="at least 2 since height 227931"):
+        verify_header_run(BITCOIN, headers, start_height=388_381)
 
 
 def test_verify_headers_checks_the_period_start_header(chain: Chain, tmp_path: Path) -> None:
