@@ -11,7 +11,7 @@ import pytest
 from ledger_helpers import ALICE, ALICE_KEY, BOB, extend, fund, make_block, min_fee, pay
 
 from offchain.ledger.chain import Chain
-from offchain.ledger.errors import InvalidHeader, InvalidTransaction, LedgerError, TimeTooNew
+from offchain.ledger.errors import InvalidHeader, InvalidTransaction, LedgerError, TimeTooNew, TimeTooOld
 from offchain.ledger.headers import verify_header_run
 from offchain.ledger.merkle import merkle_branch
 from offchain.ledger.params import BITCOIN
@@ -37,6 +37,21 @@ def test_time_warp_a_block_at_the_future_limit_cannot_make_mining_much_easier(ch
     before = decode_bits(warped.header.bits).target
     after = decode_bits(chain.next_bits(chain.tip())).target
     assert after <= before * 5 // 4, f"one warped block eased the target {after / before:.2f}x"
+
+
+def test_time_warp_the_first_block_of_a_period_cannot_go_far_back(chain: Chain) -> None:
+    """Attack 1, the classic form: stamp a period's first block far below its parent (the
+    median allows it), so the next span, measured from that block, looks long (BIP94)."""
+    interval = chain.params.retarget_interval
+    extend(chain, interval - 1)  # the tip ends the first period
+    parent = chain.tip()
+    back = getattr(chain.params, "max_timewarp_seconds", None) or chain.params.target_spacing
+    assert back <= chain.params.target_spacing
+    early = make_block(chain, spacing=-(back + 1))
+    assert early.header.time > chain.median_time(parent)  # the median alone would pass it
+    with pytest.raises(TimeTooOld):
+        chain.add_block(early)
+    assert chain.add_block(make_block(chain, spacing=-back, extra_nonce=1)) == "connected"
 
 
 def test_the_future_limit_scales_with_the_target_timespan() -> None:
