@@ -70,6 +70,7 @@ from offchain.ledger.validation import (
     validate_block,
     validate_header,
     validate_header_context,
+    validate_timewarp,
     validate_transaction,
     validate_version,
 )
@@ -328,6 +329,7 @@ class Chain:
         """Check a header against its parent chain and keep it (valid-tree, no body)."""
         height = parent.height + 1
         validate_version(header, height, self.params)
+        validate_timewarp(header, height, parent.header.time, self.params)
         validate_header_context(
             header,
             self.params,
@@ -583,6 +585,7 @@ class Chain:
                         now=block.header.time,  # the clock is not a property of the store
                     )
                     validate_version(block.header, height, self.params)
+                    validate_timewarp(block.header, height, parent.header.time, self.params)
                 matured = coinbases[height - maturity] if maturity and height >= maturity else None
                 apply_block(view, block, height, self.params, matured)
             except ValidationError as exc:

@@ -30,6 +30,7 @@ from offchain.ledger.validation import (
     required_bits,
     validate_header,
     validate_header_context,
+    validate_timewarp,
     validate_version,
 )
 
@@ -83,6 +84,7 @@ def verify_header_run(
                             f"height {height} starts a difficulty period: pass --period-start "
                             f"with the header at height {first_height}"
                         )
+                validate_timewarp(header, height, prev.time, params)
                 validate_header_context(
                     header, params, parent_hash=prev.hash,
                     expected_bits=required_bits(params, height, prev.bits, prev.time, first_time),

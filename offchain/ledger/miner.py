@@ -33,6 +33,7 @@ from offchain.ledger.chain import Chain
 from offchain.ledger.errors import LedgerError
 from offchain.ledger.merkle import merkle_root
 from offchain.ledger.pow import decode_bits, difficulty
+from offchain.ledger.store import BlockEntry
 from offchain.ledger.tx import KIND_COINBASE, Transaction
 from offchain.ledger.validation import median_time_past
 
@@ -235,6 +236,16 @@ class MinedBlock:
         return self.hashes / self.seconds if self.seconds > 0 else 0.0
 
 
+def earliest_time(chain: Chain, tip: BlockEntry, times: list[int]) -> int:
+    """The least time a child of `tip` may carry: above the median of the last 11 and, at a
+    period start, no more than the time-warp limit below the tip (BIP94)."""
+    earliest = median_time_past(times) + 1
+    limit = chain.params.max_timewarp_seconds
+    if limit is not None and (tip.height + 1) % chain.params.retarget_interval == 0:
+        earliest = max(earliest, tip.header.time - limit)
+    return earliest
+
+
 def build_template(
     chain: Chain, address: bytes, extra_nonce: int = 0, now: float | None = None
 ) -> Block:
@@ -256,16 +267,18 @@ def build_template(
     clock = int(chain.clock() if now is None else now)
     header = BlockHeader(
         version=BLOCK_VERSION, prev_hash=tip.hash, merkle_root=root,
-        time=max(clock, median_time_past(times) + 1), bits=bits, nonce=0,
+        time=max(clock, earliest_time(chain, tip, times)), bits=bits, nonce=0,
     )
     return Block(header=header, txs=all_txs)
 
 
-def _wait_for_clock(chain: Chain, address: bytes, should_stop: Callable[[], bool]) -> bool:
+def _wait_for_clock(chain: Chain, should_stop: Callable[[], bool]) -> bool:
     """Sleep while the next template's time (above the median of the last 11) would run past
     the future limit; fast honest mining can get there. True if the caller should re-check."""
-    template = build_template(chain, address)
-    ahead = template.header.time - int(chain.clock()) - chain.params.max_future_seconds
+    with chain.lock:
+        tip = chain.tip()
+        earliest = earliest_time(chain, tip, chain.recent_times(tip))
+    ahead = earliest - int(chain.clock()) - chain.params.max_future_seconds
     if ahead <= 0:
         return False
     deadline = time.monotonic() + ahead
@@ -290,7 +303,7 @@ def mine_blocks(
         extra_nonce = 0
         with chain.lock:
             tip_hash = chain.tip().hash
-        if _wait_for_clock(chain, address, should_stop):
+        if _wait_for_clock(chain, should_stop):
             continue
         started = time.perf_counter()
         hashes = 0

@@ -12,6 +12,10 @@ block per period stamped near now + 7199 s made every next target 4x easier (a t
 The rule here: the future limit is at most a tenth of the target timespan, so a block at
 the limit eases the next target by at most 10% and cannot compound past that (honest blocks
 after it must still be above the median time). The devnet allows one target spacing (2 s).
+The classic time warp stamps each period's *first* block far in the past instead (the median
+allows it), so the next span, measured from it, looks long; the devnet refuses a period's
+first block more than one target spacing below its parent, as BIP94 does on testnet4 with
+600 s. (Bitcoin mainnet has no such rule, so `--chain bitcoin` does not apply one.)
 
 Coinbase maturity (Bitcoin: 100 blocks): a block's coinbase is credited to its miner when
 the block at `height + coinbase_maturity` is connected (after that block's transactions), so
@@ -60,6 +64,9 @@ class ChainParams:
     """Blocks after which a coinbase is credited: mined at h, spendable in blocks > h + this."""
     min_fee: int = 0
     """The least fee a non-coinbase transaction may pay (base units)."""
+    max_timewarp_seconds: int | None = None
+    """BIP94 (testnet4): a period's first block may not be more than this below its parent
+    (None: not enforced, as on Bitcoin mainnet)."""
     bip34_height: int | None = None
     """From this height a header's version must be at least 2 (None: no such rule)."""
     bip66_height: int | None = None
@@ -109,6 +116,7 @@ DEVNET = ChainParams(
     retarget_interval=10,
     target_spacing=2,
     max_future_seconds=2,  # a tenth of the 20-second period (see the module docstring)
+    max_timewarp_seconds=2,  # one target spacing, as testnet4's 600 s
     coinbase_maturity=10,
     min_fee=1_000,
     genesis_header_hex=(

@@ -110,6 +110,17 @@ def validate_version(header: BlockHeader, height: int, params: ChainParams) -> N
             )
 
 
+def validate_timewarp(header: BlockHeader, height: int, parent_time: int, params: ChainParams) -> None:
+    """BIP94: the first block of a difficulty period may not be stamped more than
+    `max_timewarp_seconds` below its parent (the last block of the previous period)."""
+    limit = params.max_timewarp_seconds
+    if limit is not None and height % params.retarget_interval == 0 and header.time < parent_time - limit:
+        raise TimeTooOld(
+            f"header {header.hash_hex} starts a period at time {header.time}, more than {limit} s "
+            f"below its parent's {parent_time}"
+        )
+
+
 def validate_header(header: BlockHeader, params: ChainParams) -> None:
     """Context-free header check: the proof of work meets the header's own valid bits."""
     validate_proof_of_work(header.hash, header.bits, params.pow_limit)
