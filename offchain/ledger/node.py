@@ -322,6 +322,12 @@ def _handler_for(node: Node) -> type[BaseHTTPRequestHandler]:
             else:
                 self._guard(lambda: {"result": node.chain.add_block(Block.from_bytes(_unhex(raw)))})
 
+        def _refuse_method(self) -> None:
+            self.close_connection = True
+            self._send(405, {"error": f"method {self.command} not allowed; use GET or POST"})
+
+        do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method  # noqa: N815 - stdlib names
+
     return Handler
 
 

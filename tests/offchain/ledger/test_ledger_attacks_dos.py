@@ -203,3 +203,17 @@ def test_orphans_are_capped_by_bytes(chain: Chain) -> None:
     assert kept <= getattr(chain_module, "MAX_ORPHAN_BYTES", 4 << 20)
     assert chain.orphan_count() >= 1
 
+
+
+def test_a_miner_whose_own_blocks_are_refused_stops_instead_of_retrying_for_ever(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attack 3, the loop itself: a refused template on an unmoved tip was retried for ever."""
+
+    def refuse(block: Block) -> str:
+        raise InvalidBlock("refused")
+
+    monkeypatch.setattr(chain, "add_block", refuse)
+    with Miner(processes=0) as miner:
+        with pytest.raises(InvalidBlock):
+            mine_blocks(chain, 1, MINER, miner, should_stop=deadline(15))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -209,3 +211,17 @@ def test_the_bare_branch_check_says_what_it_is_and_refuses_an_inner_node(
     assert run(capsys, *inner)[0] == 0  # true as far as a bare branch goes
     code, out, _ = run(capsys, *inner, "--tx-count", str(proof["tx_count"]))
     assert code == 1 and "depth" in out
+
+
+def test_an_unsupported_method_or_bad_hash_gets_a_json_error(chain: Chain) -> None:
+    """Attack 10c: every bad request gets a 4xx and a JSON error, not an HTML page."""
+    node = Node(chain).start()
+    try:
+        for method, path in (("PUT", "/tx"), ("DELETE", "/block"), ("GET", "/block/zz")):
+            request = urllib.request.Request(node.url + path, method=method)
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                urllib.request.urlopen(request, timeout=10)
+            assert 400 <= caught.value.code < 500
+            assert isinstance(json.loads(caught.value.read())["error"], str)
+    finally:
+        node.stop()
