@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from offchain.ledger import pool
@@ -74,6 +73,7 @@ from offchain.ledger.validation import (
     validate_transaction,
     validate_version,
 )
+from offchain.ledger.verify import VerifyReport, replay_chain
 
 CONNECTED = "connected"
 SIDE = "side"
@@ -93,17 +93,6 @@ class _ConnectFailure(Exception):
         super().__init__(str(error))
         self.block_hash = block_hash
         self.error = error
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What `verify_db` checked."""
-
-    height: int
-    tip: str
-    blocks: int
-    accounts: int
-    transactions: int
 
 
 class Chain:
@@ -548,63 +537,4 @@ class Chain:
         the replayed balances equal the stored ones. Raises StoreError naming the first fault.
         """
         with self.lock:
-            return self._verify_db()
-
-    def _verify_db(self) -> VerifyReport:
-        integrity = self.store.integrity_check()
-        if integrity != "ok":
-            raise StoreError(f"sqlite integrity check failed: {integrity}")
-        tip = self.tip()
-        if self.store.main_height() != tip.height:
-            raise StoreError(f"main chain ends at {self.store.main_height()}, tip at {tip.height}")
-        replay: dict[bytes, Account] = {}
-        view = StateView(replay.get)
-        parent: BlockEntry | None = None
-        times: list[int] = []
-        work = 0
-        transactions = 0
-        coinbases: list[Transaction] = []
-        maturity = self.params.coinbase_maturity
-        for height in range(tip.height + 1):
-            entry = self.main_entry(height)
-            if entry is None:
-                raise StoreError(f"no active block at height {height}")
-            block = self.block(entry.hash)
-            try:
-                if block.hash != entry.hash or block.header != entry.header:
-                    raise BadLink(f"stored block at height {height} does not hash to its key")
-                validate_block(block, self.params)
-                if parent is None:
-                    if block.hash != genesis_block(self.params).hash:
-                        raise BadLink("height 0 is not this chain's genesis")
-                else:
-                    validate_header_context(
-                        block.header, self.params, parent_hash=parent.hash,
-                        expected_bits=self.next_bits(parent),
-                        median_time=median_time_past(times),
-                        now=block.header.time,  # the clock is not a property of the store
-                    )
-                    validate_version(block.header, height, self.params)
-                    validate_timewarp(block.header, height, parent.header.time, self.params)
-                matured = coinbases[height - maturity] if maturity and height >= maturity else None
-                apply_block(view, block, height, self.params, matured)
-            except ValidationError as exc:
-                message = f"block {block.header.hash_hex} at height {height}: {exc}"
-                raise StoreError(message) from exc
-            work += bits_work(block.header.bits)
-            if work != entry.chain_work or entry.status != STATUS_STORED:
-                raise StoreError(f"stored work or status wrong at height {height}")
-            if not self.store.has_undo(entry.hash):
-                raise StoreError(f"missing undo record at height {height}")
-            times = (times + [block.header.time])[-MEDIAN_TIME_SPAN:]
-            coinbases.append(block.txs[0])
-            transactions += len(block.txs)
-            parent = entry
-        stored = self.store.all_accounts()
-        if stored != view.changes:
-            diff = sorted(set(stored.items()) ^ set(view.changes.items()))
-            raise StoreError(f"stored balances differ from the replayed chain: {diff[:3]}")
-        return VerifyReport(
-            height=tip.height, tip=hash_to_hex(tip.hash), blocks=self.store.block_count(),
-            accounts=len(stored), transactions=transactions,
-        )
+            return replay_chain(self)

@@ -179,3 +179,10 @@ def test_a_refused_block_leaves_balances_untouched(chain: Chain) -> None:
 
     assert chain.store.all_accounts() == before
     assert MINER  # the fixture's miner address exists
+
+
+def test_signatures_use_the_pinned_libsecp256k1_backend() -> None:
+    """The >= 20x block-connect goal rests on coincurve (the benchmark measures the ratio)."""
+    from offchain.ledger.tx import signature_backend
+
+    assert signature_backend() == "coincurve"
