@@ -1,6 +1,7 @@
 """The bundled ledger as the explorer shows it, read from a ledger node's HTTP API.
 
-Only the node's stable endpoints are used (`/tip`, `/block/<hash>`, `/proof/<txid>`): recent
+Only the node's stable endpoints are used (`/tip`, `/block/<hash>`, `/proof/<txid>`, and `/header/<hash>` through
+the ledger's own proof check): recent
 blocks are found by walking back from the tip through each block's previous hash, and every
 block is parsed and its proof checked with the ledger's own code, so the page shows what the
 bytes say, not what the node claims. The relay's tip (LedgerRelay.bestTip, when deployed)
@@ -15,11 +16,11 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.ledger import api
 from offchain.ledger.block import Block
 from offchain.ledger.errors import LedgerError
 from offchain.ledger.hashing import hash_to_hex
 from offchain.ledger.pow import bits_work
+from offchain.ledger.proofs import locate_proof
 from offchain.ledger.tx import KIND_NAMES
 
 TIMEOUT_S = 2.0
@@ -79,7 +80,10 @@ class ProofView:
     merkle_root: str
     index: int
     branch: list[str]
-    verified: bool  # checked here with offchain.ledger.api.verify_proof, not taken from the node
+    verified: bool  # checked here with the ledger's own code, not taken from the node's word
+    reason: str  # why not, when not verified
+    height: int | None  # where the block sits on the node's active chain
+    confirmations: int | None
     raw: dict[str, Any]
 
 
@@ -123,12 +127,22 @@ class LedgerView:
         return tip, blocks
 
     def proof(self, txid: str) -> ProofView:
+        """The node's proof for `txid`, checked here: the branch leads to the header's root,
+        the header meets its proof of work, and the block is on the node's active chain."""
         data = self._get(f"/proof/{_hex64(txid)}")
+        if not isinstance(data, dict):
+            raise LedgerUnavailable(f"{self.url}/proof: malformed proof")
+        try:
+            checked = locate_proof(data, node=self.url)
+        except LedgerError as exc:
+            raise LedgerUnavailable(f"{self.url}: {exc}") from None
         try:
             return ProofView(
                 txid=str(data["txid"]), block_hash=str(data.get("block_hash", "")),
                 merkle_root=str(data["merkle_root"]), index=int(data["index"]),
-                branch=[str(h) for h in data["branch"]], verified=api.verify_proof(data), raw=data,
+                branch=[str(h) for h in data["branch"]], verified=bool(checked["valid"]),
+                reason=str(checked.get("reason", "")), height=checked.get("height"),
+                confirmations=checked.get("confirmations"), raw=data,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LedgerUnavailable(f"{self.url}/proof: malformed proof ({exc})") from None

@@ -108,6 +108,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("explorer")
     ledger_dir = tmp / "ledger"
     api.init_chain(ledger_dir)
+    api.fund(ledger_dir, processes=0)  # an anchor pays a fee: the first coinbase must mature
     anchor_txid = api.anchor(ledger_dir, bytes(HONEST_MODEL), "model")
     api.mine(ledger_dir, 3, processes=0)
     node = Node(Chain.open(ledger_dir)).start()
@@ -243,16 +244,19 @@ def test_validators_show_their_bonds_and_accounts_their_rewards_and_penalties(wo
 
 
 def test_the_ledger_pages_show_blocks_anchors_and_a_verified_proof(world: World) -> None:
+    tip = int(api.status(world.ledger_dir)["height"])
+    anchored_at = int(api.prove(world.ledger_dir, world.anchor_txid)["height"])
     world.open("/ledger")
     rows = world.browser.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")
-    heights = [r.find_element(By.CSS_SELECTOR, "td").text for r in rows]
-    world.browser.find_element(By.CSS_SELECTOR, "#blocks tbody tr:nth-child(3) td:nth-child(2) a").click()  # height 1
+    heights = [int(r.find_element(By.CSS_SELECTOR, "td").text) for r in rows]
+    rows[tip - anchored_at].find_element(By.CSS_SELECTOR, "td:nth-child(2) a").click()
     anchors = [r.text for r in world.browser.find_elements(By.CSS_SELECTOR, "#txs tr.tx-anchor")]
     world.browser.find_element(By.CSS_SELECTOR, "#txs tr.tx-anchor a").click()
 
-    assert heights == ["3", "2", "1", "0"]
+    assert heights == list(range(tip, max(tip - 20, -1), -1))
     assert len(anchors) == 1 and HONEST_MODEL.hex() in anchors[0]
     assert world.text("#proof-result").startswith("Proof verified")
+    assert f"at height {anchored_at}" in world.text("#proof-result")
     assert "no LedgerRelay deployed" in _relay_text(world)
 
 
@@ -270,7 +274,7 @@ def test_a_ledger_outage_shows_a_banner_until_the_node_answers_again(world: Worl
     world.node = Node(Chain.open(world.ledger_dir), port=port).start()
     world.wait("the ledger banner gone", lambda: not world.browser.find_element(By.ID, "banner-ledger").is_displayed())
 
-    assert len(world.browser.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")) == 4
+    assert len(world.browser.find_elements(By.CSS_SELECTOR, "#blocks tbody tr")) >= 4
 
 
 def test_a_chain_outage_shows_a_banner_until_the_node_answers_again(world: World) -> None:
