@@ -3,6 +3,8 @@ through Flask's test client, and the command's one-line errors."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 import sys
 import urllib.request
@@ -10,12 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from explorer_scenario import HOSTILE_URI, MarketScenario
+from explorer_scenario import HONEST_MODEL, HOSTILE_URI, MarketScenario
 from flask.testing import FlaskClient
 
 from offchain.cli import main
 from offchain.eth.localchain import free_port, start_anvil
 from offchain.explorer.app import Sources, create_app
+from offchain.explorer.showcase import show_explorer
 
 Settled = tuple[MarketScenario, FlaskClient]
 
@@ -118,6 +121,21 @@ def test_the_command_serves_the_pages_and_prints_its_url(settled: Settled) -> No
 
     assert line.startswith(f"explorer: http://127.0.0.1:{port}")
     assert 'id="phase"' in html and "finalized" in html
+
+
+def test_the_demo_step_saves_both_screenshots_and_stores_the_winners_card(settled: Settled, tmp_path: Path) -> None:
+    scenario, _ = settled
+    card = tmp_path / "honest" / "job-1" / "model" / "model.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"fingerprint": HONEST_MODEL.hex(), "metrics": {"epochs": []}}))
+    lines: list[str] = []
+
+    shots = show_explorer(scenario.rpc, scenario.deployment, scenario.job_id, HONEST_MODEL, tmp_path, lines.append)
+
+    assert [p.name for p in shots] == ["explorer-job.png", "explorer-lineage.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in shots)
+    assert any(line.startswith("explorer: http://127.0.0.1:") for line in lines)
+    assert (tmp_path / "store" / hashlib.sha256(card.read_bytes()).hexdigest()).is_file()
 
 
 def test_an_unreachable_chain_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
