@@ -187,6 +187,7 @@ def create_app(sources: Sources) -> Flask:
     @app.get("/jobs")
     def jobs() -> str:
         page_no = max(request.args.get("page", 0, type=int) or 0, 0)
+
         def read() -> Any:
             now = explorer.market.now()
             return now, *explorer.market.jobs(now, page_no)
@@ -222,8 +223,15 @@ def create_app(sources: Sources) -> Flask:
             raise LookupError(f"model {model_hash}")
         node, ancestors, children = found
         curves = explorer.artifacts.curves(node.model_hash)
-        return page("model.html", node=node, ancestors=ancestors, children=children, made_by=made_by, curves=curves,
-                    stores=bool(sources.artifacts))
+        return page(
+            "model.html",
+            node=node,
+            ancestors=ancestors,
+            children=children,
+            made_by=made_by,
+            curves=curves,
+            stores=bool(sources.artifacts),
+        )
 
     @app.get("/accounts")
     def accounts() -> str:
@@ -262,7 +270,7 @@ def create_app(sources: Sources) -> Flask:
 def _filters(app: Flask) -> None:
     @app.template_filter("eth")
     def eth(wei: int) -> str:
-        """Wei as ether with up to 6 decimals (exact wei in the title attribute)."""
+        """Wei as ether, cut (not rounded) after 6 decimals."""
         sign = "-" if wei < 0 else ""
         whole, frac = divmod(abs(int(wei)), 10**18)
         text = f"{whole}.{frac:018d}"[: len(str(whole)) + 7].rstrip("0").rstrip(".")

@@ -121,8 +121,5 @@ def _plot(title: str, rows: list[dict[str, Any]], series: list[tuple[str, str, f
         y = PLOT_H - PAD - (value - low) / span * (PLOT_H - 2 * PAD)
         return f"{x:.1f},{y:.1f}"
 
-    curves = [
-        Curve(label, " ".join(point(e, v) for e, v in pts), low, high)
-        for label, pts in values.items() if pts
-    ]
+    curves = [Curve(label, " ".join(point(e, v) for e, v in pts), low, high) for label, pts in values.items() if pts]
     return Plot(title, curves)

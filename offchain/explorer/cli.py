@@ -15,7 +15,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--deployments", type=Path, default=None, help="deployments folder (default: ./deployments)")
     parser.add_argument("--ledger", default=None, help="ledger node URL (`offchain ledger serve`) for the ledger pages")
     parser.add_argument(
-        "--artifacts", type=Path, action="append", default=[],
+        "--artifacts",
+        type=Path,
+        action="append",
+        default=[],
         help="artifact store folder with specs and model cards (repeatable)",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: loopback only)")

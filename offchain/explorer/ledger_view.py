@@ -26,11 +26,19 @@ from offchain.ledger.tx import KIND_NAMES
 TIMEOUT_S = 2.0
 MAX_REPLY = 8 * 1024 * 1024  # a block's hex is at most twice the block size limit, plus JSON
 RECENT_BLOCKS = 20
-RELAY_ABI = [{
-    "type": "function", "name": "bestTip", "stateMutability": "view", "inputs": [],
-    "outputs": [{"name": "blockHash", "type": "bytes32"}, {"name": "height", "type": "uint256"},
-                {"name": "chainWork", "type": "uint256"}],
-}]
+RELAY_ABI = [
+    {
+        "type": "function",
+        "name": "bestTip",
+        "stateMutability": "view",
+        "inputs": [],
+        "outputs": [
+            {"name": "blockHash", "type": "bytes32"},
+            {"name": "height", "type": "uint256"},
+            {"name": "chainWork", "type": "uint256"},
+        ],
+    }
+]
 
 
 class LedgerUnavailable(Exception):
@@ -138,11 +146,16 @@ class LedgerView:
             raise LedgerUnavailable(f"{self.url}: {exc}") from None
         try:
             return ProofView(
-                txid=str(data["txid"]), block_hash=str(data.get("block_hash", "")),
-                merkle_root=str(data["merkle_root"]), index=int(data["index"]),
-                branch=[str(h) for h in data["branch"]], verified=bool(checked["valid"]),
-                reason=str(checked.get("reason", "")), height=checked.get("height"),
-                confirmations=checked.get("confirmations"), raw=data,
+                txid=str(data["txid"]),
+                block_hash=str(data.get("block_hash", "")),
+                merkle_root=str(data["merkle_root"]),
+                index=int(data["index"]),
+                branch=[str(h) for h in data["branch"]],
+                verified=bool(checked["valid"]),
+                reason=str(checked.get("reason", "")),
+                height=checked.get("height"),
+                confirmations=checked.get("confirmations"),
+                raw=data,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LedgerUnavailable(f"{self.url}/proof: malformed proof ({exc})") from None
@@ -185,8 +198,13 @@ def _block_view(block: Block, height: int | None) -> BlockView:
         nonce=header.nonce,
         txs=[
             TxView(
-                txid=hash_to_hex(tx.txid), kind=KIND_NAMES.get(tx.kind, str(tx.kind)), tag=tx.tag,
-                payload=tx.payload.hex(), amount=tx.amount, fee=tx.fee, to="0x" + tx.to.hex(),
+                txid=hash_to_hex(tx.txid),
+                kind=KIND_NAMES.get(tx.kind, str(tx.kind)),
+                tag=tx.tag,
+                payload=tx.payload.hex(),
+                amount=tx.amount,
+                fee=tx.fee,
+                to="0x" + tx.to.hex(),
             )
             for tx in block.txs
         ],

@@ -229,20 +229,25 @@ class MarketView:
         rows = []
         for event in newest[page * MAX_LIST : (page + 1) * MAX_LIST]:
             status = (
-                Status.FINALIZED if event.job_id in finalized
-                else Status.CANCELLED if event.job_id in cancelled else Status.ACTIVE
+                Status.FINALIZED
+                if event.job_id in finalized
+                else Status.CANCELLED
+                if event.job_id in cancelled
+                else Status.ACTIVE
             )
             phase = _phase(status, now, event.commit_deadline, event.reveal_deadline, event.attest_deadline)
             final = finalized.get(event.job_id)
-            rows.append(JobRow(
-                job_id=event.job_id,
-                phase=_name(phase),
-                requester=event.requester,
-                reward=event.reward,
-                submissions=counts.get(event.job_id, 0),
-                next_deadline=_next(_deadlines(event), now, phase),
-                winner=final.winner if final else None,
-            ))
+            rows.append(
+                JobRow(
+                    job_id=event.job_id,
+                    phase=_name(phase),
+                    requester=event.requester,
+                    reward=event.reward,
+                    submissions=counts.get(event.job_id, 0),
+                    next_deadline=_next(_deadlines(event), now, phase),
+                    winner=final.winner if final else None,
+                )
+            )
         return rows, len(posted)
 
     # ----- one job -----------------------------------------------------------------------
@@ -280,26 +285,30 @@ class MarketView:
         for index, sub in enumerate(subs):
             verified = sub.attestation_count >= config["quorum"]
             reveal = reveals.get(sub.worker)
-            views.append(SubmissionView(
-                index=index,
-                worker=sub.worker,
-                stake=sub.stake,
-                revealed=sub.revealed,
-                model_hash=hash_hex(sub.sealed_hash) if sub.revealed else None,
-                commitment=hash_hex(sub.sealed_hash),
-                claimed_score_bps=sub.claimed_score_bps if sub.revealed else None,
-                verified_score_bps=sub.verified_score_bps if verified else None,
-                outcome=_name(sub.outcome),
-                slashed=sub.outcome in (Outcome.UNREVEALED, Outcome.DISHONEST),
-                uri=reveal.uri if reveal else None,
-                attestations=[
-                    AttestationView(
-                        a.validator, a.seat, a.score_bps,
-                        verified and abs(a.score_bps - sub.verified_score_bps) <= config["tolerance_bps"],
-                    )
-                    for a in attested.get(sub.worker, [])
-                ],
-            ))
+            views.append(
+                SubmissionView(
+                    index=index,
+                    worker=sub.worker,
+                    stake=sub.stake,
+                    revealed=sub.revealed,
+                    model_hash=hash_hex(sub.sealed_hash) if sub.revealed else None,
+                    commitment=hash_hex(sub.sealed_hash),
+                    claimed_score_bps=sub.claimed_score_bps if sub.revealed else None,
+                    verified_score_bps=sub.verified_score_bps if verified else None,
+                    outcome=_name(sub.outcome),
+                    slashed=sub.outcome in (Outcome.UNREVEALED, Outcome.DISHONEST),
+                    uri=reveal.uri if reveal else None,
+                    attestations=[
+                        AttestationView(
+                            a.validator,
+                            a.seat,
+                            a.score_bps,
+                            verified and abs(a.score_bps - sub.verified_score_bps) <= config["tolerance_bps"],
+                        )
+                        for a in attested.get(sub.worker, [])
+                    ],
+                )
+            )
         deadlines = _deadlines(posted)
         return JobView(
             now=now,
@@ -339,11 +348,15 @@ class MarketView:
         for address in sorted({e.validator for e in self._events(ValidatorJoined)}):
             info = self.market.validator(address)
             if info.member:
-                rows.append(ValidatorRow(
-                    address, info.seat, info.bond,
-                    self._unlocks_at(address) if info.exit_requested_at else None,
-                    self.market.pending(address),
-                ))
+                rows.append(
+                    ValidatorRow(
+                        address,
+                        info.seat,
+                        info.bond,
+                        self._unlocks_at(address) if info.exit_requested_at else None,
+                        self.market.pending(address),
+                    )
+                )
         return sorted(rows, key=lambda r: r.seat)
 
     def accounts(self) -> list[str]:
@@ -444,15 +457,15 @@ class MarketView:
         return [e for e in self.market.events(self.from_block, "latest", (cls.__name__,)) if isinstance(e, cls)]
 
     def _all_events(self) -> list[MarketEvent]:
-        logs = self.w3.eth.get_logs({"address": self.market.address, "fromBlock": self.from_block,
-                                     "toBlock": "latest"})
+        logs = self.w3.eth.get_logs({"address": self.market.address, "fromBlock": self.from_block, "toBlock": "latest"})
         return self._decode(logs)
 
     def _job_events(self, job_id: int) -> list[MarketEvent]:
         # Every job event has the job id as its first indexed argument: one query for all.
         topic = "0x" + job_id.to_bytes(32, "big").hex()
-        logs = self.w3.eth.get_logs({"address": self.market.address, "fromBlock": self.from_block,
-                                     "toBlock": "latest", "topics": [None, topic]})
+        logs = self.w3.eth.get_logs(
+            {"address": self.market.address, "fromBlock": self.from_block, "toBlock": "latest", "topics": [None, topic]}
+        )
         return [e for e in self._decode(logs) if getattr(e, "job_id", None) == job_id]
 
     def _decode(self, logs: Iterable[Any]) -> list[MarketEvent]:

@@ -30,9 +30,16 @@ def screenshot(url: str, out: Path, browser: str | None = None, window: tuple[in
     """Load `url` (letting its script run for a moment) and write a PNG to `out`."""
     out.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        browser or find_browser(), "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--hide-scrollbars", f"--window-size={window[0]},{window[1]}", "--virtual-time-budget=3000",
-        f"--screenshot={out}", url,
+        browser or find_browser(),
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--window-size={window[0]},{window[1]}",
+        "--virtual-time-budget=3000",
+        f"--screenshot={out}",
+        url,
     ]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)

@@ -40,8 +40,13 @@ def store_model_card(out: Path, store: Path, model_hash: bytes) -> Path | None:
 
 
 def show_explorer(
-    rpc: str, deployment: Deployment, job_id: int, winner: bytes | None, out: Path,
-    say: Callable[[str], None], keep: bool = False,
+    rpc: str,
+    deployment: Deployment,
+    job_id: int,
+    winner: bytes | None,
+    out: Path,
+    say: Callable[[str], None],
+    keep: bool = False,
 ) -> list[Path]:
     """Serve the explorer over the demo's chain, save the two screenshots, and (with `keep`)
     keep serving until Ctrl-C. Returns the screenshots written."""

@@ -24,7 +24,7 @@ BASE, TRAIN, EVAL, SPEC = (bytes([i]) * 32 for i in (1, 2, 3, 4))
 HONEST_MODEL, OVERCLAIM_MODEL, SILENT_MODEL = (bytes([i]) * 32 for i in (0xA1, 0xA2, 0xA3))
 HONEST_CLAIM, OVERCLAIM, TRUE_OVERCLAIMER = 7000, 9000, 6000
 HOSTILE_URI = "http://127.0.0.1:1/sha256/aa<script>window.__xss = 1</script>"
-HONEST_URI = "http://127.0.0.1:1/sha256/bb?<img src=x onerror=\"window.__xss = 2\">"
+HONEST_URI = 'http://127.0.0.1:1/sha256/bb?<img src=x onerror="window.__xss = 2">'
 
 
 def warp(client: Client, timestamp: int) -> None:

@@ -95,8 +95,15 @@ def _browser() -> WebDriver:
         pytest.fail("chromium and chromedriver are not installed: run `make browser` (Debian packages)")
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--window-size=1280,1000", "--disable-extensions", "--no-first-run"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,1000",
+        "--disable-extensions",
+        "--no-first-run",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
@@ -133,8 +140,16 @@ def _store_card(store: Path) -> None:
     """A model card of the winning model, as a training run writes it, put in the store."""
     import hashlib
 
-    epochs = [{"epoch": e, "train_loss": 2.0 / e, "train_accuracy_bps": 5000 + 800 * e,
-               "eval_loss": 2.2 / e, "eval_accuracy_bps": 4800 + 700 * e} for e in (1, 2, 3)]
+    epochs = [
+        {
+            "epoch": e,
+            "train_loss": 2.0 / e,
+            "train_accuracy_bps": 5000 + 800 * e,
+            "eval_loss": 2.2 / e,
+            "eval_accuracy_bps": 4800 + 700 * e,
+        }
+        for e in (1, 2, 3)
+    ]
     card = json.dumps({"fingerprint": HONEST_MODEL.hex(), "metrics": {"epochs": epochs}}).encode()
     (store / hashlib.sha256(card).hexdigest()).write_bytes(card)
 
@@ -170,8 +185,11 @@ def test_the_job_page_follows_the_phases_without_reloading(world: World) -> None
     world.browser.execute_script("window.__sameDocument = true;")
     seen = []
 
-    for step, phase in ((world.scenario.reveal, "revealing"), (world.scenario.attest, "attesting"),
-                        (world.scenario.finalize, "finalized")):
+    for step, phase in (
+        (world.scenario.reveal, "revealing"),
+        (world.scenario.attest, "attesting"),
+        (world.scenario.finalize, "finalized"),
+    ):
         step()
         world.wait(f"phase {phase}", lambda p=phase: world.text("#phase") == p)  # type: ignore[misc]
         seen.append(world.text("#phase"))
@@ -313,8 +331,10 @@ def test_the_job_page_loads_as_fast_with_200_jobs_on_the_chain(world: World) -> 
     world.scenario.post_more_jobs(199)
     many_jobs = _median_load_ms(world, path)
 
-    print(f"job page, median of {LOADS} loads: 1 job {one_job:.0f} ms, 200 jobs {many_jobs:.0f} ms, "
-          f"ratio {many_jobs / one_job:.2f}")
+    print(
+        f"job page, median of {LOADS} loads: 1 job {one_job:.0f} ms, 200 jobs {many_jobs:.0f} ms, "
+        f"ratio {many_jobs / one_job:.2f}"
+    )
     assert world.scenario.market.job_count() == 200
     assert many_jobs <= PAGE_BUDGET_MS
     assert many_jobs / one_job <= RATIO_BUDGET

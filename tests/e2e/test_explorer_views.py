@@ -47,8 +47,7 @@ def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: Se
     assert final is not None
 
     shares = [
-        sum(r.amount for r in view.account(v.address).history if r.what == "validator fee")
-        for v in scenario.validators
+        sum(r.amount for r in view.account(v.address).history if r.what == "validator fee") for v in scenario.validators
     ]
 
     assert sum(shares) == final.validator_fees > 0
@@ -60,8 +59,11 @@ def test_every_account_history_matches_what_the_market_credited(settled: Settled
 
     for who in (scenario.requester, scenario.honest, *scenario.validators):
         account = view.account(who.address)
-        credited = sum(r.amount for r in account.history if r.what in (
-            "prize", "validator fee", "slashed stakes received", "refund", "stake returned"))
+        credited = sum(
+            r.amount
+            for r in account.history
+            if r.what in ("prize", "validator fee", "slashed stakes received", "refund", "stake returned")
+        )
 
         assert credited == scenario.market.pending(who.address), who.address
 
@@ -107,8 +109,18 @@ def test_no_ledger_node_is_a_page_that_says_how_to_add_one(settled: Settled) -> 
 def test_the_command_serves_the_pages_and_prints_its_url(settled: Settled) -> None:
     scenario, _ = settled
     port = free_port()
-    command = [sys.executable, "-m", "offchain", "explorer", "--rpc", scenario.rpc,
-               "--deployments", str(scenario.deployments), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "offchain",
+        "explorer",
+        "--rpc",
+        scenario.rpc,
+        "--deployments",
+        str(scenario.deployments),
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
