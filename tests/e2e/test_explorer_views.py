@@ -81,6 +81,17 @@ def test_the_job_page_escapes_a_hostile_uri(settled: Settled) -> None:
     assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
 
 
+def test_the_jobs_list_derives_the_same_phase_as_the_contract(settled: Settled) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+
+    rows, total = view.jobs(view.now())
+
+    assert total == 1
+    assert rows[0].phase == scenario.market.phase(scenario.job_id).name.lower() == "finalized"
+    assert rows[0].winner == scenario.honest.address and rows[0].submissions == 3
+
+
 def test_an_unknown_job_is_not_found_not_an_outage(settled: Settled) -> None:
     _, client = settled
 
