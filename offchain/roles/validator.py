@@ -23,10 +23,10 @@ from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase, Revealed
 from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller
 from offchain.eth.values import hash_hex
-from offchain.rolelog import RoleLog
-from offchain.session import Session, add_session_args, open_session
-from offchain.spec import parse_spec
-from offchain.worker import copy_as, fetch_weights
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.spec import parse_spec
+from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
 
@@ -48,8 +48,10 @@ class Validator:
         self.me = session.client.address
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
-            session.market.revealed_events, key=lambda e: (e.tx_hash, e.log_index),
-            start_block=start, confirmations=options.confirmations,
+            session.market.revealed_events,
+            key=lambda e: (e.tx_hash, e.log_index),
+            start_block=start,
+            confirmations=options.confirmations,
         )
         self.pending: dict[tuple[int, str], Revealed] = {}
         self.scores: dict[tuple[int, str], int] = {}
@@ -119,8 +121,14 @@ class Validator:
         except TransactionError as exc:
             self.log("attest failed, will re-check", job=event.job_id, error=str(exc))
             return
-        self.log("attested", job=event.job_id, worker=event.worker, score_bps=self.scores[key],
-                 claim_bps=event.score_bps, gas=receipt["gasUsed"])
+        self.log(
+            "attested",
+            job=event.job_id,
+            worker=event.worker,
+            score_bps=self.scores[key],
+            claim_bps=event.score_bps,
+            gas=receipt["gasUsed"],
+        )
 
     def judge(self, job: JobPosted, event: Revealed) -> int:
         """The accuracy (bps) the submitted weights reach; 0 for weights that are not what was revealed."""

@@ -18,8 +18,8 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.values import hash_hex, parse_hash32, validate_bps
-from offchain.session import Session, add_session_args, open_session
-from offchain.spec import load_spec
+from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.spec import load_spec
 
 UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
 
@@ -63,9 +63,15 @@ def cmd_post(args: argparse.Namespace) -> int:
     reveal = commit + args.reveal_window
     attest = reveal + args.attest_window
     job_id = session.market.post_job(
-        base_model=base, training_set=bytes.fromhex(train), evaluation_set=bytes.fromhex(evaluation),
-        spec=bytes.fromhex(spec), min_score_bps=args.min_score_bps, commit_deadline=commit,
-        reveal_deadline=reveal, attest_deadline=attest, min_stake=parse_amount(args.min_stake),
+        base_model=base,
+        training_set=bytes.fromhex(train),
+        evaluation_set=bytes.fromhex(evaluation),
+        spec=bytes.fromhex(spec),
+        min_score_bps=args.min_score_bps,
+        commit_deadline=commit,
+        reveal_deadline=reveal,
+        attest_deadline=attest,
+        min_stake=parse_amount(args.min_stake),
         reward=parse_amount(args.reward),
     )
     if args.json:

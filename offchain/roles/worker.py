@@ -3,7 +3,7 @@
     offchain worker --rpc http://127.0.0.1:8545 --keystore key.json \\
         --source http://127.0.0.1:8600 --publish http://127.0.0.1:8600
 
-Each job moves through the journal's states (offchain.journal.JobState), one durable write
+Each job moves through the journal's states (offchain.roles.journal.JobState), one durable write
 and one log line per step. The salt and commitment are journalled BEFORE the commit is
 sent; every step checks the contract's state first, so a worker killed anywhere picks up
 where it was on restart: it resumes training from the checkpoint, reveals what it
@@ -13,7 +13,6 @@ committed, never commits twice and never loses a salt.
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -25,10 +24,11 @@ from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller, with_retries
 from offchain.eth.values import hash_hex
-from offchain.journal import JobEntry, JobState, Journal
-from offchain.rolelog import RoleLog
-from offchain.session import Session, add_session_args, open_session
-from offchain.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec
+from offchain.roles.journal import JobEntry, JobState, Journal
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec
+from offchain.roles.weights import copy_as, fetch_weights
 
 
 @dataclass
@@ -55,8 +55,10 @@ class Worker:
         )
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
-            session.market.job_posted_events, key=lambda e: (e.tx_hash, e.log_index),
-            start_block=self.journal.cursor("jobs", start), confirmations=options.confirmations,
+            session.market.job_posted_events,
+            key=lambda e: (e.tx_hash, e.log_index),
+            start_block=self.journal.cursor("jobs", start),
+            confirmations=options.confirmations,
         )
         self.taken = self.journal.count_taken()
 
@@ -166,19 +168,38 @@ class Worker:
             config.seed = self.o.seed
         config.validate()
         self.log("training", job=entry.job_id, epochs=config.epochs, device=self.o.device)
-        result = train(config, job_dir / "model", quiet=True, on_epoch_end=lambda m: self.log(
-            "epoch", job=entry.job_id, epoch=m.epoch, loss=round(m.train_loss, 4), eval_bps=m.eval_accuracy_bps,
-        ))
+        result = train(
+            config,
+            job_dir / "model",
+            quiet=True,
+            on_epoch_end=lambda m: self.log(
+                "epoch",
+                job=entry.job_id,
+                epoch=m.epoch,
+                loss=round(m.train_loss, 4),
+                eval_bps=m.eval_accuracy_bps,
+            ),
+        )
         # Claim exactly what validators will measure: the deterministic CPU evaluation.
         measured = evaluate_model(job_dir / "model", str(job_dir / "eval.npz"), device="cpu").accuracy_bps
         claim = min(10_000, measured + self.o.overclaim_bps)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
-            entry.job_id, JobState.TRAINED, model_hash=hash_hex(result.fingerprint),
-            measured_bps=measured, claim_bps=claim, uri=uri,
+            entry.job_id,
+            JobState.TRAINED,
+            model_hash=hash_hex(result.fingerprint),
+            measured_bps=measured,
+            claim_bps=claim,
+            uri=uri,
         )
-        self.log("trained", job=entry.job_id, model=hash_hex(result.fingerprint), measured_bps=measured,
-                 claim_bps=claim, uri=uri)
+        self.log(
+            "trained",
+            job=entry.job_id,
+            model=hash_hex(result.fingerprint),
+            measured_bps=measured,
+            claim_bps=claim,
+            uri=uri,
+        )
 
     def commit(self, entry: JobEntry) -> None:
         d = entry.detail
@@ -293,29 +314,6 @@ def job_from_detail(job_id: int, detail: dict[str, Any]) -> JobPosted:
     return JobPosted(**values)
 
 
-def fetch_weights(session: Session, uri: str, dest: Path) -> Path:
-    """Copy the weights at `uri` to `dest` (a .safetensors path, so only safetensors is parsed).
-
-    When the URI names the file's SHA-256 (`.../sha256/<hex>` or `sha256:<hex>`), the bytes
-    are verified against it; the caller always checks the tensors' fingerprint as well.
-    """
-    from offchain.artifacts.client import download
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(download(uri, session.cache, session.sources), dest)
-    return dest
-
-
-def copy_as(path: Path, target: Path) -> Path:
-    """A copy of a cached artifact under `target`'s name (once).
-
-    Cached artifacts are named by hash alone; the ML engine picks loaders by suffix.
-    """
-    if not target.exists():
-        shutil.copyfile(path, target)
-    return target
-
-
 def _count_images(npz: Path) -> int:
     from offchain.ml.data import load_dataset_npz
 
@@ -331,8 +329,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="exit when the jobs on offer now are done")
     parser.add_argument("--max-jobs", type=int, default=None, help="take at most N jobs, then exit when done")
-    parser.add_argument("--images-per-second", type=float, default=DEFAULT_IMAGES_PER_SECOND,
-                        help="this machine's training speed, for deadline estimates")
+    parser.add_argument(
+        "--images-per-second",
+        type=float,
+        default=DEFAULT_IMAGES_PER_SECOND,
+        help="this machine's training speed, for deadline estimates",
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
     parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
     parser.add_argument("--json", action="store_true", help="JSON log lines")
@@ -341,8 +343,14 @@ def register(subparsers: Any) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     options = WorkerOptions(
-        publish=args.publish, device=args.device, confirmations=args.confirmations, poll_seconds=args.poll,
-        once=args.once, max_jobs=args.max_jobs, images_per_second=args.images_per_second,
-        overclaim_bps=args.overclaim_bps, seed=args.seed,
+        publish=args.publish,
+        device=args.device,
+        confirmations=args.confirmations,
+        poll_seconds=args.poll,
+        once=args.once,
+        max_jobs=args.max_jobs,
+        images_per_second=args.images_per_second,
+        overclaim_bps=args.overclaim_bps,
+        seed=args.seed,
     )
     return Worker(open_session(args), options, RoleLog("worker", args.json)).run()

@@ -18,11 +18,28 @@ from typing import Any
 from offchain.errors import OffchainError
 
 # Keys a spec may set: what is trained, and how.
-RECIPE_KEYS = frozenset({
-    "arch", "stem", "freeze", "epochs", "batch_size", "lr", "head_lr", "momentum", "weight_decay",
-    "schedule", "warmup_epochs", "step_epochs", "gamma", "label_smoothing", "augment", "metric",
-    "seed", "image_size",
-})
+RECIPE_KEYS = frozenset(
+    {
+        "arch",
+        "stem",
+        "freeze",
+        "epochs",
+        "batch_size",
+        "lr",
+        "head_lr",
+        "momentum",
+        "weight_decay",
+        "schedule",
+        "warmup_epochs",
+        "step_epochs",
+        "gamma",
+        "label_smoothing",
+        "augment",
+        "metric",
+        "seed",
+        "image_size",
+    }
+)
 MAX_SPEC_BYTES = 64 * 1024
 # A conservative CPU throughput (images/s, ResNet-18 at 32x32) for deadline estimates when
 # the worker has not measured its own.
