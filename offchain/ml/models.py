@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offchain.ml.config import DEFAULT_STEM
 from offchain.ml.errors import WeightsError, validate_choice
 from offchain.ml.fingerprint import WEIGHTS_FILE, fingerprint_state_dict, load_tensors
 
@@ -40,7 +41,7 @@ IMAGENET_WEIGHTS = {  # torchvision enum names; the file comes from the hub cach
 }
 
 
-def build_model(arch: str, num_classes: int, stem: str = "small") -> nn.Module:
+def build_model(arch: str, num_classes: int, stem: str = DEFAULT_STEM) -> nn.Module:
     """A randomly initialised torchvision classifier with `num_classes` outputs."""
     import torchvision
     from torch import nn

@@ -25,7 +25,7 @@ from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller
 from offchain.eth.values import hash_hex
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
-from offchain.roles.spec import parse_spec
+from offchain.roles.spec import JobSpec, parse_spec
 from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
@@ -160,12 +160,13 @@ class Validator:
         return self.jobs[job_id]
 
 
-def _write_card(folder: Path, spec: dict[str, Any], eval_path: Path) -> None:
-    """The model card the job implies: the spec's architecture, the evaluation set's classes."""
+def _write_card(folder: Path, spec: JobSpec, eval_path: Path) -> None:
+    """The model card the job implies: the architecture and stem of the spec's training
+    config (the same one the worker trained with), the evaluation set's classes."""
     from offchain.ml.data import load_dataset_npz
 
     classes = list(load_dataset_npz(copy_as(eval_path, folder / "eval.npz")).classes)
-    card = {"architecture": spec.get("arch", "resnet18"), "stem": spec.get("stem", "small"), "classes": classes}
+    card = {"architecture": spec.config.arch, "stem": spec.config.stem, "classes": classes}
     (folder / "model.json").write_text(json.dumps(card, indent=2))
 
 

@@ -27,7 +27,7 @@ from offchain.eth.values import hash_hex
 from offchain.roles.journal import JobEntry, JobState, Journal
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
-from offchain.roles.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec
+from offchain.roles.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec, spec_from_recipe
 from offchain.roles.weights import copy_as, fetch_weights
 
 
@@ -113,9 +113,6 @@ class Worker:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
             if job.min_stake > self.s.client.balance():
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
-            from offchain.ml.config import TrainConfig
-
-            TrainConfig.from_spec(spec)  # an unsupported spec fails here, not mid-training
         except TRANSIENT_ERRORS:
             raise  # the node or a server is down: consider the job again on the next poll
         except (OffchainError, OSError, ValueError) as exc:
@@ -123,7 +120,7 @@ class Worker:
             self.log("job skipped", job=job.job_id, reason=str(exc))
             return
         self.taken += 1
-        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), spec_json=spec)
+        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), spec_json=spec.recipe)
         self.log("job taken", job=job.job_id, estimate_s=round(needed))
 
     def advance(self, entry: JobEntry) -> None:
@@ -152,14 +149,13 @@ class Worker:
         self.consider(job_from_detail(entry.job_id, entry.detail))
 
     def train(self, entry: JobEntry) -> None:
-        from offchain.ml.config import TrainConfig
         from offchain.ml.train import evaluate_model, train
 
         d = entry.detail
         job_dir = self._job_dir(entry.job_id)
         train_path = self.s.fetch(d["training_set"][2:])
         eval_path = self.s.fetch(d["evaluation_set"][2:])
-        config = TrainConfig.from_spec(d["spec_json"])
+        config = spec_from_recipe(d["spec_json"]).config
         config.dataset = str(copy_as(train_path, job_dir / "train.npz"))
         config.eval_dataset = str(copy_as(eval_path, job_dir / "eval.npz"))
         config.weights = d["base_path"]
