@@ -13,7 +13,6 @@ committed, never commits twice and never loses a salt.
 from __future__ import annotations
 
 import argparse
-import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -22,12 +21,13 @@ from offchain.errors import OffchainError
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
-from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller, with_retries
+from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import hash_hex
 from offchain.roles.journal import JobEntry, JobState, Journal
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec, spec_from_recipe
+from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
 from offchain.roles.weights import copy_as, fetch_weights
 
 
@@ -46,8 +46,8 @@ class WorkerOptions:
 
 class Worker:
     def __init__(self, session: Session, options: WorkerOptions, log: RoleLog) -> None:
-        self.s = session
-        self.o = options
+        self.session = session
+        self.options = options
         self.log = log
         self.me = session.client.address
         self.journal = Journal(
@@ -65,34 +65,32 @@ class Worker:
     # ----------------------------------------------------------------------- the loop
 
     def run(self) -> int:
-        self.log("started", address=self.me, market=self.s.market.address)
-        while True:
-            try:
-                self.discover()
-                for entry in self.journal.active():
-                    self.advance(entry)
-            except TRANSIENT_ERRORS as exc:
-                self.log("rpc unavailable, will retry", error=type(exc).__name__)
-            if self._finished():
-                self.log("stopping", jobs=self.taken)
-                return 0
-            time.sleep(self.o.poll_seconds)
+        self.log("started", address=self.me, market=self.session.market.address)
+        run_rounds(self.round, self._finished, self.options.poll_seconds, self.log)
+        self.log("stopping", jobs=self.taken)
+        return 0
+
+    def round(self) -> None:
+        """Look for new jobs, then take one step for each job in progress."""
+        self.discover()
+        for entry in self.journal.active():
+            self.advance(entry)
 
     def _finished(self) -> bool:
         if self.journal.active():
             return False
-        if self.o.max_jobs is not None and self.taken >= self.o.max_jobs:
+        if self.options.max_jobs is not None and self.taken >= self.options.max_jobs:
             return True
-        return self.o.once
+        return self.options.once
 
     def discover(self) -> None:
-        for event in self.poller.poll(self.s.head()):
+        for event in self.poller.poll(self.session.head()):
             if self.journal.get(event.job_id) is None and not self._full():
                 self.consider(event)
         self.journal.set_cursor("jobs", self.poller.next_block)
 
     def _full(self) -> bool:
-        return self.o.max_jobs is not None and self.taken >= self.o.max_jobs
+        return self.options.max_jobs is not None and self.taken >= self.options.max_jobs
 
     # ----------------------------------------------------------------------- the steps
 
@@ -101,17 +99,17 @@ class Worker:
         self.journal.put(job.job_id, JobState.SEEN, **job_detail(job))
         self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
-            spec = parse_spec(self.s.fetch(hash_hex(job.spec)[2:]).read_bytes())
-            train_path = self.s.fetch(hash_hex(job.training_set)[2:])
-            self.s.fetch(hash_hex(job.evaluation_set)[2:])
-            base_uri = self.s.registry.record(job.base_model).uri
+            spec = parse_spec(self.session.fetch(hash_hex(job.spec)[2:]).read_bytes())
+            train_path = self.session.fetch(hash_hex(job.training_set)[2:])
+            self.session.fetch(hash_hex(job.evaluation_set)[2:])
+            base_uri = self.session.registry.record(job.base_model).uri
             base_path = self._fetch_base_model(job.base_model, base_uri)
             train_images = _count_images(train_path)
-            needed = estimate_training_seconds(spec, train_images, self.o.images_per_second)
-            left = job.commit_deadline - self.s.chain_time()
+            needed = estimate_training_seconds(spec, train_images, self.options.images_per_second)
+            left = job.commit_deadline - self.session.chain_time()
             if needed > left:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
-            if job.min_stake > self.s.client.balance():
+            if job.min_stake > self.session.client.balance():
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
         except TRANSIENT_ERRORS:
             raise  # the node or a server is down: consider the job again on the next poll
@@ -153,17 +151,17 @@ class Worker:
 
         d = entry.detail
         job_dir = self._job_dir(entry.job_id)
-        train_path = self.s.fetch(d["training_set"][2:])
-        eval_path = self.s.fetch(d["evaluation_set"][2:])
+        train_path = self.session.fetch(d["training_set"][2:])
+        eval_path = self.session.fetch(d["evaluation_set"][2:])
         config = spec_from_recipe(d["spec_json"]).config
         config.dataset = str(copy_as(train_path, job_dir / "train.npz"))
         config.eval_dataset = str(copy_as(eval_path, job_dir / "eval.npz"))
         config.weights = d["base_path"]
-        config.device = self.o.device
+        config.device = self.options.device
         if "seed" not in d["spec_json"]:
-            config.seed = self.o.seed
+            config.seed = self.options.seed
         config.validate()
-        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.o.device)
+        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.options.device)
         result = train(
             config,
             job_dir / "model",
@@ -178,7 +176,7 @@ class Worker:
         )
         # Claim exactly what validators will measure: the deterministic CPU evaluation.
         measured = evaluate_model(job_dir / "model", str(job_dir / "eval.npz"), device="cpu").accuracy_bps
-        claim = min(10_000, measured + self.o.overclaim_bps)
+        claim = min(10_000, measured + self.options.overclaim_bps)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
             entry.job_id,
@@ -199,7 +197,7 @@ class Worker:
 
     def commit(self, entry: JobEntry) -> None:
         d = entry.detail
-        if self.s.chain_time() >= d["commit_deadline"]:
+        if self.session.chain_time() >= d["commit_deadline"]:
             raise OffchainError("the commit window closed before training finished")
         salt = new_salt()
         sealed = commitment(entry.job_id, self.me, d["model_hash"], d["claim_bps"], salt)
@@ -209,72 +207,65 @@ class Worker:
 
     def confirm_commit(self, entry: JobEntry) -> None:
         """After a restart between journalling and mining: commit again only if it is not on chain."""
-        if self.s.market.submission_of(entry.job_id, self.me) is not None:
+        if self.session.market.submission_of(entry.job_id, self.me) is not None:
             self.journal.put(entry.job_id, JobState.COMMITTED)
             self.log("committed (found on chain)", job=entry.job_id)
             return
-        if self.s.chain_time() >= entry.detail["commit_deadline"]:
+        if self.session.chain_time() >= entry.detail["commit_deadline"]:
             raise OffchainError("the commit window closed before the commit was mined")
         sealed = bytes.fromhex(entry.detail["commitment"][2:])
         self._send_commit(entry.job_id, sealed, entry.detail["min_stake"])
 
     def _send_commit(self, job_id: int, sealed: bytes, stake: int) -> None:
-        receipt = self.s.market.commit(job_id, sealed, stake)
+        receipt = self.session.market.commit(job_id, sealed, stake)
         self.journal.put(job_id, JobState.COMMITTED, commit_block=receipt["blockNumber"])
         self.log("committed", job=job_id, stake=stake, gas=receipt["gasUsed"])
 
     def reveal(self, entry: JobEntry) -> None:
         d = entry.detail
-        submission = self.s.market.submission_of(entry.job_id, self.me)
+        submission = self.session.market.submission_of(entry.job_id, self.me)
         if submission is not None and submission.revealed:
             self.journal.put(entry.job_id, JobState.REVEALED)
             return
-        phase = self.s.market.phase(entry.job_id)
+        phase = self.session.market.phase(entry.job_id)
         if phase == Phase.OPEN:
             return  # reveals open at the commit deadline
         if phase != Phase.REVEALING:
             self.journal.put(entry.job_id, JobState.REVEALED, missed_reveal=True)
             self.log("reveal window missed: the stake will be slashed", job=entry.job_id)
             return
-        receipt = self.s.market.reveal(
+        receipt = self.session.market.reveal(
             entry.job_id, bytes.fromhex(d["model_hash"][2:]), d["claim_bps"], bytes.fromhex(d["salt"][2:]), d["uri"]
         )
         self.journal.put(entry.job_id, JobState.REVEALED)
         self.log("revealed", job=entry.job_id, claim_bps=d["claim_bps"], gas=receipt["gasUsed"])
 
     def finalize(self, entry: JobEntry) -> None:
-        phase = self.s.market.phase(entry.job_id)
-        if phase == Phase.FINALIZABLE:
-            try:
-                self.s.market.finalize(entry.job_id)
-                self.log("finalized the job", job=entry.job_id)
-            except TransactionError:
-                if self.s.market.phase(entry.job_id) != Phase.FINALIZED:
-                    raise
-        elif phase not in (Phase.FINALIZED, Phase.CANCELLED):
+        phase = finalize_if_due(self.session, entry.job_id, self.log)
+        if phase not in (Phase.FINALIZED, Phase.CANCELLED):
             return  # still attesting
-        outcome = self.s.market.submission_of(entry.job_id, self.me)
+        outcome = self.session.market.submission_of(entry.job_id, self.me)
         self.journal.put(entry.job_id, JobState.FINALIZED, outcome=outcome.outcome.name if outcome else "none")
         self.log("job settled", job=entry.job_id, outcome=outcome.outcome.name if outcome else "none")
 
     def withdraw(self, entry: JobEntry) -> None:
-        pending = self.s.market.pending(self.me)
-        if pending:
-            self.s.market.withdraw()
+        pending = withdraw_pending(self.session)
         self.journal.put(entry.job_id, JobState.DONE, withdrawn=pending)
         self.log("withdrawn", job=entry.job_id, amount=pending)
 
     # ----------------------------------------------------------------------- helpers
 
     def _job_dir(self, job_id: int) -> Path:
-        path = self.s.home / "worker" / "jobs" / f"{self.s.client.chain_id}-{job_id}"
+        path = self.session.home / "worker" / "jobs" / f"{self.session.client.chain_id}-{job_id}"
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     def _fetch_base_model(self, model_hash: bytes, uri: str) -> Path:
         from offchain.ml.fingerprint import fingerprint_file
 
-        path = fetch_weights(self.s, uri, self.s.home / "worker" / "base" / f"{hash_hex(model_hash)[2:]}.safetensors")
+        path = fetch_weights(
+            self.session, uri, self.session.home / "worker" / "base" / f"{hash_hex(model_hash)[2:]}.safetensors"
+        )
         if fingerprint_file(path) != model_hash:
             raise OffchainError(f"the base model at {uri} does not match its registered hash")
         return path
@@ -282,11 +273,11 @@ class Worker:
     def _publish(self, weights: Path) -> str:
         from offchain.artifacts.client import upload
 
-        if self.o.publish is None:
-            digest = self.s.cache.put_file(weights)
-            return str(self.s.cache.get(digest))
-        digest = with_retries(lambda: upload(self.o.publish or "", weights), "upload the result")
-        return f"{self.o.publish.rstrip('/')}/sha256/{digest}"
+        if self.options.publish is None:
+            digest = self.session.cache.put_file(weights)
+            return str(self.session.cache.get(digest))
+        digest = with_retries(lambda: upload(self.options.publish or "", weights), "upload the result")
+        return f"{self.options.publish.rstrip('/')}/sha256/{digest}"
 
 
 HASH_FIELDS = ("base_model", "training_set", "evaluation_set", "spec")

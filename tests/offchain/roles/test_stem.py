@@ -23,7 +23,7 @@ def test_an_honest_worker_is_verified_honest_when_the_spec_omits_the_stem(world:
     world.travel_past(0, job_id)
     worker.advance(worker.journal.get(job_id))  # reveal
     validator = Validator(world.session(4, "validator"), ValidatorOptions(confirmations=0), quiet_log)
-    (revealed,) = validator.poller.poll(validator.s.head())
+    (revealed,) = validator.poller.poll(validator.session.head())
 
     score = validator.judge(validator._job(job_id), revealed)
 
