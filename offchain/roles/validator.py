@@ -49,7 +49,7 @@ class Validator:
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
             session.market.revealed_events,
-            key=lambda e: (e.tx_hash, e.log_index),
+            key=lambda e: e.log_key,
             start_block=start,
             confirmations=options.confirmations,
         )

@@ -56,7 +56,7 @@ class Worker:
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
             session.market.job_posted_events,
-            key=lambda e: (e.tx_hash, e.log_index),
+            key=lambda e: e.log_key,
             start_block=self.journal.cursor("jobs", start),
             confirmations=options.confirmations,
         )
