@@ -65,7 +65,7 @@ def one_job(client: Client, market_address: str, start_block: int, journal: Jour
         assert seen, "the job was not seen"
         salt = new_salt()
         sealed = commitment(job_id, worker.client.address, MODEL, 9000, salt)
-        journal.put(job_id, JobState.COMMITTING, salt=salt.hex(), commitment=sealed.hex())
+        journal.put(job_id, JobState.COMMITTING, salt=salt, commitment=sealed)
         worker.commit(job_id, sealed, ETHER // 10)
         journal.put(job_id, JobState.COMMITTED)
         timings["salt"] = int.from_bytes(salt, "big")  # kept for the reveal below

@@ -45,9 +45,9 @@ class Session:
     def cache(self) -> ArtifactStore:
         return ArtifactStore(self.home / "artifacts")
 
-    def fetch(self, digest: str, uri: str | None = None) -> Path:
-        """A verified local copy of artifact `digest` (from `uri`, else the sources)."""
-        return fetch(uri or f"sha256:{digest}", digest, self.cache, self.sources)
+    def fetch(self, digest: bytes, uri: str | None = None) -> Path:
+        """A verified local copy of the artifact whose SHA-256 is `digest` (from `uri`, else the sources)."""
+        return fetch(uri or f"sha256:{digest.hex()}", digest.hex(), self.cache, self.sources)
 
     def chain_time(self) -> int:
         """The latest block's timestamp: phases follow the chain's clock, not ours."""

@@ -21,7 +21,6 @@ from offchain.errors import OffchainError
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase, Revealed
 from offchain.eth.polling import EventPoller
-from offchain.eth.values import hash_hex
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import JobSpec, parse_spec
@@ -135,8 +134,8 @@ class Validator:
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            eval_path = self.session.fetch(hash_hex(job.evaluation_set)[2:])
-            spec = parse_spec(self.session.fetch(hash_hex(job.spec)[2:]).read_bytes())
+            eval_path = self.session.fetch(job.evaluation_set)
+            spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             _write_card(folder, spec, eval_path)
             result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)
         except TRANSIENT_ERRORS:

@@ -13,7 +13,7 @@ committed, never commits twice and never loses a salt.
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import hash_hex
-from offchain.roles.journal import JobEntry, JobState, Journal
+from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec, spec_from_recipe
@@ -96,12 +96,12 @@ class Worker:
 
     def consider(self, job: JobPosted) -> None:
         """Take the job if it can be done in time; otherwise skip it with the reason."""
-        self.journal.put(job.job_id, JobState.SEEN, **job_detail(job))
+        self.journal.put(job.job_id, JobState.SEEN, job=job)
         self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
-            spec = parse_spec(self.session.fetch(hash_hex(job.spec)[2:]).read_bytes())
-            train_path = self.session.fetch(hash_hex(job.training_set)[2:])
-            self.session.fetch(hash_hex(job.evaluation_set)[2:])
+            spec = parse_spec(self.session.fetch(job.spec).read_bytes())
+            train_path = self.session.fetch(job.training_set)
+            self.session.fetch(job.evaluation_set)
             base_uri = self.session.registry.record(job.base_model).uri
             base_path = self._fetch_base_model(job.base_model, base_uri)
             train_images = _count_images(train_path)
@@ -118,7 +118,7 @@ class Worker:
             self.log("job skipped", job=job.job_id, reason=str(exc))
             return
         self.taken += 1
-        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), spec_json=spec.recipe)
+        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), recipe=spec.recipe)
         self.log("job taken", job=job.job_id, estimate_s=round(needed))
 
     def advance(self, entry: JobEntry) -> None:
@@ -144,21 +144,22 @@ class Worker:
 
     def _skip_unfinished_consideration(self, entry: JobEntry) -> None:
         # Killed while checking the job: check it again from its event data.
-        self.consider(job_from_detail(entry.job_id, entry.detail))
+        self.consider(entry.record.posting)
 
     def train(self, entry: JobEntry) -> None:
         from offchain.ml.train import evaluate_model, train
 
-        d = entry.detail
+        record = entry.record
+        recipe = required(record.recipe, "the spec's recipe")
         job_dir = self._job_dir(entry.job_id)
-        train_path = self.session.fetch(d["training_set"][2:])
-        eval_path = self.session.fetch(d["evaluation_set"][2:])
-        config = spec_from_recipe(d["spec_json"]).config
+        train_path = self.session.fetch(record.posting.training_set)
+        eval_path = self.session.fetch(record.posting.evaluation_set)
+        config = spec_from_recipe(recipe).config
         config.dataset = str(copy_as(train_path, job_dir / "train.npz"))
         config.eval_dataset = str(copy_as(eval_path, job_dir / "eval.npz"))
-        config.weights = d["base_path"]
+        config.weights = required(record.base_path, "the base model's path")
         config.device = self.options.device
-        if "seed" not in d["spec_json"]:
+        if "seed" not in recipe:
             config.seed = self.options.seed
         config.validate()
         self.log("training", job=entry.job_id, epochs=config.epochs, device=self.options.device)
@@ -181,7 +182,7 @@ class Worker:
         self.journal.put(
             entry.job_id,
             JobState.TRAINED,
-            model_hash=hash_hex(result.fingerprint),
+            model_hash=result.fingerprint,
             measured_bps=measured,
             claim_bps=claim,
             uri=uri,
@@ -196,14 +197,15 @@ class Worker:
         )
 
     def commit(self, entry: JobEntry) -> None:
-        d = entry.detail
-        if self.session.chain_time() >= d["commit_deadline"]:
+        record = entry.record
+        if self.session.chain_time() >= record.posting.commit_deadline:
             raise OffchainError("the commit window closed before training finished")
         salt = new_salt()
-        sealed = commitment(entry.job_id, self.me, d["model_hash"], d["claim_bps"], salt)
+        model_hash = required(record.model_hash, "the model hash")
+        sealed = commitment(entry.job_id, self.me, model_hash, required(record.claim_bps, "the claim"), salt)
         # Durable BEFORE the transaction: a crash after sending can always reveal.
-        self.journal.put(entry.job_id, JobState.COMMITTING, salt=hash_hex(salt), commitment=hash_hex(sealed))
-        self._send_commit(entry.job_id, sealed, d["min_stake"])
+        self.journal.put(entry.job_id, JobState.COMMITTING, salt=salt, commitment=sealed)
+        self._send_commit(entry.job_id, sealed, record.posting.min_stake)
 
     def confirm_commit(self, entry: JobEntry) -> None:
         """After a restart between journalling and mining: commit again only if it is not on chain."""
@@ -211,10 +213,11 @@ class Worker:
             self.journal.put(entry.job_id, JobState.COMMITTED)
             self.log("committed (found on chain)", job=entry.job_id)
             return
-        if self.session.chain_time() >= entry.detail["commit_deadline"]:
+        posting = entry.record.posting
+        if self.session.chain_time() >= posting.commit_deadline:
             raise OffchainError("the commit window closed before the commit was mined")
-        sealed = bytes.fromhex(entry.detail["commitment"][2:])
-        self._send_commit(entry.job_id, sealed, entry.detail["min_stake"])
+        sealed = required(entry.record.commitment, "the commitment")
+        self._send_commit(entry.job_id, sealed, posting.min_stake)
 
     def _send_commit(self, job_id: int, sealed: bytes, stake: int) -> None:
         receipt = self.session.market.commit(job_id, sealed, stake)
@@ -222,7 +225,7 @@ class Worker:
         self.log("committed", job=job_id, stake=stake, gas=receipt["gasUsed"])
 
     def reveal(self, entry: JobEntry) -> None:
-        d = entry.detail
+        record = entry.record
         submission = self.session.market.submission_of(entry.job_id, self.me)
         if submission is not None and submission.revealed:
             self.journal.put(entry.job_id, JobState.REVEALED)
@@ -234,11 +237,16 @@ class Worker:
             self.journal.put(entry.job_id, JobState.REVEALED, missed_reveal=True)
             self.log("reveal window missed: the stake will be slashed", job=entry.job_id)
             return
+        claim = required(record.claim_bps, "the claim")
         receipt = self.session.market.reveal(
-            entry.job_id, bytes.fromhex(d["model_hash"][2:]), d["claim_bps"], bytes.fromhex(d["salt"][2:]), d["uri"]
+            entry.job_id,
+            required(record.model_hash, "the model hash"),
+            claim,
+            required(record.salt, "the salt"),
+            required(record.uri, "the weights' URI"),
         )
         self.journal.put(entry.job_id, JobState.REVEALED)
-        self.log("revealed", job=entry.job_id, claim_bps=d["claim_bps"], gas=receipt["gasUsed"])
+        self.log("revealed", job=entry.job_id, claim_bps=claim, gas=receipt["gasUsed"])
 
     def finalize(self, entry: JobEntry) -> None:
         phase = finalize_if_due(self.session, entry.job_id, self.log)
@@ -278,27 +286,6 @@ class Worker:
             return str(self.session.cache.get(digest))
         digest = with_retries(lambda: upload(self.options.publish or "", weights), "upload the result")
         return f"{self.options.publish.rstrip('/')}/sha256/{digest}"
-
-
-HASH_FIELDS = ("base_model", "training_set", "evaluation_set", "spec")
-
-
-def job_detail(job: JobPosted) -> dict[str, Any]:
-    """The JSON-able form of a JobPosted event kept in the journal (hashes as 0x-hex)."""
-    detail = asdict(job)
-    del detail["job_id"]  # the journal's key
-    for name in HASH_FIELDS:
-        detail[name] = hash_hex(detail[name])
-    return detail
-
-
-def job_from_detail(job_id: int, detail: dict[str, Any]) -> JobPosted:
-    names = {f.name for f in fields(JobPosted)}
-    values = {k: v for k, v in detail.items() if k in names}
-    values["job_id"] = job_id
-    for name in HASH_FIELDS:
-        values[name] = bytes.fromhex(values[name][2:])
-    return JobPosted(**values)
 
 
 def _count_images(npz: Path) -> int:

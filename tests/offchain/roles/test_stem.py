@@ -18,7 +18,7 @@ def test_an_honest_worker_is_verified_honest_when_the_spec_omits_the_stem(world:
     worker = Worker(world.session(2, "worker"), WorkerOptions(publish=None, device="cpu", confirmations=0), quiet_log)
     worker.discover()
     while (entry := worker.journal.get(job_id)).state != JobState.COMMITTED:  # type: ignore[union-attr]
-        assert entry.state not in (JobState.SKIPPED, JobState.DONE), entry.detail
+        assert entry.state not in (JobState.SKIPPED, JobState.DONE), entry.record
         worker.advance(entry)
     world.travel_past(0, job_id)
     worker.advance(worker.journal.get(job_id))  # reveal
@@ -27,5 +27,5 @@ def test_an_honest_worker_is_verified_honest_when_the_spec_omits_the_stem(world:
 
     score = validator.judge(validator._job(job_id), revealed)
 
-    claimed = worker.journal.get(job_id).detail["claim_bps"]
+    claimed = worker.journal.get(job_id).record.claim_bps
     assert score == claimed > 0

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import io
+import json
+from pathlib import Path
 
 import pytest
 from conftest import World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.market import Outcome
-from offchain.roles.journal import JobState
+from offchain.roles.journal import JobState, Journal
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.steps import TRANSIENT_ERRORS
 from offchain.roles.worker import Worker, WorkerOptions
@@ -54,7 +56,7 @@ def test_a_job_walks_every_journal_state_with_a_restart_after_each_step(world: W
     assert _step(world, job_id) == JobState.DONE
 
     entry = _worker(world).journal.get(job_id)
-    assert entry is not None and entry.detail["outcome"] == Outcome.UNVERIFIED.name  # nobody attested
+    assert entry is not None and entry.record.outcome == Outcome.UNVERIFIED.name  # nobody attested
     assert _worker(world).journal.active() == []
 
 
@@ -109,4 +111,15 @@ def test_a_job_whose_artifact_is_missing_is_skipped_with_the_reason(world: World
 
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.state == JobState.SKIPPED
-    assert "not found" in entry.detail["reason"]
+    assert "not found" in (entry.record.reason or "")
+
+
+def test_the_journal_keeps_hashes_as_bytes_and_stores_them_as_hex(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite", 1337, "0xabc")
+    journal.put(7, JobState.COMMITTING, salt=b"\x01" * 32, commitment=b"\x02" * 32, claim_bps=9000)
+
+    record = journal.get(7).record  # type: ignore[union-attr]
+
+    assert (record.salt, record.commitment, record.claim_bps) == (b"\x01" * 32, b"\x02" * 32, 9000)
+    stored = json.loads(journal._db.execute("SELECT detail FROM jobs").fetchone()[0])
+    assert stored["salt"] == "0x" + "01" * 32  # hex only inside the journal's storage
