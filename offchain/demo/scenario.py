@@ -23,12 +23,12 @@ from typing import Any
 
 from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
+from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
 from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
 REWARD = 1 * ETHER
 MIN_STAKE = ETHER // 10
-MIN_BOND = ETHER
 MIN_SCORE_BPS = 8000
 OVERCLAIM_BPS = 1500  # the dishonest worker claims this much more than it measured
 WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
@@ -126,7 +126,7 @@ class Demo:
         from offchain.eth.market import MarketClient
         from offchain.eth.registry import RegistryClient
 
-        self.deployment = deploy_all(self.client, self.out / "deployments", min_bond=MIN_BOND)
+        self.deployment = deploy_all(self.client, self.out / "deployments")
         self.registry = RegistryClient(self.client, self.deployment.contract("ModelRegistry").address)
         self.market = MarketClient(self.client, self.deployment.contract("TrainingMarket").address)
         self.say(f"deployed ModelRegistry at {self.registry.address}, TrainingMarket at {self.market.address}")

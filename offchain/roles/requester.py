@@ -20,6 +20,7 @@ from offchain.eth.errors import InvalidInputError
 from offchain.eth.values import hash_hex, parse_hash32, validate_bps
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import load_spec
+from offchain.roles.steps import withdraw_pending
 
 UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
 
@@ -138,11 +139,10 @@ def cmd_finalize(args: argparse.Namespace) -> int:
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     session = open_session(args)
-    pending = session.market.pending(session.client.address)
+    pending = withdraw_pending(session)
     if not pending:
         print(f"nothing to withdraw for {session.client.address}")
         return 0
-    session.market.withdraw()
     print(f"withdrew {pending} wei ({pending / 1e18:.6f} ETH) to {session.client.address}")
     return 0
 
