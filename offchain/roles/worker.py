@@ -147,7 +147,8 @@ class Worker:
         self.consider(entry.record.posting)
 
     def train(self, entry: JobEntry) -> None:
-        from offchain.ml.train import evaluate_model, train
+        from offchain.ml.evaluation import evaluate_model
+        from offchain.ml.train import train
 
         record = entry.record
         recipe = required(record.recipe, "the spec's recipe")
