@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.ml.errors import ConfigError, validate_choice
+from offchain.ml.models import DEFAULT_STEM  # torch-free at import
 
 SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
@@ -24,8 +25,6 @@ METRICS = ("accuracy",)
 # how fast the run computes, not which numbers it computes (on the same kind of device).
 RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size")
 
-# The one default stem: a job spec without "stem", a model built without one, get this.
-DEFAULT_STEM = "imagenet"
 # The keys a market job spec may set: what is trained, and how. The data, the initial
 # weights and the hardware are the worker's (the job's data sets, the base model, its device).
 RECIPE_KEYS = frozenset({

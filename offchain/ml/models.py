@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offchain.ml.config import DEFAULT_STEM
 from offchain.ml.errors import WeightsError, validate_choice
 from offchain.ml.fingerprint import WEIGHTS_FILE, fingerprint_state_dict, load_tensors
 
@@ -30,6 +29,8 @@ if TYPE_CHECKING:
 # Architectures whose code path is identical: ResNets share conv1/maxpool/layer1-4/fc.
 ARCHITECTURES = ("resnet18", "resnet34", "resnet50")
 STEMS = ("small", "imagenet")  # small: 3x3 stride-1 conv, no max-pool (for 32x32 images)
+# The one default stem: a job spec, a TrainConfig or a model built without one gets this.
+DEFAULT_STEM = "imagenet"
 FREEZE_CHOICES = ("none", "stem", "layer1", "layer2", "layer3", "backbone")
 BACKBONE_BLOCKS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")  # in forward order
 HEAD_PREFIX = "fc."
