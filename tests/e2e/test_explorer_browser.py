@@ -31,6 +31,7 @@ from explorer_scenario import (
     HOSTILE_URI,
     MarketScenario,
 )
+from netproxy import TcpRelay
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
@@ -43,7 +44,6 @@ from offchain.explorer.server import RunningExplorer, start_explorer
 from offchain.ledger import api
 from offchain.ledger.chain import Chain
 from offchain.ledger.node import Node
-from offchain.netproxy import TcpRelay
 
 CHROMIUM, DRIVER = "chromium", "chromedriver"
 WAIT_S = 10.0  # the page polls every second; a change shows within a few
