@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from requests.exceptions import RequestException
 from web3 import Web3
-from web3.exceptions import Web3Exception
+from web3.exceptions import ProviderConnectionError
 
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
@@ -34,7 +34,9 @@ from offchain.explorer.registry_view import RegistryView
 
 RPC_TIMEOUT_S = 2.0  # a page waits at most this long on a dead node before showing the banner
 CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'"
-CHAIN_ERRORS: tuple[type[Exception], ...] = (RequestException, Web3Exception, OSError)
+# What "the node does not answer" looks like; a revert or a malformed answer is a bug to
+# see, not an outage to wait out, so it is not caught here.
+CHAIN_ERRORS: tuple[type[Exception], ...] = (RequestException, ProviderConnectionError, OSError)
 ZERO = "0x" + "00" * 20
 STATIC_MAX_AGE_S = 300  # the script and the style sheet: browsers reuse them across pages
 
