@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
+import {LedgerAnchor} from "./libraries/LedgerAnchor.sol";
+import {LedgerHeader} from "./libraries/LedgerHeader.sol";
+import {LedgerMerkle} from "./libraries/LedgerMerkle.sol";
+
+/// @title LedgerRelay
+/// @notice The EVM's view of the bundled proof-of-work ledger (or, with Bitcoin's parameters,
+/// of Bitcoin): headers checked as offchain/ledger checks them, fork choice by cumulative work,
+/// and Merkle proofs of transactions on the main chain.
+/// @dev Checked per header: the link to its parent, the bits the retargeting rule demands
+/// (Bitcoin Core's off-by-one and x4 clamp), a valid compact encoding no easier than the limit,
+/// and a double SHA-256 at or below the target. NOT checked, though the Python ledger checks them:
+///  - median time past (a time above the median of the previous 11): it needs eleven stored
+///    times per branch, and a relay's safety rests on work, not clocks; times only steer the
+///    retarget, whose result is checked and clamped x4 per period;
+///  - a time at most 2 hours ahead of the clock: that rule depends on when a node looks, and
+///    a relay never forgets a header, so it would make acceptance depend on the relayer's timing;
+///  - block bodies (coinbase, signatures, balances, Merkle mutation): a relay sees headers only
+///    and trusts that the heaviest chain is valid, as an SPV client does; ask for confirmations.
+/// The checkpoint given to the constructor is trusted, and nothing before it is known.
+/// Storage (one record per header, the main chain two heights per word) keeps a header under
+/// 45k gas in batches: blocks are keyed by a 128-bit digest of their hash, keccak256(hash)'s
+/// first 16 bytes, and records keep the merkle root's first 16 bytes; forging either takes a
+/// 2^128 second-preimage search (a collision between two of one's own headers, 2^64 searches
+/// each needing proof of work, gains nothing: both blocks are the attacker's).
+contract LedgerRelay is ILedgerRelay {
+    // record: merkle root's first 16 bytes | height u32 | time u32 | bits u32 | period start time u32
+    // link (side blocks only): parent key u128 | chain work u128
+    mapping(bytes16 => uint256) private _records;
+    mapping(bytes16 => uint256) private _links;
+    mapping(uint256 => uint256) private _main; // height / 2 -> keys at the even (high) and odd height
+    bytes32 private _tipHash;
+    uint256 private _tipWork;
+
+    /// @notice Blocks per difficulty period (Bitcoin: 2016).
+    uint256 public immutable retargetInterval;
+    /// @notice Intended seconds per period (Bitcoin: 1,209,600).
+    uint256 public immutable targetTimespan;
+    /// @notice The easiest target allowed.
+    uint256 public immutable powLimit;
+    /// @notice The chain's four magic bytes, bound into every ledger signature.
+    bytes4 public immutable magic;
+    /// @notice Confirmations {verifyTx} and {verifyAnchor} require.
+    uint256 public immutable minConfirmations;
+
+    /// @param checkpoint a trusted 80-byte header; @param height its height; @param chainWork work up
+    /// to and including it; @param periodStartTime time of the first block of its difficulty period
+    constructor(
+        bytes memory checkpoint,
+        uint32 height,
+        uint256 chainWork,
+        uint32 periodStartTime,
+        uint256 interval,
+        uint256 timespan,
+        uint256 limit,
+        bytes4 chainMagic,
+        uint256 confirmationsRequired
+    ) {
+        // limit * 4 * timespan must fit a word (the retarget multiplies before dividing).
+        if (interval == 0 || timespan < 4 || limit == 0 || limit > type(uint256).max / (4 * timespan)) {
+            revert LedgerRelayBadParameters();
+        }
+        if (confirmationsRequired == 0) revert LedgerRelayBadParameters();
+        if (checkpoint.length != LedgerHeader.SIZE || chainWork == 0 || chainWork >> 128 != 0) {
+            revert LedgerRelayBadCheckpoint();
+        }
+        (retargetInterval, targetTimespan, powLimit, magic, minConfirmations) =
+            (interval, timespan, limit, chainMagic, confirmationsRequired);
+        bytes32 hash = _storeCheckpoint(checkpoint, height, periodStartTime, interval, limit);
+        (_tipHash, _tipWork) = (hash, chainWork);
+        emit HeadersAdded(hash, 1, hash, height);
+    }
+
+    /// @inheritdoc ILedgerRelay
+    function submitHeaders(bytes calldata headers) external {
+        uint256 count = headers.length / LedgerHeader.SIZE;
+        if (count == 0 || headers.length % LedgerHeader.SIZE != 0) revert LedgerRelayBadLength(headers.length);
+        (bytes32 oldTip, uint256 oldWork) = (_tipHash, _tipWork);
+        bytes32 hash = LedgerHeader.word(headers, 4);
+        bytes16 key = _key(hash);
+        uint256 record = _records[key];
+        if (record == 0) revert LedgerRelayUnknownParent(hash);
+        bool extendsTip = hash == oldTip;
+        uint256 work = extendsTip ? oldWork : _workOf(key, record, oldTip, oldWork);
+        for (uint256 i; i < count; ++i) {
+            bytes calldata header = headers[i * LedgerHeader.SIZE:(i + 1) * LedgerHeader.SIZE];
+            if (LedgerHeader.word(header, 4) != hash) revert LedgerRelayBrokenLink(i);
+            bytes16 parentKey = key;
+            (hash, record, work) = _check(i, header, record, work);
+            key = _key(hash);
+            if (_records[key] != 0) continue; // already stored (a resubmission): nothing to write
+            _records[key] = record;
+            if (extendsTip) _setMain(_height(record), key);
+            else _links[key] = _link(parentKey, work);
+        }
+        if (extendsTip) {
+            (_tipHash, _tipWork) = (hash, work);
+        } else if (work > oldWork) {
+            _reorganize(oldTip, oldWork, hash, work);
+        }
+        (bytes32 tip, uint256 tipHeight,) = bestTip();
+        emit HeadersAdded(hash, count, tip, tipHeight);
+    }
+
+    /// @inheritdoc ILedgerRelay
+    function bestTip() public view returns (bytes32 blockHash, uint256 height, uint256 chainWork) {
+        blockHash = _tipHash;
+        return (blockHash, _height(_records[_key(blockHash)]), _tipWork);
+    }
+
+    /// @inheritdoc ILedgerRelay
+    function confirmations(bytes32 blockHash) public view returns (uint256) {
+        bytes16 key = _key(blockHash);
+        uint256 record = _records[key];
+        if (record == 0 || _mainKey(_height(record)) != key) return 0; // heights above the tip hold 0
+        return _height(_records[_key(_tipHash)]) - _height(record) + 1;
+    }
+
+    /// @notice Whether the relay stores `blockHash` (on any branch), and its height.
+    function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height) {
+        uint256 record = _records[_key(blockHash)];
+        return (record != 0, _height(record));
+    }
+
+    /// @inheritdoc ILedgerRelay
+    function verifyTx(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        public
+        view
+        returns (bool)
+    {
+        if (confirmations(blockHash) < minConfirmations) return false;
+        (bytes32 root, bool inTree) = LedgerMerkle.root(txid, index, branch);
+        return inTree && bytes16(root) == bytes16(bytes32(_records[_key(blockHash)]));
+    }
+
+    /// @inheritdoc ILedgerRelay
+    /// @dev The transaction is proven by its bytes, never 64 long, so no inner Merkle node can pose as it.
+    function verifyAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bytes32 payload, address account)
+    {
+        if (!LedgerAnchor.wellFormed(txBytes)) revert LedgerRelayMalformedAnchor();
+        bytes32 txid = LedgerHeader.hash256(txBytes);
+        if (!verifyTx(txid, blockHash, index, branch)) revert LedgerRelayUnproven(txid, blockHash);
+        account = LedgerAnchor.signer(txBytes, magic);
+        if (account == address(0)) revert LedgerRelayMalformedAnchor();
+        return (LedgerAnchor.payload(txBytes), account);
+    }
+
+    /// @dev Checks header `i` against its parent's record; returns its hash, record and chain work.
+    function _check(uint256 i, bytes calldata header, uint256 parent, uint256 parentWork)
+        private
+        view
+        returns (bytes32 hash, uint256 record, uint256 work)
+    {
+        uint32 bits = LedgerHeader.u32(header, 72);
+        uint32 expected = _expectedBits(parent);
+        if (bits != expected) revert LedgerRelayUnexpectedBits(i, bits, expected);
+        (uint256 target, bool valid) = LedgerHeader.target(bits);
+        if (!valid || target > powLimit) revert LedgerRelayInvalidBits(i, bits);
+        hash = LedgerHeader.hash256(header);
+        if (LedgerHeader.hashValue(hash) > target) revert LedgerRelayInsufficientWork(i, hash);
+        work = parentWork + LedgerHeader.work(target);
+        record = _childRecord(header, parent, bits);
+    }
+
+    /// @dev `GetNextWorkRequired`: the parent's bits, or a retarget where a period starts.
+    function _expectedBits(uint256 parent) private view returns (uint32) {
+        if ((_height(parent) + 1) % retargetInterval != 0) return _bits(parent);
+        return LedgerHeader.nextBits(_bits(parent), _periodStart(parent), _time(parent), targetTimespan, powLimit);
+    }
+
+    function _childRecord(bytes calldata header, uint256 parent, uint32 bits) private view returns (uint256) {
+        uint32 height = _height(parent) + 1;
+        uint32 time = LedgerHeader.u32(header, 68);
+        uint32 start = height % retargetInterval == 0 ? time : _periodStart(parent);
+        return _record(LedgerHeader.word(header, 36), height, time, bits, start);
+    }
+
+    /// @dev Chain work up to a stored block: kept for side blocks, summed back from the tip for main ones.
+    function _workOf(bytes16 key, uint256 record, bytes32 tip, uint256 tipWork) private view returns (uint256 work) {
+        uint256 height = _height(record);
+        if (_mainKey(height) != key) return uint128(_links[key]);
+        work = tipWork;
+        for (uint256 h = _height(_records[_key(tip)]); h > height; --h) {
+            work -= _blockWork(_mainKey(h)); // bounded by the depth below the tip the caller builds on
+        }
+    }
+
+    /// @dev Makes the branch ending at `newTip` the main chain: the old blocks above the fork get links
+    /// (they are side blocks now), the index is rewritten up to the new tip and cleared above it.
+    function _reorganize(bytes32 oldTip, uint256 oldWork, bytes32 newTip, uint256 newWork) private {
+        uint256 oldHeight = _height(_records[_key(oldTip)]);
+        bytes16 key = _key(newTip);
+        uint256 newHeight = _height(_records[key]);
+        uint256 fork = newHeight;
+        for (; fork > oldHeight || _mainKey(fork) != key; --fork) {
+            key = bytes16(bytes32(_links[key])); // every side block has a link (the walk ends at the fork)
+        }
+        uint256 work = oldWork;
+        for (uint256 h = oldHeight; h > fork; --h) {
+            bytes16 old = _mainKey(h);
+            if (_links[old] == 0) _links[old] = _link(_mainKey(h - 1), work);
+            work -= _blockWork(old);
+        }
+        key = _key(newTip);
+        for (uint256 h = newHeight; h > fork; --h) {
+            _setMain(h, key);
+            key = bytes16(bytes32(_links[key]));
+        }
+        for (uint256 h = newHeight + 1; h <= oldHeight; ++h) {
+            _setMain(h, 0);
+        }
+        (_tipHash, _tipWork) = (newTip, newWork);
+        emit ChainReorganized(oldTip, newTip, fork);
+    }
+
+    /// @dev Stores the trusted checkpoint as the first main-chain block; returns its hash.
+    function _storeCheckpoint(bytes memory checkpoint, uint32 height, uint32 periodStart, uint256 interval, uint256 limit)
+        private
+        returns (bytes32 hash)
+    {
+        uint32 time = uint32(_le32(checkpoint, 68));
+        uint32 bits = uint32(_le32(checkpoint, 72));
+        (uint256 target, bool valid) = LedgerHeader.target(bits);
+        if (!valid || target > limit || (height % interval == 0 && periodStart != time)) {
+            revert LedgerRelayBadCheckpoint();
+        }
+        hash = LedgerHeader.hash256(checkpoint);
+        bytes16 key = _key(hash);
+        bytes32 root;
+        assembly ("memory-safe") {
+            root := mload(add(checkpoint, 68)) // 32 (length word) + 36 (version, prev)
+        }
+        _records[key] = _record(root, height, time, bits, periodStart);
+        _setMain(height, key);
+    }
+
+    function _setMain(uint256 height, bytes16 key) private {
+        uint256 word = _main[height >> 1];
+        _main[height >> 1] = height & 1 == 0
+            ? (word & type(uint128).max) | (uint256(uint128(key)) << 128)
+            : (word & ~uint256(type(uint128).max)) | uint128(key);
+    }
+
+    function _mainKey(uint256 height) private view returns (bytes16) {
+        uint256 word = _main[height >> 1];
+        return bytes16(bytes32(height & 1 == 0 ? word : word << 128));
+    }
+
+    function _blockWork(bytes16 key) private view returns (uint256) {
+        (uint256 target,) = LedgerHeader.target(_bits(_records[key]));
+        return LedgerHeader.work(target);
+    }
+
+    function _key(bytes32 blockHash) private pure returns (bytes16) {
+        return bytes16(keccak256(abi.encodePacked(blockHash)));
+    }
+
+    function _link(bytes16 parent, uint256 work) private pure returns (uint256) {
+        if (work >> 128 != 0) revert LedgerRelayWorkOverflow();
+        return (uint256(uint128(parent)) << 128) | work;
+    }
+
+    function _record(bytes32 root, uint32 height, uint32 time, uint32 bits, uint32 periodStart)
+        private
+        pure
+        returns (uint256)
+    {
+        return (uint256(root) >> 128 << 128) | (uint256(height) << 96) | (uint256(time) << 64)
+            | (uint256(bits) << 32) | periodStart;
+    }
+
+    function _height(uint256 record) private pure returns (uint32) {
+        return uint32(record >> 96);
+    }
+
+    function _time(uint256 record) private pure returns (uint32) {
+        return uint32(record >> 64);
+    }
+
+    function _bits(uint256 record) private pure returns (uint32) {
+        return uint32(record >> 32);
+    }
+
+    function _periodStart(uint256 record) private pure returns (uint32) {
+        return uint32(record);
+    }
+
+    function _le32(bytes memory data, uint256 offset) private pure returns (uint256 v) {
+        for (uint256 i; i < 4; ++i) {
+            v |= uint256(uint8(data[offset + i])) << (8 * i);
+        }
+    }
+}

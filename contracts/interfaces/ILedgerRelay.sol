@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ILedgerRelay
+/// @notice The EVM's view of a proof-of-work ledger with Bitcoin's consensus encoding: headers
+/// checked and stored by work, and Merkle proofs against the heaviest chain.
+interface ILedgerRelay {
+    /// @notice A batch of headers was stored; `bestTip` is the heaviest chain's tip after it.
+    event HeadersAdded(bytes32 indexed last, uint256 count, bytes32 bestTip, uint256 bestHeight);
+    /// @notice A heavier branch replaced the main chain above `forkHeight`.
+    event ChainReorganized(bytes32 indexed oldTip, bytes32 indexed newTip, uint256 forkHeight);
+
+    error LedgerRelayBadParameters();
+    error LedgerRelayBadCheckpoint();
+    error LedgerRelayBadLength(uint256 length);
+    error LedgerRelayUnknownParent(bytes32 prevHash);
+    error LedgerRelayBrokenLink(uint256 index);
+    error LedgerRelayUnexpectedBits(uint256 index, uint32 bits, uint32 expected);
+    error LedgerRelayInvalidBits(uint256 index, uint32 bits);
+    error LedgerRelayInsufficientWork(uint256 index, bytes32 blockHash);
+    error LedgerRelayWorkOverflow();
+    error LedgerRelayMalformedAnchor();
+    error LedgerRelayUnproven(bytes32 txid, bytes32 blockHash);
+
+    /// @notice Check and store a batch of consecutive 80-byte headers, the first naming a stored
+    /// header as its parent; the heaviest chain becomes the main chain.
+    function submitHeaders(bytes calldata headers) external;
+
+    /// @notice The heaviest chain's tip: its hash (internal byte order), height and chain work.
+    function bestTip() external view returns (bytes32 blockHash, uint256 height, uint256 chainWork);
+
+    /// @notice 1 for the tip, 2 for its parent ...; 0 for unknown blocks and blocks off the main chain.
+    function confirmations(bytes32 blockHash) external view returns (uint256);
+
+    /// @notice Whether `txid` sits at `index` of the block's Merkle tree, the block being on the
+    /// main chain with at least {minConfirmations}.
+    function verifyTx(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bool);
+
+    /// @notice The payload and signer of an anchor transaction proven as {verifyTx}; reverts otherwise.
+    function verifyAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bytes32 payload, address account);
+}
