@@ -1,0 +1,52 @@
+"""Relay fixtures: the Bitcoin vectors, Bitcoin's and the devnet's parameters, deployers."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from offchain.ledger.block import BlockHeader
+from offchain.ledger.params import BITCOIN, DEVNET, ChainParams
+from offchain.ledger.pow import bits_work
+
+DATA = Path(__file__).parent / "data"
+sys.path.insert(0, str(Path(__file__).parent))  # relay_helpers
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "offchain" / "ledger"))  # ledger_helpers
+
+
+@pytest.fixture(scope="session")
+def vectors():
+    return json.loads((DATA / "bitcoin_relay_vectors.json").read_text())
+
+
+def relay_args(params: ChainParams, checkpoint: BlockHeader, height: int, period_start_time: int,
+               work: int | None = None, confirmations: int = 1):
+    """Constructor arguments; chain work defaults to the checkpoint's own (work counted from it)."""
+    return (
+        checkpoint.serialize(), height, work or bits_work(checkpoint.bits), period_start_time,
+        params.retarget_interval, params.target_timespan, params.pow_limit, params.magic, confirmations,
+    )
+
+
+@pytest.fixture(scope="module")
+def probe(RelayProbe, admin):
+    return RelayProbe.deploy({"from": admin})
+
+
+@pytest.fixture(scope="session")
+def deploy_bitcoin(LedgerRelay, admin):
+    def deploy(case, period_start_time=None, confirmations=1):
+        checkpoint = BlockHeader.from_hex(case["checkpoint"]["hex"])
+        start = BlockHeader.from_hex(case["period_start"]["hex"]).time
+        args = relay_args(BITCOIN, checkpoint, case["checkpoint"]["height"],
+                          start if period_start_time is None else period_start_time,
+                          confirmations=confirmations)
+        return LedgerRelay.deploy(*args, {"from": admin})
+
+    return deploy
+
+
+@pytest.fixture(scope="session")
+def devnet():
+    return DEVNET
