@@ -50,3 +50,15 @@ def deploy_bitcoin(LedgerRelay, admin):
 @pytest.fixture(scope="session")
 def devnet():
     return DEVNET
+
+
+@pytest.fixture(scope="session")
+def deploy_devnet(LedgerRelay, admin):
+    """A relay of the devnet from its genesis (confirmations: what verifyTx requires)."""
+
+    def deploy(confirmations=2):
+        genesis = BlockHeader.from_hex(DEVNET.genesis_header_hex)
+        return LedgerRelay.deploy(*relay_args(DEVNET, genesis, 0, genesis.time, confirmations=confirmations),
+                                  {"from": admin})
+
+    return deploy
