@@ -230,7 +230,7 @@ contract LedgerRelay is ILedgerRelay {
         if (!valid || target > limit || (height % interval == 0 && periodStart != time)) {
             revert LedgerRelayBadCheckpoint();
         }
-        hash = LedgerHeader.hash256(checkpoint);
+        hash = LedgerHeader.hash256Memory(checkpoint);
         bytes16 key = _key(hash);
         bytes32 root;
         assembly ("memory-safe") {
@@ -257,8 +257,11 @@ contract LedgerRelay is ILedgerRelay {
         return LedgerHeader.work(target);
     }
 
-    function _key(bytes32 blockHash) private pure returns (bytes16) {
-        return bytes16(keccak256(abi.encodePacked(blockHash)));
+    function _key(bytes32 blockHash) private pure returns (bytes16 key) {
+        assembly ("memory-safe") {
+            mstore(0x00, blockHash) // scratch space: no allocation per header
+            key := and(keccak256(0x00, 0x20), not(sub(shl(128, 1), 1)))
+        }
     }
 
     function _link(bytes16 parent, uint256 work) private pure returns (uint256) {

@@ -19,9 +19,33 @@ library LedgerHeader {
     uint256 private constant MANTISSA_MASK = 0x007fffff;
     uint256 private constant CLAMP = 4;
 
-    /// @notice Bitcoin's `Hash`: SHA-256 of SHA-256, in internal byte order.
-    function hash256(bytes memory data) internal pure returns (bytes32) {
+    /// @notice Bitcoin's `Hash`: SHA-256 of SHA-256, in internal byte order (memory bytes).
+    function hash256Memory(bytes memory data) internal pure returns (bytes32) {
         return sha256(abi.encodePacked(sha256(data)));
+    }
+
+    /// @notice {hash256Memory} of calldata bytes, through the precompile without allocating memory
+    /// (a batch hashes every header: Solidity never frees memory, so copies would add up).
+    function hash256(bytes calldata data) internal view returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            let ptr := mload(0x40) // unallocated memory, used as a temporary and left as it was
+            calldatacopy(ptr, data.offset, data.length)
+            // Precompile 2 is SHA-256; the first hash's 32 bytes land in scratch space and are hashed again.
+            if iszero(staticcall(gas(), 2, ptr, data.length, 0x00, 0x20)) { revert(0, 0) }
+            if iszero(staticcall(gas(), 2, 0x00, 0x20, 0x00, 0x20)) { revert(0, 0) }
+            digest := mload(0x00)
+        }
+    }
+
+    /// @notice {hash256} of `left || right` (a Merkle inner node), in scratch space.
+    function hashPair(bytes32 left, bytes32 right) internal view returns (bytes32 digest) {
+        assembly ("memory-safe") {
+            mstore(0x00, left)
+            mstore(0x20, right)
+            if iszero(staticcall(gas(), 2, 0x00, 0x40, 0x00, 0x20)) { revert(0, 0) }
+            if iszero(staticcall(gas(), 2, 0x00, 0x20, 0x00, 0x20)) { revert(0, 0) }
+            digest := mload(0x00)
+        }
     }
 
     /// @notice The 32-byte field at `offset` of a header in calldata.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {LedgerHeader} from "./LedgerHeader.sol";
+
 /// @title LedgerMerkle
 /// @notice Bitcoin's Merkle branch: the root a transaction id and its siblings lead to.
 /// @dev Nodes are double SHA-256 of left || right, in internal byte order, the same as
@@ -11,12 +13,10 @@ pragma solidity 0.8.28;
 library LedgerMerkle {
     /// @notice The root `leaf` at position `index` reaches through `branch`, and false where
     /// `index` has bits beyond the branch's depth (no such position).
-    function root(bytes32 leaf, uint256 index, bytes32[] calldata branch) internal pure returns (bytes32, bool) {
+    function root(bytes32 leaf, uint256 index, bytes32[] calldata branch) internal view returns (bytes32, bool) {
         bytes32 node = leaf;
         for (uint256 i; i < branch.length; ++i) {
-            node = index & 1 == 1
-                ? sha256(abi.encodePacked(sha256(abi.encodePacked(branch[i], node))))
-                : sha256(abi.encodePacked(sha256(abi.encodePacked(node, branch[i]))));
+            node = index & 1 == 1 ? LedgerHeader.hashPair(branch[i], node) : LedgerHeader.hashPair(node, branch[i]);
             index >>= 1;
         }
         return (node, index == 0);

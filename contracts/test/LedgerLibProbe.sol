@@ -27,7 +27,7 @@ contract LedgerLibProbe {
         return LedgerHeader.nextBits(lastBits, firstTime, lastTime, timespan, powLimit);
     }
 
-    function merkleRoot(bytes32 leaf, uint256 index, bytes32[] calldata branch) external pure returns (bytes32, bool) {
+    function merkleRoot(bytes32 leaf, uint256 index, bytes32[] calldata branch) external view returns (bytes32, bool) {
         return LedgerMerkle.root(leaf, index, branch);
     }
 }
