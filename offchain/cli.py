@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "offchain.worker",
     "offchain.validator",
     "offchain.demo",
+    "offchain.roles.relayer",
 )
 
 

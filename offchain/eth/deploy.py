@@ -40,3 +40,34 @@ def deploy_all(
     deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment
+
+
+def deploy_relay(
+    client: Client,
+    checkpoint: bytes,
+    height: int,
+    chain_work: int,
+    period_start_time: int,
+    retarget_interval: int,
+    target_timespan: int,
+    pow_limit: int,
+    magic: bytes,
+    confirmations: int,
+    directory: Path | None = None,
+) -> Deployment:
+    """Deploy a LedgerRelay from a trusted checkpoint header and the chain's consensus numbers
+    (those of offchain/ledger/params.py), and add it to deployments/<chain id>.json."""
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.errors import DeploymentError
+
+    relay, receipt = client.deploy(
+        "LedgerRelay", checkpoint, height, chain_work, period_start_time,
+        retarget_interval, target_timespan, pow_limit, magic, confirmations,
+    )
+    try:
+        deployment = load_deployment(client.chain_id, directory)
+    except DeploymentError:
+        deployment = Deployment(chain_id=client.chain_id)
+    deployment.contracts["LedgerRelay"] = _record("LedgerRelay", relay.address, receipt["blockNumber"])
+    save_deployment(deployment, directory)
+    return deployment
