@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,8 +50,14 @@ def ledger_tip(url: str) -> LedgerTip:
 class Relayer:
     """One relay, one ledger node; `sync_once` is a round, `run` loops them."""
 
-    def __init__(self, relay: RelayClient, ledger_url: str, genesis_hash: str, batch: int = BATCH,
-                 log: Callable[..., None] | None = None) -> None:
+    def __init__(
+        self,
+        relay: RelayClient,
+        ledger_url: str,
+        genesis_hash: str,
+        batch: int = BATCH,
+        log: Callable[..., None] | None = None,
+    ) -> None:
         if batch < 1:
             raise OffchainError(f"--batch must be at least 1, got {batch}")
         self.relay = relay
@@ -69,7 +74,7 @@ class Relayer:
         headers = self._headers_after(ours)
         submitted = 0
         for start in range(0, len(headers), self.batch):
-            chunk = headers[start:start + self.batch]
+            chunk = headers[start : start + self.batch]
             self.relay.submit_headers([h.serialize() for h in chunk])
             submitted += len(chunk)
             tip = self.relay.best_tip()
@@ -189,12 +194,21 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     genesis = BlockHeader.from_hex(params.genesis_header_hex)
     client = connect(args.rpc)
     deployment = deploy_relay(
-        client, genesis.serialize(), 0, bits_work(genesis.bits), genesis.time, params.retarget_interval,
-        params.target_timespan, params.pow_limit, params.magic, args.confirmations,
+        client,
+        genesis.serialize(),
+        0,
+        bits_work(genesis.bits),
+        genesis.time,
+        params.retarget_interval,
+        params.target_timespan,
+        params.pow_limit,
+        params.magic,
+        args.confirmations,
         Path(args.deployments) if args.deployments else None,
     )
-    print(f"LedgerRelay ({params.name}, from genesis {genesis.hash_hex}) at "
-          f"{deployment.contract('LedgerRelay').address}")
+    print(
+        f"LedgerRelay ({params.name}, from genesis {genesis.hash_hex}) at {deployment.contract('LedgerRelay').address}"
+    )
     return 0
 
 

@@ -46,9 +46,19 @@ def anvil() -> Iterator[LocalChain]:
 @pytest.fixture
 def relay(anvil: LocalChain, tmp_path: Path) -> RelayClient:
     client = connect(anvil.url, dev_private_key(0))
-    deployment = deploy_relay(client, GENESIS.serialize(), 0, bits_work(GENESIS.bits), GENESIS.time,
-                              DEVNET.retarget_interval, DEVNET.target_timespan, DEVNET.pow_limit,
-                              DEVNET.magic, 1, tmp_path / "deployments")
+    deployment = deploy_relay(
+        client,
+        GENESIS.serialize(),
+        0,
+        bits_work(GENESIS.bits),
+        GENESIS.time,
+        DEVNET.retarget_interval,
+        DEVNET.target_timespan,
+        DEVNET.pow_limit,
+        DEVNET.magic,
+        1,
+        tmp_path / "deployments",
+    )
     return RelayClient(connect(anvil.url, RELAYER_KEY), deployment.contract("LedgerRelay").address)
 
 
@@ -109,8 +119,22 @@ def test_the_relayer_follows_a_three_block_reorg_while_running(relay, ledger) ->
 
 def _start_relayer(anvil: LocalChain, node: Node, deployments: Path, log: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, OFFCHAIN_PRIVATE_KEY=RELAYER_KEY, PYTHONPATH=str(ROOT))
-    cmd = [sys.executable, "-m", "offchain", "relay", "--ledger", node.url, "--rpc", anvil.url,
-           "--deployments", str(deployments), "--batch", "2", "--poll", "0.1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "offchain",
+        "relay",
+        "--ledger",
+        node.url,
+        "--rpc",
+        anvil.url,
+        "--deployments",
+        str(deployments),
+        "--batch",
+        "2",
+        "--poll",
+        "0.1",
+    ]
     return subprocess.Popen(cmd, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT)  # noqa: SIM115
 
 

@@ -20,12 +20,25 @@ def vectors():
     return json.loads((DATA / "bitcoin_relay_vectors.json").read_text())
 
 
-def relay_args(params: ChainParams, checkpoint: BlockHeader, height: int, period_start_time: int,
-               work: int | None = None, confirmations: int = 1):
+def relay_args(
+    params: ChainParams,
+    checkpoint: BlockHeader,
+    height: int,
+    period_start_time: int,
+    work: int | None = None,
+    confirmations: int = 1,
+):
     """Constructor arguments; chain work defaults to the checkpoint's own (work counted from it)."""
     return (
-        checkpoint.serialize(), height, work or bits_work(checkpoint.bits), period_start_time,
-        params.retarget_interval, params.target_timespan, params.pow_limit, params.magic, confirmations,
+        checkpoint.serialize(),
+        height,
+        work or bits_work(checkpoint.bits),
+        period_start_time,
+        params.retarget_interval,
+        params.target_timespan,
+        params.pow_limit,
+        params.magic,
+        confirmations,
     )
 
 
@@ -39,9 +52,13 @@ def deploy_bitcoin(LedgerRelay, admin):
     def deploy(case, period_start_time=None, confirmations=1):
         checkpoint = BlockHeader.from_hex(case["checkpoint"]["hex"])
         start = BlockHeader.from_hex(case["period_start"]["hex"]).time
-        args = relay_args(BITCOIN, checkpoint, case["checkpoint"]["height"],
-                          start if period_start_time is None else period_start_time,
-                          confirmations=confirmations)
+        args = relay_args(
+            BITCOIN,
+            checkpoint,
+            case["checkpoint"]["height"],
+            start if period_start_time is None else period_start_time,
+            confirmations=confirmations,
+        )
         return LedgerRelay.deploy(*args, {"from": admin})
 
     return deploy
@@ -58,7 +75,8 @@ def deploy_devnet(LedgerRelay, admin):
 
     def deploy(confirmations=2):
         genesis = BlockHeader.from_hex(DEVNET.genesis_header_hex)
-        return LedgerRelay.deploy(*relay_args(DEVNET, genesis, 0, genesis.time, confirmations=confirmations),
-                                  {"from": admin})
+        return LedgerRelay.deploy(
+            *relay_args(DEVNET, genesis, 0, genesis.time, confirmations=confirmations), {"from": admin}
+        )
 
     return deploy

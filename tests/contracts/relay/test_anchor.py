@@ -21,8 +21,14 @@ ANCHORS = 5
 def anchored(tmp_path_factory):
     """A devnet block holding a coinbase and five anchors by Alice, with one block on top."""
     chain = Chain.open(tmp_path_factory.mktemp("ledger"), "devnet", create=True)
-    txs = [sign(Transaction(kind=KIND_ANCHOR, nonce=i, payload=hashlib.sha256(b"set %d" % i).digest(),
-                            tag=f"dataset-{i}"), ALICE_KEY, DEVNET.magic) for i in range(ANCHORS)]
+    txs = [
+        sign(
+            Transaction(kind=KIND_ANCHOR, nonce=i, payload=hashlib.sha256(b"set %d" % i).digest(), tag=f"dataset-{i}"),
+            ALICE_KEY,
+            DEVNET.magic,
+        )
+        for i in range(ANCHORS)
+    ]
     block = make_block(chain, txs=txs)
     chain.add_block(block)
     top = make_block(chain)
@@ -63,8 +69,9 @@ def test_a_tampered_payload_is_unproven(relay, anchored):
     raw = bytearray(block.txs[1].serialize())
     raw[20] ^= 1  # inside the payload
 
-    with brownie.reverts(err("LedgerRelayUnproven", h32(hashlib.sha256(hashlib.sha256(raw).digest()).digest()),
-                             h32(block.hash))):
+    with brownie.reverts(
+        err("LedgerRelayUnproven", h32(hashlib.sha256(hashlib.sha256(raw).digest()).digest()), h32(block.hash))
+    ):
         relay.verifyAnchor(bytes(raw), *_proof(block, 1))
 
 

@@ -102,7 +102,10 @@ def test_the_relay_follows_the_heavier_branch_past_the_stale_block_437478(deploy
     assert _tip(relay) == (h32(_hash(main[12])), 437479)
     event = tx.events["ChainReorganized"]
     assert (str(event["oldTip"]), str(event["newTip"]), int(event["forkHeight"])) == (
-        h32(_hash(stale)), h32(_hash(main[12])), 437477)
+        h32(_hash(stale)),
+        h32(_hash(main[12])),
+        437477,
+    )
     assert relay.confirmations(h32(_hash(main[11]))) == 2
     assert relay.confirmations(h32(_hash(stale))) == 0
 

@@ -14,8 +14,12 @@ def spv(vectors):
 
 @pytest.fixture(scope="module")
 def proof_args(spv):
-    return [h32(hex_to_hash(spv["txid"])), h32(hex_to_hash(spv["block_hash"])), spv["index"],
-            [h32(hex_to_hash(h)) for h in spv["branch"]]]
+    return [
+        h32(hex_to_hash(spv["txid"])),
+        h32(hex_to_hash(spv["block_hash"])),
+        spv["index"],
+        [h32(hex_to_hash(h)) for h in spv["branch"]],
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -117,12 +117,14 @@ def _verify_goal(levels):
 
 def test_verify_tx_of_the_real_12_level_proof(deploy_bitcoin, vectors, probe):
     spv = vectors["spv_592920"]
-    relay = deploy_bitcoin({"checkpoint": {"hex": spv["header"], "height": spv["height"]},
-                            "period_start": {"hex": spv["header"]}})
+    relay = deploy_bitcoin(
+        {"checkpoint": {"hex": spv["header"], "height": spv["height"]}, "period_start": {"hex": spv["header"]}}
+    )
     branch = [h32(hex_to_hash(h)) for h in spv["branch"]]
 
-    ok, gas = probe.verifyTxGas(relay, h32(hex_to_hash(spv["txid"])), h32(hex_to_hash(spv["block_hash"])),
-                                spv["index"], branch)
+    ok, gas = probe.verifyTxGas(
+        relay, h32(hex_to_hash(spv["txid"])), h32(hex_to_hash(spv["block_hash"])), spv["index"], branch
+    )
 
     assert ok
     ROWS["verifyTx, Bitcoin proof, 12 levels"] = (gas, f"<= {_verify_goal(12):,}")
@@ -144,8 +146,12 @@ def test_verify_tx_of_a_coinbase_alone(deploy_devnet, devnet_blocks, probe, admi
 def test_verify_anchor_in_a_block_of_8(deploy_devnet, probe, admin):
     with tempfile.TemporaryDirectory() as folder:
         chain = Chain.open(Path(folder), "devnet", create=True)
-        txs = [sign(Transaction(kind=KIND_ANCHOR, nonce=i, payload=bytes([i]) * 32, tag="dataset"),
-                    ALICE_KEY, DEVNET.magic) for i in range(7)]
+        txs = [
+            sign(
+                Transaction(kind=KIND_ANCHOR, nonce=i, payload=bytes([i]) * 32, tag="dataset"), ALICE_KEY, DEVNET.magic
+            )
+            for i in range(7)
+        ]
         blocks = [make_block(chain, txs=txs)]
         chain.add_block(blocks[0])
         blocks.append(make_block(chain))

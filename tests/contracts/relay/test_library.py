@@ -41,8 +41,13 @@ def test_compact_bits_match_bitcoin_core_vectors(lib, core_vectors):
 
 def test_retargets_match_bitcoin_core_vectors(lib, core_vectors):
     for case in core_vectors["retargets"]:
-        bits = lib.nextBits(int(case["last_bits"], 16), case["first_time"], case["last_time"],
-                            BITCOIN.target_timespan, BITCOIN.pow_limit)
+        bits = lib.nextBits(
+            int(case["last_bits"], 16),
+            case["first_time"],
+            case["last_time"],
+            BITCOIN.target_timespan,
+            BITCOIN.pow_limit,
+        )
 
         assert bits == int(case["expected"], 16), case["case"]
 
@@ -61,8 +66,12 @@ def test_any_bits_decode_as_the_ledger_decodes_them(lib, bits):
 
 
 @settings(max_examples=60)
-@given(bits=st.integers(0x1D00FFFF - 0x00100000, 0x1D00FFFF), first=st.integers(0, 2**32 - 1),
-       last=st.integers(0, 2**32 - 1), chain=st.sampled_from([BITCOIN, DEVNET]))
+@given(
+    bits=st.integers(0x1D00FFFF - 0x00100000, 0x1D00FFFF),
+    first=st.integers(0, 2**32 - 1),
+    last=st.integers(0, 2**32 - 1),
+    chain=st.sampled_from([BITCOIN, DEVNET]),
+)
 def test_any_retarget_matches_the_ledger(lib, bits, first, last, chain):
     if decode_bits(bits).target > chain.pow_limit:
         bits = target_to_bits(chain.pow_limit)
