@@ -4,6 +4,7 @@ out a ledger node outage."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -140,7 +141,7 @@ def _start_relayer(anvil: LocalChain, node: Node, deployments: Path, log: Path) 
 
 def test_a_relayer_killed_between_batches_resumes_from_the_contract(anvil, relay, ledger, tmp_path) -> None:  # type: ignore[no-untyped-def]
     chain, node = ledger
-    _mine(chain, 40)
+    _mine(chain, 24)
     first = _start_relayer(anvil, node, tmp_path / "deployments", tmp_path / "relayer.log")
     try:
         _until(lambda: relay.best_tip().height >= 6, "the first batches")
@@ -148,7 +149,7 @@ def test_a_relayer_killed_between_batches_resumes_from_the_contract(anvil, relay
         first.send_signal(signal.SIGKILL)
         first.wait()
     stopped_at = relay.best_tip().height
-    assert 6 <= stopped_at < 40  # killed mid-way through the 20 batches
+    assert 6 <= stopped_at < 24  # killed mid-way through the 12 batches
 
     second = _start_relayer(anvil, node, tmp_path / "deployments", tmp_path / "relayer.log")
     try:
@@ -157,7 +158,7 @@ def test_a_relayer_killed_between_batches_resumes_from_the_contract(anvil, relay
         second.terminate()
         second.wait(timeout=10)
 
-    assert relay.best_tip().height == 40
+    assert relay.best_tip().height == 24
 
 
 def test_the_relayer_waits_out_a_ledger_node_outage(relay, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -184,3 +185,25 @@ def test_the_relayer_waits_out_a_ledger_node_outage(relay, tmp_path) -> None:  #
         chain.close()
 
     assert relay.best_tip().height == 6
+
+
+def test_deploy_one_round_and_status_from_the_command_line(anvil, ledger, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from offchain.cli import main
+
+    chain, node = ledger
+    where = ["--rpc", anvil.url, "--deployments", str(tmp_path / "cli-deployments")]
+    assert main(["relay", "deploy", "--confirmations", "1", *where]) == 0
+    _mine(chain, 3)
+
+    assert main(["relay", "--once", "--ledger", node.url, *where]) == 0
+    assert "submitted" in capsys.readouterr().out
+    assert main(["relay", "status", "--ledger", node.url, "--json", *where]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert main(["relay", "status", "--ledger", node.url, *where]) == 0
+    text = capsys.readouterr().out
+    assert main(["relay", "status", "--ledger", "http://127.0.0.1:1", *where]) == 0
+    offline = capsys.readouterr().out
+
+    assert info["relay"]["height"] == info["ledger"]["height"] == 3 and info["same_tip"]
+    assert "in step" in text and info["relay"]["hash"] in text
+    assert "unreachable" in offline
