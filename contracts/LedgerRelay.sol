@@ -20,7 +20,11 @@ import {LedgerMerkle} from "./libraries/LedgerMerkle.sol";
 ///    a relay never forgets a header, so it would make acceptance depend on the relayer's timing;
 ///  - block bodies (coinbase, signatures, balances, Merkle mutation): a relay sees headers only
 ///    and trusts that the heaviest chain is valid, as an SPV client does; ask for confirmations.
-/// The checkpoint given to the constructor is trusted, and nothing before it is known.
+/// As in the ledger, equal work keeps the tip seen first. The checkpoint given to the constructor
+/// is trusted, and nothing before it is known. Limits: a reorganisation is done by the batch that
+/// makes the other branch heavier, at roughly 35k gas per block of depth (disconnected blocks get
+/// links, the main index is rewritten), so one deeper than a transaction's gas (some 800 blocks at
+/// 30M gas) cannot be relayed; building on a main block below the tip sums work back from the tip.
 /// Storage (one record per header, the main chain two heights per word) keeps a header under
 /// 45k gas in batches: blocks are keyed by a 128-bit digest of their hash, keccak256(hash)'s
 /// first 16 bytes, and records keep the merkle root's first 16 bytes; forging either takes a
@@ -253,8 +257,7 @@ contract LedgerRelay is ILedgerRelay {
     }
 
     function _blockWork(bytes16 key) private view returns (uint256) {
-        (uint256 target,) = LedgerHeader.target(_bits(_records[key]));
-        return LedgerHeader.work(target);
+        return LedgerHeader.work(LedgerHeader.storedTarget(_bits(_records[key])));
     }
 
     function _key(bytes32 blockHash) private pure returns (bytes16 key) {

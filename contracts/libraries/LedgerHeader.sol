@@ -92,9 +92,16 @@ library LedgerHeader {
         valid = !negative && !overflow && value != 0;
     }
 
+    /// @notice The target of `bits` that were validated when their header was stored.
+    function storedTarget(uint32 bits) internal pure returns (uint256 value) {
+        bool valid;
+        (value, valid) = target(bits);
+        assert(valid); // only bits that passed {target} are ever stored
+    }
+
     /// @notice `GetCompact`: the shortest `bits` for a target (precision past 3 bytes dropped).
     function compact(uint256 value) internal pure returns (uint32) {
-        uint256 size;
+        uint256 size = 0;
         for (uint256 v = value; v != 0; v >>= 8) {
             ++size; // at most 32 rounds
         }
@@ -126,7 +133,7 @@ library LedgerHeader {
         uint256 actual = lastTime > firstTime ? uint256(lastTime - firstTime) : 0;
         if (actual < timespan / CLAMP) actual = timespan / CLAMP;
         if (actual > timespan * CLAMP) actual = timespan * CLAMP;
-        (uint256 last,) = target(lastBits);
+        uint256 last = storedTarget(lastBits);
         // The relay's constructor checks powLimit * 4 * timespan < 2^256, so this cannot overflow.
         uint256 next = last * actual / timespan;
         if (next > powLimit) next = powLimit;
