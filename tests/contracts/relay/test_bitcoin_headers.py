@@ -2,6 +2,7 @@
 each vector also checked by the Python ledger in tests/offchain/relay/test_relay_vectors.py)."""
 
 import brownie
+import pytest
 from errors import err
 from relay_helpers import batch, h32
 
@@ -52,8 +53,9 @@ def test_a_wrong_period_start_is_rejected_at_the_retarget(deploy_bitcoin, vector
         relay.submitHeaders(batch(case["headers"]), {"from": admin})
 
 
-def test_every_single_bit_flip_of_every_header_is_rejected(deploy_bitcoin, vectors, probe, admin):
-    case = vectors["retarget_554400"]
+@pytest.mark.parametrize("name", ["retarget_554400", "fork_437478"])
+def test_every_single_bit_flip_of_every_header_is_rejected(deploy_bitcoin, vectors, probe, admin, name):
+    case = vectors[name]
     relay = deploy_bitcoin(case)
 
     for header in case["headers"]:
