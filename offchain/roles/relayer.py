@@ -24,7 +24,7 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.relay import RelayClient, RelayTip
 from offchain.ledger.block import BlockHeader
-from offchain.ledger.errors import LedgerError
+from offchain.ledger.errors import LedgerError, PeerError
 from offchain.ledger.node import request_json
 from offchain.ledger.params import CHAINS, chain_params
 from offchain.ledger.pow import bits_work
@@ -100,7 +100,10 @@ class Relayer:
         hashes = [tip_hash]
         current = tip_hash
         for _ in range(LOCATOR_DEPTH):
-            raw = request_json(self.ledger_url, f"/block/{current}")["hex"]
+            try:
+                raw = request_json(self.ledger_url, f"/block/{current}")["hex"]
+            except PeerError:
+                break  # a block the node never had: offer what we have, then its genesis
             current = BlockHeader.from_hex(raw[:160]).prev_hash[::-1].hex()
             if current == self.genesis_hash or not self.relay.knows(current):
                 break
