@@ -12,12 +12,15 @@ import {LedgerMerkle} from "./libraries/LedgerMerkle.sol";
 /// and Merkle proofs of transactions on the main chain.
 /// @dev Checked per header: the link to its parent, the bits the retargeting rule demands
 /// (Bitcoin Core's off-by-one and x4 clamp), a valid compact encoding no easier than the limit,
-/// and a double SHA-256 at or below the target. NOT checked, though the Python ledger checks them:
+/// a double SHA-256 at or below the target, a version no lower than `minVersion`, and BIP94's
+/// limit on a period's first block stamped below its parent (the devnet's time-warp rule). NOT checked, though the Python ledger checks them:
 ///  - median time past (a time above the median of the previous 11): it needs eleven stored
 ///    times per branch, and a relay's safety rests on work, not clocks; times only steer the
 ///    retarget, whose result is checked and clamped x4 per period;
 ///  - a time at most 2 hours ahead of the clock: that rule depends on when a node looks, and
 ///    a relay never forgets a header, so it would make acceptance depend on the relayer's timing;
+///  - version floors by height (BIP34/66/65): one floor, `minVersion`, holds for every header after
+///    the checkpoint, exact for a Bitcoin checkpoint past 388,381 (where all three are active);
 ///  - block bodies (coinbase, signatures, balances, Merkle mutation): a relay sees headers only
 ///    and trusts that the heaviest chain is valid, as an SPV client does; ask for confirmations.
 /// As in the ledger, equal work keeps the tip seen first. The checkpoint given to the constructor
@@ -49,6 +52,10 @@ contract LedgerRelay is ILedgerRelay {
     bytes4 public immutable magic;
     /// @notice Confirmations {verifyTx} and {verifyAnchor} require.
     uint256 public immutable minConfirmations;
+    /// @notice BIP94: how far below its parent a period's first block may be stamped (max: no rule).
+    uint256 public immutable maxTimewarp;
+    /// @notice The least version a header may carry.
+    uint32 public immutable minVersion;
 
     /// @param checkpoint a trusted 80-byte header; @param height its height; @param chainWork work up
     /// to and including it; @param periodStartTime time of the first block of its difficulty period
@@ -57,12 +64,11 @@ contract LedgerRelay is ILedgerRelay {
         uint32 height,
         uint256 chainWork,
         uint32 periodStartTime,
-        uint256 interval,
-        uint256 timespan,
-        uint256 limit,
-        bytes4 chainMagic,
+        Consensus memory consensus,
         uint256 confirmationsRequired
     ) {
+        (uint256 interval, uint256 timespan, uint256 limit) =
+            (consensus.retargetInterval, consensus.targetTimespan, consensus.powLimit);
         // limit * 4 * timespan must fit a word (the retarget multiplies before dividing).
         if (interval == 0 || timespan < 4 || limit == 0 || limit > type(uint256).max / (4 * timespan)) {
             revert LedgerRelayBadParameters();
@@ -72,7 +78,8 @@ contract LedgerRelay is ILedgerRelay {
             revert LedgerRelayBadCheckpoint();
         }
         (retargetInterval, targetTimespan, powLimit, magic, minConfirmations) =
-            (interval, timespan, limit, chainMagic, confirmationsRequired);
+            (interval, timespan, limit, consensus.magic, confirmationsRequired);
+        (maxTimewarp, minVersion) = (consensus.maxTimewarp, consensus.minVersion);
         bytes32 hash = _storeCheckpoint(checkpoint, height, periodStartTime, interval, limit);
         (_tipHash, _tipWork) = (hash, chainWork);
         emit HeadersAdded(hash, 1, hash, height);
@@ -161,6 +168,8 @@ contract LedgerRelay is ILedgerRelay {
         view
         returns (bytes32 hash, uint256 record, uint256 work)
     {
+        uint32 version = LedgerHeader.u32(header, 0);
+        if (version < minVersion) revert LedgerRelayBadVersion(i, version); // unsigned, as the ledger reads it
         uint32 bits = LedgerHeader.u32(header, 72);
         uint32 expected = _expectedBits(parent);
         if (bits != expected) revert LedgerRelayUnexpectedBits(i, bits, expected);
@@ -170,6 +179,14 @@ contract LedgerRelay is ILedgerRelay {
         if (LedgerHeader.hashValue(hash) > target) revert LedgerRelayInsufficientWork(i, hash);
         work = parentWork + LedgerHeader.work(target);
         record = _childRecord(header, parent, bits);
+        if ((_height(parent) + 1) % retargetInterval == 0) _checkTimewarp(i, _time(record), _time(parent));
+    }
+
+    /// @dev BIP94: a period's first block stamped far below its parent would make the next span look long.
+    function _checkTimewarp(uint256 i, uint32 time, uint32 parentTime) private view {
+        if (parentTime > maxTimewarp && time < parentTime - maxTimewarp) {
+            revert LedgerRelayTimeWarp(i, time, parentTime);
+        }
     }
 
     /// @dev `GetNextWorkRequired`: the parent's bits, or a retarget where a period starts.

@@ -5,6 +5,16 @@ pragma solidity 0.8.28;
 /// @notice The EVM's view of a proof-of-work ledger with Bitcoin's consensus encoding: headers
 /// checked and stored by work, and Merkle proofs against the heaviest chain.
 interface ILedgerRelay {
+    /// @notice A chain's consensus numbers, as offchain/ledger/params.py names them.
+    struct Consensus {
+        uint256 retargetInterval; // blocks per difficulty period (Bitcoin: 2016)
+        uint256 targetTimespan; // intended seconds per period (Bitcoin: 1,209,600)
+        uint256 powLimit; // the easiest target allowed
+        bytes4 magic; // bound into every ledger signature
+        uint256 maxTimewarp; // BIP94: a period's first block at most this below its parent (max: no rule)
+        uint32 minVersion; // the least header version (BIP34/66/65 floors that hold after the checkpoint)
+    }
+
     /// @notice A batch of headers was stored; `bestTip` is the heaviest chain's tip after it.
     event HeadersAdded(bytes32 indexed last, uint256 count, bytes32 bestTip, uint256 bestHeight);
     /// @notice A heavier branch replaced the main chain above `forkHeight`.
@@ -18,6 +28,8 @@ interface ILedgerRelay {
     error LedgerRelayUnexpectedBits(uint256 index, uint32 bits, uint32 expected);
     error LedgerRelayInvalidBits(uint256 index, uint32 bits);
     error LedgerRelayInsufficientWork(uint256 index, bytes32 blockHash);
+    error LedgerRelayTimeWarp(uint256 index, uint32 time, uint32 parentTime);
+    error LedgerRelayBadVersion(uint256 index, uint32 version);
     error LedgerRelayWorkOverflow();
     error LedgerRelayMalformedAnchor();
     error LedgerRelayUnproven(bytes32 txid, bytes32 blockHash);

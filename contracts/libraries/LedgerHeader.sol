@@ -48,16 +48,23 @@ library LedgerHeader {
         }
     }
 
-    /// @notice The 32-byte field at `offset` of a header in calldata.
-    function word(bytes calldata header, uint256 offset) internal pure returns (bytes32) {
-        return bytes32(header[offset:offset + 32]);
+    /// @notice The 32-byte field at `offset` of an 80-byte header in calldata (4: prev, 36: root).
+    /// @dev Reads without a bounds check: callers pass an 80-byte slice and a constant offset <= 48.
+    function word(bytes calldata header, uint256 offset) internal pure returns (bytes32 w) {
+        assembly ("memory-safe") {
+            w := calldataload(add(header.offset, offset))
+        }
     }
 
-    /// @notice The little-endian u32 at `offset` (68: time, 72: bits).
-    function u32(bytes calldata header, uint256 offset) internal pure returns (uint32) {
-        uint32 b = uint32(bytes4(header[offset:offset + 4]));
+    /// @notice The little-endian u32 at `offset` (0: version, 68: time, 72: bits).
+    /// @dev As {word}: an 80-byte slice and a constant offset <= 76.
+    function u32(bytes calldata header, uint256 offset) internal pure returns (uint32 v) {
+        uint256 b;
+        assembly ("memory-safe") {
+            b := shr(224, calldataload(add(header.offset, offset)))
+        }
         // Reverse the four bytes: calldata is read big-endian, the field is little-endian.
-        return (b >> 24) | ((b >> 8) & 0xff00) | ((b << 8) & 0xff0000) | (b << 24);
+        v = uint32(((b >> 24) & 0xff) | ((b >> 8) & 0xff00) | ((b << 8) & 0xff0000) | ((b << 24) & 0xff000000));
     }
 
     /// @notice The number a hash stands for when compared with a target (its bytes reversed).

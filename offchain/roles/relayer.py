@@ -191,7 +191,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from offchain.eth.client import connect
-    from offchain.eth.deploy import deploy_relay
+    from offchain.eth.deploy import RelayConsensus, deploy_relay
 
     params = chain_params(args.chain)
     genesis = BlockHeader.from_hex(params.genesis_header_hex)
@@ -202,10 +202,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         0,
         bits_work(genesis.bits),
         genesis.time,
-        params.retarget_interval,
-        params.target_timespan,
-        params.pow_limit,
-        params.magic,
+        RelayConsensus(  # from genesis: no version floor holds yet
+            params.retarget_interval,
+            params.target_timespan,
+            params.pow_limit,
+            params.magic,
+            params.max_timewarp_seconds,
+        ),
         args.confirmations,
         Path(args.deployments) if args.deployments else None,
     )

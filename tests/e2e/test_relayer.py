@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from offchain.eth.client import connect
-from offchain.eth.deploy import deploy_relay
+from offchain.eth.deploy import RelayConsensus, deploy_relay
 from offchain.eth.localchain import LocalChain, dev_private_key, start_anvil
 from offchain.eth.relay import RelayClient
 from offchain.ledger.block import Block, BlockHeader
@@ -53,10 +53,13 @@ def relay(anvil: LocalChain, tmp_path: Path) -> RelayClient:
         0,
         bits_work(GENESIS.bits),
         GENESIS.time,
-        DEVNET.retarget_interval,
-        DEVNET.target_timespan,
-        DEVNET.pow_limit,
-        DEVNET.magic,
+        RelayConsensus(
+            DEVNET.retarget_interval,
+            DEVNET.target_timespan,
+            DEVNET.pow_limit,
+            DEVNET.magic,
+            DEVNET.max_timewarp_seconds,
+        ),
         1,
         tmp_path / "deployments",
     )
@@ -79,6 +82,9 @@ def _mine(chain: Chain, count: int, parent: Any = None, tag: int = 0) -> list[Bl
         chain.add_block(block)
         parent = chain.get(block.hash)
         blocks.append(block)
+    for block in blocks:  # bodies that could not win on arrival kept only their headers: offer them again
+        if not chain.get(block.hash).has_data:
+            chain.add_block(block)
     return blocks
 
 

@@ -20,6 +20,15 @@ def vectors():
     return json.loads((DATA / "bitcoin_relay_vectors.json").read_text())
 
 
+NO_RULE = 2**256 - 1
+
+
+def consensus(params: ChainParams, min_version: int = 0):
+    """ILedgerRelay.Consensus for a chain of offchain/ledger/params.py."""
+    warp = NO_RULE if params.max_timewarp_seconds is None else params.max_timewarp_seconds
+    return (params.retarget_interval, params.target_timespan, params.pow_limit, params.magic, warp, min_version)
+
+
 def relay_args(
     params: ChainParams,
     checkpoint: BlockHeader,
@@ -28,16 +37,15 @@ def relay_args(
     work: int | None = None,
     confirmations: int = 1,
 ):
-    """Constructor arguments; chain work defaults to the checkpoint's own (work counted from it)."""
+    """Constructor arguments; chain work defaults to the checkpoint's own (work counted from it).
+    Bitcoin checkpoints here are past BIP65 (388,381): every header must be version 4 or more."""
+    min_version = 4 if params.bip65_height is not None and height >= params.bip65_height else 0
     return (
         checkpoint.serialize(),
         height,
         work or bits_work(checkpoint.bits),
         period_start_time,
-        params.retarget_interval,
-        params.target_timespan,
-        params.pow_limit,
-        params.magic,
+        consensus(params, min_version),
         confirmations,
     )
 

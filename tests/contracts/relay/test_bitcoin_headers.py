@@ -43,11 +43,11 @@ def test_confirmations_count_from_the_tip(deploy_bitcoin, vectors, admin):
 
 def test_a_wrong_period_start_is_rejected_at_the_retarget(deploy_bitcoin, vectors, admin):
     case = vectors["retarget_554400"]
-    start = BlockHeader.from_hex(case["period_start"]["hex"]).time
-    relay = deploy_bitcoin(case, period_start_time=start + 600)
+    start = BlockHeader.from_hex(case["checkpoint"]["hex"]).time  # 554390's time, not 552384's
+    relay = deploy_bitcoin(case, period_start_time=start)
 
     parent = BlockHeader.from_hex(case["headers"][8])  # 554399, the last block of the period
-    wrong = calculate_next_bits(parent.bits, start + 600, parent.time, BITCOIN.target_timespan, BITCOIN.pow_limit)
+    wrong = calculate_next_bits(parent.bits, start, parent.time, BITCOIN.target_timespan, BITCOIN.pow_limit)
 
     with brownie.reverts(err("LedgerRelayUnexpectedBits", 9, 0x17371EF4, wrong)):
         relay.submitHeaders(batch(case["headers"]), {"from": admin})

@@ -13,7 +13,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_helpers import make_block
-from relay_helpers import batch, h32
+from relay_helpers import batch, deliver, h32
 
 from offchain.ledger.chain import Chain
 
@@ -59,7 +59,8 @@ def test_relay_follows_the_python_ledger_through_forks_and_reorgs(deploy_devnet,
                     chain.add_block(block)
                     parent = chain.get(block.hash)
                     made.append(block)
-                tips.append(parent)
+                deliver(chain, [], known=blocks + made)
+                tips.append(chain.get(made[-1].hash))
                 blocks.extend(made)
 
                 relay.submitHeaders(batch([b.header for b in made]), {"from": admin})

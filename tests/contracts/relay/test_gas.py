@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from ledger_helpers import ALICE_KEY, make_block
+from ledger_helpers import ALICE, ALICE_KEY, fund, make_block, min_fee
 from relay_helpers import batch, h32
 
 from offchain.ledger.chain import Chain
@@ -146,20 +146,24 @@ def test_verify_tx_of_a_coinbase_alone(deploy_devnet, devnet_blocks, probe, admi
 def test_verify_anchor_in_a_block_of_8(deploy_devnet, probe, admin):
     with tempfile.TemporaryDirectory() as folder:
         chain = Chain.open(Path(folder), "devnet", create=True)
+        blocks = fund(chain, ALICE)  # the anchors pay the minimum fee from a matured coinbase
+        fee = min_fee(chain)
         txs = [
             sign(
-                Transaction(kind=KIND_ANCHOR, nonce=i, payload=bytes([i]) * 32, tag="dataset"), ALICE_KEY, DEVNET.magic
+                Transaction(kind=KIND_ANCHOR, nonce=i, fee=fee, payload=bytes([i]) * 32, tag="dataset"),
+                ALICE_KEY,
+                DEVNET.magic,
             )
             for i in range(7)
         ]
-        blocks = [make_block(chain, txs=txs)]
-        chain.add_block(blocks[0])
+        blocks.append(make_block(chain, txs=txs))
+        chain.add_block(blocks[-1])
         blocks.append(make_block(chain))
-        chain.add_block(blocks[1])
+        chain.add_block(blocks[-1])
         chain.close()
     relay = deploy_devnet()
     relay.submitHeaders(batch([b.header for b in blocks]), {"from": admin})
-    block = blocks[0]
+    block = blocks[-2]
     branch = [h32(h) for h in merkle_branch(block.txids(), 3)]
 
     gas = relay.verifyAnchor.estimate_gas(block.txs[3].serialize(), h32(block.hash), 3, branch)

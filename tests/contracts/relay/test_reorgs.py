@@ -2,7 +2,7 @@
 
 import pytest
 from ledger_helpers import make_block
-from relay_helpers import batch, h32
+from relay_helpers import batch, deliver, h32
 
 from offchain.ledger.chain import Chain
 
@@ -21,6 +21,7 @@ def _branch(chain, parent, count, spacing=2, tag=0):
         chain.add_block(block)
         parent = chain.get(block.hash)
         blocks.append(block)
+    deliver(chain, blocks)
     return blocks
 
 

@@ -10,12 +10,14 @@ import pytest
 
 from offchain.ledger import api
 from offchain.ledger.cli import main
+from offchain.ledger.params import DEVNET
 
 
 def test_prove_writes_a_proof_file_that_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     datadir = str(tmp_path / "ledger")
     api.init_chain(datadir)
-    txid = api.anchor(datadir, hashlib.sha256(b"training set").digest(), "dataset")
+    api.mine(datadir, DEVNET.coinbase_maturity + 1, processes=0)  # a matured coinbase pays the fee
+    txid = api.anchor(datadir, hashlib.sha256(b"training set").digest(), "dataset", fee=DEVNET.min_fee)
     api.mine(datadir, 1, processes=0)
     out = tmp_path / "proof.json"
 
@@ -30,7 +32,8 @@ def test_prove_writes_a_proof_file_that_verifies(tmp_path: Path, capsys: pytest.
 def test_prove_to_an_unwritable_path_is_one_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     datadir = str(tmp_path / "ledger")
     api.init_chain(datadir)
-    txid = api.anchor(datadir, bytes(32), "dataset")
+    api.mine(datadir, DEVNET.coinbase_maturity + 1, processes=0)
+    txid = api.anchor(datadir, bytes(32), "dataset", fee=DEVNET.min_fee)
     api.mine(datadir, 1, processes=0)
 
     assert main(["prove", txid, "--datadir", datadir, "--out", str(tmp_path / "missing" / "proof.json")]) == 2
