@@ -28,7 +28,7 @@ from offchain.ledger.errors import LedgerError, PeerError
 from offchain.ledger.node import request_json
 from offchain.ledger.params import CHAINS, chain_params
 from offchain.ledger.pow import bits_work
-from offchain.rolelog import RoleLog
+from offchain.roles.rolelog import RoleLog
 
 BATCH = 20  # headers per transaction: about 45k gas each, well inside a block
 LOCATOR_DEPTH = 64  # ancestors of the relay's tip offered to the node before its genesis
@@ -219,7 +219,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    from offchain.eth.cli import add_connection_args
+    from offchain.eth.options import add_connection_args
 
     parser = subparsers.add_parser("relay", help="keep the LedgerRelay contract on the ledger's heaviest chain")
     parser.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
