@@ -21,7 +21,7 @@ import {LedgerMerkle} from "./libraries/LedgerMerkle.sol";
 ///    a relay never forgets a header, so it would make acceptance depend on the relayer's timing;
 ///  - version floors by height (BIP34/66/65): one floor, `minVersion`, holds for every header after
 ///    the checkpoint, exact for a Bitcoin checkpoint past 388,381 (where all three are active);
-///  - block bodies (coinbase, signatures, balances, Merkle mutation): a relay sees headers only
+///  - block bodies (coinbase, maturity, signatures, fees, balances, Merkle mutation): a relay sees headers only
 ///    and trusts that the heaviest chain is valid, as an SPV client does; ask for confirmations.
 /// As in the ledger, equal work keeps the tip seen first. The checkpoint given to the constructor
 /// is trusted, and nothing before it is known. Limits: a reorganisation is done by the batch that

@@ -149,8 +149,12 @@ def _open_relay(args: argparse.Namespace) -> RelayClient:
 
     from offchain.eth.client import connect
     from offchain.eth.deployments import load_deployment
+    from offchain.eth.options import account_from_args
 
     client = connect(args.rpc)
+    account = account_from_args(args, client.chain_id)
+    if account is not None:
+        client = client.with_account(account)
     deployment = load_deployment(client.chain_id, Path(args.deployments) if args.deployments else None)
     return RelayClient(client, deployment.contract("LedgerRelay").address)
 
@@ -219,7 +223,7 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    from offchain.eth.options import add_connection_args
+    from offchain.eth.options import add_connection_args, add_key_args
 
     parser = subparsers.add_parser("relay", help="keep the LedgerRelay contract on the ledger's heaviest chain")
     parser.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
@@ -229,6 +233,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--once", action="store_true", help="one round, then exit")
     parser.add_argument("--json", action="store_true", help="JSON log lines")
     add_connection_args(parser)
+    add_key_args(parser)
     parser.set_defaults(func=cmd_relay)
     commands = parser.add_subparsers(dest="relay_command", metavar="COMMAND")
     show = commands.add_parser("status", help="the ledger's tip and the relay's side by side")

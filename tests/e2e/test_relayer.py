@@ -19,7 +19,8 @@ import pytest
 
 from offchain.eth.client import connect
 from offchain.eth.deploy import RelayConsensus, deploy_relay
-from offchain.eth.localchain import LocalChain, dev_private_key, start_anvil
+from offchain.eth.keys import dev_private_key
+from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.relay import RelayClient
 from offchain.ledger.block import Block, BlockHeader
 from offchain.ledger.chain import Chain
