@@ -52,7 +52,7 @@ def test_retargets_match_bitcoin_core_vectors(lib, core_vectors):
         assert bits == int(case["expected"], 16), case["case"]
 
 
-@settings(max_examples=60)
+@settings(max_examples=30)
 @given(bits=st.integers(0, 2**32 - 1))
 def test_any_bits_decode_as_the_ledger_decodes_them(lib, bits):
     target, valid = lib.target(bits)
@@ -65,7 +65,7 @@ def test_any_bits_decode_as_the_ledger_decodes_them(lib, bits):
         assert lib.compact(target) == target_to_bits(target)
 
 
-@settings(max_examples=60)
+@settings(max_examples=30)
 @given(
     target=st.integers(1, 2**247 - 1),
     first=st.integers(0, 2**32 - 1),
@@ -79,7 +79,7 @@ def test_any_retarget_matches_the_ledger(lib, target, first, last, chain):
     assert lib.nextBits(bits, first, last, chain.target_timespan, chain.pow_limit) == expected
 
 
-@settings(max_examples=40)
+@settings(max_examples=20)
 @given(data=st.data(), size=st.integers(1, 40))
 def test_merkle_branches_match_the_ledger(lib, data, size):
     leaves = [data.draw(st.binary(min_size=32, max_size=32)) for _ in range(size)]
