@@ -5,6 +5,7 @@ import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {LedgerAnchor} from "./libraries/LedgerAnchor.sol";
 import {LedgerHeader} from "./libraries/LedgerHeader.sol";
 import {LedgerMerkle} from "./libraries/LedgerMerkle.sol";
+import {RelayRecord} from "./libraries/RelayRecord.sol";
 
 /// @title LedgerRelay
 /// @notice The EVM's view of the bundled proof-of-work ledger (or, with Bitcoin's parameters,
@@ -34,8 +35,7 @@ import {LedgerMerkle} from "./libraries/LedgerMerkle.sol";
 /// 2^128 second-preimage search (a collision between two of one's own headers, 2^64 searches
 /// each needing proof of work, gains nothing: both blocks are the attacker's).
 contract LedgerRelay is ILedgerRelay {
-    // record: merkle root's first 16 bytes | height u32 | time u32 | bits u32 | period start time u32
-    // link (side blocks only): parent key u128 | chain work u128
+    // Layouts of a record and a link (side blocks only): see RelayRecord.
     mapping(bytes16 => uint256) private _records;
     mapping(bytes16 => uint256) private _links;
     mapping(uint256 => uint256) private _main; // height / 2 -> keys at the even (high) and odd height
@@ -104,8 +104,8 @@ contract LedgerRelay is ILedgerRelay {
             key = _key(hash);
             if (_records[key] != 0) continue; // already stored (a resubmission): nothing to write
             _records[key] = record;
-            if (extendsTip) _setMain(_height(record), key);
-            else _links[key] = _link(parentKey, work);
+            if (extendsTip) _setMain(RelayRecord.height(record), key);
+            else _links[key] = RelayRecord.link(parentKey, work);
         }
         if (extendsTip) {
             (_tipHash, _tipWork) = (hash, work);
@@ -119,21 +119,21 @@ contract LedgerRelay is ILedgerRelay {
     /// @inheritdoc ILedgerRelay
     function bestTip() public view returns (bytes32 blockHash, uint256 height, uint256 chainWork) {
         blockHash = _tipHash;
-        return (blockHash, _height(_records[_key(blockHash)]), _tipWork);
+        return (blockHash, RelayRecord.height(_records[_key(blockHash)]), _tipWork);
     }
 
     /// @inheritdoc ILedgerRelay
     function confirmations(bytes32 blockHash) public view returns (uint256) {
         bytes16 key = _key(blockHash);
         uint256 record = _records[key];
-        if (record == 0 || _mainKey(_height(record)) != key) return 0; // heights above the tip hold 0
-        return _height(_records[_key(_tipHash)]) - _height(record) + 1;
+        if (record == 0 || _mainKey(RelayRecord.height(record)) != key) return 0; // heights above the tip hold 0
+        return RelayRecord.height(_records[_key(_tipHash)]) - RelayRecord.height(record) + 1;
     }
 
     /// @notice Whether the relay stores `blockHash` (on any branch), and its height.
     function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height) {
         uint256 record = _records[_key(blockHash)];
-        return (record != 0, _height(record));
+        return (record != 0, RelayRecord.height(record));
     }
 
     /// @inheritdoc ILedgerRelay
@@ -144,7 +144,7 @@ contract LedgerRelay is ILedgerRelay {
     {
         if (confirmations(blockHash) < minConfirmations) return false;
         (bytes32 root, bool inTree) = LedgerMerkle.root(txid, index, branch);
-        return inTree && bytes16(root) == bytes16(bytes32(_records[_key(blockHash)]));
+        return inTree && bytes16(root) == RelayRecord.root(_records[_key(blockHash)]);
     }
 
     /// @inheritdoc ILedgerRelay
@@ -179,7 +179,9 @@ contract LedgerRelay is ILedgerRelay {
         if (LedgerHeader.hashValue(hash) > target) revert LedgerRelayInsufficientWork(i, hash);
         work = parentWork + LedgerHeader.work(target);
         record = _childRecord(header, parent, bits);
-        if ((_height(parent) + 1) % retargetInterval == 0) _checkTimewarp(i, _time(record), _time(parent));
+        if ((RelayRecord.height(parent) + 1) % retargetInterval == 0) {
+            _checkTimewarp(i, RelayRecord.time(record), RelayRecord.time(parent));
+        }
     }
 
     /// @dev BIP94: a period's first block stamped far below its parent would make the next span look long.
@@ -191,23 +193,25 @@ contract LedgerRelay is ILedgerRelay {
 
     /// @dev `GetNextWorkRequired`: the parent's bits, or a retarget where a period starts.
     function _expectedBits(uint256 parent) private view returns (uint32) {
-        if ((_height(parent) + 1) % retargetInterval != 0) return _bits(parent);
-        return LedgerHeader.nextBits(_bits(parent), _periodStart(parent), _time(parent), targetTimespan, powLimit);
+        if ((RelayRecord.height(parent) + 1) % retargetInterval != 0) return RelayRecord.bits(parent);
+        return LedgerHeader.nextBits(
+            RelayRecord.bits(parent), RelayRecord.periodStart(parent), RelayRecord.time(parent), targetTimespan, powLimit
+        );
     }
 
     function _childRecord(bytes calldata header, uint256 parent, uint32 bits) private view returns (uint256) {
-        uint32 height = _height(parent) + 1;
+        uint32 height = RelayRecord.height(parent) + 1;
         uint32 time = LedgerHeader.u32(header, 68);
-        uint32 start = height % retargetInterval == 0 ? time : _periodStart(parent);
-        return _record(LedgerHeader.word(header, 36), height, time, bits, start);
+        uint32 start = height % retargetInterval == 0 ? time : RelayRecord.periodStart(parent);
+        return RelayRecord.pack(LedgerHeader.word(header, 36), height, time, bits, start);
     }
 
     /// @dev Chain work up to a stored block: kept for side blocks, summed back from the tip for main ones.
     function _workOf(bytes16 key, uint256 record, bytes32 tip, uint256 tipWork) private view returns (uint256 work) {
-        uint256 height = _height(record);
-        if (_mainKey(height) != key) return uint128(_links[key]);
+        uint256 height = RelayRecord.height(record);
+        if (_mainKey(height) != key) return RelayRecord.work(_links[key]);
         work = tipWork;
-        for (uint256 h = _height(_records[_key(tip)]); h > height; --h) {
+        for (uint256 h = RelayRecord.height(_records[_key(tip)]); h > height; --h) {
             work -= _blockWork(_mainKey(h)); // bounded by the depth below the tip the caller builds on
         }
     }
@@ -215,23 +219,23 @@ contract LedgerRelay is ILedgerRelay {
     /// @dev Makes the branch ending at `newTip` the main chain: the old blocks above the fork get links
     /// (they are side blocks now), the index is rewritten up to the new tip and cleared above it.
     function _reorganize(bytes32 oldTip, uint256 oldWork, bytes32 newTip, uint256 newWork) private {
-        uint256 oldHeight = _height(_records[_key(oldTip)]);
+        uint256 oldHeight = RelayRecord.height(_records[_key(oldTip)]);
         bytes16 key = _key(newTip);
-        uint256 newHeight = _height(_records[key]);
+        uint256 newHeight = RelayRecord.height(_records[key]);
         uint256 fork = newHeight;
         for (; fork > oldHeight || _mainKey(fork) != key; --fork) {
-            key = bytes16(bytes32(_links[key])); // every side block has a link (the walk ends at the fork)
+            key = RelayRecord.parent(_links[key]); // every side block has a link (the walk ends at the fork)
         }
         uint256 work = oldWork;
         for (uint256 h = oldHeight; h > fork; --h) {
             bytes16 old = _mainKey(h);
-            if (_links[old] == 0) _links[old] = _link(_mainKey(h - 1), work);
+            if (_links[old] == 0) _links[old] = RelayRecord.link(_mainKey(h - 1), work);
             work -= _blockWork(old);
         }
         key = _key(newTip);
         for (uint256 h = newHeight; h > fork; --h) {
             _setMain(h, key);
-            key = bytes16(bytes32(_links[key]));
+            key = RelayRecord.parent(_links[key]);
         }
         for (uint256 h = newHeight + 1; h <= oldHeight; ++h) {
             _setMain(h, 0);
@@ -257,7 +261,7 @@ contract LedgerRelay is ILedgerRelay {
         assembly ("memory-safe") {
             root := mload(add(checkpoint, 68)) // 32 (length word) + 36 (version, prev)
         }
-        _records[key] = _record(root, height, time, bits, periodStart);
+        _records[key] = RelayRecord.pack(root, height, time, bits, periodStart);
         _setMain(height, key);
     }
 
@@ -274,7 +278,7 @@ contract LedgerRelay is ILedgerRelay {
     }
 
     function _blockWork(bytes16 key) private view returns (uint256) {
-        return LedgerHeader.work(LedgerHeader.storedTarget(_bits(_records[key])));
+        return LedgerHeader.work(LedgerHeader.storedTarget(RelayRecord.bits(_records[key])));
     }
 
     function _key(bytes32 blockHash) private pure returns (bytes16 key) {
@@ -282,36 +286,6 @@ contract LedgerRelay is ILedgerRelay {
             mstore(0x00, blockHash) // scratch space: no allocation per header
             key := and(keccak256(0x00, 0x20), not(sub(shl(128, 1), 1)))
         }
-    }
-
-    function _link(bytes16 parent, uint256 work) private pure returns (uint256) {
-        if (work >> 128 != 0) revert LedgerRelayWorkOverflow();
-        return (uint256(uint128(parent)) << 128) | work;
-    }
-
-    function _record(bytes32 root, uint32 height, uint32 time, uint32 bits, uint32 periodStart)
-        private
-        pure
-        returns (uint256)
-    {
-        return (uint256(root) >> 128 << 128) | (uint256(height) << 96) | (uint256(time) << 64)
-            | (uint256(bits) << 32) | periodStart;
-    }
-
-    function _height(uint256 record) private pure returns (uint32) {
-        return uint32(record >> 96);
-    }
-
-    function _time(uint256 record) private pure returns (uint32) {
-        return uint32(record >> 64);
-    }
-
-    function _bits(uint256 record) private pure returns (uint32) {
-        return uint32(record >> 32);
-    }
-
-    function _periodStart(uint256 record) private pure returns (uint32) {
-        return uint32(record);
     }
 
     function _le32(bytes memory data, uint256 offset) private pure returns (uint256 v) {
