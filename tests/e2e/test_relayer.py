@@ -1,6 +1,6 @@
 """The relayer against a real local chain (anvil) and a ledger node over HTTP: it follows a
 3-block ledger reorganisation while running, resumes after kill -9 between batches, and waits
-out a ledger node outage."""
+out a ledger node outage and an RPC outage."""
 
 from __future__ import annotations
 
@@ -214,3 +214,30 @@ def test_deploy_one_round_and_status_from_the_command_line(anvil, ledger, tmp_pa
     assert info["relay"]["height"] == info["ledger"]["height"] == 3 and info["same_tip"]
     assert "in step" in text and info["relay"]["hash"] in text
     assert "unreachable" in offline
+
+
+def test_the_relayer_waits_out_an_rpc_outage(anvil, relay, ledger) -> None:  # type: ignore[no-untyped-def]
+    from netproxy import TcpRelay
+
+    chain, node = ledger
+    proxy = TcpRelay(anvil.port)
+    through_proxy = RelayClient(connect(proxy.url, RELAYER_KEY), relay.contract.address)
+    logged: list[str] = []
+    relayer = Relayer(through_proxy, node.url, GENESIS.hash_hex, batch=4, log=lambda event, **_: logged.append(event))
+    stop = threading.Event()
+    thread = threading.Thread(target=relayer.run, kwargs={"stop": stop, "poll_s": 0.1}, daemon=True)
+    thread.start()
+    try:
+        _mine(chain, 3)
+        _until(lambda: _in_step(relay, chain), "the relay to reach height 3")
+        cut = threading.Thread(target=proxy.outage, args=(2.0,), daemon=True)
+        cut.start()
+        _mine(chain, 3)
+        _until(lambda: "outage" in logged, "the RPC outage to be noticed")
+        cut.join()
+        _until(lambda: _in_step(relay, chain), "the relay to catch up after the outage")
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert relay.best_tip().height == 6
