@@ -19,7 +19,7 @@ NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
 BROWSER_STAMP := build/.browser
 
-.PHONY: setup browser compile test test-contracts test-offchain test-long demo lint bench chain lock clean
+.PHONY: setup browser compile test test-contracts test-offchain test-long test-relay-long demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -69,6 +69,10 @@ test-offchain: compile $(BROWSER_STAMP)
 test-long: compile
 	HYPOTHESIS_PROFILE=long $(BROWNIE) test tests/contracts -m stateful
 
+# The relay's differential test (Python ledger vs LedgerRelay) over many random forked chains.
+test-relay-long: compile
+	RELAY_EXAMPLES=200 $(BROWNIE) test tests/contracts/relay/test_differential.py
+
 demo: compile $(BROWSER_STAMP)
 	$(PY) -m offchain demo
 
@@ -82,6 +86,7 @@ lint: compile
 # Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
 bench: compile
 	$(BROWNIE) test tests/contracts/market/test_gas.py
+	$(BROWNIE) test tests/contracts/relay/test_gas.py
 	$(PY) -m benchmarks
 
 # A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).
