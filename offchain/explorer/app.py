@@ -26,9 +26,10 @@ from web3.exceptions import ProviderConnectionError
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.relay import RelayClient, RelayTip
 from offchain.eth.values import parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
-from offchain.explorer.ledger_view import LedgerUnavailable, LedgerView, RelayTip, relay_tip
+from offchain.explorer.ledger_view import LedgerUnavailable, LedgerView
 from offchain.explorer.market_view import MarketView
 from offchain.explorer.registry_view import RegistryView
 
@@ -100,7 +101,7 @@ class Explorer:
         self.ledger = LedgerView(sources.ledger) if sources.ledger else None
         self.artifacts = ArtifactsView(sources.artifacts)
         relay = sources.deployment.contracts.get("LedgerRelay")
-        self.relay_address = relay.address if relay else None
+        self.relay = RelayClient(client, relay.address) if relay else None
         self.lock = threading.Lock()
         self.health = Health()
 
@@ -142,10 +143,10 @@ class Explorer:
         return self.health
 
     def relay_tip(self) -> RelayTip | None:
-        address = self.relay_address
-        if address is None:
+        relay = self.relay
+        if relay is None:
             return None
-        return self.read_chain(lambda: relay_tip(self.w3, address))
+        return self.read_chain(relay.best_tip)
 
 
 def create_app(sources: Sources) -> Flask:

@@ -4,8 +4,8 @@ Only the node's stable endpoints are used (`/tip`, `/block/<hash>`, `/proof/<txi
 the ledger's own proof check): recent
 blocks are found by walking back from the tip through each block's previous hash, and every
 block is parsed and its proof checked with the ledger's own code, so the page shows what the
-bytes say, not what the node claims. The relay's tip (LedgerRelay.bestTip, when deployed)
-is read through a one-function ABI, so the explorer needs no relay build artifact.
+bytes say, not what the node claims. The relay's tip (when a LedgerRelay is deployed) is
+read by app.py through offchain.eth.relay's client, in the same display byte order.
 """
 
 from __future__ import annotations
@@ -26,19 +26,6 @@ from offchain.ledger.tx import KIND_NAMES
 TIMEOUT_S = 2.0
 MAX_REPLY = 8 * 1024 * 1024  # a block's hex is at most twice the block size limit, plus JSON
 RECENT_BLOCKS = 20
-RELAY_ABI = [
-    {
-        "type": "function",
-        "name": "bestTip",
-        "stateMutability": "view",
-        "inputs": [],
-        "outputs": [
-            {"name": "blockHash", "type": "bytes32"},
-            {"name": "height", "type": "uint256"},
-            {"name": "chainWork", "type": "uint256"},
-        ],
-    }
-]
 
 
 class LedgerUnavailable(Exception):
@@ -93,13 +80,6 @@ class ProofView:
     height: int | None  # where the block sits on the node's active chain
     confirmations: int | None
     raw: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class RelayTip:
-    hash: str  # display (byte-reversed) order, as the ledger shows hashes
-    height: int
-    work: int
 
 
 class LedgerView:
@@ -170,11 +150,6 @@ class LedgerView:
             raise LedgerUnavailable(f"{self.url}{path}: HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
             raise LedgerUnavailable(f"{self.url}{path}: {exc}") from None
-
-
-def relay_tip(w3: Any, address: str) -> RelayTip:
-    block_hash, height, work = w3.eth.contract(address=address, abi=RELAY_ABI).functions.bestTip().call()
-    return RelayTip(hash_to_hex(bytes(block_hash)), int(height), int(work))
 
 
 def _hex64(text: str) -> str:

@@ -38,12 +38,19 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from offchain.eth.localchain import LocalChain, start_anvil
+from offchain.cli import main
+from offchain.eth.client import connect
+from offchain.eth.deployments import Deployment, load_deployment
+from offchain.eth.localchain import CHAIN_ID, LocalChain, start_anvil
+from offchain.eth.relay import RelayClient
 from offchain.explorer.app import Sources
 from offchain.explorer.server import RunningExplorer, start_explorer
 from offchain.ledger import api
+from offchain.ledger.block import BlockHeader
 from offchain.ledger.chain import Chain
 from offchain.ledger.node import Node
+from offchain.ledger.params import chain_params
+from offchain.roles.relayer import Relayer
 
 CHROMIUM, DRIVER = "chromium", "chromedriver"
 WAIT_S = 10.0  # the page polls every second; a change shows within a few
@@ -124,7 +131,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     _store_card(store)
     scenario = MarketScenario(chain.url, tmp / "deployments")
     scenario.setup()
-    sources = Sources(rpc=relay.url, deployment=scenario.deployment, ledger=node.url, artifacts=[store])
+    deployment = _relay_the_ledger(chain.url, tmp / "deployments", node.url)
+    sources = Sources(rpc=relay.url, deployment=deployment, ledger=node.url, artifacts=[store])
     explorer = start_explorer(sources)
     browser = _browser()
     try:
@@ -134,6 +142,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         explorer.stop()
         node.stop()
         chain.stop()
+
+
+def _relay_the_ledger(rpc: str, deployments: Path, ledger: str) -> Deployment:
+    """A LedgerRelay beside the market (from the devnet's genesis), brought up to the node's tip."""
+    assert main(["relay", "deploy", "--confirmations", "1", "--rpc", rpc, "--deployments", str(deployments)]) == 0
+    deployment = load_deployment(CHAIN_ID, deployments)
+    client = RelayClient(connect(rpc), deployment.contract("LedgerRelay").address)
+    genesis = BlockHeader.from_hex(chain_params("devnet").genesis_header_hex)
+    Relayer(client, ledger, genesis.hash_hex, log=lambda *a, **k: None).sync_once()
+    return deployment
 
 
 def _store_card(store: Path) -> None:
@@ -275,7 +293,7 @@ def test_the_ledger_pages_show_blocks_anchors_and_a_verified_proof(world: World)
     assert len(anchors) == 1 and HONEST_MODEL.hex() in anchors[0]
     assert world.text("#proof-result").startswith("Proof verified")
     assert f"at height {anchored_at}" in world.text("#proof-result")
-    assert "no LedgerRelay deployed" in _relay_text(world)
+    assert f"height {tip}," in _relay_text(world) and "(in step)" in _relay_text(world)
 
 
 def _relay_text(world: World) -> str:
