@@ -79,6 +79,6 @@ abstract contract Attestations is JobBook {
         uint256[2] memory c;
         c[0] = _committees[jobId][0];
         if (size > 8) c[1] = _committees[jobId][1]; // seats 8.. live in the second word
-        return Committee.seatsOf(c, leafPlusOne - 1);
+        return Committee.seatsOf(c, size, leafPlusOne - 1);
     }
 }

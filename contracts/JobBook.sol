@@ -52,9 +52,11 @@ abstract contract JobBook is MarketAccounts {
             c.quorum == 0 || c.quorum > Committee.MAX_SEATS || c.forfeitBps == 0 || c.slashBps == 0
                 || c.minWindow == 0
         ) revert TrainingMarketBadConfig();
-        if (c.toleranceBps > BPS || c.feeBps > BPS || c.slashBps > BPS || c.forfeitBps > BPS) {
-            revert TrainingMarketBpsTooHigh(BPS + 1);
-        }
+        uint256 highest = c.toleranceBps;
+        if (c.feeBps > highest) highest = c.feeBps;
+        if (c.slashBps > highest) highest = c.slashBps;
+        if (c.forfeitBps > highest) highest = c.forfeitBps;
+        if (highest > BPS) revert TrainingMarketBpsTooHigh(highest);
         _registry = IModelRegistry(registry_);
         (_quorum, _toleranceBps, _feeBps) = (c.quorum, c.toleranceBps, c.feeBps);
         (_slashBps, _forfeitBps, _minWindow) = (c.slashBps, c.forfeitBps, c.minWindow);

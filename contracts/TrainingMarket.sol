@@ -181,7 +181,7 @@ contract TrainingMarket is Settlement {
         for (uint256 nonce; filled < size && nonce < 8 * size; ++nonce) {
             (uint256 leaf, address owner) = _drawLeaf(uint256(keccak256(abi.encode(seed, nonce))));
             // Never the requester nor one of the job's workers (a worker has a non-zero seal).
-            if (owner == requester || Committee.seatsOf(c, leaf) != 0) continue;
+            if (owner == requester || Committee.seatsOf(c, filled, leaf) != 0) continue;
             if (_sealed[jobId][owner] != bytes32(0)) continue;
             c = Committee.withSeat(c, filled, leaf);
             seats[filled++] = owner;

@@ -33,9 +33,9 @@ library Committee {
         }
     }
 
-    /// @notice Bitmap of the seats `leaf` holds (bit s: seat s).
-    function seatsOf(uint256[2] memory c, uint256 leaf) internal pure returns (uint256 mask) {
-        for (uint256 seat; seat < MAX_SEATS; ++seat) {
+    /// @notice Bitmap of the seats among the first `size` that `leaf` holds (bit s: seat s).
+    function seatsOf(uint256[2] memory c, uint256 size, uint256 leaf) internal pure returns (uint256 mask) {
+        for (uint256 seat; seat < size; ++seat) {
             if (filled(c, seat) && leafAt(c, seat) == leaf) mask |= 1 << seat;
         }
     }
