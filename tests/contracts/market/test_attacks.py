@@ -310,3 +310,14 @@ def test_every_wei_is_accounted_for(market, requester, alice, bob, carol, valida
     held = market.balance() - start
     assert held == reward + 3 * MIN_STAKE - sum(paid.values())
     assert held == sum(market.pendingOf(a) for a in [requester, *validators]) - slashed  # bond moved to pay
+
+
+# Guard: the evaluation seal. A requester cannot swap in another evaluation set after seeing the models.
+def test_a_requester_cannot_reveal_a_different_evaluation_set(market, requester, alice):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    do_reveal(market, job_id, alice, 7000)
+
+    with brownie.reverts(err("TrainingMarketEvaluationMismatch", job_id)):
+        market.revealEvaluation(job_id, h("cherry-picked"), h("eval-salt"), "", {"from": requester})
