@@ -13,10 +13,16 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
-class JobPosted:
-    block: int
-    tx_hash: str
-    log_index: int
+class LoggedEvent(LoggedEvent):
+
+    @property
+    def log_key(self) -> tuple[str, int]:
+        """What identifies this log across polls (a reorg may move it to another block)."""
+        return (self.tx_hash, self.log_index)
+
+
+@dataclass(frozen=True)
+class JobPosted(LoggedEvent):
     job_id: int
     requester: str
     base_model: bytes
@@ -34,20 +40,14 @@ class JobPosted:
 
 
 @dataclass(frozen=True)
-class JobCancelled:
-    block: int
-    tx_hash: str
-    log_index: int
+class JobCancelled(LoggedEvent):
     job_id: int
     requester: str
     refund: int
 
 
 @dataclass(frozen=True)
-class Committed:
-    block: int
-    tx_hash: str
-    log_index: int
+class Committed(LoggedEvent):
     job_id: int
     worker: str
     index: int
@@ -56,10 +56,7 @@ class Committed:
 
 
 @dataclass(frozen=True)
-class Revealed:
-    block: int
-    tx_hash: str
-    log_index: int
+class Revealed(LoggedEvent):
     job_id: int
     worker: str
     model_hash: bytes
@@ -68,50 +65,35 @@ class Revealed:
 
 
 @dataclass(frozen=True)
-class EvaluationRevealed:
-    block: int
-    tx_hash: str
-    log_index: int
+class EvaluationRevealed(LoggedEvent):
     job_id: int
     evaluation_set: bytes
     uri: str
 
 
 @dataclass(frozen=True)
-class CommitteeDrawn:
-    block: int
-    tx_hash: str
-    log_index: int
+class CommitteeDrawn(LoggedEvent):
     job_id: int
     seats: tuple[str, ...]  # zero addresses for seats left empty
     seed: int
 
 
 @dataclass(frozen=True)
-class AttestationCommitted:
-    block: int
-    tx_hash: str
-    log_index: int
+class AttestationCommitted(LoggedEvent):
     job_id: int
     validator: str
     seal: bytes
 
 
 @dataclass(frozen=True)
-class AttestationRevealed:
-    block: int
-    tx_hash: str
-    log_index: int
+class AttestationRevealed(LoggedEvent):
     job_id: int
     validator: str
     scores: tuple[int, ...]  # one per submission, in commit order
 
 
 @dataclass(frozen=True)
-class Finalized:
-    block: int
-    tx_hash: str
-    log_index: int
+class Finalized(LoggedEvent):
     job_id: int
     winner: str | None
     model_hash: bytes
@@ -123,48 +105,33 @@ class Finalized:
 
 
 @dataclass(frozen=True)
-class Claimed:
-    block: int
-    tx_hash: str
-    log_index: int
+class Claimed(LoggedEvent):
     job_id: int
     worker: str
     amount: int
 
 
 @dataclass(frozen=True)
-class Withdrawn:
-    block: int
-    tx_hash: str
-    log_index: int
+class Withdrawn(LoggedEvent):
     account: str
     amount: int
 
 
 @dataclass(frozen=True)
-class ValidatorJoined:
-    block: int
-    tx_hash: str
-    log_index: int
+class ValidatorJoined(LoggedEvent):
     validator: str
     leaf: int
     bond: int
 
 
 @dataclass(frozen=True)
-class ValidatorExitRequested:
-    block: int
-    tx_hash: str
-    log_index: int
+class ValidatorExitRequested(LoggedEvent):
     validator: str
     unlocks_at: int
 
 
 @dataclass(frozen=True)
-class BondWithdrawn:
-    block: int
-    tx_hash: str
-    log_index: int
+class BondWithdrawn(LoggedEvent):
     validator: str
     bond: int
 
