@@ -13,7 +13,10 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
-class LoggedEvent(LoggedEvent):
+class LoggedEvent:
+    block: int
+    tx_hash: str
+    log_index: int
 
     @property
     def log_key(self) -> tuple[str, int]:
