@@ -245,7 +245,6 @@ class MarketMachine:
             return
         job["status"] = "finalized"
         expected_best = self._settle(job)
-        print("FIN", job["evaluated"], len(job["subs"]), [s.get("outcome") for s in job["subs"]], {a[:6]: b for a, (_, b) in job["revealed"].items()}, {a[:6]: b[2] for a, b in job["plans"].items()}, expected_best)
         assert tx.events["Finalized"]["winner"] == (ZERO_ADDR if expected_best is None else job["subs"][expected_best]["worker"])
         for i, s in enumerate(self.market.submissions(job["id"])):
             assert s["payout"] == job["subs"][i]["payout"]
