@@ -37,6 +37,7 @@ from stateful_runner import run_state_machine
 
 LONG = os.environ.get("HYPOTHESIS_PROFILE") == "long"
 EXAMPLES = int(os.environ.get("MARKET_SM_EXAMPLES", 1000 if LONG else 10))
+TRACE = bool(os.environ.get("MARKET_SM_TRACE"))  # print each settlement (run with -s)
 STEPS = 50
 UNBONDING = 37 * 86400
 STAKE = 10**17
@@ -245,6 +246,10 @@ class MarketMachine:
             return
         job["status"] = "finalized"
         expected_best = self._settle(job)
+        if TRACE:
+            outcomes = [s.get("outcome", "forfeit") for s in job["subs"]]
+            members = {a[:8]: b for a, (_, b) in job["revealed"].items()}
+            print(f"\nSETTLED evaluated={job['evaluated']} outcomes={outcomes} revealed={members} winner={expected_best}")
         assert tx.events["Finalized"]["winner"] == (ZERO_ADDR if expected_best is None else job["subs"][expected_best]["worker"])
         for i, s in enumerate(self.market.submissions(job["id"])):
             assert s["payout"] == job["subs"][i]["payout"]
