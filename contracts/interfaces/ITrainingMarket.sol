@@ -10,7 +10,7 @@ interface ITrainingMarket {
     struct Config {
         uint96 minBond; // smallest validator bond, wei (at least 1 gwei: weights are in gwei)
         uint8 quorum; // attestations needed to verify a submission
-        uint16 toleranceBps; // largest honest distance from the median (claims and attestations)
+        uint16 toleranceBps; // largest honest claim above the median; largest paid attestation distance from it
         uint16 feeBps; // share of the reward paid to validators per attestation within tolerance
         uint16 slashBps; // share of its bond a validator loses per attestation outside tolerance or missing
         uint16 forfeitBps; // share of the job's minimum stake a worker loses when not verified honest >= minimum
@@ -63,7 +63,7 @@ interface ITrainingMarket {
         Pending, // the job is not finalized yet
         Unrevealed, // slashed
         Unverified, // fewer attestations than the quorum: pays the forfeit, cannot win
-        Dishonest, // claim further than the tolerance from the median: slashed
+        Dishonest, // claim more than the tolerance above the median: slashed
         Honest, // stake returned (less the forfeit when below the minimum score)
         Won, // honest, best verified score at or above the minimum: paid the prize
         Forfeited // the requester never revealed the evaluation set: shares the reward

@@ -251,3 +251,12 @@ def test_an_exiting_member_still_attests_and_is_paid(market, requester, alice, v
     finalize(market, job_id, requester)
 
     assert validators[0].address not in market.committee(job_id)  # no longer drawn
+
+
+def test_a_conservative_claim_below_the_median_is_honest(market, requester, alice, validators):
+    job_id = run_job(market, requester, validators, {alice: 6500}, {alice: [7000, 7000, 7000]})
+
+    finalize(market, job_id, requester)
+
+    sub = market.submissions(job_id)[0]
+    assert (sub["outcome"], sub["verifiedScoreBps"]) == (OUTCOME["Won"], 7000)

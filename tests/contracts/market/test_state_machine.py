@@ -278,7 +278,7 @@ class MarketMachine:
             elif len(lanes) < QUORUM:
                 s["outcome"], s["payout"] = "unverified", s["stake"] - min(forfeit, s["stake"])
                 to_req += min(forfeit, s["stake"])
-            elif abs(s["claim"] - s["median"]) > TOLERANCE_BPS:
+            elif s["claim"] - s["median"] > TOLERANCE_BPS:
                 s["outcome"], s["payout"] = "dishonest", 0
                 to_req += s["stake"]
             elif s["median"] >= job["min_score"]:
