@@ -16,6 +16,9 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 abstract contract Attestations is JobBook {
     using ScoreSheet for uint256;
 
+    /// @dev The bits of a stored seal that hold the keccak; the low 16 hold the seat bitmap.
+    bytes32 private constant SEAL_MASK = ~bytes32(uint256(0xffff));
+
     /// @notice Commit the seal of your scores for every submission of `jobId`.
     /// @dev Committee members only, between the reveal and the attest deadline, once the
     /// evaluation set is revealed, once per job. Emits {AttestationCommitted}.
@@ -28,10 +31,13 @@ abstract contract Attestations is JobBook {
         }
         if (!evaluated) revert TrainingMarketEvaluationNotRevealed(jobId);
         if (seal == bytes32(0)) revert TrainingMarketZeroHash();
-        if (_seatsOf(jobId, msg.sender, size) == 0) revert TrainingMarketNotInCommittee(jobId, msg.sender);
+        uint256 seats = _seatsOf(jobId, msg.sender, size);
+        if (seats == 0) revert TrainingMarketNotInCommittee(jobId, msg.sender);
         mapping(address => bytes32) storage seals = _attestationSeals[jobId];
         if (seals[msg.sender] != bytes32(0)) revert TrainingMarketAttestationAlreadyCommitted(jobId, msg.sender);
-        seals[msg.sender] = seal;
+        // Keep the seat bitmap in the seal's low 16 bits, so the reveal need not read the
+        // committee again; 240 bits of keccak still bind (collisions cost 2**120 work).
+        seals[msg.sender] = (seal & SEAL_MASK) | bytes32(seats);
         emit AttestationCommitted(jobId, msg.sender, seal);
     }
 
@@ -41,19 +47,20 @@ abstract contract Attestations is JobBook {
     /// every seat the caller holds. Emits {AttestationRevealed}.
     function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external {
         Job storage j = _existing(jobId);
-        (uint32 attestDeadline, uint32 settleDeadline, uint256 count, uint256 size) =
-            (j.attestDeadline, j.settleDeadline, j.submissionCount, j.committeeSize);
+        (uint32 attestDeadline, uint32 settleDeadline, uint256 count) =
+            (j.attestDeadline, j.settleDeadline, j.submissionCount);
         if (block.timestamp < attestDeadline || block.timestamp >= settleDeadline) {
             revert TrainingMarketNotSettling(jobId);
         }
-        bytes32 seal = _attestationSeals[jobId][msg.sender];
-        // A missing seal (zero) and a revealed one (REVEALED) never equal a keccak output.
-        if (seal != attestationSealOf(jobId, msg.sender, scores, salt)) {
+        bytes32 stored = _attestationSeals[jobId][msg.sender];
+        // A missing seal (zero) and a revealed one (REVEALED) have no seal bits, which a
+        // keccak output has (but for a 2**-240 chance).
+        if (stored & SEAL_MASK != attestationSealOf(jobId, msg.sender, scores, salt) & SEAL_MASK) {
             revert TrainingMarketAttestationMismatch(jobId, msg.sender);
         }
         if (scores.length != count) revert TrainingMarketWrongScoreCount(jobId, scores.length, count);
         _attestationSeals[jobId][msg.sender] = REVEALED;
-        _writeScores(jobId, scores, _seatsOf(jobId, msg.sender, size)); // seats: non-zero, checked at commit
+        _writeScores(jobId, scores, uint256(stored & ~SEAL_MASK)); // the seats, non-zero: checked at commit
         emit AttestationRevealed(jobId, msg.sender, scores);
     }
 

@@ -135,7 +135,8 @@ abstract contract JobBook is MarketAccounts {
         }
     }
 
-    /// @notice What `validator_` committed for `jobId`: zero if nothing, 1 once revealed.
+    /// @notice What `validator_` committed for `jobId`: zero if nothing, 1 once revealed; else
+    /// the seal's upper 240 bits with the member's seat bitmap in the low 16.
     function attestationSeal(uint256 jobId, address validator_) external view returns (bytes32) {
         return _attestationSeals[jobId][validator_];
     }

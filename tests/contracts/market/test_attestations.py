@@ -67,7 +67,9 @@ def test_a_member_commits_a_seal(market, requester, alice, validators):
 
     seal = attestation_seal(job_id, validators[0], [6950])
     assert list(tx.events["AttestationCommitted"].values()) == [job_id, validators[0], seal]
-    assert market.attestationSeal(job_id, validators[0]) == seal
+    stored = int(market.attestationSeal(job_id, validators[0]).hex(), 16)
+    seats = [a for a in market.committee(job_id)].index(validators[0].address)
+    assert stored == (int(seal, 16) & ~0xFFFF) | (1 << seats)  # the seal, with the seat bitmap
 
 
 def test_the_python_seal_equals_the_contracts(market, alice):
