@@ -71,7 +71,9 @@ def test_a_member_outside_the_committee_commits_nothing(world: World) -> None:
     member = _member(world, VALIDATORS[0], 7000)
     member.step(job_id)
     world.travel_past(1, job_id)
-    outsiders = [a for a in (*VALIDATORS, 7) if world.client.w3.eth.accounts[a] not in member.session.market.committee(job_id)]
+    outsiders = [
+        a for a in (*VALIDATORS, 7) if world.client.w3.eth.accounts[a] not in member.session.market.committee(job_id)
+    ]
     outsider = _member(world, outsiders[0], 7000)
 
     outsider.step(job_id)
