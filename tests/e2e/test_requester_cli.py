@@ -42,14 +42,39 @@ def setup(chain: LocalChain, tmp_path: Path) -> dict[str, Path | str]:
 
 def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
     tmp = Path(setup["tmp"])
-    return ["--rpc", chain.url, "--deployments", str(tmp / "deployments"), "--dev-account", "1",
-            "--home", str(tmp / "home")]
+    return [
+        "--rpc",
+        chain.url,
+        "--deployments",
+        str(tmp / "deployments"),
+        "--dev-account",
+        "1",
+        "--home",
+        str(tmp / "home"),
+    ]
 
 
 def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> int:
-    return main(["job", "post", "--base", BASE, "--train", str(setup["train"]), "--eval", str(setup["eval"]),
-                 "--spec", str(spec), "--reward", "0.5ether", "--min-score-bps", "5000", "--json",
-                 *common(chain, setup)])
+    return main(
+        [
+            "job",
+            "post",
+            "--base",
+            BASE,
+            "--train",
+            str(setup["train"]),
+            "--eval",
+            str(setup["eval"]),
+            "--spec",
+            str(spec),
+            "--reward",
+            "0.5ether",
+            "--min-score-bps",
+            "5000",
+            "--json",
+            *common(chain, setup),
+        ]
+    )
 
 
 def test_post_prints_the_job_and_status_shows_it_open(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
