@@ -75,7 +75,9 @@ def sealed(job_id, worker, score, model=None, salt=None):
 
 def attestation_seal(job_id, validator, scores, salt=None):
     salt = salt or salt_of(validator)
-    raw = encode(["uint256", "address", "uint16[]", "bytes32"], [job_id, validator.address, scores, bytes.fromhex(salt[2:])])
+    raw = encode(
+        ["uint256", "address", "uint16[]", "bytes32"], [job_id, validator.address, scores, bytes.fromhex(salt[2:])]
+    )
     return "0x" + keccak(raw).hex()
 
 

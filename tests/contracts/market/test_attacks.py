@@ -166,7 +166,9 @@ def test_issue10_8_a_lazy_validator_copying_the_claim_is_penalised(market, reque
 
 
 # Guard: MARKET_ROLE cannot be revoked, so no administrator can freeze finalize.
-def test_issue10_9_revoking_the_market_role_cannot_freeze_a_job(market, market_registry, admin, requester, alice, validators):
+def test_issue10_9_revoking_the_market_role_cannot_freeze_a_job(
+    market, market_registry, admin, requester, alice, validators
+):
     job_id = run_job(market, requester, validators, {alice: 8000}, {})
 
     with brownie.reverts(err("ModelRegistryMarketRolePermanent", market)):

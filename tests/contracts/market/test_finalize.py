@@ -37,13 +37,20 @@ def test_an_honest_claim_wins_the_reward_less_the_validator_fee(market, requeste
 
 
 def test_finalized_event_reports_the_settlement(market, requester, alice, bob, validators):
-    job_id = run_job(
-        market, requester, validators, {alice: 7000, bob: 9000}, {alice: [7000] * 3, bob: [6000] * 3}
-    )
+    job_id = run_job(market, requester, validators, {alice: 7000, bob: 9000}, {alice: [7000] * 3, bob: [6000] * 3})
 
     tx = finalize(market, job_id, requester)
 
-    assert list(tx.events["Finalized"].values()) == [job_id, alice, model_of(alice), 7000, REWARD - FEE, FEE - FEE % 6, 0, 0]
+    assert list(tx.events["Finalized"].values()) == [
+        job_id,
+        alice,
+        model_of(alice),
+        7000,
+        REWARD - FEE,
+        FEE - FEE % 6,
+        0,
+        0,
+    ]
 
 
 def test_a_dishonest_claim_is_slashed_to_the_requester(market, requester, alice, bob, validators):
@@ -153,7 +160,9 @@ def test_a_job_without_submissions_refunds_the_requester(market, requester):
     assert market.pendingOf(requester) == REWARD
 
 
-def test_an_unrevealed_evaluation_set_forfeits_the_reward_to_revealed_workers(market, requester, alice, bob, validators):
+def test_an_unrevealed_evaluation_set_forfeits_the_reward_to_revealed_workers(
+    market, requester, alice, bob, validators
+):
     job_id = run_job(market, requester, validators, {alice: 7000, bob: 8000}, {}, reveal_eval_set=False)
 
     finalize(market, job_id, requester)

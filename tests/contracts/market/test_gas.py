@@ -14,7 +14,6 @@ from market_helpers import (
     MIN_STAKE,
     URI64,
     attestation_seal,
-    claim_all,
     commit_scores,
     do_commit,
     do_reveal,
@@ -198,8 +197,10 @@ def test_finalize_four_by_three_fresh_accounts_gas(market, accounts, requester, 
     _record("finalize 4 submissions x 3-member committee, fresh accounts", finalize(market, job_id, requester).gas_used)
     claims = [market.claim(job_id, i, {"from": w}).gas_used for i, w in enumerate(workers)]
     _record("claim (per worker, fresh account)", max(claims))
-    _record("finalize + 4 claims, per party (4 workers, 3 validators, requester)", (ROWS[
-        "finalize 4 submissions x 3-member committee, fresh accounts"] + sum(claims)) // 8)
+    _record(
+        "finalize + 4 claims, per party (4 workers, 3 validators, requester)",
+        (ROWS["finalize 4 submissions x 3-member committee, fresh accounts"] + sum(claims)) // 8,
+    )
 
 
 def test_finalize_at_the_caps_gas(bare_market, accounts, requester):
@@ -209,7 +210,10 @@ def test_finalize_at_the_caps_gas(bare_market, accounts, requester):
     workers = _fund(accounts, requester, 16)
     claims = {w: 7000 + i for i, w in enumerate(workers)}
     job_id = run_job(bare_market, requester, validators, claims, {}, committee=15)
-    _record("finalize 16 submissions x 15-member committee, fresh accounts", finalize(bare_market, job_id, requester).gas_used)
+    _record(
+        "finalize 16 submissions x 15-member committee, fresh accounts",
+        finalize(bare_market, job_id, requester).gas_used,
+    )
 
 
 def test_finalize_forfeit_gas(market, requester, alice):

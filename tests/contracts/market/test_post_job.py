@@ -105,7 +105,9 @@ def test_a_minimum_score_above_10000_bps_is_rejected(market, requester):
         _post(market, requester, min_score=10001)
 
 
-@pytest.mark.parametrize("offsets", [(0, 200, 300, 400), (200, 200, 300, 400), (100, 300, 300, 400), (100, 200, 400, 300)])
+@pytest.mark.parametrize(
+    "offsets", [(0, 200, 300, 400), (200, 200, 300, 400), (100, 300, 300, 400), (100, 200, 400, 300)]
+)
 def test_deadlines_must_be_future_and_strictly_ordered(market, requester, offsets):
     now = next_time()
     d = [now + o for o in offsets]

@@ -88,7 +88,9 @@ class MarketMachine:
     def _owed(self):
         escrow = sum(j["reward"] for j in self.jobs if j["status"] == "active")
         stakes = sum(s["stake"] for j in self.jobs if j["status"] == "active" for s in j["subs"])
-        unclaimed = sum(s["payout"] for j in self.jobs if j["status"] == "finalized" for s in j["subs"] if not s["claimed"])
+        unclaimed = sum(
+            s["payout"] for j in self.jobs if j["status"] == "finalized" for s in j["subs"] if not s["claimed"]
+        )
         bonds = sum(m["bond"] for m in self.members.values())
         return escrow + stakes + unclaimed + bonds + sum(self.pending.values())
 
@@ -159,8 +161,8 @@ class MarketMachine:
         now = next_time()
         ok = job["status"] == "active" and job["d"][0] <= now < job["d"][1] and not sub["revealed"]
         model = h(f"model-{sub['worker']}")
-        send = lambda: self.market.reveal(job["id"], model, sub["claim"], salt_of(sub["acct"]), URI, {"from": sub["acct"]})  # noqa: E731
-        if self._expect(ok, send):
+        args = (job["id"], model, sub["claim"], salt_of(sub["acct"]), URI, {"from": sub["acct"]})
+        if self._expect(ok, lambda: self.market.reveal(*args)):
             sub["revealed"] = True
 
     def rule_reveal_evaluation(self, st_pick):
@@ -212,7 +214,12 @@ class MarketMachine:
             else:
                 scores.append(max(0, min(10_000, s["true"] + st_noise)))
         now = next_time()
-        ok = job["status"] == "active" and job["d"][1] <= now < job["d"][2] and job["evaluated"] and seat not in job["plans"]
+        ok = (
+            job["status"] == "active"
+            and job["d"][1] <= now < job["d"][2]
+            and job["evaluated"]
+            and seat not in job["plans"]
+        )
         seal = attestation_seal(job["id"], v, scores)
         if self._expect(ok, lambda: self.market.commitAttestation(job["id"], seal, {"from": v})):
             job["plans"][seat] = (v, scores, behaviour)
@@ -249,8 +256,12 @@ class MarketMachine:
         if TRACE:
             outcomes = [s.get("outcome", "forfeit") for s in job["subs"]]
             members = {a[:8]: b for a, (_, b) in job["revealed"].items()}
-            print(f"\nSETTLED evaluated={job['evaluated']} outcomes={outcomes} revealed={members} winner={expected_best}")
-        assert tx.events["Finalized"]["winner"] == (ZERO_ADDR if expected_best is None else job["subs"][expected_best]["worker"])
+            print(
+                f"\nSETTLED evaluated={job['evaluated']} outcomes={outcomes} revealed={members} winner={expected_best}"
+            )
+        assert tx.events["Finalized"]["winner"] == (
+            ZERO_ADDR if expected_best is None else job["subs"][expected_best]["worker"]
+        )
         for i, s in enumerate(self.market.submissions(job["id"])):
             assert s["payout"] == job["subs"][i]["payout"]
 
@@ -269,7 +280,9 @@ class MarketMachine:
         seats = [a for a in (job["committee"] or []) if a != ZERO_ADDR]
         to_req, best, best_score = 0, None, -1
         for s in subs:
-            lanes = [job["revealed"][a][0][subs.index(s)] for a in seats if a in job["revealed"]] if s["revealed"] else []
+            lanes = (
+                [job["revealed"][a][0][subs.index(s)] for a in seats if a in job["revealed"]] if s["revealed"] else []
+            )
             s["median"] = lower_median(lanes) if lanes else 0
             s["lanes"] = {a: job["revealed"][a][0][subs.index(s)] for a in seats if a in job["revealed"]}
             if not s["revealed"]:

@@ -12,7 +12,13 @@ def test_market_records_a_winner_with_its_job_id_and_publisher(registry, alice, 
 
     assert list(registry.recordOf(h("won"))) == [h("base"), bob, 9100, 7, tx.block_number]
     assert list(tx.events["ModelRegistered"].values()) == [
-        h("won"), h("base"), bob, h("train"), 9100, 7, URI,
+        h("won"),
+        h("base"),
+        bob,
+        h("train"),
+        9100,
+        7,
+        URI,
     ]
 
 
