@@ -21,31 +21,34 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 
 from offchain.eth.client import Client
-from offchain.eth.market import (
+from offchain.eth.market import MarketClient, Outcome, Phase, Status
+from offchain.eth.market_events import (
     EVENT_TYPES,
-    Attested,
+    AttestationCommitted,
+    AttestationRevealed,
     BondWithdrawn,
+    Claimed,
     Committed,
+    CommitteeDrawn,
+    EvaluationRevealed,
     Finalized,
     JobCancelled,
     JobPosted,
-    MarketClient,
     MarketEvent,
-    Outcome,
-    Phase,
     Revealed,
-    Status,
     ValidatorExitRequested,
     ValidatorJoined,
     Withdrawn,
-    _to_event,  # the client's own log decoding, shared rather than copied
+    to_event,
 )
 from offchain.eth.values import hash_hex
+from offchain.explorer import committee_view as cv
 
 BPS = 10_000
 READ_THREADS = 6  # the job page's independent reads, in flight together
 MAX_LIST = 100  # jobs on one page of the list
 MAX_ACCOUNT_ROWS = 500  # history rows on an account page
+ZERO = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
@@ -69,36 +72,58 @@ class JobRow:
 
 @dataclass(frozen=True)
 class AttestationView:
-    validator: str
+    """One committee seat's attestation of one submission."""
+
     seat: int
-    score_bps: int
-    near: bool  # within the tolerance of the verified score (only known once verified)
+    validator: str
+    committed: bool  # the member sealed its scores
+    score_bps: int | None  # None until the member revealed
+    near: bool | None  # within the tolerance of the verified score; None until settled
 
 
 @dataclass(frozen=True)
 class SubmissionView:
     index: int
     worker: str
-    stake: int
+    stake: int  # as committed
     revealed: bool
     model_hash: str | None  # None until revealed (the chain holds the commitment until then)
     commitment: str
     claimed_score_bps: int | None
     verified_score_bps: int | None  # None until the quorum attested
-    outcome: str  # pending, unrevealed, unverified, dishonest, honest, won
+    outcome: str  # pending, unrevealed, unverified, dishonest, honest, won, forfeited
     slashed: bool
     uri: str | None
     attestations: list[AttestationView]
+    owed: list[tuple[str, int]]  # what claim pays, by part, once finalized (losses negative)
+    claimed: int | None  # what the worker's claim paid; None until claimed
 
 
 @dataclass(frozen=True)
 class CommitteeSeat:
-    """A validator drawn for the job (market v2), with what it did."""
+    """A seat of the job's committee (market v2), its holder and what it did and got."""
 
-    validator: str
-    committed: bool
+    seat: int
+    validator: str | None  # None for a seat the draw left empty
+    bond: int  # the holder's bond now
+    seal: str | None  # the committed seal (hex); None when it never committed
     revealed: bool
-    slashed: bool
+    good: int | None  # attestations within tolerance; None until finalized
+    bad: int | None  # attestations outside tolerance or missing
+    pay: int | None  # the holder's fee share for this job (over all its seats)
+    slashed: int | None  # taken from the holder's bond for this job (over all its seats)
+
+
+@dataclass(frozen=True)
+class EvaluationView:
+    """The requester's sealed evaluation set: revealed, still sealed, or forfeited."""
+
+    seal: str
+    evaluation_set: str | None
+    uri: str | None
+    block: int | None
+    tx_hash: str | None
+    forfeited: bool  # finalized without the reveal: the reward went to the revealed workers
 
 
 @dataclass(frozen=True)
@@ -106,10 +131,13 @@ class Settlement:
     winner: str | None
     model_hash: str | None
     verified_score_bps: int
-    payout: int
-    validator_fees: int
-    slashed: int
+    prize: int  # the winner's, or each revealed worker's share on a forfeit
+    validator_pay: int
+    validator_slashed: int
     refund: int
+    stakes_slashed: int  # credited to the requester
+    forfeits: int  # credited to the requester
+    unpaid_pool: int  # fee and slashed bonds nobody earned, credited to the requester
     tx_hash: str
     block: int
 
@@ -121,12 +149,12 @@ class JobView:
     phase: str
     status: str
     requester: str
-    reward: int
+    reward: int  # as posted (escrowed)
     min_score_bps: int
     min_stake: int
     base_model: str
     training_set: str
-    evaluation_set: str
+    evaluation: EvaluationView
     spec: str
     posted_block: int
     posted_tx: str
@@ -137,8 +165,9 @@ class JobView:
     cancelled_refund: int | None
     tolerance_bps: int
     fee_bps: int
-    # Market v2 fills this; the job template shows the committee section only when set.
-    committee: list[CommitteeSeat] | None = None
+    slash_bps: int
+    committee_size: int
+    committee: list[CommitteeSeat] | None  # None until drawn
 
 
 @dataclass(frozen=True)
@@ -160,7 +189,7 @@ class AccountView:
     wins: int
     slashes: int
     bond: int | None  # None when not a validator
-    seat: int | None
+    leaf: int | None
     exit_unlocks_at: int | None
     history: list[HistoryRow] = field(default_factory=list)
 
@@ -173,14 +202,24 @@ class AccountView:
         return -sum(r.amount for r in self.history if r.amount < 0 and r.what in PENALTY_KINDS)
 
 
-REWARD_KINDS = ("prize", "validator fee", "slashed stakes received", "refund")
-PENALTY_KINDS = ("stake slashed",)
+REWARD_KINDS = (
+    "prize",
+    "forfeit share",
+    "validator fee",
+    "slashed stakes received",
+    "forfeits received",
+    "unearned validator pool",
+    "refund",
+)
+PENALTY_KINDS = ("stake slashed", "forfeit paid", "bond slashed")
+# What the market credits to pending withdrawals (workers' outcomes are claimed instead).
+CREDIT_KINDS = ("validator fee", "slashed stakes received", "forfeits received", "unearned validator pool", "refund")
 
 
 @dataclass(frozen=True)
 class ValidatorRow:
     address: str
-    seat: int
+    leaf: int
     bond: int
     exit_unlocks_at: int | None
     pending: int
@@ -235,7 +274,7 @@ class MarketView:
                 if event.job_id in cancelled
                 else Status.ACTIVE
             )
-            phase = _phase(status, now, event.commit_deadline, event.reveal_deadline, event.attest_deadline)
+            phase = _phase(status, now, event)
             final = finalized.get(event.job_id)
             rows.append(
                 JobRow(
@@ -270,68 +309,173 @@ class MarketView:
         if not 1 <= job_id <= reads["count"].result():  # ids start at 1; an unknown id reverts
             return None
         job, phase, subs = reads["job"].result(), reads["phase"].result(), reads["subs"].result()
-        now = reads["now"].result()
-        events = reads["events"].result()
-        posted = next(e for e in events if isinstance(e, JobPosted))
-        reveals = {e.worker: e for e in events if isinstance(e, Revealed)}
-        final = next((e for e in events if isinstance(e, Finalized)), None)
-        cancel = next((e for e in events if isinstance(e, JobCancelled)), None)
+        now, events = reads["now"].result(), reads["events"].result()
         config = self.config()
-        attested: dict[str, list[Attested]] = {}
-        for e in events:
-            if isinstance(e, Attested):
-                attested.setdefault(e.worker, []).append(e)
+        posted = _first(events, JobPosted)
+        final = _first(events, Finalized)
+        cancel = _first(events, JobCancelled)
+        drawn = _first(events, CommitteeDrawn)
+        reveals = {e.worker: e for e in events if isinstance(e, Revealed)}
+        stakes = {e.worker: e.stake for e in events if isinstance(e, Committed)}
+        claims = {e.worker: e.amount for e in events if isinstance(e, Claimed)}
+        seals = {e.validator: e.seal for e in events if isinstance(e, AttestationCommitted)}
+        scores = {e.validator: e.scores for e in events if isinstance(e, AttestationRevealed)}
+        seats: list[str | None] = [a if a != ZERO else None for a in drawn.seats] if drawn else []
+        judged = [
+            cv.Judged(
+                sub.revealed,
+                sub.verified_score_bps,
+                "below minimum"
+                if sub.outcome == Outcome.HONEST and sub.verified_score_bps < job.min_score_bps
+                else _name(sub.outcome),
+                stakes.get(sub.worker, sub.stake),
+            )
+            for sub in subs
+        ]
+        forfeit = cv.forfeit_of(job.min_stake, config["forfeit_bps"])
         views = []
-        for index, sub in enumerate(subs):
+        for index, (sub, judge) in enumerate(zip(subs, judged, strict=True)):
             verified = sub.attestation_count >= config["quorum"]
             reveal = reveals.get(sub.worker)
+            attestations = [
+                AttestationView(
+                    seat,
+                    holder,
+                    holder in seals,
+                    scores[holder][index] if holder in scores else None,
+                    abs(scores[holder][index] - sub.verified_score_bps) <= config["tolerance_bps"]
+                    if final and holder in scores
+                    else None,
+                )
+                for seat, holder in enumerate(seats)
+                if holder is not None and sub.revealed
+            ]
             views.append(
                 SubmissionView(
                     index=index,
                     worker=sub.worker,
-                    stake=sub.stake,
+                    stake=judge.stake,
                     revealed=sub.revealed,
-                    model_hash=hash_hex(sub.sealed_hash) if sub.revealed else None,
+                    model_hash=hash_hex(reveal.model_hash) if reveal else None,
                     commitment=hash_hex(sub.sealed_hash),
                     claimed_score_bps=sub.claimed_score_bps if sub.revealed else None,
                     verified_score_bps=sub.verified_score_bps if verified else None,
                     outcome=_name(sub.outcome),
                     slashed=sub.outcome in (Outcome.UNREVEALED, Outcome.DISHONEST),
                     uri=reveal.uri if reveal else None,
-                    attestations=[
-                        AttestationView(
-                            a.validator,
-                            a.seat,
-                            a.score_bps,
-                            verified and abs(a.score_bps - sub.verified_score_bps) <= config["tolerance_bps"],
-                        )
-                        for a in attested.get(sub.worker, [])
-                    ],
+                    attestations=attestations,
+                    owed=cv.worker_owed(judge, forfeit, final.prize) if final else [],
+                    claimed=claims.get(sub.worker),
                 )
             )
         deadlines = _deadlines(posted)
+        evaluated = _first(events, EvaluationRevealed)
         return JobView(
             now=now,
             job_id=job_id,
             phase=_name(phase),
             status=_name(job.status),
             requester=job.requester,
-            reward=job.reward,
+            reward=posted.reward,
             min_score_bps=job.min_score_bps,
             min_stake=job.min_stake,
             base_model=hash_hex(job.base_model),
             training_set=hash_hex(job.training_set),
-            evaluation_set=hash_hex(posted.evaluation_set),
+            evaluation=EvaluationView(
+                seal=hash_hex(posted.evaluation_seal),
+                evaluation_set=hash_hex(evaluated.evaluation_set) if evaluated else None,
+                uri=evaluated.uri if evaluated else None,
+                block=evaluated.block if evaluated else None,
+                tx_hash=evaluated.tx_hash if evaluated else None,
+                forfeited=final is not None and evaluated is None,
+            ),
             spec=hash_hex(posted.spec),
             posted_block=posted.block,
             posted_tx=posted.tx_hash,
             deadlines=deadlines,
             next_deadline=_next(deadlines, now, phase),
             submissions=views,
-            settlement=_settlement(final),
+            settlement=self._settlement(final, posted, judged, forfeit, evaluated is None) if final else None,
             cancelled_refund=cancel.refund if cancel else None,
             tolerance_bps=config["tolerance_bps"],
             fee_bps=config["fee_bps"],
+            slash_bps=config["slash_bps"],
+            committee_size=posted.committee_size,
+            committee=self._committee(seats, seals, scores, judged, final, posted) if drawn else None,
+        )
+
+    def _committee(
+        self,
+        seats: list[str | None],
+        seals: dict[str, bytes],
+        scores: dict[str, tuple[int, ...]],
+        judged: list[cv.Judged],
+        final: Finalized | None,
+        posted: JobPosted,
+    ) -> list[CommitteeSeat]:
+        members = sorted({s for s in seats if s is not None})
+        bonds = dict(zip(members, self._pool.map(lambda a: self.market.validator(a).bond, members), strict=True))
+        tallies = {t.seat: t for t in cv.tally_seats(seats, scores, judged, self.config()["tolerance_bps"])}
+        pay: dict[str, int] = {}
+        taken: dict[str, int] = {}
+        if final is not None:
+            pay, taken = self._committee_money(list(tallies.values()), judged, final, posted)
+        out = []
+        for seat, holder in enumerate(seats):
+            tally = tallies.get(seat)
+            settled = final is not None and holder is not None
+            out.append(
+                CommitteeSeat(
+                    seat=seat,
+                    validator=holder,
+                    bond=bonds.get(holder, 0) if holder else 0,
+                    seal=hash_hex(seals[holder]) if holder in seals else None,
+                    revealed=holder in scores,
+                    good=tally.good if settled and tally else None,
+                    bad=tally.bad if settled and tally else None,
+                    pay=pay.get(holder, 0) if settled and holder else None,
+                    slashed=taken.get(holder, 0) if settled and holder else None,
+                )
+            )
+        return out
+
+    def _committee_money(
+        self, tallies: list[cv.SeatTally], judged: list[cv.Judged], final: Finalized, posted: JobPosted
+    ) -> tuple[dict[str, int], dict[str, int]]:
+        """Per validator: its fee share and the bond it lost on this job (see committee_view)."""
+        if not final.validator_pay and not final.validator_slashed:
+            return {}, {}
+        config = self.config()
+        fee = posted.reward * config["fee_bps"] // BPS if any(s.revealed for s in judged) else 0
+        pay = cv.validator_pay(tallies, fee + final.validator_slashed)
+
+        def bond_before(address: str) -> int:  # the bond in the block before finalize's
+            call = self.market.contract.functions.validator(address)
+            return int(call.call(block_identifier=final.block - 1)[0])
+
+        taken = cv.validator_slashes(tallies, config["slash_bps"], final.validator_slashed, bond_before)
+        return pay, taken
+
+    def _settlement(
+        self, final: Finalized, posted: JobPosted, judged: list[cv.Judged], forfeit: int, forfeited: bool
+    ) -> Settlement:
+        # Forfeit (the evaluation set never revealed): the revealed workers share the reward and
+        # the unrevealed stakes; the requester gets only the refund (Settlement._forfeit).
+        fee = posted.reward * self.config()["fee_bps"] // BPS if any(s.revealed for s in judged) else 0
+        unpaid = 0 if forfeited else fee + final.validator_slashed - final.validator_pay
+        return Settlement(
+            winner=final.winner,
+            model_hash=hash_hex(final.model_hash) if final.winner else None,
+            verified_score_bps=final.verified_score_bps,
+            prize=final.prize,
+            validator_pay=final.validator_pay,
+            validator_slashed=final.validator_slashed,
+            refund=final.refund,
+            stakes_slashed=0 if forfeited else cv.lost_stakes(judged),
+            forfeits=0 if forfeited else cv.forfeits(judged, forfeit),
+            unpaid_pool=unpaid,
+            tx_hash=final.tx_hash,
+            block=final.block,
         )
 
     def winner_of(self, job_id: int, model_hash: str) -> JobWinner | None:
@@ -343,21 +487,15 @@ class MarketView:
 
     # ----- accounts and validators -------------------------------------------------------
     def validators(self) -> list[ValidatorRow]:
-        """Every validator that has not withdrawn its bond, by seat."""
+        """Every validator that has not withdrawn its bond, by sortition leaf."""
         rows = []
         for address in sorted({e.validator for e in self._events(ValidatorJoined)}):
             info = self.market.validator(address)
-            if info.member:
+            if info.leaf is not None:
                 rows.append(
-                    ValidatorRow(
-                        address,
-                        info.seat,
-                        info.bond,
-                        self._unlocks_at(address) if info.exit_requested_at else None,
-                        self.market.pending(address),
-                    )
+                    ValidatorRow(address, info.leaf, info.bond, info.unlocks_at or None, self.market.pending(address))
                 )
-        return sorted(rows, key=lambda r: r.seat)
+        return sorted(rows, key=lambda r: r.leaf)
 
     def accounts(self) -> list[str]:
         """Every address the market's events name, in first-seen order."""
@@ -370,32 +508,30 @@ class MarketView:
         return list(seen)
 
     def account(self, address: str) -> AccountView:
-        """Standing and history of `address`: bonds, credits, slashes, withdrawals."""
+        """Standing and history of `address`: bonds, credits, claims, slashes, withdrawals."""
         info = self.market.validator(address)
-        stats = self.market.worker_stats(address)
         view = AccountView(
             address=address,
             roles=[],
             pending=self.market.pending(address),
-            wins=stats.wins,
-            slashes=stats.slashes,
-            bond=info.bond if info.member else None,
-            seat=info.seat if info.member else None,
-            exit_unlocks_at=self._unlocks_at(address) if info.member and info.exit_requested_at else None,
+            wins=0,
+            slashes=0,
+            bond=info.bond if info.leaf is not None else None,
+            leaf=info.leaf,
+            exit_unlocks_at=info.unlocks_at or None if info.leaf is not None else None,
         )
         events = self._all_events()
-        posted = {e.job_id: e for e in events if isinstance(e, JobPosted)}
         rows: list[HistoryRow] = []
         roles: dict[str, None] = {}
         for e in events:
-            rows.extend(self._rows_for(address, e, posted, roles))
+            rows.extend(self._rows_for(address, e, roles))
         view.roles = list(roles)
+        view.wins = sum(1 for r in rows if r.what == "prize")
+        view.slashes = sum(1 for r in rows if r.what in ("stake slashed", "bond slashed"))
         view.history = rows[-MAX_ACCOUNT_ROWS:]
         return view
 
-    def _rows_for(
-        self, address: str, e: MarketEvent, posted: dict[int, JobPosted], roles: dict[str, None]
-    ) -> Iterable[HistoryRow]:
+    def _rows_for(self, address: str, e: MarketEvent, roles: dict[str, None]) -> Iterable[HistoryRow]:
         def row(what: str, amount: int, job_id: int | None = None) -> HistoryRow:
             return HistoryRow(e.block, job_id, what, amount, e.tx_hash)
 
@@ -407,6 +543,10 @@ class MarketView:
         elif isinstance(e, Committed) and e.worker == address:
             roles.setdefault("worker")
             yield row("stake committed", -e.stake, e.job_id)
+        elif isinstance(e, Claimed) and e.worker == address:
+            yield row("claimed", e.amount, e.job_id)
+        elif isinstance(e, EvaluationRevealed):
+            pass
         elif isinstance(e, ValidatorJoined) and e.validator == address:
             roles.setdefault("validator")
             yield row("bond posted", -e.bond)
@@ -417,42 +557,31 @@ class MarketView:
         elif isinstance(e, Withdrawn) and e.account == address:
             yield row("withdrawn", e.amount)
         elif isinstance(e, Finalized):
-            yield from self._settlement_rows(address, e, posted[e.job_id], row)
+            yield from self._settlement_rows(address, e, row)
 
-    def _settlement_rows(self, address: str, e: Finalized, posted: JobPosted, row: Any) -> Iterable[HistoryRow]:
-        if posted.requester == address:
-            if e.refund:
-                yield row("refund", e.refund, e.job_id)
-            if e.slashed:
-                yield row("slashed stakes received", e.slashed, e.job_id)
-        if e.winner == address:
-            yield row("prize", e.payout, e.job_id)
+    def _settlement_rows(self, address: str, e: Finalized, row: Any) -> Iterable[HistoryRow]:
         job = self.job(e.job_id)
-        assert job is not None
+        assert job is not None and job.settlement is not None
+        st = job.settlement
+        if job.requester == address:
+            for what, amount in (
+                ("refund", st.refund),
+                ("slashed stakes received", st.stakes_slashed),
+                ("forfeits received", st.forfeits),
+                ("unearned validator pool", st.unpaid_pool),
+            ):
+                if amount:
+                    yield row(what, amount, e.job_id)
         for sub in job.submissions:
             if sub.worker == address:
-                if sub.slashed:
-                    yield row("stake slashed", -sub.stake, e.job_id)
-                else:
-                    yield row("stake returned", sub.stake, e.job_id)
-        yield from (row("validator fee", share, e.job_id) for share in self._fee_shares(job, e, address))
-
-    def _fee_shares(self, job: JobView, e: Finalized, address: str) -> list[int]:
-        # v1 pays the fee equally to the validators whose attestation of the winner is within
-        # the tolerance of its verified score (TrainingMarket._payValidators); the event
-        # carries only the total, so the share is derived here and checked against it in tests.
-        winner = next((s for s in job.submissions if s.outcome == "won"), None)
-        if winner is None or not e.validator_fees:
-            return []
-        near = [a for a in winner.attestations if a.near]
-        share = job.reward * job.fee_bps // BPS // len(near)
-        return [share for a in near if a.validator == address]
+                yield from (row(what, amount, e.job_id) for what, amount in sub.owed if amount)
+        for seat in _holders(job.committee or [], address)[:1]:  # money is per validator, not per seat
+            if seat.pay:
+                yield row("validator fee", seat.pay, e.job_id)
+            if seat.slashed:
+                yield row("bond slashed", -seat.slashed, e.job_id)
 
     # ----- helpers -----------------------------------------------------------------------
-    def _unlocks_at(self, address: str) -> int | None:
-        exits = [e for e in self._events(ValidatorExitRequested) if e.validator == address]
-        return exits[-1].unlocks_at if exits else None
-
     def _events(self, cls: type[Any]) -> list[Any]:
         return [e for e in self.market.events(self.from_block, "latest", (cls.__name__,)) if isinstance(e, cls)]
 
@@ -475,31 +604,42 @@ class MarketView:
             if name is None or name not in EVENT_TYPES:
                 continue  # an event the client does not decode (yet): not shown
             decoded = getattr(self.market.contract.events, name)().process_log(log)
-            out.append(_to_event(decoded))
+            out.append(to_event(decoded))
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
 
 
-def _phase(status: Status, now: int, commit: int, reveal: int, attest: int) -> Phase:
+def _first(events: list[MarketEvent], cls: type[Any]) -> Any:
+    return next((e for e in events if isinstance(e, cls)), None)
+
+
+def _holders(committee: list[CommitteeSeat], address: str) -> list[CommitteeSeat]:
+    return [c for c in committee if c.validator == address]
+
+
+def _phase(status: Status, now: int, posted: JobPosted) -> Phase:
     """JobBook.phase() from the posted deadlines and the chain clock (the list shows many jobs)."""
     if status == Status.FINALIZED:
         return Phase.FINALIZED
     if status == Status.CANCELLED:
         return Phase.CANCELLED
-    if now < commit:
+    if now < posted.commit_deadline:
         return Phase.OPEN
-    if now < reveal:
+    if now < posted.reveal_deadline:
         return Phase.REVEALING
-    if now < attest:
+    if now < posted.attest_deadline:
         return Phase.ATTESTING
+    if now < posted.settle_deadline:
+        return Phase.SETTLING
     return Phase.FINALIZABLE
 
 
 def _deadlines(posted: JobPosted) -> list[Deadline]:
     return [
         Deadline("commits close", posted.commit_deadline),
-        Deadline("reveals close", posted.reveal_deadline),
-        Deadline("attestations close", posted.attest_deadline),
+        Deadline("reveals, evaluation reveal and committee draw close", posted.reveal_deadline),
+        Deadline("attestation commits close", posted.attest_deadline),
+        Deadline("attestation reveals close", posted.settle_deadline),
     ]
 
 
@@ -507,22 +647,6 @@ def _next(deadlines: list[Deadline], now: int, phase: Phase) -> Deadline | None:
     if phase in (Phase.FINALIZED, Phase.CANCELLED):
         return None
     return next((d for d in deadlines if d.time > now), None)
-
-
-def _settlement(final: Finalized | None) -> Settlement | None:
-    if final is None:
-        return None
-    return Settlement(
-        winner=final.winner,
-        model_hash=hash_hex(final.model_hash) if final.winner else None,
-        verified_score_bps=final.verified_score_bps,
-        payout=final.payout,
-        validator_fees=final.validator_fees,
-        slashed=final.slashed,
-        refund=final.refund,
-        tx_hash=final.tx_hash,
-        block=final.block,
-    )
 
 
 def _name(value: Phase | Status | Outcome) -> str:

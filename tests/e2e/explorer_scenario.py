@@ -1,8 +1,11 @@
-"""A market job driven through its phases on a local anvil chain, step by step, for the
+"""A market (v2) job driven through its phases on a local anvil chain, step by step, for the
 explorer's browser tests: no training, just the contract calls the roles would make.
 
-Accounts (anvil's dev accounts): 0 deploys, 1 requests, 2 is the honest worker, 3 the
-over-claimer (its URI carries a script tag), 4 commits and never reveals, 5-7 validate.
+Accounts (anvil's dev accounts): 0 deploys, 1 requests (seals the evaluation set, reveals it
+after commits close), 2 is the honest worker, 3 the over-claimer (its URI carries a script
+tag), 4 commits and never reveals, 5-7 validate: 5 and 6 measure, 7 is lazy (copies the
+claims, so it lands outside the tolerance on the over-claim and loses part of its bond).
+The committee has three seats, so all three validators are drawn.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from offchain.eth.client import Client, connect
-from offchain.eth.commitment import commitment, new_salt
+from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
 from offchain.eth.deploy import MIN_BOND, deploy_all
 from offchain.eth.deployments import Deployment
 from offchain.eth.market import MarketClient
@@ -23,6 +26,10 @@ WINDOW_S = 600
 BASE, TRAIN, EVAL, SPEC = (bytes([i]) * 32 for i in (1, 2, 3, 4))
 HONEST_MODEL, OVERCLAIM_MODEL, SILENT_MODEL = (bytes([i]) * 32 for i in (0xA1, 0xA2, 0xA3))
 HONEST_CLAIM, OVERCLAIM, TRUE_OVERCLAIMER = 7000, 9000, 6000
+SILENT_CLAIM = 5000
+COMMITTEE = 3
+EVAL_URI = "http://127.0.0.1:1/sha256/cc<b>eval</b>"
+OFFSETS = (0, 10)  # the two measuring validators' noise, within the tolerance
 HOSTILE_URI = "http://127.0.0.1:1/sha256/aa<script>window.__xss = 1</script>"
 HONEST_URI = 'http://127.0.0.1:1/sha256/bb?<img src=x onerror="window.__xss = 2">'
 
@@ -45,9 +52,11 @@ class MarketScenario:
         accounts = [self.admin.with_account(a) for a in self.admin.w3.eth.accounts]
         self.requester, self.honest, self.overclaimer, self.silent = accounts[1:5]
         self.validators = accounts[5:8]
+        self.lazy = self.validators[2]
         self.salts: dict[str, bytes] = {}
+        self.eval_salt = new_salt()
         self.job_id = 0
-        self.deadlines = (0, 0, 0)
+        self.deadlines = (0, 0, 0, 0)
 
     def now(self) -> int:
         return int(self.admin.w3.eth.get_block("latest")["timestamp"])
@@ -60,9 +69,10 @@ class MarketScenario:
 
     def post_job(self) -> int:
         now = self.now()
-        self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S)
+        self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
+        seal = evaluation_seal(EVAL, self.eval_salt)
         self.job_id = self.market.as_sender(self.requester).post_job(
-            BASE, TRAIN, EVAL, SPEC, 1000, *self.deadlines, STAKE, REWARD
+            BASE, TRAIN, seal, SPEC, 1000, self.deadlines, STAKE, COMMITTEE, REWARD
         )
         return self.job_id
 
@@ -70,11 +80,11 @@ class MarketScenario:
         """`count` more jobs, sent without waiting for each receipt (anvil mines each at once)."""
         now = self.now()
         contract = self.market.contract
+        seal = evaluation_seal(EVAL, self.eval_salt)
         last = b""
         for i in range(count):
-            call = contract.functions.postJob(
-                BASE, TRAIN, EVAL, SPEC, 1000, now + WINDOW_S + i, now + 2 * WINDOW_S, now + 3 * WINDOW_S, STAKE
-            )
+            deadlines = [now + WINDOW_S + i, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S]
+            call = contract.functions.postJob(BASE, TRAIN, seal, SPEC, 1000, deadlines, STAKE, COMMITTEE)
             last = call.transact({"from": self.requester.address, "value": ETH // 100, "gas": 500_000})
         self.admin.w3.eth.wait_for_transaction_receipt(last, timeout=60)
 
@@ -86,26 +96,46 @@ class MarketScenario:
             self.market.as_sender(who).commit(self.job_id, sealed, STAKE)
 
     def reveal(self) -> None:
-        """Into the reveal window; the honest worker and the over-claimer reveal."""
+        """Into the reveal window: the honest worker and the over-claimer reveal, the requester
+        opens the evaluation set, and the committee is drawn."""
         warp(self.admin, self.deadlines[0])
         for who, model, claim in self._workers()[:2]:
             uri = HONEST_URI if who is self.honest else HOSTILE_URI
             self.market.as_sender(who).reveal(self.job_id, model, claim, self.salts[who.address], uri)
+        self.market.as_sender(self.requester).reveal_evaluation(self.job_id, EVAL, self.eval_salt, EVAL_URI)
+        self.market.draw_committee(self.job_id)
+
+    def scores_of(self, validator: Client) -> list[int]:
+        """What `validator` attests per submission in commit order (the silent one's is ignored)."""
+        if validator is self.lazy:
+            return [HONEST_CLAIM, OVERCLAIM, SILENT_CLAIM]  # copies the claims
+        offset = OFFSETS[self.validators.index(validator)]
+        return [HONEST_CLAIM + offset, TRUE_OVERCLAIMER + offset, 0]
 
     def attest(self) -> None:
-        """Into the attest window; every validator measures both revealed submissions."""
+        """Into the attest window: every committee member commits the seal of its scores."""
         warp(self.admin, self.deadlines[1])
-        for offset, v in zip((0, 10, -10), self.validators, strict=True):
-            self.market.as_sender(v).attest(self.job_id, self.honest.address, HONEST_CLAIM + offset)
-            self.market.as_sender(v).attest(self.job_id, self.overclaimer.address, TRUE_OVERCLAIMER + offset)
+        for v in self.validators:
+            salt = new_salt()
+            self.salts[v.address] = salt
+            seal = attestation_seal(self.job_id, v.address, self.scores_of(v), salt)
+            self.market.as_sender(v).commit_attestation(self.job_id, seal)
+
+    def reveal_attestations(self) -> None:
+        """Into the settle window: every member reveals its scores."""
+        warp(self.admin, self.deadlines[2])
+        for v in self.validators:
+            self.market.as_sender(v).reveal_attestation(self.job_id, self.scores_of(v), self.salts[v.address])
 
     def finalize(self) -> None:
-        warp(self.admin, self.deadlines[2])
+        """After the settle deadline: finalize, and the winner claims its stake and prize."""
+        warp(self.admin, self.deadlines[3])
         self.market.finalize(self.job_id)
+        self.market.as_sender(self.honest).claim(self.job_id, 0)
 
     def _workers(self) -> list[tuple[Client, bytes, int]]:
         return [
             (self.honest, HONEST_MODEL, HONEST_CLAIM),
             (self.overclaimer, OVERCLAIM_MODEL, OVERCLAIM),
-            (self.silent, SILENT_MODEL, 5000),
+            (self.silent, SILENT_MODEL, SILENT_CLAIM),
         ]
