@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 from explorer_scenario import (
     BASE,
+    EVAL,
+    EVAL_URI,
     HONEST_MODEL,
     HONEST_URI,
     HOSTILE_URI,
@@ -198,6 +200,14 @@ def test_the_jobs_list_shows_the_job_with_its_submissions(world: World) -> None:
     assert world.text(f"#job-row-{world.scenario.job_id} td:nth-child(6)") == "3"
 
 
+def test_the_evaluation_set_stays_sealed_and_the_committee_undrawn_while_commits_are_open(world: World) -> None:
+    world.open(f"/jobs/{world.scenario.job_id}")
+
+    assert world.text("#evaluation").startswith("sealed 0x")
+    assert EVAL.hex()[:8] not in world.text("#evaluation")
+    assert "Not drawn yet: 3 seats" in world.text("#committee-pending")
+
+
 def test_the_job_page_follows_the_phases_without_reloading(world: World) -> None:
     world.open(f"/jobs/{world.scenario.job_id}")
     world.browser.execute_script("window.__sameDocument = true;")
@@ -206,13 +216,14 @@ def test_the_job_page_follows_the_phases_without_reloading(world: World) -> None
     for step, phase in (
         (world.scenario.reveal, "revealing"),
         (world.scenario.attest, "attesting"),
+        (world.scenario.reveal_attestations, "settling"),
         (world.scenario.finalize, "finalized"),
     ):
         step()
         world.wait(f"phase {phase}", lambda p=phase: world.text("#phase") == p)  # type: ignore[misc]
         seen.append(world.text("#phase"))
 
-    assert seen == ["revealing", "attesting", "finalized"]
+    assert seen == ["revealing", "attesting", "settling", "finalized"]
     assert world.browser.execute_script("return window.__sameDocument") is True
 
 
@@ -231,6 +242,44 @@ def test_the_winner_and_the_slashed_workers_are_shown(world: World) -> None:
     assert s.honest.address[:8] in world.text("#winner")
     assert world.text("#slashed-total") == "0.2 ETH"
     assert len(world.browser.find_elements(By.CSS_SELECTOR, "#submissions tr.attestation")) == 6
+    assert "claimed 2 ETH" in outcomes[s.honest.address][1]
+
+
+def test_the_evaluation_reveal_is_shown_with_its_uri_as_text(world: World) -> None:
+    world.open(f"/jobs/{world.scenario.job_id}")
+
+    evaluation = world.text("#evaluation")
+
+    assert evaluation.startswith("revealed 0x" + EVAL.hex()[:6]) and EVAL_URI in evaluation
+    assert not world.browser.find_elements(By.CSS_SELECTOR, "#evaluation b")
+
+
+def test_the_committee_rows_show_seals_reveals_fees_and_the_lazy_validators_slash(world: World) -> None:
+    s = world.scenario
+    world.open(f"/jobs/{s.job_id}")
+
+    seats = {
+        r.get_attribute("data-validator"): r
+        for r in world.browser.find_elements(By.CSS_SELECTOR, "#committee tbody tr")
+    }
+    lazy_verdicts = [
+        r.find_element(By.CSS_SELECTOR, ".verdict").text
+        for r in world.browser.find_elements(By.CSS_SELECTOR, f"#submissions tr.attestation[data-validator='{s.lazy.address}']")
+    ]
+
+    assert set(seats) == {v.address for v in s.validators}
+    assert all(r.find_element(By.CSS_SELECTOR, ".seal").text.startswith("0x") for r in seats.values())
+    assert all(r.find_element(By.CSS_SELECTOR, ".revealed").text == "revealed" for r in seats.values())
+    assert [seats[v.address].find_element(By.CSS_SELECTOR, ".pay").text for v in s.validators] == [
+        "0.08 ETH",
+        "0.08 ETH",
+        "0.04 ETH",
+    ]
+    assert seats[s.lazy.address].find_element(By.CSS_SELECTOR, ".slash").text == "0.1 ETH"
+    assert "0.9 ETH" in seats[s.lazy.address].text  # its bond now
+    assert [seats[v.address].find_element(By.CSS_SELECTOR, ".slash").text for v in s.validators[:2]] == ["0 ETH"] * 2
+    assert lazy_verdicts == ["within tolerance", "outside tolerance: bond slashed"]
+    assert world.text("#bonds-slashed") == "0.1 ETH" and world.text("#validator-pay") == "0.2 ETH"
 
 
 def test_a_uri_with_a_script_tag_renders_as_text(world: World) -> None:
@@ -273,10 +322,13 @@ def test_validators_show_their_bonds_and_accounts_their_rewards_and_penalties(wo
     overclaimer = (world.text("#penalties"), world.text("#history"))
     world.open(f"/accounts/{s.validators[0].address}")
     validator = world.text("#history")
+    world.open(f"/accounts/{s.lazy.address}")
+    lazy = (world.text("#rewards"), world.text("#penalties"), world.text("#history"), world.text("#bond"))
 
-    assert len(bonds) == 3 and all("1 ETH" in b for b in bonds)
+    assert len(bonds) == 3 and sum("0.9 ETH" in b for b in bonds) == 1 and sum(" 1 ETH" in b for b in bonds) == 2
     assert overclaimer[0] == "0.1 ETH" and "stake slashed" in overclaimer[1]
     assert "validator fee" in validator and "bond posted" in validator
+    assert lazy[:2] == ("0.04 ETH", "0.1 ETH") and "bond slashed" in lazy[2] and lazy[3].startswith("0.9 ETH")
 
 
 def test_the_ledger_pages_show_blocks_anchors_and_a_verified_proof(world: World) -> None:

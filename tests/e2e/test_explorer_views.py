@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from offchain.cli import main
 from offchain.eth.localchain import free_port, start_anvil
 from offchain.explorer.app import Sources, create_app
+from offchain.explorer.market_view import CREDIT_KINDS
 from offchain.explorer.showcase import show_explorer
 
 Settled = tuple[MarketScenario, FlaskClient]
@@ -33,6 +34,7 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MarketSc
         scenario.commit_all()
         scenario.reveal()
         scenario.attest()
+        scenario.reveal_attestations()
         scenario.finalize()
         app = create_app(Sources(rpc=chain.url, deployment=scenario.deployment))
         yield scenario, app.test_client()
@@ -40,32 +42,50 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MarketSc
         chain.stop()
 
 
-def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: Settled) -> None:
+def test_the_derived_validator_pay_and_slashes_add_up_to_the_settled_totals(settled: Settled) -> None:
     scenario, client = settled
     view = client.application.extensions["explorer"].market
     final = scenario.market.finalized_event(scenario.job_id)
     assert final is not None
 
-    shares = [
-        sum(r.amount for r in view.account(v.address).history if r.what == "validator fee") for v in scenario.validators
-    ]
+    def total(v: object, what: str) -> int:
+        return sum(r.amount for r in view.account(v.address).history if r.what == what)  # type: ignore[attr-defined]
 
-    assert sum(shares) == final.validator_fees > 0
+    pay = [total(v, "validator fee") for v in scenario.validators]
+    slashed = [-total(v, "bond slashed") for v in scenario.validators]
+
+    assert sum(pay) == final.validator_pay > 0
+    assert sum(slashed) == final.validator_slashed > 0
+    assert slashed == [0, 0, final.validator_slashed]  # only the lazy validator
+    assert [scenario.market.validator(v.address).bond for v in scenario.validators] == [
+        10**18,
+        10**18,
+        10**18 - final.validator_slashed,
+    ]
 
 
 def test_every_account_history_matches_what_the_market_credited(settled: Settled) -> None:
     scenario, client = settled
     view = client.application.extensions["explorer"].market
 
-    for who in (scenario.requester, scenario.honest, *scenario.validators):
+    for who in (scenario.requester, *scenario.validators):
         account = view.account(who.address)
-        credited = sum(
-            r.amount
-            for r in account.history
-            if r.what in ("prize", "validator fee", "slashed stakes received", "refund", "stake returned")
-        )
+        credited = sum(r.amount for r in account.history if r.what in CREDIT_KINDS)
 
-        assert credited == scenario.market.pending(who.address), who.address
+        assert credited == scenario.market.pending(who.address) > 0, who.address
+
+
+def test_every_workers_owed_rows_match_what_claim_pays(settled: Settled) -> None:
+    scenario, client = settled
+    job = client.application.extensions["explorer"].market.job(scenario.job_id)
+    paid = {s.worker: s.payout for s in scenario.market.submissions(scenario.job_id)}
+
+    for sub in job.submissions:
+        owed = sum(amount for _, amount in sub.owed if amount > 0)
+        if sub.claimed is not None:  # the winner claimed: the view's payout is zero since
+            assert owed == sub.claimed == 2 * 10**18, sub.worker
+        else:
+            assert owed == paid[sub.worker] == 0, sub.worker
 
 
 def test_the_job_page_escapes_a_hostile_uri(settled: Settled) -> None:
@@ -77,6 +97,7 @@ def test_the_job_page_escapes_a_hostile_uri(settled: Settled) -> None:
     assert answer.status_code == 200
     assert "<script>window.__xss" not in html
     assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html
+    assert "<b>eval</b>" not in html and "&lt;b&gt;eval&lt;/b&gt;" in html  # the evaluation set's URI
     assert HOSTILE_URI.startswith("http://")
     assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
 
