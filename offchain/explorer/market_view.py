@@ -401,7 +401,10 @@ class MarketView:
             fee_bps=config["fee_bps"],
             slash_bps=config["slash_bps"],
             committee_size=posted.committee_size,
-            committee=self._committee(seats, seals, scores, judged, final, posted) if drawn else None,
+            # On a forfeit nobody attested (commits need the set) and finalize pays no validator.
+            committee=self._committee(seats, seals, scores, judged, final if evaluated else None, posted)
+            if drawn
+            else None,
         )
 
     def _committee(

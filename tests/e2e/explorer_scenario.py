@@ -133,6 +133,20 @@ class MarketScenario:
         self.market.finalize(self.job_id)
         self.market.as_sender(self.honest).claim(self.job_id, 0)
 
+    def forfeit_job(self) -> int:
+        """A second job whose requester never reveals the evaluation set: the honest worker
+        reveals, the other two do not (their stakes join the reward it takes), the committee is
+        drawn, and finalize forfeits."""
+        self.post_job()
+        self.commit_all()
+        warp(self.admin, self.deadlines[0])
+        honest, model, claim = self._workers()[0]
+        self.market.as_sender(honest).reveal(self.job_id, model, claim, self.salts[honest.address], HONEST_URI)
+        self.market.draw_committee(self.job_id)
+        warp(self.admin, self.deadlines[3])
+        self.market.finalize(self.job_id)
+        return self.job_id
+
     def _workers(self) -> list[tuple[Client, bytes, int]]:
         return [
             (self.honest, HONEST_MODEL, HONEST_CLAIM),

@@ -264,7 +264,9 @@ def test_the_committee_rows_show_seals_reveals_fees_and_the_lazy_validators_slas
     }
     lazy_verdicts = [
         r.find_element(By.CSS_SELECTOR, ".verdict").text
-        for r in world.browser.find_elements(By.CSS_SELECTOR, f"#submissions tr.attestation[data-validator='{s.lazy.address}']")
+        for r in world.browser.find_elements(
+            By.CSS_SELECTOR, f"#submissions tr.attestation[data-validator='{s.lazy.address}']"
+        )
     ]
 
     assert set(seats) == {v.address for v in s.validators}

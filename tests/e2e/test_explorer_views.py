@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from explorer_scenario import HONEST_MODEL, HOSTILE_URI, MarketScenario
+from explorer_scenario import HONEST_MODEL, HOSTILE_URI, REWARD, STAKE, MarketScenario
 from flask.testing import FlaskClient
 
 from offchain.cli import main
@@ -195,3 +195,31 @@ def test_a_bad_port_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], t
 
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--port" in err
+
+
+def test_a_forfeited_job_shows_the_unrevealed_set_and_the_revealed_workers_share(settled: Settled) -> None:
+    # Last in this module: it posts a second job on the shared chain.
+    scenario, client = settled
+    job_id = scenario.forfeit_job()
+    view = client.application.extensions["explorer"].market
+
+    job = view.job(job_id)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    requester = view.account(scenario.requester.address)
+    final = scenario.market.finalized_event(job_id)
+
+    assert job is not None and job.settlement is not None and final is not None
+    assert job.evaluation.forfeited and job.evaluation.evaluation_set is None
+    assert "never revealed: the requester forfeited" in html
+    outcomes = {s.worker: (s.outcome, s.owed) for s in job.submissions}
+    assert outcomes[scenario.honest.address] == (
+        "forfeited",
+        [("stake returned", STAKE), ("forfeit share", REWARD + 2 * STAKE)],
+    )
+    assert outcomes[scenario.silent.address] == ("unrevealed", [("stake slashed", -STAKE)])
+    assert final.prize == REWARD + 2 * STAKE and final.validator_pay == final.validator_slashed == 0
+    assert job.committee is not None and all(c.pay is None and c.slashed is None for c in job.committee)
+    assert "bond slashed" not in html
+    assert sum(r.amount for r in requester.history if r.what in CREDIT_KINDS) == scenario.market.pending(
+        scenario.requester.address
+    )
