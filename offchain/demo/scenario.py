@@ -35,6 +35,7 @@ WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
 VALIDATORS = (4, 5, 6)
+LAZY = 2  # index into VALIDATORS of the validator that copies claims (when the config asks)
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
 SPEC = {
     "arch": "resnet18",
@@ -79,6 +80,7 @@ class DemoConfig:
     overclaim_bps: int = OVERCLAIM_BPS
     min_score_bps: int = MIN_SCORE_BPS
     hooks: DemoHooks = field(default_factory=DemoHooks)
+    lazy_validator: bool = True  # one validator copies the claims (and is slashed for it)
 
 
 def warp_to(w3: Any, timestamp: int) -> None:
@@ -281,11 +283,14 @@ class Demo:
                     "--home",
                     str(self.out / f"validator-{i + 1}"),
                     "--once",
+                    *(["--lazy"] if self.config.lazy_validator and i == LAZY else []),
                 ],
                 1,
             )
             for i, account in enumerate(VALIDATORS)
         }
+        if self.config.lazy_validator:
+            self.say(f"validator-{LAZY + 1} is lazy: it copies each claim instead of evaluating")
         self.say(f"starting {len(workers)} workers and {len(VALIDATORS)} validators, each its own process")
         self.roles = [spawn(name, *spec) for name, spec in {**self.worker_args, **self.validator_args}.items()]
         job, count = self.job_id, len(workers)
@@ -330,6 +335,22 @@ class Demo:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
 
+    def validator_table(self) -> list[str]:
+        """Each validator's pay and bond penalty for the job (markdown rows)."""
+        paid: dict[str, int] = {}
+        for event in self.market.events(self.post_block, "latest", ("Withdrawn",)):
+            paid[event.account] = paid.get(event.account, 0) + event.amount  # type: ignore[union-attr]
+        lines = ["| validator | behaviour | paid (ETH) | bond slashed (ETH) |", "|---|---|---:|---:|"]
+        for i, account in enumerate(VALIDATORS):
+            address = self.as_account(account).address
+            lazy = self.config.lazy_validator and i == LAZY
+            slashed = MIN_BOND - self.market.validator(address).bond
+            lines.append(
+                f"| validator-{i + 1} | {'lazy (copies claims)' if lazy else 'evaluates'} | "
+                f"{paid.get(address, 0) / ETHER:.6f} | {slashed / ETHER:.6f} |"
+            )
+        return lines
+
     def reveal_evaluation(self) -> None:
         """The requester opens the evaluation set: serves the file, reveals the seal on chain."""
         from offchain.eth.market import MarketClient
@@ -350,6 +371,7 @@ class Demo:
         self.winner_hash = final.model_hash
         self.say(f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} %")
         rows = balance_table(self.balances_before, after)
+        rows += [""] + self.validator_table()
         outcomes = submission_table(self.market.submissions(self.job_id))
         record = self.registry.record(self.winner_hash)
         lineage = self.registry.lineage(self.winner_hash)
