@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from offchain.cli import main
 from offchain.eth.localchain import free_port, start_anvil
 from offchain.explorer.app import Sources, create_app
-from offchain.explorer.market_view import CREDIT_KINDS
+from offchain.explorer.market_records import CREDIT_KINDS
 from offchain.explorer.showcase import show_explorer
 
 Settled = tuple[MarketScenario, FlaskClient]
