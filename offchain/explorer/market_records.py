@@ -52,6 +52,11 @@ class SubmissionView:
     owed: list[tuple[str, int]]  # what claim pays, by part, once finalized (losses negative)
     claimed: int | None  # what the worker's claim paid; None until claimed
 
+    @property
+    def due(self) -> int:
+        """What claim pays (stake back, prize or forfeit share; zero for a slashed stake)."""
+        return sum(amount for _, amount in self.owed if amount > 0)
+
 
 @dataclass(frozen=True)
 class CommitteeSeat:

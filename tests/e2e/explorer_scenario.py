@@ -147,6 +147,17 @@ class MarketScenario:
         self.market.finalize(self.job_id)
         return self.job_id
 
+    def silent_committee_job(self) -> int:
+        """A job whose committee never attests: every drawn member loses part of its bond for
+        each missing attestation, and nobody is verified. (After the first job the lazy
+        validator's bond is below the minimum, so it is no longer drawn: a seat stays empty.)"""
+        self.post_job()
+        self.commit_all()
+        self.reveal()
+        warp(self.admin, self.deadlines[3])
+        self.market.finalize(self.job_id)
+        return self.job_id
+
     def _workers(self) -> list[tuple[Client, bytes, int]]:
         return [
             (self.honest, HONEST_MODEL, HONEST_CLAIM),

@@ -243,6 +243,7 @@ def test_the_winner_and_the_slashed_workers_are_shown(world: World) -> None:
     assert world.text("#slashed-total") == "0.2 ETH"
     assert len(world.browser.find_elements(By.CSS_SELECTOR, "#submissions tr.attestation")) == 6
     assert "claimed 2 ETH" in outcomes[s.honest.address][1]
+    assert "nothing to claim" in outcomes[s.silent.address][1]
 
 
 def test_the_evaluation_reveal_is_shown_with_its_uri_as_text(world: World) -> None:

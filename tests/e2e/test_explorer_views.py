@@ -223,3 +223,29 @@ def test_a_forfeited_job_shows_the_unrevealed_set_and_the_revealed_workers_share
     assert sum(r.amount for r in requester.history if r.what in CREDIT_KINDS) == scenario.market.pending(
         scenario.requester.address
     )
+
+
+def test_silent_members_are_slashed_from_their_bonds_as_they_stood_before_finalize(settled: Settled) -> None:
+    # Two members slashed on one job: the split reads their bonds in the block before finalize.
+    scenario, client = settled
+    before = [scenario.market.validator(v.address).bond for v in scenario.validators[:2]]
+    job_id = scenario.silent_committee_job()
+    view = client.application.extensions["explorer"].market
+
+    job = view.job(job_id)
+    final = scenario.market.finalized_event(job_id)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+
+    assert job is not None and job.committee is not None and job.settlement is not None and final is not None
+    assert sorted(c.validator or "" for c in job.committee) == sorted(
+        ["", *(v.address for v in scenario.validators[:2])]
+    )
+    seats = {c.validator: c for c in job.committee}
+    slashed = [seats[v.address].slashed for v in scenario.validators[:2]]
+    assert slashed == [b * 2 // 10 for b in before] and sum(before) // 5 == final.validator_slashed
+    assert all(c.pay == 0 and c.seal is None for c in job.committee if c.validator)
+    assert [s.outcome for s in job.submissions] == ["unverified", "unverified", "unrevealed"]
+    assert html.count("missing: bond slashed") == 4 and ">empty<" in html
+    st = job.settlement
+    assert (st.forfeits, st.stakes_slashed, st.refund) == (2 * (STAKE // 10), STAKE, REWARD - REWARD // 20)
+    assert st.unpaid_pool == REWARD // 20 + final.validator_slashed and final.validator_pay == 0
