@@ -18,7 +18,7 @@ from offchain.explorer.app import Sources
 from offchain.explorer.screenshots import ScreenshotError, screenshot
 from offchain.explorer.server import start_explorer
 
-JOB_WINDOW = (1280, 1800)  # tall enough for the settlement under the submissions
+JOB_WINDOW = (1280, 2300)  # tall enough for the committee and the settlement under the submissions
 MAX_CARDS = 200  # model.json files looked at in the demo folder
 
 
