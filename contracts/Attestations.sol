@@ -32,6 +32,7 @@ abstract contract Attestations is JobBook {
         if (!evaluated) revert TrainingMarketEvaluationNotRevealed(jobId);
         if (seal == bytes32(0)) revert TrainingMarketZeroHash();
         uint256 seats = _seatsOf(jobId, msg.sender, size);
+        // slither-disable-next-line incorrect-equality
         if (seats == 0) revert TrainingMarketNotInCommittee(jobId, msg.sender);
         mapping(address => bytes32) storage seals = _attestationSeals[jobId];
         if (seals[msg.sender] != bytes32(0)) revert TrainingMarketAttestationAlreadyCommitted(jobId, msg.sender);
@@ -82,7 +83,8 @@ abstract contract Attestations is JobBook {
     /// @dev Bitmap of the committee seats `account` holds on `jobId` (bit s: seat s).
     function _seatsOf(uint256 jobId, address account, uint256 size) internal view returns (uint256) {
         uint256 leafPlusOne = _validators[account].leafPlusOne;
-        if (leafPlusOne == 0) return 0;
+        // slither-disable-next-line incorrect-equality
+        if (leafPlusOne == 0) return 0; // not a member (a leaf number, not a balance)
         uint256[2] memory c;
         c[0] = _committees[jobId][0];
         if (size > 8) c[1] = _committees[jobId][1]; // seats 8.. live in the second word

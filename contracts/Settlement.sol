@@ -75,7 +75,9 @@ abstract contract Settlement is Attestations {
     function winnerOf(uint256 jobId) external view returns (uint256 best) {
         Job memory j = _existing(jobId);
         if (!j.evaluationRevealed) return NO_WINNER;
+        // slither-disable-next-line uninitialized-local
         Tally memory t;
+        // slither-disable-next-line uninitialized-local
         uint16[MAX_SUBMISSIONS] memory medians;
         best = _settleWorkers(jobId, j, t, medians);
     }
@@ -95,7 +97,8 @@ abstract contract Settlement is Attestations {
     /// @dev Judges the workers, then pays and slashes the committee; returns the winner (or
     /// NO_WINNER), its verified score and the tallies.
     function _settle(uint256 jobId, Job memory j) private returns (uint256 best, uint16 score, Tally memory t) {
-        uint16[MAX_SUBMISSIONS] memory medians;
+        // slither-disable-next-line uninitialized-local
+        uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
         best = _settleWorkers(jobId, j, t, medians);
         // Validators are paid for checking whatever was revealed, winner or not.
         t.fee = t.revealed == 0 ? 0 : uint256(j.reward) * _feeBps / BPS;
@@ -107,7 +110,7 @@ abstract contract Settlement is Attestations {
     /// @dev The requester never revealed the evaluation set: revealed workers share the reward
     /// and the unrevealed stakes (dust and "nobody revealed" go back to the requester).
     function _forfeit(uint256 jobId, Job storage js, Job memory j) private {
-        uint256 revealed;
+        uint256 revealed = 0;
         uint256 pot = j.reward;
         for (uint256 i; i < j.submissionCount; ++i) {
             Entry memory e = _entries[jobId][i];
@@ -116,6 +119,8 @@ abstract contract Settlement is Attestations {
         }
         uint256 share = revealed == 0 ? 0 : pot / revealed;
         js.reward = SafeCast.toUint88(share); // only a near-2**88 reward could overflow: then revert
+        // The remainder of the division on purpose: the dust goes back to the requester.
+        // slither-disable-next-line divide-before-multiply
         uint256 refund = pot - share * revealed;
         _credit(j.requester, refund);
         emit Finalized(jobId, address(0), bytes32(0), 0, share, 0, 0, refund);
@@ -129,7 +134,7 @@ abstract contract Settlement is Attestations {
         returns (uint256 best)
     {
         best = NO_WINNER;
-        uint256 bestScore;
+        uint256 bestScore = 0;
         uint256 fee = _forfeitOf(j);
         for (uint256 i; i < j.submissionCount; ++i) {
             Entry memory e = _entries[jobId][i];
@@ -154,10 +159,12 @@ abstract contract Settlement is Attestations {
         private
     {
         uint256[2] memory c = _committees[jobId];
+        // Memory starts zeroed; slither cannot tell.
+        // slither-disable-next-line uninitialized-local
         uint256[15] memory good;
         for (uint256 seat; seat < j.committeeSize; ++seat) {
             if (!Committee.filled(c, seat)) continue;
-            uint256 bad;
+            uint256 bad = 0;
             for (uint256 i; i < j.submissionCount; ++i) {
                 uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
                 if (!sheet.revealed()) continue;
@@ -178,9 +185,12 @@ abstract contract Settlement is Attestations {
         uint256 perGood = t.good == 0 ? 0 : t.pool / t.good;
         for (uint256 seat; perGood != 0 && seat < j.committeeSize; ++seat) {
             if (good[seat] == 0) continue;
+            // Equal shares per good attestation on purpose; the dust is handled below.
+            // slither-disable-next-line divide-before-multiply
             _creditValidator(_ownerOf(Committee.leafAt(c, seat)), perGood * good[seat]);
         }
-        t.paid = perGood * t.good;
+        // slither-disable-next-line divide-before-multiply
+        t.paid = perGood * t.good; // what was credited; the division dust goes to the requester
         t.toRequester += t.pool - t.paid; // division dust, or all of it
     }
 }

@@ -177,7 +177,7 @@ contract TrainingMarket is Settlement {
         address requester = j.requester;
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, jobId)));
         address[] memory seats = new address[](size);
-        uint256 filled;
+        uint256 filled = 0;
         for (uint256 nonce; filled < size && nonce < 8 * size; ++nonce) {
             (uint256 leaf, address owner) = _drawLeaf(uint256(keccak256(abi.encode(seed, nonce))));
             // Never the requester nor one of the job's workers (a worker has a non-zero seal).
