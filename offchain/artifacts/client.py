@@ -26,11 +26,12 @@ def fetch(uri: str, expected_sha256: str, cache: ArtifactStore, sources: Sequenc
     Raises HashMismatchError, ArtifactNotFoundError or InvalidURIError.
     """
     expected = normalize_sha256(expected_sha256)
+    named = named_sha256(uri)
+    if named is not None and named != expected:  # before the cache: never answer B for A
+        raise HashMismatchError(uri, expected, named)
     if cache.has(expected):
         return cache.get(expected)
     if uri.startswith("sha256:"):
-        if normalize_sha256(uri) != expected:
-            raise HashMismatchError(uri, expected, normalize_sha256(uri))
         return _fetch_from_sources(expected, cache, sources)
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 from pathlib import Path
 
 from eth_account import Account
@@ -17,13 +18,33 @@ from offchain.eth.errors import InvalidInputError
 KEY_ENV = "OFFCHAIN_PRIVATE_KEY"
 PASSWORD_ENV = "OFFCHAIN_KEYSTORE_PASSWORD"
 LOCAL_CHAIN_IDS = (1337, 31337)
+MAX_DEV_ACCOUNT = 2**31 - 1  # the last non-hardened BIP-32 index of the dev mnemonic's path
+# What a hex key looks like (with or without 0x): refused as a variable *name*.
+_KEY_LIKE = re.compile(r"(0x)?[0-9a-fA-F]{32,}")
+
+
+def dev_account_index(text: str) -> int:
+    """argparse type of --dev-account: an index the dev mnemonic can derive."""
+    try:
+        index = int(text)
+    except ValueError:
+        index = -1
+    if not 0 <= index <= MAX_DEV_ACCOUNT:
+        raise argparse.ArgumentTypeError(f"expected an account index from 0 to {MAX_DEV_ACCOUNT}, got {text!r}")
+    return index
 
 
 def add_key_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--key-env", default=KEY_ENV, help=f"variable holding the hex key (default {KEY_ENV})")
+    group.add_argument(
+        "--key-env", default=KEY_ENV, metavar="NAME",
+        help=f"name of the environment variable holding the hex key (default {KEY_ENV})",
+    )
     group.add_argument("--keystore", type=Path, help=f"JSON keystore (password: ${PASSWORD_ENV} or prompt)")
-    group.add_argument("--dev-account", type=int, help="index of a local dev chain account (chain 1337/31337)")
+    group.add_argument(
+        "--dev-account", type=dev_account_index, metavar="INDEX",
+        help="index of a local dev chain account (chain 1337/31337)",
+    )
 
 
 def account_from_key(key: str) -> LocalAccount:
@@ -35,6 +56,8 @@ def account_from_key(key: str) -> LocalAccount:
 
 def load_keystore(path: Path, password: str | None = None) -> LocalAccount:
     """An account from a web3/brownie JSON keystore file."""
+    if not path.is_file():  # before the prompt: a typo must not cost a password
+        raise InvalidInputError(f"no keystore file at {path} (create one with `offchain accounts new`)")
     if password is None:
         password = os.environ.get(PASSWORD_ENV)
     if password is None:
@@ -55,5 +78,21 @@ def account_from_args(args: argparse.Namespace, chain_id: int) -> LocalAccount |
         from offchain.eth.localchain import dev_private_key
 
         return account_from_key(dev_private_key(args.dev_account))
-    key = os.environ.get(getattr(args, "key_env", KEY_ENV) or KEY_ENV)
-    return account_from_key(key) if key else None
+    name = getattr(args, "key_env", None) or KEY_ENV
+    return account_from_env(name)
+
+
+def account_from_env(name: str) -> LocalAccount | None:
+    """The account whose key variable `name` holds. Only the default variable may be unset
+    (then the node's unlocked account signs); a name the user chose must be set."""
+    if _KEY_LIKE.fullmatch(name.strip()):
+        raise InvalidInputError(
+            "--key-env takes the name of an environment variable, not the key itself "
+            "(a key on the command line ends up in the shell history: clear it there)"
+        )
+    key = os.environ.get(name)
+    if key:
+        return account_from_key(key)
+    if name != KEY_ENV:
+        raise InvalidInputError(f"--key-env: the environment variable {name} is not set")
+    return None

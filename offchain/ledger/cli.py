@@ -175,7 +175,11 @@ def cmd_verify_db(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     datadir = _datadir(args)
     chain = Chain.open(datadir, args.chain, create=True)
-    node = Node(chain, port=args.port, peers=args.peer).start()
+    try:
+        node = Node(chain, port=args.port, peers=args.peer).start()
+    except OSError as exc:  # the port is taken (or not ours to bind)
+        chain.close()
+        raise LedgerError(f"cannot listen on port {args.port}: {exc.strerror or exc}") from None
     print(f"serving {chain.params.name} at {node.url} (peers: {', '.join(args.peer) or 'none'})",
           flush=True)
     miner: Miner | None = None
