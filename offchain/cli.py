@@ -43,6 +43,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("offchain.demo", "run the full demo on an embedded local chain"),
 }
 
+# The modules that add command groups, each once (what the table test imports).
+COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
+
 
 def _chosen_command(argv: Sequence[str]) -> str | None:
     """The command named on the command line (the first word that is not an option)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="`offchain train` with the source-task recipe as defaults: "
         + ", ".join(f"{k}={v}" for k, v in SOURCE_TASK_RECIPE.items()),
     )
-    add_train_arguments(pretrain)
+    add_train_arguments(pretrain, SOURCE_TASK_RECIPE)
     pretrain.set_defaults(func=train_command, preset=SOURCE_TASK_RECIPE)
 
     evaluate = subparsers.add_parser("evaluate", help="score a model folder on a data set")
@@ -118,8 +119,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=export_command)
 
 
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field (default: the config's own), plus run options."""
+def add_train_arguments(parser: argparse.ArgumentParser, preset: dict[str, Any] | None = None) -> None:
+    """One flag per TrainConfig field (default: the preset's, else the config's own), plus run options."""
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--spec", help="JSON training spec; flags given here override it")
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
@@ -129,17 +130,24 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)
+        default = (preset or {}).get(field.name, field.default)
+        shown = None if default is dataclasses.MISSING or kind == "bool" else default
+        help_text = _with_default(TRAIN_HELP[field.name], shown)
         if kind == "bool":
-            parser.add_argument(
-                flag, action="store_true", default=None, help=TRAIN_HELP[field.name]
-            )
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
         elif kind == "bool | None":
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name]
-            )
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_text)
         else:
             convert = int if kind.startswith("int") else float if kind.startswith("float") else str
-            parser.add_argument(flag, type=convert, help=TRAIN_HELP[field.name])
+            parser.add_argument(flag, type=convert, help=help_text)
+
+
+def _with_default(help_text: str, preset: Any) -> str:
+    """`help_text` with its "(default ...)" naming the preset's value, when there is one."""
+    if preset is None or f"(default {preset}" in help_text:  # already right, maybe with a note
+        return help_text
+    base = re.sub(r"\s*\(default[^)]*\)$", "", help_text)
+    return f"{base} (default {preset})"
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -79,15 +79,33 @@ def write_metrics(out_dir: str | os.PathLike[str], history: Sequence[EpochMetric
     return path
 
 
-def plot_curves(out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics]) -> Path:
-    """curves.png: loss and accuracy per epoch, training and evaluation."""
+def plot_curves(
+    out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics], resumed_after: int | None = None
+) -> Path:
+    """curves.png: loss and accuracy per epoch, training and evaluation.
+
+    The title names the run and its recipe (from the model.json beside it, when there is
+    one); epochs are whole-number ticks; a dotted line marks chance accuracy (1 / classes);
+    a vertical line marks where a resumed run picked up (`resumed_after` epochs done).
+    """
+    import matplotlib.pyplot as plt
+
+    figure = curves_figure(history, _read_card(Path(out_dir)), resumed_after)
+    path = Path(out_dir) / CURVES_FILE
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def curves_figure(history: Sequence[EpochMetrics], card: dict[str, Any], resumed_after: int | None = None) -> Any:
+    """The matplotlib Figure of plot_curves (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display needed, and never pops a window
     import matplotlib.pyplot as plt
 
     epochs = [m.epoch for m in history]
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4.4))
     loss_axis.plot(epochs, [m.train_loss for m in history], marker="o", label="train")
     accuracy_axis.plot(
         epochs, [m.train_accuracy_bps / 100 for m in history], marker="o", label="train"
@@ -103,13 +121,42 @@ def plot_curves(out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics]
             marker="o",
             label="eval",
         )
+    classes = len(card.get("classes") or [])
+    if classes > 1:
+        accuracy_axis.axhline(100 / classes, color="grey", linestyle=":", label=f"chance ({100 / classes:.0f} %)")
     loss_axis.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     accuracy_axis.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for axis in (loss_axis, accuracy_axis):
+        if epochs:  # whole epochs only, about ten ticks at most (one epoch: a single tick)
+            step = max(1, -(-(epochs[-1] - epochs[0] + 1) // 10))
+            axis.set_xticks(range(epochs[0], epochs[-1] + 1, step))
+        if resumed_after:
+            axis.axvline(resumed_after + 0.5, color="black", linestyle="--", linewidth=1, label="resumed")
         axis.grid(alpha=0.3)
         axis.legend()
+    title, recipe = curve_titles(card)
+    figure.suptitle(f"{title}\n{recipe}" if recipe else title, fontsize=10)
     figure.tight_layout()
-    path = Path(out_dir) / CURVES_FILE
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return figure
+
+
+def curve_titles(card: dict[str, Any]) -> tuple[str, str]:
+    """(what was trained on what, the recipe) for the figure's title, from a model card."""
+    config: dict[str, Any] = card.get("config") or {}
+    if not config:
+        return "training curves", ""
+    classes = f" classes {config['classes']}" if config.get("classes") else ""
+    weights = config.get("weights", "none")
+    start = "from scratch" if weights in (None, "none") else f"from {Path(str(weights)).name or weights}"
+    title = f"{config.get('arch', '?')} ({config.get('stem', '?')} stem) on {config.get('dataset', '?')}{classes}, {start}"
+    keys = ("epochs", "batch_size", "lr", "schedule", "freeze", "augment", "per_class", "seed")
+    recipe = ", ".join(f"{k}={config[k]}" for k in keys if config.get(k) not in (None, ""))
+    return title, recipe
+
+
+def _read_card(out_dir: Path) -> dict[str, Any]:
+    try:
+        card = json.loads((out_dir / "model.json").read_text())  # models.CARD_FILE, written first
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}

@@ -516,7 +516,7 @@ def _run(
     card = report.model_card(config, train_set, eval_set, base, history)
     fingerprint = save_model(model, out_dir, card)
     report.write_metrics(out_dir, history)
-    report.plot_curves(out_dir, history)
+    report.plot_curves(out_dir, history, resumed_after=start_epoch or None)
     result = result_from_dir(out_dir)
     log(
         f"wrote {out_dir}: model.safetensors (fingerprint {fingerprint.hex()}), model.json, "
