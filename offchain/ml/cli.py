@@ -119,8 +119,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=export_command)
 
 
-def add_train_arguments(parser: argparse.ArgumentParser, preset: dict[str, Any] | None = None) -> None:
-    """One flag per TrainConfig field (default: the preset's, else the config's own), plus run options."""
+def add_train_arguments(
+    parser: argparse.ArgumentParser, preset: dict[str, Any] | None = None
+) -> None:
+    """One flag per TrainConfig field (default: the preset's, else the config's), plus run
+    options."""
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--spec", help="JSON training spec; flags given here override it")
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")

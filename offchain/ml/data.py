@@ -337,7 +337,8 @@ def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None =
             classes = tuple(str(c) for c in archive["classes"])
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         # numpy's own message suggests allow_pickle=True: never unpickle an untrusted artifact.
-        reason = "it holds pickled objects, which are never loaded" if "pickle" in str(exc) else str(exc)
+        pickled = "pickle" in str(exc)
+        reason = "it holds pickled objects, which are never loaded" if pickled else str(exc)
         raise DatasetError(
             f"{path} is not a data set (an .npz of images, labels and classes arrays): {reason}"
         ) from None

@@ -80,7 +80,9 @@ def write_metrics(out_dir: str | os.PathLike[str], history: Sequence[EpochMetric
 
 
 def plot_curves(
-    out_dir: str | os.PathLike[str], history: Sequence[EpochMetrics], resumed_after: int | None = None
+    out_dir: str | os.PathLike[str],
+    history: Sequence[EpochMetrics],
+    resumed_after: int | None = None,
 ) -> Path:
     """curves.png: loss and accuracy per epoch, training and evaluation.
 
@@ -97,7 +99,9 @@ def plot_curves(
     return path
 
 
-def curves_figure(history: Sequence[EpochMetrics], card: dict[str, Any], resumed_after: int | None = None) -> Any:
+def curves_figure(
+    history: Sequence[EpochMetrics], card: dict[str, Any], resumed_after: int | None = None
+) -> Any:
     """The matplotlib Figure of plot_curves (the caller closes it)."""
     import matplotlib
 
@@ -123,7 +127,8 @@ def curves_figure(history: Sequence[EpochMetrics], card: dict[str, Any], resumed
         )
     classes = len(card.get("classes") or [])
     if classes > 1:
-        accuracy_axis.axhline(100 / classes, color="grey", linestyle=":", label=f"chance ({100 / classes:.0f} %)")
+        chance = 100 / classes
+        accuracy_axis.axhline(chance, color="grey", linestyle=":", label=f"chance ({chance:.0f} %)")
     loss_axis.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     accuracy_axis.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     for axis in (loss_axis, accuracy_axis):
@@ -131,7 +136,7 @@ def curves_figure(history: Sequence[EpochMetrics], card: dict[str, Any], resumed
             step = max(1, -(-(epochs[-1] - epochs[0] + 1) // 10))
             axis.set_xticks(range(epochs[0], epochs[-1] + 1, step))
         if resumed_after:
-            axis.axvline(resumed_after + 0.5, color="black", linestyle="--", linewidth=1, label="resumed")
+            axis.axvline(resumed_after + 0.5, color="black", linestyle="--", label="resumed")
         axis.grid(alpha=0.3)
         axis.legend()
     title, recipe = curve_titles(card)
@@ -147,8 +152,9 @@ def curve_titles(card: dict[str, Any]) -> tuple[str, str]:
         return "training curves", ""
     classes = f" classes {config['classes']}" if config.get("classes") else ""
     weights = config.get("weights", "none")
-    start = "from scratch" if weights in (None, "none") else f"from {Path(str(weights)).name or weights}"
-    title = f"{config.get('arch', '?')} ({config.get('stem', '?')} stem) on {config.get('dataset', '?')}{classes}, {start}"
+    start = "from scratch" if weights in (None, "none") else f"from {Path(str(weights)).name}"
+    arch, stem, dataset = (config.get(k, "?") for k in ("arch", "stem", "dataset"))
+    title = f"{arch} ({stem} stem) on {dataset}{classes}, {start}"
     keys = ("epochs", "batch_size", "lr", "schedule", "freeze", "augment", "per_class", "seed")
     recipe = ", ".join(f"{k}={config[k]}" for k in keys if config.get(k) not in (None, ""))
     return title, recipe
