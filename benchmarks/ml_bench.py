@@ -50,8 +50,10 @@ import torch
 
 from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE, TrainConfig
 from offchain.ml.data import ImageSet, load_data
+from offchain.ml.devices import select_device, to_device
+from offchain.ml.loop import train_one_epoch
 from offchain.ml.models import build_model
-from offchain.ml.train import select_device, to_device, train, train_one_epoch
+from offchain.ml.train import train
 
 ARCH, STEM = "resnet18", "imagenet"  # torchvision's ResNet-18 as is, head replaced
 BATCH = 100  # the seed recipe's batch size

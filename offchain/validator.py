@@ -125,8 +125,8 @@ class Validator:
     def judge(self, job: JobPosted, event: Revealed) -> int:
         """The accuracy (bps) the submitted weights reach; 0 for weights that are not what was revealed."""
         from offchain.ml.errors import MLError
+        from offchain.ml.evaluation import evaluate_model
         from offchain.ml.fingerprint import fingerprint_file
-        from offchain.ml.train import evaluate_model
 
         folder = self.s.home / "validator" / f"{event.job_id}-{event.worker.lower()}"
         try:

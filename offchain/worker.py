@@ -151,7 +151,8 @@ class Worker:
 
     def train(self, entry: JobEntry) -> None:
         from offchain.ml.config import TrainConfig
-        from offchain.ml.train import evaluate_model, train
+        from offchain.ml.evaluation import evaluate_model
+        from offchain.ml.train import train
 
         d = entry.detail
         job_dir = self._job_dir(entry.job_id)

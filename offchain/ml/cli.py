@@ -170,7 +170,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def train_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
-    from offchain.ml.train import CHECKPOINT_FILE, train
+    from offchain.ml.checkpoints import CHECKPOINT_FILE
+    from offchain.ml.train import train
 
     out = Path(args.out)
     if (out / CHECKPOINT_FILE).exists() and not args.resume:
@@ -186,7 +187,7 @@ def train_command(args: argparse.Namespace) -> int:
 def evaluate_command(args: argparse.Namespace) -> int:
     from offchain.ml.config import DEVICES
     from offchain.ml.errors import validate_choice
-    from offchain.ml.train import evaluate_model
+    from offchain.ml.evaluation import evaluate_model
 
     validate_choice("device", args.device, DEVICES)
     result = evaluate_model(

@@ -1,8 +1,10 @@
 """One training job on N processes with torch.distributed (DDP): NCCL on GPUs, gloo on CPU.
 
-`train(config)` comes here when config.nproc > 1. Every process runs `offchain.ml.train.run`
-with its rank: all ranks walk the same seeded permutation of the data, each takes every
-N-th image, gradients are averaged by DDP, and rank 0 alone writes checkpoints and outputs.
+`train(config)` comes here when config.nproc > 1 and hands over the function every process
+runs (`offchain.ml.train.run`, called as run(config, out_dir, rank, world, quiet)), so this
+module never imports the training module back. All ranks walk the same seeded permutation
+of the data, each takes every N-th image, gradients are averaged by DDP, and rank 0 alone
+writes checkpoints and outputs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -18,6 +21,10 @@ import torch.multiprocessing as mp
 
 from offchain.ml.config import TrainConfig
 from offchain.ml.errors import MLError
+
+# What every process runs: (config, out_dir, rank, world, quiet). A module-level function,
+# so that the spawned processes can import it by name.
+RankRun = Callable[[TrainConfig, Path, int, int, bool], object]
 
 
 def free_port() -> int:
@@ -32,8 +39,8 @@ def backend_for(config: TrainConfig) -> str:
     return "nccl" if use_cuda else "gloo"
 
 
-def launch(config: TrainConfig, out_dir: Path, quiet: bool = True) -> None:
-    """Run `config` on config.nproc local processes and wait for all of them.
+def launch(target: RankRun, config: TrainConfig, out_dir: Path, quiet: bool = True) -> None:
+    """Run `target` for `config` on config.nproc local processes and wait for all of them.
 
     An MLError in any worker is raised here again, with its one-line message.
     """
@@ -41,7 +48,7 @@ def launch(config: TrainConfig, out_dir: Path, quiet: bool = True) -> None:
     context = mp.get_context("spawn")  # fork would copy an initialised torch (threads, CUDA)
     errors = context.SimpleQueue()
     processes = [
-        context.Process(target=_worker, args=(rank, config, out_dir, quiet, port, errors))
+        context.Process(target=_worker, args=(target, rank, config, out_dir, quiet, port, errors))
         for rank in range(config.nproc)
     ]
     for process in processes:
@@ -57,10 +64,14 @@ def launch(config: TrainConfig, out_dir: Path, quiet: bool = True) -> None:
 
 
 def _worker(
-    rank: int, config: TrainConfig, out_dir: Path, quiet: bool, port: int, errors: mp.SimpleQueue
+    target: RankRun,
+    rank: int,
+    config: TrainConfig,
+    out_dir: Path,
+    quiet: bool,
+    port: int,
+    errors: mp.SimpleQueue,
 ) -> None:
-    from offchain.ml.train import run
-
     if backend_for(config) == "nccl":
         torch.cuda.set_device(rank % torch.cuda.device_count())  # NCCL binds a rank to a GPU
     else:
@@ -73,7 +84,7 @@ def _worker(
         world_size=config.nproc,
     )
     try:
-        run(config, out_dir, rank=rank, world=config.nproc, quiet=quiet)
+        target(config, out_dir, rank, config.nproc, quiet)
     except MLError as exc:
         errors.put(("user", str(exc)))
         raise SystemExit(2) from None

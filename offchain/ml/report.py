@@ -9,11 +9,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offchain.ml.devices import versions
+
 if TYPE_CHECKING:
     from offchain.ml.config import TrainConfig
     from offchain.ml.data import ImageSet
+    from offchain.ml.loop import EpochMetrics
     from offchain.ml.models import BaseWeights
-    from offchain.ml.train import EpochMetrics
 
 METRICS_FILE = "metrics.json"
 CURVES_FILE = "curves.png"
@@ -41,11 +43,7 @@ def model_card(
     history: Sequence[EpochMetrics],
 ) -> dict[str, Any]:
     """The model.json content (save_model adds the fingerprint)."""
-    from offchain.ml.train import versions
-
-    datasets: dict[str, Any] = {
-        "train": {"source": config.dataset, "sha256": train_set.sha256(), "n": len(train_set)}
-    }
+    datasets: dict[str, Any] = {"train": {"source": config.dataset, "sha256": train_set.sha256(), "n": len(train_set)}}
     if eval_set is not None:
         datasets["eval"] = {
             "source": config.eval_dataset or config.dataset,
@@ -111,14 +109,10 @@ def curves_figure(
     epochs = [m.epoch for m in history]
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4.4))
     loss_axis.plot(epochs, [m.train_loss for m in history], marker="o", label="train")
-    accuracy_axis.plot(
-        epochs, [m.train_accuracy_bps / 100 for m in history], marker="o", label="train"
-    )
+    accuracy_axis.plot(epochs, [m.train_accuracy_bps / 100 for m in history], marker="o", label="train")
     evaluated = [m for m in history if m.eval_loss is not None]
     if evaluated:
-        loss_axis.plot(
-            [m.epoch for m in evaluated], [m.eval_loss for m in evaluated], marker="o", label="eval"
-        )
+        loss_axis.plot([m.epoch for m in evaluated], [m.eval_loss for m in evaluated], marker="o", label="eval")
         accuracy_axis.plot(
             [m.epoch for m in evaluated],
             [(m.eval_accuracy_bps or 0) / 100 for m in evaluated],

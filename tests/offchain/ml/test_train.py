@@ -13,8 +13,10 @@ from offchain.ml.augment import batch_crop, batch_flip_lr, normalize
 from offchain.ml.config import TrainConfig
 from offchain.ml.data import export_dataset, load_data
 from offchain.ml.errors import CheckpointError, ConfigError, DatasetError
+from offchain.ml.evaluation import evaluate_model
 from offchain.ml.fingerprint import fingerprint_dir
-from offchain.ml.train import EpochMetrics, evaluate_model, lr_factor, train
+from offchain.ml.loop import EpochMetrics, lr_factor
+from offchain.ml.train import train
 
 Factory = Callable[..., TrainConfig]
 

@@ -1,0 +1,129 @@
+"""One epoch of training, as torchvision's references/classification shape it.
+
+    loss_sum, correct, seen, seconds = train_one_epoch(model, criterion, optimizer, scheduler,
+                                                       images, labels, epoch, config)
+
+The data set sits whole on the device as uint8; each epoch shuffles and augments it with
+generators seeded by (seed, epoch, rank), so a resumed run replays exactly the batches an
+uninterrupted run would have seen. `lr_factor` is the schedule, a pure function of the step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from offchain.ml import augment as aug
+from offchain.ml.config import TrainConfig
+from offchain.ml.devices import autocast_dtype, epoch_generator, use_channels_last
+from offchain.ml.evaluation import batches
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """One epoch's numbers, as written to metrics.json."""
+
+    epoch: int
+    lr: float  # learning rate of the first group at the end of the epoch
+    train_loss: float
+    train_accuracy_bps: int
+    eval_loss: float | None
+    eval_accuracy_bps: int | None
+    seconds: float  # training time of the epoch, without evaluation
+    images_per_second: float
+
+
+def lr_factor(step: int, total_steps: int, warmup_steps: int, config: TrainConfig, steps_per_epoch: int) -> float:
+    """Factor on the base learning rates at optimizer step `step` (pure, as nanoGPT's get_lr)."""
+    # 1) linear warm-up from 0 to 1
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    # 2) then the schedule, over the steps that remain
+    if config.schedule == "constant":
+        return 1.0
+    if config.schedule == "step":
+        return float(config.gamma ** (step // (config.step_epochs * steps_per_epoch)))
+    # 3) cosine from 1 down to 0 at the last step
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def training_batches(n: int, batch_size: int) -> list[slice]:
+    """Like `batches`, but a last batch of one image joins the one before: batch-norm cannot
+    train on a single image once the feature map is 1x1."""
+    parts = list(batches(n, batch_size))
+    if len(parts) > 1 and parts[-1].stop - parts[-1].start == 1:
+        parts[-2:] = [slice(parts[-2].start, parts[-1].stop)]
+    return parts
+
+
+def train_one_epoch(
+    model: nn.Module,
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    epoch: int,
+    config: TrainConfig,
+    rank: int = 0,
+    world: int = 1,
+    frozen: list[nn.Module] | None = None,
+    show_progress: bool = False,
+) -> tuple[float, int, int, float]:
+    """One pass over this rank's shard; return (loss sum, correct, images, seconds)."""
+    device = images.device
+    model.train()
+    for module in frozen or []:
+        module.eval()  # frozen batch-norm keeps its running statistics
+    generator = epoch_generator(config.seed, epoch, 0, device)
+    order = torch.randperm(len(labels), device=device, generator=generator)
+    per_rank = len(labels) // world
+    order = order[rank : per_rank * world : world]  # every rank the same number of steps
+    local_batch = config.batch_size // world
+    rank_generator = epoch_generator(config.seed, epoch, rank + 1, device)
+    dtype = autocast_dtype(config, device)
+    channels_last = use_channels_last(config, device)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device, dtype=torch.int64)
+    start = time.perf_counter()
+    steps = training_batches(len(order), local_batch)
+    for part in _progress(steps, f"epoch {epoch + 1}", show_progress):
+        index = order[part]
+        x = aug.normalize(aug.augment(images[index], config.augmentations, rank_generator), channels_last)
+        y = labels[index]
+        with torch.autocast(device.type, dtype) if dtype else contextlib.nullcontext():
+            logits = model(x)
+            loss = criterion(logits, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        loss_sum += loss.detach().float() * len(y)
+        correct += (logits.detach().argmax(1) == y).sum()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    return float(loss_sum), int(correct), len(order), seconds
+
+
+def all_reduce_sums(loss_sum: float, correct: int, seen: int, device: torch.device) -> tuple[float, int, int]:
+    """The epoch's sums over every rank (under DDP)."""
+    totals = torch.tensor([loss_sum, float(correct), float(seen)], dtype=torch.float64, device=device)
+    torch.distributed.all_reduce(totals)
+    return float(totals[0]), int(totals[1]), int(totals[2])
+
+
+def _progress(items: list[slice], desc: str, show: bool) -> Any:
+    if not show:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, leave=False, unit="batch", file=sys.stderr, position=1)
