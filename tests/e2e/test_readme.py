@@ -47,7 +47,7 @@ EXEMPT: list[tuple[str, str]] = [
     (r"^make demo\b", "the whole demo (about 2.5 min); tests/e2e/test_market_flow.py runs the same market flow"),
     (r"^make test\b", "runs the test suites, this test included"),
     (r"^make chain\b", "this test starts its own anvil on a free port (make chain takes the fixed port 8545)"),
-    (r"^brownie run\b", "brownie's development network is the fixed port 8545; the test deploys with offchain.eth.deploy"),
+    (r"^brownie run\b", "brownie's development network is the fixed port 8545; the test deploys with offchain.eth"),
 ]
 
 DAEMON_READY_S = 30.0
@@ -68,8 +68,8 @@ DAEMONS = [
 
 # Small budgets: (regex searched in the command, flags appended).
 BUDGETS: list[tuple[str, str]] = [
-    (r"^offchain pretrain\b", "--epochs 1 --per-class 10 --quiet"),
-    (r"^offchain train\b", "--epochs 1 --quiet"),
+    (r"^offchain pretrain\b", "--epochs 1 --per-class 10 --eval-dataset none --quiet"),
+    (r"^offchain train\b", "--epochs 1 --eval-dataset none --quiet"),
     (r"^offchain ledger mine\b", "--processes 1"),
 ]
 
