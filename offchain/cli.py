@@ -36,11 +36,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("offchain.ml.cli", "score a model folder on a data set"),
     "fingerprint": ("offchain.ml.cli", "the canonical hash of a model's tensors (not of the file)"),
     "dataset": ("offchain.ml.cli", "data set artifacts"),
-    "job": ("offchain.requester", "post, inspect and finalize market jobs"),
-    "withdraw": ("offchain.requester", "pull everything the market owes you"),
-    "worker": ("offchain.worker", "take jobs, fine-tune, commit, reveal and get paid"),
-    "validator": ("offchain.validator", "bond, re-evaluate revealed submissions and attest"),
-    "demo": ("offchain.demo", "run the full demo on an embedded local chain"),
+    "job": ("offchain.roles.requester", "post, inspect and finalize market jobs"),
+    "withdraw": ("offchain.roles.requester", "pull everything the market owes you"),
+    "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
+    "validator": ("offchain.roles.validator", "bond, re-evaluate revealed submissions and attest"),
+    "demo": ("offchain.demo.cli", "run the full demo on an embedded local chain"),
 }
 
 # The modules that add command groups, each once (what the table test imports).

@@ -15,8 +15,8 @@ from typing import Any
 
 
 def register(subparsers: Any) -> None:
-    from offchain.eth.cli import add_connection_args
-    from offchain.eth.keys import KEY_ENV, dev_account_index
+    from offchain.eth.keys import KEY_ENV
+    from offchain.eth.options import add_connection_args, dev_account_index
 
     parser = subparsers.add_parser(
         "accounts",
@@ -121,7 +121,7 @@ def cmd_balance(args: argparse.Namespace) -> int:
     if args.dev_account is not None:
         if client.chain_id not in LOCAL_CHAIN_IDS:
             raise InvalidInputError(f"--dev-account works on a local chain (ids {LOCAL_CHAIN_IDS})")
-        from offchain.eth.localchain import dev_private_key
+        from offchain.eth.keys import dev_private_key
 
         address: str = account_from_key(dev_private_key(args.dev_account)).address
     elif Path(args.account).is_file():

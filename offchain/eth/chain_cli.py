@@ -18,7 +18,7 @@ MAX_BLOCKS = 10_000
 
 
 def register(subparsers: Any) -> None:
-    from offchain.eth.cli import add_connection_args
+    from offchain.eth.options import add_connection_args
 
     parser = subparsers.add_parser(
         "chain", help="move a local dev chain's clock and mine blocks", description=__doc__.splitlines()[0]

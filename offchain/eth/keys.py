@@ -1,13 +1,12 @@
-"""Where a role's signing key comes from: an environment variable, a keystore file, or a
-local dev account. Never the command line, where it would end up in shell history and `ps`.
+"""Signing keys: from a hex string, a keystore file, or the local dev chain's mnemonic.
+
+The command-line side (which of these a role uses) is offchain.eth.options.
 """
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import os
-import re
 from pathlib import Path
 
 from eth_account import Account
@@ -17,34 +16,9 @@ from offchain.eth.errors import InvalidInputError
 
 KEY_ENV = "OFFCHAIN_PRIVATE_KEY"
 PASSWORD_ENV = "OFFCHAIN_KEYSTORE_PASSWORD"
-LOCAL_CHAIN_IDS = (1337, 31337)
-MAX_DEV_ACCOUNT = 2**31 - 1  # the last non-hardened BIP-32 index of the dev mnemonic's path
-# What a hex key looks like (with or without 0x): refused as a variable *name*.
-_KEY_LIKE = re.compile(r"(0x)?[0-9a-fA-F]{32,}")
-
-
-def dev_account_index(text: str) -> int:
-    """argparse type of --dev-account: an index the dev mnemonic can derive."""
-    try:
-        index = int(text)
-    except ValueError:
-        index = -1
-    if not 0 <= index <= MAX_DEV_ACCOUNT:
-        raise argparse.ArgumentTypeError(f"expected an account index from 0 to {MAX_DEV_ACCOUNT}, got {text!r}")
-    return index
-
-
-def add_key_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--key-env", default=KEY_ENV, metavar="NAME",
-        help=f"name of the environment variable holding the hex key (default {KEY_ENV})",
-    )
-    group.add_argument("--keystore", type=Path, help=f"JSON keystore (password: ${PASSWORD_ENV} or prompt)")
-    group.add_argument(
-        "--dev-account", type=dev_account_index, metavar="INDEX",
-        help="index of a local dev chain account (chain 1337/31337)",
-    )
+LOCAL_CHAIN_IDS = (1337, 31337)  # brownie's and anvil's default ids: dev keys are allowed there
+# anvil's well-known development mnemonic: these accounts are public test keys.
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def account_from_key(key: str) -> LocalAccount:
@@ -68,31 +42,7 @@ def load_keystore(path: Path, password: str | None = None) -> LocalAccount:
         raise InvalidInputError(f"cannot open keystore {path}: {exc}") from None
 
 
-def account_from_args(args: argparse.Namespace, chain_id: int) -> LocalAccount | None:
-    """The account the arguments name; None means the node's first unlocked account."""
-    if getattr(args, "keystore", None):
-        return load_keystore(args.keystore)
-    if getattr(args, "dev_account", None) is not None:
-        if chain_id not in LOCAL_CHAIN_IDS:
-            raise InvalidInputError(f"--dev-account works on a local chain (ids {LOCAL_CHAIN_IDS}), not {chain_id}")
-        from offchain.eth.localchain import dev_private_key
-
-        return account_from_key(dev_private_key(args.dev_account))
-    name = getattr(args, "key_env", None) or KEY_ENV
-    return account_from_env(name)
-
-
-def account_from_env(name: str) -> LocalAccount | None:
-    """The account whose key variable `name` holds. Only the default variable may be unset
-    (then the node's unlocked account signs); a name the user chose must be set."""
-    if _KEY_LIKE.fullmatch(name.strip()):
-        raise InvalidInputError(
-            "--key-env takes the name of an environment variable, not the key itself "
-            "(a key on the command line ends up in the shell history: clear it there)"
-        )
-    key = os.environ.get(name)
-    if key:
-        return account_from_key(key)
-    if name != KEY_ENV:
-        raise InvalidInputError(f"--key-env: the environment variable {name} is not set")
-    return None
+def dev_private_key(index: int) -> str:
+    """The private key of anvil's dev account `index` (public test keys, never for value)."""
+    Account.enable_unaudited_hdwallet_features()
+    return str(Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.hex())

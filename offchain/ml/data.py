@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from offchain.artifacts.store import sha256_file
 from offchain.ml.errors import DatasetError, choice_error
 
 NAMED_DATASETS = ("digits", "cifar10")
@@ -310,22 +311,13 @@ def export_dataset(data: ImageSet, path: str | os.PathLike[str]) -> tuple[Path, 
     return path, hashlib.sha256(payload).hexdigest()
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None = None) -> ImageSet:
     """Load an `.npz` artifact; with `expected_sha256`, refuse a file whose hash differs."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"data set file not found: {path}")
     if expected_sha256 is not None:
-        actual = file_sha256(path)
+        actual = sha256_file(path)
         if actual != expected_sha256.lower().removeprefix("0x"):
             raise DatasetError(f"{path} has SHA-256 {actual}, expected {expected_sha256}")
     try:

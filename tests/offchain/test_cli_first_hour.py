@@ -213,7 +213,7 @@ def test_an_out_of_range_dev_account_is_a_usage_error(index: str, capsys: pytest
 
 def test_key_env_holding_a_key_instead_of_a_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from offchain.eth.errors import InvalidInputError
-    from offchain.eth.keys import account_from_args
+    from offchain.eth.options import account_from_args
 
     args = argparse.Namespace(keystore=None, dev_account=None, key_env=KEY)
 
@@ -223,7 +223,7 @@ def test_key_env_holding_a_key_instead_of_a_name_is_refused(monkeypatch: pytest.
 
 def test_key_env_naming_an_unset_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from offchain.eth.errors import InvalidInputError
-    from offchain.eth.keys import account_from_args
+    from offchain.eth.options import account_from_args
 
     monkeypatch.delenv("MY_WORKER_KEY", raising=False)
     args = argparse.Namespace(keystore=None, dev_account=None, key_env="MY_WORKER_KEY")
@@ -235,7 +235,7 @@ def test_key_env_naming_an_unset_variable_is_refused(monkeypatch: pytest.MonkeyP
 def test_key_env_naming_a_set_variable_signs_with_its_key(monkeypatch: pytest.MonkeyPatch) -> None:
     from eth_account import Account
 
-    from offchain.eth.keys import account_from_args
+    from offchain.eth.options import account_from_args
 
     monkeypatch.setenv("MY_WORKER_KEY", KEY)
     args = argparse.Namespace(keystore=None, dev_account=None, key_env="MY_WORKER_KEY")
@@ -246,7 +246,8 @@ def test_key_env_naming_a_set_variable_signs_with_its_key(monkeypatch: pytest.Mo
 
 
 def test_the_default_key_variable_may_be_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    from offchain.eth.keys import KEY_ENV, account_from_args
+    from offchain.eth.keys import KEY_ENV
+    from offchain.eth.options import account_from_args
 
     monkeypatch.delenv(KEY_ENV, raising=False)
     args = argparse.Namespace(keystore=None, dev_account=None, key_env=KEY_ENV)
