@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("offchain.ml.cli", "score a model folder on a data set"),
     "fingerprint": ("offchain.ml.cli", "the canonical hash of a model's tensors (not of the file)"),
     "dataset": ("offchain.ml.cli", "data set artifacts"),
+    "model": ("offchain.roles.models_cli", "fetch a registered model's weights, fingerprint checked"),
     "job": ("offchain.roles.requester", "post, inspect and finalize market jobs"),
     "withdraw": ("offchain.roles.requester", "pull everything the market owes you"),
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),

@@ -25,6 +25,7 @@ from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import JobSpec, parse_spec
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
+from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
@@ -172,6 +173,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--once", action="store_true", help="exit when the submissions seen so far are settled")
     parser.add_argument("--json", action="store_true", help="JSON log lines")
     parser.set_defaults(func=cmd_validator)
+    add_exit_command(parser)
 
 
 def cmd_validator(args: argparse.Namespace) -> int:

@@ -7,16 +7,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from basemodel import register_base_model
 
 from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
 from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
-from offchain.eth.registry import RegistryClient
 from offchain.ml.data import export_dataset, load_data
-
-BASE = "0x" + "ba" * 32
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +28,12 @@ def chain() -> Iterator[LocalChain]:
 def setup(chain: LocalChain, tmp_path: Path) -> dict[str, Path | str]:
     client = connect(chain.url, dev_private_key(0))
     deployment = deploy_all(client, tmp_path / "deployments")
-    RegistryClient(client, deployment.contract("ModelRegistry").address).register(
-        bytes.fromhex(BASE[2:]), None, bytes(32), 0, "none"
-    )
+    base = register_base_model(client, deployment, tmp_path / "base")  # `job post` fetches and checks it
     train, _ = export_dataset(load_data("digits", "train", "5-9", per_class=2), tmp_path / "train.npz")
     evaluation, _ = export_dataset(load_data("digits", "test", "5-9", per_class=2), tmp_path / "eval.npz")
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"arch": "resnet18", "epochs": 1}))
-    return {"train": train, "eval": evaluation, "spec": spec, "tmp": tmp_path}
+    return {"train": train, "eval": evaluation, "spec": spec, "tmp": tmp_path, "base": base}
 
 
 def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
@@ -47,7 +43,8 @@ def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
 
 
 def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> int:
-    return main(["job", "post", "--base", BASE, "--train", str(setup["train"]), "--eval", str(setup["eval"]),
+    return main(["job", "post", "--base", str(setup["base"]), "--train", str(setup["train"]),
+                 "--eval", str(setup["eval"]),
                  "--spec", str(spec), "--reward", "0.5ether", "--min-score-bps", "5000", "--json",
                  *common(chain, setup)])
 
