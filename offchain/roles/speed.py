@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from offchain.ml.config import TrainConfig
 
 TIMED_STEPS = 2  # after one warm-up step
 MARGIN = 1.5  # the estimate is this multiple of the measured cost
 MAX_PROBE_BATCH = 128  # images per timed step, at most (bounds the probe's memory and time)
+RUN_OVERHEAD_S = 5.0  # per run, outside the steps: loading data, checkpoints, the card, the plot
 
 
 @dataclass(frozen=True)
@@ -82,4 +84,32 @@ def estimate_seconds(config: TrainConfig, train_images: int, eval_images: int, s
     the final evaluation the worker makes before it claims a score, and the set-up."""
     training = config.epochs * train_images / speed.train_images_per_second
     evaluation = (config.epochs + 1) * eval_images / speed.eval_images_per_second
-    return MARGIN * (training + evaluation + speed.setup_seconds)
+    return MARGIN * (training + evaluation + speed.setup_seconds) + RUN_OVERHEAD_S
+
+
+def estimate_job_seconds(
+    config: TrainConfig, train_path: Path, eval_path: Path | None, device: str, images_per_second: float | None
+) -> float:
+    """Seconds the worker expects a job to take: from `images_per_second` when the user set
+    it, else from a measurement of the job's own recipe on this machine's `device`."""
+    from offchain.ml.data import load_dataset_npz
+
+    train_set = load_dataset_npz(train_path)
+    eval_images = len(load_dataset_npz(eval_path)) if eval_path is not None else 0
+    if images_per_second is not None:
+        speed = RecipeSpeed(images_per_second, 4 * images_per_second, 0.0)  # inference ~4x a training step
+    else:
+        speed = measure_recipe_speed(config, train_set.image_size, len(train_set.classes), device)
+    return estimate_seconds(config, len(train_set), eval_images, speed)
+
+
+def validate_reaches_minimum(measured_bps: int | None, min_score_bps: int) -> None:
+    """Raise unless the worker's own measurement reaches the job's minimum: below it the
+    stake only buys a fee (and no reward), so the worker does not commit at all."""
+    from offchain.errors import OffchainError
+
+    if measured_bps is None or measured_bps < min_score_bps:
+        shown = "nothing" if measured_bps is None else f"{measured_bps / 100:.2f} %"
+        raise OffchainError(
+            f"measured {shown}, below the job's minimum of {min_score_bps / 100:.2f} %: not committing the stake"
+        )

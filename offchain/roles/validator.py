@@ -21,6 +21,7 @@ from offchain.errors import OffchainError
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase, Revealed
 from offchain.eth.polling import EventPoller
+from offchain.roles.confirmations import default_confirmations
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import JobSpec, parse_spec
@@ -35,7 +36,7 @@ ZERO_SCORE = 0
 class ValidatorOptions:
     device: str = "cpu"
     bond: int | None = None  # wei; None: the contract's minimum
-    confirmations: int = 1
+    confirmations: int | None = None  # None: 0 on a local dev chain, else 1
     poll_seconds: float = 1.0
     once: bool = False  # exit when every revealed submission seen so far is settled
 
@@ -51,7 +52,7 @@ class Validator:
             session.market.revealed_events,
             key=lambda e: e.log_key,
             start_block=start,
-            confirmations=options.confirmations,
+            confirmations=default_confirmations(session.client.chain_id, options.confirmations),
         )
         self.pending: dict[tuple[int, str], Revealed] = {}
         self.scores: dict[tuple[int, str], int] = {}
@@ -168,7 +169,10 @@ def register(subparsers: Any) -> None:
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
-    parser.add_argument("--confirmations", type=int, default=1)
+    parser.add_argument(
+        "--confirmations", type=int, default=None,
+        help="blocks before an event is trusted (default 0 on a local dev chain, else 1)",
+    )
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="exit when the submissions seen so far are settled")
     parser.add_argument("--json", action="store_true", help="JSON log lines")
