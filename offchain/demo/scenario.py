@@ -366,6 +366,7 @@ class Demo:
 
         datadir = self.out / "ledger"
         ledger.init_chain(datadir, "devnet")
+        ledger.fund(datadir, processes=1)  # fees: the key's first coinbase must mature
         payloads = {"dataset": bytes.fromhex(self.hashes["train"]), "model": self.winner_hash}
         txids = {tag: ledger.anchor(datadir, payload, tag) for tag, payload in payloads.items()}
         self.say("anchoring the training set hash and the winning model hash in the proof-of-work ledger (devnet)")
@@ -374,7 +375,7 @@ class Demo:
         self.summary += ["## Anchored in the proof-of-work ledger", ""]
         for tag, txid in txids.items():
             proof: dict[str, Any] = ledger.prove(datadir, txid)
-            ok = ledger.verify_proof(proof)
+            ok = ledger.verify_proof(proof, datadir=datadir)
             self.say.detail(
                 f"{tag:<8} txid {txid} in block {proof['height']}, branch of {len(proof['branch'])}: "
                 f"{'verified' if ok else 'INVALID'}"
