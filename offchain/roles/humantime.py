@@ -26,7 +26,7 @@ def duration(seconds: int) -> str:
 
 
 def relative(when: int, now: int) -> str:
-    """"in 4 min 10 s" for a time ahead of `now`, "4 min 10 s ago" for one behind, "now"."""
+    """ "in 4 min 10 s" for a time ahead of `now`, "4 min 10 s ago" for one behind, "now"."""
     if when == now:
         return "now"
     return f"in {duration(when - now)}" if when > now else f"{duration(now - when)} ago"

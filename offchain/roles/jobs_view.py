@@ -62,7 +62,9 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
             "attest": iso(job.attest_deadline),
         },
         "deadline_times": {
-            "commit": job.commit_deadline, "reveal": job.reveal_deadline, "attest": job.attest_deadline,
+            "commit": job.commit_deadline,
+            "reveal": job.reveal_deadline,
+            "attest": job.attest_deadline,
         },
         "submissions": [
             {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
@@ -77,7 +79,7 @@ def is_open(report: dict[str, Any]) -> bool:
 
 
 def next_deadline(report: dict[str, Any], now: int) -> str:
-    """"commits close in 4 min 10 s", or the job's settled state."""
+    """ "commits close in 4 min 10 s", or the job's settled state."""
     if report["phase"] not in NEXT_DEADLINE:
         return report["phase"]
     key, words = NEXT_DEADLINE[report["phase"]]

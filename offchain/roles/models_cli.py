@@ -29,17 +29,19 @@ def register(subparsers: Any) -> None:
     get = commands.add_parser("get", help="download a model through its registry URI and verify its fingerprint")
     get.add_argument("model_hash", help="the registered model hash (its tensor fingerprint)")
     get.add_argument("--out", type=Path, default=None, help="file to write (default <hash>.safetensors)")
-    get.add_argument("--source", action="append", default=[],
-                     help="artifact server URL or store folder for sha256: URIs (repeatable)")
+    get.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        help="artifact server URL or store folder for sha256: URIs (repeatable)",
+    )
     get.add_argument("--home", type=Path, default=DEFAULT_HOME, help="cache folder (default ~/.offchain)")
     get.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(get)
     get.set_defaults(func=cmd_get)
 
 
-def fetch_registered_model(
-    record_uri: str, model_hash: bytes, cache_dir: Path, sources: list[str], dest: Path
-) -> Path:
+def fetch_registered_model(record_uri: str, model_hash: bytes, cache_dir: Path, sources: list[str], dest: Path) -> Path:
     """Download the weights at `record_uri` to `dest` (a .safetensors name, so only
     safetensors is parsed) and check their fingerprint; a mismatch leaves no file."""
     from offchain.artifacts.client import download

@@ -55,7 +55,7 @@ def check_spec_fits_base(spec: JobSpec, base_weights: Path, classes: tuple[str, 
         if name not in base:
             raise JobCheckError(
                 f"the spec's {config.arch} does not fit the base model: it has no tensor {name!r}; "
-                "set \"arch\" to the base model's architecture"
+                'set "arch" to the base model\'s architecture'
             )
         if tuple(base[name].shape) != tuple(tensor.shape):
             other = [s for s in STEMS if s != config.stem]
@@ -72,7 +72,10 @@ def check_job(session: Session, base_model: bytes, train: Path, evaluation: Path
     classes = check_data_sets(train, evaluation)
     record = session.registry.record(base_model)
     weights = fetch_registered_model(
-        record.uri, base_model, session.home / "artifacts", session.sources,
+        record.uri,
+        base_model,
+        session.home / "artifacts",
+        session.sources,
         session.home / "requester" / "base" / f"{base_model.hex()}.safetensors",
     )
     check_spec_fits_base(spec, weights, classes)

@@ -36,8 +36,10 @@ def cmd_exit(args: argparse.Namespace) -> int:
     if info.exit_requested_at == 0:
         market.request_exit()
         unlocks = session.chain_time() + unbonding_delay(market.contract)
-        print(f"exit requested: {me} attests no more; the bond of {info.bond / 1e18:.4f} ETH unlocks "
-              f"{relative(unlocks, now)} ({iso(unlocks)}): run `offchain validator exit` again then")
+        print(
+            f"exit requested: {me} attests no more; the bond of {info.bond / 1e18:.4f} ETH unlocks "
+            f"{relative(unlocks, now)} ({iso(unlocks)}): run `offchain validator exit` again then"
+        )
         return 0
     unlocks = info.exit_requested_at + unbonding_delay(market.contract)
     if now < unlocks:

@@ -14,7 +14,11 @@ from offchain.eth.registry import RegistryClient
 
 
 def register_base_model(
-    client: Client, deployment: Deployment, folder: Path, arch: str = "resnet18", stem: str = "imagenet",
+    client: Client,
+    deployment: Deployment,
+    folder: Path,
+    arch: str = "resnet18",
+    stem: str = "imagenet",
     classes: int = 5,
 ) -> str:
     """Save a random `arch` with `stem` under `folder`, register it; return its 0x hash."""

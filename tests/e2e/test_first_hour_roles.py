@@ -40,16 +40,23 @@ def world(chain: LocalChain, tmp_path: Path) -> dict[str, object]:
     base = register_base_model(client, deployment, tmp_path / "base")
     train, _ = export_dataset(load_data("digits", "train", "5-9", per_class=2), tmp_path / "train.npz")
     evaluation, _ = export_dataset(load_data("digits", "test", "5-9", per_class=2), tmp_path / "eval.npz")
-    return {"tmp": tmp_path, "base": base, "train": train, "eval": evaluation, "deployment": deployment,
-            "chain": chain}
+    return {"tmp": tmp_path, "base": base, "train": train, "eval": evaluation, "deployment": deployment, "chain": chain}
 
 
 def args(world: dict[str, object], account: str = "1") -> list[str]:
     tmp = Path(str(world["tmp"]))
     chain = world["chain"]
     assert isinstance(chain, LocalChain)
-    return ["--rpc", chain.url, "--deployments", str(tmp / "deployments"), "--dev-account", account,
-            "--home", str(tmp / f"home{account}")]
+    return [
+        "--rpc",
+        chain.url,
+        "--deployments",
+        str(tmp / "deployments"),
+        "--dev-account",
+        account,
+        "--home",
+        str(tmp / f"home{account}"),
+    ]
 
 
 def spec_file(world: dict[str, object], spec: dict[str, object], name: str = "spec.json") -> Path:
@@ -59,9 +66,25 @@ def spec_file(world: dict[str, object], spec: dict[str, object], name: str = "sp
 
 
 def post(world: dict[str, object], spec: Path, base: str | None = None, train: str | None = None) -> int:
-    return main(["job", "post", "--base", base or str(world["base"]), "--train", train or str(world["train"]),
-                 "--eval", str(world["eval"]), "--spec", str(spec), "--reward", "0.5ether",
-                 "--min-score-bps", "5000", *args(world)])
+    return main(
+        [
+            "job",
+            "post",
+            "--base",
+            base or str(world["base"]),
+            "--train",
+            train or str(world["train"]),
+            "--eval",
+            str(world["eval"]),
+            "--spec",
+            str(spec),
+            "--reward",
+            "0.5ether",
+            "--min-score-bps",
+            "5000",
+            *args(world),
+        ]
+    )
 
 
 def market(world: dict[str, object]) -> MarketClient:
@@ -183,8 +206,21 @@ def test_model_get_fetches_the_registered_weights(world, tmp_path, capsys) -> No
     out = tmp_path / "got" / "base.safetensors"
     chain = world["chain"]
 
-    code = main(["model", "get", str(world["base"]), "--out", str(out), "--rpc", chain.url,  # type: ignore[attr-defined]
-                 "--deployments", str(Path(str(world["tmp"])) / "deployments"), "--home", str(tmp_path / "h")])
+    code = main(
+        [
+            "model",
+            "get",
+            str(world["base"]),
+            "--out",
+            str(out),
+            "--rpc",
+            chain.url,  # type: ignore[attr-defined]
+            "--deployments",
+            str(Path(str(world["tmp"])) / "deployments"),
+            "--home",
+            str(tmp_path / "h"),
+        ]
+    )
 
     assert code == 0, capsys.readouterr().err
     assert "0x" + fingerprint_file(out).hex() == world["base"]
@@ -194,14 +230,30 @@ def test_model_get_refuses_weights_that_are_not_the_registered_model(world, tmp_
     from offchain.ml.models import build_model, save_model
 
     weights = Path(str(world["tmp"])) / "base" / "model.safetensors"
-    save_model(build_model("resnet18", 5, "imagenet"), tmp_path / "other", {
-        "architecture": "resnet18", "stem": "imagenet", "classes": list("abcde")})
+    save_model(
+        build_model("resnet18", 5, "imagenet"),
+        tmp_path / "other",
+        {"architecture": "resnet18", "stem": "imagenet", "classes": list("abcde")},
+    )
     shutil.copyfile(tmp_path / "other" / "model.safetensors", weights)  # swapped behind the registry's back
     out = tmp_path / "base.safetensors"
     chain = world["chain"]
 
-    code = main(["model", "get", str(world["base"]), "--out", str(out), "--rpc", chain.url,  # type: ignore[attr-defined]
-                 "--deployments", str(Path(str(world["tmp"])) / "deployments"), "--home", str(tmp_path / "h")])
+    code = main(
+        [
+            "model",
+            "get",
+            str(world["base"]),
+            "--out",
+            str(out),
+            "--rpc",
+            chain.url,  # type: ignore[attr-defined]
+            "--deployments",
+            str(Path(str(world["tmp"])) / "deployments"),
+            "--home",
+            str(tmp_path / "h"),
+        ]
+    )
 
     assert "fingerprint" in one_line_error(capsys, code)
     assert not out.exists()

@@ -31,18 +31,60 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         evaluation, _ = export_dataset(load_data("digits", "test", "5-9", per_class=4), tmp / "eval.npz")
         (tmp / "spec.json").write_text(json.dumps({"arch": "resnet18", "epochs": 1, "batch_size": 10}))
         common = ["--rpc", chain.url, "--deployments", str(tmp / "deployments")]
-        assert main(["job", "post", "--base", base, "--train", str(train), "--eval", str(evaluation),
-                     "--spec", str(tmp / "spec.json"), "--reward", "0.5ether", "--min-score-bps", "10000",
-                     "--dev-account", "1", "--home", str(tmp / "requester"), *common]) == 0
+        assert (
+            main(
+                [
+                    "job",
+                    "post",
+                    "--base",
+                    base,
+                    "--train",
+                    str(train),
+                    "--eval",
+                    str(evaluation),
+                    "--spec",
+                    str(tmp / "spec.json"),
+                    "--reward",
+                    "0.5ether",
+                    "--min-score-bps",
+                    "10000",
+                    "--dev-account",
+                    "1",
+                    "--home",
+                    str(tmp / "requester"),
+                    *common,
+                ]
+            )
+            == 0
+        )
         log = tmp / "worker.log"
         with open(log, "w") as stream:
             capture.setattr("sys.stdout", stream)
-            code = main(["worker", "--once", "--json", "--device", "cpu", "--poll", "0.2", "--dev-account", "2",
-                         "--home", str(tmp / "worker"), "--source", str(tmp / "requester" / "artifacts"), *common])
+            code = main(
+                [
+                    "worker",
+                    "--once",
+                    "--json",
+                    "--device",
+                    "cpu",
+                    "--poll",
+                    "0.2",
+                    "--dev-account",
+                    "2",
+                    "--home",
+                    str(tmp / "worker"),
+                    "--source",
+                    str(tmp / "requester" / "artifacts"),
+                    *common,
+                ]
+            )
         capture.undo()
         market = MarketClient(client, deployment.contract("TrainingMarket").address)
-        return {"code": code, "log": [json.loads(line) for line in log.read_text().splitlines()],
-                "submissions": market.submissions(1)}
+        return {
+            "code": code,
+            "log": [json.loads(line) for line in log.read_text().splitlines()],
+            "submissions": market.submissions(1),
+        }
     finally:
         capture.undo()
         chain.stop()

@@ -206,8 +206,13 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         client = connect(chain.url)
         deployment = deploy_all(client, tmp / "deployments")
         base = tmp / "base"
-        train(TrainConfig(dataset="digits", classes="0-4", per_class=4, eval_dataset="none", epochs=1,
-                          batch_size=10, device="cpu"), base, quiet=True)
+        train(
+            TrainConfig(
+                dataset="digits", classes="0-4", per_class=4, eval_dataset="none", epochs=1, batch_size=10, device="cpu"
+            ),
+            base,
+            quiet=True,
+        )
         given_files(workdir, base)
         model_hash = "0x" + fingerprint_dir(base).hex()
         model_sha256 = sha256_file(workdir / "model.safetensors")
@@ -216,6 +221,12 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         RegistryClient(client, deployment.contract("ModelRegistry").address).register(
             bytes.fromhex(model_hash[2:]), None, bytes(32), 0, f"http://127.0.0.1:{ports['8600']}/sha256/{model_sha256}"
         )
+        # `offchain` as pip's console script would run it (offchain.cli:main), with this
+        # interpreter: the venv's own script may name another interpreter (a shared venv).
+        shim = tmp / "bin" / "offchain"
+        shim.parent.mkdir()
+        shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m offchain "$@"\n')
+        shim.chmod(0o755)
         env = {
             **os.environ,
             "HOME": str(home),
@@ -224,8 +235,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
             "OFFCHAIN_KEYSTORE_PASSWORD": PASSWORD,
             "DEV_KEY": "0x" + "ab" * 32,
             "PYTHONPATH": str(ROOT),
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(ROOT / "node_modules/.bin"),
-                                     os.environ.get("PATH", "")]),
+            "PATH": os.pathsep.join(
+                [
+                    str(shim.parent),
+                    str(Path(sys.executable).parent),
+                    str(ROOT / "node_modules/.bin"),
+                    os.environ["PATH"],
+                ]
+            ),
         }
         env.pop("OFFCHAIN_PRIVATE_KEY", None)
         state = Setup(workdir, env, ports, model_hash, model_sha256)
@@ -246,8 +263,16 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
 
 def start_daemon(setup: Setup, daemon: Daemon, command: str) -> None:
     log = open(setup.workdir / f"daemon-{len(setup.daemons)}.log", "w")  # noqa: SIM115 - lives with the process
-    process = subprocess.Popen(prepared(command, setup), shell=True, cwd=setup.workdir, env=setup.env,  # noqa: S602
-                               stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        prepared(command, setup),
+        shell=True,
+        cwd=setup.workdir,
+        env=setup.env,  # noqa: S602
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     setup.daemons.append(process)
     deadline = time.monotonic() + DAEMON_READY_S
     while daemon.port_placeholder is not None:
@@ -281,8 +306,16 @@ def test_readme_command_runs(line: int, command: str, setup: Setup) -> None:
         if not daemon.first:
             start_daemon(setup, daemon, command)
         return
-    result = subprocess.run(prepared(command, setup), shell=True, cwd=setup.workdir, env=setup.env,  # noqa: S602
-                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False)
+    result = subprocess.run(
+        prepared(command, setup),
+        shell=True,
+        cwd=setup.workdir,
+        env=setup.env,  # noqa: S602
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
 
     assert result.returncode == 0, f"README.md:{line}: {command}\n{result.stdout[-1500:]}\n{result.stderr[-3000:]}"
     assert "Traceback" not in result.stderr, result.stderr
@@ -290,8 +323,15 @@ def test_readme_command_runs(line: int, command: str, setup: Setup) -> None:
 
 @pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"L{b.line}" for b in PYTHON_BLOCKS])
 def test_readme_python_runs(block: Block, setup: Setup) -> None:
-    result = subprocess.run([sys.executable, "-c", block.body], cwd=setup.workdir, env=setup.env,
-                            capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", block.body],
+        cwd=setup.workdir,
+        env=setup.env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
 
     assert result.returncode == 0, f"README.md:{block.line}\n{result.stderr[-3000:]}"
 

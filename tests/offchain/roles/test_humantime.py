@@ -9,8 +9,15 @@ from offchain.roles.humantime import duration, iso, relative
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0 s"), (59, "59 s"), (60, "1 min"), (250, "4 min 10 s"), (3600, "1 h"), (3725, "1 h 2 min"),
-     (90061, "1 d 1 h")],
+    [
+        (0, "0 s"),
+        (59, "59 s"),
+        (60, "1 min"),
+        (250, "4 min 10 s"),
+        (3600, "1 h"),
+        (3725, "1 h 2 min"),
+        (90061, "1 d 1 h"),
+    ],
 )
 def test_durations_use_their_two_largest_units(seconds: int, text: str) -> None:
     assert duration(seconds) == text
