@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "withdraw": ("offchain.roles.requester", "pull everything the market owes you"),
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
     "validator": ("offchain.roles.validator", "bond, re-evaluate revealed submissions and attest"),
+    "relay": ("offchain.roles.relayer", "keep the LedgerRelay contract on the ledger's heaviest chain"),
     "demo": ("offchain.demo.cli", "run the full demo on an embedded local chain"),
 }
 
