@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
     "validator": ("offchain.roles.validator", "bond, re-evaluate revealed submissions and attest"),
     "relay": ("offchain.roles.relayer", "keep the LedgerRelay contract on the ledger's heaviest chain"),
+    "explorer": ("offchain.explorer.cli", "browse jobs, models, accounts and the ledger in a web page"),
     "demo": ("offchain.demo.cli", "run the full demo on an embedded local chain"),
 }
 

@@ -18,11 +18,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("demo", help="run the full demo on an embedded local chain")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="report folder (recreated)")
     parser.add_argument("--epochs", type=int, default=SPEC["epochs"], help="fine-tuning epochs in the job spec")
+    parser.add_argument("--explore", action="store_true", help="keep serving the explorer until Ctrl-C")
     parser.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from offchain.eth.localchain import local_chain
+    from offchain.explorer.showcase import show_explorer
 
     out: Path = args.out
     if out.exists():
@@ -35,6 +37,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         demo = Demo(chain, out, say, config)
         try:
             demo.run()
+            show_explorer(chain.url, demo.deployment, demo.job_id, demo.winner_hash, out, say, keep=args.explore)
         finally:
             demo.stop_roles()
     say(f"done in {say.elapsed():.0f} s; report: {out / 'summary.md'}")
