@@ -86,7 +86,7 @@ lint: compile
 # Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
 bench: compile
 	$(BROWNIE) test tests/contracts/market/test_gas.py
-	$(BROWNIE) test tests/contracts/relay/test_gas.py
+	$(BROWNIE) test tests/contracts/relay/test_relay_gas.py
 	$(PY) -m benchmarks
 
 # A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).
