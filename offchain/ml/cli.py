@@ -77,12 +77,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     evaluate = subparsers.add_parser("evaluate", help="score a model folder on a data set")
     evaluate.add_argument("--model", required=True, help="model folder (model.json + weights)")
-    evaluate.add_argument(
-        "--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder"
-    )
-    evaluate.add_argument(
-        "--split", default="test", help="split of a named data set (default test)"
-    )
+    evaluate.add_argument("--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder")
+    evaluate.add_argument("--split", default="test", help="split of a named data set (default test)")
     evaluate.add_argument("--classes", help="class indices, as the model was trained (e.g. 5-9)")
     evaluate.add_argument("--sha256", help="refuse a .npz artifact whose SHA-256 differs")
     evaluate.add_argument("--data-dir", default="data", help="folder holding cifar-10-batches-py")
@@ -90,23 +86,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(func=evaluate_command)
 
-    fingerprint = subparsers.add_parser(
-        "fingerprint", help="the canonical hash of a model's tensors (not of the file)"
-    )
+    fingerprint = subparsers.add_parser("fingerprint", help="the canonical hash of a model's tensors (not of the file)")
     fingerprint.add_argument("path", help="model folder, .safetensors, .pt or .pth")
     fingerprint.add_argument("--json", action="store_true", help="also list per-tensor leaf hashes")
     fingerprint.set_defaults(func=fingerprint_command)
 
     dataset = subparsers.add_parser("dataset", help="data set artifacts")
-    dataset_commands = dataset.add_subparsers(
-        dest="dataset_command", metavar="COMMAND", required=True
-    )
-    export = dataset_commands.add_parser(
-        "export", help="write a data set's .npz artifact, print its hash"
-    )
-    export.add_argument(
-        "--dataset", default="digits", help="digits | cifar10 | .npz | image folder"
-    )
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", metavar="COMMAND", required=True)
+    export = dataset_commands.add_parser("export", help="write a data set's .npz artifact, print its hash")
+    export.add_argument("--dataset", default="digits", help="digits | cifar10 | .npz | image folder")
     export.add_argument("--split", default="train", help="train | test (default train)")
     export.add_argument("--classes", help="class indices to keep, e.g. 5-9")
     export.add_argument("--per-class", type=int, help="images kept per class")
@@ -130,13 +118,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)
         if kind == "bool":
-            parser.add_argument(
-                flag, action="store_true", default=None, help=TRAIN_HELP[field.name]
-            )
+            parser.add_argument(flag, action="store_true", default=None, help=TRAIN_HELP[field.name])
         elif kind == "bool | None":
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name]
-            )
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name])
         else:
             convert = int if kind.startswith("int") else float if kind.startswith("float") else str
             parser.add_argument(flag, type=convert, help=TRAIN_HELP[field.name])
@@ -164,9 +148,7 @@ def train_command(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if (out / CHECKPOINT_FILE).exists() and not args.resume:
-        raise MLError(
-            f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out"
-        )
+        raise MLError(f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out")
     result = train(config, out, quiet=args.quiet)
     if args.quiet:
         print(result.fingerprint.hex())
@@ -204,9 +186,7 @@ def fingerprint_command(args: argparse.Namespace) -> int:
     leaves = leaf_hashes(load_tensors(args.path))
     root = merkle_root([leaf for _, leaf in leaves]).hex()
     if args.json:
-        json.dump(
-            {"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2
-        )
+        json.dump({"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2)
         print()
     else:
         print(root)

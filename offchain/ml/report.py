@@ -41,6 +41,7 @@ def model_card(
     eval_set: ImageSet | None,
     base: BaseWeights,
     history: Sequence[EpochMetrics],
+    environment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The model.json content (save_model adds the fingerprint)."""
     datasets: dict[str, Any] = {"train": {"source": config.dataset, "sha256": train_set.sha256(), "n": len(train_set)}}
@@ -67,6 +68,7 @@ def model_card(
             "epochs": [asdict(m) for m in history],
         },
         "versions": versions(),
+        "environment": environment or {},
     }
 
 

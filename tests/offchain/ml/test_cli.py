@@ -29,7 +29,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     [
         (["train", "--arch", "alexnet"], "resnet18, resnet34, resnet50"),
         (["train", "--device", "tpu"], "auto, cpu, cuda"),
-        (["train", "--dataset", "mnist"], "digits, cifar10"),
+        (["train", "--dataset", "mnist"], "digits, fashion-mnist, cifar10"),
         (["train", "--freeze", "everything"], "none, stem, layer1"),
         (["train", "--schedule", "linear"], "constant, step, cosine"),
         (["evaluate", "--model", "m", "--dataset", "digits", "--device", "tpu"], "auto, cpu"),
@@ -89,7 +89,7 @@ def test_evaluate_json_reports_basis_points_loss_and_count(
     code, out, _ = run([*argv, "--json"], capsys)
 
     assert code == 0
-    assert set(json.loads(out)) == {"accuracy_bps", "loss", "n"}
+    assert set(json.loads(out)) == {"accuracy_bps", "loss", "n", "confusion"}
 
 
 def test_dataset_export_prints_the_file_hash(

@@ -153,7 +153,7 @@ def test_an_image_folder_loads_with_sorted_class_names(tmp_path: Path) -> None:
 
 
 def test_an_unknown_data_set_names_the_valid_choices() -> None:
-    with pytest.raises(DatasetError, match="choose from: digits, cifar10"):
+    with pytest.raises(DatasetError, match="choose from: digits, fashion-mnist, cifar10"):
         load_data("mnist")
 
 
