@@ -181,15 +181,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def fingerprint_command(args: argparse.Namespace) -> int:
-    from offchain.ml.fingerprint import leaf_hashes, load_tensors, merkle_root
+    from offchain.ml.fingerprint import leaf_hashes, load_tensors, merkle_root, tagged_root
 
     leaves = leaf_hashes(load_tensors(args.path))
-    root = merkle_root([leaf for _, leaf in leaves]).hex()
+    root = merkle_root([leaf for _, leaf in leaves])
+    fingerprint = tagged_root(root, len(leaves)).hex()
     if args.json:
-        json.dump({"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2)
+        payload = {"fingerprint": fingerprint, "merkle_root": root.hex(), "leaves": {n: h.hex() for n, h in leaves}}
+        json.dump(payload, sys.stdout, indent=2)
         print()
     else:
-        print(root)
+        print(fingerprint)
     return 0
 
 

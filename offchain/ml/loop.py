@@ -122,24 +122,23 @@ def precise_bn(model: nn.Module, images: torch.Tensor, batch_size: int, channels
     plain average of the batch statistics over `images` (un-augmented training images: no labels,
     no evaluation data). Frozen layers keep theirs. Returns the number of layers re-estimated.
     """
-    layers = [
-        m
-        for m in model.modules()
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.weight is not None and m.weight.requires_grad
-    ]
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    layers = [m for m in norms if m.weight is not None and m.weight.requires_grad]
     if not layers or len(images) < 2:
         return 0
-    was_training = model.training
+    modes = [m.training for m in norms]
     momenta = [m.momentum for m in layers]
+    for norm in norms:
+        norm.train(norm in layers)  # frozen layers normalise with, and keep, their statistics
     for layer in layers:
         layer.reset_running_stats()
         layer.momentum = None  # cumulative average over the batches below
-        layer.train()
     for part in training_batches(len(images), batch_size):
         model(aug.normalize(images[part], channels_last))
     for layer, momentum in zip(layers, momenta, strict=True):
         layer.momentum = momentum
-        layer.train(was_training)
+    for norm, mode in zip(norms, modes, strict=True):
+        norm.train(mode)
     return len(layers)
 
 
