@@ -65,6 +65,7 @@ class TrainConfig:
     download: bool = False  # fetch CIFAR-10 if data_dir lacks it
     image_size: int = 32  # image folders are resized to this
     data_seed: int = 0  # which images per_class keeps
+    val_per_class: int | None = None  # carve a validation split from the training data; epochs report it, test once
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
     stem: str = "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
@@ -133,6 +134,8 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         if self.per_class is not None and self.per_class < 1:
             raise ConfigError(f"per_class must be at least 1, got {self.per_class}")
+        if self.val_per_class is not None and self.val_per_class < 1:
+            raise ConfigError(f"val_per_class must be at least 1, got {self.val_per_class}")
         for key in ("lr", "head_lr"):
             value = getattr(self, key)
             if value is not None and not value > 0:

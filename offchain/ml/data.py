@@ -270,6 +270,30 @@ def select(
     return ImageSet(data.images[order], np.concatenate(new_labels), tuple(data.classes[i] for i in wanted))
 
 
+def split_validation(data: ImageSet, val_per_class: int, seed: int = 0) -> tuple[ImageSet, ImageSet]:
+    """(rest, validation): `val_per_class` images of every class, a fixed seeded choice, set aside.
+
+    Recipe choices look at the validation part only; the test split stays untouched.
+    """
+    rng = np.random.default_rng([seed, 0x7A11])  # its own stream: `select` on the rest is unchanged
+    held = []
+    for label in range(len(data.classes)):
+        members = np.flatnonzero(data.labels == label)
+        if len(members) <= val_per_class:
+            raise DatasetError(
+                f"class {data.classes[label]!r} has {len(members)} images, too few to set {val_per_class} aside "
+                "for validation and train on the rest"
+            )
+        held.append(members[rng.permutation(len(members))[:val_per_class]])
+    is_held = np.zeros(len(data), dtype=bool)
+    is_held[np.concatenate(held)] = True
+    rest, validation = np.flatnonzero(~is_held), np.flatnonzero(is_held)
+    return (
+        ImageSet(data.images[rest], data.labels[rest], data.classes),
+        ImageSet(data.images[validation], data.labels[validation], data.classes),
+    )
+
+
 def load_data(
     source: str,
     split: str = "train",

@@ -39,7 +39,7 @@ from offchain.ml.checkpoints import (
     set_rng_states,
 )
 from offchain.ml.config import TrainConfig
-from offchain.ml.data import NAMED_DATASETS, ImageSet, load_data
+from offchain.ml.data import NAMED_DATASETS, ImageSet, load_data, select, split_validation
 from offchain.ml.devices import (
     autocast_dtype,
     environment,
@@ -87,24 +87,36 @@ class TrainResult:
 # ----------------------------------------------------------------------------- data
 
 
-def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet | None]:
-    """The training set and the evaluation set (or None) a config names."""
+def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet | None, ImageSet | None]:
+    """The training set, the validation set (or None) and the evaluation set (or None) a config names."""
     common: dict[str, Any] = dict(data_dir=config.data_dir, download=config.download, image_size=config.image_size)
-    train_set = load_data(config.dataset, "train", config.classes, config.per_class, seed=config.data_seed, **common)
+    validation = None
+    if config.val_per_class is None:
+        train_set = load_data(
+            config.dataset, "train", config.classes, config.per_class, seed=config.data_seed, **common
+        )
+    else:
+        pool = load_data(config.dataset, "train", config.classes, **common)
+        pool, validation = split_validation(pool, config.val_per_class, config.data_seed)
+        train_set = select(pool, None, config.per_class, config.data_seed)
+    return train_set, validation, _evaluation_set(config, train_set, common)
+
+
+def _evaluation_set(config: TrainConfig, train_set: ImageSet, common: dict[str, Any]) -> ImageSet | None:
     eval_source = config.eval_dataset
     if eval_source is None:  # named data sets bring a test split; files and folders do not
         if config.dataset not in NAMED_DATASETS:
-            return train_set, None
+            return None
         eval_source = config.dataset
     if eval_source == "none":
-        return train_set, None
+        return None
     classes = config.classes if eval_source == config.dataset else None
     eval_set = load_data(eval_source, "test", classes, None, **common)
     if eval_set.classes != train_set.classes:
         raise DatasetError(
             f"evaluation classes {list(eval_set.classes)} differ from training classes {list(train_set.classes)}"
         )
-    return train_set, eval_set
+    return eval_set
 
 
 # ----------------------------------------------------------------------------- the run
@@ -168,9 +180,11 @@ def _run(
     device = select_device(config.device, local_rank)
     channels_last = use_channels_last(config, device)
     seed_everything(config.seed, config.deterministic)
-    train_set, eval_set = load_training_data(config)
+    train_set, validation, eval_set = load_training_data(config)
     train_images, train_labels = to_device(train_set, device)
-    eval_tensors = to_device(eval_set, device) if eval_set is not None else None
+    # Epochs report the validation split when there is one; the test set is then scored once, at the end.
+    epoch_set = validation if validation is not None else eval_set
+    eval_tensors = to_device(epoch_set, device) if epoch_set is not None else None
     if len(train_set) < world:
         raise DatasetError(f"{len(train_set)} training images cannot be split across {world} processes")
 
@@ -202,6 +216,7 @@ def _run(
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint_path = out_dir / CHECKPOINT_FILE
     history: list[EpochMetrics] = []
+    last_evaluation = None
     start_epoch = 0
     here = environment(device)
     if checkpoint_path.exists():
@@ -266,7 +281,7 @@ def _run(
             precise_bn(model, train_images, config.batch_size, channels_last)
         evaluation = None
         if main_process and eval_tensors is not None and (last or (epoch + 1) % config.eval_every == 0):
-            evaluation = evaluate(model, *eval_tensors, config.eval_batch_size, channels_last)
+            evaluation = last_evaluation = evaluate(model, *eval_tensors, config.eval_batch_size, channels_last)
         metrics = EpochMetrics(
             epoch=epoch + 1,
             lr=optimizer.param_groups[0]["lr"],
@@ -302,10 +317,17 @@ def _run(
 
     if not main_process:
         return TrainResult(out_dir, b"", None, None, history, {})
-    card = report.model_card(config, train_set, eval_set, base, history, here)
+    final = last_evaluation if validation is None else None  # without validation, epochs scored the test set
+    if final is None and eval_set is not None:
+        if config.precise_bn:
+            precise_bn(model, train_images, config.batch_size, channels_last)
+        final = evaluate(model, *to_device(eval_set, device), config.eval_batch_size, channels_last)
+    card = report.model_card(config, train_set, eval_set, base, history, here, validation, final)
     fingerprint = save_model(model, out_dir, card)
     report.write_metrics(out_dir, history)
     report.plot_curves(out_dir, history)
+    if final is not None:
+        report.plot_confusion(out_dir, final.confusion, train_set.classes)
     result = result_from_dir(out_dir)
     log(f"wrote {out_dir}: model.safetensors (fingerprint {fingerprint.hex()}), model.json, metrics.json, curves.png")
     return result
@@ -316,11 +338,12 @@ def result_from_dir(out_dir: Path) -> TrainResult:
     card = read_card(out_dir)
     history = [EpochMetrics(**m) for m in card.get("metrics", {}).get("epochs", [])]
     last = history[-1] if history else None
+    test = card.get("metrics", {}).get("test") or {}
     return TrainResult(
         out_dir=out_dir,
         fingerprint=bytes.fromhex(card["fingerprint"]),
-        accuracy_bps=last.eval_accuracy_bps if last else None,
-        loss=last.eval_loss if last else None,
+        accuracy_bps=test.get("accuracy_bps", last.eval_accuracy_bps if last else None),
+        loss=test.get("loss", last.eval_loss if last else None),
         epochs=history,
         card=card,
     )

@@ -183,3 +183,69 @@ def test_normalize_maps_0_and_255_to_minus_one_and_one() -> None:
     out = normalize(torch.tensor([0, 255], dtype=torch.uint8).reshape(1, 1, 1, 2))
 
     assert out.flatten().tolist() == [-1.0, 1.0]
+
+
+class PlantedCode:
+    """A pickle payload: unpickling it calls Path.touch(marker), i.e. runs code from the file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (str(self.marker),))  # type: ignore[return-value]
+
+
+def test_a_planted_checkpoint_cannot_run_code(tmp_path: Path, tiny_config: Factory) -> None:
+    marker = tmp_path / "code-ran"
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"config": tiny_config().to_dict(), "payload": PlantedCode(marker)}, out / "checkpoint.pt")
+
+    with pytest.raises(CheckpointError, match="refused checkpoint"):
+        train(tiny_config(), out)
+    assert not marker.exists()
+
+
+def test_the_card_records_threads_torch_and_cpu_capability(trained_model: Path) -> None:
+    environment = json.loads((trained_model / "model.json").read_text())["environment"]
+
+    assert environment["threads"] == torch.get_num_threads()
+    assert environment["torch"] == str(torch.__version__)
+    assert environment["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_resuming_in_another_environment_warns_and_names_it(tmp_path: Path, tiny_config: Factory) -> None:
+    config = tiny_config(epochs=2)
+
+    def crash_after_first_epoch(metrics: EpochMetrics) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(config, tmp_path, on_epoch_end=crash_after_first_epoch)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    state["environment"]["threads"] = 97
+    torch.save(state, tmp_path / "checkpoint.pt")
+
+    with pytest.warns(UserWarning, match="threads: 97"):
+        train(config, tmp_path)
+
+
+def test_a_validation_split_is_disjoint_and_the_test_set_is_scored_once_at_the_end(
+    tmp_path: Path, tiny_config: Factory
+) -> None:
+    from offchain.ml.data import split_validation
+
+    pool = load_data("digits", "train", "0-4")
+    rest, validation = split_validation(pool, 3, seed=0)
+    seen = {image.tobytes() for image in rest.images}
+    result = train(tiny_config(val_per_class=3, eval_dataset=None, epochs=2), tmp_path)
+    card = result.card
+
+    assert len(validation) == 15 and len(rest) == len(pool) - 15
+    assert not any(image.tobytes() in seen for image in validation.images)
+    assert card["datasets"]["validation"]["n"] == 15 and card["datasets"]["train"]["n"] == 20
+    test = card["metrics"]["test"]
+    assert sum(map(sum, test["confusion"])) == test["n"] == card["datasets"]["eval"]["n"]
+    assert set(test["per_class_accuracy_bps"]) == {"0", "1", "2", "3", "4"}
+    assert result.accuracy_bps == test["accuracy_bps"]
+    assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
