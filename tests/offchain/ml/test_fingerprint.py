@@ -33,9 +33,7 @@ def reference_root(leaves: list[bytes]) -> bytes:
     k = 1
     while k * 2 < len(leaves):
         k *= 2
-    return hashlib.sha256(
-        b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])
-    ).digest()
+    return hashlib.sha256(b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])).digest()
 
 
 def sample_state() -> dict[str, torch.Tensor]:
@@ -65,9 +63,7 @@ def test_a_known_state_dict_has_the_known_fingerprint() -> None:
     assert fingerprint_state_dict({"b": state["b"]}).hex() == (
         "be956ea97da70a52d4e6792b5794ffae1dc950bdc065c3500bf4499c0ddfe109"
     )
-    assert fingerprint_state_dict(state).hex() == (
-        "43c80ef81cb713841618b1d8225dc896b2c1cdff797cc3710bc86c6c73099f29"
-    )
+    assert fingerprint_state_dict(state).hex() == ("43c80ef81cb713841618b1d8225dc896b2c1cdff797cc3710bc86c6c73099f29")
 
 
 def test_the_empty_model_tags_the_empty_string_hash() -> None:
@@ -98,9 +94,7 @@ def test_every_leaf_has_an_inclusion_proof_that_verifies(size: int) -> None:
     for index in range(size):
         proof = inclusion_proof(leaves, index)
         assert verify_inclusion(leaves[index], index, size, proof, root)
-        assert (
-            not verify_inclusion(leaves[index], (index + 1) % size, size, proof, root) or size == 1
-        )
+        assert not verify_inclusion(leaves[index], (index + 1) % size, size, proof, root) or size == 1
 
 
 def test_insertion_order_does_not_matter() -> None:
@@ -140,18 +134,13 @@ def test_pt_and_safetensors_files_of_the_same_tensors_agree(tmp_path: Path) -> N
 def test_a_non_contiguous_tensor_hashes_like_its_contiguous_copy() -> None:
     matrix = torch.arange(6.0).reshape(2, 3)
 
-    assert fingerprint_state_dict({"t": matrix.t()}) == fingerprint_state_dict(
-        {"t": matrix.t().contiguous()}
-    )
+    assert fingerprint_state_dict({"t": matrix.t()}) == fingerprint_state_dict({"t": matrix.t().contiguous()})
 
 
 def test_another_process_computes_the_same_fingerprint(tmp_path: Path) -> None:
     state = sample_state()
     save_file(state, str(tmp_path / "w.safetensors"))
-    code = (
-        "import sys; from offchain.ml.fingerprint import fingerprint_file;"
-        "print(fingerprint_file(sys.argv[1]).hex())"
-    )
+    code = "import sys; from offchain.ml.fingerprint import fingerprint_file;print(fingerprint_file(sys.argv[1]).hex())"
 
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "w.safetensors")],

@@ -38,9 +38,7 @@ def test_a_run_writes_weights_card_metrics_and_curves(trained_model: Path) -> No
     assert metrics["epochs"][0]["images_per_second"] > 0
 
 
-def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
-    tmp_path: Path, tiny_config: Factory
-) -> None:
+def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(tmp_path: Path, tiny_config: Factory) -> None:
     config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5)
     straight = train(config, tmp_path / "straight")
 
@@ -57,9 +55,7 @@ def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
     assert [m.train_loss for m in resumed.epochs] == [m.train_loss for m in straight.epochs]
 
 
-def test_resuming_with_another_config_names_the_difference(
-    tmp_path: Path, tiny_config: Factory
-) -> None:
+def test_resuming_with_another_config_names_the_difference(tmp_path: Path, tiny_config: Factory) -> None:
     train(tiny_config(), tmp_path)
 
     with pytest.raises(CheckpointError, match="lr=0.01.*lr=0.02"):
@@ -100,9 +96,7 @@ def test_evaluating_on_other_classes_is_refused(trained_model: Path) -> None:
         evaluate_model(trained_model, "digits", classes="5-9")
 
 
-def test_a_training_run_on_an_artifact_file_records_its_hash(
-    tmp_path: Path, tiny_config: Factory
-) -> None:
+def test_a_training_run_on_an_artifact_file_records_its_hash(tmp_path: Path, tiny_config: Factory) -> None:
     data = load_data("digits", "train", classes="0-1", per_class=3)
     path, digest = export_dataset(data, tmp_path / "train.npz")
 
@@ -160,10 +154,7 @@ def test_crop_is_a_window_of_the_zero_padded_image() -> None:
     padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
     for image, window in zip(padded, cropped, strict=True):
         offsets = [
-            (dy, dx)
-            for dy in range(5)
-            for dx in range(5)
-            if torch.equal(image[:, dy : dy + 8, dx : dx + 8], window)
+            (dy, dx) for dy in range(5) for dx in range(5) if torch.equal(image[:, dy : dy + 8, dx : dx + 8], window)
         ]
         assert offsets
 
