@@ -26,12 +26,16 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(SUITES)}", file=sys.stderr)
         return 2
+    failed = []
     for name in names:
         print(f"\n===== {name} =====", flush=True)
         start = time.monotonic()
-        importlib.import_module(SUITES[name]).main()
+        if importlib.import_module(SUITES[name]).main():  # a suite returns non-zero on a missed goal
+            failed.append(name)
         print(f"({name}: {time.monotonic() - start:.1f} s)", flush=True)
-    return 0
+    if failed:
+        print(f"benchmark goals missed in: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -23,12 +23,12 @@ from pathlib import Path
 from offchain.eth.client import Client, connect
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.deploy import deploy_all
-from offchain.eth.keys import account_from_key
-from offchain.eth.localchain import dev_private_key, local_chain
+from offchain.eth.keys import account_from_key, dev_private_key
+from offchain.eth.localchain import local_chain
 from offchain.eth.market import MarketClient
 from offchain.eth.polling import EventPoller
 from offchain.eth.registry import RegistryClient
-from offchain.journal import JobState, Journal
+from offchain.roles.journal import JobState, Journal
 
 ROUNDS = 5
 ETHER = 10**18
@@ -65,7 +65,7 @@ def one_job(client: Client, market_address: str, start_block: int, journal: Jour
         assert seen, "the job was not seen"
         salt = new_salt()
         sealed = commitment(job_id, worker.client.address, MODEL, 9000, salt)
-        journal.put(job_id, JobState.COMMITTING, salt=salt.hex(), commitment=sealed.hex())
+        journal.put(job_id, JobState.COMMITTING, salt=salt, commitment=sealed)
         worker.commit(job_id, sealed, ETHER // 10)
         journal.put(job_id, JobState.COMMITTED)
         timings["salt"] = int.from_bytes(salt, "big")  # kept for the reveal below

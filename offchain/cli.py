@@ -25,10 +25,10 @@ COMMAND_MODULES = (
     "offchain.artifacts.cli",
     "offchain.ledger.cli",
     "offchain.ml.cli",
-    "offchain.requester",
-    "offchain.worker",
-    "offchain.validator",
-    "offchain.demo",
+    "offchain.roles.requester",
+    "offchain.roles.worker",
+    "offchain.roles.validator",
+    "offchain.demo.cli",
 )
 
 

@@ -2,7 +2,8 @@
 
 from brownie import accounts, chain, network
 
-LOCAL_CHAIN_IDS = (1337, 31337)
+from offchain.eth.keys import LOCAL_CHAIN_IDS
+
 PRIORITY_FEE = "1 gwei"  # brownie then sets max fee = 2 x base fee + priority fee (EIP-1559)
 
 

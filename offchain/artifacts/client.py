@@ -6,14 +6,22 @@ configured sources (store folders and artifact-server URLs, in order).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
-from offchain.artifacts.errors import ArtifactError, ArtifactNotFoundError, HashMismatchError, InvalidURIError
+from offchain.artifacts.errors import (
+    ArtifactError,
+    ArtifactNotFoundError,
+    ArtifactUnreachableError,
+    HashMismatchError,
+    InvalidURIError,
+)
 from offchain.artifacts.store import CHUNK, ArtifactStore, normalize_sha256, sha256_file
 
 HTTP_TIMEOUT_S = 30
@@ -50,13 +58,8 @@ def _fetch_path(path: Path, expected: str, cache: ArtifactStore) -> Path:
 
 
 def _fetch_url(url: str, expected: str, cache: ArtifactStore) -> Path:
-    try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
-            digest = cache.put_stream(iter(lambda: response.read(CHUNK), b""))
-    except urllib.error.HTTPError as exc:
-        raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ArtifactNotFoundError(f"{url}: {getattr(exc, 'reason', exc)}") from None
+    with _reading(url) as response:
+        digest = cache.put_stream(iter(lambda: response.read(CHUNK), b""))
     if digest != expected:
         cache.get(digest).unlink()  # never keep bytes that are not what was asked for
         raise HashMismatchError(url, expected, digest)
@@ -64,6 +67,7 @@ def _fetch_url(url: str, expected: str, cache: ArtifactStore) -> Path:
 
 
 def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str]) -> Path:
+    unreachable: list[str] = []
     for source in sources:
         try:
             if source.startswith(("http://", "https://")):
@@ -71,7 +75,28 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
             return _fetch_path(Path(source) / digest, digest, cache)
         except ArtifactNotFoundError:
             continue
+        except ArtifactUnreachableError:
+            unreachable.append(source)
+    if unreachable:  # one of them may hold it: not found is not yet known
+        raise ArtifactUnreachableError(f"sha256:{digest}: {', '.join(unreachable)} did not answer")
     raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources) or 'no configured source'}")
+
+
+@contextlib.contextmanager
+def _reading(url: str) -> Iterator[Any]:
+    """The open HTTP response of `url`. A 404 or 410 is ArtifactNotFoundError; a refused or
+    timed-out connection or a server error is ArtifactUnreachableError (transient)."""
+    try:
+        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+            yield response
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 410):
+            raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
+        if exc.code >= 500 or exc.code == 429:
+            raise ArtifactUnreachableError(f"{url}: HTTP {exc.code}") from None
+        raise ArtifactError(f"{url}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ArtifactUnreachableError(f"{url}: {getattr(exc, 'reason', exc)}") from None
 
 
 def named_sha256(uri: str) -> str | None:
@@ -98,13 +123,8 @@ def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Pat
         return fetch(uri, digest, cache, sources)
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
-        try:
-            with urllib.request.urlopen(uri, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310
-                return cache.get(cache.put_stream(iter(lambda: response.read(CHUNK), b"")))
-        except urllib.error.HTTPError as exc:
-            raise ArtifactNotFoundError(f"{uri}: HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise ArtifactNotFoundError(f"{uri}: {getattr(exc, 'reason', exc)}") from None
+        with _reading(uri) as response:
+            return cache.get(cache.put_stream(iter(lambda: response.read(CHUNK), b"")))
     path = Path(parsed.path if parsed.scheme == "file" else uri)
     if parsed.scheme not in ("", "file") or not path.is_file():
         raise ArtifactNotFoundError(f"cannot download {uri!r}")

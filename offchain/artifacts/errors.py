@@ -22,3 +22,7 @@ class HashMismatchError(ArtifactError):
 
 class InvalidURIError(ArtifactError):
     """A URI or hash that cannot be parsed."""
+
+
+class ArtifactUnreachableError(ArtifactError):
+    """A server that might hold the artifact did not answer (refused, timed out, 5xx): try again later."""

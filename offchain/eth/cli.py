@@ -7,13 +7,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from offchain.eth.options import add_connection_args
 from offchain.eth.values import parse_hash32
-
-
-def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    """--rpc and --deployments, shared by every command that talks to a chain."""
-    parser.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
-    parser.add_argument("--deployments", default=None, help="deployments folder (default: ./deployments)")
 
 
 def open_registry(args: argparse.Namespace) -> Any:

@@ -14,14 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from offchain.eth.build import PROJECT_ROOT
+from offchain.eth.client import connect
 from offchain.eth.errors import EthError, RPCUnavailableError
+from offchain.eth.keys import DEV_MNEMONIC
 
 CHAIN_ID = 1337  # brownie's development chain id, so deployments/1337.json is shared
 START_TIMEOUT_S = 30.0
-# anvil's well-known development mnemonic: these accounts are public test keys.
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
 
 
 def anvil_path() -> str:
@@ -44,6 +45,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_process(process: subprocess.Popen[Any], timeout_s: float = 10.0) -> None:
+    """SIGTERM, then SIGKILL if `process` has not exited within `timeout_s`; reaped either way."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class LocalChain:
     url: str
@@ -51,13 +63,7 @@ class LocalChain:
     process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_anvil(
@@ -78,8 +84,6 @@ def start_anvil(
     process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
     chain = LocalChain(url=f"http://127.0.0.1:{port}", port=port, process=process)
     deadline = time.monotonic() + START_TIMEOUT_S
-    from offchain.eth.client import connect
-
     while True:
         if process.poll() is not None:
             raise EthError(f"anvil exited with code {process.returncode} on port {port}")
@@ -100,11 +104,3 @@ def local_chain(**kwargs: object) -> Iterator[LocalChain]:
         yield chain
     finally:
         chain.stop()
-
-
-def dev_private_key(index: int) -> str:
-    """The private key of anvil's dev account `index` (public test keys, never for value)."""
-    from eth_account import Account
-
-    Account.enable_unaudited_hdwallet_features()
-    return str(Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.hex())

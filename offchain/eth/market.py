@@ -96,12 +96,21 @@ class WorkerStats:
     slashes: int
 
 
-# ----- events (one dataclass each; block, tx_hash and log_index say where it was logged) -----
+# ----- events: one dataclass each, after the fields that say where it was logged -----
 @dataclass(frozen=True)
-class JobPosted:
+class LoggedEvent:
     block: int
     tx_hash: str
     log_index: int
+
+    @property
+    def log_key(self) -> tuple[str, int]:
+        """What identifies this log across polls (a reorg may move it to another block)."""
+        return (self.tx_hash, self.log_index)
+
+
+@dataclass(frozen=True)
+class JobPosted(LoggedEvent):
     job_id: int
     requester: str
     base_model: bytes
@@ -117,20 +126,14 @@ class JobPosted:
 
 
 @dataclass(frozen=True)
-class JobCancelled:
-    block: int
-    tx_hash: str
-    log_index: int
+class JobCancelled(LoggedEvent):
     job_id: int
     requester: str
     refund: int
 
 
 @dataclass(frozen=True)
-class Committed:
-    block: int
-    tx_hash: str
-    log_index: int
+class Committed(LoggedEvent):
     job_id: int
     worker: str
     index: int
@@ -139,10 +142,7 @@ class Committed:
 
 
 @dataclass(frozen=True)
-class Revealed:
-    block: int
-    tx_hash: str
-    log_index: int
+class Revealed(LoggedEvent):
     job_id: int
     worker: str
     model_hash: bytes
@@ -151,10 +151,7 @@ class Revealed:
 
 
 @dataclass(frozen=True)
-class Attested:
-    block: int
-    tx_hash: str
-    log_index: int
+class Attested(LoggedEvent):
     job_id: int
     worker: str
     validator: str
@@ -163,10 +160,7 @@ class Attested:
 
 
 @dataclass(frozen=True)
-class Finalized:
-    block: int
-    tx_hash: str
-    log_index: int
+class Finalized(LoggedEvent):
     job_id: int
     winner: str | None
     model_hash: bytes
@@ -178,38 +172,26 @@ class Finalized:
 
 
 @dataclass(frozen=True)
-class Withdrawn:
-    block: int
-    tx_hash: str
-    log_index: int
+class Withdrawn(LoggedEvent):
     account: str
     amount: int
 
 
 @dataclass(frozen=True)
-class ValidatorJoined:
-    block: int
-    tx_hash: str
-    log_index: int
+class ValidatorJoined(LoggedEvent):
     validator: str
     seat: int
     bond: int
 
 
 @dataclass(frozen=True)
-class ValidatorExitRequested:
-    block: int
-    tx_hash: str
-    log_index: int
+class ValidatorExitRequested(LoggedEvent):
     validator: str
     unlocks_at: int
 
 
 @dataclass(frozen=True)
-class BondWithdrawn:
-    block: int
-    tx_hash: str
-    log_index: int
+class BondWithdrawn(LoggedEvent):
     validator: str
     bond: int
 

@@ -2,10 +2,14 @@
 
     from offchain.ledger import api
     api.init_chain(datadir)                          # genesis + key file; idempotent
+    api.fund(datadir)                                # mine until the key can pay fees
     txid = api.anchor(datadir, sha256_digest, "dataset")   # pending until mined
     api.mine(datadir, blocks=2)                      # multi-process; includes pending txs
     proof = api.prove(datadir, txid)                 # dict (JSON-ready)
-    assert api.verify_proof(proof)
+    assert api.verify_proof(proof, datadir=datadir)  # the branch, and the header on the chain
+
+A new key holds nothing: transactions pay at least the chain's minimum fee, and a coinbase is
+spendable only after `coinbase_maturity` blocks, so `fund` mines that many first.
 
 Every hash crossing this API is a hex string in Bitcoin's display (byte-reversed) order.
 Errors are LedgerError subclasses.
@@ -18,16 +22,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from offchain.ledger.block import BlockHeader
 from offchain.ledger.chain import Chain
 from offchain.ledger.errors import EncodingError, LedgerError, MalformedTransaction
-from offchain.ledger.hashing import hash_to_hex, hex_to_hash, sha256d
-from offchain.ledger.merkle import verify_branch
+from offchain.ledger.hashing import hash_to_hex, hex_to_hash
 from offchain.ledger.miner import MinedBlock, Miner, mine_blocks
-from offchain.ledger.params import chain_params
-from offchain.ledger.pow import difficulty, validate_proof_of_work
+from offchain.ledger.pow import difficulty
+from offchain.ledger.proofs import locate_proof, proof_problem
 from offchain.ledger.tx import (
-    FORBIDDEN_TX_SIZE,
     KIND_ANCHOR,
     KIND_TRANSFER,
     PAYLOAD_SIZE,
@@ -67,43 +68,66 @@ def init_chain(datadir: str | Path, chain: str = "devnet") -> dict[str, Any]:
         ledger.close()
 
 
-def _submit(datadir: str | Path, make: Callable[[int], Transaction]) -> str:
+def _submit(datadir: str | Path, make: Callable[[int, int], Transaction], fee: int | None) -> str:
+    """Sign `make(nonce, fee)` with the datadir's key (fee: the chain's minimum if None)."""
     key = load_key(datadir)
     ledger = Chain.open(datadir)
     try:
-        tx = sign(make(ledger.next_nonce(address_of(key))), key, ledger.params.magic)
+        paid = ledger.params.min_fee if fee is None else fee
+        tx = sign(make(ledger.next_nonce(address_of(key)), paid), key, ledger.params.magic)
         return hash_to_hex(ledger.submit(tx))
     finally:
         ledger.close()
 
 
-def anchor(datadir: str | Path, payload: bytes, tag: str, fee: int = 0) -> str:
-    """Sign an anchor of a 32-byte payload with the datadir's key and queue it; returns txid."""
+def fund(datadir: str | Path, processes: int | None = None) -> list[MinedBlock]:
+    """Mine until the datadir key's first coinbase has matured (none if it can pay already)."""
+    address = address_of(load_key(datadir))
+    ledger = Chain.open(datadir)
+    try:
+        if ledger.account(address).balance >= ledger.params.min_fee:
+            return []
+        blocks = ledger.params.coinbase_maturity + 1
+    finally:
+        ledger.close()
+    return mine(datadir, blocks, processes)
+
+
+def anchor(datadir: str | Path, payload: bytes, tag: str, fee: int | None = None) -> str:
+    """Sign an anchor of a 32-byte payload with the datadir's key and queue it; returns txid.
+    The fee defaults to the chain's minimum."""
     if len(payload) != PAYLOAD_SIZE:
         raise MalformedTransaction(f"an anchor payload is {PAYLOAD_SIZE} bytes, got {len(payload)}")
     candidate = Transaction(
-        kind=KIND_ANCHOR, payload=payload, tag=tag, fee=fee, signature=bytes(SIGNATURE_SIZE)
+        kind=KIND_ANCHOR, payload=payload, tag=tag, fee=fee or 0, signature=bytes(SIGNATURE_SIZE)
     )
-    validate_transaction(candidate)  # fail on a bad tag before loading keys
+    validate_transaction(candidate)  # fail on a bad tag or fee before loading keys
     return _submit(
         datadir,
-        lambda nonce: Transaction(kind=KIND_ANCHOR, nonce=nonce, fee=fee, payload=payload, tag=tag),
+        lambda nonce, paid: Transaction(
+            kind=KIND_ANCHOR, nonce=nonce, fee=paid, payload=payload, tag=tag
+        ),
+        fee,
     )
 
 
-def send(datadir: str | Path, to: str, amount: int, fee: int = 0) -> str:
-    """Sign a transfer from the datadir's key and queue it; returns txid."""
+def send(datadir: str | Path, to: str, amount: int, fee: int | None = None) -> str:
+    """Sign a transfer from the datadir's key and queue it; returns txid. The fee defaults to
+    the chain's minimum."""
     try:
         recipient = bytes.fromhex(to.removeprefix("0x"))
     except ValueError:
         raise EncodingError(f"not an address: {to!r}") from None
     if len(recipient) != 20:
         raise EncodingError(f"an address is 20 bytes (40 hex digits), got {to!r}")
+    validate_transaction(Transaction(kind=KIND_TRANSFER, fee=fee or 0, to=recipient, amount=amount,
+                                     signature=bytes(SIGNATURE_SIZE)))  # ranges, before keys
     return _submit(
         datadir,
-        lambda nonce: Transaction(
-            kind=KIND_TRANSFER, nonce=nonce, fee=fee, to=recipient, amount=amount
+        lambda nonce, paid: Transaction(
+            kind=KIND_TRANSFER, nonce=nonce, fee=paid, to=recipient, amount=amount
         ),
+        fee,
     )
 
 
@@ -133,33 +157,21 @@ def prove(datadir: str | Path, txid: str) -> dict[str, object]:
         ledger.close()
 
 
-def verify_proof(proof: dict[str, Any]) -> bool:
-    """True when the proof's branch leads from its txid to its root (and, where present, the
-    raw transaction hashes to the txid and the header commits to the root with valid work)."""
-    try:
-        txid = hex_to_hash(proof["txid"])
-        root = hex_to_hash(proof["merkle_root"])
-        index = int(proof["index"])
-        branch = [hex_to_hash(h) for h in proof["branch"]]
-        if "tx" in proof:
-            raw = bytes.fromhex(proof["tx"])
-            if len(raw) == FORBIDDEN_TX_SIZE or sha256d(raw) != txid:
-                return False
-        if "tx_count" in proof:
-            count = int(proof["tx_count"])
-            if not 0 <= index < count or len(branch) != (count - 1).bit_length():
-                return False
-        if "header" in proof:
-            header = BlockHeader.from_hex(proof["header"])
-            if header.merkle_root != root:
-                return False
-            if "block_hash" in proof and header.hash != hex_to_hash(proof["block_hash"]):
-                return False
-            params = chain_params(str(proof.get("chain", "devnet")))
-            validate_proof_of_work(header.hash, header.bits, params.pow_limit)
-        return verify_branch(txid, index, branch, root)
-    except (KeyError, TypeError, ValueError, LedgerError):
-        return False
+def verify_proof(
+    proof: dict[str, Any],
+    datadir: str | Path | None = None,
+    node: str | None = None,
+    headers: Path | None = None,
+    start_height: int = 0,
+) -> bool:
+    """True when the proof holds. Without a chain (`datadir`, `node` or a `headers` file that
+    verify-headers accepts) this is only the Merkle-branch check (txid to root, the raw
+    transaction hashing to the txid, the header committing to the root with valid work);
+    with one, the header must also be on that chain's active branch."""
+    if datadir is None and node is None and headers is None:
+        return proof_problem(proof) is None
+    return bool(locate_proof(proof, datadir=datadir, node=node, headers=headers,
+                             start_height=start_height)["valid"])
 
 
 def status(datadir: str | Path) -> dict[str, Any]:

@@ -91,6 +91,10 @@ class Block:
         """(root, mutated) over this block's txids; see merkle.py for `mutated`."""
         return merkle_root(self.txids())
 
+    def size(self) -> int:
+        """Serialized bytes, without building the serialization."""
+        return HEADER_SIZE + len(compact_size(len(self.txs))) + sum(tx.size for tx in self.txs)
+
     def serialize(self) -> bytes:
         parts = [self.header.serialize(), compact_size(len(self.txs))]
         parts.extend(tx.serialize() for tx in self.txs)

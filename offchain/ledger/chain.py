@@ -13,21 +13,33 @@ cumulative work (2^256 / (target + 1) summed from genesis). When another branch 
 it, the blocks back to the fork point are disconnected (restoring every touched account
 from its undo record) and the new branch is connected, all inside one SQLite transaction:
 if any new block breaks a rule the transaction rolls back, that block is marked invalid and
-the old chain stays exactly as it was. Blocks whose parent is unknown wait in memory as
-orphans until it arrives.
+the old chain stays exactly as it was.
+
+What is stored follows Bitcoin Core's block status. Every block whose header is valid in
+its tree keeps its header (valid-tree); its body is kept only if the block could become the
+best chain (have-data): it has at least the tip's work, or it lies on the branch of the best
+known header and that header has more work than the tip. A block that fails keeps only its
+header, marked invalid, and its descendants are refused as failed children. Blocks whose
+parent is unknown wait in memory as orphans, capped by count and by bytes.
+
+Every read that decides a write (is the block known, which is the tip) happens inside the
+write transaction (BEGIN IMMEDIATE), so two processes on one folder never both connect a
+block at the same height.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from offchain.ledger.block import Block
+from offchain.ledger import pool
+from offchain.ledger.block import HEADER_SIZE, Block, BlockHeader
+from offchain.ledger.encoding import Reader
 from offchain.ledger.errors import (
     BadCoinbase,
     BadLink,
+    FeeTooLow,
     InvalidBlock,
     NotFound,
     StoreError,
@@ -39,24 +51,39 @@ from offchain.ledger.merkle import merkle_branch
 from offchain.ledger.params import ChainParams, chain_params
 from offchain.ledger.pow import bits_work
 from offchain.ledger.state import Account, StateView
-from offchain.ledger.store import DB_NAME, STATUS_INVALID, STATUS_STORED, BlockEntry, Store
-from offchain.ledger.tx import Transaction, transaction_from_bytes
+from offchain.ledger.store import (
+    DB_NAME,
+    STATUS_FAILED_CHILD,
+    STATUS_HEADER,
+    STATUS_INVALID,
+    STATUS_STORED,
+    BlockEntry,
+    Store,
+)
+from offchain.ledger.tx import Transaction, parse_transaction
 from offchain.ledger.validation import (
     MEDIAN_TIME_SPAN,
     apply_block,
-    apply_transaction,
     median_time_past,
     required_bits,
     validate_block,
+    validate_header,
     validate_header_context,
+    validate_timewarp,
     validate_transaction,
+    validate_version,
 )
+from offchain.ledger.verify import VerifyReport, replay_chain
 
 CONNECTED = "connected"
 SIDE = "side"
 ORPHAN = "orphan"
 DUPLICATE = "duplicate"
 MAX_ORPHANS = 512
+MAX_ORPHAN_BYTES = 4 << 20  # four full blocks
+MAX_MEMPOOL_TXS = 20_000
+MAX_MEMPOOL_BYTES = 8 << 20
+MAX_PENDING_PER_SENDER = 64  # Bitcoin Core's default ancestor limit is 25; nonces chain here
 
 
 class _ConnectFailure(Exception):
@@ -66,17 +93,6 @@ class _ConnectFailure(Exception):
         super().__init__(str(error))
         self.block_hash = block_hash
         self.error = error
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """What `verify_db` checked."""
-
-    height: int
-    tip: str
-    blocks: int
-    accounts: int
-    transactions: int
 
 
 class Chain:
@@ -90,6 +106,8 @@ class Chain:
         self.clock = clock
         self.lock = store.lock
         self._orphans: dict[bytes, dict[bytes, Block]] = {}
+        self._orphan_bytes = 0
+        self._best_branch: tuple[bytes, bytes, frozenset[bytes]] | None = None
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
@@ -126,6 +144,11 @@ class Chain:
         validate_block(block, self.params)
         entry = BlockEntry(block.hash, block.header, 0, bits_work(block.header.bits), STATUS_STORED)
         with self.store.transaction():
+            stored = self.store.get_meta("chain")
+            if stored is not None:  # another process created it first
+                if stored != self.params.name:
+                    raise StoreError(f"{self.store.path} holds the {stored} chain")
+                return
             self.store.set_meta("chain", self.params.name)
             self.store.insert_block(entry, block.serialize(), block.txids())
             self._connect(entry)
@@ -141,6 +164,15 @@ class Chain:
     def get(self, block_hash: bytes) -> BlockEntry | None:
         return self.store.entry(block_hash)
 
+    def best_header(self) -> BlockEntry:
+        """The not-failed header with the most work (the tip when no header beats it)."""
+        tip = self.tip()
+        best_hex = self.store.get_meta("best")
+        best = None if best_hex is None else self.get(bytes.fromhex(best_hex))
+        if best is None or best.failed or best.chain_work <= tip.chain_work:
+            return tip
+        return best
+
     def _entry(self, block_hash: bytes) -> BlockEntry:
         entry = self.store.entry(block_hash)
         if entry is None:
@@ -150,7 +182,7 @@ class Chain:
     def block(self, block_hash: bytes) -> Block:
         raw = self.store.raw_block(block_hash)
         if raw is None:
-            raise NotFound(f"unknown block {hash_to_hex(block_hash)}")
+            raise NotFound(f"no body stored for block {hash_to_hex(block_hash)}")
         return Block.from_bytes(raw)
 
     def is_main(self, entry: BlockEntry) -> bool:
@@ -196,75 +228,177 @@ class Chain:
 
     # -- adding blocks ----------------------------------------------------------------------
     def add_block(self, block: Block) -> str:
-        """Validate and store a block, moving the tip if it wins. Raises ValidationError."""
+        """Validate and store a block, moving the tip if it wins. Raises ValidationError.
+
+        Returns "connected" (the tip moved), "side" (valid so far, not the best chain: only its
+        header is kept unless it could still become the best), "orphan" (parent unknown; kept
+        in memory) or "duplicate".
+        """
         with self.lock:
             result = self._add(block)
             if result in (CONNECTED, SIDE):
                 self._adopt_orphans(block.hash)
             return result
 
+    def add_headers(self, headers: Sequence[BlockHeader]) -> int:
+        """Headers first: validate a run of headers and keep them (no bodies). Returns how many
+        were new. Raises ValidationError (nothing of the run is kept) or BadLink."""
+        with self.lock:
+            for header in headers:
+                validate_header(header, self.params)  # proof of work before touching the store
+            new = 0
+            with self.store.transaction():
+                for header in headers:
+                    known = self.get(header.hash)
+                    if known is not None:
+                        if known.failed:
+                            raise InvalidBlock(f"header {header.hash_hex} is known to be invalid")
+                        continue
+                    parent = self.get(header.prev_hash)
+                    if parent is None:
+                        raise BadLink(f"header {header.hash_hex} does not connect to a known block")
+                    if parent.failed:
+                        raise InvalidBlock(f"header {header.hash_hex} descends from an invalid block")
+                    self._accept_header(header, parent)
+                    new += 1
+            return new
+
     def _add(self, block: Block) -> str:
-        known = self.get(block.hash)
-        if known is not None:
-            if known.status == STATUS_INVALID:
+        validate_block(block, self.params)  # context-free, CPU-bound: outside the write lock
+        error: ValidationError | None = None
+        with self.store.transaction():
+            known = self.get(block.hash)
+            if known is not None and known.failed:
                 raise InvalidBlock(f"block {block.header.hash_hex} is known to be invalid")
-            return DUPLICATE
-        validate_block(block, self.params)
-        parent = self.get(block.header.prev_hash)
-        if parent is None:
+            if known is not None and known.has_data:
+                return DUPLICATE
+            parent = self.get(block.header.prev_hash)
+            if parent is None:
+                result = ORPHAN
+            elif parent.failed:
+                if known is None:
+                    self._insert_header(block.header, parent, STATUS_FAILED_CHILD)
+                error = InvalidBlock(f"block {block.header.hash_hex} descends from an invalid block")
+            else:
+                entry = known or self._accept_header(block.header, parent)
+                if block.txs[0].height != entry.height:
+                    raise BadCoinbase(
+                        f"coinbase claims height {block.txs[0].height}, block is at {entry.height}"
+                    )
+                result, error = self._store_body(block, entry)
+        if error is not None:
+            raise error  # after COMMIT: the failure marks stay
+        if result == ORPHAN:
             self._keep_orphan(block)
-            return ORPHAN
-        if parent.status == STATUS_INVALID:
-            self._store_invalid(block, parent)
-            raise InvalidBlock(f"block {block.header.hash_hex} descends from an invalid block")
+        return result
+
+    def _store_body(self, block: Block, entry: BlockEntry) -> tuple[str, ValidationError | None]:
+        """Keep the body if the block could become the best chain, and activate it if it wins.
+        Inside the caller's transaction; a block that fails to connect is marked invalid."""
+        tip = self.tip()
+        if entry.chain_work < tip.chain_work and not self._on_best_branch(entry, tip):
+            return SIDE, None  # the header is kept; the body could never win as things stand
+        self.store.set_data(entry.hash, block.serialize(), block.txids())
+        try:
+            with self.store.savepoint():
+                return (CONNECTED if self._activate(entry, tip) else SIDE), None
+        except _ConnectFailure as failure:
+            self._mark_failed(failure.block_hash, entry)
+            return SIDE, failure.error
+
+    def _insert_header(self, header: BlockHeader, parent: BlockEntry, status: int) -> BlockEntry:
+        entry = BlockEntry(
+            header.hash, header, parent.height + 1,
+            parent.chain_work + bits_work(header.bits), status,
+        )
+        self.store.insert_block(entry, b"", [])
+        return entry
+
+    def _accept_header(self, header: BlockHeader, parent: BlockEntry) -> BlockEntry:
+        """Check a header against its parent chain and keep it (valid-tree, no body)."""
+        height = parent.height + 1
+        validate_version(header, height, self.params)
+        validate_timewarp(header, height, parent.header.time, self.params)
         validate_header_context(
-            block.header,
+            header,
             self.params,
             parent_hash=parent.hash,
             expected_bits=self.next_bits(parent),
             median_time=self.median_time(parent),
             now=int(self.clock()),
         )
-        if block.txs[0].height != parent.height + 1:
-            raise BadCoinbase(
-                f"coinbase claims height {block.txs[0].height}, block is at {parent.height + 1}"
-            )
-        entry = BlockEntry(
-            block.hash, block.header, parent.height + 1,
-            parent.chain_work + bits_work(block.header.bits), STATUS_STORED,
-        )
-        tip = self.tip()
-        try:
-            with self.store.transaction():
-                self.store.insert_block(entry, block.serialize(), block.txids())
-                if entry.chain_work <= tip.chain_work:
-                    return SIDE
-                self._reorganize(tip, entry)
-                return CONNECTED
-        except _ConnectFailure as failure:
-            with self.store.transaction():
-                self._store_invalid(block, parent)
-                self.store.set_status(failure.block_hash, STATUS_INVALID)
-            raise failure.error from None
+        entry = self._insert_header(header, parent, STATUS_HEADER)
+        best_hex = self.store.get_meta("best")
+        best = None if best_hex is None else self.get(bytes.fromhex(best_hex))
+        if best is None or best.failed or entry.chain_work > best.chain_work:
+            self.store.set_meta("best", entry.hash.hex())
+        return entry
 
-    def _store_invalid(self, block: Block, parent: BlockEntry) -> None:
-        entry = BlockEntry(
-            block.hash, block.header, parent.height + 1,
-            parent.chain_work + bits_work(block.header.bits), STATUS_INVALID,
-        )
-        if self.get(block.hash) is None:
-            self.store.insert_block(entry, block.serialize(), [])
+    def _on_best_branch(self, entry: BlockEntry, tip: BlockEntry) -> bool:
+        """Whether `entry` is on the branch of a best header that has more work than the tip."""
+        best = self.best_header()
+        if best.chain_work <= tip.chain_work:
+            return False
+        cached = self._best_branch
+        if cached is None or cached[:2] != (best.hash, tip.hash):
+            branch, walker = set(), best
+            while not self.is_main(walker):  # bounded by the branch's length
+                branch.add(walker.hash)
+                walker = self._entry(walker.header.prev_hash)
+            cached = (best.hash, tip.hash, frozenset(branch))
+            self._best_branch = cached
+        return entry.hash in cached[2]
+
+    def _activate(self, entry: BlockEntry, tip: BlockEntry) -> bool:
+        """Reorganise to the most-work block with a complete branch through `entry`, if it
+        beats the tip. Raises _ConnectFailure."""
+        walker = entry  # its body was just stored (the entry predates that)
+        while not self.is_main(walker):
+            if walker is not entry and not walker.has_data:
+                return False  # an ancestor's body is still missing
+            walker = self._entry(walker.header.prev_hash)
+        target = entry
+        while True:  # follow stored descendants (bodies that arrived before this one)
+            children = [c for c in self.store.children(target.hash) if c.has_data]
+            if not children:
+                break
+            target = max(children, key=lambda c: c.chain_work)
+        if target.chain_work <= tip.chain_work:
+            return False
+        self._reorganize(tip, target)
+        return True
+
+    def _mark_failed(self, failed_hash: bytes, descendant: BlockEntry) -> None:
+        """Mark the block that broke a rule invalid and every block from it up to
+        `descendant` a failed child (bodies dropped); the best header falls back to the tip."""
+        walker = descendant
+        while walker.hash != failed_hash:
+            self.store.mark_failed(walker.hash, STATUS_FAILED_CHILD)
+            walker = self._entry(walker.header.prev_hash)
+        self.store.mark_failed(failed_hash, STATUS_INVALID)
+        self.store.set_meta("best", self.tip().hash.hex())
 
     def _keep_orphan(self, block: Block) -> None:
-        if sum(len(v) for v in self._orphans.values()) >= MAX_ORPHANS:
-            self._orphans.pop(next(iter(self._orphans)))  # drop the oldest parent's orphans
+        size = block.size()
+        if size > MAX_ORPHAN_BYTES or block.hash in self._orphans.get(block.header.prev_hash, {}):
+            return
+        while self._orphans and (
+            self._orphan_bytes + size > MAX_ORPHAN_BYTES or self.orphan_count() >= MAX_ORPHANS
+        ):
+            self._drop_orphans(next(iter(self._orphans)))  # the oldest parent's orphans
         self._orphans.setdefault(block.header.prev_hash, {})[block.hash] = block
+        self._orphan_bytes += size
+
+    def _drop_orphans(self, parent_hash: bytes) -> dict[bytes, Block]:
+        dropped = self._orphans.pop(parent_hash, {})
+        self._orphan_bytes -= sum(b.size() for b in dropped.values())
+        return dropped
 
     def _adopt_orphans(self, parent_hash: bytes) -> None:
         """Add orphans that were waiting for `parent_hash`, and their descendants in turn."""
         waiting = [parent_hash]
         while waiting:
-            for orphan in self._orphans.pop(waiting.pop(), {}).values():
+            for orphan in self._drop_orphans(waiting.pop()).values():
                 try:
                     if self._add(orphan) in (CONNECTED, SIDE):
                         waiting.append(orphan.hash)
@@ -273,6 +407,9 @@ class Chain:
 
     def orphan_count(self) -> int:
         return sum(len(v) for v in self._orphans.values())
+
+    def orphan_bytes(self) -> int:
+        return self._orphan_bytes
 
     # -- reorganising -----------------------------------------------------------------------
     def _reorganize(self, old_tip: BlockEntry, new_tip: BlockEntry) -> None:
@@ -305,55 +442,66 @@ class Chain:
         block = self.block(entry.hash)
         view = StateView(self.store.account)
         try:
-            apply_block(view, block, entry.height, self.params)
+            apply_block(view, block, entry.height, self.params, self._matured(entry.height))
         except ValidationError as exc:
             raise _ConnectFailure(entry.hash, exc) from exc
         for address, account in view.changes.items():
             self.store.put_account(address, account)
+            # Pending transactions this block made stale (spent nonces: conflict losers too).
+            self.store.pool_remove_sender(address, below=account.nonce)
         self.store.put_undo(entry.hash, {a: view.before[a] for a in view.changes})
         self.store.set_main(entry.height, entry.hash)
-        self.store.mempool_remove(block.txids()[1:])
+        self.store.pool_remove(block.txids()[1:])
+
+    def _matured(self, height: int) -> Transaction | None:
+        """The coinbase a block at `height` credits: the main chain's at height - maturity
+        (the main chain holds every ancestor while a branch is being connected)."""
+        maturity = self.params.coinbase_maturity
+        if maturity == 0 or height < maturity:
+            return None
+        block_hash = self.store.main_hash(height - maturity)
+        prefix = None if block_hash is None else self.store.block_prefix(block_hash)
+        if prefix is None:
+            raise StoreError(f"no stored block at height {height - maturity} to mature")
+        reader = Reader(prefix[HEADER_SIZE:])
+        reader.compact_size("transaction count")
+        return parse_transaction(reader)
 
     def _disconnect(self, entry: BlockEntry) -> None:
         for address, account in self.store.pop_undo(entry.hash).items():
             self.store.put_account(address, account)
         self.store.delete_main(entry.height)
-        for tx in self.block(entry.hash).txs[1:]:  # back to the mempool, as Bitcoin does
-            self.store.mempool_add(tx.txid, tx.serialize())
+        for tx in self.block(entry.hash).txs[1:]:  # back to the pool, as Bitcoin does
+            self.store.pool_add(pool.pool_entry(tx, tx.sender(self.params.magic)))
 
     # -- transactions -----------------------------------------------------------------------
     def pending(self) -> tuple[list[Transaction], StateView]:
-        """Mempool transactions that apply, in order, on top of the tip; and the state after."""
-        view = StateView(self.store.account)
-        txs = [transaction_from_bytes(raw) for raw in self.store.mempool()]
-        txs.sort(key=lambda tx: tx.nonce)  # a sender's transactions must go in nonce order
-        chosen: list[Transaction] = []
-        for tx in txs:
-            trial = view.child()
-            try:
-                apply_transaction(trial, tx, self.params)
-            except ValidationError:
-                continue  # stale or not yet valid; stays in the pool
-            view.merge(trial)
-            chosen.append(tx)
-        return chosen, view
+        """Pending transactions for the next block, best fee rate first within the block
+        limits, each sender's in nonce order; and the state after them."""
+        return pool.select(self.store, self.params, self.store.account)
 
     def submit(self, tx: Transaction) -> bytes:
-        """Check a transaction against the tip and pending ones, then keep it. Returns txid."""
+        """Check a transaction against the tip and the sender's pending ones (in O(1) of the
+        pool's size), then keep it, evicting cheaper ones if the pool is full. Returns txid."""
         with self.lock:
             validate_transaction(tx)
             if tx.is_coinbase:
                 raise InvalidBlock("a coinbase cannot be submitted on its own")
-            _, view = self.pending()
-            apply_transaction(view.child(), tx, self.params)
+            if tx.fee < self.params.min_fee:
+                raise FeeTooLow(f"fee {tx.fee} is below the minimum {self.params.min_fee}")
+            sender = tx.sender(self.params.magic)  # the one signature recovery
             with self.store.transaction():
-                self.store.mempool_add(tx.txid, tx.serialize())
+                pool.admit(
+                    self.store, tx, sender, max_txs=MAX_MEMPOOL_TXS, max_bytes=MAX_MEMPOOL_BYTES,
+                    per_sender=MAX_PENDING_PER_SENDER,
+                )
             return tx.txid
 
     def next_nonce(self, address: bytes) -> int:
         """The nonce the address's next transaction needs, counting pending ones."""
-        _, view = self.pending()
-        return view.get(address).nonce
+        with self.lock:
+            count, _ = self.store.pool_sender(address)
+            return self.account(address).nonce + count
 
     # -- proofs -----------------------------------------------------------------------------
     def proof(self, txid: bytes) -> dict[str, object]:
@@ -389,57 +537,4 @@ class Chain:
         the replayed balances equal the stored ones. Raises StoreError naming the first fault.
         """
         with self.lock:
-            return self._verify_db()
-
-    def _verify_db(self) -> VerifyReport:
-        integrity = self.store.integrity_check()
-        if integrity != "ok":
-            raise StoreError(f"sqlite integrity check failed: {integrity}")
-        tip = self.tip()
-        if self.store.main_height() != tip.height:
-            raise StoreError(f"main chain ends at {self.store.main_height()}, tip at {tip.height}")
-        replay: dict[bytes, Account] = {}
-        view = StateView(replay.get)
-        parent: BlockEntry | None = None
-        times: list[int] = []
-        work = 0
-        transactions = 0
-        for height in range(tip.height + 1):
-            entry = self.main_entry(height)
-            if entry is None:
-                raise StoreError(f"no active block at height {height}")
-            block = self.block(entry.hash)
-            try:
-                if block.hash != entry.hash or block.header != entry.header:
-                    raise BadLink(f"stored block at height {height} does not hash to its key")
-                validate_block(block, self.params)
-                if parent is None:
-                    if block.hash != genesis_block(self.params).hash:
-                        raise BadLink("height 0 is not this chain's genesis")
-                else:
-                    validate_header_context(
-                        block.header, self.params, parent_hash=parent.hash,
-                        expected_bits=self.next_bits(parent),
-                        median_time=median_time_past(times),
-                        now=block.header.time,  # the clock is not a property of the store
-                    )
-                apply_block(view, block, height, self.params)
-            except ValidationError as exc:
-                message = f"block {block.header.hash_hex} at height {height}: {exc}"
-                raise StoreError(message) from exc
-            work += bits_work(block.header.bits)
-            if work != entry.chain_work or entry.status != STATUS_STORED:
-                raise StoreError(f"stored work or status wrong at height {height}")
-            if not self.store.has_undo(entry.hash):
-                raise StoreError(f"missing undo record at height {height}")
-            times = (times + [block.header.time])[-MEDIAN_TIME_SPAN:]
-            transactions += len(block.txs)
-            parent = entry
-        stored = self.store.all_accounts()
-        if stored != view.changes:
-            diff = sorted(set(stored.items()) ^ set(view.changes.items()))
-            raise StoreError(f"stored balances differ from the replayed chain: {diff[:3]}")
-        return VerifyReport(
-            height=tip.height, tip=hash_to_hex(tip.hash), blocks=self.store.block_count(),
-            accounts=len(stored), transactions=transactions,
-        )
+            return replay_chain(self)

@@ -1,8 +1,9 @@
 """`offchain ledger ...`: the command-line face of the ledger.
 
-    offchain ledger init && offchain ledger mine --blocks 50
+    offchain ledger init && offchain ledger mine --blocks 50   # coinbases mature after 10
     offchain ledger anchor --payload <64 hex> --tag dataset && offchain ledger mine --blocks 1
-    offchain ledger prove TXID > proof.json && offchain ledger verify-proof --proof proof.json
+    offchain ledger prove TXID > proof.json
+    offchain ledger verify-proof --proof proof.json --datadir DIR   # or --node URL / --headers F
     offchain ledger verify-headers --chain bitcoin --start-height 0 headers.txt
     offchain ledger serve --port 8333 --peer http://127.0.0.1:8334 --mine
 
@@ -28,6 +29,7 @@ from offchain.ledger.miner import MinedBlock, Miner, mine_blocks
 from offchain.ledger.node import Node
 from offchain.ledger.params import CHAINS, chain_params
 from offchain.ledger.pow import decode_bits
+from offchain.ledger.proofs import locate_proof, proof_problem
 from offchain.ledger.tx import address_of
 from offchain.ledger.wallet import load_key
 
@@ -131,14 +133,36 @@ def cmd_verify_proof(args: argparse.Namespace) -> int:
             proof = json.loads(Path(args.proof).read_text())
         except (OSError, ValueError) as exc:
             raise LedgerError(f"cannot read proof {args.proof}: {exc}") from None
-    elif args.txid and args.root and args.index is not None and args.branch is not None:
-        branch = [h for h in args.branch.split(",") if h]
-        proof = {"txid": args.txid, "merkle_root": args.root, "index": args.index, "branch": branch}
-    else:
-        raise LedgerError("give --proof FILE, or --txid, --root, --index and --branch")
-    ok = api.verify_proof(proof)
-    _emit(args, {"valid": ok}, "valid" if ok else "INVALID: the branch does not prove the txid")
-    return 0 if ok else 1
+        if not isinstance(proof, dict):
+            raise LedgerError(f"{args.proof} does not hold a JSON proof object")
+        if not (args.datadir or args.node or args.headers):
+            raise LedgerError("a proof file is valid only against a chain: add --datadir DIR, "
+                              "--node URL or --headers FILE (with --start-height)")
+        period = BlockHeader.from_hex(args.period_start) if args.period_start else None
+        answer = locate_proof(
+            proof, datadir=args.datadir, node=args.node,
+            headers=Path(args.headers) if args.headers else None,
+            start_height=args.start_height or 0, period_start=period,
+        )
+        text = (f"valid: transaction {proof.get('txid')} is in block {answer.get('block_hash')} at "
+                f"height {answer.get('height')} on the active chain of {answer.get('source')} "
+                f"({answer.get('confirmations')} confirmations)"
+                if answer["valid"] else f"INVALID: {answer['reason']}")
+        _emit(args, answer, text)
+        return 0 if answer["valid"] else 1
+    if not (args.txid and args.root and args.index is not None and args.branch is not None):
+        raise LedgerError("give --proof FILE with a chain, or --txid, --root, --index and --branch")
+    branch = [h for h in args.branch.split(",") if h]
+    bare: dict[str, Any] = {"txid": args.txid, "merkle_root": args.root, "index": args.index,
+                            "branch": branch}
+    if args.tx_count is not None:
+        bare["tx_count"] = args.tx_count
+    problem = proof_problem(bare)
+    scope = ("Merkle branch only: the root is not checked against any chain"
+             + ("" if args.tx_count is not None else ", nor the depth against a transaction count"))
+    _emit(args, {"valid": problem is None, "reason": problem, "scope": scope},
+          f"valid ({scope})" if problem is None else f"INVALID: {problem} ({scope})")
+    return 0 if problem is None else 1
 
 
 def cmd_verify_headers(args: argparse.Namespace) -> int:
@@ -223,11 +247,11 @@ def register(subparsers: Any) -> None:
     p = add("send", cmd_send, "queue a transfer signed by the data folder's key")
     p.add_argument("--to", required=True, help="recipient address (0x + 40 hex)")
     p.add_argument("--amount", type=int, required=True, help="base units")
-    p.add_argument("--fee", type=int, default=0)
+    p.add_argument("--fee", type=int, default=None, help="base units (default: the chain's minimum)")
     p = add("anchor", cmd_anchor, "queue an anchor of a 32-byte payload (e.g. a SHA-256)")
     p.add_argument("--payload", required=True, help="64 hex digits")
     p.add_argument("--tag", required=True, help="short label: [A-Za-z0-9-_.:/], up to 32")
-    p.add_argument("--fee", type=int, default=0)
+    p.add_argument("--fee", type=int, default=None, help="base units (default: the chain's minimum)")
     p = add("prove", cmd_prove, "print the Merkle inclusion proof of a transaction (JSON)")
     p.add_argument("txid")
     p = add("serve", cmd_serve, "run an HTTP JSON node on loopback and sync with peers")
@@ -243,12 +267,21 @@ def register(subparsers: Any) -> None:
                    help="hex header of the first block of the period the file starts in")
     p.add_argument("file")
     p = add("verify-proof", cmd_verify_proof,
-            "check a Merkle branch (exit 0 valid, 1 invalid)", datadir=False)
+            "check a proof against a chain, or a bare Merkle branch (exit 0 valid, 1 invalid)",
+            datadir=False)
     p.add_argument("--proof", default=None, help="a JSON proof from `prove`")
+    p.add_argument("--datadir", default=None, help="check the proof against this data folder")
+    p.add_argument("--node", default=None, help="check the proof against this node (URL)")
+    p.add_argument("--headers", default=None,
+                   help="check the proof against this header file (as verify-headers)")
+    p.add_argument("--start-height", type=int, default=None, help="height of the file's first")
+    p.add_argument("--period-start", default=None, help="as for verify-headers")
     p.add_argument("--txid")
     p.add_argument("--root")
     p.add_argument("--index", type=int)
     p.add_argument("--branch", help="comma-separated hashes, display order ('' for none)")
+    p.add_argument("--tx-count", type=int, default=None,
+                   help="transactions in the block: refuses a branch of the wrong depth")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,6 +42,10 @@ class TimeTooNew(InvalidHeader):
     """The time is too far ahead of the validating node's clock."""
 
 
+class BadVersion(InvalidHeader):
+    """The version is below what a soft fork demands at this height (BIP34, BIP66, BIP65)."""
+
+
 class BadLink(InvalidHeader):
     """The header does not name the expected previous block (or the genesis is wrong)."""
 
@@ -78,6 +82,10 @@ class MalformedTransaction(InvalidTransaction):
     """A field is out of range (amount, tag, size) or the kind is unknown."""
 
 
+class FeeTooLow(InvalidTransaction):
+    """The fee is below the chain's minimum (a consensus rule, not only a relay policy)."""
+
+
 class BadSignature(InvalidTransaction):
     """The signature does not recover to a key, or is not in low-s form."""
 
@@ -92,6 +100,14 @@ class InsufficientBalance(InvalidTransaction):
 
 class StoreError(LedgerError):
     """The data directory is missing, of another chain, or inconsistent."""
+
+
+class MempoolFull(LedgerError):
+    """The pool is at its cap and the transaction does not pay more than the cheapest one."""
+
+
+class BadBranchIndex(LedgerError, IndexError):
+    """A Merkle branch was asked for a position outside the tree."""
 
 
 class NotFound(LedgerError):

@@ -8,6 +8,7 @@ transaction format), which is all header and Merkle-branch checking needs.
 from __future__ import annotations
 
 from offchain.ledger.block import BLOCK_VERSION, Block, BlockHeader
+from offchain.ledger.errors import StoreError
 from offchain.ledger.hashing import ZERO_HASH
 from offchain.ledger.params import DEVNET_GENESIS_BITS, DEVNET_GENESIS_TIME, ChainParams
 from offchain.ledger.tx import KIND_COINBASE, ZERO_ADDRESS, Transaction
@@ -42,7 +43,10 @@ def find_devnet_genesis_nonce(params: ChainParams) -> int:
 def genesis_block(params: ChainParams) -> Block:
     """The full genesis block of a chain that has one in this ledger's format."""
     if not params.genesis_block_hex:
-        raise ValueError(f"chain {params.name} has no genesis block in this ledger's format")
+        raise StoreError(
+            f"the {params.name} chain has no genesis block in this ledger's format; "
+            "it is for verify-headers and verify-proof only"
+        )
     return Block.from_hex(params.genesis_block_hex)
 
 

@@ -27,6 +27,7 @@ import hashlib
 import operator
 from collections.abc import Sequence
 
+from offchain.ledger.errors import BadBranchIndex
 from offchain.ledger.hashing import ZERO_HASH, sha256d
 
 _sha256 = hashlib.sha256
@@ -60,7 +61,7 @@ def merkle_root(txids: Sequence[bytes]) -> tuple[bytes, bool]:
 def merkle_branch(txids: Sequence[bytes], index: int) -> list[bytes]:
     """The sibling hashes from leaf `index` up to the root (the leaf itself where unpaired)."""
     if not 0 <= index < len(txids):
-        raise IndexError(f"index {index} outside a tree of {len(txids)} leaves")
+        raise BadBranchIndex(f"index {index} outside a tree of {len(txids)} leaves")
     branch: list[bytes] = []
     level = list(txids)
     while len(level) > 1:

@@ -33,6 +33,7 @@ from offchain.ledger.chain import Chain
 from offchain.ledger.errors import LedgerError
 from offchain.ledger.merkle import merkle_root
 from offchain.ledger.pow import decode_bits, difficulty
+from offchain.ledger.store import BlockEntry
 from offchain.ledger.tx import KIND_COINBASE, Transaction
 from offchain.ledger.validation import median_time_past
 
@@ -40,6 +41,7 @@ NONCE_SPACE = 1 << 32
 CHUNK = 1 << 13  # nonces between checks of the shared job number (~10 ms of hashing)
 POLL_S = 0.05  # how often the parent looks for results and a better tip
 PROGRESS_S = 2.0  # how often a long search reports its hash rate
+MAX_REFUSED_TEMPLATES = 3  # own blocks refused in a row on an unmoved tip before giving up
 _TAIL = struct.Struct("<12sI")  # time, bits (12 bytes with the root's last 4) + nonce
 _sha256 = hashlib.sha256
 
@@ -234,10 +236,21 @@ class MinedBlock:
         return self.hashes / self.seconds if self.seconds > 0 else 0.0
 
 
+def earliest_time(chain: Chain, tip: BlockEntry, times: list[int]) -> int:
+    """The least time a child of `tip` may carry: above the median of the last 11 and, at a
+    period start, no more than the time-warp limit below the tip (BIP94)."""
+    earliest = median_time_past(times) + 1
+    limit = chain.params.max_timewarp_seconds
+    if limit is not None and (tip.height + 1) % chain.params.retarget_interval == 0:
+        earliest = max(earliest, tip.header.time - limit)
+    return earliest
+
+
 def build_template(
     chain: Chain, address: bytes, extra_nonce: int = 0, now: float | None = None
 ) -> Block:
-    """A block on the current tip paying `address`, with every pending transaction that applies."""
+    """A block on the current tip paying `address`, with the pending transactions paying the
+    most per byte that fit the block limits (count and bytes) and apply in nonce order."""
     with chain.lock:
         tip = chain.tip()
         txs, _ = chain.pending()
@@ -254,9 +267,24 @@ def build_template(
     clock = int(chain.clock() if now is None else now)
     header = BlockHeader(
         version=BLOCK_VERSION, prev_hash=tip.hash, merkle_root=root,
-        time=max(clock, median_time_past(times) + 1), bits=bits, nonce=0,
+        time=max(clock, earliest_time(chain, tip, times)), bits=bits, nonce=0,
     )
     return Block(header=header, txs=all_txs)
+
+
+def _wait_for_clock(chain: Chain, should_stop: Callable[[], bool]) -> bool:
+    """Sleep while the next template's time (above the median of the last 11) would run past
+    the future limit; fast honest mining can get there. True if the caller should re-check."""
+    with chain.lock:
+        tip = chain.tip()
+        earliest = earliest_time(chain, tip, chain.recent_times(tip))
+    ahead = earliest - int(chain.clock()) - chain.params.max_future_seconds
+    if ahead <= 0:
+        return False
+    deadline = time.monotonic() + ahead
+    while time.monotonic() < deadline and not should_stop():
+        time.sleep(min(POLL_S, max(deadline - time.monotonic(), 0)))
+    return True
 
 
 def mine_blocks(
@@ -270,9 +298,13 @@ def mine_blocks(
 ) -> list[MinedBlock]:
     """Mine `count` blocks on `chain`'s tip, rebuilding the template when the tip moves."""
     mined: list[MinedBlock] = []
+    refused = 0
     while len(mined) < count and not should_stop():
         extra_nonce = 0
-        tip_hash = chain.tip().hash
+        with chain.lock:
+            tip_hash = chain.tip().hash
+        if _wait_for_clock(chain, should_stop):
+            continue
         started = time.perf_counter()
         hashes = 0
         while True:
@@ -293,7 +325,12 @@ def mine_blocks(
         try:
             result = chain.add_block(block)
         except LedgerError:
-            continue  # e.g. the tip moved between the search and the write
+            with chain.lock:
+                moved = chain.tip().hash != tip_hash
+            refused = 0 if moved else refused + 1
+            if refused >= MAX_REFUSED_TEMPLATES:
+                raise  # our own template on an unmoved tip is invalid: retrying cannot help
+            continue  # the tip moved between the search and the write
         with chain.lock:
             parent = chain.get(block.header.prev_hash)
         height = template.txs[0].height

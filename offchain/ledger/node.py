@@ -5,15 +5,24 @@ Endpoints (all JSON; hashes in display order)::
     GET  /tip                       {"hash", "height", "work", "bits"}
     GET  /headers?locator=H1,H2,..  {"headers": [hex, ...]} after the first locator hash we share
     GET  /block/<hash>              {"hex"}
+    GET  /header/<hash>             {"hex", "height", "main", "confirmations"}
     GET  /proof/<txid>              the inclusion proof (as `offchain ledger prove`)
     POST /tx     {"hex"}            {"txid"}  (validated, then pending)
     POST /block  {"hex"}            {"result": "connected" | "side" | "orphan" | "duplicate"}
 
-Sync (`Node.sync_once`): ask each peer for its tip; if it claims more work, send a block
-locator (our tip, then exponentially sparser ancestors, then genesis, as Bitcoin's
-`GetLocator`), receive the headers after our last shared block, check that they link and
-that each meets its own proof of work *before* downloading any body, then fetch the bodies
-in order and hand them to the chain, which validates fully and reorganises if they win.
+Sync (`Node.sync_once`), headers first as Bitcoin Core: ask each peer for its tip; if it
+claims more work, send a block locator (the best header we know, or the last one this peer
+sent, then exponentially sparser ancestors on *its* branch, then genesis, as `GetLocator`),
+receive the headers after our last shared block, check that they link and meet their proof
+of work, and keep them (valid-tree, no bodies). Rounds continue while a full batch brings
+new headers, so an honest fork longer than one batch syncs even if its first batch has less
+work than our tip; a round that brings nothing new ends the sync (a peer serving the same
+header for ever), and rounds, bodies and reply sizes are all capped. Then the bodies along
+the peer's branch are fetched in order and handed to the chain, which validates fully and
+reorganises if they win.
+
+Every bad request gets a 4xx status and a JSON error: a missing, negative or oversized
+Content-Length, a body that is not a JSON object with a hex string.
 """
 
 from __future__ import annotations
@@ -27,17 +36,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from offchain.ledger.block import Block, BlockHeader
+from offchain.ledger import validation
+from offchain.ledger.block import HEADER_SIZE, Block, BlockHeader
 from offchain.ledger.chain import Chain
 from offchain.ledger.errors import LedgerError, NotFound, PeerError
 from offchain.ledger.hashing import hash_to_hex, hex_to_hash
+from offchain.ledger.store import BlockEntry
 from offchain.ledger.tx import transaction_from_bytes
 from offchain.ledger.validation import validate_header
 
 LOOPBACK = "127.0.0.1"
 MAX_HEADERS = 2000  # per /headers answer, as Bitcoin's `headers` message
+MAX_LOCATOR = 101  # hashes in a locator (Bitcoin's MAX_LOCATOR_SZ)
 PEER_TIMEOUT_S = 10.0
-MAX_BODY = 8 * 1024 * 1024
+MAX_BODY = 4 * 1024 * 1024  # a POSTed block is hex: twice MAX_BLOCK_BYTES, plus JSON
+MAX_SMALL_REPLY = 64 * 1024  # /tip, /header, /tx answers
+MAX_SYNC_ROUNDS = 1000  # header batches from one peer in one sync (2 million headers)
+MAX_SYNC_BODIES = 10_000  # bodies fetched from one peer in one sync
 
 
 class Node:
@@ -80,7 +95,7 @@ class Node:
     def headers_after(self, locator: Sequence[bytes], limit: int = MAX_HEADERS) -> list[str]:
         with self.chain.lock:
             start = 0
-            for block_hash in locator:
+            for block_hash in locator[:MAX_LOCATOR]:
                 entry = self.chain.get(block_hash)
                 if entry is not None and self.chain.is_main(entry):
                     start = entry.height + 1
@@ -93,18 +108,28 @@ class Node:
                 out.append(entry.header.serialize().hex())
             return out
 
-    def locator(self) -> list[bytes]:
-        """Our tip, then ancestors at steps 1, 1, ..., doubling after 10, ending with genesis."""
+    def header_json(self, block_hash: bytes) -> dict[str, Any]:
         with self.chain.lock:
-            tip = self.chain.tip()
-            hashes, height, step = [], tip.height, 1
-            while height > 0:
-                entry = self.chain.main_entry(height)
-                assert entry is not None
+            entry = self.chain.get(block_hash)
+            if entry is None:
+                raise NotFound(f"unknown block {hash_to_hex(block_hash)}")
+            main = self.chain.is_main(entry)
+            confirmations = self.chain.tip().height - entry.height + 1 if main else 0
+        return {"hex": entry.header.serialize().hex(), "height": entry.height, "main": main,
+                "confirmations": confirmations}
+
+    def locator(self, start: BlockEntry | None = None) -> list[bytes]:
+        """`start` (default: the best header), then ancestors on its branch at steps 1, 1, ...,
+        doubling after 10, ending with genesis."""
+        with self.chain.lock:
+            entry = self.chain.best_header() if start is None else start
+            hashes: list[bytes] = []
+            step = 1
+            while entry.height > 0 and len(hashes) < MAX_LOCATOR - 1:
                 hashes.append(entry.hash)
                 if len(hashes) >= 10:
                     step *= 2
-                height -= step
+                entry = self.chain.ancestor(entry, max(entry.height - step, 0))
             genesis = self.chain.main_entry(0)
             assert genesis is not None
             hashes.append(genesis.hash)
@@ -123,35 +148,70 @@ class Node:
         return added
 
     def sync_from(self, peer: str) -> int:
-        added = 0
-        while True:
-            remote = request_json(peer, "/tip")
-            with self.chain.lock:
-                ours = self.chain.tip().chain_work
-            if int(remote["work"], 16) <= ours:
-                return added
-            locator = ",".join(hash_to_hex(h) for h in self.locator())
-            answer = request_json(peer, f"/headers?locator={locator}")
-            headers = [BlockHeader.from_hex(h) for h in answer["headers"]]
+        remote = request_json(peer, "/tip", limit=MAX_SMALL_REPLY)
+        try:
+            claimed = int(remote["work"], 16)
+        except (KeyError, TypeError, ValueError):
+            raise PeerError(f"{peer} sent a malformed /tip") from None
+        with self.chain.lock:
+            if claimed <= self.chain.tip().chain_work:
+                return 0
+        last = self._sync_headers(peer)
+        return 0 if last is None else self._sync_bodies(peer, last)
+
+    def _sync_headers(self, peer: str) -> BlockEntry | None:
+        """Download the peer's headers after our last shared block; returns the last one."""
+        last: BlockEntry | None = None
+        header_reply = MAX_HEADERS * (2 * HEADER_SIZE + 4) + 1024
+        for _ in range(MAX_SYNC_ROUNDS):
+            locator = ",".join(hash_to_hex(h) for h in self.locator(last))
+            answer = request_json(peer, f"/headers?locator={locator}", limit=header_reply)
+            try:
+                headers = [BlockHeader.from_hex(h) for h in answer["headers"]][:MAX_HEADERS]
+            except (KeyError, TypeError, LedgerError) as exc:
+                raise PeerError(f"{peer} sent malformed headers: {exc}") from None
             if not headers:
-                return added
+                break
             self._check_headers(headers)
-            for header in headers:
-                with self.chain.lock:
-                    known = self.chain.get(header.hash) is not None
-                if known:
-                    continue
-                block = Block.from_hex(request_json(peer, f"/block/{header.hash_hex}")["hex"])
-                if block.hash != header.hash:
-                    raise PeerError(f"{peer} sent a block that does not match its header")
-                try:
-                    self.chain.add_block(block)
-                except LedgerError as exc:
-                    raise PeerError(f"{peer} sent an invalid block: {exc}") from exc
-                added += 1
+            try:
+                new = self.chain.add_headers(headers)
+            except LedgerError as exc:
+                raise PeerError(f"{peer} sent invalid headers: {exc}") from exc
+            with self.chain.lock:
+                last = self.chain.get(headers[-1].hash)
+            if new == 0 or len(headers) < MAX_HEADERS:
+                break  # nothing new (a stuck or lying peer), or the peer has no more
+        return last
+
+    def _sync_bodies(self, peer: str, last: BlockEntry) -> int:
+        """Fetch, in order, the bodies missing on the branch up to `last` if it beats our tip."""
+        with self.chain.lock:
+            if last.chain_work <= self.chain.tip().chain_work:
+                return 0
+            missing, entry = [], last
+            while not self.chain.is_main(entry):
+                if not entry.has_data:
+                    missing.append(entry.header)
+                entry = self.chain._entry(entry.header.prev_hash)
+        added = 0
+        block_reply = 2 * validation.MAX_BLOCK_BYTES + 1024
+        for header in reversed(missing[-MAX_SYNC_BODIES:]):
+            answer = request_json(peer, f"/block/{header.hash_hex}", limit=block_reply)
+            try:
+                block = Block.from_hex(answer["hex"])
+            except (KeyError, TypeError, LedgerError) as exc:
+                raise PeerError(f"{peer} sent a malformed block: {exc}") from None
+            if block.hash != header.hash:
+                raise PeerError(f"{peer} sent a block that does not match its header")
+            try:
+                self.chain.add_block(block)
+            except LedgerError as exc:
+                raise PeerError(f"{peer} sent an invalid block: {exc}") from exc
+            added += 1
+        return added
 
     def _check_headers(self, headers: Sequence[BlockHeader]) -> None:
-        """Headers first: cheap checks (link, proof of work) before any body is fetched."""
+        """Headers first: cheap checks (link, proof of work) before the chain sees them."""
         with self.chain.lock:
             if self.chain.get(headers[0].prev_hash) is None:
                 raise PeerError("peer headers do not connect to our chain")
@@ -165,19 +225,27 @@ class Node:
             raise PeerError(f"peer header fails proof of work: {exc}") from exc
 
 
-def request_json(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    """GET (or POST `body`) JSON from a peer. Raises PeerError."""
+def request_json(
+    base: str, path: str, body: dict[str, Any] | None = None, limit: int = MAX_BODY
+) -> Any:
+    """GET (or POST `body`) JSON from a peer, reading at most `limit` bytes. Raises PeerError."""
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(
         base.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"}
     )
     try:
         with urllib.request.urlopen(req, timeout=PEER_TIMEOUT_S) as resp:
-            return json.loads(resp.read())
+            declared = resp.headers.get("Content-Length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise PeerError(f"{base}{path}: reply too large ({declared} bytes, limit {limit})")
+            data = resp.read(limit + 1)
+            if len(data) > limit:
+                raise PeerError(f"{base}{path}: reply too large (over {limit} bytes)")
+            return json.loads(data)
     except urllib.error.HTTPError as exc:
         try:
-            message = json.loads(exc.read()).get("error", str(exc))
-        except ValueError:
+            message = str(json.loads(exc.read(MAX_SMALL_REPLY)).get("error", str(exc)))
+        except (ValueError, AttributeError):
             message = str(exc)
         raise PeerError(f"{base}{path}: {message}") from exc
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -214,8 +282,9 @@ def _handler_for(node: Node) -> type[BaseHTTPRequestHandler]:
                 self._guard(node.tip_json)
             elif parts == ["headers"]:
                 query = parse_qs(url.query)
-                hashes = [hex_to_hash(h) for h in query.get("locator", [""])[0].split(",") if h]
-                self._guard(lambda: {"headers": node.headers_after(hashes)})
+                self._guard(lambda: {"headers": node.headers_after(_locator(query))})
+            elif len(parts) == 2 and parts[0] == "header":
+                self._guard(lambda: node.header_json(hex_to_hash(parts[1])))
             elif len(parts) == 2 and parts[0] == "block":
                 self._guard(lambda: {"hex": _block_hex(node, parts[1])})
             elif len(parts) == 2 and parts[0] == "proof":
@@ -224,24 +293,56 @@ def _handler_for(node: Node) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": f"no such endpoint {url.path}"})
 
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
-            length = int(self.headers.get("Content-Length", "0"))
+            if self.path not in ("/tx", "/block"):
+                self._send(404, {"error": f"no such endpoint {self.path}"})
+                return
+            declared = self.headers.get("Content-Length", "")
+            if not declared.isdigit():  # missing, negative ("-1") or not a number
+                self.close_connection = True
+                self._send(400 if declared else 411,
+                           {"error": f"Content-Length must be a non-negative integer, got {declared!r}"})
+                return
+            length = int(declared)
             if length > MAX_BODY:
-                self._send(413, {"error": "body too large"})
+                self.close_connection = True
+                self._send(413, {"error": f"body of {length} bytes is over the {MAX_BODY} limit"})
                 return
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(self.rfile.read(length))
             except ValueError:
                 self._send(400, {"error": "body is not JSON"})
                 return
+            if not isinstance(body, dict) or not isinstance(body.get("hex"), str):
+                self._send(400, {"error": 'body must be a JSON object {"hex": "<hex string>"}'})
+                return
+            raw = body["hex"]
             if self.path == "/tx":
                 self._guard(lambda: {"txid": hash_to_hex(
-                    node.chain.submit(transaction_from_bytes(bytes.fromhex(body["hex"]))))})
-            elif self.path == "/block":
-                self._guard(lambda: {"result": node.chain.add_block(Block.from_hex(body["hex"]))})
+                    node.chain.submit(transaction_from_bytes(_unhex(raw))))})
             else:
-                self._send(404, {"error": f"no such endpoint {self.path}"})
+                self._guard(lambda: {"result": node.chain.add_block(Block.from_bytes(_unhex(raw)))})
+
+        def _refuse_method(self) -> None:
+            self.close_connection = True
+            self._send(405, {"error": f"method {self.command} not allowed; use GET or POST"})
+
+        do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse_method  # noqa: N815 - stdlib names
 
     return Handler
+
+
+def _unhex(text: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise PeerError("hex is not hexadecimal") from None
+
+
+def _locator(query: dict[str, list[str]]) -> list[bytes]:
+    texts = [h for h in query.get("locator", [""])[0].split(",") if h]
+    if len(texts) > MAX_LOCATOR:
+        raise PeerError(f"a locator has at most {MAX_LOCATOR} hashes")
+    return [hex_to_hash(h) for h in texts]
 
 
 def _block_hex(node: Node, hash_hex: str) -> str:

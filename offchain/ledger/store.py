@@ -26,15 +26,19 @@ from offchain.ledger.errors import StoreError
 from offchain.ledger.state import Account
 
 DB_NAME = "ledger.sqlite3"
-STATUS_STORED = 0  # valid as far as checked; connected if on the main chain
-STATUS_INVALID = 1  # failed a rule; never reconsidered
+# Block status, after Bitcoin Core's BlockStatus: a header alone is kept for every block whose
+# header is valid in its tree; a body only for blocks that could become the best chain.
+STATUS_STORED = 0  # header and body; valid as far as checked; connected if on the main chain
+STATUS_INVALID = 1  # failed a rule; never reconsidered; body dropped
+STATUS_HEADER = 2  # valid header, no body (less work than the tip when it came)
+STATUS_FAILED_CHILD = 3  # descends from an invalid block; header only
 BUSY_TIMEOUT_S = 30.0
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (
     hash BLOB PRIMARY KEY, prev BLOB NOT NULL, height INTEGER NOT NULL,
     work BLOB NOT NULL, header BLOB NOT NULL, raw BLOB NOT NULL, status INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS blocks_by_work ON blocks (work);
+DROP INDEX IF EXISTS blocks_by_work;
 CREATE INDEX IF NOT EXISTS blocks_by_prev ON blocks (prev);
 CREATE TABLE IF NOT EXISTS main_chain (height INTEGER PRIMARY KEY, hash BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
@@ -43,8 +47,33 @@ CREATE TABLE IF NOT EXISTS undo (hash BLOB PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS txindex (
     txid BLOB NOT NULL, block BLOB NOT NULL, position INTEGER NOT NULL,
     PRIMARY KEY (txid, block));
-CREATE TABLE IF NOT EXISTS mempool (txid BLOB PRIMARY KEY, raw BLOB NOT NULL, seq INTEGER);
+DROP TABLE IF EXISTS mempool;
+CREATE TABLE IF NOT EXISTS txpool (
+    txid BLOB PRIMARY KEY, raw BLOB NOT NULL, sender BLOB NOT NULL, nonce INTEGER NOT NULL,
+    cost INTEGER NOT NULL, size INTEGER NOT NULL, feerate INTEGER NOT NULL, seq INTEGER NOT NULL,
+    UNIQUE (sender, nonce));
+CREATE INDEX IF NOT EXISTS txpool_by_feerate ON txpool (feerate, seq);
+CREATE TABLE IF NOT EXISTS txpool_size (
+    id INTEGER PRIMARY KEY CHECK (id = 0), count INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    seq INTEGER NOT NULL);
+INSERT OR IGNORE INTO txpool_size (id, count, bytes, seq) VALUES (0, 0, 0, 0);
 """
+COINBASE_PREFIX = 256  # header + count + coinbase fit in this many leading bytes of a block
+
+
+@dataclass(frozen=True)
+class PoolEntry:
+    """A pending transaction as the pool indexes it (the raw bytes parse to the rest)."""
+
+    txid: bytes
+    raw: bytes
+    sender: bytes
+    nonce: int
+    cost: int
+    """Fee plus amount moved: what the sender's balance must cover."""
+    size: int
+    feerate: int
+    """Fee per 1,000 bytes: the order of eviction and of template filling."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +86,14 @@ class BlockEntry:
     chain_work: int
     """Total work from genesis up to and including this block."""
     status: int
+
+    @property
+    def has_data(self) -> bool:
+        return self.status == STATUS_STORED
+
+    @property
+    def failed(self) -> bool:
+        return self.status in (STATUS_INVALID, STATUS_FAILED_CHILD)
 
 
 def work_blob(work: int) -> bytes:
@@ -84,15 +121,42 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (re-raised)."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (re-raised; SQLite's own
+        errors, such as a constraint another process's write broke, become StoreError).
+
+        BEGIN IMMEDIATE takes the database's write lock, so everything read inside (the tip,
+        whether a block is known) stays true until COMMIT, even with other processes writing.
+        """
         with self.lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot write {self.path}: {exc}") from None
             try:
                 yield
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: {exc}") from None
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._db.execute("ROLLBACK")
+                raise StoreError(f"cannot commit to {self.path}: {exc}") from None
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested all-or-nothing step inside `transaction` (a failed reorganisation)."""
+        self._db.execute("SAVEPOINT step")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO step")
+            self._db.execute("RELEASE step")
+            raise
+        self._db.execute("RELEASE step")
 
     # -- meta -----------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
@@ -127,19 +191,35 @@ class Store:
         )
 
     def raw_block(self, block_hash: bytes) -> bytes | None:
+        """The block's body, or None when unknown or kept as a header only."""
         row = self._db.execute("SELECT raw FROM blocks WHERE hash=?", (block_hash,)).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None or not row[0] else bytes(row[0])
 
-    def set_status(self, block_hash: bytes, status: int) -> None:
-        self._db.execute("UPDATE blocks SET status=? WHERE hash=?", (status, block_hash))
+    def block_prefix(self, block_hash: bytes) -> bytes | None:
+        """The first bytes of a stored body (header, count, coinbase) without reading it all."""
+        row = self._db.execute(
+            "SELECT substr(raw, 1, ?) FROM blocks WHERE hash=?", (COINBASE_PREFIX, block_hash)
+        ).fetchone()
+        return None if row is None or not row[0] else bytes(row[0])
 
-    def candidates(self, min_work: int) -> list[bytes]:
-        """Hashes of blocks not known invalid with more work than `min_work`, most work first."""
-        rows = self._db.execute(
-            "SELECT hash FROM blocks WHERE status!=? AND work>? ORDER BY work DESC",
-            (STATUS_INVALID, work_blob(min_work)),
-        ).fetchall()
-        return [bytes(r[0]) for r in rows]
+    def set_data(self, block_hash: bytes, raw: bytes, txids: list[bytes]) -> None:
+        """Attach a body to a header-only entry."""
+        self._db.execute(
+            "UPDATE blocks SET raw=?, status=? WHERE hash=?", (raw, STATUS_STORED, block_hash)
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO txindex (txid, block, position) VALUES (?, ?, ?)",
+            [(txid, block_hash, i) for i, txid in enumerate(txids)],
+        )
+
+    def mark_failed(self, block_hash: bytes, status: int) -> None:
+        """Set a failed status and drop the body: an invalid block is never reconsidered."""
+        self._db.execute("UPDATE blocks SET raw=?, status=? WHERE hash=?", (b"", status, block_hash))
+        self._db.execute("DELETE FROM txindex WHERE block=?", (block_hash,))
+
+    def children(self, block_hash: bytes) -> list[BlockEntry]:
+        rows = self._db.execute("SELECT hash FROM blocks WHERE prev=?", (block_hash,)).fetchall()
+        return [e for e in (self.entry(bytes(r[0])) for r in rows) if e is not None]
 
     def block_count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM blocks").fetchone()[0])
@@ -214,19 +294,88 @@ class Store:
         row = self._db.execute("SELECT 1 FROM undo WHERE hash=?", (block_hash,)).fetchone()
         return row is not None
 
-    # -- mempool --------------------------------------------------------------------------
-    def mempool_add(self, txid: bytes, raw: bytes) -> None:
-        self._db.execute(
-            "INSERT OR IGNORE INTO mempool (txid, raw, seq)"
-            " VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM mempool))",
-            (txid, raw),
+    # -- transaction pool ------------------------------------------------------------------
+    def pool_add(self, entry: PoolEntry) -> bool:
+        """Add a pending transaction; False if its txid or (sender, nonce) is already there."""
+        seq = int(self._db.execute("SELECT seq FROM txpool_size").fetchone()[0]) + 1
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO txpool (txid, raw, sender, nonce, cost, size, feerate, seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (entry.txid, entry.raw, entry.sender, entry.nonce, entry.cost, entry.size,
+             entry.feerate, seq),
         )
+        if cursor.rowcount != 1:
+            return False
+        self._db.execute(
+            "UPDATE txpool_size SET count=count+1, bytes=bytes+?, seq=?", (entry.size, seq)
+        )
+        return True
 
-    def mempool_remove(self, txids: list[bytes]) -> None:
-        self._db.executemany("DELETE FROM mempool WHERE txid=?", [(t,) for t in txids])
+    def _pool_delete(self, where: str, args: tuple[object, ...]) -> int:
+        rows = self._db.execute(f"DELETE FROM txpool WHERE {where} RETURNING size", args).fetchall()
+        if rows:
+            self._db.execute(
+                "UPDATE txpool_size SET count=count-?, bytes=bytes-?",
+                (len(rows), sum(int(r[0]) for r in rows)),
+            )
+        return len(rows)
+
+    def pool_remove(self, txids: list[bytes]) -> None:
+        for txid in txids:
+            self._pool_delete("txid=?", (txid,))
+
+    def pool_remove_sender(self, sender: bytes, below: int | None = None) -> int:
+        """Drop a sender's pending transactions with nonce below `below` (all when None)."""
+        if below is None:
+            return self._pool_delete("sender=?", (sender,))
+        return self._pool_delete("sender=? AND nonce<?", (sender, below))
+
+    def pool_evict(self, entry: PoolEntry) -> int:
+        """Drop `entry` and the sender's later transactions, which cannot apply without it."""
+        return self._pool_delete("sender=? AND nonce>=?", (entry.sender, entry.nonce))
+
+    def pool_has(self, txid: bytes) -> bool:
+        return self._db.execute("SELECT 1 FROM txpool WHERE txid=?", (txid,)).fetchone() is not None
+
+    def pool_sender(self, sender: bytes) -> tuple[int, int]:
+        """(count, total cost) of a sender's pending transactions: one index range."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(cost), 0) FROM txpool WHERE sender=?", (sender,)
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def pool_size(self) -> tuple[int, int]:
+        """(transactions, bytes) in the pool, kept as running totals."""
+        row = self._db.execute("SELECT count, bytes FROM txpool_size").fetchone()
+        return int(row[0]), int(row[1])
+
+    def pool_cheapest(self) -> PoolEntry | None:
+        """The pending transaction paying least per byte (the newest among equals)."""
+        row = self._db.execute(
+            "SELECT txid, raw, sender, nonce, cost, size, feerate FROM txpool"
+            " ORDER BY feerate ASC, seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else _pool_entry(row)
+
+    def pool_entries(self) -> list[PoolEntry]:
+        """Every pending transaction (the pool is capped), best fee rate first."""
+        rows = self._db.execute(
+            "SELECT txid, raw, sender, nonce, cost, size, feerate FROM txpool"
+            " ORDER BY feerate DESC, seq ASC"
+        ).fetchall()
+        return [_pool_entry(r) for r in rows]
 
     def mempool(self) -> list[bytes]:
-        return [bytes(r[0]) for r in self._db.execute("SELECT raw FROM mempool ORDER BY seq")]
+        """Raw pending transactions in arrival order."""
+        return [bytes(r[0]) for r in self._db.execute("SELECT raw FROM txpool ORDER BY seq")]
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _pool_entry(row: tuple[object, ...]) -> PoolEntry:
+    txid, raw, sender, nonce, cost, size, feerate = row
+    return PoolEntry(
+        txid=bytes(txid), raw=bytes(raw), sender=bytes(sender),  # type: ignore[call-overload]
+        nonce=int(nonce), cost=int(cost), size=int(size), feerate=int(feerate),  # type: ignore[call-overload]
+    )

@@ -10,7 +10,9 @@ The coinbase carries its block's height, so two coinbases never share a txid (Bi
 BIP 34), and an extra nonce the miner rolls when the header's 32-bit nonce runs out. No
 layout is ever 64 bytes long, so a txid can never be confused with an inner Merkle node.
 
-Signatures are secp256k1 (eth-keys) over `sha256d(SIGHASH_PREFIX + magic + unsigned bytes)`;
+Signatures are secp256k1 (eth-keys on libsecp256k1 through coincurve, ~0.1 ms a recovery;
+eth-keys' pure-Python backend takes ~10-40 ms and is kept only as the benchmark's baseline)
+over `sha256d(SIGHASH_PREFIX + magic + unsigned bytes)`;
 the sender's address is recovered from the signature (20 bytes, Ethereum-style), and only
 low-s signatures are accepted so a third party cannot change a txid by negating `s`.
 """
@@ -18,9 +20,12 @@ low-s signatures are accepted so a third party cannot change a txid by negating 
 from __future__ import annotations
 
 import functools
+import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from eth_keys import keys
+from eth_keys.backends import NativeECCBackend
 from eth_keys.exceptions import BadSignature as EthBadSignature
 from eth_keys.exceptions import ValidationError as EthValidationError
 
@@ -40,6 +45,29 @@ SIGHASH_PREFIX = b"offchain-ledger-tx"
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 ZERO_ADDRESS = bytes(ADDRESS_SIZE)
 FORBIDDEN_TX_SIZE = 64  # the size of a Merkle inner node's preimage
+
+try:
+    from eth_keys.backends import CoinCurveECCBackend
+
+    _BACKENDS: dict[str, Any] = {"coincurve": CoinCurveECCBackend, "native": NativeECCBackend}
+    _backend: Any = CoinCurveECCBackend()
+except ImportError:  # pragma: no cover - coincurve is pinned in requirements/base.txt
+    _BACKENDS = {"native": NativeECCBackend}
+    _backend = NativeECCBackend()
+
+
+def use_signature_backend(name: str) -> None:
+    """Switch the secp256k1 backend ("coincurve" or "native"); the benchmark compares both."""
+    global _backend
+    if name not in _BACKENDS:
+        raise MalformedTransaction(f"unknown signature backend {name!r}; choose from {sorted(_BACKENDS)}")
+    _backend = _BACKENDS[name]()
+    _recover.cache_clear()
+
+
+def signature_backend() -> str:
+    """The name of the secp256k1 backend in use."""
+    return next(name for name, cls in _BACKENDS.items() if isinstance(_backend, cls))
 
 
 @dataclass(frozen=True)
@@ -70,6 +98,12 @@ class Transaction:
 
     def unsigned_bytes(self) -> bytes:
         """The serialization without the signature: what the sender signs."""
+        try:
+            return self._unsigned_bytes()
+        except (struct.error, UnicodeEncodeError) as exc:
+            raise MalformedTransaction(f"a field is out of range or not ASCII: {exc}") from None
+
+    def _unsigned_bytes(self) -> bytes:
         if self.kind == KIND_COINBASE:
             return (
                 u8(self.kind) + u32(self.height) + u64(self.extra_nonce)
@@ -89,6 +123,11 @@ class Transaction:
         if self.kind == KIND_COINBASE:
             return self.unsigned_bytes()
         return self.unsigned_bytes() + self.signature
+
+    @property
+    def size(self) -> int:
+        """Serialized bytes (fixed per kind; an anchor adds its tag)."""
+        return len(self.serialize())
 
     @property
     def txid(self) -> bytes:
@@ -133,11 +172,12 @@ class Transaction:
 
 @functools.lru_cache(maxsize=4096)
 def _recover(digest: bytes, signature: bytes) -> bytes:
-    """Recover the signer's address; cached because recovery is pure Python and slow (~10 ms)."""
+    """Recover the signer's address (cached: a transaction is recovered at submit and again
+    when a template is built and when its block connects)."""
     if len(signature) != SIGNATURE_SIZE:
         raise BadSignature(f"a signature is {SIGNATURE_SIZE} bytes, got {len(signature)}")
     try:
-        sig = keys.Signature(signature_bytes=signature)
+        sig = keys.Signature(signature_bytes=signature, backend=_backend)
     except (EthBadSignature, EthValidationError) as exc:
         raise BadSignature(f"malformed signature: {exc}") from exc
     if sig.s > SECP256K1_N // 2:
@@ -151,7 +191,7 @@ def _recover(digest: bytes, signature: bytes) -> bytes:
 
 def sign(tx: Transaction, private_key: bytes, magic: bytes) -> Transaction:
     """Return `tx` with a low-s signature by `private_key` over its chain-bound sighash."""
-    sig = keys.PrivateKey(private_key).sign_msg_hash(tx.sighash(magic))
+    sig = keys.PrivateKey(private_key, backend=_backend).sign_msg_hash(tx.sighash(magic))
     r, s, v = sig.r, sig.s, sig.v
     if s > SECP256K1_N // 2:  # normalise to low-s, flipping the recovery id to match
         s, v = SECP256K1_N - s, v ^ 1
@@ -164,7 +204,7 @@ def sign(tx: Transaction, private_key: bytes, magic: bytes) -> Transaction:
 
 def address_of(private_key: bytes) -> bytes:
     """The 20-byte address of a private key."""
-    return bytes(keys.PrivateKey(private_key).public_key.to_canonical_address())
+    return bytes(keys.PrivateKey(private_key, backend=_backend).public_key.to_canonical_address())
 
 
 def parse_transaction(reader: Reader) -> Transaction:

@@ -17,8 +17,10 @@ from offchain.ledger.errors import (
     BadLink,
     BadMerkleRoot,
     BadNonce,
+    BadVersion,
     DoubleSpend,
     DuplicateTransaction,
+    FeeTooLow,
     InsufficientBalance,
     InvalidBlock,
     MalformedTransaction,
@@ -43,6 +45,7 @@ from offchain.ledger.tx import (
 
 MEDIAN_TIME_SPAN = 11  # blocks in the median-time-past window, as in Bitcoin
 MAX_BLOCK_TXS = 10_000
+MAX_BLOCK_BYTES = 1_000_000  # serialized, as Bitcoin's pre-SegWit limit; checked before signatures
 TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/")
 
 
@@ -95,6 +98,29 @@ def validate_header_context(
         raise TimeTooNew(f"header {header.hash_hex} time {header.time} is too far in the future")
 
 
+def validate_version(header: BlockHeader, height: int, params: ChainParams) -> None:
+    """Bitcoin's `bad-version` rule: BIP34, BIP66 and BIP65 raised the least version to 2, 3
+    and 4 at their activation heights (chains without those forks set the heights to None)."""
+    for least, since in ((2, params.bip34_height), (3, params.bip66_height),
+                         (4, params.bip65_height)):
+        if since is not None and height >= since and header.version < least:
+            raise BadVersion(
+                f"header {header.hash_hex} at height {height} has version {header.version}; "
+                f"at least {least} since height {since}"
+            )
+
+
+def validate_timewarp(header: BlockHeader, height: int, parent_time: int, params: ChainParams) -> None:
+    """BIP94: the first block of a difficulty period may not be stamped more than
+    `max_timewarp_seconds` below its parent (the last block of the previous period)."""
+    limit = params.max_timewarp_seconds
+    if limit is not None and height % params.retarget_interval == 0 and header.time < parent_time - limit:
+        raise TimeTooOld(
+            f"header {header.hash_hex} starts a period at time {header.time}, more than {limit} s "
+            f"below its parent's {parent_time}"
+        )
+
+
 def validate_header(header: BlockHeader, params: ChainParams) -> None:
     """Context-free header check: the proof of work meets the header's own valid bits."""
     validate_proof_of_work(header.hash, header.bits, params.pow_limit)
@@ -126,6 +152,9 @@ def validate_block(block: Block, params: ChainParams) -> None:
         raise BadCoinbase("a block needs a coinbase")
     if len(block.txs) > MAX_BLOCK_TXS:
         raise InvalidBlock(f"more than {MAX_BLOCK_TXS} transactions")
+    size = block.size()
+    if size > MAX_BLOCK_BYTES:
+        raise InvalidBlock(f"block {block.header.hash_hex} is {size} bytes, over {MAX_BLOCK_BYTES}")
     if not block.txs[0].is_coinbase:
         raise BadCoinbase("the first transaction is not a coinbase")
     if any(tx.is_coinbase for tx in block.txs[1:]):
@@ -147,9 +176,13 @@ def validate_block(block: Block, params: ChainParams) -> None:
 def apply_transaction(state: StateView, tx: Transaction, params: ChainParams) -> int:
     """Apply a signed transaction to `state` and return its fee. Raises InvalidTransaction.
 
-    The sender must sign with their next nonce and hold amount + fee; the fee is left for
-    the block's coinbase to claim.
+    The sender must pay at least the chain's minimum fee, sign with their next nonce and hold
+    amount + fee; the fee is left for the block's coinbase to claim.
     """
+    if tx.fee < params.min_fee:
+        raise FeeTooLow(
+            f"transaction {tx.txid[::-1].hex()} pays fee {tx.fee}, the minimum is {params.min_fee}"
+        )
     sender = tx.sender(params.magic)  # raises BadSignature
     account = state.get(sender)
     if tx.nonce != account.nonce:
@@ -170,8 +203,18 @@ def apply_transaction(state: StateView, tx: Transaction, params: ChainParams) ->
     return tx.fee
 
 
-def apply_block(state: StateView, block: Block, height: int, params: ChainParams) -> None:
-    """`ConnectBlock`'s state part: apply every transaction, then pay the coinbase.
+def apply_block(
+    state: StateView,
+    block: Block,
+    height: int,
+    params: ChainParams,
+    matured: Transaction | None = None,
+) -> None:
+    """`ConnectBlock`'s state part: apply every transaction, then pay the matured coinbase.
+
+    With `params.coinbase_maturity` M > 0, the coinbase credited here is `matured`: the one of
+    this block's ancestor at `height - M` (None below height M), and this block's own coinbase
+    waits M blocks. With M = 0 the block's own coinbase is paid at once.
 
     Raises DoubleSpend when one sender uses a nonce twice in the block, BadCoinbase for a
     wrong height or an overpaying coinbase, and InvalidTransaction subclasses otherwise.
@@ -193,5 +236,7 @@ def apply_block(state: StateView, block: Block, height: int, params: ChainParams
         raise BadCoinbase(
             f"coinbase pays {coinbase.amount}, at most {params.subsidy(height) + fees} allowed"
         )
-    miner = state.get(coinbase.to)
-    state.set(coinbase.to, Account(balance=miner.balance + coinbase.amount, nonce=miner.nonce))
+    payout = coinbase if params.coinbase_maturity == 0 else matured
+    if payout is not None:
+        miner = state.get(payout.to)
+        state.set(payout.to, Account(balance=miner.balance + payout.amount, nonce=miner.nonce))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.ml.errors import ConfigError, validate_choice
+from offchain.ml.models import DEFAULT_STEM  # torch-free at import
 
 SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
@@ -24,6 +25,14 @@ METRICS = ("accuracy",)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
 RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size", "eval_every", "checkpoint_every")
+
+# The keys a market job spec may set: what is trained, and how. The data, the initial
+# weights and the hardware are the worker's (the job's data sets, the base model, its device).
+RECIPE_KEYS = frozenset({
+    "arch", "stem", "freeze", "epochs", "batch_size", "lr", "head_lr", "momentum", "weight_decay",
+    "schedule", "warmup_epochs", "step_epochs", "gamma", "label_smoothing", "augment", "metric",
+    "seed", "image_size", "precise_bn", "decay_bn_and_bias",
+})
 
 # The offline transfer task (digits): `offchain pretrain` trains a base on the source task,
 # then the target task fine-tunes it on 20 labelled images per class. Measured in
@@ -95,7 +104,7 @@ class TrainConfig:
     val_per_class: int | None = None  # carve a validation split from the training data; epochs report it, test once
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
-    stem: str = "imagenet"  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
+    stem: str = DEFAULT_STEM  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
     weights: str = "none"  # none | imagenet | a model folder | a .safetensors/.pt/.pth file
     freeze: str = "none"  # none | stem | layer1 | layer2 | layer3 | backbone
     # optimisation (the seed recipe)
@@ -182,10 +191,17 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_spec(cls, spec: Mapping[str, Any]) -> TrainConfig:
-        """Build a config from a JSON spec, checking every key and type (ConfigError names it)."""
+    def from_spec(cls, spec: Mapping[str, Any], recipe_only: bool = False) -> TrainConfig:
+        """Build a config from a JSON spec, checking every key and type (ConfigError names it).
+
+        With `recipe_only` (a market job spec), only RECIPE_KEYS may appear.
+        """
         if not isinstance(spec, Mapping):
             raise ConfigError(f"a training spec must be a JSON object, got {type(spec).__name__}")
+        if recipe_only and (unknown := sorted(set(spec) - RECIPE_KEYS)):
+            raise ConfigError(
+                f"spec keys {', '.join(unknown)} are not recipe keys; valid: {', '.join(sorted(RECIPE_KEYS))}"
+            )
         types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
         values = dict(spec)
         for key in ("classes", "augment"):  # also accepted as JSON lists: [5, 6] or ["flip"]

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from offchain.artifacts.store import sha256_file
 from offchain.ml.errors import DatasetError, choice_error
 
 NAMED_DATASETS = ("digits", "fashion-mnist", "cifar10")
@@ -153,7 +154,7 @@ def load_fashion_mnist(split: str, data_dir: str | os.PathLike[str] = "data") ->
     cache = Path(data_dir) / fashion.CACHE_FOLDER
     path = cache / f"{split}.npz"
     expected = fashion.ARTIFACT_SHA256[split]
-    if not (path.is_file() and file_sha256(path) == expected):
+    if not (path.is_file() and sha256_file(path) == expected):
         written = {
             name: export_dataset(ImageSet(images, labels, fashion.CLASSES), cache / f"{name}.npz")[1]
             for name, (images, labels) in fashion.convert_arrays().items()
@@ -345,22 +346,13 @@ def export_dataset(data: ImageSet, path: str | os.PathLike[str]) -> tuple[Path, 
     return path, hashlib.sha256(payload).hexdigest()
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None = None) -> ImageSet:
     """Load an `.npz` artifact; with `expected_sha256`, refuse a file whose hash differs."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(f"data set file not found: {path}")
     if expected_sha256 is not None:
-        actual = file_sha256(path)
+        actual = sha256_file(path)
         if actual != expected_sha256.lower().removeprefix("0x"):
             raise DatasetError(f"{path} has SHA-256 {actual}, expected {expected_sha256}")
     try:

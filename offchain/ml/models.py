@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # Architectures whose code path is identical: ResNets share conv1/maxpool/layer1-4/fc.
 ARCHITECTURES = ("resnet18", "resnet34", "resnet50")
 STEMS = ("small", "imagenet")  # small: 3x3 stride-1 conv, no max-pool (for 32x32 images)
+# The one default stem: a job spec, a TrainConfig or a model built without one gets this.
+DEFAULT_STEM = "imagenet"
 FREEZE_CHOICES = ("none", "stem", "layer1", "layer2", "layer3", "backbone")
 BACKBONE_BLOCKS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")  # in forward order
 HEAD_PREFIX = "fc."
@@ -40,7 +42,7 @@ IMAGENET_WEIGHTS = {  # torchvision enum names; the file comes from the hub cach
 }
 
 
-def build_model(arch: str, num_classes: int, stem: str = "small") -> nn.Module:
+def build_model(arch: str, num_classes: int, stem: str = DEFAULT_STEM) -> nn.Module:
     """A randomly initialised torchvision classifier with `num_classes` outputs."""
     import torchvision
     from torch import nn

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from faults import TAMPERER, FaultHooks
 
-from offchain.demo import HONEST, OVERCLAIMER, TAMPERER, VALIDATORS, Demo, DemoConfig, Narrator
+from offchain.demo.report import Narrator
+from offchain.demo.scenario import HONEST, OVERCLAIMER, VALIDATORS, Demo, DemoConfig
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import Outcome
 
@@ -27,7 +29,7 @@ SMALL = DemoConfig(
     per_class=10,
     overclaim_bps=2000,
     min_score_bps=1000,  # tiny budgets give a weak model; the flow, not the accuracy, is under test
-    faults=True,
+    hooks=FaultHooks(),
 )
 
 

@@ -11,7 +11,8 @@ import pytest
 from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
-from offchain.eth.localchain import LocalChain, dev_private_key, start_anvil
+from offchain.eth.keys import dev_private_key
+from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.registry import RegistryClient
 from offchain.ml.data import export_dataset, load_data
 

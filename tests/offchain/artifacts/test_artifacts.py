@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from offchain.artifacts.client import fetch, upload
-from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError, InvalidURIError
+from offchain.artifacts.errors import (
+    ArtifactNotFoundError,
+    ArtifactUnreachableError,
+    HashMismatchError,
+    InvalidURIError,
+)
 from offchain.artifacts.server import ArtifactServer
 from offchain.artifacts.store import ArtifactStore
 
@@ -117,3 +122,29 @@ def test_missing_artifact_is_reported(server: ArtifactServer, tmp_path: Path) ->
 def test_bad_hash_text_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(InvalidURIError):
         fetch("x", "not-a-hash", ArtifactStore(tmp_path))
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])  # nothing listens there once the socket closes
+
+
+def test_an_unreachable_server_is_not_a_missing_artifact(tmp_path: Path) -> None:
+    down = f"http://127.0.0.1:{_closed_port()}"
+
+    with pytest.raises(ArtifactUnreachableError):
+        fetch(f"sha256:{DIGEST}", DIGEST, ArtifactStore(tmp_path), [down])
+    with pytest.raises(ArtifactUnreachableError):
+        fetch(f"{down}/sha256/{DIGEST}", DIGEST, ArtifactStore(tmp_path))
+
+
+def test_a_missing_artifact_beside_an_unreachable_source_may_still_exist(
+    server: ArtifactServer, tmp_path: Path
+) -> None:
+    down = f"http://127.0.0.1:{_closed_port()}"
+
+    with pytest.raises(ArtifactUnreachableError):
+        fetch(f"sha256:{DIGEST}", DIGEST, ArtifactStore(tmp_path / "cache"), [server.url, down])

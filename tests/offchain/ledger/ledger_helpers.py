@@ -66,3 +66,20 @@ def extend(
         parent = chain.get(block.hash)
         blocks.append(block)
     return blocks
+
+
+def min_fee(chain: Chain) -> int:
+    """The chain's minimum transaction fee (a consensus parameter)."""
+    return int(getattr(chain.params, "min_fee", 0))
+
+
+def fund(chain: Chain, to: bytes, **kwargs: Any) -> list[Block]:
+    """Mine blocks paying `to` until its first coinbase has matured (spendable at the tip)."""
+    return extend(chain, int(getattr(chain.params, "coinbase_maturity", 0)) + 1, to=to, **kwargs)
+
+
+def pay(key: bytes, nonce: int, amount: int, to: bytes, fee: int, magic: bytes = b"OFLD") -> Transaction:
+    """A signed transfer."""
+    from offchain.ledger.tx import KIND_TRANSFER, sign
+
+    return sign(Transaction(kind=KIND_TRANSFER, nonce=nonce, fee=fee, to=to, amount=amount), key, magic)

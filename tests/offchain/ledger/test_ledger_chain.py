@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger_helpers import ALICE, ALICE_KEY, BOB, extend, make_block
+from ledger_helpers import ALICE, ALICE_KEY, BOB, extend, fund, make_block
 
 from offchain.ledger import api
 from offchain.ledger.chain import Chain
@@ -13,9 +13,9 @@ from offchain.ledger.tx import KIND_ANCHOR, KIND_TRANSFER, Transaction, sign
 
 
 def test_a_longer_branch_reorganises_and_restores_balances_exactly(chain: Chain) -> None:
-    fork_point = extend(chain, 2, to=ALICE)[-1]
+    fork_point = fund(chain, ALICE)[-1]
     before = chain.store.all_accounts()
-    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=7 * 10**8, fee=5),
+    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=7 * 10**8, fee=1000),
                ALICE_KEY, b"OFLD")
     extend(chain, 1, txs=(pay,))
     extend(chain, 2)
@@ -25,8 +25,13 @@ def test_a_longer_branch_reorganises_and_restores_balances_exactly(chain: Chain)
     base = chain.get(fork_point.hash)
     side = extend(chain, 3, parent=base, extra_nonce=1)
     assert chain.tip().hash == main_tip.hash  # 3 blocks do not beat 3 blocks
+    # Less work than the tip when they came: only the last (as much work) keeps its body.
+    assert [chain.store.raw_block(b.hash) is not None for b in side] == [False, False, True]
 
     extend(chain, 1, parent=chain.get(side[-1].hash), extra_nonce=1)
+    assert chain.tip().hash == main_tip.hash  # the winning branch still lacks two bodies
+    for block in side[:2]:  # as sync does: fetch the bodies along the best header's branch
+        chain.add_block(block)
     assert chain.tip().height == main_tip.height + 1
     assert chain.account(BOB).balance == 0
     assert chain.account(ALICE).nonce == 0
@@ -41,9 +46,9 @@ def test_a_longer_branch_reorganises_and_restores_balances_exactly(chain: Chain)
 
 
 def test_disconnecting_to_the_fork_point_restores_every_account(chain: Chain) -> None:
-    fork = extend(chain, 1, to=ALICE)[-1]
+    fork = fund(chain, ALICE)[-1]
     snapshot = chain.store.all_accounts()
-    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=3, fee=1),
+    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=3, fee=1000),
                ALICE_KEY, b"OFLD")
     extend(chain, 1, txs=(pay,))
     entry = chain.tip()
@@ -74,6 +79,8 @@ def test_an_anchor_is_mined_and_its_proof_verifies(tmp_path: Path) -> None:
     datadir = tmp_path / "d"
     api.init_chain(datadir)
     digest = bytes(range(32))
+    assert len(api.fund(datadir, processes=0)) == 11  # the devnet's maturity is 10 blocks
+    assert api.fund(datadir, processes=0) == []
 
     txid = api.anchor(datadir, digest, "dataset:digits")
     api.mine(datadir, 1, processes=1)
@@ -81,6 +88,7 @@ def test_an_anchor_is_mined_and_its_proof_verifies(tmp_path: Path) -> None:
 
     assert proof["txid"] == txid and proof["index"] == 1
     assert api.verify_proof(proof)
+    assert api.verify_proof(proof, datadir=datadir)
     assert not api.verify_proof({**proof, "index": 0})
     assert not api.verify_proof({**proof, "merkle_root": proof["txid"]})
     assert not api.verify_proof({**proof, "tx": "00" * 64})

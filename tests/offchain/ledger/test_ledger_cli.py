@@ -43,7 +43,10 @@ def test_init_mine_anchor_prove_and_verify(
     proof = json.loads(out)
     (tmp_path / "proof.json").write_text(out)
 
-    assert run(capsys, "verify-proof", "--proof", str(tmp_path / "proof.json"))[0] == 0
+    assert run(capsys, "verify-proof", "--proof", str(tmp_path / "proof.json"))[0] == 2  # no chain
+    code, out, _ = run(capsys, "verify-proof", "--proof", str(tmp_path / "proof.json"),
+                       "--datadir", d)
+    assert code == 0 and "(1 confirmations)" in out
     args = ["verify-proof", "--txid", txid, "--root", proof["merkle_root"],
             "--index", str(proof["index"]), "--branch", ",".join(proof["branch"])]
     assert run(capsys, *args)[0] == 0
@@ -91,7 +94,7 @@ def test_killing_a_miner_mid_write_leaves_a_consistent_store(tmp_path: Path) -> 
     d = str(tmp_path)
     cmd = [sys.executable, "-m", "offchain.ledger"]
     subprocess.run([*cmd, "init", "--datadir", d], env=env, check=True, capture_output=True)
-    heights = []
+    heights: list[int] = []
     for delay in (0.05, 0.3):
         proc = subprocess.Popen([*cmd, "mine", "--blocks", "100000", "--processes", "1",
                                  "--datadir", d], env=env, stdout=subprocess.DEVNULL,

@@ -3,7 +3,7 @@
     offchain worker --rpc http://127.0.0.1:8545 --keystore key.json \\
         --source http://127.0.0.1:8600 --publish http://127.0.0.1:8600
 
-Each job moves through the journal's states (offchain.journal.JobState), one durable write
+Each job moves through the journal's states (offchain.roles.journal.JobState), one durable write
 and one log line per step. The salt and commitment are journalled BEFORE the commit is
 sent; every step checks the contract's state first, so a worker killed anywhere picks up
 where it was on restart: it resumes training from the checkpoint, reveals what it
@@ -13,9 +13,7 @@ committed, never commits twice and never loses a salt.
 from __future__ import annotations
 
 import argparse
-import shutil
-import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +21,14 @@ from offchain.errors import OffchainError
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
-from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller, with_retries
+from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import hash_hex
-from offchain.journal import JobEntry, JobState, Journal
-from offchain.rolelog import RoleLog
-from offchain.session import Session, add_session_args, open_session
-from offchain.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec
+from offchain.roles.journal import JobEntry, JobState, Journal, required
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.spec import DEFAULT_IMAGES_PER_SECOND, estimate_training_seconds, parse_spec, spec_from_recipe
+from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
+from offchain.roles.weights import copy_as, fetch_weights
 
 
 @dataclass
@@ -46,8 +46,8 @@ class WorkerOptions:
 
 class Worker:
     def __init__(self, session: Session, options: WorkerOptions, log: RoleLog) -> None:
-        self.s = session
-        self.o = options
+        self.session = session
+        self.options = options
         self.log = log
         self.me = session.client.address
         self.journal = Journal(
@@ -55,65 +55,62 @@ class Worker:
         )
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
-            session.market.job_posted_events, key=lambda e: (e.tx_hash, e.log_index),
-            start_block=self.journal.cursor("jobs", start), confirmations=options.confirmations,
+            session.market.job_posted_events,
+            key=lambda e: e.log_key,
+            start_block=self.journal.cursor("jobs", start),
+            confirmations=options.confirmations,
         )
         self.taken = self.journal.count_taken()
 
     # ----------------------------------------------------------------------- the loop
 
     def run(self) -> int:
-        self.log("started", address=self.me, market=self.s.market.address)
-        while True:
-            try:
-                self.discover()
-                for entry in self.journal.active():
-                    self.advance(entry)
-            except TRANSIENT_ERRORS as exc:
-                self.log("rpc unavailable, will retry", error=type(exc).__name__)
-            if self._finished():
-                self.log("stopping", jobs=self.taken)
-                return 0
-            time.sleep(self.o.poll_seconds)
+        self.log("started", address=self.me, market=self.session.market.address)
+        run_rounds(self.round, self._finished, self.options.poll_seconds, self.log)
+        self.log("stopping", jobs=self.taken)
+        return 0
+
+    def round(self) -> None:
+        """Look for new jobs, then take one step for each job in progress."""
+        self.discover()
+        for entry in self.journal.active():
+            self.advance(entry)
 
     def _finished(self) -> bool:
         if self.journal.active():
             return False
-        if self.o.max_jobs is not None and self.taken >= self.o.max_jobs:
+        if self.options.max_jobs is not None and self.taken >= self.options.max_jobs:
             return True
-        return self.o.once
+        return self.options.once
 
     def discover(self) -> None:
-        for event in self.poller.poll(self.s.head()):
+        for event in self.poller.poll(self.session.head()):
             if self.journal.get(event.job_id) is None and not self._full():
                 self.consider(event)
         self.journal.set_cursor("jobs", self.poller.next_block)
 
     def _full(self) -> bool:
-        return self.o.max_jobs is not None and self.taken >= self.o.max_jobs
+        return self.options.max_jobs is not None and self.taken >= self.options.max_jobs
 
     # ----------------------------------------------------------------------- the steps
 
     def consider(self, job: JobPosted) -> None:
         """Take the job if it can be done in time; otherwise skip it with the reason."""
-        self.journal.put(job.job_id, JobState.SEEN, **job_detail(job))
+        self.journal.put(job.job_id, JobState.SEEN, job=job)
         self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
-            spec = parse_spec(self.s.fetch(hash_hex(job.spec)[2:]).read_bytes())
-            train_path = self.s.fetch(hash_hex(job.training_set)[2:])
-            self.s.fetch(hash_hex(job.evaluation_set)[2:])
-            base_uri = self.s.registry.record(job.base_model).uri
+            spec = parse_spec(self.session.fetch(job.spec).read_bytes())
+            train_path = self.session.fetch(job.training_set)
+            self.session.fetch(job.evaluation_set)
+            base_uri = self.session.registry.record(job.base_model).uri
             base_path = self._fetch_base_model(job.base_model, base_uri)
             train_images = _count_images(train_path)
-            needed = estimate_training_seconds(spec, train_images, self.o.images_per_second)
-            left = job.commit_deadline - self.s.chain_time()
+            needed = estimate_training_seconds(spec, train_images, self.options.images_per_second)
+            left = job.commit_deadline - self.session.chain_time()
             if needed > left:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
-            if job.min_stake > self.s.client.balance():
+            if job.min_stake > self.session.client.balance():
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
-            from offchain.ml.config import TrainConfig
-
-            TrainConfig.from_spec(spec)  # an unsupported spec fails here, not mid-training
         except TRANSIENT_ERRORS:
             raise  # the node or a server is down: consider the job again on the next poll
         except (OffchainError, OSError, ValueError) as exc:
@@ -121,7 +118,7 @@ class Worker:
             self.log("job skipped", job=job.job_id, reason=str(exc))
             return
         self.taken += 1
-        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), spec_json=spec)
+        self.journal.put(job.job_id, JobState.TRAINING, base_path=str(base_path), recipe=spec.recipe)
         self.log("job taken", job=job.job_id, estimate_s=round(needed))
 
     def advance(self, entry: JobEntry) -> None:
@@ -147,118 +144,137 @@ class Worker:
 
     def _skip_unfinished_consideration(self, entry: JobEntry) -> None:
         # Killed while checking the job: check it again from its event data.
-        self.consider(job_from_detail(entry.job_id, entry.detail))
+        self.consider(entry.record.posting)
 
     def train(self, entry: JobEntry) -> None:
-        from offchain.ml.config import TrainConfig
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.train import train
 
-        d = entry.detail
+        record = entry.record
+        recipe = required(record.recipe, "the spec's recipe")
         job_dir = self._job_dir(entry.job_id)
-        train_path = self.s.fetch(d["training_set"][2:])
-        eval_path = self.s.fetch(d["evaluation_set"][2:])
-        config = TrainConfig.from_spec(d["spec_json"])
+        train_path = self.session.fetch(record.posting.training_set)
+        eval_path = self.session.fetch(record.posting.evaluation_set)
+        config = spec_from_recipe(recipe).config
         config.dataset = str(copy_as(train_path, job_dir / "train.npz"))
         config.eval_dataset = str(copy_as(eval_path, job_dir / "eval.npz"))
-        config.weights = d["base_path"]
-        config.device = self.o.device
-        if "seed" not in d["spec_json"]:
-            config.seed = self.o.seed
+        config.weights = required(record.base_path, "the base model's path")
+        config.device = self.options.device
+        if "seed" not in recipe:
+            config.seed = self.options.seed
         config.validate()
-        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.o.device)
-        result = train(config, job_dir / "model", quiet=True, on_epoch_end=lambda m: self.log(
-            "epoch", job=entry.job_id, epoch=m.epoch, loss=round(m.train_loss, 4), eval_bps=m.eval_accuracy_bps,
-        ))
+        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.options.device)
+        result = train(
+            config,
+            job_dir / "model",
+            quiet=True,
+            on_epoch_end=lambda m: self.log(
+                "epoch",
+                job=entry.job_id,
+                epoch=m.epoch,
+                loss=round(m.train_loss, 4),
+                eval_bps=m.eval_accuracy_bps,
+            ),
+        )
         # Claim exactly what validators will measure: the deterministic CPU evaluation.
         measured = evaluate_model(job_dir / "model", str(job_dir / "eval.npz"), device="cpu").accuracy_bps
-        claim = min(10_000, measured + self.o.overclaim_bps)
+        claim = min(10_000, measured + self.options.overclaim_bps)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
-            entry.job_id, JobState.TRAINED, model_hash=hash_hex(result.fingerprint),
-            measured_bps=measured, claim_bps=claim, uri=uri,
+            entry.job_id,
+            JobState.TRAINED,
+            model_hash=result.fingerprint,
+            measured_bps=measured,
+            claim_bps=claim,
+            uri=uri,
         )
-        self.log("trained", job=entry.job_id, model=hash_hex(result.fingerprint), measured_bps=measured,
-                 claim_bps=claim, uri=uri)
+        self.log(
+            "trained",
+            job=entry.job_id,
+            model=hash_hex(result.fingerprint),
+            measured_bps=measured,
+            claim_bps=claim,
+            uri=uri,
+        )
 
     def commit(self, entry: JobEntry) -> None:
-        d = entry.detail
-        if self.s.chain_time() >= d["commit_deadline"]:
+        record = entry.record
+        if self.session.chain_time() >= record.posting.commit_deadline:
             raise OffchainError("the commit window closed before training finished")
         salt = new_salt()
-        sealed = commitment(entry.job_id, self.me, d["model_hash"], d["claim_bps"], salt)
+        model_hash = required(record.model_hash, "the model hash")
+        sealed = commitment(entry.job_id, self.me, model_hash, required(record.claim_bps, "the claim"), salt)
         # Durable BEFORE the transaction: a crash after sending can always reveal.
-        self.journal.put(entry.job_id, JobState.COMMITTING, salt=hash_hex(salt), commitment=hash_hex(sealed))
-        self._send_commit(entry.job_id, sealed, d["min_stake"])
+        self.journal.put(entry.job_id, JobState.COMMITTING, salt=salt, commitment=sealed)
+        self._send_commit(entry.job_id, sealed, record.posting.min_stake)
 
     def confirm_commit(self, entry: JobEntry) -> None:
         """After a restart between journalling and mining: commit again only if it is not on chain."""
-        if self.s.market.submission_of(entry.job_id, self.me) is not None:
+        if self.session.market.submission_of(entry.job_id, self.me) is not None:
             self.journal.put(entry.job_id, JobState.COMMITTED)
             self.log("committed (found on chain)", job=entry.job_id)
             return
-        if self.s.chain_time() >= entry.detail["commit_deadline"]:
+        posting = entry.record.posting
+        if self.session.chain_time() >= posting.commit_deadline:
             raise OffchainError("the commit window closed before the commit was mined")
-        sealed = bytes.fromhex(entry.detail["commitment"][2:])
-        self._send_commit(entry.job_id, sealed, entry.detail["min_stake"])
+        sealed = required(entry.record.commitment, "the commitment")
+        self._send_commit(entry.job_id, sealed, posting.min_stake)
 
     def _send_commit(self, job_id: int, sealed: bytes, stake: int) -> None:
-        receipt = self.s.market.commit(job_id, sealed, stake)
+        receipt = self.session.market.commit(job_id, sealed, stake)
         self.journal.put(job_id, JobState.COMMITTED, commit_block=receipt["blockNumber"])
         self.log("committed", job=job_id, stake=stake, gas=receipt["gasUsed"])
 
     def reveal(self, entry: JobEntry) -> None:
-        d = entry.detail
-        submission = self.s.market.submission_of(entry.job_id, self.me)
+        record = entry.record
+        submission = self.session.market.submission_of(entry.job_id, self.me)
         if submission is not None and submission.revealed:
             self.journal.put(entry.job_id, JobState.REVEALED)
             return
-        phase = self.s.market.phase(entry.job_id)
+        phase = self.session.market.phase(entry.job_id)
         if phase == Phase.OPEN:
             return  # reveals open at the commit deadline
         if phase != Phase.REVEALING:
             self.journal.put(entry.job_id, JobState.REVEALED, missed_reveal=True)
             self.log("reveal window missed: the stake will be slashed", job=entry.job_id)
             return
-        receipt = self.s.market.reveal(
-            entry.job_id, bytes.fromhex(d["model_hash"][2:]), d["claim_bps"], bytes.fromhex(d["salt"][2:]), d["uri"]
+        claim = required(record.claim_bps, "the claim")
+        receipt = self.session.market.reveal(
+            entry.job_id,
+            required(record.model_hash, "the model hash"),
+            claim,
+            required(record.salt, "the salt"),
+            required(record.uri, "the weights' URI"),
         )
         self.journal.put(entry.job_id, JobState.REVEALED)
-        self.log("revealed", job=entry.job_id, claim_bps=d["claim_bps"], gas=receipt["gasUsed"])
+        self.log("revealed", job=entry.job_id, claim_bps=claim, gas=receipt["gasUsed"])
 
     def finalize(self, entry: JobEntry) -> None:
-        phase = self.s.market.phase(entry.job_id)
-        if phase == Phase.FINALIZABLE:
-            try:
-                self.s.market.finalize(entry.job_id)
-                self.log("finalized the job", job=entry.job_id)
-            except TransactionError:
-                if self.s.market.phase(entry.job_id) != Phase.FINALIZED:
-                    raise
-        elif phase not in (Phase.FINALIZED, Phase.CANCELLED):
+        phase = finalize_if_due(self.session, entry.job_id, self.log)
+        if phase not in (Phase.FINALIZED, Phase.CANCELLED):
             return  # still attesting
-        outcome = self.s.market.submission_of(entry.job_id, self.me)
+        outcome = self.session.market.submission_of(entry.job_id, self.me)
         self.journal.put(entry.job_id, JobState.FINALIZED, outcome=outcome.outcome.name if outcome else "none")
         self.log("job settled", job=entry.job_id, outcome=outcome.outcome.name if outcome else "none")
 
     def withdraw(self, entry: JobEntry) -> None:
-        pending = self.s.market.pending(self.me)
-        if pending:
-            self.s.market.withdraw()
+        pending = withdraw_pending(self.session)
         self.journal.put(entry.job_id, JobState.DONE, withdrawn=pending)
         self.log("withdrawn", job=entry.job_id, amount=pending)
 
     # ----------------------------------------------------------------------- helpers
 
     def _job_dir(self, job_id: int) -> Path:
-        path = self.s.home / "worker" / "jobs" / f"{self.s.client.chain_id}-{job_id}"
+        path = self.session.home / "worker" / "jobs" / f"{self.session.client.chain_id}-{job_id}"
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     def _fetch_base_model(self, model_hash: bytes, uri: str) -> Path:
         from offchain.ml.fingerprint import fingerprint_file
 
-        path = fetch_weights(self.s, uri, self.s.home / "worker" / "base" / f"{hash_hex(model_hash)[2:]}.safetensors")
+        path = fetch_weights(
+            self.session, uri, self.session.home / "worker" / "base" / f"{hash_hex(model_hash)[2:]}.safetensors"
+        )
         if fingerprint_file(path) != model_hash:
             raise OffchainError(f"the base model at {uri} does not match its registered hash")
         return path
@@ -266,55 +282,11 @@ class Worker:
     def _publish(self, weights: Path) -> str:
         from offchain.artifacts.client import upload
 
-        if self.o.publish is None:
-            digest = self.s.cache.put_file(weights)
-            return str(self.s.cache.get(digest))
-        digest = with_retries(lambda: upload(self.o.publish or "", weights), "upload the result")
-        return f"{self.o.publish.rstrip('/')}/sha256/{digest}"
-
-
-HASH_FIELDS = ("base_model", "training_set", "evaluation_set", "spec")
-
-
-def job_detail(job: JobPosted) -> dict[str, Any]:
-    """The JSON-able form of a JobPosted event kept in the journal (hashes as 0x-hex)."""
-    detail = asdict(job)
-    del detail["job_id"]  # the journal's key
-    for name in HASH_FIELDS:
-        detail[name] = hash_hex(detail[name])
-    return detail
-
-
-def job_from_detail(job_id: int, detail: dict[str, Any]) -> JobPosted:
-    names = {f.name for f in fields(JobPosted)}
-    values = {k: v for k, v in detail.items() if k in names}
-    values["job_id"] = job_id
-    for name in HASH_FIELDS:
-        values[name] = bytes.fromhex(values[name][2:])
-    return JobPosted(**values)
-
-
-def fetch_weights(session: Session, uri: str, dest: Path) -> Path:
-    """Copy the weights at `uri` to `dest` (a .safetensors path, so only safetensors is parsed).
-
-    When the URI names the file's SHA-256 (`.../sha256/<hex>` or `sha256:<hex>`), the bytes
-    are verified against it; the caller always checks the tensors' fingerprint as well.
-    """
-    from offchain.artifacts.client import download
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(download(uri, session.cache, session.sources), dest)
-    return dest
-
-
-def copy_as(path: Path, target: Path) -> Path:
-    """A copy of a cached artifact under `target`'s name (once).
-
-    Cached artifacts are named by hash alone; the ML engine picks loaders by suffix.
-    """
-    if not target.exists():
-        shutil.copyfile(path, target)
-    return target
+        if self.options.publish is None:
+            digest = self.session.cache.put_file(weights)
+            return str(self.session.cache.get(digest))
+        digest = with_retries(lambda: upload(self.options.publish or "", weights), "upload the result")
+        return f"{self.options.publish.rstrip('/')}/sha256/{digest}"
 
 
 def _count_images(npz: Path) -> int:
@@ -332,8 +304,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="exit when the jobs on offer now are done")
     parser.add_argument("--max-jobs", type=int, default=None, help="take at most N jobs, then exit when done")
-    parser.add_argument("--images-per-second", type=float, default=DEFAULT_IMAGES_PER_SECOND,
-                        help="this machine's training speed, for deadline estimates")
+    parser.add_argument(
+        "--images-per-second",
+        type=float,
+        default=DEFAULT_IMAGES_PER_SECOND,
+        help="this machine's training speed, for deadline estimates",
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
     parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
     parser.add_argument("--json", action="store_true", help="JSON log lines")
@@ -342,8 +318,14 @@ def register(subparsers: Any) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     options = WorkerOptions(
-        publish=args.publish, device=args.device, confirmations=args.confirmations, poll_seconds=args.poll,
-        once=args.once, max_jobs=args.max_jobs, images_per_second=args.images_per_second,
-        overclaim_bps=args.overclaim_bps, seed=args.seed,
+        publish=args.publish,
+        device=args.device,
+        confirmations=args.confirmations,
+        poll_seconds=args.poll,
+        once=args.once,
+        max_jobs=args.max_jobs,
+        images_per_second=args.images_per_second,
+        overclaim_bps=args.overclaim_bps,
+        seed=args.seed,
     )
     return Worker(open_session(args), options, RoleLog("worker", args.json)).run()

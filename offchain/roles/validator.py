@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,12 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase, Revealed
-from offchain.eth.polling import TRANSIENT_ERRORS, EventPoller
-from offchain.eth.values import hash_hex
-from offchain.rolelog import RoleLog
-from offchain.session import Session, add_session_args, open_session
-from offchain.spec import parse_spec
-from offchain.worker import copy_as, fetch_weights
+from offchain.eth.polling import EventPoller
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.spec import JobSpec, parse_spec
+from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
+from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
 
@@ -42,14 +41,16 @@ class ValidatorOptions:
 
 class Validator:
     def __init__(self, session: Session, options: ValidatorOptions, log: RoleLog) -> None:
-        self.s = session
-        self.o = options
+        self.session = session
+        self.options = options
         self.log = log
         self.me = session.client.address
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
-            session.market.revealed_events, key=lambda e: (e.tx_hash, e.log_index),
-            start_block=start, confirmations=options.confirmations,
+            session.market.revealed_events,
+            key=lambda e: e.log_key,
+            start_block=start,
+            confirmations=options.confirmations,
         )
         self.pending: dict[tuple[int, str], Revealed] = {}
         self.scores: dict[tuple[int, str], int] = {}
@@ -57,27 +58,28 @@ class Validator:
 
     def run(self) -> int:
         self.ensure_bonded()
-        while True:
-            try:
-                for event in self.poller.poll(self.s.head()):
-                    self.pending[(event.job_id, event.worker)] = event
-                    self.log("submission revealed", job=event.job_id, worker=event.worker, claim_bps=event.score_bps)
-                for key, event in list(self.pending.items()):
-                    if self.step(event):
-                        del self.pending[key]
-            except TRANSIENT_ERRORS as exc:
-                self.log("rpc unavailable, will retry", error=type(exc).__name__)
-            if self.o.once and not self.pending and self.scores:
-                self.log("stopping", attested=len(self.scores))
-                return 0
-            time.sleep(self.o.poll_seconds)
+        run_rounds(self.round, self._finished, self.options.poll_seconds, self.log)
+        self.log("stopping", attested=len(self.scores))
+        return 0
+
+    def round(self) -> None:
+        """Collect newly revealed submissions, then take one step for each one pending."""
+        for event in self.poller.poll(self.session.head()):
+            self.pending[(event.job_id, event.worker)] = event
+            self.log("submission revealed", job=event.job_id, worker=event.worker, claim_bps=event.score_bps)
+        for key, event in list(self.pending.items()):
+            if self.step(event):
+                del self.pending[key]
+
+    def _finished(self) -> bool:
+        return self.options.once and not self.pending and bool(self.scores)
 
     def ensure_bonded(self) -> None:
-        if self.s.market.is_validator(self.me):
+        if self.session.market.is_validator(self.me):
             self.log("already bonded", address=self.me)
             return
-        bond = self.o.bond if self.o.bond is not None else self.s.market.min_bond()
-        self.s.market.join_validators(bond)
+        bond = self.options.bond if self.options.bond is not None else self.session.market.min_bond()
+        self.session.market.join_validators(bond)
         self.log("bonded", address=self.me, bond=bond)
 
     def step(self, event: Revealed) -> bool:
@@ -86,22 +88,14 @@ class Validator:
         Attest while the job is attesting, finalize it if nobody has once it may be, and
         withdraw the fee share once it is settled.
         """
-        phase = self.s.market.phase(event.job_id)
-        if phase in (Phase.OPEN, Phase.REVEALING):
+        phase = finalize_if_due(self.session, event.job_id, self.log)
+        if phase in (Phase.OPEN, Phase.REVEALING, Phase.FINALIZABLE):
             return False
         if phase == Phase.ATTESTING:
             self.attest(event)
             return False
-        if phase == Phase.FINALIZABLE:
-            try:
-                self.s.market.finalize(event.job_id)
-                self.log("finalized the job", job=event.job_id)
-            except TransactionError:
-                pass  # someone else finalized first; the next poll sees it
-            return False
-        pending = self.s.market.pending(self.me)
+        pending = withdraw_pending(self.session)
         if pending:
-            self.s.market.withdraw()
             self.log("withdrawn", job=event.job_id, amount=pending)
         return True
 
@@ -109,18 +103,24 @@ class Validator:
         job = self._job(event.job_id)
         if self.me in (job.requester, event.worker):
             return  # the contract forbids it
-        if self.s.market.has_attested(event.job_id, event.worker, self.me):
+        if self.session.market.has_attested(event.job_id, event.worker, self.me):
             return
         key = (event.job_id, event.worker)
         if key not in self.scores:
             self.scores[key] = self.judge(job, event)
         try:
-            receipt = self.s.market.attest(event.job_id, event.worker, self.scores[key])
+            receipt = self.session.market.attest(event.job_id, event.worker, self.scores[key])
         except TransactionError as exc:
             self.log("attest failed, will re-check", job=event.job_id, error=str(exc))
             return
-        self.log("attested", job=event.job_id, worker=event.worker, score_bps=self.scores[key],
-                 claim_bps=event.score_bps, gas=receipt["gasUsed"])
+        self.log(
+            "attested",
+            job=event.job_id,
+            worker=event.worker,
+            score_bps=self.scores[key],
+            claim_bps=event.score_bps,
+            gas=receipt["gasUsed"],
+        )
 
     def judge(self, job: JobPosted, event: Revealed) -> int:
         """The accuracy (bps) the submitted weights reach; 0 for weights that are not what was revealed."""
@@ -128,16 +128,16 @@ class Validator:
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.fingerprint import fingerprint_file
 
-        folder = self.s.home / "validator" / f"{event.job_id}-{event.worker.lower()}"
+        folder = self.session.home / "validator" / f"{event.job_id}-{event.worker.lower()}"
         try:
-            weights = fetch_weights(self.s, event.uri, folder / "model.safetensors")
+            weights = fetch_weights(self.session, event.uri, folder / "model.safetensors")
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            eval_path = self.s.fetch(hash_hex(job.evaluation_set)[2:])
-            spec = parse_spec(self.s.fetch(hash_hex(job.spec)[2:]).read_bytes())
+            eval_path = self.session.fetch(job.evaluation_set)
+            spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             _write_card(folder, spec, eval_path)
-            result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.o.device)
+            result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)
         except TRANSIENT_ERRORS:
             raise
         except (MLError, OffchainError, OSError) as exc:
@@ -148,16 +148,17 @@ class Validator:
 
     def _job(self, job_id: int) -> JobPosted:
         if job_id not in self.jobs:
-            self.jobs[job_id] = self.s.market.job_posted(job_id)
+            self.jobs[job_id] = self.session.market.job_posted(job_id)
         return self.jobs[job_id]
 
 
-def _write_card(folder: Path, spec: dict[str, Any], eval_path: Path) -> None:
-    """The model card the job implies: the spec's architecture, the evaluation set's classes."""
+def _write_card(folder: Path, spec: JobSpec, eval_path: Path) -> None:
+    """The model card the job implies: the architecture and stem of the spec's training
+    config (the same one the worker trained with), the evaluation set's classes."""
     from offchain.ml.data import load_dataset_npz
 
     classes = list(load_dataset_npz(copy_as(eval_path, folder / "eval.npz")).classes)
-    card = {"architecture": spec.get("arch", "resnet18"), "stem": spec.get("stem", "small"), "classes": classes}
+    card = {"architecture": spec.config.arch, "stem": spec.config.stem, "classes": classes}
     (folder / "model.json").write_text(json.dumps(card, indent=2))
 
 

@@ -9,11 +9,10 @@ from pathlib import Path
 
 from offchain.artifacts.client import fetch
 from offchain.artifacts.store import ArtifactStore
-from offchain.eth.cli import add_connection_args
 from offchain.eth.client import Client, connect
 from offchain.eth.deployments import Deployment, load_deployment
-from offchain.eth.keys import account_from_args, add_key_args
 from offchain.eth.market import MarketClient
+from offchain.eth.options import account_from_args, add_connection_args, add_key_args
 from offchain.eth.polling import with_retries
 from offchain.eth.registry import RegistryClient
 
@@ -26,7 +25,9 @@ def add_session_args(parser: argparse.ArgumentParser) -> None:
     add_key_args(parser)
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="state and cache folder (default ~/.offchain)")
     parser.add_argument(
-        "--source", action="append", default=[],
+        "--source",
+        action="append",
+        default=[],
         help="artifact server URL or store folder that resolves sha256: artifacts (repeatable)",
     )
 
@@ -44,9 +45,9 @@ class Session:
     def cache(self) -> ArtifactStore:
         return ArtifactStore(self.home / "artifacts")
 
-    def fetch(self, digest: str, uri: str | None = None) -> Path:
-        """A verified local copy of artifact `digest` (from `uri`, else the sources)."""
-        return fetch(uri or f"sha256:{digest}", digest, self.cache, self.sources)
+    def fetch(self, digest: bytes, uri: str | None = None) -> Path:
+        """A verified local copy of the artifact whose SHA-256 is `digest` (from `uri`, else the sources)."""
+        return fetch(uri or f"sha256:{digest.hex()}", digest.hex(), self.cache, self.sources)
 
     def chain_time(self) -> int:
         """The latest block's timestamp: phases follow the chain's clock, not ours."""

@@ -18,8 +18,9 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.values import hash_hex, parse_hash32, validate_bps
-from offchain.session import Session, add_session_args, open_session
-from offchain.spec import load_spec
+from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.spec import load_spec
+from offchain.roles.steps import withdraw_pending
 
 UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
 
@@ -63,9 +64,15 @@ def cmd_post(args: argparse.Namespace) -> int:
     reveal = commit + args.reveal_window
     attest = reveal + args.attest_window
     job_id = session.market.post_job(
-        base_model=base, training_set=bytes.fromhex(train), evaluation_set=bytes.fromhex(evaluation),
-        spec=bytes.fromhex(spec), min_score_bps=args.min_score_bps, commit_deadline=commit,
-        reveal_deadline=reveal, attest_deadline=attest, min_stake=parse_amount(args.min_stake),
+        base_model=base,
+        training_set=bytes.fromhex(train),
+        evaluation_set=bytes.fromhex(evaluation),
+        spec=bytes.fromhex(spec),
+        min_score_bps=args.min_score_bps,
+        commit_deadline=commit,
+        reveal_deadline=reveal,
+        attest_deadline=attest,
+        min_stake=parse_amount(args.min_stake),
         reward=parse_amount(args.reward),
     )
     if args.json:
@@ -132,11 +139,10 @@ def cmd_finalize(args: argparse.Namespace) -> int:
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     session = open_session(args)
-    pending = session.market.pending(session.client.address)
+    pending = withdraw_pending(session)
     if not pending:
         print(f"nothing to withdraw for {session.client.address}")
         return 0
-    session.market.withdraw()
     print(f"withdrew {pending} wei ({pending / 1e18:.6f} ETH) to {session.client.address}")
     return 0
 

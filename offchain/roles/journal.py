@@ -11,12 +11,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from offchain.errors import OffchainError
+from offchain.eth.market import JobPosted
+from offchain.eth.values import hash_hex
+
+T = TypeVar("T")
 
 
 class JobState(StrEnum):
@@ -40,11 +44,81 @@ class JournalError(OffchainError):
     """The journal cannot be opened or is inconsistent."""
 
 
+@dataclass(frozen=True)
+class JobRecord:
+    """What the worker knows about one job. Hashes are bytes here; only the journal's
+    storage turns them into 0x-hex JSON (the same layout older journals were written in)."""
+
+    job: JobPosted | None = None  # the posting, as its event said
+    recipe: dict[str, Any] | None = None  # the spec's recipe, once the job is taken
+    base_path: str | None = None  # the verified base weights on disk
+    model_hash: bytes | None = None  # the trained model's tensor fingerprint
+    measured_bps: int | None = None  # its score on the CPU, as validators measure it
+    claim_bps: int | None = None  # the score committed to
+    uri: str | None = None  # where the weights are served
+    salt: bytes | None = None  # journalled BEFORE the commit is sent
+    commitment: bytes | None = None
+    commit_block: int | None = None
+    missed_reveal: bool = False
+    outcome: str | None = None  # the contract's Outcome name once settled
+    withdrawn: int | None = None  # wei pulled when the job was done
+    reason: str | None = None  # why the job was skipped or abandoned
+
+    @property
+    def posting(self) -> JobPosted:
+        return required(self.job, "the job's posting")
+
+
+def required(value: T | None, what: str) -> T:
+    """`value`, which the journal state says was written; JournalError if it was not."""
+    if value is None:
+        raise JournalError(f"the journal lacks {what}")
+    return value
+
+
+# JSON names that differ from the record's; the posting's fields sit at the top level.
+_STORED_AS = {"recipe": "spec_json"}
+_POSTING_HASHES = ("base_model", "training_set", "evaluation_set", "spec")
+_RECORD_HASHES = ("model_hash", "salt", "commitment")
+
+
+def _to_json(record: JobRecord) -> str:
+    stored: dict[str, Any] = {}
+    if record.job is not None:
+        stored.update(asdict(record.job))
+        del stored["job_id"]  # the row's key
+        for name in _POSTING_HASHES:
+            stored[name] = hash_hex(stored[name])
+    for item in fields(JobRecord):
+        value = getattr(record, item.name)
+        if item.name == "job" or value is None or value == item.default:
+            continue
+        stored[_STORED_AS.get(item.name, item.name)] = hash_hex(value) if item.name in _RECORD_HASHES else value
+    return json.dumps(stored, sort_keys=True)
+
+
+def _from_json(job_id: int, text: str) -> JobRecord:
+    stored: dict[str, Any] = json.loads(text)
+    posting = {f.name for f in fields(JobPosted)}
+    job = None
+    if "commit_deadline" in stored:
+        values = {k: v for k, v in stored.items() if k in posting}
+        for name in _POSTING_HASHES:
+            values[name] = bytes.fromhex(values[name][2:])
+        job = JobPosted(**{**values, "job_id": job_id})
+    names = {_STORED_AS.get(f.name, f.name): f.name for f in fields(JobRecord) if f.name != "job"}
+    values = {names[k]: v for k, v in stored.items() if k in names}
+    for name in _RECORD_HASHES:
+        if values.get(name) is not None:
+            values[name] = bytes.fromhex(values[name][2:])
+    return JobRecord(job=job, **values)
+
+
 @dataclass
 class JobEntry:
     job_id: int
     state: JobState
-    detail: dict[str, Any] = field(default_factory=dict)  # model hash, score, salt, uri, reason...
+    record: JobRecord = field(default_factory=JobRecord)
     updated: float = 0.0
 
 
@@ -80,17 +154,17 @@ class Journal:
         ).fetchone()
         if row is None:
             return None
-        return JobEntry(job_id, JobState(row[0]), json.loads(row[1]), row[2])
+        return JobEntry(job_id, JobState(row[0]), _from_json(job_id, row[1]), row[2])
 
-    def put(self, job_id: int, state: JobState, **detail: Any) -> JobEntry:
-        """Move `job_id` to `state`, merging `detail` into what is stored; durable on return."""
+    def put(self, job_id: int, state: JobState, **changes: Any) -> JobEntry:
+        """Move `job_id` to `state`, with `changes` (JobRecord fields) applied; durable on return."""
         current = self.get(job_id)
-        merged = {**(current.detail if current else {}), **detail}
+        merged = replace(current.record if current else JobRecord(), **changes)
         now = time.time()
         self._db.execute(
             "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chain_id, market, job_id)"
             " DO UPDATE SET state=excluded.state, detail=excluded.detail, updated=excluded.updated",
-            (*self._key, job_id, state.value, json.dumps(merged, sort_keys=True), now),
+            (*self._key, job_id, state.value, _to_json(merged), now),
         )
         return JobEntry(job_id, state, merged, now)
 

@@ -1,0 +1,414 @@
+"""The demo's scenario: one job through the whole market on a local chain, narrated.
+
+A local anvil chain; the registry and market deployed; the digits transfer task prepared
+as artifacts and served over HTTP; a base model pretrained on digits 0-4 and registered; a
+requester posting a fine-tuning job on digits 5-9 with a reward; two workers (one honest,
+one that over-claims) and three validators, each its own process; the job finalized; the
+balances, outcomes and lineage shown; the data set and winning model anchored in the
+bundled proof-of-work ledger with their Merkle proofs verified. The report folder keeps a
+markdown summary and the training curves.
+
+The chain's clock is moved forward (evm_increaseTime) as soon as every expected commit,
+reveal or attestation is in, so the demo does not sit out the job's windows. Tests reach
+the run through `DemoHooks` (extra workers, another RPC route, faults between the phases).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wait_until
+from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
+from offchain.eth.deploy import MIN_BOND
+from offchain.eth.localchain import LocalChain
+from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
+
+REWARD = 1 * ETHER
+MIN_STAKE = ETHER // 10
+MIN_SCORE_BPS = 8000
+OVERCLAIM_BPS = 1500  # the dishonest worker claims this much more than it measured
+WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
+# anvil dev accounts by role (index into the dev mnemonic)
+DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
+VALIDATORS = (4, 5, 6)
+# The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
+SPEC = {
+    "arch": "resnet18",
+    "stem": "imagenet",
+    "metric": "accuracy",
+    **{k: v for k, v in TARGET_TASK_RECIPE.items() if k not in ("dataset", "classes", "per_class")},
+}
+PRETRAIN = {k: v for k, v in SOURCE_TASK_RECIPE.items() if k not in ("dataset", "classes")}
+
+
+class DemoHooks:
+    """Where a test can step into a run; the demo itself uses these no-ops."""
+
+    def extra_workers(self) -> list[tuple[str, int, list[str]]]:
+        """More workers (name, dev account, extra CLI args) beside the honest one and the over-claimer."""
+        return []
+
+    def rpc_url(self, chain: LocalChain) -> str:
+        """The URL the role processes reach the chain at."""
+        return chain.url
+
+    def after_commits(self, demo: Demo) -> None:
+        """Every worker has committed; the clock is still in the commit window."""
+
+    def after_reveals(self, demo: Demo) -> None:
+        """Every worker has revealed; the clock is still in the reveal window."""
+
+    def after_attest_window_opened(self, demo: Demo) -> None:
+        """The clock has just moved into the attest window."""
+
+
+@dataclass
+class DemoConfig:
+    """Budgets of a demo run; the end-to-end tests use smaller ones."""
+
+    spec: dict[str, Any] = field(default_factory=lambda: dict(SPEC))
+    pretrain: dict[str, Any] = field(default_factory=lambda: dict(PRETRAIN))
+    per_class: int = 20  # labelled images per class of the target task
+    overclaim_bps: int = OVERCLAIM_BPS
+    min_score_bps: int = MIN_SCORE_BPS
+    hooks: DemoHooks = field(default_factory=DemoHooks)
+
+
+def warp_to(w3: Any, timestamp: int) -> None:
+    """Move the local chain's clock to `timestamp` and mine a block there."""
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    if timestamp > now:
+        w3.provider.make_request("evm_increaseTime", [timestamp - now])
+        w3.provider.make_request("evm_mine", [])
+
+
+class Demo:
+    def __init__(self, chain: LocalChain, out: Path, say: Narrator, config: DemoConfig) -> None:
+        from offchain.eth.client import connect
+        from offchain.eth.keys import dev_private_key
+
+        self.chain = chain
+        self.out = out
+        self.say = say
+        self.config = config
+        self.spec = config.spec
+        self.hooks = config.hooks
+        self.extra_workers = self.hooks.extra_workers()
+        accounts = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, *VALIDATORS, *(a for _, a, _ in self.extra_workers))
+        self.keys = {i: dev_private_key(i) for i in accounts}
+        self.client = connect(chain.url, self.keys[DEPLOYER])
+        self.roles: list[RoleProcess] = []
+        self.summary: list[str] = []
+
+    def as_account(self, index: int) -> Any:
+        from offchain.eth.keys import account_from_key
+
+        return self.client.with_account(account_from_key(self.keys[index]))
+
+    def run(self) -> None:
+        self.deploy()
+        self.prepare_data()
+        self.pretrain_base()
+        self.post_job()
+        self.run_market()
+        self.show_results()
+        self.anchor_in_ledger()
+        self.write_report()
+
+    # ---------------------------------------------------------------- steps
+
+    def deploy(self) -> None:
+        from offchain.eth.deploy import deploy_all
+        from offchain.eth.market import MarketClient
+        from offchain.eth.registry import RegistryClient
+
+        self.deployment = deploy_all(self.client, self.out / "deployments")
+        self.registry = RegistryClient(self.client, self.deployment.contract("ModelRegistry").address)
+        self.market = MarketClient(self.client, self.deployment.contract("TrainingMarket").address)
+        self.say(f"deployed ModelRegistry at {self.registry.address}, TrainingMarket at {self.market.address}")
+        self.say.detail(
+            f"quorum {self.market.quorum()}, tolerance {self.market.tolerance_bps()} bps, "
+            f"validator fee {self.market.fee_bps()} bps, minimum bond {MIN_BOND / ETHER:g} ETH"
+        )
+
+    def prepare_data(self) -> None:
+        from offchain.artifacts.server import ArtifactServer
+        from offchain.artifacts.store import ArtifactStore
+        from offchain.ml.data import export_dataset, load_data
+
+        data_dir = self.out / "data"
+        data_dir.mkdir()
+        self.sets = {
+            "source": load_data("digits", "train", "0-4"),
+            "train": load_data("digits", "train", "5-9", per_class=self.config.per_class),
+            "eval": load_data("digits", "test", "5-9"),
+        }
+        self.server = ArtifactServer(ArtifactStore(self.out / "store"))
+        self.server.start_in_thread()
+        self.paths: dict[str, Path] = {}
+        self.hashes: dict[str, str] = {}
+        for name, data in self.sets.items():
+            path, digest = export_dataset(data, data_dir / f"digits-{name}.npz")
+            self.server.store.put_file(path)
+            self.paths[name], self.hashes[name] = path, digest
+        self.spec_path = data_dir / "spec.json"
+        self.spec_path.write_text(json.dumps(self.spec, indent=2, sort_keys=True))
+        self.say(f"digits transfer task as artifacts, served at {self.server.url}")
+        for name, data in self.sets.items():
+            self.say.detail(
+                f"{name:<6} {len(data):>4} images of classes {','.join(data.classes)}  "
+                f"sha256:{self.hashes[name][:16]}..."
+            )
+
+    def pretrain_base(self) -> None:
+        from offchain.ml.config import TrainConfig
+        from offchain.ml.train import train
+
+        recipe = self.config.pretrain
+        self.say(f"pretraining the base model (ResNet-18) on digits 0-4, {recipe['epochs']} epochs")
+        # The base must have the architecture the job's spec fine-tunes, or its stem is re-initialised.
+        config = TrainConfig(
+            dataset=str(self.paths["source"]),
+            eval_dataset="none",
+            device="cpu",
+            arch=self.spec["arch"],
+            stem=self.spec["stem"],
+            **recipe,
+        )
+        result = train(
+            config,
+            self.out / "base",
+            quiet=True,
+            on_epoch_end=lambda m: self.say.detail(
+                f"epoch {m.epoch}: loss {m.train_loss:.3f}, {m.images_per_second:.0f} images/s"
+            ),
+        )
+        self.base_hash = result.fingerprint
+        digest = self.server.store.put_file(self.out / "base" / "model.safetensors")
+        receipt = self.registry.register(
+            self.base_hash, None, bytes.fromhex(self.hashes["source"]), 0, self.server.uri_for(digest)
+        )
+        self.say(f"registered base model 0x{self.base_hash.hex()[:16]}... (gas {receipt['gasUsed']})")
+
+    def post_job(self) -> None:
+        from offchain.eth.market import MarketClient
+
+        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        now = int(self.client.w3.eth.get_block("latest")["timestamp"])
+        self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S)
+        self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
+        self.balances_before = self.balances(self.post_block)
+        spec_digest = self.server.store.put_file(self.spec_path)
+        self.job_id = requester.post_job(
+            base_model=self.base_hash,
+            training_set=bytes.fromhex(self.hashes["train"]),
+            evaluation_set=bytes.fromhex(self.hashes["eval"]),
+            spec=bytes.fromhex(spec_digest),
+            min_score_bps=self.config.min_score_bps,
+            commit_deadline=self.deadlines[0],
+            reveal_deadline=self.deadlines[1],
+            attest_deadline=self.deadlines[2],
+            min_stake=MIN_STAKE,
+            reward=REWARD,
+        )
+        self.say(
+            f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed, minimum score "
+            f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
+            f"{self.spec['epochs']} epochs"
+        )
+
+    def run_market(self) -> None:
+        from offchain.eth.market import MarketClient
+
+        rpc = self.hooks.rpc_url(self.chain)
+        common = [
+            "--rpc",
+            rpc,
+            "--deployments",
+            str(self.out / "deployments"),
+            "--source",
+            self.server.url,
+            "--poll",
+            "0.5",
+            "--confirmations",
+            "0",
+        ]
+        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]
+        workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim), *self.extra_workers]
+        threads = max(1, (os.cpu_count() or 2) // len(workers))  # the workers train side by side
+        self.worker_args = {
+            name: (
+                account,
+                [
+                    "worker",
+                    *common,
+                    "--dev-account",
+                    str(account),
+                    "--home",
+                    str(self.out / name),
+                    "--publish",
+                    self.server.url,
+                    "--max-jobs",
+                    "1",
+                    "--device",
+                    "cpu",
+                    "--seed",
+                    str(account),
+                    *extra,
+                ],
+                threads,
+            )
+            for name, account, extra in workers
+        }
+        self.say(f"starting {len(workers)} workers and {len(VALIDATORS)} validators, each its own process")
+        self.roles = [spawn(name, *spec) for name, spec in self.worker_args.items()] + [
+            spawn(
+                f"validator-{i + 1}",
+                account,
+                [
+                    "validator",
+                    *common,
+                    "--dev-account",
+                    str(account),
+                    "--home",
+                    str(self.out / f"validator-{i + 1}"),
+                    "--once",
+                ],
+                1,
+            )
+            for i, account in enumerate(VALIDATORS)
+        ]
+        job, count = self.job_id, len(workers)
+        wait_until(lambda: len(self.market.submissions(job)) == count, "every commit", 600, self.roles)
+        self.say("every worker committed")
+        self.hooks.after_commits(self)
+        self.say("moving the chain clock to the reveal window")
+        warp_to(self.client.w3, self.deadlines[0])
+        wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "every reveal", 120, self.roles)
+        self.hooks.after_reveals(self)
+        self.say("every reveal is in; moving the chain clock to the attest window")
+        warp_to(self.client.w3, self.deadlines[1])
+        self.hooks.after_attest_window_opened(self)
+        wait_until(
+            lambda: all(s.attestation_count == len(VALIDATORS) for s in self.market.submissions(job)),
+            "all attestations",
+            300,
+            self.roles,
+        )
+        self.say("every validator attested every submission; moving the clock past the attest deadline")
+        warp_to(self.client.w3, self.deadlines[2])
+        for role in self.roles:
+            role.process.wait(timeout=180)
+            if role.process.returncode != 0:
+                raise DemoError(f"{role.name} exited with code {role.process.returncode}")
+        self.say("the job is finalized and every role has withdrawn and exited")
+        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        owed = requester.pending(requester.client.address)
+        if owed:
+            requester.withdraw()
+            self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
+
+    def show_results(self) -> None:
+        from offchain.eth.values import hash_hex
+
+        after = self.balances()
+        final = self.market.finalized_event(self.job_id)
+        if final is None or final.winner is None:
+            raise DemoError(f"job {self.job_id} ended without a winner")
+        self.winner_hash = final.model_hash
+        self.say(f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} %")
+        rows = balance_table(self.balances_before, after)
+        outcomes = submission_table(self.market.submissions(self.job_id))
+        record = self.registry.record(self.winner_hash)
+        lineage = self.registry.lineage(self.winner_hash)
+        for line in outcomes + [""] + rows:
+            self.say.detail(line)
+        self.say.detail(
+            f"payout {final.payout / ETHER:.6f} ETH, validator fees {final.validator_fees / ETHER:.6f} "
+            f"ETH, slashed {final.slashed / ETHER:.6f} ETH (balances include gas; "
+            f"validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)"
+        )
+        self.say.detail(
+            f"registry: {record.model_hash} score {record.score_bps} bps, job {record.job_id}, "
+            f"parent {record.parent_hash}"
+        )
+        self.say.detail("lineage: " + " <- ".join(h[:18] + "..." for h in lineage))
+        self.summary += [
+            f"# Demo run, job {self.job_id}",
+            "",
+            f"Winner `{final.winner}` with a verified accuracy of {final.verified_score_bps / 100:.2f} % "
+            f"(minimum {self.config.min_score_bps / 100:.0f} %); the over-claimer's stake was slashed.",
+            "",
+            "## Submissions",
+            "",
+            *outcomes,
+            "",
+            "## Balances (gas included)",
+            "",
+            *rows,
+            "",
+            f"Payout {final.payout} wei; validator fees {final.validator_fees} wei; slashed {final.slashed} wei.",
+            "",
+            "## Lineage (registry)",
+            "",
+            *[f"{i}. `{h}`" for i, h in enumerate(lineage)],
+            "",
+            f"Base model `{hash_hex(self.base_hash)}`.",
+            "",
+        ]
+
+    def anchor_in_ledger(self) -> None:
+        from offchain.ledger import api as ledger
+
+        datadir = self.out / "ledger"
+        ledger.init_chain(datadir, "devnet")
+        ledger.fund(datadir, processes=1)  # fees: the key's first coinbase must mature
+        payloads = {"dataset": bytes.fromhex(self.hashes["train"]), "model": self.winner_hash}
+        txids = {tag: ledger.anchor(datadir, payload, tag) for tag, payload in payloads.items()}
+        self.say("anchoring the training set hash and the winning model hash in the proof-of-work ledger (devnet)")
+        mined = ledger.mine(datadir, 3, processes=1)
+        self.say.detail(f"mined {len(mined)} blocks; tip {ledger.status(datadir)['tip']}")
+        self.summary += ["## Anchored in the proof-of-work ledger", ""]
+        for tag, txid in txids.items():
+            proof: dict[str, Any] = ledger.prove(datadir, txid)
+            ok = ledger.verify_proof(proof, datadir=datadir)
+            self.say.detail(
+                f"{tag:<8} txid {txid} in block {proof['height']}, branch of {len(proof['branch'])}: "
+                f"{'verified' if ok else 'INVALID'}"
+            )
+            if not ok:
+                raise DemoError(f"the Merkle proof of the {tag} anchor does not verify")
+            self.summary += [
+                f"- {tag}: txid `{txid}`, block {proof['height']}, root `{proof['merkle_root']}`, proof verified",
+                "",
+                "```json",
+                json.dumps(proof, indent=2),
+                "```",
+                "",
+            ]
+
+    def write_report(self) -> None:
+        write_report(self.out, self.summary)
+
+    # ---------------------------------------------------------------- helpers
+
+    def balances(self, block: int | None = None) -> dict[str, tuple[str, int]]:
+        names = {"requester": REQUESTER, "honest worker": HONEST, "over-claimer": OVERCLAIMER}
+        names.update({name: account for name, account, _ in self.extra_workers})
+        names.update({f"validator {i + 1}": a for i, a in enumerate(VALIDATORS)})
+        result = {}
+        for name, index in names.items():
+            address = self.as_account(index).address
+            result[name] = (address, self._balance(address, block))
+        result["market contract"] = (self.market.address, self._balance(self.market.address, block))
+        return result
+
+    def _balance(self, address: str, block: int | None) -> int:
+        return int(self.client.w3.eth.get_balance(address, block_identifier=block or "latest"))  # type: ignore[arg-type]
+
+    def stop_roles(self) -> None:
+        stop_all(self.roles)

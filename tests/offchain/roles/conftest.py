@@ -1,0 +1,118 @@
+"""One job on an in-process EVM, with its artifacts in a store folder: the roles' steps
+are driven one at a time (no processes, no anvil), so each state can be checked."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offchain.artifacts.store import ArtifactStore
+from offchain.eth.client import Client, in_process
+from offchain.eth.deploy import deploy_all
+from offchain.eth.deployments import Deployment
+from offchain.eth.market import MarketClient
+from offchain.eth.registry import RegistryClient
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.session import Session
+
+ETH = 10**18
+WINDOW_S = 3600
+# A spec without "stem": workers and validators must agree on the ML config's default.
+SPEC: dict[str, Any] = {"arch": "resnet18", "epochs": 1, "batch_size": 10, "lr": 0.01, "augment": ""}
+
+
+@dataclass
+class World:
+    client: Client  # the deployer, who also registers the base model
+    deployment: Deployment
+    store: Path  # the artifact source every role reads from
+    base_hash: bytes
+    hashes: dict[str, str]  # train, eval, spec -> hex SHA-256
+    tmp: Path
+
+    def session(self, account: int, name: str) -> Session:
+        client = self.client.with_account(self.client.w3.eth.accounts[account])
+        return Session(
+            client=client,
+            deployment=self.deployment,
+            market=MarketClient(client, self.deployment.contract("TrainingMarket").address),
+            registry=RegistryClient(client, self.deployment.contract("ModelRegistry").address),
+            home=self.tmp / name,
+            sources=[str(self.store)],
+        )
+
+    def post_job(self, spec: dict[str, Any] | None = None, min_score_bps: int = 0) -> int:
+        spec_path = self.tmp / "spec.json"
+        spec_path.write_text(json.dumps(SPEC if spec is None else spec))
+        spec_digest = ArtifactStore(self.store).put_file(spec_path)
+        requester = self.session(1, "requester")
+        now = requester.chain_time()
+        return requester.market.post_job(
+            base_model=self.base_hash,
+            training_set=bytes.fromhex(self.hashes["train"]),
+            evaluation_set=bytes.fromhex(self.hashes["eval"]),
+            spec=bytes.fromhex(spec_digest),
+            min_score_bps=min_score_bps,
+            commit_deadline=now + WINDOW_S,
+            reveal_deadline=now + 2 * WINDOW_S,
+            attest_deadline=now + 3 * WINDOW_S,
+            min_stake=ETH // 10,
+            reward=ETH,
+        )
+
+    def travel_past(self, deadline_index: int, job_id: int) -> None:
+        """Move the clock past the job's commit (0), reveal (1) or attest (2) deadline."""
+        job = MarketClient(self.client, self.deployment.contract("TrainingMarket").address).job(job_id)
+        deadline = (job.commit_deadline, job.reveal_deadline, job.attest_deadline)[deadline_index]
+        self.client.w3.testing.timeTravel(deadline + 1)
+        self.client.w3.testing.mine(1)
+
+
+@pytest.fixture(scope="module")
+def base_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny base trained on digits 0-4 with the ML config's default stem."""
+    from offchain.ml.config import TrainConfig
+    from offchain.ml.train import train
+
+    out = tmp_path_factory.mktemp("base")
+    config = TrainConfig(
+        dataset="digits", classes="0-4", per_class=4, eval_dataset="none", epochs=1, batch_size=10, device="cpu"
+    )
+    train(config, out, quiet=True)
+    return out
+
+
+@pytest.fixture
+def world(tmp_path: Path, base_model: Path) -> World:
+    from offchain.ml.data import export_dataset, load_data
+    from offchain.ml.fingerprint import fingerprint_file
+
+    client = in_process()
+    deployment = deploy_all(client, tmp_path / "deployments")
+    store = tmp_path / "store"
+    artifacts = ArtifactStore(store)
+    hashes = {}
+    for name, data in {
+        "train": load_data("digits", "train", "5-9", per_class=4),
+        "eval": load_data("digits", "test", "5-9", per_class=10),
+    }.items():
+        path, digest = export_dataset(data, tmp_path / f"{name}.npz")
+        artifacts.put_file(path)
+        hashes[name] = digest
+    weights = base_model / "model.safetensors"
+    base_hash = fingerprint_file(weights)
+    digest = artifacts.put_file(weights)
+    registry = RegistryClient(client, deployment.contract("ModelRegistry").address)
+    registry.register(base_hash, None, bytes(32), 0, f"sha256:{digest}")
+    return World(client, deployment, store, base_hash, hashes, tmp_path)
+
+
+@pytest.fixture
+def quiet_log() -> RoleLog:
+    import io
+
+    return RoleLog("test", stream=io.StringIO())

@@ -1,0 +1,125 @@
+"""The worker's steps one at a time on the in-process EVM: every journal state, a restart
+(a fresh Worker on the same journal) after each step, and the transient-error paths."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from conftest import World
+
+from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.eth.market import Outcome
+from offchain.roles.journal import JobState, Journal
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.steps import TRANSIENT_ERRORS
+from offchain.roles.worker import Worker, WorkerOptions
+
+WORKER = 2
+
+
+def _worker(world: World) -> Worker:
+    """A worker process as it starts: a fresh object on the journal of the last one."""
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0)
+    return Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=io.StringIO()))
+
+
+def _state(world: World, job_id: int) -> JobState:
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None
+    return entry.state
+
+
+def _step(world: World, job_id: int) -> JobState:
+    """Restart the worker, take one step for the job, return the state it reached."""
+    worker = _worker(world)
+    entry = worker.journal.get(job_id)
+    assert entry is not None
+    worker.advance(entry)
+    return _state(world, job_id)
+
+
+def test_a_job_walks_every_journal_state_with_a_restart_after_each_step(world: World) -> None:
+    job_id = world.post_job()
+    _worker(world).discover()
+    assert _state(world, job_id) == JobState.TRAINING
+
+    assert _step(world, job_id) == JobState.TRAINED
+    assert _step(world, job_id) == JobState.COMMITTED  # COMMITTING is journalled before the send
+    assert _step(world, job_id) == JobState.COMMITTED  # reveals wait for the commit deadline
+    world.travel_past(0, job_id)
+    assert _step(world, job_id) == JobState.REVEALED
+    world.travel_past(2, job_id)
+    assert _step(world, job_id) == JobState.FINALIZED
+    assert _step(world, job_id) == JobState.DONE
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.record.outcome == Outcome.UNVERIFIED.name  # nobody attested
+    assert _worker(world).journal.active() == []
+
+
+def test_a_restart_between_journalling_the_commitment_and_sending_it_commits_once(world: World) -> None:
+    job_id = world.post_job()
+    worker = _worker(world)
+    worker.discover()
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+    sent: list[int] = []
+    worker._send_commit = lambda job, sealed, stake: sent.append(job)  # type: ignore[method-assign]
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]  # killed before the send
+    assert sent == [job_id] and _state(world, job_id) == JobState.COMMITTING
+
+    assert _step(world, job_id) == JobState.COMMITTED  # the restarted worker sends it
+    assert _step(world, job_id) == JobState.COMMITTED
+    market = world.session(WORKER, "worker").market
+    assert len(market.submissions(job_id)) == 1
+
+
+def test_a_commit_mined_before_the_crash_is_found_on_chain_not_sent_again(world: World) -> None:
+    job_id = world.post_job()
+    worker = _worker(world)
+    worker.discover()
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+    worker.journal.put(job_id, JobState.COMMITTING)  # as if killed before journalling COMMITTED
+
+    assert _step(world, job_id) == JobState.COMMITTED
+    assert len(world.session(WORKER, "worker").market.submissions(job_id)) == 1
+
+
+def test_an_unreachable_artifact_server_leaves_the_job_to_retry_not_skipped(world: World) -> None:
+    job_id = world.post_job()
+    worker = _worker(world)
+    worker.session.sources = ["http://127.0.0.1:9"]  # nothing answers on the discard port
+
+    with pytest.raises(TRANSIENT_ERRORS) as raised:
+        worker.discover()
+
+    assert raised.type is ArtifactUnreachableError
+    assert _state(world, job_id) == JobState.SEEN  # the next round considers it again
+    worker = _worker(world)  # the server is back
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+    assert _state(world, job_id) == JobState.TRAINING
+
+
+def test_a_job_whose_artifact_is_missing_is_skipped_with_the_reason(world: World) -> None:
+    job_id = world.post_job()
+    (world.store / world.hashes["train"]).unlink()
+
+    _worker(world).discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert "not found" in (entry.record.reason or "")
+
+
+def test_the_journal_keeps_hashes_as_bytes_and_stores_them_as_hex(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite", 1337, "0xabc")
+    journal.put(7, JobState.COMMITTING, salt=b"\x01" * 32, commitment=b"\x02" * 32, claim_bps=9000)
+
+    record = journal.get(7).record  # type: ignore[union-attr]
+
+    assert (record.salt, record.commitment, record.claim_bps) == (b"\x01" * 32, b"\x02" * 32, 9000)
+    stored = json.loads(journal._db.execute("SELECT detail FROM jobs").fetchone()[0])
+    assert stored["salt"] == "0x" + "01" * 32  # hex only inside the journal's storage
