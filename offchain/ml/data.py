@@ -195,11 +195,29 @@ def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = 
     return ImageSet(np.concatenate(images), np.concatenate(labels), classes)
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds dicts, lists, bytes and numpy arrays and nothing else: a file
+    that names any other class or function (the way a pickle runs code) is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 carry bytes
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused {module}.{name}: only numpy arrays may be rebuilt")
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict[bytes, Any]:
     try:
         with open(path, "rb") as handle:
-            # The official files are pickles of plain dicts, lists and numpy arrays.
-            loaded = pickle.load(handle, encoding="bytes")
+            # The official files are pickles of plain dicts, lists and numpy arrays; nothing else is built.
+            loaded = _ArraysOnly(handle, encoding="bytes").load()
     except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
         raise DatasetError(f"cannot read CIFAR-10 file {path}: {exc}") from exc
     if not isinstance(loaded, dict):

@@ -162,3 +162,28 @@ def test_a_bad_class_selection_is_refused(text: str) -> None:
 def test_an_image_set_rejects_labels_outside_its_classes() -> None:
     with pytest.raises(DatasetError, match="labels must lie"):
         ImageSet(np.zeros((1, 3, 2, 2), np.uint8), np.array([3]), ("a", "b"))
+
+
+class _Planted:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (str(self.marker),))  # type: ignore[return-value]
+
+
+def test_a_cifar_file_that_would_run_code_is_refused(tmp_path: Path) -> None:
+    import pickle
+
+    from offchain.ml.data import load_cifar10
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    marker = tmp_path / "code-ran"
+    batch = {b"data": np.zeros((1, 3072), dtype=np.uint8), b"labels": [0], b"x": _Planted(marker)}
+    (folder / "test_batch").write_bytes(pickle.dumps(batch))
+
+    with pytest.raises(DatasetError, match="refused .*touch"):
+        load_cifar10("test", tmp_path)
+    assert not marker.exists()
+
