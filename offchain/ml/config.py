@@ -28,11 +28,30 @@ RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size", "eval_every", "check
 
 # The keys a market job spec may set: what is trained, and how. The data, the initial
 # weights and the hardware are the worker's (the job's data sets, the base model, its device).
-RECIPE_KEYS = frozenset({
-    "arch", "stem", "freeze", "epochs", "batch_size", "lr", "head_lr", "momentum", "weight_decay",
-    "schedule", "warmup_epochs", "step_epochs", "gamma", "label_smoothing", "augment", "metric",
-    "seed", "image_size", "precise_bn", "decay_bn_and_bias",
-})
+RECIPE_KEYS = frozenset(
+    {
+        "arch",
+        "stem",
+        "freeze",
+        "epochs",
+        "batch_size",
+        "lr",
+        "head_lr",
+        "momentum",
+        "weight_decay",
+        "schedule",
+        "warmup_epochs",
+        "step_epochs",
+        "gamma",
+        "label_smoothing",
+        "augment",
+        "metric",
+        "seed",
+        "image_size",
+        "precise_bn",
+        "decay_bn_and_bias",
+    }
+)
 
 # The offline transfer task (digits): `offchain pretrain` trains a base on the source task,
 # then the target task fine-tunes it on 20 labelled images per class. Measured in

@@ -186,4 +186,3 @@ def test_a_cifar_file_that_would_run_code_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="refused .*touch"):
         load_cifar10("test", tmp_path)
     assert not marker.exists()
-
