@@ -24,7 +24,7 @@ from offchain.ml.errors import ConfigError, MLError
 
 # Flags of `train`, one per TrainConfig field; the help says what the field means.
 TRAIN_HELP = {
-    "dataset": "digits | cifar10 | a .npz artifact | an image folder (default digits)",
+    "dataset": "digits | fashion-mnist | cifar10 | a .npz artifact | an image folder (default digits)",
     "classes": "class indices to keep, e.g. 5-9 or 0,2,4 (default all)",
     "per_class": "labelled images kept per class (a fixed, seeded choice)",
     "eval_dataset": "evaluation set (default: the test split of a named data set; none: skip)",
@@ -32,6 +32,7 @@ TRAIN_HELP = {
     "download": "download CIFAR-10 into --data-dir if it is not there",
     "image_size": "side of the square images of an image folder (default 32)",
     "data_seed": "seed of the per-class choice (default 0)",
+    "val_per_class": "set this many training images per class aside for validation; epochs report it, test once",
     "arch": "resnet18 | resnet34 | resnet50 (default resnet18)",
     "stem": "imagenet (torchvision's) | small (3x3, no max-pool: 16x compute) (default imagenet)",
     "weights": "none | imagenet | a model folder | a .safetensors/.pt/.pth file (default none)",
@@ -47,6 +48,8 @@ TRAIN_HELP = {
     "step_epochs": "step schedule: decay every this many epochs (default 5)",
     "gamma": "step schedule: decay factor (default 0.1)",
     "label_smoothing": "label smoothing of the cross-entropy (default 0)",
+    "decay_bn_and_bias": "weight decay on batch-norm and bias tensors too (default: yes, as the seed recipe)",
+    "precise_bn": "re-estimate batch-norm statistics on the training images before evaluating",
     "augment": "comma-separated subset of flip,crop; '' for none (default flip,crop)",
     "metric": "the score reported: accuracy (default)",
     "device": "auto | cpu | cuda (default auto)",
@@ -57,6 +60,10 @@ TRAIN_HELP = {
     "deterministic": "deterministic algorithms: bit-exact reruns and resumes on CPU",
     "nproc": "processes for one job with DDP (default 1)",
     "eval_batch_size": "evaluation batch size (default 500)",
+    "eval_every": "evaluate every N epochs, and after the last (default 1)",
+    "checkpoint_every": "checkpoint every N epochs, and after the last (default 1)",
+    "centre_tap": "3x3 convolutions on 1x1 inputs as their centre tap: same math, faster (default on)",
+    "sgd": "auto | loop | foreach | fused: how SGD updates the tensors, same math (default auto: fused)",
 }
 
 
@@ -117,9 +124,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)
-        if kind == "bool":
+        if kind == "bool" and field.default is False:
             parser.add_argument(flag, action="store_true", default=None, help=TRAIN_HELP[field.name])
-        elif kind == "bool | None":
+        elif kind in ("bool", "bool | None"):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name])
         else:
             convert = int if kind.startswith("int") else float if kind.startswith("float") else str

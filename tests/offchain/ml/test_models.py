@@ -149,3 +149,16 @@ def test_imagenet_weights_offline_say_where_to_put_the_file(
 def test_unknown_weights_name_the_valid_choices() -> None:
     with pytest.raises(WeightsError, match="choose from: none, imagenet"):
         load_initial_weights(build_model("resnet18", 3), "nonexistent", "resnet18", "imagenet", "abc")
+
+
+def test_without_decay_on_norms_and_biases_only_weight_matrices_decay() -> None:
+    groups = parameter_groups(
+        build_model("resnet18", 3), lr=0.01, head_lr=0.1, weight_decay=5e-4, decay_bn_and_bias=False
+    )
+
+    assert [g["name"] for g in groups] == ["backbone", "backbone-no-decay", "head", "head-no-decay"]
+    for group in groups:
+        no_decay = group["name"].endswith("no-decay")
+        assert group["weight_decay"] == (0.0 if no_decay else 5e-4)
+        assert all((p.dim() <= 1) == no_decay for p in group["params"])
+    assert sum(len(g["params"]) for g in groups) == len(list(build_model("resnet18", 3).parameters()))
