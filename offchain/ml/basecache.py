@@ -23,8 +23,9 @@ from offchain.ml.models import CARD_FILE
 
 def base_key(config: TrainConfig) -> str:
     """Hex SHA-256 naming the model that `config` trains (recipe and data, not the device)."""
-    # Where the data live (a path, a folder) is not part of the key; their content's hash is.
-    skip = (*RESUME_FREE_KEYS, "dataset", "data_dir", "download")
+    # Where the data live and how they were picked (a path or a name, classes, per_class, seed)
+    # are not part of the key: the hash of the images and labels they give is.
+    skip = (*RESUME_FREE_KEYS, "dataset", "classes", "per_class", "data_seed", "data_dir", "download")
     recipe = {k: v for k, v in config.to_dict().items() if k not in skip}
     data = load_data(
         config.dataset,
