@@ -12,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 from offchain.ml.config import RESUME_FREE_KEYS, TrainConfig
 from offchain.ml.data import load_data
+from offchain.ml.fingerprint import fingerprint_dir
 from offchain.ml.loop import EpochMetrics
-from offchain.ml.models import CARD_FILE
+from offchain.ml.models import CARD_FILE, read_card
 
 
 def base_key(config: TrainConfig) -> str:
@@ -51,6 +53,8 @@ def cached_base(
 
     folder = Path(cache_root) / f"base-{base_key(config)[:16]}"
     if (folder / CARD_FILE).is_file():
-        return folder, True
+        if read_card(folder).get("fingerprint") == fingerprint_dir(folder).hex():
+            return folder, True
+        shutil.rmtree(folder)  # weights edited, or an older fingerprint format: train it again
     train(config, folder, quiet=quiet, on_epoch_end=on_epoch_end)  # resumes a half-trained one
     return folder, False
