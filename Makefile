@@ -18,7 +18,7 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
 
-.PHONY: setup compile test test-contracts test-offchain test-long demo lint bench chain lock clean
+.PHONY: setup compile test test-contracts test-offchain test-long test-relay-long demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -54,6 +54,10 @@ test-offchain: compile
 test-long: compile
 	HYPOTHESIS_PROFILE=long $(BROWNIE) test tests/contracts -m stateful
 
+# The relay's differential test (Python ledger vs LedgerRelay) over many random forked chains.
+test-relay-long: compile
+	RELAY_EXAMPLES=200 $(BROWNIE) test tests/contracts/relay/test_differential.py
+
 demo: compile
 	$(PY) -m offchain demo
 
@@ -67,6 +71,7 @@ lint: compile
 # Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
 bench: compile
 	$(BROWNIE) test tests/contracts/market/test_gas.py
+	$(BROWNIE) test tests/contracts/relay/test_gas.py
 	$(PY) -m benchmarks
 
 # A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "offchain.roles.requester",
     "offchain.roles.worker",
     "offchain.roles.validator",
+    "offchain.roles.relayer",
     "offchain.demo.cli",
 )
 

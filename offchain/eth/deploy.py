@@ -6,6 +6,7 @@ brownie: the demo and the tests.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from offchain.eth.client import Client
@@ -40,3 +41,49 @@ def deploy_all(
     deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment
+
+
+NO_TIMEWARP_RULE = 2**256 - 1  # LedgerRelay's "no BIP94 rule" (Bitcoin mainnet)
+
+
+def deploy_relay(
+    client: Client,
+    checkpoint: bytes,
+    height: int,
+    chain_work: int,
+    period_start_time: int,
+    consensus: RelayConsensus,
+    confirmations: int,
+    directory: Path | None = None,
+) -> Deployment:
+    """Deploy a LedgerRelay from a trusted checkpoint header and the chain's consensus numbers
+    (those of offchain/ledger/params.py), and add it to deployments/<chain id>.json."""
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.errors import DeploymentError
+
+    relay, receipt = client.deploy(
+        "LedgerRelay", checkpoint, height, chain_work, period_start_time, consensus.as_tuple(), confirmations
+    )
+    try:
+        deployment = load_deployment(client.chain_id, directory)
+    except DeploymentError:
+        deployment = Deployment(chain_id=client.chain_id)
+    deployment.contracts["LedgerRelay"] = _record("LedgerRelay", relay.address, receipt["blockNumber"])
+    save_deployment(deployment, directory)
+    return deployment
+
+
+@dataclass(frozen=True)
+class RelayConsensus:
+    """ILedgerRelay.Consensus: a chain's numbers as offchain/ledger/params.py names them."""
+
+    retarget_interval: int
+    target_timespan: int
+    pow_limit: int
+    magic: bytes
+    max_timewarp: int | None = None  # None: no BIP94 rule
+    min_version: int = 0
+
+    def as_tuple(self) -> tuple[int, int, int, bytes, int, int]:
+        warp = NO_TIMEWARP_RULE if self.max_timewarp is None else self.max_timewarp
+        return (self.retarget_interval, self.target_timespan, self.pow_limit, self.magic, warp, self.min_version)

@@ -123,7 +123,15 @@ def cmd_anchor(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    print(json.dumps(api.prove(_datadir(args), args.txid), indent=2))
+    text = json.dumps(api.prove(_datadir(args), args.txid), indent=2)
+    if args.out is None:
+        print(text)
+        return 0
+    try:  # the proof file `job post --provenance` and `registry anchor` take as they are
+        Path(args.out).write_text(text + "\n")
+    except OSError as exc:
+        raise LedgerError(f"cannot write proof {args.out}: {exc}") from None
+    print(f"proof of {args.txid} written to {args.out}")
     return 0
 
 
@@ -254,6 +262,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--fee", type=int, default=None, help="base units (default: the chain's minimum)")
     p = add("prove", cmd_prove, "print the Merkle inclusion proof of a transaction (JSON)")
     p.add_argument("txid")
+    p.add_argument("--out", default=None, help="write the proof to this file instead of printing it")
     p = add("serve", cmd_serve, "run an HTTP JSON node on loopback and sync with peers")
     p.add_argument("--port", type=int, default=0, help="0 = any free port")
     p.add_argument("--peer", action="append", default=[], help="peer URL (repeatable)")

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title ILedgerRelay
+/// @notice The EVM's view of a proof-of-work ledger with Bitcoin's consensus encoding: headers
+/// checked and stored by work, and Merkle proofs against the heaviest chain.
+interface ILedgerRelay {
+    /// @notice A chain's consensus numbers, as offchain/ledger/params.py names them.
+    struct Consensus {
+        uint256 retargetInterval; // blocks per difficulty period (Bitcoin: 2016)
+        uint256 targetTimespan; // intended seconds per period (Bitcoin: 1,209,600)
+        uint256 powLimit; // the easiest target allowed
+        bytes4 magic; // bound into every ledger signature
+        uint256 maxTimewarp; // BIP94: a period's first block at most this below its parent (max: no rule)
+        uint32 minVersion; // the least header version (BIP34/66/65 floors that hold after the checkpoint)
+    }
+
+    /// @notice A batch of headers was stored; `bestTip` is the heaviest chain's tip after it.
+    event HeadersAdded(bytes32 indexed last, uint256 count, bytes32 bestTip, uint256 bestHeight);
+    /// @notice A heavier branch replaced the main chain above `forkHeight`.
+    event ChainReorganized(bytes32 indexed oldTip, bytes32 indexed newTip, uint256 forkHeight);
+
+    error LedgerRelayBadParameters();
+    error LedgerRelayBadCheckpoint();
+    error LedgerRelayBadLength(uint256 length);
+    error LedgerRelayUnknownParent(bytes32 prevHash);
+    error LedgerRelayBrokenLink(uint256 index);
+    error LedgerRelayUnexpectedBits(uint256 index, uint32 bits, uint32 expected);
+    error LedgerRelayInvalidBits(uint256 index, uint32 bits);
+    error LedgerRelayInsufficientWork(uint256 index, bytes32 blockHash);
+    error LedgerRelayTimeWarp(uint256 index, uint32 time, uint32 parentTime);
+    error LedgerRelayBadVersion(uint256 index, uint32 version);
+    error LedgerRelayWorkOverflow();
+    error LedgerRelayMalformedAnchor();
+    error LedgerRelayUnproven(bytes32 txid, bytes32 blockHash);
+
+    /// @notice Check and store a batch of consecutive 80-byte headers, the first naming a stored
+    /// header as its parent; the heaviest chain becomes the main chain.
+    function submitHeaders(bytes calldata headers) external;
+
+    /// @notice The heaviest chain's tip: its hash (internal byte order), height and chain work.
+    function bestTip() external view returns (bytes32 blockHash, uint256 height, uint256 chainWork);
+
+    /// @notice 1 for the tip, 2 for its parent ...; 0 for unknown blocks and blocks off the main chain.
+    function confirmations(bytes32 blockHash) external view returns (uint256);
+
+    /// @notice Whether `txid` sits at `index` of the block's Merkle tree, the block being on the
+    /// main chain with at least {minConfirmations}.
+    function verifyTx(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bool);
+
+    /// @notice The payload and signer of an anchor transaction proven as {verifyTx}; reverts otherwise.
+    function verifyAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bytes32 payload, address account);
+}

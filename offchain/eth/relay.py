@@ -1,0 +1,55 @@
+"""A handle on a deployed LedgerRelay: its tip, confirmations and header submission.
+
+Hashes cross this API in Bitcoin's display order (byte-reversed hex), as the ledger's node and
+CLI show them; the contract itself takes and returns internal byte order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.eth.client import Client
+from offchain.eth.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class RelayTip:
+    hash: str
+    """Display order (as `offchain ledger status` shows it)."""
+    height: int
+    work: int
+
+
+def _internal(display_hex: str) -> bytes:
+    try:
+        raw = bytes.fromhex(display_hex.removeprefix("0x"))
+    except ValueError:
+        raise InvalidInputError(f"not a hex block hash: {display_hex!r}") from None
+    if len(raw) != 32:
+        raise InvalidInputError(f"a block hash is 32 bytes, got {len(raw)}: {display_hex!r}")
+    return raw[::-1]
+
+
+class RelayClient:
+    """Reads and writes one LedgerRelay."""
+
+    def __init__(self, client: Client, address: str) -> None:
+        self.client = client
+        self.contract = client.contract("LedgerRelay", address)
+
+    def best_tip(self) -> RelayTip:
+        block_hash, height, work = self.contract.functions.bestTip().call()
+        return RelayTip(hash=bytes(block_hash)[::-1].hex(), height=int(height), work=int(work))
+
+    def confirmations(self, block_hash: str) -> int:
+        return int(self.contract.functions.confirmations(_internal(block_hash)).call())
+
+    def knows(self, block_hash: str) -> bool:
+        known, _ = self.contract.functions.heightOf(_internal(block_hash)).call()
+        return bool(known)
+
+    def submit_headers(self, headers: Sequence[bytes]) -> Any:
+        """Submit consecutive 80-byte headers in one transaction; returns the receipt."""
+        return self.client.transact(self.contract.functions.submitHeaders(b"".join(headers)))

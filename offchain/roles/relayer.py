@@ -1,0 +1,248 @@
+"""The relayer: follows a ledger node over HTTP and keeps a LedgerRelay on its heaviest chain.
+
+    offchain relay deploy --chain devnet --confirmations 2   # relay from the ledger's genesis
+    offchain relay --ledger http://127.0.0.1:8333            # the daemon
+    offchain relay status --ledger http://127.0.0.1:8333     # both tips side by side
+
+Each round asks the node for its tip; when the node claims more work than the relay holds, it
+sends a block locator starting at the relay's own tip (the node answers with the headers after
+the last block both share, which is the fork point after a ledger reorganisation) and submits
+them in batches. The relayer keeps no state of its own: the contract is the record, so a
+restart (even after kill -9 between batches) resumes from what the relay already holds, and a
+batch the contract already stored changes nothing. An unreachable node or RPC endpoint costs
+a logged round and a wait, never the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.errors import OffchainError
+from offchain.eth.relay import RelayClient, RelayTip
+from offchain.ledger.block import BlockHeader
+from offchain.ledger.errors import LedgerError, PeerError
+from offchain.ledger.node import request_json
+from offchain.ledger.params import CHAINS, chain_params
+from offchain.ledger.pow import bits_work
+from offchain.roles.rolelog import RoleLog
+
+BATCH = 20  # headers per transaction: about 45k gas each, well inside a block
+LOCATOR_DEPTH = 64  # ancestors of the relay's tip offered to the node before its genesis
+BACKOFF_MAX_S = 10.0
+
+
+@dataclass(frozen=True)
+class LedgerTip:
+    hash: str
+    height: int
+    work: int
+
+
+def ledger_tip(url: str) -> LedgerTip:
+    tip = request_json(url, "/tip")
+    return LedgerTip(hash=str(tip["hash"]), height=int(tip["height"]), work=int(str(tip["work"]), 16))
+
+
+class Relayer:
+    """One relay, one ledger node; `sync_once` is a round, `run` loops them."""
+
+    def __init__(
+        self,
+        relay: RelayClient,
+        ledger_url: str,
+        genesis_hash: str,
+        batch: int = BATCH,
+        log: Callable[..., None] | None = None,
+    ) -> None:
+        if batch < 1:
+            raise OffchainError(f"--batch must be at least 1, got {batch}")
+        self.relay = relay
+        self.ledger_url = ledger_url
+        self.genesis_hash = genesis_hash
+        self.batch = batch
+        self.log = log or RoleLog("relayer")
+
+    def sync_once(self) -> int:
+        """Bring the relay up to the node's heaviest chain; returns the headers submitted."""
+        node, ours = ledger_tip(self.ledger_url), self.relay.best_tip()
+        if node.work <= ours.work:
+            return 0
+        headers = self._headers_after(ours)
+        submitted = 0
+        for start in range(0, len(headers), self.batch):
+            chunk = headers[start : start + self.batch]
+            self.relay.submit_headers([h.serialize() for h in chunk])
+            submitted += len(chunk)
+            tip = self.relay.best_tip()
+            self.log("submitted", headers=len(chunk), last=chunk[-1].hash_hex, relay_height=tip.height)
+        return submitted
+
+    def _headers_after(self, ours: RelayTip) -> list[BlockHeader]:
+        """The node's main-chain headers after the last block it shares with the relay's tip."""
+        locator = [ours.hash]
+        answer = self._ask(locator)
+        if answer and answer[0].prev_hash[::-1].hex() != ours.hash:
+            locator = self._locator(ours.hash)  # the node left our tip: find the fork point
+            answer = self._ask(locator)
+        return answer
+
+    def _ask(self, locator: list[str]) -> list[BlockHeader]:
+        hashes = ",".join([*locator, self.genesis_hash])
+        found = request_json(self.ledger_url, f"/headers?locator={hashes}")["headers"]
+        return [BlockHeader.from_hex(h) for h in found]
+
+    def _locator(self, tip_hash: str) -> list[str]:
+        """The relay's tip and its ancestors (read from the node, which stores side blocks too)."""
+        hashes = [tip_hash]
+        current = tip_hash
+        for _ in range(LOCATOR_DEPTH):
+            try:
+                raw = request_json(self.ledger_url, f"/block/{current}")["hex"]
+            except PeerError:
+                break  # a block the node never had: offer what we have, then its genesis
+            current = BlockHeader.from_hex(raw[:160]).prev_hash[::-1].hex()
+            if current == self.genesis_hash or not self.relay.knows(current):
+                break
+            hashes.append(current)
+        return hashes
+
+    def run(self, stop: threading.Event | None = None, poll_s: float = 1.0) -> int:
+        """Rounds until `stop` is set (or forever); outages are logged and waited out."""
+        stop = stop or threading.Event()
+        wait = poll_s
+        self.log("started", ledger=self.ledger_url, relay=self.relay.contract.address)
+        while not stop.is_set():
+            try:
+                self.sync_once()
+                wait = poll_s
+            except (OffchainError, LedgerError, OSError, ValueError) as exc:
+                self.log("outage", error=str(exc).splitlines()[0][:200], retry_s=wait)
+                wait = min(wait * 2, BACKOFF_MAX_S)
+            except Exception as exc:  # web3/requests transport errors have no common root
+                self.log("outage", error=f"{type(exc).__name__}: {str(exc)[:200]}", retry_s=wait)
+                wait = min(wait * 2, BACKOFF_MAX_S)
+            stop.wait(wait)
+        return 0
+
+
+def status(relay: RelayClient, ledger_url: str) -> dict[str, Any]:
+    """Both tips side by side; the ledger's side is None while its node is unreachable."""
+    ours = relay.best_tip()
+    out: dict[str, Any] = {"relay": ours.__dict__, "ledger": None, "behind": None}
+    try:
+        node = ledger_tip(ledger_url)
+    except LedgerError as exc:
+        out["ledger_error"] = str(exc)
+        return out
+    out["ledger"] = node.__dict__
+    out["behind"] = node.height - ours.height if relay.confirmations(node.hash) == 0 else 0
+    out["same_tip"] = node.hash == ours.hash
+    return out
+
+
+def _open_relay(args: argparse.Namespace) -> RelayClient:
+    from pathlib import Path
+
+    from offchain.eth.client import connect
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.options import account_from_args
+
+    client = connect(args.rpc)
+    account = account_from_args(args, client.chain_id)
+    if account is not None:
+        client = client.with_account(account)
+    deployment = load_deployment(client.chain_id, Path(args.deployments) if args.deployments else None)
+    return RelayClient(client, deployment.contract("LedgerRelay").address)
+
+
+def cmd_relay(args: argparse.Namespace) -> int:
+    params = chain_params(args.chain)
+    genesis = BlockHeader.from_hex(params.genesis_header_hex).hash_hex
+    relayer = Relayer(_open_relay(args), args.ledger, genesis, args.batch, RoleLog("relayer", args.json))
+    if args.once:
+        relayer.sync_once()
+        return 0
+    try:
+        return relayer.run(poll_s=args.poll)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    info = status(_open_relay(args), args.ledger)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    relay, node = info["relay"], info["ledger"] or {}
+    print(f"{'':8} {'ledger (' + args.ledger + ')':<68} relay")
+    for key in ("height", "hash", "work"):
+        left, right = node.get(key, "unreachable"), relay[key]
+        if key == "work":
+            left, right = (f"{left:#x}" if isinstance(left, int) else left), f"{right:#x}"
+        print(f"{key:8} {left!s:<68} {right}")
+    if info["ledger"] is not None:
+        print("in step" if info["same_tip"] else f"relay behind by {info['behind']} block(s)")
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from offchain.eth.client import connect
+    from offchain.eth.deploy import RelayConsensus, deploy_relay
+
+    params = chain_params(args.chain)
+    genesis = BlockHeader.from_hex(params.genesis_header_hex)
+    client = connect(args.rpc)
+    deployment = deploy_relay(
+        client,
+        genesis.serialize(),
+        0,
+        bits_work(genesis.bits),
+        genesis.time,
+        RelayConsensus(  # from genesis: no version floor holds yet
+            params.retarget_interval,
+            params.target_timespan,
+            params.pow_limit,
+            params.magic,
+            params.max_timewarp_seconds,
+        ),
+        args.confirmations,
+        Path(args.deployments) if args.deployments else None,
+    )
+    print(
+        f"LedgerRelay ({params.name}, from genesis {genesis.hash_hex}) at {deployment.contract('LedgerRelay').address}"
+    )
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    from offchain.eth.options import add_connection_args, add_key_args
+
+    parser = subparsers.add_parser("relay", help="keep the LedgerRelay contract on the ledger's heaviest chain")
+    parser.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
+    parser.add_argument("--chain", default="devnet", choices=sorted(CHAINS), help="ledger chain (default devnet)")
+    parser.add_argument("--batch", type=int, default=BATCH, help=f"headers per transaction (default {BATCH})")
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between rounds")
+    parser.add_argument("--once", action="store_true", help="one round, then exit")
+    parser.add_argument("--json", action="store_true", help="JSON log lines")
+    add_connection_args(parser)
+    add_key_args(parser)
+    parser.set_defaults(func=cmd_relay)
+    commands = parser.add_subparsers(dest="relay_command", metavar="COMMAND")
+    show = commands.add_parser("status", help="the ledger's tip and the relay's side by side")
+    show.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
+    show.add_argument("--json", action="store_true")
+    add_connection_args(show)
+    show.set_defaults(func=cmd_status)
+    deploy = commands.add_parser("deploy", help="deploy a LedgerRelay from the chain's genesis")
+    deploy.add_argument("--chain", default="devnet", choices=sorted(CHAINS))
+    deploy.add_argument("--confirmations", type=int, default=2, help="confirmations verifyTx requires")
+    add_connection_args(deploy)
+    deploy.set_defaults(func=cmd_deploy)

@@ -1,0 +1,70 @@
+"""Differential: random devnet chains made by the Python ledger, with forks and reorganisations,
+fed to both the ledger and the relay in batches. After every batch the relay's best tip is the
+ledger's, every block has the confirmations the ledger gives it, and coinbase proofs are
+accepted exactly where the ledger's main chain has them deep enough.
+
+Examples: RELAY_EXAMPLES (default 3 in `make test`; `make test-relay-long` runs 200).
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from ledger_helpers import make_block
+from relay_helpers import batch, deliver, h32
+
+from offchain.ledger.chain import Chain
+
+EXAMPLES = int(os.environ.get("RELAY_EXAMPLES", "3"))
+CONFIRMATIONS = 2
+# One batch: extend the branch ending at tips[choice % len(tips)] by `length` blocks,
+# `spacing` seconds apart (1 s makes difficulty rise at the next retarget, 6 s fall).
+BATCH = st.tuples(st.integers(0, 15), st.integers(1, 12), st.sampled_from([1, 2, 3, 6]))
+
+
+def _ledger_confirmations(chain, entry):
+    return chain.tip().height - entry.height + 1 if chain.is_main(entry) else 0
+
+
+def _check_agreement(relay, chain, blocks):
+    tip = chain.tip()
+    relay_tip, relay_height, relay_work = relay.bestTip()
+    assert (str(relay_tip), int(relay_height)) == (h32(tip.hash), tip.height)
+    assert relay_work == tip.chain_work
+    for block in blocks:
+        entry = chain.get(block.hash)
+        expected = _ledger_confirmations(chain, entry)
+        assert relay.confirmations(h32(block.hash)) == expected
+        coinbase = h32(block.txs[0].txid)
+        assert relay.verifyTx(coinbase, h32(block.hash), 0, []) == (expected >= CONFIRMATIONS)
+        assert not relay.verifyTx(coinbase, h32(block.hash), 1, [])
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(batches=st.lists(BATCH, min_size=1, max_size=6))
+def test_relay_follows_the_python_ledger_through_forks_and_reorgs(deploy_devnet, admin, batches):
+    relay = deploy_devnet(CONFIRMATIONS)
+    with tempfile.TemporaryDirectory() as folder:
+        chain = Chain.open(Path(folder), "devnet", create=True)
+        try:
+            tips = [chain.tip()]
+            blocks = []
+            for serial, (choice, length, spacing) in enumerate(batches):
+                parent = tips[choice % len(tips)]
+                made = []
+                for _ in range(length):
+                    block = make_block(chain, parent, spacing=spacing, extra_nonce=serial)
+                    chain.add_block(block)
+                    parent = chain.get(block.hash)
+                    made.append(block)
+                deliver(chain, [], known=blocks + made)
+                tips.append(chain.get(made[-1].hash))
+                blocks.extend(made)
+
+                relay.submitHeaders(batch([b.header for b in made]), {"from": admin})
+
+                _check_agreement(relay, chain, blocks)
+        finally:
+            chain.close()
