@@ -207,7 +207,8 @@ def report() -> None:
     results: dict[tuple[str, int], list[float]] = {}
     seconds: dict[tuple[str, int], list[float]] = {}
     test_images = 0
-    for labels in LABELS_PER_CLASS:
+    measured = [k for k in LABELS_PER_CLASS if (results_dir() / f"labels-{k}.json").is_file()]
+    for labels in measured:
         payload = json.loads((results_dir() / f"labels-{labels}.json").read_text())
         test_images = payload["test_images"]
         for row in payload["rows"]:
@@ -215,7 +216,7 @@ def report() -> None:
             seconds.setdefault((row["arm"], labels), []).append(row["seconds"])
     print(f"test accuracy (%), mean +- sd over seeds {SEEDS}; {test_images} test images (target classes 5-9)")
     print(f"{'labels/class':>12} {'scratch':>16} {'fine-tuned':>16} {'gain':>8} {'fine-tune s':>11}")
-    for labels in LABELS_PER_CLASS:
+    for labels in measured:
         cells = []
         for arm in ARMS:
             values = results[(arm, labels)]
@@ -245,10 +246,11 @@ def plot(results: dict[tuple[str, int], list[float]]) -> None:
     import matplotlib.pyplot as plt
 
     figure, axis = plt.subplots(figsize=(6, 4))
+    measured = sorted({k for _, k in results})
     for arm in ARMS:
-        means = [statistics.mean(results[(arm, k)]) for k in LABELS_PER_CLASS]
-        sds = [statistics.stdev(results[(arm, k)]) for k in LABELS_PER_CLASS]
-        axis.errorbar(LABELS_PER_CLASS, means, yerr=sds, marker="o", capsize=3, label=arm)
+        means = [statistics.mean(results[(arm, k)]) for k in measured]
+        sds = [statistics.stdev(results[(arm, k)]) for k in measured]
+        axis.errorbar(measured, means, yerr=sds, marker="o", capsize=3, label=arm)
     axis.set(
         xscale="log",
         xticks=LABELS_PER_CLASS,
