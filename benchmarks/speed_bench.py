@@ -19,6 +19,17 @@ shared machine hits them alike; the table gives the median images/s with min-max
 median over rounds of each variant's ratio to the seed recipe in the same round.
 Goal (issue 12): >= 1.3x the seed recipe. The GPU version of this table is
 benchmarks/gpu_bench.py.
+
+Measured 2026-11-27 on the shared 2-core Xeon (AVX-512, KVM), torch 2.14.1, other engineers'
+runs beside it; median images/s (min-max) and the median over rounds of the ratio to the seed:
+
+    `rounds 5`, 2 threads, load 6.5-7.4       seed 422 (396-487)  defaults 693 (87-711)  1.62x (0.19-1.80)
+    `threads 1 rounds 5`, load 9.3            seed 24 (13-52)     defaults 36 (32-50)    1.49x (0.97-3.08)
+    `rounds 7`, 2 threads, load swinging      seed 308 (36-506)   defaults 481 (120-642) 2.08x (0.26-13.5)
+
+Centre tap alone: 1.43x, 1.60x, 1.51x; fused SGD alone: 1.34x, 1.53x, 1.42x (same runs). On this
+crowded machine a 2-thread trial sometimes collapses to 40-100 images/s (OpenMP threads
+waiting on each other while a neighbour holds a core): read the medians, not the extremes.
 """
 
 from __future__ import annotations
