@@ -17,8 +17,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
+BROWSER_STAMP := build/.browser
 
-.PHONY: setup compile test test-contracts test-offchain test-long test-relay-long demo lint bench chain lock clean
+.PHONY: setup browser compile test test-contracts test-offchain test-long test-relay-long demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -35,6 +36,20 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Debian's chromium and its driver, for the explorer's browser tests and the demo's
+# screenshots: installed once (as root, or through sudo) when either is missing.
+browser: $(BROWSER_STAMP)
+
+$(BROWSER_STAMP):
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "==> chromium and chromium-driver (Debian packages) for the explorer's browser tests"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); mkdir -p $(@D); \
+		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			chromium chromium-driver; } > $(@D)/apt-browser.log 2>&1 \
+			|| { tail -n 20 $(@D)/apt-browser.log; exit 1; }; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
 compile: $(BUILD_STAMP)
 
 $(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contracts -name '*.sol')
@@ -48,7 +63,7 @@ test-contracts: compile
 	$(BROWNIE) test tests/contracts --durations=5
 
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
-test-offchain: compile
+test-offchain: compile $(BROWSER_STAMP)
 	$(PY) -m pytest -p no:pytest-brownie -q
 
 test-long: compile
@@ -58,7 +73,7 @@ test-long: compile
 test-relay-long: compile
 	RELAY_EXAMPLES=200 $(BROWNIE) test tests/contracts/relay/test_differential.py
 
-demo: compile
+demo: compile $(BROWSER_STAMP)
 	$(PY) -m offchain demo
 
 lint: compile

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "offchain.roles.validator",
     "offchain.roles.relayer",
     "offchain.demo.cli",
+    "offchain.explorer.cli",
 )
 
 

@@ -33,11 +33,13 @@ def register(subparsers: Any) -> None:
         default=PROJECT_ROOT / "runs" / "cache",
         help="where pretrained bases are kept, keyed by recipe and data (default runs/cache)",
     )
+    parser.add_argument("--explore", action="store_true", help="keep serving the explorer until Ctrl-C")
     parser.set_defaults(func=cmd_demo)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from offchain.eth.localchain import local_chain
+    from offchain.explorer.showcase import show_explorer
 
     out: Path = args.out
     if out.exists():
@@ -60,6 +62,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         demo = Demo(chain, out, say, config)
         try:
             demo.run()
+            show_explorer(chain.url, demo.deployment, demo.job_id, demo.winner_hash, out, say, keep=args.explore)
         finally:
             demo.stop_roles()
     say(f"done in {say.elapsed():.0f} s; report: {out / 'summary.md'}")

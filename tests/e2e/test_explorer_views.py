@@ -1,0 +1,176 @@
+"""The explorer's read views and command without a browser: a settled job on anvil, read
+through Flask's test client, and the command's one-line errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from explorer_scenario import HONEST_MODEL, HOSTILE_URI, MarketScenario
+from flask.testing import FlaskClient
+
+from offchain.cli import main
+from offchain.eth.localchain import free_port, start_anvil
+from offchain.explorer.app import Sources, create_app
+from offchain.explorer.showcase import show_explorer
+
+Settled = tuple[MarketScenario, FlaskClient]
+
+
+@pytest.fixture(scope="module")
+def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MarketScenario, FlaskClient]]:
+    chain = start_anvil()
+    try:
+        scenario = MarketScenario(chain.url, tmp_path_factory.mktemp("deployments"))
+        scenario.setup()
+        scenario.post_job()
+        scenario.commit_all()
+        scenario.reveal()
+        scenario.attest()
+        scenario.finalize()
+        app = create_app(Sources(rpc=chain.url, deployment=scenario.deployment))
+        yield scenario, app.test_client()
+    finally:
+        chain.stop()
+
+
+def test_the_derived_validator_fee_shares_add_up_to_the_settled_fees(settled: Settled) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+    final = scenario.market.finalized_event(scenario.job_id)
+    assert final is not None
+
+    shares = [
+        sum(r.amount for r in view.account(v.address).history if r.what == "validator fee") for v in scenario.validators
+    ]
+
+    assert sum(shares) == final.validator_fees > 0
+
+
+def test_every_account_history_matches_what_the_market_credited(settled: Settled) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+
+    for who in (scenario.requester, scenario.honest, *scenario.validators):
+        account = view.account(who.address)
+        credited = sum(
+            r.amount
+            for r in account.history
+            if r.what in ("prize", "validator fee", "slashed stakes received", "refund", "stake returned")
+        )
+
+        assert credited == scenario.market.pending(who.address), who.address
+
+
+def test_the_job_page_escapes_a_hostile_uri(settled: Settled) -> None:
+    scenario, client = settled
+
+    answer = client.get(f"/jobs/{scenario.job_id}")
+    html = answer.get_data(as_text=True)
+
+    assert answer.status_code == 200
+    assert "<script>window.__xss" not in html
+    assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html
+    assert HOSTILE_URI.startswith("http://")
+    assert "script-src 'self'" in answer.headers["Content-Security-Policy"]
+
+
+def test_the_jobs_list_derives_the_same_phase_as_the_contract(settled: Settled) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+
+    rows, total = view.jobs(view.now())
+
+    assert total == 1
+    assert rows[0].phase == scenario.market.phase(scenario.job_id).name.lower() == "finalized"
+    assert rows[0].winner == scenario.honest.address and rows[0].submissions == 3
+
+
+def test_an_unknown_job_is_not_found_not_an_outage(settled: Settled) -> None:
+    _, client = settled
+
+    answer = client.get("/jobs/999")
+
+    assert answer.status_code == 404
+    assert client.get("/api/status").get_json()["chain"]["ok"] is True
+
+
+def test_the_partial_answer_is_only_the_main_block(settled: Settled) -> None:
+    scenario, client = settled
+
+    html = client.get(f"/jobs/{scenario.job_id}", headers={"X-Explorer-Partial": "1"}).get_data(as_text=True)
+
+    assert "<html" not in html and 'id="phase"' in html
+
+
+def test_no_ledger_node_is_a_page_that_says_how_to_add_one(settled: Settled) -> None:
+    _, client = settled
+
+    answer = client.get("/ledger")
+
+    assert answer.status_code == 404 and "--ledger URL" in answer.get_data(as_text=True)
+
+
+def test_the_command_serves_the_pages_and_prints_its_url(settled: Settled) -> None:
+    scenario, _ = settled
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "offchain",
+        "explorer",
+        "--rpc",
+        scenario.rpc,
+        "--deployments",
+        str(scenario.deployments),
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/jobs/{scenario.job_id}", timeout=10) as answer:
+            html = answer.read().decode()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert line.startswith(f"explorer: http://127.0.0.1:{port}")
+    assert 'id="phase"' in html and "finalized" in html
+
+
+def test_the_demo_step_saves_both_screenshots_and_stores_the_winners_card(settled: Settled, tmp_path: Path) -> None:
+    scenario, _ = settled
+    card = tmp_path / "honest" / "job-1" / "model" / "model.json"
+    card.parent.mkdir(parents=True)
+    card.write_text(json.dumps({"fingerprint": HONEST_MODEL.hex(), "metrics": {"epochs": []}}))
+    lines: list[str] = []
+
+    shots = show_explorer(scenario.rpc, scenario.deployment, scenario.job_id, HONEST_MODEL, tmp_path, lines.append)
+
+    assert [p.name for p in shots] == ["explorer-job.png", "explorer-lineage.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in shots)
+    assert any(line.startswith("explorer: http://127.0.0.1:") for line in lines)
+    assert (tmp_path / "store" / hashlib.sha256(card.read_bytes()).hexdigest()).is_file()
+
+
+def test_an_unreachable_chain_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["explorer", "--rpc", f"http://127.0.0.1:{free_port()}", "--port", "0"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "cannot reach the Ethereum RPC" in err
+
+
+def test_a_bad_port_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code = main(["explorer", "--rpc", "http://127.0.0.1:1", "--port", "70000"])
+
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--port" in err
