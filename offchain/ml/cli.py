@@ -25,7 +25,7 @@ from offchain.ml.errors import ConfigError, MLError
 
 # Flags of `train`, one per TrainConfig field; the help says what the field means.
 TRAIN_HELP = {
-    "dataset": "digits | cifar10 | a .npz artifact | an image folder (default digits)",
+    "dataset": "digits | fashion-mnist | cifar10 | a .npz artifact | an image folder (default digits)",
     "classes": "class indices to keep, e.g. 5-9 or 0,2,4 (default all)",
     "per_class": "labelled images kept per class (a fixed, seeded choice)",
     "eval_dataset": "evaluation set (default: the test split of a named data set; none: skip)",
@@ -33,6 +33,7 @@ TRAIN_HELP = {
     "download": "download CIFAR-10 into --data-dir if it is not there",
     "image_size": "side of the square images of an image folder (default 32)",
     "data_seed": "seed of the per-class choice (default 0)",
+    "val_per_class": "set this many training images per class aside for validation; epochs report it, test once",
     "arch": "resnet18 | resnet34 | resnet50 (default resnet18)",
     "stem": "imagenet (torchvision's) | small (3x3, no max-pool: 16x compute) (default imagenet)",
     "weights": "none | imagenet | a model folder | a .safetensors/.pt/.pth file (default none)",
@@ -48,6 +49,8 @@ TRAIN_HELP = {
     "step_epochs": "step schedule: decay every this many epochs (default 5)",
     "gamma": "step schedule: decay factor (default 0.1)",
     "label_smoothing": "label smoothing of the cross-entropy (default 0)",
+    "decay_bn_and_bias": "weight decay on batch-norm and bias tensors too (default: yes, as the seed recipe)",
+    "precise_bn": "re-estimate batch-norm statistics on the training images before evaluating",
     "augment": "comma-separated subset of flip,crop; '' for none (default flip,crop)",
     "metric": "the score reported: accuracy (default)",
     "device": "auto | cpu | cuda (default auto)",
@@ -58,6 +61,10 @@ TRAIN_HELP = {
     "deterministic": "deterministic algorithms: bit-exact reruns and resumes on CPU",
     "nproc": "processes for one job with DDP (default 1)",
     "eval_batch_size": "evaluation batch size (default 500)",
+    "eval_every": "evaluate every N epochs, and after the last (default 1)",
+    "checkpoint_every": "checkpoint every N epochs, and after the last (default 1)",
+    "centre_tap": "3x3 convolutions on 1x1 inputs as their centre tap: same math, faster (default on)",
+    "sgd": "auto | loop | foreach | fused: how SGD updates the tensors, same math (default auto: fused)",
 }
 
 
@@ -78,12 +85,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     evaluate = subparsers.add_parser("evaluate", help="score a model folder on a data set")
     evaluate.add_argument("--model", required=True, help="model folder (model.json + weights)")
-    evaluate.add_argument(
-        "--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder"
-    )
-    evaluate.add_argument(
-        "--split", default="test", help="split of a named data set (default test)"
-    )
+    evaluate.add_argument("--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder")
+    evaluate.add_argument("--split", default="test", help="split of a named data set (default test)")
     evaluate.add_argument("--classes", help="class indices, as the model was trained (e.g. 5-9)")
     evaluate.add_argument("--sha256", help="refuse a .npz artifact whose SHA-256 differs")
     evaluate.add_argument("--data-dir", default="data", help="folder holding cifar-10-batches-py")
@@ -91,23 +94,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(func=evaluate_command)
 
-    fingerprint = subparsers.add_parser(
-        "fingerprint", help="the canonical hash of a model's tensors (not of the file)"
-    )
+    fingerprint = subparsers.add_parser("fingerprint", help="the canonical hash of a model's tensors (not of the file)")
     fingerprint.add_argument("path", help="model folder, .safetensors, .pt or .pth")
     fingerprint.add_argument("--json", action="store_true", help="also list per-tensor leaf hashes")
     fingerprint.set_defaults(func=fingerprint_command)
 
     dataset = subparsers.add_parser("dataset", help="data set artifacts")
-    dataset_commands = dataset.add_subparsers(
-        dest="dataset_command", metavar="COMMAND", required=True
-    )
-    export = dataset_commands.add_parser(
-        "export", help="write a data set's .npz artifact, print its hash"
-    )
-    export.add_argument(
-        "--dataset", default="digits", help="digits | cifar10 | .npz | image folder"
-    )
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", metavar="COMMAND", required=True)
+    export = dataset_commands.add_parser("export", help="write a data set's .npz artifact, print its hash")
+    export.add_argument("--dataset", default="digits", help="digits | cifar10 | .npz | image folder")
     export.add_argument("--split", default="train", help="train | test (default train)")
     export.add_argument("--classes", help="class indices to keep, e.g. 5-9")
     export.add_argument("--per-class", type=int, help="images kept per class")
@@ -134,11 +129,11 @@ def add_train_arguments(
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)
         default = (preset or {}).get(field.name, field.default)
-        shown = None if default is dataclasses.MISSING or kind == "bool" else default
+        shown = None if default is dataclasses.MISSING or kind.startswith("bool") else default
         help_text = _with_default(TRAIN_HELP[field.name], shown)
-        if kind == "bool":
+        if kind == "bool" and field.default is False:
             parser.add_argument(flag, action="store_true", default=None, help=help_text)
-        elif kind == "bool | None":
+        elif kind in ("bool", "bool | None"):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_text)
         else:
             convert = int if kind.startswith("int") else float if kind.startswith("float") else str
@@ -175,9 +170,7 @@ def train_command(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if (out / CHECKPOINT_FILE).exists() and not args.resume:
-        raise MLError(
-            f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out"
-        )
+        raise MLError(f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out")
     result = train(config, out, quiet=args.quiet)
     if args.quiet:
         print(result.fingerprint.hex())
@@ -210,17 +203,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def fingerprint_command(args: argparse.Namespace) -> int:
-    from offchain.ml.fingerprint import leaf_hashes, load_tensors, merkle_root
+    from offchain.ml.fingerprint import leaf_hashes, load_tensors, merkle_root, tagged_root
 
     leaves = leaf_hashes(load_tensors(args.path))
-    root = merkle_root([leaf for _, leaf in leaves]).hex()
+    root = merkle_root([leaf for _, leaf in leaves])
+    fingerprint = tagged_root(root, len(leaves)).hex()
     if args.json:
-        json.dump(
-            {"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2
-        )
+        payload = {"fingerprint": fingerprint, "merkle_root": root.hex(), "leaves": {n: h.hex() for n, h in leaves}}
+        json.dump(payload, sys.stdout, indent=2)
         print()
     else:
-        print(root)
+        print(fingerprint)
     return 0
 
 

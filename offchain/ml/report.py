@@ -14,11 +14,13 @@ from offchain.ml.devices import versions
 if TYPE_CHECKING:
     from offchain.ml.config import TrainConfig
     from offchain.ml.data import ImageSet
+    from offchain.ml.evaluation import EvalResult
     from offchain.ml.loop import EpochMetrics
     from offchain.ml.models import BaseWeights
 
 METRICS_FILE = "metrics.json"
 CURVES_FILE = "curves.png"
+CONFUSION_FILE = "confusion.png"
 
 
 def epoch_line(m: EpochMetrics, epochs: int) -> str:
@@ -41,9 +43,14 @@ def model_card(
     eval_set: ImageSet | None,
     base: BaseWeights,
     history: Sequence[EpochMetrics],
+    environment: dict[str, Any] | None = None,
+    validation: ImageSet | None = None,
+    test: EvalResult | None = None,
 ) -> dict[str, Any]:
     """The model.json content (save_model adds the fingerprint)."""
     datasets: dict[str, Any] = {"train": {"source": config.dataset, "sha256": train_set.sha256(), "n": len(train_set)}}
+    if validation is not None:
+        datasets["validation"] = {"source": config.dataset, "sha256": validation.sha256(), "n": len(validation)}
     if eval_set is not None:
         datasets["eval"] = {
             "source": config.eval_dataset or config.dataset,
@@ -65,8 +72,18 @@ def model_card(
             "accuracy_bps": last.eval_accuracy_bps if last else None,
             "loss": last.eval_loss if last else None,
             "epochs": [asdict(m) for m in history],
+            "test": None
+            if test is None
+            else {
+                "accuracy_bps": test.accuracy_bps,
+                "loss": test.loss,
+                "n": test.n,
+                "per_class_accuracy_bps": dict(zip(train_set.classes, test.per_class_accuracy_bps(), strict=True)),
+                "confusion": [list(row) for row in test.confusion],
+            },
         },
         "versions": versions(),
+        "environment": environment or {},
     }
 
 
@@ -160,3 +177,27 @@ def _read_card(out_dir: Path) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return card if isinstance(card, dict) else {}
+
+
+def plot_confusion(out_dir: str | os.PathLike[str], confusion: Sequence[Sequence[int]], classes: Sequence[str]) -> Path:
+    """confusion.png: the test confusion matrix, rows the true class, with per-class accuracy."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    k = len(classes)
+    figure, axis = plt.subplots(figsize=(1.2 + 0.6 * k, 1.0 + 0.6 * k))
+    axis.imshow(confusion, cmap="Blues")
+    for row in range(k):
+        for column in range(k):
+            axis.text(column, row, str(confusion[row][column]), ha="center", va="center", fontsize=8)
+    accuracy = [confusion[i][i] * 100 / max(1, sum(confusion[i])) for i in range(k)]
+    axis.set_xticks(range(k), list(classes), rotation=45, ha="right")
+    axis.set_yticks(range(k), [f"{c} ({a:.0f}%)" for c, a in zip(classes, accuracy, strict=True)])
+    axis.set(xlabel="predicted", ylabel="true (per-class accuracy)", title="test confusion matrix")
+    figure.tight_layout()
+    path = Path(out_dir) / CONFUSION_FILE
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
