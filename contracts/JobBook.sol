@@ -3,48 +3,63 @@ pragma solidity 0.8.28;
 
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {MarketAccounts} from "./MarketAccounts.sol";
+import {Committee} from "./libraries/Committee.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 
 /// @title JobBook
-/// @notice The market's job and submission storage, its configuration, validation and views.
-/// @dev Abstract: {TrainingMarket} holds the mutators. Views derive a job's phase from its
-/// status and the block time, and judge submissions with the same {_judge} finalize uses.
+/// @notice The market's job, submission, committee and attestation storage, its
+/// configuration, the rules that judge a submission, and the views.
+/// @dev Abstract: the mutators live in {TrainingMarket}, {Attestations} and {Settlement}.
+/// Views judge submissions with the same {_judge} and {_payout} that finalize and claim use.
 abstract contract JobBook is MarketAccounts {
     using ScoreSheet for uint256;
 
-    /// @notice Most submissions per job: bounds finalize's loop.
+    /// @notice Most submissions per job: bounds every per-job loop.
     uint8 public constant MAX_SUBMISSIONS = 16;
     uint16 internal constant BPS = 10_000;
     uint256 internal constant NO_WINNER = type(uint256).max;
+    /// @dev What an attestation seal becomes once revealed: non-zero, so it cannot be re-committed.
+    bytes32 internal constant REVEALED = bytes32(uint256(1));
 
-    /// @dev A submission in commit order: one slot.
+    /// @dev A submission in commit order: one slot. `stake` is zeroed when claimed.
     struct Entry {
         address worker;
-        uint80 stake;
+        uint96 stake;
     }
 
     IModelRegistry internal immutable _registry;
     uint256 internal immutable _quorum;
     uint256 internal immutable _toleranceBps;
     uint256 internal immutable _feeBps;
+    uint256 internal immutable _slashBps;
+    uint256 internal immutable _forfeitBps;
+    uint256 internal immutable _minWindow;
 
-    // Starts at 1: job 0 would read as "registered directly" in the ModelRegistry, and
-    // a non-zero counter makes every postJob an update instead of a fresh write.
+    // Starts at 1: job 0 reads as "registered directly" in the ModelRegistry, and a non-zero
+    // counter makes every postJob an update instead of a fresh write.
     uint256 internal _nextJobId = 1;
     mapping(uint256 jobId => Job) internal _jobs;
     mapping(uint256 jobId => Entry[MAX_SUBMISSIONS]) internal _entries;
     mapping(uint256 jobId => mapping(address worker => bytes32)) internal _sealed;
     mapping(uint256 jobId => mapping(address worker => uint256)) internal _sheets;
+    mapping(uint256 jobId => uint256[2]) internal _committees;
+    mapping(uint256 jobId => mapping(address validator => bytes32)) internal _attestationSeals;
 
-    constructor(address registry_, uint256 quorum_, uint256 toleranceBps_, uint256 feeBps_) {
+    constructor(address registry_, Config memory c) {
         if (registry_ == address(0)) revert TrainingMarketZeroAddress();
-        if (quorum_ == 0 || quorum_ > MAX_VALIDATORS) revert TrainingMarketInvalidQuorum(quorum_);
-        if (toleranceBps_ > BPS) revert TrainingMarketBpsTooHigh(toleranceBps_);
-        if (feeBps_ > BPS) revert TrainingMarketBpsTooHigh(feeBps_);
+        // A zero forfeit would make filling the submission cap free; a zero window impossible.
+        if (
+            c.quorum == 0 || c.quorum > Committee.MAX_SEATS || c.forfeitBps == 0 || c.slashBps == 0
+                || c.minWindow == 0
+        ) revert TrainingMarketBadConfig();
+        uint256 highest = c.toleranceBps;
+        if (c.feeBps > highest) highest = c.feeBps;
+        if (c.slashBps > highest) highest = c.slashBps;
+        if (c.forfeitBps > highest) highest = c.forfeitBps;
+        if (highest > BPS) revert TrainingMarketBpsTooHigh(highest);
         _registry = IModelRegistry(registry_);
-        _quorum = quorum_;
-        _toleranceBps = toleranceBps_;
-        _feeBps = feeBps_;
+        (_quorum, _toleranceBps, _feeBps) = (c.quorum, c.toleranceBps, c.feeBps);
+        (_slashBps, _forfeitBps, _minWindow) = (c.slashBps, c.forfeitBps, c.minWindow);
     }
 
     /// @notice The commitment a worker sends to {commit}; {reveal} recomputes it.
@@ -54,6 +69,39 @@ abstract contract JobBook is MarketAccounts {
         returns (bytes32)
     {
         return keccak256(abi.encode(jobId, worker, modelHash, scoreBps, salt));
+    }
+
+    /// @notice The seal a committee member sends to {commitAttestation}: its scores for every
+    /// submission in commit order, bound to the job and to the validator.
+    function attestationSealOf(uint256 jobId, address validator_, uint16[] memory scores, bytes32 salt)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(jobId, validator_, scores, salt));
+    }
+
+    /// @notice What the commitment slot holds after a reveal: binds the model to its URI.
+    function resultHashOf(bytes32 modelHash, string calldata uri) public pure returns (bytes32) {
+        return keccak256(abi.encode(modelHash, keccak256(bytes(uri))));
+    }
+
+    /// @notice The seal a requester sends to {postJob} for its evaluation set.
+    function evaluationSealOf(bytes32 evaluationSet, bytes32 salt) public pure returns (bytes32) {
+        return keccak256(abi.encode(evaluationSet, salt));
+    }
+
+    /// @notice The protocol's parameters.
+    function config() external view returns (Config memory) {
+        return Config(
+            uint96(_minBond), uint8(_quorum), uint16(_toleranceBps), uint16(_feeBps), uint16(_slashBps),
+            uint16(_forfeitBps), uint32(_minWindow)
+        );
+    }
+
+    /// @notice The ModelRegistry where winners are registered.
+    function registry() external view returns (address) {
+        return address(_registry);
     }
 
     /// @notice The stored job; reverts for an unknown id.
@@ -74,111 +122,86 @@ abstract contract JobBook is MarketAccounts {
         if (block.timestamp < j.commitDeadline) return Phase.Open;
         if (block.timestamp < j.revealDeadline) return Phase.Revealing;
         if (block.timestamp < j.attestDeadline) return Phase.Attesting;
+        if (block.timestamp < j.settleDeadline) return Phase.Settling;
         return Phase.Finalizable;
+    }
+
+    /// @notice The committee's seats in order (a validator may hold several); empty before the draw.
+    function committee(uint256 jobId) public view returns (address[] memory seats) {
+        uint256[2] memory c = _committees[jobId];
+        seats = new address[](_existing(jobId).committeeSize);
+        for (uint256 s; s < seats.length; ++s) {
+            if (Committee.filled(c, s)) seats[s] = _ownerOf(Committee.leafAt(c, s));
+        }
+    }
+
+    /// @notice What `validator_` committed for `jobId`: zero if nothing, 1 once revealed; else
+    /// the seal's upper 240 bits with the member's seat bitmap in the low 16.
+    function attestationSeal(uint256 jobId, address validator_) external view returns (bytes32) {
+        return _attestationSeals[jobId][validator_];
     }
 
     /// @notice Every submission of a job in commit order, judged as finalize does (or will).
     function submissions(uint256 jobId) external view returns (Submission[] memory list) {
-        Job storage j = _existing(jobId);
-        bool finalized = j.status == Status.Finalized;
+        Job memory j = _existing(jobId);
         list = new Submission[](j.submissionCount);
         for (uint256 i; i < list.length; ++i) {
-            Entry memory entry = _entries[jobId][i];
-            uint256 sheet = _sheets[jobId][entry.worker];
-            (Outcome outcome, uint256 count, uint16 verified) = _judge(sheet);
-            if (!finalized) outcome = Outcome.Pending;
+            Entry memory e = _entries[jobId][i];
+            uint256 sheet = _sheets[jobId][e.worker];
+            (Outcome outcome, uint256 count, uint16 median) = _judge(j, sheet);
+            if (j.status != Status.Finalized) outcome = Outcome.Pending;
             else if (j.winnerPlusOne == i + 1) outcome = Outcome.Won;
             list[i] = Submission({
-                worker: entry.worker,
-                stake: entry.stake,
-                sealedHash: _sealed[jobId][entry.worker],
+                worker: e.worker,
+                stake: e.stake,
+                sealedHash: _sealed[jobId][e.worker],
                 revealed: sheet.revealed(),
                 claimedScoreBps: sheet.revealed() ? sheet.claimed() : 0,
                 attestationCount: uint8(count), // count <= 15
-                verifiedScoreBps: verified,
-                outcome: outcome
+                verifiedScoreBps: median,
+                outcome: outcome,
+                payout: j.status == Status.Finalized ? _payout(j, i, e.stake, sheet) : 0
             });
         }
-    }
-
-    /// @notice The attestations of `worker`'s submission to `jobId`, by validator seat.
-    function attestations(uint256 jobId, address worker) external view returns (Attestation[] memory list) {
-        uint256 sheet = _sheets[jobId][worker];
-        list = new Attestation[](MAX_VALIDATORS);
-        uint256 length;
-        for (uint256 seat; seat < MAX_VALIDATORS; ++seat) {
-            if (sheet.hasAttestation(seat)) list[length++] = Attestation(uint8(seat), sheet.attestation(seat));
-        }
-        // Trim to the entries written: shrink the array's length word in place.
-        assembly ("memory-safe") {
-            mstore(list, length)
-        }
-    }
-
-    /// @notice The ModelRegistry where winners are registered.
-    function registry() external view returns (address) {
-        return address(_registry);
-    }
-
-    /// @notice Attestations needed to verify a submission.
-    function quorum() external view returns (uint256) {
-        return _quorum;
-    }
-
-    /// @notice Largest honest distance between a claimed and a verified score, in bps.
-    function toleranceBps() external view returns (uint256) {
-        return _toleranceBps;
-    }
-
-    /// @notice Share of a reward paid to the validators near the winner's median, in bps.
-    function feeBps() external view returns (uint256) {
-        return _feeBps;
     }
 
     /// @dev The stored job, or a revert for an id never posted.
     function _existing(uint256 jobId) internal view returns (Job storage j) {
         j = _jobs[jobId];
-        // Slot 0, which commit and reveal read anyway; every posted job has a deadline.
+        // Slot 0, which every caller reads anyway; every posted job has a deadline.
         if (j.commitDeadline == 0) revert TrainingMarketUnknownJob(jobId);
     }
 
-    /// @dev How finalize judges a sheet; the caller turns Honest into Won for the winner.
-    function _judge(uint256 sheet) internal view returns (Outcome outcome, uint256 count, uint16 verified) {
+    /// @dev How a sheet is judged once settled (Won is the caller's; Pending the view's).
+    function _judge(Job memory j, uint256 sheet) internal view returns (Outcome, uint256 count, uint16 median) {
         if (!sheet.revealed()) return (Outcome.Unrevealed, 0, 0);
-        (count, verified) = sheet.verified();
-        if (count < _quorum) outcome = Outcome.Unverified;
-        else if (ScoreSheet.distance(sheet.claimed(), verified) > _toleranceBps) outcome = Outcome.Dishonest;
-        else outcome = Outcome.Honest;
+        if (!j.evaluationRevealed) return (Outcome.Forfeited, 0, 0);
+        (count, median) = sheet.verified();
+        if (count < _quorum) return (Outcome.Unverified, count, median);
+        // Only over-claims are dishonest: workers never see the evaluation set, so an honest
+        // claim is an estimate from their own held-out split, and a conservative one harms
+        // nobody (the winner is chosen by verified score, never by claim).
+        if (sheet.claimed() > uint256(median) + _toleranceBps) return (Outcome.Dishonest, count, median);
+        return (Outcome.Honest, count, median);
     }
 
-    /// @dev postJob's checks on everything but the deadlines.
-    function _validateJob(
-        bytes32 baseModel,
-        bytes32 trainingSet,
-        bytes32 evaluationSet,
-        bytes32 spec,
-        uint16 minScoreBps,
-        uint96 minStake
-    ) internal view {
-        if (msg.value == 0) revert TrainingMarketZeroReward();
-        if (msg.value > type(uint96).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint96).max);
-        if (trainingSet == bytes32(0) || evaluationSet == bytes32(0) || spec == bytes32(0)) {
-            revert TrainingMarketZeroHash();
+    /// @dev What submission `index` (stake `stake`, sheet `sheet`) of a finalized job is owed.
+    /// Unrevealed and dishonest: nothing. Forfeit: stake + the share in `j.reward`. Honest at or
+    /// above the minimum: stake (+ the prize in `j.reward` for the winner). Otherwise the
+    /// stake less the forfeit, so junk that fills the cap costs real money.
+    function _payout(Job memory j, uint256 index, uint256 stake, uint256 sheet) internal view returns (uint256) {
+        (Outcome outcome,, uint16 median) = _judge(j, sheet);
+        if (outcome == Outcome.Unrevealed || outcome == Outcome.Dishonest) return 0;
+        if (outcome == Outcome.Forfeited) return stake + j.reward;
+        if (outcome == Outcome.Honest && median >= j.minScoreBps) {
+            return j.winnerPlusOne == index + 1 ? stake + j.reward : stake;
         }
-        if (minScoreBps > BPS) revert TrainingMarketBpsTooHigh(minScoreBps);
-        // A free commit would let anyone fill the submission cap at no cost.
-        if (minStake == 0) revert TrainingMarketZeroStake();
-        if (minStake > type(uint80).max) revert TrainingMarketAmountTooLarge(minStake, type(uint80).max);
-        if (!_registry.isRegistered(baseModel)) revert TrainingMarketUnknownBaseModel(baseModel);
+        uint256 fee = _forfeitOf(j);
+        return stake > fee ? stake - fee : 0;
     }
 
-    /// @dev now < commit < reveal < attest <= now + MAX_JOB_DURATION (see ValidatorSet).
-    function _validateDeadlines(uint40 commitDeadline, uint40 revealDeadline, uint40 attestDeadline) internal view {
-        if (block.timestamp >= commitDeadline || commitDeadline >= revealDeadline || revealDeadline >= attestDeadline) {
-            revert TrainingMarketBadDeadlines(commitDeadline, revealDeadline, attestDeadline);
-        }
-        if (attestDeadline - block.timestamp > MAX_JOB_DURATION) {
-            revert TrainingMarketJobTooLong(attestDeadline - block.timestamp, MAX_JOB_DURATION);
-        }
+    /// @dev The forfeit of a submission not verified honest at or above the minimum.
+    function _forfeitOf(Job memory j) internal view returns (uint256) {
+        return uint256(j.minStake) * _forfeitBps / BPS;
     }
 }

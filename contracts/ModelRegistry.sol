@@ -36,18 +36,28 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         _register(modelHash, parentHash, datasetHash, scoreBps, 0, uri);
     }
 
-    /// @notice Registers the winning model of a market job with its verified score.
-    /// @dev Only MARKET_ROLE; the market is the publisher and jobId links back to the job.
-    /// Emits {ModelRegistered}.
+    /// @notice Records the winning model of a market job with its verified score, whatever
+    /// was registered for that hash before: a direct registration cannot pre-empt it.
+    /// @dev Only MARKET_ROLE; `publisher` is the winner and jobId links back to the job.
+    /// Never reverts for a market with a registered parent and a score <= 10000, so a
+    /// market's settlement cannot be blocked through the registry. Emits {ModelRegistered}.
     function registerFromMarket(
         bytes32 modelHash,
         bytes32 parentHash,
         bytes32 datasetHash,
         uint16 scoreBps,
         uint256 jobId,
+        address publisher,
         string calldata uri
     ) external onlyRole(MARKET_ROLE) {
-        _register(modelHash, parentHash, datasetHash, scoreBps, jobId, uri);
+        _write(modelHash, parentHash, datasetHash, scoreBps, jobId, publisher, uri);
+    }
+
+    /// @dev MARKET_ROLE is permanent: revoking (or renouncing) it would let an administrator
+    /// freeze every escrowed job at finalize.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
+        if (role == MARKET_ROLE) revert ModelRegistryMarketRolePermanent(account);
+        return super._revokeRole(role, account);
     }
 
     /// @notice True when `modelHash` is registered.
@@ -81,7 +91,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         }
     }
 
-    /// @dev The one write path for records: validates, writes, emits.
+    /// @dev A direct registration: a new hash only.
     function _register(
         bytes32 modelHash,
         bytes32 parentHash,
@@ -90,8 +100,21 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         uint256 jobId,
         string calldata uri
     ) private {
-        if (modelHash == bytes32(0)) revert ModelRegistryZeroHash();
         if (_records[modelHash].publisher != address(0)) revert ModelRegistryAlreadyRegistered(modelHash);
+        _write(modelHash, parentHash, datasetHash, scoreBps, jobId, msg.sender, uri);
+    }
+
+    /// @dev The one write path for records: validates, writes, emits.
+    function _write(
+        bytes32 modelHash,
+        bytes32 parentHash,
+        bytes32 datasetHash,
+        uint16 scoreBps,
+        uint256 jobId,
+        address publisher,
+        string calldata uri
+    ) private {
+        if (modelHash == bytes32(0)) revert ModelRegistryZeroHash();
         // Parents are registered before children, so the lineage graph has no cycles.
         if (parentHash != bytes32(0) && _records[parentHash].publisher == address(0)) {
             revert ModelRegistryUnknownParent(parentHash);
@@ -101,11 +124,11 @@ contract ModelRegistry is AccessControl, IModelRegistry {
 
         _records[modelHash] = Record({
             parentHash: parentHash,
-            publisher: msg.sender,
+            publisher: publisher,
             scoreBps: scoreBps,
             jobId: uint40(jobId), // checked above
             registeredBlock: uint40(block.number) // 2**40 blocks outlast any chain
         });
-        emit ModelRegistered(modelHash, parentHash, msg.sender, datasetHash, scoreBps, jobId, uri);
+        emit ModelRegistered(modelHash, parentHash, publisher, datasetHash, scoreBps, jobId, uri);
     }
 }

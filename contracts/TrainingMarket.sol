@@ -1,100 +1,102 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {JobBook} from "./JobBook.sol";
+import {Committee} from "./libraries/Committee.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
+import {Settlement} from "./Settlement.sol";
+import {JobBook} from "./JobBook.sol";
 import {ValidatorSet} from "./ValidatorSet.sol";
 
 /// @title TrainingMarket
-/// @notice Escrowed fine-tuning jobs: workers commit then reveal results with a stake,
-/// bonded validators attest measured scores, finalize pays the best honest result,
-/// slashes dishonest ones and registers the winner in the ModelRegistry.
-/// @dev Storage per job: the four-slot {Job}. Per submission: `_entries[job][i]` (worker and
-/// stake, in commit order), `_sealed[job][worker]` (the commitment, overwritten by the model
-/// hash on reveal) and `_sheets[job][worker]` (claimed and attested scores, one word, see
-/// {ScoreSheet}). A commit writes two fresh slots, a reveal one, an attestation none.
-/// Time windows are half-open: commit in [post, commitDeadline), reveal in
-/// [commitDeadline, revealDeadline), attest in [revealDeadline, attestDeadline), finalize from
-/// attestDeadline on. Money leaves only through {withdraw} and {withdrawBond}.
-/// Reentrancy: the functions that call out (withdraw, withdrawBond, finalize) are
-/// `nonReentrant`. The others send no ether and make no state-changing call (postJob only
-/// reads the registry through a static call), so they cannot be interrupted half-way; entering one from a withdraw callback is the same as a fresh
-/// transaction (the balance is already zero), and skipping the guard keeps commit and
-/// reveal within their gas goals.
-contract TrainingMarket is JobBook {
+/// @notice Escrowed fine-tuning jobs with a sealed evaluation set: workers commit then reveal
+/// results with a stake, the requester reveals the evaluation set once commits close, a
+/// committee drawn by bond commits then reveals measured scores, and finalize pays the best
+/// honest result and registers it in the ModelRegistry.
+/// @dev Windows are half-open: commit in [post, commit), reveal, evaluation reveal and the
+/// committee draw in [commit, reveal), attestation commits in [reveal, attest), attestation
+/// reveals in [attest, settle), finalize from settle on. This contract holds the job's first
+/// half; {Attestations} and {Settlement} the rest. Money leaves only through {withdraw},
+/// {claim} and {withdrawBond}, all `nonReentrant`. The others send no ether and make no
+/// state-changing call, and skipping the guard keeps commit and reveal within their gas goals.
+contract TrainingMarket is Settlement {
     using ScoreSheet for uint256;
 
     /// @param registry_ The ModelRegistry; this contract needs its MARKET_ROLE.
-    /// @param minBond_ Smallest validator bond, in wei.
-    /// @param quorum_ Attestations needed to verify a submission (1..MAX_VALIDATORS).
-    /// @param toleranceBps_ Largest honest distance between a claim and the median, in bps.
-    /// @param feeBps_ Share of the reward paid to validators near the winner's median, in bps.
-    constructor(address registry_, uint256 minBond_, uint256 quorum_, uint256 toleranceBps_, uint256 feeBps_)
-        ValidatorSet(minBond_)
-        JobBook(registry_, quorum_, toleranceBps_, feeBps_)
-    {}
+    /// @param config_ The protocol's parameters (see {ITrainingMarket.Config}).
+    constructor(address registry_, Config memory config_) ValidatorSet(config_.minBond) JobBook(registry_, config_) {}
 
     /// @notice Post a job; msg.value is the reward, escrowed until finalize or cancel.
-    /// @dev The evaluation-set and spec hashes are not stored: workers and validators read
-    /// them from {JobPosted}. Requirements: reward > 0, base model registered, non-zero hashes,
-    /// minimum score <= 10000, now < commit < reveal < attest deadline <= now +
-    /// MAX_JOB_DURATION, 0 < minStake <= 2**80 - 1. Emits {JobPosted}.
+    /// @dev `evaluationSeal` = {evaluationSealOf}(evaluation set hash, salt): workers never see
+    /// the set before commits close. `deadlines` = [commit, reveal, attest, settle]; each
+    /// window lasts at least the protocol's minimum, the whole job at most MAX_JOB_DURATION.
+    /// `committeeSize` is odd, at least the quorum, at most 15. The minimum stake must make a
+    /// non-zero forfeit. Emits {JobPosted}.
     function postJob(
         bytes32 baseModel,
         bytes32 trainingSet,
-        bytes32 evaluationSet,
+        bytes32 evaluationSeal,
         bytes32 spec,
         uint16 minScoreBps,
-        uint40 commitDeadline,
-        uint40 revealDeadline,
-        uint40 attestDeadline,
-        uint96 minStake
+        uint32[4] calldata deadlines,
+        uint80 minStake,
+        uint8 committeeSize
     ) external payable returns (uint256 jobId) {
-        _validateJob(baseModel, trainingSet, evaluationSet, spec, minScoreBps, minStake);
-        _validateDeadlines(commitDeadline, revealDeadline, attestDeadline);
+        if (msg.value == 0) revert TrainingMarketZeroReward();
+        if (msg.value > type(uint88).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint88).max);
+        if (trainingSet == 0 || evaluationSeal == 0 || spec == 0) revert TrainingMarketZeroHash();
+        if (minScoreBps > BPS) revert TrainingMarketBpsTooHigh(minScoreBps);
+        // The forfeit is what filling the submission cap costs per seat: it must be real.
+        if (uint256(minStake) * _forfeitBps / BPS == 0) revert TrainingMarketStakeTooSmall(minStake);
+        if (committeeSize % 2 == 0 || committeeSize < _quorum || committeeSize > Committee.MAX_SEATS) {
+            revert TrainingMarketBadCommitteeSize(committeeSize);
+        }
+        _validateDeadlines(deadlines);
+        if (!_registry.isRegistered(baseModel)) revert TrainingMarketUnknownBaseModel(baseModel);
         jobId = _nextJobId++;
         _jobs[jobId] = Job({
-            commitDeadline: commitDeadline,
-            revealDeadline: revealDeadline,
-            attestDeadline: attestDeadline,
-            minStake: uint80(minStake), // range checked in _validateJob, like the reward
+            commitDeadline: deadlines[0],
+            revealDeadline: deadlines[1],
+            attestDeadline: deadlines[2],
+            settleDeadline: deadlines[3],
+            minStake: minStake,
             minScoreBps: minScoreBps,
             submissionCount: 0,
+            committeeSize: committeeSize,
             status: Status.Active,
-            winnerPlusOne: 0,
+            evaluationRevealed: false,
             requester: msg.sender,
-            reward: uint96(msg.value),
+            reward: uint88(msg.value), // checked above
+            winnerPlusOne: 0,
             baseModel: baseModel,
-            trainingSet: trainingSet
+            trainingSet: trainingSet,
+            evaluationSeal: evaluationSeal
         });
         emit JobPosted(
-            jobId, msg.sender, baseModel, trainingSet, evaluationSet, spec, minScoreBps,
-            commitDeadline, revealDeadline, attestDeadline, uint80(minStake), uint96(msg.value)
+            jobId, msg.sender, baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake,
+            committeeSize, uint88(msg.value)
         );
     }
 
     /// @notice Cancel a job nobody has committed to; the reward is credited back.
-    /// @dev Only the requester, while the job is active and has no submission.
-    /// Emits {JobCancelled}.
+    /// @dev Only the requester, while the job is active and has no submission. Emits {JobCancelled}.
     function cancelJob(uint256 jobId) external {
-        Job storage job = _existing(jobId);
-        if (job.requester != msg.sender) revert TrainingMarketNotRequester(jobId, msg.sender);
-        if (job.status != Status.Active) revert TrainingMarketJobClosed(jobId);
-        if (job.submissionCount != 0) revert TrainingMarketHasSubmissions(jobId);
-        job.status = Status.Cancelled;
-        _credit(msg.sender, job.reward);
-        emit JobCancelled(jobId, msg.sender, job.reward);
+        Job storage j = _existing(jobId);
+        if (j.requester != msg.sender) revert TrainingMarketNotRequester(jobId, msg.sender);
+        if (j.status != Status.Active) revert TrainingMarketJobClosed(jobId);
+        if (j.submissionCount != 0) revert TrainingMarketHasSubmissions(jobId);
+        j.status = Status.Cancelled;
+        _credit(msg.sender, j.reward);
+        emit JobCancelled(jobId, msg.sender, j.reward);
     }
 
     /// @notice Commit to a result with a stake (msg.value >= the job's minimum stake).
     /// @dev `commitment` = {commitmentOf}(jobId, msg.sender, modelHash, scoreBps, salt); it binds
-    /// the job and the sender, so a copied commitment cannot be revealed by anyone else.
-    /// One per worker per job, at most MAX_SUBMISSIONS per job. Emits {Committed}.
+    /// the job and the sender. One per worker per job, at most MAX_SUBMISSIONS. Emits {Committed}.
     function commit(uint256 jobId, bytes32 commitment) external payable {
-        Job storage job = _jobs[jobId];
+        Job storage j = _jobs[jobId];
         // Read slot 0 once, before any branch, so the optimizer shares one SLOAD.
-        (uint40 commitDeadline, Status status, uint80 minStake, uint8 index) =
-            (job.commitDeadline, job.status, job.minStake, job.submissionCount);
+        (uint32 commitDeadline, Status status, uint80 minStake, uint8 index) =
+            (j.commitDeadline, j.status, j.minStake, j.submissionCount);
         if (commitDeadline == 0) revert TrainingMarketUnknownJob(jobId);
         if (status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp >= commitDeadline) revert TrainingMarketCommitClosed(jobId, commitDeadline);
@@ -103,20 +105,21 @@ contract TrainingMarket is JobBook {
         if (msg.value > type(uint80).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint80).max);
         if (index == MAX_SUBMISSIONS) revert TrainingMarketSubmissionsFull(jobId);
         if (_sealed[jobId][msg.sender] != bytes32(0)) revert TrainingMarketAlreadyCommitted(jobId, msg.sender);
-        job.submissionCount = index + 1;
-        _entries[jobId][index] = Entry({worker: msg.sender, stake: uint80(msg.value)}); // checked above
+        j.submissionCount = index + 1;
+        _entries[jobId][index] = Entry({worker: msg.sender, stake: uint96(msg.value)}); // checked above
         _sealed[jobId][msg.sender] = commitment;
-        emit Committed(jobId, msg.sender, index, commitment, uint80(msg.value));
+        emit Committed(jobId, msg.sender, index, commitment, uint96(msg.value));
     }
 
     /// @notice Reveal a committed result: model hash, claimed score, salt and artifact URI.
-    /// @dev Between the commit and the reveal deadline; must hash to the commitment. The URI
-    /// is not stored: validators read it from {Revealed}. Emits {Revealed}.
+    /// @dev Between the commit and the reveal deadline; must hash to the commitment. The slot of
+    /// the commitment then holds keccak256(abi.encode(modelHash, uri)), which finalize checks
+    /// before registering the winner with its URI. Emits {Revealed}.
     function reveal(uint256 jobId, bytes32 modelHash, uint16 scoreBps, bytes32 salt, string calldata uri)
         external
     {
-        Job storage job = _existing(jobId); // slot 0 holds all that reveal needs
-        if (block.timestamp < job.commitDeadline || block.timestamp >= job.revealDeadline) {
+        Job storage j = _existing(jobId); // slot 0 holds all that reveal needs
+        if (block.timestamp < j.commitDeadline || block.timestamp >= j.revealDeadline) {
             revert TrainingMarketNotRevealing(jobId);
         }
         bytes32 sealedHash = _sealed[jobId][msg.sender];
@@ -128,111 +131,78 @@ contract TrainingMarket is JobBook {
             revert TrainingMarketCommitmentMismatch(jobId, msg.sender);
         }
         // The commitment has served its purpose: reuse its slot (an update, not a new slot).
-        _sealed[jobId][msg.sender] = modelHash;
+        _sealed[jobId][msg.sender] = resultHashOf(modelHash, uri);
         _sheets[jobId][msg.sender] = ScoreSheet.withClaim(scoreBps);
         emit Revealed(jobId, msg.sender, modelHash, scoreBps, uri);
     }
 
-    /// @notice Attest the score you measured for `worker`'s revealed submission.
-    /// @dev Active validators only, between the reveal and the attest deadline, never the
-    /// job's requester nor the worker itself, once per validator per submission.
-    /// Emits {Attested}.
-    function attest(uint256 jobId, address worker, uint16 scoreBps) external {
-        Job storage job = _existing(jobId);
-        if (block.timestamp < job.revealDeadline || block.timestamp >= job.attestDeadline) {
-            revert TrainingMarketNotAttesting(jobId);
+    /// @notice Publish the evaluation set sealed at post, once commits have closed.
+    /// @dev Anyone holding the preimage may send it (the requester's daemon does); between the
+    /// commit and the reveal deadline. Without it the job forfeits: finalize shares the reward
+    /// among the workers who revealed. Emits {EvaluationRevealed}.
+    function revealEvaluation(uint256 jobId, bytes32 evaluationSet, bytes32 salt, string calldata uri) external {
+        Job storage j = _existing(jobId);
+        if (j.status != Status.Active) revert TrainingMarketJobClosed(jobId);
+        if (block.timestamp < j.commitDeadline || block.timestamp >= j.revealDeadline) {
+            revert TrainingMarketNotRevealing(jobId);
         }
-        if (msg.sender == job.requester) revert TrainingMarketRequesterCannotAttest(jobId, msg.sender);
-        if (msg.sender == worker) revert TrainingMarketWorkerCannotAttest(jobId, msg.sender);
-        if (scoreBps > BPS) revert TrainingMarketBpsTooHigh(scoreBps);
-        uint8 seat = _activeSeat(msg.sender);
-        uint256 sheet = _sheets[jobId][worker];
-        if (!sheet.revealed()) revert TrainingMarketNotRevealed(jobId, worker);
-        if (sheet.hasAttestation(seat)) revert TrainingMarketAlreadyAttested(jobId, worker, msg.sender);
-        _sheets[jobId][worker] = sheet.withAttestation(seat, scoreBps);
-        emit Attested(jobId, worker, msg.sender, seat, scoreBps);
+        if (j.evaluationRevealed) revert TrainingMarketEvaluationAlreadyRevealed(jobId);
+        if (evaluationSet == 0 || evaluationSealOf(evaluationSet, salt) != j.evaluationSeal) {
+            revert TrainingMarketEvaluationMismatch(jobId);
+        }
+        j.evaluationRevealed = true;
+        j.evaluationSeal = evaluationSet; // the seal slot now holds the set's hash
+        emit EvaluationRevealed(jobId, evaluationSet, uri);
     }
 
-    /// @notice Settle a job after its attest deadline; anyone may call it, once.
-    /// @dev Slashes unrevealed and dishonest stakes to the requester, returns the others,
-    /// pays the best honest verified score at or above the minimum (ties: earliest commit)
-    /// the reward less the validator fee, and registers its model. No winner: the reward
-    /// goes back to the requester. All credits are pulled later. Emits {Finalized}.
-    function finalize(uint256 jobId) external nonReentrant {
-        Job storage job = _existing(jobId);
-        if (job.status != Status.Active) revert TrainingMarketJobClosed(jobId);
-        uint40 attestDeadline = job.attestDeadline;
-        if (block.timestamp < attestDeadline) revert TrainingMarketTooEarly(jobId, attestDeadline);
-        job.status = Status.Finalized; // before any credit or call: a finalized job never changes
-        (uint256 best, uint16 score, uint256 slashed) = _settleStakes(jobId, job.submissionCount, job.minScoreBps);
-        uint256 reward = job.reward;
-        if (best == NO_WINNER) {
-            _credit(job.requester, reward + slashed);
-            emit Finalized(jobId, address(0), bytes32(0), 0, 0, 0, slashed, reward);
-            return;
+    /// @notice Draw the job's committee, by bond, from this block's randomness; anyone, once,
+    /// between the commit and the reveal deadline.
+    /// @dev Seed: keccak256(prevrandao, jobId), unknown when commits were made. Its bias limits:
+    /// prevrandao is known one slot ahead, the caller picks the block within the window and a
+    /// proposer may withhold its block; so whoever controls the timing chooses among as many
+    /// committees as there are blocks it can wait for, never a committee no draw gives
+    /// (honest roles call at the first block after the commit deadline to leave little
+    /// choice). Weighted sampling without replacement: distinct validators, each draw
+    /// proportional to bond; the requester and the job's workers are skipped. At most 8 tries
+    /// per seat, so a set of few or mostly excluded validators leaves seats empty (an even
+    /// count then settles on the lower median). Emits {CommitteeDrawn}.
+    function drawCommittee(uint256 jobId) external {
+        Job storage j = _existing(jobId);
+        (uint32 commitDeadline, uint32 revealDeadline, uint256 size) = (j.commitDeadline, j.revealDeadline, j.committeeSize);
+        if (j.status != Status.Active) revert TrainingMarketJobClosed(jobId);
+        if (block.timestamp < commitDeadline || block.timestamp >= revealDeadline) revert TrainingMarketNotRevealing(jobId);
+        uint256[2] memory c = _committees[jobId];
+        if (c[0] != 0 || c[1] != 0) revert TrainingMarketAlreadyDrawn(jobId);
+        if (_totalWeight() == 0) revert TrainingMarketNotValidator(address(0));
+        address requester = j.requester;
+        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, jobId)));
+        address[] memory seats = new address[](size);
+        uint256 filled = 0;
+        for (uint256 nonce; filled < size && nonce < 8 * size; ++nonce) {
+            (uint256 leaf, address owner) = _drawLeaf(uint256(keccak256(abi.encode(seed, nonce))));
+            // Never the requester nor one of the job's workers (a worker has a non-zero seal).
+            if (owner == requester || Committee.seatsOf(c, filled, leaf) != 0) continue;
+            if (_sealed[jobId][owner] != bytes32(0)) continue;
+            c = Committee.withSeat(c, filled, leaf);
+            seats[filled++] = owner;
         }
-        job.winnerPlusOne = uint8(best + 1); // best < MAX_SUBMISSIONS
-        address winner = _entries[jobId][best].worker;
-        uint256 fees = _payValidators(_sheets[jobId][winner], score, reward, attestDeadline);
-        // The winner also takes fee shares nobody can claim and the division dust.
-        _credit(winner, reward - fees);
-        _count(winner, true);
-        _credit(job.requester, slashed);
-        bytes32 modelHash = _sealed[jobId][winner];
-        // Someone may have registered this model already (directly, or through another job):
-        // skip instead of reverting, or anyone could block finalize by registering first.
-        if (!_registry.isRegistered(modelHash)) {
-            _registry.registerFromMarket(modelHash, job.baseModel, job.trainingSet, score, jobId, "");
-        }
-        emit Finalized(jobId, winner, modelHash, score, reward - fees, fees, slashed, 0);
+        if (filled == 0) c[1] = 1 << 255; // "drawn, nobody eligible": lane 7 of word 1 is no seat
+        _committees[jobId][0] = c[0];
+        if (c[1] != 0) _committees[jobId][1] = c[1];
+        emit CommitteeDrawn(jobId, seats, seed);
     }
 
-    /// @dev Credits back every stake that is not slashed and finds the winner.
-    function _settleStakes(uint256 jobId, uint256 count, uint16 minScore)
-        private
-        returns (uint256 best, uint16 bestScore, uint256 slashed)
-    {
-        best = NO_WINNER;
-        for (uint256 i; i < count; ++i) {
-            Entry memory entry = _entries[jobId][i];
-            (Outcome outcome,, uint16 score) = _judge(_sheets[jobId][entry.worker]);
-            if (outcome == Outcome.Unrevealed || outcome == Outcome.Dishonest) {
-                slashed += entry.stake;
-                _count(entry.worker, false);
-                continue;
-            }
-            _credit(entry.worker, entry.stake);
-            // Strictly greater: on a tie the earlier commit (lower index) keeps the lead.
-            if (outcome == Outcome.Honest && score >= minScore && (best == NO_WINNER || score > bestScore)) {
-                (best, bestScore) = (i, score);
-            }
+    /// @dev now < commit < reveal < attest < settle <= now + MAX_JOB_DURATION, every window
+    /// at least the protocol minimum (a one-second window admits no block).
+    function _validateDeadlines(uint32[4] calldata d) private view {
+        uint256 previous = block.timestamp;
+        for (uint256 i; i < 4; ++i) {
+            if (d[i] <= previous) revert TrainingMarketBadDeadlines(d[0], d[1], d[2], d[3]);
+            if (d[i] - previous < _minWindow) revert TrainingMarketWindowTooShort(d[i] - previous, _minWindow);
+            previous = d[i];
         }
-    }
-
-    /// @dev Shares the fee equally among validators whose attestation of the winner is within
-    /// the tolerance of the median; returns what was credited.
-    function _payValidators(uint256 sheet, uint16 median, uint256 reward, uint40 attestDeadline)
-        private
-        returns (uint256 paid)
-    {
-        uint256 nearSeats = 0; // bitmap of seats near the median
-        uint256 near = 0;
-        for (uint256 seat; seat < MAX_VALIDATORS; ++seat) {
-            if (sheet.hasAttestation(seat) && ScoreSheet.distance(sheet.attestation(seat), median) <= _toleranceBps) {
-                nearSeats |= 1 << seat;
-                ++near;
-            }
-        }
-        // An even count's median is a mean, which may be far from every attestation at a
-        // small tolerance: then nobody earned the fee and it stays with the winner.
-        if (near == 0) return 0;
-        uint256 share = reward * _feeBps / BPS / near;
-        for (uint256 seat; seat < MAX_VALIDATORS; ++seat) {
-            if (nearSeats & (1 << seat) == 0) continue;
-            address attester = _attesterAt(seat, attestDeadline);
-            if (attester == address(0)) continue; // left the set before finalize: see ValidatorSet
-            _credit(attester, share);
-            paid += share;
+        if (previous - block.timestamp > MAX_JOB_DURATION) {
+            revert TrainingMarketJobTooLong(previous - block.timestamp, MAX_JOB_DURATION);
         }
     }
 }

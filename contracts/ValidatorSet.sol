@@ -3,83 +3,79 @@ pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
+import {SumTree} from "./libraries/SumTree.sol";
 
 /// @title ValidatorSet
-/// @notice The market's bonded validators: join with a bond, request exit, withdraw the bond
-/// after an unbonding delay that outlasts any job.
-/// @dev Validators sit in at most 15 numbered seats (one score lane each, see {ScoreSheet}).
-/// Why the delay makes seats safe to reuse: a validator stops attesting when it requests
-/// exit and gets its bond (and frees its seat) UNBONDING_DELAY later. Every job it attested
-/// was posted before the request and ends at most MAX_JOB_DURATION after posting, which is
-/// shorter than UNBONDING_DELAY. So a seat's next holder joins after the attest deadline of
-/// every job the previous holder attested: for a job, the seat's attestations belong to the
-/// current holder exactly when that holder joined no later than the job's attest deadline.
+/// @notice The market's bonded validators, unbounded in number: join with a bond, request exit,
+/// withdraw the bond after an unbonding delay that outlasts any job. Committees are drawn
+/// from them with probability proportional to bond (see {_drawLeaf}).
+/// @dev Each member owns one leaf of a {SumTree} whose weight is its bond in gwei while it is
+/// active and zero once it asks to leave. Leaves are never reused, so a committee's leaf
+/// numbers name the same validators for ever. Why the delay makes slashing safe: a validator
+/// drawn for a job was active at the draw, which happens before the job's settle deadline,
+/// at most MAX_JOB_DURATION after posting; its bond stays locked UNBONDING_DELAY (longer)
+/// after its exit request, so a finalize within a week of the settle deadline still finds it
+/// (a later one slashes what is left, possibly nothing).
 abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
-    /// @notice Most validators at once: one score lane per seat.
-    uint256 public constant MAX_VALIDATORS = 15; // = ScoreSheet.SEATS: one score lane per seat
-    /// @notice Longest job: from posting to its attest deadline.
+    using SumTree for SumTree.Tree;
+
+    /// @notice Longest job: from posting to its settle deadline.
     uint256 public constant MAX_JOB_DURATION = 30 days;
     /// @notice Time between an exit request and the bond's release; > MAX_JOB_DURATION.
-    uint256 public constant UNBONDING_DELAY = MAX_JOB_DURATION + 1 days;
+    uint256 public constant UNBONDING_DELAY = MAX_JOB_DURATION + 7 days;
+    /// @dev Sortition weights are in gwei, so a tree lane (64 bits) holds 1.8e10 ether.
+    uint256 internal constant WEIGHT_UNIT = 1 gwei;
 
-    /// @dev One slot per seat: the finalize loop reads holder and join time together.
-    struct Seat {
-        address holder;
-        uint40 joinedAt;
-    }
-
-    uint256 private immutable _minBond;
-    Seat[MAX_VALIDATORS] private _seats;
-    mapping(address account => Validator) private _validators;
-    uint8 private _validatorCount;
+    uint256 internal immutable _minBond;
+    SumTree.Tree private _tree;
+    mapping(uint256 leaf => address owner) private _leafOwner;
+    mapping(address account => Validator) internal _validators;
 
     constructor(uint256 minBond_) {
-        if (minBond_ == 0) revert TrainingMarketBondTooLow(0, 1);
+        if (minBond_ < WEIGHT_UNIT) revert TrainingMarketBondTooLow(minBond_, WEIGHT_UNIT);
         _minBond = minBond_;
     }
 
     /// @notice Join the validator set with a bond of at least {minBond} (msg.value).
-    /// @dev Emits {ValidatorJoined}. Takes the lowest free seat.
+    /// @dev Appends a sortition leaf weighted by the bond. Emits {ValidatorJoined}.
     function joinValidators() external payable {
-        if (_validators[msg.sender].member) revert TrainingMarketAlreadyValidator(msg.sender);
+        if (_validators[msg.sender].leafPlusOne != 0) revert TrainingMarketAlreadyValidator(msg.sender);
         if (msg.value < _minBond) revert TrainingMarketBondTooLow(msg.value, _minBond);
-        if (msg.value > type(uint96).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint96).max);
-        uint8 seat = _freeSeat();
-        _seats[seat] = Seat({holder: msg.sender, joinedAt: uint40(block.timestamp)});
-        _validators[msg.sender] = Validator({
-            bond: uint96(msg.value), // checked above
-            joinedAt: uint40(block.timestamp),
-            exitRequestedAt: 0,
-            seat: seat,
-            member: true
-        });
-        ++_validatorCount;
-        emit ValidatorJoined(msg.sender, seat, uint96(msg.value));
+        uint256 weight = msg.value / WEIGHT_UNIT;
+        // The total weight must fit a tree lane; 2**64 gwei is far above all ether in existence.
+        if (weight > type(uint64).max - _tree.total()) revert TrainingMarketAmountTooLarge(msg.value, 0);
+        uint256 leaf = _tree.push(uint64(weight)); // checked just above
+        if (leaf >= type(uint32).max - 1) revert TrainingMarketAmountTooLarge(leaf, type(uint32).max - 1);
+        _leafOwner[leaf] = msg.sender;
+        Validator storage v = _validators[msg.sender];
+        // Keep fees earned as a former member; bond < 2**64 gwei < 2**96 wei (checked above).
+        (v.bond, v.leafPlusOne, v.unlocksAt) = (uint96(msg.value), uint32(leaf + 1), 0);
+        emit ValidatorJoined(msg.sender, uint32(leaf), uint96(msg.value));
     }
 
-    /// @notice Stop attesting and start the unbonding delay.
-    /// @dev Emits {ValidatorExitRequested} with the time the bond unlocks.
+    /// @notice Stop being drawn into committees and start the unbonding delay.
+    /// @dev Seats already drawn stay the validator's to fill. Emits {ValidatorExitRequested}.
     function requestExit() external {
         Validator storage v = _validators[msg.sender];
-        if (!v.member) revert TrainingMarketNotValidator(msg.sender);
-        if (v.exitRequestedAt != 0) revert TrainingMarketExitAlreadyRequested(msg.sender);
-        v.exitRequestedAt = uint40(block.timestamp);
-        emit ValidatorExitRequested(msg.sender, uint40(block.timestamp + UNBONDING_DELAY));
+        if (v.leafPlusOne == 0) revert TrainingMarketNotValidator(msg.sender);
+        if (v.unlocksAt != 0) revert TrainingMarketExitAlreadyRequested(msg.sender);
+        _tree.set(v.leafPlusOne - 1, 0);
+        v.unlocksAt = uint40(block.timestamp + UNBONDING_DELAY);
+        emit ValidatorExitRequested(msg.sender, v.unlocksAt);
     }
 
-    /// @notice After the unbonding delay: leave the set, free the seat and receive the bond.
+    /// @notice After the unbonding delay: leave the set and receive the bond.
     /// @dev Effects before the transfer, under the reentrancy guard. Emits {BondWithdrawn}.
     function withdrawBond() external nonReentrant {
-        Validator memory v = _validators[msg.sender];
-        if (!v.member) revert TrainingMarketNotValidator(msg.sender);
-        if (v.exitRequestedAt == 0) revert TrainingMarketExitNotRequested(msg.sender);
-        uint40 unlocksAt = uint40(v.exitRequestedAt + UNBONDING_DELAY);
+        Validator storage v = _validators[msg.sender];
+        if (v.leafPlusOne == 0) revert TrainingMarketNotValidator(msg.sender);
+        uint40 unlocksAt = v.unlocksAt;
+        if (unlocksAt == 0) revert TrainingMarketExitNotRequested(msg.sender);
         if (block.timestamp < unlocksAt) revert TrainingMarketStillUnbonding(msg.sender, unlocksAt);
-        delete _seats[v.seat];
-        delete _validators[msg.sender];
-        --_validatorCount;
-        _sendToCaller(v.bond);
-        emit BondWithdrawn(msg.sender, v.bond);
+        uint96 bond = v.bond;
+        (v.bond, v.leafPlusOne, v.unlocksAt) = (0, 0, 0); // `earned` stays for withdraw
+        if (bond != 0) _sendToCaller(bond);
+        emit BondWithdrawn(msg.sender, bond);
     }
 
     /// @notice The smallest bond accepted by {joinValidators}.
@@ -87,35 +83,56 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _minBond;
     }
 
-    /// @notice The membership record of `account` (member false when it is not a validator).
+    /// @notice The membership record of `account` (leafPlusOne 0 when it is not a validator).
     function validator(address account) external view returns (Validator memory) {
         return _validators[account];
     }
 
-    /// @notice The holder of `seat` (zero when free) and when it joined.
-    function validatorAt(uint256 seat) external view returns (address holder, uint40 joinedAt) {
-        if (seat >= MAX_VALIDATORS) revert TrainingMarketUnknownSeat(seat);
-        Seat memory s = _seats[seat];
-        return (s.holder, s.joinedAt);
+    /// @notice The validator that owns sortition leaf `leaf` (zero for an unused leaf).
+    function validatorAt(uint256 leaf) external view returns (address) {
+        return _leafOwner[leaf];
     }
 
-    /// @notice Number of validators, exiting ones included until they withdraw their bond.
-    function validatorCount() external view returns (uint256) {
-        return _validatorCount;
+    /// @notice Sortition weight in gwei: the bonds of active validators.
+    function totalWeight() external view returns (uint256) {
+        return _tree.total();
     }
 
-    /// @dev The seat of an active (not exiting) validator; reverts for anyone else.
-    function _activeSeat(address account) internal view returns (uint8) {
-        Validator memory v = _validators[account];
-        if (!v.member || v.exitRequestedAt != 0) revert TrainingMarketNotValidator(account);
-        return v.seat;
+    /// @dev A leaf drawn with probability proportional to weight, from `seed`; reverts
+    /// (division by zero) on an empty tree, which callers check first.
+    function _drawLeaf(uint256 seed) internal view returns (uint256 leaf, address owner) {
+        leaf = _tree.draw(seed % _tree.total());
+        owner = _leafOwner[leaf];
     }
 
-    /// @dev Who attested from `seat` on a job with `attestDeadline`; zero when that validator
-    /// has left (see the contract's @dev for why the join time decides it).
-    function _attesterAt(uint256 seat, uint40 attestDeadline) internal view returns (address) {
-        Seat memory s = _seats[seat];
-        return s.joinedAt <= attestDeadline ? s.holder : address(0);
+    /// @dev Sum of the active bonds' weights.
+    function _totalWeight() internal view returns (uint256) {
+        return _tree.total();
+    }
+
+    /// @dev The owner of `leaf`.
+    function _ownerOf(uint256 leaf) internal view returns (address) {
+        return _leafOwner[leaf];
+    }
+
+    /// @dev Takes up to `amount` from `account`'s bond and returns what was taken; an active
+    /// validator's sortition weight follows its bond, and leaves the tree below the minimum.
+    function _slashBond(address account, uint256 amount) internal returns (uint256 taken) {
+        Validator storage v = _validators[account];
+        uint96 bond = v.bond;
+        taken = amount < bond ? amount : bond;
+        if (taken == 0) return 0;
+        bond -= uint96(taken); // taken <= bond
+        v.bond = bond;
+        if (v.unlocksAt == 0 && v.leafPlusOne != 0) {
+            _tree.set(v.leafPlusOne - 1, bond < _minBond ? 0 : uint64(bond / WEIGHT_UNIT));
+        }
+    }
+
+    /// @dev Credits fees to a validator's record (an update of a slot it already owns).
+    function _creditValidator(address account, uint256 amount) internal {
+        if (amount == 0) return;
+        _validators[account].earned += uint88(amount); // fees < the reward, a uint88
     }
 
     /// @dev The one way ether leaves the contract: a plain call to the caller, who pulls.
@@ -124,12 +141,5 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         // slither-disable-next-line arbitrary-send-eth,low-level-calls
         (bool ok,) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert TrainingMarketTransferFailed(msg.sender, amount);
-    }
-
-    function _freeSeat() private view returns (uint8) {
-        for (uint8 seat; seat < MAX_VALIDATORS; ++seat) {
-            if (_seats[seat].holder == address(0)) return seat;
-        }
-        revert TrainingMarketValidatorSetFull();
     }
 }

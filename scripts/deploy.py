@@ -6,7 +6,7 @@
 
 from brownie import ModelRegistry, TrainingMarket, chain
 
-from offchain.eth.deploy import FEE_BPS, MIN_BOND, QUORUM, TOLERANCE_BPS
+from offchain.eth.deploy import market_config
 from offchain.eth.deployments import DeployedContract, Deployment, save_deployment
 from scripts.common import sender, tx_params
 
@@ -23,7 +23,7 @@ def main():
     params = tx_params(deployer, required_confs=CONFIRMATIONS)
 
     registry = ModelRegistry.deploy(deployer, params)
-    market = TrainingMarket.deploy(registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, params)
+    market = TrainingMarket.deploy(registry, market_config(), params)
     registry.grantRole(registry.MARKET_ROLE(), market, params)
 
     deployment = Deployment(chain_id=chain.id)

@@ -7,7 +7,7 @@ interface IModelRegistry {
     /// @notice A model's on-chain record: two storage slots.
     struct Record {
         bytes32 parentHash; // zero for a base model
-        address publisher; // the registering account (the market for job winners)
+        address publisher; // the registering account (the winning worker for market records)
         uint16 scoreBps; // claimed (base) or verified (market) accuracy, basis points
         uint40 jobId; // the market job that produced it, 0 when registered directly
         uint40 registeredBlock; // where {ModelRegistered} with the data set and uri is found
@@ -31,14 +31,16 @@ interface IModelRegistry {
     error ModelRegistryScoreTooHigh(uint16 scoreBps);
     error ModelRegistryZeroDepth();
     error ModelRegistryJobIdTooLarge(uint256 jobId);
+    error ModelRegistryMarketRolePermanent(address market);
 
-    /// @notice Registers a model derived by a market job (MARKET_ROLE only).
+    /// @notice Records a model derived by a market job, over any earlier record (MARKET_ROLE only).
     function registerFromMarket(
         bytes32 modelHash,
         bytes32 parentHash,
         bytes32 datasetHash,
         uint16 scoreBps,
         uint256 jobId,
+        address publisher,
         string calldata uri
     ) external;
 

@@ -6,25 +6,38 @@ pragma solidity 0.8.28;
 /// @dev Every failure is a custom error `TrainingMarket<Problem>(context)`; every external
 /// mutator emits exactly one past-tense event right after its write.
 interface ITrainingMarket {
-    /// @notice What the contract stores of a job: four slots (see TrainingMarket's layout).
-    /// The evaluation-set and spec hashes are not stored: workers and validators read them
-    /// from {JobPosted}.
+    /// @notice The protocol's parameters, fixed at deployment.
+    struct Config {
+        uint96 minBond; // smallest validator bond, wei (at least 1 gwei: weights are in gwei)
+        uint8 quorum; // attestations needed to verify a submission
+        uint16 toleranceBps; // largest honest claim above the median; largest paid attestation distance from it
+        uint16 feeBps; // share of the reward paid to validators per attestation within tolerance
+        uint16 slashBps; // share of its bond a validator loses per attestation outside tolerance or missing
+        uint16 forfeitBps; // share of the job's minimum stake a worker loses when not verified honest >= minimum
+        uint32 minWindow; // shortest commit, reveal, attest and settle window, seconds
+    }
+
+    /// @notice What the contract stores of a job: five slots.
     struct Job {
         // slot 0: everything commit and reveal need, so each reads one slot
-        uint40 commitDeadline; // commits in [posted, commitDeadline); non-zero for a posted job
-        uint40 revealDeadline; // reveals in [commitDeadline, revealDeadline)
-        uint40 attestDeadline; // attestations in [revealDeadline, attestDeadline)
+        uint32 commitDeadline; // worker commits in [posted, commitDeadline); non-zero once posted
+        uint32 revealDeadline; // worker reveals, the evaluation reveal and the draw in [commit, reveal)
+        uint32 attestDeadline; // attestation commits in [reveal, attest)
+        uint32 settleDeadline; // attestation reveals in [attest, settle); finalize from settle on
         uint80 minStake;
         uint16 minScoreBps; // the winner's verified score must reach this
         uint8 submissionCount;
+        uint8 committeeSize; // odd, 1..15
         Status status;
-        uint8 winnerPlusOne; // 1 + index of the winning submission; 0: no winner (yet)
+        bool evaluationRevealed;
         // slot 1
         address requester;
-        uint96 reward;
-        // slots 2 and 3: what finalize hands to the registry
+        uint88 reward; // after finalize: the winner's prize, or each revealed worker's share on a forfeit
+        uint8 winnerPlusOne; // 1 + index of the winning submission; 0: no winner (yet)
+        // slots 2 to 4
         bytes32 baseModel;
         bytes32 trainingSet;
+        bytes32 evaluationSeal; // keccak256(abi.encode(evaluationSet, salt)); the hash itself once revealed
     }
 
     /// @notice The stored state of a job; the phase adds the clock to it.
@@ -36,9 +49,10 @@ interface ITrainingMarket {
 
     /// @notice A job's phase, derived from its status and the block time.
     enum Phase {
-        Open, // commits accepted
-        Revealing,
-        Attesting,
+        Open, // worker commits
+        Revealing, // worker reveals, evaluation reveal, committee draw
+        Attesting, // attestation commits
+        Settling, // attestation reveals
         Finalizable,
         Finalized,
         Cancelled
@@ -48,37 +62,32 @@ interface ITrainingMarket {
     enum Outcome {
         Pending, // the job is not finalized yet
         Unrevealed, // slashed
-        Unverified, // fewer attestations than the quorum: stake returned, cannot win
-        Dishonest, // claim further than the tolerance from the median: slashed
-        Honest, // stake returned
-        Won // honest, best verified score at or above the minimum: paid the reward
+        Unverified, // fewer attestations than the quorum: pays the forfeit, cannot win
+        Dishonest, // claim more than the tolerance above the median: slashed
+        Honest, // stake returned (less the forfeit when below the minimum score)
+        Won, // honest, best verified score at or above the minimum: paid the prize
+        Forfeited // the requester never revealed the evaluation set: shares the reward
     }
 
     /// @notice One submission as the views show it.
     struct Submission {
         address worker;
-        uint80 stake;
-        bytes32 sealedHash; // the commitment until revealed, then the model hash
+        uint96 stake; // zero once claimed
+        bytes32 sealedHash; // the commitment until revealed, then keccak256(abi.encode(modelHash, uri))
         bool revealed;
         uint16 claimedScoreBps;
         uint8 attestationCount;
         uint16 verifiedScoreBps; // median of the attestations (0 when there are none)
         Outcome outcome;
-    }
-
-    /// @notice One validator's measured score of a submission; `seat` maps to {validatorAt}.
-    struct Attestation {
-        uint8 seat;
-        uint16 scoreBps;
+        uint256 payout; // what {claim} pays the worker (valid once finalized)
     }
 
     /// @notice A validator's membership: one slot.
     struct Validator {
         uint96 bond;
-        uint40 joinedAt;
-        uint40 exitRequestedAt; // 0 while active
-        uint8 seat;
-        bool member;
+        uint88 earned; // fees credited, paid by {withdraw}
+        uint32 leafPlusOne; // 1 + its leaf in the sortition tree; 0: not a member
+        uint40 unlocksAt; // 0 while active; else when withdrawBond may release the bond
     }
 
     event JobPosted(
@@ -86,50 +95,55 @@ interface ITrainingMarket {
         address indexed requester,
         bytes32 indexed baseModel,
         bytes32 trainingSet,
-        bytes32 evaluationSet,
+        bytes32 evaluationSeal,
         bytes32 spec,
         uint16 minScoreBps,
-        uint40 commitDeadline,
-        uint40 revealDeadline,
-        uint40 attestDeadline,
+        uint32[4] deadlines,
         uint80 minStake,
-        uint96 reward
+        uint8 committeeSize,
+        uint88 reward
     );
-    event JobCancelled(uint256 indexed jobId, address indexed requester, uint96 refund);
-    event Committed(uint256 indexed jobId, address indexed worker, uint8 index, bytes32 commitment, uint80 stake);
+    event JobCancelled(uint256 indexed jobId, address indexed requester, uint88 refund);
+    event Committed(uint256 indexed jobId, address indexed worker, uint8 index, bytes32 commitment, uint96 stake);
     event Revealed(uint256 indexed jobId, address indexed worker, bytes32 modelHash, uint16 scoreBps, string uri);
-    event Attested(uint256 indexed jobId, address indexed worker, address indexed validator, uint8 seat, uint16 scoreBps);
-    /// @notice `winner` is zero when nobody won; then `refund` (the reward) went back to the requester.
+    event EvaluationRevealed(uint256 indexed jobId, bytes32 evaluationSet, string uri);
+    event CommitteeDrawn(uint256 indexed jobId, address[] seats, uint256 seed);
+    event AttestationCommitted(uint256 indexed jobId, address indexed validator, bytes32 seal);
+    event AttestationRevealed(uint256 indexed jobId, address indexed validator, uint16[] scores);
+    /// @notice `winner` is zero when nobody won; `refund` went back to the requester.
     event Finalized(
         uint256 indexed jobId,
         address indexed winner,
         bytes32 modelHash,
         uint16 verifiedScoreBps,
-        uint256 payout,
-        uint256 validatorFees,
-        uint256 slashed,
+        uint256 prize,
+        uint256 validatorPay,
+        uint256 validatorSlashed,
         uint256 refund
     );
+    event Claimed(uint256 indexed jobId, address indexed worker, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
-    event ValidatorJoined(address indexed validator, uint8 seat, uint96 bond);
+    event ValidatorJoined(address indexed validator, uint32 leaf, uint96 bond);
     event ValidatorExitRequested(address indexed validator, uint40 unlocksAt);
     event BondWithdrawn(address indexed validator, uint96 bond);
 
     error TrainingMarketZeroAddress();
-    error TrainingMarketInvalidQuorum(uint256 quorum);
+    error TrainingMarketBadConfig();
     error TrainingMarketBpsTooHigh(uint256 bps);
     error TrainingMarketZeroReward();
     error TrainingMarketAmountTooLarge(uint256 amount, uint256 max);
     error TrainingMarketUnknownBaseModel(bytes32 baseModel);
     error TrainingMarketZeroHash();
-    error TrainingMarketBadDeadlines(uint40 commitDeadline, uint40 revealDeadline, uint40 attestDeadline);
+    error TrainingMarketBadDeadlines(uint32 commitDeadline, uint32 revealDeadline, uint32 attestDeadline, uint32 settleDeadline);
+    error TrainingMarketWindowTooShort(uint256 window, uint256 minWindow);
     error TrainingMarketJobTooLong(uint256 duration, uint256 maxDuration);
-    error TrainingMarketZeroStake();
+    error TrainingMarketBadCommitteeSize(uint256 size);
+    error TrainingMarketStakeTooSmall(uint256 minStake);
     error TrainingMarketUnknownJob(uint256 jobId);
     error TrainingMarketNotRequester(uint256 jobId, address account);
     error TrainingMarketJobClosed(uint256 jobId);
     error TrainingMarketHasSubmissions(uint256 jobId);
-    error TrainingMarketCommitClosed(uint256 jobId, uint40 commitDeadline);
+    error TrainingMarketCommitClosed(uint256 jobId, uint32 commitDeadline);
     error TrainingMarketStakeTooLow(uint256 jobId, uint256 stake, uint80 minStake);
     error TrainingMarketSubmissionsFull(uint256 jobId);
     error TrainingMarketAlreadyCommitted(uint256 jobId, address worker);
@@ -137,20 +151,27 @@ interface ITrainingMarket {
     error TrainingMarketNotCommitted(uint256 jobId, address worker);
     error TrainingMarketAlreadyRevealed(uint256 jobId, address worker);
     error TrainingMarketCommitmentMismatch(uint256 jobId, address worker);
+    error TrainingMarketBaseModelResubmitted(uint256 jobId);
+    error TrainingMarketEvaluationMismatch(uint256 jobId);
+    error TrainingMarketEvaluationAlreadyRevealed(uint256 jobId);
+    error TrainingMarketEvaluationNotRevealed(uint256 jobId);
+    error TrainingMarketAlreadyDrawn(uint256 jobId);
     error TrainingMarketNotAttesting(uint256 jobId);
-    error TrainingMarketNotRevealed(uint256 jobId, address worker);
-    error TrainingMarketRequesterCannotAttest(uint256 jobId, address requester);
-    error TrainingMarketWorkerCannotAttest(uint256 jobId, address worker);
-    error TrainingMarketAlreadyAttested(uint256 jobId, address worker, address validator);
-    error TrainingMarketTooEarly(uint256 jobId, uint40 attestDeadline);
+    error TrainingMarketNotSettling(uint256 jobId);
+    error TrainingMarketNotInCommittee(uint256 jobId, address account);
+    error TrainingMarketAttestationAlreadyCommitted(uint256 jobId, address validator);
+    error TrainingMarketAttestationMismatch(uint256 jobId, address validator);
+    error TrainingMarketWrongScoreCount(uint256 jobId, uint256 count, uint256 expected);
+    error TrainingMarketTooEarly(uint256 jobId, uint32 settleDeadline);
+    error TrainingMarketWrongResult(uint256 jobId, address winner);
+    error TrainingMarketNotYourSubmission(uint256 jobId, uint256 index, address account);
+    error TrainingMarketNotFinalized(uint256 jobId);
     error TrainingMarketNothingToWithdraw(address account);
     error TrainingMarketTransferFailed(address account, uint256 amount);
     error TrainingMarketNotValidator(address account);
     error TrainingMarketAlreadyValidator(address validator);
     error TrainingMarketBondTooLow(uint256 bond, uint256 minBond);
-    error TrainingMarketValidatorSetFull();
     error TrainingMarketExitAlreadyRequested(address validator);
     error TrainingMarketExitNotRequested(address validator);
     error TrainingMarketStillUnbonding(address validator, uint40 unlocksAt);
-    error TrainingMarketUnknownSeat(uint256 seat);
 }

@@ -2,11 +2,11 @@
 pragma solidity 0.8.28;
 
 /// @title ScoreSheet
-/// @notice One storage word per submission holding the worker's claimed score and every
-/// validator's attested score, and the median over the attestations.
+/// @notice One storage word per submission holding the worker's claimed score and the score
+/// attested from every committee seat, and the median over the attestations.
 /// @dev Layout of a sheet (a uint256), sixteen 16-bit lanes:
 ///   lane 0           claimed score + 1 (0: not revealed)
-///   lane 1 + seat    score attested by the validator in `seat` + 1 (0: no attestation)
+///   lane 1 + seat    score attested from committee seat `seat` + 1 (0: no attestation)
 /// Storing score + 1 lets zero mean "absent", so no separate bitmap is needed, and a
 /// sheet is a single slot: the first write (at reveal) is the only fresh SSTORE, every
 /// attestation after it costs an update instead of a new slot.
@@ -53,8 +53,8 @@ library ScoreSheet {
         return sheet | ((uint256(scoreBps) + 1) << (LANE_BITS * (seat + 1)));
     }
 
-    /// @notice The number of attestations and their median (mean of the two middle values,
-    /// rounded down, for an even count; 0 when there are none).
+    /// @notice The number of attestations and their median: the lower median for an even
+    /// count (a value somebody attested, never a mean nobody did); 0 when there are none.
     function verified(uint256 sheet) internal pure returns (uint256 count, uint16 median) {
         // Memory arrays start zeroed; slither cannot tell. Only the first `count` are read.
         // slither-disable-next-line uninitialized-local
@@ -72,10 +72,8 @@ library ScoreSheet {
             ++count;
         }
         if (count == 0) return (0, 0);
-        uint256 mid = count / 2;
-        if (count % 2 == 1) return (count, sorted[mid]);
-        // Both middle values are <= 10000, so their sum fits easily; floor of the mean.
-        return (count, uint16((uint256(sorted[mid - 1]) + sorted[mid]) / 2));
+        // Index (count - 1) / 2: the middle for odd counts, the lower middle for even ones.
+        return (count, sorted[(count - 1) / 2]);
     }
 
     /// @notice |a - b| for scores.

@@ -44,7 +44,7 @@ contract Reenterer {
         if (mode == Mode.None) return;
         bytes memory data = mode == Mode.Withdraw
             ? abi.encodeWithSignature("withdraw()")
-            : abi.encodeWithSignature("finalize(uint256)", targetJob);
+            : abi.encodeWithSignature("finalize(uint256,bytes32,string)", targetJob, bytes32(0), "");
         mode = Mode.None; // one attempt
         (bool ok, bytes memory ret) = market.call(data);
         reentered = ok;

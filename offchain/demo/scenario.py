@@ -37,6 +37,7 @@ WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
 VALIDATORS = (4, 5, 6)
+LAZY = 2  # index into VALIDATORS of the validator that copies claims (when the config asks)
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
 SPEC = {
     "arch": "resnet18",
@@ -96,6 +97,9 @@ class DemoHooks:
     def after_attest_window_opened(self, demo: Demo) -> None:
         """The clock has just moved into the attest window."""
 
+    def after_attestations_committed(self, demo: Demo) -> None:
+        """Every committee member has committed its sealed scores; none has revealed yet."""
+
 
 @dataclass
 class DemoConfig:
@@ -109,6 +113,7 @@ class DemoConfig:
     hooks: DemoHooks = field(default_factory=DemoHooks)
     task: str = "digits"  # a key of TASKS
     base_cache: Path | None = None  # reuse a base pretrained earlier with the same recipe and data
+    lazy_validator: bool = True  # one validator copies the claims (and is slashed for it)
 
 
 def warp_to(w3: Any, timestamp: int) -> None:
@@ -163,9 +168,10 @@ class Demo:
         self.registry = RegistryClient(self.client, self.deployment.contract("ModelRegistry").address)
         self.market = MarketClient(self.client, self.deployment.contract("TrainingMarket").address)
         self.say(f"deployed ModelRegistry at {self.registry.address}, TrainingMarket at {self.market.address}")
+        c = self.market.market_config()
         self.say.detail(
-            f"quorum {self.market.quorum()}, tolerance {self.market.tolerance_bps()} bps, "
-            f"validator fee {self.market.fee_bps()} bps, minimum bond {MIN_BOND / ETHER:g} ETH"
+            f"quorum {c.quorum}, tolerance {c.tolerance_bps} bps, validator fee {c.fee_bps} bps, "
+            f"slash {c.slash_bps} bps of a bond per bad attestation, minimum bond {MIN_BOND / ETHER:g} ETH"
         )
 
     def prepare_data(self) -> None:
@@ -187,7 +193,8 @@ class Demo:
         self.hashes: dict[str, str] = {}
         for name, data in self.sets.items():
             path, digest = export_dataset(data, data_dir / f"{task.dataset}-{name}.npz")
-            self.server.store.put_file(path)
+            if name != "eval":  # the evaluation set is served only once commits have closed
+                self.server.store.put_file(path)
             self.paths[name], self.hashes[name] = path, digest
         self.spec_path = data_dir / "spec.json"
         self.spec_path.write_text(json.dumps(self.spec, indent=2, sort_keys=True))
@@ -234,24 +241,25 @@ class Demo:
         self.say(f"registered base model 0x{self.base_hash.hex()[:16]}... (gas {receipt['gasUsed']})")
 
     def post_job(self) -> None:
+        from offchain.eth.commitment import evaluation_seal, new_salt
         from offchain.eth.market import MarketClient
 
         requester = MarketClient(self.as_account(REQUESTER), self.market.address)
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
-        self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S)
+        self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
+        self.eval_salt = new_salt()  # the demo's requester keeps it in memory: it runs to the end
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
         self.job_id = requester.post_job(
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),
-            evaluation_set=bytes.fromhex(self.hashes["eval"]),
+            evaluation_seal=evaluation_seal(bytes.fromhex(self.hashes["eval"]), self.eval_salt),
             spec=bytes.fromhex(spec_digest),
             min_score_bps=self.config.min_score_bps,
-            commit_deadline=self.deadlines[0],
-            reveal_deadline=self.deadlines[1],
-            attest_deadline=self.deadlines[2],
+            deadlines=self.deadlines,
             min_stake=MIN_STAKE,
+            committee_size=len(VALIDATORS),
             reward=REWARD,
         )
         self.say(
@@ -303,10 +311,8 @@ class Demo:
             )
             for name, account, extra in workers
         }
-        self.say(f"starting {len(workers)} workers and {len(VALIDATORS)} validators, each its own process")
-        self.roles = [spawn(name, *spec) for name, spec in self.worker_args.items()] + [
-            spawn(
-                f"validator-{i + 1}",
+        self.validator_args = {
+            f"validator-{i + 1}": (
                 account,
                 [
                     "validator",
@@ -316,30 +322,47 @@ class Demo:
                     "--home",
                     str(self.out / f"validator-{i + 1}"),
                     "--once",
+                    *(["--lazy"] if self.config.lazy_validator and i == LAZY else []),
                 ],
                 1,
             )
             for i, account in enumerate(VALIDATORS)
-        ]
+        }
+        if self.config.lazy_validator:
+            self.say(f"validator-{LAZY + 1} is lazy: it copies each claim instead of evaluating")
+        self.say(f"starting {len(workers)} workers and {len(VALIDATORS)} validators, each its own process")
+        self.roles = [spawn(name, *spec) for name, spec in {**self.worker_args, **self.validator_args}.items()]
         job, count = self.job_id, len(workers)
         wait_until(lambda: len(self.market.submissions(job)) == count, "every commit", 600, self.roles)
         self.say("every worker committed")
         self.hooks.after_commits(self)
         self.say("moving the chain clock to the reveal window")
         warp_to(self.client.w3, self.deadlines[0])
+        self.reveal_evaluation()
         wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "every reveal", 120, self.roles)
+        wait_until(lambda: len(self.market.committee(job)) == len(VALIDATORS), "the committee draw", 120, self.roles)
         self.hooks.after_reveals(self)
-        self.say("every reveal is in; moving the chain clock to the attest window")
+        self.say("every reveal is in and the committee is drawn; moving the chain clock to the attest window")
         warp_to(self.client.w3, self.deadlines[1])
         self.hooks.after_attest_window_opened(self)
+        members = self.market.committee(job)
         wait_until(
-            lambda: all(s.attestation_count == len(VALIDATORS) for s in self.market.submissions(job)),
-            "all attestations",
+            lambda: all(self.market.attestation_seal(job, v) != bytes(32) for v in members),
+            "every sealed attestation",
             300,
             self.roles,
         )
-        self.say("every validator attested every submission; moving the clock past the attest deadline")
+        self.hooks.after_attestations_committed(self)
+        self.say("every committee member committed its sealed scores; moving the clock to their reveal")
         warp_to(self.client.w3, self.deadlines[2])
+        wait_until(
+            lambda: all(s.attestation_count == len(members) for s in self.market.submissions(job)),
+            "every attestation revealed",
+            120,
+            self.roles,
+        )
+        self.say("every committee member revealed; moving the clock past the settle deadline")
+        warp_to(self.client.w3, self.deadlines[3])
         for role in self.roles:
             role.process.wait(timeout=180)
             if role.process.returncode != 0:
@@ -351,6 +374,32 @@ class Demo:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
 
+    def validator_table(self) -> list[str]:
+        """Each validator's pay and bond penalty for the job (markdown rows)."""
+        paid: dict[str, int] = {}
+        for event in self.market.events(self.post_block, "latest", ("Withdrawn",)):
+            paid[event.account] = paid.get(event.account, 0) + event.amount  # type: ignore[union-attr]
+        lines = ["| validator | behaviour | paid (ETH) | bond slashed (ETH) |", "|---|---|---:|---:|"]
+        for i, account in enumerate(VALIDATORS):
+            address = self.as_account(account).address
+            lazy = self.config.lazy_validator and i == LAZY
+            slashed = MIN_BOND - self.market.validator(address).bond
+            lines.append(
+                f"| validator-{i + 1} | {'lazy (copies claims)' if lazy else 'evaluates'} | "
+                f"{paid.get(address, 0) / ETHER:.6f} | {slashed / ETHER:.6f} |"
+            )
+        return lines
+
+    def reveal_evaluation(self) -> None:
+        """The requester opens the evaluation set: serves the file, reveals the seal on chain."""
+        from offchain.eth.market import MarketClient
+
+        digest = self.server.store.put_file(self.paths["eval"])
+        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        uri = f"{self.server.url}/sha256/{digest}"
+        requester.reveal_evaluation(self.job_id, bytes.fromhex(self.hashes["eval"]), self.eval_salt, uri)
+        self.say(f"commits closed: the requester opened the sealed evaluation set ({uri})")
+
     def show_results(self) -> None:
         from offchain.eth.values import hash_hex
 
@@ -361,14 +410,15 @@ class Demo:
         self.winner_hash = final.model_hash
         self.say(f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} %")
         rows = balance_table(self.balances_before, after)
+        rows += [""] + self.validator_table()
         outcomes = submission_table(self.market.submissions(self.job_id))
         record = self.registry.record(self.winner_hash)
         lineage = self.registry.lineage(self.winner_hash)
         for line in outcomes + [""] + rows:
             self.say.detail(line)
         self.say.detail(
-            f"payout {final.payout / ETHER:.6f} ETH, validator fees {final.validator_fees / ETHER:.6f} "
-            f"ETH, slashed {final.slashed / ETHER:.6f} ETH (balances include gas; "
+            f"prize {final.prize / ETHER:.6f} ETH, validator pay {final.validator_pay / ETHER:.6f} "
+            f"ETH, validator bonds slashed {final.validator_slashed / ETHER:.6f} ETH (balances include gas; "
             f"validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)"
         )
         self.say.detail(
@@ -390,7 +440,8 @@ class Demo:
             "",
             *rows,
             "",
-            f"Payout {final.payout} wei; validator fees {final.validator_fees} wei; slashed {final.slashed} wei.",
+            f"Prize {final.prize} wei; validator pay {final.validator_pay} wei; "
+            f"validator bonds slashed {final.validator_slashed} wei.",
             "",
             "## Lineage (registry)",
             "",

@@ -1,9 +1,14 @@
-"""The commit-reveal commitment of the TrainingMarket, computed off-chain.
+"""The TrainingMarket's commit-reveal seals, computed off-chain.
 
-The contract's `commitmentOf` is `keccak256(abi.encode(jobId, worker, modelHash,
-scoreBps, salt))`; this is the same bytes, and tests/contracts/market proves it. Binding
-the job id and the worker's address stops a copier from reusing someone else's
-commitment (it would not match under the copier's address).
+- `commitment`: the contract's `commitmentOf`, `keccak256(abi.encode(jobId, worker,
+  modelHash, scoreBps, salt))`. Binding the job id and the worker's address stops a copier
+  from reusing someone else's commitment (it would not match under the copier's address).
+- `evaluation_seal`: `evaluationSealOf`, `keccak256(abi.encode(evaluationSet, salt))`, sent
+  at post; the requester reveals (set hash, salt) once commits close.
+- `attestation_seal`: `attestationSealOf`, `keccak256(abi.encode(jobId, validator,
+  uint16[] scores, salt))`: a committee member's scores for every submission, in commit order.
+
+These are the same bytes as the contract's (tests/contracts/market proves it).
 """
 
 from __future__ import annotations
@@ -19,9 +24,7 @@ from offchain.eth.values import parse_address, parse_hash32, validate_bps
 COMMITMENT_TYPES = ["uint256", "address", "bytes32", "uint16", "bytes32"]
 
 
-def commitment(
-    job_id: int, worker: str, model_hash: bytes | str, score_bps: int, salt: bytes | str
-) -> bytes:
+def commitment(job_id: int, worker: str, model_hash: bytes | str, score_bps: int, salt: bytes | str) -> bytes:
     """keccak256(abi.encode(job_id, worker, model_hash, score_bps, salt)), 32 bytes.
 
     Hashes may be given as 32 raw bytes or as hex text; raises InvalidInputError for a
@@ -55,3 +58,24 @@ def _hash32(value: bytes | str, what: str) -> bytes:
     if len(value) != 32:
         raise InvalidInputError(f"{what} must be 32 bytes, got {len(value)}")
     return bytes(value)
+
+
+def evaluation_seal(evaluation_set: bytes | str, salt: bytes | str) -> bytes:
+    """keccak256(abi.encode(evaluation_set, salt)): what postJob takes instead of the set's hash."""
+    return bytes(
+        keccak(encode(["bytes32", "bytes32"], [_hash32(evaluation_set, "evaluation set"), _hash32(salt, "salt")]))
+    )
+
+
+def attestation_seal(job_id: int, validator: str, scores: list[int], salt: bytes | str) -> bytes:
+    """keccak256(abi.encode(job_id, validator, scores, salt)): a committee member's sealed scores."""
+    for score in scores:
+        validate_bps(score, "attested score")
+    return bytes(
+        keccak(
+            encode(
+                ["uint256", "address", "uint16[]", "bytes32"],
+                [job_id, parse_address(validator, "validator"), list(scores), _hash32(salt, "salt")],
+            )
+        )
+    )

@@ -12,11 +12,27 @@ from pathlib import Path
 from offchain.eth.client import Client
 from offchain.eth.deployments import DeployedContract, Deployment, save_deployment
 
-# TrainingMarket parameters (constructor arguments); scripts/deploy.py uses the same.
+# TrainingMarket parameters (its constructor's Config); scripts/deploy.py uses the same.
 MIN_BOND = 10**18  # wei a validator bonds at least
 QUORUM = 2  # attestations that verify a submission
-TOLERANCE_BPS = 100  # largest honest |claim - median|
-FEE_BPS = 500  # validators' share of the reward
+TOLERANCE_BPS = 100  # largest honest |claim - median| and |attestation - median|
+FEE_BPS = 500  # validators' share of the reward, paid per attestation within tolerance
+SLASH_BPS = 1000  # share of its bond a validator loses per attestation outside tolerance or missing
+FORFEIT_BPS = 1000  # share of the job's minimum stake lost by a submission not verified honest >= minimum
+MIN_WINDOW = 60  # seconds: the shortest commit, reveal, attest and settle window a job may have
+
+
+def market_config(
+    min_bond: int = MIN_BOND,
+    quorum: int = QUORUM,
+    tolerance_bps: int = TOLERANCE_BPS,
+    fee_bps: int = FEE_BPS,
+    slash_bps: int = SLASH_BPS,
+    forfeit_bps: int = FORFEIT_BPS,
+    min_window: int = MIN_WINDOW,
+) -> tuple[int, int, int, int, int, int, int]:
+    """The TrainingMarket constructor's Config tuple."""
+    return (min_bond, quorum, tolerance_bps, fee_bps, slash_bps, forfeit_bps, min_window)
 
 
 def _record(name: str, address: str, block: int) -> DeployedContract:
@@ -30,11 +46,13 @@ def deploy_all(
     quorum: int = QUORUM,
     tolerance_bps: int = TOLERANCE_BPS,
     fee_bps: int = FEE_BPS,
+    min_window: int = MIN_WINDOW,
 ) -> Deployment:
     """Deploy ModelRegistry (admin: the sender), then TrainingMarket holding the registry's
     MARKET_ROLE, and write deployments/<chain id>.json."""
     registry, receipt = client.deploy("ModelRegistry", client.address)
-    market, market_receipt = client.deploy("TrainingMarket", registry.address, min_bond, quorum, tolerance_bps, fee_bps)
+    config = market_config(min_bond, quorum, tolerance_bps, fee_bps, min_window=min_window)
+    market, market_receipt = client.deploy("TrainingMarket", registry.address, config)
     client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
     deployment = Deployment(chain_id=client.chain_id)
     deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])

@@ -1,8 +1,11 @@
-"""Typed wrapper of the TrainingMarket contract for the worker, validator and requester roles.
+"""Typed wrapper of the TrainingMarket contract (v2) for the worker, validator and requester roles.
 
-Every contract call has one method here; every event has one frozen dataclass, and
-`MarketClient.events(...)` fetches them from a block range in chain order. Amounts are
-wei (int), scores basis points (int), hashes 32 raw bytes, times unix seconds.
+Every contract call has one method here; every event has one frozen dataclass (see
+offchain.eth.market_events), and `MarketClient.events(...)` fetches them from a block range
+in chain order. Amounts are wei (int), scores basis points (int), hashes 32 raw bytes,
+times unix seconds. A job's life: post (sealed evaluation set) -> commit -> reveal, reveal
+the evaluation set and draw the committee -> committee commits its sealed scores ->
+committee reveals them -> finalize -> each worker claims; validators and requesters withdraw.
 """
 
 from __future__ import annotations
@@ -16,19 +19,31 @@ from web3.types import TxReceipt
 
 from offchain.eth.client import Client
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
+    EVENT_TYPES,
+    ZERO_ADDRESS,
+    CommitteeDrawn,
+    EvaluationRevealed,
+    Finalized,
+    JobPosted,
+    MarketEvent,
+    Revealed,
+    to_event,
+)
 from offchain.eth.values import parse_address, validate_bps
 
 CONTRACT = "TrainingMarket"
-ZERO_ADDRESS = "0x" + "00" * 20
+NO_WINNER = 2**256 - 1
 
 
 class Phase(IntEnum):
     OPEN = 0
-    REVEALING = 1
-    ATTESTING = 2
-    FINALIZABLE = 3
-    FINALIZED = 4
-    CANCELLED = 5
+    REVEALING = 1  # worker reveals, evaluation reveal, committee draw
+    ATTESTING = 2  # committee commits sealed scores
+    SETTLING = 3  # committee reveals them
+    FINALIZABLE = 4
+    FINALIZED = 5
+    CANCELLED = 6
 
 
 class Status(IntEnum):
@@ -44,6 +59,18 @@ class Outcome(IntEnum):
     DISHONEST = 3
     HONEST = 4
     WON = 5
+    FORFEITED = 6
+
+
+@dataclass(frozen=True)
+class MarketConfig:
+    min_bond: int
+    quorum: int
+    tolerance_bps: int
+    fee_bps: int
+    slash_bps: int
+    forfeit_bps: int
+    min_window: int
 
 
 @dataclass(frozen=True)
@@ -52,179 +79,44 @@ class Job:
     commit_deadline: int
     reveal_deadline: int
     attest_deadline: int
+    settle_deadline: int
     min_stake: int
     min_score_bps: int
     submission_count: int
+    committee_size: int
     status: Status
-    winner_index: int | None  # index into submissions(); None when nobody won (yet)
+    evaluation_revealed: bool
     requester: str
-    reward: int
+    reward: int  # after finalize: the prize (or each revealed worker's share on a forfeit)
+    winner_index: int | None  # index into submissions(); None when nobody won (yet)
     base_model: bytes
     training_set: bytes
+    evaluation: bytes  # the seal until revealed, then the evaluation set's hash
 
 
 @dataclass(frozen=True)
 class Submission:
     worker: str
-    stake: int
-    sealed_hash: bytes  # the commitment until revealed, then the model hash
+    stake: int  # zero once claimed
+    sealed_hash: bytes  # the commitment until revealed, then keccak(modelHash, uri)
     revealed: bool
     claimed_score_bps: int
     attestation_count: int
     verified_score_bps: int
     outcome: Outcome
-
-
-@dataclass(frozen=True)
-class Attestation:
-    seat: int
-    score_bps: int
+    payout: int  # what claim() pays, once finalized
 
 
 @dataclass(frozen=True)
 class ValidatorInfo:
     bond: int
-    joined_at: int
-    exit_requested_at: int  # 0 while active
-    seat: int
-    member: bool
-
-
-@dataclass(frozen=True)
-class WorkerStats:
-    wins: int
-    slashes: int
-
-
-# ----- events: one dataclass each, after the fields that say where it was logged -----
-@dataclass(frozen=True)
-class LoggedEvent:
-    block: int
-    tx_hash: str
-    log_index: int
+    earned: int
+    leaf: int | None  # None when not a member
+    unlocks_at: int  # 0 while active
 
     @property
-    def log_key(self) -> tuple[str, int]:
-        """What identifies this log across polls (a reorg may move it to another block)."""
-        return (self.tx_hash, self.log_index)
-
-
-@dataclass(frozen=True)
-class JobPosted(LoggedEvent):
-    job_id: int
-    requester: str
-    base_model: bytes
-    training_set: bytes
-    evaluation_set: bytes
-    spec: bytes
-    min_score_bps: int
-    commit_deadline: int
-    reveal_deadline: int
-    attest_deadline: int
-    min_stake: int
-    reward: int
-
-
-@dataclass(frozen=True)
-class JobCancelled(LoggedEvent):
-    job_id: int
-    requester: str
-    refund: int
-
-
-@dataclass(frozen=True)
-class Committed(LoggedEvent):
-    job_id: int
-    worker: str
-    index: int
-    commitment: bytes
-    stake: int
-
-
-@dataclass(frozen=True)
-class Revealed(LoggedEvent):
-    job_id: int
-    worker: str
-    model_hash: bytes
-    score_bps: int
-    uri: str
-
-
-@dataclass(frozen=True)
-class Attested(LoggedEvent):
-    job_id: int
-    worker: str
-    validator: str
-    seat: int
-    score_bps: int
-
-
-@dataclass(frozen=True)
-class Finalized(LoggedEvent):
-    job_id: int
-    winner: str | None
-    model_hash: bytes
-    verified_score_bps: int
-    payout: int
-    validator_fees: int
-    slashed: int
-    refund: int
-
-
-@dataclass(frozen=True)
-class Withdrawn(LoggedEvent):
-    account: str
-    amount: int
-
-
-@dataclass(frozen=True)
-class ValidatorJoined(LoggedEvent):
-    validator: str
-    seat: int
-    bond: int
-
-
-@dataclass(frozen=True)
-class ValidatorExitRequested(LoggedEvent):
-    validator: str
-    unlocks_at: int
-
-
-@dataclass(frozen=True)
-class BondWithdrawn(LoggedEvent):
-    validator: str
-    bond: int
-
-
-MarketEvent = (
-    JobPosted
-    | JobCancelled
-    | Committed
-    | Revealed
-    | Attested
-    | Finalized
-    | Withdrawn
-    | ValidatorJoined
-    | ValidatorExitRequested
-    | BondWithdrawn
-)
-EVENT_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        JobPosted,
-        JobCancelled,
-        Committed,
-        Revealed,
-        Attested,
-        Finalized,
-        Withdrawn,
-        ValidatorJoined,
-        ValidatorExitRequested,
-        BondWithdrawn,
-    )
-}
-# Solidity argument name -> dataclass field, where they differ beyond camelCase.
-_RENAMES = {"jobId": "job_id", "unlocksAt": "unlocks_at"}
+    def member(self) -> bool:
+        return self.leaf is not None
 
 
 class MarketClient:
@@ -244,37 +136,33 @@ class MarketClient:
         self,
         base_model: bytes,
         training_set: bytes,
-        evaluation_set: bytes,
+        evaluation_seal: bytes,
         spec: bytes,
         min_score_bps: int,
-        commit_deadline: int,
-        reveal_deadline: int,
-        attest_deadline: int,
+        deadlines: tuple[int, int, int, int],
         min_stake: int,
+        committee_size: int,
         reward: int,
     ) -> int:
-        """Post a job escrowing `reward` wei; returns its id."""
+        """Post a job escrowing `reward` wei; `deadlines` = (commit, reveal, attest, settle);
+        `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first)."""
         validate_bps(min_score_bps, "minimum score")
-        receipt = self.client.transact(
-            self.contract.functions.postJob(
-                base_model,
-                training_set,
-                evaluation_set,
-                spec,
-                min_score_bps,
-                commit_deadline,
-                reveal_deadline,
-                attest_deadline,
-                min_stake,
-            ),
-            value=reward,
+        if len(deadlines) != 4:
+            raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
+        fn = self.contract.functions.postJob(
+            base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake, committee_size
         )
+        receipt = self.client.transact(fn, value=reward)
         posted = self.contract.events.JobPosted().process_receipt(receipt)
         return int(posted[0]["args"]["jobId"])
 
     def cancel_job(self, job_id: int) -> TxReceipt:
         """Cancel a job nobody committed to; the reward is credited back."""
         return self.client.transact(self.contract.functions.cancelJob(job_id))
+
+    def reveal_evaluation(self, job_id: int, evaluation_set: bytes, salt: bytes, uri: str) -> TxReceipt:
+        """Open the sealed evaluation set (between the commit and the reveal deadline)."""
+        return self.client.transact(self.contract.functions.revealEvaluation(job_id, evaluation_set, salt, uri))
 
     # ----- worker -----
     def commit(self, job_id: int, commitment: bytes, stake: int) -> TxReceipt:
@@ -283,29 +171,36 @@ class MarketClient:
             raise InvalidInputError(f"a commitment is 32 bytes, got {len(commitment)}")
         return self.client.transact(self.contract.functions.commit(job_id, commitment), value=stake)
 
-    def reveal(
-        self, job_id: int, model_hash: bytes, score_bps: int, salt: bytes, uri: str
-    ) -> TxReceipt:
+    def reveal(self, job_id: int, model_hash: bytes, score_bps: int, salt: bytes, uri: str) -> TxReceipt:
         """Reveal the committed model hash, claimed score, salt and artifact URI."""
         validate_bps(score_bps, "claimed score")
-        return self.client.transact(
-            self.contract.functions.reveal(job_id, model_hash, score_bps, salt, uri)
-        )
+        return self.client.transact(self.contract.functions.reveal(job_id, model_hash, score_bps, salt, uri))
+
+    def claim(self, job_id: int, index: int) -> TxReceipt:
+        """Pull submission `index`'s outcome (the sender must be its worker), after finalize."""
+        return self.client.transact(self.contract.functions.claim(job_id, index))
 
     # ----- validator -----
-    def attest(self, job_id: int, worker: str, score_bps: int) -> TxReceipt:
-        """Attest the score measured for `worker`'s revealed submission."""
-        validate_bps(score_bps, "attested score")
-        return self.client.transact(
-            self.contract.functions.attest(job_id, parse_address(worker, "worker"), score_bps)
-        )
+    def draw_committee(self, job_id: int) -> TxReceipt:
+        """Draw the job's committee (anyone; between the commit and the reveal deadline)."""
+        return self.client.transact(self.contract.functions.drawCommittee(job_id))
+
+    def commit_attestation(self, job_id: int, seal: bytes) -> TxReceipt:
+        """Commit the seal of your scores (offchain.eth.commitment.attestation_seal); save the salt first."""
+        return self.client.transact(self.contract.functions.commitAttestation(job_id, seal))
+
+    def reveal_attestation(self, job_id: int, scores: list[int], salt: bytes) -> TxReceipt:
+        """Reveal the sealed scores (one per submission, in commit order) and the salt."""
+        for score in scores:
+            validate_bps(score, "attested score")
+        return self.client.transact(self.contract.functions.revealAttestation(job_id, list(scores), salt))
 
     def join_validators(self, bond: int) -> TxReceipt:
         """Join the validator set with `bond` wei (at least min_bond())."""
         return self.client.transact(self.contract.functions.joinValidators(), value=bond)
 
     def request_exit(self) -> TxReceipt:
-        """Stop attesting; the bond unlocks UNBONDING_DELAY later."""
+        """Stop being drawn; the bond unlocks UNBONDING_DELAY later."""
         return self.client.transact(self.contract.functions.requestExit())
 
     def withdraw_bond(self) -> TxReceipt:
@@ -314,31 +209,28 @@ class MarketClient:
 
     # ----- anyone -----
     def finalize(self, job_id: int) -> TxReceipt:
-        """Settle a job after its attest deadline."""
-        return self.client.transact(self.contract.functions.finalize(job_id))
+        """Settle a job after its settle deadline, passing the winner's revealed model and URI."""
+        best = int(self.contract.functions.winnerOf(job_id).call())
+        model, uri = b"\0" * 32, ""
+        if best != NO_WINNER:
+            worker = self.submissions(job_id)[best].worker
+            revealed = self.revealed_of(job_id, worker)
+            if revealed is None:
+                raise InvalidInputError(f"no Revealed event for the winner {worker} of job {job_id}")
+            model, uri = revealed.model_hash, revealed.uri
+        return self.client.transact(self.contract.functions.finalize(job_id, model, uri))
 
     def withdraw(self) -> TxReceipt:
-        """Pull everything credited to the sender."""
+        """Pull everything credited to the sender (validator fees included)."""
         return self.client.transact(self.contract.functions.withdraw())
 
     # ----- views -----
     def job(self, job_id: int) -> Job:
-        raw = self.contract.functions.job(job_id).call()
+        r = self.contract.functions.job(job_id).call()
         return Job(
-            job_id,
-            raw[0],
-            raw[1],
-            raw[2],
-            raw[3],
-            raw[4],
-            raw[5],
-            Status(raw[6]),
-            raw[7] - 1 if raw[7] else None,
-            raw[8],
-            raw[9],
-            bytes(raw[10]),
-            bytes(raw[11]),
-        )
+            job_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], Status(r[8]), bool(r[9]), r[10], r[11],
+            r[12] - 1 if r[12] else None, bytes(r[13]), bytes(r[14]), bytes(r[15]),
+        )  # fmt: skip
 
     def job_count(self) -> int:
         return int(self.contract.functions.jobCount().call())
@@ -348,76 +240,60 @@ class MarketClient:
 
     def submissions(self, job_id: int) -> list[Submission]:
         return [
-            Submission(r[0], r[1], bytes(r[2]), r[3], r[4], r[5], r[6], Outcome(r[7]))
+            Submission(r[0], r[1], bytes(r[2]), r[3], r[4], r[5], r[6], Outcome(r[7]), r[8])
             for r in self.contract.functions.submissions(job_id).call()
         ]
 
-    def attestations(self, job_id: int, worker: str) -> list[Attestation]:
-        rows = self.contract.functions.attestations(job_id, parse_address(worker, "worker")).call()
-        return [Attestation(int(seat), int(score)) for seat, score in rows]
+    def submission_of(self, job_id: int, worker: str) -> tuple[int, Submission] | None:
+        """(index, submission) of `worker` in `job_id`, or None when it has not committed."""
+        wanted = parse_address(worker, "worker")
+        return next(((i, s) for i, s in enumerate(self.submissions(job_id)) if s.worker == wanted), None)
+
+    def committee(self, job_id: int) -> list[str]:
+        """The committee's seats (empty before the draw; zero addresses for empty seats dropped)."""
+        return [str(a) for a in self.contract.functions.committee(job_id).call() if int(a, 16) != 0]
+
+    def is_drawn(self, job_id: int) -> bool:
+        """True once the committee was drawn (even when no eligible validator was found)."""
+        return bool(self.events_of(job_id, "CommitteeDrawn"))
+
+    def attestation_seal(self, job_id: int, validator: str) -> bytes:
+        """What `validator` committed for `job_id`: zero bytes if nothing, 0x..01 once revealed."""
+        return bytes(self.contract.functions.attestationSeal(job_id, parse_address(validator)).call())
+
+    def winner_of(self, job_id: int) -> int | None:
+        """Index of the submission finalize pays (or will pay, as things stand), or None."""
+        best = int(self.contract.functions.winnerOf(job_id).call())
+        return None if best == NO_WINNER else best
 
     def pending(self, account: str) -> int:
-        """Wei credited to `account` and not yet withdrawn."""
+        """Wei credited to `account` and not yet withdrawn (validator fees included)."""
         return int(self.contract.functions.pendingOf(parse_address(account)).call())
-
-    def worker_stats(self, account: str) -> WorkerStats:
-        wins, slashes = self.contract.functions.workerStats(parse_address(account)).call()
-        return WorkerStats(int(wins), int(slashes))
 
     def validator(self, account: str) -> ValidatorInfo:
         r = self.contract.functions.validator(parse_address(account)).call()
-        return ValidatorInfo(r[0], r[1], r[2], r[3], r[4])
-
-    def validator_at(self, seat: int) -> str | None:
-        holder, _ = self.contract.functions.validatorAt(seat).call()
-        return None if int(holder, 16) == 0 else str(holder)
-
-    def commitment_of(
-        self, job_id: int, worker: str, model_hash: bytes, score_bps: int, salt: bytes
-    ) -> bytes:
-        """The contract's own commitment (offchain.eth.commitment computes the same locally)."""
-        fn = self.contract.functions.commitmentOf(
-            job_id, parse_address(worker), model_hash, score_bps, salt
-        )
-        return bytes(fn.call())
-
-    def submission_of(self, job_id: int, worker: str) -> Submission | None:
-        """`worker`'s submission to `job_id`, or None when it has not committed."""
-        wanted = parse_address(worker, "worker")
-        return next((s for s in self.submissions(job_id) if s.worker == wanted), None)
-
-    def has_attested(self, job_id: int, worker: str, validator: str) -> bool:
-        """True when `validator` (in its current seat) attested `worker`'s submission."""
-        info = self.validator(validator)
-        if not info.member:
-            return False
-        return any(a.seat == info.seat for a in self.attestations(job_id, worker))
+        return ValidatorInfo(r[0], r[1], r[2] - 1 if r[2] else None, r[3])
 
     def is_validator(self, account: str) -> bool:
         """True for a bonded member (an exiting one included until it withdraws)."""
         return self.validator(account).member
 
-    def quorum(self) -> int:
-        return int(self.contract.functions.quorum().call())
-
-    def tolerance_bps(self) -> int:
-        return int(self.contract.functions.toleranceBps().call())
-
-    def fee_bps(self) -> int:
-        return int(self.contract.functions.feeBps().call())
+    def total_weight(self) -> int:
+        """Sortition weight of the active bonds, in gwei."""
+        return int(self.contract.functions.totalWeight().call())
 
     def min_bond(self) -> int:
         return int(self.contract.functions.minBond().call())
 
+    def market_config(self) -> MarketConfig:
+        return MarketConfig(*self.contract.functions.config().call())
+
     def config(self) -> dict[str, int]:
-        """quorum, tolerance_bps, fee_bps, max_submissions, max_validators, unbonding_delay."""
-        f = self.contract.functions
+        """The protocol's parameters and constants, by name."""
+        f, c = self.contract.functions, self.market_config()
         return {
-            "quorum": f.quorum().call(),
-            "tolerance_bps": f.toleranceBps().call(),
-            "fee_bps": f.feeBps().call(),
+            **{k: int(v) for k, v in c.__dict__.items()},
             "max_submissions": f.MAX_SUBMISSIONS().call(),
-            "max_validators": f.MAX_VALIDATORS().call(),
             "unbonding_delay": f.UNBONDING_DELAY().call(),
             "max_job_duration": f.MAX_JOB_DURATION().call(),
         }
@@ -430,19 +306,12 @@ class MarketClient:
         wanted = names or tuple(EVENT_TYPES)
         unknown = [n for n in wanted if n not in EVENT_TYPES]
         if unknown:
-            raise InvalidInputError(
-                f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}"
-            )
+            raise InvalidInputError(f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}")
         logs: list[Any] = []
         for name in wanted:
-            logs.extend(
-                getattr(self.contract.events, name)().get_logs(
-                    from_block=from_block, to_block=to_block
-                )
-            )
+            logs.extend(getattr(self.contract.events, name)().get_logs(from_block=from_block, to_block=to_block))
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
-        return [_to_event(log) for log in logs]
-
+        return [to_event(log) for log in logs]
 
     def job_posted_events(self, from_block: int, to_block: int | str = "latest") -> list[JobPosted]:
         """JobPosted events in the range (a poller's fetch function)."""
@@ -452,45 +321,43 @@ class MarketClient:
         """Revealed events in the range (a poller's fetch function)."""
         return [e for e in self.events(from_block, to_block, ("Revealed",)) if isinstance(e, Revealed)]
 
-    def job_posted(self, job_id: int) -> JobPosted:
-        """The JobPosted event of `job_id` (evaluation-set and spec hashes live only there)."""
-        event = self._one("JobPosted", job_id)
-        assert isinstance(event, JobPosted)
-        return event
-
-    def finalized_event(self, job_id: int) -> Finalized | None:
-        """The Finalized event of `job_id`, or None while it is not finalized."""
-        try:
-            event = self._one("Finalized", job_id)
-        except InvalidInputError:
-            return None
-        assert isinstance(event, Finalized)
-        return event
-
-    def _one(self, name: str, job_id: int) -> MarketEvent:
-        # jobId is an indexed topic, so the node filters; scan from genesis.
+    def events_of(self, job_id: int, name: str) -> list[MarketEvent]:
+        """Every `name` event of `job_id` (jobId is an indexed topic, so the node filters)."""
+        if name not in EVENT_TYPES:
+            raise InvalidInputError(f"unknown market event {name}; valid: {', '.join(EVENT_TYPES)}")
         logs = getattr(self.contract.events, name)().get_logs(
             from_block=0, to_block="latest", argument_filters={"jobId": job_id}
         )
-        if not logs:
-            raise InvalidInputError(f"no {name} event for job {job_id}")
-        return _to_event(logs[0])
+        return [to_event(log) for log in logs]
 
+    def job_posted(self, job_id: int) -> JobPosted:
+        """The JobPosted event of `job_id` (the spec hash lives only there)."""
+        return self._one(job_id, JobPosted)
 
-def _to_event(log: Any) -> MarketEvent:
-    cls = EVENT_TYPES[log["event"]]
-    fields: dict[str, Any] = {
-        "block": int(log["blockNumber"]),
-        "tx_hash": "0x" + bytes(log["transactionHash"]).hex(),
-        "log_index": int(log["logIndex"]),
-    }
-    for key, value in log["args"].items():
-        name = _RENAMES.get(key) or _snake(key)
-        fields[name] = bytes(value) if isinstance(value, bytes) else value
-    if cls is Finalized and fields["winner"] == ZERO_ADDRESS:
-        fields["winner"] = None
-    return cls(**fields)  # type: ignore[no-any-return]
+    def evaluation_revealed(self, job_id: int) -> EvaluationRevealed | None:
+        """The EvaluationRevealed event of `job_id`, or None while the set is sealed."""
+        found = self.events_of(job_id, "EvaluationRevealed")
+        return found[0] if found and isinstance(found[0], EvaluationRevealed) else None
 
+    def committee_drawn(self, job_id: int) -> CommitteeDrawn | None:
+        found = self.events_of(job_id, "CommitteeDrawn")
+        return found[0] if found and isinstance(found[0], CommitteeDrawn) else None
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    def revealed_of(self, job_id: int, worker: str) -> Revealed | None:
+        """`worker`'s Revealed event in `job_id`, or None."""
+        wanted = parse_address(worker, "worker")
+        return next(
+            (e for e in self.events_of(job_id, "Revealed") if isinstance(e, Revealed) and e.worker == wanted), None
+        )
+
+    def finalized_event(self, job_id: int) -> Finalized | None:
+        """The Finalized event of `job_id`, or None while it is not finalized."""
+        found = self.events_of(job_id, "Finalized")
+        return found[0] if found and isinstance(found[0], Finalized) else None
+
+    def _one(self, job_id: int, cls: type) -> Any:
+        found = self.events_of(job_id, cls.__name__)
+        if not found:
+            raise InvalidInputError(f"no {cls.__name__} event for job {job_id}")
+        return found[0]
+

@@ -78,7 +78,7 @@ def required(value: T | None, what: str) -> T:
 
 # JSON names that differ from the record's; the posting's fields sit at the top level.
 _STORED_AS = {"recipe": "spec_json"}
-_POSTING_HASHES = ("base_model", "training_set", "evaluation_set", "spec")
+_POSTING_HASHES = ("base_model", "training_set", "evaluation_seal", "spec")
 _RECORD_HASHES = ("model_hash", "salt", "commitment")
 
 

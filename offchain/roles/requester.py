@@ -1,7 +1,12 @@
 """`offchain job ...` and `offchain withdraw`: what a requester does.
 
+`job post` seals the evaluation set: its hash and a fresh salt go to the requester's seal
+book (durably) before postJob sends only the seal; the file stays in the local store until
+`job reveal-eval` publishes it and opens the seal on chain, once commits have closed.
+
     offchain job post --base 0x<model hash> --train train.npz --eval eval.npz --spec spec.json \\
         --reward 1ether --min-score-bps 8000 --min-stake 0.1ether --publish http://127.0.0.1:8600
+    offchain job reveal-eval ID [--publish URL]   # after the commit deadline, before the reveal deadline
     offchain job status [ID] [--json]
     offchain job finalize ID
     offchain withdraw
@@ -15,11 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.market import Phase
 from offchain.eth.values import parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
 from offchain.roles.post_checks import check_job
+from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import load_spec
 from offchain.roles.steps import withdraw_pending
@@ -55,36 +63,77 @@ def publish_artifact(session: Session, path: Path, server: str | None) -> str:
     return digest
 
 
+def _seal_book(session: Session) -> SealBook:
+    return SealBook(session.home / "requester-seals.sqlite", session.client.chain_id, session.market.address)
+
+
 def cmd_post(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_bps(args.min_score_bps, "minimum score")
     job_spec = load_spec(args.spec)  # a malformed spec fails here, before any upload or transaction
     base = parse_hash32(args.base, "base model hash")
     check_job(session, base, args.train, args.eval, job_spec)  # and a job no worker could do
-    train, evaluation, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.eval, args.spec))
+    train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
+    # The evaluation set stays private (local store only) until commits close.
+    evaluation = publish_artifact(session, args.eval, None)
+    salt = new_salt()
+    seal = evaluation_seal(bytes.fromhex(evaluation), salt)
+    book = _seal_book(session)
+    book.put_evaluation(seal, bytes.fromhex(evaluation), salt, args.eval.resolve())  # durable BEFORE postJob
     now = session.chain_time()
     commit = now + args.commit_window
     reveal = commit + args.reveal_window
     attest = reveal + args.attest_window
+    settle = attest + args.settle_window
     job_id = session.market.post_job(
         base_model=base,
         training_set=bytes.fromhex(train),
-        evaluation_set=bytes.fromhex(evaluation),
+        evaluation_seal=seal,
         spec=bytes.fromhex(spec),
         min_score_bps=args.min_score_bps,
-        commit_deadline=commit,
-        reveal_deadline=reveal,
-        attest_deadline=attest,
+        deadlines=(commit, reveal, attest, settle),
         min_stake=parse_amount(args.min_stake),
+        committee_size=args.committee,
         reward=parse_amount(args.reward),
     )
+    book.bind_evaluation(seal, job_id)
     if args.json:
-        print(json.dumps({"job_id": job_id, "training_set": train, "evaluation_set": evaluation, "spec": spec}))
+        print(json.dumps({"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}))
     else:
         print(f"posted job {job_id}")
-        print(f"training set sha256:{train}\nevaluation set sha256:{evaluation}\nspec sha256:{spec}")
-        for what, when in (("commits", commit), ("reveals", reveal), ("attestations", attest)):
+        print(f"training set sha256:{train}\nevaluation set sealed: 0x{seal.hex()}\nspec sha256:{spec}")
+        windows = (("commits", commit), ("reveals", reveal), ("attestations", attest), ("attestation reveals", settle))
+        for what, when in windows:
             print(f"{what} close {relative(when, now)} ({iso(when)})")
+        print(f"open the evaluation set between the commit and reveal deadlines: offchain job reveal-eval {job_id}")
+    return 0
+
+
+def reveal_evaluation(session: Session, job_id: int, server: str | None) -> bool:
+    """Open `job_id`'s evaluation set from the seal book: publish the file, reveal on chain.
+    False while commits are still open; raises when the window has passed or nothing was sealed."""
+    phase = session.market.phase(job_id)
+    if phase == Phase.OPEN:
+        return False
+    if session.market.evaluation_revealed(job_id) is not None:
+        return True
+    if phase != Phase.REVEALING:
+        raise OffchainError(f"job {job_id} is past its reveal window: the reward goes to the workers who revealed")
+    sealed = _seal_book(session).evaluation(session.market.job_posted(job_id).evaluation_seal)
+    if sealed is None:
+        raise OffchainError(f"no sealed evaluation set on record for job {job_id} in {session.home}")
+    digest = publish_artifact(session, Path(sealed.path), server)
+    uri = f"{server.rstrip('/')}/sha256/{digest}" if server else f"sha256:{digest}"
+    session.market.reveal_evaluation(job_id, sealed.evaluation_set, sealed.salt, uri)
+    return True
+
+
+def cmd_reveal_eval(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    if not reveal_evaluation(session, args.job_id, args.publish):
+        print(f"job {args.job_id} still takes commits: reveal after its commit deadline")
+        return 1
+    print(f"evaluation set of job {args.job_id} revealed")
     return 0
 
 
@@ -157,7 +206,9 @@ def register(subparsers: Any) -> None:
     post.add_argument("--min-stake", default="0.1ether", help="workers' minimum stake (default 0.1ether)")
     post.add_argument("--commit-window", type=int, default=3600, help="seconds for training and commits")
     post.add_argument("--reveal-window", type=int, default=600, help="seconds for reveals")
-    post.add_argument("--attest-window", type=int, default=600, help="seconds for validators")
+    post.add_argument("--attest-window", type=int, default=600, help="seconds for sealed attestations")
+    post.add_argument("--settle-window", type=int, default=600, help="seconds for revealing them")
+    post.add_argument("--committee", type=int, default=3, help="validators drawn for the job (odd, <= 15)")
     post.add_argument("--publish", default=None, help="artifact server to upload the artifacts to")
     post.add_argument("--json", action="store_true")
     add_session_args(post)
@@ -181,7 +232,13 @@ def register(subparsers: Any) -> None:
     add_session_args(cancel)
     cancel.set_defaults(func=cmd_cancel)
 
-    finalize = commands.add_parser("finalize", help="settle a job after its attest deadline")
+    reveal = commands.add_parser("reveal-eval", help="open a job's sealed evaluation set (after its commit deadline)")
+    reveal.add_argument("job_id", type=int)
+    reveal.add_argument("--publish", default=None, help="artifact server to upload the evaluation set to")
+    add_session_args(reveal)
+    reveal.set_defaults(func=cmd_reveal_eval)
+
+    finalize = commands.add_parser("finalize", help="settle a job after its settle deadline")
     finalize.add_argument("job_id", type=int)
     add_session_args(finalize)
     finalize.set_defaults(func=cmd_finalize)

@@ -1,12 +1,17 @@
-"""`offchain validator`: bond, re-evaluate every revealed submission, attest the score.
+"""`offchain validator`: bond, serve on the committees it is drawn for: seal the scores it
+measured, commit, reveal, settle and withdraw.
 
     offchain validator --rpc http://127.0.0.1:8545 --keystore key.json --source http://127.0.0.1:8600
 
-Weights whose tensor fingerprint differs from the revealed model hash, or that do not load
-into the job's architecture, score 0; anything else is evaluated on the job's evaluation
-set (deterministically on the CPU, so honest validators agree to the basis point) and the
-measured accuracy is attested. Each submission is judged once (the result is cached in
-memory) and attested once: the contract's attestation list is checked before sending.
+For each job it follows (every JobPosted), the validator draws the committee once commits
+close (see offchain.roles.committee). When seated, it evaluates every revealed submission on
+the evaluation set the requester opened (the contract checked it against the seal posted
+with the job; the artifact fetch checks the file against that hash), writes the scores and a
+fresh salt to its seal book, and only then commits the seal; it reveals in the settle window,
+from the book, so a restart after kill -9 loses nothing. Weights whose tensor fingerprint
+differs from the revealed model hash, or that do not load into the job's architecture, score 0;
+anything else is evaluated deterministically on the CPU, so honest validators agree to the
+basis point.
 """
 
 from __future__ import annotations
@@ -18,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
-from offchain.eth.errors import TransactionError
-from offchain.eth.market import JobPosted, Phase, Revealed
+from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
+from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.rolelog import RoleLog
+from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import JobSpec, parse_spec
-from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
+from offchain.roles.steps import TRANSIENT_ERRORS, run_rounds
 from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
 
@@ -38,7 +44,8 @@ class ValidatorOptions:
     bond: int | None = None  # wei; None: the contract's minimum
     confirmations: int | None = None  # None: 0 on a local dev chain, else 1
     poll_seconds: float = 1.0
-    once: bool = False  # exit when every revealed submission seen so far is settled
+    once: bool = False  # exit when every job seen so far is settled
+    lazy: bool = False  # demos and tests: copy each claim instead of evaluating (and be slashed for it)
 
 
 class Validator:
@@ -49,32 +56,37 @@ class Validator:
         self.me = session.client.address
         start = session.deployment.contract("TrainingMarket").block
         self.poller = EventPoller(
-            session.market.revealed_events,
+            session.market.job_posted_events,
             key=lambda e: e.log_key,
             start_block=start,
             confirmations=default_confirmations(session.client.chain_id, options.confirmations),
         )
-        self.pending: dict[tuple[int, str], Revealed] = {}
+        self.book = SealBook(session.home / "validator-seals.sqlite", session.client.chain_id, session.market.address)
+        self.member = CommitteeMember(session, self.book, self._judge_submission, log)
+        self.pending: set[int] = set()
+        self.settled = 0
         self.scores: dict[tuple[int, str], int] = {}
         self.jobs: dict[int, JobPosted] = {}
 
     def run(self) -> int:
         self.ensure_bonded()
         run_rounds(self.round, self._finished, self.options.poll_seconds, self.log)
-        self.log("stopping", attested=len(self.scores))
+        self.log("stopping", settled=self.settled)
         return 0
 
     def round(self) -> None:
-        """Collect newly revealed submissions, then take one step for each one pending."""
+        """Collect newly posted jobs, then take one step for each one pending."""
         for event in self.poller.poll(self.session.head()):
-            self.pending[(event.job_id, event.worker)] = event
-            self.log("submission revealed", job=event.job_id, worker=event.worker, claim_bps=event.score_bps)
-        for key, event in list(self.pending.items()):
-            if self.step(event):
-                del self.pending[key]
+            self.jobs[event.job_id] = event
+            self.pending.add(event.job_id)
+            self.log("job posted", job=event.job_id, committee=event.committee_size)
+        for job_id in sorted(self.pending):
+            if self.member.step(job_id):
+                self.pending.discard(job_id)
+                self.settled += 1
 
     def _finished(self) -> bool:
-        return self.options.once and not self.pending and bool(self.scores)
+        return self.options.once and not self.pending and self.settled > 0
 
     def ensure_bonded(self) -> None:
         if self.session.market.is_validator(self.me):
@@ -84,48 +96,22 @@ class Validator:
         self.session.market.join_validators(bond)
         self.log("bonded", address=self.me, bond=bond)
 
-    def step(self, event: Revealed) -> bool:
-        """Advance `event`'s submission; True when nothing is left to do for it.
-
-        Attest while the job is attesting, finalize it if nobody has once it may be, and
-        withdraw the fee share once it is settled.
-        """
-        phase = finalize_if_due(self.session, event.job_id, self.log)
-        if phase in (Phase.OPEN, Phase.REVEALING, Phase.FINALIZABLE):
-            return False
-        if phase == Phase.ATTESTING:
-            self.attest(event)
-            return False
-        pending = withdraw_pending(self.session)
-        if pending:
-            self.log("withdrawn", job=event.job_id, amount=pending)
-        return True
-
-    def attest(self, event: Revealed) -> None:
-        job = self._job(event.job_id)
-        if self.me in (job.requester, event.worker):
-            return  # the contract forbids it
-        if self.session.market.has_attested(event.job_id, event.worker, self.me):
-            return
-        key = (event.job_id, event.worker)
+    def _judge_submission(self, job_id: int, index: int, sub: Submission) -> int:
+        event = self.session.market.revealed_of(job_id, sub.worker)
+        opened = self.session.market.evaluation_revealed(job_id)
+        if event is None or opened is None:
+            return ZERO_SCORE
+        if self.options.lazy:
+            self.log("copied the claim without evaluating", job=job_id, worker=sub.worker, claim_bps=event.score_bps)
+            return event.score_bps
+        key = (job_id, sub.worker)
         if key not in self.scores:
-            self.scores[key] = self.judge(job, event)
-        try:
-            receipt = self.session.market.attest(event.job_id, event.worker, self.scores[key])
-        except TransactionError as exc:
-            self.log("attest failed, will re-check", job=event.job_id, error=str(exc))
-            return
-        self.log(
-            "attested",
-            job=event.job_id,
-            worker=event.worker,
-            score_bps=self.scores[key],
-            claim_bps=event.score_bps,
-            gas=receipt["gasUsed"],
-        )
+            self.scores[key] = self.judge(self._job(job_id), event, opened.evaluation_set)
+        return self.scores[key]
 
-    def judge(self, job: JobPosted, event: Revealed) -> int:
-        """The accuracy (bps) the submitted weights reach; 0 for weights that are not what was revealed."""
+    def judge(self, job: JobPosted, event: Revealed, evaluation_set: bytes) -> int:
+        """The accuracy (bps) the submitted weights reach on the opened evaluation set; 0 for
+        weights that are not what was revealed."""
         from offchain.ml.errors import MLError
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.fingerprint import fingerprint_file
@@ -136,7 +122,7 @@ class Validator:
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            eval_path = self.session.fetch(job.evaluation_set)
+            eval_path = self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             _write_card(folder, spec, eval_path)
             result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)
@@ -165,7 +151,7 @@ def _write_card(folder: Path, spec: JobSpec, eval_path: Path) -> None:
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("validator", help="bond, re-evaluate revealed submissions and attest")
+    parser = subparsers.add_parser("validator", help="bond, serve on drawn committees: evaluate, seal, reveal")
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
@@ -176,12 +162,18 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="exit when the submissions seen so far are settled")
     parser.add_argument("--json", action="store_true", help="JSON log lines")
+    parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)  # demos: copy claims, get slashed
     parser.set_defaults(func=cmd_validator)
     add_exit_command(parser)
 
 
 def cmd_validator(args: argparse.Namespace) -> int:
     options = ValidatorOptions(
-        device=args.device, bond=args.bond, confirmations=args.confirmations, poll_seconds=args.poll, once=args.once
+        device=args.device,
+        bond=args.bond,
+        confirmations=args.confirmations,
+        poll_seconds=args.poll,
+        once=args.once,
+        lazy=args.lazy,
     )
     return Validator(open_session(args), options, RoleLog("validator", args.json)).run()

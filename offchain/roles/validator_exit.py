@@ -7,7 +7,6 @@ the next one is due.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from offchain.errors import OffchainError
 from offchain.roles.humantime import iso, relative
@@ -22,10 +21,6 @@ def add_exit_command(parser: argparse.ArgumentParser) -> None:
     exit_.set_defaults(func=cmd_exit)
 
 
-def unbonding_delay(contract: Any) -> int:
-    return int(contract.functions.UNBONDING_DELAY().call())
-
-
 def cmd_exit(args: argparse.Namespace) -> int:
     session = open_session(args)
     market, me = session.market, session.client.address
@@ -33,15 +28,15 @@ def cmd_exit(args: argparse.Namespace) -> int:
     if not info.member:
         raise OffchainError(f"{me} is not a validator (nothing to exit)")
     now = session.chain_time()
-    if info.exit_requested_at == 0:
+    if info.unlocks_at == 0:
         market.request_exit()
-        unlocks = session.chain_time() + unbonding_delay(market.contract)
+        unlocks = market.validator(me).unlocks_at
         print(
             f"exit requested: {me} attests no more; the bond of {info.bond / 1e18:.4f} ETH unlocks "
             f"{relative(unlocks, now)} ({iso(unlocks)}): run `offchain validator exit` again then"
         )
         return 0
-    unlocks = info.exit_requested_at + unbonding_delay(market.contract)
+    unlocks = info.unlocks_at
     if now < unlocks:
         print(f"still unbonding: the bond unlocks {relative(unlocks, now)} ({iso(unlocks)})")
         return 0

@@ -1,6 +1,7 @@
 """Fault injection for the end-to-end run, through the demo's hook points: a third worker
 whose served weights get tampered with, the honest worker killed (SIGKILL) after its commit
-and restarted on its journal, and the chain unreachable for a while (a cuttable TCP relay)."""
+and restarted on its journal, the chain unreachable for a while (a cuttable TCP relay), and a
+validator killed (SIGKILL) between its sealed commit and its reveal, restarted on its seal book."""
 
 from __future__ import annotations
 
@@ -39,15 +40,21 @@ class FaultHooks(DemoHooks):
         self.relay.outage(self.outage_s)
         demo.say("the chain is reachable again")
 
+    def after_attestations_committed(self, demo: Demo) -> None:
+        kill_and_restart(demo, KILLED_VALIDATOR)
+
+
+KILLED_VALIDATOR = "validator-1"
+
 
 def kill_and_restart(demo: Demo, name: str) -> None:
-    """kill -9 a worker after its commit, then start it again on the same journal."""
+    """kill -9 a role after its commit, then start it again on the same home folder."""
     role = next(r for r in demo.roles if r.name == name)
     role.process.kill()
     role.process.wait()
     demo.roles.remove(role)
     demo.say(f"fault: killed {name} (SIGKILL) after its commit; restarting it")
-    demo.roles.append(spawn(name, *demo.worker_args[name]))
+    demo.roles.append(spawn(name, *{**demo.worker_args, **demo.validator_args}[name]))
 
 
 def tamper_artifact(demo: Demo, name: str) -> None:

@@ -13,23 +13,32 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from faults import TAMPERER, FaultHooks
+from faults import KILLED_VALIDATOR, TAMPERER, FaultHooks
 
 from offchain.demo.report import Narrator
-from offchain.demo.scenario import HONEST, OVERCLAIMER, VALIDATORS, Demo, DemoConfig
+from offchain.demo.scenario import HONEST, MIN_STAKE, OVERCLAIMER, REWARD, VALIDATORS, Demo, DemoConfig
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import Outcome
 
 pytestmark = pytest.mark.slow
 
 SMALL = DemoConfig(
-    spec={"arch": "resnet18", "stem": "imagenet", "epochs": 2, "batch_size": 50, "lr": 0.02, "head_lr": 0.1,
-          "schedule": "cosine", "metric": "accuracy"},
+    spec={
+        "arch": "resnet18",
+        "stem": "imagenet",
+        "epochs": 2,
+        "batch_size": 50,
+        "lr": 0.02,
+        "head_lr": 0.1,
+        "schedule": "cosine",
+        "metric": "accuracy",
+    },
     pretrain={"epochs": 1, "lr": 0.05, "batch_size": 100},
     per_class=10,
-    overclaim_bps=2000,
+    overclaim_bps=5000,  # above any held-out noise on these tiny sets
     min_score_bps=1000,  # tiny budgets give a weak model; the flow, not the accuracy, is under test
     hooks=FaultHooks(),
+    lazy_validator=False,  # the balances below assume three evaluating validators
 )
 
 
@@ -64,17 +73,19 @@ def gas_paid(demo: Demo, address: str, from_block: int) -> int:
 
 
 def credits(demo: Demo, from_block: int) -> dict[str, int]:
-    """What each account withdrew from the market (Withdrawn events), by address."""
+    """What each account pulled from the market (Withdrawn and Claimed events), by address."""
     totals: dict[str, int] = {}
-    for event in demo.market.events(from_block, "latest", ("Withdrawn",)):
-        totals[event.account] = totals.get(event.account, 0) + event.amount  # type: ignore[union-attr]
+    for event in demo.market.events(from_block, "latest", ("Withdrawn", "Claimed")):
+        who = getattr(event, "account", None) or event.worker
+        totals[who] = totals.get(who, 0) + event.amount  # type: ignore[union-attr]
     return totals
 
 
 def outcome_of(demo: Demo, account: int) -> tuple[Outcome, int, int]:
     address = demo.as_account(account).address
-    sub = demo.market.submission_of(demo.job_id, address)
-    assert sub is not None
+    found = demo.market.submission_of(demo.job_id, address)
+    assert found is not None
+    sub = found[1]
     return sub.outcome, sub.claimed_score_bps, sub.verified_score_bps
 
 
@@ -82,21 +93,26 @@ def test_the_honest_worker_wins_after_being_killed_and_restarted(finished_demo: 
     outcome, claimed, verified = outcome_of(finished_demo, HONEST)
 
     assert outcome == Outcome.WON
-    assert claimed == verified
+    assert 0 < claimed <= verified + 100  # a conservative estimate from its own held-out split
 
 
 def test_the_overclaimer_is_slashed(finished_demo: Demo) -> None:
     outcome, claimed, verified = outcome_of(finished_demo, OVERCLAIMER)
 
     assert outcome == Outcome.DISHONEST
-    assert claimed - verified >= SMALL.overclaim_bps - 1
+    assert claimed - verified > 100
 
 
-def test_tampered_weights_are_attested_zero_and_slashed(finished_demo: Demo) -> None:
-    outcome, claimed, verified = outcome_of(finished_demo, TAMPERER)
+def test_tampered_weights_are_attested_zero_and_cost_their_worker(finished_demo: Demo) -> None:
+    demo = finished_demo
+    outcome, claimed, verified = outcome_of(demo, TAMPERER)
+    paid = credits(demo, demo.post_block + 1).get(demo.as_account(TAMPERER).address, 0)  # its Claimed amount
 
-    assert outcome == Outcome.DISHONEST
-    assert verified == 0 < claimed
+    assert verified == 0
+    # Slashed when its claim is above the tolerance; a claim estimated near 0 on its tiny
+    # held-out split is "honest below the minimum" and pays the forfeit instead.
+    assert outcome in (Outcome.DISHONEST, Outcome.HONEST)
+    assert paid <= MIN_STAKE - MIN_STAKE * demo.market.market_config().forfeit_bps // 10_000
 
 
 def test_roles_rode_out_the_chain_outage(finished_demo: Demo) -> None:
@@ -105,17 +121,31 @@ def test_roles_rode_out_the_chain_outage(finished_demo: Demo) -> None:
     assert any("rpc unavailable" in line.lower() for line in lines)
 
 
-def test_payout_fee_and_slash_add_up_to_the_wei(finished_demo: Demo) -> None:
+def _fee_and_share(demo: Demo) -> tuple[int, int, int]:
+    """The validators' fee, each validator's pay (3 attestations within tolerance), the dust."""
+    fee = REWARD * demo.market.market_config().fee_bps // 10_000
+    good = len(VALIDATORS) * len(demo.market.submissions(demo.job_id))
+    per = fee // good
+    return fee, per * len(demo.market.submissions(demo.job_id)), fee - per * good
+
+
+def test_prize_fee_and_slash_add_up_to_the_wei(finished_demo: Demo) -> None:
     demo = finished_demo
     final = demo.market.finalized_event(demo.job_id)
     assert final is not None
-    job = demo.market.job(demo.job_id)
-    fee_share = job.reward * demo.market.fee_bps() // 10_000 // len(VALIDATORS)
-    stake = demo.market.submissions(demo.job_id)[0].stake
+    fee, _, dust = _fee_and_share(demo)
 
-    assert final.validator_fees == fee_share * len(VALIDATORS)
-    assert final.payout == job.reward - final.validator_fees
-    assert final.slashed == 2 * stake  # the over-claimer's and the tamperer's
+    assert final.validator_pay == fee - dust
+    assert final.prize == REWARD - fee
+    assert final.validator_slashed == 0  # honest, deterministic validators all agree
+
+
+def test_a_validator_killed_between_commit_and_reveal_revealed_after_restart(finished_demo: Demo) -> None:
+    demo = finished_demo
+    lines = [line for role in demo.roles if role.name == KILLED_VALIDATOR for line in role.lines]
+
+    assert any("revealed scores" in line for line in lines)
+    assert all(s.attestation_count == len(VALIDATORS) for s in demo.market.submissions(demo.job_id))
 
 
 def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> None:
@@ -124,23 +154,26 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
     withdrawn = credits(demo, start)
     final = demo.market.finalized_event(demo.job_id)
     assert final is not None
-    stake = demo.market.submissions(demo.job_id)[0].stake
+    stake = MIN_STAKE
     after = demo.balances()
     bonds = demo.market.min_bond()
+    _, share, dust = _fee_and_share(demo)
+    tamperer_paid = withdrawn.get(demo.as_account(TAMPERER).address, 0)  # claims zero the view's payout
     expected_credit = {
-        "requester": final.slashed,
-        "honest worker": final.payout + stake,
+        "requester": stake + (stake - tamperer_paid) + dust,  # the over-claimer's stake, the tamperer's loss
+        "honest worker": final.prize + stake,
         "over-claimer": 0,
-        "tamperer": 0,
-        **{f"validator {i + 1}": final.validator_fees // len(VALIDATORS) for i in range(len(VALIDATORS))},
+        "tamperer": tamperer_paid,
+        **{f"validator {i + 1}": share for i in range(len(VALIDATORS))},
     }
 
     for name, (address, before) in demo.balances_before.items():
         if name == "market contract":
             continue
         spent = gas_paid(demo, address, start)
-        outlay = {"requester": final.payout + final.validator_fees, "honest worker": stake,
-                  "over-claimer": stake, "tamperer": stake}.get(name, bonds)
+        outlay = {"requester": REWARD, "honest worker": stake, "over-claimer": stake, "tamperer": stake}.get(
+            name, bonds
+        )
         assert withdrawn.get(address, 0) == expected_credit[name], name
         assert after[name][1] == before - outlay - spent + expected_credit[name], name
 

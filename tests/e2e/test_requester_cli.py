@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from basemodel import register_base_model
 
+from offchain.artifacts.store import sha256_file
 from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
@@ -38,8 +39,16 @@ def setup(chain: LocalChain, tmp_path: Path) -> dict[str, Path | str]:
 
 def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
     tmp = Path(setup["tmp"])
-    return ["--rpc", chain.url, "--deployments", str(tmp / "deployments"), "--dev-account", "1",
-            "--home", str(tmp / "home")]
+    return [
+        "--rpc",
+        chain.url,
+        "--deployments",
+        str(tmp / "deployments"),
+        "--dev-account",
+        "1",
+        "--home",
+        str(tmp / "home"),
+    ]
 
 
 def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> int:
@@ -93,3 +102,36 @@ def test_an_unreachable_rpc_is_one_line_and_a_non_zero_exit(setup, capsys) -> No
     assert main(["job", "status", "--rpc", "http://127.0.0.1:9", "--deployments", str(tmp / "deployments")]) == 2
 
     assert "cannot reach the Ethereum RPC" in capsys.readouterr().err
+
+
+def test_the_evaluation_set_stays_sealed_until_reveal_eval_opens_it(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
+    from web3 import Web3
+
+    from offchain.demo.scenario import warp_to
+    from offchain.eth.market import MarketClient
+    from offchain.roles.session import open_session
+
+    assert post(chain, setup, setup["spec"]) == 0
+    posted = json.loads(capsys.readouterr().out)
+    job_id = posted["job_id"]
+    assert "evaluation_set" not in posted  # only the seal is public
+    assert main(["job", "reveal-eval", str(job_id), *common(chain, setup)]) == 1  # commits still open
+
+    w3 = Web3(Web3.HTTPProvider(chain.url))
+    market: MarketClient = open_session(_session_args(chain, setup)).market
+    warp_to(w3, market.job(job_id).commit_deadline)
+    assert main(["job", "reveal-eval", str(job_id), *common(chain, setup)]) == 0
+
+    opened = market.evaluation_revealed(job_id)
+    assert opened is not None
+    assert opened.evaluation_set.hex() == sha256_file(Path(setup["eval"]))
+
+
+def _session_args(chain: LocalChain, setup: dict[str, Path | str]):  # type: ignore[no-untyped-def]
+    import argparse
+
+    from offchain.roles.session import add_session_args
+
+    parser = argparse.ArgumentParser()
+    add_session_args(parser)
+    return parser.parse_args(common(chain, setup))

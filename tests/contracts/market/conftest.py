@@ -3,7 +3,7 @@ named requester, workers and validators (three of them, bonded)."""
 
 import pytest
 from hashes import ZERO, h
-from market_helpers import FEE_BPS, MIN_BOND, QUORUM, TOLERANCE_BPS
+from market_helpers import CONFIG, MIN_BOND
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +34,7 @@ def market_registry(ModelRegistry, admin):
 
 
 def _deploy(TrainingMarket, registry, admin):
-    market = TrainingMarket.deploy(registry, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, {"from": admin})
+    market = TrainingMarket.deploy(registry, CONFIG, {"from": admin})
     registry.grantRole(registry.MARKET_ROLE(), market, {"from": admin})
     return market
 
@@ -47,7 +47,7 @@ def bare_market(TrainingMarket, market_registry, admin):
 
 @pytest.fixture(scope="module")
 def market(TrainingMarket, market_registry, admin, validators):
-    """A market with three bonded validators in seats 0, 1, 2."""
+    """A market with three bonded validators (leaves 0, 1, 2): a 3-seat committee is all of them."""
     market = _deploy(TrainingMarket, market_registry, admin)
     for v in validators:
         market.joinValidators({"from": v, "value": MIN_BOND})

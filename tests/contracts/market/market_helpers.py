@@ -1,6 +1,9 @@
-"""Constants and small steps shared by the market tests."""
+"""Constants and small steps shared by the market tests (v2: sealed evaluation set,
+drawn committees, commit-revealed attestations, per-party claims)."""
 
 from brownie import chain, web3
+from eth_abi import encode
+from eth_utils import keccak
 from hashes import h
 
 from offchain.eth.commitment import commitment
@@ -9,12 +12,22 @@ MIN_BOND = 10**18
 QUORUM = 2
 TOLERANCE_BPS = 100
 FEE_BPS = 500
+SLASH_BPS = 1000  # 10 % of the bond per attestation outside tolerance or missing
+FORFEIT_BPS = 1000  # 10 % of the job's minimum stake
+MIN_WINDOW = 100
+CONFIG = (MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, SLASH_BPS, FORFEIT_BPS, MIN_WINDOW)
 REWARD = 10 * 10**18
 MIN_STAKE = 10**18
+FORFEIT = MIN_STAKE * FORFEIT_BPS // 10_000
 MIN_SCORE = 6000
+COMMITTEE = 3
 URI = "http://127.0.0.1:8000/sha256/" + "ab" * 32  # 93 bytes
 URI64 = "http://127.0.0.1:8000/sha256/" + "ab" * 17 + "0"  # exactly 64 bytes
-COMMIT_S, REVEAL_S, ATTEST_S = 1000, 2000, 3000  # deadlines, seconds after posting
+EVAL = h("eval")
+EVAL_SALT = h("eval-salt")
+EVAL_URI = "file:///eval"
+COMMIT_S, REVEAL_S, ATTEST_S, SETTLE_S = 1000, 2000, 3000, 4000  # deadlines, seconds after posting
+NO_WINNER = 2**256 - 1
 
 
 def next_time():
@@ -25,26 +38,29 @@ def next_time():
     return t
 
 
-def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SCORE):
+def eval_seal(evaluation=EVAL, salt=EVAL_SALT):
+    return "0x" + keccak(encode(["bytes32", "bytes32"], [bytes.fromhex(evaluation[2:]), bytes.fromhex(salt[2:])])).hex()
+
+
+def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SCORE, committee=COMMITTEE):
     """Post a standard job; returns (job id, transaction)."""
     now = next_time()
     tx = market.postJob(
         h("base"),
         h("train"),
-        h("eval"),
+        eval_seal(),
         h("spec"),
         min_score,
-        now + COMMIT_S,
-        now + REVEAL_S,
-        now + ATTEST_S,
+        [now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, now + SETTLE_S],
         min_stake,
+        committee,
         {"from": requester, "value": reward},
     )
     return tx.return_value, tx
 
 
-def salt_of(worker):
-    return h(f"salt-{worker.address}")
+def salt_of(account):
+    return h(f"salt-{account.address}")
 
 
 def model_of(worker):
@@ -57,6 +73,14 @@ def sealed(job_id, worker, score, model=None, salt=None):
     return "0x" + raw.hex()
 
 
+def attestation_seal(job_id, validator, scores, salt=None):
+    salt = salt or salt_of(validator)
+    raw = encode(
+        ["uint256", "address", "uint16[]", "bytes32"], [job_id, validator.address, scores, bytes.fromhex(salt[2:])]
+    )
+    return "0x" + keccak(raw).hex()
+
+
 def do_commit(market, job_id, worker, score, stake=MIN_STAKE):
     return market.commit(job_id, sealed(job_id, worker, score), {"from": worker, "value": stake})
 
@@ -65,9 +89,21 @@ def do_reveal(market, job_id, worker, score, uri=URI):
     return market.reveal(job_id, model_of(worker), score, salt_of(worker), uri, {"from": worker})
 
 
+def reveal_eval(market, job_id, sender):
+    return market.revealEvaluation(job_id, EVAL, EVAL_SALT, EVAL_URI, {"from": sender})
+
+
+def commit_scores(market, job_id, validator, scores):
+    return market.commitAttestation(job_id, attestation_seal(job_id, validator, scores), {"from": validator})
+
+
+def reveal_scores(market, job_id, validator, scores):
+    return market.revealAttestation(job_id, scores, salt_of(validator), {"from": validator})
+
+
 def job_times(market, job_id):
     job = market.job(job_id)
-    return job["commitDeadline"], job["revealDeadline"], job["attestDeadline"]
+    return job["commitDeadline"], job["revealDeadline"], job["attestDeadline"], job["settleDeadline"]
 
 
 def to_reveal(market, job_id):
@@ -79,8 +115,12 @@ def to_attest(market, job_id):
     sleep_until(job_times(market, job_id)[1])
 
 
-def to_finalize(market, job_id):
+def to_settle(market, job_id):
     sleep_until(job_times(market, job_id)[2])
+
+
+def to_finalize(market, job_id):
+    sleep_until(job_times(market, job_id)[3])
 
 
 def sleep_until(t):
@@ -95,19 +135,53 @@ def at_time(t):
     web3.provider.make_request("evm_setNextBlockTimestamp", [t])
 
 
-def run_job(market, requester, validators, claims, attested, reward=REWARD):
-    """Post, commit and reveal `claims` {worker: score}, attest `attested`
-    {worker: [score per validator, None to skip]}, and stop when finalizable."""
-    job_id, _ = post(market, requester, reward=reward)
+def finalize(market, job_id, sender, uri=URI):
+    """Finalize with the winner's revealed model and URI (the tests reveal model_of(worker))."""
+    best = market.winnerOf(job_id)
+    if best == NO_WINNER:
+        return market.finalize(job_id, "0x" + "00" * 32, "", {"from": sender})
+    worker = market.submissions(job_id)[best]["worker"]
+    return market.finalize(job_id, h(f"model-{worker}"), uri, {"from": sender})
+
+
+def claim_all(market, job_id):
+    """Every worker claims its outcome; returns {worker address: amount}."""
+    paid = {}
+    for i, s in enumerate(market.submissions(job_id)):
+        if s["stake"]:
+            tx = market.claim(job_id, i, {"from": s["worker"]})
+            paid[s["worker"]] = tx.events["Claimed"]["amount"]
+    return paid
+
+
+def run_job(market, requester, validators, claims, attested, reward=REWARD, committee=COMMITTEE, reveal_eval_set=True):
+    """Post, commit and reveal `claims` {worker: score}, reveal the evaluation set, draw the
+    committee, and have each drawn validator in `validators` commit then reveal
+    `attested` {worker: [score per validator in `validators`, None to stay silent]}; stops
+    when finalizable. Workers without an entry in `attested` get the claim from everyone."""
+    job_id, _ = post(market, requester, reward=reward, committee=committee)
     for worker, score in claims.items():
         do_commit(market, job_id, worker, score)
     to_reveal(market, job_id)
     for worker, score in claims.items():
         do_reveal(market, job_id, worker, score)
+    if reveal_eval_set:
+        reveal_eval(market, job_id, requester)
+    market.drawCommittee(job_id, {"from": requester})
+    seats = list(market.committee(job_id))
     to_attest(market, job_id)
-    for worker, scores in attested.items():
-        for validator, score in zip(validators, scores, strict=False):
-            if score is not None:
-                market.attest(job_id, worker, score, {"from": validator})
+    plans = {}
+    for v in validators:
+        if v.address not in seats:
+            continue
+        k = validators.index(v)
+        scores = [attested.get(w, [c] * len(validators))[k] for w, c in claims.items()]
+        if None in scores or not reveal_eval_set:
+            continue
+        plans[v] = scores
+        commit_scores(market, job_id, v, scores)
+    to_settle(market, job_id)
+    for v, scores in plans.items():
+        reveal_scores(market, job_id, v, scores)
     to_finalize(market, job_id)
     return job_id

@@ -1,6 +1,6 @@
 import brownie
 from errors import err
-from market_helpers import REWARD, do_commit, post, to_finalize
+from market_helpers import REWARD, do_commit, finalize, post, to_finalize
 
 
 def test_requester_cancels_a_job_without_submissions(market, requester):
@@ -9,7 +9,7 @@ def test_requester_cancels_a_job_without_submissions(market, requester):
     tx = market.cancelJob(job_id, {"from": requester})
 
     assert list(tx.events["JobCancelled"].values()) == [job_id, requester, REWARD]
-    assert market.phase(job_id) == 5  # Cancelled
+    assert market.phase(job_id) == 6  # Cancelled
 
 
 def test_cancelling_credits_the_reward_back(market, requester):
@@ -55,7 +55,7 @@ def test_a_job_cannot_be_cancelled_twice(market, requester):
 def test_a_finalized_job_cannot_be_cancelled(market, requester):
     job_id, _ = post(market, requester)
     to_finalize(market, job_id)
-    market.finalize(job_id, {"from": requester})
+    finalize(market, job_id, requester)
 
     with brownie.reverts(err("TrainingMarketJobClosed", job_id)):
         market.cancelJob(job_id, {"from": requester})

@@ -10,7 +10,7 @@ def test_commit_records_the_worker_stake_and_commitment(market, requester, alice
     do_commit(market, job_id, alice, 7000, stake=MIN_STAKE + 5)
 
     sub = market.submissions(job_id)[0]
-    assert list(sub) == [alice, MIN_STAKE + 5, sealed(job_id, alice, 7000), False, 0, 0, 0, 0]
+    assert list(sub) == [alice, MIN_STAKE + 5, sealed(job_id, alice, 7000), False, 0, 0, 0, 0, 0]
 
 
 def test_commit_emits_committed_with_index_and_stake(market, requester, alice, bob):

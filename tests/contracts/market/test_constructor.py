@@ -1,29 +1,39 @@
 import brownie
 import pytest
 from errors import err
+from market_helpers import CONFIG
+
+# CONFIG = (minBond, quorum, toleranceBps, feeBps, slashBps, forfeitBps, minWindow)
 
 
-@pytest.mark.parametrize("quorum", [0, 16])
-def test_quorum_must_fit_the_validator_set(TrainingMarket, market_registry, admin, quorum):
-    with brownie.reverts(err("TrainingMarketInvalidQuorum", quorum)):
-        TrainingMarket.deploy(market_registry, 1, quorum, 100, 500, {"from": admin})
+def _with(**kw):
+    names = ["min_bond", "quorum", "tolerance", "fee", "slash", "forfeit", "window"]
+    values = dict(zip(names, CONFIG, strict=True))
+    values.update(kw)
+    return tuple(values[n] for n in names)
 
 
-def test_tolerance_above_10000_bps_is_rejected(TrainingMarket, market_registry, admin):
+@pytest.mark.parametrize("field", [dict(quorum=0), dict(quorum=16), dict(forfeit=0), dict(slash=0), dict(window=0)])
+def test_configs_that_break_a_guard_are_rejected(TrainingMarket, market_registry, admin, field):
+    with brownie.reverts(err("TrainingMarketBadConfig")):
+        TrainingMarket.deploy(market_registry, _with(**field), {"from": admin})
+
+
+@pytest.mark.parametrize("field", ["tolerance", "fee", "slash", "forfeit"])
+def test_shares_above_10000_bps_are_rejected(TrainingMarket, market_registry, admin, field):
     with brownie.reverts(err("TrainingMarketBpsTooHigh", 10001)):
-        TrainingMarket.deploy(market_registry, 1, 2, 10001, 500, {"from": admin})
-
-
-def test_fee_above_10000_bps_is_rejected(TrainingMarket, market_registry, admin):
-    with brownie.reverts(err("TrainingMarketBpsTooHigh", 10001)):
-        TrainingMarket.deploy(market_registry, 1, 2, 100, 10001, {"from": admin})
+        TrainingMarket.deploy(market_registry, _with(**{field: 10001}), {"from": admin})
 
 
 def test_a_zero_registry_is_rejected(TrainingMarket, admin):
     with brownie.reverts(err("TrainingMarketZeroAddress")):
-        TrainingMarket.deploy("0x" + "00" * 20, 1, 2, 100, 500, {"from": admin})
+        TrainingMarket.deploy("0x" + "00" * 20, CONFIG, {"from": admin})
 
 
-def test_a_zero_minimum_bond_is_rejected(TrainingMarket, market_registry, admin):
-    with brownie.reverts(err("TrainingMarketBondTooLow", 0, 1)):
-        TrainingMarket.deploy(market_registry, 0, 2, 100, 500, {"from": admin})
+def test_a_minimum_bond_below_one_gwei_is_rejected(TrainingMarket, market_registry, admin):
+    with brownie.reverts(err("TrainingMarketBondTooLow", 10**9 - 1, 10**9)):
+        TrainingMarket.deploy(market_registry, _with(min_bond=10**9 - 1), {"from": admin})
+
+
+def test_the_config_reads_back(market):
+    assert tuple(market.config()) == CONFIG

@@ -2,7 +2,7 @@ import brownie
 import pytest
 from errors import err
 from hashes import ZERO, h
-from market_helpers import MIN_SCORE, MIN_STAKE, REWARD, next_time, post
+from market_helpers import COMMITTEE, MIN_SCORE, MIN_STAKE, MIN_WINDOW, REWARD, eval_seal, next_time, post
 
 DAY = 86400
 
@@ -12,26 +12,24 @@ def _post(market, requester, now=None, **kw):
     args = dict(
         base=h("base"),
         train=h("train"),
-        eval=h("eval"),
+        seal=eval_seal(),
         spec=h("spec"),
         min_score=MIN_SCORE,
-        commit=now + 100,
-        reveal=now + 200,
-        attest=now + 300,
+        deadlines=[now + 100, now + 200, now + 300, now + 400],
         min_stake=MIN_STAKE,
+        committee=COMMITTEE,
         value=REWARD,
     )
     args.update(kw)
     return market.postJob(
         args["base"],
         args["train"],
-        args["eval"],
+        args["seal"],
         args["spec"],
         args["min_score"],
-        args["commit"],
-        args["reveal"],
-        args["attest"],
+        args["deadlines"],
         args["min_stake"],
+        args["committee"],
         {"from": requester, "value": args["value"]},
     )
 
@@ -53,23 +51,24 @@ def test_job_ids_start_at_one_and_count_up(market, requester):
     assert market.jobCount() == 2
 
 
-def test_job_posted_event_carries_every_field(market, requester):
+def test_job_posted_event_carries_the_seal_not_the_evaluation_set(market, requester):
     now = next_time()
 
-    tx = _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 300)
+    tx = _post(market, requester, now)
 
-    assert list(tx.events["JobPosted"].values()) == [
+    values = list(tx.events["JobPosted"].values())
+    values[7] = list(values[7])
+    assert values == [
         1,
         requester,
         h("base"),
         h("train"),
-        h("eval"),
+        eval_seal(),
         h("spec"),
         MIN_SCORE,
-        now + 100,
-        now + 200,
-        now + 300,
+        [now + 100, now + 200, now + 300, now + 400],
         MIN_STAKE,
+        COMMITTEE,
         REWARD,
     ]
 
@@ -77,22 +76,12 @@ def test_job_posted_event_carries_every_field(market, requester):
 def test_stored_job_keeps_what_finalize_needs(market, requester):
     now = next_time()
 
-    _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 300)
+    _post(market, requester, now)
 
     assert list(market.job(1)) == [
-        now + 100,
-        now + 200,
-        now + 300,
-        MIN_STAKE,
-        MIN_SCORE,
-        0,
-        0,
-        0,
-        requester,
-        REWARD,
-        h("base"),
-        h("train"),
-    ]
+        now + 100, now + 200, now + 300, now + 400, MIN_STAKE, MIN_SCORE, 0, COMMITTEE, 0, False,
+        requester, REWARD, 0, h("base"), h("train"), eval_seal(),
+    ]  # fmt: skip
 
 
 def test_a_job_without_reward_is_rejected(market, requester):
@@ -105,7 +94,7 @@ def test_an_unregistered_base_model_is_rejected(market, requester):
         _post(market, requester, base=h("nope"))
 
 
-@pytest.mark.parametrize("field", ["train", "eval", "spec"])
+@pytest.mark.parametrize("field", ["train", "seal", "spec"])
 def test_zero_data_hashes_are_rejected(market, requester, field):
     with brownie.reverts(err("TrainingMarketZeroHash")):
         _post(market, requester, **{field: ZERO})
@@ -116,42 +105,50 @@ def test_a_minimum_score_above_10000_bps_is_rejected(market, requester):
         _post(market, requester, min_score=10001)
 
 
-@pytest.mark.parametrize("offsets", [(0, 200, 300), (200, 200, 300), (100, 300, 300), (100, 300, 200)])
+@pytest.mark.parametrize(
+    "offsets", [(0, 200, 300, 400), (200, 200, 300, 400), (100, 300, 300, 400), (100, 200, 400, 300)]
+)
 def test_deadlines_must_be_future_and_strictly_ordered(market, requester, offsets):
     now = next_time()
-    c, r, a = (now + o for o in offsets)
+    d = [now + o for o in offsets]
 
-    with brownie.reverts(err("TrainingMarketBadDeadlines", c, r, a)):
-        _post(market, requester, now, commit=c, reveal=r, attest=a)
+    with brownie.reverts(err("TrainingMarketBadDeadlines", *d)):
+        _post(market, requester, now, deadlines=d)
 
 
-def test_past_commit_deadline_names_the_deadlines(market, requester):
+@pytest.mark.parametrize("window", range(4))
+def test_every_window_must_last_the_protocol_minimum(market, requester, window):
     now = next_time()
+    d = [now + 100 * (i + 1) for i in range(4)]
+    for i in range(window, 4):
+        d[i] -= 1  # window `window` is one second short; later ones keep their length
 
-    with brownie.reverts(err("TrainingMarketBadDeadlines", now - 1, now + 200, now + 300)):
-        _post(market, requester, now, commit=now - 1, reveal=now + 200, attest=now + 300)
+    with brownie.reverts(err("TrainingMarketWindowTooShort", MIN_WINDOW - 1, MIN_WINDOW)):
+        _post(market, requester, now, deadlines=d)
 
 
 def test_jobs_longer_than_the_maximum_duration_are_rejected(market, requester):
     now = next_time()
 
     with brownie.reverts(err("TrainingMarketJobTooLong", 30 * DAY + 1, 30 * DAY)):
-        _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 30 * DAY + 1)
+        _post(market, requester, now, deadlines=[now + 100, now + 200, now + 300, now + 30 * DAY + 1])
 
 
 def test_a_job_of_exactly_the_maximum_duration_is_accepted(market, requester):
     now = next_time()
 
-    tx = _post(market, requester, now, commit=now + 100, reveal=now + 200, attest=now + 30 * DAY)
+    tx = _post(market, requester, now, deadlines=[now + 100, now + 200, now + 300, now + 30 * DAY])
 
     assert tx.events["JobPosted"]["jobId"] == 1
 
 
-def test_a_zero_minimum_stake_is_rejected(market, requester):
-    with brownie.reverts(err("TrainingMarketZeroStake")):
-        _post(market, requester, min_stake=0)
+@pytest.mark.parametrize("stake", [0, 9])
+def test_a_minimum_stake_without_a_real_forfeit_is_rejected(market, requester, stake):
+    with brownie.reverts(err("TrainingMarketStakeTooSmall", stake)):
+        _post(market, requester, min_stake=stake)  # 10 % of 9 wei rounds to nothing
 
 
-def test_a_minimum_stake_beyond_80_bits_is_rejected(market, requester):
-    with brownie.reverts(err("TrainingMarketAmountTooLarge", 2**80, 2**80 - 1)):
-        _post(market, requester, min_stake=2**80)
+@pytest.mark.parametrize("size", [0, 1, 2, 4, 17])
+def test_the_committee_is_odd_at_least_the_quorum_and_at_most_15(market, requester, size):
+    with brownie.reverts(err("TrainingMarketBadCommitteeSize", size)):
+        _post(market, requester, committee=size)

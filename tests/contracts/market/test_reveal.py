@@ -30,7 +30,7 @@ def test_reveal_emits_everything_a_validator_needs(market, requester, alice):
     assert list(tx.events["Revealed"].values()) == [job_id, alice, model_of(alice), 7000, URI]
 
 
-def test_reveal_replaces_the_commitment_with_the_model_hash(market, requester, alice):
+def test_reveal_replaces_the_commitment_with_the_result_hash(market, requester, alice):
     job_id = _committed(market, requester, alice)
     to_reveal(market, job_id)
 
@@ -38,7 +38,7 @@ def test_reveal_replaces_the_commitment_with_the_model_hash(market, requester, a
 
     sub = market.submissions(job_id)[0]
     assert (sub["sealedHash"], sub["revealed"], sub["claimedScoreBps"]) == (
-        model_of(alice),
+        market.resultHashOf(model_of(alice), URI),
         True,
         7000,
     )

@@ -3,15 +3,16 @@ from errors import err
 from market_helpers import MIN_BOND, sleep_until
 
 DAY = 86400
+GWEI = 10**9
 
 
-def test_joining_takes_the_lowest_free_seat_and_the_bond(bare_market, alice):
-    tx = bare_market.joinValidators({"from": alice, "value": MIN_BOND + 1})
+def test_joining_appends_a_leaf_weighted_by_the_bond(bare_market, alice):
+    tx = bare_market.joinValidators({"from": alice, "value": MIN_BOND + GWEI})
 
-    assert list(tx.events["ValidatorJoined"].values()) == [alice, 0, MIN_BOND + 1]
-    assert list(bare_market.validatorAt(0)) == [alice, tx.timestamp]
-    assert list(bare_market.validator(alice)) == [MIN_BOND + 1, tx.timestamp, 0, 0, True]
-    assert bare_market.validatorCount() == 1
+    assert list(tx.events["ValidatorJoined"].values()) == [alice, 0, MIN_BOND + GWEI]
+    assert bare_market.validatorAt(0) == alice
+    assert list(bare_market.validator(alice)) == [MIN_BOND + GWEI, 0, 1, 0]
+    assert bare_market.totalWeight() == (MIN_BOND + GWEI) // GWEI
 
 
 def test_a_bond_below_the_minimum_is_rejected(bare_market, alice):
@@ -24,22 +25,24 @@ def test_a_validator_cannot_join_twice(market, validators):
         market.joinValidators({"from": validators[0], "value": MIN_BOND})
 
 
-def test_the_set_is_capped_at_fifteen(bare_market, accounts, alice):
-    for _ in range(15):
+def test_the_set_has_no_cap(bare_market, accounts, alice):
+    for _ in range(20):
         v = accounts.add()
         alice.transfer(v, 2 * MIN_BOND)
         bare_market.joinValidators({"from": v, "value": MIN_BOND})
 
-    with brownie.reverts(err("TrainingMarketValidatorSetFull")):
-        bare_market.joinValidators({"from": alice, "value": MIN_BOND})
+    bare_market.joinValidators({"from": alice, "value": MIN_BOND})
+
+    assert bare_market.totalWeight() == 21 * MIN_BOND // GWEI
 
 
-def test_request_exit_starts_the_unbonding_delay(market, validators):
+def test_request_exit_starts_the_unbonding_delay_and_stops_draws(market, validators):
     tx = market.requestExit({"from": validators[0]})
 
     unlocks = tx.timestamp + market.UNBONDING_DELAY()
     assert list(tx.events["ValidatorExitRequested"].values()) == [validators[0], unlocks]
-    assert market.validator(validators[0])["exitRequestedAt"] == tx.timestamp
+    assert market.validator(validators[0])["unlocksAt"] == unlocks
+    assert market.totalWeight() == 2 * MIN_BOND // GWEI
 
 
 def test_the_unbonding_delay_outlasts_the_longest_job(market):
@@ -67,7 +70,7 @@ def test_the_bond_is_locked_until_the_delay_passes(market, validators):
         market.withdrawBond({"from": validators[0]})
 
 
-def test_withdraw_bond_returns_the_bond_and_frees_the_seat(market, validators):
+def test_withdraw_bond_returns_the_bond_and_ends_membership(market, validators):
     tx = market.requestExit({"from": validators[1]})
     sleep_until(tx.timestamp + market.UNBONDING_DELAY())
     before = validators[1].balance()
@@ -76,18 +79,18 @@ def test_withdraw_bond_returns_the_bond_and_frees_the_seat(market, validators):
 
     assert validators[1].balance() == before + MIN_BOND
     assert list(tx.events["BondWithdrawn"].values()) == [validators[1], MIN_BOND]
-    assert market.validatorAt(1)[0] == "0x" + "00" * 20
-    assert market.validatorCount() == 2
+    assert market.validator(validators[1])["leafPlusOne"] == 0
 
 
-def test_a_freed_seat_is_reused(market, validators, alice):
+def test_a_returning_validator_gets_a_new_leaf(market, validators):
     tx = market.requestExit({"from": validators[1]})
     sleep_until(tx.timestamp + market.UNBONDING_DELAY())
     market.withdrawBond({"from": validators[1]})
 
-    tx = market.joinValidators({"from": alice, "value": MIN_BOND})
+    tx = market.joinValidators({"from": validators[1], "value": MIN_BOND})
 
-    assert tx.events["ValidatorJoined"]["seat"] == 1
+    assert tx.events["ValidatorJoined"]["leaf"] == 3
+    assert market.validatorAt(1) == validators[1]  # old committees still resolve
 
 
 def test_withdraw_bond_requires_an_exit_request(market, validators):
@@ -98,8 +101,3 @@ def test_withdraw_bond_requires_an_exit_request(market, validators):
 def test_non_validators_have_no_bond_to_withdraw(market, alice):
     with brownie.reverts(err("TrainingMarketNotValidator", alice)):
         market.withdrawBond({"from": alice})
-
-
-def test_seats_beyond_the_cap_are_unknown(market):
-    with brownie.reverts(err("TrainingMarketUnknownSeat", 15)):
-        market.validatorAt(15)

@@ -3,27 +3,26 @@ from brownie import web3
 from errors import err
 from eth_abi import encode
 from hashes import h
-from market_helpers import at_time, job_times, post, sealed
+from market_helpers import at_time, eval_seal, finalize, job_times, post, sealed
 
 
 def test_phases_follow_the_clock(market, requester):
     job_id, _ = post(market, requester)
-    commit, reveal, attest = job_times(market, job_id)
     seen = [market.phase(job_id)]
-    for t in (commit, reveal, attest):
+    for t in job_times(market, job_id):
         at_time(t)
         brownie.chain.mine()
         seen.append(market.phase(job_id))
 
-    assert seen == [0, 1, 2, 3]  # Open, Revealing, Attesting, Finalizable
+    assert seen == [0, 1, 2, 3, 4]  # Open, Revealing, Attesting, Settling, Finalizable
 
 
 def test_a_finalized_job_shows_finalized(market, requester):
     job_id, _ = post(market, requester)
-    at_time(job_times(market, job_id)[2])
-    market.finalize(job_id, {"from": requester})
+    at_time(job_times(market, job_id)[3])
+    finalize(market, job_id, requester)
 
-    assert market.phase(job_id) == 4
+    assert market.phase(job_id) == 5
 
 
 def test_phase_of_an_unknown_job_reverts(market):
@@ -53,14 +52,8 @@ def test_the_commitment_is_keccak_of_the_abi_encoding(market, alice):
 
 
 def test_configuration_views(market, market_registry):
-    assert (market.registry(), market.quorum(), market.toleranceBps(), market.feeBps()) == (
-        market_registry,
-        2,
-        100,
-        500,
-    )
-    assert (market.MAX_SUBMISSIONS(), market.MAX_VALIDATORS(), market.minBond()) == (16, 15, 10**18)
+    assert (market.registry(), market.MAX_SUBMISSIONS(), market.minBond()) == (market_registry, 16, 10**18)
 
 
-def test_attestations_of_an_unrevealed_submission_are_empty(market, alice):
-    assert list(market.attestations(1, alice)) == []
+def test_the_python_evaluation_seal_equals_the_contracts(market):
+    assert market.evaluationSealOf(h("eval"), h("eval-salt")) == eval_seal()

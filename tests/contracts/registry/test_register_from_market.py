@@ -5,15 +5,47 @@ from hashes import ZERO, h
 URI = "http://127.0.0.1:8000/sha256/" + "cd" * 32
 
 
-def test_market_registers_a_winner_with_its_job_id(registry, alice, market_account):
+def test_market_records_a_winner_with_its_job_id_and_publisher(registry, alice, bob, market_account):
     registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
 
-    tx = registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, URI, {"from": market_account})
+    tx = registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, bob, URI, {"from": market_account})
 
-    assert list(registry.recordOf(h("won"))) == [h("base"), market_account, 9100, 7, tx.block_number]
+    assert list(registry.recordOf(h("won"))) == [h("base"), bob, 9100, 7, tx.block_number]
     assert list(tx.events["ModelRegistered"].values()) == [
-        h("won"), h("base"), market_account, h("train"), 9100, 7, URI,
+        h("won"),
+        h("base"),
+        bob,
+        h("train"),
+        9100,
+        7,
+        URI,
     ]
+
+
+def test_a_market_record_overwrites_a_direct_registration(registry, alice, bob, market_account):
+    registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
+    registry.register(h("won"), ZERO, h("junk"), 0, "", {"from": alice})  # pre-emption attempt
+
+    registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, bob, URI, {"from": market_account})
+
+    assert list(registry.recordOf(h("won")))[:4] == [h("base"), bob, 9100, 7]
+
+
+def test_a_direct_registration_cannot_overwrite_a_market_record(registry, alice, bob, market_account):
+    registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
+    registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, bob, URI, {"from": market_account})
+
+    with brownie.reverts(err("ModelRegistryAlreadyRegistered", h("won"))):
+        registry.register(h("won"), ZERO, h("junk"), 0, "", {"from": alice})
+
+
+def test_the_market_role_cannot_be_revoked_or_renounced(registry, admin, market_account):
+    role = registry.MARKET_ROLE()
+
+    with brownie.reverts(err("ModelRegistryMarketRolePermanent", market_account)):
+        registry.revokeRole(role, market_account, {"from": admin})
+    with brownie.reverts(err("ModelRegistryMarketRolePermanent", market_account)):
+        registry.renounceRole(role, market_account, {"from": market_account})
 
 
 def test_accounts_without_the_market_role_are_rejected(registry, alice):
@@ -21,19 +53,19 @@ def test_accounts_without_the_market_role_are_rejected(registry, alice):
     role = registry.MARKET_ROLE()
 
     with brownie.reverts(err("AccessControlUnauthorizedAccount", alice, role)):
-        registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, URI, {"from": alice})
+        registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 7, alice, URI, {"from": alice})
 
 
-def test_market_path_still_requires_a_registered_parent(registry, market_account):
+def test_market_path_still_requires_a_registered_parent(registry, alice, market_account):
     with brownie.reverts(err("ModelRegistryUnknownParent", h("ghost"))):
-        registry.registerFromMarket(h("won"), h("ghost"), h("train"), 9100, 7, URI, {"from": market_account})
+        registry.registerFromMarket(h("won"), h("ghost"), h("train"), 9100, 7, alice, URI, {"from": market_account})
 
 
 def test_job_ids_beyond_40_bits_are_rejected(registry, alice, market_account):
     registry.register(h("base"), ZERO, h("data"), 5000, URI, {"from": alice})
 
     with brownie.reverts(err("ModelRegistryJobIdTooLarge", 2**40)):
-        registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 2**40, URI, {"from": market_account})
+        registry.registerFromMarket(h("won"), h("base"), h("train"), 9100, 2**40, alice, URI, {"from": market_account})
 
 
 def test_admin_can_grant_the_market_role(registry, admin, bob):

@@ -6,18 +6,19 @@ from __future__ import annotations
 import pytest
 
 from offchain.eth.client import Client, in_process
-from offchain.eth.commitment import commitment, new_salt
+from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
+from offchain.eth.deploy import market_config
 from offchain.eth.errors import InvalidInputError, TransactionError
-from offchain.eth.market import (
-    Attested,
+from offchain.eth.market import MarketClient, Outcome, Phase
+from offchain.eth.market_events import (
+    AttestationRevealed,
+    Claimed,
     Committed,
+    CommitteeDrawn,
+    EvaluationRevealed,
     Finalized,
     JobPosted,
-    MarketClient,
-    Outcome,
-    Phase,
     Revealed,
-    Withdrawn,
 )
 
 ETH = 10**18
@@ -40,10 +41,8 @@ def world() -> dict:
     accounts = admin.w3.eth.accounts
     registry, _ = admin.deploy("ModelRegistry", admin.address)
     admin.transact(registry.functions.register(BASE, b"\0" * 32, TRAIN, 5000, "file:///base"))
-    contract, receipt = admin.deploy("TrainingMarket", registry.address, ETH, 2, 100, 500)
-    admin.transact(
-        registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), contract.address)
-    )
+    contract, receipt = admin.deploy("TrainingMarket", registry.address, market_config(min_window=60))
+    admin.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), contract.address))
     market = MarketClient(admin, contract.address)
     return {
         "admin": admin,
@@ -60,54 +59,71 @@ def test_a_full_job_through_the_client(world: dict) -> None:
     for v in (v1, v2, v3):
         market.as_sender(v).join_validators(ETH)
     now = _now(admin)
+    eval_salt = new_salt()
     job_id = market.as_sender(requester).post_job(
-        BASE, TRAIN, EVAL, SPEC, 6000, now + 100, now + 200, now + 300, ETH // 10, 2 * ETH
-    )
+        BASE, TRAIN, evaluation_seal(EVAL, eval_salt), SPEC, 6000,
+        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, 2 * ETH,
+    )  # fmt: skip
     salt = new_salt()
     sealed = commitment(job_id, worker.address, MODEL, 7000, salt)
-    assert sealed == market.commitment_of(job_id, worker.address, MODEL, 7000, salt)
     market.as_sender(worker).commit(job_id, sealed, ETH // 10)
     assert market.phase(job_id) is Phase.OPEN
 
     _travel(admin, now + 100)
     market.as_sender(worker).reveal(job_id, MODEL, 7000, salt, "file:///m")
+    market.as_sender(requester).reveal_evaluation(job_id, EVAL, eval_salt, "file:///eval")
+    market.as_sender(worker).draw_committee(job_id)
+    assert sorted(market.committee(job_id)) == sorted(v.address for v in (v1, v2, v3))
     _travel(admin, now + 200)
-    for v, score in ((v1, 7000), (v2, 7010), (v3, 6990)):
-        market.as_sender(v).attest(job_id, worker.address, score)
+    scores = [(v1, 7000), (v2, 7010), (v3, 6990)]
+    for v, score in scores:
+        market.as_sender(v).commit_attestation(job_id, attestation_seal(job_id, v.address, [score], salt))
     _travel(admin, now + 300)
+    for v, score in scores:
+        market.as_sender(v).reveal_attestation(job_id, [score], salt)
+    _travel(admin, now + 400)
     assert market.phase(job_id) is Phase.FINALIZABLE
     market.finalize(job_id)
-    before = market.pending(worker.address)
-    market.as_sender(worker).withdraw()
+    index, sub = market.submission_of(job_id, worker.address)
+    market.as_sender(worker).claim(job_id, index)
+    market.as_sender(v1).withdraw()
 
     job = market.job(job_id)
-    assert (job.status.name, job.winner_index, job.requester) == ("FINALIZED", 0, requester.address)
-    sub = market.submissions(job_id)[0]
-    assert (sub.outcome, sub.verified_score_bps, sub.sealed_hash) == (Outcome.WON, 7000, MODEL)
-    assert [a.score_bps for a in market.attestations(job_id, worker.address)] == [7000, 7010, 6990]
-    fee_share = 2 * ETH * 500 // 10_000 // 3
-    assert before == ETH // 10 + 2 * ETH - 3 * fee_share
-    assert market.pending(v1.address) == fee_share
-    assert market.worker_stats(worker.address).wins == 1
+    assert (job.status.name, job.winner_index, job.requester, job.evaluation) == (
+        "FINALIZED",
+        0,
+        requester.address,
+        EVAL,
+    )
+    assert (sub.outcome, sub.verified_score_bps, sub.payout) == (
+        Outcome.WON,
+        7000,
+        ETH // 10 + 2 * ETH - 2 * ETH * 500 // 10_000,
+    )
     assert world["registry"].functions.isRegistered(MODEL).call()
+    assert market.validator(v1.address).leaf == 0
 
     events = market.events(world["start"])
     kinds = [type(e).__name__ for e in events]
-    assert kinds == ["ValidatorJoined"] * 3 + ["JobPosted", "Committed", "Revealed"] + [
-        "Attested"
-    ] * 3 + ["Finalized", "Withdrawn"]
+    assert kinds == ["ValidatorJoined"] * 3 + [
+        "JobPosted",
+        "Committed",
+        "Revealed",
+        "EvaluationRevealed",
+        "CommitteeDrawn",
+    ] + ["AttestationCommitted"] * 3 + ["AttestationRevealed"] * 3 + ["Finalized", "Claimed", "Withdrawn"]
     posted = next(e for e in events if isinstance(e, JobPosted))
-    assert (posted.job_id, posted.evaluation_set, posted.reward) == (job_id, EVAL, 2 * ETH)
+    assert (posted.job_id, posted.evaluation_seal, posted.settle_deadline, posted.reward) == (
+        job_id, evaluation_seal(EVAL, eval_salt), now + 400, 2 * ETH,
+    )  # fmt: skip
     assert next(e for e in events if isinstance(e, Committed)).commitment == sealed
     assert next(e for e in events if isinstance(e, Revealed)).uri == "file:///m"
-    assert [e.seat for e in events if isinstance(e, Attested)] == [0, 1, 2]
+    assert next(e for e in events if isinstance(e, EvaluationRevealed)).evaluation_set == EVAL
+    assert len(next(e for e in events if isinstance(e, CommitteeDrawn)).seats) == 3
+    assert sorted(e.scores for e in events if isinstance(e, AttestationRevealed)) == [(6990,), (7000,), (7010,)]
     fin = next(e for e in events if isinstance(e, Finalized))
-    assert (fin.winner, fin.model_hash, fin.payout) == (
-        worker.address,
-        MODEL,
-        2 * ETH - 3 * fee_share,
-    )
-    assert next(e for e in events if isinstance(e, Withdrawn)).amount == before
+    assert (fin.winner, fin.model_hash, fin.prize) == (worker.address, MODEL, 2 * ETH - 2 * ETH * 500 // 10_000)
+    assert next(e for e in events if isinstance(e, Claimed)).amount == sub.payout
 
 
 def test_reverts_surface_as_errors(world: dict) -> None:
@@ -116,22 +132,20 @@ def test_reverts_surface_as_errors(world: dict) -> None:
     from eth_tester.exceptions import TransactionFailed
 
     with pytest.raises((TransactionError, TransactionFailed)):
-        world["market"].as_sender(
-            world["admin"].with_account(world["admin"].w3.eth.accounts[8])
-        ).withdraw()
+        world["market"].as_sender(world["admin"].with_account(world["admin"].w3.eth.accounts[8])).withdraw()
 
 
-def test_role_helpers_find_submissions_attestations_and_events(world: dict) -> None:
+def test_role_helpers_find_submissions_and_events(world: dict) -> None:
     market = world["market"]
     requester, worker, v1, _, _ = world["users"]
-    assert market.submission_of(1, worker.address).outcome is Outcome.WON
     assert market.submission_of(1, requester.address) is None
-    assert market.has_attested(1, worker.address, v1.address)
-    assert not market.has_attested(1, worker.address, requester.address)
     assert market.is_validator(v1.address) and not market.is_validator(requester.address)
-    assert (market.quorum(), market.tolerance_bps(), market.fee_bps()) == (2, 100, 500)
+    assert market.market_config().quorum == 2
+    assert market.config()["max_submissions"] == 16
     assert market.job_posted(1).spec == SPEC
     assert market.finalized_event(1).winner == worker.address
+    assert market.evaluation_revealed(1).uri == "file:///eval"
+    assert market.attestation_seal(1, v1.address) == b"\0" * 31 + b"\1"
     assert [e.job_id for e in market.revealed_events(world["start"])] == [1]
     assert [e.job_id for e in market.job_posted_events(world["start"])] == [1]
 
@@ -148,4 +162,9 @@ def test_unknown_event_names_list_the_valid_ones(world: dict) -> None:
 
 def test_scores_are_validated_before_sending(world: dict) -> None:
     with pytest.raises(InvalidInputError):
-        world["market"].attest(1, world["users"][1].address, 10_001)
+        world["market"].reveal_attestation(1, [10_001], b"\0" * 32)
+
+
+def test_deadlines_come_in_fours(world: dict) -> None:
+    with pytest.raises(InvalidInputError, match="commit, reveal, attest, settle"):
+        world["market"].post_job(BASE, TRAIN, EVAL, SPEC, 0, (1, 2, 3), 1, 3, 1)  # type: ignore[arg-type]

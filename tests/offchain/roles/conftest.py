@@ -12,6 +12,7 @@ import pytest
 
 from offchain.artifacts.store import ArtifactStore
 from offchain.eth.client import Client, in_process
+from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
 from offchain.eth.market import MarketClient
@@ -21,6 +22,7 @@ from offchain.roles.session import Session
 
 ETH = 10**18
 WINDOW_S = 3600
+EVAL_SALT = bytes([7]) * 32
 # A spec without "stem": workers and validators must agree on the ML config's default.
 SPEC: dict[str, Any] = {"arch": "resnet18", "epochs": 1, "batch_size": 10, "lr": 0.01, "augment": ""}
 
@@ -54,20 +56,23 @@ class World:
         return requester.market.post_job(
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),
-            evaluation_set=bytes.fromhex(self.hashes["eval"]),
+            evaluation_seal=evaluation_seal(bytes.fromhex(self.hashes["eval"]), EVAL_SALT),
             spec=bytes.fromhex(spec_digest),
             min_score_bps=min_score_bps,
-            commit_deadline=now + WINDOW_S,
-            reveal_deadline=now + 2 * WINDOW_S,
-            attest_deadline=now + 3 * WINDOW_S,
+            deadlines=(now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S),
             min_stake=ETH // 10,
+            committee_size=3,
             reward=ETH,
         )
 
+    def reveal_evaluation(self, job_id: int) -> None:
+        """The requester opens the evaluation set (call in the reveal window)."""
+        self.session(1, "requester").market.reveal_evaluation(job_id, bytes.fromhex(self.hashes["eval"]), EVAL_SALT, "")
+
     def travel_past(self, deadline_index: int, job_id: int) -> None:
-        """Move the clock past the job's commit (0), reveal (1) or attest (2) deadline."""
+        """Move the clock past the job's commit (0), reveal (1), attest (2) or settle (3) deadline."""
         job = MarketClient(self.client, self.deployment.contract("TrainingMarket").address).job(job_id)
-        deadline = (job.commit_deadline, job.reveal_deadline, job.attest_deadline)[deadline_index]
+        deadline = (job.commit_deadline, job.reveal_deadline, job.attest_deadline, job.settle_deadline)[deadline_index]
         self.client.w3.testing.timeTravel(deadline + 1)
         self.client.w3.testing.mine(1)
 

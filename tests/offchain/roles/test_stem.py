@@ -23,9 +23,12 @@ def test_an_honest_worker_is_verified_honest_when_the_spec_omits_the_stem(world:
     world.travel_past(0, job_id)
     worker.advance(worker.journal.get(job_id))  # reveal
     validator = Validator(world.session(4, "validator"), ValidatorOptions(confirmations=0), quiet_log)
-    (revealed,) = validator.poller.poll(validator.session.head())
+    revealed = validator.session.market.revealed_of(job_id, worker.me)
+    assert revealed is not None
 
-    score = validator.judge(validator._job(job_id), revealed)
+    score = validator.judge(validator._job(job_id), revealed, bytes.fromhex(world.hashes["eval"]))
 
     claimed = worker.journal.get(job_id).record.claim_bps
-    assert score == claimed > 0
+    # The worker never saw the evaluation set: its claim is a conservative estimate from its
+    # held-out split, honest when it is at most the tolerance (100 bps) above the measurement.
+    assert score > 0 and claimed <= score + 100

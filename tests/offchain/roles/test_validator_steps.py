@@ -42,7 +42,7 @@ def test_an_unreachable_weights_server_is_retried_not_scored_zero(world: World) 
     event = _revealed(world, job_id, world.base_hash, f"http://127.0.0.1:9/sha256/{'ab' * 32}")
 
     with pytest.raises(ArtifactUnreachableError):
-        validator.judge(validator._job(job_id), event)
+        validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"]))
 
 
 def test_weights_that_are_not_the_revealed_model_score_zero(world: World) -> None:
@@ -51,4 +51,4 @@ def test_weights_that_are_not_the_revealed_model_score_zero(world: World) -> Non
     base_weights = next(world.store.iterdir())  # any file that is not the revealed model
     event = _revealed(world, job_id, bytes(32), str(base_weights))
 
-    assert validator.judge(validator._job(job_id), event) == ZERO_SCORE
+    assert validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"])) == ZERO_SCORE

@@ -51,7 +51,8 @@ def test_a_job_walks_every_journal_state_with_a_restart_after_each_step(world: W
     assert _step(world, job_id) == JobState.COMMITTED  # reveals wait for the commit deadline
     world.travel_past(0, job_id)
     assert _step(world, job_id) == JobState.REVEALED
-    world.travel_past(2, job_id)
+    world.reveal_evaluation(job_id)
+    world.travel_past(3, job_id)
     assert _step(world, job_id) == JobState.FINALIZED
     assert _step(world, job_id) == JobState.DONE
 

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {JobBook} from "./JobBook.sol";
+import {Committee} from "./libraries/Committee.sol";
+import {ScoreSheet} from "./libraries/ScoreSheet.sol";
+
+/// @title Attestations
+/// @notice Committee members commit to the scores they measured, then reveal them.
+/// @dev A member seals all its scores for a job at once: one seal per (job, validator),
+/// {attestationSealOf} binds the job, the validator and every score in commit order (so
+/// each score is bound to its worker). Plaintext never appears before the commit window
+/// closes, so copying another member's scores is impossible, and copying the claims is
+/// exactly as good as the claims are: a lazy member who copies an over-claim lands outside
+/// the tolerance of the median and loses part of its bond at finalize (see {Settlement}).
+abstract contract Attestations is JobBook {
+    using ScoreSheet for uint256;
+
+    /// @dev The bits of a stored seal that hold the keccak; the low 16 hold the seat bitmap.
+    bytes32 private constant SEAL_MASK = ~bytes32(uint256(0xffff));
+
+    /// @notice Commit the seal of your scores for every submission of `jobId`.
+    /// @dev Committee members only, between the reveal and the attest deadline, once the
+    /// evaluation set is revealed, once per job. Emits {AttestationCommitted}.
+    function commitAttestation(uint256 jobId, bytes32 seal) external {
+        Job storage j = _existing(jobId);
+        (uint32 revealDeadline, uint32 attestDeadline, bool evaluated, uint256 size) =
+            (j.revealDeadline, j.attestDeadline, j.evaluationRevealed, j.committeeSize);
+        if (block.timestamp < revealDeadline || block.timestamp >= attestDeadline) {
+            revert TrainingMarketNotAttesting(jobId);
+        }
+        if (!evaluated) revert TrainingMarketEvaluationNotRevealed(jobId);
+        if (seal == bytes32(0)) revert TrainingMarketZeroHash();
+        uint256 seats = _seatsOf(jobId, msg.sender, size);
+        // slither-disable-next-line incorrect-equality
+        if (seats == 0) revert TrainingMarketNotInCommittee(jobId, msg.sender);
+        mapping(address => bytes32) storage seals = _attestationSeals[jobId];
+        if (seals[msg.sender] != bytes32(0)) revert TrainingMarketAttestationAlreadyCommitted(jobId, msg.sender);
+        // Keep the seat bitmap in the seal's low 16 bits, so the reveal need not read the
+        // committee again; 240 bits of keccak still bind (collisions cost 2**120 work).
+        seals[msg.sender] = (seal & SEAL_MASK) | bytes32(seats);
+        emit AttestationCommitted(jobId, msg.sender, seal);
+    }
+
+    /// @notice Reveal the scores you sealed: one per submission in commit order (the score
+    /// of an unrevealed submission is ignored), and the salt.
+    /// @dev Between the attest and the settle deadline. Each score is written to the lane of
+    /// every seat the caller holds. Emits {AttestationRevealed}.
+    function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external {
+        Job storage j = _existing(jobId);
+        (uint32 attestDeadline, uint32 settleDeadline, uint256 count) =
+            (j.attestDeadline, j.settleDeadline, j.submissionCount);
+        if (block.timestamp < attestDeadline || block.timestamp >= settleDeadline) {
+            revert TrainingMarketNotSettling(jobId);
+        }
+        bytes32 stored = _attestationSeals[jobId][msg.sender];
+        // A missing seal (zero) and a revealed one (REVEALED) have no seal bits, which a
+        // keccak output has (but for a 2**-240 chance).
+        if (stored & SEAL_MASK != attestationSealOf(jobId, msg.sender, scores, salt) & SEAL_MASK) {
+            revert TrainingMarketAttestationMismatch(jobId, msg.sender);
+        }
+        if (scores.length != count) revert TrainingMarketWrongScoreCount(jobId, scores.length, count);
+        _attestationSeals[jobId][msg.sender] = REVEALED;
+        _writeScores(jobId, scores, uint256(stored & ~SEAL_MASK)); // the seats, non-zero: checked at commit
+        emit AttestationRevealed(jobId, msg.sender, scores);
+    }
+
+    /// @dev Writes `scores[i]` to submission i's sheet in the lane of every seat in `mask`.
+    function _writeScores(uint256 jobId, uint16[] calldata scores, uint256 mask) private {
+        for (uint256 i; i < scores.length; ++i) {
+            address worker = _entries[jobId][i].worker;
+            uint256 sheet = _sheets[jobId][worker];
+            if (!sheet.revealed()) continue;
+            uint16 score = scores[i];
+            if (score > BPS) revert TrainingMarketBpsTooHigh(score);
+            for (uint256 seat; mask >> seat != 0; ++seat) {
+                if ((mask >> seat) & 1 != 0) sheet = sheet.withAttestation(seat, score);
+            }
+            _sheets[jobId][worker] = sheet;
+        }
+    }
+
+    /// @dev Bitmap of the committee seats `account` holds on `jobId` (bit s: seat s).
+    function _seatsOf(uint256 jobId, address account, uint256 size) internal view returns (uint256) {
+        uint256 leafPlusOne = _validators[account].leafPlusOne;
+        // slither-disable-next-line incorrect-equality
+        if (leafPlusOne == 0) return 0; // not a member (a leaf number, not a balance)
+        uint256[2] memory c;
+        c[0] = _committees[jobId][0];
+        if (size > 8) c[1] = _committees[jobId][1]; // seats 8.. live in the second word
+        return Committee.seatsOf(c, size, leafPlusOne - 1);
+    }
+}

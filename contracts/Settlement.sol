@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Attestations} from "./Attestations.sol";
+import {Committee} from "./libraries/Committee.sol";
+import {ScoreSheet} from "./libraries/ScoreSheet.sol";
+
+/// @title Settlement
+/// @notice Finalize settles a job once its attestations are revealed; each worker then claims
+/// its own outcome.
+/// @dev Finalize writes no per-worker slot: workers' payouts are recomputed by {claim} from
+/// the settled sheets (which never change after the settle deadline) with {_payout}, so
+/// finalize pays no fresh-slot cost for up to 16 workers. Validators are paid and slashed
+/// in their own records (slots they already own). The requester is credited what stays with it.
+abstract contract Settlement is Attestations {
+    using ScoreSheet for uint256;
+
+    /// @dev Per-seat tallies and the job-wide sums finalize builds.
+    struct Tally {
+        uint256 good; // attestations within tolerance of the median, over all seats
+        uint256 toRequester; // slashed stakes, forfeits, refund and undistributed fees
+        uint256 pool; // validator fee + slashed bonds, shared per good attestation
+        uint256 slashedBonds;
+        uint256 paid; // credited to validators
+        uint256 revealed; // revealed submissions
+        uint256 fee; // the validators' share of the reward
+    }
+
+    /// @notice Settle a job after its settle deadline; anyone may call it, once.
+    /// @dev `modelHash` and `uri` are the winner's, as revealed (checked against the stored
+    /// result hash; ignored when nobody wins; {winnerOf} tells who wins). Forfeit (evaluation
+    /// never revealed): the reward and unrevealed stakes are shared by the revealed workers.
+    /// Otherwise: medians, the winner, validator pay per attestation within tolerance and
+    /// slashing per attestation outside it or missing; the winner is registered with parent =
+    /// base, this job, publisher = the winner and its URI, whatever was registered before.
+    /// Emits {Finalized}.
+    function finalize(uint256 jobId, bytes32 modelHash, string calldata uri) external nonReentrant {
+        Job storage js = _existing(jobId);
+        if (js.status != Status.Active) revert TrainingMarketJobClosed(jobId);
+        if (block.timestamp < js.settleDeadline) revert TrainingMarketTooEarly(jobId, js.settleDeadline);
+        js.status = Status.Finalized; // before any credit or call: a finalized job never changes
+        Job memory j = js;
+        if (!j.evaluationRevealed) return _forfeit(jobId, js, j);
+        (uint256 best, uint16 score, Tally memory t) = _settle(jobId, j);
+        uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
+        if (best == NO_WINNER) {
+            _credit(j.requester, t.toRequester + prize);
+            emit Finalized(jobId, address(0), bytes32(0), 0, 0, t.paid, t.slashedBonds, prize);
+            return;
+        }
+        (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint88(prize)); // best < 16, prize <= reward
+        _credit(j.requester, t.toRequester);
+        address winner = _register(jobId, js, best, score, modelHash, uri);
+        emit Finalized(jobId, winner, modelHash, score, prize, t.paid, t.slashedBonds, 0);
+    }
+
+    /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
+    /// honest at or above the minimum), the prize if you won, your share on a forfeit.
+    /// @dev Once per submission, after finalize. Emits {Claimed}.
+    function claim(uint256 jobId, uint256 index) external nonReentrant {
+        Job memory j = _existing(jobId);
+        if (j.status != Status.Finalized) revert TrainingMarketNotFinalized(jobId);
+        if (index >= j.submissionCount) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
+        Entry memory e = _entries[jobId][index];
+        if (e.worker != msg.sender) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
+        if (e.stake == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
+        uint256 amount = _payout(j, index, e.stake, _sheets[jobId][msg.sender]);
+        _entries[jobId][index].stake = 0;
+        if (amount != 0) _sendToCaller(amount);
+        emit Claimed(jobId, msg.sender, amount);
+    }
+
+    /// @notice The index of the submission finalize will (or did) pay, or 2**256-1 for none.
+    function winnerOf(uint256 jobId) external view returns (uint256 best) {
+        Job memory j = _existing(jobId);
+        if (!j.evaluationRevealed) return NO_WINNER;
+        // slither-disable-next-line uninitialized-local
+        Tally memory t;
+        // slither-disable-next-line uninitialized-local
+        uint16[MAX_SUBMISSIONS] memory medians;
+        best = _settleWorkers(jobId, j, t, medians);
+    }
+
+    /// @dev Checks the winner's revealed model and URI and records them in the registry.
+    function _register(uint256 jobId, Job storage js, uint256 best, uint16 score, bytes32 modelHash, string calldata uri)
+        private
+        returns (address winner)
+    {
+        winner = _entries[jobId][best].worker;
+        if (resultHashOf(modelHash, uri) != _sealed[jobId][winner]) revert TrainingMarketWrongResult(jobId, winner);
+        // Cannot revert: the base is registered (checked at post, records are never removed),
+        // a market record overwrites any earlier one, and MARKET_ROLE cannot be revoked.
+        _registry.registerFromMarket(modelHash, js.baseModel, js.trainingSet, score, jobId, winner, uri);
+    }
+
+    /// @dev Judges the workers, then pays and slashes the committee; returns the winner (or
+    /// NO_WINNER), its verified score and the tallies.
+    function _settle(uint256 jobId, Job memory j) private returns (uint256 best, uint16 score, Tally memory t) {
+        // slither-disable-next-line uninitialized-local
+        uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
+        best = _settleWorkers(jobId, j, t, medians);
+        // Validators are paid for checking whatever was revealed, winner or not.
+        t.fee = t.revealed == 0 ? 0 : uint256(j.reward) * _feeBps / BPS;
+        t.pool = t.fee;
+        _settleValidators(jobId, j, t, medians);
+        if (best != NO_WINNER) score = medians[best];
+    }
+
+    /// @dev The requester never revealed the evaluation set: revealed workers share the reward
+    /// and the unrevealed stakes (dust and "nobody revealed" go back to the requester).
+    function _forfeit(uint256 jobId, Job storage js, Job memory j) private {
+        uint256 revealed = 0;
+        uint256 pot = j.reward;
+        for (uint256 i; i < j.submissionCount; ++i) {
+            Entry memory e = _entries[jobId][i];
+            if (_sheets[jobId][e.worker].revealed()) ++revealed;
+            else pot += e.stake;
+        }
+        uint256 share = revealed == 0 ? 0 : pot / revealed;
+        js.reward = SafeCast.toUint88(share); // only a near-2**88 reward could overflow: then revert
+        // The remainder of the division on purpose: the dust goes back to the requester.
+        // slither-disable-next-line divide-before-multiply
+        uint256 refund = pot - share * revealed;
+        _credit(j.requester, refund);
+        emit Finalized(jobId, address(0), bytes32(0), 0, share, 0, 0, refund);
+    }
+
+    /// @dev Judges every submission: fills `medians`, adds slashed stakes and forfeits to
+    /// `t.toRequester`, returns the best honest at or above the minimum (ties: earliest commit).
+    function _settleWorkers(uint256 jobId, Job memory j, Tally memory t, uint16[MAX_SUBMISSIONS] memory medians)
+        private
+        view
+        returns (uint256 best)
+    {
+        best = NO_WINNER;
+        uint256 bestScore = 0;
+        uint256 fee = _forfeitOf(j);
+        for (uint256 i; i < j.submissionCount; ++i) {
+            Entry memory e = _entries[jobId][i];
+            (Outcome outcome,, uint16 median) = _judge(j, _sheets[jobId][e.worker]);
+            medians[i] = median;
+            if (outcome != Outcome.Unrevealed) ++t.revealed;
+            if (outcome == Outcome.Unrevealed || outcome == Outcome.Dishonest) {
+                t.toRequester += e.stake;
+            } else if (outcome == Outcome.Honest && median >= j.minScoreBps) {
+                // Strictly greater: on a tie the earlier commit (lower index) keeps the lead.
+                if (best == NO_WINNER || median > bestScore) (best, bestScore) = (i, median);
+            } else {
+                t.toRequester += fee < e.stake ? fee : e.stake;
+            }
+        }
+    }
+
+    /// @dev Per committee seat: attestations within tolerance earn a share of the pool (fee +
+    /// slashed bonds); each one outside it, or missing for a revealed submission, costs
+    /// slashBps of the holder's bond. Undistributed pool goes to the requester.
+    function _settleValidators(uint256 jobId, Job memory j, Tally memory t, uint16[MAX_SUBMISSIONS] memory medians)
+        private
+    {
+        uint256[2] memory c = _committees[jobId];
+        // Memory starts zeroed; slither cannot tell.
+        // slither-disable-next-line uninitialized-local
+        uint256[15] memory good;
+        for (uint256 seat; seat < j.committeeSize; ++seat) {
+            if (!Committee.filled(c, seat)) continue;
+            uint256 bad = 0;
+            for (uint256 i; i < j.submissionCount; ++i) {
+                uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
+                if (!sheet.revealed()) continue;
+                if (sheet.hasAttestation(seat) && ScoreSheet.distance(sheet.attestation(seat), medians[i]) <= _toleranceBps) {
+                    ++good[seat];
+                } else {
+                    ++bad;
+                }
+            }
+            t.good += good[seat];
+            if (bad == 0) continue;
+            address owner = _ownerOf(Committee.leafAt(c, seat));
+            uint256 penalty = uint256(_validators[owner].bond) * _slashBps * bad / BPS;
+            t.slashedBonds += _slashBond(owner, penalty);
+        }
+        t.pool += t.slashedBonds;
+        // Nobody attested within tolerance: nobody earned the pool.
+        uint256 perGood = t.good == 0 ? 0 : t.pool / t.good;
+        for (uint256 seat; perGood != 0 && seat < j.committeeSize; ++seat) {
+            if (good[seat] == 0) continue;
+            // Equal shares per good attestation on purpose; the dust is handled below.
+            // slither-disable-next-line divide-before-multiply
+            _creditValidator(_ownerOf(Committee.leafAt(c, seat)), perGood * good[seat]);
+        }
+        // slither-disable-next-line divide-before-multiply
+        t.paid = perGood * t.good; // what was credited; the division dust goes to the requester
+        t.toRequester += t.pool - t.paid; // division dust, or all of it
+    }
+}

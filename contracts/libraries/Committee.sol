@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// @title Committee
+/// @notice A job's committee: up to 15 seats, each naming the validator-set leaf drawn for it,
+/// packed into two words.
+/// @dev Layout: seat s lives in word s / 8, lane s % 8, as 32 bits holding leaf + 1
+/// (0: seat empty). The market draws distinct leaves; the seat bitmaps below would also
+/// serve a leaf holding several seats (its one score then fills each of its lanes).
+library Committee {
+    /// @notice Most seats: lanes 1..15 of a ScoreSheet.
+    uint256 internal constant MAX_SEATS = 15;
+    uint256 private constant LANE_BITS = 32;
+    uint256 private constant LANE_MASK = type(uint32).max;
+
+    /// @notice The committee with `seat` set to `leaf` (the seat must be empty).
+    function withSeat(uint256[2] memory c, uint256 seat, uint256 leaf) internal pure returns (uint256[2] memory) {
+        // leaf < 2**32 - 1 (the validator set's cap), so leaf + 1 fits a lane.
+        c[seat >> 3] |= (leaf + 1) << (LANE_BITS * (seat & 7));
+        return c;
+    }
+
+    /// @notice True when `seat` is filled.
+    function filled(uint256[2] memory c, uint256 seat) internal pure returns (bool) {
+        return (c[seat >> 3] >> (LANE_BITS * (seat & 7))) & LANE_MASK != 0;
+    }
+
+    /// @notice The leaf in `seat`; only meaningful when {filled}.
+    function leafAt(uint256[2] memory c, uint256 seat) internal pure returns (uint256) {
+        unchecked {
+            // A filled lane holds leaf + 1 >= 1.
+            return ((c[seat >> 3] >> (LANE_BITS * (seat & 7))) & LANE_MASK) - 1;
+        }
+    }
+
+    /// @notice Bitmap of the seats among the first `size` that `leaf` holds (bit s: seat s).
+    function seatsOf(uint256[2] memory c, uint256 size, uint256 leaf) internal pure returns (uint256 mask) {
+        for (uint256 seat; seat < size; ++seat) {
+            if (filled(c, seat) && leafAt(c, seat) == leaf) mask |= 1 << seat;
+        }
+    }
+}

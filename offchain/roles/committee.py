@@ -1,0 +1,93 @@
+"""A validator's duties on one job: draw the committee, and when seated, seal the scores it
+measured, commit the seal, reveal it, settle and withdraw.
+
+The scores and salt are written to the SealBook before the commit is sent, so a validator
+killed between commit and reveal (kill -9 included) reveals after a restart with nothing
+lost: `step` reads the book and the chain, never its own memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from offchain.eth.commitment import attestation_seal, new_salt
+from offchain.eth.errors import TransactionError
+from offchain.eth.market import Phase, Submission
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.seals import SealBook
+from offchain.roles.session import Session
+from offchain.roles.steps import finalize_if_due, withdraw_pending
+
+REVEALED = b"\0" * 31 + b"\1"
+ZERO = b"\0" * 32
+# judge(job_id, index, submission) -> the score measured, in bps
+Judge = Callable[[int, int, Submission], int]
+
+
+class CommitteeMember:
+    def __init__(self, session: Session, book: SealBook, judge: Judge, log: RoleLog) -> None:
+        self.session = session
+        self.book = book
+        self.judge = judge
+        self.log = log
+        self.me = session.client.address
+
+    def step(self, job_id: int) -> bool:
+        """Advance this validator's duties on `job_id`; True when nothing is left to do."""
+        market = self.session.market
+        phase = finalize_if_due(self.session, job_id, self.log)
+        if phase == Phase.OPEN:
+            return False
+        if phase == Phase.REVEALING:
+            self._draw(job_id)
+            return False
+        if phase == Phase.ATTESTING:
+            if self.me in market.committee(job_id):
+                self._commit(job_id)
+            return False
+        if phase == Phase.SETTLING:
+            self._reveal(job_id)
+            return False
+        if phase == Phase.FINALIZABLE:
+            return False
+        pending = withdraw_pending(self.session)
+        if pending:
+            self.log("withdrawn", job=job_id, amount=pending)
+        return True
+
+    def _draw(self, job_id: int) -> None:
+        # Draw as early as possible: it leaves whoever wants to grind prevrandao the fewest blocks.
+        if self.session.market.is_drawn(job_id) or self.session.market.total_weight() == 0:
+            return
+        try:
+            self.session.market.draw_committee(job_id)
+            self.log("drew the committee", job=job_id, seats=len(self.session.market.committee(job_id)))
+        except TransactionError as exc:  # someone else drew first
+            self.log("draw failed, will re-check", job=job_id, error=str(exc))
+
+    def _commit(self, job_id: int) -> None:
+        market = self.session.market
+        if market.attestation_seal(job_id, self.me) != ZERO:
+            return  # committed (perhaps by the process that ran before a crash)
+        if market.evaluation_revealed(job_id) is None:
+            return  # the contract refuses attestations until the set is open
+        sealed = self.book.attestation(job_id)
+        if sealed is None:
+            subs = market.submissions(job_id)
+            scores = [self.judge(job_id, i, s) if s.revealed else 0 for i, s in enumerate(subs)]
+            sealed = self.book.put_attestation(job_id, scores, new_salt())  # durable BEFORE the commit
+        seal = attestation_seal(job_id, self.me, list(sealed.scores), sealed.salt)
+        receipt = market.commit_attestation(job_id, seal)
+        self.log("committed scores", job=job_id, scores=list(sealed.scores), gas=receipt["gasUsed"])
+
+    def _reveal(self, job_id: int) -> None:
+        market = self.session.market
+        on_chain = market.attestation_seal(job_id, self.me)
+        if on_chain in (ZERO, REVEALED):
+            return  # nothing committed (a missed window), or already revealed
+        sealed = self.book.attestation(job_id)
+        if sealed is None:
+            self.log("no sealed scores on record: cannot reveal", job=job_id)
+            return
+        receipt = market.reveal_attestation(job_id, list(sealed.scores), sealed.salt)
+        self.log("revealed scores", job=job_id, scores=list(sealed.scores), gas=receipt["gasUsed"])

@@ -1,0 +1,81 @@
+"""A committee member's duties on the in-process EVM, with a stand-in judge (the ML
+evaluation has its own tests): draw, seal, commit, and after a crash between commit and
+reveal (a fresh process: new objects, the same home folder), reveal with nothing lost."""
+
+from __future__ import annotations
+
+import io
+
+from conftest import ETH, World
+
+from offchain.eth.commitment import commitment, new_salt
+from offchain.eth.market import Outcome, Submission
+from offchain.roles.committee import CommitteeMember
+from offchain.roles.rolelog import RoleLog
+from offchain.roles.seals import SealBook
+
+VALIDATORS = (4, 5, 6)
+WORKER = 2
+MODEL = bytes([9]) * 32
+
+
+def _member(world: World, account: int, judge_score: int) -> CommitteeMember:
+    """A validator process: a session, its seal book (in its home folder), a judge."""
+    session = world.session(account, f"validator-{account}")
+    book = SealBook(session.home / "seals.sqlite", session.client.chain_id, session.market.address)
+
+    def judge(job_id: int, index: int, sub: Submission) -> int:
+        return judge_score
+
+    return CommitteeMember(session, book, judge, RoleLog("validator", stream=io.StringIO()))
+
+
+def _job_with_one_submission(world: World) -> int:
+    for account in VALIDATORS:
+        world.session(account, "bond").market.join_validators(ETH)
+    job_id = world.post_job()
+    worker = world.session(WORKER, "worker").market
+    salt = new_salt()
+    worker.commit(job_id, commitment(job_id, worker.client.address, MODEL, 7000, salt), ETH // 10)
+    world.travel_past(0, job_id)
+    worker.reveal(job_id, MODEL, 7000, salt, "file:///m")
+    world.reveal_evaluation(job_id)
+    return job_id
+
+
+def test_a_member_killed_between_commit_and_reveal_reveals_after_restart(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)  # draws the committee
+    assert len(members[0].session.market.committee(job_id)) == 3
+    world.travel_past(1, job_id)
+    for m in members:
+        m.step(job_id)  # seals, then commits
+    members[0].book.close()  # "kill -9": only the home folder survives
+
+    restarted = _member(world, VALIDATORS[0], judge_score=0)  # a new process that would judge differently
+    world.travel_past(2, job_id)
+    for m in [restarted, *members[1:]]:
+        m.step(job_id)
+    world.travel_past(3, job_id)
+    restarted.step(job_id)  # finalizes
+
+    sub = restarted.session.market.submissions(job_id)[0]
+    assert (sub.outcome, sub.attestation_count, sub.verified_score_bps) == (Outcome.WON, 3, 7000)
+    assert restarted.book.attestation(job_id).scores == (7000,)  # the sealed scores, not a re-judgement
+
+
+def test_a_member_outside_the_committee_commits_nothing(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    world.session(7, "bond").market.join_validators(ETH)  # a fourth validator: one stays out
+    member = _member(world, VALIDATORS[0], 7000)
+    member.step(job_id)
+    world.travel_past(1, job_id)
+    outsiders = [
+        a for a in (*VALIDATORS, 7) if world.client.w3.eth.accounts[a] not in member.session.market.committee(job_id)
+    ]
+    outsider = _member(world, outsiders[0], 7000)
+
+    outsider.step(job_id)
+
+    assert outsider.book.attestation(job_id) is None
