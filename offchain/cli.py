@@ -40,7 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "job": ("offchain.roles.requester", "post, inspect and finalize market jobs"),
     "withdraw": ("offchain.roles.requester", "pull everything the market owes you"),
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
-    "validator": ("offchain.roles.validator", "bond, re-evaluate revealed submissions and attest"),
+    "validator": ("offchain.roles.validator", "bond, serve on drawn committees: evaluate, seal, reveal"),
     "relay": ("offchain.roles.relayer", "keep the LedgerRelay contract on the ledger's heaviest chain"),
     "explorer": ("offchain.explorer.cli", "browse jobs, models, accounts and the ledger in a web page"),
     "demo": ("offchain.demo.cli", "run the full demo on an embedded local chain"),

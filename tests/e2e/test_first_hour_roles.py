@@ -271,7 +271,8 @@ def test_validator_exit_requests_then_withdraws_the_bond(world, capsys) -> None:
     assert "exit requested" in capsys.readouterr().out
     assert main(["validator", "exit", *args(world, "4")]) == 0
     assert "still unbonding" in capsys.readouterr().out
-    assert main(["chain", "warp", str(32 * 24 * 3600), "--rpc", chain.url]) == 0  # type: ignore[attr-defined]
+    delay = int(validator.contract.functions.UNBONDING_DELAY().call())
+    assert main(["chain", "warp", str(delay + 1), "--rpc", chain.url]) == 0  # type: ignore[attr-defined]
     assert main(["validator", "exit", *args(world, "4")]) == 0
 
     assert "withdrew the bond" in capsys.readouterr().out
