@@ -71,10 +71,17 @@ def table():
 
 # Goals issue 10 sets that v2 does not meet yet: recorded, reported, and strict xfails, so
 # meeting one turns its test red until it moves out of this set.
+# Why these two stay missed (see benchmarks/gas_market.md):
+# - commitAttestation: 21,000 (transaction) + 22,100 (the seal's fresh slot) + 1,756 (event)
+#   + ~700 (calldata) is 45,500 before any check, and the job's windows, the caller's leaf and
+#   the committee are three cold slots (6,300); 50,000 needs a seal slot that is not fresh
+#   (a per-validator reusable slot, or one the draw pre-writes per seat) or no membership check.
+# - drawCommittee, 3 seats: ~56,000 is fixed per draw call (transaction, the committee's fresh
+#   slot, the job's two slots, the tree's total, the event), 18,700 a seat at 3 seats, and each
+#   seat drawn from 1,000 validators reads ~4 cold slots (three tree levels and the owner).
 MISSED = {
     "commitAttestation",
     "drawCommittee per member, 3 seats of 1,000 validators",
-    "drawCommittee per member, 15 seats of 1,000 validators",
 }
 
 
@@ -177,7 +184,7 @@ def test_committee_draw_among_a_thousand_validators_gas(market, admin, requester
     for size, job_id in jobs.items():
         assert sum(1 for a in market.committee(job_id) if int(a, 16)) == size
     ROWS["joinValidators (1,001st)"] = market.joinValidators({"from": alice, "value": MIN_BOND}).gas_used
-    ROWS["drawCommittee per member, 15 seats of 1,000 validators"] = gas[15] // 15
+    _record("drawCommittee per member, 15 seats of 1,000 validators", gas[15] // 15)
     _record("drawCommittee per member, 3 seats of 1,000 validators", gas[3] // 3)
 
 
