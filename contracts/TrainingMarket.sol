@@ -187,7 +187,7 @@ contract TrainingMarket is Settlement {
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, jobId)));
         address[] memory seats;
         (c, seats) = _drawSeats(jobId, size, seed, excluded, count <= size);
-        _committees[jobId][0] = c[0]; // non-zero: a seat, or the marker below
+        if (c[0] != 0) _committees[jobId][0] = c[0];
         if (c[1] != 0) _committees[jobId][1] = c[1];
         emit CommitteeDrawn(jobId, seats, seed);
     }
@@ -204,31 +204,14 @@ contract TrainingMarket is Settlement {
         seats = new address[](size);
         uint256 filled = 0;
         for (uint256 nonce; filled < size && nonce < 8 * size; ++nonce) {
-            (uint256 leaf, address owner) = _drawLeaf(_hashPair(seed, nonce), total);
-            if (_contains(excluded, excluded.length, owner) || _contains(seats, filled, owner)) continue;
+            (uint256 leaf, address owner) = _drawLeaf(Committee.tryHash(seed, nonce), total);
+            if (Committee.includes(excluded, excluded.length, owner) || Committee.includes(seats, filled, owner)) continue;
             if (!workersListed && _sealed[jobId][owner] != bytes32(0)) continue; // a worker has a seal
             c = Committee.withSeat(c, filled, leaf);
             seats[filled++] = owner;
         }
         // "Drawn, nobody eligible": lane 7 of the last word the size uses is never a seat.
         if (filled == 0) c[size > 8 ? 1 : 0] = 1 << 255;
-    }
-
-    /// @dev keccak256(abi.encode(a, b)), in the scratch space: the draw loop allocates nothing.
-    function _hashPair(uint256 a, uint256 b) private pure returns (uint256 h) {
-        assembly ("memory-safe") {
-            mstore(0x00, a)
-            mstore(0x20, b)
-            h := keccak256(0x00, 0x40)
-        }
-    }
-
-    /// @dev True when one of the first `n` entries of `list` is `account`.
-    function _contains(address[] memory list, uint256 n, address account) private pure returns (bool) {
-        for (uint256 i; i < n; ++i) {
-            if (list[i] == account) return true;
-        }
-        return false;
     }
 
     /// @dev now < commit < reveal < attest < settle <= now + MAX_JOB_DURATION, every window

@@ -39,4 +39,22 @@ library Committee {
             if (filled(c, seat) && leafAt(c, seat) == leaf) mask |= 1 << seat;
         }
     }
+
+    /// @notice The random word of draw try `nonce` from `seed`: keccak256(abi.encode(seed, nonce)).
+    /// @dev Hashed in the scratch space, so the draw loop allocates no memory per try.
+    function tryHash(uint256 seed, uint256 nonce) internal pure returns (uint256 h) {
+        assembly ("memory-safe") {
+            mstore(0x00, seed)
+            mstore(0x20, nonce)
+            h := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// @notice True when one of the first `n` entries of `list` is `account`.
+    function includes(address[] memory list, uint256 n, address account) internal pure returns (bool) {
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == account) return true;
+        }
+        return false;
+    }
 }

@@ -73,7 +73,7 @@ library SumTree {
         unchecked {
             for (uint256 l = t.levels; l != 0; --l) {
                 uint256 word = t.words[((l - 1) << 128) | index];
-                uint256 lane;
+                uint256 lane = 0;
                 for (uint256 w = word & LANE_MASK; lane < 3 && r >= w; w = (word >> (LANE_BITS * lane)) & LANE_MASK) {
                     r -= w;
                     ++lane;

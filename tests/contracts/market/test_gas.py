@@ -58,6 +58,8 @@ def table():
         "the first time (its balance slot goes from zero to non-zero). Quorum 2, tolerance",
         "100 bps, fee 500 bps, 3-seat committee unless named. Finalize writes no slot per worker",
         "(each worker's claim recomputes its outcome) and credits validators in their own records.",
+        "Missed goals (strict xfails in `MISSED` of test_gas.py, which says why each is out of",
+        "reach without giving up a property): " + ", ".join(sorted(MISSED)) + ".",
         "",
         "| call | gas | goal |",
         "|---|---:|---:|",
