@@ -14,7 +14,7 @@ the day it is written. The tables below say how (and whether) each command runs:
 - PLACEHOLDERS: `<...>` words the README uses, replaced by values from the set-up below.
   A placeholder not in the table fails the test: add it.
 - BUDGETS: extra flags that keep training small; everything else runs as written.
-- Ports the README names (8545, 8600) become free ports of this test.
+- Ports the README names (8545, 8600, 8700) become free ports of this test.
 
 The environment is a new user's after `make chain` and a deploy: $OFFCHAIN_RPC names the
 chain, $OFFCHAIN_DEPLOYMENTS_DIR the deployment, $HOME is a fresh folder, and the working
@@ -48,6 +48,11 @@ EXEMPT: list[tuple[str, str]] = [
     (r"^make test\b", "runs the test suites, this test included"),
     (r"^make chain\b", "this test starts its own anvil on a free port (make chain takes the fixed port 8545)"),
     (r"^brownie run\b", "brownie's development network is the fixed port 8545; the test deploys with offchain.eth"),
+    (
+        r"^offchain (relay|ledger serve)\b",
+        "needs a mining ledger node: tests/e2e/test_relayer.py runs relay deploy, relay and relay status against one",
+    ),
+    (r"^offchain ledger prove\b", "needs an anchored txid: tests/offchain/relay/test_prove_out.py runs it with --out"),
 ]
 
 DAEMON_READY_S = 30.0
@@ -64,6 +69,7 @@ DAEMONS = [
     Daemon(r"^offchain artifacts serve\b", first=True, port_placeholder="8600"),
     Daemon(r"^offchain worker\b"),
     Daemon(r"^offchain validator\b"),
+    Daemon(r"^offchain explorer\b", port_placeholder="8700"),
 ]
 
 # Small budgets: (regex searched in the command, flags appended).
@@ -213,7 +219,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         given_files(workdir, base)
         model_hash = "0x" + fingerprint_dir(base).hex()
         model_sha256 = sha256_file(workdir / "model.safetensors")
-        ports = {"8545": str(chain.port), "8600": str(free_port())}
+        ports = {"8545": str(chain.port), "8600": str(free_port()), "8700": str(free_port())}
         ArtifactStore(workdir / "store").put_file(workdir / "model.safetensors")  # what `serve` serves
         RegistryClient(client, deployment.contract("ModelRegistry").address).register(
             bytes.fromhex(model_hash[2:]), None, bytes(32), 0, f"http://127.0.0.1:{ports['8600']}/sha256/{model_sha256}"
