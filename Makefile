@@ -78,6 +78,7 @@ demo: compile $(BROWSER_STAMP)
 
 lint: compile
 	$(VENV)/bin/ruff check offchain tests scripts benchmarks
+	$(VENV)/bin/ruff format --check offchain tests scripts benchmarks
 	$(VENV)/bin/mypy
 	$(BROWNIE) compile --all  # slither needs every artifact; brownie's incremental builds can miss libraries
 	$(VENV)/bin/slither . --compile-force-framework brownie --ignore-compile \

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark of the project, each against its named baseline.
 
-    python -m benchmarks            # all
-    python -m benchmarks ledger ml  # some
+python -m benchmarks            # all
+python -m benchmarks ledger ml  # some
 """
 
 from __future__ import annotations

@@ -136,7 +136,9 @@ def upload(server_url: str, path: Path) -> str:
     """PUT a file to an artifact server under its hash; returns the hash."""
     digest = sha256_file(path)
     request = urllib.request.Request(
-        f"{server_url.rstrip('/')}/sha256/{digest}", data=path.read_bytes(), method="PUT",
+        f"{server_url.rstrip('/')}/sha256/{digest}",
+        data=path.read_bytes(),
+        method="PUT",
         headers={"Content-Type": "application/octet-stream"},
     )
     try:

@@ -41,9 +41,7 @@ def _tester_failure() -> tuple[type[Exception], ...]:
     return (TransactionFailed,)
 
 
-REVERT_ERRORS: tuple[type[Exception], ...] = (
-    ContractCustomError, ContractLogicError, *_tester_failure()
-)
+REVERT_ERRORS: tuple[type[Exception], ...] = (ContractCustomError, ContractLogicError, *_tester_failure())
 
 
 def _revert_data(exc: Exception) -> str | bytes | None:
@@ -61,7 +59,7 @@ def _tester_revert_bytes(message: str) -> bytes | None:
     if not message.startswith(prefix + "b"):
         return None
     try:
-        value = ast.literal_eval(message[len(prefix):])
+        value = ast.literal_eval(message[len(prefix) :])
     except (ValueError, SyntaxError):
         return None
     return value if isinstance(value, bytes) else None

@@ -46,8 +46,7 @@ class Deployment:
         except KeyError:
             known = ", ".join(sorted(self.contracts)) or "none"
             raise DeploymentError(
-                f"{name} is not deployed on chain {self.chain_id} (deployed: {known}); "
-                "run scripts/deploy.py"
+                f"{name} is not deployed on chain {self.chain_id} (deployed: {known}); run scripts/deploy.py"
             ) from None
 
 
@@ -69,9 +68,7 @@ def load_deployment(chain_id: int, directory: Path | None = None) -> Deployment:
     """The deployment record for `chain_id`; raises DeploymentError if missing or malformed."""
     path = deployment_path(chain_id, directory)
     if not path.is_file():
-        raise DeploymentError(
-            f"nothing deployed on chain {chain_id}: {path} does not exist; run scripts/deploy.py"
-        )
+        raise DeploymentError(f"nothing deployed on chain {chain_id}: {path} does not exist; run scripts/deploy.py")
     try:
         data = json.loads(path.read_text())
         contracts = {

@@ -33,7 +33,8 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
     """--rpc and --deployments, shared by every command that talks to a chain."""
     parser.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
     parser.add_argument(
-        "--deployments", default=None,
+        "--deployments",
+        default=None,
         help="deployments folder (default: $OFFCHAIN_DEPLOYMENTS_DIR or the project's deployments/)",
     )
 
@@ -52,12 +53,16 @@ def dev_account_index(text: str) -> int:
 def add_key_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--key-env", default=KEY_ENV, metavar="NAME",
+        "--key-env",
+        default=KEY_ENV,
+        metavar="NAME",
         help=f"name of the environment variable holding the hex key (default {KEY_ENV})",
     )
     group.add_argument("--keystore", type=Path, help=f"JSON keystore (password: ${PASSWORD_ENV} or prompt)")
     group.add_argument(
-        "--dev-account", type=dev_account_index, metavar="INDEX",
+        "--dev-account",
+        type=dev_account_index,
+        metavar="INDEX",
         help="index of a local dev chain account (chain 1337/31337)",
     )
 

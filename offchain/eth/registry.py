@@ -57,9 +57,7 @@ class RegistryClient:
         uri: str,
     ) -> TxReceipt:
         validate_bps(score_bps)
-        call = self.contract.functions.register(
-            model_hash, parent_hash or ZERO_HASH, dataset_hash, score_bps, uri
-        )
+        call = self.contract.functions.register(model_hash, parent_hash or ZERO_HASH, dataset_hash, score_bps, uri)
         return self.client.transact(call)
 
     def is_registered(self, model_hash: bytes) -> bool:
@@ -105,15 +103,17 @@ class RegistryClient:
             end = min(head, start + LOG_CHUNK_BLOCKS - 1)
             for event in self.contract.events.ModelRegistered().get_logs(from_block=start, to_block=end):
                 args = event["args"]
-                found.append(ModelRecord(
-                    model_hash=hash_hex(args["modelHash"]),
-                    parent_hash=hash_hex(args["parentHash"]) if args["parentHash"] != ZERO_HASH else None,
-                    publisher=str(args["publisher"]),
-                    score_bps=int(args["scoreBps"]),
-                    job_id=int(args["jobId"]),
-                    block=int(event["blockNumber"]),
-                    dataset_hash=hash_hex(args["datasetHash"]),
-                    uri=str(args["uri"]),
-                ))
+                found.append(
+                    ModelRecord(
+                        model_hash=hash_hex(args["modelHash"]),
+                        parent_hash=hash_hex(args["parentHash"]) if args["parentHash"] != ZERO_HASH else None,
+                        publisher=str(args["publisher"]),
+                        score_bps=int(args["scoreBps"]),
+                        job_id=int(args["jobId"]),
+                        block=int(event["blockNumber"]),
+                        dataset_hash=hash_hex(args["datasetHash"]),
+                        uri=str(args["uri"]),
+                    )
+                )
             start = end + 1
         return found[:limit]

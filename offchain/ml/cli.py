@@ -114,9 +114,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=export_command)
 
 
-def add_train_arguments(
-    parser: argparse.ArgumentParser, preset: dict[str, Any] | None = None
-) -> None:
+def add_train_arguments(parser: argparse.ArgumentParser, preset: dict[str, Any] | None = None) -> None:
     """One flag per TrainConfig field (default: the preset's, else the config's), plus run
     options."""
     parser.add_argument("--out", required=True, help="output folder")

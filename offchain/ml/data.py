@@ -385,7 +385,6 @@ def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None =
         pickled = "pickle" in str(exc)
         reason = "it holds pickled objects, which are never loaded" if pickled else str(exc)
         raise DatasetError(
-            f"cannot read data set {path}: not a data set (an .npz of images, labels and classes "
-            f"arrays): {reason}"
+            f"cannot read data set {path}: not a data set (an .npz of images, labels and classes arrays): {reason}"
         ) from None
     return ImageSet(images, labels.astype(np.int64), classes)

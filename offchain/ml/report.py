@@ -114,9 +114,7 @@ def plot_curves(
     return path
 
 
-def curves_figure(
-    history: Sequence[EpochMetrics], card: dict[str, Any], resumed_after: int | None = None
-) -> Any:
+def curves_figure(history: Sequence[EpochMetrics], card: dict[str, Any], resumed_after: int | None = None) -> Any:
     """The matplotlib Figure of plot_curves (the caller closes it)."""
     import matplotlib
 

@@ -171,8 +171,10 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_job_id(session, args.job_id)
     receipt = session.market.cancel_job(args.job_id)
-    print(f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw "
-          "(offchain withdraw)")
+    print(
+        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw "
+        "(offchain withdraw)"
+    )
     return 0
 
 

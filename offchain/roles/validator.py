@@ -156,7 +156,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
     parser.add_argument(
-        "--confirmations", type=int, default=None,
+        "--confirmations",
+        type=int,
+        default=None,
         help="blocks before an event is trusted (default 0 on a local dev chain, else 1)",
     )
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")

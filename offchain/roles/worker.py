@@ -350,7 +350,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--publish", default=None, help="artifact server for the results (their URI goes on chain)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument(
-        "--confirmations", type=int, default=None,
+        "--confirmations",
+        type=int,
+        default=None,
         help="blocks before a JobPosted is trusted (default 0 on a local dev chain, else 1)",
     )
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")

@@ -52,10 +52,26 @@ def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
 
 
 def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> int:
-    return main(["job", "post", "--base", str(setup["base"]), "--train", str(setup["train"]),
-                 "--eval", str(setup["eval"]),
-                 "--spec", str(spec), "--reward", "0.5ether", "--min-score-bps", "5000", "--json",
-                 *common(chain, setup)])
+    return main(
+        [
+            "job",
+            "post",
+            "--base",
+            str(setup["base"]),
+            "--train",
+            str(setup["train"]),
+            "--eval",
+            str(setup["eval"]),
+            "--spec",
+            str(spec),
+            "--reward",
+            "0.5ether",
+            "--min-score-bps",
+            "5000",
+            "--json",
+            *common(chain, setup),
+        ]
+    )
 
 
 def test_post_prints_the_job_and_status_shows_it_open(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
