@@ -78,6 +78,7 @@ demo: compile $(BROWSER_STAMP)
 
 lint: compile
 	$(VENV)/bin/ruff check offchain tests scripts benchmarks
+	$(VENV)/bin/ruff format --check offchain tests scripts benchmarks
 	$(VENV)/bin/mypy
 	$(BROWNIE) compile --all  # slither needs every artifact; brownie's incremental builds can miss libraries
 	$(VENV)/bin/slither . --compile-force-framework brownie --ignore-compile \
@@ -86,7 +87,7 @@ lint: compile
 # Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
 bench: compile
 	$(BROWNIE) test tests/contracts/market/test_gas.py
-	$(BROWNIE) test tests/contracts/relay/test_gas.py
+	$(BROWNIE) test tests/contracts/relay/test_relay_gas.py
 	$(PY) -m benchmarks
 
 # A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).

@@ -1,7 +1,7 @@
 """`make bench`: every benchmark of the project, each against its named baseline.
 
-    python -m benchmarks            # all
-    python -m benchmarks ledger ml  # some
+python -m benchmarks            # all
+python -m benchmarks ledger ml  # some
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ SUITES = {
     "ledger": "benchmarks.ledger_bench",  # miner, Merkle, proofs, headers
     "ml": "benchmarks.ml_bench",  # fast path vs seed recipe; transfer vs scratch
     "protocol": "benchmarks.protocol_bench",  # market overhead per job outside training
+    "speed": "benchmarks.speed_bench",  # same-recipe speedups vs the literal seed recipe, interleaved rounds
+    "transfer": "benchmarks.transfer_bench",  # Fashion-MNIST 0-4 -> 5-9: fine-tuned vs scratch, 3 seeds
 }
 
 

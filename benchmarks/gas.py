@@ -7,7 +7,7 @@ measures every call from anvil receipts and checks the issue's goals; this print
 from pathlib import Path
 
 TABLE = Path(__file__).resolve().parent / "gas_market.md"
-RELAY_TABLE = Path(__file__).resolve().parent / "gas_relay.md"  # tests/contracts/relay/test_gas.py
+RELAY_TABLE = Path(__file__).resolve().parent / "gas_relay.md"  # tests/contracts/relay/test_relay_gas.py
 
 
 def main() -> None:

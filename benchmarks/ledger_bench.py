@@ -64,10 +64,10 @@ def machine() -> str:
         return f"{platform.processor() or 'unknown'}, {os.cpu_count()} cores"
     keep = ("Model name", "CPU(s):", "Thread(s) per core", "Core(s) per socket", "Hypervisor")
     lines = [line.strip() for line in out.splitlines() if line.startswith(keep)]
-    flags = next((line.split(":", 1)[1].split() for line in out.splitlines()
-                  if line.startswith("Flags")), [])
-    lines.append(f"sha_ni: {'yes' if 'sha_ni' in flags else 'no'}; load average "
-                 f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    flags = next((line.split(":", 1)[1].split() for line in out.splitlines() if line.startswith("Flags")), [])
+    lines.append(
+        f"sha_ni: {'yes' if 'sha_ni' in flags else 'no'}; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     return "\n".join(lines)
 
 
@@ -135,8 +135,9 @@ def floor_time(pairs: list[bytes]) -> float:
     return time.perf_counter() - started
 
 
-def interleaved(rounds: int, baseline: Callable[[], float], subject: Callable[[], float]
-                ) -> tuple[list[float], list[float]]:
+def interleaved(
+    rounds: int, baseline: Callable[[], float], subject: Callable[[], float]
+) -> tuple[list[float], list[float]]:
     base, subj = [], []
     for i in range(rounds):
         if i % 2 == 0:
@@ -164,15 +165,21 @@ def build_block_folder(folder: Path) -> tuple[Path, bytes]:
     with chain.store.transaction():
         for key in keys:
             chain.store.put_account(address_of(key), Account(balance=10**12))
-    txs = [sign(Transaction(kind=KIND_TRANSFER, nonce=0, fee=DEVNET.min_fee, to=bytes(19) + b"\x01",
-                            amount=1), key, DEVNET.magic) for key in keys]
+    txs = [
+        sign(
+            Transaction(kind=KIND_TRANSFER, nonce=0, fee=DEVNET.min_fee, to=bytes(19) + b"\x01", amount=1),
+            key,
+            DEVNET.magic,
+        )
+        for key in keys
+    ]
     tip = chain.tip()
-    coinbase = Transaction(kind=KIND_COINBASE, height=1, to=bytes(20),
-                           amount=DEVNET.subsidy(1) + DEVNET.min_fee * BLOCK_TXS)
+    coinbase = Transaction(
+        kind=KIND_COINBASE, height=1, to=bytes(20), amount=DEVNET.subsidy(1) + DEVNET.min_fee * BLOCK_TXS
+    )
     all_txs = (coinbase, *txs)
     root, _ = merkle_root([t.txid for t in all_txs])
-    header = BlockHeader(BLOCK_VERSION, tip.hash, root, tip.header.time + 2,
-                         chain.next_bits(tip), 0)
+    header = BlockHeader(BLOCK_VERSION, tip.hash, root, tip.header.time + 2, chain.next_bits(tip), 0)
     nonce = scan(header.serialize()[:76], DEVNET.pow_limit, 0, 1 << 32)
     block = Block(header=replace(header, nonce=nonce or 0), txs=all_txs)
     chain.close()
@@ -204,8 +211,9 @@ def connect_seconds(base: Path, raw: bytes, backend: str, scratch: Path) -> floa
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ledger_bench")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    parser.add_argument("--native-rounds", type=int, default=1,
-                        help="rounds of the slow pure-Python signature baseline (default 1)")
+    parser.add_argument(
+        "--native-rounds", type=int, default=1, help="rounds of the slow pure-Python signature baseline (default 1)"
+    )
     args = parser.parse_args([] if argv is None else argv)
     if args.rounds < 1 or args.native_rounds < 1:
         parser.error("--rounds and --native-rounds must be at least 1")
@@ -230,37 +238,44 @@ def main(argv: list[str] | None = None) -> int:
             fast.append(connect_seconds(base, raw, "coincurve", Path(tmp)))
     ratios = [s / statistics.median(fast) for s in slow]
     ratio = statistics.median(ratios)
-    rows.append((f"connect a {BLOCK_TXS:,}-transaction block, pure-Python eth-keys (baseline)",
-                 f"{statistics.median(slow):.2f} s (n={len(slow)})"))
-    rows.append((f"connect a {BLOCK_TXS:,}-transaction block, coincurve",
-                 f"{statistics.median(fast):.3f} s (spread {min(fast):.3f}-{max(fast):.3f})"))
-    rows.append(("  speed-up (goal >= 20x)",
-                 f"{ratio:.1f}x" + goal("signatures", ratio, ratio >= GOALS["signatures"])))
+    rows.append(
+        (
+            f"connect a {BLOCK_TXS:,}-transaction block, pure-Python eth-keys (baseline)",
+            f"{statistics.median(slow):.2f} s (n={len(slow)})",
+        )
+    )
+    rows.append(
+        (
+            f"connect a {BLOCK_TXS:,}-transaction block, coincurve",
+            f"{statistics.median(fast):.3f} s (spread {min(fast):.3f}-{max(fast):.3f})",
+        )
+    )
+    rows.append(("  speed-up (goal >= 20x)", f"{ratio:.1f}x" + goal("signatures", ratio, ratio >= GOALS["signatures"])))
 
     # Miner, one process, against the bare midstate loop.
-    raw_rates, scan_rates = interleaved(args.rounds, lambda: raw_loop(HASHES),
-                                        lambda: scan_rate(HASHES))
+    raw_rates, scan_rates = interleaved(args.rounds, lambda: raw_loop(HASHES), lambda: scan_rate(HASHES))
     ratios = [s / r for r, s in zip(raw_rates, scan_rates, strict=True)]
-    rows.append(("bare midstate loop, same 80-byte header (baseline)",
-                 f"{statistics.median(raw_rates) / 1e3:,.0f} kH/s"))
+    rows.append(
+        ("bare midstate loop, same 80-byte header (baseline)", f"{statistics.median(raw_rates) / 1e3:,.0f} kH/s")
+    )
     rows.append(("miner scan, 1 process", f"{statistics.median(scan_rates) / 1e3:,.0f} kH/s"))
     ratio = statistics.median(ratios)
-    rows.append(("  scan / bare loop (goal >= 0.9)",
-                 spread(ratios) + goal("miner", ratio, ratio >= GOALS["miner"])))
+    rows.append(("  scan / bare loop (goal >= 0.9)", spread(ratios) + goal("miner", ratio, ratio >= GOALS["miner"])))
 
     # Miner, two processes, against two bare loops in parallel.
     with Miner(processes=2) as miner:
-        ceilings, pools = interleaved(args.rounds, lambda: parallel_raw_rate(2),
-                                      lambda: pool_rate(miner))
+        ceilings, pools = interleaved(args.rounds, lambda: parallel_raw_rate(2), lambda: pool_rate(miner))
     ratios = [p / c for c, p in zip(ceilings, pools, strict=True)]
     one = statistics.median(raw_rates)
-    rows.append(("two bare loops in parallel (ceiling)",
-                 f"{statistics.median(ceilings) / 1e3:,.0f} kH/s "
-                 f"({statistics.median(ceilings) / one:.2f}x one loop)"))
+    rows.append(
+        (
+            "two bare loops in parallel (ceiling)",
+            f"{statistics.median(ceilings) / 1e3:,.0f} kH/s ({statistics.median(ceilings) / one:.2f}x one loop)",
+        )
+    )
     rows.append(("miner pool, 2 processes", f"{statistics.median(pools) / 1e3:,.0f} kH/s"))
     ratio = statistics.median(ratios)
-    rows.append(("  pool / ceiling (goal >= 0.9)",
-                 spread(ratios) + goal("pool", ratio, ratio >= GOALS["pool"])))
+    rows.append(("  pool / ceiling (goal >= 0.9)", spread(ratios) + goal("pool", ratio, ratio >= GOALS["pool"])))
 
     # Merkle root against as many bare double-SHA-256 calls as the tree has nodes.
     leaves = [sha256d(i.to_bytes(8, "little")) for i in range(MERKLE_LEAVES)]
@@ -271,12 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     pairs = [leaves[i % MERKLE_LEAVES] + leaves[(i + 1) % MERKLE_LEAVES] for i in range(nodes)]
     floors, trees = interleaved(args.rounds, lambda: floor_time(pairs), lambda: merkle_time(leaves))
     ratios = [t / f for f, t in zip(floors, trees, strict=True)]
-    rows.append((f"{nodes:,} bare double-SHA-256 calls (floor)",
-                 f"{statistics.median(floors) * 1e3:.1f} ms"))
+    rows.append((f"{nodes:,} bare double-SHA-256 calls (floor)", f"{statistics.median(floors) * 1e3:.1f} ms"))
     rows.append((f"Merkle root of {MERKLE_LEAVES:,} txids", f"{statistics.median(trees) * 1e3:.1f} ms"))
     ratio = statistics.median(ratios)
-    rows.append(("  tree / floor (goal <= 1.5)",
-                 spread(ratios) + goal("merkle", ratio, ratio <= GOALS["merkle"])))
+    rows.append(("  tree / floor (goal <= 1.5)", spread(ratios) + goal("merkle", ratio, ratio <= GOALS["merkle"])))
 
     root, _ = merkle_root(leaves)
     leaf = min(12_345, MERKLE_LEAVES - 1)
@@ -286,8 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(reps):
         verify_branch(leaves[leaf], leaf, branch, root)
     per_proof = (time.perf_counter() - started) / reps
-    rows.append((f"proof verification ({len(branch)} levels)",
-                 f"{per_proof * 1e6:.1f} us, {per_proof / len(branch) * 1e6:.2f} us/level"))
+    rows.append(
+        (
+            f"proof verification ({len(branch)} levels)",
+            f"{per_proof * 1e6:.1f} us, {per_proof / len(branch) * 1e6:.2f} us/level",
+        )
+    )
 
     # A run of devnet-limit headers (each meets the easy limit) validated in sequence.
     bits = target_to_bits(DEVNET.pow_limit)

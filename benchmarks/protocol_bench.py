@@ -94,8 +94,11 @@ def main() -> None:
         journal = Journal(Path(tmp) / "journal.sqlite", client.chain_id, market_address)
         start_block = client.w3.eth.block_number
         bare = [
-            _timed(lambda: client.w3.eth.wait_for_transaction_receipt(
-                client.w3.eth.send_transaction({"from": client.address, "to": client.address, "value": 1})))
+            _timed(
+                lambda: client.w3.eth.wait_for_transaction_receipt(
+                    client.w3.eth.send_transaction({"from": client.address, "to": client.address, "value": 1})
+                )
+            )
             for _ in range(ROUNDS)
         ]
         rounds = [one_job(client, market_address, start_block, journal) for _ in range(ROUNDS)]

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {JobBook} from "./JobBook.sol";
-import {Committee} from "./libraries/Committee.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 
 /// @title Attestations
@@ -81,13 +80,19 @@ abstract contract Attestations is JobBook {
     }
 
     /// @dev Bitmap of the committee seats `account` holds on `jobId` (bit s: seat s).
-    function _seatsOf(uint256 jobId, address account, uint256 size) internal view returns (uint256) {
+    function _seatsOf(uint256 jobId, address account, uint256 size) internal view returns (uint256 mask) {
         uint256 leafPlusOne = _validators[account].leafPlusOne;
         // slither-disable-next-line incorrect-equality
         if (leafPlusOne == 0) return 0; // not a member (a leaf number, not a balance)
-        uint256[2] memory c;
-        c[0] = _committees[jobId][0];
-        if (size > 8) c[1] = _committees[jobId][1]; // seats 8.. live in the second word
-        return Committee.seatsOf(c, size, leafPlusOne - 1);
+        uint256 word = _committees[jobId][0];
+        // Unchecked: seat < size <= 15. A lane holds leaf + 1 (0: empty), compared as stored,
+        // in the words as they lie (no copy to memory); word 1 is read only for seats 8...
+        unchecked {
+            for (uint256 seat; seat < size; ++seat) {
+                if (seat == 8) word = _committees[jobId][1];
+                // slither-disable-next-line incorrect-equality
+                if ((word >> (32 * (seat & 7))) & type(uint32).max == leafPlusOne) mask |= 1 << seat;
+            }
+        }
     }
 }

@@ -168,28 +168,50 @@ contract TrainingMarket is Settlement {
     /// count then settles on the lower median). Emits {CommitteeDrawn}.
     function drawCommittee(uint256 jobId) external {
         Job storage j = _existing(jobId);
-        (uint32 commitDeadline, uint32 revealDeadline, uint256 size) = (j.commitDeadline, j.revealDeadline, j.committeeSize);
+        (uint32 commitDeadline, uint32 revealDeadline, uint256 size, uint256 count) =
+            (j.commitDeadline, j.revealDeadline, j.committeeSize, j.submissionCount);
         if (j.status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp < commitDeadline || block.timestamp >= revealDeadline) revert TrainingMarketNotRevealing(jobId);
-        uint256[2] memory c = _committees[jobId];
+        // Seats 8.. live in word 1, which a committee of at most 7 (sizes are odd) never uses.
+        uint256[2] memory c;
+        c[0] = _committees[jobId][0];
+        if (size > 8) c[1] = _committees[jobId][1];
         if (c[0] != 0 || c[1] != 0) revert TrainingMarketAlreadyDrawn(jobId);
-        if (_totalWeight() == 0) revert TrainingMarketNotValidator(address(0));
-        address requester = j.requester;
+        // The requester, then the workers when they are no more than the seats: read once into
+        // memory, each draw then excludes them with no storage read (else one read per draw).
+        address[] memory excluded = new address[](count <= size ? count + 1 : 1);
+        excluded[0] = j.requester;
+        for (uint256 i = 1; i < excluded.length; ++i) {
+            excluded[i] = _entries[jobId][i - 1].worker;
+        }
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, jobId)));
-        address[] memory seats = new address[](size);
+        address[] memory seats;
+        (c, seats) = _drawSeats(jobId, size, seed, excluded, count <= size);
+        if (c[0] != 0) _committees[jobId][0] = c[0];
+        if (c[1] != 0) _committees[jobId][1] = c[1];
+        emit CommitteeDrawn(jobId, seats, seed);
+    }
+
+    /// @dev Weighted sampling without replacement from `seed`: distinct validators, none in
+    /// `excluded` nor (unless `workersListed`) a worker of the job; at most 8 tries per seat.
+    function _drawSeats(uint256 jobId, uint256 size, uint256 seed, address[] memory excluded, bool workersListed)
+        private
+        view
+        returns (uint256[2] memory c, address[] memory seats)
+    {
+        uint256 total = _totalWeight(); // read once: a draw changes no weight
+        if (total == 0) revert TrainingMarketNotValidator(address(0));
+        seats = new address[](size);
         uint256 filled = 0;
         for (uint256 nonce; filled < size && nonce < 8 * size; ++nonce) {
-            (uint256 leaf, address owner) = _drawLeaf(uint256(keccak256(abi.encode(seed, nonce))));
-            // Never the requester nor one of the job's workers (a worker has a non-zero seal).
-            if (owner == requester || Committee.seatsOf(c, filled, leaf) != 0) continue;
-            if (_sealed[jobId][owner] != bytes32(0)) continue;
+            (uint256 leaf, address owner) = _drawLeaf(Committee.tryHash(seed, nonce), total);
+            if (Committee.includes(excluded, excluded.length, owner) || Committee.includes(seats, filled, owner)) continue;
+            if (!workersListed && _sealed[jobId][owner] != bytes32(0)) continue; // a worker has a seal
             c = Committee.withSeat(c, filled, leaf);
             seats[filled++] = owner;
         }
-        if (filled == 0) c[1] = 1 << 255; // "drawn, nobody eligible": lane 7 of word 1 is no seat
-        _committees[jobId][0] = c[0];
-        if (c[1] != 0) _committees[jobId][1] = c[1];
-        emit CommitteeDrawn(jobId, seats, seed);
+        // "Drawn, nobody eligible": lane 7 of the last word the size uses is never a seat.
+        if (filled == 0) c[size > 8 ? 1 : 0] = 1 << 255;
     }
 
     /// @dev now < commit < reveal < attest < settle <= now + MAX_JOB_DURATION, every window

@@ -98,10 +98,10 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _tree.total();
     }
 
-    /// @dev A leaf drawn with probability proportional to weight, from `seed`; reverts
-    /// (division by zero) on an empty tree, which callers check first.
-    function _drawLeaf(uint256 seed) internal view returns (uint256 leaf, address owner) {
-        leaf = _tree.draw(seed % _tree.total());
+    /// @dev A leaf drawn with probability proportional to weight, from `seed`, given the
+    /// tree's `total` (the caller reads it once per committee, non-zero: checked first).
+    function _drawLeaf(uint256 seed, uint256 total) internal view returns (uint256 leaf, address owner) {
+        leaf = _tree.draw(seed % total);
         owner = _leafOwner[leaf];
     }
 

@@ -1,7 +1,7 @@
 """Deploy the project's contracts with brownie and record them in deployments/<chain id>.json.
 
-    brownie run scripts/deploy.py                      # local chain (brownie's development)
-    brownie run scripts/deploy.py --network sepolia    # any network brownie knows
+brownie run scripts/deploy.py                      # local chain (brownie's development)
+brownie run scripts/deploy.py --network sepolia    # any network brownie knows
 """
 
 from brownie import ModelRegistry, TrainingMarket, chain

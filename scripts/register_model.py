@@ -1,6 +1,6 @@
 """Register a model in the ModelRegistry from the command line.
 
-    brownie run scripts/register_model.py main MODEL_HASH DATASET_HASH SCORE_BPS URI [PARENT_HASH]
+brownie run scripts/register_model.py main MODEL_HASH DATASET_HASH SCORE_BPS URI [PARENT_HASH]
 """
 
 from brownie import ModelRegistry, chain

@@ -5,8 +5,9 @@ pragma solidity 0.8.28;
 /// @notice A job's committee: up to 15 seats, each naming the validator-set leaf drawn for it,
 /// packed into two words.
 /// @dev Layout: seat s lives in word s / 8, lane s % 8, as 32 bits holding leaf + 1
-/// (0: seat empty). The market draws distinct leaves; the seat bitmaps below would also
-/// serve a leaf holding several seats (its one score then fills each of its lanes).
+/// (0: seat empty). The market draws distinct validators; a member's seat bitmap
+/// ({Attestations-_seatsOf}) would also serve one holding several seats (its one score then
+/// fills each of its lanes). The draw's helpers live here too.
 library Committee {
     /// @notice Most seats: lanes 1..15 of a ScoreSheet.
     uint256 internal constant MAX_SEATS = 15;
@@ -33,10 +34,21 @@ library Committee {
         }
     }
 
-    /// @notice Bitmap of the seats among the first `size` that `leaf` holds (bit s: seat s).
-    function seatsOf(uint256[2] memory c, uint256 size, uint256 leaf) internal pure returns (uint256 mask) {
-        for (uint256 seat; seat < size; ++seat) {
-            if (filled(c, seat) && leafAt(c, seat) == leaf) mask |= 1 << seat;
+    /// @notice The random word of draw try `nonce` from `seed`: keccak256(abi.encode(seed, nonce)).
+    /// @dev Hashed in the scratch space, so the draw loop allocates no memory per try.
+    function tryHash(uint256 seed, uint256 nonce) internal pure returns (uint256 h) {
+        assembly ("memory-safe") {
+            mstore(0x00, seed)
+            mstore(0x20, nonce)
+            h := keccak256(0x00, 0x40)
         }
+    }
+
+    /// @notice True when one of the first `n` entries of `list` is `account`.
+    function includes(address[] memory list, uint256 n, address account) internal pure returns (bool) {
+        for (uint256 i; i < n; ++i) {
+            if (list[i] == account) return true;
+        }
+        return false;
     }
 }

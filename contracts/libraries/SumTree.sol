@@ -67,18 +67,19 @@ library SumTree {
 
     /// @notice The leaf whose cumulative weight interval contains `r` (requires r < total).
     function draw(Tree storage t, uint256 r) internal view returns (uint256 index) {
-        for (uint256 l = t.levels; l > 0; --l) {
-            uint256 word = t.words[_key(l - 1, index)];
-            uint256 lane;
-            // r < the sum of this word's lanes (true at the top, kept by each step), so the
-            // loop stops at a lane before running past the fourth.
-            while (lane < 3) {
-                uint256 w = (word >> (LANE_BITS * lane)) & LANE_MASK;
-                if (r < w) break;
-                r -= w;
-                ++lane;
+        // Unchecked: r < the sum of the current word's lanes (true at the top, kept by each
+        // step), so `r -= w` only runs when r >= w and the lane loop stops by the fourth lane;
+        // index < 4**levels <= 4**128 and l counts down from levels to 1.
+        unchecked {
+            for (uint256 l = t.levels; l != 0; --l) {
+                uint256 word = t.words[((l - 1) << 128) | index];
+                uint256 lane = 0;
+                for (uint256 w = word & LANE_MASK; lane < 3 && r >= w; w = (word >> (LANE_BITS * lane)) & LANE_MASK) {
+                    r -= w;
+                    ++lane;
+                }
+                index = (index << 2) | lane;
             }
-            index = index * 4 + lane;
         }
     }
 

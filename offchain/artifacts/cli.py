@@ -36,10 +36,14 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from offchain.artifacts.errors import ArtifactError
     from offchain.artifacts.server import ArtifactServer
     from offchain.artifacts.store import ArtifactStore
 
-    server = ArtifactServer(ArtifactStore(args.dir), args.host, args.port)
+    try:
+        server = ArtifactServer(ArtifactStore(args.dir), args.host, args.port)
+    except OSError as exc:  # EADDRINUSE, EACCES below 1024, an unknown host
+        raise ArtifactError(f"cannot listen on {args.host} port {args.port}: {exc.strerror or exc}") from None
     print(f"serving {args.dir} at {server.url}/sha256/<hash> (Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
@@ -62,9 +66,14 @@ def cmd_put(args: argparse.Namespace) -> int:
 
 def cmd_get(args: argparse.Namespace) -> int:
     from offchain.artifacts.client import fetch
+    from offchain.artifacts.errors import ArtifactError
     from offchain.artifacts.store import ArtifactStore
 
     path = fetch(args.uri, args.sha256, ArtifactStore(args.dir), args.source)
-    shutil.copyfile(path, args.out)
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, args.out)
+    except OSError as exc:
+        raise ArtifactError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"{args.out} (sha256 verified)")
     return 0

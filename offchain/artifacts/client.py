@@ -34,11 +34,12 @@ def fetch(uri: str, expected_sha256: str, cache: ArtifactStore, sources: Sequenc
     Raises HashMismatchError, ArtifactNotFoundError or InvalidURIError.
     """
     expected = normalize_sha256(expected_sha256)
+    named = named_sha256(uri)
+    if named is not None and named != expected:  # before the cache: never answer B for A
+        raise HashMismatchError(uri, expected, named)
     if cache.has(expected):
         return cache.get(expected)
     if uri.startswith("sha256:"):
-        if normalize_sha256(uri) != expected:
-            raise HashMismatchError(uri, expected, normalize_sha256(uri))
         return _fetch_from_sources(expected, cache, sources)
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
@@ -135,7 +136,9 @@ def upload(server_url: str, path: Path) -> str:
     """PUT a file to an artifact server under its hash; returns the hash."""
     digest = sha256_file(path)
     request = urllib.request.Request(
-        f"{server_url.rstrip('/')}/sha256/{digest}", data=path.read_bytes(), method="PUT",
+        f"{server_url.rstrip('/')}/sha256/{digest}",
+        data=path.read_bytes(),
+        method="PUT",
         headers={"Content-Type": "application/octet-stream"},
     )
     try:

@@ -57,7 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.startswith(PREFIX):
             return None
         try:
-            return normalize_sha256(self.path[len(PREFIX):])
+            return normalize_sha256(self.path[len(PREFIX) :])
         except ArtifactError:
             return None
 

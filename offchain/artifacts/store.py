@@ -71,6 +71,7 @@ class ArtifactStore:
         self, reader: IO[bytes] | io.BufferedIOBase, expected: str | None = None, limit: int | None = None
     ) -> str:
         """Store what `reader` yields (at most `limit` bytes), checked against `expected`."""
+
         def chunks() -> Iterable[bytes]:
             remaining = limit
             while True:

@@ -1,8 +1,9 @@
 """The demo's scenario: one job through the whole market on a local chain, narrated.
 
-A local anvil chain; the registry and market deployed; the digits transfer task prepared
-as artifacts and served over HTTP; a base model pretrained on digits 0-4 and registered; a
-requester posting a fine-tuning job on digits 5-9 with a reward; two workers (one honest,
+A local anvil chain; the registry and market deployed; a transfer task (Fashion-MNIST for
+`make demo`, digits in the quick end-to-end tests) prepared as artifacts and served over
+HTTP; a base model pretrained on classes 0-4 and registered (`make demo` caches it, keyed by
+recipe and data); a requester posting a fine-tuning job on classes 5-9 with a reward; two workers (one honest,
 one that over-claims) and three validators, each its own process; the job finalized; the
 balances, outcomes and lineage shown; the data set and winning model anchored in the
 bundled proof-of-work ledger with their Merkle proofs verified. The report folder keeps a
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wai
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
 from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
-from offchain.ml.config import SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
+from offchain.ml.config import FASHION_SOURCE_RECIPE, FASHION_TARGET_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
 REWARD = 1 * ETHER
 MIN_STAKE = ETHER // 10
@@ -44,6 +46,35 @@ SPEC = {
     **{k: v for k, v in TARGET_TASK_RECIPE.items() if k not in ("dataset", "classes", "per_class")},
 }
 PRETRAIN = {k: v for k, v in SOURCE_TASK_RECIPE.items() if k not in ("dataset", "classes")}
+# The Fashion-MNIST task (`make demo`): a base that carries information to the target task
+# (benchmarks/transfer_bench.py: +22 points over scratch at 20 labels per class).
+FASHION_SPEC = {
+    "arch": "resnet18",
+    "stem": "imagenet",
+    "metric": "accuracy",
+    "epochs": 10,
+    **{k: v for k, v in FASHION_TARGET_RECIPE.items() if k not in ("dataset", "classes", "per_class")},
+}
+FASHION_PRETRAIN = {
+    k: v for k, v in FASHION_SOURCE_RECIPE.items() if k not in ("dataset", "classes", "per_class", "eval_dataset")
+}
+FASHION_MIN_SCORE_BPS = 6000  # the linear probe scores about 72 % on the target task
+
+
+@dataclass(frozen=True)
+class Task:
+    """Where the demo's data come from: source classes for the base, target classes for the job."""
+
+    title: str
+    dataset: str
+    source_per_class: int | None = None  # base training images per class (None: all)
+    eval_per_class: int | None = None  # test images per class in the job's evaluation set (None: all)
+
+
+TASKS = {
+    "digits": Task("digits", "digits"),
+    "fashion": Task("Fashion-MNIST", "fashion-mnist", FASHION_SOURCE_RECIPE["per_class"], 100),
+}
 
 
 class DemoHooks:
@@ -80,6 +111,8 @@ class DemoConfig:
     overclaim_bps: int = OVERCLAIM_BPS
     min_score_bps: int = MIN_SCORE_BPS
     hooks: DemoHooks = field(default_factory=DemoHooks)
+    task: str = "digits"  # a key of TASKS
+    base_cache: Path | None = None  # reuse a base pretrained earlier with the same recipe and data
     lazy_validator: bool = True  # one validator copies the claims (and is slashed for it)
 
 
@@ -148,23 +181,24 @@ class Demo:
 
         data_dir = self.out / "data"
         data_dir.mkdir()
+        task = TASKS[self.config.task]
         self.sets = {
-            "source": load_data("digits", "train", "0-4"),
-            "train": load_data("digits", "train", "5-9", per_class=self.config.per_class),
-            "eval": load_data("digits", "test", "5-9"),
+            "source": load_data(task.dataset, "train", "0-4", per_class=task.source_per_class),
+            "train": load_data(task.dataset, "train", "5-9", per_class=self.config.per_class),
+            "eval": load_data(task.dataset, "test", "5-9", per_class=task.eval_per_class),
         }
         self.server = ArtifactServer(ArtifactStore(self.out / "store"))
         self.server.start_in_thread()
         self.paths: dict[str, Path] = {}
         self.hashes: dict[str, str] = {}
         for name, data in self.sets.items():
-            path, digest = export_dataset(data, data_dir / f"digits-{name}.npz")
+            path, digest = export_dataset(data, data_dir / f"{task.dataset}-{name}.npz")
             if name != "eval":  # the evaluation set is served only once commits have closed
                 self.server.store.put_file(path)
             self.paths[name], self.hashes[name] = path, digest
         self.spec_path = data_dir / "spec.json"
         self.spec_path.write_text(json.dumps(self.spec, indent=2, sort_keys=True))
-        self.say(f"digits transfer task as artifacts, served at {self.server.url}")
+        self.say(f"{task.title} transfer task as artifacts, served at {self.server.url}")
         for name, data in self.sets.items():
             self.say.detail(
                 f"{name:<6} {len(data):>4} images of classes {','.join(data.classes)}  "
@@ -172,11 +206,13 @@ class Demo:
             )
 
     def pretrain_base(self) -> None:
+        from offchain.ml.basecache import cached_base
         from offchain.ml.config import TrainConfig
-        from offchain.ml.train import train
+        from offchain.ml.train import result_from_dir, train
 
         recipe = self.config.pretrain
-        self.say(f"pretraining the base model (ResNet-18) on digits 0-4, {recipe['epochs']} epochs")
+        title = TASKS[self.config.task].title
+        self.say(f"pretraining the base model (ResNet-18) on {title} 0-4, {recipe['epochs']} epochs")
         # The base must have the architecture the job's spec fine-tunes, or its stem is re-initialised.
         config = TrainConfig(
             dataset=str(self.paths["source"]),
@@ -186,14 +222,17 @@ class Demo:
             stem=self.spec["stem"],
             **recipe,
         )
-        result = train(
-            config,
-            self.out / "base",
-            quiet=True,
-            on_epoch_end=lambda m: self.say.detail(
-                f"epoch {m.epoch}: loss {m.train_loss:.3f}, {m.images_per_second:.0f} images/s"
-            ),
+        on_epoch_end = lambda m: self.say.detail(  # noqa: E731
+            f"epoch {m.epoch}: loss {m.train_loss:.3f}, {m.images_per_second:.0f} images/s"
         )
+        if self.config.base_cache is None:
+            result = train(config, self.out / "base", quiet=True, on_epoch_end=on_epoch_end)
+        else:
+            folder, cached = cached_base(config, self.config.base_cache, on_epoch_end=on_epoch_end)
+            if cached:
+                self.say.detail(f"cached: {folder} (same recipe, same data)")
+            shutil.copytree(folder, self.out / "base")
+            result = result_from_dir(self.out / "base")
         self.base_hash = result.fingerprint
         digest = self.server.store.put_file(self.out / "base" / "model.safetensors")
         receipt = self.registry.register(

@@ -10,18 +10,25 @@ from typing import Any
 from offchain.eth.options import add_connection_args
 from offchain.eth.values import parse_hash32
 
+MAX_LIST = 10_000
+
 
 def open_registry(args: argparse.Namespace) -> Any:
+    return _open_registry(args)[0]
+
+
+def _open_registry(args: argparse.Namespace) -> tuple[Any, int]:
+    """The registry client and the registry's deployment block."""
     from pathlib import Path
 
     from offchain.eth.client import connect
-    from offchain.eth.deployments import load_deployment
+    from offchain.eth.deployments import open_deployment
     from offchain.eth.registry import RegistryClient
 
     client = connect(args.rpc)
     directory = Path(args.deployments) if args.deployments else None
-    deployment = load_deployment(client.chain_id, directory)
-    return RegistryClient(client, deployment.contract("ModelRegistry").address)
+    deployed = open_deployment(client, directory).contract("ModelRegistry")
+    return RegistryClient(client, deployed.address), deployed.block
 
 
 def register(subparsers: Any) -> None:
@@ -40,6 +47,12 @@ def register(subparsers: Any) -> None:
     lineage.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(lineage)
     lineage.set_defaults(func=cmd_lineage)
+
+    models = commands.add_parser("list", help="every registered model, oldest first")
+    models.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    models.add_argument("--json", action="store_true", help="machine-readable output")
+    add_connection_args(models)
+    models.set_defaults(func=cmd_list)
 
     reg = commands.add_parser("register", help="register a model (key from $OFFCHAIN_PRIVATE_KEY)")
     reg.add_argument("model_hash")
@@ -74,6 +87,24 @@ def format_record(record: Any) -> str:
     return "\n".join(f"{key:<10} {value}" for key, value in rows)
 
 
+def cmd_list(args: argparse.Namespace) -> int:
+    from offchain.eth.errors import InvalidInputError
+
+    if not 1 <= args.limit <= MAX_LIST:
+        raise InvalidInputError(f"--limit must be 1..{MAX_LIST}, got {args.limit}")
+    registry, deployed_at = _open_registry(args)
+    records = registry.models(deployed_at, args.limit)
+    if args.json:
+        print(json.dumps([asdict(r) for r in records], indent=2))
+        return 0
+    if not records:
+        print("no model registered yet")
+    for r in records:
+        parent = r.parent_hash[:12] + "…" if r.parent_hash else "(base)"
+        print(f"{r.model_hash}  {r.score_bps / 100:6.2f} %  parent {parent:<14} job {r.job_id or '-':<4} {r.uri}")
+    return 0
+
+
 def cmd_lineage(args: argparse.Namespace) -> int:
     path = open_registry(args).lineage(parse_hash32(args.model_hash, "model hash"), args.max_depth)
     if args.json:
@@ -88,8 +119,6 @@ def cmd_register(args: argparse.Namespace) -> int:
     registry = open_registry(args)
     model = parse_hash32(args.model_hash, "model hash")
     parent = parse_hash32(args.parent, "parent hash") if args.parent else None
-    receipt = registry.register(
-        model, parent, parse_hash32(args.dataset, "dataset hash"), args.score_bps, args.uri
-    )
+    receipt = registry.register(model, parent, parse_hash32(args.dataset, "dataset hash"), args.score_bps, args.uri)
     print(f"registered {args.model_hash} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})")
     return 0

@@ -18,11 +18,12 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception
+from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception, Web3RPCError
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
 from offchain.eth.errors import EthError, RPCUnavailableError, TransactionError
+from offchain.eth.failures import is_insufficient_funds
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.values import parse_address
 
@@ -40,9 +41,7 @@ def _tester_failure() -> tuple[type[Exception], ...]:
     return (TransactionFailed,)
 
 
-REVERT_ERRORS: tuple[type[Exception], ...] = (
-    ContractCustomError, ContractLogicError, *_tester_failure()
-)
+REVERT_ERRORS: tuple[type[Exception], ...] = (ContractCustomError, ContractLogicError, *_tester_failure())
 
 
 def _revert_data(exc: Exception) -> str | bytes | None:
@@ -60,7 +59,7 @@ def _tester_revert_bytes(message: str) -> bytes | None:
     if not message.startswith(prefix + "b"):
         return None
     try:
-        value = ast.literal_eval(message[len(prefix):])
+        value = ast.literal_eval(message[len(prefix) :])
     except (ValueError, SyntaxError):
         return None
     return value if isinstance(value, bytes) else None
@@ -84,7 +83,11 @@ class Client:
 
     def contract(self, name: str, address: str) -> Contract:
         """A handle on deployed contract `name` at `address`, with the built ABI."""
-        return self.w3.eth.contract(address=parse_address(address), abi=load_artifact(name).abi)  # type: ignore[call-overload]
+        from offchain.eth.reads import DecodingContract  # reads decode errors like transact does
+
+        return self.w3.eth.contract(  # type: ignore[call-overload,no-any-return]
+            address=parse_address(address), abi=load_artifact(name).abi, ContractFactoryClass=DecodingContract
+        )
 
     def with_account(self, address_or_account: str | LocalAccount) -> Client:
         """The same connection sending from another account."""
@@ -104,6 +107,8 @@ class Client:
                 gas = int(call.estimate_gas(params) * GAS_MARGIN)
             except REVERT_ERRORS as exc:
                 raise TransactionError(f"{name} would revert: {decode_revert(_revert_data(exc))}") from None
+            except Web3RPCError as exc:
+                raise self._rpc_failure(name, value, exc) from None
         params["gas"] = gas
         try:
             if self.account is None:
@@ -116,11 +121,22 @@ class Client:
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
         except REVERT_ERRORS as exc:
             raise TransactionError(f"{name} reverted: {decode_revert(_revert_data(exc))}") from None
+        except Web3RPCError as exc:
+            raise self._rpc_failure(name, value, exc) from None
         except Web3Exception as exc:
             raise TransactionError(f"{name} failed: {exc}") from None
         if receipt["status"] != 1:
             raise TransactionError(f"{name} reverted in transaction {tx_hash.hex()}")
         return receipt
+
+    def _rpc_failure(self, name: str, value: int, exc: Web3RPCError) -> TransactionError:
+        if is_insufficient_funds(exc):
+            return TransactionError(
+                f"{name}: insufficient funds: {self.address} holds {self.balance() / 1e18:.6f} ETH, "
+                f"the transaction sends {value / 1e18:.6f} ETH plus gas"
+            )
+        message = exc.message if isinstance(exc.message, str) else str(exc)
+        return TransactionError(f"{name} failed: {message}")
 
     def deploy(self, name: str, *args: Any) -> tuple[Contract, TxReceipt]:
         """Deploy contract `name` from the build folder; returns its handle and receipt."""

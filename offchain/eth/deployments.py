@@ -10,10 +10,14 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offchain.eth.build import PROJECT_ROOT
-from offchain.eth.errors import DeploymentError
+from offchain.eth.errors import DeploymentError, StaleDeploymentError
 from offchain.eth.values import parse_address
+
+if TYPE_CHECKING:
+    from offchain.eth.client import Client
 
 FORMAT_VERSION = 1
 
@@ -42,8 +46,7 @@ class Deployment:
         except KeyError:
             known = ", ".join(sorted(self.contracts)) or "none"
             raise DeploymentError(
-                f"{name} is not deployed on chain {self.chain_id} (deployed: {known}); "
-                "run scripts/deploy.py"
+                f"{name} is not deployed on chain {self.chain_id} (deployed: {known}); run scripts/deploy.py"
             ) from None
 
 
@@ -65,9 +68,7 @@ def load_deployment(chain_id: int, directory: Path | None = None) -> Deployment:
     """The deployment record for `chain_id`; raises DeploymentError if missing or malformed."""
     path = deployment_path(chain_id, directory)
     if not path.is_file():
-        raise DeploymentError(
-            f"nothing deployed on chain {chain_id}: {path} does not exist; run scripts/deploy.py"
-        )
+        raise DeploymentError(f"nothing deployed on chain {chain_id}: {path} does not exist; run scripts/deploy.py")
     try:
         data = json.loads(path.read_text())
         contracts = {
@@ -81,3 +82,24 @@ def load_deployment(chain_id: int, directory: Path | None = None) -> Deployment:
         return Deployment(chain_id=int(data["chain_id"]), contracts=contracts)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise DeploymentError(f"malformed deployment file {path}: {exc}") from None
+
+
+def validate_deployed(client: Client, deployment: Deployment, names: tuple[str, ...] | None = None) -> None:
+    """Raise StaleDeploymentError unless the chain holds code at every recorded address.
+
+    After a local chain restarts, deployments/<id>.json still names the old addresses:
+    a role must refuse to start there rather than watch an empty address forever.
+    """
+    from offchain.eth.failures import stale_deployment_message
+
+    for name in names or tuple(sorted(deployment.contracts)):
+        address = deployment.contract(name).address
+        if not client.w3.eth.get_code(parse_address(address)):
+            raise StaleDeploymentError(f"{name}: {stale_deployment_message(address, deployment.chain_id)}")
+
+
+def open_deployment(client: Client, directory: Path | None = None) -> Deployment:
+    """The deployment record of the client's chain, checked against the chain's code."""
+    deployment = load_deployment(client.chain_id, directory)
+    validate_deployed(client, deployment)
+    return deployment

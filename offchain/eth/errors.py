@@ -23,6 +23,14 @@ class DeploymentError(EthError):
     """No usable deployment record for this chain or contract."""
 
 
+class StaleDeploymentError(DeploymentError):
+    """The deployment record names an address where the chain holds no code (a restarted chain)."""
+
+
+class CallRevertedError(EthError):
+    """A contract read reverted; the message names the decoded custom error."""
+
+
 class InvalidInputError(EthError):
     """A value from the command line or a file is malformed (address, hash, number)."""
 

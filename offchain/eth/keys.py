@@ -30,6 +30,8 @@ def account_from_key(key: str) -> LocalAccount:
 
 def load_keystore(path: Path, password: str | None = None) -> LocalAccount:
     """An account from a web3/brownie JSON keystore file."""
+    if not path.is_file():  # before the prompt: a typo must not cost a password
+        raise InvalidInputError(f"no keystore file at {path} (create one with `offchain accounts new`)")
     if password is None:
         password = os.environ.get(PASSWORD_ENV)
     if password is None:

@@ -67,14 +67,27 @@ class LocalChain:
 
 
 def start_anvil(
-    port: int | None = None, accounts: int = 10, block_time: float | None = None,
-    state_file: Path | None = None, log_file: Path | None = None,
+    port: int | None = None,
+    accounts: int = 10,
+    block_time: float | None = None,
+    state_file: Path | None = None,
+    log_file: Path | None = None,
 ) -> LocalChain:
     """Start anvil on a loopback port and wait until it answers JSON-RPC."""
     port = port or free_port()
     cmd = [
-        anvil_path(), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(CHAIN_ID),
-        "--accounts", str(accounts), "--mnemonic", DEV_MNEMONIC, "--silent",
+        anvil_path(),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--chain-id",
+        str(CHAIN_ID),
+        "--accounts",
+        str(accounts),
+        "--mnemonic",
+        DEV_MNEMONIC,
+        "--silent",
     ]
     if block_time:
         cmd += ["--block-time", str(block_time)]

@@ -360,4 +360,3 @@ class MarketClient:
         if not found:
             raise InvalidInputError(f"no {cls.__name__} event for job {job_id}")
         return found[0]
-

@@ -23,12 +23,20 @@ LOG = logging.getLogger(__name__)
 
 # Errors that mean "the node did not answer", as opposed to "the node said no".
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    RPCUnavailableError, RequestException, ConnectionError, TimeoutError, TimeExhausted,
+    RPCUnavailableError,
+    RequestException,
+    ConnectionError,
+    TimeoutError,
+    TimeExhausted,
 )
 
 
 def with_retries(
-    action: Callable[[], T], what: str, attempts: int = 8, first_delay_s: float = 0.5, max_delay_s: float = 8.0,
+    action: Callable[[], T],
+    what: str,
+    attempts: int = 8,
+    first_delay_s: float = 0.5,
+    max_delay_s: float = 8.0,
     on_retry: Callable[[str], None] | None = None,
 ) -> T:
     """Run `action`, retrying transient RPC failures with exponential backoff.
@@ -53,8 +61,12 @@ class EventPoller:
     """New events from `fetch(from_block, to_block)`, confirmed and de-duplicated."""
 
     def __init__(
-        self, fetch: Callable[[int, int], Sequence[Any]], key: Callable[[Any], Hashable],
-        start_block: int, confirmations: int = 0, rescan: int = 12,
+        self,
+        fetch: Callable[[int, int], Sequence[Any]],
+        key: Callable[[Any], Hashable],
+        start_block: int,
+        confirmations: int = 0,
+        rescan: int = 12,
     ) -> None:
         self._fetch = fetch
         self._key = key

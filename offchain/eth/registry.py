@@ -13,6 +13,7 @@ from offchain.eth.values import hash_hex, validate_bps
 
 ZERO_HASH = bytes(32)
 DEFAULT_MAX_DEPTH = 64
+LOG_CHUNK_BLOCKS = 5_000  # blocks per eth_getLogs request: public nodes cap the range
 
 
 class UnknownModelError(EthError):
@@ -56,9 +57,7 @@ class RegistryClient:
         uri: str,
     ) -> TxReceipt:
         validate_bps(score_bps)
-        call = self.contract.functions.register(
-            model_hash, parent_hash or ZERO_HASH, dataset_hash, score_bps, uri
-        )
+        call = self.contract.functions.register(model_hash, parent_hash or ZERO_HASH, dataset_hash, score_bps, uri)
         return self.client.transact(call)
 
     def is_registered(self, model_hash: bytes) -> bool:
@@ -93,3 +92,28 @@ class RegistryClient:
             raise UnknownModelError(model_hash)
         path = self.contract.functions.lineage(model_hash, max_depth).call()
         return [hash_hex(h) for h in path]
+
+    def models(self, from_block: int, limit: int, to_block: int | None = None) -> list[ModelRecord]:
+        """Registered models in registration order, read from the ModelRegistered events
+        between `from_block` and `to_block` (default: the head), at most `limit`."""
+        head = int(self.client.w3.eth.block_number) if to_block is None else to_block
+        found: list[ModelRecord] = []
+        start = from_block
+        while start <= head and len(found) < limit:
+            end = min(head, start + LOG_CHUNK_BLOCKS - 1)
+            for event in self.contract.events.ModelRegistered().get_logs(from_block=start, to_block=end):
+                args = event["args"]
+                found.append(
+                    ModelRecord(
+                        model_hash=hash_hex(args["modelHash"]),
+                        parent_hash=hash_hex(args["parentHash"]) if args["parentHash"] != ZERO_HASH else None,
+                        publisher=str(args["publisher"]),
+                        score_bps=int(args["scoreBps"]),
+                        job_id=int(args["jobId"]),
+                        block=int(event["blockNumber"]),
+                        dataset_hash=hash_hex(args["datasetHash"]),
+                        uri=str(args["uri"]),
+                    )
+                )
+            start = end + 1
+        return found[:limit]

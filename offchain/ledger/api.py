@@ -98,15 +98,11 @@ def anchor(datadir: str | Path, payload: bytes, tag: str, fee: int | None = None
     The fee defaults to the chain's minimum."""
     if len(payload) != PAYLOAD_SIZE:
         raise MalformedTransaction(f"an anchor payload is {PAYLOAD_SIZE} bytes, got {len(payload)}")
-    candidate = Transaction(
-        kind=KIND_ANCHOR, payload=payload, tag=tag, fee=fee or 0, signature=bytes(SIGNATURE_SIZE)
-    )
+    candidate = Transaction(kind=KIND_ANCHOR, payload=payload, tag=tag, fee=fee or 0, signature=bytes(SIGNATURE_SIZE))
     validate_transaction(candidate)  # fail on a bad tag or fee before loading keys
     return _submit(
         datadir,
-        lambda nonce, paid: Transaction(
-            kind=KIND_ANCHOR, nonce=nonce, fee=paid, payload=payload, tag=tag
-        ),
+        lambda nonce, paid: Transaction(kind=KIND_ANCHOR, nonce=nonce, fee=paid, payload=payload, tag=tag),
         fee,
     )
 
@@ -120,13 +116,12 @@ def send(datadir: str | Path, to: str, amount: int, fee: int | None = None) -> s
         raise EncodingError(f"not an address: {to!r}") from None
     if len(recipient) != 20:
         raise EncodingError(f"an address is 20 bytes (40 hex digits), got {to!r}")
-    validate_transaction(Transaction(kind=KIND_TRANSFER, fee=fee or 0, to=recipient, amount=amount,
-                                     signature=bytes(SIGNATURE_SIZE)))  # ranges, before keys
+    validate_transaction(
+        Transaction(kind=KIND_TRANSFER, fee=fee or 0, to=recipient, amount=amount, signature=bytes(SIGNATURE_SIZE))
+    )  # ranges, before keys
     return _submit(
         datadir,
-        lambda nonce, paid: Transaction(
-            kind=KIND_TRANSFER, nonce=nonce, fee=paid, to=recipient, amount=amount
-        ),
+        lambda nonce, paid: Transaction(kind=KIND_TRANSFER, nonce=nonce, fee=paid, to=recipient, amount=amount),
         fee,
     )
 
@@ -170,8 +165,7 @@ def verify_proof(
     with one, the header must also be on that chain's active branch."""
     if datadir is None and node is None and headers is None:
         return proof_problem(proof) is None
-    return bool(locate_proof(proof, datadir=datadir, node=node, headers=headers,
-                             start_height=start_height)["valid"])
+    return bool(locate_proof(proof, datadir=datadir, node=node, headers=headers, start_height=start_height)["valid"])
 
 
 def status(datadir: str | Path) -> dict[str, Any]:

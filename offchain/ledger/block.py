@@ -43,9 +43,7 @@ class BlockHeader:
     _hash: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def serialize(self) -> bytes:
-        return _HEADER.pack(
-            self.version, self.prev_hash, self.merkle_root, self.time, self.bits, self.nonce
-        )
+        return _HEADER.pack(self.version, self.prev_hash, self.merkle_root, self.time, self.bits, self.nonce)
 
     @property
     def hash(self) -> bytes:

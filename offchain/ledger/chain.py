@@ -98,9 +98,7 @@ class _ConnectFailure(Exception):
 class Chain:
     """A chain stored in one folder. Not thread-safe by itself: callers hold `lock`."""
 
-    def __init__(
-        self, store: Store, params: ChainParams, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: Store, params: ChainParams, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.params = params
         self.clock = clock
@@ -111,9 +109,7 @@ class Chain:
 
     # -- opening ----------------------------------------------------------------------------
     @classmethod
-    def open(
-        cls, datadir: str | Path, chain: str | None = None, *, create: bool = False
-    ) -> Chain:
+    def open(cls, datadir: str | Path, chain: str | None = None, *, create: bool = False) -> Chain:
         """Open the chain stored in `datadir` (creating it with its genesis if `create`)."""
         folder = Path(datadir)
         path = folder / DB_NAME
@@ -127,10 +123,7 @@ class Chain:
             raise StoreError(f"{folder} holds the {stored} chain, not {name}")
         params = chain_params(name)
         if not params.genesis_block_hex:
-            raise StoreError(
-                f"the {name} chain is for verify-headers and verify-proof only; "
-                "stored chains: devnet"
-            )
+            raise StoreError(f"the {name} chain is for verify-headers and verify-proof only; stored chains: devnet")
         self = cls(store, params)
         if stored is None:
             self._create_genesis()
@@ -219,9 +212,7 @@ class Chain:
         first_time = 0
         if height % self.params.retarget_interval == 0:
             first_time = self.ancestor(parent, height - self.params.retarget_interval).header.time
-        return required_bits(
-            self.params, height, parent.header.bits, parent.header.time, first_time
-        )
+        return required_bits(self.params, height, parent.header.bits, parent.header.time, first_time)
 
     def median_time(self, parent: BlockEntry) -> int:
         return median_time_past(self.recent_times(parent))
@@ -282,9 +273,7 @@ class Chain:
             else:
                 entry = known or self._accept_header(block.header, parent)
                 if block.txs[0].height != entry.height:
-                    raise BadCoinbase(
-                        f"coinbase claims height {block.txs[0].height}, block is at {entry.height}"
-                    )
+                    raise BadCoinbase(f"coinbase claims height {block.txs[0].height}, block is at {entry.height}")
                 result, error = self._store_body(block, entry)
         if error is not None:
             raise error  # after COMMIT: the failure marks stay
@@ -308,8 +297,11 @@ class Chain:
 
     def _insert_header(self, header: BlockHeader, parent: BlockEntry, status: int) -> BlockEntry:
         entry = BlockEntry(
-            header.hash, header, parent.height + 1,
-            parent.chain_work + bits_work(header.bits), status,
+            header.hash,
+            header,
+            parent.height + 1,
+            parent.chain_work + bits_work(header.bits),
+            status,
         )
         self.store.insert_block(entry, b"", [])
         return entry
@@ -382,9 +374,7 @@ class Chain:
         size = block.size()
         if size > MAX_ORPHAN_BYTES or block.hash in self._orphans.get(block.header.prev_hash, {}):
             return
-        while self._orphans and (
-            self._orphan_bytes + size > MAX_ORPHAN_BYTES or self.orphan_count() >= MAX_ORPHANS
-        ):
+        while self._orphans and (self._orphan_bytes + size > MAX_ORPHAN_BYTES or self.orphan_count() >= MAX_ORPHANS):
             self._drop_orphans(next(iter(self._orphans)))  # the oldest parent's orphans
         self._orphans.setdefault(block.header.prev_hash, {})[block.hash] = block
         self._orphan_bytes += size
@@ -492,7 +482,11 @@ class Chain:
             sender = tx.sender(self.params.magic)  # the one signature recovery
             with self.store.transaction():
                 pool.admit(
-                    self.store, tx, sender, max_txs=MAX_MEMPOOL_TXS, max_bytes=MAX_MEMPOOL_BYTES,
+                    self.store,
+                    tx,
+                    sender,
+                    max_txs=MAX_MEMPOOL_TXS,
+                    max_bytes=MAX_MEMPOOL_BYTES,
                     per_sender=MAX_PENDING_PER_SENDER,
                 )
             return tx.txid

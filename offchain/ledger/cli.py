@@ -71,8 +71,12 @@ def _print_block(report: MinedBlock) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     info = api.init_chain(_datadir(args), args.chain)
-    _emit(args, info, f"{info['chain']} ledger in {info['datadir']}\n"
-          f"genesis  {info['genesis']}\nheight   {info['height']}\naddress  {info['address']}")
+    _emit(
+        args,
+        info,
+        f"{info['chain']} ledger in {info['datadir']}\n"
+        f"genesis  {info['genesis']}\nheight   {info['height']}\naddress  {info['address']}",
+    )
     return 0
 
 
@@ -85,7 +89,9 @@ def cmd_mine(args: argparse.Namespace) -> int:
 
     quiet = args.json
     mined = api.mine(
-        datadir, args.blocks, args.processes,
+        datadir,
+        args.blocks,
+        args.processes,
         on_block=None if quiet else _print_block,
         on_progress=None if quiet else progress,
     )
@@ -93,8 +99,11 @@ def cmd_mine(args: argparse.Namespace) -> int:
     hashes = sum(r.hashes for r in mined)
     _emit(
         args,
-        {"blocks": [r.__dict__ | {"hash_rate": r.hash_rate} for r in mined],
-         "seconds": seconds, "hash_rate": hashes / seconds if seconds else 0.0},
+        {
+            "blocks": [r.__dict__ | {"hash_rate": r.hash_rate} for r in mined],
+            "seconds": seconds,
+            "hash_rate": hashes / seconds if seconds else 0.0,
+        },
         f"mined {len(mined)} blocks in {seconds:.2f} s, {_rate(hashes, seconds)} overall",
     )
     return 0
@@ -144,32 +153,43 @@ def cmd_verify_proof(args: argparse.Namespace) -> int:
         if not isinstance(proof, dict):
             raise LedgerError(f"{args.proof} does not hold a JSON proof object")
         if not (args.datadir or args.node or args.headers):
-            raise LedgerError("a proof file is valid only against a chain: add --datadir DIR, "
-                              "--node URL or --headers FILE (with --start-height)")
+            raise LedgerError(
+                "a proof file is valid only against a chain: add --datadir DIR, "
+                "--node URL or --headers FILE (with --start-height)"
+            )
         period = BlockHeader.from_hex(args.period_start) if args.period_start else None
         answer = locate_proof(
-            proof, datadir=args.datadir, node=args.node,
+            proof,
+            datadir=args.datadir,
+            node=args.node,
             headers=Path(args.headers) if args.headers else None,
-            start_height=args.start_height or 0, period_start=period,
+            start_height=args.start_height or 0,
+            period_start=period,
         )
-        text = (f"valid: transaction {proof.get('txid')} is in block {answer.get('block_hash')} at "
-                f"height {answer.get('height')} on the active chain of {answer.get('source')} "
-                f"({answer.get('confirmations')} confirmations)"
-                if answer["valid"] else f"INVALID: {answer['reason']}")
+        text = (
+            f"valid: transaction {proof.get('txid')} is in block {answer.get('block_hash')} at "
+            f"height {answer.get('height')} on the active chain of {answer.get('source')} "
+            f"({answer.get('confirmations')} confirmations)"
+            if answer["valid"]
+            else f"INVALID: {answer['reason']}"
+        )
         _emit(args, answer, text)
         return 0 if answer["valid"] else 1
     if not (args.txid and args.root and args.index is not None and args.branch is not None):
         raise LedgerError("give --proof FILE with a chain, or --txid, --root, --index and --branch")
     branch = [h for h in args.branch.split(",") if h]
-    bare: dict[str, Any] = {"txid": args.txid, "merkle_root": args.root, "index": args.index,
-                            "branch": branch}
+    bare: dict[str, Any] = {"txid": args.txid, "merkle_root": args.root, "index": args.index, "branch": branch}
     if args.tx_count is not None:
         bare["tx_count"] = args.tx_count
     problem = proof_problem(bare)
-    scope = ("Merkle branch only: the root is not checked against any chain"
-             + ("" if args.tx_count is not None else ", nor the depth against a transaction count"))
-    _emit(args, {"valid": problem is None, "reason": problem, "scope": scope},
-          f"valid ({scope})" if problem is None else f"INVALID: {problem} ({scope})")
+    scope = "Merkle branch only: the root is not checked against any chain" + (
+        "" if args.tx_count is not None else ", nor the depth against a transaction count"
+    )
+    _emit(
+        args,
+        {"valid": problem is None, "reason": problem, "scope": scope},
+        f"valid ({scope})" if problem is None else f"INVALID: {problem} ({scope})",
+    )
     return 0 if problem is None else 1
 
 
@@ -183,8 +203,7 @@ def cmd_verify_headers(args: argparse.Namespace) -> int:
     report = verify_header_run(params, read_header_file(text), args.start_height, period)
     _emit(
         args,
-        {"tip": report.tip.hash_hex, "height": report.height, "work": f"{report.work:#x}",
-         "headers": report.count},
+        {"tip": report.tip.hash_hex, "height": report.height, "work": f"{report.work:#x}", "headers": report.count},
         f"{report.count} headers valid\ntip     {report.tip.hash_hex}\n"
         f"height  {report.height}\nwork    {report.work:#x} ({report.work})",
     )
@@ -197,19 +216,25 @@ def cmd_verify_db(args: argparse.Namespace) -> int:
         report = chain.verify_db()
     finally:
         chain.close()
-    _emit(args, report.__dict__,
-          f"ok: {report.blocks} blocks stored, active chain of height {report.height} "
-          f"re-validated ({report.transactions} transactions, {report.accounts} accounts)\n"
-          f"tip {report.tip}")
+    _emit(
+        args,
+        report.__dict__,
+        f"ok: {report.blocks} blocks stored, active chain of height {report.height} "
+        f"re-validated ({report.transactions} transactions, {report.accounts} accounts)\n"
+        f"tip {report.tip}",
+    )
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     datadir = _datadir(args)
     chain = Chain.open(datadir, args.chain, create=True)
-    node = Node(chain, port=args.port, peers=args.peer).start()
-    print(f"serving {chain.params.name} at {node.url} (peers: {', '.join(args.peer) or 'none'})",
-          flush=True)
+    try:
+        node = Node(chain, port=args.port, peers=args.peer).start()
+    except OSError as exc:  # the port is taken (or not ours to bind)
+        chain.close()
+        raise LedgerError(f"cannot listen on port {args.port}: {exc.strerror or exc}") from None
+    print(f"serving {chain.params.name} at {node.url} (peers: {', '.join(args.peer) or 'none'})", flush=True)
     miner: Miner | None = None
     try:
         if args.mine:
@@ -218,8 +243,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         while True:
             node.sync_once()
             if miner is not None:
-                mine_blocks(chain, 1, address, miner,
-                            on_block=_print_block)
+                mine_blocks(chain, 1, address, miner, on_block=_print_block)
             else:
                 time.sleep(SYNC_INTERVAL_S)
     finally:
@@ -231,18 +255,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add the `ledger` command group to the top-level parser."""
-    ledger = subparsers.add_parser("ledger", help="the bundled proof-of-work ledger",
-                                   description=__doc__.splitlines()[0])
+    ledger = subparsers.add_parser(
+        "ledger", help="the bundled proof-of-work ledger", description=__doc__.splitlines()[0]
+    )
     sub = ledger.add_subparsers(dest="ledger_command", metavar="COMMAND", required=True)
 
     def add(name: str, func: Any, help_text: str, datadir: bool = True) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--chain", default="devnet", choices=sorted(CHAINS),
-                       help="chain parameters (default devnet)")
+        p.add_argument("--chain", default="devnet", choices=sorted(CHAINS), help="chain parameters (default devnet)")
         if datadir:
-            p.add_argument("--datadir", default=None,
-                           help=f"data folder (default ${api.DATADIR_ENV} "
-                           "or ~/.offchain/ledger/CHAIN)")
+            p.add_argument(
+                "--datadir", default=None, help=f"data folder (default ${api.DATADIR_ENV} or ~/.offchain/ledger/CHAIN)"
+            )
         p.add_argument("--json", action="store_true", help="print JSON")
         p.set_defaults(func=func)
         return p
@@ -269,28 +293,31 @@ def register(subparsers: Any) -> None:
     p.add_argument("--mine", action="store_true", help="also mine on the node's tip")
     p.add_argument("--processes", type=int, default=None)
     add("verify-db", cmd_verify_db, "re-validate the whole stored chain")
-    p = add("verify-headers", cmd_verify_headers,
-            "validate a file of hex headers (one per line)", datadir=False)
+    p = add("verify-headers", cmd_verify_headers, "validate a file of hex headers (one per line)", datadir=False)
     p.add_argument("--start-height", type=int, required=True)
-    p.add_argument("--period-start", default=None,
-                   help="hex header of the first block of the period the file starts in")
+    p.add_argument(
+        "--period-start", default=None, help="hex header of the first block of the period the file starts in"
+    )
     p.add_argument("file")
-    p = add("verify-proof", cmd_verify_proof,
-            "check a proof against a chain, or a bare Merkle branch (exit 0 valid, 1 invalid)",
-            datadir=False)
+    p = add(
+        "verify-proof",
+        cmd_verify_proof,
+        "check a proof against a chain, or a bare Merkle branch (exit 0 valid, 1 invalid)",
+        datadir=False,
+    )
     p.add_argument("--proof", default=None, help="a JSON proof from `prove`")
     p.add_argument("--datadir", default=None, help="check the proof against this data folder")
     p.add_argument("--node", default=None, help="check the proof against this node (URL)")
-    p.add_argument("--headers", default=None,
-                   help="check the proof against this header file (as verify-headers)")
+    p.add_argument("--headers", default=None, help="check the proof against this header file (as verify-headers)")
     p.add_argument("--start-height", type=int, default=None, help="height of the file's first")
     p.add_argument("--period-start", default=None, help="as for verify-headers")
     p.add_argument("--txid")
     p.add_argument("--root")
     p.add_argument("--index", type=int)
     p.add_argument("--branch", help="comma-separated hashes, display order ('' for none)")
-    p.add_argument("--tx-count", type=int, default=None,
-                   help="transactions in the block: refuses a branch of the wrong depth")
+    p.add_argument(
+        "--tx-count", type=int, default=None, help="transactions in the block: refuses a branch of the wrong depth"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,7 @@ DEVNET_GENESIS_NONCE = 748  # found by find_devnet_genesis_nonce(); pinned, re-c
 
 def devnet_genesis(params: ChainParams, nonce: int = DEVNET_GENESIS_NONCE) -> Block:
     """The devnet's block 0: a coinbase paying the unspendable zero address."""
-    coinbase = Transaction(
-        kind=KIND_COINBASE, height=0, to=ZERO_ADDRESS, amount=params.subsidy(0)
-    )
+    coinbase = Transaction(kind=KIND_COINBASE, height=0, to=ZERO_ADDRESS, amount=params.subsidy(0))
     header = BlockHeader(
         version=BLOCK_VERSION,
         prev_hash=ZERO_HASH,

@@ -86,9 +86,12 @@ def verify_header_run(
                         )
                 validate_timewarp(header, height, prev.time, params)
                 validate_header_context(
-                    header, params, parent_hash=prev.hash,
+                    header,
+                    params,
+                    parent_hash=prev.hash,
                     expected_bits=required_bits(params, height, prev.bits, prev.time, first_time),
-                    median_time=median_time_past(times), now=clock,
+                    median_time=median_time_past(times),
+                    now=clock,
                 )
         except ValidationError as exc:
             raise type(exc)(f"header {offset + 1} (height {height}): {exc}") from exc
@@ -96,8 +99,7 @@ def verify_header_run(
         work += bits_work(header.bits)
         prev = header
     assert prev is not None
-    return HeaderRunReport(tip=prev, height=start_height + len(headers) - 1, work=work,
-                           count=len(headers))
+    return HeaderRunReport(tip=prev, height=start_height + len(headers) - 1, work=work, count=len(headers))
 
 
 def check_period_start(
@@ -110,8 +112,7 @@ def check_period_start(
         validate_version(period_start, height, params)
         if period_start.bits != headers[0].bits and start_height % params.retarget_interval:
             raise UnexpectedBits(
-                f"bits {period_start.bits:#010x} differ from the run's {headers[0].bits:#010x} "
-                "in the same period"
+                f"bits {period_start.bits:#010x} differ from the run's {headers[0].bits:#010x} in the same period"
             )
         if start_height == height and period_start.hash != headers[0].hash:
             raise BadLink("the run starts at the period's first block but is not that header")

@@ -36,10 +36,7 @@ _sha256 = hashlib.sha256
 def _next_level(level: list[bytes]) -> list[bytes]:
     """Hash pairs of a level (even length) into the level above; the hot loop of the tree."""
     pairs = iter(level)
-    return [
-        _sha256(_sha256(left + right).digest()).digest()
-        for left, right in zip(pairs, pairs, strict=False)
-    ]
+    return [_sha256(_sha256(left + right).digest()).digest() for left, right in zip(pairs, pairs, strict=False)]
 
 
 def merkle_root(txids: Sequence[bytes]) -> tuple[bytes, bool]:

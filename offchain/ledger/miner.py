@@ -74,7 +74,11 @@ def scan(prefix: bytes, target: int, start: int, end: int) -> int | None:
 
 
 def _worker(
-    index: int, jobs: Any, results: Any, current: Synchronized, counters: Any  # type: ignore[type-arg]
+    index: int,
+    jobs: Any,
+    results: Any,
+    current: Synchronized,
+    counters: Any,  # type: ignore[type-arg]
 ) -> None:
     """A worker process: take (job, prefix, target, start, end), scan in chunks, report."""
     while True:
@@ -133,9 +137,7 @@ class Miner:
             self._procs.append(proc)
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def close(self) -> None:
@@ -200,9 +202,7 @@ class Miner:
         seconds = time.perf_counter() - started
         return SolveResult(found, self.total_hashes() - hashes_before, seconds)
 
-    def _solve_here(
-        self, prefix: bytes, target: int, should_stop: Callable[[], bool], started: float
-    ) -> SolveResult:
+    def _solve_here(self, prefix: bytes, target: int, should_stop: Callable[[], bool], started: float) -> SolveResult:
         hashes = 0
         for start in range(0, self.nonce_space, CHUNK):
             stop = min(start + CHUNK, self.nonce_space)
@@ -246,9 +246,7 @@ def earliest_time(chain: Chain, tip: BlockEntry, times: list[int]) -> int:
     return earliest
 
 
-def build_template(
-    chain: Chain, address: bytes, extra_nonce: int = 0, now: float | None = None
-) -> Block:
+def build_template(chain: Chain, address: bytes, extra_nonce: int = 0, now: float | None = None) -> Block:
     """A block on the current tip paying `address`, with the pending transactions paying the
     most per byte that fit the block limits (count and bytes) and apply in nonce order."""
     with chain.lock:
@@ -259,15 +257,22 @@ def build_template(
     height = tip.height + 1
     fees = sum(tx.fee for tx in txs)
     coinbase = Transaction(
-        kind=KIND_COINBASE, height=height, extra_nonce=extra_nonce, to=address,
+        kind=KIND_COINBASE,
+        height=height,
+        extra_nonce=extra_nonce,
+        to=address,
         amount=chain.params.subsidy(height) + fees,
     )
     all_txs = (coinbase, *txs)
     root, _ = merkle_root([tx.txid for tx in all_txs])
     clock = int(chain.clock() if now is None else now)
     header = BlockHeader(
-        version=BLOCK_VERSION, prev_hash=tip.hash, merkle_root=root,
-        time=max(clock, earliest_time(chain, tip, times)), bits=bits, nonce=0,
+        version=BLOCK_VERSION,
+        prev_hash=tip.hash,
+        merkle_root=root,
+        time=max(clock, earliest_time(chain, tip, times)),
+        bits=bits,
+        nonce=0,
     )
     return Block(header=header, txs=all_txs)
 
@@ -336,9 +341,13 @@ def mine_blocks(
         height = template.txs[0].height
         retarget = height % chain.params.retarget_interval == 0
         report = MinedBlock(
-            height=height, hash=block.header.hash_hex, bits=block.header.bits,
+            height=height,
+            hash=block.header.hash_hex,
+            bits=block.header.bits,
             difficulty=difficulty(block.header.bits, chain.params.pow_limit),
-            txs=len(block.txs), hashes=hashes, seconds=time.perf_counter() - started,
+            txs=len(block.txs),
+            hashes=hashes,
+            seconds=time.perf_counter() - started,
             result=result,
             retarget_from=parent.header.bits if retarget and parent is not None else None,
         )

@@ -58,9 +58,7 @@ MAX_SYNC_BODIES = 10_000  # bodies fetched from one peer in one sync
 class Node:
     """Serves one chain over HTTP and syncs it from peers (URLs like http://127.0.0.1:PORT)."""
 
-    def __init__(
-        self, chain: Chain, port: int = 0, peers: Sequence[str] = (), host: str = LOOPBACK
-    ) -> None:
+    def __init__(self, chain: Chain, port: int = 0, peers: Sequence[str] = (), host: str = LOOPBACK) -> None:
         self.chain = chain
         self.peers = list(peers)
         self.server = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -88,8 +86,10 @@ class Node:
         with self.chain.lock:
             tip = self.chain.tip()
         return {
-            "hash": hash_to_hex(tip.hash), "height": tip.height,
-            "work": f"{tip.chain_work:x}", "bits": f"{tip.header.bits:08x}",
+            "hash": hash_to_hex(tip.hash),
+            "height": tip.height,
+            "work": f"{tip.chain_work:x}",
+            "bits": f"{tip.header.bits:08x}",
         }
 
     def headers_after(self, locator: Sequence[bytes], limit: int = MAX_HEADERS) -> list[str]:
@@ -115,8 +115,12 @@ class Node:
                 raise NotFound(f"unknown block {hash_to_hex(block_hash)}")
             main = self.chain.is_main(entry)
             confirmations = self.chain.tip().height - entry.height + 1 if main else 0
-        return {"hex": entry.header.serialize().hex(), "height": entry.height, "main": main,
-                "confirmations": confirmations}
+        return {
+            "hex": entry.header.serialize().hex(),
+            "height": entry.height,
+            "main": main,
+            "confirmations": confirmations,
+        }
 
     def locator(self, start: BlockEntry | None = None) -> list[bytes]:
         """`start` (default: the best header), then ancestors on its branch at steps 1, 1, ...,
@@ -225,14 +229,10 @@ class Node:
             raise PeerError(f"peer header fails proof of work: {exc}") from exc
 
 
-def request_json(
-    base: str, path: str, body: dict[str, Any] | None = None, limit: int = MAX_BODY
-) -> Any:
+def request_json(base: str, path: str, body: dict[str, Any] | None = None, limit: int = MAX_BODY) -> Any:
     """GET (or POST `body`) JSON from a peer, reading at most `limit` bytes. Raises PeerError."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        base.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"}
-    )
+    req = urllib.request.Request(base.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=PEER_TIMEOUT_S) as resp:
             declared = resp.headers.get("Content-Length")
@@ -299,8 +299,10 @@ def _handler_for(node: Node) -> type[BaseHTTPRequestHandler]:
             declared = self.headers.get("Content-Length", "")
             if not declared.isdigit():  # missing, negative ("-1") or not a number
                 self.close_connection = True
-                self._send(400 if declared else 411,
-                           {"error": f"Content-Length must be a non-negative integer, got {declared!r}"})
+                self._send(
+                    400 if declared else 411,
+                    {"error": f"Content-Length must be a non-negative integer, got {declared!r}"},
+                )
                 return
             length = int(declared)
             if length > MAX_BODY:
@@ -317,8 +319,7 @@ def _handler_for(node: Node) -> type[BaseHTTPRequestHandler]:
                 return
             raw = body["hex"]
             if self.path == "/tx":
-                self._guard(lambda: {"txid": hash_to_hex(
-                    node.chain.submit(transaction_from_bytes(_unhex(raw))))})
+                self._guard(lambda: {"txid": hash_to_hex(node.chain.submit(transaction_from_bytes(_unhex(raw))))})
             else:
                 self._guard(lambda: {"result": node.chain.add_block(Block.from_bytes(_unhex(raw)))})
 

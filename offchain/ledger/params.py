@@ -140,6 +140,4 @@ def chain_params(name: str) -> ChainParams:
     try:
         return CHAINS[name]
     except KeyError:
-        raise StoreError(
-            f"unknown chain {name!r}; choose one of: {', '.join(sorted(CHAINS))}"
-        ) from None
+        raise StoreError(f"unknown chain {name!r}; choose one of: {', '.join(sorted(CHAINS))}") from None

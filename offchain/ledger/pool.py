@@ -33,15 +33,17 @@ COINBASE_SIZE = 41  # the fixed coinbase layout (tx.py)
 def pool_entry(tx: Transaction, sender: bytes) -> PoolEntry:
     size = tx.size
     return PoolEntry(
-        txid=tx.txid, raw=tx.serialize(), sender=sender, nonce=tx.nonce,
+        txid=tx.txid,
+        raw=tx.serialize(),
+        sender=sender,
+        nonce=tx.nonce,
         cost=tx.fee + (tx.amount if tx.kind == KIND_TRANSFER else 0),
-        size=size, feerate=tx.fee * 1000 // size,
+        size=size,
+        feerate=tx.fee * 1000 // size,
     )
 
 
-def admit(
-    store: Store, tx: Transaction, sender: bytes, *, max_txs: int, max_bytes: int, per_sender: int
-) -> None:
+def admit(store: Store, tx: Transaction, sender: bytes, *, max_txs: int, max_bytes: int, per_sender: int) -> None:
     """Add `tx` (signed by `sender`) to the pool, or raise why not. Runs inside a transaction."""
     if store.pool_has(tx.txid):
         return

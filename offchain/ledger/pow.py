@@ -41,9 +41,7 @@ def decode_bits(bits: int) -> Compact:
     else:
         target = word << (8 * (size - 3))
     negative = word != 0 and (bits & SIGN_BIT) != 0
-    overflow = word != 0 and (
-        size > 34 or (word > 0xFF and size > 33) or (word > 0xFFFF and size > 32)
-    )
+    overflow = word != 0 and (size > 34 or (word > 0xFF and size > 33) or (word > 0xFFFF and size > 32))
     return Compact(target=target, negative=negative, overflow=overflow)
 
 
@@ -100,9 +98,7 @@ def difficulty(bits: int, pow_limit: int) -> float:
     return pow_limit / target if target else float("inf")
 
 
-def calculate_next_bits(
-    last_bits: int, first_time: int, last_time: int, target_timespan: int, pow_limit: int
-) -> int:
+def calculate_next_bits(last_bits: int, first_time: int, last_time: int, target_timespan: int, pow_limit: int) -> int:
     """`CalculateNextWorkRequired`: scale the last target by actual / intended timespan.
 
     `first_time` is the time of the first block of the period ending at the block with

@@ -48,8 +48,7 @@ def proof_problem(proof: dict[str, Any]) -> str | None:
             if not 0 <= index < count:
                 return f"index {index} is outside a block of {count} transactions"
             if len(branch) != depth:
-                return (f"a branch for a block of {count} transactions has depth {depth}, "
-                        f"this one {len(branch)}")
+                return f"a branch for a block of {count} transactions has depth {depth}, this one {len(branch)}"
         if "header" in proof:
             header = BlockHeader.from_hex(proof["header"])
             if header.merkle_root != root:
@@ -91,14 +90,22 @@ def locate_proof(
         source = f"the header file {headers}"
         placed = _in_header_file(header, name, headers, start_height, period_start)
     else:
-        raise LedgerError("a proof is checked against a chain: give a data folder, a node or "
-                          "a header file")
+        raise LedgerError("a proof is checked against a chain: give a data folder, a node or a header file")
     if placed is None:
-        return {"valid": False, "reason": f"block {header.hash_hex} is not on the active chain "
-                f"of {source}", "source": source}
+        return {
+            "valid": False,
+            "reason": f"block {header.hash_hex} is not on the active chain of {source}",
+            "source": source,
+        }
     height, confirmations = placed
-    return {"valid": True, "reason": None, "source": source, "height": height,
-            "confirmations": confirmations, "block_hash": header.hash_hex}
+    return {
+        "valid": True,
+        "reason": None,
+        "source": source,
+        "height": height,
+        "confirmations": confirmations,
+        "block_hash": header.hash_hex,
+    }
 
 
 def _on_local_chain(header: BlockHeader, name: str, datadir: str | Path) -> tuple[int, int] | None:

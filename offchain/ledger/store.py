@@ -107,9 +107,7 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
-            )
+            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(SCHEMA)
@@ -169,10 +167,16 @@ class Store:
     # -- blocks ---------------------------------------------------------------------------
     def insert_block(self, entry: BlockEntry, raw: bytes, txids: list[bytes]) -> None:
         self._db.execute(
-            "INSERT INTO blocks (hash, prev, height, work, header, raw, status)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entry.hash, entry.header.prev_hash, entry.height, work_blob(entry.chain_work),
-             entry.header.serialize(), raw, entry.status),
+            "INSERT INTO blocks (hash, prev, height, work, header, raw, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.hash,
+                entry.header.prev_hash,
+                entry.height,
+                work_blob(entry.chain_work),
+                entry.header.serialize(),
+                raw,
+                entry.status,
+            ),
         )
         self._db.executemany(
             "INSERT OR IGNORE INTO txindex (txid, block, position) VALUES (?, ?, ?)",
@@ -180,14 +184,15 @@ class Store:
         )
 
     def entry(self, block_hash: bytes) -> BlockEntry | None:
-        row = self._db.execute(
-            "SELECT height, work, header, status FROM blocks WHERE hash=?", (block_hash,)
-        ).fetchone()
+        row = self._db.execute("SELECT height, work, header, status FROM blocks WHERE hash=?", (block_hash,)).fetchone()
         if row is None:
             return None
         return BlockEntry(
-            hash=block_hash, header=BlockHeader.from_bytes(row[2]), height=int(row[0]),
-            chain_work=int.from_bytes(row[1], "big"), status=int(row[3]),
+            hash=block_hash,
+            header=BlockHeader.from_bytes(row[2]),
+            height=int(row[0]),
+            chain_work=int.from_bytes(row[1], "big"),
+            status=int(row[3]),
         )
 
     def raw_block(self, block_hash: bytes) -> bytes | None:
@@ -204,9 +209,7 @@ class Store:
 
     def set_data(self, block_hash: bytes, raw: bytes, txids: list[bytes]) -> None:
         """Attach a body to a header-only entry."""
-        self._db.execute(
-            "UPDATE blocks SET raw=?, status=? WHERE hash=?", (raw, STATUS_STORED, block_hash)
-        )
+        self._db.execute("UPDATE blocks SET raw=?, status=? WHERE hash=?", (raw, STATUS_STORED, block_hash))
         self._db.executemany(
             "INSERT OR IGNORE INTO txindex (txid, block, position) VALUES (?, ?, ?)",
             [(txid, block_hash, i) for i, txid in enumerate(txids)],
@@ -230,9 +233,7 @@ class Store:
         return None if row is None else bytes(row[0])
 
     def set_main(self, height: int, block_hash: bytes) -> None:
-        self._db.execute(
-            "INSERT OR REPLACE INTO main_chain (height, hash) VALUES (?, ?)", (height, block_hash)
-        )
+        self._db.execute("INSERT OR REPLACE INTO main_chain (height, hash) VALUES (?, ?)", (height, block_hash))
 
     def delete_main(self, height: int) -> None:
         self._db.execute("DELETE FROM main_chain WHERE height=?", (height,))
@@ -244,17 +245,14 @@ class Store:
     def locate(self, txid: bytes) -> tuple[bytes, int, int] | None:
         """(block hash, height, position) of a txid on the active chain."""
         row = self._db.execute(
-            "SELECT t.block, m.height, t.position FROM txindex t"
-            " JOIN main_chain m ON m.hash = t.block WHERE t.txid=?",
+            "SELECT t.block, m.height, t.position FROM txindex t JOIN main_chain m ON m.hash = t.block WHERE t.txid=?",
             (txid,),
         ).fetchone()
         return None if row is None else (bytes(row[0]), int(row[1]), int(row[2]))
 
     # -- accounts and undo ----------------------------------------------------------------
     def account(self, address: bytes) -> Account | None:
-        row = self._db.execute(
-            "SELECT balance, nonce FROM accounts WHERE address=?", (address,)
-        ).fetchone()
+        row = self._db.execute("SELECT balance, nonce FROM accounts WHERE address=?", (address,)).fetchone()
         return None if row is None else Account(balance=int(row[0]), nonce=int(row[1]))
 
     def put_account(self, address: bytes, account: Account | None) -> None:
@@ -276,9 +274,7 @@ class Store:
             [address.hex(), None if acct is None else [acct.balance, acct.nonce]]
             for address, acct in sorted(before.items())
         ]
-        self._db.execute(
-            "INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)", (block_hash, json.dumps(data))
-        )
+        self._db.execute("INSERT OR REPLACE INTO undo (hash, data) VALUES (?, ?)", (block_hash, json.dumps(data)))
 
     def pop_undo(self, block_hash: bytes) -> dict[bytes, Account | None]:
         row = self._db.execute("SELECT data FROM undo WHERE hash=?", (block_hash,)).fetchone()
@@ -301,14 +297,11 @@ class Store:
         cursor = self._db.execute(
             "INSERT OR IGNORE INTO txpool (txid, raw, sender, nonce, cost, size, feerate, seq)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (entry.txid, entry.raw, entry.sender, entry.nonce, entry.cost, entry.size,
-             entry.feerate, seq),
+            (entry.txid, entry.raw, entry.sender, entry.nonce, entry.cost, entry.size, entry.feerate, seq),
         )
         if cursor.rowcount != 1:
             return False
-        self._db.execute(
-            "UPDATE txpool_size SET count=count+1, bytes=bytes+?, seq=?", (entry.size, seq)
-        )
+        self._db.execute("UPDATE txpool_size SET count=count+1, bytes=bytes+?, seq=?", (entry.size, seq))
         return True
 
     def _pool_delete(self, where: str, args: tuple[object, ...]) -> int:
@@ -352,16 +345,14 @@ class Store:
     def pool_cheapest(self) -> PoolEntry | None:
         """The pending transaction paying least per byte (the newest among equals)."""
         row = self._db.execute(
-            "SELECT txid, raw, sender, nonce, cost, size, feerate FROM txpool"
-            " ORDER BY feerate ASC, seq DESC LIMIT 1"
+            "SELECT txid, raw, sender, nonce, cost, size, feerate FROM txpool ORDER BY feerate ASC, seq DESC LIMIT 1"
         ).fetchone()
         return None if row is None else _pool_entry(row)
 
     def pool_entries(self) -> list[PoolEntry]:
         """Every pending transaction (the pool is capped), best fee rate first."""
         rows = self._db.execute(
-            "SELECT txid, raw, sender, nonce, cost, size, feerate FROM txpool"
-            " ORDER BY feerate DESC, seq ASC"
+            "SELECT txid, raw, sender, nonce, cost, size, feerate FROM txpool ORDER BY feerate DESC, seq ASC"
         ).fetchall()
         return [_pool_entry(r) for r in rows]
 
@@ -376,6 +367,11 @@ class Store:
 def _pool_entry(row: tuple[object, ...]) -> PoolEntry:
     txid, raw, sender, nonce, cost, size, feerate = row
     return PoolEntry(
-        txid=bytes(txid), raw=bytes(raw), sender=bytes(sender),  # type: ignore[call-overload]
-        nonce=int(nonce), cost=int(cost), size=int(size), feerate=int(feerate),  # type: ignore[call-overload]
+        txid=bytes(txid),
+        raw=bytes(raw),
+        sender=bytes(sender),  # type: ignore[call-overload]
+        nonce=int(nonce),
+        cost=int(cost),
+        size=int(size),
+        feerate=int(feerate),  # type: ignore[call-overload]
     )

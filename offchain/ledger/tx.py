@@ -105,18 +105,12 @@ class Transaction:
 
     def _unsigned_bytes(self) -> bytes:
         if self.kind == KIND_COINBASE:
-            return (
-                u8(self.kind) + u32(self.height) + u64(self.extra_nonce)
-                + self.to + u64(self.amount)
-            )
+            return u8(self.kind) + u32(self.height) + u64(self.extra_nonce) + self.to + u64(self.amount)
         if self.kind == KIND_TRANSFER:
             return u8(self.kind) + u64(self.nonce) + u64(self.fee) + self.to + u64(self.amount)
         if self.kind == KIND_ANCHOR:
             tag = self.tag.encode("ascii")
-            return (
-                u8(self.kind) + u64(self.nonce) + u64(self.fee) + self.payload
-                + u8(len(tag)) + tag
-            )
+            return u8(self.kind) + u64(self.nonce) + u64(self.fee) + self.payload + u8(len(tag)) + tag
         raise MalformedTransaction(f"unknown transaction kind {self.kind}")
 
     def serialize(self) -> bytes:
@@ -197,8 +191,14 @@ def sign(tx: Transaction, private_key: bytes, magic: bytes) -> Transaction:
         s, v = SECP256K1_N - s, v ^ 1
     raw = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
     return Transaction(
-        kind=tx.kind, nonce=tx.nonce, fee=tx.fee, to=tx.to, amount=tx.amount,
-        payload=tx.payload, tag=tx.tag, signature=raw,
+        kind=tx.kind,
+        nonce=tx.nonce,
+        fee=tx.fee,
+        to=tx.to,
+        amount=tx.amount,
+        payload=tx.payload,
+        tag=tx.tag,
+        signature=raw,
     )
 
 
@@ -237,7 +237,11 @@ def parse_transaction(reader: Reader) -> Transaction:
         except UnicodeDecodeError as exc:
             raise EncodingError("anchor tag is not ASCII") from exc
         return Transaction(
-            kind=kind, nonce=nonce, fee=fee, payload=payload, tag=tag,
+            kind=kind,
+            nonce=nonce,
+            fee=fee,
+            payload=payload,
+            tag=tag,
             signature=reader.read(SIGNATURE_SIZE, "signature"),
         )
     raise EncodingError(f"unknown transaction kind {kind}; known: 0 coinbase, 1 transfer, 2 anchor")

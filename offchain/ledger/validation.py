@@ -55,9 +55,7 @@ def median_time_past(times: Sequence[int]) -> int:
     return window[len(window) // 2]
 
 
-def required_bits(
-    params: ChainParams, height: int, parent_bits: int, parent_time: int, period_first_time: int
-) -> int:
+def required_bits(params: ChainParams, height: int, parent_bits: int, parent_time: int, period_first_time: int) -> int:
     """`GetNextWorkRequired` for a block at `height` (no testnet min-difficulty rule).
 
     Off a period boundary the bits are the parent's. At a boundary the new target scales
@@ -66,9 +64,7 @@ def required_bits(
     """
     if height % params.retarget_interval != 0:
         return parent_bits
-    return calculate_next_bits(
-        parent_bits, period_first_time, parent_time, params.target_timespan, params.pow_limit
-    )
+    return calculate_next_bits(parent_bits, period_first_time, parent_time, params.target_timespan, params.pow_limit)
 
 
 def validate_header_context(
@@ -83,17 +79,12 @@ def validate_header_context(
     """Checks of a header against its parent chain. Raises InvalidHeader subclasses."""
     if header.prev_hash != parent_hash:
         raise BadLink(
-            f"header {header.hash_hex} names parent {header.prev_hash[::-1].hex()}, "
-            f"expected {parent_hash[::-1].hex()}"
+            f"header {header.hash_hex} names parent {header.prev_hash[::-1].hex()}, expected {parent_hash[::-1].hex()}"
         )
     if header.bits != expected_bits:
-        raise UnexpectedBits(
-            f"header {header.hash_hex} has bits {header.bits:#010x}, expected {expected_bits:#010x}"
-        )
+        raise UnexpectedBits(f"header {header.hash_hex} has bits {header.bits:#010x}, expected {expected_bits:#010x}")
     if header.time <= median_time:
-        raise TimeTooOld(
-            f"header {header.hash_hex} time {header.time} is not above the median {median_time}"
-        )
+        raise TimeTooOld(f"header {header.hash_hex} time {header.time} is not above the median {median_time}")
     if header.time > now + params.max_future_seconds:
         raise TimeTooNew(f"header {header.hash_hex} time {header.time} is too far in the future")
 
@@ -101,8 +92,7 @@ def validate_header_context(
 def validate_version(header: BlockHeader, height: int, params: ChainParams) -> None:
     """Bitcoin's `bad-version` rule: BIP34, BIP66 and BIP65 raised the least version to 2, 3
     and 4 at their activation heights (chains without those forks set the heights to None)."""
-    for least, since in ((2, params.bip34_height), (3, params.bip66_height),
-                         (4, params.bip65_height)):
+    for least, since in ((2, params.bip34_height), (3, params.bip66_height), (4, params.bip65_height)):
         if since is not None and height >= since and header.version < least:
             raise BadVersion(
                 f"header {header.hash_hex} at height {height} has version {header.version}; "
@@ -138,9 +128,7 @@ def validate_transaction(tx: Transaction) -> None:
         if len(tx.payload) != PAYLOAD_SIZE:
             raise MalformedTransaction(f"an anchor payload is {PAYLOAD_SIZE} bytes")
         if not 0 < len(tx.tag) <= MAX_TAG_BYTES or not set(tx.tag) <= TAG_CHARS:
-            raise MalformedTransaction(
-                f"an anchor tag is 1 to {MAX_TAG_BYTES} characters of [A-Za-z0-9-_.:/]"
-            )
+            raise MalformedTransaction(f"an anchor tag is 1 to {MAX_TAG_BYTES} characters of [A-Za-z0-9-_.:/]")
     if tx.kind not in (KIND_COINBASE, KIND_TRANSFER, KIND_ANCHOR):
         raise MalformedTransaction(f"unknown transaction kind {tx.kind}")
 
@@ -180,21 +168,17 @@ def apply_transaction(state: StateView, tx: Transaction, params: ChainParams) ->
     amount + fee; the fee is left for the block's coinbase to claim.
     """
     if tx.fee < params.min_fee:
-        raise FeeTooLow(
-            f"transaction {tx.txid[::-1].hex()} pays fee {tx.fee}, the minimum is {params.min_fee}"
-        )
+        raise FeeTooLow(f"transaction {tx.txid[::-1].hex()} pays fee {tx.fee}, the minimum is {params.min_fee}")
     sender = tx.sender(params.magic)  # raises BadSignature
     account = state.get(sender)
     if tx.nonce != account.nonce:
         raise BadNonce(
-            f"transaction {tx.txid[::-1].hex()} has nonce {tx.nonce}, account 0x{sender.hex()} "
-            f"expects {account.nonce}"
+            f"transaction {tx.txid[::-1].hex()} has nonce {tx.nonce}, account 0x{sender.hex()} expects {account.nonce}"
         )
     cost = tx.fee + (tx.amount if tx.kind == KIND_TRANSFER else 0)
     if account.balance < cost:
         raise InsufficientBalance(
-            f"account 0x{sender.hex()} holds {account.balance}, transaction "
-            f"{tx.txid[::-1].hex()} needs {cost}"
+            f"account 0x{sender.hex()} holds {account.balance}, transaction {tx.txid[::-1].hex()} needs {cost}"
         )
     state.set(sender, Account(balance=account.balance - cost, nonce=account.nonce + 1))
     if tx.kind == KIND_TRANSFER:
@@ -227,15 +211,11 @@ def apply_block(
     for tx in block.txs[1:]:
         spend = (tx.sender(params.magic), tx.nonce)
         if spend in seen:
-            raise DoubleSpend(
-                f"account 0x{spend[0].hex()} spends nonce {spend[1]} twice in one block"
-            )
+            raise DoubleSpend(f"account 0x{spend[0].hex()} spends nonce {spend[1]} twice in one block")
         seen.add(spend)
         fees += apply_transaction(state, tx, params)
     if coinbase.amount > params.subsidy(height) + fees:
-        raise BadCoinbase(
-            f"coinbase pays {coinbase.amount}, at most {params.subsidy(height) + fees} allowed"
-        )
+        raise BadCoinbase(f"coinbase pays {coinbase.amount}, at most {params.subsidy(height) + fees} allowed")
     payout = coinbase if params.coinbase_maturity == 0 else matured
     if payout is not None:
         miner = state.get(payout.to)

@@ -74,7 +74,9 @@ def replay_chain(chain: Chain) -> VerifyReport:
                     raise BadLink("height 0 is not this chain's genesis")
             else:
                 validate_header_context(
-                    block.header, chain.params, parent_hash=parent.hash,
+                    block.header,
+                    chain.params,
+                    parent_hash=parent.hash,
                     expected_bits=chain.next_bits(parent),
                     median_time=median_time_past(times),
                     now=block.header.time,  # the clock is not a property of the store
@@ -100,6 +102,9 @@ def replay_chain(chain: Chain) -> VerifyReport:
         diff = sorted(set(stored.items()) ^ set(view.changes.items()))
         raise StoreError(f"stored balances differ from the replayed chain: {diff[:3]}")
     return VerifyReport(
-        height=tip.height, tip=hash_to_hex(tip.hash), blocks=chain.store.block_count(),
-        accounts=len(stored), transactions=transactions,
+        height=tip.height,
+        tip=hash_to_hex(tip.hash),
+        blocks=chain.store.block_count(),
+        accounts=len(stored),
+        transactions=transactions,
     )

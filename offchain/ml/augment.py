@@ -40,9 +40,7 @@ def normalize(images: torch.Tensor, channels_last: bool = False) -> torch.Tensor
     return out.contiguous(memory_format=torch.channels_last) if channels_last else out
 
 
-def augment(
-    images: torch.Tensor, augmentations: tuple[str, ...], generator: torch.Generator
-) -> torch.Tensor:
+def augment(images: torch.Tensor, augmentations: tuple[str, ...], generator: torch.Generator) -> torch.Tensor:
     """Apply the named augmentations (in the seed recipe's order) to a uint8 batch."""
     if "flip" in augmentations:
         images = batch_flip_lr(images, generator)

@@ -7,6 +7,7 @@ state = load_checkpoint(out_dir / CHECKPOINT_FILE, config)  # CheckpointError on
 from __future__ import annotations
 
 import os
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,15 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
 def load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
     """Load a checkpoint made with the same config (except RESUME_FREE_KEYS)."""
     try:
-        # Our own file: it holds the config dict, RNG states and numpy arrays besides tensors.
-        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch.load raises many types for damaged files
+        # weights_only: tensors and plain values only; anything else (code to run) is refused.
+        state: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:  # what weights_only raises for anything but data
+        reason = str(exc).rsplit("WeightsUnpickler error: ", 1)[-1].splitlines()[0]
+        raise CheckpointError(
+            f"refused checkpoint {path}: it holds more than tensors and plain values ({reason}); "
+            "delete it or use another output folder"
+        ) from None
+    except Exception as exc:  # torch.load raises many types for damaged or refused files
         raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
     saved, wanted = state.get("config", {}), config.to_dict()
     for key in sorted(set(saved) | set(wanted)):
@@ -44,20 +51,25 @@ def load_checkpoint(path: Path, config: TrainConfig) -> dict[str, Any]:
     return state
 
 
-def rng_states() -> dict[str, Any]:
-    states = {
+def rng_states(device: torch.device | None = None) -> dict[str, Any]:
+    """The global RNG states, as tensors and plain values (the CUDA one of this process's GPU only,
+    so that a checkpoint resumes on a machine with another number of GPUs)."""
+    state: Any = np.random.get_state(legacy=True)  # ("MT19937", keys, pos, has_gauss, gauss)
+    name, keys, position, has_gauss, gauss = state
+    states: dict[str, Any] = {
         "python": random.getstate(),
-        "numpy": np.random.get_state(),
+        "numpy": (str(name), torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)),
         "torch": torch.get_rng_state(),
     }
-    if torch.cuda.is_available():
-        states["cuda"] = torch.cuda.get_rng_state_all()
+    if device is not None and device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
     return states
 
 
-def set_rng_states(states: dict[str, Any]) -> None:
+def set_rng_states(states: dict[str, Any], device: torch.device | None = None) -> None:
     random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
+    name, keys, position, has_gauss, gauss = states["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), position, has_gauss, gauss))
     torch.set_rng_state(states["torch"])
-    if "cuda" in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states["cuda"])
+    if "cuda" in states and device is not None and device.type == "cuda":
+        torch.cuda.set_rng_state(states["cuda"], device)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from offchain.ml.errors import ConfigError, MLError
 
 # Flags of `train`, one per TrainConfig field; the help says what the field means.
 TRAIN_HELP = {
-    "dataset": "digits | cifar10 | a .npz artifact | an image folder (default digits)",
+    "dataset": "digits | fashion-mnist | cifar10 | a .npz artifact | an image folder (default digits)",
     "classes": "class indices to keep, e.g. 5-9 or 0,2,4 (default all)",
     "per_class": "labelled images kept per class (a fixed, seeded choice)",
     "eval_dataset": "evaluation set (default: the test split of a named data set; none: skip)",
@@ -32,6 +33,7 @@ TRAIN_HELP = {
     "download": "download CIFAR-10 into --data-dir if it is not there",
     "image_size": "side of the square images of an image folder (default 32)",
     "data_seed": "seed of the per-class choice (default 0)",
+    "val_per_class": "set this many training images per class aside for validation; epochs report it, test once",
     "arch": "resnet18 | resnet34 | resnet50 (default resnet18)",
     "stem": "imagenet (torchvision's) | small (3x3, no max-pool: 16x compute) (default imagenet)",
     "weights": "none | imagenet | a model folder | a .safetensors/.pt/.pth file (default none)",
@@ -47,6 +49,8 @@ TRAIN_HELP = {
     "step_epochs": "step schedule: decay every this many epochs (default 5)",
     "gamma": "step schedule: decay factor (default 0.1)",
     "label_smoothing": "label smoothing of the cross-entropy (default 0)",
+    "decay_bn_and_bias": "weight decay on batch-norm and bias tensors too (default: yes, as the seed recipe)",
+    "precise_bn": "re-estimate batch-norm statistics on the training images before evaluating",
     "augment": "comma-separated subset of flip,crop; '' for none (default flip,crop)",
     "metric": "the score reported: accuracy (default)",
     "device": "auto | cpu | cuda (default auto)",
@@ -57,6 +61,10 @@ TRAIN_HELP = {
     "deterministic": "deterministic algorithms: bit-exact reruns and resumes on CPU",
     "nproc": "processes for one job with DDP (default 1)",
     "eval_batch_size": "evaluation batch size (default 500)",
+    "eval_every": "evaluate every N epochs, and after the last (default 1)",
+    "checkpoint_every": "checkpoint every N epochs, and after the last (default 1)",
+    "centre_tap": "3x3 convolutions on 1x1 inputs as their centre tap: same math, faster (default on)",
+    "sgd": "auto | loop | foreach | fused: how SGD updates the tensors, same math (default auto: fused)",
 }
 
 
@@ -72,17 +80,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="`offchain train` with the source-task recipe as defaults: "
         + ", ".join(f"{k}={v}" for k, v in SOURCE_TASK_RECIPE.items()),
     )
-    add_train_arguments(pretrain)
+    add_train_arguments(pretrain, SOURCE_TASK_RECIPE)
     pretrain.set_defaults(func=train_command, preset=SOURCE_TASK_RECIPE)
 
     evaluate = subparsers.add_parser("evaluate", help="score a model folder on a data set")
     evaluate.add_argument("--model", required=True, help="model folder (model.json + weights)")
-    evaluate.add_argument(
-        "--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder"
-    )
-    evaluate.add_argument(
-        "--split", default="test", help="split of a named data set (default test)"
-    )
+    evaluate.add_argument("--dataset", required=True, help="a .npz artifact, digits, cifar10 or a folder")
+    evaluate.add_argument("--split", default="test", help="split of a named data set (default test)")
     evaluate.add_argument("--classes", help="class indices, as the model was trained (e.g. 5-9)")
     evaluate.add_argument("--sha256", help="refuse a .npz artifact whose SHA-256 differs")
     evaluate.add_argument("--data-dir", default="data", help="folder holding cifar-10-batches-py")
@@ -90,23 +94,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(func=evaluate_command)
 
-    fingerprint = subparsers.add_parser(
-        "fingerprint", help="the canonical hash of a model's tensors (not of the file)"
-    )
+    fingerprint = subparsers.add_parser("fingerprint", help="the canonical hash of a model's tensors (not of the file)")
     fingerprint.add_argument("path", help="model folder, .safetensors, .pt or .pth")
     fingerprint.add_argument("--json", action="store_true", help="also list per-tensor leaf hashes")
     fingerprint.set_defaults(func=fingerprint_command)
 
     dataset = subparsers.add_parser("dataset", help="data set artifacts")
-    dataset_commands = dataset.add_subparsers(
-        dest="dataset_command", metavar="COMMAND", required=True
-    )
-    export = dataset_commands.add_parser(
-        "export", help="write a data set's .npz artifact, print its hash"
-    )
-    export.add_argument(
-        "--dataset", default="digits", help="digits | cifar10 | .npz | image folder"
-    )
+    dataset_commands = dataset.add_subparsers(dest="dataset_command", metavar="COMMAND", required=True)
+    export = dataset_commands.add_parser("export", help="write a data set's .npz artifact, print its hash")
+    export.add_argument("--dataset", default="digits", help="digits | cifar10 | .npz | image folder")
     export.add_argument("--split", default="train", help="train | test (default train)")
     export.add_argument("--classes", help="class indices to keep, e.g. 5-9")
     export.add_argument("--per-class", type=int, help="images kept per class")
@@ -118,8 +114,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     export.set_defaults(func=export_command)
 
 
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field (default: the config's own), plus run options."""
+def add_train_arguments(parser: argparse.ArgumentParser, preset: dict[str, Any] | None = None) -> None:
+    """One flag per TrainConfig field (default: the preset's, else the config's), plus run
+    options."""
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--spec", help="JSON training spec; flags given here override it")
     parser.add_argument("--resume", action="store_true", help="continue from --out's checkpoint")
@@ -129,17 +126,24 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
             continue
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)
-        if kind == "bool":
-            parser.add_argument(
-                flag, action="store_true", default=None, help=TRAIN_HELP[field.name]
-            )
-        elif kind == "bool | None":
-            parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, help=TRAIN_HELP[field.name]
-            )
+        default = (preset or {}).get(field.name, field.default)
+        shown = None if default is dataclasses.MISSING or kind.startswith("bool") else default
+        help_text = _with_default(TRAIN_HELP[field.name], shown)
+        if kind == "bool" and field.default is False:
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        elif kind in ("bool", "bool | None"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, help=help_text)
         else:
             convert = int if kind.startswith("int") else float if kind.startswith("float") else str
-            parser.add_argument(flag, type=convert, help=TRAIN_HELP[field.name])
+            parser.add_argument(flag, type=convert, help=help_text)
+
+
+def _with_default(help_text: str, preset: Any) -> str:
+    """`help_text` with its "(default ...)" naming the preset's value, when there is one."""
+    if preset is None or f"(default {preset}" in help_text:  # already right, maybe with a note
+        return help_text
+    base = re.sub(r"\s*\(default[^)]*\)$", "", help_text)
+    return f"{base} (default {preset})"
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -164,9 +168,7 @@ def train_command(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if (out / CHECKPOINT_FILE).exists() and not args.resume:
-        raise MLError(
-            f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out"
-        )
+        raise MLError(f"{out} holds a checkpoint: pass --resume to continue it, or choose another --out")
     result = train(config, out, quiet=args.quiet)
     if args.quiet:
         print(result.fingerprint.hex())
@@ -199,17 +201,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def fingerprint_command(args: argparse.Namespace) -> int:
-    from offchain.ml.fingerprint import leaf_hashes, load_tensors, merkle_root
+    from offchain.ml.fingerprint import leaf_hashes, load_tensors, merkle_root, tagged_root
 
     leaves = leaf_hashes(load_tensors(args.path))
-    root = merkle_root([leaf for _, leaf in leaves]).hex()
+    root = merkle_root([leaf for _, leaf in leaves])
+    fingerprint = tagged_root(root, len(leaves)).hex()
     if args.json:
-        json.dump(
-            {"fingerprint": root, "leaves": {n: h.hex() for n, h in leaves}}, sys.stdout, indent=2
-        )
+        payload = {"fingerprint": fingerprint, "merkle_root": root.hex(), "leaves": {n: h.hex() for n, h in leaves}}
+        json.dump(payload, sys.stdout, indent=2)
         print()
     else:
-        print(root)
+        print(fingerprint)
     return 0
 
 

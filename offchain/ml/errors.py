@@ -27,16 +27,12 @@ class CheckpointError(MLError):
     """A checkpoint cannot be resumed (corrupt, or made with another configuration)."""
 
 
-def choice_error(
-    kind: str, value: object, choices: Iterable[str], cls: type[MLError] = ConfigError
-) -> MLError:
+def choice_error(kind: str, value: object, choices: Iterable[str], cls: type[MLError] = ConfigError) -> MLError:
     """Build the one-line error for a value outside a fixed set: it names every valid choice."""
     return cls(f"unknown {kind} {value!r}; choose from: {', '.join(choices)}")
 
 
-def validate_choice(
-    kind: str, value: str, choices: Iterable[str], cls: type[MLError] = ConfigError
-) -> None:
+def validate_choice(kind: str, value: str, choices: Iterable[str], cls: type[MLError] = ConfigError) -> None:
     """Raise `cls` naming the valid choices unless `value` is one of `choices`."""
     choices = tuple(choices)
     if value not in choices:

@@ -32,6 +32,11 @@ class EvalResult:
     accuracy_bps: int  # floor(10000 * correct / n)
     loss: float  # mean cross-entropy
     n: int
+    confusion: tuple[tuple[int, ...], ...] = ()  # confusion[true class][predicted class]: image counts
+
+    def per_class_accuracy_bps(self) -> list[int]:
+        """floor(10000 * correct / n) for each true class (0 for a class without images)."""
+        return [row[i] * 10_000 // max(1, sum(row)) for i, row in enumerate(self.confusion)]
 
 
 def batches(n: int, batch_size: int) -> Iterator[slice]:
@@ -41,20 +46,37 @@ def batches(n: int, batch_size: int) -> Iterator[slice]:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> EvalResult:
-    """Accuracy (basis points) and mean cross-entropy, in fp32 and fixed batches: on a CPU the
-    same model and data give the same numbers every time."""
+def evaluate(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    batch_size: int = 500,
+    channels_last: bool = False,
+) -> EvalResult:
+    """Accuracy (basis points), mean cross-entropy and the confusion matrix, in fp32 and fixed
+    batches: on a CPU the same model and data give the same numbers every time.
+    `channels_last`: the memory format the model was put in (its input gets the same one)."""
     model.eval()
     loss_sum, correct = 0.0, 0
+    confusion: torch.Tensor | None = None
     for part in batches(len(labels), batch_size):
-        x = aug.normalize(images[part])
+        x = aug.normalize(images[part], channels_last)
         logits = model(x).float()
         loss_sum += float(F.cross_entropy(logits, labels[part], reduction="sum"))
-        correct += int((logits.argmax(1) == labels[part]).sum())
+        predicted = logits.argmax(1)
+        correct += int((predicted == labels[part]).sum())
+        k = logits.shape[1]
+        counts = torch.bincount(labels[part] * k + predicted, minlength=k * k).reshape(k, k).cpu()
+        confusion = counts if confusion is None else confusion + counts
     n = len(labels)
-    if n == 0:
+    if n == 0 or confusion is None:
         raise DatasetError("cannot evaluate on an empty data set")
-    return EvalResult(accuracy_bps=correct * 10_000 // n, loss=loss_sum / n, n=n)
+    return EvalResult(
+        accuracy_bps=correct * 10_000 // n,
+        loss=loss_sum / n,
+        n=n,
+        confusion=tuple(tuple(int(c) for c in row) for row in confusion.tolist()),
+    )
 
 
 def evaluate_model(

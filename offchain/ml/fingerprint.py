@@ -17,8 +17,15 @@ safetensors, so the hash is defined on the tensors themselves:
    SHA256(0x00 || leaf), a node is SHA256(0x01 || left || right), the tree splits at the
    largest power of two below n, and the empty tree hashes to SHA256(""). The prefixes keep
    a leaf from posing as a node (the 64-byte-leaf attack of OpenZeppelin's MerkleProof
-   warning), and no hash is ever duplicated (no CVE-2012-2459 twin trees). A single tensor
-   can therefore be proven to belong to a model with `inclusion_proof` / `verify_inclusion`.
+   warning), and no hash is ever duplicated (no CVE-2012-2459 twin trees).
+4. The fingerprint is SHA256(DOMAIN_TAG || u64 number of leaves || Merkle root): the tag names
+   this format and its version, so no other hash in the project (a data set's, a block's) can
+   pose as a model fingerprint, and a later format gets another tag.
+
+A single tensor can be proven to belong to a model with `inclusion_proof` / `verify_inclusion`
+against the Merkle root, then `tagged_root(root, n)`. The byte-level spec, with the dtype
+table, is docs/fingerprint.md; tests/offchain/ml/test_fingerprint_spec.py implements it again
+from that document with hashlib and the safetensors file format only.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from offchain.ml.errors import WeightsError
 if TYPE_CHECKING:
     import torch
 
+DOMAIN_TAG = b"offchain-model-fingerprint/v1\x00"
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 WEIGHTS_FILE = "model.safetensors"
@@ -51,9 +59,7 @@ def tensor_leaf_hash(name: str, tensor: torch.Tensor) -> bytes:
     digest = hashlib.sha256(LEAF_PREFIX)
     digest.update(struct.pack(">I", len(name_bytes)) + name_bytes)
     digest.update(struct.pack(">I", len(dtype)) + dtype)
-    digest.update(
-        struct.pack(">I", tensor.dim()) + b"".join(struct.pack(">Q", d) for d in tensor.shape)
-    )
+    digest.update(struct.pack(">I", tensor.dim()) + b"".join(struct.pack(">Q", d) for d in tensor.shape))
     # A uint8 view reinterprets any dtype (bfloat16 and bool included) without copying.
     digest.update(flat.view(torch.uint8).numpy().data)
     return digest.digest()
@@ -113,9 +119,15 @@ def leaf_hashes(state_dict: Mapping[str, torch.Tensor]) -> list[tuple[str, bytes
     return [(name, tensor_leaf_hash(name, state_dict[name])) for name in sorted(state_dict)]
 
 
+def tagged_root(root: bytes, leaves: int) -> bytes:
+    """SHA256(DOMAIN_TAG || u64 leaves || root): the fingerprint of a Merkle root over `leaves` tensors."""
+    return hashlib.sha256(DOMAIN_TAG + struct.pack(">Q", leaves) + root).digest()
+
+
 def fingerprint_state_dict(state_dict: Mapping[str, torch.Tensor]) -> bytes:
     """The 32-byte fingerprint of a set of named tensors."""
-    return merkle_root([leaf for _, leaf in leaf_hashes(state_dict)])
+    leaves = [leaf for _, leaf in leaf_hashes(state_dict)]
+    return tagged_root(merkle_root(leaves), len(leaves))
 
 
 def load_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -136,9 +148,7 @@ def load_tensors(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
         except (SafetensorError, OSError, ValueError) as exc:
             raise WeightsError(f"corrupt safetensors file {path}: {exc}") from exc
     if path.suffix not in WEIGHT_SUFFIXES:
-        raise WeightsError(
-            f"unknown weights format {path.suffix!r}; choose from: {', '.join(WEIGHT_SUFFIXES)}"
-        )
+        raise WeightsError(f"unknown weights format {path.suffix!r}; choose from: {', '.join(WEIGHT_SUFFIXES)}")
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch.load raises many types for damaged files

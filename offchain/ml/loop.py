@@ -114,6 +114,34 @@ def train_one_epoch(
     return float(loss_sum), int(correct), len(order), seconds
 
 
+@torch.no_grad()
+def precise_bn(model: nn.Module, images: torch.Tensor, batch_size: int, channels_last: bool = False) -> int:
+    """Re-estimate the running statistics of every trainable batch-norm layer ("precise BN").
+
+    After a few hundred steps the running averages lag behind the weights; here they become the
+    plain average of the batch statistics over `images` (un-augmented training images: no labels,
+    no evaluation data). Frozen layers keep theirs. Returns the number of layers re-estimated.
+    """
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    layers = [m for m in norms if m.weight is not None and m.weight.requires_grad]
+    if not layers or len(images) < 2:
+        return 0
+    modes = [m.training for m in norms]
+    momenta = [m.momentum for m in layers]
+    for norm in norms:
+        norm.train(norm in layers)  # frozen layers normalise with, and keep, their statistics
+    for layer in layers:
+        layer.reset_running_stats()
+        layer.momentum = None  # cumulative average over the batches below
+    for part in training_batches(len(images), batch_size):
+        model(aug.normalize(images[part], channels_last))
+    for layer, momentum in zip(layers, momenta, strict=True):
+        layer.momentum = momentum
+    for norm, mode in zip(norms, modes, strict=True):
+        norm.train(mode)
+    return len(layers)
+
+
 def all_reduce_sums(loss_sum: float, correct: int, seen: int, device: torch.device) -> tuple[float, int, int]:
     """The epoch's sums over every rank (under DDP)."""
     totals = torch.tensor([loss_sum, float(correct), float(seen)], dtype=torch.float64, device=device)

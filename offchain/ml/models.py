@@ -75,15 +75,29 @@ def freeze(model: nn.Module, upto: str) -> list[nn.Module]:
     return modules
 
 
-def parameter_groups(model: nn.Module, lr: float, head_lr: float | None) -> list[dict[str, Any]]:
-    """Optimizer groups: trainable backbone parameters at `lr`, the head at `head_lr`."""
-    backbone = [
-        p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(HEAD_PREFIX)
-    ]
-    head = [p for n, p in model.named_parameters() if p.requires_grad and n.startswith(HEAD_PREFIX)]
-    groups = [{"params": head, "lr": lr if head_lr is None else head_lr, "name": "head"}]
-    if backbone:
-        groups.insert(0, {"params": backbone, "lr": lr, "name": "backbone"})
+def parameter_groups(
+    model: nn.Module, lr: float, head_lr: float | None, weight_decay: float = 0.0, decay_bn_and_bias: bool = True
+) -> list[dict[str, Any]]:
+    """Optimizer groups: trainable backbone parameters at `lr`, the head at `head_lr`.
+
+    With decay_bn_and_bias=False, one-dimensional tensors (batch-norm scales and shifts, biases)
+    go into groups of their own without weight decay.
+    """
+    groups = []
+    for part, rate in (("backbone", lr), ("head", lr if head_lr is None else head_lr)):
+        params = [
+            (n, p)
+            for n, p in model.named_parameters()
+            if p.requires_grad and n.startswith(HEAD_PREFIX) == (part == "head")
+        ]
+        if decay_bn_and_bias:
+            splits = [(part, [p for _, p in params], weight_decay)]
+        else:
+            splits = [
+                (part, [p for _, p in params if p.dim() > 1], weight_decay),
+                (f"{part}-no-decay", [p for _, p in params if p.dim() <= 1], 0.0),
+            ]
+        groups += [{"params": ps, "lr": rate, "weight_decay": wd, "name": name} for name, ps, wd in splits if ps]
     return groups
 
 
@@ -132,9 +146,7 @@ def load_initial_weights(
         if card_path.is_file():
             card = read_card(card_path.parent)
             if card.get("architecture") not in (None, arch):
-                raise WeightsError(
-                    f"{weights} holds a {card['architecture']} model, this run trains a {arch}"
-                )
+                raise WeightsError(f"{weights} holds a {card['architecture']} model, this run trains a {arch}")
             source_classes = card.get("classes")
     target = model.state_dict()
     keep_head = source_classes is not None and list(source_classes) == list(classes)
@@ -178,13 +190,10 @@ def validate_state_dict(
         got, want = tensors[name], expected[name]
         if tuple(got.shape) != tuple(want.shape):
             raise WeightsError(
-                f"{source}: tensor {name!r} has shape {list(got.shape)}, "
-                f"the architecture expects {list(want.shape)}"
+                f"{source}: tensor {name!r} has shape {list(got.shape)}, the architecture expects {list(want.shape)}"
             )
         if got.dtype != want.dtype:
-            raise WeightsError(
-                f"{source}: tensor {name!r} has dtype {got.dtype}, expected {want.dtype}"
-            )
+            raise WeightsError(f"{source}: tensor {name!r} has dtype {got.dtype}, expected {want.dtype}")
     for name in sorted(tensors):
         if name not in expected:
             raise WeightsError(f"{source}: unexpected tensor {name!r} for this architecture")
@@ -211,9 +220,7 @@ def save_model(model: nn.Module, out_dir: str | os.PathLike[str], card: Mapping[
     state = {n: t.detach().to("cpu").contiguous() for n, t in module.state_dict().items()}
     fingerprint = fingerprint_state_dict(state)
     full_card = {**card, "fingerprint": fingerprint.hex(), "weights_file": WEIGHTS_FILE}
-    save_file(
-        state, str(out / (WEIGHTS_FILE + ".tmp")), metadata={"fingerprint": fingerprint.hex()}
-    )
+    save_file(state, str(out / (WEIGHTS_FILE + ".tmp")), metadata={"fingerprint": fingerprint.hex()})
     os.replace(out / (WEIGHTS_FILE + ".tmp"), out / WEIGHTS_FILE)
     (out / (CARD_FILE + ".tmp")).write_text(json.dumps(full_card, indent=2, sort_keys=True) + "\n")
     os.replace(out / (CARD_FILE + ".tmp"), out / CARD_FILE)

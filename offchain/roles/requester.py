@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,10 @@ from offchain.errors import OffchainError
 from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.market import Phase
-from offchain.eth.values import hash_hex, parse_hash32, validate_bps
+from offchain.eth.values import parse_hash32, validate_bps
+from offchain.roles.humantime import iso, relative
+from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
+from offchain.roles.post_checks import check_job
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import load_spec
@@ -68,8 +70,9 @@ def _seal_book(session: Session) -> SealBook:
 def cmd_post(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_bps(args.min_score_bps, "minimum score")
-    load_spec(args.spec)  # a malformed spec fails here, before any upload or transaction
+    job_spec = load_spec(args.spec)  # a malformed spec fails here, before any upload or transaction
     base = parse_hash32(args.base, "base model hash")
+    check_job(session, base, args.train, args.eval, job_spec)  # and a job no worker could do
     train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
     # The evaluation set stays private (local store only) until commits close.
     evaluation = publish_artifact(session, args.eval, None)
@@ -99,8 +102,10 @@ def cmd_post(args: argparse.Namespace) -> int:
     else:
         print(f"posted job {job_id}")
         print(f"training set sha256:{train}\nevaluation set sealed: 0x{seal.hex()}\nspec sha256:{spec}")
-        print(f"commits until {commit}, reveals until {reveal} (run `offchain job reveal-eval {job_id}` in between),")
-        print(f"attestations until {attest}, their reveals until {settle} (chain time)")
+        windows = (("commits", commit), ("reveals", reveal), ("attestations", attest), ("attestation reveals", settle))
+        for what, when in windows:
+            print(f"{what} close {relative(when, now)} ({iso(when)})")
+        print(f"open the evaluation set between the commit and reveal deadlines: offchain job reveal-eval {job_id}")
     return 0
 
 
@@ -134,49 +139,43 @@ def cmd_reveal_eval(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     session = open_session(args)
-    market = session.market
-    ids = [args.job_id] if args.job_id is not None else list(range(market.job_count()))
-    report = [job_report(session, job_id) for job_id in ids]
+    if args.job_id is not None:
+        validate_job_id(session, args.job_id)
+    ids = [args.job_id] if args.job_id is not None else job_ids(session)
+    reports = [job_report(session, job_id) for job_id in ids]
     if args.json:
-        print(json.dumps(report, indent=2, default=str))
+        print(json.dumps(reports, indent=2))
         return 0
-    if not report:
-        print("no jobs yet")
-    for job in report:
-        print(format_job(job))
+    if not reports:
+        print("no jobs yet (post one: offchain job post ...)")
+    now = session.chain_time()
+    print("\n\n".join(format_job(report, now) for report in reports))
     return 0
 
 
-def job_report(session: Session, job_id: int) -> dict[str, Any]:
-    market = session.market
-    job = market.job(job_id)
-    return {
-        "job_id": job_id,
-        "phase": market.phase(job_id).name.lower(),
-        "requester": job.requester,
-        "reward": job.reward,
-        "min_score_bps": job.min_score_bps,
-        "base_model": hash_hex(job.base_model),
-        "submissions": [
-            {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
-            for sub in market.submissions(job_id)
-        ],
-    }
+def cmd_list(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    reports = [job_report(session, job_id) for job_id in job_ids(session, newest_first=True, limit=args.limit)]
+    if args.open:
+        reports = [r for r in reports if is_open(r)]
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    elif not reports:
+        print("no open jobs" if args.open else "no jobs yet")
+    else:
+        print(format_jobs(reports, session.chain_time()))
+    return 0
 
 
-def format_job(job: dict[str, Any]) -> str:
-    lines = [
-        f"job {job['job_id']}  {job['phase']:<12} reward {job['reward'] / 1e18:.4f} ETH  "
-        f"min {job['min_score_bps'] / 100:.2f} %  requester {job['requester']}",
-    ]
-    for sub in job["submissions"]:
-        claim = f"{sub['claimed_score_bps'] / 100:6.2f} %" if sub["revealed"] else "   sealed"
-        verified = f"{sub['verified_score_bps'] / 100:6.2f} %" if sub["attestation_count"] else "      -"
-        lines.append(
-            f"  {sub['worker']}  stake {sub['stake'] / 1e18:.4f}  claim {claim}  verified {verified}"
-            f"  ({sub['attestation_count']} attestations)  {sub['outcome']}"
-        )
-    return "\n".join(lines)
+def cmd_cancel(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    validate_job_id(session, args.job_id)
+    receipt = session.market.cancel_job(args.job_id)
+    print(
+        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw "
+        "(offchain withdraw)"
+    )
+    return 0
 
 
 def cmd_finalize(args: argparse.Namespace) -> int:
@@ -217,11 +216,23 @@ def register(subparsers: Any) -> None:
     add_session_args(post)
     post.set_defaults(func=cmd_post)
 
-    status = commands.add_parser("status", help="jobs, phases, submissions")
+    status = commands.add_parser("status", help="jobs in full: terms, deadlines, submissions (all, or one ID)")
     status.add_argument("job_id", nargs="?", type=int, default=None)
     status.add_argument("--json", action="store_true")
     add_session_args(status)
     status.set_defaults(func=cmd_status)
+
+    listing = commands.add_parser("list", help="jobs, newest first, one line each (--open: still taking commits)")
+    listing.add_argument("--open", action="store_true", help="only jobs still taking commits")
+    listing.add_argument("--limit", type=int, default=50, help=f"newest N jobs (default 50, at most {MAX_LISTED})")
+    listing.add_argument("--json", action="store_true")
+    add_session_args(listing)
+    listing.set_defaults(func=cmd_list)
+
+    cancel = commands.add_parser("cancel", help="cancel a job nobody committed to; the reward comes back")
+    cancel.add_argument("job_id", type=int)
+    add_session_args(cancel)
+    cancel.set_defaults(func=cmd_cancel)
 
     reveal = commands.add_parser("reveal-eval", help="open a job's sealed evaluation set (after its commit deadline)")
     reveal.add_argument("job_id", type=int)

@@ -10,7 +10,7 @@ from pathlib import Path
 from offchain.artifacts.client import fetch
 from offchain.artifacts.store import ArtifactStore
 from offchain.eth.client import Client, connect
-from offchain.eth.deployments import Deployment, load_deployment
+from offchain.eth.deployments import Deployment, open_deployment
 from offchain.eth.market import MarketClient
 from offchain.eth.options import account_from_args, add_connection_args, add_key_args
 from offchain.eth.polling import with_retries
@@ -62,7 +62,7 @@ def open_session(args: argparse.Namespace) -> Session:
     account = account_from_args(args, client.chain_id)
     if account is not None:
         client = client.with_account(account)
-    deployment = load_deployment(client.chain_id, Path(args.deployments) if args.deployments else None)
+    deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
     return Session(
         client=client,
         deployment=deployment,

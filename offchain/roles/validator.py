@@ -26,11 +26,13 @@ from offchain.errors import OffchainError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
 from offchain.roles.committee import CommitteeMember
+from offchain.roles.confirmations import default_confirmations
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import JobSpec, parse_spec
 from offchain.roles.steps import TRANSIENT_ERRORS, run_rounds
+from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
@@ -40,7 +42,7 @@ ZERO_SCORE = 0
 class ValidatorOptions:
     device: str = "cpu"
     bond: int | None = None  # wei; None: the contract's minimum
-    confirmations: int = 1
+    confirmations: int | None = None  # None: 0 on a local dev chain, else 1
     poll_seconds: float = 1.0
     once: bool = False  # exit when every job seen so far is settled
     lazy: bool = False  # demos and tests: copy each claim instead of evaluating (and be slashed for it)
@@ -57,7 +59,7 @@ class Validator:
             session.market.job_posted_events,
             key=lambda e: e.log_key,
             start_block=start,
-            confirmations=options.confirmations,
+            confirmations=default_confirmations(session.client.chain_id, options.confirmations),
         )
         self.book = SealBook(session.home / "validator-seals.sqlite", session.client.chain_id, session.market.address)
         self.member = CommitteeMember(session, self.book, self._judge_submission, log)
@@ -153,12 +155,18 @@ def register(subparsers: Any) -> None:
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
-    parser.add_argument("--confirmations", type=int, default=1)
+    parser.add_argument(
+        "--confirmations",
+        type=int,
+        default=None,
+        help="blocks before an event is trusted (default 0 on a local dev chain, else 1)",
+    )
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
     parser.add_argument("--once", action="store_true", help="exit when the submissions seen so far are settled")
     parser.add_argument("--json", action="store_true", help="JSON log lines")
     parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)  # demos: copy claims, get slashed
     parser.set_defaults(func=cmd_validator)
+    add_exit_command(parser)
 
 
 def cmd_validator(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from basemodel import register_base_model
 
 from offchain.artifacts.store import sha256_file
 from offchain.cli import main
@@ -14,10 +15,7 @@ from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
 from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
-from offchain.eth.registry import RegistryClient
 from offchain.ml.data import export_dataset, load_data
-
-BASE = "0x" + "ba" * 32
 
 
 @pytest.fixture(scope="module")
@@ -31,14 +29,12 @@ def chain() -> Iterator[LocalChain]:
 def setup(chain: LocalChain, tmp_path: Path) -> dict[str, Path | str]:
     client = connect(chain.url, dev_private_key(0))
     deployment = deploy_all(client, tmp_path / "deployments")
-    RegistryClient(client, deployment.contract("ModelRegistry").address).register(
-        bytes.fromhex(BASE[2:]), None, bytes(32), 0, "none"
-    )
+    base = register_base_model(client, deployment, tmp_path / "base")  # `job post` fetches and checks it
     train, _ = export_dataset(load_data("digits", "train", "5-9", per_class=2), tmp_path / "train.npz")
     evaluation, _ = export_dataset(load_data("digits", "test", "5-9", per_class=2), tmp_path / "eval.npz")
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"arch": "resnet18", "epochs": 1}))
-    return {"train": train, "eval": evaluation, "spec": spec, "tmp": tmp_path}
+    return {"train": train, "eval": evaluation, "spec": spec, "tmp": tmp_path, "base": base}
 
 
 def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
@@ -61,7 +57,7 @@ def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> i
             "job",
             "post",
             "--base",
-            BASE,
+            str(setup["base"]),
             "--train",
             str(setup["train"]),
             "--eval",

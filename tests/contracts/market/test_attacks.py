@@ -204,6 +204,21 @@ def test_a_worker_who_is_a_validator_is_never_drawn(market, requester, validator
     assert validators[0].address not in market.committee(job_id)
 
 
+# Guard: the job's workers are never drawn when they outnumber the seats either (the draw then
+# checks each drawn validator's seal instead of a list of the workers in memory).
+def test_validators_among_more_workers_than_seats_are_never_drawn(market, accounts, requester, validators):
+    others = _bonded(market, accounts, requester, 3)  # seats stay fillable without the workers
+    workers = [*validators, *_fresh(accounts, requester, 2)]  # 5 workers > 3 seats
+    job_id, _ = post(market, requester, committee=3)
+    for w in workers:
+        do_commit(market, job_id, w, 7000)
+    to_reveal(market, job_id)
+
+    market.drawCommittee(job_id, {"from": requester})
+
+    assert sorted(market.committee(job_id)) == sorted(o.address for o in others)
+
+
 # Guard: only committee members may commit attestations.
 def test_a_validator_outside_the_committee_cannot_attest(market, accounts, requester, alice, validators):
     outsider = _bonded(market, accounts, alice, 1)[0]

@@ -58,6 +58,10 @@ def table():
         "the first time (its balance slot goes from zero to non-zero). Quorum 2, tolerance",
         "100 bps, fee 500 bps, 3-seat committee unless named. Finalize writes no slot per worker",
         "(each worker's claim recomputes its outcome) and credits validators in their own records.",
+        "Missed goals (strict xfails in `MISSED` of test_gas.py, which says why each is out of",
+        "reach without giving up a property): " + ", ".join(sorted(MISSED)) + ".",
+        "The draw and attestation rows follow anvil's prevrandao (which validators are drawn):",
+        "runs differ by up to about 1,000 gas per member.",
         "",
         "| call | gas | goal |",
         "|---|---:|---:|",
@@ -71,10 +75,17 @@ def table():
 
 # Goals issue 10 sets that v2 does not meet yet: recorded, reported, and strict xfails, so
 # meeting one turns its test red until it moves out of this set.
+# Why these two stay missed (see benchmarks/gas_market.md):
+# - commitAttestation: 21,000 (transaction) + 22,100 (the seal's fresh slot) + 1,756 (event)
+#   + ~700 (calldata) is 45,500 before any check, and the job's windows, the caller's leaf and
+#   the committee are three cold slots (6,300); 50,000 needs a seal slot that is not fresh
+#   (a per-validator reusable slot, or one the draw pre-writes per seat) or no membership check.
+# - drawCommittee, 3 seats: ~56,000 is fixed per draw call (transaction, the committee's fresh
+#   slot, the job's two slots, the tree's total, the event), 18,700 a seat at 3 seats, and each
+#   seat drawn from 1,000 validators reads ~4 cold slots (three tree levels and the owner).
 MISSED = {
     "commitAttestation",
     "drawCommittee per member, 3 seats of 1,000 validators",
-    "drawCommittee per member, 15 seats of 1,000 validators",
 }
 
 
@@ -177,7 +188,7 @@ def test_committee_draw_among_a_thousand_validators_gas(market, admin, requester
     for size, job_id in jobs.items():
         assert sum(1 for a in market.committee(job_id) if int(a, 16)) == size
     ROWS["joinValidators (1,001st)"] = market.joinValidators({"from": alice, "value": MIN_BOND}).gas_used
-    ROWS["drawCommittee per member, 15 seats of 1,000 validators"] = gas[15] // 15
+    _record("drawCommittee per member, 15 seats of 1,000 validators", gas[15] // 15)
     _record("drawCommittee per member, 3 seats of 1,000 validators", gas[3] // 3)
 
 

@@ -17,7 +17,13 @@ def test_registration_event_carries_everything_an_indexer_needs(registry, alice)
     tx = registry.register(h("base"), ZERO, h("data"), 9000, URI, {"from": alice})
 
     assert list(tx.events["ModelRegistered"].values()) == [
-        h("base"), ZERO, alice, h("data"), 9000, 0, URI,
+        h("base"),
+        ZERO,
+        alice,
+        h("data"),
+        9000,
+        0,
+        URI,
     ]
 
 

@@ -42,22 +42,26 @@ def make_block(
     height = parent.height + 1
     paid = sum(tx.fee for tx in txs) if fees is None else fees
     coinbase = Transaction(
-        kind=KIND_COINBASE, height=height, extra_nonce=extra_nonce, to=to,
+        kind=KIND_COINBASE,
+        height=height,
+        extra_nonce=extra_nonce,
+        to=to,
         amount=chain.params.subsidy(height) + paid,
     )
     all_txs = (coinbase, *txs)
     root, _ = merkle_root([tx.txid for tx in all_txs])
     header = BlockHeader(
-        version=BLOCK_VERSION, prev_hash=parent.hash, merkle_root=root,
+        version=BLOCK_VERSION,
+        prev_hash=parent.hash,
+        merkle_root=root,
         time=parent.header.time + (chain.params.target_spacing if spacing is None else spacing),
-        bits=chain.next_bits(parent), nonce=0,
+        bits=chain.next_bits(parent),
+        nonce=0,
     )
     return Block(header=solve(header), txs=all_txs)
 
 
-def extend(
-    chain: Chain, count: int, parent: BlockEntry | None = None, **kwargs: Any
-) -> list[Block]:
+def extend(chain: Chain, count: int, parent: BlockEntry | None = None, **kwargs: Any) -> list[Block]:
     """Mine `count` blocks in a row on `parent` (default: the tip) and add them."""
     blocks = []
     for _ in range(count):

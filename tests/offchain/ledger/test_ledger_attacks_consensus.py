@@ -31,8 +31,7 @@ def test_time_warp_a_block_at_the_future_limit_cannot_make_mining_much_easier(ch
     warped = make_block(chain, spacing=now + limit - parent.header.time)
     assert chain.add_block(warped) == "connected"  # exactly at the limit is allowed
     with pytest.raises(TimeTooNew):
-        chain.add_block(make_block(chain, parent, spacing=now + limit + 1 - parent.header.time,
-                                   extra_nonce=1))
+        chain.add_block(make_block(chain, parent, spacing=now + limit + 1 - parent.header.time, extra_nonce=1))
 
     before = decode_bits(warped.header.bits).target
     after = decode_bits(chain.next_bits(chain.tip())).target
@@ -112,14 +111,14 @@ def test_verify_headers_checks_the_period_start_header(chain: Chain, tmp_path: P
     period_start = chain.main_entry(0)
     assert period_start is not None
     run = [b.header for b in blocks[4:]]  # heights 5..14, crossing the boundary at 10
-    verify_header_run(chain.params, run, start_height=5, period_start=period_start.header,
-                      now=run[-1].time)
+    verify_header_run(chain.params, run, start_height=5, period_start=period_start.header, now=run[-1].time)
     forged = replace(period_start.header, nonce=period_start.header.nonce + 1)
     with pytest.raises(InvalidHeader):
         verify_header_run(chain.params, run, start_height=5, period_start=forged, now=run[-1].time)
     with pytest.raises(InvalidHeader):
-        verify_header_run(chain.params, run, start_height=5,
-                          period_start=blocks[0].header, now=run[-1].time)  # height 1, not 0
+        verify_header_run(
+            chain.params, run, start_height=5, period_start=blocks[0].header, now=run[-1].time
+        )  # height 1, not 0
 
 
 def test_a_chain_without_a_genesis_body_is_a_ledger_error() -> None:
@@ -133,4 +132,3 @@ def test_a_chain_without_a_genesis_body_is_a_ledger_error() -> None:
 def test_a_merkle_branch_outside_the_tree_is_a_ledger_error() -> None:
     with pytest.raises(LedgerError):
         merkle_branch([bytes(32)], 5)
-

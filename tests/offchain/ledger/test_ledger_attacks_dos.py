@@ -23,13 +23,13 @@ from offchain.ledger.tx import KIND_COINBASE, KIND_TRANSFER, Transaction, addres
 def junk(count: int) -> tuple[Transaction, ...]:
     """Transfers with an all-zero signature: cheap to make, invalid only once connected."""
     return tuple(
-        Transaction(kind=KIND_TRANSFER, nonce=i, fee=1, to=BOB, amount=1, signature=bytes(65))
-        for i in range(count)
+        Transaction(kind=KIND_TRANSFER, nonce=i, fee=1, to=BOB, amount=1, signature=bytes(65)) for i in range(count)
     )
 
 
-def block_on(parent_hash: bytes, height: int, time_: int, bits: int,
-             txs: tuple[Transaction, ...], extra: int = 0) -> Block:
+def block_on(
+    parent_hash: bytes, height: int, time_: int, bits: int, txs: tuple[Transaction, ...], extra: int = 0
+) -> Block:
     coinbase = Transaction(kind=KIND_COINBASE, height=height, extra_nonce=extra, to=MINER)
     all_txs = (coinbase, *txs)
     root, _ = merkle_root([tx.txid for tx in all_txs])
@@ -56,9 +56,7 @@ def rich(chain: Chain, count: int) -> list[bytes]:
     return keys
 
 
-def test_the_miner_fills_templates_within_the_count_limit_by_fee(
-    chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_miner_fills_templates_within_the_count_limit_by_fee(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
     """Attack 3: a template with more transactions than a block may hold stalled the miner."""
     fund(chain, ALICE)
     fund(chain, BOB)
@@ -77,9 +75,7 @@ def test_the_miner_fills_templates_within_the_count_limit_by_fee(
     assert all(tx.fee == 3 * fee for tx in block.txs[1:])  # Bob's, the better payers
 
 
-def test_the_miner_fills_templates_within_the_byte_limit(
-    chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_miner_fills_templates_within_the_byte_limit(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
     fund(chain, ALICE)
     fee = max(min_fee(chain), 1)
     for nonce in range(4):
@@ -117,9 +113,7 @@ def test_a_transaction_that_lost_a_conflict_leaves_the_mempool(chain: Chain) -> 
     assert chain.store.mempool() == []
 
 
-def test_submitting_does_not_recheck_the_whole_pool(
-    chain: Chain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_submitting_does_not_recheck_the_whole_pool(chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
     """Attack 7b: each submit re-applied every pending transaction (O(pool) per submit)."""
     keys = rich(chain, 300)
     fee = max(min_fee(chain), 1)
@@ -195,14 +189,12 @@ def test_orphans_are_capped_by_bytes(chain: Chain) -> None:
     genesis = chain.main_entry(0)
     assert genesis is not None
     for i in range(12):
-        orphan = block_on(bytes([i + 1]) * 32, 5, genesis.header.time + 100, genesis.header.bits,
-                          txs, extra=i)
+        orphan = block_on(bytes([i + 1]) * 32, 5, genesis.header.time + 100, genesis.header.bits, txs, extra=i)
         chain.add_block(orphan)
 
     kept = sum(len(b.serialize()) for group in chain._orphans.values() for b in group.values())
     assert kept <= getattr(chain_module, "MAX_ORPHAN_BYTES", 4 << 20)
     assert chain.orphan_count() >= 1
-
 
 
 def test_a_miner_whose_own_blocks_are_refused_stops_instead_of_retrying_for_ever(

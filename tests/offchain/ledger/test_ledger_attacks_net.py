@@ -62,8 +62,7 @@ def test_a_peer_serving_a_known_header_for_ever_cannot_loop_sync(chain: Chain) -
         if len(seen) > 300:
             return 500, b'{"error": "enough"}'
         if path.startswith("/tip"):
-            return 200, json.dumps({"hash": "00" * 32, "height": 10**6, "work": "f" * 60,
-                                    "bits": "1f7fffff"}).encode()
+            return 200, json.dumps({"hash": "00" * 32, "height": 10**6, "work": "f" * 60, "bits": "1f7fffff"}).encode()
         if path.startswith("/headers"):
             return 200, json.dumps({"headers": [block.header.serialize().hex()]}).encode()
         return 200, json.dumps({"hex": block.serialize().hex()}).encode()
@@ -73,9 +72,7 @@ def test_a_peer_serving_a_known_header_for_ever_cannot_loop_sync(chain: Chain) -
         assert len(seen) <= 20, f"sync sent {len(seen)} requests to a stuck peer"
 
 
-def test_an_honest_fork_whose_first_batch_has_less_work_syncs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_honest_fork_whose_first_batch_has_less_work_syncs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Attack 9b: the locator came from our main chain only, so a long fork never synced."""
     monkeypatch.setattr(node_module, "MAX_HEADERS", 4)
     ours = Chain.open(tmp_path / "ours", "devnet", create=True)
@@ -110,9 +107,11 @@ def raw_post(url: str, path: str, body: bytes, length: str | None = None) -> tup
     """POST with a hand-written Content-Length; returns (status, decoded JSON body)."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=10) as sock:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body) if length is None else length}\r\n"
-                "Connection: close\r\n\r\n")
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body) if length is None else length}\r\n"
+            "Connection: close\r\n\r\n"
+        )
         sock.sendall(head.encode() + body)
         sock.shutdown(socket.SHUT_WR)
         reply = b""
@@ -165,8 +164,9 @@ def anchored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, d
     fee = str(max(int(getattr(chain.params, "min_fee", 0)), 1))
     chain.close()
     assert run(capsys, "mine", "--blocks", str(maturity + 1), "--processes", "0", "--datadir", d)[0] == 0
-    code, out, err = run(capsys, "anchor", "--payload", "ab" * 32, "--tag", "model", "--fee", fee,
-                         "--json", "--datadir", d)
+    code, out, err = run(
+        capsys, "anchor", "--payload", "ab" * 32, "--tag", "model", "--fee", fee, "--json", "--datadir", d
+    )
     assert code == 0, err
     txid = json.loads(out)["txid"]
     run(capsys, "mine", "--blocks", "2", "--processes", "0", "--datadir", d)
@@ -183,8 +183,7 @@ def test_a_proof_whose_header_is_on_no_chain_is_refused(
 
     header = BlockHeader.from_hex(proof["header"])
     forged_header = solve(replace(header, prev_hash=b"\x42" * 32, bits=0x1F7FFFFF))
-    forged = {**proof, "header": forged_header.serialize().hex(),
-              "block_hash": hash_to_hex(forged_header.hash)}
+    forged = {**proof, "header": forged_header.serialize().hex(), "block_hash": hash_to_hex(forged_header.hash)}
     genuine_file, forged_file = tmp_path / "genuine.json", tmp_path / "forged.json"
     genuine_file.write_text(json.dumps(proof))
     forged_file.write_text(json.dumps(forged))
@@ -192,8 +191,7 @@ def test_a_proof_whose_header_is_on_no_chain_is_refused(
     assert run(capsys, "verify-proof", "--proof", str(forged_file))[0] != 0
     code, out, _ = run(capsys, "verify-proof", "--proof", str(forged_file), "--datadir", d)
     assert code == 1 and "chain" in out
-    code, out, _ = run(capsys, "verify-proof", "--proof", str(genuine_file), "--datadir", d,
-                       "--json")
+    code, out, _ = run(capsys, "verify-proof", "--proof", str(genuine_file), "--datadir", d, "--json")
     assert code == 0 and json.loads(out)["confirmations"] == 2
 
 
@@ -202,12 +200,30 @@ def test_the_bare_branch_check_says_what_it_is_and_refuses_an_inner_node(
 ) -> None:
     """Attack 12b: an inner node passed off as a txid, with a branch one level short."""
     _, proof = anchored
-    args = ["verify-proof", "--txid", proof["txid"], "--root", proof["merkle_root"],
-            "--index", str(proof["index"]), "--branch", ",".join(proof["branch"])]
+    args = [
+        "verify-proof",
+        "--txid",
+        proof["txid"],
+        "--root",
+        proof["merkle_root"],
+        "--index",
+        str(proof["index"]),
+        "--branch",
+        ",".join(proof["branch"]),
+    ]
     code, out, _ = run(capsys, *args)
     assert code == 0 and "Merkle branch only" in out
-    inner = ["verify-proof", "--txid", proof["merkle_root"], "--root", proof["merkle_root"],
-             "--index", "0", "--branch", ""]
+    inner = [
+        "verify-proof",
+        "--txid",
+        proof["merkle_root"],
+        "--root",
+        proof["merkle_root"],
+        "--index",
+        "0",
+        "--branch",
+        "",
+    ]
     assert run(capsys, *inner)[0] == 0  # true as far as a bare branch goes
     code, out, _ = run(capsys, *inner, "--tx-count", str(proof["tx_count"]))
     assert code == 1 and "depth" in out

@@ -15,8 +15,7 @@ from offchain.ledger.tx import KIND_ANCHOR, KIND_TRANSFER, Transaction, sign
 def test_a_longer_branch_reorganises_and_restores_balances_exactly(chain: Chain) -> None:
     fork_point = fund(chain, ALICE)[-1]
     before = chain.store.all_accounts()
-    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=7 * 10**8, fee=1000),
-               ALICE_KEY, b"OFLD")
+    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=7 * 10**8, fee=1000), ALICE_KEY, b"OFLD")
     extend(chain, 1, txs=(pay,))
     extend(chain, 2)
     assert chain.account(BOB).balance == 7 * 10**8
@@ -48,8 +47,7 @@ def test_a_longer_branch_reorganises_and_restores_balances_exactly(chain: Chain)
 def test_disconnecting_to_the_fork_point_restores_every_account(chain: Chain) -> None:
     fork = fund(chain, ALICE)[-1]
     snapshot = chain.store.all_accounts()
-    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=3, fee=1000),
-               ALICE_KEY, b"OFLD")
+    pay = sign(Transaction(kind=KIND_TRANSFER, nonce=0, to=BOB, amount=3, fee=1000), ALICE_KEY, b"OFLD")
     extend(chain, 1, txs=(pay,))
     entry = chain.tip()
 

@@ -25,9 +25,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_init_mine_anchor_prove_and_verify(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_init_mine_anchor_prove_and_verify(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = str(tmp_path)
     assert run(capsys, "init", "--datadir", d)[0] == 0
     assert (os.stat(tmp_path / "key.hex").st_mode & 0o777) == 0o600
@@ -35,8 +33,7 @@ def test_init_mine_anchor_prove_and_verify(
     code, out, err = run(capsys, "mine", "--blocks", "21", "--processes", "2", "--datadir", d)
     assert code == 0 and "retarget at height 20" in err and "block    21" in out
 
-    code, out, _ = run(capsys, "anchor", "--payload", "ab" * 32, "--tag", "model", "--json",
-                       "--datadir", d)
+    code, out, _ = run(capsys, "anchor", "--payload", "ab" * 32, "--tag", "model", "--json", "--datadir", d)
     txid = json.loads(out)["txid"]
     run(capsys, "mine", "--blocks", "1", "--processes", "1", "--datadir", d)
     code, out, _ = run(capsys, "prove", txid, "--datadir", d)
@@ -44,11 +41,19 @@ def test_init_mine_anchor_prove_and_verify(
     (tmp_path / "proof.json").write_text(out)
 
     assert run(capsys, "verify-proof", "--proof", str(tmp_path / "proof.json"))[0] == 2  # no chain
-    code, out, _ = run(capsys, "verify-proof", "--proof", str(tmp_path / "proof.json"),
-                       "--datadir", d)
+    code, out, _ = run(capsys, "verify-proof", "--proof", str(tmp_path / "proof.json"), "--datadir", d)
     assert code == 0 and "(1 confirmations)" in out
-    args = ["verify-proof", "--txid", txid, "--root", proof["merkle_root"],
-            "--index", str(proof["index"]), "--branch", ",".join(proof["branch"])]
+    args = [
+        "verify-proof",
+        "--txid",
+        txid,
+        "--root",
+        proof["merkle_root"],
+        "--index",
+        str(proof["index"]),
+        "--branch",
+        ",".join(proof["branch"]),
+    ]
     assert run(capsys, *args)[0] == 0
     assert run(capsys, *args[:-1], proof["txid"])[0] == 1
     code, out, _ = run(capsys, "verify-db", "--datadir", d)
@@ -65,12 +70,10 @@ def test_verify_headers_accepts_the_genesis_run_and_rejects_a_tampered_copy(
     tampered[3] = tampered[3][:-2] + "00"  # change block 3's nonce
     bad.write_text("\n".join(tampered) + "\n")
 
-    code, out, _ = run(capsys, "verify-headers", "--chain", "bitcoin", "--start-height", "0",
-                       str(good))
+    code, out, _ = run(capsys, "verify-headers", "--chain", "bitcoin", "--start-height", "0", str(good))
     assert code == 0 and bitcoin_vectors["headers"][5]["hash"] in out
 
-    code, _, err = run(capsys, "verify-headers", "--chain", "bitcoin", "--start-height", "0",
-                       str(bad))
+    code, _, err = run(capsys, "verify-headers", "--chain", "bitcoin", "--start-height", "0", str(bad))
     assert code == 2 and "header 4 (height 3)" in err
 
 
@@ -96,9 +99,13 @@ def test_killing_a_miner_mid_write_leaves_a_consistent_store(tmp_path: Path) -> 
     subprocess.run([*cmd, "init", "--datadir", d], env=env, check=True, capture_output=True)
     heights: list[int] = []
     for delay in (0.05, 0.3):
-        proc = subprocess.Popen([*cmd, "mine", "--blocks", "100000", "--processes", "1",
-                                 "--datadir", d], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [*cmd, "mine", "--blocks", "100000", "--processes", "1", "--datadir", d],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and tip_height(d) <= (heights[-1] if heights else 0):
             time.sleep(0.05)  # wait until this miner has written at least one block

@@ -27,8 +27,12 @@ def test_two_miners_on_one_folder_keep_it_consistent(tmp_path: Path) -> None:
     subprocess.run([*cmd, "init", "--datadir", d], env=env, check=True, capture_output=True)
     for _ in range(2):
         miners = [
-            subprocess.Popen([*cmd, "mine", "--blocks", "8", "--processes", "0", "--datadir", d],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.Popen(
+                [*cmd, "mine", "--blocks", "8", "--processes", "0", "--datadir", d],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             for _ in range(2)
         ]
         errors = [m.communicate(timeout=120)[1].decode() for m in miners]
@@ -44,8 +48,7 @@ def test_two_miners_on_one_folder_keep_it_consistent(tmp_path: Path) -> None:
 def test_a_second_init_racing_the_first_does_not_crash(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "offchain.ledger", "init", "--datadir", str(tmp_path / "d")]
-    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-             for _ in range(3)]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
     errors = [p.communicate(timeout=60)[1].decode() for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errors
 
@@ -60,15 +63,12 @@ def test_sqlite_errors_become_store_errors(chain: Chain) -> None:
             chain.store.insert_block(entry, block.serialize(), [])
 
 
-def test_a_negative_amount_is_a_one_line_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_negative_amount_is_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Attack 13: `send --amount -5` raised struct.error with a traceback."""
     d = str(tmp_path)
     assert main(["init", "--datadir", d]) == 0
     capsys.readouterr()
     for flag, value in (("--amount", "-5"), ("--fee", "-1"), ("--amount", str(2**64))):
-        code = main(["send", "--to", "0x" + "11" * 20, "--amount", "1", flag, value,
-                     "--datadir", d])
+        code = main(["send", "--to", "0x" + "11" * 20, "--amount", "1", flag, value, "--datadir", d])
         err = capsys.readouterr().err
         assert code == 2 and err.count("\n") == 1 and "offchain: error:" in err

@@ -15,8 +15,8 @@ def test_three_nodes_converge_on_the_most_work_chain(tmp_path: Path) -> None:
     nodes = [Node(c).start() for c in chains]
     try:
         a, b, c = nodes
-        extend(chains[0], 3, extra_nonce=1)   # fork A: 3 blocks
-        extend(chains[1], 5, extra_nonce=2)   # fork B: 5 blocks, more work
+        extend(chains[0], 3, extra_nonce=1)  # fork A: 3 blocks
+        extend(chains[1], 5, extra_nonce=2)  # fork B: 5 blocks, more work
         assert chains[0].tip().hash != chains[1].tip().hash
         a.peers, b.peers, c.peers = [b.url, c.url], [a.url, c.url], [a.url, b.url]
 

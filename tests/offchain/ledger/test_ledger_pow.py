@@ -33,8 +33,11 @@ def test_compact_bits_decode_and_encode_as_bitcoin_core(bitcoin_vectors: dict[st
 def test_retargets_match_bitcoin_core_pow_tests(bitcoin_vectors: dict[str, Any]) -> None:
     for case in bitcoin_vectors["retargets"]:
         bits = calculate_next_bits(
-            int(case["last_bits"], 16), case["first_time"], case["last_time"],
-            BITCOIN.target_timespan, BITCOIN.pow_limit,
+            int(case["last_bits"], 16),
+            case["first_time"],
+            case["last_time"],
+            BITCOIN.target_timespan,
+            BITCOIN.pow_limit,
         )
 
         assert bits == int(case["expected"], 16), case["case"]
@@ -54,9 +57,7 @@ def test_retarget_is_clamped_to_four_times_either_way() -> None:
 def test_retarget_never_goes_easier_than_the_limit() -> None:
     limit_bits = target_to_bits(DEVNET.pow_limit)
 
-    assert calculate_next_bits(limit_bits, 0, 10**9, DEVNET.target_timespan, DEVNET.pow_limit) == (
-        limit_bits
-    )
+    assert calculate_next_bits(limit_bits, 0, 10**9, DEVNET.target_timespan, DEVNET.pow_limit) == (limit_bits)
 
 
 def test_work_is_two_to_the_256_over_target_plus_one() -> None:

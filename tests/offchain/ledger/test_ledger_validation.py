@@ -30,8 +30,7 @@ from offchain.ledger.tx import KIND_ANCHOR, KIND_TRANSFER, Transaction, sign
 
 
 def transfer(key: bytes, nonce: int, amount: int, to: bytes = BOB, fee: int = 1000) -> Transaction:
-    return sign(Transaction(kind=KIND_TRANSFER, nonce=nonce, fee=fee, to=to, amount=amount),
-                key, b"OFLD")
+    return sign(Transaction(kind=KIND_TRANSFER, nonce=nonce, fee=fee, to=to, amount=amount), key, b"OFLD")
 
 
 def with_txs(block: Block, txs: tuple[Transaction, ...]) -> Block:
@@ -163,8 +162,10 @@ def test_no_transaction_kind_serializes_to_64_bytes() -> None:
     sizes = {
         len(Transaction(kind=0).serialize()),
         len(transfer(ALICE_KEY, 0, 1).serialize()),
-        *(len(sign(Transaction(kind=KIND_ANCHOR, payload=bytes(32), tag="t" * n), ALICE_KEY,
-                   b"OFLD").serialize()) for n in range(1, 33)),
+        *(
+            len(sign(Transaction(kind=KIND_ANCHOR, payload=bytes(32), tag="t" * n), ALICE_KEY, b"OFLD").serialize())
+            for n in range(1, 33)
+        ),
     }
     assert 64 not in sizes
 

@@ -29,7 +29,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     [
         (["train", "--arch", "alexnet"], "resnet18, resnet34, resnet50"),
         (["train", "--device", "tpu"], "auto, cpu, cuda"),
-        (["train", "--dataset", "mnist"], "digits, cifar10"),
+        (["train", "--dataset", "mnist"], "digits, fashion-mnist, cifar10"),
         (["train", "--freeze", "everything"], "none, stem, layer1"),
         (["train", "--schedule", "linear"], "constant, step, cosine"),
         (["evaluate", "--model", "m", "--dataset", "digits", "--device", "tpu"], "auto, cpu"),
@@ -63,18 +63,14 @@ def test_mismatched_weights_are_one_line_naming_the_tensor(
     assert "'conv1.weight' has shape [64, 3, 7, 7]" in err
 
 
-def test_fingerprint_prints_the_api_fingerprint(
-    trained_model: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_fingerprint_prints_the_api_fingerprint(trained_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["fingerprint", str(trained_model)], capsys)
 
     assert code == 0
     assert out.strip() == fingerprint_dir(trained_model).hex()
 
 
-def test_fingerprint_json_lists_every_tensor(
-    trained_model: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_fingerprint_json_lists_every_tensor(trained_model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["fingerprint", "--json", str(trained_model / "model.safetensors")], capsys)
 
     listing = json.loads(out)
@@ -89,12 +85,10 @@ def test_evaluate_json_reports_basis_points_loss_and_count(
     code, out, _ = run([*argv, "--json"], capsys)
 
     assert code == 0
-    assert set(json.loads(out)) == {"accuracy_bps", "loss", "n"}
+    assert set(json.loads(out)) == {"accuracy_bps", "loss", "n", "confusion"}
 
 
-def test_dataset_export_prints_the_file_hash(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_dataset_export_prints_the_file_hash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "train.npz"
     argv = ["dataset", "export", "--classes", "5-9", "--per-class", "2", "--out", str(target)]
 
@@ -112,9 +106,7 @@ def test_train_refuses_to_overwrite_a_checkpoint_without_resume(
     assert code == 2 and "--resume" in err
 
 
-def test_train_prints_progress_and_writes_the_folder(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_train_prints_progress_and_writes_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = [
         "train",
         "--classes",
@@ -140,9 +132,7 @@ def test_train_prints_progress_and_writes_the_folder(
     assert (tmp_path / "model.json").is_file() and (tmp_path / "curves.png").is_file()
 
 
-def test_a_spec_file_sets_the_config_and_flags_override_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_spec_file_sets_the_config_and_flags_override_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "spec.json"
     spec.write_text(
         json.dumps(
@@ -166,9 +156,7 @@ def test_a_spec_file_sets_the_config_and_flags_override_it(
     assert code == 0 and card["config"]["lr"] == 0.01 and card["config"]["per_class"] == 2
 
 
-def test_a_spec_with_an_unknown_key_is_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_spec_with_an_unknown_key_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"learning_rate": 0.1}))
 

@@ -104,11 +104,7 @@ def _write_tiny_cifar(root: Path) -> None:
             b"filenames": [f"{i}.png".encode() for i in range(4)],
         }
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
-    meta = {
-        b"label_names": [
-            n.encode() for n in "plane car bird cat deer dog frog horse ship truck".split()
-        ]
-    }
+    meta = {b"label_names": [n.encode() for n in "plane car bird cat deer dog frog horse ship truck".split()]}
     (folder / "batches.meta").write_bytes(pickle.dumps(meta, protocol=2))
 
 
@@ -153,7 +149,7 @@ def test_an_image_folder_loads_with_sorted_class_names(tmp_path: Path) -> None:
 
 
 def test_an_unknown_data_set_names_the_valid_choices() -> None:
-    with pytest.raises(DatasetError, match="choose from: digits, cifar10"):
+    with pytest.raises(DatasetError, match="choose from: digits, fashion-mnist, cifar10"):
         load_data("mnist")
 
 
@@ -166,3 +162,27 @@ def test_a_bad_class_selection_is_refused(text: str) -> None:
 def test_an_image_set_rejects_labels_outside_its_classes() -> None:
     with pytest.raises(DatasetError, match="labels must lie"):
         ImageSet(np.zeros((1, 3, 2, 2), np.uint8), np.array([3]), ("a", "b"))
+
+
+class _Planted:
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (str(self.marker),))  # type: ignore[return-value]
+
+
+def test_a_cifar_file_that_would_run_code_is_refused(tmp_path: Path) -> None:
+    import pickle
+
+    from offchain.ml.data import load_cifar10
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    marker = tmp_path / "code-ran"
+    batch = {b"data": np.zeros((1, 3072), dtype=np.uint8), b"labels": [0], b"x": _Planted(marker)}
+    (folder / "test_batch").write_bytes(pickle.dumps(batch))
+
+    with pytest.raises(DatasetError, match="refused .*touch"):
+        load_cifar10("test", tmp_path)
+    assert not marker.exists()

@@ -14,9 +14,7 @@ from offchain.ml.train import train
 
 
 @pytest.mark.slow
-def test_two_gloo_processes_train_one_model(
-    tmp_path: Path, tiny_config: Callable[..., TrainConfig]
-) -> None:
+def test_two_gloo_processes_train_one_model(tmp_path: Path, tiny_config: Callable[..., TrainConfig]) -> None:
     result = train(tiny_config(nproc=2, epochs=2), tmp_path)
 
     model, card = load_model(tmp_path)

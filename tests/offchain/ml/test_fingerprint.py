@@ -13,10 +13,13 @@ import torch
 from safetensors.torch import save_file
 
 from offchain.ml.fingerprint import (
+    DOMAIN_TAG,
     fingerprint_file,
     fingerprint_state_dict,
     inclusion_proof,
     merkle_root,
+    tagged_root,
+    tensor_leaf_hash,
     verify_inclusion,
 )
 
@@ -30,9 +33,7 @@ def reference_root(leaves: list[bytes]) -> bytes:
     k = 1
     while k * 2 < len(leaves):
         k *= 2
-    return hashlib.sha256(
-        b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])
-    ).digest()
+    return hashlib.sha256(b"\x01" + reference_root(leaves[:k]) + reference_root(leaves[k:])).digest()
 
 
 def sample_state() -> dict[str, torch.Tensor]:
@@ -46,23 +47,29 @@ def sample_state() -> dict[str, torch.Tensor]:
 
 
 def test_a_known_state_dict_has_the_known_fingerprint() -> None:
-    # Leaf "b" (int8 [1, 2]) regenerates with:
+    # Leaf "b" (int8 [1, 2]), lb = caed3f63...4f4d2a, regenerates with:
     #   echo -n 00 00000001 62 00000004 696e7438 00000001 0000000000000002 0102 \
     #     | tr -d ' ' | xxd -r -p | sha256sum
+    # and the fingerprint of {"b"} with (tag, u64 one leaf, root = lb):
+    #   (printf 'offchain-model-fingerprint/v1\x00'; echo -n 0000000000000001 | xxd -r -p;
+    #    echo -n caed3f6302ff1489b006846ace45e969e7014e4c5fb9786c0ccd7033904f4d2a | xxd -r -p) | sha256sum
     # The root over "a" (float32 scalar 1.0, bytes 0000803f) and "b" is SHA256(0x01 || la || lb)
     # with la the leaf hash of 00 00000001 61 00000007 666c6f61743332 00000000 0000803f.
     state = {"b": torch.tensor([1, 2], dtype=torch.int8), "a": torch.tensor(1.0)}
 
-    assert fingerprint_state_dict({"b": state["b"]}).hex() == (
+    assert merkle_root([tensor_leaf_hash("b", state["b"])]).hex() == (
         "caed3f6302ff1489b006846ace45e969e7014e4c5fb9786c0ccd7033904f4d2a"
     )
-    assert fingerprint_state_dict(state).hex() == (
-        "388b209e8dbdbc90c5566bb62bf4e55aa656599f763cce8a69f63a9b85772fd5"
+    assert fingerprint_state_dict({"b": state["b"]}).hex() == (
+        "be956ea97da70a52d4e6792b5794ffae1dc950bdc065c3500bf4499c0ddfe109"
     )
+    assert fingerprint_state_dict(state).hex() == ("43c80ef81cb713841618b1d8225dc896b2c1cdff797cc3710bc86c6c73099f29")
 
 
-def test_the_empty_model_hashes_to_the_empty_string_hash() -> None:
-    assert fingerprint_state_dict({}) == hashlib.sha256(b"").digest()
+def test_the_empty_model_tags_the_empty_string_hash() -> None:
+    root = hashlib.sha256(b"").digest()
+
+    assert fingerprint_state_dict({}) == hashlib.sha256(DOMAIN_TAG + bytes(8) + root).digest()
 
 
 @pytest.mark.parametrize("size", [*range(0, 17), 33, 100])
@@ -87,9 +94,7 @@ def test_every_leaf_has_an_inclusion_proof_that_verifies(size: int) -> None:
     for index in range(size):
         proof = inclusion_proof(leaves, index)
         assert verify_inclusion(leaves[index], index, size, proof, root)
-        assert (
-            not verify_inclusion(leaves[index], (index + 1) % size, size, proof, root) or size == 1
-        )
+        assert not verify_inclusion(leaves[index], (index + 1) % size, size, proof, root) or size == 1
 
 
 def test_insertion_order_does_not_matter() -> None:
@@ -129,18 +134,13 @@ def test_pt_and_safetensors_files_of_the_same_tensors_agree(tmp_path: Path) -> N
 def test_a_non_contiguous_tensor_hashes_like_its_contiguous_copy() -> None:
     matrix = torch.arange(6.0).reshape(2, 3)
 
-    assert fingerprint_state_dict({"t": matrix.t()}) == fingerprint_state_dict(
-        {"t": matrix.t().contiguous()}
-    )
+    assert fingerprint_state_dict({"t": matrix.t()}) == fingerprint_state_dict({"t": matrix.t().contiguous()})
 
 
 def test_another_process_computes_the_same_fingerprint(tmp_path: Path) -> None:
     state = sample_state()
     save_file(state, str(tmp_path / "w.safetensors"))
-    code = (
-        "import sys; from offchain.ml.fingerprint import fingerprint_file;"
-        "print(fingerprint_file(sys.argv[1]).hex())"
-    )
+    code = "import sys; from offchain.ml.fingerprint import fingerprint_file;print(fingerprint_file(sys.argv[1]).hex())"
 
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path / "w.safetensors")],
@@ -153,10 +153,8 @@ def test_another_process_computes_the_same_fingerprint(tmp_path: Path) -> None:
 
 
 def test_random_state_dicts_agree_with_a_hand_built_leaf_list() -> None:
-    from offchain.ml.fingerprint import tensor_leaf_hash
-
     rng = random.Random(1)
     for _ in range(5):
         state = {f"t{rng.randrange(1000)}": torch.randn(rng.randrange(1, 4)) for _ in range(6)}
         leaves = [tensor_leaf_hash(n, state[n]) for n in sorted(state)]
-        assert fingerprint_state_dict(state) == reference_root(leaves)
+        assert fingerprint_state_dict(state) == tagged_root(reference_root(leaves), len(leaves))

@@ -129,9 +129,7 @@ def test_weights_of_another_architecture_name_the_first_bad_tensor(tmp_path: Pat
     torch.save(build_model("resnet34", 3).state_dict(), tmp_path / "r34.pth")
 
     with pytest.raises(WeightsError, match="unexpected tensor 'layer1.2"):
-        load_initial_weights(
-            build_model("resnet18", 3), str(tmp_path / "r34.pth"), "resnet18", "imagenet", "abc"
-        )
+        load_initial_weights(build_model("resnet18", 3), str(tmp_path / "r34.pth"), "resnet18", "imagenet", "abc")
 
 
 def test_imagenet_weights_offline_say_where_to_put_the_file(
@@ -142,9 +140,7 @@ def test_imagenet_weights_offline_say_where_to_put_the_file(
     def offline(*args: object, **kwargs: object) -> None:
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(
-        torchvision.models.ResNet18_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline
-    )
+    monkeypatch.setattr(torchvision.models.ResNet18_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline)
 
     with pytest.raises(WeightsError, match="hub cache"):
         load_initial_weights(build_model("resnet18", 3), "imagenet", "resnet18", "imagenet", "abc")
@@ -152,6 +148,17 @@ def test_imagenet_weights_offline_say_where_to_put_the_file(
 
 def test_unknown_weights_name_the_valid_choices() -> None:
     with pytest.raises(WeightsError, match="choose from: none, imagenet"):
-        load_initial_weights(
-            build_model("resnet18", 3), "nonexistent", "resnet18", "imagenet", "abc"
-        )
+        load_initial_weights(build_model("resnet18", 3), "nonexistent", "resnet18", "imagenet", "abc")
+
+
+def test_without_decay_on_norms_and_biases_only_weight_matrices_decay() -> None:
+    groups = parameter_groups(
+        build_model("resnet18", 3), lr=0.01, head_lr=0.1, weight_decay=5e-4, decay_bn_and_bias=False
+    )
+
+    assert [g["name"] for g in groups] == ["backbone", "backbone-no-decay", "head", "head-no-decay"]
+    for group in groups:
+        no_decay = group["name"].endswith("no-decay")
+        assert group["weight_decay"] == (0.0 if no_decay else 5e-4)
+        assert all((p.dim() <= 1) == no_decay for p in group["params"])
+    assert sum(len(g["params"]) for g in groups) == len(list(build_model("resnet18", 3).parameters()))

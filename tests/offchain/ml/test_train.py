@@ -38,9 +38,7 @@ def test_a_run_writes_weights_card_metrics_and_curves(trained_model: Path) -> No
     assert metrics["epochs"][0]["images_per_second"] > 0
 
 
-def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
-    tmp_path: Path, tiny_config: Factory
-) -> None:
+def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(tmp_path: Path, tiny_config: Factory) -> None:
     config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5)
     straight = train(config, tmp_path / "straight")
 
@@ -57,9 +55,7 @@ def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
     assert [m.train_loss for m in resumed.epochs] == [m.train_loss for m in straight.epochs]
 
 
-def test_resuming_with_another_config_names_the_difference(
-    tmp_path: Path, tiny_config: Factory
-) -> None:
+def test_resuming_with_another_config_names_the_difference(tmp_path: Path, tiny_config: Factory) -> None:
     train(tiny_config(), tmp_path)
 
     with pytest.raises(CheckpointError, match="lr=0.01.*lr=0.02"):
@@ -100,9 +96,7 @@ def test_evaluating_on_other_classes_is_refused(trained_model: Path) -> None:
         evaluate_model(trained_model, "digits", classes="5-9")
 
 
-def test_a_training_run_on_an_artifact_file_records_its_hash(
-    tmp_path: Path, tiny_config: Factory
-) -> None:
+def test_a_training_run_on_an_artifact_file_records_its_hash(tmp_path: Path, tiny_config: Factory) -> None:
     data = load_data("digits", "train", classes="0-1", per_class=3)
     path, digest = export_dataset(data, tmp_path / "train.npz")
 
@@ -160,10 +154,7 @@ def test_crop_is_a_window_of_the_zero_padded_image() -> None:
     padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
     for image, window in zip(padded, cropped, strict=True):
         offsets = [
-            (dy, dx)
-            for dy in range(5)
-            for dx in range(5)
-            if torch.equal(image[:, dy : dy + 8, dx : dx + 8], window)
+            (dy, dx) for dy in range(5) for dx in range(5) if torch.equal(image[:, dy : dy + 8, dx : dx + 8], window)
         ]
         assert offsets
 
@@ -183,3 +174,69 @@ def test_normalize_maps_0_and_255_to_minus_one_and_one() -> None:
     out = normalize(torch.tensor([0, 255], dtype=torch.uint8).reshape(1, 1, 1, 2))
 
     assert out.flatten().tolist() == [-1.0, 1.0]
+
+
+class PlantedCode:
+    """A pickle payload: unpickling it calls Path.touch(marker), i.e. runs code from the file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (Path.touch, (str(self.marker),))  # type: ignore[return-value]
+
+
+def test_a_planted_checkpoint_cannot_run_code(tmp_path: Path, tiny_config: Factory) -> None:
+    marker = tmp_path / "code-ran"
+    out = tmp_path / "run"
+    out.mkdir()
+    torch.save({"config": tiny_config().to_dict(), "payload": PlantedCode(marker)}, out / "checkpoint.pt")
+
+    with pytest.raises(CheckpointError, match="refused checkpoint"):
+        train(tiny_config(), out)
+    assert not marker.exists()
+
+
+def test_the_card_records_threads_torch_and_cpu_capability(trained_model: Path) -> None:
+    environment = json.loads((trained_model / "model.json").read_text())["environment"]
+
+    assert environment["threads"] == torch.get_num_threads()
+    assert environment["torch"] == str(torch.__version__)
+    assert environment["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_resuming_in_another_environment_warns_and_names_it(tmp_path: Path, tiny_config: Factory) -> None:
+    config = tiny_config(epochs=2)
+
+    def crash_after_first_epoch(metrics: EpochMetrics) -> None:
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(config, tmp_path, on_epoch_end=crash_after_first_epoch)
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    state["environment"]["threads"] = 97
+    torch.save(state, tmp_path / "checkpoint.pt")
+
+    with pytest.warns(UserWarning, match="threads: 97"):
+        train(config, tmp_path)
+
+
+def test_a_validation_split_is_disjoint_and_the_test_set_is_scored_once_at_the_end(
+    tmp_path: Path, tiny_config: Factory
+) -> None:
+    from offchain.ml.data import split_validation
+
+    pool = load_data("digits", "train", "0-4")
+    rest, validation = split_validation(pool, 3, seed=0)
+    seen = {image.tobytes() for image in rest.images}
+    result = train(tiny_config(val_per_class=3, eval_dataset=None, epochs=2), tmp_path)
+    card = result.card
+
+    assert len(validation) == 15 and len(rest) == len(pool) - 15
+    assert not any(image.tobytes() in seen for image in validation.images)
+    assert card["datasets"]["validation"]["n"] == 15 and card["datasets"]["train"]["n"] == 20
+    test = card["metrics"]["test"]
+    assert sum(map(sum, test["confusion"])) == test["n"] == card["datasets"]["eval"]["n"]
+    assert set(test["per_class_accuracy_bps"]) == {"0", "1", "2", "3", "4"}
+    assert result.accuracy_bps == test["accuracy_bps"]
+    assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"

@@ -31,7 +31,7 @@ def table():
     lines = [
         "# LedgerRelay gas",
         "",
-        "Measured by `tests/contracts/relay/test_gas.py` on anvil (cancun), solc 0.8.28 with the",
+        "Measured by `tests/contracts/relay/test_relay_gas.py` on anvil (cancun), solc 0.8.28 with the",
         "optimizer at 200 runs. submitHeaders: the whole transaction's gas (21,000 intrinsic and",
         "calldata included) divided by the headers in it. verifyTx / verifyAnchor: what a calling",
         "contract spends on the call (gasleft() before and after, the cold account access included).",

@@ -1,0 +1,98 @@
+"""`offchain chain ...`: move a local dev chain (anvil, brownie's development network).
+
+    offchain chain warp 3600      # the next block is an hour later: deadlines pass
+    offchain chain mine 5         # mine five blocks now
+
+Both refuse any chain but the local ones (ids 1337 and 31337): time on a real network
+cannot be moved, and trying would only confuse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+MAX_WARP_S = 10 * 365 * 24 * 3600  # ten years: enough for any deadline, small enough to be sane
+MAX_BLOCKS = 10_000
+
+
+def register(subparsers: Any) -> None:
+    from offchain.eth.options import add_connection_args
+
+    parser = subparsers.add_parser(
+        "chain", help="move a local dev chain's clock and mine blocks", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="chain_command", metavar="COMMAND", required=True)
+
+    warp = commands.add_parser("warp", help="move the chain's clock forward and mine a block at the new time")
+    warp.add_argument("seconds", type=int, help=f"seconds to move forward (1..{MAX_WARP_S})")
+    warp.add_argument("--json", action="store_true", help="machine-readable output")
+    add_connection_args(warp)
+    warp.set_defaults(func=cmd_warp)
+
+    mine = commands.add_parser("mine", help="mine blocks now")
+    mine.add_argument("blocks", type=int, nargs="?", default=1, help=f"how many (1..{MAX_BLOCKS}, default 1)")
+    mine.add_argument("--json", action="store_true", help="machine-readable output")
+    add_connection_args(mine)
+    mine.set_defaults(func=cmd_mine)
+
+
+def _local_client(args: argparse.Namespace) -> Any:
+    from offchain.eth.client import connect
+    from offchain.eth.errors import InvalidInputError
+    from offchain.eth.keys import LOCAL_CHAIN_IDS
+
+    client = connect(args.rpc)
+    if client.chain_id not in LOCAL_CHAIN_IDS:
+        raise InvalidInputError(
+            f"chain {client.chain_id} is not a local dev chain (ids {LOCAL_CHAIN_IDS}): its clock cannot be moved"
+        )
+    return client
+
+
+def _rpc(client: Any, method: str, params: list[Any]) -> None:
+    from offchain.eth.errors import EthError
+
+    answer = client.w3.provider.make_request(method, params)
+    if isinstance(answer, dict) and answer.get("error"):
+        error = answer["error"]
+        raise EthError(
+            f"the node refused {method}: {error.get('message', error) if isinstance(error, dict) else error}"
+        )
+
+
+def _head(client: Any) -> dict[str, int]:
+    block = client.w3.eth.get_block("latest")
+    return {"block": int(block["number"]), "timestamp": int(block["timestamp"])}
+
+
+def _report(args: argparse.Namespace, head: dict[str, int], verb: str) -> None:
+    from datetime import UTC, datetime
+
+    when = datetime.fromtimestamp(head["timestamp"], UTC).isoformat()
+    print(json.dumps({**head, "time": when}) if args.json else f"{verb}: block {head['block']} at {when}")
+
+
+def cmd_warp(args: argparse.Namespace) -> int:
+    from offchain.eth.errors import InvalidInputError
+
+    if not 1 <= args.seconds <= MAX_WARP_S:
+        raise InvalidInputError(f"seconds must be 1..{MAX_WARP_S}, got {args.seconds}")
+    client = _local_client(args)
+    _rpc(client, "evm_increaseTime", [args.seconds])
+    _rpc(client, "evm_mine", [])
+    _report(args, _head(client), f"moved {args.seconds} s forward")
+    return 0
+
+
+def cmd_mine(args: argparse.Namespace) -> int:
+    from offchain.eth.errors import InvalidInputError
+
+    if not 1 <= args.blocks <= MAX_BLOCKS:
+        raise InvalidInputError(f"blocks must be 1..{MAX_BLOCKS}, got {args.blocks}")
+    client = _local_client(args)
+    for _ in range(args.blocks):  # evm_mine: anvil, hardhat and ganache all answer it
+        _rpc(client, "evm_mine", [])
+    _report(args, _head(client), f"mined {args.blocks} block{'s' if args.blocks != 1 else ''}")
+    return 0

@@ -1,0 +1,128 @@
+"""`offchain job status` and `offchain job list`: what a job looks like to a person (a
+table, relative deadlines) and to a program (JSON, ISO 8601 deadlines).
+
+Job ids start at 1 (the contract's jobCount() is the newest id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from offchain.eth.market import Phase
+from offchain.eth.values import hash_hex
+from offchain.roles.humantime import iso, relative
+from offchain.roles.session import Session
+
+MAX_LISTED = 500  # jobs in one listing, newest first
+
+# The deadline that matters in each phase, and how to say it.
+NEXT_DEADLINE = {
+    "open": ("commit_deadline", "commits close"),
+    "revealing": ("reveal_deadline", "reveals close"),
+    "attesting": ("attest_deadline", "attestations close"),
+    "finalizable": ("attest_deadline", "finalizable: attestations closed"),
+}
+
+
+def job_ids(session: Session, newest_first: bool = False, limit: int = MAX_LISTED) -> list[int]:
+    """Every job id (1..jobCount), at most `limit` of the newest."""
+    limit = max(1, min(limit, MAX_LISTED))
+    count = session.market.job_count()
+    ids = list(range(max(1, count - limit + 1), count + 1))
+    return ids[::-1] if newest_first else ids
+
+
+def validate_job_id(session: Session, job_id: int) -> None:
+    """Raise InvalidInputError unless `job_id` names a posted job."""
+    from offchain.eth.errors import InvalidInputError
+
+    count = session.market.job_count()
+    if not 1 <= job_id <= count:
+        known = f"job ids are 1 to {count}" if count else "no job has been posted yet"
+        raise InvalidInputError(f"no job {job_id} on this market ({known})")
+
+
+def job_report(session: Session, job_id: int) -> dict[str, Any]:
+    """One job as plain data (the --json form): ISO times, hashes as hex, names in lower case."""
+    market = session.market
+    job = market.job(job_id)
+    return {
+        "job_id": job_id,
+        "phase": market.phase(job_id).name.lower(),
+        "requester": job.requester,
+        "reward": job.reward,
+        "min_score_bps": job.min_score_bps,
+        "min_stake": job.min_stake,
+        "base_model": hash_hex(job.base_model),
+        "training_set": hash_hex(job.training_set),
+        "deadlines": {
+            "commit": iso(job.commit_deadline),
+            "reveal": iso(job.reveal_deadline),
+            "attest": iso(job.attest_deadline),
+        },
+        "deadline_times": {
+            "commit": job.commit_deadline,
+            "reveal": job.reveal_deadline,
+            "attest": job.attest_deadline,
+        },
+        "submissions": [
+            {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
+            for sub in market.submissions(job_id)
+        ],
+    }
+
+
+def is_open(report: dict[str, Any]) -> bool:
+    """Still taking commits."""
+    return bool(report["phase"] == Phase.OPEN.name.lower())
+
+
+def next_deadline(report: dict[str, Any], now: int) -> str:
+    """ "commits close in 4 min 10 s", or the job's settled state."""
+    if report["phase"] not in NEXT_DEADLINE:
+        return report["phase"]
+    key, words = NEXT_DEADLINE[report["phase"]]
+    return f"{words} {relative(report['deadline_times'][key.removesuffix('_deadline')], now)}"
+
+
+def _eth(wei: int) -> str:
+    return f"{wei / 1e18:.4f} ETH"
+
+
+def format_jobs(reports: list[dict[str, Any]], now: int) -> str:
+    """The job list: one line per job, aligned."""
+    header = f"{'job':>4}  {'phase':<11}  {'reward':>12}  {'min score':>9}  {'subs':>4}  next"
+    rows = [
+        f"{r['job_id']:>4}  {r['phase']:<11}  {_eth(r['reward']):>12}  {r['min_score_bps'] / 100:>8.2f}%  "
+        f"{len(r['submissions']):>4}  {next_deadline(r, now)}"
+        for r in reports
+    ]
+    return "\n".join([header, *rows])
+
+
+def format_job(report: dict[str, Any], now: int) -> str:
+    """One job in full: its terms, its deadlines, and a table of submissions."""
+    times = report["deadline_times"]
+    lines = [
+        f"job {report['job_id']}: {report['phase']}, {next_deadline(report, now)}",
+        f"  reward {_eth(report['reward'])}, minimum score {report['min_score_bps'] / 100:.2f} %, "
+        f"minimum stake {_eth(report['min_stake'])}",
+        f"  requester {report['requester']}",
+        f"  base model {report['base_model']}",
+        f"  commits close {relative(times['commit'], now)}, reveals {relative(times['reveal'], now)}, "
+        f"attestations {relative(times['attest'], now)}",
+    ]
+    subs = report["submissions"]
+    if not subs:
+        lines.append("  no submissions yet")
+        return "\n".join(lines)
+    lines.append(f"  {'worker':<42}  {'stake':>12}  {'claimed':>8}  {'verified':>8}  {'attest.':>7}  outcome")
+    for sub in subs:
+        claimed = f"{sub['claimed_score_bps'] / 100:.2f}%" if sub["revealed"] else "sealed"
+        verified = f"{sub['verified_score_bps'] / 100:.2f}%" if sub["attestation_count"] else "-"
+        lines.append(
+            f"  {sub['worker']:<42}  {_eth(sub['stake']):>12}  {claimed:>8}  {verified:>8}  "
+            f"{sub['attestation_count']:>7}  {sub['outcome']}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,345 @@
+"""README.md is true: every command in its fenced `sh` blocks runs, in order, against a
+local anvil chain, and exits 0; every `python` block runs too.
+
+Data-driven: the blocks are read from README.md at test time, so a new section is tested
+the day it is written. The tables below say how (and whether) each command runs:
+
+- Every fence needs a language. `sh` blocks are run, `python` blocks are run with the same
+  environment, `text` (and any other language) is prose.
+- EXEMPT: commands that cannot run inside a test, each with the reason. To exempt a new
+  command, add `(regex, reason)` here; the regex is searched in the command line.
+- DAEMONS: long-running commands. They start in the background; `first=True` ones (the
+  artifact server) start before anything else, the others where the README has them. Each
+  must still be alive when the run ends (a daemon that exits early failed).
+- PLACEHOLDERS: `<...>` words the README uses, replaced by values from the set-up below.
+  A placeholder not in the table fails the test: add it.
+- BUDGETS: extra flags that keep training small; everything else runs as written.
+- Ports the README names (8545, 8600, 8700) become free ports of this test.
+
+The environment is a new user's after `make chain` and a deploy: $OFFCHAIN_RPC names the
+chain, $OFFCHAIN_DEPLOYMENTS_DIR the deployment, $HOME is a fresh folder, and the working
+directory holds the files the README assumes the user has (GIVEN_FILES).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+PASSWORD = "readme test password"
+COMMAND_TIMEOUT_S = 120
+
+EXEMPT: list[tuple[str, str]] = [
+    (r"^make demo\b", "the whole demo (about 2.5 min); tests/e2e/test_market_flow.py runs the same market flow"),
+    (r"^make test\b", "runs the test suites, this test included"),
+    (r"^make chain\b", "this test starts its own anvil on a free port (make chain takes the fixed port 8545)"),
+    (r"^brownie run\b", "brownie's development network is the fixed port 8545; the test deploys with offchain.eth"),
+    (
+        r"^offchain (relay|ledger serve)\b",
+        "needs a mining ledger node: tests/e2e/test_relayer.py runs relay deploy, relay and relay status against one",
+    ),
+    (r"^offchain ledger prove\b", "needs an anchored txid: tests/offchain/relay/test_prove_out.py runs it with --out"),
+]
+
+DAEMON_READY_S = 30.0
+
+
+@dataclass(frozen=True)
+class Daemon:
+    pattern: str
+    first: bool = False  # start before every other command
+    port_placeholder: str | None = None  # ready when this port accepts connections
+
+
+DAEMONS = [
+    Daemon(r"^offchain artifacts serve\b", first=True, port_placeholder="8600"),
+    Daemon(r"^offchain worker\b"),
+    Daemon(r"^offchain validator\b"),
+    Daemon(r"^offchain explorer\b", port_placeholder="8700"),
+]
+
+# Small budgets: (regex searched in the command, flags appended).
+BUDGETS: list[tuple[str, str]] = [
+    (r"^offchain pretrain\b", "--epochs 1 --per-class 10 --eval-dataset none --quiet"),
+    (r"^offchain train\b", "--epochs 1 --eval-dataset none --quiet"),
+    (r"^offchain ledger mine\b", "--processes 1"),
+]
+
+
+@dataclass
+class Setup:
+    """What the README's placeholders stand for, made by the fixture."""
+
+    workdir: Path
+    env: dict[str, str]
+    ports: dict[str, str]  # README port -> this test's port
+    model_hash: str  # a registered base model
+    model_sha256: str  # SHA-256 of model.safetensors (its weights file)
+    daemons: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    def placeholder(self, name: str) -> str:
+        fresh = "0x" + secrets.token_hex(32)
+        values = {
+            "0x<model hash>": self.model_hash,
+            "0x<registered model hash>": self.model_hash,
+            "0x<hash>": fresh,
+            "0x<dataset hash>": fresh,
+            "sha256:<hex>": f"sha256:{self.model_sha256}",
+            "<hex>": self.model_sha256,
+        }
+        if name not in values:
+            raise AssertionError(f"README placeholder {name} has no value: add it to Setup.placeholder")
+        return values[name]
+
+
+# --- reading the README -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    language: str
+    line: int  # first line of the block's body in README.md
+    body: str
+
+
+def readme_blocks(text: str) -> list[Block]:
+    blocks, language, start, body = [], None, 0, []  # type: ignore[var-annotated]
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("```"):
+            if language is None:
+                language, start, body = line[3:].strip(), number + 1, []
+            else:
+                blocks.append(Block(language, start, "\n".join(body)))
+                language = None
+        elif language is not None:
+            body.append(line)
+    return blocks
+
+
+def commands(block: Block) -> list[tuple[int, str]]:
+    """(README line, command) for each command of a shell block: continuations joined,
+    comments dropped."""
+    found: list[tuple[int, str]] = []
+    pending, first = "", 0
+    for offset, line in enumerate(block.body.splitlines()):
+        if not pending:
+            first = block.line + offset
+        stripped = re.sub(r"\s+#\s.*$", "", line).rstrip()
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        command = (pending + stripped).strip()
+        pending = ""
+        if command and not command.startswith("#"):
+            found.append((first, re.sub(r"\s+", " ", command)))
+    return found
+
+
+BLOCKS = readme_blocks(README.read_text())
+SHELL_COMMANDS = [(line, cmd) for b in BLOCKS if b.language == "sh" for line, cmd in commands(b)]
+PYTHON_BLOCKS = [b for b in BLOCKS if b.language == "python"]
+
+
+def exemption(command: str) -> str | None:
+    for pattern, reason in EXEMPT:
+        if re.search(pattern, command):
+            return reason
+    return None
+
+
+def daemon_of(command: str) -> Daemon | None:
+    return next((d for d in DAEMONS if re.search(d.pattern, command)), None)
+
+
+def prepared(command: str, setup: Setup) -> str:
+    for readme_port, port in setup.ports.items():
+        command = command.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
+        command = re.sub(rf"--port {readme_port}\b", f"--port {port}", command)
+    command = re.sub(r"(0x|sha256:)?<[^>]+>", lambda m: setup.placeholder(m.group(0)), command)
+    for pattern, flags in BUDGETS:
+        if re.search(pattern, command):
+            command = f"{command} {flags}"
+    return command
+
+
+# --- the set-up a new user has after `make chain` and a deploy -------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def given_files(workdir: Path, model_dir: Path) -> None:
+    """Files the README assumes the user already has."""
+    shutil.copyfile(model_dir / "model.safetensors", workdir / "model.safetensors")  # weights to share
+    vectors = json.loads((ROOT / "tests/offchain/ledger/data/bitcoin_vectors.json").read_text())
+    (workdir / "headers.txt").write_text("".join(h["hex"] + "\n" for h in vectors["headers"]))  # real headers
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    from offchain.artifacts.store import ArtifactStore, sha256_file
+    from offchain.eth.client import connect
+    from offchain.eth.deploy import deploy_all
+    from offchain.eth.localchain import start_anvil
+    from offchain.eth.registry import RegistryClient
+    from offchain.ml.fingerprint import fingerprint_dir
+    from offchain.ml.models import build_model, save_model
+
+    tmp = tmp_path_factory.mktemp("readme")
+    workdir, home = tmp / "work", tmp / "home"
+    workdir.mkdir()
+    home.mkdir()
+    chain = start_anvil()
+    try:
+        client = connect(chain.url)
+        deployment = deploy_all(client, tmp / "deployments")
+        base = tmp / "base"  # an untrained base: `job post` checks its weights, not its accuracy
+        save_model(
+            build_model("resnet18", 5, "imagenet"),
+            base,
+            {"architecture": "resnet18", "stem": "imagenet", "classes": ["0", "1", "2", "3", "4"]},
+        )
+        given_files(workdir, base)
+        model_hash = "0x" + fingerprint_dir(base).hex()
+        model_sha256 = sha256_file(workdir / "model.safetensors")
+        ports = {"8545": str(chain.port), "8600": str(free_port()), "8700": str(free_port())}
+        ArtifactStore(workdir / "store").put_file(workdir / "model.safetensors")  # what `serve` serves
+        RegistryClient(client, deployment.contract("ModelRegistry").address).register(
+            bytes.fromhex(model_hash[2:]), None, bytes(32), 0, f"http://127.0.0.1:{ports['8600']}/sha256/{model_sha256}"
+        )
+        # `offchain` as pip's console script would run it (offchain.cli:main), with this
+        # interpreter: the venv's own script may name another interpreter (a shared venv).
+        shim = tmp / "bin" / "offchain"
+        shim.parent.mkdir()
+        shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m offchain "$@"\n')
+        shim.chmod(0o755)
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "OFFCHAIN_RPC": chain.url,
+            "OFFCHAIN_DEPLOYMENTS_DIR": str(tmp / "deployments"),
+            "OFFCHAIN_KEYSTORE_PASSWORD": PASSWORD,
+            "DEV_KEY": "0x" + "ab" * 32,
+            "PYTHONPATH": str(ROOT),
+            "PATH": os.pathsep.join(
+                [
+                    str(shim.parent),
+                    str(Path(sys.executable).parent),
+                    str(ROOT / "node_modules/.bin"),
+                    os.environ["PATH"],
+                ]
+            ),
+        }
+        env.pop("OFFCHAIN_PRIVATE_KEY", None)
+        state = Setup(workdir, env, ports, model_hash, model_sha256)
+        for _, command in SHELL_COMMANDS:
+            daemon = daemon_of(command)
+            if daemon is not None and daemon.first and exemption(command) is None:
+                start_daemon(state, daemon, command)
+        yield state
+    finally:
+        for process in state.daemons if "state" in locals() else []:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        chain.stop()
+
+
+def start_daemon(setup: Setup, daemon: Daemon, command: str) -> None:
+    log = open(setup.workdir / f"daemon-{len(setup.daemons)}.log", "w")  # noqa: SIM115 - lives with the process
+    process = subprocess.Popen(
+        prepared(command, setup),
+        shell=True,
+        cwd=setup.workdir,
+        env=setup.env,  # noqa: S602
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    setup.daemons.append(process)
+    deadline = time.monotonic() + DAEMON_READY_S
+    while daemon.port_placeholder is not None:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", int(setup.ports[daemon.port_placeholder]))) == 0:
+                return
+        assert process.poll() is None, f"{command!r} exited: {(setup.workdir / log.name).read_text()[-2000:]}"
+        assert time.monotonic() < deadline, f"{command!r} did not listen within {DAEMON_READY_S} s"
+        time.sleep(0.1)
+
+
+# --- the tests ----------------------------------------------------------------------------
+
+
+def test_every_fence_names_its_language() -> None:
+    unlabelled = [b.line - 1 for b in BLOCKS if not b.language]
+    assert unlabelled == [], f"README.md lines {unlabelled}: label each fence (sh, python, text)"
+
+
+def test_the_readme_has_commands_to_run() -> None:
+    assert len(SHELL_COMMANDS) >= 20 and PYTHON_BLOCKS
+
+
+@pytest.mark.parametrize(("line", "command"), SHELL_COMMANDS, ids=[f"L{n}" for n, _ in SHELL_COMMANDS])
+def test_readme_command_runs(line: int, command: str, setup: Setup) -> None:
+    reason = exemption(command)
+    if reason is not None:
+        pytest.skip(f"exempt: {reason}")
+    daemon = daemon_of(command)
+    if daemon is not None:
+        if not daemon.first:
+            start_daemon(setup, daemon, command)
+        return
+    result = subprocess.run(
+        prepared(command, setup),
+        shell=True,
+        cwd=setup.workdir,
+        env=setup.env,  # noqa: S602
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+    assert result.returncode == 0, f"README.md:{line}: {command}\n{result.stdout[-1500:]}\n{result.stderr[-3000:]}"
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"L{b.line}" for b in PYTHON_BLOCKS])
+def test_readme_python_runs(block: Block, setup: Setup) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", block.body],
+        cwd=setup.workdir,
+        env=setup.env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        check=False,
+    )
+
+    assert result.returncode == 0, f"README.md:{block.line}\n{result.stderr[-3000:]}"
+
+
+def test_every_daemon_is_still_running(setup: Setup) -> None:
+    """Runs last (pytest keeps file order): a daemon that exited early failed to start."""
+    for process in setup.daemons:
+        assert process.poll() is None, f"{process.args!r} exited with {process.returncode}"
