@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from offchain.ledger.block import BlockHeader
 from offchain.ledger.errors import StoreError
@@ -364,14 +365,14 @@ class Store:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-def _pool_entry(row: tuple[object, ...]) -> PoolEntry:
+def _pool_entry(row: tuple[Any, ...]) -> PoolEntry:  # one row of `pool`: sqlite3 rows are untyped
     txid, raw, sender, nonce, cost, size, feerate = row
     return PoolEntry(
         txid=bytes(txid),
         raw=bytes(raw),
-        sender=bytes(sender),  # type: ignore[call-overload]
+        sender=bytes(sender),
         nonce=int(nonce),
         cost=int(cost),
         size=int(size),
-        feerate=int(feerate),  # type: ignore[call-overload]
+        feerate=int(feerate),
     )
