@@ -39,6 +39,9 @@ class TcpRelay:
                 client, _ = self._listener.accept()
             except OSError:
                 continue  # the listener was closed for an outage
+            if not self._up.is_set():  # accepted as the outage began: refuse it too
+                client.close()
+                continue
             upstream = socket.create_connection((self.host, self.target_port))
             with self._lock:
                 self._conns += [client, upstream]
@@ -58,9 +61,18 @@ class TcpRelay:
                 except OSError:
                     pass
 
+    @property
+    def up(self) -> bool:
+        """False from the start of an outage until connections are accepted again."""
+        return self._up.is_set()
+
     def outage(self, seconds: float) -> None:
         """Refuse and drop every connection for `seconds`, then accept again on the same port."""
         self._up.clear()
+        try:  # close() alone does not wake a thread blocked in accept(): it would keep accepting
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._listener.close()
         with self._lock:
             for sock in self._conns:

@@ -230,9 +230,10 @@ def test_the_relayer_waits_out_an_rpc_outage(anvil, relay, ledger) -> None:  # t
     try:
         _mine(chain, 3)
         _until(lambda: _in_step(relay, chain), "the relay to reach height 3")
-        cut = threading.Thread(target=proxy.outage, args=(2.0,), daemon=True)
+        cut = threading.Thread(target=proxy.outage, args=(4.0,), daemon=True)
         cut.start()
-        _mine(chain, 3)
+        _until(lambda: not proxy.up, "the proxy to cut the RPC")
+        _mine(chain, 3)  # only now: headers the relayer must send while the RPC is down
         _until(lambda: "outage" in logged, "the RPC outage to be noticed")
         cut.join()
         _until(lambda: _in_step(relay, chain), "the relay to catch up after the outage")
