@@ -179,12 +179,6 @@ def prepared(command: str, setup: Setup) -> str:
 # --- the set-up a new user has after `make chain` and a deploy -------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def given_files(workdir: Path, model_dir: Path) -> None:
     """Files the README assumes the user already has."""
     shutil.copyfile(model_dir / "model.safetensors", workdir / "model.safetensors")  # weights to share
@@ -197,7 +191,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     from offchain.artifacts.store import ArtifactStore, sha256_file
     from offchain.eth.client import connect
     from offchain.eth.deploy import deploy_all
-    from offchain.eth.localchain import start_anvil
+    from offchain.eth.localchain import free_port, start_anvil
     from offchain.eth.registry import RegistryClient
     from offchain.ml.fingerprint import fingerprint_dir
     from offchain.ml.models import build_model, save_model
