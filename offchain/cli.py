@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "model": ("offchain.roles.models_cli", "fetch a registered model's weights, fingerprint checked"),
     "job": ("offchain.roles.requester", "post, inspect and finalize market jobs"),
     "withdraw": ("offchain.roles.requester", "pull everything the market owes you"),
+    "requester": ("offchain.roles.requester_daemon", "open your jobs' evaluation sets in time, finalize, withdraw"),
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
     "validator": ("offchain.roles.validator", "bond, serve on drawn committees: evaluate, seal, reveal"),
     "relay": ("offchain.roles.relayer", "keep the LedgerRelay contract on the ledger's heaviest chain"),

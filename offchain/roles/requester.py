@@ -109,19 +109,26 @@ def cmd_post(args: argparse.Namespace) -> int:
     return 0
 
 
+class EvaluationUnopenableError(OffchainError):
+    """The evaluation set can no longer be opened by us: its window passed, or no seal is on record."""
+
+
 def reveal_evaluation(session: Session, job_id: int, server: str | None) -> bool:
     """Open `job_id`'s evaluation set from the seal book: publish the file, reveal on chain.
-    False while commits are still open; raises when the window has passed or nothing was sealed."""
+    False while commits are still open; EvaluationUnopenableError when the window has passed
+    or nothing was sealed here."""
     phase = session.market.phase(job_id)
     if phase == Phase.OPEN:
         return False
     if session.market.evaluation_revealed(job_id) is not None:
         return True
     if phase != Phase.REVEALING:
-        raise OffchainError(f"job {job_id} is past its reveal window: the reward goes to the workers who revealed")
+        raise EvaluationUnopenableError(
+            f"job {job_id} is past its reveal window: the reward goes to the workers who revealed"
+        )
     sealed = _seal_book(session).evaluation(session.market.job_posted(job_id).evaluation_seal)
     if sealed is None:
-        raise OffchainError(f"no sealed evaluation set on record for job {job_id} in {session.home}")
+        raise EvaluationUnopenableError(f"no sealed evaluation set on record for job {job_id} in {session.home}")
     digest = publish_artifact(session, Path(sealed.path), server)
     uri = f"{server.rstrip('/')}/sha256/{digest}" if server else f"sha256:{digest}"
     session.market.reveal_evaluation(job_id, sealed.evaluation_set, sealed.salt, uri)

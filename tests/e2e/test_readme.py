@@ -69,6 +69,7 @@ DAEMONS = [
     Daemon(r"^offchain artifacts serve\b", first=True, port_placeholder="8600"),
     Daemon(r"^offchain worker\b"),
     Daemon(r"^offchain validator\b"),
+    Daemon(r"^offchain requester\b"),
     Daemon(r"^offchain explorer\b", port_placeholder="8700"),
 ]
 
