@@ -23,7 +23,7 @@ from offchain.eth.polling import EventPoller
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.requester import EvaluationUnopenableError, reveal_evaluation
 from offchain.roles.rolelog import RoleLog
-from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
 
 SETTLED = (Phase.FINALIZED, Phase.CANCELLED)
@@ -106,15 +106,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("requester", help="open your jobs' evaluation sets in time, finalize, withdraw")
     add_session_args(parser)
     parser.add_argument("--publish", default=None, help="artifact server to upload evaluation sets to when opened")
-    parser.add_argument(
-        "--confirmations",
-        type=int,
-        default=None,
-        help="blocks before an event is trusted (default 0 on a local dev chain, else 1)",
-    )
-    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
-    parser.add_argument("--once", action="store_true", help="exit when the jobs seen so far are settled")
-    parser.add_argument("--json", action="store_true", help="JSON log lines")
+    add_daemon_args(parser, once_help="exit when the jobs seen so far are settled")
     parser.set_defaults(func=cmd_requester)
 
 

@@ -32,6 +32,19 @@ def add_session_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_daemon_args(parser: argparse.ArgumentParser, once_help: str) -> None:
+    """What every role daemon takes: --confirmations, --poll, --once and --json."""
+    parser.add_argument(
+        "--confirmations",
+        type=int,
+        default=None,
+        help="blocks before an event is trusted (default 0 on a local dev chain, else 1)",
+    )
+    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+    parser.add_argument("--once", action="store_true", help=once_help)
+    parser.add_argument("--json", action="store_true", help="JSON log lines")
+
+
 @dataclass
 class Session:
     client: Client

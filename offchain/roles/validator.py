@@ -29,7 +29,7 @@ from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
-from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
 from offchain.roles.spec import JobSpec, parse_spec
 from offchain.roles.steps import TRANSIENT_ERRORS, run_rounds
 from offchain.roles.validator_exit import add_exit_command
@@ -155,15 +155,7 @@ def register(subparsers: Any) -> None:
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
-    parser.add_argument(
-        "--confirmations",
-        type=int,
-        default=None,
-        help="blocks before an event is trusted (default 0 on a local dev chain, else 1)",
-    )
-    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
-    parser.add_argument("--once", action="store_true", help="exit when the submissions seen so far are settled")
-    parser.add_argument("--json", action="store_true", help="JSON log lines")
+    add_daemon_args(parser, once_help="exit when the submissions seen so far are settled")
     parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)  # demos: copy claims, get slashed
     parser.set_defaults(func=cmd_validator)
     add_exit_command(parser)

@@ -26,7 +26,7 @@ from offchain.eth.values import hash_hex
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.rolelog import RoleLog
-from offchain.roles.session import Session, add_session_args, open_session
+from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
 from offchain.roles.spec import parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds
@@ -349,14 +349,7 @@ def register(subparsers: Any) -> None:
     add_session_args(parser)
     parser.add_argument("--publish", default=None, help="artifact server for the results (their URI goes on chain)")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    parser.add_argument(
-        "--confirmations",
-        type=int,
-        default=None,
-        help="blocks before a JobPosted is trusted (default 0 on a local dev chain, else 1)",
-    )
-    parser.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
-    parser.add_argument("--once", action="store_true", help="exit when the jobs on offer now are done")
+    add_daemon_args(parser, once_help="exit when the jobs on offer now are done")
     parser.add_argument("--max-jobs", type=int, default=None, help="take at most N jobs, then exit when done")
     parser.add_argument(
         "--images-per-second",
@@ -366,7 +359,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
     parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
-    parser.add_argument("--json", action="store_true", help="JSON log lines")
     parser.set_defaults(func=cmd_worker)
 
 
