@@ -55,8 +55,11 @@ class LedgerSide:
         self.say(f"proof-of-work ledger (devnet): mined {len(funded)} blocks so its key can pay anchor fees")
         node = spawn("ledger", -1, ["ledger", "serve", "--datadir", str(self.datadir), "--port", "0"], 1)
         self.roles.append(node)
-        started = lambda: any(SERVING.search(line) for line in node.lines)  # noqa: E731
-        wait_until(started, "the ledger node", NODE_START_S, self.roles)
+
+        def serving() -> bool:
+            return any(SERVING.search(line) for line in node.lines)
+
+        wait_until(serving, "the ledger node", NODE_START_S, self.roles)
         found = next(m for m in map(SERVING.search, node.lines) if m)
         self.url = found.group(1)
         argv = ["relay", "--ledger", self.url, "--rpc", self.rpc, "--deployments", str(self.deployments)]
