@@ -154,7 +154,8 @@ abstract contract Settlement is Attestations {
 
     /// @dev Per committee seat: attestations within tolerance earn a share of the pool (fee +
     /// slashed bonds); each one outside it, or missing for a revealed submission, costs
-    /// slashBps of the holder's bond. Undistributed pool goes to the requester.
+    /// slashBps of the holder's bond. Undistributed pool goes to the requester. Emits one
+    /// {ValidatorSettled} per seat that had anything to attest, so nobody re-derives the split.
     function _settleValidators(uint256 jobId, Job memory j, Tally memory t, uint16[MAX_SUBMISSIONS] memory medians)
         private
     {
@@ -162,32 +163,38 @@ abstract contract Settlement is Attestations {
         // Memory starts zeroed; slither cannot tell.
         // slither-disable-next-line uninitialized-local
         uint256[15] memory good;
+        // slither-disable-next-line uninitialized-local
+        uint256[15] memory bad;
+        // slither-disable-next-line uninitialized-local
+        uint256[15] memory taken;
         for (uint256 seat; seat < j.committeeSize; ++seat) {
             if (!Committee.filled(c, seat)) continue;
-            uint256 bad = 0;
             for (uint256 i; i < j.submissionCount; ++i) {
                 uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
                 if (!sheet.revealed()) continue;
                 if (sheet.hasAttestation(seat) && ScoreSheet.distance(sheet.attestation(seat), medians[i]) <= _toleranceBps) {
                     ++good[seat];
                 } else {
-                    ++bad;
+                    ++bad[seat];
                 }
             }
             t.good += good[seat];
-            if (bad == 0) continue;
+            if (bad[seat] == 0) continue;
             address owner = _ownerOf(Committee.leafAt(c, seat));
-            uint256 penalty = uint256(_validators[owner].bond) * _slashBps * bad / BPS;
-            t.slashedBonds += _slashBond(owner, penalty);
+            taken[seat] = _slashBond(owner, uint256(_validators[owner].bond) * _slashBps * bad[seat] / BPS);
+            t.slashedBonds += taken[seat];
         }
         t.pool += t.slashedBonds;
         // Nobody attested within tolerance: nobody earned the pool.
         uint256 perGood = t.good == 0 ? 0 : t.pool / t.good;
-        for (uint256 seat; perGood != 0 && seat < j.committeeSize; ++seat) {
-            if (good[seat] == 0) continue;
+        for (uint256 seat; seat < j.committeeSize; ++seat) {
+            if (good[seat] == 0 && bad[seat] == 0) continue; // empty, or nothing was revealed
+            address owner = _ownerOf(Committee.leafAt(c, seat));
             // Equal shares per good attestation on purpose; the dust is handled below.
             // slither-disable-next-line divide-before-multiply
-            _creditValidator(_ownerOf(Committee.leafAt(c, seat)), perGood * good[seat]);
+            uint256 pay = perGood * good[seat];
+            _creditValidator(owner, pay);
+            emit ValidatorSettled(jobId, owner, uint8(seat), uint8(good[seat]), uint8(bad[seat]), pay, taken[seat]);
         }
         // slither-disable-next-line divide-before-multiply
         t.paid = perGood * t.good; // what was credited; the division dust goes to the requester

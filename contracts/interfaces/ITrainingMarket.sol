@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title ITrainingMarket
 /// @notice Types, events and errors of the fine-tuning market and its validator set.
 /// @dev Every failure is a custom error `TrainingMarket<Problem>(context)`; every external
-/// mutator emits exactly one past-tense event right after its write.
+/// mutator emits one past-tense event right after its write (finalize adds one
+/// {ValidatorSettled} per committee seat).
 interface ITrainingMarket {
     /// @notice The protocol's parameters, fixed at deployment.
     struct Config {
@@ -120,6 +121,12 @@ interface ITrainingMarket {
         uint256 validatorPay,
         uint256 validatorSlashed,
         uint256 refund
+    );
+    /// @notice A committee seat's settlement (finalize emits one per seat that attested or had to):
+    /// attestations within tolerance (`good`) and outside it or missing (`bad`), the pay
+    /// credited and the bond slashed.
+    event ValidatorSettled(
+        uint256 indexed jobId, address indexed validator, uint8 seat, uint8 good, uint8 bad, uint256 paid, uint256 slashed
     );
     event Claimed(uint256 indexed jobId, address indexed worker, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);

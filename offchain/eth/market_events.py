@@ -108,6 +108,19 @@ class Finalized(LoggedEvent):
 
 
 @dataclass(frozen=True)
+class ValidatorSettled(LoggedEvent):
+    """One committee seat's settlement, emitted by finalize."""
+
+    job_id: int
+    validator: str
+    seat: int
+    good: int  # attestations within tolerance of the median
+    bad: int  # outside it, or missing for a revealed submission
+    paid: int
+    slashed: int
+
+
+@dataclass(frozen=True)
 class Claimed(LoggedEvent):
     job_id: int
     worker: str
@@ -149,6 +162,7 @@ MarketEvent = (
     | AttestationCommitted
     | AttestationRevealed
     | Finalized
+    | ValidatorSettled
     | Claimed
     | Withdrawn
     | ValidatorJoined
@@ -167,6 +181,7 @@ EVENT_TYPES: dict[str, type] = {
         AttestationCommitted,
         AttestationRevealed,
         Finalized,
+        ValidatorSettled,
         Claimed,
         Withdrawn,
         ValidatorJoined,

@@ -38,6 +38,7 @@ from offchain.eth.market_events import (
     Revealed,
     ValidatorExitRequested,
     ValidatorJoined,
+    ValidatorSettled,
     Withdrawn,
     to_event,
 )
@@ -151,6 +152,7 @@ class MarketView:
         claims = {e.worker: e.amount for e in events if isinstance(e, Claimed)}
         seals = {e.validator: e.seal for e in events if isinstance(e, AttestationCommitted)}
         scores = {e.validator: e.scores for e in events if isinstance(e, AttestationRevealed)}
+        settled = {e.seat: e for e in events if isinstance(e, ValidatorSettled)}
         seats: list[str | None] = [a if a != ZERO else None for a in drawn.seats] if drawn else []
         judged = [
             cv.Judged(
@@ -233,7 +235,7 @@ class MarketView:
             slash_bps=config["slash_bps"],
             committee_size=posted.committee_size,
             # On a forfeit nobody attested (commits need the set) and finalize pays no validator.
-            committee=self._committee(seats, seals, scores, judged, final if evaluated else None, posted)
+            committee=self._committee(seats, seals, scores, settled if final and evaluated else None)
             if drawn
             else None,
         )
@@ -243,21 +245,16 @@ class MarketView:
         seats: list[str | None],
         seals: dict[str, bytes],
         scores: dict[str, tuple[int, ...]],
-        judged: list[cv.Judged],
-        final: Finalized | None,
-        posted: JobPosted,
+        settled: dict[int, ValidatorSettled] | None,
     ) -> list[CommitteeSeat]:
+        """The seats; once finalized, each one's tally, pay and slash as finalize emitted them."""
         members = sorted({s for s in seats if s is not None})
         bonds = dict(zip(members, self._pool.map(lambda a: self.market.validator(a).bond, members), strict=True))
-        tallies = {t.seat: t for t in cv.tally_seats(seats, scores, judged, self.config()["tolerance_bps"])}
-        pay: dict[str, int] = {}
-        taken: dict[str, int] = {}
-        if final is not None:
-            pay, taken = self._committee_money(list(tallies.values()), judged, final, posted)
         out = []
         for seat, holder in enumerate(seats):
-            tally = tallies.get(seat)
-            settled = final is not None and holder is not None
+            done = settled is not None and holder is not None
+            # A filled seat with no event had nothing to attest (nothing was revealed).
+            e = settled.get(seat) if settled is not None else None
             out.append(
                 CommitteeSeat(
                     seat=seat,
@@ -265,30 +262,13 @@ class MarketView:
                     bond=bonds.get(holder, 0) if holder else 0,
                     seal=hash_hex(seals[holder]) if holder in seals else None,
                     revealed=holder in scores,
-                    good=tally.good if settled and tally else None,
-                    bad=tally.bad if settled and tally else None,
-                    pay=pay.get(holder, 0) if settled and holder else None,
-                    slashed=taken.get(holder, 0) if settled and holder else None,
+                    good=(e.good if e else 0) if done else None,
+                    bad=(e.bad if e else 0) if done else None,
+                    pay=(e.paid if e else 0) if done else None,
+                    slashed=(e.slashed if e else 0) if done else None,
                 )
             )
         return out
-
-    def _committee_money(
-        self, tallies: list[cv.SeatTally], judged: list[cv.Judged], final: Finalized, posted: JobPosted
-    ) -> tuple[dict[str, int], dict[str, int]]:
-        """Per validator: its fee share and the bond it lost on this job (see committee_view)."""
-        if not final.validator_pay and not final.validator_slashed:
-            return {}, {}
-        config = self.config()
-        fee = posted.reward * config["fee_bps"] // BPS if any(s.revealed for s in judged) else 0
-        pay = cv.validator_pay(tallies, fee + final.validator_slashed)
-
-        def bond_before(address: str) -> int:  # the bond in the block before finalize's
-            call = self.market.contract.functions.validator(address)
-            return int(call.call(block_identifier=final.block - 1)[0])
-
-        taken = cv.validator_slashes(tallies, config["slash_bps"], final.validator_slashed, bond_before)
-        return pay, taken
 
     def _settlement(
         self, final: Finalized, posted: JobPosted, judged: list[cv.Judged], forfeit: int, forfeited: bool
@@ -357,25 +337,30 @@ class MarketView:
         events = self._all_events()
         rows: list[HistoryRow] = []
         roles: dict[str, None] = {}
+        involved: set[int] = set()  # jobs it posted or worked on: only those need a job view
         for e in events:
-            rows.extend(self._rows_for(address, e, roles))
+            rows.extend(self._rows_for(address, e, roles, involved))
         view.roles = list(roles)
         view.wins = sum(1 for r in rows if r.what == "prize")
         view.slashes = sum(1 for r in rows if r.what in ("stake slashed", "bond slashed"))
         view.history = rows[-MAX_ACCOUNT_ROWS:]
         return view
 
-    def _rows_for(self, address: str, e: MarketEvent, roles: dict[str, None]) -> Iterable[HistoryRow]:
+    def _rows_for(
+        self, address: str, e: MarketEvent, roles: dict[str, None], involved: set[int]
+    ) -> Iterable[HistoryRow]:
         def row(what: str, amount: int, job_id: int | None = None) -> HistoryRow:
             return HistoryRow(e.block, job_id, what, amount, e.tx_hash)
 
         if isinstance(e, JobPosted) and e.requester == address:
             roles.setdefault("requester")
+            involved.add(e.job_id)
             yield row("reward escrowed", -e.reward, e.job_id)
         elif isinstance(e, JobCancelled) and e.requester == address:
             yield row("refund", e.refund, e.job_id)
         elif isinstance(e, Committed) and e.worker == address:
             roles.setdefault("worker")
+            involved.add(e.job_id)
             yield row("stake committed", -e.stake, e.job_id)
         elif isinstance(e, Claimed) and e.worker == address:
             yield row("claimed", e.amount, e.job_id)
@@ -390,7 +375,12 @@ class MarketView:
             yield row("bond returned", e.bond)
         elif isinstance(e, Withdrawn) and e.account == address:
             yield row("withdrawn", e.amount)
-        elif isinstance(e, Finalized):
+        elif isinstance(e, ValidatorSettled) and e.validator == address:
+            if e.paid:
+                yield row("validator fee", e.paid, e.job_id)
+            if e.slashed:
+                yield row("bond slashed", -e.slashed, e.job_id)
+        elif isinstance(e, Finalized) and e.job_id in involved:
             yield from self._settlement_rows(address, e, row)
 
     def _settlement_rows(self, address: str, e: Finalized, row: Any) -> Iterable[HistoryRow]:
@@ -409,11 +399,6 @@ class MarketView:
         for sub in job.submissions:
             if sub.worker == address:
                 yield from (row(what, amount, e.job_id) for what, amount in sub.owed if amount)
-        for seat in _holders(job.committee or [], address)[:1]:  # money is per validator, not per seat
-            if seat.pay:
-                yield row("validator fee", seat.pay, e.job_id)
-            if seat.slashed:
-                yield row("bond slashed", -seat.slashed, e.job_id)
 
     # ----- helpers -----------------------------------------------------------------------
     def _events(self, cls: type[Any]) -> list[Any]:
@@ -445,10 +430,6 @@ class MarketView:
 
 def _first(events: list[MarketEvent], cls: type[Any]) -> Any:
     return next((e for e in events if isinstance(e, cls)), None)
-
-
-def _holders(committee: list[CommitteeSeat], address: str) -> list[CommitteeSeat]:
-    return [c for c in committee if c.validator == address]
 
 
 def _phase(status: Status, now: int, posted: JobPosted) -> Phase:

@@ -42,7 +42,7 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MarketSc
         chain.stop()
 
 
-def test_the_derived_validator_pay_and_slashes_add_up_to_the_settled_totals(settled: Settled) -> None:
+def test_each_validators_pay_and_slash_add_up_to_the_settled_totals(settled: Settled) -> None:
     scenario, client = settled
     view = client.application.extensions["explorer"].market
     final = scenario.market.finalized_event(scenario.job_id)
@@ -226,7 +226,7 @@ def test_a_forfeited_job_shows_the_unrevealed_set_and_the_revealed_workers_share
 
 
 def test_silent_members_are_slashed_from_their_bonds_as_they_stood_before_finalize(settled: Settled) -> None:
-    # Two members slashed on one job: the split reads their bonds in the block before finalize.
+    # Two members slashed on one job: each seat shows what finalize took from its bond.
     scenario, client = settled
     before = [scenario.market.validator(v.address).bond for v in scenario.validators[:2]]
     job_id = scenario.silent_committee_job()

@@ -269,3 +269,26 @@ def test_a_conservative_claim_below_the_median_is_honest(market, requester, alic
 
     sub = market.submissions(job_id)[0]
     assert (sub["outcome"], sub["verifiedScoreBps"]) == (OUTCOME["Won"], 7000)
+
+
+def test_each_seat_s_settlement_is_emitted_and_adds_up_to_the_totals(market, requester, alice, bob, validators):
+    job_id = run_job(
+        market, requester, validators, {alice: 9000, bob: 7000}, {alice: [7000, 7000, 9000], bob: [7000] * 3}
+    )
+    bonds = {v.address: market.validator(v)["bond"] for v in validators}
+
+    tx = finalize(market, job_id, requester)
+
+    seats = {e["validator"]: e for e in tx.events["ValidatorSettled"]}
+    assert set(seats) == set(bonds)
+    for v in validators:
+        e = seats[v.address]
+        assert e["jobId"] == job_id and market.committee(job_id)[e["seat"]] == v.address
+        assert e["slashed"] == bonds[v.address] - market.validator(v)["bond"]
+        assert e["paid"] == market.pendingOf(v)
+    lazy = seats[validators[2].address]
+    assert (lazy["good"], lazy["bad"], lazy["slashed"]) == (1, 1, SLASH)
+    assert [(seats[v.address]["good"], seats[v.address]["bad"]) for v in validators[:2]] == [(2, 0), (2, 0)]
+    final = tx.events["Finalized"]
+    assert sum(e["paid"] for e in seats.values()) == final["validatorPay"]
+    assert sum(e["slashed"] for e in seats.values()) == final["validatorSlashed"]
