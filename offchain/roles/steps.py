@@ -27,7 +27,8 @@ def run_rounds(round_: Callable[[], None], finished: Callable[[], bool], poll_se
         try:
             round_()
         except TRANSIENT_ERRORS as exc:
-            log("rpc unavailable, will retry", error=type(exc).__name__)
+            what = "artifact server" if isinstance(exc, ArtifactUnreachableError) else "rpc"
+            log(f"{what} unavailable, will retry", error=type(exc).__name__)
         if finished():
             return 0
         time.sleep(poll_seconds)
