@@ -3,8 +3,11 @@
 A local anvil chain; the registry and market deployed; a transfer task (Fashion-MNIST for
 `make demo`, digits in the quick end-to-end tests) prepared as artifacts and served over
 HTTP; a base model pretrained on classes 0-4 and registered (`make demo` caches it, keyed by
-recipe and data); a requester posting a fine-tuning job on classes 5-9 with a reward; two workers (one honest,
-one that over-claims) and three validators, each its own process; the job finalized; the
+recipe and data); a requester posting a fine-tuning job on classes 5-9 with a reward (and
+bonding as a validator, which the contract never seats on its own job); two workers (one
+honest, one that over-claims), five validators (one lazy: it copies the claims) and two
+Sybil validators of the over-claimer (see offchain.demo.sybil), each its own process; the
+committee, the attestations and the job's settlement read from the chain and shown; the
 balances, outcomes and lineage shown; the data set and winning model anchored in the
 bundled proof-of-work ledger with their Merkle proofs verified. The report folder keeps a
 markdown summary and the training curves.
@@ -25,6 +28,17 @@ from typing import Any
 
 from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
+from offchain.demo.sybil import (
+    MAX_SEATS,
+    SYBIL_FUNDS,
+    SYBILS,
+    CommitteeView,
+    Member,
+    attestation_table,
+    check,
+    committee_lines,
+    left_out_odds,
+)
 from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
 from offchain.ml.config import FASHION_SOURCE_RECIPE, FASHION_TARGET_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
@@ -36,8 +50,10 @@ OVERCLAIM_BPS = 1500  # the dishonest worker claims this much more than it measu
 WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
-VALIDATORS = (4, 5, 6)
+# validator-1..5; anvil funds dev accounts 0-9 only: the deployer funds the others.
+VALIDATORS = (4, 5, 6, 10, 11)
 LAZY = 2  # index into VALIDATORS of the validator that copies claims (when the config asks)
+VALIDATOR_FUNDS = 2 * ETHER  # what the deployer sends a validator anvil did not fund
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
 SPEC = {
     "arch": "resnet18",
@@ -114,6 +130,12 @@ class DemoConfig:
     task: str = "digits"  # a key of TASKS
     base_cache: Path | None = None  # reuse a base pretrained earlier with the same recipe and data
     lazy_validator: bool = True  # one validator copies the claims (and is slashed for it)
+    validators: int = len(VALIDATORS)  # how many of VALIDATORS run (the lazy one included)
+    sybils: int = len(SYBILS)  # the over-claimer's Sybil validators (0: no Sybil attempt)
+    requester_bond: bool = True  # the requester bonds as a validator too (never drawn for its own job)
+    # The largest committee: with fewer eligible validators than seats, the draw's 8 tries
+    # per seat seat them all but for a tiny, computed chance (see offchain.demo.sybil).
+    committee_size: int = MAX_SEATS
 
 
 def warp_to(w3: Any, timestamp: int) -> None:
@@ -136,9 +158,23 @@ class Demo:
         self.spec = config.spec
         self.hooks = config.hooks
         self.extra_workers = self.hooks.extra_workers()
-        accounts = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, *VALIDATORS, *(a for _, a, _ in self.extra_workers))
+        validators = VALIDATORS[: config.validators]
+        self.lazy = config.lazy_validator and LAZY < len(validators)
+        if len(validators) - self.lazy <= self.lazy + config.sybils:
+            raise DemoError(
+                f"{len(validators) - self.lazy} honest validators cannot outvote {int(self.lazy)} lazy "
+                f"and {config.sybils} Sybil ones: the demo needs an honest majority of seats"
+            )
+        sybils = SYBILS[: config.sybils]
+        accounts = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, *validators, *sybils)
+        accounts += tuple(a for _, a, _ in self.extra_workers)
         self.keys = {i: dev_private_key(i) for i in accounts}
         self.client = connect(chain.url, self.keys[DEPLOYER])
+        self.members = [
+            Member(f"validator-{i + 1}", a, self.as_account(a).address, "lazy" if self.lazy and i == LAZY else "honest")
+            for i, a in enumerate(validators)
+        ]
+        self.members += [Member(f"sybil-{i + 1}", a, self.as_account(a).address, "sybil") for i, a in enumerate(sybils)]
         self.roles: list[RoleProcess] = []
         self.summary: list[str] = []
 
@@ -151,9 +187,13 @@ class Demo:
         self.deploy()
         self.prepare_data()
         self.pretrain_base()
+        self.fund_validators()
+        self.recruit_sybils()
+        self.bond_requester()
         self.post_job()
         self.run_market()
         self.show_results()
+        self.show_sybil_attempt()
         self.anchor_in_ledger()
         self.write_report()
 
@@ -240,6 +280,42 @@ class Demo:
         )
         self.say(f"registered base model 0x{self.base_hash.hex()[:16]}... (gas {receipt['gasUsed']})")
 
+    def fund_validators(self) -> None:
+        """The deployer funds the validators anvil did not (dev accounts from 10 on)."""
+        for m in self.members:
+            if m.kind != "sybil" and self._balance(m.address, None) < VALIDATOR_FUNDS // 2:
+                send_ether(self.as_account(DEPLOYER), m.address, VALIDATOR_FUNDS)
+                self.say.detail(f"the deployer funded {m.name} ({m.address}) with {VALIDATOR_FUNDS / ETHER:g} ETH")
+
+    def recruit_sybils(self) -> None:
+        """The over-claimer's operator funds fresh addresses to bond as its Sybil validators."""
+        sybils = [m for m in self.members if m.kind == "sybil"]
+        if not sybils:
+            return
+        overclaimer = self.as_account(OVERCLAIMER)
+        self.say(
+            f"the over-claimer's operator funds {len(sybils)} fresh addresses to bond as validators (Sybils): "
+            "each will attest the over-claimer's claim, and 0 % for every other submission, without evaluating"
+        )
+        for m in sybils:
+            if self._balance(m.address, None) != 0:
+                raise DemoError(f"{m.name}'s address {m.address} is not fresh: it holds ether already")
+            send_ether(overclaimer, m.address, SYBIL_FUNDS)
+            self.say.detail(f"{m.name} {m.address}: 0 -> {SYBIL_FUNDS / ETHER:g} ETH from {overclaimer.address}")
+
+    def bond_requester(self) -> None:
+        """The requester bonds as a validator too: the contract never seats it on its own job."""
+        if not self.config.requester_bond:
+            return
+        from offchain.eth.market import MarketClient
+
+        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester.join_validators(MIN_BOND)
+        self.say(
+            f"the requester bonds {MIN_BOND / ETHER:g} ETH as a validator too ({requester.client.address}); "
+            "the contract never seats a job's requester (or its workers) on that job's committee"
+        )
+
     def post_job(self) -> None:
         from offchain.eth.commitment import evaluation_seal, new_salt
         from offchain.eth.market import MarketClient
@@ -259,7 +335,7 @@ class Demo:
             min_score_bps=self.config.min_score_bps,
             deadlines=self.deadlines,
             min_stake=MIN_STAKE,
-            committee_size=len(VALIDATORS),
+            committee_size=self.config.committee_size,
             reward=REWARD,
         )
         self.say(
@@ -311,38 +387,29 @@ class Demo:
             )
             for name, account, extra in workers
         }
-        self.validator_args = {
-            f"validator-{i + 1}": (
-                account,
-                [
-                    "validator",
-                    *common,
-                    "--dev-account",
-                    str(account),
-                    "--home",
-                    str(self.out / f"validator-{i + 1}"),
-                    "--once",
-                    *(["--lazy"] if self.config.lazy_validator and i == LAZY else []),
-                ],
-                1,
-            )
-            for i, account in enumerate(VALIDATORS)
-        }
-        if self.config.lazy_validator:
+        self.validator_args = {m.name: self.validator_argv(m, common) for m in self.members}
+        if self.lazy:
             self.say(f"validator-{LAZY + 1} is lazy: it copies each claim instead of evaluating")
-        self.say(f"starting {len(workers)} workers and {len(VALIDATORS)} validators, each its own process")
+        sybils = sum(m.kind == "sybil" for m in self.members)
+        self.say(
+            f"starting {len(workers)} workers, {len(self.members) - sybils} validators"
+            + (f" and {sybils} Sybil validators" if sybils else "")
+            + ", each its own process"
+        )
         self.roles = [spawn(name, *spec) for name, spec in {**self.worker_args, **self.validator_args}.items()]
         job, count = self.job_id, len(workers)
         wait_until(lambda: len(self.market.submissions(job)) == count, "every commit", 600, self.roles)
         self.say("every worker committed")
         self.hooks.after_commits(self)
+        self.show_draw_odds()
         self.say("moving the chain clock to the reveal window")
         warp_to(self.client.w3, self.deadlines[0])
         self.reveal_evaluation()
         wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "every reveal", 120, self.roles)
-        wait_until(lambda: len(self.market.committee(job)) == len(VALIDATORS), "the committee draw", 120, self.roles)
+        wait_until(lambda: self.market.is_drawn(job), "the committee draw", 120, self.roles)
+        self.show_committee()
         self.hooks.after_reveals(self)
-        self.say("every reveal is in and the committee is drawn; moving the chain clock to the attest window")
+        self.say("every reveal is in; moving the chain clock to the attest window")
         warp_to(self.client.w3, self.deadlines[1])
         self.hooks.after_attest_window_opened(self)
         members = self.market.committee(job)
@@ -374,19 +441,76 @@ class Demo:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
 
+    def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int]:
+        """The `offchain validator` process of `member`: (account, argv, threads)."""
+        behaviour = {"honest": [], "lazy": ["--lazy"], "sybil": ["--inflate-for", self.as_account(OVERCLAIMER).address]}
+        home = str(self.out / member.name)
+        argv = ["validator", *common, "--dev-account", str(member.account), "--home", home, "--once"]
+        return member.account, argv + behaviour[member.kind], 1
+
+    def show_draw_odds(self) -> None:
+        """Once every validator is bonded: who is eligible for the draw, and the odds it leaves one out."""
+        wait_until(
+            lambda: all(self.market.is_validator(m.address) for m in self.members),
+            "every validator's bond",
+            120,
+            self.roles,
+        )
+        gwei = 10**9
+        bonds = {m.address: self.market.validator(m.address).bond for m in self.members}
+        eligible = sum(bonds.values())
+        honest = sum(b for a, b in bonds.items() if any(m.address == a and m.kind == "honest" for m in self.members))
+        seats = self.config.committee_size
+        self.say(
+            f"bonded for the draw: {len(bonds)} eligible validators with {eligible / ETHER:g} ETH, the honest ones "
+            f"{honest / ETHER:g} ETH ({100 * honest / eligible:.0f} %) and {self._honest_count()} of "
+            f"{len(bonds)} seats; the committee is drawn by bond, the job asks for up to {seats} seats"
+        )
+        if len(bonds) <= seats:
+            excluded = self.market.total_weight() - eligible // gwei  # the requester's bond: skipped
+            odds = left_out_odds([b // gwei for b in bonds.values()], excluded, seats)
+            self.say.detail(
+                f"{8 * seats} tries (8 a seat) seat every eligible validator but for a chance of {odds:.1e}, "
+                f"computed from these bonds and the {excluded * gwei / ETHER:g} ETH the draw skips"
+            )
+
+    def _honest_count(self) -> int:
+        return sum(m.kind == "honest" for m in self.members)
+
+    def show_committee(self) -> None:
+        """The committee as drawn on chain: each seat's holder, and who was left out."""
+        view = CommitteeView.read(self.market, self.job_id)
+        seed = f"0x{view.drawn.seed:064x}"[:18]
+        self.say(
+            f"the committee is drawn (block {view.drawn.block}, seed {seed}... from prevrandao): "
+            f"{len(view.seated)} of {len(view.drawn.seats)} seats filled"
+        )
+        for line in committee_lines(view, self.members, self.as_account(REQUESTER).address):
+            self.say.detail(line)
+
     def validator_table(self) -> list[str]:
-        """Each validator's pay and bond penalty for the job (markdown rows)."""
-        paid: dict[str, int] = {}
-        for event in self.market.events(self.post_block, "latest", ("Withdrawn",)):
-            paid[event.account] = paid.get(event.account, 0) + event.amount  # type: ignore[union-attr]
-        lines = ["| validator | behaviour | paid (ETH) | bond slashed (ETH) |", "|---|---|---:|---:|"]
-        for i, account in enumerate(VALIDATORS):
-            address = self.as_account(account).address
-            lazy = self.config.lazy_validator and i == LAZY
-            slashed = MIN_BOND - self.market.validator(address).bond
+        """Each validator's tally, pay and bond penalty for the job, as finalize emitted them (markdown rows)."""
+        view = CommitteeView.read(self.market, self.job_id)
+        lines = [
+            "| validator | behaviour | seat | within / outside tolerance | paid (ETH) | bond slashed (ETH) "
+            "| bond now (ETH) |",
+            "|---|---|---:|---|---:|---:|---:|",
+        ]
+        rows = [(m.name, m.behaviour, m.address) for m in self.members]
+        if self.config.requester_bond:
+            rows.append(("requester", "bonded; never drawn for its own job", self.as_account(REQUESTER).address))
+        for name, behaviour, address in rows:
+            bond = self.market.validator(address).bond
+            e = view.settled.get(address)
+            if address not in view.seated:
+                tally, paid, slashed, seat = "not drawn", 0, 0, "-"
+            else:
+                seat = str(view.drawn.seats.index(address))
+                tally = f"{e.good} / {e.bad}" if e else "nothing to attest"
+                paid, slashed = (e.paid, e.slashed) if e else (0, 0)
             lines.append(
-                f"| validator-{i + 1} | {'lazy (copies claims)' if lazy else 'evaluates'} | "
-                f"{paid.get(address, 0) / ETHER:.6f} | {slashed / ETHER:.6f} |"
+                f"| {name} | {behaviour} | {seat} | {tally} | {paid / ETHER:.6f} | {slashed / ETHER:.6f} | "
+                f"{bond / ETHER:.6f} |"
             )
         return lines
 
@@ -451,6 +575,33 @@ class Demo:
             "",
         ]
 
+    def show_sybil_attempt(self) -> None:
+        """What each committee member attested, the medians, and what the Sybils lost: from the chain."""
+        sybils = [m for m in self.members if m.kind == "sybil"]
+        if not sybils:
+            return
+        view = CommitteeView.read(self.market, self.job_id)
+        subs = self.market.submissions(self.job_id)
+        names = {self.as_account(a).address: n for n, a in (("honest worker", HONEST), ("over-claimer", OVERCLAIMER))}
+        names.update({self.as_account(a).address: n for n, a, _ in self.extra_workers})
+        target = self.as_account(OVERCLAIMER).address
+        outcomes = check(view, self.members, subs, target)  # raises if the chain says the Sybils won
+        table = attestation_table(view, self.members, subs, [names.get(s.worker, s.worker) for s in subs])
+        over = next(s for s in subs if s.worker == target)
+        seated = [m for m in sybils if m.address in view.seated]
+        lost = sum(view.settled[m.address].slashed for m in seated)
+        line = (
+            f"Sybil attempt failed: {len(seated)} Sybil validators of the over-claimer ({len(seated)} of "
+            f"{len(view.seated)} seats) attested its claim of {over.claimed_score_bps / 100:.2f} % and 0 % for "
+            f"every other submission; the honest majority's median judged the over-claimer at "
+            f"{over.verified_score_bps / 100:.2f} % ({over.outcome.name.lower()}: stake slashed), and the "
+            f"Sybils lost {lost / ETHER:g} ETH of their bonds."
+        )
+        self.say(line)
+        for row in table + outcomes:
+            self.say.detail(row)
+        self.summary += ["## Sybil attempt", "", line, "", *table, "", *[f"- {o}" for o in outcomes], ""]
+
     def anchor_in_ledger(self) -> None:
         from offchain.ledger import api as ledger
 
@@ -489,7 +640,7 @@ class Demo:
     def balances(self, block: int | None = None) -> dict[str, tuple[str, int]]:
         names = {"requester": REQUESTER, "honest worker": HONEST, "over-claimer": OVERCLAIMER}
         names.update({name: account for name, account, _ in self.extra_workers})
-        names.update({f"validator {i + 1}": a for i, a in enumerate(VALIDATORS)})
+        names.update({m.name.replace("-", " "): m.account for m in self.members})
         result = {}
         for name, index in names.items():
             address = self.as_account(index).address
@@ -502,3 +653,22 @@ class Demo:
 
     def stop_roles(self) -> None:
         stop_all(self.roles)
+
+
+def send_ether(sender: Any, to: str, value: int) -> None:
+    """A plain transfer of `value` wei, signed by `sender` (a Client with a local account)."""
+    w3 = sender.w3
+    tx = {
+        "from": sender.address,
+        "to": to,
+        "value": value,
+        "gas": 21_000,
+        "gasPrice": w3.eth.gas_price,
+        "nonce": w3.eth.get_transaction_count(sender.address, "pending"),
+        "chainId": w3.eth.chain_id,
+    }
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.account.sign_transaction(tx).raw_transaction), 60
+    )
+    if receipt["status"] != 1:
+        raise DemoError(f"the transfer of {value / ETHER:g} ETH from {sender.address} to {to} failed")

@@ -23,8 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
+from offchain.eth.values import parse_address
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.rolelog import RoleLog
@@ -36,6 +38,7 @@ from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
+JOIN_TRIES = 3  # joins that raced others into a grown sortition tree (see ensure_bonded)
 
 
 @dataclass
@@ -46,6 +49,9 @@ class ValidatorOptions:
     poll_seconds: float = 1.0
     once: bool = False  # exit when every job seen so far is settled
     lazy: bool = False  # demos and tests: copy each claim instead of evaluating (and be slashed for it)
+    # Demos and tests: a Sybil colluding with this worker: attest its claim and 0 for every
+    # other submission, without evaluating (outvoted by an honest majority and slashed for it).
+    inflate_for: str | None = None
 
 
 class Validator:
@@ -93,7 +99,18 @@ class Validator:
             self.log("already bonded", address=self.me)
             return
         bond = self.options.bond if self.options.bond is not None else self.session.market.min_bond()
-        self.session.market.join_validators(bond)
+        for attempt in range(1, JOIN_TRIES + 1):
+            try:
+                self.session.market.join_validators(bond)
+                break
+            except TransactionError as exc:
+                # A join estimated before other joins grew the sortition tree (a fresh word)
+                # can run out of gas; the next estimate sees the grown tree.
+                if self.session.market.is_validator(self.me):
+                    break  # it went through after all (a receipt that came too late)
+                if attempt == JOIN_TRIES:
+                    raise
+                self.log("join failed, will retry", attempt=attempt, error=str(exc))
         self.log("bonded", address=self.me, bond=bond)
 
     def _judge_submission(self, job_id: int, index: int, sub: Submission) -> int:
@@ -104,6 +121,10 @@ class Validator:
         if self.options.lazy:
             self.log("copied the claim without evaluating", job=job_id, worker=sub.worker, claim_bps=event.score_bps)
             return event.score_bps
+        if self.options.inflate_for is not None:
+            score = event.score_bps if sub.worker == self.options.inflate_for else ZERO_SCORE
+            self.log("attested without evaluating (Sybil)", job=job_id, worker=sub.worker, score_bps=score)
+            return score
         key = (job_id, sub.worker)
         if key not in self.scores:
             self.scores[key] = self.judge(self._job(job_id), event, opened.evaluation_set)
@@ -150,13 +171,26 @@ def _write_card(folder: Path, spec: JobSpec, eval_path: Path) -> None:
     (folder / "model.json").write_text(json.dumps(card, indent=2))
 
 
+def _address(text: str) -> str:
+    """argparse type of --inflate-for: a checksummed address."""
+    try:
+        return parse_address(text, "--inflate-for")
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("validator", help="bond, serve on drawn committees: evaluate, seal, reveal")
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
     add_daemon_args(parser, once_help="exit when the submissions seen so far are settled")
-    parser.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)  # demos: copy claims, get slashed
+    # Demo and test behaviours, hidden from --help: a validator that copies every claim
+    # (--lazy), or a Sybil of worker ADDRESS that attests its claim and 0 for every other
+    # submission (--inflate-for ADDRESS); both attest without evaluating and get slashed.
+    behaviour = parser.add_mutually_exclusive_group()
+    behaviour.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
+    behaviour.add_argument("--inflate-for", type=_address, default=None, metavar="ADDRESS", help=argparse.SUPPRESS)
     parser.set_defaults(func=cmd_validator)
     add_exit_command(parser)
 
@@ -169,5 +203,6 @@ def cmd_validator(args: argparse.Namespace) -> int:
         poll_seconds=args.poll,
         once=args.once,
         lazy=args.lazy,
+        inflate_for=args.inflate_for,
     )
     return Validator(open_session(args), options, RoleLog("validator", args.json)).run()

@@ -52,3 +52,72 @@ def test_weights_that_are_not_the_revealed_model_score_zero(world: World) -> Non
     event = _revealed(world, job_id, bytes(32), str(base_weights))
 
     assert validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"])) == ZERO_SCORE
+
+
+def _job_with_two_revealed_submissions(world: World) -> tuple[int, str, str]:
+    """A job where workers 2 and 3 revealed claims of 7000 and 9000 bps (weights never served)."""
+    from offchain.eth.commitment import commitment, new_salt
+
+    job_id = world.post_job()
+    workers = []
+    for account, claim in ((2, 7000), (3, 9000)):
+        market = world.session(account, f"worker-{account}").market
+        salt = new_salt()
+        model = bytes([account]) * 32
+        market.commit(job_id, commitment(job_id, market.client.address, model, claim, salt), 10**17)
+        workers.append((market, model, claim, salt))
+    world.travel_past(0, job_id)
+    for market, model, claim, salt in workers:
+        market.reveal(job_id, model, claim, salt, "http://127.0.0.1:9/sha256/" + "ab" * 32)
+    world.reveal_evaluation(job_id)
+    return job_id, workers[0][0].client.address, workers[1][0].client.address
+
+
+def test_a_sybil_attests_its_workers_claim_and_zero_for_the_others_without_evaluating(world: World) -> None:
+    job_id, rival, colluder = _job_with_two_revealed_submissions(world)
+    options = ValidatorOptions(confirmations=0, inflate_for=colluder)
+    sybil = Validator(world.session(VALIDATOR, "sybil"), options, RoleLog("validator", stream=io.StringIO()))
+    subs = sybil.session.market.submissions(job_id)
+
+    # The weights URL answers nothing: an evaluation would raise ArtifactUnreachableError.
+    scores = {s.worker: sybil._judge_submission(job_id, i, s) for i, s in enumerate(subs)}
+
+    assert scores == {rival: ZERO_SCORE, colluder: 9000}
+
+
+def test_the_sybil_behaviour_takes_an_address_and_excludes_lazy() -> None:
+    import argparse
+
+    from offchain.roles.validator import register
+
+    parser = argparse.ArgumentParser(exit_on_error=False)
+    register(parser.add_subparsers())
+    address = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+
+    assert parser.parse_args(["validator", "--inflate-for", address.lower()]).inflate_for == address
+    with pytest.raises(SystemExit):
+        parser.parse_args(["validator", "--inflate-for", "0x1234"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["validator", "--lazy", "--inflate-for", address])
+
+
+def test_a_join_that_fails_once_is_retried(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from offchain.eth.errors import TransactionError
+
+    validator = _validator(world)
+    market = validator.session.market
+    join = market.join_validators
+    calls = []
+
+    def racing_join(bond: int) -> object:
+        calls.append(bond)
+        if len(calls) == 1:  # as when another join grew the sortition tree after the estimate
+            raise TransactionError("joinValidators reverted in transaction 0xab")
+        return join(bond)
+
+    monkeypatch.setattr(market, "join_validators", racing_join)
+
+    validator.ensure_bonded()
+
+    assert len(calls) == 2
+    assert market.is_validator(validator.me)
