@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from offchain.demo.report import say_line
 from offchain.errors import OffchainError
 from offchain.eth.localchain import stop_process
 
@@ -30,7 +31,7 @@ def _pump(role: RoleProcess) -> None:
     assert role.process.stdout is not None
     for line in role.process.stdout:
         role.lines.append(line.rstrip())
-        print(f"    [{role.name:<11}] {line.rstrip()}", flush=True)
+        say_line(f"    [{role.name:<11}] {line.rstrip()}")
 
 
 def spawn(name: str, account: int, argv: list[str], threads: int) -> RoleProcess:

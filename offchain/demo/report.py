@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 ETHER = 10**18
+
+
+def say_line(text: str) -> None:
+    """One line to stdout in a single write: role output pumped by threads never splits it."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 class Narrator:
@@ -22,10 +29,10 @@ class Narrator:
 
     def __call__(self, message: str) -> None:
         self.step += 1
-        print(f"[{self.elapsed():6.1f}s] {self.step:>2}. {message}", flush=True)
+        say_line(f"[{self.elapsed():6.1f}s] {self.step:>2}. {message}")
 
     def detail(self, message: str) -> None:
-        print(f"{'':>13}{message}", flush=True)
+        say_line(f"{'':>13}{message}")
 
 
 def balance_table(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, int]]) -> list[str]:

@@ -108,11 +108,11 @@ def committee_lines(view: CommitteeView, members: list[Member], requester: str) 
         if int(a, 16) != 0
     ]
     empty = len(view.drawn.seats) - len(view.seated)
-    if empty:
-        lines.append(f"{empty} seats empty: no other eligible validator is bonded")
     left_out = [m.name for m in members if m.address not in view.seated]
     if left_out:
-        lines.append(f"not drawn this time: {', '.join(left_out)}")
+        lines.append(f"{empty} seats empty; not drawn this time: {', '.join(left_out)}")
+    elif empty:
+        lines.append(f"{empty} seats stay empty: every eligible validator holds a seat")
     where = "is on it (a contract bug)" if requester in view.seated else "is not on it: the contract skips it"
     lines.append(f"the requester's validator address {requester} {where}")
     return lines

@@ -1,10 +1,12 @@
 """The whole market on a local anvil chain, with small budgets: every role its own process.
 
-One honest worker, one that over-claims, one whose served weights get tampered with, and
-three validators; faults on the way: the honest worker is killed (SIGKILL) after its
-commit and restarted, and the chain becomes unreachable for some seconds while the validators work.
-Afterwards every account's balance must have moved by exactly what the contract credited
-it, less the gas it paid (both read from the chain, to the wei).
+One honest worker, one that over-claims, one whose served weights get tampered with, three
+validators, and two Sybil validators of the over-claimer (they attest its claim and 0 for
+everybody else, without evaluating); the requester bonds as a validator too. Faults on the
+way: the honest worker is killed (SIGKILL) after its commit and restarted, and the chain
+becomes unreachable for some seconds while the validators work. Afterwards the Sybils must
+have been outvoted and slashed, and every account's balance must have moved by exactly what
+the contract credited it, less the gas it paid (everything read from the chain, to the wei).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import pytest
 from faults import KILLED_VALIDATOR, TAMPERER, FaultHooks
 
 from offchain.demo.report import Narrator
-from offchain.demo.scenario import HONEST, MIN_STAKE, OVERCLAIMER, REWARD, VALIDATORS, Demo, DemoConfig
+from offchain.demo.scenario import HONEST, MIN_STAKE, OVERCLAIMER, REQUESTER, REWARD, Demo, DemoConfig
+from offchain.demo.sybil import CommitteeView
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import Outcome
 
@@ -40,7 +43,9 @@ SMALL = DemoConfig(
     min_score_bps=1000,  # tiny budgets give a weak model; the flow, not the accuracy, is under test
     hooks=FaultHooks(),
     lazy_validator=False,  # the balances below assume three evaluating validators
+    validators=3,  # and two Sybils (the default): three honest seats of five
 )
+BPS = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -122,23 +127,69 @@ def test_roles_rode_out_the_chain_outage(finished_demo: Demo) -> None:
     assert any("rpc unavailable" in line.lower() for line in lines)
 
 
-def _fee_and_share(demo: Demo) -> tuple[int, int, int]:
-    """The validators' fee, each validator's pay (3 attestations within tolerance), the dust."""
-    fee = REWARD * demo.market.market_config().fee_bps // 10_000
-    good = len(VALIDATORS) * len(demo.market.submissions(demo.job_id))
-    per = fee // good
-    return fee, per * len(demo.market.submissions(demo.job_id)), fee - per * good
+def _members(demo: Demo, kind: str) -> list[str]:
+    return [m.address for m in demo.members if m.kind == kind]
+
+
+def _sybil_slash(demo: Demo) -> int:
+    """What a Sybil loses: two attestations outside the tolerance (the over-claimer's, the honest worker's)."""
+    return demo.market.min_bond() * demo.market.market_config().slash_bps * 2 // BPS
+
+
+def _fee_and_pay(demo: Demo) -> tuple[int, int, int]:
+    """The validators' fee, the pay per attestation within tolerance, the dust. Honest
+    validators are within it on all 3 submissions, Sybils only on the tamperer's (0, the
+    median of tampered weights); the pool is the fee plus the Sybils' slashed bonds."""
+    fee = REWARD * demo.market.market_config().fee_bps // BPS
+    good = 3 * len(_members(demo, "honest")) + 1 * len(_members(demo, "sybil"))
+    pool = fee + len(_members(demo, "sybil")) * _sybil_slash(demo)
+    per = pool // good
+    return fee, per, pool - per * good
 
 
 def test_prize_fee_and_slash_add_up_to_the_wei(finished_demo: Demo) -> None:
     demo = finished_demo
     final = demo.market.finalized_event(demo.job_id)
     assert final is not None
-    fee, _, dust = _fee_and_share(demo)
+    fee, _, dust = _fee_and_pay(demo)
 
-    assert final.validator_pay == fee - dust
+    assert final.validator_slashed == 2 * _sybil_slash(demo)  # honest, deterministic validators all agree
+    assert final.validator_pay == fee + final.validator_slashed - dust
     assert final.prize == REWARD - fee
-    assert final.validator_slashed == 0  # honest, deterministic validators all agree
+
+
+def test_the_sybils_were_outvoted_and_slashed(finished_demo: Demo) -> None:
+    demo = finished_demo
+    view = CommitteeView.read(demo.market, demo.job_id)
+    subs = demo.market.submissions(demo.job_id)
+    target = demo.as_account(OVERCLAIMER).address
+    honest, sybils = _members(demo, "honest"), _members(demo, "sybil")
+    measured = {view.attested[a] for a in honest}  # deterministic evaluation: one score list
+    assert len(measured) == 1
+    (scores,) = measured
+
+    assert set(view.seated) == {*honest, *sybils}  # every eligible validator drawn (odds of not: 1.6e-9)
+    for a in sybils:
+        assert view.attested[a] == tuple(s.claimed_score_bps if s.worker == target else 0 for s in subs)
+        settled = view.settled[a]
+        assert (settled.good, settled.bad, settled.slashed) == (1, 2, _sybil_slash(demo))
+        assert demo.market.validator(a).bond == demo.market.min_bond() - _sybil_slash(demo)
+    for a in honest:
+        assert (view.settled[a].bad, view.settled[a].slashed) == (0, 0)
+    assert [s.verified_score_bps for s in subs] == list(scores)  # every median is the honest score
+    assert {s.worker: s.outcome for s in subs}[target] == Outcome.DISHONEST
+    assert {s.worker: s.outcome for s in subs}[demo.as_account(HONEST).address] == Outcome.WON
+
+
+def test_the_requester_bonded_as_a_validator_is_not_drawn_for_its_own_job(finished_demo: Demo) -> None:
+    demo = finished_demo
+    requester = demo.as_account(REQUESTER).address
+    drawn = demo.market.committee_drawn(demo.job_id)
+    assert drawn is not None
+
+    assert demo.market.is_validator(requester)
+    assert requester not in drawn.seats
+    assert demo.market.validator(requester).bond == demo.market.min_bond()
 
 
 def test_a_validator_killed_between_commit_and_reveal_revealed_after_restart(finished_demo: Demo) -> None:
@@ -146,7 +197,7 @@ def test_a_validator_killed_between_commit_and_reveal_revealed_after_restart(fin
     lines = [line for role in demo.roles if role.name == KILLED_VALIDATOR for line in role.lines]
 
     assert any("revealed scores" in line for line in lines)
-    assert all(s.attestation_count == len(VALIDATORS) for s in demo.market.submissions(demo.job_id))
+    assert all(s.attestation_count == len(demo.members) for s in demo.market.submissions(demo.job_id))
 
 
 def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> None:
@@ -158,14 +209,14 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
     stake = MIN_STAKE
     after = demo.balances()
     bonds = demo.market.min_bond()
-    _, share, dust = _fee_and_share(demo)
+    _, per, dust = _fee_and_pay(demo)
     tamperer_paid = withdrawn.get(demo.as_account(TAMPERER).address, 0)  # claims zero the view's payout
     expected_credit = {
         "requester": stake + (stake - tamperer_paid) + dust,  # the over-claimer's stake, the tamperer's loss
         "honest worker": final.prize + stake,
         "over-claimer": 0,
         "tamperer": tamperer_paid,
-        **{f"validator {i + 1}": share for i in range(len(VALIDATORS))},
+        **{m.name.replace("-", " "): per * (3 if m.kind == "honest" else 1) for m in demo.members},
     }
 
     for name, (address, before) in demo.balances_before.items():
