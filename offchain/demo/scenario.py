@@ -26,19 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offchain.demo.committee import MAX_SEATS, CommitteeView, Member, committee_lines, draw_odds_lines, validator_table
 from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
-from offchain.demo.sybil import (
-    MAX_SEATS,
-    SYBIL_FUNDS,
-    SYBILS,
-    CommitteeView,
-    Member,
-    attestation_table,
-    check,
-    committee_lines,
-    left_out_odds,
-)
+from offchain.demo.sybil import SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
 from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
 from offchain.ml.config import FASHION_SOURCE_RECIPE, FASHION_TARGET_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
@@ -456,26 +447,12 @@ class Demo:
             120,
             self.roles,
         )
-        gwei = 10**9
         bonds = {m.address: self.market.validator(m.address).bond for m in self.members}
-        eligible = sum(bonds.values())
-        honest = sum(b for a, b in bonds.items() if any(m.address == a and m.kind == "honest" for m in self.members))
-        seats = self.config.committee_size
-        self.say(
-            f"bonded for the draw: {len(bonds)} eligible validators with {eligible / ETHER:g} ETH, the honest ones "
-            f"{honest / ETHER:g} ETH ({100 * honest / eligible:.0f} %) and {self._honest_count()} of "
-            f"{len(bonds)} seats; the committee is drawn by bond, the job asks for up to {seats} seats"
-        )
-        if len(bonds) <= seats:
-            excluded = self.market.total_weight() - eligible // gwei  # the requester's bond: skipped
-            odds = left_out_odds([b // gwei for b in bonds.values()], excluded, seats)
-            self.say.detail(
-                f"{8 * seats} tries (8 a seat) seat every eligible validator but for a chance of {odds:.1e}, "
-                f"computed from these bonds and the {excluded * gwei / ETHER:g} ETH the draw skips"
-            )
-
-    def _honest_count(self) -> int:
-        return sum(m.kind == "honest" for m in self.members)
+        honest = {m.address for m in self.members if m.kind == "honest"}
+        headline, *details = draw_odds_lines(bonds, honest, self.market.total_weight(), self.config.committee_size)
+        self.say(headline)
+        for line in details:
+            self.say.detail(line)
 
     def show_committee(self) -> None:
         """The committee as drawn on chain: each seat's holder, and who was left out."""
@@ -490,29 +467,11 @@ class Demo:
 
     def validator_table(self) -> list[str]:
         """Each validator's tally, pay and bond penalty for the job, as finalize emitted them (markdown rows)."""
-        view = CommitteeView.read(self.market, self.job_id)
-        lines = [
-            "| validator | behaviour | seat | within / outside tolerance | paid (ETH) | bond slashed (ETH) "
-            "| bond now (ETH) |",
-            "|---|---|---:|---|---:|---:|---:|",
-        ]
         rows = [(m.name, m.behaviour, m.address) for m in self.members]
         if self.config.requester_bond:
             rows.append(("requester", "bonded; never drawn for its own job", self.as_account(REQUESTER).address))
-        for name, behaviour, address in rows:
-            bond = self.market.validator(address).bond
-            e = view.settled.get(address)
-            if address not in view.seated:
-                tally, paid, slashed, seat = "not drawn", 0, 0, "-"
-            else:
-                seat = str(view.drawn.seats.index(address))
-                tally = f"{e.good} / {e.bad}" if e else "nothing to attest"
-                paid, slashed = (e.paid, e.slashed) if e else (0, 0)
-            lines.append(
-                f"| {name} | {behaviour} | {seat} | {tally} | {paid / ETHER:.6f} | {slashed / ETHER:.6f} | "
-                f"{bond / ETHER:.6f} |"
-            )
-        return lines
+        bonds = {address: self.market.validator(address).bond for _, _, address in rows}
+        return validator_table(CommitteeView.read(self.market, self.job_id), rows, bonds)
 
     def reveal_evaluation(self) -> None:
         """The requester opens the evaluation set: serves the file, reveals the seal on chain."""
@@ -587,16 +546,7 @@ class Demo:
         target = self.as_account(OVERCLAIMER).address
         outcomes = check(view, self.members, subs, target)  # raises if the chain says the Sybils won
         table = attestation_table(view, self.members, subs, [names.get(s.worker, s.worker) for s in subs])
-        over = next(s for s in subs if s.worker == target)
-        seated = [m for m in sybils if m.address in view.seated]
-        lost = sum(view.settled[m.address].slashed for m in seated)
-        line = (
-            f"Sybil attempt failed: {len(seated)} Sybil validators of the over-claimer ({len(seated)} of "
-            f"{len(view.seated)} seats) attested its claim of {over.claimed_score_bps / 100:.2f} % and 0 % for "
-            f"every other submission; the honest majority's median judged the over-claimer at "
-            f"{over.verified_score_bps / 100:.2f} % ({over.outcome.name.lower()}: stake slashed), and the "
-            f"Sybils lost {lost / ETHER:g} ETH of their bonds."
-        )
+        line = attempt_line(view, self.members, subs, target)
         self.say(line)
         for row in table + outcomes:
             self.say.detail(row)

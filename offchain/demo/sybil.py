@@ -1,121 +1,25 @@
-"""The demo's Sybil attempt and its committee, as the chain recorded them.
+"""The demo's Sybil attempt, as the chain recorded it.
 
-The attempt: the over-claimer's operator funds fresh addresses (dev-mnemonic accounts that
-anvil does not fund) and bonds each as a validator running `offchain validator --inflate-for
+The over-claimer's operator funds fresh addresses (dev-mnemonic accounts that anvil does not
+fund) and bonds each as a validator running `offchain validator --inflate-for
 <over-claimer>`: it attests the over-claimer's claim and 0 for every other submission,
 without evaluating. The honest validators hold more seats than the Sybils and the lazy
 validator together (and the majority of the bond), so every submission's median is an honest
 score: the over-claimer is judged dishonest, its rival keeps its measured score, and each
-Sybil attestation lands outside the tolerance and costs its holder part of its bond.
-
-The committee: seats are drawn by bond from prevrandao with at most 8 tries per seat, so a
-committee as large as the eligible set (7 here, the requester's bond also in the tree) leaves
-a seat empty with a probability of about 0.4 % (`left_out_odds`): too often for a demo that
-names who sits where. The demo's job asks for the largest committee (15 seats) instead: its
-120 tries seat all 7 eligible validators but for a chance of 7.8e-7, computed from the bonds
-on chain and printed; the seats left over stay empty, and settlement skips them. Whatever the
-draw gave is what the demo shows: the seats, the attestations and the settlement are read
-from the chain, and `check` fails the run if the chain says the Sybils got their way.
+Sybil attestation lands outside the tolerance and costs its holder part of its bond. The
+demo reads the attestations and the settlement from the chain (offchain.demo.committee),
+and `check` fails the run if the chain says the Sybils got their way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from itertools import combinations
-from typing import Any
-
+from offchain.demo.committee import CommitteeView, Member
 from offchain.demo.processes import DemoError
 from offchain.demo.report import ETHER
 from offchain.eth.market import Outcome, Submission
-from offchain.eth.market_events import AttestationRevealed, CommitteeDrawn, ValidatorSettled
 
-MAX_SEATS = 15  # the contract's largest committee (Committee.MAX_SEATS)
-TRIES_PER_SEAT = 8  # TrainingMarket._drawSeats gives up on a seat after this many tries
 SYBILS = (100, 101)  # dev-mnemonic indices anvil leaves unfunded: fresh addresses
 SYBIL_FUNDS = 11 * ETHER // 10  # what the over-claimer sends each: the 1 ETH minimum bond and gas
-BEHAVIOURS = {
-    "honest": "evaluates",
-    "lazy": "lazy (copies claims)",
-    "sybil": "Sybil of the over-claimer",
-}
-
-
-@dataclass(frozen=True)
-class Member:
-    """A validator the demo runs: its name, dev-mnemonic index, address and behaviour."""
-
-    name: str
-    account: int
-    address: str
-    kind: str  # a key of BEHAVIOURS
-
-    @property
-    def behaviour(self) -> str:
-        return BEHAVIOURS[self.kind]
-
-
-def left_out_odds(eligible: list[int], excluded: int, seats: int) -> float:
-    """The chance that a draw of `seats` seats leaves out one of the `eligible` validators
-    (their sortition weights), when they are no more than the seats: each of the
-    TRIES_PER_SEAT * seats tries picks a leaf with probability weight / total, `excluded`
-    being the weight the draw skips (the requester's and workers' bonds). Exact by
-    inclusion-exclusion over the eligible set (at most 15 members: 32,767 terms)."""
-    if not 0 < len(eligible) <= min(seats, MAX_SEATS):
-        raise DemoError(f"left_out_odds takes 1 to {min(seats, MAX_SEATS)} eligible validators, got {len(eligible)}")
-    total = sum(eligible) + excluded
-    tries = TRIES_PER_SEAT * seats
-    odds = 0.0
-    for k in range(1, len(eligible) + 1):
-        for subset in combinations(eligible, k):
-            odds += (-1) ** (k + 1) * (1 - sum(subset) / total) ** tries
-    return max(odds, 0.0)
-
-
-@dataclass
-class CommitteeView:
-    """The committee of a job and what each member attested and was settled, from the chain."""
-
-    drawn: CommitteeDrawn
-    attested: dict[str, tuple[int, ...]]  # validator -> its revealed scores, in commit order
-    settled: dict[str, ValidatorSettled]  # validator -> finalize's tally (absent before finalize)
-
-    @classmethod
-    def read(cls, market: Any, job_id: int) -> CommitteeView:
-        drawn = market.committee_drawn(job_id)
-        if drawn is None:
-            raise DemoError(f"job {job_id} has no committee on chain")
-        attested = {
-            e.validator: e.scores
-            for e in market.events_of(job_id, "AttestationRevealed")
-            if isinstance(e, AttestationRevealed)
-        }
-        settled = {
-            e.validator: e for e in market.events_of(job_id, "ValidatorSettled") if isinstance(e, ValidatorSettled)
-        }
-        return cls(drawn, attested, settled)
-
-    @property
-    def seated(self) -> list[str]:
-        return [a for a in self.drawn.seats if int(a, 16) != 0]
-
-
-def committee_lines(view: CommitteeView, members: list[Member], requester: str) -> list[str]:
-    """Narration of the draw: every filled seat's holder, who was left out, the requester's absence."""
-    names = {m.address: m for m in members}
-    lines = [
-        f"seat {seat:>2}: {names[a].name:<12} {names[a].behaviour:<26} {a}" if a in names else f"seat {seat:>2}: {a}"
-        for seat, a in enumerate(view.drawn.seats)
-        if int(a, 16) != 0
-    ]
-    empty = len(view.drawn.seats) - len(view.seated)
-    left_out = [m.name for m in members if m.address not in view.seated]
-    if left_out:
-        lines.append(f"{empty} seats empty; not drawn this time: {', '.join(left_out)}")
-    elif empty:
-        lines.append(f"{empty} seats stay empty: every eligible validator holds a seat")
-    where = "is on it (a contract bug)" if requester in view.seated else "is not on it: the contract skips it"
-    lines.append(f"the requester's validator address {requester} {where}")
-    return lines
 
 
 def attestation_table(
@@ -167,3 +71,17 @@ def check(view: CommitteeView, members: list[Member], subs: list[Submission], ta
             f"bond slashed {settled.slashed / ETHER:g} ETH, paid {settled.paid / ETHER:g} ETH"
         )
     return lines
+
+
+def attempt_line(view: CommitteeView, members: list[Member], subs: list[Submission], target: str) -> str:
+    """The report's one-line summary of the attempt (after `check` passed)."""
+    seated = [m for m in members if m.kind == "sybil" and m.address in view.seated]
+    over = next(s for s in subs if s.worker == target)
+    lost = sum(view.settled[m.address].slashed for m in seated)
+    return (
+        f"Sybil attempt failed: {len(seated)} Sybil validators of the over-claimer ({len(seated)} of "
+        f"{len(view.seated)} seats) attested its claim of {over.claimed_score_bps / 100:.2f} % and 0 % for "
+        f"every other submission; the honest majority's median judged the over-claimer at "
+        f"{over.verified_score_bps / 100:.2f} % ({over.outcome.name.lower()}: stake slashed), and the "
+        f"Sybils lost {lost / ETHER:g} ETH of their bonds."
+    )

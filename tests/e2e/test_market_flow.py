@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from faults import KILLED_VALIDATOR, TAMPERER, FaultHooks
 
+from offchain.demo.committee import CommitteeView
 from offchain.demo.report import Narrator
 from offchain.demo.scenario import HONEST, MIN_STAKE, OVERCLAIMER, REQUESTER, REWARD, Demo, DemoConfig
-from offchain.demo.sybil import CommitteeView
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import Outcome
 

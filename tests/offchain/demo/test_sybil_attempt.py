@@ -9,8 +9,9 @@ from fractions import Fraction
 
 import pytest
 
+from offchain.demo.committee import TRIES_PER_SEAT, CommitteeView, Member, left_out_odds
 from offchain.demo.processes import DemoError
-from offchain.demo.sybil import TRIES_PER_SEAT, CommitteeView, Member, check, left_out_odds
+from offchain.demo.sybil import attempt_line, check
 from offchain.eth.market import Outcome, Submission
 from offchain.eth.market_events import CommitteeDrawn, ValidatorSettled
 
@@ -90,6 +91,9 @@ def test_a_failed_attempt_reports_each_sybils_slash() -> None:
     assert lines == [
         f"sybil-{i}: 2 attestations outside the tolerance, 0 within; bond slashed 0.2 ETH, paid 0 ETH" for i in (1, 2)
     ]
+    assert attempt_line(view, _members(), subs, TARGET).startswith(
+        "Sybil attempt failed: 2 Sybil validators of the over-claimer (2 of 5 seats) attested its claim of 90.00 %"
+    )
 
 
 def test_the_demo_fails_when_the_sybils_carried_the_over_claimer() -> None:
