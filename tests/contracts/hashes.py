@@ -9,3 +9,4 @@ def h(label: str) -> str:
     from eth_utils import keccak
 
     return "0x" + keccak(to_bytes(label.encode().hex(), "bytes")).hex()
+ZERO_ADDRESS = "0x" + "00" * 20

@@ -2,7 +2,7 @@
 named requester, workers and validators (three of them, bonded)."""
 
 import pytest
-from hashes import ZERO, h
+from hashes import ZERO, ZERO_ADDRESS, h
 from market_helpers import CONFIG, MIN_BOND
 
 
@@ -28,7 +28,7 @@ def mallory(accounts):
 
 @pytest.fixture(scope="module")
 def market_registry(ModelRegistry, admin):
-    contract = ModelRegistry.deploy(admin, {"from": admin})
+    contract = ModelRegistry.deploy(admin, ZERO_ADDRESS, {"from": admin})
     contract.register(h("base"), ZERO, h("pretrain"), 5000, "file:///base", {"from": admin})
     return contract
 
