@@ -113,13 +113,19 @@ contract TrainingMarket is Settlement {
         if (trainingSet == 0 || evaluationSeal == 0 || spec == 0) revert TrainingMarketZeroHash();
         if (minScoreBps > BPS) revert TrainingMarketBpsTooHigh(minScoreBps);
         // The forfeit is what filling the submission cap costs per seat: it must be real.
-        if (uint256(minStake) * _forfeitBps / BPS == 0) revert TrainingMarketStakeTooSmall(minStake);
+        // floor(minStake * forfeitBps / BPS) == 0, without the checks: the product is below 2**94.
+        unchecked {
+            if (uint256(minStake) * _forfeitBps < BPS) revert TrainingMarketStakeTooSmall(minStake);
+        }
         if (committeeSize % 2 == 0 || committeeSize < _quorum || committeeSize > Committee.MAX_SEATS) {
             revert TrainingMarketBadCommitteeSize(committeeSize);
         }
         _validateDeadlines(deadlines);
         if (!_registry.isRegistered(baseModel)) revert TrainingMarketUnknownBaseModel(baseModel);
-        jobId = _nextJobId++;
+        jobId = _nextJobId;
+        unchecked {
+            _nextJobId = jobId + 1; // one per transaction: 2**256 posts never happen
+        }
         _jobs[jobId] = Job({
             commitDeadline: deadlines[0],
             revealDeadline: deadlines[1],
@@ -287,9 +293,13 @@ contract TrainingMarket is Settlement {
     function _validateDeadlines(uint32[4] calldata d) private view {
         uint256 previous = block.timestamp;
         for (uint256 i; i < 4; ++i) {
-            if (d[i] <= previous) revert TrainingMarketBadDeadlines(d[0], d[1], d[2], d[3]);
-            if (d[i] - previous < _minWindow) revert TrainingMarketWindowTooShort(d[i] - previous, _minWindow);
-            previous = d[i];
+            uint256 next = d[i];
+            if (next <= previous) revert TrainingMarketBadDeadlines(d[0], d[1], d[2], d[3]);
+            unchecked {
+                // next > previous: checked just above (the checks cost plain postJob's gas goal)
+                if (next - previous < _minWindow) revert TrainingMarketWindowTooShort(next - previous, _minWindow);
+            }
+            previous = next;
         }
         if (previous - block.timestamp > MAX_JOB_DURATION) {
             revert TrainingMarketJobTooLong(previous - block.timestamp, MAX_JOB_DURATION);

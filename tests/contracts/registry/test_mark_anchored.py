@@ -49,7 +49,9 @@ def test_a_proven_anchor_marks_the_model(anchored_registry, ledger, relay, admin
 
 def test_the_relay_is_fixed_at_construction(anchored_registry, relay):
     assert anchored_registry.relay() == relay.address
-    writable = [f["name"] for f in anchored_registry.abi if f.get("type") == "function" and "relay" in f["name"].lower()]
+    writable = [
+        f["name"] for f in anchored_registry.abi if f.get("type") == "function" and "relay" in f["name"].lower()
+    ]
     assert writable == ["relay"]  # a view, and nothing sets it
 
 
