@@ -136,6 +136,12 @@ def test_a_job_posted_with_its_training_set_anchor_shows_it_verified(world, caps
     provenance = report["training_set_provenance"]
     assert provenance["height"] == height and provenance["verified_on_chain"] and provenance["confirmations"] >= 2
     assert f"training set anchored at ledger block {height}" in text and "verified on-chain" in text
+    # The explorer's job page says the same.
+    from offchain.explorer.app import Sources, create_app
+
+    app = create_app(Sources(rpc=world["anvil"].url, deployment=world["deployment"]))
+    page = app.test_client().get(f"/jobs/{job_id}").get_data(as_text=True)
+    assert f"training set anchored at ledger block {height}" in page and 'id="provenance"' in page
 
 
 def test_a_model_is_marked_from_its_proof_file(world, capsys) -> None:  # type: ignore[no-untyped-def]
