@@ -52,6 +52,9 @@ contract TrainingMarket is Settlement {
     /// into slot 1, which postJob writes anyway); the ledger block, its height, its
     /// confirmations at post and the anchoring account go to {TrainingSetAnchored}. Storing the
     /// block hash would take a fresh slot (22.1k gas) for what an indexer reads from the event.
+    /// Measured (benchmarks/gas_market.md): 191,470 gas with a 2-level branch against postJob's
+    /// 158,148 with the same arguments, within issue 14's postJob + 40k; the relay's checks
+    /// (double SHA-256s, ecrecover, the branch, two cold slots) and the calldata are most of it.
     /// Reverts {TrainingMarketNoRelay} when the registry has anchoring off, the relay's errors
     /// for an unproven or malformed anchor. Emits {JobPosted} and {TrainingSetAnchored}.
     function postJobWithProvenance(

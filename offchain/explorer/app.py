@@ -205,9 +205,7 @@ def create_app(sources: Sources) -> Flask:
             raise LookupError(f"job {job_id}")
         spec = explorer.artifacts.spec(view.spec)
         # The training set's anchor proof, verified at post, with the relay's live confirmations.
-        provenance = explorer.read_chain(
-            lambda: explorer.market.market.training_set_provenance(job_id, explorer.relay)
-        )
+        provenance = explorer.read_chain(lambda: explorer.market.market.training_set_provenance(job_id, explorer.relay))
         return page("job.html", job=view, spec=spec, now=view.now, provenance=provenance)
 
     @app.get("/models")

@@ -1,6 +1,7 @@
 """Readable 32-byte test hashes."""
 
 ZERO = "0x" + "00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def h(label: str) -> str:
@@ -9,4 +10,3 @@ def h(label: str) -> str:
     from eth_utils import keccak
 
     return "0x" + keccak(to_bytes(label.encode().hex(), "bytes")).hex()
-ZERO_ADDRESS = "0x" + "00" * 20
