@@ -19,12 +19,13 @@ abstract contract Attestations is JobBook {
     bytes32 private constant SEAL_MASK = ~bytes32(uint256(0xffff));
 
     /// @notice Commit the seal of your scores for every submission of `jobId`.
-    /// @dev Committee members only, between the reveal and the attest deadline, once the
-    /// evaluation set is revealed, once per job. Emits {AttestationCommitted}.
+    /// @dev Committee members only, on an active job, between the reveal and the attest
+    /// deadline, once the evaluation set is revealed, once per job. Emits {AttestationCommitted}.
     function commitAttestation(uint256 jobId, bytes32 seal) external {
         Job storage j = _existing(jobId);
-        (uint32 revealDeadline, uint32 attestDeadline, bool evaluated, uint256 size) =
-            (j.revealDeadline, j.attestDeadline, j.evaluationRevealed, j.committeeSize);
+        (uint32 revealDeadline, uint32 attestDeadline, bool evaluated, uint256 size, Status status) =
+            (j.revealDeadline, j.attestDeadline, j.evaluationRevealed, j.committeeSize, j.status);
+        if (status != Status.Active) revert TrainingMarketJobClosed(jobId); // cancelled: nothing to attest
         if (block.timestamp < revealDeadline || block.timestamp >= attestDeadline) {
             revert TrainingMarketNotAttesting(jobId);
         }
@@ -43,12 +44,13 @@ abstract contract Attestations is JobBook {
 
     /// @notice Reveal the scores you sealed: one per submission in commit order (the score
     /// of an unrevealed submission is ignored), and the salt.
-    /// @dev Between the attest and the settle deadline. Each score is written to the lane of
+    /// @dev On an active job, between the attest and the settle deadline. Each score is written to the lane of
     /// every seat the caller holds. Emits {AttestationRevealed}.
     function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external {
         Job storage j = _existing(jobId);
-        (uint32 attestDeadline, uint32 settleDeadline, uint256 count) =
-            (j.attestDeadline, j.settleDeadline, j.submissionCount);
+        (uint32 attestDeadline, uint32 settleDeadline, uint256 count, Status status) =
+            (j.attestDeadline, j.settleDeadline, j.submissionCount, j.status);
+        if (status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp < attestDeadline || block.timestamp >= settleDeadline) {
             revert TrainingMarketNotSettling(jobId);
         }

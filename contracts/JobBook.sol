@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {MarketAccounts} from "./MarketAccounts.sol";
 import {Committee} from "./libraries/Committee.sol";
@@ -28,6 +29,8 @@ abstract contract JobBook is MarketAccounts {
     }
 
     IModelRegistry internal immutable _registry;
+    /// @dev The registry's relay, read once: zero when the registry has anchoring off.
+    ILedgerRelay internal immutable _relay;
     uint256 internal immutable _quorum;
     uint256 internal immutable _toleranceBps;
     uint256 internal immutable _feeBps;
@@ -58,6 +61,7 @@ abstract contract JobBook is MarketAccounts {
         if (c.forfeitBps > highest) highest = c.forfeitBps;
         if (highest > BPS) revert TrainingMarketBpsTooHigh(highest);
         _registry = IModelRegistry(registry_);
+        _relay = ILedgerRelay(IModelRegistry(registry_).relay());
         (_quorum, _toleranceBps, _feeBps) = (c.quorum, c.toleranceBps, c.feeBps);
         (_slashBps, _forfeitBps, _minWindow) = (c.slashBps, c.forfeitBps, c.minWindow);
     }

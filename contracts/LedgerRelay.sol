@@ -130,7 +130,7 @@ contract LedgerRelay is ILedgerRelay {
         return RelayRecord.height(_records[_key(_tipHash)]) - RelayRecord.height(record) + 1;
     }
 
-    /// @notice Whether the relay stores `blockHash` (on any branch), and its height.
+    /// @inheritdoc ILedgerRelay
     function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height) {
         uint256 record = _records[_key(blockHash)];
         return (record != 0, RelayRecord.height(record));
@@ -151,6 +151,26 @@ contract LedgerRelay is ILedgerRelay {
     /// @dev The transaction is proven by its bytes, never 64 long, so no inner Merkle node can pose as it.
     function verifyAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
         external
+        view
+        returns (bytes32 payload, address account)
+    {
+        return _verifyAnchor(txBytes, blockHash, index, branch);
+    }
+
+    /// @inheritdoc ILedgerRelay
+    function provenAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bytes32 payload, address account, uint256 height, uint256 blockConfirmations)
+    {
+        (payload, account) = _verifyAnchor(txBytes, blockHash, index, branch);
+        blockConfirmations = confirmations(blockHash);
+        height = RelayRecord.height(_records[_key(_tipHash)]) + 1 - blockConfirmations; // on the main chain
+    }
+
+    /// @dev {verifyAnchor}'s body.
+    function _verifyAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        private
         view
         returns (bytes32 payload, address account)
     {

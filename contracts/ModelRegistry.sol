@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 
 /// @title ModelRegistry
@@ -9,18 +10,68 @@ import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 /// @dev A model is identified by the canonical fingerprint of its tensors. Records keep only
 /// what lineage and attribution need on chain (two storage slots); the data set hash and the
 /// artifact URI travel in {ModelRegistered}, where indexers read them, which keeps a
-/// registration under 90k gas.
+/// registration under 90k gas. A model's hash anchored in the proof-of-work ledger can be
+/// marked from an anchor proof that the registry's LedgerRelay verifies ({markAnchored}).
 contract ModelRegistry is AccessControl, IModelRegistry {
     /// @notice Role of the market contract, which registers the winners of its jobs.
     bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
     /// @notice Highest score: 100.00 % in basis points.
     uint16 public constant MAX_SCORE_BPS = 10_000;
 
+    /// @dev Immutable on purpose: an administrator who could swap the relay could mark any
+    /// model "anchored" through a fake one.
+    ILedgerRelay private immutable _relay;
+
     mapping(bytes32 modelHash => Record) private _records;
+    mapping(bytes32 modelHash => Anchor) private _anchors;
 
     /// @param admin Account that may grant MARKET_ROLE (to the market, once it exists).
-    constructor(address admin) {
+    /// @param relay_ The LedgerRelay that proves anchors (the market reads it from here);
+    /// address(0) turns anchoring off: {markAnchored} and the market's provenance posts revert.
+    constructor(address admin, address relay_) {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _relay = ILedgerRelay(relay_);
+    }
+
+    /// @notice Mark a registered model as anchored in the proof-of-work ledger: the anchor
+    /// transaction `txBytes`, at `index` of ledger block `blockHash` with its Merkle `branch`,
+    /// must carry `modelHash` as its payload, and the relay must hold the block on its main
+    /// chain with at least its minimum confirmations.
+    /// @dev Anyone may send a proof: it stands on its own. Records the block, its height and the
+    /// anchoring account ({anchorOf}). A model already marked is marked again only by a stronger
+    /// proof: a lower ledger height (an earlier anchor), or any valid proof once the recorded
+    /// block has left the relay's main chain (a ledger reorganisation); otherwise it reverts,
+    /// so nobody can move a model's anchor to a later block. Emits {ModelAnchored}.
+    function markAnchored(
+        bytes32 modelHash,
+        bytes calldata txBytes,
+        bytes32 blockHash,
+        uint256 index,
+        bytes32[] calldata branch
+    ) external {
+        ILedgerRelay relay_ = _relay;
+        if (address(relay_) == address(0)) revert ModelRegistryNoRelay();
+        if (_records[modelHash].publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);
+        (bytes32 payload, address account, uint256 height, uint256 confirmations) =
+            relay_.provenAnchor(txBytes, blockHash, index, branch);
+        if (payload != modelHash) revert ModelRegistryPayloadMismatch(modelHash, payload);
+        Anchor memory old = _anchors[modelHash];
+        if (old.blockHash != bytes32(0) && height >= old.height && relay_.confirmations(old.blockHash) != 0) {
+            revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+        }
+        // Ledger heights fit 64 bits for longer than any chain will run.
+        _anchors[modelHash] = Anchor({blockHash: blockHash, account: account, height: uint64(height)});
+        emit ModelAnchored(modelHash, blockHash, account, height, confirmations);
+    }
+
+    /// @inheritdoc IModelRegistry
+    function relay() external view returns (address) {
+        return address(_relay);
+    }
+
+    /// @notice Where `modelHash` was proven anchored ({markAnchored}); all zero if never.
+    function anchorOf(bytes32 modelHash) external view returns (Anchor memory) {
+        return _anchors[modelHash];
     }
 
     /// @notice Registers a base model (parentHash zero) or a model derived from a registered one.

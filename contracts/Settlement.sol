@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Attestations} from "./Attestations.sol";
 import {Committee} from "./libraries/Committee.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
@@ -49,7 +48,7 @@ abstract contract Settlement is Attestations {
             emit Finalized(jobId, address(0), bytes32(0), 0, 0, t.paid, t.slashedBonds, prize);
             return;
         }
-        (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint88(prize)); // best < 16, prize <= reward
+        (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint80(prize)); // best < 16, prize <= reward
         _credit(j.requester, t.toRequester);
         address winner = _register(jobId, js, best, score, modelHash, uri);
         emit Finalized(jobId, winner, modelHash, score, prize, t.paid, t.slashedBonds, 0);
@@ -118,7 +117,11 @@ abstract contract Settlement is Attestations {
             else pot += e.stake;
         }
         uint256 share = revealed == 0 ? 0 : pot / revealed;
-        js.reward = SafeCast.toUint88(share); // only a near-2**88 reward could overflow: then revert
+        // A share above 2**80 - 1 wei (1.2M ETH) can only come from slashed stakes (the reward
+        // itself fits): the excess goes to the requester, as slashed stakes do in a settled job,
+        // so a forfeit never reverts.
+        if (share > type(uint80).max) share = type(uint80).max;
+        js.reward = uint80(share); // bounded above
         // The remainder of the division on purpose: the dust goes back to the requester.
         // slither-disable-next-line divide-before-multiply
         uint256 refund = pot - share * revealed;

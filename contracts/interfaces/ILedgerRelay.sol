@@ -44,6 +44,9 @@ interface ILedgerRelay {
     /// @notice 1 for the tip, 2 for its parent ...; 0 for unknown blocks and blocks off the main chain.
     function confirmations(bytes32 blockHash) external view returns (uint256);
 
+    /// @notice Whether the relay stores `blockHash` (on any branch), and its height.
+    function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height);
+
     /// @notice Whether `txid` sits at `index` of the block's Merkle tree, the block being on the
     /// main chain with at least {minConfirmations}.
     function verifyTx(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
@@ -56,4 +59,11 @@ interface ILedgerRelay {
         external
         view
         returns (bytes32 payload, address account);
+
+    /// @notice {verifyAnchor}, with the block's height and its confirmations on the main chain
+    /// (at least {minConfirmations}): what a contract recording provenance emits.
+    function provenAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+        view
+        returns (bytes32 payload, address account, uint256 height, uint256 blockConfirmations);
 }

@@ -13,6 +13,14 @@ interface IModelRegistry {
         uint40 registeredBlock; // where {ModelRegistered} with the data set and uri is found
     }
 
+    /// @notice Where a model's hash was anchored in the proof-of-work ledger, proven through the
+    /// registry's LedgerRelay: one slot and a half. All zero when the model was never marked.
+    struct Anchor {
+        bytes32 blockHash; // the ledger block (internal byte order, as the relay takes it)
+        address account; // the ledger account that signed the anchor transaction
+        uint64 height; // the block's ledger height
+    }
+
     /// @notice A model was registered; carries everything an indexer needs.
     event ModelRegistered(
         bytes32 indexed modelHash,
@@ -24,6 +32,12 @@ interface IModelRegistry {
         string uri
     );
 
+    /// @notice `modelHash` was proven anchored in ledger block `ledgerBlock` (height `height`,
+    /// `confirmations` on the relay's main chain when marked) by the ledger account `account`.
+    event ModelAnchored(
+        bytes32 indexed modelHash, bytes32 indexed ledgerBlock, address indexed account, uint256 height, uint256 confirmations
+    );
+
     error ModelRegistryZeroHash();
     error ModelRegistryAlreadyRegistered(bytes32 modelHash);
     error ModelRegistryUnknownParent(bytes32 parentHash);
@@ -32,6 +46,9 @@ interface IModelRegistry {
     error ModelRegistryZeroDepth();
     error ModelRegistryJobIdTooLarge(uint256 jobId);
     error ModelRegistryMarketRolePermanent(address market);
+    error ModelRegistryNoRelay();
+    error ModelRegistryPayloadMismatch(bytes32 modelHash, bytes32 payload);
+    error ModelRegistryAnchorNotStronger(bytes32 modelHash, uint256 recordedHeight, uint256 height);
 
     /// @notice Records a model derived by a market job, over any earlier record (MARKET_ROLE only).
     function registerFromMarket(
@@ -46,4 +63,7 @@ interface IModelRegistry {
 
     /// @notice True when `modelHash` is registered.
     function isRegistered(bytes32 modelHash) external view returns (bool);
+
+    /// @notice The LedgerRelay that proves anchors, fixed at construction; zero: anchoring is off.
+    function relay() external view returns (address);
 }

@@ -33,8 +33,9 @@ interface ITrainingMarket {
         bool evaluationRevealed;
         // slot 1
         address requester;
-        uint88 reward; // after finalize: the winner's prize, or each revealed worker's share on a forfeit
+        uint80 reward; // after finalize: the winner's prize, or each revealed worker's share on a forfeit
         uint8 winnerPlusOne; // 1 + index of the winning submission; 0: no winner (yet)
+        bool trainingSetAnchored; // posted with a relay-verified anchor proof of the training set
         // slots 2 to 4
         bytes32 baseModel;
         bytes32 trainingSet;
@@ -83,6 +84,15 @@ interface ITrainingMarket {
         uint256 payout; // what {claim} pays the worker (valid once finalized)
     }
 
+    /// @notice A ledger anchor transaction and its Merkle proof in a ledger block, as
+    /// `offchain ledger prove` writes them (hashes in internal byte order).
+    struct AnchorProof {
+        bytes transaction; // the raw anchor transaction
+        bytes32 blockHash;
+        uint256 index; // the transaction's position in the block
+        bytes32[] branch;
+    }
+
     /// @notice A validator's membership: one slot.
     struct Validator {
         uint96 bond;
@@ -103,6 +113,11 @@ interface ITrainingMarket {
         uint80 minStake,
         uint8 committeeSize,
         uint88 reward
+    );
+    /// @notice Job `jobId`'s training set was proven anchored in ledger block `ledgerBlock`
+    /// (height `height`, `confirmations` on the relay's main chain at post) by ledger account `account`.
+    event TrainingSetAnchored(
+        uint256 indexed jobId, bytes32 indexed ledgerBlock, address indexed account, uint256 height, uint256 confirmations
     );
     event JobCancelled(uint256 indexed jobId, address indexed requester, uint88 refund);
     event Committed(uint256 indexed jobId, address indexed worker, uint8 index, bytes32 commitment, uint96 stake);
@@ -141,6 +156,8 @@ interface ITrainingMarket {
     error TrainingMarketAmountTooLarge(uint256 amount, uint256 max);
     error TrainingMarketUnknownBaseModel(bytes32 baseModel);
     error TrainingMarketZeroHash();
+    error TrainingMarketNoRelay();
+    error TrainingMarketPayloadMismatch(bytes32 trainingSet, bytes32 payload);
     error TrainingMarketBadDeadlines(uint32 commitDeadline, uint32 revealDeadline, uint32 attestDeadline, uint32 settleDeadline);
     error TrainingMarketWindowTooShort(uint256 window, uint256 minWindow);
     error TrainingMarketJobTooLong(uint256 duration, uint256 maxDuration);

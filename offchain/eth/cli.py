@@ -54,6 +54,13 @@ def register(subparsers: Any) -> None:
     add_connection_args(models)
     models.set_defaults(func=cmd_list)
 
+    anchor = commands.add_parser(
+        "anchor", help="mark a model anchored in the ledger from a proof file (key from $OFFCHAIN_PRIVATE_KEY)"
+    )
+    anchor.add_argument("proof", help="`offchain ledger prove TXID --out FILE` of the model hash's anchor")
+    add_connection_args(anchor)
+    anchor.set_defaults(func=cmd_anchor)
+
     reg = commands.add_parser("register", help="register a model (key from $OFFCHAIN_PRIVATE_KEY)")
     reg.add_argument("model_hash")
     reg.add_argument("--parent", default=None, help="parent model hash (omit for a base model)")
@@ -65,11 +72,33 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    record = open_registry(args).record(parse_hash32(args.model_hash, "model hash"))
+    registry = open_registry(args)
+    model = parse_hash32(args.model_hash, "model hash")
+    record = registry.record(model)
+    anchor = registry.anchor_of(model, registry.relay()) if registry.relay_address() else None
     if args.json:
-        print(json.dumps(asdict(record), indent=2))
+        extra = {"anchor": None if anchor is None else {**anchor.as_json(), "line": anchor.line("model")}}
+        print(json.dumps({**asdict(record), **extra}, indent=2))
     else:
         print(format_record(record))
+        print(f"{'anchor':<10} {anchor.line('model') if anchor else '(no ledger anchor proof)'}")
+    return 0
+
+
+def cmd_anchor(args: argparse.Namespace) -> int:
+    from offchain.eth.errors import InvalidInputError
+    from offchain.eth.provenance import check_against_relay, load_proof
+
+    registry = open_registry(args)
+    proof = load_proof(args.proof)
+    relay = registry.relay()
+    if relay is None:
+        raise InvalidInputError("this registry has no LedgerRelay: anchoring is off")
+    check_against_relay(proof, relay)
+    receipt = registry.mark_anchored(proof)
+    anchor = registry.anchor_of(proof.payload, relay)
+    line = anchor.line("model") if anchor else "model anchored"
+    print(f"0x{proof.payload.hex()}: {line} (block {receipt['blockNumber']}, gas {receipt['gasUsed']})")
     return 0
 
 

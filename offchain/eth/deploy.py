@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from offchain.eth.client import Client
 from offchain.eth.deployments import DeployedContract, Deployment, save_deployment
@@ -20,6 +21,9 @@ FEE_BPS = 500  # validators' share of the reward, paid per attestation within to
 SLASH_BPS = 1000  # share of its bond a validator loses per attestation outside tolerance or missing
 FORFEIT_BPS = 1000  # share of the job's minimum stake lost by a submission not verified honest >= minimum
 MIN_WINDOW = 60  # seconds: the shortest commit, reveal, attest and settle window a job may have
+LEDGER_CHAIN = "devnet"  # the ledger deploy_all's LedgerRelay follows, from its genesis
+RELAY_CONFIRMATIONS = 2  # confirmations the relay requires of an anchor proof
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def market_config(
@@ -47,18 +51,58 @@ def deploy_all(
     tolerance_bps: int = TOLERANCE_BPS,
     fee_bps: int = FEE_BPS,
     min_window: int = MIN_WINDOW,
+    ledger_chain: str | None = LEDGER_CHAIN,
+    relay_confirmations: int = RELAY_CONFIRMATIONS,
 ) -> Deployment:
-    """Deploy ModelRegistry (admin: the sender), then TrainingMarket holding the registry's
-    MARKET_ROLE, and write deployments/<chain id>.json."""
-    registry, receipt = client.deploy("ModelRegistry", client.address)
+    """Deploy LedgerRelay (from `ledger_chain`'s genesis; None: no relay, anchoring off), then
+    ModelRegistry (admin: the sender) with that relay, then TrainingMarket holding the
+    registry's MARKET_ROLE, and write deployments/<chain id>.json."""
+    deployment = Deployment(chain_id=client.chain_id)
+    relay_address = ZERO_ADDRESS
+    if ledger_chain is not None:
+        relay, relay_receipt = _deploy_genesis_relay(client, ledger_chain, relay_confirmations)
+        relay_address = relay.address
+        deployment.contracts["LedgerRelay"] = _record("LedgerRelay", relay.address, relay_receipt["blockNumber"])
+    registry, receipt = client.deploy("ModelRegistry", client.address, relay_address)
     config = market_config(min_bond, quorum, tolerance_bps, fee_bps, min_window=min_window)
     market, market_receipt = client.deploy("TrainingMarket", registry.address, config)
     client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
-    deployment = Deployment(chain_id=client.chain_id)
     deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])
     deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment
+
+
+def genesis_relay_args(ledger_chain: str, confirmations: int) -> tuple[bytes, int, int, int, RelayConsensus, int]:
+    """LedgerRelay's constructor arguments for a relay of `ledger_chain` (a name of
+    offchain/ledger/params.py) checkpointed at its genesis, requiring `confirmations`."""
+    from offchain.ledger.block import BlockHeader
+    from offchain.ledger.params import chain_params
+    from offchain.ledger.pow import bits_work
+
+    params = chain_params(ledger_chain)
+    genesis = BlockHeader.from_hex(params.genesis_header_hex)
+    consensus = RelayConsensus(  # from genesis: no version floor holds yet
+        params.retarget_interval,
+        params.target_timespan,
+        params.pow_limit,
+        params.magic,
+        params.max_timewarp_seconds,
+    )
+    return genesis.serialize(), 0, bits_work(genesis.bits), genesis.time, consensus, confirmations
+
+
+def _deploy_genesis_relay(client: Client, ledger_chain: str, confirmations: int) -> tuple[Any, Any]:
+    checkpoint, height, work, start, consensus, confirmations = genesis_relay_args(ledger_chain, confirmations)
+    return client.deploy("LedgerRelay", checkpoint, height, work, start, consensus.as_tuple(), confirmations)
+
+
+def deploy_genesis_relay(
+    client: Client, ledger_chain: str, confirmations: int, directory: Path | None = None
+) -> Deployment:
+    """`offchain relay deploy`: a standalone LedgerRelay from `ledger_chain`'s genesis, added to
+    deployments/<chain id>.json (a registry deployed before it keeps its own relay)."""
+    return deploy_relay(client, *genesis_relay_args(ledger_chain, confirmations), directory)
 
 
 NO_TIMEWARP_RULE = 2**256 - 1  # LedgerRelay's "no BIP94 rule" (Bitcoin mainnet)

@@ -30,6 +30,8 @@ from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the ev
     Revealed,
     to_event,
 )
+from offchain.eth.provenance import AnchorProof, Provenance
+from offchain.eth.relay import RelayClient
 from offchain.eth.values import parse_address, validate_bps
 
 CONTRACT = "TrainingMarket"
@@ -92,6 +94,7 @@ class Job:
     base_model: bytes
     training_set: bytes
     evaluation: bytes  # the seal until revealed, then the evaluation set's hash
+    training_set_anchored: bool = False  # posted with a relay-verified anchor proof of the training set
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,64 @@ class MarketClient:
         receipt = self.client.transact(fn, value=reward)
         posted = self.contract.events.JobPosted().process_receipt(receipt)
         return int(posted[0]["args"]["jobId"])
+
+    def post_job_with_provenance(
+        self,
+        base_model: bytes,
+        training_set: bytes,
+        evaluation_seal: bytes,
+        spec: bytes,
+        min_score_bps: int,
+        deadlines: tuple[int, int, int, int],
+        min_stake: int,
+        committee_size: int,
+        reward: int,
+        proof: AnchorProof,
+    ) -> int:
+        """post_job carrying a proof (offchain.eth.provenance.load_proof) that `training_set` was
+        anchored in the ledger; the market's relay verifies it. Checks the payload first."""
+        validate_bps(min_score_bps, "minimum score")
+        if len(deadlines) != 4:
+            raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
+        if proof.payload != training_set:
+            raise InvalidInputError(
+                f"the proof anchors {proof.payload.hex()}, not the training set {training_set.hex()}"
+            )
+        fn = self.contract.functions.postJobWithProvenance(
+            base_model,
+            training_set,
+            evaluation_seal,
+            spec,
+            min_score_bps,
+            list(deadlines),
+            min_stake,
+            committee_size,
+            proof.as_tuple(),
+        )
+        receipt = self.client.transact(fn, value=reward)
+        posted = self.contract.events.JobPosted().process_receipt(receipt)
+        return int(posted[0]["args"]["jobId"])
+
+    def training_set_provenance(self, job_id: int, relay: RelayClient | None) -> Provenance | None:
+        """The job's TrainingSetAnchored record with the relay's live confirmations of its block
+        (None when posted without a proof). Without a relay, confirmations are those at post."""
+        if not self.job(job_id).training_set_anchored:
+            return None
+        logs = self.contract.events.TrainingSetAnchored().get_logs(
+            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
+        )
+        if not logs:
+            raise InvalidInputError(f"job {job_id} is marked anchored but its TrainingSetAnchored event is missing")
+        args = logs[0]["args"]
+        block = bytes(args["ledgerBlock"])[::-1].hex()
+        at_post = int(args["confirmations"])
+        return Provenance(
+            block_hash=block,
+            height=int(args["height"]),
+            account=str(args["account"]),
+            confirmations=relay.confirmations(block) if relay is not None else at_post,
+            confirmations_at_mark=at_post,
+        )
 
     def cancel_job(self, job_id: int) -> TxReceipt:
         """Cancel a job nobody committed to; the reward is credited back."""
@@ -229,7 +290,7 @@ class MarketClient:
         r = self.contract.functions.job(job_id).call()
         return Job(
             job_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], Status(r[8]), bool(r[9]), r[10], r[11],
-            r[12] - 1 if r[12] else None, bytes(r[13]), bytes(r[14]), bytes(r[15]),
+            r[12] - 1 if r[12] else None, bytes(r[14]), bytes(r[15]), bytes(r[16]), bool(r[13]),
         )  # fmt: skip
 
     def job_count(self) -> int:

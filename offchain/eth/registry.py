@@ -9,6 +9,8 @@ from web3.types import TxReceipt
 
 from offchain.eth.client import Client
 from offchain.eth.errors import EthError
+from offchain.eth.provenance import AnchorProof, Provenance
+from offchain.eth.relay import RelayClient
 from offchain.eth.values import hash_hex, validate_bps
 
 ZERO_HASH = bytes(32)
@@ -59,6 +61,37 @@ class RegistryClient:
         validate_bps(score_bps)
         call = self.contract.functions.register(model_hash, parent_hash or ZERO_HASH, dataset_hash, score_bps, uri)
         return self.client.transact(call)
+
+    def relay_address(self) -> str | None:
+        """The LedgerRelay fixed at construction, or None when anchoring is off."""
+        address = str(self.contract.functions.relay().call())
+        return None if int(address, 16) == 0 else address
+
+    def relay(self) -> RelayClient | None:
+        """A client of the registry's LedgerRelay (the market's too), or None when anchoring is off."""
+        address = self.relay_address()
+        return None if address is None else RelayClient(self.client, address)
+
+    def mark_anchored(self, proof: AnchorProof) -> TxReceipt:
+        """Mark the model whose hash the proof anchors (its payload) as anchored in the ledger."""
+        if self.relay_address() is None:
+            raise EthError("this registry has no LedgerRelay: anchoring is off")
+        if not self.is_registered(proof.payload):
+            raise UnknownModelError(proof.payload)
+        return self.client.transact(self.contract.functions.markAnchored(proof.payload, *proof.as_tuple()))
+
+    def anchor_of(self, model_hash: bytes, relay: RelayClient | None) -> Provenance | None:
+        """Where the model was proven anchored, with the relay's live confirmations; None if never."""
+        block, account, height = self.contract.functions.anchorOf(model_hash).call()
+        if bytes(block) == ZERO_HASH:
+            return None
+        display = bytes(block)[::-1].hex()
+        return Provenance(
+            block_hash=display,
+            height=int(height),
+            account=str(account),
+            confirmations=relay.confirmations(display) if relay is not None else 0,
+        )
 
     def is_registered(self, model_hash: bytes) -> bool:
         return bool(self.contract.functions.isRegistered(model_hash).call())

@@ -46,6 +46,10 @@ class RelayClient:
     def confirmations(self, block_hash: str) -> int:
         return int(self.contract.functions.confirmations(_internal(block_hash)).call())
 
+    def min_confirmations(self) -> int:
+        """What verifyAnchor (and so every provenance proof) requires."""
+        return int(self.contract.functions.minConfirmations().call())
+
     def knows(self, block_hash: str) -> bool:
         known, _ = self.contract.functions.heightOf(_internal(block_hash)).call()
         return bool(known)

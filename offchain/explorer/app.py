@@ -204,7 +204,9 @@ def create_app(sources: Sources) -> Flask:
         if view is None:
             raise LookupError(f"job {job_id}")
         spec = explorer.artifacts.spec(view.spec)
-        return page("job.html", job=view, spec=spec, now=view.now)
+        # The training set's anchor proof, verified at post, with the relay's live confirmations.
+        provenance = explorer.read_chain(lambda: explorer.market.market.training_set_provenance(job_id, explorer.relay))
+        return page("job.html", job=view, spec=spec, now=view.now, provenance=provenance)
 
     @app.get("/models")
     def models() -> str:

@@ -70,7 +70,13 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
             {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
             for sub in market.submissions(job_id)
         ],
+        "training_set_provenance": _provenance(session, job_id) if job.training_set_anchored else None,
     }
+
+
+def _provenance(session: Session, job_id: int) -> dict[str, Any] | None:
+    found = session.market.training_set_provenance(job_id, session.registry.relay())
+    return None if found is None else {**found.as_json(), "line": found.line("training set")}
 
 
 def is_open(report: dict[str, Any]) -> bool:
@@ -113,6 +119,8 @@ def format_job(report: dict[str, Any], now: int) -> str:
         f"  commits close {relative(times['commit'], now)}, reveals {relative(times['reveal'], now)}, "
         f"attestations {relative(times['attest'], now)}",
     ]
+    provenance = report.get("training_set_provenance")
+    lines.append(f"  {provenance['line']}" if provenance else "  training set: no ledger anchor proof")
     subs = report["submissions"]
     if not subs:
         lines.append("  no submissions yet")

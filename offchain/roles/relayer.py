@@ -27,7 +27,6 @@ from offchain.ledger.block import BlockHeader
 from offchain.ledger.errors import LedgerError, PeerError
 from offchain.ledger.node import request_json
 from offchain.ledger.params import CHAINS, chain_params
-from offchain.ledger.pow import bits_work
 from offchain.roles.rolelog import RoleLog
 
 BATCH = 20  # headers per transaction: about 45k gas each, well inside a block
@@ -195,27 +194,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from offchain.eth.client import connect
-    from offchain.eth.deploy import RelayConsensus, deploy_relay
+    from offchain.eth.deploy import deploy_genesis_relay
 
     params = chain_params(args.chain)
     genesis = BlockHeader.from_hex(params.genesis_header_hex)
     client = connect(args.rpc)
-    deployment = deploy_relay(
-        client,
-        genesis.serialize(),
-        0,
-        bits_work(genesis.bits),
-        genesis.time,
-        RelayConsensus(  # from genesis: no version floor holds yet
-            params.retarget_interval,
-            params.target_timespan,
-            params.pow_limit,
-            params.magic,
-            params.max_timewarp_seconds,
-        ),
-        args.confirmations,
-        Path(args.deployments) if args.deployments else None,
-    )
+    deployments = Path(args.deployments) if args.deployments else None
+    deployment = deploy_genesis_relay(client, args.chain, args.confirmations, deployments)
     print(
         f"LedgerRelay ({params.name}, from genesis {genesis.hash_hex}) at {deployment.contract('LedgerRelay').address}"
     )

@@ -23,6 +23,7 @@ from offchain.errors import OffchainError
 from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.market import Phase
+from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
@@ -67,11 +68,34 @@ def _seal_book(session: Session) -> SealBook:
     return SealBook(session.home / "requester-seals.sqlite", session.client.chain_id, session.market.address)
 
 
+def _provenance_proof(session: Session, path: Path, train: Path) -> AnchorProof:
+    """The proof file, checked locally before anything is sent: its payload is the training
+    set's SHA-256 and the relay holds its block with the confirmations it requires."""
+    import hashlib
+
+    proof = load_proof(path)
+    relay = session.registry.relay()
+    if relay is None:
+        raise InvalidInputError("this market's registry has no LedgerRelay: it cannot verify --provenance")
+    try:
+        with open(train, "rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").digest()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read the training set {train}: {exc.strerror or exc}") from None
+    if proof.payload != digest:
+        raise InvalidInputError(
+            f"{path} anchors {proof.payload.hex()}, not the training set {train} (sha256 {digest.hex()})"
+        )
+    check_against_relay(proof, relay)
+    return proof
+
+
 def cmd_post(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_bps(args.min_score_bps, "minimum score")
     job_spec = load_spec(args.spec)  # a malformed spec fails here, before any upload or transaction
     base = parse_hash32(args.base, "base model hash")
+    proof = _provenance_proof(session, args.provenance, args.train) if args.provenance else None
     check_job(session, base, args.train, args.eval, job_spec)  # and a job no worker could do
     train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
     # The evaluation set stays private (local store only) until commits close.
@@ -85,23 +109,30 @@ def cmd_post(args: argparse.Namespace) -> int:
     reveal = commit + args.reveal_window
     attest = reveal + args.attest_window
     settle = attest + args.settle_window
-    job_id = session.market.post_job(
-        base_model=base,
-        training_set=bytes.fromhex(train),
-        evaluation_seal=seal,
-        spec=bytes.fromhex(spec),
-        min_score_bps=args.min_score_bps,
-        deadlines=(commit, reveal, attest, settle),
-        min_stake=parse_amount(args.min_stake),
-        committee_size=args.committee,
-        reward=parse_amount(args.reward),
-    )
+    terms: dict[str, Any] = {
+        "base_model": base,
+        "training_set": bytes.fromhex(train),
+        "evaluation_seal": seal,
+        "spec": bytes.fromhex(spec),
+        "min_score_bps": args.min_score_bps,
+        "deadlines": (commit, reveal, attest, settle),
+        "min_stake": parse_amount(args.min_stake),
+        "committee_size": args.committee,
+        "reward": parse_amount(args.reward),
+    }
+    if proof is None:
+        job_id = session.market.post_job(**terms)
+    else:
+        job_id = session.market.post_job_with_provenance(**terms, proof=proof)
     book.bind_evaluation(seal, job_id)
     if args.json:
-        print(json.dumps({"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}))
+        out = {"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}
+        print(json.dumps({**out, "provenance_height": proof.height if proof else None}))
     else:
         print(f"posted job {job_id}")
         print(f"training set sha256:{train}\nevaluation set sealed: 0x{seal.hex()}\nspec sha256:{spec}")
+        if proof is not None:
+            print(f"training set anchored at ledger block {proof.height}: proof verified on-chain at post")
         windows = (("commits", commit), ("reveals", reveal), ("attestations", attest), ("attestation reveals", settle))
         for what, when in windows:
             print(f"{what} close {relative(when, now)} ({iso(when)})")
@@ -219,6 +250,12 @@ def register(subparsers: Any) -> None:
     post.add_argument("--settle-window", type=int, default=600, help="seconds for revealing them")
     post.add_argument("--committee", type=int, default=3, help="validators drawn for the job (odd, <= 15)")
     post.add_argument("--publish", default=None, help="artifact server to upload the artifacts to")
+    post.add_argument(
+        "--provenance",
+        type=Path,
+        default=None,
+        help="anchor proof of the training set (`offchain ledger prove TXID --out FILE`), verified on-chain",
+    )
     post.add_argument("--json", action="store_true")
     add_session_args(post)
     post.set_defaults(func=cmd_post)

@@ -1,6 +1,7 @@
 """Shared brownie fixtures: named accounts and deployed contracts."""
 
 import pytest
+from hashes import ZERO_ADDRESS
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +34,6 @@ def market_account(accounts):
 
 @pytest.fixture(scope="module")
 def registry(ModelRegistry, admin, market_account):
-    contract = ModelRegistry.deploy(admin, {"from": admin})
+    contract = ModelRegistry.deploy(admin, ZERO_ADDRESS, {"from": admin})
     contract.grantRole(contract.MARKET_ROLE(), market_account, {"from": admin})
     return contract

@@ -1,6 +1,7 @@
 """Readable 32-byte test hashes."""
 
 ZERO = "0x" + "00" * 32
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def h(label: str) -> str:

@@ -53,6 +53,10 @@ EXEMPT: list[tuple[str, str]] = [
         "needs a mining ledger node: tests/e2e/test_relayer.py runs relay deploy, relay and relay status against one",
     ),
     (r"^offchain ledger prove\b", "needs an anchored txid: tests/offchain/relay/test_prove_out.py runs it with --out"),
+    (
+        r"^offchain (ledger anchor|job post .*--provenance|registry anchor|job status <job id>)",
+        "needs a funded ledger, a relayer and a proof file: tests/e2e/test_provenance_cli.py runs each",
+    ),
 ]
 
 DAEMON_READY_S = 30.0

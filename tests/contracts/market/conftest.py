@@ -2,8 +2,9 @@
 named requester, workers and validators (three of them, bonded)."""
 
 import pytest
-from hashes import ZERO, h
-from market_helpers import CONFIG, MIN_BOND
+from hashes import ZERO, ZERO_ADDRESS, h
+from market_helpers import CONFIG, MIN_BOND, TRAIN
+from provenance_helpers import Ledger, deploy_relay
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,7 @@ def mallory(accounts):
 
 @pytest.fixture(scope="module")
 def market_registry(ModelRegistry, admin):
-    contract = ModelRegistry.deploy(admin, {"from": admin})
+    contract = ModelRegistry.deploy(admin, ZERO_ADDRESS, {"from": admin})
     contract.register(h("base"), ZERO, h("pretrain"), 5000, "file:///base", {"from": admin})
     return contract
 
@@ -49,6 +50,41 @@ def bare_market(TrainingMarket, market_registry, admin):
 def market(TrainingMarket, market_registry, admin, validators):
     """A market with three bonded validators (leaves 0, 1, 2): a 3-seat committee is all of them."""
     market = _deploy(TrainingMarket, market_registry, admin)
+    for v in validators:
+        market.joinValidators({"from": v, "value": MIN_BOND})
+    return market
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory):
+    """A devnet ledger (the Python ledger) whose key can pay anchor fees."""
+    ledger = Ledger(tmp_path_factory.mktemp("ledger"))
+    yield ledger
+    ledger.chain.close()
+
+
+@pytest.fixture(scope="module")
+def relay(LedgerRelay, admin):
+    """A LedgerRelay of the devnet from its genesis, requiring two confirmations."""
+    return deploy_relay(LedgerRelay, admin)
+
+
+@pytest.fixture(scope="module")
+def anchored(ledger, relay, admin):
+    """A ledger block anchoring another hash (index 1) and the training set (index 2), with
+    two confirmations on the relay."""
+    block = ledger.anchor([h("other"), TRAIN])
+    ledger.mine(1)
+    ledger.relay_to(relay, admin)
+    return block
+
+
+@pytest.fixture(scope="module")
+def prov_market(TrainingMarket, ModelRegistry, relay, admin, validators):
+    """A market whose registry holds `relay`, with the three validators bonded."""
+    registry = ModelRegistry.deploy(admin, relay, {"from": admin})
+    registry.register(h("base"), ZERO, h("pretrain"), 5000, "file:///base", {"from": admin})
+    market = _deploy(TrainingMarket, registry, admin)
     for v in validators:
         market.joinValidators({"from": v, "value": MIN_BOND})
     return market

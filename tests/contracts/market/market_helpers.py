@@ -23,6 +23,7 @@ MIN_SCORE = 6000
 COMMITTEE = 3
 URI = "http://127.0.0.1:8000/sha256/" + "ab" * 32  # 93 bytes
 URI64 = "http://127.0.0.1:8000/sha256/" + "ab" * 17 + "0"  # exactly 64 bytes
+TRAIN = h("train")
 EVAL = h("eval")
 EVAL_SALT = h("eval-salt")
 EVAL_URI = "file:///eval"
@@ -57,6 +58,23 @@ def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SC
         {"from": requester, "value": reward},
     )
     return tx.return_value, tx
+
+
+def post_with_provenance(market, requester, anchor_proof, training_set=TRAIN, reward=REWARD):
+    """post()'s job, carrying an anchor proof (transaction, block hash, index, branch)."""
+    now = next_time()
+    return market.postJobWithProvenance(
+        h("base"),
+        training_set,
+        eval_seal(),
+        h("spec"),
+        MIN_SCORE,
+        [now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, now + SETTLE_S],
+        MIN_STAKE,
+        COMMITTEE,
+        anchor_proof,
+        {"from": requester, "value": reward},
+    )
 
 
 def salt_of(account):

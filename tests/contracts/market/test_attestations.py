@@ -167,3 +167,32 @@ def test_a_reveal_after_the_settle_deadline_is_rejected(market, requester, alice
 
     with brownie.reverts(err("TrainingMarketNotSettling", job_id)):
         reveal_scores(market, job_id, validators[0], [7000])
+
+
+# Found by `make test-long`: a job cancelled after its committee was drawn took attestations.
+def test_a_cancelled_job_takes_no_attestation(market, requester, validators):
+    job_id, _ = post(market, requester)
+    to_reveal(market, job_id)
+    reveal_eval(market, job_id, requester)
+    market.drawCommittee(job_id, {"from": requester})
+    market.cancelJob(job_id, {"from": requester})  # nobody committed: the requester may cancel
+    to_attest(market, job_id)
+    member = next(v for v in validators if v.address in market.committee(job_id))
+
+    with brownie.reverts(err("TrainingMarketJobClosed", job_id)):
+        commit_scores(market, job_id, member, [])
+
+
+def test_a_job_cancelled_after_an_attestation_commit_takes_no_reveal(market, requester, validators):
+    job_id, _ = post(market, requester)
+    to_reveal(market, job_id)
+    reveal_eval(market, job_id, requester)
+    market.drawCommittee(job_id, {"from": requester})
+    to_attest(market, job_id)
+    member = next(v for v in validators if v.address in market.committee(job_id))
+    commit_scores(market, job_id, member, [])
+    market.cancelJob(job_id, {"from": requester})
+    to_settle(market, job_id)
+
+    with brownie.reverts(err("TrainingMarketJobClosed", job_id)):
+        reveal_scores(market, job_id, member, [])

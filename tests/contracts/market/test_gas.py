@@ -19,6 +19,7 @@ from market_helpers import (
     do_reveal,
     finalize,
     post,
+    post_with_provenance,
     reveal_eval,
     reveal_scores,
     run_job,
@@ -30,8 +31,10 @@ from market_helpers import (
 )
 
 TABLE = Path(__file__).resolve().parents[3] / "benchmarks" / "gas_market.md"
+PROVENANCE_OVERHEAD = 40_000  # issue 14: a provenance-carrying post <= postJob + 40k, same arguments
 GOALS = {
     "postJob": 160_000,
+    "postJobWithProvenance (branch of 2)": 160_000 + PROVENANCE_OVERHEAD,
     "commit": 75_000,
     "reveal (64-byte uri)": 60_000,
     "commitAttestation": 50_000,
@@ -108,6 +111,15 @@ def _fund(accounts, funder, n):
 def test_post_job_gas(market, requester):
     _, tx = post(market, requester)
     _record("postJob", tx.gas_used)
+
+
+def test_post_job_with_provenance_gas(prov_market, anchored, requester):
+    from provenance_helpers import proof
+
+    _, plain = post(prov_market, requester)
+    tx = post_with_provenance(prov_market, requester, proof(anchored, 2))
+    _record("postJobWithProvenance (branch of 2)", tx.gas_used)
+    assert tx.gas_used <= plain.gas_used + PROVENANCE_OVERHEAD, f"{tx.gas_used} > {plain.gas_used} + 40k"
 
 
 def test_cancel_job_gas(market, requester):

@@ -80,7 +80,7 @@ def test_stored_job_keeps_what_finalize_needs(market, requester):
 
     assert list(market.job(1)) == [
         now + 100, now + 200, now + 300, now + 400, MIN_STAKE, MIN_SCORE, 0, COMMITTEE, 0, False,
-        requester, REWARD, 0, h("base"), h("train"), eval_seal(),
+        requester, REWARD, 0, False, h("base"), h("train"), eval_seal(),
     ]  # fmt: skip
 
 

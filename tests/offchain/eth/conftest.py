@@ -18,4 +18,4 @@ def client() -> Client:
 
 @pytest.fixture
 def deployment(client: Client, tmp_path: Path) -> Deployment:
-    return deploy_all(client, tmp_path)
+    return deploy_all(client, tmp_path, ledger_chain=None)  # no LedgerRelay: py-evm takes ~1 s to deploy one

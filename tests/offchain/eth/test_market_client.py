@@ -7,7 +7,7 @@ import pytest
 
 from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
-from offchain.eth.deploy import market_config
+from offchain.eth.deploy import ZERO_ADDRESS, market_config
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.market import MarketClient, Outcome, Phase
 from offchain.eth.market_events import (
@@ -39,7 +39,7 @@ def _travel(client: Client, t: int) -> None:
 def world() -> dict:
     admin = in_process()
     accounts = admin.w3.eth.accounts
-    registry, _ = admin.deploy("ModelRegistry", admin.address)
+    registry, _ = admin.deploy("ModelRegistry", admin.address, ZERO_ADDRESS)  # anchoring off
     admin.transact(registry.functions.register(BASE, b"\0" * 32, TRAIN, 5000, "file:///base"))
     contract, receipt = admin.deploy("TrainingMarket", registry.address, market_config(min_window=60))
     admin.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), contract.address))

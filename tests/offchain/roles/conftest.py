@@ -97,7 +97,7 @@ def world(tmp_path: Path, base_model: Path) -> World:
     from offchain.ml.fingerprint import fingerprint_file
 
     client = in_process()
-    deployment = deploy_all(client, tmp_path / "deployments")
+    deployment = deploy_all(client, tmp_path / "deployments", ledger_chain=None)  # no relay: ~1 s less in py-evm
     store = tmp_path / "store"
     artifacts = ArtifactStore(store)
     hashes = {}
