@@ -168,6 +168,7 @@ class Demo:
         ]
         self.members += [Member(f"sybil-{i + 1}", a, self.as_account(a).address, "sybil") for i, a in enumerate(sybils)]
         self.roles: list[RoleProcess] = []
+        self.requester_home = out / "requester"  # the requester's seal book, as `job post` keeps it
         self.ledger_roles: list[RoleProcess] = []  # the ledger node and the relayer: up to the end
         self.summary: list[str] = []
 
@@ -314,11 +315,18 @@ class Demo:
         from offchain.eth.commitment import evaluation_seal, new_salt
         from offchain.eth.market import MarketClient
         from offchain.eth.provenance import load_proof
+        from offchain.roles.seals import SealBook
 
+        self.requester_home.mkdir(parents=True, exist_ok=True)
         requester = MarketClient(self.as_account(REQUESTER), self.market.address)
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
-        self.eval_salt = new_salt()  # the demo's requester keeps it in memory: it runs to the end
+        # As `offchain job post` does: the salt goes to the requester's seal book before the
+        # job goes on chain; the requester daemon opens the set from there once commits close.
+        evaluation, salt = bytes.fromhex(self.hashes["eval"]), new_salt()
+        seal = evaluation_seal(evaluation, salt)
+        book = SealBook(self.requester_home / "requester-seals.sqlite", self.client.chain_id, self.market.address)
+        book.put_evaluation(seal, evaluation, salt, self.paths["eval"].resolve())
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
@@ -326,7 +334,7 @@ class Demo:
             proof=load_proof(self.train_anchor.proof_path),
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),
-            evaluation_seal=evaluation_seal(bytes.fromhex(self.hashes["eval"]), self.eval_salt),
+            evaluation_seal=seal,
             spec=bytes.fromhex(spec_digest),
             min_score_bps=self.config.min_score_bps,
             deadlines=self.deadlines,
@@ -339,6 +347,8 @@ class Demo:
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
             f"{self.spec['epochs']} epochs"
         )
+        book.bind_evaluation(seal, self.job_id)
+        book.close()
         provenance = self.market.training_set_provenance(self.job_id, self.relay)
         assert provenance is not None  # postJobWithProvenance records it or reverts
         self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
@@ -387,6 +397,8 @@ class Demo:
             for name, account, extra in workers
         }
         self.validator_args = {m.name: self.validator_argv(m, common) for m in self.members}
+        requester_argv = ["requester", *common, "--dev-account", str(REQUESTER), "--home", str(self.requester_home)]
+        requester_argv += ["--publish", self.server.url, "--once"]
         if self.lazy:
             self.say(f"validator-{LAZY + 1} is lazy: it copies each claim instead of evaluating")
         sybils = sum(m.kind == "sybil" for m in self.members)
@@ -396,6 +408,7 @@ class Demo:
             + ", each its own process"
         )
         self.roles = [spawn(name, *spec) for name, spec in {**self.worker_args, **self.validator_args}.items()]
+        self.roles.append(spawn("requester", REQUESTER, requester_argv, 1))
         job, count = self.job_id, len(workers)
         wait_until(lambda: len(self.market.submissions(job)) == count, "every commit", 600, self.roles)
         self.say("every worker committed")
@@ -403,7 +416,14 @@ class Demo:
         self.show_draw_odds()
         self.say("moving the chain clock to the reveal window")
         warp_to(self.client.w3, self.deadlines[0])
-        self.reveal_evaluation()
+        wait_until(
+            lambda: self.market.evaluation_revealed(job) is not None,
+            "the requester daemon to open the evaluation set",
+            120,
+            self.roles,
+        )
+        opened = self.market.evaluation_revealed(job)
+        self.say(f"commits closed: the requester's daemon opened the sealed evaluation set ({opened and opened.uri})")
         wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "every reveal", 120, self.roles)
         wait_until(lambda: self.market.is_drawn(job), "the committee draw", 120, self.roles)
         self.show_committee()
@@ -433,7 +453,7 @@ class Demo:
             role.process.wait(timeout=180)
             if role.process.returncode != 0:
                 raise DemoError(f"{role.name} exited with code {role.process.returncode}")
-        self.say("the job is finalized and every role has withdrawn and exited")
+        self.say("the job is finalized and every role (the requester's daemon too) has withdrawn and exited")
         requester = MarketClient(self.as_account(REQUESTER), self.market.address)
         owed = requester.pending(requester.client.address)
         if owed:
@@ -480,16 +500,6 @@ class Demo:
             rows.append(("requester", "bonded; never drawn for its own job", self.as_account(REQUESTER).address))
         bonds = {address: self.market.validator(address).bond for _, _, address in rows}
         return validator_table(CommitteeView.read(self.market, self.job_id), rows, bonds)
-
-    def reveal_evaluation(self) -> None:
-        """The requester opens the evaluation set: serves the file, reveals the seal on chain."""
-        from offchain.eth.market import MarketClient
-
-        digest = self.server.store.put_file(self.paths["eval"])
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
-        uri = f"{self.server.url}/sha256/{digest}"
-        requester.reveal_evaluation(self.job_id, bytes.fromhex(self.hashes["eval"]), self.eval_salt, uri)
-        self.say(f"commits closed: the requester opened the sealed evaluation set ({uri})")
 
     def show_results(self) -> None:
         from offchain.eth.values import hash_hex

@@ -260,3 +260,13 @@ def test_the_report_and_the_ledger_proofs_are_written(finished_demo: Demo) -> No
     for name in ("training-set", "winning-model"):
         assert (finished_demo.out / "provenance" / f"{name}.json").is_file()
     assert Path(finished_demo.out / "curves-honest.png").is_file()
+
+
+def test_the_requester_daemon_opened_the_evaluation_set_and_withdrew(finished_demo: Demo) -> None:
+    demo = finished_demo
+    lines = [line for role in demo.roles if role.name == "requester" for line in role.lines]
+    opened = demo.market.evaluation_revealed(demo.job_id)
+
+    assert any("opened the evaluation set" in line for line in lines)
+    assert opened is not None and opened.evaluation_set.hex() == demo.hashes["eval"]
+    assert demo.market.pending(demo.as_account(REQUESTER).address) == 0
