@@ -36,6 +36,7 @@ OVERCLAIM_BPS = 1500  # the dishonest worker claims this much more than it measu
 WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
+RELAYER = 8  # the relayer's account: it pays for the ledger headers it submits
 VALIDATORS = (4, 5, 6)
 LAZY = 2  # index into VALIDATORS of the validator that copies claims (when the config asks)
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
@@ -136,10 +137,12 @@ class Demo:
         self.spec = config.spec
         self.hooks = config.hooks
         self.extra_workers = self.hooks.extra_workers()
-        accounts = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, *VALIDATORS, *(a for _, a, _ in self.extra_workers))
+        accounts: tuple[int, ...] = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, RELAYER, *VALIDATORS)
+        accounts += tuple(a for _, a, _ in self.extra_workers)
         self.keys = {i: dev_private_key(i) for i in accounts}
         self.client = connect(chain.url, self.keys[DEPLOYER])
         self.roles: list[RoleProcess] = []
+        self.ledger_roles: list[RoleProcess] = []  # the ledger node and the relayer: up to the end
         self.summary: list[str] = []
 
     def as_account(self, index: int) -> Any:
@@ -151,10 +154,11 @@ class Demo:
         self.deploy()
         self.prepare_data()
         self.pretrain_base()
+        self.anchor_training_set()
         self.post_job()
         self.run_market()
         self.show_results()
-        self.anchor_in_ledger()
+        self.anchor_winner()
         self.write_report()
 
     # ---------------------------------------------------------------- steps
@@ -243,6 +247,7 @@ class Demo:
     def post_job(self) -> None:
         from offchain.eth.commitment import evaluation_seal, new_salt
         from offchain.eth.market import MarketClient
+        from offchain.eth.provenance import load_proof
 
         requester = MarketClient(self.as_account(REQUESTER), self.market.address)
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
@@ -251,7 +256,8 @@ class Demo:
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
-        self.job_id = requester.post_job(
+        self.job_id = requester.post_job_with_provenance(
+            proof=load_proof(self.train_anchor.proof_path),
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),
             evaluation_seal=evaluation_seal(bytes.fromhex(self.hashes["eval"]), self.eval_salt),
@@ -267,6 +273,9 @@ class Demo:
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
             f"{self.spec['epochs']} epochs"
         )
+        provenance = self.market.training_set_provenance(self.job_id, self.relay)
+        assert provenance is not None  # postJobWithProvenance records it or reverts
+        self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
 
     def run_market(self) -> None:
         from offchain.eth.market import MarketClient
@@ -451,35 +460,47 @@ class Demo:
             "",
         ]
 
-    def anchor_in_ledger(self) -> None:
-        from offchain.ledger import api as ledger
+    def anchor_training_set(self) -> None:
+        """Start the ledger node and the relayer; anchor the training set's hash and wait until
+        the relay holds its block with the confirmations the contracts require."""
+        from offchain.demo.provenance import LedgerSide
 
-        datadir = self.out / "ledger"
-        ledger.init_chain(datadir, "devnet")
-        ledger.fund(datadir, processes=1)  # fees: the key's first coinbase must mature
-        payloads = {"dataset": bytes.fromhex(self.hashes["train"]), "model": self.winner_hash}
-        txids = {tag: ledger.anchor(datadir, payload, tag) for tag, payload in payloads.items()}
-        self.say("anchoring the training set hash and the winning model hash in the proof-of-work ledger (devnet)")
-        mined = ledger.mine(datadir, 3, processes=1)
-        self.say.detail(f"mined {len(mined)} blocks; tip {ledger.status(datadir)['tip']}")
-        self.summary += ["## Anchored in the proof-of-work ledger", ""]
-        for tag, txid in txids.items():
-            proof: dict[str, Any] = ledger.prove(datadir, txid)
-            ok = ledger.verify_proof(proof, datadir=datadir)
-            self.say.detail(
-                f"{tag:<8} txid {txid} in block {proof['height']}, branch of {len(proof['branch'])}: "
-                f"{'verified' if ok else 'INVALID'}"
-            )
-            if not ok:
-                raise DemoError(f"the Merkle proof of the {tag} anchor does not verify")
-            self.summary += [
-                f"- {tag}: txid `{txid}`, block {proof['height']}, root `{proof['merkle_root']}`, proof verified",
-                "",
-                "```json",
-                json.dumps(proof, indent=2),
-                "```",
-                "",
-            ]
+        relay = self.registry.relay()
+        if relay is None:
+            raise DemoError("the registry has no LedgerRelay: deploy_all deploys one for the devnet ledger")
+        self.relay = relay
+        self.ledger = LedgerSide(self.out, self.say, self.chain.url, self.out / "deployments", RELAYER)
+        self.ledger_roles = self.ledger.start(relay)
+        self.say("anchoring the training set's hash in the ledger, so the job can prove where its data came from")
+        self.train_anchor = self.ledger.anchor(
+            bytes.fromhex(self.hashes["train"]), "training-set", relay.min_confirmations()
+        )
+
+    def anchor_winner(self) -> None:
+        """Anchor the winning model's hash, have the registry check the proof and mark it."""
+        from offchain.eth.provenance import load_proof
+
+        self.say("anchoring the winning model's hash in the ledger; the registry checks the proof and marks it")
+        anchored = self.ledger.anchor(self.winner_hash, "winning-model", self.relay.min_confirmations())
+        receipt = self.registry.mark_anchored(load_proof(anchored.proof_path))
+        model = self.registry.anchor_of(self.winner_hash, self.relay)
+        training = self.market.training_set_provenance(self.job_id, self.relay)
+        if model is None or training is None:
+            raise DemoError("the registry or the market holds no provenance after a proof it accepted")
+        self.say.detail(f"{model.line('winning model')} (markAnchored gas {receipt['gasUsed']})")
+        tip = self.relay.best_tip()
+        self.summary += [
+            "## Provenance, verified on-chain",
+            "",
+            "The EVM checked each proof itself: LedgerRelay holds the ledger's headers (the relayer",
+            "submits them) and verified the anchor transaction's Merkle branch and signature.",
+            "",
+            f"- {training.line('training set')} (job {self.job_id}, by ledger account {training.account})",
+            f"- {model.line('winning model')} (registry mark, by ledger account {model.account})",
+            f"- relay tip: ledger block {tip.height} `{tip.hash}`",
+            "- proof files: `provenance/training-set.json`, `provenance/winning-model.json`",
+            "",
+        ]
 
     def write_report(self) -> None:
         write_report(self.out, self.summary)
@@ -501,4 +522,4 @@ class Demo:
         return int(self.client.w3.eth.get_balance(address, block_identifier=block or "latest"))  # type: ignore[arg-type]
 
     def stop_roles(self) -> None:
-        stop_all(self.roles)
+        stop_all(self.roles + self.ledger_roles)

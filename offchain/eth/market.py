@@ -15,6 +15,7 @@ from enum import IntEnum
 from typing import Any
 
 from web3.contract import Contract
+from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from offchain.eth.client import Client
@@ -155,9 +156,7 @@ class MarketClient:
         fn = self.contract.functions.postJob(
             base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake, committee_size
         )
-        receipt = self.client.transact(fn, value=reward)
-        posted = self.contract.events.JobPosted().process_receipt(receipt)
-        return int(posted[0]["args"]["jobId"])
+        return self._posted_job_id(self.client.transact(fn, value=reward))
 
     def post_job_with_provenance(
         self,
@@ -192,8 +191,11 @@ class MarketClient:
             committee_size,
             proof.as_tuple(),
         )
-        receipt = self.client.transact(fn, value=reward)
-        posted = self.contract.events.JobPosted().process_receipt(receipt)
+        return self._posted_job_id(self.client.transact(fn, value=reward))
+
+    def _posted_job_id(self, receipt: TxReceipt) -> int:
+        # The receipt's other logs (TrainingSetAnchored) are not JobPosted: skip them quietly.
+        posted = self.contract.events.JobPosted().process_receipt(receipt, errors=DISCARD)
         return int(posted[0]["args"]["jobId"])
 
     def training_set_provenance(self, job_id: int, relay: RelayClient | None) -> Provenance | None:

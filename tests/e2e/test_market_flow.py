@@ -188,8 +188,24 @@ def test_the_winner_is_registered_as_a_child_of_the_base_model(finished_demo: De
     assert demo.registry.lineage(demo.winner_hash) == ["0x" + demo.winner_hash.hex(), "0x" + demo.base_hash.hex()]
 
 
+def test_the_training_set_and_the_winner_are_proven_anchored_on_chain(finished_demo: Demo) -> None:
+    demo = finished_demo
+    needed = demo.relay.min_confirmations()
+    training = demo.market.training_set_provenance(demo.job_id, demo.relay)
+    model = demo.registry.anchor_of(demo.winner_hash, demo.relay)
+
+    assert demo.market.job(demo.job_id).training_set_anchored
+    assert training is not None and training.height == demo.train_anchor.height
+    assert training.confirmations >= needed and training.confirmations_at_mark is not None
+    assert model is not None and model.confirmations >= needed
+    assert any("submitted headers" in line for role in demo.ledger_roles for line in role.lines)  # the relayer did it
+
+
 def test_the_report_and_the_ledger_proofs_are_written(finished_demo: Demo) -> None:
     summary = (finished_demo.out / "summary.md").read_text()
 
-    assert "proof verified" in summary
+    assert "training set anchored at ledger block" in summary and "verified on-chain" in summary
+    assert "winning model anchored at ledger block" in summary
+    for name in ("training-set", "winning-model"):
+        assert (finished_demo.out / "provenance" / f"{name}.json").is_file()
     assert Path(finished_demo.out / "curves-honest.png").is_file()

@@ -279,12 +279,12 @@ class MarketMachine:
         forfeit = STAKE * FORFEIT_BPS // BPS
         seats = [a for a in (job["committee"] or []) if a != ZERO_ADDR]
         to_req, best, best_score = 0, None, -1
-        for s in subs:
-            lanes = (
-                [job["revealed"][a][0][subs.index(s)] for a in seats if a in job["revealed"]] if s["revealed"] else []
-            )
+        for i, s in enumerate(subs):
+            # An unrevealed submission has no lanes (`make test-long` found the invariant below
+            # misreading the lanes it was once given).
+            s["lanes"] = {a: job["revealed"][a][0][i] for a in seats if a in job["revealed"]} if s["revealed"] else {}
+            lanes = list(s["lanes"].values())
             s["median"] = lower_median(lanes) if lanes else 0
-            s["lanes"] = {a: job["revealed"][a][0][subs.index(s)] for a in seats if a in job["revealed"]}
             if not s["revealed"]:
                 s["outcome"], s["payout"] = "unrevealed", 0
                 to_req += s["stake"]
@@ -297,7 +297,7 @@ class MarketMachine:
             elif s["median"] >= job["min_score"]:
                 s["outcome"], s["payout"] = "honest", s["stake"]
                 if s["median"] > best_score:
-                    best, best_score = subs.index(s), s["median"]
+                    best, best_score = i, s["median"]
             else:
                 s["outcome"], s["payout"] = "low", s["stake"] - min(forfeit, s["stake"])
                 to_req += min(forfeit, s["stake"])
