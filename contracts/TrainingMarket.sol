@@ -83,6 +83,8 @@ contract TrainingMarket is Settlement {
     function _provenAnchor(AnchorProof calldata proof, bytes32 trainingSet) private view returns (bytes memory answer) {
         address relay_ = address(_relay);
         if (relay_ == address(0)) revert TrainingMarketNoRelay();
+        // The slice's offset and length, set once each (slither reads the two fields as one variable).
+        // slither-disable-next-line write-after-write
         bytes calldata encoded;
         assembly ("memory-safe") {
             encoded.offset := proof

@@ -117,10 +117,13 @@ class Provenance:
 
     def line(self, what: str) -> str:
         """E.g. "training set anchored at ledger block 12, 3 confirmations, verified on-chain"."""
-        head = f"{what} anchored at ledger block {self.height} ({self.block_hash[:16]}...)"
+        head, block = f"{what} anchored at ledger block {self.height}", f"(block {self.block_hash[:16]}...)"
         if self.confirmations == 0:
-            return f"{head}, verified on-chain, but that block is no longer on the relay's main chain (ledger reorg)"
-        return f"{head}, {self.confirmations} confirmations, verified on-chain"
+            return (
+                f"{head}, verified on-chain, but that block is no longer on the relay's main chain "
+                f"(a ledger reorg) {block}"
+            )
+        return f"{head}, {self.confirmations} confirmations, verified on-chain {block}"
 
     def as_json(self) -> dict[str, Any]:
         return {

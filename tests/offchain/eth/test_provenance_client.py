@@ -103,7 +103,9 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     found = market.training_set_provenance(job_id, relay)
     assert found is not None and found.height == proof.height and found.block_hash == proof.block_hash_hex
     assert found.confirmations == relay.confirmations(proof.block_hash_hex) == found.confirmations_at_mark == 3
-    assert found.line("training set").endswith("3 confirmations, verified on-chain")
+    assert f"training set anchored at ledger block {proof.height}, 3 confirmations, verified on-chain" in found.line(
+        "training set"
+    )
     plain = market.post_job(**_terms(world))
     assert market.training_set_provenance(plain, relay) is None
 
