@@ -111,7 +111,11 @@ def test_a_full_job_through_the_client(world: dict) -> None:
         "Revealed",
         "EvaluationRevealed",
         "CommitteeDrawn",
-    ] + ["AttestationCommitted"] * 3 + ["AttestationRevealed"] * 3 + ["Finalized", "Claimed", "Withdrawn"]
+    ] + ["AttestationCommitted"] * 3 + ["AttestationRevealed"] * 3 + ["ValidatorSettled"] * 3 + [
+        "Finalized",
+        "Claimed",
+        "Withdrawn",
+    ]
     posted = next(e for e in events if isinstance(e, JobPosted))
     assert (posted.job_id, posted.evaluation_seal, posted.settle_deadline, posted.reward) == (
         job_id, evaluation_seal(EVAL, eval_salt), now + 400, 2 * ETH,
