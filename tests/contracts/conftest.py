@@ -1,7 +1,40 @@
 """Shared brownie fixtures: named accounts and deployed contracts."""
 
+import time
+
 import pytest
+from brownie import web3
 from hashes import ZERO_ADDRESS
+from web3.middleware import Web3Middleware
+
+# Anvil advances an account's nonce a moment before the mined transaction and its receipt can
+# be looked up. brownie reads the nonce first and, when the lookup then finds nothing, calls
+# the transaction dropped ("Tx dropped without known replacement"): on a loaded machine one
+# test in a few hundred failed so. Looking again for a moment closes that window.
+LOOKUPS = ("eth_getTransactionReceipt", "eth_getTransactionByHash")
+LOOKUP_RETRIES = 20
+LOOKUP_PAUSE_S = 0.05
+
+
+class _LookUpAgain(Web3Middleware):
+    def wrap_make_request(self, make_request):
+        def middleware(method, params):
+            response = make_request(method, params)
+            for _ in range(LOOKUP_RETRIES if method in LOOKUPS else 0):
+                if response.get("result") is not None:
+                    break
+                time.sleep(LOOKUP_PAUSE_S)
+                response = make_request(method, params)
+            return response
+
+        return middleware
+
+
+@pytest.fixture(scope="session", autouse=True)
+def look_up_transactions_again():
+    web3.middleware_onion.add(_LookUpAgain, name="look_up_again")
+    yield
+    web3.middleware_onion.remove("look_up_again")
 
 
 @pytest.fixture(autouse=True)
