@@ -17,6 +17,9 @@ abstract contract JobBook is MarketAccounts {
 
     /// @notice Most submissions per job: bounds every per-job loop.
     uint8 public constant MAX_SUBMISSIONS = 16;
+    /// @notice Longest artifact URI a reveal takes: finalize passes the winner's again, so an
+    /// unbounded one could price finalize out of every block and lock the job's money.
+    uint256 public constant MAX_URI_BYTES = 1024;
     uint16 internal constant BPS = 10_000;
     uint256 internal constant NO_WINNER = type(uint256).max;
     /// @dev What an attestation seal becomes once revealed: non-zero, so it cannot be re-committed.

@@ -191,7 +191,8 @@ contract TrainingMarket is Settlement {
     }
 
     /// @notice Reveal a committed result: model hash, claimed score, salt and artifact URI.
-    /// @dev Between the commit and the reveal deadline; must hash to the commitment. The slot of
+    /// @dev Between the commit and the reveal deadline; must hash to the commitment; the URI at
+    /// most MAX_URI_BYTES (finalize passes the winner's again). The slot of
     /// the commitment then holds keccak256(abi.encode(modelHash, uri)), which finalize checks
     /// before registering the winner with its URI. Emits {Revealed}.
     function reveal(uint256 jobId, bytes32 modelHash, uint16 scoreBps, bytes32 salt, string calldata uri)
@@ -206,6 +207,7 @@ contract TrainingMarket is Settlement {
         if (_sheets[jobId][msg.sender].revealed()) revert TrainingMarketAlreadyRevealed(jobId, msg.sender);
         if (modelHash == bytes32(0)) revert TrainingMarketZeroHash();
         if (scoreBps > BPS) revert TrainingMarketBpsTooHigh(scoreBps);
+        if (bytes(uri).length > MAX_URI_BYTES) revert TrainingMarketUriTooLong(bytes(uri).length, MAX_URI_BYTES);
         if (commitmentOf(jobId, msg.sender, modelHash, scoreBps, salt) != sealedHash) {
             revert TrainingMarketCommitmentMismatch(jobId, msg.sender);
         }

@@ -188,6 +188,7 @@ interface ITrainingMarket {
     error TrainingMarketWrongScoreCount(uint256 jobId, uint256 count, uint256 expected);
     error TrainingMarketTooEarly(uint256 jobId, uint32 settleDeadline);
     error TrainingMarketWrongResult(uint256 jobId, address winner);
+    error TrainingMarketUriTooLong(uint256 length, uint256 maxLength);
     error TrainingMarketNotYourSubmission(uint256 jobId, uint256 index, address account);
     error TrainingMarketNotFinalized(uint256 jobId);
     error TrainingMarketNothingToWithdraw(address account);

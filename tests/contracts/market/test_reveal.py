@@ -132,3 +132,16 @@ def test_a_claim_above_10000_bps_is_rejected(market, requester, alice):
 def test_reveals_on_unknown_jobs_are_rejected(market, alice):
     with brownie.reverts(err("TrainingMarketUnknownJob", 5)):
         do_reveal(market, 5, alice, 7000)
+
+
+# Finalize passes the winner's URI again (hashed, copied to the registry and logged there):
+# a URI that a reveal can just afford would make finalize cost more than any block holds,
+# locking every stake and the reward. Reviewer's finding; the cap keeps finalize bounded.
+def test_a_uri_longer_than_the_cap_is_rejected(market, requester, alice):
+    job_id = _committed(market, requester, alice)
+    to_reveal(market, job_id)
+    cap = market.MAX_URI_BYTES()
+
+    with brownie.reverts(err("TrainingMarketUriTooLong", cap + 1, cap)):
+        do_reveal(market, job_id, alice, 7000, uri="x" * (cap + 1))
+    assert do_reveal(market, job_id, alice, 7000, uri="x" * cap).events["Revealed"]["uri"] == "x" * cap
