@@ -41,7 +41,10 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// anchoring account ({anchorOf}). A model already marked is marked again only by a stronger
     /// proof: a lower ledger height (an earlier anchor), or any valid proof once the recorded
     /// block has left the relay's main chain (a ledger reorganisation); otherwise it reverts,
-    /// so nobody can move a model's anchor to a later block. Emits {ModelAnchored}.
+    /// so nobody can move a model's anchor to a later block. The anchor proves the hash existed
+    /// by that block, not who made the model: the recorded account is whoever anchored the hash
+    /// earliest (anyone can, once a reveal makes it public); authorship is the publisher's record.
+    /// Emits {ModelAnchored}.
     function markAnchored(
         bytes32 modelHash,
         bytes calldata txBytes,

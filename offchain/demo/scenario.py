@@ -605,8 +605,9 @@ class Demo:
             "The EVM checked each proof itself: LedgerRelay holds the ledger's headers (the relayer",
             "submits them) and verified the anchor transaction's Merkle branch and signature.",
             "",
-            f"- {training.line('training set')} (job {self.job_id}, by ledger account {training.account})",
-            f"- {model.line('winning model')} (registry mark, by ledger account {model.account})",
+            f"- {training.line('training set')} (job {self.job_id}, anchored by ledger account {training.account})",
+            f"- {model.line('winning model')} (registry mark; first anchored by ledger account "
+            f"{model.account}: an anchor proves the hash existed by then, not who made it)",
             f"- relay tip: ledger block {tip.height} `{tip.hash}`",
             "- proof files: `provenance/training-set.json`, `provenance/winning-model.json`",
             "",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller
 from offchain.roles.confirmations import default_confirmations
@@ -78,7 +79,11 @@ class Requester:
             self._open(job_id)
         if phase not in SETTLED:
             return False
-        withdrawn = withdraw_pending(self.session)
+        try:
+            withdrawn = withdraw_pending(self.session)
+        except TransactionError as exc:  # e.g. no ether for gas: the next round tries again
+            self.log("withdraw failed, will retry", job=job_id, error=str(exc))
+            return False
         self.log("settled", job=job_id, phase=phase.name.lower(), withdrawn=withdrawn)
         return True
 

@@ -55,8 +55,15 @@ def finalize_if_due(session: Session, job_id: int, log: RoleLog) -> Phase:
 
 
 def withdraw_pending(session: Session) -> int:
-    """Pull what the market owes this account; return the amount (0: nothing was owed)."""
+    """Pull what the market owes this account; return the amount (0: nothing was owed, or
+    another process with this key pulled it between our read and our transaction)."""
     pending = session.market.pending(session.client.address)
-    if pending:
+    if not pending:
+        return 0
+    try:
         session.market.withdraw()
+    except TransactionError:
+        if session.market.pending(session.client.address) == 0:
+            return 0
+        raise
     return pending

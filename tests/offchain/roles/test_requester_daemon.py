@@ -102,3 +102,24 @@ def test_jobs_of_other_requesters_are_not_followed(world: World) -> None:
     other, _ = _daemon(world, account=3)
     other.round()
     assert job_id not in other.pending
+
+
+def test_a_withdraw_raced_by_another_process_of_the_same_key_is_no_error(world: World) -> None:
+    job_id = world.post_job()  # nobody commits: the reward comes back at finalize
+    daemon, _ = _daemon(world)
+    daemon.round()
+    world.travel_past(3, job_id)
+    market = daemon.session.market
+    requester = world.client.w3.eth.accounts[REQUESTER]
+    read = market.pending
+
+    def raced(account: str) -> int:
+        owed = read(account)
+        if owed:  # another process of this key pulls it right after our read
+            world.session(REQUESTER, "other").market.withdraw()
+        return owed
+
+    market.pending = raced  # type: ignore[method-assign]
+    daemon.round()
+
+    assert daemon.settled == 1 and read(requester) == 0
