@@ -330,7 +330,7 @@ class Demo:
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
-        self.job_id = requester.post_job_with_provenance(
+        self.job_id = requester.post_job(
             proof=load_proof(self.train_anchor.proof_path),
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),

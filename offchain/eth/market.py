@@ -147,50 +147,24 @@ class MarketClient:
         min_stake: int,
         committee_size: int,
         reward: int,
+        proof: AnchorProof | None = None,
     ) -> int:
         """Post a job escrowing `reward` wei; `deadlines` = (commit, reveal, attest, settle);
-        `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first)."""
+        `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first).
+        With `proof` (offchain.eth.provenance.load_proof), the job carries the anchor proof of
+        `training_set` (postJobWithProvenance: the market's relay verifies it)."""
         validate_bps(min_score_bps, "minimum score")
         if len(deadlines) != 4:
             raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
-        fn = self.contract.functions.postJob(
-            base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake, committee_size
-        )
-        return self._posted_job_id(self.client.transact(fn, value=reward))
-
-    def post_job_with_provenance(
-        self,
-        base_model: bytes,
-        training_set: bytes,
-        evaluation_seal: bytes,
-        spec: bytes,
-        min_score_bps: int,
-        deadlines: tuple[int, int, int, int],
-        min_stake: int,
-        committee_size: int,
-        reward: int,
-        proof: AnchorProof,
-    ) -> int:
-        """post_job carrying a proof (offchain.eth.provenance.load_proof) that `training_set` was
-        anchored in the ledger; the market's relay verifies it. Checks the payload first."""
-        validate_bps(min_score_bps, "minimum score")
-        if len(deadlines) != 4:
-            raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
-        if proof.payload != training_set:
+        terms = (base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake)
+        if proof is None:
+            fn = self.contract.functions.postJob(*terms, committee_size)
+        elif proof.payload != training_set:
             raise InvalidInputError(
                 f"the proof anchors {proof.payload.hex()}, not the training set {training_set.hex()}"
             )
-        fn = self.contract.functions.postJobWithProvenance(
-            base_model,
-            training_set,
-            evaluation_seal,
-            spec,
-            min_score_bps,
-            list(deadlines),
-            min_stake,
-            committee_size,
-            proof.as_tuple(),
-        )
+        else:
+            fn = self.contract.functions.postJobWithProvenance(*terms, committee_size, proof.as_tuple())
         return self._posted_job_id(self.client.transact(fn, value=reward))
 
     def _posted_job_id(self, receipt: TxReceipt) -> int:

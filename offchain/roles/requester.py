@@ -120,10 +120,7 @@ def cmd_post(args: argparse.Namespace) -> int:
         "committee_size": args.committee,
         "reward": parse_amount(args.reward),
     }
-    if proof is None:
-        job_id = session.market.post_job(**terms)
-    else:
-        job_id = session.market.post_job_with_provenance(**terms, proof=proof)
+    job_id = session.market.post_job(**terms, proof=proof)
     book.bind_evaluation(seal, job_id)
     if args.json:
         out = {"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}

@@ -98,7 +98,7 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     market, relay = world["market"], world["relay"]
     proof = load_proof(world["proofs"]["train"])
 
-    job_id = market.post_job_with_provenance(**_terms(world), proof=proof)
+    job_id = market.post_job(**_terms(world), proof=proof)
 
     found = market.training_set_provenance(job_id, relay)
     assert found is not None and found.height == proof.height and found.block_hash == proof.block_hash_hex
@@ -114,7 +114,7 @@ def test_a_proof_of_another_hash_stops_before_sending(world: dict[str, Any]) -> 
     count = world["market"].job_count()
 
     with pytest.raises(InvalidInputError, match="not the training set"):
-        world["market"].post_job_with_provenance(**_terms(world), proof=load_proof(world["proofs"]["model"]))
+        world["market"].post_job(**_terms(world), proof=load_proof(world["proofs"]["model"]))
     assert world["market"].job_count() == count
 
 
