@@ -15,7 +15,9 @@ from offchain.eth.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
-class RelayTip:
+class ChainTip:
+    """A proof-of-work chain's tip, as the relay or a ledger node reports it."""
+
     hash: str
     """Display order (as `offchain ledger status` shows it)."""
     height: int
@@ -39,9 +41,9 @@ class RelayClient:
         self.client = client
         self.contract = client.contract("LedgerRelay", address)
 
-    def best_tip(self) -> RelayTip:
+    def best_tip(self) -> ChainTip:
         block_hash, height, work = self.contract.functions.bestTip().call()
-        return RelayTip(hash=bytes(block_hash)[::-1].hex(), height=int(height), work=int(work))
+        return ChainTip(hash=bytes(block_hash)[::-1].hex(), height=int(height), work=int(work))
 
     def confirmations(self, block_hash: str) -> int:
         return int(self.contract.functions.confirmations(_internal(block_hash)).call())

@@ -26,7 +26,7 @@ from web3.exceptions import ProviderConnectionError
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
-from offchain.eth.relay import RelayClient, RelayTip
+from offchain.eth.relay import ChainTip, RelayClient
 from offchain.eth.values import parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
 from offchain.explorer.ledger_view import LedgerUnavailable, LedgerView
@@ -142,7 +142,7 @@ class Explorer:
         self.health.checked_at = time.time()
         return self.health
 
-    def relay_tip(self) -> RelayTip | None:
+    def relay_tip(self) -> ChainTip | None:
         relay = self.relay
         if relay is None:
             return None

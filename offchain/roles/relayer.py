@@ -18,11 +18,10 @@ from __future__ import annotations
 import argparse
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from offchain.errors import OffchainError
-from offchain.eth.relay import RelayClient, RelayTip
+from offchain.eth.relay import ChainTip, RelayClient
 from offchain.ledger.block import BlockHeader
 from offchain.ledger.errors import LedgerError, PeerError
 from offchain.ledger.node import request_json
@@ -34,16 +33,9 @@ LOCATOR_DEPTH = 64  # ancestors of the relay's tip offered to the node before it
 BACKOFF_MAX_S = 10.0
 
 
-@dataclass(frozen=True)
-class LedgerTip:
-    hash: str
-    height: int
-    work: int
-
-
-def ledger_tip(url: str) -> LedgerTip:
+def ledger_tip(url: str) -> ChainTip:
     tip = request_json(url, "/tip")
-    return LedgerTip(hash=str(tip["hash"]), height=int(tip["height"]), work=int(str(tip["work"]), 16))
+    return ChainTip(hash=str(tip["hash"]), height=int(tip["height"]), work=int(str(tip["work"]), 16))
 
 
 class Relayer:
@@ -80,7 +72,7 @@ class Relayer:
             self.log("submitted", headers=len(chunk), last=chunk[-1].hash_hex, relay_height=tip.height)
         return submitted
 
-    def _headers_after(self, ours: RelayTip) -> list[BlockHeader]:
+    def _headers_after(self, ours: ChainTip) -> list[BlockHeader]:
         """The node's main-chain headers after the last block it shares with the relay's tip."""
         locator = [ours.hash]
         answer = self._ask(locator)
