@@ -14,6 +14,11 @@ export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
+# brownie's test chain on a free port (brownie-config.yaml reads BROWNIE_PORT): a test run
+# never attaches to the user's own `make chain` on 8545, nor to another run's chain.
+BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.eth.localchain import free_port; print(free_port())') \
+	$(BROWNIE) test
+
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
@@ -60,18 +65,18 @@ test: compile
 	$(MAKE) --no-print-directory test-contracts test-offchain
 
 test-contracts: compile
-	$(BROWNIE) test tests/contracts --durations=5
+	$(BROWNIE_TEST) tests/contracts --durations=5
 
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
 test-offchain: compile $(BROWSER_STAMP)
 	$(PY) -m pytest -p no:pytest-brownie -q
 
 test-long: compile
-	HYPOTHESIS_PROFILE=long $(BROWNIE) test tests/contracts -m stateful
+	HYPOTHESIS_PROFILE=long $(BROWNIE_TEST) tests/contracts -m stateful
 
 # The relay's differential test (Python ledger vs LedgerRelay) over many random forked chains.
 test-relay-long: compile
-	RELAY_EXAMPLES=200 $(BROWNIE) test tests/contracts/relay/test_differential.py
+	RELAY_EXAMPLES=200 $(BROWNIE_TEST) tests/contracts/relay/test_differential.py
 
 demo: compile $(BROWSER_STAMP)
 	$(PY) -m offchain demo
@@ -86,8 +91,8 @@ lint: compile
 
 # Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
 bench: compile
-	$(BROWNIE) test tests/contracts/market/test_gas.py
-	$(BROWNIE) test tests/contracts/relay/test_relay_gas.py
+	$(BROWNIE_TEST) tests/contracts/market/test_gas.py
+	$(BROWNIE_TEST) tests/contracts/relay/test_relay_gas.py
 	$(PY) -m benchmarks
 
 # A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).

@@ -1,9 +1,11 @@
 """Shared brownie fixtures: named accounts and deployed contracts."""
 
+import os
 import time
 
 import pytest
 from brownie import web3
+from brownie import _config  # not `from brownie._config`: brownie hashes the imported file (a .so)
 from hashes import ZERO_ADDRESS
 from web3.middleware import Web3Middleware
 
@@ -14,6 +16,13 @@ from web3.middleware import Web3Middleware
 LOOKUPS = ("eth_getTransactionReceipt", "eth_getTransactionByHash")
 LOOKUP_RETRIES = 20
 LOOKUP_PAUSE_S = 0.05
+
+# brownie's development chain listens on 8545, and brownie attaches to whatever already
+# answers there: the user's own `make chain`, or another test run. The Makefile's test
+# targets name a free port in BROWNIE_PORT (brownie connects after conftests load; its
+# project config cannot set the port: brownie 1.22 fails merging `cmd_settings`).
+if os.environ.get("BROWNIE_PORT"):
+    _config.CONFIG.networks["development"]["cmd_settings"]["port"] = int(os.environ["BROWNIE_PORT"])
 
 
 class _LookUpAgain(Web3Middleware):
