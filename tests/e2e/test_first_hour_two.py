@@ -117,3 +117,64 @@ def test_once_with_nothing_to_follow_exits(role: str, chain: LocalChain, deploym
     result = offchain(*argv, "--dev-account", "4", "--home", str(tmp_path))
 
     assert result.returncode == 0, result.stderr
+
+
+# --- a phase-aware clock (issue 22 item 3: fixed warps skipped whole windows) -------------
+
+
+def _post_job(chain: LocalChain, deployments: Path) -> int:
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.market import MarketClient
+    from offchain.eth.registry import RegistryClient
+
+    client = connect(chain.url, dev_private_key(1))
+    deployment = load_deployment(client.chain_id, deployments)
+    base = bytes([0xBA]) * 32
+    registry = RegistryClient(client, deployment.contract("ModelRegistry").address)
+    if not registry.is_registered(base):
+        registry.register(base, None, bytes(32), 0, "http://example.org/base")
+    market = MarketClient(client, deployment.contract("TrainingMarket").address)
+    now = client.w3.eth.get_block("latest")["timestamp"]
+    day = 24 * 3600
+    return market.post_job(
+        base_model=base,
+        training_set=bytes([1]) * 32,
+        evaluation_seal=bytes([2]) * 32,
+        spec=bytes([3]) * 32,
+        min_score_bps=0,
+        deadlines=(now + day, now + 2 * day, now + 3 * day, now + 4 * day),
+        min_stake=10**17,
+        committee_size=3,
+        reward=10**18,
+    )
+
+
+@pytest.mark.parametrize("phase", ["revealing", "attesting", "settling", "finalizable"])
+def test_warp_to_a_phase_lands_on_its_first_second(
+    phase: str, chain: LocalChain, deployments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.market import MarketClient, Phase
+
+    job_id = _post_job(chain, deployments)
+    where = ["--rpc", chain.url, "--deployments", str(deployments)]
+
+    assert main(["chain", "warp", "--to", str(job_id), phase, *where]) == 0
+
+    client = connect(chain.url)
+    market = MarketClient(client, load_deployment(client.chain_id, deployments).contract("TrainingMarket").address)
+    assert market.phase(job_id) == Phase[phase.upper()]
+    assert f"job {job_id} is {phase}" in capsys.readouterr().out
+
+
+def test_warp_to_a_phase_already_begun_is_refused(
+    chain: LocalChain, deployments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_id = _post_job(chain, deployments)
+    where = ["--rpc", chain.url, "--deployments", str(deployments)]
+    assert main(["chain", "warp", "--to", str(job_id), "attesting", *where]) == 0
+    capsys.readouterr()
+
+    code = main(["chain", "warp", "--to", str(job_id), "revealing", *where])
+
+    assert "already" in one_line_error(capsys, code)
