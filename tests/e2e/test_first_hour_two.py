@@ -178,3 +178,35 @@ def test_warp_to_a_phase_already_begun_is_refused(
     code = main(["chain", "warp", "--to", str(job_id), "revealing", *where])
 
     assert "already" in one_line_error(capsys, code)
+
+
+# --- docs and help (issue 22 item 8) -------------------------------------------------------
+
+
+def test_artifacts_get_of_a_sha256_uri_needs_the_hash_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from offchain.artifacts.store import ArtifactStore
+
+    (tmp_path / "x").write_text("hello")
+    digest = ArtifactStore(tmp_path / "store").put_file(tmp_path / "x")
+
+    code = main(
+        ["artifacts", "get", f"sha256:{digest}", "--source", str(tmp_path / "store"), "--out", str(tmp_path / "y")]
+    )
+
+    assert code == 0 and (tmp_path / "y").read_text() == "hello"
+
+
+def test_artifacts_get_of_a_url_without_a_hash_asks_for_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["artifacts", "get", "http://127.0.0.1:9/x", "--out", str(tmp_path / "y")])
+
+    assert "give --sha256" in one_line_error(capsys, code)
+
+
+def test_dataset_export_help_names_every_named_data_set(capsys: pytest.CaptureFixture[str]) -> None:
+    from offchain.ml.data import NAMED_DATASETS
+
+    with pytest.raises(SystemExit):
+        main(["dataset", "export", "--help"])
+
+    out = capsys.readouterr().out
+    assert all(name in out for name in NAMED_DATASETS)
