@@ -210,3 +210,33 @@ def test_dataset_export_help_names_every_named_data_set(capsys: pytest.CaptureFi
 
     out = capsys.readouterr().out
     assert all(name in out for name in NAMED_DATASETS)
+
+
+# --- a transaction that reverts once mined says why (issue 22 item 7) ----------------------
+
+
+def _market_of(chain: LocalChain, deployments: Path, account: int) -> object:
+    from offchain.eth.deployments import load_deployment
+
+    client = connect(chain.url, dev_private_key(account))
+    return client, client.contract(
+        "TrainingMarket", load_deployment(client.chain_id, deployments).contract("TrainingMarket").address
+    )
+
+
+def test_a_mined_revert_is_decoded_by_replaying_it(chain: LocalChain, deployments: Path) -> None:
+    from offchain.eth.errors import TransactionError
+
+    client, market = _market_of(chain, deployments, 5)
+
+    with pytest.raises(TransactionError, match="TrainingMarketUnknownJob"):
+        client.transact(market.functions.cancelJob(99), gas=200_000)  # as if estimated before the chain moved
+
+
+def test_a_mined_transaction_out_of_gas_says_so(chain: LocalChain, deployments: Path) -> None:
+    from offchain.eth.errors import TransactionError
+
+    client, market = _market_of(chain, deployments, 5)
+
+    with pytest.raises(TransactionError, match="ran out of gas"):
+        client.transact(market.functions.joinValidators(), value=10**18, gas=30_000)
