@@ -25,6 +25,9 @@ from offchain.ml.data import export_dataset, load_data
 
 HISTORY_BLOCKS = 3_000  # between the deployment and the job: three times the proxy's range cap
 MODELS = 5
+# anvil_mine slows with the count (1,000 blocks: 0.9 s idle, over the client's 10 s timeout
+# on a loaded machine): small steps.
+MINE_STEP = 200
 
 
 @dataclass
@@ -38,8 +41,8 @@ class World:
 
 def mine(chain: LocalChain, blocks: int) -> None:
     w3 = connect(chain.url).w3
-    for _ in range(blocks // 1_000):  # anvil_mine slows with the count: steps of 1,000
-        w3.provider.make_request("anvil_mine", [hex(1_000)])  # type: ignore[arg-type]
+    for _ in range(blocks // MINE_STEP):
+        w3.provider.make_request("anvil_mine", [hex(MINE_STEP)])  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
