@@ -24,7 +24,7 @@ from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.market import Phase
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
-from offchain.eth.values import parse_hash32, validate_bps
+from offchain.eth.values import parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
 from offchain.roles.post_checks import check_job
@@ -32,24 +32,6 @@ from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import load_spec
 from offchain.roles.steps import withdraw_pending
-
-UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
-
-
-def parse_amount(text: str) -> int:
-    """Wei from `123`, `1.5ether`, `20 gwei`; raises InvalidInputError."""
-    from decimal import Decimal, InvalidOperation
-
-    cleaned = text.strip().lower().replace(" ", "")
-    unit = next((u for u in sorted(UNITS, key=len, reverse=True) if cleaned.endswith(u)), "wei")
-    number = cleaned.removesuffix(unit) if cleaned.endswith(unit) else cleaned
-    try:
-        value = Decimal(number) * UNITS[unit]
-    except InvalidOperation:
-        raise InvalidInputError(f"not an amount: {text!r} (examples: 1000, 1.5ether, 20gwei)") from None
-    if value < 0 or value != value.to_integral_value():
-        raise InvalidInputError(f"amount must be a whole, non-negative number of wei: {text!r}")
-    return int(value)
 
 
 def publish_artifact(session: Session, path: Path, server: str | None) -> str:

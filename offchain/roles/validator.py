@@ -26,7 +26,7 @@ from offchain.errors import OffchainError
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
-from offchain.eth.values import parse_address
+from offchain.eth.values import parse_address, parse_amount
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
@@ -188,7 +188,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("validator", help="bond, serve on drawn committees: evaluate, seal, reveal")
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
-    parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
+    parser.add_argument("--bond", default=None, help="bond, e.g. 1ether (default: the contract's minimum)")
     add_daemon_args(parser, once_help="exit when the submissions seen so far are settled")
     # Demo and test behaviours, hidden from --help: a validator that copies every claim
     # (--lazy), or a Sybil of worker ADDRESS that attests its claim and 0 for every other
@@ -203,7 +203,7 @@ def register(subparsers: Any) -> None:
 def cmd_validator(args: argparse.Namespace) -> int:
     options = ValidatorOptions(
         device=args.device,
-        bond=args.bond,
+        bond=None if args.bond is None else parse_amount(args.bond),
         confirmations=args.confirmations,
         poll_seconds=args.poll,
         once=args.once,

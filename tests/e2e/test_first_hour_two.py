@@ -240,3 +240,24 @@ def test_a_mined_transaction_out_of_gas_says_so(chain: LocalChain, deployments: 
 
     with pytest.raises(TransactionError, match="ran out of gas"):
         client.transact(market.functions.joinValidators(), value=10**18, gas=30_000)
+
+
+# --- amounts one way everywhere (issue 22 item 7) -------------------------------------------
+
+
+def test_validator_bond_takes_the_same_amounts_as_the_reward(
+    chain: LocalChain, deployments: Path, tmp_path: Path
+) -> None:
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.market import MarketClient
+
+    argv = ["validator", "--once", "--bond", "1.5ether", "--poll", "0.1", "--device", "cpu"]
+    result = offchain(
+        *argv, "--rpc", chain.url, "--deployments", str(deployments), "--dev-account", "6", "--home", str(tmp_path)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "bond=1.5ETH" in result.stdout
+    client = connect(chain.url)
+    market = MarketClient(client, load_deployment(client.chain_id, deployments).contract("TrainingMarket").address)
+    assert market.validator(client.w3.eth.accounts[6]).bond == 15 * 10**17
