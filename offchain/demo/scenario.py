@@ -201,7 +201,7 @@ class Demo:
 
         self.deployment = deploy_all(self.client, self.out / "deployments")
         self.registry = RegistryClient(self.client, self.deployment.contract("ModelRegistry").address)
-        self.market = MarketClient(self.client, self.deployment.contract("TrainingMarket").address)
+        self.market = MarketClient.of(self.client, self.deployment)
         self.say(f"deployed ModelRegistry at {self.registry.address}, TrainingMarket at {self.market.address}")
         c = self.market.market_config()
         self.say.detail(
@@ -302,9 +302,8 @@ class Demo:
         """The requester bonds as a validator too: the contract never seats it on its own job."""
         if not self.config.requester_bond:
             return
-        from offchain.eth.market import MarketClient
 
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester = self.market.as_sender(self.as_account(REQUESTER))
         requester.join_validators(MIN_BOND)
         self.say(
             f"the requester bonds {MIN_BOND / ETHER:g} ETH as a validator too ({requester.client.address}); "
@@ -313,12 +312,11 @@ class Demo:
 
     def post_job(self) -> None:
         from offchain.eth.commitment import evaluation_seal, new_salt
-        from offchain.eth.market import MarketClient
         from offchain.eth.provenance import load_proof
         from offchain.roles.seals import SealBook
 
         self.requester_home.mkdir(parents=True, exist_ok=True)
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester = self.market.as_sender(self.as_account(REQUESTER))
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
         # As `offchain job post` does: the salt goes to the requester's seal book before the
@@ -354,7 +352,6 @@ class Demo:
         self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
 
     def run_market(self) -> None:
-        from offchain.eth.market import MarketClient
 
         rpc = self.hooks.rpc_url(self.chain)
         common = [
@@ -454,7 +451,7 @@ class Demo:
             if role.process.returncode != 0:
                 raise DemoError(f"{role.name} exited with code {role.process.returncode}")
         self.say("the job is finalized and every role (the requester's daemon too) has withdrawn and exited")
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester = self.market.as_sender(self.as_account(REQUESTER))
         owed = requester.pending(requester.client.address)
         if owed:
             requester.withdraw()

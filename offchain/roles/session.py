@@ -79,7 +79,7 @@ def open_session(args: argparse.Namespace) -> Session:
     return Session(
         client=client,
         deployment=deployment,
-        market=MarketClient(client, deployment.contract("TrainingMarket").address),
+        market=MarketClient.of(client, deployment),
         registry=RegistryClient(client, deployment.contract("ModelRegistry").address),
         home=Path(args.home),
         sources=list(args.source),

@@ -4,8 +4,10 @@ import os
 import time
 
 import pytest
-from brownie import web3
-from brownie import _config  # not `from brownie._config`: brownie hashes the imported file (a .so)
+from brownie import (
+    _config,  # not `from brownie._config`: brownie hashes the imported file (a .so)
+    web3,
+)
 from hashes import ZERO_ADDRESS
 from web3.middleware import Web3Middleware
 

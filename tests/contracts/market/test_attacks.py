@@ -11,7 +11,6 @@ from brownie import Reenterer, web3
 from errors import err
 from hashes import ZERO, h
 from market_helpers import (
-    lens_of,
     FORFEIT,
     MIN_BOND,
     MIN_STAKE,
@@ -26,6 +25,7 @@ from market_helpers import (
     eval_seal,
     finalize,
     job_times,
+    lens_of,
     model_of,
     next_time,
     post,

@@ -3,12 +3,12 @@
 import brownie
 from errors import err
 from market_helpers import (
-    lens_of,
     attestation_seal,
     commit_scores,
     do_commit,
     do_reveal,
     job_times,
+    lens_of,
     post,
     reveal_eval,
     reveal_scores,
@@ -74,7 +74,9 @@ def test_a_member_commits_a_seal(market, requester, alice, validators):
 
 
 def test_the_python_seal_equals_the_contracts(market, alice):
-    assert lens_of(market).attestationSealOf(7, alice, [1, 10_000], salt_of(alice)) == attestation_seal(7, alice, [1, 10_000])
+    assert lens_of(market).attestationSealOf(7, alice, [1, 10_000], salt_of(alice)) == attestation_seal(
+        7, alice, [1, 10_000]
+    )
 
 
 def test_a_member_commits_once(market, requester, alice, validators):

@@ -1,6 +1,6 @@
 import brownie
 from errors import err
-from market_helpers import REWARD, do_commit, finalize, post, to_finalize, lens_of
+from market_helpers import REWARD, do_commit, finalize, lens_of, post, to_finalize
 
 
 def test_requester_cancels_a_job_without_submissions(market, requester):

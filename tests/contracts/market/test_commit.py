@@ -1,7 +1,7 @@
 import brownie
 from errors import err
 from hashes import ZERO, h
-from market_helpers import MIN_STAKE, REWARD, at_time, do_commit, job_times, post, sealed, lens_of
+from market_helpers import MIN_STAKE, REWARD, at_time, do_commit, job_times, lens_of, post, sealed
 
 
 def test_commit_records_the_worker_stake_and_commitment(market, requester, alice):

@@ -2,7 +2,6 @@ import brownie
 from errors import err
 from hashes import h
 from market_helpers import (
-    lens_of,
     FORFEIT,
     MIN_BOND,
     MIN_STAKE,
@@ -15,6 +14,7 @@ from market_helpers import (
     do_reveal,
     finalize,
     job_times,
+    lens_of,
     model_of,
     post,
     run_job,

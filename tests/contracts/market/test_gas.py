@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from brownie import ValidatorSwarm
 from market_helpers import (
-    lens_of,
     MIN_BOND,
     MIN_STAKE,
     URI64,
@@ -19,6 +18,7 @@ from market_helpers import (
     do_commit,
     do_reveal,
     finalize,
+    lens_of,
     post,
     post_with_provenance,
     reveal_eval,

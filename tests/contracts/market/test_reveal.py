@@ -2,12 +2,12 @@ import brownie
 from errors import err
 from hashes import ZERO, h
 from market_helpers import (
-    lens_of,
     URI,
     at_time,
     do_commit,
     do_reveal,
     job_times,
+    lens_of,
     model_of,
     post,
     salt_of,

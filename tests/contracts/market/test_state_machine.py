@@ -18,7 +18,6 @@ from brownie import chain, web3
 from brownie.test import strategy
 from hashes import h
 from market_helpers import (
-    lens_of,
     EVAL,
     EVAL_SALT,
     FEE_BPS,
@@ -30,6 +29,7 @@ from market_helpers import (
     URI,
     attestation_seal,
     eval_seal,
+    lens_of,
     next_time,
     salt_of,
     sealed,

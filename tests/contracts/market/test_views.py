@@ -3,7 +3,7 @@ from brownie import web3
 from errors import err
 from eth_abi import encode
 from hashes import h
-from market_helpers import at_time, eval_seal, finalize, job_times, post, sealed, lens_of
+from market_helpers import at_time, eval_seal, finalize, job_times, lens_of, post, sealed
 
 
 def test_phases_follow_the_clock(market, requester):
@@ -48,7 +48,9 @@ def test_the_commitment_is_keccak_of_the_abi_encoding(market, alice):
         [7, alice.address, bytes.fromhex(h("m")[2:]), 1, bytes.fromhex(h("s")[2:])],
     )
 
-    assert lens_of(market).commitmentOf(7, alice, h("m"), 1, h("s")) == "0x" + web3.keccak(packed).hex().removeprefix("0x")
+    assert lens_of(market).commitmentOf(7, alice, h("m"), 1, h("s")) == "0x" + web3.keccak(packed).hex().removeprefix(
+        "0x"
+    )
 
 
 def test_configuration_views(market, market_registry):
