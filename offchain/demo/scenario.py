@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.demo.committee import MAX_SEATS, CommitteeView, Member, committee_lines, draw_odds_lines, validator_table
-from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wait_until
+from offchain.demo.processes import ADVERSARIES, PRODUCT, DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
 from offchain.demo.sybil import SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
 from offchain.eth.deploy import MIN_BOND
@@ -366,7 +366,7 @@ class Demo:
             "--confirmations",
             "0",
         ]
-        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]
+        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]  # the adversary's own command
         workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim), *self.extra_workers]
         threads = max(1, (os.cpu_count() or 2) // len(workers))  # the workers train side by side
         self.worker_args = {
@@ -390,6 +390,7 @@ class Demo:
                     *extra,
                 ],
                 threads,
+                ADVERSARIES if extra == overclaim else PRODUCT,
             )
             for name, account, extra in workers
         }
@@ -457,12 +458,13 @@ class Demo:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
 
-    def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int]:
-        """The `offchain validator` process of `member`: (account, argv, threads)."""
+    def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int, str]:
+        """The validator process of `member`: (account, argv, threads, module). Honest members
+        run `offchain validator`; the lazy one and the Sybils the demo's adversaries."""
         behaviour = {"honest": [], "lazy": ["--lazy"], "sybil": ["--inflate-for", self.as_account(OVERCLAIMER).address]}
         home = str(self.out / member.name)
         argv = ["validator", *common, "--dev-account", str(member.account), "--home", home, "--once"]
-        return member.account, argv + behaviour[member.kind], 1
+        return member.account, argv + behaviour[member.kind], 1, PRODUCT if member.kind == "honest" else ADVERSARIES
 
     def show_draw_odds(self) -> None:
         """Once every validator is bonded: who is eligible for the draw, and the odds it leaves one out."""

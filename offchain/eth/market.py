@@ -5,10 +5,11 @@ judged views (phase, submissions with outcomes and payouts, committee, winner, s
 come from its MarketLens, which judges with the contract's own rules (contracts/libraries/
 Judgment.sol): nothing here re-derives a judgment. Every contract call has one method here;
 every event has one frozen dataclass (see offchain.eth.market_events), and
-`MarketClient.events(...)` fetches them from a block range in chain order. Amounts are wei (int), scores basis points (int), hashes 32 raw bytes,
-times unix seconds. A job's life: post (sealed evaluation set) -> commit -> reveal, reveal
-the evaluation set and draw the committee -> committee commits its sealed scores ->
-committee reveals them -> finalize -> each worker claims; validators and requesters withdraw.
+`MarketClient.events(...)` fetches them from a block range in chain order. Amounts are wei
+(int), scores basis points (int), hashes 32 raw bytes, times unix seconds. A job's life:
+post (sealed evaluation set) -> commit -> reveal, reveal the evaluation set and draw the
+committee -> committee commits its sealed scores -> committee reveals them -> finalize ->
+each worker claims; validators and requesters withdraw.
 """
 
 from __future__ import annotations

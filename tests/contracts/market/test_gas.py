@@ -44,12 +44,13 @@ PROVENANCE_OVERHEAD = 40_000  # issue 14: a provenance-carrying post <= postJob 
 # writes it, and COLD_READ gas in every later call that reads it. Headroom under the goals on
 # issue 19's contracts (benchmarks/gas_market.md): commit 108, reveal 1,057, postJob 1,852,
 # revealAttestation about 2,500 (it follows prevrandao), claim 2,769, finalize 4x3 14,474.
-# None absorbs a fresh slot, and commit cannot absorb even one cold read. So a goal moves, and only this way: name the new field in
-# REBASED_FIELDS with the calls that write it (+FRESH_SLOT each) and read it cold
-# (+COLD_READ each); GOALS below adds the arithmetic, and test_the_job_record_is_what_the_goals_price
-# fails until the record's slot count and REBASED_FIELDS agree. The other way out is to
-# repack (deadlines as 24-bit offsets from the commit deadline free 24 bits of slot 0:
-# MAX_JOB_DURATION is 30 days < 2**24 s) and leave the goals where they are.
+# None absorbs a fresh slot, and commit cannot absorb even one cold read. So a goal moves,
+# and only this way: name the new field in REBASED_FIELDS with the calls that write it
+# (+FRESH_SLOT each) and read it cold (+COLD_READ each); GOALS below adds the arithmetic,
+# and test_the_job_record_is_what_the_goals_price fails until the record's slot count and
+# REBASED_FIELDS agree. The other way out is to repack (deadlines as 24-bit offsets from the
+# commit deadline free 24 bits of slot 0: MAX_JOB_DURATION is 30 days < 2**24 s) and leave
+# the goals where they are.
 FRESH_SLOT = 22_100
 COLD_READ = 2_100
 JOB_SLOTS_PRICED = 5  # the slots the goals below already pay for
