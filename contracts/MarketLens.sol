@@ -150,6 +150,12 @@ contract MarketLens {
         totals.validatorFee = Judgment.validatorFee(reward, revealed, _feeBps);
     }
 
+    /// @notice True when a verified score of `scoreBps` would reach job `jobId`'s minimum (a
+    /// worker asks before it stakes on its own held-out estimate).
+    function reachesMinimum(uint256 jobId, uint16 scoreBps) external view returns (bool) {
+        return Judgment.reachesMinimum(_market.job(jobId), scoreBps);
+    }
+
     /// @notice The commitment a worker sends to {TrainingMarket-commit}.
     function commitmentOf(uint256 jobId, address worker, bytes32 modelHash, uint16 scoreBps, bytes32 salt)
         external

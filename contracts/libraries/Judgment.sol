@@ -44,8 +44,14 @@ library Judgment {
         // claim is an estimate from their own held-out split, and a conservative one harms
         // nobody (the winner is chosen by verified score, never by claim).
         if (sheet.claimed() > uint256(median) + toleranceBps) return (ITrainingMarket.Outcome.Dishonest, count, median);
-        if (median < j.minScoreBps) return (ITrainingMarket.Outcome.BelowMinimum, count, median);
+        if (!reachesMinimum(j, median)) return (ITrainingMarket.Outcome.BelowMinimum, count, median);
         return (ITrainingMarket.Outcome.Honest, count, median);
+    }
+
+    /// @notice True when a verified score of `scoreBps` reaches the job's minimum: below it an
+    /// honest submission cannot win and pays the forfeit.
+    function reachesMinimum(ITrainingMarket.Job memory j, uint256 scoreBps) internal pure returns (bool) {
+        return scoreBps >= j.minScoreBps;
     }
 
     /// @notice What submission `index` (committed with `stake`, judged `outcome`) is paid:

@@ -323,6 +323,11 @@ class MarketClient:
         """The phase of each job, in one call (the lens's)."""
         return [Phase(p) for p in self.lens.functions.phases(list(job_ids)).call()]
 
+    def reaches_minimum(self, job_id: int, score_bps: int) -> bool:
+        """True when a verified score of `score_bps` would reach the job's minimum (the lens's rule)."""
+        validate_bps(score_bps, "score")
+        return bool(self.lens.functions.reachesMinimum(job_id, score_bps).call())
+
     def submissions(self, job_id: int) -> list[Submission]:
         """Every submission in commit order, judged by the lens (outcome PENDING until finalized)."""
         return [

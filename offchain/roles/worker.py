@@ -210,7 +210,8 @@ class Worker:
 
     def commit(self, entry: JobEntry) -> None:
         record = entry.record
-        validate_reaches_minimum(record.measured_bps, record.posting.min_score_bps)  # never stake on a loss
+        # Never stake on a loss.
+        validate_reaches_minimum(self.session.market, entry.job_id, record.measured_bps, record.posting.min_score_bps)
         if self.session.chain_time() >= record.posting.commit_deadline:
             raise OffchainError("the commit window closed before training finished")
         salt = new_salt()
