@@ -311,28 +311,34 @@ class Demo:
         )
 
     def post_job(self) -> None:
-        from offchain.eth.commitment import evaluation_seal, new_salt
+        """The requester's own `job post` steps (offchain.roles.requester.seal_and_post): the
+        evaluation set's salt goes to its seal book before the job goes on chain, and the
+        requester daemon opens the set from there once commits close."""
         from offchain.eth.provenance import load_proof
-        from offchain.roles.seals import SealBook
+        from offchain.roles.requester import seal_and_post
+        from offchain.roles.session import Session
 
-        self.requester_home.mkdir(parents=True, exist_ok=True)
-        requester = self.market.as_sender(self.as_account(REQUESTER))
+        requester_client = self.as_account(REQUESTER)
+        requester = Session(
+            client=requester_client,
+            deployment=self.deployment,
+            market=self.market.as_sender(requester_client),
+            registry=self.registry,
+            home=self.requester_home,
+            sources=[self.server.url],
+        )
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
-        # As `offchain job post` does: the salt goes to the requester's seal book before the
-        # job goes on chain; the requester daemon opens the set from there once commits close.
-        evaluation, salt = bytes.fromhex(self.hashes["eval"]), new_salt()
-        seal = evaluation_seal(evaluation, salt)
-        book = SealBook(self.requester_home / "requester-seals.sqlite", self.client.chain_id, self.market.address)
-        book.put_evaluation(seal, evaluation, salt, self.paths["eval"].resolve())
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
-        self.job_id = requester.post_job(
+        self.job_id, _ = seal_and_post(
+            requester,
+            self.paths["eval"],
+            bytes.fromhex(self.hashes["eval"]),
             proof=load_proof(self.train_anchor.proof_path),
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),
-            evaluation_seal=seal,
             spec=bytes.fromhex(spec_digest),
             min_score_bps=self.config.min_score_bps,
             deadlines=self.deadlines,
@@ -343,10 +349,8 @@ class Demo:
         self.say(
             f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed, minimum score "
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
-            f"{self.spec['epochs']} epochs"
+            f"{self.spec['epochs']} epochs; the evaluation set stays sealed in its seal book"
         )
-        book.bind_evaluation(seal, self.job_id)
-        book.close()
         provenance = self.market.training_set_provenance(self.job_id, self.relay)
         assert provenance is not None  # postJobWithProvenance records it or reverts
         self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
