@@ -110,9 +110,11 @@ contract MarketLens {
         ITrainingMarket.Job memory j = _market.job(jobId);
         best = Judgment.NO_WINNER;
         if (!j.evaluationRevealed) return best; // a forfeit has no winner
-        uint256 bestScore;
+        uint256 bestScore = 0;
         for (uint256 i; i < j.submissionCount; ++i) {
             uint256 sheet = _market.submissionAt(jobId, i).sheet;
+            // The attestation count does not choose the winner (the outcome already says Unverified).
+            // slither-disable-next-line unused-return
             (ITrainingMarket.Outcome outcome,, uint16 median) = Judgment.judge(j, sheet, _quorum, _toleranceBps);
             if (Judgment.leads(outcome, median, best, bestScore)) (best, bestScore) = (i, median);
         }
@@ -135,7 +137,7 @@ contract MarketLens {
             revert ITrainingMarket.TrainingMarketWrongScoreCount(jobId, stakes.length, j.submissionCount);
         }
         list = new Judged[](stakes.length);
-        uint256 revealed;
+        uint256 revealed = 0;
         for (uint256 i; i < list.length; ++i) {
             list[i] = _judged(j, i, _market.submissionAt(jobId, i).sheet, stakes[i]);
             ITrainingMarket.Outcome o = list[i].outcome;

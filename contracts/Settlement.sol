@@ -136,6 +136,9 @@ abstract contract Settlement is Attestations {
             (Outcome outcome,, uint16 median) = _judge(j, _sheets[jobId][e.worker]);
             medians[i] = median;
             if (outcome != Outcome.Unrevealed) ++t.revealed;
+            // The share is the claim's business (the winner is not known yet); the stake not
+            // returned is the requester's.
+            // slither-disable-next-line unused-return
             (uint256 returned,) = Judgment.payout(j, i, e.stake, outcome, _forfeitBps);
             t.toRequester += e.stake - returned; // returned <= stake
             if (Judgment.leads(outcome, median, best, bestScore)) (best, bestScore) = (i, median);
