@@ -37,6 +37,9 @@ contract MarketLens {
         uint256 validatorFee; // the committee's share of the reward (its pool before slashed bonds)
     }
 
+    /// @notice {settlementOf} got `count` stakes for a job of `expected` submissions.
+    error MarketLensWrongStakeCount(uint256 jobId, uint256 count, uint256 expected);
+
     ITrainingMarket private immutable _market;
     uint256 private immutable _quorum;
     uint256 private immutable _toleranceBps;
@@ -126,7 +129,8 @@ contract MarketLens {
     /// prize, so the caller passes `stakes` (one per submission, in commit order) and `reward`
     /// as posted (the Committed and JobPosted events hold them). On a forfeit (evaluation set
     /// never revealed) the totals are zero: the revealed workers share the reward and the
-    /// unrevealed stakes, and no validator is paid.
+    /// unrevealed stakes, and no validator is paid. Reverts {MarketLensWrongStakeCount} unless
+    /// there is one stake per submission.
     function settlementOf(uint256 jobId, uint256[] calldata stakes, uint256 reward)
         external
         view
@@ -134,7 +138,7 @@ contract MarketLens {
     {
         ITrainingMarket.Job memory j = _market.job(jobId);
         if (stakes.length != j.submissionCount) {
-            revert ITrainingMarket.TrainingMarketWrongScoreCount(jobId, stakes.length, j.submissionCount);
+            revert MarketLensWrongStakeCount(jobId, stakes.length, j.submissionCount);
         }
         list = new Judged[](stakes.length);
         uint256 revealed = 0;

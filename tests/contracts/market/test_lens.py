@@ -86,7 +86,7 @@ def test_the_settlement_needs_one_stake_per_submission(market, lens, requester, 
     job_id, _ = post(market, requester)
     do_commit(market, job_id, alice, 7000)
 
-    with brownie.reverts(err("TrainingMarketWrongScoreCount", job_id, 0, 1)):
+    with brownie.reverts(err("MarketLensWrongStakeCount", job_id, 0, 1)):
         lens.settlementOf(job_id, [], REWARD)
 
 
