@@ -28,6 +28,7 @@ from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
+from offchain.roles.device import check_device
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
@@ -47,6 +48,9 @@ class ValidatorOptions:
     confirmations: int | None = None  # None: 0 on a local dev chain, else 1
     poll_seconds: float = 1.0
     once: bool = False  # exit when every job seen so far is settled
+
+    def __post_init__(self) -> None:
+        check_device(self.device)  # at start: not when a committee seat is already held
 
 
 class Validator:
@@ -87,7 +91,8 @@ class Validator:
                 self.settled += 1
 
     def _finished(self) -> bool:
-        return self.options.once and not self.pending and self.settled > 0
+        # After a round the poller has read up to the head: nothing pending is nothing to follow.
+        return self.options.once and not self.pending
 
     def ensure_bonded(self) -> None:
         if self.session.market.is_validator(self.me):

@@ -4,10 +4,7 @@ import os
 import time
 
 import pytest
-from brownie import (
-    _config,  # not `from brownie._config`: brownie hashes the imported file (a .so)
-    web3,
-)
+from brownie import _config, web3  # not `from brownie._config`: brownie would hash that .so as source
 from hashes import ZERO_ADDRESS
 from web3.middleware import Web3Middleware
 
