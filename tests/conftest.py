@@ -54,9 +54,27 @@ def _brownie_chain_pids() -> set[int]:
         return {pid}
 
 
+def _own_resource_tracker() -> set[int]:
+    """multiprocessing's resource tracker, which the first use of a shared semaphore (torch's
+    DataLoader workers, DDP) starts as a child of this process: it exits when this process
+    does, after the check."""
+    try:
+        children = psutil.Process().children()
+    except psutil.Error:
+        return set()
+    found = set()
+    for child in children:
+        try:
+            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
 def leaked_processes(marker: str, grace_s: float = GRACE_S) -> list[psutil.Process]:
     """Live processes carrying `marker`, after waiting up to `grace_s` for them to exit."""
-    allowed = _brownie_chain_pids()
+    allowed = _brownie_chain_pids() | _own_resource_tracker()
     deadline = time.monotonic() + grace_s
     while True:
         left = [p for p in _marked(marker) if p.pid not in allowed]
