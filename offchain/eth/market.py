@@ -25,6 +25,7 @@ from web3.types import TxReceipt
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.logs import contract_events
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
     EVENT_TYPES,
     ZERO_ADDRESS,
@@ -162,21 +163,23 @@ class MarketClient:
     """The TrainingMarket at `address` and its MarketLens at `lens`, used through `client`
     (its sender signs)."""
 
-    def __init__(self, client: Client, address: str, lens: str) -> None:
+    def __init__(self, client: Client, address: str, lens: str, from_block: int = 0) -> None:
         self.client = client
         self.address = parse_address(address, "market address")
         self.lens_address = parse_address(lens, "market lens address")
         self.contract: Contract = client.contract(INTERFACE, self.address)
         self.lens: Contract = client.contract(LENS, self.lens_address)
+        self.from_block = from_block  # the deployment's block: no market event is older
 
     @classmethod
     def of(cls, client: Client, deployment: Deployment) -> MarketClient:
-        """The deployment's market and lens."""
-        return cls(client, deployment.contract(CONTRACT).address, deployment.contract(LENS).address)
+        """The deployment's market (its events read from its deployment block) and lens."""
+        market = deployment.contract(CONTRACT)
+        return cls(client, market.address, deployment.contract(LENS).address, market.block)
 
     def as_sender(self, client: Client) -> MarketClient:
         """The same market, sending from `client`'s account."""
-        return MarketClient(client, self.address, self.lens_address)
+        return MarketClient(client, self.address, self.lens_address, self.from_block)
 
     # ----- requester -----
     def post_job(
@@ -220,9 +223,7 @@ class MarketClient:
         (None when posted without a proof). Without a relay, confirmations are those at post."""
         if not self.job(job_id).training_set_anchored:
             return None
-        logs = self.contract.events.TrainingSetAnchored().get_logs(
-            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
-        )
+        logs = contract_events(self.contract.events.TrainingSetAnchored(), self.from_block, "latest", jobId=job_id)
         if not logs:
             raise InvalidInputError(f"job {job_id} is marked anchored but its TrainingSetAnchored event is missing")
         args = logs[0]["args"]
@@ -406,7 +407,7 @@ class MarketClient:
             raise InvalidInputError(f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}")
         logs: list[Any] = []
         for name in wanted:
-            logs.extend(getattr(self.contract.events, name)().get_logs(from_block=from_block, to_block=to_block))
+            logs.extend(contract_events(getattr(self.contract.events, name)(), from_block, to_block))
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
         return [to_event(log) for log in logs]
 
@@ -422,9 +423,7 @@ class MarketClient:
         """Every `name` event of `job_id` (jobId is an indexed topic, so the node filters)."""
         if name not in EVENT_TYPES:
             raise InvalidInputError(f"unknown market event {name}; valid: {', '.join(EVENT_TYPES)}")
-        logs = getattr(self.contract.events, name)().get_logs(
-            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
-        )
+        logs = contract_events(getattr(self.contract.events, name)(), self.from_block, "latest", jobId=job_id)
         return [to_event(log) for log in logs]
 
     def job_posted(self, job_id: int) -> JobPosted:
