@@ -72,6 +72,26 @@ def _provenance_proof(session: Session, path: Path, train: Path) -> AnchorProof:
     return proof
 
 
+def seal_and_post(
+    session: Session, evaluation_path: Path, evaluation: bytes, proof: AnchorProof | None = None, **terms: Any
+) -> tuple[int, bytes]:
+    """Post a job whose evaluation set (`evaluation`, the SHA-256 of the file at
+    `evaluation_path`) stays sealed: the set's hash and a fresh salt go to the requester's seal
+    book (durably) before postJob sends only the seal, and the seal is bound to the job id once
+    mined; the requester daemon (or `job reveal-eval`) opens it from there once commits close.
+    `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
+    salt = new_salt()
+    seal = evaluation_seal(evaluation, salt)
+    book = _seal_book(session)
+    try:
+        book.put_evaluation(seal, evaluation, salt, evaluation_path.resolve())  # durable BEFORE postJob
+        job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
+        book.bind_evaluation(seal, job_id)
+    finally:
+        book.close()
+    return job_id, seal
+
+
 def cmd_post(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_bps(args.min_score_bps, "minimum score")
@@ -82,28 +102,25 @@ def cmd_post(args: argparse.Namespace) -> int:
     train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
     # The evaluation set stays private (local store only) until commits close.
     evaluation = publish_artifact(session, args.eval, None)
-    salt = new_salt()
-    seal = evaluation_seal(bytes.fromhex(evaluation), salt)
-    book = _seal_book(session)
-    book.put_evaluation(seal, bytes.fromhex(evaluation), salt, args.eval.resolve())  # durable BEFORE postJob
     now = session.chain_time()
     commit = now + args.commit_window
     reveal = commit + args.reveal_window
     attest = reveal + args.attest_window
     settle = attest + args.settle_window
-    terms: dict[str, Any] = {
-        "base_model": base,
-        "training_set": bytes.fromhex(train),
-        "evaluation_seal": seal,
-        "spec": bytes.fromhex(spec),
-        "min_score_bps": args.min_score_bps,
-        "deadlines": (commit, reveal, attest, settle),
-        "min_stake": parse_amount(args.min_stake),
-        "committee_size": args.committee,
-        "reward": parse_amount(args.reward),
-    }
-    job_id = session.market.post_job(**terms, proof=proof)
-    book.bind_evaluation(seal, job_id)
+    job_id, seal = seal_and_post(
+        session,
+        args.eval,
+        bytes.fromhex(evaluation),
+        proof=proof,
+        base_model=base,
+        training_set=bytes.fromhex(train),
+        spec=bytes.fromhex(spec),
+        min_score_bps=args.min_score_bps,
+        deadlines=(commit, reveal, attest, settle),
+        min_stake=parse_amount(args.min_stake),
+        committee_size=args.committee,
+        reward=parse_amount(args.reward),
+    )
     if args.json:
         out = {"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}
         print(json.dumps({**out, "provenance_height": proof.height if proof else None}))

@@ -133,7 +133,7 @@ def _post_job(chain: LocalChain, deployments: Path) -> int:
     registry = RegistryClient(client, deployment.contract("ModelRegistry").address)
     if not registry.is_registered(base):
         registry.register(base, None, bytes(32), 0, "http://example.org/base")
-    market = MarketClient(client, deployment.contract("TrainingMarket").address)
+    market = MarketClient.of(client, deployment)
     now = client.w3.eth.get_block("latest")["timestamp"]
     day = 24 * 3600
     return market.post_job(
@@ -162,7 +162,7 @@ def test_warp_to_a_phase_lands_on_its_first_second(
     assert main(["chain", "warp", "--to", str(job_id), phase, *where]) == 0
 
     client = connect(chain.url)
-    market = MarketClient(client, load_deployment(client.chain_id, deployments).contract("TrainingMarket").address)
+    market = MarketClient.of(client, load_deployment(client.chain_id, deployments))
     assert market.phase(job_id) == Phase[phase.upper()]
     assert f"job {job_id} is {phase}" in capsys.readouterr().out
 
@@ -259,5 +259,5 @@ def test_validator_bond_takes_the_same_amounts_as_the_reward(
     assert result.returncode == 0, result.stderr
     assert "bond=1.5ETH" in result.stdout
     client = connect(chain.url)
-    market = MarketClient(client, load_deployment(client.chain_id, deployments).contract("TrainingMarket").address)
+    market = MarketClient.of(client, load_deployment(client.chain_id, deployments))
     assert market.validator(client.w3.eth.accounts[6]).bond == 15 * 10**17
