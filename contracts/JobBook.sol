@@ -113,6 +113,12 @@ abstract contract JobBook is MarketAccounts {
         return _committees[jobId];
     }
 
+    /// @dev The job's committee as stored: word 1 is read only for committees above 8 seats.
+    function _committeeOf(uint256 jobId, uint256 size) internal view returns (uint256[2] memory c) {
+        c[0] = _committees[jobId][0];
+        if (size > 8) c[1] = _committees[jobId][1];
+    }
+
     /// @dev The stored job, or a revert for an id never posted.
     function _existing(uint256 jobId) internal view returns (Job storage j) {
         j = _jobs[jobId];
@@ -120,8 +126,12 @@ abstract contract JobBook is MarketAccounts {
         if (j.commitDeadline == 0) revert TrainingMarketUnknownJob(jobId);
     }
 
-    /// @dev {Judgment-judge} with this market's quorum and tolerance.
-    function _judge(Job memory j, uint256 sheet) internal view returns (Outcome, uint256 count, uint16 median) {
-        return Judgment.judge(j, sheet, _quorum, _toleranceBps);
+    /// @dev {Judgment-judge} with this market's quorum and tolerance, for a committee of `drawn` filled seats.
+    function _judge(Job memory j, uint256 sheet, uint256 drawn)
+        internal
+        view
+        returns (Outcome, uint256 count, uint16 median)
+    {
+        return Judgment.judge(j, sheet, drawn, _quorum, _toleranceBps);
     }
 }

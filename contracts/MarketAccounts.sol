@@ -32,6 +32,21 @@ abstract contract MarketAccounts is ValidatorSet {
         return _pending[account] + _validators[account].earned;
     }
 
+    /// @dev Credits fees to a validator's record (an update of a slot it already owns). The
+    /// record's `earned` is a uint88 (3.1e8 ETH); what would not fit is credited to the
+    /// account's unbounded balance instead, so every wei counted as paid is owed, and
+    /// {withdraw} pays both.
+    function _creditValidator(address account, uint256 amount) internal {
+        if (amount == 0) return;
+        uint88 earned = _validators[account].earned;
+        uint256 room = type(uint88).max - earned;
+        if (amount > room) {
+            _credit(account, amount - room);
+            amount = room;
+        }
+        _validators[account].earned = earned + uint88(amount); // amount <= room: fits
+    }
+
     /// @dev The one write path for balances owed to non-validators. Callers emit the event.
     function _credit(address account, uint256 amount) internal {
         if (amount == 0) return;

@@ -89,10 +89,11 @@ contract MarketLens {
         ITrainingMarket.Job memory j = _market.job(jobId);
         bool finalized = j.status == ITrainingMarket.Status.Finalized;
         list = new ITrainingMarket.Submission[](j.submissionCount);
+        uint256 drawn = _drawn(jobId, j);
         for (uint256 i; i < list.length; ++i) {
             ITrainingMarket.SubmissionRecord memory r = _market.submissionAt(jobId, i);
             (ITrainingMarket.Outcome outcome, uint256 count, uint16 median) =
-                Judgment.judge(j, r.sheet, _quorum, _toleranceBps);
+                Judgment.judge(j, r.sheet, drawn, _quorum, _toleranceBps);
             (uint256 returned, uint256 share) = Judgment.payout(j, i, r.stake, outcome, _forfeitBps);
             list[i] = ITrainingMarket.Submission({
                 worker: r.worker,
@@ -114,11 +115,13 @@ contract MarketLens {
         best = Judgment.NO_WINNER;
         if (!j.evaluationRevealed) return best; // a forfeit has no winner
         uint256 bestScore = 0;
+        uint256 drawn = _drawn(jobId, j);
         for (uint256 i; i < j.submissionCount; ++i) {
             uint256 sheet = _market.submissionAt(jobId, i).sheet;
             // The attestation count does not choose the winner (the outcome already says Unverified).
             // slither-disable-next-line unused-return
-            (ITrainingMarket.Outcome outcome,, uint16 median) = Judgment.judge(j, sheet, _quorum, _toleranceBps);
+            (ITrainingMarket.Outcome outcome,, uint16 median) =
+                Judgment.judge(j, sheet, drawn, _quorum, _toleranceBps);
             if (Judgment.leads(outcome, median, best, bestScore)) (best, bestScore) = (i, median);
         }
     }
@@ -142,8 +145,9 @@ contract MarketLens {
         }
         list = new Judged[](stakes.length);
         uint256 revealed = 0;
+        uint256 drawn = _drawn(jobId, j);
         for (uint256 i; i < list.length; ++i) {
-            list[i] = _judged(j, i, _market.submissionAt(jobId, i).sheet, stakes[i]);
+            list[i] = _judged(j, i, _market.submissionAt(jobId, i).sheet, stakes[i], drawn);
             ITrainingMarket.Outcome o = list[i].outcome;
             if (o != ITrainingMarket.Outcome.Unrevealed) ++revealed;
             if (o == ITrainingMarket.Outcome.Unrevealed || o == ITrainingMarket.Outcome.Dishonest) {
@@ -191,20 +195,26 @@ contract MarketLens {
     }
 
     /// @dev Submission `i` (sheet `sheet`, committed with `stake`) judged, with its payout.
-    function _judged(ITrainingMarket.Job memory j, uint256 i, uint256 sheet, uint256 stake)
+    function _judged(ITrainingMarket.Job memory j, uint256 i, uint256 sheet, uint256 stake, uint256 drawn)
         private
         view
         returns (Judged memory d)
     {
         (ITrainingMarket.Outcome outcome, uint256 count, uint16 median) =
-            Judgment.judge(j, sheet, _quorum, _toleranceBps);
+            Judgment.judge(j, sheet, drawn, _quorum, _toleranceBps);
         (uint256 returned, uint256 share) = Judgment.payout(j, i, stake, outcome, _forfeitBps);
         d = Judged(_final(j, i, outcome), count >= _quorum, median, 0, returned, stake - returned, share);
+        if (!Judgment.settlesAttestations(outcome)) return d; // a split verdict: no seat is near
         for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
             if (sheet.hasAttestation(seat) && Judgment.near(sheet.attestation(seat), median, _toleranceBps)) {
                 d.nearSeats |= uint16(1 << seat);
             }
         }
+    }
+
+    /// @dev The number of the job's filled committee seats, whose strict majority decides.
+    function _drawn(uint256 jobId, ITrainingMarket.Job memory j) private view returns (uint256) {
+        return Committee.drawn(_market.committeeWords(jobId), j.committeeSize);
     }
 
     /// @dev `outcome` with Won for the winner of a finalized job.

@@ -90,11 +90,16 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         _register(modelHash, parentHash, datasetHash, scoreBps, 0, uri);
     }
 
-    /// @notice Records the winning model of a market job with its verified score, whatever
-    /// was registered for that hash before: a direct registration cannot pre-empt it.
+    /// @notice Records the winning model of a market job with its verified score, over any
+    /// direct registration of that hash (a direct registration cannot pre-empt it), but never
+    /// over another market job's record: a later job that wins with weights an earlier job
+    /// already registered (they are public once revealed) leaves the earlier record, its
+    /// publisher and its lineage as they are.
     /// @dev Only MARKET_ROLE; `publisher` is the winner and jobId links back to the job.
     /// Never reverts for a market with a registered parent and a score <= 10000, so a
-    /// market's settlement cannot be blocked through the registry. Emits {ModelRegistered}.
+    /// market's settlement cannot be blocked through the registry: a hash that already holds
+    /// a market record (jobId != 0; jobs count from 1) is skipped, not refused. Emits
+    /// {ModelRegistered} when it records.
     function registerFromMarket(
         bytes32 modelHash,
         bytes32 parentHash,
@@ -104,6 +109,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         address publisher,
         string calldata uri
     ) external onlyRole(MARKET_ROLE) {
+        if (_records[modelHash].jobId != 0) return; // a market record is history: kept
         _write(modelHash, parentHash, datasetHash, scoreBps, jobId, publisher, uri);
     }
 

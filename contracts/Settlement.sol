@@ -26,12 +26,14 @@ abstract contract Settlement is Attestations {
         uint256 paid; // credited to validators
         uint256 revealed; // revealed submissions
         uint256 fee; // the validators' share of the reward
+        uint256 undecided; // bit i: submission i judged Undecided (its attestations settle nothing)
     }
 
     /// @notice Settle a job after its settle deadline; anyone may call it, once.
     /// @dev `modelHash` and `uri` are the winner's, as revealed (checked against the stored
     /// result hash; ignored when nobody wins; {winnerOf} tells who wins). Forfeit (evaluation
     /// never revealed): the reward and unrevealed stakes are shared by the revealed workers.
+    /// Either way each member's seat is released ({ValidatorSet-withdrawBond}).
     /// Otherwise: medians, the winner, validator pay per attestation within tolerance and
     /// slashing per attestation outside it or missing; the winner is registered with parent =
     /// base, this job, publisher = the winner and its URI, whatever was registered before.
@@ -42,8 +44,10 @@ abstract contract Settlement is Attestations {
         if (block.timestamp < js.settleDeadline) revert TrainingMarketTooEarly(jobId, js.settleDeadline);
         js.status = Status.Finalized; // before any credit or call: a finalized job never changes
         Job memory j = js;
+        uint256[2] memory c = _committeeOf(jobId, j.committeeSize);
+        _releaseSeats(c, j.committeeSize);
         if (!j.evaluationRevealed) return _forfeit(jobId, js, j);
-        (uint256 best, uint16 score, Tally memory t) = _settle(jobId, j);
+        (uint256 best, uint16 score, Tally memory t) = _settle(jobId, j, c);
         uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
         if (best == NO_WINNER) {
             _credit(j.requester, t.toRequester + prize);
@@ -66,7 +70,8 @@ abstract contract Settlement is Attestations {
         Entry memory e = _entries[jobId][index];
         if (e.worker != msg.sender) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         if (e.stake == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
-        (Outcome outcome,,) = _judge(j, _sheets[jobId][msg.sender]);
+        uint256 drawn = Committee.drawn(_committeeOf(jobId, j.committeeSize), j.committeeSize);
+        (Outcome outcome,,) = _judge(j, _sheets[jobId][msg.sender], drawn);
         (uint256 returned, uint256 share) = Judgment.payout(j, index, e.stake, outcome, _forfeitBps);
         uint256 amount = returned + share;
         _entries[jobId][index].stake = 0;
@@ -88,15 +93,27 @@ abstract contract Settlement is Attestations {
 
     /// @dev Judges the workers, then pays and slashes the committee; returns the winner (or
     /// NO_WINNER), its verified score and the tallies.
-    function _settle(uint256 jobId, Job memory j) private returns (uint256 best, uint16 score, Tally memory t) {
+    function _settle(uint256 jobId, Job memory j, uint256[2] memory c)
+        private
+        returns (uint256 best, uint16 score, Tally memory t)
+    {
         // slither-disable-next-line uninitialized-local
         uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
-        best = _settleWorkers(jobId, j, t, medians);
+        best = _settleWorkers(jobId, j, t, medians, Committee.drawn(c, j.committeeSize));
         // Validators are paid for checking whatever was revealed, winner or not.
         t.fee = Judgment.validatorFee(j.reward, t.revealed, _feeBps);
         t.pool = t.fee;
-        _settleValidators(jobId, j, t, medians);
+        _settleValidators(jobId, j, t, medians, c);
         if (best != NO_WINNER) score = medians[best];
+    }
+
+    /// @dev The job is settled: each member's count of unsettled seats loses this job's seat,
+    /// so its bond may leave once its other jobs settle too ({ValidatorSet-withdrawBond}).
+    /// At most 15 seats, each counted at the draw, so the count never underflows.
+    function _releaseSeats(uint256[2] memory c, uint256 size) private {
+        for (uint256 seat; seat < size; ++seat) {
+            if (Committee.filled(c, seat)) --_validators[_ownerOf(Committee.leafAt(c, seat))].unsettledSeats;
+        }
     }
 
     /// @dev The requester never revealed the evaluation set: revealed workers share the reward
@@ -124,17 +141,20 @@ abstract contract Settlement is Attestations {
 
     /// @dev Judges every submission ({Judgment}): fills `medians`, adds the stakes it does not
     /// return (slashed, forfeits) to `t.toRequester`, returns the winner ({Judgment-leads}).
-    function _settleWorkers(uint256 jobId, Job memory j, Tally memory t, uint16[MAX_SUBMISSIONS] memory medians)
-        private
-        view
-        returns (uint256 best)
-    {
+    function _settleWorkers(
+        uint256 jobId,
+        Job memory j,
+        Tally memory t,
+        uint16[MAX_SUBMISSIONS] memory medians,
+        uint256 drawn
+    ) private view returns (uint256 best) {
         best = NO_WINNER;
         uint256 bestScore = 0;
         for (uint256 i; i < j.submissionCount; ++i) {
             Entry memory e = _entries[jobId][i];
-            (Outcome outcome,, uint16 median) = _judge(j, _sheets[jobId][e.worker]);
+            (Outcome outcome,, uint16 median) = _judge(j, _sheets[jobId][e.worker], drawn);
             medians[i] = median;
+            if (!Judgment.settlesAttestations(outcome)) t.undecided |= 1 << i;
             if (outcome != Outcome.Unrevealed) ++t.revealed;
             // The share is the claim's business (the winner is not known yet); the stake not
             // returned is the requester's.
@@ -147,12 +167,17 @@ abstract contract Settlement is Attestations {
 
     /// @dev Per committee seat: attestations within tolerance earn a share of the pool (fee +
     /// slashed bonds); each one outside it, or missing for a revealed submission, costs
-    /// slashBps of the holder's bond. Undistributed pool goes to the requester. Emits one
-    /// {ValidatorSettled} per seat that had anything to attest, so nobody re-derives the split.
-    function _settleValidators(uint256 jobId, Job memory j, Tally memory t, uint16[MAX_SUBMISSIONS] memory medians)
-        private
-    {
-        uint256[2] memory c = _committees[jobId];
+    /// slashBps of the holder's bond; an attestation of an Undecided submission (a split
+    /// verdict) neither earns nor costs, so a tie or an absent colleague slashes no honest
+    /// member. Undistributed pool goes to the requester. Emits one {ValidatorSettled} per
+    /// seat that had anything to attest, so nobody re-derives the split.
+    function _settleValidators(
+        uint256 jobId,
+        Job memory j,
+        Tally memory t,
+        uint16[MAX_SUBMISSIONS] memory medians,
+        uint256[2] memory c
+    ) private {
         // Memory starts zeroed; slither cannot tell.
         // slither-disable-next-line uninitialized-local
         uint256[15] memory good;
@@ -165,7 +190,9 @@ abstract contract Settlement is Attestations {
             for (uint256 i; i < j.submissionCount; ++i) {
                 uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
                 if (!sheet.revealed()) continue;
-                if (sheet.hasAttestation(seat) && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) {
+                bool attested = sheet.hasAttestation(seat);
+                if (attested && (t.undecided >> i) & 1 != 0) continue; // a split verdict: settles nothing
+                if (attested && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) {
                     ++good[seat];
                 } else {
                     ++bad[seat];

@@ -158,12 +158,16 @@ contract TrainingMarket is Settlement {
     }
 
     /// @notice Cancel a job nobody has committed to; the reward is credited back.
-    /// @dev Only the requester, while the job is active and has no submission. Emits {JobCancelled}.
+    /// @dev Only the requester, while the job is active, has no submission and no drawn
+    /// committee. Emits {JobCancelled}.
     function cancelJob(uint256 jobId) external {
         Job storage j = _existing(jobId);
         if (j.requester != msg.sender) revert TrainingMarketNotRequester(jobId, msg.sender);
         if (j.status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (j.submissionCount != 0) revert TrainingMarketHasSubmissions(jobId);
+        // A drawn committee's seats are released by finalize only (a zero-submission job
+        // finalizes to a refund), so a drawn job cannot be cancelled.
+        if (_committees[jobId][0] != 0 || _committees[jobId][1] != 0) revert TrainingMarketAlreadyDrawn(jobId);
         j.status = Status.Cancelled;
         _credit(msg.sender, j.reward);
         emit JobCancelled(jobId, msg.sender, j.reward);
@@ -192,7 +196,8 @@ contract TrainingMarket is Settlement {
     }
 
     /// @notice Reveal a committed result: model hash, claimed score, salt and artifact URI.
-    /// @dev Between the commit and the reveal deadline; must hash to the commitment; the URI at
+    /// @dev Between the commit and the reveal deadline; must hash to the commitment; never the
+    /// job's base model ({TrainingMarketBaseModelResubmitted}); the URI at
     /// most MAX_URI_BYTES (finalize passes the winner's again). The slot of
     /// the commitment then holds keccak256(abi.encode(modelHash, uri)), which finalize checks
     /// before registering the winner with its URI. Emits {Revealed}.
@@ -207,6 +212,9 @@ contract TrainingMarket is Settlement {
         if (sealedHash == bytes32(0)) revert TrainingMarketNotCommitted(jobId, msg.sender);
         if (_sheets[jobId][msg.sender].revealed()) revert TrainingMarketAlreadyRevealed(jobId, msg.sender);
         if (modelHash == bytes32(0)) revert TrainingMarketZeroHash();
+        // The base itself is no fine-tune of it: registered as its own child it would make
+        // the registry's lineage cycle.
+        if (modelHash == j.baseModel) revert TrainingMarketBaseModelResubmitted(jobId);
         if (scoreBps > BPS) revert TrainingMarketBpsTooHigh(scoreBps);
         if (bytes(uri).length > MAX_URI_BYTES) revert TrainingMarketUriTooLong(bytes(uri).length, MAX_URI_BYTES);
         if (MarketHashes.commitment(jobId, msg.sender, modelHash, scoreBps, salt) != sealedHash) {
@@ -271,6 +279,10 @@ contract TrainingMarket is Settlement {
         (c, seats) = _drawSeats(jobId, size, seed, excluded, count <= size);
         if (c[0] != 0) _committees[jobId][0] = c[0];
         if (c[1] != 0) _committees[jobId][1] = c[1];
+        // Each member's bond now answers for this job until finalize releases the seat.
+        for (uint256 s; s < seats.length && seats[s] != address(0); ++s) {
+            ++_validators[seats[s]].unsettledSeats; // below the cap: _drawSeats skips a full count
+        }
         emit CommitteeDrawn(jobId, seats, seed);
     }
 
@@ -289,6 +301,7 @@ contract TrainingMarket is Settlement {
             (uint256 leaf, address owner) = _drawLeaf(Committee.tryHash(seed, nonce), total);
             if (Committee.includes(excluded, excluded.length, owner) || Committee.includes(seats, filled, owner)) continue;
             if (!workersListed && _sealed[jobId][owner] != bytes32(0)) continue; // a worker has a seal
+            if (!_seatable(owner)) continue; // at its cap of unsettled seats
             c = Committee.withSeat(c, filled, leaf);
             seats[filled++] = owner;
         }

@@ -60,18 +60,25 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (v.leafPlusOne == 0) revert TrainingMarketNotValidator(msg.sender);
         if (v.unlocksAt != 0) revert TrainingMarketExitAlreadyRequested(msg.sender);
         _tree.set(v.leafPlusOne - 1, 0);
-        v.unlocksAt = uint40(block.timestamp + UNBONDING_DELAY);
+        v.unlocksAt = uint32(block.timestamp + UNBONDING_DELAY); // fits until 2106
         emit ValidatorExitRequested(msg.sender, v.unlocksAt);
     }
 
-    /// @notice After the unbonding delay: leave the set and receive the bond.
-    /// @dev Effects before the transfer, under the reentrancy guard. Emits {BondWithdrawn}.
+    /// @notice After the unbonding delay, once every job whose committee it sits on is
+    /// finalized: leave the set and receive the bond.
+    /// @dev The delay alone does not keep a slash from being escaped (finalize may come any
+    /// time after the settle deadline), so the member's count of unsettled seats must be zero
+    /// ({TrainingMarketUnsettledSeats}); anyone may finalize a job past its settle deadline,
+    /// the member included. Effects before the transfer, under the reentrancy guard.
+    /// Emits {BondWithdrawn}.
     function withdrawBond() external nonReentrant {
         Validator storage v = _validators[msg.sender];
         if (v.leafPlusOne == 0) revert TrainingMarketNotValidator(msg.sender);
         uint40 unlocksAt = v.unlocksAt;
         if (unlocksAt == 0) revert TrainingMarketExitNotRequested(msg.sender);
         if (block.timestamp < unlocksAt) revert TrainingMarketStillUnbonding(msg.sender, unlocksAt);
+        // A seat on a job not finalized yet may still owe a slash: a late finalize must find the bond.
+        if (v.unsettledSeats != 0) revert TrainingMarketUnsettledSeats(msg.sender, v.unsettledSeats);
         uint96 bond = v.bond;
         (v.bond, v.leafPlusOne, v.unlocksAt) = (0, 0, 0); // `earned` stays for withdraw
         if (bond != 0) _sendToCaller(bond);
@@ -110,6 +117,15 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _tree.total();
     }
 
+    /// @dev The most unsettled seats a member holds: one more and it is not drawn (the draw
+    /// skips it instead of overflowing its count).
+    uint256 internal constant MAX_UNSETTLED_SEATS = type(uint8).max;
+
+    /// @dev True when `account` may take one more seat.
+    function _seatable(address account) internal view returns (bool) {
+        return _validators[account].unsettledSeats < MAX_UNSETTLED_SEATS;
+    }
+
     /// @dev The owner of `leaf`.
     function _ownerOf(uint256 leaf) internal view returns (address) {
         return _leafOwner[leaf];
@@ -127,12 +143,6 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (v.unlocksAt == 0 && v.leafPlusOne != 0) {
             _tree.set(v.leafPlusOne - 1, bond < _minBond ? 0 : uint64(bond / WEIGHT_UNIT));
         }
-    }
-
-    /// @dev Credits fees to a validator's record (an update of a slot it already owns).
-    function _creditValidator(address account, uint256 amount) internal {
-        if (amount == 0) return;
-        _validators[account].earned += uint88(amount); // fees < the reward, a uint88
     }
 
     /// @dev The one way ether leaves the contract: a plain call to the caller, who pulls.

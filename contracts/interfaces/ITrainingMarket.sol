@@ -68,11 +68,12 @@ interface ITrainingMarket {
         Pending, // the job is not finalized yet
         Unrevealed, // slashed
         Unverified, // fewer attestations than the quorum: pays the forfeit, cannot win
-        Dishonest, // claim more than the tolerance above the median: slashed
+        Dishonest, // a strict majority of the drawn seats attests below the claim less the tolerance: slashed
         Honest, // verified at or above the minimum score, claim within tolerance: stake returned
         Won, // honest, best verified score at or above the minimum: paid the prize
         Forfeited, // the requester never revealed the evaluation set: shares the reward
-        BelowMinimum // honest, verified below the job's minimum score: pays the forfeit, cannot win
+        BelowMinimum, // honest, verified below the job's minimum score: pays the forfeit, cannot win
+        Undecided // no strict majority of the drawn seats convicts or confirms (a tie, absent seats): stake returned, cannot win
     }
 
     /// @notice One submission as the views show it.
@@ -110,7 +111,8 @@ interface ITrainingMarket {
         uint96 bond;
         uint88 earned; // fees credited, paid by {withdraw}
         uint32 leafPlusOne; // 1 + its leaf in the sortition tree; 0: not a member
-        uint40 unlocksAt; // 0 while active; else when withdrawBond may release the bond
+        uint32 unlocksAt; // 0 while active; else when withdrawBond may release the bond (uint32: until 2106)
+        uint8 unsettledSeats; // seats on drawn committees of jobs not finalized yet: the bond stays while any
     }
 
     event JobPosted(
@@ -212,6 +214,7 @@ interface ITrainingMarket {
     error TrainingMarketExitAlreadyRequested(address validator);
     error TrainingMarketExitNotRequested(address validator);
     error TrainingMarketStillUnbonding(address validator, uint40 unlocksAt);
+    error TrainingMarketUnsettledSeats(address validator, uint256 seats);
 
     // ----- requester -----
     /// @notice Post a job; msg.value is the reward. See {TrainingMarket-postJob}.

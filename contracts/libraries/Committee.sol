@@ -26,6 +26,16 @@ library Committee {
         return (c[seat >> 3] >> (LANE_BITS * (seat & 7))) & LANE_MASK != 0;
     }
 
+    /// @notice The number of filled seats among the first `size`: the drawn seats whose
+    /// strict majority decides a verdict ({Judgment-judge}).
+    /// @dev Seats below `size` only: the "drawn, nobody eligible" mark sits in a lane that is
+    /// never a seat.
+    function drawn(uint256[2] memory c, uint256 size) internal pure returns (uint256 n) {
+        for (uint256 seat; seat < size; ++seat) {
+            if (filled(c, seat)) ++n;
+        }
+    }
+
     /// @notice The leaf in `seat`; only meaningful when {filled}.
     function leafAt(uint256[2] memory c, uint256 seat) internal pure returns (uint256) {
         unchecked {

@@ -29,23 +29,46 @@ library Judgment {
         return ITrainingMarket.Phase.Finalizable;
     }
 
-    /// @notice How a settled sheet is judged, with its attestation count and verified score
-    /// (the lower median). Never Won nor Pending: who wins is {leads}'s, pending the lens's.
-    function judge(ITrainingMarket.Job memory j, uint256 sheet, uint256 quorum, uint256 toleranceBps)
+    /// @notice How a settled sheet is judged, with its attestation count and verified score.
+    /// Never Won nor Pending: who wins is {leads}'s, pending the lens's.
+    /// @dev The verdict is the drawn seats' strict majority's ({ScoreSheet-verified}, over the
+    /// `drawn` filled seats; an absent seat counts for neither side). The verified score is the
+    /// highest score a strict majority attests at or above (the lower median when every seat
+    /// attests). Dishonest only when a strict majority attests below the claim less the
+    /// tolerance; confirmed when a strict majority attests at or above it; neither (a tie, or
+    /// too many absent seats for either side to be a majority): Undecided, which convicts
+    /// nobody, returns the stake, cannot win, and neither pays nor slashes the members who
+    /// attested it ({Settlement-_settleValidators}).
+    function judge(ITrainingMarket.Job memory j, uint256 sheet, uint256 drawn, uint256 quorum, uint256 toleranceBps)
         internal
         pure
-        returns (ITrainingMarket.Outcome, uint256 count, uint16 median)
+        returns (ITrainingMarket.Outcome, uint256 count, uint16 score)
     {
         if (!sheet.revealed()) return (ITrainingMarket.Outcome.Unrevealed, 0, 0);
         if (!j.evaluationRevealed) return (ITrainingMarket.Outcome.Forfeited, 0, 0);
-        (count, median) = sheet.verified();
-        if (count < quorum) return (ITrainingMarket.Outcome.Unverified, count, median);
+        uint16 low;
+        (count, score, low) = sheet.verified(drawn);
+        if (count < quorum) return (ITrainingMarket.Outcome.Unverified, count, score);
         // Only over-claims are dishonest: workers never see the evaluation set, so an honest
         // claim is an estimate from their own held-out split, and a conservative one harms
         // nobody (the winner is chosen by verified score, never by claim).
-        if (sheet.claimed() > uint256(median) + toleranceBps) return (ITrainingMarket.Outcome.Dishonest, count, median);
-        if (!reachesMinimum(j, median)) return (ITrainingMarket.Outcome.BelowMinimum, count, median);
-        return (ITrainingMarket.Outcome.Honest, count, median);
+        uint256 claimed = sheet.claimed();
+        if (2 * count > drawn && claimed <= uint256(score) + toleranceBps) {
+            // Confirmed by a strict majority.
+            if (!reachesMinimum(j, score)) return (ITrainingMarket.Outcome.BelowMinimum, count, score);
+            return (ITrainingMarket.Outcome.Honest, count, score);
+        }
+        // A strict majority attests below the claim less the tolerance.
+        if (2 * count > drawn && claimed > uint256(low) + toleranceBps) {
+            return (ITrainingMarket.Outcome.Dishonest, count, score);
+        }
+        return (ITrainingMarket.Outcome.Undecided, count, score);
+    }
+
+    /// @notice True when attestations on a sheet judged `outcome` are paid or slashed against
+    /// its verified score: every outcome but Undecided, whose split verdict slashes nobody.
+    function settlesAttestations(ITrainingMarket.Outcome outcome) internal pure returns (bool) {
+        return outcome != ITrainingMarket.Outcome.Undecided;
     }
 
     /// @notice True when a verified score of `scoreBps` reaches the job's minimum: below it an
@@ -57,8 +80,9 @@ library Judgment {
     /// @notice What submission `index` (committed with `stake`, judged `outcome`) is paid:
     /// the part of its stake returned and its share of `j.reward`. Unrevealed and dishonest:
     /// nothing. Forfeit: stake + the share in `j.reward`. Honest: stake (+ the prize in
-    /// `j.reward` for the winner). Unverified or below the minimum: the stake less the
-    /// forfeit, so junk that fills the submission cap costs real money.
+    /// `j.reward` for the winner). Undecided: the stake (nobody convicted it). Unverified or
+    /// below the minimum: the stake less the forfeit, so junk that fills the submission cap
+    /// costs real money.
     /// @dev The stake not returned is the requester's ({Settlement-_settleWorkers}).
     function payout(
         ITrainingMarket.Job memory j,
@@ -70,6 +94,7 @@ library Judgment {
         if (outcome == ITrainingMarket.Outcome.Unrevealed || outcome == ITrainingMarket.Outcome.Dishonest) return (0, 0);
         if (outcome == ITrainingMarket.Outcome.Forfeited) return (stake, j.reward);
         if (outcome == ITrainingMarket.Outcome.Honest) return (stake, j.winnerPlusOne == index + 1 ? j.reward : 0);
+        if (outcome == ITrainingMarket.Outcome.Undecided) return (stake, 0);
         uint256 fee = forfeitOf(j.minStake, forfeitBps);
         return (stake > fee ? stake - fee : 0, 0);
     }

@@ -53,9 +53,15 @@ library ScoreSheet {
         return sheet | ((uint256(scoreBps) + 1) << (LANE_BITS * (seat + 1)));
     }
 
-    /// @notice The number of attestations and their median: the lower median for an even
-    /// count (a value somebody attested, never a mean nobody did); 0 when there are none.
-    function verified(uint256 sheet) internal pure returns (uint256 count, uint16 median) {
+    /// @notice The number of attestations and the two scores a strict majority of the
+    /// `drawn` seats stands behind: `high`, the highest score that a strict majority attests
+    /// at or above, and `low`, the lowest score that a strict majority attests at or below
+    /// (an absent seat stands behind neither). With every seat attesting, `high` is the (lower)
+    /// median. When fewer than a strict majority attested, neither exists: both are then the
+    /// lower median of what was attested (0 when nothing was), which decides nothing.
+    /// @dev Sorted ascending, the majority m = drawn / 2 + 1: high = sorted[count - m], low =
+    /// sorted[m - 1]; count <= drawn < 2m, so high <= low.
+    function verified(uint256 sheet, uint256 drawn) internal pure returns (uint256 count, uint16 high, uint16 low) {
         // Memory arrays start zeroed; slither cannot tell. Only the first `count` are read.
         // slither-disable-next-line uninitialized-local
         uint16[SEATS] memory sorted;
@@ -71,9 +77,11 @@ library ScoreSheet {
             sorted[i] = score;
             ++count;
         }
-        if (count == 0) return (0, 0);
-        // Index (count - 1) / 2: the middle for odd counts, the lower middle for even ones.
-        return (count, sorted[(count - 1) / 2]);
+        if (count == 0) return (0, 0, 0);
+        uint256 majority = drawn / 2 + 1;
+        // No majority attested: the lower median, for the record only.
+        if (count < majority) return (count, sorted[(count - 1) / 2], sorted[(count - 1) / 2]);
+        return (count, sorted[count - majority], sorted[majority - 1]);
     }
 
     /// @notice |a - b| for scores.

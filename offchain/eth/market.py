@@ -72,6 +72,7 @@ class Outcome(IntEnum):
     WON = 5
     FORFEITED = 6
     BELOW_MINIMUM = 7  # honest, verified below the job's minimum score: pays the forfeit
+    UNDECIDED = 8  # no strict majority of the drawn seats convicts or confirms: stake returned
 
 
 @dataclass(frozen=True)

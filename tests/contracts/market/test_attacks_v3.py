@@ -39,7 +39,6 @@ V3 = "market v3 (issue 20)"
 
 
 # 1. Ties convict: with an even number of attestations the lower median decides.
-@pytest.mark.xfail(strict=True, reason=f"{V3}: a tie convicts nobody")
 def test_issue17_1_a_tie_between_requester_sybils_and_honest_members_convicts_nobody(
     market, accounts, requester, alice, validators
 ):
@@ -54,7 +53,6 @@ def test_issue17_1_a_tie_between_requester_sybils_and_honest_members_convicts_no
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)  # no honest member slashed
 
 
-@pytest.mark.xfail(strict=True, reason=f"{V3}: an absent member convicts nobody")
 def test_issue17_1_an_absent_honest_member_hands_no_conviction_to_a_minority(
     market, accounts, requester, alice, validators
 ):
@@ -69,7 +67,6 @@ def test_issue17_1_an_absent_honest_member_hands_no_conviction_to_a_minority(
 
 
 # 8. Registry: a later job overwrites an earlier winner's record; a resubmitted base cycles lineage.
-@pytest.mark.xfail(strict=True, reason=f"{V3}: no market record overwrites another job's")
 def test_issue17_8_a_later_job_cannot_take_over_an_earlier_winners_record(
     market, market_registry, requester, alice, mallory, validators
 ):
@@ -99,7 +96,6 @@ def test_issue17_8_a_later_job_cannot_take_over_an_earlier_winners_record(
     assert record["publisher"] == alice and record["jobId"] == first
 
 
-@pytest.mark.xfail(strict=True, reason=f"{V3}: a submission equal to the base is refused at reveal")
 def test_issue17_8_a_submission_equal_to_the_base_model_is_refused_at_reveal(market, requester, alice):
     job_id, _ = post(market, requester)
     base = market.job(job_id)["baseModel"]
@@ -111,7 +107,6 @@ def test_issue17_8_a_submission_equal_to_the_base_model_is_refused_at_reveal(mar
 
 
 # 9. A member that exits and waits out the unbonding delay before a late finalize escapes its slash.
-@pytest.mark.xfail(strict=True, reason=f"{V3}: a member cannot exit before its jobs settle")
 def test_issue17_9_a_member_cannot_withdraw_its_bond_before_its_job_settles(market, requester, alice, validators):
     job_id, _ = post(market, requester)
     do_commit(market, job_id, alice, 8000)

@@ -1,4 +1,4 @@
-"""Random sequences of market actions by several actors against a Python model (v2).
+"""Random sequences of market actions by several actors against a Python model (v3: a strict majority of the drawn seats decides).
 
 Actors: two requesters (one may bond as a validator), sixteen workers (enough to reach
 the submission cap; one of them is a validator), the three fixture validators plus
@@ -51,6 +51,16 @@ BEHAVIOURS = ["honest", "honest", "honest", "liar", "copier", "silent"]
 def lower_median(scores):
     s = sorted(scores)
     return s[(len(s) - 1) // 2]
+
+
+def majority_scores(scores, drawn):
+    """(high, low): the highest score a strict majority of the `drawn` seats attests at or
+    above, the lowest one it attests at or below; the lower median twice when fewer than a
+    strict majority attested (market v3, Judgment.judge)."""
+    s, m = sorted(scores), drawn // 2 + 1
+    if len(s) < m:
+        return lower_median(s), lower_median(s)
+    return s[len(s) - m], s[m - 1]
 
 
 class MarketMachine:
@@ -129,6 +139,7 @@ class MarketMachine:
         who = self.requesters[st_pick % 2]
         next_time()
         ok = who.address == job["requester"] and job["status"] == "active" and not job["subs"]
+        ok = ok and not any(a != ZERO_ADDR for a in job["committee"] or [])  # a drawn committee holds seats
         if self._expect(ok, lambda: self.market.cancelJob(job["id"], {"from": who})):
             job["status"] = "cancelled"
             self.pending[who.address] += job["reward"]
@@ -285,16 +296,20 @@ class MarketMachine:
             # misreading the lanes it was once given).
             s["lanes"] = {a: job["revealed"][a][0][i] for a in seats if a in job["revealed"]} if s["revealed"] else {}
             lanes = list(s["lanes"].values())
-            s["median"] = lower_median(lanes) if lanes else 0
+            s["median"], low = majority_scores(lanes, len(seats)) if lanes else (0, 0)
+            majority = 2 * len(lanes) > len(seats)
             if not s["revealed"]:
                 s["outcome"], s["payout"] = "unrevealed", 0
                 to_req += s["stake"]
             elif len(lanes) < QUORUM:
                 s["outcome"], s["payout"] = "unverified", s["stake"] - min(forfeit, s["stake"])
                 to_req += min(forfeit, s["stake"])
-            elif s["claim"] - s["median"] > TOLERANCE_BPS:
-                s["outcome"], s["payout"] = "dishonest", 0
-                to_req += s["stake"]
+            elif not majority or s["claim"] - s["median"] > TOLERANCE_BPS:
+                if majority and s["claim"] - low > TOLERANCE_BPS:  # a strict majority attests below
+                    s["outcome"], s["payout"] = "dishonest", 0
+                    to_req += s["stake"]
+                else:  # a tie, or absent seats: nobody convicts, nobody confirms
+                    s["outcome"], s["payout"] = "undecided", s["stake"]
             elif s["median"] >= job["min_score"]:
                 s["outcome"], s["payout"] = "honest", s["stake"]
                 if s["median"] > best_score:
@@ -306,8 +321,10 @@ class MarketMachine:
         fee = job["reward"] * FEE_BPS // BPS if revealed else 0
         good, slashed = {}, 0
         for a in seats:
-            good[a] = sum(1 for s in revealed if a in s["lanes"] and abs(s["lanes"][a] - s["median"]) <= TOLERANCE_BPS)
-            bad = len(revealed) - good[a]
+            good[a] = sum(1 for s in revealed if a in s["lanes"] and abs(s["lanes"][a] - s["median"]) <= TOLERANCE_BPS
+                          and s["outcome"] != "undecided")  # fmt: skip
+            # An attestation of an undecided submission settles nothing; a missing one still costs.
+            bad = sum(1 for s in revealed if a not in s["lanes"] or s["outcome"] != "undecided") - good[a]
             if bad:
                 m = self.members[a]
                 taken = min(m["bond"] * SLASH_BPS * bad // BPS, m["bond"])
@@ -374,6 +391,8 @@ class MarketMachine:
         m = self.members.get(v.address)
         now = next_time()
         ok = m is not None and m["unlocks"] != 0 and now >= m["unlocks"]
+        # A seat on a job not finalized yet keeps the bond (market v3: no slash escaped).
+        ok = ok and not any(j["status"] == "active" and v.address in (j["committee"] or []) for j in self.jobs)
         if self._expect(ok, lambda: self.market.withdrawBond({"from": v})):
             del self.members[v.address]
 
@@ -443,16 +462,29 @@ class MarketMachine:
             assert self.market.validator(a)["bond"] == m["bond"]
 
     def invariant_an_honest_majority_is_never_outvoted(self):
-        """Where honest members revealed a strict majority of a submission's lanes, the verified
+        """Where honest members revealed for a strict majority of the drawn seats, the verified
         score is within the honest noise of the true score."""
         for job in self.jobs[-3:]:
             if job["status"] != "finalized" or not job["evaluated"]:
                 continue
+            drawn = sum(1 for a in job["committee"] or [] if a != ZERO_ADDR)
             for s in job["subs"]:
                 lanes = s.get("lanes", {})
                 honest = [a for a in lanes if job["revealed"][a][1] == "honest"]
-                if lanes and 2 * len(honest) > len(lanes):
+                if lanes and 2 * len(honest) > drawn:
                     assert abs(s["median"] - s["true"]) <= NOISE
+
+    def invariant_a_tie_convicts_nobody(self):
+        """A submission is dishonest only where a strict majority of the drawn seats attested
+        below its claim less the tolerance (counted from the lanes, not the model's ladder)."""
+        for job in self.jobs[-3:]:
+            if job["status"] != "finalized" or not job["evaluated"]:
+                continue
+            drawn = sum(1 for a in job["committee"] or [] if a != ZERO_ADDR)
+            for s in job["subs"]:
+                if s.get("outcome") == "dishonest":
+                    below = sum(1 for v in s["lanes"].values() if s["claim"] - v > TOLERANCE_BPS)
+                    assert 2 * below > drawn
 
 
 @pytest.mark.stateful
