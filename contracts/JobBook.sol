@@ -113,10 +113,17 @@ abstract contract JobBook is MarketAccounts {
         return _committees[jobId];
     }
 
-    /// @dev The job's committee as stored: word 1 is read only for committees above 8 seats.
-    function _committeeOf(uint256 jobId, uint256 size) internal view returns (uint256[2] memory c) {
-        c[0] = _committees[jobId][0];
-        if (size > 8) c[1] = _committees[jobId][1];
+    /// @dev The number of the job's filled seats among its first `size`, whose strict
+    /// majority decides a verdict ({Judgment-judge}); word 1 is read only above 8 seats.
+    function _drawnSeats(uint256 jobId, uint256 size) internal view returns (uint256 drawn) {
+        uint256 word = _committees[jobId][0];
+        // Unchecked: seat < size <= 15 and drawn <= seat.
+        unchecked {
+            for (uint256 seat; seat < size; ++seat) {
+                if (seat == 8) word = _committees[jobId][1];
+                if ((word >> (32 * (seat & 7))) & type(uint32).max != 0) ++drawn;
+            }
+        }
     }
 
     /// @dev The stored job, or a revert for an id never posted.

@@ -33,18 +33,15 @@ abstract contract MarketAccounts is ValidatorSet {
     }
 
     /// @dev Credits fees to a validator's record (an update of a slot it already owns). The
-    /// record's `earned` is a uint88 (3.1e8 ETH); what would not fit is credited to the
-    /// account's unbounded balance instead, so every wei counted as paid is owed, and
-    /// {withdraw} pays both.
+    /// record's `earned` is a uint88 (3.1e8 ETH); a credit that would not fit goes to the
+    /// account's unbounded balance instead, so every wei counted as paid is owed (never
+    /// truncated), and {withdraw} pays both.
     function _creditValidator(address account, uint256 amount) internal {
         if (amount == 0) return;
-        uint88 earned = _validators[account].earned;
-        uint256 room = type(uint88).max - earned;
-        if (amount > room) {
-            _credit(account, amount - room);
-            amount = room;
-        }
-        _validators[account].earned = earned + uint88(amount); // amount <= room: fits
+        uint256 earned = _validators[account].earned + amount;
+        // Past the record's uint88 the whole credit goes to the unbounded balance instead.
+        if (earned > type(uint88).max) return _credit(account, amount);
+        _validators[account].earned = uint88(earned); // fits: checked just above
     }
 
     /// @dev The one write path for balances owed to non-validators. Callers emit the event.

@@ -2,7 +2,6 @@
 pragma solidity 0.8.28;
 
 import {Attestations} from "./Attestations.sol";
-import {Committee} from "./libraries/Committee.sol";
 import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
@@ -27,6 +26,8 @@ abstract contract Settlement is Attestations {
         uint256 revealed; // revealed submissions
         uint256 fee; // the validators' share of the reward
         uint256 undecided; // bit i: submission i judged Undecided (its attestations settle nothing)
+        uint256 prize; // the winner's, or each revealed worker's share on a forfeit
+        uint256 refund; // the reward back to the requester: nobody won, or a forfeit's dust
     }
 
     /// @notice Settle a job after its settle deadline; anyone may call it, once.
@@ -44,20 +45,28 @@ abstract contract Settlement is Attestations {
         if (block.timestamp < js.settleDeadline) revert TrainingMarketTooEarly(jobId, js.settleDeadline);
         js.status = Status.Finalized; // before any credit or call: a finalized job never changes
         Job memory j = js;
-        uint256[2] memory c = _committeeOf(jobId, j.committeeSize);
-        _releaseSeats(c, j.committeeSize);
-        if (!j.evaluationRevealed) return _forfeit(jobId, js, j);
-        (uint256 best, uint16 score, Tally memory t) = _settle(jobId, j, c);
-        uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
-        if (best == NO_WINNER) {
-            _credit(j.requester, t.toRequester + prize);
-            emit Finalized(jobId, address(0), bytes32(0), 0, 0, t.paid, t.slashedBonds, prize);
-            return;
+        Tally memory t;
+        address winner; // zero when nobody wins
+        uint16 score;
+        if (!j.evaluationRevealed) {
+            t = _forfeit(jobId, js, j);
+        } else {
+            uint256 best;
+            (best, score, t) = _settle(jobId, j);
+            uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
+            if (best == NO_WINNER) {
+                t.refund = prize;
+                _credit(j.requester, t.toRequester + prize);
+            } else {
+                (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint80(prize)); // best < 16, prize <= reward
+                t.prize = prize;
+                _credit(j.requester, t.toRequester);
+                winner = _register(jobId, js, best, score, modelHash, uri);
+            }
         }
-        (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint80(prize)); // best < 16, prize <= reward
-        _credit(j.requester, t.toRequester);
-        address winner = _register(jobId, js, best, score, modelHash, uri);
-        emit Finalized(jobId, winner, modelHash, score, prize, t.paid, t.slashedBonds, 0);
+        // One event for the three endings (a forfeit, no winner, a winner), one emit site.
+        bytes32 model = winner == address(0) ? bytes32(0) : modelHash;
+        emit Finalized(jobId, winner, model, score, t.prize, t.paid, t.slashedBonds, t.refund);
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
@@ -70,7 +79,7 @@ abstract contract Settlement is Attestations {
         Entry memory e = _entries[jobId][index];
         if (e.worker != msg.sender) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         if (e.stake == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
-        uint256 drawn = Committee.drawn(_committeeOf(jobId, j.committeeSize), j.committeeSize);
+        uint256 drawn = _drawnSeats(jobId, j.committeeSize);
         (Outcome outcome,,) = _judge(j, _sheets[jobId][msg.sender], drawn);
         (uint256 returned, uint256 share) = Judgment.payout(j, index, e.stake, outcome, _forfeitBps);
         uint256 amount = returned + share;
@@ -93,32 +102,43 @@ abstract contract Settlement is Attestations {
 
     /// @dev Judges the workers, then pays and slashes the committee; returns the winner (or
     /// NO_WINNER), its verified score and the tallies.
-    function _settle(uint256 jobId, Job memory j, uint256[2] memory c)
-        private
-        returns (uint256 best, uint16 score, Tally memory t)
-    {
+    function _settle(uint256 jobId, Job memory j) private returns (uint256 best, uint16 score, Tally memory t) {
+        (address[15] memory owners, uint256 drawn) = _releaseSeats(jobId, j.committeeSize);
         // slither-disable-next-line uninitialized-local
         uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
-        best = _settleWorkers(jobId, j, t, medians, Committee.drawn(c, j.committeeSize));
+        best = _settleWorkers(jobId, j, t, medians, drawn);
         // Validators are paid for checking whatever was revealed, winner or not.
         t.fee = Judgment.validatorFee(j.reward, t.revealed, _feeBps);
         t.pool = t.fee;
-        _settleValidators(jobId, j, t, medians, c);
+        _settleValidators(jobId, j, t, medians, owners);
         if (best != NO_WINNER) score = medians[best];
     }
 
     /// @dev The job is settled: each member's count of unsettled seats loses this job's seat,
     /// so its bond may leave once its other jobs settle too ({ValidatorSet-withdrawBond}).
-    /// At most 15 seats, each counted at the draw, so the count never underflows.
-    function _releaseSeats(uint256[2] memory c, uint256 size) private {
-        for (uint256 seat; seat < size; ++seat) {
-            if (Committee.filled(c, seat)) --_validators[_ownerOf(Committee.leafAt(c, seat))].unsettledSeats;
+    /// Returns each seat's member (zero: empty) and the number of drawn seats.
+    function _releaseSeats(uint256 jobId, uint256 size) internal returns (address[15] memory owners, uint256 drawn) {
+        uint256 word = _committees[jobId][0];
+        // Unchecked: seat < size <= 15, drawn <= seat, a lane holds leaf + 1 >= 1 when filled,
+        // and each count was raised at the draw (one seat per member per job), so it is >= 1.
+        unchecked {
+            for (uint256 seat; seat < size; ++seat) {
+                if (seat == 8) word = _committees[jobId][1]; // read only for committees above 8
+                uint256 lane = (word >> (32 * (seat & 7))) & type(uint32).max;
+                if (lane == 0) continue; // an empty seat
+                address owner = _ownerOf(lane - 1);
+                (owners[seat], drawn) = (owner, drawn + 1);
+                --_validators[owner].unsettledSeats;
+            }
         }
     }
 
     /// @dev The requester never revealed the evaluation set: revealed workers share the reward
     /// and the unrevealed stakes (dust and "nobody revealed" go back to the requester).
-    function _forfeit(uint256 jobId, Job storage js, Job memory j) private {
+    function _forfeit(uint256 jobId, Job storage js, Job memory j) private returns (Tally memory t) {
+        // The committee checked nothing: its members' seats are released, nobody is paid.
+        // slither-disable-next-line unused-return
+        _releaseSeats(jobId, j.committeeSize);
         uint256 revealed = 0;
         uint256 pot = j.reward;
         for (uint256 i; i < j.submissionCount; ++i) {
@@ -134,9 +154,8 @@ abstract contract Settlement is Attestations {
         js.reward = uint80(share); // bounded above
         // The remainder of the division on purpose: the dust goes back to the requester.
         // slither-disable-next-line divide-before-multiply
-        uint256 refund = pot - share * revealed;
-        _credit(j.requester, refund);
-        emit Finalized(jobId, address(0), bytes32(0), 0, share, 0, 0, refund);
+        (t.prize, t.refund) = (share, pot - share * revealed);
+        _credit(j.requester, t.refund);
     }
 
     /// @dev Judges every submission ({Judgment}): fills `medians`, adds the stakes it does not
@@ -165,6 +184,26 @@ abstract contract Settlement is Attestations {
         }
     }
 
+    /// @dev `seat`'s attestations within tolerance of the verified scores (`good`) and its
+    /// others, missing ones included (`bad`), over the revealed submissions; an attestation of
+    /// an Undecided submission (bit set in `undecided`) counts as neither.
+    function _countSeat(
+        uint256 jobId,
+        uint256 count,
+        uint256 undecided,
+        uint16[MAX_SUBMISSIONS] memory medians,
+        uint256 seat
+    ) private view returns (uint256 good, uint256 bad) {
+        for (uint256 i; i < count; ++i) {
+            uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
+            if (!sheet.revealed()) continue;
+            bool attested = sheet.hasAttestation(seat);
+            if (attested && (undecided >> i) & 1 != 0) continue; // a split verdict: settles nothing
+            if (attested && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) ++good;
+            else ++bad;
+        }
+    }
+
     /// @dev Per committee seat: attestations within tolerance earn a share of the pool (fee +
     /// slashed bonds); each one outside it, or missing for a revealed submission, costs
     /// slashBps of the holder's bond; an attestation of an Undecided submission (a split
@@ -176,45 +215,36 @@ abstract contract Settlement is Attestations {
         Job memory j,
         Tally memory t,
         uint16[MAX_SUBMISSIONS] memory medians,
-        uint256[2] memory c
+        address[15] memory owners
     ) private {
-        // Memory starts zeroed; slither cannot tell.
+        // Per seat, packed: its attestations within tolerance in byte `seat`, its others in
+        // byte 16 + `seat` (each at most 16 submissions, so a byte never carries).
+        uint256 counts = 0;
         // slither-disable-next-line uninitialized-local
-        uint256[15] memory good;
-        // slither-disable-next-line uninitialized-local
-        uint256[15] memory bad;
-        // slither-disable-next-line uninitialized-local
-        uint256[15] memory taken;
+        uint256[15] memory taken; // memory starts zeroed; slither cannot tell
         for (uint256 seat; seat < j.committeeSize; ++seat) {
-            if (!Committee.filled(c, seat)) continue;
-            for (uint256 i; i < j.submissionCount; ++i) {
-                uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
-                if (!sheet.revealed()) continue;
-                bool attested = sheet.hasAttestation(seat);
-                if (attested && (t.undecided >> i) & 1 != 0) continue; // a split verdict: settles nothing
-                if (attested && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) {
-                    ++good[seat];
-                } else {
-                    ++bad[seat];
-                }
-            }
-            t.good += good[seat];
-            if (bad[seat] == 0) continue;
-            address owner = _ownerOf(Committee.leafAt(c, seat));
-            taken[seat] = _slashBond(owner, uint256(_validators[owner].bond) * _slashBps * bad[seat] / BPS);
+            address owner = owners[seat];
+            if (owner == address(0)) continue; // an empty seat
+            (uint256 good, uint256 bad) = _countSeat(jobId, j.submissionCount, t.undecided, medians, seat);
+            counts |= (good << (8 * seat)) | (bad << (8 * (16 + seat)));
+            t.good += good;
+            if (bad == 0) continue;
+            taken[seat] = _slashBond(owner, uint256(_validators[owner].bond) * _slashBps * bad / BPS);
             t.slashedBonds += taken[seat];
         }
         t.pool += t.slashedBonds;
         // Nobody attested within tolerance: nobody earned the pool.
         uint256 perGood = t.good == 0 ? 0 : t.pool / t.good;
         for (uint256 seat; seat < j.committeeSize; ++seat) {
-            if (good[seat] == 0 && bad[seat] == 0) continue; // empty, or nothing was revealed
-            address owner = _ownerOf(Committee.leafAt(c, seat));
+            uint256 good = (counts >> (8 * seat)) & 0xff;
+            uint256 bad = (counts >> (8 * (16 + seat))) & 0xff;
+            if (good == 0 && bad == 0) continue; // empty, or nothing was revealed
+            address owner = owners[seat];
             // Equal shares per good attestation on purpose; the dust is handled below.
             // slither-disable-next-line divide-before-multiply
-            uint256 pay = perGood * good[seat];
+            uint256 pay = perGood * good;
             _creditValidator(owner, pay);
-            emit ValidatorSettled(jobId, owner, uint8(seat), uint8(good[seat]), uint8(bad[seat]), pay, taken[seat]);
+            emit ValidatorSettled(jobId, owner, uint8(seat), uint8(good), uint8(bad), pay, taken[seat]);
         }
         // slither-disable-next-line divide-before-multiply
         t.paid = perGood * t.good; // what was credited; the division dust goes to the requester

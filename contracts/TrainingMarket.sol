@@ -158,16 +158,16 @@ contract TrainingMarket is Settlement {
     }
 
     /// @notice Cancel a job nobody has committed to; the reward is credited back.
-    /// @dev Only the requester, while the job is active, has no submission and no drawn
-    /// committee. Emits {JobCancelled}.
+    /// @dev Only the requester, while the job is active and has no submission; the seats of
+    /// a committee drawn for it are released. Emits {JobCancelled}.
     function cancelJob(uint256 jobId) external {
         Job storage j = _existing(jobId);
         if (j.requester != msg.sender) revert TrainingMarketNotRequester(jobId, msg.sender);
         if (j.status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (j.submissionCount != 0) revert TrainingMarketHasSubmissions(jobId);
-        // A drawn committee's seats are released by finalize only (a zero-submission job
-        // finalizes to a refund), so a drawn job cannot be cancelled.
-        if (_committees[jobId][0] != 0 || _committees[jobId][1] != 0) revert TrainingMarketAlreadyDrawn(jobId);
+        // A committee drawn for it will judge nothing: its members' seats are released.
+        // slither-disable-next-line unused-return
+        _releaseSeats(jobId, j.committeeSize);
         j.status = Status.Cancelled;
         _credit(msg.sender, j.reward);
         emit JobCancelled(jobId, msg.sender, j.reward);
@@ -254,8 +254,10 @@ contract TrainingMarket is Settlement {
     /// (honest roles call at the first block after the commit deadline to leave little
     /// choice). Weighted sampling without replacement: distinct validators, each draw
     /// proportional to bond; the requester and the job's workers are skipped. At most 8 tries
-    /// per seat, so a set of few or mostly excluded validators leaves seats empty (an even
-    /// count then settles on the lower median). Emits {CommitteeDrawn}.
+    /// per seat, so a set of few or mostly excluded validators leaves seats empty (verdicts
+    /// then need a strict majority of the seats filled, {Judgment-judge}). Each member drawn
+    /// counts one more unsettled seat, which keeps its bond until finalize ({withdrawBond}).
+    /// Emits {CommitteeDrawn}.
     function drawCommittee(uint256 jobId) external {
         Job storage j = _existing(jobId);
         (uint32 commitDeadline, uint32 revealDeadline, uint256 size, uint256 count) =
@@ -279,18 +281,15 @@ contract TrainingMarket is Settlement {
         (c, seats) = _drawSeats(jobId, size, seed, excluded, count <= size);
         if (c[0] != 0) _committees[jobId][0] = c[0];
         if (c[1] != 0) _committees[jobId][1] = c[1];
-        // Each member's bond now answers for this job until finalize releases the seat.
-        for (uint256 s; s < seats.length && seats[s] != address(0); ++s) {
-            ++_validators[seats[s]].unsettledSeats; // below the cap: _drawSeats skips a full count
-        }
         emit CommitteeDrawn(jobId, seats, seed);
     }
 
     /// @dev Weighted sampling without replacement from `seed`: distinct validators, none in
-    /// `excluded` nor (unless `workersListed`) a worker of the job; at most 8 tries per seat.
+    /// `excluded` nor (unless `workersListed`) a worker of the job nor a member at its cap of
+    /// unsettled seats; at most 8 tries per seat. Each member seated counts one more
+    /// unsettled seat: its bond now answers for this job until finalize releases it.
     function _drawSeats(uint256 jobId, uint256 size, uint256 seed, address[] memory excluded, bool workersListed)
         private
-        view
         returns (uint256[2] memory c, address[] memory seats)
     {
         uint256 total = _totalWeight(); // read once: a draw changes no weight
@@ -301,7 +300,12 @@ contract TrainingMarket is Settlement {
             (uint256 leaf, address owner) = _drawLeaf(Committee.tryHash(seed, nonce), total);
             if (Committee.includes(excluded, excluded.length, owner) || Committee.includes(seats, filled, owner)) continue;
             if (!workersListed && _sealed[jobId][owner] != bytes32(0)) continue; // a worker has a seal
-            if (!_seatable(owner)) continue; // at its cap of unsettled seats
+            Validator storage v = _validators[owner];
+            uint8 unsettled = v.unsettledSeats;
+            if (unsettled == MAX_UNSETTLED_SEATS) continue; // at its cap: skipped, never overflowed
+            unchecked {
+                v.unsettledSeats = unsettled + 1; // below the cap: checked just above
+            }
             c = Committee.withSeat(c, filled, leaf);
             seats[filled++] = owner;
         }

@@ -78,7 +78,8 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (unlocksAt == 0) revert TrainingMarketExitNotRequested(msg.sender);
         if (block.timestamp < unlocksAt) revert TrainingMarketStillUnbonding(msg.sender, unlocksAt);
         // A seat on a job not finalized yet may still owe a slash: a late finalize must find the bond.
-        if (v.unsettledSeats != 0) revert TrainingMarketUnsettledSeats(msg.sender, v.unsettledSeats);
+        uint8 seats = v.unsettledSeats;
+        if (seats != 0) revert TrainingMarketUnsettledSeats(msg.sender, seats);
         uint96 bond = v.bond;
         (v.bond, v.leafPlusOne, v.unlocksAt) = (0, 0, 0); // `earned` stays for withdraw
         if (bond != 0) _sendToCaller(bond);
@@ -119,12 +120,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
 
     /// @dev The most unsettled seats a member holds: one more and it is not drawn (the draw
     /// skips it instead of overflowing its count).
-    uint256 internal constant MAX_UNSETTLED_SEATS = type(uint8).max;
-
-    /// @dev True when `account` may take one more seat.
-    function _seatable(address account) internal view returns (bool) {
-        return _validators[account].unsettledSeats < MAX_UNSETTLED_SEATS;
-    }
+    uint8 internal constant MAX_UNSETTLED_SEATS = type(uint8).max;
 
     /// @dev The owner of `leaf`.
     function _ownerOf(uint256 leaf) internal view returns (address) {

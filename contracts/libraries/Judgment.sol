@@ -53,16 +53,14 @@ library Judgment {
         // claim is an estimate from their own held-out split, and a conservative one harms
         // nobody (the winner is chosen by verified score, never by claim).
         uint256 claimed = sheet.claimed();
-        if (2 * count > drawn && claimed <= uint256(score) + toleranceBps) {
-            // Confirmed by a strict majority.
-            if (!reachesMinimum(j, score)) return (ITrainingMarket.Outcome.BelowMinimum, count, score);
-            return (ITrainingMarket.Outcome.Honest, count, score);
-        }
+        // Fewer than a strict majority attested: neither side can be one.
+        if (2 * count <= drawn) return (ITrainingMarket.Outcome.Undecided, count, score);
         // A strict majority attests below the claim less the tolerance.
-        if (2 * count > drawn && claimed > uint256(low) + toleranceBps) {
-            return (ITrainingMarket.Outcome.Dishonest, count, score);
-        }
-        return (ITrainingMarket.Outcome.Undecided, count, score);
+        if (claimed > uint256(low) + toleranceBps) return (ITrainingMarket.Outcome.Dishonest, count, score);
+        // Neither convicted nor confirmed by a strict majority: a tie, or absent seats.
+        if (claimed > uint256(score) + toleranceBps) return (ITrainingMarket.Outcome.Undecided, count, score);
+        if (!reachesMinimum(j, score)) return (ITrainingMarket.Outcome.BelowMinimum, count, score);
+        return (ITrainingMarket.Outcome.Honest, count, score);
     }
 
     /// @notice True when attestations on a sheet judged `outcome` are paid or slashed against
@@ -93,8 +91,10 @@ library Judgment {
     ) internal pure returns (uint256 returned, uint256 share) {
         if (outcome == ITrainingMarket.Outcome.Unrevealed || outcome == ITrainingMarket.Outcome.Dishonest) return (0, 0);
         if (outcome == ITrainingMarket.Outcome.Forfeited) return (stake, j.reward);
-        if (outcome == ITrainingMarket.Outcome.Honest) return (stake, j.winnerPlusOne == index + 1 ? j.reward : 0);
-        if (outcome == ITrainingMarket.Outcome.Undecided) return (stake, 0);
+        // Undecided never wins ({leads}): its share is zero.
+        if (outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.Undecided) {
+            return (stake, j.winnerPlusOne == index + 1 ? j.reward : 0);
+        }
         uint256 fee = forfeitOf(j.minStake, forfeitBps);
         return (stake > fee ? stake - fee : 0, 0);
     }

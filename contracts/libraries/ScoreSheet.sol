@@ -65,23 +65,28 @@ library ScoreSheet {
         // Memory arrays start zeroed; slither cannot tell. Only the first `count` are read.
         // slither-disable-next-line uninitialized-local
         uint16[SEATS] memory sorted;
-        for (uint256 seat; seat < SEATS; ++seat) {
-            if (!hasAttestation(sheet, seat)) continue;
-            uint16 score = attestation(sheet, seat);
-            // Insertion sort: at most 15 values, so O(n^2) is ~100 comparisons.
-            uint256 i = count;
-            while (i > 0 && sorted[i - 1] > score) {
-                sorted[i] = sorted[i - 1];
-                --i;
+        // Unchecked: seat, i and count stay below 16, i - 1 is taken only for i > 0, count - 1
+        // only for count >= 1, count - majority only for count >= majority.
+        unchecked {
+            for (uint256 seat; seat < SEATS; ++seat) {
+                if (!hasAttestation(sheet, seat)) continue;
+                uint16 score = attestation(sheet, seat);
+                // Insertion sort: at most 15 values, so O(n^2) is ~100 comparisons.
+                uint256 i = count;
+                while (i > 0 && sorted[i - 1] > score) {
+                    sorted[i] = sorted[i - 1];
+                    --i;
+                }
+                sorted[i] = score;
+                ++count;
             }
-            sorted[i] = score;
-            ++count;
+            if (count == 0) return (0, 0, 0);
+            uint256 majority = drawn / 2 + 1;
+            // With no majority: the lower median, for the record only.
+            (uint256 h, uint256 l) =
+                count < majority ? ((count - 1) / 2, (count - 1) / 2) : (count - majority, majority - 1);
+            return (count, sorted[h], sorted[l]);
         }
-        if (count == 0) return (0, 0, 0);
-        uint256 majority = drawn / 2 + 1;
-        // No majority attested: the lower median, for the record only.
-        if (count < majority) return (count, sorted[(count - 1) / 2], sorted[(count - 1) / 2]);
-        return (count, sorted[count - majority], sorted[majority - 1]);
     }
 
     /// @notice |a - b| for scores.

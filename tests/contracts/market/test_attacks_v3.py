@@ -124,3 +124,43 @@ def test_issue17_9_a_member_cannot_withdraw_its_bond_before_its_job_settles(mark
 
     with brownie.reverts():  # the slash it owes would be escaped
         market.withdrawBond({"from": silent})
+
+
+def test_issue17_9_finalize_releases_the_seat_and_the_bond_leaves(market, requester, alice, validators):
+    job_id = run_job(market, requester, validators, {alice: 8000}, {})
+    member = validators[0]
+    market.requestExit({"from": member})
+    chain.sleep(int(market.UNBONDING_DELAY()) + 1)
+    chain.mine()
+    assert market.validator(member)["unsettledSeats"] == 1
+
+    finalize(market, job_id, requester)
+
+    assert market.validator(member)["unsettledSeats"] == 0
+    assert market.withdrawBond({"from": member}).events["BondWithdrawn"]["bond"] == MIN_BOND
+
+
+def test_issue17_9_a_cancelled_job_releases_its_committee(market, requester, validators):
+    job_id, _ = post(market, requester)
+    to_reveal(market, job_id)
+    market.drawCommittee(job_id, {"from": requester})
+    seated = [v for v in validators if market.validator(v)["unsettledSeats"] == 1]
+    assert seated
+
+    market.cancelJob(job_id, {"from": requester})
+
+    assert all(market.validator(v)["unsettledSeats"] == 0 for v in seated)
+
+
+def test_issue17_9_withdrawing_with_a_seat_names_the_unsettled_seats(market, requester, alice, validators):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 8000)
+    to_reveal(market, job_id)
+    market.drawCommittee(job_id, {"from": requester})
+    member = validators[0]
+    market.requestExit({"from": member})
+    chain.sleep(int(market.UNBONDING_DELAY()) + 1)
+    chain.mine()
+
+    with brownie.reverts(err("TrainingMarketUnsettledSeats", member, 1)):
+        market.withdrawBond({"from": member})

@@ -11,7 +11,7 @@ def test_joining_appends_a_leaf_weighted_by_the_bond(bare_market, alice):
 
     assert list(tx.events["ValidatorJoined"].values()) == [alice, 0, MIN_BOND + GWEI]
     assert bare_market.validatorAt(0) == alice
-    assert list(bare_market.validator(alice)) == [MIN_BOND + GWEI, 0, 1, 0]
+    assert list(bare_market.validator(alice)) == [MIN_BOND + GWEI, 0, 1, 0, 0]  # no unsettled seat
     assert bare_market.totalWeight() == (MIN_BOND + GWEI) // GWEI
 
 
