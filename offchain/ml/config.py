@@ -50,6 +50,8 @@ RECIPE_KEYS = frozenset(
         "image_size",
         "precise_bn",
         "decay_bn_and_bias",
+        "val_per_class",
+        "best_epoch",
     }
 )
 
@@ -121,6 +123,7 @@ class TrainConfig:
     image_size: int = 32  # image folders are resized to this
     data_seed: int = 0  # which images per_class keeps
     val_per_class: int | None = None  # carve a validation split from the training data; epochs report it, test once
+    best_epoch: bool = True  # with a validation split, submit the epoch best on it (else the last epoch)
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
     stem: str = DEFAULT_STEM  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
