@@ -123,6 +123,7 @@ class TrainConfig:
     image_size: int = 32  # image folders are resized to this
     data_seed: int = 0  # which images per_class keeps
     val_per_class: int | None = None  # carve a validation split from the training data; epochs report it, test once
+    val_dataset: str | None = None  # a validation artifact (.npz) instead of val_per_class; its classes must match
     best_epoch: bool = True  # with a validation split, submit the epoch best on it (else the last epoch)
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
@@ -192,6 +193,8 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         if self.per_class is not None and self.per_class < 1:
             raise ConfigError(f"per_class must be at least 1, got {self.per_class}")
+        if self.val_per_class is not None and self.val_dataset is not None:
+            raise ConfigError("give val_per_class or val_dataset, not both")
         if self.val_per_class is not None and self.val_per_class < 1:
             raise ConfigError(f"val_per_class must be at least 1, got {self.val_per_class}")
         for key in ("lr", "head_lr"):

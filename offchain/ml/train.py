@@ -95,6 +95,13 @@ def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet | None, 
         train_set = load_data(
             config.dataset, "train", config.classes, config.per_class, seed=config.data_seed, **common
         )
+        if config.val_dataset is not None:
+            validation = load_data(config.val_dataset, "test", config.classes, **common)
+            if validation.classes != train_set.classes:
+                raise DatasetError(
+                    f"validation classes {list(validation.classes)} differ from training classes "
+                    f"{list(train_set.classes)}"
+                )
     else:
         pool = load_data(config.dataset, "train", config.classes, **common)
         pool, validation = split_validation(pool, config.val_per_class, config.data_seed)
