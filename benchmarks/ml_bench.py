@@ -226,7 +226,8 @@ def throughput_table(device: torch.device) -> list[str]:
         lines.append(f"{name:<42} {_mean_spread(values):>22} {ratio:>14.2f}x")
     goal = THROUGHPUT_GOAL_CPU if device.type == "cpu" else THROUGHPUT_GOAL_GPU
     defaults = statistics.mean(results[variants[1][0]]) / baseline
-    lines.append(f"goal: fast path >= {goal}x the seed recipe: {'met' if defaults >= goal else 'NOT met'} ({defaults:.2f}x)")
+    verdict = "met" if defaults >= goal else "NOT met"
+    lines.append(f"goal: fast path >= {goal}x the seed recipe: {verdict} ({defaults:.2f}x)")
     return lines
 
 

@@ -32,7 +32,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -179,8 +178,10 @@ def report(results: dict[str, list[float]]) -> int:
         )
     best = summary[DEFAULTS]
     met = best >= GOAL
-    print(f"goal: defaults >= {GOAL}x less CPU per image than the seed recipe with num_workers=0: "
-          f"{'met' if met else 'NOT met'} ({best:.2f}x)")
+    print(
+        f"goal: defaults >= {GOAL}x less CPU per image than the seed recipe with num_workers=0: "
+        f"{'met' if met else 'NOT met'} ({best:.2f}x)"
+    )
     return 0 if met else 1
 
 

@@ -355,7 +355,8 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
     lines, missed = [], []
     for labels, per_arm in summary["labels"].items():
         n = len(per_arm[FINE_TUNE]["test"])
-        lines.append(f"\n{labels} labelled images per class; test accuracy % on {summary['test_images']} images, {n} seeds")
+        images = summary["test_images"]
+        lines.append(f"\n{labels} labelled images per class; test accuracy % on {images} images, {n} seeds")
         lines.append(
             f"{'arm':<38} {'choice (grid; val %)':<34} {'test mean [95% CI]':>24} {'sd':>5} "
             f"{'fine-tune - arm [95% CI]':>26} {'fit s':>6}"
@@ -373,7 +374,8 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
                 d_mean, d_low, d_high = t_interval([a - b for a, b in zip(tuned, arm["test"], strict=True)])
                 diff = f"{d_mean:+6.2f} [{d_low:+6.2f}, {d_high:+6.2f}]"
                 if not (d_mean >= GOAL_POINTS and d_low > 0):
-                    missed.append(f"{labels}/class: fine-tune beats {name} by {d_mean:+.2f} [{d_low:+.2f}, {d_high:+.2f}]")
+                    interval = f"[{d_low:+.2f}, {d_high:+.2f}]"
+                    missed.append(f"{labels}/class: fine-tune beats {name} by {d_mean:+.2f} {interval}")
             lines.append(
                 f"{name:<38} {choice:<34} {mean:7.2f} [{low:6.2f}, {high:6.2f}] {sd:5.2f} {diff:>26} "
                 f"{statistics.median(arm['seconds']):6.1f}"

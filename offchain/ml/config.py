@@ -52,6 +52,10 @@ RECIPE_KEYS = frozenset(
         "decay_bn_and_bias",
         "val_per_class",
         "best_epoch",
+        "pseudo_rounds",
+        "pseudo_epochs",
+        "pseudo_per_class",
+        "pseudo_batch_size",
     }
 )
 
@@ -124,6 +128,7 @@ class TrainConfig:
     data_seed: int = 0  # which images per_class keeps
     val_per_class: int | None = None  # carve a validation split from the training data; epochs report it, test once
     val_dataset: str | None = None  # a validation artifact (.npz) instead of val_per_class; its classes must match
+    unlabelled_dataset: str | None = None  # the requester's unlabelled images (.npz; labels ignored): self-training
     best_epoch: bool = True  # with a validation split, submit the epoch best on it (else the last epoch)
     # model
     arch: str = "resnet18"  # resnet18 | resnet34 | resnet50
@@ -142,6 +147,10 @@ class TrainConfig:
     step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs epochs
     gamma: float = 0.1
     label_smoothing: float = 0.0
+    pseudo_rounds: int = 0  # self-training rounds after the labelled epochs (with unlabelled_dataset; ml.selftrain)
+    pseudo_epochs: int = 2  # epochs per self-training round
+    pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
+    pseudo_batch_size: int = 50  # batch of the self-training epochs
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
     augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
@@ -188,9 +197,14 @@ class TrainConfig:
             "step_epochs",
             "eval_every",
             "checkpoint_every",
+            "pseudo_epochs",
+            "pseudo_per_class",
+            "pseudo_batch_size",
         ):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
+        if self.pseudo_rounds < 0:
+            raise ConfigError(f"pseudo_rounds must not be negative, got {self.pseudo_rounds}")
         if self.per_class is not None and self.per_class < 1:
             raise ConfigError(f"per_class must be at least 1, got {self.per_class}")
         if self.val_per_class is not None and self.val_dataset is not None:
@@ -207,6 +221,16 @@ class TrainConfig:
             raise ConfigError("warmup_epochs, weight_decay and momentum must not be negative")
         if self.batch_size % self.nproc:
             raise ConfigError(f"batch_size {self.batch_size} must be a multiple of nproc {self.nproc}")
+
+    @property
+    def self_training_rounds(self) -> int:
+        """Self-training rounds this run does: none without unlabelled images."""
+        return self.pseudo_rounds if self.unlabelled_dataset is not None else 0
+
+    @property
+    def total_epochs(self) -> int:
+        """Labelled epochs, then the self-training rounds' epochs."""
+        return self.epochs + self.self_training_rounds * self.pseudo_epochs
 
     @property
     def augmentations(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ and runs under bf16 autocast on CUDA with channels_last.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import warnings
@@ -70,6 +71,7 @@ from offchain.ml.models import (
     read_card,
     save_model,
 )
+from offchain.ml.selftrain import pseudo_labels, pseudo_set_size, segment_factor, with_pseudo_labels
 
 
 @dataclass(frozen=True)
@@ -186,9 +188,11 @@ class Run:
     scheduler: torch.optim.lr_scheduler.LRScheduler
     criterion: nn.Module
     base: BaseWeights
+    classes: int
     history: list[EpochMetrics] = field(default_factory=list)
     best: dict[str, Any] | None = None  # the best validation epoch: epoch, accuracy_bps, loss, model
     last_evaluation: EvalResult | None = None  # of this process's latest evaluated epoch
+    pseudo: dict[str, Any] | None = None  # the self-training round's labels: round, index (into the pool), labels
     start_epoch: int = 0
 
     @property
@@ -218,8 +222,9 @@ def main(
     # test set is then scored once, at the end. Without one, epochs report the test set.
     epoch_set = validation if validation is not None else eval_set
     epoch_tensors = to_device(epoch_set, device) if epoch_set is not None else None
+    pool_images = unlabelled_images(config, train_set, device)
 
-    state = build_run(config, train_set, device, world)
+    state = build_run(config, train_set, device, world, len(pool_images))
     out_dir.mkdir(parents=True, exist_ok=True)
     here = environment(device)
     resume(state, out_dir / CHECKPOINT_FILE, here, log if main_process else None)
@@ -229,24 +234,30 @@ def main(
         f"{len(train_set)} {config.dataset} images, {len(train_set.classes)} classes; "
         f"device {device}{' x' + str(world) if world > 1 else ''}, "
         f"{'bf16 autocast' if autocast_dtype(config, device) else 'fp32'}, {config.epochs} epochs"
+        + (
+            f", then {config.self_training_rounds} self-training round(s) on {len(pool_images)} unlabelled images"
+            if config.self_training_rounds
+            else ""
+        )
     )
     show_progress = not quiet and main_process and sys.stderr.isatty()
-    epochs: Any = range(state.start_epoch, config.epochs)
+    epochs: Any = range(state.start_epoch, config.total_epochs)
     if show_progress:  # an epoch bar on stderr; the epoch lines on stdout go around it
         from tqdm import tqdm
 
         epochs = tqdm(epochs, desc="training", unit="epoch", file=sys.stderr, position=0)
         log = tqdm.write
     for epoch in epochs:
+        images, labels, epoch_config = epoch_data(state, epoch, train_images, train_labels, pool_images)
         loss_sum, correct, seen, seconds = train_one_epoch(
             state.train_model,
             state.criterion,
             state.optimizer,
             state.scheduler,
-            train_images,
-            train_labels,
+            images,
+            labels,
             epoch,
-            config,
+            epoch_config,
             rank,
             world,
             state.frozen,
@@ -254,7 +265,7 @@ def main(
         )
         if world > 1:
             loss_sum, correct, seen = all_reduce_sums(loss_sum, correct, seen, device)
-        evaluation = end_of_epoch(state, epoch, train_images, epoch_tensors if main_process else None)
+        evaluation = end_of_epoch(state, epoch, images, epoch_config, epoch_tensors if main_process else None)
         metrics = EpochMetrics(
             epoch=epoch + 1,
             lr=state.optimizer.param_groups[0]["lr"],
@@ -269,9 +280,9 @@ def main(
         state.last_evaluation = evaluation or state.last_evaluation
         if main_process:
             keep_best(state, epoch, evaluation, validation is not None)
-            if epoch + 1 == config.epochs or (epoch + 1) % config.checkpoint_every == 0:
+            if epoch + 1 == config.total_epochs or (epoch + 1) % config.checkpoint_every == 0:
                 save_checkpoint(out_dir / CHECKPOINT_FILE, checkpoint_state(state, epoch, here))
-            log(report.epoch_line(metrics, config.epochs))
+            log(report.epoch_line(metrics, config.total_epochs))
             if on_epoch_end is not None:
                 on_epoch_end(metrics)
         if world > 1:
@@ -281,7 +292,47 @@ def main(
     return finish(state, out_dir, train_set, train_images, validation, eval_set, here, log)
 
 
-def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, world: int) -> Run:
+def unlabelled_images(config: TrainConfig, train_set: ImageSet, device: torch.device) -> torch.Tensor:
+    """The requester's unlabelled images on the device (none without self-training)."""
+    if not config.self_training_rounds or config.unlabelled_dataset is None:
+        return torch.empty((0, 3, train_set.image_size, train_set.image_size), dtype=torch.uint8, device=device)
+    pool = load_data(config.unlabelled_dataset, "train", image_size=config.image_size)
+    if pool.image_size != train_set.image_size:
+        raise DatasetError(
+            f"unlabelled images are {pool.image_size}x{pool.image_size}, "
+            f"training images {train_set.image_size}x{train_set.image_size}"
+        )
+    return to_device(pool, device)[0]
+
+
+def epoch_data(
+    state: Run, epoch: int, train_images: torch.Tensor, train_labels: torch.Tensor, pool_images: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, TrainConfig]:
+    """What epoch `epoch` trains on: the labelled images, or in a self-training round those and
+    the round's pseudo-labelled images (labelled at the round's first epoch, offchain.ml.selftrain)."""
+    config = state.config
+    if epoch < config.epochs:
+        return train_images, train_labels, config
+    round_ = (epoch - config.epochs) // config.pseudo_epochs
+    if state.pseudo is None or state.pseudo["round"] != round_:
+        if state.best is not None:  # the best model so far labels the pool, and training goes on from it
+            state.model.load_state_dict(state.best["model"])
+            state.optimizer.state.clear()  # its momentum belonged to the weights left behind
+        index, labels = pseudo_labels(
+            state.model,
+            pool_images,
+            config.pseudo_per_class,
+            state.classes,
+            config.eval_batch_size,
+            state.channels_last,
+        )
+        state.pseudo = {"round": round_, "index": index.cpu(), "labels": labels.cpu()}
+    index, labels = (state.pseudo[k].to(train_images.device) for k in ("index", "labels"))
+    images, targets = with_pseudo_labels(train_images, train_labels, pool_images[index], labels)
+    return images, targets, dataclasses.replace(config, batch_size=config.pseudo_batch_size)
+
+
+def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, world: int, pool_size: int = 0) -> Run:
     """The model (initial weights, frozen blocks, fast convolutions), its optimizer and schedule."""
     model = build_model(config.arch, len(train_set.classes), config.stem)
     base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes)
@@ -300,14 +351,22 @@ def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, wo
         foreach=sgd == "foreach",
         fused=sgd == "fused" or None,
     )
+    # The labelled epochs, then each self-training round, on a schedule of its own.
+    classes = len(train_set.classes)
     steps_per_epoch = len(training_batches(len(train_set) // world, config.batch_size // world))
-    total_steps = steps_per_epoch * config.epochs
-    warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+    segments = [(steps_per_epoch * config.epochs, round(config.warmup_epochs * steps_per_epoch), steps_per_epoch)]
+    if config.self_training_rounds:
+        size = pseudo_set_size(config, len(train_set), classes, pool_size)
+        pseudo_steps = len(training_batches(size // world, config.pseudo_batch_size // world))
+        segments += [(pseudo_steps * config.pseudo_epochs, 0, pseudo_steps)] * config.self_training_rounds
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, total_steps, warmup_steps, config, steps_per_epoch)
+        optimizer,
+        lambda step: segment_factor(
+            step, segments, lambda local, steps, warmup, per_epoch: lr_factor(local, steps, warmup, config, per_epoch)
+        ),
     )
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    return Run(config, device, model, model, frozen, optimizer, scheduler, criterion, base)
+    return Run(config, device, model, model, frozen, optimizer, scheduler, criterion, base, classes)
 
 
 def resume(state: Run, checkpoint_path: Path, here: dict[str, Any], log: Callable[[str], None] | None) -> None:
@@ -322,10 +381,11 @@ def resume(state: Run, checkpoint_path: Path, here: dict[str, Any], log: Callabl
     state.history = [EpochMetrics(**m) for m in saved["metrics"]]
     state.base = BaseWeights(**saved["base"])
     state.best = saved.get("best")
+    state.pseudo = saved.get("pseudo")
     state.start_epoch = saved["epoch"] + 1
     if log is None:
         return
-    log(f"resuming {checkpoint_path.parent} after epoch {state.start_epoch}/{state.config.epochs}")
+    log(f"resuming {checkpoint_path.parent} after epoch {state.start_epoch}/{state.config.total_epochs}")
     changed = environment_differences(saved.get("environment", {}), here)
     if changed:
         warnings.warn(
@@ -344,14 +404,19 @@ def distribute_and_compile(model: nn.Module, config: TrainConfig, device: torch.
 
 
 def end_of_epoch(
-    state: Run, epoch: int, train_images: torch.Tensor, epoch_tensors: tuple[torch.Tensor, torch.Tensor] | None
+    state: Run,
+    epoch: int,
+    images: torch.Tensor,
+    epoch_config: TrainConfig,
+    epoch_tensors: tuple[torch.Tensor, torch.Tensor] | None,
 ) -> EvalResult | None:
-    """Precise BN (every rank) and the epoch's evaluation (None on ranks other than 0 and between eval_every)."""
+    """Precise BN on the epoch's images (every rank) and the epoch's evaluation (None on ranks
+    other than 0 and between eval_every)."""
     config = state.config
-    if not (epoch + 1 == config.epochs or (epoch + 1) % config.eval_every == 0):
+    if not (epoch + 1 == config.total_epochs or (epoch + 1) % config.eval_every == 0):
         return None
     if config.precise_bn:
-        precise_bn(state.model, train_images, config.batch_size, state.channels_last)
+        precise_bn(state.model, images, epoch_config.batch_size, state.channels_last)
     if epoch_tensors is None:
         return None
     return evaluate(state.model, *epoch_tensors, config.eval_batch_size, state.channels_last)
@@ -382,6 +447,7 @@ def checkpoint_state(state: Run, epoch: int, here: dict[str, Any]) -> dict[str, 
         "metrics": [asdict(m) for m in state.history],
         "base": asdict(state.base),
         "best": state.best,
+        "pseudo": state.pseudo,
         "environment": here,
     }
 
