@@ -100,16 +100,36 @@ FASHION_SOURCE_RECIPE: dict[str, Any] = {
     "augment": "crop",
     "precise_bn": True,
 }
+# The stronger base of issue 23: every source training image (29,929), same recipe otherwise.
+FASHION_LARGE_SOURCE_RECIPE: dict[str, Any] = {**FASHION_SOURCE_RECIPE, "per_class": None}
+# The market workers' default fine-tune (issue 23), measured against the simple baselines in
+# benchmarks/transfer_bench.py (README, "Transfer"):
+# - a full fine-tune with discriminative learning rates (backbone 0.01, new head 0.1): the linear
+#   probe it replaces scored below logistic regression on the same frozen features;
+# - label smoothing 0.1 and precise BN: the job recipe's cross-entropy of 36.5 at epoch 2
+#   (issue 22) came from over-confident logits and stale batch-norm statistics;
+# - the submitted model is the best epoch on a validation split (val_per_class, carved from the
+#   worker's own training images; never the split the claim is measured on), so a late epoch
+#   that is worse than an earlier one (epoch 10 against 5, issue 22) is not submitted;
+# - one self-training round on the requester's unlabelled images when the job carries them
+#   (offchain.ml.selftrain): 60 pseudo-labelled images per class, 3 epochs at batch 50.
 FASHION_TARGET_RECIPE: dict[str, Any] = {
     "dataset": "fashion-mnist",
     "classes": "5-9",
-    "freeze": "backbone",  # a linear probe on the base's features: best on validation (60 % vs 59 %)
+    "freeze": "none",
+    "epochs": 15,
     "batch_size": 10,
     "lr": 0.01,
     "head_lr": 0.1,
     "schedule": "cosine",
+    "label_smoothing": 0.1,
     "augment": "crop",
     "precise_bn": True,
+    "val_per_class": 2,
+    "pseudo_rounds": 1,
+    "pseudo_epochs": 3,
+    "pseudo_per_class": 60,
+    "pseudo_batch_size": 50,
 }
 
 
