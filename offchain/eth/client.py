@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,7 +24,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3Excepti
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
-from offchain.eth.errors import EthError, RPCUnavailableError, TransactionError
+from offchain.eth.errors import EthError, InvalidInputError, RPCUnavailableError, TransactionError
 from offchain.eth.failures import is_insufficient_funds
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.values import parse_address
@@ -158,8 +160,11 @@ def connect(url: str | None = None, private_key: str | None = None) -> Client:
     url = url or default_rpc()
     if url.startswith(("http://", "https://")):
         provider: Any = Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_S})
-    else:  # a path: the node's IPC socket
+    elif Path(url).exists():  # a path: the node's IPC socket
         provider = Web3.IPCProvider(url)
+    else:
+        hint = f": did you mean http://{url}?" if re.fullmatch(r"[\w.-]+:\d+", url) else ""
+        raise InvalidInputError(f"RPC {url} is neither an http(s):// URL nor an IPC socket file{hint}")
     w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - the cheapest call that proves the node answers

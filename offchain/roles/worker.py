@@ -24,6 +24,7 @@ from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import hash_hex
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
+from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
@@ -44,6 +45,9 @@ class WorkerOptions:
     images_per_second: float | None = None  # None: measure the job's recipe on this machine
     overclaim_bps: int = 0  # for demos and tests: claim this much more than measured
     seed: int = 0  # this worker's seed, unless the spec fixes one
+
+    def __post_init__(self) -> None:
+        check_device(self.device)  # at start: not after a job has been taken
 
 
 class Worker:
