@@ -45,7 +45,7 @@ def _summary(fine_tune: list[float], baseline: list[float]) -> dict[str, Any]:
 def fake_transfer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, Any]]:
     """transfer_bench measuring nothing: main() reports the summary put in the returned list."""
     summaries: list[dict[str, Any]] = []
-    monkeypatch.setattr(transfer_bench, "measure", lambda options: summaries[0])
+    monkeypatch.setattr(transfer_bench, "measure", lambda options, stored_only=False: summaries[0])
     monkeypatch.setattr(transfer_bench, "SUMMARY", tmp_path / "summary.json")
     monkeypatch.setattr(transfer_bench, "PLOT", tmp_path / "plot.png")
     return summaries
