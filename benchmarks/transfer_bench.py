@@ -22,9 +22,10 @@ Arms, each given one knob with a grid of GRID_SIZE values (the same size for eve
 Honesty rules:
 - Every draw takes, per class, the labelled images and a validation split (VAL_PER_CLASS) from
   the target task's training split, disjoint; every arm sees the same draws.
-- Each arm's grid value is chosen on validation only: the mean over TUNE_DRAWS draws of their
-  own (seeds TUNE_SEEDS, never the test seeds). The table says whether each choice is bracketed
-  (not at an edge of its grid that could be extended).
+- Each arm's grid value is chosen on validation only: the mean over the tuning draws (seeds
+  TUNE_SEEDS, never the test seeds). A choice at an edge of the window slides the window one step
+  that way (same size, same rule for every arm, at most MAX_SLIDES times), so every choice ends
+  bracketed; the table shows the final window and says if one still is not.
 - The neural arms pick their best epoch on the same validation split (the worker's rule:
   the submitted model is the best epoch on a split that is not the one its claim is measured on).
 - The test set is the whole target test split (5,000 images), scored once per arm, seed and
@@ -76,6 +77,7 @@ TUNE_SEEDS = (100, 101, 102)
 VAL_PER_CLASS = 20
 UNLABELLED = 1000  # images of the requester's unlabelled pool per draw (the target task's, labels withheld)
 GRID_SIZE = 3
+MAX_SLIDES = 3  # a choice at an edge of its window slides the window (same size) that way, at most this often
 GOAL_POINTS = 3.0
 GOAL_SECONDS = 60.0
 GOAL_CORES = 2  # the time goal in CPU seconds: 60 s on 2 cores (wall time on a shared machine measures the neighbours)
@@ -85,6 +87,7 @@ CACHE = Path("runs/cache")
 RESULTS = Path("runs/transfer/results.jsonl")
 SUMMARY = Path(__file__).with_name("transfer_results") / "summary.json"
 PLOT = Path(__file__).with_name("transfer_curve.png")
+MARKDOWN = Path(__file__).with_name("transfer_results") / "table.md"
 FINE_TUNE = "fine-tune (worker default)"
 
 # The base the demo registers (5,000 source images, 3 epochs). FASHION_LARGE_SOURCE_RECIPE (all
@@ -293,6 +296,11 @@ def store(row: dict[str, Any]) -> None:
 # ----------------------------------------------------------------------------- the run
 
 
+def _rung(arm: Arm, value: float) -> float:
+    """A grid value one step beyond the window: k stays a whole number."""
+    return float(max(1, round(value))) if arm.knob == "k" else value
+
+
 @dataclass(frozen=True)
 class Options:
     seeds: tuple[int, ...] = SEEDS
@@ -323,9 +331,9 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
     features = BaseFeatures(base)
     done = stored_runs()
 
-    def one(phase: str, arm: Arm, labels: int, seed: int, value: float) -> dict[str, Any] | None:
+    def one(phase: str, arm: Arm, labels: int, seed: int, value: float, train: bool = True) -> dict[str, Any] | None:
         key = run_key(phase, arm, labels, seed, value, fingerprint)
-        if key not in done and not stored_only:
+        if key not in done and train:
             d = draw(pool, labels, seed)
             score = fit_and_score(arm, value, d, seed, test if phase == "test" else None, base, features)
             done[key] = dict(key=key, phase=phase, arm=arm.name, labels=labels, seed=seed, value=value, **vars(score))
@@ -346,20 +354,41 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
     order = sorted(ARMS, key=lambda a: (a.neural, a.name != FINE_TUNE))  # cheap arms first, then ours
     for labels in options.labels:
         means: dict[str, dict[float, float]] = {}
+        windows: dict[str, list[float]] = {}
+        chosen: dict[str, float] = {}
         for arm in order:
-            tuned = {v: [one("tune", arm, labels, s, v) for s in options.tune_seeds] for v in arm.grid}
-            means[arm.name] = {
-                v: statistics.mean(r["val"] for r in rows if r) for v, rows in tuned.items() if any(rows)
-            }
-        if any(len(m) < GRID_SIZE for m in means.values()):
+            window, means[arm.name] = list(arm.grid), {}
+            for _ in range(MAX_SLIDES + 1):
+                for v in window:
+                    if v not in means[arm.name]:
+                        rows = [
+                            one("tune", arm, labels, s, v, train=not stored_only or not arm.neural)
+                            for s in options.tune_seeds
+                        ]
+                        if all(rows):
+                            means[arm.name][v] = statistics.mean(r["val"] for r in rows if r)
+                if any(v not in means[arm.name] for v in window):
+                    break  # stored_only: not tuned yet
+                middle = window[1]
+                best = max(window, key=lambda v: (means[arm.name][v], -abs(math.log(v / middle))))  # ties: middle
+                step = window[1] / window[0]
+                if best == window[0] and best != arm.lower_edge:
+                    window = [_rung(arm, window[0] / step), *window[:2]]  # slide down, same size
+                elif best == window[-1]:
+                    window = [*window[1:], _rung(arm, window[-1] * step)]  # slide up
+                else:
+                    break
+            windows[arm.name] = window
+            if all(v in means[arm.name] for v in window):
+                chosen[arm.name] = max(window, key=lambda v: (means[arm.name][v], -abs(math.log(v / window[1]))))
+        if len(chosen) < len(ARMS):
             continue  # stored_only: this labels-per-class has not finished tuning
-        chosen = {
-            arm.name: max(arm.grid, key=lambda v: (means[arm.name][v], -abs(math.log(v / arm.grid[1]))))  # ties: middle
-            for arm in ARMS
-        }
         rows: dict[str, list[dict[str, Any]]] = {arm.name: [] for arm in ARMS}
         for seed in options.seeds:
-            found = {arm.name: one("test", arm, labels, seed, chosen[arm.name]) for arm in order}
+            found = {
+                arm.name: one("test", arm, labels, seed, chosen[arm.name], train=not stored_only or not arm.neural)
+                for arm in order
+            }
             if any(r is None for r in found.values()):
                 continue  # stored_only: a seed not every arm has
             for name, row in found.items():
@@ -369,11 +398,12 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
         summary["labels"][str(labels)] = {
             arm.name: dict(
                 knob=arm.knob,
-                grid=list(arm.grid),
-                tuning_val=[means[arm.name][v] for v in arm.grid],
+                grid=windows[arm.name],
+                tuning_val=[means[arm.name][v] for v in windows[arm.name]],
+                tried={str(v): m for v, m in sorted(means[arm.name].items())},
                 chosen=chosen[arm.name],
-                bracketed=chosen[arm.name] != arm.grid[-1]
-                and (chosen[arm.name] != arm.grid[0] or chosen[arm.name] == arm.lower_edge),
+                bracketed=chosen[arm.name] != windows[arm.name][-1]
+                and (chosen[arm.name] != windows[arm.name][0] or chosen[arm.name] == arm.lower_edge),
                 seeds=[r["seed"] for r in rows[arm.name]],
                 test=[r["test"] for r in rows[arm.name]],
                 val=[r["val"] for r in rows[arm.name]],
@@ -454,6 +484,32 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
     return lines, missed
 
 
+def markdown(summary: dict[str, Any]) -> list[str]:
+    """The table as README shows it: one row per arm, both labels-per-class side by side."""
+    labels = list(summary["labels"])
+    head = "| arm | " + " | ".join(f"{k}/class: test % [95% CI], sd | fine-tune - arm [95% CI]" for k in labels) + " |"
+    lines = [head, "|---|" + "---:|---:|" * len(labels)]
+    for name in summary["labels"][labels[0]]:
+        cells = []
+        for k in labels:
+            per_arm = summary["labels"][k]
+            arm, tuned = per_arm[name], per_arm[FINE_TUNE]["test"]
+            mean, low, high = t_interval(arm["test"])
+            sd = statistics.stdev(arm["test"]) if len(arm["test"]) > 1 else math.nan
+            choice = f"{arm['knob']}={arm['chosen']:.3g}"
+            cells.append(f"{mean:.1f} [{low:.1f}, {high:.1f}], {sd:.1f} ({choice})")
+            if name == FINE_TUNE:
+                cells.append("")
+            else:
+                d_mean, d_low, d_high = t_interval([a - b for a, b in zip(tuned, arm["test"], strict=True)])
+                cells.append(f"{d_mean:+.1f} [{d_low:+.1f}, {d_high:+.1f}]")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    seeds = {k: len(summary["labels"][k][FINE_TUNE]["test"]) for k in labels}
+    lines.append("")
+    lines.append("Seeds scored: " + ", ".join(f"{n} at {k}/class" for k, n in seeds.items()) + ".")
+    return lines
+
+
 def machine() -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
@@ -505,6 +561,7 @@ def report(summary: dict[str, Any]) -> int:
         print("no labels per class has every arm tuned and a test seed scored yet")
         return 1
     lines, missed = verdict(summary)
+    MARKDOWN.write_text("\n".join(markdown(summary)) + "\n")
     print(f"machine: {summary['machine']}")
     print(f"worker recipe: {json.dumps(summary['worker_recipe'], sort_keys=True)}")
     for line in lines:
@@ -529,7 +586,9 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
     parser.add_argument("--labels", default=",".join(map(str, LABELS_PER_CLASS)), help="labels per class, e.g. 5,20")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2: the goal's 2 cores)")
     parser.add_argument("--report", action="store_true", help="only the table and plot from the stored summary")
-    parser.add_argument("--stored", action="store_true", help="train nothing: summarise the runs stored so far")
+    parser.add_argument(
+        "--stored", action="store_true", help="train no network: summarise the stored runs (the cheap arms are fitted)"
+    )
     parser.add_argument("--large-base", action="store_true", help="the base on all 29,929 source images")
     args = parser.parse_args(argv)
     seeds, tune = (2, 1) if args.quick else (args.seeds, args.tune_draws)

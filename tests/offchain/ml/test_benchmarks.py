@@ -48,6 +48,7 @@ def fake_transfer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[
     monkeypatch.setattr(transfer_bench, "measure", lambda options, stored_only=False: summaries[0])
     monkeypatch.setattr(transfer_bench, "SUMMARY", tmp_path / "summary.json")
     monkeypatch.setattr(transfer_bench, "PLOT", tmp_path / "plot.png")
+    monkeypatch.setattr(transfer_bench, "MARKDOWN", tmp_path / "table.md")
     return summaries
 
 
