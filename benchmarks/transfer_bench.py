@@ -357,21 +357,22 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
         windows: dict[str, list[float]] = {}
         chosen: dict[str, float] = {}
         for arm in order:
-            window, means[arm.name] = list(arm.grid), {}
+            window, means[arm.name], previous = list(arm.grid), {}, None
             for _ in range(MAX_SLIDES + 1):
                 for v in window:
                     if v not in means[arm.name]:
-                        rows = [
-                            one("tune", arm, labels, s, v, train=not stored_only or not arm.neural)
-                            for s in options.tune_seeds
-                        ]
+                        train = not stored_only or not arm.neural
+                        rows = [one("tune", arm, labels, s, v, train=train) for s in options.tune_seeds]
                         if all(rows):
                             means[arm.name][v] = statistics.mean(r["val"] for r in rows if r)
                 if any(v not in means[arm.name] for v in window):
-                    break  # stored_only: not tuned yet
+                    if previous is not None:  # stored_only: the slide is not tuned yet; report the edge
+                        window = previous
+                    break
                 middle = window[1]
                 best = max(window, key=lambda v: (means[arm.name][v], -abs(math.log(v / middle))))  # ties: middle
                 step = window[1] / window[0]
+                previous = window
                 if best == window[0] and best != arm.lower_edge:
                     window = [_rung(arm, window[0] / step), *window[:2]]  # slide down, same size
                 elif best == window[-1]:
@@ -561,6 +562,7 @@ def report(summary: dict[str, Any]) -> int:
         print("no labels per class has every arm tuned and a test seed scored yet")
         return 1
     lines, missed = verdict(summary)
+    MARKDOWN.parent.mkdir(parents=True, exist_ok=True)
     MARKDOWN.write_text("\n".join(markdown(summary)) + "\n")
     print(f"machine: {summary['machine']}")
     print(f"worker recipe: {json.dumps(summary['worker_recipe'], sort_keys=True)}")
