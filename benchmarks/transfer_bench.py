@@ -525,7 +525,7 @@ def machine() -> str:
     return "; ".join([*lines, f"torch {torch.__version__}, {torch.get_num_threads()} threads, load {load}"])
 
 
-def plot(summary: dict[str, Any], path: Path = PLOT) -> None:
+def plot(summary: dict[str, Any], path: Path | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -552,7 +552,7 @@ def plot(summary: dict[str, Any], path: Path = PLOT) -> None:
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path or PLOT, dpi=100)
     plt.close(figure)
 
 
