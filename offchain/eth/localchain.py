@@ -6,7 +6,9 @@ process runs on a loopback port and is stopped when the context manager exits.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -45,15 +47,44 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def stop_process(process: subprocess.Popen[Any], timeout_s: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL if `process` has not exited within `timeout_s`; reaped either way."""
-    if process.poll() is None:
-        process.terminate()
+def stop_process(process: subprocess.Popen[Any], timeout_s: float = 10.0, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL if `process` has not exited within `timeout_s`; reaped either way.
+
+    `group=True` signals the whole process group of a process started with
+    `start_new_session=True`: a shell's children (`sh -c "offchain worker ..."`) and their
+    own children stop with it instead of living on, re-parented to init.
+    """
+
+    def signal_all(sig: int) -> None:
+        try:
+            os.killpg(process.pid, sig) if group else process.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    if process.poll() is None or group:
+        signal_all(signal.SIGTERM)
         try:
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            process.kill()
+            signal_all(signal.SIGKILL)
             process.wait()
+    if group:
+        _wait_group_gone(process.pid, timeout_s)
+
+
+def _wait_group_gone(pgid: int, timeout_s: float) -> None:
+    """The group's other members may outlive its leader by a moment: wait, then SIGKILL them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @dataclass
