@@ -22,7 +22,7 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 internal constant FEE_BPS = 500;
     uint256 internal constant SLASH_BPS = 1000;
     uint256 internal constant NOISE = 50; // an honest member's measurement error, bps
-    uint256 internal constant MAX_JOBS = 24; // bounds the invariant's loops per call
+    uint256 internal constant MAX_OPEN_JOBS = 12; // jobs that still owe something: bounds the invariant's loops
     uint256 internal constant NO_WINNER = type(uint256).max;
     uint256 internal constant UNBONDING_DELAY = 37 days;
 
@@ -42,6 +42,7 @@ contract MarketHandler is CommonBase, StdUtils {
         uint8 status; // 0 active, 1 finalized, 2 cancelled
         bool evaluated;
         bool drawn;
+        bool closed; // cancelled, or finalized with every submission claimed: owes nothing more
         bytes32 committeeHash;
     }
 
@@ -78,7 +79,8 @@ contract MarketHandler is CommonBase, StdUtils {
     // ----- ghosts -----
     uint256 public ghostIn; // wei sent to the market
     uint256 public ghostOut; // wei the market sent back
-    uint256 public stateChangingCalls; // handler calls that changed the market's state
+    uint256 public stateChangingCalls;
+    uint256 public closedJobs; // handler calls that changed the market's state
     uint256 public payoutMismatches; // claim or withdraw paid other than the views promised
     uint256 public slashShortfalls; // a bonded seat outside tolerance not slashed as the rules say
     uint256 public honestMajorityOutvoted; // a strict honest majority of seats, a median off the truth
@@ -138,7 +140,7 @@ contract MarketHandler is CommonBase, StdUtils {
     function postJob(uint256 who, uint256 reward, uint256 minScore, uint256 minStake, uint256 size, uint256 windows)
         external
     {
-        if (_jobs.length >= MAX_JOBS) return;
+        if (_jobs.length - closedJobs >= MAX_OPEN_JOBS) return;
         address requester = requesters[who % 2];
         reward = _bound(reward, 1, 100 ether);
         _jobs.push();
@@ -173,6 +175,7 @@ contract MarketHandler is CommonBase, StdUtils {
         vm.prank(j.requester);
         market.cancelJob(j.id);
         j.status = 2;
+        _close(k);
         _changed();
     }
 
@@ -240,6 +243,7 @@ contract MarketHandler is CommonBase, StdUtils {
             vm.prank(subs[i].worker);
             market.claim(_jobs[k].id, i);
             subs[i].claimed = true;
+            if (_allClaimed(k)) _close(k);
             uint256 paid = subs[i].worker.balance - before;
             ghostOut += paid;
             if (paid != promised) ++payoutMismatches;
@@ -278,11 +282,12 @@ contract MarketHandler is CommonBase, StdUtils {
             _changed();
             return;
         }
+        _advance(who);
     }
 
     /// @notice A bonded member asks to leave (one call in four does something, so committees keep forming).
     function requestExit(uint256 who) external {
-        if (who % 4 != 0) return;
+        if (who % 4 != 0) return _advance(who);
         who /= 4;
         uint256 start = who % members.length;
         for (uint256 n; n < members.length; ++n) {
@@ -294,6 +299,7 @@ contract MarketHandler is CommonBase, StdUtils {
             _changed();
             return;
         }
+        _advance(who);
     }
 
     /// @notice A member takes its bond back; one call in sixteen waits out the unbonding delay.
@@ -316,6 +322,7 @@ contract MarketHandler is CommonBase, StdUtils {
             _changed();
             return;
         }
+        _advance(who);
     }
 
     /// @notice Time passes, a little.
@@ -344,44 +351,51 @@ contract MarketHandler is CommonBase, StdUtils {
     // =========================================================================================
 
     function _advance(uint256 seed) private {
+        // The fuzzer favours small and repeated values; every bit of the seed must vary here.
+        seed = uint256(keccak256(abi.encode(seed, stateChangingCalls, block.timestamp)));
         (bool found, uint256 k) = _pick(0, _active);
         if (!found) {
             this.postJob(seed, seed >> 8, seed >> 24, seed >> 40, seed >> 56, seed >> 72);
             return;
         }
         GJob storage j = _jobs[k];
-        uint256 step = seed % 8;
+        // One step per window, from its own byte of the seed; a window whose step does nothing
+        // moves the clock to its end and the next window's step runs in the same call.
         if (block.timestamp < j.d[0]) {
-            if (step < 6) _commit(k, seed >> 8, seed >> 32, (seed >> 48) % 4 == 0 ? seed >> 64 : 0, seed >> 80);
-            else vm.warp(j.d[0]);
-        } else if (block.timestamp < j.d[1]) {
-            if (!j.drawn && step < 3) _draw(k);
-            else if (!j.evaluated && step < 5 && seed % 13 != 0) _revealEvaluation(k);
-            else if (step < 7) _reveal(k, seed >> 8);
-            else vm.warp(j.d[1]);
-        } else if (block.timestamp < j.d[2]) {
-            if (j.drawn && j.evaluated && step < 6) _commitAttestation(k, seed >> 8, seed >> 32);
-            else vm.warp(j.d[2]);
-        } else if (block.timestamp < j.d[3]) {
-            if (j.drawn && j.evaluated && step < 6) _revealAttestation(k, seed >> 8);
-            else vm.warp(j.d[3]);
-        } else {
-            _finalize(k);
+            if ((seed >> 8) % 8 != 0 && _commit(k, seed >> 16, seed >> 32, (seed >> 48) % 4 == 0 ? seed >> 64 : 0, seed >> 80)) return;
+            vm.warp(j.d[0]);
         }
+        if (block.timestamp < j.d[1]) {
+            uint256 step = (seed >> 96) % 16;
+            if (!j.drawn && step < 5 && _draw(k)) return;
+            if (!j.evaluated && step < 9 && seed % 13 != 0 && _revealEvaluation(k)) return;
+            if (step < 15 && _reveal(k, seed >> 104)) return;
+            vm.warp(j.d[1]);
+        }
+        if (block.timestamp < j.d[2]) {
+            if ((seed >> 120) % 16 != 0 && _commitAttestation(k, seed >> 128, seed >> 144)) return;
+            vm.warp(j.d[2]);
+        }
+        if (block.timestamp < j.d[3]) {
+            if ((seed >> 160) % 16 != 0 && _revealAttestation(k, seed >> 168)) return;
+            vm.warp(j.d[3]);
+        }
+        _finalize(k);
     }
 
-    function _commit(uint256 k, uint256 who, uint256 trueScore, uint256 lie, uint256 stake) private {
+    function _commit(uint256 k, uint256 who, uint256 trueScore, uint256 lie, uint256 stake) private returns (bool) {
         GJob storage j = _jobs[k];
         GSub[] storage subs = _subs[k];
-        if (j.status != 0 || block.timestamp >= j.d[0] || subs.length == 16) return;
+        if (j.status != 0 || block.timestamp >= j.d[0] || subs.length == 16) return false;
         uint256 start = who % workers.length;
         for (uint256 n; n < workers.length; ++n) {
             address w = workers[(start + n) % workers.length];
             if (_hasCommitted(k, w)) continue;
             uint16 truth = uint16(_bound(trueScore, 0, BPS));
             _commitAs(k, w, truth, uint16(_min(BPS, truth + _bound(lie, 0, 400))), _bound(stake, j.minStake, 3 * j.minStake));
-            return;
+            return true;
         }
+        return false;
     }
 
     function _commitAs(uint256 k, address w, uint16 truth, uint16 claimed, uint256 stake) private {
@@ -395,38 +409,40 @@ contract MarketHandler is CommonBase, StdUtils {
         _changed();
     }
 
-    function _reveal(uint256 k, uint256 which) private {
+    function _reveal(uint256 k, uint256 which) private returns (bool) {
         GJob storage j = _jobs[k];
         GSub[] storage subs = _subs[k];
-        if (subs.length == 0 || block.timestamp >= j.d[1]) return;
+        if (subs.length == 0 || block.timestamp >= j.d[1]) return false;
         if (block.timestamp < j.d[0]) vm.warp(j.d[0]);
         uint256 start = which % subs.length;
         for (uint256 n; n < subs.length; ++n) {
             GSub storage s = subs[(start + n) % subs.length];
-            if (s.revealed) continue;
+            if (s.revealed || s.worker == workers[7]) continue; // worker7 never reveals
             vm.prank(s.worker);
             market.reveal(j.id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker));
             s.revealed = true;
             _changed();
-            return;
+            return true;
         }
+        return false;
     }
 
-    function _revealEvaluation(uint256 k) private {
+    function _revealEvaluation(uint256 k) private returns (bool) {
         GJob storage j = _jobs[k];
-        if (j.status != 0 || j.evaluated || block.timestamp >= j.d[1]) return;
+        if (j.status != 0 || j.evaluated || block.timestamp >= j.d[1]) return false;
         if (block.timestamp < j.d[0]) vm.warp(j.d[0]);
         vm.prank(j.requester);
         market.revealEvaluation(j.id, keccak256(abi.encode("eval", k)), _evalSalt(k), "file:///eval");
         j.evaluated = true;
         _changed();
+        return true;
     }
 
-    function _draw(uint256 k) private {
+    function _draw(uint256 k) private returns (bool) {
         GJob storage j = _jobs[k];
-        if (j.status != 0 || j.drawn || block.timestamp >= j.d[1]) return;
+        if (j.status != 0 || j.drawn || block.timestamp >= j.d[1]) return false;
         if (block.timestamp < j.d[0]) vm.warp(j.d[0]);
-        if (_totalWeight() == 0) return; // nobody to draw: the market reverts, by design
+        if (_totalWeight() == 0) return false; // nobody to draw: the market reverts, by design
         market.drawCommittee(j.id);
         j.drawn = true;
         address[] memory seats = _committeeOf(j.id);
@@ -437,11 +453,12 @@ contract MarketHandler is CommonBase, StdUtils {
             ++secondDrawsAccepted;
         } catch {}
         _changed();
+        return true;
     }
 
-    function _commitAttestation(uint256 k, uint256 seat, uint256 noise) private {
+    function _commitAttestation(uint256 k, uint256 seat, uint256 noise) private returns (bool) {
         GJob storage j = _jobs[k];
-        if (j.status != 0 || !j.drawn || !j.evaluated || block.timestamp >= j.d[2]) return;
+        if (j.status != 0 || !j.drawn || !j.evaluated || block.timestamp >= j.d[2]) return false;
         if (block.timestamp < j.d[1]) vm.warp(j.d[1]);
         address[] storage seats = _seats[k];
         uint256 start = seat % seats.length;
@@ -462,13 +479,14 @@ contract MarketHandler is CommonBase, StdUtils {
             vm.prank(m);
             market.commitAttestation(j.id, keccak256(abi.encode(j.id, m, scores, salt)));
             _changed();
-            return;
+            return true;
         }
+        return false;
     }
 
-    function _revealAttestation(uint256 k, uint256 seat) private {
+    function _revealAttestation(uint256 k, uint256 seat) private returns (bool) {
         GJob storage j = _jobs[k];
-        if (j.status != 0 || !j.drawn || block.timestamp >= j.d[3]) return;
+        if (j.status != 0 || !j.drawn || block.timestamp >= j.d[3]) return false;
         if (block.timestamp < j.d[2]) vm.warp(j.d[2]);
         address[] storage seats = _seats[k];
         uint256 start = seat % seats.length;
@@ -480,8 +498,9 @@ contract MarketHandler is CommonBase, StdUtils {
             market.revealAttestation(j.id, a.scores, a.salt);
             a.revealed = true;
             _changed();
-            return;
+            return true;
         }
+        return false;
     }
 
     /// @dev Snapshot, finalize, then judge what finalize did against the rules (ghosts).
@@ -501,6 +520,7 @@ contract MarketHandler is CommonBase, StdUtils {
             : (_modelOf(k, _subs[k][best].worker), _uriOf(_subs[k][best].worker));
         market.finalize(j.id, model, uri);
         j.status = 1;
+        if (_subs[k].length == 0) _close(k);
         _changed();
         ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
         _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore, list);
@@ -652,6 +672,19 @@ contract MarketHandler is CommonBase, StdUtils {
         return j.status == 0 && j.drawn && j.evaluated && _in(k, 3);
     }
 
+    function _close(uint256 k) private {
+        _jobs[k].closed = true;
+        ++closedJobs;
+    }
+
+    function _allClaimed(uint256 k) private view returns (bool) {
+        GSub[] storage subs = _subs[k];
+        for (uint256 i; i < subs.length; ++i) {
+            if (!subs[i].claimed) return false;
+        }
+        return true;
+    }
+
     function _hasCommitted(uint256 k, address w) private view returns (bool) {
         GSub[] storage subs = _subs[k];
         for (uint256 i; i < subs.length; ++i) {
@@ -725,7 +758,7 @@ contract MarketHandler is CommonBase, StdUtils {
     function owedByViews() external view returns (uint256 owed) {
         for (uint256 k; k < _jobs.length; ++k) {
             GJob storage j = _jobs[k];
-            if (j.status == 2) continue;
+            if (j.closed) continue; // owes nothing more
             ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
             if (j.status == 0) owed += _jobView(j.id).reward;
             for (uint256 i; i < list.length; ++i) {

@@ -30,6 +30,7 @@ abstract contract RegistryCampaign is StdInvariant, Test {
 }
 
 /// forge-config: default.invariant.depth = 64
+/// forge-config: long.invariant.runs = 1000
 /// forge-config: long.invariant.depth = 64
 /// @notice The registry as today's market uses it: direct registrations and market records of new models.
 contract ModelRegistryInvariants is RegistryCampaign {

@@ -43,6 +43,7 @@ abstract contract RelayCampaign is StdInvariant, Test {
 
 /// forge-config: default.invariant.runs = 8
 /// forge-config: default.invariant.depth = 40
+/// forge-config: long.invariant.runs = 40
 /// forge-config: long.invariant.depth = 40
 /// @notice What today's relay keeps after every batch.
 contract LedgerRelayInvariants is RelayCampaign {
