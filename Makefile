@@ -75,13 +75,13 @@ test-offchain: compile $(BROWSER_STAMP)
 # forge's invariant campaigns (tests/forge, foundry.toml): the handlers append each run's
 # state-changing calls to build/forge/calls.log, summed here with the wall time.
 FORGE_CAMPAIGN = mkdir -p build/forge && rm -f build/forge/calls.log && start=$$(date +%s.%N) && \
-	forge test $(1) && end=$$(date +%s.%N) && \
+	$(1) forge test $(2) && end=$$(date +%s.%N) && \
 	awk -v s=$$start -v e=$$end '{n += $$2} END {printf "==> forge: %d state-changing calls in %.0f s (%.0f calls/s)\n", n, e - s, n / (e - s)}' \
 		build/forge/calls.log
 
 # The short campaign, with a fixed seed: part of `make test`.
 test-forge: setup
-	@$(call FORGE_CAMPAIGN,)
+	@$(call FORGE_CAMPAIGN,,)
 
 # The invariants market v3 (issue 20) and the relay rework (issue 21) will make true: they fail
 # on today's contracts (each failure is a counterexample to read), and pass once those land.
@@ -90,7 +90,7 @@ test-forge-pending: setup
 
 # The long campaign: over a million state-changing calls with a fresh seed (about 10 minutes).
 test-long: setup
-	@FOUNDRY_PROFILE=long $(call FORGE_CAMPAIGN,--fuzz-seed $$(date +%s))
+	@$(call FORGE_CAMPAIGN,FOUNDRY_PROFILE=long,--fuzz-seed $$(date +%s))
 
 # The brownie state machine at scale (1,000 sequences, about 80 minutes): its Python reference
 # recomputes every credit of every settlement; run it after changing settlement arithmetic.
@@ -105,7 +105,7 @@ coverage: setup
 
 # Mutation score of the market's guard and settlement lines against the forge suites.
 mutation: setup
-	$(PY) -m tests.forge.mutation
+	$(PY) tests/forge/mutation.py
 
 # The relay's differential test (Python ledger vs LedgerRelay) over many random forked chains.
 test-relay-long: compile

@@ -25,6 +25,7 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 internal constant MAX_OPEN_JOBS = 12; // jobs that still owe something: bounds the invariant's loops
     uint256 internal constant NO_WINNER = type(uint256).max;
     uint256 internal constant UNBONDING_DELAY = 37 days;
+    address internal constant MALLORY = address(0xBAD);
 
     enum Kind {
         Honest,
@@ -85,6 +86,7 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public slashShortfalls; // a bonded seat outside tolerance not slashed as the rules say
     uint256 public honestMajorityOutvoted; // a strict honest majority of seats, a median off the truth
     uint256 public secondDrawsAccepted; // a job's committee drawn twice
+    uint256 public illegalCallsAccepted; // a call the rules forbid went through
     // What the campaign reached (printed to build/forge/calls.log): proof that the ghosts saw real settlements.
     uint256 public settledWithCommittee; // finalized, evaluated, committee drawn
     uint256 public winners;
@@ -323,6 +325,161 @@ contract MarketHandler is CommonBase, StdUtils {
             return;
         }
         _advance(who);
+    }
+
+    /// @notice Mallory (or a party out of turn) tries a call the rules forbid; it must revert.
+    /// Twenty kinds: bad posts, out-of-window or repeated commits, reveals, draws, attestations
+    /// and finalizes, wrong preimages, claims and withdrawals of nothing, validator misuse.
+    function attack(uint256 kind, uint256 pick) external {
+        kind %= 20;
+        if (kind < 5) return _attackPost(kind);
+        (bool found, uint256 k) = _pick(pick, _active);
+        if (kind < 15 && !found) return _advance(pick);
+        if (kind < 15) return _attackJob(kind, k, pick);
+        _attackAccounts(kind, pick);
+    }
+
+    function _attackPost(uint256 kind) private {
+        uint32[4] memory d;
+        for (uint256 i; i < 4; ++i) {
+            d[i] = uint32(block.timestamp + 100 * (i + 1));
+        }
+        uint256 value = kind == 0 ? 0 : 1 ether;
+        uint8 size = kind == 1 ? 4 : 3; // even
+        uint80 minStake = kind == 4 ? 9 : 1 ether; // a zero forfeit
+        if (kind == 2) d[0] = uint32(block.timestamp); // a commit window of 0 s
+        bytes32 base = kind == 3 ? keccak256("unregistered") : baseModel;
+        _fund(MALLORY, value);
+        ghostIn -= value; // refunded by the revert, unless accepted (then the invariants fail anyway)
+        vm.prank(MALLORY);
+        try market.postJob{value: value}(base, keccak256("t"), keccak256("e"), keccak256("s"), 0, d, minStake, size) {
+            _accepted();
+        } catch {}
+    }
+
+    function _attackJob(uint256 kind, uint256 k, uint256 pick) private {
+        GJob storage j = _jobs[k];
+        GSub[] storage subs = _subs[k];
+        uint256 id = j.id;
+        bool hasSub = subs.length != 0;
+        GSub memory s = hasSub ? subs[pick % subs.length] : GSub(workers[0], 0, 0, 0, false, false);
+        if (kind == 5) {
+            // Cancel by someone else, or a job with submissions.
+            vm.prank(hasSub ? j.requester : MALLORY);
+            try market.cancelJob(id) {
+                _accepted();
+            } catch {}
+        } else if (kind == 6) {
+            // Commit: after the deadline, below the minimum stake, or a second time.
+            address w = block.timestamp >= j.d[0] || !hasSub ? MALLORY : s.worker;
+            uint256 stake = w == MALLORY && block.timestamp < j.d[0] ? j.minStake - 1 : j.minStake;
+            vm.deal(w, w.balance + stake);
+            vm.prank(w);
+            try market.commit{value: stake}(id, keccak256("c")) {
+                _accepted();
+            } catch {}
+        } else if (kind == 7 && hasSub) {
+            // Reveal with a wrong salt, or outside the window, or again.
+            vm.prank(s.worker);
+            try market.reveal(id, _modelOf(k, s.worker), s.claim, bytes32(pick), _uriOf(s.worker)) {
+                _accepted();
+            } catch {}
+        } else if (kind == 8) {
+            // The evaluation set with a wrong salt.
+            vm.prank(j.requester);
+            try market.revealEvaluation(id, keccak256(abi.encode("eval", k)), bytes32(pick | 1), "x") {
+                _accepted();
+            } catch {}
+        } else if (kind == 9) {
+            // A draw outside the reveal window, or a second one.
+            if (!j.drawn && _in(k, 1)) return _advance(pick);
+            try market.drawCommittee(id) {
+                _accepted();
+            } catch {}
+        } else if (kind == 10) {
+            // An attestation commit by a non-member, or out of its window, or a second one.
+            address m = _seats[k].length != 0 && !_in(k, 2) ? _seats[k][pick % _seats[k].length] : MALLORY;
+            if (m != MALLORY && m != address(0) && _in(k, 2) && !_attestations[k][m].committed) m = MALLORY;
+            vm.prank(m);
+            try market.commitAttestation(id, keccak256("seal")) {
+                _accepted();
+            } catch {}
+        } else if (kind == 11) {
+            // An attestation reveal whose scores do not match the seal.
+            address m = _seats[k].length != 0 ? _seats[k][pick % _seats[k].length] : MALLORY;
+            uint16[] memory scores = new uint16[](subs.length);
+            if (scores.length != 0) scores[0] = 10_001;
+            vm.prank(m);
+            try market.revealAttestation(id, scores, bytes32(pick | 1)) {
+                _accepted();
+            } catch {}
+        } else if (kind == 12) {
+            // Finalize before the settle deadline.
+            if (block.timestamp >= j.d[3]) return _advance(pick);
+            try market.finalize(id, bytes32(0), "") {
+                _accepted();
+            } catch {}
+        } else if (kind == 13) {
+            // Finalize past the deadline with a model that is not the winner's.
+            if (block.timestamp < j.d[3] || _winnerOf(id) == NO_WINNER) return _advance(pick);
+            try market.finalize(id, keccak256("not the winner's"), "x") {
+                _accepted();
+            } catch {}
+        } else {
+            // A claim before finalize.
+            vm.prank(s.worker);
+            try market.claim(id, hasSub ? pick % subs.length : 0) {
+                _accepted();
+            } catch {}
+        }
+    }
+
+    function _attackAccounts(uint256 kind, uint256 pick) private {
+        (bool found, uint256 k) = _pick(pick, _finalized);
+        if (kind == 15 && found && _subs[k].length != 0) {
+            // A claim of someone else's submission, or of one already claimed.
+            GSub storage s = _subs[k][pick % _subs[k].length];
+            vm.prank(s.claimed ? s.worker : MALLORY);
+            try market.claim(_jobs[k].id, pick % _subs[k].length) {
+                _accepted();
+            } catch {}
+        } else if (kind == 16) {
+            vm.prank(MALLORY); // owed nothing, ever
+            try market.withdraw() {
+                _accepted();
+            } catch {}
+        } else if (kind == 17) {
+            // Join twice, or below the minimum bond.
+            address a = members[pick % members.length];
+            bool member = _validatorOf(a).leafPlusOne != 0;
+            uint256 bond = member ? 1 ether : 1 ether - 1;
+            vm.deal(a, a.balance + bond);
+            vm.prank(a);
+            try market.joinValidators{value: bond}() {
+                _accepted();
+            } catch {}
+        } else if (kind == 18) {
+            // Exit by a non-member or a second time.
+            address a = members[pick % members.length];
+            ITrainingMarket.Validator memory v = _validatorOf(a);
+            vm.prank(v.leafPlusOne != 0 && v.unlocksAt == 0 ? MALLORY : a);
+            try market.requestExit() {
+                _accepted();
+            } catch {}
+        } else {
+            // The bond before the unbonding delay (or without an exit).
+            address a = members[pick % members.length];
+            ITrainingMarket.Validator memory v = _validatorOf(a);
+            if (v.unlocksAt != 0 && block.timestamp >= v.unlocksAt) return _advance(pick);
+            vm.prank(a);
+            try market.withdrawBond() {
+                _accepted();
+            } catch {}
+        }
+    }
+
+    function _accepted() private {
+        ++illegalCallsAccepted;
     }
 
     /// @notice Time passes, a little.

@@ -53,6 +53,12 @@ contract TrainingMarketInvariants is MarketCampaign {
         assertEq(handler.payoutMismatches(), 0, "a claim or withdraw paid other than promised");
     }
 
+    /// @notice Every call the rules forbid reverts: twenty kinds of bad posts, out-of-window
+    /// or repeated steps, wrong preimages, claims and withdrawals of nothing, validator misuse.
+    function invariant_forbiddenCallsRevert() external view {
+        assertEq(handler.illegalCallsAccepted(), 0, "a forbidden call went through");
+    }
+
     /// @notice One committee per job: once drawn it never changes, and a second draw reverts.
     function invariant_oneCommitteePerJob() external view {
         assertEq(handler.secondDrawsAccepted(), 0, "a second draw was accepted");
