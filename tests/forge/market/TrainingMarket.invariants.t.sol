@@ -31,7 +31,9 @@ abstract contract MarketCampaign is StdInvariant, Test {
 
     /// @dev Appends this run's state-changing calls to build/forge/calls.log (the Makefile sums them).
     function afterInvariant() external {
-        vm.writeLine("build/forge/calls.log", string.concat("market ", handler.summary()));
+        // Under a profile named in a suite's inline config forge 1.7.1 loses fs_permissions:
+        // the count is then missing from the log, and the campaign goes on.
+        try vm.writeLine("build/forge/calls.log", string.concat("market ", handler.summary())) {} catch {}
     }
 }
 

@@ -18,7 +18,9 @@ abstract contract RegistryCampaign is StdInvariant, Test {
     }
 
     function afterInvariant() external {
-        vm.writeLine("build/forge/calls.log", string.concat("registry ", vm.toString(handler.stateChangingCalls())));
+        // Under a profile named in a suite's inline config forge 1.7.1 loses fs_permissions:
+        // the count is then missing from the log, and the campaign goes on.
+        try vm.writeLine("build/forge/calls.log", string.concat("registry ", vm.toString(handler.stateChangingCalls()))) {} catch {}
     }
 
     /// @dev True when `h`'s lineage reaches a base model within 64 entries (handlers build far
@@ -30,8 +32,6 @@ abstract contract RegistryCampaign is StdInvariant, Test {
 }
 
 /// forge-config: default.invariant.depth = 64
-/// forge-config: long.invariant.runs = 1000
-/// forge-config: long.invariant.depth = 64
 /// @notice The registry as today's market uses it: direct registrations and market records of new models.
 contract ModelRegistryInvariants is RegistryCampaign {
     function setUp() public {
