@@ -32,7 +32,7 @@ TARGETS = [
     "contracts/MarketAccounts.sol",
     "contracts/ValidatorSet.sol",
 ]
-TEST_CMD = ["forge", "test", "--match-contract", "TrainingMarket(Invariants|Lifecycle)"]
+TEST_CMD = ["forge", "test", "--fail-fast", "--match-contract", "TrainingMarket(Invariants|Lifecycle)"]
 SEED = 24
 COMPARISONS = [("<=", "<"), (">=", ">"), ("==", "!="), ("!=", "=="), ("<", "<="), (">", ">=")]
 ARITHMETIC = [(" + ", " - "), (" - ", " + "), (" * ", " / "), (" / ", " * ")]

@@ -512,7 +512,13 @@ contract MarketHandler is CommonBase, StdUtils {
         seed = uint256(keccak256(abi.encode(seed, stateChangingCalls, block.timestamp)));
         (bool found, uint256 k) = _pick(0, _active);
         if (!found) {
-            this.postJob(seed, seed >> 8, seed >> 24, seed >> 40, seed >> 56, seed >> 72);
+            // No active job: post one, or when too many still owe something, a worker claims
+            // (every finalized job still open has an unclaimed submission).
+            if (_jobs.length - closedJobs < MAX_OPEN_JOBS) {
+                this.postJob(seed, seed >> 8, seed >> 24, seed >> 40, seed >> 56, seed >> 72);
+            } else {
+                this.claim(seed, seed >> 8);
+            }
             return;
         }
         GJob storage j = _jobs[k];
@@ -796,7 +802,7 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     function _finalized(uint256 k) private view returns (bool) {
-        return _jobs[k].status == 1;
+        return _jobs[k].status == 1 && !_jobs[k].closed;
     }
 
     function _cancellable(uint256 k) private view returns (bool) {
@@ -931,6 +937,29 @@ contract MarketHandler is CommonBase, StdUtils {
         }
     }
 
+    /// @notice Jobs whose phase, as the market shows it, is not the one their status and the
+    /// clock give; and whose stored job differs from what was posted.
+    function phaseMismatches() external view returns (uint256 bad) {
+        for (uint256 k; k < _jobs.length; ++k) {
+            GJob storage j = _jobs[k];
+            ITrainingMarket.Phase expected = j.status == 1
+                ? ITrainingMarket.Phase.Finalized
+                : j.status == 2
+                    ? ITrainingMarket.Phase.Cancelled
+                    : block.timestamp < j.d[0]
+                        ? ITrainingMarket.Phase.Open
+                        : block.timestamp < j.d[1]
+                            ? ITrainingMarket.Phase.Revealing
+                            : block.timestamp < j.d[2]
+                                ? ITrainingMarket.Phase.Attesting
+                                : block.timestamp < j.d[3] ? ITrainingMarket.Phase.Settling : ITrainingMarket.Phase.Finalizable;
+            if (_phaseOf(j.id) != expected) ++bad;
+            ITrainingMarket.Job memory stored = _jobView(j.id);
+            if (stored.requester != j.requester || stored.settleDeadline != j.d[3] || stored.minStake != j.minStake) ++bad;
+            if (stored.evaluationRevealed != j.evaluated || uint8(stored.status) != j.status) ++bad;
+        }
+    }
+
     /// @notice The committee of job `k` as the market shows it now, hashed.
     function committeeHashNow(uint256 k) external view returns (bytes32) {
         return keccak256(abi.encode(_committeeOf(_jobs[k].id)));
@@ -962,6 +991,10 @@ contract MarketHandler is CommonBase, StdUtils {
 
     function _validatorOf(address a) internal view returns (ITrainingMarket.Validator memory) {
         return market.validator(a);
+    }
+
+    function _phaseOf(uint256 id) internal view returns (ITrainingMarket.Phase) {
+        return market.phase(id);
     }
 
     function _totalWeight() internal view returns (uint256) {

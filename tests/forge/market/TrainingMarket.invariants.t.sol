@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {StdInvariant} from "forge-std/StdInvariant.sol";
-import {Test} from "forge-std/Test.sol";
+import {Campaign} from "../Campaign.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
@@ -13,7 +12,7 @@ import {MarketHandler} from "./MarketHandler.sol";
 /// @dev Config as tests/contracts/market/market_helpers.py: 1 ETH minimum bond, quorum 2,
 /// tolerance 1 %, validator fee 5 %, slash 10 % per bad attestation, forfeit 10 % of the
 /// minimum stake, 100 s minimum windows.
-abstract contract MarketCampaign is StdInvariant, Test {
+abstract contract MarketCampaign is Campaign {
     ModelRegistry internal registry;
     TrainingMarket internal market;
     MarketHandler internal handler;
@@ -59,6 +58,12 @@ contract TrainingMarketInvariants is MarketCampaign {
     /// or repeated steps, wrong preimages, claims and withdrawals of nothing, validator misuse.
     function invariant_forbiddenCallsRevert() external view {
         assertEq(handler.illegalCallsAccepted(), 0, "a forbidden call went through");
+    }
+
+    /// @notice Every job's phase follows its status and the clock, and its stored record
+    /// what was posted and done to it.
+    function invariant_phaseAndRecordFollowTheJob() external view {
+        assertEq(handler.phaseMismatches(), 0, "a job's phase or record is off");
     }
 
     /// @notice One committee per job: once drawn it never changes, and a second draw reverts.

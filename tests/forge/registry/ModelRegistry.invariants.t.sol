@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {StdInvariant} from "forge-std/StdInvariant.sol";
-import {Test} from "forge-std/Test.sol";
+import {Campaign} from "../Campaign.sol";
 import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 import {RegistryHandler} from "./RegistryHandler.sol";
 
-abstract contract RegistryCampaign is StdInvariant, Test {
+abstract contract RegistryCampaign is Campaign {
     ModelRegistry internal registry;
     RegistryHandler internal handler;
 

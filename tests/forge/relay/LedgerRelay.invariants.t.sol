@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {StdInvariant} from "forge-std/StdInvariant.sol";
-import {Test} from "forge-std/Test.sol";
+import {Campaign} from "../Campaign.sol";
 import {ILedgerRelay} from "../../../contracts/interfaces/ILedgerRelay.sol";
 import {LedgerRelay} from "../../../contracts/LedgerRelay.sol";
 import {LedgerHeader} from "../../../contracts/libraries/LedgerHeader.sol";
 import {RelayHandler} from "./RelayHandler.sol";
 
-abstract contract RelayCampaign is StdInvariant, Test {
+abstract contract RelayCampaign is Campaign {
     LedgerRelay internal relay;
     RelayHandler internal handler;
 
