@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -22,7 +24,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3Excepti
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
-from offchain.eth.errors import EthError, RPCUnavailableError, TransactionError
+from offchain.eth.errors import CallRevertedError, EthError, InvalidInputError, RPCUnavailableError, TransactionError
 from offchain.eth.failures import is_insufficient_funds
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.values import parse_address
@@ -126,8 +128,26 @@ class Client:
         except Web3Exception as exc:
             raise TransactionError(f"{name} failed: {exc}") from None
         if receipt["status"] != 1:
-            raise TransactionError(f"{name} reverted in transaction {tx_hash.hex()}")
+            raise TransactionError(
+                f"{name} reverted in transaction {tx_hash.hex()}: {self._why_mined_revert(call, params, receipt)}"
+            )
         return receipt
+
+    def _why_mined_revert(self, call: Any, params: dict[str, Any], receipt: TxReceipt) -> str:
+        """A transaction that passed its estimate and reverted once mined: the chain moved in
+        between (another account acted first, a tree grew). Say what, from the receipt and a
+        replay on the state the block left."""
+        if int(receipt["gasUsed"]) >= int(params["gas"]):
+            return f"ran out of gas (all {params['gas']} used: the state changed after the estimate)"
+        try:
+            call.call({k: v for k, v in params.items() if k != "nonce"}, block_identifier=receipt["blockNumber"])
+        except CallRevertedError as exc:  # contract handles decode their reads' reverts
+            return f"{exc.reason} (replayed after its block)"
+        except REVERT_ERRORS as exc:
+            return f"{decode_revert(_revert_data(exc))} (replayed after its block)"
+        except Web3Exception:
+            pass
+        return "no reason given"
 
     def _rpc_failure(self, name: str, value: int, exc: Web3RPCError) -> TransactionError:
         if is_insufficient_funds(exc):
@@ -158,8 +178,11 @@ def connect(url: str | None = None, private_key: str | None = None) -> Client:
     url = url or default_rpc()
     if url.startswith(("http://", "https://")):
         provider: Any = Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_S})
-    else:  # a path: the node's IPC socket
+    elif Path(url).exists():  # a path: the node's IPC socket
         provider = Web3.IPCProvider(url)
+    else:
+        hint = f": did you mean http://{url}?" if re.fullmatch(r"[\w.-]+:\d+", url) else ""
+        raise InvalidInputError(f"RPC {url} is neither an http(s):// URL nor an IPC socket file{hint}")
     w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - the cheapest call that proves the node answers

@@ -20,6 +20,7 @@ from web3.types import TxReceipt
 
 from offchain.eth.client import Client
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.logs import contract_events
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
     EVENT_TYPES,
     ZERO_ADDRESS,
@@ -126,14 +127,15 @@ class ValidatorInfo:
 class MarketClient:
     """The TrainingMarket at `address`, used through `client` (its sender signs)."""
 
-    def __init__(self, client: Client, address: str) -> None:
+    def __init__(self, client: Client, address: str, from_block: int = 0) -> None:
         self.client = client
         self.address = parse_address(address, "market address")
         self.contract: Contract = client.contract(CONTRACT, self.address)
+        self.from_block = from_block  # the deployment's block: no market event is older
 
     def as_sender(self, client: Client) -> MarketClient:
         """The same market, sending from `client`'s account."""
-        return MarketClient(client, self.address)
+        return MarketClient(client, self.address, self.from_block)
 
     # ----- requester -----
     def post_job(
@@ -177,9 +179,7 @@ class MarketClient:
         (None when posted without a proof). Without a relay, confirmations are those at post."""
         if not self.job(job_id).training_set_anchored:
             return None
-        logs = self.contract.events.TrainingSetAnchored().get_logs(
-            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
-        )
+        logs = contract_events(self.contract.events.TrainingSetAnchored(), self.from_block, "latest", jobId=job_id)
         if not logs:
             raise InvalidInputError(f"job {job_id} is marked anchored but its TrainingSetAnchored event is missing")
         args = logs[0]["args"]
@@ -346,7 +346,7 @@ class MarketClient:
             raise InvalidInputError(f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}")
         logs: list[Any] = []
         for name in wanted:
-            logs.extend(getattr(self.contract.events, name)().get_logs(from_block=from_block, to_block=to_block))
+            logs.extend(contract_events(getattr(self.contract.events, name)(), from_block, to_block))
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
         return [to_event(log) for log in logs]
 
@@ -362,9 +362,7 @@ class MarketClient:
         """Every `name` event of `job_id` (jobId is an indexed topic, so the node filters)."""
         if name not in EVENT_TYPES:
             raise InvalidInputError(f"unknown market event {name}; valid: {', '.join(EVENT_TYPES)}")
-        logs = getattr(self.contract.events, name)().get_logs(
-            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
-        )
+        logs = contract_events(getattr(self.contract.events, name)(), self.from_block, "latest", jobId=job_id)
         return [to_event(log) for log in logs]
 
     def job_posted(self, job_id: int) -> JobPosted:

@@ -28,7 +28,7 @@ class DecodingFunction(ContractFunction):
         try:
             return super().call(*args, **kwargs)
         except REVERT_ERRORS as exc:
-            raise CallRevertedError(f"{self.fn_name} reverted: {decode_revert(_revert_data(exc))}") from None
+            raise CallRevertedError(self.fn_name, decode_revert(_revert_data(exc))) from None
         except BadFunctionCallOutput:
             if not self.w3.eth.get_code(self.address):
                 raise StaleDeploymentError(stale_deployment_message(self.address, self.w3.eth.chain_id)) from None

@@ -38,3 +38,11 @@ def validate_bps(value: int, what: str = "score") -> None:
     """Raise unless 0 <= value <= 10000 (basis points)."""
     if not 0 <= value <= MAX_BPS:
         raise InvalidInputError(f"{what} must be 0..{MAX_BPS} basis points, got {value}")
+
+
+def format_eth(wei: int) -> str:
+    """Wei as ether for people: '1.5 ETH', cut (not rounded) after 6 decimals; '0 ETH'."""
+    sign = "-" if wei < 0 else ""
+    whole, frac = divmod(abs(int(wei)), 10**18)
+    text = f"{whole}.{frac:018d}"[: len(str(whole)) + 7].rstrip("0").rstrip(".")
+    return f"{sign}{text} ETH"

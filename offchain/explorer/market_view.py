@@ -21,6 +21,7 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 
 from offchain.eth.client import Client
+from offchain.eth.logs import read_chunked
 from offchain.eth.market import MarketClient, Outcome, Phase, Status
 from offchain.eth.market_events import (
     EVENT_TYPES,
@@ -70,7 +71,7 @@ class MarketView:
     """Reads of one market, from its deployment block on."""
 
     def __init__(self, client: Client, address: str, from_block: int = 0) -> None:
-        self.market = MarketClient(client, address)
+        self.market = MarketClient(client, address, from_block)
         self.w3 = client.w3
         self.from_block = from_block
         events: list[Any] = [abi for abi in self.market.contract.abi if abi.get("type") == "event"]
@@ -405,16 +406,21 @@ class MarketView:
         return [e for e in self.market.events(self.from_block, "latest", (cls.__name__,)) if isinstance(e, cls)]
 
     def _all_events(self) -> list[MarketEvent]:
-        logs = self.w3.eth.get_logs({"address": self.market.address, "fromBlock": self.from_block, "toBlock": "latest"})
-        return self._decode(logs)
+        return self._decode(self._logs())
 
     def _job_events(self, job_id: int) -> list[MarketEvent]:
         # Every job event has the job id as its first indexed argument: one query for all.
         topic = "0x" + job_id.to_bytes(32, "big").hex()
-        logs = self.w3.eth.get_logs(
-            {"address": self.market.address, "fromBlock": self.from_block, "toBlock": "latest", "topics": [None, topic]}
+        return [e for e in self._decode(self._logs([None, topic])) if getattr(e, "job_id", None) == job_id]
+
+    def _logs(self, topics: list[Any] | None = None) -> list[Any]:
+        """The market's raw logs since its deployment, in ranges the node accepts."""
+        query = {"address": self.market.address, **({"topics": topics} if topics else {})}
+        return read_chunked(
+            lambda start, end: self.w3.eth.get_logs({**query, "fromBlock": start, "toBlock": end}),  # type: ignore[typeddict-item]
+            self.from_block,
+            int(self.w3.eth.block_number),
         )
-        return [e for e in self._decode(logs) if getattr(e, "job_id", None) == job_id]
 
     def _decode(self, logs: Iterable[Any]) -> list[MarketEvent]:
         out = []

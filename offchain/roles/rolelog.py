@@ -15,8 +15,17 @@ class RoleLog:
         self.stream = stream or sys.stdout
 
     def __call__(self, event: str, job: int | None = None, **fields: Any) -> None:
+        self._write("info", event, job, fields)
+
+    def warn(self, event: str, job: int | None = None, **fields: Any) -> None:
+        """What costs the operator money or work (a slash, a missed window): marked to stand out."""
+        self._write("warning", event, job, fields)
+
+    def _write(self, level: str, event: str, job: int | None, fields: dict[str, Any]) -> None:
         if self.as_json:
             record = {"ts": round(time.time(), 3), "role": self.role, "event": event}
+            if level != "info":
+                record["level"] = level
             if job is not None:
                 record["job"] = job
             record.update(fields)
@@ -24,5 +33,6 @@ class RoleLog:
         else:
             where = f" job {job}" if job is not None else ""
             detail = " ".join(f"{k}={v}" for k, v in fields.items())
-            line = f"{time.strftime('%H:%M:%S')} {self.role}{where}: {event}{' ' + detail if detail else ''}"
+            mark = "WARNING " if level == "warning" else ""
+            line = f"{time.strftime('%H:%M:%S')} {mark}{self.role}{where}: {event}{' ' + detail if detail else ''}"
         print(line, file=self.stream, flush=True)

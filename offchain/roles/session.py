@@ -76,10 +76,11 @@ def open_session(args: argparse.Namespace) -> Session:
     if account is not None:
         client = client.with_account(account)
     deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
+    market = deployment.contract("TrainingMarket")
     return Session(
         client=client,
         deployment=deployment,
-        market=MarketClient(client, deployment.contract("TrainingMarket").address),
+        market=MarketClient(client, market.address, market.block),
         registry=RegistryClient(client, deployment.contract("ModelRegistry").address),
         home=Path(args.home),
         sources=list(args.source),

@@ -29,6 +29,7 @@ from offchain.eth.polling import EventPoller
 from offchain.eth.values import parse_address
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
+from offchain.roles.device import check_device
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
@@ -52,6 +53,9 @@ class ValidatorOptions:
     # Demos and tests: a Sybil colluding with this worker: attest its claim and 0 for every
     # other submission, without evaluating (outvoted by an honest majority and slashed for it).
     inflate_for: str | None = None
+
+    def __post_init__(self) -> None:
+        check_device(self.device)  # at start: not when a committee seat is already held
 
 
 class Validator:
@@ -92,7 +96,8 @@ class Validator:
                 self.settled += 1
 
     def _finished(self) -> bool:
-        return self.options.once and not self.pending and self.settled > 0
+        # After a round the poller has read up to the head: nothing pending is nothing to follow.
+        return self.options.once and not self.pending
 
     def ensure_bonded(self) -> None:
         if self.session.market.is_validator(self.me):

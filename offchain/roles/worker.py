@@ -24,6 +24,7 @@ from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import hash_hex
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
+from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
@@ -44,6 +45,9 @@ class WorkerOptions:
     images_per_second: float | None = None  # None: measure the job's recipe on this machine
     overclaim_bps: int = 0  # for demos and tests: claim this much more than measured
     seed: int = 0  # this worker's seed, unless the spec fixes one
+
+    def __post_init__(self) -> None:
+        check_device(self.device)  # at start: not after a job has been taken
 
 
 class Worker:
@@ -106,6 +110,7 @@ class Worker:
         self.journal.put(job.job_id, JobState.SEEN, job=job)
         self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
+            self._require_open(job.job_id)  # one call, before seconds of downloads and timing
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             train_path = self.session.fetch(job.training_set)  # never the evaluation set: it is sealed
             base_uri = self.session.registry.record(job.base_model).uri
@@ -178,13 +183,7 @@ class Worker:
             config,
             job_dir / "model",
             quiet=True,
-            on_epoch_end=lambda m: self.log(
-                "epoch",
-                job=entry.job_id,
-                epoch=m.epoch,
-                loss=round(m.train_loss, 4),
-                eval_bps=m.eval_accuracy_bps,
-            ),
+            on_epoch_end=lambda m: self._epoch_done(entry.job_id, m),
         )
         # Validators measure on the hidden set; only over-claims are slashed, so claim the
         # held-out accuracy less two standard errors (the deterministic CPU evaluation).
@@ -211,8 +210,27 @@ class Worker:
             uri=uri,
         )
 
+    def _epoch_done(self, job_id: int, metrics: Any) -> None:
+        self.log(
+            "epoch",
+            job=job_id,
+            epoch=metrics.epoch,
+            loss=round(metrics.train_loss, 4),
+            eval_bps=metrics.eval_accuracy_bps,
+        )
+        self._require_open(job_id)  # a job cancelled mid-training stops at the epoch's end
+
+    def _require_open(self, job_id: int) -> None:
+        """Work only for a job that still takes commits; raising abandons a cancelled or closed one."""
+        phase = self.session.market.phase(job_id)
+        if phase == Phase.CANCELLED:
+            raise OffchainError("the job was cancelled")
+        if phase != Phase.OPEN:
+            raise OffchainError(f"the job no longer takes commits (it is {phase.name.lower()})")
+
     def commit(self, entry: JobEntry) -> None:
         record = entry.record
+        self._require_open(entry.job_id)
         validate_reaches_minimum(record.measured_bps, record.posting.min_score_bps)  # never stake on a loss
         if self.session.chain_time() >= record.posting.commit_deadline:
             raise OffchainError("the commit window closed before training finished")

@@ -79,3 +79,37 @@ def test_a_member_outside_the_committee_commits_nothing(world: World) -> None:
     outsider.step(job_id)
 
     assert outsider.book.attestation(job_id) is None
+
+
+def test_a_member_that_misses_the_attestation_window_is_warned_then_told_its_slash(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)  # draws the committee
+    world.travel_past(1, job_id)
+    for m in members[1:]:
+        m.step(job_id)  # the first member's process is down for the whole window
+    world.travel_past(2, job_id)
+    for m in members:
+        m.step(job_id)
+    world.travel_past(3, job_id)
+    for m in members:
+        m.step(job_id)  # finalizes
+        m.step(job_id)  # reports what it cost, withdraws
+
+    absent = members[0].log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "WARNING validator job 1: missed the attestation window" in absent
+    assert "WARNING validator job 1: slashed" in absent and "slashed=0.1 ETH" in absent
+    assert "WARNING" not in members[1].log.stream.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_member_whose_bond_falls_below_the_minimum_is_told_it_is_no_longer_drawn(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)
+    world.travel_past(3, job_id)  # every window missed: each member is slashed below 1 ETH
+    for m in members:
+        m.step(job_id)
+        m.step(job_id)
+
+    log = members[0].log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "bond below the minimum: no longer drawn" in log and "min_bond=1 ETH" in log
