@@ -32,7 +32,7 @@ TARGETS = [
     "contracts/MarketAccounts.sol",
     "contracts/ValidatorSet.sol",
 ]
-TEST_CMD = ["forge", "test", "--fail-fast", "--match-contract", "TrainingMarket(Invariants|Lifecycle)"]
+TEST_CMD = ["forge", "test", "--match-contract", "TrainingMarket(Invariants|Lifecycle)"]
 SEED = 24
 COMPARISONS = [("<=", "<"), (">=", ">"), ("==", "!="), ("!=", "=="), ("<", "<="), (">", ">=")]
 ARITHMETIC = [(" + ", " - "), (" - ", " + "), (" * ", " / "), (" / ", " * ")]
@@ -97,10 +97,12 @@ def run(work: Path, timeout: float) -> str:
         result = subprocess.run(TEST_CMD, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return "timeout"
-    if result.returncode == 0:
-        return "survived"
-    if "Compiler run failed" in result.stdout + result.stderr:
+    output = result.stdout + result.stderr
+    if "Compiler run failed" in output:
         return "uncompilable"
+    # forge 1.7.1 can exit 0 with failing tests (seen with --fail-fast): read its verdict too.
+    if result.returncode == 0 and "[FAIL" not in output and "failing test" not in output:
+        return "survived"
     return "killed"
 
 
