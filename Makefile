@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # brownie's test chain on a free port (brownie-config.yaml reads BROWNIE_PORT): a test run
 # never attaches to the user's own `make chain` on 8545, nor to another run's chain.
-BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.eth.localchain import free_port; print(free_port())') \
+BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.ports import free_port; print(free_port())') \
 	$(BROWNIE) test
 
 PY_STAMP := $(VENV)/.installed

@@ -38,18 +38,43 @@ def _marked(marker: str) -> list[psutil.Process]:
     return found
 
 
-def _brownie_chain_pid() -> int | None:
+def _brownie_chain_pids() -> set[int]:
+    """brownie's chain and its children: node_modules/.bin/anvil is a Node wrapper whose
+    child is the anvil binary, and brownie stops both at exit."""
     try:
         from brownie.network import rpc
     except ImportError:
-        return None
-    process = getattr(rpc, "process", None)
-    return getattr(process, "pid", None)
+        return set()
+    pid = getattr(getattr(rpc, "process", None), "pid", None)
+    if pid is None:
+        return set()
+    try:
+        return {pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))}
+    except psutil.Error:
+        return {pid}
+
+
+def _own_resource_tracker() -> set[int]:
+    """multiprocessing's resource tracker, which the first use of a shared semaphore (torch's
+    DataLoader workers, DDP) starts as a child of this process: it exits when this process
+    does, after the check."""
+    try:
+        children = psutil.Process().children()
+    except psutil.Error:
+        return set()
+    found = set()
+    for child in children:
+        try:
+            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:
+            continue
+    return found
 
 
 def leaked_processes(marker: str, grace_s: float = GRACE_S) -> list[psutil.Process]:
     """Live processes carrying `marker`, after waiting up to `grace_s` for them to exit."""
-    allowed = {_brownie_chain_pid()}
+    allowed = _brownie_chain_pids() | _own_resource_tracker()
     deadline = time.monotonic() + grace_s
     while True:
         left = [p for p in _marked(marker) if p.pid not in allowed]

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from offchain.artifacts.options import add_source_arg
+
 DEFAULT_DIR = Path.home() / ".offchain" / "artifacts"
 
 
@@ -33,7 +35,7 @@ def register(subparsers: Any) -> None:
     )
     get.add_argument("--out", type=Path, required=True)
     get.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="local cache / store")
-    get.add_argument("--source", action="append", default=[], help="store folder or server URL for sha256: URIs")
+    add_source_arg(get)
     get.set_defaults(func=cmd_get)
 
 

@@ -120,7 +120,7 @@ def _warp_to_phase(args: argparse.Namespace, job: str, phase: str) -> int:
         raise InvalidInputError(f"JOB must be a job id, got {job!r}")
     client = _local_client(args)
     deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
-    market = MarketClient(client, deployment.contract("TrainingMarket").address)
+    market = MarketClient.of(client, deployment)
     count = market.job_count()
     if not 1 <= int(job) <= count:
         raise InvalidInputError(f"no job {job} on this market (job ids are 1 to {count})")

@@ -10,7 +10,6 @@ receipt.
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from dataclasses import dataclass
@@ -20,51 +19,21 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception, Web3RPCError
+from web3.exceptions import Web3Exception, Web3RPCError
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
 from offchain.eth.errors import CallRevertedError, EthError, InvalidInputError, RPCUnavailableError, TransactionError
 from offchain.eth.failures import is_insufficient_funds
 from offchain.eth.keys import KEY_ENV, account_from_key
+from offchain.eth.reads import DecodingContract
+from offchain.eth.reverts import REVERT_ERRORS, revert_data
 from offchain.eth.values import parse_address
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 RPC_TIMEOUT_S = 10
 RECEIPT_TIMEOUT_S = 120
 GAS_MARGIN = 1.25  # estimates can fall short when state moves between estimate and mining
-
-
-def _tester_failure() -> tuple[type[Exception], ...]:
-    try:  # eth-tester (the in-process EVM) raises its own exception with the raw data
-        from eth_tester.exceptions import TransactionFailed
-    except ImportError:
-        return ()
-    return (TransactionFailed,)
-
-
-REVERT_ERRORS: tuple[type[Exception], ...] = (ContractCustomError, ContractLogicError, *_tester_failure())
-
-
-def _revert_data(exc: Exception) -> str | bytes | None:
-    data = getattr(exc, "data", None)
-    if data is None and exc.args:
-        data = _tester_revert_bytes(str(exc.args[0]))
-    if isinstance(data, str | bytes) or data is None:
-        return data
-    return str(data)
-
-
-def _tester_revert_bytes(message: str) -> bytes | None:
-    # web3's eth-tester provider reports custom-error data as the repr of a bytes object.
-    prefix = "execution reverted: "
-    if not message.startswith(prefix + "b"):
-        return None
-    try:
-        value = ast.literal_eval(message[len(prefix) :])
-    except (ValueError, SyntaxError):
-        return None
-    return value if isinstance(value, bytes) else None
 
 
 def default_rpc() -> str:
@@ -85,8 +54,6 @@ class Client:
 
     def contract(self, name: str, address: str) -> Contract:
         """A handle on deployed contract `name` at `address`, with the built ABI."""
-        from offchain.eth.reads import DecodingContract  # reads decode errors like transact does
-
         return self.w3.eth.contract(  # type: ignore[call-overload,no-any-return]
             address=parse_address(address), abi=load_artifact(name).abi, ContractFactoryClass=DecodingContract
         )
@@ -108,7 +75,7 @@ class Client:
             try:
                 gas = int(call.estimate_gas(params) * GAS_MARGIN)
             except REVERT_ERRORS as exc:
-                raise TransactionError(f"{name} would revert: {decode_revert(_revert_data(exc))}") from None
+                raise TransactionError(f"{name} would revert: {decode_revert(revert_data(exc))}") from None
             except Web3RPCError as exc:
                 raise self._rpc_failure(name, value, exc) from None
         params["gas"] = gas
@@ -122,7 +89,7 @@ class Client:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
         except REVERT_ERRORS as exc:
-            raise TransactionError(f"{name} reverted: {decode_revert(_revert_data(exc))}") from None
+            raise TransactionError(f"{name} reverted: {decode_revert(revert_data(exc))}") from None
         except Web3RPCError as exc:
             raise self._rpc_failure(name, value, exc) from None
         except Web3Exception as exc:
@@ -144,7 +111,7 @@ class Client:
         except CallRevertedError as exc:  # contract handles decode their reads' reverts
             return f"{exc.reason} (replayed after its block)"
         except REVERT_ERRORS as exc:
-            return f"{decode_revert(_revert_data(exc))} (replayed after its block)"
+            return f"{decode_revert(revert_data(exc))} (replayed after its block)"
         except Web3Exception:
             pass
         return "no reason given"

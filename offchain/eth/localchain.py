@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from offchain.eth.build import PROJECT_ROOT
 from offchain.eth.client import connect
 from offchain.eth.errors import EthError, RPCUnavailableError
 from offchain.eth.keys import DEV_MNEMONIC
+from offchain.ports import free_port
 
 CHAIN_ID = 1337  # brownie's development chain id, so deployments/1337.json is shared
 START_TIMEOUT_S = 30.0
@@ -39,12 +39,6 @@ def anvil_path() -> str:
     if found is None:
         raise EthError("anvil not found: run `make setup` (it installs @foundry-rs/anvil from npm)")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def stop_process(process: subprocess.Popen[Any], timeout_s: float = 10.0, group: bool = False) -> None:

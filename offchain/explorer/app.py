@@ -96,7 +96,9 @@ class Explorer:
         self.w3 = client.w3
         market = sources.deployment.contract("TrainingMarket")
         registry = sources.deployment.contract("ModelRegistry")
-        self.market = MarketView(client, market.address, market.block)
+        self.market = MarketView(
+            client, market.address, sources.deployment.contract("MarketLens").address, market.block
+        )
         self.registry = RegistryView(client, registry.address, registry.block)
         self.ledger = LedgerView(sources.ledger) if sources.ledger else None
         self.artifacts = ArtifactsView(sources.artifacts)

@@ -14,7 +14,6 @@ from offchain.eth.commitment import attestation_seal, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import Phase, Submission
 from offchain.eth.market_events import ValidatorSettled
-from offchain.eth.values import format_eth
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
@@ -69,7 +68,7 @@ class CommitteeMember:
                     "slashed: attestations outside the tolerance or never revealed",
                     job=job_id,
                     seat=event.seat,
-                    slashed=format_eth(event.slashed),
+                    slashed=event.slashed,
                     bad=event.bad,
                     good=event.good,
                 )
@@ -77,8 +76,8 @@ class CommitteeMember:
         if info.member and info.bond < minimum:
             self.log.warn(
                 "bond below the minimum: no longer drawn for new jobs (exit, or bond again)",
-                bond=format_eth(info.bond),
-                min_bond=format_eth(minimum),
+                bond=info.bond,
+                min_bond=minimum,
             )
 
     def _draw(self, job_id: int) -> None:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from offchain.errors import OffchainError
 from offchain.eth.market import JobPosted
 from offchain.eth.values import hash_hex
+from offchain.roles.durable import open_durable
 
 T = TypeVar("T")
 
@@ -122,25 +123,22 @@ class JobEntry:
     updated: float = 0.0
 
 
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS jobs (chain_id INTEGER, market TEXT, job_id INTEGER,"
+    " state TEXT NOT NULL, detail TEXT NOT NULL, updated REAL NOT NULL,"
+    " PRIMARY KEY (chain_id, market, job_id))",
+    "CREATE TABLE IF NOT EXISTS cursor (chain_id INTEGER, market TEXT, name TEXT,"
+    " block INTEGER NOT NULL, PRIMARY KEY (chain_id, market, name))",
+)
+
+
 class Journal:
     """SQLite (WAL) journal of jobs, keyed by job id and the chain/market it belongs to."""
 
     def __init__(self, path: Path, chain_id: int, market: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(path, isolation_level=None)  # explicit transactions
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a committed row survives power loss
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS jobs (chain_id INTEGER, market TEXT, job_id INTEGER,"
-                " state TEXT NOT NULL, detail TEXT NOT NULL, updated REAL NOT NULL,"
-                " PRIMARY KEY (chain_id, market, job_id))"
-            )
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS cursor (chain_id INTEGER, market TEXT, name TEXT,"
-                " block INTEGER NOT NULL, PRIMARY KEY (chain_id, market, name))"
-            )
-        except sqlite3.Error as exc:
+            self._db = open_durable(path, SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal {path}: {exc}") from None
         self._key = (chain_id, market.lower())
 
@@ -170,11 +168,19 @@ class Journal:
 
     def active(self) -> list[JobEntry]:
         """Jobs that still need something from the worker, oldest first."""
+        return [e for e in self.entries() if e.state not in TERMINAL]
+
+    def entries(self, newest: int | None = None) -> list[JobEntry]:
+        """Every job of this chain and market (only the `newest` many if given), oldest first."""
         rows = self._db.execute(
-            "SELECT job_id FROM jobs WHERE chain_id=? AND market=? ORDER BY job_id", self._key
+            "SELECT job_id, state, detail, updated FROM jobs WHERE chain_id=? AND market=? ORDER BY job_id DESC"
+            + (" LIMIT ?" if newest is not None else ""),
+            (*self._key, newest) if newest is not None else self._key,
         ).fetchall()
-        entries = [self.get(job_id) for (job_id,) in rows]
-        return [e for e in entries if e is not None and e.state not in TERMINAL]
+        return [
+            JobEntry(job_id, JobState(state), _from_json(job_id, detail), updated)
+            for job_id, state, detail, updated in rows[::-1]
+        ]
 
     def count_taken(self) -> int:
         """Jobs the worker accepted (everything but seen-only and skipped ones)."""

@@ -7,6 +7,9 @@ import sys
 import time
 from typing import Any, TextIO
 
+# Fields that hold wei: shown as ETH to people, kept in wei for machines (--json).
+AMOUNT_FIELDS = frozenset({"amount", "bond", "min_bond", "paid", "reward", "slashed", "stake", "withdrawn"})
+
 
 class RoleLog:
     def __init__(self, role: str, as_json: bool = False, stream: TextIO | None = None) -> None:
@@ -32,7 +35,13 @@ class RoleLog:
             line = json.dumps(record, default=str)
         else:
             where = f" job {job}" if job is not None else ""
-            detail = " ".join(f"{k}={v}" for k, v in fields.items())
+            detail = " ".join(f"{k}={_shown(k, v)}" for k, v in fields.items())
             mark = "WARNING " if level == "warning" else ""
             line = f"{time.strftime('%H:%M:%S')} {mark}{self.role}{where}: {event}{' ' + detail if detail else ''}"
         print(line, file=self.stream, flush=True)
+
+
+def _shown(name: str, value: Any) -> Any:
+    from offchain.eth.values import format_eth
+
+    return format_eth(value).replace(" ", "") if name in AMOUNT_FIELDS and isinstance(value, int) else value

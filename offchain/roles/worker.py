@@ -22,7 +22,7 @@ from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
-from offchain.eth.values import hash_hex
+from offchain.eth.values import MAX_BPS, hash_hex
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
@@ -32,6 +32,7 @@ from offchain.roles.spec import parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds
 from offchain.roles.weights import fetch_weights
+from offchain.roles.worker_status import add_status_command
 
 
 @dataclass
@@ -43,7 +44,6 @@ class WorkerOptions:
     once: bool = False
     max_jobs: int | None = None
     images_per_second: float | None = None  # None: measure the job's recipe on this machine
-    overclaim_bps: int = 0  # for demos and tests: claim this much more than measured
     seed: int = 0  # this worker's seed, unless the spec fixes one
 
     def __post_init__(self) -> None:
@@ -189,9 +189,7 @@ class Worker:
         # held-out accuracy less two standard errors (the deterministic CPU evaluation).
         held = evaluate_model(job_dir / "model", str(holdout_path), device="cpu")
         measured = held.accuracy_bps
-        claim = conservative_claim(measured, held.n)
-        if self.options.overclaim_bps:  # demos and tests: a dishonest worker inflates what it measured
-            claim = min(10_000, measured + self.options.overclaim_bps)
+        claim = self.claim_for(measured, held.n)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
             entry.job_id,
@@ -231,7 +229,8 @@ class Worker:
     def commit(self, entry: JobEntry) -> None:
         record = entry.record
         self._require_open(entry.job_id)
-        validate_reaches_minimum(record.measured_bps, record.posting.min_score_bps)  # never stake on a loss
+        # Never stake on a loss.
+        validate_reaches_minimum(self.session.market, entry.job_id, record.measured_bps, record.posting.min_score_bps)
         if self.session.chain_time() >= record.posting.commit_deadline:
             raise OffchainError("the commit window closed before training finished")
         salt = new_salt()
@@ -319,6 +318,11 @@ class Worker:
             raise OffchainError(f"the base model at {uri} does not match its registered hash")
         return path
 
+    def claim_for(self, measured_bps: int, n: int) -> int:
+        """The score this worker claims for a result measuring `measured_bps` on `n` held-out
+        images: the measurement less two standard errors (only over-claims are slashed)."""
+        return conservative_claim(measured_bps, n)
+
     def _publish(self, weights: Path) -> str:
         from offchain.artifacts.client import upload
 
@@ -336,8 +340,8 @@ def conservative_claim(measured_bps: int, n: int) -> int:
     """`measured_bps` on `n` held-out images less two binomial standard errors, floored at 0."""
     import math
 
-    p = measured_bps / 10_000
-    margin = 2 * math.sqrt(max(p * (1 - p), 1e-4) / max(n, 1)) * 10_000
+    p = measured_bps / MAX_BPS
+    margin = 2 * math.sqrt(max(p * (1 - p), 1e-4) / max(n, 1)) * MAX_BPS
     return max(0, int(measured_bps - margin))
 
 
@@ -376,11 +380,12 @@ def register(subparsers: Any) -> None:
         help="this machine's training speed, for deadline estimates (default: measured for each job's recipe)",
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
-    parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
     parser.set_defaults(func=cmd_worker)
+    add_status_command(parser)
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace, role: type[Worker] | None = None) -> int:
+    """Run the worker of `args` (`role`: a Worker subclass, for the demo's adversaries)."""
     options = WorkerOptions(
         publish=args.publish,
         device=args.device,
@@ -389,7 +394,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         once=args.once,
         max_jobs=args.max_jobs,
         images_per_second=args.images_per_second,
-        overclaim_bps=args.overclaim_bps,
         seed=args.seed,
     )
-    return Worker(open_session(args), options, RoleLog("worker", args.json)).run()
+    return (role or Worker)(open_session(args), options, RoleLog("worker", args.json)).run()

@@ -81,7 +81,7 @@ def test_registry_list_reads_every_model_behind_the_cap(world: World, capsys: py
 
 def test_the_market_finds_a_job_event_across_the_history(world: World) -> None:
     deployed = world.deployment.contract("TrainingMarket")
-    market = MarketClient(connect(world.proxy.url), deployed.address, deployed.block)
+    market = MarketClient.of(connect(world.proxy.url), world.deployment)
 
     posted = market.job_posted(world.job_id)
     events = market.events(deployed.block)
@@ -103,7 +103,8 @@ def test_the_explorer_reads_the_market_behind_the_cap(world: World) -> None:
     from offchain.explorer.market_view import MarketView
 
     deployed = world.deployment.contract("TrainingMarket")
-    view = MarketView(connect(world.proxy.url), deployed.address, deployed.block)
+    lens = world.deployment.contract("MarketLens").address
+    view = MarketView(connect(world.proxy.url), deployed.address, lens, deployed.block)
 
     assert [getattr(e, "job_id", None) for e in view._all_events()] == [world.job_id]
     assert len(view._job_events(world.job_id)) == 1
