@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {CommonBase} from "forge-std/Base.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
+import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 
 /// @notice The actors of the market's invariant campaigns, behind bounded handlers: every
@@ -64,6 +65,7 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     TrainingMarket public immutable market;
+    MarketLens public immutable lens; // the judged views (issue 19)
     bytes32 public immutable baseModel;
 
     address[] public requesters;
@@ -99,6 +101,7 @@ contract MarketHandler is CommonBase, StdUtils {
 
     constructor(TrainingMarket market_, bytes32 baseModel_) {
         market = market_;
+        lens = new MarketLens(ITrainingMarket(address(market_)));
         baseModel = baseModel_;
         requesters.push(_addr("requester"));
         requesters.push(_addr("whale")); // also bonds 30 ETH as a validator
@@ -966,7 +969,7 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     // =========================================================================================
-    //           VIEWS: every read of the market's views (re-point here for the lens)
+    //     VIEWS: every read of the market's views, judged ones from its MarketLens (issue 19)
     // =========================================================================================
 
     function _jobView(uint256 id) internal view returns (ITrainingMarket.Job memory) {
@@ -974,15 +977,15 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     function _submissionsOf(uint256 id) internal view returns (ITrainingMarket.Submission[] memory) {
-        return market.submissions(id);
+        return lens.submissions(id);
     }
 
     function _committeeOf(uint256 id) internal view returns (address[] memory) {
-        return market.committee(id);
+        return lens.committee(id);
     }
 
     function _winnerOf(uint256 id) internal view returns (uint256) {
-        return market.winnerOf(id);
+        return lens.winnerOf(id);
     }
 
     function _pendingOf(address a) internal view returns (uint256) {
@@ -994,7 +997,7 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     function _phaseOf(uint256 id) internal view returns (ITrainingMarket.Phase) {
-        return market.phase(id);
+        return lens.phase(id);
     }
 
     function _totalWeight() internal view returns (uint256) {

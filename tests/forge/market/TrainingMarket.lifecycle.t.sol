@@ -16,7 +16,7 @@ contract TrainingMarketLifecycleTest is MarketCampaign {
             handler.advance(uint256(keccak256(abi.encode(i))));
         }
 
-        ITrainingMarket.Submission[] memory list = market.submissions(1);
+        ITrainingMarket.Submission[] memory list = handler.lens().submissions(1);
         assertEq(uint256(market.job(1).status), uint256(ITrainingMarket.Status.Finalized));
         assertEq(handler.winners(), 1);
         assertEq(list[0].attestationCount, 3); // the whole committee attested
