@@ -15,8 +15,8 @@ SUITES = {
     "ledger": "benchmarks.ledger_bench",  # miner, Merkle, proofs, headers
     "ml": "benchmarks.ml_bench",  # fast path vs seed recipe; transfer vs scratch
     "protocol": "benchmarks.protocol_bench",  # market overhead per job outside training
-    "speed": "benchmarks.speed_bench",  # same-recipe speedups vs the literal seed recipe, interleaved rounds
-    "transfer": "benchmarks.transfer_bench",  # Fashion-MNIST 0-4 -> 5-9: fine-tuned vs scratch, 3 seeds
+    "speed": "benchmarks.speed_bench",  # CPU seconds per image vs the seed recipe (and with num_workers=0)
+    "transfer": "benchmarks.transfer_bench",  # Fashion-MNIST 0-4 -> 5-9: the default fine-tune vs 4 baselines
 }
 
 

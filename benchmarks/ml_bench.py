@@ -59,6 +59,7 @@ ARCH, STEM = "resnet18", "imagenet"  # torchvision's ResNet-18 as is, head repla
 BATCH = 100  # the seed recipe's batch size
 TIMED_BATCHES = 2  # per trial, after one warm-up batch
 TRIALS = 3
+THROUGHPUT_GOAL_CPU, THROUGHPUT_GOAL_GPU = 1.5, 5.0  # issue 4
 # The transfer recipes live in offchain.ml.config (`offchain pretrain` uses the first).
 PRETRAIN, TARGET = SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
@@ -223,6 +224,10 @@ def throughput_table(device: torch.device) -> list[str]:
     for name, values in results.items():
         ratio = statistics.mean(values) / baseline
         lines.append(f"{name:<42} {_mean_spread(values):>22} {ratio:>14.2f}x")
+    goal = THROUGHPUT_GOAL_CPU if device.type == "cpu" else THROUGHPUT_GOAL_GPU
+    defaults = statistics.mean(results[variants[1][0]]) / baseline
+    verdict = "met" if defaults >= goal else "NOT met"
+    lines.append(f"goal: fast path >= {goal}x the seed recipe: {verdict} ({defaults:.2f}x)")
     return lines
 
 
@@ -297,16 +302,20 @@ def transfer_table(device: torch.device) -> list[str]:
     return lines + summary
 
 
-def main() -> None:
+def main() -> int:
+    """Both tables; 1 if a goal is missed (a line says "NOT met")."""
     device = select_device("auto")
     print(f"machine: {describe_machine(device)}")
     print()
-    for line in throughput_table(device):
+    lines = throughput_table(device)
+    for line in lines:
         print(line, flush=True)
     print()
     for line in transfer_table(device):
+        lines.append(line)
         print(line, flush=True)
+    return 1 if any("NOT met" in line for line in lines) else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -504,6 +504,14 @@ class Demo:
         bonds = {address: self.market.validator(address).bond for _, _, address in rows}
         return validator_table(CommitteeView.read(self.market, self.job_id), rows, bonds)
 
+    def strongest_baseline(self) -> str:
+        """Pixel logistic regression on the job's training set, scored on its evaluation set
+        (the strongest simple baseline in benchmarks/transfer_bench.py)."""
+        from offchain.ml.baselines import pixel_logistic_regression
+
+        accuracy = pixel_logistic_regression(self.sets["train"], self.sets["eval"])
+        return f"pixel logistic regression {accuracy:.2f} %"
+
     def show_results(self) -> None:
         from offchain.eth.values import hash_hex
 
@@ -512,7 +520,11 @@ class Demo:
         if final is None or final.winner is None:
             raise DemoError(f"job {self.job_id} ended without a winner")
         self.winner_hash = final.model_hash
-        self.say(f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} %")
+        baseline = self.strongest_baseline()
+        self.say(
+            f"job {self.job_id} settled: winner {final.winner}, verified {final.verified_score_bps / 100:.2f} % "
+            f"(strongest baseline: {baseline})"
+        )
         rows = balance_table(self.balances_before, after)
         rows += [""] + self.validator_table()
         outcomes = submission_table(self.market.submissions(self.job_id))
@@ -534,7 +546,8 @@ class Demo:
             f"# Demo run, job {self.job_id}",
             "",
             f"Winner `{final.winner}` with a verified accuracy of {final.verified_score_bps / 100:.2f} % "
-            f"(minimum {self.config.min_score_bps / 100:.0f} %); the over-claimer's stake was slashed.",
+            f"(minimum {self.config.min_score_bps / 100:.0f} %); the over-claimer's stake was slashed. "
+            f"Strongest baseline on the same labelled images and evaluation set: {baseline}.",
             "",
             "## Submissions",
             "",

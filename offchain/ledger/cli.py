@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -80,7 +81,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unwind_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the miner's processes are stopped and reaped: the
+    default action ends only this process, and its miners would search on, orphaned."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
 def cmd_mine(args: argparse.Namespace) -> int:
+    _unwind_on_sigterm()
     datadir = _datadir(args)
     started = time.perf_counter()
 
@@ -227,6 +235,7 @@ def cmd_verify_db(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    _unwind_on_sigterm()
     datadir = _datadir(args)
     chain = Chain.open(datadir, args.chain, create=True)
     try:

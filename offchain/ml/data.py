@@ -358,9 +358,11 @@ def export_dataset(data: ImageSet, path: str | os.PathLike[str]) -> tuple[Path, 
     payload = data.to_npz_bytes()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
+    # One temporary name per process: two ranks exporting the same file (torchrun's first run
+    # into an empty data folder) must not rename each other's half-written file away.
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(payload)
-    os.replace(temporary, path)  # readers never see half a file
+    os.replace(temporary, path)  # readers never see half a file; the last writer wins, same bytes
     return path, hashlib.sha256(payload).hexdigest()
 
 

@@ -161,3 +161,24 @@ def _worker(
         raise SystemExit(1) from None
     finally:
         dist.destroy_process_group()
+
+
+def data_parallel(model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+    """Wrap `model` for DDP; on GPUs its batch-norm layers become SyncBatchNorm first.
+
+    With a few images per rank (the market's small labelled sets), per-rank batch statistics are
+    noisy and differ between ranks; SyncBatchNorm normalises with the statistics of the global
+    batch, as one process would. torch runs SyncBatchNorm on CUDA only, so on CPU (gloo) the
+    layers stay per-rank. The conversion keeps every tensor (same names, same values), so the
+    saved model and its fingerprint do not depend on it.
+    """
+    from torch.nn.parallel import DistributedDataParallel
+
+    if device.type == "cuda":
+        model = sync_batch_norm(model)
+    return DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+
+def sync_batch_norm(model: torch.nn.Module) -> torch.nn.Module:
+    """`model` with every BatchNorm*d layer replaced by a SyncBatchNorm holding the same tensors."""
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)

@@ -12,6 +12,7 @@ module is in the card, so validators load a worker's model without any other inp
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -39,6 +40,15 @@ IMAGENET_WEIGHTS = {  # torchvision enum names; the file comes from the hub cach
     "resnet18": "ResNet18_Weights",
     "resnet34": "ResNet34_Weights",
     "resnet50": "ResNet50_Weights",
+}
+# Full SHA-256 of each IMAGENET1K_V1 file (torchvision publishes only the first 8 hex digits, in
+# the file name): checked on every load, the torch hub cache included. Each starts with the
+# published prefix (a test checks it) and was cross-checked against several independent projects
+# that pin the same files (`sha256sum resnet18-f37072fd.pth` on a download).
+IMAGENET_SHA256 = {
+    "resnet18": "f37072fd47e89c5e827621c5baffa7500819f7896bbacec160b1a16c560e07ec",
+    "resnet34": "b627a593bcbe140c234610266fe4f8ae95ea42fc881d091c9b6052e6b1d0590f",
+    "resnet50": "0676ba61b6795bbe1773cffd859882e5e297624d384b6993f7c9e683e722fb8a",
 }
 
 
@@ -160,19 +170,45 @@ def load_initial_weights(
 
 
 def _imagenet_state_dict(arch: str) -> tuple[str, dict[str, torch.Tensor], list[str] | None]:
+    import torch
     import torchvision
 
     enum = getattr(torchvision.models, IMAGENET_WEIGHTS[arch]).IMAGENET1K_V1
-    try:
-        # Reads the torch hub cache first (~/.cache/torch/hub/checkpoints); downloads if absent.
-        tensors = enum.get_state_dict(progress=False)
-    except Exception as exc:  # URLError, HTTPError, socket errors: all mean "not available"
-        raise WeightsError(
-            f"torchvision's ImageNet weights for {arch} are not available ({exc}); put "
-            f"{enum.url.rsplit('/', 1)[-1]} in the torch hub cache (checkpoints/) or pass "
-            "--weights FILE"
-        ) from exc
+    path = imagenet_weights_path(arch)
+    if not path.is_file():
+        try:  # offline this fails; the hub cache is where torchvision itself would put the file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torch.hub.download_url_to_file(enum.url, str(path), hash_prefix=IMAGENET_SHA256[arch][:8], progress=False)
+        except Exception as exc:  # URLError, HTTPError, socket errors, a bad prefix: all mean "not available"
+            raise WeightsError(
+                f"torchvision's ImageNet weights for {arch} are not available ({exc}); put "
+                f"{path.name} in {path.parent} or pass --weights FILE"
+            ) from exc
+    validate_imagenet_file(arch, path)
+    tensors = torch.load(path, map_location="cpu", weights_only=True)
     return f"imagenet:{IMAGENET_WEIGHTS[arch]}.IMAGENET1K_V1", tensors, None
+
+
+def imagenet_weights_path(arch: str) -> Path:
+    """Where torchvision keeps (or would download) the ImageNet weights of `arch`."""
+    import torch
+    import torchvision
+
+    url = getattr(torchvision.models, IMAGENET_WEIGHTS[arch]).IMAGENET1K_V1.url
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def validate_imagenet_file(arch: str, path: Path) -> None:
+    """Raise WeightsError unless the file's full SHA-256 is the one pinned in IMAGENET_SHA256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != IMAGENET_SHA256[arch]:
+        raise WeightsError(
+            f"{path} has SHA-256 {digest.hexdigest()}, not torchvision's {arch} IMAGENET1K_V1 file "
+            f"({IMAGENET_SHA256[arch]}): delete it to download it again"
+        )
 
 
 def validate_state_dict(

@@ -19,11 +19,12 @@ and runs under bf16 autocast on CUDA with channels_last.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,9 @@ from offchain.ml.devices import (
     to_device,
     use_channels_last,
 )
-from offchain.ml.distributed import launch, launched_group, torchrun_process
+from offchain.ml.distributed import data_parallel, launch, launched_group, torchrun_process
 from offchain.ml.errors import DatasetError
-from offchain.ml.evaluation import evaluate
+from offchain.ml.evaluation import EvalResult, evaluate
 from offchain.ml.fastconv import make_centre_tap
 from offchain.ml.loop import (
     EpochMetrics,
@@ -70,6 +71,7 @@ from offchain.ml.models import (
     read_card,
     save_model,
 )
+from offchain.ml.selftrain import pseudo_labels, pseudo_set_size, segment_factor, with_pseudo_labels
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ def load_training_data(config: TrainConfig) -> tuple[ImageSet, ImageSet | None, 
         train_set = load_data(
             config.dataset, "train", config.classes, config.per_class, seed=config.data_seed, **common
         )
+        if config.val_dataset is not None:
+            validation = load_data(config.val_dataset, "test", config.classes, **common)
+            if validation.classes != train_set.classes:
+                raise DatasetError(
+                    f"validation classes {list(validation.classes)} differ from training classes "
+                    f"{list(train_set.classes)}"
+                )
     else:
         pool = load_data(config.dataset, "train", config.classes, **common)
         pool, validation = split_validation(pool, config.val_per_class, config.data_seed)
@@ -161,12 +170,37 @@ def run(
     `local_rank` (default: `rank`) picks the GPU on this machine."""
     deterministic_before = torch.are_deterministic_algorithms_enabled()
     try:
-        return _run(config, out_dir, rank, world, quiet, on_epoch_end, rank if local_rank is None else local_rank)
+        return main(config, out_dir, rank, world, quiet, on_epoch_end, rank if local_rank is None else local_rank)
     finally:
         torch.use_deterministic_algorithms(deterministic_before)
 
 
-def _run(
+@dataclass
+class Run:
+    """What one process's epochs share: the model, its optimisation, and what the epochs produced."""
+
+    config: TrainConfig
+    device: torch.device
+    model: nn.Module  # the bare module: evaluated, checkpointed and saved
+    train_model: nn.Module  # what the steps call: `model`, wrapped in DDP and/or torch.compile
+    frozen: list[nn.Module]
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    criterion: nn.Module
+    base: BaseWeights
+    classes: int
+    history: list[EpochMetrics] = field(default_factory=list)
+    best: dict[str, Any] | None = None  # the best validation epoch: epoch, accuracy_bps, loss, model
+    last_evaluation: EvalResult | None = None  # of this process's latest evaluated epoch
+    pseudo: dict[str, Any] | None = None  # the self-training round's labels: round, index (into the pool), labels
+    start_epoch: int = 0
+
+    @property
+    def channels_last(self) -> bool:
+        return use_channels_last(self.config, self.device)
+
+
+def main(
     config: TrainConfig,
     out_dir: Path,
     rank: int,
@@ -175,26 +209,138 @@ def _run(
     on_epoch_end: Callable[[EpochMetrics], None] | None,
     local_rank: int,
 ) -> TrainResult:
+    """torchvision's `main`: data, model, resume, then `train_one_epoch` and `evaluate` per epoch."""
     main_process = rank == 0
     log: Callable[[str], None] = print if main_process and not quiet else (lambda _: None)
     device = select_device(config.device, local_rank)
-    channels_last = use_channels_last(config, device)
     seed_everything(config.seed, config.deterministic)
     train_set, validation, eval_set = load_training_data(config)
-    train_images, train_labels = to_device(train_set, device)
-    # Epochs report the validation split when there is one; the test set is then scored once, at the end.
-    epoch_set = validation if validation is not None else eval_set
-    eval_tensors = to_device(epoch_set, device) if epoch_set is not None else None
     if len(train_set) < world:
         raise DatasetError(f"{len(train_set)} training images cannot be split across {world} processes")
+    train_images, train_labels = to_device(train_set, device)
+    # Epochs report the validation split when there is one (and the best of them is kept); the
+    # test set is then scored once, at the end. Without one, epochs report the test set.
+    epoch_set = validation if validation is not None else eval_set
+    epoch_tensors = to_device(epoch_set, device) if epoch_set is not None else None
+    pool_images = unlabelled_images(config, train_set, device)
 
+    state = build_run(config, train_set, device, world, len(pool_images))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    here = environment(device)
+    resume(state, out_dir / CHECKPOINT_FILE, here, log if main_process else None)
+    state.train_model = distribute_and_compile(state.model, config, device, world)
+    log(
+        f"training {config.arch} ({config.stem} stem, weights {config.weights}) on "
+        f"{len(train_set)} {config.dataset} images, {len(train_set.classes)} classes; "
+        f"device {device}{' x' + str(world) if world > 1 else ''}, "
+        f"{'bf16 autocast' if autocast_dtype(config, device) else 'fp32'}, {config.epochs} epochs"
+        + (
+            f", then {config.self_training_rounds} self-training round(s) on {len(pool_images)} unlabelled images"
+            if config.self_training_rounds
+            else ""
+        )
+    )
+    show_progress = not quiet and main_process and sys.stderr.isatty()
+    epochs: Any = range(state.start_epoch, config.total_epochs)
+    if show_progress:  # an epoch bar on stderr; the epoch lines on stdout go around it
+        from tqdm import tqdm
+
+        epochs = tqdm(epochs, desc="training", unit="epoch", file=sys.stderr, position=0)
+        log = tqdm.write
+    for epoch in epochs:
+        images, labels, epoch_config = epoch_data(state, epoch, train_images, train_labels, pool_images)
+        loss_sum, correct, seen, seconds = train_one_epoch(
+            state.train_model,
+            state.criterion,
+            state.optimizer,
+            state.scheduler,
+            images,
+            labels,
+            epoch,
+            epoch_config,
+            rank,
+            world,
+            state.frozen,
+            show_progress,
+        )
+        if world > 1:
+            loss_sum, correct, seen = all_reduce_sums(loss_sum, correct, seen, device)
+        evaluation = end_of_epoch(state, epoch, images, epoch_config, epoch_tensors if main_process else None)
+        metrics = EpochMetrics(
+            epoch=epoch + 1,
+            lr=state.optimizer.param_groups[0]["lr"],
+            train_loss=loss_sum / seen,
+            train_accuracy_bps=correct * 10_000 // seen,
+            eval_loss=evaluation.loss if evaluation else None,
+            eval_accuracy_bps=evaluation.accuracy_bps if evaluation else None,
+            seconds=seconds,
+            images_per_second=seen / seconds,
+        )
+        state.history.append(metrics)
+        state.last_evaluation = evaluation or state.last_evaluation
+        if main_process:
+            keep_best(state, epoch, evaluation, validation is not None)
+            if epoch + 1 == config.total_epochs or (epoch + 1) % config.checkpoint_every == 0:
+                save_checkpoint(out_dir / CHECKPOINT_FILE, checkpoint_state(state, epoch, here))
+            log(report.epoch_line(metrics, config.total_epochs))
+            if on_epoch_end is not None:
+                on_epoch_end(metrics)
+        if world > 1:
+            torch.distributed.barrier()
+    if not main_process:
+        return TrainResult(out_dir, b"", None, None, state.history, {})
+    return finish(state, out_dir, train_set, train_images, validation, eval_set, here, log)
+
+
+def unlabelled_images(config: TrainConfig, train_set: ImageSet, device: torch.device) -> torch.Tensor:
+    """The requester's unlabelled images on the device (none without self-training)."""
+    if not config.self_training_rounds or config.unlabelled_dataset is None:
+        return torch.empty((0, 3, train_set.image_size, train_set.image_size), dtype=torch.uint8, device=device)
+    pool = load_data(config.unlabelled_dataset, "train", image_size=config.image_size)
+    if pool.image_size != train_set.image_size:
+        raise DatasetError(
+            f"unlabelled images are {pool.image_size}x{pool.image_size}, "
+            f"training images {train_set.image_size}x{train_set.image_size}"
+        )
+    return to_device(pool, device)[0]
+
+
+def epoch_data(
+    state: Run, epoch: int, train_images: torch.Tensor, train_labels: torch.Tensor, pool_images: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, TrainConfig]:
+    """What epoch `epoch` trains on: the labelled images, or in a self-training round those and
+    the round's pseudo-labelled images (labelled at the round's first epoch, offchain.ml.selftrain)."""
+    config = state.config
+    if epoch < config.epochs:
+        return train_images, train_labels, config
+    round_ = (epoch - config.epochs) // config.pseudo_epochs
+    if state.pseudo is None or state.pseudo["round"] != round_:
+        if state.best is not None:  # the best model so far labels the pool, and training goes on from it
+            state.model.load_state_dict(state.best["model"])
+            state.optimizer.state.clear()  # its momentum belonged to the weights left behind
+        index, labels = pseudo_labels(
+            state.model,
+            pool_images,
+            config.pseudo_per_class,
+            state.classes,
+            config.eval_batch_size,
+            state.channels_last,
+        )
+        state.pseudo = {"round": round_, "index": index.cpu(), "labels": labels.cpu()}
+    index, labels = (state.pseudo[k].to(train_images.device) for k in ("index", "labels"))
+    images, targets = with_pseudo_labels(train_images, train_labels, pool_images[index], labels)
+    return images, targets, dataclasses.replace(config, batch_size=config.pseudo_batch_size)
+
+
+def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, world: int, pool_size: int = 0) -> Run:
+    """The model (initial weights, frozen blocks, fast convolutions), its optimizer and schedule."""
     model = build_model(config.arch, len(train_set.classes), config.stem)
     base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes)
     frozen = freeze(model, config.freeze)
     if config.centre_tap:
         make_centre_tap(model)
     model.to(device)
-    if channels_last:
+    if use_channels_last(config, device):
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     sgd = "fused" if config.sgd == "auto" else config.sgd
     optimizer = torch.optim.SGD(
@@ -205,132 +351,136 @@ def _run(
         foreach=sgd == "foreach",
         fused=sgd == "fused" or None,
     )
+    # The labelled epochs, then each self-training round, on a schedule of its own.
+    classes = len(train_set.classes)
     steps_per_epoch = len(training_batches(len(train_set) // world, config.batch_size // world))
-    total_steps = steps_per_epoch * config.epochs
-    warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+    segments = [(steps_per_epoch * config.epochs, round(config.warmup_epochs * steps_per_epoch), steps_per_epoch)]
+    if config.self_training_rounds:
+        size = pseudo_set_size(config, len(train_set), classes, pool_size)
+        pseudo_steps = len(training_batches(size // world, config.pseudo_batch_size // world))
+        segments += [(pseudo_steps * config.pseudo_epochs, 0, pseudo_steps)] * config.self_training_rounds
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, total_steps, warmup_steps, config, steps_per_epoch)
+        optimizer,
+        lambda step: segment_factor(
+            step, segments, lambda local, steps, warmup, per_epoch: lr_factor(local, steps, warmup, config, per_epoch)
+        ),
     )
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    return Run(config, device, model, model, frozen, optimizer, scheduler, criterion, base, classes)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint_path = out_dir / CHECKPOINT_FILE
-    history: list[EpochMetrics] = []
-    last_evaluation = None
-    start_epoch = 0
-    here = environment(device)
-    if checkpoint_path.exists():
-        state = load_checkpoint(checkpoint_path, config)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        set_rng_states(state["rng"], device)
-        history = [EpochMetrics(**m) for m in state["metrics"]]
-        base = BaseWeights(**state["base"])
-        start_epoch = state["epoch"] + 1
-        log(f"resuming {out_dir} after epoch {start_epoch}/{config.epochs}")
-        changed = environment_differences(state.get("environment", {}), here)
-        if changed and main_process:
-            warnings.warn(
-                f"resuming {out_dir} in another environment ({'; '.join(changed)}): "
-                "the run continues but is no longer bit-identical to an uninterrupted one",
-                stacklevel=2,
-            )
 
-    train_model: nn.Module = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
+def resume(state: Run, checkpoint_path: Path, here: dict[str, Any], log: Callable[[str], None] | None) -> None:
+    """Continue from `checkpoint_path` if it exists (same config: load_checkpoint checks it)."""
+    if not checkpoint_path.exists():
+        return
+    saved = load_checkpoint(checkpoint_path, state.config)
+    state.model.load_state_dict(saved["model"])
+    state.optimizer.load_state_dict(saved["optimizer"])
+    state.scheduler.load_state_dict(saved["scheduler"])
+    set_rng_states(saved["rng"], state.device)
+    state.history = [EpochMetrics(**m) for m in saved["metrics"]]
+    state.base = BaseWeights(**saved["base"])
+    state.best = saved.get("best")
+    state.pseudo = saved.get("pseudo")
+    state.start_epoch = saved["epoch"] + 1
+    if log is None:
+        return
+    log(f"resuming {checkpoint_path.parent} after epoch {state.start_epoch}/{state.config.total_epochs}")
+    changed = environment_differences(saved.get("environment", {}), here)
+    if changed:
+        warnings.warn(
+            f"resuming {checkpoint_path.parent} in another environment ({'; '.join(changed)}): "
+            "the run continues but is no longer bit-identical to an uninterrupted one",
+            stacklevel=3,
+        )
 
-        train_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+
+def distribute_and_compile(model: nn.Module, config: TrainConfig, device: torch.device, world: int) -> nn.Module:
+    """What the training steps call: DDP (with SyncBatchNorm on GPUs) and/or torch.compile around `model`."""
+    train_model = data_parallel(model, device) if world > 1 else model
     if config.compile:
         train_model = torch.compile(train_model)  # type: ignore[assignment]
+    return train_model
 
-    dtype = autocast_dtype(config, device)
-    log(
-        f"training {config.arch} ({config.stem} stem, weights {config.weights}) on "
-        f"{len(train_set)} {config.dataset} images, {len(train_set.classes)} classes; "
-        f"device {device}{' x' + str(world) if world > 1 else ''}, "
-        f"{'bf16 autocast' if dtype else 'fp32'}, {config.epochs} epochs"
-    )
-    show_progress = not quiet and main_process and sys.stderr.isatty()
-    epochs: Any = range(start_epoch, config.epochs)
-    if show_progress:  # an epoch bar on stderr; the epoch lines on stdout go around it
-        from tqdm import tqdm
 
-        epochs = tqdm(epochs, desc="training", unit="epoch", file=sys.stderr, position=0)
-        log = tqdm.write
-    for epoch in epochs:
-        loss_sum, correct, seen, seconds = train_one_epoch(
-            train_model,
-            criterion,
-            optimizer,
-            scheduler,
-            train_images,
-            train_labels,
-            epoch,
-            config,
-            rank,
-            world,
-            frozen,
-            show_progress,
-        )
-        if world > 1:
-            loss_sum, correct, seen = all_reduce_sums(loss_sum, correct, seen, device)
-        last = epoch + 1 == config.epochs
-        if config.precise_bn and (last or (epoch + 1) % config.eval_every == 0):
-            precise_bn(model, train_images, config.batch_size, channels_last)
-        evaluation = None
-        if main_process and eval_tensors is not None and (last or (epoch + 1) % config.eval_every == 0):
-            evaluation = last_evaluation = evaluate(model, *eval_tensors, config.eval_batch_size, channels_last)
-        metrics = EpochMetrics(
-            epoch=epoch + 1,
-            lr=optimizer.param_groups[0]["lr"],
-            train_loss=loss_sum / seen,
-            train_accuracy_bps=correct * 10_000 // seen,
-            eval_loss=evaluation.loss if evaluation else None,
-            eval_accuracy_bps=evaluation.accuracy_bps if evaluation else None,
-            seconds=seconds,
-            images_per_second=seen / seconds,
-        )
-        history.append(metrics)
-        if main_process and (last or (epoch + 1) % config.checkpoint_every == 0):
-            save_checkpoint(
-                checkpoint_path,
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict(),
-                    "epoch": epoch,
-                    "config": config.to_dict(),
-                    "rng": rng_states(device),
-                    "metrics": [asdict(m) for m in history],
-                    "base": asdict(base),
-                    "environment": here,
-                },
-            )
-        if main_process:
-            log(report.epoch_line(metrics, config.epochs))
-            if on_epoch_end is not None:
-                on_epoch_end(metrics)
-        if world > 1:
-            torch.distributed.barrier()
+def end_of_epoch(
+    state: Run,
+    epoch: int,
+    images: torch.Tensor,
+    epoch_config: TrainConfig,
+    epoch_tensors: tuple[torch.Tensor, torch.Tensor] | None,
+) -> EvalResult | None:
+    """Precise BN on the epoch's images (every rank) and the epoch's evaluation (None on ranks
+    other than 0 and between eval_every)."""
+    config = state.config
+    if not (epoch + 1 == config.total_epochs or (epoch + 1) % config.eval_every == 0):
+        return None
+    if config.precise_bn:
+        precise_bn(state.model, images, epoch_config.batch_size, state.channels_last)
+    if epoch_tensors is None:
+        return None
+    return evaluate(state.model, *epoch_tensors, config.eval_batch_size, state.channels_last)
 
-    if not main_process:
-        return TrainResult(out_dir, b"", None, None, history, {})
-    final = last_evaluation if validation is None else None  # without validation, epochs scored the test set
+
+def keep_best(state: Run, epoch: int, evaluation: EvalResult | None, on_validation: bool) -> None:
+    """Remember this epoch's weights if they are the best on validation so far (accuracy, then loss).
+
+    Only a validation split chooses: an epoch chosen on the test set would make its score a biased claim.
+    """
+    if not (on_validation and state.config.best_epoch and evaluation is not None):
+        return
+    best = state.best
+    if best is None or (evaluation.accuracy_bps, -evaluation.loss) > (best["accuracy_bps"], -best["loss"]):
+        weights = {n: t.detach().to("cpu", copy=True) for n, t in state.model.state_dict().items()}
+        state.best = {"epoch": epoch + 1, "accuracy_bps": evaluation.accuracy_bps, "loss": evaluation.loss}
+        state.best["model"] = weights
+
+
+def checkpoint_state(state: Run, epoch: int, here: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": state.model.state_dict(),
+        "optimizer": state.optimizer.state_dict(),
+        "scheduler": state.scheduler.state_dict(),
+        "epoch": epoch,
+        "config": state.config.to_dict(),
+        "rng": rng_states(state.device),
+        "metrics": [asdict(m) for m in state.history],
+        "base": asdict(state.base),
+        "best": state.best,
+        "pseudo": state.pseudo,
+        "environment": here,
+    }
+
+
+def finish(
+    state: Run,
+    out_dir: Path,
+    train_set: ImageSet,
+    train_images: torch.Tensor,
+    validation: ImageSet | None,
+    eval_set: ImageSet | None,
+    here: dict[str, Any],
+    log: Callable[[str], None],
+) -> TrainResult:
+    """Rank 0: submit the best validation epoch (or the last), score it on the test set once, write the folder."""
+    config, model = state.config, state.model
+    final = state.last_evaluation if validation is None else None  # without validation, epochs scored the test set
+    if state.best is not None:
+        model.load_state_dict(state.best["model"])  # its precise-BN statistics included
     if final is None and eval_set is not None:
-        if config.precise_bn:
-            precise_bn(model, train_images, config.batch_size, channels_last)
-        final = evaluate(model, *to_device(eval_set, device), config.eval_batch_size, channels_last)
-    card = report.model_card(config, train_set, eval_set, base, history, here, validation, final)
+        if config.precise_bn and state.best is None:
+            precise_bn(model, train_images, config.batch_size, state.channels_last)
+        final = evaluate(model, *to_device(eval_set, state.device), config.eval_batch_size, state.channels_last)
+    card = report.model_card(config, train_set, eval_set, state.base, state.history, here, validation, final)
+    if state.best is not None:
+        card["selected_epoch"] = {k: state.best[k] for k in ("epoch", "accuracy_bps", "loss")}
     fingerprint = save_model(model, out_dir, card)
-    report.write_metrics(out_dir, history)
-    report.plot_curves(out_dir, history, resumed_after=start_epoch or None)
+    report.write_metrics(out_dir, state.history)
+    report.plot_curves(out_dir, state.history, resumed_after=state.start_epoch or None)
     if final is not None:
         report.plot_confusion(out_dir, final.confusion, train_set.classes)
-    result = result_from_dir(out_dir)
     log(f"wrote {out_dir}: model.safetensors (fingerprint {fingerprint.hex()}), model.json, metrics.json, curves.png")
-    return result
+    return result_from_dir(out_dir)
 
 
 def result_from_dir(out_dir: Path) -> TrainResult:

@@ -168,11 +168,19 @@ class Journal:
 
     def active(self) -> list[JobEntry]:
         """Jobs that still need something from the worker, oldest first."""
+        return [e for e in self.entries() if e.state not in TERMINAL]
+
+    def entries(self, newest: int | None = None) -> list[JobEntry]:
+        """Every job of this chain and market (only the `newest` many if given), oldest first."""
         rows = self._db.execute(
-            "SELECT job_id FROM jobs WHERE chain_id=? AND market=? ORDER BY job_id", self._key
+            "SELECT job_id, state, detail, updated FROM jobs WHERE chain_id=? AND market=? ORDER BY job_id DESC"
+            + (" LIMIT ?" if newest is not None else ""),
+            (*self._key, newest) if newest is not None else self._key,
         ).fetchall()
-        entries = [self.get(job_id) for (job_id,) in rows]
-        return [e for e in entries if e is not None and e.state not in TERMINAL]
+        return [
+            JobEntry(job_id, JobState(state), _from_json(job_id, detail), updated)
+            for job_id, state, detail, updated in rows[::-1]
+        ]
 
     def count_taken(self) -> int:
         """Jobs the worker accepted (everything but seen-only and skipped ones)."""

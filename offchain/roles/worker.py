@@ -32,6 +32,7 @@ from offchain.roles.spec import parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds
 from offchain.roles.weights import fetch_weights
+from offchain.roles.worker_status import add_status_command
 
 
 @dataclass
@@ -380,6 +381,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
     parser.set_defaults(func=cmd_worker)
+    add_status_command(parser)
 
 
 def cmd_worker(args: argparse.Namespace, role: type[Worker] | None = None) -> int:

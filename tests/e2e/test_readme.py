@@ -71,8 +71,8 @@ class Daemon:
 
 DAEMONS = [
     Daemon(r"^offchain artifacts serve\b", first=True, port_placeholder="8600"),
-    Daemon(r"^offchain worker\b"),
-    Daemon(r"^offchain validator\b"),
+    Daemon(r"^offchain worker\b(?! status)"),  # `worker status` is a one-off command
+    Daemon(r"^offchain validator\b(?! (status|exit))"),
     Daemon(r"^offchain requester\b"),
     Daemon(r"^offchain explorer\b", port_placeholder="8700"),
 ]

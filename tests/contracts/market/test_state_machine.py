@@ -6,7 +6,7 @@ validators that join and exit. Committee members behave honestly (true score +- 
 lie, copy the claim, or never reveal. The requester reveals the evaluation set, or does
 not (a forfeit). Every action is predicted by the model (succeeds or reverts) and checked
 against the contract; finalize's credits are recomputed by a naive reference.
-Examples: MARKET_SM_EXAMPLES, else 1000 under HYPOTHESIS_PROFILE=long (make test-long),
+Examples: MARKET_SM_EXAMPLES, else 1000 under HYPOTHESIS_PROFILE=long (make test-stateful-long),
 else 10 (make test: it has a 10-minute budget on 2 cores).
 """
 

@@ -135,3 +135,53 @@ def test_killing_a_miner_mid_write_leaves_a_consistent_store(tmp_path: Path) -> 
     chain = Chain.open(d)
     assert chain.verify_db().height == heights[1]
     chain.close()
+
+
+def test_sigterm_to_a_mining_node_stops_its_miner_processes(tmp_path: Path) -> None:
+    """SIGTERM to `ledger serve --mine` (how a service manager stops it) used to leave its two
+    nonce-searching processes running at full speed, orphaned."""
+    import psutil
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    d = str(tmp_path)
+    cmd = [sys.executable, "-m", "offchain.ledger"]
+    subprocess.run([*cmd, "init", "--datadir", d], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(
+        [*cmd, "serve", "--mine", "--processes", "2", "--datadir", d],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(psutil.Process(proc.pid).children()) < 2:
+            time.sleep(0.1)  # the miners have started
+        assert len(psutil.Process(proc.pid).children()) >= 2
+
+        proc.send_signal(signal.SIGTERM)  # the node only, as `kill PID` does
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _session_members(proc.pid):
+            time.sleep(0.1)
+
+        assert _session_members(proc.pid) == []
+    finally:
+        for pid in _session_members(proc.pid):
+            os.kill(pid, signal.SIGKILL)  # this test's own cleanup when the check fails
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _session_members(sid: int) -> list[int]:
+    import psutil
+
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(p.pid)
+        except (OSError, psutil.Error):
+            continue
+    return found

@@ -186,3 +186,31 @@ def test_a_cifar_file_that_would_run_code_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="refused .*touch"):
         load_cifar10("test", tmp_path)
     assert not marker.exists()
+
+
+# Two ranks exporting into one empty data folder (torchrun's first run): each writes the same
+# bytes through a temporary file and renames it into place, many times over, at once.
+_EXPORT_RACE = """
+import sys
+import numpy as np
+from offchain.ml.data import ImageSet, export_dataset
+data = ImageSet(np.zeros((50, 3, 32, 32), np.uint8), np.arange(50) % 5, tuple("abcde"))
+for _ in range(300):
+    export_dataset(data, sys.argv[1])
+"""
+
+
+def test_two_processes_exporting_the_same_artifact_at_once_both_succeed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "data" / "train.npz"
+    ranks = [
+        subprocess.Popen([sys.executable, "-c", _EXPORT_RACE, str(target)], stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+
+    errors = [p.communicate(timeout=120)[1] for p in ranks]
+    assert [p.returncode for p in ranks] == [0, 0], errors
+    assert load_dataset_npz(target).labels.tolist() == (np.arange(50) % 5).tolist()
+    assert not list(target.parent.glob("*.tmp"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing.resource_tracker
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,14 @@ from offchain.ml.config import TrainConfig
 from offchain.ml.fingerprint import fingerprint_dir
 from offchain.ml.models import load_model
 from offchain.ml.train import train
+
+
+@pytest.fixture(autouse=True)
+def stop_the_resource_tracker() -> Iterator[None]:
+    """Spawning ranks starts multiprocessing's resource tracker, a helper process that lives as
+    long as this one: stop it after the test, as the session's leak check expects."""
+    yield
+    multiprocessing.resource_tracker._resource_tracker._stop()  # type: ignore[attr-defined]
 
 
 @pytest.mark.slow

@@ -132,18 +132,40 @@ def test_weights_of_another_architecture_name_the_first_bad_tensor(tmp_path: Pat
         load_initial_weights(build_model("resnet18", 3), str(tmp_path / "r34.pth"), "resnet18", "imagenet", "abc")
 
 
-def test_imagenet_weights_offline_say_where_to_put_the_file(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import torchvision
-
+def test_imagenet_weights_offline_say_where_to_put_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     def offline(*args: object, **kwargs: object) -> None:
         raise urllib.error.URLError("no network")
 
-    monkeypatch.setattr(torchvision.models.ResNet18_Weights.IMAGENET1K_V1.__class__, "get_state_dict", offline)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
 
-    with pytest.raises(WeightsError, match="hub cache"):
+    with pytest.raises(WeightsError, match=f"put resnet18-f37072fd.pth in {tmp_path / 'checkpoints'}"):
         load_initial_weights(build_model("resnet18", 3), "imagenet", "resnet18", "imagenet", "abc")
+
+
+def test_an_imagenet_file_in_the_cache_with_another_sha256_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    cached = tmp_path / "checkpoints" / "resnet18-f37072fd.pth"
+    cached.parent.mkdir()
+    torch.save(build_model("resnet18", 1000, "imagenet").state_dict(), cached)  # right shapes, wrong file
+
+    with pytest.raises(WeightsError, match="not torchvision's resnet18 IMAGENET1K_V1 file"):
+        load_initial_weights(build_model("resnet18", 3), "imagenet", "resnet18", "imagenet", "abc")
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet34", "resnet50"])
+def test_each_pinned_imagenet_sha256_extends_the_prefix_torchvision_publishes(arch: str) -> None:
+    import torchvision
+
+    from offchain.ml.models import IMAGENET_SHA256, IMAGENET_WEIGHTS
+
+    url = getattr(torchvision.models, IMAGENET_WEIGHTS[arch]).IMAGENET1K_V1.url  # .../resnet18-f37072fd.pth
+    published_prefix = url.rsplit("-", 1)[-1].removesuffix(".pth")
+
+    assert len(IMAGENET_SHA256[arch]) == 64
+    assert IMAGENET_SHA256[arch].startswith(published_prefix)
 
 
 def test_unknown_weights_name_the_valid_choices() -> None:

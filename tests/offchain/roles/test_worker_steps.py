@@ -168,3 +168,21 @@ def test_a_job_cancelled_after_training_is_not_committed(world: World) -> None:
 
     assert _step(world, job_id) == JobState.SKIPPED
     assert world.session(WORKER, "worker").market.submissions(job_id) == []
+
+
+def test_worker_status_lists_the_journal_with_the_reason_of_a_skipped_job(world: World) -> None:
+    from offchain.roles.worker_status import format_status, worker_status
+
+    taken = world.post_job()
+    skipped = world.post_job()
+    world.session(1, "requester").market.cancel_job(skipped)
+    worker = _worker(world)
+    worker.discover()
+    worker.advance(worker.journal.get(taken))  # type: ignore[arg-type]
+
+    status = worker_status(world.session(WORKER, "worker"))
+
+    assert [(j["job"], j["state"]) for j in status["jobs"]] == [(taken, "trained"), (skipped, "skipped")]
+    assert status["jobs"][0]["claim_bps"] is not None and status["balance"] > 0
+    text = format_status(status)
+    assert f"job {skipped}: skipped: the job was cancelled" in text and f"job {taken}: trained claimed" in text

@@ -1,0 +1,90 @@
+"""Self-training on the requester's unlabelled images: pseudo-labels after the labelled epochs.
+
+    index, labels = pseudo_labels(model, pool_images, per_class=150, num_classes=5)
+    images, targets = with_pseudo_labels(train_images, train_labels, pool_images[index], labels)
+
+A job may carry an unlabelled-images artifact (TrainConfig.unlabelled_dataset): images of the
+target task without their labels, which cost the requester nothing to collect. After the
+labelled epochs, each of `pseudo_rounds` rounds (Lee 2013, "Pseudo-Label") does:
+
+1. the best model so far on validation labels the pool (eval mode, fp32, fixed batches);
+2. per class, in turn, the `pseudo_per_class` images with the highest probability of that class
+   join the training set with that label, no image twice: every class gets the same number,
+   so a class the model under-predicts cannot vanish (the collapse a plain confidence threshold
+   allows, which FixMatch's distribution alignment also guards against);
+3. the labelled images, repeated to at least a quarter of the set, and the pseudo-labelled ones
+   train for `pseudo_epochs` epochs at batch `pseudo_batch_size`, the learning rates on a
+   schedule of their own (`segment_factor`).
+
+The validation split picks the best epoch over every round, so a round that hurts is not kept.
+Everything is a pure function of the model and the images: a resumed run redoes it exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from offchain.ml import augment as aug
+from offchain.ml.config import TrainConfig
+from offchain.ml.evaluation import batches
+
+
+@torch.no_grad()
+def pseudo_labels(
+    model: nn.Module,
+    images: torch.Tensor,
+    per_class: int,
+    num_classes: int,
+    batch_size: int = 500,
+    channels_last: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pool indices, labels): per class, the `per_class` images surest to be of it, no image twice."""
+    model.eval()
+    parts = [model(aug.normalize(images[p], channels_last)).float() for p in batches(len(images), batch_size)]
+    probabilities = torch.softmax(torch.cat(parts), 1)
+    taken = torch.zeros(len(images), dtype=torch.bool, device=images.device)
+    index, labels = [], []
+    for label in range(num_classes):
+        score = probabilities[:, label].masked_fill(taken, -1.0)
+        # stable: ties go to the lower index, on every machine
+        order = torch.sort(score, descending=True, stable=True).indices[:per_class]
+        order = order[score[order] >= 0]
+        taken[order] = True
+        index.append(order)
+        labels.append(torch.full_like(order, label))
+    return torch.cat(index), torch.cat(labels)
+
+
+def with_pseudo_labels(
+    images: torch.Tensor, labels: torch.Tensor, pseudo_images: torch.Tensor, pseudo_targets: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The labelled images (repeated to at least a quarter of the result) and the pseudo-labelled ones."""
+    repeat = max(1, -(-len(pseudo_targets) // (3 * max(1, len(labels)))))
+    return (
+        torch.cat([images.repeat(repeat, 1, 1, 1), pseudo_images]),
+        torch.cat([labels.repeat(repeat), pseudo_targets]),
+    )
+
+
+def pseudo_set_size(config: TrainConfig, n_labelled: int, num_classes: int, pool_size: int) -> int:
+    """How many images a self-training epoch sees (the schedule needs it before the labels exist)."""
+    pseudo = min(pool_size, config.pseudo_per_class * num_classes)
+    repeat = max(1, -(-pseudo // (3 * max(1, n_labelled))))
+    return repeat * n_labelled + pseudo
+
+
+def segment_factor(
+    step: int, segments: Sequence[tuple[int, int, int]], factor: Callable[[int, int, int, int], float]
+) -> float:
+    """The schedule factor at global `step` when the run is segments of (steps, warm-up steps,
+    steps per epoch), each on a schedule of its own: `factor(local step, steps, warm-up, per epoch)`
+    (offchain.ml.loop.lr_factor)."""
+    for steps, warmup, per_epoch in segments:
+        if step < steps:
+            return factor(step, steps, warmup, per_epoch)
+        step -= steps
+    steps, warmup, per_epoch = segments[-1]
+    return factor(steps, steps, warmup, per_epoch)

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Campaign} from "../Campaign.sol";
+import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
+import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
+import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {MarketHandler} from "./MarketHandler.sol";
+
+/// @notice Deploys the registry (anchoring off), the market holding MARKET_ROLE, and the
+/// handler whose actors drive it; the campaign calls only the handler.
+/// @dev Config as tests/contracts/market/market_helpers.py: 1 ETH minimum bond, quorum 2,
+/// tolerance 1 %, validator fee 5 %, slash 10 % per bad attestation, forfeit 10 % of the
+/// minimum stake, 100 s minimum windows.
+abstract contract MarketCampaign is Campaign {
+    ModelRegistry internal registry;
+    TrainingMarket internal market;
+    MarketHandler internal handler;
+
+    function setUp() public virtual {
+        registry = new ModelRegistry(address(this), address(0));
+        bytes32 base = keccak256("base");
+        registry.register(base, bytes32(0), keccak256("pretrain"), 5000, "file:///base");
+        market = new TrainingMarket(address(registry), ITrainingMarket.Config(1 ether, 2, 100, 500, 1000, 1000, 100));
+        registry.grantRole(registry.MARKET_ROLE(), address(market));
+        vm.warp(1_700_000_000);
+        handler = new MarketHandler(market, base);
+        targetContract(address(handler));
+    }
+
+    /// @dev Appends this run's state-changing calls to build/forge/calls.log (the Makefile sums them).
+    function afterInvariant() external {
+        // Under a profile named in a suite's inline config forge 1.7.1 loses fs_permissions:
+        // the count is then missing from the log, and the campaign goes on.
+        try vm.writeLine("build/forge/calls.log", string.concat("market ", handler.summary())) {} catch {}
+    }
+}
+
+/// @notice The invariants today's market keeps, after every call of every campaign.
+contract TrainingMarketInvariants is MarketCampaign {
+    /// @notice The market's balance is exactly what it owes: escrowed rewards and stakes of
+    /// active jobs, unclaimed payouts, bonds and pending credits, all from its own views.
+    function invariant_balanceEqualsEverythingOwed() external view {
+        assertEq(address(market).balance, handler.owedByViews(), "balance != owed");
+    }
+
+    /// @notice No wei appears or vanishes: what came in less what went out is what is held.
+    function invariant_etherIsConserved() external view {
+        assertEq(address(market).balance, handler.ghostIn() - handler.ghostOut(), "ether in - out != balance");
+    }
+
+    /// @notice Claims and withdrawals pay exactly what the views promised.
+    function invariant_payoutsMatchTheViews() external view {
+        assertEq(handler.payoutMismatches(), 0, "a claim or withdraw paid other than promised");
+    }
+
+    /// @notice Every call the rules forbid reverts: twenty kinds of bad posts, out-of-window
+    /// or repeated steps, wrong preimages, claims and withdrawals of nothing, validator misuse.
+    function invariant_forbiddenCallsRevert() external view {
+        assertEq(handler.illegalCallsAccepted(), 0, "a forbidden call went through");
+    }
+
+    /// @notice Every job's phase follows its status and the clock, and its stored record
+    /// what was posted and done to it.
+    function invariant_phaseAndRecordFollowTheJob() external view {
+        assertEq(handler.phaseMismatches(), 0, "a job's phase or record is off");
+    }
+
+    /// @notice One committee per job: once drawn it never changes, and a second draw reverts.
+    function invariant_oneCommitteePerJob() external view {
+        assertEq(handler.secondDrawsAccepted(), 0, "a second draw was accepted");
+        for (uint256 k; k < handler.jobCount(); ++k) {
+            (,, bool drawn, bytes32 committeeHash) = handler.jobAt(k);
+            if (drawn) assertEq(handler.committeeHashNow(k), committeeHash, "a committee changed");
+        }
+    }
+
+    /// @notice No slash escaped a bonded member: every seat outside tolerance or missing lost
+    /// slashBps of its bond per bad attestation, exactly.
+    function invariant_noSlashEscaped() external view {
+        assertEq(handler.slashShortfalls(), 0, "a bonded seat was not slashed as the rules say");
+    }
+
+    /// @notice Where honest members who revealed hold a strict majority of the seats, the
+    /// verified score is within their measurement noise of the truth.
+    function invariant_strictHonestMajorityIsNeverOutvoted() external view {
+        assertEq(handler.honestMajorityOutvoted(), 0, "an honest majority was outvoted");
+    }
+}
+
+/// @notice Invariants that market v3 (issue 20) will make true; today's contracts break them,
+/// so `make test` skips this contract (foundry.toml: no_match_contract = "Pending") and
+/// `make test-forge-pending` shows them failing. v3 switches them on by renaming the contract
+/// (drop "Pending") once they pass.
+contract TrainingMarketPendingV3Invariants is MarketCampaign {
+    /// @notice Issue 20, property 1: a worker is dishonest only when a strict majority of
+    /// the drawn seats attests below its claim less the tolerance (a tie or an absent member
+    /// convicts nobody). Today the lower median of an even count convicts.
+    function invariant_aTieConvictsNobody() external view {
+        assertEq(handler.tieConvictions(), 0, "convicted without a strict majority of seats");
+    }
+
+    /// @notice Issue 20: slashed stakes, forfeits and bonds never reach the requester (it can
+    /// cause them). Today they are credited to it.
+    function invariant_nothingFromSlashesReachesTheRequester() external view {
+        assertEq(handler.slashesToRequester(), 0, "the requester gained from slashes or forfeits");
+    }
+
+    /// @notice Issue 20, item 9: a member cannot escape its slash by exiting and withdrawing
+    /// its bond before a late finalize.
+    function invariant_noSlashEscapedByExit() external view {
+        assertEq(handler.slashesEscapedByExit(), 0, "a member withdrew its bond before its slash");
+    }
+}

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
+import {MarketCampaign} from "./TrainingMarket.invariants.t.sol";
+
+/// @notice The handler itself, checked on one fixed sequence: a job it drives reaches a
+/// committee's verdict and a winner, so the campaigns' ghosts judge real settlements.
+contract TrainingMarketLifecycleTest is MarketCampaign {
+    function test_theHandlerDrivesAJobToAWinner() external {
+        handler.postJob(0, 10 ether, 0, 1 ether, 0, 1);
+        for (uint256 i; i < 4; ++i) {
+            handler.commit(0, i, 8000, 0, 0);
+        }
+        for (uint256 i; i < 200 && market.job(1).status == ITrainingMarket.Status.Active; ++i) {
+            handler.advance(uint256(keccak256(abi.encode(i))));
+        }
+
+        ITrainingMarket.Submission[] memory list = handler.lens().submissions(1);
+        assertEq(uint256(market.job(1).status), uint256(ITrainingMarket.Status.Finalized));
+        assertEq(handler.winners(), 1);
+        assertEq(list[0].attestationCount, 3); // the whole committee attested
+        uint256 won;
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i].outcome == ITrainingMarket.Outcome.Won) ++won;
+        }
+        assertEq(won, 1);
+        assertEq(address(market).balance, handler.owedByViews());
+    }
+}

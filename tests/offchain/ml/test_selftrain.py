@@ -1,0 +1,136 @@
+"""Best-epoch selection on validation and self-training on unlabelled images (issue 23)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from offchain.ml.config import TrainConfig
+from offchain.ml.data import ImageSet, export_dataset, load_data
+from offchain.ml.loop import EpochMetrics
+from offchain.ml.selftrain import pseudo_labels, segment_factor, with_pseudo_labels
+from offchain.ml.train import train
+
+Factory = Callable[..., TrainConfig]
+
+
+class Interrupted(Exception):
+    """Stands in for a crash between epochs."""
+
+
+def _unlabelled(tmp_path: Path) -> str:
+    pool = load_data("digits", "test", "0-4")
+    hidden = ImageSet(pool.images, np.zeros_like(pool.labels), pool.classes)  # the labels are not given
+    return str(export_dataset(hidden, tmp_path / "unlabelled.npz")[0])
+
+
+def test_the_submitted_model_is_the_best_validation_epoch_not_the_last(tmp_path: Path, tiny_config: Factory) -> None:
+    config = tiny_config(val_per_class=3, epochs=4, lr=0.05, eval_dataset=None, deterministic=True)
+
+    result = train(config, tmp_path / "run")
+
+    scores = [(m.eval_accuracy_bps, -(m.eval_loss or 0.0)) for m in result.epochs]
+    best = max(range(len(scores)), key=lambda i: scores[i])  # the first of equals
+    assert result.card["selected_epoch"]["epoch"] == best + 1
+    assert result.card["selected_epoch"]["accuracy_bps"] == result.epochs[best].eval_accuracy_bps
+    assert result.card["datasets"]["validation"]["sha256"] != result.card["datasets"]["eval"]["sha256"]
+
+
+def test_without_validation_the_last_epoch_is_submitted(tmp_path: Path, tiny_config: Factory) -> None:
+    result = train(tiny_config(epochs=2), tmp_path)
+
+    assert "selected_epoch" not in result.card
+
+
+def test_pseudo_labels_give_every_class_the_same_count_and_no_image_twice() -> None:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 8 * 8, 4))
+    images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
+
+    index, labels = pseudo_labels(model, images, per_class=10, num_classes=4)
+
+    assert len(set(index.tolist())) == 40
+    assert torch.bincount(labels).tolist() == [10, 10, 10, 10]
+
+
+def test_labelled_images_are_repeated_to_a_quarter_of_the_self_training_set() -> None:
+    images, targets = with_pseudo_labels(
+        torch.zeros(5, 3, 2, 2, dtype=torch.uint8),
+        torch.arange(5),
+        torch.ones(60, 3, 2, 2, dtype=torch.uint8),
+        torch.zeros(60, dtype=torch.int64),
+    )
+
+    assert len(targets) == 4 * 5 + 60 and images.shape[0] == 80  # 20 labelled: a quarter
+
+
+def test_each_segment_of_the_schedule_runs_its_own_course() -> None:
+    segments = [(4, 0, 2), (2, 0, 1)]
+
+    factors = [segment_factor(s, segments, lambda local, steps, warmup, per_epoch: local / steps) for s in range(6)]
+
+    assert factors == [0.0, 0.25, 0.5, 0.75, 0.0, 0.5]
+
+
+def test_a_self_training_run_adds_its_rounds_and_resumes_to_the_same_model(
+    tmp_path: Path, tiny_config: Factory
+) -> None:
+    config = tiny_config(
+        epochs=1,
+        val_per_class=2,
+        eval_dataset=None,
+        unlabelled_dataset=_unlabelled(tmp_path),
+        pseudo_rounds=2,
+        pseudo_epochs=1,
+        pseudo_per_class=6,
+        pseudo_batch_size=20,
+        deterministic=True,
+    )
+    straight = train(config, tmp_path / "straight")
+
+    def crash_in_the_first_round(metrics: EpochMetrics) -> None:
+        if metrics.epoch == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        train(config, tmp_path / "resumed", on_epoch_end=crash_in_the_first_round)
+    resumed = train(config, tmp_path / "resumed")
+
+    assert len(straight.epochs) == 3
+    assert resumed.fingerprint == straight.fingerprint
+    assert [m.train_loss for m in resumed.epochs] == [m.train_loss for m in straight.epochs]
+
+
+def test_without_unlabelled_images_a_recipe_with_rounds_trains_the_labelled_epochs_only(
+    tmp_path: Path, tiny_config: Factory
+) -> None:
+    result = train(tiny_config(epochs=2, pseudo_rounds=3), tmp_path)
+
+    assert len(result.epochs) == 2
+
+
+def test_the_same_self_training_run_twice_gives_bit_identical_weights(tmp_path: Path, tiny_config: Factory) -> None:
+    config = tiny_config(
+        epochs=1,
+        val_per_class=2,
+        eval_dataset=None,
+        unlabelled_dataset=_unlabelled(tmp_path),
+        pseudo_rounds=1,
+        pseudo_epochs=1,
+        pseudo_per_class=4,
+        pseudo_batch_size=20,
+    )
+
+    a, b = train(config, tmp_path / "a"), train(config, tmp_path / "b")
+
+    assert a.fingerprint == b.fingerprint
+    tensors_a, tensors_b = (
+        load_file(tmp_path / "a" / "model.safetensors"),
+        load_file(tmp_path / "b" / "model.safetensors"),
+    )
+    assert all(torch.equal(tensors_a[n], tensors_b[n]) for n in tensors_a)
