@@ -316,6 +316,7 @@ contract MarketHandler is CommonBase, StdUtils {
             address a = members[(start + n) % members.length];
             ITrainingMarket.Validator memory v = _validatorOf(a);
             if (v.leafPlusOne == 0 || v.unlocksAt == 0) continue;
+            if (v.unsettledSeats != 0) continue; // market v3: a seat on an unsettled job holds the bond
             if (block.timestamp < v.unlocksAt) {
                 if (!wait) continue;
                 vm.warp(v.unlocksAt);
@@ -701,7 +702,8 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     /// @dev Replays the slashing rule seat by seat: slashBps of the bond per revealed
-    /// submission whose lane is missing or outside tolerance of the median.
+    /// submission whose lane is missing or outside tolerance of the verified score; an
+    /// attestation of an Undecided submission (market v3: no strict majority) costs nothing.
     function _checkSlashes(
         uint256 k,
         address[] memory seats,
@@ -717,6 +719,7 @@ contract MarketHandler is CommonBase, StdUtils {
             GAttestation storage a = _attestations[k][m];
             for (uint256 i; i < list.length; ++i) {
                 if (!list[i].revealed) continue;
+                if (a.revealed && list[i].outcome == ITrainingMarket.Outcome.Undecided) continue;
                 if (!a.revealed || _distance(a.scores[i], list[i].verifiedScoreBps) > TOLERANCE_BPS) ++bad;
             }
             if (bad == 0) continue;
@@ -741,6 +744,10 @@ contract MarketHandler is CommonBase, StdUtils {
     function _checkVerdicts(uint256 k, address[] memory seats, ITrainingMarket.Submission[] memory list)
         private
     {
+        uint256 drawn; // the filled seats: a strict majority of them decides (market v3)
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] != address(0)) ++drawn;
+        }
         for (uint256 i; i < list.length; ++i) {
             if (!list[i].revealed) continue;
             uint256 honest;
@@ -751,10 +758,10 @@ contract MarketHandler is CommonBase, StdUtils {
                 if (kindOf[seats[s]] == Kind.Honest) ++honest;
                 if (uint256(a.scores[i]) + TOLERANCE_BPS < list[i].claimedScoreBps) ++below;
             }
-            if (2 * honest > seats.length && _distance(list[i].verifiedScoreBps, _subs[k][i].trueScore) > NOISE) {
+            if (2 * honest > drawn && _distance(list[i].verifiedScoreBps, _subs[k][i].trueScore) > NOISE) {
                 ++honestMajorityOutvoted;
             }
-            if (list[i].outcome == ITrainingMarket.Outcome.Dishonest && 2 * below <= seats.length) ++tieConvictions;
+            if (list[i].outcome == ITrainingMarket.Outcome.Dishonest && 2 * below <= drawn) ++tieConvictions;
         }
     }
 
