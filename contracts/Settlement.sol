@@ -46,7 +46,10 @@ abstract contract Settlement is Attestations {
         js.status = Status.Finalized; // before any credit or call: a finalized job never changes
         Job memory j = js;
         Tally memory t;
-        address winner; // zero when nobody wins
+        // Zero unless somebody wins (set below); slither cannot tell.
+        // slither-disable-next-line uninitialized-local
+        address winner;
+        // slither-disable-next-line uninitialized-local
         uint16 score;
         if (!j.evaluationRevealed) {
             t = _forfeit(jobId, js, j);

@@ -1,6 +1,6 @@
-"""Issue 20's attacks on the v2 market (the v3 work): each asserts the safe property and is a
-strict xfail while the attack works, so the suite fails the day a guard lands without the
-xfail being removed, and fails again if a guard is later taken away.
+"""Issue 20's attacks on the v2 market (the v3 work): each asserts the safe property and was a
+strict xfail while the attack worked; the guards of items 1, 8 and 9 landed and their tests
+pass (each fails again when its guard is taken away: docs/market.md, "Market v3").
 
 Written against landed v2 (commit "Market v3 attack tests ..."): every one failed there.
 The attacks that need a v3 entry point (members attesting an unavailable evaluation set,
@@ -8,7 +8,6 @@ appeals, eligibility snapshots) are written with the entry point they introduce.
 """
 
 import brownie
-import pytest
 from brownie import chain
 from brownie.exceptions import VirtualMachineError
 from errors import err
@@ -34,8 +33,6 @@ from market_helpers import (
     to_settle,
 )
 from test_attacks import _bonded
-
-V3 = "market v3 (issue 20)"
 
 
 # 1. Ties convict: with an even number of attestations the lower median decides.

@@ -1,11 +1,12 @@
-"""Random sequences of market actions by several actors against a Python model (v3: a strict majority of the drawn seats decides).
+"""Random sequences of market actions by several actors against a Python model (v3).
 
 Actors: two requesters (one may bond as a validator), sixteen workers (enough to reach
 the submission cap; one of them is a validator), the three fixture validators plus
 validators that join and exit. Committee members behave honestly (true score +- 50 bps),
 lie, copy the claim, or never reveal. The requester reveals the evaluation set, or does
 not (a forfeit). Every action is predicted by the model (succeeds or reverts) and checked
-against the contract; finalize's credits are recomputed by a naive reference.
+against the contract; finalize's credits are recomputed by a naive reference, in which a
+strict majority of the drawn seats decides a verdict and a member's seats hold its bond.
 Examples: MARKET_SM_EXAMPLES, else 1000 under HYPOTHESIS_PROFILE=long (make test-stateful-long),
 else 10 (make test: it has a 10-minute budget on 2 cores).
 """
