@@ -8,10 +8,12 @@ appeals, eligibility snapshots) are written with the entry point they introduce.
 """
 
 import brownie
+import pytest
 from brownie import chain
 from brownie.exceptions import VirtualMachineError
 from errors import err
 from market_helpers import (
+    FORFEIT_BPS,
     MIN_BOND,
     MIN_STAKE,
     attestation_seal,
@@ -33,6 +35,8 @@ from market_helpers import (
     to_settle,
 )
 from test_attacks import _bonded
+
+V3 = "market v3 (issue 20)"
 
 
 # 1. Ties convict: with an even number of attestations the lower median decides.
@@ -161,3 +165,22 @@ def test_issue17_9_withdrawing_with_a_seat_names_the_unsettled_seats(market, req
 
     with brownie.reverts(err("TrainingMarketUnsettledSeats", member, 1)):
         market.withdrawBond({"from": member})
+
+
+# 6. Filling the cap pays the requester: the forfeits of its own filler workers are credited to it.
+@pytest.mark.xfail(strict=True, reason=f"{V3}: forfeits never flow to a party who can cause them")
+def test_issue17_6_a_requester_is_not_paid_the_forfeits_of_its_own_filler_workers(
+    market, accounts, requester, alice, validators
+):
+    fillers = [accounts.add() for _ in range(3)]  # the requester's Sybil workers
+    for f in fillers:
+        requester.transfer(f, 2 * MIN_STAKE)
+    claims = {alice: 8000, **dict.fromkeys(fillers, 0)}  # junk, honestly claimed: below the minimum
+    attested = {alice: [8000] * 3, **{f: [0] * 3 for f in fillers}}
+    job_id = run_job(market, requester, validators, claims, attested)
+    before = market.pendingOf(requester)
+
+    finalize(market, job_id, requester)
+
+    forfeits = len(fillers) * MIN_STAKE * FORFEIT_BPS // 10_000
+    assert market.pendingOf(requester) - before < forfeits  # today: every forfeit is the requester's
