@@ -40,8 +40,9 @@ contract LedgerRelay is ILedgerRelay {
     uint256 private constant MEDIAN_SPAN = 11; // Bitcoin's median-time-past window
     uint256 private constant MIN_WORK_SHIFT = 4; // off the tip, a target at most 2^4 times the tip's
     uint256 private constant PENDING = 1 << 255; // in _tipWork: a reorganisation is under way
-    /// @notice Heights of the main-chain index a transaction rewrites at most (about 35k gas each).
-    uint256 public constant REORG_STEP = 400;
+    /// @notice Heights of the main-chain index a transaction rewrites at most (about 35k gas each: 7M
+    /// in all, so a step and a batch of 20 headers fit the dev chain's 12M-gas blocks).
+    uint256 public constant REORG_STEP = 200;
 
     // Layouts of a record and a link (side blocks only): see RelayRecord.
     mapping(bytes16 => uint256) private _records;
@@ -128,8 +129,14 @@ contract LedgerRelay is ILedgerRelay {
             key = _key(hash);
             if (_records[key] != 0) continue; // already stored (a resubmission): nothing to write
             _records[key] = record;
-            if (b.extendsTip) _setMain(RelayRecord.height(record), key);
-            else _links[key] = RelayRecord.link(parentKey, work);
+            if (b.extendsTip) {
+                _setMain(RelayRecord.height(record), key);
+            } else {
+                _links[key] = RelayRecord.link(parentKey, work);
+                // A branch now the heaviest: its header is the tip the next one is held to (a stored
+                // header skipped above was never heavier than the tip, or it would be the tip).
+                if (work > oldWork) b.maxTarget = LedgerHeader.storedTarget(RelayRecord.bits(record)) << MIN_WORK_SHIFT;
+            }
         }
         (b.hash, b.work) = (hash, work);
         bool moved = b.extendsTip || b.work > oldWork;
