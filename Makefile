@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 # brownie's test chain on a free port (brownie-config.yaml reads BROWNIE_PORT): a test run
 # never attaches to the user's own `make chain` on 8545, nor to another run's chain.
-BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.eth.localchain import free_port; print(free_port())') \
+BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.ports import free_port; print(free_port())') \
 	$(BROWNIE) test
 
 PY_STAMP := $(VENV)/.installed
@@ -95,9 +95,11 @@ bench: compile
 	$(BROWNIE_TEST) tests/contracts/relay/test_relay_gas.py
 	$(PY) -m benchmarks
 
-# A local chain for brownie scripts and the offchain commands (Ctrl-C stops it).
+# A local chain for brownie scripts and the offchain commands (Ctrl-C stops it);
+# `make chain PORT=9545` for another port (then --rpc http://127.0.0.1:9545).
+PORT ?= 8545
 chain: setup
-	anvil --host 127.0.0.1 --port 8545 --chain-id 1337
+	anvil --host 127.0.0.1 --port $(PORT) --chain-id 1337
 
 # Re-pin the whole Python tree after changing requirements/*.txt.
 lock:

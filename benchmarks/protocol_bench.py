@@ -51,10 +51,10 @@ def _timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def one_job(client: Client, market_address: str, start_block: int, journal: Journal) -> dict[str, float]:
-    requester = MarketClient(_as(client, 1), market_address)
-    worker = MarketClient(_as(client, 2), market_address)
-    validators = [MarketClient(_as(client, i), market_address) for i in (4, 5)]
+def one_job(client: Client, market: MarketClient, start_block: int, journal: Journal) -> dict[str, float]:
+    requester = market.as_sender(_as(client, 1))
+    worker = market.as_sender(_as(client, 2))
+    validators = [market.as_sender(_as(client, i)) for i in (4, 5)]
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     job_id = requester.post_job(BASE, MODEL, MODEL, MODEL, 5000, now + 100, now + 200, now + 300, ETHER // 10, ETHER)
     poller = EventPoller(worker.job_posted_events, key=lambda e: (e.tx_hash, e.log_index), start_block=start_block)
@@ -90,7 +90,7 @@ def main() -> None:
         market_address = deployment.contract("TrainingMarket").address
         RegistryClient(client, deployment.contract("ModelRegistry").address).register(BASE, None, MODEL, 0, "x")
         for index in (4, 5):
-            MarketClient(_as(client, index), market_address).join_validators(ETHER)
+            MarketClient.of(_as(client, index), deployment).join_validators(ETHER)
         journal = Journal(Path(tmp) / "journal.sqlite", client.chain_id, market_address)
         start_block = client.w3.eth.block_number
         bare = [
@@ -101,7 +101,7 @@ def main() -> None:
             )
             for _ in range(ROUNDS)
         ]
-        rounds = [one_job(client, market_address, start_block, journal) for _ in range(ROUNDS)]
+        rounds = [one_job(client, MarketClient.of(client, deployment), start_block, journal) for _ in range(ROUNDS)]
     bare_s = statistics.median(bare)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, anvil (automine)")
     print(f"{'step (median of ' + str(ROUNDS) + ' jobs)':<34} {'seconds':>9} {'x bare tx':>10}")

@@ -2,12 +2,13 @@
 pragma solidity 0.8.28;
 
 import {JobBook} from "./JobBook.sol";
+import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 
 /// @title Attestations
 /// @notice Committee members commit to the scores they measured, then reveal them.
 /// @dev A member seals all its scores for a job at once: one seal per (job, validator),
-/// {attestationSealOf} binds the job, the validator and every score in commit order (so
+/// {MarketHashes-attestationSeal} binds the job, the validator and every score in commit order (so
 /// each score is bound to its worker). Plaintext never appears before the commit window
 /// closes, so copying another member's scores is impossible, and copying the claims is
 /// exactly as good as the claims are: a lazy member who copies an over-claim lands outside
@@ -57,7 +58,7 @@ abstract contract Attestations is JobBook {
         bytes32 stored = _attestationSeals[jobId][msg.sender];
         // A missing seal (zero) and a revealed one (REVEALED) have no seal bits, which a
         // keccak output has (but for a 2**-240 chance).
-        if (stored & SEAL_MASK != attestationSealOf(jobId, msg.sender, scores, salt) & SEAL_MASK) {
+        if (stored & SEAL_MASK != MarketHashes.attestationSeal(jobId, msg.sender, scores, salt) & SEAL_MASK) {
             revert TrainingMarketAttestationMismatch(jobId, msg.sender);
         }
         if (scores.length != count) revert TrainingMarketWrongScoreCount(jobId, scores.length, count);

@@ -3,13 +3,15 @@ pragma solidity 0.8.28;
 
 import {Attestations} from "./Attestations.sol";
 import {Committee} from "./libraries/Committee.sol";
+import {Judgment} from "./libraries/Judgment.sol";
+import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 
 /// @title Settlement
 /// @notice Finalize settles a job once its attestations are revealed; each worker then claims
 /// its own outcome.
 /// @dev Finalize writes no per-worker slot: workers' payouts are recomputed by {claim} from
-/// the settled sheets (which never change after the settle deadline) with {_payout}, so
+/// the settled sheets (which never change after the settle deadline) with {Judgment-payout}, so
 /// finalize pays no fresh-slot cost for up to 16 workers. Validators are paid and slashed
 /// in their own records (slots they already own). The requester is credited what stays with it.
 abstract contract Settlement is Attestations {
@@ -64,21 +66,12 @@ abstract contract Settlement is Attestations {
         Entry memory e = _entries[jobId][index];
         if (e.worker != msg.sender) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         if (e.stake == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
-        uint256 amount = _payout(j, index, e.stake, _sheets[jobId][msg.sender]);
+        (Outcome outcome,,) = _judge(j, _sheets[jobId][msg.sender]);
+        (uint256 returned, uint256 share) = Judgment.payout(j, index, e.stake, outcome, _forfeitBps);
+        uint256 amount = returned + share;
         _entries[jobId][index].stake = 0;
         if (amount != 0) _sendToCaller(amount);
         emit Claimed(jobId, msg.sender, amount);
-    }
-
-    /// @notice The index of the submission finalize will (or did) pay, or 2**256-1 for none.
-    function winnerOf(uint256 jobId) external view returns (uint256 best) {
-        Job memory j = _existing(jobId);
-        if (!j.evaluationRevealed) return NO_WINNER;
-        // slither-disable-next-line uninitialized-local
-        Tally memory t;
-        // slither-disable-next-line uninitialized-local
-        uint16[MAX_SUBMISSIONS] memory medians;
-        best = _settleWorkers(jobId, j, t, medians);
     }
 
     /// @dev Checks the winner's revealed model and URI and records them in the registry.
@@ -87,7 +80,7 @@ abstract contract Settlement is Attestations {
         returns (address winner)
     {
         winner = _entries[jobId][best].worker;
-        if (resultHashOf(modelHash, uri) != _sealed[jobId][winner]) revert TrainingMarketWrongResult(jobId, winner);
+        if (MarketHashes.result(modelHash, uri) != _sealed[jobId][winner]) revert TrainingMarketWrongResult(jobId, winner);
         // Cannot revert: the base is registered (checked at post, records are never removed),
         // a market record overwrites any earlier one, and MARKET_ROLE cannot be revoked.
         _registry.registerFromMarket(modelHash, js.baseModel, js.trainingSet, score, jobId, winner, uri);
@@ -100,7 +93,7 @@ abstract contract Settlement is Attestations {
         uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
         best = _settleWorkers(jobId, j, t, medians);
         // Validators are paid for checking whatever was revealed, winner or not.
-        t.fee = t.revealed == 0 ? 0 : uint256(j.reward) * _feeBps / BPS;
+        t.fee = Judgment.validatorFee(j.reward, t.revealed, _feeBps);
         t.pool = t.fee;
         _settleValidators(jobId, j, t, medians);
         if (best != NO_WINNER) score = medians[best];
@@ -129,8 +122,8 @@ abstract contract Settlement is Attestations {
         emit Finalized(jobId, address(0), bytes32(0), 0, share, 0, 0, refund);
     }
 
-    /// @dev Judges every submission: fills `medians`, adds slashed stakes and forfeits to
-    /// `t.toRequester`, returns the best honest at or above the minimum (ties: earliest commit).
+    /// @dev Judges every submission ({Judgment}): fills `medians`, adds the stakes it does not
+    /// return (slashed, forfeits) to `t.toRequester`, returns the winner ({Judgment-leads}).
     function _settleWorkers(uint256 jobId, Job memory j, Tally memory t, uint16[MAX_SUBMISSIONS] memory medians)
         private
         view
@@ -138,20 +131,17 @@ abstract contract Settlement is Attestations {
     {
         best = NO_WINNER;
         uint256 bestScore = 0;
-        uint256 fee = _forfeitOf(j);
         for (uint256 i; i < j.submissionCount; ++i) {
             Entry memory e = _entries[jobId][i];
             (Outcome outcome,, uint16 median) = _judge(j, _sheets[jobId][e.worker]);
             medians[i] = median;
             if (outcome != Outcome.Unrevealed) ++t.revealed;
-            if (outcome == Outcome.Unrevealed || outcome == Outcome.Dishonest) {
-                t.toRequester += e.stake;
-            } else if (outcome == Outcome.Honest && median >= j.minScoreBps) {
-                // Strictly greater: on a tie the earlier commit (lower index) keeps the lead.
-                if (best == NO_WINNER || median > bestScore) (best, bestScore) = (i, median);
-            } else {
-                t.toRequester += fee < e.stake ? fee : e.stake;
-            }
+            // The share is the claim's business (the winner is not known yet); the stake not
+            // returned is the requester's.
+            // slither-disable-next-line unused-return
+            (uint256 returned,) = Judgment.payout(j, i, e.stake, outcome, _forfeitBps);
+            t.toRequester += e.stake - returned; // returned <= stake
+            if (Judgment.leads(outcome, median, best, bestScore)) (best, bestScore) = (i, median);
         }
     }
 
@@ -175,7 +165,7 @@ abstract contract Settlement is Attestations {
             for (uint256 i; i < j.submissionCount; ++i) {
                 uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
                 if (!sheet.revealed()) continue;
-                if (sheet.hasAttestation(seat) && ScoreSheet.distance(sheet.attestation(seat), medians[i]) <= _toleranceBps) {
+                if (sheet.hasAttestation(seat) && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) {
                     ++good[seat];
                 } else {
                     ++bad[seat];

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {Committee} from "./libraries/Committee.sol";
+import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 import {Settlement} from "./Settlement.sol";
 import {JobBook} from "./JobBook.sol";
@@ -27,7 +28,7 @@ contract TrainingMarket is Settlement {
     constructor(address registry_, Config memory config_) ValidatorSet(config_.minBond) JobBook(registry_, config_) {}
 
     /// @notice Post a job; msg.value is the reward, escrowed until finalize or cancel.
-    /// @dev `evaluationSeal` = {evaluationSealOf}(evaluation set hash, salt): workers never see
+    /// @dev `evaluationSeal` = {MarketHashes-evaluationSeal}(evaluation set hash, salt): workers never see
     /// the set before commits close. `deadlines` = [commit, reveal, attest, settle]; each
     /// window lasts at least the protocol's minimum, the whole job at most MAX_JOB_DURATION.
     /// `committeeSize` is odd, at least the quorum, at most 15. The minimum stake must make a
@@ -169,7 +170,7 @@ contract TrainingMarket is Settlement {
     }
 
     /// @notice Commit to a result with a stake (msg.value >= the job's minimum stake).
-    /// @dev `commitment` = {commitmentOf}(jobId, msg.sender, modelHash, scoreBps, salt); it binds
+    /// @dev `commitment` = {MarketHashes-commitment}(jobId, msg.sender, modelHash, scoreBps, salt); it binds
     /// the job and the sender. One per worker per job, at most MAX_SUBMISSIONS. Emits {Committed}.
     function commit(uint256 jobId, bytes32 commitment) external payable {
         Job storage j = _jobs[jobId];
@@ -208,11 +209,11 @@ contract TrainingMarket is Settlement {
         if (modelHash == bytes32(0)) revert TrainingMarketZeroHash();
         if (scoreBps > BPS) revert TrainingMarketBpsTooHigh(scoreBps);
         if (bytes(uri).length > MAX_URI_BYTES) revert TrainingMarketUriTooLong(bytes(uri).length, MAX_URI_BYTES);
-        if (commitmentOf(jobId, msg.sender, modelHash, scoreBps, salt) != sealedHash) {
+        if (MarketHashes.commitment(jobId, msg.sender, modelHash, scoreBps, salt) != sealedHash) {
             revert TrainingMarketCommitmentMismatch(jobId, msg.sender);
         }
         // The commitment has served its purpose: reuse its slot (an update, not a new slot).
-        _sealed[jobId][msg.sender] = resultHashOf(modelHash, uri);
+        _sealed[jobId][msg.sender] = MarketHashes.result(modelHash, uri);
         _sheets[jobId][msg.sender] = ScoreSheet.withClaim(scoreBps);
         emit Revealed(jobId, msg.sender, modelHash, scoreBps, uri);
     }
@@ -228,7 +229,7 @@ contract TrainingMarket is Settlement {
             revert TrainingMarketNotRevealing(jobId);
         }
         if (j.evaluationRevealed) revert TrainingMarketEvaluationAlreadyRevealed(jobId);
-        if (evaluationSet == 0 || evaluationSealOf(evaluationSet, salt) != j.evaluationSeal) {
+        if (evaluationSet == 0 || MarketHashes.evaluationSeal(evaluationSet, salt) != j.evaluationSeal) {
             revert TrainingMarketEvaluationMismatch(jobId);
         }
         j.evaluationRevealed = true;

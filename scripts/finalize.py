@@ -3,20 +3,22 @@
 brownie run scripts/finalize.py [--network NAME]
 """
 
-from brownie import TrainingMarket, chain
+from brownie import MarketLens, TrainingMarket, chain
 
 from offchain.eth.deployments import load_deployment
 from scripts.common import sender, tx_params
 
-FINALIZABLE = 3  # ITrainingMarket.Phase.Finalizable
+FINALIZABLE = 4  # ITrainingMarket.Phase.Finalizable
 
 
 def main():
-    market = TrainingMarket.at(load_deployment(chain.id).contract("TrainingMarket").address)
+    deployment = load_deployment(chain.id)
+    market = TrainingMarket.at(deployment.contract("TrainingMarket").address)
+    lens = MarketLens.at(deployment.contract("MarketLens").address)
     account = sender()
     done = []
     for job_id in range(1, market.jobCount() + 1):
-        if market.phase(job_id) != FINALIZABLE:
+        if lens.phase(job_id) != FINALIZABLE:
             continue
         event = market.finalize(job_id, tx_params(account)).events["Finalized"]
         winner = event["winner"] if int(event["winner"], 16) else "nobody (reward refunded)"

@@ -3,7 +3,7 @@
 brownie run scripts/status.py
 """
 
-from brownie import ModelRegistry, TrainingMarket, chain, web3
+from brownie import MarketLens, ModelRegistry, TrainingMarket, chain, web3
 
 from offchain.eth.deployments import load_deployment
 
@@ -28,24 +28,27 @@ def print_models(registry, from_block):
         )
 
 
-PHASES = ["open", "revealing", "attesting", "finalizable", "finalized", "cancelled"]
-OUTCOMES = ["pending", "unrevealed", "unverified", "dishonest", "honest", "won"]
+PHASES = ["open", "revealing", "attesting", "settling", "finalizable", "finalized", "cancelled"]
+OUTCOMES = ["pending", "unrevealed", "unverified", "dishonest", "honest", "won", "forfeited", "below minimum"]
 ETHER = 10**18
 
 
-def print_market(market):
+def print_market(market, lens):
+    """Every job with its phase and judged submissions (read through the lens), then what the
+    market owes each account it met."""
     count = market.jobCount()
-    print(f"\nmarket jobs: {count} (validators: {market.validatorCount()}, quorum {market.quorum()})")
+    quorum = market.config()[1]
+    print(f"\nmarket jobs: {count} (sortition weight {market.totalWeight()} gwei, quorum {quorum})")
     print(f"{'job':>4} {'phase':<12} {'reward':>10} {'subs':>4} {'winner':<42}")
     accounts = set()
     for job_id in range(1, count + 1):
         job = market.job(job_id)
-        subs = market.submissions(job_id)
+        subs = lens.submissions(job_id)
         winner = subs[job["winnerPlusOne"] - 1]["worker"] if job["winnerPlusOne"] else "-"
-        print(
-            f"{job_id:>4} {PHASES[market.phase(job_id)]:<12} {job['reward'] / ETHER:>9.4f}E {len(subs):>4} {winner:<42}"
-        )
+        phase = PHASES[lens.phase(job_id)]
+        print(f"{job_id:>4} {phase:<12} {job['reward'] / ETHER:>9.4f}E {len(subs):>4} {winner:<42}")
         accounts.add(job["requester"])
+        accounts.update(a for a in lens.committee(job_id) if int(a, 16))
         for sub in subs:
             accounts.add(sub["worker"])
             claim = f"{sub['claimedScoreBps'] / 100:.2f}%" if sub["revealed"] else "hidden"
@@ -54,14 +57,9 @@ def print_market(market):
                 f"verified {sub['verifiedScoreBps'] / 100:.2f}% ({sub['attestationCount']} att.)  "
                 f"{OUTCOMES[sub['outcome']]}"
             )
-    for seat in range(market.MAX_VALIDATORS()):
-        holder = market.validatorAt(seat)[0]
-        if int(holder, 16):
-            accounts.add(holder)
     print(f"\nmarket balance {market.balance() / ETHER:.6f}E; pending withdrawals:")
     for account in sorted(accounts):
-        wins, slashes = market.workerStats(account)
-        print(f"  {account}  {market.pendingOf(account) / ETHER:>12.6f}E  wins {wins}  slashes {slashes}")
+        print(f"  {account}  {market.pendingOf(account) / ETHER:>12.6f}E")
 
 
 def main():
@@ -72,4 +70,5 @@ def main():
     registry_entry = deployment.contract("ModelRegistry")
     print_models(ModelRegistry.at(registry_entry.address), registry_entry.block)
     if "TrainingMarket" in deployment.contracts:
-        print_market(TrainingMarket.at(deployment.contract("TrainingMarket").address))
+        lens = MarketLens.at(deployment.contract("MarketLens").address)
+        print_market(TrainingMarket.at(deployment.contract("TrainingMarket").address), lens)

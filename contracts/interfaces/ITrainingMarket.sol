@@ -2,10 +2,13 @@
 pragma solidity 0.8.28;
 
 /// @title ITrainingMarket
-/// @notice Types, events and errors of the fine-tuning market and its validator set.
+/// @notice Every function others call on the fine-tuning market (the roles, the explorer, the
+/// scripts, {MarketLens}), and its types, events and errors.
 /// @dev Every failure is a custom error `TrainingMarket<Problem>(context)`; every external
 /// mutator emits one past-tense event right after its write (finalize adds one
-/// {ValidatorSettled} per committee seat).
+/// {ValidatorSettled} per committee seat). The judged views (phase, submissions with their
+/// outcomes and payouts, the committee, the winner) are {IMarketLens}'s. NatSpec of each
+/// function is at its implementation.
 interface ITrainingMarket {
     /// @notice The protocol's parameters, fixed at deployment.
     struct Config {
@@ -66,9 +69,10 @@ interface ITrainingMarket {
         Unrevealed, // slashed
         Unverified, // fewer attestations than the quorum: pays the forfeit, cannot win
         Dishonest, // claim more than the tolerance above the median: slashed
-        Honest, // stake returned (less the forfeit when below the minimum score)
+        Honest, // verified at or above the minimum score, claim within tolerance: stake returned
         Won, // honest, best verified score at or above the minimum: paid the prize
-        Forfeited // the requester never revealed the evaluation set: shares the reward
+        Forfeited, // the requester never revealed the evaluation set: shares the reward
+        BelowMinimum // honest, verified below the job's minimum score: pays the forfeit, cannot win
     }
 
     /// @notice One submission as the views show it.
@@ -82,6 +86,14 @@ interface ITrainingMarket {
         uint16 verifiedScoreBps; // median of the attestations (0 when there are none)
         Outcome outcome;
         uint256 payout; // what {claim} pays the worker (valid once finalized)
+    }
+
+    /// @notice A submission as stored (see {submissionAt}); the lens judges it.
+    struct SubmissionRecord {
+        address worker;
+        uint96 stake; // zero once claimed
+        bytes32 sealedHash; // the commitment until revealed, then keccak256(abi.encode(modelHash, uri))
+        uint256 sheet; // its ScoreSheet: the claim and every seat's attestation
     }
 
     /// @notice A ledger anchor transaction and its Merkle proof in a ledger block, as
@@ -189,6 +201,7 @@ interface ITrainingMarket {
     error TrainingMarketTooEarly(uint256 jobId, uint32 settleDeadline);
     error TrainingMarketWrongResult(uint256 jobId, address winner);
     error TrainingMarketUriTooLong(uint256 length, uint256 maxLength);
+    error TrainingMarketNoSubmission(uint256 jobId, uint256 index);
     error TrainingMarketNotYourSubmission(uint256 jobId, uint256 index, address account);
     error TrainingMarketNotFinalized(uint256 jobId);
     error TrainingMarketNothingToWithdraw(address account);
@@ -199,4 +212,95 @@ interface ITrainingMarket {
     error TrainingMarketExitAlreadyRequested(address validator);
     error TrainingMarketExitNotRequested(address validator);
     error TrainingMarketStillUnbonding(address validator, uint40 unlocksAt);
+
+    // ----- requester -----
+    /// @notice Post a job; msg.value is the reward. See {TrainingMarket-postJob}.
+    function postJob(
+        bytes32 baseModel,
+        bytes32 trainingSet,
+        bytes32 evaluationSeal,
+        bytes32 spec,
+        uint16 minScoreBps,
+        uint32[4] calldata deadlines,
+        uint80 minStake,
+        uint8 committeeSize
+    ) external payable returns (uint256 jobId);
+    /// @notice {postJob} with a proof that the training set was anchored in the ledger.
+    function postJobWithProvenance(
+        bytes32 baseModel,
+        bytes32 trainingSet,
+        bytes32 evaluationSeal,
+        bytes32 spec,
+        uint16 minScoreBps,
+        uint32[4] calldata deadlines,
+        uint80 minStake,
+        uint8 committeeSize,
+        AnchorProof calldata proof
+    ) external payable returns (uint256 jobId);
+    /// @notice Cancel a job nobody has committed to.
+    function cancelJob(uint256 jobId) external;
+    /// @notice Publish the evaluation set sealed at post.
+    function revealEvaluation(uint256 jobId, bytes32 evaluationSet, bytes32 salt, string calldata uri) external;
+
+    // ----- worker -----
+    /// @notice Commit to a result with a stake.
+    function commit(uint256 jobId, bytes32 commitment) external payable;
+    /// @notice Reveal a committed result.
+    function reveal(uint256 jobId, bytes32 modelHash, uint16 scoreBps, bytes32 salt, string calldata uri) external;
+    /// @notice Pull a submission's outcome after finalize.
+    function claim(uint256 jobId, uint256 index) external;
+
+    // ----- validator -----
+    /// @notice Join the validator set with a bond.
+    function joinValidators() external payable;
+    /// @notice Stop being drawn and start the unbonding delay.
+    function requestExit() external;
+    /// @notice Take the bond back after the unbonding delay.
+    function withdrawBond() external;
+    /// @notice Draw the job's committee.
+    function drawCommittee(uint256 jobId) external;
+    /// @notice Commit the seal of a committee member's scores.
+    function commitAttestation(uint256 jobId, bytes32 seal) external;
+    /// @notice Reveal the sealed scores.
+    function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external;
+
+    // ----- anyone -----
+    /// @notice Settle a job after its settle deadline.
+    function finalize(uint256 jobId, bytes32 modelHash, string calldata uri) external;
+    /// @notice Send the caller everything credited to it.
+    function withdraw() external;
+
+    // ----- raw reads (the lens judges them) -----
+    /// @notice The protocol's parameters.
+    function config() external view returns (Config memory);
+    /// @notice The ModelRegistry where winners are registered.
+    function registry() external view returns (address);
+    /// @notice The stored job; reverts for an unknown id.
+    function job(uint256 jobId) external view returns (Job memory);
+    /// @notice Number of jobs posted; ids run from 1 to this.
+    function jobCount() external view returns (uint256);
+    /// @notice Submission `index` of `jobId` as stored.
+    function submissionAt(uint256 jobId, uint256 index) external view returns (SubmissionRecord memory);
+    /// @notice The job's committee as stored (two words of seat lanes).
+    function committeeWords(uint256 jobId) external view returns (uint256[2] memory);
+    /// @notice What `validator_` committed for `jobId`.
+    function attestationSeal(uint256 jobId, address validator_) external view returns (bytes32);
+    /// @notice Wei credited to `account` and not yet withdrawn.
+    function pendingOf(address account) external view returns (uint256);
+    /// @notice The smallest validator bond.
+    function minBond() external view returns (uint256);
+    /// @notice The membership record of `account`.
+    function validator(address account) external view returns (Validator memory);
+    /// @notice The validator that owns sortition leaf `leaf`.
+    function validatorAt(uint256 leaf) external view returns (address);
+    /// @notice Sortition weight in gwei.
+    function totalWeight() external view returns (uint256);
+    /// @notice Most submissions per job.
+    function MAX_SUBMISSIONS() external view returns (uint8);
+    /// @notice Longest artifact URI a reveal takes.
+    function MAX_URI_BYTES() external view returns (uint256);
+    /// @notice Longest job, from posting to its settle deadline.
+    function MAX_JOB_DURATION() external view returns (uint256);
+    /// @notice Time between an exit request and the bond's release.
+    function UNBONDING_DELAY() external view returns (uint256);
 }

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from offchain.artifacts.options import add_source_arg
+
 DEFAULT_DIR = Path.home() / ".offchain" / "artifacts"
 
 
@@ -28,10 +30,12 @@ def register(subparsers: Any) -> None:
 
     get = commands.add_parser("get", help="fetch a URI, verify its hash, copy it to --out")
     get.add_argument("uri", help="path, http(s) URL or sha256:<hex>")
-    get.add_argument("--sha256", required=True, help="expected SHA-256 of the content")
+    get.add_argument(
+        "--sha256", default=None, help="expected SHA-256 of the content (needed unless the URI names it: sha256:<hex>)"
+    )
     get.add_argument("--out", type=Path, required=True)
     get.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="local cache / store")
-    get.add_argument("--source", action="append", default=[], help="store folder or server URL for sha256: URIs")
+    add_source_arg(get)
     get.set_defaults(func=cmd_get)
 
 
@@ -65,11 +69,14 @@ def cmd_put(args: argparse.Namespace) -> int:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
-    from offchain.artifacts.client import fetch
-    from offchain.artifacts.errors import ArtifactError
+    from offchain.artifacts.client import fetch, named_sha256
+    from offchain.artifacts.errors import ArtifactError, InvalidURIError
     from offchain.artifacts.store import ArtifactStore
 
-    path = fetch(args.uri, args.sha256, ArtifactStore(args.dir), args.source)
+    expected = args.sha256 or named_sha256(args.uri)
+    if expected is None:
+        raise InvalidURIError(f"{args.uri} does not name its hash: give --sha256 <hex>")
+    path = fetch(args.uri, expected, ArtifactStore(args.dir), args.source)
     try:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, args.out)

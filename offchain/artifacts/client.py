@@ -134,6 +134,10 @@ def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Pat
 
 def upload(server_url: str, path: Path) -> str:
     """PUT a file to an artifact server under its hash; returns the hash."""
+    if not server_url.startswith(("http://", "https://")):
+        raise ArtifactError(
+            f"--server takes an artifact server's http(s):// URL, not {server_url!r}: a folder is --dir"
+        )
     digest = sha256_file(path)
     request = urllib.request.Request(
         f"{server_url.rstrip('/')}/sha256/{digest}",

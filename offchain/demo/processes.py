@@ -34,13 +34,17 @@ def _pump(role: RoleProcess) -> None:
         say_line(f"    [{role.name:<11}] {line.rstrip()}")
 
 
-def spawn(name: str, account: int, argv: list[str], threads: int) -> RoleProcess:
-    """`python -m offchain *argv` as `name`, its output echoed with the name in front."""
+PRODUCT = "offchain"  # the released command
+ADVERSARIES = "offchain.demo.adversaries"  # its worker and validator with one step replaced
+
+
+def spawn(name: str, account: int, argv: list[str], threads: int, module: str = PRODUCT) -> RoleProcess:
+    """`python -m <module> *argv` as `name`, its output echoed with the name in front."""
     # Five processes share the machine: cap each one's torch threads so that they do not
     # oversubscribe the cores (spinning OpenMP threads slow everyone down many times over).
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "offchain", *argv],
+        [sys.executable, "-m", module, *argv],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.demo.committee import MAX_SEATS, CommitteeView, Member, committee_lines, draw_odds_lines, validator_table
-from offchain.demo.processes import DemoError, RoleProcess, spawn, stop_all, wait_until
+from offchain.demo.processes import ADVERSARIES, PRODUCT, DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
 from offchain.demo.sybil import SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
 from offchain.eth.deploy import MIN_BOND
@@ -201,7 +201,7 @@ class Demo:
 
         self.deployment = deploy_all(self.client, self.out / "deployments")
         self.registry = RegistryClient(self.client, self.deployment.contract("ModelRegistry").address)
-        self.market = MarketClient(self.client, self.deployment.contract("TrainingMarket").address)
+        self.market = MarketClient.of(self.client, self.deployment)
         self.say(f"deployed ModelRegistry at {self.registry.address}, TrainingMarket at {self.market.address}")
         c = self.market.market_config()
         self.say.detail(
@@ -302,9 +302,8 @@ class Demo:
         """The requester bonds as a validator too: the contract never seats it on its own job."""
         if not self.config.requester_bond:
             return
-        from offchain.eth.market import MarketClient
 
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester = self.market.as_sender(self.as_account(REQUESTER))
         requester.join_validators(MIN_BOND)
         self.say(
             f"the requester bonds {MIN_BOND / ETHER:g} ETH as a validator too ({requester.client.address}); "
@@ -312,29 +311,34 @@ class Demo:
         )
 
     def post_job(self) -> None:
-        from offchain.eth.commitment import evaluation_seal, new_salt
-        from offchain.eth.market import MarketClient
+        """The requester's own `job post` steps (offchain.roles.requester.seal_and_post): the
+        evaluation set's salt goes to its seal book before the job goes on chain, and the
+        requester daemon opens the set from there once commits close."""
         from offchain.eth.provenance import load_proof
-        from offchain.roles.seals import SealBook
+        from offchain.roles.requester import seal_and_post
+        from offchain.roles.session import Session
 
-        self.requester_home.mkdir(parents=True, exist_ok=True)
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester_client = self.as_account(REQUESTER)
+        requester = Session(
+            client=requester_client,
+            deployment=self.deployment,
+            market=self.market.as_sender(requester_client),
+            registry=self.registry,
+            home=self.requester_home,
+            sources=[self.server.url],
+        )
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
-        # As `offchain job post` does: the salt goes to the requester's seal book before the
-        # job goes on chain; the requester daemon opens the set from there once commits close.
-        evaluation, salt = bytes.fromhex(self.hashes["eval"]), new_salt()
-        seal = evaluation_seal(evaluation, salt)
-        book = SealBook(self.requester_home / "requester-seals.sqlite", self.client.chain_id, self.market.address)
-        book.put_evaluation(seal, evaluation, salt, self.paths["eval"].resolve())
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
-        self.job_id = requester.post_job(
+        self.job_id, _ = seal_and_post(
+            requester,
+            self.paths["eval"],
+            bytes.fromhex(self.hashes["eval"]),
             proof=load_proof(self.train_anchor.proof_path),
             base_model=self.base_hash,
             training_set=bytes.fromhex(self.hashes["train"]),
-            evaluation_seal=seal,
             spec=bytes.fromhex(spec_digest),
             min_score_bps=self.config.min_score_bps,
             deadlines=self.deadlines,
@@ -345,16 +349,13 @@ class Demo:
         self.say(
             f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed, minimum score "
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
-            f"{self.spec['epochs']} epochs"
+            f"{self.spec['epochs']} epochs; the evaluation set stays sealed in its seal book"
         )
-        book.bind_evaluation(seal, self.job_id)
-        book.close()
         provenance = self.market.training_set_provenance(self.job_id, self.relay)
         assert provenance is not None  # postJobWithProvenance records it or reverts
         self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
 
     def run_market(self) -> None:
-        from offchain.eth.market import MarketClient
 
         rpc = self.hooks.rpc_url(self.chain)
         common = [
@@ -369,7 +370,7 @@ class Demo:
             "--confirmations",
             "0",
         ]
-        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]
+        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]  # the adversary's own command
         workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim), *self.extra_workers]
         threads = max(1, (os.cpu_count() or 2) // len(workers))  # the workers train side by side
         self.worker_args = {
@@ -393,6 +394,7 @@ class Demo:
                     *extra,
                 ],
                 threads,
+                ADVERSARIES if extra == overclaim else PRODUCT,
             )
             for name, account, extra in workers
         }
@@ -454,18 +456,19 @@ class Demo:
             if role.process.returncode != 0:
                 raise DemoError(f"{role.name} exited with code {role.process.returncode}")
         self.say("the job is finalized and every role (the requester's daemon too) has withdrawn and exited")
-        requester = MarketClient(self.as_account(REQUESTER), self.market.address)
+        requester = self.market.as_sender(self.as_account(REQUESTER))
         owed = requester.pending(requester.client.address)
         if owed:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
 
-    def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int]:
-        """The `offchain validator` process of `member`: (account, argv, threads)."""
+    def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int, str]:
+        """The validator process of `member`: (account, argv, threads, module). Honest members
+        run `offchain validator`; the lazy one and the Sybils the demo's adversaries."""
         behaviour = {"honest": [], "lazy": ["--lazy"], "sybil": ["--inflate-for", self.as_account(OVERCLAIMER).address]}
         home = str(self.out / member.name)
         argv = ["validator", *common, "--dev-account", str(member.account), "--home", home, "--once"]
-        return member.account, argv + behaviour[member.kind], 1
+        return member.account, argv + behaviour[member.kind], 1, PRODUCT if member.kind == "honest" else ADVERSARIES
 
     def show_draw_odds(self) -> None:
         """Once every validator is bonded: who is eligible for the draw, and the odds it leaves one out."""

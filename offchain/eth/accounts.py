@@ -7,7 +7,6 @@ written atomically with mode 0600; a keystore is never overwritten.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from offchain.eth.errors import InvalidInputError
-from offchain.eth.keys import PASSWORD_ENV
+from offchain.eth.keys import PASSWORD_ENV, ask_secret
 from offchain.eth.values import parse_address
 
 MAX_LISTED = 1000  # keystores listed from one folder
@@ -30,11 +29,8 @@ def new_password(path: Path) -> str:
     """The password for a new keystore: $OFFCHAIN_KEYSTORE_PASSWORD, else asked twice."""
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        try:
-            password = getpass.getpass(f"new password for {path}: ")
-            again = getpass.getpass("repeat it: ")
-        except EOFError:
-            raise InvalidInputError(f"no terminal to ask for a password: set ${PASSWORD_ENV}") from None
+        password = ask_secret(f"new password for {path}: ", PASSWORD_ENV)
+        again = ask_secret("repeat it: ", PASSWORD_ENV)
         if password != again:
             raise InvalidInputError("the two passwords differ")
     if not password:

@@ -76,21 +76,17 @@ def cmd_new(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    import getpass
     import os
 
     from offchain.eth.accounts import new_password, write_keystore
     from offchain.eth.errors import InvalidInputError
-    from offchain.eth.keys import account_from_key
+    from offchain.eth.keys import account_from_key, ask_secret
 
     if args.path.exists():
         raise InvalidInputError(f"{args.path} exists: a keystore is never overwritten")
     key = os.environ.get(args.key_env)
     if not key:
-        try:
-            key = getpass.getpass("private key (hex, not echoed): ")
-        except EOFError:
-            raise InvalidInputError(f"no key: set ${args.key_env} or run in a terminal") from None
+        key = ask_secret("private key (hex, not echoed): ", args.key_env)
     account = account_from_key(key)
     write_keystore(account, args.path, new_password(args.path))
     _print(args, {"address": account.address, "keystore": str(args.path)}, f"{account.address} in {args.path}")

@@ -1,6 +1,7 @@
 """`offchain chain ...`: move a local dev chain (anvil, brownie's development network).
 
     offchain chain warp 3600      # the next block is an hour later: deadlines pass
+    offchain chain warp --to 1 revealing   # to the moment job 1's commits close
     offchain chain mine 5         # mine five blocks now
 
 Both refuse any chain but the local ones (ids 1337 and 31337): time on a real network
@@ -15,6 +16,13 @@ from typing import Any
 
 MAX_WARP_S = 10 * 365 * 24 * 3600  # ten years: enough for any deadline, small enough to be sane
 MAX_BLOCKS = 10_000
+# A job's phases that a deadline opens, and which deadline (offchain.eth.market.Job's fields).
+PHASE_STARTS = {
+    "revealing": "commit_deadline",
+    "attesting": "reveal_deadline",
+    "settling": "attest_deadline",
+    "finalizable": "settle_deadline",
+}
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +34,14 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="chain_command", metavar="COMMAND", required=True)
 
     warp = commands.add_parser("warp", help="move the chain's clock forward and mine a block at the new time")
-    warp.add_argument("seconds", type=int, help=f"seconds to move forward (1..{MAX_WARP_S})")
+    warp.add_argument("seconds", type=int, nargs="?", help=f"seconds to move forward (1..{MAX_WARP_S})")
+    warp.add_argument(
+        "--to",
+        nargs=2,
+        metavar=("JOB", "PHASE"),
+        default=None,
+        help=f"instead: to the first second of a job's phase ({', '.join(PHASE_STARTS)}), and not past it",
+    )
     warp.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(warp)
     warp.set_defaults(func=cmd_warp)
@@ -77,12 +92,45 @@ def _report(args: argparse.Namespace, head: dict[str, int], verb: str) -> None:
 def cmd_warp(args: argparse.Namespace) -> int:
     from offchain.eth.errors import InvalidInputError
 
+    if (args.seconds is None) == (args.to is None):
+        raise InvalidInputError("give either SECONDS or --to JOB PHASE")
+    if args.to is not None:
+        return _warp_to_phase(args, *args.to)
     if not 1 <= args.seconds <= MAX_WARP_S:
         raise InvalidInputError(f"seconds must be 1..{MAX_WARP_S}, got {args.seconds}")
     client = _local_client(args)
     _rpc(client, "evm_increaseTime", [args.seconds])
     _rpc(client, "evm_mine", [])
     _report(args, _head(client), f"moved {args.seconds} s forward")
+    return 0
+
+
+def _warp_to_phase(args: argparse.Namespace, job: str, phase: str) -> int:
+    """Mine a block at the deadline that opens `phase`: the windows before it are over and
+    the one it opens is whole, unlike a fixed number of seconds that can skip a window."""
+    from pathlib import Path
+
+    from offchain.eth.deployments import open_deployment
+    from offchain.eth.errors import InvalidInputError
+    from offchain.eth.market import MarketClient
+
+    if phase not in PHASE_STARTS:
+        raise InvalidInputError(f"unknown phase {phase!r}; choose from: {', '.join(PHASE_STARTS)}")
+    if not job.isdigit():
+        raise InvalidInputError(f"JOB must be a job id, got {job!r}")
+    client = _local_client(args)
+    deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
+    market = MarketClient.of(client, deployment)
+    count = market.job_count()
+    if not 1 <= int(job) <= count:
+        raise InvalidInputError(f"no job {job} on this market (job ids are 1 to {count})")
+    target = int(getattr(market.job(int(job)), PHASE_STARTS[phase]))
+    now = _head(client)["timestamp"]
+    if now >= target:
+        raise InvalidInputError(f"job {job} is already {now - target} s past the start of {phase}")
+    _rpc(client, "evm_setNextBlockTimestamp", [target])
+    _rpc(client, "evm_mine", [])
+    _report(args, _head(client), f"job {job} is {phase}")
     return 0
 
 

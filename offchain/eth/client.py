@@ -10,59 +10,30 @@ receipt.
 
 from __future__ import annotations
 
-import ast
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractCustomError, ContractLogicError, Web3Exception, Web3RPCError
+from web3.exceptions import Web3Exception, Web3RPCError
 from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
-from offchain.eth.errors import EthError, RPCUnavailableError, TransactionError
+from offchain.eth.errors import CallRevertedError, EthError, InvalidInputError, RPCUnavailableError, TransactionError
 from offchain.eth.failures import is_insufficient_funds
 from offchain.eth.keys import KEY_ENV, account_from_key
+from offchain.eth.reads import DecodingContract
+from offchain.eth.reverts import REVERT_ERRORS, revert_data
 from offchain.eth.values import parse_address
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 RPC_TIMEOUT_S = 10
 RECEIPT_TIMEOUT_S = 120
 GAS_MARGIN = 1.25  # estimates can fall short when state moves between estimate and mining
-
-
-def _tester_failure() -> tuple[type[Exception], ...]:
-    try:  # eth-tester (the in-process EVM) raises its own exception with the raw data
-        from eth_tester.exceptions import TransactionFailed
-    except ImportError:
-        return ()
-    return (TransactionFailed,)
-
-
-REVERT_ERRORS: tuple[type[Exception], ...] = (ContractCustomError, ContractLogicError, *_tester_failure())
-
-
-def _revert_data(exc: Exception) -> str | bytes | None:
-    data = getattr(exc, "data", None)
-    if data is None and exc.args:
-        data = _tester_revert_bytes(str(exc.args[0]))
-    if isinstance(data, str | bytes) or data is None:
-        return data
-    return str(data)
-
-
-def _tester_revert_bytes(message: str) -> bytes | None:
-    # web3's eth-tester provider reports custom-error data as the repr of a bytes object.
-    prefix = "execution reverted: "
-    if not message.startswith(prefix + "b"):
-        return None
-    try:
-        value = ast.literal_eval(message[len(prefix) :])
-    except (ValueError, SyntaxError):
-        return None
-    return value if isinstance(value, bytes) else None
 
 
 def default_rpc() -> str:
@@ -83,8 +54,6 @@ class Client:
 
     def contract(self, name: str, address: str) -> Contract:
         """A handle on deployed contract `name` at `address`, with the built ABI."""
-        from offchain.eth.reads import DecodingContract  # reads decode errors like transact does
-
         return self.w3.eth.contract(  # type: ignore[call-overload,no-any-return]
             address=parse_address(address), abi=load_artifact(name).abi, ContractFactoryClass=DecodingContract
         )
@@ -106,7 +75,7 @@ class Client:
             try:
                 gas = int(call.estimate_gas(params) * GAS_MARGIN)
             except REVERT_ERRORS as exc:
-                raise TransactionError(f"{name} would revert: {decode_revert(_revert_data(exc))}") from None
+                raise TransactionError(f"{name} would revert: {decode_revert(revert_data(exc))}") from None
             except Web3RPCError as exc:
                 raise self._rpc_failure(name, value, exc) from None
         params["gas"] = gas
@@ -120,14 +89,32 @@ class Client:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
         except REVERT_ERRORS as exc:
-            raise TransactionError(f"{name} reverted: {decode_revert(_revert_data(exc))}") from None
+            raise TransactionError(f"{name} reverted: {decode_revert(revert_data(exc))}") from None
         except Web3RPCError as exc:
             raise self._rpc_failure(name, value, exc) from None
         except Web3Exception as exc:
             raise TransactionError(f"{name} failed: {exc}") from None
         if receipt["status"] != 1:
-            raise TransactionError(f"{name} reverted in transaction {tx_hash.hex()}")
+            raise TransactionError(
+                f"{name} reverted in transaction {tx_hash.hex()}: {self._why_mined_revert(call, params, receipt)}"
+            )
         return receipt
+
+    def _why_mined_revert(self, call: Any, params: dict[str, Any], receipt: TxReceipt) -> str:
+        """A transaction that passed its estimate and reverted once mined: the chain moved in
+        between (another account acted first, a tree grew). Say what, from the receipt and a
+        replay on the state the block left."""
+        if int(receipt["gasUsed"]) >= int(params["gas"]):
+            return f"ran out of gas (all {params['gas']} used: the state changed after the estimate)"
+        try:
+            call.call({k: v for k, v in params.items() if k != "nonce"}, block_identifier=receipt["blockNumber"])
+        except CallRevertedError as exc:  # contract handles decode their reads' reverts
+            return f"{exc.reason} (replayed after its block)"
+        except REVERT_ERRORS as exc:
+            return f"{decode_revert(revert_data(exc))} (replayed after its block)"
+        except Web3Exception:
+            pass
+        return "no reason given"
 
     def _rpc_failure(self, name: str, value: int, exc: Web3RPCError) -> TransactionError:
         if is_insufficient_funds(exc):
@@ -158,8 +145,11 @@ def connect(url: str | None = None, private_key: str | None = None) -> Client:
     url = url or default_rpc()
     if url.startswith(("http://", "https://")):
         provider: Any = Web3.HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_S})
-    else:  # a path: the node's IPC socket
+    elif Path(url).exists():  # a path: the node's IPC socket
         provider = Web3.IPCProvider(url)
+    else:
+        hint = f": did you mean http://{url}?" if re.fullmatch(r"[\w.-]+:\d+", url) else ""
+        raise InvalidInputError(f"RPC {url} is neither an http(s):// URL nor an IPC socket file{hint}")
     w3 = Web3(provider)
     try:
         w3.eth.chain_id  # noqa: B018 - the cheapest call that proves the node answers

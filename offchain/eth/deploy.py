@@ -1,7 +1,7 @@
 """Deploy the project's contracts from brownie's build output and record them.
 
-The same steps as scripts/deploy.py (for brownie users), for code that runs without
-brownie: the demo and the tests.
+The project's one deploy order (relay -> registry -> market -> MARKET_ROLE -> lens), used
+by the demo, the tests and scripts/deploy.py (which hands it brownie's connection).
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def deploy_all(
 ) -> Deployment:
     """Deploy LedgerRelay (from `ledger_chain`'s genesis; None: no relay, anchoring off), then
     ModelRegistry (admin: the sender) with that relay, then TrainingMarket holding the
-    registry's MARKET_ROLE, and write deployments/<chain id>.json."""
+    registry's MARKET_ROLE, then its MarketLens, and write deployments/<chain id>.json.
+
+    The project's one deploy order: scripts/deploy.py (brownie) calls this too."""
     deployment = Deployment(chain_id=client.chain_id)
     relay_address = ZERO_ADDRESS
     if ledger_chain is not None:
@@ -67,8 +69,10 @@ def deploy_all(
     config = market_config(min_bond, quorum, tolerance_bps, fee_bps, min_window=min_window)
     market, market_receipt = client.deploy("TrainingMarket", registry.address, config)
     client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
+    lens, lens_receipt = client.deploy("MarketLens", market.address)
     deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])
     deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
+    deployment.contracts["MarketLens"] = _record("MarketLens", lens.address, lens_receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment
 

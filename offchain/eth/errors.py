@@ -30,6 +30,10 @@ class StaleDeploymentError(DeploymentError):
 class CallRevertedError(EthError):
     """A contract read reverted; the message names the decoded custom error."""
 
+    def __init__(self, function: str, reason: str) -> None:
+        super().__init__(f"{function} reverted: {reason}")
+        self.reason = reason
+
 
 class InvalidInputError(EthError):
     """A value from the command line or a file is malformed (address, hash, number)."""

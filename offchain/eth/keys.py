@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from pathlib import Path
 
 from eth_account import Account
@@ -35,11 +36,25 @@ def load_keystore(path: Path, password: str | None = None) -> LocalAccount:
     if password is None:
         password = os.environ.get(PASSWORD_ENV)
     if password is None:
-        password = getpass.getpass(f"password for {path}: ")
+        password = ask_secret(f"password for {path}: ", PASSWORD_ENV)
     try:
         return account_from_key(Account.decrypt(path.read_text(), password).hex())
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
+        if "MAC mismatch" in str(exc):  # eth-keyfile's word for a key derived from the wrong password
+            raise InvalidInputError(f"wrong password for keystore {path}") from None
         raise InvalidInputError(f"cannot open keystore {path}: {exc}") from None
+    except OSError as exc:
+        raise InvalidInputError(f"cannot open keystore {path}: {exc}") from None
+
+
+def ask_secret(prompt: str, env: str) -> str:
+    """Ask on the terminal, unechoed; without one (a daemon, a pipe) name the variable instead."""
+    if not sys.stdin.isatty():
+        raise InvalidInputError(f"no terminal to ask on: set ${env}")
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        raise InvalidInputError(f"nothing typed: set ${env} or type it") from None
 
 
 def dev_private_key(index: int) -> str:

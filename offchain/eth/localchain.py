@@ -6,8 +6,9 @@ process runs on a loopback port and is stopped when the context manager exits.
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from offchain.eth.build import PROJECT_ROOT
 from offchain.eth.client import connect
 from offchain.eth.errors import EthError, RPCUnavailableError
 from offchain.eth.keys import DEV_MNEMONIC
+from offchain.ports import free_port
 
 CHAIN_ID = 1337  # brownie's development chain id, so deployments/1337.json is shared
 START_TIMEOUT_S = 30.0
@@ -39,21 +41,44 @@ def anvil_path() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def stop_process(process: subprocess.Popen[Any], timeout_s: float = 10.0, group: bool = False) -> None:
+    """SIGTERM, then SIGKILL if `process` has not exited within `timeout_s`; reaped either way.
 
+    `group=True` signals the whole process group of a process started with
+    `start_new_session=True`: a shell's children (`sh -c "offchain worker ..."`) and their
+    own children stop with it instead of living on, re-parented to init.
+    """
 
-def stop_process(process: subprocess.Popen[Any], timeout_s: float = 10.0) -> None:
-    """SIGTERM, then SIGKILL if `process` has not exited within `timeout_s`; reaped either way."""
-    if process.poll() is None:
-        process.terminate()
+    def signal_all(sig: int) -> None:
+        try:
+            os.killpg(process.pid, sig) if group else process.send_signal(sig)
+        except ProcessLookupError:
+            pass
+
+    if process.poll() is None or group:
+        signal_all(signal.SIGTERM)
         try:
             process.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
-            process.kill()
+            signal_all(signal.SIGKILL)
             process.wait()
+    if group:
+        _wait_group_gone(process.pid, timeout_s)
+
+
+def _wait_group_gone(pgid: int, timeout_s: float) -> None:
+    """The group's other members may outlive its leader by a moment: wait, then SIGKILL them."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 @dataclass

@@ -1,11 +1,15 @@
 """Typed wrapper of the TrainingMarket contract (v2) for the worker, validator and requester roles.
 
-Every contract call has one method here; every event has one frozen dataclass (see
-offchain.eth.market_events), and `MarketClient.events(...)` fetches them from a block range
-in chain order. Amounts are wei (int), scores basis points (int), hashes 32 raw bytes,
-times unix seconds. A job's life: post (sealed evaluation set) -> commit -> reveal, reveal
-the evaluation set and draw the committee -> committee commits its sealed scores ->
-committee reveals them -> finalize -> each worker claims; validators and requesters withdraw.
+The market is bound through its interface, ITrainingMarket (mutators and raw reads); the
+judged views (phase, submissions with outcomes and payouts, committee, winner, settlement)
+come from its MarketLens, which judges with the contract's own rules (contracts/libraries/
+Judgment.sol): nothing here re-derives a judgment. Every contract call has one method here;
+every event has one frozen dataclass (see offchain.eth.market_events), and
+`MarketClient.events(...)` fetches them from a block range in chain order. Amounts are wei
+(int), scores basis points (int), hashes 32 raw bytes, times unix seconds. A job's life:
+post (sealed evaluation set) -> commit -> reveal, reveal the evaluation set and draw the
+committee -> committee commits its sealed scores -> committee reveals them -> finalize ->
+each worker claims; validators and requesters withdraw.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from web3.logs import DISCARD
 from web3.types import TxReceipt
 
 from offchain.eth.client import Client
+from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.logs import contract_events
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
     EVENT_TYPES,
     ZERO_ADDRESS,
@@ -35,7 +41,9 @@ from offchain.eth.provenance import AnchorProof, Provenance
 from offchain.eth.relay import RelayClient
 from offchain.eth.values import parse_address, validate_bps
 
-CONTRACT = "TrainingMarket"
+CONTRACT = "TrainingMarket"  # the deployment's name for the market
+INTERFACE = "ITrainingMarket"  # the ABI the client binds to
+LENS = "MarketLens"
 NO_WINNER = 2**256 - 1
 
 
@@ -63,6 +71,7 @@ class Outcome(IntEnum):
     HONEST = 4
     WON = 5
     FORFEITED = 6
+    BELOW_MINIMUM = 7  # honest, verified below the job's minimum score: pays the forfeit
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,33 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """A submission judged as finalize does (or will), with what claim pays for its stake as
+    committed (MarketLens.Judged)."""
+
+    outcome: Outcome  # never PENDING; WON only once finalized
+    verified: bool  # at least the quorum attested
+    verified_score_bps: int
+    near_seats: int  # bit s: seat s attested within tolerance of the verified score
+    stake_returned: int
+    stake_lost: int  # slashed, or the forfeit
+    share: int  # the prize for the winner, the share of the reward on a forfeit
+
+    def near(self, seat: int) -> bool:
+        """True when `seat` attested within tolerance of the verified score."""
+        return bool(self.near_seats >> seat & 1)
+
+
+@dataclass(frozen=True)
+class SettlementTotals:
+    """A job's sums for the requester and the committee (MarketLens.Totals)."""
+
+    stakes_slashed: int
+    forfeits: int
+    validator_fee: int
+
+
+@dataclass(frozen=True)
 class ValidatorInfo:
     bond: int
     earned: int
@@ -124,16 +160,26 @@ class ValidatorInfo:
 
 
 class MarketClient:
-    """The TrainingMarket at `address`, used through `client` (its sender signs)."""
+    """The TrainingMarket at `address` and its MarketLens at `lens`, used through `client`
+    (its sender signs)."""
 
-    def __init__(self, client: Client, address: str) -> None:
+    def __init__(self, client: Client, address: str, lens: str, from_block: int = 0) -> None:
         self.client = client
         self.address = parse_address(address, "market address")
-        self.contract: Contract = client.contract(CONTRACT, self.address)
+        self.lens_address = parse_address(lens, "market lens address")
+        self.contract: Contract = client.contract(INTERFACE, self.address)
+        self.lens: Contract = client.contract(LENS, self.lens_address)
+        self.from_block = from_block  # the deployment's block: no market event is older
+
+    @classmethod
+    def of(cls, client: Client, deployment: Deployment) -> MarketClient:
+        """The deployment's market (its events read from its deployment block) and lens."""
+        market = deployment.contract(CONTRACT)
+        return cls(client, market.address, deployment.contract(LENS).address, market.block)
 
     def as_sender(self, client: Client) -> MarketClient:
         """The same market, sending from `client`'s account."""
-        return MarketClient(client, self.address)
+        return MarketClient(client, self.address, self.lens_address, self.from_block)
 
     # ----- requester -----
     def post_job(
@@ -177,9 +223,7 @@ class MarketClient:
         (None when posted without a proof). Without a relay, confirmations are those at post."""
         if not self.job(job_id).training_set_anchored:
             return None
-        logs = self.contract.events.TrainingSetAnchored().get_logs(
-            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
-        )
+        logs = contract_events(self.contract.events.TrainingSetAnchored(), self.from_block, "latest", jobId=job_id)
         if not logs:
             raise InvalidInputError(f"job {job_id} is marked anchored but its TrainingSetAnchored event is missing")
         args = logs[0]["args"]
@@ -247,9 +291,9 @@ class MarketClient:
     # ----- anyone -----
     def finalize(self, job_id: int) -> TxReceipt:
         """Settle a job after its settle deadline, passing the winner's revealed model and URI."""
-        best = int(self.contract.functions.winnerOf(job_id).call())
+        best = self.winner_of(job_id)
         model, uri = b"\0" * 32, ""
-        if best != NO_WINNER:
+        if best is not None:
             worker = self.submissions(job_id)[best].worker
             revealed = self.revealed_of(job_id, worker)
             if revealed is None:
@@ -273,13 +317,30 @@ class MarketClient:
         return int(self.contract.functions.jobCount().call())
 
     def phase(self, job_id: int) -> Phase:
-        return Phase(self.contract.functions.phase(job_id).call())
+        """The job's phase by the chain's clock (the lens's)."""
+        return Phase(self.lens.functions.phase(job_id).call())
+
+    def phases(self, job_ids: list[int]) -> list[Phase]:
+        """The phase of each job, in one call (the lens's)."""
+        return [Phase(p) for p in self.lens.functions.phases(list(job_ids)).call()]
+
+    def reaches_minimum(self, job_id: int, score_bps: int) -> bool:
+        """True when a verified score of `score_bps` would reach the job's minimum (the lens's rule)."""
+        validate_bps(score_bps, "score")
+        return bool(self.lens.functions.reachesMinimum(job_id, score_bps).call())
 
     def submissions(self, job_id: int) -> list[Submission]:
+        """Every submission in commit order, judged by the lens (outcome PENDING until finalized)."""
         return [
             Submission(r[0], r[1], bytes(r[2]), r[3], r[4], r[5], r[6], Outcome(r[7]), r[8])
-            for r in self.contract.functions.submissions(job_id).call()
+            for r in self.lens.functions.submissions(job_id).call()
         ]
+
+    def settlement(self, job_id: int, stakes: list[int], reward: int) -> tuple[list[Judged], SettlementTotals]:
+        """Every submission judged by the lens with what claim pays for `stakes` (as committed,
+        in commit order), and the job's totals for `reward` (as posted)."""
+        judged, totals = self.lens.functions.settlementOf(job_id, list(stakes), reward).call()
+        return [Judged(Outcome(r[0]), *r[1:]) for r in judged], SettlementTotals(*totals)
 
     def submission_of(self, job_id: int, worker: str) -> tuple[int, Submission] | None:
         """(index, submission) of `worker` in `job_id`, or None when it has not committed."""
@@ -288,7 +349,7 @@ class MarketClient:
 
     def committee(self, job_id: int) -> list[str]:
         """The committee's seats (empty before the draw; zero addresses for empty seats dropped)."""
-        return [str(a) for a in self.contract.functions.committee(job_id).call() if int(a, 16) != 0]
+        return [str(a) for a in self.lens.functions.committee(job_id).call() if int(a, 16) != 0]
 
     def is_drawn(self, job_id: int) -> bool:
         """True once the committee was drawn (even when no eligible validator was found)."""
@@ -300,7 +361,7 @@ class MarketClient:
 
     def winner_of(self, job_id: int) -> int | None:
         """Index of the submission finalize pays (or will pay, as things stand), or None."""
-        best = int(self.contract.functions.winnerOf(job_id).call())
+        best = int(self.lens.functions.winnerOf(job_id).call())
         return None if best == NO_WINNER else best
 
     def pending(self, account: str) -> int:
@@ -346,7 +407,7 @@ class MarketClient:
             raise InvalidInputError(f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}")
         logs: list[Any] = []
         for name in wanted:
-            logs.extend(getattr(self.contract.events, name)().get_logs(from_block=from_block, to_block=to_block))
+            logs.extend(contract_events(getattr(self.contract.events, name)(), from_block, to_block))
         logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
         return [to_event(log) for log in logs]
 
@@ -362,9 +423,7 @@ class MarketClient:
         """Every `name` event of `job_id` (jobId is an indexed topic, so the node filters)."""
         if name not in EVENT_TYPES:
             raise InvalidInputError(f"unknown market event {name}; valid: {', '.join(EVENT_TYPES)}")
-        logs = getattr(self.contract.events, name)().get_logs(
-            from_block=0, to_block="latest", argument_filters={"jobId": job_id}
-        )
+        logs = contract_events(getattr(self.contract.events, name)(), self.from_block, "latest", jobId=job_id)
         return [to_event(log) for log in logs]
 
     def job_posted(self, job_id: int) -> JobPosted:

@@ -17,18 +17,17 @@ from web3.exceptions import BadFunctionCallOutput
 from offchain.eth.build import decode_revert
 from offchain.eth.errors import CallRevertedError, StaleDeploymentError
 from offchain.eth.failures import stale_deployment_message
+from offchain.eth.reverts import REVERT_ERRORS, revert_data
 
 
 class DecodingFunction(ContractFunction):
     """A contract function whose `call()` raises CallRevertedError / StaleDeploymentError."""
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
-        from offchain.eth.client import REVERT_ERRORS, _revert_data
-
         try:
             return super().call(*args, **kwargs)
         except REVERT_ERRORS as exc:
-            raise CallRevertedError(f"{self.fn_name} reverted: {decode_revert(_revert_data(exc))}") from None
+            raise CallRevertedError(self.fn_name, decode_revert(revert_data(exc))) from None
         except BadFunctionCallOutput:
             if not self.w3.eth.get_code(self.address):
                 raise StaleDeploymentError(stale_deployment_message(self.address, self.w3.eth.chain_id)) from None

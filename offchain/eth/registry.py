@@ -9,13 +9,14 @@ from web3.types import TxReceipt
 
 from offchain.eth.client import Client
 from offchain.eth.errors import EthError
+from offchain.eth.logs import contract_events
 from offchain.eth.provenance import AnchorProof, Provenance
 from offchain.eth.relay import RelayClient
 from offchain.eth.values import hash_hex, validate_bps
 
 ZERO_HASH = bytes(32)
 DEFAULT_MAX_DEPTH = 64
-LOG_CHUNK_BLOCKS = 5_000  # blocks per eth_getLogs request: public nodes cap the range
+LOG_CHUNK_BLOCKS = 5_000  # blocks read before checking `limit` (each read is split further if refused)
 
 
 class UnknownModelError(EthError):
@@ -132,9 +133,9 @@ class RegistryClient:
         head = int(self.client.w3.eth.block_number) if to_block is None else to_block
         found: list[ModelRecord] = []
         start = from_block
-        while start <= head and len(found) < limit:
+        while start <= head and len(found) < limit:  # a window at a time: stop once `limit` are found
             end = min(head, start + LOG_CHUNK_BLOCKS - 1)
-            for event in self.contract.events.ModelRegistered().get_logs(from_block=start, to_block=end):
+            for event in contract_events(self.contract.events.ModelRegistered(), start, end):
                 args = event["args"]
                 found.append(
                     ModelRecord(

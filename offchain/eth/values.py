@@ -38,3 +38,30 @@ def validate_bps(value: int, what: str = "score") -> None:
     """Raise unless 0 <= value <= 10000 (basis points)."""
     if not 0 <= value <= MAX_BPS:
         raise InvalidInputError(f"{what} must be 0..{MAX_BPS} basis points, got {value}")
+
+
+def format_eth(wei: int) -> str:
+    """Wei as ether for people: '1.5 ETH', cut (not rounded) after 6 decimals; '0 ETH'."""
+    sign = "-" if wei < 0 else ""
+    whole, frac = divmod(abs(int(wei)), 10**18)
+    text = f"{whole}.{frac:018d}"[: len(str(whole)) + 7].rstrip("0").rstrip(".")
+    return f"{sign}{text} ETH"
+
+
+UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
+
+
+def parse_amount(text: str) -> int:
+    """Wei from `123`, `1.5ether`, `20 gwei`; raises InvalidInputError."""
+    from decimal import Decimal, InvalidOperation
+
+    cleaned = text.strip().lower().replace(" ", "")
+    unit = next((u for u in sorted(UNITS, key=len, reverse=True) if cleaned.endswith(u)), "wei")
+    number = cleaned.removesuffix(unit) if cleaned.endswith(unit) else cleaned
+    try:
+        value = Decimal(number) * UNITS[unit]
+    except InvalidOperation:
+        raise InvalidInputError(f"not an amount: {text!r} (examples: 1000, 1.5ether, 20gwei)") from None
+    if value < 0 or value != value.to_integral_value():
+        raise InvalidInputError(f"amount must be a whole, non-negative number of wei: {text!r}")
+    return int(value)

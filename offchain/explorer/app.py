@@ -27,7 +27,7 @@ from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.relay import ChainTip, RelayClient
-from offchain.eth.values import parse_address
+from offchain.eth.values import format_eth, parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
 from offchain.explorer.ledger_view import LedgerUnavailable, LedgerView
 from offchain.explorer.market_view import MarketView
@@ -96,7 +96,9 @@ class Explorer:
         self.w3 = client.w3
         market = sources.deployment.contract("TrainingMarket")
         registry = sources.deployment.contract("ModelRegistry")
-        self.market = MarketView(client, market.address, market.block)
+        self.market = MarketView(
+            client, market.address, sources.deployment.contract("MarketLens").address, market.block
+        )
         self.registry = RegistryView(client, registry.address, registry.block)
         self.ledger = LedgerView(sources.ledger) if sources.ledger else None
         self.artifacts = ArtifactsView(sources.artifacts)
@@ -273,13 +275,7 @@ def create_app(sources: Sources) -> Flask:
 
 
 def _filters(app: Flask) -> None:
-    @app.template_filter("eth")
-    def eth(wei: int) -> str:
-        """Wei as ether, cut (not rounded) after 6 decimals."""
-        sign = "-" if wei < 0 else ""
-        whole, frac = divmod(abs(int(wei)), 10**18)
-        text = f"{whole}.{frac:018d}"[: len(str(whole)) + 7].rstrip("0").rstrip(".")
-        return f"{sign}{text} ETH"
+    app.template_filter("eth")(format_eth)
 
     @app.template_filter("pretty")
     def pretty(value: Any) -> str:

@@ -1,15 +1,16 @@
 """Every read the explorer makes of the TrainingMarket (v2), turned into plain view records.
 
 This is the one module that knows the market's contract API (through offchain.eth.market's
-client and offchain.eth.market_events' decoding): when the market changes, this module,
-committee_view (the settlement arithmetic) and the job template change, nothing else. The
-templates only see the dataclasses below.
+client and offchain.eth.market_events' decoding): when the market changes, this module and
+the job template change, nothing else. It judges nothing: phases, outcomes, verified scores
+and every amount come from the market's MarketLens, which judges with the contract's own
+rules (contracts/libraries/Judgment.sol). The templates only see the dataclasses below.
 
 Cost per page, independent of how many jobs the chain holds: the job page makes six calls,
 sent together (latest block, job count, job, phase, submissions, and one log query for every
-event of that job, which the node filters by the indexed job id), then one bond read per
-committee member (at most 15) and, only when two or more members were slashed on the job,
-their bonds in the block before finalize's; the jobs list one log query per event kind.
+event of that job, which the node filters by the indexed job id), then the lens's settlement
+(it needs the committed stakes from the events) and one bond read per committee member (at
+most 15); the jobs list one log query per event kind and one lens call for the page's phases.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 
 from offchain.eth.client import Client
-from offchain.eth.market import MarketClient, Outcome, Phase, Status
+from offchain.eth.logs import read_chunked
+from offchain.eth.market import Judged, MarketClient, Outcome, Phase, SettlementTotals, Status
 from offchain.eth.market_events import (
     EVENT_TYPES,
     AttestationCommitted,
@@ -43,7 +45,6 @@ from offchain.eth.market_events import (
     to_event,
 )
 from offchain.eth.values import hash_hex
-from offchain.explorer import committee_view as cv
 from offchain.explorer.market_records import (
     AccountView,
     AttestationView,
@@ -59,7 +60,6 @@ from offchain.explorer.market_records import (
     ValidatorRow,
 )
 
-BPS = 10_000
 READ_THREADS = 6  # the job page's independent reads, in flight together
 MAX_LIST = 100  # jobs on one page of the list
 MAX_ACCOUNT_ROWS = 500  # history rows on an account page
@@ -69,8 +69,8 @@ ZERO = "0x" + "00" * 20
 class MarketView:
     """Reads of one market, from its deployment block on."""
 
-    def __init__(self, client: Client, address: str, from_block: int = 0) -> None:
-        self.market = MarketClient(client, address)
+    def __init__(self, client: Client, address: str, lens: str, from_block: int = 0) -> None:
+        self.market = MarketClient(client, address, lens, from_block)
         self.w3 = client.w3
         self.from_block = from_block
         events: list[Any] = [abi for abi in self.market.contract.abi if abi.get("type") == "event"]
@@ -92,21 +92,14 @@ class MarketView:
         """The newest jobs first (MAX_LIST a page) and the total; phases from the chain clock."""
         posted = self._events(JobPosted)
         finalized = {e.job_id: e for e in self._events(Finalized)}
-        cancelled = {e.job_id for e in self._events(JobCancelled)}
         counts: dict[int, int] = {}
         for c in self._events(Committed):
             counts[c.job_id] = counts.get(c.job_id, 0) + 1
         newest = sorted(posted, key=lambda e: e.job_id, reverse=True)
+        page_of = newest[page * MAX_LIST : (page + 1) * MAX_LIST]
+        phases = self.market.phases([e.job_id for e in page_of]) if page_of else []  # the lens: one call
         rows = []
-        for event in newest[page * MAX_LIST : (page + 1) * MAX_LIST]:
-            status = (
-                Status.FINALIZED
-                if event.job_id in finalized
-                else Status.CANCELLED
-                if event.job_id in cancelled
-                else Status.ACTIVE
-            )
-            phase = _phase(status, now, event)
+        for event, phase in zip(page_of, phases, strict=True):
             final = finalized.get(event.job_id)
             rows.append(
                 JobRow(
@@ -148,27 +141,17 @@ class MarketView:
         cancel = _first(events, JobCancelled)
         drawn = _first(events, CommitteeDrawn)
         reveals = {e.worker: e for e in events if isinstance(e, Revealed)}
-        stakes = {e.worker: e.stake for e in events if isinstance(e, Committed)}
         claims = {e.worker: e.amount for e in events if isinstance(e, Claimed)}
         seals = {e.validator: e.seal for e in events if isinstance(e, AttestationCommitted)}
         scores = {e.validator: e.scores for e in events if isinstance(e, AttestationRevealed)}
         settled = {e.seat: e for e in events if isinstance(e, ValidatorSettled)}
         seats: list[str | None] = [a if a != ZERO else None for a in drawn.seats] if drawn else []
-        judged = [
-            cv.Judged(
-                sub.revealed,
-                sub.verified_score_bps,
-                "below minimum"
-                if sub.outcome == Outcome.HONEST and sub.verified_score_bps < job.min_score_bps
-                else _name(sub.outcome),
-                stakes.get(sub.worker, sub.stake),
-            )
-            for sub in subs
-        ]
-        forfeit = cv.forfeit_of(job.min_stake, config["forfeit_bps"])
+        # Judged by the lens with the contract's own rules; claim zeroes a stored stake and
+        # finalize overwrites the stored reward, so the lens gets them as committed and posted.
+        committed = sorted((e for e in events if isinstance(e, Committed)), key=lambda e: e.index)
+        judged, totals = self.market.settlement(job_id, [e.stake for e in committed], posted.reward)
         views = []
-        for index, (sub, judge) in enumerate(zip(subs, judged, strict=True)):
-            verified = sub.attestation_count >= config["quorum"]
+        for index, (sub, judge, commit) in enumerate(zip(subs, judged, committed, strict=True)):
             reveal = reveals.get(sub.worker)
             attestations = [
                 AttestationView(
@@ -176,9 +159,7 @@ class MarketView:
                     holder,
                     holder in seals,
                     scores[holder][index] if holder in scores else None,
-                    abs(scores[holder][index] - sub.verified_score_bps) <= config["tolerance_bps"]
-                    if final and holder in scores
-                    else None,
+                    judge.near(seat) if final and holder in scores else None,
                 )
                 for seat, holder in enumerate(seats)
                 if holder is not None and sub.revealed
@@ -187,17 +168,17 @@ class MarketView:
                 SubmissionView(
                     index=index,
                     worker=sub.worker,
-                    stake=judge.stake,
+                    stake=commit.stake,
                     revealed=sub.revealed,
                     model_hash=hash_hex(reveal.model_hash) if reveal else None,
                     commitment=hash_hex(sub.sealed_hash),
                     claimed_score_bps=sub.claimed_score_bps if sub.revealed else None,
-                    verified_score_bps=sub.verified_score_bps if verified else None,
+                    verified_score_bps=judge.verified_score_bps if judge.verified else None,
                     outcome=_name(sub.outcome),
                     slashed=sub.outcome in (Outcome.UNREVEALED, Outcome.DISHONEST),
                     uri=reveal.uri if reveal else None,
                     attestations=attestations,
-                    owed=cv.worker_owed(judge, forfeit, final.prize) if final else [],
+                    owed=owed_rows(judge) if final else [],
                     claimed=claims.get(sub.worker),
                 )
             )
@@ -228,7 +209,7 @@ class MarketView:
             deadlines=deadlines,
             next_deadline=_next(deadlines, now, phase),
             submissions=views,
-            settlement=self._settlement(final, posted, judged, forfeit, evaluated is None) if final else None,
+            settlement=_settlement(final, totals) if final else None,
             cancelled_refund=cancel.refund if cancel else None,
             tolerance_bps=config["tolerance_bps"],
             fee_bps=config["fee_bps"],
@@ -269,28 +250,6 @@ class MarketView:
                 )
             )
         return out
-
-    def _settlement(
-        self, final: Finalized, posted: JobPosted, judged: list[cv.Judged], forfeit: int, forfeited: bool
-    ) -> Settlement:
-        # Forfeit (the evaluation set never revealed): the revealed workers share the reward and
-        # the unrevealed stakes; the requester gets only the refund (Settlement._forfeit).
-        fee = posted.reward * self.config()["fee_bps"] // BPS if any(s.revealed for s in judged) else 0
-        unpaid = 0 if forfeited else fee + final.validator_slashed - final.validator_pay
-        return Settlement(
-            winner=final.winner,
-            model_hash=hash_hex(final.model_hash) if final.winner else None,
-            verified_score_bps=final.verified_score_bps,
-            prize=final.prize,
-            validator_pay=final.validator_pay,
-            validator_slashed=final.validator_slashed,
-            refund=final.refund,
-            stakes_slashed=0 if forfeited else cv.lost_stakes(judged),
-            forfeits=0 if forfeited else cv.forfeits(judged, forfeit),
-            unpaid_pool=unpaid,
-            tx_hash=final.tx_hash,
-            block=final.block,
-        )
 
     def winner_of(self, job_id: int, model_hash: str) -> JobWinner | None:
         """Who made `model_hash` in `job_id`, and the URI its worker revealed."""
@@ -405,16 +364,21 @@ class MarketView:
         return [e for e in self.market.events(self.from_block, "latest", (cls.__name__,)) if isinstance(e, cls)]
 
     def _all_events(self) -> list[MarketEvent]:
-        logs = self.w3.eth.get_logs({"address": self.market.address, "fromBlock": self.from_block, "toBlock": "latest"})
-        return self._decode(logs)
+        return self._decode(self._logs())
 
     def _job_events(self, job_id: int) -> list[MarketEvent]:
         # Every job event has the job id as its first indexed argument: one query for all.
         topic = "0x" + job_id.to_bytes(32, "big").hex()
-        logs = self.w3.eth.get_logs(
-            {"address": self.market.address, "fromBlock": self.from_block, "toBlock": "latest", "topics": [None, topic]}
+        return [e for e in self._decode(self._logs([None, topic])) if getattr(e, "job_id", None) == job_id]
+
+    def _logs(self, topics: list[Any] | None = None) -> list[Any]:
+        """The market's raw logs since its deployment, in ranges the node accepts."""
+        query = {"address": self.market.address, **({"topics": topics} if topics else {})}
+        return read_chunked(
+            lambda start, end: self.w3.eth.get_logs({**query, "fromBlock": start, "toBlock": end}),  # type: ignore[typeddict-item]
+            self.from_block,
+            int(self.w3.eth.block_number),
         )
-        return [e for e in self._decode(logs) if getattr(e, "job_id", None) == job_id]
 
     def _decode(self, logs: Iterable[Any]) -> list[MarketEvent]:
         out = []
@@ -428,25 +392,42 @@ class MarketView:
         return out
 
 
+def owed_rows(judged: Judged) -> list[tuple[str, int]]:
+    """What claim pays a submission, as (what, amount) rows, losses negative: the lens's
+    amounts (MarketLens.settlementOf), named by the lens's outcome."""
+    if judged.outcome in (Outcome.UNREVEALED, Outcome.DISHONEST):
+        return [("stake slashed", -judged.stake_lost)]
+    if judged.outcome == Outcome.FORFEITED:
+        return [("stake returned", judged.stake_returned), ("forfeit share", judged.share)]
+    if judged.outcome == Outcome.WON:
+        return [("stake returned", judged.stake_returned), ("prize", judged.share)]
+    if judged.outcome in (Outcome.UNVERIFIED, Outcome.BELOW_MINIMUM):
+        return [("stake returned", judged.stake_returned), ("forfeit paid", -judged.stake_lost)]
+    return [("stake returned", judged.stake_returned)]
+
+
+def _settlement(final: Finalized, totals: SettlementTotals) -> Settlement:
+    """The settlement as finalize emitted it, with the requester's parts from the lens (on a
+    forfeit the lens's totals are zero: the revealed workers share the reward and the stakes)."""
+    return Settlement(
+        winner=final.winner,
+        model_hash=hash_hex(final.model_hash) if final.winner else None,
+        verified_score_bps=final.verified_score_bps,
+        prize=final.prize,
+        validator_pay=final.validator_pay,
+        validator_slashed=final.validator_slashed,
+        refund=final.refund,
+        stakes_slashed=totals.stakes_slashed,
+        forfeits=totals.forfeits,
+        # The committee's pool (fee + slashed bonds) less what it was paid stays with the requester.
+        unpaid_pool=totals.validator_fee + final.validator_slashed - final.validator_pay,
+        tx_hash=final.tx_hash,
+        block=final.block,
+    )
+
+
 def _first(events: list[MarketEvent], cls: type[Any]) -> Any:
     return next((e for e in events if isinstance(e, cls)), None)
-
-
-def _phase(status: Status, now: int, posted: JobPosted) -> Phase:
-    """JobBook.phase() from the posted deadlines and the chain clock (the list shows many jobs)."""
-    if status == Status.FINALIZED:
-        return Phase.FINALIZED
-    if status == Status.CANCELLED:
-        return Phase.CANCELLED
-    if now < posted.commit_deadline:
-        return Phase.OPEN
-    if now < posted.reveal_deadline:
-        return Phase.REVEALING
-    if now < posted.attest_deadline:
-        return Phase.ATTESTING
-    if now < posted.settle_deadline:
-        return Phase.SETTLING
-    return Phase.FINALIZABLE
 
 
 def _deadlines(posted: JobPosted) -> list[Deadline]:
@@ -465,4 +446,4 @@ def _next(deadlines: list[Deadline], now: int, phase: Phase) -> Deadline | None:
 
 
 def _name(value: Phase | Status | Outcome) -> str:
-    return value.name.lower()
+    return value.name.lower().replace("_", " ")  # BELOW_MINIMUM: "below minimum"

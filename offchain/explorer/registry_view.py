@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.eth.client import Client
+from offchain.eth.logs import contract_events
 from offchain.eth.registry import ZERO_HASH
 from offchain.eth.values import hash_hex
 
@@ -67,7 +68,7 @@ class RegistryView:
 
     def models(self) -> list[ModelNode]:
         """Every registered model, in registration order."""
-        logs = self.contract.events.ModelRegistered().get_logs(from_block=self.from_block, to_block="latest")
+        logs = contract_events(self.contract.events.ModelRegistered(), self.from_block, "latest")
         return [_node(log["args"], int(log["blockNumber"])) for log in logs]
 
     def lineage(self) -> Lineage:

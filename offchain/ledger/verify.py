@@ -9,7 +9,7 @@ fault raises StoreError naming it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from offchain.ledger.errors import BadLink, StoreError, ValidationError
 from offchain.ledger.genesis import genesis_block
@@ -29,7 +29,25 @@ from offchain.ledger.validation import (
 )
 
 if TYPE_CHECKING:
-    from offchain.ledger.chain import Chain
+    from offchain.ledger.block import Block
+    from offchain.ledger.params import ChainParams
+    from offchain.ledger.store import Store
+
+
+class ChainReader(Protocol):
+    """What a replay reads of a chain (offchain.ledger.chain.Chain is one): named here so
+    that verify does not import chain, which imports verify."""
+
+    store: Store
+    params: ChainParams
+
+    def tip(self) -> BlockEntry: ...
+
+    def main_entry(self, height: int) -> BlockEntry | None: ...
+
+    def block(self, block_hash: bytes) -> Block: ...
+
+    def next_bits(self, parent: BlockEntry) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -43,7 +61,7 @@ class VerifyReport:
     transactions: int
 
 
-def replay_chain(chain: Chain) -> VerifyReport:
+def replay_chain(chain: ChainReader) -> VerifyReport:
     """Replay the stored active chain from genesis into fresh state and compare everything
     (see `Chain.verify_db`). The caller holds `chain.lock`."""
     integrity = chain.store.integrity_check()

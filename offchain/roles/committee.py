@@ -13,6 +13,7 @@ from collections.abc import Callable
 from offchain.eth.commitment import attestation_seal, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import Phase, Submission
+from offchain.eth.market_events import ValidatorSettled
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
@@ -31,6 +32,7 @@ class CommitteeMember:
         self.judge = judge
         self.log = log
         self.me = session.client.address
+        self.warned_missed: set[int] = set()
 
     def step(self, job_id: int) -> bool:
         """Advance this validator's duties on `job_id`; True when nothing is left to do."""
@@ -50,10 +52,33 @@ class CommitteeMember:
             return False
         if phase == Phase.FINALIZABLE:
             return False
+        if phase == Phase.FINALIZED:
+            self._report_settlement(job_id)
         pending = withdraw_pending(self.session)
         if pending:
             self.log("withdrawn", job=job_id, amount=pending)
         return True
+
+    def _report_settlement(self, job_id: int) -> None:
+        """Say loudly what the job cost this validator: a slash, and a bond no longer drawn."""
+        market = self.session.market
+        for event in market.events_of(job_id, "ValidatorSettled"):
+            if isinstance(event, ValidatorSettled) and event.validator.lower() == self.me.lower() and event.slashed:
+                self.log.warn(
+                    "slashed: attestations outside the tolerance or never revealed",
+                    job=job_id,
+                    seat=event.seat,
+                    slashed=event.slashed,
+                    bad=event.bad,
+                    good=event.good,
+                )
+        info, minimum = market.validator(self.me), market.min_bond()
+        if info.member and info.bond < minimum:
+            self.log.warn(
+                "bond below the minimum: no longer drawn for new jobs (exit, or bond again)",
+                bond=info.bond,
+                min_bond=minimum,
+            )
 
     def _draw(self, job_id: int) -> None:
         # Draw as early as possible: it leaves whoever wants to grind prevrandao the fewest blocks.
@@ -83,6 +108,9 @@ class CommitteeMember:
     def _reveal(self, job_id: int) -> None:
         market = self.session.market
         on_chain = market.attestation_seal(job_id, self.me)
+        if on_chain == ZERO and job_id not in self.warned_missed and self.me in market.committee(job_id):
+            self.warned_missed.add(job_id)
+            self.log.warn("missed the attestation window: this seat will be slashed at finalize", job=job_id)
         if on_chain in (ZERO, REVEALED):
             return  # nothing committed (a missed window), or already revealed
         sealed = self.book.attestation(job_id)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from offchain.errors import OffchainError
 from offchain.eth.market import JobPosted
 from offchain.eth.values import hash_hex
+from offchain.roles.durable import open_durable
 
 T = TypeVar("T")
 
@@ -122,25 +123,22 @@ class JobEntry:
     updated: float = 0.0
 
 
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS jobs (chain_id INTEGER, market TEXT, job_id INTEGER,"
+    " state TEXT NOT NULL, detail TEXT NOT NULL, updated REAL NOT NULL,"
+    " PRIMARY KEY (chain_id, market, job_id))",
+    "CREATE TABLE IF NOT EXISTS cursor (chain_id INTEGER, market TEXT, name TEXT,"
+    " block INTEGER NOT NULL, PRIMARY KEY (chain_id, market, name))",
+)
+
+
 class Journal:
     """SQLite (WAL) journal of jobs, keyed by job id and the chain/market it belongs to."""
 
     def __init__(self, path: Path, chain_id: int, market: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._db = sqlite3.connect(path, isolation_level=None)  # explicit transactions
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # a committed row survives power loss
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS jobs (chain_id INTEGER, market TEXT, job_id INTEGER,"
-                " state TEXT NOT NULL, detail TEXT NOT NULL, updated REAL NOT NULL,"
-                " PRIMARY KEY (chain_id, market, job_id))"
-            )
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS cursor (chain_id INTEGER, market TEXT, name TEXT,"
-                " block INTEGER NOT NULL, PRIMARY KEY (chain_id, market, name))"
-            )
-        except sqlite3.Error as exc:
+            self._db = open_durable(path, SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
             raise JournalError(f"cannot open the journal {path}: {exc}") from None
         self._key = (chain_id, market.lower())
 

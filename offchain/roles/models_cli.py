@@ -22,6 +22,7 @@ class ModelMismatchError(OffchainError):
 
 
 def register(subparsers: Any) -> None:
+    from offchain.artifacts.options import add_source_arg
     from offchain.eth.options import add_connection_args
 
     parser = subparsers.add_parser("model", help="fetch a registered model's weights, fingerprint checked")
@@ -29,12 +30,7 @@ def register(subparsers: Any) -> None:
     get = commands.add_parser("get", help="download a model through its registry URI and verify its fingerprint")
     get.add_argument("model_hash", help="the registered model hash (its tensor fingerprint)")
     get.add_argument("--out", type=Path, default=None, help="file to write (default <hash>.safetensors)")
-    get.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        help="artifact server URL or store folder for sha256: URIs (repeatable)",
-    )
+    add_source_arg(get)
     get.add_argument("--home", type=Path, default=DEFAULT_HOME, help="cache folder (default ~/.offchain)")
     get.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(get)

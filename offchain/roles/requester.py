@@ -24,7 +24,7 @@ from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.market import Phase
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
-from offchain.eth.values import parse_hash32, validate_bps
+from offchain.eth.values import parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
 from offchain.roles.post_checks import check_job
@@ -32,24 +32,6 @@ from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
 from offchain.roles.spec import load_spec
 from offchain.roles.steps import withdraw_pending
-
-UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
-
-
-def parse_amount(text: str) -> int:
-    """Wei from `123`, `1.5ether`, `20 gwei`; raises InvalidInputError."""
-    from decimal import Decimal, InvalidOperation
-
-    cleaned = text.strip().lower().replace(" ", "")
-    unit = next((u for u in sorted(UNITS, key=len, reverse=True) if cleaned.endswith(u)), "wei")
-    number = cleaned.removesuffix(unit) if cleaned.endswith(unit) else cleaned
-    try:
-        value = Decimal(number) * UNITS[unit]
-    except InvalidOperation:
-        raise InvalidInputError(f"not an amount: {text!r} (examples: 1000, 1.5ether, 20gwei)") from None
-    if value < 0 or value != value.to_integral_value():
-        raise InvalidInputError(f"amount must be a whole, non-negative number of wei: {text!r}")
-    return int(value)
 
 
 def publish_artifact(session: Session, path: Path, server: str | None) -> str:
@@ -90,6 +72,26 @@ def _provenance_proof(session: Session, path: Path, train: Path) -> AnchorProof:
     return proof
 
 
+def seal_and_post(
+    session: Session, evaluation_path: Path, evaluation: bytes, proof: AnchorProof | None = None, **terms: Any
+) -> tuple[int, bytes]:
+    """Post a job whose evaluation set (`evaluation`, the SHA-256 of the file at
+    `evaluation_path`) stays sealed: the set's hash and a fresh salt go to the requester's seal
+    book (durably) before postJob sends only the seal, and the seal is bound to the job id once
+    mined; the requester daemon (or `job reveal-eval`) opens it from there once commits close.
+    `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
+    salt = new_salt()
+    seal = evaluation_seal(evaluation, salt)
+    book = _seal_book(session)
+    try:
+        book.put_evaluation(seal, evaluation, salt, evaluation_path.resolve())  # durable BEFORE postJob
+        job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
+        book.bind_evaluation(seal, job_id)
+    finally:
+        book.close()
+    return job_id, seal
+
+
 def cmd_post(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_bps(args.min_score_bps, "minimum score")
@@ -100,28 +102,25 @@ def cmd_post(args: argparse.Namespace) -> int:
     train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
     # The evaluation set stays private (local store only) until commits close.
     evaluation = publish_artifact(session, args.eval, None)
-    salt = new_salt()
-    seal = evaluation_seal(bytes.fromhex(evaluation), salt)
-    book = _seal_book(session)
-    book.put_evaluation(seal, bytes.fromhex(evaluation), salt, args.eval.resolve())  # durable BEFORE postJob
     now = session.chain_time()
     commit = now + args.commit_window
     reveal = commit + args.reveal_window
     attest = reveal + args.attest_window
     settle = attest + args.settle_window
-    terms: dict[str, Any] = {
-        "base_model": base,
-        "training_set": bytes.fromhex(train),
-        "evaluation_seal": seal,
-        "spec": bytes.fromhex(spec),
-        "min_score_bps": args.min_score_bps,
-        "deadlines": (commit, reveal, attest, settle),
-        "min_stake": parse_amount(args.min_stake),
-        "committee_size": args.committee,
-        "reward": parse_amount(args.reward),
-    }
-    job_id = session.market.post_job(**terms, proof=proof)
-    book.bind_evaluation(seal, job_id)
+    job_id, seal = seal_and_post(
+        session,
+        args.eval,
+        bytes.fromhex(evaluation),
+        proof=proof,
+        base_model=base,
+        training_set=bytes.fromhex(train),
+        spec=bytes.fromhex(spec),
+        min_score_bps=args.min_score_bps,
+        deadlines=(commit, reveal, attest, settle),
+        min_stake=parse_amount(args.min_stake),
+        committee_size=args.committee,
+        reward=parse_amount(args.reward),
+    )
     if args.json:
         out = {"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}
         print(json.dumps({**out, "provenance_height": proof.height if proof else None}))

@@ -104,7 +104,8 @@ class Requester:
         self.log("opened the evaluation set", job=job_id)
 
     def _finished(self) -> bool:
-        return self.options.once and not self.pending and self.settled > 0
+        # After a round the poller has read up to the head: nothing pending is nothing to follow.
+        return self.options.once and not self.pending
 
 
 def register(subparsers: Any) -> None:

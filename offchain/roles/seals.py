@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from offchain.errors import OffchainError
+from offchain.roles.durable import open_durable
 
 
 class SealBookError(OffchainError):
@@ -36,25 +37,22 @@ class EvaluationSeal:
     job_id: int | None  # known once postJob is mined
 
 
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS attestations (chain_id INTEGER, market TEXT, job_id INTEGER,"
+    " scores TEXT, salt TEXT, PRIMARY KEY (chain_id, market, job_id))",
+    "CREATE TABLE IF NOT EXISTS evaluations (chain_id INTEGER, market TEXT, seal TEXT,"
+    " evaluation_set TEXT, salt TEXT, path TEXT, job_id INTEGER, PRIMARY KEY (chain_id, market, seal))",
+)
+
+
 class SealBook:
     """One SQLite file per role home, keyed by chain and market."""
 
     def __init__(self, path: Path, chain_id: int, market: str) -> None:
         self.key = (chain_id, market.lower())
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")  # the commit is on disk before we send
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS attestations (chain_id INTEGER, market TEXT, job_id INTEGER,"
-                " scores TEXT, salt TEXT, PRIMARY KEY (chain_id, market, job_id))"
-            )
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS evaluations (chain_id INTEGER, market TEXT, seal TEXT,"
-                " evaluation_set TEXT, salt TEXT, path TEXT, job_id INTEGER, PRIMARY KEY (chain_id, market, seal))"
-            )
-        except sqlite3.Error as exc:
+            self._db = open_durable(path, SCHEMA)  # the commit is on disk before we send
+        except (sqlite3.Error, OSError) as exc:
             raise SealBookError(f"cannot open the seal book {path}: {exc}") from exc
 
     def close(self) -> None:

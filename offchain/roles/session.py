@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from offchain.artifacts.client import fetch
+from offchain.artifacts.options import add_source_arg
 from offchain.artifacts.store import ArtifactStore
 from offchain.eth.client import Client, connect
 from offchain.eth.deployments import Deployment, open_deployment
@@ -24,12 +25,7 @@ def add_session_args(parser: argparse.ArgumentParser) -> None:
     add_connection_args(parser)
     add_key_args(parser)
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="state and cache folder (default ~/.offchain)")
-    parser.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        help="artifact server URL or store folder that resolves sha256: artifacts (repeatable)",
-    )
+    add_source_arg(parser)
 
 
 def add_daemon_args(parser: argparse.ArgumentParser, once_help: str) -> None:
@@ -79,7 +75,7 @@ def open_session(args: argparse.Namespace) -> Session:
     return Session(
         client=client,
         deployment=deployment,
-        market=MarketClient(client, deployment.contract("TrainingMarket").address),
+        market=MarketClient.of(client, deployment),
         registry=RegistryClient(client, deployment.contract("ModelRegistry").address),
         home=Path(args.home),
         sources=list(args.source),

@@ -13,8 +13,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from offchain.ml.config import TrainConfig
+
+if TYPE_CHECKING:
+    from offchain.eth.market import MarketClient
 
 TIMED_STEPS = 2  # after one warm-up step
 MARGIN = 1.5  # the estimate is this multiple of the measured cost
@@ -103,12 +107,13 @@ def estimate_job_seconds(
     return estimate_seconds(config, len(train_set), eval_images, speed)
 
 
-def validate_reaches_minimum(measured_bps: int | None, min_score_bps: int) -> None:
-    """Raise unless the worker's own measurement reaches the job's minimum: below it the
-    stake only buys a fee (and no reward), so the worker does not commit at all."""
+def validate_reaches_minimum(market: MarketClient, job_id: int, measured_bps: int | None, min_score_bps: int) -> None:
+    """Raise unless the worker's own measurement reaches the job's minimum (the market's rule,
+    asked of its lens): below it the stake only buys a fee (and no reward), so the worker does
+    not commit at all. `min_score_bps` only words the message."""
     from offchain.errors import OffchainError
 
-    if measured_bps is None or measured_bps < min_score_bps:
+    if measured_bps is None or not market.reaches_minimum(job_id, measured_bps):
         shown = "nothing" if measured_bps is None else f"{measured_bps / 100:.2f} %"
         raise OffchainError(
             f"measured {shown}, below the job's minimum of {min_score_bps / 100:.2f} %: not committing the stake"

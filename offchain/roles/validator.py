@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
-from offchain.eth.errors import InvalidInputError, TransactionError
+from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
-from offchain.eth.values import parse_address
+from offchain.eth.values import parse_amount
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
+from offchain.roles.device import check_device
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
@@ -48,10 +49,9 @@ class ValidatorOptions:
     confirmations: int | None = None  # None: 0 on a local dev chain, else 1
     poll_seconds: float = 1.0
     once: bool = False  # exit when every job seen so far is settled
-    lazy: bool = False  # demos and tests: copy each claim instead of evaluating (and be slashed for it)
-    # Demos and tests: a Sybil colluding with this worker: attest its claim and 0 for every
-    # other submission, without evaluating (outvoted by an honest majority and slashed for it).
-    inflate_for: str | None = None
+
+    def __post_init__(self) -> None:
+        check_device(self.device)  # at start: not when a committee seat is already held
 
 
 class Validator:
@@ -92,7 +92,8 @@ class Validator:
                 self.settled += 1
 
     def _finished(self) -> bool:
-        return self.options.once and not self.pending and self.settled > 0
+        # After a round the poller has read up to the head: nothing pending is nothing to follow.
+        return self.options.once and not self.pending
 
     def ensure_bonded(self) -> None:
         if self.session.market.is_validator(self.me):
@@ -118,16 +119,14 @@ class Validator:
         opened = self.session.market.evaluation_revealed(job_id)
         if event is None or opened is None:
             return ZERO_SCORE
-        if self.options.lazy:
-            self.log("copied the claim without evaluating", job=job_id, worker=sub.worker, claim_bps=event.score_bps)
-            return event.score_bps
-        if self.options.inflate_for is not None:
-            score = event.score_bps if sub.worker == self.options.inflate_for else ZERO_SCORE
-            self.log("attested without evaluating (Sybil)", job=job_id, worker=sub.worker, score_bps=score)
-            return score
-        key = (job_id, sub.worker)
+        return self.score(job_id, event, opened.evaluation_set)
+
+    def score(self, job_id: int, event: Revealed, evaluation_set: bytes) -> int:
+        """The score this validator attests for the revealed result `event`: what it measures
+        on the opened evaluation set (cached per job and worker)."""
+        key = (job_id, event.worker)
         if key not in self.scores:
-            self.scores[key] = self.judge(self._job(job_id), event, opened.evaluation_set)
+            self.scores[key] = self.judge(self._job(job_id), event, evaluation_set)
         return self.scores[key]
 
     def judge(self, job: JobPosted, event: Revealed, evaluation_set: bytes) -> int:
@@ -171,38 +170,23 @@ def _write_card(folder: Path, spec: JobSpec, eval_path: Path) -> None:
     (folder / "model.json").write_text(json.dumps(card, indent=2))
 
 
-def _address(text: str) -> str:
-    """argparse type of --inflate-for: a checksummed address."""
-    try:
-        return parse_address(text, "--inflate-for")
-    except InvalidInputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("validator", help="bond, serve on drawn committees: evaluate, seal, reveal")
     add_session_args(parser)
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
-    parser.add_argument("--bond", type=int, default=None, help="bond in wei (default: the contract's minimum)")
+    parser.add_argument("--bond", default=None, help="bond, e.g. 1ether (default: the contract's minimum)")
     add_daemon_args(parser, once_help="exit when the submissions seen so far are settled")
-    # Demo and test behaviours, hidden from --help: a validator that copies every claim
-    # (--lazy), or a Sybil of worker ADDRESS that attests its claim and 0 for every other
-    # submission (--inflate-for ADDRESS); both attest without evaluating and get slashed.
-    behaviour = parser.add_mutually_exclusive_group()
-    behaviour.add_argument("--lazy", action="store_true", help=argparse.SUPPRESS)
-    behaviour.add_argument("--inflate-for", type=_address, default=None, metavar="ADDRESS", help=argparse.SUPPRESS)
     parser.set_defaults(func=cmd_validator)
     add_exit_command(parser)
 
 
-def cmd_validator(args: argparse.Namespace) -> int:
+def cmd_validator(args: argparse.Namespace, role: type[Validator] | None = None) -> int:
+    """Run the validator of `args` (`role`: a Validator subclass, for the demo's adversaries)."""
     options = ValidatorOptions(
         device=args.device,
-        bond=args.bond,
+        bond=None if args.bond is None else parse_amount(args.bond),
         confirmations=args.confirmations,
         poll_seconds=args.poll,
         once=args.once,
-        lazy=args.lazy,
-        inflate_for=args.inflate_for,
     )
-    return Validator(open_session(args), options, RoleLog("validator", args.json)).run()
+    return (role or Validator)(open_session(args), options, RoleLog("validator", args.json)).run()

@@ -1,16 +1,24 @@
-"""`offchain validator exit`: leave the validator set and take the bond back, in the two
-steps the contract requires. Run it once to request the exit (attesting stops); run it
-again after the unbonding delay to withdraw the bond. It says which step it took, and when
-the next one is due.
+"""`offchain validator exit` and `offchain validator status`.
+
+`exit` leaves the validator set and takes the bond back, in the two steps the contract
+requires. Run it once to request the exit (attesting stops); run it again after the
+unbonding delay to withdraw the bond. It says which step it took, and when the next one is due.
+
+`status` says where one validator stands: its bond against the minimum (and so whether it
+is drawn), what it earned and lost to slashes, what it can withdraw, when an exit unlocks,
+and the jobs whose committees it sits on that are not settled yet.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.values import format_eth
 from offchain.roles.humantime import iso, relative
-from offchain.roles.session import add_session_args, open_session
+from offchain.roles.session import Session, add_session_args, open_session
 
 
 def add_exit_command(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +27,72 @@ def add_exit_command(parser: argparse.ArgumentParser) -> None:
     exit_ = commands.add_parser("exit", help="request the exit, then (after the unbonding delay) withdraw the bond")
     add_session_args(exit_)
     exit_.set_defaults(func=cmd_exit)
+    status = commands.add_parser("status", help="bond, eligibility, pay, slashes, unlock time, seats in flight")
+    add_session_args(status)
+    status.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
+    status.set_defaults(func=cmd_status)
+
+
+STATUS_JOBS = 500  # the newest jobs searched for seats still in flight
+
+
+def validator_status(session: Session) -> dict[str, Any]:
+    """Plain data (amounts in wei) on the session's account as a validator."""
+    from offchain.eth.market import Phase
+    from offchain.eth.market_events import ValidatorSettled
+
+    market, me = session.market, session.client.address
+    info, minimum = market.validator(me), market.min_bond()
+    settled = [
+        e for e in market.events(market.from_block, "latest", ("ValidatorSettled",)) if isinstance(e, ValidatorSettled)
+    ]
+    mine = [e for e in settled if e.validator.lower() == me.lower()]
+    count = market.job_count()
+    in_flight = [
+        job_id
+        for job_id in range(max(1, count - STATUS_JOBS + 1), count + 1)
+        if market.phase(job_id) not in (Phase.FINALIZED, Phase.CANCELLED) and me in market.committee(job_id)
+    ]
+    return {
+        "address": me,
+        "member": info.member,
+        "bond": info.bond,
+        "min_bond": minimum,
+        "drawn": info.member and info.unlocks_at == 0 and info.bond >= minimum,
+        "earned": info.earned,
+        "slashed": sum(e.slashed for e in mine),
+        "slashes": [{"job": e.job_id, "seat": e.seat, "slashed": e.slashed} for e in mine if e.slashed],
+        "withdrawable": market.pending(me),
+        "unlocks_at": info.unlocks_at or None,
+        "seats_in_flight": in_flight,
+    }
+
+
+def format_status(status: dict[str, Any], now: int) -> str:
+    if not status["member"]:
+        return f"{status['address']} is not a validator (bond with `offchain validator --bond 1ether`)"
+    drawn = "drawn for new jobs" if status["drawn"] else "NOT drawn for new jobs"
+    why = "" if status["drawn"] else (" (exiting)" if status["unlocks_at"] else " (bond below the minimum)")
+    lines = [
+        f"validator {status['address']}: {drawn}{why}",
+        f"  bond {format_eth(status['bond'])} (minimum {format_eth(status['min_bond'])})",
+        f"  earned {format_eth(status['earned'])}, slashed {format_eth(status['slashed'])} over "
+        f"{len(status['slashes'])} seat(s), withdrawable now {format_eth(status['withdrawable'])}",
+    ]
+    if status["unlocks_at"]:
+        lines.append(f"  exiting: the bond unlocks {relative(status['unlocks_at'], now)} ({iso(status['unlocks_at'])})")
+    seats = status["seats_in_flight"]
+    lines.append(
+        f"  seated on unsettled jobs: {', '.join(map(str, seats))}" if seats else "  no seat on an unsettled job"
+    )
+    return "\n".join(lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    status = validator_status(session)
+    print(json.dumps(status, indent=2) if args.json else format_status(status, session.chain_time()))
+    return 0
 
 
 def cmd_exit(args: argparse.Namespace) -> int:
@@ -32,7 +106,7 @@ def cmd_exit(args: argparse.Namespace) -> int:
         market.request_exit()
         unlocks = market.validator(me).unlocks_at
         print(
-            f"exit requested: {me} attests no more; the bond of {info.bond / 1e18:.4f} ETH unlocks "
+            f"exit requested: {me} attests no more; the bond of {format_eth(info.bond)} unlocks "
             f"{relative(unlocks, now)} ({iso(unlocks)}): run `offchain validator exit` again then"
         )
         return 0
@@ -41,5 +115,5 @@ def cmd_exit(args: argparse.Namespace) -> int:
         print(f"still unbonding: the bond unlocks {relative(unlocks, now)} ({iso(unlocks)})")
         return 0
     market.withdraw_bond()
-    print(f"withdrew the bond of {info.bond / 1e18:.4f} ETH to {me}; {me} is no longer a validator")
+    print(f"withdrew the bond of {format_eth(info.bond)} to {me}; {me} is no longer a validator")
     return 0

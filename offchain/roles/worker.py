@@ -22,8 +22,9 @@ from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
-from offchain.eth.values import hash_hex
+from offchain.eth.values import MAX_BPS, hash_hex
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
+from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
@@ -42,8 +43,10 @@ class WorkerOptions:
     once: bool = False
     max_jobs: int | None = None
     images_per_second: float | None = None  # None: measure the job's recipe on this machine
-    overclaim_bps: int = 0  # for demos and tests: claim this much more than measured
     seed: int = 0  # this worker's seed, unless the spec fixes one
+
+    def __post_init__(self) -> None:
+        check_device(self.device)  # at start: not after a job has been taken
 
 
 class Worker:
@@ -106,6 +109,7 @@ class Worker:
         self.journal.put(job.job_id, JobState.SEEN, job=job)
         self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
+            self._require_open(job.job_id)  # one call, before seconds of downloads and timing
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             train_path = self.session.fetch(job.training_set)  # never the evaluation set: it is sealed
             base_uri = self.session.registry.record(job.base_model).uri
@@ -178,21 +182,13 @@ class Worker:
             config,
             job_dir / "model",
             quiet=True,
-            on_epoch_end=lambda m: self.log(
-                "epoch",
-                job=entry.job_id,
-                epoch=m.epoch,
-                loss=round(m.train_loss, 4),
-                eval_bps=m.eval_accuracy_bps,
-            ),
+            on_epoch_end=lambda m: self._epoch_done(entry.job_id, m),
         )
         # Validators measure on the hidden set; only over-claims are slashed, so claim the
         # held-out accuracy less two standard errors (the deterministic CPU evaluation).
         held = evaluate_model(job_dir / "model", str(holdout_path), device="cpu")
         measured = held.accuracy_bps
-        claim = conservative_claim(measured, held.n)
-        if self.options.overclaim_bps:  # demos and tests: a dishonest worker inflates what it measured
-            claim = min(10_000, measured + self.options.overclaim_bps)
+        claim = self.claim_for(measured, held.n)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
             entry.job_id,
@@ -211,9 +207,29 @@ class Worker:
             uri=uri,
         )
 
+    def _epoch_done(self, job_id: int, metrics: Any) -> None:
+        self.log(
+            "epoch",
+            job=job_id,
+            epoch=metrics.epoch,
+            loss=round(metrics.train_loss, 4),
+            eval_bps=metrics.eval_accuracy_bps,
+        )
+        self._require_open(job_id)  # a job cancelled mid-training stops at the epoch's end
+
+    def _require_open(self, job_id: int) -> None:
+        """Work only for a job that still takes commits; raising abandons a cancelled or closed one."""
+        phase = self.session.market.phase(job_id)
+        if phase == Phase.CANCELLED:
+            raise OffchainError("the job was cancelled")
+        if phase != Phase.OPEN:
+            raise OffchainError(f"the job no longer takes commits (it is {phase.name.lower()})")
+
     def commit(self, entry: JobEntry) -> None:
         record = entry.record
-        validate_reaches_minimum(record.measured_bps, record.posting.min_score_bps)  # never stake on a loss
+        self._require_open(entry.job_id)
+        # Never stake on a loss.
+        validate_reaches_minimum(self.session.market, entry.job_id, record.measured_bps, record.posting.min_score_bps)
         if self.session.chain_time() >= record.posting.commit_deadline:
             raise OffchainError("the commit window closed before training finished")
         salt = new_salt()
@@ -301,6 +317,11 @@ class Worker:
             raise OffchainError(f"the base model at {uri} does not match its registered hash")
         return path
 
+    def claim_for(self, measured_bps: int, n: int) -> int:
+        """The score this worker claims for a result measuring `measured_bps` on `n` held-out
+        images: the measurement less two standard errors (only over-claims are slashed)."""
+        return conservative_claim(measured_bps, n)
+
     def _publish(self, weights: Path) -> str:
         from offchain.artifacts.client import upload
 
@@ -318,8 +339,8 @@ def conservative_claim(measured_bps: int, n: int) -> int:
     """`measured_bps` on `n` held-out images less two binomial standard errors, floored at 0."""
     import math
 
-    p = measured_bps / 10_000
-    margin = 2 * math.sqrt(max(p * (1 - p), 1e-4) / max(n, 1)) * 10_000
+    p = measured_bps / MAX_BPS
+    margin = 2 * math.sqrt(max(p * (1 - p), 1e-4) / max(n, 1)) * MAX_BPS
     return max(0, int(measured_bps - margin))
 
 
@@ -358,11 +379,11 @@ def register(subparsers: Any) -> None:
         help="this machine's training speed, for deadline estimates (default: measured for each job's recipe)",
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
-    parser.add_argument("--overclaim-bps", type=int, default=0, help=argparse.SUPPRESS)  # demos and tests
     parser.set_defaults(func=cmd_worker)
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args: argparse.Namespace, role: type[Worker] | None = None) -> int:
+    """Run the worker of `args` (`role`: a Worker subclass, for the demo's adversaries)."""
     options = WorkerOptions(
         publish=args.publish,
         device=args.device,
@@ -371,7 +392,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         once=args.once,
         max_jobs=args.max_jobs,
         images_per_second=args.images_per_second,
-        overclaim_bps=args.overclaim_bps,
         seed=args.seed,
     )
-    return Worker(open_session(args), options, RoleLog("worker", args.json)).run()
+    return (role or Worker)(open_session(args), options, RoleLog("worker", args.json)).run()

@@ -4,8 +4,7 @@ import os
 import time
 
 import pytest
-from brownie import web3
-from brownie import _config  # not `from brownie._config`: brownie hashes the imported file (a .so)
+from brownie import _config, web3  # not `from brownie._config`: brownie would hash that .so as source
 from hashes import ZERO_ADDRESS
 from web3.middleware import Web3Middleware
 

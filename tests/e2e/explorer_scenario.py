@@ -47,7 +47,7 @@ class MarketScenario:
         self.rpc, self.deployments = rpc, deployments
         self.admin = connect(rpc)
         self.deployment: Deployment = deploy_all(self.admin, deployments)
-        self.market = MarketClient(self.admin, self.deployment.contract("TrainingMarket").address)
+        self.market = MarketClient.of(self.admin, self.deployment)
         self.registry = RegistryClient(self.admin, self.deployment.contract("ModelRegistry").address)
         accounts = [self.admin.with_account(a) for a in self.admin.w3.eth.accounts]
         self.requester, self.honest, self.overclaimer, self.silent = accounts[1:5]

@@ -16,10 +16,11 @@ from explorer_scenario import HONEST_MODEL, HOSTILE_URI, REWARD, STAKE, MarketSc
 from flask.testing import FlaskClient
 
 from offchain.cli import main
-from offchain.eth.localchain import free_port, start_anvil
+from offchain.eth.localchain import start_anvil
 from offchain.explorer.app import Sources, create_app
 from offchain.explorer.market_records import CREDIT_KINDS
 from offchain.explorer.showcase import show_explorer
+from offchain.ports import free_port
 
 Settled = tuple[MarketScenario, FlaskClient]
 

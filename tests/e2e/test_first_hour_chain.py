@@ -87,7 +87,7 @@ def test_a_reverting_read_raises_the_decoded_custom_error(chain: LocalChain, dep
     from offchain.eth.market import MarketClient
 
     client = connect(chain.url)
-    market = MarketClient(client, load_deployment(1337, deployments).contract("TrainingMarket").address)
+    market = MarketClient.of(client, load_deployment(1337, deployments))
 
     with pytest.raises(CallRevertedError, match=r"job reverted: \w*Market\w+\(.*99"):
         market.job(99)

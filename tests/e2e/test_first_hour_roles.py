@@ -90,7 +90,7 @@ def post(world: dict[str, object], spec: Path, base: str | None = None, train: s
 def market(world: dict[str, object]) -> MarketClient:
     chain, deployment = world["chain"], world["deployment"]
     assert isinstance(chain, LocalChain) and isinstance(deployment, Deployment)
-    return MarketClient(connect(chain.url), deployment.contract("TrainingMarket").address)
+    return MarketClient.of(connect(chain.url), deployment)
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
@@ -264,7 +264,7 @@ def test_model_get_refuses_weights_that_are_not_the_registered_model(world, tmp_
 
 def test_validator_exit_requests_then_withdraws_the_bond(world, capsys) -> None:  # type: ignore[no-untyped-def]
     chain = world["chain"]
-    validator = MarketClient(connect(chain.url, dev_private_key(4)), market(world).address)  # type: ignore[attr-defined]
+    validator = market(world).as_sender(connect(chain.url, dev_private_key(4)))  # type: ignore[attr-defined]
     validator.join_validators(validator.min_bond())
 
     assert main(["validator", "exit", *args(world, "4")]) == 0

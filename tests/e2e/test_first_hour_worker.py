@@ -79,7 +79,7 @@ def worker_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                 ]
             )
         capture.undo()
-        market = MarketClient(client, deployment.contract("TrainingMarket").address)
+        market = MarketClient.of(client, deployment)
         return {
             "code": code,
             "log": [json.loads(line) for line in log.read_text().splitlines()],

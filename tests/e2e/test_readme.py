@@ -196,10 +196,11 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     from offchain.artifacts.store import ArtifactStore, sha256_file
     from offchain.eth.client import connect
     from offchain.eth.deploy import deploy_all
-    from offchain.eth.localchain import free_port, start_anvil
+    from offchain.eth.localchain import start_anvil, stop_process
     from offchain.eth.registry import RegistryClient
     from offchain.ml.fingerprint import fingerprint_dir
     from offchain.ml.models import build_model, save_model
+    from offchain.ports import free_port
 
     tmp = tmp_path_factory.mktemp("readme")
     workdir, home = tmp / "work", tmp / "home"
@@ -255,11 +256,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         yield state
     finally:
         for process in state.daemons if "state" in locals() else []:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process, group=True)  # the shell and the daemon it runs, with its children
         chain.stop()
 
 

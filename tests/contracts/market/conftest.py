@@ -1,9 +1,11 @@
-"""Market fixtures: a registry with a base model, the market holding MARKET_ROLE, and
-named requester, workers and validators (three of them, bonded)."""
+"""Market fixtures: a registry with a base model, the market holding MARKET_ROLE (each market
+with its MarketLens, found with market_helpers.lens_of), and named requester, workers and
+validators (three of them, bonded)."""
 
 import pytest
+from brownie import MarketLens
 from hashes import ZERO, ZERO_ADDRESS, h
-from market_helpers import CONFIG, MIN_BOND, TRAIN
+from market_helpers import CONFIG, MIN_BOND, TRAIN, lens_of, track_lens
 from provenance_helpers import Ledger, deploy_relay
 
 
@@ -35,8 +37,10 @@ def market_registry(ModelRegistry, admin):
 
 
 def _deploy(TrainingMarket, registry, admin):
+    # The deploy order of offchain.eth.deploy.deploy_all: market, its MARKET_ROLE, its lens.
     market = TrainingMarket.deploy(registry, CONFIG, {"from": admin})
     registry.grantRole(registry.MARKET_ROLE(), market, {"from": admin})
+    track_lens(market, MarketLens.deploy(market, {"from": admin}))
     return market
 
 
@@ -53,6 +57,12 @@ def market(TrainingMarket, market_registry, admin, validators):
     for v in validators:
         market.joinValidators({"from": v, "value": MIN_BOND})
     return market
+
+
+@pytest.fixture(scope="module")
+def lens(market):
+    """The MarketLens of `market`: its judged views."""
+    return lens_of(market)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,17 @@ EVAL_SALT = h("eval-salt")
 EVAL_URI = "file:///eval"
 COMMIT_S, REVEAL_S, ATTEST_S, SETTLE_S = 1000, 2000, 3000, 4000  # deadlines, seconds after posting
 NO_WINNER = 2**256 - 1
+_LENSES = {}  # market address -> its MarketLens (deployed with it by conftest's fixtures)
+
+
+def track_lens(market, lens):
+    """Remember `lens` as the MarketLens of `market`."""
+    _LENSES[market.address] = lens
+
+
+def lens_of(market):
+    """The MarketLens deployed with `market`: phase, submissions, committee, winner, payouts."""
+    return _LENSES[market.address]
 
 
 def next_time():
@@ -155,17 +166,17 @@ def at_time(t):
 
 def finalize(market, job_id, sender, uri=URI):
     """Finalize with the winner's revealed model and URI (the tests reveal model_of(worker))."""
-    best = market.winnerOf(job_id)
+    best = lens_of(market).winnerOf(job_id)
     if best == NO_WINNER:
         return market.finalize(job_id, "0x" + "00" * 32, "", {"from": sender})
-    worker = market.submissions(job_id)[best]["worker"]
+    worker = lens_of(market).submissions(job_id)[best]["worker"]
     return market.finalize(job_id, h(f"model-{worker}"), uri, {"from": sender})
 
 
 def claim_all(market, job_id):
     """Every worker claims its outcome; returns {worker address: amount}."""
     paid = {}
-    for i, s in enumerate(market.submissions(job_id)):
+    for i, s in enumerate(lens_of(market).submissions(job_id)):
         if s["stake"]:
             tx = market.claim(job_id, i, {"from": s["worker"]})
             paid[s["worker"]] = tx.events["Claimed"]["amount"]
@@ -186,7 +197,7 @@ def run_job(market, requester, validators, claims, attested, reward=REWARD, comm
     if reveal_eval_set:
         reveal_eval(market, job_id, requester)
     market.drawCommittee(job_id, {"from": requester})
-    seats = list(market.committee(job_id))
+    seats = list(lens_of(market).committee(job_id))
     to_attest(market, job_id)
     plans = {}
     for v in validators:

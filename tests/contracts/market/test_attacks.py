@@ -25,6 +25,7 @@ from market_helpers import (
     eval_seal,
     finalize,
     job_times,
+    lens_of,
     model_of,
     next_time,
     post,
@@ -68,7 +69,7 @@ def test_issue10_1_requester_sybils_cannot_judge_an_honest_worker_dishonest(
     job_id = run_job(market, requester, honest + sybils, {alice: 8000}, {alice: [8000] * 4 + [0] * 3}, committee=7)
     finalize(market, job_id, requester)
 
-    assert market.submissions(job_id)[0]["verifiedScoreBps"] == 8000
+    assert lens_of(market).submissions(job_id)[0]["verifiedScoreBps"] == 8000
     assert claim_all(market, job_id)[alice] == MIN_STAKE + REWARD - REWARD * 500 // 10_000
     assert all(market.validator(s)["bond"] == MIN_BOND * (10_000 - SLASH_BPS) // 10_000 for s in sybils)
 
@@ -91,7 +92,7 @@ def test_issue10_2_worker_sybils_cannot_make_junk_win(market, accounts, requeste
     paid = claim_all(market, job_id)
     assert paid[mallory] == 0
     assert paid[alice] > MIN_STAKE
-    assert mallory.address not in market.committee(job_id)
+    assert mallory.address not in lens_of(market).committee(job_id)
 
 
 # Guard: the validator set is unbounded (a sum tree, not 15 seats).
@@ -190,7 +191,7 @@ def test_a_requester_who_is_a_validator_is_never_drawn(market, requester, alice,
 
     market.drawCommittee(job_id, {"from": alice})
 
-    assert sorted(market.committee(job_id)) == sorted(v.address for v in validators)
+    assert sorted(lens_of(market).committee(job_id)) == sorted(v.address for v in validators)
 
 
 # Guard: the job's workers are never drawn.
@@ -201,7 +202,7 @@ def test_a_worker_who_is_a_validator_is_never_drawn(market, requester, validator
 
     market.drawCommittee(job_id, {"from": requester})
 
-    assert validators[0].address not in market.committee(job_id)
+    assert validators[0].address not in lens_of(market).committee(job_id)
 
 
 # Guard: the job's workers are never drawn when they outnumber the seats either (the draw then
@@ -216,7 +217,7 @@ def test_validators_among_more_workers_than_seats_are_never_drawn(market, accoun
 
     market.drawCommittee(job_id, {"from": requester})
 
-    assert sorted(market.committee(job_id)) == sorted(o.address for o in others)
+    assert sorted(lens_of(market).committee(job_id)) == sorted(o.address for o in others)
 
 
 # Guard: only committee members may commit attestations.
@@ -227,7 +228,7 @@ def test_a_validator_outside_the_committee_cannot_attest(market, accounts, reque
     to_reveal(market, job_id)
     reveal_eval(market, job_id, requester)
     market.drawCommittee(job_id, {"from": requester})
-    seats = market.committee(job_id)
+    seats = lens_of(market).committee(job_id)
     out = next(v for v in [*validators, outsider] if v.address not in seats)
     to_attest(market, job_id)
 
@@ -274,7 +275,7 @@ def test_reentering_finalize_from_a_payout_is_locked_out(market, requester, mall
     attacker.call(market.withdraw.encode_input(), {"from": mallory})
 
     assert attacker.reentryError() == REENTRANT
-    assert market.phase(job_id) == 4  # still Finalizable: the re-entrant finalize did nothing
+    assert lens_of(market).phase(job_id) == 4  # still Finalizable: the re-entrant finalize did nothing
 
 
 # Guard: the commit deadline. A copier who reads a reveal is too late to commit it.

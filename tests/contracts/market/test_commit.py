@@ -1,7 +1,7 @@
 import brownie
 from errors import err
 from hashes import ZERO, h
-from market_helpers import MIN_STAKE, REWARD, at_time, do_commit, job_times, post, sealed
+from market_helpers import MIN_STAKE, REWARD, at_time, do_commit, job_times, lens_of, post, sealed
 
 
 def test_commit_records_the_worker_stake_and_commitment(market, requester, alice):
@@ -9,7 +9,7 @@ def test_commit_records_the_worker_stake_and_commitment(market, requester, alice
 
     do_commit(market, job_id, alice, 7000, stake=MIN_STAKE + 5)
 
-    sub = market.submissions(job_id)[0]
+    sub = lens_of(market).submissions(job_id)[0]
     assert list(sub) == [alice, MIN_STAKE + 5, sealed(job_id, alice, 7000), False, 0, 0, 0, 0, 0]
 
 

@@ -14,6 +14,7 @@ from market_helpers import (
     do_reveal,
     finalize,
     job_times,
+    lens_of,
     model_of,
     post,
     run_job,
@@ -62,7 +63,7 @@ def test_a_dishonest_claim_is_slashed_to_the_requester(market, requester, alice,
 
     assert claim_all(market, job_id)[bob.address] == 0
     assert market.pendingOf(requester) == MIN_STAKE + FEE % 6
-    assert market.submissions(job_id)[1]["outcome"] == OUTCOME["Dishonest"]
+    assert lens_of(market).submissions(job_id)[1]["outcome"] == OUTCOME["Dishonest"]
 
 
 def test_a_claim_exactly_at_the_tolerance_is_honest(market, requester, alice, validators):
@@ -70,7 +71,7 @@ def test_a_claim_exactly_at_the_tolerance_is_honest(market, requester, alice, va
 
     finalize(market, job_id, requester)
 
-    assert market.submissions(job_id)[0]["outcome"] == OUTCOME["Won"]
+    assert lens_of(market).submissions(job_id)[0]["outcome"] == OUTCOME["Won"]
 
 
 def test_a_claim_one_bps_beyond_the_tolerance_is_dishonest(market, requester, alice, validators):
@@ -78,7 +79,7 @@ def test_a_claim_one_bps_beyond_the_tolerance_is_dishonest(market, requester, al
 
     finalize(market, job_id, requester)
 
-    assert market.submissions(job_id)[0]["outcome"] == OUTCOME["Dishonest"]
+    assert lens_of(market).submissions(job_id)[0]["outcome"] == OUTCOME["Dishonest"]
 
 
 def test_unrevealed_commits_are_slashed(market, requester, alice, bob, validators):
@@ -89,7 +90,7 @@ def test_unrevealed_commits_are_slashed(market, requester, alice, bob, validator
     finalize(market, job_id, requester)
 
     assert market.pendingOf(requester) == REWARD + MIN_STAKE
-    assert market.submissions(job_id)[0]["outcome"] == OUTCOME["Unrevealed"]
+    assert lens_of(market).submissions(job_id)[0]["outcome"] == OUTCOME["Unrevealed"]
 
 
 def test_submissions_below_quorum_pay_the_forfeit_and_cannot_win(market, requester, alice, bob, validators):
@@ -99,7 +100,7 @@ def test_submissions_below_quorum_pay_the_forfeit_and_cannot_win(market, request
 
     tx = finalize(market, job_id, requester)
 
-    subs = market.submissions(job_id)
+    subs = lens_of(market).submissions(job_id)
     assert (subs[0]["outcome"], subs[1]["outcome"]) == (OUTCOME["Unverified"], OUTCOME["Unverified"])
     assert tx.events["Finalized"]["winner"] == "0x" + "00" * 20
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE - FORFEIT, bob.address: MIN_STAKE - FORFEIT}
@@ -121,7 +122,7 @@ def test_an_even_count_settles_on_the_lower_median(market, requester, alice, val
 
     finalize(market, job_id, requester)
 
-    assert market.submissions(job_id)[0]["verifiedScoreBps"] == 7000
+    assert lens_of(market).submissions(job_id)[0]["verifiedScoreBps"] == 7000
 
 
 def test_the_highest_verified_score_wins(market, requester, alice, bob, validators):
@@ -168,7 +169,7 @@ def test_an_unrevealed_evaluation_set_forfeits_the_reward_to_revealed_workers(
     finalize(market, job_id, requester)
 
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD // 2, bob.address: MIN_STAKE + REWARD // 2}
-    assert market.submissions(job_id)[0]["outcome"] == OUTCOME["Forfeited"]
+    assert lens_of(market).submissions(job_id)[0]["outcome"] == OUTCOME["Forfeited"]
     assert market.pendingOf(requester) == 0
 
 
@@ -187,7 +188,7 @@ def test_finalize_at_the_settle_deadline_is_accepted(market, requester):
 
     finalize(market, job_id, requester)
 
-    assert market.phase(job_id) == 5
+    assert lens_of(market).phase(job_id) == 5
 
 
 def test_a_job_is_finalized_once(market, requester):
@@ -259,7 +260,7 @@ def test_an_exiting_member_still_attests_and_is_paid(market, requester, alice, v
 
     finalize(market, job_id, requester)
 
-    assert validators[0].address not in market.committee(job_id)  # no longer drawn
+    assert validators[0].address not in lens_of(market).committee(job_id)  # no longer drawn
 
 
 def test_a_conservative_claim_below_the_median_is_honest(market, requester, alice, validators):
@@ -267,7 +268,7 @@ def test_a_conservative_claim_below_the_median_is_honest(market, requester, alic
 
     finalize(market, job_id, requester)
 
-    sub = market.submissions(job_id)[0]
+    sub = lens_of(market).submissions(job_id)[0]
     assert (sub["outcome"], sub["verifiedScoreBps"]) == (OUTCOME["Won"], 7000)
 
 
@@ -283,7 +284,7 @@ def test_each_seat_s_settlement_is_emitted_and_adds_up_to_the_totals(market, req
     assert set(seats) == set(bonds)
     for v in validators:
         e = seats[v.address]
-        assert e["jobId"] == job_id and market.committee(job_id)[e["seat"]] == v.address
+        assert e["jobId"] == job_id and lens_of(market).committee(job_id)[e["seat"]] == v.address
         assert e["slashed"] == bonds[v.address] - market.validator(v)["bond"]
         assert e["paid"] == market.pendingOf(v)
     lazy = seats[validators[2].address]

@@ -18,6 +18,7 @@ from market_helpers import (
     do_commit,
     do_reveal,
     finalize,
+    lens_of,
     post,
     post_with_provenance,
     reveal_eval,
@@ -32,18 +33,50 @@ from market_helpers import (
 
 TABLE = Path(__file__).resolve().parents[3] / "benchmarks" / "gas_market.md"
 PROVENANCE_OVERHEAD = 40_000  # issue 14: a provenance-carrying post <= postJob + 40k, same arguments
+
+# ----- The gas rule for new per-job state (issue 19) ----------------------------------------
+# The job record (ITrainingMarket.Job) is five slots, and its two packed slots are full:
+#   slot 0: 4 deadlines x 32 + minStake 80 + minScoreBps 16 + submissionCount 8
+#           + committeeSize 8 + status 8 + evaluationRevealed 8          = 256 bits
+#   slot 1: requester 160 + reward 80 + winnerPlusOne 8 + trainingSetAnchored 8 = 256 bits
+# so any new per-job field (a draw seed, an anchor block, a requester key) takes a fresh slot:
+# FRESH_SLOT gas (SSTORE zero -> non-zero 20,000 + the cold access 2,100) in the call that
+# writes it, and COLD_READ gas in every later call that reads it. Headroom under the goals on
+# issue 19's contracts (benchmarks/gas_market.md): commit 108, reveal 1,057, postJob 1,852,
+# revealAttestation about 2,500 (it follows prevrandao), claim 2,769, finalize 4x3 14,474.
+# None absorbs a fresh slot, and commit cannot absorb even one cold read. So a goal moves,
+# and only this way: name the new field in REBASED_FIELDS with the calls that write it
+# (+FRESH_SLOT each) and read it cold (+COLD_READ each); GOALS below adds the arithmetic,
+# and test_the_job_record_is_what_the_goals_price fails until the record's slot count and
+# REBASED_FIELDS agree. The other way out is to repack (deadlines as 24-bit offsets from the
+# commit deadline free 24 bits of slot 0: MAX_JOB_DURATION is 30 days < 2**24 s) and leave
+# the goals where they are.
+FRESH_SLOT = 22_100
+COLD_READ = 2_100
+JOB_SLOTS_PRICED = 5  # the slots the goals below already pay for
+# field name -> (calls that write it fresh, calls that read it cold); empty on issue 19's contracts.
+REBASED_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _rebase(call, goal):
+    """`goal` plus the priced cost of every per-job field added since issue 19 for `call`."""
+    writes = sum(call in w for w, _ in REBASED_FIELDS.values())
+    reads = sum(call in r for _, r in REBASED_FIELDS.values())
+    return goal + FRESH_SLOT * writes + COLD_READ * reads
+
+
 GOALS = {
-    "postJob": 160_000,
-    "postJobWithProvenance (branch of 2)": 160_000 + PROVENANCE_OVERHEAD,
-    "commit": 75_000,
-    "reveal (64-byte uri)": 60_000,
-    "commitAttestation": 50_000,
-    "revealAttestation, 1 submission": 45_000,
+    "postJob": _rebase("postJob", 160_000),
+    "postJobWithProvenance (branch of 2)": _rebase("postJob", 160_000) + PROVENANCE_OVERHEAD,
+    "commit": _rebase("commit", 75_000),
+    "reveal (64-byte uri)": _rebase("reveal", 60_000),
+    "commitAttestation": _rebase("commitAttestation", 50_000),
+    "revealAttestation, 1 submission": _rebase("revealAttestation", 45_000),
     "drawCommittee per member, 3 seats of 1,000 validators": 25_000,
     "drawCommittee per member, 15 seats of 1,000 validators": 25_000,
     "withdraw": 40_000,
-    "finalize 4 submissions x 3-member committee, fresh accounts": 250_000,
-    "claim (per worker, fresh account)": 60_000,
+    "finalize 4 submissions x 3-member committee, fresh accounts": _rebase("finalize", 250_000),
+    "claim (per worker, fresh account)": _rebase("claim", 60_000),
 }
 ROWS: dict[str, int] = {}
 
@@ -99,6 +132,27 @@ def _record(name, gas):
         assert gas > goal, f"{name}: {gas} now meets {goal}: move it out of MISSED"
         pytest.xfail(f"issue 10 goal not met: {name} {gas:,} > {goal:,}")
     assert goal is None or gas <= goal, f"{name}: {gas} > {goal}"
+
+
+def _slots(components):
+    """Storage slots of a struct with these ABI components, packed as Solidity packs them."""
+    sizes = {"address": 20, "bool": 1, "bytes32": 32}
+    slots, used = 0, 32
+    for c in components:
+        size = sizes.get(c["type"]) or int(c["type"].removeprefix("uint")) // 8
+        if used + size > 32:
+            slots, used = slots + 1, 0
+        used += size
+    return slots
+
+
+def test_the_job_record_is_what_the_goals_price(market):
+    job_abi = next(f for f in market.abi if f.get("name") == "job")
+    record = job_abi["outputs"][0]["components"]
+
+    assert _slots(record) == JOB_SLOTS_PRICED + len(REBASED_FIELDS), (
+        "the job record changed size: re-base the goals in REBASED_FIELDS (see the gas rule above) or repack it"
+    )
 
 
 def _fund(accounts, funder, n):
@@ -200,7 +254,7 @@ def test_committee_draw_among_a_thousand_validators_gas(market, admin, requester
     gas = {size: market.drawCommittee(job_id, {"from": requester}).gas_used for size, job_id in jobs.items()}
 
     for size, job_id in jobs.items():
-        assert sum(1 for a in market.committee(job_id) if int(a, 16)) == size
+        assert sum(1 for a in lens_of(market).committee(job_id) if int(a, 16)) == size
     ROWS["joinValidators (1,001st)"] = market.joinValidators({"from": alice, "value": MIN_BOND}).gas_used
     _record("drawCommittee per member, 15 seats of 1,000 validators", gas[15] // 15)
     _record("drawCommittee per member, 3 seats of 1,000 validators", gas[3] // 3)

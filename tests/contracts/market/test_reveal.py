@@ -7,6 +7,7 @@ from market_helpers import (
     do_commit,
     do_reveal,
     job_times,
+    lens_of,
     model_of,
     post,
     salt_of,
@@ -36,9 +37,9 @@ def test_reveal_replaces_the_commitment_with_the_result_hash(market, requester, 
 
     do_reveal(market, job_id, alice, 7000)
 
-    sub = market.submissions(job_id)[0]
+    sub = lens_of(market).submissions(job_id)[0]
     assert (sub["sealedHash"], sub["revealed"], sub["claimedScoreBps"]) == (
-        market.resultHashOf(model_of(alice), URI),
+        lens_of(market).resultHashOf(model_of(alice), URI),
         True,
         7000,
     )
@@ -50,8 +51,8 @@ def test_a_zero_score_claim_is_revealed_as_zero(market, requester, alice):
 
     do_reveal(market, job_id, alice, 0)
 
-    assert market.submissions(job_id)[0]["revealed"] is True
-    assert market.submissions(job_id)[0]["claimedScoreBps"] == 0
+    assert lens_of(market).submissions(job_id)[0]["revealed"] is True
+    assert lens_of(market).submissions(job_id)[0]["claimedScoreBps"] == 0
 
 
 def test_reveals_before_the_commit_deadline_are_rejected(market, requester, alice):

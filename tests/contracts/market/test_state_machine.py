@@ -29,6 +29,7 @@ from market_helpers import (
     URI,
     attestation_seal,
     eval_seal,
+    lens_of,
     next_time,
     salt_of,
     sealed,
@@ -185,7 +186,7 @@ class MarketMachine:
         weight = sum(m["bond"] // 10**9 for m in self.members.values() if m["unlocks"] == 0 and m["bond"] >= MIN_BOND)
         ok = job["status"] == "active" and job["d"][0] <= now < job["d"][1] and job["committee"] is None and weight > 0
         if self._expect(ok, lambda: self.market.drawCommittee(job["id"], {"from": self.workers[1]})):
-            seats = [a for a in self.market.committee(job["id"])]
+            seats = [a for a in lens_of(self.market).committee(job["id"])]
             job["committee"] = seats
             drawn = [a for a in seats if a != ZERO_ADDR]
             assert len(set(drawn)) == len(drawn)
@@ -246,7 +247,7 @@ class MarketMachine:
             return
         now = next_time()
         ok = job["status"] == "active" and now >= job["d"][3]
-        best = self.market.winnerOf(job["id"]) if ok else 2**256 - 1
+        best = lens_of(self.market).winnerOf(job["id"]) if ok else 2**256 - 1
         model, uri = (h("x"), "") if best == 2**256 - 1 else (h(f"model-{job['subs'][best]['worker']}"), URI)
         tx = self._expect(ok, lambda: self.market.finalize(job["id"], model, uri, {"from": self.workers[1]}))
         if tx is None:
@@ -262,7 +263,7 @@ class MarketMachine:
         assert tx.events["Finalized"]["winner"] == (
             ZERO_ADDR if expected_best is None else job["subs"][expected_best]["worker"]
         )
-        for i, s in enumerate(self.market.submissions(job["id"])):
+        for i, s in enumerate(lens_of(self.market).submissions(job["id"])):
             assert s["payout"] == job["subs"][i]["payout"]
 
     def _settle(self, job):

@@ -43,7 +43,8 @@ def world() -> dict:
     admin.transact(registry.functions.register(BASE, b"\0" * 32, TRAIN, 5000, "file:///base"))
     contract, receipt = admin.deploy("TrainingMarket", registry.address, market_config(min_window=60))
     admin.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), contract.address))
-    market = MarketClient(admin, contract.address)
+    lens, _ = admin.deploy("MarketLens", contract.address)
+    market = MarketClient(admin, contract.address, lens.address)
     return {
         "admin": admin,
         "market": market,

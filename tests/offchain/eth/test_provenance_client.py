@@ -46,7 +46,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     client: Client = in_process()
     deployment = deploy_all(client, tmp / "deployments")
     registry = RegistryClient(client, deployment.contract("ModelRegistry").address)
-    market = MarketClient(client, deployment.contract("TrainingMarket").address)
+    market = MarketClient.of(client, deployment)
     relay = registry.relay()
     assert relay is not None
     datadir = str(tmp / "ledger")

@@ -41,7 +41,7 @@ class World:
         return Session(
             client=client,
             deployment=self.deployment,
-            market=MarketClient(client, self.deployment.contract("TrainingMarket").address),
+            market=MarketClient.of(client, self.deployment),
             registry=RegistryClient(client, self.deployment.contract("ModelRegistry").address),
             home=self.tmp / name,
             sources=[str(self.store)],
@@ -71,7 +71,7 @@ class World:
 
     def travel_past(self, deadline_index: int, job_id: int) -> None:
         """Move the clock past the job's commit (0), reveal (1), attest (2) or settle (3) deadline."""
-        job = MarketClient(self.client, self.deployment.contract("TrainingMarket").address).job(job_id)
+        job = MarketClient.of(self.client, self.deployment).job(job_id)
         deadline = (job.commit_deadline, job.reveal_deadline, job.attest_deadline, job.settle_deadline)[deadline_index]
         self.client.w3.testing.timeTravel(deadline + 1)
         self.client.w3.testing.mine(1)

@@ -79,3 +79,64 @@ def test_a_member_outside_the_committee_commits_nothing(world: World) -> None:
     outsider.step(job_id)
 
     assert outsider.book.attestation(job_id) is None
+
+
+def test_a_member_that_misses_the_attestation_window_is_warned_then_told_its_slash(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)  # draws the committee
+    world.travel_past(1, job_id)
+    for m in members[1:]:
+        m.step(job_id)  # the first member's process is down for the whole window
+    world.travel_past(2, job_id)
+    for m in members:
+        m.step(job_id)
+    world.travel_past(3, job_id)
+    for m in members:
+        m.step(job_id)  # finalizes
+        m.step(job_id)  # reports what it cost, withdraws
+
+    absent = members[0].log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "WARNING validator job 1: missed the attestation window" in absent
+    assert "WARNING validator job 1: slashed" in absent and "slashed=0.1ETH" in absent
+    assert "WARNING" not in members[1].log.stream.getvalue()  # type: ignore[attr-defined]
+
+
+def test_a_member_whose_bond_falls_below_the_minimum_is_told_it_is_no_longer_drawn(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)
+    world.travel_past(3, job_id)  # every window missed: each member is slashed below 1 ETH
+    for m in members:
+        m.step(job_id)
+        m.step(job_id)
+
+    log = members[0].log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "bond below the minimum: no longer drawn" in log and "min_bond=1ETH" in log
+
+
+def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> None:
+    from offchain.roles.validator_exit import format_status, validator_status
+
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)
+    world.travel_past(1, job_id)
+    for m in members[1:]:
+        m.step(job_id)  # the first member misses the window
+    in_flight = validator_status(members[0].session)
+    world.travel_past(2, job_id)
+    for m in members:
+        m.step(job_id)  # the others reveal
+    world.travel_past(3, job_id)
+    for m in members:
+        m.step(job_id)  # finalizes
+
+    absent, present = validator_status(members[0].session), validator_status(members[1].session)
+
+    assert in_flight["seats_in_flight"] == [job_id] and in_flight["drawn"]
+    assert absent["seats_in_flight"] == [] and absent["slashed"] == ETH // 10 and not absent["drawn"]
+    assert [(s["job"], s["slashed"]) for s in absent["slashes"]] == [(job_id, ETH // 10)]
+    assert present["slashed"] == 0 and present["slashes"] == [] and present["drawn"]
+    text = format_status(absent, world.session(1, "x").chain_time())
+    assert "NOT drawn for new jobs (bond below the minimum)" in text and "slashed 0.1 ETH over 1 seat(s)" in text

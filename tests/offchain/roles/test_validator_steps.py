@@ -74,31 +74,18 @@ def _job_with_two_revealed_submissions(world: World) -> tuple[int, str, str]:
 
 
 def test_a_sybil_attests_its_workers_claim_and_zero_for_the_others_without_evaluating(world: World) -> None:
+    from offchain.demo.adversaries import SybilValidator
+
     job_id, rival, colluder = _job_with_two_revealed_submissions(world)
-    options = ValidatorOptions(confirmations=0, inflate_for=colluder)
-    sybil = Validator(world.session(VALIDATOR, "sybil"), options, RoleLog("validator", stream=io.StringIO()))
+    sybil_of = type("Sybil", (SybilValidator,), {"partner": colluder})
+    options = ValidatorOptions(confirmations=0)
+    sybil = sybil_of(world.session(VALIDATOR, "sybil"), options, RoleLog("validator", stream=io.StringIO()))
     subs = sybil.session.market.submissions(job_id)
 
     # The weights URL answers nothing: an evaluation would raise ArtifactUnreachableError.
     scores = {s.worker: sybil._judge_submission(job_id, i, s) for i, s in enumerate(subs)}
 
     assert scores == {rival: ZERO_SCORE, colluder: 9000}
-
-
-def test_the_sybil_behaviour_takes_an_address_and_excludes_lazy() -> None:
-    import argparse
-
-    from offchain.roles.validator import register
-
-    parser = argparse.ArgumentParser(exit_on_error=False)
-    register(parser.add_subparsers())
-    address = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-
-    assert parser.parse_args(["validator", "--inflate-for", address.lower()]).inflate_for == address
-    with pytest.raises(SystemExit):
-        parser.parse_args(["validator", "--inflate-for", "0x1234"])
-    with pytest.raises(SystemExit):
-        parser.parse_args(["validator", "--lazy", "--inflate-for", address])
 
 
 def test_a_join_that_fails_once_is_retried(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import World
+from conftest import SPEC, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.market import Outcome
@@ -124,3 +124,47 @@ def test_the_journal_keeps_hashes_as_bytes_and_stores_them_as_hex(tmp_path: Path
     assert (record.salt, record.commitment, record.claim_bps) == (b"\x01" * 32, b"\x02" * 32, 9000)
     stored = json.loads(journal._db.execute("SELECT detail FROM jobs").fetchone()[0])
     assert stored["salt"] == "0x" + "01" * 32  # hex only inside the journal's storage
+
+
+def test_a_cancelled_job_is_skipped_before_anything_is_fetched(world: World) -> None:
+    job_id = world.post_job()
+    world.session(1, "requester").market.cancel_job(job_id)
+    (world.store / world.hashes["train"]).unlink()  # a fetch would fail with another reason
+
+    _worker(world).discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert entry.record.reason == "the job was cancelled"
+
+
+def test_a_job_cancelled_during_training_is_abandoned_at_the_epoch_end(world: World) -> None:
+    job_id = world.post_job(spec={**SPEC, "epochs": 3})
+    worker = _worker(world)
+    worker.discover()
+    epochs: list[int] = []
+    log = worker.log
+
+    def cancel_after_the_first_epoch(message: str, **fields: object) -> None:
+        log(message, **fields)
+        if message == "epoch":
+            epochs.append(int(fields["epoch"]))  # type: ignore[call-overload]
+            world.session(1, "requester").market.cancel_job(job_id)
+
+    worker.log = cancel_after_the_first_epoch  # type: ignore[assignment]
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert entry.record.reason == "the job was cancelled" and len(epochs) == 1
+
+
+def test_a_job_cancelled_after_training_is_not_committed(world: World) -> None:
+    job_id = world.post_job()
+    worker = _worker(world)
+    worker.discover()
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+    world.session(1, "requester").market.cancel_job(job_id)
+
+    assert _step(world, job_id) == JobState.SKIPPED
+    assert world.session(WORKER, "worker").market.submissions(job_id) == []

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ITrainingMarket} from "../interfaces/ITrainingMarket.sol";
+import {ScoreSheet} from "./ScoreSheet.sol";
+
+/// @title Judgment
+/// @notice The market's one definition of a job's phase, of how a submission is judged, of
+/// what it is paid, and of who wins: {TrainingMarket} settles with it and {MarketLens}
+/// shows with it, so a rule changes here and nowhere else (the off-chain code reads the lens).
+/// @dev Pure functions over a job record and a {ScoreSheet}; the protocol's parameters come
+/// in as arguments (the market's immutables, or the lens's copy of its config).
+library Judgment {
+    using ScoreSheet for uint256;
+
+    /// @notice Basis points in one.
+    uint256 internal constant BPS = 10_000;
+    /// @notice {winnerOf}'s answer when no submission wins.
+    uint256 internal constant NO_WINNER = type(uint256).max;
+
+    /// @notice The job's phase at `time`: its status, or for an active job the window `time` is in.
+    function phase(ITrainingMarket.Job memory j, uint256 time) internal pure returns (ITrainingMarket.Phase) {
+        if (j.status == ITrainingMarket.Status.Finalized) return ITrainingMarket.Phase.Finalized;
+        if (j.status == ITrainingMarket.Status.Cancelled) return ITrainingMarket.Phase.Cancelled;
+        if (time < j.commitDeadline) return ITrainingMarket.Phase.Open;
+        if (time < j.revealDeadline) return ITrainingMarket.Phase.Revealing;
+        if (time < j.attestDeadline) return ITrainingMarket.Phase.Attesting;
+        if (time < j.settleDeadline) return ITrainingMarket.Phase.Settling;
+        return ITrainingMarket.Phase.Finalizable;
+    }
+
+    /// @notice How a settled sheet is judged, with its attestation count and verified score
+    /// (the lower median). Never Won nor Pending: who wins is {leads}'s, pending the lens's.
+    function judge(ITrainingMarket.Job memory j, uint256 sheet, uint256 quorum, uint256 toleranceBps)
+        internal
+        pure
+        returns (ITrainingMarket.Outcome, uint256 count, uint16 median)
+    {
+        if (!sheet.revealed()) return (ITrainingMarket.Outcome.Unrevealed, 0, 0);
+        if (!j.evaluationRevealed) return (ITrainingMarket.Outcome.Forfeited, 0, 0);
+        (count, median) = sheet.verified();
+        if (count < quorum) return (ITrainingMarket.Outcome.Unverified, count, median);
+        // Only over-claims are dishonest: workers never see the evaluation set, so an honest
+        // claim is an estimate from their own held-out split, and a conservative one harms
+        // nobody (the winner is chosen by verified score, never by claim).
+        if (sheet.claimed() > uint256(median) + toleranceBps) return (ITrainingMarket.Outcome.Dishonest, count, median);
+        if (!reachesMinimum(j, median)) return (ITrainingMarket.Outcome.BelowMinimum, count, median);
+        return (ITrainingMarket.Outcome.Honest, count, median);
+    }
+
+    /// @notice True when a verified score of `scoreBps` reaches the job's minimum: below it an
+    /// honest submission cannot win and pays the forfeit.
+    function reachesMinimum(ITrainingMarket.Job memory j, uint256 scoreBps) internal pure returns (bool) {
+        return scoreBps >= j.minScoreBps;
+    }
+
+    /// @notice What submission `index` (committed with `stake`, judged `outcome`) is paid:
+    /// the part of its stake returned and its share of `j.reward`. Unrevealed and dishonest:
+    /// nothing. Forfeit: stake + the share in `j.reward`. Honest: stake (+ the prize in
+    /// `j.reward` for the winner). Unverified or below the minimum: the stake less the
+    /// forfeit, so junk that fills the submission cap costs real money.
+    /// @dev The stake not returned is the requester's ({Settlement-_settleWorkers}).
+    function payout(
+        ITrainingMarket.Job memory j,
+        uint256 index,
+        uint256 stake,
+        ITrainingMarket.Outcome outcome,
+        uint256 forfeitBps
+    ) internal pure returns (uint256 returned, uint256 share) {
+        if (outcome == ITrainingMarket.Outcome.Unrevealed || outcome == ITrainingMarket.Outcome.Dishonest) return (0, 0);
+        if (outcome == ITrainingMarket.Outcome.Forfeited) return (stake, j.reward);
+        if (outcome == ITrainingMarket.Outcome.Honest) return (stake, j.winnerPlusOne == index + 1 ? j.reward : 0);
+        uint256 fee = forfeitOf(j.minStake, forfeitBps);
+        return (stake > fee ? stake - fee : 0, 0);
+    }
+
+    /// @notice True when a submission judged `outcome` with verified score `median` takes the
+    /// lead from the best so far (`best`, scored `bestScore`): honest at or above the minimum,
+    /// and strictly better, so on a tie the earlier commit (lower index) keeps the lead.
+    function leads(ITrainingMarket.Outcome outcome, uint256 median, uint256 best, uint256 bestScore)
+        internal
+        pure
+        returns (bool)
+    {
+        return outcome == ITrainingMarket.Outcome.Honest && (best == NO_WINNER || median > bestScore);
+    }
+
+    /// @notice True when an attested score is within the tolerance of the verified score: the
+    /// attestation earns its share of the pool instead of costing its holder part of its bond.
+    function near(uint16 attested, uint16 median, uint256 toleranceBps) internal pure returns (bool) {
+        return ScoreSheet.distance(attested, median) <= toleranceBps;
+    }
+
+    /// @notice The forfeit of a submission not verified honest at or above the minimum.
+    function forfeitOf(uint256 minStake, uint256 forfeitBps) internal pure returns (uint256) {
+        return minStake * forfeitBps / BPS;
+    }
+
+    /// @notice The validators' share of `reward`: paid only when something was revealed to check.
+    function validatorFee(uint256 reward, uint256 revealed, uint256 feeBps) internal pure returns (uint256) {
+        return revealed == 0 ? 0 : reward * feeBps / BPS;
+    }
+}

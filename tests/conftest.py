@@ -1,0 +1,105 @@
+"""Every test run owns what it starts: a process left running when the session ends fails it.
+
+Processes a test starts inherit this session's environment, and with it a marker that is
+unique to the session. When the session ends, any live process carrying the marker (other
+than this one and brownie's own chain, which brownie stops at exit) is a leak: the session
+fails and names each one. It never kills them: a test that starts a process stops it, also
+when the test fails, and a leak is a bug to fix there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+
+import psutil
+import pytest
+
+MARKER = "OFFCHAIN_TEST_SESSION"
+GRACE_S = 10.0  # processes told to stop a moment ago may still be exiting
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ[MARKER] = secrets.token_hex(8)  # new each session, nested sessions included
+
+
+def _marked(marker: str) -> list[psutil.Process]:
+    found = []
+    me = os.getpid()
+    for process in psutil.process_iter():
+        try:
+            if process.pid == me or process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if process.environ().get(MARKER) == marker:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def _brownie_chain_pids() -> set[int]:
+    """brownie's chain and its children: node_modules/.bin/anvil is a Node wrapper whose
+    child is the anvil binary, and brownie stops both at exit."""
+    try:
+        from brownie.network import rpc
+    except ImportError:
+        return set()
+    pid = getattr(getattr(rpc, "process", None), "pid", None)
+    if pid is None:
+        return set()
+    try:
+        return {pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))}
+    except psutil.Error:
+        return {pid}
+
+
+def _own_resource_tracker() -> set[int]:
+    """multiprocessing's resource tracker, which the first use of a shared semaphore (torch's
+    DataLoader workers, DDP) starts as a child of this process: it exits when this process
+    does, after the check."""
+    try:
+        children = psutil.Process().children()
+    except psutil.Error:
+        return set()
+    found = set()
+    for child in children:
+        try:
+            if "multiprocessing.resource_tracker" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def leaked_processes(marker: str, grace_s: float = GRACE_S) -> list[psutil.Process]:
+    """Live processes carrying `marker`, after waiting up to `grace_s` for them to exit."""
+    allowed = _brownie_chain_pids() | _own_resource_tracker()
+    deadline = time.monotonic() + grace_s
+    while True:
+        left = [p for p in _marked(marker) if p.pid not in allowed]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.2)
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"pid {process.pid} (parent {process.ppid()}): {' '.join(process.cmdline())[:200]}"
+    except psutil.Error:
+        return f"pid {process.pid}: exited while being described"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks
+        return
+    leaks = leaked_processes(os.environ[MARKER])
+    if not leaks:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = ["processes started by this test run are still running (a test must stop what it starts):"]
+    lines += [f"  {_describe(p)}" for p in leaks]
+    if reporter is not None:
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
