@@ -104,7 +104,13 @@ def test_a_branch_within_sixteen_times_the_tips_target_is_stored(deploy_devnet, 
 
 def test_a_negative_version_is_below_every_floor(LedgerRelay, admin):
     relay = LedgerRelay.deploy(
-        GENESIS.serialize(), 0, bits_work(GENESIS.bits), GENESIS.time, consensus(DEVNET, min_version=2), 1, {"from": admin}
+        GENESIS.serialize(),
+        0,
+        bits_work(GENESIS.bits),
+        GENESIS.time,
+        consensus(DEVNET, min_version=2),
+        1,
+        {"from": admin},
     )
     (header,) = mine_headers(DEVNET, [GENESIS], 1)
     negative = solve(replace(header, version=0x80000002))  # int32: -2147483646, as Core reads it
