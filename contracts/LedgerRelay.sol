@@ -358,8 +358,8 @@ contract LedgerRelay is ILedgerRelay {
         view
         returns (uint256 latest)
     {
-        uint32[MEDIAN_SPAN] memory newestFirst;
-        uint256 n;
+        uint32[] memory newestFirst = new uint32[](MEDIAN_SPAN);
+        uint256 n = 0;
         uint256 low = checkpointHeight;
         while (true) {
             newestFirst[n++] = RelayRecord.time(record);

@@ -60,7 +60,7 @@ library RelayClock {
     /// @notice The median itself (sorted[count / 2]), for error messages: an insertion sort of <= 11.
     function median(Window memory w) internal pure returns (uint256) {
         uint256 n = w.count;
-        uint256[SPAN] memory s;
+        uint256[] memory s = new uint256[](n);
         // The window is in storage order (a ring): sorting a copy gives the median whatever the order.
         for (uint256 j; j < n; ++j) {
             uint256 v = w.times[j];
@@ -109,7 +109,7 @@ library RelayClock {
             uint256 count = headers.length / 80;
             uint256 n = start.count;
             uint256 newest = _nth(headers, count, start, n, 0);
-            uint256 offsets;
+            uint256 offsets = 0;
             for (uint256 k = 1; k <= OFFSETS; ++k) {
                 uint256 field = ABSENT;
                 if (k < count + n) {
