@@ -10,7 +10,7 @@ from dataclasses import asdict
 from typing import Any
 
 from offchain.eth.market import Phase
-from offchain.eth.values import hash_hex
+from offchain.eth.values import format_eth, hash_hex
 from offchain.roles.humantime import iso, relative
 from offchain.roles.session import Session
 
@@ -20,8 +20,9 @@ MAX_LISTED = 500  # jobs in one listing, newest first
 NEXT_DEADLINE = {
     "open": ("commit_deadline", "commits close"),
     "revealing": ("reveal_deadline", "reveals close"),
-    "attesting": ("attest_deadline", "attestations close"),
-    "finalizable": ("attest_deadline", "finalizable: attestations closed"),
+    "attesting": ("attest_deadline", "sealed attestations close"),
+    "settling": ("settle_deadline", "attestation reveals close"),
+    "finalizable": ("settle_deadline", "finalizable: every window closed"),
 }
 
 
@@ -47,11 +48,16 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
     """One job as plain data (the --json form): ISO times, hashes as hex, names in lower case."""
     market = session.market
     job = market.job(job_id)
+    phase = market.phase(job_id)
+    # finalize rewrites the job's reward to what it pays out (the prize, a refund or a share):
+    # the reward posted lives in the JobPosted event.
+    settled = phase == Phase.FINALIZED
     return {
         "job_id": job_id,
-        "phase": market.phase(job_id).name.lower(),
+        "phase": phase.name.lower(),
         "requester": job.requester,
-        "reward": job.reward,
+        "reward": market.job_posted(job_id).reward if settled else job.reward,
+        "paid_out": job.reward if settled else None,
         "min_score_bps": job.min_score_bps,
         "min_stake": job.min_stake,
         "base_model": hash_hex(job.base_model),
@@ -65,6 +71,7 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
             "commit": job.commit_deadline,
             "reveal": job.reveal_deadline,
             "attest": job.attest_deadline,
+            "settle": job.settle_deadline,
         },
         "submissions": [
             {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
@@ -93,7 +100,14 @@ def next_deadline(report: dict[str, Any], now: int) -> str:
 
 
 def _eth(wei: int) -> str:
-    return f"{wei / 1e18:.4f} ETH"
+    return format_eth(wei)
+
+
+def _state(report: dict[str, Any], now: int) -> str:
+    """ "open, commits close in 4 min", or just "finalized" (no window left to name)."""
+    if report["phase"] not in NEXT_DEADLINE:
+        return str(report["phase"])
+    return f"{report['phase']}, {next_deadline(report, now)}"
 
 
 def format_jobs(reports: list[dict[str, Any]], now: int) -> str:
@@ -111,7 +125,7 @@ def format_job(report: dict[str, Any], now: int) -> str:
     """One job in full: its terms, its deadlines, and a table of submissions."""
     times = report["deadline_times"]
     lines = [
-        f"job {report['job_id']}: {report['phase']}, {next_deadline(report, now)}",
+        f"job {report['job_id']}: {_state(report, now)}",
         f"  reward {_eth(report['reward'])}, minimum score {report['min_score_bps'] / 100:.2f} %, "
         f"minimum stake {_eth(report['min_stake'])}",
         f"  requester {report['requester']}",

@@ -155,7 +155,7 @@ def test_list_prints_one_aligned_line_per_job(world, capsys) -> None:  # type: i
     header, row = capsys.readouterr().out.splitlines()
 
     assert header.split()[:4] == ["job", "phase", "reward", "min"]
-    assert row.split()[:3] == ["1", "open", "0.5000"] and "commits close in" in row
+    assert row.split()[:3] == ["1", "open", "0.5"] and "commits close in" in row
 
 
 # --- what job post checks -------------------------------------------------------------------

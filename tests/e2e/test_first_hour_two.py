@@ -110,15 +110,6 @@ def test_a_role_asked_for_cuda_without_cuda_fails_at_start(
     assert "CUDA is not available" in one_line_error(capsys, code)
 
 
-@pytest.mark.parametrize("role", ["validator", "requester"])
-def test_once_with_nothing_to_follow_exits(role: str, chain: LocalChain, deployments: Path, tmp_path: Path) -> None:
-    argv = [role, "--once", "--poll", "0.1", "--rpc", chain.url, "--deployments", str(deployments)]
-
-    result = offchain(*argv, "--dev-account", "4", "--home", str(tmp_path))
-
-    assert result.returncode == 0, result.stderr
-
-
 # --- a phase-aware clock (issue 22 item 3: fixed warps skipped whole windows) -------------
 
 
@@ -245,12 +236,34 @@ def test_a_mined_transaction_out_of_gas_says_so(chain: LocalChain, deployments: 
 # --- amounts one way everywhere (issue 22 item 7) -------------------------------------------
 
 
+@pytest.fixture
+def empty_market(tmp_path: Path) -> Iterator[tuple[LocalChain, Path]]:
+    """A market with no job yet: `--once` roles exit as soon as they are set up."""
+    chain = start_anvil()
+    try:
+        deploy_all(connect(chain.url, dev_private_key(0)), tmp_path / "deployments")
+        yield chain, tmp_path / "deployments"
+    finally:
+        chain.stop()
+
+
+@pytest.mark.parametrize("role", ["validator", "requester"])
+def test_once_with_nothing_to_follow_exits(role: str, empty_market: tuple[LocalChain, Path], tmp_path: Path) -> None:
+    chain, deployments = empty_market
+    argv = [role, "--once", "--poll", "0.1", "--rpc", chain.url, "--deployments", str(deployments)]
+
+    result = offchain(*argv, "--dev-account", "4", "--home", str(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_validator_bond_takes_the_same_amounts_as_the_reward(
-    chain: LocalChain, deployments: Path, tmp_path: Path
+    empty_market: tuple[LocalChain, Path], tmp_path: Path
 ) -> None:
     from offchain.eth.deployments import load_deployment
     from offchain.eth.market import MarketClient
 
+    chain, deployments = empty_market
     argv = ["validator", "--once", "--bond", "1.5ether", "--poll", "0.1", "--device", "cpu"]
     result = offchain(
         *argv, "--rpc", chain.url, "--deployments", str(deployments), "--dev-account", "6", "--home", str(tmp_path)

@@ -1,0 +1,50 @@
+"""What `job status` and `job list` say about a settled job (issue 22 item 7: a 1 ETH reward
+read as 0.0000 ETH, and the phase was printed twice)."""
+
+from __future__ import annotations
+
+from conftest import ETH, World
+
+from offchain.eth.commitment import commitment, new_salt
+from offchain.roles.jobs_view import format_job, format_jobs, job_report
+
+WORKER = 2
+MODEL = bytes([9]) * 32
+
+
+def _forfeited_job(world: World) -> int:
+    """A job whose requester never opened the evaluation set: finalize rewrites its reward to
+    the revealed worker's share (reward plus the unrevealed stakes)."""
+    job_id = world.post_job()
+    worker = world.session(WORKER, "worker").market
+    salt = new_salt()
+    worker.commit(job_id, commitment(job_id, worker.client.address, MODEL, 7000, salt), ETH // 10)
+    world.travel_past(0, job_id)
+    worker.reveal(job_id, MODEL, 7000, salt, "file:///m")
+    world.travel_past(3, job_id)
+    worker.finalize(job_id)
+    return job_id
+
+
+def test_a_settled_job_shows_the_reward_it_was_posted_with_and_what_it_paid_out(world: World) -> None:
+    job_id = _forfeited_job(world)
+    session = world.session(1, "requester")
+
+    report = job_report(session, job_id)
+
+    assert report["phase"] == "finalized"
+    assert report["reward"] == ETH  # as posted
+    assert report["paid_out"] == session.market.job(job_id).reward  # the share finalize wrote
+
+
+def test_a_settled_job_names_its_phase_once_and_its_reward_in_ether(world: World) -> None:
+    job_id = _forfeited_job(world)
+    session = world.session(1, "requester")
+    report = job_report(session, job_id)
+    now = session.chain_time()
+
+    text = format_job(report, now)
+
+    assert text.splitlines()[0] == f"job {job_id}: finalized"
+    assert "reward 1 ETH," in text
+    assert " 1 ETH " in format_jobs([report], now)
