@@ -13,18 +13,22 @@ abstract contract RelayCampaign is Campaign {
 
     function _deploy(uint256 maxHeaders) internal {
         uint32 time = 1_700_000_000;
-        uint32 bits = 0x200fffff;
+        uint32 bits = 0x2003ffff;
         bytes memory checkpoint = abi.encodePacked(
             bytes4(0x01000000), bytes32(0), bytes32(0), _le32(time), _le32(bits), bytes4(0)
         );
-        uint256 work = LedgerHeader.work(uint256(0x0fffff) << 232);
+        uint256 work = LedgerHeader.work(uint256(0x03ffff) << 232);
         ILedgerRelay.Consensus memory consensus = ILedgerRelay.Consensus({
             retargetInterval: 1e9, // no retarget within a campaign
             targetTimespan: 4,
-            powLimit: uint256(0x0fffff) << 232,
+            powLimit: uint256(0x03ffff) << 232,
             magic: bytes4("fuzz"),
             maxTimewarp: type(uint256).max, // no BIP94 rule
-            minVersion: 1
+            minVersion: 1,
+            // No future-time limit here: the campaign's headers are stamped from 2023 while
+            // forge's clock starts at 1 (tests/contracts/relay checks the limit).
+            maxFuture: type(uint32).max,
+            evmBlockSeconds: 12
         });
         relay = new LedgerRelay(checkpoint, 0, work, time, consensus, 2);
         handler = new RelayHandler(relay, checkpoint, time, work, maxHeaders);
