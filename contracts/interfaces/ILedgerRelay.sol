@@ -12,12 +12,16 @@ interface ILedgerRelay {
         uint256 powLimit; // the easiest target allowed
         bytes4 magic; // bound into every ledger signature
         uint256 maxTimewarp; // BIP94: a period's first block at most this below its parent (max: no rule)
-        uint32 minVersion; // the least header version (BIP34/66/65 floors that hold after the checkpoint)
+        uint32 minVersion; // the least header version (BIP34/66/65 floors that hold after the checkpoint), as int32
+        uint256 maxFuture; // how far ahead of the relay's clock a header may be stamped (Bitcoin: 7200)
+        uint256 evmBlockSeconds; // the most the relay's clock advances per EVM block (see LedgerRelay)
     }
 
     /// @notice A batch of headers was stored; `bestTip` is the heaviest chain's tip after it.
     event HeadersAdded(bytes32 indexed last, uint256 count, bytes32 bestTip, uint256 bestHeight);
-    /// @notice A heavier branch replaced the main chain above `forkHeight`.
+    /// @notice A heavier branch became the tip; the main-chain index is rewritten (see {reorganizing}).
+    event ReorganizationStarted(bytes32 indexed oldTip, bytes32 indexed newTip);
+    /// @notice A heavier branch replaced the main chain above `forkHeight` (the index is rewritten).
     event ChainReorganized(bytes32 indexed oldTip, bytes32 indexed newTip, uint256 forkHeight);
 
     error LedgerRelayBadParameters();
@@ -31,6 +35,11 @@ interface ILedgerRelay {
     error LedgerRelayTimeWarp(uint256 index, uint32 time, uint32 parentTime);
     error LedgerRelayBadVersion(uint256 index, uint32 version);
     error LedgerRelayWorkOverflow();
+    error LedgerRelayWorkTooLow(uint256 index, uint32 bits);
+    error LedgerRelayTimeTooOld(uint256 index, uint32 time, uint256 medianTimePast);
+    error LedgerRelayTimeTooNew(uint256 index, uint32 time, uint256 limit);
+    error LedgerRelayReorganizing(uint256 cursorHeight);
+    error LedgerRelayNotReorganizing();
     error LedgerRelayMalformedAnchor();
     error LedgerRelayUnproven(bytes32 txid, bytes32 blockHash);
 
@@ -38,10 +47,20 @@ interface ILedgerRelay {
     /// header as its parent; the heaviest chain becomes the main chain.
     function submitHeaders(bytes calldata headers) external;
 
+    /// @notice Continue a pending reorganisation (anyone may): at most REORG_STEP heights.
+    function resumeReorganization() external;
+
+    /// @notice Whether a reorganisation is pending, and the height its rewrite has reached.
+    function reorganizing() external view returns (bool pending, uint256 cursorHeight);
+
+    /// @notice The relay's clock: headers may be stamped at most `maxFuture` above it.
+    function clock() external view returns (uint256);
+
     /// @notice The heaviest chain's tip: its hash (internal byte order), height and chain work.
     function bestTip() external view returns (bytes32 blockHash, uint256 height, uint256 chainWork);
 
-    /// @notice 1 for the tip, 2 for its parent ...; 0 for unknown blocks and blocks off the main chain.
+    /// @notice 1 for the tip, 2 for its parent ...; 0 for unknown blocks, blocks off the main chain,
+    /// and every block while a reorganisation is pending.
     function confirmations(bytes32 blockHash) external view returns (uint256);
 
     /// @notice Whether the relay stores `blockHash` (on any branch), and its height.

@@ -24,7 +24,7 @@ from web3.types import TxReceipt
 
 from offchain.eth.build import decode_revert, load_artifact
 from offchain.eth.errors import CallRevertedError, EthError, InvalidInputError, RPCUnavailableError, TransactionError
-from offchain.eth.failures import is_insufficient_funds
+from offchain.eth.failures import is_insufficient_funds, is_out_of_gas
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.reads import DecodingContract
 from offchain.eth.reverts import REVERT_ERRORS, revert_data
@@ -117,6 +117,8 @@ class Client:
         return "no reason given"
 
     def _rpc_failure(self, name: str, value: int, exc: Web3RPCError) -> TransactionError:
+        if is_out_of_gas(exc):
+            return TransactionError(f"{name}: out of gas: it needs more than a block (or its allowance) holds")
         if is_insufficient_funds(exc):
             return TransactionError(
                 f"{name}: insufficient funds: {self.address} holds {self.balance() / 1e18:.6f} ETH, "

@@ -92,6 +92,7 @@ def genesis_relay_args(ledger_chain: str, confirmations: int) -> tuple[bytes, in
         params.pow_limit,
         params.magic,
         params.max_timewarp_seconds,
+        max_future=params.max_future_seconds,
     )
     return genesis.serialize(), 0, bits_work(genesis.bits), genesis.time, consensus, confirmations
 
@@ -148,8 +149,22 @@ class RelayConsensus:
     pow_limit: int
     magic: bytes
     max_timewarp: int | None = None  # None: no BIP94 rule
-    min_version: int = 0
+    min_version: int = 0  # compared as int32, as Bitcoin Core reads versions
+    max_future: int = 2 * 60 * 60  # seconds a header may run ahead of the relay's clock (Bitcoin's 2 hours)
+    # The relay's clock advances at most this per EVM block, whatever block.timestamp says: a dev
+    # chain's `chain warp` cannot move it. 12 s is Ethereum's slot; the relay trusts the EVM chain
+    # not to make blocks faster than real time runs at this rate *and* warp its timestamps.
+    evm_block_seconds: int = 12
 
-    def as_tuple(self) -> tuple[int, int, int, bytes, int, int]:
+    def as_tuple(self) -> tuple[int, int, int, bytes, int, int, int, int]:
         warp = NO_TIMEWARP_RULE if self.max_timewarp is None else self.max_timewarp
-        return (self.retarget_interval, self.target_timespan, self.pow_limit, self.magic, warp, self.min_version)
+        return (
+            self.retarget_interval,
+            self.target_timespan,
+            self.pow_limit,
+            self.magic,
+            warp,
+            self.min_version,
+            self.max_future,
+            self.evm_block_seconds,
+        )

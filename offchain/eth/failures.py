@@ -25,9 +25,20 @@ def rpc_error_code(exc: BaseException) -> int | None:
     return None
 
 
+OUT_OF_GAS_WORDS = ("out of gas", "gas required exceeds", "exceeds block gas limit", "outofgas")
+
+
+def is_out_of_gas(exc: BaseException) -> bool:
+    """A transaction that needs more gas than it may have (a block's limit, or its allowance):
+    nodes sometimes report it in words about funds, so it is told apart first."""
+    return isinstance(exc, Web3RPCError) and any(word in str(exc).lower() for word in OUT_OF_GAS_WORDS)
+
+
 def is_insufficient_funds(exc: BaseException) -> bool:
-    return isinstance(exc, Web3RPCError) and (
-        rpc_error_code(exc) == INSUFFICIENT_FUNDS or "insufficient funds" in str(exc).lower()
+    return (
+        isinstance(exc, Web3RPCError)
+        and not is_out_of_gas(exc)
+        and (rpc_error_code(exc) == INSUFFICIENT_FUNDS or "insufficient funds" in str(exc).lower())
     )
 
 
@@ -44,6 +55,8 @@ def describe(exc: BaseException) -> str | None:
         return f"contract call reverted: {decode_revert(_data(exc))}"
     if isinstance(exc, BadFunctionCallOutput):
         return "a contract call returned no data: was the chain restarted? run the deploy"
+    if is_out_of_gas(exc):
+        return "out of gas: the transaction needs more gas than a block (or its allowance) holds"
     if is_insufficient_funds(exc):
         return "insufficient funds for the value plus gas: fund the account or lower the amount"
     return None

@@ -12,6 +12,8 @@ from typing import Any
 
 from offchain.eth.client import Client
 from offchain.eth.errors import InvalidInputError
+from offchain.ledger.errors import EncodingError
+from offchain.ledger.hashing import hash_to_hex, hex_to_hash
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,11 @@ class ChainTip:
 
 
 def _internal(display_hex: str) -> bytes:
+    """The ledger's own parser (offchain/ledger/hashing.py), its error as this package's."""
     try:
-        raw = bytes.fromhex(display_hex.removeprefix("0x"))
-    except ValueError:
-        raise InvalidInputError(f"not a hex block hash: {display_hex!r}") from None
-    if len(raw) != 32:
-        raise InvalidInputError(f"a block hash is 32 bytes, got {len(raw)}: {display_hex!r}")
-    return raw[::-1]
+        return hex_to_hash(display_hex)
+    except EncodingError as exc:
+        raise InvalidInputError(f"not a block hash: {exc}") from None
 
 
 class RelayClient:
@@ -43,7 +43,7 @@ class RelayClient:
 
     def best_tip(self) -> ChainTip:
         block_hash, height, work = self.contract.functions.bestTip().call()
-        return ChainTip(hash=bytes(block_hash)[::-1].hex(), height=int(height), work=int(work))
+        return ChainTip(hash=hash_to_hex(bytes(block_hash)), height=int(height), work=int(work))
 
     def confirmations(self, block_hash: str) -> int:
         return int(self.contract.functions.confirmations(_internal(block_hash)).call())
@@ -59,3 +59,16 @@ class RelayClient:
     def submit_headers(self, headers: Sequence[bytes]) -> Any:
         """Submit consecutive 80-byte headers in one transaction; returns the receipt."""
         return self.client.transact(self.contract.functions.submitHeaders(b"".join(headers)))
+
+    def reorganizing(self) -> bool:
+        """Whether a reorganisation is pending (nothing reads as confirmed until it is done)."""
+        pending, _ = self.contract.functions.reorganizing().call()
+        return bool(pending)
+
+    def resume_reorganization(self) -> Any:
+        """Continue a pending reorganisation (at most REORG_STEP heights); returns the receipt."""
+        return self.client.transact(self.contract.functions.resumeReorganization())
+
+    def time_limit(self) -> int:
+        """The latest header time the relay accepts now: its clock plus maxFuture."""
+        return int(self.contract.functions.clock().call()) + int(self.contract.functions.maxFuture().call())

@@ -69,6 +69,7 @@ from offchain.ledger.validation import (
     validate_block,
     validate_header,
     validate_header_context,
+    validate_min_work,
     validate_timewarp,
     validate_transaction,
     validate_version,
@@ -311,6 +312,7 @@ class Chain:
         height = parent.height + 1
         validate_version(header, height, self.params)
         validate_timewarp(header, height, parent.header.time, self.params)
+        validate_min_work(header, self.best_header().header.bits)
         validate_header_context(
             header,
             self.params,

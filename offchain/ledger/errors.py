@@ -46,6 +46,11 @@ class BadVersion(InvalidHeader):
     """The version is below what a soft fork demands at this height (BIP34, BIP66, BIP65)."""
 
 
+class WorkTooLow(InvalidHeader):
+    """A header's target is more than 16 times the best header's: a cheap branch beside an
+    expensive chain (an anti-DoS rule; LedgerRelay applies the same one)."""
+
+
 class BadLink(InvalidHeader):
     """The header does not name the expected previous block (or the genesis is wrong)."""
 

@@ -28,9 +28,10 @@ from offchain.ledger.errors import (
     TimeTooNew,
     TimeTooOld,
     UnexpectedBits,
+    WorkTooLow,
 )
 from offchain.ledger.params import MAX_MONEY, ChainParams
-from offchain.ledger.pow import calculate_next_bits, validate_proof_of_work
+from offchain.ledger.pow import calculate_next_bits, decode_bits, validate_proof_of_work
 from offchain.ledger.state import Account, StateView
 from offchain.ledger.tx import (
     ADDRESS_SIZE,
@@ -44,6 +45,7 @@ from offchain.ledger.tx import (
 )
 
 MEDIAN_TIME_SPAN = 11  # blocks in the median-time-past window, as in Bitcoin
+MIN_WORK_SHIFT = 4  # a header's target may be at most 2^4 times the best header's (LedgerRelay's rule)
 MAX_BLOCK_TXS = 10_000
 MAX_BLOCK_BYTES = 1_000_000  # serialized, as Bitcoin's pre-SegWit limit; checked before signatures
 TAG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/")
@@ -89,15 +91,32 @@ def validate_header_context(
         raise TimeTooNew(f"header {header.hash_hex} time {header.time} is too far in the future")
 
 
+def signed_version(version: int) -> int:
+    """The version as Bitcoin Core reads it: a signed 32-bit integer (0x80000000 and above are negative)."""
+    return version - (1 << 32) if version >= 1 << 31 else version
+
+
 def validate_version(header: BlockHeader, height: int, params: ChainParams) -> None:
     """Bitcoin's `bad-version` rule: BIP34, BIP66 and BIP65 raised the least version to 2, 3
-    and 4 at their activation heights (chains without those forks set the heights to None)."""
+    and 4 at their activation heights (chains without those forks set the heights to None).
+    The version is compared as int32, as Core's `nVersion`."""
     for least, since in ((2, params.bip34_height), (3, params.bip66_height), (4, params.bip65_height)):
-        if since is not None and height >= since and header.version < least:
+        if since is not None and height >= since and signed_version(header.version) < least:
             raise BadVersion(
                 f"header {header.hash_hex} at height {height} has version {header.version}; "
                 f"at least {least} since height {since}"
             )
+
+
+def validate_min_work(header: BlockHeader, best_bits: int) -> None:
+    """Anti-DoS: a header whose target is more than 2^MIN_WORK_SHIFT times the best header's
+    is refused, so a cheap low-difficulty branch cannot be stored beside an expensive chain.
+    A child of the best header always passes (a retarget eases at most 4x)."""
+    if decode_bits(header.bits).target > decode_bits(best_bits).target << MIN_WORK_SHIFT:
+        raise WorkTooLow(
+            f"header {header.hash_hex} has bits {header.bits:#010x}, more than {1 << MIN_WORK_SHIFT} times "
+            f"easier than the best header's {best_bits:#010x}"
+        )
 
 
 def validate_timewarp(header: BlockHeader, height: int, parent_time: int, params: ChainParams) -> None:

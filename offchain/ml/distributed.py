@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import socket
 import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
@@ -29,6 +28,7 @@ import torch.multiprocessing as mp
 
 from offchain.ml.config import TrainConfig
 from offchain.ml.errors import ConfigError, MLError
+from offchain.ports import free_port
 
 # What every process runs: (config, out_dir, rank, world, quiet). A module-level function,
 # so that the spawned processes can import it by name.
@@ -37,13 +37,6 @@ RankRun = Callable[[TrainConfig, Path, int, int, bool], object]
 COLLECTIVE_TIMEOUT = datetime.timedelta(minutes=10)
 # How long the launcher waits for the other ranks to stop after one failed.
 STOP_GRACE_SECONDS = 10.0
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, for the rendezvous on this machine."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def backend_for(config: TrainConfig) -> str:

@@ -6,11 +6,13 @@
 
 Each round asks the node for its tip; when the node claims more work than the relay holds, it
 sends a block locator starting at the relay's own tip (the node answers with the headers after
-the last block both share, which is the fork point after a ledger reorganisation) and submits
-them in batches. The relayer keeps no state of its own: the contract is the record, so a
-restart (even after kill -9 between batches) resumes from what the relay already holds, and a
-batch the contract already stored changes nothing. An unreachable node or RPC endpoint costs
-a logged round and a wait, never the process.
+the last block both share, which is the fork point after a ledger reorganisation), drops those
+the relay already holds, and submits the rest in batches, no header stamped past the relay's
+clock limit (those wait for a later round). A reorganisation deeper than one transaction is
+finished with resumeReorganization before anything else. The relayer keeps no state of its
+own: the contract is the record, so a restart (even after kill -9 between batches) resumes
+from what the relay already holds, and a batch the contract already stored changes nothing.
+An unreachable node or RPC endpoint costs a logged round and a wait, never the process.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from offchain.errors import OffchainError
 from offchain.eth.relay import ChainTip, RelayClient
 from offchain.ledger.block import BlockHeader
 from offchain.ledger.errors import LedgerError, PeerError
+from offchain.ledger.hashing import hash_to_hex
 from offchain.ledger.node import request_json
 from offchain.ledger.params import CHAINS, chain_params
 from offchain.roles.rolelog import RoleLog
@@ -59,24 +62,50 @@ class Relayer:
 
     def sync_once(self) -> int:
         """Bring the relay up to the node's heaviest chain; returns the headers submitted."""
+        self._finish_reorganization()
         node, ours = ledger_tip(self.ledger_url), self.relay.best_tip()
         if node.work <= ours.work:
             return 0
-        headers = self._headers_after(ours)
+        headers = self._unknown(self._headers_after(ours))
+        limit = self.relay.time_limit()
+        timely = next((i for i, h in enumerate(headers) if h.time > limit), len(headers))
+        if timely < len(headers):
+            self.log(
+                "waiting", reason="headers past the relay's clock limit", first=headers[timely].hash_hex, limit=limit
+            )
         submitted = 0
-        for start in range(0, len(headers), self.batch):
-            chunk = headers[start : start + self.batch]
+        for start in range(0, timely, self.batch):
+            chunk = headers[start : min(start + self.batch, timely)]
             self.relay.submit_headers([h.serialize() for h in chunk])
             submitted += len(chunk)
+            self._finish_reorganization()
             tip = self.relay.best_tip()
             self.log("submitted", headers=len(chunk), last=chunk[-1].hash_hex, relay_height=tip.height)
         return submitted
+
+    def _finish_reorganization(self) -> None:
+        """Resume a pending reorganisation until done (each call at most REORG_STEP heights)."""
+        while self.relay.reorganizing():
+            self.relay.resume_reorganization()
+            self.log("reorganizing", done=not self.relay.reorganizing())
+
+    def _unknown(self, headers: list[BlockHeader]) -> list[BlockHeader]:
+        """The headers after those the relay already holds (a held header's ancestors are held:
+        the known ones are a prefix, found by bisection), so nothing is paid for twice."""
+        low, high = 0, len(headers)
+        while low < high:
+            mid = (low + high) // 2
+            if self.relay.knows(headers[mid].hash_hex):
+                low = mid + 1
+            else:
+                high = mid
+        return headers[low:]
 
     def _headers_after(self, ours: ChainTip) -> list[BlockHeader]:
         """The node's main-chain headers after the last block it shares with the relay's tip."""
         locator = [ours.hash]
         answer = self._ask(locator)
-        if answer and answer[0].prev_hash[::-1].hex() != ours.hash:
+        if answer and hash_to_hex(answer[0].prev_hash) != ours.hash:
             locator = self._locator(ours.hash)  # the node left our tip: find the fork point
             answer = self._ask(locator)
         return answer
@@ -95,7 +124,7 @@ class Relayer:
                 raw = request_json(self.ledger_url, f"/block/{current}")["hex"]
             except PeerError:
                 break  # a block the node never had: offer what we have, then its genesis
-            current = BlockHeader.from_hex(raw[:160]).prev_hash[::-1].hex()
+            current = hash_to_hex(BlockHeader.from_hex(raw[:160]).prev_hash)
             if current == self.genesis_hash or not self.relay.knows(current):
                 break
             hashes.append(current)

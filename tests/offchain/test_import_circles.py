@@ -2,8 +2,8 @@
 
 A function-level import hides a circle from Python (it runs after both modules loaded) but
 not from a reader, who must still hold both modules in mind to follow either: a circle is a
-boundary drawn in the wrong place. tests/offchain/ml/test_layout.py checks ml/ alone; this
-checks every module of offchain/.
+boundary drawn in the wrong place. Every module of offchain/ is checked (ml/ included: its
+own copy of this test is gone).
 """
 
 from __future__ import annotations

@@ -23,10 +23,22 @@ def vectors():
 NO_RULE = 2**256 - 1
 
 
+EVM_BLOCK_SECONDS = 12  # the relay's clock advances at most this per EVM block (as offchain/eth/deploy.py)
+
+
 def consensus(params: ChainParams, min_version: int = 0):
     """ILedgerRelay.Consensus for a chain of offchain/ledger/params.py."""
     warp = NO_RULE if params.max_timewarp_seconds is None else params.max_timewarp_seconds
-    return (params.retarget_interval, params.target_timespan, params.pow_limit, params.magic, warp, min_version)
+    return (
+        params.retarget_interval,
+        params.target_timespan,
+        params.pow_limit,
+        params.magic,
+        warp,
+        min_version,
+        params.max_future_seconds,
+        EVM_BLOCK_SECONDS,
+    )
 
 
 def relay_args(

@@ -15,8 +15,8 @@ import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 /// blocks on top; then the relay's proofs, the market's provenance post and the registry's
 /// mark. Also each header rule the relay enforces, one refused header each.
 contract ProvenanceTest is Campaign {
-    uint32 internal constant BITS = 0x200fffff;
-    uint256 internal constant LIMIT = uint256(0x0fffff) << 232;
+    uint32 internal constant BITS = 0x2003ffff;
+    uint256 internal constant LIMIT = uint256(0x03ffff) << 232;
     uint256 internal constant KEY = 0xA11CE;
     bytes4 internal constant MAGIC = bytes4("fuzz");
     uint32 internal constant T0 = 1_700_000_000;
@@ -31,7 +31,7 @@ contract ProvenanceTest is Campaign {
     function setUp() public {
         bytes memory checkpoint = _header(0, bytes32(0), bytes32(0), T0, BITS, 0);
         relay = new LedgerRelay(
-            checkpoint, 0, LedgerHeader.work(LIMIT), T0, ILedgerRelay.Consensus(1e9, 4, LIMIT, MAGIC, 600, 1), 2
+            checkpoint, 0, LedgerHeader.work(LIMIT), T0, ILedgerRelay.Consensus(1e9, 4, LIMIT, MAGIC, 600, 1, type(uint32).max, 12), 2
         );
         genesis = LedgerHeader.hash256Memory(checkpoint);
         registry = new ModelRegistry(address(this), address(relay));

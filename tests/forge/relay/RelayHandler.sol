@@ -10,12 +10,12 @@ import {LedgerHeader} from "../../../contracts/libraries/LedgerHeader.sol";
 /// block, a side branch) and submit them in batches of one transaction each (30M gas, a
 /// block's worth). Ghosts: every header the relay accepted, with its height, time and chain
 /// work, the first-seen most-work block, and the main chain by height.
-/// @dev Consensus of the campaign: bits 0x200fffff (about 1 in 16 hashes meets the target, so
+/// @dev Consensus of the campaign: bits 0x2003ffff (about 1 in 64 hashes meets the target, so
 /// headers are mined here in Solidity), no retarget within a campaign (a period of 10**9
 /// blocks: retargeting is the differential test's, tests/contracts/relay), no time-warp rule.
 contract RelayHandler is CommonBase, StdUtils {
-    uint32 public constant BITS = 0x200fffff;
-    uint256 public constant POW_LIMIT = uint256(0x0fffff) << 232;
+    uint32 public constant BITS = 0x2003ffff;
+    uint256 public constant POW_LIMIT = uint256(0x03ffff) << 232;
     uint256 internal constant BLOCK_GAS = 30_000_000;
 
     struct Node {
@@ -36,6 +36,7 @@ contract RelayHandler is CommonBase, StdUtils {
     uint256 public unexpectedRejections; // a valid batch refused although it fits a block
     uint256 public returnsThatDidNotFit; // issue 21: a heavier branch the relay could not switch to
     uint256 public medianTimeViolations; // issue 21: accepted below its ancestors' median time
+    uint256 public refusedBelowMedianTime; // batches the relay refused for the median-time rule
     uint256 internal _salt;
     mapping(uint256 index => bytes) internal _bytes; // each accepted header, for resubmission
 
@@ -81,6 +82,7 @@ contract RelayHandler is CommonBase, StdUtils {
     function resubmit(uint256 pick) external {
         if (nodes.length < 2) return;
         uint256 i = 1 + pick % (nodes.length - 1);
+        _finishReorganization();
         bytes32 tipBefore = _tipHash();
         relay.submitHeaders(_bytes[i]);
         if (_tipHash() != tipBefore) ++unexpectedRejections;
@@ -107,7 +109,8 @@ contract RelayHandler is CommonBase, StdUtils {
         assembly ("memory-safe") {
             mstore(batch, mul(80, count)) // drop the slack from the length
         }
-        if (p.work > bestAttemptedWork) bestAttemptedWork = p.work;
+        if (p.work > bestAttemptedWork && !mtpBroken) bestAttemptedWork = p.work;
+        _finishReorganization();
         try relay.submitHeaders{gas: BLOCK_GAS}(batch) {
             for (uint256 i; i < count; ++i) {
                 _bytes[nodes.length] = _slice(batch, i);
@@ -116,9 +119,21 @@ contract RelayHandler is CommonBase, StdUtils {
             if (mtpBroken) ++medianTimeViolations;
             if (p.work > tipWork) _newTip(nodes.length - 1);
             ++stateChangingCalls;
+            _finishReorganization(); // the invariants read a settled main-chain index
         } catch {
-            if (p.work > tipWork) ++returnsThatDidNotFit;
+            if (mtpBroken) ++refusedBelowMedianTime; // the ledger's rule: refused, as it must be
+            else if (p.work > tipWork) ++returnsThatDidNotFit;
             else ++unexpectedRejections;
+        }
+    }
+
+    /// @dev A reorganisation deeper than the relay's step per transaction is resumed by
+    /// anyone, a block's gas at a time (bounded: at most maxHeaders heights to rewrite).
+    function _finishReorganization() private {
+        for (uint256 k; k <= maxHeaders; ++k) {
+            (bool pending,) = relay.reorganizing();
+            if (!pending) return;
+            relay.resumeReorganization{gas: BLOCK_GAS}();
         }
     }
 
