@@ -23,11 +23,20 @@ def create_key(datadir: str | Path) -> bytes:
         return load_key(datadir)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_MODE)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key.hex() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    # Written whole under a name of this process, then linked into place: a racing init sees
+    # either no key or a complete one (never the empty file an O_EXCL create shows at first).
+    tmp = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, KEY_MODE)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(tmp, path)  # atomic, and fails if another init linked its key first
+    except FileExistsError:
+        return load_key(datadir)
+    finally:
+        tmp.unlink(missing_ok=True)
     return key
 
 
