@@ -32,7 +32,7 @@ from offchain.demo.report import ETHER, Narrator, balance_table, submission_tabl
 from offchain.demo.sybil import SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
 from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
-from offchain.ml.config import FASHION_SOURCE_RECIPE, FASHION_TARGET_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
+from offchain.ml.config import FASHION_PROBE_RECIPE, FASHION_SOURCE_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
 REWARD = 1 * ETHER
 MIN_STAKE = ETHER // 10
@@ -61,7 +61,7 @@ FASHION_SPEC = {
     "stem": "imagenet",
     "metric": "accuracy",
     "epochs": 10,
-    **{k: v for k, v in FASHION_TARGET_RECIPE.items() if k not in ("dataset", "classes", "per_class")},
+    **{k: v for k, v in FASHION_PROBE_RECIPE.items() if k not in ("dataset", "classes", "per_class")},
 }
 FASHION_PRETRAIN = {
     k: v for k, v in FASHION_SOURCE_RECIPE.items() if k not in ("dataset", "classes", "per_class", "eval_dataset")
