@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
     "validator": ("offchain.roles.validator", "bond, serve on drawn committees: evaluate, seal, reveal"),
     "relay": ("offchain.roles.relayer", "keep the LedgerRelay contract on the ledger's heaviest chain"),
+    "index": ("offchain.eth.index_cli", "follow the market's and the registry's events into an index"),
     "explorer": ("offchain.explorer.cli", "browse jobs, models, accounts and the ledger in a web page"),
     "demo": ("offchain.demo.cli", "run the full demo on an embedded local chain"),
 }

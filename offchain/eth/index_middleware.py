@@ -10,19 +10,33 @@ while the index is empty goes to the node unchanged.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from web3 import Web3
 from web3.middleware import Web3Middleware
 
-from offchain.eth.index_store import IndexStore
+from offchain.eth.errors import InvalidInputError
+from offchain.eth.index_store import IndexMismatchError, IndexStore
 
 NAME = "event_index"
 
 
+def open_index(w3: Web3, path: Path | str) -> IndexStore:
+    """Attach the index file at `path` (kept by `offchain index`) to `w3`'s log queries."""
+    if not Path(path).is_file():
+        raise InvalidInputError(f"no event index at {path}: start `offchain index --index {path}` first")
+    store = IndexStore(path)
+    if store.chain_id is not None and store.chain_id != int(w3.eth.chain_id):
+        raise IndexMismatchError(f"the index {path} follows chain {store.chain_id}, the node {w3.eth.chain_id}")
+    attach_index(w3, store)
+    return store
+
+
 def attach_index(w3: Web3, store: IndexStore) -> None:
     """Answer `w3`'s log queries for the indexed contracts from `store` from now on."""
-    w3.middleware_onion.inject(lambda w3_: IndexedLogs(w3_, store), name=NAME, layer=0)
+    # web3 builds a middleware from a class or any callable taking the Web3 object.
+    w3.middleware_onion.inject(lambda w3_: IndexedLogs(w3_, store), name=NAME, layer=0)  # type: ignore[arg-type]
 
 
 class IndexedLogs(Web3Middleware):
@@ -52,9 +66,11 @@ class IndexedLogs(Web3Middleware):
         low = _block(make_request, query.get("fromBlock"))
         high = _block(make_request, query.get("toBlock"))
         address = query["address"]
-        logs = self.store.logs([address] if isinstance(address, str) else address, query.get("topics") or [], low, min(high, cursor))
+        addresses = [address] if isinstance(address, str) else address
+        logs = self.store.logs(addresses, query.get("topics") or [], low, min(high, cursor))
         if high > cursor:  # the unconfirmed tail: from the node
-            tail = make_request("eth_getLogs", [{**query, "fromBlock": hex(max(low, cursor + 1)), "toBlock": hex(high)}])
+            rest = {**query, "fromBlock": hex(max(low, cursor + 1)), "toBlock": hex(high)}
+            tail = make_request("eth_getLogs", [rest])
             if "error" in tail:
                 return tail
             logs += tail["result"]

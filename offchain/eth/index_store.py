@@ -69,6 +69,10 @@ class IndexStore:
                 self._set({**wanted, "start": str(start), "cursor": str(start - 1)})
 
     @property
+    def chain_id(self) -> int | None:
+        return self._meta_int("chain_id")
+
+    @property
     def start(self) -> int | None:
         return self._meta_int("start")
 
@@ -124,7 +128,8 @@ class IndexStore:
     ) -> list[dict[str, Any]]:
         """Stored logs in [from_block, to_block] as eth_getLogs filters them: any of `addresses`
         (none: all), and per position a topic, a list of alternatives, or None for any."""
-        where, args = ["block BETWEEN ? AND ?"], [from_block, to_block]
+        where = ["block BETWEEN ? AND ?"]
+        args: list[Any] = [from_block, to_block]
         if addresses:
             where.append(f"address IN ({', '.join('?' * len(addresses))})")
             args += [a.lower() for a in addresses]

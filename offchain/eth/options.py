@@ -24,6 +24,7 @@ from offchain.eth.keys import (
     load_keystore,
 )
 
+INDEX_ENV = "OFFCHAIN_INDEX"
 MAX_DEV_ACCOUNT = 2**31 - 1  # the last non-hardened BIP-32 index of the dev mnemonic's path
 # What a hex key looks like (with or without 0x): refused as a variable *name*.
 _KEY_LIKE = re.compile(r"(0x)?[0-9a-fA-F]{32,}")
@@ -36,6 +37,15 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
         "--deployments",
         default=None,
         help="deployments folder (default: $OFFCHAIN_DEPLOYMENTS_DIR or the project's deployments/)",
+    )
+
+
+def add_index_arg(parser: argparse.ArgumentParser) -> None:
+    """--index, for the commands that read the contracts' event history."""
+    parser.add_argument(
+        "--index",
+        default=os.environ.get(INDEX_ENV) or None,
+        help=f"event index file kept by `offchain index` (default: ${INDEX_ENV}; none: read the node)",
     )
 
 

@@ -26,6 +26,7 @@ from web3.exceptions import ProviderConnectionError
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.index_middleware import open_index
 from offchain.eth.relay import ChainTip, RelayClient
 from offchain.eth.values import format_eth, parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
@@ -75,6 +76,7 @@ class Sources:
     deployment: Deployment
     ledger: str | None = None
     artifacts: list[Path] = field(default_factory=list)
+    index: Path | None = None  # an event index file (`offchain index`); None: every read from the node
 
 
 def chain_client(rpc: str) -> Client:
@@ -94,6 +96,8 @@ class Explorer:
         self.sources = sources
         client = chain_client(sources.rpc)
         self.w3 = client.w3
+        if sources.index is not None:
+            open_index(self.w3, sources.index)
         market = sources.deployment.contract("TrainingMarket")
         registry = sources.deployment.contract("ModelRegistry")
         self.market = MarketView(
