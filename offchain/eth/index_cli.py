@@ -15,10 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from offchain.eth.indexer import LOCAL_CONFIRMATIONS, PUBLIC_CONFIRMATIONS
 from offchain.eth.options import add_connection_args, add_index_arg
-
-LOCAL_CONFIRMATIONS = 0  # a local dev chain does not reorganise by itself
-PUBLIC_CONFIRMATIONS = 12  # about 2.5 minutes on Ethereum; deeper reorganisations rewind
 
 
 def register(subparsers: Any) -> None:
@@ -37,18 +35,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=cmd_index)
 
 
-def default_confirmations(chain_id: int) -> int:
-    from offchain.eth.keys import LOCAL_CHAIN_IDS
-
-    return LOCAL_CONFIRMATIONS if chain_id in LOCAL_CHAIN_IDS else PUBLIC_CONFIRMATIONS
-
-
 def cmd_index(args: argparse.Namespace) -> int:
     from offchain.eth.client import connect
     from offchain.eth.deployments import open_deployment
     from offchain.eth.errors import InvalidInputError
     from offchain.eth.index_store import IndexStore
-    from offchain.eth.indexer import Indexer
+    from offchain.eth.indexer import Indexer, default_confirmations
 
     if not args.index:
         raise InvalidInputError("name the index file: --index PATH (or set $OFFCHAIN_INDEX)")

@@ -17,15 +17,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import EthError
 from offchain.eth.index_store import IndexStore
+from offchain.eth.keys import LOCAL_CHAIN_IDS
 from offchain.eth.logs import read_chunked
 
-DEFAULT_CONFIRMATIONS = 12  # blocks deep before a log is stored (deeper reorgs rewind)
+LOCAL_CONFIRMATIONS = 0  # a local dev chain does not reorganise by itself
+PUBLIC_CONFIRMATIONS = 12  # about 2.5 minutes on Ethereum; deeper reorganisations rewind
+DEFAULT_CONFIRMATIONS = PUBLIC_CONFIRMATIONS
 STEP_BLOCKS = 5_000  # blocks whose logs are saved together with the cursor
 MAX_RETRIES = 3  # a step that keeps moving under a reorganisation
+
+
+def default_confirmations(chain_id: int) -> int:
+    """Blocks deep before a log is stored, on chain `chain_id`."""
+    return LOCAL_CONFIRMATIONS if chain_id in LOCAL_CHAIN_IDS else PUBLIC_CONFIRMATIONS
 
 
 class Indexer:
@@ -73,7 +82,7 @@ class Indexer:
         while not stop.is_set():
             try:
                 self.sync(stop)
-            except (OSError, EthError) as exc:  # the node went away: try again next poll
+            except (OSError, EthError, Web3Exception) as exc:  # the node went away or hiccuped: next poll
                 if on_error is not None:
                     on_error(f"index: {type(exc).__name__}: {exc}")
             stop.wait(poll_s)

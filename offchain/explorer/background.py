@@ -10,9 +10,8 @@ from pathlib import Path
 
 from offchain.eth.client import connect
 from offchain.eth.deployments import Deployment
-from offchain.eth.index_cli import default_confirmations
 from offchain.eth.index_store import IndexStore
-from offchain.eth.indexer import Indexer
+from offchain.eth.indexer import Indexer, default_confirmations
 
 POLL_S = 1.0
 STOP_TIMEOUT_S = 30.0  # the thread stops between two steps of the catch-up
