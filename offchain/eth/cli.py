@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from offchain.eth.options import add_connection_args
+from offchain.eth.options import add_connection_args, rpc_from_args
 from offchain.eth.values import parse_hash32
 
 MAX_LIST = 10_000
@@ -25,7 +25,7 @@ def _open_registry(args: argparse.Namespace) -> tuple[Any, int]:
     from offchain.eth.deployments import open_deployment
     from offchain.eth.registry import RegistryClient
 
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     directory = Path(args.deployments) if args.deployments else None
     deployed = open_deployment(client, directory).contract("ModelRegistry")
     return RegistryClient(client, deployed.address), deployed.block

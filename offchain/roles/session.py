@@ -13,7 +13,7 @@ from offchain.artifacts.store import ArtifactStore
 from offchain.eth.client import Client, connect
 from offchain.eth.deployments import Deployment, open_deployment
 from offchain.eth.market import MarketClient
-from offchain.eth.options import account_from_args, add_connection_args, add_key_args
+from offchain.eth.options import account_from_args, add_connection_args, add_key_args, rpc_from_args
 from offchain.eth.polling import with_retries
 from offchain.eth.registry import RegistryClient
 
@@ -67,7 +67,7 @@ class Session:
 
 
 def open_session(args: argparse.Namespace) -> Session:
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     account = account_from_args(args, client.chain_id)
     if account is not None:
         client = client.with_account(account)

@@ -249,3 +249,19 @@ def test_registry_list_shows_the_registered_base_model(
 
     [record] = json.loads(capsys.readouterr().out)
     assert record["model_hash"] == BASE and record["parent_hash"] is None
+
+
+def test_a_named_network_reaches_the_chain_and_is_listed(
+    chain: LocalChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "networks.toml").write_text(f'[here]\nrpc = "{chain.url}"\n')
+    monkeypatch.setenv("OFFCHAIN_NETWORKS", str(tmp_path / "networks.toml"))
+    before = connect(chain.url).w3.eth.block_number
+
+    assert main(["chain", "mine", "2", "--network", "here", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["block"] == before + 2
+
+    assert main(["networks", "--json"]) == 0
+    assert {"name": "here", "rpc": chain.url} in [
+        {k: row[k] for k in ("name", "rpc")} for row in json.loads(capsys.readouterr().out)
+    ]
