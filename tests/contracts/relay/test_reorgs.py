@@ -42,6 +42,8 @@ def test_a_three_block_reorg_moves_the_tip_and_the_confirmations(deploy_devnet, 
     assert _tip(relay) == (h32(new[-1].hash), 6)
     assert int(tx.events["ChainReorganized"]["forkHeight"]) == 2
     assert [relay.confirmations(h32(b.hash)) for b in old] == [6, 5, 0, 0, 0]
+    for block in (old[2], new[0]):
+        relay.proveMerkleDepth(block.txs[0].serialize(), h32(block.hash), 0, [], {"from": admin})
     assert not relay.verifyTx(h32(old[2].txs[0].txid), h32(old[2].hash), 0, [])
     assert relay.verifyTx(h32(new[0].txs[0].txid), h32(new[0].hash), 0, [])
 
