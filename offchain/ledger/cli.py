@@ -187,12 +187,12 @@ def cmd_verify_proof(args: argparse.Namespace) -> int:
         raise LedgerError("give --proof FILE with a chain, or --txid, --root, --index and --branch")
     branch = [h for h in args.branch.split(",") if h]
     bare: dict[str, Any] = {"txid": args.txid, "merkle_root": args.root, "index": args.index, "branch": branch}
+    if args.tx is not None:
+        bare["tx"] = args.tx  # the raw transaction proves the depth: it is a leaf
     if args.tx_count is not None:
         bare["tx_count"] = args.tx_count
     problem = proof_problem(bare)
-    scope = "Merkle branch only: the root is not checked against any chain" + (
-        "" if args.tx_count is not None else ", nor the depth against a transaction count"
-    )
+    scope = "Merkle branch only: the root is not checked against any chain"
     _emit(
         args,
         {"valid": problem is None, "reason": problem, "scope": scope},
@@ -324,6 +324,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--root")
     p.add_argument("--index", type=int)
     p.add_argument("--branch", help="comma-separated hashes, display order ('' for none)")
+    p.add_argument("--tx", default=None, help="the raw transaction (hex): proves the branch's depth")
     p.add_argument(
         "--tx-count", type=int, default=None, help="transactions in the block: refuses a branch of the wrong depth"
     )
