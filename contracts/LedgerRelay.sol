@@ -66,7 +66,7 @@ contract LedgerRelay is ILedgerRelay {
     uint256 public immutable powLimit;
     /// @notice The chain's four magic bytes, bound into every ledger signature.
     bytes4 public immutable magic;
-    /// @notice Confirmations {verifyTx} and {verifyAnchor} require.
+    /// @inheritdoc ILedgerRelay
     uint256 public immutable minConfirmations;
     /// @notice BIP94: how far below its parent a period's first block may be stamped (max: no rule).
     uint256 public immutable maxTimewarp;
@@ -187,6 +187,15 @@ contract LedgerRelay is ILedgerRelay {
         uint256 record = _records[key];
         if (record == 0 || _mainKey(RelayRecord.height(record)) != key) return 0; // heights above the tip hold 0
         return RelayRecord.height(_records[_key(_tipHash)]) - RelayRecord.height(record) + 1;
+    }
+
+    /// @inheritdoc ILedgerRelay
+    /// @dev O(depth / retargetInterval): blocks of a difficulty period share their bits.
+    function confirmationWork(bytes32 blockHash) external view returns (uint256) {
+        if (confirmations(blockHash) == 0) return 0; // off the main chain, or a reorganisation pending
+        bytes16 key = _key(blockHash);
+        uint256 tipWork = _tipWork; // not pending: confirmations would be 0
+        return tipWork - _workOf(key, _records[key], _tipHash, tipWork) + _blockWork(key);
     }
 
     /// @inheritdoc ILedgerRelay

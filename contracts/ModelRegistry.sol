@@ -38,12 +38,16 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// must carry `modelHash` as its payload, and the relay must hold the block on its main
     /// chain with at least its minimum confirmations.
     /// @dev Anyone may send a proof: it stands on its own. Records the block, its height and the
-    /// anchoring account ({anchorOf}). A model already marked is marked again only by a stronger
-    /// proof: a lower ledger height (an earlier anchor), or any valid proof once the recorded
-    /// block has left the relay's main chain (a ledger reorganisation); otherwise it reverts,
-    /// so nobody can move a model's anchor to a later block. The anchor proves the hash existed
-    /// by that block, not who made the model: the recorded account is whoever anchored the hash
-    /// earliest (anyone can, once a reveal makes it public); authorship is the publisher's record.
+    /// anchoring account ({anchorOf}); whether it still holds is read live ({anchorStatus}).
+    /// A model already marked is marked again only by a stronger proof: while the recorded block
+    /// is on the relay's main chain, a lower ledger height (an earlier anchor on that same chain);
+    /// once it has left the main chain, only a proof signed by the recorded account (its anchor
+    /// re-mined elsewhere). A reorganisation therefore never hands a record to another account: on
+    /// a minimum-difficulty devnet anyone can out-mine the honest node for a while, and the
+    /// registry cannot tell their branch from the honest one, so the flipped record reads unproven
+    /// until its chain returns instead. The anchor proves the hash existed by that block, not
+    /// who made the model: the recorded account is whoever anchored the hash earliest (anyone
+    /// can, once a reveal makes it public); authorship is the publisher's record.
     /// Emits {ModelAnchored}.
     function markAnchored(
         bytes32 modelHash,
@@ -59,8 +63,12 @@ contract ModelRegistry is AccessControl, IModelRegistry {
             relay_.provenAnchor(txBytes, blockHash, index, branch);
         if (payload != modelHash) revert ModelRegistryPayloadMismatch(modelHash, payload);
         Anchor memory old = _anchors[modelHash];
-        if (old.blockHash != bytes32(0) && height >= old.height && relay_.confirmations(old.blockHash) != 0) {
-            revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+        if (old.blockHash != bytes32(0)) {
+            if (relay_.confirmations(old.blockHash) != 0) {
+                if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+            } else if (account != old.account) {
+                revert ModelRegistryAnchorHeld(modelHash, old.account); // the reorganiser's branch, maybe
+            }
         }
         // Ledger heights fit 64 bits for longer than any chain will run.
         _anchors[modelHash] = Anchor({blockHash: blockHash, account: account, height: uint64(height)});
@@ -70,6 +78,22 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// @inheritdoc IModelRegistry
     function relay() external view returns (address) {
         return address(_relay);
+    }
+
+    /// @notice The recorded anchor ({anchorOf}) read live against the relay: the block's confirmations
+    /// and their work now, and whether it is proven now (at least the relay's minimum confirmations).
+    /// A block that left the relay's main chain, or any while a reorganisation is pending, reads 0, unproven.
+    function anchorStatus(bytes32 modelHash)
+        external
+        view
+        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven)
+    {
+        anchor = _anchors[modelHash];
+        ILedgerRelay relay_ = _relay;
+        if (anchor.blockHash == bytes32(0) || address(relay_) == address(0)) return (anchor, 0, 0, false);
+        confirmations = relay_.confirmations(anchor.blockHash);
+        work = relay_.confirmationWork(anchor.blockHash);
+        proven = confirmations >= relay_.minConfirmations();
     }
 
     /// @notice Where `modelHash` was proven anchored ({markAnchored}); all zero if never.

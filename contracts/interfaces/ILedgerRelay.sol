@@ -66,6 +66,13 @@ interface ILedgerRelay {
     /// and every block while a reorganisation is pending.
     function confirmations(bytes32 blockHash) external view returns (uint256);
 
+    /// @notice Confirmations counted in work: the chain work of the main chain from `blockHash` up to
+    /// the tip, both included; 0 where {confirmations} is 0. What undoing the block costs a reorganiser.
+    function confirmationWork(bytes32 blockHash) external view returns (uint256);
+
+    /// @notice Confirmations {verifyTx}, {verifyAnchor} and {provenAnchor} require.
+    function minConfirmations() external view returns (uint256);
+
     /// @notice Whether the relay stores `blockHash` (on any branch), and its height.
     function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height);
 

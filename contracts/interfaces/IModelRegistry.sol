@@ -49,6 +49,7 @@ interface IModelRegistry {
     error ModelRegistryNoRelay();
     error ModelRegistryPayloadMismatch(bytes32 modelHash, bytes32 payload);
     error ModelRegistryAnchorNotStronger(bytes32 modelHash, uint256 recordedHeight, uint256 height);
+    error ModelRegistryAnchorHeld(bytes32 modelHash, address account);
 
     /// @notice Records a model derived by a market job, over any earlier record (MARKET_ROLE only).
     function registerFromMarket(
@@ -60,6 +61,13 @@ interface IModelRegistry {
         address publisher,
         string calldata uri
     ) external;
+
+    /// @notice A model's recorded anchor read live: its block's confirmations and their work on the
+    /// relay's main chain now, and whether that meets the relay's minimum (false once it left it).
+    function anchorStatus(bytes32 modelHash)
+        external
+        view
+        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven);
 
     /// @notice True when `modelHash` is registered.
     function isRegistered(bytes32 modelHash) external view returns (bool);
