@@ -239,7 +239,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     datadir = _datadir(args)
     chain = Chain.open(datadir, args.chain, create=True)
     try:
-        node = Node(chain, port=args.port, peers=args.peer).start()
+        # Sync runs in a thread of its own: mining never waits for a slow peer, nor sync for mining.
+        node = Node(chain, port=args.port, peers=args.peer).start(sync_every_s=SYNC_INTERVAL_S)
     except OSError as exc:  # the port is taken (or not ours to bind)
         chain.close()
         raise LedgerError(f"cannot listen on port {args.port}: {exc.strerror or exc}") from None
@@ -250,7 +251,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             miner = Miner(args.processes).__enter__()
             address = address_of(load_key(datadir))
         while True:
-            node.sync_once()
             if miner is not None:
                 mine_blocks(chain, 1, address, miner, on_block=_print_block)
             else:
