@@ -223,7 +223,9 @@ class Node:
         left = until - time.monotonic()
         if left <= 0:
             raise PeerError(f"{peer}: the sync's deadline passed")
-        return request_json(peer, path, limit=limit, stall_s=self.limits.stall_s, deadline_s=min(left, self.limits.deadline_s))
+        return request_json(
+            peer, path, limit=limit, stall_s=self.limits.stall_s, deadline_s=min(left, self.limits.deadline_s)
+        )
 
     def sync_from(self, peer: str, claimed: int | None = None) -> int:
         """Sync from one peer within the sync deadline; `claimed`: its tip's work, if known."""

@@ -109,7 +109,11 @@ def test_a_jobs_training_set_reads_unproven_once_its_anchor_leaves_the_main_chai
     lens = lens_of(market)
     height = ledger.chain.get(block.hash).height
     assert list(lens.trainingSetProvenance(job_id, proof(block, 1))) == [
-        True, ANCHORER, height, 2, relay.confirmationWork(h32(block.hash))
+        True,
+        ANCHORER,
+        height,
+        2,
+        relay.confirmationWork(h32(block.hash)),
     ]
 
     side = ledger.mine(3, parent=fork, tag=7)  # a heavier branch without the anchor

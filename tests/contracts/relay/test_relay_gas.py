@@ -121,7 +121,9 @@ def test_verify_tx_of_the_real_12_level_proof(deploy_bitcoin, vectors, probe, ad
         {"checkpoint": {"hex": spv["header"], "height": spv["height"]}, "period_start": {"hex": spv["header"]}}
     )
     branch = [h32(hex_to_hash(h)) for h in spv["branch"]]
-    relay.proveMerkleDepth(bytes.fromhex(spv["tx"]), h32(hex_to_hash(spv["block_hash"])), spv["index"], branch, {"from": admin})
+    relay.proveMerkleDepth(
+        bytes.fromhex(spv["tx"]), h32(hex_to_hash(spv["block_hash"])), spv["index"], branch, {"from": admin}
+    )
 
     ok, gas = probe.verifyTxGas(
         relay, h32(hex_to_hash(spv["txid"])), h32(hex_to_hash(spv["block_hash"])), spv["index"], branch
