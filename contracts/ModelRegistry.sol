@@ -24,6 +24,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
 
     mapping(bytes32 modelHash => Record) private _records;
     mapping(bytes32 modelHash => Anchor) private _anchors;
+    bool private _migrationClosed;
 
     /// @param admin Account that may grant MARKET_ROLE (to the market, once it exists).
     /// @param relay_ The LedgerRelay that proves anchors (the market reads it from here);
@@ -137,6 +138,33 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         _write(modelHash, parentHash, datasetHash, scoreBps, jobId, publisher, uri);
     }
 
+    /// @notice Carry `modelHash`'s record over from `predecessor`, the registry this one replaces
+    /// (its relay is immutable, so a new relay means a new registry and market): parent,
+    /// publisher, score and job id are read from the predecessor on chain; the data set hash and
+    /// uri, which it keeps only in its {ModelRegistered} event, are the caller's. Parents first
+    /// (lineage is checked as at registration); a hash already registered here is skipped.
+    /// @dev Administrator only, until {closeMigration}: the administrator may grant MARKET_ROLE,
+    /// which writes records, so this adds no trust. A carried market record keeps its job id,
+    /// a job of the predecessor's market ({ModelMigrated} names the predecessor), and stays
+    /// history here too. Anchors are not carried: they were proven by the old relay; mark them
+    /// again with {markAnchored}. Emits {ModelRegistered} and {ModelMigrated}.
+    function migrate(IModelRegistry predecessor, bytes32 modelHash, bytes32 datasetHash, string calldata uri)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (_migrationClosed) revert ModelRegistryMigrationClosed();
+        if (_records[modelHash].publisher != address(0)) return; // carried before, or registered here
+        Record memory old = predecessor.recordOf(modelHash);
+        _write(modelHash, old.parentHash, datasetHash, old.scoreBps, old.jobId, old.publisher, uri);
+        emit ModelMigrated(modelHash, address(predecessor));
+    }
+
+    /// @notice End the migration for good: nothing is carried over afterwards. Emits {MigrationClosed}.
+    function closeMigration() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _migrationClosed = true;
+        emit MigrationClosed();
+    }
+
     /// @dev MARKET_ROLE is permanent: revoking (or renouncing) it would let an administrator
     /// freeze every escrowed job at finalize.
     function _revokeRole(bytes32 role, address account) internal override returns (bool) {
@@ -149,7 +177,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         return _records[modelHash].publisher != address(0);
     }
 
-    /// @notice The record of a registered model; reverts for an unknown one.
+    /// @inheritdoc IModelRegistry
     function recordOf(bytes32 modelHash) external view returns (Record memory) {
         Record memory rec = _records[modelHash];
         if (rec.publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);
