@@ -231,8 +231,9 @@ class MarketClient:
         args = logs[0]["args"]
         block = bytes(args["ledgerBlock"])[::-1].hex()
         at_post = int(args["confirmations"])
-        if relay is None:  # no relay to read: only what held at post
-            return Provenance(block, int(args["height"]), str(args["account"]), at_post, at_post, at_post)
+        if relay is None:  # no relay to read: only what held at post (it met the relay's minimum then)
+            height, account = int(args["height"]), str(args["account"])
+            return Provenance(block, height, account, at_post, confirmations_at_mark=at_post, required=at_post)
         return Provenance(
             block_hash=block,
             height=int(args["height"]),
