@@ -17,6 +17,8 @@ from offchain.ledger.chain import Chain
 from offchain.ledger.errors import PeerError
 from offchain.ledger.node import LOOPBACK, Node, NodeLimits, request_json
 
+pytestmark = pytest.mark.timing  # each test bounds a wait by the wall clock: run alone (make test-offchain)
+
 SHORT = NodeLimits(stall_s=0.3, deadline_s=0.6, idle_s=0.3, request_deadline_s=0.6)
 QUICK_S = 2.0  # what each bounded wait below must stay under (the limits are a fraction of it)
 
