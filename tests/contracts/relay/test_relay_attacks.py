@@ -135,6 +135,7 @@ def test_the_relay_returns_from_a_deep_attackers_branch(deploy_devnet, admin, de
     txs += _submit(relay, [last], admin)  # this header makes the honest branch heavier
     assert relay.reorganizing()[0]  # deeper than one transaction rewrites
     assert relay.confirmations(h32(base[0].hash)) == 0  # nothing is proven while it is pending
+    assert relay.confirmationWork(h32(base[0].hash)) == 0
     with brownie.reverts(err("LedgerRelayReorganizing", relay.reorganizing()[1])):
         relay.submitHeaders(batch([last]), {"from": admin})
     while relay.reorganizing()[0]:
