@@ -32,6 +32,7 @@ from offchain.eth.deployments import open_deployment
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.keys import LOCAL_CHAIN_IDS, account_from_key, dev_private_key, load_keystore
 from offchain.eth.market import MarketClient, Phase
+from offchain.eth.networks import resolve
 from offchain.eth.registry import RegistryClient
 from offchain.roles.jobs_view import job_report, validate_job_id
 from offchain.roles.requester import PostedJob, Windows, post_job, reveal_evaluation
@@ -106,17 +107,20 @@ class Market:
         cls,
         rpc: str | None = None,
         *,
+        network: str | None = None,
         account: LocalAccount | None = None,
         dev_account: int | None = None,
         deployments: str | Path | None = None,
         home: str | Path = DEFAULT_HOME,
         sources: tuple[str, ...] = (),
     ) -> Market:
-        """The market deployed on the chain at `rpc` (default $OFFCHAIN_RPC or the local
-        chain), signing as `account` (default $OFFCHAIN_PRIVATE_KEY, else the node's first
+        """The market deployed on the chain at `rpc` or on the named `network` (default
+        $OFFCHAIN_RPC or the local chain), signing as `account` (default $OFFCHAIN_PRIVATE_KEY, else the node's first
         unlocked account) or as the local dev chain's account `dev_account`; `home` keeps the
         seal book and the artifact cache."""
-        client = connect(rpc)
+        if rpc and network:
+            raise InvalidInputError("rpc or network, not both")
+        client = connect(resolve(network) if network else rpc)
         if dev_account is not None:
             if account is not None or client.chain_id not in LOCAL_CHAIN_IDS:
                 raise InvalidInputError(f"dev_account: only alone, on a local chain (ids {LOCAL_CHAIN_IDS})")

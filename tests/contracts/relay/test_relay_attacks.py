@@ -38,8 +38,12 @@ def test_a_header_stamped_past_the_clocks_limit_is_rejected(deploy_devnet, admin
 
     relay.submitHeaders(batch([early]), {"from": admin})
 
-    with brownie.reverts(err("LedgerRelayTimeTooNew", 0, late.time, relay.clock() + DEVNET.max_future_seconds)):
+    # The limit is the relay's clock in the transaction's own block, which may be a second or
+    # two after the call that reads it here (a loaded machine): any of those is the same rule.
+    limit = relay.clock() + DEVNET.max_future_seconds
+    with pytest.raises(brownie.exceptions.VirtualMachineError) as reverted:
         relay.submitHeaders(batch([late]), {"from": admin})
+    assert reverted.value.revert_msg in {err("LedgerRelayTimeTooNew", 0, late.time, limit + d) for d in range(3)}
 
 
 def test_a_warp_of_the_evm_clock_does_not_move_the_relays(deploy_devnet, admin):
