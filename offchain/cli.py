@@ -28,6 +28,7 @@ from offchain.ledger.errors import LedgerError
 COMMANDS: dict[str, tuple[str, str]] = {
     "accounts": ("offchain.eth.accounts_cli", "create, import and list keystore accounts; show balances"),
     "chain": ("offchain.eth.chain_cli", "move a local dev chain's clock and mine blocks"),
+    "networks": ("offchain.eth.networks_cli", "the named networks --network NAME can use"),
     "registry": ("offchain.eth.cli", "model registry records and lineage"),
     "artifacts": ("offchain.artifacts.cli", "content-addressed artifact store and server"),
     "ledger": ("offchain.ledger.cli", "the bundled proof-of-work ledger"),

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from offchain.eth.options import add_connection_args, add_index_arg
+from offchain.eth.options import add_connection_args, add_index_arg, rpc_from_args
 from offchain.eth.values import parse_hash32
 
 MAX_LIST = 10_000
@@ -25,7 +25,7 @@ def _open_registry(args: argparse.Namespace) -> tuple[Any, int]:
     from offchain.eth.deployments import open_deployment
     from offchain.eth.registry import RegistryClient
 
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     if getattr(args, "index", None):  # `registry list`: the history from the index
         from offchain.eth.index_middleware import open_index
 

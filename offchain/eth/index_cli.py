@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.eth.indexer import LOCAL_CONFIRMATIONS, PUBLIC_CONFIRMATIONS
-from offchain.eth.options import add_connection_args, add_index_arg
+from offchain.eth.options import add_connection_args, add_index_arg, rpc_from_args
 
 
 def register(subparsers: Any) -> None:
@@ -44,7 +44,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     if not args.index:
         raise InvalidInputError("name the index file: --index PATH (or set $OFFCHAIN_INDEX)")
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
     confirmations = default_confirmations(client.chain_id) if args.confirmations is None else args.confirmations
     store = IndexStore(args.index)

@@ -31,8 +31,10 @@ _KEY_LIKE = re.compile(r"(0x)?[0-9a-fA-F]{32,}")
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    """--rpc and --deployments, shared by every command that talks to a chain."""
-    parser.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
+    """--rpc or --network, and --deployments, shared by every command that talks to a chain."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
+    where.add_argument("--network", default=None, metavar="NAME", help="a named network (offchain networks lists them)")
     parser.add_argument(
         "--deployments",
         default=None,
@@ -47,6 +49,14 @@ def add_index_arg(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(INDEX_ENV) or None,
         help=f"event index file kept by `offchain index` (default: ${INDEX_ENV}; none: read the node)",
     )
+
+
+def rpc_from_args(args: argparse.Namespace) -> str | None:
+    """The URL --rpc or --network names; None: the default ($OFFCHAIN_RPC or the local chain)."""
+    from offchain.eth.networks import resolve
+
+    name = getattr(args, "network", None)
+    return resolve(name) if name else getattr(args, "rpc", None)
 
 
 def dev_account_index(text: str) -> int:

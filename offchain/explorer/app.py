@@ -233,6 +233,8 @@ def create_app(sources: Sources) -> Flask:
         if found is None:
             raise LookupError(f"model {model_hash}")
         node, ancestors, children = found
+        # The registry's anchor of the model, read live: unproven once its block left the relay's main chain.
+        anchor = explorer.read_chain(lambda: explorer.registry.anchor(node.model_hash, explorer.relay))
         curves = explorer.artifacts.curves(node.model_hash)
         return page(
             "model.html",
@@ -240,6 +242,7 @@ def create_app(sources: Sources) -> Flask:
             ancestors=ancestors,
             children=children,
             made_by=made_by,
+            anchor=anchor,
             curves=curves,
             stores=bool(sources.artifacts),
         )

@@ -18,7 +18,9 @@ DEFAULT_PORT = 8700
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("explorer", help="browse jobs, models, accounts and the ledger in a web page")
-    parser.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
+    where.add_argument("--network", default=None, metavar="NAME", help="a named network (offchain networks lists them)")
     parser.add_argument("--deployments", type=Path, default=None, help="deployments folder (default: ./deployments)")
     add_index_arg(parser)
     parser.add_argument("--ledger", default=None, help="ledger node URL (`offchain ledger serve`) for the ledger pages")
@@ -38,13 +40,14 @@ def cmd_explorer(args: argparse.Namespace) -> int:
     from offchain.eth.client import connect, default_rpc
     from offchain.eth.deployments import load_deployment
     from offchain.eth.errors import InvalidInputError
+    from offchain.eth.options import rpc_from_args
     from offchain.explorer.app import Sources
     from offchain.explorer.background import own_index
     from offchain.explorer.server import start_explorer
 
     if not 0 <= args.port <= 65535:
         raise InvalidInputError(f"--port must be 0..65535, got {args.port}")
-    rpc = args.rpc or default_rpc()
+    rpc = rpc_from_args(args) or default_rpc()
     if not rpc.startswith(("http://", "https://")):
         raise InvalidInputError(f"--rpc must be an http(s) URL, got {rpc!r}")
     client = connect(rpc)  # fails with one line when the node does not answer

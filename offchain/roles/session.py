@@ -14,7 +14,7 @@ from offchain.eth.client import Client, connect
 from offchain.eth.deployments import Deployment, open_deployment
 from offchain.eth.index_middleware import open_index
 from offchain.eth.market import MarketClient
-from offchain.eth.options import account_from_args, add_connection_args, add_index_arg, add_key_args
+from offchain.eth.options import account_from_args, add_connection_args, add_index_arg, add_key_args, rpc_from_args
 from offchain.eth.polling import with_retries
 from offchain.eth.registry import RegistryClient
 
@@ -69,7 +69,7 @@ class Session:
 
 
 def open_session(args: argparse.Namespace) -> Session:
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     if args.index:  # the history from the index, the unconfirmed tail from the node
         open_index(client.w3, args.index)
     account = account_from_args(args, client.chain_id)
