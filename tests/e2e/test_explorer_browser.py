@@ -415,6 +415,7 @@ def test_the_job_page_loads_as_fast_with_200_jobs_on_the_chain(world: World) -> 
 
 
 def test_the_jobs_list_shows_the_newest_hundred_and_links_to_older_ones(world: World) -> None:
+    world.scenario.post_more_jobs(200 - world.scenario.market.job_count())  # none if the timing test ran
     world.open("/jobs")
 
     newest = _row_ids(world)
