@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from offchain.eth.commitment import attestation_seal, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.market import SEAL_NONE as ZERO
+from offchain.eth.market import SEAL_REVEALED as REVEALED
 from offchain.eth.market import Phase, Submission
 from offchain.eth.market_events import ValidatorSettled
 from offchain.roles.rolelog import RoleLog
@@ -19,8 +21,6 @@ from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
 from offchain.roles.steps import finalize_if_due, withdraw_pending
 
-REVEALED = b"\0" * 31 + b"\1"
-ZERO = b"\0" * 32
 # judge(job_id, index, submission) -> the score measured, in bps
 Judge = Callable[[int, int, Submission], int]
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from offchain.errors import OffchainError
 from offchain.eth.commitment import evaluation_seal, new_salt
-from offchain.eth.errors import InvalidInputError
+from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.market import Phase
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import parse_amount, parse_hash32, validate_bps
@@ -68,8 +68,16 @@ def _provenance_proof(session: Session, path: Path, train: Path) -> AnchorProof:
         raise InvalidInputError(
             f"{path} anchors {proof.payload.hex()}, not the training set {train} (sha256 {digest.hex()})"
         )
-    check_against_relay(proof, relay)
+    check_against_relay(proof, relay, fed=_file_relay(session))
     return proof
+
+
+def _file_relay(session: Session) -> Any:
+    """The deployment file's LedgerRelay: a relayer may feed it instead of the registry's (an older `relay deploy` wrote it)."""
+    from offchain.eth.relay import RelayClient
+
+    entry = session.deployment.contracts.get("LedgerRelay")
+    return RelayClient(session.client, entry.address) if entry is not None else None
 
 
 def seal_and_post(
@@ -213,8 +221,18 @@ def cmd_cancel(args: argparse.Namespace) -> int:
 
 
 def cmd_finalize(args: argparse.Namespace) -> int:
-    receipt = open_session(args).market.finalize(args.job_id)
-    print(f"finalized job {args.job_id} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})")
+    market = open_session(args).market
+    try:
+        if market.phase(args.job_id) != Phase.FINALIZED:
+            receipt = market.finalize(args.job_id)
+            print(f"finalized job {args.job_id} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})")
+            return 0
+    except TransactionError:
+        if market.phase(args.job_id) != Phase.FINALIZED:
+            raise
+    # Anyone may finalize, and the roles' daemons do as soon as they can: the job is settled all the same.
+    done = market.finalized_event(args.job_id)
+    print(f"job {args.job_id} is already finalized" + (f" (block {done.block})" if done else ""))
     return 0
 
 

@@ -67,7 +67,11 @@ class Validator:
             start_block=start,
             confirmations=default_confirmations(session.client.chain_id, options.confirmations),
         )
-        self.book = SealBook(session.home / "validator-seals.sqlite", session.client.chain_id, session.market.address)
+        # Per address: validators started side by side with one --home evaluate, seal and
+        # store weights each for itself.
+        self.home = session.home / "validator" / self.me.lower()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.book = SealBook(self.home / "seals.sqlite", session.client.chain_id, session.market.address)
         self.member = CommitteeMember(session, self.book, self._judge_submission, log)
         self.pending: set[int] = set()
         self.settled = 0
@@ -136,7 +140,7 @@ class Validator:
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.fingerprint import fingerprint_file
 
-        folder = self.session.home / "validator" / f"{event.job_id}-{event.worker.lower()}"
+        folder = self.weights_folder(event.job_id, event.worker)
         try:
             weights = fetch_weights(self.session, event.uri, folder / "model.safetensors")
             if fingerprint_file(weights) != event.model_hash:
@@ -153,6 +157,10 @@ class Validator:
             return ZERO_SCORE
         self.log("evaluated", job=event.job_id, worker=event.worker, accuracy_bps=result.accuracy_bps, n=result.n)
         return result.accuracy_bps
+
+    def weights_folder(self, job_id: int, worker: str) -> Path:
+        """Where this validator keeps `worker`'s weights for `job_id` while it evaluates them."""
+        return self.home / f"{job_id}-{worker.lower()}"
 
     def _job(self, job_id: int) -> JobPosted:
         if job_id not in self.jobs:
