@@ -123,7 +123,11 @@ class Provenance:
                 f"{head}, verified on-chain, but that block is no longer on the relay's main chain "
                 f"(a ledger reorg) {block}"
             )
-        return f"{head}, {self.confirmations} confirmations, verified on-chain {block}"
+        mark = self.confirmations_at_mark
+        if mark is None or mark == self.confirmations:
+            return f"{head}, {self.confirmations} confirmations, verified on-chain {block}"
+        # The count the contract verified with stays the headline: it is the same at post and ever after.
+        return f"{head}, {mark} confirmations, verified on-chain ({self.confirmations} now) {block}"
 
     def as_json(self) -> dict[str, Any]:
         return {

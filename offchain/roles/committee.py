@@ -87,8 +87,11 @@ class CommitteeMember:
         try:
             self.session.market.draw_committee(job_id)
             self.log("drew the committee", job=job_id, seats=len(self.session.market.committee(job_id)))
-        except TransactionError as exc:  # someone else drew first
-            self.log("draw failed, will re-check", job=job_id, error=str(exc))
+        except TransactionError as exc:
+            if self.session.market.is_drawn(job_id):  # the routine race: another member drew first
+                self.log("committee drawn by another validator", job=job_id)
+            else:
+                self.log.warn("draw reverted, will re-check", job=job_id, reason=str(exc))
 
     def _commit(self, job_id: int) -> None:
         market = self.session.market

@@ -115,7 +115,7 @@ class Validator:
                     break  # it went through after all (a receipt that came too late)
                 if attempt == JOIN_TRIES:
                     raise
-                self.log("join failed, will retry", attempt=attempt, error=str(exc))
+                self.log("join raced other joins, retrying", attempt=attempt, reason=str(exc))
         self.log("bonded", address=self.me, bond=bond)
 
     def _judge_submission(self, job_id: int, index: int, sub: Submission) -> int:

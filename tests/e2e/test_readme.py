@@ -16,7 +16,8 @@ the day it is written. The tables below say how (and whether) each command runs:
   party slashed (test_the_walkthrough_paid_the_worker_and_slashed_nobody).
 - PLACEHOLDERS: `<...>` words the README uses, replaced by values from the set-up below.
   A placeholder not in the table fails the test: add it.
-- BUDGETS: extra flags that keep training small; everything else runs as written.
+- BUDGETS and SMALLER: extra flags and smaller numbers that keep training small; everything
+  else runs as written.
 - Ports the README names (8545, 8600, 8700) become free ports of this test.
 
 The environment is a new user's after `make chain` and a deploy: $OFFCHAIN_RPC names the
@@ -88,11 +89,13 @@ BUDGETS: list[tuple[str, str]] = [
     (r"^offchain pretrain\b", "--epochs 1 --per-class 10 --eval-dataset none --quiet"),
     (r"^offchain train\b", "--epochs 1 --eval-dataset none --quiet"),
     (r"^offchain ledger mine\b", "--processes 1"),
-    # The base here is untrained (job post checks its weights, not its accuracy): its fine-tune
-    # verifies at 80-94 % where a pretrained base does better, too near the README's 80 % to
-    # win on every machine. argparse keeps the last --min-score-bps.
-    (r"^offchain job post\b", "--min-score-bps 5000"),
+    # The walkthrough's job gets 3 epochs from an untrained base (job post checks the base's
+    # weights, not its accuracy): a weak model, which a 10 % minimum still lets win (5 balanced
+    # classes: even one class for every image verifies 20 %). The flow is under test, not the
+    # accuracy, as in test_market_flow.py; argparse keeps the last --min-score-bps.
+    (r"^offchain job post\b", "--min-score-bps 1000"),
 ]
+SMALLER: list[tuple[str, str]] = [('"epochs": 20', '"epochs": 3')]  # (README text, what the test writes)
 
 
 @dataclass
@@ -186,6 +189,8 @@ def prepared(command: str, setup: Setup) -> str:
         command = command.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
         command = re.sub(rf"--port {readme_port}\b", f"--port {port}", command)
     command = re.sub(r"(0x|sha256:)?<[^>]+>", lambda m: setup.placeholder(m.group(0)), command)
+    for text, smaller in SMALLER:
+        command = command.replace(text, smaller)
     for pattern, flags in BUDGETS:
         if re.search(pattern, command):
             command = f"{command} {flags}"
@@ -198,8 +203,7 @@ def prepared(command: str, setup: Setup) -> str:
 def given_files(workdir: Path, model_dir: Path) -> None:
     """Files the README assumes the user already has."""
     shutil.copyfile(model_dir / "model.safetensors", workdir / "model.safetensors")  # weights to share
-    vectors = json.loads((ROOT / "tests/offchain/ledger/data/bitcoin_vectors.json").read_text())
-    (workdir / "headers.txt").write_text("".join(h["hex"] + "\n" for h in vectors["headers"]))  # real headers
+    shutil.copytree(ROOT / "docs/examples", workdir / "docs/examples")  # the repository's example files
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +322,7 @@ def test_every_fence_names_its_language() -> None:
 
 def test_the_readme_has_commands_to_run() -> None:
     assert len(SHELL_COMMANDS) >= 20 and PYTHON_BLOCKS
+    assert all(any(text in command for _, command in SHELL_COMMANDS) for text, _ in SMALLER), "a stale SMALLER"
 
 
 @pytest.mark.parametrize(("line", "command"), SHELL_COMMANDS, ids=[f"L{n}" for n, _ in SHELL_COMMANDS])
