@@ -171,6 +171,32 @@ def test_warp_to_a_phase_already_begun_is_refused(
     assert "already" in one_line_error(capsys, code)
 
 
+def test_warp_wait_names_what_the_window_still_waits_for(
+    chain: LocalChain, deployments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_id = _post_job(chain, deployments)
+    where = ["--rpc", chain.url, "--deployments", str(deployments)]
+
+    code = main(["chain", "warp", "--to", str(job_id), "revealing", "--wait", "--timeout", "0.2", *where])
+
+    assert "still waits for a worker's commit" in one_line_error(capsys, code)
+
+
+def test_finalize_after_someone_else_finalized_is_no_error(
+    chain: LocalChain, deployments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_id = _post_job(chain, deployments)
+    where = ["--rpc", chain.url, "--deployments", str(deployments)]
+    assert main(["chain", "warp", "--to", str(job_id), "finalizable", *where]) == 0
+    assert main(["job", "finalize", str(job_id), *where, "--dev-account", "7"]) == 0  # a daemon, say
+    capsys.readouterr()
+
+    code = main(["job", "finalize", str(job_id), *where])
+
+    assert code == 0
+    assert f"job {job_id} is already finalized" in capsys.readouterr().out
+
+
 # --- docs and help (issue 22 item 8) -------------------------------------------------------
 
 
