@@ -73,7 +73,8 @@ def _provenance_proof(session: Session, path: Path, train: Path) -> AnchorProof:
 
 
 def _file_relay(session: Session) -> Any:
-    """The deployment file's LedgerRelay: a relayer may feed it instead of the registry's (an older `relay deploy` wrote it)."""
+    """The deployment file's LedgerRelay: a relayer may feed it instead of the registry's (an
+    older `relay deploy` wrote it there)."""
     from offchain.eth.relay import RelayClient
 
     entry = session.deployment.contracts.get("LedgerRelay")

@@ -28,7 +28,6 @@ directory holds the files the README assumes the user has (GIVEN_FILES).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import secrets

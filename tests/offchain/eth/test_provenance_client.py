@@ -227,7 +227,9 @@ def _deployment_text(world: dict[str, Any]) -> str:
 
 def test_a_line_says_the_confirmations_it_was_verified_with_and_those_since() -> None:
     # The demo printed "2 confirmations" at post and "4" in summary.md for one anchor.
-    at_post = Provenance(block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=2, confirmations_at_mark=2)
+    at_post = Provenance(
+        block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=2, confirmations_at_mark=2
+    )
     later = dataclasses.replace(at_post, confirmations=4)
 
     assert "2 confirmations, verified on-chain" in at_post.line("training set")

@@ -113,7 +113,9 @@ def test_a_join_that_fails_once_is_retried(world: World, monkeypatch: pytest.Mon
 def test_validators_sharing_a_home_keep_their_own_seals_and_weights(world: World) -> None:
     # The README starts three validators in three terminals of one user: one --home.
     first, second = (
-        Validator(world.session(account, "one-home"), ValidatorOptions(confirmations=0), RoleLog("v", stream=io.StringIO()))
+        Validator(
+            world.session(account, "one-home"), ValidatorOptions(confirmations=0), RoleLog("v", stream=io.StringIO())
+        )
         for account in (4, 5)
     )
     worker = world.client.w3.eth.accounts[2]
