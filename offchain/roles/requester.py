@@ -21,10 +21,11 @@ from typing import Any
 
 from offchain.errors import OffchainError
 from offchain.eth.commitment import evaluation_seal, new_salt
+from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.market import Phase
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
-from offchain.eth.values import parse_amount, parse_hash32, validate_bps
+from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
 from offchain.roles.post_checks import check_job
@@ -108,6 +109,13 @@ def cmd_post(args: argparse.Namespace) -> int:
     base = parse_hash32(args.base, "base model hash")
     proof = _provenance_proof(session, args.provenance, args.train) if args.provenance else None
     check_job(session, base, args.train, args.eval, job_spec)  # and a job no worker could do
+    reward, stake = parse_amount(args.reward), parse_amount(args.min_stake)
+    what = (
+        f"post a job from {session.client.address} with {format_eth(reward)} in escrow "
+        f"(workers stake {format_eth(stake)} each)"
+    )
+    if not confirm_spend(args, what):
+        return 0 if args.dry_run else 1
     train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
     # The evaluation set stays private (local store only) until commits close.
     evaluation = publish_artifact(session, args.eval, None)
@@ -126,9 +134,9 @@ def cmd_post(args: argparse.Namespace) -> int:
         spec=bytes.fromhex(spec),
         min_score_bps=args.min_score_bps,
         deadlines=(commit, reveal, attest, settle),
-        min_stake=parse_amount(args.min_stake),
+        min_stake=stake,
         committee_size=args.committee,
-        reward=parse_amount(args.reward),
+        reward=reward,
     )
     if args.json:
         out = {"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}
@@ -176,7 +184,7 @@ def cmd_reveal_eval(args: argparse.Namespace) -> int:
     if not reveal_evaluation(session, args.job_id, args.publish):
         print(f"job {args.job_id} still takes commits: reveal after its commit deadline")
         return 1
-    print(f"evaluation set of job {args.job_id} revealed")
+    _say(args, f"evaluation set of job {args.job_id} revealed", job_id=args.job_id, revealed=True)
     return 0
 
 
@@ -214,10 +222,8 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_job_id(session, args.job_id)
     receipt = session.market.cancel_job(args.job_id)
-    print(
-        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw "
-        "(offchain withdraw)"
-    )
+    text = f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw"
+    _say(args, f"{text} (offchain withdraw)", job_id=args.job_id, block=receipt["blockNumber"])
     return 0
 
 
@@ -226,25 +232,31 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     try:
         if market.phase(args.job_id) != Phase.FINALIZED:
             receipt = market.finalize(args.job_id)
-            print(f"finalized job {args.job_id} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})")
+            text = f"finalized job {args.job_id} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})"
+            _say(args, text, job_id=args.job_id, block=receipt["blockNumber"], gas=receipt["gasUsed"])
             return 0
     except TransactionError:
         if market.phase(args.job_id) != Phase.FINALIZED:
             raise
     # Anyone may finalize, and the roles' daemons do as soon as they can: the job is settled all the same.
     done = market.finalized_event(args.job_id)
-    print(f"job {args.job_id} is already finalized" + (f" (block {done.block})" if done else ""))
+    text = f"job {args.job_id} is already finalized" + (f" (block {done.block})" if done else "")
+    _say(args, text, job_id=args.job_id, block=done.block if done else None, already=True)
     return 0
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     session = open_session(args)
+    me = session.client.address
     pending = withdraw_pending(session)
-    if not pending:
-        print(f"nothing to withdraw for {session.client.address}")
-        return 0
-    print(f"withdrew {pending} wei ({pending / 1e18:.6f} ETH) to {session.client.address}")
+    text = f"withdrew {format_eth(pending)} to {me}" if pending else f"nothing to withdraw for {me}"
+    _say(args, text, account=me, withdrawn=pending)
     return 0
+
+
+def _say(args: argparse.Namespace, text: str, **data: Any) -> None:
+    """What an acting command did: a sentence, or with --json the same facts (amounts in wei)."""
+    print(json.dumps(data) if args.json else text)
 
 
 def register(subparsers: Any) -> None:
@@ -272,6 +284,7 @@ def register(subparsers: Any) -> None:
         help="anchor proof of the training set (`offchain ledger prove TXID --out FILE`), verified on-chain",
     )
     post.add_argument("--json", action="store_true")
+    add_spend_args(post)
     add_session_args(post)
     post.set_defaults(func=cmd_post)
 
@@ -290,20 +303,24 @@ def register(subparsers: Any) -> None:
 
     cancel = commands.add_parser("cancel", help="cancel a job nobody committed to; the reward comes back")
     cancel.add_argument("job_id", type=int)
+    cancel.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(cancel)
     cancel.set_defaults(func=cmd_cancel)
 
     reveal = commands.add_parser("reveal-eval", help="open a job's sealed evaluation set (after its commit deadline)")
     reveal.add_argument("job_id", type=int)
     reveal.add_argument("--publish", default=None, help="artifact server to upload the evaluation set to")
+    reveal.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(reveal)
     reveal.set_defaults(func=cmd_reveal_eval)
 
     finalize = commands.add_parser("finalize", help="settle a job after its settle deadline")
     finalize.add_argument("job_id", type=int)
+    finalize.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(finalize)
     finalize.set_defaults(func=cmd_finalize)
 
     withdraw = subparsers.add_parser("withdraw", help="pull everything the market owes you")
+    withdraw.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(withdraw)
     withdraw.set_defaults(func=cmd_withdraw)

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
-from offchain.eth.values import parse_amount
+from offchain.eth.values import format_eth, parse_amount
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
@@ -184,6 +185,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", default=None, help="bond, e.g. 1ether (default: the contract's minimum)")
     add_daemon_args(parser, once_help="exit when the submissions seen so far are settled")
+    add_spend_args(parser)
     parser.set_defaults(func=cmd_validator)
     add_exit_command(parser)
 
@@ -197,4 +199,13 @@ def cmd_validator(args: argparse.Namespace, role: type[Validator] | None = None)
         poll_seconds=args.poll,
         once=args.once,
     )
-    return (role or Validator)(open_session(args), options, RoleLog("validator", args.json)).run()
+    session = open_session(args)
+    me = session.client.address
+    if not session.market.is_validator(me):
+        bond = options.bond if options.bond is not None else session.market.min_bond()
+        what = (
+            f"bond {format_eth(bond)} from {me} as a validator (10 % of the minimum bond per missed or bad attestation)"
+        )
+        if not confirm_spend(args, what):
+            return 0 if args.dry_run else 1
+    return (role or Validator)(session, options, RoleLog("validator", args.json)).run()

@@ -300,3 +300,19 @@ def test_validator_bond_takes_the_same_amounts_as_the_reward(
     client = connect(chain.url)
     market = MarketClient.of(client, load_deployment(client.chain_id, deployments))
     assert market.validator(client.w3.eth.accounts[6]).bond == 15 * 10**17
+
+
+def test_validator_dry_run_bonds_nothing(empty_market: tuple[LocalChain, Path], tmp_path: Path) -> None:
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.market import MarketClient
+
+    chain, deployments = empty_market
+    argv = ["validator", "--dry-run", "--bond", "2ether", "--device", "cpu", "--home", str(tmp_path)]
+    result = offchain(*argv, "--rpc", chain.url, "--deployments", str(deployments), "--dev-account", "8")
+
+    assert result.returncode == 0, result.stderr
+    assert "dry run: would bond 2 ETH" in result.stdout
+    client = connect(chain.url)
+    assert not MarketClient.of(client, load_deployment(client.chain_id, deployments)).is_validator(
+        client.w3.eth.accounts[8]
+    )
