@@ -81,6 +81,7 @@ DAEMONS = [
     Daemon(r"^offchain validator\b(?! (status|exit))", ready_line=r"validator: (already )?bonded"),
     Daemon(r"^offchain requester\b"),
     Daemon(r"^offchain explorer\b", port_placeholder="8700"),
+    Daemon(r"^offchain index\b(?!.*--once)"),
 ]
 
 # Small budgets: (regex searched in the command, flags appended).
