@@ -2,6 +2,7 @@
 
     offchain chain warp 3600      # the next block is an hour later: deadlines pass
     offchain chain warp --to 1 revealing   # to the moment job 1's commits close
+    offchain chain warp --to 1 attesting --wait   # once the reveal window's work is in
     offchain chain mine 5         # mine five blocks now
 
 Both refuse any chain but the local ones (ids 1337 and 31337): time on a real network
@@ -16,6 +17,8 @@ from typing import Any
 
 MAX_WARP_S = 10 * 365 * 24 * 3600  # ten years: enough for any deadline, small enough to be sane
 MAX_BLOCKS = 10_000
+WAIT_TIMEOUT_S = 600  # --wait's default: a worker's training included
+WAIT_POLL_S = 0.5
 # A job's phases that a deadline opens, and which deadline (offchain.eth.market.Job's fields).
 PHASE_STARTS = {
     "revealing": "commit_deadline",
@@ -41,6 +44,14 @@ def register(subparsers: Any) -> None:
         metavar=("JOB", "PHASE"),
         default=None,
         help=f"instead: to the first second of a job's phase ({', '.join(PHASE_STARTS)}), and not past it",
+    )
+    warp.add_argument(
+        "--wait",
+        action="store_true",
+        help="with --to: first wait until the work of the job's current window is on chain (commits: one)",
+    )
+    warp.add_argument(
+        "--timeout", type=float, default=WAIT_TIMEOUT_S, help=f"seconds --wait waits (default {WAIT_TIMEOUT_S})"
     )
     warp.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(warp)
@@ -95,6 +106,8 @@ def cmd_warp(args: argparse.Namespace) -> int:
 
     if (args.seconds is None) == (args.to is None):
         raise InvalidInputError("give either SECONDS or --to JOB PHASE")
+    if args.wait and args.to is None:
+        raise InvalidInputError("--wait goes with --to JOB PHASE")
     if args.to is not None:
         return _warp_to_phase(args, *args.to)
     if not 1 <= args.seconds <= MAX_WARP_S:
@@ -129,10 +142,29 @@ def _warp_to_phase(args: argparse.Namespace, job: str, phase: str) -> int:
     now = _head(client)["timestamp"]
     if now >= target:
         raise InvalidInputError(f"job {job} is already {now - target} s past the start of {phase}")
+    if args.wait:
+        _wait_for_window(market, int(job), args.timeout, quiet=args.json)
     _rpc(client, "evm_setNextBlockTimestamp", [target])
     _rpc(client, "evm_mine", [])
     _report(args, _head(client), f"job {job} is {phase}")
     return 0
+
+
+def _wait_for_window(market: Any, job_id: int, timeout: float, quiet: bool) -> None:
+    """Return once nothing is outstanding in the job's current window (offchain.eth.windows)."""
+    import time
+
+    from offchain.eth.errors import EthError
+    from offchain.eth.windows import outstanding
+
+    deadline, said = time.monotonic() + timeout, None
+    while (what := outstanding(market, job_id)) is not None:
+        if time.monotonic() > deadline:
+            raise EthError(f"job {job_id} still waits for {what} after {timeout:g} s: warp without --wait to move on")
+        if what != said and not quiet:
+            print(f"job {job_id}: waiting for {what}", flush=True)
+            said = what
+        time.sleep(WAIT_POLL_S)
 
 
 def cmd_mine(args: argparse.Namespace) -> int:

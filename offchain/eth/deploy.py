@@ -103,11 +103,17 @@ def _deploy_genesis_relay(client: Client, ledger_chain: str, confirmations: int)
 
 
 def deploy_genesis_relay(
-    client: Client, ledger_chain: str, confirmations: int, directory: Path | None = None
-) -> Deployment:
-    """`offchain relay deploy`: a standalone LedgerRelay from `ledger_chain`'s genesis, added to
-    deployments/<chain id>.json (a registry deployed before it keeps its own relay)."""
-    return deploy_relay(client, *genesis_relay_args(ledger_chain, confirmations), directory)
+    client: Client, ledger_chain: str, confirmations: int, directory: Path | None = None, standalone: bool = False
+) -> str:
+    """`offchain relay deploy`: a LedgerRelay from `ledger_chain`'s genesis; returns its address.
+
+    It becomes the deployment's LedgerRelay (deploy_relay), unless `standalone`: then it is
+    only deployed, and the relayer follows it with `--relay ADDRESS`."""
+    if standalone:
+        relay, _ = _deploy_genesis_relay(client, ledger_chain, confirmations)
+        return str(relay.address)
+    deployment = deploy_relay(client, *genesis_relay_args(ledger_chain, confirmations), directory)
+    return deployment.contract("LedgerRelay").address
 
 
 NO_TIMEWARP_RULE = 2**256 - 1  # LedgerRelay's "no BIP94 rule" (Bitcoin mainnet)
@@ -124,20 +130,39 @@ def deploy_relay(
     directory: Path | None = None,
 ) -> Deployment:
     """Deploy a LedgerRelay from a trusted checkpoint header and the chain's consensus numbers
-    (those of offchain/ledger/params.py), and add it to deployments/<chain id>.json."""
+    (those of offchain/ledger/params.py), and add it to deployments/<chain id>.json.
+
+    Refused (DeploymentError, nothing sent) when that deployment's registry keeps a relay: it
+    keeps it for good and the market verifies provenance through it, so a new LedgerRelay in
+    the file would only lead the relayer away from the relay that counts."""
     from offchain.eth.deployments import load_deployment
     from offchain.eth.errors import DeploymentError
 
-    relay, receipt = client.deploy(
-        "LedgerRelay", checkpoint, height, chain_work, period_start_time, consensus.as_tuple(), confirmations
-    )
     try:
         deployment = load_deployment(client.chain_id, directory)
     except DeploymentError:
         deployment = Deployment(chain_id=client.chain_id)
+    kept = _kept_relay(client, deployment)
+    if kept is not None:
+        raise DeploymentError(
+            f"the deployment's ModelRegistry keeps the LedgerRelay at {kept} for good (the market verifies "
+            "provenance with it): feed that one (offchain relay), or deploy another with --standalone"
+        )
+    relay, receipt = client.deploy(
+        "LedgerRelay", checkpoint, height, chain_work, period_start_time, consensus.as_tuple(), confirmations
+    )
     deployment.contracts["LedgerRelay"] = _record("LedgerRelay", relay.address, receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment
+
+
+def _kept_relay(client: Client, deployment: Deployment) -> str | None:
+    """The relay the deployment's registry was built with, if it has a registry and the registry a relay."""
+    from offchain.eth.registry import RegistryClient
+
+    if "ModelRegistry" not in deployment.contracts:
+        return None
+    return RegistryClient(client, deployment.contract("ModelRegistry").address).relay_address()
 
 
 @dataclass(frozen=True)

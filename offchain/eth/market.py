@@ -45,6 +45,8 @@ CONTRACT = "TrainingMarket"  # the deployment's name for the market
 INTERFACE = "ITrainingMarket"  # the ABI the client binds to
 LENS = "MarketLens"
 NO_WINNER = 2**256 - 1
+SEAL_NONE = bytes(32)  # attestationSeal of a member that committed nothing
+SEAL_REVEALED = bytes(31) + b"\1"  # attestationSeal once the member revealed its scores
 
 
 class Phase(IntEnum):

@@ -137,8 +137,11 @@ class Provenance:
                 f"{self.required} confirmations the relay requires {block}"
             )
         work = f" ({self.work:,} hashes of work)" if self.work else ""
+        mark = self.confirmations_at_mark
+        # Said beside the live count, so a line printed at post and one printed later agree.
+        then = f" ({mark} when first verified)" if mark is not None and mark != self.confirmations else ""
         return (
-            f"{what} anchored at ledger block {self.height}, {self.confirmations} confirmations{work}, "
+            f"{what} anchored at ledger block {self.height}, {self.confirmations} confirmations{work}{then}, "
             f"verified on-chain {block}"
         )
 
@@ -157,18 +160,37 @@ class Provenance:
         }
 
 
-def check_against_relay(proof: AnchorProof, relay: Any) -> int:
+def check_against_relay(proof: AnchorProof, relay: Any, fed: Any = None) -> int:
     """The relay's confirmations of the proof's block; InvalidInputError (one line) when the
-    relay does not hold it on its main chain with the confirmations it requires."""
+    relay does not hold it on its main chain with the confirmations it requires. `fed`: the
+    relay the relayer is pointed at by default (deployments/<id>.json's), when it is another."""
     have, need = relay.confirmations(proof.block_hash_hex), relay.min_confirmations()
     if have == 0:
-        raise InvalidInputError(
-            f"the relay does not hold ledger block {proof.height} ({proof.block_hash_hex[:16]}...) on its main "
-            "chain: is the relayer running (offchain relay), or did the ledger reorganise?"
-        )
+        raise InvalidInputError(_missing_block(proof, relay, fed))
     if have < need:
         raise InvalidInputError(
             f"ledger block {proof.height} has {have} confirmation(s) on the relay, it requires {need}: "
             "wait for more ledger blocks"
         )
     return int(have)
+
+
+def _missing_block(proof: AnchorProof, relay: Any, fed: Any) -> str:
+    """Why the registry's relay lacks the proof's block, as far as the chain can tell."""
+    block = f"ledger block {proof.height} ({proof.block_hash_hex[:16]}...)"
+    if fed is not None and fed.address != relay.address and fed.confirmations(proof.block_hash_hex) > 0:
+        return (
+            f"{block} is on the relay at {fed.address} (the deployment file's LedgerRelay), but the registry "
+            f"verifies proofs with the relay at {relay.address}, which it keeps for good: feed that one "
+            f"(offchain relay --relay {relay.address})"
+        )
+    tip = relay.best_tip().height
+    if tip < proof.height:
+        return (
+            f"the registry's relay at {relay.address} holds the ledger up to height {tip}, not {block} yet: "
+            f"is a relayer feeding it (offchain relay --relay {relay.address})?"
+        )
+    return (
+        f"the registry's relay at {relay.address} is at height {tip} without {block} on its main chain: "
+        "did the ledger reorganise, or is the proof from another ledger?"
+    )

@@ -9,6 +9,7 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from offchain.eth.client import Client
+from offchain.eth.deployments import Deployment
 from offchain.eth.errors import EthError
 from offchain.eth.logs import contract_events
 from offchain.eth.provenance import AnchorProof, Provenance
@@ -143,6 +144,16 @@ class RegistryClient:
                 )
             start = end + 1
         return found[:limit]
+
+
+def provenance_relay(client: Client, deployment: Deployment) -> str:
+    """The LedgerRelay that counts for provenance: the one the deployment's registry keeps
+    (the market verifies with it), else the deployment file's LedgerRelay."""
+    if "ModelRegistry" in deployment.contracts:
+        kept = RegistryClient(client, deployment.contract("ModelRegistry").address).relay_address()
+        if kept is not None:
+            return kept
+    return deployment.contract("LedgerRelay").address
 
 
 def model_anchor(registry: Any, model_hash: bytes, relay: RelayClient | None) -> Provenance | None:

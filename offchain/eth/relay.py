@@ -41,6 +41,10 @@ class RelayClient:
         self.client = client
         self.contract = client.contract("LedgerRelay", address)
 
+    @property
+    def address(self) -> str:
+        return str(self.contract.address)
+
     def best_tip(self) -> ChainTip:
         block_hash, height, work = self.contract.functions.bestTip().call()
         return ChainTip(hash=hash_to_hex(bytes(block_hash)), height=int(height), work=int(work))

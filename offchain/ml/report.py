@@ -148,10 +148,15 @@ def curves_figure(history: Sequence[EpochMetrics], card: dict[str, Any], resumed
             axis.axvline(resumed_after + 0.5, color="black", linestyle="--", label="resumed")
         axis.grid(alpha=0.3)
         axis.legend()
-    title, recipe = curve_titles(card)
-    figure.suptitle(f"{title}\n{recipe}" if recipe else title, fontsize=10)
+    import textwrap
+
+    lines = [textwrap.fill(line, TITLE_CHARS) for line in curve_titles(card) if line]
+    figure.suptitle("\n".join(lines), fontsize=10)
     figure.tight_layout()
     return figure
+
+
+TITLE_CHARS = 110  # about what a 10-inch figure holds at 10 points: longer lines wrap, not clip
 
 
 def curve_titles(card: dict[str, Any]) -> tuple[str, str]:
@@ -163,6 +168,7 @@ def curve_titles(card: dict[str, Any]) -> tuple[str, str]:
     weights = config.get("weights", "none")
     start = "from scratch" if weights in (None, "none") else f"from {Path(str(weights)).name}"
     arch, stem, dataset = (config.get(k, "?") for k in ("arch", "stem", "dataset"))
+    dataset = Path(str(dataset)).name  # a file's name; a named data set is a name already
     title = f"{arch} ({stem} stem) on {dataset}{classes}, {start}"
     keys = ("epochs", "batch_size", "lr", "schedule", "freeze", "augment", "per_class", "seed")
     recipe = ", ".join(f"{k}={config[k]}" for k in keys if config.get(k) not in (None, ""))

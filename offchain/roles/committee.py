@@ -12,6 +12,8 @@ from collections.abc import Callable
 
 from offchain.eth.commitment import attestation_seal, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.market import SEAL_NONE as ZERO
+from offchain.eth.market import SEAL_REVEALED as REVEALED
 from offchain.eth.market import Phase, Submission
 from offchain.eth.market_events import ValidatorSettled
 from offchain.roles.rolelog import RoleLog
@@ -19,8 +21,6 @@ from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
 from offchain.roles.steps import finalize_if_due, withdraw_pending
 
-REVEALED = b"\0" * 31 + b"\1"
-ZERO = b"\0" * 32
 # judge(job_id, index, submission) -> the score measured, in bps
 Judge = Callable[[int, int, Submission], int]
 
@@ -87,8 +87,11 @@ class CommitteeMember:
         try:
             self.session.market.draw_committee(job_id)
             self.log("drew the committee", job=job_id, seats=len(self.session.market.committee(job_id)))
-        except TransactionError as exc:  # someone else drew first
-            self.log("draw failed, will re-check", job=job_id, error=str(exc))
+        except TransactionError as exc:
+            if self.session.market.is_drawn(job_id):  # the routine race: another member drew first
+                self.log("committee drawn by another validator", job=job_id)
+            else:
+                self.log.warn("draw reverted, will re-check", job=job_id, reason=str(exc))
 
     def _commit(self, job_id: int) -> None:
         market = self.session.market

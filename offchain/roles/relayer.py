@@ -170,13 +170,17 @@ def _open_relay(args: argparse.Namespace) -> RelayClient:
     from offchain.eth.client import connect
     from offchain.eth.deployments import load_deployment
     from offchain.eth.options import account_from_args, rpc_from_args
+    from offchain.eth.registry import provenance_relay
+    from offchain.eth.values import parse_address
 
     client = connect(rpc_from_args(args))
     account = account_from_args(args, client.chain_id)
     if account is not None:
         client = client.with_account(account)
+    if args.relay:
+        return RelayClient(client, parse_address(args.relay, "--relay"))
     deployment = load_deployment(client.chain_id, Path(args.deployments) if args.deployments else None)
-    return RelayClient(client, deployment.contract("LedgerRelay").address)
+    return RelayClient(client, provenance_relay(client, deployment))
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
@@ -222,11 +226,19 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     genesis = BlockHeader.from_hex(params.genesis_header_hex)
     client = connect(rpc_from_args(args))
     deployments = Path(args.deployments) if args.deployments else None
-    deployment = deploy_genesis_relay(client, args.chain, args.confirmations, deployments)
-    print(
-        f"LedgerRelay ({params.name}, from genesis {genesis.hash_hex}) at {deployment.contract('LedgerRelay').address}"
-    )
+    address = deploy_genesis_relay(client, args.chain, args.confirmations, deployments, args.standalone)
+    print(f"LedgerRelay ({params.name}, from genesis {genesis.hash_hex}) at {address}")
+    if args.standalone:
+        print(f"not in the deployment file (its registry keeps its own relay): follow it with --relay {address}")
     return 0
+
+
+def add_relay_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--relay",
+        default=None,
+        help="LedgerRelay address (default: the one the deployment's registry keeps, which the market verifies with)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -239,6 +251,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--poll", type=float, default=1.0, help="seconds between rounds")
     parser.add_argument("--once", action="store_true", help="one round, then exit")
     parser.add_argument("--json", action="store_true", help="JSON log lines")
+    add_relay_arg(parser)
     add_connection_args(parser)
     add_key_args(parser)
     parser.set_defaults(func=cmd_relay)
@@ -246,10 +259,16 @@ def register(subparsers: Any) -> None:
     show = commands.add_parser("status", help="the ledger's tip and the relay's side by side")
     show.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
     show.add_argument("--json", action="store_true")
+    add_relay_arg(show)
     add_connection_args(show)
     show.set_defaults(func=cmd_status)
     deploy = commands.add_parser("deploy", help="deploy a LedgerRelay from the chain's genesis")
     deploy.add_argument("--chain", default="devnet", choices=sorted(CHAINS))
     deploy.add_argument("--confirmations", type=int, default=2, help="confirmations verifyTx requires")
+    deploy.add_argument(
+        "--standalone",
+        action="store_true",
+        help="deploy beside a registry that keeps its own relay: left out of the deployment file",
+    )
     add_connection_args(deploy)
     deploy.set_defaults(func=cmd_deploy)

@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
 from offchain.eth.commitment import evaluation_seal, new_salt
-from offchain.eth.errors import InvalidInputError
+from offchain.eth.confirm import add_spend_args, confirm_spend
+from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.market import Phase
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
-from offchain.eth.values import parse_amount, parse_hash32, validate_bps
+from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
 from offchain.roles.post_checks import check_job
@@ -69,8 +71,17 @@ def _provenance_proof(session: Session, path: Path, train: Path) -> AnchorProof:
         raise InvalidInputError(
             f"{path} anchors {proof.payload.hex()}, not the training set {train} (sha256 {digest.hex()})"
         )
-    check_against_relay(proof, relay)
+    check_against_relay(proof, relay, fed=_file_relay(session))
     return proof
+
+
+def _file_relay(session: Session) -> Any:
+    """The deployment file's LedgerRelay: a relayer may feed it instead of the registry's (an
+    older `relay deploy` wrote it there)."""
+    from offchain.eth.relay import RelayClient
+
+    entry = session.deployment.contracts.get("LedgerRelay")
+    return RelayClient(session.client, entry.address) if entry is not None else None
 
 
 def seal_and_post(
@@ -134,15 +145,23 @@ def post_job(
     committee: int = 3,
     publish: str | None = None,
     provenance: Path | None = None,
+    confirm: Callable[[str], bool] = lambda what: True,
 ) -> PostedJob:
     """Check a job, upload its public artifacts, seal its evaluation set and post it: every
-    check runs before the first upload or transaction, so bad input costs nothing."""
+    check runs before the first upload or transaction, so bad input costs nothing. `confirm`
+    is asked last, with what would be spent (NotPosted when it says no)."""
     validate_bps(min_score_bps, "minimum score")
     job_spec = load_spec(spec)  # a malformed spec fails here, before any upload or transaction
     base_hash = parse_hash32(base, "base model hash")
     reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
     proof = _provenance_proof(session, provenance, train) if provenance else None
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
+    what = (
+        f"post a job from {session.client.address} with {format_eth(reward_wei)} in escrow "
+        f"(workers stake {format_eth(stake_wei)} each)"
+    )
+    if not confirm(what):
+        raise NotPosted(what)
     train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
     # The evaluation set stays private (local store only) until commits close.
     evaluation_digest = publish_artifact(session, evaluation, None)
@@ -164,7 +183,18 @@ def post_job(
     return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof)
 
 
+class NotPosted(Exception):  # noqa: N818 - a person's "no", not an error
+    """The job was not posted: the person asked said no (or it was a dry run)."""
+
+
 def cmd_post(args: argparse.Namespace) -> int:
+    try:
+        return _post(args)
+    except NotPosted:
+        return 0 if args.dry_run else 1
+
+
+def _post(args: argparse.Namespace) -> int:
     session = open_session(args)
     posted = post_job(
         session,
@@ -179,6 +209,7 @@ def cmd_post(args: argparse.Namespace) -> int:
         committee=args.committee,
         publish=args.publish,
         provenance=args.provenance,
+        confirm=lambda what: confirm_spend(args, what),
     )
     proof = posted.proof
     if args.json:
@@ -237,7 +268,7 @@ def cmd_reveal_eval(args: argparse.Namespace) -> int:
     if not reveal_evaluation(session, args.job_id, args.publish):
         print(f"job {args.job_id} still takes commits: reveal after its commit deadline")
         return 1
-    print(f"evaluation set of job {args.job_id} revealed")
+    _say(args, f"evaluation set of job {args.job_id} revealed", job_id=args.job_id, revealed=True)
     return 0
 
 
@@ -275,27 +306,41 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_job_id(session, args.job_id)
     receipt = session.market.cancel_job(args.job_id)
-    print(
-        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw "
-        "(offchain withdraw)"
-    )
+    text = f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw"
+    _say(args, f"{text} (offchain withdraw)", job_id=args.job_id, block=receipt["blockNumber"])
     return 0
 
 
 def cmd_finalize(args: argparse.Namespace) -> int:
-    receipt = open_session(args).market.finalize(args.job_id)
-    print(f"finalized job {args.job_id} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})")
+    market = open_session(args).market
+    try:
+        if market.phase(args.job_id) != Phase.FINALIZED:
+            receipt = market.finalize(args.job_id)
+            text = f"finalized job {args.job_id} in block {receipt['blockNumber']} (gas {receipt['gasUsed']})"
+            _say(args, text, job_id=args.job_id, block=receipt["blockNumber"], gas=receipt["gasUsed"])
+            return 0
+    except TransactionError:
+        if market.phase(args.job_id) != Phase.FINALIZED:
+            raise
+    # Anyone may finalize, and the roles' daemons do as soon as they can: the job is settled all the same.
+    done = market.finalized_event(args.job_id)
+    text = f"job {args.job_id} is already finalized" + (f" (block {done.block})" if done else "")
+    _say(args, text, job_id=args.job_id, block=done.block if done else None, already=True)
     return 0
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
     session = open_session(args)
+    me = session.client.address
     pending = withdraw_pending(session)
-    if not pending:
-        print(f"nothing to withdraw for {session.client.address}")
-        return 0
-    print(f"withdrew {pending} wei ({pending / 1e18:.6f} ETH) to {session.client.address}")
+    text = f"withdrew {format_eth(pending)} to {me}" if pending else f"nothing to withdraw for {me}"
+    _say(args, text, account=me, withdrawn=pending)
     return 0
+
+
+def _say(args: argparse.Namespace, text: str, **data: Any) -> None:
+    """What an acting command did: a sentence, or with --json the same facts (amounts in wei)."""
+    print(json.dumps(data) if args.json else text)
 
 
 def register(subparsers: Any) -> None:
@@ -323,6 +368,7 @@ def register(subparsers: Any) -> None:
         help="anchor proof of the training set (`offchain ledger prove TXID --out FILE`), verified on-chain",
     )
     post.add_argument("--json", action="store_true")
+    add_spend_args(post)
     add_session_args(post)
     post.set_defaults(func=cmd_post)
 
@@ -341,20 +387,24 @@ def register(subparsers: Any) -> None:
 
     cancel = commands.add_parser("cancel", help="cancel a job nobody committed to; the reward comes back")
     cancel.add_argument("job_id", type=int)
+    cancel.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(cancel)
     cancel.set_defaults(func=cmd_cancel)
 
     reveal = commands.add_parser("reveal-eval", help="open a job's sealed evaluation set (after its commit deadline)")
     reveal.add_argument("job_id", type=int)
     reveal.add_argument("--publish", default=None, help="artifact server to upload the evaluation set to")
+    reveal.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(reveal)
     reveal.set_defaults(func=cmd_reveal_eval)
 
     finalize = commands.add_parser("finalize", help="settle a job after its settle deadline")
     finalize.add_argument("job_id", type=int)
+    finalize.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(finalize)
     finalize.set_defaults(func=cmd_finalize)
 
     withdraw = subparsers.add_parser("withdraw", help="pull everything the market owes you")
+    withdraw.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_session_args(withdraw)
     withdraw.set_defaults(func=cmd_withdraw)

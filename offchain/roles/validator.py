@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
-from offchain.eth.values import parse_amount
+from offchain.eth.values import format_eth, parse_amount
 from offchain.roles.committee import CommitteeMember
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
@@ -67,7 +68,11 @@ class Validator:
             start_block=start,
             confirmations=default_confirmations(session.client.chain_id, options.confirmations),
         )
-        self.book = SealBook(session.home / "validator-seals.sqlite", session.client.chain_id, session.market.address)
+        # Per address: validators started side by side with one --home evaluate, seal and
+        # store weights each for itself.
+        self.home = session.home / "validator" / self.me.lower()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.book = SealBook(self.home / "seals.sqlite", session.client.chain_id, session.market.address)
         self.member = CommitteeMember(session, self.book, self._judge_submission, log)
         self.pending: set[int] = set()
         self.settled = 0
@@ -111,7 +116,7 @@ class Validator:
                     break  # it went through after all (a receipt that came too late)
                 if attempt == JOIN_TRIES:
                     raise
-                self.log("join failed, will retry", attempt=attempt, error=str(exc))
+                self.log("join raced other joins, retrying", attempt=attempt, reason=str(exc))
         self.log("bonded", address=self.me, bond=bond)
 
     def _judge_submission(self, job_id: int, index: int, sub: Submission) -> int:
@@ -136,7 +141,7 @@ class Validator:
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.fingerprint import fingerprint_file
 
-        folder = self.session.home / "validator" / f"{event.job_id}-{event.worker.lower()}"
+        folder = self.weights_folder(event.job_id, event.worker)
         try:
             weights = fetch_weights(self.session, event.uri, folder / "model.safetensors")
             if fingerprint_file(weights) != event.model_hash:
@@ -153,6 +158,10 @@ class Validator:
             return ZERO_SCORE
         self.log("evaluated", job=event.job_id, worker=event.worker, accuracy_bps=result.accuracy_bps, n=result.n)
         return result.accuracy_bps
+
+    def weights_folder(self, job_id: int, worker: str) -> Path:
+        """Where this validator keeps `worker`'s weights for `job_id` while it evaluates them."""
+        return self.home / f"{job_id}-{worker.lower()}"
 
     def _job(self, job_id: int) -> JobPosted:
         if job_id not in self.jobs:
@@ -176,6 +185,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--device", default="cpu", help="cpu (deterministic, the default) | cuda | auto")
     parser.add_argument("--bond", default=None, help="bond, e.g. 1ether (default: the contract's minimum)")
     add_daemon_args(parser, once_help="exit when the submissions seen so far are settled")
+    add_spend_args(parser)
     parser.set_defaults(func=cmd_validator)
     add_exit_command(parser)
 
@@ -189,4 +199,13 @@ def cmd_validator(args: argparse.Namespace, role: type[Validator] | None = None)
         poll_seconds=args.poll,
         once=args.once,
     )
-    return (role or Validator)(open_session(args), options, RoleLog("validator", args.json)).run()
+    session = open_session(args)
+    me = session.client.address
+    if not session.market.is_validator(me):
+        bond = options.bond if options.bond is not None else session.market.min_bond()
+        what = (
+            f"bond {format_eth(bond)} from {me} as a validator (10 % of the minimum bond per missed or bad attestation)"
+        )
+        if not confirm_spend(args, what):
+            return 0 if args.dry_run else 1
+    return (role or Validator)(session, options, RoleLog("validator", args.json)).run()

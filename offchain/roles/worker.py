@@ -304,7 +304,8 @@ class Worker:
     # ----------------------------------------------------------------------- helpers
 
     def _job_dir(self, job_id: int) -> Path:
-        path = self.session.home / "worker" / "jobs" / f"{self.session.client.chain_id}-{job_id}"
+        # Per address: workers started side by side with one --home never share a checkpoint.
+        path = self.session.home / "worker" / "jobs" / self.me.lower() / f"{self.session.client.chain_id}-{job_id}"
         path.mkdir(parents=True, exist_ok=True)
         return path
 

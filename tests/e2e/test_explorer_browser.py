@@ -40,7 +40,6 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deployments import Deployment, load_deployment
 from offchain.eth.localchain import CHAIN_ID, LocalChain, start_anvil
@@ -147,8 +146,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 
 def _relay_the_ledger(rpc: str, deployments: Path, ledger: str) -> Deployment:
-    """A LedgerRelay beside the market (from the devnet's genesis), brought up to the node's tip."""
-    assert main(["relay", "deploy", "--confirmations", "1", "--rpc", rpc, "--deployments", str(deployments)]) == 0
+    """The market's LedgerRelay (deploy_all's, from the devnet's genesis), brought up to the node's tip."""
     deployment = load_deployment(CHAIN_ID, deployments)
     client = RelayClient(connect(rpc), deployment.contract("LedgerRelay").address)
     genesis = BlockHeader.from_hex(chain_params("devnet").genesis_header_hex)

@@ -171,6 +171,32 @@ def test_warp_to_a_phase_already_begun_is_refused(
     assert "already" in one_line_error(capsys, code)
 
 
+def test_warp_wait_names_what_the_window_still_waits_for(
+    chain: LocalChain, deployments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_id = _post_job(chain, deployments)
+    where = ["--rpc", chain.url, "--deployments", str(deployments)]
+
+    code = main(["chain", "warp", "--to", str(job_id), "revealing", "--wait", "--timeout", "0.2", *where])
+
+    assert "still waits for a worker's commit" in one_line_error(capsys, code)
+
+
+def test_finalize_after_someone_else_finalized_is_no_error(
+    chain: LocalChain, deployments: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    job_id = _post_job(chain, deployments)
+    where = ["--rpc", chain.url, "--deployments", str(deployments)]
+    assert main(["chain", "warp", "--to", str(job_id), "finalizable", *where]) == 0
+    assert main(["job", "finalize", str(job_id), *where, "--dev-account", "7"]) == 0  # a daemon, say
+    capsys.readouterr()
+
+    code = main(["job", "finalize", str(job_id), *where])
+
+    assert code == 0
+    assert f"job {job_id} is already finalized" in capsys.readouterr().out
+
+
 # --- docs and help (issue 22 item 8) -------------------------------------------------------
 
 
@@ -274,3 +300,19 @@ def test_validator_bond_takes_the_same_amounts_as_the_reward(
     client = connect(chain.url)
     market = MarketClient.of(client, load_deployment(client.chain_id, deployments))
     assert market.validator(client.w3.eth.accounts[6]).bond == 15 * 10**17
+
+
+def test_validator_dry_run_bonds_nothing(empty_market: tuple[LocalChain, Path], tmp_path: Path) -> None:
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.market import MarketClient
+
+    chain, deployments = empty_market
+    argv = ["validator", "--dry-run", "--bond", "2ether", "--device", "cpu", "--home", str(tmp_path)]
+    result = offchain(*argv, "--rpc", chain.url, "--deployments", str(deployments), "--dev-account", "8")
+
+    assert result.returncode == 0, result.stderr
+    assert "dry run: would bond 2 ETH" in result.stdout
+    client = connect(chain.url)
+    assert not MarketClient.of(client, load_deployment(client.chain_id, deployments)).is_validator(
+        client.w3.eth.accounts[8]
+    )

@@ -151,3 +151,67 @@ def _session_args(chain: LocalChain, setup: dict[str, Path | str]):  # type: ign
     parser = argparse.ArgumentParser()
     add_session_args(parser)
     return parser.parse_args(common(chain, setup))
+
+
+# --- a question before money is spent, when a person is there to answer (issue 22) --------
+
+
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+def _job_count(chain: LocalChain, setup: dict[str, Path | str]) -> int:
+    from offchain.eth.deployments import load_deployment
+    from offchain.eth.market import MarketClient
+
+    client = connect(chain.url)
+    return MarketClient.of(client, load_deployment(client.chain_id, Path(setup["tmp"]) / "deployments")).job_count()
+
+
+def test_post_at_a_terminal_asks_first_and_a_no_sends_nothing(chain, setup, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or "n")
+    before = _job_count(chain, setup)
+
+    code = post(chain, setup, setup["spec"])
+
+    assert code == 1 and len(asked) == 1 and "0.5 ETH" in asked[0], asked
+    assert _job_count(chain, setup) == before
+
+
+def test_post_with_yes_does_not_ask(chain, setup, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("sys.stdin", _Terminal())
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail(f"asked {prompt!r}"))
+    before = _job_count(chain, setup)
+
+    assert main([*_post_argv(setup), "--yes", *common(chain, setup)]) == 0
+    assert _job_count(chain, setup) == before + 1
+
+
+def test_post_dry_run_checks_everything_and_sends_nothing(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
+    before = _job_count(chain, setup)
+
+    assert main([*_post_argv(setup), "--dry-run", *common(chain, setup)]) == 0
+
+    assert "dry run" in capsys.readouterr().out
+    assert _job_count(chain, setup) == before
+
+
+def _post_argv(setup: dict[str, Path | str]) -> list[str]:
+    files = [f"--{k}={setup[k]}" for k in ("base", "train", "eval", "spec")]
+    return ["job", "post", *files, "--reward", "0.5ether", "--min-score-bps", "5000"]
+
+
+def test_acting_commands_answer_in_json(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert post(chain, setup, setup["spec"]) == 0
+    job_id = json.loads(capsys.readouterr().out)["job_id"]
+
+    assert main(["job", "cancel", str(job_id), "--json", *common(chain, setup)]) == 0
+    cancelled = json.loads(capsys.readouterr().out)
+    assert main(["withdraw", "--json", *common(chain, setup)]) == 0
+    withdrawn = json.loads(capsys.readouterr().out)
+
+    assert cancelled["job_id"] == job_id and cancelled["block"] > 0
+    assert withdrawn["withdrawn"] == 5 * 10**17  # the reward, in wei

@@ -4,6 +4,7 @@ model marked, read back with live confirmations; bad proofs stop before any tran
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -63,6 +64,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     registry.register(BASE, None, TRAIN, 5000, "file:///base")
     return {
         "client": client,
+        "datadir": datadir,
+        "deployments": tmp / "deployments",
         "deployment": deployment,
         "registry": registry,
         "market": market,
@@ -159,3 +162,88 @@ def test_too_few_confirmations_now_read_unproven() -> None:
     assert "UNPROVEN" in shallow.line("training set") and "1 of the 2 confirmations" in shallow.line("training set")
     deep = Provenance(block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=2, required=2, work=1024)
     assert deep.proven and "2 confirmations (1,024 hashes of work), verified on-chain" in deep.line("model")
+
+
+# --- `offchain relay deploy` after deploy_all (issue 22 item 4): the registry keeps its relay ---
+
+
+def test_relay_deploy_leaves_the_relay_the_registry_keeps_in_the_deployment(world: dict[str, Any]) -> None:
+    from offchain.eth.deploy import deploy_genesis_relay
+    from offchain.eth.errors import DeploymentError
+
+    recorded = _deployment_text(world)
+
+    with pytest.raises(DeploymentError, match="keeps the LedgerRelay at .* for good"):
+        deploy_genesis_relay(world["client"], "devnet", 2, world["deployments"])
+    assert _deployment_text(world) == recorded
+
+
+def test_a_standalone_relay_is_deployed_beside_the_deployment_not_into_it(world: dict[str, Any]) -> None:
+    from offchain.eth.deploy import deploy_genesis_relay
+
+    recorded = _deployment_text(world)
+
+    address = deploy_genesis_relay(world["client"], "devnet", 2, world["deployments"], standalone=True)
+
+    assert address != world["registry"].relay_address()
+    assert _deployment_text(world) == recorded
+
+
+def test_a_proof_on_another_relay_than_the_registrys_names_both(world: dict[str, Any]) -> None:
+    from offchain.eth.deploy import deploy_genesis_relay
+    from offchain.eth.relay import RelayClient
+
+    client, datadir = world["client"], world["datadir"]
+    fed = RelayClient(client, deploy_genesis_relay(client, "devnet", 2, world["deployments"], standalone=True))
+    txid = api.anchor(datadir, hashlib.sha256(b"fed elsewhere").digest(), "train", fee=DEVNET.min_fee)
+    api.mine(datadir, 3, processes=0)
+    proof_path = world["deployments"].parent / "elsewhere.json"
+    proof_path.write_text(json.dumps(api.prove(datadir, txid)))
+    _relay_headers(datadir, fed)  # the relayer feeds another relay than the registry's
+    registry_relay = world["relay"]
+
+    with pytest.raises(InvalidInputError) as refused:
+        check_against_relay(load_proof(proof_path), registry_relay, fed=fed)
+
+    message = str(refused.value)
+    assert registry_relay.address in message and fed.address in message and "for good" in message
+    assert "is the relayer running" not in message
+
+
+def test_a_relay_behind_the_proof_says_how_far_it_got(world: dict[str, Any]) -> None:
+    relay = world["relay"]
+    tip = relay.best_tip().height
+
+    class Behind:
+        address = relay.address
+
+        def confirmations(self, block_hash: str) -> int:
+            return 0
+
+        def min_confirmations(self) -> int:
+            return 2
+
+        def best_tip(self) -> Any:
+            return relay.best_tip()
+
+    proof = load_proof(world["proofs"]["train"])
+    far = dataclasses.replace(proof, height=tip + 5)
+
+    with pytest.raises(InvalidInputError, match=f"holds the ledger up to height {tip}"):
+        check_against_relay(far, Behind())
+
+
+def _deployment_text(world: dict[str, Any]) -> str:
+    [path] = world["deployments"].glob("*.json")
+    return path.read_text()
+
+
+def test_a_line_says_the_confirmations_it_was_verified_with_and_those_since() -> None:
+    # The demo printed "2 confirmations" at post and "4" in summary.md for one anchor.
+    at_post = Provenance(
+        block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=2, confirmations_at_mark=2
+    )
+    later = dataclasses.replace(at_post, confirmations=4)
+
+    assert "2 confirmations, verified on-chain" in at_post.line("training set")
+    assert "4 confirmations (2 when first verified), verified on-chain" in later.line("training set")

@@ -65,3 +65,20 @@ def test_curves_mark_where_a_run_resumed(trained_model: Path) -> None:
     [mark] = [line for line in figure.axes[0].get_lines() if line.get_label() == "resumed"]
     assert all(float(t).is_integer() for t in figure.axes[0].get_xticks())
     assert list(mark.get_xdata()) == [1.5, 1.5]
+
+
+def test_a_long_curve_title_stays_inside_the_figure(trained_model: Path) -> None:
+    from offchain.ml.report import curves_figure
+    from offchain.ml.train import EpochMetrics
+
+    card = json.loads((trained_model / "model.json").read_text())
+    card["config"] = {**card["config"], "dataset": "/home/someone/" + "long-folder/" * 8 + "train.npz"}
+    card["config"]["weights"] = "/runs/cache/" + "b" * 64 + "/model.safetensors"
+    history = [EpochMetrics(**m) for m in card["metrics"]["epochs"]]
+
+    figure = curves_figure(history, card)
+
+    figure.canvas.draw()
+    box = figure._suptitle.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.x1 and box.y1 <= figure.bbox.y1, (box, figure.bbox)
+    assert "train.npz" in figure._suptitle.get_text()

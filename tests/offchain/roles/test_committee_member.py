@@ -140,3 +140,18 @@ def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> 
     assert present["slashed"] == 0 and present["slashes"] == [] and present["drawn"]
     text = format_status(absent, world.session(1, "x").chain_time())
     assert "NOT drawn for new jobs (bond below the minimum)" in text and "slashed 0.1 ETH over 1 seat(s)" in text
+
+
+def test_a_draw_another_member_made_first_is_logged_as_routine(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    first, second = (_member(world, a, 7000) for a in VALIDATORS[:2])
+    first.step(job_id)  # draws
+    market = second.session.market
+    answers = iter([False, True])  # it looked before the first member's draw landed
+    market.is_drawn = lambda job_id: next(answers)  # type: ignore[method-assign]
+
+    second.step(job_id)
+
+    logged = second.log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "committee drawn by another validator" in logged
+    assert "failed" not in logged and "WARNING" not in logged

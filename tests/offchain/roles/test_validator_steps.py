@@ -108,3 +108,19 @@ def test_a_join_that_fails_once_is_retried(world: World, monkeypatch: pytest.Mon
 
     assert len(calls) == 2
     assert market.is_validator(validator.me)
+
+
+def test_validators_sharing_a_home_keep_their_own_seals_and_weights(world: World) -> None:
+    # The README starts three validators in three terminals of one user: one --home.
+    first, second = (
+        Validator(
+            world.session(account, "one-home"), ValidatorOptions(confirmations=0), RoleLog("v", stream=io.StringIO())
+        )
+        for account in (4, 5)
+    )
+    worker = world.client.w3.eth.accounts[2]
+
+    first.book.put_attestation(1, [7000], bytes(32))
+
+    assert second.book.attestation(1) is None  # it evaluates for itself, with a salt of its own
+    assert first.weights_folder(1, worker) != second.weights_folder(1, worker)  # no file rewritten under a reader

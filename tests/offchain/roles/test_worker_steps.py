@@ -186,3 +186,14 @@ def test_worker_status_lists_the_journal_with_the_reason_of_a_skipped_job(world:
     assert status["jobs"][0]["claim_bps"] is not None and status["balance"] > 0
     text = format_status(status)
     assert f"job {skipped}: skipped: the job was cancelled" in text and f"job {taken}: trained claimed" in text
+
+
+def test_workers_sharing_a_home_train_each_in_a_folder_of_its_own(world: World) -> None:
+    # Two workers of one user, one --home: one must not resume from the other's checkpoint.
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0)
+    first, second = (
+        Worker(world.session(account, "one-home"), options, RoleLog("worker", stream=io.StringIO()))
+        for account in (2, 3)
+    )
+
+    assert first._job_dir(1) != second._job_dir(1)
