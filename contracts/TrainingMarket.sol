@@ -188,10 +188,18 @@ contract TrainingMarket is Settlement {
         if (msg.value < minStake) revert TrainingMarketStakeTooLow(jobId, msg.value, minStake);
         if (msg.value > type(uint80).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint80).max);
         if (index == MAX_SUBMISSIONS) revert TrainingMarketSubmissionsFull(jobId);
-        if (_sealed[jobId][msg.sender] != bytes32(0)) revert TrainingMarketAlreadyCommitted(jobId, msg.sender);
-        j.submissionCount = index + 1;
-        _entries[jobId][index] = Entry({worker: msg.sender, stake: uint96(msg.value)}); // checked above
-        _sealed[jobId][msg.sender] = commitment;
+        mapping(address => bytes32) storage seals = _sealed[jobId]; // one hash for the read and the write
+        if (seals[msg.sender] != bytes32(0)) revert TrainingMarketAlreadyCommitted(jobId, msg.sender);
+        unchecked {
+            j.submissionCount = index + 1; // index < MAX_SUBMISSIONS: checked above
+        }
+        // Entry{worker: msg.sender, stake: msg.value} in one SSTORE: the IR pipeline writes a
+        // struct literal field by field, which costs commit a second write to its fresh slot.
+        Entry[MAX_SUBMISSIONS] storage entries = _entries[jobId];
+        assembly ("memory-safe") {
+            sstore(add(entries.slot, index), or(caller(), shl(160, callvalue()))) // value < 2**80: checked above
+        }
+        seals[msg.sender] = commitment;
         emit Committed(jobId, msg.sender, index, commitment, uint96(msg.value));
     }
 

@@ -2,7 +2,7 @@
 written to benchmarks/gas_market.md (the table the repo keeps; `make bench` prints it).
 
 Numbers are deterministic for a given compiler setting: anvil (cancun), solc 0.8.28,
-optimizer on, 200 runs.
+optimizer on, 200 runs, the IR pipeline (brownie-config.yaml).
 """
 
 from pathlib import Path
@@ -110,7 +110,7 @@ def table():
         "# TrainingMarket gas (from receipts)",
         "",
         "Measured by `tests/contracts/market/test_gas.py` on anvil (cancun), solc 0.8.28 with",
-        'the optimizer at 200 runs. "fresh accounts": every credited account is credited for',
+        'the optimizer at 200 runs, IR pipeline (viaIR). "fresh accounts": every credited account is credited for',
         "the first time (its balance slot goes from zero to non-zero). Quorum 2, tolerance",
         "100 bps, fee 500 bps, 3-seat committee unless named. Finalize writes no slot per worker",
         "(each worker's claim recomputes its outcome) and credits validators in their own records.",
