@@ -140,7 +140,9 @@ interface ITrainingMarket {
     event CommitteeDrawn(uint256 indexed jobId, address[] seats, uint256 seed);
     event AttestationCommitted(uint256 indexed jobId, address indexed validator, bytes32 seal);
     event AttestationRevealed(uint256 indexed jobId, address indexed validator, uint16[] scores);
-    /// @notice `winner` is zero when nobody won; `refund` went back to the requester.
+    /// @notice `winner` is zero when nobody won; `refund` went back to the requester (its own
+    /// money: the reward when nobody won, an unearned fee); `burned` (slashed stakes, forfeits,
+    /// slashed bonds nobody earned, dust) was credited to nobody (`pendingOf(address(0))`).
     event Finalized(
         uint256 indexed jobId,
         address indexed winner,
@@ -149,7 +151,8 @@ interface ITrainingMarket {
         uint256 prize,
         uint256 validatorPay,
         uint256 validatorSlashed,
-        uint256 refund
+        uint256 refund,
+        uint256 burned
     );
     /// @notice A committee seat's settlement (finalize emits one per seat that attested or had to):
     /// attestations within tolerance (`good`) and outside it or missing (`bad`), the pay

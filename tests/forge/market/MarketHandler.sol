@@ -766,14 +766,14 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     /// @dev The requester may get back its own reward, less what its winner won; anything more
-    /// came from slashed stakes, forfeits or bonds (issue 20). A few wei of division dust pass.
+    /// came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
     function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list) private {
         GJob storage j = _jobs[k];
         uint256 kept = j.reward;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) kept -= _jobView(j.id).reward;
         }
-        if (gain > kept + 256) ++slashesToRequester;
+        if (gain > kept) ++slashesToRequester;
     }
 
     function _join(address a, uint256 bond) private {
@@ -945,6 +945,7 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 i; i < actors.length; ++i) {
             owed += _pendingOf(actors[i]);
         }
+        owed += _pendingOf(address(0)); // burned: slashed stakes, forfeits, unearned bonds (issue 20)
     }
 
     /// @notice Jobs whose phase, as the market shows it, is not the one their status and the
