@@ -1,7 +1,8 @@
 """Gas of the relay, measured from receipts (submitHeaders) and from a calling contract's
 gasleft() (verifyTx), checked against the issue's goals and written to benchmarks/gas_relay.md.
 
-Deterministic for a given compiler setting: anvil (cancun), solc 0.8.28, optimizer at 200 runs, the IR pipeline (brownie-config.yaml).
+Deterministic for a given compiler setting: anvil (cancun), solc 0.8.28, optimizer at 200 runs,
+the IR pipeline (brownie-config.yaml).
 """
 
 import tempfile
