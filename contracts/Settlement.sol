@@ -37,7 +37,8 @@ abstract contract Settlement is Attestations {
     /// @notice Settle a job after its settle deadline; anyone may call it, once.
     /// @dev `modelHash` and `uri` are the winner's, as revealed (checked against the stored
     /// result hash; ignored when nobody wins; {winnerOf} tells who wins). Forfeit (evaluation
-    /// never revealed): the reward and unrevealed stakes are shared by the revealed workers.
+    /// never revealed, or a committee drawn below the quorum: the requester's failures, issue
+    /// 20 item 3): the reward and unrevealed stakes are shared by the revealed workers.
     /// Either way each member's seat is released ({ValidatorSet-withdrawBond}).
     /// Otherwise: medians, the winner, validator pay per attestation within tolerance and
     /// slashing per attestation outside it or missing; the winner is registered with parent =
@@ -55,7 +56,7 @@ abstract contract Settlement is Attestations {
         address winner;
         // slither-disable-next-line uninitialized-local
         uint16 score;
-        if (!j.evaluationRevealed) {
+        if (!j.evaluationRevealed || _drawnSeats(jobId, j.committeeSize) < _quorum) {
             t = _forfeit(jobId, js, j);
         } else {
             uint256 best;
@@ -140,7 +141,8 @@ abstract contract Settlement is Attestations {
         }
     }
 
-    /// @dev The requester never revealed the evaluation set: revealed workers share the reward
+    /// @dev The requester never revealed the evaluation set, or its committee is below the
+    /// quorum: revealed workers share the reward
     /// and the unrevealed stakes; the division dust is burned. Nobody revealed: the reward goes
     /// back to the requester and the unrevealed stakes are burned (never the requester's).
     function _forfeit(uint256 jobId, Job storage js, Job memory j) private returns (Tally memory t) {

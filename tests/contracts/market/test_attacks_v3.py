@@ -24,6 +24,7 @@ from market_helpers import (
     do_commit,
     do_reveal,
     finalize,
+    lens_of,
     model_of,
     post,
     reveal_eval,
@@ -36,7 +37,7 @@ from market_helpers import (
     to_reveal,
     to_settle,
 )
-from test_attacks import _bonded
+from test_attacks import _bonded, _fresh
 
 V3 = "market v3 (issue 20)"
 
@@ -211,3 +212,49 @@ def test_issue17_4_unrevealed_stakes_never_reach_a_requester_that_never_opened_i
 
     assert market.pendingOf(requester) == REWARD  # v2: REWARD + the slashed stake
     assert market.pendingOf(ZERO_ADDRESS) == MIN_STAKE
+
+
+# 3. A whale empties its own committee: excluded bond was drawn and skipped, and the draw gave
+# up after 8 tries per seat, pooled (a requester bonding 100x the honest bond left a 3-seat
+# committee below quorum 98.5 % of the time).
+def _filled(market, job_id):
+    return sum(1 for a in lens_of(market).committee(job_id) if int(a, 16))
+
+
+def test_issue17_3_a_requester_whale_cannot_shrink_its_committee(market, requester, alice, validators):
+    market.joinValidators({"from": requester, "value": 100 * MIN_BOND})  # 100x the honest bond
+    jobs = [post(market, requester)[0] for _ in range(2)]
+    for job_id in jobs:
+        do_commit(market, job_id, alice, 8000)
+    to_reveal(market, jobs[-1])
+
+    for job_id in jobs:
+        market.drawCommittee(job_id, {"from": alice})
+
+    assert [_filled(market, job_id) for job_id in jobs] == [3, 3]  # every honest member seated
+
+
+def test_issue17_3_worker_whales_cannot_shrink_a_committee(market, accounts, requester, validators):
+    whales = _fresh(accounts, requester, 5, each=31 * MIN_BOND)  # 5 workers > 3 seats: drawn, then skipped
+    for w in whales:
+        market.joinValidators({"from": w, "value": 30 * MIN_BOND})
+    job_id, _ = post(market, requester)
+    for w in whales:
+        do_commit(market, job_id, w, 8000)
+    to_reveal(market, job_id)
+
+    market.drawCommittee(job_id, {"from": requester})
+
+    assert sorted(lens_of(market).committee(job_id)) == sorted(v.address for v in validators)
+
+
+def test_issue17_3_a_committee_below_quorum_is_the_requesters_failure(bare_market, requester, alice, validators):
+    market = bare_market
+    market.joinValidators({"from": validators[0], "value": MIN_BOND})  # one member: below the quorum of 2
+
+    job_id = run_job(market, requester, validators[:1], {alice: 8000}, {})
+    finalize(market, job_id, requester)
+
+    assert _filled(market, job_id) == 1
+    assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD}  # v2: the stake less the forfeit
+    assert market.pendingOf(requester) == 0  # v2: the reward back

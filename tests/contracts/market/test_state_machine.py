@@ -281,7 +281,9 @@ class MarketMachine:
     def _settle(self, job):
         """The reference settlement: credits self.pending, bonds and each submission's payout."""
         subs, req = job["subs"], job["requester"]
-        if not job["evaluated"]:
+        seats = [a for a in (job["committee"] or []) if a != ZERO_ADDR]
+        # A set never opened, or a committee below the quorum: the requester's failures (issue 20).
+        if not job["evaluated"] or len(seats) < QUORUM:
             revealed = [s for s in subs if s["revealed"]]
             pot = job["reward"] + sum(s["stake"] for s in subs if not s["revealed"])
             share = pot // len(revealed) if revealed else 0
@@ -294,7 +296,6 @@ class MarketMachine:
                 self.burned += pot - job["reward"]
             return None
         forfeit = STAKE * FORFEIT_BPS // BPS
-        seats = [a for a in (job["committee"] or []) if a != ZERO_ADDR]
         burned, best, best_score = 0, None, -1
         for i, s in enumerate(subs):
             # An unrevealed submission has no lanes (`make test-long` found the invariant below

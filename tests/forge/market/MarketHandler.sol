@@ -20,6 +20,7 @@ import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 contract MarketHandler is CommonBase, StdUtils {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant TOLERANCE_BPS = 100;
+    uint256 internal constant QUORUM = 2; // the campaign's config (TrainingMarket.invariants.t.sol)
     uint256 internal constant FEE_BPS = 500;
     uint256 internal constant SLASH_BPS = 1000;
     uint256 internal constant NOISE = 50; // an honest member's measurement error, bps
@@ -691,7 +692,13 @@ contract MarketHandler is CommonBase, StdUtils {
         _changed();
         ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
         _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore, list);
-        if (!j.evaluated) return; // a forfeit: nothing attested, nobody slashed
+        uint256 filled;
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] != address(0)) ++filled;
+        }
+        // A forfeit (a set never opened, or a committee below the quorum: the requester's
+        // failures, issue 20): nothing attested, nobody slashed.
+        if (!j.evaluated || filled < QUORUM) return;
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) ++winners;
