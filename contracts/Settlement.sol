@@ -56,7 +56,7 @@ abstract contract Settlement is Attestations {
         address winner;
         // slither-disable-next-line uninitialized-local
         uint16 score;
-        if (!j.evaluationRevealed || _drawnSeats(jobId, j.committeeSize) < _quorum) {
+        if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize)) {
             t = _forfeit(jobId, js, j);
         } else {
             uint256 best;
@@ -94,6 +94,18 @@ abstract contract Settlement is Attestations {
         _entries[jobId][index].stake = 0;
         if (amount != 0) _sendToCaller(amount);
         emit Claimed(jobId, msg.sender, amount);
+    }
+
+    /// @dev True when the job's evaluation, though opened, is the requester's failure: its
+    /// committee was drawn below the quorum ({Judgment-judge} says Forfeited), or a strict
+    /// majority of the drawn seats attested the set unavailable, which is then recorded as
+    /// never opened (`evaluationRevealed` false), so claim and the lens judge the forfeit too.
+    function _requesterFailed(uint256 jobId, Job storage js, uint256 size) private returns (bool) {
+        uint256 drawn = _drawnSeats(jobId, size);
+        if (drawn < _quorum) return true;
+        if (!_unavailableByMajority(jobId, drawn)) return false;
+        js.evaluationRevealed = false;
+        return true;
     }
 
     /// @dev Checks the winner's revealed model and URI and records them in the registry.

@@ -33,7 +33,7 @@ interface ITrainingMarket {
         uint8 submissionCount;
         uint8 committeeSize; // odd, 1..15
         Status status;
-        bool evaluationRevealed;
+        bool evaluationRevealed; // false again after finalize when a majority attested the set unavailable
         // slot 1
         address requester;
         uint80 reward; // after finalize: the winner's prize, or each revealed worker's share on a forfeit
@@ -139,6 +139,9 @@ interface ITrainingMarket {
     event EvaluationRevealed(uint256 indexed jobId, bytes32 evaluationSet, string uri);
     event CommitteeDrawn(uint256 indexed jobId, address[] seats, uint256 seed);
     event AttestationCommitted(uint256 indexed jobId, address indexed validator, bytes32 seal);
+    /// @notice A member attested that the opened evaluation set could not be fetched or does
+    /// not match its hash (issue 20): it attests no scores on this job.
+    event EvaluationUnavailable(uint256 indexed jobId, address indexed validator);
     event AttestationRevealed(uint256 indexed jobId, address indexed validator, uint16[] scores);
     /// @notice `winner` is zero when nobody won; `refund` went back to the requester (its own
     /// money: the reward when nobody won, an unearned fee); `burned` (slashed stakes, forfeits,
@@ -267,6 +270,8 @@ interface ITrainingMarket {
     function drawCommittee(uint256 jobId) external;
     /// @notice Commit the seal of a committee member's scores.
     function commitAttestation(uint256 jobId, bytes32 seal) external;
+
+    function attestUnavailable(uint256 jobId) external;
     /// @notice Reveal the sealed scores.
     function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external;
 

@@ -271,6 +271,11 @@ class MarketClient:
         """Commit the seal of your scores (offchain.eth.commitment.attestation_seal); save the salt first."""
         return self.client.transact(self.contract.functions.commitAttestation(job_id, seal))
 
+    def attest_unavailable(self, job_id: int) -> TxReceipt:
+        """Attest that the opened evaluation set cannot be fetched or does not match its hash,
+        instead of committing scores (a majority of seats: the requester's failure)."""
+        return self.client.transact(self.contract.functions.attestUnavailable(job_id))
+
     def reveal_attestation(self, job_id: int, scores: list[int], salt: bytes) -> TxReceipt:
         """Reveal the sealed scores (one per submission, in commit order) and the salt."""
         for score in scores:

@@ -258,3 +258,61 @@ def test_issue17_3_a_committee_below_quorum_is_the_requesters_failure(bare_marke
     assert _filled(market, job_id) == 1
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD}  # v2: the stake less the forfeit
     assert market.pendingOf(requester) == 0  # v2: the reward back
+
+
+# 4. Withheld evaluation data: the requester opens the seal on chain but never publishes the
+# file. Members attest that it could not be fetched; a majority of them makes the job the
+# requester's failure (the unopened-set path), where v2 had them score every submission 0.
+def _withheld(market, requester, alice, validators, unavailable):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 8000)
+    to_reveal(market, job_id)
+    do_reveal(market, job_id, alice, 8000)
+    reveal_eval(market, job_id, requester)  # the hash only: the file is never served
+    market.drawCommittee(job_id, {"from": requester})
+    to_attest(market, job_id)
+    for v in validators[:unavailable]:
+        market.attestUnavailable(job_id, {"from": v})
+    for v in validators[unavailable:]:
+        commit_scores(market, job_id, v, [8000])
+    to_settle(market, job_id)
+    for v in validators[unavailable:]:
+        reveal_scores(market, job_id, v, [8000])
+    to_finalize(market, job_id)
+    return job_id
+
+
+def test_issue17_4_a_majority_attesting_the_set_unavailable_forfeits_the_job_to_the_workers(
+    market, requester, alice, validators
+):
+    job_id = _withheld(market, requester, alice, validators, unavailable=2)
+
+    tx = finalize(market, job_id, requester)
+
+    assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD}  # the requester's failure
+    assert market.pendingOf(requester) == 0
+    assert tx.events["Finalized"]["validatorSlashed"] == 0  # nobody slashed for the requester's failure
+    assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
+
+
+def test_issue17_4_a_minority_attesting_unavailable_is_slashed_as_silent(market, requester, alice, validators):
+    job_id = _withheld(market, requester, alice, validators, unavailable=1)
+
+    finalize(market, job_id, requester)
+
+    assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD - REWARD * 500 // 10_000}  # verified: won
+    assert market.validator(validators[0])["bond"] == MIN_BOND - MIN_BOND // 10  # a missing attestation
+
+
+def test_issue17_4_a_member_cannot_attest_both_scores_and_unavailability(market, requester, alice, validators):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 8000)
+    to_reveal(market, job_id)
+    do_reveal(market, job_id, alice, 8000)
+    reveal_eval(market, job_id, requester)
+    market.drawCommittee(job_id, {"from": requester})
+    to_attest(market, job_id)
+    commit_scores(market, job_id, validators[0], [8000])
+
+    with brownie.reverts(err("TrainingMarketAttestationAlreadyCommitted", job_id, validators[0])):
+        market.attestUnavailable(job_id, {"from": validators[0]})
