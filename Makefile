@@ -24,7 +24,7 @@ NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
 BROWSER_STAMP := build/.browser
 
-.PHONY: setup browser compile test test-contracts test-offchain test-forge test-forge-pending test-long \
+.PHONY: setup browser compile test test-contracts test-offchain test-history test-forge test-forge-pending test-long \
 	test-stateful-long test-relay-long coverage mutation demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
@@ -69,8 +69,18 @@ test-contracts: compile
 	$(BROWNIE_TEST) tests/contracts --durations=5
 
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
+# Two workers (pytest-xdist), each file on one of them (module fixtures are built once): the
+# end-to-end tests mostly wait on chain windows, so the other worker's tests fill that time.
+# Tests that assert a wall-clock budget run afterwards, alone on the machine.
+TEST_WORKERS ?= 2
 test-offchain: compile $(BROWSER_STAMP)
-	$(PY) -m pytest -p no:pytest-brownie -q
+	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing"
+	$(PY) -m pytest -p no:pytest-brownie -q -m timing
+
+# The market flow behind a log-capping provider after 20,000 blocks of history (issue 25):
+# several minutes (anvil builds the history slowly), too long for `make test`.
+test-history: compile $(BROWSER_STAMP)
+	OFFCHAIN_HISTORY_TEST=1 $(PY) -m pytest -p no:pytest-brownie -q tests/e2e/test_market_flow_history.py
 
 # forge's invariant campaigns (tests/forge, foundry.toml): the handlers append each run's
 # state-changing calls to build/forge/calls.log, summed here with the wall time. Failures

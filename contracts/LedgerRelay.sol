@@ -25,6 +25,8 @@ import {RelayRecord} from "./libraries/RelayRecord.sol";
 /// does not follow; a chain that both warps and mines thousands of blocks can move it (a dev chain
 /// is trusted by whoever uses it). NOT checked: version floors by height (one floor after the
 /// checkpoint), block bodies (the relay trusts that the heaviest chain is valid, as an SPV client).
+/// A bare txid proves nothing about its depth, so {verifyTx} holds a branch to the block's Merkle depth,
+/// proven once from any transaction's raw bytes ({proveMerkleDepth}).
 /// The first 10 headers after a checkpoint other than genesis are checked against fewer than 11 times
 /// only where the window is full, so a checkpoint is trusted with its recent past.
 /// Reorganisations: a batch that makes another branch heavier moves the tip at once and rewrites
@@ -54,6 +56,7 @@ contract LedgerRelay is ILedgerRelay {
     uint256 private _cursor; // a pending reorganisation: next height (bits 159..128), the new branch's key there
     uint256 private _cursorWork; // a pending reorganisation: the old chain's work at the cursor's height
     bytes32 private _reorgFrom; // a pending reorganisation: the tip it leaves
+    mapping(bytes16 => uint256) private _depths; // a block's proven Merkle depth + 1 (0: not proven)
 
     /// @notice Blocks per difficulty period (Bitcoin: 2016).
     uint256 public immutable retargetInterval;
@@ -63,7 +66,7 @@ contract LedgerRelay is ILedgerRelay {
     uint256 public immutable powLimit;
     /// @notice The chain's four magic bytes, bound into every ledger signature.
     bytes4 public immutable magic;
-    /// @notice Confirmations {verifyTx} and {verifyAnchor} require.
+    /// @inheritdoc ILedgerRelay
     uint256 public immutable minConfirmations;
     /// @notice BIP94: how far below its parent a period's first block may be stamped (max: no rule).
     uint256 public immutable maxTimewarp;
@@ -187,14 +190,57 @@ contract LedgerRelay is ILedgerRelay {
     }
 
     /// @inheritdoc ILedgerRelay
+    /// @dev O(depth / retargetInterval): blocks of a difficulty period share their bits.
+    function confirmationWork(bytes32 blockHash) external view returns (uint256) {
+        if (confirmations(blockHash) == 0) return 0; // off the main chain, or a reorganisation pending
+        bytes16 key = _key(blockHash);
+        uint256 tipWork = _tipWork; // not pending: confirmations would be 0
+        return tipWork - _workOf(key, _records[key], _tipHash, tipWork) + _blockWork(key);
+    }
+
+    /// @inheritdoc ILedgerRelay
     function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height) {
         uint256 record = _records[_key(blockHash)];
         return (record != 0, RelayRecord.height(record));
     }
 
     /// @inheritdoc ILedgerRelay
+    function proveMerkleDepth(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external
+    {
+        // 64 bytes are an inner node's preimage: a "transaction" of that size could sit higher up.
+        if (txBytes.length == LedgerMerkle.INNER_NODE_PREIMAGE) revert LedgerRelayInnerNodeSize();
+        bytes32 txid = LedgerHeader.hash256(txBytes);
+        bytes16 key = _key(blockHash);
+        uint256 record = _records[key];
+        (bytes32 root, bool inTree) = LedgerMerkle.root(txid, index, branch);
+        if (record == 0 || !inTree || bytes16(root) != RelayRecord.root(record)) {
+            revert LedgerRelayUnproven(txid, blockHash);
+        }
+        if (_depths[key] == branch.length + 1) return; // proven before: a leaf has one depth
+        _depths[key] = branch.length + 1;
+        emit MerkleDepthProven(blockHash, branch.length);
+    }
+
+    /// @inheritdoc ILedgerRelay
+    function merkleDepth(bytes32 blockHash) external view returns (bool proven, uint256 depth) {
+        uint256 stored = _depths[_key(blockHash)];
+        return (stored != 0, stored == 0 ? 0 : stored - 1);
+    }
+
+    /// @inheritdoc ILedgerRelay
     function verifyTx(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
-        public
+        external
+        view
+        returns (bool)
+    {
+        // A shorter branch than the block's leaves have would prove an inner node.
+        return _depths[_key(blockHash)] == branch.length + 1 && _onMainChain(txid, blockHash, index, branch);
+    }
+
+    /// @dev Whether `txid` reaches the root of a main-chain block with enough confirmations (any depth).
+    function _onMainChain(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        private
         view
         returns (bool)
     {
@@ -232,7 +278,8 @@ contract LedgerRelay is ILedgerRelay {
     {
         if (!LedgerAnchor.wellFormed(txBytes)) revert LedgerRelayMalformedAnchor();
         bytes32 txid = LedgerHeader.hash256(txBytes);
-        if (!verifyTx(txid, blockHash, index, branch)) revert LedgerRelayUnproven(txid, blockHash);
+        // The anchor's own bytes (never 64 long) make it a leaf: no depth proof needed.
+        if (!_onMainChain(txid, blockHash, index, branch)) revert LedgerRelayUnproven(txid, blockHash);
         account = LedgerAnchor.signer(txBytes, magic);
         if (account == address(0)) revert LedgerRelayMalformedAnchor();
         return (LedgerAnchor.payload(txBytes), account);

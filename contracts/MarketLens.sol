@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
+import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
 import {Committee} from "./libraries/Committee.sol";
 import {Judgment} from "./libraries/Judgment.sol";
@@ -30,6 +32,15 @@ contract MarketLens {
         uint256 share; // the prize for the winner, the share of the reward on a forfeit
     }
 
+    /// @notice A training set's anchor read live ({trainingSetProvenance}); all zero when unproven.
+    struct Provenance {
+        bool proven;
+        address account; // the ledger account that signed the anchor
+        uint256 height; // the anchor block's ledger height
+        uint256 confirmations; // on the relay's main chain now
+        uint256 work; // their chain work (ILedgerRelay.confirmationWork)
+    }
+
     /// @notice A finalized job's sums for the requester and the committee.
     struct Totals {
         uint256 stakesSlashed; // stakes of unrevealed and dishonest submissions, to the requester
@@ -57,6 +68,28 @@ contract MarketLens {
     /// @notice The market this lens reads.
     function market() external view returns (ITrainingMarket) {
         return _market;
+    }
+
+    /// @notice Whether job `jobId`'s training set is anchored on the relay's main chain now, by
+    /// `proof` (the one {ITrainingMarket-TrainingSetAnchored} names, or any other of the same hash):
+    /// the anchoring account, the block's height, its confirmations and their work. Read live, not
+    /// recorded: an anchor whose block left the main chain (or any while the relay reorganises)
+    /// reads unproven, all zero, where the job's `trainingSetAnchored` flag says only that the
+    /// post carried a proof that held then.
+    function trainingSetProvenance(uint256 jobId, ITrainingMarket.AnchorProof calldata proof)
+        external
+        view
+        returns (Provenance memory p)
+    {
+        bytes32 trainingSet = _market.job(jobId).trainingSet;
+        ILedgerRelay relay = ILedgerRelay(IModelRegistry(_market.registry()).relay());
+        if (address(relay) == address(0)) return p;
+        try relay.provenAnchor(proof.transaction, proof.blockHash, proof.index, proof.branch) returns (
+            bytes32 payload, address signer, uint256 height, uint256 confirmations
+        ) {
+            if (payload == trainingSet) (p.account, p.height, p.confirmations) = (signer, height, confirmations);
+        } catch {} // unproven now: off the main chain, too shallow, malformed
+        if (p.account != address(0)) (p.proven, p.work) = (true, relay.confirmationWork(proof.blockHash));
     }
 
     /// @notice The job's phase: its status, or for an active job the window the clock is in.

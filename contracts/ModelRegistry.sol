@@ -24,6 +24,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
 
     mapping(bytes32 modelHash => Record) private _records;
     mapping(bytes32 modelHash => Anchor) private _anchors;
+    bool private _migrationClosed;
 
     /// @param admin Account that may grant MARKET_ROLE (to the market, once it exists).
     /// @param relay_ The LedgerRelay that proves anchors (the market reads it from here);
@@ -38,12 +39,16 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// must carry `modelHash` as its payload, and the relay must hold the block on its main
     /// chain with at least its minimum confirmations.
     /// @dev Anyone may send a proof: it stands on its own. Records the block, its height and the
-    /// anchoring account ({anchorOf}). A model already marked is marked again only by a stronger
-    /// proof: a lower ledger height (an earlier anchor), or any valid proof once the recorded
-    /// block has left the relay's main chain (a ledger reorganisation); otherwise it reverts,
-    /// so nobody can move a model's anchor to a later block. The anchor proves the hash existed
-    /// by that block, not who made the model: the recorded account is whoever anchored the hash
-    /// earliest (anyone can, once a reveal makes it public); authorship is the publisher's record.
+    /// anchoring account ({anchorOf}); whether it still holds is read live ({anchorStatus}).
+    /// A model already marked is marked again only by a stronger proof: while the recorded block
+    /// is on the relay's main chain, a lower ledger height (an earlier anchor on that same chain);
+    /// once it has left the main chain, only a proof signed by the recorded account (its anchor
+    /// re-mined elsewhere). A reorganisation therefore never hands a record to another account: on
+    /// a minimum-difficulty devnet anyone can out-mine the honest node for a while, and the
+    /// registry cannot tell their branch from the honest one, so the flipped record reads unproven
+    /// until its chain returns instead. The anchor proves the hash existed by that block, not
+    /// who made the model: the recorded account is whoever anchored the hash earliest (anyone
+    /// can, once a reveal makes it public); authorship is the publisher's record.
     /// Emits {ModelAnchored}.
     function markAnchored(
         bytes32 modelHash,
@@ -59,8 +64,12 @@ contract ModelRegistry is AccessControl, IModelRegistry {
             relay_.provenAnchor(txBytes, blockHash, index, branch);
         if (payload != modelHash) revert ModelRegistryPayloadMismatch(modelHash, payload);
         Anchor memory old = _anchors[modelHash];
-        if (old.blockHash != bytes32(0) && height >= old.height && relay_.confirmations(old.blockHash) != 0) {
-            revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+        if (old.blockHash != bytes32(0)) {
+            if (relay_.confirmations(old.blockHash) != 0) {
+                if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+            } else if (account != old.account) {
+                revert ModelRegistryAnchorHeld(modelHash, old.account); // the reorganiser's branch, maybe
+            }
         }
         // Ledger heights fit 64 bits for longer than any chain will run.
         _anchors[modelHash] = Anchor({blockHash: blockHash, account: account, height: uint64(height)});
@@ -70,6 +79,22 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// @inheritdoc IModelRegistry
     function relay() external view returns (address) {
         return address(_relay);
+    }
+
+    /// @notice The recorded anchor ({anchorOf}) read live against the relay: the block's confirmations
+    /// and their work now, and whether it is proven now (at least the relay's minimum confirmations).
+    /// A block that left the relay's main chain, or any while a reorganisation is pending, reads 0, unproven.
+    function anchorStatus(bytes32 modelHash)
+        external
+        view
+        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven)
+    {
+        anchor = _anchors[modelHash];
+        ILedgerRelay relay_ = _relay;
+        if (anchor.blockHash == bytes32(0) || address(relay_) == address(0)) return (anchor, 0, 0, false);
+        confirmations = relay_.confirmations(anchor.blockHash);
+        work = relay_.confirmationWork(anchor.blockHash);
+        proven = confirmations >= relay_.minConfirmations();
     }
 
     /// @notice Where `modelHash` was proven anchored ({markAnchored}); all zero if never.
@@ -113,6 +138,33 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         _write(modelHash, parentHash, datasetHash, scoreBps, jobId, publisher, uri);
     }
 
+    /// @notice Carry `modelHash`'s record over from `predecessor`, the registry this one replaces
+    /// (its relay is immutable, so a new relay means a new registry and market): parent,
+    /// publisher, score and job id are read from the predecessor on chain; the data set hash and
+    /// uri, which it keeps only in its {ModelRegistered} event, are the caller's. Parents first
+    /// (lineage is checked as at registration); a hash already registered here is skipped.
+    /// @dev Administrator only, until {closeMigration}: the administrator may grant MARKET_ROLE,
+    /// which writes records, so this adds no trust. A carried market record keeps its job id,
+    /// a job of the predecessor's market ({ModelMigrated} names the predecessor), and stays
+    /// history here too. Anchors are not carried: they were proven by the old relay; mark them
+    /// again with {markAnchored}. Emits {ModelRegistered} and {ModelMigrated}.
+    function migrate(IModelRegistry predecessor, bytes32 modelHash, bytes32 datasetHash, string calldata uri)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (_migrationClosed) revert ModelRegistryMigrationClosed();
+        if (_records[modelHash].publisher != address(0)) return; // carried before, or registered here
+        Record memory old = predecessor.recordOf(modelHash);
+        _write(modelHash, old.parentHash, datasetHash, old.scoreBps, old.jobId, old.publisher, uri);
+        emit ModelMigrated(modelHash, address(predecessor));
+    }
+
+    /// @notice End the migration for good: nothing is carried over afterwards. Emits {MigrationClosed}.
+    function closeMigration() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _migrationClosed = true;
+        emit MigrationClosed();
+    }
+
     /// @dev MARKET_ROLE is permanent: revoking (or renouncing) it would let an administrator
     /// freeze every escrowed job at finalize.
     function _revokeRole(bytes32 role, address account) internal override returns (bool) {
@@ -125,7 +177,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         return _records[modelHash].publisher != address(0);
     }
 
-    /// @notice The record of a registered model; reverts for an unknown one.
+    /// @inheritdoc IModelRegistry
     function recordOf(bytes32 modelHash) external view returns (Record memory) {
         Record memory rec = _records[modelHash];
         if (rec.publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);

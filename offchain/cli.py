@@ -28,6 +28,7 @@ from offchain.ledger.errors import LedgerError
 COMMANDS: dict[str, tuple[str, str]] = {
     "accounts": ("offchain.eth.accounts_cli", "create, import and list keystore accounts; show balances"),
     "chain": ("offchain.eth.chain_cli", "move a local dev chain's clock and mine blocks"),
+    "networks": ("offchain.eth.networks_cli", "the named networks --network NAME can use"),
     "registry": ("offchain.eth.cli", "model registry records and lineage"),
     "artifacts": ("offchain.artifacts.cli", "content-addressed artifact store and server"),
     "ledger": ("offchain.ledger.cli", "the bundled proof-of-work ledger"),
@@ -43,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "worker": ("offchain.roles.worker", "take jobs, fine-tune, commit, reveal and get paid"),
     "validator": ("offchain.roles.validator", "bond, serve on drawn committees: evaluate, seal, reveal"),
     "relay": ("offchain.roles.relayer", "keep the LedgerRelay contract on the ledger's heaviest chain"),
+    "index": ("offchain.eth.index_cli", "follow the market's and the registry's events into an index"),
     "explorer": ("offchain.explorer.cli", "browse jobs, models, accounts and the ledger in a web page"),
     "demo": ("offchain.demo.cli", "run the full demo on an embedded local chain"),
 }

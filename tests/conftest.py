@@ -21,6 +21,8 @@ GRACE_S = 10.0  # processes told to stop a moment ago may still be exiting
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker keeps its controller's marker
+        return
     os.environ[MARKER] = secrets.token_hex(8)  # new each session, nested sessions included
 
 

@@ -23,6 +23,8 @@ interface ILedgerRelay {
     event ReorganizationStarted(bytes32 indexed oldTip, bytes32 indexed newTip);
     /// @notice A heavier branch replaced the main chain above `forkHeight` (the index is rewritten).
     event ChainReorganized(bytes32 indexed oldTip, bytes32 indexed newTip, uint256 forkHeight);
+    /// @notice Block `blockHash`'s Merkle tree was proven `depth` levels deep ({proveMerkleDepth}).
+    event MerkleDepthProven(bytes32 indexed blockHash, uint256 depth);
 
     error LedgerRelayBadParameters();
     error LedgerRelayBadCheckpoint();
@@ -42,6 +44,7 @@ interface ILedgerRelay {
     error LedgerRelayNotReorganizing();
     error LedgerRelayMalformedAnchor();
     error LedgerRelayUnproven(bytes32 txid, bytes32 blockHash);
+    error LedgerRelayInnerNodeSize();
 
     /// @notice Check and store a batch of consecutive 80-byte headers, the first naming a stored
     /// header as its parent; the heaviest chain becomes the main chain.
@@ -63,11 +66,28 @@ interface ILedgerRelay {
     /// and every block while a reorganisation is pending.
     function confirmations(bytes32 blockHash) external view returns (uint256);
 
+    /// @notice Confirmations counted in work: the chain work of the main chain from `blockHash` up to
+    /// the tip, both included; 0 where {confirmations} is 0. What undoing the block costs a reorganiser.
+    function confirmationWork(bytes32 blockHash) external view returns (uint256);
+
+    /// @notice Confirmations {verifyTx}, {verifyAnchor} and {provenAnchor} require.
+    function minConfirmations() external view returns (uint256);
+
     /// @notice Whether the relay stores `blockHash` (on any branch), and its height.
     function heightOf(bytes32 blockHash) external view returns (bool known, uint256 height);
 
+    /// @notice Prove how deep block `blockHash`'s Merkle tree is with any of its transactions by its
+    /// raw bytes (never 64 long, so it is a leaf, not an inner node): every leaf of Bitcoin's tree
+    /// sits at the same depth. Anyone may call it, once per block; {verifyTx} needs it.
+    function proveMerkleDepth(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
+        external;
+
+    /// @notice Whether block `blockHash`'s Merkle depth was proven, and the depth.
+    function merkleDepth(bytes32 blockHash) external view returns (bool proven, uint256 depth);
+
     /// @notice Whether `txid` sits at `index` of the block's Merkle tree, the block being on the
-    /// main chain with at least {minConfirmations}.
+    /// main chain with at least {minConfirmations}. The branch must be as deep as the block's proven
+    /// Merkle depth ({proveMerkleDepth}; false before it is proven), so no inner node passes as a txid.
     function verifyTx(bytes32 txid, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
         external
         view

@@ -49,6 +49,13 @@ interface IModelRegistry {
     error ModelRegistryNoRelay();
     error ModelRegistryPayloadMismatch(bytes32 modelHash, bytes32 payload);
     error ModelRegistryAnchorNotStronger(bytes32 modelHash, uint256 recordedHeight, uint256 height);
+    error ModelRegistryAnchorHeld(bytes32 modelHash, address account);
+    error ModelRegistryMigrationClosed();
+
+    /// @notice `modelHash`'s record was carried over from the registry `predecessor` replaced.
+    event ModelMigrated(bytes32 indexed modelHash, address indexed predecessor);
+    /// @notice No record will be carried over any more ({ModelRegistry-closeMigration}).
+    event MigrationClosed();
 
     /// @notice Records a model derived by a market job, over any earlier record (MARKET_ROLE only).
     function registerFromMarket(
@@ -60,6 +67,16 @@ interface IModelRegistry {
         address publisher,
         string calldata uri
     ) external;
+
+    /// @notice A model's recorded anchor read live: its block's confirmations and their work on the
+    /// relay's main chain now, and whether that meets the relay's minimum (false once it left it).
+    function anchorStatus(bytes32 modelHash)
+        external
+        view
+        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven);
+
+    /// @notice The record of a registered model; reverts for an unknown one.
+    function recordOf(bytes32 modelHash) external view returns (Record memory);
 
     /// @notice True when `modelHash` is registered.
     function isRegistered(bytes32 modelHash) external view returns (bool);

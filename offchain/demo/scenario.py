@@ -96,6 +96,9 @@ class DemoHooks:
         """The URL the role processes reach the chain at."""
         return chain.url
 
+    def after_deploy(self, demo: Demo) -> None:
+        """The contracts are deployed; nothing else has happened on them yet."""
+
     def after_commits(self, demo: Demo) -> None:
         """Every worker has committed; the clock is still in the commit window."""
 
@@ -179,6 +182,7 @@ class Demo:
 
     def run(self) -> None:
         self.deploy()
+        self.hooks.after_deploy(self)
         self.prepare_data()
         self.pretrain_base()
         self.fund_validators()

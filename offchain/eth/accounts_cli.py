@@ -111,9 +111,10 @@ def cmd_balance(args: argparse.Namespace) -> int:
     from offchain.eth.client import connect
     from offchain.eth.errors import InvalidInputError
     from offchain.eth.keys import LOCAL_CHAIN_IDS, account_from_key
+    from offchain.eth.options import rpc_from_args
     from offchain.eth.values import parse_address
 
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     if args.dev_account is not None:
         if client.chain_id not in LOCAL_CHAIN_IDS:
             raise InvalidInputError(f"--dev-account works on a local chain (ids {LOCAL_CHAIN_IDS})")

@@ -57,8 +57,9 @@ def _local_client(args: argparse.Namespace) -> Any:
     from offchain.eth.client import connect
     from offchain.eth.errors import InvalidInputError
     from offchain.eth.keys import LOCAL_CHAIN_IDS
+    from offchain.eth.options import rpc_from_args
 
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     if client.chain_id not in LOCAL_CHAIN_IDS:
         raise InvalidInputError(
             f"chain {client.chain_id} is not a local dev chain (ids {LOCAL_CHAIN_IDS}): its clock cannot be moved"

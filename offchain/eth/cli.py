@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from offchain.eth.options import add_connection_args
+from offchain.eth.options import add_connection_args, add_index_arg, rpc_from_args
 from offchain.eth.values import parse_hash32
 
 MAX_LIST = 10_000
@@ -25,7 +25,11 @@ def _open_registry(args: argparse.Namespace) -> tuple[Any, int]:
     from offchain.eth.deployments import open_deployment
     from offchain.eth.registry import RegistryClient
 
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
+    if getattr(args, "index", None):  # `registry list`: the history from the index
+        from offchain.eth.index_middleware import open_index
+
+        open_index(client.w3, args.index)
     directory = Path(args.deployments) if args.deployments else None
     deployed = open_deployment(client, directory).contract("ModelRegistry")
     return RegistryClient(client, deployed.address), deployed.block
@@ -52,6 +56,7 @@ def register(subparsers: Any) -> None:
     models.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
     models.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(models)
+    add_index_arg(models)
     models.set_defaults(func=cmd_list)
 
     anchor = commands.add_parser(

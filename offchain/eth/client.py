@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from offchain.eth.failures import is_insufficient_funds, is_out_of_gas
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.reads import DecodingContract
 from offchain.eth.reverts import REVERT_ERRORS, revert_data
+from offchain.eth.sender import FeePolicy, send_signed
 from offchain.eth.values import parse_address
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
@@ -47,6 +48,7 @@ class Client:
     w3: Web3
     address: str
     account: LocalAccount | None = None  # None: the node signs for an unlocked account
+    fees: FeePolicy = field(default_factory=FeePolicy)  # pricing and replacement of signed transactions
 
     @property
     def chain_id(self) -> int:
@@ -61,8 +63,8 @@ class Client:
     def with_account(self, address_or_account: str | LocalAccount) -> Client:
         """The same connection sending from another account."""
         if isinstance(address_or_account, str):
-            return Client(self.w3, parse_address(address_or_account))
-        return Client(self.w3, address_or_account.address, address_or_account)
+            return Client(self.w3, parse_address(address_or_account), fees=self.fees)
+        return Client(self.w3, address_or_account.address, address_or_account, self.fees)
 
     def balance(self, address: str | None = None) -> int:
         return int(self.w3.eth.get_balance(parse_address(address or self.address)))
@@ -80,14 +82,14 @@ class Client:
                 raise self._rpc_failure(name, value, exc) from None
         params["gas"] = gas
         try:
-            if self.account is None:
+            if self.account is None:  # the node signs and keeps the nonces (a dev chain)
                 tx_hash = call.transact(params)
-            else:
-                params["nonce"] = self.w3.eth.get_transaction_count(parse_address(self.address), "pending")
-                tx = call.build_transaction(params)
-                signed = self.account.sign_transaction(tx)
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
+                receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, RECEIPT_TIMEOUT_S)
+            else:  # nonce and fees are the sender's (offchain.eth.sender): placeholders here
+                tx = call.build_transaction({**params, "nonce": 0, "maxFeePerGas": 0, "maxPriorityFeePerGas": 0})
+                unsigned = {k: v for k, v in tx.items() if k not in ("nonce", "maxFeePerGas", "maxPriorityFeePerGas")}
+                receipt = send_signed(self.w3, self.account, unsigned, self.fees)
+                tx_hash = receipt["transactionHash"]
         except REVERT_ERRORS as exc:
             raise TransactionError(f"{name} reverted: {decode_revert(revert_data(exc))}") from None
         except Web3RPCError as exc:

@@ -97,6 +97,8 @@ def start_anvil(
     block_time: float | None = None,
     state_file: Path | None = None,
     log_file: Path | None = None,
+    base_fee: int | None = None,
+    no_mining: bool = False,
 ) -> LocalChain:
     """Start anvil on a loopback port and wait until it answers JSON-RPC."""
     port = port or free_port()
@@ -116,6 +118,10 @@ def start_anvil(
     ]
     if block_time:
         cmd += ["--block-time", str(block_time)]
+    if base_fee is not None:  # wei per gas of the first block (a public chain's is rarely 1 gwei)
+        cmd += ["--block-base-fee-per-gas", str(base_fee)]
+    if no_mining:  # automine off: blocks come from evm_mine only
+        cmd += ["--no-mining"]
     if state_file is not None:  # loaded at start, written on a graceful stop
         cmd += ["--state", str(state_file)]
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115

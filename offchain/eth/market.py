@@ -220,8 +220,9 @@ class MarketClient:
         return int(posted[0]["args"]["jobId"])
 
     def training_set_provenance(self, job_id: int, relay: RelayClient | None) -> Provenance | None:
-        """The job's TrainingSetAnchored record with the relay's live confirmations of its block
-        (None when posted without a proof). Without a relay, confirmations are those at post."""
+        """The job's TrainingSetAnchored record read live against the relay: its block's
+        confirmations and their work now, proven only while they meet the relay's minimum (None
+        when posted without a proof). Without a relay, only what held at post."""
         if not self.job(job_id).training_set_anchored:
             return None
         logs = contract_events(self.contract.events.TrainingSetAnchored(), self.from_block, "latest", jobId=job_id)
@@ -230,12 +231,17 @@ class MarketClient:
         args = logs[0]["args"]
         block = bytes(args["ledgerBlock"])[::-1].hex()
         at_post = int(args["confirmations"])
+        if relay is None:  # no relay to read: only what held at post (it met the relay's minimum then)
+            height, account = int(args["height"]), str(args["account"])
+            return Provenance(block, height, account, at_post, confirmations_at_mark=at_post, required=at_post)
         return Provenance(
             block_hash=block,
             height=int(args["height"]),
             account=str(args["account"]),
-            confirmations=relay.confirmations(block) if relay is not None else at_post,
+            confirmations=relay.confirmations(block),
             confirmations_at_mark=at_post,
+            required=relay.min_confirmations(),
+            work=relay.confirmation_work(block),
         )
 
     def cancel_job(self, job_id: int) -> TxReceipt:

@@ -24,19 +24,39 @@ from offchain.eth.keys import (
     load_keystore,
 )
 
+INDEX_ENV = "OFFCHAIN_INDEX"
 MAX_DEV_ACCOUNT = 2**31 - 1  # the last non-hardened BIP-32 index of the dev mnemonic's path
 # What a hex key looks like (with or without 0x): refused as a variable *name*.
 _KEY_LIKE = re.compile(r"(0x)?[0-9a-fA-F]{32,}")
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
-    """--rpc and --deployments, shared by every command that talks to a chain."""
-    parser.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
+    """--rpc or --network, and --deployments, shared by every command that talks to a chain."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--rpc", default=None, help="JSON-RPC URL (default: $OFFCHAIN_RPC or http://127.0.0.1:8545)")
+    where.add_argument("--network", default=None, metavar="NAME", help="a named network (offchain networks lists them)")
     parser.add_argument(
         "--deployments",
         default=None,
         help="deployments folder (default: $OFFCHAIN_DEPLOYMENTS_DIR or the project's deployments/)",
     )
+
+
+def add_index_arg(parser: argparse.ArgumentParser) -> None:
+    """--index, for the commands that read the contracts' event history."""
+    parser.add_argument(
+        "--index",
+        default=os.environ.get(INDEX_ENV) or None,
+        help=f"event index file kept by `offchain index` (default: ${INDEX_ENV}; none: read the node)",
+    )
+
+
+def rpc_from_args(args: argparse.Namespace) -> str | None:
+    """The URL --rpc or --network names; None: the default ($OFFCHAIN_RPC or the local chain)."""
+    from offchain.eth.networks import resolve
+
+    name = getattr(args, "network", None)
+    return resolve(name) if name else getattr(args, "rpc", None)
 
 
 def dev_account_index(text: str) -> int:

@@ -107,23 +107,40 @@ def parse_proof(data: Any, source: str = "the proof") -> AnchorProof:
 
 @dataclass(frozen=True)
 class Provenance:
-    """A proven anchor as a contract recorded it, with the relay's live view of its block."""
+    """A proven anchor as a contract recorded it, with the relay's live view of its block: it is
+    proven now only while the block holds the relay's required confirmations on its main chain."""
 
     block_hash: str  # display order
     height: int
     account: str  # the ledger account that signed the anchor
     confirmations: int  # now, on the relay's main chain; 0: the block left it (a ledger reorg)
     confirmations_at_mark: int | None = None  # at post (market) or when marked (registry), if known
+    required: int = 1  # the relay's minimum confirmations
+    work: int = 0  # the chain work of those confirmations now (expected hashes to undo them)
+
+    @property
+    def proven(self) -> bool:
+        """Read live: the block holds the relay's required confirmations now."""
+        return self.confirmations >= max(self.required, 1)
 
     def line(self, what: str) -> str:
         """E.g. "training set anchored at ledger block 12, 3 confirmations, verified on-chain"."""
-        head, block = f"{what} anchored at ledger block {self.height}", f"(block {self.block_hash[:16]}...)"
+        block = f"(block {self.block_hash[:16]}...)"
         if self.confirmations == 0:
             return (
-                f"{head}, verified on-chain, but that block is no longer on the relay's main chain "
-                f"(a ledger reorg) {block}"
+                f"{what} anchor UNPROVEN: ledger block {self.height} is no longer on the relay's main chain "
+                f"(a ledger reorg, or one pending) {block}"
             )
-        return f"{head}, {self.confirmations} confirmations, verified on-chain {block}"
+        if not self.proven:
+            return (
+                f"{what} anchor UNPROVEN: ledger block {self.height} has {self.confirmations} of the "
+                f"{self.required} confirmations the relay requires {block}"
+            )
+        work = f" ({self.work:,} hashes of work)" if self.work else ""
+        return (
+            f"{what} anchored at ledger block {self.height}, {self.confirmations} confirmations{work}, "
+            f"verified on-chain {block}"
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -132,8 +149,11 @@ class Provenance:
             "account": self.account,
             "confirmations": self.confirmations,
             "confirmations_at_mark": self.confirmations_at_mark,
+            "required_confirmations": self.required,
+            "confirmation_work": self.work,
             "on_main_chain": self.confirmations > 0,
-            "verified_on_chain": True,
+            "proven": self.proven,
+            "verified_on_chain": self.proven,  # live, not the record of a check once passed
         }
 
 

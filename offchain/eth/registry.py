@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from web3.contract import Contract
 from web3.types import TxReceipt
@@ -82,17 +83,8 @@ class RegistryClient:
         return self.client.transact(self.contract.functions.markAnchored(proof.payload, *proof.as_tuple()))
 
     def anchor_of(self, model_hash: bytes, relay: RelayClient | None) -> Provenance | None:
-        """Where the model was proven anchored, with the relay's live confirmations; None if never."""
-        block, account, height = self.contract.functions.anchorOf(model_hash).call()
-        if bytes(block) == ZERO_HASH:
-            return None
-        display = bytes(block)[::-1].hex()
-        return Provenance(
-            block_hash=display,
-            height=int(height),
-            account=str(account),
-            confirmations=relay.confirmations(display) if relay is not None else 0,
-        )
+        """Where the model was proven anchored, read live; None if never marked (see model_anchor)."""
+        return model_anchor(self.contract, model_hash, relay)
 
     def is_registered(self, model_hash: bytes) -> bool:
         return bool(self.contract.functions.isRegistered(model_hash).call())
@@ -151,3 +143,20 @@ class RegistryClient:
                 )
             start = end + 1
         return found[:limit]
+
+
+def model_anchor(registry: Any, model_hash: bytes, relay: RelayClient | None) -> Provenance | None:
+    """A ModelRegistry's recorded anchor of `model_hash` read live (its anchorStatus: the block's
+    confirmations and their work on the relay's main chain now); None if never marked. Shared
+    by `registry show` and the explorer."""
+    (block, account, height), confirmations, work, _ = registry.functions.anchorStatus(model_hash).call()
+    if bytes(block) == ZERO_HASH:
+        return None
+    return Provenance(
+        block_hash=bytes(block)[::-1].hex(),
+        height=int(height),
+        account=str(account),
+        confirmations=int(confirmations),
+        required=relay.min_confirmations() if relay is not None else 1,
+        work=int(work),
+    )

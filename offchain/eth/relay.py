@@ -48,6 +48,10 @@ class RelayClient:
     def confirmations(self, block_hash: str) -> int:
         return int(self.contract.functions.confirmations(_internal(block_hash)).call())
 
+    def confirmation_work(self, block_hash: str) -> int:
+        """The chain work from the block up to the tip on the main chain; 0 off it (or while reorganising)."""
+        return int(self.contract.functions.confirmationWork(_internal(block_hash)).call())
+
     def min_confirmations(self) -> int:
         """What verifyAnchor (and so every provenance proof) requires."""
         return int(self.contract.functions.minConfirmations().call())

@@ -51,10 +51,16 @@ def format_eth(wei: int) -> str:
 UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
 
 
-def parse_amount(text: str) -> int:
-    """Wei from `123`, `1.5ether`, `20 gwei`; raises InvalidInputError."""
+def parse_amount(text: str | int) -> int:
+    """Wei from `123`, `1.5ether`, `20 gwei` (or an int of wei, from Python); raises InvalidInputError."""
     from decimal import Decimal, InvalidOperation
 
+    if isinstance(text, int) and not isinstance(text, bool):
+        if text < 0:
+            raise InvalidInputError(f"amount must be a non-negative number of wei: {text}")
+        return text
+    if not isinstance(text, str):
+        raise InvalidInputError(f"not an amount: {text!r} (examples: 1000, '1.5ether', '20gwei')")
     cleaned = text.strip().lower().replace(" ", "")
     unit = next((u for u in sorted(UNITS, key=len, reverse=True) if cleaned.endswith(u)), "wei")
     number = cleaned.removesuffix(unit) if cleaned.endswith(unit) else cleaned

@@ -26,6 +26,7 @@ from web3.exceptions import ProviderConnectionError
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.index_middleware import open_index
 from offchain.eth.relay import ChainTip, RelayClient
 from offchain.eth.values import format_eth, parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
@@ -75,6 +76,7 @@ class Sources:
     deployment: Deployment
     ledger: str | None = None
     artifacts: list[Path] = field(default_factory=list)
+    index: Path | None = None  # an event index file (`offchain index`); None: every read from the node
 
 
 def chain_client(rpc: str) -> Client:
@@ -94,6 +96,8 @@ class Explorer:
         self.sources = sources
         client = chain_client(sources.rpc)
         self.w3 = client.w3
+        if sources.index is not None:
+            open_index(self.w3, sources.index)
         market = sources.deployment.contract("TrainingMarket")
         registry = sources.deployment.contract("ModelRegistry")
         self.market = MarketView(
@@ -229,6 +233,8 @@ def create_app(sources: Sources) -> Flask:
         if found is None:
             raise LookupError(f"model {model_hash}")
         node, ancestors, children = found
+        # The registry's anchor of the model, read live: unproven once its block left the relay's main chain.
+        anchor = explorer.read_chain(lambda: explorer.registry.anchor(node.model_hash, explorer.relay))
         curves = explorer.artifacts.curves(node.model_hash)
         return page(
             "model.html",
@@ -236,6 +242,7 @@ def create_app(sources: Sources) -> Flask:
             ancestors=ancestors,
             children=children,
             made_by=made_by,
+            anchor=anchor,
             curves=curves,
             stores=bool(sources.artifacts),
         )

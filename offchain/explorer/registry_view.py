@@ -13,7 +13,9 @@ from typing import Any
 
 from offchain.eth.client import Client
 from offchain.eth.logs import contract_events
-from offchain.eth.registry import ZERO_HASH
+from offchain.eth.provenance import Provenance
+from offchain.eth.registry import ZERO_HASH, model_anchor
+from offchain.eth.relay import RelayClient
 from offchain.eth.values import hash_hex
 
 MAX_MODELS = 500  # drawn on the lineage page; more are counted, not drawn
@@ -65,6 +67,10 @@ class RegistryView:
     def __init__(self, client: Client, address: str, from_block: int = 0) -> None:
         self.contract = client.contract("ModelRegistry", address)
         self.from_block = from_block
+
+    def anchor(self, model_hash: str, relay: RelayClient | None) -> Provenance | None:
+        """The model's recorded ledger anchor read live against the relay; None if never marked."""
+        return model_anchor(self.contract, bytes.fromhex(model_hash.removeprefix("0x")), relay)
 
     def models(self) -> list[ModelNode]:
         """Every registered model, in registration order."""

@@ -187,12 +187,12 @@ def cmd_verify_proof(args: argparse.Namespace) -> int:
         raise LedgerError("give --proof FILE with a chain, or --txid, --root, --index and --branch")
     branch = [h for h in args.branch.split(",") if h]
     bare: dict[str, Any] = {"txid": args.txid, "merkle_root": args.root, "index": args.index, "branch": branch}
+    if args.tx is not None:
+        bare["tx"] = args.tx  # the raw transaction proves the depth: it is a leaf
     if args.tx_count is not None:
         bare["tx_count"] = args.tx_count
     problem = proof_problem(bare)
-    scope = "Merkle branch only: the root is not checked against any chain" + (
-        "" if args.tx_count is not None else ", nor the depth against a transaction count"
-    )
+    scope = "Merkle branch only: the root is not checked against any chain"
     _emit(
         args,
         {"valid": problem is None, "reason": problem, "scope": scope},
@@ -239,7 +239,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     datadir = _datadir(args)
     chain = Chain.open(datadir, args.chain, create=True)
     try:
-        node = Node(chain, port=args.port, peers=args.peer).start()
+        # Sync runs in a thread of its own: mining never waits for a slow peer, nor sync for mining.
+        node = Node(chain, port=args.port, peers=args.peer).start(sync_every_s=SYNC_INTERVAL_S)
     except OSError as exc:  # the port is taken (or not ours to bind)
         chain.close()
         raise LedgerError(f"cannot listen on port {args.port}: {exc.strerror or exc}") from None
@@ -250,7 +251,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             miner = Miner(args.processes).__enter__()
             address = address_of(load_key(datadir))
         while True:
-            node.sync_once()
             if miner is not None:
                 mine_blocks(chain, 1, address, miner, on_block=_print_block)
             else:
@@ -324,6 +324,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--root")
     p.add_argument("--index", type=int)
     p.add_argument("--branch", help="comma-separated hashes, display order ('' for none)")
+    p.add_argument("--tx", default=None, help="the raw transaction (hex): proves the branch's depth")
     p.add_argument(
         "--tx-count", type=int, default=None, help="transactions in the block: refuses a branch of the wrong depth"
     )

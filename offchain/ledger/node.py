@@ -23,15 +23,27 @@ reorganises if they win.
 
 Every bad request gets a 4xx status and a JSON error: a missing, negative or oversized
 Content-Length, a body that is not a JSON object with a hex string.
+
+Slow and lying peers and clients (`NodeLimits`): a request to a peer has a stall timeout per
+read and a deadline for the whole request (a watchdog shuts the socket), and one sync from one
+peer a deadline of its own; every peer's tip is asked at once, so a silent peer costs one
+deadline, not one per peer; `start(sync_every_s=...)` syncs in a thread of its own (`serve`
+mines on its own thread). A sync stores at most `max_low_work_headers` headers on a branch
+that stays lighter than our tip (the chain's minimum-work rule refuses far easier ones). The
+server closes a connection idle for `idle_s` or open for `request_deadline_s`, and serves at
+most `max_connections` at once (one more is closed unanswered).
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import threading
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -41,6 +53,7 @@ from offchain.ledger.block import HEADER_SIZE, Block, BlockHeader
 from offchain.ledger.chain import Chain
 from offchain.ledger.errors import LedgerError, NotFound, PeerError
 from offchain.ledger.hashing import hash_to_hex, hex_to_hash
+from offchain.ledger.pow import bits_work
 from offchain.ledger.store import BlockEntry
 from offchain.ledger.tx import transaction_from_bytes
 from offchain.ledger.validation import validate_header
@@ -48,38 +61,78 @@ from offchain.ledger.validation import validate_header
 LOOPBACK = "127.0.0.1"
 MAX_HEADERS = 2000  # per /headers answer, as Bitcoin's `headers` message
 MAX_LOCATOR = 101  # hashes in a locator (Bitcoin's MAX_LOCATOR_SZ)
-PEER_TIMEOUT_S = 10.0
+PEER_STALL_S = 10.0  # a peer silent this long (one read) is given up
+PEER_DEADLINE_S = 30.0  # a whole request (connect, send, every read): a peer that drips is given up too
 MAX_BODY = 4 * 1024 * 1024  # a POSTed block is hex: twice MAX_BLOCK_BYTES, plus JSON
 MAX_SMALL_REPLY = 64 * 1024  # /tip, /header, /tx answers
 MAX_SYNC_ROUNDS = 1000  # header batches from one peer in one sync (2 million headers)
 MAX_SYNC_BODIES = 10_000  # bodies fetched from one peer in one sync
+MAX_LOW_WORK_HEADERS = 2 * MAX_HEADERS  # headers one sync may store on a branch lighter than our tip
+
+
+@dataclass(frozen=True)
+class NodeLimits:
+    """What bounds a node against slow or lying peers and clients (tests shorten them)."""
+
+    stall_s: float = PEER_STALL_S  # per read, asking a peer
+    deadline_s: float = PEER_DEADLINE_S  # per request, asking a peer
+    sync_deadline_s: float = 120.0  # one sync from one peer, every request included
+    idle_s: float = 10.0  # a client connection silent this long is closed (one read)
+    request_deadline_s: float = 30.0  # a client connection is closed this long after it opened
+    max_connections: int = 64  # client connections served at once; more are closed at once
+    max_low_work_headers: int = MAX_LOW_WORK_HEADERS
 
 
 class Node:
     """Serves one chain over HTTP and syncs it from peers (URLs like http://127.0.0.1:PORT)."""
 
-    def __init__(self, chain: Chain, port: int = 0, peers: Sequence[str] = (), host: str = LOOPBACK) -> None:
+    def __init__(
+        self,
+        chain: Chain,
+        port: int = 0,
+        peers: Sequence[str] = (),
+        host: str = LOOPBACK,
+        limits: NodeLimits | None = None,
+    ) -> None:
         self.chain = chain
         self.peers = list(peers)
-        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.server.daemon_threads = True
+        self.limits = limits or NodeLimits()
+        self.server = _CappedServer((host, port), _handler_for(self), self.limits)
         self._thread: threading.Thread | None = None
+        self._syncer: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def start(self) -> Node:
+    def start(self, sync_every_s: float | None = None) -> Node:
+        """Serve; with `sync_every_s`, also sync from the peers in a thread of its own, so that
+        mining (or anything else on the caller's thread) never waits for a peer."""
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
+        if sync_every_s is not None:
+            self._syncer = threading.Thread(target=self._sync_loop, args=(sync_every_s,), daemon=True)
+            self._syncer.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self.server.shutdown()
         self.server.server_close()
         if self._thread is not None:
             self._thread.join()
+        if self._syncer is not None:
+            self._syncer.join(self.limits.sync_deadline_s + self.limits.deadline_s)
+
+    def _sync_loop(self, every_s: float) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.sync_once()
+            except LedgerError:
+                pass  # a chain error is the next round's to retry; peers' errors are handled inside
+            self._stopping.wait(every_s)
 
     # -- answers ----------------------------------------------------------------------------
     def tip_json(self) -> dict[str, Any]:
@@ -141,35 +194,64 @@ class Node:
 
     # -- sync -------------------------------------------------------------------------------
     def sync_once(self) -> int:
-        """Sync from every peer that claims more work; returns blocks added. Peer errors are
-        skipped (a dead peer must not stop the others)."""
+        """Ask every peer's tip at once (a slow one costs at most its deadline, never the
+        others'), then sync from those that claim more work, heaviest first; returns blocks
+        added. Peer errors are skipped (a dead peer must not stop the others)."""
+        if not self.peers:
+            return 0
+        with ThreadPoolExecutor(max_workers=min(len(self.peers), 16)) as pool:
+            answers = zip(self.peers, pool.map(self._claimed_work, self.peers), strict=True)
+            claims = [(peer, work) for peer, work in answers if work is not None]
         added = 0
-        for peer in self.peers:
+        for peer, claimed in sorted(claims, key=lambda claim: claim[1], reverse=True):
             try:
-                added += self.sync_from(peer)
+                added += self.sync_from(peer, claimed)
             except PeerError:
                 continue
         return added
 
-    def sync_from(self, peer: str) -> int:
-        remote = request_json(peer, "/tip", limit=MAX_SMALL_REPLY)
+    def _claimed_work(self, peer: str) -> int | None:
+        """The chain work the peer claims (None when it does not answer in time, or sends junk)."""
         try:
-            claimed = int(remote["work"], 16)
-        except (KeyError, TypeError, ValueError):
-            raise PeerError(f"{peer} sent a malformed /tip") from None
+            remote = self._ask(peer, "/tip", MAX_SMALL_REPLY, time.monotonic() + self.limits.deadline_s)
+            return int(remote["work"], 16)
+        except (PeerError, KeyError, TypeError, ValueError):
+            return None
+
+    def _ask(self, peer: str, path: str, limit: int, until: float) -> Any:
+        """request_json within this node's stall timeout and at most until `until` (monotonic)."""
+        left = until - time.monotonic()
+        if left <= 0:
+            raise PeerError(f"{peer}: the sync's deadline passed")
+        return request_json(
+            peer, path, limit=limit, stall_s=self.limits.stall_s, deadline_s=min(left, self.limits.deadline_s)
+        )
+
+    def sync_from(self, peer: str, claimed: int | None = None) -> int:
+        """Sync from one peer within the sync deadline; `claimed`: its tip's work, if known."""
+        until = time.monotonic() + self.limits.sync_deadline_s
+        if claimed is None:
+            remote = self._ask(peer, "/tip", MAX_SMALL_REPLY, until)
+            try:
+                claimed = int(remote["work"], 16)
+            except (KeyError, TypeError, ValueError):
+                raise PeerError(f"{peer} sent a malformed /tip") from None
         with self.chain.lock:
             if claimed <= self.chain.tip().chain_work:
                 return 0
-        last = self._sync_headers(peer)
-        return 0 if last is None else self._sync_bodies(peer, last)
+        last = self._sync_headers(peer, until)
+        return 0 if last is None else self._sync_bodies(peer, last, until)
 
-    def _sync_headers(self, peer: str) -> BlockEntry | None:
-        """Download the peer's headers after our last shared block; returns the last one."""
+    def _sync_headers(self, peer: str, until: float) -> BlockEntry | None:
+        """Download the peer's headers after our last shared block; returns the last one. At most
+        `max_low_work_headers` are stored on a branch that stays lighter than our tip: a peer
+        that claims more work than it serves cannot fill the store with a cheap fork."""
         last: BlockEntry | None = None
         header_reply = MAX_HEADERS * (2 * HEADER_SIZE + 4) + 1024
+        low_work_budget = self.limits.max_low_work_headers
         for _ in range(MAX_SYNC_ROUNDS):
             locator = ",".join(hash_to_hex(h) for h in self.locator(last))
-            answer = request_json(peer, f"/headers?locator={locator}", limit=header_reply)
+            answer = self._ask(peer, f"/headers?locator={locator}", header_reply, until)
             try:
                 headers = [BlockHeader.from_hex(h) for h in answer["headers"]][:MAX_HEADERS]
             except (KeyError, TypeError, LedgerError) as exc:
@@ -177,6 +259,17 @@ class Node:
             if not headers:
                 break
             self._check_headers(headers)
+            with self.chain.lock:
+                parent = self.chain.get(headers[0].prev_hash)
+                tip_work = self.chain.tip().chain_work
+            assert parent is not None  # _check_headers: they connect
+            if parent.chain_work + sum(bits_work(h.bits) for h in headers) <= tip_work:
+                low_work_budget -= len(headers)
+                if low_work_budget < 0:
+                    raise PeerError(
+                        f"{peer} served over {self.limits.max_low_work_headers} headers lighter than our tip "
+                        "while claiming more work"
+                    )
             try:
                 new = self.chain.add_headers(headers)
             except LedgerError as exc:
@@ -187,7 +280,7 @@ class Node:
                 break  # nothing new (a stuck or lying peer), or the peer has no more
         return last
 
-    def _sync_bodies(self, peer: str, last: BlockEntry) -> int:
+    def _sync_bodies(self, peer: str, last: BlockEntry, until: float) -> int:
         """Fetch, in order, the bodies missing on the branch up to `last` if it beats our tip."""
         with self.chain.lock:
             if last.chain_work <= self.chain.tip().chain_work:
@@ -200,7 +293,7 @@ class Node:
         added = 0
         block_reply = 2 * validation.MAX_BLOCK_BYTES + 1024
         for header in reversed(missing[-MAX_SYNC_BODIES:]):
-            answer = request_json(peer, f"/block/{header.hash_hex}", limit=block_reply)
+            answer = self._ask(peer, f"/block/{header.hash_hex}", block_reply, until)
             try:
                 block = Block.from_hex(answer["hex"])
             except (KeyError, TypeError, LedgerError) as exc:
@@ -229,27 +322,104 @@ class Node:
             raise PeerError(f"peer header fails proof of work: {exc}") from exc
 
 
-def request_json(base: str, path: str, body: dict[str, Any] | None = None, limit: int = MAX_BODY) -> Any:
-    """GET (or POST `body`) JSON from a peer, reading at most `limit` bytes. Raises PeerError."""
+def request_json(
+    base: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    limit: int = MAX_BODY,
+    stall_s: float = PEER_STALL_S,
+    deadline_s: float = PEER_DEADLINE_S,
+) -> Any:
+    """GET (or POST `body`) JSON from a peer, reading at most `limit` bytes. Raises PeerError.
+
+    Two clocks: `stall_s` for each read (a silent peer), and `deadline_s` for the whole request
+    (a peer that sends one byte a second never stalls a read): when it passes, a watchdog shuts
+    the socket, which ends any read under way."""
+    url = urlparse(base.rstrip("/") + path)
+    if url.scheme != "http" or url.hostname is None:
+        raise PeerError(f"{base}: a peer is http://HOST:PORT")
+    target = url.path + (f"?{url.query}" if url.query else "")
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base.rstrip("/") + path, data=data, headers={"Content-Type": "application/json"})
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=min(stall_s, deadline_s))
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        if conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed
+
+    watchdog = threading.Timer(deadline_s, expire)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        with urllib.request.urlopen(req, timeout=PEER_TIMEOUT_S) as resp:
-            declared = resp.headers.get("Content-Length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise PeerError(f"{base}{path}: reply too large ({declared} bytes, limit {limit})")
-            data = resp.read(limit + 1)
-            if len(data) > limit:
-                raise PeerError(f"{base}{path}: reply too large (over {limit} bytes)")
-            return json.loads(data)
-    except urllib.error.HTTPError as exc:
-        try:
-            message = str(json.loads(exc.read(MAX_SMALL_REPLY)).get("error", str(exc)))
-        except (ValueError, AttributeError):
-            message = str(exc)
-        raise PeerError(f"{base}{path}: {message}") from exc
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+        conn.request("GET" if data is None else "POST", target, body=data, headers={"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        declared = resp.getheader("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise PeerError(f"{base}{path}: reply too large ({declared} bytes, limit {limit})")
+        raw = resp.read(limit + 1)
+        if expired.is_set():
+            raise PeerError(f"{base}{path}: no whole answer within {deadline_s:g} s")
+        if len(raw) > limit:
+            raise PeerError(f"{base}{path}: reply too large (over {limit} bytes)")
+        if resp.status >= 400:
+            try:
+                message = str(json.loads(raw[:MAX_SMALL_REPLY]).get("error", resp.reason))
+            except (ValueError, AttributeError):
+                message = f"HTTP {resp.status} {resp.reason}"
+            raise PeerError(f"{base}{path}: {message}")
+        return json.loads(raw)
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        if expired.is_set():
+            raise PeerError(f"{base}{path}: no whole answer within {deadline_s:g} s") from None
         raise PeerError(f"{base}{path}: {exc}") from exc
+    finally:
+        watchdog.cancel()
+        conn.close()
+
+
+class _CappedServer(ThreadingHTTPServer):
+    """A threading HTTP server that serves at most `max_connections` clients at once (one more
+    is closed at once, unanswered), closes a connection silent for `idle_s`, and shuts any
+    connection `request_deadline_s` after it opened (a client that drips a byte a second)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], limits: NodeLimits) -> None:
+        handler.timeout = limits.idle_s  # socketserver applies it to each connection's reads
+        super().__init__(address, handler)
+        self.limits = limits
+        self._slots = threading.BoundedSemaphore(limits.max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)  # at the cap: refused, so held connections cannot pile up
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        watchdog = threading.Timer(self.limits.request_deadline_s, _shut, args=(request,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            watchdog.cancel()
+            self._slots.release()
+
+
+def _shut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
 
 
 def _handler_for(node: Node) -> type[BaseHTTPRequestHandler]:

@@ -26,9 +26,12 @@ MAX_BRANCH = 32  # a tree of 2^32 transactions is far beyond any block
 def proof_problem(proof: dict[str, Any]) -> str | None:
     """Why the proof's own parts do not hold together, or None when they do.
 
-    Checks the branch from txid to root; where present, that the raw transaction hashes to
-    the txid (and is not 64 bytes), that the branch's depth fits `tx_count` (an inner node
-    passed off as a txid has a shorter branch), and that the header commits to the root
+    Checks the branch from txid to root, and that its depth is proven: an inner node is the
+    hash of 64 bytes and, with a shorter branch, would pass as a txid. The proof carries the
+    raw transaction (not 64 bytes, hashing to the txid) or, for a bare txid, `depth_proof`:
+    another transaction of the block by its raw bytes with its own branch to the same root
+    (every leaf of Bitcoin's tree sits at one depth). A claimed `tx_count` is checked against
+    the depth but proves nothing alone. Where present, the header must commit to the root
     with valid proof of work.
     """
     try:
@@ -42,6 +45,15 @@ def proof_problem(proof: dict[str, Any]) -> str | None:
             raw = bytes.fromhex(proof["tx"])
             if len(raw) == FORBIDDEN_TX_SIZE or sha256d(raw) != txid:
                 return "the raw transaction does not hash to the txid"
+        elif "depth_proof" in proof:
+            problem = _depth_problem(proof["depth_proof"], root, len(branch))
+            if problem is not None:
+                return problem
+        else:
+            return (
+                "the proof does not prove the Merkle tree's depth (an inner node could pose as the txid): "
+                "give the raw transaction or a depth_proof"
+            )
         if "tx_count" in proof:
             count = int(proof["tx_count"])
             depth = (count - 1).bit_length() if count > 0 else 0
@@ -62,6 +74,20 @@ def proof_problem(proof: dict[str, Any]) -> str | None:
         return None
     except (KeyError, TypeError, ValueError, LedgerError) as exc:
         return f"malformed proof: {exc}"
+
+
+def _depth_problem(witness: dict[str, Any], root: bytes, depth: int) -> str | None:
+    """Why `witness` (a transaction by its raw bytes, its index and branch) does not prove that
+    the block's leaves sit `depth` levels below `root`, or None when it does."""
+    raw = bytes.fromhex(witness["tx"])
+    if len(raw) == FORBIDDEN_TX_SIZE:
+        return "the depth proof's transaction is 64 bytes long, an inner node's size"
+    leaves = [hex_to_hash(h) for h in witness["branch"]]
+    if not verify_branch(sha256d(raw), int(witness["index"]), leaves, root):
+        return "the depth proof's branch does not lead from its transaction to the root"
+    if len(leaves) != depth:
+        return f"the block's transactions sit {len(leaves)} levels deep, this branch has {depth}"
+    return None
 
 
 def locate_proof(

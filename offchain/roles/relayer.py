@@ -169,9 +169,9 @@ def _open_relay(args: argparse.Namespace) -> RelayClient:
 
     from offchain.eth.client import connect
     from offchain.eth.deployments import load_deployment
-    from offchain.eth.options import account_from_args
+    from offchain.eth.options import account_from_args, rpc_from_args
 
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     account = account_from_args(args, client.chain_id)
     if account is not None:
         client = client.with_account(account)
@@ -216,10 +216,11 @@ def cmd_deploy(args: argparse.Namespace) -> int:
 
     from offchain.eth.client import connect
     from offchain.eth.deploy import deploy_genesis_relay
+    from offchain.eth.options import rpc_from_args
 
     params = chain_params(args.chain)
     genesis = BlockHeader.from_hex(params.genesis_header_hex)
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
     deployments = Path(args.deployments) if args.deployments else None
     deployment = deploy_genesis_relay(client, args.chain, args.confirmations, deployments)
     print(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,47 +93,116 @@ def seal_and_post(
     return job_id, seal
 
 
-def cmd_post(args: argparse.Namespace) -> int:
-    session = open_session(args)
-    validate_bps(args.min_score_bps, "minimum score")
-    job_spec = load_spec(args.spec)  # a malformed spec fails here, before any upload or transaction
-    base = parse_hash32(args.base, "base model hash")
-    proof = _provenance_proof(session, args.provenance, args.train) if args.provenance else None
-    check_job(session, base, args.train, args.eval, job_spec)  # and a job no worker could do
-    train, spec = (publish_artifact(session, p, args.publish) for p in (args.train, args.spec))
+@dataclass(frozen=True)
+class Windows:
+    """Seconds for each phase of a job, from its post: training and commits, worker reveals,
+    sealed attestations and their reveals."""
+
+    commit: int = 3600
+    reveal: int = 600
+    attest: int = 600
+    settle: int = 600
+
+    def deadlines(self, now: int) -> tuple[int, int, int, int]:
+        commit = now + self.commit
+        reveal = commit + self.reveal
+        attest = reveal + self.attest
+        return commit, reveal, attest, attest + self.settle
+
+
+@dataclass(frozen=True)
+class PostedJob:
+    job_id: int
+    training_set: str  # hex SHA-256 of each artifact
+    spec: str
+    evaluation_seal: bytes
+    deadlines: tuple[int, int, int, int]
+    proof: AnchorProof | None
+
+
+def post_job(
+    session: Session,
+    *,
+    base: str,
+    train: Path,
+    evaluation: Path,
+    spec: Path,
+    reward: str | int,
+    min_score_bps: int,
+    min_stake: str | int = "0.1ether",
+    windows: Windows = Windows(),
+    committee: int = 3,
+    publish: str | None = None,
+    provenance: Path | None = None,
+) -> PostedJob:
+    """Check a job, upload its public artifacts, seal its evaluation set and post it: every
+    check runs before the first upload or transaction, so bad input costs nothing."""
+    validate_bps(min_score_bps, "minimum score")
+    job_spec = load_spec(spec)  # a malformed spec fails here, before any upload or transaction
+    base_hash = parse_hash32(base, "base model hash")
+    reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
+    proof = _provenance_proof(session, provenance, train) if provenance else None
+    check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
+    train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
     # The evaluation set stays private (local store only) until commits close.
-    evaluation = publish_artifact(session, args.eval, None)
-    now = session.chain_time()
-    commit = now + args.commit_window
-    reveal = commit + args.reveal_window
-    attest = reveal + args.attest_window
-    settle = attest + args.settle_window
+    evaluation_digest = publish_artifact(session, evaluation, None)
+    deadlines = windows.deadlines(session.chain_time())
     job_id, seal = seal_and_post(
         session,
-        args.eval,
-        bytes.fromhex(evaluation),
+        evaluation,
+        bytes.fromhex(evaluation_digest),
         proof=proof,
-        base_model=base,
-        training_set=bytes.fromhex(train),
-        spec=bytes.fromhex(spec),
-        min_score_bps=args.min_score_bps,
-        deadlines=(commit, reveal, attest, settle),
-        min_stake=parse_amount(args.min_stake),
-        committee_size=args.committee,
-        reward=parse_amount(args.reward),
+        base_model=base_hash,
+        training_set=bytes.fromhex(train_digest),
+        spec=bytes.fromhex(spec_digest),
+        min_score_bps=min_score_bps,
+        deadlines=deadlines,
+        min_stake=stake_wei,
+        committee_size=committee,
+        reward=reward_wei,
     )
+    return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof)
+
+
+def cmd_post(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    posted = post_job(
+        session,
+        base=args.base,
+        train=args.train,
+        evaluation=args.eval,
+        spec=args.spec,
+        reward=args.reward,
+        min_score_bps=args.min_score_bps,
+        min_stake=args.min_stake,
+        windows=Windows(args.commit_window, args.reveal_window, args.attest_window, args.settle_window),
+        committee=args.committee,
+        publish=args.publish,
+        provenance=args.provenance,
+    )
+    proof = posted.proof
     if args.json:
-        out = {"job_id": job_id, "training_set": train, "evaluation_seal": seal.hex(), "spec": spec}
-        print(json.dumps({**out, "provenance_height": proof.height if proof else None}))
-    else:
-        print(f"posted job {job_id}")
-        print(f"training set sha256:{train}\nevaluation set sealed: 0x{seal.hex()}\nspec sha256:{spec}")
-        if proof is not None:
-            print(f"training set anchored at ledger block {proof.height}: proof verified on-chain at post")
-        windows = (("commits", commit), ("reveals", reveal), ("attestations", attest), ("attestation reveals", settle))
-        for what, when in windows:
-            print(f"{what} close {relative(when, now)} ({iso(when)})")
-        print(f"open the evaluation set between the commit and reveal deadlines: offchain job reveal-eval {job_id}")
+        out = {"job_id": posted.job_id, "training_set": posted.training_set, "spec": posted.spec}
+        print(
+            json.dumps(
+                {
+                    **out,
+                    "evaluation_seal": posted.evaluation_seal.hex(),
+                    "provenance_height": proof.height if proof else None,
+                }
+            )
+        )
+        return 0
+    print(f"posted job {posted.job_id}")
+    print(f"training set sha256:{posted.training_set}\nevaluation set sealed: 0x{posted.evaluation_seal.hex()}")
+    print(f"spec sha256:{posted.spec}")
+    if proof is not None:
+        print(f"training set anchored at ledger block {proof.height}: proof verified on-chain at post")
+    now = session.chain_time()
+    names = ("commits", "reveals", "attestations", "attestation reveals")
+    for what, when in zip(names, posted.deadlines, strict=True):
+        print(f"{what} close {relative(when, now)} ({iso(when)})")
+    print(f"open the evaluation set between the commit and reveal deadlines: offchain job reveal-eval {posted.job_id}")
     return 0
 
 
@@ -240,10 +310,10 @@ def register(subparsers: Any) -> None:
     post.add_argument("--reward", required=True, help="escrowed reward, e.g. 1ether")
     post.add_argument("--min-score-bps", type=int, required=True, help="minimum verified accuracy (bps)")
     post.add_argument("--min-stake", default="0.1ether", help="workers' minimum stake (default 0.1ether)")
-    post.add_argument("--commit-window", type=int, default=3600, help="seconds for training and commits")
-    post.add_argument("--reveal-window", type=int, default=600, help="seconds for reveals")
-    post.add_argument("--attest-window", type=int, default=600, help="seconds for sealed attestations")
-    post.add_argument("--settle-window", type=int, default=600, help="seconds for revealing them")
+    post.add_argument("--commit-window", type=int, default=Windows.commit, help="seconds for training and commits")
+    post.add_argument("--reveal-window", type=int, default=Windows.reveal, help="seconds for reveals")
+    post.add_argument("--attest-window", type=int, default=Windows.attest, help="seconds for sealed attestations")
+    post.add_argument("--settle-window", type=int, default=Windows.settle, help="seconds for revealing them")
     post.add_argument("--committee", type=int, default=3, help="validators drawn for the job (odd, <= 15)")
     post.add_argument("--publish", default=None, help="artifact server to upload the artifacts to")
     post.add_argument(

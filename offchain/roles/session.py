@@ -12,8 +12,9 @@ from offchain.artifacts.options import add_source_arg
 from offchain.artifacts.store import ArtifactStore
 from offchain.eth.client import Client, connect
 from offchain.eth.deployments import Deployment, open_deployment
+from offchain.eth.index_middleware import open_index
 from offchain.eth.market import MarketClient
-from offchain.eth.options import account_from_args, add_connection_args, add_key_args
+from offchain.eth.options import account_from_args, add_connection_args, add_index_arg, add_key_args, rpc_from_args
 from offchain.eth.polling import with_retries
 from offchain.eth.registry import RegistryClient
 
@@ -21,8 +22,9 @@ DEFAULT_HOME = Path.home() / ".offchain"
 
 
 def add_session_args(parser: argparse.ArgumentParser) -> None:
-    """--rpc, --deployments, key options, --home and --source."""
+    """--rpc, --deployments, --index, key options, --home and --source."""
     add_connection_args(parser)
+    add_index_arg(parser)
     add_key_args(parser)
     parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="state and cache folder (default ~/.offchain)")
     add_source_arg(parser)
@@ -67,7 +69,9 @@ class Session:
 
 
 def open_session(args: argparse.Namespace) -> Session:
-    client = connect(args.rpc)
+    client = connect(rpc_from_args(args))
+    if args.index:  # the history from the index, the unconfirmed tail from the node
+        open_index(client.w3, args.index)
     account = account_from_args(args, client.chain_id)
     if account is not None:
         client = client.with_account(account)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offchain" / "ledger"))  # ledger_helpers
-from ledger_helpers import ALICE_KEY, fund, make_block, min_fee  # noqa: E402
+from ledger_helpers import ALICE_KEY, BOB_KEY, fund, make_block, min_fee  # noqa: E402
 
 from offchain.eth.deploy import genesis_relay_args  # noqa: E402
 from offchain.ledger.block import Block  # noqa: E402
@@ -20,6 +20,7 @@ from offchain.ledger.tx import KIND_ANCHOR, Transaction, address_of, sign  # noq
 
 CONFIRMATIONS = 2  # what the test relays require
 ANCHORER = "0x" + address_of(ALICE_KEY).hex()
+REORGANISER_KEY = BOB_KEY  # a second ledger account: the one who reorganises a cheap chain
 
 
 def h32(digest: bytes) -> str:
@@ -36,18 +37,28 @@ class Ledger:
 
     def __init__(self, datadir: Path) -> None:
         self.chain = Chain.open(datadir, "devnet", create=True)
-        self.nonce = 0
+        self.nonce = 0  # Alice's
+        self.nonces: dict[bytes, int] = {}  # other keys' ({fund_key})
         self.unrelayed: list[Block] = list(fund(self.chain, address_of(ALICE_KEY)))
 
-    def anchor(self, payloads: Sequence[str], parent=None) -> Block:
-        """A block (on `parent`, default the tip) holding one anchor per payload (0x hex)."""
+    def fund_key(self, key: bytes) -> None:
+        """Mine blocks paying `key`'s address until it can pay anchor fees."""
+        self.unrelayed += fund(self.chain, address_of(key))
+        self.nonces[key] = 0
+
+    def anchor(self, payloads: Sequence[str], parent=None, key: bytes = ALICE_KEY) -> Block:
+        """A block (on `parent`, default the tip) holding one anchor per payload (0x hex), signed by `key`."""
         txs = []
         for payload in payloads:
+            nonce = self.nonce if key == ALICE_KEY else self.nonces[key]
             tx = Transaction(
-                kind=KIND_ANCHOR, nonce=self.nonce, fee=min_fee(self.chain), payload=bytes.fromhex(payload[2:]), tag="t"
+                kind=KIND_ANCHOR, nonce=nonce, fee=min_fee(self.chain), payload=bytes.fromhex(payload[2:]), tag="t"
             )
-            txs.append(sign(tx, ALICE_KEY, DEVNET.magic))
-            self.nonce += 1
+            txs.append(sign(tx, key, DEVNET.magic))
+            if key == ALICE_KEY:
+                self.nonce += 1
+            else:
+                self.nonces[key] += 1
         return self.add(make_block(self.chain, parent, txs=txs))
 
     def mine(self, count: int, parent=None, tag: int = 0) -> list[Block]:

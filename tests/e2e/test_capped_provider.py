@@ -5,6 +5,10 @@ explorer's reads still see everything (issue 25: they failed with the provider's
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +21,9 @@ from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
+from offchain.eth.index_store import IndexStore
 from offchain.eth.keys import dev_private_key
-from offchain.eth.localchain import LocalChain, start_anvil
+from offchain.eth.localchain import LocalChain, start_anvil, stop_process
 from offchain.eth.market import MarketClient
 from offchain.eth.registry import RegistryClient
 from offchain.ml.data import export_dataset, load_data
@@ -108,3 +113,81 @@ def test_the_explorer_reads_the_market_behind_the_cap(world: World) -> None:
 
     assert [getattr(e, "job_id", None) for e in view._all_events()] == [world.job_id]
     assert len(view._job_events(world.job_id)) == 1
+
+
+# ----- through the event index (`offchain index`, then --index on the readers) -----------------
+@pytest.fixture(scope="module")
+def index(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("index") / "index.sqlite"
+    argv = ["index", "--once", "--confirmations", "0", "--index", str(path)]
+    assert main([*argv, "--rpc", world.proxy.url, "--deployments", str(world.deployments)]) == 0
+    return path
+
+
+def test_the_index_reads_the_history_in_bounded_ranges(world: World, index: Path) -> None:
+    from offchain.eth.index_store import IndexStore
+
+    store = IndexStore(index)
+
+    assert store.cursor == connect(world.chain.url).w3.eth.block_number
+    assert len(store.logs(list(store.addresses()), [], 0, store.cursor)) > MODELS  # roles, models, the job
+
+
+def test_registry_list_and_job_status_read_the_index_not_the_node(
+    world: World, index: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = world.proxy.queries
+    where = ["--rpc", world.proxy.url, "--deployments", str(world.deployments), "--index", str(index)]
+
+    listed = main(["registry", "list", "--json", *where])
+    models = json.loads(capsys.readouterr().out)
+    status = main(["job", "status", str(world.job_id), "--json", *where])
+
+    assert (listed, status) == (0, 0)
+    assert len(models) == MODELS
+    assert json.loads(capsys.readouterr().out)[0]["job_id"] == world.job_id
+    assert world.proxy.queries == before  # everything below the head came from the index
+
+
+def test_the_explorer_reads_the_index_not_the_node(world: World, index: Path) -> None:
+    from offchain.explorer.app import Explorer, Sources
+
+    explorer = Explorer(Sources(rpc=world.proxy.url, deployment=world.deployment, index=index))
+    before = world.proxy.queries
+
+    rows, total = explorer.market.jobs(now=0)
+    models = explorer.registry.models()
+
+    assert total == 1 and rows[0].job_id == world.job_id
+    assert len(models) == MODELS
+    assert world.proxy.queries == before
+
+
+def test_an_explorer_without_an_index_builds_one(world: World, tmp_path: Path) -> None:
+    from offchain.explorer.background import own_index
+
+    with own_index(world.proxy.url, world.deployment, tmp_path) as path:
+        store = IndexStore(path)
+        deadline = time.monotonic() + 30
+        while store.cursor != connect(world.chain.url).w3.eth.block_number and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+        assert store.cursor == connect(world.chain.url).w3.eth.block_number
+
+
+def test_the_index_daemon_stops_cleanly_on_sigterm(world: World, tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "offchain", "index", "--confirmations", "0", "--poll", "0.2"]
+    argv += ["--index", str(tmp_path / "index.sqlite"), "--rpc", world.proxy.url]
+    daemon = subprocess.Popen([*argv, "--deployments", str(world.deployments)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert daemon.stdout is not None
+        assert "following" in daemon.stdout.readline()
+        time.sleep(1.0)
+
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=15)
+    finally:
+        stop_process(daemon)
+
+    assert code == 0
+    assert IndexStore(tmp_path / "index.sqlite").cursor is not None

@@ -397,6 +397,7 @@ def _median_load_ms(world: World, path: str) -> float:
     return statistics.median(t for t, _ in times)
 
 
+@pytest.mark.timing
 def test_the_job_page_loads_as_fast_with_200_jobs_on_the_chain(world: World) -> None:
     path = f"/jobs/{world.scenario.job_id}"
     one_job = _median_load_ms(world, path)

@@ -249,3 +249,41 @@ def test_registry_list_shows_the_registered_base_model(
 
     [record] = json.loads(capsys.readouterr().out)
     assert record["model_hash"] == BASE and record["parent_hash"] is None
+
+
+def test_a_named_network_reaches_the_chain_and_is_listed(
+    chain: LocalChain, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "networks.toml").write_text(f'[here]\nrpc = "{chain.url}"\n')
+    monkeypatch.setenv("OFFCHAIN_NETWORKS", str(tmp_path / "networks.toml"))
+    before = connect(chain.url).w3.eth.block_number
+
+    assert main(["chain", "mine", "2", "--network", "here", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["block"] == before + 2
+
+    assert main(["networks", "--json"]) == 0
+    assert {"name": "here", "rpc": chain.url} in [
+        {k: row[k] for k in ("name", "rpc")} for row in json.loads(capsys.readouterr().out)
+    ]
+
+
+def test_the_python_api_connects_by_url_or_name_and_signs_as_a_dev_account(
+    chain: LocalChain, deployments: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offchain.api import Market
+    from offchain.eth.errors import InvalidInputError
+    from offchain.eth.keys import account_from_key
+
+    (tmp_path / "networks.toml").write_text(f'[here]\nrpc = "{chain.url}"\n')
+    monkeypatch.setenv("OFFCHAIN_NETWORKS", str(tmp_path / "networks.toml"))
+    by_url = Market.connect(chain.url, dev_account=3, deployments=deployments, home=tmp_path / "home")
+    by_name = Market.connect(network="here", dev_account=3, deployments=deployments, home=tmp_path / "home")
+
+    assert by_url.address == by_name.address == account_from_key(dev_private_key(3)).address
+    assert by_url.pending() == 0 and by_url.withdraw() == 0
+    with pytest.raises(InvalidInputError, match="no job 1 on this market"):
+        by_name.job(1)
+    with pytest.raises(InvalidInputError, match="rpc or network, not both"):
+        Market.connect(chain.url, network="here")
+    with pytest.raises(InvalidInputError, match="dev_account: only alone"):
+        Market.connect(chain.url, dev_account=3, account=account_from_key(dev_private_key(4)))

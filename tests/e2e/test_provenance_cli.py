@@ -156,6 +156,12 @@ def test_a_model_is_marked_from_its_proof_file(world, capsys) -> None:  # type: 
 
     assert anchor["height"] == json.loads(proof.read_text())["height"] and anchor["on_main_chain"]
     assert "model anchored at ledger block" in text
+    # The explorer's model page reads the same anchor live.
+    from offchain.explorer.app import Sources, create_app
+
+    app = create_app(Sources(rpc=world["anvil"].url, deployment=world["deployment"]))
+    page = app.test_client().get(f"/models/{world['base']}").get_data(as_text=True)
+    assert 'id="anchor"' in page and "model anchored at ledger block" in page and "hashes of work" in page
     # The same proof again is not a stronger anchor: the contract's error, on one line.
     assert main(["registry", "anchor", str(proof), *world["where"]]) == 2
     err = capsys.readouterr().err

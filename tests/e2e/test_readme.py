@@ -75,6 +75,7 @@ DAEMONS = [
     Daemon(r"^offchain validator\b(?! (status|exit))"),
     Daemon(r"^offchain requester\b"),
     Daemon(r"^offchain explorer\b", port_placeholder="8700"),
+    Daemon(r"^offchain index\b(?!.*--once)"),
 ]
 
 # Small budgets: (regex searched in the command, flags appended).

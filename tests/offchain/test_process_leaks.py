@@ -40,12 +40,12 @@ def test_starts_a_shell_daemon_and_stops_its_group():
 """
 
 
-def _session(tmp_path: Path, test_source: str) -> subprocess.CompletedProcess[str]:
+def _session(tmp_path: Path, test_source: str, *args: str) -> subprocess.CompletedProcess[str]:
     shutil.copyfile(CONFTEST, tmp_path / "conftest.py")
     (tmp_path / "test_case.py").write_text(test_source)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:pytest-brownie", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-p", "no:pytest-brownie", "-p", "no:cacheprovider", "-q", *args, tmp_path],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -55,8 +55,10 @@ def _session(tmp_path: Path, test_source: str) -> subprocess.CompletedProcess[st
     )
 
 
-def test_a_session_that_leaves_a_process_running_fails_and_names_it(tmp_path: Path) -> None:
-    result = _session(tmp_path, LEAKING_TEST)
+# make test-offchain runs on xdist workers: the controller must see its workers' leaks.
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist workers"])
+def test_a_session_that_leaves_a_process_running_fails_and_names_it(tmp_path: Path, workers: list[str]) -> None:
+    result = _session(tmp_path, LEAKING_TEST, *workers)
     pid = int((tmp_path / "leaked.pid").read_text())
     try:
         assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout

@@ -98,3 +98,15 @@ def prov_market(TrainingMarket, ModelRegistry, relay, admin, validators):
     for v in validators:
         market.joinValidators({"from": v, "value": MIN_BOND})
     return market
+
+
+@pytest.fixture
+def own_ledger_market(TrainingMarket, ModelRegistry, LedgerRelay, admin, tmp_path):
+    """(ledger, relay, market) of their own, for a test that reorganises the ledger (the module's
+    ledger is shared, and the EVM's isolation does not rewind it)."""
+    ledger = Ledger(tmp_path / "ledger")
+    relay = deploy_relay(LedgerRelay, admin)
+    registry = ModelRegistry.deploy(admin, relay, {"from": admin})
+    registry.register(h("base"), ZERO, h("pretrain"), 5000, "file:///base", {"from": admin})
+    yield ledger, relay, _deploy(TrainingMarket, registry, admin)
+    ledger.chain.close()

@@ -16,6 +16,7 @@ from market_helpers import (
     SETTLE_S,
     TRAIN,
     eval_seal,
+    lens_of,
     next_time,
     post,
     post_with_provenance,
@@ -96,3 +97,30 @@ def test_the_market_fits_eip170():
     size = len(json.loads((BUILD / "TrainingMarket.json").read_text())["deployedBytecode"]) // 2
     print(f"TrainingMarket deployed bytecode: {size:,} bytes of {EIP170:,}")
     assert size <= EIP170
+
+
+def test_a_jobs_training_set_reads_unproven_once_its_anchor_leaves_the_main_chain(own_ledger_market, admin, requester):
+    ledger, relay, market = own_ledger_market
+    fork = ledger.chain.tip()
+    block = ledger.anchor([TRAIN])
+    ledger.mine(1)
+    ledger.relay_to(relay, admin)
+    job_id = post_with_provenance(market, requester, proof(block, 1)).return_value
+    lens = lens_of(market)
+    height = ledger.chain.get(block.hash).height
+    assert list(lens.trainingSetProvenance(job_id, proof(block, 1))) == [
+        True,
+        ANCHORER,
+        height,
+        2,
+        relay.confirmationWork(h32(block.hash)),
+    ]
+
+    side = ledger.mine(3, parent=fork, tag=7)  # a heavier branch without the anchor
+    for b in side:
+        if not ledger.chain.get(b.hash).has_data:
+            ledger.chain.add_block(b)
+    ledger.relay_to(relay, admin)
+
+    assert market.job(job_id)["trainingSetAnchored"]  # posted with a proof: history, kept
+    assert list(lens.trainingSetProvenance(job_id, proof(block, 1))) == [False, ZERO_ADDRESS, 0, 0, 0]

@@ -5,7 +5,7 @@ import brownie
 import pytest
 from errors import err
 from hashes import ZERO, ZERO_ADDRESS, h
-from provenance_helpers import ANCHORER, Ledger, deploy_relay, h32, proof
+from provenance_helpers import ANCHORER, REORGANISER_KEY, Ledger, deploy_relay, h32, proof
 
 URI = "file:///model"
 MODEL = h("model")
@@ -148,3 +148,52 @@ def test_a_registry_without_a_relay_refuses_to_mark(registry, ledger, relay, adm
     assert registry.relay() == ZERO_ADDRESS
     with brownie.reverts(err("ModelRegistryNoRelay")):
         registry.markAnchored(MODEL, *proof(block, 1), {"from": alice})
+
+
+def _deliver(ledger, blocks):
+    """Bodies that could not win when they arrived are offered again (a node's have-data rule)."""
+    for block in blocks:
+        if not ledger.chain.get(block.hash).has_data:
+            ledger.chain.add_block(block)
+
+
+def test_a_reorganiser_is_never_credited_with_a_flipped_anchor(anchored_registry, ledger, relay, admin, alice, bob):
+    ledger.fund_key(REORGANISER_KEY)
+    fork = ledger.chain.tip()
+    ledger.mine(1)
+    honest = _anchor(ledger, relay, admin)  # Alice's anchor at fork + 2, one block on top
+    anchored_registry.markAnchored(MODEL, *proof(honest, 1), {"from": alice})
+    # Bob's heavier branch from the fork holds his own anchor of the (public) hash, lower down.
+    theirs = ledger.anchor([MODEL], parent=fork, key=REORGANISER_KEY)
+    side = ledger.mine(3, parent=ledger.chain.get(theirs.hash), tag=7)
+    _deliver(ledger, [theirs, *side])
+    ledger.relay_to(relay, admin)
+    assert relay.confirmations(h32(honest.hash)) == 0 and relay.confirmations(h32(theirs.hash)) == 4
+
+    with brownie.reverts(err("ModelRegistryAnchorHeld", MODEL, ANCHORER)):
+        anchored_registry.markAnchored(MODEL, *proof(theirs, 1), {"from": bob})
+
+    anchor, confirmations, work, proven = anchored_registry.anchorStatus(MODEL)
+    assert list(anchor) == [h32(honest.hash), ANCHORER, fork.height + 2]
+    assert (confirmations, work, proven) == (0, 0, False)  # read live: the flipped anchor is unproven
+
+
+def test_an_anchor_reads_proven_again_when_its_chain_returns(anchored_registry, ledger, relay, admin, alice):
+    fork = ledger.chain.tip()
+    honest = ledger.anchor([MODEL])
+    (top,) = ledger.mine(1)
+    ledger.relay_to(relay, admin)
+    anchored_registry.markAnchored(MODEL, *proof(honest, 1), {"from": alice})
+    assert anchored_registry.anchorStatus(MODEL)[3]
+    side = ledger.mine(3, parent=fork, tag=7)
+    _deliver(ledger, side)
+    ledger.relay_to(relay, admin)
+    assert not anchored_registry.anchorStatus(MODEL)[3]
+
+    back = ledger.mine(3, parent=ledger.chain.get(top.hash))
+    _deliver(ledger, back)
+    ledger.relay_to(relay, admin)
+
+    _, confirmations, work, proven = anchored_registry.anchorStatus(MODEL)
+    assert proven and confirmations == 5
+    assert work == relay.confirmationWork(h32(honest.hash)) == 5 * relay.confirmationWork(h32(back[-1].hash))

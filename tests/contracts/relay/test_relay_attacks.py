@@ -38,8 +38,12 @@ def test_a_header_stamped_past_the_clocks_limit_is_rejected(deploy_devnet, admin
 
     relay.submitHeaders(batch([early]), {"from": admin})
 
-    with brownie.reverts(err("LedgerRelayTimeTooNew", 0, late.time, relay.clock() + DEVNET.max_future_seconds)):
+    # The limit is the relay's clock in the transaction's own block, which may be a second or
+    # two after the call that reads it here (a loaded machine): any of those is the same rule.
+    limit = relay.clock() + DEVNET.max_future_seconds
+    with pytest.raises(brownie.exceptions.VirtualMachineError) as reverted:
         relay.submitHeaders(batch([late]), {"from": admin})
+    assert reverted.value.revert_msg in {err("LedgerRelayTimeTooNew", 0, late.time, limit + d) for d in range(3)}
 
 
 def test_a_warp_of_the_evm_clock_does_not_move_the_relays(deploy_devnet, admin):
@@ -135,6 +139,7 @@ def test_the_relay_returns_from_a_deep_attackers_branch(deploy_devnet, admin, de
     txs += _submit(relay, [last], admin)  # this header makes the honest branch heavier
     assert relay.reorganizing()[0]  # deeper than one transaction rewrites
     assert relay.confirmations(h32(base[0].hash)) == 0  # nothing is proven while it is pending
+    assert relay.confirmationWork(h32(base[0].hash)) == 0
     with brownie.reverts(err("LedgerRelayReorganizing", relay.reorganizing()[1])):
         relay.submitHeaders(batch([last]), {"from": admin})
     while relay.reorganizing()[0]:

@@ -116,12 +116,15 @@ def _verify_goal(levels):
     return VERIFY_BASE + VERIFY_PER_LEVEL * levels
 
 
-def test_verify_tx_of_the_real_12_level_proof(deploy_bitcoin, vectors, probe):
+def test_verify_tx_of_the_real_12_level_proof(deploy_bitcoin, vectors, probe, admin):
     spv = vectors["spv_592920"]
     relay = deploy_bitcoin(
         {"checkpoint": {"hex": spv["header"], "height": spv["height"]}, "period_start": {"hex": spv["header"]}}
     )
     branch = [h32(hex_to_hash(h)) for h in spv["branch"]]
+    relay.proveMerkleDepth(
+        bytes.fromhex(spv["tx"]), h32(hex_to_hash(spv["block_hash"])), spv["index"], branch, {"from": admin}
+    )
 
     ok, gas = probe.verifyTxGas(
         relay, h32(hex_to_hash(spv["txid"])), h32(hex_to_hash(spv["block_hash"])), spv["index"], branch
@@ -136,6 +139,7 @@ def test_verify_tx_of_a_coinbase_alone(deploy_devnet, devnet_blocks, probe, admi
     main, _ = devnet_blocks
     relay = deploy_devnet()
     relay.submitHeaders(batch([b.header for b in main[:10]]), {"from": admin})
+    relay.proveMerkleDepth(main[0].txs[0].serialize(), h32(main[0].hash), 0, [], {"from": admin})
 
     ok, gas = probe.verifyTxGas(relay, h32(main[0].txs[0].txid), h32(main[0].hash), 0, [])
 
@@ -168,6 +172,7 @@ def test_verify_anchor_in_a_block_of_8(deploy_devnet, probe, admin):
     branch = [h32(h) for h in merkle_branch(block.txids(), 3)]
 
     gas = relay.verifyAnchor.estimate_gas(block.txs[3].serialize(), h32(block.hash), 3, branch)
+    relay.proveMerkleDepth(block.txs[3].serialize(), h32(block.hash), 3, branch, {"from": admin})
     ok, verify_gas = probe.verifyTxGas(relay, h32(block.txs[3].txid), h32(block.hash), 3, branch)
 
     assert ok

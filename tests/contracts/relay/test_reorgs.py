@@ -42,6 +42,8 @@ def test_a_three_block_reorg_moves_the_tip_and_the_confirmations(deploy_devnet, 
     assert _tip(relay) == (h32(new[-1].hash), 6)
     assert int(tx.events["ChainReorganized"]["forkHeight"]) == 2
     assert [relay.confirmations(h32(b.hash)) for b in old] == [6, 5, 0, 0, 0]
+    for block in (old[2], new[0]):
+        relay.proveMerkleDepth(block.txs[0].serialize(), h32(block.hash), 0, [], {"from": admin})
     assert not relay.verifyTx(h32(old[2].txs[0].txid), h32(old[2].hash), 0, [])
     assert relay.verifyTx(h32(new[0].txs[0].txid), h32(new[0].hash), 0, [])
 
@@ -89,3 +91,21 @@ def test_a_side_branch_with_equal_work_does_not_move_the_tip(deploy_devnet, chai
     assert chain.tip().hash == a[-1].hash
     assert _tip(relay) == (h32(a[-1].hash), 3)
     assert "ChainReorganized" not in tx.events
+
+
+def test_confirmations_in_work_follow_the_ledgers_chain_work(deploy_devnet, chain, admin):
+    relay = deploy_devnet()
+    old = _branch(chain, chain.tip(), 30, spacing=1)  # 1 s: difficulty rises at the retarget
+    relay.submitHeaders(batch([b.header for b in old]), {"from": admin})
+    tip = chain.tip()
+
+    for block in (old[0], old[12], old[-1]):
+        below = chain.get(block.header.prev_hash).chain_work
+        assert relay.confirmationWork(h32(block.hash)) == tip.chain_work - below
+
+    new = _branch(chain, chain.get(old[9].hash), 30, spacing=1, tag=1)
+    relay.submitHeaders(batch([b.header for b in new]), {"from": admin})
+    assert chain.tip().hash == new[-1].hash
+    assert relay.confirmationWork(h32(old[-1].hash)) == 0  # off the main chain: no work above it
+    below = chain.get(old[9].hash).chain_work
+    assert relay.confirmationWork(h32(new[0].hash)) == chain.tip().chain_work - below

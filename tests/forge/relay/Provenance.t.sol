@@ -47,6 +47,8 @@ contract ProvenanceTest is Campaign {
         (bytes32 payload, address account) = relay.verifyAnchor(anchor, blockHash, 0, new bytes32[](0));
         assertEq(payload, train);
         assertEq(account, vm.addr(KEY));
+        assertFalse(relay.verifyTx(_hash(anchor), blockHash, 0, new bytes32[](0))); // depth not proven yet
+        relay.proveMerkleDepth(anchor, blockHash, 0, new bytes32[](0));
         assertTrue(relay.verifyTx(_hash(anchor), blockHash, 0, new bytes32[](0)));
         assertFalse(relay.verifyTx(_hash(anchor), blockHash, 1, new bytes32[](0))); // no such position
         uint256 id = _postWithProvenance(train, anchor, blockHash);
@@ -63,6 +65,7 @@ contract ProvenanceTest is Campaign {
 
     function test_anUnconfirmedAnchorIsUnproven() external {
         (bytes memory anchor, bytes32 blockHash) = _anchorBlock(train, 1);
+        relay.proveMerkleDepth(anchor, blockHash, 0, new bytes32[](0));
         assertFalse(relay.verifyTx(_hash(anchor), blockHash, 0, new bytes32[](0)));
         vm.expectRevert();
         relay.verifyAnchor(anchor, blockHash, 0, new bytes32[](0));

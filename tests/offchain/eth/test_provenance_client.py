@@ -103,9 +103,9 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     found = market.training_set_provenance(job_id, relay)
     assert found is not None and found.height == proof.height and found.block_hash == proof.block_hash_hex
     assert found.confirmations == relay.confirmations(proof.block_hash_hex) == found.confirmations_at_mark == 3
-    assert f"training set anchored at ledger block {proof.height}, 3 confirmations, verified on-chain" in found.line(
-        "training set"
-    )
+    assert found.proven and found.work == relay.confirmation_work(proof.block_hash_hex) > 0
+    line = found.line("training set")
+    assert f"anchored at ledger block {proof.height}, 3 confirmations ({found.work:,} hashes of work), verified" in line
     plain = market.post_job(**_terms(world))
     assert market.training_set_provenance(plain, relay) is None
 
@@ -127,6 +127,7 @@ def test_a_model_is_marked_from_its_proof_file(world: dict[str, Any]) -> None:
 
     found = registry.anchor_of(MODEL, relay)
     assert found is not None and (found.height, found.confirmations) == (proof.height, 2)
+    assert found.proven and found.required == 2 and found.work == relay.confirmation_work(proof.block_hash_hex) > 0
     assert registry.anchor_of(BASE, relay) is None
 
 
@@ -143,6 +144,18 @@ def test_too_few_confirmations_on_the_relay_is_one_line(world: dict[str, Any]) -
 
 
 def test_a_block_off_the_main_chain_is_said_plainly() -> None:
-    line = Provenance(block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=0).line("model")
+    flipped = Provenance(block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=0, required=2)
+    line = flipped.line("model")
 
     assert "no longer on the relay's main chain" in line and "ledger block 7" in line
+    assert line.startswith("model anchor UNPROVEN") and "verified on-chain" not in line
+    assert not flipped.proven and not flipped.as_json()["verified_on_chain"] and not flipped.as_json()["proven"]
+
+
+def test_too_few_confirmations_now_read_unproven() -> None:
+    shallow = Provenance(block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=1, required=2)
+
+    assert not shallow.proven
+    assert "UNPROVEN" in shallow.line("training set") and "1 of the 2 confirmations" in shallow.line("training set")
+    deep = Provenance(block_hash="ab" * 32, height=7, account="0x" + "00" * 20, confirmations=2, required=2, work=1024)
+    assert deep.proven and "2 confirmations (1,024 hashes of work), verified on-chain" in deep.line("model")

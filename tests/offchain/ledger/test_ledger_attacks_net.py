@@ -212,6 +212,8 @@ def test_the_bare_branch_check_says_what_it_is_and_refuses_an_inner_node(
         ",".join(proof["branch"]),
     ]
     code, out, _ = run(capsys, *args)
+    assert code == 1 and "depth" in out  # a bare txid: nothing proves the tree's depth
+    code, out, _ = run(capsys, *args, "--tx", proof["tx"])
     assert code == 0 and "Merkle branch only" in out
     inner = [
         "verify-proof",
@@ -224,7 +226,9 @@ def test_the_bare_branch_check_says_what_it_is_and_refuses_an_inner_node(
         "--branch",
         "",
     ]
-    assert run(capsys, *inner)[0] == 0  # true as far as a bare branch goes
+    assert run(capsys, *inner)[0] == 1
+    code, out, _ = run(capsys, *inner, "--tx-count", "1")  # a claimed count that fits proves nothing
+    assert code == 1 and "depth" in out
     code, out, _ = run(capsys, *inner, "--tx-count", str(proof["tx_count"]))
     assert code == 1 and "depth" in out
 

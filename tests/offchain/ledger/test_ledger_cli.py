@@ -53,9 +53,11 @@ def test_init_mine_anchor_prove_and_verify(tmp_path: Path, capsys: pytest.Captur
         str(proof["index"]),
         "--branch",
         ",".join(proof["branch"]),
+        "--tx",
+        proof["tx"],
     ]
     assert run(capsys, *args)[0] == 0
-    assert run(capsys, *args[:-1], proof["txid"])[0] == 1
+    assert run(capsys, *args[:-3], proof["txid"], "--tx", proof["tx"])[0] == 1
     code, out, _ = run(capsys, "verify-db", "--datadir", d)
     assert code == 0 and "height 22" in out
 

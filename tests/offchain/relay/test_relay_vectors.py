@@ -12,7 +12,9 @@ import pytest
 from offchain.ledger import api
 from offchain.ledger.block import BlockHeader
 from offchain.ledger.errors import UnexpectedBits
+from offchain.ledger.hashing import hash_to_hex, hex_to_hash
 from offchain.ledger.headers import verify_header_run
+from offchain.ledger.merkle import branch_root
 from offchain.ledger.params import BITCOIN
 
 VECTORS = Path(__file__).resolve().parents[2] / "contracts" / "relay" / "data" / "bitcoin_relay_vectors.json"
@@ -66,3 +68,39 @@ def test_the_spv_proof_of_block_592920_verifies(vectors: dict[str, Any]) -> None
 
     assert api.verify_proof(proof)
     assert not api.verify_proof(proof | {"index": proof["index"] + 1})
+
+
+def _inner_node_proof(proof: dict[str, Any], levels: int) -> dict[str, Any]:
+    """The node `levels` above the transaction posing as one, with the rest of the branch and a
+    transaction count that fits its shorter depth: a claimed count proves nothing (issue 21, hole 7)."""
+    branch = [hex_to_hash(h) for h in proof["branch"]]
+    node = branch_root(hex_to_hash(proof["txid"]), proof["index"] % (1 << levels), branch[:levels])
+    assert node is not None
+    depth = len(branch) - levels
+    return {key: value for key, value in proof.items() if key not in ("tx", "tx_count")} | {
+        "txid": hash_to_hex(node),
+        "index": proof["index"] >> levels,
+        "branch": proof["branch"][levels:],
+        "tx_count": 1 << depth,
+    }
+
+
+def test_an_inner_node_posing_as_a_transaction_is_refused(vectors: dict[str, Any]) -> None:
+    proof = vectors["spv_592920"]
+
+    for levels in range(1, len(proof["branch"]) + 1):
+        assert not api.verify_proof(_inner_node_proof(proof, levels))
+
+
+def test_a_bare_txid_verifies_with_another_transaction_of_the_block_proving_the_depth(
+    vectors: dict[str, Any],
+) -> None:
+    proof = vectors["spv_592920"]
+    bare = {key: value for key, value in proof.items() if key != "tx"}
+    witness = {"tx": proof["tx"], "index": proof["index"], "branch": proof["branch"]}
+
+    assert not api.verify_proof(bare)  # nothing says how deep the tree is
+    assert api.verify_proof(bare | {"depth_proof": witness})
+    inner = _inner_node_proof(proof, 1)
+    assert not api.verify_proof(inner | {"depth_proof": witness})
+    assert not api.verify_proof(bare | {"depth_proof": witness | {"tx": "00" * 64}})

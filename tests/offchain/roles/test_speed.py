@@ -34,6 +34,7 @@ def test_without_a_given_speed_the_estimate_measures_the_jobs_own_recipe(
     assert estimate == pytest.approx(speed.MARGIN * (15 + 2 + 1) + speed.RUN_OVERHEAD_S)
 
 
+@pytest.mark.timing
 def test_the_estimate_covers_the_real_run(tmp_path: Path) -> None:
     from offchain.ml.train import train
 

@@ -1,0 +1,169 @@
+"""The event index against anvil: it follows the deployment's contracts from their deployment
+block, resumes from its saved cursor, trusts only blocks `confirmations` deep, rewinds when a
+stored block's hash no longer matches the chain, and answers the clients' log queries below
+its cursor without asking the node (issue 25)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_utils import event_abi_to_log_topic
+
+from offchain.eth.client import Client, connect
+from offchain.eth.deploy import deploy_all
+from offchain.eth.deployments import Deployment
+from offchain.eth.index_middleware import attach_index
+from offchain.eth.index_store import IndexStore
+from offchain.eth.indexer import Indexer
+from offchain.eth.keys import dev_private_key
+from offchain.eth.localchain import LocalChain, start_anvil
+from offchain.eth.registry import RegistryClient
+
+
+@dataclass
+class Chain:
+    anvil: LocalChain
+    client: Client
+    deployment: Deployment
+
+    @property
+    def registry(self) -> RegistryClient:
+        return RegistryClient(self.client, self.deployment.contract("ModelRegistry").address)
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        return self.client.w3.provider.make_request(method, list(params))["result"]  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def module_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
+    anvil = start_anvil()
+    try:
+        client = connect(anvil.url, dev_private_key(0))
+        deployment = deploy_all(client, tmp_path_factory.mktemp("deployments"), ledger_chain=None)
+        yield Chain(anvil, client, deployment)
+    finally:
+        anvil.stop()
+
+
+@pytest.fixture
+def chain(module_chain: Chain) -> Iterator[Chain]:
+    """The module's chain, put back as it was after each test (anvil's snapshots)."""
+    snapshot = module_chain.rpc("evm_snapshot")
+    yield module_chain
+    module_chain.rpc("evm_revert", snapshot)
+
+
+def register(chain: Chain, n: int) -> None:
+    chain.registry.register(bytes([n]) * 32, None, bytes(32), 0, f"http://example.org/{n}")
+
+
+def indexer(chain: Chain, path: Path, confirmations: int = 0) -> Indexer:
+    return Indexer.for_deployment(chain.client.w3, chain.deployment, IndexStore(path), confirmations)
+
+
+def stored_uris(store: IndexStore, chain: Chain) -> list[str]:
+    event = chain.registry.contract.events.ModelRegistered()
+    topic = "0x" + event_abi_to_log_topic(event.abi).hex()
+    logs = store.logs([chain.registry.address], [topic], 0, 10**9)
+    return [str(event.process_log(log)["args"]["uri"]) for log in logs]
+
+
+def count_log_queries(client: Client) -> list[tuple[int, int]]:
+    """The block ranges of the eth_getLogs requests that reach the node from now on."""
+    seen: list[tuple[int, int]] = []
+    provider = client.w3.provider
+    forward = provider.make_request
+
+    def counting(method: Any, params: Any) -> Any:
+        if method == "eth_getLogs":
+            seen.append((int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)))
+        return forward(method, params)
+
+    provider.make_request = counting  # type: ignore[method-assign]
+    return seen
+
+
+def test_the_index_starts_at_the_deployment_block(chain: Chain, tmp_path: Path) -> None:
+    register(chain, 1)
+    index = indexer(chain, tmp_path / "index.sqlite")
+
+    index.sync()
+
+    first = min(c.block for c in chain.deployment.contracts.values())
+    assert index.store.start == first
+    assert index.store.cursor == chain.client.w3.eth.block_number
+    assert stored_uris(index.store, chain) == ["http://example.org/1"]
+
+
+def test_a_restart_resumes_from_the_saved_cursor(chain: Chain, tmp_path: Path) -> None:
+    register(chain, 1)
+    indexer(chain, tmp_path / "index.sqlite").sync()
+    cursor = chain.client.w3.eth.block_number
+    register(chain, 2)
+    queries = count_log_queries(chain.client)
+
+    restarted = indexer(chain, tmp_path / "index.sqlite")  # a new process: only the file is shared
+    restarted.sync()
+
+    assert queries and min(start for start, _ in queries) == cursor + 1
+    assert stored_uris(restarted.store, chain) == ["http://example.org/1", "http://example.org/2"]
+
+
+def test_blocks_within_the_confirmation_depth_are_not_stored(chain: Chain, tmp_path: Path) -> None:
+    register(chain, 1)
+    register(chain, 2)
+    index = indexer(chain, tmp_path / "index.sqlite", confirmations=1)
+
+    index.sync()
+
+    assert index.store.cursor == chain.client.w3.eth.block_number - 1
+    assert stored_uris(index.store, chain) == ["http://example.org/1"]
+
+
+def test_a_reorganisation_rewinds_the_index(chain: Chain, tmp_path: Path) -> None:
+    fork_point = chain.rpc("evm_snapshot")
+    register(chain, 1)  # on the branch that will be dropped
+    index = indexer(chain, tmp_path / "index.sqlite")
+    index.sync()
+    chain.rpc("evm_revert", fork_point)
+    register(chain, 2)  # the same height, another block
+    chain.rpc("anvil_mine", "0x2")
+
+    index.sync()
+
+    assert stored_uris(index.store, chain) == ["http://example.org/2"]
+    assert index.store.cursor == chain.client.w3.eth.block_number
+
+
+def test_the_clients_read_below_the_cursor_from_the_index(chain: Chain, tmp_path: Path) -> None:
+    register(chain, 1)
+    register(chain, 2)
+    index = indexer(chain, tmp_path / "index.sqlite")
+    start = index.store.start or 0
+    cursor = index.sync()
+    register(chain, 3)  # past the cursor: read from the node
+    reader = connect(chain.anvil.url)
+    attach_index(reader.w3, IndexStore(tmp_path / "index.sqlite"))
+    queries = count_log_queries(reader)
+    registry = RegistryClient(reader, chain.registry.address)
+
+    models = registry.models(start, 100)
+
+    assert [m.uri for m in models] == [f"http://example.org/{n}" for n in (1, 2, 3)]
+    assert queries == [(cursor + 1, chain.client.w3.eth.block_number)]
+
+
+def test_an_index_of_other_contracts_is_refused(chain: Chain, tmp_path: Path) -> None:
+    from offchain.eth.index_store import IndexMismatchError
+
+    index = indexer(chain, tmp_path / "index.sqlite")
+    index.sync()
+    only_registry = {"ModelRegistry": chain.deployment.contract("ModelRegistry")}
+    other = Deployment(chain_id=chain.deployment.chain_id, contracts=only_registry)
+
+    with pytest.raises(IndexMismatchError):
+        Indexer.for_deployment(chain.client.w3, other, IndexStore(tmp_path / "index.sqlite"), 0)
