@@ -56,10 +56,10 @@ abstract contract Settlement is Attestations {
         address winner;
         // slither-disable-next-line uninitialized-local
         uint16 score;
+        uint256 best = NO_WINNER;
         if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize)) {
             t = _forfeit(jobId, js, j);
         } else {
-            uint256 best;
             (best, score, t) = _settle(jobId, j);
             uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
             if (best == NO_WINNER) {
@@ -67,11 +67,12 @@ abstract contract Settlement is Attestations {
             } else {
                 (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint80(prize)); // best < 16, prize <= reward
                 t.prize = prize;
-                winner = _register(jobId, js, best, score, modelHash, uri);
             }
         }
         _credit(j.requester, t.refund);
         _credit(BURNED, t.burned);
+        // The registry's call last: every write of this settlement is made before it.
+        if (best != NO_WINNER) winner = _register(jobId, js, best, score, modelHash, uri);
         // One event for the three endings (a forfeit, no winner, a winner), one emit site.
         bytes32 model = winner == address(0) ? bytes32(0) : modelHash;
         emit Finalized(jobId, winner, model, score, t.prize, t.paid, t.slashedBonds, t.refund, t.burned);
