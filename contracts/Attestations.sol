@@ -18,11 +18,42 @@ abstract contract Attestations is JobBook {
 
     /// @dev The bits of a stored seal that hold the keccak; the low 16 hold the seat bitmap.
     bytes32 private constant SEAL_MASK = ~bytes32(uint256(0xffff));
+    /// @dev A member's seal once it attested the evaluation set unavailable: no seal bits, so
+    /// no reveal matches it, and non-zero, so no seal can be committed after it.
+    bytes32 private constant UNAVAILABLE = bytes32(uint256(2));
+    /// @dev Bit UNAVAILABLE_SHIFT + s of committee word 1 is set when seat s attested the set
+    /// unavailable: lane 7 of word 1 is seat 15, which no committee has (at most 15 seats).
+    uint256 private constant UNAVAILABLE_SHIFT = 224;
 
     /// @notice Commit the seal of your scores for every submission of `jobId`.
     /// @dev Committee members only, on an active job, between the reveal and the attest
     /// deadline, once the evaluation set is revealed, once per job. Emits {AttestationCommitted}.
     function commitAttestation(uint256 jobId, bytes32 seal) external {
+        if (seal == bytes32(0)) revert TrainingMarketZeroHash();
+        uint256 seats = _attestingSeats(jobId);
+        // Keep the seat bitmap in the seal's low 16 bits, so the reveal need not read the
+        // committee again; 240 bits of keccak still bind (collisions cost 2**120 work).
+        _attestationSeals[jobId][msg.sender] = (seal & SEAL_MASK) | bytes32(seats);
+        emit AttestationCommitted(jobId, msg.sender, seal);
+    }
+
+    /// @notice Attest that the evaluation set the requester opened could not be fetched or
+    /// does not match its hash, instead of committing scores.
+    /// @dev As {commitAttestation}: committee members only, once per job, in its window. A
+    /// strict majority of the drawn seats attesting it makes the job the requester's failure at
+    /// finalize (the unopened-set path: the revealed workers share the reward, nobody is
+    /// slashed); short of a majority each such seat is slashed as a missing attestation.
+    /// Emits {EvaluationUnavailable}.
+    function attestUnavailable(uint256 jobId) external {
+        uint256 seats = _attestingSeats(jobId);
+        _attestationSeals[jobId][msg.sender] = UNAVAILABLE; // no scores may follow
+        _committees[jobId][1] |= seats << UNAVAILABLE_SHIFT;
+        emit EvaluationUnavailable(jobId, msg.sender);
+    }
+
+    /// @dev The caller's seats on `jobId`, checked to attest now: an active job, its
+    /// attestation window, the set opened, a committee member with nothing committed yet.
+    function _attestingSeats(uint256 jobId) private view returns (uint256 seats) {
         Job storage j = _existing(jobId);
         (uint32 revealDeadline, uint32 attestDeadline, bool evaluated, uint256 size, Status status) =
             (j.revealDeadline, j.attestDeadline, j.evaluationRevealed, j.committeeSize, j.status);
@@ -31,16 +62,26 @@ abstract contract Attestations is JobBook {
             revert TrainingMarketNotAttesting(jobId);
         }
         if (!evaluated) revert TrainingMarketEvaluationNotRevealed(jobId);
-        if (seal == bytes32(0)) revert TrainingMarketZeroHash();
-        uint256 seats = _seatsOf(jobId, msg.sender, size);
+        seats = _seatsOf(jobId, msg.sender, size);
         // slither-disable-next-line incorrect-equality
         if (seats == 0) revert TrainingMarketNotInCommittee(jobId, msg.sender);
-        mapping(address => bytes32) storage seals = _attestationSeals[jobId];
-        if (seals[msg.sender] != bytes32(0)) revert TrainingMarketAttestationAlreadyCommitted(jobId, msg.sender);
-        // Keep the seat bitmap in the seal's low 16 bits, so the reveal need not read the
-        // committee again; 240 bits of keccak still bind (collisions cost 2**120 work).
-        seals[msg.sender] = (seal & SEAL_MASK) | bytes32(seats);
-        emit AttestationCommitted(jobId, msg.sender, seal);
+        if (_attestationSeals[jobId][msg.sender] != bytes32(0)) {
+            revert TrainingMarketAttestationAlreadyCommitted(jobId, msg.sender);
+        }
+    }
+
+    /// @dev True when a strict majority of the job's `drawn` seats attested its evaluation set
+    /// unavailable ({attestUnavailable}).
+    function _unavailableByMajority(uint256 jobId, uint256 drawn) internal view returns (bool) {
+        uint256 votes = (_committees[jobId][1] >> UNAVAILABLE_SHIFT) & 0x7fff; // seats 0..14
+        uint256 n = 0;
+        // Unchecked: at most 15 bits are counted.
+        unchecked {
+            for (; votes != 0; votes >>= 1) {
+                n += votes & 1;
+            }
+        }
+        return 2 * n > drawn;
     }
 
     /// @notice Reveal the scores you sealed: one per submission in commit order (the score

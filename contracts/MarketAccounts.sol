@@ -10,6 +10,11 @@ import {ValidatorSet} from "./ValidatorSet.sol";
 /// payee pull. Workers pull their own outcomes with {Settlement.claim} instead, so finalize
 /// never pays a fresh slot per worker.
 abstract contract MarketAccounts is ValidatorSet {
+    /// @dev Where slashed stakes, forfeits and unearned slashed bonds are credited: the zero
+    /// address, which never sends a transaction, so they are burned (held for ever, still
+    /// counted as owed: `pendingOf(address(0))` is everything burned).
+    address internal constant BURNED = address(0);
+
     mapping(address account => uint256) private _pending;
 
     /// @notice Send the caller everything credited to it, validator fees included.

@@ -189,7 +189,8 @@ contract MarketLens {
                 totals.forfeits += list[i].stakeLost;
             }
         }
-        if (!j.evaluationRevealed) return (list, Totals(0, 0, 0));
+        // A forfeit (a set never opened, a committee below the quorum): no fee, nothing slashed.
+        if (!j.evaluationRevealed || drawn < _quorum) return (list, Totals(0, 0, 0));
         totals.validatorFee = Judgment.validatorFee(reward, revealed, _feeBps);
     }
 

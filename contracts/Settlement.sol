@@ -12,14 +12,18 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// @dev Finalize writes no per-worker slot: workers' payouts are recomputed by {claim} from
 /// the settled sheets (which never change after the settle deadline) with {Judgment-payout}, so
 /// finalize pays no fresh-slot cost for up to 16 workers. Validators are paid and slashed
-/// in their own records (slots they already own). The requester is credited what stays with it.
+/// in their own records (slots they already own). The requester is credited only its own
+/// money back (the reward when nobody wins, an unearned fee); slashed stakes, forfeits,
+/// slashed bonds nobody earned and division dust are burned ({MarketAccounts-BURNED}):
+/// the requester can cause every one of them (its own Sybil workers, a withheld evaluation
+/// set, its Sybil members), so none may reach it (issue 20).
 abstract contract Settlement is Attestations {
     using ScoreSheet for uint256;
 
     /// @dev Per-seat tallies and the job-wide sums finalize builds.
     struct Tally {
         uint256 good; // attestations within tolerance of the median, over all seats
-        uint256 toRequester; // slashed stakes, forfeits, refund and undistributed fees
+        uint256 burned; // slashed stakes, forfeits, slashed bonds nobody earned, dust
         uint256 pool; // validator fee + slashed bonds, shared per good attestation
         uint256 slashedBonds;
         uint256 paid; // credited to validators
@@ -27,13 +31,14 @@ abstract contract Settlement is Attestations {
         uint256 fee; // the validators' share of the reward
         uint256 undecided; // bit i: submission i judged Undecided (its attestations settle nothing)
         uint256 prize; // the winner's, or each revealed worker's share on a forfeit
-        uint256 refund; // the reward back to the requester: nobody won, or a forfeit's dust
+        uint256 refund; // the requester's own money back: the reward when nobody won, an unearned fee
     }
 
     /// @notice Settle a job after its settle deadline; anyone may call it, once.
     /// @dev `modelHash` and `uri` are the winner's, as revealed (checked against the stored
     /// result hash; ignored when nobody wins; {winnerOf} tells who wins). Forfeit (evaluation
-    /// never revealed): the reward and unrevealed stakes are shared by the revealed workers.
+    /// never revealed, or a committee drawn below the quorum: the requester's failures, issue
+    /// 20 item 3): the reward and unrevealed stakes are shared by the revealed workers.
     /// Either way each member's seat is released ({ValidatorSet-withdrawBond}).
     /// Otherwise: medians, the winner, validator pay per attestation within tolerance and
     /// slashing per attestation outside it or missing; the winner is registered with parent =
@@ -51,25 +56,26 @@ abstract contract Settlement is Attestations {
         address winner;
         // slither-disable-next-line uninitialized-local
         uint16 score;
-        if (!j.evaluationRevealed) {
+        uint256 best = NO_WINNER;
+        if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize)) {
             t = _forfeit(jobId, js, j);
         } else {
-            uint256 best;
             (best, score, t) = _settle(jobId, j);
             uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
             if (best == NO_WINNER) {
-                t.refund = prize;
-                _credit(j.requester, t.toRequester + prize);
+                t.refund += prize;
             } else {
                 (js.winnerPlusOne, js.reward) = (uint8(best + 1), uint80(prize)); // best < 16, prize <= reward
                 t.prize = prize;
-                _credit(j.requester, t.toRequester);
-                winner = _register(jobId, js, best, score, modelHash, uri);
             }
         }
+        _credit(j.requester, t.refund);
+        _credit(BURNED, t.burned);
+        // The registry's call last: every write of this settlement is made before it.
+        if (best != NO_WINNER) winner = _register(jobId, js, best, score, modelHash, uri);
         // One event for the three endings (a forfeit, no winner, a winner), one emit site.
         bytes32 model = winner == address(0) ? bytes32(0) : modelHash;
-        emit Finalized(jobId, winner, model, score, t.prize, t.paid, t.slashedBonds, t.refund);
+        emit Finalized(jobId, winner, model, score, t.prize, t.paid, t.slashedBonds, t.refund, t.burned);
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
@@ -89,6 +95,18 @@ abstract contract Settlement is Attestations {
         _entries[jobId][index].stake = 0;
         if (amount != 0) _sendToCaller(amount);
         emit Claimed(jobId, msg.sender, amount);
+    }
+
+    /// @dev True when the job's evaluation, though opened, is the requester's failure: its
+    /// committee was drawn below the quorum ({Judgment-judge} says Forfeited), or a strict
+    /// majority of the drawn seats attested the set unavailable, which is then recorded as
+    /// never opened (`evaluationRevealed` false), so claim and the lens judge the forfeit too.
+    function _requesterFailed(uint256 jobId, Job storage js, uint256 size) private returns (bool) {
+        uint256 drawn = _drawnSeats(jobId, size);
+        if (drawn < _quorum) return true;
+        if (!_unavailableByMajority(jobId, drawn)) return false;
+        js.evaluationRevealed = false;
+        return true;
     }
 
     /// @dev Checks the winner's revealed model and URI and records them in the registry.
@@ -136,33 +154,38 @@ abstract contract Settlement is Attestations {
         }
     }
 
-    /// @dev The requester never revealed the evaluation set: revealed workers share the reward
-    /// and the unrevealed stakes (dust and "nobody revealed" go back to the requester).
+    /// @dev The requester never revealed the evaluation set, or its committee is below the
+    /// quorum: revealed workers share the reward
+    /// and the unrevealed stakes; the division dust is burned. Nobody revealed: the reward goes
+    /// back to the requester and the unrevealed stakes are burned (never the requester's).
     function _forfeit(uint256 jobId, Job storage js, Job memory j) private returns (Tally memory t) {
         // The committee checked nothing: its members' seats are released, nobody is paid.
         // slither-disable-next-line unused-return
         _releaseSeats(jobId, j.committeeSize);
         uint256 revealed = 0;
-        uint256 pot = j.reward;
+        uint256 stakes = 0;
         for (uint256 i; i < j.submissionCount; ++i) {
             Entry memory e = _entries[jobId][i];
             if (_sheets[jobId][e.worker].revealed()) ++revealed;
-            else pot += e.stake;
+            else stakes += e.stake;
         }
-        uint256 share = revealed == 0 ? 0 : pot / revealed;
+        if (revealed == 0) {
+            (js.reward, t.refund, t.burned) = (0, j.reward, stakes);
+            return t;
+        }
+        uint256 pot = j.reward + stakes;
+        uint256 share = pot / revealed;
         // A share above 2**80 - 1 wei (1.2M ETH) can only come from slashed stakes (the reward
-        // itself fits): the excess goes to the requester, as slashed stakes do in a settled job,
-        // so a forfeit never reverts.
+        // itself fits): the excess is burned with them, so a forfeit never reverts.
         if (share > type(uint80).max) share = type(uint80).max;
         js.reward = uint80(share); // bounded above
-        // The remainder of the division on purpose: the dust goes back to the requester.
+        // The remainder of the division on purpose: the dust is burned.
         // slither-disable-next-line divide-before-multiply
-        (t.prize, t.refund) = (share, pot - share * revealed);
-        _credit(j.requester, t.refund);
+        (t.prize, t.burned) = (share, pot - share * revealed);
     }
 
     /// @dev Judges every submission ({Judgment}): fills `medians`, adds the stakes it does not
-    /// return (slashed, forfeits) to `t.toRequester`, returns the winner ({Judgment-leads}).
+    /// return (slashed, forfeits) to `t.burned`, returns the winner ({Judgment-leads}).
     function _settleWorkers(
         uint256 jobId,
         Job memory j,
@@ -179,10 +202,10 @@ abstract contract Settlement is Attestations {
             if (!Judgment.settlesAttestations(outcome)) t.undecided |= 1 << i;
             if (outcome != Outcome.Unrevealed) ++t.revealed;
             // The share is the claim's business (the winner is not known yet); the stake not
-            // returned is the requester's.
+            // returned is burned: its requester may have caused it (issue 20).
             // slither-disable-next-line unused-return
             (uint256 returned,) = Judgment.payout(j, i, e.stake, outcome, _forfeitBps);
-            t.toRequester += e.stake - returned; // returned <= stake
+            t.burned += e.stake - returned; // returned <= stake
             if (Judgment.leads(outcome, median, best, bestScore)) (best, bestScore) = (i, median);
         }
     }
@@ -211,7 +234,8 @@ abstract contract Settlement is Attestations {
     /// slashed bonds); each one outside it, or missing for a revealed submission, costs
     /// slashBps of the holder's bond; an attestation of an Undecided submission (a split
     /// verdict) neither earns nor costs, so a tie or an absent colleague slashes no honest
-    /// member. Undistributed pool goes to the requester. Emits one {ValidatorSettled} per
+    /// member. When nobody earned the pool the fee goes back to the requester (its own money)
+    /// and the slashed bonds are burned; the division dust is burned. Emits one {ValidatorSettled} per
     /// seat that had anything to attest, so nobody re-derives the split.
     function _settleValidators(
         uint256 jobId,
@@ -250,7 +274,10 @@ abstract contract Settlement is Attestations {
             emit ValidatorSettled(jobId, owner, uint8(seat), uint8(good), uint8(bad), pay, taken[seat]);
         }
         // slither-disable-next-line divide-before-multiply
-        t.paid = perGood * t.good; // what was credited; the division dust goes to the requester
-        t.toRequester += t.pool - t.paid; // division dust, or all of it
+        t.paid = perGood * t.good; // what was credited
+        // Nobody earned the pool: the fee is the requester's own money, the slashed bonds
+        // never reach it (its Sybil members or a withheld set can cause them).
+        if (t.good == 0) t.refund = t.fee;
+        t.burned += t.pool - t.paid - t.refund; // the slashed bonds nobody earned, or the division dust
     }
 }

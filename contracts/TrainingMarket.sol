@@ -188,10 +188,18 @@ contract TrainingMarket is Settlement {
         if (msg.value < minStake) revert TrainingMarketStakeTooLow(jobId, msg.value, minStake);
         if (msg.value > type(uint80).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint80).max);
         if (index == MAX_SUBMISSIONS) revert TrainingMarketSubmissionsFull(jobId);
-        if (_sealed[jobId][msg.sender] != bytes32(0)) revert TrainingMarketAlreadyCommitted(jobId, msg.sender);
-        j.submissionCount = index + 1;
-        _entries[jobId][index] = Entry({worker: msg.sender, stake: uint96(msg.value)}); // checked above
-        _sealed[jobId][msg.sender] = commitment;
+        mapping(address => bytes32) storage seals = _sealed[jobId]; // one hash for the read and the write
+        if (seals[msg.sender] != bytes32(0)) revert TrainingMarketAlreadyCommitted(jobId, msg.sender);
+        unchecked {
+            j.submissionCount = index + 1; // index < MAX_SUBMISSIONS: checked above
+        }
+        // Entry{worker: msg.sender, stake: msg.value} in one SSTORE: the IR pipeline writes a
+        // struct literal field by field, which costs commit a second write to its fresh slot.
+        Entry[MAX_SUBMISSIONS] storage entries = _entries[jobId];
+        assembly ("memory-safe") {
+            sstore(add(entries.slot, index), or(caller(), shl(160, callvalue()))) // value < 2**80: checked above
+        }
+        seals[msg.sender] = commitment;
         emit Committed(jobId, msg.sender, index, commitment, uint96(msg.value));
     }
 
@@ -253,10 +261,13 @@ contract TrainingMarket is Settlement {
     /// committees as there are blocks it can wait for, never a committee no draw gives
     /// (honest roles call at the first block after the commit deadline to leave little
     /// choice). Weighted sampling without replacement: distinct validators, each draw
-    /// proportional to bond; the requester and the job's workers are skipped. At most 8 tries
-    /// per seat, so a set of few or mostly excluded validators leaves seats empty (verdicts
-    /// then need a strict majority of the seats filled, {Judgment-judge}). Each member drawn
-    /// counts one more unsettled seat, which keeps its bond until finalize ({withdrawBond}).
+    /// proportional to bond; a drawn leaf leaves the draw whether it is seated or excluded (the
+    /// requester, the job's workers, a member at its cap of unsettled seats), so excluded bond
+    /// wastes no try and no whale can empty a committee (issue 20 item 3): seats stay empty only
+    /// when the eligible validators are fewer than the seats (verdicts then need a strict majority
+    /// of the seats filled, {Judgment-judge}; below the quorum the job is the requester's failure,
+    /// {Settlement-finalize}). Each member drawn counts one more unsettled seat, which keeps its
+    /// bond until finalize ({withdrawBond}).
     /// Emits {CommitteeDrawn}.
     function drawCommittee(uint256 jobId) external {
         Job storage j = _existing(jobId);
@@ -286,7 +297,10 @@ contract TrainingMarket is Settlement {
 
     /// @dev Weighted sampling without replacement from `seed`: distinct validators, none in
     /// `excluded` nor (unless `workersListed`) a worker of the job nor a member at its cap of
-    /// unsettled seats; at most 8 tries per seat. Each member seated counts one more
+    /// unsettled seats. Every leaf drawn leaves the draw (its weight joins `gone`), so each try
+    /// draws among the leaves not drawn yet and no weight is drawn twice: the tries end when the
+    /// seats are full, no weight is left, or every workers' and capped members' leaf could have
+    /// been drawn besides the seats (`gone`'s length). Each member seated counts one more
     /// unsettled seat: its bond now answers for this job until finalize releases it.
     function _drawSeats(uint256 jobId, uint256 size, uint256 seed, address[] memory excluded, bool workersListed)
         private
@@ -295,22 +309,38 @@ contract TrainingMarket is Settlement {
         uint256 total = _totalWeight(); // read once: a draw changes no weight
         if (total == 0) revert TrainingMarketNotValidator(address(0));
         seats = new address[](size);
+        // The intervals drawn, sorted: the seats, the requester, every worker, and as many
+        // members at their cap as seats.
+        uint256[] memory gone = new uint256[](2 * size + MAX_SUBMISSIONS + 1);
         uint256 filled = 0;
-        for (uint256 nonce; filled < size && nonce < 8 * size; ++nonce) {
-            (uint256 leaf, address owner) = _drawLeaf(Committee.tryHash(seed, nonce), total);
-            if (Committee.includes(excluded, excluded.length, owner) || Committee.includes(seats, filled, owner)) continue;
-            if (!workersListed && _sealed[jobId][owner] != bytes32(0)) continue; // a worker has a seal
-            Validator storage v = _validators[owner];
-            uint8 unsettled = v.unsettledSeats;
-            if (unsettled == MAX_UNSETTLED_SEATS) continue; // at its cap: skipped, never overflowed
-            unchecked {
-                v.unsettledSeats = unsettled + 1; // below the cap: checked just above
-            }
+        for (uint256 n; filled < size && n < gone.length && total != 0; ++n) {
+            (uint256 leaf, address owner, uint256 interval) = _drawLeafWithout(Committee.tryHash(seed, n), total, gone, n);
+            // Out of the draw, seated or not: its weight <= total, the sum it was drawn from.
+            total -= interval & type(uint64).max;
+            Committee.insertSorted(gone, n, interval);
+            if (!_takeSeat(jobId, owner, excluded, workersListed)) continue;
             c = Committee.withSeat(c, filled, leaf);
             seats[filled++] = owner;
         }
         // "Drawn, nobody eligible": lane 7 of the last word the size uses is never a seat.
         if (filled == 0) c[size > 8 ? 1 : 0] = 1 << 255;
+    }
+
+    /// @dev True, and one more unsettled seat counted for `owner`, unless it is in `excluded`,
+    /// or (unless `workersListed`) a worker of the job, or a member at its cap of unsettled seats.
+    function _takeSeat(uint256 jobId, address owner, address[] memory excluded, bool workersListed)
+        private
+        returns (bool)
+    {
+        if (Committee.includes(excluded, excluded.length, owner)) return false;
+        if (!workersListed && _sealed[jobId][owner] != bytes32(0)) return false; // a worker has a seal
+        Validator storage v = _validators[owner];
+        uint8 unsettled = v.unsettledSeats;
+        if (unsettled == MAX_UNSETTLED_SEATS) return false; // at its cap: skipped, never overflowed
+        unchecked {
+            v.unsettledSeats = unsettled + 1; // below the cap: checked just above
+        }
+        return true;
     }
 
     /// @dev now < commit < reveal < attest < settle <= now + MAX_JOB_DURATION, every window

@@ -8,7 +8,7 @@ import {SumTree} from "./libraries/SumTree.sol";
 /// @title ValidatorSet
 /// @notice The market's bonded validators, unbounded in number: join with a bond, request exit,
 /// withdraw the bond after an unbonding delay that outlasts any job. Committees are drawn
-/// from them with probability proportional to bond (see {_drawLeaf}).
+/// from them with probability proportional to bond (see {_drawLeafWithout}).
 /// @dev Each member owns one leaf of a {SumTree} whose weight is its bond in gwei while it is
 /// active and zero once it asks to leave. Leaves are never reused, so a committee's leaf
 /// numbers name the same validators for ever. Why the delay makes slashing safe: a validator
@@ -106,11 +106,28 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _tree.total();
     }
 
-    /// @dev A leaf drawn with probability proportional to weight, from `seed`, given the
-    /// tree's `total` (the caller reads it once per committee, non-zero: checked first).
-    function _drawLeaf(uint256 seed, uint256 total) internal view returns (uint256 leaf, address owner) {
-        leaf = _tree.draw(seed % total);
-        owner = _leafOwner[leaf];
+    /// @dev A leaf drawn with probability proportional to weight from `seed` among the leaves
+    /// whose intervals are not in `gone` (its first `n` entries, `start << 64 | weight`, sorted),
+    /// whose weights sum to `total` (non-zero): sampling without replacement with no storage
+    /// write. Returns the leaf, its owner and its interval, packed as `gone` holds it.
+    /// @dev A point of the remaining weight maps to the tree's line by stepping over each gone
+    /// interval at or below it, in ascending order (they are disjoint).
+    function _drawLeafWithout(uint256 seed, uint256 total, uint256[] memory gone, uint256 n)
+        internal
+        view
+        returns (uint256 leaf, address owner, uint256 interval)
+    {
+        uint256 r = seed % total;
+        // Unchecked: r stays below the tree's total (< 2**64): each step adds a gone weight.
+        unchecked {
+            for (uint256 k; k < n && r >= gone[k] >> 64; ++k) {
+                r += gone[k] & type(uint64).max;
+            }
+        }
+        uint256 start;
+        uint256 weight;
+        (leaf, start, weight) = _tree.draw(r);
+        (owner, interval) = (_leafOwner[leaf], (start << 64) | weight);
     }
 
     /// @dev Sum of the active bonds' weights.

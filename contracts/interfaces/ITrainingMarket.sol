@@ -33,7 +33,7 @@ interface ITrainingMarket {
         uint8 submissionCount;
         uint8 committeeSize; // odd, 1..15
         Status status;
-        bool evaluationRevealed;
+        bool evaluationRevealed; // false again after finalize when a majority attested the set unavailable
         // slot 1
         address requester;
         uint80 reward; // after finalize: the winner's prize, or each revealed worker's share on a forfeit
@@ -139,8 +139,13 @@ interface ITrainingMarket {
     event EvaluationRevealed(uint256 indexed jobId, bytes32 evaluationSet, string uri);
     event CommitteeDrawn(uint256 indexed jobId, address[] seats, uint256 seed);
     event AttestationCommitted(uint256 indexed jobId, address indexed validator, bytes32 seal);
+    /// @notice A member attested that the opened evaluation set could not be fetched or does
+    /// not match its hash (issue 20): it attests no scores on this job.
+    event EvaluationUnavailable(uint256 indexed jobId, address indexed validator);
     event AttestationRevealed(uint256 indexed jobId, address indexed validator, uint16[] scores);
-    /// @notice `winner` is zero when nobody won; `refund` went back to the requester.
+    /// @notice `winner` is zero when nobody won; `refund` went back to the requester (its own
+    /// money: the reward when nobody won, an unearned fee); `burned` (slashed stakes, forfeits,
+    /// slashed bonds nobody earned, dust) was credited to nobody (`pendingOf(address(0))`).
     event Finalized(
         uint256 indexed jobId,
         address indexed winner,
@@ -149,7 +154,8 @@ interface ITrainingMarket {
         uint256 prize,
         uint256 validatorPay,
         uint256 validatorSlashed,
-        uint256 refund
+        uint256 refund,
+        uint256 burned
     );
     /// @notice A committee seat's settlement (finalize emits one per seat that attested or had to):
     /// attestations within tolerance (`good`) and outside it or missing (`bad`), the pay
@@ -264,6 +270,8 @@ interface ITrainingMarket {
     function drawCommittee(uint256 jobId) external;
     /// @notice Commit the seal of a committee member's scores.
     function commitAttestation(uint256 jobId, bytes32 seal) external;
+
+    function attestUnavailable(uint256 jobId) external;
     /// @notice Reveal the sealed scores.
     function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external;
 

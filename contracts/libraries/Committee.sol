@@ -54,6 +54,18 @@ library Committee {
         }
     }
 
+    /// @notice Inserts `value` into the first `n` entries of `list`, sorted ascending (n < length).
+    function insertSorted(uint256[] memory list, uint256 n, uint256 value) internal pure {
+        // Unchecked: i counts down from n >= 0 and stops at 0.
+        unchecked {
+            uint256 i = n;
+            for (; i != 0 && list[i - 1] > value; --i) {
+                list[i] = list[i - 1];
+            }
+            list[i] = value;
+        }
+    }
+
     /// @notice True when one of the first `n` entries of `list` is `account`.
     function includes(address[] memory list, uint256 n, address account) internal pure returns (bool) {
         for (uint256 i; i < n; ++i) {

@@ -45,7 +45,10 @@ library Judgment {
         returns (ITrainingMarket.Outcome, uint256 count, uint16 score)
     {
         if (!sheet.revealed()) return (ITrainingMarket.Outcome.Unrevealed, 0, 0);
-        if (!j.evaluationRevealed) return (ITrainingMarket.Outcome.Forfeited, 0, 0);
+        // The requester's failures: a set never opened, or a committee drawn below the quorum
+        // (excluded bond wastes no try, so only a market short of eligible bond, or a draw nobody
+        // made, leaves one): the revealed workers share the reward ({Settlement-finalize}).
+        if (!j.evaluationRevealed || drawn < quorum) return (ITrainingMarket.Outcome.Forfeited, 0, 0);
         uint16 low;
         (count, score, low) = sheet.verified(drawn);
         if (count < quorum) return (ITrainingMarket.Outcome.Unverified, count, score);

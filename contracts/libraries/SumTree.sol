@@ -65,21 +65,25 @@ library SumTree {
         return levels == 0 ? 0 : _sum(t.words[_key(levels - 1, 0)]);
     }
 
-    /// @notice The leaf whose cumulative weight interval contains `r` (requires r < total).
-    function draw(Tree storage t, uint256 r) internal view returns (uint256 index) {
+    /// @notice The leaf whose cumulative weight interval contains `r` (requires r < total),
+    /// with that interval: its `start` (the weights of the leaves before it) and its `weight`.
+    function draw(Tree storage t, uint256 r) internal view returns (uint256 index, uint256 start, uint256 weight) {
+        start = r;
         // Unchecked: r < the sum of the current word's lanes (true at the top, kept by each
         // step), so `r -= w` only runs when r >= w and the lane loop stops by the fourth lane;
-        // index < 4**levels <= 4**128 and l counts down from levels to 1.
+        // index < 4**levels <= 4**128 and l counts down from levels to 1; r ends <= start.
         unchecked {
             for (uint256 l = t.levels; l != 0; --l) {
                 uint256 word = t.words[((l - 1) << 128) | index];
                 uint256 lane = 0;
-                for (uint256 w = word & LANE_MASK; lane < 3 && r >= w; w = (word >> (LANE_BITS * lane)) & LANE_MASK) {
+                uint256 w = word & LANE_MASK;
+                for (; lane < 3 && r >= w; w = (word >> (LANE_BITS * lane)) & LANE_MASK) {
                     r -= w;
                     ++lane;
                 }
-                index = (index << 2) | lane;
+                (index, weight) = ((index << 2) | lane, w); // the last level's lane is the leaf's weight
             }
+            start -= r; // r is now the offset within the leaf's interval
         }
     }
 

@@ -1,19 +1,16 @@
-"""The demo's committee as the chain recorded it: who may be drawn, the odds that the draw
-leaves one of them out, the seats, what each member attested and how finalize settled it.
+"""The demo's committee as the chain recorded it: who may be drawn, the seats, what each
+member attested and how finalize settled it.
 
-Seats are drawn by bond from prevrandao with at most 8 tries per seat
-(TrainingMarket._drawSeats), so a committee as large as the eligible set (7 in the demo,
-the requester's bond also in the tree) leaves a seat empty with a probability of about
-0.4 % (`left_out_odds`): too often for a demo that names who sits where. The demo's job asks
-for the largest committee (15 seats) instead: its 120 tries seat all 7 eligible validators
-but for a chance of 7.7e-7, computed from the bonds on chain and printed; the seats left over
-stay empty, and settlement skips them. Whatever the draw gave is what the demo shows.
+Seats are drawn by bond from prevrandao, without replacement, and a leaf drawn leaves the draw
+whether it is seated or excluded (TrainingMarket._drawSeats, issue 20 item 3), so the requester's
+bond costs no seat and a committee at least as large as the eligible set seats every one of them.
+The demo's job asks for the largest committee (15 seats): the seats left over stay empty, and
+settlement skips them. Whatever the draw gave is what the demo shows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
 from typing import Any
 
 from offchain.demo.processes import DemoError
@@ -21,7 +18,6 @@ from offchain.demo.report import ETHER
 from offchain.eth.market_events import AttestationRevealed, CommitteeDrawn, ValidatorSettled
 
 MAX_SEATS = 15  # the contract's largest committee (Committee.MAX_SEATS)
-TRIES_PER_SEAT = 8  # TrainingMarket._drawSeats gives up on a seat after this many tries
 GWEI = 10**9  # the unit of sortition weights (ValidatorSet.WEIGHT_UNIT)
 BEHAVIOURS = {
     "honest": "evaluates",
@@ -44,27 +40,10 @@ class Member:
         return BEHAVIOURS[self.kind]
 
 
-def left_out_odds(eligible: list[int], excluded: int, seats: int) -> float:
-    """The chance that a draw of `seats` seats leaves out one of the `eligible` validators
-    (their sortition weights), when they are no more than the seats: each of the
-    TRIES_PER_SEAT * seats tries picks a leaf with probability weight / total, `excluded`
-    being the weight the draw skips (the requester's and workers' bonds). Exact by
-    inclusion-exclusion over the eligible set (at most 15 members: 32,767 terms)."""
-    if not 0 < len(eligible) <= min(seats, MAX_SEATS):
-        raise DemoError(f"left_out_odds takes 1 to {min(seats, MAX_SEATS)} eligible validators, got {len(eligible)}")
-    total = sum(eligible) + excluded
-    tries = TRIES_PER_SEAT * seats
-    odds = 0.0
-    for k in range(1, len(eligible) + 1):
-        for subset in combinations(eligible, k):
-            odds += (-1) ** (k + 1) * (1 - sum(subset) / total) ** tries
-    return max(odds, 0.0)
-
-
 def draw_odds_lines(bonds: dict[str, int], honest: set[str], total_weight: int, seats: int) -> list[str]:
     """Narration before the draw: the eligible validators' bonds (wei, by address), the honest
-    share of bond and seats, and the odds that the draw leaves one out (`total_weight`: the
-    market's sortition weight in gwei, the requester's bond included)."""
+    share of bond and seats, and that the draw seats them all when they are no more than the
+    seats (`total_weight`: the market's sortition weight in gwei, the requester's bond included)."""
     eligible = sum(bonds.values())
     honest_bond = sum(b for a, b in bonds.items() if a in honest)
     lines = [
@@ -73,11 +52,10 @@ def draw_odds_lines(bonds: dict[str, int], honest: set[str], total_weight: int, 
         f"{len(bonds)} seats; the committee is drawn by bond, the job asks for up to {seats} seats"
     ]
     if len(bonds) <= seats:
-        excluded = total_weight - eligible // GWEI  # the requester's bond: the draw skips it
-        odds = left_out_odds([b // GWEI for b in bonds.values()], excluded, seats)
+        excluded = total_weight - eligible // GWEI  # the requester's bond: it leaves the draw when drawn
         lines.append(
-            f"{TRIES_PER_SEAT * seats} tries ({TRIES_PER_SEAT} a seat) seat every eligible validator but for a "
-            f"chance of {odds:.1e}, computed from these bonds and the {excluded * GWEI / ETHER:g} ETH the draw skips"
+            f"every eligible validator is seated: the {excluded * GWEI / ETHER:g} ETH the draw excludes leaves it "
+            "when drawn, without costing a seat (issue 20: no whale can shrink a committee)"
         )
     return lines
 

@@ -464,7 +464,7 @@ class Demo:
         owed = requester.pending(requester.client.address)
         if owed:
             requester.withdraw()
-            self.say(f"the requester withdrew {owed / ETHER:g} ETH (slashed stakes)")
+            self.say(f"the requester withdrew {owed / ETHER:g} ETH (its own money back)")
 
     def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int, str]:
         """The validator process of `member`: (account, argv, threads, module). Honest members
@@ -538,8 +538,9 @@ class Demo:
             self.say.detail(line)
         self.say.detail(
             f"prize {final.prize / ETHER:.6f} ETH, validator pay {final.validator_pay / ETHER:.6f} "
-            f"ETH, validator bonds slashed {final.validator_slashed / ETHER:.6f} ETH (balances include gas; "
-            f"validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)"
+            f"ETH, validator bonds slashed {final.validator_slashed / ETHER:.6f} ETH, burned "
+            f"{final.burned / ETHER:.6f} ETH (slashed stakes, forfeits, unearned bonds: never the requester's; "
+            f"balances include gas; validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)"
         )
         self.say.detail(
             f"registry: {record.model_hash} score {record.score_bps} bps, job {record.job_id}, "
@@ -562,7 +563,7 @@ class Demo:
             *rows,
             "",
             f"Prize {final.prize} wei; validator pay {final.validator_pay} wei; "
-            f"validator bonds slashed {final.validator_slashed} wei.",
+            f"validator bonds slashed {final.validator_slashed} wei; burned {final.burned} wei.",
             "",
             "## Lineage (registry)",
             "",

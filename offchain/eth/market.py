@@ -47,6 +47,7 @@ LENS = "MarketLens"
 NO_WINNER = 2**256 - 1
 SEAL_NONE = bytes(32)  # attestationSeal of a member that committed nothing
 SEAL_REVEALED = bytes(31) + b"\1"  # attestationSeal once the member revealed its scores
+SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested the evaluation set unavailable
 
 
 class Phase(IntEnum):
@@ -278,6 +279,11 @@ class MarketClient:
     def commit_attestation(self, job_id: int, seal: bytes) -> TxReceipt:
         """Commit the seal of your scores (offchain.eth.commitment.attestation_seal); save the salt first."""
         return self.client.transact(self.contract.functions.commitAttestation(job_id, seal))
+
+    def attest_unavailable(self, job_id: int) -> TxReceipt:
+        """Attest that the opened evaluation set cannot be fetched or does not match its hash,
+        instead of committing scores (a majority of seats: the requester's failure)."""
+        return self.client.transact(self.contract.functions.attestUnavailable(job_id))
 
     def reveal_attestation(self, job_id: int, scores: list[int], salt: bytes) -> TxReceipt:
         """Reveal the sealed scores (one per submission, in commit order) and the salt."""

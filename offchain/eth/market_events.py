@@ -104,7 +104,8 @@ class Finalized(LoggedEvent):
     prize: int  # the winner's (or, on a forfeit, each revealed worker's share)
     validator_pay: int
     validator_slashed: int
-    refund: int
+    refund: int  # the requester's own money back: the reward when nobody won, an unearned fee
+    burned: int  # slashed stakes, forfeits, slashed bonds nobody earned, dust: nobody's
 
 
 @dataclass(frozen=True)

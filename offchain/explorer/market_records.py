@@ -93,10 +93,10 @@ class Settlement:
     prize: int  # the winner's, or each revealed worker's share on a forfeit
     validator_pay: int
     validator_slashed: int
-    refund: int
-    stakes_slashed: int  # credited to the requester
-    forfeits: int  # credited to the requester
-    unpaid_pool: int  # fee and slashed bonds nobody earned, credited to the requester
+    refund: int  # the requester's own money back: the reward when nobody won, an unearned fee
+    stakes_slashed: int  # burned, never the requester's (issue 20)
+    forfeits: int  # burned, never the requester's
+    burned: int  # everything finalize burned: the two above, slashed bonds nobody earned, dust
     tx_hash: str
     block: int
 
@@ -165,14 +165,11 @@ REWARD_KINDS = (
     "prize",
     "forfeit share",
     "validator fee",
-    "slashed stakes received",
-    "forfeits received",
-    "unearned validator pool",
     "refund",
 )
 PENALTY_KINDS = ("stake slashed", "forfeit paid", "bond slashed")
 # What the market credits to pending withdrawals (workers' outcomes are claimed instead).
-CREDIT_KINDS = ("validator fee", "slashed stakes received", "forfeits received", "unearned validator pool", "refund")
+CREDIT_KINDS = ("validator fee", "refund")
 
 
 @dataclass(frozen=True)

@@ -346,15 +346,9 @@ class MarketView:
         job = self.job(e.job_id)
         assert job is not None and job.settlement is not None
         st = job.settlement
-        if job.requester == address:
-            for what, amount in (
-                ("refund", st.refund),
-                ("slashed stakes received", st.stakes_slashed),
-                ("forfeits received", st.forfeits),
-                ("unearned validator pool", st.unpaid_pool),
-            ):
-                if amount:
-                    yield row(what, amount, e.job_id)
+        # Slashed stakes, forfeits and slashed bonds are burned, never the requester's (issue 20).
+        if job.requester == address and st.refund:
+            yield row("refund", st.refund, e.job_id)
         for sub in job.submissions:
             if sub.worker == address:
                 yield from (row(what, amount, e.job_id) for what, amount in sub.owed if amount)
@@ -419,8 +413,7 @@ def _settlement(final: Finalized, totals: SettlementTotals) -> Settlement:
         refund=final.refund,
         stakes_slashed=totals.stakes_slashed,
         forfeits=totals.forfeits,
-        # The committee's pool (fee + slashed bonds) less what it was paid stays with the requester.
-        unpaid_pool=totals.validator_fee + final.validator_slashed - final.validator_pay,
+        burned=final.burned,
         tx_hash=final.tx_hash,
         block=final.block,
     )

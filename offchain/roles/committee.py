@@ -3,17 +3,22 @@ measured, commit the seal, reveal it, settle and withdraw.
 
 The scores and salt are written to the SealBook before the commit is sent, so a validator
 killed between commit and reveal (kill -9 included) reveals after a restart with nothing
-lost: `step` reads the book and the chain, never its own memory.
+lost: `step` reads the book and the chain, never its own memory. When the evaluation set the
+requester opened cannot be fetched (or is not what it opened), the member attests that
+instead of scores (`attestUnavailable`): a majority of seats doing so makes the job the
+requester's failure, where scoring every submission 0 would convict honest workers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from offchain.errors import OffchainError
 from offchain.eth.commitment import attestation_seal, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import SEAL_NONE as ZERO
 from offchain.eth.market import SEAL_REVEALED as REVEALED
+from offchain.eth.market import SEAL_UNAVAILABLE as UNAVAILABLE
 from offchain.eth.market import Phase, Submission
 from offchain.eth.market_events import ValidatorSettled
 from offchain.roles.rolelog import RoleLog
@@ -23,6 +28,10 @@ from offchain.roles.steps import finalize_if_due, withdraw_pending
 
 # judge(job_id, index, submission) -> the score measured, in bps
 Judge = Callable[[int, int, Submission], int]
+
+
+class EvaluationUnavailableError(OffchainError):
+    """The opened evaluation set cannot be fetched from any source, or is not what was opened."""
 
 
 class CommitteeMember:
@@ -102,7 +111,14 @@ class CommitteeMember:
         sealed = self.book.attestation(job_id)
         if sealed is None:
             subs = market.submissions(job_id)
-            scores = [self.judge(job_id, i, s) if s.revealed else 0 for i, s in enumerate(subs)]
+            try:
+                scores = [self.judge(job_id, i, s) if s.revealed else 0 for i, s in enumerate(subs)]
+            except EvaluationUnavailableError as exc:
+                receipt = market.attest_unavailable(job_id)
+                self.log.warn(
+                    "evaluation set unavailable: attested so", job=job_id, reason=str(exc), gas=receipt["gasUsed"]
+                )
+                return
             sealed = self.book.put_attestation(job_id, scores, new_salt())  # durable BEFORE the commit
         seal = attestation_seal(job_id, self.me, list(sealed.scores), sealed.salt)
         receipt = market.commit_attestation(job_id, seal)
@@ -114,8 +130,8 @@ class CommitteeMember:
         if on_chain == ZERO and job_id not in self.warned_missed and self.me in market.committee(job_id):
             self.warned_missed.add(job_id)
             self.log.warn("missed the attestation window: this seat will be slashed at finalize", job=job_id)
-        if on_chain in (ZERO, REVEALED):
-            return  # nothing committed (a missed window), or already revealed
+        if on_chain in (ZERO, REVEALED, UNAVAILABLE):
+            return  # nothing committed (a missed window), already revealed, or no scores to reveal
         sealed = self.book.attestation(job_id)
         if sealed is None:
             self.log("no sealed scores on record: cannot reveal", job=job_id)

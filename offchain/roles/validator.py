@@ -11,7 +11,9 @@ fresh salt to its seal book, and only then commits the seal; it reveals in the s
 from the book, so a restart after kill -9 loses nothing. Weights whose tensor fingerprint
 differs from the revealed model hash, or that do not load into the job's architecture, score 0;
 anything else is evaluated deterministically on the CPU, so honest validators agree to the
-basis point.
+basis point. An evaluation set that no source serves (or that does not match the hash the
+requester opened) is the requester's failure: the member attests it unavailable instead of
+scoring anything (offchain.roles.committee).
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
 from offchain.errors import OffchainError
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
 from offchain.eth.values import format_eth, parse_amount
-from offchain.roles.committee import CommitteeMember
+from offchain.roles.committee import CommitteeMember, EvaluationUnavailableError
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.rolelog import RoleLog
@@ -136,18 +139,23 @@ class Validator:
 
     def judge(self, job: JobPosted, event: Revealed, evaluation_set: bytes) -> int:
         """The accuracy (bps) the submitted weights reach on the opened evaluation set; 0 for
-        weights that are not what was revealed."""
+        weights that are not what was revealed. Raises EvaluationUnavailableError when the
+        evaluation set cannot be fetched or does not match its hash (the requester's failure)."""
         from offchain.ml.errors import MLError
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.fingerprint import fingerprint_file
 
         folder = self.weights_folder(event.job_id, event.worker)
         try:
+            eval_path = self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
+        except (ArtifactNotFoundError, HashMismatchError) as exc:
+            # The requester's failure, not the worker's: attested as such, never scored 0.
+            raise EvaluationUnavailableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
+        try:
             weights = fetch_weights(self.session, event.uri, folder / "model.safetensors")
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            eval_path = self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             _write_card(folder, spec, eval_path)
             result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)

@@ -9,7 +9,7 @@ failed there: the attacks worked on v1.
 import brownie
 from brownie import Reenterer, web3
 from errors import err
-from hashes import ZERO, h
+from hashes import ZERO, ZERO_ADDRESS, h
 from market_helpers import (
     FORFEIT,
     MIN_BOND,
@@ -324,10 +324,12 @@ def test_every_wei_is_accounted_for(market, requester, alice, bob, carol, valida
     per = (fee + slashed) // good
     assert [market.pendingOf(v) for v in validators] == [3 * per, 3 * per, 2 * per]
     assert paid == {alice.address: MIN_STAKE + reward - fee, bob.address: 0, carol.address: MIN_STAKE}
-    assert market.pendingOf(requester) == MIN_STAKE + (fee + slashed - good * per)
+    assert market.pendingOf(requester) == 0
+    burned = market.pendingOf(ZERO_ADDRESS)  # bob's slashed stake and the division dust (issue 20)
+    assert burned == MIN_STAKE + (fee + slashed - good * per)
     held = market.balance() - start
     assert held == reward + 3 * MIN_STAKE - sum(paid.values())
-    assert held == sum(market.pendingOf(a) for a in [requester, *validators]) - slashed  # bond moved to pay
+    assert held == sum(market.pendingOf(a) for a in [ZERO_ADDRESS, *validators]) - slashed  # bond moved to pay
 
 
 # Guard: the evaluation seal. A requester cannot swap in another evaluation set after seeing the models.

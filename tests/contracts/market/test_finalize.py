@@ -1,6 +1,6 @@
 import brownie
 from errors import err
-from hashes import h
+from hashes import ZERO_ADDRESS, h
 from market_helpers import (
     FORFEIT,
     MIN_BOND,
@@ -34,7 +34,8 @@ def test_an_honest_claim_wins_the_reward_less_the_validator_fee(market, requeste
 
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD - FEE}
     assert [market.pendingOf(v) for v in validators] == [FEE // 3] * 3
-    assert market.pendingOf(requester) == FEE % 3  # division dust
+    assert market.pendingOf(requester) == 0
+    assert market.pendingOf(ZERO_ADDRESS) == FEE % 3  # the division dust is burned
 
 
 def test_finalized_event_reports_the_settlement(market, requester, alice, bob, validators):
@@ -51,10 +52,11 @@ def test_finalized_event_reports_the_settlement(market, requester, alice, bob, v
         FEE - FEE % 6,
         0,
         0,
+        MIN_STAKE + FEE % 6,  # burned: bob's slashed stake and the division dust
     ]
 
 
-def test_a_dishonest_claim_is_slashed_to_the_requester(market, requester, alice, bob, validators):
+def test_a_dishonest_claim_is_slashed_and_burned(market, requester, alice, bob, validators):
     job_id = run_job(
         market, requester, validators, {alice: 7000, bob: 9000}, {alice: [7000] * 3, bob: [6000, 6050, 5990]}
     )
@@ -62,7 +64,8 @@ def test_a_dishonest_claim_is_slashed_to_the_requester(market, requester, alice,
     finalize(market, job_id, requester)
 
     assert claim_all(market, job_id)[bob.address] == 0
-    assert market.pendingOf(requester) == MIN_STAKE + FEE % 6
+    assert market.pendingOf(requester) == 0  # never the requester's (issue 20)
+    assert market.pendingOf(ZERO_ADDRESS) == MIN_STAKE + FEE % 6
     assert lens_of(market).submissions(job_id)[1]["outcome"] == OUTCOME["Dishonest"]
 
 
@@ -89,7 +92,8 @@ def test_unrevealed_commits_are_slashed(market, requester, alice, bob, validator
 
     finalize(market, job_id, requester)
 
-    assert market.pendingOf(requester) == REWARD + MIN_STAKE
+    assert market.pendingOf(requester) == REWARD  # its reward back; the slashed stake is burned
+    assert market.pendingOf(ZERO_ADDRESS) == MIN_STAKE
     assert lens_of(market).submissions(job_id)[0]["outcome"] == OUTCOME["Unrevealed"]
 
 
@@ -148,7 +152,8 @@ def test_verified_scores_below_the_minimum_pay_the_forfeit_and_refund_the_reward
 
     assert tx.events["Finalized"]["winner"] == "0x" + "00" * 20
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE - FORFEIT}
-    assert market.pendingOf(requester) == REWARD - FEE + FORFEIT + FEE % 3
+    assert market.pendingOf(requester) == REWARD - FEE  # the forfeit and the dust are burned
+    assert market.pendingOf(ZERO_ADDRESS) == FORFEIT + FEE % 3
 
 
 def test_a_job_without_submissions_refunds_the_requester(market, requester):

@@ -87,6 +87,7 @@ class MarketMachine:
     def setup(self):
         self.jobs = []
         self.pending = {a.address: self.market.pendingOf(a) for a in self.actors}
+        self.burned = self.market.pendingOf(ZERO_ADDR)  # credited to nobody (issue 20)
         self.withdrawn = dict.fromkeys(self.pending, 0)
         self.members = {}
         for v in [*self.validators, *self.joiners]:
@@ -104,7 +105,7 @@ class MarketMachine:
             s["payout"] for j in self.jobs if j["status"] == "finalized" for s in j["subs"] if not s["claimed"]
         )
         bonds = sum(m["bond"] for m in self.members.values())
-        return escrow + stakes + unclaimed + bonds + sum(self.pending.values())
+        return escrow + stakes + unclaimed + bonds + sum(self.pending.values()) + self.burned
 
     def _job(self, pick):
         return self.jobs[pick % len(self.jobs)] if self.jobs else None
@@ -280,17 +281,22 @@ class MarketMachine:
     def _settle(self, job):
         """The reference settlement: credits self.pending, bonds and each submission's payout."""
         subs, req = job["subs"], job["requester"]
-        if not job["evaluated"]:
+        seats = [a for a in (job["committee"] or []) if a != ZERO_ADDR]
+        # A set never opened, or a committee below the quorum: the requester's failures (issue 20).
+        if not job["evaluated"] or len(seats) < QUORUM:
             revealed = [s for s in subs if s["revealed"]]
             pot = job["reward"] + sum(s["stake"] for s in subs if not s["revealed"])
             share = pot // len(revealed) if revealed else 0
             for s in revealed:
                 s["payout"] = s["stake"] + share
-            self.pending[req] += pot - share * len(revealed)
+            if revealed:
+                self.burned += pot - share * len(revealed)  # the dust
+            else:  # the reward back; the unrevealed stakes are burned, never the requester's
+                self.pending[req] += job["reward"]
+                self.burned += pot - job["reward"]
             return None
         forfeit = STAKE * FORFEIT_BPS // BPS
-        seats = [a for a in (job["committee"] or []) if a != ZERO_ADDR]
-        to_req, best, best_score = 0, None, -1
+        burned, best, best_score = 0, None, -1
         for i, s in enumerate(subs):
             # An unrevealed submission has no lanes (`make test-long` found the invariant below
             # misreading the lanes it was once given).
@@ -300,14 +306,14 @@ class MarketMachine:
             majority = 2 * len(lanes) > len(seats)
             if not s["revealed"]:
                 s["outcome"], s["payout"] = "unrevealed", 0
-                to_req += s["stake"]
+                burned += s["stake"]
             elif len(lanes) < QUORUM:
                 s["outcome"], s["payout"] = "unverified", s["stake"] - min(forfeit, s["stake"])
-                to_req += min(forfeit, s["stake"])
+                burned += min(forfeit, s["stake"])
             elif not majority or s["claim"] - s["median"] > TOLERANCE_BPS:
                 if majority and s["claim"] - low > TOLERANCE_BPS:  # a strict majority attests below
                     s["outcome"], s["payout"] = "dishonest", 0
-                    to_req += s["stake"]
+                    burned += s["stake"]
                 else:  # a tie, or absent seats: nobody convicts, nobody confirms
                     s["outcome"], s["payout"] = "undecided", s["stake"]
             elif s["median"] >= job["min_score"]:
@@ -316,7 +322,7 @@ class MarketMachine:
                     best, best_score = i, s["median"]
             else:
                 s["outcome"], s["payout"] = "low", s["stake"] - min(forfeit, s["stake"])
-                to_req += min(forfeit, s["stake"])
+                burned += min(forfeit, s["stake"])
         revealed = [s for s in subs if s["revealed"]]
         fee = job["reward"] * FEE_BPS // BPS if revealed else 0
         good, slashed = {}, 0
@@ -334,13 +340,14 @@ class MarketMachine:
         per = pool // total if total else 0
         for a in seats:
             self.pending[a] += per * good[a]
-        to_req += pool - per * total
+        refund = 0 if total else fee  # nobody earned the pool: the fee back, the slashed bonds burned
+        self.burned += burned + pool - per * total - refund
         prize = job["reward"] - fee
         if best is None:
-            self.pending[req] += to_req + prize
+            refund += prize
         else:
             subs[best]["payout"] += prize
-            self.pending[req] += to_req
+        self.pending[req] += refund
         return best
 
     def rule_claim(self, st_pick, st_extra):
@@ -455,6 +462,11 @@ class MarketMachine:
         """Every actor is owed exactly what the reference credited it."""
         for a in self.actors:
             assert self.market.pendingOf(a) == self.pending[a.address]
+
+    def invariant_burned_matches_the_model(self):
+        """Slashed stakes, forfeits, unearned slashed bonds and dust are burned, exactly as the
+        reference burned them (so none reaches the requester, whose pending the model checks)."""
+        assert self.market.pendingOf(ZERO_ADDR) == self.burned
 
     def invariant_bonds_match_the_model(self):
         """Slashing took exactly what the reference took."""

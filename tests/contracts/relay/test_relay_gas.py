@@ -1,7 +1,8 @@
 """Gas of the relay, measured from receipts (submitHeaders) and from a calling contract's
 gasleft() (verifyTx), checked against the issue's goals and written to benchmarks/gas_relay.md.
 
-Deterministic for a given compiler setting: anvil (cancun), solc 0.8.28, optimizer at 200 runs.
+Deterministic for a given compiler setting: anvil (cancun), solc 0.8.28, optimizer at 200 runs,
+the IR pipeline (brownie-config.yaml).
 """
 
 import tempfile
@@ -32,7 +33,7 @@ def table():
         "# LedgerRelay gas",
         "",
         "Measured by `tests/contracts/relay/test_relay_gas.py` on anvil (cancun), solc 0.8.28 with the",
-        "optimizer at 200 runs. submitHeaders: the whole transaction's gas (21,000 intrinsic and",
+        "optimizer at 200 runs, IR pipeline. submitHeaders: the whole transaction's gas (21,000 intrinsic and",
         "calldata included) divided by the headers in it. verifyTx / verifyAnchor: what a calling",
         "contract spends on the call (gasleft() before and after, the cold account access included).",
         "For comparison (figures from their projects): summa's relay about 47.5k gas a header,",

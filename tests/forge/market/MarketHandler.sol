@@ -20,6 +20,7 @@ import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 contract MarketHandler is CommonBase, StdUtils {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant TOLERANCE_BPS = 100;
+    uint256 internal constant QUORUM = 2; // the campaign's config (TrainingMarket.invariants.t.sol)
     uint256 internal constant FEE_BPS = 500;
     uint256 internal constant SLASH_BPS = 1000;
     uint256 internal constant NOISE = 50; // an honest member's measurement error, bps
@@ -691,7 +692,13 @@ contract MarketHandler is CommonBase, StdUtils {
         _changed();
         ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
         _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore, list);
-        if (!j.evaluated) return; // a forfeit: nothing attested, nobody slashed
+        uint256 filled;
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] != address(0)) ++filled;
+        }
+        // A forfeit (a set never opened, or a committee below the quorum: the requester's
+        // failures, issue 20): nothing attested, nobody slashed.
+        if (!j.evaluated || filled < QUORUM) return;
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) ++winners;
@@ -766,14 +773,14 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     /// @dev The requester may get back its own reward, less what its winner won; anything more
-    /// came from slashed stakes, forfeits or bonds (issue 20). A few wei of division dust pass.
+    /// came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
     function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list) private {
         GJob storage j = _jobs[k];
         uint256 kept = j.reward;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) kept -= _jobView(j.id).reward;
         }
-        if (gain > kept + 256) ++slashesToRequester;
+        if (gain > kept) ++slashesToRequester;
     }
 
     function _join(address a, uint256 bond) private {
@@ -945,6 +952,7 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 i; i < actors.length; ++i) {
             owed += _pendingOf(actors[i]);
         }
+        owed += _pendingOf(address(0)); // burned: slashed stakes, forfeits, unearned bonds (issue 20)
     }
 
     /// @notice Jobs whose phase, as the market shows it, is not the one their status and the

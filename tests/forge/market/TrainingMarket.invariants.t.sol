@@ -99,16 +99,9 @@ contract TrainingMarketInvariants is MarketCampaign {
     function invariant_noSlashEscapedByExit() external view {
         assertEq(handler.slashesEscapedByExit(), 0, "a member withdrew its bond before its slash");
     }
-}
 
-/// @notice Invariants that market v3 (issue 20) will make true; today's contracts break them
-/// (the tie and exit invariants landed with v3's first guards and moved up),
-/// so `make test` skips this contract (foundry.toml: no_match_contract = "Pending") and
-/// `make test-forge-pending` shows them failing. v3 switches them on by renaming the contract
-/// (drop "Pending") once they pass.
-contract TrainingMarketPendingV3Invariants is MarketCampaign {
-    /// @notice Issue 20: slashed stakes, forfeits and bonds never reach the requester (it can
-    /// cause them). Today they are credited to it.
+    /// @notice Market v3 (issue 20): slashed stakes, forfeits, unearned slashed bonds and dust
+    /// never reach the requester (it can cause them): finalize burns them.
     function invariant_nothingFromSlashesReachesTheRequester() external view {
         assertEq(handler.slashesToRequester(), 0, "the requester gained from slashes or forfeits");
     }

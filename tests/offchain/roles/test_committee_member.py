@@ -10,7 +10,7 @@ from conftest import ETH, World
 
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.market import Outcome, Submission
-from offchain.roles.committee import CommitteeMember
+from offchain.roles.committee import UNAVAILABLE, CommitteeMember, EvaluationUnavailableError
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 
@@ -63,6 +63,25 @@ def test_a_member_killed_between_commit_and_reveal_reveals_after_restart(world: 
     sub = restarted.session.market.submissions(job_id)[0]
     assert (sub.outcome, sub.attestation_count, sub.verified_score_bps) == (Outcome.WON, 3, 7000)
     assert restarted.book.attestation(job_id).scores == (7000,)  # the sealed scores, not a re-judgement
+
+
+def test_a_member_that_cannot_fetch_the_evaluation_set_attests_it_unavailable(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)  # draws the committee
+    withheld = members[0]
+
+    def judge(job_id: int, index: int, sub: Submission) -> int:
+        raise EvaluationUnavailableError("no source serves it")
+
+    withheld.judge = judge
+    world.travel_past(1, job_id)
+    withheld.step(job_id)
+    world.travel_past(2, job_id)
+    withheld.step(job_id)  # nothing to reveal: no error, no slash-bound reveal attempt
+
+    assert withheld.session.market.attestation_seal(job_id, withheld.me) == UNAVAILABLE
+    assert withheld.book.attestation(job_id) is None  # no scores were sealed
 
 
 def test_a_member_outside_the_committee_commits_nothing(world: World) -> None:

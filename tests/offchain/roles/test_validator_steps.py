@@ -11,6 +11,7 @@ from conftest import World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.market import Revealed
+from offchain.roles.committee import EvaluationUnavailableError
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.validator import ZERO_SCORE, Validator, ValidatorOptions
 
@@ -43,6 +44,17 @@ def test_an_unreachable_weights_server_is_retried_not_scored_zero(world: World) 
 
     with pytest.raises(ArtifactUnreachableError):
         validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"]))
+
+
+def test_an_evaluation_set_nobody_serves_is_the_requesters_failure_not_a_zero_score(world: World) -> None:
+    # Issue 20 item 4: the requester opened a seal whose file it never publishes.
+    job_id = world.post_job()
+    validator = _validator(world)
+    base_weights = next(world.store.iterdir())
+    event = _revealed(world, job_id, bytes(32), str(base_weights))
+
+    with pytest.raises(EvaluationUnavailableError):
+        validator.judge(validator._job(job_id), event, bytes([7]) * 32)
 
 
 def test_weights_that_are_not_the_revealed_model_score_zero(world: World) -> None:
