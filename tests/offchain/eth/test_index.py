@@ -1,7 +1,8 @@
 """The event index against anvil: it follows the deployment's contracts from their deployment
 block, resumes from its saved cursor, trusts only blocks `confirmations` deep, rewinds when a
 stored block's hash no longer matches the chain, and answers the clients' log queries below
-its cursor without asking the node (issue 25)."""
+its cursor without asking the node (issue 25). Every test runs on both engines: a SQLite file
+and a database on a PostgreSQL server started once for the module."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from offchain.eth.client import Client, connect
 from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
 from offchain.eth.index_middleware import attach_index
+from offchain.eth.index_open import open_store
 from offchain.eth.index_store import IndexStore
 from offchain.eth.indexer import Indexer
 from offchain.eth.keys import dev_private_key
@@ -57,12 +59,20 @@ def chain(module_chain: Chain) -> Iterator[Chain]:
     module_chain.rpc("evm_revert", snapshot)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_at(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a test's index lives: a new SQLite file, or a new database on the module's server."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_database"))
+    return str(tmp_path / "index.sqlite")
+
+
 def register(chain: Chain, n: int) -> None:
     chain.registry.register(bytes([n]) * 32, None, bytes(32), 0, f"http://example.org/{n}")
 
 
-def indexer(chain: Chain, path: Path, confirmations: int = 0) -> Indexer:
-    return Indexer.for_deployment(chain.client.w3, chain.deployment, IndexStore(path), confirmations)
+def indexer(chain: Chain, where: str, confirmations: int = 0) -> Indexer:
+    return Indexer.for_deployment(chain.client.w3, chain.deployment, open_store(where), confirmations)
 
 
 def stored_uris(store: IndexStore, chain: Chain) -> list[str]:
@@ -87,9 +97,9 @@ def count_log_queries(client: Client) -> list[tuple[int, int]]:
     return seen
 
 
-def test_the_index_starts_at_the_deployment_block(chain: Chain, tmp_path: Path) -> None:
+def test_the_index_starts_at_the_deployment_block(chain: Chain, index_at: str) -> None:
     register(chain, 1)
-    index = indexer(chain, tmp_path / "index.sqlite")
+    index = indexer(chain, index_at)
 
     index.sync()
 
@@ -99,24 +109,24 @@ def test_the_index_starts_at_the_deployment_block(chain: Chain, tmp_path: Path) 
     assert stored_uris(index.store, chain) == ["http://example.org/1"]
 
 
-def test_a_restart_resumes_from_the_saved_cursor(chain: Chain, tmp_path: Path) -> None:
+def test_a_restart_resumes_from_the_saved_cursor(chain: Chain, index_at: str) -> None:
     register(chain, 1)
-    indexer(chain, tmp_path / "index.sqlite").sync()
+    indexer(chain, index_at).sync()
     cursor = chain.client.w3.eth.block_number
     register(chain, 2)
     queries = count_log_queries(chain.client)
 
-    restarted = indexer(chain, tmp_path / "index.sqlite")  # a new process: only the file is shared
+    restarted = indexer(chain, index_at)  # a new process: only the index is shared
     restarted.sync()
 
     assert queries and min(start for start, _ in queries) == cursor + 1
     assert stored_uris(restarted.store, chain) == ["http://example.org/1", "http://example.org/2"]
 
 
-def test_blocks_within_the_confirmation_depth_are_not_stored(chain: Chain, tmp_path: Path) -> None:
+def test_blocks_within_the_confirmation_depth_are_not_stored(chain: Chain, index_at: str) -> None:
     register(chain, 1)
     register(chain, 2)
-    index = indexer(chain, tmp_path / "index.sqlite", confirmations=1)
+    index = indexer(chain, index_at, confirmations=1)
 
     index.sync()
 
@@ -124,10 +134,10 @@ def test_blocks_within_the_confirmation_depth_are_not_stored(chain: Chain, tmp_p
     assert stored_uris(index.store, chain) == ["http://example.org/1"]
 
 
-def test_a_reorganisation_rewinds_the_index(chain: Chain, tmp_path: Path) -> None:
+def test_a_reorganisation_rewinds_the_index(chain: Chain, index_at: str) -> None:
     fork_point = chain.rpc("evm_snapshot")
     register(chain, 1)  # on the branch that will be dropped
-    index = indexer(chain, tmp_path / "index.sqlite")
+    index = indexer(chain, index_at)
     index.sync()
     chain.rpc("evm_revert", fork_point)
     register(chain, 2)  # the same height, another block
@@ -139,15 +149,15 @@ def test_a_reorganisation_rewinds_the_index(chain: Chain, tmp_path: Path) -> Non
     assert index.store.cursor == chain.client.w3.eth.block_number
 
 
-def test_the_clients_read_below_the_cursor_from_the_index(chain: Chain, tmp_path: Path) -> None:
+def test_the_clients_read_below_the_cursor_from_the_index(chain: Chain, index_at: str) -> None:
     register(chain, 1)
     register(chain, 2)
-    index = indexer(chain, tmp_path / "index.sqlite")
+    index = indexer(chain, index_at)
     start = index.store.start or 0
     cursor = index.sync()
     register(chain, 3)  # past the cursor: read from the node
     reader = connect(chain.anvil.url)
-    attach_index(reader.w3, IndexStore(tmp_path / "index.sqlite"))
+    attach_index(reader.w3, open_store(index_at))
     queries = count_log_queries(reader)
     registry = RegistryClient(reader, chain.registry.address)
 
@@ -157,13 +167,13 @@ def test_the_clients_read_below_the_cursor_from_the_index(chain: Chain, tmp_path
     assert queries == [(cursor + 1, chain.client.w3.eth.block_number)]
 
 
-def test_an_index_of_other_contracts_is_refused(chain: Chain, tmp_path: Path) -> None:
+def test_an_index_of_other_contracts_is_refused(chain: Chain, index_at: str) -> None:
     from offchain.eth.index_store import IndexMismatchError
 
-    index = indexer(chain, tmp_path / "index.sqlite")
+    index = indexer(chain, index_at)
     index.sync()
     only_registry = {"ModelRegistry": chain.deployment.contract("ModelRegistry")}
     other = Deployment(chain_id=chain.deployment.chain_id, contracts=only_registry)
 
     with pytest.raises(IndexMismatchError):
-        Indexer.for_deployment(chain.client.w3, other, IndexStore(tmp_path / "index.sqlite"), 0)
+        Indexer.for_deployment(chain.client.w3, other, open_store(index_at), 0)
