@@ -6,6 +6,7 @@ and a database on a PostgreSQL server started once for the module."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from offchain.eth.indexer import Indexer
 from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.registry import RegistryClient
+from offchain.ports import free_port
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Chain:
     anvil: LocalChain
     client: Client
     deployment: Deployment
+    folder: Path  # its deployments/ folder
 
     @property
     def registry(self) -> RegistryClient:
@@ -45,8 +48,9 @@ def module_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chain]:
     anvil = start_anvil()
     try:
         client = connect(anvil.url, dev_private_key(0))
-        deployment = deploy_all(client, tmp_path_factory.mktemp("deployments"), ledger_chain=None)
-        yield Chain(anvil, client, deployment)
+        folder = tmp_path_factory.mktemp("deployments")
+        deployment = deploy_all(client, folder, ledger_chain=None)
+        yield Chain(anvil, client, deployment, folder)
     finally:
         anvil.stop()
 
@@ -177,3 +181,30 @@ def test_an_index_of_other_contracts_is_refused(chain: Chain, index_at: str) -> 
 
     with pytest.raises(IndexMismatchError):
         Indexer.for_deployment(chain.client.w3, other, open_store(index_at), 0)
+
+
+def test_offchain_index_and_the_readers_take_a_postgresql_url(
+    chain: Chain, postgres_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from offchain.cli import main
+
+    register(chain, 1)
+    where = ["--rpc", chain.anvil.url, "--deployments", str(chain.folder), "--index", postgres_database]
+
+    indexed = main(["index", "--once", "--confirmations", "0", *where])
+    said = capsys.readouterr().out
+    listed = main(["registry", "list", "--json", *where])
+
+    assert (indexed, listed) == (0, 0)
+    assert f"into {postgres_database} " in said
+    assert [m["uri"] for m in json.loads(capsys.readouterr().out)] == ["http://example.org/1"]
+    assert open_store(postgres_database).cursor == chain.client.w3.eth.block_number
+
+
+def test_an_unreachable_database_is_one_line_without_its_password() -> None:
+    from offchain.eth.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="cannot reach the index database") as raised:
+        open_store(f"postgresql://indexer:s3cret@127.0.0.1:{free_port()}/index")
+
+    assert "s3cret" not in str(raised.value)
