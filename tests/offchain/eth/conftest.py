@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -38,35 +39,45 @@ def _as_postgres(*argv: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else list(argv)
 
 
+@dataclass
+class PostgresServer:
+    url: str  # its admin database
+    pg_ctl: list[str]  # pg_ctl for its data folder, run as the postgres user
+
+    def restart(self) -> None:
+        """Stop the server (closing every connection) and start it again."""
+        subprocess.run([*self.pg_ctl, "-m", "fast", "-w", "restart"], check=True, capture_output=True)
+
+
 @pytest.fixture(scope="module")
-def postgres_server() -> Iterator[str]:
+def postgres_server() -> Iterator[PostgresServer]:
     """A fresh cluster on a free port, its socket and data in a temporary folder, stopped (and
-    the folder removed) when the module's tests end, failed or not: the URL of its admin database."""
+    the folder removed) when the module's tests end, failed or not."""
     assert PG_BIN, "no PostgreSQL server in /usr/lib/postgresql: `make postgres` installs Debian's"
     bin_dir = PG_BIN[-1]
     folder = Path(tempfile.mkdtemp(prefix="offchain-pg-"))  # not under pytest's root-only tmp
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     data, port = folder / "data", free_port()
-    pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log")]
+    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_ctl = _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options)
     try:
         initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]
         subprocess.run(_as_postgres(*initdb), check=True, capture_output=True)
-        options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(_as_postgres(*pg_ctl, "-o", options, "-w", "start"), check=True, capture_output=True)
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        subprocess.run([*pg_ctl, "-w", "start"], check=True, capture_output=True)
+        yield PostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres", pg_ctl)
     finally:
         if (data / "postmaster.pid").exists():
-            subprocess.run(_as_postgres(*pg_ctl, "-m", "immediate", "-w", "stop"), capture_output=True)
+            subprocess.run([*pg_ctl, "-m", "immediate", "-w", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def postgres_database(postgres_server: str) -> str:
+def postgres_database(postgres_server: PostgresServer) -> str:
     """The URL of a new, empty database on the module's server (one per test, as a file is)."""
     import psycopg
 
     name = f"index_{secrets.token_hex(4)}"
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
-    return postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    return postgres_server.url.rsplit("/", 1)[0] + f"/{name}"

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from eth_utils import event_abi_to_log_topic
@@ -26,6 +26,9 @@ from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.registry import RegistryClient
 from offchain.ports import free_port
+
+if TYPE_CHECKING:
+    from tests.offchain.eth.conftest import PostgresServer
 
 
 @dataclass
@@ -201,10 +204,28 @@ def test_offchain_index_and_the_readers_take_a_postgresql_url(
     assert open_store(postgres_database).cursor == chain.client.w3.eth.block_number
 
 
-def test_an_unreachable_database_is_one_line_without_its_password() -> None:
-    from offchain.eth.errors import InvalidInputError
+def test_the_index_rides_out_a_restart_of_its_database_server(
+    chain: Chain, postgres_server: PostgresServer, postgres_database: str
+) -> None:
+    from offchain.eth.index_postgres import IndexUnavailableError
 
-    with pytest.raises(InvalidInputError, match="cannot reach the index database") as raised:
+    register(chain, 1)
+    index = indexer(chain, postgres_database)
+    index.sync()
+    postgres_server.restart()
+    register(chain, 2)
+
+    with pytest.raises(IndexUnavailableError):  # the lost connection: one failed sync (follow() retries)
+        index.sync()
+    index.sync()
+
+    assert stored_uris(index.store, chain) == ["http://example.org/1", "http://example.org/2"]
+
+
+def test_an_unreachable_database_is_one_line_without_its_password() -> None:
+    from offchain.eth.index_postgres import IndexUnavailableError
+
+    with pytest.raises(IndexUnavailableError, match="cannot reach the index database") as raised:
         open_store(f"postgresql://indexer:s3cret@127.0.0.1:{free_port()}/index")
 
     assert "s3cret" not in str(raised.value)
