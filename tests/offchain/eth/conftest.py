@@ -39,6 +39,12 @@ def _as_postgres(*argv: str) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv] if os.geteuid() == 0 else list(argv)
 
 
+def _run(*argv: str) -> None:
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}): {done.stdout}{done.stderr}")
+
+
 @dataclass
 class PostgresServer:
     url: str  # its admin database
@@ -46,7 +52,7 @@ class PostgresServer:
 
     def restart(self) -> None:
         """Stop the server (closing every connection) and start it again."""
-        subprocess.run([*self.pg_ctl, "-m", "fast", "-w", "restart"], check=True, capture_output=True)
+        _run(*self.pg_ctl, "-m", "fast", "-w", "restart")
 
 
 @pytest.fixture(scope="module")
@@ -59,12 +65,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     data, port = folder / "data", free_port()
+    # Loopback TCP on a free port, the unix socket in the folder; fsync off: nothing here outlives the module.
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
     pg_ctl = _as_postgres(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-o", options)
     try:
         initdb = [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"]
-        subprocess.run(_as_postgres(*initdb), check=True, capture_output=True)
-        subprocess.run([*pg_ctl, "-w", "start"], check=True, capture_output=True)
+        _run(*_as_postgres(*initdb))
+        _run(*pg_ctl, "-w", "start")
         yield PostgresServer(f"postgresql://postgres@127.0.0.1:{port}/postgres", pg_ctl)
     finally:
         if (data / "postmaster.pid").exists():

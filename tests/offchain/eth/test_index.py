@@ -174,6 +174,21 @@ def test_the_clients_read_below_the_cursor_from_the_index(chain: Chain, index_at
     assert queries == [(cursor + 1, chain.client.w3.eth.block_number)]
 
 
+def test_readers_see_only_what_the_writer_committed_and_do_not_wait(chain: Chain, index_at: str) -> None:
+    register(chain, 1)
+    index = indexer(chain, index_at)
+    cursor = index.sync()
+    reader, writer = open_store(index_at), open_store(index_at)
+
+    with writer._lock, writer._write():  # a writer's transaction, held open
+        writer._run("UPDATE meta SET value = ? WHERE key = 'cursor'", (str(cursor + 1),))
+        during = reader.cursor, len(stored_uris(reader, chain))
+    after = reader.cursor
+
+    assert during == (cursor, 1)
+    assert after == cursor + 1
+
+
 def test_an_index_of_other_contracts_is_refused(chain: Chain, index_at: str) -> None:
     from offchain.eth.index_store import IndexMismatchError
 
