@@ -23,8 +23,9 @@ PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 BUILD_STAMP := build/.compiled
 BROWSER_STAMP := build/.browser
+POSTGRES_STAMP := build/.postgres
 
-.PHONY: setup browser compile test test-contracts test-offchain test-history test-forge test-forge-pending test-long \
+.PHONY: setup browser postgres compile test test-contracts test-offchain test-history test-forge test-forge-pending test-long \
 	test-stateful-long test-relay-long coverage mutation demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
@@ -56,6 +57,20 @@ $(BROWSER_STAMP):
 	fi
 	@mkdir -p $(@D) && touch $@
 
+# Debian's PostgreSQL server, for the event index's tests on its second engine (they start a
+# throwaway cluster as the postgres user): installed once when no server is there.
+postgres: $(POSTGRES_STAMP)
+
+$(POSTGRES_STAMP):
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		echo "==> postgresql (Debian package) for the event index's PostgreSQL tests"; \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); mkdir -p $(@D); \
+		{ $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			postgresql; } > $(@D)/apt-postgres.log 2>&1 \
+			|| { tail -n 20 $(@D)/apt-postgres.log; exit 1; }; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
 compile: $(BUILD_STAMP)
 
 $(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contracts -name '*.sol')
@@ -73,7 +88,7 @@ test-contracts: compile
 # end-to-end tests mostly wait on chain windows, so the other worker's tests fill that time.
 # Tests that assert a wall-clock budget run afterwards, alone on the machine.
 TEST_WORKERS ?= 2
-test-offchain: compile $(BROWSER_STAMP)
+test-offchain: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
 	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing"
 	$(PY) -m pytest -p no:pytest-brownie -q -m timing
 

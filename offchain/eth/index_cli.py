@@ -1,6 +1,7 @@
 """`offchain index`: follow the deployment's contracts into an event index until stopped.
 
     offchain index --index ~/.offchain/index.sqlite [--rpc URL] [--confirmations N] [--once]
+    offchain index --index postgresql://user@host/db ...   (a PostgreSQL database instead)
 
 The readers (`job list`, `job status`, `registry list`, the explorer, the roles) take the same
 `--index` (or $OFFCHAIN_INDEX) and read the history from it. SIGTERM and Ctrl-C stop the daemon
@@ -39,19 +40,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     from offchain.eth.client import connect
     from offchain.eth.deployments import open_deployment
     from offchain.eth.errors import InvalidInputError
-    from offchain.eth.index_store import IndexStore
+    from offchain.eth.index_open import open_store
     from offchain.eth.indexer import Indexer, default_confirmations
 
     if not args.index:
-        raise InvalidInputError("name the index file: --index PATH (or set $OFFCHAIN_INDEX)")
+        raise InvalidInputError("name the index: --index PATH or postgresql:// URL (or set $OFFCHAIN_INDEX)")
     client = connect(rpc_from_args(args))
     deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
     confirmations = default_confirmations(client.chain_id) if args.confirmations is None else args.confirmations
-    store = IndexStore(args.index)
+    store = open_store(args.index)
     indexer = Indexer.for_deployment(client.w3, deployment, store, confirmations)
     print(
         f"index: following {len(indexer.addresses)} contracts of chain {client.chain_id} from block "
-        f"{store.start} into {store.path} ({confirmations} confirmations)",
+        f"{store.start} into {store.name} ({confirmations} confirmations)",
         flush=True,
     )
     if args.once:

@@ -17,18 +17,20 @@ from web3 import Web3
 from web3.middleware import Web3Middleware
 
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.index_open import is_url, open_store
 from offchain.eth.index_store import IndexMismatchError, IndexStore
 
 NAME = "event_index"
 
 
-def open_index(w3: Web3, path: Path | str) -> IndexStore:
-    """Attach the index file at `path` (kept by `offchain index`) to `w3`'s log queries."""
-    if not Path(path).is_file():
-        raise InvalidInputError(f"no event index at {path}: start `offchain index --index {path}` first")
-    store = IndexStore(path)
+def open_index(w3: Web3, where: Path | str) -> IndexStore:
+    """Attach the index at `where` (a file or a postgresql:// URL, kept by `offchain index`) to
+    `w3`'s log queries."""
+    if not is_url(where) and not Path(where).is_file():
+        raise InvalidInputError(f"no event index at {where}: start `offchain index --index {where}` first")
+    store = open_store(where)
     if store.chain_id is not None and store.chain_id != int(w3.eth.chain_id):
-        raise IndexMismatchError(f"the index {path} follows chain {store.chain_id}, the node {w3.eth.chain_id}")
+        raise IndexMismatchError(f"the index {store.name} follows chain {store.chain_id}, the node {w3.eth.chain_id}")
     attach_index(w3, store)
     return store
 

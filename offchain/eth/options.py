@@ -47,7 +47,8 @@ def add_index_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index",
         default=os.environ.get(INDEX_ENV) or None,
-        help=f"event index file kept by `offchain index` (default: ${INDEX_ENV}; none: read the node)",
+        help=f"event index kept by `offchain index`: a SQLite file or a postgresql:// URL "
+        f"(default: ${INDEX_ENV}; none: read the node)",
     )
 
 

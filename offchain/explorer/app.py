@@ -76,7 +76,8 @@ class Sources:
     deployment: Deployment
     ledger: str | None = None
     artifacts: list[Path] = field(default_factory=list)
-    index: Path | None = None  # an event index file (`offchain index`); None: every read from the node
+    index: Path | str | None = None  # an event index (`offchain index`): a file or a postgresql:// URL;
+    # None: every read from the node
 
 
 def chain_client(rpc: str) -> Client:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from offchain.eth.client import connect
 from offchain.eth.deployments import Deployment
-from offchain.eth.index_store import IndexStore
+from offchain.eth.index_sqlite import SqliteIndexStore
 from offchain.eth.indexer import Indexer, default_confirmations
 
 POLL_S = 1.0
@@ -21,7 +21,7 @@ STOP_TIMEOUT_S = 30.0  # the thread stops between two steps of the catch-up
 def own_index(rpc: str, deployment: Deployment, folder: Path) -> Iterator[Path]:
     """The path of an index of `deployment` kept up to date in `folder` until the block ends."""
     client = connect(rpc)
-    store = IndexStore(folder / f"index-{deployment.chain_id}.sqlite")
+    store = SqliteIndexStore(folder / f"index-{deployment.chain_id}.sqlite")
     indexer = Indexer.for_deployment(client.w3, deployment, store, default_confirmations(client.chain_id))
     stop = threading.Event()
     thread = threading.Thread(target=indexer.follow, args=(stop, POLL_S), name="explorer-index", daemon=True)

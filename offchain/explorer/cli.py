@@ -59,7 +59,7 @@ def cmd_explorer(args: argparse.Namespace) -> int:
         if index is None:  # an index of its own, for as long as it serves
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="offchain-explorer-"))
             index = stack.enter_context(own_index(rpc, deployment, Path(folder)))
-        sources = Sources(rpc, deployment, args.ledger, list(args.artifacts), Path(index))
+        sources = Sources(rpc, deployment, args.ledger, list(args.artifacts), index)
         try:
             running = start_explorer(sources, args.host, args.port)
         except OSError as exc:

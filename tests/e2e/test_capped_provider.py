@@ -21,7 +21,7 @@ from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
-from offchain.eth.index_store import IndexStore
+from offchain.eth.index_sqlite import SqliteIndexStore
 from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil, stop_process
 from offchain.eth.market import MarketClient
@@ -125,9 +125,7 @@ def index(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_index_reads_the_history_in_bounded_ranges(world: World, index: Path) -> None:
-    from offchain.eth.index_store import IndexStore
-
-    store = IndexStore(index)
+    store = SqliteIndexStore(index)
 
     assert store.cursor == connect(world.chain.url).w3.eth.block_number
     assert len(store.logs(list(store.addresses()), [], 0, store.cursor)) > MODELS  # roles, models, the job
@@ -167,7 +165,7 @@ def test_an_explorer_without_an_index_builds_one(world: World, tmp_path: Path) -
     from offchain.explorer.background import own_index
 
     with own_index(world.proxy.url, world.deployment, tmp_path) as path:
-        store = IndexStore(path)
+        store = SqliteIndexStore(path)
         deadline = time.monotonic() + 30
         while store.cursor != connect(world.chain.url).w3.eth.block_number and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -190,4 +188,4 @@ def test_the_index_daemon_stops_cleanly_on_sigterm(world: World, tmp_path: Path)
         stop_process(daemon)
 
     assert code == 0
-    assert IndexStore(tmp_path / "index.sqlite").cursor is not None
+    assert SqliteIndexStore(tmp_path / "index.sqlite").cursor is not None
