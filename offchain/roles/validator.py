@@ -58,6 +58,27 @@ class ValidatorOptions:
         check_device(self.device)  # at start: not when a committee seat is already held
 
 
+LEGACY_SEALS = "validator-seals.sqlite"  # one book for the whole --home, before per-address homes
+
+
+def carry_legacy_seals(home: Path, book: Path) -> bool:
+    """Copy the seal book an earlier version kept at `home`'s top into `book`, once, so a
+    validator upgraded between committing and revealing still reveals (not slashed for a lost
+    salt). SQLite's backup copies what the legacy file's write-ahead log holds too."""
+    import sqlite3
+
+    legacy = home / LEGACY_SEALS
+    if book.exists() or not legacy.exists():
+        return False
+    source, target = sqlite3.connect(legacy), sqlite3.connect(book)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return True
+
+
 class Validator:
     def __init__(self, session: Session, options: ValidatorOptions, log: RoleLog) -> None:
         self.session = session
@@ -75,6 +96,8 @@ class Validator:
         # store weights each for itself.
         self.home = session.home / "validator" / self.me.lower()
         self.home.mkdir(parents=True, exist_ok=True)
+        if carry_legacy_seals(session.home, self.home / "seals.sqlite"):
+            log("seal book carried over", source=str(session.home / LEGACY_SEALS))
         self.book = SealBook(self.home / "seals.sqlite", session.client.chain_id, session.market.address)
         self.member = CommitteeMember(session, self.book, self._judge_submission, log)
         self.pending: set[int] = set()

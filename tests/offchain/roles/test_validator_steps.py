@@ -5,6 +5,7 @@ are not what was revealed score 0."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from conftest import World
@@ -136,3 +137,19 @@ def test_validators_sharing_a_home_keep_their_own_seals_and_weights(world: World
 
     assert second.book.attestation(1) is None  # it evaluates for itself, with a salt of its own
     assert first.weights_folder(1, worker) != second.weights_folder(1, worker)  # no file rewritten under a reader
+
+
+def test_a_seal_book_from_before_per_address_homes_is_carried_over_once(tmp_path: Path) -> None:
+    from offchain.roles.seals import SealBook
+    from offchain.roles.validator import LEGACY_SEALS, carry_legacy_seals
+
+    market = "0x" + "ab" * 20
+    legacy = SealBook(tmp_path / LEGACY_SEALS, 1337, market)  # committed before the upgrade
+    sealed = legacy.put_attestation(4, [8000, 0], b"\x01" * 32)
+    legacy.close()
+    book = tmp_path / "validator" / "0xme" / "seals.sqlite"
+    book.parent.mkdir(parents=True)
+
+    assert carry_legacy_seals(tmp_path, book) is True
+    assert SealBook(book, 1337, market).attestation(4) == sealed  # revealed after the upgrade
+    assert carry_legacy_seals(tmp_path, book) is False  # once: the new book is never overwritten
