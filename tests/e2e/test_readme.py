@@ -192,11 +192,15 @@ def daemon_of(command: str) -> Daemon | None:
     return next((d for d in DAEMONS if re.search(d.pattern, command)), None)
 
 
+def with_placeholders(text: str, setup: Setup) -> str:
+    return re.sub(r"(0x|sha256:)?<[^>]+>", lambda m: setup.placeholder(m.group(0)), text)
+
+
 def prepared(command: str, setup: Setup) -> str:
     for readme_port, port in setup.ports.items():
         command = command.replace(f"127.0.0.1:{readme_port}", f"127.0.0.1:{port}")
         command = re.sub(rf"--port {readme_port}\b", f"--port {port}", command)
-    command = re.sub(r"(0x|sha256:)?<[^>]+>", lambda m: setup.placeholder(m.group(0)), command)
+    command = with_placeholders(command, setup)
     for text, smaller in SMALLER:
         command = command.replace(text, smaller)
     for pattern, flags in BUDGETS:
@@ -362,7 +366,7 @@ def test_readme_command_runs(line: int, command: str, setup: Setup) -> None:
 def test_readme_python_runs(block: Block, setup: Setup) -> None:
     wait_until_ready(setup)
     result = subprocess.run(
-        [sys.executable, "-c", block.body],
+        [sys.executable, "-c", with_placeholders(block.body, setup)],
         cwd=setup.workdir,
         env=setup.env,
         capture_output=True,
