@@ -211,8 +211,11 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
     bonds = demo.market.min_bond()
     _, per, dust = _fee_and_pay(demo)
     tamperer_paid = withdrawn.get(demo.as_account(TAMPERER).address, 0)  # claims zero the view's payout
+    # The over-claimer's stake, the tamperer's loss and the dust are burned: never the
+    # requester's, who could cause them (issue 20); its reward went to the winner and the fee.
+    assert final.burned == stake + (stake - tamperer_paid) + dust
     expected_credit = {
-        "requester": stake + (stake - tamperer_paid) + dust,  # the over-claimer's stake, the tamperer's loss
+        "requester": 0,
         "honest worker": final.prize + stake,
         "over-claimer": 0,
         "tamperer": tamperer_paid,
