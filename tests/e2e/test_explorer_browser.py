@@ -397,6 +397,8 @@ def _median_load_ms(world: World, path: str) -> float:
 
 @pytest.mark.timing
 def test_the_job_page_loads_as_fast_with_200_jobs_on_the_chain(world: World) -> None:
+    if world.scenario.market.job_count() == 0:  # run alone (make test runs timing tests apart)
+        world.scenario.post_job()
     path = f"/jobs/{world.scenario.job_id}"
     one_job = _median_load_ms(world, path)
 
