@@ -62,11 +62,6 @@ EXEMPT: list[tuple[str, str]] = [
         r"^offchain (ledger anchor|job post .*--provenance|registry anchor|job status <job id>)",
         "needs a funded ledger, a relayer and a proof file: tests/e2e/test_provenance_cli.py runs each",
     ),
-    (
-        r"--index postgresql://",
-        "needs a PostgreSQL server: tests/offchain/eth/test_index.py runs offchain index and registry list "
-        "against a database on a throwaway one",
-    ),
 ]
 
 DAEMON_READY_S = 30.0
