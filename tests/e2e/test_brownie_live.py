@@ -1,0 +1,55 @@
+"""`brownie run scripts/deploy.py --network NAME`, as README shows it, on a network brownie
+treats as live (a `brownie networks add` entry, not its development chain): the deploy is
+recorded and nothing is printed but brownie's own lines (issue 22: a live deploy printed
+thread tracebacks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from offchain.eth.localchain import start_anvil
+
+ROOT = Path(__file__).resolve().parents[2]
+BROWNIE = Path(sys.executable).parent / "brownie"
+
+
+def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_path: Path) -> None:
+    home = tmp_path / "home"  # brownie's network list lives in ~/.brownie: the user's stays untouched
+    home.mkdir()
+    if (Path.home() / ".brownie").is_dir():
+        shutil.copytree(Path.home() / ".brownie", home / ".brownie", ignore=shutil.ignore_patterns("packages"))
+    env = {**os.environ, "HOME": str(home), "OFFCHAIN_DEPLOYMENTS_DIR": str(tmp_path / "deployments")}
+    chain = start_anvil()
+    try:
+        added = subprocess.run(
+            [BROWNIE, "networks", "add", "Ethereum", "live-anvil", f"host={chain.url}", "chainid=1337"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert added.returncode == 0, added.stdout + added.stderr
+        run = subprocess.run(
+            [BROWNIE, "run", "scripts/deploy.py", "--network", "live-anvil"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    finally:
+        chain.stop()
+
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output
+    assert "Traceback" not in output and "Exception in thread" not in output, output
+    record = json.loads((tmp_path / "deployments" / "1337.json").read_text())
+    assert {"ModelRegistry", "TrainingMarket", "MarketLens", "LedgerRelay"} <= set(record["contracts"])
