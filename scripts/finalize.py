@@ -13,8 +13,8 @@ FINALIZABLE = 4  # ITrainingMarket.Phase.Finalizable
 
 def main():
     deployment = load_deployment(chain.id)
-    market = TrainingMarket.at(deployment.contract("TrainingMarket").address)
-    lens = MarketLens.at(deployment.contract("MarketLens").address)
+    market = TrainingMarket.at(deployment.contract("TrainingMarket").address, persist=False)
+    lens = MarketLens.at(deployment.contract("MarketLens").address, persist=False)
     account = sender()
     done = []
     for job_id in range(1, market.jobCount() + 1):

@@ -27,9 +27,9 @@ def _warp(t):
 def main():
     deploy.main()
     contracts = load_deployment(chain.id).contracts
-    registry = ModelRegistry.at(contracts["ModelRegistry"].address)
-    market = TrainingMarket.at(contracts["TrainingMarket"].address)
-    lens = MarketLens.at(contracts["MarketLens"].address)
+    registry = ModelRegistry.at(contracts["ModelRegistry"].address, persist=False)
+    market = TrainingMarket.at(contracts["TrainingMarket"].address, persist=False)
+    lens = MarketLens.at(contracts["MarketLens"].address, persist=False)
     registry.register(post_job.BASE_MODEL, "0x" + "00" * 32, post_job.TRAINING_SET, 5000, "", {"from": accounts[0]})
     worker, validators = accounts[1], accounts[2:5]
     for v in validators:

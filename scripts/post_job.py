@@ -26,7 +26,7 @@ REWARD = "1 ether"
 
 
 def main():
-    market = TrainingMarket.at(load_deployment(chain.id).contract("TrainingMarket").address)
+    market = TrainingMarket.at(load_deployment(chain.id).contract("TrainingMarket").address, persist=False)
     now = chain[-1].timestamp
     deadlines = [now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, now + SETTLE_S]
     tx = market.postJob(

@@ -18,7 +18,7 @@ def main(model_hash, dataset_hash, score_bps, uri, parent_hash=None):
     model = parse_hash32(model_hash, "model hash")
     dataset = parse_hash32(dataset_hash, "dataset hash")
     parent = parse_hash32(parent_hash, "parent hash") if parent_hash else ZERO
-    registry = ModelRegistry.at(load_deployment(chain.id).contract("ModelRegistry").address)
+    registry = ModelRegistry.at(load_deployment(chain.id).contract("ModelRegistry").address, persist=False)
 
     tx = registry.register(model, parent, dataset, score, uri, tx_params(sender()))
 

@@ -1,4 +1,4 @@
-"""`brownie run scripts/deploy.py --network NAME`, as README shows it, on a network brownie
+"""`brownie run scripts/deploy.py --network NAME` and `scripts/status.py`, as README shows them, on a network brownie
 treats as live (a `brownie networks add` entry, not its development chain): the deploy is
 recorded and nothing is printed but brownie's own lines (issue 22: a live deploy printed
 thread tracebacks)."""
@@ -36,14 +36,17 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
             check=False,
         )
         assert added.returncode == 0, added.stdout + added.stderr
-        run = subprocess.run(
-            [BROWNIE, "run", "scripts/deploy.py", "--network", "live-anvil"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
+        run, status = (
+            subprocess.run(
+                [BROWNIE, "run", script, "--network", "live-anvil"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=180,
+                check=False,
+            )
+            for script in ("scripts/deploy.py", "scripts/status.py")  # one after the other
         )
     finally:
         chain.stop()
@@ -51,5 +54,12 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     assert "Traceback" not in output and "Exception in thread" not in output, output
+    # README's `brownie run scripts/status.py` (issue 22: it raised on a removed function)
+    shown = status.stdout + status.stderr
+    assert status.returncode == 0 and "Traceback" not in shown, shown
+    assert "market jobs: 0" in shown, shown
+    # brownie keeps no record of its own in the project (deployments/<chain id>.json is the
+    # record): a stale one breaks every later brownie run on a restarted chain of that id.
+    assert not list((ROOT / "build" / "deployments" / "1337").glob("*.json"))
     record = json.loads((tmp_path / "deployments" / "1337.json").read_text())
     assert {"ModelRegistry", "TrainingMarket", "MarketLens", "LedgerRelay"} <= set(record["contracts"])
