@@ -1,6 +1,6 @@
 """Helpers shared by the brownie scripts: who sends, with which fees."""
 
-from brownie import accounts, chain, network
+from brownie import Contract, accounts, chain, network
 
 from offchain.eth.keys import LOCAL_CHAIN_IDS
 
@@ -16,3 +16,10 @@ def sender():
 
 def tx_params(account, **extra):
     return {"from": account, "priority_fee": PRIORITY_FEE, **extra}
+
+
+def bound(container, address):
+    """`container`'s contract at `address`, recorded nowhere by brownie: deployments/<chain id>.json
+    is the record. brownie's own (`Container.at` writes build/deployments/<chain id>/ on a live
+    network) goes stale when that chain restarts, and then every later run on it fails at connect."""
+    return Contract.from_abi(container._name, address, container.abi, persist=False)

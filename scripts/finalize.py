@@ -6,15 +6,15 @@ brownie run scripts/finalize.py [--network NAME]
 from brownie import MarketLens, TrainingMarket, chain
 
 from offchain.eth.deployments import load_deployment
-from scripts.common import sender, tx_params
+from scripts.common import bound, sender, tx_params
 
 FINALIZABLE = 4  # ITrainingMarket.Phase.Finalizable
 
 
 def main():
     deployment = load_deployment(chain.id)
-    market = TrainingMarket.at(deployment.contract("TrainingMarket").address, persist=False)
-    lens = MarketLens.at(deployment.contract("MarketLens").address, persist=False)
+    market = bound(TrainingMarket, deployment.contract("TrainingMarket").address)
+    lens = bound(MarketLens, deployment.contract("MarketLens").address)
     account = sender()
     done = []
     for job_id in range(1, market.jobCount() + 1):

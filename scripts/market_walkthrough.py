@@ -10,6 +10,7 @@ from brownie import MarketLens, ModelRegistry, TrainingMarket, accounts, chain, 
 from offchain.eth.commitment import attestation_seal, commitment
 from offchain.eth.deployments import load_deployment
 from scripts import deploy, post_job, status
+from scripts.common import bound
 
 MODEL = "0x" + "ab" * 32
 SALT = "0x" + "cd" * 32
@@ -27,9 +28,9 @@ def _warp(t):
 def main():
     deploy.main()
     contracts = load_deployment(chain.id).contracts
-    registry = ModelRegistry.at(contracts["ModelRegistry"].address, persist=False)
-    market = TrainingMarket.at(contracts["TrainingMarket"].address, persist=False)
-    lens = MarketLens.at(contracts["MarketLens"].address, persist=False)
+    registry = bound(ModelRegistry, contracts["ModelRegistry"].address)
+    market = bound(TrainingMarket, contracts["TrainingMarket"].address)
+    lens = bound(MarketLens, contracts["MarketLens"].address)
     registry.register(post_job.BASE_MODEL, "0x" + "00" * 32, post_job.TRAINING_SET, 5000, "", {"from": accounts[0]})
     worker, validators = accounts[1], accounts[2:5]
     for v in validators:

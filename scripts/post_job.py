@@ -11,7 +11,7 @@ from brownie import TrainingMarket, chain
 
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deployments import load_deployment
-from scripts.common import sender, tx_params
+from scripts.common import bound, sender, tx_params
 
 BASE_MODEL = "0x" + "00" * 31 + "01"  # a registered model hash (scripts/register_model.py)
 TRAINING_SET = "0x" + "11" * 32
@@ -26,7 +26,7 @@ REWARD = "1 ether"
 
 
 def main():
-    market = TrainingMarket.at(load_deployment(chain.id).contract("TrainingMarket").address, persist=False)
+    market = bound(TrainingMarket, load_deployment(chain.id).contract("TrainingMarket").address)
     now = chain[-1].timestamp
     deadlines = [now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, now + SETTLE_S]
     tx = market.postJob(

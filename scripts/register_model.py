@@ -7,7 +7,7 @@ from brownie import ModelRegistry, chain
 
 from offchain.eth.deployments import load_deployment
 from offchain.eth.values import hash_hex, parse_hash32, validate_bps
-from scripts.common import sender, tx_params
+from scripts.common import bound, sender, tx_params
 
 ZERO = bytes(32)
 
@@ -18,7 +18,7 @@ def main(model_hash, dataset_hash, score_bps, uri, parent_hash=None):
     model = parse_hash32(model_hash, "model hash")
     dataset = parse_hash32(dataset_hash, "dataset hash")
     parent = parse_hash32(parent_hash, "parent hash") if parent_hash else ZERO
-    registry = ModelRegistry.at(load_deployment(chain.id).contract("ModelRegistry").address, persist=False)
+    registry = bound(ModelRegistry, load_deployment(chain.id).contract("ModelRegistry").address)
 
     tx = registry.register(model, parent, dataset, score, uri, tx_params(sender()))
 

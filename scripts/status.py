@@ -6,6 +6,7 @@ brownie run scripts/status.py
 from brownie import MarketLens, ModelRegistry, TrainingMarket, chain, web3
 
 from offchain.eth.deployments import load_deployment
+from scripts.common import bound
 
 ZERO = "0x" + "00" * 32
 
@@ -68,7 +69,7 @@ def main():
     for name, entry in deployment.contracts.items():
         print(f"  {name:<16} {entry.address}  (deployed in block {entry.block})")
     registry_entry = deployment.contract("ModelRegistry")
-    print_models(ModelRegistry.at(registry_entry.address, persist=False), registry_entry.block)
+    print_models(bound(ModelRegistry, registry_entry.address), registry_entry.block)
     if "TrainingMarket" in deployment.contracts:
-        lens = MarketLens.at(deployment.contract("MarketLens").address, persist=False)
-        print_market(TrainingMarket.at(deployment.contract("TrainingMarket").address, persist=False), lens)
+        lens = bound(MarketLens, deployment.contract("MarketLens").address)
+        print_market(bound(TrainingMarket, deployment.contract("TrainingMarket").address), lens)

@@ -36,7 +36,7 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
             check=False,
         )
         assert added.returncode == 0, added.stdout + added.stderr
-        run, status = (
+        run, status, walkthrough = (
             subprocess.run(
                 [BROWNIE, "run", script, "--network", "live-anvil"],
                 cwd=ROOT,
@@ -46,7 +46,7 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
                 timeout=180,
                 check=False,
             )
-            for script in ("scripts/deploy.py", "scripts/status.py")  # one after the other
+            for script in ("scripts/deploy.py", "scripts/status.py", "scripts/market_walkthrough.py")  # in turn
         )
     finally:
         chain.stop()
@@ -58,6 +58,9 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
     shown = status.stdout + status.stderr
     assert status.returncode == 0 and "Traceback" not in shown, shown
     assert "market jobs: 0" in shown, shown
+    # a whole job by hand (deploys its own set): post, commit, reveal, attest, finalize, claim
+    walked = walkthrough.stdout + walkthrough.stderr
+    assert walkthrough.returncode == 0 and "Traceback" not in walked, walked
     # brownie keeps no record of its own in the project (deployments/<chain id>.json is the
     # record): a stale one breaks every later brownie run on a restarted chain of that id.
     assert not list((ROOT / "build" / "deployments" / "1337").glob("*.json"))
