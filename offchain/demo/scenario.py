@@ -534,7 +534,15 @@ class Demo:
         outcomes = submission_table(self.market.submissions(self.job_id))
         record = self.registry.record(self.winner_hash)
         lineage = self.registry.lineage(self.winner_hash)
-        for line in outcomes + [""] + rows:
+        minimum = self.market.job(self.job_id).min_score_bps / 100
+        notes = [
+            f"the job's minimum ({minimum:.2f} %) is checked against the verified score, not the claim: a "
+            "claim is the floor a worker stands behind (its held-out accuracy less two standard errors), "
+            "so a claim under the minimum can win; one above the verified score by more than the "
+            "tolerance is slashed",
+            "",
+        ]
+        for line in outcomes + notes + rows:
             self.say.detail(line)
         self.say.detail(
             f"prize {final.prize / ETHER:.6f} ETH, validator pay {final.validator_pay / ETHER:.6f} "
