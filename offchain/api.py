@@ -28,15 +28,13 @@ from eth_account.signers.local import LocalAccount
 
 from offchain.errors import OffchainError
 from offchain.eth.client import connect
-from offchain.eth.deployments import open_deployment
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.keys import LOCAL_CHAIN_IDS, account_from_key, dev_private_key, load_keystore
-from offchain.eth.market import MarketClient, Phase
+from offchain.eth.market import Phase
 from offchain.eth.networks import resolve
-from offchain.eth.registry import RegistryClient
 from offchain.roles.jobs_view import job_report, validate_job_id
 from offchain.roles.requester import PostedJob, Windows, post_job, reveal_evaluation
-from offchain.roles.session import DEFAULT_HOME, Session
+from offchain.roles.session import DEFAULT_HOME, Session, session_of
 from offchain.roles.steps import withdraw_pending
 
 __all__ = ["Job", "Market", "Phase", "WaitTimeoutError", "Windows", "keystore_account"]
@@ -127,16 +125,7 @@ class Market:
             account = account_from_key(dev_private_key(dev_account))
         if account is not None:
             client = client.with_account(account)
-        deployment = open_deployment(client, Path(deployments) if deployments else None)
-        session = Session(
-            client=client,
-            deployment=deployment,
-            market=MarketClient.of(client, deployment),
-            registry=RegistryClient(client, deployment.contract("ModelRegistry").address),
-            home=Path(home),
-            sources=list(sources),
-        )
-        return cls(session)
+        return cls(session_of(client, Path(deployments) if deployments else None, Path(home), sources))
 
     @property
     def address(self) -> str:

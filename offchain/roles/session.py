@@ -4,6 +4,7 @@ artifact sources, built from the shared command-line options."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,12 +76,18 @@ def open_session(args: argparse.Namespace) -> Session:
     account = account_from_args(args, client.chain_id)
     if account is not None:
         client = client.with_account(account)
-    deployment = open_deployment(client, Path(args.deployments) if args.deployments else None)
+    return session_of(client, Path(args.deployments) if args.deployments else None, Path(args.home), args.source)
+
+
+def session_of(client: Client, deployments: Path | None, home: Path, sources: Sequence[str]) -> Session:
+    """The contracts deployed on `client`'s chain (from `deployments`, default the project's),
+    bound to `client`, with the role's `home` and artifact `sources`."""
+    deployment = open_deployment(client, deployments)
     return Session(
         client=client,
         deployment=deployment,
         market=MarketClient.of(client, deployment),
         registry=RegistryClient(client, deployment.contract("ModelRegistry").address),
-        home=Path(args.home),
-        sources=list(args.source),
+        home=home,
+        sources=list(sources),
     )

@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parents[2]
 BROWNIE = Path(sys.executable).parent / "brownie"
 
 
+def _brownie(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BROWNIE, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+
+
 def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_path: Path) -> None:
     home = tmp_path / "home"  # brownie's network list lives in ~/.brownie: the user's stays untouched
     home.mkdir()
@@ -26,26 +30,10 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
     env = {**os.environ, "HOME": str(home), "OFFCHAIN_DEPLOYMENTS_DIR": str(tmp_path / "deployments")}
     chain = start_anvil()
     try:
-        added = subprocess.run(
-            [BROWNIE, "networks", "add", "Ethereum", "live-anvil", f"host={chain.url}", "chainid=1337"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        added = _brownie(env, "networks", "add", "Ethereum", "live-anvil", f"host={chain.url}", "chainid=1337")
         assert added.returncode == 0, added.stdout + added.stderr
         run, status, walkthrough = (
-            subprocess.run(
-                [BROWNIE, "run", script, "--network", "live-anvil"],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=180,
-                check=False,
-            )
+            _brownie(env, "run", script, "--network", "live-anvil")
             for script in ("scripts/deploy.py", "scripts/status.py", "scripts/market_walkthrough.py")  # in turn
         )
     finally:
