@@ -21,6 +21,7 @@ SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
 SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
+TEACHERS = ("model", "pixels")  # who labels the unlabelled pool in the first self-training round
 METRICS = ("accuracy",)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
@@ -56,6 +57,7 @@ RECIPE_KEYS = frozenset(
         "pseudo_epochs",
         "pseudo_per_class",
         "pseudo_batch_size",
+        "pseudo_teacher",
     }
 )
 
@@ -185,6 +187,7 @@ class TrainConfig:
     pseudo_epochs: int = 2  # epochs per self-training round
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
     pseudo_batch_size: int = 50  # batch of the self-training epochs
+    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels (ml.selftrain.pixel_teacher)
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
     augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
@@ -220,6 +223,7 @@ class TrainConfig:
         validate_choice("precision", self.precision, PRECISIONS)
         validate_choice("metric", self.metric, METRICS)
         validate_choice("SGD implementation", self.sgd, SGD_IMPLEMENTATIONS)
+        validate_choice("pseudo-label teacher", self.pseudo_teacher, TEACHERS)
         for name in self.augmentations:
             validate_choice("augmentation", name, ("flip", "crop"))
         for key in (
