@@ -128,12 +128,18 @@ FASHION_LARGE_SOURCE_RECIPE: dict[str, Any] = {**FASHION_SOURCE_RECIPE, "per_cla
 #   worker's own training images; never the split the claim is measured on), so a late epoch
 #   that is worse than an earlier one (epoch 10 against 5, issue 22) is not submitted;
 # - one self-training round on the requester's unlabelled images when the job carries them
-#   (offchain.ml.selftrain): 60 pseudo-labelled images per class, 3 epochs at batch 50.
+#   (offchain.ml.selftrain), the whole pool (200 a class of the benchmark's 1,000), 8 epochs at
+#   batch 50, its labels from the pixel teacher (logistic regression on the pixels, self-trained):
+#   after its labelled epochs the network labels the pool worse than that teacher. Pilot (README,
+#   "Transfer"; 3 of the benchmark's tuning draws, scored on held-out training images): 81.9 % at
+#   5 labels a class and 81.3 % at 20, against 67.1 % and 70.8 % (2 draws) for the previous
+#   default (15 labelled epochs, the network its own teacher, 60 a class, 3 epochs), and pixel
+#   logistic regression's 80.5 % and 85.2 % on the same images: the goal is still missed.
 FASHION_TARGET_RECIPE: dict[str, Any] = {
     "dataset": "fashion-mnist",
     "classes": "5-9",
     "freeze": "none",
-    "epochs": 15,
+    "epochs": 3,
     "batch_size": 10,
     "lr": 0.01,
     "head_lr": 0.1,
@@ -143,8 +149,9 @@ FASHION_TARGET_RECIPE: dict[str, Any] = {
     "precise_bn": True,
     "val_per_class": 2,
     "pseudo_rounds": 1,
-    "pseudo_epochs": 3,
-    "pseudo_per_class": 60,
+    "pseudo_teacher": "pixels",
+    "pseudo_epochs": 8,
+    "pseudo_per_class": 200,
     "pseudo_batch_size": 50,
 }
 
