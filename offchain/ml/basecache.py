@@ -22,7 +22,6 @@ from offchain.ml.fingerprint import fingerprint_dir
 from offchain.ml.loop import EpochMetrics
 from offchain.ml.models import CARD_FILE, read_card
 
-
 # Config keys added after bases were cached, with their defaults: a base that leaves one at its
 # default keeps the key it had before the key existed (no cached base retrains for nothing).
 KEYS_ADDED_LATER = {"pseudo_teacher": "model"}
