@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.market_model import MAX_SEATS, MAX_SUBMISSIONS, Params, Seat, Submission, largest_reward, settle
+from benchmarks.market_model import MAX_SUBMISSIONS, Params, Seat, Submission, largest_reward, settle
 from offchain.demo import scenario
 from offchain.eth.deploy import MIN_BOND
 
@@ -275,7 +275,9 @@ class Row:
     all: dict[str, list[Estimate]]
 
 
-def sweep(p: Params, jobs: int, seed: int = SEED, shares: tuple[float, ...] = SHARES, gas: dict[str, int] | None = None) -> list[Row]:
+def sweep(
+    p: Params, jobs: int, seed: int = SEED, shares: tuple[float, ...] = SHARES, gas: dict[str, int] | None = None
+) -> list[Row]:
     """The best responses at each share, under the guard and without it."""
     gas = measured_gas() if gas is None else gas
     rng = np.random.default_rng(seed)
@@ -296,9 +298,13 @@ def sweep(p: Params, jobs: int, seed: int = SEED, shares: tuple[float, ...] = SH
 @dataclass(frozen=True)
 class ValidatorEconomics:
     fee: float  # ETH earned on a seat of an honest job
-    gas: float  # ETH of gas a seat costs
+    gas_units: int  # gas a seat costs: commit and reveal the attestation, withdraw
     cpu: float  # ETH of CPU a seat costs
     seat_odds: float  # chance a member is drawn for a job
+
+    @property
+    def gas(self) -> float:
+        return self.gas_units * GAS_PRICE / ETHER
 
     @property
     def per_seat(self) -> float:
@@ -308,15 +314,20 @@ class ValidatorEconomics:
     def per_job(self) -> float:
         return self.seat_odds * self.per_seat
 
+    def break_even_gwei(self) -> float:
+        """The gas price at which the seat's fee no longer pays its gas and CPU."""
+        return (self.fee - self.cpu) * ETHER / self.gas_units / 10**9
+
 
 def validator_economics(p: Params, cpu_seconds: float, gas: dict[str, int]) -> ValidatorEconomics:
     """An honest member's profit on a job with one honest submission, every seat honest."""
     size = p.committee_size
     s = settle(p, [Submission("worker", p.min_stake, HONEST_CLAIM)], _seats(0, size, None, (TRUE_SCORE,)), True)
-    calls = gas["commitAttestation"] + gas["revealAttestation"] + gas["withdraw"]  # a withdraw a job: the worst case
     return ValidatorEconomics(
         fee=s.net("h0") / ETHER,
-        gas=calls * GAS_PRICE / ETHER,
+        gas_units=gas["commitAttestation"]
+        + gas["revealAttestation"]
+        + gas["withdraw"],  # a withdraw a job: the worst case
         cpu=cpu_seconds * CPU_PRICE,
         seat_odds=size / HONEST_VALIDATORS,
     )
@@ -399,9 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name, p in (("demo's job", demo_params()), ("largest reward", largest_params())):
         print(
-            f"\n{name}: reward {p.reward / ETHER:g} ETH, min stake {p.min_stake / ETHER:g} ETH, {p.committee_size} seats, "
-            f"quorum {p.quorum}, tolerance {p.tolerance_bps}, fee {p.fee_bps}, slash {p.slash_bps}, "
-            f"forfeit {p.forfeit_bps} bps, bond {p.min_bond / ETHER:g} ETH"
+            f"\n{name}: reward {p.reward / ETHER:g} ETH, min stake {p.min_stake / ETHER:g} ETH, "
+            f"{p.committee_size} seats, quorum {p.quorum}, tolerance {p.tolerance_bps}, fee {p.fee_bps}, "
+            f"slash {p.slash_bps}, forfeit {p.forfeit_bps} bps, bond {p.min_bond / ETHER:g} ETH"
         )
         rows = sweep(p, args.jobs, gas=gas)
         print("\n".join(table(rows, p)))
@@ -414,7 +425,8 @@ def main(argv: list[str] | None = None) -> int:
         v = validator_economics(p, cpu, gas)
         print(
             f"honest validator: fee {v.fee:.6f} ETH a seat - gas {v.gas:.6f} - CPU {v.cpu:.2e} ({cpu:.2f} s) = "
-            f"{v.per_seat:+.6f} ETH a seat, {v.per_job:+.6f} a job posted (drawn {v.seat_odds:.0%})"
+            f"{v.per_seat:+.6f} ETH a seat, {v.per_job:+.6f} a job posted (drawn {v.seat_odds:.0%}); "
+            f"break-even at {v.break_even_gwei():,.1f} gwei"
         )
         if v.per_seat <= 0:
             print(f"honest validator loses money ({name})")

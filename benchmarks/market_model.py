@@ -209,10 +209,11 @@ def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluati
 
 def _attested(seats: list[Seat], i: int) -> list[int]:
     """The scores revealed for submission `i`, seat by seat (absent, silent and unavailable seats give none)."""
-    found = []
+    found: list[int] = []
     for seat in seats:
-        if isinstance(seat.scores, tuple) and seat.scores[i] is not None:
-            found.append(seat.scores[i])
+        score = seat.scores[i] if isinstance(seat.scores, tuple) else None
+        if score is not None:
+            found.append(score)
     return found
 
 

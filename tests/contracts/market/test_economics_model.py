@@ -127,9 +127,7 @@ def test_attestations_short_of_a_majority_settle_undecided_as_the_model_says(
     assert credits["claims"][alice.address] == MIN_STAKE  # Undecided: the stake back, no prize
 
 
-def test_junk_lifted_by_a_majority_settles_as_the_model_says(
-    market, requester, alice, bob, validators
-):
+def test_junk_lifted_by_a_majority_settles_as_the_model_says(market, requester, alice, bob, validators):
     credits = _run_and_compare(
         market, requester, validators, {alice: 8000, bob: 0}, {alice: [8000] * 3, bob: [1000, 10_000, 10_000]}
     )
