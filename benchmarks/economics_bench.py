@@ -39,7 +39,15 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.market_model import MAX_SUBMISSIONS, Params, Seat, Submission, largest_reward, settle
+from benchmarks.market_model import (
+    MAX_SUBMISSIONS,
+    Params,
+    Seat,
+    Settled,
+    Submission,
+    largest_reward,
+    settle,
+)
 from offchain.demo import scenario
 from offchain.eth.deploy import MIN_BOND
 
@@ -47,7 +55,8 @@ ETHER = 10**18
 SHARES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.49)
 JOBS = 4000  # jobs per share and scenario
 SEED = 20
-HONEST_VALIDATORS = 100  # honest members, each bonding the minimum (as the demo's do)
+HONEST_VALIDATORS = 100  # honest members of a larger market, each bonding the minimum (as the demo's do)
+DEMO_VALIDATORS = len(scenario.VALIDATORS)  # the demo's honest members: fewer than its 15 seats
 TRUE_SCORE = 9000  # what the honest worker's model scores on the evaluation set (demo minimum: 8000)
 HONEST_CLAIM = 8900  # its claim: its held-out estimate, under the truth (docs/market.md)
 JUNK_SCORE = 1000  # what the attacker's junk scores
@@ -107,14 +116,15 @@ class Population:
     excluded: tuple[int, ...] = (MIN_BOND,)  # the demo's requester bonds the minimum too
 
 
-def population(share: float, whale: bool = False) -> Population:
-    """The attacker holds `share` of all validator bond, as minimum-bond Sybils, or (whale) as
+def population(share: float, honest: int = HONEST_VALIDATORS, whale: bool = False) -> Population:
+    """The attacker holds `share` of all validator bond beside `honest` minimum bonds, as
+    Sybils of at least the minimum bond each (none when it holds less than one), or (whale) as
     one bond under the address the draw skips."""
-    bond = round(share / (1 - share) * HONEST_VALIDATORS * MIN_BOND)
+    bond = round(share / (1 - share) * honest * MIN_BOND)
     if whale:
-        return Population(0, 0, excluded=(MIN_BOND, bond))
-    count = max(1, bond // MIN_BOND)
-    return Population(count, bond // count)
+        return Population(0, 0, honest, excluded=(MIN_BOND, bond))
+    count = bond // MIN_BOND
+    return Population(count, bond // count if count else 0, honest)
 
 
 def sample_seats(rng: np.random.Generator, jobs: int, pop: Population, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -160,8 +170,9 @@ def _seats(k: int, d: int, attacker: tuple[int | None, ...] | None, honest: tupl
     ]
 
 
-def _members(s: object, k: int) -> int:
-    return sum(s.net(f"a{i}") for i in range(k))  # type: ignore[attr-defined]
+def _members(s: Settled, k: int) -> int:
+    """What the attacker's `k` members end with: pay less slashes."""
+    return sum(s.net(f"a{i}") for i in range(k))
 
 
 def requester_payoff(p: Params, k: int, d: int, plan: str, gas: dict[str, int]) -> int:
@@ -230,7 +241,14 @@ def _estimate(strategy: str, gains: np.ndarray) -> Estimate:
 
 
 def strategies(
-    p: Params, role: str, share: float, jobs: int, rng: np.random.Generator, choices: int, gas: dict[str, int]
+    p: Params,
+    role: str,
+    share: float,
+    jobs: int,
+    rng: np.random.Generator,
+    choices: int,
+    gas: dict[str, int],
+    honest: int = HONEST_VALIDATORS,
 ) -> list[Estimate]:
     """Every strategy's profit over honest play for `role` at `share`, on `jobs` jobs; `grind`
     only where the attacker can choose among `choices` > 1 committees (with 1 it is `majority`)."""
@@ -238,7 +256,7 @@ def strategies(
     fallback = "fallback" if role == "worker" else "honest"
     tables = {plan: _table(p, role, plan, gas) for plan in {"honest", "deviate", "silent", fallback}}
     size = p.committee_size
-    pop = population(share)
+    pop = population(share, honest)
     k, d = sample_seats(rng, jobs, pop, size)
     base, rest = tables["honest"][k, d], tables[fallback][k, d]
     found = [
@@ -252,7 +270,7 @@ def strategies(
         value = np.where(2 * seats[:, None] > seats[None, :], tables["deviate"], tables[fallback])
         ground = best_of(rng, jobs, pop, size, choices, value)
         found.append(_estimate(f"grind G={choices}", ground - GRIND_GAS * choices * GAS_PRICE / ETHER - base))
-    wk, wd = sample_seats(rng, jobs, population(share, whale=True), size)
+    wk, wd = sample_seats(rng, jobs, population(share, honest, whale=True), size)
     found.append(_estimate("whale", tables[fallback][wk, wd] - base))
     if role == "requester":
         found.append(_estimate("sybil workers", _table(p, role, "sybil workers", gas)[k, d] - base))
@@ -276,17 +294,22 @@ class Row:
 
 
 def sweep(
-    p: Params, jobs: int, seed: int = SEED, shares: tuple[float, ...] = SHARES, gas: dict[str, int] | None = None
+    p: Params,
+    jobs: int,
+    seed: int = SEED,
+    shares: tuple[float, ...] = SHARES,
+    gas: dict[str, int] | None = None,
+    honest: int = HONEST_VALIDATORS,
 ) -> list[Row]:
-    """The best responses at each share, under the guard and without it."""
+    """The best responses at each share beside `honest` members, under the guard and without it."""
     gas = measured_gas() if gas is None else gas
     rng = np.random.default_rng(seed)
     rows = []
     for share in shares:
         best, ground, every = {}, {}, {}
         for role in ROLES:
-            guarded = strategies(p, role, share, jobs, rng, 1, gas)
-            unguarded = strategies(p, role, share, jobs, rng, GRIND_UNGUARDED, gas)
+            guarded = strategies(p, role, share, jobs, rng, 1, gas, honest)
+            unguarded = strategies(p, role, share, jobs, rng, GRIND_UNGUARDED, gas, honest)
             best[role], ground[role], every[role] = best_response(guarded), best_response(unguarded), guarded
         rows.append(Row(share, best, ground, every))
     return rows
@@ -319,9 +342,12 @@ class ValidatorEconomics:
         return (self.fee - self.cpu) * ETHER / self.gas_units / 10**9
 
 
-def validator_economics(p: Params, cpu_seconds: float, gas: dict[str, int]) -> ValidatorEconomics:
-    """An honest member's profit on a job with one honest submission, every seat honest."""
-    size = p.committee_size
+def validator_economics(
+    p: Params, cpu_seconds: float, gas: dict[str, int], honest: int = HONEST_VALIDATORS
+) -> ValidatorEconomics:
+    """An honest member's profit on a job with one honest submission among `honest` members,
+    every seat honest."""
+    size = min(p.committee_size, honest)
     s = settle(p, [Submission("worker", p.min_stake, HONEST_CLAIM)], _seats(0, size, None, (TRUE_SCORE,)), True)
     return ValidatorEconomics(
         fee=s.net("h0") / ETHER,
@@ -329,7 +355,7 @@ def validator_economics(p: Params, cpu_seconds: float, gas: dict[str, int]) -> V
         + gas["revealAttestation"]
         + gas["withdraw"],  # a withdraw a job: the worst case
         cpu=cpu_seconds * CPU_PRICE,
-        seat_odds=size / HONEST_VALIDATORS,
+        seat_odds=size / honest,
     )
 
 
@@ -403,18 +429,23 @@ def main(argv: list[str] | None = None) -> int:
     gas = measured_gas()
     cpu = evaluation_cpu_seconds()
     print(
-        f"{args.jobs} jobs a share; {HONEST_VALIDATORS} honest validators of {MIN_BOND / ETHER:g} ETH, the attacker's "
-        f"bond as {MIN_BOND / ETHER:g}-ETH Sybils (whale: under its own address); gas {GAS_PRICE / 10**9:g} gwei; "
+        f"{args.jobs} jobs a share; honest validators of {MIN_BOND / ETHER:g} ETH, the attacker's bond as Sybils "
+        f"of at least {MIN_BOND / ETHER:g} ETH (whale: under its own address); gas {GAS_PRICE / 10**9:g} gwei; "
         f"CPU {CPU_PRICE:.2e} ETH/s; profit = the attacker's end less honest play's, per job"
     )
     failed = []
-    for name, p in (("demo's job", demo_params()), ("largest reward", largest_params())):
+    scenarios = (
+        (f"demo's job, the demo's {DEMO_VALIDATORS} validators", demo_params(), DEMO_VALIDATORS),
+        (f"demo's job, {HONEST_VALIDATORS} validators", demo_params(), HONEST_VALIDATORS),
+        (f"largest reward, {HONEST_VALIDATORS} validators", largest_params(), HONEST_VALIDATORS),
+    )
+    for name, p, honest in scenarios:
         print(
             f"\n{name}: reward {p.reward / ETHER:g} ETH, min stake {p.min_stake / ETHER:g} ETH, "
             f"{p.committee_size} seats, quorum {p.quorum}, tolerance {p.tolerance_bps}, fee {p.fee_bps}, "
             f"slash {p.slash_bps}, forfeit {p.forfeit_bps} bps, bond {p.min_bond / ETHER:g} ETH"
         )
-        rows = sweep(p, args.jobs, gas=gas)
+        rows = sweep(p, args.jobs, gas=gas, honest=honest)
         print("\n".join(table(rows, p)))
         for role in ROLES:
             print("\n".join(["", *detail(rows, role, p)]))
@@ -422,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
         if found:
             print(f"PROFITABLE below one half ({name}): " + "; ".join(found))
             failed.append(name)
-        v = validator_economics(p, cpu, gas)
+        v = validator_economics(p, cpu, gas, honest)
         print(
             f"honest validator: fee {v.fee:.6f} ETH a seat - gas {v.gas:.6f} - CPU {v.cpu:.2e} ({cpu:.2f} s) = "
             f"{v.per_seat:+.6f} ETH a seat, {v.per_job:+.6f} a job posted (drawn {v.seat_odds:.0%}); "
