@@ -205,7 +205,7 @@ def test_the_models_draw_seats_whom_the_contract_seats(market, accounts, request
         owner = market.validatorAt(leaf)
         record = market.validator(owner)
         owners.append(owner)
-        weights.append(0 if record["unlocksAt"] else record["bond"] // 10**9)
+        weights.append(0 if record["unlocksAt"] or record["bond"] < MIN_BOND else record["bond"] // 10**9)
     seed = tx.events["CommitteeDrawn"]["seed"]
     assert list(tx.events["CommitteeDrawn"]["seats"]) == draw_exact(
         seed, weights, owners, {requester.address, alice.address}, committee
