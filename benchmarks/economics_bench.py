@@ -116,15 +116,23 @@ class Population:
     excluded: tuple[int, ...] = (MIN_BOND,)  # the demo's requester bonds the minimum too
 
 
-def population(share: float, honest: int = HONEST_VALIDATORS, whale: bool = False) -> Population:
-    """The attacker holds `share` of all validator bond beside `honest` minimum bonds, as
+@dataclass(frozen=True)
+class Honest:
+    """The honest members: how many, each bonding how much."""
+
+    count: int = HONEST_VALIDATORS
+    bond: int = MIN_BOND
+
+
+def population(share: float, honest: Honest, whale: bool = False) -> Population:
+    """The attacker holds `share` of all validator bond beside the honest members' bonds, as
     Sybils of at least the minimum bond each (none when it holds less than one), or (whale) as
     one bond under the address the draw skips."""
-    bond = round(share / (1 - share) * honest * MIN_BOND)
+    bond = round(share / (1 - share) * honest.count * honest.bond)
     if whale:
-        return Population(0, 0, honest, excluded=(MIN_BOND, bond))
+        return Population(0, 0, honest.count, honest.bond, excluded=(MIN_BOND, bond))
     count = bond // MIN_BOND
-    return Population(count, bond // count if count else 0, honest)
+    return Population(count, bond // count if count else 0, honest.count, honest.bond)
 
 
 def sample_seats(rng: np.random.Generator, jobs: int, pop: Population, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -164,9 +172,12 @@ def best_of(
 # --- payoffs of one job, by seat counts ---------------------------------------------------
 
 
-def _seats(k: int, d: int, attacker: tuple[int | None, ...] | None, honest: tuple[int | None, ...]) -> list[Seat]:
-    return [Seat(f"a{i}", MIN_BOND, attacker) for i in range(k)] + [
-        Seat(f"h{i}", MIN_BOND, honest) for i in range(d - k)
+def _seats(
+    pop: Population, k: int, d: int, attacker: tuple[int | None, ...] | None, honest: tuple[int | None, ...]
+) -> list[Seat]:
+    """`k` attacker seats then `d - k` honest ones, each with its class's bond and plan."""
+    return [Seat(f"a{i}", pop.attacker_bond, attacker) for i in range(k)] + [
+        Seat(f"h{i}", pop.honest_bond, honest) for i in range(d - k)
     ]
 
 
@@ -175,48 +186,48 @@ def _members(s: Settled, k: int) -> int:
     return sum(s.net(f"a{i}") for i in range(k))
 
 
-def requester_payoff(p: Params, k: int, d: int, plan: str, gas: dict[str, int]) -> int:
+def requester_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas: dict[str, int]) -> int:
     """Wei the attacking requester ends with (its model valued at the reward) with `k` of `d`
     seats, playing `plan`: honest, deviate (attest the honest worker 0), silent, or sybil workers."""
     honest = Submission("worker", p.min_stake, HONEST_CLAIM)
     if plan == "sybil workers":
         sybils = [Submission(f"sybil{i}", p.min_stake, 0) for i in range(MAX_SUBMISSIONS - 1)]
-        s = settle(p, [honest, *sybils], _seats(k, d, None, (TRUE_SCORE,) * 16), evaluation_revealed=False)
+        s = settle(p, [honest, *sybils], _seats(pop, k, d, None, (TRUE_SCORE,) * 16), evaluation_revealed=False)
         back = sum(s.claims[x.worker] - x.stake for x in sybils)
         cost = len(sybils) * (gas["commit"] + gas["reveal"] + gas["claim"]) * GAS_PRICE
         return p.reward - p.reward + back - cost  # the model, less the reward, plus what its workers take back
     mine = {"honest": (TRUE_SCORE,), "deviate": (0,), "silent": None}[plan]
-    s = settle(p, [honest], _seats(k, d, mine, (TRUE_SCORE,)), evaluation_revealed=True)
+    s = settle(p, [honest], _seats(pop, k, d, mine, (TRUE_SCORE,)), evaluation_revealed=True)
     return p.reward - p.reward + s.requester + _members(s, k)
 
 
-def worker_payoff(p: Params, k: int, d: int, plan: str, gas: dict[str, int]) -> int:
+def worker_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas: dict[str, int]) -> int:
     """Wei the attacking worker ends with with `k` of `d` seats, playing `plan`: honest (no junk,
     its members attest the truth), or with junk claiming 0 committed before the draw: deviate
     (its members attest the junk 10000), silent, or fallback (its members attest the truth:
     the junk pays the forfeit)."""
     honest = Submission("worker", p.min_stake, HONEST_CLAIM)
     if plan == "honest":
-        s = settle(p, [honest], _seats(k, d, (TRUE_SCORE,), (TRUE_SCORE,)), evaluation_revealed=True)
+        s = settle(p, [honest], _seats(pop, k, d, (TRUE_SCORE,), (TRUE_SCORE,)), evaluation_revealed=True)
         return _members(s, k)
     # Claiming 0 is never dishonest (an under-claim); the verified score is what a majority attests.
     junk = Submission("junk", p.min_stake, 0)
     mine = {"fallback": (TRUE_SCORE, JUNK_SCORE), "deviate": (TRUE_SCORE, 10_000), "silent": None}[plan]
-    s = settle(p, [honest, junk], _seats(k, d, mine, (TRUE_SCORE, JUNK_SCORE)), evaluation_revealed=True)
+    s = settle(p, [honest, junk], _seats(pop, k, d, mine, (TRUE_SCORE, JUNK_SCORE)), evaluation_revealed=True)
     cost = (gas["commit"] + gas["reveal"] + gas["claim"]) * GAS_PRICE
     return s.claims["junk"] - junk.stake + _members(s, k) - cost
 
 
-Payoff = Callable[[Params, int, int, str, dict[str, int]], int]
+Payoff = Callable[[Params, Population, int, int, str, dict[str, int]], int]
 ROLES: dict[str, Payoff] = {"requester": requester_payoff, "worker": worker_payoff}
 
 
-def _table(p: Params, role: str, plan: str, gas: dict[str, int]) -> np.ndarray:
-    """ETH the attacker ends with, by (attacker seats, drawn seats)."""
+def _table(p: Params, pop: Population, role: str, plan: str, gas: dict[str, int]) -> np.ndarray:
+    """ETH the attacker ends with in `pop`, by (attacker seats, drawn seats)."""
     t = np.zeros((p.committee_size + 1, p.committee_size + 1))
     for d in range(p.committee_size + 1):
         for k in range(d + 1):
-            t[k, d] = ROLES[role](p, k, d, plan, gas) / ETHER
+            t[k, d] = ROLES[role](p, pop, k, d, plan, gas) / ETHER
     return t
 
 
@@ -248,15 +259,15 @@ def strategies(
     rng: np.random.Generator,
     choices: int,
     gas: dict[str, int],
-    honest: int = HONEST_VALIDATORS,
+    honest: Honest = Honest(),
 ) -> list[Estimate]:
     """Every strategy's profit over honest play for `role` at `share`, on `jobs` jobs; `grind`
     only where the attacker can choose among `choices` > 1 committees (with 1 it is `majority`)."""
     # A worker's junk is committed before the draw: its fallback keeps the junk (and its forfeit).
     fallback = "fallback" if role == "worker" else "honest"
-    tables = {plan: _table(p, role, plan, gas) for plan in {"honest", "deviate", "silent", fallback}}
     size = p.committee_size
     pop = population(share, honest)
+    tables = {plan: _table(p, pop, role, plan, gas) for plan in {"honest", "deviate", "silent", fallback}}
     k, d = sample_seats(rng, jobs, pop, size)
     base, rest = tables["honest"][k, d], tables[fallback][k, d]
     found = [
@@ -273,7 +284,7 @@ def strategies(
     wk, wd = sample_seats(rng, jobs, population(share, honest, whale=True), size)
     found.append(_estimate("whale", tables[fallback][wk, wd] - base))
     if role == "requester":
-        found.append(_estimate("sybil workers", _table(p, role, "sybil workers", gas)[k, d] - base))
+        found.append(_estimate("sybil workers", _table(p, pop, role, "sybil workers", gas)[k, d] - base))
     return found
 
 
@@ -299,7 +310,7 @@ def sweep(
     seed: int = SEED,
     shares: tuple[float, ...] = SHARES,
     gas: dict[str, int] | None = None,
-    honest: int = HONEST_VALIDATORS,
+    honest: Honest = Honest(),
 ) -> list[Row]:
     """The best responses at each share beside `honest` members, under the guard and without it."""
     gas = measured_gas() if gas is None else gas
@@ -343,19 +354,20 @@ class ValidatorEconomics:
 
 
 def validator_economics(
-    p: Params, cpu_seconds: float, gas: dict[str, int], honest: int = HONEST_VALIDATORS
+    p: Params, cpu_seconds: float, gas: dict[str, int], honest: Honest = Honest()
 ) -> ValidatorEconomics:
-    """An honest member's profit on a job with one honest submission among `honest` members,
-    every seat honest."""
-    size = min(p.committee_size, honest)
-    s = settle(p, [Submission("worker", p.min_stake, HONEST_CLAIM)], _seats(0, size, None, (TRUE_SCORE,)), True)
+    """An honest member's profit on a job with one honest submission among the `honest`
+    members, every seat honest."""
+    size = min(p.committee_size, honest.count)
+    seats = _seats(population(0.0, honest), 0, size, None, (TRUE_SCORE,))
+    s = settle(p, [Submission("worker", p.min_stake, HONEST_CLAIM)], seats, True)
     return ValidatorEconomics(
         fee=s.net("h0") / ETHER,
         gas_units=gas["commitAttestation"]
         + gas["revealAttestation"]
         + gas["withdraw"],  # a withdraw a job: the worst case
         cpu=cpu_seconds * CPU_PRICE,
-        seat_odds=size / honest,
+        seat_odds=size / honest.count,
     )
 
 
@@ -429,21 +441,24 @@ def main(argv: list[str] | None = None) -> int:
     gas = measured_gas()
     cpu = evaluation_cpu_seconds()
     print(
-        f"{args.jobs} jobs a share; honest validators of {MIN_BOND / ETHER:g} ETH, the attacker's bond as Sybils "
-        f"of at least {MIN_BOND / ETHER:g} ETH (whale: under its own address); gas {GAS_PRICE / 10**9:g} gwei; "
-        f"CPU {CPU_PRICE:.2e} ETH/s; profit = the attacker's end less honest play's, per job"
+        f"{args.jobs} jobs a share; the attacker's bond as Sybils of at least {MIN_BOND / ETHER:g} ETH "
+        f"(whale: under its own address); gas {GAS_PRICE / 10**9:g} gwei; CPU {CPU_PRICE:.2e} ETH/s; "
+        "profit = the attacker's end less honest play's, per job"
     )
     failed = []
+    ten = Honest(HONEST_VALIDATORS // 10, 10 * MIN_BOND)  # the same honest bond in fewer, larger bonds
     scenarios = (
-        (f"demo's job, the demo's {DEMO_VALIDATORS} validators", demo_params(), DEMO_VALIDATORS),
-        (f"demo's job, {HONEST_VALIDATORS} validators", demo_params(), HONEST_VALIDATORS),
-        (f"largest reward, {HONEST_VALIDATORS} validators", largest_params(), HONEST_VALIDATORS),
+        ("demo's job, the demo's validators", demo_params(), Honest(DEMO_VALIDATORS)),
+        ("demo's job", demo_params(), Honest()),
+        ("demo's job, honest bond in large bonds", demo_params(), ten),
+        ("largest reward", largest_params(), Honest()),
     )
     for name, p, honest in scenarios:
         print(
-            f"\n{name}: reward {p.reward / ETHER:g} ETH, min stake {p.min_stake / ETHER:g} ETH, "
-            f"{p.committee_size} seats, quorum {p.quorum}, tolerance {p.tolerance_bps}, fee {p.fee_bps}, "
-            f"slash {p.slash_bps}, forfeit {p.forfeit_bps} bps, bond {p.min_bond / ETHER:g} ETH"
+            f"\n{name}: {honest.count} honest validators of {honest.bond / ETHER:g} ETH; "
+            f"reward {p.reward / ETHER:g} ETH, min stake {p.min_stake / ETHER:g} ETH, {p.committee_size} seats, "
+            f"quorum {p.quorum}, tolerance {p.tolerance_bps}, fee {p.fee_bps}, slash {p.slash_bps}, "
+            f"forfeit {p.forfeit_bps} bps, bond {p.min_bond / ETHER:g} ETH"
         )
         rows = sweep(p, args.jobs, gas=gas, honest=honest)
         print("\n".join(table(rows, p)))

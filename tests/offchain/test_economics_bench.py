@@ -87,3 +87,16 @@ def test_the_class_count_sampler_draws_as_the_contract_draws():
     for k in range(5):  # each seat count's frequency within 4.5 standard errors of 600 draws
         p = float(np.mean(sampled == k))
         assert abs(exact.count(k) / 600 - p) <= 4.5 * (p * (1 - p) / 600) ** 0.5 + 1e-3
+
+
+def test_sybils_split_into_minimum_bonds_outdraw_honest_bond_held_in_large_bonds():
+    # A seat is a validator, and a drawn leaf leaves the draw: ten 10-ETH honest members fill at
+    # most ten seats, so 40 % of the bond as 1-ETH Sybils draws a majority most of the time.
+    rng = np.random.default_rng(3)
+    large = bench.population(0.4, bench.Honest(10, 10 * 10**18))
+    small = bench.population(0.4, bench.Honest(100, 10**18))
+
+    a_large, d_large = bench.sample_seats(rng, 4000, large, 15)
+    a_small, d_small = bench.sample_seats(rng, 4000, small, 15)
+
+    assert np.mean(2 * a_large > d_large) > 0.5 > np.mean(2 * a_small > d_small)
