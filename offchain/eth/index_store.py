@@ -36,6 +36,10 @@ SCHEMA = (
         PRIMARY KEY (block, log_index)
     )""",
     "CREATE INDEX IF NOT EXISTS logs_by_event ON logs (address, topic0, block)",
+    # A job's events (its id first) and an account's (first or after the job id): a page's
+    # reads cost what it shows, not the history (issue 25).
+    "CREATE INDEX IF NOT EXISTS logs_by_topic1 ON logs (topic1, block)",
+    "CREATE INDEX IF NOT EXISTS logs_by_topic2 ON logs (topic2, block)",
 )
 TOPICS = ("topic0", "topic1", "topic2", "topic3")
 PUT_META = "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"

@@ -10,7 +10,9 @@ Cost per page, independent of how many jobs the chain holds: the job page makes 
 sent together (latest block, job count, job, phase, submissions, and one log query for every
 event of that job, which the node filters by the indexed job id), then the lens's settlement
 (it needs the committed stakes from the events) and one bond read per committee member (at
-most 15); the jobs list one log query per event kind and one lens call for the page's phases.
+most 15); the jobs list one log query per event kind and one lens call for the page's phases; an
+account page the logs that name the account (two queries by indexed topic) and the settlements
+of the jobs it posted or worked on: what it did, not what the market did.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ from offchain.explorer.market_records import (
 READ_THREADS = 6  # the job page's independent reads, in flight together
 MAX_LIST = 100  # jobs on one page of the list
 MAX_ACCOUNT_ROWS = 500  # history rows on an account page
+MAX_TOPIC_OPTIONS = 100  # job ids in one log query's list of alternatives
 ZERO = "0x" + "00" * 20
 
 
@@ -293,7 +296,7 @@ class MarketView:
             leaf=info.leaf,
             exit_unlocks_at=info.unlocks_at or None if info.leaf is not None else None,
         )
-        events = self._all_events()
+        events = self._account_events(address)
         rows: list[HistoryRow] = []
         roles: dict[str, None] = {}
         involved: set[int] = set()  # jobs it posted or worked on: only those need a job view
@@ -359,6 +362,23 @@ class MarketView:
 
     def _all_events(self) -> list[MarketEvent]:
         return self._decode(self._logs())
+
+    def _account_events(self, address: str) -> list[MarketEvent]:
+        """The events naming `address`, and the settlements of the jobs it posted or worked on:
+        what the account did, not what the market did (issue 25). Every event that names an
+        account carries it indexed, first (bonds, withdrawals) or after the job id."""
+        topic = "0x" + address[2:].lower().rjust(64, "0")
+        mine = self._decode(self._logs([None, topic]) + self._logs([None, None, topic]))
+        jobs = sorted({e.job_id for e in mine if isinstance(e, JobPosted | Committed)})
+        finalized = self._topic_of(Finalized)
+        for start in range(0, len(jobs), MAX_TOPIC_OPTIONS):
+            ids = ["0x" + j.to_bytes(32, "big").hex() for j in jobs[start : start + MAX_TOPIC_OPTIONS]]
+            mine += self._decode(self._logs([finalized, ids]))
+        unique = {(e.block, e.log_index): e for e in mine}  # a Finalized it won is in both reads
+        return [unique[key] for key in sorted(unique)]
+
+    def _topic_of(self, cls: type[Any]) -> str:
+        return next(topic for topic, name in self._topics.items() if name == cls.__name__)
 
     def _job_events(self, job_id: int) -> list[MarketEvent]:
         # Every job event has the job id as its first indexed argument: one query for all.
