@@ -15,6 +15,7 @@ from offchain.eth.index_sqlite import SqliteIndexStore
 MARKET = "0x" + "11" * 20
 ACCOUNT_TOPIC = "0x" + "00" * 12 + "22" * 20
 JOB_TOPIC = "0x" + "00" * 31 + "07"
+EVENTS = ["0x" + "aa" * 32, "0x" + "bb" * 32]  # a page of jobs asks for some kinds of event
 
 
 class RecordingStore(SqliteIndexStore):
@@ -29,7 +30,14 @@ class RecordingStore(SqliteIndexStore):
 
 
 @pytest.mark.parametrize(
-    "topics", [[None, JOB_TOPIC], [None, ACCOUNT_TOPIC], [None, None, ACCOUNT_TOPIC]], ids=["job", "account", "job-account"]
+    "topics",
+    [
+        [None, JOB_TOPIC],
+        [None, ACCOUNT_TOPIC],
+        [None, None, ACCOUNT_TOPIC],
+        [EVENTS, [JOB_TOPIC, JOB_TOPIC[:-1] + "8"]],
+    ],
+    ids=["job", "account", "job-account", "page-of-jobs"],
 )
 def test_a_query_by_job_or_account_uses_an_index(tmp_path: Path, topics: list[Any]) -> None:
     store = RecordingStore(tmp_path / "index.sqlite")

@@ -1,8 +1,9 @@
-"""An account page costs what that account did, not what the market did (issue 25).
+"""An account page costs what that account did, and a page of the jobs list what it shows, not
+what the market did (issue 25).
 
-The page once decoded every market log and rebuilt the view of every finalized job it took
-part in, by reading the whole history: the logs it reads must not grow when other accounts
-post more jobs.
+The account page once decoded every market log and rebuilt the view of every finalized job it
+took part in, by reading the whole history; the jobs list decoded every JobPosted, Committed and
+Finalized log to show a page of 100: the logs they read must not grow when others post jobs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from web3 import Web3
 from web3.middleware import Web3Middleware
 
@@ -55,13 +57,20 @@ def _logs_read(view: MarketView, address: str) -> tuple[int, Any]:
     return LogCounter.seen, page
 
 
-def test_an_account_page_reads_no_more_logs_when_other_accounts_post_jobs(tmp_path: Path) -> None:
-    client = in_process()
+@pytest.fixture
+def client() -> Client:
+    return in_process()
+
+
+def test_an_account_page_reads_no_more_logs_when_other_accounts_post_jobs(client: Client, tmp_path: Path) -> None:
     deployment = deploy_all(client, tmp_path, min_window=WINDOW_S, ledger_chain=None)
     RegistryClient(client, deployment.contract("ModelRegistry").address).register(BASE, None, bytes(32), 0, "x")
     market = MarketClient.of(client, deployment)
     accounts = client.w3.eth.accounts
-    probe, crowd = market.as_sender(client.with_account(accounts[2])), market.as_sender(client.with_account(accounts[1]))
+    probe, crowd = (
+        market.as_sender(client.with_account(accounts[2])),
+        market.as_sender(client.with_account(accounts[1])),
+    )
     settled = _post(probe, client, 0)  # finalized with nobody committed: its refund is a settlement row
     probe.cancel_job(_post(probe, client, 0))
     for _ in range(CROWD_JOBS):
@@ -80,3 +89,29 @@ def test_an_account_page_reads_no_more_logs_when_other_accounts_post_jobs(tmp_pa
     assert [r.what for r in page.history] == ["reward escrowed", "reward escrowed", "refund", "refund"]
     assert again.history == page.history
     assert after == before, f"the page read {before} logs, then {after} after {CROWD_JOBS} more jobs of others"
+
+
+def test_a_page_of_the_jobs_list_reads_no_more_logs_when_more_jobs_are_posted(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("offchain.explorer.market_view.MAX_LIST", 2)
+    deployment = deploy_all(client, tmp_path, min_window=WINDOW_S, ledger_chain=None)
+    RegistryClient(client, deployment.contract("ModelRegistry").address).register(BASE, None, bytes(32), 0, "x")
+    market = MarketClient.of(client, deployment)
+    for _ in range(3):
+        _post(market, client, 0)
+    client.w3.middleware_onion.add(LogCounter, name="count-logs")
+    view = MarketView(client, market.address, market.lens_address, deployment.contract("TrainingMarket").block)
+    now = view.now()
+
+    LogCounter.seen = 0
+    rows, total = view.jobs(now)
+    before = LogCounter.seen
+    for _ in range(CROWD_JOBS):
+        _post(market, client, 0)
+    LogCounter.seen = 0
+    later, later_total = view.jobs(now, page=1)
+
+    assert ([r.job_id for r in rows], total) == ([3, 2], 3)
+    assert ([r.job_id for r in later], later_total) == ([5, 4], 3 + CROWD_JOBS)
+    assert LogCounter.seen == before, f"a page read {before} logs, then {LogCounter.seen} with {CROWD_JOBS} more jobs"
