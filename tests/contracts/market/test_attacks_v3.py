@@ -111,6 +111,19 @@ def test_issue17_8_a_submission_equal_to_the_base_model_is_refused_at_reveal(mar
         market.reveal(job_id, base, 8000, salt_of(alice), "http://base", {"from": alice})
 
 
+def test_issue17_8_a_revoked_market_grant_does_not_freeze_finalize(
+    market, market_registry, admin, requester, alice, validators
+):
+    job_id = run_job(market, requester, validators, {alice: 8000}, {})
+    market_registry.revokeRole(market_registry.MARKET_ROLE(), market, {"from": admin})  # v2: refused (permanent)
+
+    tx = finalize(market, job_id, requester)
+
+    assert tx.events["Finalized"]["winner"] == alice  # settled and paid
+    assert claim_all(market, job_id)[alice] == MIN_STAKE + REWARD - REWARD * 500 // 10_000
+    assert not market_registry.isRegistered(model_of(alice))  # only the registration is skipped
+
+
 # 9. A member that exits and waits out the unbonding delay before a late finalize escapes its slash.
 def test_issue17_9_a_member_cannot_withdraw_its_bond_before_its_job_settles(market, requester, alice, validators):
     job_id, _ = post(market, requester)
