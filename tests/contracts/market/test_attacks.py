@@ -11,7 +11,6 @@ from brownie import Reenterer, web3
 from errors import err
 from hashes import ZERO, ZERO_ADDRESS, h
 from market_helpers import (
-    FORFEIT,
     MIN_BOND,
     MIN_STAKE,
     MIN_WINDOW,
@@ -115,8 +114,8 @@ def test_issue10_4_filling_the_submission_cap_costs_the_griefers_the_forfeit(
     paid = claim_all(market, job_id)
 
     lost = 16 * MIN_STAKE - sum(paid.values())
-    print(f"\nfilling the 16-submission cap cost {lost} wei (16 x forfeit {FORFEIT}) plus gas")
-    assert lost == 16 * FORFEIT > 0
+    print(f"\nfilling the 16-submission cap cost {lost} wei (16 x the minimum stake, a full job's forfeit) plus gas")
+    assert lost == 16 * MIN_STAKE > REWARD  # issue 20 item 6: a full job's forfeit is the minimum stake
 
 
 # Guard: the protocol minimum window, checked at post.

@@ -203,6 +203,30 @@ def test_issue17_6_a_requester_is_not_paid_the_forfeits_of_its_own_filler_worker
     assert market.pendingOf(ZERO_ADDRESS) >= forfeits  # burned: credited to nobody
 
 
+# 6. Filling the cap pays a worker: 15 junk submissions at the forfeit each lock a stronger
+# worker out, and the filler's own weaker model wins uncontested (+0.80 ETH on a 1 ETH job).
+def test_issue17_6_filling_the_cap_to_win_uncontested_costs_the_filler_more_than_the_prize(
+    market, accounts, requester, mallory, carol, validators
+):
+    junk = _fresh(accounts, mallory, 15, each=3 * MIN_STAKE)  # the filler's Sybil workers, for two jobs
+    claims = {mallory: 6500, **dict.fromkeys(junk, 0)}  # junk claims honestly: below the minimum
+    attested = {mallory: [6500] * 3, **{j: [0] * 3 for j in junk}}
+    job_id, _ = post(market, requester)
+    for worker, score in claims.items():
+        do_commit(market, job_id, worker, score)
+    with brownie.reverts(err("TrainingMarketSubmissionsFull", job_id)):
+        do_commit(market, job_id, carol, 9000)  # the stronger worker is locked out (this job only shows it)
+
+    job_id = run_job(market, requester, validators, claims, attested)
+    finalize(market, job_id, requester)
+    paid = claim_all(market, job_id)
+
+    profit = sum(paid.values()) - len(claims) * MIN_STAKE  # what the filler's 16 addresses got back, less their stakes
+    print(f"\nthe filler won {paid[mallory.address] - MIN_STAKE} wei and made {profit} wei on a {REWARD} wei job")
+    assert paid[mallory.address] > MIN_STAKE  # it won
+    assert profit < 0  # v2: 15 forfeits of 10 % of the minimum stake, far less than the prize
+
+
 # 4. A requester that withholds the evaluation data leaves the members silent (or makes them
 # score 0): their slashed bonds and the workers' stakes must not reach it.
 def test_issue17_4_silent_members_slashed_bonds_never_reach_the_requester(market, requester, alice, validators):
