@@ -163,6 +163,13 @@ class BondWithdrawn(LoggedEvent):
     bond: int
 
 
+@dataclass(frozen=True)
+class BondToppedUp(LoggedEvent):
+    validator: str
+    amount: int
+    bond: int
+
+
 MarketEvent = (
     JobPosted
     | JobCancelled
@@ -180,6 +187,7 @@ MarketEvent = (
     | ValidatorJoined
     | ValidatorExitRequested
     | BondWithdrawn
+    | BondToppedUp
 )
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
@@ -200,6 +208,7 @@ EVENT_TYPES: dict[str, type] = {
         ValidatorJoined,
         ValidatorExitRequested,
         BondWithdrawn,
+        BondToppedUp,
     )
 }
 # Solidity argument name -> dataclass field, where they differ beyond camelCase.

@@ -29,6 +29,7 @@ from offchain.eth.market_events import (
     EVENT_TYPES,
     AttestationCommitted,
     AttestationRevealed,
+    BondToppedUp,
     BondWithdrawn,
     Claimed,
     Committed,
@@ -354,6 +355,8 @@ class MarketView:
             yield row("exit requested", 0)
         elif isinstance(e, BondWithdrawn) and e.validator == address:
             yield row("bond returned", e.bond)
+        elif isinstance(e, BondToppedUp) and e.validator == address:
+            yield row("bond topped up", -e.amount)
         elif isinstance(e, Withdrawn) and e.account == address:
             yield row("withdrawn", e.amount)
         elif isinstance(e, ValidatorSettled) and e.validator == address:

@@ -50,6 +50,9 @@ class WorkerOptions:
         check_device(self.device)  # at start: not after a job has been taken
 
 
+PAST_JOB = "its commit window had closed when the worker saw it"
+
+
 class Worker:
     def __init__(self, session: Session, options: WorkerOptions, log: RoleLog) -> None:
         self.session = session
@@ -95,9 +98,18 @@ class Worker:
         waiting = self.waiting.check(head, self.poller)
         if waiting:
             self.log(waiting)
+        now, past = self.session.chain_time(), 0
         for event in self.poller.poll(head):
-            if self.journal.get(event.job_id) is None and not self._full():
+            if self.journal.get(event.job_id) is not None or self._full():
+                continue
+            if event.commit_deadline <= now:
+                # A fresh worker meets the whole history: a past job is skipped from its event alone.
+                self.journal.put(event.job_id, JobState.SKIPPED, job=event, reason=PAST_JOB)
+                past += 1
+            else:
                 self.consider(event)
+        if past:
+            self.log("past jobs skipped", count=past, reason=PAST_JOB)
         self.journal.set_cursor("jobs", self.poller.next_block)
 
     def _full(self) -> bool:

@@ -139,6 +139,26 @@ def test_a_cancelled_job_is_skipped_before_anything_is_fetched(world: World) -> 
     assert entry.record.reason == "the job was cancelled"
 
 
+def test_a_fresh_worker_skips_past_jobs_from_their_events_without_a_read_per_job(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 22 item 5: a fresh worker on a chain with history probed every past job.
+    job_ids = [world.post_job(), world.post_job()]
+    world.travel_past(0, job_ids[-1])
+    (world.store / world.hashes["train"]).unlink()  # a fetch would fail with another reason
+    worker = _worker(world)
+    reads: list[int] = []
+    monkeypatch.setattr(worker.session.market, "phase", lambda job_id: reads.append(job_id))
+
+    worker.discover()
+
+    assert reads == []
+    for job_id in job_ids:
+        entry = worker.journal.get(job_id)
+        assert entry is not None and entry.state == JobState.SKIPPED
+        assert entry.record.reason == "its commit window had closed when the worker saw it"
+
+
 def test_a_job_cancelled_during_training_is_abandoned_at_the_epoch_end(world: World) -> None:
     job_id = world.post_job(spec={**SPEC, "epochs": 3})
     worker = _worker(world)
