@@ -95,7 +95,9 @@ def _evaluation(market: MarketClient, job_id: int, job: Job, phase: Phase, subs:
     if phase not in ATTESTED:  # nothing to say yet: no event queries for an open job
         return {"revealed": None, "unavailable": [], "forfeit": None}
     opened = market.evaluation_revealed(job_id)
-    unavailable = [e.validator for e in market.events_of(job_id, "EvaluationUnavailable") if isinstance(e, EvaluationUnavailable)]
+    unavailable = [
+        e.validator for e in market.events_of(job_id, "EvaluationUnavailable") if isinstance(e, EvaluationUnavailable)
+    ]
     # As the contract settled it: never opened, recorded unavailable, or the lens's Forfeited.
     forfeited = phase == Phase.FINALIZED and (
         opened is None or not job.evaluation_revealed or any(s.outcome == Outcome.FORFEITED for s in subs)
@@ -109,7 +111,11 @@ def _evaluation(market: MarketClient, job_id: int, job: Job, phase: Phase, subs:
             quorum=market.market_config().quorum,
             unavailable=len(unavailable),
         )
-    return {"revealed": hash_hex(opened.evaluation_set) if opened else None, "unavailable": unavailable, "forfeit": cause}
+    return {
+        "revealed": hash_hex(opened.evaluation_set) if opened else None,
+        "unavailable": unavailable,
+        "forfeit": cause,
+    }
 
 
 def _provenance(session: Session, job_id: int) -> dict[str, Any] | None:

@@ -50,7 +50,9 @@ def test_the_market_role_can_be_revoked(registry, admin, market_account):
 
 # Issue 20 item 8: a worker resubmits an ancestor of the job's base (public weights): written as
 # the base's child over its direct record, it would make lineage cycle (root -> base -> root).
-def test_issue17_8_a_market_record_never_makes_an_ancestor_of_its_parent_its_child(registry, alice, bob, market_account):
+def test_issue17_8_a_market_record_never_makes_an_ancestor_of_its_parent_its_child(
+    registry, alice, bob, market_account
+):
     registry.register(h("root"), ZERO, h("data"), 5000, URI, {"from": alice})
     registry.register(h("base"), h("root"), h("data"), 6000, URI, {"from": alice})
 

@@ -200,5 +200,7 @@ def test_an_evaluation_set_attested_unavailable_is_decoded(world: dict) -> None:
     receipt = market.as_sender(v2).attest_unavailable(job_id)
 
     found = market.events_of(job_id, "EvaluationUnavailable")
-    assert found == [EvaluationUnavailable(receipt["blockNumber"], found[0].tx_hash, found[0].log_index, job_id, v2.address)]
+    assert found == [
+        EvaluationUnavailable(receipt["blockNumber"], found[0].tx_hash, found[0].log_index, job_id, v2.address)
+    ]
     assert found[0] in market.events(receipt["blockNumber"])  # every event kind, decoded
