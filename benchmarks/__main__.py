@@ -11,6 +11,7 @@ import sys
 import time
 
 SUITES = {
+    "economics": "benchmarks.economics_bench",  # attacks' profit per job, 5-49 % of the bond; an honest validator's
     "gas": "benchmarks.gas",  # contract gas table (from the brownie gas tests' output)
     "ledger": "benchmarks.ledger_bench",  # miner, Merkle, proofs, headers
     "ml": "benchmarks.ml_bench",  # fast path vs seed recipe; transfer vs scratch
