@@ -53,7 +53,7 @@ def abi_uint_max(contract: str, function: str, component: str) -> int:
     raise LookupError(f"no {component} in {contract}.{function}'s ABI")
 
 
-MAX_SUBMISSIONS = contract_constant("libraries/Judgment.sol", "MAX_SUBMISSIONS")
+MAX_SUBMISSIONS = contract_constant("libraries/Judgment.sol", "SUBMISSION_CAP")
 MAX_SEATS = contract_constant("libraries/Committee.sol", "MAX_SEATS")
 
 

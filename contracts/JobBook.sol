@@ -5,7 +5,7 @@ import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {MarketAccounts} from "./MarketAccounts.sol";
 import {Committee} from "./libraries/Committee.sol";
-import {Judgment, MAX_SUBMISSIONS as SUBMISSION_CAP} from "./libraries/Judgment.sol";
+import {Judgment, SUBMISSION_CAP} from "./libraries/Judgment.sol";
 
 /// @title JobBook
 /// @notice The market's job, submission, committee and attestation storage, its

@@ -4,8 +4,8 @@ pragma solidity 0.8.28;
 import {ITrainingMarket} from "../interfaces/ITrainingMarket.sol";
 import {ScoreSheet} from "./ScoreSheet.sol";
 
-/// @dev Most submissions per job ({JobBook-MAX_SUBMISSIONS}): a job holding this many is full.
-uint8 constant MAX_SUBMISSIONS = 16;
+/// @dev Most submissions per job ({JobBook-MAX_SUBMISSIONS} is this): a job holding this many is full.
+uint8 constant SUBMISSION_CAP = 16;
 
 /// @title Judgment
 /// @notice The market's one definition of a job's phase, of how a submission is judged, of
@@ -128,7 +128,7 @@ library Judgment {
     /// reward, so a filler pays more than any prize (issue 20 item 6). Both inputs are fixed once
     /// commits close, so finalize, claim and the lens agree.
     function forfeitOf(ITrainingMarket.Job memory j, uint256 forfeitBps) internal pure returns (uint256) {
-        if (j.submissionCount == MAX_SUBMISSIONS) return j.minStake;
+        if (j.submissionCount == SUBMISSION_CAP) return j.minStake;
         return uint256(j.minStake) * forfeitBps / BPS;
     }
 
