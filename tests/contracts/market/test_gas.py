@@ -125,7 +125,7 @@ def table():
         "(each worker's claim recomputes its outcome) and credits validators in their own records.",
         "Missed goals (strict xfails in `MISSED` of test_gas.py, which says why each is out of",
         "reach without giving up a property): " + ", ".join(sorted(MISSED)) + ".",
-        "The draw and attestation rows follow anvil's prevrandao (which validators are drawn):",
+        "The draw and attestation rows follow the seed block's hash (which validators are drawn):",
         "runs differ by up to about 1,000 gas per member.",
         "",
         "| call | gas | goal |",

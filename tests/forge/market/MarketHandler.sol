@@ -90,6 +90,7 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public honestMajorityOutvoted; // a strict honest majority of seats, a median off the truth
     uint256 public secondDrawsAccepted; // a job's committee drawn twice
     uint256 public groundDraws; // a committee that a join or exit after its seed block moved (issue 20 item 2)
+    DrawPreviewer private immutable previewer = new DrawPreviewer(); // not a target: the handler's alone
     uint256 public illegalCallsAccepted; // a call the rules forbid went through
     // What the campaign reached (printed to build/forge/calls.log): proof that the ghosts saw real settlements.
     uint256 public settledWithCommittee; // finalized, evaluated, committee drawn
@@ -632,19 +633,10 @@ contract MarketHandler is CommonBase, StdUtils {
         return true;
     }
 
-    error DrawPreviewed(bytes32 committee);
-
-    /// @notice Test-only (this contract calls it): draws `id`'s committee and reverts with it.
-    function previewDraw(uint256 id) external {
-        require(msg.sender == address(this), "self only");
-        market.drawCommittee(id);
-        revert DrawPreviewed(keccak256(abi.encode(market.committeeWords(id))));
-    }
-
-    /// @dev What a draw of `id` gives now, nothing drawn.
+    /// @dev What a draw of `id` gives now (the hash of its committee words), nothing drawn.
     function _preview(uint256 id) private returns (bytes32) {
-        try this.previewDraw(id) {} catch (bytes memory reason) {
-            if (bytes4(reason) == DrawPreviewed.selector) return abi.decode(_tail(reason), (bytes32));
+        try previewer.preview(market, id) {} catch (bytes memory reason) {
+            if (bytes4(reason) == DrawPreviewer.DrawPreviewed.selector) return abi.decode(_tail(reason), (bytes32));
         }
         revert("preview failed");
     }
@@ -1066,5 +1058,18 @@ contract MarketHandler is CommonBase, StdUtils {
 
     function _phaseOf(uint256 id) internal view returns (ITrainingMarket.Phase) {
         return lens.phase(id);
+    }
+}
+
+/// @title DrawPreviewer
+/// @notice Test-only: draws a job's committee and reverts with it, so a caller learns what a draw
+/// now gives and nothing is drawn.
+contract DrawPreviewer {
+    error DrawPreviewed(bytes32 committee);
+
+    /// @notice Draws `id` and reverts {DrawPreviewed} with the hash of its committee words.
+    function preview(ITrainingMarket market, uint256 id) external {
+        market.drawCommittee(id);
+        revert DrawPreviewed(keccak256(abi.encode(market.committeeWords(id))));
     }
 }
