@@ -7,9 +7,11 @@ import {ITrainingMarket} from "../interfaces/ITrainingMarket.sol";
 /// @notice Test-only: issue 20 item 2's attacker with bond in the draw. It owns several members;
 /// once the seed is out it tries one subset of exits after another (an exit zeroes a leaf and
 /// moves every later leaf's interval), draws, and keeps the try only when its members hold at
-/// least `want` seats (every other try reverts, so the draw happens once, on the tree it chose).
+/// least `want` seats and the committee is not `avoid`'s (every other try reverts, so the draw
+/// happens once, on the tree it chose).
 contract ExitGrinder {
     error ExitGrinderTooFewSeats(uint256 seats);
+    error ExitGrinderSameCommittee();
 
     ITrainingMarket private immutable _market;
     GrinderMember[] private _members;
@@ -26,18 +28,19 @@ contract ExitGrinder {
     }
 
     /// @notice Tries the exit subsets 0 .. 2**members - 1 in order; the subset kept plus one,
-    /// or 0 when none gave `want` seats.
-    function grind(uint256 jobId, uint256 want) external returns (uint256) {
+    /// or 0 when none gave `want` seats in a committee whose words do not hash to `avoid`.
+    function grind(uint256 jobId, uint256 want, bytes32 avoid) external returns (uint256) {
         for (uint256 mask; mask < 1 << _members.length; ++mask) {
-            try this.attempt(jobId, mask, want) {
+            try this.attempt(jobId, mask, want, avoid) {
                 return mask + 1;
             } catch {}
         }
         return 0;
     }
 
-    /// @notice One try: the members in `mask` exit, then draw; reverts below `want` seats.
-    function attempt(uint256 jobId, uint256 mask, uint256 want) external {
+    /// @notice One try: the members in `mask` exit, then draw; reverts below `want` seats or on
+    /// the committee `avoid`.
+    function attempt(uint256 jobId, uint256 mask, uint256 want, bytes32 avoid) external {
         require(msg.sender == address(this), "self only");
         for (uint256 i; i < _members.length; ++i) {
             if (mask >> i & 1 == 1) _members[i].exit();
@@ -45,6 +48,7 @@ contract ExitGrinder {
         _market.drawCommittee(jobId);
         uint256 seats = seatsHeld(jobId);
         if (seats < want) revert ExitGrinderTooFewSeats(seats);
+        if (keccak256(abi.encode(_market.committeeWords(jobId))) == avoid) revert ExitGrinderSameCommittee();
     }
 
     /// @notice What a draw now gives: the committee words and the seats its members hold (for
