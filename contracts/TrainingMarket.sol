@@ -306,7 +306,10 @@ contract TrainingMarket is Settlement {
         uint256 epoch = _epoch();
         uint256 armed = _seedBlocks[jobId];
         uint256 seedBlock = uint64(armed);
+        // Exact matches by design: the seed block's own epoch, and the seed block itself (whose hash is not out).
+        // slither-disable-next-line incorrect-equality
         if (armed != 0 && armed >> 64 == epoch) {
+            // slither-disable-next-line incorrect-equality
             if (block.number == seedBlock) revert TrainingMarketSeedNotReady(jobId, seedBlock);
             bytes32 hash = blockhash(seedBlock); // zero beyond 256 blocks: fixed again below
             if (hash != 0) return uint256(keccak256(abi.encode(hash, jobId)));
@@ -328,6 +331,8 @@ contract TrainingMarket is Settlement {
         returns (uint256[2] memory c, address[] memory seats)
     {
         uint256 total = _drawableWeight(); // read once: the epoch's start, which nothing changes
+        // Nobody bonded when the epoch began: nothing to draw (an exact zero, not a threshold).
+        // slither-disable-next-line incorrect-equality
         if (total == 0) revert TrainingMarketNotValidator(address(0));
         seats = new address[](size);
         // The intervals drawn, sorted: the seats, the requester, every worker, and as many

@@ -130,6 +130,9 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         view
         returns (uint256 leaf, address owner, uint256 interval)
     {
+        // The seed is a block hash fixed before it was known, on weights fixed before that block:
+        // docs/market.md ("The committee draw's bias") says what it leaves to a proposer.
+        // slither-disable-next-line weak-prng
         uint256 r = seed % total;
         // Unchecked: r stays below the tree's total (< 2**64): each step adds a gone weight.
         unchecked {

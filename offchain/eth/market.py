@@ -50,8 +50,10 @@ SEAL_REVEALED = bytes(31) + b"\1"  # attestationSeal once the member revealed it
 SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested the evaluation set unavailable
 
 
-# The first call fixes the seed block, the second draws; a third when the second met a new epoch.
-DRAW_CALLS = 3
+# The first call fixes the seed block, the second draws; a third when the second met a new epoch,
+# a fourth when a call raced another caller's first call in the seed block itself.
+DRAW_CALLS = 4
+SEED_NOT_READY = "TrainingMarketSeedNotReady"
 
 
 class Phase(IntEnum):
@@ -282,10 +284,16 @@ class MarketClient:
         The contract draws in two calls (issue 20 item 2): the first fixes its block as the seed
         block, a call in a later block of the same epoch draws from that block's hash. Each call
         here is sent once the previous one is mined, so it lands in a later block; one that lands
-        in a new epoch fixes a fresh seed block instead, hence up to DRAW_CALLS calls. Returns the
+        in a new epoch fixes a fresh seed block instead, hence up to DRAW_CALLS calls (a call that
+        raced another caller's first one in the seed block itself is retried). Returns the
         drawing call's receipt."""
         for _ in range(DRAW_CALLS):
-            receipt = self.client.transact(self.contract.functions.drawCommittee(job_id))
+            try:
+                receipt = self.client.transact(self.contract.functions.drawCommittee(job_id))
+            except TransactionError as exc:
+                if SEED_NOT_READY not in str(exc):
+                    raise
+                continue  # another caller fixed this very block as the seed block: draw in a later one
             if any(self.contract.functions.committeeWords(job_id).call()):
                 return receipt
         raise TransactionError(f"job {job_id}: {DRAW_CALLS} drawCommittee calls drew no committee")
