@@ -60,6 +60,25 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         emit ValidatorJoined(msg.sender, uint32(leaf), uint96(msg.value));
     }
 
+    /// @notice Add msg.value to the caller's bond: a member slashed below {minBond} is drawn
+    /// again once its bond reaches it (joining again is refused to a member).
+    /// @dev Weight follows the bond as in {_slashBond}. Emits {BondToppedUp}.
+    function topUpBond() external payable {
+        Validator storage v = _validators[msg.sender];
+        if (v.leafPlusOne == 0) revert TrainingMarketNotValidator(msg.sender);
+        if (v.unlocksAt != 0) revert TrainingMarketExitAlreadyRequested(msg.sender);
+        uint256 bond = v.bond + msg.value;
+        uint256 leaf = v.leafPlusOne - 1;
+        uint256 weight = bond < _minBond ? 0 : bond / WEIGHT_UNIT;
+        // The total weight must fit a tree lane, as at join; this also bounds the bond below 2**96 wei.
+        if (weight > type(uint64).max - (_tree.total() - _tree.weightOf(leaf))) {
+            revert TrainingMarketAmountTooLarge(msg.value, 0);
+        }
+        v.bond = uint96(bond);
+        _tree.set(leaf, uint64(weight));
+        emit BondToppedUp(msg.sender, msg.value, bond);
+    }
+
     /// @notice Stop being drawn into committees and start the unbonding delay.
     /// @dev Seats already drawn stay the validator's to fill. Emits {ValidatorExitRequested}.
     function requestExit() external {

@@ -171,6 +171,7 @@ interface ITrainingMarket {
     event ValidatorJoined(address indexed validator, uint32 leaf, uint96 bond);
     event ValidatorExitRequested(address indexed validator, uint40 unlocksAt);
     event BondWithdrawn(address indexed validator, uint96 bond);
+    event BondToppedUp(address indexed validator, uint256 amount, uint256 bond);
 
     error TrainingMarketZeroAddress();
     error TrainingMarketBadConfig();
@@ -266,6 +267,7 @@ interface ITrainingMarket {
     // ----- validator -----
     /// @notice Join the validator set with a bond.
     function joinValidators() external payable;
+    function topUpBond() external payable;
     /// @notice Stop being drawn and start the unbonding delay.
     function requestExit() external;
     /// @notice Take the bond back after the unbonding delay.

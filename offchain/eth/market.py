@@ -317,6 +317,10 @@ class MarketClient:
         """Join the validator set with `bond` wei (at least min_bond())."""
         return self.client.transact(self.contract.functions.joinValidators(), value=bond)
 
+    def top_up_bond(self, amount: int) -> TxReceipt:
+        """Add `amount` wei to the bond (drawn again once it reaches min_bond())."""
+        return self.client.transact(self.contract.functions.topUpBond(), value=amount)
+
     def request_exit(self) -> TxReceipt:
         """Stop being drawn; the bond unlocks UNBONDING_DELAY later."""
         return self.client.transact(self.contract.functions.requestExit())

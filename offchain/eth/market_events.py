@@ -153,6 +153,13 @@ class BondWithdrawn(LoggedEvent):
     bond: int
 
 
+@dataclass(frozen=True)
+class BondToppedUp(LoggedEvent):
+    validator: str
+    amount: int
+    bond: int
+
+
 MarketEvent = (
     JobPosted
     | JobCancelled
@@ -169,6 +176,7 @@ MarketEvent = (
     | ValidatorJoined
     | ValidatorExitRequested
     | BondWithdrawn
+    | BondToppedUp
 )
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
@@ -188,6 +196,7 @@ EVENT_TYPES: dict[str, type] = {
         ValidatorJoined,
         ValidatorExitRequested,
         BondWithdrawn,
+        BondToppedUp,
     )
 }
 # Solidity argument name -> dataclass field, where they differ beyond camelCase.

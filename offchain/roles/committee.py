@@ -84,7 +84,7 @@ class CommitteeMember:
         info, minimum = market.validator(self.me), market.min_bond()
         if info.member and info.bond < minimum:
             self.log.warn(
-                "bond below the minimum: no longer drawn for new jobs (exit, or bond again)",
+                "bond below the minimum: no longer drawn for new jobs (`offchain validator top-up AMOUNT`, or exit)",
                 bond=info.bond,
                 min_bond=minimum,
             )

@@ -20,6 +20,7 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import MAX_BPS, hash_hex
@@ -48,6 +49,9 @@ class WorkerOptions:
 
     def __post_init__(self) -> None:
         check_device(self.device)  # at start: not after a job has been taken
+
+
+PAST_JOB = "its commit window had closed when the worker saw it"
 
 
 class Worker:
@@ -95,9 +99,18 @@ class Worker:
         waiting = self.waiting.check(head, self.poller)
         if waiting:
             self.log(waiting)
+        now, past = self.session.chain_time(), 0
         for event in self.poller.poll(head):
-            if self.journal.get(event.job_id) is None and not self._full():
+            if self.journal.get(event.job_id) is not None or self._full():
+                continue
+            if event.commit_deadline <= now:
+                # A fresh worker meets the whole history: a past job is skipped from its event alone.
+                self.journal.put(event.job_id, JobState.SKIPPED, job=event, reason=PAST_JOB)
+                past += 1
+            else:
                 self.consider(event)
+        if past:
+            self.log("past jobs skipped", count=past, reason=PAST_JOB)
         self.journal.set_cursor("jobs", self.poller.next_block)
 
     def _full(self) -> bool:
@@ -122,6 +135,16 @@ class Worker:
             left = job.commit_deadline - self.session.chain_time()
             if needed > left:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
+            # Its commit and its reveal must each be included in time (issue 25).
+            short = DELAYS.short_windows(
+                self.session.client.w3,
+                {
+                    "time left to commit after training": left - needed,
+                    "reveal window": job.reveal_deadline - job.commit_deadline,
+                },
+            )
+            if short:
+                raise OffchainError("; ".join(short))
             if job.min_stake > self.session.client.balance():
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
         except TRANSIENT_ERRORS:

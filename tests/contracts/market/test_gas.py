@@ -104,6 +104,9 @@ GOALS = {
     "drawCommittee per member, 15 seats of 1,000 validators": _rebase("drawCommittee", 25_000) + COLD_READ // 15,
     "drawCommittee, first call (fixes the seed block), 15 seats": SEED_BLOCK_GOAL,
     "withdraw": 40_000,
+    # 21,000 (transaction) + the record's read and update (2,100 + 2,900) + the leaf's word and
+    # the tree's total, each read and updated (2 x 5,000) + the event (~1,800) + checks: ~40,000.
+    "topUpBond (a set of one)": 40_000,
     "finalize 4 submissions x 3-member committee, fresh accounts": _rebase("finalize", 250_000),
     "claim (per worker, fresh account)": _rebase("claim", 60_000),
 }
@@ -282,6 +285,7 @@ def test_withdraw_gas(market, requester):
 
 def test_validator_set_gas(bare_market, alice):
     _record("joinValidators (first)", bare_market.joinValidators({"from": alice, "value": MIN_BOND}).gas_used)
+    _record("topUpBond (a set of one)", bare_market.topUpBond({"from": alice, "value": MIN_BOND}).gas_used)
     tx = bare_market.requestExit({"from": alice})
     _record("requestExit", tx.gas_used)
     sleep_until(tx.timestamp + bare_market.UNBONDING_DELAY())

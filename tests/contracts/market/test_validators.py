@@ -1,6 +1,6 @@
 import brownie
 from errors import err
-from market_helpers import MIN_BOND, sleep_until
+from market_helpers import MIN_BOND, finalize, run_job, sleep_until
 
 DAY = 86400
 GWEI = 10**9
@@ -101,3 +101,45 @@ def test_withdraw_bond_requires_an_exit_request(market, validators):
 def test_non_validators_have_no_bond_to_withdraw(market, alice):
     with brownie.reverts(err("TrainingMarketNotValidator", alice)):
         market.withdrawBond({"from": alice})
+
+
+def test_a_validator_slashed_below_the_minimum_tops_up_and_is_drawn_again(market, requester, alice, validators):
+    # Issue 22 item 3: below the minimum a validator silently stopped being drawn, and the
+    # only way back, joining again, reverts for a member (a top-up was missing).
+    job_id = run_job(market, requester, validators, {alice: 8000}, {alice: [None, 8000, 8000]})
+    finalize(market, job_id, requester)
+    slashed = MIN_BOND - MIN_BOND // 10  # one missing attestation
+    assert market.validator(validators[0])["bond"] == slashed
+    assert market.totalWeight() == 2 * MIN_BOND // GWEI  # out of the draw below the minimum
+
+    tx = market.topUpBond({"from": validators[0], "value": MIN_BOND // 10})
+
+    assert list(tx.events["BondToppedUp"].values()) == [validators[0], MIN_BOND // 10, MIN_BOND]
+    assert market.validator(validators[0])["bond"] == MIN_BOND
+    assert market.totalWeight() == 3 * MIN_BOND // GWEI
+
+
+def test_a_top_up_below_the_minimum_keeps_the_validator_out_of_the_draw(market, requester, alice, validators):
+    job_id = run_job(market, requester, validators, {alice: 8000}, {alice: [None, 8000, 8000]})
+    finalize(market, job_id, requester)
+
+    market.topUpBond({"from": validators[0], "value": GWEI})
+
+    assert market.validator(validators[0])["bond"] == MIN_BOND - MIN_BOND // 10 + GWEI
+    assert market.totalWeight() == 2 * MIN_BOND // GWEI
+
+
+def test_a_top_up_raises_an_active_validators_weight(bare_market, alice):
+    bare_market.joinValidators({"from": alice, "value": MIN_BOND})
+
+    bare_market.topUpBond({"from": alice, "value": MIN_BOND})
+
+    assert bare_market.totalWeight() == 2 * MIN_BOND // GWEI
+
+
+def test_only_an_active_validator_tops_up(market, alice, validators):
+    with brownie.reverts(err("TrainingMarketNotValidator", alice)):
+        market.topUpBond({"from": alice, "value": GWEI})
+    market.requestExit({"from": validators[0]})
+    with brownie.reverts(err("TrainingMarketExitAlreadyRequested", validators[0])):
+        market.topUpBond({"from": validators[0], "value": GWEI})

@@ -293,6 +293,25 @@ contract MarketHandler is CommonBase, StdUtils {
         _advance(who);
     }
 
+    /// @notice A bonded member that has not asked to leave adds to its bond (one call in four).
+    function topUpBond(uint256 who, uint256 amount) external {
+        if (who % 4 != 0) return _advance(who);
+        who /= 4;
+        uint256 start = who % members.length;
+        for (uint256 n; n < members.length; ++n) {
+            address a = members[(start + n) % members.length];
+            ITrainingMarket.Validator memory v = _validatorOf(a);
+            if (v.leafPlusOne == 0 || v.unlocksAt != 0) continue;
+            amount = _bound(amount, 1 gwei, 2 ether);
+            _fund(a, amount);
+            vm.prank(a);
+            market.topUpBond{value: amount}();
+            _changed();
+            return;
+        }
+        _advance(who);
+    }
+
     /// @notice A bonded member asks to leave (one call in four does something, so committees keep forming).
     function requestExit(uint256 who) external {
         if (who % 4 != 0) return _advance(who);

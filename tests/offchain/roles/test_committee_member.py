@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from conftest import ETH, World
 
 from offchain.eth.commitment import commitment, new_salt
@@ -158,7 +159,33 @@ def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> 
     assert [(s["job"], s["slashed"]) for s in absent["slashes"]] == [(job_id, ETH // 10)]
     assert present["slashed"] == 0 and present["slashes"] == [] and present["drawn"]
     text = format_status(absent, world.session(1, "x").chain_time())
-    assert "NOT drawn for new jobs (bond below the minimum)" in text and "slashed 0.1 ETH over 1 seat(s)" in text
+    assert "NOT drawn for new jobs (bond below the minimum: `offchain validator top-up 0.1ether`)" in text
+    assert "slashed 0.1 ETH over 1 seat(s)" in text
+
+
+def test_a_validator_slashed_below_the_minimum_tops_up_from_the_cli_and_is_drawn_again(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offchain.cli import main
+    from offchain.roles import validator_exit
+    from offchain.roles.validator_exit import validator_status
+
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)
+    world.travel_past(3, job_id)  # every window missed: each member is slashed below the minimum
+    for m in members:
+        m.step(job_id)
+    session = members[0].session
+    assert not validator_status(session)["drawn"]
+    monkeypatch.setattr(validator_exit, "open_session", lambda args: session)  # the in-process chain
+
+    assert main(["validator", "top-up", "0.1ether", "--dry-run"]) == 0
+    assert not validator_status(session)["drawn"]  # a dry run sends nothing
+    assert main(["validator", "top-up", "0.1ether", "--yes"]) == 0
+
+    assert validator_status(session)["drawn"] and session.market.validator(session.client.address).bond == ETH
+    assert "is now 1 ETH: drawn for new jobs" in capsys.readouterr().out
 
 
 def test_a_draw_another_member_made_first_is_logged_as_routine(world: World) -> None:

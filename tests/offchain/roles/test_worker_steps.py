@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SPEC, World
+from conftest import SPEC, WINDOW_S, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Outcome
 from offchain.roles.journal import JobState, Journal
 from offchain.roles.rolelog import RoleLog
@@ -139,6 +140,26 @@ def test_a_cancelled_job_is_skipped_before_anything_is_fetched(world: World) -> 
     assert entry.record.reason == "the job was cancelled"
 
 
+def test_a_fresh_worker_skips_past_jobs_from_their_events_without_a_read_per_job(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 22 item 5: a fresh worker on a chain with history probed every past job.
+    job_ids = [world.post_job(), world.post_job()]
+    world.travel_past(0, job_ids[-1])
+    (world.store / world.hashes["train"]).unlink()  # a fetch would fail with another reason
+    worker = _worker(world)
+    reads: list[int] = []
+    monkeypatch.setattr(worker.session.market, "phase", lambda job_id: reads.append(job_id))
+
+    worker.discover()
+
+    assert reads == []
+    for job_id in job_ids:
+        entry = worker.journal.get(job_id)
+        assert entry is not None and entry.state == JobState.SKIPPED
+        assert entry.record.reason == "its commit window had closed when the worker saw it"
+
+
 def test_a_job_cancelled_during_training_is_abandoned_at_the_epoch_end(world: World) -> None:
     job_id = world.post_job(spec={**SPEC, "epochs": 3})
     worker = _worker(world)
@@ -198,3 +219,16 @@ def test_workers_sharing_a_home_train_each_in_a_folder_of_its_own(world: World) 
     )
 
     assert first._job_dir(1) != second._job_dir(1)
+
+
+def test_a_job_whose_reveal_window_holds_too_few_measured_inclusion_delays_is_skipped(world: World) -> None:
+    job_id = world.post_job()  # each window WINDOW_S long
+    worker = _worker(world)
+    # This account's transactions took a third of the window to be included (issue 25).
+    DELAYS.record(worker.session.client.w3, WINDOW_S / 3)
+
+    worker.discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert "the reveal window (3600 s) is shorter than 4 x the measured inclusion delay" in (entry.record.reason or "")

@@ -1,0 +1,304 @@
+"""A Python model of TrainingMarket's committee draw and settlement, to the wei.
+
+The economics benchmark (`benchmarks/economics_bench.py`) prices attacks with it;
+`tests/contracts/market/test_economics_model.py` drives the same scenarios through the real
+contract and asserts that this model's credits equal the chain's, so the two cannot drift.
+Rules mirrored (read them there, not here): `Judgment.judge` / `payout` / `leads` /
+`validatorFee`, `ScoreSheet.verified`, `Settlement.finalize` / `_forfeit` /
+`_settleValidators`, `Attestations._unavailableByMajority`, `TrainingMarket._drawSeats` and
+`ValidatorSet._drawLeafWithout` over `SumTree.draw`.
+
+Parameters come from one place each: the market's configuration from the deployment defaults
+(`offchain.eth.deploy`), the demo's job from `offchain.demo.scenario`, the largest reward from
+the ABI's type of `Job.reward`, and the contract constants the ABI does not carry
+(MAX_SUBMISSIONS, Committee.MAX_SEATS) from their Solidity declarations (`contract_constant`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from eth_abi import encode
+from eth_utils import keccak
+
+from offchain.eth import deploy
+
+ROOT = Path(__file__).resolve().parent.parent
+BPS = 10_000
+UINT80_MAX = 2**80 - 1
+WEIGHT_UNIT = 10**9  # ValidatorSet.WEIGHT_UNIT: sortition weights are bonds in gwei
+
+
+def contract_constant(source: str, name: str) -> int:
+    """The integer value of `<type> ... constant NAME = value;` in contracts/`source`."""
+    text = (ROOT / "contracts" / source).read_text()
+    match = re.search(rf"constant {name} = ([\d_]+);", text)
+    if match is None:
+        raise LookupError(f"no constant {name} in contracts/{source}")
+    return int(match.group(1).replace("_", ""))
+
+
+def abi_uint_max(contract: str, function: str, component: str) -> int:
+    """The largest value of a uintN `component` of `function`'s returned struct, from brownie's ABI."""
+    abi = json.loads((ROOT / "build" / "contracts" / f"{contract}.json").read_text())["abi"]
+    for entry in abi:
+        if entry.get("name") == function:
+            for part in entry["outputs"][0]["components"]:
+                if part["name"] == component:
+                    return int(2 ** int(part["type"].removeprefix("uint")) - 1)
+    raise LookupError(f"no {component} in {contract}.{function}'s ABI")
+
+
+MAX_SUBMISSIONS = contract_constant("JobBook.sol", "MAX_SUBMISSIONS")
+MAX_SEATS = contract_constant("libraries/Committee.sol", "MAX_SEATS")
+
+
+@dataclass(frozen=True)
+class Params:
+    """A market's configuration and one job's terms (wei and basis points)."""
+
+    reward: int
+    min_stake: int
+    min_score_bps: int
+    committee_size: int
+    min_bond: int = deploy.MIN_BOND
+    quorum: int = deploy.QUORUM
+    tolerance_bps: int = deploy.TOLERANCE_BPS
+    fee_bps: int = deploy.FEE_BPS
+    slash_bps: int = deploy.SLASH_BPS
+    forfeit_bps: int = deploy.FORFEIT_BPS
+
+    @property
+    def forfeit(self) -> int:
+        """Judgment.forfeitOf: what a submission not verified honest at or above the minimum loses."""
+        return self.min_stake * self.forfeit_bps // BPS
+
+
+def largest_reward() -> int:
+    """The largest reward postJob accepts: the range of Job.reward (uint80)."""
+    return abi_uint_max("TrainingMarket", "job", "reward")
+
+
+class Outcome(Enum):
+    """ITrainingMarket.Outcome, less Won and Pending (the lens's)."""
+
+    UNREVEALED = "unrevealed"
+    FORFEITED = "forfeited"
+    UNVERIFIED = "unverified"
+    UNDECIDED = "undecided"
+    DISHONEST = "dishonest"
+    BELOW_MINIMUM = "below minimum"
+    HONEST = "honest"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A commit in commit order: its worker, stake, and claim (None: never revealed)."""
+
+    worker: str
+    stake: int
+    claim: int | None
+
+
+UNAVAILABLE = "unavailable"  # a seat's plan: attestUnavailable instead of scores
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A drawn seat: its member, its bond at finalize, and what it revealed: one score (None:
+    absent) per submission, None for a silent member, or UNAVAILABLE."""
+
+    member: str
+    bond: int
+    scores: tuple[int | None, ...] | str | None
+
+
+@dataclass
+class Settled:
+    """Every credit a job's finalize and claims make (wei), keyed by party."""
+
+    requester: int = 0
+    burned: int = 0
+    claims: dict[str, int] = field(default_factory=dict)  # worker -> what its claim pays
+    pay: dict[str, int] = field(default_factory=dict)  # member -> fees credited
+    slashed: dict[str, int] = field(default_factory=dict)  # member -> bond taken
+    outcomes: list[Outcome] = field(default_factory=list)
+    winner: int | None = None
+
+    def net(self, party: str) -> int:
+        """What `party` ends with, less what it put in, from this job's credits alone."""
+        return self.claims.get(party, 0) + self.pay.get(party, 0) - self.slashed.get(party, 0)
+
+
+def verified(scores: list[int], drawn: int) -> tuple[int, int, int]:
+    """ScoreSheet.verified: (count, high, low) a strict majority of `drawn` seats stands behind."""
+    if not scores:
+        return 0, 0, 0
+    ordered, count, majority = sorted(scores), len(scores), drawn // 2 + 1
+    high, low = ((count - 1) // 2, (count - 1) // 2) if count < majority else (count - majority, majority - 1)
+    return count, ordered[high], ordered[low]
+
+
+def judge(
+    p: Params, claim: int | None, scores: list[int], drawn: int, evaluation_revealed: bool
+) -> tuple[Outcome, int]:
+    """Judgment.judge: a submission's outcome and its verified score."""
+    if claim is None:
+        return Outcome.UNREVEALED, 0
+    if not evaluation_revealed or drawn < p.quorum:
+        return Outcome.FORFEITED, 0
+    count, high, low = verified(scores, drawn)
+    if count < p.quorum:
+        return Outcome.UNVERIFIED, high
+    if 2 * count <= drawn:
+        return Outcome.UNDECIDED, high
+    if claim > low + p.tolerance_bps:
+        return Outcome.DISHONEST, high
+    if claim > high + p.tolerance_bps:
+        return Outcome.UNDECIDED, high
+    if high < p.min_score_bps:
+        return Outcome.BELOW_MINIMUM, high
+    return Outcome.HONEST, high
+
+
+def returned_stake(p: Params, stake: int, outcome: Outcome) -> int:
+    """Judgment.payout's stake part: what a submission judged `outcome` gets back."""
+    if outcome in (Outcome.UNREVEALED, Outcome.DISHONEST):
+        return 0
+    if outcome in (Outcome.FORFEITED, Outcome.HONEST, Outcome.UNDECIDED):
+        return stake
+    return stake - p.forfeit if stake > p.forfeit else 0
+
+
+def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluation_revealed: bool) -> Settled:
+    """Settlement.finalize, then every worker's claim: who is credited what."""
+    drawn = len(seats)
+    unavailable = sum(1 for s in seats if s.scores == UNAVAILABLE)
+    if not evaluation_revealed or drawn < p.quorum or 2 * unavailable > drawn:
+        return _forfeit(p, submissions)
+    out = Settled()
+    medians: list[int] = []
+    undecided: set[int] = set()
+    best: int | None = None
+    for i, sub in enumerate(submissions):
+        outcome, median = judge(p, sub.claim, _attested(seats, i), drawn, True)
+        out.outcomes.append(outcome)
+        medians.append(median)
+        if outcome == Outcome.UNDECIDED:
+            undecided.add(i)
+        out.burned += sub.stake - returned_stake(p, sub.stake, outcome)
+        out.claims[sub.worker] = returned_stake(p, sub.stake, outcome)
+        if outcome == Outcome.HONEST and (best is None or median > medians[best]):
+            best = i
+    revealed = [i for i, s in enumerate(submissions) if s.claim is not None]
+    fee = p.reward * p.fee_bps // BPS if revealed else 0
+    fee_refund = _settle_members(p, seats, revealed, undecided, medians, fee, out)
+    out.requester += fee_refund
+    prize = p.reward - fee
+    if best is None:
+        out.requester += prize
+    else:
+        out.winner = best
+        out.claims[submissions[best].worker] += prize
+    return out
+
+
+def _attested(seats: list[Seat], i: int) -> list[int]:
+    """The scores revealed for submission `i`, seat by seat (absent, silent and unavailable seats give none)."""
+    found: list[int] = []
+    for seat in seats:
+        score = seat.scores[i] if isinstance(seat.scores, tuple) else None
+        if score is not None:
+            found.append(score)
+    return found
+
+
+def _settle_members(
+    p: Params, seats: list[Seat], revealed: list[int], undecided: set[int], medians: list[int], fee: int, out: Settled
+) -> int:
+    """Settlement._settleValidators: pay per good attestation, slash per bad one; returns the
+    fee refunded to the requester (nobody earned the pool) and adds the burned rest to `out`."""
+    counts = []
+    slashed_total = 0
+    for seat in seats:
+        good = bad = 0
+        for i in revealed:
+            score = seat.scores[i] if isinstance(seat.scores, tuple) else None
+            if score is not None and i in undecided:
+                continue  # a split verdict settles nothing
+            if score is not None and abs(score - medians[i]) <= p.tolerance_bps:
+                good += 1
+            else:
+                bad += 1
+        counts.append(good)
+        if bad:
+            taken = min(seat.bond * p.slash_bps * bad // BPS, seat.bond)
+            out.slashed[seat.member] = out.slashed.get(seat.member, 0) + taken
+            slashed_total += taken
+    pool = fee + slashed_total
+    good_total = sum(counts)
+    per_good = pool // good_total if good_total else 0
+    for seat, good in zip(seats, counts, strict=True):
+        if good:
+            out.pay[seat.member] = out.pay.get(seat.member, 0) + per_good * good
+    refund = fee if good_total == 0 else 0
+    out.burned += pool - per_good * good_total - refund
+    return refund
+
+
+def _forfeit(p: Params, submissions: list[Submission]) -> Settled:
+    """Settlement._forfeit: the revealed workers share the reward and the unrevealed stakes."""
+    out = Settled()
+    revealed = [s for s in submissions if s.claim is not None]
+    stakes = sum(s.stake for s in submissions if s.claim is None)
+    out.outcomes = [Outcome.FORFEITED if s.claim is not None else Outcome.UNREVEALED for s in submissions]
+    if not revealed:
+        out.requester, out.burned = p.reward, stakes
+        return out
+    pot = p.reward + stakes
+    share = min(pot // len(revealed), UINT80_MAX)
+    out.burned = pot - share * len(revealed)
+    for s in submissions:
+        out.claims[s.worker] = s.stake + share if s.claim is not None else 0
+    return out
+
+
+# --- the draw -----------------------------------------------------------------------------
+
+
+def try_hash(seed: int, nonce: int) -> int:
+    """Committee.tryHash: keccak256(abi.encode(seed, nonce))."""
+    return int.from_bytes(keccak(encode(["uint256", "uint256"], [seed, nonce])), "big")
+
+
+def draw_seed(prevrandao: int, job_id: int) -> int:
+    """drawCommittee's seed: keccak256(abi.encode(prevrandao, jobId))."""
+    return int.from_bytes(keccak(encode(["uint256", "uint256"], [prevrandao, job_id])), "big")
+
+
+def draw_exact(seed: int, weights: list[int], owners: list[str], excluded: set[str], size: int) -> list[str]:
+    """TrainingMarket._drawSeats over a tree of `weights` (gwei, leaf order; 0: exited): the
+    seated owners in seat order. Every leaf drawn leaves the draw, seated or excluded."""
+    starts = [sum(weights[:i]) for i in range(len(weights))]
+    total = sum(weights)
+    gone: list[tuple[int, int]] = []  # (start, weight), sorted
+    seats: list[str] = []
+    n = 0
+    while len(seats) < size and n < 2 * size + MAX_SUBMISSIONS + 1 and total != 0:
+        r = try_hash(seed, n) % total
+        for start, weight in gone:  # step over each gone interval at or below the point
+            if r < start:
+                break
+            r += weight
+        leaf = next(i for i in range(len(weights)) if weights[i] and starts[i] <= r < starts[i] + weights[i])
+        total -= weights[leaf]
+        gone.append((starts[leaf], weights[leaf]))
+        gone.sort()
+        n += 1
+        if owners[leaf] not in excluded:
+            seats.append(owners[leaf])
+    return seats

@@ -1,0 +1,212 @@
+"""The economics benchmark's model of the market (benchmarks/market_model.py) against the
+contract: each scenario runs on chain, and the model's credits (requester, burned, each
+worker's claim, each member's pay and slash) must equal the chain's to the wei; the model's
+draw must seat whom drawCommittee seats. So `python -m benchmarks economics` cannot drift
+from the rules it prices."""
+
+import pytest
+from hashes import ZERO_ADDRESS
+from market_helpers import (
+    COMMITTEE,
+    FEE_BPS,
+    FORFEIT_BPS,
+    MIN_BOND,
+    MIN_SCORE,
+    MIN_STAKE,
+    QUORUM,
+    REWARD,
+    SLASH_BPS,
+    TOLERANCE_BPS,
+    claim_all,
+    commit_scores,
+    do_commit,
+    do_reveal,
+    finalize,
+    lens_of,
+    post,
+    reveal_eval,
+    reveal_scores,
+    run_job,
+    to_attest,
+    to_finalize,
+    to_reveal,
+    to_settle,
+)
+from test_attacks import _bonded, _fresh
+
+from benchmarks.market_model import UNAVAILABLE, Params, Seat, Submission, draw_exact, settle
+
+
+def _params(committee=COMMITTEE):
+    return Params(
+        REWARD, MIN_STAKE, MIN_SCORE, committee, MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, SLASH_BPS, FORFEIT_BPS
+    )
+
+
+def _seated(market, job_id):
+    return [a for a in lens_of(market).committee(job_id) if a != ZERO_ADDRESS]
+
+
+def _chain(market, job_id, requester, workers, members):
+    """Finalize and claim; every party's credit from this job, read from the chain."""
+    watched = [requester.address, ZERO_ADDRESS, *members]
+    pending = {a: market.pendingOf(a) for a in watched}
+    bonds = {a: market.validator(a)["bond"] for a in members}
+    finalize(market, job_id, requester)
+    claims = claim_all(market, job_id)
+    return {
+        "requester": market.pendingOf(requester) - pending[requester.address],
+        "burned": market.pendingOf(ZERO_ADDRESS) - pending[ZERO_ADDRESS],
+        "claims": {w.address: claims.get(w.address, 0) for w in workers},
+        "pay": {a: market.pendingOf(a) - pending[a] for a in members},
+        "slashed": {a: bonds[a] - market.validator(a)["bond"] for a in members},
+    }
+
+
+def _model(p, submissions, seats, evaluation_revealed, workers, members):
+    s = settle(p, submissions, seats, evaluation_revealed)
+    return {
+        "requester": s.requester,
+        "burned": s.burned,
+        "claims": {w.address: s.claims.get(w.address, 0) for w in workers},
+        "pay": {a: s.pay.get(a, 0) for a in members},
+        "slashed": {a: s.slashed.get(a, 0) for a in members},
+    }
+
+
+def _run_and_compare(market, requester, validators, claims, attested, committee=COMMITTEE):
+    """run_job's scenario settled on chain and by the model; returns the model's credits."""
+    job_id = run_job(market, requester, validators, claims, attested, committee=committee)
+    members = _seated(market, job_id)
+    plans = {}
+    for k, v in enumerate(validators):
+        scores = tuple(attested.get(w, [c] * len(validators))[k] for w, c in claims.items())
+        plans[v.address] = None if None in scores else scores  # run_job: a None silences the member
+    seats = [Seat(a, market.validator(a)["bond"], plans[a]) for a in members]
+    submissions = [Submission(w.address, MIN_STAKE, c) for w, c in claims.items()]
+    expected = _model(_params(committee), submissions, seats, True, list(claims), members)
+
+    assert _chain(market, job_id, requester, list(claims), members) == expected
+    return expected
+
+
+def test_an_honest_job_pays_as_the_model_says(market, requester, alice, bob, validators):
+    credits = _run_and_compare(market, requester, validators, {alice: 8000, bob: 7000}, {})
+
+    assert credits["claims"][alice.address] == MIN_STAKE + REWARD - REWARD * FEE_BPS // 10_000
+
+
+def test_an_over_claimer_is_slashed_as_the_model_says(market, requester, alice, bob, validators):
+    credits = _run_and_compare(market, requester, validators, {alice: 8000, bob: 9000}, {bob: [7000] * 3})
+
+    assert credits["claims"][bob.address] == 0
+
+
+def test_a_captured_majority_convicts_and_slashes_as_the_model_says(market, requester, alice, validators):
+    credits = _run_and_compare(market, requester, validators, {alice: 8000}, {alice: [8000, 0, 0]})
+
+    assert credits["slashed"][validators[0].address] == MIN_BOND * SLASH_BPS // 10_000
+    assert credits["requester"] == REWARD - REWARD * FEE_BPS // 10_000  # the economics' "majority" attack
+
+
+def test_a_silent_member_settles_as_the_model_says(market, requester, alice, validators):
+    credits = _run_and_compare(market, requester, validators, {alice: 8000}, {alice: [8000, 8000, None]})
+
+    assert credits["slashed"][validators[2].address] == MIN_BOND * SLASH_BPS // 10_000
+
+
+def test_attestations_short_of_a_majority_settle_undecided_as_the_model_says(
+    market, accounts, requester, alice, validators
+):
+    more = _bonded(market, accounts, requester, 2)  # 5 seats, 2 attest: quorum, no strict majority
+
+    credits = _run_and_compare(
+        market, requester, [*validators, *more], {alice: 8000}, {alice: [8000, 8000, None, None, None]}, committee=5
+    )
+
+    assert credits["claims"][alice.address] == MIN_STAKE  # Undecided: the stake back, no prize
+
+
+def test_junk_lifted_by_a_majority_settles_as_the_model_says(market, requester, alice, bob, validators):
+    credits = _run_and_compare(
+        market, requester, validators, {alice: 8000, bob: 0}, {alice: [8000] * 3, bob: [1000, 10_000, 10_000]}
+    )
+
+    assert credits["claims"][bob.address] > MIN_STAKE  # the junk won: the worker's "majority" attack
+
+
+def test_a_tie_settles_undecided_as_the_model_says(market, accounts, requester, alice, validators):
+    sybils = _bonded(market, accounts, requester, 3)
+
+    credits = _run_and_compare(
+        market, requester, [*validators, *sybils], {alice: 8000}, {alice: [8000] * 3 + [0] * 3}, committee=15
+    )
+
+    assert credits["claims"][alice.address] == MIN_STAKE
+
+
+def test_a_majority_attesting_unavailable_forfeits_as_the_model_says(market, requester, alice, validators):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 8000)
+    to_reveal(market, job_id)
+    do_reveal(market, job_id, alice, 8000)
+    reveal_eval(market, job_id, requester)
+    market.drawCommittee(job_id, {"from": requester})
+    to_attest(market, job_id)
+    for v in validators[:2]:
+        market.attestUnavailable(job_id, {"from": v})
+    commit_scores(market, job_id, validators[2], [8000])
+    to_settle(market, job_id)
+    reveal_scores(market, job_id, validators[2], [8000])
+    to_finalize(market, job_id)
+    members = _seated(market, job_id)
+    plans = {v.address: UNAVAILABLE for v in validators[:2]} | {validators[2].address: (8000,)}
+    seats = [Seat(a, MIN_BOND, plans[a]) for a in members]
+
+    expected = _model(_params(), [Submission(alice.address, MIN_STAKE, 8000)], seats, True, [alice], members)
+
+    assert _chain(market, job_id, requester, [alice], members) == expected
+
+
+def test_sybil_workers_share_an_unopened_sets_forfeit_as_the_model_says(market, accounts, requester, alice, bob):
+    sybils = _fresh(accounts, requester, 3)
+    job_id, _ = post(market, requester)
+    for w in (alice, bob, *sybils):
+        do_commit(market, job_id, w, 8000)
+    to_reveal(market, job_id)
+    for w in (alice, *sybils):  # bob never reveals; the requester never opens its set
+        do_reveal(market, job_id, w, 8000)
+    market.drawCommittee(job_id, {"from": requester})
+    to_finalize(market, job_id)
+    workers = [alice, bob, *sybils]
+    submissions = [Submission(w.address, MIN_STAKE, None if w == bob else 8000) for w in workers]
+
+    expected = _model(_params(), submissions, [], False, workers, [])
+
+    assert _chain(market, job_id, requester, workers, []) == expected
+    assert sum(expected["claims"][s.address] for s in sybils) == 3 * (MIN_STAKE + (REWARD + MIN_STAKE) // 4)
+
+
+@pytest.mark.parametrize("committee", [3, 5])
+def test_the_models_draw_seats_whom_the_contract_seats(market, accounts, requester, alice, committee):
+    others = _fresh(accounts, requester, 4, each=8 * MIN_BOND)
+    for i, a in enumerate(others):
+        market.joinValidators({"from": a, "value": (i + 1) * MIN_BOND + i * 10**9})  # unequal bonds
+    market.joinValidators({"from": requester, "value": 5 * MIN_BOND})  # drawn, never seated
+    market.requestExit({"from": others[0]})  # its leaf weighs nothing now
+    job_id, _ = post(market, requester, committee=committee)
+    do_commit(market, job_id, alice, 8000)
+    to_reveal(market, job_id)
+
+    tx = market.drawCommittee(job_id, {"from": alice})
+
+    owners, weights = [], []
+    for leaf in range(8):  # the fixture's 3 members, 4 others, the requester
+        owner = market.validatorAt(leaf)
+        record = market.validator(owner)
+        owners.append(owner)
+        weights.append(0 if record["unlocksAt"] or record["bond"] < MIN_BOND else record["bond"] // 10**9)
+    seed = tx.events["CommitteeDrawn"]["seed"]
+    assert list(tx.events["CommitteeDrawn"]["seats"]) == draw_exact(
+        seed, weights, owners, {requester.address, alice.address}, committee
+    )
