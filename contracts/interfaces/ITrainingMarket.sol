@@ -313,7 +313,7 @@ interface ITrainingMarket {
     /// @notice Sortition weight in gwei.
     function totalWeight() external view returns (uint256);
     /// @notice The sortition weight a draw made now reads (the epoch's start).
-    function drawableWeight() external view returns (uint256);
+    function epochWeightNow() external view returns (uint256);
     /// @notice Most submissions per job.
     function MAX_SUBMISSIONS() external view returns (uint8);
     /// @notice Longest artifact URI a reveal takes.

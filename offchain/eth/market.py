@@ -424,7 +424,7 @@ class MarketClient:
     def drawable_weight(self) -> int:
         """The sortition weight (gwei) a draw made now reads: the active bonds when the current
         epoch began (a bond joined since counts from the next epoch)."""
-        return int(self.contract.functions.drawableWeight().call())
+        return int(self.contract.functions.epochWeightNow().call())
 
     def min_bond(self) -> int:
         return int(self.contract.functions.minBond().call())

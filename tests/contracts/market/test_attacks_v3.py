@@ -405,6 +405,18 @@ def test_issue17_2_joins_exits_and_a_whale_after_the_epoch_began_leave_the_commi
     assert list(market.committeeWords(job_id)) == honest
 
 
+def test_issue17_2_a_bond_topped_up_after_the_epoch_began_leaves_the_committee_as_it_was(
+    market, accounts, requester, alice, validators
+):
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    honest, _ = _honest_draw(market, job_id, ExitGrinder.deploy(market, {"from": alice}))
+
+    market.topUpBond({"from": validators[0], "value": 50 * MIN_BOND})  # 50x its bond: a whale now
+    draw(market, job_id, alice)
+
+    assert list(market.committeeWords(job_id)) == honest
+
+
 def test_issue17_2_a_slash_after_the_epoch_began_leaves_the_committee_as_it_was(
     market, accounts, requester, alice, validators
 ):

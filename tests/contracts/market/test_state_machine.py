@@ -198,7 +198,7 @@ class MarketMachine:
         now = next_time()
         # The draw reads the weights of the epoch's start (SumTree.drawAt): the contract's own sum
         # of them decides whether anyone can be drawn (this model does not replay epochs).
-        weight = self.market.drawableWeight()
+        weight = self.market.epochWeightNow()
         ok = job["status"] == "active" and job["d"][0] <= now < job["d"][1] and job["committee"] is None and weight > 0
         if self._expect(ok, lambda: draw(self.market, job["id"], self.workers[1])):
             seats = [a for a in lens_of(self.market).committee(job["id"])]

@@ -631,7 +631,7 @@ contract MarketHandler is CommonBase, StdUtils {
         GJob storage j = _jobs[k];
         if (j.status != 0 || j.drawn || block.timestamp >= j.d[1]) return false;
         if (block.timestamp < j.d[0]) vm.warp(j.d[0]);
-        if (market.drawableWeight() == 0) return false; // nobody to draw: the market reverts, by design
+        if (market.epochWeightNow() == 0) return false; // nobody to draw: the market reverts, by design
         market.drawCommittee(j.id); // fixes this block as the seed block
         vm.roll(block.number + 1);
         vm.setBlockhash(block.number - 1, keccak256(abi.encode("seed block", j.id, block.number))); // forge keeps none
