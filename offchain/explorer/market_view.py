@@ -25,6 +25,7 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 
 from offchain.eth.client import Client
+from offchain.eth.forfeit import forfeit_cause
 from offchain.eth.log_decode import LogDecoder
 from offchain.eth.logs import read_chunked
 from offchain.eth.market import Judged, MarketClient, Outcome, Phase, SettlementTotals, Status
@@ -38,6 +39,7 @@ from offchain.eth.market_events import (
     Committed,
     CommitteeDrawn,
     EvaluationRevealed,
+    EvaluationUnavailable,
     Finalized,
     JobCancelled,
     JobPosted,
@@ -155,6 +157,7 @@ class MarketView:
         reveals = {e.worker: e for e in events if isinstance(e, Revealed)}
         claims = {e.worker: e.amount for e in events if isinstance(e, Claimed)}
         seals = {e.validator: e.seal for e in events if isinstance(e, AttestationCommitted)}
+        unavailable = {e.validator for e in events if isinstance(e, EvaluationUnavailable)}
         scores = {e.validator: e.scores for e in events if isinstance(e, AttestationRevealed)}
         settled = {e.seat: e for e in events if isinstance(e, ValidatorSettled)}
         seats: list[str | None] = [a if a != ZERO else None for a in drawn.seats] if drawn else []
@@ -172,6 +175,7 @@ class MarketView:
                     holder in seals,
                     scores[holder][index] if holder in scores else None,
                     judge.near(seat) if final and holder in scores else None,
+                    holder in unavailable,
                 )
                 for seat, holder in enumerate(seats)
                 if holder is not None and sub.revealed
@@ -196,6 +200,19 @@ class MarketView:
             )
         deadlines = _deadlines(posted)
         evaluated = _first(events, EvaluationRevealed)
+        # The requester's failure, as the contract settled it: a set never opened, one finalize
+        # recorded as unavailable, or (the lens's Forfeited outcome) a committee below the quorum.
+        forfeited = final is not None and (
+            evaluated is None or not job.evaluation_revealed or any(j.outcome == Outcome.FORFEITED for j in judged)
+        )
+        drawn_seats = sum(1 for a in seats if a is not None)
+        cause = forfeit_cause(
+            opened=evaluated is not None,
+            recorded_open=job.evaluation_revealed,
+            drawn=drawn_seats,
+            quorum=config["quorum"],
+            unavailable=len(unavailable),
+        )
         return JobView(
             now=now,
             job_id=job_id,
@@ -213,7 +230,8 @@ class MarketView:
                 uri=evaluated.uri if evaluated else None,
                 block=evaluated.block if evaluated else None,
                 tx_hash=evaluated.tx_hash if evaluated else None,
-                forfeited=final is not None and evaluated is None,
+                forfeited=forfeited,
+                forfeit_cause=cause if forfeited else None,
             ),
             spec=hash_hex(posted.spec),
             posted_block=posted.block,
@@ -227,8 +245,8 @@ class MarketView:
             fee_bps=config["fee_bps"],
             slash_bps=config["slash_bps"],
             committee_size=posted.committee_size,
-            # On a forfeit nobody attested (commits need the set) and finalize pays no validator.
-            committee=self._committee(seats, seals, scores, settled if final and evaluated else None)
+            # On a forfeit finalize pays and slashes no validator.
+            committee=self._committee(seats, seals, scores, unavailable, settled if final and not forfeited else None)
             if drawn
             else None,
         )
@@ -238,6 +256,7 @@ class MarketView:
         seats: list[str | None],
         seals: dict[str, bytes],
         scores: dict[str, tuple[int, ...]],
+        unavailable: set[str],
         settled: dict[int, ValidatorSettled] | None,
     ) -> list[CommitteeSeat]:
         """The seats; once finalized, each one's tally, pay and slash as finalize emitted them."""
@@ -259,6 +278,7 @@ class MarketView:
                     bad=(e.bad if e else 0) if done else None,
                     pay=(e.paid if e else 0) if done else None,
                     slashed=(e.slashed if e else 0) if done else None,
+                    unavailable=holder in unavailable,
                 )
             )
         return out
@@ -337,6 +357,8 @@ class MarketView:
             yield row("claimed", e.amount, e.job_id)
         elif isinstance(e, EvaluationRevealed):
             pass
+        elif isinstance(e, EvaluationUnavailable) and e.validator == address:
+            yield row("attested the evaluation set unavailable", 0, e.job_id)
         elif isinstance(e, ValidatorJoined) and e.validator == address:
             roles.setdefault("validator")
             yield row("bond posted", -e.bond)
