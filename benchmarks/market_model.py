@@ -280,9 +280,10 @@ def try_hash(seed: int, nonce: int) -> int:
     return int.from_bytes(keccak(encode(["uint256", "uint256"], [seed, nonce])), "big")
 
 
-def draw_seed(prevrandao: int, job_id: int) -> int:
-    """drawCommittee's seed: keccak256(abi.encode(prevrandao, jobId))."""
-    return int.from_bytes(keccak(encode(["uint256", "uint256"], [prevrandao, job_id])), "big")
+def draw_seed(seed_block_hash: int, job_id: int) -> int:
+    """drawCommittee's seed: keccak256(abi.encode(blockhash(seedBlock), jobId)), the seed block
+    being the block of the draw's first call (issue 20 item 2)."""
+    return int.from_bytes(keccak(encode(["uint256", "uint256"], [seed_block_hash, job_id])), "big")
 
 
 def draw_exact(seed: int, weights: list[int], owners: list[str], excluded: set[str], size: int) -> list[str]:

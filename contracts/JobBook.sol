@@ -48,6 +48,8 @@ abstract contract JobBook is MarketAccounts {
     mapping(uint256 jobId => mapping(address worker => bytes32)) internal _sealed;
     mapping(uint256 jobId => mapping(address worker => uint256)) internal _sheets;
     mapping(uint256 jobId => uint256[2]) internal _committees;
+    // The draw's seed block and its epoch (seedBlock | epoch << 64), set by the draw's first call.
+    mapping(uint256 jobId => uint256) internal _seedBlocks;
     mapping(uint256 jobId => mapping(address validator => bytes32)) internal _attestationSeals;
 
     constructor(address registry_, Config memory c) {

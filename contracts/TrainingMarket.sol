@@ -25,7 +25,7 @@ contract TrainingMarket is Settlement {
 
     /// @param registry_ The ModelRegistry; this contract needs its MARKET_ROLE.
     /// @param config_ The protocol's parameters (see {ITrainingMarket.Config}).
-    constructor(address registry_, Config memory config_) ValidatorSet(config_.minBond) JobBook(registry_, config_) {}
+    constructor(address registry_, Config memory config_) ValidatorSet(config_.minBond, config_.minWindow) JobBook(registry_, config_) {}
 
     /// @notice Post a job; msg.value is the reward, escrowed until finalize or cancel.
     /// @dev `evaluationSeal` = {MarketHashes-evaluationSeal}(evaluation set hash, salt): workers never see
@@ -257,22 +257,25 @@ contract TrainingMarket is Settlement {
         emit EvaluationRevealed(jobId, evaluationSet, uri);
     }
 
-    /// @notice Draw the job's committee, by bond, from this block's randomness; anyone, once,
-    /// between the commit and the reveal deadline.
-    /// @dev Seed: keccak256(prevrandao, jobId), unknown when commits were made. Its bias limits:
-    /// prevrandao is known one slot ahead, the caller picks the block within the window and a
-    /// proposer may withhold its block; so whoever controls the timing chooses among as many
-    /// committees as there are blocks it can wait for, never a committee no draw gives
-    /// (honest roles call at the first block after the commit deadline to leave little
-    /// choice). Weighted sampling without replacement: distinct validators, each draw
-    /// proportional to bond; a drawn leaf leaves the draw whether it is seated or excluded (the
-    /// requester, the job's workers, a member at its cap of unsettled seats), so excluded bond
-    /// wastes no try and no whale can empty a committee (issue 20 item 3): seats stay empty only
-    /// when the eligible validators are fewer than the seats (verdicts then need a strict majority
-    /// of the seats filled, {Judgment-judge}; below the quorum the job is the requester's failure,
-    /// {Settlement-finalize}). Each member drawn counts one more unsettled seat, which keeps its
-    /// bond until finalize ({withdrawBond}).
-    /// Emits {CommitteeDrawn}.
+    /// @notice Draw the job's committee, by bond, in two calls between the commit and the reveal
+    /// deadline (anyone): the first fixes this block as the seed block, a call in a later block
+    /// of the same epoch draws from that block's hash.
+    /// @dev One committee per job (issue 20 item 2): the seed is keccak256(blockhash(seed
+    /// block), jobId), unknown to everyone but that block's proposer until the block is out, and
+    /// the draw reads the validators' weights as they stood when the epoch began
+    /// ({ValidatorSet-_drawLeafWithout}), before the seed block: no join, exit, slash or
+    /// reverted transaction after it changes the committee, and the call after the seed block
+    /// draws, it cannot fix another. A seed block is fixed again only when its epoch has ended
+    /// or its hash has left the EVM's 256-block horizon with nobody drawing (then the weights of
+    /// that epoch's start are gone). Weighted sampling without replacement: distinct validators,
+    /// each draw proportional to bond; a drawn leaf leaves the draw whether it is seated or
+    /// excluded (the requester, the job's workers, a member at its cap of unsettled seats), so
+    /// excluded bond wastes no try and no whale can empty a committee (issue 20 item 3): seats
+    /// stay empty only when the eligible validators are fewer than the seats (verdicts then need
+    /// a strict majority of the seats filled, {Judgment-judge}; below the quorum the job is the
+    /// requester's failure, {Settlement-finalize}). Each member drawn counts one more unsettled
+    /// seat, which keeps its bond until finalize ({withdrawBond}).
+    /// Emits {CommitteeSeedBlockSet} (first call) or {CommitteeDrawn}.
     function drawCommittee(uint256 jobId) external {
         Job storage j = _existing(jobId);
         (uint32 commitDeadline, uint32 revealDeadline, uint256 size, uint256 count) =
@@ -284,6 +287,8 @@ contract TrainingMarket is Settlement {
         c[0] = _committees[jobId][0];
         if (size > 8) c[1] = _committees[jobId][1];
         if (c[0] != 0 || c[1] != 0) revert TrainingMarketAlreadyDrawn(jobId);
+        uint256 seed = _seedOf(jobId);
+        if (seed == 0) return; // the seed block is fixed now
         // The requester, then the workers when they are no more than the seats: read once into
         // memory, each draw then excludes them with no storage read (else one read per draw).
         address[] memory excluded = new address[](count <= size ? count + 1 : 1);
@@ -291,12 +296,31 @@ contract TrainingMarket is Settlement {
         for (uint256 i = 1; i < excluded.length; ++i) {
             excluded[i] = _entries[jobId][i - 1].worker;
         }
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, jobId)));
         address[] memory seats;
         (c, seats) = _drawSeats(jobId, size, seed, excluded, count <= size);
         if (c[0] != 0) _committees[jobId][0] = c[0];
         if (c[1] != 0) _committees[jobId][1] = c[1];
         emit CommitteeDrawn(jobId, seats, seed);
+    }
+
+    /// @dev The draw's seed, or 0 after fixing this block as the seed block (first call, or a
+    /// seed block whose epoch has ended or whose hash is out of reach). Reverts
+    /// {TrainingMarketSeedNotReady} in the seed block itself.
+    function _seedOf(uint256 jobId) private returns (uint256) {
+        uint256 epoch = _epoch();
+        uint256 armed = _seedBlocks[jobId];
+        uint256 seedBlock = uint64(armed);
+        // Exact matches by design: the seed block's own epoch, and the seed block itself (whose hash is not out).
+        // slither-disable-next-line incorrect-equality
+        if (armed != 0 && armed >> 64 == epoch) {
+            // slither-disable-next-line incorrect-equality
+            if (block.number == seedBlock) revert TrainingMarketSeedNotReady(jobId, seedBlock);
+            bytes32 hash = blockhash(seedBlock); // zero beyond 256 blocks: fixed again below
+            if (hash != 0) return uint256(keccak256(abi.encode(hash, jobId)));
+        }
+        _seedBlocks[jobId] = block.number | (epoch << 64); // block numbers fit 64 bits
+        emit CommitteeSeedBlockSet(jobId, block.number, epoch);
+        return 0;
     }
 
     /// @dev Weighted sampling without replacement from `seed`: distinct validators, none in
@@ -310,7 +334,9 @@ contract TrainingMarket is Settlement {
         private
         returns (uint256[2] memory c, address[] memory seats)
     {
-        uint256 total = _totalWeight(); // read once: a draw changes no weight
+        uint256 total = _drawableWeight(); // read once: the epoch's start, which nothing changes
+        // Nobody bonded when the epoch began: nothing to draw (an exact zero, not a threshold).
+        // slither-disable-next-line incorrect-equality
         if (total == 0) revert TrainingMarketNotValidator(address(0));
         seats = new address[](size);
         // The intervals drawn, sorted: the seats, the requester, every worker, and as many

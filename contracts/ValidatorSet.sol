@@ -16,6 +16,9 @@ import {SumTree} from "./libraries/SumTree.sol";
 /// at most MAX_JOB_DURATION after posting; its bond stays locked UNBONDING_DELAY (longer)
 /// after its exit request, so a finalize within a week of the settle deadline still finds it
 /// (a later one slashes what is left, possibly nothing).
+/// Draws read the weights as they stood when the current epoch began ({SumTree-drawAt}): a
+/// join, exit or slash takes effect for draws from the next epoch on, so nothing done after
+/// an epoch began, in any transaction, moves a draw made in that epoch (issue 20 item 2).
 abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
     using SumTree for SumTree.Tree;
 
@@ -27,13 +30,17 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
     uint256 internal constant WEIGHT_UNIT = 1 gwei;
 
     uint256 internal immutable _minBond;
+    /// @dev Seconds an epoch lasts: half the shortest job window, so the window in which a
+    /// job's committee is drawn holds a whole epoch.
+    uint256 internal immutable _epochLength;
     SumTree.Tree private _tree;
     mapping(uint256 leaf => address owner) private _leafOwner;
     mapping(address account => Validator) internal _validators;
 
-    constructor(uint256 minBond_) {
+    constructor(uint256 minBond_, uint256 minWindow_) {
         if (minBond_ < WEIGHT_UNIT) revert TrainingMarketBondTooLow(minBond_, WEIGHT_UNIT);
         _minBond = minBond_;
+        _epochLength = minWindow_ < 2 ? 1 : minWindow_ / 2;
     }
 
     /// @notice Join the validator set with a bond of at least {minBond} (msg.value).
@@ -42,9 +49,9 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (_validators[msg.sender].leafPlusOne != 0) revert TrainingMarketAlreadyValidator(msg.sender);
         if (msg.value < _minBond) revert TrainingMarketBondTooLow(msg.value, _minBond);
         uint256 weight = msg.value / WEIGHT_UNIT;
-        // The total weight must fit a tree lane; 2**64 gwei is far above all ether in existence.
-        if (weight > type(uint64).max - _tree.total()) revert TrainingMarketAmountTooLarge(msg.value, 0);
-        uint256 leaf = _tree.push(uint64(weight)); // checked just above
+        // The total weight must fit a tree lane; 2**56 gwei (72M ether) is over half of all ether.
+        if (weight > SumTree.MAX_TOTAL - _tree.total()) revert TrainingMarketAmountTooLarge(msg.value, 0);
+        uint256 leaf = _tree.push(uint64(weight), _epoch()); // checked just above
         if (leaf >= type(uint32).max - 1) revert TrainingMarketAmountTooLarge(leaf, type(uint32).max - 1);
         _leafOwner[leaf] = msg.sender;
         Validator storage v = _validators[msg.sender];
@@ -64,11 +71,11 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         uint256 leaf = v.leafPlusOne - 1;
         uint256 weight = bond < _minBond ? 0 : bond / WEIGHT_UNIT;
         // The total weight must fit a tree lane, as at join; this also bounds the bond below 2**96 wei.
-        if (weight > type(uint64).max - (_tree.total() - _tree.weightOf(leaf))) {
+        if (weight > SumTree.MAX_TOTAL - (_tree.total() - _tree.weightOf(leaf))) {
             revert TrainingMarketAmountTooLarge(msg.value, 0);
         }
         v.bond = uint96(bond);
-        _tree.set(leaf, uint64(weight));
+        _tree.set(leaf, uint64(weight), _epoch()); // drawn on from the next epoch, as a join
         emit BondToppedUp(msg.sender, msg.value, bond);
     }
 
@@ -78,7 +85,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         Validator storage v = _validators[msg.sender];
         if (v.leafPlusOne == 0) revert TrainingMarketNotValidator(msg.sender);
         if (v.unlocksAt != 0) revert TrainingMarketExitAlreadyRequested(msg.sender);
-        _tree.set(v.leafPlusOne - 1, 0);
+        _tree.set(v.leafPlusOne - 1, 0, _epoch());
         v.unlocksAt = uint32(block.timestamp + UNBONDING_DELAY); // fits until 2106
         emit ValidatorExitRequested(msg.sender, v.unlocksAt);
     }
@@ -125,8 +132,17 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _tree.total();
     }
 
-    /// @dev A leaf drawn with probability proportional to weight from `seed` among the leaves
-    /// whose intervals are not in `gone` (its first `n` entries, `start << 64 | weight`, sorted),
+    /// @notice The sortition weight that draws made now read: the active bonds when the current
+    /// epoch began.
+    /// @dev Named so its selector (0xff6cb401) sorts after commit's: the IR dispatcher compares
+    /// selectors in ascending order, and one more before commit's would cost commit 22 gas of
+    /// the 26 it has left under its 75,000 goal.
+    function epochWeightNow() external view returns (uint256) {
+        return _tree.totalAt(_epoch());
+    }
+
+    /// @dev A leaf drawn with probability proportional to weight from `seed`, in the tree as it
+    /// stood when the current epoch began, among the leaves whose intervals are not in `gone` (its first `n` entries, `start << 64 | weight`, sorted),
     /// whose weights sum to `total` (non-zero): sampling without replacement with no storage
     /// write. Returns the leaf, its owner and its interval, packed as `gone` holds it.
     /// @dev A point of the remaining weight maps to the tree's line by stepping over each gone
@@ -136,6 +152,9 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         view
         returns (uint256 leaf, address owner, uint256 interval)
     {
+        // The seed is a block hash fixed before it was known, on weights fixed before that block:
+        // docs/market.md ("The committee draw's bias") says what it leaves to a proposer.
+        // slither-disable-next-line weak-prng
         uint256 r = seed % total;
         // Unchecked: r stays below the tree's total (< 2**64): each step adds a gone weight.
         unchecked {
@@ -145,13 +164,18 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         }
         uint256 start;
         uint256 weight;
-        (leaf, start, weight) = _tree.draw(r);
+        (leaf, start, weight) = _tree.drawAt(r, _epoch());
         (owner, interval) = (_leafOwner[leaf], (start << 64) | weight);
     }
 
-    /// @dev Sum of the active bonds' weights.
-    function _totalWeight() internal view returns (uint256) {
-        return _tree.total();
+    /// @dev Sum of the active bonds' weights when the current epoch began: what draws read.
+    function _drawableWeight() internal view returns (uint256) {
+        return _tree.totalAt(_epoch());
+    }
+
+    /// @dev The current epoch: the weights a draw reads are those of its start.
+    function _epoch() internal view returns (uint256) {
+        return block.timestamp / _epochLength;
     }
 
     /// @dev The most unsettled seats a member holds: one more and it is not drawn (the draw
@@ -173,7 +197,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         bond -= uint96(taken); // taken <= bond
         v.bond = bond;
         if (v.unlocksAt == 0 && v.leafPlusOne != 0) {
-            _tree.set(v.leafPlusOne - 1, bond < _minBond ? 0 : uint64(bond / WEIGHT_UNIT));
+            _tree.set(v.leafPlusOne - 1, bond < _minBond ? 0 : uint64(bond / WEIGHT_UNIT), _epoch());
         }
     }
 

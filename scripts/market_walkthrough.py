@@ -42,7 +42,11 @@ def main():
     _warp(job["commitDeadline"])
     market.reveal(job_id, MODEL, CLAIM_BPS, SALT, URI, {"from": worker})
     market.revealEvaluation(job_id, post_job.EVALUATION_SET, post_job.EVALUATION_SALT, "", {"from": accounts[0]})
-    market.drawCommittee(job_id, {"from": accounts[0]})
+    market.drawCommittee(job_id, {"from": accounts[0]})  # fixes this block as the seed block
+    for _ in range(2):  # a later block draws from its hash (once more if that block began a new epoch)
+        chain.mine()  # the seed block's hash is out: brownie estimates gas on the latest block
+        if "CommitteeDrawn" in market.drawCommittee(job_id, {"from": accounts[0]}).events:
+            break
     scores = dict(zip(validators, MEASURED_BPS, strict=True))
     members = [v for v in validators if v.address in lens.committee(job_id)]
     _warp(job["revealDeadline"])

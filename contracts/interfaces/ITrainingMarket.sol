@@ -137,6 +137,9 @@ interface ITrainingMarket {
     event Committed(uint256 indexed jobId, address indexed worker, uint8 index, bytes32 commitment, uint96 stake);
     event Revealed(uint256 indexed jobId, address indexed worker, bytes32 modelHash, uint16 scoreBps, string uri);
     event EvaluationRevealed(uint256 indexed jobId, bytes32 evaluationSet, string uri);
+    /// @notice The job's committee will be drawn from the hash of block `seedBlock` (this one),
+    /// on the weights of epoch `epoch`'s start, by a call in a later block of that epoch.
+    event CommitteeSeedBlockSet(uint256 indexed jobId, uint256 seedBlock, uint256 epoch);
     event CommitteeDrawn(uint256 indexed jobId, address[] seats, uint256 seed);
     event AttestationCommitted(uint256 indexed jobId, address indexed validator, bytes32 seal);
     /// @notice A member attested that the opened evaluation set could not be fetched or does
@@ -201,6 +204,7 @@ interface ITrainingMarket {
     error TrainingMarketEvaluationAlreadyRevealed(uint256 jobId);
     error TrainingMarketEvaluationNotRevealed(uint256 jobId);
     error TrainingMarketAlreadyDrawn(uint256 jobId);
+    error TrainingMarketSeedNotReady(uint256 jobId, uint256 seedBlock);
     error TrainingMarketNotAttesting(uint256 jobId);
     error TrainingMarketNotSettling(uint256 jobId);
     error TrainingMarketNotInCommittee(uint256 jobId, address account);
@@ -268,7 +272,7 @@ interface ITrainingMarket {
     function requestExit() external;
     /// @notice Take the bond back after the unbonding delay.
     function withdrawBond() external;
-    /// @notice Draw the job's committee.
+    /// @notice Draw the job's committee: the first call fixes the seed block, a later one draws.
     function drawCommittee(uint256 jobId) external;
     /// @notice Commit the seal of a committee member's scores.
     function commitAttestation(uint256 jobId, bytes32 seal) external;
@@ -308,6 +312,8 @@ interface ITrainingMarket {
     function validatorAt(uint256 leaf) external view returns (address);
     /// @notice Sortition weight in gwei.
     function totalWeight() external view returns (uint256);
+    /// @notice The sortition weight a draw made now reads (the epoch's start).
+    function epochWeightNow() external view returns (uint256);
     /// @notice Most submissions per job.
     function MAX_SUBMISSIONS() external view returns (uint8);
     /// @notice Longest artifact URI a reveal takes.

@@ -1,7 +1,8 @@
 """The demo's committee as the chain recorded it: who may be drawn, the seats, what each
 member attested and how finalize settled it.
 
-Seats are drawn by bond from prevrandao, without replacement, and a leaf drawn leaves the draw
+Seats are drawn by bond from the hash of a seed block fixed by the draw's first call, on the
+weights of the epoch's start (issue 20 item 2), without replacement, and a leaf drawn leaves the draw
 whether it is seated or excluded (TrainingMarket._drawSeats, issue 20 item 3), so the requester's
 bond costs no seat and a committee at least as large as the eligible set seats every one of them.
 The demo's job asks for the largest committee (15 seats): the seats left over stay empty, and

@@ -494,7 +494,7 @@ class Demo:
         view = CommitteeView.read(self.market, self.job_id)
         seed = f"0x{view.drawn.seed:064x}"[:18]
         self.say(
-            f"the committee is drawn (block {view.drawn.block}, seed {seed}... from prevrandao): "
+            f"the committee is drawn (block {view.drawn.block}, seed {seed}... from the seed block's hash): "
             f"{len(view.seated)} of {len(view.drawn.seats)} seats filled"
         )
         for line in committee_lines(view, self.members, self.as_account(REQUESTER).address):

@@ -24,7 +24,7 @@ from web3.types import TxReceipt
 
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
-from offchain.eth.errors import InvalidInputError
+from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.logs import contract_events
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
     EVENT_TYPES,
@@ -48,6 +48,12 @@ NO_WINNER = 2**256 - 1
 SEAL_NONE = bytes(32)  # attestationSeal of a member that committed nothing
 SEAL_REVEALED = bytes(31) + b"\1"  # attestationSeal once the member revealed its scores
 SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested the evaluation set unavailable
+
+
+# The first call fixes the seed block, the second draws; a third when the second met a new epoch,
+# a fourth when a call raced another caller's first call in the seed block itself.
+DRAW_CALLS = 4
+SEED_NOT_READY = "TrainingMarketSeedNotReady"
 
 
 class Phase(IntEnum):
@@ -273,8 +279,24 @@ class MarketClient:
 
     # ----- validator -----
     def draw_committee(self, job_id: int) -> TxReceipt:
-        """Draw the job's committee (anyone; between the commit and the reveal deadline)."""
-        return self.client.transact(self.contract.functions.drawCommittee(job_id))
+        """Draw the job's committee (anyone; between the commit and the reveal deadline).
+
+        The contract draws in two calls (issue 20 item 2): the first fixes its block as the seed
+        block, a call in a later block of the same epoch draws from that block's hash. Each call
+        here is sent once the previous one is mined, so it lands in a later block; one that lands
+        in a new epoch fixes a fresh seed block instead, hence up to DRAW_CALLS calls (a call that
+        raced another caller's first one in the seed block itself is retried). Returns the
+        drawing call's receipt."""
+        for _ in range(DRAW_CALLS):
+            try:
+                receipt = self.client.transact(self.contract.functions.drawCommittee(job_id))
+            except TransactionError as exc:
+                if SEED_NOT_READY not in str(exc):
+                    raise
+                continue  # another caller fixed this very block as the seed block: draw in a later one
+            if any(self.contract.functions.committeeWords(job_id).call()):
+                return receipt
+        raise TransactionError(f"job {job_id}: {DRAW_CALLS} drawCommittee calls drew no committee")
 
     def commit_attestation(self, job_id: int, seal: bytes) -> TxReceipt:
         """Commit the seal of your scores (offchain.eth.commitment.attestation_seal); save the salt first."""
@@ -398,6 +420,11 @@ class MarketClient:
     def total_weight(self) -> int:
         """Sortition weight of the active bonds, in gwei."""
         return int(self.contract.functions.totalWeight().call())
+
+    def drawable_weight(self) -> int:
+        """The sortition weight (gwei) a draw made now reads: the active bonds when the current
+        epoch began (a bond joined since counts from the next epoch)."""
+        return int(self.contract.functions.epochWeightNow().call())
 
     def min_bond(self) -> int:
         return int(self.contract.functions.minBond().call())

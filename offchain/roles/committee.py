@@ -90,8 +90,9 @@ class CommitteeMember:
             )
 
     def _draw(self, job_id: int) -> None:
-        # Draw as early as possible: it leaves whoever wants to grind prevrandao the fewest blocks.
-        if self.session.market.is_drawn(job_id) or self.session.market.total_weight() == 0:
+        # Draw as early as possible: the seed block's hash is known to all once it is out, and a
+        # seed block nobody draws from in its epoch is fixed again (a new committee).
+        if self.session.market.is_drawn(job_id) or self.session.market.drawable_weight() == 0:
             return
         try:
             self.session.market.draw_committee(job_id)

@@ -21,6 +21,7 @@ from market_helpers import (
     commit_scores,
     do_commit,
     do_reveal,
+    draw,
     eval_seal,
     finalize,
     job_times,
@@ -188,7 +189,7 @@ def test_a_requester_who_is_a_validator_is_never_drawn(market, requester, alice,
     do_commit(market, job_id, alice, 7000)
     to_reveal(market, job_id)
 
-    market.drawCommittee(job_id, {"from": alice})
+    draw(market, job_id, alice)
 
     assert sorted(lens_of(market).committee(job_id)) == sorted(v.address for v in validators)
 
@@ -199,7 +200,7 @@ def test_a_worker_who_is_a_validator_is_never_drawn(market, requester, validator
     do_commit(market, job_id, validators[0], 7000)
     to_reveal(market, job_id)
 
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
 
     assert validators[0].address not in lens_of(market).committee(job_id)
 
@@ -214,7 +215,7 @@ def test_validators_among_more_workers_than_seats_are_never_drawn(market, accoun
         do_commit(market, job_id, w, 7000)
     to_reveal(market, job_id)
 
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
 
     assert sorted(lens_of(market).committee(job_id)) == sorted(o.address for o in others)
 
@@ -226,7 +227,7 @@ def test_a_validator_outside_the_committee_cannot_attest(market, accounts, reque
     do_commit(market, job_id, alice, 7000)
     to_reveal(market, job_id)
     reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     seats = lens_of(market).committee(job_id)
     out = next(v for v in [*validators, outsider] if v.address not in seats)
     to_attest(market, job_id)

@@ -9,21 +9,25 @@ appeals, eligibility snapshots) are written with the entry point they introduce.
 
 import brownie
 import pytest
-from brownie import DrawGrinder, chain
+from brownie import DrawGrinder, ExitGrinder, chain, web3
 from brownie.exceptions import VirtualMachineError
 from errors import err
+from eth_abi import encode
+from eth_utils import keccak
 from hashes import ZERO_ADDRESS
 from market_helpers import (
     FORFEIT,
     FORFEIT_BPS,
     MIN_BOND,
     MIN_STAKE,
+    MIN_WINDOW,
     REWARD,
     attestation_seal,
     claim_all,
     commit_scores,
     do_commit,
     do_reveal,
+    draw,
     finalize,
     lens_of,
     model_of,
@@ -33,6 +37,7 @@ from market_helpers import (
     run_job,
     salt_of,
     sealed,
+    sleep_until,
     to_attest,
     to_finalize,
     to_reveal,
@@ -41,6 +46,7 @@ from market_helpers import (
 from test_attacks import _bonded, _fresh
 
 V3 = "market v3 (issue 20)"
+EPOCH = MIN_WINDOW // 2  # ValidatorSet's epochs: half the shortest window
 
 
 # 1. Ties convict: with an even number of attestations the lower median decides.
@@ -85,7 +91,7 @@ def test_issue17_8_a_later_job_cannot_take_over_an_earlier_winners_record(
     try:  # v3 may refuse the copy at reveal or keep it out of the registry: either is safe
         market.reveal(job_id, published, 8000, salt_of(mallory), "http://copy", {"from": mallory})
         reveal_eval(market, job_id, requester)
-        market.drawCommittee(job_id, {"from": requester})
+        draw(market, job_id, requester)
         to_attest(market, job_id)
         for v in validators:
             commit_scores(market, job_id, v, [8000])
@@ -131,7 +137,7 @@ def test_issue17_9_a_member_cannot_withdraw_its_bond_before_its_job_settles(mark
     to_reveal(market, job_id)
     do_reveal(market, job_id, alice, 8000)
     reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     to_attest(market, job_id)
     silent = validators[0]  # commits nothing: its bond owes the job a slash
     for v in validators[1:]:
@@ -161,7 +167,7 @@ def test_issue17_9_finalize_releases_the_seat_and_the_bond_leaves(market, reques
 def test_issue17_9_a_cancelled_job_releases_its_committee(market, requester, validators):
     job_id, _ = post(market, requester)
     to_reveal(market, job_id)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     seated = [v for v in validators if market.validator(v)["unsettledSeats"] == 1]
     assert seated
 
@@ -174,7 +180,7 @@ def test_issue17_9_withdrawing_with_a_seat_names_the_unsettled_seats(market, req
     job_id, _ = post(market, requester)
     do_commit(market, job_id, alice, 8000)
     to_reveal(market, job_id)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     member = validators[0]
     market.requestExit({"from": member})
     chain.sleep(int(market.UNBONDING_DELAY()) + 1)
@@ -285,7 +291,7 @@ def test_issue17_3_a_requester_whale_cannot_shrink_its_committee(market, request
     to_reveal(market, jobs[-1])
 
     for job_id in jobs:
-        market.drawCommittee(job_id, {"from": alice})
+        draw(market, job_id, alice)
 
     assert [_filled(market, job_id) for job_id in jobs] == [3, 3]  # every honest member seated
 
@@ -299,7 +305,7 @@ def test_issue17_3_worker_whales_cannot_shrink_a_committee(market, accounts, req
         do_commit(market, job_id, w, 8000)
     to_reveal(market, job_id)
 
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
 
     assert sorted(lens_of(market).committee(job_id)) == sorted(v.address for v in validators)
 
@@ -325,7 +331,7 @@ def _withheld(market, requester, alice, validators, unavailable):
     to_reveal(market, job_id)
     do_reveal(market, job_id, alice, 8000)
     reveal_eval(market, job_id, requester)  # the hash only: the file is never served
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     to_attest(market, job_id)
     for v in validators[:unavailable]:
         market.attestUnavailable(job_id, {"from": v})
@@ -366,7 +372,7 @@ def test_issue17_4_a_member_cannot_attest_both_scores_and_unavailability(market,
     to_reveal(market, job_id)
     do_reveal(market, job_id, alice, 8000)
     reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     to_attest(market, job_id)
     commit_scores(market, job_id, validators[0], [8000])
 
@@ -375,10 +381,10 @@ def test_issue17_4_a_member_cannot_attest_both_scores_and_unavailability(market,
 
 
 # 2. The draw ground in one transaction: a contract joins with another bond on each try, draws,
-# and reverts unless it is seated. Eligibility fixed before commits close (bond joined in the
-# draw's window does not count for this job) and a seed from a block fixed in advance leave it
-# no choice; today it picks the tree that seats it.
-@pytest.mark.xfail(strict=True, reason=f"{V3} item 2: eligibility is not fixed before commits close")
+# and reverts unless it is seated (it kept the one try of 25 that seated it). Guard
+# (TrainingMarket.drawCommittee, SumTree.drawAt): the seed is the hash of a block fixed by the
+# draw's first call, and the draw reads the weights as they stood when the epoch began, before
+# that block: no join, exit, slash or reverted try made after it moves the committee.
 def test_issue17_2_a_contract_that_joins_draws_and_reverts_cannot_choose_its_seat(
     market, accounts, requester, alice, validators, admin
 ):
@@ -391,3 +397,133 @@ def test_issue17_2_a_contract_that_joins_draws_and_reverts_cannot_choose_its_sea
     grinder.grind(job_id, 25, MIN_BOND, {"from": admin, "value": MIN_BOND + 25 * 10**9, "gas_limit": 10_000_000})
 
     assert grinder.address not in lens_of(market).committee(job_id)  # its bond joined after commits closed
+
+
+def _seed_out(market, accounts, requester, alice):
+    """Ten honest members, a 3-seat job, its seed block fixed by the requester and out."""
+    _bonded(market, accounts, requester, 7)
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 8000)
+    to_reveal(market, job_id)
+    sleep_until((chain[-1].timestamp // EPOCH + 1) * EPOCH)  # an epoch's start: the test ends well inside it
+    tx = market.drawCommittee(job_id, {"from": requester})
+    assert "CommitteeSeedBlockSet" in tx.events
+    chain.mine()  # the seed block's hash is known to all now
+    return job_id, tx
+
+
+def _honest_draw(market, job_id, grinder):
+    """The committee words an honest call draws now and the seats `grinder` holds in it (an
+    eth_call: nothing drawn)."""
+    words, seats = grinder.preview.call(job_id)
+    return list(words), seats
+
+
+def test_issue17_2_a_joiner_cannot_choose_its_seat_once_the_seed_block_is_out(
+    market, accounts, requester, alice, validators, admin
+):
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    grinder = DrawGrinder.deploy(market, {"from": admin})
+
+    grinder.grind(job_id, 25, MIN_BOND, {"from": admin, "value": MIN_BOND + 25 * 10**9, "gas_limit": 10_000_000})
+
+    assert grinder.address not in lens_of(market).committee(job_id)  # joined after the epoch began
+
+
+def test_issue17_2_members_that_exit_and_revert_cannot_choose_their_seats(market, accounts, requester, alice, admin):
+    grinder = ExitGrinder.deploy(market, {"from": admin})
+    grinder.enlist(4, {"from": admin, "value": 4 * MIN_BOND})  # 4 of 14 members: 29 % of the bond
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    honest, fair = _honest_draw(market, job_id, grinder)
+
+    # Every subset of exits, one try each (16 tries): kept for one more seat than its due, or
+    # (the second grind) for any committee but the honest one.
+    kept = grinder.grind(job_id, fair + 1, bytes(32), {"from": admin, "gas_limit": 11_000_000}).return_value
+    moved = grinder.grind(job_id, 0, keccak(encode(["uint256[2]"], [honest])), {"from": admin, "gas_limit": 11_000_000})
+
+    assert kept == 0 and moved.return_value == 0  # no subset of exits moved the draw
+    draw(market, job_id, alice)
+    assert list(market.committeeWords(job_id)) == honest
+
+
+def test_issue17_2_joins_exits_and_a_whale_after_the_epoch_began_leave_the_committee_as_it_was(
+    market, accounts, requester, alice, validators
+):
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    honest, _ = _honest_draw(market, job_id, ExitGrinder.deploy(market, {"from": alice}))
+    whale = _fresh(accounts, requester, 1, each=101 * MIN_BOND)[0]
+
+    market.joinValidators({"from": whale, "value": 100 * MIN_BOND})
+    for v in validators[:2]:
+        market.requestExit({"from": v})
+    draw(market, job_id, alice)
+
+    assert list(market.committeeWords(job_id)) == honest
+
+
+def test_issue17_2_a_bond_topped_up_after_the_epoch_began_leaves_the_committee_as_it_was(
+    market, accounts, requester, alice, validators
+):
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    honest, _ = _honest_draw(market, job_id, ExitGrinder.deploy(market, {"from": alice}))
+
+    market.topUpBond({"from": validators[0], "value": 50 * MIN_BOND})  # 50x its bond: a whale now
+    draw(market, job_id, alice)
+
+    assert list(market.committeeWords(job_id)) == honest
+
+
+def test_issue17_2_a_slash_after_the_epoch_began_leaves_the_committee_as_it_was(
+    market, accounts, requester, alice, validators
+):
+    # A job whose silent member finalize slashes, settled while the next job's seed is out:
+    # anyone may call finalize, so an attacker would choose whether the slash precedes the draw.
+    earlier = run_job(market, requester, validators, {alice: 8000}, {alice: [8000, 8000, None]})
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    honest, _ = _honest_draw(market, job_id, ExitGrinder.deploy(market, {"from": alice}))
+
+    finalize(market, earlier, requester)
+    slashed = [v for v in validators if market.validator(v)["bond"] < MIN_BOND]
+    draw(market, job_id, alice)
+
+    assert slashed and list(market.committeeWords(job_id)) == honest
+
+
+def test_issue17_2_the_draw_is_seeded_by_the_block_fixed_in_advance(market, accounts, requester, alice):
+    job_id, armed = _seed_out(market, accounts, requester, alice)
+    chain.mine(3)  # whoever draws, whenever in the epoch, draws from the same block
+
+    tx = market.drawCommittee(job_id, {"from": alice})
+
+    seed_block = armed.events["CommitteeSeedBlockSet"]["seedBlock"]
+    assert seed_block == armed.block_number
+    expected = keccak(encode(["bytes32", "uint256"], [web3.eth.get_block(seed_block)["hash"], job_id]))
+    assert tx.events["CommitteeDrawn"]["seed"] == int.from_bytes(expected, "big")
+
+
+def test_issue17_2_the_call_after_the_seed_block_draws_it_never_fixes_another(market, accounts, requester, alice):
+    job_id, armed = _seed_out(market, accounts, requester, alice)
+
+    tx = market.drawCommittee(job_id, {"from": alice})  # the next block: a re-roll would be a new seed block
+
+    assert "CommitteeDrawn" in tx.events and "CommitteeSeedBlockSet" not in tx.events
+
+
+def test_issue17_2_a_seed_block_is_fixed_again_only_once_its_epoch_has_ended(market, accounts, requester, alice):
+    job_id, armed = _seed_out(market, accounts, requester, alice)
+    epoch = armed.events["CommitteeSeedBlockSet"]["epoch"]
+    chain.sleep(MIN_WINDOW // 2)  # one epoch: the weights of the armed epoch's start are gone
+
+    tx = market.drawCommittee(job_id, {"from": alice})
+
+    assert tx.events["CommitteeSeedBlockSet"]["epoch"] > epoch and "CommitteeDrawn" not in tx.events
+
+
+def test_issue17_2_a_pending_draw_locks_no_join_or_exit(market, accounts, requester, alice, validators):
+    job_id, _ = _seed_out(market, accounts, requester, alice)
+    newcomer = _fresh(accounts, requester, 1)[0]
+
+    market.joinValidators({"from": newcomer, "value": MIN_BOND})
+    market.requestExit({"from": validators[0]})
+
+    assert market.validator(newcomer)["leafPlusOne"] != 0 and market.validator(validators[0])["unlocksAt"] != 0

@@ -7,6 +7,7 @@ from market_helpers import (
     commit_scores,
     do_commit,
     do_reveal,
+    draw,
     job_times,
     lens_of,
     post,
@@ -27,7 +28,7 @@ def _drawn(market, requester, worker, score=7000, evaluate=True):
     do_reveal(market, job_id, worker, score)
     if evaluate:
         reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": worker})
+    draw(market, job_id, worker)
     return job_id
 
 
@@ -55,7 +56,7 @@ def test_the_draw_event_names_the_seats(market, requester, alice):
     job_id, _ = post(market, requester)
     to_reveal(market, job_id)
 
-    tx = market.drawCommittee(job_id, {"from": alice})
+    tx = draw(market, job_id, alice)
 
     assert list(tx.events["CommitteeDrawn"]["seats"]) == list(lens_of(market).committee(job_id))
 
@@ -177,7 +178,7 @@ def test_a_cancelled_job_takes_no_attestation(market, requester, validators):
     job_id, _ = post(market, requester)
     to_reveal(market, job_id)
     reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     market.cancelJob(job_id, {"from": requester})  # nobody committed: the requester may cancel
     to_attest(market, job_id)
     member = next(v for v in validators if v.address in lens_of(market).committee(job_id))
@@ -190,7 +191,7 @@ def test_a_job_cancelled_after_an_attestation_commit_takes_no_reveal(market, req
     job_id, _ = post(market, requester)
     to_reveal(market, job_id)
     reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     to_attest(market, job_id)
     member = next(v for v in validators if v.address in lens_of(market).committee(job_id))
     commit_scores(market, job_id, member, [])

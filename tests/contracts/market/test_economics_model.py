@@ -21,6 +21,7 @@ from market_helpers import (
     commit_scores,
     do_commit,
     do_reveal,
+    draw,
     finalize,
     lens_of,
     post,
@@ -151,7 +152,7 @@ def test_a_majority_attesting_unavailable_forfeits_as_the_model_says(market, req
     to_reveal(market, job_id)
     do_reveal(market, job_id, alice, 8000)
     reveal_eval(market, job_id, requester)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     to_attest(market, job_id)
     for v in validators[:2]:
         market.attestUnavailable(job_id, {"from": v})
@@ -176,7 +177,7 @@ def test_sybil_workers_share_an_unopened_sets_forfeit_as_the_model_says(market, 
     to_reveal(market, job_id)
     for w in (alice, *sybils):  # bob never reveals; the requester never opens its set
         do_reveal(market, job_id, w, 8000)
-    market.drawCommittee(job_id, {"from": requester})
+    draw(market, job_id, requester)
     to_finalize(market, job_id)
     workers = [alice, bob, *sybils]
     submissions = [Submission(w.address, MIN_STAKE, None if w == bob else 8000) for w in workers]
@@ -198,7 +199,7 @@ def test_the_models_draw_seats_whom_the_contract_seats(market, accounts, request
     do_commit(market, job_id, alice, 8000)
     to_reveal(market, job_id)
 
-    tx = market.drawCommittee(job_id, {"from": alice})
+    tx = draw(market, job_id, alice)
 
     owners, weights = [], []
     for leaf in range(8):  # the fixture's 3 members, 4 others, the requester

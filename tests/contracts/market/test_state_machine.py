@@ -29,6 +29,7 @@ from market_helpers import (
     TOLERANCE_BPS,
     URI,
     attestation_seal,
+    draw,
     eval_seal,
     lens_of,
     next_time,
@@ -195,9 +196,11 @@ class MarketMachine:
         if job is None:
             return
         now = next_time()
-        weight = sum(m["bond"] // 10**9 for m in self.members.values() if m["unlocks"] == 0 and m["bond"] >= MIN_BOND)
+        # The draw reads the weights of the epoch's start (SumTree.drawAt): the contract's own sum
+        # of them decides whether anyone can be drawn (this model does not replay epochs).
+        weight = self.market.epochWeightNow()
         ok = job["status"] == "active" and job["d"][0] <= now < job["d"][1] and job["committee"] is None and weight > 0
-        if self._expect(ok, lambda: self.market.drawCommittee(job["id"], {"from": self.workers[1]})):
+        if self._expect(ok, lambda: draw(self.market, job["id"], self.workers[1])):
             seats = [a for a in lens_of(self.market).committee(job["id"])]
             job["committee"] = seats
             drawn = [a for a in seats if a != ZERO_ADDR]

@@ -89,6 +89,8 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public slashShortfalls; // a bonded seat outside tolerance not slashed as the rules say
     uint256 public honestMajorityOutvoted; // a strict honest majority of seats, a median off the truth
     uint256 public secondDrawsAccepted; // a job's committee drawn twice
+    uint256 public groundDraws; // a committee that a join or exit after its seed block moved (issue 20 item 2)
+    DrawPreviewer private immutable previewer = new DrawPreviewer(); // not a target: the handler's alone
     uint256 public illegalCallsAccepted; // a call the rules forbid went through
     // What the campaign reached (printed to build/forge/calls.log): proof that the ghosts saw real settlements.
     uint256 public settledWithCommittee; // finalized, evaluated, committee drawn
@@ -631,8 +633,15 @@ contract MarketHandler is CommonBase, StdUtils {
         GJob storage j = _jobs[k];
         if (j.status != 0 || j.drawn || block.timestamp >= j.d[1]) return false;
         if (block.timestamp < j.d[0]) vm.warp(j.d[0]);
-        if (_totalWeight() == 0) return false; // nobody to draw: the market reverts, by design
+        if (market.epochWeightNow() == 0) return false; // nobody to draw: the market reverts, by design
+        market.drawCommittee(j.id); // fixes this block as the seed block
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256(abi.encode("seed block", j.id, block.number))); // forge keeps none
+        // Grinding (issue 20 item 2): a join and an exit once the seed is out must not move the draw.
+        bytes32 previewed = _preview(j.id);
+        _grind(uint256(previewed));
         market.drawCommittee(j.id);
+        if (keccak256(abi.encode(market.committeeWords(j.id))) != previewed) ++groundDraws;
         j.drawn = true;
         address[] memory seats = _committeeOf(j.id);
         _seats[k] = seats;
@@ -643,6 +652,42 @@ contract MarketHandler is CommonBase, StdUtils {
         } catch {}
         _changed();
         return true;
+    }
+
+    /// @dev What a draw of `id` gives now (the hash of its committee words), nothing drawn.
+    function _preview(uint256 id) private returns (bytes32) {
+        try previewer.preview(market, id) {} catch (bytes memory reason) {
+            if (bytes4(reason) == DrawPreviewer.DrawPreviewed.selector) return abi.decode(_tail(reason), (bytes32));
+        }
+        revert("preview failed");
+    }
+
+    /// @dev The bytes after a revert's selector.
+    function _tail(bytes memory reason) private pure returns (bytes memory out) {
+        out = new bytes(reason.length - 4);
+        for (uint256 i; i < out.length; ++i) {
+            out[i] = reason[i + 4];
+        }
+    }
+
+    /// @dev A grinder's moves after the seed block: an unbonded member joins (any bond up to the
+    /// whale's) and a bonded one asks to leave, chosen by `pick`.
+    function _grind(uint256 pick) private {
+        uint256 start = pick % members.length;
+        bool joined;
+        bool exited;
+        for (uint256 n; n < members.length && !(joined && exited); ++n) {
+            address a = members[(start + n) % members.length];
+            ITrainingMarket.Validator memory v = _validatorOf(a);
+            if (!joined && v.leafPlusOne == 0) {
+                _join(a, _bound(pick >> 8, 1 ether, 30 ether));
+                joined = true;
+            } else if (!exited && v.leafPlusOne != 0 && v.unlocksAt == 0) {
+                vm.prank(a);
+                market.requestExit();
+                exited = true;
+            }
+        }
     }
 
     function _commitAttestation(uint256 k, uint256 seat, uint256 noise) private returns (bool) {
@@ -1035,8 +1080,17 @@ contract MarketHandler is CommonBase, StdUtils {
     function _phaseOf(uint256 id) internal view returns (ITrainingMarket.Phase) {
         return lens.phase(id);
     }
+}
 
-    function _totalWeight() internal view returns (uint256) {
-        return market.totalWeight();
+/// @title DrawPreviewer
+/// @notice Test-only: draws a job's committee and reverts with it, so a caller learns what a draw
+/// now gives and nothing is drawn.
+contract DrawPreviewer {
+    error DrawPreviewed(bytes32 committee);
+
+    /// @notice Draws `id` and reverts {DrawPreviewed} with the hash of its committee words.
+    function preview(ITrainingMarket market, uint256 id) external {
+        market.drawCommittee(id);
+        revert DrawPreviewed(keccak256(abi.encode(market.committeeWords(id))));
     }
 }

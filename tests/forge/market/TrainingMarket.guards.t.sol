@@ -320,6 +320,9 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         vm.prank(REQUESTER);
         uint256 id = empty.postJob{value: 1 ether}(BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, d, MIN_STAKE, 3);
         vm.warp(d[0]);
+        empty.drawCommittee(id); // fixes the seed block
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256("seed"));
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotValidator.selector, address(0)));
         empty.drawCommittee(id);
     }
@@ -333,7 +336,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         }
         uint256 id = _postWith(1 ether, keccak256("t"), 0, _deadlines(), 9);
         _toReveal(id);
-        market.drawCommittee(id);
+        _draw(market, id);
         uint256[2] memory words = market.committeeWords(id);
         assertTrue(words[1] != 0, "seat 8 lives in word 1");
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyDrawn.selector, id));
@@ -349,7 +352,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
 
     function test_attestationsWaitForTheEvaluationSet() external {
         uint256 id = _committed(keccak256("m"), 8000);
-        market.drawCommittee(id);
+        _draw(market, id);
         vm.warp(market.job(id).revealDeadline);
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketEvaluationNotRevealed.selector, id));
         vm.prank(address(0x1001));
@@ -455,7 +458,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
 
     function test_aSeatedMemberKeepsItsBondUntilFinalize() external {
         uint256 id = _committed(keccak256("m"), 8000);
-        market.drawCommittee(id);
+        _draw(market, id);
         address member = address(0x1001);
         vm.prank(member);
         market.requestExit();
@@ -508,6 +511,15 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         return _postWith(1 ether, keccak256("t"), 0, _deadlines(), 3);
     }
 
+    /// @dev Draws `id`'s committee: the first call fixes this block as the seed block, a call in
+    /// the next block draws from its hash (forge keeps no block hashes: one is set).
+    function _draw(TrainingMarket m, uint256 id) internal {
+        m.drawCommittee(id);
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256(abi.encode("seed block", id)));
+        m.drawCommittee(id);
+    }
+
     function _toReveal(uint256 id) internal {
         vm.warp(market.job(id).commitDeadline);
     }
@@ -529,7 +541,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         market.reveal(id, keccak256("m"), 8000, keccak256("salt"), "u");
         vm.prank(REQUESTER);
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
-        market.drawCommittee(id);
+        _draw(market, id);
         vm.warp(market.job(id).revealDeadline);
     }
 }

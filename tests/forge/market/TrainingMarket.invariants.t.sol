@@ -69,6 +69,7 @@ contract TrainingMarketInvariants is MarketCampaign {
     /// @notice One committee per job: once drawn it never changes, and a second draw reverts.
     function invariant_oneCommitteePerJob() external view {
         assertEq(handler.secondDrawsAccepted(), 0, "a second draw was accepted");
+        assertEq(handler.groundDraws(), 0, "a join or exit after the seed block moved a committee");
         for (uint256 k; k < handler.jobCount(); ++k) {
             (,, bool drawn, bytes32 committeeHash) = handler.jobAt(k);
             if (drawn) assertEq(handler.committeeHashNow(k), committeeHash, "a committee changed");
