@@ -97,8 +97,11 @@ def demo_params() -> Params:
 
 
 def largest_params() -> Params:
-    """The demo's job at the largest reward postJob accepts."""
-    return Params(largest_reward(), scenario.MIN_STAKE, scenario.MIN_SCORE_BPS, scenario.DemoConfig().committee_size)
+    """The demo's job at the largest reward postJob accepts, with the smallest minimum stake it
+    accepts for that reward (15 minimum stakes cover the reward: issue 20 item 6)."""
+    reward = largest_reward()
+    min_stake = max(scenario.MIN_STAKE, -(-reward // (MAX_SUBMISSIONS - 1)))
+    return Params(reward, min_stake, scenario.MIN_SCORE_BPS, scenario.DemoConfig().committee_size)
 
 
 # --- the draw, by class counts ------------------------------------------------------------

@@ -53,7 +53,7 @@ def abi_uint_max(contract: str, function: str, component: str) -> int:
     raise LookupError(f"no {component} in {contract}.{function}'s ABI")
 
 
-MAX_SUBMISSIONS = contract_constant("JobBook.sol", "MAX_SUBMISSIONS")
+MAX_SUBMISSIONS = contract_constant("libraries/Judgment.sol", "SUBMISSION_CAP")
 MAX_SEATS = contract_constant("libraries/Committee.sol", "MAX_SEATS")
 
 
@@ -72,9 +72,11 @@ class Params:
     slash_bps: int = deploy.SLASH_BPS
     forfeit_bps: int = deploy.FORFEIT_BPS
 
-    @property
-    def forfeit(self) -> int:
-        """Judgment.forfeitOf: what a submission not verified honest at or above the minimum loses."""
+    def forfeit(self, submissions: int) -> int:
+        """Judgment.forfeitOf: what a submission not verified honest at or above the minimum
+        loses, on a job of `submissions`: the whole minimum stake on a full job (issue 20 item 6)."""
+        if submissions == MAX_SUBMISSIONS:
+            return self.min_stake
         return self.min_stake * self.forfeit_bps // BPS
 
 
@@ -165,13 +167,15 @@ def judge(
     return Outcome.HONEST, high
 
 
-def returned_stake(p: Params, stake: int, outcome: Outcome) -> int:
-    """Judgment.payout's stake part: what a submission judged `outcome` gets back."""
+def returned_stake(p: Params, stake: int, outcome: Outcome, submissions: int) -> int:
+    """Judgment.payout's stake part: what a submission judged `outcome` gets back on a job of
+    `submissions`."""
     if outcome in (Outcome.UNREVEALED, Outcome.DISHONEST):
         return 0
     if outcome in (Outcome.FORFEITED, Outcome.HONEST, Outcome.UNDECIDED):
         return stake
-    return stake - p.forfeit if stake > p.forfeit else 0
+    forfeit = p.forfeit(submissions)
+    return stake - forfeit if stake > forfeit else 0
 
 
 def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluation_revealed: bool) -> Settled:
@@ -190,8 +194,9 @@ def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluati
         medians.append(median)
         if outcome == Outcome.UNDECIDED:
             undecided.add(i)
-        out.burned += sub.stake - returned_stake(p, sub.stake, outcome)
-        out.claims[sub.worker] = returned_stake(p, sub.stake, outcome)
+        returned = returned_stake(p, sub.stake, outcome, len(submissions))
+        out.burned += sub.stake - returned
+        out.claims[sub.worker] = returned
         if outcome == Outcome.HONEST and (best is None or median > medians[best]):
             best = i
     revealed = [i for i, s in enumerate(submissions) if s.claim is not None]

@@ -5,7 +5,7 @@ import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
 import {MarketAccounts} from "./MarketAccounts.sol";
 import {Committee} from "./libraries/Committee.sol";
-import {Judgment} from "./libraries/Judgment.sol";
+import {Judgment, SUBMISSION_CAP} from "./libraries/Judgment.sol";
 
 /// @title JobBook
 /// @notice The market's job, submission, committee and attestation storage, its
@@ -15,7 +15,7 @@ import {Judgment} from "./libraries/Judgment.sol";
 /// judges with the same {Judgment} library that finalize and claim use.
 abstract contract JobBook is MarketAccounts {
     /// @notice Most submissions per job: bounds every per-job loop.
-    uint8 public constant MAX_SUBMISSIONS = 16;
+    uint8 public constant MAX_SUBMISSIONS = SUBMISSION_CAP;
     /// @notice Longest artifact URI a reveal takes: finalize passes the winner's again, so an
     /// unbounded one could price finalize out of every block and lock the job's money.
     uint256 public constant MAX_URI_BYTES = 1024;

@@ -123,8 +123,9 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// @dev Only MARKET_ROLE; `publisher` is the winner and jobId links back to the job.
     /// Never reverts for a market with a registered parent and a score <= 10000, so a
     /// market's settlement cannot be blocked through the registry: a hash that already holds
-    /// a market record (jobId != 0; jobs count from 1) is skipped, not refused. Emits
-    /// {ModelRegistered} when it records.
+    /// a market record (jobId != 0; jobs count from 1) is skipped, not refused, and so is a
+    /// direct record registered in the parent's block or before it (it may be the parent's
+    /// ancestor: lineage never cycles). Emits {ModelRegistered} when it records.
     function registerFromMarket(
         bytes32 modelHash,
         bytes32 parentHash,
@@ -134,7 +135,12 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         address publisher,
         string calldata uri
     ) external onlyRole(MARKET_ROLE) {
-        if (_records[modelHash].jobId != 0) return; // a market record is history: kept
+        Record memory old = _records[modelHash];
+        if (old.jobId != 0) return; // a market record is history: kept
+        // A direct record not younger than the parent may be its ancestor (a worker resubmits the
+        // base's parent): rewritten as the parent's child it would close a cycle, so it is kept.
+        // Only a younger one is rewritten; see docs/market.md for why that never cycles.
+        if (old.publisher != address(0) && old.registeredBlock <= _records[parentHash].registeredBlock) return;
         _write(modelHash, parentHash, datasetHash, scoreBps, jobId, publisher, uri);
     }
 
@@ -163,13 +169,6 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     function closeMigration() external onlyRole(DEFAULT_ADMIN_ROLE) {
         _migrationClosed = true;
         emit MigrationClosed();
-    }
-
-    /// @dev MARKET_ROLE is permanent: revoking (or renouncing) it would let an administrator
-    /// freeze every escrowed job at finalize.
-    function _revokeRole(bytes32 role, address account) internal override returns (bool) {
-        if (role == MARKET_ROLE) revert ModelRegistryMarketRolePermanent(account);
-        return super._revokeRole(role, account);
     }
 
     /// @notice True when `modelHash` is registered.

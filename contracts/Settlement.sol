@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Attestations} from "./Attestations.sol";
 import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
@@ -19,6 +20,9 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// set, its Sybil members), so none may reach it (issue 20).
 abstract contract Settlement is Attestations {
     using ScoreSheet for uint256;
+
+    /// @dev The registry's role for market writers ({ModelRegistry-MARKET_ROLE}).
+    bytes32 private constant MARKET_ROLE = keccak256("MARKET_ROLE");
 
     /// @dev Per-seat tallies and the job-wide sums finalize builds.
     struct Tally {
@@ -42,7 +46,8 @@ abstract contract Settlement is Attestations {
     /// Either way each member's seat is released ({ValidatorSet-withdrawBond}).
     /// Otherwise: medians, the winner, validator pay per attestation within tolerance and
     /// slashing per attestation outside it or missing; the winner is registered with parent =
-    /// base, this job, publisher = the winner and its URI, whatever was registered before.
+    /// base, this job, publisher = the winner and its URI, over a younger direct record; while
+    /// the market holds the registry's MARKET_ROLE (revoked: the job settles unregistered).
     /// Emits {Finalized}.
     function finalize(uint256 jobId, bytes32 modelHash, string calldata uri) external nonReentrant {
         Job storage js = _existing(jobId);
@@ -116,8 +121,11 @@ abstract contract Settlement is Attestations {
     {
         winner = _entries[jobId][best].worker;
         if (MarketHashes.result(modelHash, uri) != _sealed[jobId][winner]) revert TrainingMarketWrongResult(jobId, winner);
+        // A revoked grant skips the record, never the settlement: no administrator can freeze
+        // finalize (a view, not a try/catch, which a caller short of gas could make skip it).
+        if (!IAccessControl(address(_registry)).hasRole(MARKET_ROLE, address(this))) return winner;
         // Cannot revert: the base is registered (checked at post, records are never removed),
-        // a market record overwrites any earlier one, and MARKET_ROLE cannot be revoked.
+        // and a record the registry keeps (history, a possible ancestor) is skipped, not refused.
         _registry.registerFromMarket(modelHash, js.baseModel, js.trainingSet, score, jobId, winner, uri);
     }
 

@@ -32,7 +32,8 @@ contract TrainingMarket is Settlement {
     /// the set before commits close. `deadlines` = [commit, reveal, attest, settle]; each
     /// window lasts at least the protocol's minimum, the whole job at most MAX_JOB_DURATION.
     /// `committeeSize` is odd, at least the quorum, at most 15. The minimum stake must make a
-    /// non-zero forfeit. The reward is at most 2**80 - 1 wei (1.2M ETH). Emits {JobPosted}.
+    /// non-zero forfeit, and 15 of them must cover the reward (a full job's forfeits). The
+    /// reward is at most 2**80 - 1 wei (1.2M ETH). Emits {JobPosted}.
     function postJob(
         bytes32 baseModel,
         bytes32 trainingSet,
@@ -118,10 +119,13 @@ contract TrainingMarket is Settlement {
         if (msg.value > type(uint80).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint80).max);
         if (trainingSet == 0 || evaluationSeal == 0 || spec == 0) revert TrainingMarketZeroHash();
         if (minScoreBps > BPS) revert TrainingMarketBpsTooHigh(minScoreBps);
-        // The forfeit is what filling the submission cap costs per seat: it must be real.
-        // floor(minStake * forfeitBps / BPS) == 0, without the checks: the product is below 2**94.
+        // The forfeit is what filling the submission cap costs per seat: it must be real, and
+        // a full job's 15 junk forfeits (a minimum stake each) must cover the reward (issue 20
+        // item 6, {Judgment-forfeitOf}). Unchecked: both products are below 2**94.
         unchecked {
-            if (uint256(minStake) * _forfeitBps < BPS) revert TrainingMarketStakeTooSmall(minStake);
+            if (uint256(minStake) * _forfeitBps < BPS || uint256(minStake) * (MAX_SUBMISSIONS - 1) < msg.value) {
+                revert TrainingMarketStakeTooSmall(minStake);
+            }
         }
         if (committeeSize % 2 == 0 || committeeSize < _quorum || committeeSize > Committee.MAX_SEATS) {
             revert TrainingMarketBadCommitteeSize(committeeSize);

@@ -45,7 +45,6 @@ interface IModelRegistry {
     error ModelRegistryScoreTooHigh(uint16 scoreBps);
     error ModelRegistryZeroDepth();
     error ModelRegistryJobIdTooLarge(uint256 jobId);
-    error ModelRegistryMarketRolePermanent(address market);
     error ModelRegistryNoRelay();
     error ModelRegistryPayloadMismatch(bytes32 modelHash, bytes32 payload);
     error ModelRegistryAnchorNotStronger(bytes32 modelHash, uint256 recordedHeight, uint256 height);

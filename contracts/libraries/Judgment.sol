@@ -4,6 +4,9 @@ pragma solidity 0.8.28;
 import {ITrainingMarket} from "../interfaces/ITrainingMarket.sol";
 import {ScoreSheet} from "./ScoreSheet.sol";
 
+/// @dev Most submissions per job ({JobBook-MAX_SUBMISSIONS} is this): a job holding this many is full.
+uint8 constant SUBMISSION_CAP = 16;
+
 /// @title Judgment
 /// @notice The market's one definition of a job's phase, of how a submission is judged, of
 /// what it is paid, and of who wins: {TrainingMarket} settles with it and {MarketLens}
@@ -82,8 +85,8 @@ library Judgment {
     /// the part of its stake returned and its share of `j.reward`. Unrevealed and dishonest:
     /// nothing. Forfeit: stake + the share in `j.reward`. Honest: stake (+ the prize in
     /// `j.reward` for the winner). Undecided: the stake (nobody convicted it). Unverified or
-    /// below the minimum: the stake less the forfeit, so junk that fills the submission cap
-    /// costs real money.
+    /// below the minimum: the stake less the forfeit ({forfeitOf}), so junk that fills the
+    /// submission cap costs more than the prize it could win.
     /// @dev The stake not returned is the requester's ({Settlement-_settleWorkers}).
     function payout(
         ITrainingMarket.Job memory j,
@@ -98,7 +101,7 @@ library Judgment {
         if (outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.Undecided) {
             return (stake, j.winnerPlusOne == index + 1 ? j.reward : 0);
         }
-        uint256 fee = forfeitOf(j.minStake, forfeitBps);
+        uint256 fee = forfeitOf(j, forfeitBps);
         return (stake > fee ? stake - fee : 0, 0);
     }
 
@@ -119,9 +122,14 @@ library Judgment {
         return ScoreSheet.distance(attested, median) <= toleranceBps;
     }
 
-    /// @notice The forfeit of a submission not verified honest at or above the minimum.
-    function forfeitOf(uint256 minStake, uint256 forfeitBps) internal pure returns (uint256) {
-        return minStake * forfeitBps / BPS;
+    /// @notice The forfeit of a submission not verified honest at or above the minimum:
+    /// `forfeitBps` of the job's minimum stake, or all of it on a full job. Filling the cap takes
+    /// 15 such submissions beside the filler's own, and postJob makes 15 minimum stakes cover the
+    /// reward, so a filler pays more than any prize (issue 20 item 6). Both inputs are fixed once
+    /// commits close, so finalize, claim and the lens agree.
+    function forfeitOf(ITrainingMarket.Job memory j, uint256 forfeitBps) internal pure returns (uint256) {
+        if (j.submissionCount == SUBMISSION_CAP) return j.minStake;
+        return uint256(j.minStake) * forfeitBps / BPS;
     }
 
     /// @notice The validators' share of `reward`: paid only when something was revealed to check.

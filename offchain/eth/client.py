@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from web3.types import TxReceipt
 from offchain.eth.build import decode_revert, load_artifact
 from offchain.eth.errors import CallRevertedError, EthError, InvalidInputError, RPCUnavailableError, TransactionError
 from offchain.eth.failures import is_insufficient_funds, is_out_of_gas
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.reads import DecodingContract
 from offchain.eth.reverts import REVERT_ERRORS, revert_data
@@ -81,6 +83,7 @@ class Client:
             except Web3RPCError as exc:
                 raise self._rpc_failure(name, value, exc) from None
         params["gas"] = gas
+        sent_at = time.monotonic()
         try:
             if self.account is None:  # the node signs and keeps the nonces (a dev chain)
                 tx_hash = call.transact(params)
@@ -96,6 +99,7 @@ class Client:
             raise self._rpc_failure(name, value, exc) from None
         except Web3Exception as exc:
             raise TransactionError(f"{name} failed: {exc}") from None
+        DELAYS.record(self.w3, time.monotonic() - sent_at)  # windows are checked against it
         if receipt["status"] != 1:
             raise TransactionError(
                 f"{name} reverted in transaction {tx_hash.hex()}: {self._why_mined_revert(call, params, receipt)}"

@@ -89,6 +89,16 @@ class AttestationCommitted(LoggedEvent):
 
 
 @dataclass(frozen=True)
+class EvaluationUnavailable(LoggedEvent):
+    """A committee member attested that the opened evaluation set cannot be fetched or does
+    not match its hash (instead of sealing scores): a strict majority of the drawn seats makes
+    the job the requester's failure."""
+
+    job_id: int
+    validator: str
+
+
+@dataclass(frozen=True)
 class AttestationRevealed(LoggedEvent):
     job_id: int
     validator: str
@@ -168,6 +178,7 @@ MarketEvent = (
     | EvaluationRevealed
     | CommitteeDrawn
     | AttestationCommitted
+    | EvaluationUnavailable
     | AttestationRevealed
     | Finalized
     | ValidatorSettled
@@ -188,6 +199,7 @@ EVENT_TYPES: dict[str, type] = {
         EvaluationRevealed,
         CommitteeDrawn,
         AttestationCommitted,
+        EvaluationUnavailable,
         AttestationRevealed,
         Finalized,
         ValidatorSettled,

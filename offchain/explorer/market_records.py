@@ -33,6 +33,7 @@ class AttestationView:
     committed: bool  # the member sealed its scores
     score_bps: int | None  # None until the member revealed
     near: bool | None  # within the tolerance of the verified score; None until settled
+    unavailable: bool = False  # the member attested the evaluation set unavailable instead
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class CommitteeSeat:
     bad: int | None  # attestations outside tolerance or missing
     pay: int | None  # the holder's fee share for this job (over all its seats)
     slashed: int | None  # taken from the holder's bond for this job (over all its seats)
+    unavailable: bool = False  # attested the evaluation set unavailable instead of sealing scores
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ class EvaluationView:
     uri: str | None
     block: int | None
     tx_hash: str | None
-    forfeited: bool  # finalized without the reveal: the reward went to the revealed workers
+    forfeited: bool  # the requester's failure: the reward went to the revealed workers
+    forfeit_cause: str | None = None  # why, in words (offchain.eth.forfeit), when forfeited
 
 
 @dataclass(frozen=True)

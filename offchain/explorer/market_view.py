@@ -10,7 +10,10 @@ Cost per page, independent of how many jobs the chain holds: the job page makes 
 sent together (latest block, job count, job, phase, submissions, and one log query for every
 event of that job, which the node filters by the indexed job id), then the lens's settlement
 (it needs the committed stakes from the events) and one bond read per committee member (at
-most 15); the jobs list one log query per event kind and one lens call for the page's phases.
+most 15); a page of the jobs list one log query for its jobs' events (by indexed job id) and
+one lens call for their phases; an
+account page the logs that name the account (two queries by indexed topic) and the settlements
+of the jobs it posted or worked on: what it did, not what the market did.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from typing import Any
 from eth_utils import event_abi_to_log_topic
 
 from offchain.eth.client import Client
+from offchain.eth.forfeit import forfeit_cause
+from offchain.eth.log_decode import LogDecoder
 from offchain.eth.logs import read_chunked
 from offchain.eth.market import Judged, MarketClient, Outcome, Phase, SettlementTotals, Status
 from offchain.eth.market_events import (
@@ -34,6 +39,7 @@ from offchain.eth.market_events import (
     Committed,
     CommitteeDrawn,
     EvaluationRevealed,
+    EvaluationUnavailable,
     Finalized,
     JobCancelled,
     JobPosted,
@@ -64,6 +70,7 @@ from offchain.explorer.market_records import (
 READ_THREADS = 6  # the job page's independent reads, in flight together
 MAX_LIST = 100  # jobs on one page of the list
 MAX_ACCOUNT_ROWS = 500  # history rows on an account page
+MAX_TOPIC_OPTIONS = 100  # job ids in one log query's list of alternatives
 ZERO = "0x" + "00" * 20
 
 
@@ -76,6 +83,7 @@ class MarketView:
         self.from_block = from_block
         events: list[Any] = [abi for abi in self.market.contract.abi if abi.get("type") == "event"]
         self._topics = {"0x" + bytes(event_abi_to_log_topic(abi)).hex(): str(abi["name"]) for abi in events}
+        self._decoder = LogDecoder(events)
         self._config: dict[str, int] | None = None
         self._pool = ThreadPoolExecutor(max_workers=READ_THREADS, thread_name_prefix="market-read")
 
@@ -90,30 +98,35 @@ class MarketView:
 
     # ----- the jobs list -----------------------------------------------------------------
     def jobs(self, now: int, page: int = 0) -> tuple[list[JobRow], int]:
-        """The newest jobs first (MAX_LIST a page) and the total; phases from the chain clock."""
-        posted = self._events(JobPosted)
-        finalized = {e.job_id: e for e in self._events(Finalized)}
+        """The newest jobs first (MAX_LIST a page) and the total; phases from the chain clock.
+        Ids run 1..jobCount: only the page's jobs' events are read, whatever the history."""
+        total = self.market.job_count()
+        ids = list(range(total - page * MAX_LIST, max(0, total - (page + 1) * MAX_LIST), -1))
+        if not ids:
+            return [], total
+        events = self._jobs_events(ids, (JobPosted, Committed, Finalized))
+        posted = {e.job_id: e for e in events if isinstance(e, JobPosted)}
+        finalized = {e.job_id: e for e in events if isinstance(e, Finalized)}
         counts: dict[int, int] = {}
-        for c in self._events(Committed):
-            counts[c.job_id] = counts.get(c.job_id, 0) + 1
-        newest = sorted(posted, key=lambda e: e.job_id, reverse=True)
-        page_of = newest[page * MAX_LIST : (page + 1) * MAX_LIST]
-        phases = self.market.phases([e.job_id for e in page_of]) if page_of else []  # the lens: one call
+        for c in events:
+            if isinstance(c, Committed):
+                counts[c.job_id] = counts.get(c.job_id, 0) + 1
+        phases = self.market.phases(ids)  # the lens: one call
         rows = []
-        for event, phase in zip(page_of, phases, strict=True):
-            final = finalized.get(event.job_id)
+        for job_id, phase in zip(ids, phases, strict=True):
+            event, final = posted[job_id], finalized.get(job_id)
             rows.append(
                 JobRow(
-                    job_id=event.job_id,
+                    job_id=job_id,
                     phase=_name(phase),
                     requester=event.requester,
                     reward=event.reward,
-                    submissions=counts.get(event.job_id, 0),
+                    submissions=counts.get(job_id, 0),
                     next_deadline=_next(_deadlines(event), now, phase),
                     winner=final.winner if final else None,
                 )
             )
-        return rows, len(posted)
+        return rows, total
 
     # ----- one job -----------------------------------------------------------------------
     def now(self) -> int:
@@ -144,6 +157,7 @@ class MarketView:
         reveals = {e.worker: e for e in events if isinstance(e, Revealed)}
         claims = {e.worker: e.amount for e in events if isinstance(e, Claimed)}
         seals = {e.validator: e.seal for e in events if isinstance(e, AttestationCommitted)}
+        unavailable = {e.validator for e in events if isinstance(e, EvaluationUnavailable)}
         scores = {e.validator: e.scores for e in events if isinstance(e, AttestationRevealed)}
         settled = {e.seat: e for e in events if isinstance(e, ValidatorSettled)}
         seats: list[str | None] = [a if a != ZERO else None for a in drawn.seats] if drawn else []
@@ -161,6 +175,7 @@ class MarketView:
                     holder in seals,
                     scores[holder][index] if holder in scores else None,
                     judge.near(seat) if final and holder in scores else None,
+                    holder in unavailable,
                 )
                 for seat, holder in enumerate(seats)
                 if holder is not None and sub.revealed
@@ -185,6 +200,19 @@ class MarketView:
             )
         deadlines = _deadlines(posted)
         evaluated = _first(events, EvaluationRevealed)
+        # The requester's failure, as the contract settled it: a set never opened, one finalize
+        # recorded as unavailable, or (the lens's Forfeited outcome) a committee below the quorum.
+        forfeited = final is not None and (
+            evaluated is None or not job.evaluation_revealed or any(j.outcome == Outcome.FORFEITED for j in judged)
+        )
+        drawn_seats = sum(1 for a in seats if a is not None)
+        cause = forfeit_cause(
+            opened=evaluated is not None,
+            recorded_open=job.evaluation_revealed,
+            drawn=drawn_seats,
+            quorum=config["quorum"],
+            unavailable=len(unavailable),
+        )
         return JobView(
             now=now,
             job_id=job_id,
@@ -202,7 +230,8 @@ class MarketView:
                 uri=evaluated.uri if evaluated else None,
                 block=evaluated.block if evaluated else None,
                 tx_hash=evaluated.tx_hash if evaluated else None,
-                forfeited=final is not None and evaluated is None,
+                forfeited=forfeited,
+                forfeit_cause=cause if forfeited else None,
             ),
             spec=hash_hex(posted.spec),
             posted_block=posted.block,
@@ -216,8 +245,8 @@ class MarketView:
             fee_bps=config["fee_bps"],
             slash_bps=config["slash_bps"],
             committee_size=posted.committee_size,
-            # On a forfeit nobody attested (commits need the set) and finalize pays no validator.
-            committee=self._committee(seats, seals, scores, settled if final and evaluated else None)
+            # On a forfeit finalize pays and slashes no validator.
+            committee=self._committee(seats, seals, scores, unavailable, settled if final and not forfeited else None)
             if drawn
             else None,
         )
@@ -227,6 +256,7 @@ class MarketView:
         seats: list[str | None],
         seals: dict[str, bytes],
         scores: dict[str, tuple[int, ...]],
+        unavailable: set[str],
         settled: dict[int, ValidatorSettled] | None,
     ) -> list[CommitteeSeat]:
         """The seats; once finalized, each one's tally, pay and slash as finalize emitted them."""
@@ -248,6 +278,7 @@ class MarketView:
                     bad=(e.bad if e else 0) if done else None,
                     pay=(e.paid if e else 0) if done else None,
                     slashed=(e.slashed if e else 0) if done else None,
+                    unavailable=holder in unavailable,
                 )
             )
         return out
@@ -294,7 +325,7 @@ class MarketView:
             leaf=info.leaf,
             exit_unlocks_at=info.unlocks_at or None if info.leaf is not None else None,
         )
-        events = self._all_events()
+        events = self._account_events(address)
         rows: list[HistoryRow] = []
         roles: dict[str, None] = {}
         involved: set[int] = set()  # jobs it posted or worked on: only those need a job view
@@ -326,6 +357,8 @@ class MarketView:
             yield row("claimed", e.amount, e.job_id)
         elif isinstance(e, EvaluationRevealed):
             pass
+        elif isinstance(e, EvaluationUnavailable) and e.validator == address:
+            yield row("attested the evaluation set unavailable", 0, e.job_id)
         elif isinstance(e, ValidatorJoined) and e.validator == address:
             roles.setdefault("validator")
             yield row("bond posted", -e.bond)
@@ -363,6 +396,26 @@ class MarketView:
     def _all_events(self) -> list[MarketEvent]:
         return self._decode(self._logs())
 
+    def _account_events(self, address: str) -> list[MarketEvent]:
+        """The events naming `address`, and the settlements of the jobs it posted or worked on:
+        what the account did, not what the market did (issue 25). Every event that names an
+        account carries it indexed, first (bonds, withdrawals) or after the job id."""
+        topic = "0x" + address[2:].lower().rjust(64, "0")
+        mine = self._decode(self._logs([None, topic]) + self._logs([None, None, topic]))
+        jobs = sorted({e.job_id for e in mine if isinstance(e, JobPosted | Committed)})
+        mine += self._jobs_events(jobs, (Finalized,))
+        unique = {(e.block, e.log_index): e for e in mine}  # a Finalized it won is in both reads
+        return [unique[key] for key in sorted(unique)]
+
+    def _jobs_events(self, job_ids: list[int], kinds: tuple[type[Any], ...]) -> list[MarketEvent]:
+        """The `kinds` events of the jobs `job_ids`: queries by event and indexed job id."""
+        wanted = [topic for topic, name in self._topics.items() if name in {k.__name__ for k in kinds}]
+        out: list[MarketEvent] = []
+        for start in range(0, len(job_ids), MAX_TOPIC_OPTIONS):
+            ids = ["0x" + j.to_bytes(32, "big").hex() for j in job_ids[start : start + MAX_TOPIC_OPTIONS]]
+            out += self._decode(self._logs([wanted, ids]))
+        return out
+
     def _job_events(self, job_id: int) -> list[MarketEvent]:
         # Every job event has the job id as its first indexed argument: one query for all.
         topic = "0x" + job_id.to_bytes(32, "big").hex()
@@ -380,11 +433,9 @@ class MarketView:
     def _decode(self, logs: Iterable[Any]) -> list[MarketEvent]:
         out = []
         for log in logs:
-            name = self._topics.get("0x" + bytes(log["topics"][0]).hex())
-            if name is None or name not in EVENT_TYPES:
+            if self._decoder.name_of(log) not in EVENT_TYPES:
                 continue  # an event the client does not decode (yet): not shown
-            decoded = getattr(self.market.contract.events, name)().process_log(log)
-            out.append(to_event(decoded))
+            out.append(to_event(self._decoder.decode(log)))
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
 

@@ -121,3 +121,8 @@ class NotFound(LedgerError):
 
 class PeerError(LedgerError):
     """A peer could not be reached or answered nonsense."""
+
+
+class PeerLied(PeerError):
+    """A peer claimed more work than it served, or sent headers that fail their checks: the
+    node backs off from it (offchain.ledger.node)."""

@@ -29,7 +29,10 @@ read and a deadline for the whole request (a watchdog shuts the socket), and one
 peer a deadline of its own; every peer's tip is asked at once, so a silent peer costs one
 deadline, not one per peer; `start(sync_every_s=...)` syncs in a thread of its own (`serve`
 mines on its own thread). A sync stores at most `max_low_work_headers` headers on a branch
-that stays lighter than our tip (the chain's minimum-work rule refuses far easier ones). The
+that stays lighter than our tip (the chain's minimum-work rule refuses far easier ones), and a
+peer that lies (claims more work than it serves, or sends headers that fail their checks) is
+not asked again for `backoff_s`, doubled for each lie in a row up to `max_backoff_s`: one
+that keeps serving light forks stores at most one sync's budget per back-off. The
 server closes a connection idle for `idle_s` or open for `request_deadline_s`, and serves at
 most `max_connections` at once (one more is closed unanswered).
 """
@@ -51,7 +54,7 @@ from urllib.parse import parse_qs, urlparse
 from offchain.ledger import validation
 from offchain.ledger.block import HEADER_SIZE, Block, BlockHeader
 from offchain.ledger.chain import Chain
-from offchain.ledger.errors import LedgerError, NotFound, PeerError
+from offchain.ledger.errors import LedgerError, NotFound, PeerError, PeerLied
 from offchain.ledger.hashing import hash_to_hex, hex_to_hash
 from offchain.ledger.pow import bits_work
 from offchain.ledger.store import BlockEntry
@@ -81,6 +84,8 @@ class NodeLimits:
     request_deadline_s: float = 30.0  # a client connection is closed this long after it opened
     max_connections: int = 64  # client connections served at once; more are closed at once
     max_low_work_headers: int = MAX_LOW_WORK_HEADERS
+    backoff_s: float = 60.0  # a peer that lied is not asked for this long, doubled per lie in a row
+    max_backoff_s: float = 3600.0  # ... up to this: a peer that mends its ways is asked again
 
 
 class Node:
@@ -101,6 +106,11 @@ class Node:
         self._thread: threading.Thread | None = None
         self._syncer: threading.Thread | None = None
         self._stopping = threading.Event()
+        # Peers that lied (claimed more work than they served, or sent invalid or too many light
+        # headers): lies in a row, and when the peer may be asked again (monotonic). Keyed by the
+        # configured peers only, so it stays as small as their list.
+        self._backoff: dict[str, tuple[int, float]] = {}
+        self._backoff_lock = threading.Lock()
 
     @property
     def url(self) -> str:
@@ -197,18 +207,35 @@ class Node:
         """Ask every peer's tip at once (a slow one costs at most its deadline, never the
         others'), then sync from those that claim more work, heaviest first; returns blocks
         added. Peer errors are skipped (a dead peer must not stop the others)."""
-        if not self.peers:
+        peers = [peer for peer in self.peers if self.backed_off(peer) == 0]
+        if not peers:
             return 0
-        with ThreadPoolExecutor(max_workers=min(len(self.peers), 16)) as pool:
-            answers = zip(self.peers, pool.map(self._claimed_work, self.peers), strict=True)
+        with ThreadPoolExecutor(max_workers=min(len(peers), 16)) as pool:
+            answers = zip(peers, pool.map(self._claimed_work, peers), strict=True)
             claims = [(peer, work) for peer, work in answers if work is not None]
         added = 0
         for peer, claimed in sorted(claims, key=lambda claim: claim[1], reverse=True):
             try:
                 added += self.sync_from(peer, claimed)
+            except PeerLied:
+                self._back_off(peer)
             except PeerError:
-                continue
+                continue  # slow or gone: asked again next round
         return added
+
+    def backed_off(self, peer: str) -> float:
+        """Seconds before `peer` is asked again after its last lie (0: it may be asked now)."""
+        with self._backoff_lock:
+            _, until = self._backoff.get(peer, (0, 0.0))
+        return max(0.0, until - time.monotonic())
+
+    def _back_off(self, peer: str) -> None:
+        """Each lie in a row doubles the time the peer is left alone, up to max_backoff_s: a
+        peer that keeps serving light forks stores at most one sync's budget per back-off."""
+        with self._backoff_lock:
+            lies = self._backoff.get(peer, (0, 0.0))[0] + 1
+            wait = min(self.limits.backoff_s * 2 ** min(lies - 1, 32), self.limits.max_backoff_s)
+            self._backoff[peer] = (lies, time.monotonic() + wait)
 
     def _claimed_work(self, peer: str) -> int | None:
         """The chain work the peer claims (None when it does not answer in time, or sends junk)."""
@@ -237,10 +264,16 @@ class Node:
             except (KeyError, TypeError, ValueError):
                 raise PeerError(f"{peer} sent a malformed /tip") from None
         with self.chain.lock:
-            if claimed <= self.chain.tip().chain_work:
-                return 0
+            start_work = self.chain.tip().chain_work
+        if claimed <= start_work:
+            return 0
         last = self._sync_headers(peer, until)
-        return 0 if last is None else self._sync_bodies(peer, last, until)
+        # Our tip at the start, not now: blocks we mined meanwhile are no lie of the peer's.
+        if last is None or last.chain_work <= start_work:
+            raise PeerLied(f"{peer} claimed more work than our tip and served a branch no heavier")
+        with self._backoff_lock:
+            self._backoff.pop(peer, None)  # it served what it claimed: its record is clean
+        return self._sync_bodies(peer, last, until)
 
     def _sync_headers(self, peer: str, until: float) -> BlockEntry | None:
         """Download the peer's headers after our last shared block; returns the last one. At most
@@ -266,14 +299,14 @@ class Node:
             if parent.chain_work + sum(bits_work(h.bits) for h in headers) <= tip_work:
                 low_work_budget -= len(headers)
                 if low_work_budget < 0:
-                    raise PeerError(
+                    raise PeerLied(
                         f"{peer} served over {self.limits.max_low_work_headers} headers lighter than our tip "
                         "while claiming more work"
                     )
             try:
                 new = self.chain.add_headers(headers)
             except LedgerError as exc:
-                raise PeerError(f"{peer} sent invalid headers: {exc}") from exc
+                raise PeerLied(f"{peer} sent invalid headers: {exc}") from exc
             with self.chain.lock:
                 last = self.chain.get(headers[-1].hash)
             if new == 0 or len(headers) < MAX_HEADERS:
@@ -314,12 +347,12 @@ class Node:
                 raise PeerError("peer headers do not connect to our chain")
         for prev, header in zip(headers, headers[1:], strict=False):
             if header.prev_hash != prev.hash:
-                raise PeerError(f"peer headers are not a chain at {header.hash_hex}")
+                raise PeerLied(f"peer headers are not a chain at {header.hash_hex}")
         try:
             for header in headers:
                 validate_header(header, self.chain.params)
         except LedgerError as exc:
-            raise PeerError(f"peer header fails proof of work: {exc}") from exc
+            raise PeerLied(f"peer header fails proof of work: {exc}") from exc
 
 
 def request_json(

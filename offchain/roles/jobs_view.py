@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from offchain.eth.market import Phase
+from offchain.eth.forfeit import forfeit_cause
+from offchain.eth.market import Job, MarketClient, Outcome, Phase, Submission
+from offchain.eth.market_events import EvaluationUnavailable
 from offchain.eth.values import format_eth, hash_hex
 from offchain.roles.humantime import iso, relative
 from offchain.roles.session import Session
@@ -52,6 +54,7 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
     # finalize rewrites the job's reward to what it pays out (the prize, a refund or a share):
     # the reward posted lives in the JobPosted event.
     settled = phase == Phase.FINALIZED
+    subs = market.submissions(job_id)
     return {
         "job_id": job_id,
         "phase": phase.name.lower(),
@@ -75,9 +78,43 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
         },
         "submissions": [
             {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
-            for sub in market.submissions(job_id)
+            for sub in subs
         ],
+        "evaluation": _evaluation(market, job_id, job, phase, subs),
         "training_set_provenance": _provenance(session, job_id) if job.training_set_anchored else None,
+    }
+
+
+# Phases in which the committee may have attested the evaluation set unavailable.
+ATTESTED = (Phase.ATTESTING, Phase.SETTLING, Phase.FINALIZABLE, Phase.FINALIZED)
+
+
+def _evaluation(market: MarketClient, job_id: int, job: Job, phase: Phase, subs: list[Submission]) -> dict[str, Any]:
+    """The evaluation set: its hash once opened, the members that attested it unavailable,
+    and, for a job settled as the requester's failure, why (offchain.eth.forfeit)."""
+    if phase not in ATTESTED:  # nothing to say yet: no event queries for an open job
+        return {"revealed": None, "unavailable": [], "forfeit": None}
+    opened = market.evaluation_revealed(job_id)
+    unavailable = [
+        e.validator for e in market.events_of(job_id, "EvaluationUnavailable") if isinstance(e, EvaluationUnavailable)
+    ]
+    # As the contract settled it: never opened, recorded unavailable, or the lens's Forfeited.
+    forfeited = phase == Phase.FINALIZED and (
+        opened is None or not job.evaluation_revealed or any(s.outcome == Outcome.FORFEITED for s in subs)
+    )
+    cause = None
+    if forfeited:
+        cause = forfeit_cause(
+            opened=opened is not None,
+            recorded_open=job.evaluation_revealed,
+            drawn=len(market.committee(job_id)),
+            quorum=market.market_config().quorum,
+            unavailable=len(unavailable),
+        )
+    return {
+        "revealed": hash_hex(opened.evaluation_set) if opened else None,
+        "unavailable": unavailable,
+        "forfeit": cause,
     }
 
 
@@ -135,6 +172,11 @@ def format_job(report: dict[str, Any], now: int) -> str:
     ]
     provenance = report.get("training_set_provenance")
     lines.append(f"  {provenance['line']}" if provenance else "  training set: no ledger anchor proof")
+    evaluation = report["evaluation"]
+    if evaluation["unavailable"]:
+        lines.append(f"  evaluation set attested unavailable by {', '.join(evaluation['unavailable'])}")
+    if evaluation["forfeit"]:
+        lines.append(f"  the requester's failure: {evaluation['forfeit']}; the revealed workers share the reward")
     subs = report["submissions"]
     if not subs:
         lines.append("  no submissions yet")

@@ -25,6 +25,7 @@ from offchain.errors import OffchainError
 from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import InvalidInputError, TransactionError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Phase
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
@@ -121,6 +122,22 @@ class Windows:
         return commit, reveal, attest, attest + self.settle
 
 
+def check_windows(session: Session, windows: Windows) -> None:
+    """Refuse windows too short for this account's measured inclusion delay (issue 25): each
+    holds a transaction someone must get included in it (commits, reveals, attestations)."""
+    short = DELAYS.short_windows(
+        session.client.w3,
+        {
+            "commit window": windows.commit,
+            "reveal window": windows.reveal,
+            "attestation window": windows.attest,
+            "settle window": windows.settle,
+        },
+    )
+    if short:
+        raise InvalidInputError("; ".join(short) + ": give the job longer windows")
+
+
 @dataclass(frozen=True)
 class PostedJob:
     job_id: int
@@ -154,6 +171,7 @@ def post_job(
     job_spec = load_spec(spec)  # a malformed spec fails here, before any upload or transaction
     base_hash = parse_hash32(base, "base model hash")
     reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
+    check_windows(session, windows)
     proof = _provenance_proof(session, provenance, train) if provenance else None
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
     what = (

@@ -28,6 +28,7 @@ from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
 from offchain.errors import OffchainError
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import TransactionError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
 from offchain.eth.values import format_eth, parse_amount
@@ -117,10 +118,22 @@ class Validator:
             self.jobs[event.job_id] = event
             self.pending.add(event.job_id)
             self.log("job posted", job=event.job_id, committee=event.committee_size)
+            self._warn_short_windows(event)
         for job_id in sorted(self.pending):
             if self.member.step(job_id):
                 self.pending.discard(job_id)
                 self.settled += 1
+
+    def _warn_short_windows(self, job: JobPosted) -> None:
+        """A drawn seat cannot be refused (missing attestations are slashed): say early when
+        the job's windows hold too few of this account's inclusion delays (issue 25)."""
+        windows = {
+            "reveal window (the committee draw)": job.reveal_deadline - job.commit_deadline,
+            "attestation window": job.attest_deadline - job.reveal_deadline,
+            "settle window (attestation reveals)": job.settle_deadline - job.attest_deadline,
+        }
+        for problem in DELAYS.short_windows(self.session.client.w3, windows):
+            self.log.warn("window too short", job=job.job_id, reason=problem)
 
     def _finished(self) -> bool:
         # After a round the poller has read up to the head: nothing pending is nothing to follow.

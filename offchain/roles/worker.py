@@ -20,6 +20,7 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import MAX_BPS, hash_hex
@@ -134,6 +135,16 @@ class Worker:
             left = job.commit_deadline - self.session.chain_time()
             if needed > left:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
+            # Its commit and its reveal must each be included in time (issue 25).
+            short = DELAYS.short_windows(
+                self.session.client.w3,
+                {
+                    "time left to commit after training": left - needed,
+                    "reveal window": job.reveal_deadline - job.commit_deadline,
+                },
+            )
+            if short:
+                raise OffchainError("; ".join(short))
             if job.min_stake > self.session.client.balance():
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
         except TRANSIENT_ERRORS:

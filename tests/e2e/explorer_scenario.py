@@ -20,7 +20,7 @@ from offchain.eth.market import MarketClient
 from offchain.eth.registry import RegistryClient
 
 ETH = 10**18
-REWARD = 2 * ETH
+REWARD = 3 * ETH // 2  # at most 15 minimum stakes (issue 20 item 6)
 STAKE = ETH // 10
 WINDOW_S = 600
 BASE, TRAIN, EVAL, SPEC = (bytes([i]) * 32 for i in (1, 2, 3, 4))
@@ -145,6 +145,18 @@ class MarketScenario:
         honest, model, claim = self._workers()[0]
         self.market.as_sender(honest).reveal(self.job_id, model, claim, self.salts[honest.address], HONEST_URI)
         self.market.draw_committee(self.job_id)
+        warp(self.admin, self.deadlines[3])
+        self.market.finalize(self.job_id)
+        return self.job_id
+
+    def unavailable_job(self) -> int:
+        """A job whose requester opens the seal on chain but serves no file: both drawn members
+        (the lazy one's bond is below the minimum after the first job) attest the set unavailable,
+        and finalize takes the unopened-set path (the requester's failure, issue 20 item 4)."""
+        self.reveal()
+        warp(self.admin, self.deadlines[1])
+        for v in self.market.committee(self.job_id):
+            self.market.as_sender(next(c for c in self.validators if c.address == v)).attest_unavailable(self.job_id)
         warp(self.admin, self.deadlines[3])
         self.market.finalize(self.job_id)
         return self.job_id

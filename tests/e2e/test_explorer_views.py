@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from explorer_scenario import HONEST_MODEL, HOSTILE_URI, REWARD, STAKE, MarketScenario
+from explorer_scenario import EVAL, HONEST_CLAIM, HONEST_MODEL, HOSTILE_URI, REWARD, STAKE, MarketScenario, warp
 from flask.testing import FlaskClient
 
 from offchain.cli import main
@@ -87,7 +87,7 @@ def test_every_workers_owed_rows_match_what_claim_pays(settled: Settled) -> None
     for sub in job.submissions:
         owed = sum(amount for _, amount in sub.owed if amount > 0)
         if sub.claimed is not None:  # the winner claimed: the view's payout is zero since
-            assert owed == sub.claimed == 2 * 10**18, sub.worker
+            assert owed == sub.claimed == STAKE + REWARD - REWARD * 500 // 10_000, sub.worker  # stake + prize
         else:
             assert owed == paid[sub.worker] == 0, sub.worker
 
@@ -214,7 +214,8 @@ def test_a_forfeited_job_shows_the_unrevealed_set_and_the_revealed_workers_share
 
     assert job is not None and job.settlement is not None and final is not None
     assert job.evaluation.forfeited and job.evaluation.evaluation_set is None
-    assert "never revealed: the requester forfeited" in html
+    assert job.evaluation.forfeit_cause == "the requester never revealed the evaluation set"
+    assert "never revealed (seal" in html and "failure: the requester never revealed the evaluation set" in html
     outcomes = {s.worker: (s.outcome, s.owed) for s in job.submissions}
     assert outcomes[scenario.honest.address] == (
         "forfeited",
@@ -227,6 +228,33 @@ def test_a_forfeited_job_shows_the_unrevealed_set_and_the_revealed_workers_share
     assert sum(r.amount for r in requester.history if r.what in CREDIT_KINDS) == scenario.market.pending(
         scenario.requester.address
     )
+
+
+def test_a_set_the_committee_attested_unavailable_is_the_requesters_failure_not_a_slash(settled: Settled) -> None:
+    # Before the silent committee's job: it needs two members with a full bond.
+    scenario, client = settled
+    scenario.post_job()
+    scenario.commit_all()
+    job_id = scenario.unavailable_job()
+    view = client.application.extensions["explorer"].market
+
+    job = view.job(job_id)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    member = view.account(scenario.validators[0].address)
+
+    assert job is not None and job.committee is not None and job.settlement is not None
+    assert job.evaluation.forfeited and job.evaluation.evaluation_set is not None
+    assert job.evaluation.forfeit_cause == "2 of 2 committee seats attested the evaluation set unavailable"
+    assert "failure: 2 of 2 committee seats attested the evaluation set unavailable" in html
+    assert [s.outcome for s in job.submissions[:2]] == ["forfeited", "forfeited"]
+    assert sorted(c.validator for c in job.committee if c.unavailable) == sorted(
+        v.address for v in scenario.validators[:2]
+    )
+    assert all(a.unavailable for s in job.submissions[:2] for a in s.attestations)
+    # 2 submissions x 2 seats, the 2 committee rows, and the cause
+    assert html.count("attested the evaluation set unavailable") == 2 * 2 + 2 + 1
+    assert "bond slashed" not in html  # v2's page: "missing: bond slashed" on every seat
+    assert any(r.what == "attested the evaluation set unavailable" and r.job_id == job_id for r in member.history)
 
 
 def test_silent_members_are_slashed_from_their_bonds_as_they_stood_before_finalize(settled: Settled) -> None:
@@ -255,3 +283,25 @@ def test_silent_members_are_slashed_from_their_bonds_as_they_stood_before_finali
     # forfeits, the slashed stake and the slashed bonds are burned, never the requester's (issue 20).
     assert (st.forfeits, st.stakes_slashed, st.refund) == (2 * (STAKE // 10), STAKE, REWARD)
     assert st.burned == st.forfeits + st.stakes_slashed + final.validator_slashed and final.validator_pay == 0
+
+
+def test_a_committee_drawn_below_the_quorum_says_so(settled: Settled) -> None:
+    # Last: after the silent job no member keeps the minimum bond, so no committee can be drawn.
+    scenario, client = settled
+    job_id = scenario.post_job()
+    scenario.commit_all()
+    warp(scenario.admin, scenario.deadlines[0])
+    scenario.market.as_sender(scenario.honest).reveal(
+        job_id, HONEST_MODEL, HONEST_CLAIM, scenario.salts[scenario.honest.address], "file:///m"
+    )
+    scenario.market.as_sender(scenario.requester).reveal_evaluation(job_id, EVAL, scenario.eval_salt, "file:///e")
+    warp(scenario.admin, scenario.deadlines[3])
+    scenario.market.finalize(job_id)
+    view = client.application.extensions["explorer"].market
+
+    job = view.job(job_id)
+    html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+
+    assert job is not None and job.evaluation.forfeited and job.evaluation.evaluation_set is not None
+    assert job.evaluation.forfeit_cause == "the committee was drawn below the quorum (0 of 2 seats)"
+    assert "drawn below the quorum" in html and "bond slashed" not in html

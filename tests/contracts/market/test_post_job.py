@@ -152,3 +152,15 @@ def test_a_minimum_stake_without_a_real_forfeit_is_rejected(market, requester, s
 def test_the_committee_is_odd_at_least_the_quorum_and_at_most_15(market, requester, size):
     with brownie.reverts(err("TrainingMarketBadCommitteeSize", size)):
         _post(market, requester, committee=size)
+
+
+def test_a_minimum_stake_whose_fifteen_forfeits_do_not_cover_the_reward_is_rejected(market, requester):
+    # A full job's 15 junk submissions forfeit a minimum stake each: they must cost the reward (issue 20 item 6).
+    with brownie.reverts(err("TrainingMarketStakeTooSmall", REWARD // 15)):
+        _post(market, requester, min_stake=REWARD // 15)  # 15 x floor(reward / 15) < reward
+
+
+def test_fifteen_minimum_stakes_equal_to_the_reward_are_enough(market, requester):
+    tx = _post(market, requester, min_stake=-(-REWARD // 15))
+
+    assert "JobPosted" in tx.events

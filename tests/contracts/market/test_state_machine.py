@@ -122,7 +122,7 @@ class MarketMachine:
         """A requester posts a job with the shortest windows the protocol allows."""
         who = self.requesters[st_pick % 2]
         now = next_time()
-        reward = 10**18 + st_extra * 10**17 + st_pick
+        reward = 10**18 + st_extra % 5 * 10**17 + st_pick  # at most 15 minimum stakes (issue 20 item 6)
         d = [now + 100, now + 200, now + 300, now + 400]
         tx = self.market.postJob(
             h("base"), h("train"), eval_seal(), h("spec"), st_score % 9000, d, STAKE, 3,
@@ -295,7 +295,8 @@ class MarketMachine:
                 self.pending[req] += job["reward"]
                 self.burned += pot - job["reward"]
             return None
-        forfeit = STAKE * FORFEIT_BPS // BPS
+        # A full job's forfeit is the whole minimum stake (issue 20 item 6: filling never pays).
+        forfeit = STAKE if len(subs) == 16 else STAKE * FORFEIT_BPS // BPS
         burned, best, best_score = 0, None, -1
         for i, s in enumerate(subs):
             # An unrevealed submission has no lanes (`make test-long` found the invariant below

@@ -178,6 +178,38 @@ def test_a_reorganiser_is_never_credited_with_a_flipped_anchor(anchored_registry
     assert (confirmations, work, proven) == (0, 0, False)  # read live: the flipped anchor is unproven
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 21: a reorganiser who marks first keeps the record once the honest chain returns "
+    "(markAnchored lets only the recorded account re-mark a block that left the main chain); see docs/relay.md",
+)
+def test_a_reorganiser_who_marks_first_loses_the_record_when_the_honest_chain_returns(
+    anchored_registry, ledger, relay, admin, alice, bob
+):
+    ledger.fund_key(REORGANISER_KEY)
+    fork = ledger.chain.tip()
+    ledger.mine(1)
+    honest = ledger.anchor([MODEL])  # Alice's anchor at fork + 2, not marked yet
+    (top,) = ledger.mine(1)
+    ledger.relay_to(relay, admin)
+    # Bob's heavier branch from the fork holds his own anchor of the (public) hash: he marks first.
+    theirs = ledger.anchor([MODEL], parent=fork, key=REORGANISER_KEY)
+    side = ledger.mine(3, parent=ledger.chain.get(theirs.hash), tag=7)
+    _deliver(ledger, [theirs, *side])
+    ledger.relay_to(relay, admin)
+    anchored_registry.markAnchored(MODEL, *proof(theirs, 1), {"from": bob})
+    # The honest chain returns, heavier.
+    back = ledger.mine(3, parent=ledger.chain.get(top.hash))
+    _deliver(ledger, back)
+    ledger.relay_to(relay, admin)
+    assert relay.confirmations(h32(theirs.hash)) == 0 and relay.confirmations(h32(honest.hash)) == 5
+
+    anchored_registry.markAnchored(MODEL, *proof(honest, 1), {"from": alice})
+
+    assert list(anchored_registry.anchorOf(MODEL)) == [h32(honest.hash), ANCHORER, fork.height + 2]
+    assert anchored_registry.anchorStatus(MODEL)[3]  # proven, Alice's
+
+
 def test_an_anchor_reads_proven_again_when_its_chain_returns(anchored_registry, ledger, relay, admin, alice):
     fork = ledger.chain.tip()
     honest = ledger.anchor([MODEL])

@@ -39,13 +39,27 @@ def test_a_direct_registration_cannot_overwrite_a_market_record(registry, alice,
         registry.register(h("won"), ZERO, h("junk"), 0, "", {"from": alice})
 
 
-def test_the_market_role_cannot_be_revoked_or_renounced(registry, admin, market_account):
+def test_the_market_role_can_be_revoked(registry, admin, market_account):
     role = registry.MARKET_ROLE()
 
-    with brownie.reverts(err("ModelRegistryMarketRolePermanent", market_account)):
-        registry.revokeRole(role, market_account, {"from": admin})
-    with brownie.reverts(err("ModelRegistryMarketRolePermanent", market_account)):
-        registry.renounceRole(role, market_account, {"from": market_account})
+    tx = registry.revokeRole(role, market_account, {"from": admin})
+
+    assert not registry.hasRole(role, market_account)
+    assert tx.events["RoleRevoked"]["account"] == market_account
+
+
+# Issue 20 item 8: a worker resubmits an ancestor of the job's base (public weights): written as
+# the base's child over its direct record, it would make lineage cycle (root -> base -> root).
+def test_issue17_8_a_market_record_never_makes_an_ancestor_of_its_parent_its_child(
+    registry, alice, bob, market_account
+):
+    registry.register(h("root"), ZERO, h("data"), 5000, URI, {"from": alice})
+    registry.register(h("base"), h("root"), h("data"), 6000, URI, {"from": alice})
+
+    registry.registerFromMarket(h("root"), h("base"), h("train"), 9100, 7, bob, URI, {"from": market_account})
+
+    assert list(registry.lineage(h("base"), 8)) == [h("base"), h("root")]
+    assert list(registry.recordOf(h("root")))[:4] == [ZERO, alice, 5000, 0]  # the direct record, kept
 
 
 def test_accounts_without_the_market_role_are_rejected(registry, alice):

@@ -148,10 +148,12 @@ contract MarketHandler is CommonBase, StdUtils {
     {
         if (_jobs.length - closedJobs >= MAX_OPEN_JOBS) return;
         address requester = requesters[who % 2];
-        reward = _bound(reward, 1, 100 ether);
+        minStake = _bound(minStake, 0.01 ether, 2 ether);
+        // At most 15 minimum stakes: a full job's junk forfeits cover the reward (issue 20 item 6).
+        reward = _bound(reward, 1, 15 * minStake);
         _jobs.push();
         GJob storage j = _jobs[_jobs.length - 1];
-        (j.requester, j.reward, j.minStake) = (requester, reward, _bound(minStake, 0.01 ether, 2 ether));
+        (j.requester, j.reward, j.minStake) = (requester, reward, minStake);
         j.size = uint8(3 + 2 * (size % 3)); // 3, 5 or 7 seats, quorum 2
         uint256 t = block.timestamp;
         for (uint256 i; i < 4; ++i) {

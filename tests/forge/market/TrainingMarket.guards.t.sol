@@ -112,6 +112,16 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         }
     }
 
+    /// @dev Issue 20 item 6: a full job's 15 junk forfeits (a minimum stake each) cover the reward.
+    function test_postRefusesARewardAboveFifteenMinimumStakes() external {
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketStakeTooSmall.selector, MIN_STAKE));
+        _postWith(15 * uint256(MIN_STAKE) + 1, keccak256("t"), 0, _deadlines(), 3);
+    }
+
+    function test_postAcceptsARewardOfExactlyFifteenMinimumStakes() external {
+        _postWith(15 * uint256(MIN_STAKE), keccak256("t"), 0, _deadlines(), 3);
+    }
+
     function test_postRefusesAMinimumScoreAboveOneHundredPercent() external {
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBpsTooHigh.selector, 10_001));
         _postWith(1 ether, keccak256("t"), 10_001, _deadlines(), 3);

@@ -60,11 +60,11 @@ contract ModelRegistryInvariants is RegistryCampaign {
     }
 }
 
-/// forge-config: pending.invariant.depth = 64
+/// forge-config: default.invariant.depth = 64
 /// @notice Issue 20, item 8: with a market whose winners may be any registered hash (public
-/// weights resubmitted, or the base model itself), no market record overwrites another job's
-/// and no lineage cycles. Today both break: skipped by default (see foundry.toml).
-contract ModelRegistryPendingV3Invariants is RegistryCampaign {
+/// weights resubmitted, the base model or one of its ancestors), no market record overwrites
+/// another job's and no lineage cycles (pending until the registry's guards landed).
+contract ModelRegistryV3Invariants is RegistryCampaign {
     function setUp() public {
         _deploy(true);
     }

@@ -8,7 +8,7 @@ import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 
 /// @notice Publishers register base models and children directly; a market (this handler,
 /// holding MARKET_ROLE) records job winners. Ghosts: every hash ever registered, its first
-/// record, and which job (0: direct) wrote it last.
+/// record, and which job (0: direct) the registry holds for it.
 /// @dev `marketReusesHashes` off: a market records fresh model hashes only (what the market's
 /// v2 reveal happens to give when workers publish new weights). On: a winner may be any
 /// registered hash, the base model included (issue 20, item 8: overwrites and cycles).
@@ -65,13 +65,16 @@ contract RegistryHandler is CommonBase, StdUtils {
             ? hashes[model % hashes.length]
             : keccak256(abi.encode("winner", model, hashes.length));
         uint256 job = _nextJob++;
-        if (writtenByJob[h] != 0) ++jobRecordsOverwritten;
         registry.registerFromMarket(
             h, parent, keccak256("data"), uint16(_bound(score, 0, 10_000)), job, _publishers[who % 3], "uri"
         );
         _remember(h, _publishers[who % 3]);
-        writtenByJob[h] = job;
+        // What the registry now holds for h: a record of another job replaced one is an overwrite.
+        uint256 held = registry.recordOf(h).jobId;
+        if (writtenByJob[h] != 0 && held != writtenByJob[h]) ++jobRecordsOverwritten;
+        writtenByJob[h] = held;
         ++stateChangingCalls;
+        vm.roll(block.number + 1); // each registration in its own block, as on a chain
     }
 
     function _direct(uint256 who, bytes32 h, bytes32 parent, uint256 salt) private {
@@ -81,6 +84,7 @@ contract RegistryHandler is CommonBase, StdUtils {
         registry.register(h, parent, keccak256(abi.encode("data", salt)), uint16(salt % 10_001), "file:///m");
         _remember(h, publisher);
         ++stateChangingCalls;
+        vm.roll(block.number + 1); // a later market record may then rewrite it (issue 10 item 7)
     }
 
     function _remember(bytes32 h, address publisher) private {

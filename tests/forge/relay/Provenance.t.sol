@@ -87,7 +87,8 @@ contract ProvenanceTest is Campaign {
         assertEq(registry.relay(), address(relay));
         bytes32 role = registry.MARKET_ROLE();
         vm.expectRevert();
-        registry.revokeRole(role, address(market)); // permanent
+        vm.prank(address(0xBAD));
+        registry.revokeRole(role, address(market)); // only the administrator (issue 20 item 8: revocable)
         vm.expectRevert();
         registry.recordOf(keccak256("unknown"));
         vm.expectRevert();

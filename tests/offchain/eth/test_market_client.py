@@ -16,6 +16,7 @@ from offchain.eth.market_events import (
     Committed,
     CommitteeDrawn,
     EvaluationRevealed,
+    EvaluationUnavailable,
     Finalized,
     JobPosted,
     Revealed,
@@ -24,6 +25,7 @@ from offchain.eth.market_events import (
 ETH = 10**18
 BASE, TRAIN, EVAL, SPEC = (bytes([i]) * 32 for i in (1, 2, 3, 4))
 MODEL = bytes([9]) * 32
+REWARD = 3 * ETH // 2  # at most 15 minimum stakes of ETH // 10 (issue 20 item 6)
 
 
 def _now(client: Client) -> int:
@@ -63,7 +65,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
     eval_salt = new_salt()
     job_id = market.as_sender(requester).post_job(
         BASE, TRAIN, evaluation_seal(EVAL, eval_salt), SPEC, 6000,
-        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, 2 * ETH,
+        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, REWARD,
     )  # fmt: skip
     salt = new_salt()
     sealed = commitment(job_id, worker.address, MODEL, 7000, salt)
@@ -99,7 +101,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
     assert (sub.outcome, sub.verified_score_bps, sub.payout) == (
         Outcome.WON,
         7000,
-        ETH // 10 + 2 * ETH - 2 * ETH * 500 // 10_000,
+        ETH // 10 + REWARD - REWARD * 500 // 10_000,
     )
     assert world["registry"].functions.isRegistered(MODEL).call()
     assert market.validator(v1.address).leaf == 0
@@ -119,7 +121,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
     ]
     posted = next(e for e in events if isinstance(e, JobPosted))
     assert (posted.job_id, posted.evaluation_seal, posted.settle_deadline, posted.reward) == (
-        job_id, evaluation_seal(EVAL, eval_salt), now + 400, 2 * ETH,
+        job_id, evaluation_seal(EVAL, eval_salt), now + 400, REWARD,
     )  # fmt: skip
     assert next(e for e in events if isinstance(e, Committed)).commitment == sealed
     assert next(e for e in events if isinstance(e, Revealed)).uri == "file:///m"
@@ -127,7 +129,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
     assert len(next(e for e in events if isinstance(e, CommitteeDrawn)).seats) == 3
     assert sorted(e.scores for e in events if isinstance(e, AttestationRevealed)) == [(6990,), (7000,), (7010,)]
     fin = next(e for e in events if isinstance(e, Finalized))
-    assert (fin.winner, fin.model_hash, fin.prize) == (worker.address, MODEL, 2 * ETH - 2 * ETH * 500 // 10_000)
+    assert (fin.winner, fin.model_hash, fin.prize) == (worker.address, MODEL, REWARD - REWARD * 500 // 10_000)
     assert next(e for e in events if isinstance(e, Claimed)).amount == sub.payout
 
 
@@ -173,3 +175,32 @@ def test_scores_are_validated_before_sending(world: dict) -> None:
 def test_deadlines_come_in_fours(world: dict) -> None:
     with pytest.raises(InvalidInputError, match="commit, reveal, attest, settle"):
         world["market"].post_job(BASE, TRAIN, EVAL, SPEC, 0, (1, 2, 3), 1, 3, 1)  # type: ignore[arg-type]
+
+
+def test_an_evaluation_set_attested_unavailable_is_decoded(world: dict) -> None:
+    # Last in this module: it posts a second job on the shared chain.
+    admin, market = world["admin"], world["market"]
+    requester, worker, v1, v2, v3 = world["users"]
+    for v in (v1, v2, v3):
+        if market.validator(v.address).leaf is None:
+            market.as_sender(v).join_validators(ETH)
+    now = _now(admin)
+    eval_salt = new_salt()
+    job_id = market.as_sender(requester).post_job(
+        BASE, TRAIN, evaluation_seal(EVAL, eval_salt), SPEC, 6000,
+        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, REWARD,
+    )  # fmt: skip
+    salt = new_salt()
+    market.as_sender(worker).commit(job_id, commitment(job_id, worker.address, bytes([7]) * 32, 7000, salt), ETH // 10)
+    _travel(admin, now + 100)
+    market.as_sender(requester).reveal_evaluation(job_id, EVAL, eval_salt, "file:///eval")
+    market.as_sender(worker).draw_committee(job_id)
+    _travel(admin, now + 200)
+
+    receipt = market.as_sender(v2).attest_unavailable(job_id)
+
+    found = market.events_of(job_id, "EvaluationUnavailable")
+    assert found == [
+        EvaluationUnavailable(receipt["blockNumber"], found[0].tx_hash, found[0].log_index, job_id, v2.address)
+    ]
+    assert found[0] in market.events(receipt["blockNumber"])  # every event kind, decoded

@@ -1,6 +1,7 @@
 """A node against slow and lying peers and clients (issue 21, hole 4 and 5), on loopback with
 short limits: whole-request deadlines, peers asked in parallel, sync off the caller's thread,
-idle and dripping connections closed, a connection cap, and a bound on cheap header forks."""
+idle and dripping connections closed, a connection cap, a bound on cheap header forks, and a
+bounded back-off from a peer that keeps serving them."""
 
 from __future__ import annotations
 
@@ -176,3 +177,68 @@ def test_a_peer_claiming_more_work_than_it_serves_stores_few_headers(chain: Chai
     finally:
         liar.stop()
         liar_chain.close()
+
+
+class ForkServingLiar:
+    """A peer that claims far more work than ours and, each time it is asked, serves a new
+    branch from genesis lighter than our tip, within one sync's low-work budget (issue 21)."""
+
+    def __init__(self, tmp_path: Path, forks: int, length: int) -> None:
+        self.chain = Chain.open(tmp_path / "liar", "devnet", create=True)
+        genesis = self.chain.main_entry(0)
+        self.forks = [extend(self.chain, length, parent=genesis, extra_nonce=10 + i) for i in range(forks)]
+        self.served = 0
+        self.node = Node(self.chain)
+        claimed = self.node.tip_json() | {"work": f"{2**200:x}"}
+        self.node.tip_json = lambda: claimed  # type: ignore[method-assign]
+        self.node.headers_after = self._next_fork  # type: ignore[method-assign]
+        self.node.start()
+
+    def _next_fork(self, locator: object, limit: int = 0) -> list[str]:
+        fork = self.forks[min(self.served, len(self.forks) - 1)]
+        self.served += 1
+        return [block.header.serialize().hex() for block in fork]
+
+    def stored(self, chain: Chain) -> int:
+        return sum(chain.get(block.hash) is not None for fork in self.forks for block in fork)
+
+    def stop(self) -> None:
+        self.node.stop()
+        self.chain.close()
+
+
+def test_a_peer_that_keeps_serving_lighter_forks_is_backed_off(chain: Chain, tmp_path: Path) -> None:
+    extend(chain, 12, extra_nonce=1)
+    liar = ForkServingLiar(tmp_path, forks=5, length=3)  # 3 headers a sync: within the budget of 5
+    try:
+        node = Node(chain, peers=[liar.node.url], limits=NodeLimits(max_low_work_headers=5, backoff_s=60.0))
+
+        for _ in range(5):
+            node.sync_once()
+
+        assert liar.stored(chain) == 3  # the first lie only: then the peer is not asked for a minute
+        assert liar.served == 1
+        assert 0 < node.backed_off(liar.node.url) <= 60.0
+        assert chain.tip().height == 12
+    finally:
+        liar.stop()
+
+
+def test_the_back_off_doubles_with_each_lie_up_to_its_bound(chain: Chain, tmp_path: Path) -> None:
+    extend(chain, 12, extra_nonce=1)
+    liar = ForkServingLiar(tmp_path, forks=4, length=1)
+    try:
+        limits = NodeLimits(max_low_work_headers=5, backoff_s=0.2, max_backoff_s=0.5)
+        node = Node(chain, peers=[liar.node.url], limits=limits)
+        waits = []
+        for _ in range(4):
+            while node.backed_off(liar.node.url) > 0:
+                time.sleep(0.01)
+            node.sync_once()
+            waits.append(node.backed_off(liar.node.url))
+
+        assert liar.served == 4  # asked again each time its back-off ended
+        assert waits[0] <= 0.2 < waits[1] <= 0.4 < waits[2] <= 0.5  # 0.2 s, 0.4 s, then the bound
+        assert 0.4 < waits[3] <= 0.5
+    finally:
+        liar.stop()

@@ -11,6 +11,7 @@ from conftest import ETH, SPEC, World
 from offchain.api import Job, Market, Phase, WaitTimeoutError, Windows
 from offchain.errors import OffchainError
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.inclusion import DELAYS
 from offchain.roles.seals import SealBook
 
 
@@ -93,3 +94,17 @@ def test_an_unknown_job_id_is_refused(world: World) -> None:
     with pytest.raises(InvalidInputError, match="no job 7 on this market"):
         _market(world).job(7)
     assert isinstance(_market(world).job(world.post_job()), Job)
+
+
+def test_windows_too_short_for_the_measured_inclusion_delay_are_refused_before_anything_is_sent(
+    world: World,
+) -> None:
+    market = _market(world)
+    # This account's transactions took 5 minutes to be included (issue 25): 10-minute windows are too short.
+    DELAYS.record(market.session.client.w3, 300.0)
+
+    with pytest.raises(InvalidInputError, match="the reveal window \\(600 s\\) is shorter than 4 x"):
+        market.post_job(**_files(world), reward="1ether", min_score_bps=0, windows=Windows(commit=3600))
+
+    assert market.session.market.job_count() == 0
+    assert not (market.session.home / "artifacts").exists()

@@ -48,3 +48,54 @@ def test_a_settled_job_names_its_phase_once_and_its_reward_in_ether(world: World
     assert text.splitlines()[0] == f"job {job_id}: finalized"
     assert "reward 1 ETH," in text
     assert " 1 ETH " in format_jobs([report], now)
+
+
+def _unavailable_job(world: World) -> tuple[int, list[str]]:
+    """A job whose whole committee (two members) attests the opened evaluation set unavailable:
+    the requester's failure, settled on the unopened-set path (issue 20 item 4)."""
+    members = [world.session(i, f"validator-{i}").market for i in (5, 6)]
+    for m in members:
+        m.join_validators(ETH)
+    job_id = world.post_job()
+    worker = world.session(WORKER, "worker").market
+    salt = new_salt()
+    worker.commit(job_id, commitment(job_id, worker.client.address, MODEL, 7000, salt), ETH // 10)
+    world.travel_past(0, job_id)
+    worker.reveal(job_id, MODEL, 7000, salt, "file:///m")
+    world.reveal_evaluation(job_id)  # the hash only: nobody serves the file
+    worker.draw_committee(job_id)
+    world.travel_past(1, job_id)
+    for m in members:
+        m.attest_unavailable(job_id)
+    world.travel_past(3, job_id)
+    worker.finalize(job_id)
+    return job_id, [m.client.address for m in members]
+
+
+def test_a_job_whose_set_was_never_opened_says_it_was_the_requesters_failure(world: World) -> None:
+    job_id = _forfeited_job(world)
+    session = world.session(1, "requester")
+
+    report = job_report(session, job_id)
+    text = format_job(report, session.chain_time())
+
+    assert report["evaluation"] == {
+        "revealed": None,
+        "unavailable": [],
+        "forfeit": "the requester never revealed the evaluation set",
+    }
+    assert "the requester's failure: the requester never revealed the evaluation set" in text
+
+
+def test_a_job_whose_committee_attested_the_set_unavailable_names_them_and_the_cause(world: World) -> None:
+    job_id, members = _unavailable_job(world)
+    session = world.session(1, "requester")
+
+    report = job_report(session, job_id)
+    text = format_job(report, session.chain_time())
+
+    assert sorted(report["evaluation"]["unavailable"]) == sorted(members)
+    assert report["evaluation"]["forfeit"] == "2 of 2 committee seats attested the evaluation set unavailable"
+    assert [s["outcome"] for s in report["submissions"]] == ["forfeited"]
+    assert f"evaluation set attested unavailable by {members[0]}" in text or members[1] in text
+    assert "the requester's failure: 2 of 2 committee seats attested the evaluation set unavailable" in text

@@ -11,6 +11,7 @@ import pytest
 from conftest import World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Revealed
 from offchain.roles.committee import EvaluationUnavailableError
 from offchain.roles.rolelog import RoleLog
@@ -153,3 +154,18 @@ def test_a_seal_book_from_before_per_address_homes_is_carried_over_once(tmp_path
     assert carry_legacy_seals(tmp_path, book) is True
     assert SealBook(book, 1337, market).attestation(4) == sealed  # revealed after the upgrade
     assert carry_legacy_seals(tmp_path, book) is False  # once: the new book is never overwritten
+
+
+def test_a_job_whose_windows_hold_too_few_measured_inclusion_delays_is_warned_of(world: World) -> None:
+    job_id = world.post_job()  # each window an hour
+    stream = io.StringIO()
+    validator = Validator(
+        world.session(VALIDATOR, "validator"), ValidatorOptions(confirmations=0), RoleLog("v", stream=stream)
+    )
+    # This account's transactions took 20 minutes to be included (issue 25).
+    DELAYS.record(validator.session.client.w3, 1200.0)
+
+    validator.round()
+
+    warnings = [line for line in stream.getvalue().splitlines() if "window too short" in line]
+    assert len(warnings) == 3 and all(f"job {job_id}" in line for line in warnings), stream.getvalue()

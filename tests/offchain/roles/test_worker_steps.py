@@ -8,9 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SPEC, World
+from conftest import SPEC, WINDOW_S, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Outcome
 from offchain.roles.journal import JobState, Journal
 from offchain.roles.rolelog import RoleLog
@@ -218,3 +219,16 @@ def test_workers_sharing_a_home_train_each_in_a_folder_of_its_own(world: World) 
     )
 
     assert first._job_dir(1) != second._job_dir(1)
+
+
+def test_a_job_whose_reveal_window_holds_too_few_measured_inclusion_delays_is_skipped(world: World) -> None:
+    job_id = world.post_job()  # each window WINDOW_S long
+    worker = _worker(world)
+    # This account's transactions took a third of the window to be included (issue 25).
+    DELAYS.record(worker.session.client.w3, WINDOW_S / 3)
+
+    worker.discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert "the reveal window (3600 s) is shorter than 4 x the measured inclusion delay" in (entry.record.reason or "")
