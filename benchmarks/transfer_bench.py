@@ -131,8 +131,8 @@ class Draw:
     unlabelled: ImageSet  # the requester's unlabelled pool: its labels are zeros, never read
 
 
-def draw(pool: ImageSet, labels_per_class: int, seed: int) -> Draw:
-    """The labelled images, the validation images and the unlabelled pool of one seed: disjoint."""
+def draw_indices(pool: ImageSet, labels_per_class: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices into `pool` of one seed's labelled, validation and unlabelled images: disjoint."""
     rng = np.random.default_rng([seed, labels_per_class])
     train_index, val_index = [], []
     for label in range(len(pool.classes)):
@@ -142,7 +142,12 @@ def draw(pool: ImageSet, labels_per_class: int, seed: int) -> Draw:
         val_index.append(members[labels_per_class : labels_per_class + VAL_PER_CLASS])
     labelled, validation = np.sort(np.concatenate(train_index)), np.sort(np.concatenate(val_index))
     rest = np.setdiff1d(np.arange(len(pool)), np.concatenate([labelled, validation]))
-    unlabelled = np.sort(rest[rng.permutation(len(rest))[:UNLABELLED]])
+    return labelled, validation, np.sort(rest[rng.permutation(len(rest))[:UNLABELLED]])
+
+
+def draw(pool: ImageSet, labels_per_class: int, seed: int) -> Draw:
+    """The labelled images, the validation images and the unlabelled pool of one seed: disjoint."""
+    labelled, validation, unlabelled = draw_indices(pool, labels_per_class, seed)
     return Draw(
         ImageSet(pool.images[labelled], pool.labels[labelled], pool.classes),
         ImageSet(pool.images[validation], pool.labels[validation], pool.classes),
@@ -202,6 +207,11 @@ def neural_config(arm: Arm, value: float, base: Path, seed: int) -> dict[str, An
 
 
 def _neural(arm: Arm, value: float, d: Draw, seed: int, test: ImageSet | None, base: Path) -> Score:
+    return fit_neural(neural_config(arm, value, base, seed), d, test)
+
+
+def fit_neural(recipe: dict[str, Any], d: Draw, test: ImageSet | None) -> Score:
+    """Train `recipe` on the draw (its validation picks the epoch), then score `test` once."""
     from offchain.ml.evaluation import evaluate_model
     from offchain.ml.train import train
 
@@ -217,7 +227,7 @@ def _neural(arm: Arm, value: float, d: Draw, seed: int, test: ImageSet | None, b
             eval_dataset="none",
             checkpoint_every=1000,
             device="cpu",
-            **neural_config(arm, value, base, seed),
+            **recipe,
         )
         start, cpu = time.perf_counter(), time.process_time()
         result = train(config, work / "model")

@@ -22,6 +22,10 @@ from offchain.ml.fingerprint import fingerprint_dir
 from offchain.ml.loop import EpochMetrics
 from offchain.ml.models import CARD_FILE, read_card
 
+# Config keys added after bases were cached, with their defaults: a base that leaves one at its
+# default keeps the key it had before the key existed (no cached base retrains for nothing).
+KEYS_ADDED_LATER = {"pseudo_teacher": "model"}
+
 
 def base_key(config: TrainConfig) -> str:
     """Hex SHA-256 naming the model that `config` trains (recipe and data, not the device)."""
@@ -29,6 +33,9 @@ def base_key(config: TrainConfig) -> str:
     # are not part of the key: the hash of the images and labels they give is.
     skip = (*RESUME_FREE_KEYS, "dataset", "classes", "per_class", "data_seed", "data_dir", "download")
     recipe = {k: v for k, v in config.to_dict().items() if k not in skip}
+    for key, default in KEYS_ADDED_LATER.items():
+        if recipe.get(key) == default:  # at its default a later key trains what the older keys did
+            del recipe[key]
     data = load_data(
         config.dataset,
         "train",

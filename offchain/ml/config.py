@@ -21,6 +21,7 @@ SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
 SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
+TEACHERS = ("model", "pixels")  # who labels the unlabelled pool in the first self-training round
 METRICS = ("accuracy",)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
@@ -56,6 +57,7 @@ RECIPE_KEYS = frozenset(
         "pseudo_epochs",
         "pseudo_per_class",
         "pseudo_batch_size",
+        "pseudo_teacher",
     }
 )
 
@@ -126,12 +128,18 @@ FASHION_LARGE_SOURCE_RECIPE: dict[str, Any] = {**FASHION_SOURCE_RECIPE, "per_cla
 #   worker's own training images; never the split the claim is measured on), so a late epoch
 #   that is worse than an earlier one (epoch 10 against 5, issue 22) is not submitted;
 # - one self-training round on the requester's unlabelled images when the job carries them
-#   (offchain.ml.selftrain): 60 pseudo-labelled images per class, 3 epochs at batch 50.
+#   (offchain.ml.selftrain), the whole pool (200 a class of the benchmark's 1,000), 8 epochs at
+#   batch 50, its labels from the pixel teacher (logistic regression on the pixels, self-trained):
+#   after its labelled epochs the network labels the pool worse than that teacher. Pilot (README,
+#   "Transfer"; 3 of the benchmark's tuning draws, scored on held-out training images): 81.9 % at
+#   5 labels a class and 81.3 % at 20, against 67.1 % and 70.8 % (2 draws) for the previous
+#   default (15 labelled epochs, the network its own teacher, 60 a class, 3 epochs), and pixel
+#   logistic regression's 80.5 % and 85.2 % on the same images: the goal is still missed.
 FASHION_TARGET_RECIPE: dict[str, Any] = {
     "dataset": "fashion-mnist",
     "classes": "5-9",
     "freeze": "none",
-    "epochs": 15,
+    "epochs": 3,
     "batch_size": 10,
     "lr": 0.01,
     "head_lr": 0.1,
@@ -141,8 +149,9 @@ FASHION_TARGET_RECIPE: dict[str, Any] = {
     "precise_bn": True,
     "val_per_class": 2,
     "pseudo_rounds": 1,
-    "pseudo_epochs": 3,
-    "pseudo_per_class": 60,
+    "pseudo_teacher": "pixels",
+    "pseudo_epochs": 8,
+    "pseudo_per_class": 200,
     "pseudo_batch_size": 50,
 }
 
@@ -185,6 +194,7 @@ class TrainConfig:
     pseudo_epochs: int = 2  # epochs per self-training round
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
     pseudo_batch_size: int = 50  # batch of the self-training epochs
+    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels (ml.selftrain.pixel_teacher)
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
     augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
@@ -220,6 +230,7 @@ class TrainConfig:
         validate_choice("precision", self.precision, PRECISIONS)
         validate_choice("metric", self.metric, METRICS)
         validate_choice("SGD implementation", self.sgd, SGD_IMPLEMENTATIONS)
+        validate_choice("pseudo-label teacher", self.pseudo_teacher, TEACHERS)
         for name in self.augmentations:
             validate_choice("augmentation", name, ("flip", "crop"))
         for key in (

@@ -71,7 +71,14 @@ from offchain.ml.models import (
     read_card,
     save_model,
 )
-from offchain.ml.selftrain import pseudo_labels, pseudo_set_size, segment_factor, with_pseudo_labels
+from offchain.ml.selftrain import (
+    balanced_pick,
+    pixel_teacher,
+    pseudo_labels,
+    pseudo_set_size,
+    segment_factor,
+    with_pseudo_labels,
+)
 
 
 @dataclass(frozen=True)
@@ -318,14 +325,18 @@ def epoch_data(
         if state.best is not None:  # the best model so far labels the pool, and training goes on from it
             state.model.load_state_dict(state.best["model"])
             state.optimizer.state.clear()  # its momentum belonged to the weights left behind
-        index, labels = pseudo_labels(
-            state.model,
-            pool_images,
-            config.pseudo_per_class,
-            state.classes,
-            config.eval_batch_size,
-            state.channels_last,
-        )
+        if round_ == 0 and config.pseudo_teacher == "pixels":
+            teacher = pixel_teacher(train_images, train_labels, pool_images, state.classes)
+            index, labels = balanced_pick(teacher, config.pseudo_per_class)
+        else:
+            index, labels = pseudo_labels(
+                state.model,
+                pool_images,
+                config.pseudo_per_class,
+                state.classes,
+                config.eval_batch_size,
+                state.channels_last,
+            )
         state.pseudo = {"round": round_, "index": index.cpu(), "labels": labels.cpu()}
     index, labels = (state.pseudo[k].to(train_images.device) for k in ("index", "labels"))
     images, targets = with_pseudo_labels(train_images, train_labels, pool_images[index], labels)
