@@ -80,7 +80,12 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
             unreachable.append(source)
     if unreachable:  # one of them may hold it: not found is not yet known
         raise ArtifactUnreachableError(f"sha256:{digest}: {', '.join(unreachable)} did not answer")
-    raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources) or 'no configured source'}")
+    if not sources:  # a sha256: URI names content, not a place: say where to look
+        raise ArtifactNotFoundError(
+            f"sha256:{digest} is not in the local cache and no --source given: "
+            "pass --source URL (an artifact server) or --source FOLDER (a store)"
+        )
+    raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources)}")
 
 
 @contextlib.contextmanager

@@ -544,10 +544,13 @@ class Demo:
         ]
         for line in outcomes + notes + rows:
             self.say.detail(line)
-        self.say.detail(
+        money = (  # one wording for the console and summary.md
             f"prize {final.prize / ETHER:.6f} ETH, validator pay {final.validator_pay / ETHER:.6f} "
             f"ETH, validator bonds slashed {final.validator_slashed / ETHER:.6f} ETH, burned "
-            f"{final.burned / ETHER:.6f} ETH (slashed stakes, forfeits, unearned bonds: never the requester's; "
+            f"{final.burned / ETHER:.6f} ETH"
+        )
+        self.say.detail(
+            f"{money} (slashed stakes, forfeits, unearned bonds: never the requester's; "
             f"balances include gas; validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)"
         )
         self.say.detail(
@@ -570,8 +573,7 @@ class Demo:
             "",
             *rows,
             "",
-            f"Prize {final.prize} wei; validator pay {final.validator_pay} wei; "
-            f"validator bonds slashed {final.validator_slashed} wei; burned {final.burned} wei.",
+            f"{money[0].upper()}{money[1:]}.",
             "",
             "## Lineage (registry)",
             "",

@@ -45,7 +45,7 @@ def is_insufficient_funds(exc: BaseException) -> bool:
 def stale_deployment_message(address: str, chain_id: int | str) -> str:
     return (
         f"no contract at {address} on chain {chain_id}: was the chain restarted? "
-        "run the deploy (brownie run scripts/deploy.py, or make demo on a fresh chain)"
+        "deploy again: brownie run scripts/deploy.py"  # not `make demo`: it deploys on an anvil of its own
     )
 
 

@@ -68,7 +68,7 @@ def validator_status(session: Session) -> dict[str, Any]:
         "bond": info.bond,
         "min_bond": minimum,
         "drawn": info.member and info.unlocks_at == 0 and info.bond >= minimum,
-        "earned": info.earned,
+        "earned": sum(e.paid for e in mine),  # the chain's `earned` is only what is not yet withdrawn
         "slashed": sum(e.slashed for e in mine),
         "slashes": [{"job": e.job_id, "seat": e.seat, "slashed": e.slashed} for e in mine if e.slashed],
         "withdrawable": market.pending(me),

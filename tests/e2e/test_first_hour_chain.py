@@ -141,6 +141,8 @@ def test_registry_on_a_stale_deployment_says_to_redeploy(
 
     err = one_line_error(capsys, code)
     assert "no contract at 0x1212" in err and "chain 1337" in err and "restarted" in err
+    # The remedy deploys to the user's chain: `make demo` deploys to an anvil of its own.
+    assert "brownie run scripts/deploy.py" in err and "make demo" not in err
 
 
 def test_a_worker_refuses_to_start_on_a_stale_deployment(

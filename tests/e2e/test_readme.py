@@ -243,8 +243,9 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         model_sha256 = sha256_file(workdir / "model.safetensors")
         ports = {"8545": str(chain.port), "8600": str(free_port()), "8700": str(free_port())}
         ArtifactStore(workdir / "store").put_file(workdir / "model.safetensors")  # what `serve` serves
+        # Registered as README's register commands do it: a sha256: URI, resolved through --source.
         RegistryClient(client, deployment.contract("ModelRegistry").address).register(
-            bytes.fromhex(model_hash[2:]), None, bytes(32), 0, f"http://127.0.0.1:{ports['8600']}/sha256/{model_sha256}"
+            bytes.fromhex(model_hash[2:]), None, bytes(32), 0, f"sha256:{model_sha256}"
         )
         # `offchain` as pip's console script would run it (offchain.cli:main), with this
         # interpreter: the venv's own script may name another interpreter (a shared venv).

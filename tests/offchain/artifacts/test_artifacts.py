@@ -148,3 +148,10 @@ def test_a_missing_artifact_beside_an_unreachable_source_may_still_exist(
 
     with pytest.raises(ArtifactUnreachableError):
         fetch(f"sha256:{DIGEST}", DIGEST, ArtifactStore(tmp_path / "cache"), [server.url, down])
+
+
+def test_a_sha256_uri_with_no_source_says_to_pass_one(tmp_path: Path) -> None:
+    # `job post` of a base registered as sha256:<hex> (README's register commands) without
+    # --source said "not found in no configured source", which names no way out.
+    with pytest.raises(ArtifactNotFoundError, match=r"no --source given: pass --source URL"):
+        fetch(f"sha256:{DIGEST}", DIGEST, ArtifactStore(tmp_path / "cache"), [])

@@ -163,6 +163,33 @@ def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> 
     assert "slashed 0.1 ETH over 1 seat(s)" in text
 
 
+def test_validator_status_counts_the_fees_earned_also_once_withdrawn(world: World) -> None:
+    # The chain's `earned` is the fee not yet withdrawn; a daemon withdraws at once, so status
+    # said "earned 0 ETH" after every paid seat (README: "its fee earned").
+    from offchain.eth.market_events import ValidatorSettled
+    from offchain.roles.validator_exit import format_status, validator_status
+
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    for phase in (1, 2, 3):
+        for m in members:
+            m.step(job_id)
+        world.travel_past(phase, job_id)
+    for m in members:
+        m.step(job_id)  # finalizes
+    session = members[0].session
+    if session.market.pending(session.client.address):
+        session.market.withdraw()
+
+    status = validator_status(session)
+
+    settled = [e for e in session.market.events_of(job_id, "ValidatorSettled") if isinstance(e, ValidatorSettled)]
+    mine = [e.paid for e in settled if e.validator == session.client.address]
+    assert len(settled) == 3 and mine[0] > 0
+    assert status["withdrawable"] == 0 and status["earned"] == mine[0]
+    assert "earned 0 ETH" not in format_status(status, session.chain_time())
+
+
 def test_a_validator_slashed_below_the_minimum_tops_up_from_the_cli_and_is_drawn_again(
     world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
