@@ -130,6 +130,19 @@ def reveal_scores(market, job_id, validator, scores):
     return market.revealAttestation(job_id, scores, salt_of(validator), {"from": validator})
 
 
+def attesting(market, requester, worker, score):
+    """A job with one submission (`worker` commits and reveals `score`), its evaluation set
+    open and its committee drawn, in the attestation window; returns its id."""
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, worker, score)
+    to_reveal(market, job_id)
+    do_reveal(market, job_id, worker, score)
+    reveal_eval(market, job_id, requester)
+    draw(market, job_id, requester)
+    to_attest(market, job_id)
+    return job_id
+
+
 def job_times(market, job_id):
     job = market.job(job_id)
     return job["commitDeadline"], job["revealDeadline"], job["attestDeadline"], job["settleDeadline"]

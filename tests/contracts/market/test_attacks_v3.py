@@ -23,6 +23,7 @@ from market_helpers import (
     MIN_WINDOW,
     REWARD,
     attestation_seal,
+    attesting,
     claim_all,
     commit_scores,
     do_commit,
@@ -132,13 +133,7 @@ def test_issue17_8_a_revoked_market_grant_does_not_freeze_finalize(
 
 # 9. A member that exits and waits out the unbonding delay before a late finalize escapes its slash.
 def test_issue17_9_a_member_cannot_withdraw_its_bond_before_its_job_settles(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 8000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 8000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
-    to_attest(market, job_id)
+    job_id = attesting(market, requester, alice, 8000)
     silent = validators[0]  # commits nothing: its bond owes the job a slash
     for v in validators[1:]:
         market.commitAttestation(job_id, attestation_seal(job_id, v, [8000]), {"from": v})
@@ -367,13 +362,7 @@ def test_issue17_4_a_minority_attesting_unavailable_is_slashed_as_silent(market,
 
 
 def test_issue17_4_a_member_cannot_attest_both_scores_and_unavailability(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 8000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 8000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
-    to_attest(market, job_id)
+    job_id = attesting(market, requester, alice, 8000)
     commit_scores(market, job_id, validators[0], [8000])
 
     with brownie.reverts(err("TrainingMarketAttestationAlreadyCommitted", job_id, validators[0])):

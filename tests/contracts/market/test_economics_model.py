@@ -17,6 +17,7 @@ from market_helpers import (
     REWARD,
     SLASH_BPS,
     TOLERANCE_BPS,
+    attesting,
     claim_all,
     commit_scores,
     do_commit,
@@ -25,10 +26,8 @@ from market_helpers import (
     finalize,
     lens_of,
     post,
-    reveal_eval,
     reveal_scores,
     run_job,
-    to_attest,
     to_finalize,
     to_reveal,
     to_settle,
@@ -147,13 +146,7 @@ def test_a_tie_settles_undecided_as_the_model_says(market, accounts, requester, 
 
 
 def test_a_majority_attesting_unavailable_forfeits_as_the_model_says(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 8000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 8000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
-    to_attest(market, job_id)
+    job_id = attesting(market, requester, alice, 8000)
     for v in validators[:2]:
         market.attestUnavailable(job_id, {"from": v})
     commit_scores(market, job_id, validators[2], [8000])

@@ -14,6 +14,7 @@ from market_helpers import (
     MIN_STAKE,
     URI64,
     attestation_seal,
+    attesting,
     commit_scores,
     do_commit,
     do_reveal,
@@ -228,13 +229,7 @@ def test_reveal_gas(market, requester, alice):
 
 
 def test_attestation_gas(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 7000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
-    to_attest(market, job_id)
+    job_id = attesting(market, requester, alice, 7000)
     committed = commit_scores(market, job_id, validators[0], [7000]).gas_used
     to_settle(market, job_id)
     _record("revealAttestation, 1 submission", reveal_scores(market, job_id, validators[0], [7000]).gas_used)
@@ -258,13 +253,7 @@ def test_attestation_reveal_of_four_submissions_gas(market, accounts, requester,
 
 
 def test_attest_unavailable_gas(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 7000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
-    to_attest(market, job_id)
+    job_id = attesting(market, requester, alice, 7000)
     committed = commit_scores(market, job_id, validators[1], [7000]).gas_used
 
     gas = market.attestUnavailable(job_id, {"from": validators[0]}).gas_used
