@@ -6,6 +6,7 @@ import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
 import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {FakeRelay} from "../FakeRelay.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
 /// @notice The lens's views on fixed jobs, each value asserted: phases, the settlement's
@@ -220,7 +221,7 @@ contract MarketLensTest is MarketFixture {
         ITrainingMarket.AnchorProof memory proof;
         proof.blockHash = keccak256("block");
 
-        relay.set(keccak256("t"), address(0xACC), 12, 3, 300, false); // the job's training set
+        relay.setAnchor(keccak256("t"), address(0xACC), 12, proof.blockHash, 3); // the job's training set
         MarketLens.Provenance memory p = l.trainingSetProvenance(id, proof);
         assertTrue(p.proven);
         assertEq(p.account, address(0xACC));
@@ -228,54 +229,17 @@ contract MarketLensTest is MarketFixture {
         assertEq(p.confirmations, 3);
         assertEq(p.work, 300);
 
-        relay.set(keccak256("another set"), address(0xACC), 12, 3, 300, false);
+        relay.setAnchor(keccak256("another set"), address(0xACC), 12, proof.blockHash, 3);
         p = l.trainingSetProvenance(id, proof);
         assertFalse(p.proven); // anchors another hash
         assertEq(p.account, address(0));
         assertEq(p.height, 0);
         assertEq(p.work, 0);
 
-        relay.set(keccak256("t"), address(0xACC), 12, 3, 300, true);
+        relay.setAnchor(keccak256("t"), address(0xACC), 12, proof.blockHash, 3);
+        relay.refuse();
         p = l.trainingSetProvenance(id, proof);
         assertFalse(p.proven); // the relay refuses the proof now (off the main chain, too shallow)
         assertEq(p.confirmations, 0);
-    }
-}
-
-/// @dev A relay that answers {provenAnchor} as set (or refuses) and {confirmationWork} likewise.
-contract FakeRelay {
-    bytes32 internal _payload;
-    address internal _account;
-    uint256 internal _height;
-    uint256 internal _confirmations;
-    uint256 internal _work;
-    bool internal _refuse;
-
-    function set(bytes32 payload, address account, uint256 height, uint256 confirmations_, uint256 work, bool refuse)
-        external
-    {
-        (_payload, _account, _height, _confirmations, _work, _refuse) =
-            (payload, account, height, confirmations_, work, refuse);
-    }
-
-    function provenAnchor(bytes calldata, bytes32, uint256, bytes32[] calldata)
-        external
-        view
-        returns (bytes32, address, uint256, uint256)
-    {
-        require(!_refuse, "unproven");
-        return (_payload, _account, _height, _confirmations);
-    }
-
-    function confirmationWork(bytes32) external view returns (uint256) {
-        return _work;
-    }
-
-    function confirmations(bytes32) external view returns (uint256) {
-        return _confirmations;
-    }
-
-    function minConfirmations() external pure returns (uint256) {
-        return 2;
     }
 }
