@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
+import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
+import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
+import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {FakeRelay} from "../FakeRelay.sol";
+import {MarketFixture} from "./MarketFixture.sol";
+
+/// @notice The market's branches the guard tests and the campaigns leave: the relay's own
+/// refusal passed through, a wrong evaluation salt, a draw in its seed block, closed jobs'
+/// attestations, an evaluation set attested unavailable, a committee of nine settled, and the
+/// validator set's refusals; each asserts its error or its values.
+contract TrainingMarketBranchesTest is MarketFixture {
+    uint256 internal constant REWARD = 10 ether;
+
+    // ------------------------------------------------------------------ posting
+
+    function test_aPostRefusesDeadlinesOutOfOrder() external {
+        uint32[4] memory d = _deadlines();
+        for (uint256 k; k < 2; ++k) {
+            d[1] = k == 0 ? d[0] : d[0] - 1; // equal, then earlier (unchecked, it would wrap)
+            vm.expectRevert(
+                abi.encodeWithSelector(ITrainingMarket.TrainingMarketBadDeadlines.selector, d[0], d[1], d[2], d[3])
+            );
+            vm.prank(REQUESTER);
+            market.postJob{value: 1 ether}(
+                BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, d, MIN_STAKE, 3
+            );
+        }
+    }
+
+    function test_aProvenancePostPassesTheRelaysRefusalOn() external {
+        FakeRelay relay = new FakeRelay();
+        TrainingMarket m = _market(_registry(address(relay)));
+        relay.refuse();
+        ITrainingMarket.AnchorProof memory proof;
+        vm.expectRevert(bytes("unproven"));
+        vm.prank(REQUESTER);
+        m.postJobWithProvenance{value: 1 ether}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
+        );
+    }
+
+    // ------------------------------------------------------------------ the evaluation set
+
+    function test_theEvaluationSetMustMatchItsSeal() external {
+        uint256 id = _post(market, REWARD);
+        _commit(id, 1, 8000);
+        vm.warp(market.job(id).commitDeadline);
+        vm.startPrank(REQUESTER);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketEvaluationMismatch.selector, id));
+        market.revealEvaluation(id, EVAL, keccak256("another salt"), "e");
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketEvaluationMismatch.selector, id));
+        market.revealEvaluation(id, bytes32(0), EVAL_SALT, "e");
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        vm.stopPrank();
+        assertTrue(market.job(id).evaluationRevealed);
+    }
+
+    function test_aDrawWaitsForABlockAfterItsSeedBlock() external {
+        uint256 id = _post(market, REWARD);
+        vm.warp(market.job(id).commitDeadline);
+        market.drawCommittee(id); // fixes this block as the seed block
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketSeedNotReady.selector, id, block.number)
+        );
+        market.drawCommittee(id);
+    }
+
+    // ------------------------------------------------------------------ attestations
+
+    /// @dev A finalized job of one worker whose three members all attested 80 %.
+    function _finalized() internal returns (uint256 id) {
+        id = _attesting(1);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        for (uint160 v = 1; v <= 3; ++v) {
+            _seal(id, v, s);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= 3; ++v) {
+            _open(id, v, s);
+        }
+        vm.warp(market.job(id).settleDeadline);
+        market.finalize(id, _model(1), "u");
+    }
+
+    /// @dev A job with `workers` revealed submissions at 80 %, its set open, its committee drawn,
+    /// in its attestation window.
+    function _attesting(uint160 workers) internal returns (uint256 id) {
+        id = _post(market, REWARD);
+        for (uint160 i = 1; i <= workers; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        for (uint160 i = 1; i <= workers; ++i) {
+            _reveal(id, i, 8000);
+        }
+        vm.prank(REQUESTER);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        _draw(id);
+        vm.warp(market.job(id).revealDeadline);
+    }
+
+    function test_aFinalizedJobTakesNoAttestations() external {
+        uint256 id = _finalized();
+        uint16[] memory s = new uint16[](1);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketJobClosed.selector, id));
+        vm.prank(_validator(1));
+        market.commitAttestation(id, keccak256("seal"));
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketJobClosed.selector, id));
+        vm.prank(_validator(1));
+        market.revealAttestation(id, s, SALT);
+    }
+
+    function test_aMajorityAttestingTheSetUnavailableIsTheRequestersFailure() external {
+        uint256 id = _attesting(1);
+        vm.prank(_validator(1));
+        market.attestUnavailable(id);
+        vm.prank(_validator(2));
+        market.attestUnavailable(id); // two of three seats: a strict majority
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        ITrainingMarket.Job memory j = market.job(id);
+        assertEq(uint256(j.status), uint256(ITrainingMarket.Status.Finalized));
+        assertFalse(j.evaluationRevealed); // judged as a set never opened
+        assertEq(uint256(lens.submissions(id)[0].outcome), uint256(ITrainingMarket.Outcome.Forfeited));
+        assertEq(lens.submissions(id)[0].payout, MIN_STAKE + REWARD); // the only revealed worker takes it all
+    }
+
+    function test_aMinorityAttestingTheSetUnavailableChangesNothing() external {
+        uint256 id = _attesting(1);
+        vm.prank(_validator(1));
+        market.attestUnavailable(id);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        _seal(id, 2, s);
+        _seal(id, 3, s);
+        vm.warp(market.job(id).attestDeadline);
+        _open(id, 2, s);
+        _open(id, 3, s);
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertTrue(market.job(id).evaluationRevealed);
+        assertEq(uint256(lens.submissions(id)[0].outcome), uint256(ITrainingMarket.Outcome.Won));
+    }
+
+    function test_aCommitteeOfNineSettlesEverySeat() external {
+        for (uint160 i = 4; i <= 9; ++i) {
+            vm.deal(_validator(i), 1 ether);
+            vm.prank(_validator(i));
+            market.joinValidators{value: 1 ether}();
+        }
+        vm.prank(REQUESTER);
+        uint256 id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 9
+        );
+        _commit(id, 1, 8000);
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.prank(REQUESTER);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        _draw(id);
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        for (uint160 v = 1; v <= 9; ++v) {
+            _seal(id, v, s);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= 9; ++v) {
+            _open(id, v, s);
+        }
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(lens.submissions(id)[0].attestationCount, 9);
+        uint256 fee = REWARD * 500 / 10_000;
+        for (uint160 v = 1; v <= 9; ++v) {
+            assertEq(market.validator(_validator(v)).earned, fee / 9); // every seat, word 1's too, is paid
+            assertEq(market.validator(_validator(v)).unsettledSeats, 0);
+        }
+    }
+
+    // ------------------------------------------------------------------ validators
+
+    function test_aMemberJoinsOnceWithAtLeastTheMinimumBond() external {
+        vm.deal(_validator(1), 2 ether);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyValidator.selector, _validator(1)));
+        vm.prank(_validator(1));
+        market.joinValidators{value: 1 ether}();
+        address newcomer = _validator(7);
+        vm.deal(newcomer, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBondTooLow.selector, 1 ether - 1, 1 ether));
+        vm.prank(newcomer);
+        market.joinValidators{value: 1 ether - 1}();
+        assertEq(market.totalWeight(), 3 ether / 1 gwei); // weights in gwei: the three members' bonds
+    }
+
+    function test_onlyAnActiveMemberTopsUp() external {
+        address stranger = _validator(7);
+        vm.deal(stranger, 1 ether);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotValidator.selector, stranger));
+        vm.prank(stranger);
+        market.topUpBond{value: 1 ether}();
+        vm.prank(_validator(1));
+        market.requestExit();
+        vm.deal(_validator(1), 1 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketExitAlreadyRequested.selector, _validator(1))
+        );
+        vm.prank(_validator(1));
+        market.topUpBond{value: 1 ether}();
+        assertEq(market.totalWeight(), 2 ether / 1 gwei); // the leaving member no longer weighs
+    }
+}
