@@ -119,15 +119,24 @@ def run(work: Path, timeout: float) -> str:
 
 def _run_stage(work: Path, command: list[str], timeout: float) -> str:
     env = dict(os.environ, FOUNDRY_PROFILE="mutation")
+    # npm's forge is a node wrapper around the binary, and forge runs solc: killing the wrapper
+    # alone (a timeout, a stopped run) would leave both running, so the stage gets its own
+    # process group and the whole group is killed.
+    stage = subprocess.Popen(
+        command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     try:
-        result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=max(timeout, 1))
+        output, _ = stage.communicate(timeout=max(timeout, 1))
     except subprocess.TimeoutExpired:
         return "timeout"
-    output = result.stdout + result.stderr
+    finally:
+        if stage.poll() is None:
+            os.killpg(stage.pid, signal.SIGKILL)
+            stage.wait()
     if "Compiler run failed" in output:
         return "uncompilable"
     # forge 1.7.1 can exit 0 with failing tests (seen with --fail-fast): read its verdict too.
-    if result.returncode == 0 and "[FAIL" not in output and "failing test" not in output:
+    if stage.returncode == 0 and "[FAIL" not in output and "failing test" not in output:
         return "survived"
     return "killed"
 
@@ -165,7 +174,8 @@ def main() -> int:
                 target.write_text(original)
             outcomes[outcome].append(mutant)
             spent = time.monotonic() - started
-            print(f"[{i}/{len(sample)}] {outcome:12} {mutant.path}:{mutant.line} {mutant.kind} ({spent:.0f} s)", flush=True)
+            where = f"{mutant.path}:{mutant.line} {mutant.kind}"
+            print(f"[{i}/{len(sample)}] {outcome:12} {where} ({spent:.0f} s)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     compiled = len(outcomes["killed"]) + len(outcomes["survived"]) + len(outcomes["timeout"])
