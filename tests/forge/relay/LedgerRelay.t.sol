@@ -183,6 +183,43 @@ contract LedgerRelayTest is TestBase, StdAssertions, HeaderMiner {
         relay.verifyAnchor(unsigned, blockHash, 0, new bytes32[](0)); // no signature at all
     }
 
+    function test_aMalformedAnchorIsRefusedBeforeAnyProof() external {
+        bytes memory signature = abi.encodePacked(bytes32(uint256(1)), bytes32(uint256(1)), uint8(0));
+        bytes[3] memory bad = [
+            abi.encodePacked(uint8(3), uint64(0), uint64(0), keccak256("p"), uint8(1), "t", signature), // kind 3
+            abi.encodePacked(uint8(2), uint64(0), uint64(0), keccak256("p"), uint8(2), "t", signature), // tag length 2
+            abi.encodePacked(uint8(2), uint64(0), uint64(0), keccak256("p"), uint8(1), "!", signature) // a tag character
+        ];
+        for (uint256 i; i < bad.length; ++i) {
+            assertEq(bad[i].length, 116); // a one-character tag's size: only the named field is wrong
+            vm.expectRevert(ILedgerRelay.LedgerRelayMalformedAnchor.selector);
+            relay.verifyAnchor(bad[i], genesis, 0, new bytes32[](0));
+        }
+    }
+
+    /// @dev A block of two transactions: the root is hash256(a || b), each proven by the other.
+    function test_aTwoTransactionBlockProvesEachByItsSibling() external {
+        bytes memory a = "transaction a";
+        bytes memory b = "transaction b";
+        (bytes32 ida, bytes32 idb) = (LedgerHeader.hash256Memory(a), LedgerHeader.hash256Memory(b));
+        bytes memory header = _mine(genesis, LedgerHeader.hash256Memory(bytes.concat(ida, idb)), T0 + 60, BITS, 1);
+        (bytes memory onTop,) = _chain(LedgerHeader.hash256Memory(header), 1, T0 + 120, 60, 8);
+        relay.submitHeaders(bytes.concat(header, onTop));
+        bytes32 blockHash = LedgerHeader.hash256Memory(header);
+        bytes32[] memory branch = new bytes32[](1);
+
+        branch[0] = idb;
+        relay.proveMerkleDepth(a, blockHash, 0, branch);
+        (, uint256 depth) = relay.merkleDepth(blockHash);
+        assertEq(depth, 1);
+        assertTrue(relay.verifyTx(ida, blockHash, 0, branch));
+        branch[0] = ida;
+        assertTrue(relay.verifyTx(idb, blockHash, 1, branch));
+        assertFalse(relay.verifyTx(idb, blockHash, 3, branch)); // a position past the branch's depth
+        assertFalse(relay.verifyTx(idb, blockHash, 0, branch)); // the wrong side
+        assertFalse(relay.verifyTx(LedgerHeader.hash256Memory(bytes.concat(ida, idb)), blockHash, 0, new bytes32[](0)));
+    }
+
     // ------------------------------------------------------------------ reorganisations
 
     function test_resumeNeedsAPendingReorganization() external {
