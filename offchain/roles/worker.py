@@ -201,7 +201,7 @@ class Worker:
         if "seed" not in recipe:
             config.seed = self.options.seed
         config.validate()
-        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.options.device)
+        self.log("training", job=entry.job_id, epochs=config.epochs, device=check_device(self.options.device))
         result = train(
             config,
             job_dir / "model",
