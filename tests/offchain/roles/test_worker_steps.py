@@ -133,12 +133,15 @@ def test_a_cancelled_job_is_skipped_before_anything_is_fetched(world: World) -> 
     job_id = world.post_job()
     world.session(1, "requester").market.cancel_job(job_id)
     (world.store / world.hashes["train"]).unlink()  # a fetch would fail with another reason
-
-    _worker(world).discover()
+    stream = io.StringIO()
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0)
+    Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=stream)).discover()
 
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.state == JobState.SKIPPED
     assert entry.record.reason == "the job was cancelled"
+    (line,) = [line for line in stream.getvalue().splitlines() if f" job {job_id}:" in line]  # was two: seen, skipped
+    assert "job skipped" in line, line
 
 
 def test_a_fresh_worker_skips_past_jobs_from_their_events_without_a_read_per_job(
