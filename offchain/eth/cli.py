@@ -43,14 +43,14 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
 
     show = commands.add_parser("show", help="print a model's record")
-    show.add_argument("model_hash")
+    show.add_argument("model_hash", help="the model's tensor fingerprint (0x + 64 hex)")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(show)
     show.set_defaults(func=cmd_show)
 
     lineage = commands.add_parser("lineage", help="print a model's lineage back to its root")
-    lineage.add_argument("model_hash")
-    lineage.add_argument("--max-depth", type=int, default=64)
+    lineage.add_argument("model_hash", help="the model's tensor fingerprint (0x + 64 hex)")
+    lineage.add_argument("--max-depth", type=int, default=64, help="stop after this many ancestors (default 64)")
     lineage.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(lineage)
     lineage.set_defaults(func=cmd_lineage)
@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
     anchor.set_defaults(func=cmd_anchor)
 
     reg = commands.add_parser("register", help="register a model")
-    reg.add_argument("model_hash")
+    reg.add_argument("model_hash", help="the model's tensor fingerprint (`offchain fingerprint MODEL_DIR`)")
     reg.add_argument("--parent", default=None, help="parent model hash (omit for a base model)")
     reg.add_argument("--dataset", required=True, help="training data set hash")
     reg.add_argument("--score-bps", type=int, required=True, help="accuracy in basis points")

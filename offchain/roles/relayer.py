@@ -268,12 +268,14 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="relay_command", metavar="COMMAND")
     show = commands.add_parser("status", help="the ledger's tip and the relay's side by side")
     show.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
     add_relay_arg(show)
     add_connection_args(show)
     show.set_defaults(func=cmd_status)
     deploy = commands.add_parser("deploy", help="deploy a LedgerRelay from the chain's genesis")
-    deploy.add_argument("--chain", default="devnet", choices=sorted(CHAINS))
+    deploy.add_argument(
+        "--chain", default="devnet", choices=sorted(CHAINS), help="the ledger's parameters (default devnet)"
+    )
     deploy.add_argument("--confirmations", type=int, default=2, help="confirmations verifyTx requires")
     deploy.add_argument(
         "--standalone",
