@@ -43,6 +43,73 @@ contract TrainingMarketBranchesTest is MarketFixture {
         );
     }
 
+    function test_aPostNeedsAReward() external {
+        vm.expectRevert(ITrainingMarket.TrainingMarketZeroReward.selector);
+        _post(market, 0);
+    }
+
+    /// @dev The forfeit (10 % of the minimum stake) must be at least one wei: 10 wei is the least
+    /// minimum stake, whose fifteen cover a reward of 150 wei.
+    function test_theLeastMinimumStakeHasAForfeitOfOneWei() external {
+        uint32[4] memory d = _deadlines();
+        bytes32 seal = MarketHashes.evaluationSeal(EVAL, EVAL_SALT);
+        vm.startPrank(REQUESTER);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketStakeTooSmall.selector, 9));
+        market.postJob{value: 135}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, 9, 3);
+        uint256 id = market.postJob{value: 150}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, 10, 3);
+        vm.stopPrank();
+        assertEq(market.job(id).minStake, 10);
+    }
+
+    // ------------------------------------------------------------------ commit and reveal
+
+    function test_aWorkerCommitsOnce() external {
+        uint256 id = _post(market, REWARD);
+        _commit(id, 1, 8000);
+        vm.deal(_worker(1), MIN_STAKE);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyCommitted.selector, id, _worker(1))
+        );
+        vm.prank(_worker(1));
+        market.commit{value: MIN_STAKE}(id, keccak256("another commitment"));
+        assertEq(market.job(id).submissionCount, 1);
+    }
+
+    function test_aStakeOfExactlyWhatTheEntryHoldsIsAccepted() external {
+        uint256 id = _post(market, REWARD);
+        uint256 stake = type(uint80).max;
+        vm.deal(_worker(1), stake);
+        vm.prank(_worker(1));
+        market.commit{value: stake}(id, keccak256("c"));
+        assertEq(market.submissionAt(id, 0).stake, stake);
+    }
+
+    function test_revealsCloseAtTheRevealDeadline() external {
+        uint256 id = _post(market, REWARD);
+        _commit(id, 1, 8000);
+        vm.warp(market.job(id).revealDeadline);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotRevealing.selector, id));
+        vm.prank(_worker(1));
+        market.reveal(id, _model(1), 8000, SALT, "u");
+    }
+
+    function test_aClaimPastTheSubmissionsIsNobodys() external {
+        uint256 id = _finalized();
+        for (uint256 index = 1; index <= 16; index += 15) {
+            vm.expectRevert(
+                abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotYourSubmission.selector, id, index, _worker(1))
+            );
+            vm.prank(_worker(1));
+            market.claim(id, index);
+        }
+    }
+
+    function test_withdrawRefusesAnEmptyAccount() external {
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNothingToWithdraw.selector, _worker(1)));
+        vm.prank(_worker(1));
+        market.withdraw();
+    }
+
     // ------------------------------------------------------------------ the evaluation set
 
     function test_theEvaluationSetMustMatchItsSeal() external {
@@ -202,6 +269,19 @@ contract TrainingMarketBranchesTest is MarketFixture {
         vm.prank(newcomer);
         market.joinValidators{value: 1 ether - 1}();
         assertEq(market.totalWeight(), 3 ether / 1 gwei); // weights in gwei: the three members' bonds
+    }
+
+    function test_onlyAMemberRequestsAnExit() external {
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotValidator.selector, _worker(1)));
+        vm.prank(_worker(1));
+        market.requestExit();
+        vm.prank(_validator(1));
+        market.requestExit();
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketExitAlreadyRequested.selector, _validator(1))
+        );
+        vm.prank(_validator(1));
+        market.requestExit();
     }
 
     function test_onlyAnActiveMemberTopsUp() external {
