@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
+import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
+import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {MarketFixture} from "./MarketFixture.sol";
+
+/// @notice The market's boundaries (a window's last second, exact limits, a committee drawn at
+/// exactly the quorum or below it, a member at its cap of unsettled seats) and its payouts on a
+/// forfeit and a double claim: the cases the mutation sample found no test for.
+contract TrainingMarketBoundariesTest is MarketFixture {
+    uint256 internal constant REWARD = 10 ether;
+
+    // ------------------------------------------------------------------ windows and limits
+
+    function test_commitsCloseAtTheCommitDeadline() external {
+        uint256 id = _post(market, REWARD);
+        uint32 deadline = market.job(id).commitDeadline;
+        vm.warp(deadline);
+        vm.deal(_worker(1), MIN_STAKE);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketCommitClosed.selector, id, deadline));
+        vm.prank(_worker(1));
+        market.commit{value: MIN_STAKE}(id, keccak256("c"));
+    }
+
+    function test_attestationsCloseAtTheAttestDeadline() external {
+        uint256 id = _revealedJob(1);
+        _draw(id);
+        vm.warp(market.job(id).attestDeadline);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotAttesting.selector, id));
+        vm.prank(_validator(1));
+        market.commitAttestation(id, keccak256("seal"));
+    }
+
+    function test_aRewardOfExactlyWhatTheJobHoldsIsAccepted() external {
+        uint256 reward = type(uint80).max;
+        uint80 minStake = uint80(reward / 15 + 1); // fifteen of them cover the reward
+        vm.deal(REQUESTER, reward);
+        vm.prank(REQUESTER);
+        uint256 id = market.postJob{value: reward}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), minStake, 3
+        );
+        assertEq(market.job(id).reward, reward);
+    }
+
+    function test_aCommitteeOfExactlyTheQuorumIsAccepted() external {
+        ITrainingMarket.Config memory c = _config();
+        c.quorum = 3;
+        TrainingMarket m = new TrainingMarket(address(registry), c);
+        uint32[4] memory d = _deadlines();
+        bytes32 seal = MarketHashes.evaluationSeal(EVAL, EVAL_SALT);
+        vm.startPrank(REQUESTER);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBadCommitteeSize.selector, 1));
+        m.postJob{value: 1 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 1);
+        uint256 id = m.postJob{value: 1 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 3);
+        vm.stopPrank();
+        assertEq(m.job(id).committeeSize, 3);
+    }
+
+    function test_aBondIsWithdrawnOnlyAfterAnExitRequest() external {
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketExitNotRequested.selector, _validator(1))
+        );
+        vm.prank(_validator(1));
+        market.withdrawBond();
+    }
+
+    // ------------------------------------------------------------------ the committee's size
+
+    /// @dev The requester is validator 3: its bond is excluded, so two seats are drawn, exactly
+    /// the quorum of two, and they judge.
+    function test_aCommitteeDrawnAtExactlyTheQuorumJudges() external {
+        uint256 id = _jobOf(_validator(3));
+        _attestAll(id, 2);
+        market.finalize(id, _model(1), "u");
+        assertEq(uint256(lens.submissions(id)[0].outcome), uint256(ITrainingMarket.Outcome.Won));
+    }
+
+    /// @dev Requester validator 3 and worker validator 2: one seat drawn, below the quorum, so the
+    /// requester has failed and the revealed worker shares the reward.
+    function test_aCommitteeDrawnBelowTheQuorumIsTheRequestersFailure() external {
+        vm.deal(_validator(3), REWARD);
+        vm.prank(_validator(3));
+        uint256 id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
+        );
+        vm.deal(_validator(2), MIN_STAKE);
+        vm.prank(_validator(2));
+        market.commit{value: MIN_STAKE}(id, MarketHashes.commitment(id, _validator(2), _model(2), 8000, SALT));
+        vm.warp(market.job(id).commitDeadline);
+        vm.prank(_validator(2));
+        market.reveal(id, _model(2), 8000, SALT, "u");
+        vm.prank(_validator(3));
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        _draw(id);
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(2), "u");
+
+        ITrainingMarket.Submission memory s = lens.submissions(id)[0];
+        assertEq(uint256(s.outcome), uint256(ITrainingMarket.Outcome.Forfeited));
+        assertEq(s.payout, MIN_STAKE + REWARD);
+    }
+
+    /// @dev Three members seated on 255 open jobs are at their cap: the next job draws nobody
+    /// (and the count never wraps).
+    function test_aMemberAtItsCapOfUnsettledSeatsIsSkipped() external {
+        uint256 cap = type(uint8).max;
+        uint256[] memory ids = new uint256[](cap + 1);
+        for (uint256 k; k <= cap; ++k) {
+            ids[k] = _post(market, 1 ether);
+        }
+        vm.warp(market.job(ids[0]).commitDeadline);
+        for (uint256 k; k <= cap; ++k) {
+            market.drawCommittee(ids[k]); // every seed block is this block
+        }
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256("seed block"));
+        for (uint256 k; k <= cap; ++k) {
+            market.drawCommittee(ids[k]);
+        }
+        assertEq(market.validator(_validator(1)).unsettledSeats, cap);
+        address[] memory last = lens.committee(ids[cap]);
+        for (uint256 s; s < last.length; ++s) {
+            assertEq(last[s], address(0)); // drawn, nobody eligible
+        }
+        assertEq(lens.committee(ids[cap - 1])[0] != address(0), true);
+    }
+
+    // ------------------------------------------------------------------ payouts
+
+    /// @dev Three workers, two reveal, the set never opens: each revealed worker gets its stake
+    /// and half of the reward and the unrevealed stake.
+    function test_aForfeitSharesTheRewardAndTheUnrevealedStakes() external {
+        uint256 id = _post(market, REWARD);
+        for (uint160 i = 1; i <= 3; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        _reveal(id, 2, 8000);
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        ITrainingMarket.Submission[] memory list = lens.submissions(id);
+        assertEq(list[0].payout, MIN_STAKE + (REWARD + MIN_STAKE) / 2);
+        assertEq(list[1].payout, MIN_STAKE + (REWARD + MIN_STAKE) / 2);
+        assertEq(list[2].payout, 0);
+        uint256 before = _worker(1).balance;
+        vm.prank(_worker(1));
+        market.claim(id, 0);
+        assertEq(_worker(1).balance - before, list[0].payout);
+    }
+
+    function test_aSubmissionIsClaimedOnceAndItsModelRegistered() external {
+        uint256 id = _jobOf(REQUESTER);
+        _attestAll(id, 3);
+        market.finalize(id, _model(1), "u");
+        assertEq(registry.recordOf(_model(1)).jobId, id); // the winner's model, child of the base
+        assertEq(registry.recordOf(_model(1)).parentHash, BASE);
+
+        vm.prank(_worker(1));
+        market.claim(id, 0);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNothingToWithdraw.selector, _worker(1)));
+        vm.prank(_worker(1));
+        market.claim(id, 0);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /// @dev A job posted by `requester` with worker 1's reveal of 80 %, its set open.
+    function _jobOf(address requester) internal returns (uint256 id) {
+        vm.deal(requester, REWARD);
+        vm.prank(requester);
+        id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
+        );
+        _commit(id, 1, 8000);
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.prank(requester);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+    }
+
+    function _revealedJob(uint160 workers) internal returns (uint256 id) {
+        id = _post(market, REWARD);
+        for (uint160 i = 1; i <= workers; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        for (uint160 i = 1; i <= workers; ++i) {
+            _reveal(id, i, 8000);
+        }
+    }
+
+    /// @dev Draws `id`'s committee; validators 1 .. `members` attest 80 %; to the settle deadline.
+    function _attestAll(uint256 id, uint160 members) internal {
+        _draw(id);
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        for (uint160 v = 1; v <= members; ++v) {
+            _seal(id, v, s);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= members; ++v) {
+            _open(id, v, s);
+        }
+        vm.warp(market.job(id).settleDeadline);
+    }
+}
