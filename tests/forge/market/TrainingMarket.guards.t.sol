@@ -1,45 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {TestBase} from "forge-std/Base.sol";
-import {StdAssertions} from "forge-std/StdAssertions.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
-import {ModelRegistry} from "../../../contracts/ModelRegistry.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {MarketFixture} from "./MarketFixture.sol";
 
 /// @notice Every guard of the market, one call each, reverting with its own error: the
 /// campaigns' handler tries forbidden calls at random and only asks that they revert; these
 /// pin which guard answers (and so fail when one is removed: the mutation check's survivors).
-/// @dev Config as the campaigns': 1 ETH minimum bond, quorum 2, tolerance 1 %, fee 5 %, slash
-/// 10 %, forfeit 10 % of the minimum stake, 100 s minimum windows; windows of 1,000 s.
-contract TrainingMarketGuardsTest is TestBase, StdAssertions {
-    bool public IS_TEST = true;
-
-    ModelRegistry internal registry;
-    TrainingMarket internal market;
-    bytes32 internal constant BASE = keccak256("base");
-    bytes32 internal constant EVAL = keccak256("evaluation set");
-    bytes32 internal constant EVAL_SALT = keccak256("evaluation salt");
-    address internal constant REQUESTER = address(0xA11CE);
+/// @dev On {MarketFixture}'s market (its config and three validators); windows of 1,000 s.
+contract TrainingMarketGuardsTest is MarketFixture {
     address internal constant WORKER = address(0xB0B);
     address internal constant STRANGER = address(0x5EE);
-    uint256 internal constant WINDOW = 1000;
-    uint80 internal constant MIN_STAKE = 1 ether;
 
-    function setUp() public {
-        registry = new ModelRegistry(address(this), address(0));
-        registry.register(BASE, bytes32(0), keccak256("pretrain"), 5000, "file:///base");
-        market = new TrainingMarket(address(registry), _config());
-        registry.grantRole(registry.MARKET_ROLE(), address(market));
-        vm.warp(1_700_000_000);
-        for (uint160 i = 1; i <= 3; ++i) {
-            address v = address(0x1000 + i);
-            vm.deal(v, 1 ether);
-            vm.prank(v);
-            market.joinValidators{value: 1 ether}();
-        }
-        vm.deal(REQUESTER, 1000 ether);
+    function setUp() public override {
+        super.setUp();
         vm.deal(WORKER, 1000 ether);
         vm.deal(STRANGER, 1000 ether);
     }
@@ -336,7 +312,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         }
         uint256 id = _postWith(1 ether, keccak256("t"), 0, _deadlines(), 9);
         _toReveal(id);
-        _draw(market, id);
+        _draw(id);
         uint256[2] memory words = market.committeeWords(id);
         assertTrue(words[1] != 0, "seat 8 lives in word 1");
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyDrawn.selector, id));
@@ -352,7 +328,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
 
     function test_attestationsWaitForTheEvaluationSet() external {
         uint256 id = _committed(keccak256("m"), 8000);
-        _draw(market, id);
+        _draw(id);
         vm.warp(market.job(id).revealDeadline);
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketEvaluationNotRevealed.selector, id));
         vm.prank(address(0x1001));
@@ -458,7 +434,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
 
     function test_aSeatedMemberKeepsItsBondUntilFinalize() external {
         uint256 id = _committed(keccak256("m"), 8000);
-        _draw(market, id);
+        _draw(id);
         address member = address(0x1001);
         vm.prank(member);
         market.requestExit();
@@ -485,16 +461,6 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
 
     // ------------------------------------------------------------------ helpers
 
-    function _config() internal pure returns (ITrainingMarket.Config memory) {
-        return ITrainingMarket.Config(1 ether, 2, 100, 500, 1000, 1000, 100);
-    }
-
-    function _deadlines() internal view returns (uint32[4] memory d) {
-        for (uint256 i; i < 4; ++i) {
-            d[i] = uint32(block.timestamp + WINDOW * (i + 1));
-        }
-    }
-
     function _evalSeal() internal pure returns (bytes32) {
         return keccak256(abi.encode(EVAL, EVAL_SALT));
     }
@@ -509,15 +475,6 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
 
     function _post() internal returns (uint256) {
         return _postWith(1 ether, keccak256("t"), 0, _deadlines(), 3);
-    }
-
-    /// @dev Draws `id`'s committee: the first call fixes this block as the seed block, a call in
-    /// the next block draws from its hash (forge keeps no block hashes: one is set).
-    function _draw(TrainingMarket m, uint256 id) internal {
-        m.drawCommittee(id);
-        vm.roll(block.number + 1);
-        vm.setBlockhash(block.number - 1, keccak256(abi.encode("seed block", id)));
-        m.drawCommittee(id);
     }
 
     function _toReveal(uint256 id) internal {
@@ -541,7 +498,7 @@ contract TrainingMarketGuardsTest is TestBase, StdAssertions {
         market.reveal(id, keccak256("m"), 8000, keccak256("salt"), "u");
         vm.prank(REQUESTER);
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
-        _draw(market, id);
+        _draw(id);
         vm.warp(market.job(id).revealDeadline);
     }
 }
