@@ -66,6 +66,20 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.withdrawBond();
     }
 
+    /// @dev Epochs are half the shortest window (50 s here) and start at multiples of it: a join
+    /// weighs in draws from the next epoch's start, not before, and not later.
+    function test_aJoinWeighsInDrawsFromTheNextEpoch() external {
+        uint256 start = (block.timestamp / 50 + 1) * 50; // the next epoch start
+        vm.warp(start);
+        vm.deal(_validator(7), 1 ether);
+        vm.prank(_validator(7));
+        market.joinValidators{value: 1 ether}();
+        vm.warp(start + 49);
+        assertEq(market.epochWeightNow(), 3 ether / 1 gwei);
+        vm.warp(start + 50);
+        assertEq(market.epochWeightNow(), 4 ether / 1 gwei);
+    }
+
     // ------------------------------------------------------------------ the committee's size
 
     /// @dev The requester is validator 3: its bond is excluded, so two seats are drawn, exactly
