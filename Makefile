@@ -14,6 +14,9 @@ export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
+# The suites check that no anvil left a state folder on disk (tests/conftest.py).
+export OFFCHAIN_CHECK_ANVIL_STATES := 1
+
 # brownie's test chain on a free port (brownie-config.yaml reads BROWNIE_PORT): a test run
 # never attaches to the user's own `make chain` on 8545, nor to another run's chain.
 BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.ports import free_port; print(free_port())') \
