@@ -115,6 +115,12 @@ abstract contract SealedRecords is ISealedExchange {
         return _seals[jobId][worker];
     }
 
+    /// @notice keccak256(abi.encode(W.x, W.y, recipients, envelopes)) of `worker`'s envelopes to
+    /// `jobId`: zero when none, 1 once one was proven bad.
+    function envelopesOf(uint256 jobId, address worker) external view returns (bytes32) {
+        return _envelopes[jobId][worker];
+    }
+
     /// @notice True once `worker` posted envelopes to `jobId` and none was proven bad.
     function envelopesPosted(uint256 jobId, address worker) external view returns (bool) {
         bytes32 word = _envelopes[jobId][worker];

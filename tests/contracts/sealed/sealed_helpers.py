@@ -12,7 +12,7 @@ from offchain.sealed import merkle
 from offchain.sealed.cipher import CHUNK_BYTES, chunk_count, xor_chunk
 from offchain.sealed.curve import KeyPair, Point, new_key_pair, seal_envelope, shared_point
 from offchain.sealed.dleq import prove
-from offchain.sealed.evidence import ChunkEvidence
+from offchain.sealed.evidence import ChunkEvidence, evidence_at
 from offchain.sealed.keys import key_commitment, new_key
 from offchain.sealed.seal import Sealed, SealHeader, seal_bytes
 
@@ -97,18 +97,17 @@ def open_exchange(exchange, market, worker, requester, job: int = JOB):
 class Delivery:
     point: KeyPair
     envelope: bytes
+    tx: object
 
 
 def deliver(exchange, worker, requester_public: Point, key: bytes, job: int = JOB) -> Delivery:
     w = new_key_pair()
     envelope = seal_envelope(key, shared_point(w.secret, requester_public))
-    exchange.deliverKey(job, point_args(w.public), envelope, {"from": worker})
-    return Delivery(w, envelope)
+    tx = exchange.deliverKey(job, point_args(w.public), envelope, {"from": worker})
+    return Delivery(w, envelope, tx)
 
 
 def evidence(submission: Submission, index: int) -> ChunkEvidence:
-    from offchain.sealed.evidence import evidence_at
-
     return evidence_at(submission.header, submission.sealed.artifact(), index)
 
 
