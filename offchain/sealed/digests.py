@@ -1,8 +1,8 @@
 """What SealedExchange stores, computed off-chain: each a keccak256 of an abi.encode.
 
-    seal        keccak256(abi.encode(modelHash, cipherRoot, plainRoot, keyCommitment, uint64 size))
-    envelopes   keccak256(abi.encode(W.x, W.y, address[] recipients, bytes32[] envelopes))
-    delivery    keccak256(abi.encode(address requesterKeyId, W.x, W.y, bytes32 envelope))
+seal        keccak256(abi.encode(modelHash, cipherRoot, plainRoot, keyCommitment, uint64 size))
+envelopes   keccak256(abi.encode(W.x, W.y, address[] recipients, bytes32[] envelopes))
+delivery    keccak256(abi.encode(address requesterKeyId, W.x, W.y, bytes32 envelope))
 """
 
 from __future__ import annotations
@@ -31,5 +31,7 @@ def envelopes_digest(worker_point: Point, recipients: Sequence[str], envelopes: 
 
 def delivery_digest(requester_key_id: bytes, worker_point: Point, envelope: bytes) -> bytes:
     return keccak(
-        encode(["address", "uint256", "uint256", "bytes32"], [requester_key_id, worker_point.x, worker_point.y, envelope])
+        encode(
+            ["address", "uint256", "uint256", "bytes32"], [requester_key_id, worker_point.x, worker_point.y, envelope]
+        )
     )

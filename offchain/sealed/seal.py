@@ -74,7 +74,9 @@ def unpack(artifact: bytes) -> tuple[bytes, list[bytes]]:
     size = int.from_bytes(artifact[len(MAGIC) : head], "big")
     n = chunk_count(size)
     if len(artifact) != head + 32 * n + size:
-        raise MalformedSealError(f"a sealed artifact of {size} bytes is {head + 32 * n + size} long, not {len(artifact)}")
+        raise MalformedSealError(
+            f"a sealed artifact of {size} bytes is {head + 32 * n + size} long, not {len(artifact)}"
+        )
     leaves = [artifact[head + 32 * i : head + 32 * (i + 1)] for i in range(n)]
     return artifact[head + 32 * n :], leaves
 

@@ -4,14 +4,15 @@ own code), and the calls that move it on chain."""
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 
 from brownie import chain
 
 from offchain.sealed import merkle
 from offchain.sealed.cipher import CHUNK_BYTES, chunk_count, xor_chunk
-from offchain.sealed.curve import KeyPair, Point, new_key_pair, seal_envelope, shared_point
-from offchain.sealed.dleq import prove
+from offchain.sealed.curve import KeyPair, N, Point, base_mul, mul, new_key_pair, seal_envelope, shared_point
+from offchain.sealed.dleq import SharedSecretProof, challenge, prove
 from offchain.sealed.evidence import ChunkEvidence, evidence_at
 from offchain.sealed.keys import key_commitment, new_key
 from offchain.sealed.seal import Sealed, SealHeader, seal_bytes
@@ -87,6 +88,19 @@ def envelopes_for(key: bytes, members_keys: dict[str, Point], wrong_for: str | N
 def member_proof(member_pair: KeyPair, envelopes: Envelopes):
     """The member's proof of the shared point of its key and the worker's point."""
     return prove(member_pair.secret, envelopes.point.public).as_args()
+
+
+def proof_for_a_made_up_point(secret: int, other: Point, fake: Point):
+    """The strongest forgery of a holder of `secret`: a proof that S = `fake` (not secret*other)
+    passing every check but the sum's. It knows its secret, so it can answer any challenge for
+    t G; what it cannot make is a t W equal to s W + c S for a wrong S. Here A is whatever it
+    likes (a fresh point), and P = s W, Q = c S are honest multiples, so only A = P + Q fails."""
+    public = base_mul(secret)
+    k = secrets.randbelow(N - 1) + 1
+    tw = new_key_pair().public
+    c = challenge(public, other, fake, base_mul(k).key_id(), tw.key_id())
+    s = (k - c * secret) % N
+    return SharedSecretProof(fake, c, s, mul(other, s), mul(fake, c), tw).as_args()
 
 
 def open_exchange(exchange, market, worker, requester, job: int = JOB):

@@ -12,6 +12,7 @@ from sealed_helpers import (
     forged_submission,
     open_exchange,
     point_args,
+    proof_for_a_made_up_point,
     publish,
     sealed_submission,
     sleep,
@@ -41,8 +42,13 @@ def _opened(exchange, market, worker, requester, submission=None):
 def _dispute_key(exchange, requester, submission, job_key, delivery, proof=None):
     proof = proof or prove(job_key.secret, delivery.point.public).as_args()
     return exchange.disputeKey(
-        JOB, submission.header.as_args(), point_args(job_key.public), point_args(delivery.point.public),
-        delivery.envelope, proof, {"from": requester},
+        JOB,
+        submission.header.as_args(),
+        point_args(job_key.public),
+        point_args(delivery.point.public),
+        delivery.envelope,
+        proof,
+        {"from": requester},
     )
 
 
@@ -130,7 +136,20 @@ def test_a_requester_cannot_dispute_with_a_shared_point_it_made_up(exchange, mar
     liar = new_key_pair()
 
     with brownie.reverts(err("SealedExchangeInvalidProof", JOB)):
-        _dispute_key(exchange, requester, submission, job_key, delivery, prove(liar.secret, delivery.point.public).as_args())
+        _dispute_key(
+            exchange, requester, submission, job_key, delivery, prove(liar.secret, delivery.point.public).as_args()
+        )
+
+
+def test_a_requester_cannot_dispute_with_a_made_up_point_and_a_challenge_it_answered(
+    exchange, market, worker, requester
+):
+    submission, job_key = _opened(exchange, market, worker, requester)
+    delivery = deliver(exchange, worker, job_key.public, submission.key)
+    fake = proof_for_a_made_up_point(job_key.secret, delivery.point.public, new_key_pair().public)
+
+    with brownie.reverts(err("SealedExchangeInvalidProof", JOB)):
+        _dispute_key(exchange, requester, submission, job_key, delivery, fake)
 
 
 def test_a_requester_cannot_dispute_with_another_job_key(exchange, market, worker, requester):
@@ -164,7 +183,11 @@ def test_a_requester_cannot_dispute_a_chunk_that_opens(exchange, market, worker,
     for index in (0, 3):  # a full chunk and the short last one
         with brownie.reverts(err("SealedExchangeChunkOpens", JOB, index)):
             exchange.disputeChunk(
-                JOB, submission.header.as_args(), submission.key, evidence(submission, index).as_args(), {"from": requester}
+                JOB,
+                submission.header.as_args(),
+                submission.key,
+                evidence(submission, index).as_args(),
+                {"from": requester},
             )
 
 
@@ -173,7 +196,9 @@ def test_a_chunk_dispute_needs_the_committed_key(exchange, market, worker, reque
     deliver(exchange, worker, job_key.public, submission.key)
 
     with brownie.reverts(err("SealedExchangeKeyNotCommitted", JOB)):
-        exchange.disputeChunk(JOB, submission.header.as_args(), new_key(), evidence(submission, 0).as_args(), {"from": requester})
+        exchange.disputeChunk(
+            JOB, submission.header.as_args(), new_key(), evidence(submission, 0).as_args(), {"from": requester}
+        )
 
 
 def test_a_chunk_dispute_cannot_move_a_leaf_to_another_index(exchange, market, worker, requester):

@@ -15,7 +15,6 @@ from sealed_helpers import (
     open_exchange,
     point_args,
     publish,
-    register,
     sealed_submission,
     sleep,
 )
@@ -115,8 +114,14 @@ def test_a_bad_envelope_proof(exchange, worker, seated):
     exchange.postEnvelopes(JOB, *env.args(), {"from": worker})
 
     tx = exchange.proveBadEnvelope(
-        JOB, worker, submission.header.as_args(), *env.args(), SEATS - 1, point_args(pairs[victim.address].public),
-        member_proof(pairs[victim.address], env), {"from": victim},
+        JOB,
+        worker,
+        submission.header.as_args(),
+        *env.args(),
+        SEATS - 1,
+        point_args(pairs[victim.address].public),
+        member_proof(pairs[victim.address], env),
+        {"from": victim},
     )
 
     _record("proveBadEnvelope, 15 seats", tx.gas_used)
@@ -148,8 +153,13 @@ def test_a_key_dispute(exchange, market, worker, requester):
     delivery = deliver(exchange, worker, job_key.public, new_key())
 
     tx = exchange.disputeKey(
-        JOB, submission.header.as_args(), point_args(job_key.public), point_args(delivery.point.public),
-        delivery.envelope, prove(job_key.secret, delivery.point.public).as_args(), {"from": requester},
+        JOB,
+        submission.header.as_args(),
+        point_args(job_key.public),
+        point_args(delivery.point.public),
+        delivery.envelope,
+        prove(job_key.secret, delivery.point.public).as_args(),
+        {"from": requester},
     )
 
     _record("disputeKey", tx.gas_used)
@@ -164,4 +174,3 @@ def test_a_chunk_dispute_at_resnet18_depth(exchange, market, worker, requester):
 
     assert len(proof.cipher_branch) == 16
     _record("disputeChunk, 44,000 chunks (16 levels)", tx.gas_used)
-

@@ -7,6 +7,7 @@ from sealed_helpers import (
     envelopes_for,
     member_proof,
     point_args,
+    proof_for_a_made_up_point,
     publish,
     register,
     sealed_submission,
@@ -80,8 +81,14 @@ def test_a_member_handed_a_bad_envelope_proves_it(exchange, worker, members):
     submission, pairs, env = _setup(exchange, worker, members, wrong_for=bad.address)
 
     tx = exchange.proveBadEnvelope(
-        JOB, worker, submission.header.as_args(), *env.args(), 1, point_args(pairs[bad.address].public),
-        member_proof(pairs[bad.address], env), {"from": bad},
+        JOB,
+        worker,
+        submission.header.as_args(),
+        *env.args(),
+        1,
+        point_args(pairs[bad.address].public),
+        member_proof(pairs[bad.address], env),
+        {"from": bad},
     )
 
     assert tx.events["BadEnvelopeProven"]["member"] == bad
@@ -95,8 +102,14 @@ def test_a_member_cannot_prove_a_good_envelope_bad(exchange, worker, members):
 
     with brownie.reverts(err("SealedExchangeEnvelopeOpens", JOB, worker)):
         exchange.proveBadEnvelope(
-            JOB, worker, submission.header.as_args(), *env.args(), 0, point_args(pairs[honest_worker_member.address].public),
-            member_proof(pairs[honest_worker_member.address], env), {"from": honest_worker_member},
+            JOB,
+            worker,
+            submission.header.as_args(),
+            *env.args(),
+            0,
+            point_args(pairs[honest_worker_member.address].public),
+            member_proof(pairs[honest_worker_member.address], env),
+            {"from": honest_worker_member},
         )
 
 
@@ -111,10 +124,36 @@ def test_a_member_cannot_fake_a_bad_envelope_with_a_shared_point_it_made_up(exch
 
     with brownie.reverts(err("SealedExchangeInvalidProof", JOB)):
         exchange.proveBadEnvelope(
-            JOB, worker, submission.header.as_args(), *env.args(), 2, point_args(pairs[liar.address].public), fake,
+            JOB,
+            worker,
+            submission.header.as_args(),
+            *env.args(),
+            2,
+            point_args(pairs[liar.address].public),
+            fake,
             {"from": liar},
         )
     assert not exchange.badEnvelope(JOB, worker)
+
+
+def test_a_member_cannot_fake_a_bad_envelope_even_answering_the_challenge_with_its_secret(exchange, worker, members):
+    # The member knows its secret, so it answers the challenge for any made-up point S'; only
+    # the check that t W = s W + c S' refuses it.
+    liar = members[2]
+    submission, pairs, env = _setup(exchange, worker, members)
+    fake = proof_for_a_made_up_point(pairs[liar.address].secret, env.point.public, new_key_pair().public)
+
+    with brownie.reverts(err("SealedExchangeInvalidProof", JOB)):
+        exchange.proveBadEnvelope(
+            JOB,
+            worker,
+            submission.header.as_args(),
+            *env.args(),
+            2,
+            point_args(pairs[liar.address].public),
+            fake,
+            {"from": liar},
+        )
 
 
 def test_a_member_cannot_prove_with_a_key_it_did_not_register(exchange, worker, members):
@@ -125,8 +164,14 @@ def test_a_member_cannot_prove_with_a_key_it_did_not_register(exchange, worker, 
 
     with brownie.reverts(err("SealedExchangeNoEncryptionKey", liar)):
         exchange.proveBadEnvelope(
-            JOB, worker, submission.header.as_args(), *env.args(), 2, point_args(other.public),
-            prove(other.secret, env.point.public).as_args(), {"from": liar},
+            JOB,
+            worker,
+            submission.header.as_args(),
+            *env.args(),
+            2,
+            point_args(other.public),
+            prove(other.secret, env.point.public).as_args(),
+            {"from": liar},
         )
 
 
@@ -135,8 +180,14 @@ def test_only_the_envelopes_recipient_can_prove_it_bad(exchange, worker, members
 
     with brownie.reverts(err("SealedExchangeNotRecipient", JOB, alice)):
         exchange.proveBadEnvelope(
-            JOB, worker, submission.header.as_args(), *env.args(), 1, point_args(pairs[members[1].address].public),
-            member_proof(pairs[members[1].address], env), {"from": alice},
+            JOB,
+            worker,
+            submission.header.as_args(),
+            *env.args(),
+            1,
+            point_args(pairs[members[1].address].public),
+            member_proof(pairs[members[1].address], env),
+            {"from": alice},
         )
 
 
@@ -148,8 +199,16 @@ def test_a_proof_against_other_envelopes_than_the_posted_ones_is_refused(exchang
 
     with brownie.reverts(err("SealedExchangeBadEnvelopes", JOB, worker)):
         exchange.proveBadEnvelope(
-            JOB, worker, submission.header.as_args(), point_args(env.point.public), env.recipients, altered, 0,
-            point_args(pairs[member.address].public), member_proof(pairs[member.address], env), {"from": member},
+            JOB,
+            worker,
+            submission.header.as_args(),
+            point_args(env.point.public),
+            env.recipients,
+            altered,
+            0,
+            point_args(pairs[member.address].public),
+            member_proof(pairs[member.address], env),
+            {"from": member},
         )
 
 
@@ -161,8 +220,14 @@ def test_a_proof_against_another_seal_is_refused(exchange, worker, members):
 
     with brownie.reverts(err("SealedExchangeInvalidSeal", JOB, worker)):
         exchange.proveBadEnvelope(
-            JOB, worker, other.header.as_args(), *env.args(), 0, point_args(pairs[member.address].public),
-            member_proof(pairs[member.address], env), {"from": member},
+            JOB,
+            worker,
+            other.header.as_args(),
+            *env.args(),
+            0,
+            point_args(pairs[member.address].public),
+            member_proof(pairs[member.address], env),
+            {"from": member},
         )
 
 

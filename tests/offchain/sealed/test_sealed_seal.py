@@ -12,7 +12,7 @@ from safetensors.numpy import save_file
 from offchain.sealed.errors import MalformedSealError, TamperedError, WrongKeyError
 from offchain.sealed.evidence import first_bad_chunk
 from offchain.sealed.keys import key_commitment, new_key
-from offchain.sealed.seal import SealHeader, Sealed, open_sealed, pack, seal_bytes, seal_file, unpack
+from offchain.sealed.seal import Sealed, SealHeader, open_sealed, pack, seal_bytes, seal_file, unpack
 
 MODEL_HASH = bytes.fromhex("11" * 32)
 
