@@ -39,6 +39,14 @@ def _opened(exchange, market, worker, requester, submission=None):
     return submission, job_key
 
 
+def _assert_holds_what_it_owes(exchange, *accounts):
+    """The exchange's balance is its open escrow plus every balance credited and not withdrawn."""
+    record = exchange.exchangeOf(JOB)
+    escrow = record["prize"] + record["deposit"] if record["state"] in (AWAITING_KEY, DELIVERED) else 0
+    owed = sum(exchange.pendingOf(a) for a in (*accounts, BURNED))
+    assert exchange.balance() == escrow + owed
+
+
 def _dispute_key(exchange, requester, submission, job_key, delivery, proof=None):
     proof = proof or prove(job_key.secret, delivery.point.public).as_args()
     return exchange.disputeKey(
@@ -70,7 +78,7 @@ def test_an_opened_exchange_holds_the_prize_and_the_deposit(exchange, market, wo
     record = exchange.exchangeOf(JOB)
     assert (record["worker"], record["requester"], record["state"]) == (worker, requester, AWAITING_KEY)
     assert (record["prize"], record["deposit"]) == (PRIZE, DEPOSIT)
-    assert exchange.balance() == PRIZE + DEPOSIT
+    _assert_holds_what_it_owes(exchange, worker, requester)
 
 
 def test_the_requester_opens_the_delivered_key_and_the_weights(exchange, market, worker, requester):
@@ -103,9 +111,11 @@ def test_an_undisputed_delivery_pays_the_worker_after_the_window(exchange, marke
     tx = exchange.claim(JOB, {"from": worker})
 
     assert tx.events["ExchangeClaimed"]["amount"] == PRIZE + DEPOSIT
+    _assert_holds_what_it_owes(exchange, worker, requester)
     before = worker.balance()
     exchange.withdraw({"from": worker})
     assert worker.balance() == before + PRIZE + DEPOSIT
+    _assert_holds_what_it_owes(exchange, worker, requester)
 
 
 def test_a_worker_delivering_a_wrong_key_is_caught_and_the_requester_refunded(exchange, market, worker, requester):
@@ -118,6 +128,7 @@ def test_a_worker_delivering_a_wrong_key_is_caught_and_the_requester_refunded(ex
     assert exchange.pendingOf(requester) == PRIZE
     assert exchange.pendingOf(BURNED) == DEPOSIT
     assert exchange.exchangeOf(JOB)["state"] == CLOSED
+    _assert_holds_what_it_owes(exchange, worker, requester)
     with brownie.reverts(err("SealedExchangeWrongState", JOB, CLOSED)):
         exchange.claim(JOB, {"from": worker})
 
@@ -174,6 +185,7 @@ def test_a_seal_that_does_not_open_is_caught_by_one_chunk(exchange, market, work
 
     assert tx.events["DeliveryDisputed"]["burned"] == DEPOSIT
     assert exchange.pendingOf(requester) == PRIZE
+    _assert_holds_what_it_owes(exchange, worker, requester)
 
 
 def test_a_requester_cannot_dispute_a_chunk_that_opens(exchange, market, worker, requester):
@@ -239,6 +251,7 @@ def test_a_missed_delivery_refunds_the_requester_and_burns_the_deposit(exchange,
 
     assert exchange.pendingOf(requester) == PRIZE
     assert exchange.pendingOf(BURNED) == DEPOSIT
+    _assert_holds_what_it_owes(exchange, worker, requester)
 
 
 def test_a_late_delivery_is_refused(exchange, market, worker, requester):
