@@ -37,11 +37,12 @@ RESNET18_CHUNKS = 44_000  # a ResNet-18's 45 MB of float32 weights in 1 KiB chun
 #   check and one keccak: ~36,500 of 60,000. The open wrote the delivery word (the requester's
 #   key id), so delivery updates it instead of paying a fresh slot.
 # - proveBadEnvelope (15 seats): 21,000 + ~25,000 calldata (two 15-long lists, the seal, the
-#   points and the proof: ~1,900 bytes) + 5 ecrecovers (15,000) + 3 cold reads (6,300) + one
-#   update (2,900) + hashing the lists and curve checks (~8,000): ~78,000 of 150,000.
-# - disputeKey: 21,000 + ~11,000 calldata + 5 ecrecovers (15,000) + the exchange's 4 slots and
+#   points and the proof: ~1,900 bytes) + 3 ecrecovers (9,000) + 3 cold reads (6,300) + one
+#   update (2,900) + hashing the lists, the curve checks and the event (~12,000): ~76,000 of
+#   150,000.
+# - disputeKey: 21,000 + ~11,000 calldata + 3 ecrecovers (9,000) + the exchange's 4 slots and
 #   the seal cold (10,500) + the state update (2,900) + two fresh balances, the requester's and
-#   the burned one (44,200) + the event: ~107,000 of 300,000.
+#   the burned one (44,200) + the event and the curve checks (~5,000): ~104,000 of 300,000.
 # - disputeChunk at 16 levels: 21,000 + ~38,000 calldata (the 1 KiB chunk, 32 siblings, the
 #   seal) + 32 keystream and 32 node keccaks and the leaves (~8,000) + the same reads and
 #   writes as disputeKey (~57,600): ~125,000 of 300,000; each doubling of the file adds a level
