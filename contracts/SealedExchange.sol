@@ -57,7 +57,8 @@ contract SealedExchange is SealedRecords, ReentrancyGuardTransient {
         Exchange storage e = _exchanges[jobId];
         if (e.state != State.None) revert SealedExchangeWrongState(jobId, e.state);
         if (sealOf(jobId, worker) == 0) revert SealedExchangeInvalidSeal(jobId, worker);
-        uint256 prize = msg.value - deposit; // checked: reverts when the deposit exceeds the value
+        if (deposit > msg.value) revert SealedExchangeTooMuch(deposit);
+        uint256 prize = msg.value - deposit;
         if (prize > type(uint96).max) revert SealedExchangeTooMuch(prize);
         address keyId = jobKeyOf(jobId, requester);
         State state = keyId == address(0) ? State.Delivered : State.AwaitingKey;

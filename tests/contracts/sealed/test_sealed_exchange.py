@@ -67,6 +67,13 @@ def test_only_the_market_opens_an_exchange(exchange, worker, requester, alice):
         exchange.openExchange(JOB, worker, requester, DEPOSIT, {"from": alice, "value": PRIZE + DEPOSIT})
 
 
+def test_a_deposit_above_the_value_sent_is_refused(exchange, market, worker, requester):
+    publish(exchange, worker, sealed_submission())
+
+    with brownie.reverts(err("SealedExchangeTooMuch", DEPOSIT + 1)):
+        exchange.openExchange(JOB, worker, requester, DEPOSIT + 1, {"from": market, "value": DEPOSIT})
+
+
 def test_an_exchange_needs_the_workers_seal(exchange, market, worker, requester):
     with brownie.reverts(err("SealedExchangeInvalidSeal", JOB, worker)):
         open_exchange(exchange, market, worker, requester)
