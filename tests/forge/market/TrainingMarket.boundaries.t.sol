@@ -168,6 +168,36 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(_worker(1).balance - before, list[0].payout);
     }
 
+    /// @dev Sixteen submissions, the cap: finalize judges every one and no entry past them.
+    function test_aFullJobFinalizes() external {
+        uint256 id = _post(market, REWARD);
+        for (uint160 i = 1; i <= 16; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.prank(REQUESTER);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        _draw(id);
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory s = new uint16[](16);
+        s[0] = 8000;
+        for (uint160 v = 1; v <= 3; ++v) {
+            _seal(id, v, s);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= 3; ++v) {
+            _open(id, v, s);
+        }
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(uint256(market.job(id).status), uint256(ITrainingMarket.Status.Finalized));
+        assertEq(market.job(id).winnerPlusOne, 1);
+        assertEq(uint256(lens.submissions(id)[15].outcome), uint256(ITrainingMarket.Outcome.Unrevealed));
+    }
+
     function test_aSubmissionIsClaimedOnceAndItsModelRegistered() external {
         uint256 id = _jobOf(REQUESTER);
         _attestAll(id, 3);
