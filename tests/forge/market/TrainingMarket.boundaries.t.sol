@@ -80,6 +80,49 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(market.epochWeightNow(), 4 ether / 1 gwei);
     }
 
+    /// @dev The tree's total weight must fit 56 bits of gwei: a join may fill it exactly.
+    function test_aJoinMayFillTheTreeExactly() external {
+        uint256 room = (uint256(type(uint56).max) - market.totalWeight()) * 1 gwei;
+        address whale = _validator(7);
+        vm.deal(whale, room + 1 gwei);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAmountTooLarge.selector, room + 1 gwei, 0));
+        vm.prank(whale);
+        market.joinValidators{value: room + 1 gwei}();
+        vm.prank(whale);
+        market.joinValidators{value: room}();
+        assertEq(market.totalWeight(), type(uint56).max);
+    }
+
+    /// @dev A top-up may fill the tree exactly too (its own weight counted once).
+    function test_aTopUpMayFillTheTreeExactly() external {
+        uint256 room = (uint256(type(uint56).max) - market.totalWeight()) * 1 gwei;
+        address member = _validator(1);
+        vm.deal(member, room + 1 gwei);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAmountTooLarge.selector, room + 1 gwei, 0));
+        vm.prank(member);
+        market.topUpBond{value: room + 1 gwei}();
+        vm.prank(member);
+        market.topUpBond{value: room}();
+        assertEq(market.totalWeight(), type(uint56).max);
+    }
+
+    function test_onlyTheRequesterCancels() external {
+        uint256 id = _post(market, REWARD);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotRequester.selector, id, _worker(1)));
+        vm.prank(_worker(1));
+        market.cancelJob(id);
+    }
+
+    function test_aCommitBelowTheMinimumStakeIsRefused() external {
+        uint256 id = _post(market, REWARD);
+        vm.deal(_worker(1), MIN_STAKE);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketStakeTooLow.selector, id, MIN_STAKE - 1, MIN_STAKE)
+        );
+        vm.prank(_worker(1));
+        market.commit{value: MIN_STAKE - 1}(id, keccak256("c"));
+    }
+
     // ------------------------------------------------------------------ the committee's size
 
     /// @dev The requester is validator 3: its bond is excluded, so two seats are drawn, exactly
