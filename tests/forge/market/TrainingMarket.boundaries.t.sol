@@ -106,6 +106,48 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(market.totalWeight(), type(uint56).max);
     }
 
+    /// @dev Weights are per leaf: member 1's top-up stays on its own leaf when member 2 leaves.
+    function test_aTopUpWeighsOnTheMembersOwnLeaf() external {
+        vm.deal(_validator(1), 1 ether);
+        vm.prank(_validator(1));
+        market.topUpBond{value: 1 ether}();
+        vm.prank(_validator(2));
+        market.requestExit();
+        assertEq(market.totalWeight(), 3 ether / 1 gwei); // 2 (member 1) + 0 (member 2) + 1 (member 3)
+        assertEq(market.validator(_validator(1)).bond, 2 ether);
+    }
+
+    /// @dev The member in the last seat attests far below the others: it alone loses 10 % of its
+    /// bond, and the two near seats share the pool: the 5 % fee and the slashed bond.
+    function test_aSeatOutsideTheToleranceIsSlashedWhateverItsPosition() external {
+        uint256 id = _jobOf(REQUESTER);
+        _draw(id);
+        address[] memory seats = lens.committee(id);
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory near = new uint16[](1);
+        uint16[] memory far = new uint16[](1);
+        (near[0], far[0]) = (8000, 2000);
+        for (uint256 k; k < 3; ++k) {
+            uint160 v = uint160(seats[k]) - 0x1000;
+            _seal(id, v, k == 2 ? far : near);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint256 k; k < 3; ++k) {
+            uint160 v = uint160(seats[k]) - 0x1000;
+            _open(id, v, k == 2 ? far : near);
+        }
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(market.validator(seats[2]).bond, 0.9 ether);
+        assertEq(market.validator(seats[2]).earned, 0);
+        for (uint256 k; k < 2; ++k) {
+            assertEq(market.validator(seats[k]).bond, 1 ether);
+            assertEq(market.validator(seats[k]).earned, (REWARD * 500 / 10_000 + 0.1 ether) / 2);
+        }
+    }
+
     function test_onlyTheRequesterCancels() external {
         uint256 id = _post(market, REWARD);
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotRequester.selector, id, _worker(1)));
