@@ -150,6 +150,8 @@ def main() -> int:
     print(f"{len(every)} mutants of {len(TARGETS)} market contracts; {len(sample)} sampled (seed {SEED})")
     chosen = re.compile(os.environ.get("MUTANT_FILTER", ""))
     sample = [m for m in sample if chosen.search(f"{m.path}:{m.line} {m.kind}")]
+    if chosen.pattern:
+        print(f"{len(sample)} of them chosen by MUTANT_FILTER")
     # A stopped run (timeout, kill) still removes its scratch copy: SIGTERM unwinds like an exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     work = scratch_copy()

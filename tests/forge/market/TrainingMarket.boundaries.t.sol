@@ -106,14 +106,15 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(market.totalWeight(), type(uint56).max);
     }
 
-    /// @dev Weights are per leaf: member 1's top-up stays on its own leaf when member 2 leaves.
+    /// @dev Weights are per leaf: member 1's top-up stays on its own leaf (0) when member 3
+    /// (leaf 2) leaves.
     function test_aTopUpWeighsOnTheMembersOwnLeaf() external {
         vm.deal(_validator(1), 1 ether);
         vm.prank(_validator(1));
         market.topUpBond{value: 1 ether}();
-        vm.prank(_validator(2));
+        vm.prank(_validator(3));
         market.requestExit();
-        assertEq(market.totalWeight(), 3 ether / 1 gwei); // 2 (member 1) + 0 (member 2) + 1 (member 3)
+        assertEq(market.totalWeight(), 3 ether / 1 gwei); // 2 (member 1) + 1 (member 2) + 0 (member 3)
         assertEq(market.validator(_validator(1)).bond, 2 ether);
     }
 
@@ -138,6 +139,9 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         }
         vm.warp(market.job(id).settleDeadline);
 
+        // Its seat's event names it: no good attestation, one bad, slashed 10 % of 1 ETH.
+        vm.expectEmit(address(market));
+        emit ITrainingMarket.ValidatorSettled(id, seats[2], 2, 0, 1, 0, 0.1 ether);
         market.finalize(id, _model(1), "u");
 
         assertEq(market.validator(seats[2]).bond, 0.9 ether);
