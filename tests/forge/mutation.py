@@ -7,7 +7,8 @@ Mutants are sampled with a fixed seed (MUTANTS, default 200), each built and run
 copy of the project (the working tree is never touched) under a per-mutant timeout
 (MUTANT_TIMEOUT_S, default 120), and the whole run stops at MUTATION_BUDGET_S (default 5400).
 MUTANT_FILTER (a regular expression over "path:line kind") keeps only the sampled mutants it
-matches: rerun a survivor against a new test without the rest.
+matches: rerun a survivor against a new test without the rest. MUTANT_FROM (1-based) starts at
+that position of the sample: a stopped run goes on where it stopped.
 A mutant is killed when `forge test` fails (compile errors are counted apart: not a test's
 merit). Survivors are listed with their file, line and change, for a test or an argument.
 
@@ -152,6 +153,8 @@ def main() -> int:
     sample = [m for m in sample if chosen.search(f"{m.path}:{m.line} {m.kind}")]
     if chosen.pattern:
         print(f"{len(sample)} of them chosen by MUTANT_FILTER")
+    first = int(os.environ.get("MUTANT_FROM", "1"))
+    sample = sample[first - 1 :]
     # A stopped run (timeout, kill) still removes its scratch copy: SIGTERM unwinds like an exit.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     work = scratch_copy()
@@ -161,7 +164,7 @@ def main() -> int:
         if run(work, timeout * 5) != "survived":  # the first build compiles everything
             print("the unmutated contracts fail the suite: nothing to measure")
             return 1
-        for i, mutant in enumerate(sample, start=1):
+        for i, mutant in enumerate(sample, start=first):
             if time.monotonic() - started > budget:
                 print(f"budget of {budget:.0f} s spent after {i - 1} mutants")
                 break
@@ -177,7 +180,7 @@ def main() -> int:
             outcomes[outcome].append(mutant)
             spent = time.monotonic() - started
             where = f"{mutant.path}:{mutant.line} {mutant.kind}"
-            print(f"[{i}/{len(sample)}] {outcome:12} {where} ({spent:.0f} s)", flush=True)
+            print(f"[{i}/{first - 1 + len(sample)}] {outcome:12} {where} ({spent:.0f} s)", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     compiled = len(outcomes["killed"]) + len(outcomes["survived"]) + len(outcomes["timeout"])
