@@ -21,8 +21,8 @@ Goals (exit 1 on a miss): with the index, each explorer page in at most PAGE_GOA
 and in the browser (median), and each command in at most COMMAND_GOAL_MS; the account page at
 most ACCOUNT_RATIO times its cost on a market of SMALL_MARKET jobs and SMALL_VALIDATORS members,
 server side and in the browser, the least of MEDIAN_OF runs each (an account page costs what
-that account did); the worker's start-up behind 20,000 blocks at most STARTUP_RATIO times its
-start-up behind 1,000.
+that account did); a fresh worker's start-up through the index behind 20,000 blocks at most
+STARTUP_RATIO times its start-up behind 1,000 (from the node: shown, no goal).
 """
 
 from __future__ import annotations
@@ -77,6 +77,16 @@ def build_index(m: Market, name: str) -> tuple[Path, dict[str, float]]:
         return path, {"blocks": blocks, "logs": logs, "seconds": elapsed}
     finally:
         store.close()
+
+
+def _caught_up(m: Market, path: Path) -> Path:
+    """The index at `path`, brought up to the head (as `offchain index` keeps it)."""
+    store = SqliteIndexStore(path)
+    try:
+        Indexer.for_deployment(m.client.w3, m.deployment, store, confirmations=0).sync()
+    finally:
+        store.close()
+    return path
 
 
 def _times_ms(read: Callable[[], object], runs: int) -> list[float]:
@@ -157,7 +167,7 @@ def measure(jobs: int, validators: int, runs: int, history: tuple[int, int] | No
             baseline = {name: _times_ms(read, runs) for name, read in reads(m, None).items()}
             indexed = {name: _times_ms(read, runs) for name, read in reads(m, index).items()}
             browser = browser_ms(m, index, runs)
-            starts = start_ups(m, runs, *history) if history else None
+            starts = start_ups(m, lambda: _caught_up(m, index), runs, *history) if history else None
             long_catch_up = build_index(m, "index-long.sqlite")[1] if history else None
         finally:
             m.chain.stop()
@@ -185,8 +195,8 @@ def _ratio(big: dict[str, Any], small: dict[str, Any], key: str) -> float:
     return float(big[key][ACCOUNT_PAGE] / small[key][ACCOUNT_PAGE])
 
 
-def _start_ratio(big: dict[str, Any]) -> float:
-    short, long = big["worker_start_ms"].values()
+def _start_ratio(big: dict[str, Any], way: str = "index") -> float:
+    short, long = big["worker_start_ms"][way].values()
     return float(long / short)
 
 
@@ -210,10 +220,10 @@ def misses(big: dict[str, Any], small: dict[str, Any] | None) -> list[str]:
                     f"account page {where}: {ratio:.2f}x its cost at {small['jobs']} jobs, goal {ACCOUNT_RATIO}x"
                 )
     if big["worker_start_ms"] is not None and _start_ratio(big) > STARTUP_RATIO:
-        short, long = big["worker_start_ms"]
+        short, long = big["worker_start_ms"]["index"]
         out.append(
-            f"worker start-up: {_start_ratio(big):.2f}x behind {int(long):,} blocks against {int(short):,}, "
-            f"goal {STARTUP_RATIO}x"
+            f"worker start-up: {_start_ratio(big):.2f}x behind {int(long):,} blocks against {int(short):,} "
+            f"(through the index), goal {STARTUP_RATIO}x"
         )
     return out
 
@@ -250,11 +260,12 @@ def report(big: dict[str, Any], small: dict[str, Any] | None) -> str:
                 f"{big['jobs']:,} and {big['validators']:,} ({_ratio(big, small, key):.2f}x, goal <= {ACCOUNT_RATIO}x)"
             )
     if big["worker_start_ms"] is not None:
-        (short, short_ms), (long, long_ms) = big["worker_start_ms"].items()
-        lines.append(
-            f"fresh worker start-up (median of {big['runs']}): {short_ms:.0f} ms behind {int(short):,} blocks, "
-            f"{long_ms:.0f} ms behind {int(long):,} ({_start_ratio(big):.2f}x, goal <= {STARTUP_RATIO}x)"
-        )
+        for way, goal in (("index", f"goal <= {STARTUP_RATIO}x"), ("node", "no goal")):
+            (short, short_ms), (long, long_ms) = big["worker_start_ms"][way].items()
+            lines.append(
+                f"fresh worker start-up, {way} (least of {big['runs']}): {short_ms:.0f} ms behind {int(short):,} "
+                f"blocks, {long_ms:.0f} ms behind {int(long):,} ({_start_ratio(big, way):.2f}x, {goal})"
+            )
         lines.append(f"index catch-up over that history: {_rate(big['history_catch_up'])}")
     return "\n".join(lines)
 

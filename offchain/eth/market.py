@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 from web3.contract import Contract
@@ -180,8 +181,12 @@ class MarketClient:
         self.lens_address = parse_address(lens, "market lens address")
         self.contract: Contract = client.contract(INTERFACE, self.address)
         self.lens: Contract = client.contract(LENS, self.lens_address)
-        self._decoder = LogDecoder(self.contract.abi)
         self.from_block = from_block  # the deployment's block: no market event is older
+
+    @cached_property
+    def _decoder(self) -> LogDecoder:
+        abi: list[Any] = list(self.contract.abi)
+        return LogDecoder(abi)
 
     @classmethod
     def of(cls, client: Client, deployment: Deployment) -> MarketClient:

@@ -19,7 +19,7 @@ PAGES = {"explorer /jobs", "explorer /jobs/ID", scale_bench.ACCOUNT_PAGE}
 @pytest.mark.timing
 def test_the_scale_benchmark_meets_its_goals_on_a_few_hundred_jobs(tmp_path: Path) -> None:
     out = tmp_path / "scale.json"
-    argv = ["--jobs", str(JOBS), "--validators", str(VALIDATORS), "--small", str(SMALL), "--runs", "1"]
+    argv = ["--jobs", str(JOBS), "--validators", str(VALIDATORS), "--small", str(SMALL), "--runs", "3"]
 
     code = scale_bench.main([*argv, "--history", "100", "1500", "--json", str(out)])
 
@@ -31,7 +31,7 @@ def test_the_scale_benchmark_meets_its_goals_on_a_few_hundred_jobs(tmp_path: Pat
         "job list", "job status ID", "registry list", "explorer /accounts/VALIDATOR", "explorer /accounts", *PAGES
     }  # fmt: skip
     assert set(big["browser_ms"]) == PAGES
-    assert list(big["worker_start_ms"]) == ["100", "1500"]
+    assert [list(big["worker_start_ms"][way]) for way in ("index", "node")] == [["100", "1500"]] * 2
     assert big["history_catch_up"]["blocks"] >= 1500
 
 
@@ -44,7 +44,7 @@ def _figures(jobs: int, page_ms: float, account_ms: float, browser_ms: float, st
         "index_min_ms": reads,
         "browser_ms": pages,
         "browser_min_ms": pages,
-        "worker_start_ms": {"1000": starts[0], "20000": starts[1]},
+        "worker_start_ms": {"index": {"1000": starts[0], "20000": starts[1]}, "node": {"1000": 1.0, "20000": 9.0}},
     }
 
 
