@@ -140,7 +140,9 @@ def reads(m: Market, index: Path | None) -> dict[str, Callable[[], object]]:
         "job list": _command(["job", "list", "--limit", "50", *where, *home]),
         "job status ID": _command(["job", "status", str(m.probe_job), *where, *home]),
         "registry list": _command(["registry", "list", *where]),
-        **{name: page(path) for name, path in paths(m).items()},
+        # From the node, the accounts list's read of every log outlasts the explorer's RPC
+        # timeout at 10,000 jobs (HTTP 503): it is timed through the index only.
+        **{name: page(path) for name, path in paths(m).items() if index or name not in NO_GOAL},
     }
 
 
@@ -247,11 +249,14 @@ def report(big: dict[str, Any], small: dict[str, Any] | None) -> str:
         f"median of {big['runs']} after a warm-up; baseline: the same read from the node, no index",
         f"{'read':<30}{'node ms':>10}{'index ms':>10}{'node/index':>12}{'Chromium ms':>13}",
     ]
-    for name, node in big["node_ms"].items():
-        indexed = big["index_ms"][name]
+    for name, indexed in big["index_ms"].items():
+        node = big["node_ms"].get(name)
         shown = f"{big['browser_ms'][name]:>13.1f}" if name in big["browser_ms"] else ""
-        shown += "  (no goal)" if name in NO_GOAL else ""
-        lines.append(f"{name:<30}{node:>10.1f}{indexed:>10.1f}{node / indexed:>11.1f}x{shown}")
+        shown += "  (no goal; from the node: not timed)" if name in NO_GOAL else ""
+        both = (
+            f"{node:>10.1f}{indexed:>10.1f}{node / indexed:>11.1f}x" if node else f"{'-':>10}{indexed:>10.1f}{'-':>12}"
+        )
+        lines.append(f"{name:<30}{both}{shown}")
     if small is not None:
         for key, where in (("index_min_ms", "server side"), ("browser_min_ms", "in Chromium")):
             lines.append(

@@ -27,9 +27,10 @@ def test_the_scale_benchmark_meets_its_goals_on_a_few_hundred_jobs(tmp_path: Pat
     big = figures["big"]
     assert code == 0, scale_bench.misses(big, figures["small"])
     assert (big["jobs"], big["validators"], figures["small"]["jobs"]) == (JOBS, VALIDATORS, SMALL)
-    assert set(big["node_ms"]) == set(big["index_ms"]) == {
+    assert set(big["index_ms"]) == {
         "job list", "job status ID", "registry list", "explorer /accounts/VALIDATOR", "explorer /accounts", *PAGES
     }  # fmt: skip
+    assert set(big["node_ms"]) == set(big["index_ms"]) - set(scale_bench.NO_GOAL)
     assert set(big["browser_ms"]) == PAGES
     assert [list(big["worker_start_ms"][way]) for way in ("index", "node")] == [["100", "1500"]] * 2
     assert big["history_catch_up"]["blocks"] >= 1500
