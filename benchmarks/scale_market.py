@@ -82,15 +82,19 @@ def warp(client: Client, seconds: int) -> None:
     client.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
 
-def build_market(jobs: int, validators: int, folder: Path) -> Market:
-    """Anvil with the contracts, `validators` members, the probe's two jobs, then `jobs` of the
-    crowd; the probe's job then has its committee drawn among all members and is finalized."""
+def build_market(jobs: int, validators: int, folder: Path, history: int = 0) -> Market:
+    """Anvil with the contracts, `history` empty blocks, `validators` members, the probe's two
+    jobs, then `jobs` of the crowd; the probe's job then has its committee drawn among all
+    members and is finalized. The empty blocks come first: anvil mines a block in about 1 ms
+    on a small state, but in 50 ms with 2,000 jobs' and 250 ms with 10,000 jobs' state."""
     start = time.monotonic()
     chain = start_anvil(accounts=3)
     try:
         client = connect(chain.url)
         deployment = deploy_all(client, folder, min_window=WINDOW_S, ledger_chain=None)
         RegistryClient(client, deployment.contract("ModelRegistry").address).register(BASE, None, bytes(32), 0, "x")
+        for done in range(0, history, MINE_STEP):
+            rpc(chain.url, [("anvil_mine", [hex(min(MINE_STEP, history - done))])])
         market = MarketClient.of(client, deployment)
         _join_many(chain.url, market, validators)
         assert market.total_weight() == validators * (MIN_BOND // 10**9), "a validator's join was dropped"
@@ -148,15 +152,3 @@ def _send_many(url: str, txs: list[dict[str, Any]], per_block: int, first_nonce:
         rpc(url, [("evm_setAutomine", [True])])
     (pending,) = rpc(url, [("txpool_status", [])])
     assert int(pending["pending"], 16) == 0, f"{int(pending['pending'], 16)} transactions left unmined"
-
-
-def mine_to(m: Market, history: int) -> int:
-    """Mine empty blocks until the chain holds `history` blocks after the market's deployment
-    block; returns the head."""
-    deployed = m.deployment.contract("TrainingMarket").block
-    head = m.client.w3.eth.block_number
-    while head - deployed < history:
-        step = min(MINE_STEP, history - (head - deployed))
-        rpc(m.chain.url, [("anvil_mine", [hex(step)])])
-        head = m.client.w3.eth.block_number
-    return head
