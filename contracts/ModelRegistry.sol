@@ -66,27 +66,33 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         uint256 index,
         bytes32[] calldata branch
     ) external {
-        ILedgerRelay relay_ = _relay;
-        if (address(relay_) == address(0)) revert ModelRegistryNoRelay();
+        if (address(_relay) == address(0)) revert ModelRegistryNoRelay();
         if (_records[modelHash].publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);
         (bytes32 payload, address account, uint256 height, uint256 confirmations, uint256 work) =
-            relay_.provenAnchor(txBytes, blockHash, index, branch);
+            _relay.provenAnchor(txBytes, blockHash, index, branch);
         if (payload != modelHash) revert ModelRegistryPayloadMismatch(modelHash, payload);
-        Anchor memory old = _anchors[modelHash];
-        uint32 markedAt = uint32(block.timestamp); // EVM seconds fit 32 bits until 2106
-        if (old.blockHash != bytes32(0)) {
-            if (relay_.confirmations(old.blockHash) != 0) {
-                if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
-            } else if (account != old.account && _isFinal(old)) {
-                revert ModelRegistryAnchorHeld(modelHash, old.account); // the reorganiser's branch, maybe
-            }
-            // The account's delay keeps running: mining its anchor again elsewhere restarts nothing.
-            if (account == old.account) markedAt = old.markedAt;
-        }
         // Ledger heights fit 64 bits for longer than any chain will run.
-        _anchors[modelHash] =
-            Anchor({blockHash: blockHash, account: account, height: uint64(height), markedAt: markedAt});
+        _anchors[modelHash] = Anchor({
+            blockHash: blockHash,
+            account: account,
+            height: uint64(height),
+            markedAt: _markedAt(modelHash, account, height)
+        });
         emit ModelAnchored(modelHash, blockHash, account, height, confirmations, work);
+    }
+
+    /// @dev {markAnchored}'s rule for a model already marked: reverts unless the proof of `account`
+    /// at `height` is stronger than the record; returns when the new record's delay starts.
+    function _markedAt(bytes32 modelHash, address account, uint256 height) private view returns (uint32) {
+        Anchor memory old = _anchors[modelHash];
+        if (old.blockHash == bytes32(0)) return uint32(block.timestamp); // EVM seconds fit 32 bits until 2106
+        if (_relay.confirmations(old.blockHash) != 0) {
+            if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+        } else if (account != old.account && _isFinal(old)) {
+            revert ModelRegistryAnchorHeld(modelHash, old.account); // the reorganiser's branch, maybe
+        }
+        // The account's delay keeps running: mining its anchor again elsewhere restarts nothing.
+        return account == old.account ? old.markedAt : uint32(block.timestamp);
     }
 
     /// @inheritdoc IModelRegistry

@@ -65,8 +65,8 @@ def test_marking_costs_at_most_106k_gas(anchored_registry, ledger, relay, admin,
     # this file's one-level proof measured 100,053 gas before it. markedAt rides in the Anchor's
     # second slot (address 20 + height 8 + markedAt 4 bytes: no new slot, + 0); the work in the
     # event is the relay's confirmationWork inside provenAnchor (warm slots, one stored record read
-    # per difficulty period below the tip) and one more event word: measured + 5,518. 100,053 +
-    # 5,518 = 105,571, so 106k.
+    # per difficulty period below the tip) and one more event word: measured + 5,564. 100,053 +
+    # 5,564 = 105,617, so 106k.
     block = _anchor(ledger, relay, admin)
 
     tx = anchored_registry.markAnchored(MODEL, *proof(block, 1), {"from": alice})

@@ -107,6 +107,8 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     assert found is not None and found.height == proof.height and found.block_hash == proof.block_hash_hex
     assert found.confirmations == relay.confirmations(proof.block_hash_hex) == found.confirmations_at_mark == 3
     assert found.proven and found.work == relay.confirmation_work(proof.block_hash_hex) > 0
+    assert found.work_at_mark == found.work  # the event states the work of the confirmations it counted
+    assert found.final is None  # a job's proof is re-checked live: nothing recorded becomes final
     line = found.line("training set")
     assert f"anchored at ledger block {proof.height}, 3 confirmations ({found.work:,} hashes of work), verified" in line
     plain = market.post_job(**_terms(world))
@@ -132,6 +134,10 @@ def test_a_model_is_marked_from_its_proof_file(world: dict[str, Any]) -> None:
     assert found is not None and (found.height, found.confirmations) == (proof.height, 2)
     assert found.proven and found.required == 2 and found.work == relay.confirmation_work(proof.block_hash_hex) > 0
     assert registry.anchor_of(BASE, relay) is None
+    # Not final for a day: until then another account's main-chain anchor replaces it if its block leaves.
+    marked_at = registry.contract.functions.anchorOf(MODEL).call()[3]
+    assert found.final is False and found.final_at == marked_at + 86_400
+    assert found.as_json()["final"] is False and "; the record is final from " in found.line("model")
 
 
 def test_too_few_confirmations_on_the_relay_is_one_line(world: dict[str, Any]) -> None:
@@ -247,3 +253,26 @@ def test_a_line_says_the_confirmations_it_was_verified_with_and_those_since() ->
 
     assert "2 confirmations, verified on-chain" in at_post.line("training set")
     assert "4 confirmations (2 when first verified), verified on-chain" in later.line("training set")
+
+
+def test_a_line_says_the_work_it_was_verified_with_and_whether_the_record_is_final() -> None:
+    at_mark = Provenance(
+        block_hash="ab" * 32,
+        height=7,
+        account="0x" + "00" * 20,
+        confirmations=4,
+        confirmations_at_mark=2,
+        work=4096,
+        work_at_mark=2048,
+        final_at=86_400,
+        final=False,
+    )
+
+    assert "4 confirmations (4,096 hashes of work) (2, 2,048 hashes when first verified)" in at_mark.line("model")
+    assert at_mark.line("model").endswith(
+        "; the record is final from 1970-01-02 00:00 UTC (until then a main-chain "
+        "anchor replaces it if this block leaves)"
+    )
+    assert dataclasses.replace(at_mark, final=True).line("model").endswith("; the record is final")
+    flipped = dataclasses.replace(at_mark, confirmations=0, final=True)
+    assert flipped.line("model").startswith("model anchor UNPROVEN") and flipped.line("model").endswith("final")
