@@ -85,6 +85,8 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// at `height` is stronger than the record; returns when the new record's delay starts.
     function _markedAt(bytes32 modelHash, address account, uint256 height) private view returns (uint32) {
         Anchor memory old = _anchors[modelHash];
+        // A zero block is "never marked", not a time compared exactly (slither flags any == beside block.timestamp).
+        // slither-disable-next-line incorrect-equality
         if (old.blockHash == bytes32(0)) return uint32(block.timestamp); // EVM seconds fit 32 bits until 2106
         if (_relay.confirmations(old.blockHash) != 0) {
             if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
@@ -111,6 +113,7 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     {
         anchor = _anchors[modelHash];
         ILedgerRelay relay_ = _relay;
+        // slither-disable-next-line incorrect-equality
         if (anchor.blockHash == bytes32(0) || address(relay_) == address(0)) return (anchor, 0, 0, false, false);
         confirmations = relay_.confirmations(anchor.blockHash);
         work = relay_.confirmationWork(anchor.blockHash);
