@@ -52,10 +52,11 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     ///   main-chain proof.
     /// The registry cannot tell a reorganiser's branch from the honest one (on a minimum-difficulty
     /// devnet anyone out-mines the honest node for a while), so time tells them apart: a record
-    /// held against the chain that replaced its block for the whole delay is final, and a
-    /// reorganisation never hands a final record to another account (it reads unproven until its
-    /// chain returns instead). A reorganiser who marks first, or over a pending record, keeps it
-    /// only by holding the heaviest chain for the whole delay: the majority-of-work assumption.
+    /// nobody replaced for the whole delay is final, and a reorganisation never hands a final
+    /// record to another account (it reads unproven until its chain returns instead). A
+    /// reorganiser who marks first, or over a pending record, loses it to the honest proof once
+    /// the honest chain returns within the delay (anyone may send that proof): it keeps the record
+    /// only by holding the heaviest chain for the whole delay, the majority-of-work assumption.
     /// The anchor proves the hash existed by that block, not who made the model: the recorded
     /// account is whoever anchored the hash earliest (anyone can, once a reveal makes it public);
     /// authorship is the publisher's record. Emits {ModelAnchored}.
