@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,42 @@ def test_a_line_says_the_work_it_was_verified_with_and_whether_the_record_is_fin
     assert dataclasses.replace(at_mark, final=True).line("model").endswith("; the record is final")
     flipped = dataclasses.replace(at_mark, confirmations=0, final=True)
     assert flipped.line("model").startswith("model anchor UNPROVEN") and flipped.line("model").endswith("final")
+
+
+# --- a flipped anchor (issue 21, hole 2): the job's and the model's read unproven, live ---------
+
+
+def test_a_flipped_anchor_reads_unproven_for_the_job_and_the_model(world: dict[str, Any]) -> None:
+    # Last in the module: it leaves the relay on a side branch.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ledger"))
+    from ledger_helpers import make_block
+
+    market, registry, relay = world["market"], world["registry"], world["relay"]
+    train, model = load_proof(world["proofs"]["train"]), load_proof(world["proofs"]["model"])
+    if not registry.is_registered(MODEL):
+        registry.register(MODEL, BASE, TRAIN, 8000, "file:///model")
+    if registry.anchor_of(MODEL, relay) is None:
+        registry.mark_anchored(model)
+    job_id = market.post_job(**_terms(world), proof=train)
+    assert market.training_set_provenance(job_id, relay).proven  # type: ignore[union-attr]
+    # A heavier branch from below both anchors, sent to the relay alone (the ledger keeps its chain).
+    chain = Chain.open(world["datadir"])
+    try:
+        parent = chain.ancestor(chain.tip(), train.height - 1)
+        side = []
+        for _ in range(chain.tip().height - parent.height + 1):
+            block = make_block(chain, parent, extra_nonce=7, spacing=1)
+            side.append(block.header.serialize())
+            parent = dataclasses.replace(parent, hash=block.hash, header=block.header, height=parent.height + 1)
+    finally:
+        chain.close()
+    relay.submit_headers(side)
+
+    job = market.training_set_provenance(job_id, relay)
+    anchor = registry.anchor_of(MODEL, relay)
+
+    assert job is not None and anchor is not None
+    for found, what in ((job, "training set"), (anchor, "model")):
+        assert found.confirmations == 0 and found.work == 0 and not found.proven
+        assert found.line(what).startswith(f"{what} anchor UNPROVEN") and not found.as_json()["verified_on_chain"]
+    assert job.confirmations_at_mark and job.work_at_mark  # what held at post is still said
