@@ -44,12 +44,12 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// chain with at least its minimum confirmations.
     /// @dev Anyone may send a proof: it stands on its own. Records the block, its height, the
     /// anchoring account and when it was marked ({anchorOf}); whether it still holds is read live
-    /// ({anchorStatus}). A model already marked is marked again only by a stronger proof:
+    /// ({anchorStatus}). A model already marked is marked again only by a stronger proof, and,
+    /// once the record is final ({ANCHOR_DELAY} after its mark), only one of the recorded account:
     /// - while the recorded block is on the relay's main chain, a lower ledger height (an earlier
     ///   anchor on that same chain);
-    /// - once it has left the main chain, a proof signed by the recorded account (its anchor mined
-    ///   again elsewhere) or, while the record is not final ({ANCHOR_DELAY} after its mark), any
-    ///   main-chain proof.
+    /// - once it has left the main chain, any main-chain proof (the recorded account's: its anchor
+    ///   mined again elsewhere).
     /// The registry cannot tell a reorganiser's branch from the honest one (on a minimum-difficulty
     /// devnet anyone out-mines the honest node for a while), so time tells them apart: a record
     /// nobody replaced for the whole delay is final, and a reorganisation never hands a final
@@ -89,10 +89,11 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         // A zero block is "never marked", not a time compared exactly (slither flags any == beside block.timestamp).
         // slither-disable-next-line incorrect-equality
         if (old.blockHash == bytes32(0)) return uint32(block.timestamp); // EVM seconds fit 32 bits until 2106
-        if (_relay.confirmations(old.blockHash) != 0) {
-            if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
-        } else if (account != old.account && _isFinal(old)) {
-            revert ModelRegistryAnchorHeld(modelHash, old.account); // the reorganiser's branch, maybe
+        // Final means no other account, ever: an earlier anchor on the main chain included, as that
+        // chain may be a reorganiser's, onto which the record's own account was moved first.
+        if (account != old.account && _isFinal(old)) revert ModelRegistryAnchorHeld(modelHash, old.account);
+        if (_relay.confirmations(old.blockHash) != 0 && height >= old.height) {
+            revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
         }
         // The account's delay keeps running: mining its anchor again elsewhere restarts nothing.
         return account == old.account ? old.markedAt : uint32(block.timestamp);

@@ -65,8 +65,8 @@ def test_marking_costs_at_most_106k_gas(anchored_registry, ledger, relay, admin,
     # this file's one-level proof measured 100,053 gas before it. markedAt rides in the Anchor's
     # second slot (address 20 + height 8 + markedAt 4 bytes: no new slot, + 0); the work in the
     # event is the relay's confirmationWork inside provenAnchor (warm slots, one stored record read
-    # per difficulty period below the tip) and one more event word: measured + 5,564. 100,053 +
-    # 5,564 = 105,617, so 106k.
+    # per difficulty period below the tip) and one more event word: measured + 5,570. 100,053 +
+    # 5,570 = 105,623, so 106k.
     block = _anchor(ledger, relay, admin)
 
     tx = anchored_registry.markAnchored(MODEL, *proof(block, 1), {"from": alice})
@@ -245,6 +245,32 @@ def _honest_chain_returns(ledger, relay, admin, top):
     back = ledger.mine(3, parent=ledger.chain.get(top.hash))
     _deliver(ledger, back)
     ledger.relay_to(relay, admin)
+
+
+def test_a_reorganiser_cannot_take_a_final_record_by_moving_it_onto_his_branch_first(
+    anchored_registry, ledger, relay, admin, alice, bob
+):
+    # Two steps, each allowed alone: re-mark Alice's final record with her own anchor mined again on
+    # Bob's branch (her account: allowed once her block left), then undercut it there with Bob's
+    # lower anchor (an earlier anchor on the same chain). Final means no other account, ever.
+    ledger.fund_key(REORGANISER_KEY)
+    fork = ledger.chain.tip()
+    ledger.mine(1)
+    nonce = ledger.nonce
+    honest = _anchor(ledger, relay, admin)  # Alice's anchor at fork + 2, one block on top
+    anchored_registry.markAnchored(MODEL, *proof(honest, 1), {"from": alice})
+    _delay(anchored_registry)
+    theirs = ledger.anchor([MODEL], parent=fork, key=REORGANISER_KEY)  # fork + 1
+    ledger.nonce = nonce  # Alice's transaction, mined again on Bob's branch at fork + 2
+    again = ledger.anchor([MODEL], parent=ledger.chain.get(theirs.hash))
+    side = ledger.mine(3, parent=ledger.chain.get(again.hash), tag=7)
+    _deliver(ledger, [theirs, again, *side])
+    ledger.relay_to(relay, admin)
+    anchored_registry.markAnchored(MODEL, *proof(again, 1), {"from": bob})  # her account: allowed
+
+    with brownie.reverts(err("ModelRegistryAnchorHeld", MODEL, ANCHORER)):
+        anchored_registry.markAnchored(MODEL, *proof(theirs, 1), {"from": bob})
+    assert anchored_registry.anchorOf(MODEL)[:2] == [h32(again.hash), ANCHORER]
 
 
 def test_a_reorganiser_who_marks_first_loses_the_record_when_the_honest_chain_returns(
