@@ -162,7 +162,7 @@ bench: compile
 # `make chain PORT=9545` for another port (then --rpc http://127.0.0.1:9545).
 PORT ?= 8545
 chain: setup
-	anvil --host 127.0.0.1 --port $(PORT) --chain-id 1337
+	anvil --host 127.0.0.1 --port $(PORT) --chain-id 1337 --max-persisted-states 0  # no state folder left on disk (offchain/eth/localchain.py)
 
 # Re-pin the whole Python tree after changing requirements/*.txt.
 lock:
