@@ -51,11 +51,11 @@ contract TrainingMarket is Settlement {
     /// ledger: the anchor transaction's payload must be `trainingSet`, and the registry's
     /// LedgerRelay must hold its block on its main chain with at least its minimum confirmations.
     /// @dev The job records only that it was proven ({Job.trainingSetAnchored}, a flag packed
-    /// into slot 1, which postJob writes anyway); the ledger block, its height, its
-    /// confirmations at post and the anchoring account go to {TrainingSetAnchored}. Storing the
+    /// into slot 1, which postJob writes anyway); the ledger block, its height, its confirmations
+    /// at post with their work and the anchoring account go to {TrainingSetAnchored}. Storing the
     /// block hash would take a fresh slot (22.1k gas) for what an indexer reads from the event.
-    /// Measured (benchmarks/gas_market.md): 191,470 gas with a 2-level branch against postJob's
-    /// 158,148 with the same arguments, within issue 14's postJob + 40k; the relay's checks
+    /// Measured (benchmarks/gas_market.md): 193,583 gas with a 2-level branch against postJob's
+    /// 155,593 with the same arguments, within issue 14's postJob + 40k; the relay's checks
     /// (double SHA-256s, ecrecover, the branch, two cold slots) and the calldata are most of it.
     /// Reverts {TrainingMarketNoRelay} when the registry has anchoring off, the relay's errors
     /// for an unproven or malformed anchor. Emits {JobPosted} and {TrainingSetAnchored}.
@@ -72,9 +72,9 @@ contract TrainingMarket is Settlement {
     ) external payable returns (uint256 jobId) {
         bytes memory proven = _provenAnchor(proof, trainingSet);
         jobId = _post(baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake, committeeSize, true);
-        (, address account, uint256 height, uint256 confirmations) =
-            abi.decode(proven, (bytes32, address, uint256, uint256));
-        emit TrainingSetAnchored(jobId, proof.blockHash, account, height, confirmations);
+        (, address account, uint256 height, uint256 confirmations, uint256 work) =
+            abi.decode(proven, (bytes32, address, uint256, uint256, uint256));
+        emit TrainingSetAnchored(jobId, proof.blockHash, account, height, confirmations, work);
     }
 
     /// @dev The relay's {ILedgerRelay-provenAnchor} answer for `proof`, whose payload must be

@@ -246,10 +246,12 @@ class MarketClient:
             raise InvalidInputError(f"job {job_id} is marked anchored but its TrainingSetAnchored event is missing")
         args = logs[0]["args"]
         block = bytes(args["ledgerBlock"])[::-1].hex()
-        at_post = int(args["confirmations"])
+        at_post, work_at_post = int(args["confirmations"]), int(args["work"])
         if relay is None:  # no relay to read: only what held at post (it met the relay's minimum then)
             height, account = int(args["height"]), str(args["account"])
-            return Provenance(block, height, account, at_post, confirmations_at_mark=at_post, required=at_post)
+            return Provenance(
+                block, height, account, at_post, at_post, required=at_post, work=work_at_post, work_at_mark=work_at_post
+            )
         return Provenance(
             block_hash=block,
             height=int(args["height"]),
@@ -258,6 +260,7 @@ class MarketClient:
             confirmations_at_mark=at_post,
             required=relay.min_confirmations(),
             work=relay.confirmation_work(block),
+            work_at_mark=work_at_post,
         )
 
     def cancel_job(self, job_id: int) -> TxReceipt:
