@@ -225,3 +225,24 @@ def run_job(market, requester, validators, claims, attested, reward=REWARD, comm
         reveal_scores(market, job_id, v, scores)
     to_finalize(market, job_id)
     return job_id
+
+
+def seated(market, job_id, candidates):
+    """The `candidates` holding a seat of the job's committee, each once, in `candidates`' order
+    (seats by bond: a member may hold several seats, a candidate none)."""
+    seats = list(lens_of(market).committee(job_id))
+    return [c for c in candidates if c.address in seats]
+
+
+def seats_held(market, job_id, account):
+    """How many of the job's seats `account` holds."""
+    return list(lens_of(market).committee(job_id)).count(getattr(account, "address", account))
+
+
+def slashed_over(seats, bond=MIN_BOND):
+    """What `seats` seats of one member take when each slashes SLASH_BPS of the bond the seats
+    before it left (Settlement reads the bond seat by seat)."""
+    left = bond
+    for _ in range(seats):
+        left -= left * SLASH_BPS // 10_000
+    return bond - left

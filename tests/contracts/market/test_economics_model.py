@@ -28,6 +28,7 @@ from market_helpers import (
     reveal_eval,
     reveal_scores,
     run_job,
+    slashed_over,
     to_attest,
     to_finalize,
     to_reveal,
@@ -108,25 +109,16 @@ def test_a_captured_majority_convicts_and_slashes_as_the_model_says(market, requ
 
     seats = list(lens_of(market).committee(market.jobCount()))
     honest = seats.count(validators[0].address)  # seats by bond: 0 to 3 of the 3 seats
-    assert credits["slashed"].get(validators[0].address, 0) == (_slashed_over(honest) if honest < 2 else 0)
+    assert credits["slashed"].get(validators[0].address, 0) == (slashed_over(honest) if honest < 2 else 0)
     if honest < 2:  # the economics' "majority" attack: the captors hold a strict majority
         assert credits["requester"] == REWARD - REWARD * FEE_BPS // 10_000
-
-
-def _slashed_over(seats, bond=MIN_BOND):
-    """What `seats` seats of one member each slashing SLASH_BPS of the bond left take (seats by
-    bond: a member may hold several, each slashes what the one before left)."""
-    left = bond
-    for _ in range(seats):
-        left -= left * SLASH_BPS // 10_000
-    return bond - left
 
 
 def test_a_silent_member_settles_as_the_model_says(market, requester, alice, validators):
     credits = _run_and_compare(market, requester, validators, {alice: 8000}, {alice: [8000, 8000, None]})
 
     held = list(lens_of(market).committee(market.jobCount())).count(validators[2].address)
-    assert credits["slashed"].get(validators[2].address, 0) == _slashed_over(held)
+    assert credits["slashed"].get(validators[2].address, 0) == slashed_over(held)
 
 
 def test_attestations_short_of_a_majority_settle_undecided_as_the_model_says(
