@@ -65,7 +65,7 @@ def _split(market, job_id, honest, sybils, honest_more):
     sybil_sides = list(subsets(seated(market, job_id, sybils), empty=honest_more > 0))
     for h, hs in subsets(seated(market, job_id, honest)):
         for s, ss in sybil_sides:
-            if hs == ss + honest_more:
+            if hs == ss + honest_more and hs + ss >= 2:  # the quorum: 2 seats
                 return h, s
     raise AssertionError("no split of the drawn seats")  # rare: 15 seats among 5 or 6 members
 
