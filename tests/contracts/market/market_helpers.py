@@ -239,10 +239,10 @@ def seats_held(market, job_id, account):
     return list(lens_of(market).committee(job_id)).count(getattr(account, "address", account))
 
 
-def slashed_over(seats, bond=MIN_BOND):
+def slashed_over(seats, bond=MIN_BOND, bad=1):
     """What `seats` seats of one member take when each slashes SLASH_BPS of the bond the seats
-    before it left (Settlement reads the bond seat by seat)."""
+    before it left per `bad` attestation (Settlement reads the bond seat by seat)."""
     left = bond
     for _ in range(seats):
-        left -= left * SLASH_BPS // 10_000
+        left -= left * SLASH_BPS * bad // 10_000
     return bond - left
