@@ -246,3 +246,15 @@ def slashed_over(seats, bond=MIN_BOND, bad=1):
     for _ in range(seats):
         left -= left * SLASH_BPS * bad // 10_000
     return bond - left
+
+
+def one_seat_each(market, drawn_job, tries=40):
+    """A job from `drawn_job()` (posts and draws one) whose committee seats each member once:
+    seats by bond repeat members (3 equal bonds, 3 seats: 2 draws in 9 are distinct), and unit
+    tests of one member's seat need a committee of three distinct members. Draws again until one."""
+    for _ in range(tries):
+        job_id = drawn_job()
+        seats = list(lens_of(market).committee(job_id))
+        if all(int(a, 16) for a in seats) and len(set(seats)) == len(seats):
+            return job_id
+    raise AssertionError(f"{tries} draws and no committee of distinct members")

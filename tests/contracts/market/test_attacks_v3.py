@@ -35,11 +35,11 @@ from market_helpers import (
     reveal_eval,
     reveal_scores,
     run_job,
+    salt_of,
+    sealed,
     seated,
     seats_held,
     slashed_over,
-    salt_of,
-    sealed,
     sleep_until,
     to_attest,
     to_finalize,
@@ -57,6 +57,7 @@ EPOCH = MIN_WINDOW // 2  # ValidatorSet's epochs: half the shortest window
 # Sybil members holding as many seats each side (the rest stay silent).
 def _split(market, job_id, honest, sybils, honest_more):
     """Members (honest, sybil) attesting: both sides hold equal seats (honest_more: one more honest)."""
+
     def subsets(members, empty=False):
         for mask in range(0 if empty else 1, 1 << len(members)):
             chosen = [m for i, m in enumerate(members) if mask >> i & 1]

@@ -20,6 +20,7 @@ from market_helpers import (
     draw,
     finalize,
     lens_of,
+    one_seat_each,
     post,
     post_with_provenance,
     reveal_eval,
@@ -187,10 +188,10 @@ def test_the_job_record_is_what_the_goals_price(market):
     )
 
 
-def _fund(accounts, funder, n):
+def _fund(accounts, funder, n, each=3 * MIN_BOND):
     fresh = [accounts.add() for _ in range(n)]
     for a in fresh:
-        funder.transfer(a, 3 * MIN_BOND)
+        funder.transfer(a, each)
     return fresh
 
 
@@ -228,12 +229,16 @@ def test_reveal_gas(market, requester, alice):
 
 
 def test_attestation_gas(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 7000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
+    def drawn_job():
+        job_id, _ = post(market, requester)
+        do_commit(market, job_id, alice, 7000)
+        to_reveal(market, job_id)
+        do_reveal(market, job_id, alice, 7000)
+        reveal_eval(market, job_id, requester)
+        draw(market, job_id, requester)
+        return job_id
+
+    job_id = one_seat_each(market, drawn_job)  # a member of one seat, as the goal was measured
     to_attest(market, job_id)
     committed = commit_scores(market, job_id, validators[0], [7000]).gas_used
     to_settle(market, job_id)
@@ -242,15 +247,20 @@ def test_attestation_gas(market, requester, alice, validators):
 
 
 def test_attestation_reveal_of_four_submissions_gas(market, accounts, requester, validators):
-    workers = _fund(accounts, requester, 4)
-    job_id, _ = post(market, requester)
-    for w in workers:
-        do_commit(market, job_id, w, 7000)
-    to_reveal(market, job_id)
-    for w in workers:
-        do_reveal(market, job_id, w, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
+    workers = _fund(accounts, requester, 4, each=41 * MIN_STAKE)  # a stake for each of one_seat_each's draws
+
+    def drawn_job():
+        job_id, _ = post(market, requester)
+        for w in workers:
+            do_commit(market, job_id, w, 7000)
+        to_reveal(market, job_id)
+        for w in workers:
+            do_reveal(market, job_id, w, 7000)
+        reveal_eval(market, job_id, requester)
+        draw(market, job_id, requester)
+        return job_id
+
+    job_id = one_seat_each(market, drawn_job)  # a member of one seat, as the goal was measured
     to_attest(market, job_id)
     market.commitAttestation(job_id, attestation_seal(job_id, validators[0], [7000] * 4), {"from": validators[0]})
     to_settle(market, job_id)
@@ -258,12 +268,16 @@ def test_attestation_reveal_of_four_submissions_gas(market, accounts, requester,
 
 
 def test_attest_unavailable_gas(market, requester, alice, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 7000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
+    def drawn_job():
+        job_id, _ = post(market, requester)
+        do_commit(market, job_id, alice, 7000)
+        to_reveal(market, job_id)
+        do_reveal(market, job_id, alice, 7000)
+        reveal_eval(market, job_id, requester)
+        draw(market, job_id, requester)
+        return job_id
+
+    job_id = one_seat_each(market, drawn_job)  # one seat each, as the goal was measured
     to_attest(market, job_id)
     committed = commit_scores(market, job_id, validators[1], [7000]).gas_used
 
