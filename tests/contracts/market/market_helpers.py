@@ -194,20 +194,37 @@ def claim_all(market, job_id):
     return paid
 
 
-def run_job(market, requester, validators, claims, attested, reward=REWARD, committee=COMMITTEE, reveal_eval_set=True):
+def run_job(
+    market,
+    requester,
+    validators,
+    claims,
+    attested,
+    reward=REWARD,
+    committee=COMMITTEE,
+    reveal_eval_set=True,
+    one_seat=False,
+):
     """Post, commit and reveal `claims` {worker: score}, reveal the evaluation set, draw the
     committee, and have each drawn validator in `validators` commit then reveal
     `attested` {worker: [score per validator in `validators`, None to stay silent]}; stops
-    when finalizable. Workers without an entry in `attested` get the claim from everyone."""
-    job_id, _ = post(market, requester, reward=reward, committee=committee)
-    for worker, score in claims.items():
-        do_commit(market, job_id, worker, score)
-    to_reveal(market, job_id)
-    for worker, score in claims.items():
-        do_reveal(market, job_id, worker, score)
-    if reveal_eval_set:
-        reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
+    when finalizable. Workers without an entry in `attested` get the claim from everyone.
+    `one_seat`: draw jobs until one seats each member once ({one_seat_each}), for tests whose
+    arithmetic is per member."""
+
+    def drawn_job():
+        job_id, _ = post(market, requester, reward=reward, committee=committee)
+        for worker, score in claims.items():
+            do_commit(market, job_id, worker, score)
+        to_reveal(market, job_id)
+        for worker, score in claims.items():
+            do_reveal(market, job_id, worker, score)
+        if reveal_eval_set:
+            reveal_eval(market, job_id, requester)
+        draw(market, job_id, requester)
+        return job_id
+
+    job_id = one_seat_each(market, drawn_job) if one_seat else drawn_job()
     seats = list(lens_of(market).committee(job_id))
     to_attest(market, job_id)
     plans = {}
