@@ -289,7 +289,8 @@ class MarketClient:
         drawing call's receipt."""
         for _ in range(DRAW_CALLS):
             try:
-                receipt = self.client.transact(self.contract.functions.drawCommittee(job_id))
+                # Estimated on the pending block: on the latest, the seed block itself, it reverts.
+                receipt = self.client.transact(self.contract.functions.drawCommittee(job_id), estimate_on="pending")
             except TransactionError as exc:
                 if SEED_NOT_READY not in str(exc):
                     raise

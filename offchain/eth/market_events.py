@@ -89,6 +89,16 @@ class AttestationCommitted(LoggedEvent):
 
 
 @dataclass(frozen=True)
+class CommitteeSeedBlockSet(LoggedEvent):
+    """The first drawCommittee call fixed its block as the seed block of the job's draw (a
+    later call in the same epoch draws from that block's hash)."""
+
+    job_id: int
+    seed_block: int
+    epoch: int
+
+
+@dataclass(frozen=True)
 class EvaluationUnavailable(LoggedEvent):
     """A committee member attested that the opened evaluation set cannot be fetched or does
     not match its hash (instead of sealing scores): a strict majority of the drawn seats makes
@@ -179,6 +189,7 @@ MarketEvent = (
     | CommitteeDrawn
     | AttestationCommitted
     | EvaluationUnavailable
+    | CommitteeSeedBlockSet
     | AttestationRevealed
     | Finalized
     | ValidatorSettled
@@ -200,6 +211,7 @@ EVENT_TYPES: dict[str, type] = {
         CommitteeDrawn,
         AttestationCommitted,
         EvaluationUnavailable,
+        CommitteeSeedBlockSet,
         AttestationRevealed,
         Finalized,
         ValidatorSettled,

@@ -4,6 +4,7 @@ artifact sources, built from the shared command-line options."""
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 from offchain.artifacts.client import fetch
 from offchain.artifacts.options import add_source_arg
 from offchain.artifacts.store import ArtifactStore
-from offchain.eth.client import Client, connect
+from offchain.eth.client import KEY_ENV, Client, connect
 from offchain.eth.deployments import Deployment, open_deployment
 from offchain.eth.index_middleware import open_index
 from offchain.eth.market import MarketClient
@@ -77,6 +78,17 @@ def open_session(args: argparse.Namespace) -> Session:
     if account is not None:
         client = client.with_account(account)
     return session_of(client, Path(args.deployments) if args.deployments else None, Path(args.home), args.source)
+
+
+def note_unlocked_sender(session: Session) -> None:
+    """A daemon that signs with the node's unlocked account says so once at start: on a dev
+    chain account 0 is often another role's (the README's requester)."""
+    if session.client.account is None:
+        print(
+            f"offchain: note: no key given (--dev-account, --keystore or ${KEY_ENV}): acting as the "
+            f"node's first unlocked account {session.client.address}",
+            file=sys.stderr,
+        )
 
 
 def session_of(client: Client, deployments: Path | None, home: Path, sources: Sequence[str]) -> Session:

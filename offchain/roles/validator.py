@@ -37,7 +37,7 @@ from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
-from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
+from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import JobSpec, parse_spec
 from offchain.roles.steps import TRANSIENT_ERRORS, run_rounds
 from offchain.roles.validator_exit import add_exit_command
@@ -244,6 +244,7 @@ def cmd_validator(args: argparse.Namespace, role: type[Validator] | None = None)
         once=args.once,
     )
     session = open_session(args)
+    note_unlocked_sender(session)
     me = session.client.address
     if not session.market.is_validator(me):
         bond = options.bond if options.bond is not None else session.market.min_bond()

@@ -28,7 +28,7 @@ from offchain.roles.confirmations import ConfirmationWatch, default_confirmation
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.rolelog import RoleLog
-from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
+from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds
@@ -420,4 +420,6 @@ def cmd_worker(args: argparse.Namespace, role: type[Worker] | None = None) -> in
         images_per_second=args.images_per_second,
         seed=args.seed,
     )
-    return (role or Worker)(open_session(args), options, RoleLog("worker", args.json)).run()
+    session = open_session(args)
+    note_unlocked_sender(session)
+    return (role or Worker)(session, options, RoleLog("worker", args.json)).run()

@@ -289,3 +289,18 @@ def test_the_python_api_connects_by_url_or_name_and_signs_as_a_dev_account(
         Market.connect(chain.url, network="here")
     with pytest.raises(InvalidInputError, match="dev_account: only alone"):
         Market.connect(chain.url, dev_account=3, account=account_from_key(dev_private_key(4)))
+
+
+def test_a_worker_without_a_key_says_whose_account_it_acts_as(
+    chain: LocalChain, deployments: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 22 (the reviewer's item 3): without --dev-account a daemon silently acted as the
+    # node's account 0, the README walkthrough's requester.
+    where = ["--rpc", chain.url, "--deployments", str(deployments), "--home", str(tmp_path / "home")]
+
+    assert main(["worker", "--once", "--max-jobs", "0", *where]) == 0
+    err = capsys.readouterr().err
+    assert main(["worker", "--once", "--max-jobs", "0", "--dev-account", "1", *where]) == 0
+
+    assert "offchain: note: no key given" in err and connect(chain.url).address in err
+    assert "no key given" not in capsys.readouterr().err

@@ -113,6 +113,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
         "Committed",
         "Revealed",
         "EvaluationRevealed",
+        "CommitteeSeedBlockSet",  # the draw's first call fixes the seed block, the second draws
         "CommitteeDrawn",
     ] + ["AttestationCommitted"] * 3 + ["AttestationRevealed"] * 3 + ["ValidatorSettled"] * 3 + [
         "Finalized",
