@@ -613,5 +613,5 @@ def test_issue17_seats_sybils_split_from_one_bond_draw_seats_in_proportion_to_bo
     held = [sum(1 for a in c if a in sybil_set) for c in committees]
     assert all(len(c) == 15 and all(int(a, 16) for a in c) for c in committees)  # every seat filled
     share = sum(held) / (15 * SYBIL_JOBS)
-    assert abs(share - 15 / 115) < 0.08, held  # without replacement: 40 of 120 seen (5 a job)
-    assert max(held) < 8, held  # no Sybil majority (P(8 of 15 at 13 %) < 1e-4 a job)
+    assert abs(share - 15 / 115) < 0.1, held  # 3.3 standard errors; without replacement: 40 of 120 seen (5 a job)
+    assert max(held) < 8, held  # no Sybil majority (P(8 of 15 at 13 %) = 2.3e-4 a job)
