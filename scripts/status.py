@@ -6,6 +6,7 @@ brownie run scripts/status.py
 from brownie import MarketLens, ModelRegistry, TrainingMarket, chain, web3
 
 from offchain.eth.deployments import load_deployment
+from offchain.eth.values import format_eth
 from scripts.common import bound
 
 ZERO = "0x" + "00" * 32
@@ -31,7 +32,6 @@ def print_models(registry, from_block):
 
 PHASES = ["open", "revealing", "attesting", "settling", "finalizable", "finalized", "cancelled"]
 OUTCOMES = ["pending", "unrevealed", "unverified", "dishonest", "honest", "won", "forfeited", "below minimum"]
-ETHER = 10**18
 
 
 def print_market(market, lens):
@@ -40,27 +40,27 @@ def print_market(market, lens):
     count = market.jobCount()
     quorum = market.config()[1]
     print(f"\nmarket jobs: {count} (sortition weight {market.totalWeight()} gwei, quorum {quorum})")
-    print(f"{'job':>4} {'phase':<12} {'reward':>10} {'subs':>4} {'winner':<42}")
+    print(f"{'job':>4} {'phase':<12} {'reward':>14} {'subs':>4} {'winner':<42}")
     accounts = set()
     for job_id in range(1, count + 1):
         job = market.job(job_id)
         subs = lens.submissions(job_id)
         winner = subs[job["winnerPlusOne"] - 1]["worker"] if job["winnerPlusOne"] else "-"
         phase = PHASES[lens.phase(job_id)]
-        print(f"{job_id:>4} {phase:<12} {job['reward'] / ETHER:>9.4f}E {len(subs):>4} {winner:<42}")
+        print(f"{job_id:>4} {phase:<12} {format_eth(job['reward']):>14} {len(subs):>4} {winner:<42}")
         accounts.add(job["requester"])
         accounts.update(a for a in lens.committee(job_id) if int(a, 16))
         for sub in subs:
             accounts.add(sub["worker"])
             claim = f"{sub['claimedScoreBps'] / 100:.2f}%" if sub["revealed"] else "hidden"
             print(
-                f"       {sub['worker']}  stake {sub['stake'] / ETHER:.4f}E  claim {claim:>7}  "
+                f"       {sub['worker']}  stake {format_eth(sub['stake'])}  claim {claim:>7}  "
                 f"verified {sub['verifiedScoreBps'] / 100:.2f}% ({sub['attestationCount']} att.)  "
                 f"{OUTCOMES[sub['outcome']]}"
             )
-    print(f"\nmarket balance {market.balance() / ETHER:.6f}E; pending withdrawals:")
+    print(f"\nmarket balance {format_eth(market.balance())}; pending withdrawals:")
     for account in sorted(accounts):
-        print(f"  {account}  {market.pendingOf(account) / ETHER:>12.6f}E")
+        print(f"  {account}  {format_eth(market.pendingOf(account)):>16}")
 
 
 def main():

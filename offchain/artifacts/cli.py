@@ -17,14 +17,16 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="artifacts_command", metavar="COMMAND", required=True)
 
     serve = commands.add_parser("serve", help="serve a store folder over HTTP")
-    serve.add_argument("--dir", type=Path, default=DEFAULT_DIR)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8600)
+    serve.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"store folder to serve (default {DEFAULT_DIR})")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+    )
+    serve.add_argument("--port", type=int, default=8600, help="port (default 8600; 0: any free port)")
     serve.set_defaults(func=cmd_serve)
 
     put = commands.add_parser("put", help="add a file to a store folder (or --server) and print its hash")
-    put.add_argument("file", type=Path)
-    put.add_argument("--dir", type=Path, default=DEFAULT_DIR)
+    put.add_argument("file", type=Path, help="the file to store (its SHA-256 names it)")
+    put.add_argument("--dir", type=Path, default=DEFAULT_DIR, help=f"store folder (default {DEFAULT_DIR})")
     put.add_argument("--server", default=None, help="upload to this artifact server instead")
     put.set_defaults(func=cmd_put)
 
@@ -33,7 +35,7 @@ def register(subparsers: Any) -> None:
     get.add_argument(
         "--sha256", default=None, help="expected SHA-256 of the content (needed unless the URI names it: sha256:<hex>)"
     )
-    get.add_argument("--out", type=Path, required=True)
+    get.add_argument("--out", type=Path, required=True, help="where to write the verified copy")
     get.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="local cache / store")
     add_source_arg(get)
     get.set_defaults(func=cmd_get)

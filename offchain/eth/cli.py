@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from offchain.eth.options import add_connection_args, add_index_arg, rpc_from_args
+from offchain.eth.options import account_from_args, add_connection_args, add_index_arg, add_key_args, rpc_from_args
 from offchain.eth.values import parse_hash32
 
 MAX_LIST = 10_000
@@ -26,6 +26,9 @@ def _open_registry(args: argparse.Namespace) -> tuple[Any, int]:
     from offchain.eth.registry import RegistryClient
 
     client = connect(rpc_from_args(args))
+    if hasattr(args, "key_env"):  # the writing commands take --dev-account, --keystore, --key-env
+        account = account_from_args(args, client.chain_id)
+        client = client.with_account(account) if account is not None else client
     if getattr(args, "index", None):  # `registry list`: the history from the index
         from offchain.eth.index_middleware import open_index
 
@@ -40,14 +43,14 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="registry_command", metavar="COMMAND", required=True)
 
     show = commands.add_parser("show", help="print a model's record")
-    show.add_argument("model_hash")
+    show.add_argument("model_hash", help="the model's tensor fingerprint (0x + 64 hex)")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(show)
     show.set_defaults(func=cmd_show)
 
     lineage = commands.add_parser("lineage", help="print a model's lineage back to its root")
-    lineage.add_argument("model_hash")
-    lineage.add_argument("--max-depth", type=int, default=64)
+    lineage.add_argument("model_hash", help="the model's tensor fingerprint (0x + 64 hex)")
+    lineage.add_argument("--max-depth", type=int, default=64, help="stop after this many ancestors (default 64)")
     lineage.add_argument("--json", action="store_true", help="machine-readable output")
     add_connection_args(lineage)
     lineage.set_defaults(func=cmd_lineage)
@@ -59,20 +62,20 @@ def register(subparsers: Any) -> None:
     add_index_arg(models)
     models.set_defaults(func=cmd_list)
 
-    anchor = commands.add_parser(
-        "anchor", help="mark a model anchored in the ledger from a proof file (key from $OFFCHAIN_PRIVATE_KEY)"
-    )
+    anchor = commands.add_parser("anchor", help="mark a model anchored in the ledger from a proof file")
     anchor.add_argument("proof", help="`offchain ledger prove TXID --out FILE` of the model hash's anchor")
     add_connection_args(anchor)
+    add_key_args(anchor)
     anchor.set_defaults(func=cmd_anchor)
 
-    reg = commands.add_parser("register", help="register a model (key from $OFFCHAIN_PRIVATE_KEY)")
-    reg.add_argument("model_hash")
+    reg = commands.add_parser("register", help="register a model")
+    reg.add_argument("model_hash", help="the model's tensor fingerprint (`offchain fingerprint MODEL_DIR`)")
     reg.add_argument("--parent", default=None, help="parent model hash (omit for a base model)")
     reg.add_argument("--dataset", required=True, help="training data set hash")
     reg.add_argument("--score-bps", type=int, required=True, help="accuracy in basis points")
     reg.add_argument("--uri", required=True, help="where the weights can be fetched")
     add_connection_args(reg)
+    add_key_args(reg)
     reg.set_defaults(func=cmd_register)
 
 

@@ -26,5 +26,5 @@ def cmd_networks(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("networks", help="the named networks --network NAME can use")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(func=cmd_networks)

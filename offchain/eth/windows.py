@@ -30,11 +30,21 @@ def outstanding(market: MarketClient, job_id: int) -> str | None:
             missing.append("the committee draw (validators make it)")
         return ", ".join(missing) or None
     if phase == Phase.ATTESTING:
-        seals = [market.attestation_seal(job_id, m) for m in market.committee(job_id)]
-        waiting = sum(seal == SEAL_NONE for seal in seals)
-        return f"sealed scores from {waiting} of {len(seals)} seats" if waiting else None
+        committee = market.committee(job_id)
+        silent = [m for m in committee if market.attestation_seal(job_id, m) == SEAL_NONE]
+        return _seats("sealed scores", silent, len(committee))
     if phase == Phase.SETTLING:  # a seat that sealed nothing has nothing to reveal
-        seals = [market.attestation_seal(job_id, m) for m in market.committee(job_id)]
-        waiting = sum(seal not in (SEAL_NONE, SEAL_REVEALED) for seal in seals)
-        return f"revealed scores from {waiting} of {len(seals)} seats" if waiting else None
+        committee = market.committee(job_id)
+        sealed = [m for m in committee if market.attestation_seal(job_id, m) not in (SEAL_NONE, SEAL_REVEALED)]
+        return _seats("revealed scores", silent=sealed, seats=len(committee))
     return None
+
+
+def _seats(what: str, silent: list[str], seats: int) -> str | None:
+    """ "sealed scores from 1 of 3 seats (held by 0xAb…: is its validator running?)": the members named,
+    so a user whose validator died sees which one rather than waiting out the timeout."""
+    if not silent:
+        return None
+    members = list(dict.fromkeys(silent))  # a member may hold several seats: named once
+    question = "is its validator running?" if len(members) == 1 else "are their validators running?"
+    return f"{what} from {len(silent)} of {seats} seats (held by {', '.join(members)}: {question})"

@@ -282,7 +282,7 @@ def register(subparsers: Any) -> None:
 
     add("init", cmd_init, "create the chain (genesis) and a signing key in the data folder")
     p = add("mine", cmd_mine, "mine blocks on the local chain, including pending transactions")
-    p.add_argument("--blocks", type=int, default=1)
+    p.add_argument("--blocks", type=int, default=1, help="how many blocks (default 1)")
     p.add_argument("--processes", type=int, default=None, help="worker processes (default: cores)")
     add("status", cmd_status, "show the tip, difficulty, mempool and balance")
     p = add("send", cmd_send, "queue a transfer signed by the data folder's key")
@@ -294,20 +294,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("--tag", required=True, help="short label: [A-Za-z0-9-_.:/], up to 32")
     p.add_argument("--fee", type=int, default=None, help="base units (default: the chain's minimum)")
     p = add("prove", cmd_prove, "print the Merkle inclusion proof of a transaction (JSON)")
-    p.add_argument("txid")
+    p.add_argument("txid", help="the transaction's id (hex, as `anchor` and `send` print it)")
     p.add_argument("--out", default=None, help="write the proof to this file instead of printing it")
     p = add("serve", cmd_serve, "run an HTTP JSON node on loopback and sync with peers")
     p.add_argument("--port", type=int, default=0, help="0 = any free port")
     p.add_argument("--peer", action="append", default=[], help="peer URL (repeatable)")
     p.add_argument("--mine", action="store_true", help="also mine on the node's tip")
-    p.add_argument("--processes", type=int, default=None)
+    p.add_argument("--processes", type=int, default=None, help="mining processes with --mine (default: cores)")
     add("verify-db", cmd_verify_db, "re-validate the whole stored chain")
     p = add("verify-headers", cmd_verify_headers, "validate a file of hex headers (one per line)", datadir=False)
-    p.add_argument("--start-height", type=int, required=True)
+    p.add_argument("--start-height", type=int, required=True, help="height of the file's first header")
     p.add_argument(
         "--period-start", default=None, help="hex header of the first block of the period the file starts in"
     )
-    p.add_argument("file")
+    p.add_argument("file", help="hex headers, one per line, in chain order")
     p = add(
         "verify-proof",
         cmd_verify_proof,
@@ -320,9 +320,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--headers", default=None, help="check the proof against this header file (as verify-headers)")
     p.add_argument("--start-height", type=int, default=None, help="height of the file's first")
     p.add_argument("--period-start", default=None, help="as for verify-headers")
-    p.add_argument("--txid")
-    p.add_argument("--root")
-    p.add_argument("--index", type=int)
+    p.add_argument("--txid", help="with --root, --index and --branch: the transaction id (hex)")
+    p.add_argument("--root", help="the block's Merkle root (hex)")
+    p.add_argument("--index", type=int, help="the transaction's position in its block")
     p.add_argument("--branch", help="comma-separated hashes, display order ('' for none)")
     p.add_argument("--tx", default=None, help="the raw transaction (hex): proves the branch's depth")
     p.add_argument(

@@ -5,10 +5,11 @@ from __future__ import annotations
 DEVICES = ("auto", "cpu", "cuda")
 
 
-def check_device(name: str) -> None:
-    """Raise ConfigError for an unknown device, or for cuda on a machine whose torch sees none."""
+def check_device(name: str) -> str:
+    """The device `name` resolves to here ("cpu", "cuda:0"; "auto" picks one); raises ConfigError
+    for an unknown device, or for cuda on a machine whose torch sees none."""
     from offchain.ml.devices import select_device  # torch: imported only by the roles that train
     from offchain.ml.errors import validate_choice
 
     validate_choice("device", name, DEVICES)
-    select_device(name)
+    return str(select_device(name))

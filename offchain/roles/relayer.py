@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,6 +35,12 @@ from offchain.roles.rolelog import RoleLog
 BATCH = 20  # headers per transaction: about 45k gas each, well inside a block
 LOCATOR_DEPTH = 64  # ancestors of the relay's tip offered to the node before its genesis
 BACKOFF_MAX_S = 10.0
+# The relay's clock is the EVM's: it moves only when blocks are mined (issue 22's walkthrough).
+CLOCK_HINT = (
+    "the relay's clock advances with EVM blocks and these headers are not ahead of this machine's clock: "
+    "on a chain that mines only on transactions (make chain) mine one (offchain chain mine 1) "
+    "or start it with interval mining (anvil --block-time 1)"
+)
 
 
 def ledger_tip(url: str) -> ChainTip:
@@ -59,6 +66,7 @@ class Relayer:
         self.genesis_hash = genesis_hash
         self.batch = batch
         self.log = log or RoleLog("relayer")
+        self._clock_hint_given = False
 
     def sync_once(self) -> int:
         """Bring the relay up to the node's heaviest chain; returns the headers submitted."""
@@ -70,9 +78,11 @@ class Relayer:
         limit = self.relay.time_limit()
         timely = next((i for i, h in enumerate(headers) if h.time > limit), len(headers))
         if timely < len(headers):
-            self.log(
-                "waiting", reason="headers past the relay's clock limit", first=headers[timely].hash_hex, limit=limit
-            )
+            first = headers[timely]
+            self.log("waiting", reason="headers past the relay's clock limit", first=first.hash_hex, limit=limit)
+            if first.time <= time.time() and not self._clock_hint_given:
+                self._clock_hint_given = True  # once: a chain that mines only on transactions waits for ever
+                self.log("hint", reason=CLOCK_HINT)
         submitted = 0
         for start in range(0, timely, self.batch):
             chunk = headers[start : min(start + self.batch, timely)]
@@ -258,12 +268,14 @@ def register(subparsers: Any) -> None:
     commands = parser.add_subparsers(dest="relay_command", metavar="COMMAND")
     show = commands.add_parser("status", help="the ledger's tip and the relay's side by side")
     show.add_argument("--ledger", default="http://127.0.0.1:8333", help="ledger node URL")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
     add_relay_arg(show)
     add_connection_args(show)
     show.set_defaults(func=cmd_status)
     deploy = commands.add_parser("deploy", help="deploy a LedgerRelay from the chain's genesis")
-    deploy.add_argument("--chain", default="devnet", choices=sorted(CHAINS))
+    deploy.add_argument(
+        "--chain", default="devnet", choices=sorted(CHAINS), help="the ledger's parameters (default devnet)"
+    )
     deploy.add_argument("--confirmations", type=int, default=2, help="confirmations verifyTx requires")
     deploy.add_argument(
         "--standalone",

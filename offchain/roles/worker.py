@@ -121,9 +121,10 @@ class Worker:
     def consider(self, job: JobPosted) -> None:
         """Take the job if it can be done in time; otherwise skip it with the reason."""
         self.journal.put(job.job_id, JobState.SEEN, job=job)
-        self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
         try:
             self._require_open(job.job_id)  # one call, before seconds of downloads and timing
+            # Seen only once open: a job cancelled before the worker met it costs one line, its skip.
+            self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
             train_path = self.session.fetch(job.training_set)  # never the evaluation set: it is sealed
             base_uri = self.session.registry.record(job.base_model).uri
@@ -201,7 +202,7 @@ class Worker:
         if "seed" not in recipe:
             config.seed = self.options.seed
         config.validate()
-        self.log("training", job=entry.job_id, epochs=config.epochs, device=self.options.device)
+        self.log("training", job=entry.job_id, epochs=config.epochs, device=check_device(self.options.device))
         result = train(
             config,
             job_dir / "model",

@@ -46,6 +46,7 @@ def test_a_live_network_deploy_records_the_contracts_without_a_traceback(tmp_pat
     shown = status.stdout + status.stderr
     assert status.returncode == 0 and "Traceback" not in shown, shown
     assert "market jobs: 0" in shown, shown
+    assert "market balance 0 ETH;" in shown, shown  # ether in words, as every role prints it (was "0.000000E")
     # a whole job by hand (deploys its own set): post, commit, reveal, attest, finalize, claim
     walked = walkthrough.stdout + walkthrough.stderr
     assert walkthrough.returncode == 0 and "Traceback" not in walked, walked

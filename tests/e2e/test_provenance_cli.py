@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from basemodel import register_base_model
+from eth_account import Account
 
 from offchain.cli import main
 from offchain.eth.client import connect
@@ -192,3 +193,14 @@ def test_a_proof_the_relay_does_not_hold_is_one_line(world, capsys) -> None:  # 
     assert main(["registry", "anchor", str(out), *world["where"]]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and ("relay" in err)
+
+
+def test_registry_register_signs_with_the_account_its_key_options_name(world, capsys) -> None:  # type: ignore[no-untyped-def]
+    model = "0x" + hashlib.sha256(b"registered by dev account 4").hexdigest()
+    dataset = "0x" + "ab" * 32
+    argv = ["registry", "register", model, "--dataset", dataset, "--score-bps", "8700", "--uri", "sha256:" + "cd" * 32]
+    assert main([*argv, *world["where"], "--dev-account", "4"]) == 0  # was: only $OFFCHAIN_PRIVATE_KEY
+    capsys.readouterr()
+    assert main(["registry", "show", model, "--json", *world["where"]]) == 0
+
+    assert json.loads(capsys.readouterr().out)["publisher"] == Account.from_key(dev_private_key(4)).address

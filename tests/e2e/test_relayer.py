@@ -242,3 +242,30 @@ def test_the_relayer_waits_out_an_rpc_outage(anvil, relay, ledger) -> None:  # t
         thread.join(timeout=10)
 
     assert relay.best_tip().height == 6
+
+
+class _StoppedClock:
+    """The relay as on `make chain` (anvil mining only on transactions): its clock, the EVM's,
+    stands at the genesis header's time while the ledger's blocks are stamped after it."""
+
+    def __init__(self, relay: RelayClient) -> None:
+        self._relay = relay
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._relay, name)
+
+    def time_limit(self) -> int:
+        return GENESIS.time
+
+
+def test_a_relay_whose_clock_stands_still_gets_one_hint_to_mine_an_evm_block(relay, ledger) -> None:  # type: ignore[no-untyped-def]
+    chain, node = ledger
+    _mine(chain, 2)
+    logged: list[tuple[str, dict[str, Any]]] = []
+    stopped: Any = _StoppedClock(relay)
+    relayer = Relayer(stopped, node.url, GENESIS.hash_hex, log=lambda event, **fields: logged.append((event, fields)))
+
+    assert relayer.sync_once() == 0 and relayer.sync_once() == 0
+
+    assert [event for event, _ in logged] == ["waiting", "hint", "waiting"]  # the hint once, not every round
+    assert "offchain chain mine 1" in logged[1][1]["reason"] and "--block-time" in logged[1][1]["reason"]

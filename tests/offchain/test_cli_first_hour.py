@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.cli import COMMAND_MODULES, COMMANDS, main
+from offchain.cli import COMMAND_MODULES, COMMANDS, build_parser, main
 
 ROOT = Path(__file__).resolve().parents[2]
 # Libraries that take seconds to import: `offchain --help` must import none of them.
@@ -289,3 +289,27 @@ def test_a_pickled_npz_is_refused_without_suggesting_allow_pickle(tmp_path: Path
 
     assert "allow_pickle" not in str(error.value) and "pickle.load" not in str(error.value)
     assert "not a data set" in str(error.value)
+
+
+def _without_help(parser: argparse.ArgumentParser, path: str) -> list[str]:
+    """Every subcommand and argument under `parser` whose --help line would be blank."""
+    missing = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helped = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                missing += [f"{path} {name}"] if not helped.get(name) else []
+                missing += _without_help(sub, f"{path} {name}")
+        elif action.help is None and not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+    return missing
+
+
+def test_every_command_and_argument_has_a_help_line() -> None:
+    missing = []
+    for name in COMMANDS:
+        parser = build_parser(name)
+        (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        missing += _without_help(commands.choices[name], f"offchain {name}")
+
+    assert missing == []  # was 28, among them `job status --json` and `artifacts serve --port`

@@ -44,6 +44,7 @@ def _session(tmp_path: Path, test_source: str, *args: str) -> subprocess.Complet
     shutil.copyfile(CONFTEST, tmp_path / "conftest.py")
     (tmp_path / "test_case.py").write_text(test_source)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["OFFCHAIN_LEAK_GRACE_S"] = "1"  # each case's leak is deliberate: no need to wait 10 s for it to end
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:pytest-brownie", "-p", "no:cacheprovider", "-q", *args, tmp_path],
         cwd=tmp_path,

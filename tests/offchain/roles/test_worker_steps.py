@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import SPEC, WINDOW_S, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
@@ -132,12 +133,15 @@ def test_a_cancelled_job_is_skipped_before_anything_is_fetched(world: World) -> 
     job_id = world.post_job()
     world.session(1, "requester").market.cancel_job(job_id)
     (world.store / world.hashes["train"]).unlink()  # a fetch would fail with another reason
-
-    _worker(world).discover()
+    stream = io.StringIO()
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0)
+    Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=stream)).discover()
 
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.state == JobState.SKIPPED
     assert entry.record.reason == "the job was cancelled"
+    (line,) = [line for line in stream.getvalue().splitlines() if f" job {job_id}:" in line]  # was two: seen, skipped
+    assert "job skipped" in line, line
 
 
 def test_a_fresh_worker_skips_past_jobs_from_their_events_without_a_read_per_job(
@@ -232,3 +236,15 @@ def test_a_job_whose_reveal_window_holds_too_few_measured_inclusion_delays_is_sk
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.state == JobState.SKIPPED
     assert "the reveal window (3600 s) is shorter than 4 x the measured inclusion delay" in (entry.record.reason or "")
+
+
+def test_the_training_line_names_the_device_auto_chose(world: World) -> None:
+    job_id = world.post_job()
+    stream = io.StringIO()
+    options = WorkerOptions(publish=None, device="auto", confirmations=0)
+    worker = Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=stream))
+    worker.discover()
+    worker.advance(worker.journal.get(job_id))  # type: ignore[arg-type]
+
+    (line,) = [line for line in stream.getvalue().splitlines() if " training " in f" {line} "]
+    assert f"device={'cuda:0' if torch.cuda.is_available() else 'cpu'}" in line, line  # was "device=auto"
