@@ -49,14 +49,15 @@ from benchmarks.market_model import (
     settle,
 )
 from offchain.demo import scenario
+from offchain.demo.sybil import HONEST_BOND
 from offchain.eth.deploy import MIN_BOND
 
 ETHER = 10**18
 SHARES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.49)
 JOBS = 4000  # jobs per share and scenario
 SEED = 20
-HONEST_VALIDATORS = 100  # honest members of a larger market, each bonding the minimum (as the demo's do)
-DEMO_VALIDATORS = len(scenario.VALIDATORS)  # the demo's honest members: fewer than its 15 seats
+HONEST_VALIDATORS = 100  # honest members of a larger market, each bonding the minimum
+DEMO_VALIDATORS = len(scenario.VALIDATORS)  # the demo's members, each at its honest bond (offchain.demo.sybil)
 TRUE_SCORE = 9000  # what the honest worker's model scores on the evaluation set (demo minimum: 8000)
 HONEST_CLAIM = 8900  # its claim: its held-out estimate, under the truth (docs/market.md)
 JUNK_SCORE = 1000  # what the attacker's junk scores
@@ -452,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     ten = Honest(HONEST_VALIDATORS // 10, 10 * MIN_BOND)  # the same honest bond in fewer, larger bonds
     scenarios = (
-        ("demo's job, the demo's validators", demo_params(), Honest(DEMO_VALIDATORS)),
+        ("demo's job, the demo's validators", demo_params(), Honest(DEMO_VALIDATORS, HONEST_BOND)),
         ("demo's job", demo_params(), Honest()),
         ("demo's job, honest bond in large bonds", demo_params(), ten),
         ("largest reward", largest_params(), Honest()),

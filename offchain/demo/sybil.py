@@ -5,7 +5,7 @@ fund) and bonds each as a validator running `offchain validator --inflate-for
 <over-claimer>`: it attests the over-claimer's claim and 0 for every other submission,
 without evaluating. Seats are drawn by bond and the honest validators bond ten times the
 minimum (HONEST_BOND), so the Sybils and the lazy copier, who side with the over-claimer,
-draw a majority of the 15 seats about once in a million jobs (the demo prints the odds): every
+draw a majority of the 15 seats about once in 430,000 jobs (the demo prints the odds): every
 submission's median is an honest score, the over-claimer is judged dishonest, its rival keeps
 its measured score, and each seat a Sybil draws lands its attestations outside the tolerance
 and costs it part of its bond. Splitting bond buys no seats, so the Sybils' 2 ETH draw no seat
