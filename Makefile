@@ -14,6 +14,9 @@ export SOLCX_BINARY_PATH := $(CURDIR)/tools/solc
 export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
+# The suites check that no anvil left a state folder on disk (tests/conftest.py).
+export OFFCHAIN_CHECK_ANVIL_STATES := 1
+
 # brownie's test chain on a free port (brownie-config.yaml reads BROWNIE_PORT): a test run
 # never attaches to the user's own `make chain` on 8545, nor to another run's chain.
 BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.ports import free_port; print(free_port())') \
@@ -162,7 +165,7 @@ bench: compile
 # `make chain PORT=9545` for another port (then --rpc http://127.0.0.1:9545).
 PORT ?= 8545
 chain: setup
-	anvil --host 127.0.0.1 --port $(PORT) --chain-id 1337
+	anvil --host 127.0.0.1 --port $(PORT) --chain-id 1337 --max-persisted-states 0  # no state folder left on disk (offchain/eth/localchain.py)
 
 # Re-pin the whole Python tree after changing requirements/*.txt.
 lock:

@@ -4,7 +4,8 @@ Processes a test starts inherit this session's environment, and with it a marker
 unique to the session. When the session ends, any live process carrying the marker (other
 than this one and brownie's own chain, which brownie stops at exit) is a leak: the session
 fails and names each one. It never kills them: a test that starts a process stops it, also
-when the test fails, and a leak is a bug to fix there.
+when the test fails, and a leak is a bug to fix there. A folder of block states that an anvil
+wrote to disk during the run fails it the same way.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -22,10 +24,24 @@ MARKER = "OFFCHAIN_TEST_SESSION"
 GRACE_S = float(os.environ.get("OFFCHAIN_LEAK_GRACE_S", "10"))
 
 
+# anvil's folder of block states, which it never deletes (offchain/eth/localchain.py): every
+# anvil a test starts runs memory-only, and a state folder left by the run fails it too. The
+# folder is per user, not per run, so the check is on where nothing else runs beside the
+# suite: `make test`'s targets set the variable (CI's case); runs of single files don't.
+CHECK_ANVIL_STATES = "OFFCHAIN_CHECK_ANVIL_STATES"
+ANVIL_STATES = Path.home() / ".foundry" / "anvil" / "tmp"
+_anvil_states_before: set[str] = set()
+
+
+def _anvil_state_folders() -> set[str]:
+    return set(os.listdir(ANVIL_STATES)) if ANVIL_STATES.is_dir() else set()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # an xdist worker keeps its controller's marker
         return
     os.environ[MARKER] = secrets.token_hex(8)  # new each session, nested sessions included
+    _anvil_states_before.update(_anvil_state_folders())
 
 
 def _marked(marker: str) -> list[psutil.Process]:
@@ -99,11 +115,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks
         return
     leaks = leaked_processes(os.environ[MARKER])
-    if not leaks:
+    lines = []
+    if leaks:
+        lines += ["processes started by this test run are still running (a test must stop what it starts):"]
+        lines += [f"  {_describe(p)}" for p in leaks]
+    left = sorted(_anvil_state_folders() - _anvil_states_before) if os.environ.get(CHECK_ANVIL_STATES) else []
+    if left:
+        lines += ["anvil state folders written during this test run (start anvil with --max-persisted-states 0):"]
+        lines += [f"  {ANVIL_STATES / name}" for name in left]
+    if not lines:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    lines = ["processes started by this test run are still running (a test must stop what it starts):"]
-    lines += [f"  {_describe(p)}" for p in leaks]
     if reporter is not None:
         reporter.write_line("\n".join(lines), red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED

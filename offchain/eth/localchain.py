@@ -25,6 +25,11 @@ from offchain.ports import free_port
 
 CHAIN_ID = 1337  # brownie's development chain id, so deployments/1337.json is shared
 START_TIMEOUT_S = 30.0
+# anvil keeps recent block states in memory and moves older ones to a folder under
+# ~/.foundry/anvil/tmp, which it never deletes, not even on a clean exit: one test run left
+# 8 GB there (a state per block), and the disk filled within a day of runs. Memory-only
+# history keeps the last 500 states (historical reads as far back as that) and writes nothing.
+MEMORY_ONLY_HISTORY = ("--max-persisted-states", "0")
 
 
 def anvil_path() -> str:
@@ -115,6 +120,7 @@ def start_anvil(
         "--mnemonic",
         DEV_MNEMONIC,
         "--silent",
+        *MEMORY_ONLY_HISTORY,
     ]
     if block_time:
         cmd += ["--block-time", str(block_time)]

@@ -8,6 +8,8 @@ from brownie import _config, web3  # not `from brownie._config`: brownie would h
 from hashes import ZERO_ADDRESS
 from web3.middleware import Web3Middleware
 
+from offchain.eth.localchain import MEMORY_ONLY_HISTORY
+
 # Anvil advances an account's nonce a moment before the mined transaction and its receipt can
 # be looked up. brownie reads the nonce first and, when the lookup then finds nothing, calls
 # the transaction dropped ("Tx dropped without known replacement"): on a loaded machine one
@@ -22,6 +24,9 @@ LOOKUP_PAUSE_S = 0.05
 # project config cannot set the port: brownie 1.22 fails merging `cmd_settings`).
 if os.environ.get("BROWNIE_PORT"):
     _config.CONFIG.networks["development"]["cmd_settings"]["port"] = int(os.environ["BROWNIE_PORT"])
+# brownie's anvil writes no block states to disk either (offchain.eth.localchain says why);
+# brownie splits `cmd` on spaces and cmd_settings knows no such flag.
+_config.CONFIG.networks["development"]["cmd"] = " ".join(["anvil", *MEMORY_ONLY_HISTORY])
 
 
 class _LookUpAgain(Web3Middleware):

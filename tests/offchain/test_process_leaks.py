@@ -27,6 +27,13 @@ def test_starts_a_daemon_and_forgets_it():
     Path("leaked.pid").write_text(str(process.pid))
 """
 
+ANVIL_STATE_TEST = """
+from pathlib import Path
+
+def test_leaves_an_anvil_state_folder():
+    (Path.home() / ".foundry" / "anvil" / "tmp" / "NAME").mkdir(parents=True)
+"""
+
 TIDY_TEST = """
 import subprocess, time
 import psutil
@@ -45,6 +52,7 @@ def _session(tmp_path: Path, test_source: str, *args: str) -> subprocess.Complet
     (tmp_path / "test_case.py").write_text(test_source)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["OFFCHAIN_LEAK_GRACE_S"] = "1"  # each case's leak is deliberate: no need to wait 10 s for it to end
+    env["OFFCHAIN_CHECK_ANVIL_STATES"] = "1"
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:pytest-brownie", "-p", "no:cacheprovider", "-q", *args, tmp_path],
         cwd=tmp_path,
@@ -85,3 +93,30 @@ def test_stopping_only_the_shell_leaves_its_child_running_and_fails(tmp_path: Pa
         for orphan in orphans:
             if any(f"pid {orphan.pid} " in line for line in result.stdout.splitlines()):
                 orphan.kill()  # only the one this case provoked
+
+
+def test_a_session_that_leaves_an_anvil_state_folder_fails_and_names_it(tmp_path: Path) -> None:
+    name = f"anvil-state-test-{tmp_path.name}"
+    result = _session(tmp_path, ANVIL_STATE_TEST.replace("NAME", name))
+    try:
+        assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
+        assert "anvil state folders written during this test run" in result.stdout and name in result.stdout
+    finally:
+        (Path.home() / ".foundry" / "anvil" / "tmp" / name).rmdir()
+
+
+def test_every_anvil_the_project_starts_keeps_its_block_states_in_memory() -> None:
+    from offchain.eth.localchain import MEMORY_ONLY_HISTORY, start_anvil
+
+    chain = start_anvil()
+    try:
+        command = psutil.Process(chain.process.pid).cmdline()
+    finally:
+        chain.stop()
+    makefile = (CONFTEST.parents[1] / "Makefile").read_text()
+    contracts_conftest = (CONFTEST.parent / "contracts" / "conftest.py").read_text()
+
+    flags = " ".join(MEMORY_ONLY_HISTORY)
+    assert flags in " ".join(command)  # the demo, the e2e tests, the benchmarks
+    assert f"--chain-id 1337 {flags}" in makefile  # make chain
+    assert "MEMORY_ONLY_HISTORY" in contracts_conftest  # brownie's own chain
