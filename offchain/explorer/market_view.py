@@ -212,7 +212,7 @@ class MarketView:
             recorded_open=job.evaluation_revealed,
             drawn=drawn_seats,
             quorum=config["quorum"],
-            unavailable=len(unavailable),
+            unavailable=sum(1 for a in seats if a in unavailable),  # seats, not members: one may hold several
         )
         return JobView(
             now=now,

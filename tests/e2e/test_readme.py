@@ -414,8 +414,9 @@ def test_the_walkthrough_paid_the_worker_and_slashed_nobody(setup: Setup) -> Non
     assert found is not None and found[1].outcome == Outcome.WON, found
     job = market.job(WALKTHROUGH_JOB)
     assert [(c.worker, c.amount) for c in claims] == [(worker, job.min_stake + job.reward)]  # stake back, and the prize
-    assert sorted(market.committee(WALKTHROUGH_JOB)) == sorted(validators)
-    assert all(e.slashed == 0 and e.paid > 0 for e in settled) and len(settled) == len(validators), settled
+    seats = market.committee(WALKTHROUGH_JOB)  # seats by bond: a validator may hold several, any one none
+    assert len(seats) == 3 and set(seats) <= set(validators)
+    assert all(e.slashed == 0 and e.paid > 0 for e in settled) and len(settled) == len(seats), settled  # one a seat
     assert all(market.validator(v).bond == market.min_bond() for v in validators)
 
 
