@@ -4,8 +4,8 @@
     python -m benchmarks.economics_bench --jobs 500
 
 For each share of all validator bond held by the attacker (5 % to 49 %), thousands of jobs
-are drawn as `TrainingMarket._drawSeats` draws (weighted sampling without replacement, the
-requester's and the workers' leaves drawn and skipped, at most 2 x seats + 17 tries), and
+are drawn as `TrainingMarket._drawSeats` draws (seats by bond: a seated leaf stays in the draw,
+the requester's and the workers' leaves drawn and taken out, at most 2 x seats + 17 tries), and
 each job is settled by `benchmarks.market_model` (the contract's rules to the wei, checked
 against the chain by tests/contracts/market/test_economics_model.py). The attacker is the
 requester (wants the model without paying) or a worker with junk (wants the reward), and plays
@@ -49,14 +49,15 @@ from benchmarks.market_model import (
     settle,
 )
 from offchain.demo import scenario
+from offchain.demo.sybil import HONEST_BOND
 from offchain.eth.deploy import MIN_BOND
 
 ETHER = 10**18
 SHARES = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30, 0.35, 0.40, 0.45, 0.49)
 JOBS = 4000  # jobs per share and scenario
 SEED = 20
-HONEST_VALIDATORS = 100  # honest members of a larger market, each bonding the minimum (as the demo's do)
-DEMO_VALIDATORS = len(scenario.VALIDATORS)  # the demo's honest members: fewer than its 15 seats
+HONEST_VALIDATORS = 100  # honest members of a larger market, each bonding the minimum
+DEMO_VALIDATORS = len(scenario.VALIDATORS)  # the demo's members, each at its honest bond (offchain.demo.sybil)
 TRUE_SCORE = 9000  # what the honest worker's model scores on the evaluation set (demo minimum: 8000)
 HONEST_CLAIM = 8900  # its claim: its held-out estimate, under the truth (docs/market.md)
 JUNK_SCORE = 1000  # what the attacker's junk scores
@@ -140,15 +141,16 @@ def population(share: float, honest: Honest, whale: bool = False) -> Population:
 
 def sample_seats(rng: np.random.Generator, jobs: int, pop: Population, size: int) -> tuple[np.ndarray, np.ndarray]:
     """(attacker seats, drawn seats) of `jobs` draws. Leaves of one class weigh the same, so the
-    class of each try is all the seat count needs: exactly _drawSeats' distribution (each try
-    uniform over the weight not drawn yet; r = seed % total's bias is below 2**-190)."""
+    class of each try is all the seat count needs: exactly _drawSeats' distribution (seats by
+    bond: each try uniform over the weight not excluded yet, a seated leaf staying in the draw;
+    r = seed % total's bias is below 2**-190)."""
     taken_a = np.zeros(jobs, dtype=np.int64)
     taken_h = np.zeros(jobs, dtype=np.int64)
     excluded_left = np.tile(np.array([b // 10**9 for b in pop.excluded], dtype=np.float64), (jobs, 1))
     wa, wh = pop.attacker_bond // 10**9, pop.honest_bond // 10**9
     for _ in range(2 * size + MAX_SUBMISSIONS + 1):
-        left_a = (pop.attackers - taken_a) * float(wa)
-        left_h = (pop.honest - taken_h) * float(wh)
+        left_a = np.full(jobs, pop.attackers * float(wa))  # seated leaves stay in the draw
+        left_h = np.full(jobs, pop.honest * float(wh))
         cumulative = (left_a + left_h)[:, None] + np.cumsum(excluded_left, axis=1)
         total = cumulative[:, -1]
         active = (taken_a + taken_h < size) & (total > 0)
@@ -337,7 +339,7 @@ class ValidatorEconomics:
     fee: float  # ETH earned on a seat of an honest job
     gas_units: int  # gas a seat costs: commit and reveal the attestation, withdraw
     cpu: float  # ETH of CPU a seat costs
-    seat_odds: float  # chance a member is drawn for a job
+    seat_odds: float  # seats a member holds a job, on average (gas counted per seat: an upper bound)
 
     @property
     def gas(self) -> float:
@@ -361,7 +363,7 @@ def validator_economics(
 ) -> ValidatorEconomics:
     """An honest member's profit on a job with one honest submission among the `honest`
     members, every seat honest."""
-    size = min(p.committee_size, honest.count)
+    size = p.committee_size  # seats by bond: every seat filled, a member may hold several
     seats = _seats(population(0.0, honest), 0, size, None, (TRUE_SCORE,))
     s = settle(p, [Submission("worker", p.min_stake, HONEST_CLAIM)], seats, True)
     return ValidatorEconomics(
@@ -451,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     ten = Honest(HONEST_VALIDATORS // 10, 10 * MIN_BOND)  # the same honest bond in fewer, larger bonds
     scenarios = (
-        ("demo's job, the demo's validators", demo_params(), Honest(DEMO_VALIDATORS)),
+        ("demo's job, the demo's validators", demo_params(), Honest(DEMO_VALIDATORS, HONEST_BOND)),
         ("demo's job", demo_params(), Honest()),
         ("demo's job, honest bond in large bonds", demo_params(), ten),
         ("largest reward", largest_params(), Honest()),
@@ -474,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
         v = validator_economics(p, cpu, gas, honest)
         print(
             f"honest validator: fee {v.fee:.6f} ETH a seat - gas {v.gas:.6f} - CPU {v.cpu:.2e} ({cpu:.2f} s) = "
-            f"{v.per_seat:+.6f} ETH a seat, {v.per_job:+.6f} a job posted (drawn {v.seat_odds:.0%}); "
+            f"{v.per_seat:+.6f} ETH a seat, {v.per_job:+.6f} a job posted ({v.seat_odds:.2f} seats a job); "
             f"break-even at {v.break_even_gwei():,.1f} gwei"
         )
         if v.per_seat <= 0:

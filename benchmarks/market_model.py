@@ -229,6 +229,7 @@ def _settle_members(
     fee refunded to the requester (nobody earned the pool) and adds the burned rest to `out`."""
     counts = []
     slashed_total = 0
+    bonds: dict[str, int] = {}  # a member's bond as its seats settle: each seat slashes what is left
     for seat in seats:
         good = bad = 0
         for i in revealed:
@@ -241,7 +242,9 @@ def _settle_members(
                 bad += 1
         counts.append(good)
         if bad:
-            taken = min(seat.bond * p.slash_bps * bad // BPS, seat.bond)
+            bond = bonds.get(seat.member, seat.bond)
+            taken = min(bond * p.slash_bps * bad // BPS, bond)
+            bonds[seat.member] = bond - taken
             out.slashed[seat.member] = out.slashed.get(seat.member, 0) + taken
             slashed_total += taken
     pool = fee + slashed_total
@@ -288,7 +291,8 @@ def draw_seed(seed_block_hash: int, job_id: int) -> int:
 
 def draw_exact(seed: int, weights: list[int], owners: list[str], excluded: set[str], size: int) -> list[str]:
     """TrainingMarket._drawSeats over a tree of `weights` (gwei, leaf order; 0: exited): the
-    seated owners in seat order. Every leaf drawn leaves the draw, seated or excluded."""
+    seated owners in seat order. Seats by bond: a seated leaf stays in the draw (a member may
+    hold several seats), an excluded one leaves it."""
     starts = [sum(weights[:i]) for i in range(len(weights))]
     total = sum(weights)
     gone: list[tuple[int, int]] = []  # (start, weight), sorted
@@ -301,10 +305,11 @@ def draw_exact(seed: int, weights: list[int], owners: list[str], excluded: set[s
                 break
             r += weight
         leaf = next(i for i in range(len(weights)) if weights[i] and starts[i] <= r < starts[i] + weights[i])
-        total -= weights[leaf]
-        gone.append((starts[leaf], weights[leaf]))
-        gone.sort()
         n += 1
         if owners[leaf] not in excluded:
             seats.append(owners[leaf])
+            continue
+        total -= weights[leaf]
+        gone.append((starts[leaf], weights[leaf]))
+        gone.sort()
     return seats

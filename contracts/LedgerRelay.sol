@@ -191,7 +191,7 @@ contract LedgerRelay is ILedgerRelay {
 
     /// @inheritdoc ILedgerRelay
     /// @dev O(depth / retargetInterval): blocks of a difficulty period share their bits.
-    function confirmationWork(bytes32 blockHash) external view returns (uint256) {
+    function confirmationWork(bytes32 blockHash) public view returns (uint256) {
         if (confirmations(blockHash) == 0) return 0; // off the main chain, or a reorganisation pending
         bytes16 key = _key(blockHash);
         uint256 tipWork = _tipWork; // not pending: confirmations would be 0
@@ -263,11 +263,12 @@ contract LedgerRelay is ILedgerRelay {
     function provenAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
         external
         view
-        returns (bytes32 payload, address account, uint256 height, uint256 blockConfirmations)
+        returns (bytes32 payload, address account, uint256 height, uint256 blockConfirmations, uint256 work)
     {
         (payload, account) = _verifyAnchor(txBytes, blockHash, index, branch);
         blockConfirmations = confirmations(blockHash);
         height = RelayRecord.height(_records[_key(_tipHash)]) + 1 - blockConfirmations; // on the main chain
+        work = confirmationWork(blockHash);
     }
 
     /// @dev {verifyAnchor}'s body.

@@ -85,11 +85,10 @@ contract MarketLens {
         ILedgerRelay relay = ILedgerRelay(IModelRegistry(_market.registry()).relay());
         if (address(relay) == address(0)) return p;
         try relay.provenAnchor(proof.transaction, proof.blockHash, proof.index, proof.branch) returns (
-            bytes32 payload, address signer, uint256 height, uint256 confirmations
+            bytes32 payload, address signer, uint256 height, uint256 confirmations, uint256 work
         ) {
-            if (payload == trainingSet) (p.account, p.height, p.confirmations) = (signer, height, confirmations);
+            if (payload == trainingSet) p = Provenance(true, signer, height, confirmations, work);
         } catch {} // unproven now: off the main chain, too shallow, malformed
-        if (p.account != address(0)) (p.proven, p.work) = (true, relay.confirmationWork(proof.blockHash));
     }
 
     /// @notice The job's phase: its status, or for an active job the window the clock is in.

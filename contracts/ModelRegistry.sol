@@ -17,6 +17,10 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
     /// @notice Highest score: 100.00 % in basis points.
     uint16 public constant MAX_SCORE_BPS = 10_000;
+    /// @notice How long a marked anchor stays open to another account's main-chain proof should its
+    /// block leave the relay's main chain: a reorganiser keeps a record only by holding the heaviest
+    /// chain this long (docs/relay.md says why a day).
+    uint256 public constant ANCHOR_DELAY = 1 days;
 
     /// @dev Immutable on purpose: an administrator who could swap the relay could mark any
     /// model "anchored" through a fake one.
@@ -38,18 +42,24 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     /// transaction `txBytes`, at `index` of ledger block `blockHash` with its Merkle `branch`,
     /// must carry `modelHash` as its payload, and the relay must hold the block on its main
     /// chain with at least its minimum confirmations.
-    /// @dev Anyone may send a proof: it stands on its own. Records the block, its height and the
-    /// anchoring account ({anchorOf}); whether it still holds is read live ({anchorStatus}).
-    /// A model already marked is marked again only by a stronger proof: while the recorded block
-    /// is on the relay's main chain, a lower ledger height (an earlier anchor on that same chain);
-    /// once it has left the main chain, only a proof signed by the recorded account (its anchor
-    /// re-mined elsewhere). A reorganisation therefore never hands a record to another account: on
-    /// a minimum-difficulty devnet anyone can out-mine the honest node for a while, and the
-    /// registry cannot tell their branch from the honest one, so the flipped record reads unproven
-    /// until its chain returns instead. The anchor proves the hash existed by that block, not
-    /// who made the model: the recorded account is whoever anchored the hash earliest (anyone
-    /// can, once a reveal makes it public); authorship is the publisher's record.
-    /// Emits {ModelAnchored}.
+    /// @dev Anyone may send a proof: it stands on its own. Records the block, its height, the
+    /// anchoring account and when it was marked ({anchorOf}); whether it still holds is read live
+    /// ({anchorStatus}). A model already marked is marked again only by a stronger proof, and,
+    /// once the record is final ({ANCHOR_DELAY} after its mark), only one of the recorded account:
+    /// - while the recorded block is on the relay's main chain, a lower ledger height (an earlier
+    ///   anchor on that same chain);
+    /// - once it has left the main chain, any main-chain proof (the recorded account's: its anchor
+    ///   mined again elsewhere).
+    /// The registry cannot tell a reorganiser's branch from the honest one (on a minimum-difficulty
+    /// devnet anyone out-mines the honest node for a while), so time tells them apart: a record
+    /// nobody replaced for the whole delay is final, and a reorganisation never hands a final
+    /// record to another account (it reads unproven until its chain returns instead). A
+    /// reorganiser who marks first, or over a pending record, loses it to the honest proof once
+    /// the honest chain returns within the delay (anyone may send that proof): it keeps the record
+    /// only by holding the heaviest chain for the whole delay, the majority-of-work assumption.
+    /// The anchor proves the hash existed by that block, not who made the model: the recorded
+    /// account is whoever anchored the hash earliest (anyone can, once a reveal makes it public);
+    /// authorship is the publisher's record. Emits {ModelAnchored}.
     function markAnchored(
         bytes32 modelHash,
         bytes calldata txBytes,
@@ -57,23 +67,36 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         uint256 index,
         bytes32[] calldata branch
     ) external {
-        ILedgerRelay relay_ = _relay;
-        if (address(relay_) == address(0)) revert ModelRegistryNoRelay();
+        if (address(_relay) == address(0)) revert ModelRegistryNoRelay();
         if (_records[modelHash].publisher == address(0)) revert ModelRegistryUnknownModel(modelHash);
-        (bytes32 payload, address account, uint256 height, uint256 confirmations) =
-            relay_.provenAnchor(txBytes, blockHash, index, branch);
+        (bytes32 payload, address account, uint256 height, uint256 confirmations, uint256 work) =
+            _relay.provenAnchor(txBytes, blockHash, index, branch);
         if (payload != modelHash) revert ModelRegistryPayloadMismatch(modelHash, payload);
-        Anchor memory old = _anchors[modelHash];
-        if (old.blockHash != bytes32(0)) {
-            if (relay_.confirmations(old.blockHash) != 0) {
-                if (height >= old.height) revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
-            } else if (account != old.account) {
-                revert ModelRegistryAnchorHeld(modelHash, old.account); // the reorganiser's branch, maybe
-            }
-        }
         // Ledger heights fit 64 bits for longer than any chain will run.
-        _anchors[modelHash] = Anchor({blockHash: blockHash, account: account, height: uint64(height)});
-        emit ModelAnchored(modelHash, blockHash, account, height, confirmations);
+        _anchors[modelHash] = Anchor({
+            blockHash: blockHash,
+            account: account,
+            height: uint64(height),
+            markedAt: _markedAt(modelHash, account, height)
+        });
+        emit ModelAnchored(modelHash, blockHash, account, height, confirmations, work);
+    }
+
+    /// @dev {markAnchored}'s rule for a model already marked: reverts unless the proof of `account`
+    /// at `height` is stronger than the record; returns when the new record's delay starts.
+    function _markedAt(bytes32 modelHash, address account, uint256 height) private view returns (uint32) {
+        Anchor memory old = _anchors[modelHash];
+        // A zero block is "never marked", not a time compared exactly (slither flags any == beside block.timestamp).
+        // slither-disable-next-line incorrect-equality
+        if (old.blockHash == bytes32(0)) return uint32(block.timestamp); // EVM seconds fit 32 bits until 2106
+        // Final means no other account, ever: an earlier anchor on the main chain included, as that
+        // chain may be a reorganiser's, onto which the record's own account was moved first.
+        if (account != old.account && _isFinal(old)) revert ModelRegistryAnchorHeld(modelHash, old.account);
+        if (_relay.confirmations(old.blockHash) != 0 && height >= old.height) {
+            revert ModelRegistryAnchorNotStronger(modelHash, old.height, height);
+        }
+        // The account's delay keeps running: mining its anchor again elsewhere restarts nothing.
+        return account == old.account ? old.markedAt : uint32(block.timestamp);
     }
 
     /// @inheritdoc IModelRegistry
@@ -82,19 +105,22 @@ contract ModelRegistry is AccessControl, IModelRegistry {
     }
 
     /// @notice The recorded anchor ({anchorOf}) read live against the relay: the block's confirmations
-    /// and their work now, and whether it is proven now (at least the relay's minimum confirmations).
+    /// and their work now, whether it is proven now (at least the relay's minimum confirmations), and
+    /// whether the record is final ({ANCHOR_DELAY} after its mark: no other account replaces it).
     /// A block that left the relay's main chain, or any while a reorganisation is pending, reads 0, unproven.
     function anchorStatus(bytes32 modelHash)
         external
         view
-        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven)
+        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven, bool isFinal)
     {
         anchor = _anchors[modelHash];
         ILedgerRelay relay_ = _relay;
-        if (anchor.blockHash == bytes32(0) || address(relay_) == address(0)) return (anchor, 0, 0, false);
+        // slither-disable-next-line incorrect-equality
+        if (anchor.blockHash == bytes32(0) || address(relay_) == address(0)) return (anchor, 0, 0, false, false);
         confirmations = relay_.confirmations(anchor.blockHash);
         work = relay_.confirmationWork(anchor.blockHash);
         proven = confirmations >= relay_.minConfirmations();
+        isFinal = _isFinal(anchor);
     }
 
     /// @notice Where `modelHash` was proven anchored ({markAnchored}); all zero if never.
@@ -200,6 +226,11 @@ contract ModelRegistry is AccessControl, IModelRegistry {
         assembly ("memory-safe") {
             mstore(path, length)
         }
+    }
+
+    /// @dev Whether a recorded anchor has had its whole delay: from then on no other account replaces it.
+    function _isFinal(Anchor memory anchor) private view returns (bool) {
+        return block.timestamp >= uint256(anchor.markedAt) + ANCHOR_DELAY;
     }
 
     /// @dev A direct registration: a new hash only.

@@ -149,7 +149,7 @@ abstract contract Settlement is Attestations {
     function _releaseSeats(uint256 jobId, uint256 size) internal returns (address[15] memory owners, uint256 drawn) {
         uint256 word = _committees[jobId][0];
         // Unchecked: seat < size <= 15, drawn <= seat, a lane holds leaf + 1 >= 1 when filled,
-        // and each count was raised at the draw (one seat per member per job), so it is >= 1.
+        // and each count was raised at the draw (once per seat held), so it is >= 1.
         unchecked {
             for (uint256 seat; seat < size; ++seat) {
                 if (seat == 8) word = _committees[jobId][1]; // read only for committees above 8

@@ -51,11 +51,11 @@ contract TrainingMarket is Settlement {
     /// ledger: the anchor transaction's payload must be `trainingSet`, and the registry's
     /// LedgerRelay must hold its block on its main chain with at least its minimum confirmations.
     /// @dev The job records only that it was proven ({Job.trainingSetAnchored}, a flag packed
-    /// into slot 1, which postJob writes anyway); the ledger block, its height, its
-    /// confirmations at post and the anchoring account go to {TrainingSetAnchored}. Storing the
+    /// into slot 1, which postJob writes anyway); the ledger block, its height, its confirmations
+    /// at post with their work and the anchoring account go to {TrainingSetAnchored}. Storing the
     /// block hash would take a fresh slot (22.1k gas) for what an indexer reads from the event.
-    /// Measured (benchmarks/gas_market.md): 191,470 gas with a 2-level branch against postJob's
-    /// 158,148 with the same arguments, within issue 14's postJob + 40k; the relay's checks
+    /// Measured (benchmarks/gas_market.md): 193,583 gas with a 2-level branch against postJob's
+    /// 155,593 with the same arguments, within issue 14's postJob + 40k; the relay's checks
     /// (double SHA-256s, ecrecover, the branch, two cold slots) and the calldata are most of it.
     /// Reverts {TrainingMarketNoRelay} when the registry has anchoring off, the relay's errors
     /// for an unproven or malformed anchor. Emits {JobPosted} and {TrainingSetAnchored}.
@@ -72,9 +72,9 @@ contract TrainingMarket is Settlement {
     ) external payable returns (uint256 jobId) {
         bytes memory proven = _provenAnchor(proof, trainingSet);
         jobId = _post(baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake, committeeSize, true);
-        (, address account, uint256 height, uint256 confirmations) =
-            abi.decode(proven, (bytes32, address, uint256, uint256));
-        emit TrainingSetAnchored(jobId, proof.blockHash, account, height, confirmations);
+        (, address account, uint256 height, uint256 confirmations, uint256 work) =
+            abi.decode(proven, (bytes32, address, uint256, uint256, uint256));
+        emit TrainingSetAnchored(jobId, proof.blockHash, account, height, confirmations, work);
     }
 
     /// @dev The relay's {ILedgerRelay-provenAnchor} answer for `proof`, whose payload must be
@@ -267,14 +267,15 @@ contract TrainingMarket is Settlement {
     /// reverted transaction after it changes the committee, and the call after the seed block
     /// draws, it cannot fix another. A seed block is fixed again only when its epoch has ended
     /// or its hash has left the EVM's 256-block horizon with nobody drawing (then the weights of
-    /// that epoch's start are gone). Weighted sampling without replacement: distinct validators,
-    /// each draw proportional to bond; a drawn leaf leaves the draw whether it is seated or
-    /// excluded (the requester, the job's workers, a member at its cap of unsettled seats), so
+    /// that epoch's start are gone). Seats by bond ({_drawSeats}): each seat is drawn in proportion
+    /// to bond and a seated member stays in the draw, so a member may hold several seats and
+    /// Sybils split from one bond draw no more seats than it; a leaf that cannot sit (the
+    /// requester, the job's workers, a member at its cap of unsettled seats) leaves the draw, so
     /// excluded bond wastes no try and no whale can empty a committee (issue 20 item 3): seats
-    /// stay empty only when the eligible validators are fewer than the seats (verdicts then need
-    /// a strict majority of the seats filled, {Judgment-judge}; below the quorum the job is the
-    /// requester's failure, {Settlement-finalize}). Each member drawn counts one more unsettled
-    /// seat, which keeps its bond until finalize ({withdrawBond}).
+    /// stay empty only when the eligible validators' seat caps are fewer than the seats (verdicts
+    /// then need a strict majority of the seats filled, {Judgment-judge}; below the quorum the job
+    /// is the requester's failure, {Settlement-finalize}). Each seat counts one more unsettled
+    /// seat of its member, which keeps its bond until finalize ({withdrawBond}).
     /// Emits {CommitteeSeedBlockSet} (first call) or {CommitteeDrawn}.
     function drawCommittee(uint256 jobId) external {
         Job storage j = _existing(jobId);
@@ -323,13 +324,15 @@ contract TrainingMarket is Settlement {
         return 0;
     }
 
-    /// @dev Weighted sampling without replacement from `seed`: distinct validators, none in
-    /// `excluded` nor (unless `workersListed`) a worker of the job nor a member at its cap of
-    /// unsettled seats. Every leaf drawn leaves the draw (its weight joins `gone`), so each try
-    /// draws among the leaves not drawn yet and no weight is drawn twice: the tries end when the
-    /// seats are full, no weight is left, or every workers' and capped members' leaf could have
-    /// been drawn besides the seats (`gone`'s length). Each member seated counts one more
-    /// unsettled seat: its bond now answers for this job until finalize releases it.
+    /// @dev Seats by bond from `seed`: each seat goes to a validator with probability
+    /// proportional to its bond, so a seat is a share of bond, not an identity, and splitting a
+    /// bond into Sybils buys no seats (issue 20, seats by bond). A seated leaf stays in the draw
+    /// (a member may hold several seats); a leaf that cannot sit (in `excluded`, or unless
+    /// `workersListed` a worker of the job, or a member at its cap of unsettled seats) leaves it
+    /// (its weight joins `gone`), so excluded bond wastes no try (issue 20 item 3). The tries end
+    /// when the seats are full, no weight is left, or every workers' and capped members' leaf
+    /// could have left besides the seats (`gone`'s length). Each seat taken counts one more
+    /// unsettled seat of its member: its bond now answers for this job until finalize.
     function _drawSeats(uint256 jobId, uint256 size, uint256 seed, address[] memory excluded, bool workersListed)
         private
         returns (uint256[2] memory c, address[] memory seats)
@@ -339,18 +342,21 @@ contract TrainingMarket is Settlement {
         // slither-disable-next-line incorrect-equality
         if (total == 0) revert TrainingMarketNotValidator(address(0));
         seats = new address[](size);
-        // The intervals drawn, sorted: the seats, the requester, every worker, and as many
-        // members at their cap as seats.
+        // Tries: the seats, the requester, every worker, and as many members at their cap as
+        // seats. `gone` holds the intervals that left the draw, sorted (`out` of them).
         uint256[] memory gone = new uint256[](2 * size + MAX_SUBMISSIONS + 1);
         uint256 filled = 0;
+        uint256 out = 0;
         for (uint256 n; filled < size && n < gone.length && total != 0; ++n) {
-            (uint256 leaf, address owner, uint256 interval) = _drawLeafWithout(Committee.tryHash(seed, n), total, gone, n);
-            // Out of the draw, seated or not: its weight <= total, the sum it was drawn from.
+            (uint256 leaf, address owner, uint256 interval) = _drawLeafWithout(Committee.tryHash(seed, n), total, gone, out);
+            if (_takeSeat(jobId, owner, excluded, workersListed)) {
+                c = Committee.withSeat(c, filled, leaf); // stays in the draw: seats by bond
+                seats[filled++] = owner;
+                continue;
+            }
+            // Out of the draw: its weight <= total, the sum it was drawn from.
             total -= interval & type(uint64).max;
-            Committee.insertSorted(gone, n, interval);
-            if (!_takeSeat(jobId, owner, excluded, workersListed)) continue;
-            c = Committee.withSeat(c, filled, leaf);
-            seats[filled++] = owner;
+            Committee.insertSorted(gone, out++, interval);
         }
         // "Drawn, nobody eligible": lane 7 of the last word the size uses is never a seat.
         if (filled == 0) c[size > 8 ? 1 : 0] = 1 << 255;

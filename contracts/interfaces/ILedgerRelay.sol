@@ -99,10 +99,11 @@ interface ILedgerRelay {
         view
         returns (bytes32 payload, address account);
 
-    /// @notice {verifyAnchor}, with the block's height and its confirmations on the main chain
-    /// (at least {minConfirmations}): what a contract recording provenance emits.
+    /// @notice {verifyAnchor}, with the block's height, its confirmations on the main chain (at
+    /// least {minConfirmations}) and their work ({confirmationWork}): what a contract recording
+    /// provenance emits.
     function provenAnchor(bytes calldata txBytes, bytes32 blockHash, uint256 index, bytes32[] calldata branch)
         external
         view
-        returns (bytes32 payload, address account, uint256 height, uint256 blockConfirmations);
+        returns (bytes32 payload, address account, uint256 height, uint256 blockConfirmations, uint256 work);
 }

@@ -14,11 +14,12 @@ interface IModelRegistry {
     }
 
     /// @notice Where a model's hash was anchored in the proof-of-work ledger, proven through the
-    /// registry's LedgerRelay: one slot and a half. All zero when the model was never marked.
+    /// registry's LedgerRelay: two slots. All zero when the model was never marked.
     struct Anchor {
         bytes32 blockHash; // the ledger block (internal byte order, as the relay takes it)
         address account; // the ledger account that signed the anchor transaction
         uint64 height; // the block's ledger height
+        uint32 markedAt; // EVM time of the mark (kept when the same account marks again): final ANCHOR_DELAY later
     }
 
     /// @notice A model was registered; carries everything an indexer needs.
@@ -33,9 +34,15 @@ interface IModelRegistry {
     );
 
     /// @notice `modelHash` was proven anchored in ledger block `ledgerBlock` (height `height`,
-    /// `confirmations` on the relay's main chain when marked) by the ledger account `account`.
+    /// `confirmations` on the relay's main chain when marked, `work` their chain work: what undoing
+    /// them costs in expected hashes) by the ledger account `account`.
     event ModelAnchored(
-        bytes32 indexed modelHash, bytes32 indexed ledgerBlock, address indexed account, uint256 height, uint256 confirmations
+        bytes32 indexed modelHash,
+        bytes32 indexed ledgerBlock,
+        address indexed account,
+        uint256 height,
+        uint256 confirmations,
+        uint256 work
     );
 
     error ModelRegistryZeroHash();
@@ -68,11 +75,12 @@ interface IModelRegistry {
     ) external;
 
     /// @notice A model's recorded anchor read live: its block's confirmations and their work on the
-    /// relay's main chain now, and whether that meets the relay's minimum (false once it left it).
+    /// relay's main chain now, whether that meets the relay's minimum (false once it left it), and
+    /// whether the record is final (its delay has passed: no other account replaces it).
     function anchorStatus(bytes32 modelHash)
         external
         view
-        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven);
+        returns (Anchor memory anchor, uint256 confirmations, uint256 work, bool proven, bool isFinal);
 
     /// @notice The record of a registered model; reverts for an unknown one.
     function recordOf(bytes32 modelHash) external view returns (Record memory);

@@ -128,10 +128,16 @@ interface ITrainingMarket {
         uint8 committeeSize,
         uint88 reward
     );
-    /// @notice Job `jobId`'s training set was proven anchored in ledger block `ledgerBlock`
-    /// (height `height`, `confirmations` on the relay's main chain at post) by ledger account `account`.
+    /// @notice Job `jobId`'s training set was proven anchored in ledger block `ledgerBlock` (height
+    /// `height`, `confirmations` on the relay's main chain at post, `work` their chain work: what
+    /// undoing them costs in expected hashes) by ledger account `account`.
     event TrainingSetAnchored(
-        uint256 indexed jobId, bytes32 indexed ledgerBlock, address indexed account, uint256 height, uint256 confirmations
+        uint256 indexed jobId,
+        bytes32 indexed ledgerBlock,
+        address indexed account,
+        uint256 height,
+        uint256 confirmations,
+        uint256 work
     );
     event JobCancelled(uint256 indexed jobId, address indexed requester, uint88 refund);
     event Committed(uint256 indexed jobId, address indexed worker, uint8 index, bytes32 commitment, uint96 stake);

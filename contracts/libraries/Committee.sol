@@ -5,9 +5,9 @@ pragma solidity 0.8.28;
 /// @notice A job's committee: up to 15 seats, each naming the validator-set leaf drawn for it,
 /// packed into two words.
 /// @dev Layout: seat s lives in word s / 8, lane s % 8, as 32 bits holding leaf + 1
-/// (0: seat empty). The market draws distinct validators; a member's seat bitmap
-/// ({Attestations-_seatsOf}) would also serve one holding several seats (its one score then
-/// fills each of its lanes). The draw's helpers live here too.
+/// (0: seat empty). Seats are drawn by bond, so a member may hold several: its seat bitmap
+/// ({Attestations-_seatsOf}) lets its one score fill each of its lanes. The draw's helpers
+/// live here too.
 library Committee {
     /// @notice Most seats: lanes 1..15 of a ScoreSheet.
     uint256 internal constant MAX_SEATS = 15;

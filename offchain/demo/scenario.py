@@ -5,9 +5,10 @@ A local anvil chain; the registry and market deployed; a transfer task (Fashion-
 HTTP; a base model pretrained on classes 0-4 and registered (`make demo` caches it, keyed by
 recipe and data); a requester posting a fine-tuning job on classes 5-9 with a reward (and
 bonding as a validator, which the contract never seats on its own job); two workers (one
-honest, one that over-claims), five validators (one lazy: it copies the claims) and two
-Sybil validators of the over-claimer (see offchain.demo.sybil), each its own process; the
-committee, the attestations and the job's settlement read from the chain and shown; the
+honest, one that over-claims), five validators (four honest ones bonding ten minimum bonds
+each, one lazy: it copies the claims) and two Sybil validators of the over-claimer (see
+offchain.demo.sybil), each its own process; the committee's 15 seats drawn by bond; the
+attestations and the job's settlement read from the chain and shown; the
 balances, outcomes and lineage shown; the data set and winning model anchored in the
 bundled proof-of-work ledger with their Merkle proofs verified. The report folder keeps a
 markdown summary and the training curves.
@@ -29,7 +30,7 @@ from typing import Any
 from offchain.demo.committee import MAX_SEATS, CommitteeView, Member, committee_lines, draw_odds_lines, validator_table
 from offchain.demo.processes import ADVERSARIES, PRODUCT, DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
-from offchain.demo.sybil import SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
+from offchain.demo.sybil import HONEST_BOND, SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
 from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
 from offchain.ml.config import FASHION_PROBE_RECIPE, FASHION_SOURCE_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
@@ -45,7 +46,7 @@ RELAYER = 8  # the relayer's account: it pays for the ledger headers it submits
 # validator-1..5; anvil funds dev accounts 0-9 only: the deployer funds the others.
 VALIDATORS = (4, 5, 6, 10, 11)
 LAZY = 2  # index into VALIDATORS of the validator that copies claims (when the config asks)
-VALIDATOR_FUNDS = 2 * ETHER  # what the deployer sends a validator anvil did not fund
+VALIDATOR_FUNDS = HONEST_BOND + 2 * ETHER  # what the deployer sends a validator anvil did not fund: its bond and gas
 # The job's spec: the ML engine's measured target-task recipe (its data keys are the job's).
 SPEC = {
     "arch": "resnet18",
@@ -128,8 +129,10 @@ class DemoConfig:
     validators: int = len(VALIDATORS)  # how many of VALIDATORS run (the lazy one included)
     sybils: int = len(SYBILS)  # the over-claimer's Sybil validators (0: no Sybil attempt)
     requester_bond: bool = True  # the requester bonds as a validator too (never drawn for its own job)
-    # The largest committee: with fewer eligible validators than seats, the draw's 8 tries
-    # per seat seat them all but for a tiny, computed chance (see offchain.demo.sybil).
+    # What each honest validator bonds; the lazy one and the Sybils bond the minimum. Seats are
+    # drawn by bond, so this sets the odds of an honest majority (offchain.demo.sybil).
+    honest_bond: int = HONEST_BOND
+    # The largest committee: the more seats, the closer each side's seats to its bond share.
     committee_size: int = MAX_SEATS
 
 
@@ -155,10 +158,12 @@ class Demo:
         self.extra_workers = self.hooks.extra_workers()
         validators = VALIDATORS[: config.validators]
         self.lazy = config.lazy_validator and LAZY < len(validators)
-        if len(validators) - self.lazy <= self.lazy + config.sybils:
+        # Seats are drawn by bond: the honest side needs most of it (the odds are shown before the draw).
+        if (len(validators) - self.lazy) * config.honest_bond <= (self.lazy + config.sybils) * MIN_BOND:
             raise DemoError(
-                f"{len(validators) - self.lazy} honest validators cannot outvote {int(self.lazy)} lazy "
-                f"and {config.sybils} Sybil ones: the demo needs an honest majority of seats"
+                f"{len(validators) - self.lazy} honest validators bonding {config.honest_bond / ETHER:g} ETH each "
+                f"cannot outweigh {int(self.lazy)} lazy and {config.sybils} Sybil ones of {MIN_BOND / ETHER:g} ETH: "
+                "the demo needs an honest majority of the bond"
             )
         sybils = SYBILS[: config.sybils]
         accounts: tuple[int, ...] = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, RELAYER, *validators, *sybils)
@@ -472,10 +477,12 @@ class Demo:
         behaviour = {"honest": [], "lazy": ["--lazy"], "sybil": ["--inflate-for", self.as_account(OVERCLAIMER).address]}
         home = str(self.out / member.name)
         argv = ["validator", *common, "--dev-account", str(member.account), "--home", home, "--once"]
+        if member.kind == "honest":  # the others bond the minimum, the daemon's default
+            argv += ["--bond", f"{self.config.honest_bond}wei"]
         return member.account, argv + behaviour[member.kind], 1, PRODUCT if member.kind == "honest" else ADVERSARIES
 
     def show_draw_odds(self) -> None:
-        """Once every validator is bonded: who is eligible for the draw, and the odds it leaves one out."""
+        """Once every validator is bonded: who is eligible for the draw, and the odds of its seats by bond."""
         wait_until(
             lambda: all(self.market.is_validator(m.address) for m in self.members),
             "every validator's bond",
@@ -484,7 +491,10 @@ class Demo:
         )
         bonds = {m.address: self.market.validator(m.address).bond for m in self.members}
         honest = {m.address for m in self.members if m.kind == "honest"}
-        headline, *details = draw_odds_lines(bonds, honest, self.market.total_weight(), self.config.committee_size)
+        sybils = {m.address for m in self.members if m.kind == "sybil"}
+        headline, *details = draw_odds_lines(
+            bonds, honest, sybils, self.market.total_weight(), self.config.committee_size
+        )
         self.say(headline)
         for line in details:
             self.say.detail(line)
@@ -551,7 +561,8 @@ class Demo:
         )
         self.say.detail(
             f"{money} (slashed stakes, forfeits, unearned bonds: never the requester's; "
-            f"balances include gas; validators' {MIN_BOND / ETHER:g} ETH bonds stay in the market)"
+            f"balances include gas; validators' bonds ({self.config.honest_bond / ETHER:g} ETH an honest one, "
+            f"{MIN_BOND / ETHER:g} ETH the others) stay in the market)"
         )
         self.say.detail(
             f"registry: {record.model_hash} score {record.score_bps} bps, job {record.job_id}, "

@@ -13,7 +13,8 @@ from __future__ import annotations
 def forfeit_cause(*, opened: bool, recorded_open: bool, drawn: int, quorum: int, unavailable: int) -> str:
     """The cause of a forfeit. `opened`: the job has an EvaluationRevealed event;
     `recorded_open`: its record still says so after finalize; `drawn`: the committee's
-    filled seats; `unavailable`: the members that attested the set unavailable."""
+    filled seats; `unavailable`: the seats whose members attested the set unavailable (seats
+    by bond: a member may hold several, and the contract counts seats)."""
     if not opened:
         return "the requester never revealed the evaluation set"
     if not recorded_open:

@@ -28,6 +28,7 @@ class LogDecoder:
 
     def __init__(self, abi: Sequence[dict[str, Any]]) -> None:
         self._events: dict[bytes, _Event] = {}
+        self._topics: dict[str, bytes] = {}
         for item in abi:
             if item.get("type") != "event" or item.get("anonymous"):
                 continue
@@ -35,6 +36,11 @@ class LogDecoder:
             data_types = tuple(t for _, t, indexed in inputs if not indexed)
             topic = bytes(event_abi_to_log_topic(item))  # type: ignore[arg-type]
             self._events[topic] = _Event(item["name"], inputs, data_types)
+            self._topics[item["name"]] = topic
+
+    def topic_of(self, name: str) -> bytes:
+        """The topic0 of the event `name` (KeyError for an event not in the ABI)."""
+        return self._topics[name]
 
     def name_of(self, log: Any) -> str | None:
         """The event's name, or None for an event not in the ABI."""

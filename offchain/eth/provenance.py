@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,9 @@ class Provenance:
     confirmations_at_mark: int | None = None  # at post (market) or when marked (registry), if known
     required: int = 1  # the relay's minimum confirmations
     work: int = 0  # the chain work of those confirmations now (expected hashes to undo them)
+    work_at_mark: int | None = None  # the work of `confirmations_at_mark`, as the event states it
+    final_at: int | None = None  # a registry record: the EVM time from which no other account replaces it
+    final: bool | None = None  # a registry record: whether that time has come (read on chain)
 
     @property
     def proven(self) -> bool:
@@ -125,6 +129,9 @@ class Provenance:
 
     def line(self, what: str) -> str:
         """E.g. "training set anchored at ledger block 12, 3 confirmations, verified on-chain"."""
+        return self._status(what) + self._finality()
+
+    def _status(self, what: str) -> str:
         block = f"(block {self.block_hash[:16]}...)"
         if self.confirmations == 0:
             return (
@@ -137,13 +144,26 @@ class Provenance:
                 f"{self.required} confirmations the relay requires {block}"
             )
         work = f" ({self.work:,} hashes of work)" if self.work else ""
-        mark = self.confirmations_at_mark
-        # Said beside the live count, so a line printed at post and one printed later agree.
-        then = f" ({mark} when first verified)" if mark is not None and mark != self.confirmations else ""
         return (
-            f"{what} anchored at ledger block {self.height}, {self.confirmations} confirmations{work}{then}, "
-            f"verified on-chain {block}"
+            f"{what} anchored at ledger block {self.height}, {self.confirmations} confirmations{work}"
+            f"{self._at_mark()}, verified on-chain {block}"
         )
+
+    def _at_mark(self) -> str:
+        # Said beside the live count, so a line printed at post and one printed later agree.
+        mark = self.confirmations_at_mark
+        if mark is None or (mark == self.confirmations and self.work_at_mark in (None, self.work)):
+            return ""
+        work = f", {self.work_at_mark:,} hashes" if self.work_at_mark else ""
+        return f" ({mark}{work} when first verified)"
+
+    def _finality(self) -> str:
+        if self.final is None:
+            return ""  # a job's proof: re-checked live, nothing recorded to become final
+        if self.final:
+            return "; the record is final"
+        when = datetime.fromtimestamp(self.final_at or 0, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"; the record is final from {when} (until then a main-chain anchor replaces it if this block leaves)"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -154,6 +174,9 @@ class Provenance:
             "confirmations_at_mark": self.confirmations_at_mark,
             "required_confirmations": self.required,
             "confirmation_work": self.work,
+            "confirmation_work_at_mark": self.work_at_mark,
+            "final": self.final,
+            "final_at": self.final_at,
             "on_main_chain": self.confirmations > 0,
             "proven": self.proven,
             "verified_on_chain": self.proven,  # live, not the record of a check once passed

@@ -158,9 +158,11 @@ def provenance_relay(client: Client, deployment: Deployment) -> str:
 
 def model_anchor(registry: Any, model_hash: bytes, relay: RelayClient | None) -> Provenance | None:
     """A ModelRegistry's recorded anchor of `model_hash` read live (its anchorStatus: the block's
-    confirmations and their work on the relay's main chain now); None if never marked. Shared
-    by `registry show` and the explorer."""
-    (block, account, height), confirmations, work, _ = registry.functions.anchorStatus(model_hash).call()
+    confirmations and their work on the relay's main chain now, and whether the record is final);
+    None if never marked. Shared by `registry show` and the explorer."""
+    (block, account, height, marked_at), confirmations, work, _, final = registry.functions.anchorStatus(
+        model_hash
+    ).call()
     if bytes(block) == ZERO_HASH:
         return None
     return Provenance(
@@ -170,4 +172,6 @@ def model_anchor(registry: Any, model_hash: bytes, relay: RelayClient | None) ->
         confirmations=int(confirmations),
         required=relay.min_confirmations() if relay is not None else 1,
         work=int(work),
+        final_at=int(marked_at) + int(registry.functions.ANCHOR_DELAY().call()),
+        final=bool(final),
     )

@@ -31,7 +31,7 @@ from offchain.eth.relay import ChainTip, RelayClient
 from offchain.eth.values import format_eth, parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
 from offchain.explorer.ledger_view import LedgerUnavailable, LedgerView
-from offchain.explorer.market_view import MarketView
+from offchain.explorer.market_view import VALIDATORS_PER_PAGE, MarketView
 from offchain.explorer.registry_view import RegistryView
 
 RPC_TIMEOUT_S = 2.0  # a page waits at most this long on a dead node before showing the banner
@@ -250,8 +250,18 @@ def create_app(sources: Sources) -> Flask:
 
     @app.get("/accounts")
     def accounts() -> str:
-        validators, addresses = explorer.read_chain(lambda: (explorer.market.validators(), explorer.market.accounts()))
-        return page("accounts.html", validators=validators, addresses=addresses)
+        page_no = max(request.args.get("page", 0, type=int) or 0, 0)
+        (validators, total), addresses = explorer.read_chain(
+            lambda: (explorer.market.validators(page_no), explorer.market.accounts())
+        )
+        return page(
+            "accounts.html",
+            validators=validators,
+            total=total,
+            page_no=page_no,
+            per_page=VALIDATORS_PER_PAGE,
+            addresses=addresses,
+        )
 
     @app.get("/accounts/<address>")
     def account(address: str) -> str:

@@ -104,12 +104,13 @@ def _evaluation(market: MarketClient, job_id: int, job: Job, phase: Phase, subs:
     )
     cause = None
     if forfeited:
+        seats = market.committee(job_id)
         cause = forfeit_cause(
             opened=opened is not None,
             recorded_open=job.evaluation_revealed,
-            drawn=len(market.committee(job_id)),
+            drawn=len(seats),
             quorum=market.market_config().quorum,
-            unavailable=len(unavailable),
+            unavailable=sum(1 for a in seats if a in unavailable),  # seats, not members: one may hold several
         )
     return {
         "revealed": hash_hex(opened.evaluation_set) if opened else None,

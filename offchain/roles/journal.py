@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
@@ -165,6 +166,22 @@ class Journal:
             (*self._key, job_id, state.value, _to_json(merged), now),
         )
         return JobEntry(job_id, state, merged, now)
+
+    def skip_all(self, jobs: Sequence[JobPosted], reason: str) -> None:
+        """Journal each of `jobs` (none journalled yet) as skipped for `reason`, in one
+        transaction: a fresh worker meets thousands of past jobs, and a synced write each took
+        about 5 ms (issue 25). Durable on return."""
+        now = time.time()
+        rows = [
+            (*self._key, j.job_id, JobState.SKIPPED.value, _to_json(JobRecord(job=j, reason=reason)), now) for j in jobs
+        ]
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?)", rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def active(self) -> list[JobEntry]:
         """Jobs that still need something from the worker, oldest first."""

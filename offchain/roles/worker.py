@@ -99,18 +99,18 @@ class Worker:
         waiting = self.waiting.check(head, self.poller)
         if waiting:
             self.log(waiting)
-        now, past = self.session.chain_time(), 0
+        now, past = self.session.chain_time(), []
         for event in self.poller.poll(head):
             if self.journal.get(event.job_id) is not None or self._full():
                 continue
             if event.commit_deadline <= now:
                 # A fresh worker meets the whole history: a past job is skipped from its event alone.
-                self.journal.put(event.job_id, JobState.SKIPPED, job=event, reason=PAST_JOB)
-                past += 1
+                past.append(event)
             else:
                 self.consider(event)
         if past:
-            self.log("past jobs skipped", count=past, reason=PAST_JOB)
+            self.journal.skip_all(past, PAST_JOB)  # one write for them all, not one a job
+            self.log("past jobs skipped", count=len(past), reason=PAST_JOB)
         self.journal.set_cursor("jobs", self.poller.next_block)
 
     def _full(self) -> bool:

@@ -19,6 +19,7 @@ class FaultHooks(DemoHooks):
     def __init__(self, outage_s: float = OUTAGE_S) -> None:
         self.outage_s = outage_s
         self.relay: TcpRelay | None = None
+        self.killed_validator: str | None = None  # the seated honest member killed before its reveal
 
     def extra_workers(self) -> list[tuple[str, int, list[str]]]:
         return [("tamperer", TAMPERER, [])]
@@ -41,10 +42,10 @@ class FaultHooks(DemoHooks):
         demo.say("the chain is reachable again")
 
     def after_attestations_committed(self, demo: Demo) -> None:
-        kill_and_restart(demo, KILLED_VALIDATOR)
-
-
-KILLED_VALIDATOR = "validator-1"
+        # Seats are drawn by bond: any one member may draw none, so kill the first one seated.
+        seated = set(demo.market.committee(demo.job_id))
+        self.killed_validator = next(m.name for m in demo.members if m.kind == "honest" and m.address in seated)
+        kill_and_restart(demo, self.killed_validator)
 
 
 def kill_and_restart(demo: Demo, name: str) -> None:

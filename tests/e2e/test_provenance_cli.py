@@ -54,7 +54,9 @@ def _spawn(argv: list[str], log: Path, key: str | None = None) -> subprocess.Pop
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("provenance")
-    anvil: LocalChain = start_anvil()
+    # Blocks every second, as on a live chain: an idle automining anvil stops the relay's clock
+    # (docs/relay.md, liveness), and a slow setup then leaves the devnet's headers past its 2 s limit.
+    anvil: LocalChain = start_anvil(block_time=1)
     processes: list[subprocess.Popen[bytes]] = []
     try:
         client = connect(anvil.url, dev_private_key(0))

@@ -207,20 +207,37 @@ def claim_all(market, job_id):
     return paid
 
 
-def run_job(market, requester, validators, claims, attested, reward=REWARD, committee=COMMITTEE, reveal_eval_set=True):
+def run_job(
+    market,
+    requester,
+    validators,
+    claims,
+    attested,
+    reward=REWARD,
+    committee=COMMITTEE,
+    reveal_eval_set=True,
+    one_seat=False,
+):
     """Post, commit and reveal `claims` {worker: score}, reveal the evaluation set, draw the
     committee, and have each drawn validator in `validators` commit then reveal
     `attested` {worker: [score per validator in `validators`, None to stay silent]}; stops
-    when finalizable. Workers without an entry in `attested` get the claim from everyone."""
-    job_id, _ = post(market, requester, reward=reward, committee=committee)
-    for worker, score in claims.items():
-        do_commit(market, job_id, worker, score)
-    to_reveal(market, job_id)
-    for worker, score in claims.items():
-        do_reveal(market, job_id, worker, score)
-    if reveal_eval_set:
-        reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
+    when finalizable. Workers without an entry in `attested` get the claim from everyone.
+    `one_seat`: draw jobs until one seats each member once ({one_seat_each}), for tests whose
+    arithmetic is per member."""
+
+    def drawn_job():
+        job_id, _ = post(market, requester, reward=reward, committee=committee)
+        for worker, score in claims.items():
+            do_commit(market, job_id, worker, score)
+        to_reveal(market, job_id)
+        for worker, score in claims.items():
+            do_reveal(market, job_id, worker, score)
+        if reveal_eval_set:
+            reveal_eval(market, job_id, requester)
+        draw(market, job_id, requester)
+        return job_id
+
+    job_id = one_seat_each(market, drawn_job) if one_seat else drawn_job()
     seats = list(lens_of(market).committee(job_id))
     to_attest(market, job_id)
     plans = {}
@@ -238,3 +255,36 @@ def run_job(market, requester, validators, claims, attested, reward=REWARD, comm
         reveal_scores(market, job_id, v, scores)
     to_finalize(market, job_id)
     return job_id
+
+
+def seated(market, job_id, candidates):
+    """The `candidates` holding a seat of the job's committee, each once, in `candidates`' order
+    (seats by bond: a member may hold several seats, a candidate none)."""
+    seats = list(lens_of(market).committee(job_id))
+    return [c for c in candidates if c.address in seats]
+
+
+def seats_held(market, job_id, account):
+    """How many of the job's seats `account` holds."""
+    return list(lens_of(market).committee(job_id)).count(getattr(account, "address", account))
+
+
+def slashed_over(seats, bond=MIN_BOND, bad=1):
+    """What `seats` seats of one member take when each slashes SLASH_BPS of the bond the seats
+    before it left per `bad` attestation (Settlement reads the bond seat by seat)."""
+    left = bond
+    for _ in range(seats):
+        left -= left * SLASH_BPS * bad // 10_000
+    return bond - left
+
+
+def one_seat_each(market, drawn_job, tries=40):
+    """A job from `drawn_job()` (posts and draws one) whose committee seats each member once:
+    seats by bond repeat members (3 equal bonds, 3 seats: 2 draws in 9 are distinct), and unit
+    tests of one member's seat need a committee of three distinct members. Draws again until one."""
+    for _ in range(tries):
+        job_id = drawn_job()
+        seats = list(lens_of(market).committee(job_id))
+        if all(int(a, 16) for a in seats) and len(set(seats)) == len(seats):
+            return job_id
+    raise AssertionError(f"{tries} draws and no committee of distinct members")

@@ -21,6 +21,7 @@ from market_helpers import (
     draw,
     finalize,
     lens_of,
+    one_seat_each,
     post,
     post_with_provenance,
     reveal_eval,
@@ -188,10 +189,10 @@ def test_the_job_record_is_what_the_goals_price(market):
     )
 
 
-def _fund(accounts, funder, n):
+def _fund(accounts, funder, n, each=3 * MIN_BOND):
     fresh = [accounts.add() for _ in range(n)]
     for a in fresh:
-        funder.transfer(a, 3 * MIN_BOND)
+        funder.transfer(a, each)
     return fresh
 
 
@@ -229,7 +230,8 @@ def test_reveal_gas(market, requester, alice):
 
 
 def test_attestation_gas(market, requester, alice, validators):
-    job_id = attesting(market, requester, alice, 7000)
+    # a member of one seat, as the goal was measured
+    job_id = one_seat_each(market, lambda: attesting(market, requester, alice, 7000))
     committed = commit_scores(market, job_id, validators[0], [7000]).gas_used
     to_settle(market, job_id)
     _record("revealAttestation, 1 submission", reveal_scores(market, job_id, validators[0], [7000]).gas_used)
@@ -237,15 +239,20 @@ def test_attestation_gas(market, requester, alice, validators):
 
 
 def test_attestation_reveal_of_four_submissions_gas(market, accounts, requester, validators):
-    workers = _fund(accounts, requester, 4)
-    job_id, _ = post(market, requester)
-    for w in workers:
-        do_commit(market, job_id, w, 7000)
-    to_reveal(market, job_id)
-    for w in workers:
-        do_reveal(market, job_id, w, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
+    workers = _fund(accounts, requester, 4, each=41 * MIN_STAKE)  # a stake for each of one_seat_each's draws
+
+    def drawn_job():
+        job_id, _ = post(market, requester)
+        for w in workers:
+            do_commit(market, job_id, w, 7000)
+        to_reveal(market, job_id)
+        for w in workers:
+            do_reveal(market, job_id, w, 7000)
+        reveal_eval(market, job_id, requester)
+        draw(market, job_id, requester)
+        return job_id
+
+    job_id = one_seat_each(market, drawn_job)  # a member of one seat, as the goal was measured
     to_attest(market, job_id)
     market.commitAttestation(job_id, attestation_seal(job_id, validators[0], [7000] * 4), {"from": validators[0]})
     to_settle(market, job_id)
@@ -253,7 +260,8 @@ def test_attestation_reveal_of_four_submissions_gas(market, accounts, requester,
 
 
 def test_attest_unavailable_gas(market, requester, alice, validators):
-    job_id = attesting(market, requester, alice, 7000)
+    # one seat each, as the goal was measured
+    job_id = one_seat_each(market, lambda: attesting(market, requester, alice, 7000))
     committed = commit_scores(market, job_id, validators[1], [7000]).gas_used
 
     gas = market.attestUnavailable(job_id, {"from": validators[0]}).gas_used

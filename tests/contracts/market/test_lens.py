@@ -91,7 +91,7 @@ def test_the_settlement_needs_one_stake_per_submission(market, lens, requester, 
 
 
 def test_every_seat_within_tolerance_is_marked_near(market, requester, alice, validators):
-    job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000, 7050, 7500]})
+    job_id = run_job(market, requester, validators, {alice: 7000}, {alice: [7000, 7050, 7500]}, one_seat=True)
     finalize(market, job_id, requester)
 
     judged, _ = lens_of(market).settlementOf(job_id, [MIN_STAKE], REWARD)

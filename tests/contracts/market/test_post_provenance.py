@@ -27,14 +27,18 @@ EIP170 = 24_576
 BUILD = Path(__file__).resolve().parents[3] / "build" / "contracts"
 
 
-def test_the_job_records_the_proven_anchor_and_the_event_names_the_block(prov_market, anchored, ledger, requester):
+def test_the_job_records_the_proven_anchor_and_the_event_names_the_block(
+    prov_market, anchored, ledger, relay, requester
+):
     tx = post_with_provenance(prov_market, requester, proof(anchored, 2))
 
     job_id = tx.return_value
     assert prov_market.job(job_id)["trainingSetAnchored"]
     assert prov_market.job(job_id)["trainingSet"] == TRAIN
     height = ledger.chain.get(anchored.hash).height
-    assert list(tx.events["TrainingSetAnchored"].values()) == [job_id, h32(anchored.hash), ANCHORER, height, 2]
+    work = relay.confirmationWork(h32(anchored.hash))  # the 2 confirmations' work
+    assert work > 0
+    assert list(tx.events["TrainingSetAnchored"].values()) == [job_id, h32(anchored.hash), ANCHORER, height, 2, work]
     assert tx.events["JobPosted"]["trainingSet"] == TRAIN
 
 

@@ -1,6 +1,6 @@
 import brownie
 from errors import err
-from market_helpers import MIN_BOND, finalize, run_job, sleep_until
+from market_helpers import MIN_BOND, finalize, run_job, seated, seats_held, slashed_over, sleep_until
 
 DAY = 86400
 GWEI = 10**9
@@ -103,30 +103,39 @@ def test_non_validators_have_no_bond_to_withdraw(market, alice):
         market.withdrawBond({"from": alice})
 
 
+def _silent_job(market, requester, alice, validators):
+    """A finalized job whose members all stayed silent: each seat slashed 10 % of what its
+    member's bond had left, so every member is below the minimum. Returns the members."""
+    job_id = run_job(market, requester, validators, {alice: 8000}, {alice: [None] * 3})
+    finalize(market, job_id, requester)
+    members = seated(market, job_id, validators)  # seats by bond: one to three members
+    for v in members:
+        assert market.validator(v)["bond"] == MIN_BOND - slashed_over(seats_held(market, job_id, v))
+    assert market.totalWeight() == (3 - len(members)) * MIN_BOND // GWEI  # out of the draw below the minimum
+    return members
+
+
 def test_a_validator_slashed_below_the_minimum_tops_up_and_is_drawn_again(market, requester, alice, validators):
     # Issue 22 item 3: below the minimum a validator silently stopped being drawn, and the
     # only way back, joining again, reverts for a member (a top-up was missing).
-    job_id = run_job(market, requester, validators, {alice: 8000}, {alice: [None, 8000, 8000]})
-    finalize(market, job_id, requester)
-    slashed = MIN_BOND - MIN_BOND // 10  # one missing attestation
-    assert market.validator(validators[0])["bond"] == slashed
-    assert market.totalWeight() == 2 * MIN_BOND // GWEI  # out of the draw below the minimum
+    members = _silent_job(market, requester, alice, validators)
+    member, missing = members[0], MIN_BOND - market.validator(members[0])["bond"]
 
-    tx = market.topUpBond({"from": validators[0], "value": MIN_BOND // 10})
+    tx = market.topUpBond({"from": member, "value": missing})
 
-    assert list(tx.events["BondToppedUp"].values()) == [validators[0], MIN_BOND // 10, MIN_BOND]
-    assert market.validator(validators[0])["bond"] == MIN_BOND
-    assert market.totalWeight() == 3 * MIN_BOND // GWEI
+    assert list(tx.events["BondToppedUp"].values()) == [member, missing, MIN_BOND]
+    assert market.validator(member)["bond"] == MIN_BOND
+    assert market.totalWeight() == (4 - len(members)) * MIN_BOND // GWEI
 
 
 def test_a_top_up_below_the_minimum_keeps_the_validator_out_of_the_draw(market, requester, alice, validators):
-    job_id = run_job(market, requester, validators, {alice: 8000}, {alice: [None, 8000, 8000]})
-    finalize(market, job_id, requester)
+    members = _silent_job(market, requester, alice, validators)
+    bond = market.validator(members[0])["bond"]
 
-    market.topUpBond({"from": validators[0], "value": GWEI})
+    market.topUpBond({"from": members[0], "value": GWEI})
 
-    assert market.validator(validators[0])["bond"] == MIN_BOND - MIN_BOND // 10 + GWEI
-    assert market.totalWeight() == 2 * MIN_BOND // GWEI
+    assert market.validator(members[0])["bond"] == bond + GWEI
+    assert market.totalWeight() == (3 - len(members)) * MIN_BOND // GWEI
 
 
 def test_a_top_up_raises_an_active_validators_weight(bare_market, alice):

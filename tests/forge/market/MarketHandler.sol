@@ -783,8 +783,8 @@ contract MarketHandler is CommonBase, StdUtils {
         uint256[] memory bonds,
         ITrainingMarket.Submission[] memory list
     ) private {
-        // Bonds run per owner (kept at the owner's first seat): a member holding two seats
-        // would be slashed seat after seat (today's draw gives distinct members).
+        // Bonds run per owner (kept at the owner's first seat): a member holding several seats
+        // (seats by bond) is slashed seat after seat, each seat from what the last one left.
         for (uint256 s; s < seats.length; ++s) {
             address m = seats[s];
             if (m == address(0)) continue;

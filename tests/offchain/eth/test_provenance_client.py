@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,8 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     assert found is not None and found.height == proof.height and found.block_hash == proof.block_hash_hex
     assert found.confirmations == relay.confirmations(proof.block_hash_hex) == found.confirmations_at_mark == 3
     assert found.proven and found.work == relay.confirmation_work(proof.block_hash_hex) > 0
+    assert found.work_at_mark == found.work  # the event states the work of the confirmations it counted
+    assert found.final is None  # a job's proof is re-checked live: nothing recorded becomes final
     line = found.line("training set")
     assert f"anchored at ledger block {proof.height}, 3 confirmations ({found.work:,} hashes of work), verified" in line
     plain = market.post_job(**_terms(world))
@@ -132,6 +135,10 @@ def test_a_model_is_marked_from_its_proof_file(world: dict[str, Any]) -> None:
     assert found is not None and (found.height, found.confirmations) == (proof.height, 2)
     assert found.proven and found.required == 2 and found.work == relay.confirmation_work(proof.block_hash_hex) > 0
     assert registry.anchor_of(BASE, relay) is None
+    # Not final for a day: until then another account's main-chain anchor replaces it if its block leaves.
+    marked_at = registry.contract.functions.anchorOf(MODEL).call()[3]
+    assert found.final is False and found.final_at == marked_at + 86_400
+    assert found.as_json()["final"] is False and "; the record is final from " in found.line("model")
 
 
 def test_too_few_confirmations_on_the_relay_is_one_line(world: dict[str, Any]) -> None:
@@ -247,3 +254,65 @@ def test_a_line_says_the_confirmations_it_was_verified_with_and_those_since() ->
 
     assert "2 confirmations, verified on-chain" in at_post.line("training set")
     assert "4 confirmations (2 when first verified), verified on-chain" in later.line("training set")
+
+
+def test_a_line_says_the_work_it_was_verified_with_and_whether_the_record_is_final() -> None:
+    at_mark = Provenance(
+        block_hash="ab" * 32,
+        height=7,
+        account="0x" + "00" * 20,
+        confirmations=4,
+        confirmations_at_mark=2,
+        work=4096,
+        work_at_mark=2048,
+        final_at=86_400,
+        final=False,
+    )
+
+    assert "4 confirmations (4,096 hashes of work) (2, 2,048 hashes when first verified)" in at_mark.line("model")
+    assert at_mark.line("model").endswith(
+        "; the record is final from 1970-01-02 00:00 UTC (until then a main-chain "
+        "anchor replaces it if this block leaves)"
+    )
+    assert dataclasses.replace(at_mark, final=True).line("model").endswith("; the record is final")
+    flipped = dataclasses.replace(at_mark, confirmations=0, final=True)
+    assert flipped.line("model").startswith("model anchor UNPROVEN") and flipped.line("model").endswith("final")
+
+
+# --- a flipped anchor (issue 21, hole 2): the job's and the model's read unproven, live ---------
+
+
+def test_a_flipped_anchor_reads_unproven_for_the_job_and_the_model(world: dict[str, Any]) -> None:
+    # Last in the module: it leaves the relay on a side branch.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ledger"))
+    from ledger_helpers import make_block
+
+    market, registry, relay = world["market"], world["registry"], world["relay"]
+    train, model = load_proof(world["proofs"]["train"]), load_proof(world["proofs"]["model"])
+    if not registry.is_registered(MODEL):
+        registry.register(MODEL, BASE, TRAIN, 8000, "file:///model")
+    if registry.anchor_of(MODEL, relay) is None:
+        registry.mark_anchored(model)
+    job_id = market.post_job(**_terms(world), proof=train)
+    assert market.training_set_provenance(job_id, relay).proven  # type: ignore[union-attr]
+    # A heavier branch from below both anchors, sent to the relay alone (the ledger keeps its chain).
+    chain = Chain.open(world["datadir"])
+    try:
+        parent = chain.ancestor(chain.tip(), train.height - 1)
+        side = []
+        for _ in range(chain.tip().height - parent.height + 1):
+            block = make_block(chain, parent, extra_nonce=7, spacing=1)
+            side.append(block.header.serialize())
+            parent = dataclasses.replace(parent, hash=block.hash, header=block.header, height=parent.height + 1)
+    finally:
+        chain.close()
+    relay.submit_headers(side)
+
+    job = market.training_set_provenance(job_id, relay)
+    anchor = registry.anchor_of(MODEL, relay)
+
+    assert job is not None and anchor is not None
+    for found, what in ((job, "training set"), (anchor, "model")):
+        assert found.confirmations == 0 and found.work == 0 and not found.proven
+        assert found.line(what).startswith(f"{what} anchor UNPROVEN") and not found.as_json()["verified_on_chain"]
+    assert job.confirmations_at_mark and job.work_at_mark  # what held at post is still said

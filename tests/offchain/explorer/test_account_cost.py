@@ -115,3 +115,40 @@ def test_a_page_of_the_jobs_list_reads_no_more_logs_when_more_jobs_are_posted(
     assert ([r.job_id for r in rows], total) == ([3, 2], 3)
     assert ([r.job_id for r in later], later_total) == ([5, 4], 3 + CROWD_JOBS)
     assert LogCounter.seen == before, f"a page read {before} logs, then {LogCounter.seen} with {CROWD_JOBS} more jobs"
+
+
+class CallCounter(Web3Middleware):
+    """Counts eth_call requests (a validator row's chain reads)."""
+
+    seen = 0
+
+    def wrap_make_request(self, make_request: Callable[..., Any]) -> Callable[..., Any]:
+        def middleware(method: Any, params: Any) -> Any:
+            if method == "eth_call":
+                CallCounter.seen += 1
+            return make_request(method, params)
+
+        return middleware
+
+
+def test_a_page_of_the_validators_reads_the_chain_for_its_own_members_only(
+    client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With 1,000 validators the page read each one's bond and credit: 2,000 calls, 12 s.
+    monkeypatch.setattr("offchain.explorer.market_view.VALIDATORS_PER_PAGE", 2, raising=False)
+    deployment = deploy_all(client, tmp_path, min_window=WINDOW_S, ledger_chain=None)
+    market = MarketClient.of(client, deployment)
+    members = client.w3.eth.accounts[1:6]
+    for member in members:
+        market.as_sender(client.with_account(member)).join_validators(ETH)
+    client.w3.middleware_onion.add(CallCounter, name="count-calls")
+    view = MarketView(client, market.address, market.lens_address, deployment.contract("TrainingMarket").block)
+
+    CallCounter.seen = 0
+    rows, total = view.validators(page=0)
+    calls = CallCounter.seen
+    last, _ = view.validators(page=2)
+
+    assert ([r.leaf for r in rows], total) == ([0, 1], 5)
+    assert [r.address for r in rows + last] == [members[0], members[1], members[4]]
+    assert calls <= 2 * 2, f"a page of 2 validators made {calls} calls"

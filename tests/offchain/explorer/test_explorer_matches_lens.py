@@ -78,7 +78,7 @@ def _drive(client: Client, market: MarketClient, rng: random.Random) -> tuple[in
     if stop == Phase.REVEALING:
         return job_id, list(workers)
     _travel(client, deadlines[1])
-    members = market.committee(job_id)
+    members = list(dict.fromkeys(market.committee(job_id)))  # seats by bond: a member may hold several
     scores = {m: [claims[w] + rng.choice((-300, -50, 0, 0, 50, 400)) for w in workers] for m in members}
     attesting = [m for m in members if evaluated and rng.random() < 0.7]
     for m in attesting:

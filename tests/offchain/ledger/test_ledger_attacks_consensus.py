@@ -105,6 +105,19 @@ def test_verify_headers_enforces_version_rules_after_bip34(bitcoin_vectors: dict
         verify_header_run(BITCOIN, headers, start_height=388_381)
 
 
+@pytest.mark.parametrize("version", [0x80000000, 0x80000004, 0xFFFFFFFF])
+def test_a_version_with_the_top_bit_set_is_negative_as_core_reads_it(version: int) -> None:
+    """Issue 21 hole 7: versions compared unsigned let 0x80000000 and above pass every floor."""
+    from offchain.ledger.block import BlockHeader
+    from offchain.ledger.validation import validate_version
+
+    header = BlockHeader(version, bytes(32), bytes(32), 0, 0x1D00FFFF, 0)
+
+    validate_version(header, 1, BITCOIN)  # no floor before BIP34
+    with pytest.raises(InvalidHeader, match=f"has version {version}; at least 2 since height 227931"):
+        validate_version(header, 388_381, BITCOIN)  # below the first floor already: negative
+
+
 def test_verify_headers_checks_the_period_start_header(chain: Chain, tmp_path: Path) -> None:
     """Attack 6b: `--period-start` was trusted for its time without any check."""
     blocks = extend(chain, 14)

@@ -11,6 +11,7 @@ from conftest import ETH, World
 
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.market import Outcome, Submission
+from offchain.eth.values import format_eth
 from offchain.roles.committee import UNAVAILABLE, CommitteeMember, EvaluationUnavailableError
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
@@ -31,6 +32,21 @@ def _member(world: World, account: int, judge_score: int) -> CommitteeMember:
     return CommitteeMember(session, book, judge, RoleLog("validator", stream=io.StringIO()))
 
 
+def _slashed_over(seats: int, bond: int = ETH) -> int:
+    """What `seats` silent seats of one member take over one submission: each seat 10 % of the
+    bond the seats before it left (the contract reads the bond seat by seat)."""
+    left = bond
+    for _ in range(seats):
+        left -= left // 10
+    return bond - left
+
+
+def _first_seated(members: list[CommitteeMember], job_id: int) -> CommitteeMember:
+    """Seats by bond: any one member may hold none, or several; the first that holds one."""
+    seats = members[0].session.market.committee(job_id)
+    return next(m for m in members if m.me in seats)
+
+
 def _job_with_one_submission(world: World) -> int:
     for account in VALIDATORS:
         world.session(account, "bond").market.join_validators(ETH)
@@ -49,14 +65,16 @@ def test_a_member_killed_between_commit_and_reveal_reveals_after_restart(world: 
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)  # draws the committee
     assert len(members[0].session.market.committee(job_id)) == 3
+    killed = _first_seated(members, job_id)
     world.travel_past(1, job_id)
     for m in members:
         m.step(job_id)  # seals, then commits
-    members[0].book.close()  # "kill -9": only the home folder survives
+    killed.book.close()  # "kill -9": only the home folder survives
 
-    restarted = _member(world, VALIDATORS[0], judge_score=0)  # a new process that would judge differently
+    account = VALIDATORS[members.index(killed)]
+    restarted = _member(world, account, judge_score=0)  # a new process that would judge differently
     world.travel_past(2, job_id)
-    for m in [restarted, *members[1:]]:
+    for m in [restarted, *(m for m in members if m is not killed)]:
         m.step(job_id)
     world.travel_past(3, job_id)
     restarted.step(job_id)  # finalizes
@@ -70,7 +88,7 @@ def test_a_member_that_cannot_fetch_the_evaluation_set_attests_it_unavailable(wo
     job_id = _job_with_one_submission(world)
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)  # draws the committee
-    withheld = members[0]
+    withheld = _first_seated(members, job_id)
 
     def judge(job_id: int, index: int, sub: Submission) -> int:
         raise EvaluationUnavailableError("no source serves it")
@@ -105,9 +123,11 @@ def test_a_member_that_misses_the_attestation_window_is_warned_then_told_its_sla
     job_id = _job_with_one_submission(world)
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)  # draws the committee
+    down = _first_seated(members, job_id)
+    up = [m for m in members if m is not down]
     world.travel_past(1, job_id)
-    for m in members[1:]:
-        m.step(job_id)  # the first member's process is down for the whole window
+    for m in up:
+        m.step(job_id)  # the seated member's process is down for the whole window
     world.travel_past(2, job_id)
     for m in members:
         m.step(job_id)
@@ -116,22 +136,24 @@ def test_a_member_that_misses_the_attestation_window_is_warned_then_told_its_sla
         m.step(job_id)  # finalizes
         m.step(job_id)  # reports what it cost, withdraws
 
-    absent = members[0].log.stream.getvalue()  # type: ignore[attr-defined]
+    absent = down.log.stream.getvalue()  # type: ignore[attr-defined]
     assert "WARNING validator job 1: missed the attestation window" in absent
+    # One warning a seat: its first seat takes a tenth of the full bond.
     assert "WARNING validator job 1: slashed" in absent and "slashed=0.1ETH" in absent
-    assert "WARNING" not in members[1].log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "WARNING" not in up[0].log.stream.getvalue()  # type: ignore[attr-defined]
 
 
 def test_a_member_whose_bond_falls_below_the_minimum_is_told_it_is_no_longer_drawn(world: World) -> None:
     job_id = _job_with_one_submission(world)
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)
-    world.travel_past(3, job_id)  # every window missed: each member is slashed below 1 ETH
+    seated = _first_seated(members, job_id)
+    world.travel_past(3, job_id)  # every window missed: each seated member is slashed below 1 ETH
     for m in members:
         m.step(job_id)
         m.step(job_id)
 
-    log = members[0].log.stream.getvalue()  # type: ignore[attr-defined]
+    log = seated.log.stream.getvalue()  # type: ignore[attr-defined]
     assert "bond below the minimum: no longer drawn" in log and "min_bond=1ETH" in log
 
 
@@ -141,10 +163,13 @@ def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> 
     job_id = _job_with_one_submission(world)
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)
+    down = _first_seated(members, job_id)
+    up = [m for m in members if m is not down]
+    seats = members[0].session.market.committee(job_id).count(down.me)  # seats by bond: 1 to 3
     world.travel_past(1, job_id)
-    for m in members[1:]:
-        m.step(job_id)  # the first member misses the window
-    in_flight = validator_status(members[0].session)
+    for m in up:
+        m.step(job_id)  # the seated member misses the window
+    in_flight = validator_status(down.session)
     world.travel_past(2, job_id)
     for m in members:
         m.step(job_id)  # the others reveal
@@ -152,15 +177,17 @@ def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> 
     for m in members:
         m.step(job_id)  # finalizes
 
-    absent, present = validator_status(members[0].session), validator_status(members[1].session)
+    absent, present = validator_status(down.session), validator_status(up[0].session)
+    per_seat = [_slashed_over(k + 1) - _slashed_over(k) for k in range(seats)]  # 0.1, 0.09, 0.081 ETH
 
     assert in_flight["seats_in_flight"] == [job_id] and in_flight["drawn"]
-    assert absent["seats_in_flight"] == [] and absent["slashed"] == ETH // 10 and not absent["drawn"]
-    assert [(s["job"], s["slashed"]) for s in absent["slashes"]] == [(job_id, ETH // 10)]
+    assert absent["seats_in_flight"] == [] and absent["slashed"] == _slashed_over(seats) and not absent["drawn"]
+    assert [(s["job"], s["slashed"]) for s in absent["slashes"]] == [(job_id, x) for x in per_seat]
     assert present["slashed"] == 0 and present["slashes"] == [] and present["drawn"]
     text = format_status(absent, world.session(1, "x").chain_time())
-    assert "NOT drawn for new jobs (bond below the minimum: `offchain validator top-up 0.1ether`)" in text
-    assert "slashed 0.1 ETH over 1 seat(s)" in text
+    short = format_eth(_slashed_over(seats)).replace(" ETH", "ether")
+    assert f"NOT drawn for new jobs (bond below the minimum: `offchain validator top-up {short}`)" in text
+    assert f"slashed {format_eth(_slashed_over(seats))} over {seats} seat(s)" in text
 
 
 def test_validator_status_counts_the_fees_earned_also_once_withdrawn(world: World) -> None:
@@ -177,16 +204,16 @@ def test_validator_status_counts_the_fees_earned_also_once_withdrawn(world: Worl
         world.travel_past(phase, job_id)
     for m in members:
         m.step(job_id)  # finalizes
-    session = members[0].session
+    session = _first_seated(members, job_id).session
     if session.market.pending(session.client.address):
         session.market.withdraw()
 
     status = validator_status(session)
 
     settled = [e for e in session.market.events_of(job_id, "ValidatorSettled") if isinstance(e, ValidatorSettled)]
-    mine = [e.paid for e in settled if e.validator == session.client.address]
-    assert len(settled) == 3 and mine[0] > 0
-    assert status["withdrawable"] == 0 and status["earned"] == mine[0]
+    mine = [e.paid for e in settled if e.validator == session.client.address]  # one a seat it holds
+    assert len(settled) == 3 and mine and all(paid > 0 for paid in mine)
+    assert status["withdrawable"] == 0 and status["earned"] == sum(mine)
     assert "earned 0 ETH" not in format_status(status, session.chain_time())
 
 
@@ -200,16 +227,18 @@ def test_a_validator_slashed_below_the_minimum_tops_up_from_the_cli_and_is_drawn
     job_id = _job_with_one_submission(world)
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)
-    world.travel_past(3, job_id)  # every window missed: each member is slashed below the minimum
+    world.travel_past(3, job_id)  # every window missed: each seated member is slashed below the minimum
     for m in members:
         m.step(job_id)
-    session = members[0].session
+    session = _first_seated(members, job_id).session
     assert not validator_status(session)["drawn"]
     monkeypatch.setattr(validator_exit, "open_session", lambda args: session)  # the in-process chain
+    seats = session.market.committee(job_id).count(session.client.address)
+    missing = format_eth(_slashed_over(seats)).replace(" ETH", "ether")  # 0.1, 0.19 or 0.271 ether
 
-    assert main(["validator", "top-up", "0.1ether", "--dry-run"]) == 0
+    assert main(["validator", "top-up", missing, "--dry-run"]) == 0
     assert not validator_status(session)["drawn"]  # a dry run sends nothing
-    assert main(["validator", "top-up", "0.1ether", "--yes"]) == 0
+    assert main(["validator", "top-up", missing, "--yes"]) == 0
 
     assert validator_status(session)["drawn"] and session.market.validator(session.client.address).bond == ETH
     assert "is now 1 ETH: drawn for new jobs" in capsys.readouterr().out
