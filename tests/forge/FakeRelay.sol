@@ -31,10 +31,10 @@ contract FakeRelay {
     function provenAnchor(bytes calldata, bytes32 blockHash, uint256, bytes32[] calldata)
         external
         view
-        returns (bytes32, address, uint256, uint256)
+        returns (bytes32, address, uint256, uint256, uint256)
     {
         require(!_refuse, "unproven");
-        return (_payload, _account, _height, _confirmations[blockHash]);
+        return (_payload, _account, _height, _confirmations[blockHash], _work[blockHash]);
     }
 
     function confirmations(bytes32 blockHash) external view returns (uint256) {

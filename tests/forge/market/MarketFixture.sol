@@ -95,13 +95,35 @@ abstract contract MarketFixture is TestBase, StdAssertions {
         market.reveal(id, _model(i), score, SALT, "u");
     }
 
-    /// @dev Draws `id`'s committee: the first call fixes this block as the seed block, a call in
-    /// the next block draws from its hash (forge keeps no block hashes: one is set).
+    /// @dev Draws `id`'s committee with every seat held by a different member (seats go by
+    /// bond, so a member may hold several: the tests that name members want one seat each).
     function _draw(uint256 id) internal {
+        _drawAmong(id, market.job(id).committeeSize);
+    }
+
+    /// @dev Draws `id`'s committee: the first call fixes this block as the seed block, a call in
+    /// the next block draws from its hash (forge keeps no block hashes: one is set), tried until
+    /// `members` different members are seated (a fixed search: the same hash every run).
+    function _drawAmong(uint256 id, uint256 members) internal {
         market.drawCommittee(id);
         vm.roll(block.number + 1);
-        vm.setBlockhash(block.number - 1, keccak256(abi.encode("seed block", id)));
-        market.drawCommittee(id);
+        for (uint256 k;; ++k) {
+            uint256 snapshot = vm.snapshotState();
+            vm.setBlockhash(block.number - 1, keccak256(abi.encode("seed block", id, k)));
+            market.drawCommittee(id);
+            if (_distinctMembers(lens.committee(id)) == members) return;
+            vm.revertToState(snapshot);
+        }
+    }
+
+    function _distinctMembers(address[] memory seats) internal pure returns (uint256 n) {
+        for (uint256 s; s < seats.length; ++s) {
+            bool seen = seats[s] == address(0);
+            for (uint256 t; t < s && !seen; ++t) {
+                seen = seats[t] == seats[s];
+            }
+            if (!seen) ++n;
+        }
     }
 
     /// @dev Validator `i` seals its `scores` (one per submission) in the attestation window.

@@ -175,14 +175,17 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     /// the quorum of two, and they judge.
     function test_aCommitteeDrawnAtExactlyTheQuorumJudges() external {
         uint256 id = _jobOf(_validator(3));
-        _attestAll(id, 2);
+        _attestAll(id, 2); // three seats held by members 1 and 2
         market.finalize(id, _model(1), "u");
         assertEq(uint256(lens.submissions(id)[0].outcome), uint256(ITrainingMarket.Outcome.Won));
     }
 
-    /// @dev Requester validator 3 and worker validator 2: one seat drawn, below the quorum, so the
-    /// requester has failed and the revealed worker shares the reward.
+    /// @dev Requester validator 3, worker validator 2, and validator 1 leaving: no bond to draw
+    /// from, no seat filled, below the quorum, so the requester has failed and the revealed
+    /// worker shares the reward.
     function test_aCommitteeDrawnBelowTheQuorumIsTheRequestersFailure() external {
+        vm.prank(_validator(1));
+        market.requestExit();
         vm.deal(_validator(3), REWARD);
         vm.prank(_validator(3));
         uint256 id = market.postJob{value: REWARD}(
@@ -196,7 +199,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.reveal(id, _model(2), 8000, SALT, "u");
         vm.prank(_validator(3));
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
-        _draw(id);
+        _drawAmong(id, 0);
         vm.warp(market.job(id).settleDeadline);
 
         market.finalize(id, _model(2), "u");
@@ -330,7 +333,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
 
     /// @dev Draws `id`'s committee; validators 1 .. `members` attest 80 %; to the settle deadline.
     function _attestAll(uint256 id, uint160 members) internal {
-        _draw(id);
+        _drawAmong(id, members);
         vm.warp(market.job(id).revealDeadline);
         uint16[] memory s = new uint16[](1);
         s[0] = 8000;

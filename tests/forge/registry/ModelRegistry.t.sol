@@ -204,10 +204,12 @@ contract ModelRegistryTest is TestBase, StdAssertions {
         bare.register(BASE, bytes32(0), DATA, 0, "");
         vm.expectRevert(IModelRegistry.ModelRegistryNoRelay.selector);
         _mark(bare, BASE, BLOCK);
-        (IModelRegistry.Anchor memory a, uint256 confirmations, uint256 work, bool proven) = bare.anchorStatus(BASE);
+        (IModelRegistry.Anchor memory a, uint256 confirmations, uint256 work, bool proven, bool isFinal) =
+            bare.anchorStatus(BASE);
         assertEq(a.blockHash, bytes32(0));
         assertEq(confirmations + work, 0);
         assertFalse(proven);
+        assertFalse(isFinal);
     }
 
     function test_markAnchoredNeedsARegisteredModel() external {
@@ -224,22 +226,26 @@ contract ModelRegistryTest is TestBase, StdAssertions {
     function test_markAnchoredRecordsTheAnchorAndItsStatusIsReadLive() external {
         relay.setAnchor(BASE, address(0xACC), 10, BLOCK, 3);
         vm.expectEmit(address(registry));
-        emit IModelRegistry.ModelAnchored(BASE, BLOCK, address(0xACC), 10, 3);
+        emit IModelRegistry.ModelAnchored(BASE, BLOCK, address(0xACC), 10, 3, 300);
         _mark(registry, BASE, BLOCK);
 
-        (IModelRegistry.Anchor memory a, uint256 confirmations, uint256 work, bool proven) = registry.anchorStatus(BASE);
+        (IModelRegistry.Anchor memory a, uint256 confirmations, uint256 work, bool proven, bool isFinal) =
+            registry.anchorStatus(BASE);
         assertEq(a.blockHash, BLOCK);
         assertEq(a.account, address(0xACC));
         assertEq(a.height, 10);
         assertEq(confirmations, 3);
         assertEq(work, 300);
         assertTrue(proven);
+        assertFalse(isFinal); // final only a day after its mark
         assertEq(registry.anchorOf(BASE).blockHash, BLOCK);
 
+        vm.warp(block.timestamp + registry.ANCHOR_DELAY());
         relay.setBlock(BLOCK, 1, 100); // below the relay's two confirmations now
-        (,,, proven) = registry.anchorStatus(BASE);
+        (,,, proven, isFinal) = registry.anchorStatus(BASE);
         assertFalse(proven);
-        (, confirmations,,) = registry.anchorStatus(CHILD); // never marked
+        assertTrue(isFinal);
+        (, confirmations,,,) = registry.anchorStatus(CHILD); // never marked
         assertEq(confirmations, 0);
     }
 
@@ -257,19 +263,34 @@ contract ModelRegistryTest is TestBase, StdAssertions {
         assertEq(registry.anchorOf(BASE).height, 9);
     }
 
-    function test_offTheMainChainOnlyTheRecordedAccountMarksAgain() external {
+    /// @dev Once final (a day after its mark) and off the main chain, the record is its account's.
+    function test_aFinalRecordOffTheMainChainIsMarkedAgainOnlyByItsAccount() external {
         relay.setAnchor(BASE, address(0xACC), 10, BLOCK, 3);
         _mark(registry, BASE, BLOCK);
+        uint32 markedAt = registry.anchorOf(BASE).markedAt;
+        vm.warp(block.timestamp + registry.ANCHOR_DELAY());
         relay.setBlock(BLOCK, 0, 0); // the recorded block left the main chain
         bytes32 other = keccak256("other block");
         relay.setAnchor(BASE, address(0xE71), 20, other, 3);
         vm.expectRevert(abi.encodeWithSelector(IModelRegistry.ModelRegistryAnchorHeld.selector, BASE, address(0xACC)));
         _mark(registry, BASE, other);
 
-        relay.setAnchor(BASE, address(0xACC), 20, other, 3); // its own anchor, re-mined elsewhere
+        relay.setAnchor(BASE, address(0xACC), 20, other, 3); // its own anchor, mined again elsewhere
         _mark(registry, BASE, other);
         assertEq(registry.anchorOf(BASE).blockHash, other);
         assertEq(registry.anchorOf(BASE).height, 20);
+        assertEq(registry.anchorOf(BASE).markedAt, markedAt); // its delay keeps running
+    }
+
+    /// @dev Before it is final, a record whose block left the main chain goes to any proof.
+    function test_aPendingRecordOffTheMainChainGoesToAnyProof() external {
+        relay.setAnchor(BASE, address(0xACC), 10, BLOCK, 3);
+        _mark(registry, BASE, BLOCK);
+        relay.setBlock(BLOCK, 0, 0);
+        bytes32 other = keccak256("other block");
+        relay.setAnchor(BASE, address(0xE71), 20, other, 3);
+        _mark(registry, BASE, other);
+        assertEq(registry.anchorOf(BASE).account, address(0xE71));
     }
 
     function _mark(ModelRegistry r, bytes32 model, bytes32 blockHash) internal {
