@@ -182,6 +182,20 @@ contract TrainingMarketBranchesTest is MarketFixture {
         market.revealAttestation(id, s, SALT);
     }
 
+    function test_anAttestationRevealMustMatchItsSeal() external {
+        uint256 id = _attesting(1);
+        uint16[] memory sealed_ = new uint16[](1);
+        uint16[] memory other = new uint16[](1);
+        (sealed_[0], other[0]) = (8000, 7000);
+        _seal(id, 1, sealed_);
+        vm.warp(market.job(id).attestDeadline);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketAttestationMismatch.selector, id, _validator(1))
+        );
+        _open(id, 1, other);
+        _open(id, 1, sealed_);
+    }
+
     function test_aMajorityAttestingTheSetUnavailableIsTheRequestersFailure() external {
         uint256 id = _attesting(1);
         vm.prank(_validator(1));
