@@ -80,7 +80,7 @@ interface ITrainingMarket {
     struct Submission {
         address worker;
         uint96 stake; // zero once claimed
-        bytes32 sealedHash; // the commitment until revealed, then keccak256(abi.encode(modelHash, uri))
+        bytes32 sealedHash; // the commitment until revealed, then keccak256(abi.encode(modelHash, keccak256(bytes(uri))))
         bool revealed;
         uint16 claimedScoreBps;
         uint8 attestationCount;
@@ -93,7 +93,7 @@ interface ITrainingMarket {
     struct SubmissionRecord {
         address worker;
         uint96 stake; // zero once claimed
-        bytes32 sealedHash; // the commitment until revealed, then keccak256(abi.encode(modelHash, uri))
+        bytes32 sealedHash; // the commitment until revealed, then keccak256(abi.encode(modelHash, keccak256(bytes(uri))))
         uint256 sheet; // its ScoreSheet: the claim and every seat's attestation
     }
 
