@@ -80,8 +80,11 @@ $(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contr
 	$(BROWNIE) compile
 	@touch $@
 
+# brownie's serial suite leaves about a core idle: forge's campaign runs beside it (output
+# kept per target), then the Python suites, which use both cores themselves.
 test: compile
-	$(MAKE) --no-print-directory test-contracts test-offchain test-forge
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-forge
+	$(MAKE) --no-print-directory test-offchain
 
 test-contracts: compile
 	$(BROWNIE_TEST) tests/contracts --durations=5
