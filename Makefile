@@ -95,8 +95,8 @@ test-contracts: compile
 # Tests that assert a wall-clock budget run afterwards, alone on the machine.
 TEST_WORKERS ?= 2
 test-offchain: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
-	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing"
-	$(PY) -m pytest -p no:pytest-brownie -q -m timing
+	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing and not bench"
+	$(PY) -m pytest -p no:pytest-brownie -q -m "timing and not bench"
 
 # The market flow behind a log-capping provider after 20,000 blocks of history (issue 25):
 # several minutes (anvil builds the history slowly), too long for `make test`.
@@ -159,7 +159,8 @@ lint: compile
 		--filter-paths "node_modules|contracts/test" --exclude-informational --exclude-low --exclude-optimization
 
 # Gas from receipts (rewrites benchmarks/gas_market.md), then every benchmark table.
-bench: compile
+bench: compile $(BROWSER_STAMP)
+	$(PY) -m pytest -p no:pytest-brownie -q -m bench
 	$(BROWNIE_TEST) tests/contracts/market/test_gas.py
 	$(BROWNIE_TEST) tests/contracts/relay/test_relay_gas.py
 	$(PY) -m benchmarks

@@ -17,6 +17,7 @@ PAGES = {"explorer /jobs", "explorer /jobs/ID", scale_bench.ACCOUNT_PAGE}
 
 
 @pytest.mark.timing
+@pytest.mark.bench  # about 30 s: make bench, not make test (its 10-minute budget)
 def test_the_scale_benchmark_meets_its_goals_on_a_few_hundred_jobs(tmp_path: Path) -> None:
     out = tmp_path / "scale.json"
     argv = ["--jobs", str(JOBS), "--validators", str(VALIDATORS), "--small", str(SMALL), "--runs", "3"]
