@@ -56,6 +56,7 @@ SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested
 # a fourth when a call raced another caller's first call in the seed block itself.
 DRAW_CALLS = 4
 SEED_NOT_READY = "TrainingMarketSeedNotReady"
+ALREADY_DRAWN = "TrainingMarketAlreadyDrawn"  # another caller drew the committee first
 
 
 class Phase(IntEnum):

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from offchain.errors import OffchainError
 from offchain.eth.commitment import attestation_seal, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.market import ALREADY_DRAWN, Phase, Submission
 from offchain.eth.market import SEAL_NONE as ZERO
 from offchain.eth.market import SEAL_REVEALED as REVEALED
 from offchain.eth.market import SEAL_UNAVAILABLE as UNAVAILABLE
-from offchain.eth.market import Phase, Submission
 from offchain.eth.market_events import ValidatorSettled
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
@@ -98,7 +98,9 @@ class CommitteeMember:
             self.session.market.draw_committee(job_id)
             self.log("drew the committee", job=job_id, seats=len(self.session.market.committee(job_id)))
         except TransactionError as exc:
-            if self.session.market.is_drawn(job_id):  # the routine race: another member drew first
+            # The routine race: another member drew first (the revert may come before its
+            # CommitteeDrawn log is visible to is_drawn's read).
+            if ALREADY_DRAWN in str(exc) or self.session.market.is_drawn(job_id):
                 self.log("committee drawn by another validator", job=job_id)
             else:
                 self.log.warn("draw reverted, will re-check", job=job_id, reason=str(exc))

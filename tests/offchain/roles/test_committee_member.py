@@ -257,3 +257,16 @@ def test_a_draw_another_member_made_first_is_logged_as_routine(world: World) -> 
     logged = second.log.stream.getvalue()  # type: ignore[attr-defined]
     assert "committee drawn by another validator" in logged
     assert "failed" not in logged and "WARNING" not in logged
+
+
+def test_a_draw_refused_as_already_drawn_is_routine_before_the_log_is_seen(world: World) -> None:
+    job_id = _job_with_one_submission(world)
+    first, second = (_member(world, a, 7000) for a in VALIDATORS[:2])
+    first.step(job_id)  # draws
+    second.session.market.is_drawn = lambda job_id: False  # type: ignore[method-assign]  # its log not yet read
+
+    second.step(job_id)  # its own draw reverts TrainingMarketAlreadyDrawn (the demo logged it as a WARNING)
+
+    logged = second.log.stream.getvalue()  # type: ignore[attr-defined]
+    assert "committee drawn by another validator" in logged
+    assert "WARNING" not in logged
