@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from brownie import ValidatorSwarm
+from gas_table import write_gas_table
 from market_helpers import (
     MIN_BOND,
     MIN_STAKE,
@@ -132,15 +133,8 @@ def table():
         "reach without giving up a property): " + ", ".join(sorted(MISSED)) + ".",
         "The draw and attestation rows follow the seed block's hash (which validators are drawn):",
         "runs differ by up to about 1,000 gas per member.",
-        "",
-        "| call | gas | goal |",
-        "|---|---:|---:|",
     ]
-    for name, gas in ROWS.items():
-        goal = GOALS.get(name)
-        lines.append(f"| {name} | {gas:,} | {f'<= {goal:,}' if goal else ''} |")
-    TABLE.write_text("\n".join(lines) + "\n")
-    print("\n" + "\n".join(lines))
+    write_gas_table(TABLE, lines, ROWS, GOALS)
 
 
 # Goals issue 10 sets that v2 does not meet yet: recorded, reported, and strict xfails, so

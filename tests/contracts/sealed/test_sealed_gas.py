@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from brownie import accounts
 from conftest import DISPUTE_WINDOW
+from gas_table import write_gas_table
 from sealed_helpers import (
     JOB,
     big_forged_seal,
@@ -80,15 +81,8 @@ def table(seeded_randomness):
         "optimizer at 200 runs, IR pipeline. Goals from issue 26; the test asserts them. Keys, points",
         "and proofs come from a seeded generator (random ones move a row by a few hundred gas: a",
         "zero byte of calldata costs 4 gas where others cost 16).",
-        "",
-        "| call | gas | goal |",
-        "|---|---:|---:|",
     ]
-    for name, gas in ROWS.items():
-        goal = GOALS.get(name)
-        lines.append(f"| {name} | {gas:,} | {f'<= {goal:,}' if goal else ''} |")
-    TABLE.write_text("\n".join(lines) + "\n")
-    print("\n" + "\n".join(lines))
+    write_gas_table(TABLE, lines, ROWS, GOALS)
 
 
 def _record(name, gas):
