@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {Campaign} from "../Campaign.sol";
+import {HeaderMiner} from "./HeaderMiner.sol";
 import {ILedgerRelay} from "../../../contracts/interfaces/ILedgerRelay.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
@@ -14,9 +15,7 @@ import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 /// (vm.sign, the ledger's sighash), mined alone in a block (its txid is the Merkle root), two
 /// blocks on top; then the relay's proofs, the market's provenance post and the registry's
 /// mark. Also each header rule the relay enforces, one refused header each.
-contract ProvenanceTest is Campaign {
-    uint32 internal constant BITS = 0x2003ffff;
-    uint256 internal constant LIMIT = uint256(0x03ffff) << 232;
+contract ProvenanceTest is Campaign, HeaderMiner {
     uint256 internal constant KEY = 0xA11CE;
     bytes4 internal constant MAGIC = bytes4("fuzz");
     uint32 internal constant T0 = 1_700_000_000;
@@ -178,34 +177,10 @@ contract ProvenanceTest is Campaign {
         return LedgerHeader.hash256Memory(data);
     }
 
-    function _mine(bytes32 prev, bytes32 root, uint32 time, uint32 bits, uint32 version)
-        private
-        pure
-        returns (bytes memory header)
-    {
-        (uint256 target,) = LedgerHeader.target(bits);
-        for (uint32 nonce;; ++nonce) {
-            header = _header(version, prev, root, time, bits, nonce);
-            if (LedgerHeader.hashValue(LedgerHeader.hash256Memory(header)) <= target) return header;
-        }
-    }
-
     function _unmined(bytes32 prev, uint32 time) private pure returns (bytes memory header) {
         for (uint32 nonce;; ++nonce) {
             header = _header(1, prev, bytes32(0), time, BITS, nonce);
             if (LedgerHeader.hashValue(LedgerHeader.hash256Memory(header)) > LIMIT) return header;
         }
-    }
-
-    function _header(uint32 version, bytes32 prev, bytes32 root, uint32 time, uint32 bits, uint32 nonce)
-        private
-        pure
-        returns (bytes memory)
-    {
-        return abi.encodePacked(_le32(version), prev, root, _le32(time), _le32(bits), _le32(nonce));
-    }
-
-    function _le32(uint32 v) private pure returns (bytes4) {
-        return bytes4(((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >> 8) & 0xff00) | (v >> 24));
     }
 }
