@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
+import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
@@ -234,6 +235,41 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(lens.committee(ids[cap - 1])[0] != address(0), true);
     }
 
+    /// @dev A committee of one (a market of quorum 1) and twenty bonded leaves that cannot sit:
+    /// the requester, sixteen workers and three members at their cap. The draw's tries end at
+    /// 2 x 1 + 16 + 1 = 19 with nobody seated; a twentieth would find `gone` full.
+    function test_aDrawEndsAfterItsTriesWhenNobodyCanSit() external {
+        market = new TrainingMarket(address(registry), ITrainingMarket.Config(1 ether, 1, 100, 500, 1000, 1000, 100));
+        registry.grantRole(registry.MARKET_ROLE(), address(market));
+        lens = new MarketLens(market);
+        for (uint160 i = 1; i <= 3; ++i) {
+            _join(_validator(i));
+        }
+        vm.warp(block.timestamp + 50); // an epoch: the joins weigh
+        _capMembers();
+        address requester = _validator(4);
+        _join(requester);
+        for (uint160 i = 1; i <= 16; ++i) {
+            _join(_worker(i));
+        }
+        vm.deal(requester, REWARD);
+        vm.prank(requester);
+        uint256 id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 1
+        );
+        for (uint160 i = 1; i <= 16; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        assertEq(market.epochWeightNow(), 20 ether / 1 gwei); // every leaf weighs in this draw
+
+        _drawAmong(id, 0);
+
+        assertEq(lens.committee(id)[0], address(0)); // drawn, nobody eligible
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyDrawn.selector, id));
+        market.drawCommittee(id);
+    }
+
     // ------------------------------------------------------------------ payouts
 
     /// @dev Three workers, two reveal, the set never opens: each revealed worker gets its stake
@@ -305,6 +341,36 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     }
 
     // ------------------------------------------------------------------ helpers
+    function _join(address member) internal {
+        vm.deal(member, 1 ether);
+        vm.prank(member);
+        market.joinValidators{value: 1 ether}();
+    }
+
+    /// @dev Validators 1 to 3 at their cap of unsettled seats: 51 open jobs of 15 seats fill
+    /// 765 = 3 x 255 of them.
+    function _capMembers() internal {
+        uint256[] memory ids = new uint256[](51);
+        for (uint256 k; k < ids.length; ++k) {
+            vm.prank(REQUESTER);
+            ids[k] = market.postJob{value: 1 ether}(
+                BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 15
+            );
+        }
+        vm.warp(market.job(ids[0]).commitDeadline);
+        for (uint256 k; k < ids.length; ++k) {
+            market.drawCommittee(ids[k]); // every seed block is this block
+        }
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, keccak256("seed block"));
+        for (uint256 k; k < ids.length; ++k) {
+            market.drawCommittee(ids[k]);
+        }
+        for (uint160 i = 1; i <= 3; ++i) {
+            assertEq(market.validator(_validator(i)).unsettledSeats, type(uint8).max);
+        }
+    }
+
 
     /// @dev A job posted by `requester` with worker 1's reveal of 80 %, its set open.
     function _jobOf(address requester) internal returns (uint256 id) {
