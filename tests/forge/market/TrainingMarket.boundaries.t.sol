@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {Vm} from "forge-std/Vm.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
 import {MarketLens} from "../../../contracts/MarketLens.sol";
@@ -12,6 +13,7 @@ import {MarketFixture} from "./MarketFixture.sol";
 /// forfeit and a double claim: the cases the mutation sample found no test for.
 contract TrainingMarketBoundariesTest is MarketFixture {
     uint256 internal constant REWARD = 10 ether;
+    uint256 internal constant WHALE = 1_000_000 ether;
 
     // ------------------------------------------------------------------ windows and limits
 
@@ -243,31 +245,42 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         registry.grantRole(registry.MARKET_ROLE(), address(market));
         lens = new MarketLens(market);
         for (uint160 i = 1; i <= 3; ++i) {
-            _join(_validator(i));
+            _join(_validator(i), 1 ether);
         }
         vm.warp(block.timestamp + 50); // an epoch: the joins weigh
         _capMembers();
-        address requester = _validator(4);
-        _join(requester);
-        for (uint160 i = 1; i <= 16; ++i) {
-            _join(_worker(i));
-        }
-        vm.deal(requester, REWARD);
-        vm.prank(requester);
-        uint256 id = market.postJob{value: REWARD}(
-            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 1
-        );
-        for (uint160 i = 1; i <= 16; ++i) {
-            _commit(id, i, 8000);
-        }
-        vm.warp(market.job(id).commitDeadline);
+        uint256 id = _jobOfBondedParties(1 ether, 1);
         assertEq(market.epochWeightNow(), 20 ether / 1 gwei); // every leaf weighs in this draw
 
-        _drawAmong(id, 0);
+        _drawFrom(id, keccak256("seed block"));
 
         assertEq(lens.committee(id)[0], address(0)); // drawn, nobody eligible
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyDrawn.selector, id));
         market.drawCommittee(id);
+    }
+
+    /// @dev The tries suffice exactly: a committee of three, twenty leaves of a million ETH that
+    /// cannot sit (the requester, sixteen workers, three members at their cap: as many as the
+    /// seats) and one member of 1 ETH, drawn after them (but for about one seed in 50,000),
+    /// which then takes the three seats: 20 + 3 = 2 x 3 + 16 + 1 tries.
+    function test_aMemberDrawnAfterEveryLeafThatCannotSitTakesEverySeat() external {
+        _capMembers();
+        for (uint160 i = 1; i <= 3; ++i) {
+            vm.deal(_validator(i), WHALE);
+            vm.prank(_validator(i));
+            market.topUpBond{value: WHALE}();
+        }
+        address member = _validator(5);
+        _join(member, 1 ether);
+        uint256 id = _jobOfBondedParties(WHALE, 3);
+
+        _drawFrom(id, keccak256("seed block"));
+
+        address[] memory seats = lens.committee(id);
+        for (uint256 s; s < seats.length; ++s) {
+            assertEq(seats[s], member);
+        }
+        assertEq(market.validator(member).unsettledSeats, 3);
     }
 
     // ------------------------------------------------------------------ payouts
@@ -340,11 +353,66 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.claim(id, 0);
     }
 
+    /// @dev Finalize's one event names the winner and its model.
+    function test_theFinalizedEventNamesTheWinnersModel() external {
+        uint256 id = _jobOf(REQUESTER);
+        _attestAll(id, 3);
+        vm.recordLogs();
+
+        market.finalize(id, _model(1), "u");
+
+        (address winner, bytes32 model) = _finalizedEvent();
+        assertEq(winner, _worker(1));
+        assertEq(model, _model(1));
+    }
+
+    /// @dev A forfeit (the set never opened) has no winner: its event names no model, whatever
+    /// model the finalizing caller passed.
+    function test_aForfeitsFinalizedEventNamesNoModel() external {
+        uint256 id = _revealedJob(1);
+        vm.warp(market.job(id).settleDeadline);
+        vm.recordLogs();
+
+        market.finalize(id, _model(1), "u");
+
+        (address winner, bytes32 model) = _finalizedEvent();
+        assertEq(winner, address(0));
+        assertEq(model, bytes32(0));
+    }
+
     // ------------------------------------------------------------------ helpers
-    function _join(address member) internal {
-        vm.deal(member, 1 ether);
+    function _join(address member, uint256 bond) internal {
+        vm.deal(member, bond);
         vm.prank(member);
-        market.joinValidators{value: 1 ether}();
+        market.joinValidators{value: bond}();
+    }
+
+    /// @dev A job of validator 4 with a committee of `size`, sixteen workers committed: each of
+    /// them a member of `bond` (joined before the job, so bonded when its committee is drawn).
+    function _jobOfBondedParties(uint256 bond, uint8 size) internal returns (uint256 id) {
+        address requester = _validator(4);
+        _join(requester, bond);
+        for (uint160 i = 1; i <= 16; ++i) {
+            _join(_worker(i), bond);
+        }
+        vm.deal(requester, REWARD);
+        vm.prank(requester);
+        id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, size
+        );
+        for (uint160 i = 1; i <= 16; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+    }
+
+    /// @dev Draws `id`'s committee from `blockHash`: the first call fixes this block as the seed
+    /// block, the next block's call draws (forge keeps no block hashes: one is set).
+    function _drawFrom(uint256 id, bytes32 blockHash) internal {
+        market.drawCommittee(id);
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, blockHash);
+        market.drawCommittee(id);
     }
 
     /// @dev Validators 1 to 3 at their cap of unsettled seats: 51 open jobs of 15 seats fill
@@ -395,6 +463,19 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         for (uint160 i = 1; i <= workers; ++i) {
             _reveal(id, i, 8000);
         }
+    }
+
+    /// @dev The winner and model of the one {Finalized} event recorded.
+    function _finalizedEvent() internal returns (address winner, bytes32 model) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] == ITrainingMarket.Finalized.selector) {
+                winner = address(uint160(uint256(logs[i].topics[2])));
+                (model,,,,,,) = abi.decode(logs[i].data, (bytes32, uint16, uint256, uint256, uint256, uint256, uint256));
+                return (winner, model);
+            }
+        }
+        revert("no Finalized event");
     }
 
     /// @dev Draws `id`'s committee; validators 1 .. `members` attest 80 %; to the settle deadline.
