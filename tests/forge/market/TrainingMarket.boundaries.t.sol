@@ -4,7 +4,6 @@ pragma solidity 0.8.28;
 import {Vm} from "forge-std/Vm.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
-import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
@@ -13,7 +12,6 @@ import {MarketFixture} from "./MarketFixture.sol";
 /// forfeit and a double claim: the cases the mutation sample found no test for.
 contract TrainingMarketBoundariesTest is MarketFixture {
     uint256 internal constant REWARD = 10 ether;
-    uint256 internal constant WHALE = 1_000_000 ether;
 
     // ------------------------------------------------------------------ windows and limits
 
@@ -237,52 +235,6 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(lens.committee(ids[cap - 1])[0] != address(0), true);
     }
 
-    /// @dev A committee of one (a market of quorum 1) and twenty bonded leaves that cannot sit:
-    /// the requester, sixteen workers and three members at their cap. The draw's tries end at
-    /// 2 x 1 + 16 + 1 = 19 with nobody seated; a twentieth would find `gone` full.
-    function test_aDrawEndsAfterItsTriesWhenNobodyCanSit() external {
-        market = new TrainingMarket(address(registry), ITrainingMarket.Config(1 ether, 1, 100, 500, 1000, 1000, 100));
-        registry.grantRole(registry.MARKET_ROLE(), address(market));
-        lens = new MarketLens(market);
-        for (uint160 i = 1; i <= 3; ++i) {
-            _join(_validator(i), 1 ether);
-        }
-        vm.warp(block.timestamp + 50); // an epoch: the joins weigh
-        _capMembers();
-        uint256 id = _jobOfBondedParties(1 ether, 1);
-        assertEq(market.epochWeightNow(), 20 ether / 1 gwei); // every leaf weighs in this draw
-
-        _drawFrom(id, keccak256("seed block"));
-
-        assertEq(lens.committee(id)[0], address(0)); // drawn, nobody eligible
-        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyDrawn.selector, id));
-        market.drawCommittee(id);
-    }
-
-    /// @dev The tries suffice exactly: a committee of three, twenty leaves of a million ETH that
-    /// cannot sit (the requester, sixteen workers, three members at their cap: as many as the
-    /// seats) and one member of 1 ETH, drawn after them (but for about one seed in 50,000),
-    /// which then takes the three seats: 20 + 3 = 2 x 3 + 16 + 1 tries.
-    function test_aMemberDrawnAfterEveryLeafThatCannotSitTakesEverySeat() external {
-        _capMembers();
-        for (uint160 i = 1; i <= 3; ++i) {
-            vm.deal(_validator(i), WHALE);
-            vm.prank(_validator(i));
-            market.topUpBond{value: WHALE}();
-        }
-        address member = _validator(5);
-        _join(member, 1 ether);
-        uint256 id = _jobOfBondedParties(WHALE, 3);
-
-        _drawFrom(id, keccak256("seed block"));
-
-        address[] memory seats = lens.committee(id);
-        for (uint256 s; s < seats.length; ++s) {
-            assertEq(seats[s], member);
-        }
-        assertEq(market.validator(member).unsettledSeats, 3);
-    }
-
     // ------------------------------------------------------------------ payouts
 
     /// @dev Three workers, two reveal, the set never opens: each revealed worker gets its stake
@@ -381,65 +333,6 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     }
 
     // ------------------------------------------------------------------ helpers
-    function _join(address member, uint256 bond) internal {
-        vm.deal(member, bond);
-        vm.prank(member);
-        market.joinValidators{value: bond}();
-    }
-
-    /// @dev A job of validator 4 with a committee of `size`, sixteen workers committed: each of
-    /// them a member of `bond` (joined before the job, so bonded when its committee is drawn).
-    function _jobOfBondedParties(uint256 bond, uint8 size) internal returns (uint256 id) {
-        address requester = _validator(4);
-        _join(requester, bond);
-        for (uint160 i = 1; i <= 16; ++i) {
-            _join(_worker(i), bond);
-        }
-        vm.deal(requester, REWARD);
-        vm.prank(requester);
-        id = market.postJob{value: REWARD}(
-            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, size
-        );
-        for (uint160 i = 1; i <= 16; ++i) {
-            _commit(id, i, 8000);
-        }
-        vm.warp(market.job(id).commitDeadline);
-    }
-
-    /// @dev Draws `id`'s committee from `blockHash`: the first call fixes this block as the seed
-    /// block, the next block's call draws (forge keeps no block hashes: one is set).
-    function _drawFrom(uint256 id, bytes32 blockHash) internal {
-        market.drawCommittee(id);
-        vm.roll(block.number + 1);
-        vm.setBlockhash(block.number - 1, blockHash);
-        market.drawCommittee(id);
-    }
-
-    /// @dev Validators 1 to 3 at their cap of unsettled seats: 51 open jobs of 15 seats fill
-    /// 765 = 3 x 255 of them.
-    function _capMembers() internal {
-        uint256[] memory ids = new uint256[](51);
-        for (uint256 k; k < ids.length; ++k) {
-            vm.prank(REQUESTER);
-            ids[k] = market.postJob{value: 1 ether}(
-                BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 15
-            );
-        }
-        vm.warp(market.job(ids[0]).commitDeadline);
-        for (uint256 k; k < ids.length; ++k) {
-            market.drawCommittee(ids[k]); // every seed block is this block
-        }
-        vm.roll(block.number + 1);
-        vm.setBlockhash(block.number - 1, keccak256("seed block"));
-        for (uint256 k; k < ids.length; ++k) {
-            market.drawCommittee(ids[k]);
-        }
-        for (uint160 i = 1; i <= 3; ++i) {
-            assertEq(market.validator(_validator(i)).unsettledSeats, type(uint8).max);
-        }
-    }
-
-
     /// @dev A job posted by `requester` with worker 1's reveal of 80 %, its set open.
     function _jobOf(address requester) internal returns (uint256 id) {
         vm.deal(requester, REWARD);
