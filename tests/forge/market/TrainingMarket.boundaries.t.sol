@@ -25,6 +25,13 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.commit{value: MIN_STAKE}(id, keccak256("c"));
     }
 
+    function test_drawsCloseAtTheRevealDeadline() external {
+        uint256 id = _post(market, REWARD);
+        vm.warp(market.job(id).revealDeadline);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotRevealing.selector, id));
+        market.drawCommittee(id);
+    }
+
     function test_attestationsCloseAtTheAttestDeadline() external {
         uint256 id = _revealedJob(1);
         _draw(id);

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {FakeRelay} from "../FakeRelay.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
 /// @notice Every guard of the market, one call each, reverting with its own error: the
@@ -141,6 +142,20 @@ contract TrainingMarketGuardsTest is MarketFixture {
         vm.expectRevert(ITrainingMarket.TrainingMarketNoRelay.selector);
         vm.prank(REQUESTER);
         market.postJobWithProvenance{value: 1 ether}(
+            BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
+        );
+    }
+
+    function test_postWithProvenanceRefusesAProofOfAnotherPayload() external {
+        FakeRelay relay = new FakeRelay();
+        TrainingMarket m = _market(_registry(address(relay)));
+        relay.setAnchor(keccak256("other"), REQUESTER, 1, bytes32(0), 6);
+        ITrainingMarket.AnchorProof memory proof;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketPayloadMismatch.selector, keccak256("t"), keccak256("other"))
+        );
+        vm.prank(REQUESTER);
+        m.postJobWithProvenance{value: 1 ether}(
             BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
     }
