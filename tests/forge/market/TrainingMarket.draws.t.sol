@@ -57,6 +57,26 @@ contract TrainingMarketDrawsTest is MarketFixture {
         assertEq(market.validator(member).unsettledSeats, 3);
     }
 
+    /// @dev Workers no more than the seats are listed with the requester and excluded from the
+    /// list: three workers of a million ETH each on a committee of three never sit, the three
+    /// 1-ETH members do.
+    function test_workersAsManyAsTheSeatsNeverSit() external {
+        uint256 id = _post(market, REWARD);
+        for (uint160 i = 1; i <= 3; ++i) {
+            _join(_worker(i), WHALE);
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+
+        _drawFrom(id, keccak256("seed block"));
+
+        address[] memory seats = lens.committee(id);
+        for (uint256 s; s < seats.length; ++s) {
+            address seat = seats[s];
+            assertTrue(seat == _validator(1) || seat == _validator(2) || seat == _validator(3)); // never a worker
+        }
+    }
+
     /// @dev A try's point steps over every interval that left the draw, one that starts exactly
     /// at the point included. A market of 1-gwei bonds: the requester's leaf 0 (1 ETH) leaves at
     /// the first try (but for one seed in a billion), then the one unit of weight left puts the
