@@ -452,6 +452,22 @@ contract TrainingMarketGuardsTest is MarketFixture {
         market.withdrawBond();
     }
 
+    function test_aBondLeavesWhenItsUnbondingDelayEndsAndNotBefore() external {
+        address member = _validator(1);
+        vm.prank(member);
+        market.requestExit();
+        uint40 unlocksAt = market.validator(member).unlocksAt;
+        vm.warp(unlocksAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketStillUnbonding.selector, member, unlocksAt));
+        vm.prank(member);
+        market.withdrawBond();
+
+        vm.warp(unlocksAt);
+        vm.prank(member);
+        market.withdrawBond();
+        assertEq(member.balance, 1 ether);
+    }
+
     function test_aSeatedMemberKeepsItsBondUntilFinalize() external {
         uint256 id = _committed(keccak256("m"), 8000);
         _draw(id);
