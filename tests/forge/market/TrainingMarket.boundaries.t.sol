@@ -312,6 +312,30 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.claim(id, 0);
     }
 
+    /// @dev A validator's fees fill its record's uint88 exactly before any spills to its
+    /// unbounded balance: the fee that brings `earned` to 2**88 - 1 stays in the record. (No
+    /// test can earn 3.1e8 ETH of fees: `earned` is written, then the same fee credited.)
+    function test_feesFillTheValidatorsRecordExactly() external {
+        (uint256 id, address member, uint256 fee) = _feeOfMember1();
+        _setEarned(member, type(uint88).max - fee);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(market.validator(member).earned, type(uint88).max);
+        assertEq(market.pendingOf(member), type(uint88).max);
+    }
+
+    /// @dev One wei past the record, the whole fee goes to the unbounded balance: still owed.
+    function test_aFeePastTheValidatorsRecordIsOwedFromTheBalance() external {
+        (uint256 id, address member, uint256 fee) = _feeOfMember1();
+        _setEarned(member, type(uint88).max - fee + 1);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(market.validator(member).earned, type(uint88).max - fee + 1);
+        assertEq(market.pendingOf(member), uint256(type(uint88).max) + 1);
+    }
+
     /// @dev Finalize's one event names the winner and its model.
     function test_theFinalizedEventNamesTheWinnersModel() external {
         uint256 id = _jobOf(REQUESTER);
@@ -363,6 +387,30 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         for (uint160 i = 1; i <= workers; ++i) {
             _reveal(id, i, 8000);
         }
+    }
+
+    /// @dev A job ready to finalize (worker 1 wins, validators 1 to 3 attest) and the fee it pays
+    /// validator 1, read from a finalize that is then undone.
+    function _feeOfMember1() internal returns (uint256 id, address member, uint256 fee) {
+        id = _jobOf(REQUESTER);
+        _attestAll(id, 3);
+        member = _validator(1);
+        uint256 snapshot = vm.snapshotState();
+        market.finalize(id, _model(1), "u");
+        fee = market.validator(member).earned;
+        vm.revertToState(snapshot);
+    }
+
+    /// @dev Writes `account`'s `earned`: bits 96 to 183 of its validator record's one slot,
+    /// found as the slot that the record's getter reads.
+    function _setEarned(address account, uint256 earned) internal {
+        vm.record();
+        market.validator(account);
+        (bytes32[] memory reads,) = vm.accesses(address(market));
+        uint256 word = uint256(vm.load(address(market), reads[0]));
+        word = (word & ~(uint256(type(uint88).max) << 96)) | (earned << 96);
+        vm.store(address(market), reads[0], bytes32(word));
+        assertEq(market.validator(account).earned, earned); // the record's slot, its field
     }
 
     /// @dev The winner and model of the one {Finalized} event recorded.
