@@ -114,6 +114,24 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(market.totalWeight(), type(uint56).max);
     }
 
+    /// @dev The last leaf is number 2**32 - 3 (leaf + 1 fits a committee's 32-bit lane), and
+    /// the join after it is refused. Four billion joins are out of a test's reach: the tree's
+    /// leaf count is written instead, with 16 levels to hold them.
+    function test_theLastLeafIsNumberTwoToThe32LessThree() external {
+        _setLeafCount(2 ** 32 - 3);
+        vm.deal(_validator(7), 1 ether);
+        vm.prank(_validator(7));
+        market.joinValidators{value: 1 ether}();
+        assertEq(market.validator(_validator(7)).leafPlusOne, 2 ** 32 - 2);
+
+        vm.deal(_validator(8), 1 ether);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketAmountTooLarge.selector, 2 ** 32 - 2, 2 ** 32 - 2)
+        );
+        vm.prank(_validator(8));
+        market.joinValidators{value: 1 ether}();
+    }
+
     /// @dev Weights are per leaf: member 1's top-up stays on its own leaf (0) when member 3
     /// (leaf 2) leaves.
     function test_aTopUpWeighsOnTheMembersOwnLeaf() external {
@@ -399,6 +417,17 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.finalize(id, _model(1), "u");
         fee = market.validator(member).earned;
         vm.revertToState(snapshot);
+    }
+
+    /// @dev Writes the sortition tree's leaf count (its first slot's low 128 bits, found as the
+    /// slot {totalWeight} reads first) and 16 levels (the next 64), the epoch fields kept.
+    function _setLeafCount(uint256 leaves) internal {
+        vm.record();
+        market.totalWeight();
+        (bytes32[] memory reads,) = vm.accesses(address(market));
+        uint256 word = uint256(vm.load(address(market), reads[0]));
+        assertEq(word & type(uint128).max, 3); // the fixture's three members: the tree's slot
+        vm.store(address(market), reads[0], bytes32((word >> 192 << 192) | (16 << 128) | leaves));
     }
 
     /// @dev Writes `account`'s `earned`: bits 96 to 183 of its validator record's one slot,
