@@ -132,6 +132,30 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.joinValidators{value: 1 ether}();
     }
 
+    /// @dev "Drawn, nobody eligible" marks lane 7 of a committee of seven with 2**31, which is
+    /// also leaf 2**31 - 1's lane (leaf + 1): that member, the requester here, holds no seat.
+    function test_theNobodyEligibleMarkSeatsNoMember() external {
+        _setLeafCount(2 ** 31 - 1);
+        address member = _validator(7);
+        vm.deal(member, 1 ether + REWARD);
+        vm.startPrank(member);
+        market.joinValidators{value: 1 ether}();
+        uint256 id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 7
+        );
+        vm.warp(market.job(id).commitDeadline);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        vm.stopPrank();
+        _drawFrom(id, keccak256("seed block")); // only the requester's bond is drawable
+        assertEq(market.validator(member).leafPlusOne, 2 ** 31);
+        assertEq(lens.committee(id)[0], address(0)); // drawn, nobody eligible
+        vm.warp(market.job(id).revealDeadline);
+
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotInCommittee.selector, id, member));
+        vm.prank(member);
+        market.commitAttestation(id, keccak256("seal"));
+    }
+
     /// @dev Weights are per leaf: member 1's top-up stays on its own leaf (0) when member 3
     /// (leaf 2) leaves.
     function test_aTopUpWeighsOnTheMembersOwnLeaf() external {

@@ -134,15 +134,6 @@ contract TrainingMarketDrawsTest is MarketFixture {
         vm.warp(market.job(id).commitDeadline);
     }
 
-    /// @dev Draws `id`'s committee from `blockHash`: the first call fixes this block as the seed
-    /// block, the next block's call draws (forge keeps no block hashes: one is set).
-    function _drawFrom(uint256 id, bytes32 blockHash) internal {
-        market.drawCommittee(id);
-        vm.roll(block.number + 1);
-        vm.setBlockhash(block.number - 1, blockHash);
-        market.drawCommittee(id);
-    }
-
     /// @dev Validators 1 to 3 at their cap of unsettled seats: 51 open jobs of 15 seats fill
     /// 765 = 3 x 255 of them.
     function _capMembers() internal {
