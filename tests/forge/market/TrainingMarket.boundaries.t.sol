@@ -340,6 +340,23 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(uint256(lens.submissions(id)[15].outcome), uint256(ITrainingMarket.Outcome.Unrevealed));
     }
 
+    /// @dev Sixteen submissions and the set never opened: the one revealed worker takes the
+    /// reward and the fifteen unrevealed stakes.
+    function test_aFullJobForfeits() external {
+        uint256 id = _post(market, REWARD);
+        for (uint160 i = 1; i <= 16; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(lens.submissions(id)[0].payout, MIN_STAKE + REWARD + 15 * MIN_STAKE);
+        assertEq(lens.submissions(id)[15].payout, 0);
+    }
+
     function test_aSubmissionIsClaimedOnceAndItsModelRegistered() external {
         uint256 id = _jobOf(REQUESTER);
         _attestAll(id, 3);

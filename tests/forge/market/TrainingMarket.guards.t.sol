@@ -65,6 +65,8 @@ contract TrainingMarketGuardsTest is MarketFixture {
         c.minBond = 1 gwei - 1;
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBondTooLow.selector, 1 gwei - 1, 1 gwei));
         new TrainingMarket(address(registry), c);
+        c.minBond = 1 gwei; // the weight unit itself is accepted
+        new TrainingMarket(address(registry), c);
     }
 
     // ------------------------------------------------------------------ posting
