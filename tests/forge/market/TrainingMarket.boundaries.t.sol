@@ -25,6 +25,18 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.commit{value: MIN_STAKE}(id, keccak256("c"));
     }
 
+    function test_attestationRevealsCloseAtTheSettleDeadline() external {
+        uint256 id = _jobOf(REQUESTER);
+        _draw(id);
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        _seal(id, 1, s);
+        vm.warp(market.job(id).settleDeadline);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotSettling.selector, id));
+        _open(id, 1, s);
+    }
+
     function test_drawsCloseAtTheRevealDeadline() external {
         uint256 id = _post(market, REWARD);
         vm.warp(market.job(id).revealDeadline);
@@ -189,7 +201,13 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         }
         vm.warp(market.job(id).settleDeadline);
 
-        // Its seat's event names it: no good attestation, one bad, slashed 10 % of 1 ETH.
+        // Each seat's event counts its own attestations: one good each for seats 0 and 1, paid
+        // the fee and the slashed bond in halves; none good and one bad for seat 2, slashed 10 %.
+        uint256 pay = (REWARD * 500 / 10_000 + 0.1 ether) / 2;
+        vm.expectEmit(address(market));
+        emit ITrainingMarket.ValidatorSettled(id, seats[0], 0, 1, 0, pay, 0);
+        vm.expectEmit(address(market));
+        emit ITrainingMarket.ValidatorSettled(id, seats[1], 1, 1, 0, pay, 0);
         vm.expectEmit(address(market));
         emit ITrainingMarket.ValidatorSettled(id, seats[2], 2, 0, 1, 0, 0.1 ether);
         market.finalize(id, _model(1), "u");
@@ -198,7 +216,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(market.validator(seats[2]).earned, 0);
         for (uint256 k; k < 2; ++k) {
             assertEq(market.validator(seats[k]).bond, 1 ether);
-            assertEq(market.validator(seats[k]).earned, (REWARD * 500 / 10_000 + 0.1 ether) / 2);
+            assertEq(market.validator(seats[k]).earned, pay);
         }
     }
 
@@ -343,18 +361,21 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     /// @dev Sixteen submissions and the set never opened: the one revealed worker takes the
     /// reward and the fifteen unrevealed stakes.
     function test_aFullJobForfeits() external {
-        uint256 id = _post(market, REWARD);
-        for (uint160 i = 1; i <= 16; ++i) {
-            _commit(id, i, 8000);
-        }
-        vm.warp(market.job(id).commitDeadline);
-        _reveal(id, 1, 8000);
-        vm.warp(market.job(id).settleDeadline);
+        uint256 id = _fullJobOfOneReveal();
 
         market.finalize(id, _model(1), "u");
 
         assertEq(lens.submissions(id)[0].payout, MIN_STAKE + REWARD + 15 * MIN_STAKE);
         assertEq(lens.submissions(id)[15].payout, 0);
+    }
+
+    function test_aClaimPastAFullJobsEntriesIsNobodys() external {
+        uint256 id = _fullJobOfOneReveal();
+        market.finalize(id, _model(1), "u");
+
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotYourSubmission.selector, id, 16, _worker(1)));
+        vm.prank(_worker(1));
+        market.claim(id, 16);
     }
 
     function test_aSubmissionIsClaimedOnceAndItsModelRegistered() external {
@@ -435,6 +456,17 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         _reveal(id, 1, 8000);
         vm.prank(requester);
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+    }
+
+    /// @dev Sixteen submissions, worker 1's alone revealed, the set never opened; at the settle deadline.
+    function _fullJobOfOneReveal() internal returns (uint256 id) {
+        id = _post(market, REWARD);
+        for (uint160 i = 1; i <= 16; ++i) {
+            _commit(id, i, 8000);
+        }
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.warp(market.job(id).settleDeadline);
     }
 
     function _revealedJob(uint160 workers) internal returns (uint256 id) {
