@@ -358,6 +358,63 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         assertEq(uint256(lens.submissions(id)[15].outcome), uint256(ITrainingMarket.Outcome.Unrevealed));
     }
 
+    /// @dev A seat left empty is skipped at settlement: members 1 and 2 one seat short of their
+    /// cap and member 3 at it (counts written) fill two of three seats, the quorum; the two
+    /// are paid the fee in halves and keep their bonds.
+    function test_anEmptySeatIsSkippedAtSettlement() external {
+        uint256 id = _jobOf(REQUESTER);
+        _setSeats(_validator(1), 254);
+        _setSeats(_validator(2), 254);
+        _setSeats(_validator(3), 255);
+        _drawFrom(id, keccak256("seed block"));
+        assertEq(lens.committee(id)[2], address(0));
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        for (uint160 v = 1; v <= 2; ++v) {
+            _seal(id, v, s);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= 2; ++v) {
+            _open(id, v, s);
+        }
+        vm.warp(market.job(id).settleDeadline);
+        vm.recordLogs();
+
+        market.finalize(id, _model(1), "u");
+
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 settled = 0;
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics[0] == ITrainingMarket.ValidatorSettled.selector) ++settled;
+        }
+        assertEq(settled, 2); // the empty seat has no settlement, so no missing attestation
+        assertEq(uint256(lens.submissions(id)[0].outcome), uint256(ITrainingMarket.Outcome.Won));
+        for (uint160 v = 1; v <= 2; ++v) {
+            assertEq(market.validator(_validator(v)).earned, REWARD * 500 / 10_000 / 2);
+            assertEq(market.validator(_validator(v)).bond, 1 ether);
+            assertEq(market.validator(_validator(v)).unsettledSeats, 254);
+        }
+    }
+
+    /// @dev A forfeit share past what a record holds (2**80 - 1 wei, 1.2M ETH; here one
+    /// unrevealed stake of that size) is capped and the excess burned: a forfeit never reverts.
+    function test_aForfeitShareIsCappedAtWhatARecordHolds() external {
+        uint256 id = _post(market, REWARD);
+        _commit(id, 1, 8000);
+        vm.deal(_worker(2), type(uint80).max);
+        vm.prank(_worker(2));
+        market.commit{value: type(uint80).max}(id, keccak256("never revealed"));
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(lens.submissions(id)[0].payout, uint256(MIN_STAKE) + type(uint80).max);
+        assertEq(market.pendingOf(address(0)), REWARD); // the burned excess of the pot
+    }
+
     /// @dev Sixteen submissions and the set never opened: the one revealed worker takes the
     /// reward and the fifteen unrevealed stakes.
     function test_aFullJobForfeits() external {
@@ -503,16 +560,27 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         vm.store(address(market), reads[0], bytes32((word >> 192 << 192) | (16 << 128) | leaves));
     }
 
-    /// @dev Writes `account`'s `earned`: bits 96 to 183 of its validator record's one slot,
-    /// found as the slot that the record's getter reads.
+    /// @dev Writes `account`'s `earned`: bits 96 to 183 of its validator record's one slot.
     function _setEarned(address account, uint256 earned) internal {
+        _setRecordField(account, 96, type(uint88).max, earned);
+        assertEq(market.validator(account).earned, earned); // the record's slot, its field
+    }
+
+    /// @dev Writes `account`'s count of unsettled seats: the top 8 bits of its record's slot.
+    function _setSeats(address account, uint256 seats) internal {
+        _setRecordField(account, 248, type(uint8).max, seats);
+        assertEq(market.validator(account).unsettledSeats, seats);
+    }
+
+    /// @dev Writes `value` into the field at `shift` (of `mask`'s width) of `account`'s validator
+    /// record: one slot, found as the slot that the record's getter reads.
+    function _setRecordField(address account, uint256 shift, uint256 mask, uint256 value) internal {
         vm.record();
         market.validator(account);
         (bytes32[] memory reads,) = vm.accesses(address(market));
         uint256 word = uint256(vm.load(address(market), reads[0]));
-        word = (word & ~(uint256(type(uint88).max) << 96)) | (earned << 96);
+        word = (word & ~(mask << shift)) | (value << shift);
         vm.store(address(market), reads[0], bytes32(word));
-        assertEq(market.validator(account).earned, earned); // the record's slot, its field
     }
 
     /// @dev The winner and model of the one {Finalized} event recorded.
