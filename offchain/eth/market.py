@@ -27,7 +27,7 @@ from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.log_decode import LogDecoder
-from offchain.eth.logs import contract_events, read_chunked, resolve_block
+from offchain.eth.logs import LogFilter, contract_events, read_logs, resolve_block
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
     EVENT_TYPES,
     ZERO_ADDRESS,
@@ -465,13 +465,9 @@ class MarketClient:
             raise InvalidInputError(f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}")
         # One query for every wanted event (topic0 options), decoded by eth_abi directly: web3's
         # decoder took about 5 ms a log, most of a fresh worker's start-up (issue 25).
-        topics = [["0x" + self._decoder.topic_of(name).hex() for name in wanted]]
-        query = {"address": self.address, "topics": topics}
-        logs = read_chunked(
-            lambda start, end: self.client.w3.eth.get_logs({**query, "fromBlock": start, "toBlock": end}),  # type: ignore[typeddict-item]
-            from_block,
-            resolve_block(self.client.w3, to_block),
-        )
+        where = LogFilter(self.address, [["0x" + self._decoder.topic_of(name).hex() for name in wanted]])
+        w3 = self.client.w3
+        logs = read_logs(w3.eth.get_logs, where, from_block, resolve_block(w3, to_block))  # type: ignore[arg-type]
         decoded = sorted((self._decoder.decode(log) for log in logs), key=lambda e: (e["blockNumber"], e["logIndex"]))
         return [to_event(log) for log in decoded]
 

@@ -27,7 +27,7 @@ from eth_utils import event_abi_to_log_topic
 from offchain.eth.client import Client
 from offchain.eth.forfeit import forfeit_cause
 from offchain.eth.log_decode import LogDecoder
-from offchain.eth.logs import read_chunked
+from offchain.eth.logs import LogFilter, read_logs
 from offchain.eth.market import Judged, MarketClient, Outcome, Phase, SettlementTotals, Status
 from offchain.eth.market_events import (
     EVENT_TYPES,
@@ -433,12 +433,9 @@ class MarketView:
 
     def _logs(self, topics: list[Any] | None = None) -> list[Any]:
         """The market's raw logs since its deployment, in ranges the node accepts."""
-        query = {"address": self.market.address, **({"topics": topics} if topics else {})}
-        return read_chunked(
-            lambda start, end: self.w3.eth.get_logs({**query, "fromBlock": start, "toBlock": end}),  # type: ignore[typeddict-item]
-            self.from_block,
-            int(self.w3.eth.block_number),
-        )
+        where = LogFilter(self.market.address, topics or [])
+        head = int(self.w3.eth.block_number)
+        return read_logs(self.w3.eth.get_logs, where, self.from_block, head, list(self._topics))  # type: ignore[arg-type]
 
     def _decode(self, logs: Iterable[Any]) -> list[MarketEvent]:
         out = []
