@@ -19,11 +19,11 @@ from typing import Any
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from offchain.eth.build import load_artifact
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import BuildArtifactError, EthError
 from offchain.eth.index_store import IndexStore
 from offchain.eth.keys import LOCAL_CHAIN_IDS
-from offchain.eth.build import load_artifact
 from offchain.eth.logs import LogFilter, event_topics, read_logs
 
 LOCAL_CONFIRMATIONS = 0  # a local dev chain does not reorganise by itself

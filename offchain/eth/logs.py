@@ -60,7 +60,12 @@ class LogFilter:
 
     def query(self, start: int, end: int) -> dict[str, Any]:
         """The eth_getLogs parameters for blocks [start, end]."""
-        return {"address": self.address, **({"topics": self.topics} if self.topics else {}), "fromBlock": start, "toBlock": end}
+        return {
+            "address": self.address,
+            **({"topics": self.topics} if self.topics else {}),
+            "fromBlock": start,
+            "toBlock": end,
+        }
 
     def per_event(self, events: Sequence[str]) -> list[LogFilter]:
         """One filter per topic0 this one allows (its options, or `events` when it allows any),

@@ -102,7 +102,7 @@ class MarketView:
         """The newest jobs first (MAX_LIST a page) and the total; phases from the chain clock.
         Ids run 1..jobCount: only the page's jobs' events are read, whatever the history."""
         total = self.market.job_count()
-        ids = list(range(total - page * MAX_LIST, max(0, total - (page + 1) * MAX_LIST), -1))
+        ids = _page_ids(total, page)
         if not ids:
             return [], total
         events = self._jobs_events(ids, (JobPosted, Committed, Finalized))
@@ -312,15 +312,24 @@ class MarketView:
 
         return [r for r in self._pool.map(row, shown) if r is not None], len(leaves)
 
-    def accounts(self) -> list[str]:
-        """Every address the market's events name, in first-seen order."""
+    def accounts(self, page: int = 0) -> tuple[list[str], int]:
+        """The accounts of a page of the jobs list (its requesters, workers and committee seats,
+        newest job first, each once) and the count of jobs. Each page reads its own jobs' events
+        only, as the jobs list does: every log that names an account belongs to a job, except a
+        validator's bond and withdrawals (the validators list pages those members). The list of
+        every account the logs named read the whole history: 6.8 s at 10,000 jobs (issue 25)."""
+        total = self.market.job_count()
+        ids = _page_ids(total, page)
         seen: dict[str, None] = {}
-        for e in self._all_events():
-            for name in ("requester", "worker", "validator", "account", "winner"):
-                value = getattr(e, name, None)
-                if isinstance(value, str):
-                    seen.setdefault(value, None)
-        return list(seen)
+        events = self._jobs_events(ids, (JobPosted, Committed, CommitteeDrawn)) if ids else []
+        for e in sorted(events, key=lambda e: -getattr(e, "job_id", 0)):  # stable: chain order within a job
+            if isinstance(e, JobPosted):
+                seen.setdefault(e.requester, None)
+            elif isinstance(e, Committed):
+                seen.setdefault(e.worker, None)
+            elif isinstance(e, CommitteeDrawn):
+                seen.update((a, None) for a in e.seats if a != ZERO)
+        return list(seen), total
 
     def account(self, address: str) -> AccountView:
         """Standing and history of `address`: bonds, credits, claims, slashes, withdrawals."""
@@ -445,6 +454,11 @@ class MarketView:
             out.append(to_event(self._decoder.decode(log)))
         out.sort(key=lambda e: (e.block, e.log_index))
         return out
+
+
+def _page_ids(total: int, page: int) -> list[int]:
+    """The job ids of page `page` of the jobs list (MAX_LIST a page, ids 1..total), newest first."""
+    return list(range(total - page * MAX_LIST, max(0, total - (page + 1) * MAX_LIST), -1))
 
 
 def owed_rows(judged: Judged) -> list[tuple[str, int]]:

@@ -89,9 +89,15 @@ def dense(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dense]:
         registry = world.registry_of(client).contract.functions
         bond = MarketClient.of(client, deployment).min_bond()
         owner, busy, other = (str(a) for a in client.w3.eth.accounts[:3])
-        sends: list[tuple[str, Any, int]] = [(busy, market.joinValidators(), bond), (other, market.joinValidators(), bond)]
+        sends: list[tuple[str, Any, int]] = [
+            (busy, market.joinValidators(), bond),
+            (other, market.joinValidators(), bond),
+        ]
         sends += [(busy, market.topUpBond(), 1) for _ in range(TOP_UPS)]
-        sends += [(owner, registry.register(bytes([i + 1]) * 32, bytes(32), bytes(32), 0, f"u{i}"), 0) for i in range(RESULT_CAP)]
+        sends += [
+            (owner, registry.register(bytes([i + 1]) * 32, bytes(32), bytes(32), 0, f"u{i}"), 0)
+            for i in range(RESULT_CAP)
+        ]
         world.block = world.in_one_block(sends)
         world.busy = busy
         yield world
@@ -172,7 +178,9 @@ def test_one_event_of_one_contract_over_the_cap_is_one_clear_error(
         owner = str(dense.client.w3.eth.accounts[0])
         registry = dense.registry_of(dense.client).contract.functions
         registry_events = dense.registry_of(dense.client).contract.events
-        models = [registry.register(bytes([0x80 + i]) * 32, bytes(32), bytes(32), 0, "x") for i in range(RESULT_CAP + 1)]
+        models = [
+            registry.register(bytes([0x80 + i]) * 32, bytes(32), bytes(32), 0, "x") for i in range(RESULT_CAP + 1)
+        ]
         block = dense.in_one_block([(owner, function, 0) for function in models])
         address = dense.deployment.contract("ModelRegistry").address
         topic = "0x" + event_abi_to_log_topic(registry_events.ModelRegistered().abi).hex()

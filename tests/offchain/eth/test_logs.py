@@ -90,9 +90,7 @@ class Node:
     `max_results` logs with Infura's message; `queries` records every filter asked."""
 
     def __init__(self, logs: list[tuple[str, str]], max_results: int) -> None:
-        self.logs = [
-            {"address": a, "topics": [t], "blockNumber": 9, "logIndex": i} for i, (a, t) in enumerate(logs)
-        ]
+        self.logs = [{"address": a, "topics": [t], "blockNumber": 9, "logIndex": i} for i, (a, t) in enumerate(logs)]
         self.max_results = max_results
         self.queries: list[dict[str, Any]] = []
 
