@@ -77,8 +77,10 @@ class LogFilter:
 
     def per_address(self) -> list[LogFilter]:
         """One filter per contract, each once; [] for a single contract."""
-        addresses = list(dict.fromkeys(a.lower() for a in self.address)) if isinstance(self.address, list) else []
-        return [LogFilter(a, self.topics) for a in addresses] if len(addresses) > 1 else []
+        spelled: dict[str, str] = {}  # each contract once, as the caller spelled it first
+        for address in self.address if isinstance(self.address, list) else []:
+            spelled.setdefault(address.lower(), address)
+        return [LogFilter(a, self.topics) for a in spelled.values()] if len(spelled) > 1 else []
 
     def __str__(self) -> str:
         return f"address {self.address} topics {self.topics or 'any'}"
