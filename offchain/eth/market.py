@@ -14,6 +14,7 @@ each worker claims; validators and requesters withdraw.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
@@ -170,6 +171,11 @@ class ValidatorInfo:
     @property
     def member(self) -> bool:
         return self.leaf is not None
+
+    @classmethod
+    def of(cls, record: Sequence[Any]) -> ValidatorInfo:
+        """From the contract's Validator record (bond, earned, leafPlusOne, unlocksAt, ...)."""
+        return cls(record[0], record[1], record[2] - 1 if record[2] else None, record[3])
 
 
 class MarketClient:
@@ -422,8 +428,7 @@ class MarketClient:
         return int(self.contract.functions.pendingOf(parse_address(account)).call())
 
     def validator(self, account: str) -> ValidatorInfo:
-        r = self.contract.functions.validator(parse_address(account)).call()
-        return ValidatorInfo(r[0], r[1], r[2] - 1 if r[2] else None, r[3])
+        return ValidatorInfo.of(self.contract.functions.validator(parse_address(account)).call())
 
     def is_validator(self, account: str) -> bool:
         """True for a bonded member (an exiting one included until it withdraws)."""
