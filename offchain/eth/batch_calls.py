@@ -27,7 +27,8 @@ def call_many(contract: Contract, calls: Sequence[tuple[str, tuple[Any, ...]]]) 
         return []
     if not hasattr(provider, "make_batch_request"):
         return [getattr(contract.functions, name)(*args).call() for name, args in calls]
-    functions = {item["name"]: item for item in contract.abi if item.get("type") == "function"}
+    abi: list[Any] = list(contract.abi)
+    functions = {item["name"]: item for item in abi if item.get("type") == "function"}
     requests: list[tuple[Any, Any]] = []
     for name, args in calls:
         data = function_abi_to_4byte_selector(functions[name]) + encode(get_abi_input_types(functions[name]), args)
