@@ -26,6 +26,7 @@ from eth_utils import event_abi_to_log_topic, to_checksum_address
 
 from offchain.eth.batch_calls import call_many
 from offchain.eth.client import Client
+from offchain.eth.errors import EthError
 from offchain.eth.forfeit import forfeit_cause
 from offchain.eth.log_decode import LogDecoder
 from offchain.eth.logs import LogFilter, read_logs
@@ -73,6 +74,7 @@ READ_THREADS = 6  # the job page's independent reads, in flight together
 MAX_LIST = 100  # jobs on one page of the list
 MAX_ACCOUNT_ROWS = 500  # history rows on an account page
 MAX_TOPIC_OPTIONS = 100  # job ids in one log query's list of alternatives
+LEAF_BITS = 32  # validator leaves are uint32 (ValidatorSet)
 ZERO = "0x" + "00" * 20
 
 
@@ -319,8 +321,12 @@ class MarketView:
         if not self._taken(known):
             return known
         taken, step = known, 1  # `taken` has an owner; find a free leaf above it
-        while self._taken(taken + step):
+        for _ in range(LEAF_BITS + 1):
+            if not self._taken(taken + step):
+                break
             taken, step = taken + step, step * 2
+        else:
+            raise EthError(f"{self.address} has owners past 2^{LEAF_BITS} validator leaves: not a ValidatorSet")
         free = taken + step
         while free - taken > 1:
             middle = (taken + free) // 2
