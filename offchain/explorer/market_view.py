@@ -437,9 +437,6 @@ class MarketView:
                 yield from (row(what, amount, e.job_id) for what, amount in sub.owed if amount)
 
     # ----- helpers -----------------------------------------------------------------------
-    def _events(self, cls: type[Any]) -> list[Any]:
-        return [e for e in self.market.events(self.from_block, "latest", (cls.__name__,)) if isinstance(e, cls)]
-
     def _all_events(self) -> list[MarketEvent]:
         return self._decode(self._logs())
 
