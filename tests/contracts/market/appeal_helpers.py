@@ -2,15 +2,15 @@
 voter commit then reveal its per-submission verdict, and move the clock past the vote."""
 
 import brownie
-from eth_abi import encode
-from eth_utils import keccak
-from hashes import h
+from hashes import ZERO_ADDRESS, h
 from market_helpers import MIN_STAKE, sleep_until
+
+from offchain.eth import commitment
 
 
 def appeals_of(market):
     """The Appeals contract the market created in its constructor."""
-    return brownie.Appeals.at(market.appeals())
+    return brownie.Appeals.at(market.appealsContractAddress())
 
 
 def vote_salt(voter):
@@ -18,9 +18,8 @@ def vote_salt(voter):
 
 
 def vote_seal(job_id, voter, dishonest, salt=None):
-    """{Appeals-commitVote}'s seal: keccak256(abi.encode(jobId, voter, dishonest, salt))."""
-    salt = vote_salt(voter) if salt is None else salt
-    return keccak(encode(["uint256", "address", "uint16", "bytes32"], [job_id, str(voter), dishonest, salt]))
+    """{Appeals-commitVote}'s seal, from the Python implementation."""
+    return "0x" + commitment.vote_seal(job_id, str(voter), dishonest, salt or vote_salt(voter)).hex()
 
 
 def windows(market, job_id):
@@ -28,10 +27,18 @@ def windows(market, job_id):
     return tuple(appeals_of(market).windowsOf(job_id))
 
 
-def file_appeal(market, job_id, appellant, named, deposit=MIN_STAKE):
-    """File the job's appeal of the submissions in bitmap `named`, in its window."""
+def members_now(market):
+    """The validator set's leaves: the first leaf whose owner is zero (leaves are never cleared)."""
+    n = 0
+    while market.validatorAt(n) != ZERO_ADDRESS:
+        n += 1
+    return n
+
+
+def file_appeal(market, job_id, appellant, deposit=MIN_STAKE):
+    """File the job's appeal (of every submission's verdict), in its window."""
     sleep_until(windows(market, job_id)[0])
-    return appeals_of(market).fileAppeal(job_id, named, {"from": appellant, "value": deposit})
+    return appeals_of(market).fileAppeal(job_id, members_now(market), {"from": appellant, "value": deposit})
 
 
 def vote(market, job_id, votes):

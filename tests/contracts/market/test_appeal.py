@@ -5,12 +5,16 @@ bond (contracts/Appeals.sol) undoes the captured verdict and takes the captors' 
 Written first against the market without appeals: both attacks were strict xfails there (the
 captured verdict stood, the Sybils kept their bonds)."""
 
-from appeal_helpers import file_appeal, vote
+import brownie
+from appeal_helpers import appeals_of, file_appeal, members_now, vote, vote_salt, vote_seal, windows
+from errors import err
+from hashes import ZERO
 from market_helpers import (
     MIN_BOND,
     MIN_STAKE,
     NO_WINNER,
     REWARD,
+    SLASH_BPS,
     claim_all,
     commit_scores,
     do_commit,
@@ -18,20 +22,18 @@ from market_helpers import (
     draw,
     finalize,
     lens_of,
+    one_seat_each,
     post,
     reveal_eval,
     reveal_scores,
     seated,
     seats_held,
+    sleep_until,
     to_attest,
     to_reveal,
     to_settle,
 )
 from test_attacks import _bonded
-
-import pytest
-
-V3 = "issue 20 item 5: no appeal yet"
 
 DISHONEST, WON = 3, 5  # ITrainingMarket.Outcome
 
@@ -65,7 +67,6 @@ def _attest(market, job_id, plans):
         reveal_scores(market, job_id, m, scores)
 
 
-@pytest.mark.xfail(reason=V3, strict=True)
 def test_issue17_5_sybils_with_a_majority_of_seats_cannot_convict_an_honest_worker(
     market, accounts, requester, alice, validators
 ):
@@ -74,7 +75,7 @@ def test_issue17_5_sybils_with_a_majority_of_seats_cannot_convict_an_honest_work
     _attest(market, job_id, {v: [8000] for v in validators} | {s: [0] for s in sybils})
     assert lens_of(market).winnerOf(job_id) == NO_WINNER  # the committee convicts the honest worker
 
-    file_appeal(market, job_id, alice, named=0b1)
+    file_appeal(market, job_id, alice)
     vote(market, job_id, {v: 0b0 for v in validators} | {s: 0b1 for s in sybils})
     finalize(market, job_id, requester)
 
@@ -85,7 +86,6 @@ def test_issue17_5_sybils_with_a_majority_of_seats_cannot_convict_an_honest_work
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
 
 
-@pytest.mark.xfail(reason=V3, strict=True)
 def test_issue17_5_sybils_with_a_majority_of_seats_cannot_pass_junk(
     market, accounts, requester, alice, carol, validators
 ):
@@ -94,7 +94,7 @@ def test_issue17_5_sybils_with_a_majority_of_seats_cannot_pass_junk(
     _attest(market, job_id, {v: [8000, 1000] for v in validators} | {s: [8000, 9000] for s in sybils})
     assert lens_of(market).winnerOf(job_id) == 1  # the junk wins the committee's verdict
 
-    file_appeal(market, job_id, alice, named=0b10)
+    file_appeal(market, job_id, alice)
     vote(market, job_id, {v: 0b10 for v in validators} | {s: 0b00 for s in sybils})
     finalize(market, job_id, requester)
 
@@ -105,3 +105,152 @@ def test_issue17_5_sybils_with_a_majority_of_seats_cannot_pass_junk(
     for s in seated(market, job_id, sybils):
         assert market.validator(s)["bond"] == 0
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
+
+
+# ----- the protocol's rules, one behaviour each (a plain three-member market) -----
+
+
+def _appealed(market, requester, alice, validators, scores=(8000, 8000, 8000)):
+    """A job whose three members attest `scores` on alice's 8000, appealed by alice."""
+    job_id = one_seat_each(market, lambda: _drawn_job(market, requester, {alice: 8000}))
+    _attest(market, job_id, {v: [s] for v, s in zip(seated(market, job_id, validators), scores, strict=False)})
+    file_appeal(market, job_id, alice)
+    return job_id
+
+
+def _drawn_job(market, requester, claims):
+    job_id, _ = post(market, requester)
+    for worker, score in claims.items():
+        do_commit(market, job_id, worker, score)
+    to_reveal(market, job_id)
+    for worker, score in claims.items():
+        do_reveal(market, job_id, worker, score)
+    reveal_eval(market, job_id, requester)
+    draw(market, job_id, requester)
+    return job_id
+
+
+def test_an_upheld_verdict_pays_the_deposit_to_the_voters_by_bond(market, requester, alice, validators):
+    job_id = _appealed(market, requester, alice, validators)
+    appeals = appeals_of(market)
+
+    vote(market, job_id, {v: 0b0 for v in validators})
+    tx = finalize(market, job_id, requester)
+
+    assert tx.events["AppealRuled"]["overturned"] is False
+    paid = [appeals.collect(job_id, {"from": v}).events["AppealPaid"]["amount"] for v in validators]
+    assert paid == [MIN_STAKE // 3] * 3  # equal bonds, equal shares; the dust stays
+    assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
+    with brownie.reverts(err("AppealsNothingOwed", job_id, alice.address)):
+        appeals.collect(job_id, {"from": alice})
+
+
+def test_an_overturned_verdict_refunds_the_appellant_and_pays_it_half_the_captors_bonds(
+    market, accounts, requester, alice, validators
+):
+    sybils = _bonded(market, accounts, requester, 2)
+    job_id = _captured_job(market, requester, {alice: 8000}, sybils)
+    _attest(market, job_id, {v: [8000] for v in validators} | {s: [0] for s in sybils})
+    file_appeal(market, job_id, alice)
+    vote(market, job_id, {v: 0b0 for v in validators} | {s: 0b1 for s in sybils})
+    captors = seated(market, job_id, sybils)
+    pending = market.pendingOf(alice)
+
+    tx = finalize(market, job_id, requester)
+
+    assert tx.events["AppealRuled"]["overturned"] is True
+    assert market.pendingOf(alice) - pending == len(captors) * MIN_BOND // 2
+    assert appeals_of(market).collect(job_id, {"from": alice}).events["AppealPaid"]["amount"] == MIN_STAKE
+
+
+def test_finalize_waits_for_the_vote(market, requester, alice, validators):
+    job_id = _appealed(market, requester, alice, validators)
+    _, settle, _, reveal_until = windows(market, job_id)
+    sleep_until(settle)
+
+    with brownie.reverts(err("AppealsVoteOpen", job_id, reveal_until)):
+        market.finalize(job_id, ZERO, "", {"from": requester})
+
+
+def test_attestation_reveals_close_at_the_middle_of_the_settle_window(market, requester, alice, validators):
+    job_id = one_seat_each(market, lambda: _drawn_job(market, requester, {alice: 8000}))
+    member = seated(market, job_id, validators)[0]
+    to_attest(market, job_id)
+    commit_scores(market, job_id, member, [8000])
+    sleep_until(windows(market, job_id)[0])
+
+    with brownie.reverts(err("TrainingMarketNotSettling", job_id)):
+        reveal_scores(market, job_id, member, [8000])
+
+
+def test_one_appeal_per_job_with_at_least_the_minimum_stake_in_its_window(market, requester, alice, bob, validators):
+    job_id = one_seat_each(market, lambda: _drawn_job(market, requester, {alice: 8000}))
+    appeals, members = appeals_of(market), members_now(market)
+    to_settle(market, job_id)
+
+    with brownie.reverts(err("AppealsNotAppealing", job_id)):  # the reveals are not closed yet
+        appeals.fileAppeal(job_id, members, {"from": alice, "value": MIN_STAKE})
+    sleep_until(windows(market, job_id)[0])
+    with brownie.reverts(err("AppealsDepositTooLow", job_id, MIN_STAKE - 1, MIN_STAKE)):
+        appeals.fileAppeal(job_id, members, {"from": alice, "value": MIN_STAKE - 1})
+    with brownie.reverts(err("AppealsWrongMembers", job_id, members - 1)):
+        appeals.fileAppeal(job_id, members - 1, {"from": alice, "value": MIN_STAKE})
+    appeals.fileAppeal(job_id, members, {"from": alice, "value": MIN_STAKE})
+    with brownie.reverts(err("AppealsAlreadyFiled", job_id)):
+        appeals.fileAppeal(job_id, members, {"from": bob, "value": MIN_STAKE})
+
+
+def test_the_requester_the_workers_and_later_joiners_cannot_vote(market, accounts, requester, alice, validators):
+    job_id = _appealed(market, requester, alice, validators)
+    appeals = appeals_of(market)
+    [late] = _bonded(market, accounts, requester, 1)
+
+    for account in (requester, alice, late):
+        assert not appeals.eligible(job_id, account)
+        with brownie.reverts(err("AppealsNotEligible", job_id, account.address)):
+            appeals.commitVote(job_id, vote_seal(job_id, account, 0), {"from": account})
+    assert all(appeals.eligible(job_id, v) for v in validators)
+
+
+def test_a_vote_is_sealed_until_the_commits_close_and_counted_once(market, requester, alice, validators):
+    job_id = _appealed(market, requester, alice, validators)
+    appeals, voter = appeals_of(market), validators[0]
+    appeals.commitVote(job_id, vote_seal(job_id, voter, 0b1), {"from": voter})
+
+    with brownie.reverts(err("AppealsAlreadyVoted", job_id, voter.address)):
+        appeals.commitVote(job_id, vote_seal(job_id, voter, 0b0), {"from": voter})
+    with brownie.reverts(err("AppealsNotVoting", job_id)):  # no reveal while others still commit
+        appeals.revealVote(job_id, 0b1, vote_salt(voter), {"from": voter})
+    sleep_until(windows(market, job_id)[2])
+    with brownie.reverts(err("AppealsVoteMismatch", job_id, voter.address)):
+        appeals.revealVote(job_id, 0b0, vote_salt(voter), {"from": voter})
+    appeals.revealVote(job_id, 0b1, vote_salt(voter), {"from": voter})
+    with brownie.reverts(err("AppealsVoteMismatch", job_id, voter.address)):
+        appeals.revealVote(job_id, 0b1, vote_salt(voter), {"from": voter})
+    assert tuple(appeals.tallyOf(job_id, 0)) == (MIN_BOND // 10**9, MIN_BOND // 10**9)
+
+
+def test_an_eligible_member_that_does_not_vote_is_slashed_as_a_silent_seat(market, requester, alice, validators):
+    job_id = _appealed(market, requester, alice, validators)
+    appeals = appeals_of(market)
+    absent = validators[2]
+    vote(market, job_id, {v: 0b0 for v in validators[:2]})
+
+    tx = appeals.slashAbsent(job_id, absent, {"from": alice})
+
+    assert "AbsentVoterSlashed" in tx.events
+    assert market.validator(absent)["bond"] == MIN_BOND - MIN_BOND * SLASH_BPS // 10_000
+    with brownie.reverts(err("AppealsAlreadyVoted", job_id, absent.address)):
+        appeals.slashAbsent(job_id, absent, {"from": alice})
+    with brownie.reverts(err("AppealsAlreadyVoted", job_id, validators[0].address)):
+        appeals.slashAbsent(job_id, validators[0], {"from": alice})
+
+
+def test_only_the_market_rules_and_only_its_appeals_slash(market, requester, alice):
+    appeals = appeals_of(market)
+
+    with brownie.reverts(err("AppealsNotMarket", alice.address)):
+        appeals.rule(1, True, 0, {"from": alice})
+    with brownie.reverts(err("TrainingMarketNotAppeals", alice.address)):
+        market.slashSilentVoter(requester, {"from": alice})
+    assert appeals.market() == market.address

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IAppeals} from "./interfaces/IAppeals.sol";
+import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
+import {Committee} from "./libraries/Committee.sol";
+import {Judgment} from "./libraries/Judgment.sol";
+import {ScoreSheet} from "./libraries/ScoreSheet.sol";
+import {UNBONDING_SECONDS} from "./ValidatorSet.sol";
+
+/// @title Appeals
+/// @notice One appeal per job, to the whole validator bond (issue 20 item 5): anyone may appeal
+/// a job's committee verdict with a deposit; every validator that was a member when it was filed
+/// (less the requester and the job's workers) then commits and reveals an honest/dishonest vote
+/// per submission, tallied by bond. The market settles the job on the vote's verdicts
+/// ({AppealRuling}): the seats that attested against an overturned verdict lose their whole bond.
+/// @dev Created by the market's constructor and trusted by it only for {verdictOf}; it trusts
+/// the market only for {rule}. No administrator. Windows, from the job's deadlines: appeals in
+/// the second half of the settle window (attestation reveals close at its middle,
+/// {Judgment-appealsOpenAt}), vote commits until the settle deadline + L, reveals until + 2L,
+/// L = the settle window, at most MAX_VOTE_WINDOW; an appealed job finalizes after that.
+contract Appeals is IAppeals, ReentrancyGuardTransient {
+    using ScoreSheet for uint256;
+
+    /// @notice Longest vote window: a member asking to exit after the appeal was filed is still
+    /// bonded (the unbonding delay, 37 days) when the vote closes, so its absence can be slashed.
+    uint256 public constant MAX_VOTE_WINDOW = 7 days;
+    /// @dev An exit's request time is its unlock less this.
+    uint256 private constant UNBONDING_DELAY = UNBONDING_SECONDS;
+    uint8 private constant REFUNDED = 1;
+    uint8 private constant TO_VOTERS = 2;
+    /// @dev What a voter's seal becomes once revealed, or once its absence was slashed.
+    bytes32 private constant REVEALED = bytes32(uint256(1));
+    bytes32 private constant SLASHED = bytes32(uint256(2));
+
+    ITrainingMarket private immutable _market;
+    mapping(uint256 jobId => Appeal) private _appeals;
+    /// @dev Gwei of bond that voted submission i dishonest: word i / 4, 64-bit lane i % 4 (a lane
+    /// holds every bond: the validator set's total is below 2**56 gwei).
+    mapping(uint256 jobId => uint256[4]) private _against;
+    mapping(uint256 jobId => mapping(address voter => bytes32)) private _votes;
+    mapping(uint256 jobId => mapping(address voter => uint256)) private _weights;
+
+    constructor(address market_) {
+        _market = ITrainingMarket(market_);
+    }
+
+    /// @notice Appeal the committee's verdict on every submission of `jobId` with a deposit
+    /// (msg.value) of at least the job's minimum stake; `members` is the number of validator
+    /// leaves now (the members who vote: {ITrainingMarket-validatorAt} is non-zero below it, zero at it).
+    /// @dev Once per job, in the second half of its settle window, once the evaluation set is
+    /// opened. The deposit comes back when the vote overturns a verdict, else the voters share
+    /// it by bond. `members` is checked, not trusted (leaves are never reused nor cleared), and
+    /// saves the market a view. Emits {AppealFiled}.
+    function fileAppeal(uint256 jobId, uint256 members) external payable {
+        ITrainingMarket.Job memory j = _market.job(jobId);
+        if (j.status != ITrainingMarket.Status.Active || !j.evaluationRevealed) revert AppealsNotAppealing(jobId);
+        if (block.timestamp < Judgment.appealsOpenAt(j.attestDeadline, j.settleDeadline) || block.timestamp >= j.settleDeadline) {
+            revert AppealsNotAppealing(jobId);
+        }
+        Appeal storage a = _appeals[jobId];
+        if (a.appellant != address(0)) revert AppealsAlreadyFiled(jobId);
+        if (msg.value < j.minStake) revert AppealsDepositTooLow(jobId, msg.value, j.minStake);
+        if (members == 0 || _market.validatorAt(members - 1) == address(0) || _market.validatorAt(members) != address(0)) {
+            revert AppealsWrongMembers(jobId, members);
+        }
+        uint256 window = j.settleDeadline - j.attestDeadline;
+        if (window > MAX_VOTE_WINDOW) window = MAX_VOTE_WINDOW;
+        // Deadlines fit uint32 (the market's); a deposit above 2**96 wei is more ether than exists.
+        (a.appellant, a.filedAt, a.commitUntil, a.submissions) =
+            (msg.sender, uint32(block.timestamp), uint32(j.settleDeadline + window), j.submissionCount);
+        (a.deposit, a.members, a.revealUntil, a.requester) =
+            (uint96(msg.value), uint128(members), uint32(j.settleDeadline + 2 * window), j.requester);
+        emit AppealFiled(jobId, msg.sender, msg.value, a.commitUntil, a.revealUntil);
+    }
+
+    /// @notice Commit your vote on an appealed job: `seal` = keccak256(abi.encode(jobId,
+    /// msg.sender, dishonest, salt)), `dishonest` a bitmap (bit i: submission i over-claims).
+    /// @dev Eligible members only ({eligible}), once, from the filing to the commit deadline:
+    /// sealed so that nobody votes by copying the tally. Emits {VoteCommitted}.
+    function commitVote(uint256 jobId, bytes32 seal) external {
+        Appeal storage a = _appeals[jobId];
+        if (a.appellant == address(0) || block.timestamp >= a.commitUntil) revert AppealsNotVoting(jobId);
+        if (seal == bytes32(0) || seal == REVEALED || seal == SLASHED) revert AppealsVoteMismatch(jobId, msg.sender);
+        if (!_eligible(a, jobId, msg.sender)) revert AppealsNotEligible(jobId, msg.sender);
+        if (_votes[jobId][msg.sender] != bytes32(0)) revert AppealsAlreadyVoted(jobId, msg.sender);
+        _votes[jobId][msg.sender] = seal;
+        emit VoteCommitted(jobId, msg.sender, seal);
+    }
+
+    /// @notice Reveal the vote you sealed; it counts with your bond as it is now.
+    /// @dev Between the commit and the reveal deadline. O(submissions / 4) writes, no loop over
+    /// voters: the tally is a sum per submission. Emits {VoteRevealed}.
+    function revealVote(uint256 jobId, uint16 dishonest, bytes32 salt) external {
+        Appeal storage a = _appeals[jobId];
+        if (block.timestamp < a.commitUntil || block.timestamp >= a.revealUntil) revert AppealsNotVoting(jobId);
+        if (keccak256(abi.encode(jobId, msg.sender, dishonest, salt)) != _votes[jobId][msg.sender]) {
+            revert AppealsVoteMismatch(jobId, msg.sender);
+        }
+        if (dishonest >> a.submissions != 0) revert AppealsBadVote(jobId, dishonest);
+        uint256 weight = _market.validator(msg.sender).bond / 1 gwei; // the sortition's unit
+        _votes[jobId][msg.sender] = REVEALED;
+        _weights[jobId][msg.sender] = weight;
+        a.total += weight;
+        uint256[4] storage against = _against[jobId];
+        // Unchecked: a lane sums bonds of distinct members, below 2**56 gwei (the tree's cap).
+        unchecked {
+            for (uint256 i; dishonest >> i != 0; ++i) {
+                if ((dishonest >> i) & 1 != 0) against[i >> 2] += weight << (64 * (i & 3));
+            }
+        }
+        emit VoteRevealed(jobId, msg.sender, dishonest, weight);
+    }
+
+    /// @notice Slash an eligible member that revealed no vote on an appealed job, as the
+    /// market slashes a silent seat (its slash share of the bond, burned); anyone may call it.
+    /// @dev After the reveal deadline, once per member. Turnout is the appeal's attack surface:
+    /// a vote that honest members could skip for free would be decided by whoever shows up.
+    /// Emits {AbsentVoterSlashed}.
+    function slashAbsent(uint256 jobId, address voter) external {
+        Appeal storage a = _appeals[jobId];
+        if (a.appellant == address(0)) revert AppealsNotVoting(jobId);
+        if (block.timestamp < a.revealUntil) revert AppealsVoteOpen(jobId, a.revealUntil);
+        if (!_eligible(a, jobId, voter)) revert AppealsNotEligible(jobId, voter);
+        bytes32 vote = _votes[jobId][voter];
+        if (vote == REVEALED || vote == SLASHED) revert AppealsAlreadyVoted(jobId, voter);
+        _votes[jobId][voter] = SLASHED;
+        _market.slashSilentVoter(voter);
+        emit AbsentVoterSlashed(jobId, voter);
+    }
+
+    /// @notice Pull what the appeal owes you: the deposit (appellant, verdict overturned) or
+    /// your share of it by bond (a voter, verdict upheld).
+    /// @dev Reads, zeroes, sends, under the reentrancy guard. Emits {AppealPaid}.
+    function collect(uint256 jobId) external nonReentrant {
+        Appeal storage a = _appeals[jobId];
+        uint256 amount = 0;
+        if (a.ruling == REFUNDED && msg.sender == a.appellant) {
+            (amount, a.deposit) = (a.deposit, 0);
+        } else if (a.ruling == TO_VOTERS) {
+            uint256 weight = _weights[jobId][msg.sender];
+            _weights[jobId][msg.sender] = 0;
+            // Equal shares per gwei of bond; the division dust stays here for ever.
+            amount = a.total == 0 ? 0 : uint256(a.deposit) * weight / a.total;
+        }
+        if (amount == 0) revert AppealsNothingOwed(jobId, msg.sender);
+        // slither-disable-next-line arbitrary-send-eth,low-level-calls
+        (bool ok,) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert AppealsTransferFailed(msg.sender, amount);
+        emit AppealPaid(jobId, msg.sender, amount);
+    }
+
+    /// @notice The vote's verdicts: per submission i, bit i of `decided` when a strict majority
+    /// of the bond that voted agrees, bit i of `dishonest` when that majority says it over-claims.
+    /// @dev A tie, or no vote at all, decides nothing (the committee's verdict stands).
+    function votesOf(uint256 jobId) public view returns (uint256 decided, uint256 dishonest) {
+        Appeal storage a = _appeals[jobId];
+        uint256 total = a.total;
+        for (uint256 i; i < a.submissions; ++i) {
+            uint256 against = (_against[jobId][i >> 2] >> (64 * (i & 3))) & type(uint64).max;
+            if (2 * against > total) (decided, dishonest) = (decided | (1 << i), dishonest | (1 << i));
+            else if (2 * against < total) decided |= 1 << i;
+        }
+    }
+
+    /// @notice What the market's finalize applies: the appellant (zero: no appeal), the seats
+    /// that attested on the losing side of an overturned verdict (`lost`, bit s: seat s; they
+    /// lose their whole bond), and per overturned submission i its sheet as the vote rules it
+    /// (`ruled[i]`, zero where the committee's verdict stands).
+    /// @dev A verdict is overturned when the vote decides it and the committee's verdict
+    /// ({Judgment-judge}, as finalize judges it) is the other one, or was Undecided. The ruled
+    /// sheet gives every attesting seat the claim (the vote says honest) or 0 (dishonest); an
+    /// absent seat stays absent. Reverts {AppealsVoteOpen} until the reveal deadline: finalize
+    /// waits for the vote.
+    function verdictOf(uint256 jobId) external view returns (address appellant, uint256 lost, uint256[16] memory ruled) {
+        Appeal storage a = _appeals[jobId];
+        appellant = a.appellant;
+        if (appellant == address(0)) return (appellant, 0, ruled);
+        if (block.timestamp < a.revealUntil) revert AppealsVoteOpen(jobId, a.revealUntil);
+        (uint256 decided, uint256 dishonest) = votesOf(jobId);
+        if (decided == 0) return (appellant, 0, ruled);
+        ITrainingMarket.Job memory j = _market.job(jobId);
+        ITrainingMarket.Config memory c = _market.config();
+        uint256 drawn = Committee.drawn(_market.committeeWords(jobId), j.committeeSize);
+        for (uint256 i; decided >> i != 0; ++i) {
+            if ((decided >> i) & 1 == 0) continue;
+            uint256 sheet = _market.submissionAt(jobId, i).sheet;
+            (ITrainingMarket.Outcome outcome,,) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
+            bool honest = (dishonest >> i) & 1 == 0;
+            bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
+            // Nothing the committee judged (unrevealed, unverified, a forfeit): nothing to overturn.
+            if (!confirmed && outcome != ITrainingMarket.Outcome.Dishonest && outcome != ITrainingMarket.Outcome.Undecided) {
+                continue;
+            }
+            if (outcome != ITrainingMarket.Outcome.Undecided && confirmed == honest) continue; // the vote agrees
+            uint256 claimed = sheet.claimed();
+            uint256 rule_ = ScoreSheet.withClaim(uint16(claimed));
+            for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
+                if (!sheet.hasAttestation(seat)) continue; // absent stays absent (and is slashed)
+                // The seat confirmed the claim, or convicted it: on the losing side?
+                if ((claimed <= uint256(sheet.attestation(seat)) + c.toleranceBps) != honest) lost |= 1 << seat;
+                rule_ = rule_.withAttestation(seat, honest ? uint16(claimed) : 0);
+            }
+            ruled[i] = rule_;
+        }
+    }
+
+    /// @notice The market's finalize records whether the vote overturned a verdict (the deposit
+    /// goes back to the appellant, who was also credited `appellantShare` of the captors' bonds)
+    /// or not (the voters share it).
+    /// @dev The market only, once, for an appealed job. Emits {AppealRuled}.
+    function rule(uint256 jobId, bool overturned, uint256 appellantShare) external {
+        if (msg.sender != address(_market)) revert AppealsNotMarket(msg.sender);
+        _appeals[jobId].ruling = overturned ? REFUNDED : TO_VOTERS;
+        emit AppealRuled(jobId, overturned, appellantShare);
+    }
+
+    /// @notice The appeal of `jobId` as stored (appellant zero: none).
+    function appealOf(uint256 jobId) external view returns (Appeal memory) {
+        return _appeals[jobId];
+    }
+
+    /// @notice [appeals open, appeals close (the settle deadline), vote commits close, vote
+    /// reveals close] of `jobId`; the last two are the filed appeal's (0 before one is filed).
+    function windowsOf(uint256 jobId) external view returns (uint256[4] memory w) {
+        ITrainingMarket.Job memory j = _market.job(jobId);
+        Appeal storage a = _appeals[jobId];
+        (w[0], w[1], w[2], w[3]) = (Judgment.appealsOpenAt(j.attestDeadline, j.settleDeadline), j.settleDeadline, a.commitUntil, a.revealUntil);
+    }
+
+    /// @notice Gwei of bond that voted submission `index` dishonest, and of all revealed votes.
+    function tallyOf(uint256 jobId, uint256 index) external view returns (uint256 against, uint256 total) {
+        against = (_against[jobId][index >> 2] >> (64 * (index & 3))) & type(uint64).max;
+        total = _appeals[jobId].total;
+    }
+
+    /// @notice True when `account` may vote on `jobId`'s appeal (and is slashed if it does not).
+    function eligible(uint256 jobId, address account) external view returns (bool) {
+        Appeal storage a = _appeals[jobId];
+        return a.appellant != address(0) && _eligible(a, jobId, account);
+    }
+
+    /// @notice The market this contract serves.
+    function market() external view returns (address) {
+        return address(_market);
+    }
+
+    /// @dev A member when the appeal was filed (its leaf is older: leaves are never reused, so
+    /// a bond withdrawn and joined again is a new, ineligible leaf), that had not asked to exit
+    /// before it (its bond then outlasts the vote), neither the requester nor a worker of the job.
+    function _eligible(Appeal storage a, uint256 jobId, address account) private view returns (bool) {
+        ITrainingMarket.Validator memory v = _market.validator(account);
+        if (v.leafPlusOne == 0 || v.leafPlusOne > a.members) return false;
+        if (v.unlocksAt != 0 && v.unlocksAt < a.filedAt + UNBONDING_DELAY) return false;
+        if (account == a.requester) return false;
+        for (uint256 i; i < a.submissions; ++i) {
+            if (_market.submissionAt(jobId, i).worker == account) return false;
+        }
+        return true;
+    }
+}
