@@ -21,17 +21,18 @@ abstract contract AppealRuling is Attestations {
 
     /// @notice The {Appeals} contract whose votes this market's finalize applies.
     /// @dev Named so its selector (0xf60fa8bf) sorts after commit's, as {epochWeightNow}'s
-    /// (commit has 26 gas left under its goal); so is {slashSilentVoter}'s (0xf704ec89).
+    /// (commit has 26 gas left under its goal); so is {slashNonVotingMember}'s (0xf4059cf8).
     function appealsContractAddress() external view returns (address) {
         return address(_appeals);
     }
 
-    /// @notice Slash a member that revealed no vote on an appeal it was eligible for: the
-    /// share of its bond a silent seat loses, burned.
-    /// @dev {Appeals} only (its {Appeals-slashAbsent} checks eligibility and absence).
-    function slashSilentVoter(address voter) external {
+    /// @notice Slash `amount` of the bond of a member that revealed no vote on an appeal it was
+    /// eligible for (the share a silent seat loses), burned.
+    /// @dev {Appeals} only: its {Appeals-slashAbsent} checks eligibility and absence and prices
+    /// the slash from this market's bond and slash share (the arithmetic lives there: room here).
+    function slashNonVotingMember(address voter, uint256 amount) external {
         if (msg.sender != address(_appeals)) revert TrainingMarketNotAppeals(msg.sender);
-        _credit(BURNED, _slashBond(voter, uint256(_validators[voter].bond) * _slashBps / BPS));
+        _credit(BURNED, _slashBond(voter, amount));
     }
 
     /// @dev Writes the sheets the vote overturned ({Appeals-verdictOf}: `ruled[i]` non-zero)

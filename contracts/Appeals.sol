@@ -28,6 +28,7 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     uint256 public constant MAX_VOTE_WINDOW = 7 days;
     /// @dev An exit's request time is its unlock less this.
     uint256 private constant UNBONDING_DELAY = UNBONDING_SECONDS;
+    uint256 private constant BPS = 10_000;
     uint8 private constant REFUNDED = 1;
     uint8 private constant TO_VOTERS = 2;
     /// @dev What a voter's seal becomes once revealed, or once its absence was slashed.
@@ -126,7 +127,9 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         bytes32 vote = _votes[jobId][voter];
         if (vote == REVEALED || vote == SLASHED) revert AppealsAlreadyVoted(jobId, voter);
         _votes[jobId][voter] = SLASHED;
-        _market.slashSilentVoter(voter);
+        // A silent seat's share of the bond ({Settlement-_settleValidators}'s slash per missing attestation).
+        uint256 amount = uint256(_market.validator(voter).bond) * _market.config().slashBps / BPS;
+        _market.slashNonVotingMember(voter, amount);
         emit AbsentVoterSlashed(jobId, voter);
     }
 
@@ -187,22 +190,32 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
             if ((decided >> i) & 1 == 0) continue;
             uint256 sheet = _market.submissionAt(jobId, i).sheet;
             (ITrainingMarket.Outcome outcome,,) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
-            bool honest = (dishonest >> i) & 1 == 0;
-            bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
-            // Nothing the committee judged (unrevealed, unverified, a forfeit): nothing to overturn.
-            if (!confirmed && outcome != ITrainingMarket.Outcome.Dishonest && outcome != ITrainingMarket.Outcome.Undecided) {
-                continue;
-            }
-            if (outcome != ITrainingMarket.Outcome.Undecided && confirmed == honest) continue; // the vote agrees
-            uint256 claimed = sheet.claimed();
-            uint256 rule_ = ScoreSheet.withClaim(uint16(claimed));
-            for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
-                if (!sheet.hasAttestation(seat)) continue; // absent stays absent (and is slashed)
-                // The seat confirmed the claim, or convicted it: on the losing side?
-                if ((claimed <= uint256(sheet.attestation(seat)) + c.toleranceBps) != honest) lost |= 1 << seat;
-                rule_ = rule_.withAttestation(seat, honest ? uint16(claimed) : 0);
-            }
-            ruled[i] = rule_;
+            uint256 losing;
+            (ruled[i], losing) = _overturn(outcome, sheet, (dishonest >> i) & 1 == 0, c.toleranceBps);
+            lost |= losing;
+        }
+    }
+
+    /// @dev The sheet the vote (`honest`) rules for a submission the committee judged
+    /// `outcome`, and the seats on the losing side; (0, 0) when the vote agrees or the
+    /// committee judged nothing (unrevealed, unverified, a forfeit).
+    function _overturn(ITrainingMarket.Outcome outcome, uint256 sheet, bool honest, uint256 toleranceBps)
+        private
+        pure
+        returns (uint256 ruled, uint256 lost)
+    {
+        bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
+        if (!confirmed && outcome != ITrainingMarket.Outcome.Dishonest && outcome != ITrainingMarket.Outcome.Undecided) {
+            return (0, 0);
+        }
+        if (outcome != ITrainingMarket.Outcome.Undecided && confirmed == honest) return (0, 0); // the vote agrees
+        uint256 claimed = sheet.claimed();
+        ruled = ScoreSheet.withClaim(uint16(claimed));
+        for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
+            if (!sheet.hasAttestation(seat)) continue; // absent stays absent (and is slashed)
+            // The seat confirmed the claim, or convicted it: on the losing side?
+            if ((claimed <= uint256(sheet.attestation(seat)) + toleranceBps) != honest) lost |= 1 << seat;
+            ruled = ruled.withAttestation(seat, honest ? uint16(claimed) : 0);
         }
     }
 

@@ -58,11 +58,14 @@ abstract contract Settlement is AppealRuling {
         Job storage js = _existing(jobId);
         if (js.status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp < js.settleDeadline) revert TrainingMarketTooEarly(jobId, js.settleDeadline);
+        Tally memory t;
         // An appeal's verdicts; reverts while its vote runs (a view of the market's own Appeals).
-        (address appellant, uint256 lost, uint256[16] memory ruled) = _appeals.verdictOf(jobId);
+        // slither-disable-next-line uninitialized-local
+        address appellant;
+        uint256[16] memory ruled;
+        (appellant, t.lost, ruled) = _appeals.verdictOf(jobId);
         js.status = Status.Finalized; // before any credit or call: a finalized job never changes
         Job memory j = js;
-        Tally memory t;
         // Zero unless somebody wins (set below); slither cannot tell.
         // slither-disable-next-line uninitialized-local
         address winner;
@@ -73,7 +76,7 @@ abstract contract Settlement is AppealRuling {
             t = _forfeit(jobId, js, j);
             t.overturned = 1; // the requester's failure: nothing was judged, the deposit goes back
         } else {
-            (best, score, t) = _settle(jobId, j, lost, ruled);
+            (best, score) = _settle(jobId, j, ruled, t);
             uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
             if (best == NO_WINNER) {
                 t.refund += prize;
@@ -82,21 +85,26 @@ abstract contract Settlement is AppealRuling {
                 t.prize = prize;
             }
         }
-        if (appellant != address(0)) {
-            // Half the bonds the appeal took from the captors; the rest is burned: a captor that
-            // appeals its own verdict (say, front-running the honest appellant) still loses half.
-            uint256 share = t.lostBonds / 2;
-            (t.burned, t.slashedBonds) = (t.burned + t.lostBonds - share, t.slashedBonds + t.lostBonds);
-            _credit(appellant, share);
-            _appeals.rule(jobId, t.overturned != 0, share); // the market's own Appeals: no reentry
-        }
+        if (appellant != address(0)) _ruleAppeal(jobId, appellant, t);
         _credit(j.requester, t.refund);
         _credit(BURNED, t.burned);
         // The registry's call last: every write of this settlement is made before it.
         if (best != NO_WINNER) winner = _register(jobId, js, best, score, modelHash, uri);
         // One event for the three endings (a forfeit, no winner, a winner), one emit site.
-        bytes32 model = winner == address(0) ? bytes32(0) : modelHash;
-        emit Finalized(jobId, winner, model, score, t.prize, t.paid, t.slashedBonds, t.refund, t.burned);
+        emit Finalized(
+            jobId, winner, winner == address(0) ? bytes32(0) : modelHash, score, t.prize, t.paid, t.slashedBonds,
+            t.refund, t.burned
+        );
+    }
+
+    /// @dev The appeal's money: half the bonds it took from the captors to the appellant, the
+    /// rest burned (a captor that appeals its own verdict, say front-running the honest
+    /// appellant, still loses half); the ruling to {Appeals} (the deposit's fate).
+    function _ruleAppeal(uint256 jobId, address appellant, Tally memory t) private {
+        uint256 share = t.lostBonds / 2;
+        (t.burned, t.slashedBonds) = (t.burned + t.lostBonds - share, t.slashedBonds + t.lostBonds);
+        _credit(appellant, share);
+        _appeals.rule(jobId, t.overturned != 0, share); // the market's own Appeals: no reentry
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
@@ -147,13 +155,13 @@ abstract contract Settlement is AppealRuling {
 
     /// @dev Judges the workers, then pays and slashes the committee; returns the winner (or
     /// NO_WINNER), its verified score and the tallies.
-    function _settle(uint256 jobId, Job memory j, uint256 lost, uint256[16] memory ruled)
+    function _settle(uint256 jobId, Job memory j, uint256[16] memory ruled, Tally memory t)
         private
-        returns (uint256 best, uint16 score, Tally memory t)
+        returns (uint256 best, uint16 score)
     {
         (address[15] memory owners, uint256 drawn) = _releaseSeats(jobId, j.committeeSize);
         // The vote's verdicts first: the overturned sheets are then judged as the vote says.
-        (t.overturned, t.lost) = (_applyVerdicts(jobId, ruled), lost);
+        t.overturned = _applyVerdicts(jobId, ruled);
         // slither-disable-next-line uninitialized-local
         uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
         best = _settleWorkers(jobId, j, t, medians, drawn);

@@ -324,7 +324,7 @@ interface ITrainingMarket {
 
     function appealsContractAddress() external view returns (address);
 
-    function slashSilentVoter(address voter) external;
+    function slashNonVotingMember(address voter, uint256 amount) external;
     /// @notice Most submissions per job.
     function MAX_SUBMISSIONS() external view returns (uint8);
     /// @notice Longest artifact URI a reveal takes.

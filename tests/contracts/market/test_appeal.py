@@ -252,5 +252,5 @@ def test_only_the_market_rules_and_only_its_appeals_slash(market, requester, ali
     with brownie.reverts(err("AppealsNotMarket", alice.address)):
         appeals.rule(1, True, 0, {"from": alice})
     with brownie.reverts(err("TrainingMarketNotAppeals", alice.address)):
-        market.slashSilentVoter(requester, {"from": alice})
+        market.slashNonVotingMember(requester, 1, {"from": alice})
     assert appeals.market() == market.address
