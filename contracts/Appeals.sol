@@ -137,17 +137,11 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// your share of it by bond (a voter, verdict upheld).
     /// @dev Reads, zeroes, sends, under the reentrancy guard. Emits {AppealPaid}.
     function collect(uint256 jobId) external nonReentrant {
-        Appeal storage a = _appeals[jobId];
-        uint256 amount = 0;
-        if (a.ruling == REFUNDED && msg.sender == a.appellant) {
-            (amount, a.deposit) = (a.deposit, 0);
-        } else if (a.ruling == TO_VOTERS) {
-            uint256 weight = _weights[jobId][msg.sender];
-            _weights[jobId][msg.sender] = 0;
-            // Equal shares per gwei of bond; the division dust stays here for ever.
-            amount = a.total == 0 ? 0 : uint256(a.deposit) * weight / a.total;
-        }
+        uint256 amount = owedTo(jobId, msg.sender);
         if (amount == 0) revert AppealsNothingOwed(jobId, msg.sender);
+        // What was owed is spent: the appellant's deposit, or this voter's weight.
+        if (_appeals[jobId].ruling == REFUNDED) _appeals[jobId].deposit = 0;
+        else _weights[jobId][msg.sender] = 0;
         // slither-disable-next-line arbitrary-send-eth,low-level-calls
         (bool ok,) = payable(msg.sender).call{value: amount}("");
         if (!ok) revert AppealsTransferFailed(msg.sender, amount);
@@ -246,6 +240,20 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     function tallyOf(uint256 jobId, uint256 index) external view returns (uint256 against, uint256 total) {
         against = (_against[jobId][index >> 2] >> (64 * (index & 3))) & type(uint64).max;
         total = _appeals[jobId].total;
+    }
+
+    /// @notice What `voter` committed on `jobId`'s appeal: zero if nothing, 1 once revealed, 2
+    /// once slashed as absent, else its seal.
+    function voteOf(uint256 jobId, address voter) external view returns (bytes32) {
+        return _votes[jobId][voter];
+    }
+
+    /// @notice What {collect} would pay `account` for `jobId`'s appeal now.
+    function owedTo(uint256 jobId, address account) public view returns (uint256) {
+        Appeal storage a = _appeals[jobId];
+        if (a.ruling == REFUNDED) return account == a.appellant ? a.deposit : 0;
+        if (a.ruling != TO_VOTERS || a.total == 0) return 0;
+        return uint256(a.deposit) * _weights[jobId][account] / a.total; // equal shares per gwei; dust stays
     }
 
     /// @notice True when `account` may vote on `jobId`'s appeal (and is slashed if it does not).

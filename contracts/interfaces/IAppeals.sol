@@ -56,5 +56,7 @@ interface IAppeals {
     function windowsOf(uint256 jobId) external view returns (uint256[4] memory);
     function tallyOf(uint256 jobId, uint256 index) external view returns (uint256 against, uint256 total);
     function eligible(uint256 jobId, address account) external view returns (bool);
+    function voteOf(uint256 jobId, address voter) external view returns (bytes32);
+    function owedTo(uint256 jobId, address account) external view returns (uint256);
     function market() external view returns (address);
 }

@@ -410,4 +410,6 @@ def test_vote_commit_gas(market, requester, alice, validators):
     sleep_until(windows(market, job_id)[0])
     appeals.fileAppeal(job_id, members_now(market), {"from": alice, "value": MIN_STAKE})
     v = validators[0]
-    _record("commitVote (first voter, 1 worker)", appeals.commitVote(job_id, vote_seal(job_id, v, 0), {"from": v}).gas_used)
+    _record(
+        "commitVote (first voter, 1 worker)", appeals.commitVote(job_id, vote_seal(job_id, v, 0), {"from": v}).gas_used
+    )
