@@ -12,8 +12,8 @@ import {UNBONDING_SECONDS} from "./ValidatorSet.sol";
 /// @title Appeals
 /// @notice One appeal per job, to the whole validator bond (issue 20 item 5): anyone may appeal
 /// a job's committee verdict with a deposit; every validator that was a member when it was filed
-/// (less the requester and the job's workers) then commits and reveals an honest/dishonest vote
-/// per submission, tallied by bond. The market settles the job on the vote's verdicts
+/// (less the requester and the job's workers) then commits and reveals, per submission, whether
+/// it over-claims and whether the committee's verified score overstates it, tallied by bond. The market settles the job on the vote's verdicts
 /// ({AppealRuling}): the seats that attested against an overturned verdict lose their whole bond.
 /// @dev Created by the market's constructor and trusted by it only for {verdictOf}; it trusts
 /// the market only for {rule}. No administrator. Windows, from the job's deadlines: appeals in
@@ -37,9 +37,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
 
     ITrainingMarket private immutable _market;
     mapping(uint256 jobId => Appeal) private _appeals;
-    /// @dev Gwei of bond that voted submission i dishonest: word i / 4, 64-bit lane i % 4 (a lane
+    /// @dev Gwei of bond that set bit b of its vote (b < 16: submission b over-claims; b >= 16:
+    /// submission b - 16's verified score is inflated): word b / 4, 64-bit lane b % 4 (a lane
     /// holds every bond: the validator set's total is below 2**56 gwei).
-    mapping(uint256 jobId => uint256[4]) private _against;
+    mapping(uint256 jobId => uint256[8]) private _against;
     mapping(uint256 jobId => mapping(address voter => bytes32)) private _votes;
     mapping(uint256 jobId => mapping(address voter => uint256)) private _weights;
 
@@ -77,7 +78,9 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     }
 
     /// @notice Commit your vote on an appealed job: `seal` = keccak256(abi.encode(jobId,
-    /// msg.sender, dishonest, salt)), `dishonest` a bitmap (bit i: submission i over-claims).
+    /// msg.sender, uint32 vote, salt)); bit i of `vote`: submission i over-claims (your measured
+    /// score + the tolerance is below its claim); bit 16 + i: the committee's verified score of
+    /// submission i overstates it (your measured score + the tolerance is below it).
     /// @dev Eligible members only ({eligible}), once, from the filing to the commit deadline:
     /// sealed so that nobody votes by copying the tally. Emits {VoteCommitted}.
     function commitVote(uint256 jobId, bytes32 seal) external {
@@ -93,25 +96,26 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @notice Reveal the vote you sealed; it counts with your bond as it is now.
     /// @dev Between the commit and the reveal deadline. O(submissions / 4) writes, no loop over
     /// voters: the tally is a sum per submission. Emits {VoteRevealed}.
-    function revealVote(uint256 jobId, uint16 dishonest, bytes32 salt) external {
+    function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external {
         Appeal storage a = _appeals[jobId];
         if (block.timestamp < a.commitUntil || block.timestamp >= a.revealUntil) revert AppealsNotVoting(jobId);
-        if (keccak256(abi.encode(jobId, msg.sender, dishonest, salt)) != _votes[jobId][msg.sender]) {
+        if (keccak256(abi.encode(jobId, msg.sender, vote, salt)) != _votes[jobId][msg.sender]) {
             revert AppealsVoteMismatch(jobId, msg.sender);
         }
-        if (dishonest >> a.submissions != 0) revert AppealsBadVote(jobId, dishonest);
+        uint256 unused = ~((uint256(1) << a.submissions) - 1) & 0xffff; // bits of no submission
+        if (vote & (unused | (unused << 16)) != 0) revert AppealsBadVote(jobId, vote);
         uint256 weight = _market.validator(msg.sender).bond / 1 gwei; // the sortition's unit
         _votes[jobId][msg.sender] = REVEALED;
         _weights[jobId][msg.sender] = weight;
         a.total += weight;
-        uint256[4] storage against = _against[jobId];
+        uint256[8] storage against = _against[jobId];
         // Unchecked: a lane sums bonds of distinct members, below 2**56 gwei (the tree's cap).
         unchecked {
-            for (uint256 i; dishonest >> i != 0; ++i) {
-                if ((dishonest >> i) & 1 != 0) against[i >> 2] += weight << (64 * (i & 3));
+            for (uint256 b; vote >> b != 0; ++b) {
+                if ((vote >> b) & 1 != 0) against[b >> 2] += weight << (64 * (b & 3));
             }
         }
-        emit VoteRevealed(jobId, msg.sender, dishonest, weight);
+        emit VoteRevealed(jobId, msg.sender, vote, weight);
     }
 
     /// @notice Slash an eligible member that revealed no vote on an appealed job, as the
@@ -148,69 +152,96 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         emit AppealPaid(jobId, msg.sender, amount);
     }
 
-    /// @notice The vote's verdicts: per submission i, bit i of `decided` when a strict majority
-    /// of the bond that voted agrees, bit i of `dishonest` when that majority says it over-claims.
+    /// @notice The vote's verdicts, per submission i: bit i of `decided` when a strict majority
+    /// of the bond that voted agrees on its claim, bit i of `dishonest` when that majority says
+    /// it over-claims, bit i of `inflated` when a strict majority says the committee's verified
+    /// score overstates it.
     /// @dev A tie, or no vote at all, decides nothing (the committee's verdict stands).
-    function votesOf(uint256 jobId) public view returns (uint256 decided, uint256 dishonest) {
+    function votesOf(uint256 jobId) public view returns (uint256 decided, uint256 dishonest, uint256 inflated) {
         Appeal storage a = _appeals[jobId];
         uint256 total = a.total;
         for (uint256 i; i < a.submissions; ++i) {
-            uint256 against = (_against[jobId][i >> 2] >> (64 * (i & 3))) & type(uint64).max;
-            if (2 * against > total) (decided, dishonest) = (decided | (1 << i), dishonest | (1 << i));
-            else if (2 * against < total) decided |= 1 << i;
+            uint256 over = _lane(jobId, i);
+            if (2 * over > total) (decided, dishonest) = (decided | (1 << i), dishonest | (1 << i));
+            else if (2 * over < total) decided |= 1 << i;
+            if (2 * _lane(jobId, 16 + i) > total) inflated |= 1 << i;
         }
     }
 
     /// @notice What the market's finalize applies: the appellant (zero: no appeal), the seats
-    /// that attested on the losing side of an overturned verdict (`lost`, bit s: seat s; they
-    /// lose their whole bond), and per overturned submission i its sheet as the vote rules it
-    /// (`ruled[i]`, zero where the committee's verdict stands).
-    /// @dev A verdict is overturned when the vote decides it and the committee's verdict
-    /// ({Judgment-judge}, as finalize judges it) is the other one, or was Undecided. The ruled
-    /// sheet gives every attesting seat the claim (the vote says honest) or 0 (dishonest); an
-    /// absent seat stays absent. Reverts {AppealsVoteOpen} until the reveal deadline: finalize
-    /// waits for the vote.
+    /// on the losing side of an overturned verdict (`lost`, bit s: seat s; they lose their whole
+    /// bond), and per overturned submission i its sheet as the vote rules it (`ruled[i]`, zero
+    /// where the committee's verdict stands).
+    /// @dev Two overturns ({_overturn}), against the committee's verdict as finalize judges it
+    /// ({Judgment-judge}): of its honesty, when the vote decides the claim the other way than the
+    /// committee (or the committee was Undecided): every attesting seat then holds the claim (the
+    /// vote says honest) or 0 (dishonest), and the seats on the other side lose; of its score,
+    /// when the claim stands honest but the vote says the verified score overstates it (junk
+    /// with a modest claim lifted to win): every attesting seat then holds the claim, and the
+    /// seats that attested the verified score or above lose. Absent seats stay absent. Reverts
+    /// {AppealsVoteOpen} until the reveal deadline: finalize waits for the vote.
     function verdictOf(uint256 jobId) external view returns (address appellant, uint256 lost, uint256[16] memory ruled) {
         Appeal storage a = _appeals[jobId];
         appellant = a.appellant;
         if (appellant == address(0)) return (appellant, 0, ruled);
         if (block.timestamp < a.revealUntil) revert AppealsVoteOpen(jobId, a.revealUntil);
-        (uint256 decided, uint256 dishonest) = votesOf(jobId);
-        if (decided == 0) return (appellant, 0, ruled);
+        (uint256 decided, uint256 dishonest, uint256 inflated) = votesOf(jobId);
+        uint256 wanted = decided | inflated;
+        if (wanted == 0) return (appellant, 0, ruled);
         ITrainingMarket.Job memory j = _market.job(jobId);
         ITrainingMarket.Config memory c = _market.config();
         uint256 drawn = Committee.drawn(_market.committeeWords(jobId), j.committeeSize);
-        for (uint256 i; decided >> i != 0; ++i) {
-            if ((decided >> i) & 1 == 0) continue;
+        for (uint256 i; wanted >> i != 0; ++i) {
+            if ((wanted >> i) & 1 == 0) continue;
             uint256 sheet = _market.submissionAt(jobId, i).sheet;
-            (ITrainingMarket.Outcome outcome,,) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
+            (ITrainingMarket.Outcome outcome,, uint16 score) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
+            // The vote's word on the claim: 0 none, 1 honest, 2 over-claimed; and on the score.
+            uint256 claimVote = (decided >> i) & 1 == 0 ? 0 : (dishonest >> i) & 1 == 0 ? 1 : 2;
             uint256 losing;
-            (ruled[i], losing) = _overturn(outcome, sheet, (dishonest >> i) & 1 == 0, c.toleranceBps);
+            (ruled[i], losing) = _overturn(outcome, sheet, score, claimVote, (inflated >> i) & 1 != 0, c.toleranceBps);
             lost |= losing;
         }
     }
 
-    /// @dev The sheet the vote (`honest`) rules for a submission the committee judged
-    /// `outcome`, and the seats on the losing side; (0, 0) when the vote agrees or the
-    /// committee judged nothing (unrevealed, unverified, a forfeit).
-    function _overturn(ITrainingMarket.Outcome outcome, uint256 sheet, bool honest, uint256 toleranceBps)
-        private
-        pure
-        returns (uint256 ruled, uint256 lost)
-    {
+    /// @dev The sheet the vote rules for a submission the committee judged `outcome` with
+    /// verified score `score`, and the seats on the losing side; (0, 0) where the committee's
+    /// verdict stands (the vote agrees, or the committee judged nothing: unrevealed, unverified,
+    /// a forfeit).
+    function _overturn(
+        ITrainingMarket.Outcome outcome,
+        uint256 sheet,
+        uint256 score,
+        uint256 claimVote,
+        bool inflated,
+        uint256 toleranceBps
+    ) private pure returns (uint256 ruled, uint256 lost) {
         bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
         if (!confirmed && outcome != ITrainingMarket.Outcome.Dishonest && outcome != ITrainingMarket.Outcome.Undecided) {
             return (0, 0);
         }
-        if (outcome != ITrainingMarket.Outcome.Undecided && confirmed == honest) return (0, 0); // the vote agrees
+        bool honest = claimVote != 2;
+        bool claimOverturned = claimVote != 0 && (outcome == ITrainingMarket.Outcome.Undecided || confirmed != honest);
+        // The score overturned: the claim stands (or nobody decided it) and the committee's
+        // verified score overstates the submission.
+        bool scoreOverturned = !claimOverturned && honest && confirmed && inflated;
+        if (!claimOverturned && !scoreOverturned) return (0, 0);
         uint256 claimed = sheet.claimed();
         ruled = ScoreSheet.withClaim(uint16(claimed));
         for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
             if (!sheet.hasAttestation(seat)) continue; // absent stays absent (and is slashed)
-            // The seat confirmed the claim, or convicted it: on the losing side?
-            if ((claimed <= uint256(sheet.attestation(seat)) + toleranceBps) != honest) lost |= 1 << seat;
+            uint256 attested = sheet.attestation(seat);
+            // Claim: the seat confirmed the claim, or convicted it, against the vote. Score: the
+            // seat stood behind the overstated verified score.
+            if (claimOverturned ? (claimed <= attested + toleranceBps) != honest : attested >= score) {
+                lost |= 1 << seat;
+            }
             ruled = ruled.withAttestation(seat, honest ? uint16(claimed) : 0);
         }
+    }
+
+    /// @dev Gwei of bond that set bit `b` of its vote.
+    function _lane(uint256 jobId, uint256 b) private view returns (uint256) {
+        return (_against[jobId][b >> 2] >> (64 * (b & 3))) & type(uint64).max;
     }
 
     /// @notice The market's finalize records whether the vote overturned a verdict (the deposit
@@ -236,10 +267,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         (w[0], w[1], w[2], w[3]) = (Judgment.appealsOpenAt(j.attestDeadline, j.settleDeadline), j.settleDeadline, a.commitUntil, a.revealUntil);
     }
 
-    /// @notice Gwei of bond that voted submission `index` dishonest, and of all revealed votes.
-    function tallyOf(uint256 jobId, uint256 index) external view returns (uint256 against, uint256 total) {
-        against = (_against[jobId][index >> 2] >> (64 * (index & 3))) & type(uint64).max;
-        total = _appeals[jobId].total;
+    /// @notice Gwei of bond that set bit `bit` of its vote (submission `bit` over-claims; bit
+    /// 16 + i: submission i's verified score is inflated), and of all revealed votes.
+    function tallyOf(uint256 jobId, uint256 bit) external view returns (uint256 against, uint256 total) {
+        return (_lane(jobId, bit), _appeals[jobId].total);
     }
 
     /// @notice What `voter` committed on `jobId`'s appeal: zero if nothing, 1 once revealed, 2

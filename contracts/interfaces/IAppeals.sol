@@ -25,7 +25,7 @@ interface IAppeals {
 
     event AppealFiled(uint256 indexed jobId, address indexed appellant, uint256 deposit, uint256 commitUntil, uint256 revealUntil);
     event VoteCommitted(uint256 indexed jobId, address indexed voter, bytes32 seal);
-    event VoteRevealed(uint256 indexed jobId, address indexed voter, uint16 dishonest, uint256 weight);
+    event VoteRevealed(uint256 indexed jobId, address indexed voter, uint32 vote, uint256 weight);
     event AbsentVoterSlashed(uint256 indexed jobId, address indexed voter);
     event AppealRuled(uint256 indexed jobId, bool overturned, uint256 appellantShare);
     event AppealPaid(uint256 indexed jobId, address indexed account, uint256 amount);
@@ -34,7 +34,7 @@ interface IAppeals {
     error AppealsNotAppealing(uint256 jobId);
     error AppealsAlreadyFiled(uint256 jobId);
     error AppealsWrongMembers(uint256 jobId, uint256 members);
-    error AppealsBadVote(uint256 jobId, uint16 dishonest);
+    error AppealsBadVote(uint256 jobId, uint32 vote);
     error AppealsDepositTooLow(uint256 jobId, uint256 sent, uint256 deposit);
     error AppealsNotVoting(uint256 jobId);
     error AppealsNotEligible(uint256 jobId, address account);
@@ -46,15 +46,15 @@ interface IAppeals {
 
     function fileAppeal(uint256 jobId, uint256 members) external payable;
     function commitVote(uint256 jobId, bytes32 seal) external;
-    function revealVote(uint256 jobId, uint16 dishonest, bytes32 salt) external;
+    function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external;
     function slashAbsent(uint256 jobId, address voter) external;
     function collect(uint256 jobId) external;
     function verdictOf(uint256 jobId) external view returns (address appellant, uint256 lost, uint256[16] memory ruled);
-    function votesOf(uint256 jobId) external view returns (uint256 decided, uint256 dishonest);
+    function votesOf(uint256 jobId) external view returns (uint256 decided, uint256 dishonest, uint256 inflated);
     function rule(uint256 jobId, bool overturned, uint256 appellantShare) external;
     function appealOf(uint256 jobId) external view returns (Appeal memory);
     function windowsOf(uint256 jobId) external view returns (uint256[4] memory);
-    function tallyOf(uint256 jobId, uint256 index) external view returns (uint256 against, uint256 total);
+    function tallyOf(uint256 jobId, uint256 bit) external view returns (uint256 against, uint256 total);
     function eligible(uint256 jobId, address account) external view returns (bool);
     function voteOf(uint256 jobId, address voter) external view returns (bytes32);
     function owedTo(uint256 jobId, address account) external view returns (uint256);

@@ -102,8 +102,8 @@ class AppealsClient:
         """Commit a vote's seal (offchain.eth.commitment.vote_seal); save the salt first."""
         return self.client.transact(self.contract.functions.commitVote(job_id, seal))
 
-    def reveal_vote(self, job_id: int, dishonest: int, salt: bytes) -> TxReceipt:
-        return self.client.transact(self.contract.functions.revealVote(job_id, dishonest, salt))
+    def reveal_vote(self, job_id: int, vote: int, salt: bytes) -> TxReceipt:
+        return self.client.transact(self.contract.functions.revealVote(job_id, vote, salt))
 
     def slash_absent(self, job_id: int, voter: str) -> TxReceipt:
         return self.client.transact(self.contract.functions.slashAbsent(job_id, parse_address(voter)))

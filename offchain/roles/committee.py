@@ -97,30 +97,40 @@ class CommitteeMember:
             stored = self.book.vote(job_id)
             if stored is None:
                 try:
-                    dishonest = self._over_claims(job_id)
+                    vote = self._judge_appeal(job_id)
                 except EvaluationUnavailableError as exc:
                     self.log.warn("cannot evaluate the appealed job: not voting", job=job_id, reason=str(exc))
                     return
-                stored = self.book.put_vote(job_id, dishonest, new_salt())  # durable BEFORE the commit
-            receipt = appeals.commit_vote(job_id, vote_seal(job_id, self.me, stored.dishonest, stored.salt))
-            self.log("committed an appeal vote", job=job_id, dishonest=bin(stored.dishonest), gas=receipt["gasUsed"])
+                stored = self.book.put_vote(job_id, vote, new_salt())  # durable BEFORE the commit
+            receipt = appeals.commit_vote(job_id, vote_seal(job_id, self.me, stored.vote, stored.salt))
+            self.log("committed an appeal vote", job=job_id, vote=hex(stored.vote), gas=receipt["gasUsed"])
         elif now < appeal.reveal_until and on_chain not in (VOTE_NONE, VOTE_REVEALED, VOTE_SLASHED):
             stored = self.book.vote(job_id)
             if stored is None:
                 self.log("no appeal vote on record: cannot reveal", job=job_id)
                 return
-            receipt = appeals.reveal_vote(job_id, stored.dishonest, stored.salt)
+            receipt = appeals.reveal_vote(job_id, stored.vote, stored.salt)
             self.log("revealed an appeal vote", job=job_id, gas=receipt["gasUsed"])
 
-    def _over_claims(self, job_id: int) -> int:
-        """The vote: bit i set when submission i's claim is above its measured score plus the
-        tolerance (the contract's rule for a dishonest attestation)."""
-        tolerance = self.session.market.market_config().tolerance_bps
-        dishonest = 0
-        for i, sub in enumerate(self.session.market.submissions(job_id)):
-            if sub.revealed and self.judge(job_id, i, sub) + tolerance < sub.claimed_score_bps:
-                dishonest |= 1 << i
-        return dishonest
+    def _judge_appeal(self, job_id: int) -> int:
+        """The vote, from this validator's measurement of each revealed submission: bit i when
+        the claim is above it plus the tolerance (the contract's rule for a dishonest
+        attestation), bit 16 + i when the committee's verified score is (the lens's, as
+        finalize would judge now)."""
+        market = self.session.market
+        tolerance = market.market_config().tolerance_bps
+        subs = market.submissions(job_id)
+        judged, _ = market.settlement(job_id, [s.stake for s in subs], market.job(job_id).reward)
+        vote = 0
+        for i, sub in enumerate(subs):
+            if not sub.revealed:
+                continue
+            measured = self.judge(job_id, i, sub) + tolerance
+            if measured < sub.claimed_score_bps:
+                vote |= 1 << i
+            if measured < judged[i].verified_score_bps:
+                vote |= 1 << (16 + i)
+        return vote
 
     def _collect(self, job_id: int) -> None:
         """Pull this validator's share of an upheld appeal's deposit."""

@@ -17,9 +17,9 @@ def vote_salt(voter):
     return h(f"vote-salt-{voter}")
 
 
-def vote_seal(job_id, voter, dishonest, salt=None):
+def vote_seal(job_id, voter, vote, salt=None):
     """{Appeals-commitVote}'s seal, from the Python implementation."""
-    return "0x" + commitment.vote_seal(job_id, str(voter), dishonest, salt or vote_salt(voter)).hex()
+    return "0x" + commitment.vote_seal(job_id, str(voter), vote, salt or vote_salt(voter)).hex()
 
 
 def windows(market, job_id):
@@ -42,13 +42,14 @@ def file_appeal(market, job_id, appellant, deposit=MIN_STAKE):
 
 
 def vote(market, job_id, votes):
-    """Each voter in `votes` {account: dishonest bitmap} commits, then reveals after the commit
+    """Each voter in `votes` {account: vote (bit i: submission i over-claims; bit 16 + i: its
+    verified score is inflated)} commits, then reveals after the commit
     window; the clock ends past the vote (finalize may follow)."""
     appeals = appeals_of(market)
-    for voter, dishonest in votes.items():
-        appeals.commitVote(job_id, vote_seal(job_id, voter, dishonest), {"from": voter})
+    for voter, ballot in votes.items():
+        appeals.commitVote(job_id, vote_seal(job_id, voter, ballot), {"from": voter})
     _, _, commit_until, reveal_until = windows(market, job_id)
     sleep_until(commit_until)
-    for voter, dishonest in votes.items():
-        appeals.revealVote(job_id, dishonest, vote_salt(voter), {"from": voter})
+    for voter, ballot in votes.items():
+        appeals.revealVote(job_id, ballot, vote_salt(voter), {"from": voter})
     sleep_until(reveal_until)

@@ -35,7 +35,7 @@ from market_helpers import (
 )
 from test_attacks import _bonded
 
-DISHONEST, WON = 3, 5  # ITrainingMarket.Outcome
+DISHONEST, WON, BELOW_MINIMUM = 3, 5, 7  # ITrainingMarket.Outcome
 
 
 def _captured_job(market, requester, claims, sybils, tries=30):
@@ -102,6 +102,25 @@ def test_issue17_5_sybils_with_a_majority_of_seats_cannot_pass_junk(
     assert outcomes == [WON, DISHONEST]
     paid = claim_all(market, job_id)
     assert paid[alice] > MIN_STAKE + REWARD * 9 // 10 and paid.get(carol, 0) == 0
+    for s in seated(market, job_id, sybils):
+        assert market.validator(s)["bond"] == 0
+    assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
+
+
+def test_issue17_5_sybils_with_a_majority_of_seats_cannot_lift_junk_with_a_modest_claim(
+    market, accounts, requester, alice, carol, validators
+):
+    sybils = _bonded(market, accounts, requester, 2)  # carol's junk claims 1000, what it measures: honest
+    job_id = _captured_job(market, requester, {alice: 8000, carol: 1000}, sybils)
+    _attest(market, job_id, {v: [8000, 1000] for v in validators} | {s: [8000, 9500] for s in sybils})
+    assert lens_of(market).winnerOf(job_id) == 1  # verified 9500: the junk wins the committee's verdict
+
+    file_appeal(market, job_id, alice)
+    vote(market, job_id, {v: 0b10 << 16 for v in validators} | {s: 0 for s in sybils})  # its score is inflated
+    finalize(market, job_id, requester)
+
+    subs = lens_of(market).submissions(job_id)
+    assert [s["outcome"] for s in subs] == [WON, BELOW_MINIMUM] and subs[1]["verifiedScoreBps"] == 1000
     for s in seated(market, job_id, sybils):
         assert market.validator(s)["bond"] == 0
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
