@@ -14,6 +14,7 @@ each worker claims; validators and requesters withdraw.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
@@ -55,6 +56,7 @@ SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested
 # The first call fixes the seed block, the second draws; a third when the second met a new epoch,
 # a fourth when a call raced another caller's first call in the seed block itself.
 DRAW_CALLS = 4
+SEED_BLOCK_WAIT_S = 120  # a retry waits for the block after the seed block: bounded, a stalled chain is an error
 SEED_NOT_READY = "TrainingMarketSeedNotReady"
 ALREADY_DRAWN = "TrainingMarketAlreadyDrawn"  # another caller drew the committee first
 
@@ -305,10 +307,22 @@ class MarketClient:
             except TransactionError as exc:
                 if SEED_NOT_READY not in str(exc):
                     raise
-                continue  # another caller fixed this very block as the seed block: draw in a later one
+                # Another caller fixed this very block as the seed block (perhaps still pending, as
+                # on a chain that mines every few seconds): retrying before a new block would
+                # meet the same block, so the retry waits for one.
+                self._wait_for_next_block(job_id)
+                continue
             if any(self.contract.functions.committeeWords(job_id).call()):
                 return receipt
         raise TransactionError(f"job {job_id}: {DRAW_CALLS} drawCommittee calls drew no committee")
+
+    def _wait_for_next_block(self, job_id: int) -> None:
+        w3 = self.client.w3
+        head, deadline = w3.eth.block_number, time.monotonic() + SEED_BLOCK_WAIT_S
+        while w3.eth.block_number <= head:
+            if time.monotonic() > deadline:
+                raise TransactionError(f"job {job_id}: no new block in {SEED_BLOCK_WAIT_S} s to draw the committee in")
+            time.sleep(0.2)
 
     def commit_attestation(self, job_id: int, seal: bytes) -> TxReceipt:
         """Commit the seal of your scores (offchain.eth.commitment.attestation_seal); save the salt first."""
