@@ -40,6 +40,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @dev Gwei of bond that set bit b of its vote (b < 16: submission b over-claims; b >= 16:
     /// submission b - 16's verified score is inflated): word b / 4, 64-bit lane b % 4 (a lane
     /// holds every bond: the validator set's total is below 2**56 gwei).
+    // Written through a storage pointer in revealVote, which slither does not follow.
+    // slither-disable-next-line uninitialized-state
     mapping(uint256 jobId => uint256[8]) private _against;
     mapping(uint256 jobId => mapping(address voter => bytes32)) private _votes;
     mapping(uint256 jobId => mapping(address voter => uint256)) private _weights;
@@ -194,6 +196,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         for (uint256 i; wanted >> i != 0; ++i) {
             if ((wanted >> i) & 1 == 0) continue;
             uint256 sheet = _market.submissionAt(jobId, i).sheet;
+            // The attestation count is not the vote's business (the outcome says Unverified).
+            // slither-disable-next-line unused-return
             (ITrainingMarket.Outcome outcome,, uint16 score) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
             // The vote's word on the claim: 0 none, 1 honest, 2 over-claimed; and on the score.
             uint256 claimVote = (decided >> i) & 1 == 0 ? 0 : (dishonest >> i) & 1 == 0 ? 1 : 2;

@@ -240,6 +240,8 @@ contract MarketLens {
     function _ruled(uint256 jobId, ITrainingMarket.Job memory j) private view returns (uint256[16] memory ruled) {
         if (j.status != ITrainingMarket.Status.Active) return ruled;
         // The vote still open (AppealsVoteOpen): the committee's verdict, as things stand.
+        // Only the ruled sheets are the lens's business (the seats' bonds are finalize's).
+        // slither-disable-next-line unused-return
         try _appeals.verdictOf(jobId) returns (address, uint256, uint256[16] memory r) {
             ruled = r;
         } catch {}

@@ -58,6 +58,8 @@ abstract contract Settlement is AppealRuling {
         Job storage js = _existing(jobId);
         if (js.status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp < js.settleDeadline) revert TrainingMarketTooEarly(jobId, js.settleDeadline);
+        // Zeroed memory, filled below; slither cannot tell.
+        // slither-disable-next-line uninitialized-local
         Tally memory t;
         // An appeal's verdicts; reverts while its vote runs (a view of the market's own Appeals).
         // slither-disable-next-line uninitialized-local
@@ -85,9 +87,11 @@ abstract contract Settlement is AppealRuling {
                 t.prize = prize;
             }
         }
-        if (appellant != address(0)) _ruleAppeal(jobId, appellant, t);
+        if (appellant != address(0)) _payAppellant(appellant, t);
         _credit(j.requester, t.refund);
         _credit(BURNED, t.burned);
+        // The ruling (the deposit's fate) after every credit: the market's own Appeals, no reentry.
+        if (appellant != address(0)) _appeals.rule(jobId, t.overturned != 0, t.lostBonds / 2);
         // The registry's call last: every write of this settlement is made before it.
         if (best != NO_WINNER) winner = _register(jobId, js, best, score, modelHash, uri);
         // One event for the three endings (a forfeit, no winner, a winner), one emit site.
@@ -99,12 +103,11 @@ abstract contract Settlement is AppealRuling {
 
     /// @dev The appeal's money: half the bonds it took from the captors to the appellant, the
     /// rest burned (a captor that appeals its own verdict, say front-running the honest
-    /// appellant, still loses half); the ruling to {Appeals} (the deposit's fate).
-    function _ruleAppeal(uint256 jobId, address appellant, Tally memory t) private {
+    /// appellant, still loses half).
+    function _payAppellant(address appellant, Tally memory t) private {
         uint256 share = t.lostBonds / 2;
         (t.burned, t.slashedBonds) = (t.burned + t.lostBonds - share, t.slashedBonds + t.lostBonds);
         _credit(appellant, share);
-        _appeals.rule(jobId, t.overturned != 0, share); // the market's own Appeals: no reentry
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified

@@ -197,9 +197,12 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         Validator storage v = _validators[account];
         uint96 bond = v.bond;
         taken = amount < bond ? amount : bond;
+        // Nothing taken: an exact zero by design (the amount may come from an appeal's slash).
+        // slither-disable-next-line incorrect-equality
         if (taken == 0) return 0;
         bond -= uint96(taken); // taken <= bond
         v.bond = bond;
+        // slither-disable-next-line incorrect-equality
         if (v.unlocksAt == 0 && v.leafPlusOne != 0) {
             _tree.set(v.leafPlusOne - 1, bond < _minBond ? 0 : uint64(bond / WEIGHT_UNIT), _epoch());
         }
