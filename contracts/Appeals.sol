@@ -30,6 +30,11 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     uint256 private constant UNBONDING_DELAY = UNBONDING_SECONDS;
     uint256 private constant BPS = 10_000;
     uint8 private constant REFUNDED = 1;
+    // What the vote does to a submission's verdict ({_overturned}).
+    uint256 private constant STANDS = 0;
+    uint256 private constant HONEST = 1;
+    uint256 private constant OVER_CLAIMED = 2;
+    uint256 private constant INFLATED = 3;
     uint8 private constant TO_VOTERS = 2;
     /// @dev What a voter's seal becomes once revealed, or once its absence was slashed.
     bytes32 private constant REVEALED = bytes32(uint256(1));
@@ -174,7 +179,7 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// on the losing side of an overturned verdict (`lost`, bit s: seat s; they lose their whole
     /// bond), and per overturned submission i its sheet as the vote rules it (`ruled[i]`, zero
     /// where the committee's verdict stands).
-    /// @dev Two overturns ({_overturn}), against the committee's verdict as finalize judges it
+    /// @dev Two overturns ({_overturned}, {_rewrite}), against the committee's verdict as finalize judges it
     /// ({Judgment-judge}): of its honesty, when the vote decides the claim the other way than the
     /// committee (or the committee was Undecided): every attesting seat then holds the claim (the
     /// vote says honest) or 0 (dishonest), and the seats on the other side lose; of its score,
@@ -188,57 +193,71 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         if (appellant == address(0)) return (appellant, 0, ruled);
         if (block.timestamp < a.revealUntil) revert AppealsVoteOpen(jobId, a.revealUntil);
         (uint256 decided, uint256 dishonest, uint256 inflated) = votesOf(jobId);
-        uint256 wanted = decided | inflated;
-        if (wanted == 0) return (appellant, 0, ruled);
+        if (decided | inflated == 0) return (appellant, 0, ruled);
+        (lost, ruled) = _rule(jobId, decided | (dishonest << 16) | (inflated << 32));
+    }
+
+    /// @dev {verdictOf}'s work for `votes` (bits 0-15 decided, 16-31 over-claimed, 32-47 inflated).
+    function _rule(uint256 jobId, uint256 votes) private view returns (uint256 lost, uint256[16] memory ruled) {
         ITrainingMarket.Job memory j = _market.job(jobId);
         ITrainingMarket.Config memory c = _market.config();
         uint256 drawn = Committee.drawn(_market.committeeWords(jobId), j.committeeSize);
-        for (uint256 i; wanted >> i != 0; ++i) {
-            if ((wanted >> i) & 1 == 0) continue;
+        for (uint256 i; i < j.submissionCount; ++i) {
+            if (((votes | (votes >> 32)) >> i) & 1 == 0) continue; // neither decided nor inflated
             uint256 sheet = _market.submissionAt(jobId, i).sheet;
-            // The attestation count is not the vote's business (the outcome says Unverified).
-            // slither-disable-next-line unused-return
-            (ITrainingMarket.Outcome outcome,, uint16 score) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
-            // The vote's word on the claim: 0 none, 1 honest, 2 over-claimed; and on the score.
-            uint256 claimVote = (decided >> i) & 1 == 0 ? 0 : (dishonest >> i) & 1 == 0 ? 1 : 2;
+            (uint256 mode, uint256 score) = _overturned(j, sheet, drawn, c, votes >> i);
+            if (mode == STANDS) continue;
             uint256 losing;
-            (ruled[i], losing) = _overturn(outcome, sheet, score, claimVote, (inflated >> i) & 1 != 0, c.toleranceBps);
+            (ruled[i], losing) = _rewrite(sheet, score, mode, c.toleranceBps);
             lost |= losing;
         }
     }
 
-    /// @dev The sheet the vote rules for a submission the committee judged `outcome` with
-    /// verified score `score`, and the seats on the losing side; (0, 0) where the committee's
-    /// verdict stands (the vote agrees, or the committee judged nothing: unrevealed, unverified,
-    /// a forfeit).
-    function _overturn(
-        ITrainingMarket.Outcome outcome,
+    /// @dev How the vote (`vote`: bit 0 decided, bit 16 over-claimed, bit 32 inflated) treats a
+    /// submission the committee judged from `sheet` ({Judgment-judge}, as finalize judges it),
+    /// and the committee's verified score: STANDS where the vote agrees or the committee judged
+    /// nothing (unrevealed, unverified, a forfeit); HONEST or OVER_CLAIMED where the vote decides
+    /// the claim the other way than the committee (or the committee was Undecided); INFLATED where
+    /// the claim stands honest but the vote says the verified score overstates the submission.
+    function _overturned(
+        ITrainingMarket.Job memory j,
         uint256 sheet,
-        uint256 score,
-        uint256 claimVote,
-        bool inflated,
-        uint256 toleranceBps
-    ) private pure returns (uint256 ruled, uint256 lost) {
+        uint256 drawn,
+        ITrainingMarket.Config memory c,
+        uint256 vote
+    ) private pure returns (uint256 mode, uint256 score) {
+        // The attestation count is not the vote's business (the outcome says Unverified).
+        // slither-disable-next-line unused-return
+        (ITrainingMarket.Outcome outcome,, uint16 verified) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
+        score = verified;
         bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
         if (!confirmed && outcome != ITrainingMarket.Outcome.Dishonest && outcome != ITrainingMarket.Outcome.Undecided) {
-            return (0, 0);
+            return (STANDS, score);
         }
-        bool honest = claimVote != 2;
-        bool claimOverturned = claimVote != 0 && (outcome == ITrainingMarket.Outcome.Undecided || confirmed != honest);
-        // The score overturned: the claim stands (or nobody decided it) and the committee's
-        // verified score overstates the submission.
-        bool scoreOverturned = !claimOverturned && honest && confirmed && inflated;
-        if (!claimOverturned && !scoreOverturned) return (0, 0);
+        bool honest = (vote >> 16) & 1 == 0;
+        if (vote & 1 != 0 && (outcome == ITrainingMarket.Outcome.Undecided || confirmed != honest)) {
+            return (honest ? HONEST : OVER_CLAIMED, score);
+        }
+        if (honest && confirmed && (vote >> 32) & 1 != 0) return (INFLATED, score);
+        return (STANDS, score);
+    }
+
+    /// @dev `sheet` as the vote rules it (`mode`, not STANDS): every attesting seat holds the
+    /// claim (HONEST, INFLATED) or 0 (OVER_CLAIMED); absent seats stay absent (and are slashed).
+    /// The seats on the losing side: those that confirmed or convicted the claim against the vote,
+    /// or (INFLATED) stood behind the overstated verified score `score`.
+    function _rewrite(uint256 sheet, uint256 score, uint256 mode, uint256 toleranceBps)
+        private
+        pure
+        returns (uint256 ruled, uint256 lost)
+    {
         uint256 claimed = sheet.claimed();
+        bool honest = mode != OVER_CLAIMED;
         ruled = ScoreSheet.withClaim(uint16(claimed));
         for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
-            if (!sheet.hasAttestation(seat)) continue; // absent stays absent (and is slashed)
+            if (!sheet.hasAttestation(seat)) continue;
             uint256 attested = sheet.attestation(seat);
-            // Claim: the seat confirmed the claim, or convicted it, against the vote. Score: the
-            // seat stood behind the overstated verified score.
-            if (claimOverturned ? (claimed <= attested + toleranceBps) != honest : attested >= score) {
-                lost |= 1 << seat;
-            }
+            if (mode == INFLATED ? attested >= score : (claimed <= attested + toleranceBps) != honest) lost |= 1 << seat;
             ruled = ruled.withAttestation(seat, honest ? uint16(claimed) : 0);
         }
     }
