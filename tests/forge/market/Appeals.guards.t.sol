@@ -506,9 +506,12 @@ contract AppealsGuardsTest is MarketFixture {
 
     function test_anHonestClaimConvictedIsOverturnedAndItsConvictorsLose() external {
         uint256 id = _appealed(8000, 0, 0, 8000); // two seats convict, one confirms
+
+        assertEq(lens.submissions(id)[0].verifiedScoreBps, 0); // the committee's, while the vote runs
         _voteAll(id, 0, 0, 0);
 
         _assertVerdict(id, _seatsOf(id, 1) | _seatsOf(id, 2), _sheet(id, 8000, [uint16(8000), 8000, 8000]));
+        assertEq(lens.submissions(id)[0].verifiedScoreBps, 8000); // the lens shows the vote's before finalize
         _assertLostOnly(id, [true, true, false]);
     }
 
