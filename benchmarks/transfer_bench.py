@@ -380,7 +380,7 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
             row = done[key]
             shown = f"test {row['test']:6.2f}%" if row["test"] is not None else ""
             print(
-                f"{phase:<4} {arm.name:<38} {labels:>3}/class seed {seed:>3} {arm.knob}={value:<8.4g} "
+                f"{phase:<4} {arm.name:<52} {labels:>3}/class seed {seed:>3} {arm.knob}={value:<8.4g} "
                 f"val {row['val']:6.2f}% {shown} {row['seconds']:6.1f} s",
                 flush=True,
             )
@@ -479,7 +479,7 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
         images = summary["test_images"]
         lines.append(f"\n{labels} labelled images per class; test accuracy % on {images} images, {n} seeds")
         lines.append(
-            f"{'arm':<38} {'choice (grid; val %)':<34} {'test mean [95% CI]':>24} {'sd':>5} "
+            f"{'arm':<52} {'choice (grid; val %)':<34} {'test mean [95% CI]':>24} {'sd':>5} "
             f"{'fine-tune - arm [95% CI]':>26} {'fit s':>6}"
         )
         tuned = per_arm[FINE_TUNE]["test"]
@@ -498,7 +498,7 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
                     interval = f"[{d_low:+.2f}, {d_high:+.2f}]"
                     missed.append(f"{labels}/class: fine-tune beats {name} by {d_mean:+.2f} {interval}")
             lines.append(
-                f"{name:<38} {choice:<34} {mean:7.2f} [{low:6.2f}, {high:6.2f}] {sd:5.2f} {diff:>26} "
+                f"{name:<52} {choice:<34} {mean:7.2f} [{low:6.2f}, {high:6.2f}] {sd:5.2f} {diff:>26} "
                 f"{statistics.median(arm['seconds']):6.1f}"
             )
             if not arm["bracketed"]:
