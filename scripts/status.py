@@ -6,6 +6,7 @@ brownie run scripts/status.py
 from brownie import MarketLens, ModelRegistry, TrainingMarket, chain, web3
 
 from offchain.eth.deployments import load_deployment
+from offchain.eth.logs import contract_events
 from offchain.eth.values import format_eth
 from scripts.common import bound
 
@@ -18,7 +19,8 @@ def _hash(value):
 
 
 def print_models(registry, from_block):
-    logs = registry.events.ModelRegistered.get_logs(from_block=from_block, to_block=web3.eth.block_number)
+    # In the provider's bounded ranges (public providers cap eth_getLogs), as every reader.
+    logs = contract_events(registry.events.ModelRegistered(), from_block, web3.eth.block_number)
     print(f"\nregistered models: {len(logs)}")
     print(f"{'model':<68} {'parent':<68} {'score':>7} {'job':>4}")
     for log in logs:

@@ -110,6 +110,15 @@ def _describe(process: psutil.Process) -> str:
         return f"pid {process.pid}: exited while being described"
 
 
+# The longest file first: xdist hands files out in collection order, and the demo (a whole market
+# on its own chain, minutes) collected last would run alone at the end while the other worker idles.
+LONGEST_FIRST = "tests/e2e/test_market_flow.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] != LONGEST_FIRST)  # a stable sort
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hasattr(session.config, "workerinput"):  # an xdist worker: the controller checks

@@ -69,5 +69,7 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout_s: float, roles
 
 
 def stop_all(roles: list[RoleProcess]) -> None:
-    for role in roles:
+    """Stop `roles` in reverse of the order given (the order they started): a role never
+    outlives one it depends on, so the relayer does not log an outage of its stopped node."""
+    for role in reversed(roles):
         stop_process(role.process)

@@ -675,7 +675,7 @@ class Demo:
         return int(self.client.w3.eth.get_balance(address, block_identifier=block or "latest"))  # type: ignore[arg-type]
 
     def stop_roles(self) -> None:
-        stop_all(self.roles + self.ledger_roles)
+        stop_all(self.ledger_roles + self.roles)  # the ledger side started first
 
 
 def send_ether(sender: Any, to: str, value: int) -> None:

@@ -19,11 +19,12 @@ from typing import Any
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
+from offchain.eth.build import load_artifact
 from offchain.eth.deployments import Deployment
-from offchain.eth.errors import EthError
+from offchain.eth.errors import BuildArtifactError, EthError
 from offchain.eth.index_store import IndexStore
 from offchain.eth.keys import LOCAL_CHAIN_IDS
-from offchain.eth.logs import read_chunked
+from offchain.eth.logs import LogFilter, event_topics, read_logs
 
 LOCAL_CONFIRMATIONS = 0  # a local dev chain does not reorganise by itself
 PUBLIC_CONFIRMATIONS = 12  # about 2.5 minutes on Ethereum; deeper reorganisations rewind
@@ -47,6 +48,7 @@ class Indexer:
         addresses: Sequence[str],
         start: int,
         confirmations: int = DEFAULT_CONFIRMATIONS,
+        events: Sequence[str] = (),
     ) -> None:
         if confirmations < 0:
             raise EthError(f"confirmations must be 0 or more, got {confirmations}")
@@ -54,6 +56,7 @@ class Indexer:
         self.store = store
         self.addresses = [a.lower() for a in addresses]
         self.confirmations = confirmations
+        self.events = list(events)  # every topic0 the contracts emit: a dense block is read per event
         store.follow(int(w3.eth.chain_id), self.addresses, start)
 
     @classmethod
@@ -64,7 +67,8 @@ class Indexer:
         contracts = deployment.contracts.values()
         if deployment.chain_id != int(w3.eth.chain_id):
             raise EthError(f"the deployment is of chain {deployment.chain_id}, the node's is {w3.eth.chain_id}")
-        return cls(w3, store, [c.address for c in contracts], min(c.block for c in contracts), confirmations)
+        addresses, start = [c.address for c in contracts], min(c.block for c in contracts)
+        return cls(w3, store, addresses, start, confirmations, _events(deployment))
 
     def sync(self, stop: threading.Event | None = None) -> int:
         """Catch up to `head - confirmations` (or until `stop` is set); returns the cursor."""
@@ -95,15 +99,15 @@ class Indexer:
     def _step(self, start: int, end: int) -> None:
         for _ in range(MAX_RETRIES):
             before = self._hash(end)
-            logs = read_chunked(self._fetch, start, end)
+            logs = read_logs(self._get_logs, LogFilter(self.addresses), start, end, self.events)
             if self._hash(end) == before:
                 self.store.append(logs, end, before)
                 return
         raise EthError(f"blocks {start}..{end} kept changing while they were read")
 
-    def _fetch(self, start: int, end: int) -> list[dict[str, Any]]:
+    def _get_logs(self, query: dict[str, Any]) -> list[dict[str, Any]]:
         """Raw logs (JSON-RPC form) straight from the provider: never from an index."""
-        query = {"address": self.addresses, "fromBlock": hex(start), "toBlock": hex(end)}
+        query = {**query, "fromBlock": hex(query["fromBlock"]), "toBlock": hex(query["toBlock"])}
         answer: Any = self.w3.provider.make_request("eth_getLogs", [query])  # type: ignore[arg-type]
         if "error" in answer:
             error = answer["error"]
@@ -125,3 +129,13 @@ class Indexer:
         start = self.store.start
         if start is not None and self._cursor() >= start:
             self.store.rewind(start - 1)
+
+
+def _events(deployment: Deployment) -> list[str]:
+    """Every topic0 the deployment's contracts emit, from their build artifacts (the compiler
+    lists every event a contract can emit, inherited and library ones included); [] when one
+    is missing, since a split over an incomplete list would lose logs."""
+    try:
+        return sorted({t for name in deployment.contracts for t in event_topics(load_artifact(name).abi)})
+    except BuildArtifactError:
+        return []

@@ -14,6 +14,8 @@ each worker claims; validators and requesters withdraw.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
@@ -27,7 +29,7 @@ from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.log_decode import LogDecoder
-from offchain.eth.logs import contract_events, read_chunked, resolve_block
+from offchain.eth.logs import LogFilter, contract_events, read_logs, resolve_block
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
     EVENT_TYPES,
     ZERO_ADDRESS,
@@ -55,6 +57,7 @@ SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested
 # The first call fixes the seed block, the second draws; a third when the second met a new epoch,
 # a fourth when a call raced another caller's first call in the seed block itself.
 DRAW_CALLS = 4
+SEED_BLOCK_WAIT_S = 120  # a retry waits for the block after the seed block: bounded, a stalled chain is an error
 SEED_NOT_READY = "TrainingMarketSeedNotReady"
 ALREADY_DRAWN = "TrainingMarketAlreadyDrawn"  # another caller drew the committee first
 
@@ -170,6 +173,11 @@ class ValidatorInfo:
     @property
     def member(self) -> bool:
         return self.leaf is not None
+
+    @classmethod
+    def of(cls, record: Sequence[Any]) -> ValidatorInfo:
+        """From the contract's Validator record (bond, earned, leafPlusOne, unlocksAt, ...)."""
+        return cls(record[0], record[1], record[2] - 1 if record[2] else None, record[3])
 
 
 class MarketClient:
@@ -305,10 +313,22 @@ class MarketClient:
             except TransactionError as exc:
                 if SEED_NOT_READY not in str(exc):
                     raise
-                continue  # another caller fixed this very block as the seed block: draw in a later one
+                # Another caller fixed this very block as the seed block (perhaps still pending, as
+                # on a chain that mines every few seconds): retrying before a new block would
+                # meet the same block, so the retry waits for one.
+                self._wait_for_next_block(job_id)
+                continue
             if any(self.contract.functions.committeeWords(job_id).call()):
                 return receipt
         raise TransactionError(f"job {job_id}: {DRAW_CALLS} drawCommittee calls drew no committee")
+
+    def _wait_for_next_block(self, job_id: int) -> None:
+        w3 = self.client.w3
+        head, deadline = w3.eth.block_number, time.monotonic() + SEED_BLOCK_WAIT_S
+        while w3.eth.block_number <= head:
+            if time.monotonic() > deadline:
+                raise TransactionError(f"job {job_id}: no new block in {SEED_BLOCK_WAIT_S} s to draw the committee in")
+            time.sleep(0.2)
 
     def commit_attestation(self, job_id: int, seal: bytes) -> TxReceipt:
         """Commit the seal of your scores (offchain.eth.commitment.attestation_seal); save the salt first."""
@@ -422,8 +442,7 @@ class MarketClient:
         return int(self.contract.functions.pendingOf(parse_address(account)).call())
 
     def validator(self, account: str) -> ValidatorInfo:
-        r = self.contract.functions.validator(parse_address(account)).call()
-        return ValidatorInfo(r[0], r[1], r[2] - 1 if r[2] else None, r[3])
+        return ValidatorInfo.of(self.contract.functions.validator(parse_address(account)).call())
 
     def is_validator(self, account: str) -> bool:
         """True for a bonded member (an exiting one included until it withdraws)."""
@@ -465,13 +484,9 @@ class MarketClient:
             raise InvalidInputError(f"unknown market events {unknown}; valid: {', '.join(EVENT_TYPES)}")
         # One query for every wanted event (topic0 options), decoded by eth_abi directly: web3's
         # decoder took about 5 ms a log, most of a fresh worker's start-up (issue 25).
-        topics = [["0x" + self._decoder.topic_of(name).hex() for name in wanted]]
-        query = {"address": self.address, "topics": topics}
-        logs = read_chunked(
-            lambda start, end: self.client.w3.eth.get_logs({**query, "fromBlock": start, "toBlock": end}),  # type: ignore[typeddict-item]
-            from_block,
-            resolve_block(self.client.w3, to_block),
-        )
+        where = LogFilter(self.address, [["0x" + self._decoder.topic_of(name).hex() for name in wanted]])
+        w3 = self.client.w3
+        logs = read_logs(w3.eth.get_logs, where, from_block, resolve_block(w3, to_block))  # type: ignore[arg-type]
         decoded = sorted((self._decoder.decode(log) for log in logs), key=lambda e: (e["blockNumber"], e["logIndex"]))
         return [to_event(log) for log in decoded]
 

@@ -96,9 +96,7 @@ class RegistryClient:
             raise UnknownModelError(model_hash)
         parent, publisher, score, job_id, block = self.contract.functions.recordOf(model_hash).call()
         # The data set hash and uri live in the registration event, at the recorded block.
-        events = self.contract.events.ModelRegistered().get_logs(
-            from_block=block, to_block=block, argument_filters={"modelHash": model_hash}
-        )
+        events = contract_events(self.contract.events.ModelRegistered(), block, block, modelHash=model_hash)
         if not events:
             raise EthError(f"registration event of {hash_hex(model_hash)} not found in block {block}")
         args = events[0]["args"]

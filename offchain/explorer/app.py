@@ -31,7 +31,7 @@ from offchain.eth.relay import ChainTip, RelayClient
 from offchain.eth.values import format_eth, parse_address
 from offchain.explorer.artifacts_view import ArtifactsView
 from offchain.explorer.ledger_view import LedgerUnavailable, LedgerView
-from offchain.explorer.market_view import VALIDATORS_PER_PAGE, MarketView
+from offchain.explorer.market_view import MAX_LIST, VALIDATORS_PER_PAGE, MarketView
 from offchain.explorer.registry_view import RegistryView
 
 RPC_TIMEOUT_S = 2.0  # a page waits at most this long on a dead node before showing the banner
@@ -251,8 +251,8 @@ def create_app(sources: Sources) -> Flask:
     @app.get("/accounts")
     def accounts() -> str:
         page_no = max(request.args.get("page", 0, type=int) or 0, 0)
-        (validators, total), addresses = explorer.read_chain(
-            lambda: (explorer.market.validators(page_no), explorer.market.accounts())
+        (validators, total), (addresses, jobs) = explorer.read_chain(
+            lambda: (explorer.market.validators(page_no), explorer.market.accounts(page_no))
         )
         return page(
             "accounts.html",
@@ -261,6 +261,8 @@ def create_app(sources: Sources) -> Flask:
             page_no=page_no,
             per_page=VALIDATORS_PER_PAGE,
             addresses=addresses,
+            jobs=jobs,
+            jobs_per_page=MAX_LIST,
         )
 
     @app.get("/accounts/<address>")

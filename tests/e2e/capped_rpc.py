@@ -3,7 +3,8 @@
 Everything is forwarded to the upstream node unchanged, except a log query whose block
 range exceeds `max_range` (refused with the message of the issue's provider, code -32005)
 or whose answer holds more than `max_results` logs (refused with Infura's message).
-`queries` counts the log queries forwarded, so a test can see how the reads were split.
+`queries` counts the log queries forwarded, so a test can see how the reads were split, and
+`block_refusals` the refusals of a single block's logs (a reader then asks per event).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class CappedRpc:
         self.max_results = max_results
         self.queries = 0
         self.refusals = 0
+        self.block_refusals = 0
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -74,5 +76,6 @@ class CappedRpc:
         self.queries += 1
         answer = self.forward(request)
         if len(answer.get("result") or []) > self.max_results:
+            self.block_refusals += query.get("fromBlock") == query.get("toBlock") and "blockHash" not in query
             return self._refuse(request, f"query returned more than {self.max_results} results")
         return answer

@@ -117,6 +117,22 @@ def test_the_jobs_list_derives_the_same_phase_as_the_contract(settled: Settled) 
     assert rows[0].winner == scenario.honest.address and rows[0].submissions == 3
 
 
+def test_the_accounts_list_names_the_jobs_requester_workers_and_committee_a_page_at_a_time(settled: Settled) -> None:
+    scenario, client = settled
+    view = client.application.extensions["explorer"].market
+    drawn = scenario.market.committee_drawn(scenario.job_id)
+    assert drawn is not None
+
+    first = client.get("/accounts").get_data(as_text=True)
+    past = client.get("/accounts?page=1").get_data(as_text=True)
+
+    workers = [scenario.honest, scenario.overclaimer, scenario.silent]
+    named = [scenario.requester.address, *(w.address for w in workers)]
+    assert view.accounts(0) == ([*named, *dict.fromkeys(drawn.seats)], 1)
+    assert all(a in first for a in named) and "next</a>" not in first
+    assert "1 job, none past this page" in past and scenario.requester.address not in past
+
+
 def test_an_unknown_job_is_not_found_not_an_outage(settled: Settled) -> None:
     _, client = settled
 

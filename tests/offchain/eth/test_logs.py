@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from offchain.eth.logs import LogRangeError, is_range_refusal, read_chunked
+from offchain.eth.logs import LogFilter, LogRangeError, is_range_refusal, read_chunked, read_logs
 
 
 class Capped:
@@ -76,3 +78,92 @@ def test_other_errors_are_not_mistaken_for_a_range_refusal() -> None:
 )
 def test_the_common_providers_refusals_are_recognised(message: str) -> None:
     assert is_range_refusal(ValueError({"code": -32005, "message": message}))
+
+
+# ----- one block over a result cap: narrower filters (per event, then per contract) --------
+A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
+T1, T2, T3 = ("0x" + byte * 32 for byte in ("a1", "b2", "c3"))
+
+
+class Node:
+    """A provider of `logs` (address, topic0) in one block, refusing an answer over
+    `max_results` logs with Infura's message; `queries` records every filter asked."""
+
+    def __init__(self, logs: list[tuple[str, str]], max_results: int) -> None:
+        self.logs = [{"address": a, "topics": [t], "blockNumber": 9, "logIndex": i} for i, (a, t) in enumerate(logs)]
+        self.max_results = max_results
+        self.queries: list[dict[str, Any]] = []
+
+    def __call__(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+        self.queries.append(query)
+        addresses = query["address"] if isinstance(query["address"], list) else [query["address"]]
+        first = (query.get("topics") or [None])[0]
+        options = first if isinstance(first, list) else [first]
+        found = [
+            log
+            for log in self.logs
+            if query["fromBlock"] <= log["blockNumber"] <= query["toBlock"]
+            and log["address"] in addresses
+            and (first is None or log["topics"][0] in options)
+        ]
+        if len(found) > self.max_results:
+            raise ValueError({"code": -32005, "message": f"query returned more than {self.max_results} results"})
+        return found
+
+
+def positions(logs: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    return [(log["blockNumber"], log["logIndex"]) for log in logs]
+
+
+def test_a_dense_block_is_read_per_event_when_each_event_fits() -> None:
+    node = Node([(A, T1), (A, T2), (A, T1), (A, T3), (A, T2), (A, T2)], max_results=3)
+
+    logs = read_logs(node, LogFilter(A, [[T1, T2, T3]]), 0, 20)
+
+    assert positions(logs) == [(9, i) for i in range(6)]  # every log, in order, once
+    assert len(node.queries) <= 20 + 3  # the range halvings, then one query per event
+
+
+def test_a_filter_on_any_event_is_split_over_the_events_it_names() -> None:
+    node = Node([(A, T1), (A, T2), (A, T1), (A, T2)], max_results=2)
+
+    logs = read_logs(node, LogFilter(A), 9, 9, events=(T1, T2))
+
+    assert positions(logs) == [(9, i) for i in range(4)]
+
+
+def test_an_event_still_over_the_cap_is_split_per_contract() -> None:
+    node = Node([(A, T1), (B, T1), (A, T1), (B, T1), (A, T2)], max_results=2)
+
+    logs = read_logs(node, LogFilter([A, B]), 9, 9, events=(T1, T2))
+
+    assert positions(logs) == [(9, i) for i in range(5)]
+    per_contract = [(q["address"], q["topics"][0]) for q in node.queries if isinstance(q["address"], str)]
+    assert per_contract == [(A, T1), (B, T1)]  # only the event still over the cap
+
+
+def test_one_event_of_one_contract_over_the_cap_names_the_block_filter_and_cap() -> None:
+    node = Node([(A, T1), (A, T1), (A, T1), (B, T2)], max_results=2)
+
+    with pytest.raises(LogRangeError) as raised:
+        read_logs(node, LogFilter([A, B]), 0, 20, events=(T1, T2))
+
+    message = str(raised.value)
+    assert "block 9" in message and A in message and T1 in message
+    assert "more than 2 results" in message
+
+
+def test_without_the_events_a_filter_on_any_event_is_split_per_contract_only() -> None:
+    node = Node([(A, T1), (A, T2), (B, T1)], max_results=2)
+
+    assert positions(read_logs(node, LogFilter([A, B]), 9, 9)) == [(9, 0), (9, 1), (9, 2)]
+    with pytest.raises(LogRangeError, match="block 9"):
+        read_logs(Node([(A, T1), (A, T2), (A, T3)], max_results=2), LogFilter(A), 9, 9)
+
+
+def test_the_same_event_named_twice_is_asked_once() -> None:
+    node = Node([(A, T1), (A, T1), (A, T2)], max_results=2)
+
+    logs = read_logs(node, LogFilter(A, [[T1, T2, "0x" + T1[2:].upper()]]), 9, 9)
+
+    assert positions(logs) == [(9, 0), (9, 1), (9, 2)]  # no log twice
