@@ -23,6 +23,14 @@ one-committee guard, GRIND_UNGUARDED where one transaction joins, draws and reve
 `sybil workers` (the requester never opens its evaluation set and fills the submissions with
 its own workers, who share the forfeited reward with the honest one).
 
+Appeals (issue 20 item 5, contracts/Appeals.sol): a deviation that changes the verdict (a
+conviction of the honest worker, junk winning, a tie that denies the prize) is appealed by the
+honest party (its best response: the deposit comes back and it recovers its stake and prize),
+the vote of the whole bond (the attacker holds less than half of it) restores the honest
+verdict, and every deviating seat loses its whole bond and earns nothing; each of the
+attacker's members votes (or loses a silent seat's share of its bond), paying a vote's gas.
+`--no-appeals` prices the market without them.
+
 Exits 1 when any share below one half has an attack whose profit's 95 % interval lies above
 zero (under the guard, G = 1), or when an honest validator's expected profit is not positive.
 """
@@ -77,7 +85,10 @@ GAS_ROWS = {
     "commitAttestation": "commitAttestation",
     "revealAttestation": "revealAttestation, 1 submission",
     "withdraw": "withdraw",
+    "commitVote": "commitVote (first voter, 1 worker)",
+    "revealVote": "revealVote (a later voter)",
 }
+APPEALS = True  # the market has Appeals (--no-appeals: priced without them)
 
 
 def measured_gas(text: str | None = None) -> dict[str, int]:
@@ -203,6 +214,10 @@ def requester_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas:
         return p.reward - p.reward + back - cost  # the model, less the reward, plus what its workers take back
     mine = {"honest": (TRUE_SCORE,), "deviate": (0,), "silent": None}[plan]
     s = settle(p, [honest], _seats(pop, k, d, mine, (TRUE_SCORE,)), evaluation_revealed=True)
+    if plan == "deviate" and APPEALS:
+        truth = settle(p, [honest], _seats(pop, k, d, (TRUE_SCORE,), (TRUE_SCORE,)), evaluation_revealed=True)
+        if _captured(s, truth):
+            return p.reward - p.reward + truth.requester - _appealed(pop, k, gas)
     return p.reward - p.reward + s.requester + _members(s, k)
 
 
@@ -220,7 +235,22 @@ def worker_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas: di
     mine = {"fallback": (TRUE_SCORE, JUNK_SCORE), "deviate": (TRUE_SCORE, 10_000), "silent": None}[plan]
     s = settle(p, [honest, junk], _seats(pop, k, d, mine, (TRUE_SCORE, JUNK_SCORE)), evaluation_revealed=True)
     cost = (gas["commit"] + gas["reveal"] + gas["claim"]) * GAS_PRICE
+    if plan == "deviate" and APPEALS:
+        truth = settle(p, [honest, junk], _seats(pop, k, d, (TRUE_SCORE, JUNK_SCORE), (TRUE_SCORE, JUNK_SCORE)), True)
+        if _captured(s, truth):
+            return truth.claims["junk"] - junk.stake - cost - _appealed(pop, k, gas)
     return s.claims["junk"] - junk.stake + _members(s, k) - cost
+
+
+def _captured(s: Settled, truth: Settled) -> bool:
+    """True when a deviation changed the verdict: the honest party appeals it."""
+    return s.outcomes != truth.outcomes or s.winner != truth.winner
+
+
+def _appealed(pop: Population, k: int, gas: dict[str, int]) -> int:
+    """What an appealed capture costs the attacker beyond the honest verdict: its `k` deviating
+    seats' whole bonds (each seat a member here, none paid), and a vote by each of its members."""
+    return k * pop.attacker_bond + pop.attackers * (gas["commitVote"] + gas["revealVote"]) * GAS_PRICE
 
 
 Payoff = Callable[[Params, Population, int, int, str, dict[str, int]], int]
@@ -441,7 +471,10 @@ def profitable(rows: list[Row]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks economics")
     parser.add_argument("--jobs", type=int, default=JOBS, help=f"jobs per share and scenario (default {JOBS})")
+    parser.add_argument("--no-appeals", action="store_true", help="price the market without Appeals")
     args = parser.parse_args(argv or [])
+    global APPEALS
+    APPEALS = not args.no_appeals
     start = time.monotonic()
     gas = measured_gas()
     cpu = evaluation_cpu_seconds()

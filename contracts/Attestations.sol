@@ -2,6 +2,7 @@
 pragma solidity 0.8.28;
 
 import {JobBook} from "./JobBook.sol";
+import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 
@@ -86,14 +87,16 @@ abstract contract Attestations is JobBook {
 
     /// @notice Reveal the scores you sealed: one per submission in commit order (the score
     /// of an unrevealed submission is ignored), and the salt.
-    /// @dev On an active job, between the attest and the settle deadline. Each score is written to the lane of
+    /// @dev On an active job, between the attest deadline and the middle of the settle window
+    /// ({Judgment-appealsOpenAt}). Each score is written to the lane of
     /// every seat the caller holds. Emits {AttestationRevealed}.
     function revealAttestation(uint256 jobId, uint16[] calldata scores, bytes32 salt) external {
         Job storage j = _existing(jobId);
         (uint32 attestDeadline, uint32 settleDeadline, uint256 count, Status status) =
             (j.attestDeadline, j.settleDeadline, j.submissionCount, j.status);
         if (status != Status.Active) revert TrainingMarketJobClosed(jobId);
-        if (block.timestamp < attestDeadline || block.timestamp >= settleDeadline) {
+        // Reveals close at the settle window's middle: its second half is the appeals' ({Appeals}).
+        if (block.timestamp < attestDeadline || block.timestamp >= Judgment.appealsOpenAt(attestDeadline, settleDeadline)) {
             revert TrainingMarketNotSettling(jobId);
         }
         bytes32 stored = _attestationSeals[jobId][msg.sender];

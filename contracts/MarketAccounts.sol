@@ -51,6 +51,8 @@ abstract contract MarketAccounts is ValidatorSet {
 
     /// @dev The one write path for balances owed to non-validators. Callers emit the event.
     function _credit(address account, uint256 amount) internal {
+        // Nothing to credit: an exact zero by design (slither reads a slash amount as a balance).
+        // slither-disable-next-line incorrect-equality
         if (amount == 0) return;
         _pending[account] += amount; // checked: the ether held here bounds every sum
     }

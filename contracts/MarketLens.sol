@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {IModelRegistry} from "./interfaces/IModelRegistry.sol";
+import {IAppeals} from "./interfaces/IAppeals.sol";
 import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
 import {Committee} from "./libraries/Committee.sol";
 import {Judgment} from "./libraries/Judgment.sol";
@@ -52,6 +53,7 @@ contract MarketLens {
     error MarketLensWrongStakeCount(uint256 jobId, uint256 count, uint256 expected);
 
     ITrainingMarket private immutable _market;
+    IAppeals private immutable _appeals;
     uint256 private immutable _quorum;
     uint256 private immutable _toleranceBps;
     uint256 private immutable _feeBps;
@@ -61,6 +63,7 @@ contract MarketLens {
     /// so the lens copies them once.
     constructor(ITrainingMarket market_) {
         _market = market_;
+        _appeals = IAppeals(market_.appealsContractAddress());
         ITrainingMarket.Config memory c = market_.config();
         (_quorum, _toleranceBps, _feeBps, _forfeitBps) = (c.quorum, c.toleranceBps, c.feeBps, c.forfeitBps);
     }
@@ -122,8 +125,10 @@ contract MarketLens {
         bool finalized = j.status == ITrainingMarket.Status.Finalized;
         list = new ITrainingMarket.Submission[](j.submissionCount);
         uint256 drawn = _drawn(jobId, j);
+        uint256[16] memory ruled = _ruled(jobId, j);
         for (uint256 i; i < list.length; ++i) {
             ITrainingMarket.SubmissionRecord memory r = _market.submissionAt(jobId, i);
+            if (ruled[i] != 0) r.sheet = ruled[i];
             (ITrainingMarket.Outcome outcome, uint256 count, uint16 median) =
                 Judgment.judge(j, r.sheet, drawn, _quorum, _toleranceBps);
             (uint256 returned, uint256 share) = Judgment.payout(j, i, r.stake, outcome, _forfeitBps);
@@ -148,8 +153,9 @@ contract MarketLens {
         if (!j.evaluationRevealed) return best; // a forfeit has no winner
         uint256 bestScore = 0;
         uint256 drawn = _drawn(jobId, j);
+        uint256[16] memory ruled = _ruled(jobId, j);
         for (uint256 i; i < j.submissionCount; ++i) {
-            uint256 sheet = _market.submissionAt(jobId, i).sheet;
+            uint256 sheet = ruled[i] != 0 ? ruled[i] : _market.submissionAt(jobId, i).sheet;
             // The attestation count does not choose the winner (the outcome already says Unverified).
             // slither-disable-next-line unused-return
             (ITrainingMarket.Outcome outcome,, uint16 median) =
@@ -178,8 +184,10 @@ contract MarketLens {
         list = new Judged[](stakes.length);
         uint256 revealed = 0;
         uint256 drawn = _drawn(jobId, j);
+        uint256[16] memory ruled = _ruled(jobId, j);
         for (uint256 i; i < list.length; ++i) {
-            list[i] = _judged(j, i, _market.submissionAt(jobId, i).sheet, stakes[i], drawn);
+            uint256 sheet = ruled[i] != 0 ? ruled[i] : _market.submissionAt(jobId, i).sheet;
+            list[i] = _judged(j, i, sheet, stakes[i], drawn);
             ITrainingMarket.Outcome o = list[i].outcome;
             if (o != ITrainingMarket.Outcome.Unrevealed) ++revealed;
             if (o == ITrainingMarket.Outcome.Unrevealed || o == ITrainingMarket.Outcome.Dishonest) {
@@ -225,6 +233,18 @@ contract MarketLens {
     /// @notice The seal a requester sends to {TrainingMarket-postJob} for its evaluation set.
     function evaluationSealOf(bytes32 evaluationSet, bytes32 salt) external pure returns (bytes32) {
         return MarketHashes.evaluationSeal(evaluationSet, salt);
+    }
+
+    /// @dev The sheets an appeal's closed vote overturns ({Appeals-verdictOf}), as finalize
+    /// will store them; none once finalized (the market stored them) or while the vote runs.
+    function _ruled(uint256 jobId, ITrainingMarket.Job memory j) private view returns (uint256[16] memory ruled) {
+        if (j.status != ITrainingMarket.Status.Active) return ruled;
+        // The vote still open (AppealsVoteOpen): the committee's verdict, as things stand.
+        // Only the ruled sheets are the lens's business (the seats' bonds are finalize's).
+        // slither-disable-next-line unused-return
+        try _appeals.verdictOf(jobId) returns (address, uint256, uint256[16] memory r) {
+            ruled = r;
+        } catch {}
     }
 
     /// @dev Submission `i` (sheet `sheet`, committed with `stake`) judged, with its payout.

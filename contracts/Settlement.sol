@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {Attestations} from "./Attestations.sol";
+import {AppealRuling} from "./AppealRuling.sol";
 import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
@@ -18,7 +18,7 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// slashed bonds nobody earned and division dust are burned ({MarketAccounts-BURNED}):
 /// the requester can cause every one of them (its own Sybil workers, a withheld evaluation
 /// set, its Sybil members), so none may reach it (issue 20).
-abstract contract Settlement is Attestations {
+abstract contract Settlement is AppealRuling {
     using ScoreSheet for uint256;
 
     /// @dev The registry's role for market writers ({ModelRegistry-MARKET_ROLE}).
@@ -36,7 +36,12 @@ abstract contract Settlement is Attestations {
         uint256 undecided; // bit i: submission i judged Undecided (its attestations settle nothing)
         uint256 prize; // the winner's, or each revealed worker's share on a forfeit
         uint256 refund; // the requester's own money back: the reward when nobody won, an unearned fee
+        uint256 overturned; // bit i: the appeal's vote overturned submission i's verdict
+        uint256 lost; // bit s: seat s attested on the losing side of an overturned verdict
+        uint256 lostBonds; // the whole bonds those seats lost: a share to the appellant, the rest burned
     }
+
+
 
     /// @notice Settle a job after its settle deadline; anyone may call it, once.
     /// @dev `modelHash` and `uri` are the winner's, as revealed (checked against the stored
@@ -53,9 +58,16 @@ abstract contract Settlement is Attestations {
         Job storage js = _existing(jobId);
         if (js.status != Status.Active) revert TrainingMarketJobClosed(jobId);
         if (block.timestamp < js.settleDeadline) revert TrainingMarketTooEarly(jobId, js.settleDeadline);
+        // Zeroed memory, filled below; slither cannot tell.
+        // slither-disable-next-line uninitialized-local
+        Tally memory t;
+        // An appeal's verdicts; reverts while its vote runs (a view of the market's own Appeals).
+        // slither-disable-next-line uninitialized-local
+        address appellant;
+        uint256[16] memory ruled;
+        (appellant, t.lost, ruled) = _appeals.verdictOf(jobId);
         js.status = Status.Finalized; // before any credit or call: a finalized job never changes
         Job memory j = js;
-        Tally memory t;
         // Zero unless somebody wins (set below); slither cannot tell.
         // slither-disable-next-line uninitialized-local
         address winner;
@@ -64,8 +76,9 @@ abstract contract Settlement is Attestations {
         uint256 best = NO_WINNER;
         if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize)) {
             t = _forfeit(jobId, js, j);
+            t.overturned = 1; // the requester's failure: nothing was judged, the deposit goes back
         } else {
-            (best, score, t) = _settle(jobId, j);
+            (best, score) = _settle(jobId, j, ruled, t);
             uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
             if (best == NO_WINNER) {
                 t.refund += prize;
@@ -74,13 +87,27 @@ abstract contract Settlement is Attestations {
                 t.prize = prize;
             }
         }
+        if (appellant != address(0)) _payAppellant(appellant, t);
         _credit(j.requester, t.refund);
         _credit(BURNED, t.burned);
+        // The ruling (the deposit's fate) after every credit: the market's own Appeals, no reentry.
+        if (appellant != address(0)) _appeals.rule(jobId, t.overturned != 0, t.lostBonds / 2);
         // The registry's call last: every write of this settlement is made before it.
         if (best != NO_WINNER) winner = _register(jobId, js, best, score, modelHash, uri);
         // One event for the three endings (a forfeit, no winner, a winner), one emit site.
-        bytes32 model = winner == address(0) ? bytes32(0) : modelHash;
-        emit Finalized(jobId, winner, model, score, t.prize, t.paid, t.slashedBonds, t.refund, t.burned);
+        emit Finalized(
+            jobId, winner, winner == address(0) ? bytes32(0) : modelHash, score, t.prize, t.paid, t.slashedBonds,
+            t.refund, t.burned
+        );
+    }
+
+    /// @dev The appeal's money: half the bonds it took from the captors to the appellant, the
+    /// rest burned (a captor that appeals its own verdict, say front-running the honest
+    /// appellant, still loses half).
+    function _payAppellant(address appellant, Tally memory t) private {
+        uint256 share = t.lostBonds / 2;
+        (t.burned, t.slashedBonds) = (t.burned + t.lostBonds - share, t.slashedBonds + t.lostBonds);
+        _credit(appellant, share);
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
@@ -131,11 +158,19 @@ abstract contract Settlement is Attestations {
 
     /// @dev Judges the workers, then pays and slashes the committee; returns the winner (or
     /// NO_WINNER), its verified score and the tallies.
-    function _settle(uint256 jobId, Job memory j) private returns (uint256 best, uint16 score, Tally memory t) {
+    function _settle(uint256 jobId, Job memory j, uint256[16] memory ruled, Tally memory t)
+        private
+        returns (uint256 best, uint16 score)
+    {
         (address[15] memory owners, uint256 drawn) = _releaseSeats(jobId, j.committeeSize);
+        // The vote's verdicts first: the overturned sheets are then judged as the vote says.
+        t.overturned = _applyVerdicts(jobId, ruled);
         // slither-disable-next-line uninitialized-local
         uint16[MAX_SUBMISSIONS] memory medians; // zeroed memory, filled by _settleWorkers
         best = _settleWorkers(jobId, j, t, medians, drawn);
+        // An overturned sheet's rewritten attestations settle nothing: its losing seats lose
+        // their whole bond instead (below), its winning ones are neither paid nor slashed for it.
+        t.undecided |= t.overturned;
         // Validators are paid for checking whatever was revealed, winner or not.
         t.fee = Judgment.validatorFee(j.reward, t.revealed, _feeBps);
         t.pool = t.fee;
@@ -261,11 +296,18 @@ abstract contract Settlement is Attestations {
             address owner = owners[seat];
             if (owner == address(0)) continue; // an empty seat
             (uint256 good, uint256 bad) = _countSeat(jobId, j.submissionCount, t.undecided, medians, seat);
+            bool lost = (t.lost >> seat) & 1 != 0;
+            if (lost) good = 0; // a captor of an overturned verdict earns nothing
             counts |= (good << (8 * seat)) | (bad << (8 * (16 + seat)));
             t.good += good;
-            if (bad == 0) continue;
-            taken[seat] = _slashBond(owner, uint256(_validators[owner].bond) * _slashBps * bad / BPS);
-            t.slashedBonds += taken[seat];
+            if (bad != 0) {
+                taken[seat] = _slashBond(owner, uint256(_validators[owner].bond) * _slashBps * bad / BPS);
+                t.slashedBonds += taken[seat];
+            }
+            if (!lost) continue;
+            // The whole bond: capture must cost more than a verdict can pay (issue 20 item 5).
+            uint256 whole = _slashBond(owner, _validators[owner].bond);
+            (taken[seat], t.lostBonds) = (taken[seat] + whole, t.lostBonds + whole);
         }
         t.pool += t.slashedBonds;
         // Nobody attested within tolerance: nobody earned the pool.
@@ -273,7 +315,7 @@ abstract contract Settlement is Attestations {
         for (uint256 seat; seat < j.committeeSize; ++seat) {
             uint256 good = (counts >> (8 * seat)) & 0xff;
             uint256 bad = (counts >> (8 * (16 + seat))) & 0xff;
-            if (good == 0 && bad == 0) continue; // empty, or nothing was revealed
+            if (good == 0 && bad == 0 && taken[seat] == 0) continue; // empty, or nothing was revealed
             address owner = owners[seat];
             // Equal shares per good attestation on purpose; the dust is handled below.
             // slither-disable-next-line divide-before-multiply

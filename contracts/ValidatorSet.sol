@@ -5,6 +5,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
 import {SumTree} from "./libraries/SumTree.sol";
 
+/// @dev {ValidatorSet-UNBONDING_DELAY}, at file level so {Appeals} reads the same fact: the
+/// longest job (30 days, {ValidatorSet-MAX_JOB_DURATION}) and a week.
+uint256 constant UNBONDING_SECONDS = 30 days + 7 days;
+
 /// @title ValidatorSet
 /// @notice The market's bonded validators, unbounded in number: join with a bond, request exit,
 /// withdraw the bond after an unbonding delay that outlasts any job. Committees are drawn
@@ -25,7 +29,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
     /// @notice Longest job: from posting to its settle deadline.
     uint256 public constant MAX_JOB_DURATION = 30 days;
     /// @notice Time between an exit request and the bond's release; > MAX_JOB_DURATION.
-    uint256 public constant UNBONDING_DELAY = MAX_JOB_DURATION + 7 days;
+    uint256 public constant UNBONDING_DELAY = UNBONDING_SECONDS;
     /// @dev Sortition weights are in gwei, so a tree lane (64 bits) holds 1.8e10 ether.
     uint256 internal constant WEIGHT_UNIT = 1 gwei;
 
@@ -193,9 +197,12 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         Validator storage v = _validators[account];
         uint96 bond = v.bond;
         taken = amount < bond ? amount : bond;
+        // Nothing taken: an exact zero by design (the amount may come from an appeal's slash).
+        // slither-disable-next-line incorrect-equality
         if (taken == 0) return 0;
         bond -= uint96(taken); // taken <= bond
         v.bond = bond;
+        // slither-disable-next-line incorrect-equality
         if (v.unlocksAt == 0 && v.leafPlusOne != 0) {
             _tree.set(v.leafPlusOne - 1, bond < _minBond ? 0 : uint64(bond / WEIGHT_UNIT), _epoch());
         }

@@ -218,6 +218,7 @@ interface ITrainingMarket {
     error TrainingMarketAttestationMismatch(uint256 jobId, address validator);
     error TrainingMarketWrongScoreCount(uint256 jobId, uint256 count, uint256 expected);
     error TrainingMarketTooEarly(uint256 jobId, uint32 settleDeadline);
+    error TrainingMarketNotAppeals(address caller);
     error TrainingMarketWrongResult(uint256 jobId, address winner);
     error TrainingMarketUriTooLong(uint256 length, uint256 maxLength);
     error TrainingMarketNoSubmission(uint256 jobId, uint256 index);
@@ -320,6 +321,10 @@ interface ITrainingMarket {
     function totalWeight() external view returns (uint256);
     /// @notice The sortition weight a draw made now reads (the epoch's start).
     function epochWeightNow() external view returns (uint256);
+
+    function appealsContractAddress() external view returns (address);
+
+    function slashNonVotingMember(address voter, uint256 amount) external;
     /// @notice Most submissions per job.
     function MAX_SUBMISSIONS() external view returns (uint8);
     /// @notice Longest artifact URI a reveal takes.

@@ -32,6 +32,13 @@ library Judgment {
         return ITrainingMarket.Phase.Finalizable;
     }
 
+    /// @notice When the job's attestation reveals close and its appeals open: the middle of its
+    /// settle window ({Appeals}): an appeal sees every revealed attestation, and the job still
+    /// finalizes at its settle deadline when nobody appeals.
+    function appealsOpenAt(uint256 attestDeadline, uint256 settleDeadline) internal pure returns (uint256) {
+        return attestDeadline + (settleDeadline - attestDeadline) / 2; // deadlines ascend (postJob)
+    }
+
     /// @notice How a settled sheet is judged, with its attestation count and verified score.
     /// Never Won nor Pending: who wins is {leads}'s, pending the lens's.
     /// @dev The verdict is the drawn seats' strict majority's ({ScoreSheet-verified}, over the

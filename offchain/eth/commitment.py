@@ -7,6 +7,7 @@
   at post; the requester reveals (set hash, salt) once commits close.
 - `attestation_seal`: `attestationSealOf`, `keccak256(abi.encode(jobId, validator,
   uint16[] scores, salt))`: a committee member's scores for every submission, in commit order.
+- `vote_seal`: Appeals' vote seal, `keccak256(abi.encode(jobId, voter, uint32 vote, salt))`.
 
 These are the same bytes as the contract's (tests/contracts/market proves it).
 """
@@ -76,6 +77,22 @@ def attestation_seal(job_id: int, validator: str, scores: list[int], salt: bytes
             encode(
                 ["uint256", "address", "uint16[]", "bytes32"],
                 [job_id, parse_address(validator, "validator"), list(scores), _hash32(salt, "salt")],
+            )
+        )
+    )
+
+
+def vote_seal(job_id: int, voter: str, vote: int, salt: bytes | str) -> bytes:
+    """keccak256(abi.encode(job_id, voter, uint32 vote, salt)): an appeal vote (Appeals'
+    commitVote); bit i of `vote`: submission i over-claims, bit 16 + i: the committee's verified
+    score of submission i overstates it."""
+    if not 0 <= vote < 1 << 32:
+        raise InvalidInputError(f"a vote is two 16-bit bitmaps of submissions, got {vote}")
+    return bytes(
+        keccak(
+            encode(
+                ["uint256", "address", "uint32", "bytes32"],
+                [job_id, parse_address(voter, "voter"), vote, _hash32(salt, "salt")],
             )
         )
     )

@@ -7,14 +7,21 @@ lost: `step` reads the book and the chain, never its own memory. When the evalua
 requester opened cannot be fetched (or is not what it opened), the member attests that
 instead of scores (`attestUnavailable`): a majority of seats doing so makes the job the
 requester's failure, where scoring every submission 0 would convict honest workers.
+
+When anyone appeals a job (issue 20 item 5), every eligible validator, seated or not, votes:
+it judges each revealed submission as it would on a seat (over-claimed when measured + the
+tolerance is below the claim), writes the vote and its salt to the SealBook, commits, then
+reveals; an eligible member that does not vote is slashed like a silent seat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 from offchain.errors import OffchainError
-from offchain.eth.commitment import attestation_seal, new_salt
+from offchain.eth.appeals import VOTE_NONE, VOTE_REVEALED, VOTE_SLASHED, AppealsClient
+from offchain.eth.commitment import attestation_seal, new_salt, vote_seal
 from offchain.eth.errors import TransactionError
 from offchain.eth.market import ALREADY_DRAWN, Phase, Submission
 from offchain.eth.market import SEAL_NONE as ZERO
@@ -58,15 +65,78 @@ class CommitteeMember:
             return False
         if phase == Phase.SETTLING:
             self._reveal(job_id)
+            self._vote(job_id)
             return False
         if phase == Phase.FINALIZABLE:
+            self._vote(job_id)  # finalize waits for an appeal's vote
             return False
         if phase == Phase.FINALIZED:
             self._report_settlement(job_id)
+            self._collect(job_id)
         pending = withdraw_pending(self.session)
         if pending:
             self.log("withdrawn", job=job_id, amount=pending)
         return True
+
+    @cached_property
+    def appeals(self) -> AppealsClient:
+        return AppealsClient(self.session.market)
+
+    def _vote(self, job_id: int) -> None:
+        """Vote on the job's appeal, if there is one and this validator may: commit in the
+        commit window (the vote journalled first), reveal in the reveal window."""
+        appeals = self.appeals
+        appeal = appeals.appeal(job_id)
+        if not appeal.filed:
+            return
+        now = int(self.session.client.w3.eth.get_block("latest")["timestamp"])
+        on_chain = appeals.vote_of(job_id, self.me)
+        if now < appeal.commit_until:
+            if on_chain != VOTE_NONE or not appeals.eligible(job_id, self.me):
+                return
+            stored = self.book.vote(job_id)
+            if stored is None:
+                try:
+                    vote = self._judge_appeal(job_id)
+                except EvaluationUnavailableError as exc:
+                    self.log.warn("cannot evaluate the appealed job: not voting", job=job_id, reason=str(exc))
+                    return
+                stored = self.book.put_vote(job_id, vote, new_salt())  # durable BEFORE the commit
+            receipt = appeals.commit_vote(job_id, vote_seal(job_id, self.me, stored.vote, stored.salt))
+            self.log("committed an appeal vote", job=job_id, vote=hex(stored.vote), gas=receipt["gasUsed"])
+        elif now < appeal.reveal_until and on_chain not in (VOTE_NONE, VOTE_REVEALED, VOTE_SLASHED):
+            stored = self.book.vote(job_id)
+            if stored is None:
+                self.log("no appeal vote on record: cannot reveal", job=job_id)
+                return
+            receipt = appeals.reveal_vote(job_id, stored.vote, stored.salt)
+            self.log("revealed an appeal vote", job=job_id, gas=receipt["gasUsed"])
+
+    def _judge_appeal(self, job_id: int) -> int:
+        """The vote, from this validator's measurement of each revealed submission: bit i when
+        the claim is above it plus the tolerance (the contract's rule for a dishonest
+        attestation), bit 16 + i when the committee's verified score is (the lens's, as
+        finalize would judge now)."""
+        market = self.session.market
+        tolerance = market.market_config().tolerance_bps
+        subs = market.submissions(job_id)
+        judged, _ = market.settlement(job_id, [s.stake for s in subs], market.job(job_id).reward)
+        vote = 0
+        for i, sub in enumerate(subs):
+            if not sub.revealed:
+                continue
+            measured = self.judge(job_id, i, sub) + tolerance
+            if measured < sub.claimed_score_bps:
+                vote |= 1 << i
+            if measured < judged[i].verified_score_bps:
+                vote |= 1 << (16 + i)
+        return vote
+
+    def _collect(self, job_id: int) -> None:
+        """Pull this validator's share of an upheld appeal's deposit."""
+        if self.appeals.owed_to(job_id, self.me):
+            receipt = self.appeals.collect(job_id)
+            self.log("collected an appeal's deposit share", job=job_id, gas=receipt["gasUsed"])
 
     def _report_settlement(self, job_id: int) -> None:
         """Say loudly what the job cost this validator: a slash, and a bond no longer drawn."""

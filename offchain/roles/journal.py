@@ -62,6 +62,7 @@ class JobRecord:
     commitment: bytes | None = None
     commit_block: int | None = None
     missed_reveal: bool = False
+    appealed: bool = False  # this worker appealed the job's verdicts (once a job, at most)
     outcome: str | None = None  # the contract's Outcome name once settled
     withdrawn: int | None = None  # wei pulled when the job was done
     reason: str | None = None  # why the job was skipped or abandoned

@@ -29,6 +29,13 @@ class AttestationSeal:
 
 
 @dataclass(frozen=True)
+class VoteSeal:
+    job_id: int
+    vote: int  # an appeal's vote: bit i, submission i over-claims; bit 16 + i, its verified score is inflated
+    salt: bytes
+
+
+@dataclass(frozen=True)
 class EvaluationSeal:
     seal: bytes  # what postJob received
     evaluation_set: bytes  # the set's SHA-256
@@ -42,6 +49,8 @@ SCHEMA = (
     " scores TEXT, salt TEXT, PRIMARY KEY (chain_id, market, job_id))",
     "CREATE TABLE IF NOT EXISTS evaluations (chain_id INTEGER, market TEXT, seal TEXT,"
     " evaluation_set TEXT, salt TEXT, path TEXT, job_id INTEGER, PRIMARY KEY (chain_id, market, seal))",
+    "CREATE TABLE IF NOT EXISTS votes (chain_id INTEGER, market TEXT, job_id INTEGER,"
+    " vote INTEGER, salt TEXT, PRIMARY KEY (chain_id, market, job_id))",
 )
 
 
@@ -75,6 +84,19 @@ class SealBook:
             (*self.key, job_id),
         ).fetchone()
         return None if row is None else AttestationSeal(job_id, tuple(json.loads(row[0])), bytes.fromhex(row[1]))
+
+    def put_vote(self, job_id: int, vote: int, salt: bytes) -> VoteSeal:
+        """Record an appeal vote and its salt for `job_id` (first write wins: a restart reuses it)."""
+        self._db.execute("INSERT OR IGNORE INTO votes VALUES (?, ?, ?, ?, ?)", (*self.key, job_id, vote, salt.hex()))
+        found = self.vote(job_id)
+        assert found is not None
+        return found
+
+    def vote(self, job_id: int) -> VoteSeal | None:
+        row = self._db.execute(
+            "SELECT vote, salt FROM votes WHERE chain_id = ? AND market = ? AND job_id = ?", (*self.key, job_id)
+        ).fetchone()
+        return None if row is None else VoteSeal(job_id, int(row[0]), bytes.fromhex(row[1]))
 
     # ----- requester -----
     def put_evaluation(self, seal: bytes, evaluation_set: bytes, salt: bytes, path: Path) -> None:

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from offchain.errors import OffchainError
+from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
 from offchain.eth.inclusion import DELAYS
-from offchain.eth.market import JobPosted, Phase
+from offchain.eth.market import JobPosted, Outcome, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import MAX_BPS, hash_hex
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
@@ -46,6 +47,9 @@ class WorkerOptions:
     max_jobs: int | None = None
     images_per_second: float | None = None  # None: measure the job's recipe on this machine
     seed: int = 0  # this worker's seed, unless the spec fixes one
+    # Appeal a conviction its own measurement disputes (issue 20 item 5), with a deposit of the
+    # job's minimum stake when that is at most this many wei (None: whatever the job asks).
+    max_appeal_deposit: int | None = None
 
     def __post_init__(self) -> None:
         check_device(self.device)  # at start: not after a job has been taken
@@ -306,6 +310,7 @@ class Worker:
         self.log("revealed", job=entry.job_id, claim_bps=claim, gas=receipt["gasUsed"])
 
     def finalize(self, entry: JobEntry) -> None:
+        self._appeal_if_wrongly_convicted(entry)
         phase = finalize_if_due(self.session, entry.job_id, self.log)
         if phase not in (Phase.FINALIZED, Phase.CANCELLED):
             return  # still attesting
@@ -313,6 +318,34 @@ class Worker:
         outcome = found[1].outcome.name if found else "none"
         self.journal.put(entry.job_id, JobState.FINALIZED, outcome=outcome)
         self.log("job settled", job=entry.job_id, outcome=outcome)
+
+    def _appeal_if_wrongly_convicted(self, entry: JobEntry) -> None:
+        """Appeal, once, when the committee's verdict convicts this submission and the worker's
+        own measurement says its claim is honest (it claimed at most what it measured): the
+        whole bond then votes, and a captured committee loses its bonds."""
+        record, market = entry.record, self.session.market
+        if record.appealed or record.claim_bps is None or record.measured_bps is None:
+            return
+        if record.claim_bps > record.measured_bps:
+            return  # its own measurement does not back the claim
+        appeals = AppealsClient(market)
+        windows = appeals.windows(entry.job_id)
+        now = int(self.session.client.w3.eth.get_block("latest")["timestamp"])
+        if not windows.opens <= now < windows.closes or appeals.appeal(entry.job_id).filed:
+            return
+        job = market.job(entry.job_id)
+        subs = market.submissions(entry.job_id)
+        judged, _ = market.settlement(entry.job_id, [s.stake for s in subs], job.reward)
+        mine = next((i for i, s in enumerate(subs) if s.worker == self.me), None)
+        if mine is None or judged[mine].outcome != Outcome.DISHONEST:
+            return
+        limit = self.options.max_appeal_deposit
+        if limit is not None and job.min_stake > limit:
+            self.log.warn("convicted, but the appeal's deposit exceeds --max-appeal-deposit", job=entry.job_id)
+            return
+        self.journal.put(entry.job_id, JobState.REVEALED, appealed=True)  # once, even across a crash
+        receipt = appeals.file_appeal(entry.job_id, job.min_stake)
+        self.log.warn("convicted against our measurement: appealed", job=entry.job_id, gas=receipt["gasUsed"])
 
     def withdraw(self, entry: JobEntry) -> None:
         """Claim this submission's outcome (stake, prize or share; nothing when slashed)."""

@@ -43,11 +43,32 @@ def test_sybil_workers_on_an_unopened_set_pay_the_requester_at_any_share(rows):
     assert "5% requester: sybil workers" in bench.profitable(rows)
 
 
-def test_a_majority_taken_when_drawn_pays_a_worker_near_half_the_bond_but_not_at_5_percent(rows):
-    # Issue 20 item 5 (capture is risk-free): the junk commits before the draw and pays its
+@pytest.fixture(scope="module")
+def rows_without_appeals():
+    """The market as it was before Appeals (issue 20 item 5): a captured verdict stood."""
+    bench.APPEALS = False
+    try:
+        return bench.sweep(bench.demo_params(), jobs=300, shares=(0.05, 0.49), gas=GAS)
+    finally:
+        bench.APPEALS = True
+
+
+def test_without_appeals_a_majority_taken_when_drawn_paid_a_worker_near_half_the_bond(rows_without_appeals):
+    # Issue 20 item 5 (capture was risk-free): the junk commits before the draw and pays its
     # forfeit when no majority is drawn.
-    assert rows[0].best["worker"].strategy == "honest"
-    assert rows[1].best["worker"].strategy == "majority" and rows[1].best["worker"].profitable
+    assert rows_without_appeals[0].best["worker"].strategy == "honest"
+    assert rows_without_appeals[1].best["worker"].strategy == "majority"
+    assert rows_without_appeals[1].best["worker"].profitable
+
+
+def test_issue17_5_with_appeals_no_capture_pays_below_half_the_bond(rows):
+    # The honest party appeals a captured verdict, the whole bond restores it, and every
+    # deviating seat loses its whole bond: deviating costs more than it gains at any share.
+    for row in rows:
+        for role in bench.ROLES:
+            deviations = [e for e in row.all[role] if e.strategy in ("majority", "always", "tie")]
+            assert all(e.high <= 0 for e in deviations), (row.share, role, deviations)
+    assert rows[1].best["worker"].strategy == "honest"
 
 
 def test_the_whale_never_pays(rows):
@@ -57,9 +78,9 @@ def test_the_whale_never_pays(rows):
             assert whale.high < 0  # its bond sits where the draw skips it and earns no fee
 
 
-def test_grinding_without_the_guard_pays_more_than_the_guarded_draw(rows):
-    ground = max(rows[1].ground.values(), key=lambda e: e.mean)
-    best = max(rows[1].best.values(), key=lambda e: e.mean)
+def test_grinding_without_the_guard_paid_more_than_the_guarded_draw(rows_without_appeals):
+    ground = max(rows_without_appeals[1].ground.values(), key=lambda e: e.mean)
+    best = max(rows_without_appeals[1].best.values(), key=lambda e: e.mean)
 
     assert ground.strategy.startswith("grind") and ground.low > best.high
 

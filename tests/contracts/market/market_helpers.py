@@ -217,13 +217,14 @@ def run_job(
     committee=COMMITTEE,
     reveal_eval_set=True,
     one_seat=False,
+    finalizable=True,
 ):
     """Post, commit and reveal `claims` {worker: score}, reveal the evaluation set, draw the
     committee, and have each drawn validator in `validators` commit then reveal
     `attested` {worker: [score per validator in `validators`, None to stay silent]}; stops
     when finalizable. Workers without an entry in `attested` get the claim from everyone.
     `one_seat`: draw jobs until one seats each member once ({one_seat_each}), for tests whose
-    arithmetic is per member."""
+    arithmetic is per member. `finalizable=False`: stops after the reveals, before the appeals' window."""
 
     def drawn_job():
         job_id, _ = post(market, requester, reward=reward, committee=committee)
@@ -253,7 +254,8 @@ def run_job(
     to_settle(market, job_id)
     for v, scores in plans.items():
         reveal_scores(market, job_id, v, scores)
-    to_finalize(market, job_id)
+    if finalizable:
+        to_finalize(market, job_id)
     return job_id
 
 

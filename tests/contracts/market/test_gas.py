@@ -8,6 +8,7 @@ optimizer on, 200 runs, the IR pipeline (brownie-config.yaml).
 from pathlib import Path
 
 import pytest
+from appeal_helpers import appeals_of, members_now, vote_salt, vote_seal, windows
 from brownie import ValidatorSwarm
 from gas_table import write_gas_table
 from market_helpers import (
@@ -119,7 +120,7 @@ ROWS: dict[str, int] = {}
 @pytest.fixture(scope="module", autouse=True)
 def table():
     yield
-    if len(ROWS) < 15:  # a partial run (-k) must not overwrite the kept table
+    if len(ROWS) < 19:  # a partial run (-k) must not overwrite the kept table
         return
     lines = [
         "# TrainingMarket gas (from receipts)",
@@ -348,3 +349,67 @@ def test_finalize_forfeit_gas(market, requester, alice):
     do_reveal(market, job_id, alice, 7000)
     to_finalize(market, job_id)
     _record("finalize, evaluation never revealed (forfeit, 1 worker)", finalize(market, job_id, requester).gas_used)
+
+
+# ----- Appeals (issue 20 item 5): its own contract, its own goals -------------------------
+# fileAppeal: 21,000 (transaction) + the market's job (a cold account, 2,600, and the record's
+# five slots, 5 x COLD_READ) + two validatorAt leaves checked (2 x COLD_READ) + the appeal's
+# three fresh slots (appellant and windows; deposit, members and reveal deadline; requester:
+# 3 x FRESH_SLOT) + 11,000 (three external calls' ABI decoding, the job record's 17 fields
+# among them; the event, a LOG2 of three words; calldata; the checks).
+APPEAL_GOAL = 21_000 + 2_600 + 7 * COLD_READ + 3 * FRESH_SLOT + 11_000
+# commitVote: 21,000 + the appeal's three slots (3 x COLD_READ) + the voter's record (the market
+# cold, 2,600, and its slot) + per worker, to exclude it, submissionAt's four slots (the job's
+# slot 0, the entry, its seal, its sheet: 4 x COLD_READ; 1 worker here) + the vote's FRESH_SLOT
+# + 9,000 (two external calls' decoding, the event, calldata, checks).
+VOTE_COMMIT_GOAL = 21_000 + 3 * COLD_READ + 2_600 + COLD_READ + 4 * COLD_READ + FRESH_SLOT + 9_000
+# revealVote: 21,000 + the appeal's slot 0 and 1 and the seal (3 x COLD_READ) + the voter's
+# record (2,600 + COLD_READ) + the seal's update to REVEALED (2,900) + the voter's weight, the
+# tally's total and one lane of the tally, each fresh for the first voter (3 x FRESH_SLOT)
+# + 6,000 (the event, calldata, the keccak, an external call's decoding, checks). Later voters
+# update the last two (5,000 each instead of FRESH_SLOT).
+VOTE_REVEAL_GOAL = 21_000 + 3 * COLD_READ + 2_600 + COLD_READ + 2_900 + 3 * FRESH_SLOT + 6_000
+# finalize with an appeal the vote upheld, 4 x 3: finalize's goal + Appeals' verdict (its
+# judging of each submission the vote decided: the submission's record through submissionAt,
+# decoded, and Judgment.judge, measured about 14,000 each, 4 here; the job, the config and the
+# committee words, decoded, about 8,000; the tally: the total and one lane, 2 x COLD_READ) + the
+# ruling's write (a clean update, 2,900) + its event (~1,500). The verdict's first read (the
+# Appeals account and the appeal's slot 0) is in every finalize's and within its goal.
+FINALIZE_APPEALED_GOAL = 250_000 + 4 * 14_000 + 8_000 + 2 * COLD_READ + 2_900 + 1_500
+GOALS |= {
+    "fileAppeal": APPEAL_GOAL,
+    "commitVote (first voter, 1 worker)": VOTE_COMMIT_GOAL,
+    "revealVote (first voter)": VOTE_REVEAL_GOAL,
+    "finalize 4 submissions x 3-member committee, appeal upheld": FINALIZE_APPEALED_GOAL,
+}
+
+
+def test_appeal_gas(market, accounts, requester, validators):
+    workers = _fund(accounts, requester, 4)
+    claims = {w: 7000 + 10 * i for i, w in enumerate(workers)}
+    job_id = run_job(market, requester, validators, claims, {}, finalizable=False)
+    appeals = appeals_of(market)
+    sleep_until(windows(market, job_id)[0])
+    _record(
+        "fileAppeal",
+        appeals.fileAppeal(job_id, members_now(market), {"from": workers[0], "value": MIN_STAKE}).gas_used,
+    )
+    commits = [appeals.commitVote(job_id, vote_seal(job_id, v, 0), {"from": v}).gas_used for v in validators]
+    sleep_until(windows(market, job_id)[2])
+    reveals = [appeals.revealVote(job_id, 0, vote_salt(v), {"from": v}).gas_used for v in validators]
+    sleep_until(windows(market, job_id)[3])
+    ROWS["commitVote (first voter, 4 workers)"] = commits[0]
+    _record("revealVote (first voter)", reveals[0])
+    ROWS["revealVote (a later voter)"] = reveals[1]
+    _record("finalize 4 submissions x 3-member committee, appeal upheld", finalize(market, job_id, requester).gas_used)
+
+
+def test_vote_commit_gas(market, requester, alice, validators):
+    job_id = run_job(market, requester, validators, {alice: 7000}, {}, finalizable=False)
+    appeals = appeals_of(market)
+    sleep_until(windows(market, job_id)[0])
+    appeals.fileAppeal(job_id, members_now(market), {"from": alice, "value": MIN_STAKE})
+    v = validators[0]
+    _record(
+        "commitVote (first voter, 1 worker)", appeals.commitVote(job_id, vote_seal(job_id, v, 0), {"from": v}).gas_used
+    )

@@ -116,6 +116,15 @@ abstract contract MarketFixture is TestBase, StdAssertions {
         }
     }
 
+    /// @dev Draws `id`'s committee from `blockHash`: the first call fixes this block as the seed
+    /// block, the next block's call draws (forge keeps no block hashes: one is set).
+    function _drawFrom(uint256 id, bytes32 blockHash) internal {
+        market.drawCommittee(id);
+        vm.roll(block.number + 1);
+        vm.setBlockhash(block.number - 1, blockHash);
+        market.drawCommittee(id);
+    }
+
     function _distinctMembers(address[] memory seats) internal pure returns (uint256 n) {
         for (uint256 s; s < seats.length; ++s) {
             bool seen = seats[s] == address(0);

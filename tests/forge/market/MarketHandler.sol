@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {CommonBase} from "forge-std/Base.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
+import {Judgment} from "../../../contracts/libraries/Judgment.sol";
 import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 
@@ -720,7 +721,8 @@ contract MarketHandler is CommonBase, StdUtils {
 
     function _revealAttestation(uint256 k, uint256 seat) private returns (bool) {
         GJob storage j = _jobs[k];
-        if (j.status != 0 || !j.drawn || block.timestamp >= j.d[3]) return false;
+        // Reveals close at the settle window's middle (its second half is the appeals').
+        if (j.status != 0 || !j.drawn || block.timestamp >= Judgment.appealsOpenAt(j.d[2], j.d[3])) return false;
         if (block.timestamp < j.d[2]) vm.warp(j.d[2]);
         address[] storage seats = _seats[k];
         uint256 start = seat % seats.length;

@@ -270,6 +270,41 @@ contract TrainingMarketBranchesTest is MarketFixture {
         }
     }
 
+    /// @dev The largest committee: fifteen seats, held by the three members, each settled and paid.
+    function test_aCommitteeOfFifteenSettlesEverySeat() external {
+        vm.prank(REQUESTER);
+        uint256 id = market.postJob{value: REWARD}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 15
+        );
+        _commit(id, 1, 8000);
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.prank(REQUESTER);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
+        _drawAmong(id, 3);
+        vm.warp(market.job(id).revealDeadline);
+        uint16[] memory s = new uint16[](1);
+        s[0] = 8000;
+        for (uint160 v = 1; v <= 3; ++v) {
+            _seal(id, v, s);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= 3; ++v) {
+            _open(id, v, s);
+        }
+        vm.warp(market.job(id).settleDeadline);
+
+        market.finalize(id, _model(1), "u");
+
+        assertEq(lens.submissions(id)[0].attestationCount, 15);
+        uint256 paid = 0;
+        for (uint160 v = 1; v <= 3; ++v) {
+            paid += market.validator(_validator(v)).earned;
+            assertEq(market.validator(_validator(v)).unsettledSeats, 0);
+        }
+        assertEq(paid, REWARD * 500 / 10_000 / 15 * 15); // every seat's one attestation paid
+    }
+
     // ------------------------------------------------------------------ validators
 
     function test_aMemberJoinsOnceWithAtLeastTheMinimumBond() external {

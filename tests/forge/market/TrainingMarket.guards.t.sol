@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {FakeRelay} from "../FakeRelay.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
 /// @notice Every guard of the market, one call each, reverting with its own error: the
@@ -63,6 +64,8 @@ contract TrainingMarketGuardsTest is MarketFixture {
         ITrainingMarket.Config memory c = _config();
         c.minBond = 1 gwei - 1;
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBondTooLow.selector, 1 gwei - 1, 1 gwei));
+        new TrainingMarket(address(registry), c);
+        c.minBond = 1 gwei; // the weight unit itself is accepted
         new TrainingMarket(address(registry), c);
     }
 
@@ -141,6 +144,20 @@ contract TrainingMarketGuardsTest is MarketFixture {
         vm.expectRevert(ITrainingMarket.TrainingMarketNoRelay.selector);
         vm.prank(REQUESTER);
         market.postJobWithProvenance{value: 1 ether}(
+            BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
+        );
+    }
+
+    function test_postWithProvenanceRefusesAProofOfAnotherPayload() external {
+        FakeRelay relay = new FakeRelay();
+        TrainingMarket m = _market(_registry(address(relay)));
+        relay.setAnchor(keccak256("other"), REQUESTER, 1, bytes32(0), 6);
+        ITrainingMarket.AnchorProof memory proof;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketPayloadMismatch.selector, keccak256("t"), keccak256("other"))
+        );
+        vm.prank(REQUESTER);
+        m.postJobWithProvenance{value: 1 ether}(
             BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
     }
@@ -435,6 +452,22 @@ contract TrainingMarketGuardsTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotValidator.selector, STRANGER));
         vm.prank(STRANGER);
         market.withdrawBond();
+    }
+
+    function test_aBondLeavesWhenItsUnbondingDelayEndsAndNotBefore() external {
+        address member = _validator(1);
+        vm.prank(member);
+        market.requestExit();
+        uint40 unlocksAt = market.validator(member).unlocksAt;
+        vm.warp(unlocksAt - 1);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketStillUnbonding.selector, member, unlocksAt));
+        vm.prank(member);
+        market.withdrawBond();
+
+        vm.warp(unlocksAt);
+        vm.prank(member);
+        market.withdrawBond();
+        assertEq(member.balance, 1 ether);
     }
 
     function test_aSeatedMemberKeepsItsBondUntilFinalize() external {

@@ -73,7 +73,11 @@ class World:
         """Move the clock past the job's commit (0), reveal (1), attest (2) or settle (3) deadline."""
         job = MarketClient.of(self.client, self.deployment).job(job_id)
         deadline = (job.commit_deadline, job.reveal_deadline, job.attest_deadline, job.settle_deadline)[deadline_index]
-        self.client.w3.testing.timeTravel(deadline + 1)
+        self.travel_to(deadline + 1)
+
+    def travel_to(self, timestamp: int) -> None:
+        """Move the clock to `timestamp` (an appeal's windows are not the job's deadlines)."""
+        self.client.w3.testing.timeTravel(timestamp)
         self.client.w3.testing.mine(1)
 
 

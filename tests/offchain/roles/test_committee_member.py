@@ -9,6 +9,7 @@ import io
 import pytest
 from conftest import ETH, World
 
+from offchain.eth.appeals import VOTE_REVEALED, AppealsClient
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.market import Outcome, Submission
 from offchain.eth.values import format_eth
@@ -270,3 +271,35 @@ def test_a_draw_refused_as_already_drawn_is_routine_before_the_log_is_seen(world
     logged = second.log.stream.getvalue()  # type: ignore[attr-defined]
     assert "committee drawn by another validator" in logged
     assert "WARNING" not in logged
+
+
+def test_every_eligible_validator_votes_on_an_appeal_and_shares_the_deposit_when_the_verdict_stands(
+    world: World,
+) -> None:
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)  # draws
+    world.travel_past(1, job_id)
+    for m in members:
+        m.step(job_id)  # seated members commit 7000
+    world.travel_past(2, job_id)
+    for m in members:
+        m.step(job_id)  # and reveal
+    worker = world.session(WORKER, "worker").market
+    appeals = AppealsClient(worker)
+    world.travel_to(appeals.windows(job_id).opens)
+    appeals.file_appeal(job_id, ETH // 10)  # a frivolous appeal: the claim was honest
+
+    for m in members:
+        m.step(job_id)  # every member votes (seated or not): honest
+    world.travel_to(appeals.appeal(job_id).commit_until)
+    for m in members:
+        m.step(job_id)  # reveals
+    assert appeals.appeal(job_id).total == 3 * ETH // 10**9  # every bond voted
+    world.travel_to(appeals.appeal(job_id).reveal_until)
+    for m in members:
+        m.step(job_id)  # one finalizes; each collects its share
+
+    assert all(appeals.owed_to(job_id, m.me) == 0 for m in members)
+    assert [appeals.vote_of(job_id, m.me) for m in members] == [VOTE_REVEALED] * 3
+    assert appeals.appeal(job_id).ruling == 2  # upheld: the deposit went to the voters
