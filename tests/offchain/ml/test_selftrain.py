@@ -13,7 +13,15 @@ from safetensors.torch import load_file
 from offchain.ml.config import TrainConfig
 from offchain.ml.data import ImageSet, export_dataset, load_data
 from offchain.ml.loop import EpochMetrics
-from offchain.ml.selftrain import balanced_pick, pixel_teacher, pseudo_labels, segment_factor, with_pseudo_labels
+from offchain.ml.models import build_model
+from offchain.ml.selftrain import (
+    balanced_pick,
+    feature_teacher,
+    pixel_teacher,
+    pseudo_labels,
+    segment_factor,
+    with_pseudo_labels,
+)
 from offchain.ml.train import train
 
 Factory = Callable[..., TrainConfig]
@@ -174,3 +182,26 @@ def test_the_pixel_teacher_balances_the_classes_and_is_deterministic() -> None:
 
     assert torch.equal(first, again)
     assert torch.bincount(picked).tolist() == [30] * 5
+
+
+def test_the_feature_teacher_labels_the_pool_in_training(tmp_path: Path, tiny_config: Factory) -> None:
+    assert _pseudo_label_accuracy(tmp_path, tiny_config, "features") >= 0.8
+
+
+def test_the_feature_teacher_reads_the_models_features_and_is_deterministic() -> None:
+    data = load_data("digits", "train", "0-4")
+    labelled = np.concatenate([np.flatnonzero(data.labels == c)[:2] for c in range(5)])
+    images, labels = torch.from_numpy(data.images), torch.from_numpy(data.labels)
+    pool = images[np.setdiff1d(np.arange(len(data)), labelled)[:100]]
+    models = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        models.append(build_model("resnet18", 5))
+
+    first, again, other = (
+        feature_teacher(model, images[labelled], labels[labelled], pool, num_classes=5)
+        for model in (models[0], models[0], models[1])
+    )
+
+    assert first.shape == (100, 5) and torch.equal(first, again)
+    assert not torch.allclose(first, other)  # another model's features, other labels: not the pixels alone

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import SPEC, WINDOW_S, World
+from conftest import ETH, SPEC, WINDOW_S, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.eth.appeals import AppealsClient
+from offchain.eth.commitment import attestation_seal
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Outcome
 from offchain.roles.journal import JobState, Journal
@@ -276,3 +278,39 @@ def test_the_training_line_names_the_device_auto_chose(world: World) -> None:
 
     (line,) = [line for line in stream.getvalue().splitlines() if " training " in f" {line} "]
     assert f"device={'cuda:0' if torch.cuda.is_available() else 'cpu'}" in line, line  # was "device=auto"
+
+
+def test_a_worker_convicted_against_its_own_measurement_appeals_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tight held-out estimate: the claim is the measurement (the tiny test set's two standard
+    # errors would claim 0, which no attestation can convict).
+    monkeypatch.setattr(Worker, "claim_for", lambda self, measured, n: measured)
+    validators = (4, 5, 6)
+    for account in validators:
+        world.session(account, "bond").market.join_validators(ETH)
+    job_id = world.post_job()
+    _worker(world).discover()
+    for _ in range(3):
+        _step(world, job_id)  # trains, commits
+    world.travel_past(0, job_id)
+    assert _step(world, job_id) == JobState.REVEALED
+    world.reveal_evaluation(job_id)
+    members = [world.session(a, "validator").market for a in validators]
+    members[0].draw_committee(job_id)
+    seated = [m for m in members if m.client.address in members[0].committee(job_id)]
+    world.travel_past(1, job_id)
+    salt = bytes(32)
+    for m in seated:  # a captured committee: every seat attests 0
+        m.commit_attestation(job_id, attestation_seal(job_id, m.client.address, [0], salt))
+    world.travel_past(2, job_id)
+    for m in seated:
+        m.reveal_attestation(job_id, [0], salt)
+    appeals = AppealsClient(members[0])
+    world.travel_to(appeals.windows(job_id).opens)
+
+    assert _step(world, job_id) == JobState.REVEALED  # appeals, then waits for the vote
+    assert appeals.appeal(job_id).appellant == world.session(WORKER, "worker").client.address
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.record.appealed
+    assert _step(world, job_id) == JobState.REVEALED  # once: no second appeal is tried
