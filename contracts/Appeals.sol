@@ -26,6 +26,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @notice Longest vote window: a member asking to exit after the appeal was filed is still
     /// bonded (the unbonding delay, 37 days) when the vote closes, so its absence can be slashed.
     uint256 public constant MAX_VOTE_WINDOW = 7 days;
+    /// @notice Leaves that may join between the count an appellant read and its filing: each is
+    /// counted. Blocking a filing then takes more joins than this in one block, a fresh minimum
+    /// bond each, locked for the unbonding delay (at 1 per block, a captor could block it for good).
+    uint256 public constant MAX_LATE_JOINS = 16;
     /// @dev An exit's request time is its unlock less this.
     uint256 private constant UNBONDING_DELAY = UNBONDING_SECONDS;
     uint256 private constant BPS = 10_000;
@@ -57,7 +61,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
 
     /// @notice Appeal the committee's verdict on every submission of `jobId` with a deposit
     /// (msg.value) of at least the job's minimum stake; `members` is the number of validator
-    /// leaves now (the members who vote: {ITrainingMarket-validatorAt} is non-zero below it, zero at it).
+    /// leaves now (the members who vote: {ITrainingMarket-validatorAt} is non-zero below it, zero at
+    /// it); up to {MAX_LATE_JOINS} leaves joined since it was read are counted too.
     /// @dev Once per job, in the second half of its settle window, once the evaluation set is
     /// opened. The deposit comes back when the vote overturns a verdict, else the voters share
     /// it by bond. `members` is checked, not trusted (leaves are never reused nor cleared), and
@@ -71,8 +76,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         Appeal storage a = _appeals[jobId];
         if (a.appellant != address(0)) revert AppealsAlreadyFiled(jobId);
         if (msg.value < j.minStake) revert AppealsDepositTooLow(jobId, msg.value, j.minStake);
-        if (members == 0 || _market.validatorAt(members - 1) == address(0) || _market.validatorAt(members) != address(0)) {
-            revert AppealsWrongMembers(jobId, members);
+        if (members == 0 || _market.validatorAt(members - 1) == address(0)) revert AppealsWrongMembers(jobId, members);
+        for (uint256 late; _market.validatorAt(members) != address(0); ++late) {
+            if (late == MAX_LATE_JOINS) revert AppealsWrongMembers(jobId, members);
+            ++members; // joined since the appellant counted: it votes too
         }
         uint256 window = j.settleDeadline - j.attestDeadline;
         if (window > MAX_VOTE_WINDOW) window = MAX_VOTE_WINDOW;
@@ -151,7 +158,7 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         uint256 amount = owedTo(jobId, msg.sender);
         if (amount == 0) revert AppealsNothingOwed(jobId, msg.sender);
         // What was owed is spent: the appellant's deposit, or this voter's weight.
-        if (_appeals[jobId].ruling == REFUNDED) _appeals[jobId].deposit = 0;
+        if (_refunded(_appeals[jobId])) _appeals[jobId].deposit = 0;
         else _weights[jobId][msg.sender] = 0;
         // slither-disable-next-line arbitrary-send-eth,low-level-calls
         (bool ok,) = payable(msg.sender).call{value: amount}("");
@@ -305,8 +312,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @notice What {collect} would pay `account` for `jobId`'s appeal now.
     function owedTo(uint256 jobId, address account) public view returns (uint256) {
         Appeal storage a = _appeals[jobId];
-        if (a.ruling == REFUNDED) return account == a.appellant ? a.deposit : 0;
-        if (a.ruling != TO_VOTERS || a.total == 0) return 0;
+        if (_refunded(a)) return account == a.appellant ? a.deposit : 0;
+        if (a.ruling != TO_VOTERS) return 0;
         return uint256(a.deposit) * _weights[jobId][account] / a.total; // equal shares per gwei; dust stays
     }
 
@@ -324,6 +331,12 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @dev A member when the appeal was filed (its leaf is older: leaves are never reused, so
     /// a bond withdrawn and joined again is a new, ineligible leaf), that had not asked to exit
     /// before it (its bond then outlasts the vote), neither the requester nor a worker of the job.
+    /// @dev The deposit goes back to the appellant: the vote overturned a verdict, or it upheld
+    /// them all with no vote revealed (nobody evaluated, so nobody earned it; else it was locked).
+    function _refunded(Appeal storage a) private view returns (bool) {
+        return a.ruling == REFUNDED || (a.ruling == TO_VOTERS && a.total == 0);
+    }
+
     function _eligible(Appeal storage a, uint256 jobId, address account) private view returns (bool) {
         ITrainingMarket.Validator memory v = _market.validator(account);
         if (v.leafPlusOne == 0 || v.leafPlusOne > a.members) return false;

@@ -12,7 +12,7 @@ interface IAppeals {
         uint32 filedAt;
         uint32 commitUntil; // votes are committed in [filedAt, commitUntil)
         uint8 submissions; // the job's submission count: every one is voted on
-        uint8 ruling; // 0 pending, 1 refunded (overturned: the deposit is the appellant's), 2 to the voters
+        uint8 ruling; // 0 pending, 1 refunded (overturned: the deposit is the appellant's), 2 to the voters (none revealed a vote: refunded)
         // slot 1
         uint96 deposit;
         uint128 members; // the validator set's leaves when it was filed: a later joiner does not vote

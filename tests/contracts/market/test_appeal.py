@@ -212,9 +212,10 @@ def test_one_appeal_per_job_with_at_least_the_minimum_stake_in_its_window(market
     sleep_until(windows(market, job_id)[0])
     with brownie.reverts(err("AppealsDepositTooLow", job_id, MIN_STAKE - 1, MIN_STAKE)):
         appeals.fileAppeal(job_id, members, {"from": alice, "value": MIN_STAKE - 1})
-    with brownie.reverts(err("AppealsWrongMembers", job_id, members - 1)):
-        appeals.fileAppeal(job_id, members - 1, {"from": alice, "value": MIN_STAKE})
-    appeals.fileAppeal(job_id, members, {"from": alice, "value": MIN_STAKE})
+    with brownie.reverts(err("AppealsWrongMembers", job_id, members + 1)):  # a leaf that does not exist
+        appeals.fileAppeal(job_id, members + 1, {"from": alice, "value": MIN_STAKE})
+    appeals.fileAppeal(job_id, members - 1, {"from": alice, "value": MIN_STAKE})  # a leaf left out is counted
+    assert appeals.appealOf(job_id)["members"] == members
     with brownie.reverts(err("AppealsAlreadyFiled", job_id)):
         appeals.fileAppeal(job_id, members, {"from": bob, "value": MIN_STAKE})
 

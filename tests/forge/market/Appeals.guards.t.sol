@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {Appeals} from "../../../contracts/Appeals.sol";
 import {IAppeals} from "../../../contracts/interfaces/IAppeals.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {MarketHashes} from "../../../contracts/libraries/MarketHashes.sol";
@@ -129,12 +130,16 @@ contract AppealsGuardsTest is MarketFixture {
     function test_fileAppealRevertsAWrongMemberCount() external {
         uint256 id = _judged(8000, 8000, 8000, 8000);
 
-        uint256[3] memory wrong = [uint256(0), 2, 4]; // none, a leaf left out, a leaf that does not exist
-        for (uint256 k; k < 3; ++k) {
+        uint256[2] memory wrong = [uint256(0), 4]; // none, a leaf that does not exist
+        for (uint256 k; k < 2; ++k) {
             vm.prank(APPELLANT);
             vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsWrongMembers.selector, id, wrong[k]));
             appeals.fileAppeal{value: MIN_STAKE}(id, wrong[k]);
         }
+        // A leaf left out is counted (as a late join would be): nobody is left out of the vote.
+        vm.prank(APPELLANT);
+        appeals.fileAppeal{value: MIN_STAKE}(id, 2);
+        assertEq(appeals.appealOf(id).members, 3);
     }
 
     // ---------------------------------------------------------------- commitVote
@@ -683,5 +688,51 @@ contract AppealsGuardsTest is MarketFixture {
             if (lost[i - 1]) assertEq(market.validator(_validator(i)).bond, 0, "a losing seat keeps its bond");
             else assertGt(market.validator(_validator(i)).bond, 0.8 ether, "a winning seat lost its bond");
         }
+    }
+
+    /// An upheld appeal nobody revealed a vote on: no voter earned the deposit, so it goes back
+    /// to the appellant (it was owed to nobody and stayed in Appeals for ever).
+    function test_theDepositOfAnUpheldAppealNobodyVotedOnGoesBackToTheAppellant() external {
+        uint256 id = _appealed(8000, 8000, 8000, 8000);
+        vm.warp(appeals.windowsOf(id)[3]);
+        market.finalize(id, _model(1), "u");
+
+        assertEq(appeals.appealOf(id).ruling, 2); // to the voters, of whom there are none
+        assertEq(appeals.owedTo(id, APPELLANT), MIN_STAKE);
+        for (uint160 i = 1; i <= 3; ++i) {
+            assertEq(appeals.owedTo(id, _validator(i)), 0);
+        }
+        uint256 before = APPELLANT.balance;
+        vm.prank(APPELLANT);
+        appeals.collect(id);
+        assertEq(APPELLANT.balance - before, MIN_STAKE);
+        assertEq(address(appeals).balance, 0);
+    }
+
+    /// Joins between the appellant's count and its filing (a captor front-running the filing
+    /// with fresh minimum bonds) are counted, up to MAX_LATE_JOINS; they vote like the others.
+    function test_joinsFrontRunningTheFilingAreCountedNotABlock() external {
+        uint256 id = _judged(8000, 0, 0, 0); // a captured conviction
+        uint256 late = Appeals(address(appeals)).MAX_LATE_JOINS();
+        for (uint160 i; i < late; ++i) {
+            _join(address(0xF000 + i));
+        }
+
+        vm.prank(APPELLANT);
+        appeals.fileAppeal{value: MIN_STAKE}(id, 3); // the count the appellant saw
+        assertEq(appeals.appealOf(id).appellant, APPELLANT);
+        assertEq(appeals.appealOf(id).members, 3 + late);
+        assertTrue(appeals.eligible(id, address(0xF000 + uint160(late) - 1)));
+    }
+
+    function test_moreLateJoinsThanTheBoundRefuseTheFilingWithItsCount() external {
+        uint256 id = _judged(8000, 0, 0, 0);
+        for (uint160 i; i <= Appeals(address(appeals)).MAX_LATE_JOINS(); ++i) {
+            _join(address(0xF000 + i));
+        }
+
+        vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsWrongMembers.selector, id, 3 + Appeals(address(appeals)).MAX_LATE_JOINS()));
+        vm.prank(APPELLANT);
+        appeals.fileAppeal{value: MIN_STAKE}(id, 3);
     }
 }
