@@ -204,6 +204,26 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         (lost, ruled) = _rule(jobId, decided | (dishonest << 16) | (inflated << 32));
     }
 
+    /// @notice The vote a member who measured `measured[i]` on submission i casts, by the
+    /// contract's own rule (the validators' roles ask here rather than copy it): bit i when the
+    /// claim is above the measurement plus the tolerance, bit 16 + i when the committee's
+    /// verified score ({Judgment-judge}, as finalize judges it) is. Unrevealed submissions: 0.
+    function ballotOf(uint256 jobId, uint16[] calldata measured) external view returns (uint32 vote) {
+        ITrainingMarket.Job memory j = _market.job(jobId);
+        ITrainingMarket.Config memory c = _market.config();
+        uint256 drawn = Committee.drawn(_market.committeeWords(jobId), j.committeeSize);
+        if (measured.length != j.submissionCount) revert AppealsVoteMismatch(jobId, msg.sender);
+        for (uint256 i; i < measured.length; ++i) {
+            uint256 sheet = _market.submissionAt(jobId, i).sheet;
+            if (!sheet.revealed()) continue;
+            uint256 ceiling = uint256(measured[i]) + c.toleranceBps;
+            if (sheet.claimed() > ceiling) vote |= uint32(1 << i);
+            // slither-disable-next-line unused-return
+            (,, uint16 verified) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
+            if (verified > ceiling) vote |= uint32(1 << (16 + i));
+        }
+    }
+
     /// @dev {verdictOf}'s work for `votes` (bits 0-15 decided, 16-31 over-claimed, 32-47 inflated).
     function _rule(uint256 jobId, uint256 votes) private view returns (uint256 lost, uint256[16] memory ruled) {
         ITrainingMarket.Job memory j = _market.job(jobId);
@@ -328,15 +348,15 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         return address(_market);
     }
 
-    /// @dev A member when the appeal was filed (its leaf is older: leaves are never reused, so
-    /// a bond withdrawn and joined again is a new, ineligible leaf), that had not asked to exit
-    /// before it (its bond then outlasts the vote), neither the requester nor a worker of the job.
     /// @dev The deposit goes back to the appellant: the vote overturned a verdict, or it upheld
     /// them all with no vote revealed (nobody evaluated, so nobody earned it; else it was locked).
     function _refunded(Appeal storage a) private view returns (bool) {
         return a.ruling == REFUNDED || (a.ruling == TO_VOTERS && a.total == 0);
     }
 
+    /// @dev A member when the appeal was filed (its leaf is older: leaves are never reused, so
+    /// a bond withdrawn and joined again is a new, ineligible leaf), that had not asked to exit
+    /// before it (its bond then outlasts the vote), neither the requester nor a worker of the job.
     function _eligible(Appeal storage a, uint256 jobId, address account) private view returns (bool) {
         ITrainingMarket.Validator memory v = _market.validator(account);
         if (v.leafPlusOne == 0 || v.leafPlusOne > a.members) return false;

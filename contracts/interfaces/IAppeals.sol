@@ -49,6 +49,7 @@ interface IAppeals {
     function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external;
     function slashAbsent(uint256 jobId, address voter) external;
     function collect(uint256 jobId) external;
+    function ballotOf(uint256 jobId, uint16[] calldata measured) external view returns (uint32 vote);
     function verdictOf(uint256 jobId) external view returns (address appellant, uint256 lost, uint256[16] memory ruled);
     function votesOf(uint256 jobId) external view returns (uint256 decided, uint256 dishonest, uint256 inflated);
     function rule(uint256 jobId, bool overturned, uint256 appellantShare) external;

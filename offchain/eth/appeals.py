@@ -70,6 +70,11 @@ class AppealsClient:
     def vote_of(self, job_id: int, voter: str) -> bytes:
         return bytes(self.contract.functions.voteOf(job_id, parse_address(voter)).call())
 
+    def ballot(self, job_id: int, measured: list[int]) -> int:
+        """The vote for scores `measured` (one per submission, basis points) by the contract's
+        rule: bit i when submission i over-claims, bit 16 + i when its verified score is inflated."""
+        return int(self.contract.functions.ballotOf(job_id, measured).call())
+
     def owed_to(self, job_id: int, account: str) -> int:
         return int(self.contract.functions.owedTo(job_id, parse_address(account)).call())
 

@@ -113,24 +113,12 @@ class CommitteeMember:
             self.log("revealed an appeal vote", job=job_id, gas=receipt["gasUsed"])
 
     def _judge_appeal(self, job_id: int) -> int:
-        """The vote, from this validator's measurement of each revealed submission: bit i when
-        the claim is above it plus the tolerance (the contract's rule for a dishonest
-        attestation), bit 16 + i when the committee's verified score is (the lens's, as
-        finalize would judge now)."""
-        market = self.session.market
-        tolerance = market.market_config().tolerance_bps
-        subs = market.submissions(job_id)
-        judged, _ = market.settlement(job_id, [s.stake for s in subs], market.job(job_id).reward)
-        vote = 0
-        for i, sub in enumerate(subs):
-            if not sub.revealed:
-                continue
-            measured = self.judge(job_id, i, sub) + tolerance
-            if measured < sub.claimed_score_bps:
-                vote |= 1 << i
-            if measured < judged[i].verified_score_bps:
-                vote |= 1 << (16 + i)
-        return vote
+        """The vote, from this validator's measurement of each revealed submission, by the
+        contract's rule (Appeals.ballotOf): over-claimed, and the committee's verified score
+        inflated, each against the measurement plus the tolerance."""
+        subs = self.session.market.submissions(job_id)
+        measured = [self.judge(job_id, i, s) if s.revealed else 0 for i, s in enumerate(subs)]
+        return self.appeals.ballot(job_id, measured)
 
     def _collect(self, job_id: int) -> None:
         """Pull this validator's share of an upheld appeal's deposit."""

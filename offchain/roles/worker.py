@@ -326,8 +326,6 @@ class Worker:
         record, market = entry.record, self.session.market
         if record.appealed or record.claim_bps is None or record.measured_bps is None:
             return
-        if record.claim_bps > record.measured_bps:
-            return  # its own measurement does not back the claim
         appeals = AppealsClient(market)
         windows = appeals.windows(entry.job_id)
         now = int(self.session.client.w3.eth.get_block("latest")["timestamp"])
@@ -339,6 +337,10 @@ class Worker:
         mine = next((i for i, s in enumerate(subs) if s.worker == self.me), None)
         if mine is None or judged[mine].outcome != Outcome.DISHONEST:
             return
+        measured = [MAX_BPS] * len(subs)  # the others' bits are not read
+        measured[mine] = record.measured_bps
+        if appeals.ballot(entry.job_id, measured) >> mine & 1:
+            return  # by the contract's rule, its own measurement does not back the claim
         limit = self.options.max_appeal_deposit
         if limit is not None and job.min_stake > limit:
             self.log.warn("convicted, but the appeal's deposit exceeds --max-appeal-deposit", job=entry.job_id)

@@ -735,4 +735,21 @@ contract AppealsGuardsTest is MarketFixture {
         vm.prank(APPELLANT);
         appeals.fileAppeal{value: MIN_STAKE}(id, 3);
     }
+
+    /// The roles vote what ballotOf says: the contract's rule, not a copy of it off chain.
+    function test_ballotOfAppliesTheToleranceToTheClaimAndToTheVerifiedScore() external {
+        uint256 tolerance = market.config().toleranceBps;
+        uint256 convicted = _judged(8000, 0, 0, 0); // a captured conviction of an honest 8000
+        uint256 lifted = _judged(9000, 9000, 9000, 9000); // junk lifted to its claim
+        uint16[] memory measured = new uint16[](1);
+
+        measured[0] = uint16(8000 - tolerance); // the claim is within the tolerance: honest
+        assertEq(appeals.ballotOf(convicted, measured), 0);
+        measured[0] = uint16(8000 - tolerance - 1);
+        assertEq(appeals.ballotOf(convicted, measured), 1); // over-claimed, the verified 0 is not inflated
+        measured[0] = 1000;
+        assertEq(appeals.ballotOf(lifted, measured), 1 | (1 << 16)); // over-claimed, and inflated
+        vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsVoteMismatch.selector, lifted, address(this)));
+        appeals.ballotOf(lifted, new uint16[](2));
+    }
 }
