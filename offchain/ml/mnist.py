@@ -21,8 +21,6 @@ offchain.ml.data caches the artifacts under `<data_dir>/mnist/`. This module nee
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -67,16 +65,10 @@ def read_package(folder: Path, expected: dict[int, str] | None = PACKAGE_FILES) 
     per_class = []
     for label in range(len(CLASSES)):
         path = folder / "src" / "digits" / f"{label}.json"
+        data = fashion.read_data_file(path, None if expected is None else expected[label], PACKAGE, PACKAGE_VERSION)
         try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise DatasetError(f"cannot read {path}: {exc}") from exc
-        digest = hashlib.sha256(raw).hexdigest()
-        if expected is not None and digest != expected[label]:
-            raise DatasetError(f"{path} has SHA-256 {digest}, not the {PACKAGE} {PACKAGE_VERSION} file")
-        try:
-            values = np.array(json.loads(raw)["data"], dtype=np.float64)
-        except (ValueError, KeyError, TypeError) as exc:
+            values = np.array(data, dtype=np.float64)
+        except (ValueError, TypeError) as exc:
             raise DatasetError(f"{path} is not a {PACKAGE} digit file: {exc}") from exc
         if values.ndim != 1 or values.size % (SIDE * SIDE):
             raise DatasetError(f"{path} holds {values.size} values, not a whole number of 28x28 images")
