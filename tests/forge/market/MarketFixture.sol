@@ -135,6 +135,20 @@ abstract contract MarketFixture is TestBase, StdAssertions {
         }
     }
 
+    /// @dev Members 1..`members` seal `scores` in the attestation window, open them in the settle
+    /// window, and the clock moves to the settle deadline (finalize's).
+    function _attestAll(uint256 id, uint160 members, uint16[] memory scores) internal {
+        vm.warp(market.job(id).revealDeadline);
+        for (uint160 v = 1; v <= members; ++v) {
+            _seal(id, v, scores);
+        }
+        vm.warp(market.job(id).attestDeadline);
+        for (uint160 v = 1; v <= members; ++v) {
+            _open(id, v, scores);
+        }
+        vm.warp(market.job(id).settleDeadline);
+    }
+
     /// @dev Validator `i` seals its `scores` (one per submission) in the attestation window.
     function _seal(uint256 id, uint160 i, uint16[] memory scores) internal {
         address v = _validator(i);

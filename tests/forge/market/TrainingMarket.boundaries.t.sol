@@ -339,17 +339,9 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         vm.prank(REQUESTER);
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
         _draw(id);
-        vm.warp(market.job(id).revealDeadline);
         uint16[] memory s = new uint16[](16);
         s[0] = 8000;
-        for (uint160 v = 1; v <= 3; ++v) {
-            _seal(id, v, s);
-        }
-        vm.warp(market.job(id).attestDeadline);
-        for (uint160 v = 1; v <= 3; ++v) {
-            _open(id, v, s);
-        }
-        vm.warp(market.job(id).settleDeadline);
+        _attestAll(id, 3, s);
 
         market.finalize(id, _model(1), "u");
 
@@ -368,17 +360,9 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         _setSeats(_validator(3), 255);
         _drawFrom(id, keccak256("seed block"));
         assertEq(lens.committee(id)[2], address(0));
-        vm.warp(market.job(id).revealDeadline);
         uint16[] memory s = new uint16[](1);
         s[0] = 8000;
-        for (uint160 v = 1; v <= 2; ++v) {
-            _seal(id, v, s);
-        }
-        vm.warp(market.job(id).attestDeadline);
-        for (uint160 v = 1; v <= 2; ++v) {
-            _open(id, v, s);
-        }
-        vm.warp(market.job(id).settleDeadline);
+        _attestAll(id, 2, s);
         vm.recordLogs();
 
         market.finalize(id, _model(1), "u");

@@ -248,17 +248,9 @@ contract TrainingMarketBranchesTest is MarketFixture {
         vm.prank(REQUESTER);
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
         _draw(id);
-        vm.warp(market.job(id).revealDeadline);
         uint16[] memory s = new uint16[](1);
         s[0] = 8000;
-        for (uint160 v = 1; v <= 9; ++v) {
-            _seal(id, v, s);
-        }
-        vm.warp(market.job(id).attestDeadline);
-        for (uint160 v = 1; v <= 9; ++v) {
-            _open(id, v, s);
-        }
-        vm.warp(market.job(id).settleDeadline);
+        _attestAll(id, 9, s);
 
         market.finalize(id, _model(1), "u");
 
@@ -282,17 +274,9 @@ contract TrainingMarketBranchesTest is MarketFixture {
         vm.prank(REQUESTER);
         market.revealEvaluation(id, EVAL, EVAL_SALT, "e");
         _drawAmong(id, 3);
-        vm.warp(market.job(id).revealDeadline);
         uint16[] memory s = new uint16[](1);
         s[0] = 8000;
-        for (uint160 v = 1; v <= 3; ++v) {
-            _seal(id, v, s);
-        }
-        vm.warp(market.job(id).attestDeadline);
-        for (uint160 v = 1; v <= 3; ++v) {
-            _open(id, v, s);
-        }
-        vm.warp(market.job(id).settleDeadline);
+        _attestAll(id, 3, s);
 
         market.finalize(id, _model(1), "u");
 
