@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
+import {CommitteeDraw} from "./libraries/CommitteeDraw.sol";
 import {SumTree} from "./libraries/SumTree.sol";
 
 /// @dev {ValidatorSet-UNBONDING_DELAY}, at file level so {Appeals} reads the same fact: the
@@ -12,7 +13,7 @@ uint256 constant UNBONDING_SECONDS = 30 days + 7 days;
 /// @title ValidatorSet
 /// @notice The market's bonded validators, unbounded in number: join with a bond, request exit,
 /// withdraw the bond after an unbonding delay that outlasts any job. Committees are drawn
-/// from them with probability proportional to bond (see {_drawLeafWithout}).
+/// from them with probability proportional to bond ({CommitteeDraw-drawSeats}).
 /// @dev Each member owns one leaf of a {SumTree} whose weight is its bond in gwei while it is
 /// active and zero once it asks to leave. Leaves are never reused, so a committee's leaf
 /// numbers name the same validators for ever. Why the delay makes slashing safe: a validator
@@ -145,46 +146,29 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _tree.totalAt(_epoch());
     }
 
-    /// @dev A leaf drawn with probability proportional to weight from `seed`, in the tree as it
-    /// stood when the current epoch began, among the leaves whose intervals are not in `gone` (its first `n` entries, `start << 64 | weight`, sorted),
-    /// whose weights sum to `total` (non-zero): sampling without replacement with no storage
-    /// write. Returns the leaf, its owner and its interval, packed as `gone` holds it.
-    /// @dev A point of the remaining weight maps to the tree's line by stepping over each gone
-    /// interval at or below it, in ascending order (they are disjoint).
-    function _drawLeafWithout(uint256 seed, uint256 total, uint256[] memory gone, uint256 n)
-        internal
-        view
-        returns (uint256 leaf, address owner, uint256 interval)
-    {
-        // The seed is a block hash fixed before it was known, on weights fixed before that block:
-        // docs/market.md ("The committee draw's bias") says what it leaves to a proposer.
-        // slither-disable-next-line weak-prng
-        uint256 r = seed % total;
-        // Unchecked: r stays below the tree's total (< 2**64): each step adds a gone weight.
+    /// @dev The committee {CommitteeDraw-drawSeats} seats from `seed` on the weights of the
+    /// current epoch's start (the job's workers have a seal in `seals`), each seat then counted
+    /// as one more unsettled seat of its member: its bond now answers for the job until finalize.
+    function _drawSeats(
+        mapping(address => bytes32) storage seals,
+        uint256 size,
+        uint256 seed,
+        address[] memory excluded,
+        bool workersListed
+    ) internal returns (uint256[2] memory c, address[] memory seats) {
+        (c, seats) = CommitteeDraw.drawSeats(_tree, _leafOwner, _validators, seals, _epoch(), size, seed, excluded, workersListed);
+        // Unchecked: the draw seats a member only below its cap, counting the seats it takes.
         unchecked {
-            for (uint256 k; k < n && r >= gone[k] >> 64; ++k) {
-                r += gone[k] & type(uint64).max;
+            for (uint256 i; i < size && seats[i] != address(0); ++i) {
+                ++_validators[seats[i]].unsettledSeats;
             }
         }
-        uint256 start;
-        uint256 weight;
-        (leaf, start, weight) = _tree.drawAt(r, _epoch());
-        (owner, interval) = (_leafOwner[leaf], (start << 64) | weight);
-    }
-
-    /// @dev Sum of the active bonds' weights when the current epoch began: what draws read.
-    function _drawableWeight() internal view returns (uint256) {
-        return _tree.totalAt(_epoch());
     }
 
     /// @dev The current epoch: the weights a draw reads are those of its start.
     function _epoch() internal view returns (uint256) {
         return block.timestamp / _epochLength;
     }
-
-    /// @dev The most unsettled seats a member holds: one more and it is not drawn (the draw
-    /// skips it instead of overflowing its count).
-    uint8 internal constant MAX_UNSETTLED_SEATS = type(uint8).max;
 
     /// @dev The owner of `leaf`.
     function _ownerOf(uint256 leaf) internal view returns (address) {

@@ -183,6 +183,8 @@ interface ITrainingMarket {
     error TrainingMarketBadConfig();
     error TrainingMarketBpsTooHigh(uint256 bps);
     error TrainingMarketZeroReward();
+    /// @notice msg.value is not a reward plus its deposit ({Judgment-depositOf}: an even amount).
+    error TrainingMarketDepositMismatch(uint256 value);
     error TrainingMarketAmountTooLarge(uint256 amount, uint256 max);
     error TrainingMarketUnknownBaseModel(bytes32 baseModel);
     error TrainingMarketZeroHash();

@@ -139,6 +139,15 @@ library Judgment {
         return uint256(j.minStake) * forfeitBps / BPS;
     }
 
+    /// @notice The requester's deposit on a job of `reward`, posted beside it and burned when the
+    /// job is the requester's failure (issue 20 item 7): equal to the reward. The requester's
+    /// Sybil workers recover at most the whole reward through the forfeit's shares, so failing
+    /// costs it at least the deposit, which is at least the winner's prize (reward - fee),
+    /// however many of the 16 submissions are its own.
+    function depositOf(uint256 reward) internal pure returns (uint256) {
+        return reward;
+    }
+
     /// @notice The validators' share of `reward`: paid only when something was revealed to check.
     function validatorFee(uint256 reward, uint256 revealed, uint256 feeBps) internal pure returns (uint256) {
         return revealed == 0 ? 0 : reward * feeBps / BPS;
