@@ -167,6 +167,11 @@ def judge(
     return Outcome.HONEST, high
 
 
+def deposit_of(reward: int) -> int:
+    """Judgment.depositOf: the requester's deposit, posted beside the reward (issue 20 item 7)."""
+    return reward
+
+
 def returned_stake(p: Params, stake: int, outcome: Outcome, submissions: int) -> int:
     """Judgment.payout's stake part: what a submission judged `outcome` gets back on a job of
     `submissions`."""
@@ -204,6 +209,7 @@ def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluati
     fee_refund = _settle_members(p, seats, revealed, undecided, medians, fee, out)
     out.requester += fee_refund
     prize = p.reward - fee
+    out.requester += deposit_of(p.reward)  # no failure of the requester's: its deposit back
     if best is None:
         out.requester += prize
     else:
@@ -259,17 +265,18 @@ def _settle_members(
 
 
 def _forfeit(p: Params, submissions: list[Submission]) -> Settled:
-    """Settlement._forfeit: the revealed workers share the reward and the unrevealed stakes."""
+    """Settlement._forfeit: the revealed workers share the reward and the unrevealed stakes; the
+    requester's deposit is burned (it comes back only when nobody revealed)."""
     out = Settled()
     revealed = [s for s in submissions if s.claim is not None]
     stakes = sum(s.stake for s in submissions if s.claim is None)
     out.outcomes = [Outcome.FORFEITED if s.claim is not None else Outcome.UNREVEALED for s in submissions]
     if not revealed:
-        out.requester, out.burned = p.reward, stakes
+        out.requester, out.burned = p.reward + deposit_of(p.reward), stakes
         return out
     pot = p.reward + stakes
     share = min(pot // len(revealed), UINT80_MAX)
-    out.burned = pot - share * len(revealed)
+    out.burned = pot - share * len(revealed) + deposit_of(p.reward)
     for s in submissions:
         out.claims[s.worker] = s.stake + share if s.claim is not None else 0
     return out
