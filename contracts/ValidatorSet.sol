@@ -156,7 +156,9 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         address[] memory excluded,
         bool workersListed
     ) internal returns (uint256[2] memory c, address[] memory seats) {
-        (c, seats) = CommitteeDraw.drawSeats(_tree, _leafOwner, _validators, seals, _epoch(), size, seed, excluded, workersListed);
+        (c, seats) = CommitteeDraw.drawSeats(
+            _tree, _leafOwner, _validators, seals, CommitteeDraw.Terms(_epoch(), size, seed, workersListed, excluded)
+        );
         // Unchecked: the draw seats a member only below its cap, counting the seats it takes.
         unchecked {
             for (uint256 i; i < size && seats[i] != address(0); ++i) {

@@ -19,7 +19,16 @@ library CommitteeDraw {
     /// @dev {ValidatorSet-MAX_UNSETTLED_SEATS}: a member holding this many unsettled seats is not drawn.
     uint8 private constant MAX_UNSETTLED_SEATS = type(uint8).max;
 
-    /// @notice Seats by bond from `seed`, on the weights of `epoch`'s start: each seat goes to a
+    /// @notice A draw's terms, in one memory word for the legacy pipeline's stack (forge builds with it).
+    struct Terms {
+        uint256 epoch; // the weights are those of its start
+        uint256 size; // seats
+        uint256 seed;
+        bool workersListed; // the job's workers are all in `excluded`: no seal to read
+        address[] excluded; // who may not sit: the requester, and the workers when listed
+    }
+
+    /// @notice Seats by bond from `d.seed`, on the weights of `d.epoch`'s start: each seat goes to a
     /// validator with probability proportional to its bond, so a seat is a share of bond, not an
     /// identity, and splitting a bond into Sybils buys no seats (issue 20, seats by bond).
     /// @dev A seated leaf stays in the draw (a member may hold several seats); a leaf that cannot
@@ -34,29 +43,22 @@ library CommitteeDraw {
         mapping(uint256 => address) storage leafOwner,
         mapping(address => ITrainingMarket.Validator) storage validators,
         mapping(address => bytes32) storage seals,
-        uint256 epoch,
-        uint256 size,
-        uint256 seed,
-        address[] memory excluded,
-        bool workersListed
+        Terms memory d
     ) external view returns (uint256[2] memory c, address[] memory seats) {
-        uint256 total = tree.totalAt(epoch); // read once: the epoch's start, which nothing changes
+        uint256 total = tree.totalAt(d.epoch); // read once: the epoch's start, which nothing changes
         // Nobody bonded when the epoch began: nothing to draw (an exact zero, not a threshold).
         // slither-disable-next-line incorrect-equality
         if (total == 0) revert ITrainingMarket.TrainingMarketNotValidator(address(0));
-        seats = new address[](size);
+        seats = new address[](d.size);
         // Tries: the seats, the requester, every worker, and as many members at their cap as
         // seats. `gone` holds the intervals that left the draw, sorted (`out` of them).
-        uint256[] memory gone = new uint256[](2 * size + SUBMISSION_CAP + 1);
+        uint256[] memory gone = new uint256[](2 * d.size + SUBMISSION_CAP + 1);
         uint256 filled = 0;
         uint256 out = 0;
-        for (uint256 n; filled < size && n < gone.length && total != 0; ++n) {
-            (uint256 leaf, uint256 interval) = _leafWithout(tree, Committee.tryHash(seed, n), total, gone, out, epoch);
+        for (uint256 n; filled < d.size && n < gone.length && total != 0; ++n) {
+            (uint256 leaf, uint256 interval) = _leafWithout(tree, d, n, total, gone, out);
             address owner = leafOwner[leaf];
-            bool sits = !Committee.includes(excluded, excluded.length, owner)
-                && (workersListed || seals[owner] == bytes32(0)) // a worker has a seal
-                && uint256(validators[owner].unsettledSeats) + _taken(seats, filled, owner) < MAX_UNSETTLED_SEATS;
-            if (sits) {
+            if (_sits(validators, seals, d, seats, filled, owner)) {
                 c = Committee.withSeat(c, filled, leaf); // stays in the draw: seats by bond
                 seats[filled++] = owner;
                 continue;
@@ -66,7 +68,22 @@ library CommitteeDraw {
             Committee.insertSorted(gone, out++, interval);
         }
         // "Drawn, nobody eligible": lane 7 of the last word the size uses is never a seat.
-        if (filled == 0) c[size > 8 ? 1 : 0] = 1 << 255;
+        if (filled == 0) c[d.size > 8 ? 1 : 0] = 1 << 255;
+    }
+
+    /// @dev True unless `owner` is in `excluded`, or (unless `workersListed`) a worker of the job,
+    /// or a member at its cap of unsettled seats counting the `seats` this draw gave it.
+    function _sits(
+        mapping(address => ITrainingMarket.Validator) storage validators,
+        mapping(address => bytes32) storage seals,
+        Terms memory d,
+        address[] memory seats,
+        uint256 filled,
+        address owner
+    ) private view returns (bool) {
+        if (Committee.includes(d.excluded, d.excluded.length, owner)) return false;
+        if (!d.workersListed && seals[owner] != bytes32(0)) return false; // a worker has a seal
+        return uint256(validators[owner].unsettledSeats) + _taken(seats, filled, owner) < MAX_UNSETTLED_SEATS;
     }
 
     /// @dev The seats among the first `filled` that `owner` holds: the ones this draw took.
@@ -79,24 +96,24 @@ library CommitteeDraw {
         }
     }
 
-    /// @dev A leaf drawn with probability proportional to weight from `seed`, in the tree as it
-    /// stood when `epoch` began, among the leaves whose intervals are not in `gone` (its first
+    /// @dev A leaf drawn with probability proportional to weight from try `nonce` of `d.seed`, in
+    /// the tree as it stood when `d.epoch` began, among the leaves whose intervals are not in `gone` (its first
     /// `n` entries, `start << 64 | weight`, sorted), whose weights sum to `total` (non-zero):
     /// sampling without replacement with no storage write. Returns the leaf and its interval,
     /// packed as `gone` holds it. A point of the remaining weight maps to the tree's line by
     /// stepping over each gone interval at or below it, in ascending order (they are disjoint).
     function _leafWithout(
         SumTree.Tree storage tree,
-        uint256 seed,
+        Terms memory d,
+        uint256 nonce,
         uint256 total,
         uint256[] memory gone,
-        uint256 n,
-        uint256 epoch
+        uint256 n
     ) private view returns (uint256 leaf, uint256 interval) {
         // The seed is a block hash fixed before it was known, on weights fixed before that block:
         // docs/market.md ("The committee draw's bias") says what it leaves to a proposer.
         // slither-disable-next-line weak-prng
-        uint256 r = seed % total;
+        uint256 r = Committee.tryHash(d.seed, nonce) % total;
         // Unchecked: r stays below the tree's total (< 2**64): each step adds a gone weight.
         unchecked {
             for (uint256 k; k < n && r >= gone[k] >> 64; ++k) {
@@ -105,7 +122,7 @@ library CommitteeDraw {
         }
         uint256 start;
         uint256 weight;
-        (leaf, start, weight) = tree.drawAt(r, epoch);
+        (leaf, start, weight) = tree.drawAt(r, d.epoch);
         interval = (start << 64) | weight;
     }
 }

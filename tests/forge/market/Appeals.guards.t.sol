@@ -576,7 +576,7 @@ contract AppealsGuardsTest is MarketFixture {
 
     function _judgedWith(uint32[4] memory d, uint16 claim, uint16 a1, uint16 a2, uint16 a3) internal returns (uint256 id) {
         vm.prank(REQUESTER);
-        id = market.postJob{value: 1 ether}(
+        id = market.postJob{value: 2 ether}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, d, MIN_STAKE, 3
         );
         _commit(id, 1, claim);

@@ -163,9 +163,9 @@ contract MarketHandler is CommonBase, StdUtils {
             t += _bound(uint256(keccak256(abi.encode(windows, i))), 100, 600);
             j.d[i] = uint32(t);
         }
-        _fund(requester, reward);
+        _fund(requester, reward + Judgment.depositOf(reward));
         vm.prank(requester);
-        j.id = market.postJob{value: reward}(
+        j.id = market.postJob{value: reward + Judgment.depositOf(reward)}(
             baseModel,
             keccak256("train"),
             keccak256(abi.encode(keccak256(abi.encode("eval", _jobs.length - 1)), _evalSalt(_jobs.length - 1))),
@@ -378,6 +378,7 @@ contract MarketHandler is CommonBase, StdUtils {
         uint80 minStake = kind == 4 ? 9 : 1 ether; // a zero forfeit
         if (kind == 2) d[0] = uint32(block.timestamp); // a commit window of 0 s
         bytes32 base = kind == 3 ? keccak256("unregistered") : baseModel;
+        value *= 2; // the reward and its deposit
         _fund(MALLORY, value);
         ghostIn -= value; // refunded by the revert, unless accepted (then the invariants fail anyway)
         vm.prank(MALLORY);
@@ -840,11 +841,11 @@ contract MarketHandler is CommonBase, StdUtils {
         }
     }
 
-    /// @dev The requester may get back its own reward, less what its winner won; anything more
-    /// came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
+    /// @dev The requester may get back its own reward, less what its winner won, and its deposit;
+    /// anything more came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
     function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list) private {
         GJob storage j = _jobs[k];
-        uint256 kept = j.reward;
+        uint256 kept = j.reward + Judgment.depositOf(j.reward);
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) kept -= _jobView(j.id).reward;
         }
@@ -1008,7 +1009,7 @@ contract MarketHandler is CommonBase, StdUtils {
             GJob storage j = _jobs[k];
             if (j.closed) continue; // owes nothing more
             ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
-            if (j.status == 0) owed += _jobView(j.id).reward;
+            if (j.status == 0) owed += _jobView(j.id).reward + Judgment.depositOf(j.reward); // the deposit escrowed with it
             for (uint256 i; i < list.length; ++i) {
                 if (j.status == 0) owed += list[i].stake;
                 else if (list[i].stake != 0) owed += list[i].payout; // claim zeroes the stake

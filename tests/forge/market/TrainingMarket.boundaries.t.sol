@@ -58,7 +58,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         uint80 minStake = uint80(reward / 15 + 1); // fifteen of them cover the reward
         vm.deal(REQUESTER, reward);
         vm.prank(REQUESTER);
-        uint256 id = market.postJob{value: reward}(
+        uint256 id = market.postJob{value: 2 * reward}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), minStake, 3
         );
         assertEq(market.job(id).reward, reward);
@@ -72,8 +72,8 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         bytes32 seal = MarketHashes.evaluationSeal(EVAL, EVAL_SALT);
         vm.startPrank(REQUESTER);
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBadCommitteeSize.selector, 1));
-        m.postJob{value: 1 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 1);
-        uint256 id = m.postJob{value: 1 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 3);
+        m.postJob{value: 2 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 1);
+        uint256 id = m.postJob{value: 2 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 3);
         vm.stopPrank();
         assertEq(m.job(id).committeeSize, 3);
     }
@@ -152,7 +152,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         vm.deal(member, 1 ether + REWARD);
         vm.startPrank(member);
         market.joinValidators{value: 1 ether}();
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 7
         );
         vm.warp(market.job(id).commitDeadline);
@@ -256,7 +256,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.requestExit();
         vm.deal(_validator(3), REWARD);
         vm.prank(_validator(3));
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
         );
         vm.deal(_validator(2), MIN_STAKE);
@@ -489,7 +489,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     function _jobOf(address requester) internal returns (uint256 id) {
         vm.deal(requester, REWARD);
         vm.prank(requester);
-        id = market.postJob{value: REWARD}(
+        id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
         );
         _commit(id, 1, 8000);

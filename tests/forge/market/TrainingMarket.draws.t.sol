@@ -89,7 +89,7 @@ contract TrainingMarketDrawsTest is MarketFixture {
         _join(member, 1 gwei);
         vm.deal(requester, REWARD);
         vm.prank(requester);
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 1
         );
         vm.warp(market.job(id).commitDeadline);
@@ -125,7 +125,7 @@ contract TrainingMarketDrawsTest is MarketFixture {
         }
         vm.deal(requester, REWARD);
         vm.prank(requester);
-        id = market.postJob{value: REWARD}(
+        id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, size
         );
         for (uint160 i = 1; i <= 16; ++i) {
@@ -140,7 +140,7 @@ contract TrainingMarketDrawsTest is MarketFixture {
         uint256[] memory ids = new uint256[](51);
         for (uint256 k; k < ids.length; ++k) {
             vm.prank(REQUESTER);
-            ids[k] = market.postJob{value: 1 ether}(
+            ids[k] = market.postJob{value: 2 ether}(
                 BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 15
             );
         }
