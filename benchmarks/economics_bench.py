@@ -4,7 +4,7 @@
     python -m benchmarks.economics_bench --jobs 500
 
 For each share of all validator bond held by the attacker (5 % to 49 %), thousands of jobs
-are drawn as `TrainingMarket._drawSeats` draws (seats by bond: a seated leaf stays in the draw,
+are drawn as `CommitteeDraw.drawSeats` draws (seats by bond: a seated leaf stays in the draw,
 the requester's and the workers' leaves drawn and taken out, at most 2 x seats + 17 tries), and
 each job is settled by `benchmarks.market_model` (the contract's rules to the wei, checked
 against the chain by tests/contracts/market/test_economics_model.py). The attacker is the

@@ -5,8 +5,8 @@ The economics benchmark (`benchmarks/economics_bench.py`) prices attacks with it
 contract and asserts that this model's credits equal the chain's, so the two cannot drift.
 Rules mirrored (read them there, not here): `Judgment.judge` / `payout` / `leads` /
 `validatorFee`, `ScoreSheet.verified`, `Settlement.finalize` / `_forfeit` /
-`_settleValidators`, `Attestations._unavailableByMajority`, `TrainingMarket._drawSeats` and
-`ValidatorSet._drawLeafWithout` over `SumTree.draw`.
+`_settleValidators`, `Attestations._unavailableByMajority`, `CommitteeDraw.drawSeats` and
+`CommitteeDraw._leafWithout` over `SumTree.draw`.
 
 Parameters come from one place each: the market's configuration from the deployment defaults
 (`offchain.eth.deploy`), the demo's job from `offchain.demo.scenario`, the largest reward from
@@ -297,7 +297,7 @@ def draw_seed(seed_block_hash: int, job_id: int) -> int:
 
 
 def draw_exact(seed: int, weights: list[int], owners: list[str], excluded: set[str], size: int) -> list[str]:
-    """TrainingMarket._drawSeats over a tree of `weights` (gwei, leaf order; 0: exited): the
+    """CommitteeDraw.drawSeats over a tree of `weights` (gwei, leaf order; 0: exited): the
     seated owners in seat order. Seats by bond: a seated leaf stays in the draw (a member may
     hold several seats), an excluded one leaves it."""
     starts = [sum(weights[:i]) for i in range(len(weights))]

@@ -30,7 +30,16 @@ from offchain.eth.errors import EthError
 from offchain.eth.forfeit import forfeit_cause
 from offchain.eth.log_decode import LogDecoder
 from offchain.eth.logs import LogFilter, read_logs
-from offchain.eth.market import Judged, MarketClient, Outcome, Phase, SettlementTotals, Status, ValidatorInfo
+from offchain.eth.market import (
+    Judged,
+    MarketClient,
+    Outcome,
+    Phase,
+    SettlementTotals,
+    Status,
+    ValidatorInfo,
+    deposit_of,
+)
 from offchain.eth.market_events import (
     EVENT_TYPES,
     AttestationCommitted,
@@ -393,7 +402,8 @@ class MarketView:
         if isinstance(e, JobPosted) and e.requester == address:
             roles.setdefault("requester")
             involved.add(e.job_id)
-            yield row("reward escrowed", -e.reward, e.job_id)
+            # postJob escrows the reward and the requester's deposit (issue 20 item 7) in one value.
+            yield row("reward and deposit escrowed", -e.reward - deposit_of(e.reward), e.job_id)
         elif isinstance(e, JobCancelled) and e.requester == address:
             yield row("refund", e.refund, e.job_id)
         elif isinstance(e, Committed) and e.worker == address:

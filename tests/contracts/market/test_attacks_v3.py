@@ -613,7 +613,7 @@ def test_issue17_2_a_pending_draw_locks_no_join_or_exit(market, accounts, reques
 # without replacement, so a seat was an identity, not a share of bond. With the honest bond in
 # ten 10-ETH members, 1-ETH Sybils holding 13 % of all bond took about a third of the seats of a
 # 15-seat committee (the honest ten were soon all drawn, and the rest went to Sybils). Guard
-# (TrainingMarket._drawSeats): a seated leaf stays in the draw, so every seat is drawn in
+# (CommitteeDraw.drawSeats): a seated leaf stays in the draw, so every seat is drawn in
 # proportion to bond and splitting a bond buys no seats.
 SYBIL_JOBS = 8  # 120 seats: the share's standard error at 13 % is 3 points
 

@@ -7,7 +7,7 @@ import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
-/// @notice The committee draw's tries (TrainingMarket._drawSeats): how many there are, and how a
+/// @notice The committee draw's tries (CommitteeDraw.drawSeats): how many there are, and how a
 /// try steps over the bond that left the draw. The cases the mutation sample found no test for.
 contract TrainingMarketDrawsTest is MarketFixture {
     uint256 internal constant REWARD = 10 ether;
