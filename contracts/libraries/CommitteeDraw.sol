@@ -16,10 +16,11 @@ import {SumTree} from "./SumTree.sol";
 library CommitteeDraw {
     using SumTree for SumTree.Tree;
 
-    /// @dev {ValidatorSet-MAX_UNSETTLED_SEATS}: a member holding this many unsettled seats is not drawn.
+    /// @dev The most unsettled seats a member holds (its record's uint8): one more and the draw skips it
+    /// instead of overflowing its count.
     uint8 private constant MAX_UNSETTLED_SEATS = type(uint8).max;
 
-    /// @notice A draw's terms, in one memory word for the legacy pipeline's stack (forge builds with it).
+    /// @notice A draw's terms: one struct, one stack slot (forge's legacy pipeline ran out of stack).
     struct Terms {
         uint256 epoch; // the weights are those of its start
         uint256 size; // seats

@@ -87,7 +87,7 @@ contract TrainingMarketDrawsTest is MarketFixture {
         _join(requester, 1 ether);
         address member = _validator(5);
         _join(member, 1 gwei);
-        vm.deal(requester, REWARD);
+        vm.deal(requester, 2 * REWARD); // the reward and its deposit
         vm.prank(requester);
         uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 1
@@ -123,7 +123,7 @@ contract TrainingMarketDrawsTest is MarketFixture {
         for (uint160 i = 1; i <= 16; ++i) {
             _join(_worker(i), bond);
         }
-        vm.deal(requester, REWARD);
+        vm.deal(requester, 2 * REWARD); // the reward and its deposit
         vm.prank(requester);
         id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, size

@@ -73,11 +73,18 @@ contract TrainingMarketGuardsTest is MarketFixture {
 
     function test_postRefusesARewardAboveWhatTheRecordHolds() external {
         uint256 value = uint256(type(uint80).max) + 1;
-        vm.deal(REQUESTER, value);
+        vm.deal(REQUESTER, 2 * value); // the reward and its deposit
         vm.expectRevert(
             abi.encodeWithSelector(ITrainingMarket.TrainingMarketAmountTooLarge.selector, value, type(uint80).max)
         );
         _postWith(value, keccak256("t"), 0, _deadlines(), 3);
+    }
+
+    function test_postRefusesAValueThatIsNotARewardAndItsDeposit() external {
+        vm.deal(REQUESTER, 3);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketDepositMismatch.selector, 3));
+        vm.prank(REQUESTER);
+        market.postJob{value: 3}(BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3);
     }
 
     function test_postRefusesEachZeroHash() external {
