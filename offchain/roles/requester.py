@@ -326,7 +326,10 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_job_id(session, args.job_id)
     receipt = session.market.cancel_job(args.job_id)
-    text = f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward and the deposit are yours to withdraw"
+    text = (
+        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: "
+        "the reward and the deposit are yours to withdraw"
+    )
     _say(args, f"{text} (offchain withdraw)", job_id=args.job_id, block=receipt["blockNumber"])
     return 0
 

@@ -268,7 +268,8 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
         if name == "market contract":
             continue
         spent = gas_paid(demo, address, start)
-        deposits = {"requester": REWARD + deposit_of(REWARD), "honest worker": stake, "over-claimer": stake, "tamperer": stake}
+        posted = REWARD + deposit_of(REWARD)
+        deposits = {"requester": posted, "honest worker": stake, "over-claimer": stake, "tamperer": stake}
         outlay = deposits[name] if name in deposits else _bond_of(demo, address)
         assert withdrawn.get(address, 0) == expected_credit[name], name
         assert after[name][1] == before - outlay - spent + expected_credit[name], name
