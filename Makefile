@@ -139,7 +139,8 @@ coverage: setup
 	FOUNDRY_PROFILE=coverage forge coverage --report summary --report lcov \
 		--report-file build/forge/lcov.info --no-match-coverage '(tests/|contracts/test/)'
 
-# Mutation score of the market's guard and settlement lines against the forge suites.
+# Mutation score of the market's guard and settlement lines against the forge suites; the
+# appeal's sample: MUTANT_TARGETS="contracts/Appeals.sol contracts/AppealRuling.sol" MUTANTS=80.
 mutation: setup
 	$(PY) tests/forge/mutation.py
 
