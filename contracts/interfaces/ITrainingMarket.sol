@@ -58,6 +58,8 @@ interface ITrainingMarket {
         Revealing, // worker reveals, evaluation reveal, committee draw
         Attesting, // attestation commits
         Settling, // attestation reveals
+        AppealVoting, // an appeal's vote commits (from its filing): finalize waits ({Appeals})
+        AppealRevealing, // its vote reveals
         Finalizable,
         Finalized,
         Cancelled
