@@ -107,7 +107,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         emit VoteCommitted(jobId, msg.sender, seal);
     }
 
-    /// @notice Reveal the vote you sealed; it counts with your bond as it is now.
+    /// @notice Reveal the vote you sealed; it counts with your bond as it is now, or if it grew
+    /// since the filing, as it was before ({ITrainingMarket-leastBondSince}).
     /// @dev Between the commit and the reveal deadline. O(submissions / 4) writes, no loop over
     /// voters: the tally is a sum per submission. Emits {VoteRevealed}.
     function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external {
@@ -118,7 +119,9 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         }
         uint256 unused = ~((uint256(1) << a.submissions) - 1) & 0xffff; // bits of no submission
         if (vote & (unused | (unused << 16)) != 0) revert AppealsBadVote(jobId, vote);
-        uint256 weight = _market.validator(msg.sender).bond / 1 gwei; // the sortition's unit
+        // Gwei, the sortition's unit; bond added after the filing would let a captor that saw
+        // the filing outvote the honest bond with money never at stake when it captured.
+        uint256 weight = _market.leastBondSince(msg.sender, a.filedAt);
         _votes[jobId][msg.sender] = REVEALED;
         _weights[jobId][msg.sender] = weight;
         a.total += weight;
