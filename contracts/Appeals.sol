@@ -63,13 +63,17 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// (msg.value) of at least the job's minimum stake; `members` is the number of validator
     /// leaves now (the members who vote: {ITrainingMarket-validatorAt} is non-zero below it, zero at
     /// it); up to {MAX_LATE_JOINS} leaves joined since it was read are counted too.
-    /// @dev Once per job, in the second half of its settle window, once the evaluation set is
-    /// opened. The deposit comes back when the vote overturns a verdict, else the voters share
+    /// @dev Once per job with a submission, in the second half of its settle window, once the
+    /// evaluation set is opened. The deposit comes back when the vote overturns a verdict, else the voters share
     /// it by bond. `members` is checked, not trusted (leaves are never reused nor cleared), and
     /// saves the market a view. Emits {AppealFiled}.
     function fileAppeal(uint256 jobId, uint256 members) external payable {
         ITrainingMarket.Job memory j = _market.job(jobId);
-        if (j.status != ITrainingMarket.Status.Active || !j.evaluationRevealed) revert AppealsNotAppealing(jobId);
+        // No submission: nothing to appeal, and its requester may still cancel it, which no
+        // finalize would follow: the deposit would stay here for good.
+        if (j.status != ITrainingMarket.Status.Active || !j.evaluationRevealed || j.submissionCount == 0) {
+            revert AppealsNotAppealing(jobId);
+        }
         if (block.timestamp < Judgment.appealsOpenAt(j.attestDeadline, j.settleDeadline) || block.timestamp >= j.settleDeadline) {
             revert AppealsNotAppealing(jobId);
         }

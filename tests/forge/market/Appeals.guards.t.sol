@@ -82,6 +82,26 @@ contract AppealsGuardsTest is MarketFixture {
         _file(id);
     }
 
+    /// Found by the market's invariant campaign once it filed appeals: a job nobody committed
+    /// to could be appealed, then cancelled by its requester (allowed while it has no
+    /// submission), and the deposit stayed in Appeals for good (no finalize ever rules it).
+    function test_fileAppealRevertsOnAJobWithoutSubmissionsWhichItsRequesterMayCancel() external {
+        uint32[4] memory d = _deadlines();
+        vm.prank(REQUESTER);
+        uint256 id = market.postJob{value: 1 ether}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, d, MIN_STAKE, 3
+        );
+        vm.warp(d[0]);
+        vm.prank(REQUESTER);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "");
+        vm.warp(appeals.windowsOf(id)[0]);
+
+        vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsNotAppealing.selector, id));
+        _file(id);
+        vm.prank(REQUESTER);
+        market.cancelJob(id); // what would have locked the deposit
+    }
+
     function test_fileAppealRevertsOnAFinalizedJobEvenInsideTheWindow() external {
         uint256 id = _judged(8000, 8000, 8000, 8000);
         uint256 open = block.timestamp;

@@ -101,6 +101,26 @@ contract TrainingMarketInvariants is MarketCampaign {
         assertEq(handler.slashesEscapedByExit(), 0, "a member withdrew its bond before its slash");
     }
 
+    /// @notice Appeals (issue 20 item 5) hold exactly the deposits of appeals not ruled yet and
+    /// what ruled ones owe (plus the shares' rounding dust, under a wei a voter): what came in
+    /// less what was collected.
+    function invariant_appealsHoldExactlyWhatTheyOwe() external view {
+        uint256 balance = address(handler.appeals()).balance;
+        assertEq(balance, handler.appealsOwedByViews() + handler.appealDust(), "Appeals' balance != owed");
+        assertEq(balance, handler.appealIn() - handler.appealOut(), "deposits in - out != Appeals' balance");
+    }
+
+    /// @notice Capturing one committee does not capture the outcome: where the honest members'
+    /// revealed bond is a strict majority of an appeal's vote, every verdict follows their ballots.
+    function invariant_anHonestBondMajorityOverturnsACapturedVerdict() external view {
+        assertEq(handler.honestBondOutvoted(), 0, "an honest bond majority was outvoted on appeal");
+    }
+
+    /// @notice Every ruled deposit is owed to someone: the appellant, or the voters by bond.
+    function invariant_noDepositIsLockedForGood() external view {
+        assertEq(handler.depositsLocked(), 0, "a ruled appeal's deposit is owed to nobody");
+    }
+
     /// @notice Market v3 (issue 20): slashed stakes, forfeits, unearned slashed bonds and dust
     /// never reach the requester (it can cause them): finalize burns them.
     function invariant_nothingFromSlashesReachesTheRequester() external view {
