@@ -39,7 +39,11 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
     /// job's committee is drawn holds a whole epoch.
     uint256 internal immutable _epochLength;
     SumTree.Tree private _tree;
-    mapping(uint256 leaf => address owner) private _leafOwner;
+    /// @dev A leaf's owner (bits 0-159) and its bond's growth ({leastBondSince}), one slot: when
+    /// it last grew (a join or a top-up; bits 160-191) and, in gwei, the least bond it had before
+    /// a growth since its growths began (bits 192-255): a growth within UNBONDING_DELAY of the one
+    /// before continues them, and a join grows from zero.
+    mapping(uint256 leaf => uint256 word) private _leaves;
     mapping(address account => Validator) internal _validators;
 
     constructor(uint256 minBond_, uint256 minWindow_) {
@@ -58,7 +62,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (weight > SumTree.MAX_TOTAL - _tree.total()) revert TrainingMarketAmountTooLarge(msg.value, 0);
         uint256 leaf = _tree.push(uint64(weight), _epoch()); // checked just above
         if (leaf >= type(uint32).max - 1) revert TrainingMarketAmountTooLarge(leaf, type(uint32).max - 1);
-        _leafOwner[leaf] = msg.sender;
+        _leaves[leaf] = uint160(msg.sender) | (block.timestamp << 160); // grown from a floor of zero
         Validator storage v = _validators[msg.sender];
         // Keep fees earned as a former member; bond < 2**64 gwei < 2**96 wei (checked above).
         (v.bond, v.leafPlusOne, v.unlocksAt) = (uint96(msg.value), uint32(leaf + 1), 0);
@@ -79,6 +83,11 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (weight > SumTree.MAX_TOTAL - (_tree.total() - _tree.weightOf(leaf))) {
             revert TrainingMarketAmountTooLarge(msg.value, 0);
         }
+        uint256 word = _leaves[leaf];
+        (uint256 floor, uint256 before) = (word >> 192, v.bond / WEIGHT_UNIT);
+        // Growths a delay apart start afresh; else the floor keeps the least bond before any.
+        if (block.timestamp >= uint32(word >> 160) + UNBONDING_DELAY || before < floor) floor = before;
+        _leaves[leaf] = uint160(word) | (block.timestamp << 160) | (floor << 192); // times fit 32 bits until 2106
         v.bond = uint96(bond);
         _tree.set(leaf, uint64(weight), _epoch()); // drawn on from the next epoch, as a join
         emit BondToppedUp(msg.sender, msg.value, bond);
@@ -129,7 +138,27 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
 
     /// @notice The validator that owns sortition leaf `leaf` (zero for an unused leaf).
     function validatorAt(uint256 leaf) external view returns (address) {
-        return _leafOwner[leaf];
+        return _ownerOf(leaf);
+    }
+
+    /// @notice A bond, in gwei, that `account` held at least at every moment from `time` (at
+    /// most UNBONDING_DELAY ago) to now: its bond, or if it grew since `time` (a join counts),
+    /// the least it had before a growth since its growths began ({Appeals} weighs votes so:
+    /// bond added after an appeal's filing does not count).
+    /// @dev Why it holds: between growths a bond only falls (slashes), and the first growth after
+    /// `time` continues the latest growths (one more than UNBONDING_DELAY after the growth before
+    /// it would be later than now), so the floor is at most the bond just before it.
+    /// Named so its selector (0xf953fa99) sorts after commit's, as {epochWeightNow}'s.
+    function leastBondSince(address account, uint256 time) external view returns (uint256) {
+        Validator storage v = _validators[account];
+        uint256 bond = v.bond / WEIGHT_UNIT;
+        uint256 word;
+        // Unchecked: no leaf (a non-member) wraps to a leaf never used, whose word is zero.
+        unchecked {
+            word = _leaves[uint256(v.leafPlusOne) - 1];
+        }
+        uint256 floor = word >> 192;
+        return uint32(word >> 160) < time || bond < floor ? bond : floor;
     }
 
     /// @notice Sortition weight in gwei: the bonds of active validators.
@@ -157,7 +186,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         bool workersListed
     ) internal returns (uint256[2] memory c, address[] memory seats) {
         (c, seats) = CommitteeDraw.drawSeats(
-            _tree, _leafOwner, _validators, seals, CommitteeDraw.Terms(_epoch(), size, seed, workersListed, excluded)
+            _tree, _leaves, _validators, seals, CommitteeDraw.Terms(_epoch(), size, seed, workersListed, excluded)
         );
         // Unchecked: the draw seats a member only below its cap, counting the seats it takes.
         unchecked {
@@ -174,7 +203,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
 
     /// @dev The owner of `leaf`.
     function _ownerOf(uint256 leaf) internal view returns (address) {
-        return _leafOwner[leaf];
+        return address(uint160(_leaves[leaf]));
     }
 
     /// @dev Takes up to `amount` from `account`'s bond and returns what was taken; an active

@@ -41,7 +41,7 @@ library CommitteeDraw {
     /// words and each seat's member (zero past the last filled seat).
     function drawSeats(
         SumTree.Tree storage tree,
-        mapping(uint256 => address) storage leafOwner,
+        mapping(uint256 => uint256) storage leaves,
         mapping(address => ITrainingMarket.Validator) storage validators,
         mapping(address => bytes32) storage seals,
         Terms memory d
@@ -58,7 +58,7 @@ library CommitteeDraw {
         uint256 out = 0;
         for (uint256 n; filled < d.size && n < gone.length && total != 0; ++n) {
             (uint256 leaf, uint256 interval) = _leafWithout(tree, d, n, total, gone, out);
-            address owner = leafOwner[leaf];
+            address owner = address(uint160(leaves[leaf])); // the leaf word's low bits ({ValidatorSet-_leaves})
             if (_sits(validators, seals, d, seats, filled, owner)) {
                 c = Committee.withSeat(c, filled, leaf); // stays in the draw: seats by bond
                 seats[filled++] = owner;

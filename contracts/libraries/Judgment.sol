@@ -32,6 +32,19 @@ library Judgment {
         return ITrainingMarket.Phase.Finalizable;
     }
 
+    /// @notice The job's phase at `time` when its appeal's vote takes commits until
+    /// `commitUntil` and reveals until `revealUntil` (both zero: no appeal): the vote's windows
+    /// stand in for Settling and Finalizable, since finalize waits for the vote ({Appeals-verdictOf}).
+    function phase(ITrainingMarket.Job memory j, uint256 time, uint256 commitUntil, uint256 revealUntil)
+        internal
+        pure
+        returns (ITrainingMarket.Phase p)
+    {
+        p = phase(j, time);
+        if (p < ITrainingMarket.Phase.Settling || p > ITrainingMarket.Phase.Finalizable || time >= revealUntil) return p;
+        return time < commitUntil ? ITrainingMarket.Phase.AppealVoting : ITrainingMarket.Phase.AppealRevealing;
+    }
+
     /// @notice When the job's attestation reveals close and its appeals open: the middle of its
     /// settle window ({Appeals}): an appeal sees every revealed attestation, and the job still
     /// finalizes at its settle deadline when nobody appeals.

@@ -76,9 +76,11 @@ class Phase(IntEnum):
     REVEALING = 1  # worker reveals, evaluation reveal, committee draw
     ATTESTING = 2  # committee commits sealed scores
     SETTLING = 3  # committee reveals them
-    FINALIZABLE = 4
-    FINALIZED = 5
-    CANCELLED = 6
+    APPEAL_VOTING = 4  # an appeal's vote commits, from its filing (offchain.eth.appeals)
+    APPEAL_REVEALING = 5  # its vote reveals; finalize waits for their close
+    FINALIZABLE = 6
+    FINALIZED = 7
+    CANCELLED = 8
 
 
 class Status(IntEnum):

@@ -296,7 +296,7 @@ def test_reentering_finalize_from_a_payout_is_locked_out(market, requester, mall
     attacker.call(market.withdraw.encode_input(), {"from": mallory})
 
     assert attacker.reentryError() == REENTRANT
-    assert lens_of(market).phase(job_id) == 4  # still Finalizable: the re-entrant finalize did nothing
+    assert lens_of(market).phase(job_id) == 6  # still Finalizable: the re-entrant finalize did nothing
 
 
 # Guard: the commit deadline. A copier who reads a reveal is too late to commit it.

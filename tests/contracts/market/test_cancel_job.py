@@ -9,7 +9,7 @@ def test_requester_cancels_a_job_without_submissions(market, requester):
     tx = market.cancelJob(job_id, {"from": requester})
 
     assert list(tx.events["JobCancelled"].values()) == [job_id, requester, REWARD + DEPOSIT]
-    assert lens_of(market).phase(job_id) == 6  # Cancelled
+    assert lens_of(market).phase(job_id) == 8  # Cancelled
 
 
 def test_cancelling_credits_the_reward_back(market, requester):

@@ -203,7 +203,7 @@ def test_finalize_at_the_settle_deadline_is_accepted(market, requester):
 
     finalize(market, job_id, requester)
 
-    assert lens_of(market).phase(job_id) == 5
+    assert lens_of(market).phase(job_id) == 7  # Finalized
 
 
 def test_a_job_is_finalized_once(market, requester):
