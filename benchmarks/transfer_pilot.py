@@ -68,7 +68,7 @@ def main(argv: list[str]) -> int:
 
     for variant in args.variant or ["default={}"]:
         name, _, overrides = variant.partition("=")
-        scores, baseline, pooled, cpu = [], [], [], []
+        scores, vals, baseline, pooled, cpu = [], [], [], [], []
         for seed in (int(s) for s in args.seeds.split(",")):
             labelled, validation, unlabelled = draw_indices(pool, args.labels, seed)
             rest = np.setdiff1d(np.arange(len(pool)), np.concatenate([labelled, validation, unlabelled]))
@@ -76,13 +76,16 @@ def main(argv: list[str]) -> int:
             d = Draw(subset(labelled), subset(validation), subset(unlabelled, hide=True))
             recipe = {**WORKER_RECIPE, "weights": str(base), **json.loads(overrides or "{}"), "seed": seed}
             start = time.process_time()
-            scores.append(fit_neural(recipe, d, held_out).test or 0.0)
+            score = fit_neural(recipe, d, held_out)
+            scores.append(score.test or 0.0)
+            vals.append(score.val)
             cpu.append(time.process_time() - start)
             baseline.append(pixel_logistic_regression(d.labelled, held_out, c=1.0))
             pooled.append(pool_logistic_regression(d, held_out))
         spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
         print(
-            f"{args.labels}/class {name}: held-out {statistics.mean(scores):.1f} % (sd {spread:.1f}; "
+            f"{args.labels}/class {name}: validation {statistics.mean(vals):.1f} % (the only figure a choice may "
+            f"use), held-out {statistics.mean(scores):.1f} % (sd {spread:.1f}; "
             f"{', '.join(f'{x:.1f}' for x in scores)}), pixel logistic regression {statistics.mean(baseline):.1f} %, "
             f"self-trained on the pool {statistics.mean(pooled):.1f} %, "
             f"fit {statistics.median(cpu):.0f} CPU s median (test evaluation included)",

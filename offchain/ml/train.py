@@ -358,7 +358,7 @@ def epoch_data(
 def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, world: int, pool_size: int = 0) -> Run:
     """The model (initial weights, frozen blocks, fast convolutions), its optimizer and schedule."""
     model = build_model(config.arch, len(train_set.classes), config.stem)
-    base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes)
+    base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes, config.reinit)
     frozen = freeze(model, config.freeze)
     if config.centre_tap:
         make_centre_tap(model)
@@ -367,7 +367,9 @@ def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, wo
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     sgd = "fused" if config.sgd == "auto" else config.sgd
     optimizer = torch.optim.SGD(
-        parameter_groups(model, config.lr, config.head_lr, config.weight_decay, config.decay_bn_and_bias),
+        parameter_groups(
+            model, config.lr, config.head_lr, config.weight_decay, config.decay_bn_and_bias, config.early_lr
+        ),
         lr=config.lr,
         momentum=config.momentum,
         weight_decay=config.weight_decay,
