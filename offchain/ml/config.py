@@ -49,6 +49,7 @@ RECIPE_KEYS = frozenset(
         "step_epochs",
         "gamma",
         "label_smoothing",
+        "ema",
         "augment",
         "metric",
         "seed",
@@ -201,6 +202,7 @@ class TrainConfig:
     step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs epochs
     gamma: float = 0.1
     label_smoothing: float = 0.0
+    ema: float = 0.0  # decay per step of a moving average of the weights, evaluated, kept and submitted; 0: none
     pseudo_rounds: int = 0  # self-training rounds after the labelled epochs (with unlabelled_dataset; ml.selftrain)
     pseudo_epochs: int = 2  # epochs per self-training round
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
@@ -272,6 +274,8 @@ class TrainConfig:
             value = getattr(self, key)
             if value is not None and not value > 0:
                 raise ConfigError(f"{key} must be positive, got {value}")
+        if not 0 <= self.ema < 1:
+            raise ConfigError(f"ema must lie in [0, 1), got {self.ema}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}")
         if self.warmup_epochs < 0 or self.weight_decay < 0 or self.momentum < 0:

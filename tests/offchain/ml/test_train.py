@@ -39,8 +39,11 @@ def test_a_run_writes_weights_card_metrics_and_curves(trained_model: Path) -> No
     assert metrics["epochs"][0]["images_per_second"] > 0
 
 
-def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(tmp_path: Path, tiny_config: Factory) -> None:
-    config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5)
+@pytest.mark.parametrize("ema", [0.0, 0.9])  # with ema the weights' average is resumed too
+def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
+    tmp_path: Path, tiny_config: Factory, ema: float
+) -> None:
+    config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5, ema=ema)
     straight = train(config, tmp_path / "straight")
 
     def crash_after_first_epoch(metrics: EpochMetrics) -> None:
@@ -61,6 +64,14 @@ def test_resuming_with_another_config_names_the_difference(tmp_path: Path, tiny_
 
     with pytest.raises(CheckpointError, match="lr=0.01.*lr=0.02"):
         train(tiny_config(lr=0.02), tmp_path)
+
+
+def test_with_ema_the_submitted_model_is_the_weights_average(tmp_path: Path, tiny_config: Factory) -> None:
+    plain = train(tiny_config(epochs=2), tmp_path / "plain")
+    averaged = train(tiny_config(epochs=2, ema=0.9), tmp_path / "averaged")
+
+    assert averaged.fingerprint != plain.fingerprint
+    assert [m.train_loss for m in averaged.epochs] == [m.train_loss for m in plain.epochs]  # same raw steps
 
 
 def test_the_same_seed_gives_the_same_model(tmp_path: Path, tiny_config: Factory) -> None:
