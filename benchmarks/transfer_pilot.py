@@ -66,6 +66,7 @@ def main(argv: list[str]) -> int:
         labels = np.zeros(len(index), dtype=np.int64) if hide else pool.labels[index]
         return ImageSet(pool.images[index], labels, pool.classes)
 
+    baselines: dict[int, tuple[float, float]] = {}  # per draw: the same for every variant, fitted once
     for variant in args.variant or ["default={}"]:
         name, _, overrides = variant.partition("=")
         scores, vals, baseline, pooled, cpu = [], [], [], [], []
@@ -80,8 +81,13 @@ def main(argv: list[str]) -> int:
             scores.append(score.test or 0.0)
             vals.append(score.val)
             cpu.append(time.process_time() - start)
-            baseline.append(pixel_logistic_regression(d.labelled, held_out, c=1.0))
-            pooled.append(pool_logistic_regression(d, held_out))
+            if seed not in baselines:
+                baselines[seed] = (
+                    pixel_logistic_regression(d.labelled, held_out, c=1.0),
+                    pool_logistic_regression(d, held_out),
+                )
+            baseline.append(baselines[seed][0])
+            pooled.append(baselines[seed][1])
         spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
         print(
             f"{args.labels}/class {name}: validation {statistics.mean(vals):.1f} % (the only figure a choice may "
