@@ -3,6 +3,7 @@
     python -m benchmarks.transfer_pilot --labels 5 --seeds 100,101,102 \
         --variant 'teacher={"pseudo_teacher": "pixels"}' --variant 'own={"pseudo_teacher": "model"}'
     python -m benchmarks.transfer_pilot --task mnist --variant 'scratch={"weights": "none", "head_lr": null}'
+    python -m benchmarks.transfer_pilot --task mnist --base-epochs 10    # a base pretrained longer
 
 Each variant is the workers' default recipe (transfer_bench.WORKER_RECIPE) from the base, with
 the variant's keys over it, trained on one of the benchmark's draws (its labelled images,
@@ -53,12 +54,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--variant", action="append", default=[], help='NAME={"recipe key": value, ...}')
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--task", choices=sorted(TASKS), default="fashion", help="the transfer task (default fashion)")
+    parser.add_argument(
+        "--base-epochs", type=int, help="pretrain the base this many epochs (default: the task's recipe)"
+    )
     args = parser.parse_args(argv)
     import torch
 
     torch.set_num_threads(args.threads)
     task = transfer_bench.TASK = TASKS[args.task]
-    transfer_bench.BASE_RECIPE = task.base_recipe
+    transfer_bench.BASE_RECIPE = {**task.base_recipe, **({"epochs": args.base_epochs} if args.base_epochs else {})}
     base, _ = base_model()
     pool = load_data(task.dataset, "train", task.target_classes)
 

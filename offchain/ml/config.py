@@ -21,8 +21,10 @@ SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
 SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
-# who labels the unlabelled pool in the first self-training round (offchain.ml.selftrain)
-TEACHERS = ("model", "pixels", "features")
+# who labels the unlabelled pool in the first self-training round (offchain.ml.selftrain):
+# the model itself, the pixels, the pixels beside the model's early features, or beside the
+# early features of the initial weights as loaded (`weights`, before `reinit` and training)
+TEACHERS = ("model", "pixels", "features", "base")
 METRICS = ("accuracy",)
 AUGMENTATIONS = ("flip", "crop", "rotate")  # offchain.ml.augment (kept here: this module does not import torch)
 # Keys that may differ between an interrupted run and its resumption: they change where and
@@ -188,7 +190,7 @@ class TrainConfig:
     stem: str = DEFAULT_STEM  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
     weights: str = "none"  # none | imagenet | a model folder | a .safetensors/.pt/.pth file
     freeze: str = "none"  # none | stem | layer1 | layer2 | layer3 | backbone
-    reinit: str = "none"  # none | layer2 | layer3 | layer4: that block and the later ones start from random weights
+    reinit: str = "none"  # none | stem | layer1..layer4: that block and the later ones start from random weights
     # optimisation (the seed recipe)
     epochs: int = 10
     batch_size: int = 100  # global: split across processes under nproc > 1
@@ -207,7 +209,7 @@ class TrainConfig:
     pseudo_epochs: int = 2  # epochs per self-training round
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
     pseudo_batch_size: int = 50  # batch of the self-training epochs
-    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels | features (ml.selftrain)
+    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels | features | base
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
     augment: str = "flip,crop"  # comma-separated subset of flip, crop, rotate; "" for none

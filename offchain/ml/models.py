@@ -37,8 +37,9 @@ BACKBONE_BLOCKS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")  # in
 # The blocks whose features carry over from a base (MNIST 0-4 -> 5-9: logistic regression on
 # layer2's beats the pixels, on layer4's it trails them): `early_lr` trains them.
 EARLY_BLOCKS = ("conv1", "bn1", "layer1", "layer2")
-# `reinit`: this block and every later one start from random weights, as a new head does.
-REINIT_CHOICES = ("none", "layer2", "layer3", "layer4")
+# `reinit`: this block and every later one start from random weights, as a new head does
+# ("stem": the whole network; the base then serves as the pseudo-label teacher only).
+REINIT_CHOICES = ("none", "stem", "layer1", "layer2", "layer3", "layer4")
 HEAD_PREFIX = "fc."
 CARD_FILE = "model.json"
 IMAGENET_WEIGHTS = {  # torchvision enum names; the file comes from the hub cache or the URL
@@ -181,7 +182,7 @@ def load_initial_weights(
     keep_head = source_classes is not None and list(source_classes) == list(classes)
     fresh = [n for n in target if n.startswith(HEAD_PREFIX) and not keep_head]
     if reinit != "none":  # the base's late blocks fit its own classes; fresh ones learn the target's
-        late = BACKBONE_BLOCKS[BACKBONE_BLOCKS.index(reinit) :]
+        late = BACKBONE_BLOCKS[BACKBONE_BLOCKS.index({"stem": "conv1"}.get(reinit, reinit)) :]
         fresh += [n for n in target if n.split(".")[0] in late]
     if stem == "small" and "conv1.weight" in tensors and tensors["conv1.weight"].shape[-1] != 3:
         fresh.append("conv1.weight")  # a 7x7 ImageNet stem cannot drive a 3x3 one

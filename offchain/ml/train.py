@@ -337,9 +337,9 @@ def epoch_data(
         if round_ == 0 and config.pseudo_teacher == "pixels":
             teacher = pixel_teacher(train_images, train_labels, pool_images, state.classes)
             index, labels = balanced_pick(teacher, config.pseudo_per_class)
-        elif round_ == 0 and config.pseudo_teacher == "features":
+        elif round_ == 0 and config.pseudo_teacher in ("features", "base"):
             teacher = feature_teacher(
-                state.model,
+                state.model if config.pseudo_teacher == "features" else initial_network(config, state),
                 train_images,
                 train_labels,
                 pool_images,
@@ -361,6 +361,15 @@ def epoch_data(
     index, labels = (state.pseudo[k].to(train_images.device) for k in ("index", "labels"))
     images, targets = with_pseudo_labels(train_images, train_labels, pool_images[index], labels)
     return images, targets, dataclasses.replace(config, batch_size=config.pseudo_batch_size)
+
+
+def initial_network(config: TrainConfig, state: Run) -> nn.Module:
+    """The network as `config.weights` gives it, before `reinit` and training (the "base" teacher's features)."""
+    with torch.random.fork_rng(devices=[]):  # its fresh head must not move the run's random stream
+        model = build_model(config.arch, state.classes, config.stem)
+        # the head is never used (early features only), so the class names only need the right count
+        load_initial_weights(model, config.weights, config.arch, config.stem, [str(c) for c in range(state.classes)])
+    return model.to(state.device)
 
 
 def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, world: int, pool_size: int = 0) -> Run:
