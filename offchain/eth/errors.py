@@ -15,6 +15,10 @@ class RPCUnavailableError(EthError):
         super().__init__(f"cannot reach the Ethereum RPC at {url}{detail}; is the node running?")
 
 
+class RPCRateLimitedError(EthError):
+    """The RPC endpoint refuses for now: its request rate or quota is spent (retried later)."""
+
+
 class BuildArtifactError(EthError):
     """A contract's compiled artifact is missing or unreadable."""
 

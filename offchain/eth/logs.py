@@ -24,7 +24,7 @@ from eth_abi import encode
 from eth_utils import event_abi_to_log_topic
 from web3 import Web3
 
-from offchain.eth.errors import EthError
+from offchain.eth.errors import EthError, RPCRateLimitedError
 
 T = TypeVar("T")
 
@@ -43,6 +43,9 @@ RANGE_REFUSALS = (
     "requested blocks",
     "limited to",
 )
+# A rate limit shares Infura's code -32005 with its result cap and "too many" with others'
+# caps: it is read first, and never halved (a narrower range is more requests, not fewer).
+RATE_LIMITS = ("rate exceeded", "rate limit", "too many requests", "request count", "per second capacity")
 COUNT_REFUSALS = ("more than", "max results", "too many", "response size", "query timeout", "-32005")
 
 
@@ -89,11 +92,19 @@ class LogFilter:
 def _refusal(exc: BaseException) -> str | None:
     """ "range" or "count" for a provider's refusal of a log query, None for any other error."""
     text = str(exc).lower()
+    if any(piece in text for piece in RATE_LIMITS):
+        return None
     if any(piece in text for piece in RANGE_REFUSALS):
         return "range"
     if any(piece in text for piece in COUNT_REFUSALS):
         return "count"
     return None
+
+
+def _raise_rate_limit(exc: BaseException) -> None:
+    """RPCRateLimitedError (transient: `with_retries` pauses and asks again) for a rate limit."""
+    if any(piece in str(exc).lower() for piece in RATE_LIMITS):
+        raise RPCRateLimitedError(f"the provider limits the request rate: {exc}") from exc
 
 
 def is_range_refusal(exc: BaseException) -> bool:
@@ -131,6 +142,7 @@ def read_chunked(
         except Exception as exc:  # web3 raises several types for the same refusal
             refusal = _refusal(exc)
             if refusal is None:
+                _raise_rate_limit(exc)
                 raise
             if end == start:
                 raise LogRangeError(f"the node refuses the logs of block {start}: {exc}") from None

@@ -39,6 +39,7 @@ from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the ev
     JobPosted,
     MarketEvent,
     Revealed,
+    ValidatorSettled,
     to_event,
 )
 from offchain.eth.provenance import AnchorProof, Provenance
@@ -504,6 +505,13 @@ class MarketClient:
             raise InvalidInputError(f"unknown market event {name}; valid: {', '.join(EVENT_TYPES)}")
         logs = contract_events(getattr(self.contract.events, name)(), self.from_block, "latest", jobId=job_id)
         return [to_event(log) for log in logs]
+
+    def settled_of(self, validator: str, job_id: int | None = None) -> list[ValidatorSettled]:
+        """`validator`'s ValidatorSettled events (one a seat), of every job or of `job_id`: both
+        are indexed topics, so the node filters and the read does not grow with the market."""
+        wanted = {"validator": parse_address(validator, "validator")} | ({} if job_id is None else {"jobId": job_id})
+        logs = contract_events(self.contract.events.ValidatorSettled(), self.from_block, "latest", **wanted)
+        return [e for e in map(to_event, logs) if isinstance(e, ValidatorSettled)]
 
     def job_posted(self, job_id: int) -> JobPosted:
         """The JobPosted event of `job_id` (the spec hash lives only there)."""

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from requests.exceptions import RequestException
 from web3.exceptions import TimeExhausted
 
-from offchain.eth.errors import RPCUnavailableError
+from offchain.eth.errors import RPCRateLimitedError, RPCUnavailableError
 
 T = TypeVar("T")
 LOG = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ LOG = logging.getLogger(__name__)
 # Errors that mean "the node did not answer", as opposed to "the node said no".
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     RPCUnavailableError,
+    RPCRateLimitedError,
     RequestException,
     ConnectionError,
     TimeoutError,

@@ -27,7 +27,6 @@ from offchain.eth.market import ALREADY_DRAWN, Phase, Submission
 from offchain.eth.market import SEAL_NONE as ZERO
 from offchain.eth.market import SEAL_REVEALED as REVEALED
 from offchain.eth.market import SEAL_UNAVAILABLE as UNAVAILABLE
-from offchain.eth.market_events import ValidatorSettled
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
@@ -129,8 +128,8 @@ class CommitteeMember:
     def _report_settlement(self, job_id: int) -> None:
         """Say loudly what the job cost this validator: a slash, and a bond no longer drawn."""
         market = self.session.market
-        for event in market.events_of(job_id, "ValidatorSettled"):
-            if isinstance(event, ValidatorSettled) and event.validator.lower() == self.me.lower() and event.slashed:
+        for event in market.settled_of(self.me, job_id):
+            if event.slashed:
                 self.log.warn(
                     "slashed: attestations outside the tolerance or never revealed",
                     job=job_id,

@@ -48,14 +48,10 @@ STATUS_JOBS = 500  # the newest jobs searched for seats still in flight
 def validator_status(session: Session) -> dict[str, Any]:
     """Plain data (amounts in wei) on the session's account as a validator."""
     from offchain.eth.market import Phase
-    from offchain.eth.market_events import ValidatorSettled
 
     market, me = session.market, session.client.address
     info, minimum = market.validator(me), market.min_bond()
-    settled = [
-        e for e in market.events(market.from_block, "latest", ("ValidatorSettled",)) if isinstance(e, ValidatorSettled)
-    ]
-    mine = [e for e in settled if e.validator.lower() == me.lower()]
+    mine = market.settled_of(me)
     count = market.job_count()
     in_flight = [
         job_id

@@ -6,6 +6,9 @@ Each mutant changes one guard or settlement line of the market contracts: a guar
 Mutants are sampled with a fixed seed (MUTANTS, default 200), each built and run in a scratch
 copy of the project (the working tree is never touched) under a per-mutant timeout
 (MUTANT_TIMEOUT_S, default 120), and the whole run stops at MUTATION_BUDGET_S (default 5400).
+MUTANT_TARGETS (space-separated contract paths, default TARGETS: the six market contracts the
+first score sampled) picks the contracts to mutate: the appeal's two were sampled apart, with
+`MUTANT_TARGETS="contracts/Appeals.sol contracts/AppealRuling.sol" MUTANTS=80` (README, Measured).
 MUTANT_FILTER (a regular expression over "path:line kind") keeps only the sampled mutants it
 matches: rerun a survivor against a new test without the rest. MUTANT_FROM (1-based) starts at
 that position of the sample: a stopped run goes on where it stopped.
@@ -146,9 +149,10 @@ def main() -> int:
     count = int(os.environ.get("MUTANTS", "200"))
     timeout = float(os.environ.get("MUTANT_TIMEOUT_S", "120"))
     budget = float(os.environ.get("MUTATION_BUDGET_S", "5400"))
-    every = [m for path in TARGETS for m in mutants_of(path)]
+    targets = os.environ.get("MUTANT_TARGETS", "").split() or TARGETS
+    every = [m for path in targets for m in mutants_of(path)]
     sample = random.Random(SEED).sample(every, min(count, len(every)))
-    print(f"{len(every)} mutants of {len(TARGETS)} market contracts; {len(sample)} sampled (seed {SEED})")
+    print(f"{len(every)} mutants of {' '.join(targets)}; {len(sample)} sampled (seed {SEED})")
     chosen = re.compile(os.environ.get("MUTANT_FILTER", ""))
     sample = [m for m in sample if chosen.search(f"{m.path}:{m.line} {m.kind}")]
     if chosen.pattern:

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
+from offchain.eth.errors import RPCRateLimitedError
 from offchain.eth.logs import LogFilter, LogRangeError, is_range_refusal, read_chunked, read_logs
+from offchain.eth.polling import with_retries
 
 
 class Capped:
@@ -78,6 +80,40 @@ def test_other_errors_are_not_mistaken_for_a_range_refusal() -> None:
 )
 def test_the_common_providers_refusals_are_recognised(message: str) -> None:
     assert is_range_refusal(ValueError({"code": -32005, "message": message}))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "project ID request rate exceeded",  # Infura, code -32005 like its result cap
+        "daily request count exceeded, request rate limited",
+        "Too Many Requests",
+        "Your app has exceeded its compute units per second capacity",  # Alchemy, code 429
+    ],
+)
+def test_a_rate_limit_is_not_read_as_a_refusal_nor_halved_into_more_requests(message: str) -> None:
+    calls = []
+
+    def limited(start: int, end: int) -> list[int]:
+        calls.append((start, end))
+        raise ValueError({"code": -32005, "message": message})
+
+    assert not is_range_refusal(ValueError({"code": -32005, "message": message}))
+    with pytest.raises(RPCRateLimitedError, match="rate"):
+        read_chunked(limited, 0, 9_999)
+    assert len(calls) == 1  # halving a rate-limited range would multiply the requests
+
+
+def test_a_rate_limited_read_is_retried_after_a_pause() -> None:
+    answers: list[Any] = [ValueError({"code": -32005, "message": "project ID request rate exceeded"}), [3]]
+
+    def once_limited(start: int, end: int) -> list[int]:
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert with_retries(lambda: read_chunked(once_limited, 0, 9), "logs", first_delay_s=0.01) == [3]
 
 
 # ----- one block over a result cap: narrower filters (per event, then per contract) --------

@@ -5,6 +5,7 @@ reveal (a fresh process: new objects, the same home folder), reveal with nothing
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from conftest import ETH, World
@@ -158,7 +159,7 @@ def test_a_member_whose_bond_falls_below_the_minimum_is_told_it_is_no_longer_dra
     assert "bond below the minimum: no longer drawn" in log and "min_bond=1ETH" in log
 
 
-def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> None:
+def test_validator_status_shows_seats_in_flight_then_the_slash(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     from offchain.roles.validator_exit import format_status, validator_status
 
     job_id = _job_with_one_submission(world)
@@ -178,13 +179,30 @@ def test_validator_status_shows_seats_in_flight_then_the_slash(world: World) -> 
     for m in members:
         m.step(job_id)  # finalizes
 
-    absent, present = validator_status(down.session), validator_status(up[0].session)
+    w3 = down.session.client.w3
+    settlement_queries: list[Any] = []  # the topics of every eth_getLogs query for ValidatorSettled
+    settled_topic = w3.keccak(text="ValidatorSettled(uint256,address,uint8,uint8,uint8,uint256,uint256)").hex()
+
+    def get_logs(params: Any, real: Any = w3.eth.get_logs) -> Any:
+        topics = params.get("topics") or [None]
+        options = topics[0] if isinstance(topics[0], list) else [topics[0]]
+        if any(str(t).lower().removeprefix("0x") == settled_topic.lower().removeprefix("0x") for t in options):
+            settlement_queries.append(topics)
+        return real(params)
+
+    monkeypatch.setattr(w3.eth, "get_logs", get_logs)
+    absent = validator_status(down.session)
+    monkeypatch.undo()
+    present = validator_status(up[0].session)
     per_seat = [_slashed_over(k + 1) - _slashed_over(k) for k in range(seats)]  # 0.1, 0.09, 0.081 ETH
 
     assert in_flight["seats_in_flight"] == [job_id] and in_flight["drawn"]
     assert absent["seats_in_flight"] == [] and absent["slashed"] == _slashed_over(seats) and not absent["drawn"]
     assert [(s["job"], s["slashed"]) for s in absent["slashes"]] == [(job_id, x) for x in per_seat]
     assert present["slashed"] == 0 and present["slashes"] == [] and present["drawn"]
+    # The node filters by the indexed validator: status does not read the whole market's seats.
+    mine = "0x" + bytes(12).hex() + down.me[2:].lower()
+    assert settlement_queries and all(len(t) > 2 and str(t[2]).lower() == mine for t in settlement_queries)
     text = format_status(absent, world.session(1, "x").chain_time())
     short = format_eth(_slashed_over(seats)).replace(" ETH", "ether")
     assert f"NOT drawn for new jobs (bond below the minimum: `offchain validator top-up {short}`)" in text
