@@ -103,6 +103,10 @@ test-offchain: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
 test-history: compile $(BROWSER_STAMP)
 	OFFCHAIN_HISTORY_TEST=1 $(PY) -m pytest -p no:pytest-brownie -q tests/e2e/test_market_flow_history.py
 
+# forge itself, not npm's node wrapper (node_modules/.bin/forge), which exits 0 whatever forge
+# returns: a failing suite must fail the target.
+FORGE = node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+
 # forge's invariant campaigns (tests/forge, foundry.toml): the handlers append each run's
 # state-changing calls to build/forge/calls.log, summed here with the wall time. Failures
 # replayed from an earlier run (build/forge/failures) are cleared first. $(2): the fewest
@@ -119,20 +123,20 @@ FORGE_CAMPAIGN = mkdir -p build/forge && rm -rf build/forge/calls.log build/forg
 
 # The short campaign, with a fixed seed: part of `make test`.
 test-forge: setup
-	@$(call FORGE_CAMPAIGN,forge test,10000,90,report)
+	@$(call FORGE_CAMPAIGN,$(FORGE) test,10000,90,report)
 
 # The invariants market v3 (issue 20) and the relay rework (issue 21) will make true: they fail
 # on today's contracts (each failure is a counterexample to read), and pass once those land.
 test-forge-pending: setup
-	FOUNDRY_PROFILE=pending forge test
+	FOUNDRY_PROFILE=pending $(FORGE) test
 
 # The long campaign: over a million state-changing calls with a fresh seed. The market's
 # suites run the long profile; the registry's and the relay's keep their own sizes (set in
 # their files: forge's inline config), with the same fresh seed.
 test-long: setup
 	@seed=$$(date +%s); echo "==> fuzz seed $$seed"; \
-	$(call FORGE_CAMPAIGN,FOUNDRY_PROFILE=long forge test --mc TrainingMarket --fuzz-seed $$seed && \
-		forge test --nmc TrainingMarket --fuzz-seed $$seed,1000000,900,strict)
+	$(call FORGE_CAMPAIGN,FOUNDRY_PROFILE=long $(FORGE) test --mc TrainingMarket --fuzz-seed $$seed && \
+		$(FORGE) test --nmc TrainingMarket --fuzz-seed $$seed,1000000,900,strict)
 
 # The brownie state machine at scale (1,000 sequences, about 80 minutes): its Python reference
 # recomputes every credit of every settlement; run it after changing settlement arithmetic.
@@ -142,7 +146,7 @@ test-stateful-long: compile
 # forge coverage of the contracts under the forge suites (lcov in build/forge/lcov.info).
 coverage: setup
 	@mkdir -p build/forge
-	FOUNDRY_PROFILE=coverage forge coverage --report summary --report lcov \
+	FOUNDRY_PROFILE=coverage $(FORGE) coverage --report summary --report lcov \
 		--report-file build/forge/lcov.info --no-match-coverage '(tests/|contracts/test/)'
 
 # Mutation score of the market's guard and settlement lines against the forge suites; the

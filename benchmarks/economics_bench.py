@@ -4,7 +4,7 @@
     python -m benchmarks.economics_bench --jobs 500
 
 For each share of all validator bond held by the attacker (5 % to 49 %), thousands of jobs
-are drawn as `TrainingMarket._drawSeats` draws (seats by bond: a seated leaf stays in the draw,
+are drawn as `CommitteeDraw.drawSeats` draws (seats by bond: a seated leaf stays in the draw,
 the requester's and the workers' leaves drawn and taken out, at most 2 x seats + 17 tries), and
 each job is settled by `benchmarks.market_model` (the contract's rules to the wei, checked
 against the chain by tests/contracts/market/test_economics_model.py). The attacker is the
@@ -53,6 +53,7 @@ from benchmarks.market_model import (
     Seat,
     Settled,
     Submission,
+    deposit_of,
     largest_reward,
     settle,
 )
@@ -206,19 +207,21 @@ def requester_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas:
     """Wei the attacking requester ends with (its model valued at the reward) with `k` of `d`
     seats, playing `plan`: honest, deviate (attest the honest worker 0), silent, or sybil workers."""
     honest = Submission("worker", p.min_stake, HONEST_CLAIM)
+    posted = p.reward + deposit_of(p.reward)  # what postJob escrows; the model is valued at the reward
     if plan == "sybil workers":
         sybils = [Submission(f"sybil{i}", p.min_stake, 0) for i in range(MAX_SUBMISSIONS - 1)]
         s = settle(p, [honest, *sybils], _seats(pop, k, d, None, (TRUE_SCORE,) * 16), evaluation_revealed=False)
         back = sum(s.claims[x.worker] - x.stake for x in sybils)
         cost = len(sybils) * (gas["commit"] + gas["reveal"] + gas["claim"]) * GAS_PRICE
-        return p.reward - p.reward + back - cost  # the model, less the reward, plus what its workers take back
+        # The model, less the reward and the deposit, plus what it and its workers take back.
+        return p.reward - posted + s.requester + back - cost
     mine = {"honest": (TRUE_SCORE,), "deviate": (0,), "silent": None}[plan]
     s = settle(p, [honest], _seats(pop, k, d, mine, (TRUE_SCORE,)), evaluation_revealed=True)
     if plan == "deviate" and APPEALS:
         truth = settle(p, [honest], _seats(pop, k, d, (TRUE_SCORE,), (TRUE_SCORE,)), evaluation_revealed=True)
         if _captured(s, truth):
-            return p.reward - p.reward + truth.requester - _appealed(pop, k, gas)
-    return p.reward - p.reward + s.requester + _members(s, k)
+            return p.reward - posted + truth.requester - _appealed(pop, k, gas)
+    return p.reward - posted + s.requester + _members(s, k)
 
 
 def worker_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas: dict[str, int]) -> int:

@@ -5,8 +5,8 @@ The economics benchmark (`benchmarks/economics_bench.py`) prices attacks with it
 contract and asserts that this model's credits equal the chain's, so the two cannot drift.
 Rules mirrored (read them there, not here): `Judgment.judge` / `payout` / `leads` /
 `validatorFee`, `ScoreSheet.verified`, `Settlement.finalize` / `_forfeit` /
-`_settleValidators`, `Attestations._unavailableByMajority`, `TrainingMarket._drawSeats` and
-`ValidatorSet._drawLeafWithout` over `SumTree.draw`.
+`_settleValidators`, `Attestations._unavailableByMajority`, `CommitteeDraw.drawSeats` and
+`CommitteeDraw._leafWithout` over `SumTree.draw`.
 
 Parameters come from one place each: the market's configuration from the deployment defaults
 (`offchain.eth.deploy`), the demo's job from `offchain.demo.scenario`, the largest reward from
@@ -167,6 +167,11 @@ def judge(
     return Outcome.HONEST, high
 
 
+def deposit_of(reward: int) -> int:
+    """Judgment.depositOf: the requester's deposit, posted beside the reward (issue 20 item 7)."""
+    return reward
+
+
 def returned_stake(p: Params, stake: int, outcome: Outcome, submissions: int) -> int:
     """Judgment.payout's stake part: what a submission judged `outcome` gets back on a job of
     `submissions`."""
@@ -204,6 +209,7 @@ def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluati
     fee_refund = _settle_members(p, seats, revealed, undecided, medians, fee, out)
     out.requester += fee_refund
     prize = p.reward - fee
+    out.requester += deposit_of(p.reward)  # no failure of the requester's: its deposit back
     if best is None:
         out.requester += prize
     else:
@@ -259,17 +265,18 @@ def _settle_members(
 
 
 def _forfeit(p: Params, submissions: list[Submission]) -> Settled:
-    """Settlement._forfeit: the revealed workers share the reward and the unrevealed stakes."""
+    """Settlement._forfeit: the revealed workers share the reward and the unrevealed stakes; the
+    requester's deposit is burned (it comes back only when nobody revealed)."""
     out = Settled()
     revealed = [s for s in submissions if s.claim is not None]
     stakes = sum(s.stake for s in submissions if s.claim is None)
     out.outcomes = [Outcome.FORFEITED if s.claim is not None else Outcome.UNREVEALED for s in submissions]
     if not revealed:
-        out.requester, out.burned = p.reward, stakes
+        out.requester, out.burned = p.reward + deposit_of(p.reward), stakes
         return out
     pot = p.reward + stakes
     share = min(pot // len(revealed), UINT80_MAX)
-    out.burned = pot - share * len(revealed)
+    out.burned = pot - share * len(revealed) + deposit_of(p.reward)
     for s in submissions:
         out.claims[s.worker] = s.stake + share if s.claim is not None else 0
     return out
@@ -290,7 +297,7 @@ def draw_seed(seed_block_hash: int, job_id: int) -> int:
 
 
 def draw_exact(seed: int, weights: list[int], owners: list[str], excluded: set[str], size: int) -> list[str]:
-    """TrainingMarket._drawSeats over a tree of `weights` (gwei, leaf order; 0: exited): the
+    """CommitteeDraw.drawSeats over a tree of `weights` (gwei, leaf order; 0: exited): the
     seated owners in seat order. Seats by bond: a seated leaf stays in the draw (a member may
     hold several seats), an excluded one leaves it."""
     starts = [sum(weights[:i]) for i in range(len(weights))]

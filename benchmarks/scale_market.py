@@ -22,7 +22,7 @@ from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import MIN_BOND, deploy_all
 from offchain.eth.deployments import Deployment
 from offchain.eth.localchain import LocalChain, start_anvil
-from offchain.eth.market import MarketClient
+from offchain.eth.market import MarketClient, deposit_of
 from offchain.eth.registry import RegistryClient
 
 JOBS_PER_BLOCK = 100  # postJob uses ~200k gas: 100 fit anvil's 30M block gas limit
@@ -107,9 +107,10 @@ def build_market(jobs: int, validators: int, folder: Path, history: int = 0) -> 
         post = market.contract.functions.postJob(
             BASE, *terms, list(_deadlines(_now(client), CROWD_WINDOW_S)), MIN_STAKE, COMMITTEE
         )._encode_transaction_data()
-        used = client.w3.eth.estimate_gas({"from": crowd, "to": market.address, "data": post, "value": REWARD})
+        value = REWARD + deposit_of(REWARD)  # the reward and the requester's deposit
+        used = client.w3.eth.estimate_gas({"from": crowd, "to": market.address, "data": post, "value": value})
         assert used < POST_GAS, f"postJob uses {used} gas: raise POST_GAS"
-        tx = {"from": crowd, "to": market.address, "data": post, "value": hex(REWARD), "gas": hex(POST_GAS)}
+        tx = {"from": crowd, "to": market.address, "data": post, "value": hex(value), "gas": hex(POST_GAS)}
         _send_many(chain.url, [tx] * jobs, JOBS_PER_BLOCK, first_nonce=client.w3.eth.get_transaction_count(crowd))
         assert market.job_count() == jobs + 2, f"{market.job_count()} jobs on chain, {jobs + 2} sent"
         warp(client, 2 * WINDOW_S)  # the probe's commit window closed: its committee can be drawn

@@ -63,13 +63,17 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// (msg.value) of at least the job's minimum stake; `members` is the number of validator
     /// leaves now (the members who vote: {ITrainingMarket-validatorAt} is non-zero below it, zero at
     /// it); up to {MAX_LATE_JOINS} leaves joined since it was read are counted too.
-    /// @dev Once per job, in the second half of its settle window, once the evaluation set is
-    /// opened. The deposit comes back when the vote overturns a verdict, else the voters share
+    /// @dev Once per job with a submission, in the second half of its settle window, once the
+    /// evaluation set is opened. The deposit comes back when the vote overturns a verdict, else the voters share
     /// it by bond. `members` is checked, not trusted (leaves are never reused nor cleared), and
     /// saves the market a view. Emits {AppealFiled}.
     function fileAppeal(uint256 jobId, uint256 members) external payable {
         ITrainingMarket.Job memory j = _market.job(jobId);
-        if (j.status != ITrainingMarket.Status.Active || !j.evaluationRevealed) revert AppealsNotAppealing(jobId);
+        // No submission: nothing to appeal, and its requester may still cancel it, which no
+        // finalize would follow: the deposit would stay here for good.
+        if (j.status != ITrainingMarket.Status.Active || !j.evaluationRevealed || j.submissionCount == 0) {
+            revert AppealsNotAppealing(jobId);
+        }
         if (block.timestamp < Judgment.appealsOpenAt(j.attestDeadline, j.settleDeadline) || block.timestamp >= j.settleDeadline) {
             revert AppealsNotAppealing(jobId);
         }
@@ -107,7 +111,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         emit VoteCommitted(jobId, msg.sender, seal);
     }
 
-    /// @notice Reveal the vote you sealed; it counts with your bond as it is now.
+    /// @notice Reveal the vote you sealed; it counts with your bond as it is now, or if it grew
+    /// since the filing, as it was before ({ITrainingMarket-leastBondSince}).
     /// @dev Between the commit and the reveal deadline. O(submissions / 4) writes, no loop over
     /// voters: the tally is a sum per submission. Emits {VoteRevealed}.
     function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external {
@@ -118,7 +123,9 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         }
         uint256 unused = ~((uint256(1) << a.submissions) - 1) & 0xffff; // bits of no submission
         if (vote & (unused | (unused << 16)) != 0) revert AppealsBadVote(jobId, vote);
-        uint256 weight = _market.validator(msg.sender).bond / 1 gwei; // the sortition's unit
+        // Gwei, the sortition's unit; bond added after the filing would let a captor that saw
+        // the filing outvote the honest bond with money never at stake when it captured.
+        uint256 weight = _market.leastBondSince(msg.sender, a.filedAt);
         _votes[jobId][msg.sender] = REVEALED;
         _weights[jobId][msg.sender] = weight;
         a.total += weight;

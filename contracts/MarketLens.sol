@@ -94,18 +94,26 @@ contract MarketLens {
         } catch {} // unproven now: off the main chain, too shallow, malformed
     }
 
-    /// @notice The job's phase: its status, or for an active job the window the clock is in.
+    /// @notice The job's phase: its status, or for an active job the window the clock is in
+    /// (an appeal's vote included: AppealVoting, AppealRevealing, then Finalizable).
     /// @dev Reverts {ITrainingMarket.TrainingMarketUnknownJob} for an id never posted.
     function phase(uint256 jobId) external view returns (ITrainingMarket.Phase) {
-        return Judgment.phase(_market.job(jobId), block.timestamp);
+        return _phase(jobId);
     }
 
     /// @notice The phase of each of `jobIds`, in order (a page of a job list in one call).
     function phases(uint256[] calldata jobIds) external view returns (ITrainingMarket.Phase[] memory list) {
         list = new ITrainingMarket.Phase[](jobIds.length);
         for (uint256 i; i < list.length; ++i) {
-            list[i] = Judgment.phase(_market.job(jobIds[i]), block.timestamp);
+            list[i] = _phase(jobIds[i]);
         }
+    }
+
+    /// @dev The job's phase, its appeal's vote included (AppealVoting, AppealRevealing): the
+    /// phase in which finalize would revert {IAppeals-AppealsVoteOpen} is not Finalizable.
+    function _phase(uint256 jobId) private view returns (ITrainingMarket.Phase) {
+        IAppeals.Appeal memory a = _appeals.appealOf(jobId);
+        return Judgment.phase(_market.job(jobId), block.timestamp, a.commitUntil, a.revealUntil);
     }
 
     /// @notice The committee's seats in order (a validator may hold several); empty before the draw.

@@ -14,10 +14,11 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// the settled sheets (which never change after the settle deadline) with {Judgment-payout}, so
 /// finalize pays no fresh-slot cost for up to 16 workers. Validators are paid and slashed
 /// in their own records (slots they already own). The requester is credited only its own
-/// money back (the reward when nobody wins, an unearned fee); slashed stakes, forfeits,
-/// slashed bonds nobody earned and division dust are burned ({MarketAccounts-BURNED}):
-/// the requester can cause every one of them (its own Sybil workers, a withheld evaluation
-/// set, its Sybil members), so none may reach it (issue 20).
+/// money back (its deposit unless the job is its failure, the reward when nobody wins, an
+/// unearned fee); slashed stakes, forfeits, slashed bonds nobody earned, division dust and a
+/// failed requester's deposit are burned ({MarketAccounts-BURNED}): the requester can cause
+/// every one of them (its own Sybil workers, a withheld evaluation set, its Sybil members),
+/// so none may reach it (issue 20).
 abstract contract Settlement is AppealRuling {
     using ScoreSheet for uint256;
 
@@ -35,7 +36,7 @@ abstract contract Settlement is AppealRuling {
         uint256 fee; // the validators' share of the reward
         uint256 undecided; // bit i: submission i judged Undecided (its attestations settle nothing)
         uint256 prize; // the winner's, or each revealed worker's share on a forfeit
-        uint256 refund; // the requester's own money back: the reward when nobody won, an unearned fee
+        uint256 refund; // the requester's own money back: its deposit, the reward when nobody won, an unearned fee
         uint256 overturned; // bit i: the appeal's vote overturned submission i's verdict
         uint256 lost; // bit s: seat s attested on the losing side of an overturned verdict
         uint256 lostBonds; // the whole bonds those seats lost: a share to the appellant, the rest burned
@@ -47,8 +48,8 @@ abstract contract Settlement is AppealRuling {
     /// @dev `modelHash` and `uri` are the winner's, as revealed (checked against the stored
     /// result hash; ignored when nobody wins; {winnerOf} tells who wins). Forfeit (evaluation
     /// never revealed, or a committee drawn below the quorum: the requester's failures, issue
-    /// 20 item 3): the reward and unrevealed stakes are shared by the revealed workers.
-    /// Either way each member's seat is released ({ValidatorSet-withdrawBond}).
+    /// 20 item 3): the reward and unrevealed stakes are shared by the revealed workers and the
+    /// requester's deposit is burned (item 7). Otherwise the deposit goes back. Either way each member's seat is released ({ValidatorSet-withdrawBond}).
     /// Otherwise: medians, the winner, validator pay per attestation within tolerance and
     /// slashing per attestation outside it or missing; the winner is registered with parent =
     /// base, this job, publisher = the winner and its URI, over a younger direct record; while
@@ -76,10 +77,11 @@ abstract contract Settlement is AppealRuling {
         uint256 best = NO_WINNER;
         if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize)) {
             t = _forfeit(jobId, js, j);
-            t.overturned = 1; // the requester's failure: nothing was judged, the deposit goes back
+            t.overturned = 1; // the requester's failure: nothing was judged, the appeal's deposit goes back
         } else {
             (best, score) = _settle(jobId, j, ruled, t);
             uint256 prize = j.reward - t.fee; // the winner's, or the refund when nobody wins
+            t.refund += Judgment.depositOf(j.reward); // no failure of the requester's: its deposit back
             if (best == NO_WINNER) {
                 t.refund += prize;
             } else {
@@ -198,9 +200,11 @@ abstract contract Settlement is AppealRuling {
     }
 
     /// @dev The requester never revealed the evaluation set, or its committee is below the
-    /// quorum: revealed workers share the reward
-    /// and the unrevealed stakes; the division dust is burned. Nobody revealed: the reward goes
-    /// back to the requester and the unrevealed stakes are burned (never the requester's).
+    /// quorum: revealed workers share the reward and the unrevealed stakes; the division dust and
+    /// the requester's deposit are burned (issue 20 item 7: its own Sybil workers may hold any
+    /// number of the shares, so only money no worker can reach makes failing cost it). Nobody
+    /// revealed: nobody was harmed, the reward and the deposit go back to the requester and
+    /// the unrevealed stakes are burned (never the requester's).
     function _forfeit(uint256 jobId, Job storage js, Job memory j) private returns (Tally memory t) {
         // The committee checked nothing: its members' seats are released, nobody is paid.
         // slither-disable-next-line unused-return
@@ -212,8 +216,9 @@ abstract contract Settlement is AppealRuling {
             if (_sheets[jobId][e.worker].revealed()) ++revealed;
             else stakes += e.stake;
         }
+        uint256 deposit = Judgment.depositOf(j.reward);
         if (revealed == 0) {
-            (js.reward, t.refund, t.burned) = (0, j.reward, stakes);
+            (js.reward, t.refund, t.burned) = (0, j.reward + deposit, stakes);
             return t;
         }
         uint256 pot = j.reward + stakes;
@@ -224,7 +229,7 @@ abstract contract Settlement is AppealRuling {
         js.reward = uint80(share); // bounded above
         // The remainder of the division on purpose: the dust is burned.
         // slither-disable-next-line divide-before-multiply
-        (t.prize, t.burned) = (share, pot - share * revealed);
+        (t.prize, t.burned) = (share, pot - share * revealed + deposit);
     }
 
     /// @dev Judges every submission ({Judgment}): fills `medians`, adds the stakes it does not

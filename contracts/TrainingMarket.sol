@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ILedgerRelay} from "./interfaces/ILedgerRelay.sol";
 import {Committee} from "./libraries/Committee.sol";
+import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 import {Settlement} from "./Settlement.sol";
@@ -27,13 +28,16 @@ contract TrainingMarket is Settlement {
     /// @param config_ The protocol's parameters (see {ITrainingMarket.Config}).
     constructor(address registry_, Config memory config_) ValidatorSet(config_.minBond, config_.minWindow) JobBook(registry_, config_) {}
 
-    /// @notice Post a job; msg.value is the reward, escrowed until finalize or cancel.
+    /// @notice Post a job; msg.value is the reward and the requester's deposit, an equal amount
+    /// ({Judgment-depositOf}), escrowed until finalize or cancel.
     /// @dev `evaluationSeal` = {MarketHashes-evaluationSeal}(evaluation set hash, salt): workers never see
     /// the set before commits close. `deadlines` = [commit, reveal, attest, settle]; each
     /// window lasts at least the protocol's minimum, the whole job at most MAX_JOB_DURATION.
     /// `committeeSize` is odd, at least the quorum, at most 15. The minimum stake must make a
     /// non-zero forfeit, and 15 of them must cover the reward (a full job's forfeits). The
-    /// reward is at most 2**80 - 1 wei (1.2M ETH). Emits {JobPosted}.
+    /// reward is at most 2**80 - 1 wei (1.2M ETH). The deposit comes back at finalize unless the
+    /// job is the requester's failure ({Settlement-finalize}: then it is burned, issue 20 item 7).
+    /// Emits {JobPosted}.
     function postJob(
         bytes32 baseModel,
         bytes32 trainingSet,
@@ -44,7 +48,7 @@ contract TrainingMarket is Settlement {
         uint80 minStake,
         uint8 committeeSize
     ) external payable returns (uint256 jobId) {
-        return _post(baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake, committeeSize, false);
+        return _post(baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake, committeeSize);
     }
 
     /// @notice {postJob} with a proof that the training set was anchored in the proof-of-work
@@ -57,6 +61,10 @@ contract TrainingMarket is Settlement {
     /// Measured (benchmarks/gas_market.md): 193,583 gas with a 2-level branch against postJob's
     /// 155,593 with the same arguments, within issue 14's postJob + 40k; the relay's checks
     /// (double SHA-256s, ecrecover, the branch, two cold slots) and the calldata are most of it.
+    /// The job is posted by {postJob} itself, through a delegatecall to this contract (OpenZeppelin
+    /// Multicall's idiom: the sender and the value stay the requester's): a second caller of
+    /// {_post} made the optimizer inline its body twice, 1,255 bytes of EIP-170 room (issue 20
+    /// item 7's deposit needed them); the delegatecall costs this path about 2,000 gas.
     /// Reverts {TrainingMarketNoRelay} when the registry has anchoring off, the relay's errors
     /// for an unproven or malformed anchor. Emits {JobPosted} and {TrainingSetAnchored}.
     function postJobWithProvenance(
@@ -71,7 +79,16 @@ contract TrainingMarket is Settlement {
         AnchorProof calldata proof
     ) external payable returns (uint256 jobId) {
         bytes memory proven = _provenAnchor(proof, trainingSet);
-        jobId = _post(baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake, committeeSize, true);
+        // postJob's arguments are this call's first twelve words: its decoder ignores the proof after them.
+        // slither-disable-next-line controlled-delegatecall,low-level-calls
+        (bool ok, bytes memory posted) = address(this).delegatecall(bytes.concat(this.postJob.selector, msg.data[4:]));
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(posted, 32), mload(posted)) // postJob's own error
+            }
+        }
+        jobId = abi.decode(posted, (uint256));
+        _jobs[jobId].trainingSetAnchored = true; // slot 1, written by the post just above: a warm update
         (, address account, uint256 height, uint256 confirmations, uint256 work) =
             abi.decode(proven, (bytes32, address, uint256, uint256, uint256));
         emit TrainingSetAnchored(jobId, proof.blockHash, account, height, confirmations, work);
@@ -103,7 +120,7 @@ contract TrainingMarket is Settlement {
         if (payload != trainingSet) revert TrainingMarketPayloadMismatch(trainingSet, payload);
     }
 
-    /// @dev The one body of {postJob} and {postJobWithProvenance}.
+    /// @dev The body of {postJob} ({postJobWithProvenance} reaches it through postJob).
     function _post(
         bytes32 baseModel,
         bytes32 trainingSet,
@@ -112,18 +129,19 @@ contract TrainingMarket is Settlement {
         uint16 minScoreBps,
         uint32[4] calldata deadlines,
         uint80 minStake,
-        uint8 committeeSize,
-        bool anchored
+        uint8 committeeSize
     ) private returns (uint256 jobId) {
-        if (msg.value == 0) revert TrainingMarketZeroReward();
-        if (msg.value > type(uint80).max) revert TrainingMarketAmountTooLarge(msg.value, type(uint80).max);
+        uint256 reward = msg.value / 2; // the other half is the deposit
+        if (reward + Judgment.depositOf(reward) != msg.value) revert TrainingMarketDepositMismatch(msg.value);
+        if (reward == 0) revert TrainingMarketZeroReward();
+        if (reward > type(uint80).max) revert TrainingMarketAmountTooLarge(reward, type(uint80).max);
         if (trainingSet == 0 || evaluationSeal == 0 || spec == 0) revert TrainingMarketZeroHash();
         if (minScoreBps > BPS) revert TrainingMarketBpsTooHigh(minScoreBps);
         // The forfeit is what filling the submission cap costs per seat: it must be real, and
         // a full job's 15 junk forfeits (a minimum stake each) must cover the reward (issue 20
         // item 6, {Judgment-forfeitOf}). Unchecked: both products are below 2**94.
         unchecked {
-            if (uint256(minStake) * _forfeitBps < BPS || uint256(minStake) * (MAX_SUBMISSIONS - 1) < msg.value) {
+            if (uint256(minStake) * _forfeitBps < BPS || uint256(minStake) * (MAX_SUBMISSIONS - 1) < reward) {
                 revert TrainingMarketStakeTooSmall(minStake);
             }
         }
@@ -148,20 +166,20 @@ contract TrainingMarket is Settlement {
             status: Status.Active,
             evaluationRevealed: false,
             requester: msg.sender,
-            reward: uint80(msg.value), // checked above
+            reward: uint80(reward), // checked above
             winnerPlusOne: 0,
-            trainingSetAnchored: anchored,
+            trainingSetAnchored: false, // set by postJobWithProvenance once its proof passed
             baseModel: baseModel,
             trainingSet: trainingSet,
             evaluationSeal: evaluationSeal
         });
         emit JobPosted(
             jobId, msg.sender, baseModel, trainingSet, evaluationSeal, spec, minScoreBps, deadlines, minStake,
-            committeeSize, uint88(msg.value)
+            committeeSize, uint88(reward)
         );
     }
 
-    /// @notice Cancel a job nobody has committed to; the reward is credited back.
+    /// @notice Cancel a job nobody has committed to; the reward and the deposit are credited back.
     /// @dev Only the requester, while the job is active and has no submission; the seats of
     /// a committee drawn for it are released. Emits {JobCancelled}.
     function cancelJob(uint256 jobId) external {
@@ -173,8 +191,9 @@ contract TrainingMarket is Settlement {
         // slither-disable-next-line unused-return
         _releaseSeats(jobId, j.committeeSize);
         j.status = Status.Cancelled;
-        _credit(msg.sender, j.reward);
-        emit JobCancelled(jobId, msg.sender, j.reward);
+        uint256 refund = j.reward + Judgment.depositOf(j.reward);
+        _credit(msg.sender, refund);
+        emit JobCancelled(jobId, msg.sender, uint88(refund)); // two uint80s fit
     }
 
     /// @notice Commit to a result with a stake (msg.value >= the job's minimum stake).
@@ -263,11 +282,11 @@ contract TrainingMarket is Settlement {
     /// @dev One committee per job (issue 20 item 2): the seed is keccak256(blockhash(seed
     /// block), jobId), unknown to everyone but that block's proposer until the block is out, and
     /// the draw reads the validators' weights as they stood when the epoch began
-    /// ({ValidatorSet-_drawLeafWithout}), before the seed block: no join, exit, slash or
+    /// ({CommitteeDraw-drawSeats}), before the seed block: no join, exit, slash or
     /// reverted transaction after it changes the committee, and the call after the seed block
     /// draws, it cannot fix another. A seed block is fixed again only when its epoch has ended
     /// or its hash has left the EVM's 256-block horizon with nobody drawing (then the weights of
-    /// that epoch's start are gone). Seats by bond ({_drawSeats}): each seat is drawn in proportion
+    /// that epoch's start are gone). Seats by bond ({CommitteeDraw-drawSeats}): each seat is drawn in proportion
     /// to bond and a seated member stays in the draw, so a member may hold several seats and
     /// Sybils split from one bond draw no more seats than it; a leaf that cannot sit (the
     /// requester, the job's workers, a member at its cap of unsettled seats) leaves the draw, so
@@ -298,7 +317,7 @@ contract TrainingMarket is Settlement {
             excluded[i] = _entries[jobId][i - 1].worker;
         }
         address[] memory seats;
-        (c, seats) = _drawSeats(jobId, size, seed, excluded, count <= size);
+        (c, seats) = _drawSeats(_sealed[jobId], size, seed, excluded, count <= size);
         if (c[0] != 0) _committees[jobId][0] = c[0];
         if (c[1] != 0) _committees[jobId][1] = c[1];
         emit CommitteeDrawn(jobId, seats, seed);
@@ -322,61 +341,6 @@ contract TrainingMarket is Settlement {
         _seedBlocks[jobId] = block.number | (epoch << 64); // block numbers fit 64 bits
         emit CommitteeSeedBlockSet(jobId, block.number, epoch);
         return 0;
-    }
-
-    /// @dev Seats by bond from `seed`: each seat goes to a validator with probability
-    /// proportional to its bond, so a seat is a share of bond, not an identity, and splitting a
-    /// bond into Sybils buys no seats (issue 20, seats by bond). A seated leaf stays in the draw
-    /// (a member may hold several seats); a leaf that cannot sit (in `excluded`, or unless
-    /// `workersListed` a worker of the job, or a member at its cap of unsettled seats) leaves it
-    /// (its weight joins `gone`), so excluded bond wastes no try (issue 20 item 3). The tries end
-    /// when the seats are full, no weight is left, or every workers' and capped members' leaf
-    /// could have left besides the seats (`gone`'s length). Each seat taken counts one more
-    /// unsettled seat of its member: its bond now answers for this job until finalize.
-    function _drawSeats(uint256 jobId, uint256 size, uint256 seed, address[] memory excluded, bool workersListed)
-        private
-        returns (uint256[2] memory c, address[] memory seats)
-    {
-        uint256 total = _drawableWeight(); // read once: the epoch's start, which nothing changes
-        // Nobody bonded when the epoch began: nothing to draw (an exact zero, not a threshold).
-        // slither-disable-next-line incorrect-equality
-        if (total == 0) revert TrainingMarketNotValidator(address(0));
-        seats = new address[](size);
-        // Tries: the seats, the requester, every worker, and as many members at their cap as
-        // seats. `gone` holds the intervals that left the draw, sorted (`out` of them).
-        uint256[] memory gone = new uint256[](2 * size + MAX_SUBMISSIONS + 1);
-        uint256 filled = 0;
-        uint256 out = 0;
-        for (uint256 n; filled < size && n < gone.length && total != 0; ++n) {
-            (uint256 leaf, address owner, uint256 interval) = _drawLeafWithout(Committee.tryHash(seed, n), total, gone, out);
-            if (_takeSeat(jobId, owner, excluded, workersListed)) {
-                c = Committee.withSeat(c, filled, leaf); // stays in the draw: seats by bond
-                seats[filled++] = owner;
-                continue;
-            }
-            // Out of the draw: its weight <= total, the sum it was drawn from.
-            total -= interval & type(uint64).max;
-            Committee.insertSorted(gone, out++, interval);
-        }
-        // "Drawn, nobody eligible": lane 7 of the last word the size uses is never a seat.
-        if (filled == 0) c[size > 8 ? 1 : 0] = 1 << 255;
-    }
-
-    /// @dev True, and one more unsettled seat counted for `owner`, unless it is in `excluded`,
-    /// or (unless `workersListed`) a worker of the job, or a member at its cap of unsettled seats.
-    function _takeSeat(uint256 jobId, address owner, address[] memory excluded, bool workersListed)
-        private
-        returns (bool)
-    {
-        if (Committee.includes(excluded, excluded.length, owner)) return false;
-        if (!workersListed && _sealed[jobId][owner] != bytes32(0)) return false; // a worker has a seal
-        Validator storage v = _validators[owner];
-        uint8 unsettled = v.unsettledSeats;
-        if (unsettled == MAX_UNSETTLED_SEATS) return false; // at its cap: skipped, never overflowed
-        unchecked {
-            v.unsettledSeats = unsettled + 1; // below the cap: checked just above
-        }
-        return true;
     }
 
     /// @dev now < commit < reveal < attest < settle <= now + MAX_JOB_DURATION, every window

@@ -3,6 +3,7 @@ pragma solidity 0.8.28;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
+import {CommitteeDraw} from "./libraries/CommitteeDraw.sol";
 import {SumTree} from "./libraries/SumTree.sol";
 
 /// @dev {ValidatorSet-UNBONDING_DELAY}, at file level so {Appeals} reads the same fact: the
@@ -12,7 +13,7 @@ uint256 constant UNBONDING_SECONDS = 30 days + 7 days;
 /// @title ValidatorSet
 /// @notice The market's bonded validators, unbounded in number: join with a bond, request exit,
 /// withdraw the bond after an unbonding delay that outlasts any job. Committees are drawn
-/// from them with probability proportional to bond (see {_drawLeafWithout}).
+/// from them with probability proportional to bond ({CommitteeDraw-drawSeats}).
 /// @dev Each member owns one leaf of a {SumTree} whose weight is its bond in gwei while it is
 /// active and zero once it asks to leave. Leaves are never reused, so a committee's leaf
 /// numbers name the same validators for ever. Why the delay makes slashing safe: a validator
@@ -38,7 +39,11 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
     /// job's committee is drawn holds a whole epoch.
     uint256 internal immutable _epochLength;
     SumTree.Tree private _tree;
-    mapping(uint256 leaf => address owner) private _leafOwner;
+    /// @dev A leaf's owner (bits 0-159) and its bond's growth ({leastBondSince}), one slot: when
+    /// it last grew (a join or a top-up; bits 160-191) and, in gwei, the least bond it had before
+    /// a growth since its growths began (bits 192-255): a growth within UNBONDING_DELAY of the one
+    /// before continues them, and a join grows from zero.
+    mapping(uint256 leaf => uint256 word) private _leaves;
     mapping(address account => Validator) internal _validators;
 
     constructor(uint256 minBond_, uint256 minWindow_) {
@@ -57,7 +62,7 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (weight > SumTree.MAX_TOTAL - _tree.total()) revert TrainingMarketAmountTooLarge(msg.value, 0);
         uint256 leaf = _tree.push(uint64(weight), _epoch()); // checked just above
         if (leaf >= type(uint32).max - 1) revert TrainingMarketAmountTooLarge(leaf, type(uint32).max - 1);
-        _leafOwner[leaf] = msg.sender;
+        _leaves[leaf] = uint160(msg.sender) | (block.timestamp << 160); // grown from a floor of zero
         Validator storage v = _validators[msg.sender];
         // Keep fees earned as a former member; bond < 2**64 gwei < 2**96 wei (checked above).
         (v.bond, v.leafPlusOne, v.unlocksAt) = (uint96(msg.value), uint32(leaf + 1), 0);
@@ -78,6 +83,11 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         if (weight > SumTree.MAX_TOTAL - (_tree.total() - _tree.weightOf(leaf))) {
             revert TrainingMarketAmountTooLarge(msg.value, 0);
         }
+        uint256 word = _leaves[leaf];
+        (uint256 floor, uint256 before) = (word >> 192, v.bond / WEIGHT_UNIT);
+        // Growths a delay apart start afresh; else the floor keeps the least bond before any.
+        if (block.timestamp >= uint32(word >> 160) + UNBONDING_DELAY || before < floor) floor = before;
+        _leaves[leaf] = uint160(word) | (block.timestamp << 160) | (floor << 192); // times fit 32 bits until 2106
         v.bond = uint96(bond);
         _tree.set(leaf, uint64(weight), _epoch()); // drawn on from the next epoch, as a join
         emit BondToppedUp(msg.sender, msg.value, bond);
@@ -128,7 +138,27 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
 
     /// @notice The validator that owns sortition leaf `leaf` (zero for an unused leaf).
     function validatorAt(uint256 leaf) external view returns (address) {
-        return _leafOwner[leaf];
+        return _ownerOf(leaf);
+    }
+
+    /// @notice A bond, in gwei, that `account` held at least at every moment from `time` (at
+    /// most UNBONDING_DELAY ago) to now: its bond, or if it grew since `time` (a join counts),
+    /// the least it had before a growth since its growths began ({Appeals} weighs votes so:
+    /// bond added after an appeal's filing does not count).
+    /// @dev Why it holds: between growths a bond only falls (slashes), and the first growth after
+    /// `time` continues the latest growths (one more than UNBONDING_DELAY after the growth before
+    /// it would be later than now), so the floor is at most the bond just before it.
+    /// Named so its selector (0xf953fa99) sorts after commit's, as {epochWeightNow}'s.
+    function leastBondSince(address account, uint256 time) external view returns (uint256) {
+        Validator storage v = _validators[account];
+        uint256 bond = v.bond / WEIGHT_UNIT;
+        uint256 word;
+        // Unchecked: no leaf (a non-member) wraps to a leaf never used, whose word is zero.
+        unchecked {
+            word = _leaves[uint256(v.leafPlusOne) - 1];
+        }
+        uint256 floor = word >> 192;
+        return uint32(word >> 160) < time || bond < floor ? bond : floor;
     }
 
     /// @notice Sortition weight in gwei: the bonds of active validators.
@@ -145,36 +175,25 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return _tree.totalAt(_epoch());
     }
 
-    /// @dev A leaf drawn with probability proportional to weight from `seed`, in the tree as it
-    /// stood when the current epoch began, among the leaves whose intervals are not in `gone` (its first `n` entries, `start << 64 | weight`, sorted),
-    /// whose weights sum to `total` (non-zero): sampling without replacement with no storage
-    /// write. Returns the leaf, its owner and its interval, packed as `gone` holds it.
-    /// @dev A point of the remaining weight maps to the tree's line by stepping over each gone
-    /// interval at or below it, in ascending order (they are disjoint).
-    function _drawLeafWithout(uint256 seed, uint256 total, uint256[] memory gone, uint256 n)
-        internal
-        view
-        returns (uint256 leaf, address owner, uint256 interval)
-    {
-        // The seed is a block hash fixed before it was known, on weights fixed before that block:
-        // docs/market.md ("The committee draw's bias") says what it leaves to a proposer.
-        // slither-disable-next-line weak-prng
-        uint256 r = seed % total;
-        // Unchecked: r stays below the tree's total (< 2**64): each step adds a gone weight.
+    /// @dev The committee {CommitteeDraw-drawSeats} seats from `seed` on the weights of the
+    /// current epoch's start (the job's workers have a seal in `seals`), each seat then counted
+    /// as one more unsettled seat of its member: its bond now answers for the job until finalize.
+    function _drawSeats(
+        mapping(address => bytes32) storage seals,
+        uint256 size,
+        uint256 seed,
+        address[] memory excluded,
+        bool workersListed
+    ) internal returns (uint256[2] memory c, address[] memory seats) {
+        (c, seats) = CommitteeDraw.drawSeats(
+            _tree, _leaves, _validators, seals, CommitteeDraw.Terms(_epoch(), size, seed, workersListed, excluded)
+        );
+        // Unchecked: the draw seats a member only below its cap, counting the seats it takes.
         unchecked {
-            for (uint256 k; k < n && r >= gone[k] >> 64; ++k) {
-                r += gone[k] & type(uint64).max;
+            for (uint256 i; i < size && seats[i] != address(0); ++i) {
+                ++_validators[seats[i]].unsettledSeats;
             }
         }
-        uint256 start;
-        uint256 weight;
-        (leaf, start, weight) = _tree.drawAt(r, _epoch());
-        (owner, interval) = (_leafOwner[leaf], (start << 64) | weight);
-    }
-
-    /// @dev Sum of the active bonds' weights when the current epoch began: what draws read.
-    function _drawableWeight() internal view returns (uint256) {
-        return _tree.totalAt(_epoch());
     }
 
     /// @dev The current epoch: the weights a draw reads are those of its start.
@@ -182,13 +201,9 @@ abstract contract ValidatorSet is ITrainingMarket, ReentrancyGuardTransient {
         return block.timestamp / _epochLength;
     }
 
-    /// @dev The most unsettled seats a member holds: one more and it is not drawn (the draw
-    /// skips it instead of overflowing its count).
-    uint8 internal constant MAX_UNSETTLED_SEATS = type(uint8).max;
-
     /// @dev The owner of `leaf`.
     function _ownerOf(uint256 leaf) internal view returns (address) {
-        return _leafOwner[leaf];
+        return address(uint160(_leaves[leaf]));
     }
 
     /// @dev Takes up to `amount` from `account`'s bond and returns what was taken; an active

@@ -7,10 +7,11 @@ evaluation set is posted sealed; keep EVALUATION_SALT to open it once commits cl
 (`offchain job post` keeps the salt in a seal book for you).
 """
 
-from brownie import TrainingMarket, chain
+from brownie import TrainingMarket, Wei, chain
 
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deployments import load_deployment
+from offchain.eth.market import deposit_of
 from scripts.common import bound, sender, tx_params
 
 BASE_MODEL = "0x" + "00" * 31 + "01"  # a registered model hash (scripts/register_model.py)
@@ -22,7 +23,7 @@ MIN_SCORE_BPS = 6000
 COMMIT_S, REVEAL_S, ATTEST_S, SETTLE_S = 600, 1200, 1800, 2400  # windows end this long after posting
 MIN_STAKE = "0.1 ether"
 COMMITTEE = 3  # validators drawn (odd, at least the quorum)
-REWARD = "1 ether"
+REWARD = Wei("1 ether")  # escrowed with an equal deposit, back at finalize unless the set is never opened
 
 
 def main():
@@ -38,7 +39,7 @@ def main():
         deadlines,
         MIN_STAKE,
         COMMITTEE,
-        tx_params(sender(), value=REWARD),
+        tx_params(sender(), value=REWARD + deposit_of(REWARD)),
     )
     job_id = tx.events["JobPosted"]["jobId"]
     print(f"posted job {job_id}: commits, reveals, attestations and their reveals close at {deadlines}")

@@ -58,6 +58,8 @@ interface ITrainingMarket {
         Revealing, // worker reveals, evaluation reveal, committee draw
         Attesting, // attestation commits
         Settling, // attestation reveals
+        AppealVoting, // an appeal's vote commits (from its filing): finalize waits ({Appeals})
+        AppealRevealing, // its vote reveals
         Finalizable,
         Finalized,
         Cancelled
@@ -183,6 +185,8 @@ interface ITrainingMarket {
     error TrainingMarketBadConfig();
     error TrainingMarketBpsTooHigh(uint256 bps);
     error TrainingMarketZeroReward();
+    /// @notice msg.value is not a reward plus its deposit ({Judgment-depositOf}: an even amount).
+    error TrainingMarketDepositMismatch(uint256 value);
     error TrainingMarketAmountTooLarge(uint256 amount, uint256 max);
     error TrainingMarketUnknownBaseModel(bytes32 baseModel);
     error TrainingMarketZeroHash();
@@ -317,6 +321,8 @@ interface ITrainingMarket {
     function validator(address account) external view returns (Validator memory);
     /// @notice The validator that owns sortition leaf `leaf`.
     function validatorAt(uint256 leaf) external view returns (address);
+    /// @notice A bond (gwei) `account` held at least at every moment from `time` to now.
+    function leastBondSince(address account, uint256 time) external view returns (uint256);
     /// @notice Sortition weight in gwei.
     function totalWeight() external view returns (uint256);
     /// @notice The sortition weight a draw made now reads (the epoch's start).

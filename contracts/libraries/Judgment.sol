@@ -32,6 +32,19 @@ library Judgment {
         return ITrainingMarket.Phase.Finalizable;
     }
 
+    /// @notice The job's phase at `time` when its appeal's vote takes commits until
+    /// `commitUntil` and reveals until `revealUntil` (both zero: no appeal): the vote's windows
+    /// stand in for Settling and Finalizable, since finalize waits for the vote ({Appeals-verdictOf}).
+    function phase(ITrainingMarket.Job memory j, uint256 time, uint256 commitUntil, uint256 revealUntil)
+        internal
+        pure
+        returns (ITrainingMarket.Phase p)
+    {
+        p = phase(j, time);
+        if (p < ITrainingMarket.Phase.Settling || p > ITrainingMarket.Phase.Finalizable || time >= revealUntil) return p;
+        return time < commitUntil ? ITrainingMarket.Phase.AppealVoting : ITrainingMarket.Phase.AppealRevealing;
+    }
+
     /// @notice When the job's attestation reveals close and its appeals open: the middle of its
     /// settle window ({Appeals}): an appeal sees every revealed attestation, and the job still
     /// finalizes at its settle deadline when nobody appeals.
@@ -137,6 +150,15 @@ library Judgment {
     function forfeitOf(ITrainingMarket.Job memory j, uint256 forfeitBps) internal pure returns (uint256) {
         if (j.submissionCount == SUBMISSION_CAP) return j.minStake;
         return uint256(j.minStake) * forfeitBps / BPS;
+    }
+
+    /// @notice The requester's deposit on a job of `reward`, posted beside it and burned when the
+    /// job is the requester's failure (issue 20 item 7): equal to the reward. The requester's
+    /// Sybil workers recover at most the whole reward through the forfeit's shares, so failing
+    /// costs it at least the deposit, which is at least the winner's prize (reward - fee),
+    /// however many of the 16 submissions are its own.
+    function depositOf(uint256 reward) internal pure returns (uint256) {
+        return reward;
     }
 
     /// @notice The validators' share of `reward`: paid only when something was revealed to check.

@@ -5,7 +5,7 @@ Seats are drawn by bond from the hash of a seed block fixed by the draw's first 
 weights of the epoch's start (issue 20 item 2): each seat goes to a validator with probability
 proportional to its bond and a seated validator stays in the draw, so a member may hold several
 seats and splitting a bond into Sybils buys none; an excluded leaf (the requester's bond) leaves
-the draw and costs no seat (TrainingMarket._drawSeats, issue 20 item 3). The demo's job asks for
+the draw and costs no seat (CommitteeDraw.drawSeats, issue 20 item 3). The demo's job asks for
 the largest committee (15 seats), and every seat is filled. A member is paid and slashed per
 seat it holds (one ValidatorSettled each), so the view sums its seats. Whatever the draw gave is
 what the demo shows.

@@ -356,7 +356,8 @@ class Demo:
             reward=REWARD,
         )
         self.say(
-            f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed, minimum score "
+            f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed with an equal deposit "
+            f"(back at finalize unless it never opens its set), minimum score "
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
             f"{self.spec['epochs']} epochs; the evaluation set stays sealed in its seal book"
         )

@@ -51,6 +51,7 @@ class Client:
     address: str
     account: LocalAccount | None = None  # None: the node signs for an unlocked account
     fees: FeePolicy = field(default_factory=FeePolicy)  # pricing and replacement of signed transactions
+    libraries: dict[str, str] = field(default_factory=dict)  # linked libraries this client deployed: name -> address
 
     @property
     def chain_id(self) -> int:
@@ -136,14 +137,29 @@ class Client:
         return TransactionError(f"{name} failed: {message}")
 
     def deploy(self, name: str, *args: Any) -> tuple[Contract, TxReceipt]:
-        """Deploy contract `name` from the build folder; returns its handle and receipt."""
+        """Deploy contract `name` from the build folder; returns its handle and receipt. The
+        external libraries it links (TrainingMarket's CommitteeDraw) are deployed first, once
+        per client, and their addresses written over brownie's placeholders."""
         artifact = load_artifact(name)
-        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        bytecode = artifact.bytecode
+        for library in dict.fromkeys(LIBRARY_PLACEHOLDER.findall(bytecode)):
+            bytecode = bytecode.replace(f"__{library}".ljust(40, "_"), self._library(library)[2:].lower())
+        factory = self.w3.eth.contract(abi=artifact.abi, bytecode=bytecode)
         receipt = self.transact(factory.constructor(*args))
         address = receipt["contractAddress"]
         if address is None:
             raise TransactionError(f"deployment of {name} produced no contract address")
         return self.contract(name, address), receipt
+
+    def _library(self, name: str) -> str:
+        """The address of library `name`, deployed by this client on its first use."""
+        if name not in self.libraries:
+            self.libraries[name] = self.deploy(name)[0].address
+        return self.libraries[name]
+
+
+# brownie's placeholder for a linked library: "__" + its name, padded with "_" to 40 characters.
+LIBRARY_PLACEHOLDER = re.compile(r"__([A-Za-z][A-Za-z0-9]*)_{2,}")
 
 
 def _estimate(call: Any, params: dict[str, Any], block: str) -> int:

@@ -50,6 +50,14 @@ CONTRACT = "TrainingMarket"  # the deployment's name for the market
 INTERFACE = "ITrainingMarket"  # the ABI the client binds to
 LENS = "MarketLens"
 NO_WINNER = 2**256 - 1
+
+
+def deposit_of(reward: int) -> int:
+    """The requester's deposit postJob takes beside `reward` (Judgment.depositOf: equal to it;
+    burned when the job is the requester's failure, issue 20 item 7)."""
+    return reward
+
+
 SEAL_NONE = bytes(32)  # attestationSeal of a member that committed nothing
 SEAL_REVEALED = bytes(31) + b"\1"  # attestationSeal once the member revealed its scores
 SEAL_UNAVAILABLE = bytes(31) + b"\2"  # attestationSeal once the member attested the evaluation set unavailable
@@ -68,9 +76,11 @@ class Phase(IntEnum):
     REVEALING = 1  # worker reveals, evaluation reveal, committee draw
     ATTESTING = 2  # committee commits sealed scores
     SETTLING = 3  # committee reveals them
-    FINALIZABLE = 4
-    FINALIZED = 5
-    CANCELLED = 6
+    APPEAL_VOTING = 4  # an appeal's vote commits, from its filing (offchain.eth.appeals)
+    APPEAL_REVEALING = 5  # its vote reveals; finalize waits for their close
+    FINALIZABLE = 6
+    FINALIZED = 7
+    CANCELLED = 8
 
 
 class Status(IntEnum):
@@ -222,7 +232,9 @@ class MarketClient:
         reward: int,
         proof: AnchorProof | None = None,
     ) -> int:
-        """Post a job escrowing `reward` wei; `deadlines` = (commit, reveal, attest, settle);
+        """Post a job escrowing `reward` wei and the requester's deposit beside it
+        (`deposit_of(reward)`, the same amount: back at finalize unless the job is the
+        requester's failure, then burned); `deadlines` = (commit, reveal, attest, settle);
         `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first).
         With `proof` (offchain.eth.provenance.load_proof), the job carries the anchor proof of
         `training_set` (postJobWithProvenance: the market's relay verifies it)."""
@@ -238,7 +250,7 @@ class MarketClient:
             )
         else:
             fn = self.contract.functions.postJobWithProvenance(*terms, committee_size, proof.as_tuple())
-        return self._posted_job_id(self.client.transact(fn, value=reward))
+        return self._posted_job_id(self.client.transact(fn, value=reward + deposit_of(reward)))
 
     def _posted_job_id(self, receipt: TxReceipt) -> int:
         # The receipt's other logs (TrainingSetAnchored) are not JobPosted: skip them quietly.

@@ -24,13 +24,23 @@ from typing import Any
 
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 
+from offchain.eth.appeals import AppealsClient
 from offchain.eth.batch_calls import call_many
 from offchain.eth.client import Client
 from offchain.eth.errors import EthError
 from offchain.eth.forfeit import forfeit_cause
 from offchain.eth.log_decode import LogDecoder
 from offchain.eth.logs import LogFilter, read_logs
-from offchain.eth.market import Judged, MarketClient, Outcome, Phase, SettlementTotals, Status, ValidatorInfo
+from offchain.eth.market import (
+    Judged,
+    MarketClient,
+    Outcome,
+    Phase,
+    SettlementTotals,
+    Status,
+    ValidatorInfo,
+    deposit_of,
+)
 from offchain.eth.market_events import (
     EVENT_TYPES,
     AttestationCommitted,
@@ -127,7 +137,7 @@ class MarketView:
                     requester=event.requester,
                     reward=event.reward,
                     submissions=counts.get(job_id, 0),
-                    next_deadline=_next(_deadlines(event), now, phase),
+                    next_deadline=_next(_deadlines(event) + self._vote_deadlines(job_id, phase), now, phase),
                     winner=final.winner if final else None,
                 )
             )
@@ -203,7 +213,7 @@ class MarketView:
                     claimed=claims.get(sub.worker),
                 )
             )
-        deadlines = _deadlines(posted)
+        deadlines = _deadlines(posted) + self._vote_deadlines(job_id, phase)
         evaluated = _first(events, EvaluationRevealed)
         # The requester's failure, as the contract settled it: a set never opened, one finalize
         # recorded as unavailable, or (the lens's Forfeited outcome) a committee below the quorum.
@@ -255,6 +265,16 @@ class MarketView:
             if drawn
             else None,
         )
+
+    def _vote_deadlines(self, job_id: int, phase: Phase) -> list[Deadline]:
+        """While an appeal's vote runs (the lens's phase), its two windows' ends."""
+        if phase not in (Phase.APPEAL_VOTING, Phase.APPEAL_REVEALING):
+            return []
+        windows = AppealsClient(self.market).windows(job_id)
+        return [
+            Deadline("the appeal's vote commits close", windows.commit_until),
+            Deadline("the appeal's vote reveals close", windows.reveal_until),
+        ]
 
     def _committee(
         self,
@@ -393,7 +413,8 @@ class MarketView:
         if isinstance(e, JobPosted) and e.requester == address:
             roles.setdefault("requester")
             involved.add(e.job_id)
-            yield row("reward escrowed", -e.reward, e.job_id)
+            # postJob escrows the reward and the requester's deposit (issue 20 item 7) in one value.
+            yield row("reward and deposit escrowed", -e.reward - deposit_of(e.reward), e.job_id)
         elif isinstance(e, JobCancelled) and e.requester == address:
             yield row("refund", e.refund, e.job_id)
         elif isinstance(e, Committed) and e.worker == address:

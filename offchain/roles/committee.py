@@ -64,11 +64,12 @@ class CommitteeMember:
             return False
         if phase == Phase.SETTLING:
             self._reveal(job_id)
-            self._vote(job_id)
+            return False
+        if phase in (Phase.APPEAL_VOTING, Phase.APPEAL_REVEALING):
+            self._vote(job_id)  # finalize waits for the vote (the lens says so: no finalize tried)
             return False
         if phase == Phase.FINALIZABLE:
-            self._vote(job_id)  # finalize waits for an appeal's vote
-            return False
+            return False  # finalize_if_due's try failed: tried again next round
         if phase == Phase.FINALIZED:
             self._report_settlement(job_id)
             self._collect(job_id)

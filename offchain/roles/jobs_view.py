@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from offchain.eth.appeals import AppealsClient
 from offchain.eth.forfeit import forfeit_cause
 from offchain.eth.market import Job, MarketClient, Outcome, Phase, Submission
 from offchain.eth.market_events import EvaluationUnavailable
@@ -24,6 +25,8 @@ NEXT_DEADLINE = {
     "revealing": ("reveal_deadline", "reveals close"),
     "attesting": ("attest_deadline", "sealed attestations close"),
     "settling": ("settle_deadline", "attestation reveals close"),
+    "appeal_voting": ("vote_commit_deadline", "the appeal's vote commits close"),
+    "appeal_revealing": ("vote_reveal_deadline", "the appeal's vote reveals close, then finalizable"),
     "finalizable": ("settle_deadline", "finalizable: every window closed"),
 }
 
@@ -75,6 +78,7 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
             "reveal": job.reveal_deadline,
             "attest": job.attest_deadline,
             "settle": job.settle_deadline,
+            **_vote_deadlines(market, job_id, phase),
         },
         "submissions": [
             {**asdict(sub), "sealed_hash": hash_hex(sub.sealed_hash), "outcome": sub.outcome.name.lower()}
@@ -86,7 +90,23 @@ def job_report(session: Session, job_id: int) -> dict[str, Any]:
 
 
 # Phases in which the committee may have attested the evaluation set unavailable.
-ATTESTED = (Phase.ATTESTING, Phase.SETTLING, Phase.FINALIZABLE, Phase.FINALIZED)
+ATTESTED = (
+    Phase.ATTESTING,
+    Phase.SETTLING,
+    Phase.APPEAL_VOTING,
+    Phase.APPEAL_REVEALING,
+    Phase.FINALIZABLE,
+    Phase.FINALIZED,
+)
+VOTING = (Phase.APPEAL_VOTING, Phase.APPEAL_REVEALING)
+
+
+def _vote_deadlines(market: MarketClient, job_id: int, phase: Phase) -> dict[str, int]:
+    """While an appeal's vote runs (the lens's phase), when its commits and reveals close."""
+    if phase not in VOTING:
+        return {}
+    windows = AppealsClient(market).windows(job_id)
+    return {"vote_commit": windows.commit_until, "vote_reveal": windows.reveal_until}
 
 
 def _evaluation(market: MarketClient, job_id: int, job: Job, phase: Phase, subs: list[Submission]) -> dict[str, Any]:

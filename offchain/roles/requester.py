@@ -26,7 +26,7 @@ from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.inclusion import DELAYS
-from offchain.eth.market import Phase
+from offchain.eth.market import Phase, deposit_of
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
@@ -176,7 +176,8 @@ def post_job(
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
     what = (
         f"post a job from {session.client.address} with {format_eth(reward_wei)} in escrow "
-        f"(workers stake {format_eth(stake_wei)} each)"
+        f"and a deposit of {format_eth(deposit_of(reward_wei))} (back at finalize; burned if the "
+        f"evaluation set is not opened) (workers stake {format_eth(stake_wei)} each)"
     )
     if not confirm(what):
         raise NotPosted(what)
@@ -270,7 +271,8 @@ def reveal_evaluation(session: Session, job_id: int, server: str | None) -> bool
         return True
     if phase != Phase.REVEALING:
         raise EvaluationUnopenableError(
-            f"job {job_id} is past its reveal window: the reward goes to the workers who revealed"
+            f"job {job_id} is past its reveal window: the reward goes to the workers who revealed "
+            "and the deposit is burned"
         )
     sealed = _seal_book(session).evaluation(session.market.job_posted(job_id).evaluation_seal)
     if sealed is None:
@@ -324,7 +326,10 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_job_id(session, args.job_id)
     receipt = session.market.cancel_job(args.job_id)
-    text = f"cancelled job {args.job_id} in block {receipt['blockNumber']}: the reward is yours to withdraw"
+    text = (
+        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: "
+        "the reward and the deposit are yours to withdraw"
+    )
     _say(args, f"{text} (offchain withdraw)", job_id=args.job_id, block=receipt["blockNumber"])
     return 0
 
@@ -370,7 +375,9 @@ def register(subparsers: Any) -> None:
     post.add_argument("--train", type=Path, required=True, help="training set (.npz artifact)")
     post.add_argument("--eval", type=Path, required=True, help="evaluation set (.npz artifact)")
     post.add_argument("--spec", type=Path, required=True, help="training spec (JSON)")
-    post.add_argument("--reward", required=True, help="escrowed reward, e.g. 1ether")
+    post.add_argument(
+        "--reward", required=True, help="escrowed reward, e.g. 1ether (the same again is escrowed as a deposit)"
+    )
     post.add_argument("--min-score-bps", type=int, required=True, help="minimum verified accuracy (bps)")
     post.add_argument("--min-stake", default="0.1ether", help="workers' minimum stake (default 0.1ether)")
     post.add_argument("--commit-window", type=int, default=Windows.commit, help="seconds for training and commits")

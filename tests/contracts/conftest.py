@@ -62,6 +62,13 @@ def admin(accounts):
     return accounts[0]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def committee_draw(CommitteeDraw, admin):
+    # TrainingMarket links the CommitteeDraw library: brownie links the latest deployment of it
+    # into every TrainingMarket.deploy, so each module's chain holds one.
+    return CommitteeDraw.deploy({"from": admin})
+
+
 @pytest.fixture(scope="session")
 def alice(accounts):
     return accounts[1]

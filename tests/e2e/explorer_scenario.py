@@ -20,7 +20,7 @@ from offchain.eth.client import Client, connect
 from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
 from offchain.eth.deploy import MIN_BOND, deploy_all
 from offchain.eth.deployments import Deployment
-from offchain.eth.market import MarketClient
+from offchain.eth.market import MarketClient, deposit_of
 from offchain.eth.registry import RegistryClient
 
 ETH = 10**18
@@ -92,7 +92,8 @@ class MarketScenario:
         for i in range(count):
             deadlines = [now + WINDOW_S + i, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S]
             call = contract.functions.postJob(BASE, TRAIN, seal, SPEC, 1000, deadlines, STAKE, COMMITTEE)
-            last = call.transact({"from": self.requester.address, "value": ETH // 100, "gas": 500_000})
+            value = ETH // 100 + deposit_of(ETH // 100)  # the reward and the requester's deposit
+            last = call.transact({"from": self.requester.address, "value": value, "gas": 500_000})
         self.admin.w3.eth.wait_for_transaction_receipt(last, timeout=60)
 
     def commit_all(self) -> None:

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from offchain.cli import main
 from offchain.eth.localchain import start_anvil
+from offchain.eth.market import deposit_of
 from offchain.explorer.app import Sources, create_app
 from offchain.explorer.market_records import CREDIT_KINDS
 from offchain.explorer.showcase import show_explorer
@@ -74,9 +75,10 @@ def test_every_account_history_matches_what_the_market_credited(settled: Settled
         credited = sum(r.amount for r in account.history if r.what in CREDIT_KINDS)
 
         assert credited == scenario.market.pending(who.address), who.address
-        # Every validator earned fees; this requester is owed nothing: what its jobs slashed or
-        # forfeited is burned, never its (issue 20; v2 credited it the slashed stakes).
-        assert credited > 0 if who != scenario.requester else credited == 0, who.address
+        # Every validator earned fees; this requester is owed its deposit back and nothing more:
+        # what its jobs slashed or forfeited is burned, never its (issue 20; v2 credited it the
+        # slashed stakes).
+        assert credited > 0 if who != scenario.requester else credited == deposit_of(REWARD), who.address
 
 
 def test_every_workers_owed_rows_match_what_claim_pays(settled: Settled) -> None:
@@ -298,9 +300,10 @@ def test_silent_members_are_slashed_from_their_bonds_as_they_stood_before_finali
     assert [s.outcome for s in job.submissions] == ["unverified", "unverified", "unrevealed"]
     assert html.count("missing: bond slashed") == 2 * 3 and ">empty<" not in html
     st = job.settlement
-    # Nobody earned the pool: the fee comes back to the requester with the unwon reward; the
-    # forfeits, the slashed stake and the slashed bonds are burned, never the requester's (issue 20).
-    assert (st.forfeits, st.stakes_slashed, st.refund) == (2 * (STAKE // 10), STAKE, REWARD)
+    # Nobody earned the pool: the fee comes back to the requester with the unwon reward and its
+    # deposit; the forfeits, the slashed stake and the slashed bonds are burned, never the
+    # requester's (issue 20).
+    assert (st.forfeits, st.stakes_slashed, st.refund) == (2 * (STAKE // 10), STAKE, REWARD + deposit_of(REWARD))
     assert st.burned == st.forfeits + st.stakes_slashed + final.validator_slashed and final.validator_pay == 0
 
 

@@ -18,7 +18,7 @@ from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
 from offchain.eth.keys import account_from_key, dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
-from offchain.eth.market import MarketClient
+from offchain.eth.market import MarketClient, deposit_of
 from offchain.ml.data import export_dataset, load_data
 
 GOOD_SPEC = {"arch": "resnet18", "epochs": 1}
@@ -144,7 +144,7 @@ def test_list_open_shows_open_jobs_and_cancel_removes_one(world, capsys) -> None
 
     assert [job["job_id"] for job in json.loads(capsys.readouterr().out)] == [2]
     requester = account_from_key(dev_private_key(1)).address
-    assert market(world).pending(requester) == 5 * 10**17  # the reward, back
+    assert market(world).pending(requester) == 5 * 10**17 + deposit_of(5 * 10**17)  # the reward and its deposit, back
 
 
 def test_list_prints_one_aligned_line_per_job(world, capsys) -> None:  # type: ignore[no-untyped-def]

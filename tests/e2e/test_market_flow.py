@@ -23,7 +23,7 @@ from offchain.demo.committee import CommitteeView
 from offchain.demo.report import Narrator
 from offchain.demo.scenario import HONEST, MIN_STAKE, OVERCLAIMER, REQUESTER, REWARD, Demo, DemoConfig
 from offchain.eth.localchain import LocalChain, start_anvil
-from offchain.eth.market import Outcome
+from offchain.eth.market import Outcome, deposit_of
 
 pytestmark = pytest.mark.slow
 
@@ -250,10 +250,11 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
     _, per, dust = _fee_and_pay(demo)
     tamperer_paid = withdrawn.get(demo.as_account(TAMPERER).address, 0)  # claims zero the view's payout
     # The over-claimer's stake, the tamperer's loss and the dust are burned: never the
-    # requester's, who could cause them (issue 20); its reward went to the winner and the fee.
+    # requester's, who could cause them (issue 20); its reward went to the winner and the fee,
+    # its deposit came back (it opened its set: issue 20 item 7).
     assert final.burned == stake + (stake - tamperer_paid) + dust
     expected_credit = {
-        "requester": 0,
+        "requester": deposit_of(REWARD),
         "honest worker": final.prize + stake,
         "over-claimer": 0,
         "tamperer": tamperer_paid,
@@ -267,7 +268,8 @@ def test_every_balance_moved_by_its_credits_less_gas(finished_demo: Demo) -> Non
         if name == "market contract":
             continue
         spent = gas_paid(demo, address, start)
-        deposits = {"requester": REWARD, "honest worker": stake, "over-claimer": stake, "tamperer": stake}
+        posted = REWARD + deposit_of(REWARD)
+        deposits = {"requester": posted, "honest worker": stake, "over-claimer": stake, "tamperer": stake}
         outlay = deposits[name] if name in deposits else _bond_of(demo, address)
         assert withdrawn.get(address, 0) == expected_credit[name], name
         assert after[name][1] == before - outlay - spent + expected_credit[name], name

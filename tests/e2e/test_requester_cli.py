@@ -15,6 +15,7 @@ from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
 from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
+from offchain.eth.market import deposit_of
 from offchain.ml.data import export_dataset, load_data
 
 
@@ -214,4 +215,4 @@ def test_acting_commands_answer_in_json(chain, setup, capsys) -> None:  # type: 
     withdrawn = json.loads(capsys.readouterr().out)
 
     assert cancelled["job_id"] == job_id and cancelled["block"] > 0
-    assert withdrawn["withdrawn"] == 5 * 10**17  # the reward, in wei
+    assert withdrawn["withdrawn"] == 5 * 10**17 + deposit_of(5 * 10**17)  # the reward and its deposit, in wei

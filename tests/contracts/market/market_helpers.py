@@ -17,6 +17,14 @@ FORFEIT_BPS = 1000  # 10 % of the job's minimum stake
 MIN_WINDOW = 100
 CONFIG = (MIN_BOND, QUORUM, TOLERANCE_BPS, FEE_BPS, SLASH_BPS, FORFEIT_BPS, MIN_WINDOW)
 REWARD = 10 * 10**18
+
+
+def deposit_of(reward):
+    """The requester's deposit posted beside `reward` (Judgment.depositOf: equal to it)."""
+    return reward
+
+
+DEPOSIT = deposit_of(REWARD)
 MIN_STAKE = 10**18
 FORFEIT = MIN_STAKE * FORFEIT_BPS // 10_000
 MIN_SCORE = 6000
@@ -55,7 +63,7 @@ def eval_seal(evaluation=EVAL, salt=EVAL_SALT):
 
 
 def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SCORE, committee=COMMITTEE):
-    """Post a standard job; returns (job id, transaction)."""
+    """Post a standard job (msg.value: the reward and its deposit); returns (job id, transaction)."""
     now = next_time()
     tx = market.postJob(
         h("base"),
@@ -66,7 +74,7 @@ def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SC
         [now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, now + SETTLE_S],
         min_stake,
         committee,
-        {"from": requester, "value": reward},
+        {"from": requester, "value": reward + deposit_of(reward)},
     )
     return tx.return_value, tx
 
@@ -84,7 +92,7 @@ def post_with_provenance(market, requester, anchor_proof, training_set=TRAIN, re
         MIN_STAKE,
         COMMITTEE,
         anchor_proof,
-        {"from": requester, "value": reward},
+        {"from": requester, "value": reward + deposit_of(reward)},
     )
 
 

@@ -19,6 +19,7 @@ from market_helpers import (
     URI,
     claim_all,
     commit_scores,
+    deposit_of,
     do_commit,
     do_reveal,
     draw,
@@ -295,7 +296,7 @@ def test_reentering_finalize_from_a_payout_is_locked_out(market, requester, mall
     attacker.call(market.withdraw.encode_input(), {"from": mallory})
 
     assert attacker.reentryError() == REENTRANT
-    assert lens_of(market).phase(job_id) == 4  # still Finalizable: the re-entrant finalize did nothing
+    assert lens_of(market).phase(job_id) == 6  # still Finalizable: the re-entrant finalize did nothing
 
 
 # Guard: the commit deadline. A copier who reads a reveal is too late to commit it.
@@ -347,12 +348,14 @@ def test_every_wei_is_accounted_for(market, requester, alice, bob, carol, valida
     per = (fee + slashed) // good
     assert [market.pendingOf(v) for v in validators] == [3 * per, 3 * per, 2 * per]
     assert paid == {alice.address: MIN_STAKE + reward - fee, bob.address: 0, carol.address: MIN_STAKE}
-    assert market.pendingOf(requester) == 0
+    deposit = deposit_of(reward)
+    assert market.pendingOf(requester) == deposit  # its deposit back, nothing else
     burned = market.pendingOf(ZERO_ADDRESS)  # bob's slashed stake and the division dust (issue 20)
     assert burned == MIN_STAKE + (fee + slashed - good * per)
-    held = market.balance() - start - abandoned * (reward + 3 * MIN_STAKE)
-    assert held == reward + 3 * MIN_STAKE - sum(paid.values())
-    assert held == sum(market.pendingOf(a) for a in [ZERO_ADDRESS, *validators]) - slashed  # bond moved to pay
+    held = market.balance() - start - abandoned * (reward + deposit + 3 * MIN_STAKE)
+    assert held == reward + deposit + 3 * MIN_STAKE - sum(paid.values())
+    owed = sum(market.pendingOf(a) for a in [ZERO_ADDRESS, requester, *validators])
+    assert held == owed - slashed  # bond moved to pay
 
 
 # Guard: the evaluation seal. A requester cannot swap in another evaluation set after seeing the models.

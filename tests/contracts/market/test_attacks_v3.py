@@ -8,7 +8,6 @@ appeals, eligibility snapshots) are written with the entry point they introduce.
 """
 
 import brownie
-import pytest
 from brownie import DrawGrinder, ExitGrinder, chain, web3
 from brownie.exceptions import VirtualMachineError
 from errors import err
@@ -16,6 +15,8 @@ from eth_abi import encode
 from eth_utils import keccak
 from hashes import ZERO_ADDRESS
 from market_helpers import (
+    DEPOSIT,
+    FEE_BPS,
     FORFEIT,
     FORFEIT_BPS,
     MIN_BOND,
@@ -239,7 +240,9 @@ def test_issue17_6_a_requester_is_not_paid_the_forfeits_of_its_own_filler_worker
     finalize(market, job_id, requester)
 
     forfeits = len(fillers) * MIN_STAKE * FORFEIT_BPS // 10_000
-    assert market.pendingOf(requester) - before < forfeits  # v2: every forfeit was the requester's
+    assert (
+        market.pendingOf(requester) - before - DEPOSIT < forfeits
+    )  # its deposit back; v2: every forfeit was the requester's
     assert market.pendingOf(ZERO_ADDRESS) >= forfeits  # burned: credited to nobody
 
 
@@ -269,8 +272,9 @@ def test_issue17_6_filling_the_cap_to_win_uncontested_costs_the_filler_more_than
 
 # 7. The unopened-set forfeit diluted: the requester commits Sybil workers that reveal junk, never
 # opens the set, and its Sybils take back their shares of the reward (the honest worker got 0.625
-# of 10 ETH, and every revealed model). Open: see docs/market.md, "Market v3", item 7.
-@pytest.mark.xfail(strict=True, reason=f"{V3} item 7: a symmetric split pays the requester's Sybil workers")
+# of 10 ETH, and every revealed model). Guard: postJob takes a deposit equal to the reward
+# (Judgment.depositOf), burned on the requester's failure: the Sybils recover at most the reward,
+# so failing costs at least the deposit, which is more than the prize.
 def test_issue17_7_a_requester_that_never_opens_its_set_pays_at_least_the_prize(
     market, accounts, requester, alice, validators
 ):
@@ -280,9 +284,39 @@ def test_issue17_7_a_requester_that_never_opens_its_set_pays_at_least_the_prize(
     finalize(market, job_id, requester)
     paid = claim_all(market, job_id)
 
-    recovered = sum(paid[s.address] for s in sybils) - len(sybils) * MIN_STAKE
-    print(f"\nthe honest worker got {paid[alice.address] - MIN_STAKE} wei; the requester's Sybils {recovered} wei")
-    assert REWARD - recovered >= REWARD - REWARD * 500 // 10_000  # failing never costs less than paying the winner
+    recovered = sum(paid[s.address] for s in sybils) - len(sybils) * MIN_STAKE + market.pendingOf(requester)
+    print(f"\nthe honest worker got {paid[alice.address] - MIN_STAKE} wei; the requester recovered {recovered} wei")
+    prize = REWARD - REWARD * FEE_BPS // 10_000
+    assert REWARD + DEPOSIT - recovered >= prize  # failing never costs less than paying the winner (v2: 0.625 ETH)
+
+
+def test_issue17_7_a_failed_requesters_deposit_is_burned(market, requester, alice, validators):
+    job_id = run_job(market, requester, validators, {alice: 8000}, {}, reveal_eval_set=False)
+
+    tx = finalize(market, job_id, requester)
+
+    assert market.pendingOf(requester) == 0  # neither the reward nor the deposit comes back
+    assert tx.events["Finalized"]["burned"] == DEPOSIT  # the one worker's share is the whole reward: no dust
+    assert market.pendingOf(ZERO_ADDRESS) == DEPOSIT
+
+
+def test_issue17_7_the_deposit_comes_back_when_the_set_was_opened(market, requester, alice, validators):
+    job_id = run_job(market, requester, validators, {alice: 8000}, {alice: [8000] * 3})
+
+    tx = finalize(market, job_id, requester)
+
+    assert tx.events["Finalized"]["refund"] == DEPOSIT  # alice won: the reward went to her and the committee
+    assert market.pendingOf(requester) == DEPOSIT
+
+
+def test_issue17_7_the_deposit_comes_back_when_nobody_revealed(market, requester, alice):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 8000)  # never revealed: nobody the failure could harm
+    to_finalize(market, job_id)
+
+    finalize(market, job_id, requester)
+
+    assert market.pendingOf(requester) == REWARD + DEPOSIT
 
 
 # 4. A requester that withholds the evaluation data leaves the members silent (or makes them
@@ -296,7 +330,9 @@ def test_issue17_4_silent_members_slashed_bonds_never_reach_the_requester(market
     slashed = tx.events["Finalized"]["validatorSlashed"]
     members = seated(market, job_id, validators)  # every silent seat took 10 % of what its member's bond had left
     assert slashed == sum(slashed_over(seats_held(market, job_id, v)) for v in members)
-    assert market.pendingOf(requester) - before <= REWARD  # its own reward back, nothing more (v2: + 3 bonds' slashes)
+    assert (
+        market.pendingOf(requester) - before <= REWARD + DEPOSIT
+    )  # its own reward and deposit back, nothing more (v2: + 3 bonds' slashes)
     assert tx.events["Finalized"]["burned"] == slashed + FORFEIT
 
 
@@ -307,7 +343,7 @@ def test_issue17_4_unrevealed_stakes_never_reach_a_requester_that_never_opened_i
 
     finalize(market, job_id, requester)
 
-    assert market.pendingOf(requester) == REWARD  # v2: REWARD + the slashed stake
+    assert market.pendingOf(requester) == REWARD + DEPOSIT  # its own money (v2: REWARD + the slashed stake)
     assert market.pendingOf(ZERO_ADDRESS) == MIN_STAKE
 
 
@@ -577,7 +613,7 @@ def test_issue17_2_a_pending_draw_locks_no_join_or_exit(market, accounts, reques
 # without replacement, so a seat was an identity, not a share of bond. With the honest bond in
 # ten 10-ETH members, 1-ETH Sybils holding 13 % of all bond took about a third of the seats of a
 # 15-seat committee (the honest ten were soon all drawn, and the rest went to Sybils). Guard
-# (TrainingMarket._drawSeats): a seated leaf stays in the draw, so every seat is drawn in
+# (CommitteeDraw.drawSeats): a seated leaf stays in the draw, so every seat is drawn in
 # proportion to bond and splitting a bond buys no seats.
 SYBIL_JOBS = 8  # 120 seats: the share's standard error at 13 % is 3 points
 

@@ -1,6 +1,6 @@
 import brownie
 from errors import err
-from market_helpers import REWARD, do_commit, finalize, lens_of, post, to_finalize
+from market_helpers import DEPOSIT, REWARD, do_commit, finalize, lens_of, post, to_finalize
 
 
 def test_requester_cancels_a_job_without_submissions(market, requester):
@@ -8,8 +8,8 @@ def test_requester_cancels_a_job_without_submissions(market, requester):
 
     tx = market.cancelJob(job_id, {"from": requester})
 
-    assert list(tx.events["JobCancelled"].values()) == [job_id, requester, REWARD]
-    assert lens_of(market).phase(job_id) == 6  # Cancelled
+    assert list(tx.events["JobCancelled"].values()) == [job_id, requester, REWARD + DEPOSIT]
+    assert lens_of(market).phase(job_id) == 8  # Cancelled
 
 
 def test_cancelling_credits_the_reward_back(market, requester):
@@ -17,7 +17,7 @@ def test_cancelling_credits_the_reward_back(market, requester):
 
     market.cancelJob(job_id, {"from": requester})
 
-    assert market.pendingOf(requester) == REWARD
+    assert market.pendingOf(requester) == REWARD + DEPOSIT  # the deposit too: nothing failed
 
 
 def test_a_job_can_be_cancelled_after_its_commit_window_if_nobody_committed(market, requester):
@@ -26,7 +26,7 @@ def test_a_job_can_be_cancelled_after_its_commit_window_if_nobody_committed(mark
 
     market.cancelJob(job_id, {"from": requester})
 
-    assert market.pendingOf(requester) == REWARD
+    assert market.pendingOf(requester) == REWARD + DEPOSIT  # the deposit too: nothing failed
 
 
 def test_only_the_requester_can_cancel(market, requester, alice):

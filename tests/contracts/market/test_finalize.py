@@ -2,6 +2,7 @@ import brownie
 from errors import err
 from hashes import ZERO_ADDRESS, h
 from market_helpers import (
+    DEPOSIT,
     FORFEIT,
     MIN_BOND,
     MIN_STAKE,
@@ -37,7 +38,7 @@ def test_an_honest_claim_wins_the_reward_less_the_validator_fee(market, requeste
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE + REWARD - FEE}
     held = [seats_held(market, job_id, v) for v in validators]  # seats by bond: 3 in all
     assert [market.pendingOf(v) for v in validators] == [k * (FEE // 3) for k in held]  # paid per seat
-    assert market.pendingOf(requester) == 0
+    assert market.pendingOf(requester) == DEPOSIT  # its deposit back: the job was no failure of its
     assert market.pendingOf(ZERO_ADDRESS) == FEE % 3  # the division dust is burned
 
 
@@ -54,7 +55,7 @@ def test_finalized_event_reports_the_settlement(market, requester, alice, bob, v
         REWARD - FEE,
         FEE - FEE % 6,
         0,
-        0,
+        DEPOSIT,  # the requester's deposit back
         MIN_STAKE + FEE % 6,  # burned: bob's slashed stake and the division dust
     ]
 
@@ -67,7 +68,7 @@ def test_a_dishonest_claim_is_slashed_and_burned(market, requester, alice, bob, 
     finalize(market, job_id, requester)
 
     assert claim_all(market, job_id)[bob.address] == 0
-    assert market.pendingOf(requester) == 0  # never the requester's (issue 20)
+    assert market.pendingOf(requester) == DEPOSIT  # its deposit; the slashed stake never (issue 20)
     assert market.pendingOf(ZERO_ADDRESS) == MIN_STAKE + FEE % 6
     assert lens_of(market).submissions(job_id)[1]["outcome"] == OUTCOME["Dishonest"]
 
@@ -95,7 +96,7 @@ def test_unrevealed_commits_are_slashed(market, requester, alice, bob, validator
 
     finalize(market, job_id, requester)
 
-    assert market.pendingOf(requester) == REWARD  # its reward back; the slashed stake is burned
+    assert market.pendingOf(requester) == REWARD + DEPOSIT  # its reward and deposit back; the slashed stake is burned
     assert market.pendingOf(ZERO_ADDRESS) == MIN_STAKE
     assert lens_of(market).submissions(job_id)[0]["outcome"] == OUTCOME["Unrevealed"]
 
@@ -161,7 +162,7 @@ def test_verified_scores_below_the_minimum_pay_the_forfeit_and_refund_the_reward
 
     assert tx.events["Finalized"]["winner"] == "0x" + "00" * 20
     assert claim_all(market, job_id) == {alice.address: MIN_STAKE - FORFEIT}
-    assert market.pendingOf(requester) == REWARD - FEE  # the forfeit and the dust are burned
+    assert market.pendingOf(requester) == REWARD - FEE + DEPOSIT  # the forfeit and the dust are burned
     assert market.pendingOf(ZERO_ADDRESS) == FORFEIT + FEE % 3
 
 
@@ -171,8 +172,8 @@ def test_a_job_without_submissions_refunds_the_requester(market, requester):
 
     tx = finalize(market, job_id, requester)
 
-    assert tx.events["Finalized"]["refund"] == REWARD
-    assert market.pendingOf(requester) == REWARD
+    assert tx.events["Finalized"]["refund"] == REWARD + DEPOSIT
+    assert market.pendingOf(requester) == REWARD + DEPOSIT
 
 
 def test_an_unrevealed_evaluation_set_forfeits_the_reward_to_revealed_workers(
@@ -202,7 +203,7 @@ def test_finalize_at_the_settle_deadline_is_accepted(market, requester):
 
     finalize(market, job_id, requester)
 
-    assert lens_of(market).phase(job_id) == 5
+    assert lens_of(market).phase(job_id) == 7  # Finalized
 
 
 def test_a_job_is_finalized_once(market, requester):

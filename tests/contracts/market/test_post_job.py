@@ -2,7 +2,7 @@ import brownie
 import pytest
 from errors import err
 from hashes import ZERO, h
-from market_helpers import COMMITTEE, MIN_SCORE, MIN_STAKE, MIN_WINDOW, REWARD, eval_seal, next_time, post
+from market_helpers import COMMITTEE, DEPOSIT, MIN_SCORE, MIN_STAKE, MIN_WINDOW, REWARD, eval_seal, next_time, post
 
 DAY = 86400
 
@@ -18,7 +18,7 @@ def _post(market, requester, now=None, **kw):
         deadlines=[now + 100, now + 200, now + 300, now + 400],
         min_stake=MIN_STAKE,
         committee=COMMITTEE,
-        value=REWARD,
+        value=REWARD + DEPOSIT,
     )
     args.update(kw)
     return market.postJob(
@@ -34,13 +34,25 @@ def _post(market, requester, now=None, **kw):
     )
 
 
-def test_reward_is_escrowed_in_the_market(market, requester):
+def test_reward_and_deposit_are_escrowed_in_the_market(market, requester):
     before = requester.balance()
 
     post(market, requester)
 
-    assert market.balance() == REWARD + 3 * 10**18  # plus the three validator bonds
-    assert requester.balance() == before - REWARD
+    assert market.balance() == REWARD + DEPOSIT + 3 * 10**18  # plus the three validator bonds
+    assert requester.balance() == before - REWARD - DEPOSIT
+
+
+def test_the_deposit_equals_the_reward(market, requester):
+    job_id, tx = post(market, requester)
+
+    assert market.job(job_id)["reward"] == REWARD == DEPOSIT  # Judgment.depositOf: msg.value is 2 x the reward
+    assert tx.events["JobPosted"]["reward"] == REWARD
+
+
+def test_a_value_that_is_not_a_reward_and_its_deposit_is_refused(market, requester):
+    with brownie.reverts(err("TrainingMarketDepositMismatch", REWARD + DEPOSIT + 1)):
+        _post(market, requester, value=REWARD + DEPOSIT + 1)  # odd: no reward has it as reward + deposit
 
 
 def test_job_ids_start_at_one_and_count_up(market, requester):

@@ -29,6 +29,7 @@ from market_helpers import (
     TOLERANCE_BPS,
     URI,
     attestation_seal,
+    deposit_of,
     draw,
     eval_seal,
     lens_of,
@@ -100,7 +101,7 @@ class MarketMachine:
 
     # ----- helpers -----
     def _owed(self):
-        escrow = sum(j["reward"] for j in self.jobs if j["status"] == "active")
+        escrow = sum(j["reward"] + deposit_of(j["reward"]) for j in self.jobs if j["status"] == "active")
         stakes = sum(s["stake"] for j in self.jobs if j["status"] == "active" for s in j["subs"])
         unclaimed = sum(
             s["payout"] for j in self.jobs if j["status"] == "finalized" for s in j["subs"] if not s["claimed"]
@@ -127,7 +128,7 @@ class MarketMachine:
         d = [now + 100, now + 200, now + 300, now + 400]
         tx = self.market.postJob(
             h("base"), h("train"), eval_seal(), h("spec"), st_score % 9000, d, STAKE, 3,
-            {"from": who, "value": reward},
+            {"from": who, "value": reward + deposit_of(reward)},
         )  # fmt: skip
         self.jobs.append(
             dict(id=tx.return_value, requester=who.address, d=d, reward=reward, min_score=st_score % 9000,
@@ -144,7 +145,7 @@ class MarketMachine:
         ok = who.address == job["requester"] and job["status"] == "active" and not job["subs"]
         if self._expect(ok, lambda: self.market.cancelJob(job["id"], {"from": who})):
             job["status"] = "cancelled"
-            self.pending[who.address] += job["reward"]
+            self.pending[who.address] += job["reward"] + deposit_of(job["reward"])
 
     def rule_commit(self, st_pick, st_score, st_lie, st_extra):
         """A worker commits to a result it truly scores `st_score`, claiming it plus `st_lie`."""
@@ -292,10 +293,10 @@ class MarketMachine:
             share = pot // len(revealed) if revealed else 0
             for s in revealed:
                 s["payout"] = s["stake"] + share
-            if revealed:
-                self.burned += pot - share * len(revealed)  # the dust
-            else:  # the reward back; the unrevealed stakes are burned, never the requester's
-                self.pending[req] += job["reward"]
+            if revealed:  # the dust and the requester's deposit are burned (issue 20 item 7)
+                self.burned += pot - share * len(revealed) + deposit_of(job["reward"])
+            else:  # the reward and deposit back; the unrevealed stakes are burned, never the requester's
+                self.pending[req] += job["reward"] + deposit_of(job["reward"])
                 self.burned += pot - job["reward"]
             return None
         # A full job's forfeit is the whole minimum stake (issue 20 item 6: filling never pays).
@@ -347,6 +348,7 @@ class MarketMachine:
         refund = 0 if total else fee  # nobody earned the pool: the fee back, the slashed bonds burned
         self.burned += burned + pool - per * total - refund
         prize = job["reward"] - fee
+        refund += deposit_of(job["reward"])  # no failure of the requester's: its deposit back
         if best is None:
             refund += prize
         else:

@@ -14,7 +14,7 @@ def test_phases_follow_the_clock(market, requester):
         brownie.chain.mine()
         seen.append(lens_of(market).phase(job_id))
 
-    assert seen == [0, 1, 2, 3, 4]  # Open, Revealing, Attesting, Settling, Finalizable
+    assert seen == [0, 1, 2, 3, 6]  # Open, Revealing, Attesting, Settling, Finalizable (no appeal: no vote)
 
 
 def test_a_finalized_job_shows_finalized(market, requester):
@@ -22,7 +22,7 @@ def test_a_finalized_job_shows_finalized(market, requester):
     at_time(job_times(market, job_id)[3])
     finalize(market, job_id, requester)
 
-    assert lens_of(market).phase(job_id) == 5
+    assert lens_of(market).phase(job_id) == 7  # Finalized
 
 
 def test_phase_of_an_unknown_job_reverts(market):

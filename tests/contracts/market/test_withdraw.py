@@ -1,9 +1,10 @@
 import brownie
 from errors import err
-from market_helpers import REWARD, post
+from market_helpers import DEPOSIT, REWARD, post
 
 
 def _credited(market, requester):
+    """A cancelled job: its reward and deposit credited back to `requester`."""
     job_id, _ = post(market, requester)
     market.cancelJob(job_id, {"from": requester})
 
@@ -14,8 +15,8 @@ def test_withdraw_sends_everything_credited(market, requester):
 
     tx = market.withdraw({"from": requester, "gas_price": 0})
 
-    assert requester.balance() == before + REWARD
-    assert list(tx.events["Withdrawn"].values()) == [requester, REWARD]
+    assert requester.balance() == before + REWARD + DEPOSIT
+    assert list(tx.events["Withdrawn"].values()) == [requester, REWARD + DEPOSIT]
 
 
 def test_withdraw_zeroes_the_pending_balance(market, requester):
@@ -43,4 +44,4 @@ def test_credits_from_several_jobs_add_up(market, requester):
     _credited(market, requester)
     _credited(market, requester)
 
-    assert market.pendingOf(requester) == 2 * REWARD
+    assert market.pendingOf(requester) == 2 * (REWARD + DEPOSIT)

@@ -82,6 +82,26 @@ contract AppealsGuardsTest is MarketFixture {
         _file(id);
     }
 
+    /// Found by the market's invariant campaign once it filed appeals: a job nobody committed
+    /// to could be appealed, then cancelled by its requester (allowed while it has no
+    /// submission), and the deposit stayed in Appeals for good (no finalize ever rules it).
+    function test_fileAppealRevertsOnAJobWithoutSubmissionsWhichItsRequesterMayCancel() external {
+        uint32[4] memory d = _deadlines();
+        vm.prank(REQUESTER);
+        uint256 id = market.postJob{value: 1 ether}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, d, MIN_STAKE, 3
+        );
+        vm.warp(d[0]);
+        vm.prank(REQUESTER);
+        market.revealEvaluation(id, EVAL, EVAL_SALT, "");
+        vm.warp(appeals.windowsOf(id)[0]);
+
+        vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsNotAppealing.selector, id));
+        _file(id);
+        vm.prank(REQUESTER);
+        market.cancelJob(id); // what would have locked the deposit
+    }
+
     function test_fileAppealRevertsOnAFinalizedJobEvenInsideTheWindow() external {
         uint256 id = _judged(8000, 8000, 8000, 8000);
         uint256 open = block.timestamp;
@@ -253,32 +273,33 @@ contract AppealsGuardsTest is MarketFixture {
 
     // ---------------------------------------------------------------- revealVote
 
-    function test_revealVoteCountsTheBondAtRevealInGwei() external {
+    function test_revealVoteCountsTheBondAtTheFilingInGwei() external {
+        vm.warp(block.timestamp + market.UNBONDING_DELAY()); // the members' joins are long past
         uint256 id = _appealed(8000, 8000, 8000, 8000);
         _commitVote(id, 1, OVER_CLAIMS | INFLATED);
         _commitVote(id, 2, 0);
         vm.deal(_validator(1), 1 ether);
         vm.prank(_validator(1));
-        market.topUpBond{value: 1 ether}(); // after its commit: counts
+        market.topUpBond{value: 1 ether}(); // after the filing: does not count (it did before: 2e9)
         vm.warp(appeals.windowsOf(id)[2]);
 
         vm.expectEmit(address(appeals));
-        emit IAppeals.VoteRevealed(id, _validator(1), OVER_CLAIMS | INFLATED, 2e9);
+        emit IAppeals.VoteRevealed(id, _validator(1), OVER_CLAIMS | INFLATED, 1e9);
         _revealVote(id, 1, OVER_CLAIMS | INFLATED);
         _revealVote(id, 2, 0);
 
         assertEq(appeals.voteOf(id, _validator(1)), bytes32(uint256(1)));
         (uint256 against, uint256 total) = appeals.tallyOf(id, 0);
-        assertEq(against, 2e9);
-        assertEq(total, 3e9);
+        assertEq(against, 1e9);
+        assertEq(total, 2e9);
         (against,) = appeals.tallyOf(id, 16);
-        assertEq(against, 2e9);
+        assertEq(against, 1e9);
         (against,) = appeals.tallyOf(id, 1);
         assertEq(against, 0);
         (uint256 decided, uint256 dishonest, uint256 inflated) = appeals.votesOf(id);
-        assertEq(decided, 1);
-        assertEq(dishonest, 1);
-        assertEq(inflated, 1);
+        assertEq(decided, 0); // a tie: the top-up would have decided it
+        assertEq(dishonest, 0);
+        assertEq(inflated, 0);
     }
 
     function test_revealVoteRevertsOutsideItsWindow() external {
@@ -379,12 +400,14 @@ contract AppealsGuardsTest is MarketFixture {
     }
 
     function test_anUpheldVerdictSharesTheDepositByBond() external {
-        uint256 id = _appealed(8000, 8000, 8000, 8000); // confirmed honest
-        _commitVote(id, 1, 0);
-        _commitVote(id, 2, 0);
+        uint256 id = _judged(8000, 8000, 8000, 8000); // confirmed honest
         vm.deal(_validator(2), 2 ether);
         vm.prank(_validator(2));
         market.topUpBond{value: 2 ether}(); // 3 ETH: three quarters of the bond that voted
+        vm.warp(block.timestamp + 1); // before the filing: it counts
+        _file(id);
+        _commitVote(id, 1, 0);
+        _commitVote(id, 2, 0);
         vm.prank(_validator(1));
         vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsNothingOwed.selector, id, _validator(1)));
         appeals.collect(id); // nothing before the ruling
@@ -576,7 +599,7 @@ contract AppealsGuardsTest is MarketFixture {
 
     function _judgedWith(uint32[4] memory d, uint16 claim, uint16 a1, uint16 a2, uint16 a3) internal returns (uint256 id) {
         vm.prank(REQUESTER);
-        id = market.postJob{value: 1 ether}(
+        id = market.postJob{value: 2 ether}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, d, MIN_STAKE, 3
         );
         _commit(id, 1, claim);
@@ -614,6 +637,12 @@ contract AppealsGuardsTest is MarketFixture {
         vm.deal(who, who.balance + 1 ether);
         vm.prank(who);
         market.joinValidators{value: 1 ether}();
+    }
+
+    function _topUp(address who, uint256 amount) internal {
+        vm.deal(who, who.balance + amount);
+        vm.prank(who);
+        market.topUpBond{value: amount}();
     }
 
     function _sealOf(uint256 id, address voter, uint32 vote) internal pure returns (bytes32) {
@@ -723,6 +752,47 @@ contract AppealsGuardsTest is MarketFixture {
         assertEq(appeals.appealOf(id).appellant, APPELLANT);
         assertEq(appeals.appealOf(id).members, 3 + late);
         assertTrue(appeals.eligible(id, address(0xF000 + uint160(late) - 1)));
+    }
+
+    /// A captor that front-runs the filing with a fresh bond (counted, so that it cannot block
+    /// the filing) votes with nothing: a join grows a bond from zero, after the filing.
+    function test_aJoinFrontRunningTheFilingVotesButWeighsNothing() external {
+        uint256 id = _judged(8000, 0, 0, 0); // a captured conviction: validators 2 and 3 convict
+        address whale = address(0xF000);
+        vm.deal(whale, 100 ether);
+        vm.prank(whale);
+        market.joinValidators{value: 100 ether}(); // in the filing's block, after the appellant counted
+        vm.prank(APPELLANT);
+        appeals.fileAppeal{value: MIN_STAKE}(id, 3);
+        vm.prank(whale);
+        appeals.commitVote(id, _sealOf(id, whale, OVER_CLAIMS));
+        _commitVote(id, 1, 0);
+
+        vm.warp(appeals.windowsOf(id)[2]);
+        vm.prank(whale);
+        appeals.revealVote(id, OVER_CLAIMS, VOTE_SALT);
+        _revealVote(id, 1, 0);
+
+        (uint256 against, uint256 total) = appeals.tallyOf(id, 0);
+        assertEq(against, 0); // 100e9 before this guard: the conviction stood
+        assertEq(total, 1e9);
+    }
+
+    function test_leastBondSinceIsTheBondUnlessItGrewSinceThenTheFloorOfItsGrowths() external {
+        address m = address(0xF001);
+        _join(m); // t0: a growth from zero
+        uint256 t0 = block.timestamp;
+        assertEq(market.leastBondSince(m, t0 + 1), 1e9); // no growth since: the bond
+        assertEq(market.leastBondSince(m, t0), 0); // joined at t0
+        vm.warp(t0 + market.UNBONDING_DELAY());
+        _topUp(m, 2 ether); // a delay after the join: its growths start afresh, from 1e9
+        uint256 t1 = block.timestamp;
+        vm.warp(t1 + 1 days);
+        _topUp(m, 4 ether); // within the delay: the floor keeps 1e9
+        assertEq(market.leastBondSince(m, t1), 1e9);
+        assertEq(market.leastBondSince(m, t1 + 1), 1e9); // the bond was 3e9 then: a lower bound still
+        assertEq(market.leastBondSince(m, block.timestamp + 1), 7e9);
+        assertEq(market.leastBondSince(address(0xBEEF), t0), 0); // not a member
     }
 
     function test_moreLateJoinsThanTheBoundRefuseTheFilingWithItsCount() external {

@@ -73,7 +73,7 @@ abstract contract MarketFixture is TestBase, StdAssertions {
     /// @dev A job of `reward` on `m`, minimum score 50 %, committee of three.
     function _post(TrainingMarket m, uint256 reward) internal returns (uint256 id) {
         vm.prank(REQUESTER);
-        id = m.postJob{value: reward}(
+        id = m.postJob{value: 2 * reward}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
         );
     }

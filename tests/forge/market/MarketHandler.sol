@@ -3,6 +3,8 @@ pragma solidity 0.8.28;
 
 import {CommonBase} from "forge-std/Base.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
+import {Vm} from "forge-std/Vm.sol";
+import {IAppeals} from "../../../contracts/interfaces/IAppeals.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {Judgment} from "../../../contracts/libraries/Judgment.sol";
 import {MarketLens} from "../../../contracts/MarketLens.sol";
@@ -66,6 +68,15 @@ contract MarketHandler is CommonBase, StdUtils {
         uint16[] scores;
     }
 
+    /// @dev A job's appeal (to the whole bond, {Appeals}): who filed it, and the bond (gwei)
+    /// that revealed votes, and of it the honest members'.
+    struct GAppeal {
+        address appellant; // zero: not appealed
+        uint256 deposit;
+        uint256 honestWeight;
+        uint256 weight;
+    }
+
     TrainingMarket public immutable market;
     MarketLens public immutable lens; // the judged views (issue 19)
     bytes32 public immutable baseModel;
@@ -80,6 +91,10 @@ contract MarketHandler is CommonBase, StdUtils {
     mapping(uint256 jobIndex => GSub[]) internal _subs;
     mapping(uint256 jobIndex => address[]) internal _seats;
     mapping(uint256 jobIndex => mapping(address => GAttestation)) internal _attestations;
+    IAppeals public immutable appeals; // the market's, created by its constructor
+    mapping(uint256 jobIndex => GAppeal) internal _appealOf;
+    mapping(uint256 jobIndex => mapping(address => uint8)) internal _voteOf; // 1 committed, 2 revealed, 3 slashed
+    uint256[] internal _appealed; // job indexes, in filing order
 
     // ----- ghosts -----
     uint256 public ghostIn; // wei sent to the market
@@ -102,10 +117,19 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public tieConvictions; // dishonest without a strict majority of seats below the claim
     uint256 public slashesToRequester; // the requester credited more than its own unspent reward
     uint256 public slashesEscapedByExit; // a seat outside tolerance whose bond had already left
+    // Appeals (issue 20 item 5): the deposits sit in Appeals, not the market.
+    uint256 public appealIn; // deposits sent to Appeals
+    uint256 public appealOut; // what Appeals paid (collect)
+    uint256 public appealDust; // what an upheld appeal's shares by bond leave (rounding, < 1 wei a voter)
+    uint256 public depositsLocked; // a ruled deposit owed to nobody (beyond the shares' dust)
+    uint256 public honestBondOutvoted; // honest bond a strict majority of the vote, the verdict against its ballots
+    uint256 public appealsFiled;
+    uint256 public appealsOverturned;
 
     constructor(TrainingMarket market_, bytes32 baseModel_) {
         market = market_;
         lens = new MarketLens(ITrainingMarket(address(market_)));
+        appeals = IAppeals(market_.appealsContractAddress());
         baseModel = baseModel_;
         requesters.push(_addr("requester"));
         requesters.push(_addr("whale")); // also bonds 30 ETH as a validator
@@ -163,9 +187,9 @@ contract MarketHandler is CommonBase, StdUtils {
             t += _bound(uint256(keccak256(abi.encode(windows, i))), 100, 600);
             j.d[i] = uint32(t);
         }
-        _fund(requester, reward);
+        _fund(requester, reward + Judgment.depositOf(reward));
         vm.prank(requester);
-        j.id = market.postJob{value: reward}(
+        j.id = market.postJob{value: reward + Judgment.depositOf(reward)}(
             baseModel,
             keccak256("train"),
             keccak256(abi.encode(keccak256(abi.encode("eval", _jobs.length - 1)), _evalSalt(_jobs.length - 1))),
@@ -356,6 +380,52 @@ contract MarketHandler is CommonBase, StdUtils {
         _advance(who);
     }
 
+    /// @notice An actor appeals a job's verdicts, in the second half of its settle window.
+    function fileAppeal(uint256 pick, uint256 who) external {
+        (bool found, uint256 k) = _pick(pick, _appealable);
+        if (!found || !_fileAppeal(k, who)) _advance(pick);
+    }
+
+    /// @notice An eligible member commits its vote on an appeal (the silent one never does).
+    function commitVote(uint256 pick, uint256 who) external {
+        (bool found, uint256 k) = _pick(pick, _voting);
+        if (!found || !_commitVote(k, who)) _advance(pick);
+    }
+
+    /// @notice A member reveals the vote it committed.
+    function revealVote(uint256 pick, uint256 who) external {
+        (bool found, uint256 k) = _pick(pick, _revealingVotes);
+        if (!found || !_revealVote(k, who)) _advance(pick);
+    }
+
+    /// @notice Anyone slashes an eligible member that revealed no vote, once the vote closed:
+    /// it loses exactly a silent seat's share of its bond.
+    function slashAbsent(uint256 pick, uint256 who) external {
+        (bool found, uint256 k) = _pick(pick, _voteClosed);
+        if (!found || !_slashAbsent(k, who)) _advance(pick);
+    }
+
+    /// @notice Someone collects what a ruled appeal owes it; it must receive exactly {owedTo}.
+    function collect(uint256 pick, uint256 who) external {
+        (bool found, uint256 k) = _pick(pick, _ruled);
+        if (!found) return _advance(pick);
+        uint256 id = _jobs[k].id;
+        uint256 start = who % actors.length;
+        for (uint256 n; n < actors.length; ++n) {
+            address a = actors[(start + n) % actors.length];
+            uint256 owed = appeals.owedTo(id, a);
+            if (owed == 0) continue;
+            uint256 before = a.balance;
+            vm.prank(a);
+            appeals.collect(id);
+            appealOut += a.balance - before;
+            if (a.balance - before != owed) ++payoutMismatches;
+            _changed();
+            return;
+        }
+        _advance(pick);
+    }
+
     /// @notice Mallory (or a party out of turn) tries a call the rules forbid; it must revert.
     /// Twenty kinds: bad posts, out-of-window or repeated commits, reveals, draws, attestations
     /// and finalizes, wrong preimages, claims and withdrawals of nothing, validator misuse.
@@ -378,6 +448,7 @@ contract MarketHandler is CommonBase, StdUtils {
         uint80 minStake = kind == 4 ? 9 : 1 ether; // a zero forfeit
         if (kind == 2) d[0] = uint32(block.timestamp); // a commit window of 0 s
         bytes32 base = kind == 3 ? keccak256("unregistered") : baseModel;
+        value *= 2; // the reward and its deposit
         _fund(MALLORY, value);
         ghostIn -= value; // refunded by the revert, unless accepted (then the invariants fail anyway)
         vm.prank(MALLORY);
@@ -570,9 +641,120 @@ contract MarketHandler is CommonBase, StdUtils {
         }
         if (block.timestamp < j.d[3]) {
             if ((seed >> 160) % 16 != 0 && _revealAttestation(k, seed >> 168)) return;
+            if ((seed >> 176) % 4 == 0 && _fileAppeal(k, seed >> 184)) return;
             vm.warp(j.d[3]);
         }
+        if (_appealOf[k].appellant != address(0)) {
+            IAppeals.Appeal memory a = appeals.appealOf(j.id);
+            if (block.timestamp < a.commitUntil) {
+                if ((seed >> 200) % 16 != 0 && _commitVote(k, seed >> 208)) return;
+                vm.warp(a.commitUntil);
+            }
+            if (block.timestamp < a.revealUntil) {
+                if ((seed >> 224) % 16 != 0 && _revealVote(k, seed >> 232)) return;
+                vm.warp(a.revealUntil);
+            }
+        }
         _finalize(k);
+    }
+
+    /// @dev Files job k's appeal from an actor, with the minimum deposit; false when it cannot
+    /// be (not evaluated, appealed, or past its window).
+    function _fileAppeal(uint256 k, uint256 who) private returns (bool) {
+        GJob storage j = _jobs[k];
+        if (j.status != 0 || !j.evaluated || _subs[k].length == 0 || _appealOf[k].appellant != address(0)) return false;
+        if (block.timestamp >= j.d[3]) return false;
+        uint256 opens = Judgment.appealsOpenAt(j.d[2], j.d[3]);
+        if (block.timestamp < opens) vm.warp(opens);
+        address appellant = actors[who % actors.length];
+        uint256 leaves;
+        while (market.validatorAt(leaves) != address(0)) ++leaves;
+        vm.deal(appellant, appellant.balance + j.minStake);
+        appealIn += j.minStake;
+        vm.prank(appellant);
+        appeals.fileAppeal{value: j.minStake}(j.id, leaves);
+        (_appealOf[k].appellant, _appealOf[k].deposit) = (appellant, j.minStake);
+        _appealed.push(k);
+        ++appealsFiled;
+        _changed();
+        return true;
+    }
+
+    /// @dev An eligible member of the pool (from `who` on) that has not voted commits its ballot.
+    function _commitVote(uint256 k, uint256 who) private returns (bool) {
+        uint256 id = _jobs[k].id;
+        if (_appealOf[k].appellant == address(0) || block.timestamp >= appeals.appealOf(id).commitUntil) return false;
+        uint256 start = who % members.length;
+        for (uint256 n; n < members.length; ++n) {
+            address m = members[(start + n) % members.length];
+            if (_voteOf[k][m] != 0 || kindOf[m] == Kind.Silent || !appeals.eligible(id, m)) continue;
+            bytes32 seal = keccak256(abi.encode(id, m, _ballot(k, m), _voteSalt(k, m))); // before the prank: a call
+            vm.prank(m);
+            appeals.commitVote(id, seal);
+            _voteOf[k][m] = 1;
+            _changed();
+            return true;
+        }
+        return false;
+    }
+
+    /// @dev A member that committed (from `who` on) reveals; the weight it got is recorded.
+    function _revealVote(uint256 k, uint256 who) private returns (bool) {
+        uint256 id = _jobs[k].id;
+        if (_appealOf[k].appellant == address(0)) return false;
+        IAppeals.Appeal memory a = appeals.appealOf(id);
+        if (block.timestamp >= a.revealUntil) return false;
+        if (block.timestamp < a.commitUntil) vm.warp(a.commitUntil);
+        uint256 start = who % members.length;
+        for (uint256 n; n < members.length; ++n) {
+            address m = members[(start + n) % members.length];
+            if (_voteOf[k][m] != 1) continue;
+            uint32 ballot = _ballot(k, m);
+            vm.prank(m);
+            appeals.revealVote(id, ballot, _voteSalt(k, m));
+            _voteOf[k][m] = 2;
+            uint256 weight = appeals.appealOf(id).total - a.total;
+            _appealOf[k].weight += weight;
+            if (kindOf[m] == Kind.Honest) _appealOf[k].honestWeight += weight;
+            _changed();
+            return true;
+        }
+        return false;
+    }
+
+    /// @dev An eligible member (from `who` on) that revealed no vote is slashed: a silent
+    /// seat's share of its bond, exactly.
+    function _slashAbsent(uint256 k, uint256 who) private returns (bool) {
+        uint256 id = _jobs[k].id;
+        uint256 start = who % members.length;
+        for (uint256 n; n < members.length; ++n) {
+            address m = members[(start + n) % members.length];
+            if (_voteOf[k][m] >= 2 || !appeals.eligible(id, m)) continue;
+            uint256 bond = _validatorOf(m).bond;
+            appeals.slashAbsent(id, m);
+            _voteOf[k][m] = 3;
+            if (_validatorOf(m).bond != bond - bond * SLASH_BPS / BPS) ++slashShortfalls;
+            _changed();
+            return true;
+        }
+        return false;
+    }
+
+    /// @dev What member m votes on job k: an honest member its measurement of each submission
+    /// (the true score), a Sybil what its attestations said (0: every claim over-claims).
+    function _ballot(uint256 k, address m) private view returns (uint32) {
+        GSub[] storage subs = _subs[k];
+        uint16[] memory measured = new uint16[](subs.length);
+        if (kindOf[m] != Kind.Sybil) {
+            for (uint256 i; i < subs.length; ++i) {
+                measured[i] = subs[i].trueScore;
+            }
+        }
+        return appeals.ballotOf(_jobs[k].id, measured);
+    }
+
+    function _voteSalt(uint256 k, address m) private pure returns (bytes32) {
+        return keccak256(abi.encode("vote-salt", k, m));
     }
 
     function _commit(uint256 k, uint256 who, uint256 trueScore, uint256 lie, uint256 stake) private returns (bool) {
@@ -744,6 +926,13 @@ contract MarketHandler is CommonBase, StdUtils {
         GJob storage j = _jobs[k];
         if (j.status != 0) return;
         if (block.timestamp < j.d[3]) vm.warp(j.d[3]);
+        GAppeal storage ap = _appealOf[k];
+        uint256 lost;
+        if (ap.appellant != address(0)) {
+            uint256 closes = appeals.appealOf(j.id).revealUntil;
+            if (block.timestamp < closes) vm.warp(closes); // finalize waits for the vote
+            (, lost,) = appeals.verdictOf(j.id);
+        }
         address[] memory seats = _seats[k];
         uint256[] memory bonds = new uint256[](seats.length);
         for (uint256 s; s < seats.length; ++s) {
@@ -754,26 +943,82 @@ contract MarketHandler is CommonBase, StdUtils {
         (bytes32 model, string memory uri) = best == NO_WINNER
             ? (bytes32(0), "")
             : (_modelOf(k, _subs[k][best].worker), _uriOf(_subs[k][best].worker));
+        vm.recordLogs();
         market.finalize(j.id, model, uri);
+        uint256 share = ap.appellant == j.requester ? _appellantShare(vm.getRecordedLogs()) : 0;
         j.status = 1;
         if (_subs[k].length == 0) _close(k);
         _changed();
         ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
-        _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore, list);
+        // The appellant's half of the captors' bonds is a bounty anyone can earn by appealing.
+        _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore - share, list);
         uint256 filled;
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) ++filled;
         }
         // A forfeit (a set never opened, or a committee below the quorum: the requester's
         // failures, issue 20): nothing attested, nobody slashed.
+        if (ap.appellant != address(0)) _checkRuling(k);
         if (!j.evaluated || filled < QUORUM) return;
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) ++winners;
             if (list[i].outcome == ITrainingMarket.Outcome.Dishonest) ++convictions;
         }
+        if (ap.appellant != address(0)) _checkAppealVerdicts(k, list);
+        if (appeals.appealOf(j.id).ruling == 1) {
+            // Overturned: the sheets were rewritten, so the committee's replay does not apply;
+            // every seat on the losing side lost its whole bond.
+            ++appealsOverturned;
+            for (uint256 s; s < seats.length; ++s) {
+                if ((lost >> s) & 1 != 0 && _validatorOf(seats[s]).bond != 0) ++slashShortfalls;
+            }
+            return;
+        }
         _checkSlashes(k, seats, bonds, list);
         _checkVerdicts(k, seats, list);
+    }
+
+    /// @dev {IAppeals-AppealRuled}'s appellantShare among `logs` (0 without one).
+    function _appellantShare(Vm.Log[] memory logs) private view returns (uint256) {
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter == address(appeals) && logs[i].topics[0] == IAppeals.AppealRuled.selector) {
+                (, uint256 share) = abi.decode(logs[i].data, (bool, uint256));
+                return share;
+            }
+        }
+        return 0;
+    }
+
+    /// @dev Right after finalize ruled job k's appeal: its deposit is owed, to the appellant
+    /// (overturned, or nobody voted) or to the voters by bond, less under a wei a voter of dust.
+    function _checkRuling(uint256 k) private {
+        uint256 id = _jobs[k].id;
+        uint256 owed;
+        for (uint256 i; i < actors.length; ++i) {
+            owed += appeals.owedTo(id, actors[i]);
+        }
+        uint256 deposit = _appealOf[k].deposit;
+        if (owed > deposit || deposit - owed >= members.length) ++depositsLocked;
+        else appealDust += deposit - owed;
+    }
+
+    /// @dev Where the honest members' revealed bond is a strict majority of the vote, every
+    /// submission the committee judged stands as their ballots say: dishonest exactly when it
+    /// over-claims their (exact) measurement, and an honest claim's verified score not above it.
+    function _checkAppealVerdicts(uint256 k, ITrainingMarket.Submission[] memory list) private {
+        GAppeal storage ap = _appealOf[k];
+        if (2 * ap.honestWeight <= ap.weight) return;
+        for (uint256 i; i < list.length; ++i) {
+            ITrainingMarket.Outcome o = list[i].outcome;
+            bool judged = o == ITrainingMarket.Outcome.Won || o == ITrainingMarket.Outcome.Honest
+                || o == ITrainingMarket.Outcome.BelowMinimum || o == ITrainingMarket.Outcome.Dishonest;
+            if (!judged) continue;
+            uint256 ceiling = uint256(_subs[k][i].trueScore) + TOLERANCE_BPS;
+            bool overClaims = list[i].claimedScoreBps > ceiling;
+            if ((o == ITrainingMarket.Outcome.Dishonest) != overClaims) ++honestBondOutvoted;
+            else if (!overClaims && list[i].verifiedScoreBps > ceiling) ++honestBondOutvoted;
+        }
     }
 
     /// @dev Replays the slashing rule seat by seat: slashBps of the bond per revealed
@@ -840,11 +1085,11 @@ contract MarketHandler is CommonBase, StdUtils {
         }
     }
 
-    /// @dev The requester may get back its own reward, less what its winner won; anything more
-    /// came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
+    /// @dev The requester may get back its own reward, less what its winner won, and its deposit;
+    /// anything more came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
     function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list) private {
         GJob storage j = _jobs[k];
-        uint256 kept = j.reward;
+        uint256 kept = j.reward + Judgment.depositOf(j.reward);
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) kept -= _jobView(j.id).reward;
         }
@@ -878,7 +1123,36 @@ contract MarketHandler is CommonBase, StdUtils {
     }
 
     function _finalizable(uint256 k) private view returns (bool) {
-        return _jobs[k].status == 0 && block.timestamp >= _jobs[k].d[3];
+        return _jobs[k].status == 0 && block.timestamp >= _jobs[k].d[3] && block.timestamp >= _voteEnd(k);
+    }
+
+    /// @dev When job k's appeal vote closes (0: not appealed).
+    function _voteEnd(uint256 k) private view returns (uint256) {
+        return _appealOf[k].appellant == address(0) ? 0 : appeals.appealOf(_jobs[k].id).revealUntil;
+    }
+
+    function _appealable(uint256 k) private view returns (bool) {
+        GJob storage j = _jobs[k];
+        return j.status == 0 && j.evaluated && _subs[k].length != 0 && _appealOf[k].appellant == address(0)
+            && block.timestamp >= Judgment.appealsOpenAt(j.d[2], j.d[3]) && block.timestamp < j.d[3];
+    }
+
+    function _voting(uint256 k) private view returns (bool) {
+        return _appealOf[k].appellant != address(0) && block.timestamp < appeals.appealOf(_jobs[k].id).commitUntil;
+    }
+
+    function _revealingVotes(uint256 k) private view returns (bool) {
+        if (_appealOf[k].appellant == address(0)) return false;
+        IAppeals.Appeal memory a = appeals.appealOf(_jobs[k].id);
+        return block.timestamp >= a.commitUntil && block.timestamp < a.revealUntil;
+    }
+
+    function _voteClosed(uint256 k) private view returns (bool) {
+        return _appealOf[k].appellant != address(0) && block.timestamp >= _voteEnd(k);
+    }
+
+    function _ruled(uint256 k) private view returns (bool) {
+        return _appealOf[k].appellant != address(0) && _jobs[k].status == 1;
     }
 
     /// @dev True when the clock is in job k's window `w`: [d[w-1], d[w]).
@@ -980,7 +1254,8 @@ contract MarketHandler is CommonBase, StdUtils {
             vm.toString(stateChangingCalls), " settled=", vm.toString(settledWithCommittee), " winners=",
             vm.toString(winners), " convictions=", vm.toString(convictions), " slashed=", vm.toString(seatsSlashed),
             " ties=", vm.toString(tieConvictions), " toRequester=", vm.toString(slashesToRequester), " escaped=",
-            vm.toString(slashesEscapedByExit)
+            vm.toString(slashesEscapedByExit), " appeals=", vm.toString(appealsFiled), " overturned=",
+            vm.toString(appealsOverturned)
         );
     }
 
@@ -1008,7 +1283,7 @@ contract MarketHandler is CommonBase, StdUtils {
             GJob storage j = _jobs[k];
             if (j.closed) continue; // owes nothing more
             ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
-            if (j.status == 0) owed += _jobView(j.id).reward;
+            if (j.status == 0) owed += _jobView(j.id).reward + Judgment.depositOf(j.reward); // the deposit escrowed with it
             for (uint256 i; i < list.length; ++i) {
                 if (j.status == 0) owed += list[i].stake;
                 else if (list[i].stake != 0) owed += list[i].payout; // claim zeroes the stake
@@ -1021,6 +1296,21 @@ contract MarketHandler is CommonBase, StdUtils {
             owed += _pendingOf(actors[i]);
         }
         owed += _pendingOf(address(0)); // burned: slashed stakes, forfeits, unearned bonds (issue 20)
+    }
+
+    /// @notice Everything Appeals owes, from its own views: the deposits of appeals not ruled
+    /// yet, and what each actor may collect from the ruled ones.
+    function appealsOwedByViews() external view returns (uint256 owed) {
+        for (uint256 n; n < _appealed.length; ++n) {
+            uint256 k = _appealed[n];
+            if (_jobs[k].status == 0) {
+                owed += _appealOf[k].deposit;
+                continue;
+            }
+            for (uint256 i; i < actors.length; ++i) {
+                owed += appeals.owedTo(_jobs[k].id, actors[i]);
+            }
+        }
     }
 
     /// @notice Jobs whose phase, as the market shows it, is not the one their status and the
@@ -1039,6 +1329,11 @@ contract MarketHandler is CommonBase, StdUtils {
                             : block.timestamp < j.d[2]
                                 ? ITrainingMarket.Phase.Attesting
                                 : block.timestamp < j.d[3] ? ITrainingMarket.Phase.Settling : ITrainingMarket.Phase.Finalizable;
+            if (j.status == 0 && _appealOf[k].appellant != address(0)) {
+                IAppeals.Appeal memory a = appeals.appealOf(j.id);
+                if (block.timestamp < a.commitUntil) expected = ITrainingMarket.Phase.AppealVoting;
+                else if (block.timestamp < a.revealUntil) expected = ITrainingMarket.Phase.AppealRevealing;
+            }
             if (_phaseOf(j.id) != expected) ++bad;
             ITrainingMarket.Job memory stored = _jobView(j.id);
             if (stored.requester != j.requester || stored.settleDeadline != j.d[3] || stored.minStake != j.minStake) ++bad;

@@ -56,9 +56,9 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     function test_aRewardOfExactlyWhatTheJobHoldsIsAccepted() external {
         uint256 reward = type(uint80).max;
         uint80 minStake = uint80(reward / 15 + 1); // fifteen of them cover the reward
-        vm.deal(REQUESTER, reward);
+        vm.deal(REQUESTER, 2 * reward); // the reward and its deposit
         vm.prank(REQUESTER);
-        uint256 id = market.postJob{value: reward}(
+        uint256 id = market.postJob{value: 2 * reward}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), minStake, 3
         );
         assertEq(market.job(id).reward, reward);
@@ -72,8 +72,8 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         bytes32 seal = MarketHashes.evaluationSeal(EVAL, EVAL_SALT);
         vm.startPrank(REQUESTER);
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBadCommitteeSize.selector, 1));
-        m.postJob{value: 1 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 1);
-        uint256 id = m.postJob{value: 1 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 3);
+        m.postJob{value: 2 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 1);
+        uint256 id = m.postJob{value: 2 ether}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, MIN_STAKE, 3);
         vm.stopPrank();
         assertEq(m.job(id).committeeSize, 3);
     }
@@ -149,10 +149,10 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     function test_theNobodyEligibleMarkSeatsNoMember() external {
         _setLeafCount(2 ** 31 - 1);
         address member = _validator(7);
-        vm.deal(member, 1 ether + REWARD);
+        vm.deal(member, 1 ether + 2 * REWARD);
         vm.startPrank(member);
         market.joinValidators{value: 1 ether}();
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 7
         );
         vm.warp(market.job(id).commitDeadline);
@@ -254,9 +254,9 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     function test_aCommitteeDrawnBelowTheQuorumIsTheRequestersFailure() external {
         vm.prank(_validator(1));
         market.requestExit();
-        vm.deal(_validator(3), REWARD);
+        vm.deal(_validator(3), 2 * REWARD);
         vm.prank(_validator(3));
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
         );
         vm.deal(_validator(2), MIN_STAKE);
@@ -396,7 +396,7 @@ contract TrainingMarketBoundariesTest is MarketFixture {
         market.finalize(id, _model(1), "u");
 
         assertEq(lens.submissions(id)[0].payout, uint256(MIN_STAKE) + type(uint80).max);
-        assertEq(market.pendingOf(address(0)), REWARD); // the burned excess of the pot
+        assertEq(market.pendingOf(address(0)), 2 * REWARD); // the burned excess of the pot, and the requester's deposit
     }
 
     /// @dev Sixteen submissions and the set never opened: the one revealed worker takes the
@@ -487,9 +487,9 @@ contract TrainingMarketBoundariesTest is MarketFixture {
     // ------------------------------------------------------------------ helpers
     /// @dev A job posted by `requester` with worker 1's reveal of 80 %, its set open.
     function _jobOf(address requester) internal returns (uint256 id) {
-        vm.deal(requester, REWARD);
+        vm.deal(requester, 2 * REWARD); // the reward and its deposit
         vm.prank(requester);
-        id = market.postJob{value: REWARD}(
+        id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 3
         );
         _commit(id, 1, 8000);

@@ -25,7 +25,7 @@ contract TrainingMarketBranchesTest is MarketFixture {
                 abi.encodeWithSelector(ITrainingMarket.TrainingMarketBadDeadlines.selector, d[0], d[1], d[2], d[3])
             );
             vm.prank(REQUESTER);
-            market.postJob{value: 1 ether}(
+            market.postJob{value: 2 ether}(
                 BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, d, MIN_STAKE, 3
             );
         }
@@ -38,7 +38,7 @@ contract TrainingMarketBranchesTest is MarketFixture {
         ITrainingMarket.AnchorProof memory proof;
         vm.expectRevert(bytes("unproven"));
         vm.prank(REQUESTER);
-        m.postJobWithProvenance{value: 1 ether}(
+        m.postJobWithProvenance{value: 2 ether}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
     }
@@ -55,8 +55,8 @@ contract TrainingMarketBranchesTest is MarketFixture {
         bytes32 seal = MarketHashes.evaluationSeal(EVAL, EVAL_SALT);
         vm.startPrank(REQUESTER);
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketStakeTooSmall.selector, 9));
-        market.postJob{value: 135}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, 9, 3);
-        uint256 id = market.postJob{value: 150}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, 10, 3);
+        market.postJob{value: 2 * 135}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, 9, 3);
+        uint256 id = market.postJob{value: 2 * 150}(BASE, keccak256("t"), seal, keccak256("s"), 0, d, 10, 3);
         vm.stopPrank();
         assertEq(market.job(id).minStake, 10);
     }
@@ -239,7 +239,7 @@ contract TrainingMarketBranchesTest is MarketFixture {
             market.joinValidators{value: 1 ether}();
         }
         vm.prank(REQUESTER);
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 9
         );
         _commit(id, 1, 8000);
@@ -265,7 +265,7 @@ contract TrainingMarketBranchesTest is MarketFixture {
     /// @dev The largest committee: fifteen seats, held by the three members, each settled and paid.
     function test_aCommitteeOfFifteenSettlesEverySeat() external {
         vm.prank(REQUESTER);
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 15
         );
         _commit(id, 1, 8000);

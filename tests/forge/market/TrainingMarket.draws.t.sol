@@ -7,7 +7,7 @@ import {MarketLens} from "../../../contracts/MarketLens.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
-/// @notice The committee draw's tries (TrainingMarket._drawSeats): how many there are, and how a
+/// @notice The committee draw's tries (CommitteeDraw.drawSeats): how many there are, and how a
 /// try steps over the bond that left the draw. The cases the mutation sample found no test for.
 contract TrainingMarketDrawsTest is MarketFixture {
     uint256 internal constant REWARD = 10 ether;
@@ -87,9 +87,9 @@ contract TrainingMarketDrawsTest is MarketFixture {
         _join(requester, 1 ether);
         address member = _validator(5);
         _join(member, 1 gwei);
-        vm.deal(requester, REWARD);
+        vm.deal(requester, 2 * REWARD); // the reward and its deposit
         vm.prank(requester);
-        uint256 id = market.postJob{value: REWARD}(
+        uint256 id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 1
         );
         vm.warp(market.job(id).commitDeadline);
@@ -123,9 +123,9 @@ contract TrainingMarketDrawsTest is MarketFixture {
         for (uint160 i = 1; i <= 16; ++i) {
             _join(_worker(i), bond);
         }
-        vm.deal(requester, REWARD);
+        vm.deal(requester, 2 * REWARD); // the reward and its deposit
         vm.prank(requester);
-        id = market.postJob{value: REWARD}(
+        id = market.postJob{value: 2 * REWARD}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, size
         );
         for (uint160 i = 1; i <= 16; ++i) {
@@ -140,7 +140,7 @@ contract TrainingMarketDrawsTest is MarketFixture {
         uint256[] memory ids = new uint256[](51);
         for (uint256 k; k < ids.length; ++k) {
             vm.prank(REQUESTER);
-            ids[k] = market.postJob{value: 1 ether}(
+            ids[k] = market.postJob{value: 2 ether}(
                 BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 5000, _deadlines(), MIN_STAKE, 15
             );
         }

@@ -73,11 +73,18 @@ contract TrainingMarketGuardsTest is MarketFixture {
 
     function test_postRefusesARewardAboveWhatTheRecordHolds() external {
         uint256 value = uint256(type(uint80).max) + 1;
-        vm.deal(REQUESTER, value);
+        vm.deal(REQUESTER, 2 * value); // the reward and its deposit
         vm.expectRevert(
             abi.encodeWithSelector(ITrainingMarket.TrainingMarketAmountTooLarge.selector, value, type(uint80).max)
         );
         _postWith(value, keccak256("t"), 0, _deadlines(), 3);
+    }
+
+    function test_postRefusesAValueThatIsNotARewardAndItsDeposit() external {
+        vm.deal(REQUESTER, 3);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketDepositMismatch.selector, 3));
+        vm.prank(REQUESTER);
+        market.postJob{value: 3}(BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3);
     }
 
     function test_postRefusesEachZeroHash() external {
@@ -87,7 +94,7 @@ contract TrainingMarketGuardsTest is MarketFixture {
             h[i] = 0;
             vm.expectRevert(ITrainingMarket.TrainingMarketZeroHash.selector);
             vm.prank(REQUESTER);
-            market.postJob{value: 1 ether}(BASE, h[0], h[1], h[2], 0, _deadlines(), MIN_STAKE, 3);
+            market.postJob{value: 2 ether}(BASE, h[0], h[1], h[2], 0, _deadlines(), MIN_STAKE, 3);
         }
     }
 
@@ -143,7 +150,7 @@ contract TrainingMarketGuardsTest is MarketFixture {
         ITrainingMarket.AnchorProof memory proof;
         vm.expectRevert(ITrainingMarket.TrainingMarketNoRelay.selector);
         vm.prank(REQUESTER);
-        market.postJobWithProvenance{value: 1 ether}(
+        market.postJobWithProvenance{value: 2 ether}(
             BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
     }
@@ -157,7 +164,7 @@ contract TrainingMarketGuardsTest is MarketFixture {
             abi.encodeWithSelector(ITrainingMarket.TrainingMarketPayloadMismatch.selector, keccak256("t"), keccak256("other"))
         );
         vm.prank(REQUESTER);
-        m.postJobWithProvenance{value: 1 ether}(
+        m.postJobWithProvenance{value: 2 ether}(
             BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
     }
@@ -311,7 +318,7 @@ contract TrainingMarketGuardsTest is MarketFixture {
         TrainingMarket empty = new TrainingMarket(address(registry), _config());
         uint32[4] memory d = _deadlines();
         vm.prank(REQUESTER);
-        uint256 id = empty.postJob{value: 1 ether}(BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, d, MIN_STAKE, 3);
+        uint256 id = empty.postJob{value: 2 ether}(BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, d, MIN_STAKE, 3);
         vm.warp(d[0]);
         empty.drawCommittee(id); // fixes the seed block
         vm.roll(block.number + 1);
@@ -508,7 +515,7 @@ contract TrainingMarketGuardsTest is MarketFixture {
         returns (uint256 id)
     {
         vm.prank(REQUESTER);
-        id = market.postJob{value: value}(BASE, trainingSet, _evalSeal(), keccak256("s"), minScore, d, MIN_STAKE, size);
+        id = market.postJob{value: 2 * value}(BASE, trainingSet, _evalSeal(), keccak256("s"), minScore, d, MIN_STAKE, size);
     }
 
     function _post() internal returns (uint256) {

@@ -101,6 +101,21 @@ contract TrainingMarketInvariants is MarketCampaign {
         assertEq(handler.slashesEscapedByExit(), 0, "a member withdrew its bond before its slash");
     }
 
+    /// @notice Appeals (issue 20 item 5), one campaign for three checks (each invariant
+    /// function runs its own 3,200 calls: make test-forge's 90 s budget): Appeals hold exactly
+    /// the deposits not ruled yet and what ruled ones owe (plus the shares' rounding dust, under
+    /// a wei a voter), which is what came in less what was collected; every ruled deposit is
+    /// owed to someone (the appellant, or the voters by bond); and capturing one committee does
+    /// not capture the outcome: where the honest members' revealed bond is a strict majority of
+    /// an appeal's vote, every verdict follows their ballots.
+    function invariant_appealsAreSettledByTheWholeBond() external view {
+        uint256 balance = address(handler.appeals()).balance;
+        assertEq(balance, handler.appealsOwedByViews() + handler.appealDust(), "Appeals' balance != owed");
+        assertEq(balance, handler.appealIn() - handler.appealOut(), "deposits in - out != Appeals' balance");
+        assertEq(handler.depositsLocked(), 0, "a ruled appeal's deposit is owed to nobody");
+        assertEq(handler.honestBondOutvoted(), 0, "an honest bond majority was outvoted on appeal");
+    }
+
     /// @notice Market v3 (issue 20): slashed stakes, forfeits, unearned slashed bonds and dust
     /// never reach the requester (it can cause them): finalize burns them.
     function invariant_nothingFromSlashesReachesTheRequester() external view {

@@ -139,7 +139,7 @@ contract ProvenanceTest is Campaign, HeaderMiner {
         returns (uint256)
     {
         ITrainingMarket.AnchorProof memory proof = ITrainingMarket.AnchorProof(anchor, blockHash, 0, new bytes32[](0));
-        return market.postJobWithProvenance{value: 1 ether}(
+        return market.postJobWithProvenance{value: 2 ether}(
             base, trainingSet, keccak256("seal"), keccak256("spec"), 0, _deadlines(), 1 ether, 3, proof
         );
     }

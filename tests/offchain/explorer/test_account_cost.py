@@ -86,7 +86,7 @@ def test_an_account_page_reads_no_more_logs_when_other_accounts_post_jobs(client
         _post(crowd, client, 10 * WINDOW_S)
     after, again = _logs_read(view, Web3.to_checksum_address(accounts[2]))
 
-    assert [r.what for r in page.history] == ["reward escrowed", "reward escrowed", "refund", "refund"]
+    assert [r.what for r in page.history] == ["reward and deposit escrowed"] * 2 + ["refund"] * 2
     assert again.history == page.history
     assert after == before, f"the page read {before} logs, then {after} after {CROWD_JOBS} more jobs of others"
 

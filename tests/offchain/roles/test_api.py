@@ -12,6 +12,7 @@ from offchain.api import Job, Market, Phase, WaitTimeoutError, Windows
 from offchain.errors import OffchainError
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.inclusion import DELAYS
+from offchain.eth.market import deposit_of
 from offchain.roles.seals import SealBook
 
 
@@ -62,8 +63,9 @@ def test_a_cancelled_job_refunds_and_a_wait_for_a_later_phase_says_so(world: Wor
 
     with pytest.raises(OffchainError, match="cancelled before reaching finalized"):
         job.wait_for("finalized", timeout_s=5)
-    assert market.pending() == ETH // 2
-    assert market.withdraw() == ETH // 2
+    refund = ETH // 2 + deposit_of(ETH // 2)  # the reward and its deposit
+    assert market.pending() == refund
+    assert market.withdraw() == refund
     assert market.withdraw() == 0
 
 

@@ -15,6 +15,7 @@ from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.market import Outcome, Submission
 from offchain.eth.values import format_eth
 from offchain.roles.committee import UNAVAILABLE, CommitteeMember, EvaluationUnavailableError
+from offchain.roles.jobs_view import job_report, next_deadline
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 
@@ -291,9 +292,8 @@ def test_a_draw_refused_as_already_drawn_is_routine_before_the_log_is_seen(world
     assert "WARNING" not in logged
 
 
-def test_every_eligible_validator_votes_on_an_appeal_and_shares_the_deposit_when_the_verdict_stands(
-    world: World,
-) -> None:
+def _appealed_job(world: World) -> tuple[int, list[CommitteeMember], AppealsClient]:
+    """A job whose three members attested an honest 7000, appealed (frivolously) by its worker."""
     job_id = _job_with_one_submission(world)
     members = [_member(world, a, 7000) for a in VALIDATORS]
     members[0].step(job_id)  # draws
@@ -303,10 +303,16 @@ def test_every_eligible_validator_votes_on_an_appeal_and_shares_the_deposit_when
     world.travel_past(2, job_id)
     for m in members:
         m.step(job_id)  # and reveal
-    worker = world.session(WORKER, "worker").market
-    appeals = AppealsClient(worker)
+    appeals = AppealsClient(world.session(WORKER, "worker").market)
     world.travel_to(appeals.windows(job_id).opens)
     appeals.file_appeal(job_id, ETH // 10)  # a frivolous appeal: the claim was honest
+    return job_id, members, appeals
+
+
+def test_every_eligible_validator_votes_on_an_appeal_and_shares_the_deposit_when_the_verdict_stands(
+    world: World,
+) -> None:
+    job_id, members, appeals = _appealed_job(world)
 
     for m in members:
         m.step(job_id)  # every member votes (seated or not): honest
@@ -321,3 +327,19 @@ def test_every_eligible_validator_votes_on_an_appeal_and_shares_the_deposit_when
     assert all(appeals.owed_to(job_id, m.me) == 0 for m in members)
     assert [appeals.vote_of(job_id, m.me) for m in members] == [VOTE_REVEALED] * 3
     assert appeals.appeal(job_id).ruling == 2  # upheld: the deposit went to the voters
+
+
+def test_a_member_waits_for_the_appeals_vote_instead_of_trying_to_finalize(world: World) -> None:
+    job_id, members, appeals = _appealed_job(world)
+    world.travel_past(3, job_id)  # the settle deadline is past, the vote's commits are open
+
+    for m in members:
+        m.step(job_id)
+
+    logged = "".join(m.log.stream.getvalue() for m in members)  # type: ignore[attr-defined]
+    assert logged.count("committed an appeal vote") == 3
+    assert "transaction failed" not in logged  # the lens said AppealVoting: no finalize was sent
+    report = job_report(members[0].session, job_id)
+    assert report["phase"] == "appeal_voting"
+    assert report["deadline_times"]["vote_commit"] == appeals.appeal(job_id).commit_until
+    assert next_deadline(report, report["deadline_times"]["settle"]).startswith("the appeal's vote commits close")
