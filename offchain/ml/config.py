@@ -21,9 +21,12 @@ SCHEDULES = ("constant", "step", "cosine")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
 SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
-# who labels the unlabelled pool in the first self-training round (offchain.ml.selftrain)
-TEACHERS = ("model", "pixels", "features")
+# who labels the unlabelled pool in the first self-training round (offchain.ml.selftrain):
+# the model itself, the pixels, the pixels beside the model's early features, or beside the
+# early features of the initial weights as loaded (`weights`, before `reinit` and training)
+TEACHERS = ("model", "pixels", "features", "base")
 METRICS = ("accuracy",)
+AUGMENTATIONS = ("flip", "crop", "rotate")  # offchain.ml.augment (kept here: this module does not import torch)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
 RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size", "eval_every", "checkpoint_every")
@@ -35,6 +38,8 @@ RECIPE_KEYS = frozenset(
         "arch",
         "stem",
         "freeze",
+        "reinit",
+        "early_lr",
         "epochs",
         "batch_size",
         "lr",
@@ -46,6 +51,7 @@ RECIPE_KEYS = frozenset(
         "step_epochs",
         "gamma",
         "label_smoothing",
+        "ema",
         "augment",
         "metric",
         "seed",
@@ -184,11 +190,13 @@ class TrainConfig:
     stem: str = DEFAULT_STEM  # imagenet (torchvision's 7x7 stride 2 + max-pool) | small (3x3, no pool)
     weights: str = "none"  # none | imagenet | a model folder | a .safetensors/.pt/.pth file
     freeze: str = "none"  # none | stem | layer1 | layer2 | layer3 | backbone
+    reinit: str = "none"  # none | stem | layer1..layer4: that block and the later ones start from random weights
     # optimisation (the seed recipe)
     epochs: int = 10
     batch_size: int = 100  # global: split across processes under nproc > 1
     lr: float = 0.001  # SGD learning rate of the backbone
     head_lr: float | None = None  # learning rate of the new head; None: same as lr
+    early_lr: float | None = None  # learning rate of the stem, layer1 and layer2 (models.EARLY_BLOCKS); None: lr
     momentum: float = 0.9
     weight_decay: float = 5e-4
     schedule: str = "constant"  # constant | step | cosine, per optimizer step
@@ -196,14 +204,15 @@ class TrainConfig:
     step_epochs: int = 5  # step schedule: multiply by gamma every step_epochs epochs
     gamma: float = 0.1
     label_smoothing: float = 0.0
+    ema: float = 0.0  # decay per step of a moving average of the weights, evaluated, kept and submitted; 0: none
     pseudo_rounds: int = 0  # self-training rounds after the labelled epochs (with unlabelled_dataset; ml.selftrain)
     pseudo_epochs: int = 2  # epochs per self-training round
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
     pseudo_batch_size: int = 50  # batch of the self-training epochs
-    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels | features (ml.selftrain)
+    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels | features | base
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
-    augment: str = "flip,crop"  # comma-separated subset of flip, crop; "" for none
+    augment: str = "flip,crop"  # comma-separated subset of flip, crop, rotate; "" for none
     metric: str = "accuracy"  # what the market scores, in basis points
     # system
     device: str = "auto"  # auto | cpu | cuda
@@ -226,11 +235,12 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad value (and the valid choices, if any)."""
-        from offchain.ml.models import ARCHITECTURES, FREEZE_CHOICES, STEMS
+        from offchain.ml.models import ARCHITECTURES, FREEZE_CHOICES, REINIT_CHOICES, STEMS
 
         validate_choice("architecture", self.arch, ARCHITECTURES)
         validate_choice("stem", self.stem, STEMS)
         validate_choice("freeze strategy", self.freeze, FREEZE_CHOICES)
+        validate_choice("re-initialised blocks", self.reinit, REINIT_CHOICES)
         validate_choice("schedule", self.schedule, SCHEDULES)
         validate_choice("device", self.device, DEVICES)
         validate_choice("precision", self.precision, PRECISIONS)
@@ -238,7 +248,7 @@ class TrainConfig:
         validate_choice("SGD implementation", self.sgd, SGD_IMPLEMENTATIONS)
         validate_choice("pseudo-label teacher", self.pseudo_teacher, TEACHERS)
         for name in self.augmentations:
-            validate_choice("augmentation", name, ("flip", "crop"))
+            validate_choice("augmentation", name, AUGMENTATIONS)
         for key in (
             "epochs",
             "batch_size",
@@ -262,10 +272,12 @@ class TrainConfig:
             raise ConfigError("give val_per_class or val_dataset, not both")
         if self.val_per_class is not None and self.val_per_class < 1:
             raise ConfigError(f"val_per_class must be at least 1, got {self.val_per_class}")
-        for key in ("lr", "head_lr"):
+        for key in ("lr", "head_lr", "early_lr"):
             value = getattr(self, key)
             if value is not None and not value > 0:
                 raise ConfigError(f"{key} must be positive, got {value}")
+        if not 0 <= self.ema < 1:
+            raise ConfigError(f"ema must lie in [0, 1), got {self.ema}")
         if not 0 <= self.label_smoothing < 1:
             raise ConfigError(f"label_smoothing must lie in [0, 1), got {self.label_smoothing}")
         if self.warmup_epochs < 0 or self.weight_decay < 0 or self.momentum < 0:

@@ -14,6 +14,7 @@ import contextlib
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +78,11 @@ def train_one_epoch(
     world: int = 1,
     frozen: list[nn.Module] | None = None,
     show_progress: bool = False,
+    after_step: Callable[[], None] | None = None,
 ) -> tuple[float, int, int, float]:
-    """One pass over this rank's shard; return (loss sum, correct, images, seconds)."""
+    """One pass over this rank's shard; return (loss sum, correct, images, seconds).
+
+    `after_step` runs after every optimizer step (the weights' moving average, offchain.ml.train)."""
     device = images.device
     model.train()
     for module in frozen or []:
@@ -106,6 +110,8 @@ def train_one_epoch(
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if after_step is not None:
+            after_step()
         loss_sum += loss.detach().float() * len(y)
         correct += (logits.detach().argmax(1) == y).sum()
     if device.type == "cuda":

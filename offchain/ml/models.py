@@ -34,6 +34,12 @@ STEMS = ("small", "imagenet")  # small: 3x3 stride-1 conv, no max-pool (for 32x3
 DEFAULT_STEM = "imagenet"
 FREEZE_CHOICES = ("none", "stem", "layer1", "layer2", "layer3", "backbone")
 BACKBONE_BLOCKS = ("conv1", "bn1", "layer1", "layer2", "layer3", "layer4")  # in forward order
+# The blocks whose features carry over from a base (MNIST 0-4 -> 5-9: logistic regression on
+# layer2's beats the pixels, on layer4's it trails them): `early_lr` trains them.
+EARLY_BLOCKS = ("conv1", "bn1", "layer1", "layer2")
+# `reinit`: this block and every later one start from random weights, as a new head does
+# ("stem": the whole network; the base then serves as the pseudo-label teacher only).
+REINIT_CHOICES = ("none", "stem", "layer1", "layer2", "layer3", "layer4")
 HEAD_PREFIX = "fc."
 CARD_FILE = "model.json"
 IMAGENET_WEIGHTS = {  # torchvision enum names; the file comes from the hub cache or the URL
@@ -86,20 +92,31 @@ def freeze(model: nn.Module, upto: str) -> list[nn.Module]:
 
 
 def parameter_groups(
-    model: nn.Module, lr: float, head_lr: float | None, weight_decay: float = 0.0, decay_bn_and_bias: bool = True
+    model: nn.Module,
+    lr: float,
+    head_lr: float | None,
+    weight_decay: float = 0.0,
+    decay_bn_and_bias: bool = True,
+    early_lr: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Optimizer groups: trainable backbone parameters at `lr`, the head at `head_lr`.
+    """Optimizer groups: trainable backbone parameters at `lr`, the head at `head_lr`, and with
+    `early_lr` the EARLY_BLOCKS at that rate (discriminative learning rates).
 
     With decay_bn_and_bias=False, one-dimensional tensors (batch-norm scales and shifts, biases)
     go into groups of their own without weight decay.
     """
+
+    def part_of(name: str) -> str:
+        if name.startswith(HEAD_PREFIX):
+            return "head"
+        if early_lr is not None and name.split(".")[0] in EARLY_BLOCKS:
+            return "early"
+        return "backbone"
+
     groups = []
-    for part, rate in (("backbone", lr), ("head", lr if head_lr is None else head_lr)):
-        params = [
-            (n, p)
-            for n, p in model.named_parameters()
-            if p.requires_grad and n.startswith(HEAD_PREFIX) == (part == "head")
-        ]
+    rates = (("early", early_lr), ("backbone", lr), ("head", lr if head_lr is None else head_lr))
+    for part, rate in rates:
+        params = [(n, p) for n, p in model.named_parameters() if p.requires_grad and part_of(n) == part]
         if decay_bn_and_bias:
             splits = [(part, [p for _, p in params], weight_decay)]
         else:
@@ -132,13 +149,16 @@ def load_initial_weights(
     arch: str,
     stem: str,
     classes: Sequence[str],
+    reinit: str = "none",
 ) -> BaseWeights:
     """Fill `model` from "none", "imagenet", a model folder, or a .safetensors/.pt/.pth file.
 
     The head is kept only when the source's model card lists the same classes; a 7x7 ImageNet
-    stem going into a small-stem model is re-initialised; any other mismatch is an error that
-    names the tensor.
+    stem going into a small-stem model is re-initialised; so are the block `reinit` and every
+    later one (they keep `model`'s random weights); any other mismatch is an error that names
+    the tensor.
     """
+    validate_choice("re-initialised blocks", reinit, REINIT_CHOICES)
     if weights == "none":
         return BaseWeights("none", None, ())
     if weights == "imagenet":
@@ -161,6 +181,9 @@ def load_initial_weights(
     target = model.state_dict()
     keep_head = source_classes is not None and list(source_classes) == list(classes)
     fresh = [n for n in target if n.startswith(HEAD_PREFIX) and not keep_head]
+    if reinit != "none":  # the base's late blocks fit its own classes; fresh ones learn the target's
+        late = BACKBONE_BLOCKS[BACKBONE_BLOCKS.index({"stem": "conv1"}.get(reinit, reinit)) :]
+        fresh += [n for n in target if n.split(".")[0] in late]
     if stem == "small" and "conv1.weight" in tensors and tensors["conv1.weight"].shape[-1] != 3:
         fresh.append("conv1.weight")  # a 7x7 ImageNet stem cannot drive a 3x3 one
     chosen = {n: t for n, t in tensors.items() if n not in fresh}

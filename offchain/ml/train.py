@@ -19,6 +19,7 @@ and runs under bf16 autocast on CUDA with channels_last.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -32,6 +33,7 @@ import torch
 from torch import nn
 
 from offchain.ml import report
+from offchain.ml.average import WeightAverage
 from offchain.ml.checkpoints import (
     CHECKPOINT_FILE,
     load_checkpoint,
@@ -201,6 +203,7 @@ class Run:
     best: dict[str, Any] | None = None  # the best validation epoch: epoch, accuracy_bps, loss, model
     last_evaluation: EvalResult | None = None  # of this process's latest evaluated epoch
     pseudo: dict[str, Any] | None = None  # the self-training round's labels: round, index (into the pool), labels
+    average: WeightAverage | None = None  # with config.ema: what is evaluated, kept and submitted
     start_epoch: int = 0
 
     @property
@@ -270,10 +273,14 @@ def main(
             world,
             state.frozen,
             show_progress,
+            (lambda: average.update(state.model)) if (average := state.average) is not None else None,
         )
         if world > 1:
             loss_sum, correct, seen = all_reduce_sums(loss_sum, correct, seen, device)
-        evaluation = end_of_epoch(state, epoch, images, epoch_config, epoch_tensors if main_process else None)
+        with swapped_average(state):  # with config.ema the average is evaluated and kept
+            evaluation = end_of_epoch(state, epoch, images, epoch_config, epoch_tensors if main_process else None)
+            if main_process:
+                keep_best(state, epoch, evaluation, validation is not None)
         metrics = EpochMetrics(
             epoch=epoch + 1,
             lr=state.optimizer.param_groups[0]["lr"],
@@ -287,7 +294,6 @@ def main(
         state.history.append(metrics)
         state.last_evaluation = evaluation or state.last_evaluation
         if main_process:
-            keep_best(state, epoch, evaluation, validation is not None)
             if epoch + 1 == config.total_epochs or (epoch + 1) % config.checkpoint_every == 0:
                 save_checkpoint(out_dir / CHECKPOINT_FILE, checkpoint_state(state, epoch, here))
             log(report.epoch_line(metrics, config.total_epochs))
@@ -326,12 +332,14 @@ def epoch_data(
         if state.best is not None:  # the best model so far labels the pool, and training goes on from it
             state.model.load_state_dict(state.best["model"])
             state.optimizer.state.clear()  # its momentum belonged to the weights left behind
+            if state.average is not None:
+                state.average.reset(state.model)
         if round_ == 0 and config.pseudo_teacher == "pixels":
             teacher = pixel_teacher(train_images, train_labels, pool_images, state.classes)
             index, labels = balanced_pick(teacher, config.pseudo_per_class)
-        elif round_ == 0 and config.pseudo_teacher == "features":
+        elif round_ == 0 and config.pseudo_teacher in ("features", "base"):
             teacher = feature_teacher(
-                state.model,
+                state.model if config.pseudo_teacher == "features" else initial_network(config, state),
                 train_images,
                 train_labels,
                 pool_images,
@@ -355,10 +363,19 @@ def epoch_data(
     return images, targets, dataclasses.replace(config, batch_size=config.pseudo_batch_size)
 
 
+def initial_network(config: TrainConfig, state: Run) -> nn.Module:
+    """The network as `config.weights` gives it, before `reinit` and training (the "base" teacher's features)."""
+    with torch.random.fork_rng(devices=[]):  # its fresh head must not move the run's random stream
+        model = build_model(config.arch, state.classes, config.stem)
+        # the head is never used (early features only), so the class names only need the right count
+        load_initial_weights(model, config.weights, config.arch, config.stem, [str(c) for c in range(state.classes)])
+    return model.to(state.device)
+
+
 def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, world: int, pool_size: int = 0) -> Run:
     """The model (initial weights, frozen blocks, fast convolutions), its optimizer and schedule."""
     model = build_model(config.arch, len(train_set.classes), config.stem)
-    base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes)
+    base = load_initial_weights(model, config.weights, config.arch, config.stem, train_set.classes, config.reinit)
     frozen = freeze(model, config.freeze)
     if config.centre_tap:
         make_centre_tap(model)
@@ -367,7 +384,9 @@ def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, wo
         model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     sgd = "fused" if config.sgd == "auto" else config.sgd
     optimizer = torch.optim.SGD(
-        parameter_groups(model, config.lr, config.head_lr, config.weight_decay, config.decay_bn_and_bias),
+        parameter_groups(
+            model, config.lr, config.head_lr, config.weight_decay, config.decay_bn_and_bias, config.early_lr
+        ),
         lr=config.lr,
         momentum=config.momentum,
         weight_decay=config.weight_decay,
@@ -389,7 +408,9 @@ def build_run(config: TrainConfig, train_set: ImageSet, device: torch.device, wo
         ),
     )
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
-    return Run(config, device, model, model, frozen, optimizer, scheduler, criterion, base, classes)
+    state = Run(config, device, model, model, frozen, optimizer, scheduler, criterion, base, classes)
+    state.average = WeightAverage(model, config.ema) if config.ema else None
+    return state
 
 
 def resume(state: Run, checkpoint_path: Path, here: dict[str, Any], log: Callable[[str], None] | None) -> None:
@@ -405,6 +426,8 @@ def resume(state: Run, checkpoint_path: Path, here: dict[str, Any], log: Callabl
     state.base = BaseWeights(**saved["base"])
     state.best = saved.get("best")
     state.pseudo = saved.get("pseudo")
+    if state.average is not None:
+        state.average.load_state_dict(saved["average"])
     state.start_epoch = saved["epoch"] + 1
     if log is None:
         return
@@ -445,6 +468,11 @@ def end_of_epoch(
     return evaluate(state.model, *epoch_tensors, config.eval_batch_size, state.channels_last)
 
 
+def swapped_average(state: Run) -> contextlib.AbstractContextManager[None]:
+    """The weights' moving average in the model for the block (config.ema), or the model as it is."""
+    return state.average.swapped_in(state.model) if state.average is not None else contextlib.nullcontext()
+
+
 def keep_best(state: Run, epoch: int, evaluation: EvalResult | None, on_validation: bool) -> None:
     """Remember this epoch's weights if they are the best on validation so far (accuracy, then loss).
 
@@ -471,6 +499,7 @@ def checkpoint_state(state: Run, epoch: int, here: dict[str, Any]) -> dict[str, 
         "base": asdict(state.base),
         "best": state.best,
         "pseudo": state.pseudo,
+        "average": state.average.state_dict() if state.average is not None else None,
         "environment": here,
     }
 
@@ -490,6 +519,8 @@ def finish(
     final = state.last_evaluation if validation is None else None  # without validation, epochs scored the test set
     if state.best is not None:
         model.load_state_dict(state.best["model"])  # its precise-BN statistics included
+    elif state.average is not None:  # without a validation split the last average is submitted
+        model.load_state_dict(state.average.tensors, strict=False)
     if final is None and eval_set is not None:
         if config.precise_bn and state.best is None:
             precise_bn(model, train_images, config.batch_size, state.channels_last)

@@ -63,6 +63,18 @@ def test_head_and_backbone_get_their_own_learning_rates() -> None:
     assert [(g["name"], g["lr"]) for g in groups] == [("backbone", 0.001), ("head", 0.1)]
 
 
+def test_early_blocks_get_their_own_learning_rate() -> None:
+    model: Any = build_model("resnet18", 3)
+
+    groups = parameter_groups(model, lr=0.01, head_lr=0.1, early_lr=0.001)
+
+    assert [(g["name"], g["lr"]) for g in groups] == [("early", 0.001), ("backbone", 0.01), ("head", 0.1)]
+    early = {id(p) for p in groups[0]["params"]}
+    assert id(model.conv1.weight) in early and id(model.layer2[1].bn2.bias) in early
+    assert id(model.layer3[0].conv1.weight) not in early
+    assert sum(len(g["params"]) for g in groups) == len(list(model.parameters()))
+
+
 def test_a_saved_model_loads_back_with_the_same_fingerprint(tmp_path: Path) -> None:
     model: Any = build_model("resnet18", 3, "small")
 
@@ -103,6 +115,26 @@ def test_a_base_model_gives_its_backbone_and_a_fresh_head_for_new_classes(tmp_pa
     assert not torch.equal(model.fc.weight, base.fc.weight)
     assert lineage.reinitialised == ("fc.bias", "fc.weight")
     assert lineage.fingerprint == fingerprint_dir(tmp_path).hex()
+
+
+def test_reinit_keeps_the_base_below_the_named_block_and_random_weights_from_it(tmp_path: Path) -> None:
+    base: Any = build_model("resnet18", 3, "small")
+    save_model(base, tmp_path, CARD)
+    torch.manual_seed(1)
+    model: Any = build_model("resnet18", 3, "small")
+    random_layer3 = model.layer3[0].conv1.weight.clone()
+
+    lineage = load_initial_weights(model, str(tmp_path), "resnet18", "small", ("x", "y", "z"), reinit="layer3")
+
+    assert torch.equal(model.layer2[1].conv2.weight, base.layer2[1].conv2.weight)
+    assert torch.equal(model.layer3[0].conv1.weight, random_layer3)
+    assert "layer3.0.conv1.weight" in lineage.reinitialised and "layer4.1.bn2.running_mean" in lineage.reinitialised
+    assert not any(n.startswith(("layer1.", "layer2.", "conv1.")) for n in lineage.reinitialised)
+
+
+def test_an_unknown_reinit_block_names_the_valid_choices(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="layer3"):
+        load_initial_weights(build_model("resnet18", 3), "none", "resnet18", "imagenet", "abc", reinit="fc")
 
 
 def test_a_base_model_for_the_same_classes_keeps_its_head(tmp_path: Path) -> None:

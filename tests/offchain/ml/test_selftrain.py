@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,7 +23,7 @@ from offchain.ml.selftrain import (
     segment_factor,
     with_pseudo_labels,
 )
-from offchain.ml.train import train
+from offchain.ml.train import build_run, initial_network, train
 
 Factory = Callable[..., TrainConfig]
 
@@ -205,3 +206,19 @@ def test_the_feature_teacher_reads_the_models_features_and_is_deterministic() ->
 
     assert first.shape == (100, 5) and torch.equal(first, again)
     assert not torch.allclose(first, other)  # another model's features, other labels: not the pixels alone
+
+
+def test_the_base_teacher_reads_the_initial_weights_while_the_student_starts_afresh(
+    trained_model: Path, tiny_config: Factory
+) -> None:
+    # reinit "stem": the student starts from random weights; the "base" teacher still reads the base's features
+    config = tiny_config(weights=str(trained_model), reinit="stem", pseudo_teacher="base")
+    train_set = load_data("digits", "train", "0-4", 4)
+    base = load_file(trained_model / "model.safetensors")
+
+    state = build_run(config, train_set, torch.device("cpu"), 1)
+    teacher: Any = initial_network(config, state)
+
+    assert torch.equal(teacher.layer2[0].conv1.weight, base["layer2.0.conv1.weight"])
+    assert not torch.equal(state.model.layer2[0].conv1.weight, base["layer2.0.conv1.weight"])
+    assert not torch.equal(state.model.conv1.weight, base["conv1.weight"])

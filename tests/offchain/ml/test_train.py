@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 
-from offchain.ml.augment import batch_crop, batch_flip_lr, normalize
+from offchain.ml.augment import batch_crop, batch_flip_lr, batch_rotate, normalize
 from offchain.ml.config import TrainConfig
 from offchain.ml.data import export_dataset, load_data
 from offchain.ml.errors import CheckpointError, ConfigError, DatasetError
@@ -38,8 +39,11 @@ def test_a_run_writes_weights_card_metrics_and_curves(trained_model: Path) -> No
     assert metrics["epochs"][0]["images_per_second"] > 0
 
 
-def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(tmp_path: Path, tiny_config: Factory) -> None:
-    config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5)
+@pytest.mark.parametrize("ema", [0.0, 0.9])  # with ema the weights' average is resumed too
+def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
+    tmp_path: Path, tiny_config: Factory, ema: float
+) -> None:
+    config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5, ema=ema)
     straight = train(config, tmp_path / "straight")
 
     def crash_after_first_epoch(metrics: EpochMetrics) -> None:
@@ -60,6 +64,14 @@ def test_resuming_with_another_config_names_the_difference(tmp_path: Path, tiny_
 
     with pytest.raises(CheckpointError, match="lr=0.01.*lr=0.02"):
         train(tiny_config(lr=0.02), tmp_path)
+
+
+def test_with_ema_the_submitted_model_is_the_weights_average(tmp_path: Path, tiny_config: Factory) -> None:
+    plain = train(tiny_config(epochs=2), tmp_path / "plain")
+    averaged = train(tiny_config(epochs=2, ema=0.9), tmp_path / "averaged")
+
+    assert averaged.fingerprint != plain.fingerprint
+    assert [m.train_loss for m in averaged.epochs] == [m.train_loss for m in plain.epochs]  # same raw steps
 
 
 def test_the_same_seed_gives_the_same_model(tmp_path: Path, tiny_config: Factory) -> None:
@@ -168,6 +180,23 @@ def test_flip_mirrors_some_images_and_keeps_the_others() -> None:
     kept = [torch.equal(f, i) for f, i in zip(flipped, images, strict=True)]
     assert all(m or k for m, k in zip(mirrored, kept, strict=True))
     assert 10 < sum(mirrored) < 54
+
+
+def test_rotate_turns_each_image_by_at_most_the_given_angle_about_its_centre() -> None:
+    images = torch.zeros((32, 1, 33, 33), dtype=torch.uint8)
+    images[:, :, 16, 4:29] = 255  # a horizontal bar through the centre
+
+    turned = batch_rotate(images, 15.0, torch.Generator().manual_seed(0)).float()
+
+    # the bar's angle from its second moments about the centre pixel (a 15-line reference)
+    y, x = torch.meshgrid(torch.arange(33.0) - 16, torch.arange(33.0) - 16, indexing="ij")
+    w = turned[:, 0]
+    angles = [
+        0.5 * math.degrees(math.atan2(2 * float((m * x * y).sum()), float((m * (x * x - y * y)).sum()))) for m in w
+    ]
+    assert all(abs(a) <= 15.5 for a in angles)
+    assert max(angles) > 5 and min(angles) < -5
+    assert torch.equal(batch_rotate(images, 0.0, torch.Generator()), images)
 
 
 def test_normalize_maps_0_and_255_to_minus_one_and_one() -> None:
