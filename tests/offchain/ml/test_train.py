@@ -39,11 +39,10 @@ def test_a_run_writes_weights_card_metrics_and_curves(trained_model: Path) -> No
     assert metrics["epochs"][0]["images_per_second"] > 0
 
 
-@pytest.mark.parametrize("ema", [0.0, 0.9])  # with ema the weights' average is resumed too
-def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(
-    tmp_path: Path, tiny_config: Factory, ema: float
-) -> None:
-    config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5, ema=ema)
+def test_an_interrupted_and_resumed_run_ends_with_the_same_fingerprint(tmp_path: Path, tiny_config: Factory) -> None:
+    # With ema: the submitted weights are the average, so the raw weights, the optimizer, the
+    # schedule and the average must all resume exactly (one run: make test's budget).
+    config = tiny_config(epochs=2, deterministic=True, schedule="cosine", warmup_epochs=0.5, ema=0.9)
     straight = train(config, tmp_path / "straight")
 
     def crash_after_first_epoch(metrics: EpochMetrics) -> None:
