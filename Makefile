@@ -95,7 +95,7 @@ test-contracts: compile
 # Tests that assert a wall-clock budget run afterwards, alone on the machine.
 TEST_WORKERS ?= 2
 test-offchain: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
-	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing and not bench"
+	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing and not bench" --durations=15
 	$(PY) -m pytest -p no:pytest-brownie -q -m "timing and not bench"
 
 # The market flow behind a log-capping provider after 20,000 blocks of history (issue 25):

@@ -6,9 +6,8 @@ brownie run scripts/finalize.py [--network NAME]
 from brownie import MarketLens, TrainingMarket, chain
 
 from offchain.eth.deployments import load_deployment
+from offchain.eth.market import Phase
 from scripts.common import bound, sender, tx_params
-
-FINALIZABLE = 4  # ITrainingMarket.Phase.Finalizable
 
 
 def main():
@@ -18,7 +17,7 @@ def main():
     account = sender()
     done = []
     for job_id in range(1, market.jobCount() + 1):
-        if lens.phase(job_id) != FINALIZABLE:
+        if lens.phase(job_id) != Phase.FINALIZABLE:
             continue
         event = market.finalize(job_id, tx_params(account)).events["Finalized"]
         winner = event["winner"] if int(event["winner"], 16) else "nobody (reward refunded)"

@@ -7,6 +7,7 @@ from brownie import MarketLens, ModelRegistry, TrainingMarket, chain, web3
 
 from offchain.eth.deployments import load_deployment
 from offchain.eth.logs import contract_events
+from offchain.eth.market import Outcome, Phase
 from offchain.eth.values import format_eth
 from scripts.common import bound
 
@@ -32,10 +33,6 @@ def print_models(registry, from_block):
         )
 
 
-PHASES = ["open", "revealing", "attesting", "settling", "finalizable", "finalized", "cancelled"]
-OUTCOMES = ["pending", "unrevealed", "unverified", "dishonest", "honest", "won", "forfeited", "below minimum"]
-
-
 def print_market(market, lens):
     """Every job with its phase and judged submissions (read through the lens), then what the
     market owes each account it met."""
@@ -48,7 +45,7 @@ def print_market(market, lens):
         job = market.job(job_id)
         subs = lens.submissions(job_id)
         winner = subs[job["winnerPlusOne"] - 1]["worker"] if job["winnerPlusOne"] else "-"
-        phase = PHASES[lens.phase(job_id)]
+        phase = Phase(lens.phase(job_id)).name.lower().replace("_", " ")
         print(f"{job_id:>4} {phase:<12} {format_eth(job['reward']):>14} {len(subs):>4} {winner:<42}")
         accounts.add(job["requester"])
         accounts.update(a for a in lens.committee(job_id) if int(a, 16))
@@ -58,7 +55,7 @@ def print_market(market, lens):
             print(
                 f"       {sub['worker']}  stake {format_eth(sub['stake'])}  claim {claim:>7}  "
                 f"verified {sub['verifiedScoreBps'] / 100:.2f}% ({sub['attestationCount']} att.)  "
-                f"{OUTCOMES[sub['outcome']]}"
+                f"{Outcome(sub['outcome']).name.lower().replace('_', ' ')}"
             )
     print(f"\nmarket balance {format_eth(market.balance())}; pending withdrawals:")
     for account in sorted(accounts):
