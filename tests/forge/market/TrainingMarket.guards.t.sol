@@ -169,6 +169,19 @@ contract TrainingMarketGuardsTest is MarketFixture {
         );
     }
 
+    function test_postWithProvenancePassesOnPostJobsOwnError() external {
+        // The proof holds; the post itself, reached by a delegatecall, refuses the value.
+        FakeRelay relay = new FakeRelay();
+        TrainingMarket m = _market(_registry(address(relay)));
+        relay.setAnchor(keccak256("t"), REQUESTER, 1, bytes32(0), 6);
+        ITrainingMarket.AnchorProof memory proof;
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketDepositMismatch.selector, 2 ether + 1));
+        vm.prank(REQUESTER);
+        m.postJobWithProvenance{value: 2 ether + 1}(
+            BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
+        );
+    }
+
     // ------------------------------------------------------------------ cancel
 
     function test_aCancelledJobCannotBeCancelledAgain() external {
@@ -251,6 +264,13 @@ contract TrainingMarketGuardsTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketBaseModelResubmitted.selector, id));
         vm.prank(WORKER);
         market.reveal(id, BASE, 8000, keccak256("salt"), "u");
+    }
+
+    function test_revealRefusesWhatItsCommitmentDoesNotSeal() external {
+        uint256 id = _committed(keccak256("m"), 8000);
+        vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketCommitmentMismatch.selector, id, WORKER));
+        vm.prank(WORKER);
+        market.reveal(id, keccak256("m"), 8000, keccak256("another salt"), "u");
     }
 
     function test_revealRefusesAScoreAboveOneHundredPercent() external {
