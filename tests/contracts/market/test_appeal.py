@@ -42,14 +42,7 @@ def _captured_job(market, requester, claims, sybils, tries=30):
     """Post jobs with `claims` {worker: score} until the Sybils hold a strict majority of the
     three seats (with 2 of 5 equal bonds, about one draw in three)."""
     for _ in range(tries):
-        job_id, _ = post(market, requester)
-        for worker, score in claims.items():
-            do_commit(market, job_id, worker, score)
-        to_reveal(market, job_id)
-        for worker, score in claims.items():
-            do_reveal(market, job_id, worker, score)
-        reveal_eval(market, job_id, requester)
-        draw(market, job_id, requester)
+        job_id = _drawn_job(market, requester, claims)
         if 2 * sum(seats_held(market, job_id, s) for s in sybils) > 3:
             return job_id
     raise AssertionError(f"{tries} draws and no Sybil majority")

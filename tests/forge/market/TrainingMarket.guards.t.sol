@@ -156,9 +156,7 @@ contract TrainingMarketGuardsTest is MarketFixture {
     }
 
     function test_postWithProvenanceRefusesAProofOfAnotherPayload() external {
-        FakeRelay relay = new FakeRelay();
-        TrainingMarket m = _market(_registry(address(relay)));
-        relay.setAnchor(keccak256("other"), REQUESTER, 1, bytes32(0), 6);
+        TrainingMarket m = _marketAnchoring(keccak256("other"));
         ITrainingMarket.AnchorProof memory proof;
         vm.expectRevert(
             abi.encodeWithSelector(ITrainingMarket.TrainingMarketPayloadMismatch.selector, keccak256("t"), keccak256("other"))
@@ -171,15 +169,20 @@ contract TrainingMarketGuardsTest is MarketFixture {
 
     function test_postWithProvenancePassesOnPostJobsOwnError() external {
         // The proof holds; the post itself, reached by a delegatecall, refuses the value.
-        FakeRelay relay = new FakeRelay();
-        TrainingMarket m = _market(_registry(address(relay)));
-        relay.setAnchor(keccak256("t"), REQUESTER, 1, bytes32(0), 6);
+        TrainingMarket m = _marketAnchoring(keccak256("t"));
         ITrainingMarket.AnchorProof memory proof;
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketDepositMismatch.selector, 2 ether + 1));
         vm.prank(REQUESTER);
         m.postJobWithProvenance{value: 2 ether + 1}(
             BASE, keccak256("t"), _evalSeal(), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
+    }
+
+    /// @dev A market whose relay proves any anchor of `payload` by the requester.
+    function _marketAnchoring(bytes32 payload) private returns (TrainingMarket m) {
+        FakeRelay relay = new FakeRelay();
+        m = _market(_registry(address(relay)));
+        relay.setAnchor(payload, REQUESTER, 1, bytes32(0), 6);
     }
 
     // ------------------------------------------------------------------ cancel
