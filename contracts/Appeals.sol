@@ -253,42 +253,60 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @dev {verdictOf}'s work for `votes` (bits 0-15 decided, 16-31 over-claimed, 32-47 inflated).
     function _rule(uint256 jobId, uint256 votes) private view returns (uint256 lost, uint256[16] memory ruled) {
         ITrainingMarket.Job memory j = _market.job(jobId);
-        ITrainingMarket.Config memory c = _market.config();
-        uint256[2] memory words = _market.committeeWords(jobId);
-        (uint256 seats, uint256 drawn) = _drawnSeats(words, j.committeeSize);
-        lost = _served(jobId, words[1], drawn);
-        uint256 missing = 0;
+        (uint256 committee, bool forfeits, uint256 overruled) = _committeeOf(jobId, j.committeeSize);
+        if (forfeits) return (0, ruled); // the set unavailable, as the committee said: nothing is judged
+        lost = overruled;
         for (uint256 i; i < j.submissionCount; ++i) {
             if (((votes | (votes >> 32)) >> i) & 1 == 0) continue; // neither decided nor inflated
-            uint256 sheet = _market.submissionAt(jobId, i).sheet;
-            (uint256 mode, uint256 score) = _overturned(j, sheet, drawn, c, votes >> i);
-            if (mode == STANDS) continue;
-            (uint256 losing, uint256 absent) = (0, 0);
-            (ruled[i], losing, absent) = _rewrite(sheet, score, mode, c.toleranceBps, seats);
-            (lost, missing) = (lost | losing, missing + absent); // a byte a seat: at most 16 each
+            uint256 losing;
+            uint256 missing;
+            (ruled[i], losing, missing) = _ruleOne(j, _market.submissionAt(jobId, i).sheet, committee, votes >> i);
+            // Seats' bits are or-ed; the missing bytes (above them) are summed: at most 16 a byte.
+            lost = (lost | losing) + missing;
         }
-        lost |= missing;
     }
 
-    /// @dev The committee's filled seats (bit s: seat s) and their number.
-    function _drawnSeats(uint256[2] memory words, uint256 size) private pure returns (uint256 seats, uint256 drawn) {
+    /// @dev The committee: its filled seats (bit s: seat s) and, from bit 16, their number;
+    /// and {_served}'s answer.
+    function _committeeOf(uint256 jobId, uint256 size)
+        private
+        view
+        returns (uint256 committee, bool forfeits, uint256 overruled)
+    {
+        uint256[2] memory words = _market.committeeWords(jobId);
         for (uint256 seat; seat < size; ++seat) {
-            if (Committee.filled(words, seat)) (seats, drawn) = (seats | (1 << seat), drawn + 1);
+            if (Committee.filled(words, seat)) committee = (committee | (1 << seat)) + (1 << 16);
         }
+        (forfeits, overruled) = _served(jobId, words[1], committee >> 16);
     }
 
-    /// @dev SERVED and the seats that attested the set unavailable, when they were a strict
-    /// majority of the `drawn` seats and fewer than half of the bond that voted says the set was
-    /// not served (a tie, or no vote, decides nothing: the job forfeits as the committee said);
-    /// else 0. `word1` is committee word 1 ({Attestations-attestUnavailable}'s marks).
-    function _served(uint256 jobId, uint256 word1, uint256 drawn) private view returns (uint256) {
+    /// @dev A submission's sheet as the vote (`vote`, shifted to its bits) rules it, with its
+    /// losing seats and its filled lanes ({_overturned}, {_rewrite}); zeros where it stands.
+    /// `committee` is {_committeeOf}'s.
+    function _ruleOne(ITrainingMarket.Job memory j, uint256 sheet, uint256 committee, uint256 vote)
+        private
+        view
+        returns (uint256 ruled, uint256 lost, uint256 missing)
+    {
+        ITrainingMarket.Config memory c = _market.config();
+        (uint256 mode, uint256 score) = _overturned(j, sheet, committee >> 16, c, vote);
+        if (mode != STANDS) (ruled, lost, missing) = _rewrite(sheet, score, mode, c.toleranceBps, committee & 0xffff);
+    }
+
+    /// @dev When a strict majority of the `drawn` seats attested the set unavailable (`word1`,
+    /// committee word 1, holds {Attestations-attestUnavailable}'s marks): SERVED and those seats
+    /// if fewer than half of the bond that voted says the set was not served, else `forfeits` (a
+    /// majority or a tie of the vote, or no vote, leaves the committee's word: the job forfeits).
+    /// No such majority: (false, 0).
+    function _served(uint256 jobId, uint256 word1, uint256 drawn) private view returns (bool forfeits, uint256 overruled) {
         uint256 unavailable = (word1 >> UNAVAILABLE_SHIFT) & 0x7fff; // seats 0..14
         uint256 n = 0;
         for (uint256 seats = unavailable; seats != 0; seats >>= 1) {
             n += seats & 1;
         }
-        if (2 * n <= drawn || 2 * _lane(jobId, 32) >= _appeals[jobId].total) return 0;
-        return SERVED | unavailable;
+        if (2 * n <= drawn) return (false, 0);
+        if (2 * _lane(jobId, 32) >= _appeals[jobId].total) return (true, 0);
+        return (false, SERVED | unavailable);
     }
 
     /// @dev How the vote (`vote`: bit 0 decided, bit 16 over-claimed, bit 32 inflated) treats a
