@@ -41,13 +41,16 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     uint256 private constant INFLATED = 3;
     uint8 private constant TO_VOTERS = 2;
     /// @notice The vote's bit saying the opened evaluation set could not be fetched or does not
-    /// match its seal: a member that cannot evaluate votes this alone. Unless a strict majority
+    /// match its seal: a member that cannot evaluate votes this alone, and abstains on every
+    /// submission's verdict. Unless a strict majority
     /// of the bond that voted sets it, the set counts as served, and a committee majority that
     /// attested it unavailable is overruled ({verdictOf}).
     uint64 public constant UNSERVED = 1 << 32;
-    /// @dev {verdictOf}'s `lost`: bit SERVED says the vote overrules an unavailable majority;
+    /// @dev {verdictOf}'s `lost`: bit SERVED says the vote overrules an unavailable majority,
+    /// bit NOT_SERVED that a strict majority of the voting bond could not get the set;
     /// byte MISSING_SHIFT / 8 + s counts the lanes of absent seat s that the ruling filled.
     uint256 private constant SERVED = 1 << 255;
+    uint256 private constant NOT_SERVED = 1 << 254;
     uint256 private constant MISSING_SHIFT = 16;
     /// @dev Committee word 1's bits from here mark the seats that attested unavailable ({Attestations}).
     uint256 private constant UNAVAILABLE_SHIFT = 224;
@@ -135,7 +138,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
             revert AppealsVoteMismatch(jobId, msg.sender);
         }
         uint256 unused = ~((uint256(1) << a.submissions) - 1) & 0xffff; // bits of no submission
-        if (vote > UNSERVED | 0xffffffff || vote & (unused | (unused << 16)) != 0) revert AppealsBadVote(jobId, vote);
+        // UNSERVED goes alone: its voter abstains on every submission ({votesOf}).
+        if ((vote & UNSERVED != 0 && vote != UNSERVED) || vote > UNSERVED || vote & (unused | (unused << 16)) != 0) {
+            revert AppealsBadVote(jobId, vote);
+        }
         // Gwei, the sortition's unit; bond added after the filing would let a captor that saw
         // the filing outvote the honest bond with money never at stake when it captured.
         uint256 weight = _market.leastBondSince(msg.sender, a.filedAt);
@@ -190,10 +196,11 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// of the bond that voted agrees on its claim, bit i of `dishonest` when that majority says
     /// it over-claims, bit i of `inflated` when a strict majority says the committee's verified
     /// score overstates it.
-    /// @dev A tie, or no vote at all, decides nothing (the committee's verdict stands).
+    /// @dev A tie, or no vote at all, decides nothing (the committee's verdict stands). A voter
+    /// that could not get the set ({UNSERVED}) abstains: its bond is not in these majorities.
     function votesOf(uint256 jobId) public view returns (uint256 decided, uint256 dishonest, uint256 inflated) {
         Appeal storage a = _appeals[jobId];
-        uint256 total = a.total;
+        uint256 total = a.total - _lane(jobId, 32); // the UNSERVED lane sums bonds within the total
         for (uint256 i; i < a.submissions; ++i) {
             uint256 over = _lane(jobId, i);
             if (2 * over > total) (decided, dishonest) = (decided | (1 << i), dishonest | (1 << i));
@@ -220,7 +227,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// When a strict majority of the drawn seats attested the set unavailable and the vote says
     /// it was served (fewer than half the bond that voted set {UNSERVED}), bit 255 of `lost` is
     /// set and those seats lose their whole bond: the market then judges the job instead of
-    /// forfeiting it. Reverts {AppealsVoteOpen} until the reveal deadline: finalize waits for the vote.
+    /// forfeiting it. When the committee had no such majority but more than half of the bond that
+    /// voted could not get the set, bit 254 is set and nothing is ruled: the job forfeits as the
+    /// requester's failure (its Sybil seats scored a set nobody else could fetch). Reverts
+    /// {AppealsVoteOpen} until the reveal deadline: finalize waits for the vote.
     function verdictOf(uint256 jobId) external view returns (address appellant, uint256 lost, uint256[16] memory ruled) {
         Appeal storage a = _appeals[jobId];
         appellant = a.appellant;
@@ -254,7 +264,7 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     function _rule(uint256 jobId, uint256 votes) private view returns (uint256 lost, uint256[16] memory ruled) {
         ITrainingMarket.Job memory j = _market.job(jobId);
         (uint256 committee, bool forfeits, uint256 overruled) = _committeeOf(jobId, j.committeeSize);
-        if (forfeits) return (0, ruled); // the set unavailable, as the committee said: nothing is judged
+        if (forfeits) return (overruled, ruled); // the set unavailable: nothing is judged
         lost = overruled;
         for (uint256 i; i < j.submissionCount; ++i) {
             if (((votes | (votes >> 32)) >> i) & 1 == 0) continue; // neither decided nor inflated
@@ -293,19 +303,21 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         if (mode != STANDS) (ruled, lost, missing) = _rewrite(sheet, score, mode, c.toleranceBps, committee & 0xffff);
     }
 
-    /// @dev When a strict majority of the `drawn` seats attested the set unavailable (`word1`,
-    /// committee word 1, holds {Attestations-attestUnavailable}'s marks): SERVED and those seats
-    /// if fewer than half of the bond that voted says the set was not served, else `forfeits` (a
-    /// majority or a tie of the vote, or no vote, leaves the committee's word: the job forfeits).
-    /// No such majority: (false, 0).
-    function _served(uint256 jobId, uint256 word1, uint256 drawn) private view returns (bool forfeits, uint256 overruled) {
+    /// @dev The set's verdict. When a strict majority of the `drawn` seats attested the set
+    /// unavailable (`word1`, committee word 1, holds {Attestations-attestUnavailable}'s marks):
+    /// SERVED and those seats if fewer than half of the bond that voted says the set was not
+    /// served, else `forfeits` (a majority or a tie of the vote, or no vote, leaves the committee's
+    /// word). Otherwise `forfeits` and NOT_SERVED when more than half of the voting bond could not
+    /// get it (the requester's failure, whatever its committee attested), else nothing.
+    function _served(uint256 jobId, uint256 word1, uint256 drawn) private view returns (bool forfeits, uint256 verdict) {
         uint256 unavailable = (word1 >> UNAVAILABLE_SHIFT) & 0x7fff; // seats 0..14
         uint256 n = 0;
         for (uint256 seats = unavailable; seats != 0; seats >>= 1) {
             n += seats & 1;
         }
-        if (2 * n <= drawn) return (false, 0);
-        if (2 * _lane(jobId, 32) >= _appeals[jobId].total) return (true, 0);
+        (uint256 unserved, uint256 total) = (2 * _lane(jobId, 32), _appeals[jobId].total);
+        if (2 * n <= drawn) return unserved > total ? (true, NOT_SERVED) : (false, 0);
+        if (unserved >= total) return (true, 0);
         return (false, SERVED | unavailable);
     }
 

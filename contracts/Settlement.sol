@@ -134,12 +134,14 @@ abstract contract Settlement is AppealRuling {
     /// @dev True when the job's evaluation, though opened, is the requester's failure: its
     /// committee was drawn below the quorum ({Judgment-judge} says Forfeited), or a strict
     /// majority of the drawn seats attested the set unavailable and no appeal's vote says it was
-    /// served (bit 255 of `lost`, {Appeals-verdictOf}), which is then recorded as never opened
-    /// (`evaluationRevealed` false), so claim and the lens judge the forfeit too.
+    /// served (bit 255 of `lost`, {Appeals-verdictOf}), or the vote says it was not (bit 254),
+    /// which is then recorded as never opened (`evaluationRevealed` false), so claim and the
+    /// lens judge the forfeit too.
     function _requesterFailed(uint256 jobId, Job storage js, uint256 size, uint256 lost) private returns (bool) {
         uint256 drawn = _drawnSeats(jobId, size);
         if (drawn < _quorum) return true;
-        if (lost >> 255 != 0 || !_unavailableByMajority(jobId, drawn)) return false;
+        uint256 set = lost >> 254; // the vote's word on the set: 2 served, 1 not, 0 none
+        if (set == 2 || (set == 0 && !_unavailableByMajority(jobId, drawn))) return false;
         js.evaluationRevealed = false;
         return true;
     }

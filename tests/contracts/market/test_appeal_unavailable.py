@@ -88,3 +88,29 @@ def test_a_set_the_vote_says_was_not_served_still_forfeits_and_slashes_nobody(ma
     assert market.pendingOf(requester) == pending
     assert claim_all(market, job_id)[alice] == MIN_STAKE + REWARD  # the sole revealed worker's share
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)
+
+
+def test_issue20_a_withheld_set_scored_by_captors_is_the_requesters_failure_on_appeal(
+    market, accounts, requester, alice, validators
+):
+    sybils = _bonded(market, accounts, requester, 2)  # the requester's: 2 ETH of 5
+    job_id = _captured_job(market, requester, {alice: 8000}, sybils)  # its set is never served
+    to_attest(market, job_id)
+    for v in seated(market, job_id, validators):  # the honest minority cannot fetch it
+        market.attestUnavailable(job_id, {"from": v})
+    for s in seated(market, job_id, sybils):  # the Sybils score a set nobody else could get
+        commit_scores(market, job_id, s, [0])
+    to_settle(market, job_id)
+    for s in seated(market, job_id, sybils):
+        reveal_scores(market, job_id, s, [0])
+    file_appeal(market, job_id, alice)
+    unserved = appeals_of(market).UNSERVED()
+    vote(market, job_id, {v: unserved for v in validators} | {s: 0b1 for s in sybils})
+    pending = market.pendingOf(requester)
+
+    tx = finalize(market, job_id, requester)
+
+    assert tx.events["Finalized"]["burned"] >= DEPOSIT  # the requester's failure: its deposit burned
+    assert market.pendingOf(requester) == pending
+    assert claim_all(market, job_id)[alice] == MIN_STAKE + REWARD  # before: 0, convicted
+    assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)  # before: slashed as missing

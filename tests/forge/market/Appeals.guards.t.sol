@@ -335,15 +335,18 @@ contract AppealsGuardsTest is MarketFixture {
         appeals.revealVote(id, 0, VOTE_SALT); // twice
     }
 
+    /// Bits of no submission, a bit past the set's lane, and UNSERVED with other bits (it goes
+    /// alone: its voter abstains on the submissions).
     function test_revealVoteRevertsBitsOfNoSubmission() external {
         uint256 id = _appealed(8000, 8000, 8000, 8000);
-        uint32[2] memory bad = [uint32(1 << 1), uint32(1 << 17)]; // submission 1 does not exist
-        for (uint160 i = 1; i <= 2; ++i) {
+        // submission 1 does not exist; bit 33 is nothing; UNSERVED may not vote on a submission
+        uint64[3] memory bad = [uint64(1 << 17), uint64(1 << 33), UNSERVED | OVER_CLAIMS];
+        for (uint160 i = 1; i <= 3; ++i) {
             _commitVote(id, i, bad[i - 1]);
         }
         vm.warp(appeals.windowsOf(id)[2]);
 
-        for (uint160 i = 1; i <= 2; ++i) {
+        for (uint160 i = 1; i <= 3; ++i) {
             vm.prank(_validator(i));
             vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsBadVote.selector, id, bad[i - 1]));
             appeals.revealVote(id, bad[i - 1], VOTE_SALT);
@@ -608,6 +611,29 @@ contract AppealsGuardsTest is MarketFixture {
         _revealAll(tied, UNSERVED, 0, NONE); // 1 ETH each way
 
         _assertVerdict(tied, 0, 0);
+    }
+
+    /// Captors score a withheld set while the honest member attests it unavailable (a minority):
+    /// most of the voting bond could not get it, so the job is the requester's failure (bit 254).
+    function test_aSetMostOfTheVotingBondCouldNotGetIsTheRequestersFailure() external {
+        _topUp(_validator(3), 2 ether); // the honest member: 3 ETH against the captors' 2
+        uint256 id = _appealed(8000, 0, 0, GONE);
+        _voteAll(id, OVER_CLAIMS, OVER_CLAIMS, UNSERVED);
+
+        _assertVerdict(id, 1 << 254, 0);
+        market.finalize(id, bytes32(0), "");
+        assertTrue(lens.submissions(id)[0].outcome == ITrainingMarket.Outcome.Forfeited, "the requester's failure");
+        assertEq(market.validator(_validator(3)).bond, 3 ether); // its unavailable attestation not slashed
+    }
+
+    /// A voter that could not get the set abstains on the submissions: the other voters decide.
+    function test_anUnservedVoteAbstainsOnTheSubmissions() external {
+        uint256 id = _appealed(8000, 0, 0, 8000); // convicted by two seats
+        _voteAll(id, UNSERVED, UNSERVED, 0); // 1 ETH of bond that got the set says honest
+
+        (uint256 decided, uint256 dishonest,) = appeals.votesOf(id);
+        assertEq(decided, 1);
+        assertEq(dishonest, 0);
     }
 
     /// A captured "unavailable" majority: the vote says the set was served, so the job is judged
