@@ -42,9 +42,9 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     uint8 private constant TO_VOTERS = 2;
     /// @notice The vote's bit saying the opened evaluation set could not be fetched or does not
     /// match its seal: a member that cannot evaluate votes this alone, and abstains on every
-    /// submission's verdict. Unless a strict majority
-    /// of the bond that voted sets it, the set counts as served, and a committee majority that
-    /// attested it unavailable is overruled ({verdictOf}).
+    /// submission's verdict. Unless a strict majority of the bond that voted sets it, the set
+    /// counts as served, and a committee majority that attested it unavailable is overruled; when
+    /// one does, the job is the requester's failure ({verdictOf}).
     uint64 public constant UNSERVED = 1 << 32;
     /// @dev {verdictOf}'s `lost`: bit SERVED says the vote overrules an unavailable majority,
     /// bit NOT_SERVED that a strict majority of the voting bond could not get the set;

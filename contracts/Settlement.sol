@@ -38,7 +38,10 @@ abstract contract Settlement is AppealRuling {
         uint256 prize; // the winner's, or each revealed worker's share on a forfeit
         uint256 refund; // the requester's own money back: its deposit, the reward when nobody won, an unearned fee
         uint256 overturned; // bit i: the appeal's vote overturned submission i's verdict
-        uint256 lost; // {Appeals-verdictOf}: bit s, seat s on an overturned verdict's losing side; byte 2 + s, its filled lanes; bit 255, the set served
+        // {Appeals-verdictOf}'s: bit s, seat s on an overturned verdict's losing side (its whole
+        // bond); byte 2 + s, the lanes filled for it absent (missing); bits 255/254, the set
+        // served / not served by the vote's word.
+        uint256 lost;
         uint256 lostBonds; // the whole bonds those seats lost: a share to the appellant, the rest burned
     }
 
