@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offchain.demo import grinding
 from offchain.demo.committee import MAX_SEATS, CommitteeView, Member, committee_lines, draw_odds_lines, validator_table
 from offchain.demo.processes import ADVERSARIES, PRODUCT, DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
 from offchain.demo.sybil import HONEST_BOND, SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
 from offchain.eth.deploy import MIN_BOND
 from offchain.eth.localchain import LocalChain
+from offchain.eth.market_events import CommitteeSeedBlockSet
 from offchain.ml.config import FASHION_PROBE_RECIPE, FASHION_SOURCE_RECIPE, SOURCE_TASK_RECIPE, TARGET_TASK_RECIPE
 
 REWARD = 1 * ETHER
@@ -134,6 +136,7 @@ class DemoConfig:
     honest_bond: int = HONEST_BOND
     # The largest committee: the more seats, the closer each side's seats to its bond share.
     committee_size: int = MAX_SEATS
+    grinder: bool = True  # a contract tries to grind the draw (offchain.demo.grinding)
 
 
 def warp_to(w3: Any, timestamp: int) -> None:
@@ -167,7 +170,7 @@ class Demo:
             )
         sybils = SYBILS[: config.sybils]
         accounts: tuple[int, ...] = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, RELAYER, *validators, *sybils)
-        accounts += tuple(a for _, a, _ in self.extra_workers)
+        accounts += tuple(a for _, a, _ in self.extra_workers) + ((grinding.GRINDER,) if config.grinder else ())
         self.keys = {i: dev_private_key(i) for i in accounts}
         self.client = connect(chain.url, self.keys[DEPLOYER])
         self.members = [
@@ -179,6 +182,7 @@ class Demo:
         self.requester_home = out / "requester"  # the requester's seal book, as `job post` keeps it
         self.ledger_roles: list[RoleProcess] = []  # the ledger node and the relayer: up to the end
         self.summary: list[str] = []
+        self.grind: grinding.Grind | None = None
 
     def as_account(self, index: int) -> Any:
         from offchain.eth.keys import account_from_key
@@ -198,6 +202,8 @@ class Demo:
         self.run_market()
         self.show_results()
         self.show_sybil_attempt()
+        self.show_grinding_attempt()
+        self.show_economics()
         self.anchor_winner()
         self.write_report()
 
@@ -428,6 +434,7 @@ class Demo:
         self.show_draw_odds()
         self.say("moving the chain clock to the reveal window")
         warp_to(self.client.w3, self.deadlines[0])
+        self.grind_draw()
         wait_until(
             lambda: self.market.evaluation_revealed(job) is not None,
             "the requester daemon to open the evaluation set",
@@ -612,6 +619,36 @@ class Demo:
         for row in table + outcomes:
             self.say.detail(row)
         self.summary += ["## Sybil attempt", "", line, "", *table, "", *[f"- {o}" for o in outcomes], ""]
+
+    def grind_draw(self) -> None:
+        """The draw window is open: the grinder tries to choose its seat (racing the honest draw)."""
+        if not self.config.grinder:
+            return
+        self.say(
+            f"a grinder deploys DrawGrinder and, in one transaction, tries {grinding.TRIES} bonds: join, draw "
+            "the committee, revert unless seated (issue 20 item 2's attack)"
+        )
+        self.grind = grinding.grind(self.as_account(grinding.GRINDER), self.market.address, self.job_id)
+
+    def show_grinding_attempt(self) -> None:
+        """The grinder's seats and the committee's seed, from the chain; fails the demo if it was seated."""
+        if self.grind is None:
+            return
+        view = CommitteeView.read(self.market, self.job_id)
+        events = self.market.events_of(self.job_id, "CommitteeSeedBlockSet")
+        seeds = [e for e in events if isinstance(e, CommitteeSeedBlockSet)]
+        bonded = self.market.is_validator(self.grind.address)
+        line = grinding.check(view, self.grind, bonded, seeds, self.client.w3)
+        self.say(line)
+        self.summary += ["## Grinding attempt", "", line, ""]
+
+    def show_economics(self) -> None:
+        """The attacker's best response at the demo's bonds, from the benchmark's model."""
+        honest = sum(m.kind == "honest" for m in self.members)
+        adversaries = (len(self.members) - honest) * MIN_BOND  # the lazy copier and the Sybils: the minimum each
+        line = grinding.economics_line(honest, self.config.honest_bond, adversaries)
+        self.say(line)
+        self.summary += ["## Economics", "", line, ""]
 
     def anchor_training_set(self) -> None:
         """Start the ledger node and the relayer; anchor the training set's hash and wait until

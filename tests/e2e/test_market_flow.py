@@ -219,6 +219,19 @@ def test_the_sybils_were_outvoted_and_slashed(finished_demo: Demo) -> None:
     assert {s.worker: s.outcome for s in subs}[demo.as_account(HONEST).address] == Outcome.WON
 
 
+def test_the_grinder_got_no_seat_and_the_economics_row_is_printed(finished_demo: Demo) -> None:
+    summary = (finished_demo.out / "summary.md").read_text()
+    grind = finished_demo.grind
+    assert grind is not None
+
+    assert grind.address not in finished_demo.market.committee(finished_demo.job_id)
+    assert not finished_demo.market.is_validator(grind.address)  # every try reverted
+    assert "Grinding attempt failed:" in summary and "the grinder holds no seat" in summary
+    # SMALL: 3 honest members of 10 ETH, 2 Sybils of 1 ETH: 2 / 32 of the bond, no attack pays.
+    assert "Economics at the demo's parameters (attacker's bond 6.2% of all" in summary
+    assert "requester: best response honest" in summary and "worker: best response honest" in summary
+
+
 def test_the_requester_bonded_as_a_validator_is_not_drawn_for_its_own_job(finished_demo: Demo) -> None:
     demo = finished_demo
     requester = demo.as_account(REQUESTER).address
