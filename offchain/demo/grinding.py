@@ -73,7 +73,7 @@ def check(view: CommitteeView, attempt: Grind, bonded: bool, seed_blocks: list[C
         f"Grinding attempt failed: a contract that joins with {MIN_BOND / ETHER:g} ETH (+ i gwei), draws and "
         f"reverts unless seated tried {TRIES} bonds in one transaction (block {attempt.block}, "
         f"{attempt.gas_used:,} gas, {when} the draw) and kept none; the committee was drawn from seed block "
-        f"{seed_block}, fixed in advance, on the weights of the epoch's start: the grinder holds no seat."
+        f"{seed_block}, fixed in advance, on the bonds as they stood when its epoch began: the grinder holds no seat."
     )
 
 
