@@ -39,6 +39,7 @@ class Grind:
 
     address: str  # the DrawGrinder contract
     block: int  # the block the transaction landed in
+    index: int  # its position in that block
     gas_used: int
 
 
@@ -47,7 +48,8 @@ def grind(sender: Any, market: str, job_id: int, tries: int = TRIES) -> Grind:
     grinder, _ = sender.deploy("DrawGrinder", market)
     value = MIN_BOND + tries * 10**9  # the largest bond it tries
     receipt = sender.transact(grinder.functions.grind(job_id, tries, MIN_BOND), value=value, gas=GRIND_GAS)
-    return Grind(grinder.address, int(receipt["blockNumber"]), int(receipt["gasUsed"]))
+    at = (int(receipt["blockNumber"]), int(receipt["transactionIndex"]))
+    return Grind(grinder.address, *at, int(receipt["gasUsed"]))
 
 
 def guard_seed(job_id: int, seed_block_hash: bytes) -> int:
@@ -68,7 +70,8 @@ def check(view: CommitteeView, attempt: Grind, bonded: bool, seed_blocks: list[C
     expected = guard_seed(view.drawn.job_id, bytes(w3.eth.get_block(seed_block)["hash"]))
     if view.drawn.seed != expected:
         raise DemoError(f"the committee's seed is not the hash of its seed block {seed_block}")
-    when = "before" if attempt.block < view.drawn.block else "after"
+    drawn_at = (view.drawn.block, int(w3.eth.get_transaction_receipt(view.drawn.tx_hash)["transactionIndex"]))
+    when = "before" if (attempt.block, attempt.index) < drawn_at else "after"  # it raced the honest draw
     return (
         f"Grinding attempt failed: a contract that joins with {MIN_BOND / ETHER:g} ETH (+ i gwei), draws and "
         f"reverts unless seated tried {TRIES} bonds in one transaction (block {attempt.block}, "

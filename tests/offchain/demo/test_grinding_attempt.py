@@ -30,6 +30,9 @@ class FakeW3:
     def get_block(self, number: int) -> dict[str, Any]:
         return {"hash": SEED_HASH if number == SEED_BLOCK else bytes(32)}
 
+    def get_transaction_receipt(self, tx_hash: str) -> dict[str, Any]:
+        return {"transactionIndex": 2}  # the draw's position in its block
+
 
 def _at(block: int) -> dict[str, Any]:
     return {"block": block, "tx_hash": "0x00", "log_index": 0}
@@ -41,7 +44,7 @@ def _drawn(seats: tuple[str, ...] = (*HONEST, *[ZERO] * 12), seed: int | None = 
 
 
 SEEDS = [CommitteeSeedBlockSet(**_at(SEED_BLOCK), job_id=JOB, seed_block=SEED_BLOCK, epoch=3)]
-ATTEMPT = Grind(GRINDER, 41, 7_000_000)
+ATTEMPT = Grind(GRINDER, 41, 0, 7_000_000)
 
 
 def test_a_grinder_without_a_seat_on_the_guards_committee_is_reported() -> None:
@@ -50,7 +53,8 @@ def test_a_grinder_without_a_seat_on_the_guards_committee_is_reported() -> None:
     assert line.startswith("Grinding attempt failed: a contract that joins with 1 ETH (+ i gwei), draws and reverts")
     assert f"tried {TRIES} bonds in one transaction (block 41, 7,000,000 gas, before the draw) and kept none" in line
     assert f"drawn from seed block {SEED_BLOCK}, fixed in advance" in line and "the grinder holds no seat" in line
-    assert "after the draw" in check(_drawn(), replace(ATTEMPT, block=43), False, SEEDS, FakeW3())
+    assert "before the draw" in check(_drawn(), replace(ATTEMPT, block=42, index=1), False, SEEDS, FakeW3())
+    assert "after the draw" in check(_drawn(), replace(ATTEMPT, block=42, index=3), False, SEEDS, FakeW3())
 
 
 def test_a_seated_grinder_fails_the_demo() -> None:
