@@ -265,7 +265,8 @@ contract MarketLens {
             Judgment.judge(j, sheet, drawn, _quorum, _toleranceBps);
         (uint256 returned, uint256 share) = Judgment.payout(j, i, stake, outcome, _forfeitBps);
         d = Judged(_final(j, i, outcome), count >= _quorum, median, 0, returned, stake - returned, share);
-        if (!Judgment.settlesAttestations(outcome)) return d; // a split verdict: no seat is near
+        // A split verdict, or a proven bad envelope (no attestation counts): no seat is near.
+        if (!Judgment.settlesAttestations(outcome) || !Judgment.counted(sheet)) return d;
         for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
             if (sheet.hasAttestation(seat) && Judgment.near(sheet.attestation(seat), median, _toleranceBps)) {
                 d.nearSeats |= uint16(1 << seat);

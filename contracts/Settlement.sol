@@ -2,10 +2,10 @@
 pragma solidity 0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {AppealRuling} from "./AppealRuling.sol";
 import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
+import {SealedJobs} from "./SealedJobs.sol";
 
 /// @title Settlement
 /// @notice Finalize settles a job once its attestations are revealed; each worker then claims
@@ -19,7 +19,7 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// failed requester's deposit are burned ({MarketAccounts-BURNED}): the requester can cause
 /// every one of them (its own Sybil workers, a withheld evaluation set, its Sybil members),
 /// so none may reach it (issue 20).
-abstract contract Settlement is AppealRuling {
+abstract contract Settlement is SealedJobs {
     using ScoreSheet for uint256;
 
     /// @dev The registry's role for market writers ({ModelRegistry-MARKET_ROLE}).
@@ -113,7 +113,9 @@ abstract contract Settlement is AppealRuling {
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
-    /// honest at or above the minimum), the prize if you won, your share on a forfeit.
+    /// honest at or above the minimum), the prize if you won, your share on a forfeit. The
+    /// winner of a sealed job is paid its prize and stake by the exchange once it delivered
+    /// its key undisputed ({SealedExchange-claim}).
     /// @dev Once per submission, after finalize. Emits {Claimed}.
     function claim(uint256 jobId, uint256 index) external nonReentrant {
         Job memory j = _existing(jobId);
@@ -127,7 +129,9 @@ abstract contract Settlement is AppealRuling {
         (uint256 returned, uint256 share) = Judgment.payout(j, index, e.stake, outcome, _forfeitBps);
         uint256 amount = returned + share;
         _entries[jobId][index].stake = 0;
-        if (amount != 0) _sendToCaller(amount);
+        // The winner of a sealed job is paid through the exchange, for its key.
+        if (j.winnerPlusOne == index + 1) _payWinner(jobId, j.requester, amount, returned);
+        else if (amount != 0) _sendToCaller(amount);
         emit Claimed(jobId, msg.sender, amount);
     }
 
@@ -259,8 +263,9 @@ abstract contract Settlement is AppealRuling {
     }
 
     /// @dev `seat`'s attestations within tolerance of the verified scores (`good`) and its
-    /// others, missing ones included (`bad`), over the revealed submissions; an attestation of
-    /// an Undecided submission (bit set in `undecided`) counts as neither.
+    /// others, missing ones included (`bad`), over the revealed submissions but those with a
+    /// proven bad envelope ({Judgment-counted}: nobody could check them as sent); an
+    /// attestation of an Undecided submission (bit set in `undecided`) counts as neither.
     function _countSeat(
         uint256 jobId,
         uint256 count,
@@ -270,7 +275,7 @@ abstract contract Settlement is AppealRuling {
     ) private view returns (uint256 good, uint256 bad) {
         for (uint256 i; i < count; ++i) {
             uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
-            if (!sheet.revealed()) continue;
+            if (!Judgment.counted(sheet)) continue;
             bool attested = sheet.hasAttestation(seat);
             if (attested && (undecided >> i) & 1 != 0) continue; // a split verdict: settles nothing
             if (attested && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) ++good;
