@@ -35,6 +35,7 @@ from market_helpers import (
     to_reveal,
     to_settle,
 )
+from sealed_job_helpers import post_envelopes, post_sealed, prove_bad, publish_seal, register_members
 
 TABLE = Path(__file__).resolve().parents[3] / "benchmarks" / "gas_market.md"
 PROVENANCE_OVERHEAD = 40_000  # issue 14: a provenance-carrying post <= postJob + 40k, same arguments
@@ -437,3 +438,78 @@ def test_vote_commit_gas(market, requester, alice, validators):
     _record(
         "commitVote (first voter, 1 worker)", appeals.commitVote(job_id, vote_seal(job_id, v, 0), {"from": v}).gas_used
     )
+
+
+# ----- Sealed jobs (issue 26, stage two): the sealed path's extra cost, by the rule ----------
+# The market's exchange address (SealedJobs._exchange, storage: code room) is read cold on the
+# sealed path only, and each call to the exchange is a cold account (2,600) and a cold record
+# (COLD_READ) plus ~1,000 of call, ABI and checks.
+EXCHANGE_CALL = 2_600 + COLD_READ + 1_000
+# postJobUnderSeal: postJob's goal + its delegatecall to postJob (~2,000, as the provenance post
+# measured) + the exchange's address + jobKeyOf + the sealed flag's FRESH_SLOT + JobSealed (~1,000).
+SEALED_POST_GOAL = _rebase("postJob", 160_000) + 2_000 + COLD_READ + EXCHANGE_CALL + FRESH_SLOT + 1_000
+# A sealed job's reveal: reveal's goal (the flag's cold read is re-based in it) + the exchange's
+# address + sealOf.
+SEALED_REVEAL_GOAL = _rebase("reveal", 60_000) + COLD_READ + EXCHANGE_CALL
+# The winner's claim on a sealed job: claim's goal (its flag read re-based) + the exchange's
+# address + the call carrying the prize and stake (a cold account 2,600 + 9,000 for the value,
+# which the unsealed claim spends sending them to the winner instead) + what openExchange does:
+# the exchange's four fresh slots (4 x FRESH_SLOT), the seal and the job key read cold (2 x
+# COLD_READ), its event (~2,500) and its checks (~2,000).
+SEALED_CLAIM_GOAL = _rebase("claim", 60_000) + COLD_READ + 2_600 + 4 * FRESH_SLOT + 2 * COLD_READ + 4_500
+GOALS |= {
+    "postJobUnderSeal": SEALED_POST_GOAL,
+    "reveal, sealed job (64-byte uri)": SEALED_REVEAL_GOAL,
+    "claim, sealed job's winner (opens the exchange)": SEALED_CLAIM_GOAL,
+    # Issue 26's goal for a member's proof, now with the market's flag (the exchange's call to
+    # the market: a cold account, the sheet, the flag, the job's slot 0 and the exchange's
+    # address read cold, the sheet updated: ~14,000 over the 80,510 the stage-one test measured).
+    "proveBadEnvelope through the market, 3 seats": 150_000,
+}
+
+
+def test_sealed_post_and_reveal_gas(market, requester, alice):
+    job_id, _, tx = post_sealed(market, requester)
+    _record("postJobUnderSeal", tx.gas_used)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    publish_seal(market, job_id, alice)
+    _record("reveal, sealed job (64-byte uri)", do_reveal(market, job_id, alice, 7000, uri=URI64).gas_used)
+
+
+def test_sealed_envelopes_and_proof_gas(market, requester, alice, validators):
+    pairs = register_members(market, validators)
+    job_id, _, _ = post_sealed(market, requester)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    work = publish_seal(market, job_id, alice)
+    do_reveal(market, job_id, alice, 7000)
+    draw(market, job_id, requester)
+    prover = next(v for v in validators if v.address in lens_of(market).committee(job_id))
+    posted = post_envelopes(market, job_id, alice, work, pairs, wrong_for=prover.address)
+    ROWS["postEnvelopes through the market, 3 seats"] = posted.tx.gas_used
+    _record("proveBadEnvelope through the market, 3 seats", prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address]).gas_used)
+
+
+def test_sealed_winner_claim_gas(market, requester, alice, validators):
+    job_id, _, _ = post_sealed(market, requester)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    publish_seal(market, job_id, alice)
+    do_reveal(market, job_id, alice, 7000)
+    reveal_eval(market, job_id, requester)
+    draw(market, job_id, requester)
+    seated = [v for v in validators if v.address in lens_of(market).committee(job_id)]
+    to_attest(market, job_id)
+    for v in seated:
+        commit_scores(market, job_id, v, [7000])
+    to_settle(market, job_id)
+    for v in seated:
+        reveal_scores(market, job_id, v, [7000])
+    to_finalize(market, job_id)
+    finalize(market, job_id, requester)
+
+    tx = market.claim(job_id, 0, {"from": alice})
+
+    assert "ExchangeOpened" in tx.events
+    _record("claim, sealed job's winner (opens the exchange)", tx.gas_used)
