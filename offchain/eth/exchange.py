@@ -135,7 +135,9 @@ class ExchangeClient:
     def dispute_chunk(self, job_id: int, header: SealHeader, key: bytes, evidence: ChunkEvidence) -> TxReceipt:
         """Prove that the committed key does not open chunk `evidence.index` to its committed
         leaf (offchain.sealed.evidence.first_bad_chunk finds one)."""
-        return self.client.transact(self.contract.functions.disputeChunk(job_id, header.as_args(), key, evidence.as_args()))
+        return self.client.transact(
+            self.contract.functions.disputeChunk(job_id, header.as_args(), key, evidence.as_args())
+        )
 
     def refund_undelivered(self, job_id: int) -> TxReceipt:
         return self.client.transact(self.contract.functions.refundUndelivered(job_id))
@@ -256,4 +258,6 @@ class ExchangeClient:
         return Delivery(Point(int(args["x"]), int(args["y"])), bytes(args["envelope"]))
 
     def _logs(self, event: str, **filters: object) -> list:
-        return list(contract_events(getattr(self.contract.events, event)(), self.market.from_block, "latest", **filters))
+        return list(
+            contract_events(getattr(self.contract.events, event)(), self.market.from_block, "latest", **filters)
+        )

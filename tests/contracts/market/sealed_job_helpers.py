@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from brownie import SealedExchange
 from hashes import h
 from market_helpers import (
+    ATTEST_S,
     COMMIT_S,
     COMMITTEE,
     MIN_SCORE,
     MIN_STAKE,
     REVEAL_S,
-    ATTEST_S,
-    SETTLE_S,
     REWARD,
+    SETTLE_S,
     deposit_of,
     eval_seal,
     lens_of,

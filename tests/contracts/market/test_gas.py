@@ -488,7 +488,10 @@ def test_sealed_envelopes_and_proof_gas(market, requester, alice, validators):
     prover = next(v for v in validators if v.address in lens_of(market).committee(job_id))
     posted = post_envelopes(market, job_id, alice, work, pairs, wrong_for=prover.address)
     ROWS["postEnvelopes through the market, 3 seats"] = posted.tx.gas_used
-    _record("proveBadEnvelope through the market, 3 seats", prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address]).gas_used)
+    _record(
+        "proveBadEnvelope through the market, 3 seats",
+        prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address]).gas_used,
+    )
 
 
 def test_sealed_winner_claim_gas(market, requester, alice, validators):

@@ -108,7 +108,9 @@ def proof_for_a_made_up_point(secret: int, other: Point, fake: Point):
     return SharedSecretProof(fake, c, s, mul(other, s), mul(fake, c), tw).as_args()
 
 
-def open_exchange(exchange, market, worker, requester, job: int = JOB, deposit: int = DEPOSIT, value: int = PRIZE + DEPOSIT):
+def open_exchange(
+    exchange, market, worker, requester, job: int = JOB, deposit: int = DEPOSIT, value: int = PRIZE + DEPOSIT
+):
     """The market (a stub) opens the exchange, as its claim does for a sealed job's winner."""
     return market.openOn(exchange, job, worker, requester, deposit, {"from": accounts[0], "value": value})
 

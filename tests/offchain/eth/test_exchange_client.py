@@ -48,7 +48,14 @@ def world() -> dict:
         market.as_sender(m).join_validators(ETH)
         pairs[m.address] = new_key_pair()
         ExchangeClient(market.as_sender(m)).register_encryption_key(pairs[m.address].public)
-    return {"admin": admin, "market": market, "requester": requester, "worker": worker, "members": members, "pairs": pairs}
+    return {
+        "admin": admin,
+        "market": market,
+        "requester": requester,
+        "worker": worker,
+        "members": members,
+        "pairs": pairs,
+    }
 
 
 def _sealed_job(world: dict):
@@ -83,7 +90,9 @@ def test_a_sealed_job_pays_its_winner_for_the_key_through_the_client(world: dict
     seats = market.committee(job_id)
     seated = [m for m in world["members"] if m.address in seats]
     for m in seated:  # each member opens its envelope: the committed key
-        assert ExchangeClient(market.as_sender(m)).open_envelope(job_id, worker.address, world["pairs"][m.address]) == key
+        assert (
+            ExchangeClient(market.as_sender(m)).open_envelope(job_id, worker.address, world["pairs"][m.address]) == key
+        )
     _travel(admin, now + 200)
     for m in seated:
         market.as_sender(m).commit_attestation(job_id, attestation_seal(job_id, m.address, [7000], salt))
@@ -104,7 +113,9 @@ def test_a_sealed_job_pays_its_winner_for_the_key_through_the_client(world: dict
     assert market.submissions(job_id)[0].outcome is Outcome.WON
     assert (opened.state, opened.worker, opened.deposit) == (State.AWAITING_KEY, worker.address, STAKE)
     assert delivered == key
-    assert open_sealed(sealed.header, sealed.artifact(), delivered) == open_sealed(sealed.header, sealed.artifact(), key)
+    assert open_sealed(sealed.header, sealed.artifact(), delivered) == open_sealed(
+        sealed.header, sealed.artifact(), key
+    )
     assert worker_exchange.pending(worker.address) == opened.prize + STAKE
 
 
