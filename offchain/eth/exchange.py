@@ -250,6 +250,20 @@ class ExchangeClient:
         recipients = [str(r) for r in args["recipients"]]
         return Envelopes(Point(int(args["x"]), int(args["y"])), recipients, [bytes(e) for e in args["envelopes"]])
 
+    def seal(self, job_id: int, worker: str) -> SealHeader | None:
+        """The seal `worker` published for `job_id` (its SealPublished event)."""
+        logs = self._logs("SealPublished", jobId=job_id, worker=parse_address(worker))
+        if not logs:
+            return None
+        seal = logs[0]["args"]["seal"]
+        return SealHeader(
+            model_hash=bytes(seal["modelHash"]),
+            cipher_root=bytes(seal["cipherRoot"]),
+            plain_root=bytes(seal["plainRoot"]),
+            key_commitment=bytes(seal["keyCommitment"]),
+            size=int(seal["size"]),
+        )
+
     def delivery(self, job_id: int) -> Delivery | None:
         logs = self._logs("KeyDelivered", jobId=job_id)
         if not logs:

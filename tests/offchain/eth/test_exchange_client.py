@@ -113,6 +113,7 @@ def test_a_sealed_job_pays_its_winner_for_the_key_through_the_client(world: dict
     assert market.submissions(job_id)[0].outcome is Outcome.WON
     assert (opened.state, opened.worker, opened.deposit) == (State.AWAITING_KEY, worker.address, STAKE)
     assert delivered == key
+    assert worker_exchange.seal(job_id, worker.address) == sealed.header  # as a member reads it
     assert open_sealed(sealed.header, sealed.artifact(), delivered) == open_sealed(
         sealed.header, sealed.artifact(), key
     )
