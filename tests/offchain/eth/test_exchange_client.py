@@ -110,6 +110,7 @@ def test_a_sealed_job_pays_its_winner_for_the_key_through_the_client(world: dict
     _travel(admin, _now(admin) + WINDOW + 1)
     worker_exchange.claim(job_id)
 
+    assert market.is_sealed(job_id)
     assert market.submissions(job_id)[0].outcome is Outcome.WON
     assert (opened.state, opened.worker, opened.deposit) == (State.AWAITING_KEY, worker.address, STAKE)
     assert delivered == key
