@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from offchain.eth.exchange import Envelopes
-from offchain.sealed.curve import KeyPair, open_envelope, shared_point
+from offchain.sealed.curve import KeyPair, N, base_mul, new_key_pair, open_envelope, shared_point
 from offchain.sealed.errors import SealedError
 from offchain.sealed.keys import KEY_BYTES, key_commitment, new_key
 from offchain.sealed.seal import SealHeader, open_sealed, seal_file
@@ -62,6 +62,20 @@ def open_submission(header: SealHeader, envelopes: Envelopes, seat: int, member:
         return Opening(open_sealed(header, artifact, key), False, "")
     except SealedError as exc:
         return Opening(None, False, str(exc))
+
+
+def member_key(path: Path) -> KeyPair:
+    """A committee member's encryption key pair, its secret at `path` (drawn and made durable
+    the first time): every envelope ever sent to the member opens with it, and the chain keeps
+    its public key once (registerEncryptionKey), so losing it loses every sealed job it sits on."""
+    if path.exists():
+        secret = int.from_bytes(path.read_bytes(), "big")
+        if not 0 < secret < N:
+            raise SealedError(f"{path} holds no secp256k1 secret")
+        return KeyPair(secret, base_mul(secret))
+    pair = new_key_pair()
+    _write_durably(path, pair.secret.to_bytes(32, "big"), mode=0o600)
+    return pair
 
 
 def _durable_key(path: Path) -> bytes:
