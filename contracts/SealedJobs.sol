@@ -14,7 +14,7 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// @dev The records and the fair exchange live in the exchange, which this market creates in
 /// its constructor, as it creates its {Appeals}: neither has an administrator and each trusts
 /// only the other, so no deploy order or setter can link a market to another's exchange.
-/// Its functions are named so their selectors sort after commit's (0xf2f03877), as
+/// Its two functions are named so their selectors sort after commit's (0xf2f03877), as
 /// {AppealRuling-appealsContractAddress}: the dispatcher compares selectors in order, and
 /// commit, reveal and claim would each pay 22 gas per selector placed before theirs.
 abstract contract SealedJobs is AppealRuling {
@@ -23,7 +23,7 @@ abstract contract SealedJobs is AppealRuling {
     /// @dev The market's exchange, set once by the constructor (windows of the protocol's
     /// shortest, minWindow, each). In storage, not immutable: an immutable is 33 bytes of code
     /// at each of its six uses, a storage read 3 (EIP-170 room), and only sealed paths read it.
-    ISealedExchange private _exchange;
+    ISealedExchange internal _exchange;
     mapping(uint256 jobId => bool) internal _sealedJobs;
 
     constructor() {
@@ -64,29 +64,15 @@ abstract contract SealedJobs is AppealRuling {
         // One error for every refusal (EIP-170 room): the exchange's own proof says the rest.
         if (
             msg.sender != address(_exchange) || !_sealedJobs[jobId] || sheet == 0 // unrevealed: scores are written to revealed sheets only
-                || block.timestamp >= _jobs[jobId].attestDeadline
         ) revert TrainingMarketBadEnvelopeRefused(jobId, worker);
         _sheets[jobId][worker] = sheet.withBadEnvelope();
-    }
-
-    /// @notice The exchange of this market's sealed jobs ({SealedExchange}).
-    function sealedSubmissionExchangeAddress() external view returns (address) {
-        return address(_exchange);
     }
 
     /// @dev Reverts for a reveal of the caller to a sealed job `jobId` with no published seal.
     function _requireSeal(uint256 jobId) internal view {
         if (_sealedJobs[jobId] && _exchange.sealOf(jobId, msg.sender) == 0) {
-            revert TrainingMarketNoSeal(jobId, msg.sender);
+            revert TrainingMarketNoSeal(jobId); // the caller is the worker: it knows who it is
         }
-    }
-
-    /// @dev Pays `amount` (`stake` and the prize) to the caller, the winner of `jobId`, as
-    /// {Settlement-claim} does, or to the exchange when the job is sealed: it pays the winner
-    /// once the requester holds the key, or refunds the requester.
-    function _payWinner(uint256 jobId, address requester, uint256 amount, uint256 stake) internal {
-        if (!_sealedJobs[jobId]) return _sendToCaller(amount);
-        _exchange.openExchange{value: amount}(jobId, msg.sender, requester, stake);
     }
 
     /// @dev Posts the job of this call's first eleven words through a delegatecall to

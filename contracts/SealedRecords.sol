@@ -106,8 +106,12 @@ abstract contract SealedRecords is ISealedExchange {
         if (!SealedCurve.verifyShared(memberKey, point, proof)) revert SealedExchangeInvalidProof(jobId);
         bytes32 key = SealedCurve.openEnvelope(envelopes[seat], proof.shared);
         if (SealedCipher.keyCommitment(key) == seal.keyCommitment) revert SealedExchangeEnvelopeOpens(jobId, worker);
+        // Closed with the attestation window: the market's flag is settled before any
+        // attestation is revealed, so finalize, claim, appeals and the lens read one answer.
+        uint256 closes = ITrainingMarket(market).job(jobId).attestDeadline;
+        if (block.timestamp >= closes) revert SealedExchangeWindowClosed(jobId, closes);
         _envelopes[jobId][worker] = BAD_ENVELOPES;
-        // The market marks the submission unverifiable, or refuses a proof out of its window.
+        // The market marks the submission unverifiable (on a sealed job, once revealed).
         ITrainingMarket(market).flagEnvelopeProvenBad(jobId, worker);
         emit BadEnvelopeProven(jobId, worker, msg.sender);
     }

@@ -122,17 +122,20 @@ abstract contract Settlement is SealedJobs {
         if (j.status != Status.Finalized) revert TrainingMarketNotFinalized(jobId);
         if (index >= j.submissionCount) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         Entry memory e = _entries[jobId][index];
-        if (e.worker != msg.sender) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
+        // A sealed job's winner is paid through the exchange, for its key: anyone may open it,
+        // so a winner that never claims cannot keep the requester from its refund.
+        bool forKey = j.winnerPlusOne == index + 1 && _sealedJobs[jobId];
+        if (e.worker != msg.sender && !forKey) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         if (e.stake == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
         uint256 drawn = _drawnSeats(jobId, j.committeeSize);
-        (Outcome outcome,,) = _judge(j, _sheets[jobId][msg.sender], drawn);
+        (Outcome outcome,,) = _judge(j, _sheets[jobId][e.worker], drawn);
         (uint256 returned, uint256 share) = Judgment.payout(j, index, e.stake, outcome, _forfeitBps);
         uint256 amount = returned + share;
         _entries[jobId][index].stake = 0;
-        // The winner of a sealed job is paid through the exchange, for its key.
-        if (j.winnerPlusOne == index + 1) _payWinner(jobId, j.requester, amount, returned);
+        // The exchange pays the worker once the requester holds the key, or refunds the requester.
+        if (forKey) _exchange.openExchange{value: amount}(jobId, e.worker, j.requester, returned);
         else if (amount != 0) _sendToCaller(amount);
-        emit Claimed(jobId, msg.sender, amount);
+        emit Claimed(jobId, e.worker, amount);
     }
 
     /// @dev True when the job's evaluation, though opened, is the requester's failure: its

@@ -175,7 +175,7 @@ interface ITrainingMarket {
         uint256 indexed jobId, address indexed validator, uint8 seat, uint8 good, uint8 bad, uint256 paid, uint256 slashed
     );
     /// @notice Job `jobId` was posted sealed: its workers publish seals and envelopes on the
-    /// market's exchange ({SealedJobs-sealedSubmissionExchangeAddress}), and its winner is paid there for the key.
+    /// market's exchange ({MarketLens-sealedExchange}), and its winner is paid there for the key.
     event JobSealed(uint256 indexed jobId);
     event Claimed(uint256 indexed jobId, address indexed worker, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
@@ -243,7 +243,7 @@ interface ITrainingMarket {
     /// @notice A sealed job's post found no job key of the requester's for its id.
     error TrainingMarketNoJobKey(uint256 jobId);
     /// @notice A reveal to a sealed job before the worker published its seal.
-    error TrainingMarketNoSeal(uint256 jobId, address worker);
+    error TrainingMarketNoSeal(uint256 jobId);
     /// @notice A bad-envelope record not from the exchange, or on an unsealed job, an
     /// unrevealed submission, or from the attest deadline on.
     error TrainingMarketBadEnvelopeRefused(uint256 jobId, address worker);
@@ -352,8 +352,6 @@ interface ITrainingMarket {
     function appealsContractAddress() external view returns (address);
 
     function slashNonVotingMember(address voter, uint256 amount) external;
-    /// @notice The exchange of the market's sealed jobs.
-    function sealedSubmissionExchangeAddress() external view returns (address);
     /// @notice The exchange's word that a member proved a worker's key envelope bad.
     function flagEnvelopeProvenBad(uint256 jobId, address worker) external;
     /// @notice Most submissions per job.

@@ -5,27 +5,15 @@ import {ISealedExchange} from "../interfaces/ISealedExchange.sol";
 import {ITrainingMarket} from "../interfaces/ITrainingMarket.sol";
 
 /// @notice Test-only stand-in for the market a {SealedExchange} reads: a committee the test
-/// sets (seat s holds leaf s), a reveal deadline, and a record of bad-envelope flags, so the
-/// exchange's own tests need no job, draw or validator set. Never deployed by the product.
+/// sets (seat s holds leaf s), windows that never close, and a record of bad-envelope flags,
+/// so the exchange's own tests need no job, draw or validator set. Never deployed by the product.
 contract SealedMarketStub {
     address[] private _seats;
-    uint32 private _revealDeadline = type(uint32).max;
-    bool private _refuseFlags;
     mapping(uint256 jobId => mapping(address worker => bool)) public flagged;
 
     /// @notice Seat the committee of every job: `members[s]` at seat s.
     function setCommittee(address[] calldata members) external {
         _seats = members;
-    }
-
-    /// @notice Close envelope posting at `deadline` (every job).
-    function setRevealDeadline(uint32 deadline) external {
-        _revealDeadline = deadline;
-    }
-
-    /// @notice Refuse every bad-envelope flag from now on (the market's window closed).
-    function refuseFlags() external {
-        _refuseFlags = true;
     }
 
     /// @notice Open `jobId`'s exchange on `exchange` as the market does for a winner.
@@ -36,10 +24,12 @@ contract SealedMarketStub {
         exchange.openExchange{value: msg.value}(jobId, worker, requester, deposit);
     }
 
-    /// @notice The job as far as the exchange reads it: the committee's size and the reveal deadline.
+    /// @notice The job as far as the exchange reads it: the committee's size, the reveal
+    /// deadline (envelopes) and the attest deadline (bad-envelope proofs, never here).
     function job(uint256) external view returns (ITrainingMarket.Job memory j) {
         j.commitDeadline = 1;
-        j.revealDeadline = _revealDeadline;
+        j.revealDeadline = type(uint32).max;
+        j.attestDeadline = type(uint32).max;
         j.committeeSize = uint8(_seats.length);
     }
 
@@ -55,7 +45,6 @@ contract SealedMarketStub {
     }
 
     function flagEnvelopeProvenBad(uint256 jobId, address worker) external {
-        require(!_refuseFlags, "SealedMarketStub: refused");
         flagged[jobId][worker] = true;
     }
 }

@@ -72,7 +72,7 @@ def deploy_all(
     client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
     lens, lens_receipt = client.deploy("MarketLens", market.address)
     # The market created its SealedExchange (sealed submissions) in its own constructor.
-    exchange = str(market.functions.sealedSubmissionExchangeAddress().call())
+    exchange = str(lens.functions.sealedExchange().call())
     deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])
     deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
     deployment.contracts["MarketLens"] = _record("MarketLens", lens.address, lens_receipt["blockNumber"])

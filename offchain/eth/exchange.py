@@ -75,7 +75,7 @@ class ExchangeClient:
     def __init__(self, market: MarketClient) -> None:
         self.market = market
         self.client = market.client
-        self.address = str(market.contract.functions.sealedSubmissionExchangeAddress().call())
+        self.address = str(market.lens.functions.sealedExchange().call())  # the market's creation
         self.contract: Contract = self.client.contract(CONTRACT, self.address)
 
     # ----- requester -----

@@ -34,8 +34,8 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def exchange_of(market):
-    """The SealedExchange the market created in its constructor."""
-    return SealedExchange.at(market.sealedSubmissionExchangeAddress())
+    """The SealedExchange the market created in its constructor (the lens names it)."""
+    return SealedExchange.at(lens_of(market).sealedExchange())
 
 
 def point_args(pair: KeyPair) -> tuple[int, int]:

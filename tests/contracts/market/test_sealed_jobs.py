@@ -3,6 +3,7 @@ sealed reveals, envelopes to the drawn committee, a proven bad envelope, and the
 through the exchange. The exchange's own rules are tests/contracts/sealed/'s."""
 
 import brownie
+from brownie import chain
 from errors import err
 from market_helpers import (
     FORFEIT,
@@ -81,7 +82,7 @@ def test_a_reveal_to_a_sealed_job_needs_the_workers_seal(market, requester, alic
     do_commit(market, job_id, alice, 7000)
     to_reveal(market, job_id)
 
-    with brownie.reverts(err("TrainingMarketNoSeal", job_id, alice)):
+    with brownie.reverts(err("TrainingMarketNoSeal", job_id)):
         do_reveal(market, job_id, alice, 7000)
     publish_seal(market, job_id, alice)
     do_reveal(market, job_id, alice, 7000)
@@ -161,7 +162,8 @@ def test_a_late_bad_envelope_proof_is_refused(market, requester, alice, validato
     posted = post_envelopes(market, job_id, alice, work, pairs, wrong_for=prover.address)
     to_settle(market, job_id)  # the attest deadline has passed: attestations are being revealed
 
-    with brownie.reverts(err("TrainingMarketBadEnvelopeRefused", job_id, alice)):
+    closes = market.job(job_id)["attestDeadline"]
+    with brownie.reverts(err("SealedExchangeWindowClosed", job_id, closes)):
         prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address])
     assert not exchange_of(market).badEnvelope(job_id, alice)
 
@@ -232,3 +234,42 @@ def test_the_winner_of_an_unsealed_job_is_paid_directly(market, requester, alice
 
     assert "ExchangeOpened" not in tx.events
     assert alice.balance() == before + prize + MIN_STAKE - tx.gas_used * tx.gas_price
+
+
+def test_anyone_opens_the_exchange_of_a_sealed_winner_that_never_claims(market, requester, alice, mallory, validators):
+    # The attack: a winner that never claims (gone, or spiteful) would keep the requester's
+    # money in the market and the key from it for ever. Anyone opens the exchange for it; the
+    # delivery window then passes and the requester is refunded (the winner's stake burned).
+    pairs = register_members(market, validators)
+    job_id, work = _drawn_sealed_job(market, requester, alice)
+    post_envelopes(market, job_id, alice, work, pairs)
+    seats = list(lens_of(market).committee(job_id))
+    _attest(market, job_id, [v for v in validators if v.address in seats], [7000])
+    to_finalize(market, job_id)
+    prize = finalize(market, job_id, requester).events["Finalized"]["prize"]
+
+    tx = market.claim(job_id, 0, {"from": mallory})
+
+    assert tx.events["ExchangeOpened"]["worker"] == alice
+    assert tx.events["Claimed"]["worker"] == alice
+    exchange = exchange_of(market)
+    chain.sleep(exchange.deliveryWindow() + 1)
+    chain.mine()
+    exchange.refundUndelivered(job_id, {"from": mallory})
+    assert exchange.pendingOf(requester) == prize
+
+
+def test_only_its_worker_claims_an_unsealed_winners_outcome(market, requester, alice, mallory, validators):
+    job_id, _ = post(market, requester)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    do_reveal(market, job_id, alice, 7000)
+    reveal_eval(market, job_id, requester)
+    draw(market, job_id, requester)
+    seats = list(lens_of(market).committee(job_id))
+    _attest(market, job_id, [v for v in validators if v.address in seats], [7000])
+    to_finalize(market, job_id)
+    finalize(market, job_id, requester)
+
+    with brownie.reverts(err("TrainingMarketNotYourSubmission", job_id, 0, mallory)):
+        market.claim(job_id, 0, {"from": mallory})

@@ -97,6 +97,7 @@ def test_a_member_handed_a_bad_envelope_proves_it(exchange, worker, members):
 
     assert tx.events["BadEnvelopeProven"]["member"] == bad
     assert exchange.badEnvelope(JOB, worker)
+    assert SealedMarketStub.at(exchange.market()).flagged(JOB, worker)  # the market was told
     assert not exchange.envelopesPosted(JOB, worker)
 
 
