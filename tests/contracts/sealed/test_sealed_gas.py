@@ -40,9 +40,9 @@ RESNET18_CHUNKS = 44_000  # a ResNet-18's 45 MB of float32 weights in 1 KiB chun
 # - proveBadEnvelope (15 seats): 21,000 + ~25,000 calldata (two 15-long lists, the seal, the
 #   points and the proof: ~1,900 bytes) + 3 ecrecovers (9,000) + 3 cold reads (6,300) + one
 #   update (2,900) + hashing the lists, the curve checks and the event (~12,000): ~76,000, + the
-#   market's flag: here the stub's (a cold account 2,600, its refusal switch and a fresh slot,
-#   ~27,000), 105,070 measured of 150,000; the market's own flag is an update of the sheet
-#   (tests/contracts/market/test_gas.py measures the proof through it).
+#   market's window and flag: here the stub's (a cold account 2,600, the job's decoding and a
+#   fresh slot for the flag, ~30,000), 107,807 measured of 150,000; the market's own flag is an
+#   update of the sheet (tests/contracts/market/test_gas.py measures the proof through it).
 # - disputeKey: 21,000 + ~11,000 calldata + 3 ecrecovers (9,000) + the exchange's 4 slots and
 #   the seal cold (10,500) + the state update (2,900) + two fresh balances, the requester's and
 #   the burned one (44,200) + the event and the curve checks (~5,000): ~104,000 of 300,000.
