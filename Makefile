@@ -18,8 +18,9 @@ export PYTHONDONTWRITEBYTECODE := 1
 export OFFCHAIN_CHECK_ANVIL_STATES := 1
 
 # brownie's test chain on a free port (brownie-config.yaml reads BROWNIE_PORT): a test run
-# never attaches to the user's own `make chain` on 8545, nor to another run's chain.
-BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.ports import free_port; print(free_port())') \
+# never attaches to the user's own `make chain` on 8545, nor to another run's chain. With
+# xdist (-n N) each worker launches its own chain on BROWNIE_PORT + its number: N free ports.
+BROWNIE_TEST = BROWNIE_PORT=$$($(PY) -c 'from offchain.ports import free_port; print(free_port($(1)))') \
 	$(BROWNIE) test
 
 PY_STAMP := $(VENV)/.installed
@@ -80,14 +81,16 @@ $(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contr
 	$(BROWNIE) compile
 	@touch $@
 
-# brownie's serial suite leaves about a core idle: forge's campaign runs beside it (output
-# kept per target), then the Python suites, which use both cores themselves.
+# The contract suites first: brownie's on two workers, forge's campaign beside them (output
+# kept per target), then the Python suites, which use both cores themselves. (brownie alone
+# keeps about one core busy, its Python and its chain taking turns: forge alone finishes first.)
 test: compile
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-forge
 	$(MAKE) --no-print-directory test-offchain
 
+CONTRACT_WORKERS ?= 2
 test-contracts: compile
-	$(BROWNIE_TEST) tests/contracts --durations=5
+	$(call BROWNIE_TEST,$(CONTRACT_WORKERS)) tests/contracts -n $(CONTRACT_WORKERS) --durations=5
 
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
 # Two workers (pytest-xdist), each file on one of them (module fixtures are built once): the
