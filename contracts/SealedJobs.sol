@@ -22,7 +22,7 @@ abstract contract SealedJobs is AppealRuling {
 
     /// @dev The market's exchange, set once by the constructor (windows of the protocol's
     /// shortest, minWindow, each). In storage, not immutable: an immutable is 33 bytes of code
-    /// at each of its six uses, a storage read 3 (EIP-170 room), and only sealed paths read it.
+    /// at each of its uses, a storage read 3 (EIP-170 room), and only sealed paths read it.
     ISealedExchange internal _exchange;
     mapping(uint256 jobId => bool) internal _sealedJobs;
 
@@ -55,10 +55,10 @@ abstract contract SealedJobs is AppealRuling {
     /// @notice Mark `worker`'s submission to `jobId` unverifiable: a committee member proved
     /// the key envelope it was sent bad.
     /// @dev Reverts {TrainingMarketBadEnvelopeRefused} unless called by the exchange
-    /// ({SealedRecords-proveBadEnvelope}, which emits
-    /// {ISealedExchange-BadEnvelopeProven}), on a sealed job, once the worker revealed and
-    /// before the attest deadline: the flag is settled before any attestation is revealed,
-    /// so finalize, claim, appeals and the lens all read one answer ({Judgment-judge}).
+    /// ({SealedRecords-proveBadEnvelope}, which closes with this job's attest deadline and
+    /// emits {ISealedExchange-BadEnvelopeProven}), on a sealed job, once the worker revealed:
+    /// the flag is settled before any attestation is revealed, so finalize, claim, appeals
+    /// and the lens all read one answer ({Judgment-judge}).
     function flagEnvelopeProvenBad(uint256 jobId, address worker) external {
         uint256 sheet = _sheets[jobId][worker];
         // One error for every refusal (EIP-170 room): the exchange's own proof says the rest.

@@ -106,10 +106,7 @@ abstract contract SealedRecords is ISealedExchange {
         if (!SealedCurve.verifyShared(memberKey, point, proof)) revert SealedExchangeInvalidProof(jobId);
         bytes32 key = SealedCurve.openEnvelope(envelopes[seat], proof.shared);
         if (SealedCipher.keyCommitment(key) == seal.keyCommitment) revert SealedExchangeEnvelopeOpens(jobId, worker);
-        // Closed with the attestation window: the market's flag is settled before any
-        // attestation is revealed, so finalize, claim, appeals and the lens read one answer.
-        uint256 closes = ITrainingMarket(market).job(jobId).attestDeadline;
-        if (block.timestamp >= closes) revert SealedExchangeWindowClosed(jobId, closes);
+        _requireAttesting(jobId);
         _envelopes[jobId][worker] = BAD_ENVELOPES;
         // The market marks the submission unverifiable (on a sealed job, once revealed).
         ITrainingMarket(market).flagEnvelopeProvenBad(jobId, worker);
@@ -160,6 +157,15 @@ abstract contract SealedRecords is ISealedExchange {
         for (uint256 s; s < seats.length; ++s) {
             if (Committee.filled(c, s)) seats[s] = m.validatorAt(Committee.leafAt(c, s));
         }
+    }
+
+    /// @dev Reverts from job `jobId`'s attest deadline on (the market's): a bad-envelope proof
+    /// closes with the attestation window, so the market's flag is settled before any
+    /// attestation is revealed, and finalize, claim, appeals and the lens read one answer.
+    /// A function of its own: proveBadEnvelope's frame has no stack slot left (legacy pipeline).
+    function _requireAttesting(uint256 jobId) private view {
+        uint256 closes = ITrainingMarket(market).job(jobId).attestDeadline;
+        if (block.timestamp >= closes) revert SealedExchangeWindowClosed(jobId, closes);
     }
 
     /// @dev Reverts unless `seal` is what `worker` published to `jobId`.
