@@ -96,9 +96,13 @@ test-contracts: compile
 # Two workers (pytest-xdist), each file on one of them (module fixtures are built once): the
 # end-to-end tests mostly wait on chain windows, so the other worker's tests fill that time.
 # Tests that assert a wall-clock budget run afterwards, alone on the machine.
+# One torch thread a process (OMP_NUM_THREADS, inherited by the roles and the CLI the tests
+# start): two workers of two threads each on two cores spin in OpenMP's waits, which more than
+# doubled the ML tests' CPU seconds (test_selftrain's two teacher tests: 33 against 16).
 TEST_WORKERS ?= 2
+TEST_THREADS ?= 1
 test-offchain: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
-	$(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing and not bench" --durations=15
+	OMP_NUM_THREADS=$(TEST_THREADS) $(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing and not bench" --durations=15
 	$(PY) -m pytest -p no:pytest-brownie -q -m "timing and not bench"
 
 # The market flow behind a log-capping provider after 20,000 blocks of history (issue 25):

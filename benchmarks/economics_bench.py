@@ -23,12 +23,14 @@ one-committee guard, GRIND_UNGUARDED where one transaction joins, draws and reve
 `sybil workers` (the requester never opens its evaluation set and fills the submissions with
 its own workers, who share the forfeited reward with the honest one).
 
-Appeals (issue 20 item 5, contracts/Appeals.sol): a deviation that changes the verdict (a
-conviction of the honest worker, junk winning, a tie that denies the prize) is appealed by the
-honest party (its best response: the deposit comes back and it recovers its stake and prize),
-the vote of the whole bond (the attacker holds less than half of it) restores the honest
-verdict, and every deviating seat loses its whole bond and earns nothing; each of the
-attacker's members votes (or loses a silent seat's share of its bond), paying a vote's gas.
+Appeals (issue 20 item 5, contracts/Appeals.sol): a deviation or a silence that changes the
+verdict (a conviction of the honest worker, junk winning, a tie or silent seats that deny the
+prize) is appealed by the honest party (its best response: the deposit comes back and it
+recovers its stake and prize), and the vote of the whole bond (the attacker holds less than half
+of it, so the honest members' measurement carries it) rules as `Appeals.verdictOf` does, priced
+by `benchmarks.market_model.settle(appeal=...)`: every deviating seat loses its whole bond and
+earns nothing, every silent seat's lane is filled and slashed as a missing attestation, and the
+fee nobody earned is burned; each of the attacker's members votes, paying a vote's gas.
 `--no-appeals` prices the market without them.
 
 Exits 1 when any share below one half has an attack whose profit's 95 % interval lies above
@@ -216,11 +218,13 @@ def requester_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas:
         # The model, less the reward and the deposit, plus what it and its workers take back.
         return p.reward - posted + s.requester + back - cost
     mine = {"honest": (TRUE_SCORE,), "deviate": (0,), "silent": None}[plan]
-    s = settle(p, [honest], _seats(pop, k, d, mine, (TRUE_SCORE,)), evaluation_revealed=True)
-    if plan == "deviate" and APPEALS:
+    seats = _seats(pop, k, d, mine, (TRUE_SCORE,))
+    s = settle(p, [honest], seats, evaluation_revealed=True)
+    if plan != "honest" and APPEALS:
         truth = settle(p, [honest], _seats(pop, k, d, (TRUE_SCORE,), (TRUE_SCORE,)), evaluation_revealed=True)
         if _captured(s, truth):
-            return p.reward - posted + truth.requester - _appealed(pop, k, gas)
+            a = settle(p, [honest], seats, evaluation_revealed=True, appeal=(TRUE_SCORE,))
+            return p.reward - posted + a.requester + _members(a, k) - _voted(pop, gas)
     return p.reward - posted + s.requester + _members(s, k)
 
 
@@ -236,24 +240,27 @@ def worker_payoff(p: Params, pop: Population, k: int, d: int, plan: str, gas: di
     # Claiming 0 is never dishonest (an under-claim); the verified score is what a majority attests.
     junk = Submission("junk", p.min_stake, 0)
     mine = {"fallback": (TRUE_SCORE, JUNK_SCORE), "deviate": (TRUE_SCORE, 10_000), "silent": None}[plan]
-    s = settle(p, [honest, junk], _seats(pop, k, d, mine, (TRUE_SCORE, JUNK_SCORE)), evaluation_revealed=True)
+    seats = _seats(pop, k, d, mine, (TRUE_SCORE, JUNK_SCORE))
+    s = settle(p, [honest, junk], seats, evaluation_revealed=True)
     cost = (gas["commit"] + gas["reveal"] + gas["claim"]) * GAS_PRICE
-    if plan == "deviate" and APPEALS:
+    if plan != "fallback" and APPEALS:
         truth = settle(p, [honest, junk], _seats(pop, k, d, (TRUE_SCORE, JUNK_SCORE), (TRUE_SCORE, JUNK_SCORE)), True)
         if _captured(s, truth):
-            return truth.claims["junk"] - junk.stake - cost - _appealed(pop, k, gas)
+            a = settle(p, [honest, junk], seats, True, appeal=(TRUE_SCORE, JUNK_SCORE))
+            return a.claims["junk"] - junk.stake + _members(a, k) - cost - _voted(pop, gas)
     return s.claims["junk"] - junk.stake + _members(s, k) - cost
 
 
 def _captured(s: Settled, truth: Settled) -> bool:
-    """True when a deviation changed the verdict: the honest party appeals it."""
+    """True when a deviation or a silence changed the verdict: the honest party appeals it."""
     return s.outcomes != truth.outcomes or s.winner != truth.winner
 
 
-def _appealed(pop: Population, k: int, gas: dict[str, int]) -> int:
-    """What an appealed capture costs the attacker beyond the honest verdict: its `k` deviating
-    seats' whole bonds (each seat a member here, none paid), and a vote by each of its members."""
-    return k * pop.attacker_bond + pop.attackers * (gas["commitVote"] + gas["revealVote"]) * GAS_PRICE
+def _voted(pop: Population, gas: dict[str, int]) -> int:
+    """The gas of an appeal's vote by each of the attacker's members (a silent one loses a seat's
+    slash share instead, which costs more). What the ruling takes from its seats (the deviating
+    ones' whole bonds, the silent ones' missing shares) is the model's (`settle(appeal=...)`)."""
+    return pop.attackers * (gas["commitVote"] + gas["revealVote"]) * GAS_PRICE
 
 
 Payoff = Callable[[Params, Population, int, int, str, dict[str, int]], int]

@@ -5,8 +5,10 @@ The economics benchmark (`benchmarks/economics_bench.py`) prices attacks with it
 contract and asserts that this model's credits equal the chain's, so the two cannot drift.
 Rules mirrored (read them there, not here): `Judgment.judge` / `payout` / `leads` /
 `validatorFee`, `ScoreSheet.verified`, `Settlement.finalize` / `_forfeit` /
-`_settleValidators`, `Attestations._unavailableByMajority`, `CommitteeDraw.drawSeats` and
-`CommitteeDraw._leafWithout` over `SumTree.draw`.
+`_settleValidators` / `_payAppellant`, `Attestations._unavailableByMajority`, an appeal's
+ruling (`Appeals.verdictOf`: `_served`, `_overturned`, `_rewrite`, for a vote carried by a bond
+majority that measured the submissions), `CommitteeDraw.drawSeats` and `CommitteeDraw._leafWithout`
+over `SumTree.draw`.
 
 Parameters come from one place each: the market's configuration from the deployment defaults
 (`offchain.eth.deploy`), the demo's job from `offchain.demo.scenario`, the largest reward from
@@ -130,6 +132,7 @@ class Settled:
     slashed: dict[str, int] = field(default_factory=dict)  # member -> bond taken
     outcomes: list[Outcome] = field(default_factory=list)
     winner: int | None = None
+    appellant: int = 0  # an appeal's appellant: half the whole bonds its vote took
 
     def net(self, party: str) -> int:
         """What `party` ends with, less what it put in, from this job's credits alone."""
@@ -183,21 +186,41 @@ def returned_stake(p: Params, stake: int, outcome: Outcome, submissions: int) ->
     return stake - forfeit if stake > forfeit else 0
 
 
-def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluation_revealed: bool) -> Settled:
-    """Settlement.finalize, then every worker's claim: who is credited what."""
+def settle(
+    p: Params,
+    submissions: list[Submission],
+    seats: list[Seat],
+    evaluation_revealed: bool,
+    appeal: tuple[int, ...] | None = None,
+) -> Settled:
+    """Settlement.finalize, then every worker's claim: who is credited what. `appeal`: the job was
+    appealed and a strict majority of the voting bond fetched the set and measured submission i
+    at `appeal[i]` (Appeals.ballotOf's bits; Appeals.verdictOf's ruling applied)."""
     drawn = len(seats)
-    unavailable = sum(1 for s in seats if s.scores == UNAVAILABLE)
-    if not evaluation_revealed or drawn < p.quorum or 2 * unavailable > drawn:
+    unavailable = {n for n, s in enumerate(seats) if s.scores == UNAVAILABLE}
+    captured = 2 * len(unavailable) > drawn
+    if not evaluation_revealed or drawn < p.quorum or (captured and appeal is None):
         return _forfeit(p, submissions)
+    # Appeals._served: a vote that got the set overrules an unavailable majority, whose seats lose.
+    lost = set(unavailable) if captured else set()
+    missing = [0] * drawn
     out = Settled()
     medians: list[int] = []
+    sheets: list[list[int | None]] = []
     undecided: set[int] = set()
+    overturned: set[int] = set()
     best: int | None = None
     for i, sub in enumerate(submissions):
-        outcome, median = judge(p, sub.claim, _attested(seats, i), drawn, True)
+        lanes: list[int | None] = [seat.scores[i] if isinstance(seat.scores, tuple) else None for seat in seats]
+        ruled = None if appeal is None or sub.claim is None else _ruled(p, sub.claim, lanes, appeal[i], lost, missing)
+        if ruled is not None:
+            lanes = ruled
+            overturned.add(i)  # an overturned sheet's attestations settle nothing
+        sheets.append(lanes)
+        outcome, median = judge(p, sub.claim, [x for x in lanes if x is not None], drawn, True)
         out.outcomes.append(outcome)
         medians.append(median)
-        if outcome == Outcome.UNDECIDED:
+        if outcome == Outcome.UNDECIDED or i in overturned:
             undecided.add(i)
         returned = returned_stake(p, sub.stake, outcome, len(submissions))
         out.burned += sub.stake - returned
@@ -206,8 +229,8 @@ def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluati
             best = i
     revealed = [i for i, s in enumerate(submissions) if s.claim is not None]
     fee = p.reward * p.fee_bps // BPS if revealed else 0
-    fee_refund = _settle_members(p, seats, revealed, undecided, medians, fee, out)
-    out.requester += fee_refund
+    ruling = Ruling(lost, missing, bool(overturned))  # no appeal: nobody lost, nothing missing
+    out.requester += _settle_members(p, seats, sheets, revealed, undecided, medians, fee, out, ruling)
     prize = p.reward - fee
     out.requester += deposit_of(p.reward)  # no failure of the requester's: its deposit back
     if best is None:
@@ -216,6 +239,46 @@ def settle(p: Params, submissions: list[Submission], seats: list[Seat], evaluati
         out.winner = best
         out.claims[submissions[best].worker] += prize
     return out
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What an appeal's ruling does to the seats (Appeals.verdictOf's `lost`): the seats that lose
+    their whole bond, the lanes filled for each absent seat (missing attestations), and whether
+    any sheet was overturned (its unearned fee is then burned, never refunded)."""
+
+    lost: set[int] = field(default_factory=set)
+    missing: list[int] = field(default_factory=list)
+    overturned: bool = False
+
+
+def _ruled(
+    p: Params, claim: int, lanes: list[int | None], measured: int, lost: set[int], missing: list[int]
+) -> list[int | None] | None:
+    """Appeals._overturned and _rewrite for a vote that measured `measured`: the ruled lanes
+    (every drawn seat holds the claim or 0), or None where the committee's verdict stands; adds
+    the losing seats to `lost` and each filled absent lane to `missing`."""
+    drawn = len(lanes)
+    outcome, verified_score = judge(p, claim, [x for x in lanes if x is not None], drawn, True)
+    over = claim > measured + p.tolerance_bps  # ballotOf's bit i
+    inflated = verified_score > measured + p.tolerance_bps  # bit 16 + i
+    confirmed = outcome in (Outcome.HONEST, Outcome.BELOW_MINIMUM)
+    open_ = outcome in (Outcome.UNDECIDED, Outcome.UNVERIFIED)
+    if not (confirmed or open_ or outcome == Outcome.DISHONEST):
+        return None
+    if open_ or confirmed == over:
+        mode = "over-claimed" if over else "honest"
+    elif confirmed and inflated:
+        mode = "inflated"
+    else:
+        return None
+    honest = mode != "over-claimed"
+    for seat, attested in enumerate(lanes):
+        if attested is None:
+            missing[seat] += 1
+        elif attested >= verified_score if mode == "inflated" else (claim <= attested + p.tolerance_bps) != honest:
+            lost.add(seat)
+    return [claim if honest else 0] * drawn
 
 
 def _attested(seats: list[Seat], i: int) -> list[int]:
@@ -229,38 +292,51 @@ def _attested(seats: list[Seat], i: int) -> list[int]:
 
 
 def _settle_members(
-    p: Params, seats: list[Seat], revealed: list[int], undecided: set[int], medians: list[int], fee: int, out: Settled
+    p: Params,
+    seats: list[Seat],
+    sheets: list[list[int | None]],
+    revealed: list[int],
+    undecided: set[int],
+    medians: list[int],
+    fee: int,
+    out: Settled,
+    ruling: Ruling,
 ) -> int:
-    """Settlement._settleValidators: pay per good attestation, slash per bad one; returns the
-    fee refunded to the requester (nobody earned the pool) and adds the burned rest to `out`."""
+    """Settlement._settleValidators (and _payAppellant): pay per good attestation, slash per bad
+    one, a losing seat's whole bond; returns the fee refunded to the requester (nobody earned
+    the pool, no verdict overturned) and adds the burned rest to `out`."""
     counts = []
-    slashed_total = 0
+    slashed_total = lost_bonds = 0
     bonds: dict[str, int] = {}  # a member's bond as its seats settle: each seat slashes what is left
-    for seat in seats:
-        good = bad = 0
+    for n, seat in enumerate(seats):
+        good, bad = 0, ruling.missing[n]  # lanes an appeal filled for this absent seat: missing
         for i in revealed:
-            score = seat.scores[i] if isinstance(seat.scores, tuple) else None
+            score = sheets[i][n]
             if score is not None and i in undecided:
-                continue  # a split verdict settles nothing
+                continue  # a split or overturned verdict settles nothing
             if score is not None and abs(score - medians[i]) <= p.tolerance_bps:
                 good += 1
             else:
                 bad += 1
-        counts.append(good)
-        if bad:
-            bond = bonds.get(seat.member, seat.bond)
-            taken = min(bond * p.slash_bps * bad // BPS, bond)
-            bonds[seat.member] = bond - taken
-            out.slashed[seat.member] = out.slashed.get(seat.member, 0) + taken
-            slashed_total += taken
+        lost = n in ruling.lost
+        counts.append(0 if lost else good)  # a captor of an overturned verdict earns nothing
+        bond = bonds.get(seat.member, seat.bond)
+        taken = min(bond * p.slash_bps * bad // BPS, bond) if bad else 0
+        whole = bond - taken if lost else 0
+        bonds[seat.member] = bond - taken - whole
+        if taken + whole:
+            out.slashed[seat.member] = out.slashed.get(seat.member, 0) + taken + whole
+        slashed_total += taken
+        lost_bonds += whole
     pool = fee + slashed_total
     good_total = sum(counts)
     per_good = pool // good_total if good_total else 0
     for seat, good in zip(seats, counts, strict=True):
         if good:
             out.pay[seat.member] = out.pay.get(seat.member, 0) + per_good * good
-    refund = fee if good_total == 0 else 0
-    out.burned += pool - per_good * good_total - refund
+    refund = fee if good_total == 0 and not ruling.overturned else 0
+    out.appellant = lost_bonds // 2
+    out.burned += pool - per_good * good_total - refund + lost_bonds - out.appellant
     return refund
 
 

@@ -40,6 +40,20 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     uint256 private constant OVER_CLAIMED = 2;
     uint256 private constant INFLATED = 3;
     uint8 private constant TO_VOTERS = 2;
+    /// @notice The vote's bit saying the opened evaluation set could not be fetched or does not
+    /// match its seal: a member that cannot evaluate votes this alone, and abstains on every
+    /// submission's verdict. Unless a strict majority of the bond that voted sets it, the set
+    /// counts as served, and a committee majority that attested it unavailable is overruled; when
+    /// one does, the job is the requester's failure ({verdictOf}).
+    uint64 public constant UNSERVED = 1 << 32;
+    /// @dev {verdictOf}'s `lost`: bit SERVED says the vote overrules an unavailable majority,
+    /// bit NOT_SERVED that a strict majority of the voting bond could not get the set;
+    /// byte MISSING_SHIFT / 8 + s counts the lanes of absent seat s that the ruling filled.
+    uint256 private constant SERVED = 1 << 255;
+    uint256 private constant NOT_SERVED = 1 << 254;
+    uint256 private constant MISSING_SHIFT = 16;
+    /// @dev Committee word 1's bits from here mark the seats that attested unavailable ({Attestations}).
+    uint256 private constant UNAVAILABLE_SHIFT = 224;
     /// @dev What a voter's seal becomes once revealed, or once its absence was slashed.
     bytes32 private constant REVEALED = bytes32(uint256(1));
     bytes32 private constant SLASHED = bytes32(uint256(2));
@@ -47,11 +61,12 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     ITrainingMarket private immutable _market;
     mapping(uint256 jobId => Appeal) private _appeals;
     /// @dev Gwei of bond that set bit b of its vote (b < 16: submission b over-claims; b >= 16:
-    /// submission b - 16's verified score is inflated): word b / 4, 64-bit lane b % 4 (a lane
-    /// holds every bond: the validator set's total is below 2**56 gwei).
+    /// submission b - 16's verified score is inflated; b = 32: the set was not served): word
+    /// b / 4, 64-bit lane b % 4 (a lane holds every bond: the validator set's total is below
+    /// 2**56 gwei).
     // Written through a storage pointer in revealVote, which slither does not follow.
     // slither-disable-next-line uninitialized-state
-    mapping(uint256 jobId => uint256[8]) private _against;
+    mapping(uint256 jobId => uint256[9]) private _against;
     mapping(uint256 jobId => mapping(address voter => bytes32)) private _votes;
     mapping(uint256 jobId => mapping(address voter => uint256)) private _weights;
 
@@ -96,9 +111,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     }
 
     /// @notice Commit your vote on an appealed job: `seal` = keccak256(abi.encode(jobId,
-    /// msg.sender, uint32 vote, salt)); bit i of `vote`: submission i over-claims (your measured
+    /// msg.sender, uint64 vote, salt)); bit i of `vote`: submission i over-claims (your measured
     /// score + the tolerance is below its claim); bit 16 + i: the committee's verified score of
-    /// submission i overstates it (your measured score + the tolerance is below it).
+    /// submission i overstates it (your measured score + the tolerance is below it); bit 32
+    /// ({UNSERVED}): you could not fetch the opened evaluation set, or it does not match its seal.
     /// @dev Eligible members only ({eligible}), once, from the filing to the commit deadline:
     /// sealed so that nobody votes by copying the tally. Emits {VoteCommitted}.
     function commitVote(uint256 jobId, bytes32 seal) external {
@@ -115,21 +131,24 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// since the filing, as it was before ({ITrainingMarket-leastBondSince}).
     /// @dev Between the commit and the reveal deadline. O(submissions / 4) writes, no loop over
     /// voters: the tally is a sum per submission. Emits {VoteRevealed}.
-    function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external {
+    function revealVote(uint256 jobId, uint64 vote, bytes32 salt) external {
         Appeal storage a = _appeals[jobId];
         if (block.timestamp < a.commitUntil || block.timestamp >= a.revealUntil) revert AppealsNotVoting(jobId);
         if (keccak256(abi.encode(jobId, msg.sender, vote, salt)) != _votes[jobId][msg.sender]) {
             revert AppealsVoteMismatch(jobId, msg.sender);
         }
         uint256 unused = ~((uint256(1) << a.submissions) - 1) & 0xffff; // bits of no submission
-        if (vote & (unused | (unused << 16)) != 0) revert AppealsBadVote(jobId, vote);
+        // UNSERVED goes alone: its voter abstains on every submission ({votesOf}).
+        if ((vote & UNSERVED != 0 && vote != UNSERVED) || vote > UNSERVED || vote & (unused | (unused << 16)) != 0) {
+            revert AppealsBadVote(jobId, vote);
+        }
         // Gwei, the sortition's unit; bond added after the filing would let a captor that saw
         // the filing outvote the honest bond with money never at stake when it captured.
         uint256 weight = _market.leastBondSince(msg.sender, a.filedAt);
         _votes[jobId][msg.sender] = REVEALED;
         _weights[jobId][msg.sender] = weight;
         a.total += weight;
-        uint256[8] storage against = _against[jobId];
+        uint256[9] storage against = _against[jobId];
         // Unchecked: a lane sums bonds of distinct members, below 2**56 gwei (the tree's cap).
         unchecked {
             for (uint256 b; vote >> b != 0; ++b) {
@@ -177,10 +196,11 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// of the bond that voted agrees on its claim, bit i of `dishonest` when that majority says
     /// it over-claims, bit i of `inflated` when a strict majority says the committee's verified
     /// score overstates it.
-    /// @dev A tie, or no vote at all, decides nothing (the committee's verdict stands).
+    /// @dev A tie, or no vote at all, decides nothing (the committee's verdict stands). A voter
+    /// that could not get the set ({UNSERVED}) abstains: its bond is not in these majorities.
     function votesOf(uint256 jobId) public view returns (uint256 decided, uint256 dishonest, uint256 inflated) {
         Appeal storage a = _appeals[jobId];
-        uint256 total = a.total;
+        uint256 total = a.total - _lane(jobId, 32); // the UNSERVED lane sums bonds within the total
         for (uint256 i; i < a.submissions; ++i) {
             uint256 over = _lane(jobId, i);
             if (2 * over > total) (decided, dishonest) = (decided | (1 << i), dishonest | (1 << i));
@@ -199,7 +219,17 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// vote says honest) or 0 (dishonest), and the seats on the other side lose; of its score,
     /// when the claim stands honest but the vote says the verified score overstates it (junk
     /// with a modest claim lifted to win): every attesting seat then holds the claim, and the
-    /// seats that attested the verified score or above lose. Absent seats stay absent. Reverts
+    /// seats that attested the verified score or above lose. Every drawn seat's lane of a
+    /// ruled sheet holds the vote's score, an absent seat's too, so the vote decides a submission
+    /// the committee left Undecided or Unverified (silent captors cannot hold it short of a
+    /// majority); each lane filled for an absent seat counts as a missing attestation (byte 2 + s
+    /// of `lost`: the market slashes it as it slashes any missing one, not the whole bond).
+    /// When a strict majority of the drawn seats attested the set unavailable and the vote says
+    /// it was served (fewer than half the bond that voted set {UNSERVED}), bit 255 of `lost` is
+    /// set and those seats lose their whole bond: the market then judges the job instead of
+    /// forfeiting it. When the committee had no such majority but more than half of the bond that
+    /// voted could not get the set, bit 254 is set and nothing is ruled: the job forfeits as the
+    /// requester's failure (its Sybil seats scored a set nobody else could fetch). Reverts
     /// {AppealsVoteOpen} until the reveal deadline: finalize waits for the vote.
     function verdictOf(uint256 jobId) external view returns (address appellant, uint256 lost, uint256[16] memory ruled) {
         Appeal storage a = _appeals[jobId];
@@ -207,7 +237,6 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         if (appellant == address(0)) return (appellant, 0, ruled);
         if (block.timestamp < a.revealUntil) revert AppealsVoteOpen(jobId, a.revealUntil);
         (uint256 decided, uint256 dishonest, uint256 inflated) = votesOf(jobId);
-        if (decided | inflated == 0) return (appellant, 0, ruled);
         (lost, ruled) = _rule(jobId, decided | (dishonest << 16) | (inflated << 32));
     }
 
@@ -234,24 +263,69 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @dev {verdictOf}'s work for `votes` (bits 0-15 decided, 16-31 over-claimed, 32-47 inflated).
     function _rule(uint256 jobId, uint256 votes) private view returns (uint256 lost, uint256[16] memory ruled) {
         ITrainingMarket.Job memory j = _market.job(jobId);
-        ITrainingMarket.Config memory c = _market.config();
-        uint256 drawn = Committee.drawn(_market.committeeWords(jobId), j.committeeSize);
+        (uint256 committee, bool forfeits, uint256 overruled) = _committeeOf(jobId, j.committeeSize);
+        if (forfeits) return (overruled, ruled); // the set unavailable: nothing is judged
+        lost = overruled;
         for (uint256 i; i < j.submissionCount; ++i) {
             if (((votes | (votes >> 32)) >> i) & 1 == 0) continue; // neither decided nor inflated
-            uint256 sheet = _market.submissionAt(jobId, i).sheet;
-            (uint256 mode, uint256 score) = _overturned(j, sheet, drawn, c, votes >> i);
-            if (mode == STANDS) continue;
             uint256 losing;
-            (ruled[i], losing) = _rewrite(sheet, score, mode, c.toleranceBps);
-            lost |= losing;
+            uint256 missing;
+            (ruled[i], losing, missing) = _ruleOne(j, _market.submissionAt(jobId, i).sheet, committee, votes >> i);
+            // Seats' bits are or-ed; the missing bytes (above them) are summed: at most 16 a byte.
+            lost = (lost | losing) + missing;
         }
+    }
+
+    /// @dev The committee: its filled seats (bit s: seat s) and, from bit 16, their number;
+    /// and {_served}'s answer.
+    function _committeeOf(uint256 jobId, uint256 size)
+        private
+        view
+        returns (uint256 committee, bool forfeits, uint256 overruled)
+    {
+        uint256[2] memory words = _market.committeeWords(jobId);
+        for (uint256 seat; seat < size; ++seat) {
+            if (Committee.filled(words, seat)) committee = (committee | (1 << seat)) + (1 << 16);
+        }
+        (forfeits, overruled) = _served(jobId, words[1], committee >> 16);
+    }
+
+    /// @dev A submission's sheet as the vote (`vote`, shifted to its bits) rules it, with its
+    /// losing seats and its filled lanes ({_overturned}, {_rewrite}); zeros where it stands.
+    /// `committee` is {_committeeOf}'s.
+    function _ruleOne(ITrainingMarket.Job memory j, uint256 sheet, uint256 committee, uint256 vote)
+        private
+        view
+        returns (uint256 ruled, uint256 lost, uint256 missing)
+    {
+        ITrainingMarket.Config memory c = _market.config();
+        (uint256 mode, uint256 score) = _overturned(j, sheet, committee >> 16, c, vote);
+        if (mode != STANDS) (ruled, lost, missing) = _rewrite(sheet, score, mode, c.toleranceBps, committee & 0xffff);
+    }
+
+    /// @dev The set's verdict. When a strict majority of the `drawn` seats attested the set
+    /// unavailable (`word1`, committee word 1, holds {Attestations-attestUnavailable}'s marks):
+    /// SERVED and those seats if fewer than half of the bond that voted says the set was not
+    /// served, else `forfeits` (a majority or a tie of the vote, or no vote, leaves the committee's
+    /// word). Otherwise `forfeits` and NOT_SERVED when more than half of the voting bond could not
+    /// get it (the requester's failure, whatever its committee attested), else nothing.
+    function _served(uint256 jobId, uint256 word1, uint256 drawn) private view returns (bool forfeits, uint256 verdict) {
+        uint256 unavailable = (word1 >> UNAVAILABLE_SHIFT) & 0x7fff; // seats 0..14
+        uint256 n = 0;
+        for (uint256 seats = unavailable; seats != 0; seats >>= 1) {
+            n += seats & 1;
+        }
+        (uint256 unserved, uint256 total) = (2 * _lane(jobId, 32), _appeals[jobId].total);
+        if (2 * n <= drawn) return unserved > total ? (true, NOT_SERVED) : (false, 0);
+        if (unserved >= total) return (true, 0);
+        return (false, SERVED | unavailable);
     }
 
     /// @dev How the vote (`vote`: bit 0 decided, bit 16 over-claimed, bit 32 inflated) treats a
     /// submission the committee judged from `sheet` ({Judgment-judge}, as finalize judges it),
     /// and the committee's verified score: STANDS where the vote agrees or the committee judged
-    /// nothing (unrevealed, unverified, a forfeit); HONEST or OVER_CLAIMED where the vote decides
-    /// the claim the other way than the committee (or the committee was Undecided); INFLATED where
+    /// nothing (unrevealed, a forfeit); HONEST or OVER_CLAIMED where the vote decides the claim
+    /// the other way than the committee (or the committee was Undecided or Unverified); INFLATED where
     /// the claim stands honest but the vote says the verified score overstates the submission.
     function _overturned(
         ITrainingMarket.Job memory j,
@@ -265,33 +339,39 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         (ITrainingMarket.Outcome outcome,, uint16 verified) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
         score = verified;
         bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
-        if (!confirmed && outcome != ITrainingMarket.Outcome.Dishonest && outcome != ITrainingMarket.Outcome.Undecided) {
-            return (STANDS, score);
-        }
+        // Undecided or Unverified: too few seats attested (a tie, silent seats) to decide it.
+        bool open = outcome == ITrainingMarket.Outcome.Undecided || outcome == ITrainingMarket.Outcome.Unverified;
+        if (!confirmed && !open && outcome != ITrainingMarket.Outcome.Dishonest) return (STANDS, score);
         bool honest = (vote >> 16) & 1 == 0;
-        if (vote & 1 != 0 && (outcome == ITrainingMarket.Outcome.Undecided || confirmed != honest)) {
+        if (vote & 1 != 0 && (open || confirmed != honest)) {
             return (honest ? HONEST : OVER_CLAIMED, score);
         }
         if (honest && confirmed && (vote >> 32) & 1 != 0) return (INFLATED, score);
         return (STANDS, score);
     }
 
-    /// @dev `sheet` as the vote rules it (`mode`, not STANDS): every attesting seat holds the
-    /// claim (HONEST, INFLATED) or 0 (OVER_CLAIMED); absent seats stay absent (and are slashed).
-    /// The seats on the losing side: those that confirmed or convicted the claim against the vote,
-    /// or (INFLATED) stood behind the overstated verified score `score`.
-    function _rewrite(uint256 sheet, uint256 score, uint256 mode, uint256 toleranceBps)
+    /// @dev `sheet` as the vote rules it (`mode`, not STANDS): every drawn seat (bit s of
+    /// `seats`) holds the claim (HONEST, INFLATED) or 0 (OVER_CLAIMED), so the sheet has a
+    /// majority whatever the committee left silent. The seats on the losing side (`lost`): those
+    /// that confirmed or convicted the claim against the vote, or (INFLATED) stood behind the
+    /// overstated verified score `score`. A drawn seat that never attested: one in its byte of
+    /// `missing` (byte 2 + s), slashed as a missing attestation, as it would be unruled.
+    function _rewrite(uint256 sheet, uint256 score, uint256 mode, uint256 toleranceBps, uint256 seats)
         private
         pure
-        returns (uint256 ruled, uint256 lost)
+        returns (uint256 ruled, uint256 lost, uint256 missing)
     {
         uint256 claimed = sheet.claimed();
         bool honest = mode != OVER_CLAIMED;
         ruled = ScoreSheet.withClaim(uint16(claimed));
         for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
-            if (!sheet.hasAttestation(seat)) continue;
-            uint256 attested = sheet.attestation(seat);
-            if (mode == INFLATED ? attested >= score : (claimed <= attested + toleranceBps) != honest) lost |= 1 << seat;
+            if (!sheet.hasAttestation(seat)) {
+                if ((seats >> seat) & 1 == 0) continue; // an empty seat
+                missing |= 1 << (MISSING_SHIFT + 8 * seat);
+            } else {
+                uint256 attested = sheet.attestation(seat);
+                if (mode == INFLATED ? attested >= score : (claimed <= attested + toleranceBps) != honest) lost |= 1 << seat;
+            }
             ruled = ruled.withAttestation(seat, honest ? uint16(claimed) : 0);
         }
     }
@@ -325,7 +405,8 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     }
 
     /// @notice Gwei of bond that set bit `bit` of its vote (submission `bit` over-claims; bit
-    /// 16 + i: submission i's verified score is inflated), and of all revealed votes.
+    /// 16 + i: submission i's verified score is inflated; bit 32: the set was not served), and
+    /// of all revealed votes.
     function tallyOf(uint256 jobId, uint256 bit) external view returns (uint256 against, uint256 total) {
         return (_lane(jobId, bit), _appeals[jobId].total);
     }

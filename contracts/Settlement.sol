@@ -38,7 +38,10 @@ abstract contract Settlement is SealedJobs {
         uint256 prize; // the winner's, or each revealed worker's share on a forfeit
         uint256 refund; // the requester's own money back: its deposit, the reward when nobody won, an unearned fee
         uint256 overturned; // bit i: the appeal's vote overturned submission i's verdict
-        uint256 lost; // bit s: seat s attested on the losing side of an overturned verdict
+        // {Appeals-verdictOf}'s: bit s, seat s on an overturned verdict's losing side (its whole
+        // bond); byte 2 + s, the lanes filled for it absent (missing); bits 255/254, the set
+        // served / not served by the vote's word.
+        uint256 lost;
         uint256 lostBonds; // the whole bonds those seats lost: a share to the appellant, the rest burned
     }
 
@@ -75,7 +78,7 @@ abstract contract Settlement is SealedJobs {
         // slither-disable-next-line uninitialized-local
         uint16 score;
         uint256 best = NO_WINNER;
-        if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize)) {
+        if (!j.evaluationRevealed || _requesterFailed(jobId, js, j.committeeSize, t.lost)) {
             t = _forfeit(jobId, js, j);
             t.overturned = 1; // the requester's failure: nothing was judged, the appeal's deposit goes back
         } else {
@@ -140,12 +143,15 @@ abstract contract Settlement is SealedJobs {
 
     /// @dev True when the job's evaluation, though opened, is the requester's failure: its
     /// committee was drawn below the quorum ({Judgment-judge} says Forfeited), or a strict
-    /// majority of the drawn seats attested the set unavailable, which is then recorded as
-    /// never opened (`evaluationRevealed` false), so claim and the lens judge the forfeit too.
-    function _requesterFailed(uint256 jobId, Job storage js, uint256 size) private returns (bool) {
+    /// majority of the drawn seats attested the set unavailable and no appeal's vote says it was
+    /// served (bit 255 of `lost`, {Appeals-verdictOf}), or the vote says it was not (bit 254),
+    /// which is then recorded as never opened (`evaluationRevealed` false), so claim and the
+    /// lens judge the forfeit too.
+    function _requesterFailed(uint256 jobId, Job storage js, uint256 size, uint256 lost) private returns (bool) {
         uint256 drawn = _drawnSeats(jobId, size);
         if (drawn < _quorum) return true;
-        if (!_unavailableByMajority(jobId, drawn)) return false;
+        uint256 set = lost >> 254; // the vote's word on the set: 2 served, 1 not, 0 none
+        if (set == 2 || (set == 0 && !_unavailableByMajority(jobId, drawn))) return false;
         js.evaluationRevealed = false;
         return true;
     }
@@ -309,6 +315,8 @@ abstract contract Settlement is SealedJobs {
             address owner = owners[seat];
             if (owner == address(0)) continue; // an empty seat
             (uint256 good, uint256 bad) = _countSeat(jobId, j.submissionCount, t.undecided, medians, seat);
+            // Lanes an appeal's ruling filled for this seat, which never attested: missing ones.
+            bad += (t.lost >> (16 + 8 * seat)) & 0xff;
             bool lost = (t.lost >> seat) & 1 != 0;
             if (lost) good = 0; // a captor of an overturned verdict earns nothing
             counts |= (good << (8 * seat)) | (bad << (8 * (16 + seat)));
@@ -339,8 +347,9 @@ abstract contract Settlement is SealedJobs {
         // slither-disable-next-line divide-before-multiply
         t.paid = perGood * t.good; // what was credited
         // Nobody earned the pool: the fee is the requester's own money, the slashed bonds
-        // never reach it (its Sybil members or a withheld set can cause them).
-        if (t.good == 0) t.refund = t.fee;
+        // never reach it (its Sybil members or a withheld set can cause them); nor does the
+        // fee when an appeal overturned a verdict (its captors may be the requester's).
+        if (t.good == 0 && t.overturned == 0) t.refund = t.fee;
         t.burned += t.pool - t.paid - t.refund; // the slashed bonds nobody earned, or the division dust
     }
 }

@@ -25,7 +25,7 @@ interface IAppeals {
 
     event AppealFiled(uint256 indexed jobId, address indexed appellant, uint256 deposit, uint256 commitUntil, uint256 revealUntil);
     event VoteCommitted(uint256 indexed jobId, address indexed voter, bytes32 seal);
-    event VoteRevealed(uint256 indexed jobId, address indexed voter, uint32 vote, uint256 weight);
+    event VoteRevealed(uint256 indexed jobId, address indexed voter, uint64 vote, uint256 weight);
     event AbsentVoterSlashed(uint256 indexed jobId, address indexed voter);
     event AppealRuled(uint256 indexed jobId, bool overturned, uint256 appellantShare);
     event AppealPaid(uint256 indexed jobId, address indexed account, uint256 amount);
@@ -34,7 +34,7 @@ interface IAppeals {
     error AppealsNotAppealing(uint256 jobId);
     error AppealsAlreadyFiled(uint256 jobId);
     error AppealsWrongMembers(uint256 jobId, uint256 members);
-    error AppealsBadVote(uint256 jobId, uint32 vote);
+    error AppealsBadVote(uint256 jobId, uint64 vote);
     error AppealsDepositTooLow(uint256 jobId, uint256 sent, uint256 deposit);
     error AppealsNotVoting(uint256 jobId);
     error AppealsNotEligible(uint256 jobId, address account);
@@ -46,7 +46,7 @@ interface IAppeals {
 
     function fileAppeal(uint256 jobId, uint256 members) external payable;
     function commitVote(uint256 jobId, bytes32 seal) external;
-    function revealVote(uint256 jobId, uint32 vote, bytes32 salt) external;
+    function revealVote(uint256 jobId, uint64 vote, bytes32 salt) external;
     function slashAbsent(uint256 jobId, address voter) external;
     function collect(uint256 jobId) external;
     function ballotOf(uint256 jobId, uint16[] calldata measured) external view returns (uint32 vote);

@@ -75,6 +75,12 @@ class AppealsClient:
         rule: bit i when submission i over-claims, bit 16 + i when its verified score is inflated."""
         return int(self.contract.functions.ballotOf(job_id, measured).call())
 
+    def unserved_vote(self) -> int:
+        """The vote of a member that cannot fetch the opened evaluation set, or finds it does not
+        match its seal (Appeals.UNSERVED): unless most of the voting bond casts it, the set counts
+        as served, and a committee majority that attested it unavailable is overruled."""
+        return int(self.contract.functions.UNSERVED().call())
+
     def owed_to(self, job_id: int, account: str) -> int:
         return int(self.contract.functions.owedTo(job_id, parse_address(account)).call())
 

@@ -138,16 +138,27 @@ def _warp_to_phase(args: argparse.Namespace, job: str, phase: str) -> int:
     count = market.job_count()
     if not 1 <= int(job) <= count:
         raise InvalidInputError(f"no job {job} on this market (job ids are 1 to {count})")
-    target = int(getattr(market.job(int(job)), PHASE_STARTS[phase]))
+    target = _phase_start(market, int(job), phase)
     now = _head(client)["timestamp"]
     if now >= target:
         raise InvalidInputError(f"job {job} is already {now - target} s past the start of {phase}")
     if args.wait:
         _wait_for_window(market, int(job), args.timeout, quiet=args.json)
+        target = _phase_start(market, int(job), phase)  # an appeal filed meanwhile moves finalizable
     _rpc(client, "evm_setNextBlockTimestamp", [target])
     _rpc(client, "evm_mine", [])
     _report(args, _head(client), f"job {job} is {phase}")
     return 0
+
+
+def _phase_start(market: Any, job_id: int, phase: str) -> int:
+    """The first second of the job's `phase`: the deadline that opens it, or for finalizable
+    the end of an appeal's vote when one is filed (offchain.eth.windows.finalizable_at)."""
+    from offchain.eth.windows import finalizable_at
+
+    if phase == "finalizable":
+        return finalizable_at(market, job_id)
+    return int(getattr(market.job(job_id), PHASE_STARTS[phase]))
 
 
 def _wait_for_window(market: Any, job_id: int, timeout: float, quiet: bool) -> None:

@@ -7,7 +7,7 @@
   at post; the requester reveals (set hash, salt) once commits close.
 - `attestation_seal`: `attestationSealOf`, `keccak256(abi.encode(jobId, validator,
   uint16[] scores, salt))`: a committee member's scores for every submission, in commit order.
-- `vote_seal`: Appeals' vote seal, `keccak256(abi.encode(jobId, voter, uint32 vote, salt))`.
+- `vote_seal`: Appeals' vote seal, `keccak256(abi.encode(jobId, voter, uint64 vote, salt))`.
 
 These are the same bytes as the contract's (tests/contracts/market proves it).
 """
@@ -83,15 +83,16 @@ def attestation_seal(job_id: int, validator: str, scores: list[int], salt: bytes
 
 
 def vote_seal(job_id: int, voter: str, vote: int, salt: bytes | str) -> bytes:
-    """keccak256(abi.encode(job_id, voter, uint32 vote, salt)): an appeal vote (Appeals'
+    """keccak256(abi.encode(job_id, voter, uint64 vote, salt)): an appeal vote (Appeals'
     commitVote); bit i of `vote`: submission i over-claims, bit 16 + i: the committee's verified
-    score of submission i overstates it."""
-    if not 0 <= vote < 1 << 32:
-        raise InvalidInputError(f"a vote is two 16-bit bitmaps of submissions, got {vote}")
+    score of submission i overstates it, bit 32 (Appeals.UNSERVED): the opened evaluation set
+    could not be fetched or does not match its seal."""
+    if not 0 <= vote < 1 << 33:
+        raise InvalidInputError(f"a vote is two 16-bit bitmaps of submissions and the unserved bit, got {vote}")
     return bytes(
         keccak(
             encode(
-                ["uint256", "address", "uint32", "bytes32"],
+                ["uint256", "address", "uint64", "bytes32"],
                 [job_id, parse_address(voter, "voter"), vote, _hash32(salt, "salt")],
             )
         )

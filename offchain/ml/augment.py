@@ -2,8 +2,9 @@
 
 The seed recipe's RandomHorizontalFlip, RandomCrop(32, padding=4) and Normalize(0.5, 0.5)
 applied to a whole uint8 batch at once, in the spirit of airbench's `batch_flip_lr` and
-`batch_crop`, and a small random rotation (digits: a tilted 7 is still a 7, a mirrored one is
-not). Randomness comes from an explicit generator so a run is reproducible.
+`batch_crop`, a small random rotation (digits: a tilted 7 is still a 7, a mirrored one is
+not), and cutout, part of FixMatch's strong view (offchain.ml.consistency). Randomness comes
+from an explicit generator so a run is reproducible.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import torch
 import torch.nn.functional as F
 
 ROTATE_DEGREES = 15.0  # at most this far either way (MNIST's own slant varies about as much)
+CUTOUT = 12  # side of cutout's square: up to half the image in FixMatch, less here (strokes are thin)
+CUTOUT_FILL = 127  # FixMatch's cutout paints grey (127, 127, 127), not the black background
 MEAN = 0.5
 STD = 0.5
 
@@ -47,6 +50,19 @@ def batch_rotate(images: torch.Tensor, degrees: float, generator: torch.Generato
     return turned.round_().clamp_(0, 255).to(images.dtype)
 
 
+def batch_cutout(images: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """Paint a `size` x `size` square grey in each image, centred anywhere (clipped at the edges;
+    DeVries & Taylor 2017, as FixMatch's strong view uses it)."""
+    n, _, h, w = images.shape
+    cy = torch.randint(0, h, (n,), device=images.device, generator=generator)[:, None, None, None]
+    cx = torch.randint(0, w, (n,), device=images.device, generator=generator)[:, None, None, None]
+    rows = torch.arange(h, device=images.device)[None, None, :, None]
+    cols = torch.arange(w, device=images.device)[None, None, None, :]
+    half = size // 2
+    inside = (rows >= cy - half) & (rows < cy - half + size) & (cols >= cx - half) & (cols < cx - half + size)
+    return images.masked_fill(inside, CUTOUT_FILL)
+
+
 def normalize(images: torch.Tensor, channels_last: bool = False) -> torch.Tensor:
     """uint8 [0, 255] to float in [-1, 1]: ToTensor then Normalize((0.5,)*3, (0.5,)*3)."""
     out = images.float().div_(255.0).sub_(MEAN).div_(STD)
@@ -61,4 +77,6 @@ def augment(images: torch.Tensor, augmentations: tuple[str, ...], generator: tor
         images = batch_rotate(images, ROTATE_DEGREES, generator)
     if "crop" in augmentations:
         images = batch_crop(images, 4, generator)
+    if "cutout" in augmentations:
+        images = batch_cutout(images, CUTOUT, generator)
     return images

@@ -24,7 +24,7 @@ from offchain.ml.models import CARD_FILE, read_card
 
 # Config keys added after bases were cached, with their defaults: a base that leaves one at its
 # default keeps the key it had before the key existed (no cached base retrains for nothing).
-KEYS_ADDED_LATER = {"pseudo_teacher": "model", "reinit": "none", "early_lr": None, "ema": 0.0}
+KEYS_ADDED_LATER = {"pseudo_teacher": "model", "reinit": "none", "early_lr": None, "ema": 0.0, "consistency": None}
 
 
 def base_key(config: TrainConfig) -> str:

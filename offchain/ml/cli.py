@@ -62,7 +62,7 @@ TRAIN_HELP = {
     "ema": "decay per step of the weights' moving average, which is evaluated and submitted (default 0: none)",
     "decay_bn_and_bias": "weight decay on batch-norm and bias tensors too (default: yes, as the seed recipe)",
     "precise_bn": "re-estimate batch-norm statistics on the training images before evaluating",
-    "augment": "comma-separated subset of flip,crop,rotate; '' for none (default flip,crop)",
+    "augment": "comma-separated subset of flip,crop,rotate,cutout; '' for none (default flip,crop)",
     "metric": "the score reported: accuracy (default)",
     "device": "auto | cpu | cuda (default auto)",
     "precision": "auto | fp32 | bf16 (default auto: bf16 on CUDA, fp32 on CPU)",

@@ -26,7 +26,7 @@ SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
 # early features of the initial weights as loaded (`weights`, before `reinit` and training)
 TEACHERS = ("model", "pixels", "features", "base")
 METRICS = ("accuracy",)
-AUGMENTATIONS = ("flip", "crop", "rotate")  # offchain.ml.augment (kept here: this module does not import torch)
+AUGMENTATIONS = ("flip", "crop", "rotate", "cutout")  # offchain.ml.augment (here: this module skips torch)
 # Keys that may differ between an interrupted run and its resumption: they change where and
 # how fast the run computes, not which numbers it computes (on the same kind of device).
 RESUME_FREE_KEYS = ("device", "compile", "eval_batch_size", "eval_every", "checkpoint_every")
@@ -65,6 +65,7 @@ RECIPE_KEYS = frozenset(
         "pseudo_per_class",
         "pseudo_batch_size",
         "pseudo_teacher",
+        "consistency",
     }
 )
 
@@ -168,6 +169,44 @@ FASHION_TARGET_RECIPE: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class Consistency:
+    """FixMatch-style consistency in the self-training rounds (Sohn et al. 2020; offchain.ml.consistency).
+
+    A recipe's `"consistency": {"threshold": 0.95}` turns it on; keys left out keep these defaults.
+    """
+
+    threshold: float = 0.95  # a pool image counts only if the weak view's top probability reaches this
+    weight: float = 1.0  # of the unlabelled loss beside the supervised one (FixMatch's lambda_u)
+    ratio: int = 1  # unlabelled images a step, per image of the supervised batch (FixMatch's mu)
+    strong: str = "crop,rotate,cutout"  # the strong view's augmentations (the weak view is `augment`)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold <= 1:
+            raise ConfigError(f"consistency threshold must lie in (0, 1], got {self.threshold}")
+        if not self.weight > 0:
+            raise ConfigError(f"consistency weight must be positive, got {self.weight}")
+        if self.ratio < 1:
+            raise ConfigError(f"consistency ratio must be at least 1, got {self.ratio}")
+        for name in self.augmentations:
+            validate_choice("augmentation", name, AUGMENTATIONS)
+
+    @property
+    def augmentations(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.strong.split(",") if a.strip())
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Consistency:
+        """Parse a recipe's `consistency` object, naming an unknown key or a value of the wrong type."""
+        types = {f.name: str(f.type) for f in dataclasses.fields(cls)}
+        for key, value in values.items():
+            if key not in types:
+                raise ConfigError(f"unknown consistency key {key!r}; valid keys: {', '.join(sorted(types))}")
+            if not _has_type(value, types[key]):
+                raise ConfigError(f"consistency key {key!r} must be {types[key]}, got {value!r}")
+        return cls(**values)
+
+
 @dataclass
 class TrainConfig:
     """One training run. Defaults reproduce the seed recipe (SGD, batch 100, 10 epochs)."""
@@ -210,9 +249,10 @@ class TrainConfig:
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
     pseudo_batch_size: int = 50  # batch of the self-training epochs
     pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels | features | base
+    consistency: dict[str, Any] | None = None  # FixMatch-style in the rounds: keys of Consistency; None: off
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating
-    augment: str = "flip,crop"  # comma-separated subset of flip, crop, rotate; "" for none
+    augment: str = "flip,crop"  # comma-separated subset of flip, crop, rotate, cutout; "" for none
     metric: str = "accuracy"  # what the market scores, in basis points
     # system
     device: str = "auto"  # auto | cpu | cuda
@@ -266,6 +306,10 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be at least 1, got {getattr(self, key)}")
         if self.pseudo_rounds < 0:
             raise ConfigError(f"pseudo_rounds must not be negative, got {self.pseudo_rounds}")
+        if self.consistency is not None:
+            Consistency.from_dict(self.consistency)  # raises on a bad key or value
+            if self.pseudo_rounds < 1:
+                raise ConfigError("consistency trains in the self-training rounds: set pseudo_rounds to at least 1")
         if self.per_class is not None and self.per_class < 1:
             raise ConfigError(f"per_class must be at least 1, got {self.per_class}")
         if self.val_per_class is not None and self.val_dataset is not None:
@@ -289,6 +333,11 @@ class TrainConfig:
     def self_training_rounds(self) -> int:
         """Self-training rounds this run does: none without unlabelled images."""
         return self.pseudo_rounds if self.unlabelled_dataset is not None else 0
+
+    @property
+    def consistency_settings(self) -> Consistency | None:
+        """The consistency object with its defaults filled in (None: off)."""
+        return None if self.consistency is None else Consistency.from_dict(self.consistency)
 
     @property
     def total_epochs(self) -> int:

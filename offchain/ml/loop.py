@@ -23,6 +23,7 @@ from torch import nn
 
 from offchain.ml import augment as aug
 from offchain.ml.config import TrainConfig
+from offchain.ml.consistency import PoolTerm, strong_targets, unlabelled_loss, unlabelled_order
 from offchain.ml.devices import autocast_dtype, epoch_generator, use_channels_last
 from offchain.ml.evaluation import batches
 
@@ -39,6 +40,7 @@ class EpochMetrics:
     eval_accuracy_bps: int | None
     seconds: float  # training time of the epoch, without evaluation
     images_per_second: float
+    pool_kept_bps: int | None = None  # with consistency: share of the pool images seen that reached the threshold
 
 
 def lr_factor(step: int, total_steps: int, warmup_steps: int, config: TrainConfig, steps_per_epoch: int) -> float:
@@ -79,10 +81,12 @@ def train_one_epoch(
     frozen: list[nn.Module] | None = None,
     show_progress: bool = False,
     after_step: Callable[[], None] | None = None,
+    unlabelled: PoolTerm | None = None,
 ) -> tuple[float, int, int, float]:
-    """One pass over this rank's shard; return (loss sum, correct, images, seconds).
+    """One pass over this rank's shard; return (loss sum, correct, images, seconds) of the supervised batches.
 
-    `after_step` runs after every optimizer step (the weights' moving average, offchain.ml.train)."""
+    `after_step` runs after every optimizer step (the weights' moving average, offchain.ml.train).
+    `unlabelled` adds FixMatch's term to every step, and counts what it kept (offchain.ml.consistency)."""
     device = images.device
     model.train()
     for module in frozen or []:
@@ -99,15 +103,31 @@ def train_one_epoch(
     correct = torch.zeros((), device=device, dtype=torch.int64)
     start = time.perf_counter()
     steps = training_batches(len(order), local_batch)
-    for part in _progress(steps, f"epoch {epoch + 1}", show_progress):
+    if unlabelled is not None:
+        pool, settings = unlabelled.images, unlabelled.settings
+        kept_sum = torch.zeros((), device=device, dtype=torch.int64)
+        # a stream of its own (ranks use 1..world): without consistency the other streams are unchanged
+        pool_generator = epoch_generator(config.seed, epoch, world + 1 + rank, device)
+        pool_order = unlabelled_order(len(pool), len(steps), settings.ratio * local_batch, pool_generator)
+    for step, part in enumerate(_progress(steps, f"epoch {epoch + 1}", show_progress)):
         index = order[part]
         x = aug.normalize(aug.augment(images[index], config.augmentations, rank_generator), channels_last)
         y = labels[index]
         with torch.autocast(device.type, dtype) if dtype else contextlib.nullcontext():
-            logits = model(x)
-            loss = criterion(logits, y)
+            if unlabelled is None:
+                logits = model(x)
+                loss = objective = criterion(logits, y)
+            else:
+                strong, pseudo, kept = strong_targets(
+                    model, pool[pool_order[step]], settings, config.augmentations, pool_generator, channels_last
+                )
+                both = model(torch.cat([x, strong]))
+                logits = both[: len(y)]
+                loss = criterion(logits, y)  # reported: the supervised loss, as without consistency
+                objective = loss + unlabelled_loss(both[len(y) :], pseudo, kept, settings.weight)
+                kept_sum += kept.sum()
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        objective.backward()
         optimizer.step()
         scheduler.step()
         if after_step is not None:
@@ -117,6 +137,8 @@ def train_one_epoch(
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
+    if unlabelled is not None:
+        unlabelled.kept, unlabelled.seen = int(kept_sum), pool_order.numel()
     return float(loss_sum), int(correct), len(order), seconds
 
 

@@ -34,6 +34,7 @@ def epoch_line(m: EpochMetrics, epochs: int) -> str:
         f"epoch {m.epoch:>3}/{epochs}  lr {m.lr:.2e}  train loss {m.train_loss:.4f} "
         f"acc {m.train_accuracy_bps / 100:6.2f}%{evaluation}  "
         f"{m.seconds:6.1f}s {m.images_per_second:7.0f} img/s"
+        + (f"  pool kept {m.pool_kept_bps / 100:.0f}%" if m.pool_kept_bps is not None else "")
     )
 
 

@@ -42,6 +42,7 @@ from offchain.ml.checkpoints import (
     set_rng_states,
 )
 from offchain.ml.config import TrainConfig
+from offchain.ml.consistency import PoolTerm
 from offchain.ml.data import NAMED_DATASETS, ImageSet, load_data, select, split_validation
 from offchain.ml.devices import (
     autocast_dtype,
@@ -258,8 +259,10 @@ def main(
 
         epochs = tqdm(epochs, desc="training", unit="epoch", file=sys.stderr, position=0)
         log = tqdm.write
+    consistency = config.consistency_settings if config.self_training_rounds else None
     for epoch in epochs:
         images, labels, epoch_config = epoch_data(state, epoch, train_images, train_labels, pool_images)
+        pool_term = PoolTerm(pool_images, consistency) if consistency and epoch >= config.epochs else None
         loss_sum, correct, seen, seconds = train_one_epoch(
             state.train_model,
             state.criterion,
@@ -274,6 +277,7 @@ def main(
             state.frozen,
             show_progress,
             (lambda: average.update(state.model)) if (average := state.average) is not None else None,
+            pool_term,
         )
         if world > 1:
             loss_sum, correct, seen = all_reduce_sums(loss_sum, correct, seen, device)
@@ -290,6 +294,7 @@ def main(
             eval_accuracy_bps=evaluation.accuracy_bps if evaluation else None,
             seconds=seconds,
             images_per_second=seen / seconds,
+            pool_kept_bps=pool_term.kept * 10_000 // pool_term.seen if pool_term else None,
         )
         state.history.append(metrics)
         state.last_evaluation = evaluation or state.last_evaluation

@@ -99,8 +99,11 @@ class CommitteeMember:
                 try:
                     vote = self._judge_appeal(job_id)
                 except EvaluationUnavailableError as exc:
-                    self.log.warn("cannot evaluate the appealed job: not voting", job=job_id, reason=str(exc))
-                    return
+                    # The vote decides whether the set was served: say it was not (not silence).
+                    self.log.warn(
+                        "cannot fetch the appealed job's set: voting it unserved", job=job_id, reason=str(exc)
+                    )
+                    vote = appeals.unserved_vote()
                 stored = self.book.put_vote(job_id, vote, new_salt())  # durable BEFORE the commit
             receipt = appeals.commit_vote(job_id, vote_seal(job_id, self.me, stored.vote, stored.salt))
             self.log("committed an appeal vote", job=job_id, vote=hex(stored.vote), gas=receipt["gasUsed"])

@@ -56,6 +56,9 @@ class WorkerOptions:
 
 
 PAST_JOB = "its commit window had closed when the worker saw it"
+# The committee's verdicts a worker appeals when its own measurement backs its claim: a
+# conviction, and the verdicts silent or split seats leave open, which the vote decides.
+APPEALABLE = (Outcome.DISHONEST, Outcome.UNDECIDED, Outcome.UNVERIFIED)
 
 
 class Worker:
@@ -320,9 +323,10 @@ class Worker:
         self.log("job settled", job=entry.job_id, outcome=outcome)
 
     def _appeal_if_wrongly_convicted(self, entry: JobEntry) -> None:
-        """Appeal, once, when the committee's verdict convicts this submission and the worker's
-        own measurement says its claim is honest (it claimed at most what it measured): the
-        whole bond then votes, and a captured committee loses its bonds."""
+        """Appeal, once, when the committee's verdict convicts this submission, or leaves it
+        undecided or unverified (silent or split seats), and the worker's own measurement says
+        its claim is honest (it claimed at most what it measured): the whole bond then votes and
+        decides it, and a captured committee loses its bonds."""
         record, market = entry.record, self.session.market
         if record.appealed or record.claim_bps is None or record.measured_bps is None:
             return
@@ -335,7 +339,7 @@ class Worker:
         subs = market.submissions(entry.job_id)
         judged, _ = market.settlement(entry.job_id, [s.stake for s in subs], job.reward)
         mine = next((i for i, s in enumerate(subs) if s.worker == self.me), None)
-        if mine is None or judged[mine].outcome != Outcome.DISHONEST:
+        if mine is None or judged[mine].outcome not in APPEALABLE:
             return
         measured = [MAX_BPS] * len(subs)  # the others' bits are not read
         measured[mine] = record.measured_bps

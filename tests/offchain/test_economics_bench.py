@@ -72,6 +72,19 @@ def test_issue17_5_with_appeals_no_capture_pays_below_half_the_bond(rows):
     assert rows[1].best["worker"].strategy == "honest"
 
 
+def test_issue20_abstaining_after_the_draw_never_pays_once_an_appeal_decides_silent_seats(rows):
+    # The requester's Sybils stay silent after the draw so the honest worker is Undecided or
+    # Unverified: before the guard the appeal rewrote only the seats that attested, the verdict
+    # stood, and abstaining was the requester's best response from 15 % (+0.029 ETH a job at 49 %).
+    # Now the ruling fills every drawn seat, the silent ones are slashed as missing, the fee is
+    # burned: abstaining costs the attacker at every share, and nothing below half the bond pays.
+    for row in rows:
+        for role in bench.ROLES:
+            (abstain,) = [e for e in row.all[role] if e.strategy == "abstain"]
+            assert abstain.high <= 0, (row.share, role, abstain)
+    assert bench.profitable(rows) == []
+
+
 def test_the_whale_never_pays(rows):
     for row in rows:
         for role in bench.ROLES:

@@ -5,6 +5,7 @@ draw must seat whom drawCommittee seats. So `python -m benchmarks economics` can
 from the rules it prices."""
 
 import pytest
+from appeal_helpers import file_appeal, vote
 from hashes import ZERO_ADDRESS
 from market_helpers import (
     COMMITTEE,
@@ -26,6 +27,7 @@ from market_helpers import (
     draw,
     finalize,
     lens_of,
+    one_seat_each,
     post,
     reveal_scores,
     run_job,
@@ -34,6 +36,7 @@ from market_helpers import (
     to_reveal,
     to_settle,
 )
+from test_appeal import _attest, _drawn_job
 from test_attacks import _bonded, _fresh
 
 from benchmarks.market_model import UNAVAILABLE, Params, Seat, Submission, draw_exact, settle
@@ -225,3 +228,57 @@ def test_the_models_draw_seats_whom_the_contract_seats(market, accounts, request
     assert list(tx.events["CommitteeDrawn"]["seats"]) == draw_exact(
         seed, weights, owners, {requester.address, alice.address}, committee
     )
+
+
+def _appealed_and_compare(market, requester, alice, validators, attested, votes):
+    """A one-submission job (alice claims 8000, each member seated once) whose members attest
+    `attested` {member: score, absent: silent}, appealed by alice and voted `votes` {member: vote}
+    (a strict majority of the bond measuring 8000); the model's credits against the chain's."""
+    job_id = one_seat_each(market, lambda: _drawn_job(market, requester, {alice: 8000}))
+    _attest(market, job_id, {v: [score] for v, score in attested.items()})
+    file_appeal(market, job_id, alice)
+    vote(market, job_id, votes)
+    members = _seated(market, job_id)
+    plans = {v.address: (attested[v],) if v in attested else None for v in validators}
+    seats = [Seat(a, MIN_BOND, plans[a]) for a in members]  # in seat order
+    appellant = market.pendingOf(alice)
+    expected = settle(_params(), [Submission(alice.address, MIN_STAKE, 8000)], seats, True, appeal=(8000,))
+
+    chain = _chain(market, job_id, requester, [alice], members)
+
+    assert chain == _model_of(expected, [alice], members)
+    assert market.pendingOf(alice) - appellant == expected.appellant
+    return expected
+
+
+def _model_of(s, workers, members):
+    return {
+        "requester": s.requester,
+        "burned": s.burned,
+        "claims": {w.address: s.claims.get(w.address, 0) for w in workers},
+        "pay": {a: s.pay.get(a, 0) for a in members},
+        "slashed": {a: s.slashed.get(a, 0) for a in members},
+    }
+
+
+def test_silent_seats_decided_by_an_appeal_settle_as_the_model_says(market, requester, alice, validators):
+    honest, *silent = validators
+
+    credits = _appealed_and_compare(market, requester, alice, validators, {honest: 8000}, {v: 0 for v in validators})
+
+    assert credits.winner == 0 and credits.requester == DEPOSIT  # the abstainers' verdict decided, no fee back
+    assert all(credits.slashed[s.address] == slashed_over(1) for s in silent)  # missing, not whole bonds
+
+
+def test_a_captor_and_an_absent_seat_of_an_overturned_verdict_settle_as_the_model_says(
+    market, requester, alice, validators
+):
+    honest, captor, offline = validators
+
+    credits = _appealed_and_compare(
+        market, requester, alice, validators, {honest: 8000, captor: 0}, {honest: 0, captor: 1, offline: 0}
+    )
+
+    assert credits.winner == 0 and credits.slashed[captor.address] == MIN_BOND  # its whole bond
+    assert credits.slashed[offline.address] == slashed_over(1)  # a missing attestation's share
+    assert credits.appellant == MIN_BOND // 2  # half the captor's bond

@@ -19,8 +19,11 @@ contract AppealsGuardsTest is MarketFixture {
     address internal constant OUTSIDER = address(0x0DD);
     bytes32 internal constant VOTE_SALT = keccak256("vote salt");
     uint16 internal constant NONE = type(uint16).max; // a seat that does not attest
+    uint16 internal constant GONE = type(uint16).max - 1; // a seat that attests the set unavailable
+    uint256 internal constant SERVED = 1 << 255; // verdictOf's lost: the vote says the set was served
     uint32 internal constant OVER_CLAIMS = 1; // bit 0: submission 0 over-claims
     uint32 internal constant INFLATED = 1 << 16; // bit 16: its verified score is inflated
+    uint64 internal constant UNSERVED = 1 << 32; // bit 32: the set was not served
 
     IAppeals internal appeals;
 
@@ -332,15 +335,18 @@ contract AppealsGuardsTest is MarketFixture {
         appeals.revealVote(id, 0, VOTE_SALT); // twice
     }
 
+    /// Bits of no submission, a bit past the set's lane, and UNSERVED with other bits (it goes
+    /// alone: its voter abstains on the submissions).
     function test_revealVoteRevertsBitsOfNoSubmission() external {
         uint256 id = _appealed(8000, 8000, 8000, 8000);
-        uint32[2] memory bad = [uint32(1 << 1), uint32(1 << 17)]; // submission 1 does not exist
-        for (uint160 i = 1; i <= 2; ++i) {
+        // submission 1 does not exist; bit 33 is nothing; UNSERVED may not vote on a submission
+        uint64[3] memory bad = [uint64(1 << 17), uint64(1 << 33), UNSERVED | OVER_CLAIMS];
+        for (uint160 i = 1; i <= 3; ++i) {
             _commitVote(id, i, bad[i - 1]);
         }
         vm.warp(appeals.windowsOf(id)[2]);
 
-        for (uint160 i = 1; i <= 2; ++i) {
+        for (uint160 i = 1; i <= 3; ++i) {
             vm.prank(_validator(i));
             vm.expectRevert(abi.encodeWithSelector(IAppeals.AppealsBadVote.selector, id, bad[i - 1]));
             appeals.revealVote(id, bad[i - 1], VOTE_SALT);
@@ -570,23 +576,79 @@ contract AppealsGuardsTest is MarketFixture {
         _assertVerdict(id, 0, 0); // the score of a conviction is not the vote's business
     }
 
-    function test_anUndecidedVerdictIsDecidedByTheVoteAndAbsentSeatsStayAbsent() external {
+    /// Every drawn seat of a ruled sheet holds the vote's score, so the sheet has a majority; the
+    /// absent seat's lane counts as a missing attestation (its byte in `lost`), not a whole bond.
+    function test_anUndecidedVerdictIsDecidedByTheVoteAndAnAbsentSeatCountsAsMissing() external {
         uint256 id = _appealed(8000, 8000, 0, NONE); // a tie of the seats that attested
         _voteAll(id, 0, 0, 0);
 
-        uint256 ruled = ScoreSheet.withClaim(8000).withAttestation(_seatOf(id, 1), 8000).withAttestation(
-            _seatOf(id, 2), 8000
-        );
-        _assertVerdict(id, _seatsOf(id, 2), ruled);
+        _assertVerdict(id, _seatsOf(id, 2) | _missing(id, 3), _sheet(id, 8000, [uint16(8000), 8000, 8000]));
+        _assertLostOnly(id, [false, true, false]);
+        assertEq(market.validator(_validator(3)).bond, 0.9 ether); // the missing attestation's slash
     }
 
-    function test_anUnverifiedSubmissionStandsWhateverTheVote() external {
-        uint256 id = _appealed(8000, 0, NONE, NONE); // below the quorum of two
+    /// Issue 20's abstaining requester: its silent seats left the honest worker below the quorum.
+    function test_anUnverifiedSubmissionIsDecidedByTheVote() external {
+        uint256 id = _appealed(8000, 8000, NONE, NONE); // below the quorum of two
         _voteAll(id, 0, 0, 0);
 
-        (uint256 decided,,) = appeals.votesOf(id);
-        assertEq(decided, 1);
+        _assertVerdict(id, _missing(id, 2) | _missing(id, 3), _sheet(id, 8000, [uint16(8000), 8000, 8000]));
+        _assertLostOnly(id, [false, false, false]);
+        assertEq(lens.winnerOf(id), 0);
+    }
+
+    /// An "unavailable" majority of the seats stands unless fewer than half of the bond that
+    /// voted says the set was not served (bit 32): a majority or a tie of the vote, nothing ruled.
+    function test_anUnavailableMajorityStandsUnlessMostOfTheVotingBondGotTheSet() external {
+        uint256 id = _appealed(8000, GONE, GONE, 8000);
+        _voteAll(id, UNSERVED, UNSERVED, 0); // 2 ETH of 3 could not fetch it
+
         _assertVerdict(id, 0, 0);
+
+        uint256 tied = _appealed(8000, GONE, GONE, 8000);
+        _commitVote(tied, 1, UNSERVED);
+        _commitVote(tied, 2, 0);
+        _revealAll(tied, UNSERVED, 0, NONE); // 1 ETH each way
+
+        _assertVerdict(tied, 0, 0);
+    }
+
+    /// Captors score a withheld set while the honest member attests it unavailable (a minority):
+    /// most of the voting bond could not get it, so the job is the requester's failure (bit 254).
+    function test_aSetMostOfTheVotingBondCouldNotGetIsTheRequestersFailure() external {
+        _topUp(_validator(3), 2 ether); // the honest member: 3 ETH against the captors' 2
+        uint256 id = _appealed(8000, 0, 0, GONE);
+        _voteAll(id, OVER_CLAIMS, OVER_CLAIMS, UNSERVED);
+
+        _assertVerdict(id, 1 << 254, 0);
+        market.finalize(id, bytes32(0), "");
+        assertTrue(lens.submissions(id)[0].outcome == ITrainingMarket.Outcome.Forfeited, "the requester's failure");
+        assertEq(market.validator(_validator(3)).bond, 3 ether); // its unavailable attestation not slashed
+    }
+
+    /// A voter that could not get the set abstains on the submissions: the other voters decide.
+    function test_anUnservedVoteAbstainsOnTheSubmissions() external {
+        uint256 id = _appealed(8000, 0, 0, 8000); // convicted by two seats
+        _voteAll(id, UNSERVED, UNSERVED, 0); // 1 ETH of bond that got the set says honest
+
+        (uint256 decided, uint256 dishonest,) = appeals.votesOf(id);
+        assertEq(decided, 1);
+        assertEq(dishonest, 0);
+    }
+
+    /// A captured "unavailable" majority: the vote says the set was served, so the job is judged
+    /// (bit 255), the vote decides the submission, and the seats that attested the set
+    /// unavailable lose their whole bond.
+    function test_anUnavailableMajorityIsOverruledWhenMostOfTheVotingBondGotTheSet() external {
+        _topUp(_validator(3), 2 ether); // the honest member: 3 ETH against the captors' 2
+        uint256 id = _appealed(8000, GONE, GONE, 8000);
+        _voteAll(id, UNSERVED, UNSERVED, 0);
+
+        uint256 captors = _seatsOf(id, 1) | _seatsOf(id, 2);
+        uint256 ruled = _sheet(id, 8000, [uint16(8000), 8000, 8000]);
+        _assertVerdict(id, SERVED | captors | _missing(id, 1) | _missing(id, 2), ruled);
+        _assertLostOnly(id, [true, true, false]);
+        assertTrue(lens.submissions(id)[0].outcome == ITrainingMarket.Outcome.Won, "judged, not forfeited");
     }
 
     // ---------------------------------------------------------------- helpers
@@ -613,12 +675,17 @@ contract AppealsGuardsTest is MarketFixture {
         vm.warp(d[1]);
         for (uint160 i = 1; i <= 3; ++i) {
             scores[0] = a[i - 1];
-            if (scores[0] != NONE) _seal(id, i, scores);
+            if (scores[0] == GONE) {
+                vm.prank(_validator(i));
+                market.attestUnavailable(id);
+            } else if (scores[0] != NONE) {
+                _seal(id, i, scores);
+            }
         }
         vm.warp(d[2]);
         for (uint160 i = 1; i <= 3; ++i) {
             scores[0] = a[i - 1];
-            if (scores[0] != NONE) _open(id, i, scores);
+            if (scores[0] != NONE && scores[0] != GONE) _open(id, i, scores);
         }
         vm.warp(appeals.windowsOf(id)[0]);
     }
@@ -645,31 +712,36 @@ contract AppealsGuardsTest is MarketFixture {
         market.topUpBond{value: amount}();
     }
 
-    function _sealOf(uint256 id, address voter, uint32 vote) internal pure returns (bytes32) {
+    /// @dev verdictOf's byte for validator i's seat: one lane filled for it, a missing attestation.
+    function _missing(uint256 id, uint160 i) internal view returns (uint256) {
+        return 1 << (16 + 8 * _seatOf(id, i));
+    }
+
+    function _sealOf(uint256 id, address voter, uint64 vote) internal pure returns (bytes32) {
         return keccak256(abi.encode(id, voter, vote, VOTE_SALT));
     }
 
-    function _commitVote(uint256 id, uint160 i, uint32 vote) internal {
+    function _commitVote(uint256 id, uint160 i, uint64 vote) internal {
         vm.prank(_validator(i));
         appeals.commitVote(id, _sealOf(id, _validator(i), vote));
     }
 
-    function _revealVote(uint256 id, uint160 i, uint32 vote) internal {
+    function _revealVote(uint256 id, uint160 i, uint64 vote) internal {
         vm.prank(_validator(i));
         appeals.revealVote(id, vote, VOTE_SALT);
     }
 
     /// @dev Reveals validators 1 to 3's votes (NONE: it committed nothing) and closes the vote.
-    function _revealAll(uint256 id, uint32 v1, uint32 v2, uint32 v3) internal {
+    function _revealAll(uint256 id, uint64 v1, uint64 v2, uint64 v3) internal {
         vm.warp(appeals.windowsOf(id)[2]);
-        uint32[3] memory v = [v1, v2, v3];
+        uint64[3] memory v = [v1, v2, v3];
         for (uint160 i = 1; i <= 3; ++i) {
             if (v[i - 1] != NONE) _revealVote(id, i, v[i - 1]);
         }
         vm.warp(appeals.windowsOf(id)[3]);
     }
 
-    function _voteAll(uint256 id, uint32 v1, uint32 v2, uint32 v3) internal {
+    function _voteAll(uint256 id, uint64 v1, uint64 v2, uint64 v3) internal {
         _commitVote(id, 1, v1);
         _commitVote(id, 2, v2);
         _commitVote(id, 3, v3);

@@ -103,6 +103,7 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public closedJobs; // handler calls that changed the market's state
     uint256 public payoutMismatches; // claim or withdraw paid other than the views promised
     uint256 public slashShortfalls; // a bonded seat outside tolerance not slashed as the rules say
+    uint256 public overSlashes; // a member that attested nothing lost its whole bond to an overturned verdict
     uint256 public honestMajorityOutvoted; // a strict honest majority of seats, a median off the truth
     uint256 public secondDrawsAccepted; // a job's committee drawn twice
     uint256 public groundDraws; // a committee that a join or exit after its seed block moved (issue 20 item 2)
@@ -968,10 +969,16 @@ contract MarketHandler is CommonBase, StdUtils {
         if (ap.appellant != address(0)) _checkAppealVerdicts(k, list);
         if (appeals.appealOf(j.id).ruling == 1) {
             // Overturned: the sheets were rewritten, so the committee's replay does not apply;
-            // every seat on the losing side lost its whole bond.
+            // every seat on the losing side lost its whole bond, and no other seat did: an absent
+            // one is slashed as missing (issue 20: an honest member offline pays its share), which
+            // leaves a tenth of the bond or more while each seat misses at most 9 submissions.
             ++appealsOverturned;
             for (uint256 s; s < seats.length; ++s) {
                 if ((lost >> s) & 1 != 0 && _validatorOf(seats[s]).bond != 0) ++slashShortfalls;
+                // A member that revealed no score attested on no side: it cannot have lost.
+                if (list.length < 10 && bonds[s] != 0 && !_attestations[k][seats[s]].revealed) {
+                    if (_validatorOf(seats[s]).bond == 0) ++overSlashes;
+                }
             }
             return;
         }

@@ -80,6 +80,7 @@ contract TrainingMarketInvariants is MarketCampaign {
     /// slashBps of its bond per bad attestation, exactly.
     function invariant_noSlashEscaped() external view {
         assertEq(handler.slashShortfalls(), 0, "a bonded seat was not slashed as the rules say");
+        assertEq(handler.overSlashes(), 0, "an absent seat of an overturned verdict lost its whole bond");
     }
 
     /// @notice Where honest members who revealed hold a strict majority of the seats, the

@@ -5,7 +5,7 @@ import pytest
 from eth_abi import encode
 from eth_utils import keccak
 
-from offchain.eth.commitment import commitment, new_salt
+from offchain.eth.commitment import commitment, new_salt, vote_seal
 from offchain.eth.errors import InvalidInputError
 
 WORKER = "0x" + "11" * 20
@@ -55,3 +55,16 @@ def test_the_attestation_seal_binds_job_validator_and_scores() -> None:
     assert attestation_seal(4, WORKER, [7000, 0], salt) != expected
     with pytest.raises(InvalidInputError):
         attestation_seal(3, WORKER, [10_001], salt)
+
+
+def test_a_vote_seal_takes_the_unserved_bit_and_refuses_bits_past_it() -> None:
+    # Appeals.revealVote's vote is a uint64 whose bit 32 is UNSERVED (the set was not served);
+    # abi.encode pads it like the uint32 it was, so earlier seals are unchanged.
+    salt = b"\x02" * 32
+    expected = keccak(encode(["uint256", "address", "uint64", "bytes32"], [3, WORKER, 1 << 32, salt]))
+    assert vote_seal(3, WORKER, 1 << 32, salt) == expected
+    assert vote_seal(3, WORKER, 5, salt) == keccak(
+        encode(["uint256", "address", "uint32", "bytes32"], [3, WORKER, 5, salt])
+    )
+    with pytest.raises(InvalidInputError):
+        vote_seal(3, WORKER, 1 << 33, salt)

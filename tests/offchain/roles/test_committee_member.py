@@ -329,6 +329,25 @@ def test_every_eligible_validator_votes_on_an_appeal_and_shares_the_deposit_when
     assert appeals.appeal(job_id).ruling == 2  # upheld: the deposit went to the voters
 
 
+def test_a_member_that_cannot_fetch_the_appealed_set_votes_it_unserved_rather_than_stay_silent(world: World) -> None:
+    # Issue 20: the vote decides whether the opened set was served (Appeals.UNSERVED, bit 32);
+    # before, such a member did not vote and was slashed as absent.
+    job_id, members, appeals = _appealed_job(world)
+    withheld = members[0]
+
+    def judge(job_id: int, index: int, sub: Submission) -> int:
+        raise EvaluationUnavailableError("no source serves it")
+
+    withheld.judge = judge
+    withheld.step(job_id)
+    world.travel_to(appeals.appeal(job_id).commit_until)
+    withheld.step(job_id)
+
+    assert appeals.vote_of(job_id, withheld.me) == VOTE_REVEALED
+    unserved = appeals.unserved_vote()
+    assert appeals.contract.functions.tallyOf(job_id, unserved.bit_length() - 1).call() == [ETH // 10**9] * 2
+
+
 def test_a_member_waits_for_the_appeals_vote_instead_of_trying_to_finalize(world: World) -> None:
     job_id, members, appeals = _appealed_job(world)
     world.travel_past(3, job_id)  # the settle deadline is past, the vote's commits are open

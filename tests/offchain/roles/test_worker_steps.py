@@ -280,9 +280,9 @@ def test_the_training_line_names_the_device_auto_chose(world: World) -> None:
     assert f"device={'cuda:0' if torch.cuda.is_available() else 'cpu'}" in line, line  # was "device=auto"
 
 
-def test_a_worker_convicted_against_its_own_measurement_appeals_once(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _judged_by(world: World, monkeypatch: pytest.MonkeyPatch, attested: list[int] | None) -> tuple[int, AppealsClient]:
+    """The worker's revealed job, its committee attesting `attested` on every seat (None: silent),
+    at the opening of its appeal window."""
     # A tight held-out estimate: the claim is the measurement (the tiny test set's two standard
     # errors would claim 0, which no attestation can convict).
     monkeypatch.setattr(Worker, "claim_for", lambda self, measured, n: measured)
@@ -298,19 +298,36 @@ def test_a_worker_convicted_against_its_own_measurement_appeals_once(
     world.reveal_evaluation(job_id)
     members = [world.session(a, "validator").market for a in validators]
     members[0].draw_committee(job_id)
-    seated = [m for m in members if m.client.address in members[0].committee(job_id)]
+    seated = [m for m in members if m.client.address in members[0].committee(job_id)] if attested else []
     world.travel_past(1, job_id)
     salt = bytes(32)
-    for m in seated:  # a captured committee: every seat attests 0
-        m.commit_attestation(job_id, attestation_seal(job_id, m.client.address, [0], salt))
+    for m in seated:
+        m.commit_attestation(job_id, attestation_seal(job_id, m.client.address, attested, salt))
     world.travel_past(2, job_id)
     for m in seated:
-        m.reveal_attestation(job_id, [0], salt)
+        m.reveal_attestation(job_id, attested, salt)
     appeals = AppealsClient(members[0])
     world.travel_to(appeals.windows(job_id).opens)
+    return job_id, appeals
+
+
+def test_a_worker_convicted_against_its_own_measurement_appeals_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id, appeals = _judged_by(world, monkeypatch, [0])  # a captured committee: every seat attests 0
 
     assert _step(world, job_id) == JobState.REVEALED  # appeals, then waits for the vote
     assert appeals.appeal(job_id).appellant == world.session(WORKER, "worker").client.address
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.record.appealed
     assert _step(world, job_id) == JobState.REVEALED  # once: no second appeal is tried
+
+
+def test_a_worker_whose_committee_stayed_silent_appeals(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 20: silent seats leave the submission Unverified (or Undecided), which the vote now
+    # decides; before, the worker appealed only a conviction and let the requester keep the reward.
+    job_id, appeals = _judged_by(world, monkeypatch, None)
+
+    assert _step(world, job_id) == JobState.REVEALED
+
+    assert appeals.appeal(job_id).appellant == world.session(WORKER, "worker").client.address
