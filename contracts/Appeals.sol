@@ -324,7 +324,7 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @dev How the vote (`vote`: bit 0 decided, bit 16 over-claimed, bit 32 inflated) treats a
     /// submission the committee judged from `sheet` ({Judgment-judge}, as finalize judges it),
     /// and the committee's verified score: STANDS where the vote agrees or the committee judged
-    /// nothing (unrevealed, a forfeit); HONEST or OVER_CLAIMED where the vote decides the claim
+    /// nothing (unrevealed, a forfeit, a proven bad envelope); HONEST or OVER_CLAIMED where the vote decides the claim
     /// the other way than the committee (or the committee was Undecided or Unverified); INFLATED where
     /// the claim stands honest but the vote says the verified score overstates the submission.
     function _overturned(
@@ -334,6 +334,10 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         ITrainingMarket.Config memory c,
         uint256 vote
     ) private pure returns (uint256 mode, uint256 score) {
+        // A proven bad envelope (sealed jobs, {Judgment-counted}): nobody could check the
+        // submission as sent, so it stays Unverified; a ruled sheet, rebuilt from the claim,
+        // would drop the flag and slash its prover as absent on the lanes the ruling fills.
+        if (!Judgment.counted(sheet)) return (STANDS, 0);
         // The attestation count is not the vote's business (the outcome says Unverified).
         // slither-disable-next-line unused-return
         (ITrainingMarket.Outcome outcome,, uint16 verified) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);

@@ -3,6 +3,7 @@ sealed reveals, envelopes to the drawn committee, a proven bad envelope, and the
 through the exchange. The exchange's own rules are tests/contracts/sealed/'s."""
 
 import brownie
+from appeal_helpers import file_appeal, vote
 from brownie import chain
 from errors import err
 from market_helpers import (
@@ -273,3 +274,25 @@ def test_only_its_worker_claims_an_unsealed_winners_outcome(market, requester, a
 
     with brownie.reverts(err("TrainingMarketNotYourSubmission", job_id, 0, mallory)):
         market.claim(job_id, 0, {"from": mallory})
+
+
+def test_an_appeal_cannot_revive_a_submission_whose_envelope_was_proven_bad(market, requester, alice, validators):
+    # The attack: the worker appeals its forfeit and the whole bond votes its claim honest. An
+    # Unverified verdict is the vote's to decide (issue 20's appeals), but a ruled sheet is
+    # rebuilt from the claim: the flag would be gone, and the prover, who attested nothing it
+    # could not open, slashed as absent on the seats the ruling fills.
+    pairs = register_members(market, validators)
+    job_id, work = _drawn_sealed_job(market, requester, alice)
+    seats = list(lens_of(market).committee(job_id))
+    prover = next(v for v in validators if v.address == seats[0])
+    posted = post_envelopes(market, job_id, alice, work, pairs, wrong_for=prover.address)
+    to_attest(market, job_id)
+    prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address])
+    _attest(market, job_id, [v for v in validators if v.address in seats and v != prover], [7000])
+    file_appeal(market, job_id, alice)
+    vote(market, job_id, {v: 0b0 for v in validators})  # every voter: submission 0 is honest
+
+    finalize(market, job_id, requester)
+
+    assert lens_of(market).submissions(job_id)[0]["outcome"] == UNVERIFIED
+    assert market.validator(prover)["bond"] == MIN_BOND
