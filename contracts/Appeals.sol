@@ -334,17 +334,17 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         ITrainingMarket.Config memory c,
         uint256 vote
     ) private pure returns (uint256 mode, uint256 score) {
-        // A proven bad envelope (sealed jobs, {Judgment-counted}): nobody could check the
-        // submission as sent, so it stays Unverified; a ruled sheet, rebuilt from the claim,
-        // would drop the flag and slash its prover as absent on the lanes the ruling fills.
-        if (!Judgment.counted(sheet)) return (STANDS, 0);
         // The attestation count is not the vote's business (the outcome says Unverified).
         // slither-disable-next-line unused-return
         (ITrainingMarket.Outcome outcome,, uint16 verified) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
         score = verified;
         bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
-        // Undecided or Unverified: too few seats attested (a tie, silent seats) to decide it.
-        bool open = outcome == ITrainingMarket.Outcome.Undecided || outcome == ITrainingMarket.Outcome.Unverified;
+        // Undecided or Unverified: too few seats attested (a tie, silent seats) to decide it. Not
+        // a proven bad envelope (sealed jobs): nobody could check the submission as sent, so it
+        // stays Unverified; a ruled sheet, rebuilt from the claim, would drop the flag and slash
+        // its prover as absent on the lanes the ruling fills.
+        bool open = outcome == ITrainingMarket.Outcome.Undecided
+            || (outcome == ITrainingMarket.Outcome.Unverified && !sheet.badEnvelope());
         if (!confirmed && !open && outcome != ITrainingMarket.Outcome.Dishonest) return (STANDS, score);
         bool honest = (vote >> 16) & 1 == 0;
         if (vote & 1 != 0 && (open || confirmed != honest)) {
