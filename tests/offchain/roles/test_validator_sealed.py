@@ -25,6 +25,16 @@ VALIDATOR, REQUESTER, WORKER = 4, 1, 2
 MODEL = bytes([9]) * 32  # the revealed model hash (never the base's: reveal refuses it)
 
 
+def _small_weights(folder: Path) -> Path:
+    """A small safetensors file (a ResNet-18's 45 MB takes seconds to seal in Python)."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    path = folder / "small.safetensors"
+    save_file({"w": np.arange(600, dtype=np.float32)}, str(path))
+    return path
+
+
 def _bonded_validator(world: World) -> tuple[Validator, io.StringIO]:
     stream = io.StringIO()
     validator = Validator(
@@ -65,12 +75,10 @@ def _sealed_submission(world: World, job_id: int, weights: Path):
     return exchange, sealed, event
 
 
-def test_a_member_opens_a_sealed_submission_to_its_weights_with_the_key_it_registered(
-    world: World, base_model: Path
-) -> None:
+def test_a_member_opens_a_sealed_submission_to_its_weights_with_the_key_it_registered(world: World) -> None:
     validator, stream = _bonded_validator(world)
     job_id = _sealed_job(world)
-    weights = base_model / "model.safetensors"
+    weights = _small_weights(world.tmp)
     exchange, sealed, event = _sealed_submission(world, job_id, weights)
     exchange.post_envelopes(job_id, sealed.key)
 
@@ -85,10 +93,10 @@ def test_a_member_opens_a_sealed_submission_to_its_weights_with_the_key_it_regis
     assert exchange.encryption_key(validator.me) == validator.encryption.public == again.encryption.public
 
 
-def test_a_member_handed_a_bad_envelope_proves_it_instead_of_scoring(world: World, base_model: Path) -> None:
+def test_a_member_handed_a_bad_envelope_proves_it_instead_of_scoring(world: World) -> None:
     validator, stream = _bonded_validator(world)
     job_id = _sealed_job(world)
-    exchange, sealed, event = _sealed_submission(world, job_id, base_model / "model.safetensors")
+    exchange, sealed, event = _sealed_submission(world, job_id, _small_weights(world.tmp))
     exchange.post_envelopes(job_id, new_key())  # another key than the committed one, to every seat
 
     score = validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"]))
