@@ -324,7 +324,7 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
     /// @dev How the vote (`vote`: bit 0 decided, bit 16 over-claimed, bit 32 inflated) treats a
     /// submission the committee judged from `sheet` ({Judgment-judge}, as finalize judges it),
     /// and the committee's verified score: STANDS where the vote agrees or the committee judged
-    /// nothing (unrevealed, a forfeit); HONEST or OVER_CLAIMED where the vote decides the claim
+    /// nothing (unrevealed, a forfeit, a proven bad envelope); HONEST or OVER_CLAIMED where the vote decides the claim
     /// the other way than the committee (or the committee was Undecided or Unverified); INFLATED where
     /// the claim stands honest but the vote says the verified score overstates the submission.
     function _overturned(
@@ -339,8 +339,12 @@ contract Appeals is IAppeals, ReentrancyGuardTransient {
         (ITrainingMarket.Outcome outcome,, uint16 verified) = Judgment.judge(j, sheet, drawn, c.quorum, c.toleranceBps);
         score = verified;
         bool confirmed = outcome == ITrainingMarket.Outcome.Honest || outcome == ITrainingMarket.Outcome.BelowMinimum;
-        // Undecided or Unverified: too few seats attested (a tie, silent seats) to decide it.
-        bool open = outcome == ITrainingMarket.Outcome.Undecided || outcome == ITrainingMarket.Outcome.Unverified;
+        // Undecided or Unverified: too few seats attested (a tie, silent seats) to decide it. Not
+        // a proven bad envelope (sealed jobs): nobody could check the submission as sent, so it
+        // stays Unverified; a ruled sheet, rebuilt from the claim, would drop the flag and slash
+        // its prover as absent on the lanes the ruling fills.
+        bool open = outcome == ITrainingMarket.Outcome.Undecided
+            || (outcome == ITrainingMarket.Outcome.Unverified && !sheet.badEnvelope());
         if (!confirmed && !open && outcome != ITrainingMarket.Outcome.Dishonest) return (STANDS, score);
         bool honest = (vote >> 16) & 1 == 0;
         if (vote & 1 != 0 && (open || confirmed != honest)) {

@@ -116,6 +116,14 @@ contract MarketLens {
         return Judgment.phase(_market.job(jobId), block.timestamp, a.commitUntil, a.revealUntil);
     }
 
+    /// @notice The market's SealedExchange (sealed submissions, issue 26): the market's second
+    /// creation (CREATE from its address at nonce 2; its Appeals is the first), computed here
+    /// because the market has no code room for the view.
+    function sealedExchange() external view returns (address) {
+        // RLP of [market, 2]: a 22-byte list (0xd6) of a 20-byte string (0x94) and the byte 0x02.
+        return address(uint160(uint256(keccak256(abi.encodePacked(bytes1(0xd6), bytes1(0x94), address(_market), bytes1(0x02))))));
+    }
+
     /// @notice The committee's seats in order (a validator may hold several); empty before the draw.
     function committee(uint256 jobId) external view returns (address[] memory seats) {
         uint256[2] memory c = _market.committeeWords(jobId);
@@ -265,7 +273,8 @@ contract MarketLens {
             Judgment.judge(j, sheet, drawn, _quorum, _toleranceBps);
         (uint256 returned, uint256 share) = Judgment.payout(j, i, stake, outcome, _forfeitBps);
         d = Judged(_final(j, i, outcome), count >= _quorum, median, 0, returned, stake - returned, share);
-        if (!Judgment.settlesAttestations(outcome)) return d; // a split verdict: no seat is near
+        // A split verdict, or a proven bad envelope (no attestation counts): no seat is near.
+        if (!Judgment.settlesAttestations(outcome) || !Judgment.counted(sheet)) return d;
         for (uint256 seat; seat < ScoreSheet.SEATS; ++seat) {
             if (sheet.hasAttestation(seat) && Judgment.near(sheet.attestation(seat), median, _toleranceBps)) {
                 d.nearSeats |= uint16(1 << seat);

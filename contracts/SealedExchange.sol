@@ -32,8 +32,6 @@ contract SealedExchange is SealedRecords, ReentrancyGuardTransient {
         bytes32 word;
     }
 
-    /// @notice The market allowed to open exchanges.
-    address public immutable market;
     /// @notice Seconds the winner has to deliver its key once the exchange opens.
     uint256 public immutable deliveryWindow;
     /// @notice Seconds the requester has to dispute a delivery.
@@ -42,8 +40,8 @@ contract SealedExchange is SealedRecords, ReentrancyGuardTransient {
     mapping(uint256 jobId => Exchange) private _exchanges;
     mapping(address account => uint256) private _pending;
 
-    constructor(address market_, uint256 deliveryWindow_, uint256 disputeWindow_) {
-        market = market_;
+    /// @dev The market creates its exchange ({SealedJobs}): `market_` is the creator.
+    constructor(address market_, uint256 deliveryWindow_, uint256 disputeWindow_) SealedRecords(market_) {
         deliveryWindow = deliveryWindow_;
         disputeWindow = disputeWindow_;
     }

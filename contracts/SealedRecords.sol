@@ -2,6 +2,8 @@
 pragma solidity 0.8.28;
 
 import {ISealedExchange} from "./interfaces/ISealedExchange.sol";
+import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
+import {Committee} from "./libraries/Committee.sol";
 import {SealedCurve} from "./libraries/SealedCurve.sol";
 import {SealedCipher} from "./libraries/SealedCipher.sol";
 
@@ -9,9 +11,14 @@ import {SealedCipher} from "./libraries/SealedCipher.sol";
 /// @notice The committee's side of sealed submissions: encryption keys, seals, the key's
 /// envelopes to the committee, and a member's proof that its envelope is bad.
 /// @dev Each record is one word: a key's id (its address), a seal's or an envelope list's
-/// keccak256; the values travel in events and calldata and are checked against the word.
+/// keccak256; the values travel in events and calldata and are checked against the word. The
+/// market is read for a job's committee (the envelopes' recipients) and told of a proven bad
+/// envelope, which it records in the submission's sheet ({SealedJobs-flagEnvelopeProvenBad}).
 abstract contract SealedRecords is ISealedExchange {
     using SealedCurve for SealedCurve.Point;
+
+    /// @notice The market whose jobs these records serve (it alone opens exchanges).
+    address public immutable market;
 
     /// @dev What an envelope list's word becomes once a member proved its envelope bad.
     bytes32 internal constant BAD_ENVELOPES = bytes32(uint256(1));
@@ -20,6 +27,10 @@ abstract contract SealedRecords is ISealedExchange {
     mapping(uint256 jobId => mapping(address requester => address)) private _jobKeys;
     mapping(uint256 jobId => mapping(address worker => bytes32)) private _seals;
     mapping(uint256 jobId => mapping(address worker => bytes32)) private _envelopes;
+
+    constructor(address market_) {
+        market = market_;
+    }
 
     /// @notice Register the caller's encryption key (once: envelopes already sent to it must
     /// stay provable). Committee members call it when they join.
@@ -51,20 +62,18 @@ abstract contract SealedRecords is ISealedExchange {
         emit SealPublished(jobId, msg.sender, seal);
     }
 
-    /// @notice Post the key's envelopes to the committee, one per recipient in seat order,
-    /// each under the ECDH point of `point` and the recipient's registered key (once).
-    /// @dev Emits {EnvelopesPosted}. On chain, so a missing envelope is as visible as a bad one.
-    function postEnvelopes(
-        uint256 jobId,
-        SealedCurve.Point calldata point,
-        address[] calldata recipients,
-        bytes32[] calldata envelopes
-    ) external {
+    /// @notice Post the key's envelopes to the job's committee, one per seat in seat order
+    /// (an empty seat's is ignored), each under the ECDH point of `point` and the seat's
+    /// member's registered key (once).
+    /// @dev The recipients are the market's committee, not the worker's list, so no member can
+    /// be left out to attest a submission it cannot open; after the draw and before the reveal
+    /// deadline, so every member sees the same envelopes when attestations open. Emits
+    /// {EnvelopesPosted}. On chain, so a missing envelope is as visible as a bad one.
+    function postEnvelopes(uint256 jobId, SealedCurve.Point calldata point, bytes32[] calldata envelopes) external {
         if (_seals[jobId][msg.sender] == 0) revert SealedExchangeInvalidSeal(jobId, msg.sender);
         if (_envelopes[jobId][msg.sender] != 0) revert SealedExchangeEnvelopesAlreadyPosted(jobId, msg.sender);
-        if (recipients.length != envelopes.length || recipients.length == 0) {
-            revert SealedExchangeBadEnvelopes(jobId, msg.sender);
-        }
+        address[] memory recipients = _committee(jobId);
+        if (recipients.length != envelopes.length) revert SealedExchangeBadEnvelopes(jobId, msg.sender);
         _validKey(point);
         _envelopes[jobId][msg.sender] = keccak256(abi.encode(point.x, point.y, recipients, envelopes));
         emit EnvelopesPosted(jobId, msg.sender, point.x, point.y, recipients, envelopes);
@@ -72,7 +81,8 @@ abstract contract SealedRecords is ISealedExchange {
 
     /// @notice Prove that the envelope `worker` posted to the caller does not hold the key its
     /// seal commits to. The submission is then unverifiable (the market forfeits it) and no
-    /// member is slashed for not attesting it.
+    /// member is slashed for not attesting it. Only while the market takes it: on a sealed job,
+    /// the worker revealed, before the attest deadline.
     /// @dev Reveals the shared point (and so whatever the envelope holds): a wrong key, when
     /// the proof holds. Emits {BadEnvelopeProven}.
     function proveBadEnvelope(
@@ -96,7 +106,10 @@ abstract contract SealedRecords is ISealedExchange {
         if (!SealedCurve.verifyShared(memberKey, point, proof)) revert SealedExchangeInvalidProof(jobId);
         bytes32 key = SealedCurve.openEnvelope(envelopes[seat], proof.shared);
         if (SealedCipher.keyCommitment(key) == seal.keyCommitment) revert SealedExchangeEnvelopeOpens(jobId, worker);
+        _requireAttesting(jobId);
         _envelopes[jobId][worker] = BAD_ENVELOPES;
+        // The market marks the submission unverifiable (on a sealed job, once revealed).
+        ITrainingMarket(market).flagEnvelopeProvenBad(jobId, worker);
         emit BadEnvelopeProven(jobId, worker, msg.sender);
     }
 
@@ -130,6 +143,29 @@ abstract contract SealedRecords is ISealedExchange {
     /// @notice True when a member proved its envelope from `worker` on `jobId` bad.
     function badEnvelope(uint256 jobId, address worker) external view returns (bool) {
         return _envelopes[jobId][worker] == BAD_ENVELOPES;
+    }
+
+    /// @dev The members of job `jobId`'s committee by seat (zero: an empty seat), read from the
+    /// market while envelopes may be posted: drawn, before the reveal deadline.
+    function _committee(uint256 jobId) private view returns (address[] memory seats) {
+        ITrainingMarket m = ITrainingMarket(market);
+        ITrainingMarket.Job memory j = m.job(jobId);
+        uint256[2] memory c = m.committeeWords(jobId);
+        if (c[0] == 0 && c[1] == 0) revert SealedExchangeNoCommittee(jobId);
+        if (block.timestamp >= j.revealDeadline) revert SealedExchangeWindowClosed(jobId, j.revealDeadline);
+        seats = new address[](j.committeeSize);
+        for (uint256 s; s < seats.length; ++s) {
+            if (Committee.filled(c, s)) seats[s] = m.validatorAt(Committee.leafAt(c, s));
+        }
+    }
+
+    /// @dev Reverts from job `jobId`'s attest deadline on (the market's): a bad-envelope proof
+    /// closes with the attestation window, so the market's flag is settled before any
+    /// attestation is revealed, and finalize, claim, appeals and the lens read one answer.
+    /// A function of its own: proveBadEnvelope's frame has no stack slot left (legacy pipeline).
+    function _requireAttesting(uint256 jobId) private view {
+        uint256 closes = ITrainingMarket(market).job(jobId).attestDeadline;
+        if (block.timestamp >= closes) revert SealedExchangeWindowClosed(jobId, closes);
     }
 
     /// @dev Reverts unless `seal` is what `worker` published to `jobId`.

@@ -2,10 +2,10 @@
 pragma solidity 0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {AppealRuling} from "./AppealRuling.sol";
 import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
+import {SealedJobs} from "./SealedJobs.sol";
 
 /// @title Settlement
 /// @notice Finalize settles a job once its attestations are revealed; each worker then claims
@@ -19,7 +19,7 @@ import {ScoreSheet} from "./libraries/ScoreSheet.sol";
 /// failed requester's deposit are burned ({MarketAccounts-BURNED}): the requester can cause
 /// every one of them (its own Sybil workers, a withheld evaluation set, its Sybil members),
 /// so none may reach it (issue 20).
-abstract contract Settlement is AppealRuling {
+abstract contract Settlement is SealedJobs {
     using ScoreSheet for uint256;
 
     /// @dev The registry's role for market writers ({ModelRegistry-MARKET_ROLE}).
@@ -116,22 +116,29 @@ abstract contract Settlement is AppealRuling {
     }
 
     /// @notice Pull your submission's outcome: stake back (less the forfeit when not verified
-    /// honest at or above the minimum), the prize if you won, your share on a forfeit.
+    /// honest at or above the minimum), the prize if you won, your share on a forfeit. The
+    /// winner of a sealed job is paid its prize and stake by the exchange once it delivered
+    /// its key undisputed ({SealedExchange-claim}).
     /// @dev Once per submission, after finalize. Emits {Claimed}.
     function claim(uint256 jobId, uint256 index) external nonReentrant {
         Job memory j = _existing(jobId);
         if (j.status != Status.Finalized) revert TrainingMarketNotFinalized(jobId);
         if (index >= j.submissionCount) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         Entry memory e = _entries[jobId][index];
-        if (e.worker != msg.sender) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
+        // A sealed job's winner is paid through the exchange, for its key: anyone may open it,
+        // so a winner that never claims cannot keep the requester from its refund.
+        bool forKey = j.winnerPlusOne == index + 1 && _sealedJobs[jobId];
+        if (e.worker != msg.sender && !forKey) revert TrainingMarketNotYourSubmission(jobId, index, msg.sender);
         if (e.stake == 0) revert TrainingMarketNothingToWithdraw(msg.sender);
         uint256 drawn = _drawnSeats(jobId, j.committeeSize);
-        (Outcome outcome,,) = _judge(j, _sheets[jobId][msg.sender], drawn);
+        (Outcome outcome,,) = _judge(j, _sheets[jobId][e.worker], drawn);
         (uint256 returned, uint256 share) = Judgment.payout(j, index, e.stake, outcome, _forfeitBps);
         uint256 amount = returned + share;
         _entries[jobId][index].stake = 0;
-        if (amount != 0) _sendToCaller(amount);
-        emit Claimed(jobId, msg.sender, amount);
+        // The exchange pays the worker once the requester holds the key, or refunds the requester.
+        if (forKey) _exchange.openExchange{value: amount}(jobId, e.worker, j.requester, returned);
+        else if (amount != 0) _sendToCaller(amount);
+        emit Claimed(jobId, e.worker, amount);
     }
 
     /// @dev True when the job's evaluation, though opened, is the requester's failure: its
@@ -265,8 +272,9 @@ abstract contract Settlement is AppealRuling {
     }
 
     /// @dev `seat`'s attestations within tolerance of the verified scores (`good`) and its
-    /// others, missing ones included (`bad`), over the revealed submissions; an attestation of
-    /// an Undecided submission (bit set in `undecided`) counts as neither.
+    /// others, missing ones included (`bad`), over the revealed submissions but those with a
+    /// proven bad envelope ({Judgment-counted}: nobody could check them as sent); an
+    /// attestation of an Undecided submission (bit set in `undecided`) counts as neither.
     function _countSeat(
         uint256 jobId,
         uint256 count,
@@ -276,7 +284,7 @@ abstract contract Settlement is AppealRuling {
     ) private view returns (uint256 good, uint256 bad) {
         for (uint256 i; i < count; ++i) {
             uint256 sheet = _sheets[jobId][_entries[jobId][i].worker]; // warm: read by _settleWorkers
-            if (!sheet.revealed()) continue;
+            if (!Judgment.counted(sheet)) continue;
             bool attested = sheet.hasAttestation(seat);
             if (attested && (undecided >> i) & 1 != 0) continue; // a split verdict: settles nothing
             if (attested && Judgment.near(sheet.attestation(seat), medians[i], _toleranceBps)) ++good;

@@ -79,15 +79,7 @@ contract TrainingMarket is Settlement {
         AnchorProof calldata proof
     ) external payable returns (uint256 jobId) {
         bytes memory proven = _provenAnchor(proof, trainingSet);
-        // postJob's arguments are this call's first twelve words: its decoder ignores the proof after them.
-        // slither-disable-next-line controlled-delegatecall,low-level-calls
-        (bool ok, bytes memory posted) = address(this).delegatecall(bytes.concat(this.postJob.selector, msg.data[4:]));
-        if (!ok) {
-            assembly ("memory-safe") {
-                revert(add(posted, 32), mload(posted)) // postJob's own error
-            }
-        }
-        jobId = abi.decode(posted, (uint256));
+        jobId = _postByDelegate(); // postJob's decoder ignores the proof after its arguments
         _jobs[jobId].trainingSetAnchored = true; // slot 1, written by the post just above: a warm update
         (, address account, uint256 height, uint256 confirmations, uint256 work) =
             abi.decode(proven, (bytes32, address, uint256, uint256, uint256));
@@ -251,6 +243,7 @@ contract TrainingMarket is Settlement {
         if (MarketHashes.commitment(jobId, msg.sender, modelHash, scoreBps, salt) != sealedHash) {
             revert TrainingMarketCommitmentMismatch(jobId, msg.sender);
         }
+        _requireSeal(jobId); // a sealed job's committee checks the seal, not the weights
         // The commitment has served its purpose: reuse its slot (an update, not a new slot).
         _sealed[jobId][msg.sender] = MarketHashes.result(modelHash, uri);
         _sheets[jobId][msg.sender] = ScoreSheet.withClaim(scoreBps);

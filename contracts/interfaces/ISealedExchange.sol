@@ -71,4 +71,13 @@ interface ISealedExchange {
     error SealedExchangeChunkOpens(uint256 jobId, uint256 index);
     error SealedExchangeNothingToWithdraw(address account);
     error SealedExchangeTooMuch(uint256 amount);
+    /// @notice Envelopes posted to a job whose committee is not drawn (or drew nobody).
+    error SealedExchangeNoCommittee(uint256 jobId);
+
+    /// @notice The id of the key `requester` registered for `jobId`; zero when none.
+    function jobKeyOf(uint256 jobId, address requester) external view returns (address);
+    /// @notice keccak256(abi.encode(seal)) of `worker`'s submission to `jobId`; zero when none.
+    function sealOf(uint256 jobId, address worker) external view returns (bytes32);
+    /// @notice Open job `jobId`'s exchange (the market only): `msg.value` less `deposit` is the prize.
+    function openExchange(uint256 jobId, address worker, address requester, uint256 deposit) external payable;
 }

@@ -174,6 +174,9 @@ interface ITrainingMarket {
     event ValidatorSettled(
         uint256 indexed jobId, address indexed validator, uint8 seat, uint8 good, uint8 bad, uint256 paid, uint256 slashed
     );
+    /// @notice Job `jobId` was posted sealed: its workers publish seals and envelopes on the
+    /// market's exchange ({MarketLens-sealedExchange}), and its winner is paid there for the key.
+    event JobSealed(uint256 indexed jobId);
     event Claimed(uint256 indexed jobId, address indexed worker, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
     event ValidatorJoined(address indexed validator, uint32 leaf, uint96 bond);
@@ -237,6 +240,13 @@ interface ITrainingMarket {
     error TrainingMarketExitNotRequested(address validator);
     error TrainingMarketStillUnbonding(address validator, uint40 unlocksAt);
     error TrainingMarketUnsettledSeats(address validator, uint256 seats);
+    /// @notice A sealed job's post found no job key of the requester's for its id.
+    error TrainingMarketNoJobKey(uint256 jobId);
+    /// @notice A reveal to a sealed job before the worker published its seal.
+    error TrainingMarketNoSeal(uint256 jobId);
+    /// @notice A bad-envelope record not from the exchange, or on an unsealed job, an
+    /// unrevealed submission, or from the attest deadline on.
+    error TrainingMarketBadEnvelopeRefused(uint256 jobId, address worker);
 
     // ----- requester -----
     /// @notice Post a job; msg.value is the reward. See {TrainingMarket-postJob}.
@@ -261,6 +271,17 @@ interface ITrainingMarket {
         uint80 minStake,
         uint8 committeeSize,
         AnchorProof calldata proof
+    ) external payable returns (uint256 jobId);
+    /// @notice {postJob} for a sealed job (issue 26); the requester's job key must be registered.
+    function postJobUnderSeal(
+        bytes32 baseModel,
+        bytes32 trainingSet,
+        bytes32 evaluationSeal,
+        bytes32 spec,
+        uint16 minScoreBps,
+        uint32[4] calldata deadlines,
+        uint80 minStake,
+        uint8 committeeSize
     ) external payable returns (uint256 jobId);
     /// @notice Cancel a job nobody has committed to.
     function cancelJob(uint256 jobId) external;
@@ -331,6 +352,8 @@ interface ITrainingMarket {
     function appealsContractAddress() external view returns (address);
 
     function slashNonVotingMember(address voter, uint256 amount) external;
+    /// @notice The exchange's word that a member proved a worker's key envelope bad.
+    function flagEnvelopeProvenBad(uint256 jobId, address worker) external;
     /// @notice Most submissions per job.
     function MAX_SUBMISSIONS() external view returns (uint8);
     /// @notice Longest artifact URI a reveal takes.

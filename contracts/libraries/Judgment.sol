@@ -72,6 +72,9 @@ library Judgment {
         // (excluded bond wastes no try, so only a market short of eligible bond, or a draw nobody
         // made, leaves one): the revealed workers share the reward ({Settlement-finalize}).
         if (!j.evaluationRevealed || drawn < quorum) return (ITrainingMarket.Outcome.Forfeited, 0, 0);
+        // A member proved the key envelope the worker sent it bad (sealed jobs): nobody could
+        // check the submission as sent, so it forfeits like one too few attested.
+        if (sheet.badEnvelope()) return (ITrainingMarket.Outcome.Unverified, 0, 0);
         uint16 low;
         (count, score, low) = sheet.verified(drawn);
         if (count < quorum) return (ITrainingMarket.Outcome.Unverified, count, score);
@@ -93,6 +96,12 @@ library Judgment {
     /// its verified score: every outcome but Undecided, whose split verdict slashes nobody.
     function settlesAttestations(ITrainingMarket.Outcome outcome) internal pure returns (bool) {
         return outcome != ITrainingMarket.Outcome.Undecided;
+    }
+
+    /// @notice True when the attestations on `sheet` are paid or slashed at all: revealed, and
+    /// no member proved its key envelope bad (then nobody is slashed for not attesting it).
+    function counted(uint256 sheet) internal pure returns (bool) {
+        return sheet.revealed() && !sheet.badEnvelope();
     }
 
     /// @notice True when a verified score of `scoreBps` reaches the job's minimum: below it an

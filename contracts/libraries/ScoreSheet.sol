@@ -5,7 +5,8 @@ pragma solidity 0.8.28;
 /// @notice One storage word per submission holding the worker's claimed score and the score
 /// attested from every committee seat, and the median over the attestations.
 /// @dev Layout of a sheet (a uint256), sixteen 16-bit lanes:
-///   lane 0           claimed score + 1 (0: not revealed)
+///   lane 0           claimed score + 1 (0: not revealed); bit 15: a member proved the
+///                    worker's key envelope bad (sealed jobs, {withBadEnvelope}; scores < 2**14)
 ///   lane 1 + seat    score attested from committee seat `seat` + 1 (0: no attestation)
 /// Storing score + 1 lets zero mean "absent", so no separate bitmap is needed, and a
 /// sheet is a single slot: the first write (at reveal) is the only fresh SSTORE, every
@@ -15,6 +16,8 @@ library ScoreSheet {
     uint256 internal constant SEATS = 15;
     uint256 private constant LANE_BITS = 16;
     uint256 private constant LANE_MASK = 0xffff;
+    /// @dev Lane 0's top bit: a claim + 1 is at most 10,001, below it.
+    uint256 private constant BAD_ENVELOPE = 0x8000;
 
     /// @notice True once the worker revealed (lane 0 is set).
     function revealed(uint256 sheet) internal pure returns (bool) {
@@ -23,10 +26,20 @@ library ScoreSheet {
 
     /// @notice The claimed score; only meaningful when {revealed}.
     function claimed(uint256 sheet) internal pure returns (uint16) {
-        // A revealed lane holds score + 1 >= 1; an unrevealed one wraps to 0xffff, never read.
+        // A revealed lane holds score + 1 >= 1 under the flag bit; an unrevealed one wraps, never read.
         unchecked {
-            return uint16((sheet & LANE_MASK) - 1);
+            return uint16((sheet & (LANE_MASK ^ BAD_ENVELOPE)) - 1);
         }
+    }
+
+    /// @notice True once a committee member proved the worker's key envelope bad.
+    function badEnvelope(uint256 sheet) internal pure returns (bool) {
+        return sheet & BAD_ENVELOPE != 0;
+    }
+
+    /// @notice `sheet` (revealed) with its bad-envelope flag set.
+    function withBadEnvelope(uint256 sheet) internal pure returns (uint256) {
+        return sheet | BAD_ENVELOPE;
     }
 
     /// @notice The sheet of a fresh reveal: claimed score set, no attestations.

@@ -16,7 +16,7 @@ from offchain.eth.errors import BuildArtifactError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Contracts whose custom errors are decoded in revert messages.
-KNOWN_CONTRACTS = ("ModelRegistry", "TrainingMarket", "MarketLens", "LedgerRelay", "Appeals")
+KNOWN_CONTRACTS = ("ModelRegistry", "TrainingMarket", "MarketLens", "LedgerRelay", "Appeals", "SealedExchange")
 
 
 def build_dir() -> Path:

@@ -56,7 +56,8 @@ def deploy_all(
 ) -> Deployment:
     """Deploy LedgerRelay (from `ledger_chain`'s genesis; None: no relay, anchoring off), then
     ModelRegistry (admin: the sender) with that relay, then TrainingMarket holding the
-    registry's MARKET_ROLE, then its MarketLens, and write deployments/<chain id>.json.
+    registry's MARKET_ROLE (the market creates its Appeals and its SealedExchange), then its
+    MarketLens, and write deployments/<chain id>.json.
 
     The project's one deploy order: scripts/deploy.py (brownie) calls this too."""
     deployment = Deployment(chain_id=client.chain_id)
@@ -70,9 +71,12 @@ def deploy_all(
     market, market_receipt = client.deploy("TrainingMarket", registry.address, config)
     client.transact(registry.functions.grantRole(registry.functions.MARKET_ROLE().call(), market.address))
     lens, lens_receipt = client.deploy("MarketLens", market.address)
+    # The market created its SealedExchange (sealed submissions) in its own constructor.
+    exchange = str(lens.functions.sealedExchange().call())
     deployment.contracts["ModelRegistry"] = _record("ModelRegistry", registry.address, receipt["blockNumber"])
     deployment.contracts["TrainingMarket"] = _record("TrainingMarket", market.address, market_receipt["blockNumber"])
     deployment.contracts["MarketLens"] = _record("MarketLens", lens.address, lens_receipt["blockNumber"])
+    deployment.contracts["SealedExchange"] = _record("SealedExchange", exchange, market_receipt["blockNumber"])
     save_deployment(deployment, directory)
     return deployment
 

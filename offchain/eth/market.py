@@ -257,6 +257,11 @@ class MarketClient:
         posted = self.contract.events.JobPosted().process_receipt(receipt, errors=DISCARD)
         return int(posted[0]["args"]["jobId"])
 
+    def is_sealed(self, job_id: int) -> bool:
+        """True when the job was posted under seal (its JobSealed event; offchain.eth.exchange):
+        its workers publish seals and envelopes, and its winner is paid for the key."""
+        return bool(contract_events(self.contract.events.JobSealed(), self.from_block, "latest", jobId=job_id))
+
     def training_set_provenance(self, job_id: int, relay: RelayClient | None) -> Provenance | None:
         """The job's TrainingSetAnchored record read live against the relay: its block's
         confirmations and their work now, proven only while they meet the relay's minimum (None

@@ -13,7 +13,11 @@ differs from the revealed model hash, or that do not load into the job's archite
 anything else is evaluated deterministically on the CPU, so honest validators agree to the
 basis point. An evaluation set that no source serves (or that does not match the hash the
 requester opened) is the requester's failure: the member attests it unavailable instead of
-scoring anything (offchain.roles.committee).
+scoring anything (offchain.roles.committee). A sealed job's submission (issue 26) is opened
+first: the validator registers an encryption key when it bonds (its secret kept in its home),
+opens its envelope and the artifact (offchain.roles.sealing), proves an envelope that does not
+hold the committed key bad (the submission then forfeits, and the member is not slashed for
+it), and scores 0 an artifact the committed key does not open.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
 from offchain.errors import OffchainError
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import TransactionError
+from offchain.eth.exchange import ExchangeClient
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
@@ -36,6 +41,7 @@ from offchain.roles.committee import CommitteeMember, EvaluationUnavailableError
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.rolelog import RoleLog
+from offchain.roles.sealing import member_key, open_submission
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import JobSpec, parse_spec
@@ -44,6 +50,7 @@ from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
 
 ZERO_SCORE = 0
+ENCRYPTION_KEY_FILE = "encryption.key"  # the member's secret for sealed submissions' envelopes
 JOIN_TRIES = 3  # joins that raced others into a grown sortition tree (see ensure_bonded)
 
 
@@ -100,6 +107,7 @@ class Validator:
         if carry_legacy_seals(session.home, self.home / "seals.sqlite"):
             log("seal book carried over", source=str(session.home / LEGACY_SEALS))
         self.book = SealBook(self.home / "seals.sqlite", session.client.chain_id, session.market.address)
+        self.encryption = member_key(self.home / ENCRYPTION_KEY_FILE)
         self.member = CommitteeMember(session, self.book, self._judge_submission, log)
         self.pending: set[int] = set()
         self.settled = 0
@@ -140,6 +148,7 @@ class Validator:
         return self.options.once and not self.pending
 
     def ensure_bonded(self) -> None:
+        self.ensure_encryption_key()
         if self.session.market.is_validator(self.me):
             self.log("already bonded", address=self.me)
             return
@@ -157,6 +166,16 @@ class Validator:
                     raise
                 self.log("join raced other joins, retrying", attempt=attempt, reason=str(exc))
         self.log("bonded", address=self.me, bond=bond)
+
+    def ensure_encryption_key(self) -> None:
+        """Register this member's encryption key (once: envelopes sent to it stay provable)."""
+        exchange = ExchangeClient(self.session.market)
+        registered = exchange.encryption_key(self.me)
+        if registered is None:
+            exchange.register_encryption_key(self.encryption.public)
+            self.log("encryption key registered", address=self.me)
+        elif registered != self.encryption.public:
+            self.log.warn("another encryption key is registered: sealed submissions will not open", address=self.me)
 
     def _judge_submission(self, job_id: int, index: int, sub: Submission) -> int:
         event = self.session.market.revealed_of(job_id, sub.worker)
@@ -188,7 +207,13 @@ class Validator:
             # The requester's failure, not the worker's: attested as such, never scored 0.
             raise EvaluationUnavailableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
         try:
-            weights = fetch_weights(self.session, event.uri, folder / "model.safetensors")
+            if self.session.market.is_sealed(event.job_id):
+                opened = self._open_sealed(event, folder / "model.safetensors")
+                if opened is None:
+                    return ZERO_SCORE
+                weights = opened
+            else:
+                weights = fetch_weights(self.session, event.uri, folder / "model.safetensors")
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
@@ -202,6 +227,30 @@ class Validator:
             return ZERO_SCORE
         self.log("evaluated", job=event.job_id, worker=event.worker, accuracy_bps=result.accuracy_bps, n=result.n)
         return result.accuracy_bps
+
+    def _open_sealed(self, event: Revealed, dest: Path) -> Path | None:
+        """The weights of sealed submission `event` at `dest`, or None (score 0) when they do not
+        open; an envelope that does not hold the committed key is proven bad on chain first."""
+        exchange = ExchangeClient(self.session.market)
+        header, posted = exchange.seal(event.job_id, event.worker), exchange.envelopes(event.job_id, event.worker)
+        if header is None or posted is None:
+            self.log("sealed submission without envelopes: scoring 0", job=event.job_id, worker=event.worker)
+            return None
+        seats = [i for i, r in enumerate(posted.recipients) if r.lower() == self.me.lower()]
+        if not seats:
+            self.log("no envelope for this member: scoring 0", job=event.job_id, worker=event.worker)
+            return None
+        artifact = fetch_weights(self.session, event.uri, dest.with_name("model.sealed")).read_bytes()
+        opening = open_submission(header, posted, seats[0], self.encryption, artifact)
+        if opening.bad_envelope:
+            exchange.prove_bad_envelope(event.job_id, event.worker, header, self.encryption)
+            self.log("bad envelope proven", job=event.job_id, worker=event.worker)
+            return None
+        if opening.weights is None:
+            self.log("sealed submission does not open: scoring 0", job=event.job_id, reason=opening.reason)
+            return None
+        dest.write_bytes(opening.weights)
+        return dest
 
     def weights_folder(self, job_id: int, worker: str) -> Path:
         """Where this validator keeps `worker`'s weights for `job_id` while it evaluates them."""

@@ -1,5 +1,6 @@
-"""Sealed-exchange fixtures: the contract (an account stands in for the market), a probe of its
-libraries, and named parties."""
+"""Sealed-exchange fixtures: the contract (a stub stands in for the market: the committee it
+reads, the flags it takes), a probe of its libraries, and named parties. The market's own side
+is tested in tests/contracts/market/test_sealed_jobs.py."""
 
 import sys
 from pathlib import Path
@@ -12,10 +13,10 @@ DELIVERY_WINDOW = 3_600  # seconds the winner has to deliver its key
 DISPUTE_WINDOW = 7_200  # seconds the requester has to dispute
 
 
-@pytest.fixture(scope="session")
-def market(accounts):
-    # Stands in for the TrainingMarket, which alone opens exchanges (stage two wires it).
-    return accounts[9]
+@pytest.fixture(scope="module")
+def market(SealedMarketStub, admin):
+    # Stands in for the TrainingMarket, which alone opens exchanges and seats the committee.
+    return SealedMarketStub.deploy({"from": admin})
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +36,7 @@ def members(accounts):
 
 @pytest.fixture(scope="module")
 def exchange(SealedExchange, admin, market):
-    return SealedExchange.deploy(market, DELIVERY_WINDOW, DISPUTE_WINDOW, {"from": admin})
+    return SealedExchange.deploy(market.address, DELIVERY_WINDOW, DISPUTE_WINDOW, {"from": admin})
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from brownie import chain
+from brownie import accounts, chain
 
 from offchain.sealed import merkle
 from offchain.sealed.cipher import CHUNK_BYTES, chunk_count, xor_chunk
@@ -72,7 +72,12 @@ class Envelopes:
     envelopes: list[bytes]
 
     def args(self) -> tuple:
+        """The envelope list as a proof names it (the committee's seats as recipients)."""
         return (point_args(self.point.public), self.recipients, self.envelopes)
+
+    def post_args(self) -> tuple:
+        """postEnvelopes' arguments: the recipients are the market's committee."""
+        return (point_args(self.point.public), self.envelopes)
 
 
 def envelopes_for(key: bytes, members_keys: dict[str, Point], wrong_for: str | None = None) -> Envelopes:
@@ -103,8 +108,11 @@ def proof_for_a_made_up_point(secret: int, other: Point, fake: Point):
     return SharedSecretProof(fake, c, s, mul(other, s), mul(fake, c), tw).as_args()
 
 
-def open_exchange(exchange, market, worker, requester, job: int = JOB):
-    return exchange.openExchange(job, worker, requester, DEPOSIT, {"from": market, "value": PRIZE + DEPOSIT})
+def open_exchange(
+    exchange, market, worker, requester, job: int = JOB, deposit: int = DEPOSIT, value: int = PRIZE + DEPOSIT
+):
+    """The market (a stub) opens the exchange, as its claim does for a sealed job's winner."""
+    return market.openOn(exchange, job, worker, requester, deposit, {"from": accounts[0], "value": value})
 
 
 @dataclass

@@ -71,7 +71,7 @@ def test_a_deposit_above_the_value_sent_is_refused(exchange, market, worker, req
     publish(exchange, worker, sealed_submission())
 
     with brownie.reverts(err("SealedExchangeTooMuch", DEPOSIT + 1)):
-        exchange.openExchange(JOB, worker, requester, DEPOSIT + 1, {"from": market, "value": DEPOSIT})
+        open_exchange(exchange, market, worker, requester, deposit=DEPOSIT + 1, value=DEPOSIT)
 
 
 def test_an_exchange_needs_the_workers_seal(exchange, market, worker, requester):

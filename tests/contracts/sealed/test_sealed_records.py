@@ -1,6 +1,7 @@
 """Encryption keys, seals, envelopes, and a member's proof of a bad envelope."""
 
 import brownie
+from brownie import SealedMarketStub
 from errors import err
 from sealed_helpers import (
     JOB,
@@ -19,12 +20,15 @@ from offchain.sealed.dleq import prove
 
 
 def _setup(exchange, worker, members, wrong_for=None):
-    """A published seal, each member's key registered, and the worker's envelopes posted."""
+    """A published seal, each member's key registered, and the worker's envelopes posted to
+    the market's committee (the members, in seat order)."""
+    market = exchange.market()
+    SealedMarketStub.at(market).setCommittee(members, {"from": worker})
     submission = sealed_submission()
     publish(exchange, worker, submission)
     pairs = {m.address: register(exchange, m) for m in members}
     env = envelopes_for(submission.key, {a: p.public for a, p in pairs.items()}, wrong_for=wrong_for)
-    exchange.postEnvelopes(JOB, *env.args(), {"from": worker})
+    exchange.postEnvelopes(JOB, *env.post_args(), {"from": worker})
     return submission, pairs, env
 
 
@@ -65,7 +69,7 @@ def test_envelopes_need_a_seal(exchange, worker, members):
     env = envelopes_for(b"\x01" * 32, {m.address: new_key_pair().public for m in members})
 
     with brownie.reverts(err("SealedExchangeInvalidSeal", JOB, worker)):
-        exchange.postEnvelopes(JOB, *env.args(), {"from": worker})
+        exchange.postEnvelopes(JOB, *env.post_args(), {"from": worker})
 
 
 def test_envelopes_are_stored_as_their_digest(exchange, worker, members):
@@ -93,6 +97,7 @@ def test_a_member_handed_a_bad_envelope_proves_it(exchange, worker, members):
 
     assert tx.events["BadEnvelopeProven"]["member"] == bad
     assert exchange.badEnvelope(JOB, worker)
+    assert SealedMarketStub.at(exchange.market()).flagged(JOB, worker)  # the market was told
     assert not exchange.envelopesPosted(JOB, worker)
 
 
@@ -231,11 +236,12 @@ def test_a_proof_against_another_seal_is_refused(exchange, worker, members):
         )
 
 
-def test_a_worker_point_off_the_curve_is_refused_at_posting(exchange, worker, members):
+def test_a_worker_point_off_the_curve_is_refused_at_posting(exchange, market, worker, members):
+    market.setCommittee(members, {"from": worker})
     submission = sealed_submission()
     publish(exchange, worker, submission)
     env = envelopes_for(submission.key, {m.address: new_key_pair().public for m in members})
     bad = Point(env.point.public.x, env.point.public.y ^ 1)
 
     with brownie.reverts(err("SealedExchangeInvalidPoint", bad.x, bad.y)):
-        exchange.postEnvelopes(JOB, (bad.x, bad.y), env.recipients, env.envelopes, {"from": worker})
+        exchange.postEnvelopes(JOB, (bad.x, bad.y), env.envelopes, {"from": worker})

@@ -115,6 +115,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
         ETH // 10 + REWARD - REWARD * 500 // 10_000,
     )
     assert world["registry"].functions.isRegistered(MODEL).call()
+    assert not market.is_sealed(job_id)  # posted with postJob: unsealed
     assert market.validator(v1.address).leaf == 0
 
     events = market.events(world["start"])
