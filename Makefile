@@ -84,8 +84,8 @@ $(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contr
 # The contract suites first: brownie's beside forge's campaign (output kept per target), then
 # the Python suites, which use both cores themselves. brownie keeps about one core busy (its
 # Python and its chain take turns) and forge two threads: on 2 cores brownie on two xdist
-# workers beside forge took longer (286 s against 228-240 s serial), so it runs serially unless
-# CONTRACT_WORKERS says otherwise (more cores: each worker launches its own chain).
+# workers beside forge gained nothing (286 s against 285 s serially, the same suite), so it runs
+# serially unless CONTRACT_WORKERS says otherwise (more cores: each worker its own chain).
 test: compile
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-forge
 	$(MAKE) --no-print-directory test-offchain
