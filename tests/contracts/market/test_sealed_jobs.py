@@ -218,16 +218,22 @@ def test_the_winner_of_a_sealed_job_is_paid_through_the_exchange_for_its_key(mar
     assert lens_of(market).submissions(job_id)[0]["outcome"] == WON
 
 
-def test_the_winner_of_an_unsealed_job_is_paid_directly(market, requester, alice, validators):
+def _finalizable_unsealed_job(market, requester, worker, validators):
+    """An unsealed job `worker` won at 7000, its seats attesting it, ready to finalize."""
     job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 7000)
+    do_commit(market, job_id, worker, 7000)
     to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 7000)
+    do_reveal(market, job_id, worker, 7000)
     reveal_eval(market, job_id, requester)
     draw(market, job_id, requester)
     seats = list(lens_of(market).committee(job_id))
     _attest(market, job_id, [v for v in validators if v.address in seats], [7000])
     to_finalize(market, job_id)
+    return job_id
+
+
+def test_the_winner_of_an_unsealed_job_is_paid_directly(market, requester, alice, validators):
+    job_id = _finalizable_unsealed_job(market, requester, alice, validators)
     prize = finalize(market, job_id, requester).events["Finalized"]["prize"]
     before = alice.balance()
 
@@ -261,15 +267,7 @@ def test_anyone_opens_the_exchange_of_a_sealed_winner_that_never_claims(market, 
 
 
 def test_only_its_worker_claims_an_unsealed_winners_outcome(market, requester, alice, mallory, validators):
-    job_id, _ = post(market, requester)
-    do_commit(market, job_id, alice, 7000)
-    to_reveal(market, job_id)
-    do_reveal(market, job_id, alice, 7000)
-    reveal_eval(market, job_id, requester)
-    draw(market, job_id, requester)
-    seats = list(lens_of(market).committee(job_id))
-    _attest(market, job_id, [v for v in validators if v.address in seats], [7000])
-    to_finalize(market, job_id)
+    job_id = _finalizable_unsealed_job(market, requester, alice, validators)
     finalize(market, job_id, requester)
 
     with brownie.reverts(err("TrainingMarketNotYourSubmission", job_id, 0, mallory)):
