@@ -4,8 +4,9 @@
 book (durably) before postJob sends only the seal; the file stays in the local store until
 `job reveal-eval` publishes it and opens the seal on chain, once commits have closed.
 
-    offchain job post --base 0x<model hash> --train train.npz --eval eval.npz --spec spec.json \\
+    offchain job post --base 0x<model hash> --pool data.npz --spec spec.json \\
         --reward 1ether --min-score-bps 8000 --min-stake 0.1ether --publish http://127.0.0.1:8600
+    (or --train train.npz --eval eval.npz: an unpooled job, whose evaluation set the requester chose)
     offchain job reveal-eval ID [--publish URL]   # after the commit deadline, before the reveal deadline
     offchain job status [ID] [--json]
     offchain job finalize ID
@@ -31,6 +32,8 @@ from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
+from offchain.roles.pool import SplitNotDrawnError, pool_of
+from offchain.roles.pool_post import POOL_SHARDS, form_and_store, publish_shards
 from offchain.roles.post_checks import check_job
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
@@ -152,8 +155,11 @@ def post_job(
     session: Session,
     *,
     base: str,
-    train: Path,
-    evaluation: Path,
+    train: Path | None = None,
+    evaluation: Path | None = None,
+    pool: Path | None = None,
+    pool_shards: int = POOL_SHARDS,
+    evaluation_share: float | None = None,  # None: offchain.ml.pool's EVALUATION_SHARE
     spec: Path,
     reward: str | int,
     min_score_bps: int,
@@ -166,7 +172,19 @@ def post_job(
 ) -> PostedJob:
     """Check a job, upload its public artifacts, seal its evaluation set and post it: every
     check runs before the first upload or transaction, so bad input costs nothing. `confirm`
-    is asked last, with what would be spent (NotPosted when it says no)."""
+    is asked last, with what would be spent (NotPosted when it says no).
+
+    With `pool` (one labelled data set) instead of `train` and `evaluation`, the job is pooled
+    (offchain.roles.pool_post): its training-set hash and its seal both name the pool's
+    manifest, and a block after the post splits the pool (issue 20)."""
+    if (pool is None) == (train is None or evaluation is None) or (pool and (train or evaluation)):
+        raise InvalidInputError("give either --pool, or both --train and --eval")
+    if pool is not None:
+        if provenance is not None:
+            # The anchor proves the training-set hash, and a pool's is its manifest's, formed here.
+            raise InvalidInputError("--provenance anchors a training set file: a pooled job's is formed at post")
+        train = evaluation = pool  # the checks below read one data set for both
+    assert train is not None and evaluation is not None
     validate_bps(min_score_bps, "minimum score")
     job_spec = load_spec(spec)  # a malformed spec fails here, before any upload or transaction
     base_hash = parse_hash32(base, "base model hash")
@@ -181,9 +199,15 @@ def post_job(
     )
     if not confirm(what):
         raise NotPosted(what)
-    train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
-    # The evaluation set stays private (local store only) until commits close.
-    evaluation_digest = publish_artifact(session, evaluation, None)
+    if pool is not None:
+        # The shards stay in the local store; the manifest is public, and sealed as the set to open.
+        evaluation, evaluation_digest = form_and_store(session, pool, pool_shards, evaluation_share)
+        train_digest = publish_artifact(session, evaluation, publish)
+        spec_digest = publish_artifact(session, spec, publish)
+    else:
+        train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
+        # The evaluation set stays private (local store only) until commits close.
+        evaluation_digest = publish_artifact(session, evaluation, None)
     deadlines = windows.deadlines(session.chain_time())
     job_id, seal = seal_and_post(
         session,
@@ -220,6 +244,8 @@ def _post(args: argparse.Namespace) -> int:
         base=args.base,
         train=args.train,
         evaluation=args.eval,
+        pool=args.pool,
+        pool_shards=args.pool_shards,
         spec=args.spec,
         reward=args.reward,
         min_score_bps=args.min_score_bps,
@@ -231,6 +257,7 @@ def _post(args: argparse.Namespace) -> int:
         confirm=lambda what: confirm_spend(args, what),
     )
     proof = posted.proof
+    published = publish_training(session, posted.job_id, args.publish) if args.pool else None
     if args.json:
         out = {"job_id": posted.job_id, "training_set": posted.training_set, "spec": posted.spec}
         print(
@@ -239,6 +266,7 @@ def _post(args: argparse.Namespace) -> int:
                     **out,
                     "evaluation_seal": posted.evaluation_seal.hex(),
                     "provenance_height": proof.height if proof else None,
+                    "training_shards": list(published) if published is not None else None,
                 }
             )
         )
@@ -248,12 +276,25 @@ def _post(args: argparse.Namespace) -> int:
     print(f"spec sha256:{posted.spec}")
     if proof is not None:
         print(f"training set anchored at ledger block {proof.height}: proof verified on-chain at post")
+    if args.pool and published is None:
+        print("pooled: the training shards are published once the seed block is mined (offchain requester does it)")
+    elif published is not None:
+        print(f"pooled: the seed block split the pool; training shards {list(published)} published")
     now = session.chain_time()
     names = ("commits", "reveals", "attestations", "attestation reveals")
     for what, when in zip(names, posted.deadlines, strict=True):
         print(f"{what} close {relative(when, now)} ({iso(when)})")
     print(f"open the evaluation set between the commit and reveal deadlines: offchain job reveal-eval {posted.job_id}")
     return 0
+
+
+def publish_training(session: Session, job_id: int, server: str | None) -> tuple[int, ...] | None:
+    """Publish pooled job `job_id`'s seeded training shards; None while its seed block is not
+    mined (the requester daemon tries again each round)."""
+    try:
+        return publish_shards(session, session.market.job_posted(job_id), "training", server)
+    except SplitNotDrawnError:
+        return None
 
 
 class EvaluationUnopenableError(OffchainError):
@@ -278,6 +319,9 @@ def reveal_evaluation(session: Session, job_id: int, server: str | None) -> bool
     if sealed is None:
         raise EvaluationUnopenableError(f"no sealed evaluation set on record for job {job_id} in {session.home}")
     digest = publish_artifact(session, Path(sealed.path), server)
+    job = session.market.job_posted(job_id)
+    if job.training_set.hex() == digest and pool_of(session, job) is not None:
+        publish_shards(session, job, "evaluation", server)  # the seal opens the pool: its seeded complement
     uri = f"{server.rstrip('/')}/sha256/{digest}" if server else f"sha256:{digest}"
     session.market.reveal_evaluation(job_id, sealed.evaluation_set, sealed.salt, uri)
     return True
@@ -372,8 +416,16 @@ def register(subparsers: Any) -> None:
 
     post = commands.add_parser("post", help="upload the artifacts and post a job with an escrowed reward")
     post.add_argument("--base", required=True, help="registered base model hash")
-    post.add_argument("--train", type=Path, required=True, help="training set (.npz artifact)")
-    post.add_argument("--eval", type=Path, required=True, help="evaluation set (.npz artifact)")
+    post.add_argument(
+        "--pool",
+        type=Path,
+        default=None,
+        help="one labelled data set (.npz) that a block after the post splits into the training and evaluation "
+        "sets, so a hostile evaluation set cannot be chosen (instead of --train and --eval)",
+    )
+    post.add_argument("--pool-shards", type=int, default=POOL_SHARDS, help=f"shards of --pool (default {POOL_SHARDS})")
+    post.add_argument("--train", type=Path, default=None, help="training set (.npz artifact), unpooled")
+    post.add_argument("--eval", type=Path, default=None, help="evaluation set (.npz artifact), unpooled")
     post.add_argument("--spec", type=Path, required=True, help="training spec (JSON)")
     post.add_argument(
         "--reward", required=True, help="escrowed reward, e.g. 1ether (the same again is escrowed as a deposit)"

@@ -2,7 +2,8 @@
 
     offchain requester --dev-account 0 --publish http://127.0.0.1:8600
 
-It follows every job this account posted (JobPosted naming it as requester). Once a job's
+It follows every job this account posted (JobPosted naming it as requester). A pooled job's
+seeded training shards are published as soon as its seed block is mined. Once a job's
 commits close it opens the sealed evaluation set from the seal book `job post` wrote before
 the job went on chain (publishing the file first), so the job does not forfeit to the
 workers; once the settle deadline passes it finalizes (anyone may: a job someone else
@@ -22,7 +23,8 @@ from offchain.eth.errors import TransactionError
 from offchain.eth.market import JobPosted, Phase
 from offchain.eth.polling import EventPoller
 from offchain.roles.confirmations import default_confirmations
-from offchain.roles.requester import EvaluationUnopenableError, reveal_evaluation
+from offchain.roles.pool import pool_of
+from offchain.roles.requester import EvaluationUnopenableError, publish_training, reveal_evaluation
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, open_session
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds, withdraw_pending
@@ -53,6 +55,7 @@ class Requester:
         self.pending: dict[int, JobPosted] = {}
         self.opened: set[int] = set()  # evaluation set revealed (by us or anyone holding it)
         self.given_up: set[int] = set()  # no seal on record, or the window passed: finalize only
+        self.split_published: set[int] = set()  # pooled jobs whose training shards are out (or unpooled)
         self.settled = 0
 
     def run(self) -> int:
@@ -75,6 +78,8 @@ class Requester:
     def step(self, job_id: int) -> bool:
         """Advance `job_id`; True once it is settled and what it owed us is withdrawn."""
         phase = finalize_if_due(self.session, job_id, self.log)
+        if phase == Phase.OPEN and job_id not in self.split_published:
+            self._publish_split(job_id)
         if phase == Phase.REVEALING and job_id not in self.opened | self.given_up:
             self._open(job_id)
         if phase not in SETTLED:
@@ -86,6 +91,22 @@ class Requester:
             return False
         self.log("settled", job=job_id, phase=phase.name.lower(), withdrawn=withdrawn)
         return True
+
+    def _publish_split(self, job_id: int) -> None:
+        """A pooled job's seeded training shards, once its seed block is mined (issue 20):
+        workers cannot start before, and refuse a job whose requester does not serve them."""
+        job = self.pending[job_id]
+        if pool_of(self.session, job) is None:
+            self.split_published.add(job_id)  # unpooled: its training set went out at post
+            return
+        try:
+            shards = publish_training(self.session, job_id, self.options.publish)
+        except OffchainError as exc:  # an upload failed, or this home lacks the shards
+            self.log("could not publish the training shards, will retry", job=job_id, error=str(exc))
+            return
+        if shards is not None:
+            self.split_published.add(job_id)
+            self.log("published the seeded training shards", job=job_id, shards=len(shards))
 
     def _open(self, job_id: int) -> None:
         try:

@@ -28,6 +28,7 @@ from offchain.eth.values import MAX_BPS, hash_hex, parse_amount
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
+from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, seed_block, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import parse_spec, spec_from_recipe
@@ -50,12 +51,23 @@ class WorkerOptions:
     # Appeal a conviction its own measurement disputes (issue 20 item 5), with a deposit of the
     # job's minimum stake when that is at most this many wei (None: whatever the job asks).
     max_appeal_deposit: int | None = None
+    # Refuse unpooled jobs (issue 20): their evaluation set is the requester's choice, and a
+    # hostile one (mislabelled, shifted) convicts an honest claim. By default they are taken
+    # with a warning, as before pooled jobs existed.
+    pooled_only: bool = False
 
     def __post_init__(self) -> None:
         check_device(self.device)  # at start: not after a job has been taken
 
 
 PAST_JOB = "its commit window had closed when the worker saw it"
+UNPOOLED = (
+    "unpooled: the requester chose its evaluation set, and a hostile one can convict an honest claim "
+    "(refused under --pooled-only)"
+)
+# Seconds after the seed block within which the requester must serve the seeded training
+# shards (its daemon does at once); a worker that finds them missing after that refuses the job.
+PUBLISH_GRACE_S = 120
 # The committee's verdicts a worker appeals when its own measurement backs its claim: a
 # conviction, and the verdicts silent or split seats leave open, which the vote decides.
 APPEALABLE = (Outcome.DISHONEST, Outcome.UNDECIDED, Outcome.UNVERIFIED)
@@ -133,7 +145,9 @@ class Worker:
             # Seen only once open: a job cancelled before the worker met it costs one line, its skip.
             self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
-            train_path = self.session.fetch(job.training_set)  # never the evaluation set: it is sealed
+            train_path, groups = self._training_set(job)  # never the evaluation set: it is sealed
+            if groups is None:
+                self.log.warn("unpooled job: its evaluation set is the requester's choice", job=job.job_id)
             base_uri = self.session.registry.record(job.base_model).uri
             base_path = self._fetch_base_model(job.base_model, base_uri)
             # No evaluation set to time: it is sealed. Training on the whole set over-counts the
@@ -157,6 +171,9 @@ class Worker:
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
         except TRANSIENT_ERRORS:
             raise  # the node or a server is down: consider the job again on the next poll
+        except SplitNotDrawnError as exc:
+            self.log("waiting for the pool's split", job=job.job_id, reason=str(exc))
+            return  # still SEEN: considered again on the next round
         except (OffchainError, OSError, ValueError) as exc:
             self.journal.put(job.job_id, JobState.SKIPPED, reason=str(exc))
             self.log("job skipped", job=job.job_id, reason=str(exc))
@@ -197,10 +214,10 @@ class Worker:
         record = entry.record
         recipe = required(record.recipe, "the spec's recipe")
         job_dir = self._job_dir(entry.job_id)
-        train_path = self.session.fetch(record.posting.training_set)
+        train_path, groups = self._training_set(record.posting)
         # The evaluation set stays sealed until commits close: hold out part of the training
         # set instead, to measure (and claim) what the hidden set will likely show.
-        fit_path, holdout_path = _split_holdout(train_path, job_dir, self.options.seed)
+        fit_path, holdout_path, held_shards = _split_holdout(train_path, job_dir, self.options.seed, groups)
         config = spec_from_recipe(recipe).config
         config.dataset = str(fit_path)
         config.eval_dataset = str(holdout_path)
@@ -220,7 +237,11 @@ class Worker:
         # held-out accuracy less two standard errors (the deterministic CPU evaluation).
         held = evaluate_model(job_dir / "model", str(holdout_path), device="cpu")
         measured = held.accuracy_bps
-        claim = self.claim_for(measured, held.n)
+        if groups is None:
+            claim = self.claim_for(measured, held.n)
+        else:
+            manifest = pool_of(self.session, record.posting)
+            claim = pooled_claim(measured, held_shards, manifest.evaluation_shards if manifest else 1)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
             entry.job_id,
@@ -366,6 +387,30 @@ class Worker:
 
     # ----------------------------------------------------------------------- helpers
 
+    def _training_set(self, job: JobPosted) -> tuple[Path, list[int] | None]:
+        """The job's training set, and for a pooled job each image's shard (whole shards are
+        held out, as the split draws whole shards). A pooled job's set is the seeded training
+        shards, each checked against the manifest: SplitNotDrawnError before the seed block;
+        an OffchainError refuses a job whose requester does not serve them in time."""
+        from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
+
+        manifest = pool_of(self.session, job)
+        if manifest is None:
+            if self.options.pooled_only:
+                raise OffchainError(UNPOOLED)
+            return self.session.fetch(job.training_set), None
+        drawn = split_of(self.session, job, manifest)
+        try:
+            return gather(self.session, manifest, drawn.training, self._job_dir(job.job_id) / "pool-train.npz")
+        except (ArtifactNotFoundError, HashMismatchError) as exc:
+            block = self.session.client.w3.eth.get_block(seed_block(job, manifest))
+            if self.session.chain_time() < int(block["timestamp"]) + PUBLISH_GRACE_S:
+                raise SplitNotDrawnError(f"the seeded training shards are not all served yet ({exc})") from None
+            raise OffchainError(
+                f"the requester does not serve the seeded training shards {list(drawn.training)} ({exc}): "
+                "not the split its pool commits to"
+            ) from None
+
     def _job_dir(self, job_id: int) -> Path:
         # Per address: workers started side by side with one --home never share a checkpoint.
         path = self.session.home / "worker" / "jobs" / self.me.lower() / f"{self.session.client.chain_id}-{job_id}"
@@ -409,8 +454,29 @@ def conservative_claim(measured_bps: int, n: int) -> int:
     return max(0, int(measured_bps - margin))
 
 
-def _split_holdout(train_path: Path, job_dir: Path, seed: int) -> tuple[Path, Path]:
-    """Split the training set into a fitting part and a held-out part (per class, seeded)."""
+POOLED_CLAIM_Z = 2.33  # one-sided 1 %: the most an honest pooled claim is convicted, whatever the pool
+
+
+def pooled_claim(measured_bps: int, held_shards: int, evaluation_shards: int) -> int:
+    """A pooled job's claim: `measured_bps` on `held_shards` held-out shards less POOLED_CLAIM_Z
+    standard deviations of (evaluation - held-out) accuracy. Each shard's accuracy lies in
+    [0, 1] with mean p, so its variance is at most p(1 - p) (shards all right or all wrong, the
+    requester's best effort), and the two sets' means differ with variance at most
+    p(1 - p)(1/held + 1/evaluation): the bound holds for any pool (docs/market.md)."""
+    import math
+
+    p = measured_bps / MAX_BPS
+    spread = math.sqrt(max(p * (1 - p), 1e-4) * (1 / max(held_shards, 1) + 1 / max(evaluation_shards, 1)))
+    return max(0, int(measured_bps - POOLED_CLAIM_Z * spread * MAX_BPS))
+
+
+def _split_holdout(
+    train_path: Path, job_dir: Path, seed: int, groups: list[int] | None = None
+) -> tuple[Path, Path, int]:
+    """Split the training set into a fitting part and a held-out part (per class, seeded); a
+    pooled job's by whole shards (`groups`: each image's shard), drawn as the pool's split
+    draws the evaluation shards, so the held-out part and the evaluation set are exchangeable
+    even when a shard's images are alike (copies of one image, one source)."""
     import numpy as np
 
     from offchain.ml.data import ImageSet, export_dataset, load_dataset_npz
@@ -418,7 +484,14 @@ def _split_holdout(train_path: Path, job_dir: Path, seed: int) -> tuple[Path, Pa
     data = load_dataset_npz(train_path)
     rng = np.random.default_rng(seed)
     held = np.zeros(len(data.labels), dtype=bool)
-    for c in range(len(data.classes)):
+    held_shards = 0
+    if groups is not None:
+        shard_of = np.asarray(groups)
+        shards = np.unique(shard_of)
+        rng.shuffle(shards)
+        held_shards = max(1, int(len(shards) * HOLDOUT_SHARE))
+        held = np.isin(shard_of, shards[:held_shards])
+    for c in range(len(data.classes)) if groups is None else ():
         idx = np.flatnonzero(data.labels == c)
         rng.shuffle(idx)
         if len(idx) > 1:  # a class with one image stays in training
@@ -427,7 +500,7 @@ def _split_holdout(train_path: Path, job_dir: Path, seed: int) -> tuple[Path, Pa
     holdout = ImageSet(data.images[held], data.labels[held], data.classes)
     fit_path, _ = export_dataset(fit, job_dir / "train.npz")
     holdout_path, _ = export_dataset(holdout, job_dir / "holdout.npz")
-    return fit_path, holdout_path
+    return fit_path, holdout_path, held_shards
 
 
 def register(subparsers: Any) -> None:
@@ -449,6 +522,11 @@ def register(subparsers: Any) -> None:
         default=None,
         help="appeal a conviction our measurement disputes only when its deposit (the job's minimum stake) is at "
         "most this, e.g. 0.1ether (default: any)",
+    )
+    parser.add_argument(
+        "--pooled-only",
+        action="store_true",
+        help="refuse jobs whose evaluation set the requester chose (unpooled): a hostile one convicts honest claims",
     )
     parser.set_defaults(func=cmd_worker)
     add_status_command(parser)
@@ -474,4 +552,5 @@ def worker_options(args: argparse.Namespace) -> WorkerOptions:
         images_per_second=args.images_per_second,
         seed=args.seed,
         max_appeal_deposit=None if args.max_appeal_deposit is None else parse_amount(args.max_appeal_deposit),
+        pooled_only=args.pooled_only,
     )
