@@ -35,8 +35,8 @@ def form_and_store(
     share = EVALUATION_SHARE if evaluation_share is None else evaluation_share
     data = load_dataset_npz(pool)
     manifest, files = form_pool(data, min(shards, len(data)), share)  # a small pool: one image a shard
-    for data in files:
-        session.cache.put_bytes(data)  # private until the split says where each one goes
+    for shard in files:
+        session.cache.put_bytes(shard)  # private until the split says where each one goes
     digest = manifest.sha256().hex()
     path = session.home / "requester" / "pools" / f"{digest}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
