@@ -16,11 +16,11 @@ from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import attestation_seal
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Outcome
+from offchain.ml.pool import PoolSplit
 from offchain.roles.journal import JobState, Journal
+from offchain.roles.pool import pool_of, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.steps import TRANSIENT_ERRORS
-from offchain.ml.pool import PoolSplit
-from offchain.roles.pool import pool_of, split_of
 from offchain.roles.worker import PUBLISH_GRACE_S, UNPOOLED, Worker, WorkerOptions
 
 WORKER = 2
