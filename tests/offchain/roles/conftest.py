@@ -69,21 +69,13 @@ class World:
         """A pooled job (issue 20) over the training and evaluation images together: the
         requester's `job post --pool` steps, its shards left in its own home's store until
         `serve_shards` copies some to the roles' source."""
-        import numpy as np
-
-        from offchain.ml.data import ImageSet, export_dataset, load_dataset_npz
         from offchain.roles.pool_post import form_and_store
 
         spec_path = self.tmp / "spec.json"
         spec_path.write_text(json.dumps(SPEC))
         spec_digest = ArtifactStore(self.store).put_file(spec_path)
-        both = [load_dataset_npz(self.store / self.hashes[name]) for name in ("train", "eval")]
-        pool = ImageSet(
-            np.concatenate([d.images for d in both]), np.concatenate([d.labels for d in both]), both[0].classes
-        )
-        pool_path, _ = export_dataset(pool, self.tmp / "pool.npz")
         requester = self.session(1, "requester")
-        manifest_path, digest = form_and_store(requester, pool_path, shards)
+        manifest_path, digest = form_and_store(requester, self.pool_file(), shards)
         ArtifactStore(self.store).put_file(manifest_path)  # published at post
         self.hashes["pool"] = digest
         now = requester.chain_time()
@@ -98,6 +90,17 @@ class World:
             committee_size=3,
             reward=ETH,
         )
+
+    def pool_file(self) -> Path:
+        """The training and evaluation images as one labelled pool (.npz)."""
+        import numpy as np
+
+        from offchain.ml.data import ImageSet, export_dataset, load_dataset_npz
+
+        both = [load_dataset_npz(self.store / self.hashes[name]) for name in ("train", "eval")]
+        images, labels = (np.concatenate([getattr(d, k) for d in both]) for k in ("images", "labels"))
+        path, _ = export_dataset(ImageSet(images, labels, both[0].classes), self.tmp / "pool.npz")
+        return path
 
     def serve_shards(self, indices: tuple[int, ...]) -> None:
         """The requester publishes these shards of the pool (to the roles' source)."""
