@@ -241,7 +241,7 @@ class Worker:
             claim = self.claim_for(measured, held.n)
         else:
             manifest = pool_of(self.session, record.posting)
-            claim = pooled_claim(measured, held_shards, manifest.evaluation_shards if manifest else 1)
+            claim = self.claim_for(measured, held_shards, manifest.evaluation_shards if manifest else 1)
         uri = self._publish(job_dir / "model" / "model.safetensors")
         self.journal.put(
             entry.job_id,
@@ -427,9 +427,13 @@ class Worker:
             raise OffchainError(f"the base model at {uri} does not match its registered hash")
         return path
 
-    def claim_for(self, measured_bps: int, n: int) -> int:
+    def claim_for(self, measured_bps: int, n: int, evaluation_shards: int | None = None) -> int:
         """The score this worker claims for a result measuring `measured_bps` on `n` held-out
-        images: the measurement less two standard errors (only over-claims are slashed)."""
+        images: the measurement less two standard errors (only over-claims are slashed). For a
+        pooled job `n` counts held-out shards, and the job's evaluation shards widen the margin
+        to `pooled_claim`'s bound."""
+        if evaluation_shards is not None:
+            return pooled_claim(measured_bps, n, evaluation_shards)
         return conservative_claim(measured_bps, n)
 
     def _publish(self, weights: Path) -> str:
