@@ -169,3 +169,19 @@ def test_a_shard_larger_than_the_pool_says_is_refused() -> None:
 
     with pytest.raises(PoolError, match="holds 40 images"):
         merge(manifest, [ImageSet(data.images[:40], data.labels[:40], data.classes)])
+
+
+def test_the_manifest_and_split_bytes_match_the_vector_written_from_the_docstring() -> None:
+    # Produced from offchain/ml/pool.py's docstring alone, without importing it:
+    # python3 -c 'import hashlib,json; shards=[hashlib.sha256(i.to_bytes(4,"big")).hexdigest() for i in range(10)];
+    #   m=json.dumps({"classes":[str(c) for c in range(10)],"evaluation_shards":3,"format":"offchain-pool/1",
+    #   "seed_delay":1,"shard_images":17,"shards":shards},sort_keys=True,separators=(",",":")).encode();
+    #   seed=hashlib.sha256(b"\x01"*32+hashlib.sha256(m).digest()).digest();
+    #   print(sorted(sorted(range(10),key=lambda i:hashlib.sha256(seed+i.to_bytes(4,"big")).digest())[:3]),
+    #   hashlib.sha256(m).hexdigest())'
+    manifest = _manifest(10, evaluation=3)
+
+    drawn = split(manifest, split_seed(b"\x01" * 32, manifest.sha256()))
+
+    assert manifest.sha256().hex() == "8d6c55568dc5621ace2ce05640b5a42175d4d072b440cfb568e787aedc0542b4"
+    assert drawn.evaluation == (3, 5, 6)
