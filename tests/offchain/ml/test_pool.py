@@ -9,6 +9,7 @@ of whole shards and its claims (`conservative_claim` unpooled, `pooled_claim` po
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 
@@ -34,6 +35,7 @@ HOSTILE_SHARE = 0.3  # of the shards, relabelled y -> y + 1 (valid labels, wrong
 TRIALS = 40
 
 
+@functools.cache
 def _digits() -> ImageSet:
     from sklearn.datasets import load_digits
 
