@@ -118,3 +118,18 @@ def attest(world: World, job_id: int, scores: list[int]) -> None:
     for m in seated:
         m.reveal_attestation(job_id, scores, salt)
     world.travel_past(3, job_id)
+
+
+def settled(world: World, job_id: int, workers: tuple[int, ...], scores: list[int]) -> None:
+    """Walk trained `workers` (journal state TRAINED) through commit, reveal and envelopes, the
+    committee attesting `scores`, to the job's finalize."""
+    for account in workers:
+        assert step(world, account, job_id) == JobState.COMMITTED
+    world.travel_past(0, job_id)
+    for account in workers:
+        assert step(world, account, job_id) == JobState.REVEALED
+        step(world, account, job_id)  # the first draws the committee; each posts its envelopes
+    open_evaluation(world, job_id)
+    attest(world, job_id, scores)
+    for account in workers:
+        assert step(world, account, job_id) == JobState.FINALIZED
