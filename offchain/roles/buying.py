@@ -103,7 +103,7 @@ def _check_delivery(
         return False
     if evidence is not None:
         receipt = exchange.dispute_chunk(job_id, header, key, evidence)
-        log.warn("the key does not open chunk %d: disputed" % evidence.index, job=job_id, gas=receipt["gasUsed"])
+        log.warn(f"the key does not open chunk {evidence.index}: disputed", job=job_id, gas=receipt["gasUsed"])
         return False
     weights = open_sealed(header, artifact, key)
     write_durably(out, weights, mode=0o644)
@@ -115,9 +115,8 @@ def _check_delivery(
 def _check_fingerprint(path: Path, model_hash: bytes, job_id: int, log: RoleLog) -> None:
     """Every chunk opened to its committed leaf; the committee attested that those chunks are
     the model. A mismatch here is a captured committee's, which the chain cannot judge."""
-    from offchain.ml.fingerprint import fingerprint_file
-
     from offchain.ml.errors import MLError
+    from offchain.ml.fingerprint import fingerprint_file
 
     try:
         same = fingerprint_file(path) == model_hash

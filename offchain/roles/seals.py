@@ -113,7 +113,8 @@ class SealBook:
         """Record the secret of a sealed job's key before the post registers its public half:
         the winner delivers its weights' key to it."""
         self._db.execute(
-            "INSERT OR REPLACE INTO job_keys VALUES (?, ?, ?, ?)", (*self.key, seal.hex(), secret.to_bytes(32, "big").hex())
+            "INSERT OR REPLACE INTO job_keys VALUES (?, ?, ?, ?)",
+            (*self.key, seal.hex(), secret.to_bytes(32, "big").hex()),
         )
 
     def job_key(self, job_id: int) -> int | None:

@@ -37,6 +37,12 @@ def leaks(plaintext: bytes, data: bytes) -> bool:
     return any(plaintext[i : i + half] in data for i in range(0, len(plaintext) - half + 1, half))
 
 
+def tensor_bytes(weights: bytes) -> bytes:
+    """A safetensors file's tensor data, without its header: the header (names, dtypes, shapes)
+    is the spec's architecture, the same in every submission to the job."""
+    return weights[8 + int.from_bytes(weights[:8], "little") :]
+
+
 class TinyWorker(Worker):
     """The product's worker with its fine-tuning replaced by tiny random weights (sealing a
     ResNet-18's 45 MB takes seconds in Python): every other step is the product's."""
@@ -54,8 +60,11 @@ class TinyWorker(Worker):
 
 def tiny_worker(world: World, account: int, stream: io.StringIO | None = None) -> TinyWorker:
     """A worker process as it starts: a fresh object on the journal of the last one."""
-    options = WorkerOptions(publish=None, device="cpu", confirmations=0)
-    return TinyWorker(world.session(account, f"worker-{account}"), options, RoleLog("worker", stream=stream or io.StringIO()))
+    # A stated speed: measuring the spec's ResNet-18 takes seconds, and TinyWorker never trains it.
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0, images_per_second=1000.0)
+    return TinyWorker(
+        world.session(account, f"worker-{account}"), options, RoleLog("worker", stream=stream or io.StringIO())
+    )
 
 
 def step(world: World, account: int, job_id: int) -> JobState:
@@ -108,7 +117,9 @@ def open_evaluation(world: World, job_id: int) -> None:
 def attest(world: World, job_id: int, scores: list[int]) -> None:
     """Every seated member attests `scores` (one per submission, in commit order), then the
     clock moves past the settle deadline."""
-    markets = [MarketClient.of(world.client.with_account(world.client.w3.eth.accounts[a]), world.deployment) for a in MEMBERS]
+    markets = [
+        MarketClient.of(world.client.with_account(world.client.w3.eth.accounts[a]), world.deployment) for a in MEMBERS
+    ]
     seated = [m for m in markets if m.client.address in markets[0].committee(job_id)]
     world.travel_past(1, job_id)
     salt = bytes(32)

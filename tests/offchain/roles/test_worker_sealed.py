@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import World
-from sealed_world import REQUESTER, leaks, attest, bond_members, open_evaluation, post_sealed, step, tiny_worker
+from sealed_world import REQUESTER, attest, bond_members, leaks, open_evaluation, post_sealed, step, tiny_worker
 
 from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.market import Outcome
@@ -132,4 +132,3 @@ def _job_secret(world: World, job_id: int) -> int:
     book.close()
     assert secret is not None
     return secret
-
