@@ -6,14 +6,18 @@ is refunded), and otherwise writes the decrypted weights where the user loads th
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
-from conftest import World
+import pytest
+from conftest import SPEC, World
 from sealed_world import REQUESTER, bond_members, post_sealed, settled, step, tiny_worker
 
+from offchain.eth.errors import InvalidInputError
 from offchain.eth.exchange import ExchangeClient, State
 from offchain.roles.buying import weights_path
 from offchain.roles.journal import JobState
+from offchain.roles.requester import post_job
 from offchain.roles.requester_daemon import Requester, RequesterOptions
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.sealing import KEY_FILE, header_to_json, write_durably
@@ -62,6 +66,17 @@ def test_a_sealed_post_keeps_the_job_keys_secret_and_registers_its_public_half(w
     book.close()
     assert session.market.is_sealed(job_id)
     assert secret is not None and _exchange(world).job_key(job_id, session.client.address) == base_mul(secret)
+
+
+def test_a_sealed_post_with_a_provenance_proof_is_refused_before_anything_is_sent(world: World) -> None:
+    session = world.session(REQUESTER, "requester")
+    spec = world.tmp / "spec.json"
+    spec.write_text(json.dumps(SPEC))
+    with pytest.raises(InvalidInputError, match="--sealed and --provenance"):
+        post_job(session, base="0x" + world.base_hash.hex(), train=world.tmp / "train.npz",
+                 evaluation=world.tmp / "eval.npz", spec=spec, reward=1, min_score_bps=0,
+                 provenance=world.tmp / "proof.json", sealed=True)  # fmt: skip
+    assert session.market.job_count() == 0
 
 
 def test_a_delivered_key_that_opens_gives_the_winners_weights_and_no_dispute(world: World) -> None:
