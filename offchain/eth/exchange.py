@@ -149,7 +149,9 @@ class ExchangeClient:
 
     def post_envelopes(self, job_id: int, key: bytes) -> TxReceipt:
         """Post `key`'s envelope to each seat of the job's drawn committee (before the reveal
-        deadline), under a fresh point and each member's registered encryption key."""
+        deadline), under a fresh point and each member's registered encryption key. A member
+        that registered none can open nothing: its seats get an empty envelope, and the other
+        seats still get theirs (a worker that posted none would forfeit to every seat)."""
         w = new_key_pair()
         envelopes = []
         # Every seat, empty ones included (MarketClient.committee drops those): the chain wants one each.
@@ -158,9 +160,7 @@ class ExchangeClient:
                 envelopes.append(bytes(32))  # an empty seat: ignored
                 continue
             public = self.encryption_key(member)
-            if public is None:
-                raise InvalidInputError(f"committee member {member} of job {job_id} registered no encryption key")
-            envelopes.append(seal_envelope(key, shared_point(w.secret, public)))
+            envelopes.append(bytes(32) if public is None else seal_envelope(key, shared_point(w.secret, public)))
         return self.client.transact(self.contract.functions.postEnvelopes(job_id, (w.public.x, w.public.y), envelopes))
 
     def deliver_key(self, job_id: int, key: bytes) -> TxReceipt:

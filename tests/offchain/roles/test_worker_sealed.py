@@ -97,6 +97,23 @@ def test_the_worker_draws_the_committee_and_posts_an_envelope_to_every_seat_once
         assert open_submission(header, posted, seat, member.encryption, artifact).weights == weights
 
 
+def test_a_member_without_an_encryption_key_gets_an_empty_envelope_not_the_worker_abandoning_its_job(
+    world: World,
+) -> None:
+    from conftest import ETH
+
+    world.session(7, "keyless").market.join_validators(ETH)  # joined without `offchain validator`: no key
+    job_id, _ = _trained(world)
+    assert step(world, WORKER, job_id) == JobState.COMMITTED
+    world.travel_past(0, job_id)
+    assert step(world, WORKER, job_id) == JobState.REVEALED
+
+    assert step(world, WORKER, job_id) == JobState.REVEALED  # was: abandoned (SKIPPED), its stake never claimed
+
+    posted = ExchangeClient(world.session(WORKER, "w").market).envelopes(job_id, tiny_worker(world, WORKER).me)
+    assert posted is not None and posted.envelopes == [bytes(32)] * 3
+
+
 def test_the_winner_delivers_its_key_and_is_paid_by_the_exchange_after_the_dispute_window(world: World) -> None:
     job_id, _ = _revealed(world)
     step(world, WORKER, job_id)  # envelopes
