@@ -92,10 +92,19 @@ class Requester:
         except TransactionError as exc:  # e.g. no ether for gas: the next round tries again
             self.log("withdraw failed, will retry", job=job_id, error=str(exc))
             return False
-        if phase == Phase.FINALIZED and not buy_key(self.session, job_id, self._models(), self.log):
+        if phase == Phase.FINALIZED and not self._buy(job_id):
             return False  # a sealed job's key is still to come, be checked, or be disputed
         self.log("settled", job=job_id, phase=phase.name.lower(), withdrawn=withdrawn)
         return True
+
+    def _buy(self, job_id: int) -> bool:
+        try:
+            return buy_key(self.session, job_id, self._models(), self.log)
+        except TRANSIENT_ERRORS:
+            raise  # the round ends; the next one tries again
+        except OffchainError as exc:  # e.g. a claim or a dispute raced by another caller
+            self.log("the winner's key exchange failed a step, will retry", job=job_id, error=str(exc))
+            return False
 
     def _models(self) -> Path:
         return self.options.models or self.session.home / "requester" / "models"

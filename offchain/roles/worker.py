@@ -453,13 +453,17 @@ class Worker:
         from offchain.roles.sealing import submission_key
 
         exchange = ExchangeClient(self.session.market)
-        state = exchange.exchange(entry.job_id).state
-        if state == State.AWAITING_KEY:
-            key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
-            receipt = exchange.deliver_key(entry.job_id, key)
-            self.log("key delivered to the requester", job=entry.job_id, gas=receipt["gasUsed"])
-        elif state == State.NONE:
-            raise OffchainError("the winner's exchange was never opened")
+        found = exchange.exchange(entry.job_id)
+        if found.state == State.NONE:
+            self.journal.put(entry.job_id, JobState.FINALIZED)  # the claim is not on chain: claim again
+            return
+        if found.state == State.AWAITING_KEY:
+            if self.session.chain_time() > found.since + exchange.delivery_window():
+                self.log.warn("the delivery window closed: the requester is refunded", job=entry.job_id)
+            else:
+                key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
+                receipt = exchange.deliver_key(entry.job_id, key)
+                self.log("key delivered to the requester", job=entry.job_id, gas=receipt["gasUsed"])
         self.journal.put(entry.job_id, JobState.DELIVERED)
 
     def collect(self, entry: JobEntry) -> None:
