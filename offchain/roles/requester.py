@@ -89,23 +89,56 @@ def _file_relay(session: Session) -> Any:
 
 
 def seal_and_post(
-    session: Session, evaluation_path: Path, evaluation: bytes, proof: AnchorProof | None = None, **terms: Any
+    session: Session,
+    evaluation_path: Path,
+    evaluation: bytes,
+    proof: AnchorProof | None = None,
+    sealed: bool = False,
+    **terms: Any,
 ) -> tuple[int, bytes]:
     """Post a job whose evaluation set (`evaluation`, the SHA-256 of the file at
     `evaluation_path`) stays sealed: the set's hash and a fresh salt go to the requester's seal
     book (durably) before postJob sends only the seal, and the seal is bound to the job id once
     mined; the requester daemon (or `job reveal-eval`) opens it from there once commits close.
-    `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
+    `sealed`: its submissions are sealed too (issue 26): a fresh job key's secret goes to the
+    seal book as well before its public half is registered, and the winner delivers its key to
+    it. `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
     salt = new_salt()
     seal = evaluation_seal(evaluation, salt)
     book = _seal_book(session)
     try:
         book.put_evaluation(seal, evaluation, salt, evaluation_path.resolve())  # durable BEFORE postJob
-        job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
+        if sealed:
+            job_id = _post_under_seal(session, book, seal, proof, terms)
+        else:
+            job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
         book.bind_evaluation(seal, job_id)
     finally:
         book.close()
     return job_id, seal
+
+
+def _post_under_seal(
+    session: Session, book: SealBook, seal: bytes, proof: AnchorProof | None, terms: dict[str, Any]
+) -> int:
+    from offchain.eth.exchange import ExchangeClient
+    from offchain.sealed.curve import new_key_pair
+
+    assert proof is None, "post_job refuses --sealed with --provenance"
+    job_key = new_key_pair()
+    book.put_job_key(seal, job_key.secret)  # durable BEFORE its public half is registered
+    return ExchangeClient(session.market).post_sealed_job(
+        job_key,
+        terms["base_model"],
+        terms["training_set"],
+        seal,
+        terms["spec"],
+        terms["min_score_bps"],
+        terms["deadlines"],
+        terms["min_stake"],
+        terms["committee_size"],
+        terms["reward"],
+    )
 
 
 @dataclass(frozen=True)
@@ -149,6 +182,7 @@ class PostedJob:
     evaluation_seal: bytes
     deadlines: tuple[int, int, int, int]
     proof: AnchorProof | None
+    sealed: bool = False  # submissions sealed (issue 26)
 
 
 def post_job(
@@ -168,6 +202,7 @@ def post_job(
     committee: int = 3,
     publish: str | None = None,
     provenance: Path | None = None,
+    sealed: bool = False,
     confirm: Callable[[str], bool] = lambda what: True,
 ) -> PostedJob:
     """Check a job, upload its public artifacts, seal its evaluation set and post it: every
@@ -190,12 +225,15 @@ def post_job(
     base_hash = parse_hash32(base, "base model hash")
     reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
     check_windows(session, windows)
+    if sealed and provenance:
+        raise InvalidInputError("--sealed and --provenance cannot be combined (postJobUnderSeal takes no proof)")
     proof = _provenance_proof(session, provenance, train) if provenance else None
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
     what = (
         f"post a job from {session.client.address} with {format_eth(reward_wei)} in escrow "
         f"and a deposit of {format_eth(deposit_of(reward_wei))} (back at finalize; burned if the "
         f"evaluation set is not opened) (workers stake {format_eth(stake_wei)} each)"
+        + (", submissions sealed: the winner's weights come for the reward" if sealed else "")
     )
     if not confirm(what):
         raise NotPosted(what)
@@ -214,6 +252,7 @@ def post_job(
         evaluation,
         bytes.fromhex(evaluation_digest),
         proof=proof,
+        sealed=sealed,
         base_model=base_hash,
         training_set=bytes.fromhex(train_digest),
         spec=bytes.fromhex(spec_digest),
@@ -223,7 +262,7 @@ def post_job(
         committee_size=committee,
         reward=reward_wei,
     )
-    return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof)
+    return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof, sealed)
 
 
 class NotPosted(Exception):  # noqa: N818 - a person's "no", not an error
@@ -254,6 +293,7 @@ def _post(args: argparse.Namespace) -> int:
         committee=args.committee,
         publish=args.publish,
         provenance=args.provenance,
+        sealed=args.sealed,
         confirm=lambda what: confirm_spend(args, what),
     )
     proof = posted.proof
@@ -267,6 +307,7 @@ def _post(args: argparse.Namespace) -> int:
                     "evaluation_seal": posted.evaluation_seal.hex(),
                     "provenance_height": proof.height if proof else None,
                     "training_shards": list(published) if published is not None else None,
+                    "sealed": posted.sealed,
                 }
             )
         )
@@ -274,6 +315,8 @@ def _post(args: argparse.Namespace) -> int:
     print(f"posted job {posted.job_id}")
     print(f"training set sha256:{posted.training_set}\nevaluation set sealed: 0x{posted.evaluation_seal.hex()}")
     print(f"spec sha256:{posted.spec}")
+    if posted.sealed:
+        print("submissions sealed: `offchain requester` decrypts the winner's weights once it delivers its key")
     if proof is not None:
         print(f"training set anchored at ledger block {proof.height}: proof verified on-chain at post")
     if args.pool and published is None:
@@ -443,6 +486,11 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         help="anchor proof of the training set (`offchain ledger prove TXID --out FILE`), verified on-chain",
+    )
+    post.add_argument(
+        "--sealed",
+        action="store_true",
+        help="workers publish only ciphertext; the winner's key is delivered to you for the reward (issue 26)",
     )
     post.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_spend_args(post)

@@ -13,7 +13,7 @@ committed, never commits twice and never loses a salt.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from offchain.errors import OffchainError
 from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Outcome, Phase
 from offchain.eth.polling import EventPoller, with_retries
@@ -60,6 +61,17 @@ class WorkerOptions:
         check_device(self.device)  # at start: not after a job has been taken
 
 
+@dataclass(frozen=True)
+class Trained:
+    """A fine-tuned result: its weights file, its tensor fingerprint, its held-out score."""
+
+    weights: Path
+    model_hash: bytes
+    measured_bps: int
+    n: int  # held-out images measured (for a pooled job, held-out shards)
+    evaluation_shards: int | None = None  # a pooled job's: its claim's margin counts them
+
+
 PAST_JOB = "its commit window had closed when the worker saw it"
 UNPOOLED = (
     "unpooled: the requester chose its evaluation set, and a hostile one can convict an honest claim "
@@ -68,6 +80,7 @@ UNPOOLED = (
 # Seconds after the seed block within which the requester must serve the seeded training
 # shards (its daemon does at once); a worker that finds them missing after that refuses the job.
 PUBLISH_GRACE_S = 120
+ENVELOPES_POSTED = "posted"
 # The committee's verdicts a worker appeals when its own measurement backs its claim: a
 # conviction, and the verdicts silent or split seats leave open, which the vote decides.
 APPEALABLE = (Outcome.DISHONEST, Outcome.UNDECIDED, Outcome.UNVERIFIED)
@@ -192,6 +205,8 @@ class Worker:
             JobState.COMMITTED: self.reveal,
             JobState.REVEALED: self.finalize,
             JobState.FINALIZED: self.withdraw,
+            JobState.DELIVERING: self.deliver,
+            JobState.DELIVERED: self.collect,
         }[entry.state]
         try:
             step(entry)
@@ -208,12 +223,49 @@ class Worker:
         self.consider(entry.record.posting)
 
     def train(self, entry: JobEntry) -> None:
+        job_dir = self._job_dir(entry.job_id)
+        result = self.fine_tune(entry, job_dir)
+        claim = self.claim_for(result.measured_bps, result.n, result.evaluation_shards)
+        # Read from the chain here, not from an older journal: a sealed job's weights are never
+        # served in the clear (issue 26).
+        sealed = self.session.market.is_sealed(entry.job_id)
+        seal_dir, seal, served = None, None, result.weights
+        if sealed:
+            from offchain.roles.sealing import header_to_json, seal_folder, seal_weights
+
+            folder = seal_folder(job_dir, result.model_hash)
+            sealing = seal_weights(result.weights, result.model_hash, folder)  # the key durable first
+            seal_dir, seal, served = str(folder), header_to_json(sealing.header), sealing.artifact
+        uri = self._publish(served)
+        self.journal.put(
+            entry.job_id,
+            JobState.TRAINED,
+            model_hash=result.model_hash,
+            measured_bps=result.measured_bps,
+            claim_bps=claim,
+            uri=uri,
+            sealed=sealed,
+            seal_dir=seal_dir,
+            seal=seal,
+        )
+        self.log(
+            "trained",
+            job=entry.job_id,
+            model=hash_hex(result.model_hash),
+            measured_bps=result.measured_bps,
+            claim_bps=claim,
+            uri=uri,
+            sealed=sealed,
+        )
+
+    def fine_tune(self, entry: JobEntry, job_dir: Path) -> Trained:
+        """Fine-tune the base model on the job's training set (resuming from the checkpoint in
+        `job_dir`), and measure the result on a held-out part of it."""
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.train import train
 
         record = entry.record
         recipe = required(record.recipe, "the spec's recipe")
-        job_dir = self._job_dir(entry.job_id)
         train_path, groups = self._training_set(record.posting)
         # The evaluation set stays sealed until commits close: hold out part of the training
         # set instead, to measure (and claim) what the hidden set will likely show.
@@ -236,29 +288,11 @@ class Worker:
         # Validators measure on the hidden set; only over-claims are slashed, so claim the
         # held-out accuracy less two standard errors (the deterministic CPU evaluation).
         held = evaluate_model(job_dir / "model", str(holdout_path), device="cpu")
-        measured = held.accuracy_bps
+        trained = Trained(job_dir / "model" / "model.safetensors", result.fingerprint, held.accuracy_bps, held.n)
         if groups is None:
-            claim = self.claim_for(measured, held.n)
-        else:
-            manifest = pool_of(self.session, record.posting)
-            claim = self.claim_for(measured, held_shards, manifest.evaluation_shards if manifest else 1)
-        uri = self._publish(job_dir / "model" / "model.safetensors")
-        self.journal.put(
-            entry.job_id,
-            JobState.TRAINED,
-            model_hash=result.fingerprint,
-            measured_bps=measured,
-            claim_bps=claim,
-            uri=uri,
-        )
-        self.log(
-            "trained",
-            job=entry.job_id,
-            model=hash_hex(result.fingerprint),
-            measured_bps=measured,
-            claim_bps=claim,
-            uri=uri,
-        )
+            return trained
+        manifest = pool_of(self.session, record.posting)
+        return replace(trained, n=held_shards, evaluation_shards=manifest.evaluation_shards if manifest else 1)
 
     def _epoch_done(self, job_id: int, metrics: Any) -> None:
         self.log(
@@ -323,6 +357,8 @@ class Worker:
             self.log("reveal window missed: the stake will be slashed", job=entry.job_id)
             return
         claim = required(record.claim_bps, "the claim")
+        if record.sealed:
+            self._publish_seal(entry)
         receipt = self.session.market.reveal(
             entry.job_id,
             required(record.model_hash, "the model hash"),
@@ -333,7 +369,21 @@ class Worker:
         self.journal.put(entry.job_id, JobState.REVEALED)
         self.log("revealed", job=entry.job_id, claim_bps=claim, gas=receipt["gasUsed"])
 
+    def _publish_seal(self, entry: JobEntry) -> None:
+        """Publish the submission's seal (a sealed job refuses the reveal without it), once: a
+        restart finds it on chain. The key behind it was made durable when it was sealed."""
+        from offchain.roles.sealing import header_from_json
+
+        exchange = ExchangeClient(self.session.market)
+        if exchange.seal_of(entry.job_id, self.me) != bytes(32):
+            return
+        header = header_from_json(required(entry.record.seal, "the seal"))
+        receipt = exchange.publish_seal(entry.job_id, header)
+        self.log("seal published", job=entry.job_id, gas=receipt["gasUsed"])
+
     def finalize(self, entry: JobEntry) -> None:
+        if entry.record.sealed and entry.record.envelopes is None and not entry.record.missed_reveal:
+            self._post_envelopes(entry)
         self._appeal_if_wrongly_convicted(entry)
         phase = finalize_if_due(self.session, entry.job_id, self.log)
         if phase not in (Phase.FINALIZED, Phase.CANCELLED):
@@ -374,14 +424,90 @@ class Worker:
         receipt = appeals.file_appeal(entry.job_id, job.min_stake)
         self.log.warn("convicted against our measurement: appealed", job=entry.job_id, gas=receipt["gasUsed"])
 
+    def _post_envelopes(self, entry: JobEntry) -> None:
+        """Send the submission's key to each seat of the drawn committee (issue 26), between the
+        draw and the reveal deadline; the worker draws when no member has yet. Once: the chain
+        refuses a second list, and a restart finds the first."""
+        from offchain.roles.sealing import submission_key
+
+        job_id, market = entry.job_id, self.session.market
+        exchange = ExchangeClient(market)
+        if exchange.envelopes(job_id, self.me) is not None:
+            self.journal.put(job_id, JobState.REVEALED, envelopes=ENVELOPES_POSTED)
+            return
+        if self.session.chain_time() >= entry.record.posting.reveal_deadline:
+            why = "the reveal deadline passed before the committee was drawn"
+            self.journal.put(job_id, JobState.REVEALED, envelopes=why)
+            self.log.warn("no envelopes posted: the committee cannot open the submission", job=job_id, reason=why)
+            return
+        if not market.is_drawn(job_id):
+            if market.drawable_weight() == 0:
+                return  # no member to draw yet: a later round
+            market.draw_committee(job_id)  # anyone may; a race with a member is a failed transaction
+        if not market.committee(job_id):
+            self.journal.put(job_id, JobState.REVEALED, envelopes="no member was drawn")
+            return
+        key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
+        receipt = exchange.post_envelopes(job_id, key)
+        self.journal.put(job_id, JobState.REVEALED, envelopes=ENVELOPES_POSTED)
+        self.log("envelopes posted", job=job_id, seats=len(market.committee(job_id)), gas=receipt["gasUsed"])
+
     def withdraw(self, entry: JobEntry) -> None:
-        """Claim this submission's outcome (stake, prize or share; nothing when slashed)."""
+        """Claim this submission's outcome (stake, prize or share; nothing when slashed). A
+        sealed job's winner is paid through the exchange, for its key: the claim opens it."""
         found = self.session.market.submission_of(entry.job_id, self.me)
+        if entry.record.sealed and entry.record.outcome == Outcome.WON.name:
+            if found is not None and found[1].stake != 0:
+                self.session.market.claim(entry.job_id, found[0])  # anyone may: perhaps done already
+            self.journal.put(entry.job_id, JobState.DELIVERING)
+            self.log("won: the exchange is open, delivering the key", job=entry.job_id)
+            return
         amount = 0
         if found is not None and found[1].stake != 0:
             index, sub = found
             self.session.market.claim(entry.job_id, index)
             amount = sub.payout
+        self.journal.put(entry.job_id, JobState.DONE, withdrawn=amount)
+        self.log("claimed", job=entry.job_id, amount=amount)
+
+    def deliver(self, entry: JobEntry) -> None:
+        """Deliver the key to the requester's job key, within the exchange's delivery window."""
+        from offchain.roles.sealing import submission_key
+
+        exchange = ExchangeClient(self.session.market)
+        found = exchange.exchange(entry.job_id)
+        if found.state == State.NONE:
+            self.journal.put(entry.job_id, JobState.FINALIZED)  # the claim is not on chain: claim again
+            return
+        if found.state == State.AWAITING_KEY:
+            if self.session.chain_time() > found.since + exchange.delivery_window():
+                self.log.warn("the delivery window closed: the requester is refunded", job=entry.job_id)
+            else:
+                key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
+                receipt = exchange.deliver_key(entry.job_id, key)
+                self.log("key delivered to the requester", job=entry.job_id, gas=receipt["gasUsed"])
+        self.journal.put(entry.job_id, JobState.DELIVERED)
+
+    def collect(self, entry: JobEntry) -> None:
+        """Once the requester's dispute window ends undisputed, claim the prize and the deposit
+        from the exchange and withdraw them."""
+        exchange = ExchangeClient(self.session.market)
+        found = exchange.exchange(entry.job_id)
+        if found.state == State.DELIVERED:
+            if self.session.chain_time() <= found.since + exchange.dispute_window():
+                return  # the requester may still dispute
+            try:
+                exchange.claim(entry.job_id)
+            except TransactionError:
+                if exchange.exchange(entry.job_id).state != State.CLOSED:
+                    raise  # anyone may claim: closed by another caller is no error
+        if not exchange.claimed(entry.job_id):
+            self.journal.put(entry.job_id, JobState.DONE, withdrawn=0)
+            self.log.warn("the requester was refunded: the key was disputed or never delivered", job=entry.job_id)
+            return
+        amount = exchange.pending(self.me)
+        if amount:
+            exchange.withdraw()
         self.journal.put(entry.job_id, JobState.DONE, withdrawn=amount)
         self.log("claimed", job=entry.job_id, amount=amount)
 

@@ -128,9 +128,10 @@ class World:
         self.client.w3.testing.mine(1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny base trained on digits 0-4 with the ML config's default stem."""
+    """A tiny base trained on digits 0-4 with the ML config's default stem. Once a session (a
+    training each for twelve modules before; every world only reads and registers it)."""
     from offchain.ml.config import TrainConfig
     from offchain.ml.train import train
 
