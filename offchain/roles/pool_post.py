@@ -21,7 +21,7 @@ from offchain.roles.session import Session
 if TYPE_CHECKING:
     from offchain.ml.pool import PoolManifest
 
-POOL_SHARDS = 100  # the default: see docs/market.md "A hostile evaluation set" for the arithmetic
+POOL_SHARDS = 1000  # the default: see docs/market.md "A hostile evaluation set" for the arithmetic
 
 
 def form_and_store(
