@@ -28,7 +28,7 @@ from offchain.ml.pool import (
     split,
     split_seed,
 )
-from offchain.roles.worker import HOLDOUT_SHARE, RE_ROLLS_COVERED, conservative_claim, pooled_claim
+from offchain.roles.worker import HOLDOUT_SHARE, conservative_claim, pooled_claim
 
 SHARDS = 100
 HOSTILE_SHARE = 0.3  # of the shards, relabelled y -> y + 1 (valid labels, wrong answers)
@@ -124,23 +124,25 @@ def test_issue20_the_same_hostile_pool_split_by_a_seed_convicts_no_more_than_the
     assert convicted <= 2
 
 
-# The requester's tries at a split it likes (docs/market.md: each a post and a cancel). With
-# the margin of one split (z = 2.33) the best of 200 convicted 9 of 40 honest claims.
+# The requester's tries at a split it likes (docs/market.md: each a post and a cancel).
 RE_ROLLS = 200
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="not covered: the best of 200 splits convicts 9 of 40 honest claims at one split's margin "
+    "(docs/market.md, 'Re-rolling the split'); closing it needs the chain to see the shards published",
+)
 def test_issue20_a_requester_re_rolling_the_split_convicts_no_more_than_the_claims_bound() -> None:
     convicted = sum(_convicted(*_seeded(trial, RE_ROLLS)) for trial in range(TRIALS))
 
-    # pooled_claim's margin covers the best of RE_ROLLS_COVERED splits at 1 % (docs/market.md).
-    assert RE_ROLLS <= RE_ROLLS_COVERED
     assert convicted <= 2
 
 
 def test_the_first_trial_gives_the_scores_the_contract_judges() -> None:
     # tests/contracts/market/test_hostile_evaluation.py has the chain judge these two pairs.
     assert _requester_chosen(0) == (8817, 92)
-    assert _seeded(0) == (0, 6888)
+    assert _seeded(0) == (1250, 6888)
 
 
 def _manifest(shards: int, evaluation: int = 20) -> PoolManifest:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import World
+from conftest import ETH, World
 from sealed_world import REQUESTER, attest, bond_members, leaks, open_evaluation, post_sealed, step, tiny_worker
 
 from offchain.eth.exchange import ExchangeClient, State
@@ -100,8 +100,6 @@ def test_the_worker_draws_the_committee_and_posts_an_envelope_to_every_seat_once
 def test_a_member_without_an_encryption_key_gets_an_empty_envelope_not_the_worker_abandoning_its_job(
     world: World,
 ) -> None:
-    from conftest import ETH
-
     world.session(7, "keyless").market.join_validators(ETH)  # joined without `offchain validator`: no key
     job_id, _ = _trained(world)
     assert step(world, WORKER, job_id) == JobState.COMMITTED
