@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {CommonBase} from "forge-std/Base.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
+import {Appeals} from "../../../contracts/Appeals.sol";
 import {IAppeals} from "../../../contracts/interfaces/IAppeals.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {Judgment} from "../../../contracts/libraries/Judgment.sol";
@@ -50,6 +51,11 @@ contract MarketHandler is CommonBase, StdUtils {
         bool drawn;
         bool closed; // cancelled, or finalized with every submission claimed: owes nothing more
         bytes32 committeeHash;
+        // Issue 20 item 4: the requester opens the seal on chain and never serves the file
+        // (honest members attest it unavailable, its Sybils score it 0 all the same); or, on a
+        // served set, the Sybils attest it unavailable to forfeit the job.
+        bool withheld;
+        bool sybilsUnavailable;
     }
 
     struct GSub {
@@ -64,6 +70,7 @@ contract MarketHandler is CommonBase, StdUtils {
     struct GAttestation {
         bool committed;
         bool revealed;
+        bool unavailable; // attested the set unavailable instead of committing scores
         bytes32 salt;
         uint16[] scores;
     }
@@ -75,6 +82,7 @@ contract MarketHandler is CommonBase, StdUtils {
         uint256 deposit;
         uint256 honestWeight;
         uint256 weight;
+        uint256 unservedWeight; // of it, the votes that the set was not served (UNSERVED)
     }
 
     TrainingMarket public immutable market;
@@ -92,6 +100,7 @@ contract MarketHandler is CommonBase, StdUtils {
     mapping(uint256 jobIndex => address[]) internal _seats;
     mapping(uint256 jobIndex => mapping(address => GAttestation)) internal _attestations;
     IAppeals public immutable appeals; // the market's, created by its constructor
+    uint64 internal immutable UNSERVED; // the vote's set lane, read from Appeals (its one definition)
     mapping(uint256 jobIndex => GAppeal) internal _appealOf;
     mapping(uint256 jobIndex => mapping(address => uint8)) internal _voteOf; // 1 committed, 2 revealed, 3 slashed
     uint256[] internal _appealed; // job indexes, in filing order
@@ -126,11 +135,19 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public honestBondOutvoted; // honest bond a strict majority of the vote, the verdict against its ballots
     uint256 public appealsFiled;
     uint256 public appealsOverturned;
+    // The set's lane (issue 20 item 4): a job forfeits as the requester's failure exactly when
+    // the rule says (a strict majority of drawn seats attested it unavailable and the vote did not
+    // say served, or more than half of the voting bond could not get it).
+    uint256 public unavailableMisjudged;
+    uint256 public unavailableAttested; // reach: attestUnavailable calls
+    uint256 public unavailableForfeits; // reach: opened sets forfeited as the requester's failure
+    uint256 public forfeitSlashes; // a seat's bond moved by the finalize of a forfeited job
 
     constructor(TrainingMarket market_, bytes32 baseModel_) {
         market = market_;
         lens = new MarketLens(ITrainingMarket(address(market_)));
         appeals = IAppeals(market_.appealsContractAddress());
+        UNSERVED = Appeals(address(appeals)).UNSERVED();
         baseModel = baseModel_;
         requesters.push(_addr("requester"));
         requesters.push(_addr("whale")); // also bonds 30 ETH as a validator
@@ -183,6 +200,8 @@ contract MarketHandler is CommonBase, StdUtils {
         GJob storage j = _jobs[_jobs.length - 1];
         (j.requester, j.reward, j.minStake) = (requester, reward, minStake);
         j.size = uint8(3 + 2 * (size % 3)); // 3, 5 or 7 seats, quorum 2
+        uint256 fate = uint256(keccak256(abi.encode(windows, "set"))) % 8; // 2 in 8 withheld, 2 Sybil-unavailable
+        (j.withheld, j.sybilsUnavailable) = (fate < 2, fate == 2 || fate == 3);
         uint256 t = block.timestamp;
         for (uint256 i; i < 4; ++i) {
             t += _bound(uint256(keccak256(abi.encode(windows, i))), 100, 600);
@@ -498,13 +517,21 @@ contract MarketHandler is CommonBase, StdUtils {
                 _accepted();
             } catch {}
         } else if (kind == 10) {
-            // An attestation commit by a non-member, or out of its window, or a second one.
+            // An attestation commit (or an unavailable attestation) by a non-member, or out of its
+            // window, or a second one.
             address m = _seats[k].length != 0 && !_in(k, 2) ? _seats[k][pick % _seats[k].length] : MALLORY;
             if (m != MALLORY && m != address(0) && _in(k, 2) && !_attestations[k][m].committed) m = MALLORY;
             vm.prank(m);
-            try market.commitAttestation(id, keccak256("seal")) {
-                _accepted();
-            } catch {}
+            if (pick & 256 == 0) {
+                try market.commitAttestation(id, keccak256("seal")) {
+                    _accepted();
+                } catch {}
+            } else {
+                // The set's lane has the same gate: seats only, in the window, once, never after scores.
+                try market.attestUnavailable(id) {
+                    _accepted();
+                } catch {}
+            }
         } else if (kind == 11) {
             // An attestation reveal whose scores do not match the seal.
             address m = _seats[k].length != 0 ? _seats[k][pick % _seats[k].length] : MALLORY;
@@ -710,13 +737,14 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 n; n < members.length; ++n) {
             address m = members[(start + n) % members.length];
             if (_voteOf[k][m] != 1) continue;
-            uint32 ballot = _ballot(k, m);
+            uint64 ballot = _ballot(k, m);
             vm.prank(m);
             appeals.revealVote(id, ballot, _voteSalt(k, m));
             _voteOf[k][m] = 2;
             uint256 weight = appeals.appealOf(id).total - a.total;
             _appealOf[k].weight += weight;
             if (kindOf[m] == Kind.Honest) _appealOf[k].honestWeight += weight;
+            if (ballot == UNSERVED) _appealOf[k].unservedWeight += weight;
             _changed();
             return true;
         }
@@ -741,9 +769,11 @@ contract MarketHandler is CommonBase, StdUtils {
         return false;
     }
 
-    /// @dev What member m votes on job k: an honest member its measurement of each submission
-    /// (the true score), a Sybil what its attestations said (0: every claim over-claims).
-    function _ballot(uint256 k, address m) private view returns (uint32) {
+    /// @dev What member m votes on job k: that the set was not served where it would attest so
+    /// ({_saysUnserved}); else an honest member its measurement of each submission (the true
+    /// score), a Sybil what its attestations said (0: every claim over-claims).
+    function _ballot(uint256 k, address m) private view returns (uint64) {
+        if (_saysUnserved(k, m)) return UNSERVED;
         GSub[] storage subs = _subs[k];
         uint16[] memory measured = new uint16[](subs.length);
         if (kindOf[m] != Kind.Sybil) {
@@ -752,6 +782,13 @@ contract MarketHandler is CommonBase, StdUtils {
             }
         }
         return appeals.ballotOf(_jobs[k].id, measured);
+    }
+
+    /// @dev True when member m says job k's set was not served: an honest member (the silent one
+    /// included, were it to speak) of a withheld set, a Sybil of a served set it captures so.
+    function _saysUnserved(uint256 k, address m) private view returns (bool) {
+        GJob storage j = _jobs[k];
+        return j.withheld ? kindOf[m] != Kind.Sybil : j.sybilsUnavailable && kindOf[m] == Kind.Sybil;
     }
 
     function _voteSalt(uint256 k, address m) private pure returns (bytes32) {
@@ -884,6 +921,14 @@ contract MarketHandler is CommonBase, StdUtils {
             address m = seats[(start + n) % seats.length];
             GAttestation storage a = _attestations[k][m];
             if (m == address(0) || a.committed || kindOf[m] == Kind.Silent) continue;
+            if (_saysUnserved(k, m)) {
+                (a.committed, a.unavailable) = (true, true);
+                vm.prank(m);
+                market.attestUnavailable(j.id);
+                ++unavailableAttested;
+                _changed();
+                return true;
+            }
             GSub[] storage subs = _subs[k];
             uint16[] memory scores = new uint16[](subs.length);
             for (uint256 i; i < subs.length; ++i) {
@@ -912,7 +957,7 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 n; n < seats.length; ++n) {
             address m = seats[(start + n) % seats.length];
             GAttestation storage a = _attestations[k][m];
-            if (!a.committed || a.revealed) continue;
+            if (!a.committed || a.revealed || a.unavailable) continue;
             vm.prank(m);
             market.revealAttestation(j.id, a.scores, a.salt);
             a.revealed = true;
@@ -957,33 +1002,97 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) ++filled;
         }
-        // A forfeit (a set never opened, or a committee below the quorum: the requester's
-        // failures, issue 20): nothing attested, nobody slashed.
+        // A forfeit (a set never opened or attested unavailable, or a committee below the quorum:
+        // the requester's failures, issue 20): nothing attested, nobody slashed.
         if (ap.appellant != address(0)) _checkRuling(k);
-        if (!j.evaluated || filled < QUORUM) return;
+        bool overruled = _checkTheSet(k, seats, filled);
+        if (!j.evaluated || filled < QUORUM) return _checkNobodySlashed(seats, bonds);
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) ++winners;
             if (list[i].outcome == ITrainingMarket.Outcome.Dishonest) ++convictions;
         }
-        if (ap.appellant != address(0)) _checkAppealVerdicts(k, list);
-        if (appeals.appealOf(j.id).ruling == 1) {
-            // Overturned: the sheets were rewritten, so the committee's replay does not apply;
-            // every seat on the losing side lost its whole bond, and no other seat did: an absent
-            // one is slashed as missing (issue 20: an honest member offline pays its share), which
-            // leaves a tenth of the bond or more while each seat misses at most 9 submissions.
-            ++appealsOverturned;
-            for (uint256 s; s < seats.length; ++s) {
-                if ((lost >> s) & 1 != 0 && _validatorOf(seats[s]).bond != 0) ++slashShortfalls;
-                // A member that revealed no score attested on no side: it cannot have lost.
-                if (list.length < 10 && bonds[s] != 0 && !_attestations[k][seats[s]].revealed) {
-                    if (_validatorOf(seats[s]).bond == 0) ++overSlashes;
-                }
-            }
-            return;
-        }
-        _checkSlashes(k, seats, bonds, list);
+        // On a withheld set the honest ballots say UNSERVED, not measurements: _checkTheSet judged it.
+        if (ap.appellant != address(0) && !j.withheld) _checkAppealVerdicts(k, list);
+        if (appeals.appealOf(j.id).ruling == 1) return _checkOverturned(k, seats, bonds, lost, list.length, overruled);
+        _checkSlashes(k, seats, bonds, list, overruled);
         _checkVerdicts(k, seats, list);
+    }
+
+    /// @dev Overturned: the sheets were rewritten, so the committee's replay does not apply;
+    /// every seat on the losing side lost its whole bond (and a seat of an unavailable majority
+    /// the vote `overruled`), and no other seat did: an absent one is slashed as missing (issue
+    /// 20: an honest member offline pays its share), which leaves a tenth of the bond or more
+    /// while each seat misses at most 9 submissions (`count`: the job's submissions).
+    function _checkOverturned(
+        uint256 k,
+        address[] memory seats,
+        uint256[] memory bonds,
+        uint256 lost,
+        uint256 count,
+        bool overruled
+    ) private {
+        ++appealsOverturned;
+        for (uint256 s; s < seats.length; ++s) {
+            GAttestation storage a = _attestations[k][seats[s]];
+            bool lostTheSet = overruled && a.unavailable; // the vote said served: its whole bond
+            if (((lost >> s) & 1 != 0 || lostTheSet) && _validatorOf(seats[s]).bond != 0) ++slashShortfalls;
+            // A member that revealed no score attested on no side: it cannot have lost.
+            if (count < 10 && bonds[s] != 0 && !a.revealed && !lostTheSet) {
+                if (_validatorOf(seats[s]).bond == 0) ++overSlashes;
+            }
+        }
+    }
+
+    /// @dev Right after finalize, the set's lane (issue 20 item 4): the job is the requester's
+    /// failure (its opened set recorded as never opened) exactly when a strict majority of the
+    /// drawn seats attested the set unavailable and the appeal's vote did not say it was served
+    /// (fewer than half the voting bond UNSERVED), or more than half the voting bond could not
+    /// get it. A strict honest majority, of seats (no appeal, or one the honest bond decides) or
+    /// of the vote's bond, is never outvoted: a withheld set forfeits, a served one is judged.
+    /// Returns whether the vote overruled an unavailable majority (those seats lose their bonds).
+    function _checkTheSet(uint256 k, address[] memory seats, uint256 filled) private returns (bool overruled) {
+        GJob storage j = _jobs[k];
+        GAppeal storage ap = _appealOf[k];
+        if (!j.evaluated || filled < QUORUM) return false;
+        (uint256 unavailable, uint256 honestUnavailable, uint256 honestScored) = _seatCounts(k, seats);
+        bool majority = 2 * unavailable > filled;
+        uint256 unserved = 2 * ap.unservedWeight; // no appeal: 0 of 0
+        bool expected = majority ? unserved >= ap.weight : unserved > ap.weight;
+        bool failed = !_jobView(j.id).evaluationRevealed;
+        if (failed != expected) ++unavailableMisjudged;
+        overruled = majority && !failed;
+        if (failed) (j.evaluated, unavailableForfeits) = (false, unavailableForfeits + 1);
+        bool appealed = ap.appellant != address(0);
+        bool honestBond = appealed && 2 * ap.honestWeight > ap.weight;
+        if (j.withheld) {
+            if (!failed && (honestBond || (!appealed && 2 * honestUnavailable > filled))) ++honestMajorityOutvoted;
+        } else if (failed && (honestBond || (!appealed && 2 * honestScored > filled))) {
+            ++honestMajorityOutvoted;
+        }
+    }
+
+    /// @dev Job k's drawn seats that attested its set unavailable, and of the honest members'
+    /// seats those that attested it unavailable and those that revealed scores.
+    function _seatCounts(uint256 k, address[] memory seats)
+        private
+        view
+        returns (uint256 unavailable, uint256 honestUnavailable, uint256 honestScored)
+    {
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] == address(0)) continue;
+            GAttestation storage a = _attestations[k][seats[s]];
+            bool honest = kindOf[seats[s]] == Kind.Honest;
+            if (a.unavailable) (unavailable, honestUnavailable) = (unavailable + 1, honestUnavailable + (honest ? 1 : 0));
+            if (a.revealed && honest) ++honestScored;
+        }
+    }
+
+    /// @dev A forfeit judged nothing: every seat keeps the bond it had before finalize.
+    function _checkNobodySlashed(address[] memory seats, uint256[] memory bonds) private {
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] != address(0) && _validatorOf(seats[s]).bond != bonds[s]) ++forfeitSlashes;
+        }
     }
 
     /// @dev {IAppeals-AppealRuled}'s appellantShare among `logs` (0 without one).
@@ -1035,7 +1144,8 @@ contract MarketHandler is CommonBase, StdUtils {
         uint256 k,
         address[] memory seats,
         uint256[] memory bonds,
-        ITrainingMarket.Submission[] memory list
+        ITrainingMarket.Submission[] memory list,
+        bool overruled
     ) private {
         // Bonds run per owner (kept at the owner's first seat): a member holding several seats
         // (seats by bond) is slashed seat after seat, each seat from what the last one left.
@@ -1055,6 +1165,10 @@ contract MarketHandler is CommonBase, StdUtils {
             if (bond == 0) ++slashesEscapedByExit; // issue 20: exited and withdrew before finalize
             bonds[c] = bond - _min(bond * SLASH_BPS * bad / BPS, bond);
             if (bond != 0) ++seatsSlashed;
+        }
+        // An unavailable majority the vote overruled stood on the losing side of the set's verdict.
+        for (uint256 s; s < seats.length; ++s) {
+            if (overruled && _attestations[k][seats[s]].unavailable) bonds[_firstSeat(seats, seats[s])] = 0;
         }
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] == address(0)) continue;
@@ -1262,7 +1376,8 @@ contract MarketHandler is CommonBase, StdUtils {
             vm.toString(winners), " convictions=", vm.toString(convictions), " slashed=", vm.toString(seatsSlashed),
             " ties=", vm.toString(tieConvictions), " toRequester=", vm.toString(slashesToRequester), " escaped=",
             vm.toString(slashesEscapedByExit), " appeals=", vm.toString(appealsFiled), " overturned=",
-            vm.toString(appealsOverturned)
+            vm.toString(appealsOverturned), " unavailable=", vm.toString(unavailableAttested), " setForfeits=",
+            vm.toString(unavailableForfeits)
         );
     }
 

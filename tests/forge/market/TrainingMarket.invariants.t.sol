@@ -117,6 +117,16 @@ contract TrainingMarketInvariants is MarketCampaign {
         assertEq(handler.honestBondOutvoted(), 0, "an honest bond majority was outvoted on appeal");
     }
 
+    /// @notice The set's lane (issue 20 item 4): members that cannot get the opened set attest
+    /// it unavailable (honest ones of a withheld set; the Sybils of a served one, to forfeit it);
+    /// the job is the requester's failure exactly when a strict majority of the drawn seats did
+    /// and the appeal's vote did not say served, or more than half of the voting bond could not
+    /// get the set (its Sybils scored a set it withheld); such a forfeit slashes nobody.
+    function invariant_anUnavailableSetForfeitsByTheRule() external view {
+        assertEq(handler.unavailableMisjudged(), 0, "the set's forfeit differs from the rule");
+        assertEq(handler.forfeitSlashes(), 0, "a forfeited job's finalize moved a bond");
+    }
+
     /// @notice Market v3 (issue 20): slashed stakes, forfeits, unearned slashed bonds and dust
     /// never reach the requester (it can cause them): finalize burns them.
     function invariant_nothingFromSlashesReachesTheRequester() external view {
