@@ -1085,20 +1085,19 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) bonds[s] = _validatorOf(seats[s]).bond;
         }
-        uint256 requesterBefore = _pendingOf(j.requester);
+        uint256 gain = _pendingOf(j.requester); // before finalize; after it, what finalize credited
         uint256 best = _winnerOf(j.id);
         (bytes32 model, string memory uri) = best == NO_WINNER
             ? (bytes32(0), "")
             : (_modelOf(k, _subs[k][best].worker), _uriOf(_subs[k][best].worker));
         vm.recordLogs();
         market.finalize(j.id, model, uri);
-        uint256 share = ap.appellant == j.requester ? _appellantShare(vm.getRecordedLogs()) : 0;
+        // The appellant's half of the captors' bonds is a bounty anyone can earn by appealing.
+        gain = _pendingOf(j.requester) - gain - (ap.appellant == j.requester ? _appellantShare(vm.getRecordedLogs()) : 0);
         j.status = 1;
         if (_subs[k].length == 0) _close(k);
         _changed();
         ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
-        // The appellant's half of the captors' bonds is a bounty anyone can earn by appealing.
-        _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore - share, list);
         uint256 filled;
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) ++filled;
@@ -1107,6 +1106,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         // the requester's failures, issue 20): nothing attested, nobody slashed.
         if (ap.appellant != address(0)) _checkRuling(k);
         bool overruled = _checkTheSet(k, seats, filled);
+        _checkRequesterGain(k, gain, list, !j.evaluated || filled < QUORUM);
         if (!j.evaluated || filled < QUORUM) return _checkNobodySlashed(seats, bonds);
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
@@ -1312,11 +1312,16 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
 
     /// @dev The requester may get back its own reward, less what its winner won, and its deposit;
     /// anything more came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
-    function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list) private {
+    /// A `forfeited` job with a revealed submission was the requester's failure: the reward goes
+    /// to the revealed workers and its deposit is burned (issue 20 item 7), so it gets nothing.
+    function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list, bool forfeited)
+        private
+    {
         GJob storage j = _jobs[k];
         uint256 kept = j.reward + Judgment.depositOf(j.reward);
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) kept -= _jobView(j.id).reward;
+            if (forfeited && list[i].revealed) kept = 0;
         }
         if (gain > kept) ++slashesToRequester;
     }
