@@ -29,7 +29,7 @@ BUILD_STAMP := build/.compiled
 BROWSER_STAMP := build/.browser
 POSTGRES_STAMP := build/.postgres
 
-.PHONY: setup browser postgres compile test test-contracts test-offchain test-history test-forge test-forge-pending test-long \
+.PHONY: setup browser postgres compile test test-contracts test-offchain test-python test-timing test-history test-forge test-forge-pending test-long \
 	test-stateful-long test-relay-long coverage mutation demo lint bench chain lock clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
@@ -81,15 +81,16 @@ $(BUILD_STAMP): $(PY_STAMP) $(NODE_STAMP) brownie-config.yaml $(shell find contr
 	$(BROWNIE) compile
 	@touch $@
 
-# The contract suites first: brownie's beside forge's campaign (output kept per target), then
-# the Python suites, which use both cores themselves. brownie keeps about one core busy (its
-# Python and its chain take turns) and forge two threads: on 2 cores brownie on two xdist
-# workers beside forge gained nothing (286 s against 285 s serially, the same suite), so it runs
-# serially unless CONTRACT_WORKERS says otherwise (more cores: each worker its own chain).
-test: compile
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-contracts test-forge
-	$(MAKE) --no-print-directory test-offchain
+# Every suite at once, then the tests that assert a wall-clock budget, alone on the machine.
+# Each suite mostly waits (brownie on its chain, the end-to-end tests on chain windows and
+# role processes): one after the other, brownie beside forge then the Python suites, 2 cores
+# sat a third idle (suites about 12 min 30 s on 1,100 CPU seconds). Output is kept per target.
+test: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-contracts test-forge test-python
+	$(MAKE) --no-print-directory test-timing
 
+# brownie on CONTRACT_WORKERS xdist workers, each with its own chain (more cores: on 2 cores two
+# workers beside forge gained nothing, 286 s against 285 s serially, the same suite).
 CONTRACT_WORKERS ?= 1
 test-contracts: compile
 	$(call BROWNIE_TEST,$(CONTRACT_WORKERS)) tests/contracts $(if $(filter-out 1,$(CONTRACT_WORKERS)),-n $(CONTRACT_WORKERS)) --durations=5
@@ -97,14 +98,18 @@ test-contracts: compile
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
 # Two workers (pytest-xdist), each file on one of them (module fixtures are built once): the
 # end-to-end tests mostly wait on chain windows, so the other worker's tests fill that time.
-# Tests that assert a wall-clock budget run afterwards, alone on the machine.
 # One torch thread a process (OMP_NUM_THREADS, inherited by the roles and the CLI the tests
 # start): two workers of two threads each on two cores spin in OpenMP's waits, which more than
 # doubled the ML tests' CPU seconds (test_selftrain's two teacher tests: 33 against 16).
 TEST_WORKERS ?= 2
 TEST_THREADS ?= 1
-test-offchain: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
+test-offchain: test-python
+	$(MAKE) --no-print-directory test-timing
+
+test-python: compile $(BROWSER_STAMP) $(POSTGRES_STAMP)
 	OMP_NUM_THREADS=$(TEST_THREADS) $(PY) -m pytest -p no:pytest-brownie -q -n $(TEST_WORKERS) --dist loadfile -m "not timing and not bench" --durations=15
+
+test-timing: compile
 	$(PY) -m pytest -p no:pytest-brownie -q -m "timing and not bench"
 
 # The market flow behind a log-capping provider after 20,000 blocks of history (issue 25):

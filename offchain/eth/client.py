@@ -29,7 +29,7 @@ from offchain.eth.failures import is_insufficient_funds, is_out_of_gas
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.keys import KEY_ENV, account_from_key
 from offchain.eth.reads import DecodingContract
-from offchain.eth.reverts import REVERT_ERRORS, revert_data
+from offchain.eth.reverts import revert_data, revert_errors
 from offchain.eth.sender import FeePolicy, send_signed
 from offchain.eth.values import parse_address
 
@@ -81,7 +81,7 @@ class Client:
         if gas is None:
             try:
                 gas = int(_estimate(call, params, estimate_on) * GAS_MARGIN)
-            except REVERT_ERRORS as exc:
+            except revert_errors() as exc:
                 raise TransactionError(f"{name} would revert: {decode_revert(revert_data(exc))}") from None
             except Web3RPCError as exc:
                 raise self._rpc_failure(name, value, exc) from None
@@ -96,7 +96,7 @@ class Client:
                 unsigned = {k: v for k, v in tx.items() if k not in ("nonce", "maxFeePerGas", "maxPriorityFeePerGas")}
                 receipt = send_signed(self.w3, self.account, unsigned, self.fees)
                 tx_hash = receipt["transactionHash"]
-        except REVERT_ERRORS as exc:
+        except revert_errors() as exc:
             raise TransactionError(f"{name} reverted: {decode_revert(revert_data(exc))}") from None
         except Web3RPCError as exc:
             raise self._rpc_failure(name, value, exc) from None
@@ -119,7 +119,7 @@ class Client:
             call.call({k: v for k, v in params.items() if k != "nonce"}, block_identifier=receipt["blockNumber"])
         except CallRevertedError as exc:  # contract handles decode their reads' reverts
             return f"{exc.reason} (replayed after its block)"
-        except REVERT_ERRORS as exc:
+        except revert_errors() as exc:
             return f"{decode_revert(revert_data(exc))} (replayed after its block)"
         except Web3Exception:
             pass

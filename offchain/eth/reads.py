@@ -17,7 +17,7 @@ from web3.exceptions import BadFunctionCallOutput
 from offchain.eth.build import decode_revert
 from offchain.eth.errors import CallRevertedError, StaleDeploymentError
 from offchain.eth.failures import stale_deployment_message
-from offchain.eth.reverts import REVERT_ERRORS, revert_data
+from offchain.eth.reverts import revert_data, revert_errors
 
 
 class DecodingFunction(ContractFunction):
@@ -26,7 +26,7 @@ class DecodingFunction(ContractFunction):
     def call(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().call(*args, **kwargs)
-        except REVERT_ERRORS as exc:
+        except revert_errors() as exc:
             raise CallRevertedError(self.fn_name, decode_revert(revert_data(exc))) from None
         except BadFunctionCallOutput:
             if not self.w3.eth.get_code(self.address):

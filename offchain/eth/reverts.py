@@ -7,19 +7,22 @@ Shared by Client.transact and the decoding reads (offchain.eth.reads), so neithe
 from __future__ import annotations
 
 import ast
+import sys
 
 from web3.exceptions import ContractCustomError, ContractLogicError
 
 
-def _tester_failure() -> tuple[type[Exception], ...]:
-    try:  # eth-tester (the in-process EVM) raises its own exception with the raw data
-        from eth_tester.exceptions import TransactionFailed
-    except ImportError:
-        return ()
-    return (TransactionFailed,)
+def revert_errors() -> tuple[type[Exception], ...]:
+    """The exception types a revert arrives as. eth-tester's own (the in-process EVM raises it
+    with the raw data) counts only once eth-tester is loaded: importing it pulls in py-evm, half
+    a second of every CLI's start, and only `in_process()` (which loads it) can raise it."""
+    tester = sys.modules.get("eth_tester.exceptions")
+    if tester is None:
+        return _WEB3_REVERTS
+    return (*_WEB3_REVERTS, tester.TransactionFailed)
 
 
-REVERT_ERRORS: tuple[type[Exception], ...] = (ContractCustomError, ContractLogicError, *_tester_failure())
+_WEB3_REVERTS: tuple[type[Exception], ...] = (ContractCustomError, ContractLogicError)
 
 
 def revert_data(exc: Exception) -> str | bytes | None:

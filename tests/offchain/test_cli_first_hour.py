@@ -82,6 +82,22 @@ def test_a_command_imports_only_its_own_module() -> None:
     assert set(out.split("MODULES", 1)[1].split()) & HEAVY == set()
 
 
+def test_a_chain_command_does_not_load_the_in_process_evm() -> None:
+    # eth-tester pulls in py-evm (half a second of every chain command's start); only
+    # offchain.eth.client.in_process() needs it, and it loads it itself.
+    probe = (
+        "import sys\nfrom offchain.cli import main\n"
+        "try:\n    main(['job', '--help'])\nexcept SystemExit:\n    pass\n"
+        "print('MODULES', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+
+    imported = set(out.split("MODULES", 1)[1].split())
+    assert "web3" in imported  # the probe reached the chain client
+    assert not imported & {"eth_tester", "eth"}
+
+
 def test_version_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
     from offchain import __version__
 
