@@ -73,6 +73,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         bool forged; // its seal's plaintext leaf is not what its ciphertext opens to
         bool lies; // delivers a wrong key to the requester
         bool hostile; // sends a garbage envelope to the first honest seat
+        bool late; // publishes its seal only when it reveals (so posts no envelopes before)
         address victim; // the honest member sent a garbage envelope (zero: none)
         bool proven; // the victim proved it bad
         SealedCurve.Point point; // W, as posted with the envelopes
@@ -194,6 +195,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
     uint256 public exchangeMismatches; // the exchange credited other than its rule, or twice
     uint256 public honestDisputesAccepted; // a dispute of a good key and an honest seal went through
     uint256 public badEnvelopeSlashes; // an honest member lost bond over a submission it proved unopenable
+    uint256 public badEnvelopesJudged; // a submission whose envelope was proven bad judged other than Unverified
     uint256 public envelopesProven; // reach
     uint256 public exchangesPaid; // reach: undisputed deliveries claimed
     uint256 public exchangesRefunded; // reach: disputes and missed deliveries
@@ -923,13 +925,27 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         for (uint256 n; n < subs.length; ++n) {
             GSub storage s = subs[(start + n) % subs.length];
             if (s.revealed || s.worker == workers[7]) continue; // worker7 never reveals
-            vm.prank(s.worker);
-            market.reveal(j.id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker));
+            // A reveal before the seal went through (it must not): it is not made twice.
+            bool early = j.sealedJob && _sealed[k][s.worker].late && _revealBeforeSeal(k, s);
+            if (!early) {
+                vm.prank(s.worker);
+                market.reveal(j.id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker));
+            }
             s.revealed = true;
             _changed();
             return true;
         }
         return false;
+    }
+
+    /// @dev A sealed job's worker that held its seal back tries to reveal first (which must
+    /// revert: the committee checks the seal), then publishes it.
+    function _revealBeforeSeal(uint256 k, GSub storage s) private returns (bool revealed) {
+        vm.prank(s.worker);
+        try market.reveal(_jobs[k].id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker)) {
+            (revealed, illegalCallsAccepted) = (true, illegalCallsAccepted + 1);
+        } catch {}
+        _publish(k, s.worker);
     }
 
     function _revealEvaluation(uint256 k) private returns (bool) {
@@ -1112,6 +1128,10 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) ++winners;
             if (list[i].outcome == ITrainingMarket.Outcome.Dishonest) ++convictions;
+            // A proven bad envelope: nobody could check it as sent, so it is unverifiable (and forfeits).
+            if (_sealed[k][list[i].worker].proven && list[i].outcome != ITrainingMarket.Outcome.Unverified) {
+                ++badEnvelopesJudged;
+            }
         }
         // On a withheld set the honest ballots say UNSERVED, not measurements: _checkTheSet judged it.
         if (ap.appellant != address(0) && !j.withheld) _checkAppealVerdicts(k, list);
@@ -1471,7 +1491,14 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         // protocol allows it), so the campaign computes each member's ECDH point with it once.
         (g.key, g.w) = (keccak256(abi.encode(k, w, "key")), _scalar(abi.encode(w, "point")));
         (g.forged, g.lies, g.hostile) = (plan % 4 == 0, (plan >> 8) % 4 == 0, (plan >> 16) % 4 == 0);
+        g.late = (plan >> 24) % 8 == 0;
+        if (!g.late) _publish(k, w);
+    }
+
+    function _publish(uint256 k, address w) private {
+        GSealed storage g = _sealed[k][w];
         (ISealedExchange.Seal memory seal,,) = _sealOf(g.key, _modelOf(k, w), g.forged);
+        g.late = false; // published
         vm.prank(w);
         exchange.publishSeal(_jobs[k].id, seal);
     }
@@ -1486,6 +1513,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         }
         GSub[] storage subs = _subs[k];
         for (uint256 i; i < subs.length; ++i) {
+            if (_sealed[k][subs[i].worker].late) continue; // no seal yet: no envelopes
             if (_sealed[k][subs[i].worker].hostile) _sealed[k][subs[i].worker].victim = victim;
             _postEnvelopesOf(k, subs[i].worker);
         }

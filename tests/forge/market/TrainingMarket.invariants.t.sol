@@ -54,12 +54,14 @@ contract TrainingMarketInvariants is MarketCampaign {
     }
 
     /// @notice Sealed submissions (issue 26): a proven bad envelope never slashes an honest
-    /// member (its submission is Unverified and counts for nobody); the winner's prize and stake
+    /// member (its submission is Unverified and counts for nobody); a reveal without a published
+    /// seal reverts ({invariant_forbiddenCallsRevert}); the winner's prize and stake
     /// go to the exchange, where a proven dispute (a wrong key, a forged seal) refunds the
     /// requester, burns the deposit and never pays the worker, an honest delivery of an honest
     /// seal withstands every dispute, and an undisputed delivery pays the worker exactly once.
     function invariant_theSealedPathPaysByItsRules() external view {
         assertEq(handler.badEnvelopeSlashes(), 0, "an honest member was slashed over an envelope it proved bad");
+        assertEq(handler.badEnvelopesJudged(), 0, "a submission with a proven bad envelope was judged");
         assertEq(handler.honestDisputesAccepted(), 0, "a dispute of an honest delivery went through");
         assertEq(handler.exchangeMismatches(), 0, "the exchange paid other than its rule");
     }
