@@ -146,8 +146,10 @@ class Market:
         committee: int = 3,
         publish: str | None = None,
         provenance: str | Path | None = None,
+        sealed: bool = False,
     ) -> Job:
-        """Check, upload, seal and post a job (amounts as `1ether`, `0.1ether` or int wei)."""
+        """Check, upload, seal and post a job (amounts as `1ether`, `0.1ether` or int wei);
+        `sealed`: its submissions too, the winner's key delivered for the reward (issue 26)."""
         posted: PostedJob = post_job(
             self.session,
             base=base,
@@ -161,6 +163,7 @@ class Market:
             committee=committee,
             publish=publish,
             provenance=Path(provenance) if provenance else None,
+            sealed=sealed,
         )
         return Job(self, posted.job_id)
 

@@ -31,7 +31,7 @@ class OverclaimingWorker(Worker):
 
     overclaim_bps = 0
 
-    def claim_for(self, measured_bps: int, n: int) -> int:
+    def claim_for(self, measured_bps: int, n: int, evaluation_shards: int | None = None) -> int:
         return min(MAX_BPS, measured_bps + self.overclaim_bps)
 
 

@@ -243,7 +243,7 @@ class Demo:
         self.hashes: dict[str, str] = {}
         for name, data in self.sets.items():
             path, digest = export_dataset(data, data_dir / f"{task.dataset}-{name}.npz")
-            if name != "eval":  # the evaluation set is served only once commits have closed
+            if name == "source":  # the job's images are served only as the pool's split says
                 self.server.store.put_file(path)
             self.paths[name], self.hashes[name] = path, digest
         self.spec_path = data_dir / "spec.json"
@@ -254,6 +254,42 @@ class Demo:
                 f"{name:<6} {len(data):>4} images of classes {','.join(data.classes)}  "
                 f"sha256:{self.hashes[name][:16]}..."
             )
+        self.form_pool(data_dir)
+
+    def form_pool(self, data_dir: Path) -> None:
+        """The requester's `job post --pool` step (issue 20): the training and evaluation images
+        as one labelled pool, one image a shard, its evaluation share the evaluation set's, so
+        the job trains and evaluates on as many images as an unpooled one would; a block after
+        the post decides which images are which."""
+        import numpy as np
+
+        from offchain.ml.data import ImageSet, export_dataset
+        from offchain.roles.pool_post import form_and_store
+
+        train, evaluation = self.sets["train"], self.sets["eval"]
+        images, labels = (np.concatenate([getattr(d, k) for d in (train, evaluation)]) for k in ("images", "labels"))
+        pool = ImageSet(images, labels, train.classes)
+        path, _ = export_dataset(pool, data_dir / "pool.npz")
+        manifest, digest = form_and_store(self.requester_session(), path, len(pool), len(evaluation) / len(pool))
+        self.server.store.put_file(manifest)  # public at post: every shard's hash, no image
+        self.paths["pool"], self.hashes["pool"] = manifest, digest
+        self.say.detail(
+            f"pool   {len(pool):>4} images in {len(pool)} salted shards, {len(evaluation)} drawn for evaluation by "
+            f"a block after the post  sha256:{digest[:16]}..."
+        )
+
+    def requester_session(self) -> Any:
+        from offchain.roles.session import Session
+
+        requester_client = self.as_account(REQUESTER)
+        return Session(
+            client=requester_client,
+            deployment=self.deployment,
+            market=self.market.as_sender(requester_client),
+            registry=self.registry,
+            home=self.requester_home,
+            sources=[self.server.url],
+        )
 
     def pretrain_base(self) -> None:
         from offchain.ml.basecache import cached_base
@@ -331,17 +367,8 @@ class Demo:
         requester daemon opens the set from there once commits close."""
         from offchain.eth.provenance import load_proof
         from offchain.roles.requester import seal_and_post
-        from offchain.roles.session import Session
 
-        requester_client = self.as_account(REQUESTER)
-        requester = Session(
-            client=requester_client,
-            deployment=self.deployment,
-            market=self.market.as_sender(requester_client),
-            registry=self.registry,
-            home=self.requester_home,
-            sources=[self.server.url],
-        )
+        requester = self.requester_session()
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
@@ -349,11 +376,11 @@ class Demo:
         spec_digest = self.server.store.put_file(self.spec_path)
         self.job_id, _ = seal_and_post(
             requester,
-            self.paths["eval"],
-            bytes.fromhex(self.hashes["eval"]),
+            self.paths["pool"],  # the seal seals the pool: the seed opens its evaluation part
+            bytes.fromhex(self.hashes["pool"]),
             proof=load_proof(self.train_anchor.proof_path),
             base_model=self.base_hash,
-            training_set=bytes.fromhex(self.hashes["train"]),
+            training_set=bytes.fromhex(self.hashes["pool"]),
             spec=bytes.fromhex(spec_digest),
             min_score_bps=self.config.min_score_bps,
             deadlines=self.deadlines,
@@ -365,7 +392,7 @@ class Demo:
             f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed with an equal deposit "
             f"(back at finalize unless it never opens its set), minimum score "
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
-            f"{self.spec['epochs']} epochs; the evaluation set stays sealed in its seal book"
+            f"{self.spec['epochs']} epochs; the pool's shards stay in its store until the split says where each goes"
         )
         provenance = self.market.training_set_provenance(self.job_id, self.relay)
         assert provenance is not None  # postJobWithProvenance records it or reverts
@@ -661,9 +688,12 @@ class Demo:
         self.relay = relay
         self.ledger = LedgerSide(self.out, self.say, self.chain.url, self.out / "deployments", RELAYER)
         self.ledger_roles = self.ledger.start(relay)
-        self.say("anchoring the training set's hash in the ledger, so the job can prove where its data came from")
+        self.say(
+            "anchoring the pool manifest's hash (the job's training set) in the ledger, "
+            "so the job can prove where its data came from"
+        )
         self.train_anchor = self.ledger.anchor(
-            bytes.fromhex(self.hashes["train"]), "training-set", relay.min_confirmations()
+            bytes.fromhex(self.hashes["pool"]), "training-set", relay.min_confirmations()
         )
 
     def anchor_winner(self) -> None:

@@ -149,17 +149,18 @@ class ExchangeClient:
 
     def post_envelopes(self, job_id: int, key: bytes) -> TxReceipt:
         """Post `key`'s envelope to each seat of the job's drawn committee (before the reveal
-        deadline), under a fresh point and each member's registered encryption key."""
+        deadline), under a fresh point and each member's registered encryption key. A member
+        that registered none can open nothing: its seats get an empty envelope, and the other
+        seats still get theirs (a worker that posted none would forfeit to every seat)."""
         w = new_key_pair()
         envelopes = []
-        for member in self.market.committee(job_id):
+        # Every seat, empty ones included (MarketClient.committee drops those): the chain wants one each.
+        for member in self.market.lens.functions.committee(job_id).call():
             if member == ZERO_ADDRESS:
                 envelopes.append(bytes(32))  # an empty seat: ignored
                 continue
             public = self.encryption_key(member)
-            if public is None:
-                raise InvalidInputError(f"committee member {member} of job {job_id} registered no encryption key")
-            envelopes.append(seal_envelope(key, shared_point(w.secret, public)))
+            envelopes.append(bytes(32) if public is None else seal_envelope(key, shared_point(w.secret, public)))
         return self.client.transact(self.contract.functions.postEnvelopes(job_id, (w.public.x, w.public.y), envelopes))
 
     def deliver_key(self, job_id: int, key: bytes) -> TxReceipt:
@@ -220,6 +221,19 @@ class ExchangeClient:
     def exchange(self, job_id: int) -> Exchange:
         worker, since, state, requester, prize, deposit, word = self.contract.functions.exchangeOf(job_id).call()
         return Exchange(str(worker), int(since), State(state), str(requester), int(prize), int(deposit), bytes(word))
+
+    def delivery_window(self) -> int:
+        """Seconds the winner has to deliver its key once its exchange opened."""
+        return int(self.contract.functions.deliveryWindow().call())
+
+    def dispute_window(self) -> int:
+        """Seconds the requester has to dispute a delivery."""
+        return int(self.contract.functions.disputeWindow().call())
+
+    def claimed(self, job_id: int) -> bool:
+        """True once the exchange paid its worker (ExchangeClaimed); a closed exchange that was
+        not claimed refunded the requester."""
+        return bool(self._logs("ExchangeClaimed", jobId=job_id))
 
     def job_key_of(self, job_id: int, requester: str) -> str:
         return str(self.contract.functions.jobKeyOf(job_id, parse_address(requester)).call())

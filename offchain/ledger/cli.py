@@ -248,7 +248,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     miner: Miner | None = None
     try:
         if args.mine:
-            miner = Miner(args.processes).__enter__()
+            miner = Miner(args.processes)  # assigned first: a SIGTERM while it starts still closes it
+            miner.__enter__()
             address = address_of(load_key(datadir))
         while True:
             if miner is not None:

@@ -132,9 +132,10 @@ class Miner:
                 args=(index, jobs, self._results, self._current, self._counters),
                 daemon=True,
             )
-            proc.start()
+            # Listed before it starts: close() (on a SIGTERM mid-start too) reaps every started one.
             self._jobs.append(jobs)
             self._procs.append(proc)
+            proc.start()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
@@ -146,6 +147,8 @@ class Miner:
         for jobs in self._jobs:
             jobs.put(None)
         for proc in self._procs:
+            if proc.pid is None:
+                continue  # never started
             proc.join(timeout=2)
             if proc.is_alive():
                 proc.terminate()

@@ -36,6 +36,8 @@ class JobState(StrEnum):
     COMMITTED = "committed"  # commit mined
     REVEALED = "revealed"  # reveal mined
     FINALIZED = "finalized"  # the job is finalized (by us or someone else)
+    DELIVERING = "delivering"  # a sealed job's winner: its exchange is open, the key goes to the requester
+    DELIVERED = "delivered"  # the key is delivered: the exchange pays once the dispute window passes
     DONE = "done"  # balance withdrawn
 
 
@@ -57,7 +59,11 @@ class JobRecord:
     model_hash: bytes | None = None  # the trained model's tensor fingerprint
     measured_bps: int | None = None  # its score on the CPU, as validators measure it
     claim_bps: int | None = None  # the score committed to
-    uri: str | None = None  # where the weights are served
+    uri: str | None = None  # where the weights are served (a sealed job's: the sealed artifact)
+    sealed: bool = False  # the job was posted under seal: only ciphertext is served (issue 26)
+    seal_dir: str | None = None  # the submission's key and sealed artifact (offchain.roles.sealing)
+    seal: dict[str, str] | None = None  # its seal (SealHeader as hex), published before the reveal
+    envelopes: str | None = None  # "posted" once the committee's envelopes are on chain, or why not
     salt: bytes | None = None  # journalled BEFORE the commit is sent
     commitment: bytes | None = None
     commit_block: int | None = None

@@ -4,8 +4,9 @@
 book (durably) before postJob sends only the seal; the file stays in the local store until
 `job reveal-eval` publishes it and opens the seal on chain, once commits have closed.
 
-    offchain job post --base 0x<model hash> --train train.npz --eval eval.npz --spec spec.json \\
+    offchain job post --base 0x<model hash> --pool data.npz --spec spec.json \\
         --reward 1ether --min-score-bps 8000 --min-stake 0.1ether --publish http://127.0.0.1:8600
+    (or --train train.npz --eval eval.npz: an unpooled job, whose evaluation set the requester chose)
     offchain job reveal-eval ID [--publish URL]   # after the commit deadline, before the reveal deadline
     offchain job status [ID] [--json]
     offchain job finalize ID
@@ -31,6 +32,8 @@ from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
 from offchain.roles.humantime import iso, relative
 from offchain.roles.jobs_view import MAX_LISTED, format_job, format_jobs, is_open, job_ids, job_report, validate_job_id
+from offchain.roles.pool import SplitNotDrawnError, pool_of
+from offchain.roles.pool_post import POOL_SHARDS, form_and_store, publish_shards
 from offchain.roles.post_checks import check_job
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
@@ -86,23 +89,56 @@ def _file_relay(session: Session) -> Any:
 
 
 def seal_and_post(
-    session: Session, evaluation_path: Path, evaluation: bytes, proof: AnchorProof | None = None, **terms: Any
+    session: Session,
+    evaluation_path: Path,
+    evaluation: bytes,
+    proof: AnchorProof | None = None,
+    sealed: bool = False,
+    **terms: Any,
 ) -> tuple[int, bytes]:
     """Post a job whose evaluation set (`evaluation`, the SHA-256 of the file at
     `evaluation_path`) stays sealed: the set's hash and a fresh salt go to the requester's seal
     book (durably) before postJob sends only the seal, and the seal is bound to the job id once
     mined; the requester daemon (or `job reveal-eval`) opens it from there once commits close.
-    `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
+    `sealed`: its submissions are sealed too (issue 26): a fresh job key's secret goes to the
+    seal book as well before its public half is registered, and the winner delivers its key to
+    it. `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
     salt = new_salt()
     seal = evaluation_seal(evaluation, salt)
     book = _seal_book(session)
     try:
         book.put_evaluation(seal, evaluation, salt, evaluation_path.resolve())  # durable BEFORE postJob
-        job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
+        if sealed:
+            job_id = _post_under_seal(session, book, seal, proof, terms)
+        else:
+            job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
         book.bind_evaluation(seal, job_id)
     finally:
         book.close()
     return job_id, seal
+
+
+def _post_under_seal(
+    session: Session, book: SealBook, seal: bytes, proof: AnchorProof | None, terms: dict[str, Any]
+) -> int:
+    from offchain.eth.exchange import ExchangeClient
+    from offchain.sealed.curve import new_key_pair
+
+    assert proof is None, "post_job refuses --sealed with --provenance"
+    job_key = new_key_pair()
+    book.put_job_key(seal, job_key.secret)  # durable BEFORE its public half is registered
+    return ExchangeClient(session.market).post_sealed_job(
+        job_key,
+        terms["base_model"],
+        terms["training_set"],
+        seal,
+        terms["spec"],
+        terms["min_score_bps"],
+        terms["deadlines"],
+        terms["min_stake"],
+        terms["committee_size"],
+        terms["reward"],
+    )
 
 
 @dataclass(frozen=True)
@@ -146,14 +182,18 @@ class PostedJob:
     evaluation_seal: bytes
     deadlines: tuple[int, int, int, int]
     proof: AnchorProof | None
+    sealed: bool = False  # submissions sealed (issue 26)
 
 
 def post_job(
     session: Session,
     *,
     base: str,
-    train: Path,
-    evaluation: Path,
+    train: Path | None = None,
+    evaluation: Path | None = None,
+    pool: Path | None = None,
+    pool_shards: int = POOL_SHARDS,
+    evaluation_share: float | None = None,  # None: offchain.ml.pool's EVALUATION_SHARE
     spec: Path,
     reward: str | int,
     min_score_bps: int,
@@ -162,34 +202,57 @@ def post_job(
     committee: int = 3,
     publish: str | None = None,
     provenance: Path | None = None,
+    sealed: bool = False,
     confirm: Callable[[str], bool] = lambda what: True,
 ) -> PostedJob:
     """Check a job, upload its public artifacts, seal its evaluation set and post it: every
     check runs before the first upload or transaction, so bad input costs nothing. `confirm`
-    is asked last, with what would be spent (NotPosted when it says no)."""
+    is asked last, with what would be spent (NotPosted when it says no).
+
+    With `pool` (one labelled data set) instead of `train` and `evaluation`, the job is pooled
+    (offchain.roles.pool_post): its training-set hash and its seal both name the pool's
+    manifest, and a block after the post splits the pool (issue 20)."""
+    if (pool is None) == (train is None or evaluation is None) or (pool and (train or evaluation)):
+        raise InvalidInputError("give either --pool, or both --train and --eval")
+    if pool is not None:
+        if provenance is not None:
+            # The anchor proves the training-set hash, and a pool's is its manifest's, formed here.
+            raise InvalidInputError("--provenance anchors a training set file: a pooled job's is formed at post")
+        train = evaluation = pool  # the checks below read one data set for both
+    assert train is not None and evaluation is not None
     validate_bps(min_score_bps, "minimum score")
     job_spec = load_spec(spec)  # a malformed spec fails here, before any upload or transaction
     base_hash = parse_hash32(base, "base model hash")
     reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
     check_windows(session, windows)
+    if sealed and provenance:
+        raise InvalidInputError("--sealed and --provenance cannot be combined (postJobUnderSeal takes no proof)")
     proof = _provenance_proof(session, provenance, train) if provenance else None
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
     what = (
         f"post a job from {session.client.address} with {format_eth(reward_wei)} in escrow "
         f"and a deposit of {format_eth(deposit_of(reward_wei))} (back at finalize; burned if the "
         f"evaluation set is not opened) (workers stake {format_eth(stake_wei)} each)"
+        + (", submissions sealed: the winner's weights come for the reward" if sealed else "")
     )
     if not confirm(what):
         raise NotPosted(what)
-    train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
-    # The evaluation set stays private (local store only) until commits close.
-    evaluation_digest = publish_artifact(session, evaluation, None)
+    if pool is not None:
+        # The shards stay in the local store; the manifest is public, and sealed as the set to open.
+        evaluation, evaluation_digest = form_and_store(session, pool, pool_shards, evaluation_share)
+        train_digest = publish_artifact(session, evaluation, publish)
+        spec_digest = publish_artifact(session, spec, publish)
+    else:
+        train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
+        # The evaluation set stays private (local store only) until commits close.
+        evaluation_digest = publish_artifact(session, evaluation, None)
     deadlines = windows.deadlines(session.chain_time())
     job_id, seal = seal_and_post(
         session,
         evaluation,
         bytes.fromhex(evaluation_digest),
         proof=proof,
+        sealed=sealed,
         base_model=base_hash,
         training_set=bytes.fromhex(train_digest),
         spec=bytes.fromhex(spec_digest),
@@ -199,7 +262,7 @@ def post_job(
         committee_size=committee,
         reward=reward_wei,
     )
-    return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof)
+    return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof, sealed)
 
 
 class NotPosted(Exception):  # noqa: N818 - a person's "no", not an error
@@ -220,6 +283,8 @@ def _post(args: argparse.Namespace) -> int:
         base=args.base,
         train=args.train,
         evaluation=args.eval,
+        pool=args.pool,
+        pool_shards=args.pool_shards,
         spec=args.spec,
         reward=args.reward,
         min_score_bps=args.min_score_bps,
@@ -228,9 +293,11 @@ def _post(args: argparse.Namespace) -> int:
         committee=args.committee,
         publish=args.publish,
         provenance=args.provenance,
+        sealed=args.sealed,
         confirm=lambda what: confirm_spend(args, what),
     )
     proof = posted.proof
+    published = publish_training(session, posted.job_id, args.publish) if args.pool else None
     if args.json:
         out = {"job_id": posted.job_id, "training_set": posted.training_set, "spec": posted.spec}
         print(
@@ -239,6 +306,8 @@ def _post(args: argparse.Namespace) -> int:
                     **out,
                     "evaluation_seal": posted.evaluation_seal.hex(),
                     "provenance_height": proof.height if proof else None,
+                    "training_shards": list(published) if published is not None else None,
+                    "sealed": posted.sealed,
                 }
             )
         )
@@ -246,14 +315,29 @@ def _post(args: argparse.Namespace) -> int:
     print(f"posted job {posted.job_id}")
     print(f"training set sha256:{posted.training_set}\nevaluation set sealed: 0x{posted.evaluation_seal.hex()}")
     print(f"spec sha256:{posted.spec}")
+    if posted.sealed:
+        print("submissions sealed: `offchain requester` decrypts the winner's weights once it delivers its key")
     if proof is not None:
         print(f"training set anchored at ledger block {proof.height}: proof verified on-chain at post")
+    if args.pool and published is None:
+        print("pooled: the training shards are published once the seed block is mined (offchain requester does it)")
+    elif published is not None:
+        print(f"pooled: the seed block split the pool; training shards {list(published)} published")
     now = session.chain_time()
     names = ("commits", "reveals", "attestations", "attestation reveals")
     for what, when in zip(names, posted.deadlines, strict=True):
         print(f"{what} close {relative(when, now)} ({iso(when)})")
     print(f"open the evaluation set between the commit and reveal deadlines: offchain job reveal-eval {posted.job_id}")
     return 0
+
+
+def publish_training(session: Session, job_id: int, server: str | None) -> tuple[int, ...] | None:
+    """Publish pooled job `job_id`'s seeded training shards; None while its seed block is not
+    mined (the requester daemon tries again each round)."""
+    try:
+        return publish_shards(session, session.market.job_posted(job_id), "training", server)
+    except SplitNotDrawnError:
+        return None
 
 
 class EvaluationUnopenableError(OffchainError):
@@ -278,6 +362,9 @@ def reveal_evaluation(session: Session, job_id: int, server: str | None) -> bool
     if sealed is None:
         raise EvaluationUnopenableError(f"no sealed evaluation set on record for job {job_id} in {session.home}")
     digest = publish_artifact(session, Path(sealed.path), server)
+    job = session.market.job_posted(job_id)
+    if job.training_set.hex() == digest and pool_of(session, job) is not None:
+        publish_shards(session, job, "evaluation", server)  # the seal opens the pool: its seeded complement
     uri = f"{server.rstrip('/')}/sha256/{digest}" if server else f"sha256:{digest}"
     session.market.reveal_evaluation(job_id, sealed.evaluation_set, sealed.salt, uri)
     return True
@@ -372,8 +459,16 @@ def register(subparsers: Any) -> None:
 
     post = commands.add_parser("post", help="upload the artifacts and post a job with an escrowed reward")
     post.add_argument("--base", required=True, help="registered base model hash")
-    post.add_argument("--train", type=Path, required=True, help="training set (.npz artifact)")
-    post.add_argument("--eval", type=Path, required=True, help="evaluation set (.npz artifact)")
+    post.add_argument(
+        "--pool",
+        type=Path,
+        default=None,
+        help="one labelled data set (.npz) that a block after the post splits into the training and evaluation "
+        "sets, so a hostile evaluation set cannot be chosen (instead of --train and --eval)",
+    )
+    post.add_argument("--pool-shards", type=int, default=POOL_SHARDS, help=f"shards of --pool (default {POOL_SHARDS})")
+    post.add_argument("--train", type=Path, default=None, help="training set (.npz artifact), unpooled")
+    post.add_argument("--eval", type=Path, default=None, help="evaluation set (.npz artifact), unpooled")
     post.add_argument("--spec", type=Path, required=True, help="training spec (JSON)")
     post.add_argument(
         "--reward", required=True, help="escrowed reward, e.g. 1ether (the same again is escrowed as a deposit)"
@@ -391,6 +486,11 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         help="anchor proof of the training set (`offchain ledger prove TXID --out FILE`), verified on-chain",
+    )
+    post.add_argument(
+        "--sealed",
+        action="store_true",
+        help="workers publish only ciphertext; the winner's key is delivered to you for the reward (issue 26)",
     )
     post.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_spend_args(post)

@@ -35,8 +35,45 @@ def seal_weights(weights: Path, model_hash: bytes, folder: Path) -> SealedWeight
     key = _durable_key(folder / KEY_FILE)
     sealed = seal_file(weights, key, model_hash)
     artifact = folder / ARTIFACT_FILE
-    _write_durably(artifact, sealed.artifact(), mode=0o644)
+    write_durably(artifact, sealed.artifact(), mode=0o644)
     return SealedWeights(key, sealed.header, artifact)
+
+
+def submission_key(folder: Path) -> bytes:
+    """The key `seal_weights` drew for the submission sealed in `folder` (never drawn here: a
+    published seal commits to it, and another key would open nothing)."""
+    path = folder / KEY_FILE
+    if not path.exists():
+        raise SealedError(f"{path} is missing: the submission's key is lost")
+    return _durable_key(path)
+
+
+def seal_folder(job_dir: Path, model_hash: bytes) -> Path:
+    """Where the submission of `model_hash` is sealed: one folder, so one key, per model. A
+    retrained model (a crash before its hash was journalled) gets a fresh key: one keystream
+    over two plaintexts would give away their XOR."""
+    return job_dir / f"sealed-{model_hash.hex()[:16]}"
+
+
+def header_to_json(header: SealHeader) -> dict[str, str]:
+    """`header` as the worker's journal keeps it (hex strings)."""
+    return {
+        "model_hash": header.model_hash.hex(),
+        "cipher_root": header.cipher_root.hex(),
+        "plain_root": header.plain_root.hex(),
+        "key_commitment": header.key_commitment.hex(),
+        "size": str(header.size),
+    }
+
+
+def header_from_json(stored: dict[str, str]) -> SealHeader:
+    return SealHeader(
+        model_hash=bytes.fromhex(stored["model_hash"]),
+        cipher_root=bytes.fromhex(stored["cipher_root"]),
+        plain_root=bytes.fromhex(stored["plain_root"]),
+        key_commitment=bytes.fromhex(stored["key_commitment"]),
+        size=int(stored["size"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +111,7 @@ def member_key(path: Path) -> KeyPair:
             raise SealedError(f"{path} holds no secp256k1 secret")
         return KeyPair(secret, base_mul(secret))
     pair = new_key_pair()
-    _write_durably(path, pair.secret.to_bytes(32, "big"), mode=0o600)
+    write_durably(path, pair.secret.to_bytes(32, "big"), mode=0o600)
     return pair
 
 
@@ -85,11 +122,11 @@ def _durable_key(path: Path) -> bytes:
             raise SealedError(f"{path} holds {len(key)} bytes, not a {KEY_BYTES}-byte key")
         return key
     key = new_key()
-    _write_durably(path, key, mode=0o600)
+    write_durably(path, key, mode=0o600)
     return key
 
 
-def _write_durably(path: Path, data: bytes, mode: int) -> None:
+def write_durably(path: Path, data: bytes, mode: int) -> None:
     """`data` at `path`, fsynced, replaced atomically (readers never see half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -51,6 +51,9 @@ SCHEMA = (
     " evaluation_set TEXT, salt TEXT, path TEXT, job_id INTEGER, PRIMARY KEY (chain_id, market, seal))",
     "CREATE TABLE IF NOT EXISTS votes (chain_id INTEGER, market TEXT, job_id INTEGER,"
     " vote INTEGER, salt TEXT, PRIMARY KEY (chain_id, market, job_id))",
+    # A sealed job's key (issue 26), keyed by its evaluation seal as the post is.
+    "CREATE TABLE IF NOT EXISTS job_keys (chain_id INTEGER, market TEXT, seal TEXT,"
+    " secret TEXT, PRIMARY KEY (chain_id, market, seal))",
 )
 
 
@@ -105,6 +108,23 @@ class SealBook:
             "INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?, ?, ?, ?, NULL)",
             (*self.key, seal.hex(), evaluation_set.hex(), salt.hex(), str(path)),
         )
+
+    def put_job_key(self, seal: bytes, secret: int) -> None:
+        """Record the secret of a sealed job's key before the post registers its public half:
+        the winner delivers its weights' key to it."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO job_keys VALUES (?, ?, ?, ?)",
+            (*self.key, seal.hex(), secret.to_bytes(32, "big").hex()),
+        )
+
+    def job_key(self, job_id: int) -> int | None:
+        """The secret of the key job `job_id` was posted under seal with, or None."""
+        row = self._db.execute(
+            "SELECT k.secret FROM job_keys k JOIN evaluations e ON e.chain_id = k.chain_id AND e.market = k.market"
+            " AND e.seal = k.seal WHERE k.chain_id = ? AND k.market = ? AND e.job_id = ?",
+            (*self.key, job_id),
+        ).fetchone()
+        return None if row is None else int(row[0], 16)
 
     def bind_evaluation(self, seal: bytes, job_id: int) -> None:
         """Note the job id a sealed evaluation set was posted under."""

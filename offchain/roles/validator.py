@@ -40,6 +40,7 @@ from offchain.eth.values import format_eth, parse_amount
 from offchain.roles.committee import CommitteeMember, EvaluationUnavailableError
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
+from offchain.roles.pool import gather, pool_of, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.sealing import member_key, open_submission
 from offchain.roles.seals import SealBook
@@ -201,11 +202,7 @@ class Validator:
         from offchain.ml.fingerprint import fingerprint_file
 
         folder = self.weights_folder(event.job_id, event.worker)
-        try:
-            eval_path = self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
-        except (ArtifactNotFoundError, HashMismatchError) as exc:
-            # The requester's failure, not the worker's: attested as such, never scored 0.
-            raise EvaluationUnavailableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
+        eval_path = self.evaluation_path(job, evaluation_set)
         try:
             if self.session.market.is_sealed(event.job_id):
                 opened = self._open_sealed(event, folder / "model.safetensors")
@@ -227,6 +224,29 @@ class Validator:
             return ZERO_SCORE
         self.log("evaluated", job=event.job_id, worker=event.worker, accuracy_bps=result.accuracy_bps, n=result.n)
         return result.accuracy_bps
+
+    def evaluation_path(self, job: JobPosted, evaluation_set: bytes) -> Path:
+        """The opened evaluation set as one data set file. A pooled job's is the seeded complement
+        of its pool: the requester opens the seal of the pool itself, and each evaluation shard
+        is checked against the manifest. Raises EvaluationUnavailableError (the requester's
+        failure, attested as such, never scored 0) for a set that cannot be fetched, does not
+        match its hash, or is not the pool's seeded complement."""
+        from offchain.ml.pool import PoolError
+
+        try:
+            manifest = pool_of(self.session, job)
+            if manifest is None:
+                return self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
+            if evaluation_set != job.training_set:
+                raise EvaluationUnavailableError(
+                    f"the opened set {evaluation_set.hex()} is not the job's pool {job.training_set.hex()}: "
+                    "not the seeded complement of its training shards"
+                )
+            drawn = split_of(self.session, job, manifest)
+            path, _ = gather(self.session, manifest, drawn.evaluation, self.home / f"{job.job_id}-pool-eval.npz")
+            return path
+        except (ArtifactNotFoundError, HashMismatchError, PoolError) as exc:
+            raise EvaluationUnavailableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
 
     def _open_sealed(self, event: Revealed, dest: Path) -> Path | None:
         """The weights of sealed submission `event` at `dest`, or None (score 0) when they do not

@@ -13,7 +13,8 @@ committed, never commits twice and never loses a salt.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+import statistics
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from offchain.errors import OffchainError
 from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.errors import TransactionError
+from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Outcome, Phase
 from offchain.eth.polling import EventPoller, with_retries
@@ -28,6 +30,7 @@ from offchain.eth.values import MAX_BPS, hash_hex, parse_amount
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
+from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, seed_block, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import parse_spec, spec_from_recipe
@@ -50,12 +53,35 @@ class WorkerOptions:
     # Appeal a conviction its own measurement disputes (issue 20 item 5), with a deposit of the
     # job's minimum stake when that is at most this many wei (None: whatever the job asks).
     max_appeal_deposit: int | None = None
+    # Refuse unpooled jobs (issue 20): their evaluation set is the requester's choice, and a
+    # hostile one (mislabelled, shifted) convicts an honest claim. By default they are taken
+    # with a warning, as before pooled jobs existed.
+    pooled_only: bool = False
 
     def __post_init__(self) -> None:
         check_device(self.device)  # at start: not after a job has been taken
 
 
+@dataclass(frozen=True)
+class Trained:
+    """A fine-tuned result: its weights file, its tensor fingerprint, its held-out score."""
+
+    weights: Path
+    model_hash: bytes
+    measured_bps: int
+    n: int  # held-out images measured (for a pooled job, held-out shards)
+    evaluation_shards: int | None = None  # a pooled job's: its claim's margin counts them
+
+
 PAST_JOB = "its commit window had closed when the worker saw it"
+UNPOOLED = (
+    "unpooled: the requester chose its evaluation set, and a hostile one can convict an honest claim "
+    "(refused under --pooled-only)"
+)
+# Seconds after the seed block within which the requester must serve the seeded training
+# shards (its daemon does at once); a worker that finds them missing after that refuses the job.
+PUBLISH_GRACE_S = 120
+ENVELOPES_POSTED = "posted"
 # The committee's verdicts a worker appeals when its own measurement backs its claim: a
 # conviction, and the verdicts silent or split seats leave open, which the vote decides.
 APPEALABLE = (Outcome.DISHONEST, Outcome.UNDECIDED, Outcome.UNVERIFIED)
@@ -133,7 +159,9 @@ class Worker:
             # Seen only once open: a job cancelled before the worker met it costs one line, its skip.
             self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
             spec = parse_spec(self.session.fetch(job.spec).read_bytes())
-            train_path = self.session.fetch(job.training_set)  # never the evaluation set: it is sealed
+            train_path, groups = self._training_set(job)  # never the evaluation set: it is sealed
+            if groups is None:
+                self.log.warn("unpooled job: its evaluation set is the requester's choice", job=job.job_id)
             base_uri = self.session.registry.record(job.base_model).uri
             base_path = self._fetch_base_model(job.base_model, base_uri)
             # No evaluation set to time: it is sealed. Training on the whole set over-counts the
@@ -157,6 +185,9 @@ class Worker:
                 raise OffchainError(f"stake {job.min_stake} wei exceeds the balance")
         except TRANSIENT_ERRORS:
             raise  # the node or a server is down: consider the job again on the next poll
+        except SplitNotDrawnError as exc:
+            self.log("waiting for the pool's split", job=job.job_id, reason=str(exc))
+            return  # still SEEN: considered again on the next round
         except (OffchainError, OSError, ValueError) as exc:
             self.journal.put(job.job_id, JobState.SKIPPED, reason=str(exc))
             self.log("job skipped", job=job.job_id, reason=str(exc))
@@ -175,6 +206,8 @@ class Worker:
             JobState.COMMITTED: self.reveal,
             JobState.REVEALED: self.finalize,
             JobState.FINALIZED: self.withdraw,
+            JobState.DELIVERING: self.deliver,
+            JobState.DELIVERED: self.collect,
         }[entry.state]
         try:
             step(entry)
@@ -191,16 +224,56 @@ class Worker:
         self.consider(entry.record.posting)
 
     def train(self, entry: JobEntry) -> None:
+        job_dir = self._job_dir(entry.job_id)
+        result = self.fine_tune(entry, job_dir)
+        if result.evaluation_shards is None:
+            claim = self.claim_for(result.measured_bps, result.n)
+        else:
+            claim = self.claim_for(result.measured_bps, result.n, result.evaluation_shards)
+        # Read from the chain here, not from an older journal: a sealed job's weights are never
+        # served in the clear (issue 26).
+        sealed = self.session.market.is_sealed(entry.job_id)
+        seal_dir, seal, served = None, None, result.weights
+        if sealed:
+            from offchain.roles.sealing import header_to_json, seal_folder, seal_weights
+
+            folder = seal_folder(job_dir, result.model_hash)
+            sealing = seal_weights(result.weights, result.model_hash, folder)  # the key durable first
+            seal_dir, seal, served = str(folder), header_to_json(sealing.header), sealing.artifact
+        uri = self._publish(served)
+        self.journal.put(
+            entry.job_id,
+            JobState.TRAINED,
+            model_hash=result.model_hash,
+            measured_bps=result.measured_bps,
+            claim_bps=claim,
+            uri=uri,
+            sealed=sealed,
+            seal_dir=seal_dir,
+            seal=seal,
+        )
+        self.log(
+            "trained",
+            job=entry.job_id,
+            model=hash_hex(result.model_hash),
+            measured_bps=result.measured_bps,
+            claim_bps=claim,
+            uri=uri,
+            sealed=sealed,
+        )
+
+    def fine_tune(self, entry: JobEntry, job_dir: Path) -> Trained:
+        """Fine-tune the base model on the job's training set (resuming from the checkpoint in
+        `job_dir`), and measure the result on a held-out part of it."""
         from offchain.ml.evaluation import evaluate_model
         from offchain.ml.train import train
 
         record = entry.record
         recipe = required(record.recipe, "the spec's recipe")
-        job_dir = self._job_dir(entry.job_id)
-        train_path = self.session.fetch(record.posting.training_set)
+        train_path, groups = self._training_set(record.posting)
         # The evaluation set stays sealed until commits close: hold out part of the training
         # set instead, to measure (and claim) what the hidden set will likely show.
-        fit_path, holdout_path = _split_holdout(train_path, job_dir, self.options.seed)
+        fit_path, holdout_path, held_shards = _split_holdout(train_path, job_dir, self.options.seed, groups)
         config = spec_from_recipe(recipe).config
         config.dataset = str(fit_path)
         config.eval_dataset = str(holdout_path)
@@ -219,25 +292,11 @@ class Worker:
         # Validators measure on the hidden set; only over-claims are slashed, so claim the
         # held-out accuracy less two standard errors (the deterministic CPU evaluation).
         held = evaluate_model(job_dir / "model", str(holdout_path), device="cpu")
-        measured = held.accuracy_bps
-        claim = self.claim_for(measured, held.n)
-        uri = self._publish(job_dir / "model" / "model.safetensors")
-        self.journal.put(
-            entry.job_id,
-            JobState.TRAINED,
-            model_hash=result.fingerprint,
-            measured_bps=measured,
-            claim_bps=claim,
-            uri=uri,
-        )
-        self.log(
-            "trained",
-            job=entry.job_id,
-            model=hash_hex(result.fingerprint),
-            measured_bps=measured,
-            claim_bps=claim,
-            uri=uri,
-        )
+        trained = Trained(job_dir / "model" / "model.safetensors", result.fingerprint, held.accuracy_bps, held.n)
+        if groups is None:
+            return trained
+        manifest = pool_of(self.session, record.posting)
+        return replace(trained, n=held_shards, evaluation_shards=manifest.evaluation_shards if manifest else 1)
 
     def _epoch_done(self, job_id: int, metrics: Any) -> None:
         self.log(
@@ -302,6 +361,8 @@ class Worker:
             self.log("reveal window missed: the stake will be slashed", job=entry.job_id)
             return
         claim = required(record.claim_bps, "the claim")
+        if record.sealed:
+            self._publish_seal(entry)
         receipt = self.session.market.reveal(
             entry.job_id,
             required(record.model_hash, "the model hash"),
@@ -312,7 +373,21 @@ class Worker:
         self.journal.put(entry.job_id, JobState.REVEALED)
         self.log("revealed", job=entry.job_id, claim_bps=claim, gas=receipt["gasUsed"])
 
+    def _publish_seal(self, entry: JobEntry) -> None:
+        """Publish the submission's seal (a sealed job refuses the reveal without it), once: a
+        restart finds it on chain. The key behind it was made durable when it was sealed."""
+        from offchain.roles.sealing import header_from_json
+
+        exchange = ExchangeClient(self.session.market)
+        if exchange.seal_of(entry.job_id, self.me) != bytes(32):
+            return
+        header = header_from_json(required(entry.record.seal, "the seal"))
+        receipt = exchange.publish_seal(entry.job_id, header)
+        self.log("seal published", job=entry.job_id, gas=receipt["gasUsed"])
+
     def finalize(self, entry: JobEntry) -> None:
+        if entry.record.sealed and entry.record.envelopes is None and not entry.record.missed_reveal:
+            self._post_envelopes(entry)
         self._appeal_if_wrongly_convicted(entry)
         phase = finalize_if_due(self.session, entry.job_id, self.log)
         if phase not in (Phase.FINALIZED, Phase.CANCELLED):
@@ -353,9 +428,44 @@ class Worker:
         receipt = appeals.file_appeal(entry.job_id, job.min_stake)
         self.log.warn("convicted against our measurement: appealed", job=entry.job_id, gas=receipt["gasUsed"])
 
+    def _post_envelopes(self, entry: JobEntry) -> None:
+        """Send the submission's key to each seat of the drawn committee (issue 26), between the
+        draw and the reveal deadline; the worker draws when no member has yet. Once: the chain
+        refuses a second list, and a restart finds the first."""
+        from offchain.roles.sealing import submission_key
+
+        job_id, market = entry.job_id, self.session.market
+        exchange = ExchangeClient(market)
+        if exchange.envelopes(job_id, self.me) is not None:
+            self.journal.put(job_id, JobState.REVEALED, envelopes=ENVELOPES_POSTED)
+            return
+        if self.session.chain_time() >= entry.record.posting.reveal_deadline:
+            why = "the reveal deadline passed before the committee was drawn"
+            self.journal.put(job_id, JobState.REVEALED, envelopes=why)
+            self.log.warn("no envelopes posted: the committee cannot open the submission", job=job_id, reason=why)
+            return
+        if not market.is_drawn(job_id):
+            if market.drawable_weight() == 0:
+                return  # no member to draw yet: a later round
+            market.draw_committee(job_id)  # anyone may; a race with a member is a failed transaction
+        if not market.committee(job_id):
+            self.journal.put(job_id, JobState.REVEALED, envelopes="no member was drawn")
+            return
+        key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
+        receipt = exchange.post_envelopes(job_id, key)
+        self.journal.put(job_id, JobState.REVEALED, envelopes=ENVELOPES_POSTED)
+        self.log("envelopes posted", job=job_id, seats=len(market.committee(job_id)), gas=receipt["gasUsed"])
+
     def withdraw(self, entry: JobEntry) -> None:
-        """Claim this submission's outcome (stake, prize or share; nothing when slashed)."""
+        """Claim this submission's outcome (stake, prize or share; nothing when slashed). A
+        sealed job's winner is paid through the exchange, for its key: the claim opens it."""
         found = self.session.market.submission_of(entry.job_id, self.me)
+        if entry.record.sealed and entry.record.outcome == Outcome.WON.name:
+            if found is not None and found[1].stake != 0:
+                self.session.market.claim(entry.job_id, found[0])  # anyone may: perhaps done already
+            self.journal.put(entry.job_id, JobState.DELIVERING)
+            self.log("won: the exchange is open, delivering the key", job=entry.job_id)
+            return
         amount = 0
         if found is not None and found[1].stake != 0:
             index, sub = found
@@ -364,7 +474,72 @@ class Worker:
         self.journal.put(entry.job_id, JobState.DONE, withdrawn=amount)
         self.log("claimed", job=entry.job_id, amount=amount)
 
+    def deliver(self, entry: JobEntry) -> None:
+        """Deliver the key to the requester's job key, within the exchange's delivery window."""
+        from offchain.roles.sealing import submission_key
+
+        exchange = ExchangeClient(self.session.market)
+        found = exchange.exchange(entry.job_id)
+        if found.state == State.NONE:
+            self.journal.put(entry.job_id, JobState.FINALIZED)  # the claim is not on chain: claim again
+            return
+        if found.state == State.AWAITING_KEY:
+            if self.session.chain_time() > found.since + exchange.delivery_window():
+                self.log.warn("the delivery window closed: the requester is refunded", job=entry.job_id)
+            else:
+                key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
+                receipt = exchange.deliver_key(entry.job_id, key)
+                self.log("key delivered to the requester", job=entry.job_id, gas=receipt["gasUsed"])
+        self.journal.put(entry.job_id, JobState.DELIVERED)
+
+    def collect(self, entry: JobEntry) -> None:
+        """Once the requester's dispute window ends undisputed, claim the prize and the deposit
+        from the exchange and withdraw them."""
+        exchange = ExchangeClient(self.session.market)
+        found = exchange.exchange(entry.job_id)
+        if found.state == State.DELIVERED:
+            if self.session.chain_time() <= found.since + exchange.dispute_window():
+                return  # the requester may still dispute
+            try:
+                exchange.claim(entry.job_id)
+            except TransactionError:
+                if exchange.exchange(entry.job_id).state != State.CLOSED:
+                    raise  # anyone may claim: closed by another caller is no error
+        if not exchange.claimed(entry.job_id):
+            self.journal.put(entry.job_id, JobState.DONE, withdrawn=0)
+            self.log.warn("the requester was refunded: the key was disputed or never delivered", job=entry.job_id)
+            return
+        amount = exchange.pending(self.me)
+        if amount:
+            exchange.withdraw()
+        self.journal.put(entry.job_id, JobState.DONE, withdrawn=amount)
+        self.log("claimed", job=entry.job_id, amount=amount)
+
     # ----------------------------------------------------------------------- helpers
+
+    def _training_set(self, job: JobPosted) -> tuple[Path, list[int] | None]:
+        """The job's training set, and for a pooled job each image's shard (whole shards are
+        held out, as the split draws whole shards). A pooled job's set is the seeded training
+        shards, each checked against the manifest: SplitNotDrawnError before the seed block;
+        an OffchainError refuses a job whose requester does not serve them in time."""
+        from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
+
+        manifest = pool_of(self.session, job)
+        if manifest is None:
+            if self.options.pooled_only:
+                raise OffchainError(UNPOOLED)
+            return self.session.fetch(job.training_set), None
+        drawn = split_of(self.session, job, manifest)
+        try:
+            return gather(self.session, manifest, drawn.training, self._job_dir(job.job_id) / "pool-train.npz")
+        except (ArtifactNotFoundError, HashMismatchError) as exc:
+            block = self.session.client.w3.eth.get_block(seed_block(job, manifest))
+            if self.session.chain_time() < int(block["timestamp"]) + PUBLISH_GRACE_S:
+                raise SplitNotDrawnError(f"the seeded training shards are not all served yet ({exc})") from None
+            raise OffchainError(
+                f"the requester does not serve the seeded training shards {list(drawn.training)} ({exc}): "
+                "not the split its pool commits to"
+            ) from None
 
     def _job_dir(self, job_id: int) -> Path:
         # Per address: workers started side by side with one --home never share a checkpoint.
@@ -382,9 +557,13 @@ class Worker:
             raise OffchainError(f"the base model at {uri} does not match its registered hash")
         return path
 
-    def claim_for(self, measured_bps: int, n: int) -> int:
+    def claim_for(self, measured_bps: int, n: int, evaluation_shards: int | None = None) -> int:
         """The score this worker claims for a result measuring `measured_bps` on `n` held-out
-        images: the measurement less two standard errors (only over-claims are slashed)."""
+        images: the measurement less two standard errors (only over-claims are slashed). For a
+        pooled job `n` counts held-out shards, and the job's evaluation shards widen the margin
+        to `pooled_claim`'s bound."""
+        if evaluation_shards is not None:
+            return pooled_claim(measured_bps, n, evaluation_shards)
         return conservative_claim(measured_bps, n)
 
     def _publish(self, weights: Path) -> str:
@@ -409,8 +588,37 @@ def conservative_claim(measured_bps: int, n: int) -> int:
     return max(0, int(measured_bps - margin))
 
 
-def _split_holdout(train_path: Path, job_dir: Path, seed: int) -> tuple[Path, Path]:
-    """Split the training set into a fitting part and a held-out part (per class, seeded)."""
+# The requester sees the split before it publishes the training shards, and may cancel and
+# post again with fresh salts to pick, among R splits, the one worst for workers (each try a
+# post, a cancel and the seed block's wait). The margin covers the best of RE_ROLLS_COVERED
+# splits: one split convicts an honest claim with probability at most 1 % / RE_ROLLS_COVERED
+# (one-sided normal), so R tries convict with at most R times that (union bound): 1 % at
+# 1,000 tries (200M gas), 0.2 % at 200. A low claim costs an honest worker nothing (the winner
+# is chosen by verified score; only over-claims are slashed).
+RE_ROLLS_COVERED = 1000
+POOLED_CLAIM_Z = statistics.NormalDist().inv_cdf(1 - 0.01 / RE_ROLLS_COVERED)  # 4.26
+
+
+def pooled_claim(measured_bps: int, held_shards: int, evaluation_shards: int) -> int:
+    """A pooled job's claim: `measured_bps` on `held_shards` held-out shards less POOLED_CLAIM_Z
+    standard deviations of (evaluation - held-out) accuracy. Each shard's accuracy lies in
+    [0, 1] with mean p, so its variance is at most p(1 - p) (shards all right or all wrong, the
+    requester's best effort), and the two sets' means differ with variance at most
+    p(1 - p)(1/held + 1/evaluation): the bound holds for any pool (docs/market.md)."""
+    import math
+
+    p = measured_bps / MAX_BPS
+    spread = math.sqrt(max(p * (1 - p), 1e-4) * (1 / max(held_shards, 1) + 1 / max(evaluation_shards, 1)))
+    return max(0, int(measured_bps - POOLED_CLAIM_Z * spread * MAX_BPS))
+
+
+def _split_holdout(
+    train_path: Path, job_dir: Path, seed: int, groups: list[int] | None = None
+) -> tuple[Path, Path, int]:
+    """Split the training set into a fitting part and a held-out part (per class, seeded); a
+    pooled job's by whole shards (`groups`: each image's shard), drawn as the pool's split
+    draws the evaluation shards, so the held-out part and the evaluation set are exchangeable
+    even when a shard's images are alike (copies of one image, one source)."""
     import numpy as np
 
     from offchain.ml.data import ImageSet, export_dataset, load_dataset_npz
@@ -418,7 +626,14 @@ def _split_holdout(train_path: Path, job_dir: Path, seed: int) -> tuple[Path, Pa
     data = load_dataset_npz(train_path)
     rng = np.random.default_rng(seed)
     held = np.zeros(len(data.labels), dtype=bool)
-    for c in range(len(data.classes)):
+    held_shards = 0
+    if groups is not None:
+        shard_of = np.asarray(groups)
+        shards = np.unique(shard_of)
+        rng.shuffle(shards)
+        held_shards = max(1, int(len(shards) * HOLDOUT_SHARE))
+        held = np.isin(shard_of, shards[:held_shards])
+    for c in range(len(data.classes)) if groups is None else ():
         idx = np.flatnonzero(data.labels == c)
         rng.shuffle(idx)
         if len(idx) > 1:  # a class with one image stays in training
@@ -427,7 +642,7 @@ def _split_holdout(train_path: Path, job_dir: Path, seed: int) -> tuple[Path, Pa
     holdout = ImageSet(data.images[held], data.labels[held], data.classes)
     fit_path, _ = export_dataset(fit, job_dir / "train.npz")
     holdout_path, _ = export_dataset(holdout, job_dir / "holdout.npz")
-    return fit_path, holdout_path
+    return fit_path, holdout_path, held_shards
 
 
 def register(subparsers: Any) -> None:
@@ -449,6 +664,11 @@ def register(subparsers: Any) -> None:
         default=None,
         help="appeal a conviction our measurement disputes only when its deposit (the job's minimum stake) is at "
         "most this, e.g. 0.1ether (default: any)",
+    )
+    parser.add_argument(
+        "--pooled-only",
+        action="store_true",
+        help="refuse jobs whose evaluation set the requester chose (unpooled): a hostile one convicts honest claims",
     )
     parser.set_defaults(func=cmd_worker)
     add_status_command(parser)
@@ -474,4 +694,5 @@ def worker_options(args: argparse.Namespace) -> WorkerOptions:
         images_per_second=args.images_per_second,
         seed=args.seed,
         max_appeal_deposit=None if args.max_appeal_deposit is None else parse_amount(args.max_appeal_deposit),
+        pooled_only=args.pooled_only,
     )

@@ -66,6 +66,11 @@ EXEMPT: list[tuple[str, str]] = [
         r"^offchain (ledger anchor|job post .*--provenance|registry anchor|job status <job id>)",
         "needs a funded ledger, a relayer and a proof file: tests/e2e/test_provenance_cli.py runs each",
     ),
+    (
+        r"^offchain job post\b.*--sealed",
+        "a second job before the walkthrough's: tests/offchain/roles/test_requester_sealed.py posts through the same "
+        "code, and its daemon, worker and committee steps run there on one chain",
+    ),
 ]
 
 DAEMON_READY_S = 30.0

@@ -55,45 +55,36 @@ def one_line_error(capsys: pytest.CaptureFixture[str], code: int) -> str:
 # --- the command line itself ------------------------------------------------------------
 
 
-def test_help_imports_no_heavy_library() -> None:
+def _top_modules_after(*argv: str) -> tuple[set[str], str]:
+    """The top-level modules a fresh interpreter has loaded after `offchain ARGV`, and its output."""
     probe = (
         "import sys\nfrom offchain.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    main({list(argv)!r})\nexcept SystemExit:\n    pass\n"
         "print('MODULES', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    return set(out.split("MODULES", 1)[1].split()), out
 
-    imported = set(out.split("MODULES", 1)[1].split())
+
+def test_help_imports_no_heavy_library() -> None:
+    imported, out = _top_modules_after("--help")
 
     assert "registry" in out and "worker" in out  # every command is still listed
     assert imported & HEAVY == set()
 
 
 def test_a_command_imports_only_its_own_module() -> None:
-    probe = (
-        "import sys\nfrom offchain.cli import main\n"
-        "try:\n    main(['ledger', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print('MODULES', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    imported, _ = _top_modules_after("ledger", "--help")
 
-    assert set(out.split("MODULES", 1)[1].split()) & HEAVY == set()
+    assert imported & HEAVY == set()
 
 
 def test_a_chain_command_does_not_load_the_in_process_evm() -> None:
     # eth-tester pulls in py-evm (half a second of every chain command's start); only
     # offchain.eth.client.in_process() needs it, and it loads it itself.
-    probe = (
-        "import sys\nfrom offchain.cli import main\n"
-        "try:\n    main(['job', '--help'])\nexcept SystemExit:\n    pass\n"
-        "print('MODULES', ' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    imported, _ = _top_modules_after("job", "--help")
 
-    imported = set(out.split("MODULES", 1)[1].split())
     assert "web3" in imported  # the probe reached the chain client
     assert not imported & {"eth_tester", "eth"}
 

@@ -204,8 +204,7 @@ class MarketMachine:
         if self._expect(ok, lambda: draw(self.market, job["id"], self.workers[1])):
             seats = [a for a in lens_of(self.market).committee(job["id"])]
             job["committee"] = seats
-            drawn = [a for a in seats if a != ZERO_ADDR]
-            assert len(set(drawn)) == len(drawn)
+            drawn = [a for a in seats if a != ZERO_ADDR]  # seats by bond: a member may hold several
             assert job["requester"] not in drawn
             assert not {s["worker"] for s in job["subs"]} & set(drawn)
             for a in drawn:
@@ -305,7 +304,12 @@ class MarketMachine:
         for i, s in enumerate(subs):
             # An unrevealed submission has no lanes (`make test-long` found the invariant below
             # misreading the lanes it was once given).
-            s["lanes"] = {a: job["revealed"][a][0][i] for a in seats if a in job["revealed"]} if s["revealed"] else {}
+            # Lanes by seat: a member holding several seats fills each with its one attestation.
+            s["lanes"] = (
+                {k: job["revealed"][a][0][i] for k, a in enumerate(seats) if a in job["revealed"]}
+                if s["revealed"]
+                else {}
+            )
             lanes = list(s["lanes"].values())
             s["median"], low = majority_scores(lanes, len(seats)) if lanes else (0, 0)
             majority = 2 * len(lanes) > len(seats)
@@ -330,21 +334,21 @@ class MarketMachine:
                 burned += min(forfeit, s["stake"])
         revealed = [s for s in subs if s["revealed"]]
         fee = job["reward"] * FEE_BPS // BPS if revealed else 0
-        good, slashed = {}, 0
-        for a in seats:
-            good[a] = sum(1 for s in revealed if a in s["lanes"] and abs(s["lanes"][a] - s["median"]) <= TOLERANCE_BPS
-                          and s["outcome"] != "undecided")  # fmt: skip
+        good, slashed = [], 0
+        for k, a in enumerate(seats):  # per seat, as Settlement settles them: a second seat's slash on what is left
+            good.append(sum(1 for s in revealed if k in s["lanes"] and abs(s["lanes"][k] - s["median"]) <= TOLERANCE_BPS
+                            and s["outcome"] != "undecided"))  # fmt: skip
             # An attestation of an undecided submission settles nothing; a missing one still costs.
-            bad = sum(1 for s in revealed if a not in s["lanes"] or s["outcome"] != "undecided") - good[a]
+            bad = sum(1 for s in revealed if k not in s["lanes"] or s["outcome"] != "undecided") - good[k]
             if bad:
                 m = self.members[a]
                 taken = min(m["bond"] * SLASH_BPS * bad // BPS, m["bond"])
                 m["bond"] -= taken
                 slashed += taken
-        pool, total = fee + slashed, sum(good.values())
+        pool, total = fee + slashed, sum(good)
         per = pool // total if total else 0
-        for a in seats:
-            self.pending[a] += per * good[a]
+        for k, a in enumerate(seats):
+            self.pending[a] += per * good[k]
         refund = 0 if total else fee  # nobody earned the pool: the fee back, the slashed bonds burned
         self.burned += burned + pool - per * total - refund
         prize = job["reward"] - fee
@@ -485,10 +489,11 @@ class MarketMachine:
         for job in self.jobs[-3:]:
             if job["status"] != "finalized" or not job["evaluated"]:
                 continue
-            drawn = sum(1 for a in job["committee"] or [] if a != ZERO_ADDR)
+            seats = [a for a in job["committee"] or [] if a != ZERO_ADDR]
+            drawn = len(seats)
             for s in job["subs"]:
                 lanes = s.get("lanes", {})
-                honest = [a for a in lanes if job["revealed"][a][1] == "honest"]
+                honest = [k for k in lanes if job["revealed"][seats[k]][1] == "honest"]
                 if lanes and 2 * len(honest) > drawn:
                     assert abs(s["median"] - s["true"]) <= NOISE
 

@@ -65,6 +65,53 @@ class World:
             reward=ETH,
         )
 
+    def post_pooled_job(self, shards: int = 10) -> int:
+        """A pooled job (issue 20) over the training and evaluation images together: the
+        requester's `job post --pool` steps, its shards left in its own home's store until
+        `serve_shards` copies some to the roles' source."""
+        from offchain.roles.pool_post import form_and_store
+
+        spec_path = self.tmp / "spec.json"
+        spec_path.write_text(json.dumps(SPEC))
+        spec_digest = ArtifactStore(self.store).put_file(spec_path)
+        requester = self.session(1, "requester")
+        manifest_path, digest = form_and_store(requester, self.pool_file(), shards)
+        ArtifactStore(self.store).put_file(manifest_path)  # published at post
+        self.hashes["pool"] = digest
+        now = requester.chain_time()
+        return requester.market.post_job(
+            base_model=self.base_hash,
+            training_set=bytes.fromhex(digest),
+            evaluation_seal=evaluation_seal(bytes.fromhex(digest), EVAL_SALT),
+            spec=bytes.fromhex(spec_digest),
+            min_score_bps=0,
+            deadlines=(now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S),
+            min_stake=ETH // 10,
+            committee_size=3,
+            reward=ETH,
+        )
+
+    def pool_file(self) -> Path:
+        """The training and evaluation images as one labelled pool (.npz)."""
+        import numpy as np
+
+        from offchain.ml.data import ImageSet, export_dataset, load_dataset_npz
+
+        both = [load_dataset_npz(self.store / self.hashes[name]) for name in ("train", "eval")]
+        images, labels = (np.concatenate([getattr(d, k) for d in both]) for k in ("images", "labels"))
+        path, _ = export_dataset(ImageSet(images, labels, both[0].classes), self.tmp / "pool.npz")
+        return path
+
+    def serve_shards(self, indices: tuple[int, ...]) -> None:
+        """The requester publishes these shards of the pool (to the roles' source)."""
+        from offchain.ml.pool import parse_manifest
+
+        manifest = parse_manifest((self.store / self.hashes["pool"]).read_bytes())
+        assert manifest is not None
+        home = self.session(1, "requester").cache
+        for i in indices:
+            ArtifactStore(self.store).put_file(home.get(manifest.shards[i]))
+
     def reveal_evaluation(self, job_id: int) -> None:
         """The requester opens the evaluation set (call in the reveal window)."""
         self.session(1, "requester").market.reveal_evaluation(job_id, bytes.fromhex(self.hashes["eval"]), EVAL_SALT, "")
@@ -81,9 +128,10 @@ class World:
         self.client.w3.testing.mine(1)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def base_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny base trained on digits 0-4 with the ML config's default stem."""
+    """A tiny base trained on digits 0-4 with the ML config's default stem. Once a session (a
+    training each for twelve modules before; every world only reads and registers it)."""
     from offchain.ml.config import TrainConfig
     from offchain.ml.train import train
 

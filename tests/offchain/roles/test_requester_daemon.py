@@ -5,8 +5,9 @@ settle deadline and withdraws; a job it holds no seal for still gets finalized."
 from __future__ import annotations
 
 import io
+import json
 
-from conftest import EVAL_SALT, World
+from conftest import EVAL_SALT, SPEC, WINDOW_S, World
 
 from offchain.eth.commitment import evaluation_seal
 from offchain.roles.requester_daemon import Requester, RequesterOptions
@@ -16,9 +17,9 @@ from offchain.roles.seals import SealBook
 REQUESTER = 1
 
 
-def _daemon(world: World, account: int = REQUESTER) -> tuple[Requester, io.StringIO]:
+def _daemon(world: World, account: int = REQUESTER, publish: str | None = None) -> tuple[Requester, io.StringIO]:
     stream = io.StringIO()
-    options = RequesterOptions(confirmations=0)
+    options = RequesterOptions(publish=publish, confirmations=0)
     return Requester(world.session(account, "requester"), options, RoleLog("requester", stream=stream)), stream
 
 
@@ -123,3 +124,47 @@ def test_a_withdraw_raced_by_another_process_of_the_same_key_is_no_error(world: 
     daemon.round()
 
     assert daemon.settled == 1 and read(requester) == 0
+
+
+def test_a_pooled_job_has_its_seeded_training_shards_then_its_evaluation_shards_published(world: World) -> None:
+    from offchain.artifacts.server import ArtifactServer
+    from offchain.artifacts.store import ArtifactStore
+    from offchain.roles.pool import pool_of, split_of
+    from offchain.roles.requester import Windows, post_job
+
+    served = ArtifactStore(world.tmp / "served")
+    server = ArtifactServer(served)
+    server.start_in_thread()
+    session = world.session(REQUESTER, "requester")
+    (world.tmp / "spec.json").write_text(json.dumps(SPEC))
+    try:
+        posted = post_job(
+            session,
+            base="0x" + world.base_hash.hex(),
+            pool=world.pool_file(),
+            pool_shards=10,
+            spec=world.tmp / "spec.json",
+            reward="1ether",
+            min_score_bps=0,
+            windows=Windows(WINDOW_S, WINDOW_S, WINDOW_S, WINDOW_S),
+            publish=server.url,
+        )
+        job = session.market.job_posted(posted.job_id)
+        manifest = pool_of(session, job)
+        assert manifest is not None and served.has(posted.training_set)  # the manifest is public at post
+        daemon, _ = _daemon(world, publish=server.url)
+        daemon.round()
+        assert not any(served.has(h) for h in manifest.shards), "a shard published before the split existed"
+
+        world.client.w3.testing.mine(manifest.seed_delay)
+        daemon.round()
+        drawn = split_of(session, job, manifest)
+        assert [i for i, h in enumerate(manifest.shards) if served.has(h)] == list(drawn.training)
+
+        world.travel_past(0, posted.job_id)
+        daemon.round()
+        opened = session.market.evaluation_revealed(posted.job_id)
+        assert opened is not None and opened.evaluation_set == job.training_set  # the seal opens the pool
+        assert all(served.has(h) for h in manifest.shards)
+    finally:
+        server.shutdown()

@@ -13,7 +13,9 @@ from conftest import World
 from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Revealed
+from offchain.ml.pool import PoolSplit
 from offchain.roles.committee import EvaluationUnavailableError
+from offchain.roles.pool import pool_of, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.validator import ZERO_SCORE, Validator, ValidatorOptions
 
@@ -169,3 +171,56 @@ def test_a_job_whose_windows_hold_too_few_measured_inclusion_delays_is_warned_of
 
     warnings = [line for line in stream.getvalue().splitlines() if "window too short" in line]
     assert len(warnings) == 3 and all(f"job {job_id}" in line for line in warnings), stream.getvalue()
+
+
+def _pooled_job_opened(world: World) -> tuple[int, Validator, PoolSplit]:
+    """A pooled job past its seed block, its training shards served (as its requester does)."""
+    job_id = world.post_pooled_job()
+    validator = _validator(world)
+    job = validator._job(job_id)
+    manifest = pool_of(validator.session, job)
+    assert manifest is not None
+    world.client.w3.testing.mine(manifest.seed_delay)
+    drawn = split_of(validator.session, job, manifest)
+    world.serve_shards(drawn.training)
+    return job_id, validator, drawn
+
+
+def test_a_pooled_jobs_evaluation_set_is_the_seeded_complement_of_its_training_shards(world: World) -> None:
+    from offchain.ml.data import load_dataset_npz
+
+    job_id, validator, drawn = _pooled_job_opened(world)
+    world.serve_shards(drawn.evaluation)  # `job reveal-eval` publishes them
+
+    path = validator.evaluation_path(validator._job(job_id), bytes.fromhex(world.hashes["pool"]))
+
+    sizes = {i: len(load_dataset_npz(validator.session.fetch(bytes.fromhex(h)))) for i, h in _shards(world)}
+    assert len(load_dataset_npz(path)) == sum(sizes[i] for i in drawn.evaluation)
+
+
+def test_issue20_an_opened_set_that_is_not_the_pools_seeded_complement_is_attested_unavailable(world: World) -> None:
+    # The requester opens a seal of another set (a hostile one it sealed at post) on a pooled job.
+    job_id, validator, _ = _pooled_job_opened(world)
+    base_weights = next(world.store.iterdir())
+    event = _revealed(world, job_id, bytes(32), str(base_weights))
+
+    with pytest.raises(EvaluationUnavailableError, match="not the seeded complement"):
+        validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"]))
+
+
+def test_issue20_a_pooled_job_whose_evaluation_shards_are_not_served_is_attested_unavailable(world: World) -> None:
+    job_id, validator, drawn = _pooled_job_opened(world)
+    world.serve_shards(drawn.evaluation[1:])  # one evaluation shard kept back
+    base_weights = next(world.store.iterdir())
+    event = _revealed(world, job_id, bytes(32), str(base_weights))
+
+    with pytest.raises(EvaluationUnavailableError):
+        validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["pool"]))
+
+
+def _shards(world: World) -> list[tuple[int, str]]:
+    from offchain.ml.pool import parse_manifest
+
+    manifest = parse_manifest((world.store / world.hashes["pool"]).read_bytes())
+    assert manifest is not None
+    return list(enumerate(manifest.shards))

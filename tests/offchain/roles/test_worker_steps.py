@@ -16,10 +16,12 @@ from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import attestation_seal
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Outcome
+from offchain.ml.pool import PoolSplit
 from offchain.roles.journal import JobState, Journal
+from offchain.roles.pool import pool_of, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.steps import TRANSIENT_ERRORS
-from offchain.roles.worker import Worker, WorkerOptions
+from offchain.roles.worker import PUBLISH_GRACE_S, UNPOOLED, Worker, WorkerOptions
 
 WORKER = 2
 
@@ -331,3 +333,49 @@ def test_a_worker_whose_committee_stayed_silent_appeals(world: World, monkeypatc
     assert _step(world, job_id) == JobState.REVEALED
 
     assert appeals.appeal(job_id).appellant == world.session(WORKER, "worker").client.address
+
+
+def _seeded_split(world: World, job_id: int) -> PoolSplit:
+    session = world.session(WORKER, "worker")
+    job = session.market.job_posted(job_id)
+    manifest = pool_of(session, job)
+    assert manifest is not None
+    world.client.w3.testing.mine(manifest.seed_delay)  # the seed block
+    return split_of(session, job, manifest)
+
+
+def test_a_pooled_job_waits_for_its_seed_block_then_trains_on_the_seeded_training_shards(world: World) -> None:
+    job_id = world.post_pooled_job()
+
+    _worker(world).discover()  # the post's block is the head: no split yet
+    assert _state(world, job_id) == JobState.SEEN
+    drawn = _seeded_split(world, job_id)
+    world.serve_shards(drawn.training)
+
+    assert _step(world, job_id) == JobState.TRAINING
+
+
+def test_issue20_a_requester_that_serves_another_split_than_the_seeded_one_is_refused(world: World) -> None:
+    job_id = world.post_pooled_job()
+    drawn = _seeded_split(world, job_id)
+    # The requester keeps a seeded training shard back and serves an evaluation shard instead.
+    world.serve_shards(drawn.training[1:] + drawn.evaluation[:1])
+    _worker(world).discover()
+    assert _state(world, job_id) == JobState.SEEN  # within the grace the requester has to publish
+
+    world.travel_to(world.session(WORKER, "worker").chain_time() + PUBLISH_GRACE_S + 1)
+    state = _step(world, job_id)
+
+    entry = _worker(world).journal.get(job_id)
+    assert state == JobState.SKIPPED and entry is not None
+    assert f"does not serve the seeded training shards {list(drawn.training)}" in (entry.record.reason or "")
+
+
+def test_a_worker_that_takes_only_pooled_jobs_refuses_an_unpooled_one(world: World) -> None:
+    job_id = world.post_job()
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0, pooled_only=True)
+
+    Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=io.StringIO())).discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED and entry.record.reason == UNPOOLED
