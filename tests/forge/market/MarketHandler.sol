@@ -4,11 +4,16 @@ pragma solidity 0.8.28;
 import {CommonBase} from "forge-std/Base.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {Vm} from "forge-std/Vm.sol";
+import {Appeals} from "../../../contracts/Appeals.sol";
 import {IAppeals} from "../../../contracts/interfaces/IAppeals.sol";
 import {ITrainingMarket} from "../../../contracts/interfaces/ITrainingMarket.sol";
 import {Judgment} from "../../../contracts/libraries/Judgment.sol";
 import {MarketLens} from "../../../contracts/MarketLens.sol";
+import {SealedExchange} from "../../../contracts/SealedExchange.sol";
+import {ISealedExchange} from "../../../contracts/interfaces/ISealedExchange.sol";
+import {SealedCurve} from "../../../contracts/libraries/SealedCurve.sol";
 import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
+import {SealedKeys} from "./SealedKeys.sol";
 
 /// @notice The actors of the market's invariant campaigns, behind bounded handlers: every
 /// handler turns fuzzed numbers into a call that the rules allow (so the campaign runs with
@@ -17,10 +22,13 @@ import {TrainingMarket} from "../../../contracts/TrainingMarket.sol";
 /// @dev Actors: two requesters (R0 honest; R1 a whale that also bonds 30 ETH as a validator),
 /// eight workers (who over-claim by a fuzzed amount, or never reveal), honest validators,
 /// two Sybil validators of the requester that attest 0 for everyone, a silent member that
-/// never commits its attestations, and a fresh joiner. Only {TrainingMarket}'s external
-/// mutators are called; every read of a view goes through the "Views" section at the bottom,
+/// never commits its attestations, and a fresh joiner. A quarter of the jobs are sealed (issue
+/// 26): their workers publish seals (some forged), post key envelopes to the committee (some
+/// with garbage for one honest seat, which proves it bad) and the winner's prize goes through
+/// the {SealedExchange}, where the worker delivers its key (or a wrong one, or none) and the
+/// requester disputes what it can. Only the market's and its exchange's external mutators are called; every read of a view goes through the "Views" section at the bottom,
 /// the one place to re-point when the views move to a lens (issue 19).
-contract MarketHandler is CommonBase, StdUtils {
+contract MarketHandler is CommonBase, StdUtils, SealedKeys {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant TOLERANCE_BPS = 100;
     uint256 internal constant QUORUM = 2; // the campaign's config (TrainingMarket.invariants.t.sol)
@@ -50,6 +58,46 @@ contract MarketHandler is CommonBase, StdUtils {
         bool drawn;
         bool closed; // cancelled, or finalized with every submission claimed: owes nothing more
         bytes32 committeeHash;
+        // Issue 20 item 4: the requester opens the seal on chain and never serves the file
+        // (honest members attest it unavailable, its Sybils score it 0 all the same); or, on a
+        // served set, the Sybils attest it unavailable to forfeit the job.
+        bool withheld;
+        bool sybilsUnavailable;
+        bool sealedJob; // posted under seal (issue 26)
+    }
+
+    /// @dev A sealed submission's secrets and its worker's plan.
+    struct GSealed {
+        bytes32 key; // the weights' key
+        uint256 w; // the envelopes' scalar (W = w G), the worker's own
+        bool forged; // its seal's plaintext leaf is not what its ciphertext opens to
+        bool lies; // delivers a wrong key to the requester
+        bool hostile; // sends a garbage envelope to the first honest seat
+        bool late; // publishes its seal only when it reveals (so posts no envelopes before)
+        address victim; // the honest member sent a garbage envelope (zero: none)
+        bool proven; // the victim proved it bad
+        SealedCurve.Point point; // W, as posted with the envelopes
+        bytes32[] envelopes; // as posted, by seat
+    }
+
+    /// @dev A proof's arguments in memory (the legacy pipeline has too few stack slots for them).
+    struct Proving {
+        uint256 id;
+        address worker;
+        ISealedExchange.Seal seal;
+        SealedCurve.Point point; // the worker's W (or the delivery's)
+        address[] recipients;
+        bytes32[] envelopes;
+        uint256 seat;
+        SealedCurve.Point key; // the prover's: a member's encryption key, the requester's job key
+        SealedCurve.Proof proof;
+    }
+
+    /// @dev A sealed winner's exchange: 0 none, 1 awaiting the key, 2 delivered, 3 closed.
+    struct GExchange {
+        uint8 state;
+        uint8 sub; // the winning submission
+        uint256 amount; // prize + deposit escrowed
     }
 
     struct GSub {
@@ -64,6 +112,7 @@ contract MarketHandler is CommonBase, StdUtils {
     struct GAttestation {
         bool committed;
         bool revealed;
+        bool unavailable; // attested the set unavailable instead of committing scores
         bytes32 salt;
         uint16[] scores;
     }
@@ -75,6 +124,7 @@ contract MarketHandler is CommonBase, StdUtils {
         uint256 deposit;
         uint256 honestWeight;
         uint256 weight;
+        uint256 unservedWeight; // of it, the votes that the set was not served (UNSERVED)
     }
 
     TrainingMarket public immutable market;
@@ -92,6 +142,7 @@ contract MarketHandler is CommonBase, StdUtils {
     mapping(uint256 jobIndex => address[]) internal _seats;
     mapping(uint256 jobIndex => mapping(address => GAttestation)) internal _attestations;
     IAppeals public immutable appeals; // the market's, created by its constructor
+    uint64 internal immutable UNSERVED; // the vote's set lane, read from Appeals (its one definition)
     mapping(uint256 jobIndex => GAppeal) internal _appealOf;
     mapping(uint256 jobIndex => mapping(address => uint8)) internal _voteOf; // 1 committed, 2 revealed, 3 slashed
     uint256[] internal _appealed; // job indexes, in filing order
@@ -126,12 +177,36 @@ contract MarketHandler is CommonBase, StdUtils {
     uint256 public honestBondOutvoted; // honest bond a strict majority of the vote, the verdict against its ballots
     uint256 public appealsFiled;
     uint256 public appealsOverturned;
+    // The set's lane (issue 20 item 4): a job forfeits as the requester's failure exactly when
+    // the rule says (a strict majority of drawn seats attested it unavailable and the vote did not
+    // say served, or more than half of the voting bond could not get it).
+    uint256 public unavailableMisjudged;
+    uint256 public unavailableAttested; // reach: attestUnavailable calls
+    uint256 public unavailableForfeits; // reach: opened sets forfeited as the requester's failure
+    uint256 public forfeitSlashes; // a seat's bond moved by the finalize of a forfeited job
+    // Sealed submissions (issue 26): the market's exchange, its escrow and its rules.
+    SealedExchange public immutable exchange;
+    mapping(uint256 jobIndex => mapping(address worker => GSealed)) internal _sealed;
+    mapping(uint256 jobIndex => GExchange) internal _exchangeOf;
+    mapping(address member => SealedCurve.Point) internal _encryptionKeys; // registered at construction
+    uint256 public sealedPosts; // reach
+    uint256[] internal _exchanged; // job indexes whose winner's exchange opened
+    uint256 public exchangeEscrow; // prize + deposit of exchanges not closed
+    uint256 public exchangeMismatches; // the exchange credited other than its rule, or twice
+    uint256 public honestDisputesAccepted; // a dispute of a good key and an honest seal went through
+    uint256 public badEnvelopeSlashes; // an honest member lost bond over a submission it proved unopenable
+    uint256 public badEnvelopesJudged; // a submission whose envelope was proven bad judged other than Unverified
+    uint256 public envelopesProven; // reach
+    uint256 public exchangesPaid; // reach: undisputed deliveries claimed
+    uint256 public exchangesRefunded; // reach: disputes and missed deliveries
 
     constructor(TrainingMarket market_, bytes32 baseModel_) {
         market = market_;
         lens = new MarketLens(ITrainingMarket(address(market_)));
         appeals = IAppeals(market_.appealsContractAddress());
+        UNSERVED = Appeals(address(appeals)).UNSERVED();
         baseModel = baseModel_;
+        exchange = SealedExchange(lens.sealedExchange());
         requesters.push(_addr("requester"));
         requesters.push(_addr("whale")); // also bonds 30 ETH as a validator
         for (uint256 i; i < 8; ++i) {
@@ -149,6 +224,12 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 i; i < requesters.length; ++i) actors.push(requesters[i]);
         for (uint256 i; i < 8; ++i) actors.push(workers[i]);
         for (uint256 i; i < members.length - 1; ++i) actors.push(members[i]);
+        // Members register their encryption keys when they join (once, for good): all now.
+        for (uint256 i; i < members.length; ++i) {
+            _encryptionKeys[members[i]] = _pointOf(_encryptionSecret(members[i]));
+            vm.prank(members[i]);
+            exchange.registerEncryptionKey(_encryptionKeys[members[i]]);
+        }
         // The starting set: three honest, two Sybils, the silent one, the whale.
         for (uint256 i; i < 6; ++i) _join(members[i], 1 ether + i * 0.25 ether);
         _join(requesters[1], 30 ether);
@@ -183,24 +264,45 @@ contract MarketHandler is CommonBase, StdUtils {
         GJob storage j = _jobs[_jobs.length - 1];
         (j.requester, j.reward, j.minStake) = (requester, reward, minStake);
         j.size = uint8(3 + 2 * (size % 3)); // 3, 5 or 7 seats, quorum 2
+        uint256 fate = uint256(keccak256(abi.encode(windows, "set"))) % 8; // 2 in 8 withheld, 2 Sybil-unavailable
+        (j.withheld, j.sybilsUnavailable) = (fate < 2, fate == 2 || fate == 3);
+        j.sealedJob = uint256(keccak256(abi.encode(windows, "sealed"))) % 4 == 0;
         uint256 t = block.timestamp;
         for (uint256 i; i < 4; ++i) {
             t += _bound(uint256(keccak256(abi.encode(windows, i))), 100, 600);
             j.d[i] = uint32(t);
         }
         _fund(requester, reward + Judgment.depositOf(reward));
-        vm.prank(requester);
-        j.id = market.postJob{value: reward + Judgment.depositOf(reward)}(
-            baseModel,
-            keccak256("train"),
-            keccak256(abi.encode(keccak256(abi.encode("eval", _jobs.length - 1)), _evalSalt(_jobs.length - 1))),
-            keccak256("spec"),
-            uint16(_bound(minScore, 0, 9000)),
-            j.d,
-            uint80(j.minStake),
-            j.size
-        );
+        j.id = _post(j, _jobs.length - 1, uint16(_bound(minScore, 0, 9000)));
         _changed();
+    }
+
+    /// @dev Posts job k as its ghost says: under seal (its requester's job key registered first
+    /// for the id the post takes) or in the clear.
+    function _post(GJob storage j, uint256 k, uint16 minScore) private returns (uint256) {
+        if (j.sealedJob) _registerJobKey(j.requester, k);
+        if (j.sealedJob) ++sealedPosts;
+        vm.prank(j.requester);
+        if (!j.sealedJob) {
+            return market.postJob{value: j.reward + Judgment.depositOf(j.reward)}(
+                baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
+            );
+        }
+        return market.postJobUnderSeal{value: j.reward + Judgment.depositOf(j.reward)}(
+            baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
+        );
+    }
+
+    function _evaluationSeal(uint256 k) private pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256(abi.encode("eval", k)), _evalSalt(k)));
+    }
+
+    /// @dev Job k's requester registers its job key for the id its post takes next.
+    function _registerJobKey(address requester, uint256 k) private {
+        uint256 next = market.jobCount() + 1; // before the prank: a call
+        SealedCurve.Point memory jobKey = _pointOf(_jobKeySecret(k));
+        vm.prank(requester);
+        exchange.registerJobKey(next, jobKey);
     }
 
     /// @notice The requester cancels a job nobody committed to.
@@ -274,19 +376,28 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 n; n < subs.length; ++n) {
             uint256 i = (start + n) % subs.length;
             if (subs[i].claimed) continue;
-            uint256 promised = _submissionsOf(_jobs[k].id)[i].payout;
-            uint256 before = subs[i].worker.balance;
-            vm.prank(subs[i].worker);
-            market.claim(_jobs[k].id, i);
-            subs[i].claimed = true;
-            if (_allClaimed(k)) _close(k);
-            uint256 paid = subs[i].worker.balance - before;
-            ghostOut += paid;
-            if (paid != promised) ++payoutMismatches;
-            _changed();
-            return;
+            return _claim(k, i, (which >> 8) % 2 == 0);
         }
         _advance(pick);
+    }
+
+    /// @dev Submission i of job k is claimed (a sealed winner's by Mallory when `byAnyone`: anyone
+    /// may open its exchange): the worker receives what the views promised, a sealed winner
+    /// nothing, its payout going to the exchange.
+    function _claim(uint256 k, uint256 i, bool byAnyone) private {
+        GSub storage sub = _subs[k][i];
+        ITrainingMarket.Submission memory view_ = _submissionsOf(_jobs[k].id)[i];
+        bool forKey = _jobs[k].sealedJob && view_.outcome == ITrainingMarket.Outcome.Won;
+        (uint256 before, uint256 escrowed) = (sub.worker.balance, address(exchange).balance);
+        vm.prank(forKey && byAnyone ? MALLORY : sub.worker);
+        market.claim(_jobs[k].id, i);
+        sub.claimed = true;
+        if (_allClaimed(k)) _close(k);
+        uint256 paid = sub.worker.balance - before;
+        ghostOut += paid;
+        if (paid != (forKey ? 0 : view_.payout)) ++payoutMismatches;
+        if (forKey) _opened(k, i, address(exchange).balance - escrowed, view_.payout);
+        _changed();
     }
 
     /// @notice Someone pulls what it is owed; it must receive exactly {pendingOf}.
@@ -498,13 +609,21 @@ contract MarketHandler is CommonBase, StdUtils {
                 _accepted();
             } catch {}
         } else if (kind == 10) {
-            // An attestation commit by a non-member, or out of its window, or a second one.
+            // An attestation commit (or an unavailable attestation) by a non-member, or out of its
+            // window, or a second one.
             address m = _seats[k].length != 0 && !_in(k, 2) ? _seats[k][pick % _seats[k].length] : MALLORY;
             if (m != MALLORY && m != address(0) && _in(k, 2) && !_attestations[k][m].committed) m = MALLORY;
             vm.prank(m);
-            try market.commitAttestation(id, keccak256("seal")) {
-                _accepted();
-            } catch {}
+            if (pick & 256 == 0) {
+                try market.commitAttestation(id, keccak256("seal")) {
+                    _accepted();
+                } catch {}
+            } else {
+                // The set's lane has the same gate: seats only, in the window, once, never after scores.
+                try market.attestUnavailable(id) {
+                    _accepted();
+                } catch {}
+            }
         } else if (kind == 11) {
             // An attestation reveal whose scores do not match the seal.
             address m = _seats[k].length != 0 ? _seats[k][pick % _seats[k].length] : MALLORY;
@@ -540,6 +659,8 @@ contract MarketHandler is CommonBase, StdUtils {
         if (kind == 15 && found && _subs[k].length != 0) {
             // A claim of someone else's submission, or of one already claimed.
             GSub storage s = _subs[k][pick % _subs[k].length];
+            // Anyone may claim a sealed job's winner (for the exchange): not an attack.
+            if (!s.claimed && _jobs[k].sealedJob && _winnerOf(_jobs[k].id) == pick % _subs[k].length) return;
             vm.prank(s.claimed ? s.worker : MALLORY);
             try market.claim(_jobs[k].id, pick % _subs[k].length) {
                 _accepted();
@@ -710,13 +831,14 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 n; n < members.length; ++n) {
             address m = members[(start + n) % members.length];
             if (_voteOf[k][m] != 1) continue;
-            uint32 ballot = _ballot(k, m);
+            uint64 ballot = _ballot(k, m);
             vm.prank(m);
             appeals.revealVote(id, ballot, _voteSalt(k, m));
             _voteOf[k][m] = 2;
             uint256 weight = appeals.appealOf(id).total - a.total;
             _appealOf[k].weight += weight;
             if (kindOf[m] == Kind.Honest) _appealOf[k].honestWeight += weight;
+            if (ballot == UNSERVED) _appealOf[k].unservedWeight += weight;
             _changed();
             return true;
         }
@@ -741,9 +863,11 @@ contract MarketHandler is CommonBase, StdUtils {
         return false;
     }
 
-    /// @dev What member m votes on job k: an honest member its measurement of each submission
-    /// (the true score), a Sybil what its attestations said (0: every claim over-claims).
-    function _ballot(uint256 k, address m) private view returns (uint32) {
+    /// @dev What member m votes on job k: that the set was not served where it would attest so
+    /// ({_saysUnserved}); else an honest member its measurement of each submission (the true
+    /// score), a Sybil what its attestations said (0: every claim over-claims).
+    function _ballot(uint256 k, address m) private view returns (uint64) {
+        if (_saysUnserved(k, m)) return UNSERVED;
         GSub[] storage subs = _subs[k];
         uint16[] memory measured = new uint16[](subs.length);
         if (kindOf[m] != Kind.Sybil) {
@@ -752,6 +876,13 @@ contract MarketHandler is CommonBase, StdUtils {
             }
         }
         return appeals.ballotOf(_jobs[k].id, measured);
+    }
+
+    /// @dev True when member m says job k's set was not served: an honest member (the silent one
+    /// included, were it to speak) of a withheld set, a Sybil of a served set it captures so.
+    function _saysUnserved(uint256 k, address m) private view returns (bool) {
+        GJob storage j = _jobs[k];
+        return j.withheld ? kindOf[m] != Kind.Sybil : j.sybilsUnavailable && kindOf[m] == Kind.Sybil;
     }
 
     function _voteSalt(uint256 k, address m) private pure returns (bytes32) {
@@ -781,6 +912,7 @@ contract MarketHandler is CommonBase, StdUtils {
         vm.prank(w);
         market.commit{value: stake}(id, commitment);
         _subs[k].push(GSub({worker: w, trueScore: truth, claim: claimed, salt: salt, revealed: false, claimed: false}));
+        if (_jobs[k].sealedJob) _publishSeal(k, w);
         _changed();
     }
 
@@ -793,13 +925,27 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 n; n < subs.length; ++n) {
             GSub storage s = subs[(start + n) % subs.length];
             if (s.revealed || s.worker == workers[7]) continue; // worker7 never reveals
-            vm.prank(s.worker);
-            market.reveal(j.id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker));
+            // A reveal before the seal went through (it must not): it is not made twice.
+            bool early = j.sealedJob && _sealed[k][s.worker].late && _revealBeforeSeal(k, s);
+            if (!early) {
+                vm.prank(s.worker);
+                market.reveal(j.id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker));
+            }
             s.revealed = true;
             _changed();
             return true;
         }
         return false;
+    }
+
+    /// @dev A sealed job's worker that held its seal back tries to reveal first (which must
+    /// revert: the committee checks the seal), then publishes it.
+    function _revealBeforeSeal(uint256 k, GSub storage s) private returns (bool revealed) {
+        vm.prank(s.worker);
+        try market.reveal(_jobs[k].id, _modelOf(k, s.worker), s.claim, s.salt, _uriOf(s.worker)) {
+            (revealed, illegalCallsAccepted) = (true, illegalCallsAccepted + 1);
+        } catch {}
+        _publish(k, s.worker);
     }
 
     function _revealEvaluation(uint256 k) private returns (bool) {
@@ -834,6 +980,7 @@ contract MarketHandler is CommonBase, StdUtils {
         try market.drawCommittee(j.id) {
             ++secondDrawsAccepted;
         } catch {}
+        if (j.sealedJob) _postEnvelopes(k);
         _changed();
         return true;
     }
@@ -884,14 +1031,16 @@ contract MarketHandler is CommonBase, StdUtils {
             address m = seats[(start + n) % seats.length];
             GAttestation storage a = _attestations[k][m];
             if (m == address(0) || a.committed || kindOf[m] == Kind.Silent) continue;
-            GSub[] storage subs = _subs[k];
-            uint16[] memory scores = new uint16[](subs.length);
-            for (uint256 i; i < subs.length; ++i) {
-                if (kindOf[m] == Kind.Sybil) continue; // 0: convict everyone
-                uint256 e = uint256(keccak256(abi.encode(noise, m, i))) % (2 * NOISE + 1);
-                uint256 measured = uint256(subs[i].trueScore) + e;
-                scores[i] = uint16(_min(BPS, measured < NOISE ? 0 : measured - NOISE));
+            if (j.sealedJob) _proveEnvelopes(k, m);
+            if (_saysUnserved(k, m)) {
+                (a.committed, a.unavailable) = (true, true);
+                vm.prank(m);
+                market.attestUnavailable(j.id);
+                ++unavailableAttested;
+                _changed();
+                return true;
             }
+            uint16[] memory scores = _scoresOf(k, m, noise);
             bytes32 salt = keccak256(abi.encode(k, m, "attest"));
             (a.committed, a.salt, a.scores) = (true, salt, scores);
             vm.prank(m);
@@ -900,6 +1049,19 @@ contract MarketHandler is CommonBase, StdUtils {
             return true;
         }
         return false;
+    }
+
+    /// @dev What member m measures on job k's submissions: the truth within NOISE for an honest
+    /// member, 0 for a Sybil (convict everyone) and for a submission whose envelope it could not open.
+    function _scoresOf(uint256 k, address m, uint256 noise) private view returns (uint16[] memory scores) {
+        GSub[] storage subs = _subs[k];
+        scores = new uint16[](subs.length);
+        for (uint256 i; i < subs.length; ++i) {
+            if (kindOf[m] == Kind.Sybil || _sealed[k][subs[i].worker].victim == m) continue;
+            uint256 e = uint256(keccak256(abi.encode(noise, m, i))) % (2 * NOISE + 1);
+            uint256 measured = uint256(subs[i].trueScore) + e;
+            scores[i] = uint16(_min(BPS, measured < NOISE ? 0 : measured - NOISE));
+        }
     }
 
     function _revealAttestation(uint256 k, uint256 seat) private returns (bool) {
@@ -912,7 +1074,7 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 n; n < seats.length; ++n) {
             address m = seats[(start + n) % seats.length];
             GAttestation storage a = _attestations[k][m];
-            if (!a.committed || a.revealed) continue;
+            if (!a.committed || a.revealed || a.unavailable) continue;
             vm.prank(m);
             market.revealAttestation(j.id, a.scores, a.salt);
             a.revealed = true;
@@ -939,51 +1101,119 @@ contract MarketHandler is CommonBase, StdUtils {
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) bonds[s] = _validatorOf(seats[s]).bond;
         }
-        uint256 requesterBefore = _pendingOf(j.requester);
+        uint256 gain = _pendingOf(j.requester); // before finalize; after it, what finalize credited
         uint256 best = _winnerOf(j.id);
         (bytes32 model, string memory uri) = best == NO_WINNER
             ? (bytes32(0), "")
             : (_modelOf(k, _subs[k][best].worker), _uriOf(_subs[k][best].worker));
         vm.recordLogs();
         market.finalize(j.id, model, uri);
-        uint256 share = ap.appellant == j.requester ? _appellantShare(vm.getRecordedLogs()) : 0;
+        // The appellant's half of the captors' bonds is a bounty anyone can earn by appealing.
+        gain = _pendingOf(j.requester) - gain - (ap.appellant == j.requester ? _appellantShare(vm.getRecordedLogs()) : 0);
         j.status = 1;
         if (_subs[k].length == 0) _close(k);
         _changed();
         ITrainingMarket.Submission[] memory list = _submissionsOf(j.id);
-        // The appellant's half of the captors' bonds is a bounty anyone can earn by appealing.
-        _checkRequesterGain(k, _pendingOf(j.requester) - requesterBefore - share, list);
         uint256 filled;
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) ++filled;
         }
-        // A forfeit (a set never opened, or a committee below the quorum: the requester's
-        // failures, issue 20): nothing attested, nobody slashed.
+        // A forfeit (a set never opened or attested unavailable, or a committee below the quorum:
+        // the requester's failures, issue 20): nothing attested, nobody slashed.
         if (ap.appellant != address(0)) _checkRuling(k);
-        if (!j.evaluated || filled < QUORUM) return;
+        bool overruled = _checkTheSet(k, seats, filled);
+        _checkRequesterGain(k, gain, list, !j.evaluated || filled < QUORUM);
+        if (!j.evaluated || filled < QUORUM) return _checkNobodySlashed(seats, bonds);
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) ++winners;
             if (list[i].outcome == ITrainingMarket.Outcome.Dishonest) ++convictions;
-        }
-        if (ap.appellant != address(0)) _checkAppealVerdicts(k, list);
-        if (appeals.appealOf(j.id).ruling == 1) {
-            // Overturned: the sheets were rewritten, so the committee's replay does not apply;
-            // every seat on the losing side lost its whole bond, and no other seat did: an absent
-            // one is slashed as missing (issue 20: an honest member offline pays its share), which
-            // leaves a tenth of the bond or more while each seat misses at most 9 submissions.
-            ++appealsOverturned;
-            for (uint256 s; s < seats.length; ++s) {
-                if ((lost >> s) & 1 != 0 && _validatorOf(seats[s]).bond != 0) ++slashShortfalls;
-                // A member that revealed no score attested on no side: it cannot have lost.
-                if (list.length < 10 && bonds[s] != 0 && !_attestations[k][seats[s]].revealed) {
-                    if (_validatorOf(seats[s]).bond == 0) ++overSlashes;
-                }
+            // A proven bad envelope: nobody could check it as sent, so it is unverifiable (and forfeits).
+            if (_sealed[k][list[i].worker].proven && list[i].outcome != ITrainingMarket.Outcome.Unverified) {
+                ++badEnvelopesJudged;
             }
-            return;
         }
-        _checkSlashes(k, seats, bonds, list);
+        // On a withheld set the honest ballots say UNSERVED, not measurements: _checkTheSet judged it.
+        if (ap.appellant != address(0) && !j.withheld) _checkAppealVerdicts(k, list);
+        if (appeals.appealOf(j.id).ruling == 1) return _checkOverturned(k, seats, bonds, lost, list.length, overruled);
+        _checkSlashes(k, seats, bonds, list, overruled);
         _checkVerdicts(k, seats, list);
+    }
+
+    /// @dev Overturned: the sheets were rewritten, so the committee's replay does not apply;
+    /// every seat on the losing side lost its whole bond (and a seat of an unavailable majority
+    /// the vote `overruled`), and no other seat did: an absent one is slashed as missing (issue
+    /// 20: an honest member offline pays its share), which leaves a tenth of the bond or more
+    /// while each seat misses at most 9 submissions (`count`: the job's submissions).
+    function _checkOverturned(
+        uint256 k,
+        address[] memory seats,
+        uint256[] memory bonds,
+        uint256 lost,
+        uint256 count,
+        bool overruled
+    ) private {
+        ++appealsOverturned;
+        for (uint256 s; s < seats.length; ++s) {
+            GAttestation storage a = _attestations[k][seats[s]];
+            bool lostTheSet = overruled && a.unavailable; // the vote said served: its whole bond
+            if (((lost >> s) & 1 != 0 || lostTheSet) && _validatorOf(seats[s]).bond != 0) ++slashShortfalls;
+            // A member that revealed no score attested on no side: it cannot have lost.
+            if (count < 10 && bonds[s] != 0 && !a.revealed && !lostTheSet) {
+                if (_validatorOf(seats[s]).bond == 0) ++overSlashes;
+            }
+        }
+    }
+
+    /// @dev Right after finalize, the set's lane (issue 20 item 4): the job is the requester's
+    /// failure (its opened set recorded as never opened) exactly when a strict majority of the
+    /// drawn seats attested the set unavailable and the appeal's vote did not say it was served
+    /// (fewer than half the voting bond UNSERVED), or more than half the voting bond could not
+    /// get it. A strict honest majority, of seats (no appeal, or one the honest bond decides) or
+    /// of the vote's bond, is never outvoted: a withheld set forfeits, a served one is judged.
+    /// Returns whether the vote overruled an unavailable majority (those seats lose their bonds).
+    function _checkTheSet(uint256 k, address[] memory seats, uint256 filled) private returns (bool overruled) {
+        GJob storage j = _jobs[k];
+        GAppeal storage ap = _appealOf[k];
+        if (!j.evaluated || filled < QUORUM) return false;
+        (uint256 unavailable, uint256 honestUnavailable, uint256 honestScored) = _seatCounts(k, seats);
+        bool majority = 2 * unavailable > filled;
+        uint256 unserved = 2 * ap.unservedWeight; // no appeal: 0 of 0
+        bool expected = majority ? unserved >= ap.weight : unserved > ap.weight;
+        bool failed = !_jobView(j.id).evaluationRevealed;
+        if (failed != expected) ++unavailableMisjudged;
+        overruled = majority && !failed;
+        if (failed) (j.evaluated, unavailableForfeits) = (false, unavailableForfeits + 1);
+        bool appealed = ap.appellant != address(0);
+        bool honestBond = appealed && 2 * ap.honestWeight > ap.weight;
+        if (j.withheld) {
+            if (!failed && (honestBond || (!appealed && 2 * honestUnavailable > filled))) ++honestMajorityOutvoted;
+        } else if (failed && (honestBond || (!appealed && 2 * honestScored > filled))) {
+            ++honestMajorityOutvoted;
+        }
+    }
+
+    /// @dev Job k's drawn seats that attested its set unavailable, and of the honest members'
+    /// seats those that attested it unavailable and those that revealed scores.
+    function _seatCounts(uint256 k, address[] memory seats)
+        private
+        view
+        returns (uint256 unavailable, uint256 honestUnavailable, uint256 honestScored)
+    {
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] == address(0)) continue;
+            GAttestation storage a = _attestations[k][seats[s]];
+            bool honest = kindOf[seats[s]] == Kind.Honest;
+            if (a.unavailable) (unavailable, honestUnavailable) = (unavailable + 1, honestUnavailable + (honest ? 1 : 0));
+            if (a.revealed && honest) ++honestScored;
+        }
+    }
+
+    /// @dev A forfeit judged nothing: every seat keeps the bond it had before finalize.
+    function _checkNobodySlashed(address[] memory seats, uint256[] memory bonds) private {
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] != address(0) && _validatorOf(seats[s]).bond != bonds[s]) ++forfeitSlashes;
+        }
     }
 
     /// @dev {IAppeals-AppealRuled}'s appellantShare among `logs` (0 without one).
@@ -1035,7 +1265,8 @@ contract MarketHandler is CommonBase, StdUtils {
         uint256 k,
         address[] memory seats,
         uint256[] memory bonds,
-        ITrainingMarket.Submission[] memory list
+        ITrainingMarket.Submission[] memory list,
+        bool overruled
     ) private {
         // Bonds run per owner (kept at the owner's first seat): a member holding several seats
         // (seats by bond) is slashed seat after seat, each seat from what the last one left.
@@ -1045,7 +1276,7 @@ contract MarketHandler is CommonBase, StdUtils {
             uint256 bad;
             GAttestation storage a = _attestations[k][m];
             for (uint256 i; i < list.length; ++i) {
-                if (!list[i].revealed) continue;
+                if (!list[i].revealed || _sealed[k][list[i].worker].proven) continue; // nobody could check it as sent
                 if (a.revealed && list[i].outcome == ITrainingMarket.Outcome.Undecided) continue;
                 if (!a.revealed || _distance(a.scores[i], list[i].verifiedScoreBps) > TOLERANCE_BPS) ++bad;
             }
@@ -1056,9 +1287,16 @@ contract MarketHandler is CommonBase, StdUtils {
             bonds[c] = bond - _min(bond * SLASH_BPS * bad / BPS, bond);
             if (bond != 0) ++seatsSlashed;
         }
+        // An unavailable majority the vote overruled stood on the losing side of the set's verdict.
+        for (uint256 s; s < seats.length; ++s) {
+            if (overruled && _attestations[k][seats[s]].unavailable) bonds[_firstSeat(seats, seats[s])] = 0;
+        }
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] == address(0)) continue;
-            if (_validatorOf(seats[s]).bond != bonds[_firstSeat(seats, seats[s])]) ++slashShortfalls;
+            uint256 expected = bonds[_firstSeat(seats, seats[s])];
+            uint256 actual = _validatorOf(seats[s]).bond;
+            if (actual != expected) ++slashShortfalls;
+            if (actual < expected && kindOf[seats[s]] == Kind.Honest && _anyProven(k)) ++badEnvelopeSlashes;
         }
     }
 
@@ -1076,7 +1314,7 @@ contract MarketHandler is CommonBase, StdUtils {
             if (seats[s] != address(0)) ++drawn;
         }
         for (uint256 i; i < list.length; ++i) {
-            if (!list[i].revealed) continue;
+            if (!list[i].revealed || _sealed[k][list[i].worker].proven) continue; // Unverified: nothing judged
             uint256 honest;
             uint256 below;
             for (uint256 s; s < seats.length; ++s) {
@@ -1094,11 +1332,16 @@ contract MarketHandler is CommonBase, StdUtils {
 
     /// @dev The requester may get back its own reward, less what its winner won, and its deposit;
     /// anything more came from slashed stakes, forfeits, bonds or division dust, all burned (issue 20).
-    function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list) private {
+    /// A `forfeited` job with a revealed submission was the requester's failure: the reward goes
+    /// to the revealed workers and its deposit is burned (issue 20 item 7), so it gets nothing.
+    function _checkRequesterGain(uint256 k, uint256 gain, ITrainingMarket.Submission[] memory list, bool forfeited)
+        private
+    {
         GJob storage j = _jobs[k];
         uint256 kept = j.reward + Judgment.depositOf(j.reward);
         for (uint256 i; i < list.length; ++i) {
             if (list[i].outcome == ITrainingMarket.Outcome.Won) kept -= _jobView(j.id).reward;
+            if (forfeited && list[i].revealed) kept = 0;
         }
         if (gain > kept) ++slashesToRequester;
     }
@@ -1107,6 +1350,334 @@ contract MarketHandler is CommonBase, StdUtils {
         _fund(a, bond);
         vm.prank(a);
         market.joinValidators{value: bond}();
+    }
+
+    // =========================================================================================
+    //                          SEALED SUBMISSIONS (issue 26)
+    // =========================================================================================
+
+    /// @notice A sealed winner delivers its key to the requester under the requester's job key
+    /// (a lying one delivers another key), within the delivery window; Mallory's delivery reverts.
+    function deliverKey(uint256 pick) external {
+        (bool found, uint256 k) = _pickExchange(pick, 1);
+        if (!found) return _openExchange(pick);
+        uint256 id = _jobs[k].id;
+        SealedExchange.Exchange memory e = exchange.exchangeOf(id);
+        if (block.timestamp > e.since + exchange.deliveryWindow()) return _advance(pick); // missed: refundUndelivered
+        GSealed storage g = _sealed[k][e.worker];
+        uint256 d = _deliveryScalar(k);
+        SealedCurve.Point memory point = _pointOf(d);
+        bytes32 envelope = _envelope(g.lies ? ~g.key : g.key, _jobKeySecret(k), d);
+        vm.prank(MALLORY);
+        try exchange.deliverKey(id, point, envelope) {
+            _accepted();
+        } catch {}
+        vm.prank(e.worker);
+        exchange.deliverKey(id, point, envelope);
+        _exchangeOf[k].state = 2;
+        _changed();
+    }
+
+    /// @notice The requester disputes a delivery in its window: by key (the shared point opens
+    /// the envelope to a key the seal does not commit) and, holding the committed key, by chunk
+    /// (it opens the ciphertext to another leaf than the seal's). A lie or a forged seal must be
+    /// refunded; an honest delivery of an honest seal must withstand both.
+    function dispute(uint256 pick) external {
+        (bool found, uint256 k) = _pickExchange(pick, 2);
+        if (!found) return _openExchange(pick);
+        SealedExchange.Exchange memory e = exchange.exchangeOf(_jobs[k].id);
+        if (block.timestamp > e.since + exchange.disputeWindow()) return _advance(pick); // undisputed: claimExchange
+        GSealed storage g = _sealed[k][e.worker];
+        uint256[3] memory before = _credits(e);
+        bool won = _disputeKey(k, e) || _disputeChunk(k, e);
+        if (won != (g.lies || g.forged)) {
+            if (won) ++honestDisputesAccepted;
+            else ++exchangeMismatches; // a provable dispute refused
+        }
+        if (!won) return _advance(pick);
+        // Refunded: the prize to the requester, the deposit burned, nothing to the worker, ever.
+        _checkRefund(e, before);
+        try exchange.claim(_jobs[k].id) {
+            ++exchangeMismatches;
+        } catch {}
+        _closeExchange(k);
+        ++exchangesRefunded;
+    }
+
+    /// @notice Anyone claims an undisputed delivery for its worker once the dispute window
+    /// passed (a claim inside it reverts): the worker is credited prize and deposit, once.
+    function claimExchange(uint256 pick) external {
+        (bool found, uint256 k) = _pickExchange(pick, 2);
+        if (!found) return _openExchange(pick);
+        uint256 id = _jobs[k].id;
+        SealedExchange.Exchange memory e = exchange.exchangeOf(id);
+        uint256 ends = e.since + exchange.disputeWindow();
+        if (block.timestamp <= ends) {
+            try exchange.claim(id) {
+                _accepted();
+            } catch {}
+            vm.warp(ends + 1);
+        }
+        uint256 before = exchange.pendingOf(e.worker);
+        exchange.claim(id);
+        if (exchange.pendingOf(e.worker) - before != _exchangeOf[k].amount) ++exchangeMismatches;
+        try exchange.claim(id) {
+            ++exchangeMismatches; // paid twice
+        } catch {}
+        _closeExchange(k);
+        ++exchangesPaid;
+    }
+
+    /// @notice Anyone refunds the requester of a winner that let the delivery window pass (a
+    /// refund inside it reverts): the prize back, the deposit burned, nothing to the worker.
+    function refundUndelivered(uint256 pick) external {
+        (bool found, uint256 k) = _pickExchange(pick, 1);
+        if (!found) return _openExchange(pick);
+        uint256 id = _jobs[k].id;
+        SealedExchange.Exchange memory e = exchange.exchangeOf(id);
+        uint256 ends = e.since + exchange.deliveryWindow();
+        if (block.timestamp <= ends) {
+            try exchange.refundUndelivered(id) {
+                _accepted();
+            } catch {}
+            vm.warp(ends + 1);
+        }
+        uint256[3] memory before = _credits(e);
+        exchange.refundUndelivered(id);
+        _checkRefund(e, before);
+        _closeExchange(k);
+        ++exchangesRefunded;
+    }
+
+    /// @notice Someone pulls what the exchange owes it; it must receive exactly {pendingOf}.
+    function withdrawFromExchange(uint256 who) external {
+        uint256 start = who % actors.length;
+        for (uint256 n; n < actors.length; ++n) {
+            address a = actors[(start + n) % actors.length];
+            uint256 owed = exchange.pendingOf(a);
+            if (owed == 0) continue;
+            uint256 before = a.balance;
+            vm.prank(a);
+            exchange.withdraw();
+            ghostOut += a.balance - before;
+            if (a.balance - before != owed) ++payoutMismatches;
+            _changed();
+            return;
+        }
+        _advance(who);
+    }
+
+    /// @dev With no exchange in the state an exchange step wants, its natural step before: a
+    /// finalized sealed job's winner is claimed (opening its exchange), else the market advances.
+    function _openExchange(uint256 pick) private {
+        (bool found, uint256 k) = _pick(pick, _sealedWinnerUnclaimed);
+        if (!found) return _advance(pick);
+        uint256 best = _winnerOf(_jobs[k].id);
+        _claim(k, best, pick % 2 == 0);
+    }
+
+    function _sealedWinnerUnclaimed(uint256 k) private view returns (bool) {
+        if (!_jobs[k].sealedJob || !_finalized(k)) return false;
+        uint256 best = _winnerOf(_jobs[k].id);
+        return best != NO_WINNER && !_subs[k][best].claimed;
+    }
+
+    /// @dev Worker w's sealed submission to job k: its key, its envelopes' scalar, its plan
+    /// (a forged seal, a lie at delivery, a garbage envelope: one in four each), its seal published.
+    function _publishSeal(uint256 k, address w) private {
+        GSealed storage g = _sealed[k][w];
+        uint256 plan = uint256(keccak256(abi.encode(k, w, "plan")));
+        // A fresh key per submission; the envelopes' point is the worker's own across jobs (the
+        // protocol allows it), so the campaign computes each member's ECDH point with it once.
+        (g.key, g.w) = (keccak256(abi.encode(k, w, "key")), _scalar(abi.encode(w, "point")));
+        (g.forged, g.lies, g.hostile) = (plan % 4 == 0, (plan >> 8) % 4 == 0, (plan >> 16) % 4 == 0);
+        g.late = (plan >> 24) % 8 == 0;
+        if (!g.late) _publish(k, w);
+    }
+
+    function _publish(uint256 k, address w) private {
+        GSealed storage g = _sealed[k][w];
+        (ISealedExchange.Seal memory seal,,) = _sealOf(g.key, _modelOf(k, w), g.forged);
+        g.late = false; // published
+        vm.prank(w);
+        exchange.publishSeal(_jobs[k].id, seal);
+    }
+
+    /// @dev Right after job k's draw, each of its workers posts its key's envelopes to the seats
+    /// (a hostile one garbage to the first honest seat, its victim).
+    function _postEnvelopes(uint256 k) private {
+        address[] storage seats = _seats[k];
+        address victim;
+        for (uint256 s; s < seats.length && victim == address(0); ++s) {
+            if (seats[s] != address(0) && kindOf[seats[s]] == Kind.Honest) victim = seats[s];
+        }
+        GSub[] storage subs = _subs[k];
+        for (uint256 i; i < subs.length; ++i) {
+            if (_sealed[k][subs[i].worker].late) continue; // no seal yet: no envelopes
+            if (_sealed[k][subs[i].worker].hostile) _sealed[k][subs[i].worker].victim = victim;
+            _postEnvelopesOf(k, subs[i].worker);
+        }
+    }
+
+    function _postEnvelopesOf(uint256 k, address w) private {
+        GSealed storage g = _sealed[k][w];
+        (g.point, g.envelopes) = _envelopesOf(k, w); // kept for the proofs: each point costs a cheatcode
+        vm.prank(w);
+        exchange.postEnvelopes(_jobs[k].id, g.point, g.envelopes);
+    }
+
+    /// @dev Worker w's point and its envelopes to job k's seats (zero for an empty seat).
+    function _envelopesOf(uint256 k, address w) private returns (SealedCurve.Point memory, bytes32[] memory envelopes) {
+        GSealed storage g = _sealed[k][w];
+        address[] storage seats = _seats[k];
+        envelopes = new bytes32[](seats.length);
+        for (uint256 s; s < seats.length; ++s) {
+            if (seats[s] == address(0)) continue;
+            envelopes[s] = _envelope(seats[s] == g.victim ? ~g.key : g.key, _encryptionSecret(seats[s]), g.w);
+        }
+        return (_pointOf(g.w), envelopes);
+    }
+
+    /// @dev Before member m attests job k: it proves bad the envelope it could not open, and
+    /// (one in eight) tries to prove a good one bad, which must revert.
+    function _proveEnvelopes(uint256 k, address m) private {
+        GSub[] storage subs = _subs[k];
+        for (uint256 i; i < subs.length; ++i) {
+            GSealed storage g = _sealed[k][subs[i].worker];
+            if (!subs[i].revealed || g.proven) continue;
+            if (g.victim == m) {
+                _prove(k, subs[i].worker, m, true);
+                g.proven = true;
+                ++envelopesProven;
+            } else if (uint256(keccak256(abi.encode(k, i, m, "fake"))) % 8 == 0) {
+                _prove(k, subs[i].worker, m, false);
+            }
+        }
+    }
+
+    /// @dev Member m proves its envelope from worker w on job k bad: it must go through when
+    /// `bad`, else revert (the envelope opens to the committed key).
+    function _prove(uint256 k, address w, address m, bool bad) private {
+        GSealed storage g = _sealed[k][w];
+        Proving memory p;
+        p.id = _jobs[k].id;
+        p.worker = w;
+        p.recipients = _seats[k];
+        p.seat = _firstSeat(_seats[k], m);
+        (p.point, p.envelopes, p.key) = (g.point, g.envelopes, _encryptionKeys[m]);
+        (p.seal,,) = _sealOf(g.key, _modelOf(k, w), g.forged);
+        p.proof = _proof(_encryptionSecret(m), g.w, _scalar(abi.encode(k, w, m, "nonce")), p.key, p.point);
+        vm.prank(m);
+        bool proven = _sendProof(p);
+        if (proven && !bad) _accepted();
+        if (!proven && bad) revert("a bad envelope's proof was refused");
+    }
+
+    function _sendProof(Proving memory p) private returns (bool) {
+        try exchange.proveBadEnvelope(p.id, p.worker, p.seal, p.point, p.recipients, p.envelopes, p.seat, p.key, p.proof) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev The requester's key dispute of job k's delivery; true when it went through.
+    function _disputeKey(uint256 k, SealedExchange.Exchange memory e) private returns (bool) {
+        GSealed storage g = _sealed[k][e.worker];
+        (uint256 r, uint256 d) = (_jobKeySecret(k), _deliveryScalar(k));
+        Proving memory p;
+        p.id = _jobs[k].id;
+        (p.seal,,) = _sealOf(g.key, _modelOf(k, e.worker), g.forged);
+        p.key = _pointOf(r);
+        p.point = _pointOf(d);
+        p.proof = _proof(r, d, _scalar(abi.encode(k, "dispute nonce")), p.key, p.point);
+        bytes32 envelope = _envelope(g.lies ? ~g.key : g.key, r, d);
+        vm.prank(e.requester);
+        try exchange.disputeKey(p.id, p.seal, p.key, p.point, envelope, p.proof) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev The requester's chunk dispute of job k's delivery, with the key it opened (the
+    /// committed one only when the worker did not lie); true when it went through.
+    function _disputeChunk(uint256 k, SealedExchange.Exchange memory e) private returns (bool) {
+        GSealed storage g = _sealed[k][e.worker];
+        (ISealedExchange.Seal memory seal, bytes memory cipher, bytes32 leaf) =
+            _sealOf(g.key, _modelOf(k, e.worker), g.forged);
+        ISealedExchange.ChunkEvidence memory evidence =
+            ISealedExchange.ChunkEvidence(0, cipher, new bytes32[](0), leaf, new bytes32[](0));
+        uint256 id = _jobs[k].id;
+        vm.prank(e.requester);
+        try exchange.disputeChunk(id, seal, g.lies ? ~g.key : g.key, evidence) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev Job k's winner (submission i) was claimed: the exchange must hold exactly its payout
+    /// (`escrowed`, `promised`), for its worker and requester, awaiting the key.
+    function _opened(uint256 k, uint256 i, uint256 escrowed, uint256 promised) private {
+        SealedExchange.Exchange memory e = exchange.exchangeOf(_jobs[k].id);
+        if (escrowed != promised || uint256(e.prize) + e.deposit != promised) ++exchangeMismatches;
+        if (e.worker != _subs[k][i].worker || e.requester != _jobs[k].requester) ++exchangeMismatches;
+        if (e.state != ISealedExchange.State.AwaitingKey) ++exchangeMismatches; // the requester registered its key
+        _exchangeOf[k] = GExchange(1, uint8(i), promised);
+        _exchanged.push(k);
+        exchangeEscrow += promised;
+    }
+
+    /// @dev What exchange `e`'s requester, worker and address(0) (burned) are credited now.
+    function _credits(SealedExchange.Exchange memory e) private view returns (uint256[3] memory) {
+        return [exchange.pendingOf(e.requester), exchange.pendingOf(e.worker), exchange.pendingOf(address(0))];
+    }
+
+    /// @dev A refund since `before` ({_credits}): the prize to the requester, the deposit
+    /// burned, nothing to the worker.
+    function _checkRefund(SealedExchange.Exchange memory e, uint256[3] memory before) private {
+        uint256[3] memory now_ = _credits(e);
+        if (now_[0] - before[0] != e.prize || now_[1] != before[1] || now_[2] - before[2] != e.deposit) {
+            ++exchangeMismatches;
+        }
+    }
+
+    function _closeExchange(uint256 k) private {
+        _exchangeOf[k].state = 3;
+        exchangeEscrow -= _exchangeOf[k].amount;
+        _changed();
+    }
+
+    /// @dev The first job with an exchange in `state`, from `seed` on (cyclically).
+    function _pickExchange(uint256 seed, uint8 state) private view returns (bool, uint256) {
+        uint256 n = _exchanged.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 k = _exchanged[(seed % n + i) % n];
+            if (_exchangeOf[k].state == state) return (true, k);
+        }
+        return (false, 0);
+    }
+
+    /// @dev True when a member proved a bad envelope on job k.
+    function _anyProven(uint256 k) private view returns (bool) {
+        GSub[] storage subs = _subs[k];
+        for (uint256 i; i < subs.length; ++i) {
+            if (_sealed[k][subs[i].worker].proven) return true;
+        }
+        return false;
+    }
+
+    function _encryptionSecret(address m) private pure returns (uint256) {
+        return _scalar(abi.encode("encryption", m));
+    }
+
+    function _jobKeySecret(uint256 k) private pure returns (uint256) {
+        return _scalar(abi.encode("job key", k));
+    }
+
+    function _deliveryScalar(uint256 k) private pure returns (uint256) {
+        return _scalar(abi.encode("delivery", k));
     }
 
     // =========================================================================================
@@ -1257,12 +1828,19 @@ contract MarketHandler is CommonBase, StdUtils {
 
     /// @notice One line for build/forge/calls.log: calls that changed state and what they reached.
     function summary() external view returns (string memory) {
-        return string.concat(
+        string memory market_ = string.concat(
             vm.toString(stateChangingCalls), " settled=", vm.toString(settledWithCommittee), " winners=",
             vm.toString(winners), " convictions=", vm.toString(convictions), " slashed=", vm.toString(seatsSlashed),
             " ties=", vm.toString(tieConvictions), " toRequester=", vm.toString(slashesToRequester), " escaped=",
             vm.toString(slashesEscapedByExit), " appeals=", vm.toString(appealsFiled), " overturned=",
             vm.toString(appealsOverturned)
+        );
+        // A second part: one string.concat of every figure runs out of stack slots (legacy pipeline).
+        return string.concat(
+            market_, " unavailable=", vm.toString(unavailableAttested), " setForfeits=", vm.toString(unavailableForfeits),
+            " proven=", vm.toString(envelopesProven), " exchanges=", vm.toString(_exchanged.length), " paid=",
+            vm.toString(exchangesPaid), " refunded=", vm.toString(exchangesRefunded), " sealedPosts=",
+            vm.toString(sealedPosts)
         );
     }
 
@@ -1303,6 +1881,19 @@ contract MarketHandler is CommonBase, StdUtils {
             owed += _pendingOf(actors[i]);
         }
         owed += _pendingOf(address(0)); // burned: slashed stakes, forfeits, unearned bonds (issue 20)
+    }
+
+    /// @notice Everything the exchange owes, from its own views: the prize and deposit of every
+    /// exchange not closed, and every balance credited (burned ones included).
+    function exchangeOwedByViews() external view returns (uint256 owed) {
+        for (uint256 n; n < _exchanged.length; ++n) {
+            SealedExchange.Exchange memory e = exchange.exchangeOf(_jobs[_exchanged[n]].id);
+            if (e.state != ISealedExchange.State.Closed) owed += uint256(e.prize) + e.deposit;
+        }
+        for (uint256 i; i < actors.length; ++i) {
+            owed += exchange.pendingOf(actors[i]);
+        }
+        owed += exchange.pendingOf(address(0));
     }
 
     /// @notice Everything Appeals owes, from its own views: the deposits of appeals not ruled

@@ -39,14 +39,31 @@ abstract contract MarketCampaign is Campaign {
 /// @notice The invariants today's market keeps, after every call of every campaign.
 contract TrainingMarketInvariants is MarketCampaign {
     /// @notice The market's balance is exactly what it owes: escrowed rewards and stakes of
-    /// active jobs, unclaimed payouts, bonds and pending credits, all from its own views.
+    /// active jobs, unclaimed payouts, bonds and pending credits, all from its own views; and its
+    /// exchange's (issue 26) the sealed winners' escrow not closed and every credit.
     function invariant_balanceEqualsEverythingOwed() external view {
         assertEq(address(market).balance, handler.owedByViews(), "balance != owed");
+        assertEq(address(handler.exchange()).balance, handler.exchangeOwedByViews(), "exchange's balance != owed");
     }
 
-    /// @notice No wei appears or vanishes: what came in less what went out is what is held.
+    /// @notice No wei appears or vanishes: what came in less what went out is what the market
+    /// and its exchange hold.
     function invariant_etherIsConserved() external view {
-        assertEq(address(market).balance, handler.ghostIn() - handler.ghostOut(), "ether in - out != balance");
+        uint256 held = address(market).balance + address(handler.exchange()).balance;
+        assertEq(held, handler.ghostIn() - handler.ghostOut(), "ether in - out != balance");
+    }
+
+    /// @notice Sealed submissions (issue 26): a proven bad envelope never slashes an honest
+    /// member (its submission is Unverified and counts for nobody); a reveal without a published
+    /// seal reverts ({invariant_forbiddenCallsRevert}); the winner's prize and stake
+    /// go to the exchange, where a proven dispute (a wrong key, a forged seal) refunds the
+    /// requester, burns the deposit and never pays the worker, an honest delivery of an honest
+    /// seal withstands every dispute, and an undisputed delivery pays the worker exactly once.
+    function invariant_theSealedPathPaysByItsRules() external view {
+        assertEq(handler.badEnvelopeSlashes(), 0, "an honest member was slashed over an envelope it proved bad");
+        assertEq(handler.badEnvelopesJudged(), 0, "a submission with a proven bad envelope was judged");
+        assertEq(handler.honestDisputesAccepted(), 0, "a dispute of an honest delivery went through");
+        assertEq(handler.exchangeMismatches(), 0, "the exchange paid other than its rule");
     }
 
     /// @notice Claims and withdrawals pay exactly what the views promised.
@@ -115,6 +132,16 @@ contract TrainingMarketInvariants is MarketCampaign {
         assertEq(balance, handler.appealIn() - handler.appealOut(), "deposits in - out != Appeals' balance");
         assertEq(handler.depositsLocked(), 0, "a ruled appeal's deposit is owed to nobody");
         assertEq(handler.honestBondOutvoted(), 0, "an honest bond majority was outvoted on appeal");
+    }
+
+    /// @notice The set's lane (issue 20 item 4): members that cannot get the opened set attest
+    /// it unavailable (honest ones of a withheld set; the Sybils of a served one, to forfeit it);
+    /// the job is the requester's failure exactly when a strict majority of the drawn seats did
+    /// and the appeal's vote did not say served, or more than half of the voting bond could not
+    /// get the set (its Sybils scored a set it withheld); such a forfeit slashes nobody.
+    function invariant_anUnavailableSetForfeitsByTheRule() external view {
+        assertEq(handler.unavailableMisjudged(), 0, "the set's forfeit differs from the rule");
+        assertEq(handler.forfeitSlashes(), 0, "a forfeited job's finalize moved a bond");
     }
 
     /// @notice Market v3 (issue 20): slashed stakes, forfeits, unearned slashed bonds and dust

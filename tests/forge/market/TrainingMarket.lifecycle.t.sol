@@ -11,7 +11,7 @@ contract TrainingMarketLifecycleTest is MarketCampaign {
         // The draw's randomness, fixed so the committee is three evaluating members (the draw
         // samples without replacement since issue 20 item 3; forge's default drew a Sybil).
         vm.prevrandao(bytes32(uint256(3)));
-        handler.postJob(0, 10 ether, 0, 1 ether, 0, 1);
+        handler.postJob(0, 10 ether, 0, 1 ether, 0, 0); // windows 0: its set served, not sealed
         for (uint256 i; i < 4; ++i) {
             handler.commit(0, i, 8000, 0, 0);
         }
@@ -29,5 +29,32 @@ contract TrainingMarketLifecycleTest is MarketCampaign {
         }
         assertEq(won, 1);
         assertEq(address(market).balance, handler.owedByViews());
+    }
+
+    /// @notice A sealed job (windows 3: served, sealed) reaches a winner whose claim opens the
+    /// exchange; the key delivered and undisputed, the exchange pays the worker.
+    function test_theHandlerDrivesASealedJobThroughItsExchange() external {
+        vm.prevrandao(bytes32(uint256(3)));
+        handler.postJob(0, 10 ether, 0, 1 ether, 0, 3);
+        assertEq(handler.sealedPosts(), 1);
+        for (uint256 i; i < 4; ++i) {
+            handler.commit(0, i, 8000, 0, 0);
+        }
+        for (uint256 i; i < 200 && market.job(1).status == ITrainingMarket.Status.Active; ++i) {
+            handler.advance(uint256(keccak256(abi.encode(i))));
+        }
+        assertEq(handler.winners(), 1);
+        for (uint256 i; i < 4; ++i) {
+            handler.claim(0, i);
+        }
+
+        assertEq(handler.exchangeEscrow(), address(handler.exchange()).balance);
+        assertGt(handler.exchangeEscrow(), 0);
+        handler.deliverKey(0);
+        handler.claimExchange(0);
+        assertEq(handler.exchangesPaid() + handler.exchangesRefunded(), 1);
+        assertEq(handler.exchangeEscrow(), 0);
+        assertEq(handler.exchangeMismatches(), 0);
+        assertEq(handler.honestDisputesAccepted(), 0);
     }
 }
