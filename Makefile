@@ -96,12 +96,12 @@ test-contracts: compile
 	$(call BROWNIE_TEST,$(CONTRACT_WORKERS)) tests/contracts $(if $(filter-out 1,$(CONTRACT_WORKERS)),-n $(CONTRACT_WORKERS)) --durations=5
 
 # brownie's pytest plugin would start a chain for every session: the Python suites don't need it.
-# Two workers (pytest-xdist), each file on one of them (module fixtures are built once): the
-# end-to-end tests mostly wait on chain windows, so the other worker's tests fill that time.
+# Three workers (pytest-xdist), each file on one of them (module fixtures are built once): the
+# end-to-end tests mostly wait on chain windows, so the other workers' tests fill that time.
 # One torch thread a process (OMP_NUM_THREADS, inherited by the roles and the CLI the tests
 # start): two workers of two threads each on two cores spin in OpenMP's waits, which more than
 # doubled the ML tests' CPU seconds (test_selftrain's two teacher tests: 33 against 16).
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 TEST_THREADS ?= 1
 test-offchain: test-python
 	$(MAKE) --no-print-directory test-timing
