@@ -39,7 +39,7 @@ from market_helpers import (
     to_attest,
     to_settle,
 )
-from test_appeal import _captured_job, _drawn_job
+from test_appeal import _attest, _captured_job, _drawn_job
 from test_attacks import _bonded
 
 
@@ -114,3 +114,23 @@ def test_issue20_a_withheld_set_scored_by_captors_is_the_requesters_failure_on_a
     assert market.pendingOf(requester) == pending
     assert claim_all(market, job_id)[alice] == MIN_STAKE + REWARD  # before: 0, convicted
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)  # before: slashed as missing
+
+
+
+def test_bond_voting_unserved_abstains_on_the_submissions(market, accounts, requester, alice, carol, validators):
+    # Carol's three Sybils (3 of 6 equal bonds) hold the committee and pass her junk; alice
+    # appeals. The three honest members vote her an over-claimer (3 bonds), two Sybils vote her
+    # fine (2), one votes UNSERVED (1: a minority, so the set counts as served). UNSERVED
+    # abstains on the submissions: 3 of the 5 bonds that voted on them convict her. Counted in
+    # the total instead, 3 of 6 is no strict majority and the captured verdict would stand.
+    sybils = _bonded(market, accounts, carol, 3)
+    job_id = _captured_job(market, requester, {alice: 8000, carol: 9000}, sybils)
+    plans = {v: [8000, 1000] for v in validators} | {s: [8000, 9000] for s in sybils}
+    _attest(market, job_id, plans)
+    file_appeal(market, job_id, alice)
+    unserved = appeals_of(market).UNSERVED()
+    vote(market, job_id, {v: 0b10 for v in validators} | {sybils[0]: 0, sybils[1]: 0, sybils[2]: unserved})
+
+    finalize(market, job_id, requester)
+
+    assert claim_all(market, job_id).get(carol, 0) == 0  # convicted by the vote
