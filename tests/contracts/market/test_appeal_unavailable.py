@@ -116,7 +116,6 @@ def test_issue20_a_withheld_set_scored_by_captors_is_the_requesters_failure_on_a
     assert all(market.validator(v)["bond"] == MIN_BOND for v in validators)  # before: slashed as missing
 
 
-
 def test_bond_voting_unserved_abstains_on_the_submissions(market, accounts, requester, alice, carol, validators):
     # Carol's three Sybils (3 of 6 equal bonds) hold the committee and pass her junk; alice
     # appeals. The three honest members vote her an over-claimer (3 bonds), two Sybils vote her
