@@ -225,10 +225,7 @@ class Worker:
     def train(self, entry: JobEntry) -> None:
         job_dir = self._job_dir(entry.job_id)
         result = self.fine_tune(entry, job_dir)
-        if result.evaluation_shards is None:
-            claim = self.claim_for(result.measured_bps, result.n)
-        else:
-            claim = self.claim_for(result.measured_bps, result.n, result.evaluation_shards)
+        claim = self.claim_for(result.measured_bps, result.n, result.evaluation_shards)
         # Read from the chain here, not from an older journal: a sealed job's weights are never
         # served in the clear (issue 26).
         sealed = self.session.market.is_sealed(entry.job_id)

@@ -287,7 +287,7 @@ def _judged_by(world: World, monkeypatch: pytest.MonkeyPatch, attested: list[int
     at the opening of its appeal window."""
     # A tight held-out estimate: the claim is the measurement (the tiny test set's two standard
     # errors would claim 0, which no attestation can convict).
-    monkeypatch.setattr(Worker, "claim_for", lambda self, measured, n: measured)
+    monkeypatch.setattr(Worker, "claim_for", lambda self, measured, n, evaluation_shards=None: measured)
     validators = (4, 5, 6)
     for account in validators:
         world.session(account, "bond").market.join_validators(ETH)
