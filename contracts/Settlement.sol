@@ -5,7 +5,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {Judgment} from "./libraries/Judgment.sol";
 import {MarketHashes} from "./libraries/MarketHashes.sol";
 import {ScoreSheet} from "./libraries/ScoreSheet.sol";
-import {SealedJobs} from "./SealedJobs.sol";
+import {PooledJobs} from "./PooledJobs.sol";
 
 /// @title Settlement
 /// @notice Finalize settles a job once its attestations are revealed; each worker then claims
@@ -19,7 +19,7 @@ import {SealedJobs} from "./SealedJobs.sol";
 /// failed requester's deposit are burned ({MarketAccounts-BURNED}): the requester can cause
 /// every one of them (its own Sybil workers, a withheld evaluation set, its Sybil members),
 /// so none may reach it (issue 20).
-abstract contract Settlement is SealedJobs {
+abstract contract Settlement is PooledJobs {
     using ScoreSheet for uint256;
 
     /// @dev The registry's role for market writers ({ModelRegistry-MARKET_ROLE}).
@@ -93,6 +93,8 @@ abstract contract Settlement is SealedJobs {
             }
         }
         if (appellant != address(0)) _payAppellant(appellant, t);
+        // A pooled job whose requester walked away from its split: its money back is burned.
+        if (_walkedAway(jobId, j.submissionCount)) (t.burned, t.refund) = (t.burned + t.refund, 0);
         _credit(j.requester, t.refund);
         _credit(BURNED, t.burned);
         // The ruling (the deposit's fate) after every credit: the market's own Appeals, no reentry.

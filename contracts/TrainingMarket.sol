@@ -171,7 +171,8 @@ contract TrainingMarket is Settlement {
         );
     }
 
-    /// @notice Cancel a job nobody has committed to; the reward and the deposit are credited back.
+    /// @notice Cancel a job nobody has committed to; the reward and the deposit are credited back,
+    /// but for a pooled job from its seed block on: then they are burned ({PooledJobs}).
     /// @dev Only the requester, while the job is active and has no submission; the seats of
     /// a committee drawn for it are released. Emits {JobCancelled}.
     function cancelJob(uint256 jobId) external {
@@ -184,6 +185,11 @@ contract TrainingMarket is Settlement {
         _releaseSeats(jobId, j.committeeSize);
         j.status = Status.Cancelled;
         uint256 refund = j.reward + Judgment.depositOf(j.reward);
+        // A pooled job from its seed block on: the requester has seen the split ({PooledJobs}).
+        if (_walkedAway(jobId, 0)) {
+            _credit(BURNED, refund);
+            refund = 0; // the event reports what the requester got back
+        }
         _credit(msg.sender, refund);
         emit JobCancelled(jobId, msg.sender, uint88(refund)); // two uint80s fit
     }

@@ -177,6 +177,9 @@ interface ITrainingMarket {
     /// @notice Job `jobId` was posted sealed: its workers publish seals and envelopes on the
     /// market's exchange ({MarketLens-sealedExchange}), and its winner is paid there for the key.
     event JobSealed(uint256 indexed jobId);
+    /// @notice Job `jobId` is pooled: the hash of block `seedBlock` splits the pool its training
+    /// set names (issue 20); from that block on, a cancel or no commitment refunds nothing.
+    event JobPooled(uint256 indexed jobId, uint256 seedBlock);
     event Claimed(uint256 indexed jobId, address indexed worker, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
     event ValidatorJoined(address indexed validator, uint32 leaf, uint96 bond);
@@ -274,6 +277,17 @@ interface ITrainingMarket {
     ) external payable returns (uint256 jobId);
     /// @notice {postJob} for a sealed job (issue 26); the requester's job key must be registered.
     function postJobUnderSeal(
+        bytes32 baseModel,
+        bytes32 trainingSet,
+        bytes32 evaluationSeal,
+        bytes32 spec,
+        uint16 minScoreBps,
+        uint32[4] calldata deadlines,
+        uint80 minStake,
+        uint8 committeeSize
+    ) external payable returns (uint256 jobId);
+    /// @notice {postJob} for a pooled job (issue 20): block (post + SEED_DELAY) splits its pool.
+    function postPooledJob(
         bytes32 baseModel,
         bytes32 trainingSet,
         bytes32 evaluationSeal,

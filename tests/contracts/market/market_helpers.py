@@ -62,10 +62,11 @@ def eval_seal(evaluation=EVAL, salt=EVAL_SALT):
     return "0x" + keccak(encode(["bytes32", "bytes32"], [bytes.fromhex(evaluation[2:]), bytes.fromhex(salt[2:])])).hex()
 
 
-def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SCORE, committee=COMMITTEE):
-    """Post a standard job (msg.value: the reward and its deposit); returns (job id, transaction)."""
+def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SCORE, committee=COMMITTEE, pooled=False):
+    """Post a standard job (msg.value: the reward and its deposit), `pooled` through
+    postPooledJob (its seed block is the next one); returns (job id, transaction)."""
     now = next_time()
-    tx = market.postJob(
+    tx = (market.postPooledJob if pooled else market.postJob)(
         h("base"),
         h("train"),
         eval_seal(),
@@ -226,16 +227,18 @@ def run_job(
     reveal_eval_set=True,
     one_seat=False,
     finalizable=True,
+    pooled=False,
 ):
     """Post, commit and reveal `claims` {worker: score}, reveal the evaluation set, draw the
     committee, and have each drawn validator in `validators` commit then reveal
     `attested` {worker: [score per validator in `validators`, None to stay silent]}; stops
     when finalizable. Workers without an entry in `attested` get the claim from everyone.
     `one_seat`: draw jobs until one seats each member once ({one_seat_each}), for tests whose
-    arithmetic is per member. `finalizable=False`: stops after the reveals, before the appeals' window."""
+    arithmetic is per member. `finalizable=False`: stops after the reveals, before the appeals' window.
+    `pooled`: the job is posted pooled (postPooledJob)."""
 
     def drawn_job():
-        job_id, _ = post(market, requester, reward=reward, committee=committee)
+        job_id, _ = post(market, requester, reward=reward, committee=committee, pooled=pooled)
         for worker, score in claims.items():
             do_commit(market, job_id, worker, score)
         to_reveal(market, job_id)

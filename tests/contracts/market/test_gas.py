@@ -478,6 +478,19 @@ GOALS |= {
 }
 
 
+# ----- Pooled jobs (issue 20, re-rolling the split): the pooled post's extra cost, by the rule --
+# postPooledJob: postJob's goal + its delegatecall to postJob (~2,000, as the provenance post
+# measured) + the seed block's FRESH_SLOT (PooledJobs._seedBlocksOfSplits, outside the full job
+# record) + JobPooled (a LOG2 of one word, ~1,000). cancelJob (no goal) reads that slot cold
+# (+2,100); finalize reads it only for a job nobody committed to, so its goals do not move.
+GOALS["postPooledJob"] = _rebase("postJob", 160_000) + 2_000 + FRESH_SLOT + 1_000
+
+
+def test_pooled_post_gas(market, requester):
+    _, tx = post(market, requester, pooled=True)
+    _record("postPooledJob", tx.gas_used)
+
+
 def test_sealed_post_and_reveal_gas(market, requester, alice):
     job_id, _, tx = post_sealed(market, requester)
     _record("postJobUnderSeal", tx.gas_used)
