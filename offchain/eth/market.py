@@ -231,18 +231,25 @@ class MarketClient:
         committee_size: int,
         reward: int,
         proof: AnchorProof | None = None,
+        pooled: bool = False,
     ) -> int:
         """Post a job escrowing `reward` wei and the requester's deposit beside it
         (`deposit_of(reward)`, the same amount: back at finalize unless the job is the
         requester's failure, then burned); `deadlines` = (commit, reveal, attest, settle);
         `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first).
         With `proof` (offchain.eth.provenance.load_proof), the job carries the anchor proof of
-        `training_set` (postJobWithProvenance: the market's relay verifies it)."""
+        `training_set` (postJobWithProvenance: the market's relay verifies it). `pooled`: the
+        training set is a pool manifest (postPooledJob, issue 20): from the next block, its seed
+        block, a cancel or a job nobody commits to refunds nothing."""
         validate_bps(min_score_bps, "minimum score")
         if len(deadlines) != 4:
             raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
         terms = (base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake)
-        if proof is None:
+        if pooled and proof is not None:
+            raise InvalidInputError("a pooled job's training set is formed at post: it carries no anchor proof")
+        if pooled:
+            fn = self.contract.functions.postPooledJob(*terms, committee_size)
+        elif proof is None:
             fn = self.contract.functions.postJob(*terms, committee_size)
         elif proof.payload != training_set:
             raise InvalidInputError(
@@ -261,6 +268,12 @@ class MarketClient:
         """True when the job was posted under seal (its JobSealed event; offchain.eth.exchange):
         its workers publish seals and envelopes, and its winner is paid for the key."""
         return bool(contract_events(self.contract.events.JobSealed(), self.from_block, "latest", jobId=job_id))
+
+    def pooled_seed_block(self, job_id: int) -> int | None:
+        """The seed block of a job posted pooled (its JobPooled event), None for any other:
+        the hash of that block splits its pool (offchain.roles.pool)."""
+        logs = contract_events(self.contract.events.JobPooled(), self.from_block, "latest", jobId=job_id)
+        return int(logs[0]["args"]["seedBlock"]) if logs else None
 
     def training_set_provenance(self, job_id: int, relay: RelayClient | None) -> Provenance | None:
         """The job's TrainingSetAnchored record read live against the relay: its block's
@@ -291,8 +304,14 @@ class MarketClient:
         )
 
     def cancel_job(self, job_id: int) -> TxReceipt:
-        """Cancel a job nobody committed to; the reward is credited back."""
+        """Cancel a job nobody committed to; the reward and the deposit are credited back (a
+        pooled job's are burned from its seed block on)."""
         return self.client.transact(self.contract.functions.cancelJob(job_id))
+
+    def cancelled_refund(self, receipt: TxReceipt) -> int:
+        """Wei a cancelJob receipt credited back to the requester (JobCancelled's refund): zero
+        for a pooled job cancelled from its seed block on, whose escrow was burned."""
+        return int(self.contract.events.JobCancelled().process_receipt(receipt, errors=DISCARD)[0]["args"]["refund"])
 
     def reveal_evaluation(self, job_id: int, evaluation_set: bytes, salt: bytes, uri: str) -> TxReceipt:
         """Open the sealed evaluation set (between the commit and the reveal deadline)."""

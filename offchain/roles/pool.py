@@ -1,7 +1,11 @@
 """A pooled job's split as every role reads it from the chain (offchain.ml.pool has the rules).
 
-The job's training-set hash names the pool manifest; the seed block is the post's block plus
-the manifest's `seed_delay`. The split is read off-chain from the node's block hash, so the
+The job's training-set hash names the pool manifest; the seed block is the one the market
+recorded when the job was posted pooled (JobPooled: the post's block plus the contract's
+SEED_DELAY, the manifest's `seed_delay`). A manifest posted through plain postJob has no such
+record: its requester could walk away from the split for free and post again (docs/market.md,
+"Re-rolling the split"), so workers refuse it (`require_pooled`); members still split it at the
+post's block plus the manifest's delay. The split is read off-chain from the node's block hash, so the
 EVM's 256-block `blockhash` horizon does not apply: a validator opening the split days later
 reads the same hash (every node keeps headers).
 """
@@ -31,15 +35,28 @@ def pool_of(session: Session, job: JobPosted) -> PoolManifest | None:
     return parse_manifest(session.fetch(job.training_set).read_bytes())
 
 
-def seed_block(job: JobPosted, manifest: PoolManifest) -> int:
-    return job.block + manifest.seed_delay
+class NotPostedPooledError(OffchainError):
+    """A pool manifest posted as a plain job: nothing on chain binds its requester to the split."""
+
+
+def seed_block(session: Session, job: JobPosted, manifest: PoolManifest) -> int:
+    recorded = session.market.pooled_seed_block(job.job_id)
+    return recorded if recorded is not None else job.block + manifest.seed_delay
+
+
+def require_pooled(session: Session, job: JobPosted) -> None:
+    """Raise NotPostedPooledError unless `job` was posted pooled (postPooledJob)."""
+    if session.market.pooled_seed_block(job.job_id) is None:
+        raise NotPostedPooledError(
+            f"job {job.job_id} names a pool but was not posted pooled: its requester may re-roll the split for free"
+        )
 
 
 def split_of(session: Session, job: JobPosted, manifest: PoolManifest) -> PoolSplit:
     """The job's split; SplitNotDrawnError while its seed block is not mined."""
     from offchain.ml.pool import split, split_seed
 
-    number = seed_block(job, manifest)
+    number = seed_block(session, job, manifest)
     if session.head() < number:
         raise SplitNotDrawnError(f"the split is drawn at block {number}; the chain is at {session.head()}")
     block = with_retries(lambda: session.client.w3.eth.get_block(number), "read the seed block")

@@ -227,12 +227,20 @@ def post_job(
     check_windows(session, windows)
     if sealed and provenance:
         raise InvalidInputError("--sealed and --provenance cannot be combined (postJobUnderSeal takes no proof)")
+    if sealed and pool is not None:
+        raise InvalidInputError("--sealed and --pool cannot be combined (postJobUnderSeal records no split)")
     proof = _provenance_proof(session, provenance, train) if provenance else None
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
     what = (
         f"post a job from {session.client.address} with {format_eth(reward_wei)} in escrow "
         f"and a deposit of {format_eth(deposit_of(reward_wei))} (back at finalize; burned if the "
         f"evaluation set is not opened) (workers stake {format_eth(stake_wei)} each)"
+        + (
+            "; pooled: from the next block, which splits the pool, a cancel or a job nobody commits "
+            "to refunds nothing (reward and deposit burned)"
+            if pool is not None
+            else ""
+        )
         + (", submissions sealed: the winner's weights come for the reward" if sealed else "")
     )
     if not confirm(what):
@@ -261,6 +269,7 @@ def post_job(
         min_stake=stake_wei,
         committee_size=committee,
         reward=reward_wei,
+        **({"pooled": True} if pool is not None else {}),  # postPooledJob: the chain records the seed block
     )
     return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof, sealed)
 
@@ -413,9 +422,11 @@ def cmd_cancel(args: argparse.Namespace) -> int:
     session = open_session(args)
     validate_job_id(session, args.job_id)
     receipt = session.market.cancel_job(args.job_id)
-    text = (
-        f"cancelled job {args.job_id} in block {receipt['blockNumber']}: "
+    refund = session.market.cancelled_refund(receipt)
+    text = f"cancelled job {args.job_id} in block {receipt['blockNumber']}: " + (
         "the reward and the deposit are yours to withdraw"
+        if refund
+        else "a pooled job past its seed block: the reward and the deposit are burned"
     )
     _say(args, f"{text} (offchain withdraw)", job_id=args.job_id, block=receipt["blockNumber"])
     return 0

@@ -29,7 +29,7 @@ from offchain.eth.values import MAX_BPS, hash_hex, parse_amount
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
-from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, seed_block, split_of
+from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, require_pooled, seed_block, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import parse_spec, spec_from_recipe
@@ -517,7 +517,8 @@ class Worker:
         """The job's training set, and for a pooled job each image's shard (whole shards are
         held out, as the split draws whole shards). A pooled job's set is the seeded training
         shards, each checked against the manifest: SplitNotDrawnError before the seed block;
-        an OffchainError refuses a job whose requester does not serve them in time."""
+        an OffchainError refuses a job whose requester does not serve them in time, and a pool
+        not posted pooled (nothing on chain makes its requester stand by the split)."""
         from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
 
         manifest = pool_of(self.session, job)
@@ -525,11 +526,12 @@ class Worker:
             if self.options.pooled_only:
                 raise OffchainError(UNPOOLED)
             return self.session.fetch(job.training_set), None
+        require_pooled(self.session, job)  # else its requester walks away from the split for free
         drawn = split_of(self.session, job, manifest)
         try:
             return gather(self.session, manifest, drawn.training, self._job_dir(job.job_id) / "pool-train.npz")
         except (ArtifactNotFoundError, HashMismatchError) as exc:
-            block = self.session.client.w3.eth.get_block(seed_block(job, manifest))
+            block = self.session.client.w3.eth.get_block(seed_block(self.session, job, manifest))
             if self.session.chain_time() < int(block["timestamp"]) + PUBLISH_GRACE_S:
                 raise SplitNotDrawnError(f"the seeded training shards are not all served yet ({exc})") from None
             raise OffchainError(

@@ -65,10 +65,11 @@ class World:
             reward=ETH,
         )
 
-    def post_pooled_job(self, shards: int = 10) -> int:
+    def post_pooled_job(self, shards: int = 10, pooled: bool = True) -> int:
         """A pooled job (issue 20) over the training and evaluation images together: the
         requester's `job post --pool` steps, its shards left in its own home's store until
-        `serve_shards` copies some to the roles' source."""
+        `serve_shards` copies some to the roles' source. `pooled=False`: the manifest posted
+        through plain postJob (no seed block on chain binds the requester to the split)."""
         from offchain.roles.pool_post import form_and_store
 
         spec_path = self.tmp / "spec.json"
@@ -89,6 +90,7 @@ class World:
             min_stake=ETH // 10,
             committee_size=3,
             reward=ETH,
+            pooled=pooled,
         )
 
     def pool_file(self) -> Path:

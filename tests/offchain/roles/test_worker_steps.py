@@ -371,6 +371,18 @@ def test_issue20_a_requester_that_serves_another_split_than_the_seeded_one_is_re
     assert f"does not serve the seeded training shards {list(drawn.training)}" in (entry.record.reason or "")
 
 
+def test_issue20_a_pool_posted_as_a_plain_job_is_refused(world: World) -> None:
+    # Nothing on chain makes its requester stand by the split: it may cancel and post again.
+    job_id = world.post_pooled_job(pooled=False)
+    world.serve_shards(_seeded_split(world, job_id).training)
+
+    _worker(world).discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert "was not posted pooled" in (entry.record.reason or "")
+
+
 def test_a_worker_that_takes_only_pooled_jobs_refuses_an_unpooled_one(world: World) -> None:
     job_id = world.post_job()
     options = WorkerOptions(publish=None, device="cpu", confirmations=0, pooled_only=True)
