@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {ITrainingMarket} from "./interfaces/ITrainingMarket.sol";
 import {SealedJobs} from "./SealedJobs.sol";
 
 /// @title PooledJobs
@@ -11,8 +12,8 @@ import {SealedJobs} from "./SealedJobs.sol";
 /// @dev The split itself is off-chain (offchain/ml/pool.py): the hash of the seed block ranks
 /// the manifest's shards, and workers check the training shards they are served against it.
 /// The market knows only the seed block, which {TrainingMarket-cancelJob} and
-/// {Settlement-finalize} read. {postPooledJob} is named so its selector (0xfed518bd) sorts
-/// after commit's, as {SealedJobs}' are: commit, reveal and claim pay 22 gas per selector placed
+/// {Settlement-finalize} read. The posts are named so their selectors (0xfed518bd, 0xfe72e02f)
+/// sort after commit's, as {SealedJobs}' are: commit, reveal and claim pay 22 gas per selector placed
 /// before theirs.
 abstract contract PooledJobs is SealedJobs {
     /// @dev Blocks from a pooled job's post to its seed block (the pool manifest's seed delay,
@@ -39,10 +40,33 @@ abstract contract PooledJobs is SealedJobs {
         uint80, // minStake
         uint8 // committeeSize
     ) external payable returns (uint256 jobId) {
-        jobId = _postByDelegate();
+        jobId = _pooled(_postByDelegate(this.postJob.selector));
+    }
+
+    /// @notice {postPooledJob} with a proof that the pool's manifest (the training-set hash) was
+    /// anchored in the proof-of-work ledger, as {TrainingMarket-postJobWithProvenance} takes it.
+    /// @dev Posted by postJobWithProvenance itself (its selector sorts after commit's too).
+    /// Emits {JobPosted}, {TrainingSetAnchored} and {JobPooled}.
+    function postPooledAnchoredJob(
+        bytes32, // baseModel
+        bytes32, // trainingSet: the pool's manifest
+        bytes32, // evaluationSeal: seals the manifest's hash too
+        bytes32, // spec
+        uint16, // minScoreBps
+        uint32[4] calldata, // deadlines
+        uint80, // minStake
+        uint8, // committeeSize
+        AnchorProof calldata // proof
+    ) external payable returns (uint256 jobId) {
+        jobId = _pooled(_postByDelegate(ITrainingMarket.postJobWithProvenance.selector));
+    }
+
+    /// @dev Records job `jobId`'s seed block, the next one; returns `jobId`.
+    function _pooled(uint256 jobId) private returns (uint256) {
         uint256 seedBlock = block.number + SEED_DELAY;
         _seedBlocksOfSplits[jobId] = seedBlock;
         emit JobPooled(jobId, seedBlock);
+        return jobId;
     }
 
     /// @dev True when pooled job `jobId`, with `submissions` commitments, refunds its requester

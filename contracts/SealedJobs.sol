@@ -46,7 +46,7 @@ abstract contract SealedJobs is AppealRuling {
         uint80, // minStake
         uint8 // committeeSize
     ) external payable returns (uint256 jobId) {
-        jobId = _postByDelegate();
+        jobId = _postByDelegate(this.postJob.selector);
         if (_exchange.jobKeyOf(jobId, msg.sender) == address(0)) revert TrainingMarketNoJobKey(jobId);
         _sealedJobs[jobId] = true;
         emit JobSealed(jobId);
@@ -75,13 +75,14 @@ abstract contract SealedJobs is AppealRuling {
         }
     }
 
-    /// @dev Posts the job of this call's first eleven words through a delegatecall to
-    /// {postJob} (OpenZeppelin Multicall's idiom: the sender and the value stay the
-    /// requester's; its decoder ignores the words after them), so {_post}'s body is compiled
+    /// @dev Posts the job of this call's arguments through a delegatecall to the post function
+    /// `selector` names ({postJob}, or {TrainingMarket-postJobWithProvenance} for a pooled job's
+    /// proof: OpenZeppelin Multicall's idiom: the sender and the value stay the requester's;
+    /// postJob's decoder ignores the words after its own), so {_post}'s body is compiled
     /// once ({TrainingMarket-postJobWithProvenance} says why).
-    function _postByDelegate() internal returns (uint256) {
+    function _postByDelegate(bytes4 selector) internal returns (uint256) {
         // slither-disable-next-line controlled-delegatecall,low-level-calls
-        (bool ok, bytes memory posted) = address(this).delegatecall(bytes.concat(this.postJob.selector, msg.data[4:]));
+        (bool ok, bytes memory posted) = address(this).delegatecall(bytes.concat(selector, msg.data[4:]));
         if (!ok) {
             assembly ("memory-safe") {
                 revert(add(posted, 32), mload(posted)) // postJob's own error

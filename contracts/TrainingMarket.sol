@@ -79,7 +79,7 @@ contract TrainingMarket is Settlement {
         AnchorProof calldata proof
     ) external payable returns (uint256 jobId) {
         bytes memory proven = _provenAnchor(proof, trainingSet);
-        jobId = _postByDelegate(); // postJob's decoder ignores the proof after its arguments
+        jobId = _postByDelegate(this.postJob.selector); // postJob's decoder ignores the proof after its arguments
         _jobs[jobId].trainingSetAnchored = true; // slot 1, written by the post just above: a warm update
         (, address account, uint256 height, uint256 confirmations, uint256 work) =
             abi.decode(proven, (bytes32, address, uint256, uint256, uint256));

@@ -297,6 +297,18 @@ interface ITrainingMarket {
         uint80 minStake,
         uint8 committeeSize
     ) external payable returns (uint256 jobId);
+    /// @notice {postPooledJob} with a proof that the pool's manifest was anchored in the ledger.
+    function postPooledAnchoredJob(
+        bytes32 baseModel,
+        bytes32 trainingSet,
+        bytes32 evaluationSeal,
+        bytes32 spec,
+        uint16 minScoreBps,
+        uint32[4] calldata deadlines,
+        uint80 minStake,
+        uint8 committeeSize,
+        AnchorProof calldata proof
+    ) external payable returns (uint256 jobId);
     /// @notice Cancel a job nobody has committed to.
     function cancelJob(uint256 jobId) external;
     /// @notice Publish the evaluation set sealed at post.

@@ -387,6 +387,7 @@ class Demo:
             min_stake=MIN_STAKE,
             committee_size=self.config.committee_size,
             reward=REWARD,
+            pooled=True,  # postPooledAnchoredJob: the market records the seed block (workers refuse a pool without it)
         )
         self.say(
             f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed with an equal deposit "

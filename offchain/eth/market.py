@@ -239,24 +239,27 @@ class MarketClient:
         `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first).
         With `proof` (offchain.eth.provenance.load_proof), the job carries the anchor proof of
         `training_set` (postJobWithProvenance: the market's relay verifies it). `pooled`: the
-        training set is a pool manifest (postPooledJob, issue 20): from the next block, its seed
-        block, a cancel or a job nobody commits to refunds nothing."""
+        training set is a pool manifest (postPooledJob, or postPooledAnchoredJob with `proof`;
+        issue 20): from the next block, its seed block, a cancel or a job nobody commits to
+        refunds nothing."""
         validate_bps(min_score_bps, "minimum score")
         if len(deadlines) != 4:
             raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
         terms = (base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake)
-        if pooled and proof is not None:
-            raise InvalidInputError("a pooled job's training set is formed at post: it carries no anchor proof")
-        if pooled:
-            fn = self.contract.functions.postPooledJob(*terms, committee_size)
-        elif proof is None:
-            fn = self.contract.functions.postJob(*terms, committee_size)
+        if proof is None:
+            post = self.contract.functions.postPooledJob if pooled else self.contract.functions.postJob
+            fn = post(*terms, committee_size)
         elif proof.payload != training_set:
             raise InvalidInputError(
                 f"the proof anchors {proof.payload.hex()}, not the training set {training_set.hex()}"
             )
         else:
-            fn = self.contract.functions.postJobWithProvenance(*terms, committee_size, proof.as_tuple())
+            post = (
+                self.contract.functions.postPooledAnchoredJob
+                if pooled
+                else self.contract.functions.postJobWithProvenance
+            )
+            fn = post(*terms, committee_size, proof.as_tuple())
         return self._posted_job_id(self.client.transact(fn, value=reward + deposit_of(reward)))
 
     def _posted_job_id(self, receipt: TxReceipt) -> int:

@@ -80,10 +80,11 @@ def post(market, requester, reward=REWARD, min_stake=MIN_STAKE, min_score=MIN_SC
     return tx.return_value, tx
 
 
-def post_with_provenance(market, requester, anchor_proof, training_set=TRAIN, reward=REWARD):
-    """post()'s job, carrying an anchor proof (transaction, block hash, index, branch)."""
+def post_with_provenance(market, requester, anchor_proof, training_set=TRAIN, reward=REWARD, pooled=False):
+    """post()'s job, carrying an anchor proof (transaction, block hash, index, branch);
+    `pooled` through postPooledAnchoredJob."""
     now = next_time()
-    return market.postJobWithProvenance(
+    return (market.postPooledAnchoredJob if pooled else market.postJobWithProvenance)(
         h("base"),
         training_set,
         eval_seal(),

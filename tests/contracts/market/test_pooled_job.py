@@ -22,6 +22,7 @@ from market_helpers import (
     finalize,
     lens_of,
     post,
+    post_with_provenance,
     run_job,
     to_finalize,
 )
@@ -33,6 +34,17 @@ def test_a_pooled_post_names_its_seed_block_the_next_one(market, requester):
     job_id, tx = post(market, requester, pooled=True)
 
     assert list(tx.events["JobPooled"].values()) == [job_id, tx.block_number + 1]
+    assert tx.events["JobPosted"]["requester"] == requester
+
+
+def test_a_pooled_job_may_carry_the_anchor_proof_of_its_manifest(prov_market, anchored, requester):
+    from provenance_helpers import proof
+
+    tx = post_with_provenance(prov_market, requester, proof(anchored, 2), pooled=True)
+
+    job_id = tx.return_value
+    assert list(tx.events["JobPooled"].values()) == [job_id, tx.block_number + 1]
+    assert tx.events["TrainingSetAnchored"]["jobId"] == job_id and prov_market.job(job_id)["trainingSetAnchored"]
     assert tx.events["JobPosted"]["requester"] == requester
 
 
@@ -93,4 +105,3 @@ def test_a_pooled_job_with_a_commitment_runs_as_any_other(market, requester, ali
 
     assert lens_of(market).submissions(job_id)[0]["outcome"] == WON
     assert tx.events["Finalized"]["refund"] == DEPOSIT  # its deposit back, as an unpooled job's
-
