@@ -5,7 +5,6 @@ training shards and wait), post the same pool again with fresh salts, keep the w
 the workers. Each test_issue20_ one failed on the market with postPooledJob but without the
 guard (PooledJobs._walkedAway answering false): the requester got its whole escrow back."""
 
-import brownie
 from brownie import chain, web3
 from hashes import ZERO_ADDRESS, h
 from market_helpers import (
