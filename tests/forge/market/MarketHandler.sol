@@ -64,6 +64,8 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         bool withheld;
         bool sybilsUnavailable;
         bool sealedJob; // posted under seal (issue 26)
+        bool pooled; // posted pooled (issue 20, re-rolling the split): the next block splits its pool
+        uint256 seedBlock; // a pooled job's, as posted
     }
 
     /// @dev A sealed submission's secrets and its worker's plan.
@@ -190,6 +192,8 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
     mapping(uint256 jobIndex => GExchange) internal _exchangeOf;
     mapping(address member => SealedCurve.Point) internal _encryptionKeys; // registered at construction
     uint256 public sealedPosts; // reach
+    uint256 public pooledWalkAways; // reach: pooled jobs cancelled, or finalized with nobody committed, from the seed block on
+    uint256 public pooledRefundMismatches; // a pooled job's requester credited other than the walk-away rule says
     uint256[] internal _exchanged; // job indexes whose winner's exchange opened
     uint256 public exchangeEscrow; // prize + deposit of exchanges not closed
     uint256 public exchangeMismatches; // the exchange credited other than its rule, or twice
@@ -267,6 +271,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         uint256 fate = uint256(keccak256(abi.encode(windows, "set"))) % 8; // 2 in 8 withheld, 2 Sybil-unavailable
         (j.withheld, j.sybilsUnavailable) = (fate < 2, fate == 2 || fate == 3);
         j.sealedJob = uint256(keccak256(abi.encode(windows, "sealed"))) % 4 == 0;
+        j.pooled = !j.sealedJob && uint256(keccak256(abi.encode(windows, "pooled"))) % 3 == 0;
         uint256 t = block.timestamp;
         for (uint256 i; i < 4; ++i) {
             t += _bound(uint256(keccak256(abi.encode(windows, i))), 100, 600);
@@ -283,6 +288,12 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         if (j.sealedJob) _registerJobKey(j.requester, k);
         if (j.sealedJob) ++sealedPosts;
         vm.prank(j.requester);
+        if (j.pooled) {
+            j.seedBlock = block.number + 1;
+            return market.postPooledJob{value: j.reward + Judgment.depositOf(j.reward)}(
+                baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
+            );
+        }
         if (!j.sealedJob) {
             return market.postJob{value: j.reward + Judgment.depositOf(j.reward)}(
                 baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
@@ -305,13 +316,17 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         exchange.registerJobKey(next, jobKey);
     }
 
-    /// @notice The requester cancels a job nobody committed to.
+    /// @notice The requester cancels a job nobody committed to; a pooled job's requester may
+    /// first wait for its seed block (it has seen the split: the re-roll, issue 20).
     function cancelJob(uint256 pick) external {
         (bool found, uint256 k) = _pick(pick, _cancellable);
         if (!found) return _advance(pick);
         GJob storage j = _jobs[k];
+        if (j.pooled && (pick >> 128) % 2 == 0 && block.number < j.seedBlock) vm.roll(j.seedBlock);
+        uint256 before = _pendingOf(j.requester);
         vm.prank(j.requester);
         market.cancelJob(j.id);
+        _checkPooledRefund(j, _pendingOf(j.requester) - before, j.reward + Judgment.depositOf(j.reward));
         j.status = 2;
         _close(k);
         _changed();
@@ -1101,6 +1116,8 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         for (uint256 s; s < seats.length; ++s) {
             if (seats[s] != address(0)) bonds[s] = _validatorOf(seats[s]).bond;
         }
+        // Blocks pass with the windows: a pooled job nobody committed to is past its seed block.
+        if (j.pooled && _subs[k].length == 0 && block.number < j.seedBlock) vm.roll(j.seedBlock);
         uint256 gain = _pendingOf(j.requester); // before finalize; after it, what finalize credited
         uint256 best = _winnerOf(j.id);
         (bytes32 model, string memory uri) = best == NO_WINNER
@@ -1123,6 +1140,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         if (ap.appellant != address(0)) _checkRuling(k);
         bool overruled = _checkTheSet(k, seats, filled);
         _checkRequesterGain(k, gain, list, !j.evaluated || filled < QUORUM);
+        if (_subs[k].length == 0) _checkPooledRefund(j, gain, gain); // the requester's own money, unless pooled
         if (!j.evaluated || filled < QUORUM) return _checkNobodySlashed(seats, bonds);
         if (j.drawn) ++settledWithCommittee;
         for (uint256 i; i < list.length; ++i) {
@@ -1328,6 +1346,15 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
             }
             if (list[i].outcome == ITrainingMarket.Outcome.Dishonest && 2 * below <= drawn) ++tieConvictions;
         }
+    }
+
+    /// @dev A job nobody committed to credited its requester `refunded` where an unpooled job's
+    /// rule gives `own`: a pooled job from its seed block on must credit nothing (walking away
+    /// from a seen split costs the whole escrow, {PooledJobs-_walkedAway}), before it `own`.
+    function _checkPooledRefund(GJob storage j, uint256 refunded, uint256 own) private {
+        bool walkedAway = j.pooled && block.number >= j.seedBlock;
+        if (walkedAway) ++pooledWalkAways;
+        if (refunded != (walkedAway ? 0 : own)) ++pooledRefundMismatches;
     }
 
     /// @dev The requester may get back its own reward, less what its winner won, and its deposit;
@@ -1840,7 +1867,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
             market_, " unavailable=", vm.toString(unavailableAttested), " setForfeits=", vm.toString(unavailableForfeits),
             " proven=", vm.toString(envelopesProven), " exchanges=", vm.toString(_exchanged.length), " paid=",
             vm.toString(exchangesPaid), " refunded=", vm.toString(exchangesRefunded), " sealedPosts=",
-            vm.toString(sealedPosts)
+            vm.toString(sealedPosts), " pooledWalkAways=", vm.toString(pooledWalkAways)
         );
     }
 

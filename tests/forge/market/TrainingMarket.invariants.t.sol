@@ -144,6 +144,12 @@ contract TrainingMarketInvariants is MarketCampaign {
         assertEq(handler.forfeitSlashes(), 0, "a forfeited job's finalize moved a bond");
     }
 
+    /// @notice Issue 20, re-rolling the split: a pooled job cancelled, or finalized with nobody
+    /// committed, from its seed block on credits its requester nothing; before it, everything.
+    function invariant_aPooledJobWalkedAwayFromRefundsNothing() external view {
+        assertEq(handler.pooledRefundMismatches(), 0, "a pooled job's requester got its escrow back after the split");
+    }
+
     /// @notice Market v3 (issue 20): slashed stakes, forfeits, unearned slashed bonds and dust
     /// never reach the requester (it can cause them): finalize burns them.
     function invariant_nothingFromSlashesReachesTheRequester() external view {
