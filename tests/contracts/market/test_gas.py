@@ -483,12 +483,24 @@ GOALS |= {
 # measured) + the seed block's FRESH_SLOT (PooledJobs._seedBlocksOfSplits, outside the full job
 # record) + JobPooled (a LOG2 of one word, ~1,000). cancelJob (no goal) reads that slot cold
 # (+2,100); finalize reads it only for a job nobody committed to, so its goals do not move.
+# postPooledAnchoredJob: the provenance post's goal + its delegatecall to postJobWithProvenance
+# (~2,000) + the same seed block and event.
 GOALS["postPooledJob"] = _rebase("postJob", 160_000) + 2_000 + FRESH_SLOT + 1_000
+GOALS["postPooledAnchoredJob (branch of 2)"] = (
+    _rebase("postJob", 160_000) + PROVENANCE_OVERHEAD + 2_000 + FRESH_SLOT + 1_000
+)
 
 
 def test_pooled_post_gas(market, requester):
     _, tx = post(market, requester, pooled=True)
     _record("postPooledJob", tx.gas_used)
+
+
+def test_pooled_anchored_post_gas(prov_market, anchored, requester):
+    from provenance_helpers import proof
+
+    tx = post_with_provenance(prov_market, requester, proof(anchored, 2), pooled=True)
+    _record("postPooledAnchoredJob (branch of 2)", tx.gas_used)
 
 
 def test_sealed_post_and_reveal_gas(market, requester, alice):
