@@ -198,16 +198,19 @@ class Observation:
 
     def lines(self) -> list[str]:
         """Two sentences for the demo's report."""
-        mb = 1024 * 1024
         return [
-            f"An observer holding the chain ({self.chain_bytes / mb:.1f} MB of transaction inputs and logs) and "
-            f"the {self.artifacts} artifacts served ({self.artifact_bytes / mb:.1f} MB) found "
+            f"An observer holding the chain ({_size(self.chain_bytes)} of transaction inputs and logs) and "
+            f"the {self.artifacts} artifacts served ({_size(self.artifact_bytes)}) found "
             f"{f'{self.windows} public blob(s) holding a' if self.windows else 'no'} {WINDOW}-byte window of the "
-            f"{self.submissions} submissions' weights ({self.secret_bytes / mb:.1f} MB of tensors that differ "
-            "from the base model).",
+            f"{self.submissions} submissions' weights ({_size(self.secret_bytes)} of tensors that differ "
+            "from the base model's).",
             f"It tried every 32-byte value of the chain data as a key: {self.keys or 'none'} opened a seal; "
             "the losers' keys exist only in their committee members' envelopes.",
         ]
+
+
+def _size(count: int) -> str:
+    return f"{count / 2**20:.1f} MB" if count >= 2**20 else f"{count / 2**10:.1f} KB"
 
 
 def observe(chain: bytes, served: list[bytes], submissions: list[tuple[list[bytes], bytes]]) -> Observation:

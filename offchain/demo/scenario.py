@@ -424,14 +424,29 @@ class Demo:
         if provenance is None:
             raise DemoError("the lens does not find the training set's anchor proven for the job")
         self.say.detail(f"the lens checked the anchor proof: {provenance.line('training set')}")
-        if self.config.forger:
-            self.side_job, _ = seal_and_post(
-                requester, *pool, sealed=True, min_score_bps=0, committee_size=SIDE_SEATS, reward=SIDE_REWARD, **terms
-            )
-            self.say(
-                f"requester posted job {self.side_job} beside it, sealed too: reward {SIDE_REWARD / ETHER:g} ETH, "
-                f"{SIDE_SEATS} seats, one worker (a demo adversary that will deliver a forged key if it wins)"
-            )
+        self.side_terms = {**terms, "evaluation_path": pool[0], "evaluation": pool[1]}
+
+    def post_side_job(self) -> None:
+        """The forger's job (config.forger): sealed, posted beside the main job with its windows
+        once the main job's workers took it (each takes one job: they leave this one alone), for
+        one epoch of training (its point is the exchange, not the model)."""
+        from offchain.roles.requester import seal_and_post
+
+        spec = self.out / "data" / "spec-side.json"
+        spec.write_text(json.dumps({**self.spec, "epochs": 1}, indent=2, sort_keys=True))
+        self.side_terms["spec"] = bytes.fromhex(self.server.store.put_file(spec))
+        self.side_job, _ = seal_and_post(
+            self.requester_session(),
+            sealed=True,
+            min_score_bps=0,
+            committee_size=SIDE_SEATS,
+            reward=SIDE_REWARD,
+            **self.side_terms,
+        )
+        self.say(
+            f"requester posted job {self.side_job} beside it, sealed too: reward {SIDE_REWARD / ETHER:g} ETH, "
+            f"{SIDE_SEATS} seats, 1 epoch; its one worker is a demo adversary that delivers a forged key if it wins"
+        )
 
     def run_market(self) -> None:
         from offchain.eth.exchange import ExchangeClient
@@ -452,8 +467,8 @@ class Demo:
         overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]  # the adversaries' own command
         workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim), *self.extra_workers]
         count = len(workers)  # the main job's submissions
-        forge = ["--forge-key", str(self.side_job)]
-        if self.side_job is not None:
+        forge = ["--forge-key", str(self.job_id + 1)]  # the side job, posted next
+        if self.config.forger:
             workers.append(("forger", FORGER, forge))
         threads = max(1, (os.cpu_count() or 2) // len(workers))  # the workers train side by side
         self.worker_args = {
@@ -494,6 +509,13 @@ class Demo:
         )
         self.roles = [spawn(name, *spec) for name, spec in {**self.worker_args, **self.validator_args}.items()]
         self.roles.append(spawn("requester", REQUESTER, requester_argv, 1))
+        if self.config.forger:  # the forger waits for its job: the others must take theirs first
+            main = [r for r in self.roles if r.name in self.worker_args and r.name != "forger"]
+            taken = lambda: all(any("job taken" in line for line in r.lines) for r in main)  # noqa: E731
+            wait_until(taken, f"every worker to take job {self.job_id}", 300, self.roles)
+            self.post_side_job()
+            if self.side_job != self.job_id + 1:
+                raise DemoError(f"the side job took id {self.side_job}, not the forger's {self.job_id + 1}")
         job, jobs = self.job_id, self.jobs()
         side = [1] if self.side_job is not None else []
         wait_until(
@@ -766,7 +788,8 @@ class Demo:
                 (job_dir,) = (self.out / name / "worker" / "jobs").glob(f"*/*-{job}")
                 keys = [path.read_bytes() for path in job_dir.glob("sealed-*/seal.key")]
                 key = next(k for k in keys if key_commitment(k) == seal.key_commitment)
-                weights = next(p for p in job_dir.rglob("model.safetensors") if fingerprint_file(p) == seal.model_hash)
+                files = [p for p in job_dir.rglob("model.safetensors") if p.stat().st_size == seal.size]
+                weights = next(p for p in files if fingerprint_file(p) == seal.model_hash)
                 found.append((name, weights.read_bytes(), key))
         return found
 
@@ -873,6 +896,7 @@ class Demo:
     def balances(self, block: int | None = None) -> dict[str, tuple[str, int]]:
         names = {"requester": REQUESTER, "honest worker": HONEST, "over-claimer": OVERCLAIMER}
         names.update({name: account for name, account, _ in self.extra_workers})
+        names.update({"forger": FORGER} if self.config.forger else {})
         names.update({m.name.replace("-", " "): m.account for m in self.members})
         result = {}
         for name, index in names.items():
