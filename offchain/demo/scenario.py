@@ -3,15 +3,18 @@
 A local anvil chain; the registry and market deployed; a transfer task (Fashion-MNIST for
 `make demo`, digits in the quick end-to-end tests) prepared as artifacts and served over
 HTTP; a base model pretrained on classes 0-4 and registered (`make demo` caches it, keyed by
-recipe and data); a requester posting a fine-tuning job on classes 5-9 with a reward (and
-bonding as a validator, which the contract never seats on its own job); two workers (one
+recipe and data); a requester posting a sealed fine-tuning job on classes 5-9 with a reward
+(issue 26: workers serve ciphertext, the winner's key is bought through the exchange) and
+bonding as a validator, which the contract never seats on its own job; two workers (one
 honest, one that over-claims), five validators (four honest ones bonding ten minimum bonds
 each, one lazy: it copies the claims) and two Sybil validators of the over-claimer (see
 offchain.demo.sybil), each its own process; the committee's 15 seats drawn by bond; the
-attestations and the job's settlement read from the chain and shown; the
-balances, outcomes and lineage shown; the data set and winning model anchored in the
-bundled proof-of-work ledger with their Merkle proofs verified. The report folder keeps a
-markdown summary and the training curves.
+attestations and the job's settlement read from the chain and shown; the winner's key
+delivered and the weights decrypted by the requester's daemon, an observer of everything public
+reading none of the submissions, and a second small sealed job whose winner (a demo adversary)
+forges its key, disputed and refunded; the balances, outcomes and lineage shown; the data set
+and winning model anchored in the bundled proof-of-work ledger with their Merkle proofs
+verified. The report folder keeps a markdown summary and the training curves.
 
 The chain's clock is moved forward (evm_increaseTime) as soon as every expected commit,
 reveal or attestation is in, so the demo does not sit out the job's windows. Tests reach
