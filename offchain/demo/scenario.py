@@ -3,15 +3,18 @@
 A local anvil chain; the registry and market deployed; a transfer task (Fashion-MNIST for
 `make demo`, digits in the quick end-to-end tests) prepared as artifacts and served over
 HTTP; a base model pretrained on classes 0-4 and registered (`make demo` caches it, keyed by
-recipe and data); a requester posting a fine-tuning job on classes 5-9 with a reward (and
-bonding as a validator, which the contract never seats on its own job); two workers (one
+recipe and data); a requester posting a sealed fine-tuning job on classes 5-9 with a reward
+(issue 26: workers serve ciphertext, the winner's key is bought through the exchange) and
+bonding as a validator, which the contract never seats on its own job; two workers (one
 honest, one that over-claims), five validators (four honest ones bonding ten minimum bonds
 each, one lazy: it copies the claims) and two Sybil validators of the over-claimer (see
 offchain.demo.sybil), each its own process; the committee's 15 seats drawn by bond; the
-attestations and the job's settlement read from the chain and shown; the
-balances, outcomes and lineage shown; the data set and winning model anchored in the
-bundled proof-of-work ledger with their Merkle proofs verified. The report folder keeps a
-markdown summary and the training curves.
+attestations and the job's settlement read from the chain and shown; the winner's key
+delivered and the weights decrypted by the requester's daemon, an observer of everything public
+reading none of the submissions, and a second small sealed job whose winner (a demo adversary)
+forges its key, disputed and refunded; the balances, outcomes and lineage shown; the data set
+and winning model anchored in the bundled proof-of-work ledger with their Merkle proofs
+verified. The report folder keeps a markdown summary and the training curves.
 
 The chain's clock is moved forward (evm_increaseTime) as soon as every expected commit,
 reveal or attestation is in, so the demo does not sit out the job's windows. Tests reach
@@ -29,6 +32,7 @@ from typing import Any
 
 from offchain.demo import grinding
 from offchain.demo.committee import MAX_SEATS, CommitteeView, Member, committee_lines, draw_odds_lines, validator_table
+from offchain.demo.observer import Observation
 from offchain.demo.processes import ADVERSARIES, PRODUCT, DemoError, RoleProcess, spawn, stop_all, wait_until
 from offchain.demo.report import ETHER, Narrator, balance_table, submission_table, write_report
 from offchain.demo.sybil import HONEST_BOND, SYBIL_FUNDS, SYBILS, attempt_line, attestation_table, check
@@ -45,6 +49,10 @@ WINDOW_S = 3600  # each job window; the demo moves the clock instead of waiting
 # anvil dev accounts by role (index into the dev mnemonic)
 DEPLOYER, REQUESTER, HONEST, OVERCLAIMER = 0, 1, 2, 3
 RELAYER = 8  # the relayer's account: it pays for the ledger headers it submits
+FORGER = 12  # the side job's worker, which forges its key (funded by the deployer, as validators 10, 11)
+FORGER_FUNDS = 2 * ETHER
+SIDE_REWARD = ETHER // 10  # the side job's reward: what the forged key tries to take
+SIDE_SEATS = 3  # the side job's committee
 # validator-1..5; anvil funds dev accounts 0-9 only: the deployer funds the others.
 VALIDATORS = (4, 5, 6, 10, 11)
 LAZY = 2  # index into VALIDATORS of the validator that copies claims (when the config asks)
@@ -137,6 +145,9 @@ class DemoConfig:
     # The largest committee: the more seats, the closer each side's seats to its bond share.
     committee_size: int = MAX_SEATS
     grinder: bool = True  # a contract tries to grind the draw (offchain.demo.grinding)
+    # A second, small sealed job beside the main one, worked by a demo adversary that wins it
+    # and delivers a forged key: the requester disputes it on chain and is refunded (issue 26).
+    forger: bool = True
 
 
 def warp_to(w3: Any, timestamp: int) -> None:
@@ -171,6 +182,7 @@ class Demo:
         sybils = SYBILS[: config.sybils]
         accounts: tuple[int, ...] = (DEPLOYER, REQUESTER, HONEST, OVERCLAIMER, RELAYER, *validators, *sybils)
         accounts += tuple(a for _, a, _ in self.extra_workers) + ((grinding.GRINDER,) if config.grinder else ())
+        accounts += (FORGER,) if config.forger else ()
         self.keys = {i: dev_private_key(i) for i in accounts}
         self.client = connect(chain.url, self.keys[DEPLOYER])
         self.members = [
@@ -183,6 +195,9 @@ class Demo:
         self.ledger_roles: list[RoleProcess] = []  # the ledger node and the relayer: up to the end
         self.summary: list[str] = []
         self.grind: grinding.Grind | None = None
+        self.side_job: int | None = None  # the forger's job (config.forger)
+        self.observation: Observation | None = None  # what an observer of everything public read
+        self.private: list[tuple[str, bytes, bytes]] = []  # (worker, weights, key) it must not find
 
     def as_account(self, index: int) -> Any:
         from offchain.eth.keys import account_from_key
@@ -201,6 +216,7 @@ class Demo:
         self.post_job()
         self.run_market()
         self.show_results()
+        self.show_sealed()
         self.show_sybil_attempt()
         self.show_grinding_attempt()
         self.show_economics()
@@ -327,11 +343,14 @@ class Demo:
         self.say(f"registered base model 0x{self.base_hash.hex()[:16]}... (gas {receipt['gasUsed']})")
 
     def fund_validators(self) -> None:
-        """The deployer funds the validators anvil did not (dev accounts from 10 on)."""
-        for m in self.members:
-            if m.kind != "sybil" and self._balance(m.address, None) < VALIDATOR_FUNDS // 2:
-                send_ether(self.as_account(DEPLOYER), m.address, VALIDATOR_FUNDS)
-                self.say.detail(f"the deployer funded {m.name} ({m.address}) with {VALIDATOR_FUNDS / ETHER:g} ETH")
+        """The deployer funds the validators anvil did not (dev accounts from 10 on), and the forger."""
+        funds = [(m.name, m.address, VALIDATOR_FUNDS) for m in self.members if m.kind != "sybil"]
+        if self.config.forger:
+            funds.append(("the forger", self.as_account(FORGER).address, FORGER_FUNDS))
+        for name, address, amount in funds:
+            if self._balance(address, None) < amount // 2:
+                send_ether(self.as_account(DEPLOYER), address, amount)
+                self.say.detail(f"the deployer funded {name} ({address}) with {amount / ETHER:g} ETH")
 
     def recruit_sybils(self) -> None:
         """The over-claimer's operator funds fresh addresses to bond as its Sybil validators."""
@@ -362,9 +381,10 @@ class Demo:
         )
 
     def post_job(self) -> None:
-        """The requester's own `job post` steps (offchain.roles.requester.seal_and_post): the
-        evaluation set's salt goes to its seal book before the job goes on chain, and the
-        requester daemon opens the set from there once commits close."""
+        """The requester's own `job post --sealed` steps (offchain.roles.requester.seal_and_post):
+        the evaluation set's salt and the job key's secret go to its seal book before the job goes
+        on chain, and the requester daemon opens the set from there once commits close, and the
+        winner's key once it is delivered. With `config.forger`, a small second sealed job."""
         from offchain.eth.provenance import load_proof
         from offchain.roles.requester import seal_and_post
 
@@ -374,20 +394,24 @@ class Demo:
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
+        terms: dict[str, Any] = {
+            "base_model": self.base_hash,
+            "training_set": bytes.fromhex(self.hashes["pool"]),
+            "spec": bytes.fromhex(spec_digest),
+            "deadlines": self.deadlines,
+            "min_stake": MIN_STAKE,
+        }
+        # The seal seals the pool: the seed opens its evaluation part.
+        pool = (self.paths["pool"], bytes.fromhex(self.hashes["pool"]))
         self.job_id, _ = seal_and_post(
             requester,
-            self.paths["pool"],  # the seal seals the pool: the seed opens its evaluation part
-            bytes.fromhex(self.hashes["pool"]),
-            proof=load_proof(self.train_anchor.proof_path),
-            base_model=self.base_hash,
-            training_set=bytes.fromhex(self.hashes["pool"]),
-            spec=bytes.fromhex(spec_digest),
+            *pool,
+            sealed=True,
             min_score_bps=self.config.min_score_bps,
-            deadlines=self.deadlines,
-            min_stake=MIN_STAKE,
             committee_size=self.config.committee_size,
             reward=REWARD,
-            pooled=True,  # postPooledAnchoredJob: the market records the seed block (workers refuse a pool without it)
+            pooled=True,  # the market records the seed block (workers refuse a pool without it)
+            **terms,
         )
         self.say(
             f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed with an equal deposit "
@@ -395,11 +419,41 @@ class Demo:
             f"{self.config.min_score_bps / 100:.0f} %, stake {MIN_STAKE / ETHER:g} ETH, "
             f"{self.spec['epochs']} epochs; the pool's shards stay in its store until the split says where each goes"
         )
-        provenance = self.market.training_set_provenance(self.job_id, self.relay)
-        assert provenance is not None  # postJobWithProvenance records it or reverts
-        self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
+        self.say.detail(
+            "submissions sealed (issue 26): workers serve ciphertext, the committee gets each key in envelopes, "
+            "the requester gets the winner's for the reward"
+        )
+        # A sealed post takes no proof (postJobUnderSeal): the lens checks the anchor against the job instead.
+        provenance = self.market.training_set_proven(self.job_id, load_proof(self.train_anchor.proof_path), self.relay)
+        if provenance is None:
+            raise DemoError("the lens does not find the training set's anchor proven for the job")
+        self.say.detail(f"the lens checked the anchor proof: {provenance.line('training set')}")
+        self.side_terms = {**terms, "evaluation_path": pool[0], "evaluation": pool[1]}
+
+    def post_side_job(self) -> None:
+        """The forger's job (config.forger): sealed, posted beside the main job with its windows
+        once the main job's workers took it (each takes one job: they leave this one alone), for
+        one epoch of training (its point is the exchange, not the model)."""
+        from offchain.roles.requester import seal_and_post
+
+        spec = self.out / "data" / "spec-side.json"
+        spec.write_text(json.dumps({**self.spec, "epochs": 1}, indent=2, sort_keys=True))
+        self.side_terms["spec"] = bytes.fromhex(self.server.store.put_file(spec))
+        self.side_job, _ = seal_and_post(
+            self.requester_session(),
+            sealed=True,
+            min_score_bps=0,
+            committee_size=SIDE_SEATS,
+            reward=SIDE_REWARD,
+            **self.side_terms,
+        )
+        self.say(
+            f"requester posted job {self.side_job} beside it, sealed too: reward {SIDE_REWARD / ETHER:g} ETH, "
+            f"{SIDE_SEATS} seats, 1 epoch; its one worker is a demo adversary that delivers a forged key if it wins"
+        )
 
     def run_market(self) -> None:
+        from offchain.eth.exchange import ExchangeClient
 
         rpc = self.hooks.rpc_url(self.chain)
         common = [
@@ -414,8 +468,12 @@ class Demo:
             "--confirmations",
             "0",
         ]
-        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]  # the adversary's own command
+        overclaim = ["--overclaim-bps", str(self.config.overclaim_bps)]  # the adversaries' own command
         workers = [("honest", HONEST, []), ("overclaimer", OVERCLAIMER, overclaim), *self.extra_workers]
+        count = len(workers)  # the main job's submissions
+        forge = ["--forge-key", str(self.job_id + 1)]  # the side job, posted next
+        if self.config.forger:
+            workers.append(("forger", FORGER, forge))
         threads = max(1, (os.cpu_count() or 2) // len(workers))  # the workers train side by side
         self.worker_args = {
             name: (
@@ -438,7 +496,7 @@ class Demo:
                     *extra,
                 ],
                 threads,
-                ADVERSARIES if extra == overclaim else PRODUCT,
+                ADVERSARIES if extra in (overclaim, forge) else PRODUCT,
             )
             for name, account, extra in workers
         }
@@ -455,8 +513,18 @@ class Demo:
         )
         self.roles = [spawn(name, *spec) for name, spec in {**self.worker_args, **self.validator_args}.items()]
         self.roles.append(spawn("requester", REQUESTER, requester_argv, 1))
-        job, count = self.job_id, len(workers)
-        wait_until(lambda: len(self.market.submissions(job)) == count, "every commit", 600, self.roles)
+        if self.config.forger:  # the forger waits for its job: the others must take theirs first
+            main = [r for r in self.roles if r.name in self.worker_args and r.name != "forger"]
+            taken = lambda: all(any("job taken" in line for line in r.lines) for r in main)  # noqa: E731
+            wait_until(taken, f"every worker to take job {self.job_id}", 300, self.roles)
+            self.post_side_job()
+            if self.side_job != self.job_id + 1:
+                raise DemoError(f"the side job took id {self.side_job}, not the forger's {self.job_id + 1}")
+        job, jobs = self.job_id, self.jobs()
+        side = [1] if self.side_job is not None else []
+        wait_until(
+            lambda: [len(self.market.submissions(j)) for j in jobs] == [count, *side], "every commit", 600, self.roles
+        )
         self.say("every worker committed")
         self.hooks.after_commits(self)
         self.show_draw_odds()
@@ -464,23 +532,32 @@ class Demo:
         warp_to(self.client.w3, self.deadlines[0])
         self.grind_draw()
         wait_until(
-            lambda: self.market.evaluation_revealed(job) is not None,
+            lambda: all(self.market.evaluation_revealed(j) is not None for j in jobs),
             "the requester daemon to open the evaluation set",
             120,
             self.roles,
         )
         opened = self.market.evaluation_revealed(job)
         self.say(f"commits closed: the requester's daemon opened the sealed evaluation set ({opened and opened.uri})")
-        wait_until(lambda: all(s.revealed for s in self.market.submissions(job)), "every reveal", 120, self.roles)
-        wait_until(lambda: self.market.is_drawn(job), "the committee draw", 120, self.roles)
+        wait_until(
+            lambda: all(s.revealed for j in jobs for s in self.market.submissions(j)), "every reveal", 120, self.roles
+        )
+        wait_until(lambda: all(self.market.is_drawn(j) for j in jobs), "the committee draw", 120, self.roles)
+        exchange = ExchangeClient(self.market)  # each worker sends its key to the drawn seats before the deadline
+        wait_until(
+            lambda: all(exchange.envelopes(j, s.worker) for j in jobs for s in self.market.submissions(j)),
+            "every worker's key envelopes",
+            120,
+            self.roles,
+        )
         self.show_committee()
         self.hooks.after_reveals(self)
         self.say("every reveal is in; moving the chain clock to the attest window")
         warp_to(self.client.w3, self.deadlines[1])
         self.hooks.after_attest_window_opened(self)
-        members = self.market.committee(job)
+        seats = [(j, v) for j in jobs for v in self.market.committee(j)]
         wait_until(
-            lambda: all(self.market.attestation_seal(job, v) != bytes(32) for v in members),
+            lambda: all(self.market.attestation_seal(j, v) != bytes(32) for j, v in seats),
             "every sealed attestation",
             300,
             self.roles,
@@ -489,13 +566,16 @@ class Demo:
         self.say("every committee member committed its sealed scores; moving the clock to their reveal")
         warp_to(self.client.w3, self.deadlines[2])
         wait_until(
-            lambda: all(s.attestation_count == len(members) for s in self.market.submissions(job)),
+            lambda: all(
+                s.attestation_count == len(self.market.committee(j)) for j in jobs for s in self.market.submissions(j)
+            ),
             "every attestation revealed",
             120,
             self.roles,
         )
         self.say("every committee member revealed; moving the clock past the settle deadline")
         warp_to(self.client.w3, self.deadlines[3])
+        self.exchange_keys()
         for role in self.roles:
             role.process.wait(timeout=180)
             if role.process.returncode != 0:
@@ -506,6 +586,32 @@ class Demo:
         if owed:
             requester.withdraw()
             self.say(f"the requester withdrew {owed / ETHER:g} ETH (its own money back)")
+
+    def jobs(self) -> list[int]:
+        """The main job, and the forger's beside it."""
+        return [self.job_id] + ([self.side_job] if self.side_job is not None else [])
+
+    def exchange_keys(self) -> None:
+        """The winners' keys for the rewards (issue 26): once the requester's daemon has decrypted
+        the main job's winner and disputed the forger's key, the clock moves past the dispute
+        window, so the winner claims its prize from the exchange."""
+        from offchain.eth.exchange import ExchangeClient
+        from offchain.roles.buying import weights_path
+
+        exchange = ExchangeClient(self.market)
+        self.bought = weights_path(self.requester_home / "requester" / "models", self.job_id)
+        wait_until(self.bought.exists, "the requester to decrypt the winner's weights", 300, self.roles)
+        self.say(
+            f"the winner delivered its key to the requester's job key; the requester's daemon decrypted the "
+            f"weights and checked them against the seal ({self.bought.relative_to(self.out)})"
+        )
+        side = self.side_job
+        if side is not None:
+            wait_until(lambda: exchange.refunded(side) is not None, "the dispute of the forged key", 300, self.roles)
+            self.say(f"the forger (job {side}'s winner) delivered a forged key: the requester disputed it on chain")
+        window = exchange.dispute_window()
+        self.say(f"moving the clock past the {window} s dispute window: the winner claims its prize from the exchange")
+        warp_to(self.client.w3, exchange.exchange(self.job_id).since + window + 1)
 
     def validator_argv(self, member: Member, common: list[str]) -> tuple[int, list[str], int, str]:
         """The validator process of `member`: (account, argv, threads, module). Honest members
@@ -630,6 +736,67 @@ class Demo:
             "",
         ]
 
+    def show_sealed(self) -> None:
+        """Issue 26 from the chain, the artifact server and the requester's folder: an observer
+        holding everything public reads no submission, the paying requester holds the winner's
+        weights, and the forged key was refunded. Raises DemoError when any of it fails."""
+        from offchain.demo.observer import chain_data, observe, secret_runs
+        from offchain.eth.exchange import ExchangeClient
+        from offchain.ml.fingerprint import fingerprint_file
+
+        base = (self.out / "base" / "model.safetensors").read_bytes()  # public: the registry serves it
+        self.private = self.private_submissions()
+        private = [(weights, key) for _, weights, key in self.private]
+        served = [p.read_bytes() for p in sorted(self.server.store.root.iterdir()) if p.is_file()]
+        chain = chain_data(self.client.w3)
+        self.observation = seen = observe(chain, served, [(secret_runs(w, base), k) for w, k in private])
+        if seen.windows or seen.keys:
+            raise DemoError(f"the observer read sealed submissions: {' '.join(seen.lines())}")
+        if fingerprint_file(self.bought) != self.winner_hash:
+            raise DemoError(f"{self.bought} is not the winning model the registry records")
+        exchange = ExchangeClient(self.market)
+        paid = exchange.exchange(self.job_id).prize
+        lines = [
+            *seen.lines(),
+            f"The requester paid job {self.job_id}'s prize ({paid / ETHER:g} ETH, through the exchange) for the "
+            f"winner's key and decrypted its weights (`{self.bought.relative_to(self.out)}`, the registered model).",
+        ]
+        if self.side_job is not None:
+            refunded, side = exchange.refunded(self.side_job), exchange.exchange(self.side_job)
+            if refunded is None or exchange.claimed(self.side_job):
+                raise DemoError(f"job {self.side_job}'s forged key was not refunded")
+            lines.append(
+                f"Job {self.side_job}'s winner, a demo adversary, delivered a forged key: the requester proved it on "
+                f"chain (disputeKey) and was refunded {refunded / ETHER:g} ETH; the forger's deposit "
+                f"({side.deposit / ETHER:g} ETH) burned."
+            )
+        self.say("sealed submissions: " + lines[0][0].lower() + lines[0][1:])
+        for line in lines[1:]:
+            self.say.detail(line)
+        self.summary += ["## Sealed submissions", "", *[f"- {line}" for line in lines], ""]
+
+    def private_submissions(self) -> list[tuple[str, bytes, bytes]]:
+        """(worker, weights, key) of each sealed submission, from the workers' own folders: what
+        the observer must not find (the seal on chain says which key is the submission's)."""
+        from offchain.eth.exchange import ExchangeClient
+        from offchain.ml.fingerprint import fingerprint_file
+        from offchain.sealed.keys import key_commitment
+
+        exchange, found = ExchangeClient(self.market), []
+        for name, (account, *_) in self.worker_args.items():
+            worker = self.as_account(account).address
+            for job in self.jobs():
+                seal = exchange.seal(job, worker)
+                if seal is None:
+                    continue
+                (job_dir,) = (self.out / name / "worker" / "jobs").glob(f"*/*-{job}")
+                keys = [path.read_bytes() for path in job_dir.glob("sealed-*/seal.key")]
+                key = next(k for k in keys if key_commitment(k) == seal.key_commitment)
+                files = [p for p in job_dir.rglob("model.safetensors") if p.stat().st_size == seal.size]
+                weights = next(p for p in files if fingerprint_file(p) == seal.model_hash)
+                found.append((name, weights.read_bytes(), key))
+        return found
+
     def show_sybil_attempt(self) -> None:
         """What each committee member attested, the medians, and what the Sybils lost: from the chain."""
         sybils = [m for m in self.members if m.kind == "sybil"]
@@ -705,16 +872,17 @@ class Demo:
         anchored = self.ledger.anchor(self.winner_hash, "winning-model", self.relay.min_confirmations())
         receipt = self.registry.mark_anchored(load_proof(anchored.proof_path))
         model = self.registry.anchor_of(self.winner_hash, self.relay)
-        training = self.market.training_set_provenance(self.job_id, self.relay)
+        training = self.market.training_set_proven(self.job_id, load_proof(self.train_anchor.proof_path), self.relay)
         if model is None or training is None:
-            raise DemoError("the registry or the market holds no provenance after a proof it accepted")
+            raise DemoError("the registry or the lens finds no provenance after a proof it accepted")
         self.say.detail(f"{model.line('winning model')} (markAnchored gas {receipt['gasUsed']})")
         tip = self.relay.best_tip()
         self.summary += [
             "## Provenance, verified on-chain",
             "",
             "The EVM checked each proof itself: LedgerRelay holds the ledger's headers (the relayer",
-            "submits them) and verified the anchor transaction's Merkle branch and signature.",
+            "submits them) and verified the anchor transaction's Merkle branch and signature (the",
+            "training set's through the lens, against the job: a sealed post takes no proof).",
             "",
             f"- {training.line('training set')} (job {self.job_id}, anchored by ledger account {training.account})",
             f"- {model.line('winning model')} (registry mark; first anchored by ledger account "
@@ -732,6 +900,7 @@ class Demo:
     def balances(self, block: int | None = None) -> dict[str, tuple[str, int]]:
         names = {"requester": REQUESTER, "honest worker": HONEST, "over-claimer": OVERCLAIMER}
         names.update({name: account for name, account, _ in self.extra_workers})
+        names.update({"forger": FORGER} if self.config.forger else {})
         names.update({m.name.replace("-", " "): m.account for m in self.members})
         result = {}
         for name, index in names.items():

@@ -235,6 +235,11 @@ class ExchangeClient:
         not claimed refunded the requester."""
         return bool(self._logs("ExchangeClaimed", jobId=job_id))
 
+    def refunded(self, job_id: int) -> int | None:
+        """What a proven dispute refunded the requester (DeliveryDisputed), or None."""
+        logs = self._logs("DeliveryDisputed", jobId=job_id)
+        return int(logs[0]["args"]["refunded"]) if logs else None
+
     def job_key_of(self, job_id: int, requester: str) -> str:
         return str(self.contract.functions.jobKeyOf(job_id, parse_address(requester)).call())
 

@@ -306,6 +306,25 @@ class MarketClient:
             work_at_mark=work_at_post,
         )
 
+    def training_set_proven(self, job_id: int, proof: AnchorProof, relay: RelayClient) -> Provenance | None:
+        """Whether `proof` anchors job `job_id`'s training set on the relay's main chain now, as
+        the lens checks it (MarketLens.trainingSetProvenance): for any job, a sealed one included,
+        whose post took no proof. None when it does not (another hash, off the main chain)."""
+        proven, account, height, confirmations, work = self.lens.functions.trainingSetProvenance(
+            job_id, proof.as_tuple()
+        ).call()
+        if not proven:
+            return None
+        return Provenance(
+            proof.block_hash_hex,
+            int(height),
+            str(account),
+            int(confirmations),
+            None,
+            relay.min_confirmations(),
+            int(work),
+        )
+
     def cancel_job(self, job_id: int) -> TxReceipt:
         """Cancel a job nobody committed to; the reward and the deposit are credited back (a
         pooled job's are burned from its seed block on)."""

@@ -472,8 +472,6 @@ class Worker:
 
     def deliver(self, entry: JobEntry) -> None:
         """Deliver the key to the requester's job key, within the exchange's delivery window."""
-        from offchain.roles.sealing import submission_key
-
         exchange = ExchangeClient(self.session.market)
         found = exchange.exchange(entry.job_id)
         if found.state == State.NONE:
@@ -483,10 +481,15 @@ class Worker:
             if self.session.chain_time() > found.since + exchange.delivery_window():
                 self.log.warn("the delivery window closed: the requester is refunded", job=entry.job_id)
             else:
-                key = submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
-                receipt = exchange.deliver_key(entry.job_id, key)
+                receipt = exchange.deliver_key(entry.job_id, self.delivery_key(entry))
                 self.log("key delivered to the requester", job=entry.job_id, gas=receipt["gasUsed"])
         self.journal.put(entry.job_id, JobState.DELIVERED)
+
+    def delivery_key(self, entry: JobEntry) -> bytes:
+        """The key delivered for the reward: the submission's own, as sealed."""
+        from offchain.roles.sealing import submission_key
+
+        return submission_key(Path(required(entry.record.seal_dir, "the seal's folder")))
 
     def collect(self, entry: JobEntry) -> None:
         """Once the requester's dispute window ends undisputed, claim the prize and the deposit

@@ -68,8 +68,12 @@ EXEMPT: list[tuple[str, str]] = [
     ),
     (
         r"^offchain job post\b.*--sealed",
-        "a second job before the walkthrough's: tests/offchain/roles/test_requester_sealed.py posts through the same "
-        "code, and its daemon, worker and committee steps run there on one chain",
+        "a second job before the walkthrough's: tests/e2e/test_requester_cli.py runs `job post --sealed`, and "
+        "tests/e2e/test_market_flow.py runs a sealed job's daemons, each its own process",
+    ),
+    (
+        r"^offchain worker --publish \S+ --max-jobs 1\b",
+        "a second worker beside the walkthrough's: tests/e2e/test_market_flow.py runs this command on a sealed job",
     ),
 ]
 

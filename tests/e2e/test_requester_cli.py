@@ -13,10 +13,14 @@ from offchain.artifacts.store import sha256_file
 from offchain.cli import main
 from offchain.eth.client import connect
 from offchain.eth.deploy import deploy_all
+from offchain.eth.deployments import load_deployment
+from offchain.eth.exchange import ExchangeClient
 from offchain.eth.keys import dev_private_key
 from offchain.eth.localchain import LocalChain, start_anvil
-from offchain.eth.market import deposit_of
+from offchain.eth.market import MarketClient, deposit_of
 from offchain.ml.data import export_dataset, load_data
+from offchain.roles.seals import SealBook
+from offchain.sealed.curve import base_mul
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def common(chain: LocalChain, setup: dict[str, Path | str]) -> list[str]:
     ]
 
 
-def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> int:
+def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str, *extra: str) -> int:
     return main(
         [
             "job",
@@ -70,6 +74,7 @@ def post(chain: LocalChain, setup: dict[str, Path | str], spec: Path | str) -> i
             "--min-score-bps",
             "5000",
             "--json",
+            *extra,
             *common(chain, setup),
         ]
     )
@@ -85,6 +90,23 @@ def test_post_prints_the_job_and_status_shows_it_open(chain, setup, capsys) -> N
     assert job["phase"] == "open"
     assert job["reward"] == 5 * 10**17
     assert job["submissions"] == []
+
+
+def test_a_sealed_post_registers_the_job_key_whose_secret_stays_in_the_seal_book(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`offchain job post --sealed`, as README.md shows it (issue 26): the job is sealed on chain,
+    its job key registered for the requester, and the key's secret kept in the home's seal book,
+    where the requester daemon opens the winner's delivered key with it."""
+    assert post(chain, setup, setup["spec"], "--sealed") == 0
+    printed = json.loads(capsys.readouterr().out)
+    client = connect(chain.url, dev_private_key(1))
+    market = MarketClient.of(client, load_deployment(client.chain_id, Path(setup["tmp"]) / "deployments"))
+    book = SealBook(Path(setup["tmp"]) / "home" / "requester-seals.sqlite", client.chain_id, market.address)
+    secret = book.job_key(printed["job_id"])
+    book.close()
+
+    assert printed["sealed"] is True and market.is_sealed(printed["job_id"])
+    assert secret is not None
+    assert ExchangeClient(market).job_key(printed["job_id"], client.address) == base_mul(secret)
 
 
 def test_a_spec_with_data_keys_is_refused_before_any_transaction(chain, setup, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -125,7 +147,6 @@ def test_the_evaluation_set_stays_sealed_until_reveal_eval_opens_it(chain, setup
     from web3 import Web3
 
     from offchain.demo.scenario import warp_to
-    from offchain.eth.market import MarketClient
     from offchain.roles.session import open_session
 
     assert post(chain, setup, setup["spec"]) == 0

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from offchain.cli import build_parser as product_parser
-from offchain.demo.adversaries import OverclaimingWorker, build_parser
+from offchain.demo.adversaries import ForgingWorker, OverclaimingWorker, build_parser
+from offchain.roles.journal import JobEntry, JobRecord, JobState
 
 ADDRESS = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
 
@@ -15,6 +16,7 @@ ADDRESS = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
     "argv",
     [
         ["worker", "--overclaim-bps", "1500"],
+        ["worker", "--forge-key", "2"],
         ["validator", "--lazy"],
         ["validator", "--inflate-for", ADDRESS],
     ],
@@ -42,3 +44,18 @@ def test_the_overclaimer_claims_more_than_it_measured_capped_at_one_hundred_perc
     worker = OverclaimingWorker.__new__(type("Overclaimer", (OverclaimingWorker,), {"overclaim_bps": 1500}))
 
     assert (worker.claim_for(7000, 100), worker.claim_for(9000, 100)) == (8500, 10_000)
+
+
+def test_a_worker_over_claims_or_forges_its_key_not_both() -> None:
+    assert build_parser().parse_args(["worker", "--forge-key", "2"]).forge_key == 2
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["worker", "--overclaim-bps", "1500", "--forge-key", "2"])
+
+
+def test_the_forger_delivers_a_fresh_key_instead_of_its_submissions() -> None:
+    forger = ForgingWorker.__new__(ForgingWorker)
+    forger.log = lambda *args, **fields: None  # type: ignore[method-assign,assignment]
+    entry = JobEntry(2, JobState.DELIVERING, JobRecord(seal_dir="/nonexistent"))  # its own key is never read
+
+    assert forger.delivery_key(entry) != forger.delivery_key(entry)  # fresh each time
+    assert len(forger.delivery_key(entry)) == 32

@@ -26,23 +26,6 @@ WINDOWS = Windows(3600, 3600, 3600, 3600)
 MEASURED = 9000  # each tiny worker's held-out score; it claims 8,810 (two standard errors on 1,000)
 
 
-WINDOW = 64  # bytes: no window this long of a submission's weights may be public (issue 26)
-
-
-def leaks(plaintext: bytes, data: bytes) -> bool:
-    """True when `data` holds one of `plaintext`'s aligned WINDOW/2-byte blocks: stricter than
-    "a WINDOW-byte window of `plaintext` appears in `data`", since every such window contains
-    one whole aligned block, and fast (a few C-speed searches instead of one per offset)."""
-    half = WINDOW // 2
-    return any(plaintext[i : i + half] in data for i in range(0, len(plaintext) - half + 1, half))
-
-
-def tensor_bytes(weights: bytes) -> bytes:
-    """A safetensors file's tensor data, without its header: the header (names, dtypes, shapes)
-    is the spec's architecture, the same in every submission to the job."""
-    return weights[8 + int.from_bytes(weights[:8], "little") :]
-
-
 class TinyWorker(Worker):
     """The product's worker with its fine-tuning replaced by tiny random weights (sealing a
     ResNet-18's 45 MB takes seconds in Python): every other step is the product's."""

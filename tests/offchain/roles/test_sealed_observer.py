@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 from conftest import World
-from sealed_world import REQUESTER, bond_members, leaks, post_sealed, settled, step, tensor_bytes, tiny_worker
+from sealed_world import REQUESTER, bond_members, post_sealed, settled, step, tiny_worker
 
+from offchain.demo.observer import Secret, chain_data, key_in, leaks, secret_runs
 from offchain.eth.exchange import ExchangeClient
 from offchain.roles.buying import weights_path
 from offchain.roles.journal import JobState
@@ -22,22 +23,9 @@ from offchain.roles.sealing import KEY_FILE
 from offchain.roles.seals import SealBook
 from offchain.sealed.curve import open_envelope, shared_point
 from offchain.sealed.errors import WrongKeyError
-from offchain.sealed.keys import key_commitment
 from offchain.sealed.seal import open_sealed
 
 WINNER, LOSER = 2, 3
-
-
-def _chain_data(world: World) -> bytes:
-    """Every transaction's input and every log's topics and data, block by block."""
-    w3, parts = world.client.w3, []
-    for number in range(w3.eth.block_number + 1):
-        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
-            parts.append(bytes(tx["input"] if "input" in tx else tx["data"]))  # eth-tester names it data
-            for log in w3.eth.get_transaction_receipt(tx["hash"])["logs"]:
-                parts.extend(bytes(t) for t in log["topics"])
-                parts.append(bytes(log["data"]))
-    return b"".join(parts)
 
 
 def _served(world: World, job_id: int) -> list[bytes]:
@@ -84,15 +72,15 @@ def test_an_observer_with_everything_public_reads_no_submission_and_the_buyer_on
     world: World, paid_job: int
 ) -> None:
     job_id = paid_job
-    chain, served = _chain_data(world), _served(world, job_id)
+    chain, served = chain_data(world.client.w3), _served(world, job_id)
     public = [chain, *served]
     submissions = [_private(world, account, job_id) for account in (WINNER, LOSER)]
 
     for weights, key in submissions:
-        assert not any(leaks(weights, blob) for blob in public)
+        assert not any(leaks(Secret.of([weights]), blob) for blob in public)
         assert not any(key in blob for blob in public)  # neither key was ever released
     bought = weights_path(world.tmp / "models", job_id).read_bytes()
-    assert leaks(submissions[0][0], bought)  # the detector finds weights where they are
+    assert leaks(Secret.of([submissions[0][0]]), bought)  # the detector finds weights where they are
     # The observer tries every 32-byte value of the chain data and of the sealed artifacts as a
     # key (an artifact's header is its seal's, so the seals are the chain's).
     exchange = ExchangeClient(world.session(REQUESTER, "requester").market)
@@ -100,7 +88,7 @@ def test_an_observer_with_everything_public_reads_no_submission_and_the_buyer_on
     commitments = {s.key_commitment for s in seals if s is not None}
     sealed_artifacts = served[-2:]
     for blob in (chain, *sealed_artifacts):
-        assert not any(key_commitment(blob[i : i + 32]) in commitments for i in range(len(blob) - 31))
+        assert key_in(blob, commitments) is None
     with pytest.raises(WrongKeyError):
         open_sealed(seals[1], sealed_artifacts[1], bytes(32))  # type: ignore[arg-type]
 
@@ -122,4 +110,4 @@ def test_an_observer_with_everything_public_reads_no_submission_and_the_buyer_on
     held = [p.read_bytes() for p in session.home.rglob("*") if p.is_file()] + [
         p.read_bytes() for p in (world.tmp / "models").rglob("*") if p.is_file()
     ]
-    assert not any(leaks(tensor_bytes(loser_weights), blob) or loser_key in blob for blob in held)
+    assert not any(leaks(Secret.of(secret_runs(loser_weights)), blob) or loser_key in blob for blob in held)

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import ETH, World
-from sealed_world import REQUESTER, attest, bond_members, leaks, open_evaluation, post_sealed, step, tiny_worker
+from sealed_world import REQUESTER, attest, bond_members, open_evaluation, post_sealed, step, tiny_worker
 
+from offchain.demo.observer import Secret, leaks
 from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.market import Outcome
 from offchain.roles.journal import JobEntry, JobState
@@ -44,7 +45,7 @@ def test_a_sealed_jobs_worker_serves_only_ciphertext(world: World) -> None:
     job_id, entry = _trained(world)
 
     served = Path(entry.record.uri or "").read_bytes()  # what the committee downloads
-    assert not leaks(_weights(world, job_id), served)
+    assert not leaks(Secret.of([_weights(world, job_id)]), served)
     assert entry.record.sealed and served.startswith(MAGIC)
 
 
