@@ -77,7 +77,11 @@ FASHION_SPEC = {
 FASHION_PRETRAIN = {
     k: v for k, v in FASHION_SOURCE_RECIPE.items() if k not in ("dataset", "classes", "per_class", "eval_dataset")
 }
-FASHION_MIN_SCORE_BPS = 6000  # the linear probe scores about 72 % on the target task
+# The linear probe verifies 65-75 % on the target task, but a worker measures it on its own 20
+# held-out images of the pooled split (a standard deviation of about 10 points), and measures
+# below 60 % in about one run in five: at 60 % the demo lost a worker in 4 of 10 runs. 40 %
+# (twice chance) leaves both workers above it in all but about 1 run in 200.
+FASHION_MIN_SCORE_BPS = 4000
 
 
 @dataclass(frozen=True)
