@@ -30,23 +30,23 @@ abstract contract SealedJobs is AppealRuling {
         _exchange = ISealedExchange(address(new SealedExchange(address(this), _minWindow, _minWindow)));
     }
 
-    /// @notice {postJob} for a sealed job: reveals need a published seal, and the winner is
-    /// paid through the exchange for the key. The requester registers its job key first
-    /// ({SealedRecords-registerJobKey} for the id this post takes: `jobCount() + 1`).
-    /// @dev Posted by {postJob} itself, as {TrainingMarket-postJobWithProvenance} posts. Reverts
-    /// {TrainingMarketNoJobKey} without the key (a post that took another id than the key's).
-    /// Emits {JobPosted} and {JobSealed}.
-    function postJobUnderSeal(
-        bytes32, // baseModel
-        bytes32, // trainingSet
-        bytes32, // evaluationSeal
-        bytes32, // spec
-        uint16, // minScoreBps
-        uint32[4] calldata, // deadlines
-        uint80, // minStake
-        uint8 // committeeSize
-    ) external payable returns (uint256 jobId) {
-        jobId = _postByDelegate(this.postJob.selector);
+    /// @notice Post a sealed job: `post` is the call data of one of the market's posts
+    /// ({postJob}, {TrainingMarket-postJobWithProvenance}, {PooledJobs-postPooledJob} or
+    /// {PooledJobs-postPooledAnchoredJob}), which posts it as it would, with the value sent here;
+    /// then reveals need a published seal, and the winner is paid through the exchange for the
+    /// key. The requester registers its job key first ({SealedRecords-registerJobKey} for the id
+    /// this post takes: `jobCount() + 1`).
+    /// @dev One sealed entry for every kind of post (a pooled job's seed block, an anchor's
+    /// proof), not one per kind: the post runs through a delegatecall to this contract, as
+    /// {TrainingMarket-postJobWithProvenance} posts. Reverts {TrainingMarketNotAPost} for a call
+    /// that posted no job (its answer, a view's, could name another requester's job or the next
+    /// one, which a job key anyone may register for it would then seal), {TrainingMarketNoJobKey}
+    /// without the key (a post that took another id than the key's). Emits the post's events
+    /// and {JobSealed}.
+    function postSealedCall(bytes calldata post) external payable returns (uint256 jobId) {
+        jobId = _delegatePost(post);
+        // The call must have posted, and only a post writes _nextJobId: its one job is `jobId`.
+        if (_nextJobId == jobId) revert TrainingMarketNotAPost();
         if (_exchange.jobKeyOf(jobId, msg.sender) == address(0)) revert TrainingMarketNoJobKey(jobId);
         _sealedJobs[jobId] = true;
         emit JobSealed(jobId);
@@ -75,19 +75,26 @@ abstract contract SealedJobs is AppealRuling {
         }
     }
 
-    /// @dev Posts the job of this call's arguments through a delegatecall to the post function
-    /// `selector` names ({postJob}, or {TrainingMarket-postJobWithProvenance} for a pooled job's
-    /// proof: OpenZeppelin Multicall's idiom: the sender and the value stay the requester's;
-    /// postJob's decoder ignores the words after its own), so {_post}'s body is compiled
-    /// once ({TrainingMarket-postJobWithProvenance} says why).
+    /// @dev Posts the job of this call's arguments through the post function `selector` names
+    /// ({postJob}, or {TrainingMarket-postJobWithProvenance} for a pooled job's proof; postJob's
+    /// decoder ignores the words after its own), so {_post}'s body is compiled once
+    /// ({TrainingMarket-postJobWithProvenance} says why).
     function _postByDelegate(bytes4 selector) internal returns (uint256) {
+        return _delegatePost(bytes.concat(selector, msg.data[4:]));
+    }
+
+    /// @dev Runs post call `post` through a delegatecall to this contract (OpenZeppelin
+    /// Multicall's idiom: the sender and the value stay the requester's); returns the id a post
+    /// takes, read before the call (the post's own read of it is then warm), not the call's
+    /// answer: a call that is no post answers what it likes ({postSealedCall} checks it posted).
+    function _delegatePost(bytes memory post) private returns (uint256 jobId) {
+        jobId = _nextJobId;
         // slither-disable-next-line controlled-delegatecall,low-level-calls
-        (bool ok, bytes memory posted) = address(this).delegatecall(bytes.concat(selector, msg.data[4:]));
+        (bool ok, bytes memory posted) = address(this).delegatecall(post);
         if (!ok) {
             assembly ("memory-safe") {
-                revert(add(posted, 32), mload(posted)) // postJob's own error
+                revert(add(posted, 32), mload(posted)) // the post's own error
             }
         }
-        return abi.decode(posted, (uint256));
     }
 }

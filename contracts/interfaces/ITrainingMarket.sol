@@ -245,6 +245,8 @@ interface ITrainingMarket {
     error TrainingMarketUnsettledSeats(address validator, uint256 seats);
     /// @notice A sealed job's post found no job key of the requester's for its id.
     error TrainingMarketNoJobKey(uint256 jobId);
+    /// @notice A sealed post of a call that posted no job (none of the market's posts).
+    error TrainingMarketNotAPost();
     /// @notice A reveal to a sealed job before the worker published its seal.
     error TrainingMarketNoSeal(uint256 jobId);
     /// @notice A bad-envelope record not from the exchange, or on an unsealed job, an
@@ -275,17 +277,9 @@ interface ITrainingMarket {
         uint8 committeeSize,
         AnchorProof calldata proof
     ) external payable returns (uint256 jobId);
-    /// @notice {postJob} for a sealed job (issue 26); the requester's job key must be registered.
-    function postJobUnderSeal(
-        bytes32 baseModel,
-        bytes32 trainingSet,
-        bytes32 evaluationSeal,
-        bytes32 spec,
-        uint16 minScoreBps,
-        uint32[4] calldata deadlines,
-        uint80 minStake,
-        uint8 committeeSize
-    ) external payable returns (uint256 jobId);
+    /// @notice A sealed job (issue 26): `post`, one of the posts' call data, posted under seal;
+    /// the requester's job key must be registered.
+    function postSealedCall(bytes calldata post) external payable returns (uint256 jobId);
     /// @notice {postJob} for a pooled job (issue 20): block (post + SEED_DELAY) splits its pool.
     function postPooledJob(
         bytes32 baseModel,

@@ -414,6 +414,7 @@ class Demo:
             min_score_bps=self.config.min_score_bps,
             committee_size=self.config.committee_size,
             reward=REWARD,
+            proof=load_proof(self.train_anchor.proof_path),  # the market checks the anchor itself
             pooled=True,  # the market records the seed block (workers refuse a pool without it)
             **terms,
         )
@@ -427,11 +428,9 @@ class Demo:
             "submissions sealed (issue 26): workers serve ciphertext, the committee gets each key in envelopes, "
             "the requester gets the winner's for the reward"
         )
-        # A sealed post takes no proof (postJobUnderSeal): the lens checks the anchor against the job instead.
-        provenance = self.market.training_set_proven(self.job_id, load_proof(self.train_anchor.proof_path), self.relay)
-        if provenance is None:
-            raise DemoError("the lens does not find the training set's anchor proven for the job")
-        self.say.detail(f"the lens checked the anchor proof: {provenance.line('training set')}")
+        provenance = self.market.training_set_provenance(self.job_id, self.relay)
+        assert provenance is not None  # postSealedCall of postPooledAnchoredJob records it or reverts
+        self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
         self.side_terms = {**terms, "evaluation_path": pool[0], "evaluation": pool[1]}
 
     def post_side_job(self) -> None:
@@ -876,17 +875,16 @@ class Demo:
         anchored = self.ledger.anchor(self.winner_hash, "winning-model", self.relay.min_confirmations())
         receipt = self.registry.mark_anchored(load_proof(anchored.proof_path))
         model = self.registry.anchor_of(self.winner_hash, self.relay)
-        training = self.market.training_set_proven(self.job_id, load_proof(self.train_anchor.proof_path), self.relay)
+        training = self.market.training_set_provenance(self.job_id, self.relay)
         if model is None or training is None:
-            raise DemoError("the registry or the lens finds no provenance after a proof it accepted")
+            raise DemoError("the registry or the market holds no provenance after a proof it accepted")
         self.say.detail(f"{model.line('winning model')} (markAnchored gas {receipt['gasUsed']})")
         tip = self.relay.best_tip()
         self.summary += [
             "## Provenance, verified on-chain",
             "",
             "The EVM checked each proof itself: LedgerRelay holds the ledger's headers (the relayer",
-            "submits them) and verified the anchor transaction's Merkle branch and signature (the",
-            "training set's through the lens, against the job: a sealed post takes no proof).",
+            "submits them) and verified the anchor transaction's Merkle branch and signature.",
             "",
             f"- {training.line('training set')} (job {self.job_id}, anchored by ledger account {training.account})",
             f"- {model.line('winning model')} (registry mark; first anchored by ledger account "

@@ -17,7 +17,8 @@ from web3.types import TxReceipt
 
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.logs import contract_events
-from offchain.eth.market import ZERO_ADDRESS, MarketClient
+from offchain.eth.market import ZERO_ADDRESS, MarketClient, deposit_of
+from offchain.eth.provenance import AnchorProof
 from offchain.eth.values import parse_address
 from offchain.sealed.curve import KeyPair, Point, new_key_pair, open_envelope, seal_envelope, shared_point
 from offchain.sealed.dleq import prove
@@ -91,25 +92,40 @@ class ExchangeClient:
         min_stake: int,
         committee_size: int,
         reward: int,
+        proof: AnchorProof | None = None,
+        pooled: bool = False,
     ) -> int:
-        """Post a sealed job ({MarketClient.post_job}'s terms): register `job_key` for the id the
-        post will take, then post under seal. Another post can take that id first: then the key
-        is registered for the next id and the post tried again (POST_TRIES in all). Keep the
-        key's secret durably first: the winner's key is delivered to it."""
-        terms = (base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake)
+        """Post a sealed job ({MarketClient.post_job}'s terms, `proof` and `pooled` included: the
+        same post call, sent through postSealedCall): register `job_key` for the id the post will
+        take, then post under seal. Another post can take that id first: then the key is
+        registered for the next id and the post tried again (POST_TRIES in all). Keep the key's
+        secret durably first: the winner's key is delivered to it."""
+        name, args = self.market.post_call(
+            base_model,
+            training_set,
+            evaluation_seal,
+            spec,
+            min_score_bps,
+            deadlines,
+            min_stake,
+            committee_size,
+            proof,
+            pooled,
+        )
+        post = self.market.contract.encode_abi(name, args=args)
         for _ in range(POST_TRIES):
             job_id = self.market.job_count() + 1
             if self.job_key_of(job_id, self.client.address) == ZERO_ADDRESS:
                 self.register_job_key(job_id, job_key.public)
             try:
-                fn = self.market.contract.functions.postJobUnderSeal(*terms, committee_size)
-                receipt = self.client.transact(fn, value=reward + reward)  # the reward and its deposit
+                fn = self.market.contract.functions.postSealedCall(post)
+                receipt = self.client.transact(fn, value=reward + deposit_of(reward))
             except TransactionError as exc:
                 if NO_JOB_KEY in str(exc):
                     continue
                 raise
             return self.market._posted_job_id(receipt)
-        raise TransactionError(f"postJobUnderSeal: {POST_TRIES} posts in a row lost their job id to others")
+        raise TransactionError(f"postSealedCall: {POST_TRIES} posts in a row lost their job id to others")
 
     def register_job_key(self, job_id: int, key: Point) -> TxReceipt:
         return self.client.transact(self.contract.functions.registerJobKey(job_id, (key.x, key.y)))

@@ -242,25 +242,49 @@ class MarketClient:
         training set is a pool manifest (postPooledJob, or postPooledAnchoredJob with `proof`;
         issue 20): from the next block, its seed block, a cancel or a job nobody commits to
         refunds nothing."""
+        name, args = self.post_call(
+            base_model,
+            training_set,
+            evaluation_seal,
+            spec,
+            min_score_bps,
+            deadlines,
+            min_stake,
+            committee_size,
+            proof,
+            pooled,
+        )
+        fn = self.contract.functions[name](*args)
+        return self._posted_job_id(self.client.transact(fn, value=reward + deposit_of(reward)))
+
+    def post_call(
+        self,
+        base_model: bytes,
+        training_set: bytes,
+        evaluation_seal: bytes,
+        spec: bytes,
+        min_score_bps: int,
+        deadlines: tuple[int, int, int, int],
+        min_stake: int,
+        committee_size: int,
+        proof: AnchorProof | None = None,
+        pooled: bool = False,
+    ) -> tuple[str, list[Any]]:
+        """The market's post function for {post_job}'s terms and its arguments, checked: postJob,
+        postJobWithProvenance (`proof`), postPooledJob (`pooled`) or postPooledAnchoredJob (both).
+        A sealed post (offchain.eth.exchange) sends the same call under seal."""
         validate_bps(min_score_bps, "minimum score")
         if len(deadlines) != 4:
             raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
-        terms = (base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake)
+        terms = [base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake]
         if proof is None:
-            post = self.contract.functions.postPooledJob if pooled else self.contract.functions.postJob
-            fn = post(*terms, committee_size)
-        elif proof.payload != training_set:
+            return ("postPooledJob" if pooled else "postJob"), [*terms, committee_size]
+        if proof.payload != training_set:
             raise InvalidInputError(
                 f"the proof anchors {proof.payload.hex()}, not the training set {training_set.hex()}"
             )
-        else:
-            post = (
-                self.contract.functions.postPooledAnchoredJob
-                if pooled
-                else self.contract.functions.postJobWithProvenance
-            )
-            fn = post(*terms, committee_size, proof.as_tuple())
-        return self._posted_job_id(self.client.transact(fn, value=reward + deposit_of(reward)))
+        name = "postPooledAnchoredJob" if pooled else "postJobWithProvenance"
+        return name, [*terms, committee_size, proof.as_tuple()]
 
     def _posted_job_id(self, receipt: TxReceipt) -> int:
         # The receipt's other logs (TrainingSetAnchored) are not JobPosted: skip them quietly.
@@ -441,9 +465,25 @@ class MarketClient:
     def job(self, job_id: int) -> Job:
         r = self.contract.functions.job(job_id).call()
         return Job(
-            job_id, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], Status(r[8]), bool(r[9]), r[10], r[11],
-            r[12] - 1 if r[12] else None, bytes(r[14]), bytes(r[15]), bytes(r[16]), bool(r[13]),
-        )  # fmt: skip
+            job_id,
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            Status(r[8]),
+            bool(r[9]),
+            r[10],
+            r[11],
+            r[12] - 1 if r[12] else None,
+            bytes(r[14]),
+            bytes(r[15]),
+            bytes(r[16]),
+            bool(r[13]),
+        )
 
     def job_count(self) -> int:
         return int(self.contract.functions.jobCount().call())

@@ -102,7 +102,8 @@ def seal_and_post(
     mined; the requester daemon (or `job reveal-eval`) opens it from there once commits close.
     `sealed`: its submissions are sealed too (issue 26): a fresh job key's secret goes to the
     seal book as well before its public half is registered, and the winner delivers its key to
-    it. `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
+    it; `proof` and `pooled` post under seal as without it (ExchangeClient.post_sealed_job).
+    `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
     salt = new_salt()
     seal = evaluation_seal(evaluation, salt)
     book = _seal_book(session)
@@ -124,7 +125,6 @@ def _post_under_seal(
     from offchain.eth.exchange import ExchangeClient
     from offchain.sealed.curve import new_key_pair
 
-    assert proof is None, "post_job refuses --sealed with --provenance"
     job_key = new_key_pair()
     book.put_job_key(seal, job_key.secret)  # durable BEFORE its public half is registered
     return ExchangeClient(session.market).post_sealed_job(
@@ -138,6 +138,8 @@ def _post_under_seal(
         terms["min_stake"],
         terms["committee_size"],
         terms["reward"],
+        proof=proof,
+        pooled=terms.get("pooled", False),  # the seed block and the seal, in one post
     )
 
 
@@ -226,9 +228,8 @@ def post_job(
     reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
     check_windows(session, windows)
     if sealed and provenance:
-        raise InvalidInputError("--sealed and --provenance cannot be combined (postJobUnderSeal takes no proof)")
-    if sealed and pool is not None:
-        raise InvalidInputError("--sealed and --pool cannot be combined (postJobUnderSeal records no split)")
+        # The chain takes it (postSealedCall of postJobWithProvenance); `job post` does not offer it yet.
+        raise InvalidInputError("--sealed and --provenance cannot be combined by job post")
     proof = _provenance_proof(session, provenance, train) if provenance else None
     check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
     what = (
@@ -501,7 +502,7 @@ def register(subparsers: Any) -> None:
     post.add_argument(
         "--sealed",
         action="store_true",
-        help="workers publish only ciphertext; the winner's key is delivered to you for the reward (issue 26)",
+        help="workers publish only ciphertext; the winner's key comes to you for the reward (issue 26; --pool too)",
     )
     post.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_spend_args(post)

@@ -309,12 +309,14 @@ def test_the_winner_is_registered_as_a_child_of_the_base_model(finished_demo: De
 def test_the_training_set_and_the_winner_are_proven_anchored_on_chain(finished_demo: Demo) -> None:
     demo = finished_demo
     needed = demo.relay.min_confirmations()
-    training = demo.market.training_set_proven(demo.job_id, load_proof(demo.train_anchor.proof_path), demo.relay)
+    training = demo.market.training_set_provenance(demo.job_id, demo.relay)
+    by_lens = demo.market.training_set_proven(demo.job_id, load_proof(demo.train_anchor.proof_path), demo.relay)
     model = demo.registry.anchor_of(demo.winner_hash, demo.relay)
 
-    assert not demo.market.job(demo.job_id).training_set_anchored  # a sealed post takes no proof: the lens checks it
+    assert demo.market.job(demo.job_id).training_set_anchored  # postSealedCall of postPooledAnchoredJob
     assert training is not None and training.height == demo.train_anchor.height
-    assert training.confirmations >= needed
+    assert training.confirmations >= needed and training.confirmations_at_mark is not None
+    assert by_lens is not None and by_lens.height == training.height  # the lens checks the proof the same way
     assert model is not None and model.confirmations >= needed
     assert any("submitted headers" in line for role in demo.ledger_roles for line in role.lines)  # the relayer did it
 

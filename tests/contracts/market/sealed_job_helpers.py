@@ -17,6 +17,7 @@ from market_helpers import (
     REVEAL_S,
     REWARD,
     SETTLE_S,
+    TRAIN,
     deposit_of,
     eval_seal,
     lens_of,
@@ -42,24 +43,30 @@ def point_args(pair: KeyPair) -> tuple[int, int]:
     return (pair.public.x, pair.public.y)
 
 
-def post_sealed(market, requester, register_key=True, committee=COMMITTEE):
-    """Register a job key for the id the post will take, then post a sealed job; returns
-    (job id, the requester's job key pair, transaction)."""
+def post_sealed(market, requester, register_key=True, committee=COMMITTEE, pooled=False, proof=None):
+    """Register a job key for the id the post will take, then post a sealed job through
+    postSealedCall: postJob's call, postPooledJob's when `pooled`, and with an anchor `proof`
+    (of TRAIN) postJobWithProvenance's or postPooledAnchoredJob's. Returns (job id, the
+    requester's job key pair, transaction)."""
     key = new_key_pair()
     if register_key:
         exchange_of(market).registerJobKey(market.jobCount() + 1, point_args(key), {"from": requester})
     now = next_time()
-    tx = market.postJobUnderSeal(
+    terms = [
         h("base"),
-        h("train"),
+        TRAIN,  # what the anchor proofs of conftest.py anchor
         eval_seal(),
         h("spec"),
         MIN_SCORE,
         [now + COMMIT_S, now + REVEAL_S, now + ATTEST_S, now + SETTLE_S],
         MIN_STAKE,
         committee,
-        {"from": requester, "value": REWARD + deposit_of(REWARD)},
-    )
+    ]
+    if proof is None:
+        call = (market.postPooledJob if pooled else market.postJob).encode_input(*terms)
+    else:
+        call = (market.postPooledAnchoredJob if pooled else market.postJobWithProvenance).encode_input(*terms, proof)
+    tx = market.postSealedCall(call, {"from": requester, "value": REWARD + deposit_of(REWARD)})
     return tx.return_value, key, tx
 
 

@@ -453,8 +453,8 @@ def test_vote_commit_gas(market, requester, alice, validators):
 # sealed path only, and each call to the exchange is a cold account (2,600) and a cold record
 # (COLD_READ) plus ~1,000 of call, ABI and checks.
 EXCHANGE_CALL = 2_600 + COLD_READ + 1_000
-# postJobUnderSeal: postJob's goal + its delegatecall to postJob (~2,000, as the provenance post
-# measured) + the exchange's address + jobKeyOf + the sealed flag's FRESH_SLOT + JobSealed (~1,000).
+# postSealedCall of postJob: postJob's goal + its delegatecall to postJob (~2,000, as the provenance
+# post measured) + the exchange's address + jobKeyOf + the sealed flag's FRESH_SLOT + JobSealed (~1,000).
 SEALED_POST_GOAL = _rebase("postJob", 160_000) + 2_000 + COLD_READ + EXCHANGE_CALL + FRESH_SLOT + 1_000
 # A sealed job's reveal: reveal's goal (the flag's cold read is re-based in it) + the exchange's
 # address + sealOf.
@@ -466,7 +466,11 @@ SEALED_REVEAL_GOAL = _rebase("reveal", 60_000) + COLD_READ + EXCHANGE_CALL
 # COLD_READ), its event (~2,500) and its checks (~2,000).
 SEALED_CLAIM_GOAL = _rebase("claim", 60_000) + COLD_READ + 2_600 + 4 * FRESH_SLOT + 2 * COLD_READ + 4_500
 GOALS |= {
-    "postJobUnderSeal": SEALED_POST_GOAL,
+    "postSealedCall (postJob)": SEALED_POST_GOAL,
+    # A sealed pooled job (issues 20 and 26 together): the sealed post's goal + the pooled post's
+    # own extra cost, its delegatecall to postJob (~2,000), the seed block's FRESH_SLOT and
+    # JobPooled (~1,000), as postPooledJob's goal below adds them to postJob's.
+    "postSealedCall (postPooledJob)": SEALED_POST_GOAL + 2_000 + FRESH_SLOT + 1_000,
     "reveal, sealed job (64-byte uri)": SEALED_REVEAL_GOAL,
     "claim, sealed job's winner (opens the exchange)": SEALED_CLAIM_GOAL,
     # Issue 26's goal for a member's proof, now with the market's window and flag: the exchange
@@ -503,9 +507,14 @@ def test_pooled_anchored_post_gas(prov_market, anchored, requester):
     _record("postPooledAnchoredJob (branch of 2)", tx.gas_used)
 
 
+def test_sealed_pooled_post_gas(market, requester):
+    _, _, tx = post_sealed(market, requester, pooled=True)
+    _record("postSealedCall (postPooledJob)", tx.gas_used)
+
+
 def test_sealed_post_and_reveal_gas(market, requester, alice):
     job_id, _, tx = post_sealed(market, requester)
-    _record("postJobUnderSeal", tx.gas_used)
+    _record("postSealedCall (postJob)", tx.gas_used)
     do_commit(market, job_id, alice, 7000)
     to_reveal(market, job_id)
     publish_seal(market, job_id, alice)

@@ -192,6 +192,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
     mapping(uint256 jobIndex => GExchange) internal _exchangeOf;
     mapping(address member => SealedCurve.Point) internal _encryptionKeys; // registered at construction
     uint256 public sealedPosts; // reach
+    uint256 public sealedPooledPosts; // reach: sealed posts that are pooled too (issues 20 and 26)
     uint256 public pooledWalkAways; // reach: pooled jobs cancelled, or finalized with nobody committed, from the seed block on
     uint256 public pooledRefundMismatches; // a pooled job's requester credited other than the walk-away rule says
     uint256[] internal _exchanged; // job indexes whose winner's exchange opened
@@ -271,7 +272,7 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
         uint256 fate = uint256(keccak256(abi.encode(windows, "set"))) % 8; // 2 in 8 withheld, 2 Sybil-unavailable
         (j.withheld, j.sybilsUnavailable) = (fate < 2, fate == 2 || fate == 3);
         j.sealedJob = uint256(keccak256(abi.encode(windows, "sealed"))) % 4 == 0;
-        j.pooled = !j.sealedJob && uint256(keccak256(abi.encode(windows, "pooled"))) % 3 == 0;
+        j.pooled = uint256(keccak256(abi.encode(windows, "pooled"))) % 3 == 0; // sealed ones too
         uint256 t = block.timestamp;
         for (uint256 i; i < 4; ++i) {
             t += _bound(uint256(keccak256(abi.encode(windows, i))), 100, 600);
@@ -287,19 +288,25 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
     function _post(GJob storage j, uint256 k, uint16 minScore) private returns (uint256) {
         if (j.sealedJob) _registerJobKey(j.requester, k);
         if (j.sealedJob) ++sealedPosts;
+        if (j.sealedJob && j.pooled) ++sealedPooledPosts;
+        if (j.pooled) j.seedBlock = block.number + 1;
+        uint256 value = j.reward + Judgment.depositOf(j.reward);
+        if (j.sealedJob) {
+            // Under seal, pooled or not: the same post's call data through postSealedCall.
+            bytes memory post = abi.encodeWithSelector(
+                j.pooled ? market.postPooledJob.selector : market.postJob.selector,
+                baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
+            );
+            vm.prank(j.requester);
+            return market.postSealedCall{value: value}(post);
+        }
         vm.prank(j.requester);
         if (j.pooled) {
-            j.seedBlock = block.number + 1;
-            return market.postPooledJob{value: j.reward + Judgment.depositOf(j.reward)}(
+            return market.postPooledJob{value: value}(
                 baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
             );
         }
-        if (!j.sealedJob) {
-            return market.postJob{value: j.reward + Judgment.depositOf(j.reward)}(
-                baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
-            );
-        }
-        return market.postJobUnderSeal{value: j.reward + Judgment.depositOf(j.reward)}(
+        return market.postJob{value: value}(
             baseModel, keccak256("train"), _evaluationSeal(k), keccak256("spec"), minScore, j.d, uint80(j.minStake), j.size
         );
     }
@@ -1867,7 +1874,8 @@ contract MarketHandler is CommonBase, StdUtils, SealedKeys {
             market_, " unavailable=", vm.toString(unavailableAttested), " setForfeits=", vm.toString(unavailableForfeits),
             " proven=", vm.toString(envelopesProven), " exchanges=", vm.toString(_exchanged.length), " paid=",
             vm.toString(exchangesPaid), " refunded=", vm.toString(exchangesRefunded), " sealedPosts=",
-            vm.toString(sealedPosts), " pooledWalkAways=", vm.toString(pooledWalkAways)
+            vm.toString(sealedPosts), " sealedPooled=", vm.toString(sealedPooledPosts), " pooledWalkAways=",
+            vm.toString(pooledWalkAways)
         );
     }
 

@@ -116,6 +116,23 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     assert market.training_set_provenance(plain, relay) is None
 
 
+def test_a_sealed_pooled_job_carries_its_manifests_proof(world: dict[str, Any]) -> None:
+    # The demo's post (issues 20 and 26): pooled, anchored and sealed, through one postSealedCall.
+    from offchain.eth.exchange import ExchangeClient
+    from offchain.sealed.curve import new_key_pair
+
+    market, relay = world["market"], world["relay"]
+
+    job_id = ExchangeClient(market).post_sealed_job(
+        new_key_pair(), **_terms(world), proof=load_proof(world["proofs"]["train"]), pooled=True
+    )
+
+    posted_block = world["client"].w3.eth.block_number  # the post is the last transaction mined
+    assert market.is_sealed(job_id) and market.pooled_seed_block(job_id) == posted_block + 1
+    found = market.training_set_provenance(job_id, relay)
+    assert found is not None and found.proven
+
+
 def test_a_proof_of_another_hash_stops_before_sending(world: dict[str, Any]) -> None:
     count = world["market"].job_count()
 
