@@ -448,6 +448,7 @@ class Demo:
             min_score_bps=0,
             committee_size=SIDE_SEATS,
             reward=SIDE_REWARD,
+            pooled=True,  # its pool is the main job's: a worker refuses a pool posted as a plain job
             **self.side_terms,
         )
         self.say(
