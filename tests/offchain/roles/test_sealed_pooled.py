@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 from conftest import ETH, SPEC, World
-from sealed_world import REQUESTER, WINDOWS, bond_members, leaks, step
+from sealed_world import REQUESTER, WINDOWS, bond_members, step
 
 from offchain.artifacts.store import ArtifactStore
+from offchain.demo.observer import Secret, leaks
 from offchain.ml.data import load_dataset_npz
 from offchain.roles.journal import JobState
 from offchain.roles.pool import gather, pool_of, split_of
@@ -118,7 +119,7 @@ def test_a_sealed_pooled_job_trains_on_the_seeded_shards_and_is_judged_on_the_se
     assert trained is not None and trained.evaluation_shards == manifest.evaluation_shards
     assert entry.record.claim_bps == pooled_claim(MEASURED, trained.n, manifest.evaluation_shards)
     served = Path(entry.record.uri or "").read_bytes()
-    assert served.startswith(MAGIC) and not leaks(trained.weights.read_bytes(), served)
+    assert served.startswith(MAGIC) and not leaks(Secret.of([trained.weights.read_bytes()]), served)
 
     assert step(world, WORKER, job_id) == JobState.COMMITTED
     world.travel_past(0, job_id)
