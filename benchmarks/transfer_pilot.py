@@ -4,6 +4,7 @@
         --variant 'teacher={"pseudo_teacher": "pixels"}' --variant 'own={"pseudo_teacher": "model"}'
     python -m benchmarks.transfer_pilot --task mnist --variant 'scratch={"weights": "none", "head_lr": null}'
     python -m benchmarks.transfer_pilot --task mnist --base-epochs 10    # a base pretrained longer
+    python -m benchmarks.transfer_pilot --large-base    # Fashion's base on all 29,929 source images
 
 Each variant is the workers' default recipe (transfer_bench.WORKER_RECIPE) from the base, with
 the variant's keys over it, trained on one of the benchmark's draws (its labelled images,
@@ -34,6 +35,7 @@ from benchmarks.transfer_bench import (
     fit_neural,
 )
 from offchain.ml.baselines import pixel_logistic_regression, pixels
+from offchain.ml.config import FASHION_LARGE_SOURCE_RECIPE
 from offchain.ml.data import ImageSet, load_data
 from offchain.ml.selftrain import TEACHER_ROUNDS, self_trained_logistic_regression
 
@@ -57,12 +59,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--base-epochs", type=int, help="pretrain the base this many epochs (default: the task's recipe)"
     )
+    parser.add_argument("--large-base", action="store_true", help="the base on all 29,929 source images (fashion)")
     args = parser.parse_args(argv)
+    if args.large_base and args.task != "fashion":
+        parser.error("--large-base is Fashion-MNIST's larger base: use it with --task fashion")
     import torch
 
     torch.set_num_threads(args.threads)
     task = transfer_bench.TASK = TASKS[args.task]
-    transfer_bench.BASE_RECIPE = {**task.base_recipe, **({"epochs": args.base_epochs} if args.base_epochs else {})}
+    recipe = FASHION_LARGE_SOURCE_RECIPE if args.large_base else task.base_recipe
+    transfer_bench.BASE_RECIPE = {**recipe, **({"epochs": args.base_epochs} if args.base_epochs else {})}
     base, _ = base_model()
     pool = load_data(task.dataset, "train", task.target_classes)
 

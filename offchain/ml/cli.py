@@ -41,7 +41,7 @@ TRAIN_HELP = {
     "pseudo_epochs": "epochs per self-training round (default 2)",
     "pseudo_per_class": "pseudo-labelled images per class in a round (default 100)",
     "pseudo_batch_size": "batch size of the self-training epochs (default 50)",
-    "pseudo_teacher": "who labels the pool: model | pixels | features | base (the base's features) (default model)",
+    "pseudo_teacher": "who labels the pool: model | pixels | features | base | base-features (default model)",
     "arch": "resnet18 | resnet34 | resnet50 (default resnet18)",
     "stem": "imagenet (torchvision's) | small (3x3, no max-pool: 16x compute) (default imagenet)",
     "weights": "none | imagenet | a model folder | a .safetensors/.pt/.pth file (default none)",

@@ -23,8 +23,9 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SGD_IMPLEMENTATIONS = ("auto", "loop", "foreach", "fused")  # auto: fused
 # who labels the unlabelled pool in the first self-training round (offchain.ml.selftrain):
 # the model itself, the pixels, the pixels beside the model's early features, or beside the
-# early features of the initial weights as loaded (`weights`, before `reinit` and training)
-TEACHERS = ("model", "pixels", "features", "base")
+# early features of the initial weights as loaded (`weights`, before `reinit` and training), or
+# those features alone, without the pixels ("base-features")
+TEACHERS = ("model", "pixels", "features", "base", "base-features")
 METRICS = ("accuracy",)
 AUGMENTATIONS = ("flip", "crop", "rotate", "cutout")  # offchain.ml.augment (here: this module skips torch)
 # Keys that may differ between an interrupted run and its resumption: they change where and
@@ -248,7 +249,7 @@ class TrainConfig:
     pseudo_epochs: int = 2  # epochs per self-training round
     pseudo_per_class: int = 100  # pseudo-labelled images per class in a round
     pseudo_batch_size: int = 50  # batch of the self-training epochs
-    pseudo_teacher: str = "model"  # who labels the pool in the first round: model | pixels | features | base
+    pseudo_teacher: str = "model"  # who labels the pool in round 1: model | pixels | features | base | base-features
     consistency: dict[str, Any] | None = None  # FixMatch-style in the rounds: keys of Consistency; None: off
     decay_bn_and_bias: bool = True  # the seed recipe decays every tensor; False: none on norms and biases
     precise_bn: bool = False  # re-estimate batch-norm statistics on the training images before evaluating

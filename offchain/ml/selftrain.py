@@ -114,10 +114,11 @@ def feature_teacher(
     num_classes: int,
     batch_size: int = 500,
     channels_last: bool = False,
+    pixel_weight: float = PIXEL_WEIGHT,
 ) -> torch.Tensor:
     """The pool's class probabilities from the pixel teacher's self-trained logistic regression
-    on the pixels and the model's early features side by side (standardised on the labelled
-    images and the pool).
+    on the pixels (scaled by `pixel_weight`; 0: the features alone) and the model's early
+    features side by side (standardised on the labelled images and the pool).
 
     From the base these features carry over where its last ones do not; from random weights
     (scratch) they add little to the pixels. MNIST 0-4 -> 5-9 pilot at 5 labels a class, held-out
@@ -131,8 +132,10 @@ def feature_teacher(
     f_labelled = early_features(model, images, batch_size, channels_last)
     f_pool = early_features(model, pool, batch_size, channels_last)
     scaler = StandardScaler().fit(np.concatenate([f_labelled, f_pool]))
-    x = np.concatenate([PIXEL_WEIGHT * flat(images), scaler.transform(f_labelled)], axis=1)
-    u = np.concatenate([PIXEL_WEIGHT * flat(pool), scaler.transform(f_pool)], axis=1)
+    x, u = scaler.transform(f_labelled), scaler.transform(f_pool)
+    if pixel_weight:
+        x = np.concatenate([pixel_weight * flat(images), x], axis=1)
+        u = np.concatenate([pixel_weight * flat(pool), u], axis=1)
     fitted = self_trained_logistic_regression(x, labels.cpu().numpy(), u, num_classes, TEACHER_C, TEACHER_ROUNDS)
     return torch.from_numpy(fitted.predict_proba(u)).float().to(pool.device)
 

@@ -75,6 +75,7 @@ from offchain.ml.models import (
     save_model,
 )
 from offchain.ml.selftrain import (
+    PIXEL_WEIGHT,
     balanced_pick,
     feature_teacher,
     pixel_teacher,
@@ -342,7 +343,7 @@ def epoch_data(
         if round_ == 0 and config.pseudo_teacher == "pixels":
             teacher = pixel_teacher(train_images, train_labels, pool_images, state.classes)
             index, labels = balanced_pick(teacher, config.pseudo_per_class)
-        elif round_ == 0 and config.pseudo_teacher in ("features", "base"):
+        elif round_ == 0 and config.pseudo_teacher in ("features", "base", "base-features"):
             teacher = feature_teacher(
                 state.model if config.pseudo_teacher == "features" else initial_network(config, state),
                 train_images,
@@ -351,6 +352,7 @@ def epoch_data(
                 state.classes,
                 config.eval_batch_size,
                 state.channels_last,
+                pixel_weight=0.0 if config.pseudo_teacher == "base-features" else PIXEL_WEIGHT,
             )
             index, labels = balanced_pick(teacher, config.pseudo_per_class)
         else:

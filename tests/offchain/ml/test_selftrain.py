@@ -23,7 +23,7 @@ from offchain.ml.selftrain import (
     segment_factor,
     with_pseudo_labels,
 )
-from offchain.ml.train import build_run, initial_network, train
+from offchain.ml.train import build_run, epoch_data, initial_network, train
 
 Factory = Callable[..., TrainConfig]
 
@@ -206,6 +206,32 @@ def test_the_feature_teacher_reads_the_models_features_and_is_deterministic() ->
 
     assert first.shape == (100, 5) and torch.equal(first, again)
     assert not torch.allclose(first, other)  # another model's features, other labels: not the pixels alone
+
+
+def test_the_base_features_teacher_labels_the_pool_from_the_initial_weights_alone(
+    trained_model: Path, tiny_config: Factory
+) -> None:
+    # the round's pseudo-labels are the features-alone teacher's on the base as loaded, not the pixels beside them
+    config = tiny_config(
+        weights=str(trained_model),
+        reinit="stem",
+        unlabelled_dataset="digits",
+        pseudo_rounds=1,
+        pseudo_per_class=20,
+        pseudo_teacher="base-features",
+    )
+    train_set = load_data("digits", "train", "0-4", 4)
+    x, y = torch.from_numpy(train_set.images), torch.from_numpy(train_set.labels)
+    pool = torch.from_numpy(load_data("digits", "test", "0-4").images)
+    state = build_run(config, train_set, torch.device("cpu"), 1, len(pool))
+    teacher: Any = initial_network(config, state)
+    expected = [balanced_pick(feature_teacher(teacher, x, y, pool, 5, pixel_weight=w), 20) for w in (0.0, 10.0)]
+
+    epoch_data(state, config.epochs, x, y, pool)  # the round's first epoch labels the pool
+
+    assert state.pseudo is not None
+    assert torch.equal(state.pseudo["index"], expected[0][0]) and torch.equal(state.pseudo["labels"], expected[0][1])
+    assert not torch.equal(state.pseudo["index"], expected[1][0])
 
 
 def test_the_base_teacher_reads_the_initial_weights_while_the_student_starts_afresh(
