@@ -332,8 +332,8 @@ class MarketClient:
 
     def training_set_proven(self, job_id: int, proof: AnchorProof, relay: RelayClient) -> Provenance | None:
         """Whether `proof` anchors job `job_id`'s training set on the relay's main chain now, as
-        the lens checks it (MarketLens.trainingSetProvenance): for any job, a sealed one included,
-        whose post took no proof. None when it does not (another hash, off the main chain)."""
+        the lens checks it (MarketLens.trainingSetProvenance): for any job, one whose post took
+        no proof included. None when it does not (another hash, off the main chain)."""
         proven, account, height, confirmations, work = self.lens.functions.trainingSetProvenance(
             job_id, proof.as_tuple()
         ).call()
