@@ -53,7 +53,7 @@ PASSWORD = "readme test password"
 COMMAND_TIMEOUT_S = 120
 
 EXEMPT: list[tuple[str, str]] = [
-    (r"^make demo\b", "the whole demo (about 2.5 min); tests/e2e/test_market_flow.py runs the same market flow"),
+    (r"^make demo\b", "the whole demo (about 4 min); tests/e2e/test_market_flow.py runs the same market flow"),
     (r"^make test\b", "runs the test suites, this test included"),
     (r"^make chain\b", "this test starts its own anvil on a free port (make chain takes the fixed port 8545)"),
     (r"^brownie run\b", "brownie's development network is the fixed port 8545; the test deploys with offchain.eth"),
