@@ -132,6 +132,18 @@ def test_envelopes_close_at_the_reveal_deadline(market, requester, alice, valida
         post_envelopes(market, job_id, alice, work, pairs)
 
 
+def test_envelopes_wait_for_the_drawn_committee(market, requester, alice):
+    # Posted before the draw, they would go to no seat and, posted once, leave the committee keyless.
+    job_id, _, _ = post_sealed(market, requester)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    publish_seal(market, job_id, alice)
+    to_nobody = [bytes(32)] * market.job(job_id)["committeeSize"]
+
+    with brownie.reverts(err("SealedExchangeNoCommittee", job_id)):
+        exchange_of(market).postEnvelopes(job_id, point_args(new_key_pair()), to_nobody, {"from": alice})
+
+
 def test_a_worker_whose_envelope_was_proven_bad_forfeits_and_its_prover_is_not_slashed(
     market, requester, alice, validators
 ):
@@ -167,6 +179,22 @@ def test_a_late_bad_envelope_proof_is_refused(market, requester, alice, validato
     with brownie.reverts(err("SealedExchangeWindowClosed", job_id, closes)):
         prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address])
     assert not exchange_of(market).badEnvelope(job_id, alice)
+
+
+def test_a_bad_envelope_of_a_submission_not_yet_revealed_is_refused(market, requester, alice, validators):
+    # The flag is written to revealed sheets only: an unrevealed commit stays an unrevealed commit.
+    pairs = register_members(market, validators)
+    job_id, _, _ = post_sealed(market, requester)
+    do_commit(market, job_id, alice, 7000)
+    to_reveal(market, job_id)
+    work = publish_seal(market, job_id, alice)
+    reveal_eval(market, job_id, requester)
+    draw(market, job_id, requester)
+    prover = next(v for v in validators if v.address in lens_of(market).committee(job_id))
+    posted = post_envelopes(market, job_id, alice, work, pairs, wrong_for=prover.address)
+
+    with brownie.reverts(err("TrainingMarketBadEnvelopeRefused", job_id, alice)):
+        prove_bad(market, job_id, alice, work, posted, prover, pairs[prover.address])
 
 
 def test_only_the_exchange_flags_a_bad_envelope(market, requester, alice, mallory, validators):

@@ -125,6 +125,18 @@ def test_an_undisputed_delivery_pays_the_worker_after_the_window(exchange, marke
     _assert_holds_what_it_owes(exchange, worker, requester)
 
 
+def test_a_strangers_claim_pays_the_worker_not_the_stranger(exchange, market, worker, requester, alice):
+    submission, job_key = _opened(exchange, market, worker, requester)
+    deliver(exchange, worker, job_key.public, submission.key)
+    sleep(DISPUTE_WINDOW + 1)
+
+    tx = exchange.claim(JOB, {"from": alice})
+
+    assert tx.events["ExchangeClaimed"]["worker"] == worker
+    assert exchange.pendingOf(worker) == PRIZE + DEPOSIT
+    assert exchange.pendingOf(alice) == 0
+
+
 def test_a_worker_delivering_a_wrong_key_is_caught_and_the_requester_refunded(exchange, market, worker, requester):
     submission, job_key = _opened(exchange, market, worker, requester)
     delivery = deliver(exchange, worker, job_key.public, new_key())  # not the committed key
