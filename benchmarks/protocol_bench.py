@@ -23,6 +23,7 @@ from pathlib import Path
 from offchain.eth.client import Client, connect
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.deploy import deploy_all
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.keys import account_from_key, dev_private_key
 from offchain.eth.localchain import local_chain
 from offchain.eth.market import MarketClient
@@ -56,7 +57,11 @@ def one_job(client: Client, market: MarketClient, start_block: int, journal: Jou
     worker = market.as_sender(_as(client, 2))
     validators = [market.as_sender(_as(client, i)) for i in (4, 5)]
     now = int(client.w3.eth.get_block("latest")["timestamp"])
-    job_id = requester.post_job(BASE, MODEL, MODEL, MODEL, 5000, now + 100, now + 200, now + 300, ETHER // 10, ETHER)
+    terms = JobTerms(
+        base_model=BASE, training_set=MODEL, evaluation_seal=MODEL, spec=MODEL, min_score_bps=5000,
+        deadlines=(now + 100, now + 200, now + 300, now + 400), min_stake=ETHER // 10, committee_size=3, reward=ETHER,
+    )  # fmt: skip
+    job_id = requester.post_job(terms)
     poller = EventPoller(worker.job_posted_events, key=lambda e: (e.tx_hash, e.log_index), start_block=start_block)
     timings: dict[str, float] = {}
 

@@ -10,7 +10,7 @@ each validator is its own address, impersonated (anvil_impersonateAccount) and f
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from offchain.eth.client import Client, connect
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import MIN_BOND, deploy_all
 from offchain.eth.deployments import Deployment
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import MarketClient, deposit_of
 from offchain.eth.registry import RegistryClient
@@ -101,12 +102,21 @@ def build_market(jobs: int, validators: int, folder: Path, history: int = 0) -> 
         assert market.total_weight() == validators * (MIN_BOND // 10**9), "a validator's join was dropped"
         probe_address, crowd = client.w3.eth.accounts[1], client.w3.eth.accounts[2]
         probe = market.as_sender(client.with_account(probe_address))
-        terms = (b"\x04" * 32, evaluation_seal(b"\x02" * 32, b"\x03" * 32), b"\x05" * 32, 0)
-        probe_job = probe.post_job(BASE, *terms, _deadlines(_now(client), WINDOW_S), MIN_STAKE, COMMITTEE, REWARD)
-        probe.cancel_job(probe.post_job(BASE, *terms, _deadlines(_now(client), WINDOW_S), MIN_STAKE, COMMITTEE, REWARD))
-        post = market.contract.functions.postJob(
-            BASE, *terms, list(_deadlines(_now(client), CROWD_WINDOW_S)), MIN_STAKE, COMMITTEE
-        )._encode_transaction_data()
+        terms = JobTerms(
+            base_model=BASE,
+            training_set=b"\x04" * 32,
+            evaluation_seal=evaluation_seal(b"\x02" * 32, b"\x03" * 32),
+            spec=b"\x05" * 32,
+            min_score_bps=0,
+            deadlines=_deadlines(_now(client), WINDOW_S),
+            min_stake=MIN_STAKE,
+            committee_size=COMMITTEE,
+            reward=REWARD,
+        )
+        probe_job = probe.post_job(terms)
+        probe.cancel_job(probe.post_job(replace(terms, deadlines=_deadlines(_now(client), WINDOW_S))))
+        name, args = market.post_call(replace(terms, deadlines=_deadlines(_now(client), CROWD_WINDOW_S)))
+        post = market.contract.functions[name](*args)._encode_transaction_data()
         value = REWARD + deposit_of(REWARD)  # the reward and the requester's deposit
         used = client.w3.eth.estimate_gas({"from": crowd, "to": market.address, "data": post, "value": value})
         assert used < POST_GAS, f"postJob uses {used} gas: raise POST_GAS"

@@ -385,12 +385,14 @@ class Demo:
         )
 
     def post_job(self) -> None:
-        """The requester's own `job post --sealed` steps (offchain.roles.requester.seal_and_post):
-        the evaluation set's salt and the job key's secret go to its seal book before the job goes
-        on chain, and the requester daemon opens the set from there once commits close, and the
-        winner's key once it is delivered. With `config.forger`, a small second sealed job."""
+        """The requester's own `job post --sealed` steps (offchain.roles.requester.seal_evaluation
+        and post_terms): the evaluation set's salt and the job key's secret go to its seal book
+        before the job goes on chain, and the requester daemon opens the set from there once
+        commits close, and the winner's key once it is delivered. With `config.forger`, a small
+        second sealed job."""
+        from offchain.eth.job_terms import JobTerms
         from offchain.eth.provenance import load_proof
-        from offchain.roles.requester import seal_and_post
+        from offchain.roles.requester import post_terms, seal_evaluation
 
         requester = self.requester_session()
         now = int(self.client.w3.eth.get_block("latest")["timestamp"])
@@ -398,26 +400,21 @@ class Demo:
         self.post_block = int(self.client.w3.eth.block_number)  # balances are read at this block
         self.balances_before = self.balances(self.post_block)
         spec_digest = self.server.store.put_file(self.spec_path)
-        terms: dict[str, Any] = {
-            "base_model": self.base_hash,
-            "training_set": bytes.fromhex(self.hashes["pool"]),
-            "spec": bytes.fromhex(spec_digest),
-            "deadlines": self.deadlines,
-            "min_stake": MIN_STAKE,
-        }
-        # The seal seals the pool: the seed opens its evaluation part.
-        pool = (self.paths["pool"], bytes.fromhex(self.hashes["pool"]))
-        self.job_id, _ = seal_and_post(
-            requester,
-            *pool,
-            sealed=True,
+        pool = bytes.fromhex(self.hashes["pool"])
+        self.terms = JobTerms(
+            base_model=self.base_hash,
+            training_set=pool,
+            evaluation_seal=seal_evaluation(requester, self.paths["pool"], pool),  # the seed opens its evaluation part
+            spec=bytes.fromhex(spec_digest),
             min_score_bps=self.config.min_score_bps,
+            deadlines=self.deadlines,
+            min_stake=MIN_STAKE,
             committee_size=self.config.committee_size,
             reward=REWARD,
             proof=load_proof(self.train_anchor.proof_path),  # the market checks the anchor itself
             pooled=True,  # the market records the seed block (workers refuse a pool without it)
-            **terms,
         )
+        self.job_id = post_terms(requester, self.terms, sealed=True)
         self.say(
             f"requester posted job {self.job_id}: reward {REWARD / ETHER:g} ETH escrowed with an equal deposit "
             f"(back at finalize unless it never opens its set), minimum score "
@@ -431,26 +428,28 @@ class Demo:
         provenance = self.market.training_set_provenance(self.job_id, self.relay)
         assert provenance is not None  # postSealedCall of postPooledAnchoredJob records it or reverts
         self.say.detail(f"the market checked the anchor proof: {provenance.line('training set')}")
-        self.side_terms = {**terms, "evaluation_path": pool[0], "evaluation": pool[1]}
 
     def post_side_job(self) -> None:
         """The forger's job (config.forger): sealed, posted beside the main job with its windows
         once the main job's workers took it (each takes one job: they leave this one alone), for
         one epoch of training (its point is the exchange, not the model)."""
-        from offchain.roles.requester import seal_and_post
+        from dataclasses import replace
+
+        from offchain.roles.requester import post_terms, seal_evaluation
 
         spec = self.out / "data" / "spec-side.json"
         spec.write_text(json.dumps({**self.spec, "epochs": 1}, indent=2, sort_keys=True))
-        self.side_terms["spec"] = bytes.fromhex(self.server.store.put_file(spec))
-        self.side_job, _ = seal_and_post(
-            self.requester_session(),
-            sealed=True,
+        requester = self.requester_session()
+        terms = replace(
+            self.terms,  # its pool is the main job's, posted pooled too: a worker refuses a pool posted as a plain job
+            evaluation_seal=seal_evaluation(requester, self.paths["pool"], self.terms.training_set),
+            spec=bytes.fromhex(self.server.store.put_file(spec)),
             min_score_bps=0,
             committee_size=SIDE_SEATS,
             reward=SIDE_REWARD,
-            pooled=True,  # its pool is the main job's: a worker refuses a pool posted as a plain job
-            **self.side_terms,
+            proof=None,
         )
+        self.side_job = post_terms(requester, terms, sealed=True)
         self.say(
             f"requester posted job {self.side_job} beside it, sealed too: reward {SIDE_REWARD / ETHER:g} ETH, "
             f"{SIDE_SEATS} seats, 1 epoch; its one worker is a demo adversary that delivers a forged key if it wins"

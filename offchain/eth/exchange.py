@@ -16,9 +16,9 @@ from web3.contract import Contract
 from web3.types import TxReceipt
 
 from offchain.eth.errors import InvalidInputError, TransactionError
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.logs import contract_events
 from offchain.eth.market import ZERO_ADDRESS, MarketClient, deposit_of
-from offchain.eth.provenance import AnchorProof
 from offchain.eth.values import parse_address
 from offchain.sealed.curve import KeyPair, Point, new_key_pair, open_envelope, seal_envelope, shared_point
 from offchain.sealed.dleq import prove
@@ -80,38 +80,13 @@ class ExchangeClient:
         self.contract: Contract = self.client.contract(CONTRACT, self.address)
 
     # ----- requester -----
-    def post_sealed_job(
-        self,
-        job_key: KeyPair,
-        base_model: bytes,
-        training_set: bytes,
-        evaluation_seal: bytes,
-        spec: bytes,
-        min_score_bps: int,
-        deadlines: tuple[int, int, int, int],
-        min_stake: int,
-        committee_size: int,
-        reward: int,
-        proof: AnchorProof | None = None,
-        pooled: bool = False,
-    ) -> int:
-        """Post a sealed job ({MarketClient.post_job}'s terms, `proof` and `pooled` included: the
-        same post call, sent through postSealedCall): register `job_key` for the id the post will
-        take, then post under seal. Another post can take that id first: then the key is
+    def post_sealed_job(self, job_key: KeyPair, terms: JobTerms) -> int:
+        """Post a sealed job ({MarketClient.post_job}'s `terms`, `proof` and `pooled` included:
+        the same post call, sent through postSealedCall): register `job_key` for the id the post
+        will take, then post under seal. Another post can take that id first: then the key is
         registered for the next id and the post tried again (POST_TRIES in all). Keep the key's
         secret durably first: the winner's key is delivered to it."""
-        name, args = self.market.post_call(
-            base_model,
-            training_set,
-            evaluation_seal,
-            spec,
-            min_score_bps,
-            deadlines,
-            min_stake,
-            committee_size,
-            proof,
-            pooled,
-        )
+        name, args = self.market.post_call(terms)
         post = self.market.contract.encode_abi(name, args=args)
         for _ in range(POST_TRIES):
             job_id = self.market.job_count() + 1
@@ -119,7 +94,7 @@ class ExchangeClient:
                 self.register_job_key(job_id, job_key.public)
             try:
                 fn = self.market.contract.functions.postSealedCall(post)
-                receipt = self.client.transact(fn, value=reward + deposit_of(reward))
+                receipt = self.client.transact(fn, value=terms.reward + deposit_of(terms.reward))
             except TransactionError as exc:
                 if NO_JOB_KEY in str(exc):
                     continue

@@ -28,6 +28,7 @@ from web3.types import TxReceipt
 from offchain.eth.client import Client
 from offchain.eth.deployments import Deployment
 from offchain.eth.errors import InvalidInputError, TransactionError
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.log_decode import LogDecoder
 from offchain.eth.logs import LogFilter, contract_events, read_logs, resolve_block
 from offchain.eth.market_events import (  # noqa: F401  (ZERO_ADDRESS and the events are re-exported)
@@ -219,72 +220,28 @@ class MarketClient:
         return MarketClient(client, self.address, self.lens_address, self.from_block)
 
     # ----- requester -----
-    def post_job(
-        self,
-        base_model: bytes,
-        training_set: bytes,
-        evaluation_seal: bytes,
-        spec: bytes,
-        min_score_bps: int,
-        deadlines: tuple[int, int, int, int],
-        min_stake: int,
-        committee_size: int,
-        reward: int,
-        proof: AnchorProof | None = None,
-        pooled: bool = False,
-    ) -> int:
-        """Post a job escrowing `reward` wei and the requester's deposit beside it
+    def post_job(self, terms: JobTerms) -> int:
+        """Post a job escrowing `terms.reward` wei and the requester's deposit beside it
         (`deposit_of(reward)`, the same amount: back at finalize unless the job is the
-        requester's failure, then burned); `deadlines` = (commit, reveal, attest, settle);
-        `evaluation_seal` from offchain.eth.commitment.evaluation_seal (record the salt first).
-        With `proof` (offchain.eth.provenance.load_proof), the job carries the anchor proof of
-        `training_set` (postJobWithProvenance: the market's relay verifies it). `pooled`: the
-        training set is a pool manifest (postPooledJob, or postPooledAnchoredJob with `proof`;
-        issue 20): from the next block, its seed block, a cancel or a job nobody commits to
-        refunds nothing."""
-        name, args = self.post_call(
-            base_model,
-            training_set,
-            evaluation_seal,
-            spec,
-            min_score_bps,
-            deadlines,
-            min_stake,
-            committee_size,
-            proof,
-            pooled,
-        )
+        requester's failure, then burned). With a `proof` (offchain.eth.provenance.load_proof),
+        the job carries the anchor proof of its training set (postJobWithProvenance: the
+        market's relay verifies it). `pooled`: the training set is a pool manifest
+        (postPooledJob, or postPooledAnchoredJob with a proof; issue 20): from the next block,
+        its seed block, a cancel or a job nobody commits to refunds nothing."""
+        name, args = self.post_call(terms)
         fn = self.contract.functions[name](*args)
-        return self._posted_job_id(self.client.transact(fn, value=reward + deposit_of(reward)))
+        return self._posted_job_id(self.client.transact(fn, value=terms.reward + deposit_of(terms.reward)))
 
-    def post_call(
-        self,
-        base_model: bytes,
-        training_set: bytes,
-        evaluation_seal: bytes,
-        spec: bytes,
-        min_score_bps: int,
-        deadlines: tuple[int, int, int, int],
-        min_stake: int,
-        committee_size: int,
-        proof: AnchorProof | None = None,
-        pooled: bool = False,
-    ) -> tuple[str, list[Any]]:
-        """The market's post function for {post_job}'s terms and its arguments, checked: postJob,
-        postJobWithProvenance (`proof`), postPooledJob (`pooled`) or postPooledAnchoredJob (both).
+    def post_call(self, terms: JobTerms) -> tuple[str, list[Any]]:
+        """The market's post function for `terms` and its arguments: postJob,
+        postJobWithProvenance (a proof), postPooledJob (pooled) or postPooledAnchoredJob (both).
         A sealed post (offchain.eth.exchange) sends the same call under seal."""
-        validate_bps(min_score_bps, "minimum score")
-        if len(deadlines) != 4:
-            raise InvalidInputError(f"deadlines are (commit, reveal, attest, settle), got {len(deadlines)} values")
-        terms = [base_model, training_set, evaluation_seal, spec, min_score_bps, list(deadlines), min_stake]
-        if proof is None:
-            return ("postPooledJob" if pooled else "postJob"), [*terms, committee_size]
-        if proof.payload != training_set:
-            raise InvalidInputError(
-                f"the proof anchors {proof.payload.hex()}, not the training set {training_set.hex()}"
-            )
-        name = "postPooledAnchoredJob" if pooled else "postJobWithProvenance"
-        return name, [*terms, committee_size, proof.as_tuple()]
+        hashes = [terms.base_model, terms.training_set, terms.evaluation_seal, terms.spec]
+        args = [*hashes, terms.min_score_bps, list(terms.deadlines), terms.min_stake, terms.committee_size]
+        if terms.proof is None:
+            return ("postPooledJob" if terms.pooled else "postJob"), args
+        name = "postPooledAnchoredJob" if terms.pooled else "postJobWithProvenance"
+        return name, [*args, terms.proof.as_tuple()]
 
     def _posted_job_id(self, receipt: TxReceipt) -> int:
         # The receipt's other logs (TrainingSetAnchored) are not JobPosted: skip them quietly.

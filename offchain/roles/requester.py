@@ -27,6 +27,7 @@ from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.inclusion import DELAYS
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import Phase, deposit_of
 from offchain.eth.provenance import AnchorProof, check_against_relay, load_proof
 from offchain.eth.values import format_eth, parse_amount, parse_hash32, validate_bps
@@ -88,59 +89,59 @@ def _file_relay(session: Session) -> Any:
     return RelayClient(session.client, entry.address) if entry is not None else None
 
 
-def seal_and_post(
-    session: Session,
-    evaluation_path: Path,
-    evaluation: bytes,
-    proof: AnchorProof | None = None,
-    sealed: bool = False,
-    **terms: Any,
-) -> tuple[int, bytes]:
-    """Post a job whose evaluation set (`evaluation`, the SHA-256 of the file at
-    `evaluation_path`) stays sealed: the set's hash and a fresh salt go to the requester's seal
-    book (durably) before postJob sends only the seal, and the seal is bound to the job id once
-    mined; the requester daemon (or `job reveal-eval`) opens it from there once commits close.
-    `sealed`: its submissions are sealed too (issue 26): a fresh job key's secret goes to the
-    seal book as well before its public half is registered, and the winner delivers its key to
-    it; `proof` and `pooled` post under seal as without it (ExchangeClient.post_sealed_job).
-    `terms` are MarketClient.post_job's, less the seal. Returns (job id, seal)."""
+def seal_evaluation(session: Session, evaluation_path: Path, evaluation: bytes) -> bytes:
+    """A fresh seal over the evaluation set (`evaluation`, the SHA-256 of the file at
+    `evaluation_path`), whose hash and salt go to the requester's seal book, durably, before
+    anything is sent: the JobTerms' `evaluation_seal` for {post_terms}."""
     salt = new_salt()
     seal = evaluation_seal(evaluation, salt)
     book = _seal_book(session)
     try:
-        book.put_evaluation(seal, evaluation, salt, evaluation_path.resolve())  # durable BEFORE postJob
-        if sealed:
-            job_id = _post_under_seal(session, book, seal, proof, terms)
-        else:
-            job_id = session.market.post_job(**terms, evaluation_seal=seal, proof=proof)
-        book.bind_evaluation(seal, job_id)
+        book.put_evaluation(seal, evaluation, salt, evaluation_path.resolve())
     finally:
         book.close()
-    return job_id, seal
+    return seal
 
 
-def _post_under_seal(
-    session: Session, book: SealBook, seal: bytes, proof: AnchorProof | None, terms: dict[str, Any]
-) -> int:
+def post_terms(session: Session, terms: JobTerms, sealed: bool = False) -> int:
+    """Post a job whose evaluation set stays sealed: `terms.evaluation_seal` must be in the
+    seal book ({seal_evaluation}) and not yet posted (refused otherwise: nobody could open the
+    set, and the job would forfeit); it is bound to the job id once mined, and the requester
+    daemon (or `job reveal-eval`) opens the set from there once commits close. `sealed`: its
+    submissions are sealed too (issue 26): a fresh job key's secret goes to the seal book as
+    well before its public half is registered, and the winner delivers its key to it; a proof
+    and `pooled` post under seal as without it (ExchangeClient.post_sealed_job). Returns the
+    job id."""
+    book = _seal_book(session)
+    try:
+        found = book.evaluation(terms.evaluation_seal)
+        if found is None:
+            raise InvalidInputError(
+                f"the evaluation seal 0x{terms.evaluation_seal.hex()} is not in this home's seal book: "
+                "nobody could open the set (seal it with seal_evaluation)"
+            )
+        if found.job_id is not None:  # binding it again would leave that job's set unopenable
+            raise InvalidInputError(
+                f"the evaluation seal 0x{terms.evaluation_seal.hex()} was posted as job {found.job_id}: "
+                "seal each job's set afresh (seal_evaluation)"
+            )
+        if sealed:
+            job_id = _post_under_seal(session, book, terms)
+        else:
+            job_id = session.market.post_job(terms)
+        book.bind_evaluation(terms.evaluation_seal, job_id)
+    finally:
+        book.close()
+    return job_id
+
+
+def _post_under_seal(session: Session, book: SealBook, terms: JobTerms) -> int:
     from offchain.eth.exchange import ExchangeClient
     from offchain.sealed.curve import new_key_pair
 
     job_key = new_key_pair()
-    book.put_job_key(seal, job_key.secret)  # durable BEFORE its public half is registered
-    return ExchangeClient(session.market).post_sealed_job(
-        job_key,
-        terms["base_model"],
-        terms["training_set"],
-        seal,
-        terms["spec"],
-        terms["min_score_bps"],
-        terms["deadlines"],
-        terms["min_stake"],
-        terms["committee_size"],
-        terms["reward"],
-        proof=proof,
-        pooled=terms.get("pooled", False),  # the seed block and the seal, in one post
-    )
+    book.put_job_key(terms.evaluation_seal, job_key.secret)  # durable BEFORE its public half is registered
+    return ExchangeClient(session.market).post_sealed_job(job_key, terms)
 
 
 @dataclass(frozen=True)
@@ -255,24 +256,21 @@ def post_job(
         train_digest, spec_digest = (publish_artifact(session, p, publish) for p in (train, spec))
         # The evaluation set stays private (local store only) until commits close.
         evaluation_digest = publish_artifact(session, evaluation, None)
-    deadlines = windows.deadlines(session.chain_time())
-    job_id, seal = seal_and_post(
-        session,
-        evaluation,
-        bytes.fromhex(evaluation_digest),
-        proof=proof,
-        sealed=sealed,
+    terms = JobTerms(
         base_model=base_hash,
         training_set=bytes.fromhex(train_digest),
+        evaluation_seal=seal_evaluation(session, evaluation, bytes.fromhex(evaluation_digest)),
         spec=bytes.fromhex(spec_digest),
         min_score_bps=min_score_bps,
-        deadlines=deadlines,
+        deadlines=windows.deadlines(session.chain_time()),
         min_stake=stake_wei,
         committee_size=committee,
         reward=reward_wei,
-        **({"pooled": True} if pool is not None else {}),  # postPooledJob: the chain records the seed block
+        proof=proof,
+        pooled=pool is not None,  # postPooledJob: the chain records the seed block
     )
-    return PostedJob(job_id, train_digest, spec_digest, seal, deadlines, proof, sealed)
+    job_id = post_terms(session, terms, sealed=sealed)
+    return PostedJob(job_id, train_digest, spec_digest, terms.evaluation_seal, terms.deadlines, proof, sealed)
 
 
 class NotPosted(Exception):  # noqa: N818 - a person's "no", not an error

@@ -20,6 +20,7 @@ from offchain.eth.client import Client, connect
 from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
 from offchain.eth.deploy import MIN_BOND, deploy_all
 from offchain.eth.deployments import Deployment
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient, deposit_of
 from offchain.eth.registry import RegistryClient
 
@@ -76,9 +77,11 @@ class MarketScenario:
         now = self.now()
         self.deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
         seal = evaluation_seal(EVAL, self.eval_salt)
-        self.job_id = self.market.as_sender(self.requester).post_job(
-            BASE, TRAIN, seal, SPEC, 1000, self.deadlines, STAKE, COMMITTEE, REWARD
-        )
+        terms = JobTerms(
+            base_model=BASE, training_set=TRAIN, evaluation_seal=seal, spec=SPEC, min_score_bps=1000,
+            deadlines=self.deadlines, min_stake=STAKE, committee_size=COMMITTEE, reward=REWARD,
+        )  # fmt: skip
+        self.job_id = self.market.as_sender(self.requester).post_job(terms)
         return self.job_id
 
     def post_more_jobs(self, count: int) -> None:

@@ -115,6 +115,7 @@ def test_a_role_asked_for_cuda_without_cuda_fails_at_start(
 
 def _post_job(chain: LocalChain, deployments: Path) -> int:
     from offchain.eth.deployments import load_deployment
+    from offchain.eth.job_terms import JobTerms
     from offchain.eth.market import MarketClient
     from offchain.eth.registry import RegistryClient
 
@@ -127,7 +128,7 @@ def _post_job(chain: LocalChain, deployments: Path) -> int:
     market = MarketClient.of(client, deployment)
     now = client.w3.eth.get_block("latest")["timestamp"]
     day = 24 * 3600
-    return market.post_job(
+    terms = JobTerms(
         base_model=base,
         training_set=bytes([1]) * 32,
         evaluation_seal=bytes([2]) * 32,
@@ -138,6 +139,7 @@ def _post_job(chain: LocalChain, deployments: Path) -> int:
         committee_size=3,
         reward=10**18,
     )
+    return market.post_job(terms)
 
 
 @pytest.mark.parametrize("phase", ["revealing", "attesting", "settling", "finalizable"])

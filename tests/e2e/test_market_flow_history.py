@@ -25,6 +25,7 @@ from offchain.demo.committee import MAX_SEATS
 from offchain.demo.report import Narrator
 from offchain.demo.scenario import MIN_STAKE, REQUESTER, REWARD, Demo, DemoHooks
 from offchain.eth.commitment import evaluation_seal, new_salt
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.localchain import LocalChain, start_anvil
 
 pytestmark = [
@@ -69,8 +70,11 @@ class History(DemoHooks):
                 now = int(w3.eth.get_block("latest")["timestamp"])
                 deadlines = (now + 3_600, now + 7_200, now + 10_800, now + 14_400)
                 seal = evaluation_seal(b"\x03" * 32, new_salt())
-                terms = (b"\x01" * 32, seal, b"\x02" * 32, 1000, deadlines, MIN_STAKE, 3)
-                job = demo.market.post_job(base, *terms, REWARD)
+                terms = JobTerms(
+                    base_model=base, training_set=b"\x01" * 32, evaluation_seal=seal, spec=b"\x02" * 32,
+                    min_score_bps=1000, deadlines=deadlines, min_stake=MIN_STAKE, committee_size=3, reward=REWARD,
+                )  # fmt: skip
+                job = demo.market.post_job(terms)
                 demo.market.cancel_job(job)
                 for _ in range(HISTORY_BLOCKS // JOBS_IN_HISTORY // MINE_STEP):
                     miner.provider.make_request("anvil_mine", [hex(MINE_STEP)])  # type: ignore[arg-type]

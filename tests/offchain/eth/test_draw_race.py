@@ -12,6 +12,7 @@ import pytest
 from offchain.eth.client import Client, connect
 from offchain.eth.commitment import evaluation_seal, new_salt
 from offchain.eth.deploy import ZERO_ADDRESS, market_config
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.localchain import LocalChain, start_anvil
 from offchain.eth.market import MarketClient
 
@@ -39,10 +40,12 @@ def test_a_draw_sent_while_another_members_seed_block_is_pending_still_draws(cha
     for v in (first, second, third):
         market.as_sender(v).join_validators(ETH)
     now = int(admin.w3.eth.get_block("latest")["timestamp"])
-    job_id = market.as_sender(requester).post_job(
-        BASE, b"\x02" * 32, evaluation_seal(b"\x03" * 32, new_salt()), b"\x04" * 32, 6000,
-        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, ETH,
+    terms = JobTerms(
+        base_model=BASE, training_set=b"\x02" * 32, evaluation_seal=evaluation_seal(b"\x03" * 32, new_salt()),
+        spec=b"\x04" * 32, min_score_bps=6000, deadlines=(now + 100, now + 200, now + 300, now + 400),
+        min_stake=ETH // 10, committee_size=3, reward=ETH,
     )  # fmt: skip
+    job_id = market.as_sender(requester).post_job(terms)
     admin.w3.provider.make_request("evm_increaseTime", [120])
     admin.w3.provider.make_request("evm_setIntervalMining", [BLOCK_S])  # from now on, as the demo's chain
 

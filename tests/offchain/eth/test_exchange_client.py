@@ -11,6 +11,7 @@ from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
 from offchain.eth.deploy import ZERO_ADDRESS, market_config
 from offchain.eth.exchange import ExchangeClient, State
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient, Outcome
 from offchain.sealed.curve import new_key_pair
 from offchain.sealed.keys import new_key
@@ -67,10 +68,12 @@ def _sealed_job(world: dict):
     now += (-(now + 100)) % (WINDOW // 2)  # the draw's two calls in one epoch (test_market_client says why)
     job_key = new_key_pair()
     eval_salt = new_salt()
-    job_id = ExchangeClient(market.as_sender(requester)).post_sealed_job(
-        job_key, BASE, TRAIN, evaluation_seal(EVAL, eval_salt), SPEC, 6000,
-        (now + 100, now + 200, now + 300, now + 400), STAKE, 3, REWARD,
+    terms = JobTerms(
+        base_model=BASE, training_set=TRAIN, evaluation_seal=evaluation_seal(EVAL, eval_salt), spec=SPEC,
+        min_score_bps=6000, deadlines=(now + 100, now + 200, now + 300, now + 400), min_stake=STAKE,
+        committee_size=3, reward=REWARD,
     )  # fmt: skip
+    job_id = ExchangeClient(market.as_sender(requester)).post_sealed_job(job_key, terms)
     salt = new_salt()
     market.as_sender(worker).commit(job_id, commitment(job_id, worker.address, MODEL, 7000, salt), STAKE)
     _travel(admin, now + 100)

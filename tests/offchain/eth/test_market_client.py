@@ -9,6 +9,7 @@ from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal, new_salt
 from offchain.eth.deploy import ZERO_ADDRESS, market_config
 from offchain.eth.errors import InvalidInputError, TransactionError
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient, Outcome, Phase
 from offchain.eth.market_events import (
     AttestationRevealed,
@@ -38,6 +39,14 @@ def _epoch_aligned_now(client: Client) -> int:
     epoch, where one that crossed into the next would fix a new seed block instead of drawing."""
     now = _now(client)
     return now + (-(now + 100)) % (60 // 2)
+
+
+def _terms(seal: bytes, now: int) -> JobTerms:
+    """The module's job, sealed with `seal`, its windows 100 s each from `now`."""
+    return JobTerms(
+        base_model=BASE, training_set=TRAIN, evaluation_seal=seal, spec=SPEC, min_score_bps=6000,
+        deadlines=(now + 100, now + 200, now + 300, now + 400), min_stake=ETH // 10, committee_size=3, reward=REWARD,
+    )  # fmt: skip
 
 
 def _travel(client: Client, t: int) -> None:
@@ -71,10 +80,7 @@ def test_a_full_job_through_the_client(world: dict) -> None:
         market.as_sender(v).join_validators(ETH)
     now = _epoch_aligned_now(admin)
     eval_salt = new_salt()
-    job_id = market.as_sender(requester).post_job(
-        BASE, TRAIN, evaluation_seal(EVAL, eval_salt), SPEC, 6000,
-        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, REWARD,
-    )  # fmt: skip
+    job_id = market.as_sender(requester).post_job(_terms(evaluation_seal(EVAL, eval_salt), now))
     salt = new_salt()
     sealed = commitment(job_id, worker.address, MODEL, 7000, salt)
     market.as_sender(worker).commit(job_id, sealed, ETH // 10)
@@ -185,11 +191,6 @@ def test_scores_are_validated_before_sending(world: dict) -> None:
         world["market"].reveal_attestation(1, [10_001], b"\0" * 32)
 
 
-def test_deadlines_come_in_fours(world: dict) -> None:
-    with pytest.raises(InvalidInputError, match="commit, reveal, attest, settle"):
-        world["market"].post_job(BASE, TRAIN, EVAL, SPEC, 0, (1, 2, 3), 1, 3, 1)  # type: ignore[arg-type]
-
-
 def test_an_evaluation_set_attested_unavailable_is_decoded(world: dict) -> None:
     # Last in this module: it posts a second job on the shared chain.
     admin, market = world["admin"], world["market"]
@@ -199,10 +200,7 @@ def test_an_evaluation_set_attested_unavailable_is_decoded(world: dict) -> None:
             market.as_sender(v).join_validators(ETH)
     now = _epoch_aligned_now(admin)
     eval_salt = new_salt()
-    job_id = market.as_sender(requester).post_job(
-        BASE, TRAIN, evaluation_seal(EVAL, eval_salt), SPEC, 6000,
-        (now + 100, now + 200, now + 300, now + 400), ETH // 10, 3, REWARD,
-    )  # fmt: skip
+    job_id = market.as_sender(requester).post_job(_terms(evaluation_seal(EVAL, eval_salt), now))
     salt = new_salt()
     market.as_sender(worker).commit(job_id, commitment(job_id, worker.address, bytes([7]) * 32, 7000, salt), ETH // 10)
     _travel(admin, now + 100)

@@ -17,8 +17,9 @@ from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import deploy_all
 from offchain.eth.errors import InvalidInputError
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient
-from offchain.eth.provenance import Provenance, check_against_relay, load_proof
+from offchain.eth.provenance import AnchorProof, Provenance, check_against_relay, load_proof
 from offchain.eth.registry import RegistryClient
 from offchain.ledger import api
 from offchain.ledger.chain import Chain
@@ -75,19 +76,21 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     }
 
 
-def _terms(world: dict[str, Any], training_set: bytes = TRAIN) -> dict[str, Any]:
+def _terms(world: dict[str, Any], proof: AnchorProof | None = None, pooled: bool = False) -> JobTerms:
     now = int(world["client"].w3.eth.get_block("latest")["timestamp"])
-    return {
-        "base_model": BASE,
-        "training_set": training_set,
-        "evaluation_seal": evaluation_seal(hashlib.sha256(b"eval").digest(), bytes(32)),
-        "spec": hashlib.sha256(b"spec").digest(),
-        "min_score_bps": 5000,
-        "deadlines": (now + 100, now + 200, now + 300, now + 400),
-        "min_stake": 10**17,
-        "committee_size": 3,
-        "reward": 10**18,
-    }
+    return JobTerms(
+        base_model=BASE,
+        training_set=TRAIN,
+        evaluation_seal=evaluation_seal(hashlib.sha256(b"eval").digest(), bytes(32)),
+        spec=hashlib.sha256(b"spec").digest(),
+        min_score_bps=5000,
+        deadlines=(now + 100, now + 200, now + 300, now + 400),
+        min_stake=10**17,
+        committee_size=3,
+        reward=10**18,
+        proof=proof,
+        pooled=pooled,
+    )
 
 
 def test_deploy_all_deploys_the_relay_first_and_the_registry_holds_it(world: dict[str, Any]) -> None:
@@ -102,7 +105,7 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     market, relay = world["market"], world["relay"]
     proof = load_proof(world["proofs"]["train"])
 
-    job_id = market.post_job(**_terms(world), proof=proof)
+    job_id = market.post_job(_terms(world, proof))
 
     found = market.training_set_provenance(job_id, relay)
     assert found is not None and found.height == proof.height and found.block_hash == proof.block_hash_hex
@@ -112,7 +115,7 @@ def test_a_job_posted_with_provenance_reads_back_with_live_confirmations(world: 
     assert found.final is None  # a job's proof is re-checked live: nothing recorded becomes final
     line = found.line("training set")
     assert f"anchored at ledger block {proof.height}, 3 confirmations ({found.work:,} hashes of work), verified" in line
-    plain = market.post_job(**_terms(world))
+    plain = market.post_job(_terms(world))
     assert market.training_set_provenance(plain, relay) is None
 
 
@@ -124,7 +127,7 @@ def test_a_sealed_pooled_job_carries_its_manifests_proof(world: dict[str, Any]) 
     market, relay = world["market"], world["relay"]
 
     job_id = ExchangeClient(market).post_sealed_job(
-        new_key_pair(), **_terms(world), proof=load_proof(world["proofs"]["train"]), pooled=True
+        new_key_pair(), _terms(world, load_proof(world["proofs"]["train"]), pooled=True)
     )
 
     posted_block = world["client"].w3.eth.block_number  # the post is the last transaction mined
@@ -137,7 +140,7 @@ def test_a_proof_of_another_hash_stops_before_sending(world: dict[str, Any]) -> 
     count = world["market"].job_count()
 
     with pytest.raises(InvalidInputError, match="not the training set"):
-        world["market"].post_job(**_terms(world), proof=load_proof(world["proofs"]["model"]))
+        world["market"].post_job(_terms(world, load_proof(world["proofs"]["model"])))
     assert world["market"].job_count() == count
 
 
@@ -310,7 +313,7 @@ def test_a_flipped_anchor_reads_unproven_for_the_job_and_the_model(world: dict[s
         registry.register(MODEL, BASE, TRAIN, 8000, "file:///model")
     if registry.anchor_of(MODEL, relay) is None:
         registry.mark_anchored(model)
-    job_id = market.post_job(**_terms(world), proof=train)
+    job_id = market.post_job(_terms(world, train))
     assert market.training_set_provenance(job_id, relay).proven  # type: ignore[union-attr]
     # A heavier branch from below both anchors, sent to the relay alone (the ledger keeps its chain).
     chain = Chain.open(world["datadir"])

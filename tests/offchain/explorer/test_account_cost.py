@@ -19,6 +19,7 @@ from web3.middleware import Web3Middleware
 from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import deploy_all
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient
 from offchain.eth.registry import RegistryClient
 from offchain.explorer.market_view import MarketView
@@ -48,7 +49,11 @@ def _post(market: MarketClient, client: Client, deadlines_from: int) -> int:
     now = int(client.w3.eth.get_block("latest")["timestamp"]) + deadlines_from
     deadlines = (now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S, now + 5 * WINDOW_S)
     seal = evaluation_seal(bytes([2]) * 32, bytes([3]) * 32)
-    return market.post_job(BASE, bytes([4]) * 32, seal, bytes([5]) * 32, 0, deadlines, ETH // 10, 3, ETH)
+    terms = JobTerms(
+        base_model=BASE, training_set=bytes([4]) * 32, evaluation_seal=seal, spec=bytes([5]) * 32, min_score_bps=0,
+        deadlines=deadlines, min_stake=ETH // 10, committee_size=3, reward=ETH,
+    )  # fmt: skip
+    return market.post_job(terms)
 
 
 def _logs_read(view: MarketView, address: str) -> tuple[int, Any]:

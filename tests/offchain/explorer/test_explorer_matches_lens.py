@@ -19,6 +19,7 @@ from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import attestation_seal, commitment, evaluation_seal
 from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient, Phase
 from offchain.eth.market_events import Committed
 from offchain.eth.registry import RegistryClient
@@ -57,10 +58,12 @@ def _drive(client: Client, market: MarketClient, rng: random.Random) -> tuple[in
     as_ = lambda a: market.as_sender(client.with_account(a))  # noqa: E731
     now = int(client.w3.eth.get_block("latest")["timestamp"])
     deadlines = (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S)
-    job_id = as_(accounts[1]).post_job(
-        BASE, bytes([4]) * 32, evaluation_seal(EVAL, EVAL_SALT), bytes([5]) * 32,
-        rng.choice((0, 5000, 7000, 9000)), deadlines, ETH // 10, 3, ETH,
+    terms = JobTerms(
+        base_model=BASE, training_set=bytes([4]) * 32, evaluation_seal=evaluation_seal(EVAL, EVAL_SALT),
+        spec=bytes([5]) * 32, min_score_bps=rng.choice((0, 5000, 7000, 9000)), deadlines=deadlines,
+        min_stake=ETH // 10, committee_size=3, reward=ETH,
     )  # fmt: skip
+    job_id = as_(accounts[1]).post_job(terms)
     workers = accounts[2 : 2 + rng.randint(1, 4)]
     claims = {w: rng.randint(4000, 9500) for w in workers}
     for w in workers:

@@ -15,6 +15,7 @@ from offchain.eth.client import Client, in_process
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import deploy_all
 from offchain.eth.deployments import Deployment
+from offchain.eth.job_terms import JobTerms
 from offchain.eth.market import MarketClient
 from offchain.eth.registry import RegistryClient
 from offchain.roles.rolelog import RoleLog
@@ -52,18 +53,8 @@ class World:
         spec_path.write_text(json.dumps(SPEC if spec is None else spec))
         spec_digest = ArtifactStore(self.store).put_file(spec_path)
         requester = self.session(1, "requester")
-        now = requester.chain_time()
-        return requester.market.post_job(
-            base_model=self.base_hash,
-            training_set=bytes.fromhex(self.hashes["train"]),
-            evaluation_seal=evaluation_seal(bytes.fromhex(self.hashes["eval"]), EVAL_SALT),
-            spec=bytes.fromhex(spec_digest),
-            min_score_bps=min_score_bps,
-            deadlines=(now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S),
-            min_stake=ETH // 10,
-            committee_size=3,
-            reward=ETH,
-        )
+        terms = self.terms(requester, self.hashes["train"], self.hashes["eval"], spec_digest, min_score_bps)
+        return requester.market.post_job(terms)
 
     def post_pooled_job(self, shards: int = 10, pooled: bool = True) -> int:
         """A pooled job (issue 20) over the training and evaluation images together: the
@@ -79,13 +70,20 @@ class World:
         manifest_path, digest = form_and_store(requester, self.pool_file(), shards)
         ArtifactStore(self.store).put_file(manifest_path)  # published at post
         self.hashes["pool"] = digest
+        return requester.market.post_job(self.terms(requester, digest, digest, spec_digest, pooled=pooled))
+
+    def terms(
+        self, requester: Session, train: str, evaluation: str, spec: str, min_score_bps: int = 0, pooled: bool = False
+    ) -> JobTerms:
+        """The tests' job on these artifacts (hex SHA-256 each), its evaluation set sealed with
+        EVAL_SALT, each window WINDOW_S long from now."""
         now = requester.chain_time()
-        return requester.market.post_job(
+        return JobTerms(
             base_model=self.base_hash,
-            training_set=bytes.fromhex(digest),
-            evaluation_seal=evaluation_seal(bytes.fromhex(digest), EVAL_SALT),
-            spec=bytes.fromhex(spec_digest),
-            min_score_bps=0,
+            training_set=bytes.fromhex(train),
+            evaluation_seal=evaluation_seal(bytes.fromhex(evaluation), EVAL_SALT),
+            spec=bytes.fromhex(spec),
+            min_score_bps=min_score_bps,
             deadlines=(now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S),
             min_stake=ETH // 10,
             committee_size=3,

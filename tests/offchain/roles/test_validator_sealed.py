@@ -9,10 +9,10 @@ import io
 import json
 from pathlib import Path
 
-from conftest import ETH, EVAL_SALT, SPEC, WINDOW_S, World
+from conftest import ETH, SPEC, World
 
 from offchain.artifacts.store import ArtifactStore
-from offchain.eth.commitment import commitment, evaluation_seal, new_salt
+from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.exchange import ExchangeClient
 from offchain.eth.market import Revealed
 from offchain.roles.rolelog import RoleLog
@@ -47,14 +47,10 @@ def _bonded_validator(world: World) -> tuple[Validator, io.StringIO]:
 def _sealed_job(world: World) -> int:
     spec_path = world.tmp / "spec.json"
     spec_path.write_text(json.dumps(SPEC))
-    spec = bytes.fromhex(ArtifactStore(world.store).put_file(spec_path))
+    spec = ArtifactStore(world.store).put_file(spec_path)
     requester = world.session(REQUESTER, "requester")
-    now = requester.chain_time()
-    return ExchangeClient(requester.market).post_sealed_job(
-        new_key_pair(), world.base_hash, bytes.fromhex(world.hashes["train"]),
-        evaluation_seal(bytes.fromhex(world.hashes["eval"]), EVAL_SALT), spec, 0,
-        (now + WINDOW_S, now + 2 * WINDOW_S, now + 3 * WINDOW_S, now + 4 * WINDOW_S), ETH // 10, 3, ETH,
-    )  # fmt: skip
+    terms = world.terms(requester, world.hashes["train"], world.hashes["eval"], spec)
+    return ExchangeClient(requester.market).post_sealed_job(new_key_pair(), terms)
 
 
 def _sealed_submission(world: World, job_id: int, weights: Path):
