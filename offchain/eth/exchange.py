@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from web3.contract import Contract
-from web3.types import TxReceipt
+from web3.types import BlockIdentifier, TxReceipt
 
 from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.job_terms import JobTerms
@@ -209,8 +209,11 @@ class ExchangeClient:
         raise InvalidInputError(f"job {job_id}: {self.client.address} holds no seat the envelopes name")
 
     # ----- reads -----
-    def exchange(self, job_id: int) -> Exchange:
-        worker, since, state, requester, prize, deposit, word = self.contract.functions.exchangeOf(job_id).call()
+    def exchange(self, job_id: int, block: BlockIdentifier = "latest") -> Exchange:
+        """Job `job_id`'s exchange at `block` ("pending": with the transactions the node holds
+        for the next block, as anvil and geth answer; a provider without them answers "latest")."""
+        fn = self.contract.functions.exchangeOf(job_id)
+        worker, since, state, requester, prize, deposit, word = fn.call(block_identifier=block)
         return Exchange(str(worker), int(since), State(state), str(requester), int(prize), int(deposit), bytes(word))
 
     def delivery_window(self) -> int:

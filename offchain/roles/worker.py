@@ -457,10 +457,10 @@ class Worker:
         sealed job's winner is paid through the exchange, for its key: the claim opens it."""
         found = self.session.market.submission_of(entry.job_id, self.me)
         if entry.record.sealed and entry.record.outcome == Outcome.WON.name:
-            if found is not None and found[1].stake != 0:
-                self.session.market.claim(entry.job_id, found[0])  # anyone may: perhaps done already
+            if found is None:
+                raise OffchainError(f"job {entry.job_id}: won by the journal, yet no submission of {self.me} on chain")
+            self._open_exchange(entry.job_id, found[0])
             self.journal.put(entry.job_id, JobState.DELIVERING)
-            self.log("won: the exchange is open, delivering the key", job=entry.job_id)
             return
         amount = 0
         if found is not None and found[1].stake != 0:
@@ -469,6 +469,29 @@ class Worker:
             amount = sub.payout
         self.journal.put(entry.job_id, JobState.DONE, withdrawn=amount)
         self.log("claimed", job=entry.job_id, amount=amount)
+
+    def _open_exchange(self, job_id: int, index: int) -> None:
+        """Open the winner's exchange by claiming, unless it is open: anyone may open it, and the
+        requester's daemon does as soon as the job is finalized. The chain is read first with
+        its pending transactions (a claim already sent by the requester counts), and a claim
+        that lost the race all the same is no failure once the exchange is open."""
+        exchange = ExchangeClient(self.session.market)
+        seen = exchange.exchange(job_id, "pending").state
+        if seen != State.NONE:
+            self.log(
+                "won: the exchange is already open, no claim sent; delivering the key", job=job_id, state=seen.name
+            )
+            return
+        try:
+            receipt = self.session.market.claim(job_id, index)
+        except TransactionError as exc:
+            if exchange.exchange(job_id, "pending").state == State.NONE:
+                raise
+            self.log(
+                "won: the exchange was opened by another account first; delivering the key", job=job_id, claim=str(exc)
+            )
+            return
+        self.log("won: our claim opened the exchange; delivering the key", job=job_id, gas=receipt["gasUsed"])
 
     def deliver(self, entry: JobEntry) -> None:
         """Deliver the key to the requester's job key, within the exchange's delivery window."""

@@ -1,16 +1,21 @@
 """The worker's steps on a sealed job (issue 26), on the in-process EVM: it serves only
 ciphertext, reveals with its seal, posts its key's envelopes to the drawn committee, and as the
-winner is paid through the exchange for delivering the key; a restart after any step resumes
-and never re-keys a published submission."""
+winner is paid through the exchange for delivering the key (its exchange opened by its own
+claim, or by the requester's first: no failed claim either way); a restart after any step
+resumes and never re-keys a published submission."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import ETH, World
 from sealed_world import REQUESTER, attest, bond_members, open_evaluation, post_sealed, step, tiny_worker
 
 from offchain.demo.observer import Secret, leaks
+from offchain.eth.client import Client
 from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.market import Outcome
 from offchain.roles.journal import JobEntry, JobState
@@ -113,16 +118,82 @@ def test_a_member_without_an_encryption_key_gets_an_empty_envelope_not_the_worke
     assert posted is not None and posted.envelopes == [bytes(32)] * 3
 
 
-def test_the_winner_delivers_its_key_and_is_paid_by_the_exchange_after_the_dispute_window(world: World) -> None:
+def _won(world: World) -> int:
+    """A sealed job the worker won, finalized (journal state FINALIZED): its exchange not yet open."""
     job_id, _ = _revealed(world)
     step(world, WORKER, job_id)  # envelopes
     open_evaluation(world, job_id)
     attest(world, job_id, [9000])
+    assert step(world, WORKER, job_id) == JobState.FINALIZED
+    assert _entry(world, job_id).record.outcome == Outcome.WON.name
+    return job_id
+
+
+def _open_for_the_winner(world: World, job_id: int) -> None:
+    """The requester's daemon opens the winner's exchange, as it does once the job is finalized."""
+    market = world.session(REQUESTER, "requester").market
+    winner = market.winner_of(job_id)
+    assert winner is not None
+    market.claim(job_id, winner)
+
+
+def _advance(world: World, job_id: int) -> str:
+    """One step of a freshly started worker for the job; returns what it logged."""
+    stream = io.StringIO()
+    worker = tiny_worker(world, WORKER, stream)
+    entry = worker.journal.get(job_id)
+    assert entry is not None
+    worker.advance(entry)
+    return stream.getvalue()
+
+
+def test_a_winner_whose_exchange_the_requester_opened_sends_no_claim(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = _won(world)
+    _open_for_the_winner(world, job_id)
+    me, transact, sent = tiny_worker(world, WORKER).me, Client.transact, []
+
+    def spy(client: Client, call: Any, *args: Any, **kwargs: Any) -> Any:
+        if client.address.lower() == me.lower():
+            sent.append(call.fn_name)
+        return transact(client, call, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "transact", spy)
+
+    logged = _advance(world, job_id)
+
+    assert sent == [] and "already open" in logged
+    assert _entry(world, job_id).state == JobState.DELIVERING
+
+
+def test_a_winner_whose_claim_the_requester_beat_to_the_exchange_goes_on_to_deliver(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = _won(world)
+    me, transact = tiny_worker(world, WORKER).me, Client.transact
+
+    def raced(client: Client, call: Any, *args: Any, **kwargs: Any) -> Any:
+        # The requester's claim lands between the worker's read of the chain and its own claim.
+        if client.address.lower() == me.lower() and call.fn_name == "claim":
+            monkeypatch.setattr(Client, "transact", transact)
+            _open_for_the_winner(world, job_id)
+        return transact(client, call, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "transact", raced)
+
+    logged = _advance(world, job_id)
+
+    assert "transaction failed" not in logged and "opened by another account" in logged
+    assert _entry(world, job_id).state == JobState.DELIVERING  # was: FINALIZED, to claim again next round
+    assert ExchangeClient(world.session(WORKER, "w").market).exchange(job_id).state == State.AWAITING_KEY
+
+
+def test_the_winner_delivers_its_key_and_is_paid_by_the_exchange_after_the_dispute_window(world: World) -> None:
+    job_id = _won(world)
     worker = tiny_worker(world, WORKER)
     before = world.client.w3.eth.get_balance(worker.me)
 
-    assert step(world, WORKER, job_id) == JobState.FINALIZED
-    assert _entry(world, job_id).record.outcome == Outcome.WON.name
     assert step(world, WORKER, job_id) == JobState.DELIVERING  # its claim opened the exchange
     assert step(world, WORKER, job_id) == JobState.DELIVERED
 
