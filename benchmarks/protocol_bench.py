@@ -19,8 +19,6 @@ the protocol costs. Goal (issue 6): at most 2 s in total per job.
 from __future__ import annotations
 
 import io
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -29,6 +27,7 @@ from pathlib import Path
 
 from web3.types import Wei
 
+from benchmarks.ledger_bench import machine
 from offchain.eth.client import Client, connect
 from offchain.eth.commitment import evaluation_seal
 from offchain.eth.deploy import deploy_all
@@ -166,15 +165,18 @@ def measure(rounds: int) -> tuple[list[float], list[dict[str, float]]]:
             for _ in range(rounds)
         ]
         requester = MarketClient.of(_client(client, REQUESTER), deployment)
-        return bare, [one_job(requester, worker, members) for _ in range(rounds)]
+        try:
+            return bare, [one_job(requester, worker, members) for _ in range(rounds)]
+        finally:
+            worker.journal.close()
+            for member in members:
+                member.book.close()
 
 
 def main() -> int:
     bare, jobs = measure(ROUNDS)
     bare_s = statistics.median(bare)
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    print(f"machine: {machine}, load average {load}; anvil (automine)")
+    print(f"{machine()}\nanvil (automine), {ROUNDS} jobs after {ROUNDS} bare transfers")
     print(f"{'step (median of ' + str(ROUNDS) + ' jobs)':<34} {'seconds':>9} {'x bare tx':>10}")
     print(f"{'baseline: bare transfer mined':<34} {bare_s:>9.4f} {1.0:>10.1f}")
     total = 0.0
