@@ -7,9 +7,10 @@ import {SealedCurve} from "../../../contracts/libraries/SealedCurve.sol";
 import {SealedFixture} from "./SealedFixture.sol";
 
 /// @notice SealedExchange's guards, concrete: who opens an exchange and with what, the key
+/// delivery (the winner's, once, in its window), claims and refunds after their windows, the key
 /// dispute (refund on a wrong key, refusal of the committed one, of another delivery, of a
-/// made-up proof), the chunk dispute's evidence checks, the requester alone disputing, and a
-/// payee that refuses ether. The campaign (SealedExchange.invariants.t.sol) covers the money;
+/// made-up proof), the chunk dispute's evidence checks and an honest chunk, the requester alone
+/// disputing in its window, and withdrawals (a payee that refuses ether keeps its credit). The campaign (SealedExchange.invariants.t.sol) covers the money;
 /// these assert each error and each effect.
 contract SealedExchangeTest is SealedFixture {
     uint256 internal constant PRIZE = 10 ether;
@@ -58,6 +59,91 @@ contract SealedExchangeTest is SealedFixture {
         stub.openOn{value: max + DEPOSIT}(exchange, JOB, WORKER, REQUESTER, DEPOSIT); // exactly the most
         assertEq(exchange.exchangeOf(JOB).prize, max);
         assertEq(exchange.exchangeOf(JOB).deposit, DEPOSIT);
+    }
+
+    // ------------------------------------------------------------------ delivery and claim
+
+    function test_onlyTheWinnerDeliversAndOnce() external {
+        _open();
+        (SealedCurve.Point memory point, bytes32 envelope) = (_pointOf(W), _envelope(KEY, R, W));
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeNotParty.selector, JOB, STRANGER));
+        vm.prank(STRANGER);
+        exchange.deliverKey(JOB, point, envelope);
+
+        _deliver(KEY);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISealedExchange.SealedExchangeWrongState.selector, JOB, ISealedExchange.State.Delivered
+            )
+        );
+        vm.prank(WORKER);
+        exchange.deliverKey(JOB, point, envelope);
+    }
+
+    function test_aLateDeliveryIsRefusedAndTheRequesterRefunded() external {
+        _open();
+        uint256 endsAt = block.timestamp + DELIVERY_WINDOW;
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeWindowOpen.selector, JOB, endsAt));
+        exchange.refundUndelivered(JOB);
+
+        vm.warp(endsAt + 1);
+        (SealedCurve.Point memory point, bytes32 envelope) = (_pointOf(W), _envelope(KEY, R, W));
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeWindowClosed.selector, JOB, endsAt));
+        vm.prank(WORKER);
+        exchange.deliverKey(JOB, point, envelope);
+        vm.expectEmit(address(exchange));
+        emit ISealedExchange.DeliveryMissed(JOB, REQUESTER, PRIZE, DEPOSIT);
+        exchange.refundUndelivered(JOB);
+
+        assertEq(exchange.pendingOf(REQUESTER), PRIZE);
+        assertEq(exchange.pendingOf(address(0)), DEPOSIT);
+        vm.expectRevert(
+            abi.encodeWithSelector(ISealedExchange.SealedExchangeWrongState.selector, JOB, ISealedExchange.State.Closed)
+        );
+        exchange.refundUndelivered(JOB);
+    }
+
+    function test_anUndisputedDeliveryPaysTheWorkerAfterTheDisputeWindow() external {
+        _open();
+        _deliver(KEY);
+        uint256 endsAt = block.timestamp + DISPUTE_WINDOW;
+        vm.warp(endsAt);
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeWindowOpen.selector, JOB, endsAt));
+        exchange.claim(JOB);
+
+        vm.warp(endsAt + 1);
+        vm.prank(STRANGER); // anyone claims, for the worker
+        exchange.claim(JOB);
+        assertEq(exchange.pendingOf(WORKER), PRIZE + DEPOSIT);
+        assertEq(exchange.pendingOf(STRANGER), 0);
+
+        vm.expectEmit(address(exchange));
+        emit ISealedExchange.Withdrawn(WORKER, PRIZE + DEPOSIT);
+        vm.prank(WORKER);
+        exchange.withdraw();
+        assertEq(WORKER.balance, PRIZE + DEPOSIT);
+        assertEq(address(exchange).balance, 0);
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeNothingToWithdraw.selector, WORKER));
+        vm.prank(WORKER);
+        exchange.withdraw();
+    }
+
+    function test_disputesOpenAtTheDeliveryAndCloseWithTheirWindow() external {
+        _open();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ISealedExchange.SealedExchangeWrongState.selector, JOB, ISealedExchange.State.AwaitingKey
+            )
+        );
+        vm.prank(REQUESTER);
+        exchange.disputeChunk(JOB, seal, KEY, _evidence());
+
+        bytes32 envelope = _deliver(WRONG_KEY);
+        SealedCurve.Proof memory proof = _requesterProof();
+        uint256 endsAt = block.timestamp + DISPUTE_WINDOW;
+        vm.warp(endsAt + 1);
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeWindowClosed.selector, JOB, endsAt));
+        _disputeKey(REQUESTER, envelope, proof);
     }
 
     // ------------------------------------------------------------------ key disputes
@@ -149,6 +235,15 @@ contract SealedExchangeTest is SealedFixture {
             exchange.disputeChunk(JOB, seal, KEY, bad[k]);
         }
         assertEq(uint256(exchange.exchangeOf(JOB).state), uint256(ISealedExchange.State.Delivered));
+    }
+
+    function test_aChunkThatOpensToItsLeafCannotBeDisputed() external {
+        _open();
+        _deliver(KEY);
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeChunkOpens.selector, JOB, 0));
+        vm.prank(REQUESTER);
+        exchange.disputeChunk(JOB, seal, KEY, _evidence());
+        assertEq(exchange.pendingOf(REQUESTER), 0);
     }
 
     // ------------------------------------------------------------------ withdrawals

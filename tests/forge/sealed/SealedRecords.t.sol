@@ -172,6 +172,15 @@ contract SealedRecordsTest is SealedFixture {
         _prove(_member(2), seal, e, 2, _pointOf(_secret(2)), other);
     }
 
+    function test_aGoodEnvelopeCannotBeProvenBad() external {
+        bytes32[] memory e = _post(KEY);
+        SealedCurve.Proof memory proof = _memberProof(1);
+        vm.expectRevert(abi.encodeWithSelector(ISealedExchange.SealedExchangeEnvelopeOpens.selector, JOB, WORKER));
+        _prove(_member(1), seal, e, 1, _pointOf(_secret(1)), proof);
+        assertTrue(exchange.envelopesPosted(JOB, WORKER));
+        assertFalse(stub.flagged(JOB, WORKER));
+    }
+
     function test_aProofAgainstOtherEnvelopesThanThePostedOnesIsRefused() external {
         bytes32[] memory e = _post(keccak256("not the committed key"));
         SealedCurve.Proof memory proof = _memberProof(1);
