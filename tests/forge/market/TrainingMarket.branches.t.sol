@@ -9,7 +9,7 @@ import {FakeRelay} from "../FakeRelay.sol";
 import {MarketFixture} from "./MarketFixture.sol";
 
 /// @notice The market's branches the guard tests and the campaigns leave: the relay's own
-/// refusal passed through, a wrong evaluation salt, a draw in its seed block, closed jobs'
+/// refusal passed through, a pooled anchored post, a second reveal, a wrong evaluation salt, a draw in its seed block, closed jobs'
 /// attestations, an evaluation set attested unavailable, a committee of nine settled, and the
 /// validator set's refusals; each asserts its error or its values.
 contract TrainingMarketBranchesTest is MarketFixture {
@@ -41,6 +41,27 @@ contract TrainingMarketBranchesTest is MarketFixture {
         m.postJobWithProvenance{value: 2 ether}(
             BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
         );
+    }
+
+    /// @dev PooledJobs' anchored post: postJobWithProvenance's checks, then the seed block.
+    function test_aPooledAnchoredPostIsAnchoredAndSplitByTheNextBlock() external {
+        FakeRelay relay = new FakeRelay();
+        TrainingMarket m = _market(_registry(address(relay)));
+        bytes32 ledgerBlock = keccak256("ledger block");
+        relay.setAnchor(keccak256("t"), REQUESTER, 10, ledgerBlock, 3);
+        ITrainingMarket.AnchorProof memory proof = ITrainingMarket.AnchorProof("", ledgerBlock, 0, new bytes32[](0));
+
+        vm.expectEmit(address(m));
+        emit ITrainingMarket.JobPooled(1, block.number + 1);
+        vm.prank(REQUESTER);
+        uint256 id = m.postPooledAnchoredJob{value: 2 ether}(
+            BASE, keccak256("t"), MarketHashes.evaluationSeal(EVAL, EVAL_SALT), keccak256("s"), 0, _deadlines(), MIN_STAKE, 3, proof
+        );
+
+        assertEq(id, 1);
+        assertTrue(m.job(id).trainingSetAnchored);
+        assertEq(m.job(id).trainingSet, keccak256("t"));
+        assertEq(address(m).balance, 2 ether);
     }
 
     function test_aPostNeedsAReward() external {
@@ -91,6 +112,18 @@ contract TrainingMarketBranchesTest is MarketFixture {
         vm.expectRevert(abi.encodeWithSelector(ITrainingMarket.TrainingMarketNotRevealing.selector, id));
         vm.prank(_worker(1));
         market.reveal(id, _model(1), 8000, SALT, "u");
+    }
+
+    function test_aWorkerRevealsOnce() external {
+        uint256 id = _post(market, REWARD);
+        _commit(id, 1, 8000);
+        vm.warp(market.job(id).commitDeadline);
+        _reveal(id, 1, 8000);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITrainingMarket.TrainingMarketAlreadyRevealed.selector, id, _worker(1))
+        );
+        _reveal(id, 1, 8000);
+        assertEq(market.submissionAt(id, 0).sealedHash, keccak256(abi.encode(_model(1), keccak256("u")))); // MarketHashes.result
     }
 
     function test_aClaimPastTheSubmissionsIsNobodys() external {
