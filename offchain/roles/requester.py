@@ -38,7 +38,7 @@ from offchain.roles.pool_post import POOL_SHARDS, form_and_store, publish_shards
 from offchain.roles.post_checks import check_job
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
-from offchain.roles.spec import load_spec
+from offchain.roles.spec import UNLABELLED_KEY, JobSpec, load_spec, spec_from_recipe
 from offchain.roles.steps import withdraw_pending
 
 
@@ -206,6 +206,7 @@ def post_job(
     publish: str | None = None,
     provenance: Path | None = None,
     sealed: bool = False,
+    unlabelled: Path | None = None,
     confirm: Callable[[str], bool] = lambda what: True,
 ) -> PostedJob:
     """Check a job, upload its public artifacts, seal its evaluation set and post it: every
@@ -214,7 +215,10 @@ def post_job(
 
     With `pool` (one labelled data set) instead of `train` and `evaluation`, the job is pooled
     (offchain.roles.pool_post): its training-set hash and its seal both name the pool's
-    manifest, and a block after the post splits the pool (issue 20)."""
+    manifest, and a block after the post splits the pool (issue 20).
+
+    With `unlabelled` (images of the task, labels ignored), the spec posted is the given one
+    with their hash under "unlabelled" (offchain.roles.spec), and the file is published with it."""
     if (pool is None) == (train is None or evaluation is None) or (pool and (train or evaluation)):
         raise InvalidInputError("give either --pool, or both --train and --eval")
     if pool is not None:
@@ -225,6 +229,8 @@ def post_job(
     assert train is not None and evaluation is not None
     validate_bps(min_score_bps, "minimum score")
     job_spec = load_spec(spec)  # a malformed spec fails here, before any upload or transaction
+    if unlabelled is not None:
+        spec, job_spec = _spec_naming(session, spec, job_spec, unlabelled)
     base_hash = parse_hash32(base, "base model hash")
     reward_wei, stake_wei = parse_amount(reward), parse_amount(min_stake)
     check_windows(session, windows)
@@ -232,7 +238,7 @@ def post_job(
         # The chain takes it (postSealedCall of postJobWithProvenance); `job post` does not offer it yet.
         raise InvalidInputError("--sealed and --provenance cannot be combined by job post")
     proof = _provenance_proof(session, provenance, train) if provenance else None
-    check_job(session, base_hash, train, evaluation, job_spec)  # and a job no worker could do
+    check_job(session, base_hash, train, evaluation, job_spec, unlabelled)  # and a job no worker could do
     what = (
         f"post a job from {session.client.address} with {format_eth(reward_wei)} in escrow "
         f"and a deposit of {format_eth(deposit_of(reward_wei))} (back at finalize; burned if the "
@@ -247,6 +253,8 @@ def post_job(
     )
     if not confirm(what):
         raise NotPosted(what)
+    if unlabelled is not None:
+        publish_artifact(session, unlabelled, publish)
     if pool is not None:
         # The shards stay in the local store; the manifest is public, and sealed as the set to open.
         evaluation, evaluation_digest = form_and_store(session, pool, pool_shards, evaluation_share)
@@ -271,6 +279,27 @@ def post_job(
     )
     job_id = post_terms(session, terms, sealed=sealed)
     return PostedJob(job_id, train_digest, spec_digest, terms.evaluation_seal, terms.deadlines, proof, sealed)
+
+
+def _spec_naming(session: Session, spec: Path, job_spec: JobSpec, unlabelled: Path) -> tuple[Path, JobSpec]:
+    """The spec with the unlabelled images' hash in it, written under the requester's home: the
+    file whose hash the job carries. Raises SpecError when no self-training round would use them."""
+    from offchain.artifacts.store import sha256_file
+
+    if not unlabelled.is_file():
+        raise InvalidInputError(f"no file at {unlabelled}")
+    digest = sha256_file(unlabelled)
+    if job_spec.unlabelled not in (None, bytes.fromhex(digest)):
+        raise InvalidInputError(
+            f"{spec} names unlabelled images sha256:{job_spec.unlabelled.hex()}, --unlabelled is sha256:{digest}"
+        )
+    job_spec = spec_from_recipe({**job_spec.recipe, UNLABELLED_KEY: digest})
+    body = json.dumps(job_spec.recipe, indent=2, sort_keys=True) + "\n"
+    folder = session.home / "requester" / "specs"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{spec.stem}-{digest[:16]}.json"
+    path.write_text(body)
+    return path, job_spec
 
 
 class NotPosted(Exception):  # noqa: N818 - a person's "no", not an error
@@ -302,6 +331,7 @@ def _post(args: argparse.Namespace) -> int:
         publish=args.publish,
         provenance=args.provenance,
         sealed=args.sealed,
+        unlabelled=args.unlabelled,
         confirm=lambda what: confirm_spend(args, what),
     )
     proof = posted.proof
@@ -501,6 +531,13 @@ def register(subparsers: Any) -> None:
         "--sealed",
         action="store_true",
         help="workers publish only ciphertext; the winner's key comes to you for the reward (issue 26; --pool too)",
+    )
+    post.add_argument(
+        "--unlabelled",
+        type=Path,
+        default=None,
+        help="unlabelled images of the task (.npz, labels ignored) for the spec's self-training rounds "
+        '("pseudo_rounds"): published, and their hash written into the spec posted',
     )
     post.add_argument("--json", action="store_true", help="machine-readable output (amounts in wei)")
     add_spend_args(post)

@@ -8,6 +8,12 @@ and what it leaves out takes TrainConfig's defaults, for the worker and the vali
 weights and the hardware come from is not the requester's business: the worker sets those
 (the job's training set, the base model, its own device), so a spec that names them is
 rejected instead of silently overridden.
+
+One key names data: `"unlabelled": "<hex SHA-256>"`, a data set artifact (.npz) of the target
+task's images whose labels are ignored, which the recipe's self-training rounds (`pseudo_rounds`)
+use (offchain.ml.selftrain; issue 23: they lift the workers' default fine-tune by 7 to 19
+points). Unlabelled images cost the requester nothing to collect, and the hash in the spec,
+itself hashed on chain, binds every worker to the same images.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from offchain.ml.config import TrainConfig
 from offchain.ml.errors import ConfigError
 
 MAX_SPEC_BYTES = 64 * 1024
+UNLABELLED_KEY = "unlabelled"
+# Bounds what one job makes a worker hold in memory (50,000 images at 3x32x32 are 150 MB);
+# the worker's time estimate, which counts the pool, bounds the rest.
+MAX_UNLABELLED_IMAGES = 50_000
 # A conservative CPU throughput (images/s, ResNet-18 at 32x32) for deadline estimates when
 # the worker has not measured its own.
 DEFAULT_IMAGES_PER_SECOND = 250.0
@@ -38,15 +48,63 @@ class JobSpec:
 
     recipe: dict[str, Any]  # the JSON object as posted (kept as-is in the worker's journal)
     config: TrainConfig  # the recipe over the ML engine's defaults: what worker and validator build
+    unlabelled: bytes | None = None  # SHA-256 of the requester's unlabelled images, if the job has them
 
 
 def spec_from_recipe(recipe: Mapping[str, Any]) -> JobSpec:
     """Check a recipe against the ML engine's TrainConfig (RECIPE_KEYS, types, choices)."""
+    training = {k: v for k, v in recipe.items() if k != UNLABELLED_KEY}
     try:
-        config = TrainConfig.from_spec(recipe, recipe_only=True)
+        config = TrainConfig.from_spec(training, recipe_only=True)
     except ConfigError as exc:
         raise SpecError(str(exc)) from None
-    return JobSpec(dict(recipe), config)
+    unlabelled = None
+    if UNLABELLED_KEY in recipe:
+        unlabelled = _sha256_field(recipe[UNLABELLED_KEY])
+        if config.pseudo_rounds < 1:
+            raise SpecError(
+                'the spec names unlabelled images but no self-training round reads them: set "pseudo_rounds"'
+            )
+    return JobSpec(dict(recipe), config, unlabelled)
+
+
+def _sha256_field(value: Any) -> bytes:
+    if not isinstance(value, str) or len(value) != 64:
+        raise SpecError(f'"{UNLABELLED_KEY}" must be the 64 hex digits of a SHA-256, got {value!r}')
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise SpecError(f'"{UNLABELLED_KEY}" must be the 64 hex digits of a SHA-256, got {value!r}') from None
+
+
+def check_unlabelled(path: Path, train_path: Path) -> int:
+    """The number of unlabelled images in `path`; raises SpecError unless they are a data set of at
+    most MAX_UNLABELLED_IMAGES images of the training set's shape."""
+    import zipfile
+
+    import numpy as np
+
+    from offchain.ml.data import load_dataset_npz
+    from offchain.ml.errors import DatasetError
+
+    try:
+        train = load_dataset_npz(train_path)
+        # Before loading: a small compressed archive may unpack to any size.
+        limit = MAX_UNLABELLED_IMAGES * (int(np.prod(train.images.shape[1:])) + 8) + 2**20
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+        if unpacked > limit:
+            raise SpecError(f"unlabelled images: {unpacked} bytes unpacked; at most {limit} for this job's image shape")
+        pool = load_dataset_npz(path)
+    except (DatasetError, zipfile.BadZipFile) as exc:
+        raise SpecError(f"unlabelled images: {exc}") from None
+    if not 1 <= len(pool) <= MAX_UNLABELLED_IMAGES:
+        raise SpecError(f"unlabelled images: {len(pool)}; a job may carry 1 to {MAX_UNLABELLED_IMAGES}")
+    if pool.images.shape[1:] != train.images.shape[1:]:
+        raise SpecError(
+            f"unlabelled images are {list(pool.images.shape[1:])}, the training images {list(train.images.shape[1:])}"
+        )
+    return len(pool)
 
 
 def parse_spec(raw: bytes) -> JobSpec:

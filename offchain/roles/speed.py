@@ -83,16 +83,37 @@ def _sync(device: object) -> None:
         torch.cuda.synchronize()
 
 
-def estimate_seconds(config: TrainConfig, train_images: int, eval_images: int, speed: RecipeSpeed) -> float:
-    """The run's expected duration with MARGIN: every epoch's training and evaluation pass,
-    the final evaluation the worker makes before it claims a score, and the set-up."""
-    training = config.epochs * train_images / speed.train_images_per_second
-    evaluation = (config.epochs + 1) * eval_images / speed.eval_images_per_second
+def estimate_seconds(
+    config: TrainConfig,
+    train_images: int,
+    eval_images: int,
+    speed: RecipeSpeed,
+    num_classes: int = 1,
+    unlabelled_images: int = 0,
+) -> float:
+    """The run's expected duration with MARGIN: every epoch's training and evaluation pass
+    (the self-training rounds' too, when the job carries unlabelled images: each labels the
+    pool once, then trains on the labelled and pseudo-labelled set), the final evaluation the
+    worker makes before it claims a score, and the set-up."""
+    from offchain.ml.selftrain import pseudo_set_size
+
+    rounds = config.pseudo_rounds if unlabelled_images else 0
+    self_training = rounds * (
+        config.pseudo_epochs * pseudo_set_size(config, train_images, num_classes, unlabelled_images)
+        + unlabelled_images * speed.train_images_per_second / speed.eval_images_per_second
+    )
+    training = (config.epochs * train_images + self_training) / speed.train_images_per_second
+    evaluation = (config.epochs + rounds * config.pseudo_epochs + 1) * eval_images / speed.eval_images_per_second
     return MARGIN * (training + evaluation + speed.setup_seconds) + RUN_OVERHEAD_S
 
 
 def estimate_job_seconds(
-    config: TrainConfig, train_path: Path, eval_path: Path | None, device: str, images_per_second: float | None
+    config: TrainConfig,
+    train_path: Path,
+    eval_path: Path | None,
+    device: str,
+    images_per_second: float | None,
+    unlabelled_images: int = 0,
 ) -> float:
     """Seconds the worker expects a job to take: from `images_per_second` when the user set
     it, else from a measurement of the job's own recipe on this machine's `device`."""
@@ -104,7 +125,7 @@ def estimate_job_seconds(
         speed = RecipeSpeed(images_per_second, 4 * images_per_second, 0.0)  # inference ~4x a training step
     else:
         speed = measure_recipe_speed(config, train_set.image_size, len(train_set.classes), device)
-    return estimate_seconds(config, len(train_set), eval_images, speed)
+    return estimate_seconds(config, len(train_set), eval_images, speed, len(train_set.classes), unlabelled_images)
 
 
 def validate_reaches_minimum(market: MarketClient, job_id: int, measured_bps: int | None, min_score_bps: int) -> None:

@@ -32,10 +32,10 @@ from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, require_pooled, seed_block, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
-from offchain.roles.spec import parse_spec, spec_from_recipe
+from offchain.roles.spec import JobSpec, check_unlabelled, parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds
-from offchain.roles.weights import fetch_weights
+from offchain.roles.weights import copy_as, fetch_weights
 from offchain.roles.worker_status import add_status_command
 
 
@@ -165,8 +165,11 @@ class Worker:
             base_path = self._fetch_base_model(job.base_model, base_uri)
             # No evaluation set to time: it is sealed. Training on the whole set over-counts the
             # 80 % that is fitted by about what scoring the held-out 20 % costs.
+            unlabelled = self._unlabelled_images(spec, train_path)
             options = self.options
-            needed = estimate_job_seconds(spec.config, train_path, None, options.device, options.images_per_second)
+            needed = estimate_job_seconds(
+                spec.config, train_path, None, options.device, options.images_per_second, unlabelled
+            )
             left = job.commit_deadline - self.session.chain_time()
             if needed > left:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
@@ -270,15 +273,18 @@ class Worker:
         # The evaluation set stays sealed until commits close: hold out part of the training
         # set instead, to measure (and claim) what the hidden set will likely show.
         fit_path, holdout_path, held_shards = _split_holdout(train_path, job_dir, self.options.seed, groups)
-        config = spec_from_recipe(recipe).config
+        spec = spec_from_recipe(recipe)
+        config = spec.config
         config.dataset = str(fit_path)
+        if spec.unlabelled is not None:  # checked when the job was taken; the fetch checks its hash again
+            config.unlabelled_dataset = str(copy_as(self.session.fetch(spec.unlabelled), job_dir / "unlabelled.npz"))
         config.eval_dataset = str(holdout_path)
         config.weights = required(record.base_path, "the base model's path")
         config.device = self.options.device
         if "seed" not in recipe:
             config.seed = self.options.seed
         config.validate()
-        self.log("training", job=entry.job_id, epochs=config.epochs, device=check_device(self.options.device))
+        self.log("training", job=entry.job_id, epochs=config.total_epochs, device=check_device(self.options.device))
         result = train(
             config,
             job_dir / "model",
@@ -293,6 +299,13 @@ class Worker:
             return trained
         manifest = pool_of(self.session, record.posting)
         return replace(trained, n=held_shards, evaluation_shards=manifest.evaluation_shards if manifest else 1)
+
+    def _unlabelled_images(self, spec: JobSpec, train_path: Path) -> int:
+        """How many unlabelled images the job carries for its self-training rounds (fetched,
+        hash-checked and checked against the training set's image shape); 0 without any."""
+        if spec.unlabelled is None:
+            return 0
+        return check_unlabelled(self.session.fetch(spec.unlabelled), train_path)
 
     def _epoch_done(self, job_id: int, metrics: Any) -> None:
         self.log(

@@ -46,6 +46,19 @@ def test_per_class_keeps_that_many_images_of_each_class_deterministically() -> N
     assert first.sha256() == again.sha256()
 
 
+def test_skip_gives_the_next_images_of_the_same_seeded_order_disjoint_from_the_first() -> None:
+    """The demo's labelled images and its unlabelled pool come from one split this way."""
+    first = load_data("digits", "train", classes="5-9", per_class=20)
+    both = load_data("digits", "train", classes="5-9", per_class=50)
+    rest = load_data("digits", "train", classes="5-9", per_class=30, skip=20)
+
+    rows = {row.tobytes() for row in first.images}
+    assert not any(row.tobytes() in rows for row in rest.images)
+    assert sorted(r.tobytes() for r in both.images) == sorted(r.tobytes() for r in (*first.images, *rest.images))
+    with pytest.raises(DatasetError, match="after skip=20"):
+        load_data("digits", "train", classes="5-9", per_class=1000, skip=20)
+
+
 def test_another_data_seed_chooses_other_images() -> None:
     a = load_data("digits", "train", classes="5-9", per_class=20, seed=0)
     b = load_data("digits", "train", classes="5-9", per_class=20, seed=1)

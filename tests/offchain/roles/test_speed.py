@@ -34,6 +34,23 @@ def test_without_a_given_speed_the_estimate_measures_the_jobs_own_recipe(
     assert estimate == pytest.approx(speed.MARGIN * (15 + 2 + 1) + speed.RUN_OVERHEAD_S)
 
 
+def test_the_estimate_counts_the_self_training_rounds_when_the_job_carries_unlabelled_images(tmp_path: Path) -> None:
+    """A job with an unlabelled pool trains far longer than its labelled epochs: 8 more epochs on
+    a set ten times the size, in the workers' default recipe (issue 23). Counting only the
+    labelled epochs, a worker would take a job it cannot finish before the commit deadline."""
+    config = TrainConfig(epochs=3, pseudo_rounds=1, pseudo_epochs=8, pseudo_per_class=200)
+    rate = RecipeSpeed(train_images_per_second=10.0, eval_images_per_second=40.0, setup_seconds=1.0)
+
+    without = speed.estimate_seconds(config, 100, 0, rate, num_classes=5)
+    with_pool = speed.estimate_seconds(config, 100, 0, rate, num_classes=5, unlabelled_images=1000)
+
+    assert without == pytest.approx(speed.MARGIN * (30 + 1) + speed.RUN_OVERHEAD_S)  # no pool: no rounds
+    # 1,000 pseudo-labelled images and the labelled 100 repeated 4 times (a quarter of the set),
+    # 8 epochs, plus labelling the pool once (at inference speed)
+    rounds = (8 * (1000 + 400) + 1000 * 10 / 40) / 10
+    assert with_pool == pytest.approx(speed.MARGIN * (30 + rounds + 1) + speed.RUN_OVERHEAD_S)
+
+
 @pytest.mark.timing
 def test_the_estimate_covers_the_real_run(tmp_path: Path) -> None:
     from offchain.ml.train import train
