@@ -21,6 +21,7 @@ from offchain.roles.rolelog import RoleLog
 from offchain.roles.sealing import write_durably
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
+from offchain.roles.steps import open_exchange
 from offchain.roles.weights import fetch_weights
 from offchain.sealed.curve import KeyPair, base_mul
 from offchain.sealed.errors import SealedError
@@ -42,8 +43,8 @@ def buy_key(session: Session, job_id: int, models: Path, log: RoleLog) -> bool:
     found = exchange.exchange(job_id)
     if found.state == State.NONE:
         # The winner has not claimed: open its exchange for it, so its delivery window runs.
-        market.claim(job_id, winner)
-        log("opened the winner's exchange", job=job_id)
+        opening, _ = open_exchange(session, job_id, winner)
+        log(f"the winner's exchange: {opening.value}", job=job_id)
         return False
     if found.state == State.AWAITING_KEY:
         if session.chain_time() > found.since + exchange.delivery_window():

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import Enum
+from typing import Any
 
 from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.errors import TransactionError
+from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.market import Phase
 from offchain.eth.polling import TRANSIENT_ERRORS as RPC_TRANSIENT_ERRORS
 from offchain.roles.rolelog import RoleLog
@@ -67,3 +70,29 @@ def withdraw_pending(session: Session) -> int:
             return 0
         raise
     return pending
+
+
+class Opening(Enum):
+    """How a sealed job's exchange came to be open."""
+
+    OURS = "our claim opened the exchange"
+    ALREADY_OPEN = "the exchange is already open, no claim sent"
+    RACED = "the exchange was opened by another account first"
+
+
+def open_exchange(session: Session, job_id: int, index: int) -> tuple[Opening, Any]:
+    """Open the winner's exchange of finalized sealed job `job_id` by claiming submission
+    `index` (anyone may), unless it is open; returns how it opened and our claim's receipt.
+
+    The winner and the requester's daemon both open it as soon as the job is finalized, so the
+    chain is read first with its pending transactions (a claim already sent counts), and a claim
+    that lost the race all the same is no failure once the exchange is open."""
+    exchange = ExchangeClient(session.market)
+    if exchange.exchange(job_id, "pending").state != State.NONE:
+        return Opening.ALREADY_OPEN, None
+    try:
+        return Opening.OURS, session.market.claim(job_id, index)
+    except TransactionError:
+        if exchange.exchange(job_id, "pending").state == State.NONE:
+            raise
+        return Opening.RACED, None

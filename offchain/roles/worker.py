@@ -34,7 +34,7 @@ from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
 from offchain.roles.spec import JobSpec, check_unlabelled, parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
-from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, run_rounds
+from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, open_exchange, run_rounds
 from offchain.roles.weights import copy_as, fetch_weights
 from offchain.roles.worker_status import add_status_command
 
@@ -484,27 +484,11 @@ class Worker:
         self.log("claimed", job=entry.job_id, amount=amount)
 
     def _open_exchange(self, job_id: int, index: int) -> None:
-        """Open the winner's exchange by claiming, unless it is open: anyone may open it, and the
-        requester's daemon does as soon as the job is finalized. The chain is read first with
-        its pending transactions (a claim already sent by the requester counts), and a claim
-        that lost the race all the same is no failure once the exchange is open."""
-        exchange = ExchangeClient(self.session.market)
-        seen = exchange.exchange(job_id, "pending").state
-        if seen != State.NONE:
-            self.log(
-                "won: the exchange is already open, no claim sent; delivering the key", job=job_id, state=seen.name
-            )
-            return
-        try:
-            receipt = self.session.market.claim(job_id, index)
-        except TransactionError as exc:
-            if exchange.exchange(job_id, "pending").state == State.NONE:
-                raise
-            self.log(
-                "won: the exchange was opened by another account first; delivering the key", job=job_id, claim=str(exc)
-            )
-            return
-        self.log("won: our claim opened the exchange; delivering the key", job=job_id, gas=receipt["gasUsed"])
+        """Open the winner's exchange (offchain.roles.steps.open_exchange: the requester's daemon
+        may have opened it already, or open it between our read and our claim)."""
+        opening, receipt = open_exchange(self.session, job_id, index)
+        gas = receipt["gasUsed"] if receipt is not None else None
+        self.log(f"won: {opening.value}; delivering the key", job=job_id, gas=gas)
 
     def deliver(self, entry: JobEntry) -> None:
         """Deliver the key to the requester's job key, within the exchange's delivery window."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import SPEC, World
 from sealed_world import REQUESTER, bond_members, post_sealed, settled, step, tiny_worker
 
+from offchain.eth.client import Client
 from offchain.eth.errors import InvalidInputError
 from offchain.eth.exchange import ExchangeClient, State
 from offchain.roles.buying import weights_path
@@ -151,3 +153,28 @@ def test_a_winner_that_never_claims_has_its_exchange_opened_and_the_reward_refun
     assert "never delivered its key: refunded" in log.getvalue()
     assert _exchange(world).pending(world.client.w3.eth.accounts[REQUESTER]) == 0  # withdrawn
     assert job_id not in daemon.pending
+
+
+def test_a_requester_whose_claim_the_winner_beat_to_the_exchange_logs_no_failure(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both open the winner's exchange as soon as the job is finalized; the demo logged the
+    requester's lost race as "the winner's key exchange failed a step" (NothingToWithdraw)."""
+    job_id = _trained(world)
+    settled(world, job_id, (WORKER,), [9000])
+    daemon, log = _daemon(world)
+    me, transact = daemon.session.client.address, Client.transact
+
+    def raced(client: Client, call: Any, *args: Any, **kwargs: Any) -> Any:
+        # The winner's claim lands between the daemon's read of the chain and its own claim.
+        if client.address.lower() == me.lower() and call.fn_name == "claim":
+            monkeypatch.setattr(Client, "transact", transact)
+            assert step(world, WORKER, job_id) == JobState.DELIVERING
+        return transact(client, call, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "transact", raced)
+
+    daemon.round()
+
+    assert "failed a step" not in log.getvalue() and "opened by another account" in log.getvalue()
+    assert _exchange(world).exchange(job_id).state == State.AWAITING_KEY
