@@ -362,6 +362,19 @@ class MarketClient:
                 return receipt
         raise TransactionError(f"job {job_id}: {DRAW_CALLS} drawCommittee calls drew no committee")
 
+    def ensure_drawn(self, job_id: int) -> TxReceipt | None:
+        """Draw the job's committee unless it is drawn; None when it was, or when another
+        caller's draw landed first: every member, and a sealed job's worker, draws as early as
+        it can, and the revert may come before the CommitteeDrawn log is visible to is_drawn."""
+        if self.is_drawn(job_id):
+            return None
+        try:
+            return self.draw_committee(job_id)
+        except TransactionError as exc:
+            if ALREADY_DRAWN in str(exc) or self.is_drawn(job_id):
+                return None
+            raise
+
     def _wait_for_next_block(self, job_id: int) -> None:
         w3 = self.client.w3
         head, deadline = w3.eth.block_number, time.monotonic() + SEED_BLOCK_WAIT_S

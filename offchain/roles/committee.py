@@ -23,10 +23,10 @@ from offchain.errors import OffchainError
 from offchain.eth.appeals import VOTE_NONE, VOTE_REVEALED, VOTE_SLASHED, AppealsClient
 from offchain.eth.commitment import attestation_seal, new_salt, vote_seal
 from offchain.eth.errors import TransactionError
-from offchain.eth.market import ALREADY_DRAWN, Phase, Submission
 from offchain.eth.market import SEAL_NONE as ZERO
 from offchain.eth.market import SEAL_REVEALED as REVEALED
 from offchain.eth.market import SEAL_UNAVAILABLE as UNAVAILABLE
+from offchain.eth.market import Phase, Submission
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session
@@ -153,18 +153,18 @@ class CommitteeMember:
     def _draw(self, job_id: int) -> None:
         # Draw as early as possible: the seed block's hash is known to all once it is out, and a
         # seed block nobody draws from in its epoch is fixed again (a new committee).
-        if self.session.market.is_drawn(job_id) or self.session.market.drawable_weight() == 0:
+        market = self.session.market
+        if market.is_drawn(job_id) or market.drawable_weight() == 0:
             return
         try:
-            self.session.market.draw_committee(job_id)
-            self.log("drew the committee", job=job_id, seats=len(self.session.market.committee(job_id)))
+            drawn = market.ensure_drawn(job_id)
         except TransactionError as exc:
-            # The routine race: another member drew first (the revert may come before its
-            # CommitteeDrawn log is visible to is_drawn's read).
-            if ALREADY_DRAWN in str(exc) or self.session.market.is_drawn(job_id):
-                self.log("committee drawn by another validator", job=job_id)
-            else:
-                self.log.warn("draw reverted, will re-check", job=job_id, reason=str(exc))
+            self.log.warn("draw reverted, will re-check", job=job_id, reason=str(exc))
+            return
+        if drawn is None:  # the routine race: another member drew first
+            self.log("committee drawn by another validator", job=job_id)
+        else:
+            self.log("drew the committee", job=job_id, seats=len(market.committee(job_id)))
 
     def _commit(self, job_id: int) -> None:
         market = self.session.market

@@ -456,7 +456,7 @@ class Worker:
         if not market.is_drawn(job_id):
             if market.drawable_weight() == 0:
                 return  # no member to draw yet: a later round
-            market.draw_committee(job_id)  # anyone may; a race with a member is a failed transaction
+            market.ensure_drawn(job_id)  # anyone may; a member that drew first is no failure
         if not market.committee(job_id):
             self.journal.put(job_id, JobState.REVEALED, envelopes="no member was drawn")
             return

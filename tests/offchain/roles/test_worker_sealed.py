@@ -103,6 +103,28 @@ def test_the_worker_draws_the_committee_and_posts_an_envelope_to_every_seat_once
         assert open_submission(header, posted, seat, member.encryption, artifact).weights == weights
 
 
+def test_a_worker_whose_draw_a_member_beat_posts_its_envelopes_in_the_same_step(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo's forger logged "transaction failed, will re-check ... AlreadyDrawn" and waited a
+    round: the member's draw landed between the worker's read and its own call."""
+    job_id, _ = _revealed(world)
+    me, transact = tiny_worker(world, WORKER).me, Client.transact
+
+    def raced(client: Client, call: Any, *args: Any, **kwargs: Any) -> Any:
+        if client.address.lower() == me.lower() and call.fn_name == "drawCommittee":
+            monkeypatch.setattr(Client, "transact", transact)
+            world.session(9, "anyone").market.draw_committee(job_id)
+        return transact(client, call, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "transact", raced)
+
+    logged = _advance(world, job_id)
+
+    assert "transaction failed" not in logged
+    assert _entry(world, job_id).record.envelopes == "posted"
+
+
 def test_a_member_without_an_encryption_key_gets_an_empty_envelope_not_the_worker_abandoning_its_job(
     world: World,
 ) -> None:
