@@ -365,7 +365,8 @@ class MarketClient:
     def ensure_drawn(self, job_id: int) -> TxReceipt | None:
         """Draw the job's committee unless it is drawn; None when it was, or when another
         caller's draw landed first: every member, and a sealed job's worker, draws as early as
-        it can, and the revert may come before the CommitteeDrawn log is visible to is_drawn."""
+        it can. That draw may still be pending (the revert is estimated on the pending block), so
+        after None the committee is read only once is_drawn sees its CommitteeDrawn log."""
         if self.is_drawn(job_id):
             return None
         try:

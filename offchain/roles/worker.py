@@ -457,6 +457,8 @@ class Worker:
             if market.drawable_weight() == 0:
                 return  # no member to draw yet: a later round
             market.ensure_drawn(job_id)  # anyone may; a member that drew first is no failure
+            if not market.is_drawn(job_id):
+                return  # another caller's draw is still pending: the next round posts to its seats
         if not market.committee(job_id):
             self.journal.put(job_id, JobState.REVEALED, envelopes="no member was drawn")
             return

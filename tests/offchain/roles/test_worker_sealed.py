@@ -17,7 +17,7 @@ from sealed_world import REQUESTER, attest, bond_members, open_evaluation, post_
 from offchain.demo.observer import Secret, leaks
 from offchain.eth.client import Client
 from offchain.eth.exchange import ExchangeClient, State
-from offchain.eth.market import Outcome
+from offchain.eth.market import MarketClient, Outcome
 from offchain.roles.journal import JobEntry, JobState
 from offchain.roles.sealing import KEY_FILE, header_from_json, open_submission
 from offchain.sealed.curve import KeyPair, base_mul
@@ -122,6 +122,24 @@ def test_a_worker_whose_draw_a_member_beat_posts_its_envelopes_in_the_same_step(
     logged = _advance(world, job_id)
 
     assert "transaction failed" not in logged
+    assert _entry(world, job_id).record.envelopes == "posted"
+
+
+def test_a_worker_whose_draw_lost_to_a_pending_one_waits_for_it_and_then_posts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On anvil the losing draw reverts against the pending block, where the winning draw sits
+    before it is mined: the committee is not visible yet. The demo's forger journalled "no
+    member was drawn" there, posted no envelope, and the demo timed out waiting for it."""
+    job_id, _ = _revealed(world)
+    monkeypatch.setattr(MarketClient, "ensure_drawn", lambda market, job: None)  # another's draw, pending
+
+    assert step(world, WORKER, job_id) == JobState.REVEALED
+    assert _entry(world, job_id).record.envelopes is None  # not "no member was drawn": waiting
+
+    monkeypatch.undo()
+    world.session(9, "anyone").market.draw_committee(job_id)  # that draw is mined
+    assert step(world, WORKER, job_id) == JobState.REVEALED
     assert _entry(world, job_id).record.envelopes == "posted"
 
 
