@@ -90,6 +90,27 @@ def test_a_job_whose_unlabelled_images_differ_in_shape_from_its_training_images_
     assert "unlabelled images are [3, 16, 16], the training images [3, 32, 32]" in (entry.record.reason or "")
 
 
+def test_a_job_whose_unlabelled_images_declare_a_petabyte_is_skipped_not_the_worker_ended(world: World) -> None:
+    """808 bytes whose array header declares 2**48 images: numpy's MemoryError, not a DatasetError,
+    ended the worker at consider() and again at every restart (the job stayed SEEN), its staked
+    jobs with it. The byte bound reads the archive's directory, which is honest here."""
+    path = world.tmp / "petabyte.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, array in (("labels", np.zeros(1, dtype=np.int64)), ("classes", np.array(["a"]))):
+            member = io.BytesIO()
+            np.save(member, array)
+            archive.writestr(f"{key}.npy", member.getvalue())
+        member, header = io.BytesIO(), {"descr": "|u1", "fortran_order": False, "shape": (2**48, 3, 32, 32)}
+        np.lib.format.write_array_header_1_0(member, header)
+        archive.writestr("images.npy", member.getvalue() + bytes(100))
+    job_id = world.post_job({**SPEC, **SELF_TRAINING, "unlabelled": ArtifactStore(world.store).put_file(path)})
+
+    _worker(world)[0].discover()
+
+    entry = _entry(world, job_id)
+    assert entry.state == JobState.SKIPPED and "cannot read" in (entry.record.reason or "")
+
+
 def test_a_spec_naming_unlabelled_images_needs_a_self_training_round_and_a_sha256() -> None:
     with pytest.raises(SpecError, match="pseudo_rounds"):
         spec_from_recipe({**SPEC, "unlabelled": "ab" * 32})
