@@ -165,6 +165,21 @@ def test_job_post_with_unlabelled_images_posts_a_spec_naming_them_and_publishes_
     assert session.cache.has(digest)  # published beside the spec
 
 
+def test_job_post_refuses_unlabelled_images_that_share_an_image_with_the_sealed_evaluation_set(world: World) -> None:
+    """`--unlabelled eval.npz` (or the test split it came from) would publish the sealed set's
+    images to every worker before it trains: its score no longer measures held-out images."""
+    evaluation = load_dataset_npz(world.tmp / "eval.npz")
+    mixed = ImageSet(
+        np.concatenate([_unlabelled().images, evaluation.images[:1]]), np.zeros(41, dtype=np.int64), ("a",)
+    )
+    path, _ = export_dataset(mixed, world.tmp / "with-one-eval-image.npz")
+
+    with pytest.raises(JobCheckError, match="1 of the 41 unlabelled images are in the evaluation set"):
+        _post(world, {**SPEC, **SELF_TRAINING}, path)
+
+    assert world.session(1, "requester").market.job_count() == 0
+
+
 def test_job_post_refuses_unlabelled_images_nobody_can_use_before_anything_is_sent(world: World) -> None:
     path, digest = export_dataset(_unlabelled(), world.tmp / "pool-unlabelled.npz")
     with pytest.raises(SpecError, match="pseudo_rounds"):  # no self-training round would read them
