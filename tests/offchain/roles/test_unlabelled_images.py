@@ -114,7 +114,7 @@ def test_a_job_whose_unlabelled_images_declare_a_petabyte_is_skipped_not_the_wor
 def test_a_spec_naming_unlabelled_images_needs_a_self_training_round_and_a_sha256() -> None:
     with pytest.raises(SpecError, match="pseudo_rounds"):
         spec_from_recipe({**SPEC, "unlabelled": "ab" * 32})
-    for bad in ("ab" * 31, "zz" * 32, 7, None):
+    for bad in ("ab" * 31, "zz" * 32, 7, None, "ab " * 21 + " "):  # the last: 64 characters, 21 bytes to fromhex
         with pytest.raises(SpecError, match="64 hex digits"):
             spec_from_recipe({**SPEC, **SELF_TRAINING, "unlabelled": bad})
     parsed = spec_from_recipe({**SPEC, **SELF_TRAINING, "unlabelled": "AB" * 32})
