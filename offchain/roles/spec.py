@@ -95,7 +95,11 @@ def check_unlabelled(path: Path, train_path: Path) -> int:
         if unpacked > limit:
             raise SpecError(f"unlabelled images: {unpacked} bytes unpacked; at most {limit} for this job's image shape")
         pool = load_dataset_npz(path)
-    except (DatasetError, zipfile.BadZipFile) as exc:
+    except zipfile.BadZipFile as exc:  # from the bound's read, before numpy's own message
+        raise SpecError(
+            f"unlabelled images: {path} is not a data set (an .npz of images, labels and classes): {exc}"
+        ) from None
+    except DatasetError as exc:
         raise SpecError(f"unlabelled images: {exc}") from None
     if not 1 <= len(pool) <= MAX_UNLABELLED_IMAGES:
         raise SpecError(f"unlabelled images: {len(pool)}; a job may carry 1 to {MAX_UNLABELLED_IMAGES}")

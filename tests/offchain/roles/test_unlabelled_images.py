@@ -182,8 +182,10 @@ def test_job_post_refuses_unlabelled_images_that_share_an_image_with_the_sealed_
 
 def test_job_post_refuses_unlabelled_images_nobody_can_use_before_anything_is_sent(world: World) -> None:
     path, digest = export_dataset(_unlabelled(), world.tmp / "pool-unlabelled.npz")
-    with pytest.raises(SpecError, match="pseudo_rounds"):  # no self-training round would read them
-        _post(world, SPEC, path)
+    with pytest.raises(SpecError, match=r'--unlabelled .*: the spec has no self-training round .*"pseudo_rounds"'):
+        _post(world, SPEC, path)  # the README's spec as it is: no self-training round would read them
+    with pytest.raises(JobCheckError, match=r"spec-given.json is not a data set \(an .npz"):  # the wrong file
+        _post(world, {**SPEC, **SELF_TRAINING}, world.tmp / "spec-given.json")
     with pytest.raises(InvalidInputError, match="names unlabelled images"):  # the spec names others
         _post(world, {**SPEC, **SELF_TRAINING, "unlabelled": "ab" * 32}, path)
     with pytest.raises(JobCheckError, match="cannot be fetched"):  # named, but nowhere to be found
