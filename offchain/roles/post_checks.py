@@ -93,11 +93,16 @@ def check_unlabelled_images(
     # them (`--unlabelled eval.npz`, or the test split it came from) is no longer held out.
     held_out = {image.tobytes() for image in load_dataset_npz(evaluation).images}
     shared = sum(image.tobytes() in held_out for image in load_dataset_npz(path).images)
-    if shared:
-        raise JobCheckError(
-            f"{shared} of the {count} unlabelled images are in the evaluation set: workers would train on "
-            "them before it is opened; take unlabelled images from elsewhere (the training split)"
-        )
+    if not shared:
+        return
+    if train == evaluation:  # a pooled job (post_job checks its pool as both)
+        where, fix = "the pool, whose evaluation shards a block after the post draws", "leave the pool's images out"
+    else:
+        where, fix = "the evaluation set", "take them from another split than the evaluation set's"
+    raise JobCheckError(
+        f"{shared} of the {count} unlabelled images are in {where}: every worker would hold them before "
+        f"it is opened; {fix}"
+    )
 
 
 def check_job(

@@ -180,6 +180,30 @@ def test_job_post_refuses_unlabelled_images_that_share_an_image_with_the_sealed_
     assert world.session(1, "requester").market.job_count() == 0
 
 
+def test_a_pooled_job_post_refuses_unlabelled_images_that_share_an_image_with_its_pool(world: World) -> None:
+    """Any image of the pool may be drawn for evaluation a block after the post."""
+    pool = load_dataset_npz(world.tmp / "train.npz")
+    in_pool = {image.tobytes() for image in pool.images}
+    others = [image for image in _unlabelled().images if image.tobytes() not in in_pool][:40]
+    mixed = ImageSet(np.stack([*others, *pool.images[-2:]]), np.zeros(len(others) + 2, dtype=np.int64), ("a",))
+    path, _ = export_dataset(mixed, world.tmp / "with-two-pool-images.npz")
+    spec = world.tmp / "spec-pooled.json"
+    spec.write_text(json.dumps({**SPEC, **SELF_TRAINING}))
+
+    with pytest.raises(JobCheckError, match=f"2 of the {len(mixed)} unlabelled images are in the pool, whose"):
+        post_job(
+            world.session(1, "requester"),
+            base="0x" + world.base_hash.hex(),
+            pool=world.tmp / "train.npz",
+            spec=spec,
+            reward=ETH,
+            min_score_bps=0,
+            unlabelled=path,
+        )
+
+    assert world.session(1, "requester").market.job_count() == 0
+
+
 def test_job_post_refuses_unlabelled_images_nobody_can_use_before_anything_is_sent(world: World) -> None:
     path, digest = export_dataset(_unlabelled(), world.tmp / "pool-unlabelled.npz")
     with pytest.raises(SpecError, match=r'--unlabelled .*: the spec has no self-training round .*"pseudo_rounds"'):
