@@ -390,7 +390,12 @@ def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None =
                 raise DatasetError(f"{path} lacks array(s) {', '.join(missing)}")
             images, labels = archive["images"], archive["labels"]
             classes = tuple(str(c) for c in archive["classes"])
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+    except DatasetError:
+        raise
+    # The bytes are whoever posted the job's: numpy and zipfile raise many types on them (zlib.error,
+    # NotImplementedError for an unknown compression method, MemoryError for an array header that
+    # declares a petabyte), and any of them must be a refused data set, never the end of a worker.
+    except Exception as exc:
         # numpy's own message suggests allow_pickle=True: never unpickle an untrusted artifact.
         pickled = "pickle" in str(exc)
         reason = "it holds pickled objects, which are never loaded" if pickled else str(exc)

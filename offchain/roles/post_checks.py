@@ -1,10 +1,11 @@
 """What `offchain job post` checks before it escrows a reward: that a worker can do the job.
 
-Every artifact loads (both data sets, the spec, the unlabelled images it names), the two data
-sets have the same classes, the base model is registered and its weights are reachable through the registry's URI with
-the registered fingerprint, and the spec's architecture fits the base model: a spec whose
-stem differs from the base's would re-initialise the first layer (and, frozen, keep it
-random), so workers would train for nothing. Each failure is one line that says what to fix.
+Every artifact loads (both data sets, the spec, the unlabelled images it names, none of them an
+evaluation image), the two data sets have the same classes, the base model is registered and
+its weights are reachable through the registry's URI with the registered fingerprint, and the
+spec's architecture fits the base model: a spec whose stem differs from the base's would
+re-initialise the first layer (and, frozen, keep it random), so workers would train for
+nothing. Each failure is one line that says what to fix.
 """
 
 from __future__ import annotations
@@ -67,16 +68,20 @@ def check_spec_fits_base(spec: JobSpec, base_weights: Path, classes: tuple[str, 
             )
 
 
-def check_unlabelled_images(session: Session, spec: JobSpec, train: Path, unlabelled: Path | None) -> None:
-    """The images the spec's "unlabelled" names are `unlabelled` or reachable, and a worker can use them."""
+def check_unlabelled_images(
+    session: Session, spec: JobSpec, train: Path, evaluation: Path, unlabelled: Path | None
+) -> None:
+    """The images the spec's "unlabelled" names are `unlabelled` or reachable, a worker can use
+    them, and none of them is an image of the sealed evaluation set (a pooled job's: its pool)."""
     from offchain.artifacts.errors import ArtifactError
+    from offchain.ml.data import load_dataset_npz
     from offchain.roles.spec import SpecError, check_unlabelled
 
     if spec.unlabelled is None:
         return
     try:
         path = unlabelled if unlabelled is not None else session.fetch(spec.unlabelled)
-        check_unlabelled(path, train)
+        count = check_unlabelled(path, train)
     except ArtifactError as exc:
         raise JobCheckError(
             f"the spec's unlabelled images sha256:{spec.unlabelled.hex()} cannot be fetched ({exc}): "
@@ -84,6 +89,20 @@ def check_unlabelled_images(session: Session, spec: JobSpec, train: Path, unlabe
         ) from None
     except SpecError as exc:
         raise JobCheckError(f"job post: {exc}") from None
+    # Published with the spec, they reach every worker before it trains: an evaluation image among
+    # them (`--unlabelled eval.npz`, or the test split it came from) is no longer held out.
+    held_out = {image.tobytes() for image in load_dataset_npz(evaluation).images}
+    shared = sum(image.tobytes() in held_out for image in load_dataset_npz(path).images)
+    if not shared:
+        return
+    if train == evaluation:  # a pooled job (post_job checks its pool as both)
+        where, fix = "the pool, whose evaluation shards a block after the post draws", "leave the pool's images out"
+    else:
+        where, fix = "the evaluation set", "take them from another split than the evaluation set's"
+    raise JobCheckError(
+        f"{shared} of the {count} unlabelled images are in {where}: every worker would hold them before "
+        f"it is opened; {fix}"
+    )
 
 
 def check_job(
@@ -91,7 +110,7 @@ def check_job(
 ) -> None:
     """Raise JobCheckError (or the registry's UnknownModelError) unless a worker can do the job."""
     classes = check_data_sets(train, evaluation)
-    check_unlabelled_images(session, spec, train, unlabelled)
+    check_unlabelled_images(session, spec, train, evaluation, unlabelled)
     record = session.registry.record(base_model)
     weights = fetch_registered_model(
         record.uri,

@@ -38,7 +38,7 @@ from offchain.roles.pool_post import POOL_SHARDS, form_and_store, publish_shards
 from offchain.roles.post_checks import check_job
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_session_args, open_session
-from offchain.roles.spec import UNLABELLED_KEY, JobSpec, load_spec, spec_from_recipe
+from offchain.roles.spec import UNLABELLED_KEY, JobSpec, SpecError, load_spec, spec_from_recipe
 from offchain.roles.steps import withdraw_pending
 
 
@@ -288,6 +288,11 @@ def _spec_naming(session: Session, spec: Path, job_spec: JobSpec, unlabelled: Pa
 
     if not unlabelled.is_file():
         raise InvalidInputError(f"no file at {unlabelled}")
+    if job_spec.config.pseudo_rounds < 1:
+        raise SpecError(
+            f'--unlabelled {unlabelled}: the spec has no self-training round to read them: set "pseudo_rounds": 1 '
+            f"(or more) in {spec}"
+        )
     digest = sha256_file(unlabelled)
     if job_spec.unlabelled not in (None, bytes.fromhex(digest)):
         raise InvalidInputError(

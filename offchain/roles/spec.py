@@ -19,6 +19,7 @@ itself hashed on chain, binds every worker to the same images.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +70,10 @@ def spec_from_recipe(recipe: Mapping[str, Any]) -> JobSpec:
 
 
 def _sha256_field(value: Any) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
+    # A full match, not bytes.fromhex alone: it skips spaces, and 64 characters gave 21 bytes.
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", value):
         raise SpecError(f'"{UNLABELLED_KEY}" must be the 64 hex digits of a SHA-256, got {value!r}')
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise SpecError(f'"{UNLABELLED_KEY}" must be the 64 hex digits of a SHA-256, got {value!r}') from None
+    return bytes.fromhex(value)
 
 
 def check_unlabelled(path: Path, train_path: Path) -> int:
@@ -96,7 +95,11 @@ def check_unlabelled(path: Path, train_path: Path) -> int:
         if unpacked > limit:
             raise SpecError(f"unlabelled images: {unpacked} bytes unpacked; at most {limit} for this job's image shape")
         pool = load_dataset_npz(path)
-    except (DatasetError, zipfile.BadZipFile) as exc:
+    except zipfile.BadZipFile as exc:  # from the bound's read, before numpy's own message
+        raise SpecError(
+            f"unlabelled images: {path} is not a data set (an .npz of images, labels and classes): {exc}"
+        ) from None
+    except DatasetError as exc:
         raise SpecError(f"unlabelled images: {exc}") from None
     if not 1 <= len(pool) <= MAX_UNLABELLED_IMAGES:
         raise SpecError(f"unlabelled images: {len(pool)}; a job may carry 1 to {MAX_UNLABELLED_IMAGES}")

@@ -93,14 +93,17 @@ def estimate_seconds(
 ) -> float:
     """The run's expected duration with MARGIN: every epoch's training and evaluation pass
     (the self-training rounds' too, when the job carries unlabelled images: each labels the
-    pool once, then trains on the labelled and pseudo-labelled set), the final evaluation the
-    worker makes before it claims a score, and the set-up."""
+    pool once, then trains on the labelled and pseudo-labelled set, and with "consistency" on
+    `ratio` pool images per image besides, each labelled first), the final evaluation the worker
+    makes before it claims a score, and the set-up."""
     from offchain.ml.selftrain import pseudo_set_size
 
     rounds = config.pseudo_rounds if unlabelled_images else 0
+    ratio = consistency.ratio if (consistency := config.consistency_settings) else 0
+    inference = speed.train_images_per_second / speed.eval_images_per_second  # an image's cost, in trained images
+    epoch = pseudo_set_size(config, train_images, num_classes, unlabelled_images)
     self_training = rounds * (
-        config.pseudo_epochs * pseudo_set_size(config, train_images, num_classes, unlabelled_images)
-        + unlabelled_images * speed.train_images_per_second / speed.eval_images_per_second
+        config.pseudo_epochs * epoch * (1 + ratio + ratio * inference) + unlabelled_images * inference
     )
     training = (config.epochs * train_images + self_training) / speed.train_images_per_second
     evaluation = (config.epochs + rounds * config.pseudo_epochs + 1) * eval_images / speed.eval_images_per_second

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import pickle
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +100,47 @@ def test_an_artifact_with_another_hash_is_refused(tmp_path: Path) -> None:
 def test_a_corrupt_artifact_gives_a_dataset_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.npz"
     path.write_bytes(b"not a zip")
+
+    with pytest.raises(DatasetError, match="cannot read"):
+        load_dataset_npz(path)
+
+
+def hostile_npz(kind: str, path: Path) -> Path:
+    """An .npz artifact numpy cannot read, as anyone may publish one: "huge" declares a petabyte
+    of images in its array header (808 bytes on disk), "deflate" corrupts its compressed stream,
+    "method" names a compression method zipfile lacks."""
+    good = ImageSet(np.zeros((2, 3, 8, 8), dtype=np.uint8), np.zeros(2, dtype=np.int64), ("a",))
+    arrays = {"images": good.images, "labels": good.labels, "classes": np.array(good.classes)}
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for key, array in arrays.items():
+            member = io.BytesIO()
+            if kind == "huge" and key == "images":
+                header = {"descr": "|u1", "fortran_order": False, "shape": (2**48, 3, 32, 32)}
+                np.lib.format.write_array_header_1_0(member, header)
+                member.write(bytes(100))
+            else:
+                np.save(member, array)
+            archive.writestr(f"{key}.npy", member.getvalue())
+    raw = bytearray(path.read_bytes())
+    if kind == "deflate":  # flip bytes inside the images member's compressed data
+        start = raw.index(b"images.npy") + len("images.npy")  # the local header's name, then the data
+        raw[start : start + 8] = bytes(b ^ 0xFF for b in raw[start : start + 8])
+    if kind == "method":  # method 99 in every local and central header
+        for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+            at = raw.find(signature)
+            while at >= 0:
+                raw[at + offset : at + offset + 2] = (99).to_bytes(2, "little")
+                at = raw.find(signature, at + 4)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["huge", "deflate", "method"])
+def test_an_artifact_numpy_cannot_read_gives_a_dataset_error_whatever_numpy_raises(tmp_path: Path, kind: str) -> None:
+    """Not MemoryError, zlib.error or NotImplementedError: a worker skips a job on a DatasetError,
+    and any other error ends its process, the same way on every restart (issue 23's unlabelled
+    images, and a job's training set, come from whoever posts the job)."""
+    path = hostile_npz(kind, tmp_path / f"{kind}.npz")
 
     with pytest.raises(DatasetError, match="cannot read"):
         load_dataset_npz(path)

@@ -51,6 +51,20 @@ def test_the_estimate_counts_the_self_training_rounds_when_the_job_carries_unlab
     assert with_pool == pytest.approx(speed.MARGIN * (30 + rounds + 1) + speed.RUN_OVERHEAD_S)
 
 
+def test_the_estimate_counts_the_consistency_terms_pool_images_in_every_step() -> None:
+    """With "consistency" each self-training step also trains on `ratio` pool images per image of
+    its batch, after labelling their weak view (offchain.ml.loop): a spec's {"ratio": 7}, FixMatch's
+    own, trains 8 times the images of the rounds the estimate counted without it."""
+    config = TrainConfig(epochs=3, pseudo_rounds=1, pseudo_epochs=8, pseudo_per_class=200, consistency={"ratio": 3})
+    rate = RecipeSpeed(train_images_per_second=10.0, eval_images_per_second=40.0, setup_seconds=1.0)
+
+    estimate = speed.estimate_seconds(config, 100, 0, rate, num_classes=5, unlabelled_images=1000)
+
+    # each of the 8 epochs' 1,400 images brings 3 pool images, trained on and labelled at inference speed
+    rounds = (8 * 1400 * (1 + 3) + 8 * 1400 * 3 * 10 / 40 + 1000 * 10 / 40) / 10
+    assert estimate == pytest.approx(speed.MARGIN * (30 + rounds + 1) + speed.RUN_OVERHEAD_S)
+
+
 @pytest.mark.timing
 def test_the_estimate_covers_the_real_run(tmp_path: Path) -> None:
     from offchain.ml.train import train

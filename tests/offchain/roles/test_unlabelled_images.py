@@ -90,10 +90,31 @@ def test_a_job_whose_unlabelled_images_differ_in_shape_from_its_training_images_
     assert "unlabelled images are [3, 16, 16], the training images [3, 32, 32]" in (entry.record.reason or "")
 
 
+def test_a_job_whose_unlabelled_images_declare_a_petabyte_is_skipped_not_the_worker_ended(world: World) -> None:
+    """808 bytes whose array header declares 2**48 images: numpy's MemoryError, not a DatasetError,
+    ended the worker at consider() and again at every restart (the job stayed SEEN), its staked
+    jobs with it. The byte bound reads the archive's directory, which is honest here."""
+    path = world.tmp / "petabyte.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for key, array in (("labels", np.zeros(1, dtype=np.int64)), ("classes", np.array(["a"]))):
+            member = io.BytesIO()
+            np.save(member, array)
+            archive.writestr(f"{key}.npy", member.getvalue())
+        member, header = io.BytesIO(), {"descr": "|u1", "fortran_order": False, "shape": (2**48, 3, 32, 32)}
+        np.lib.format.write_array_header_1_0(member, header)
+        archive.writestr("images.npy", member.getvalue() + bytes(100))
+    job_id = world.post_job({**SPEC, **SELF_TRAINING, "unlabelled": ArtifactStore(world.store).put_file(path)})
+
+    _worker(world)[0].discover()
+
+    entry = _entry(world, job_id)
+    assert entry.state == JobState.SKIPPED and "cannot read" in (entry.record.reason or "")
+
+
 def test_a_spec_naming_unlabelled_images_needs_a_self_training_round_and_a_sha256() -> None:
     with pytest.raises(SpecError, match="pseudo_rounds"):
         spec_from_recipe({**SPEC, "unlabelled": "ab" * 32})
-    for bad in ("ab" * 31, "zz" * 32, 7, None):
+    for bad in ("ab" * 31, "zz" * 32, 7, None, "ab " * 21 + " "):  # the last: 64 characters, 21 bytes to fromhex
         with pytest.raises(SpecError, match="64 hex digits"):
             spec_from_recipe({**SPEC, **SELF_TRAINING, "unlabelled": bad})
     parsed = spec_from_recipe({**SPEC, **SELF_TRAINING, "unlabelled": "AB" * 32})
@@ -144,10 +165,51 @@ def test_job_post_with_unlabelled_images_posts_a_spec_naming_them_and_publishes_
     assert session.cache.has(digest)  # published beside the spec
 
 
+def test_job_post_refuses_unlabelled_images_that_share_an_image_with_the_sealed_evaluation_set(world: World) -> None:
+    """`--unlabelled eval.npz` (or the test split it came from) would publish the sealed set's
+    images to every worker before it trains: its score no longer measures held-out images."""
+    evaluation = load_dataset_npz(world.tmp / "eval.npz")
+    mixed = ImageSet(
+        np.concatenate([_unlabelled().images, evaluation.images[:1]]), np.zeros(41, dtype=np.int64), ("a",)
+    )
+    path, _ = export_dataset(mixed, world.tmp / "with-one-eval-image.npz")
+
+    with pytest.raises(JobCheckError, match="1 of the 41 unlabelled images are in the evaluation set"):
+        _post(world, {**SPEC, **SELF_TRAINING}, path)
+
+    assert world.session(1, "requester").market.job_count() == 0
+
+
+def test_a_pooled_job_post_refuses_unlabelled_images_that_share_an_image_with_its_pool(world: World) -> None:
+    """Any image of the pool may be drawn for evaluation a block after the post."""
+    pool = load_dataset_npz(world.tmp / "train.npz")
+    in_pool = {image.tobytes() for image in pool.images}
+    others = [image for image in _unlabelled().images if image.tobytes() not in in_pool][:40]
+    mixed = ImageSet(np.stack([*others, *pool.images[-2:]]), np.zeros(len(others) + 2, dtype=np.int64), ("a",))
+    path, _ = export_dataset(mixed, world.tmp / "with-two-pool-images.npz")
+    spec = world.tmp / "spec-pooled.json"
+    spec.write_text(json.dumps({**SPEC, **SELF_TRAINING}))
+
+    with pytest.raises(JobCheckError, match=f"2 of the {len(mixed)} unlabelled images are in the pool, whose"):
+        post_job(
+            world.session(1, "requester"),
+            base="0x" + world.base_hash.hex(),
+            pool=world.tmp / "train.npz",
+            spec=spec,
+            reward=ETH,
+            min_score_bps=0,
+            unlabelled=path,
+        )
+
+    assert world.session(1, "requester").market.job_count() == 0
+
+
 def test_job_post_refuses_unlabelled_images_nobody_can_use_before_anything_is_sent(world: World) -> None:
     path, digest = export_dataset(_unlabelled(), world.tmp / "pool-unlabelled.npz")
-    with pytest.raises(SpecError, match="pseudo_rounds"):  # no self-training round would read them
-        _post(world, SPEC, path)
+    with pytest.raises(SpecError, match=r'--unlabelled .*: the spec has no self-training round .*"pseudo_rounds"'):
+        _post(world, SPEC, path)  # the README's spec as it is: no self-training round would read them
+    with pytest.raises(JobCheckError, match=r"spec-given.json is not a data set \(an .npz"):  # the wrong file
+        _post(world, {**SPEC, **SELF_TRAINING}, world.tmp / "spec-given.json")
     with pytest.raises(InvalidInputError, match="names unlabelled images"):  # the spec names others
         _post(world, {**SPEC, **SELF_TRAINING, "unlabelled": "ab" * 32}, path)
     with pytest.raises(JobCheckError, match="cannot be fetched"):  # named, but nowhere to be found
