@@ -61,6 +61,10 @@ class WorkerOptions:
         check_device(self.device)  # at start: not after a job has been taken
 
 
+# A job of ours in these states still has its reveal ahead (its stake at risk if it misses it).
+BEFORE_REVEAL = frozenset({JobState.TRAINING, JobState.TRAINED, JobState.COMMITTING, JobState.COMMITTED})
+
+
 @dataclass(frozen=True)
 class Trained:
     """A fine-tuned result: its weights file, its tensor fingerprint, its held-out score."""
@@ -170,15 +174,28 @@ class Worker:
             needed = estimate_job_seconds(
                 spec.config, train_path, None, options.device, options.images_per_second, unlabelled
             )
-            left = job.commit_deadline - self.session.chain_time()
+            now = self.session.chain_time()
+            left = job.commit_deadline - now
             if needed > left:
                 raise OffchainError(f"needs about {needed:.0f} s of training, {left} s left before the commit deadline")
-            # Its commit and its reveal must each be included in time (issue 25).
+            # Training holds this worker's loop: every job of ours still to reveal must be
+            # revealable after it, or its stake is lost for this job's sake.
+            after = {
+                f"time left to reveal job {e.job_id} after training this one": e.record.posting.reveal_deadline
+                - now
+                - needed
+                for e in self.journal.active()
+                if e.state in BEFORE_REVEAL
+            }
+            if late := [name for name, seconds in after.items() if seconds <= 0]:
+                raise OffchainError(f"needs about {needed:.0f} s of training: no {', no '.join(late)}")
+            # Its commit and its reveal must each be included in time (issue 25), and those reveals.
             short = DELAYS.short_windows(
                 self.session.client.w3,
                 {
                     "time left to commit after training": left - needed,
                     "reveal window": job.reveal_deadline - job.commit_deadline,
+                    **after,
                 },
             )
             if short:

@@ -12,10 +12,11 @@ import torch
 from conftest import ETH, SPEC, WINDOW_S, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.artifacts.store import ArtifactStore
 from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import attestation_seal
 from offchain.eth.inclusion import DELAYS
-from offchain.eth.market import Outcome
+from offchain.eth.market import MarketClient, Outcome
 from offchain.ml.pool import PoolSplit
 from offchain.roles.journal import JobState, Journal
 from offchain.roles.pool import pool_of, split_of
@@ -391,3 +392,32 @@ def test_a_worker_that_takes_only_pooled_jobs_refuses_an_unpooled_one(world: Wor
 
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.state == JobState.SKIPPED and entry.record.reason == UNPOOLED
+
+
+def test_a_job_whose_training_would_make_a_committed_job_miss_its_reveal_is_skipped(world: World) -> None:
+    """Training holds the worker's loop: a job of ours committed and still to reveal must be
+    revealable after the new job's training, or its stake is lost for the new job's sake."""
+    from dataclasses import replace
+
+    committed = world.post_job()
+    _worker(world).discover()
+    assert _step(world, committed) == JobState.TRAINED and _step(world, committed) == JobState.COMMITTED
+    requester = world.session(1, "requester")
+    now = requester.chain_time()
+    spec = ArtifactStore(world.store).put_file(world.tmp / "spec.json")
+    long_windows = replace(
+        world.terms(requester, world.hashes["train"], world.hashes["eval"], spec),
+        deadlines=(now + 20_000, now + 21_000, now + 22_000, now + 23_000),
+    )
+    reveal_in = MarketClient.of(world.client, world.deployment).job(committed).reveal_deadline - now
+
+    def consider(images_per_second: float) -> JobState:
+        job_id = requester.market.post_job(long_windows)
+        options = WorkerOptions(publish=None, device="cpu", confirmations=0, images_per_second=images_per_second)
+        Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=io.StringIO())).discover()
+        return _state(world, job_id)
+
+    # 20 training images, 1 epoch, the margin 1.5: about 30 / speed seconds of training
+    assert consider(30 / (reveal_in + 1_000)) == JobState.SKIPPED  # would end after the committed job's reveal deadline
+    assert f"no time left to reveal job {committed}" in (_worker(world).journal.entries()[-1].record.reason or "")
+    assert consider(30 / (reveal_in / 2)) == JobState.TRAINING  # ends well before it: taken
