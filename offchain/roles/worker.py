@@ -171,9 +171,12 @@ class Worker:
             # 80 % that is fitted by about what scoring the held-out 20 % costs.
             unlabelled = self._unlabelled_images(spec, train_path)
             options = self.options
-            needed = estimate_job_seconds(
-                spec.config, train_path, None, options.device, options.images_per_second, unlabelled
-            )
+            try:
+                needed = estimate_job_seconds(
+                    spec.config, train_path, None, options.device, options.images_per_second, unlabelled
+                )
+            except RuntimeError as exc:  # torch: the recipe does not fit this machine (memory, mostly)
+                raise OffchainError(f"the job's recipe does not run on this machine: {exc}") from None
             now = self.session.chain_time()
             left = job.commit_deadline - now
             if needed > left:

@@ -421,3 +421,23 @@ def test_a_job_whose_training_would_make_a_committed_job_miss_its_reveal_is_skip
     assert consider(30 / (reveal_in + 1_000)) == JobState.SKIPPED  # would end after the committed job's reveal deadline
     assert f"no time left to reveal job {committed}" in (_worker(world).journal.entries()[-1].record.reason or "")
     assert consider(30 / (reveal_in / 2)) == JobState.TRAINING  # ends well before it: taken
+
+
+def test_a_job_whose_recipe_does_not_fit_this_machine_is_skipped_not_a_crash_loop(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A requester's huge images or batch make torch raise in the speed probe ("can't allocate
+    memory"): uncaught, it stopped the worker at every restart, its staked jobs with it."""
+    from offchain.roles import speed
+
+    def out_of_memory(*args: object) -> None:
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] can't allocate memory")
+
+    monkeypatch.setattr(speed, "measure_recipe_speed", out_of_memory)
+    job_id = world.post_job()
+
+    _worker(world).discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert "does not run on this machine: [enforce fail" in (entry.record.reason or "")
