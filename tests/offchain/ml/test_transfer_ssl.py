@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from benchmarks import transfer_ssl
@@ -80,3 +81,12 @@ def test_a_contrastive_view_is_a_changed_uint8_image_of_the_same_shape() -> None
 
     assert view.dtype == torch.uint8 and view.shape == images.shape
     assert (view != images).flatten(1).any(1).all()
+
+
+def test_the_control_source_is_refused_for_draws_it_may_hold() -> None:
+    from benchmarks import transfer_features
+
+    with pytest.raises(SystemExit) as exits:  # draw 7's images may lie in the control's source
+        transfer_features.main(["--base", "rotation", "--source", "fashion+target-rest", "--seeds", "100,7"])
+
+    assert exits.value.code == 2
