@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,20 +94,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seeds", default="100,101,102", help="draws (the benchmark's tuning seeds)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    from benchmarks import transfer_ssl
+    from benchmarks import transfer_bench, transfer_ssl
 
     if args.source == "fashion+target-rest":
         if args.base not in transfer_ssl.PRETEXTS:
             parser.error(
                 "fashion+target-rest is a control for the self-supervised bases: use --base rotation or simclr"
             )
-        if not {int(s) for s in args.seeds.split(",")} <= set(transfer_ssl.TUNING_SEEDS):
-            parser.error(f"fashion+target-rest holds images of any draw but {transfer_ssl.TUNING_SEEDS}: use those")
-    import time
-
+        if not {int(s) for s in args.seeds.split(",")} <= set(transfer_bench.TUNE_SEEDS):
+            parser.error(f"fashion+target-rest holds images of any draw but {transfer_bench.TUNE_SEEDS}: use those")
     import torch
 
-    from benchmarks import transfer_bench
     from offchain.ml.config import FASHION_LARGE_SOURCE_RECIPE
     from offchain.ml.data import load_data
     from offchain.ml.models import build_model, load_model

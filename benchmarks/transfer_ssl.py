@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from benchmarks.transfer_bench import LABELS_PER_CLASS, TUNE_SEEDS
+
 if TYPE_CHECKING:
     import torch
     from torch import nn
@@ -47,11 +49,9 @@ SOURCES = ("fashion", "fashion+mnist", "fashion+target-rest")
 PRETEXTS = ("rotation", "simclr")
 TURNS = 4  # 0, 90, 180 and 270 degrees, counter-clockwise
 CACHE = Path("runs/cache")
-TUNING_SEEDS = (100, 101, 102)  # transfer_bench's tuning draws: never in a control source
-LABEL_COUNTS = (5, 20)
-# 2,000 steps of 100 images: 200,000 images, 6.7 passes over Fashion 0-4's 29,929 (about 10 minutes
-# of one core on the project's machine, 0.28 s a step); the same for every source, so the bases
-# differ in their images, not their budget.
+# 2,000 steps of 100 images: 200,000 images, 6.7 passes over Fashion 0-4's 29,929 (604-646 CPU s on
+# one thread of the project's machine); the same for every source, so the bases differ in their
+# images, not their budget.
 ROTATION_RECIPE: dict[str, Any] = {
     "arch": "resnet18",
     "steps": 2000,
@@ -117,7 +117,7 @@ def target_rest(pool: ImageSet) -> np.ndarray:
     """Indices of `pool` (the target's training split) in none of the tuning draws, at any label count."""
     from benchmarks.transfer_bench import draw_indices
 
-    used = [np.concatenate(draw_indices(pool, labels, seed)) for labels in LABEL_COUNTS for seed in TUNING_SEEDS]
+    used = [np.concatenate(draw_indices(pool, labels, seed)) for labels in LABELS_PER_CLASS for seed in TUNE_SEEDS]
     return np.setdiff1d(np.arange(len(pool)), np.concatenate(used))
 
 

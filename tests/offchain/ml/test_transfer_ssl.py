@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from benchmarks import transfer_ssl
-from benchmarks.transfer_bench import draw_indices
+from benchmarks.transfer_bench import LABELS_PER_CLASS, TUNE_SEEDS, draw_indices
 from offchain.ml.data import ImageSet, load_data
 
 SIDE = 8
@@ -37,7 +37,6 @@ def test_turning_keeps_every_pixel_and_the_batch_untouched() -> None:
 
 
 def test_a_short_pretext_run_lowers_its_loss() -> None:
-    torch.set_num_threads(1)
     digits = torch.from_numpy(load_data("digits", "train", per_class=10).images)  # 100 images
     # a lower rate than the recipe's: batches of 20 at 0.05 diverge before they learn
     recipe = {**transfer_ssl.ROTATION_RECIPE, "steps": 25, "batch": 20, "warmup_steps": 3, "lr": 0.01}
@@ -57,8 +56,8 @@ def test_the_control_source_holds_no_image_of_a_tuning_draw() -> None:
     rest = transfer_ssl.target_rest(pool)
 
     assert len(rest) > 0
-    for count in transfer_ssl.LABEL_COUNTS:
-        for seed in transfer_ssl.TUNING_SEEDS:
+    for count in LABELS_PER_CLASS:
+        for seed in TUNE_SEEDS:
             assert not set(rest) & set(np.concatenate(draw_indices(pool, count, seed)))
 
 
