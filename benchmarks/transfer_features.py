@@ -2,6 +2,7 @@
 
     python -m benchmarks.transfer_features                       # the large Fashion base (0-4, all 29,929)
     python -m benchmarks.transfer_features --source fashion+mnist   # that source plus all MNIST digits
+    python -m benchmarks.transfer_features --base rotation --source fashion   # self-supervised (transfer_ssl)
 
 Issue 23's goal puts the fine-tune 3 points above scratch, which gets the same recipe from random
 weights. Every pilot so far ends near the margin by which the base's features label the pool better
@@ -11,6 +12,9 @@ self-trained logistic regression (the teachers' own, offchain.ml.selftrain) on e
 scored against the pool's withheld labels. The base's source is Fashion-MNIST classes 0-4, every
 training image (FASHION_LARGE_SOURCE_RECIPE); `--source fashion+mnist` adds the 7,000 MNIST training
 digits as ten more classes (disjoint from the target's garments), the same recipe otherwise.
+`--base rotation` (or `simclr`) measures benchmarks.transfer_ssl's self-supervised base of the same
+source instead (rotation prediction or SimCLR, the source's labels unused), and allows its control source
+`fashion+target-rest`, which breaks the goal's disjoint-classes rule (transfer_ssl says why).
 Only the pool's labels are read, never the test split.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -84,29 +89,43 @@ def pool_accuracy(x: np.ndarray, y: np.ndarray, u: np.ndarray, truth: np.ndarray
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.transfer_features", description=__doc__.split("\n")[0])
-    parser.add_argument("--source", choices=("fashion", "fashion+mnist"), default="fashion")
+    parser.add_argument("--source", choices=("fashion", "fashion+mnist", "fashion+target-rest"), default="fashion")
+    parser.add_argument("--base", choices=("supervised", "rotation", "simclr"), default="supervised")
     parser.add_argument("--seeds", default="100,101,102", help="draws (the benchmark's tuning seeds)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
+    from benchmarks import transfer_bench, transfer_ssl
+
+    if args.source == "fashion+target-rest":
+        if args.base not in transfer_ssl.PRETEXTS:
+            parser.error(
+                "fashion+target-rest is a control for the self-supervised bases: use --base rotation or simclr"
+            )
+        if not {int(s) for s in args.seeds.split(",")} <= set(transfer_bench.TUNE_SEEDS):
+            parser.error(f"fashion+target-rest holds images of any draw but {transfer_bench.TUNE_SEEDS}: use those")
     import torch
 
-    from benchmarks import transfer_bench
     from offchain.ml.config import FASHION_LARGE_SOURCE_RECIPE
     from offchain.ml.data import load_data
     from offchain.ml.models import build_model, load_model
 
     torch.set_num_threads(args.threads)
-    recipe = dict(FASHION_LARGE_SOURCE_RECIPE)
-    if args.source == "fashion+mnist":
-        recipe.update(dataset=str(combined_source()), classes=None)
-    transfer_bench.BASE_RECIPE = recipe
-    base, _ = transfer_bench.base_model()
+    if args.base in transfer_ssl.PRETEXTS:
+        base, cached = transfer_ssl.pretext_base(args.source, args.base)
+        print(f"base: {base} ({'cached' if cached else 'trained now'})", flush=True)
+    else:
+        recipe = dict(FASHION_LARGE_SOURCE_RECIPE)
+        if args.source == "fashion+mnist":
+            recipe.update(dataset=str(combined_source()), classes=None)
+        transfer_bench.BASE_RECIPE = recipe
+        base, _ = transfer_bench.base_model()
     model, _ = load_model(base)
+    start = time.perf_counter()
     pool = load_data("fashion-mnist", "train", transfer_bench.TASKS["fashion"].target_classes)
     classes = len(pool.classes)
     torch.manual_seed(0)  # the scratch arm's kind of teacher: one network from random weights
     random_weights = build_model("resnet18", classes)
-    print(f"base: {args.source} source; pool labelled right, mean over draws {args.seeds} (base / random weights)")
+    print(f"base: {args.base}, {args.source}; pool labelled right, mean of draws {args.seeds} (base / random weights)")
     for labels in (5, 20):
         rows = []
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -123,6 +142,7 @@ def main(argv: list[str]) -> int:
             f"{f} {b:.1f} / {r:.1f} ({b - r:+.1f})" for f, b, r in zip(FEATURES, mean[0], mean[1], strict=True)
         )
         print(f"{labels}/class: {cells}", flush=True)
+    print(f"features measured in {time.perf_counter() - start:.0f} s", flush=True)
     return 0
 
 
