@@ -123,6 +123,26 @@ def parse_spec(raw: bytes) -> JobSpec:
     return spec_from_recipe(recipe)
 
 
+def model_fields(raw: bytes) -> tuple[str, str]:
+    """The spec's architecture and stem: all a validator needs to load the weights it scores.
+    Read leniently (a key that a later version adds is ignored), so that a validator older than
+    its committee's workers does not score every submission 0; SpecError for what cannot load."""
+    from offchain.ml.models import ARCHITECTURES, STEMS
+
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecError(f"spec is {len(raw)} bytes; at most {MAX_SPEC_BYTES}")
+    try:
+        recipe = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SpecError(f"spec is not valid JSON: {exc}") from None
+    if not isinstance(recipe, dict):
+        raise SpecError(f"spec must be a JSON object, got {type(recipe).__name__}")
+    arch, stem = recipe.get("arch", TrainConfig.arch), recipe.get("stem", TrainConfig.stem)
+    if arch not in ARCHITECTURES or stem not in STEMS:
+        raise SpecError(f"spec's arch {arch!r} or stem {stem!r} is not one of {ARCHITECTURES} / {STEMS}")
+    return arch, stem
+
+
 def load_spec(path: Path) -> JobSpec:
     try:
         return parse_spec(path.read_bytes())

@@ -45,7 +45,7 @@ from offchain.roles.rolelog import RoleLog
 from offchain.roles.sealing import member_key, open_submission
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
-from offchain.roles.spec import JobSpec, parse_spec
+from offchain.roles.spec import model_fields
 from offchain.roles.steps import TRANSIENT_ERRORS, run_rounds
 from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
@@ -214,8 +214,7 @@ class Validator:
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            spec = parse_spec(self.session.fetch(job.spec).read_bytes())
-            _write_card(folder, spec, eval_path)
+            _write_card(folder, model_fields(self.session.fetch(job.spec).read_bytes()), eval_path)
             result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)
         except TRANSIENT_ERRORS:
             raise
@@ -282,13 +281,13 @@ class Validator:
         return self.jobs[job_id]
 
 
-def _write_card(folder: Path, spec: JobSpec, eval_path: Path) -> None:
-    """The model card the job implies: the architecture and stem of the spec's training
-    config (the same one the worker trained with), the evaluation set's classes."""
+def _write_card(folder: Path, model: tuple[str, str], eval_path: Path) -> None:
+    """The model card the job implies: the architecture and stem of the spec (the ones the
+    worker trained with), the evaluation set's classes."""
     from offchain.ml.data import load_dataset_npz
 
     classes = list(load_dataset_npz(copy_as(eval_path, folder / "eval.npz")).classes)
-    card = {"architecture": spec.config.arch, "stem": spec.config.stem, "classes": classes}
+    card = {"architecture": model[0], "stem": model[1], "classes": classes}
     (folder / "model.json").write_text(json.dumps(card, indent=2))
 
 

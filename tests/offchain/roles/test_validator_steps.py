@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import World
+from conftest import SPEC, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.inclusion import DELAYS
@@ -224,3 +224,19 @@ def _shards(world: World) -> list[tuple[int, str]]:
     manifest = parse_manifest((world.store / world.hashes["pool"]).read_bytes())
     assert manifest is not None
     return list(enumerate(manifest.shards))
+
+
+def test_a_spec_key_from_a_later_version_does_not_make_the_validator_score_zero(world: World) -> None:
+    """A validator needs only the spec's architecture and stem. Read strictly, a key its version
+    does not know (the "unlabelled" images were one) scored every submission 0, convicting the
+    honest workers of a committee that had not upgraded yet."""
+    job_id = world.post_job({**SPEC, "a_key_from_a_later_version": 1})
+    stream = io.StringIO()
+    validator = Validator(world.session(VALIDATOR, "validator"), ValidatorOptions(confirmations=0),
+                          RoleLog("validator", stream=stream))  # fmt: skip
+    uri = world.session(VALIDATOR, "validator").registry.record(world.base_hash).uri
+    event = _revealed(world, job_id, world.base_hash, uri)  # the base model itself, served honestly
+
+    validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"]))
+
+    assert "weights unusable" not in stream.getvalue() and "evaluated" in stream.getvalue()
