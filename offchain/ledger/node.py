@@ -131,6 +131,9 @@ class Node:
         self._stopping.set()
         self.server.shutdown()
         self.server.server_close()
+        # Requests in flight still read the chain: the caller closes it next (its SQLite
+        # connection closed under a reading thread crashed the process: a segfault in make test).
+        self.server.drain(self.limits.request_deadline_s + 1.0)
         if self._thread is not None:
             self._thread.join()
         if self._syncer is not None:
@@ -426,6 +429,19 @@ class _CappedServer(ThreadingHTTPServer):
         super().__init__(address, handler)
         self.limits = limits
         self._slots = threading.BoundedSemaphore(limits.max_connections)
+
+    def drain(self, timeout_s: float) -> bool:
+        """Wait until no request is being served (at most `timeout_s`); whether none is."""
+        end, taken = time.monotonic() + timeout_s, 0
+        try:
+            while taken < self.limits.max_connections:
+                if not self._slots.acquire(timeout=max(0.0, end - time.monotonic())):
+                    return False
+                taken += 1
+            return True
+        finally:
+            for _ in range(taken):
+                self._slots.release()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         if not self._slots.acquire(blocking=False):

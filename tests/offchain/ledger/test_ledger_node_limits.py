@@ -242,3 +242,33 @@ def test_the_back_off_doubles_with_each_lie_up_to_its_bound(chain: Chain, tmp_pa
         assert 0.4 < waits[3] <= 0.5
     finally:
         liar.stop()
+
+
+def test_stop_returns_only_once_the_requests_in_flight_are_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller closes the chain right after stop(): a handler thread still reading it then
+    read a closed SQLite connection, which crashed the whole process (a segfault in make test)."""
+    chain = Chain.open(tmp_path / "chain", "devnet", create=True)
+    node = Node(chain).start()
+    reading, answered = threading.Event(), threading.Event()
+    tip_json = node.tip_json
+
+    def slow_tip() -> dict:
+        reading.set()
+        time.sleep(0.5)
+        try:
+            return tip_json()
+        finally:
+            answered.set()
+
+    monkeypatch.setattr(node, "tip_json", slow_tip)
+    client = threading.Thread(target=request_json, args=(node.url, "/tip"), daemon=True)
+    client.start()
+    assert reading.wait(QUICK_S)
+
+    node.stop()
+
+    assert answered.is_set()  # before the chain below is closed
+    chain.close()
+    client.join(QUICK_S)
