@@ -112,6 +112,11 @@ def check_unlabelled(path: Path, train_path: Path) -> int:
 
 def parse_spec(raw: bytes) -> JobSpec:
     """The spec artifact's bytes, parsed and checked; raises SpecError naming the problem."""
+    return spec_from_recipe(_json_object(raw))
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """The spec artifact's JSON object (bounded in size); SpecError for anything else."""
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecError(f"spec is {len(raw)} bytes; at most {MAX_SPEC_BYTES}")
     try:
@@ -120,7 +125,7 @@ def parse_spec(raw: bytes) -> JobSpec:
         raise SpecError(f"spec is not valid JSON: {exc}") from None
     if not isinstance(recipe, dict):
         raise SpecError(f"spec must be a JSON object, got {type(recipe).__name__}")
-    return spec_from_recipe(recipe)
+    return recipe
 
 
 def model_fields(raw: bytes) -> tuple[str, str]:
@@ -129,14 +134,7 @@ def model_fields(raw: bytes) -> tuple[str, str]:
     its committee's workers does not score every submission 0; SpecError for what cannot load."""
     from offchain.ml.models import ARCHITECTURES, STEMS
 
-    if len(raw) > MAX_SPEC_BYTES:
-        raise SpecError(f"spec is {len(raw)} bytes; at most {MAX_SPEC_BYTES}")
-    try:
-        recipe = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SpecError(f"spec is not valid JSON: {exc}") from None
-    if not isinstance(recipe, dict):
-        raise SpecError(f"spec must be a JSON object, got {type(recipe).__name__}")
+    recipe = _json_object(raw)
     arch, stem = recipe.get("arch", TrainConfig.arch), recipe.get("stem", TrainConfig.stem)
     if arch not in ARCHITECTURES or stem not in STEMS:
         raise SpecError(f"spec's arch {arch!r} or stem {stem!r} is not one of {ARCHITECTURES} / {STEMS}")
