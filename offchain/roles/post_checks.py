@@ -81,7 +81,7 @@ def check_unlabelled_images(
         return
     try:
         path = unlabelled if unlabelled is not None else session.fetch(spec.unlabelled)
-        count = check_unlabelled(path, train)
+        pool = check_unlabelled(path, train)
     except ArtifactError as exc:
         raise JobCheckError(
             f"the spec's unlabelled images sha256:{spec.unlabelled.hex()} cannot be fetched ({exc}): "
@@ -92,7 +92,7 @@ def check_unlabelled_images(
     # Published with the spec, they reach every worker before it trains: an evaluation image among
     # them (`--unlabelled eval.npz`, or the test split it came from) is no longer held out.
     held_out = {image.tobytes() for image in load_dataset_npz(evaluation).images}
-    shared = sum(image.tobytes() in held_out for image in load_dataset_npz(path).images)
+    shared = sum(image.tobytes() in held_out for image in pool.images)
     if not shared:
         return
     if train == evaluation:  # a pooled job (post_job checks its pool as both)
@@ -100,7 +100,7 @@ def check_unlabelled_images(
     else:
         where, fix = "the evaluation set", "take them from another split than the evaluation set's"
     raise JobCheckError(
-        f"{shared} of the {count} unlabelled images are in {where}: every worker would hold them before "
+        f"{shared} of the {len(pool)} unlabelled images are in {where}: every worker would hold them before "
         f"it is opened; {fix}"
     )
 

@@ -23,11 +23,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offchain.errors import OffchainError
 from offchain.ml.config import TrainConfig
 from offchain.ml.errors import ConfigError
+
+if TYPE_CHECKING:
+    from offchain.ml.data import ImageSet
 
 MAX_SPEC_BYTES = 64 * 1024
 UNLABELLED_KEY = "unlabelled"
@@ -76,9 +79,9 @@ def _sha256_field(value: Any) -> bytes:
     return bytes.fromhex(value)
 
 
-def check_unlabelled(path: Path, train_path: Path) -> int:
-    """The number of unlabelled images in `path`; raises SpecError unless they are a data set of at
-    most MAX_UNLABELLED_IMAGES images of the training set's shape."""
+def check_unlabelled(path: Path, train_path: Path) -> ImageSet:
+    """The unlabelled images in `path`; raises SpecError unless they are a data set of at most
+    MAX_UNLABELLED_IMAGES images of the training set's shape."""
     import zipfile
 
     import numpy as np
@@ -107,7 +110,7 @@ def check_unlabelled(path: Path, train_path: Path) -> int:
         raise SpecError(
             f"unlabelled images are {list(pool.images.shape[1:])}, the training images {list(train.images.shape[1:])}"
         )
-    return len(pool)
+    return pool
 
 
 def parse_spec(raw: bytes) -> JobSpec:

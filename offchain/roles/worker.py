@@ -325,7 +325,7 @@ class Worker:
         hash-checked and checked against the training set's image shape); 0 without any."""
         if spec.unlabelled is None:
             return 0
-        return check_unlabelled(self.session.fetch(spec.unlabelled), train_path)
+        return len(check_unlabelled(self.session.fetch(spec.unlabelled), train_path))
 
     def _epoch_done(self, job_id: int, metrics: Any) -> None:
         self.log(
