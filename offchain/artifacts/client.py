@@ -2,36 +2,63 @@
 
 URIs: a local path (or file://), an http(s) URL, or `sha256:<hex>` resolved through the
 configured sources (store folders and artifact-server URLs, in order).
+
+A source is hostile until its bytes hash right, so every download is bounded: at most
+`FetchLimits.max_bytes` (a declared Content-Length over it is refused before the body), and
+once the grace is over, no slower on average than `min_bytes_per_s` (each read waits for at
+most HTTP_TIMEOUT_S). A source past either bound raises ArtifactRefusedError, and what it sent
+is deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 from offchain.artifacts.errors import (
     ArtifactError,
     ArtifactNotFoundError,
+    ArtifactRefusedError,
     ArtifactUnreachableError,
     HashMismatchError,
     InvalidURIError,
 )
-from offchain.artifacts.store import CHUNK, ArtifactStore, normalize_sha256, sha256_file
+from offchain.artifacts.store import CHUNK, MAX_ARTIFACT_BYTES, ArtifactStore, normalize_sha256, sha256_file
 
 HTTP_TIMEOUT_S = 30
 
 
-def fetch(uri: str, expected_sha256: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Path:
+class FetchLimits(NamedTuple):
+    """How much, and how slowly, a source may send one artifact."""
+
+    max_bytes: int = MAX_ARTIFACT_BYTES
+    # 256 KiB/s is a 2 Mbit/s uplink: a 4 GiB artifact within 4.5 hours, a spec within the grace.
+    min_bytes_per_s: float = 256 * 1024
+    grace_s: float = 30.0
+
+
+DEFAULT_LIMITS = FetchLimits()
+
+
+def fetch(
+    uri: str,
+    expected_sha256: str,
+    cache: ArtifactStore,
+    sources: Sequence[str] = (),
+    limits: FetchLimits = DEFAULT_LIMITS,
+) -> Path:
     """The verified local path of the artifact `uri`, whose content must hash to `expected_sha256`.
 
     The result lives in `cache` (named by its hash); a cached copy is used without a fetch.
-    Raises HashMismatchError, ArtifactNotFoundError or InvalidURIError.
+    Raises HashMismatchError, ArtifactNotFoundError (ArtifactRefusedError past `limits`) or
+    InvalidURIError.
     """
     expected = normalize_sha256(expected_sha256)
     named = named_sha256(uri)
@@ -40,40 +67,72 @@ def fetch(uri: str, expected_sha256: str, cache: ArtifactStore, sources: Sequenc
     if cache.has(expected):
         return cache.get(expected)
     if uri.startswith("sha256:"):
-        return _fetch_from_sources(expected, cache, sources)
+        return _fetch_from_sources(expected, cache, sources, limits)
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
-        return _fetch_url(uri, expected, cache)
+        return _fetch_url(uri, expected, cache, limits)
     if parsed.scheme in ("", "file"):
-        return _fetch_path(Path(parsed.path if parsed.scheme else uri), expected, cache)
+        return _fetch_path(Path(parsed.path if parsed.scheme else uri), expected, cache, limits)
     raise InvalidURIError(f"unsupported URI {uri!r}: use a path, an http(s) URL or sha256:<hex>")
 
 
-def _fetch_path(path: Path, expected: str, cache: ArtifactStore) -> Path:
-    if not path.is_file():
-        raise ArtifactNotFoundError(f"no file at {path}")
+def _fetch_path(path: Path, expected: str, cache: ArtifactStore, limits: FetchLimits) -> Path:
+    _require_local(path, limits)
     actual = sha256_file(path)
     if actual != expected:
         raise HashMismatchError(str(path), expected, actual)
     return cache.get(cache.put_file(path))
 
 
-def _fetch_url(url: str, expected: str, cache: ArtifactStore) -> Path:
-    with _reading(url) as response:
-        digest = cache.put_stream(iter(lambda: response.read(CHUNK), b""))
+def _require_local(path: Path, limits: FetchLimits) -> None:
+    if not path.is_file():
+        raise ArtifactNotFoundError(f"no file at {path}")
+    if (size := path.stat().st_size) > limits.max_bytes:
+        raise ArtifactRefusedError(f"{path} is {size} bytes: more than the {limits.max_bytes} this fetch accepts")
+
+
+def _fetch_url(url: str, expected: str, cache: ArtifactStore, limits: FetchLimits) -> Path:
+    digest = _store_url(url, cache, limits)
     if digest != expected:
         cache.get(digest).unlink()  # never keep bytes that are not what was asked for
         raise HashMismatchError(url, expected, digest)
     return cache.get(digest)
 
 
-def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str]) -> Path:
+def _store_url(url: str, cache: ArtifactStore, limits: FetchLimits) -> str:
+    """Store what `url` serves, within `limits`; its SHA-256."""
+    with _reading(url) as response:
+        declared = response.getheader("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
+            raise ArtifactRefusedError(f"{url} declares {declared} bytes: more than the {limits.max_bytes} accepted")
+        return cache.put_stream(_bounded(url, response, limits))
+
+
+def _bounded(url: str, response: Any, limits: FetchLimits) -> Iterator[bytes]:
+    """The body's chunks, as they arrive (read1: a read never waits for a whole chunk)."""
+    started, received = time.monotonic(), 0
+    while chunk := response.read1(CHUNK):
+        received += len(chunk)
+        if received > limits.max_bytes:
+            raise ArtifactRefusedError(f"{url} sent more than {limits.max_bytes} bytes: more than accepted")
+        elapsed = time.monotonic() - started
+        if elapsed > limits.grace_s and received < limits.min_bytes_per_s * elapsed:
+            raise ArtifactRefusedError(
+                f"{url} sent {received} bytes in {elapsed:.0f} s: under {limits.min_bytes_per_s:.0f} bytes/s"
+            )
+        yield chunk
+
+
+def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str], limits: FetchLimits) -> Path:
     unreachable: list[str] = []
+    refused: list[str] = []
     for source in sources:
         try:
             if source.startswith(("http://", "https://")):
-                return _fetch_url(f"{source.rstrip('/')}/sha256/{digest}", digest, cache)
-            return _fetch_path(Path(source) / digest, digest, cache)
+                return _fetch_url(f"{source.rstrip('/')}/sha256/{digest}", digest, cache, limits)
+            return _fetch_path(Path(source) / digest, digest, cache, limits)
+        except ArtifactRefusedError as exc:  # another source may serve it within the bounds
+            refused.append(f"{source}: {exc}")
         except ArtifactNotFoundError:
             continue
         except ArtifactUnreachableError:
@@ -85,6 +144,8 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
             f"sha256:{digest} is not in the local cache and no --source given: "
             "pass --source URL (an artifact server) or --source FOLDER (a store)"
         )
+    if refused:
+        raise ArtifactRefusedError(f"sha256:{digest}: {'; '.join(refused)}")
     raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources)}")
 
 
@@ -118,7 +179,9 @@ def named_sha256(uri: str) -> str | None:
     return None
 
 
-def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Path:
+def download(
+    uri: str, cache: ArtifactStore, sources: Sequence[str] = (), limits: FetchLimits = DEFAULT_LIMITS
+) -> Path:
     """A local copy of `uri`, verified against the SHA-256 the URI names when it names one.
 
     For a URI without a hash (any URL) the bytes are stored under their own hash and the
@@ -126,14 +189,14 @@ def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = ()) -> Pat
     """
     digest = named_sha256(uri)
     if digest is not None:
-        return fetch(uri, digest, cache, sources)
+        return fetch(uri, digest, cache, sources, limits)
     parsed = urlparse(uri)
     if parsed.scheme in ("http", "https"):
-        with _reading(uri) as response:
-            return cache.get(cache.put_stream(iter(lambda: response.read(CHUNK), b"")))
+        return cache.get(_store_url(uri, cache, limits))
     path = Path(parsed.path if parsed.scheme == "file" else uri)
-    if parsed.scheme not in ("", "file") or not path.is_file():
+    if parsed.scheme not in ("", "file"):
         raise ArtifactNotFoundError(f"cannot download {uri!r}")
+    _require_local(path, limits)
     return cache.get(cache.put_file(path))
 
 

@@ -20,6 +20,13 @@ class HashMismatchError(ArtifactError):
         self.actual = actual
 
 
+class ArtifactRefusedError(ArtifactNotFoundError):
+    """A source served more bytes, or served them more slowly, than the fetch accepts.
+
+    A verdict, as not-found is (its subclass): a role acts on it and never retries it every
+    round, which would let a hostile server hold the role again and again."""
+
+
 class InvalidURIError(ArtifactError):
     """A URI or hash that cannot be parsed."""
 

@@ -19,9 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from offchain.artifacts.errors import ArtifactError, HashMismatchError
-from offchain.artifacts.store import ArtifactStore, normalize_sha256
+from offchain.artifacts.store import MAX_ARTIFACT_BYTES, ArtifactStore, normalize_sha256
 
-MAX_UPLOAD_BYTES = 4 << 30  # 4 GiB: larger bodies are refused before reading them
 PREFIX = "/sha256/"
 
 
@@ -108,8 +107,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._reply(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length required"})
             return
-        if not 0 <= length <= MAX_UPLOAD_BYTES:
-            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"at most {MAX_UPLOAD_BYTES} bytes"})
+        if not 0 <= length <= MAX_ARTIFACT_BYTES:
+            self._reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, {"error": f"at most {MAX_ARTIFACT_BYTES} bytes"})
             return
         try:
             digest = self.server.store.put_reader(self.rfile, expected, limit=length)

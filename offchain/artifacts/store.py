@@ -14,6 +14,7 @@ from typing import IO
 from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError, InvalidURIError
 
 CHUNK = 1 << 20
+MAX_ARTIFACT_BYTES = 4 << 30  # 4 GiB: what a server stores and a client fetches, at most
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 

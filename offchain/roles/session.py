@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from offchain.artifacts.client import fetch
+from offchain.artifacts.client import DEFAULT_LIMITS, FetchLimits, fetch
 from offchain.artifacts.options import add_source_arg
 from offchain.artifacts.store import ArtifactStore
 from offchain.eth.client import KEY_ENV, Client, connect
@@ -58,9 +58,10 @@ class Session:
     def cache(self) -> ArtifactStore:
         return ArtifactStore(self.home / "artifacts")
 
-    def fetch(self, digest: bytes, uri: str | None = None) -> Path:
-        """A verified local copy of the artifact whose SHA-256 is `digest` (from `uri`, else the sources)."""
-        return fetch(uri or f"sha256:{digest.hex()}", digest.hex(), self.cache, self.sources)
+    def fetch(self, digest: bytes, uri: str | None = None, limits: FetchLimits = DEFAULT_LIMITS) -> Path:
+        """A verified local copy of the artifact whose SHA-256 is `digest` (from `uri`, else the
+        sources), within `limits`."""
+        return fetch(uri or f"sha256:{digest.hex()}", digest.hex(), self.cache, self.sources, limits)
 
     def chain_time(self) -> int:
         """The latest block's timestamp: phases follow the chain's clock, not ours."""

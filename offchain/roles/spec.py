@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offchain.artifacts.client import FetchLimits
 from offchain.errors import OffchainError
 from offchain.ml.config import TrainConfig
 from offchain.ml.errors import ConfigError
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from offchain.ml.data import ImageSet
 
 MAX_SPEC_BYTES = 64 * 1024
+SPEC_LIMITS = FetchLimits(max_bytes=MAX_SPEC_BYTES)  # a fetch stops at the first byte past it
 UNLABELLED_KEY = "unlabelled"
 # Bounds what one job makes a worker hold in memory (50,000 images at 3x32x32 are 150 MB);
 # the worker's time estimate, which counts the pool, bounds the rest.

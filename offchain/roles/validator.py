@@ -45,7 +45,7 @@ from offchain.roles.rolelog import RoleLog
 from offchain.roles.sealing import member_key, open_submission
 from offchain.roles.seals import SealBook
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
-from offchain.roles.spec import model_fields
+from offchain.roles.spec import SPEC_LIMITS, model_fields
 from offchain.roles.steps import TRANSIENT_ERRORS, run_rounds
 from offchain.roles.validator_exit import add_exit_command
 from offchain.roles.weights import copy_as, fetch_weights
@@ -214,7 +214,7 @@ class Validator:
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            _write_card(folder, model_fields(self.session.fetch(job.spec).read_bytes()), eval_path)
+            _write_card(folder, model_fields(self.session.fetch(job.spec, limits=SPEC_LIMITS).read_bytes()), eval_path)
             result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)
         except TRANSIENT_ERRORS:
             raise

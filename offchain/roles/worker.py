@@ -32,7 +32,7 @@ from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, require_pooled, seed_block, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
-from offchain.roles.spec import JobSpec, check_unlabelled, parse_spec, spec_from_recipe
+from offchain.roles.spec import SPEC_LIMITS, JobSpec, check_unlabelled, parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, open_exchange, run_rounds
 from offchain.roles.weights import copy_as, fetch_weights
@@ -161,7 +161,7 @@ class Worker:
             self._require_open(job.job_id)  # one call, before seconds of downloads and timing
             # Seen only once open: a job cancelled before the worker met it costs one line, its skip.
             self.log("job seen", job=job.job_id, reward=job.reward, min_score_bps=job.min_score_bps)
-            spec = parse_spec(self.session.fetch(job.spec).read_bytes())
+            spec = parse_spec(self.session.fetch(job.spec, limits=SPEC_LIMITS).read_bytes())
             train_path, groups = self._training_set(job)  # never the evaluation set: it is sealed
             if groups is None:
                 self.log.warn("unpooled job: its evaluation set is the requester's choice", job=job.job_id)

@@ -1,0 +1,151 @@
+"""A hostile artifact server cannot fill the fetcher's disk or hold it: every download is
+bounded in bytes and in time (attack tests: each hung or wrote without end before the bounds)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from offchain.artifacts.client import FetchLimits, download, fetch
+from offchain.artifacts.errors import ArtifactNotFoundError, ArtifactRefusedError
+from offchain.artifacts.store import ArtifactStore
+
+pytestmark = pytest.mark.timeout(60)
+
+PAYLOAD = b"x" * 5000
+DIGEST = hashlib.sha256(PAYLOAD).hexdigest()
+SMALL = FetchLimits(max_bytes=4096, min_bytes_per_s=64 * 1024, grace_s=0.5)
+
+
+def _serve(body: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib's name
+            try:
+                body(self)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the fetcher hung up: what the bounds are for
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture()
+def endless() -> Iterator[str]:
+    """Streams bytes without end and without a Content-Length (at most 64 MiB, so the
+    unguarded fetch this test was first run against still ends)."""
+
+    def body(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        for _ in range(1024):
+            handler.wfile.write(b"\0" * 65536)
+
+    yield from _serve(body)
+
+
+@pytest.fixture()
+def declared_huge() -> Iterator[str]:
+    """Declares a 1 TiB body and sends a little of it."""
+
+    def body(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(1 << 40))
+        handler.end_headers()
+        handler.wfile.write(b"\0" * 1024)
+
+    yield from _serve(body)
+
+
+@pytest.fixture()
+def drip() -> Iterator[str]:
+    """Serves the true payload, a few bytes every 50 ms: about 25 s for the whole of it."""
+
+    def body(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(PAYLOAD)))
+        handler.end_headers()
+        for i in range(0, len(PAYLOAD), 10):
+            handler.wfile.write(PAYLOAD[i : i + 10])
+            handler.wfile.flush()
+            time.sleep(0.05)
+
+    yield from _serve(body)
+
+
+def _incoming(cache: Path) -> list[Path]:
+    return [p for p in cache.iterdir()] if cache.exists() else []
+
+
+def test_an_endless_body_stops_at_the_byte_limit_and_leaves_nothing(endless: str, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with pytest.raises(ArtifactRefusedError, match="more than 4096 bytes"):
+        fetch(f"{endless}/sha256/{DIGEST}", DIGEST, ArtifactStore(cache), limits=SMALL)
+    assert _incoming(cache) == []  # no partial file left to fill the disk
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_the_body(declared_huge: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(ArtifactRefusedError, match="declares 1099511627776 bytes"):
+        fetch(f"{declared_huge}/sha256/{DIGEST}", DIGEST, ArtifactStore(tmp_path / "cache"), limits=SMALL)
+    assert time.monotonic() - started < 10
+
+
+def test_a_server_that_drips_is_dropped_once_the_grace_is_over(drip: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(ArtifactRefusedError, match="bytes/s"):
+        fetch(
+            f"{drip}/sha256/{DIGEST}",
+            DIGEST,
+            ArtifactStore(tmp_path / "cache"),
+            limits=SMALL._replace(max_bytes=1 << 20),
+        )
+    assert time.monotonic() - started < 5  # the whole drip takes about 25 s
+    assert _incoming(tmp_path / "cache") == []
+
+
+def test_a_refusal_is_a_verdict_like_not_found_so_the_roles_never_retry_it() -> None:
+    # Roles retry ArtifactUnreachableError every round: a refused server would hold them again
+    # and again. A refusal is "not served within the bounds", which they already act on.
+    assert issubclass(ArtifactRefusedError, ArtifactNotFoundError)
+
+
+def test_a_refused_source_gives_way_to_the_next_and_is_named_if_none_serves(endless: str, tmp_path: Path) -> None:
+    folder = tmp_path / "store"
+    store = ArtifactStore(folder)
+    store.put_bytes(PAYLOAD)
+    cache = ArtifactStore(tmp_path / "cache")
+    limits = SMALL._replace(max_bytes=1 << 20)
+    assert fetch(f"sha256:{DIGEST}", DIGEST, cache, [endless, str(folder)], limits=limits).read_bytes() == PAYLOAD
+    with pytest.raises(ArtifactRefusedError, match=f"{endless}.*more than"):
+        fetch(f"sha256:{DIGEST}", DIGEST, ArtifactStore(tmp_path / "other"), [endless], limits=limits)
+
+
+def test_a_download_without_a_named_hash_has_the_same_bounds(endless: str, tmp_path: Path) -> None:
+    with pytest.raises(ArtifactRefusedError, match="more than 4096 bytes"):
+        download(f"{endless}/weights.safetensors", ArtifactStore(tmp_path / "cache"), limits=SMALL)
+
+
+def test_a_local_file_over_the_limit_is_refused_before_it_is_copied(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(PAYLOAD)
+    with pytest.raises(ArtifactRefusedError, match="5000 bytes"):
+        fetch(str(big), DIGEST, ArtifactStore(tmp_path / "cache"), limits=SMALL)
+    assert fetch(str(big), DIGEST, ArtifactStore(tmp_path / "cache")).read_bytes() == PAYLOAD  # default limits
