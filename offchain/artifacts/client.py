@@ -179,9 +179,7 @@ def named_sha256(uri: str) -> str | None:
     return None
 
 
-def download(
-    uri: str, cache: ArtifactStore, sources: Sequence[str] = (), limits: FetchLimits = DEFAULT_LIMITS
-) -> Path:
+def download(uri: str, cache: ArtifactStore, sources: Sequence[str] = (), limits: FetchLimits = DEFAULT_LIMITS) -> Path:
     """A local copy of `uri`, verified against the SHA-256 the URI names when it names one.
 
     For a URI without a hash (any URL) the bytes are stored under their own hash and the

@@ -84,26 +84,19 @@ def _sha256_field(value: Any) -> bytes:
 def check_unlabelled(path: Path, train_path: Path) -> ImageSet:
     """The unlabelled images in `path`; raises SpecError unless they are a data set of at most
     MAX_UNLABELLED_IMAGES images of the training set's shape."""
-    import zipfile
-
     import numpy as np
 
     from offchain.ml.data import load_dataset_npz
     from offchain.ml.errors import DatasetError
+    from offchain.ml.memory import unpacked_bytes
 
     try:
         train = load_dataset_npz(train_path)
         # Before loading: a small compressed archive may unpack to any size.
         limit = MAX_UNLABELLED_IMAGES * (int(np.prod(train.images.shape[1:])) + 8) + 2**20
-        with zipfile.ZipFile(path) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-        if unpacked > limit:
+        if (unpacked := unpacked_bytes(path)) > limit:
             raise SpecError(f"unlabelled images: {unpacked} bytes unpacked; at most {limit} for this job's image shape")
         pool = load_dataset_npz(path)
-    except zipfile.BadZipFile as exc:  # from the bound's read, before numpy's own message
-        raise SpecError(
-            f"unlabelled images: {path} is not a data set (an .npz of images, labels and classes): {exc}"
-        ) from None
     except DatasetError as exc:
         raise SpecError(f"unlabelled images: {exc}") from None
     if not 1 <= len(pool) <= MAX_UNLABELLED_IMAGES:

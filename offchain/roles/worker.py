@@ -20,19 +20,20 @@ from typing import Any
 from offchain.errors import OffchainError
 from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import commitment, new_salt
-from offchain.eth.errors import TransactionError
+from offchain.eth.errors import InvalidInputError, TransactionError
 from offchain.eth.exchange import ExchangeClient, State
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Outcome, Phase
 from offchain.eth.polling import EventPoller, with_retries
 from offchain.eth.values import MAX_BPS, hash_hex, parse_amount
+from offchain.ml.config import TrainConfig
 from offchain.roles.confirmations import ConfirmationWatch, default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.journal import JobEntry, JobState, Journal, required
 from offchain.roles.pool import SplitNotDrawnError, gather, pool_of, require_pooled, seed_block, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.session import Session, add_daemon_args, add_session_args, note_unlocked_sender, open_session
-from offchain.roles.spec import SPEC_LIMITS, JobSpec, check_unlabelled, parse_spec, spec_from_recipe
+from offchain.roles.spec import SPEC_LIMITS, check_unlabelled, parse_spec, spec_from_recipe
 from offchain.roles.speed import estimate_job_seconds, validate_reaches_minimum
 from offchain.roles.steps import TRANSIENT_ERRORS, finalize_if_due, open_exchange, run_rounds
 from offchain.roles.weights import copy_as, fetch_weights
@@ -48,6 +49,7 @@ class WorkerOptions:
     once: bool = False
     max_jobs: int | None = None
     images_per_second: float | None = None  # None: measure the job's recipe on this machine
+    max_memory: int | None = None  # bytes a job's run may hold (None: half the machine's, or the GPU's)
     seed: int = 0  # this worker's seed, unless the spec fixes one
     # Appeal a conviction its own measurement disputes (issue 20 item 5), with a deposit of the
     # job's minimum stake when that is at most this many wei (None: whatever the job asks).
@@ -59,6 +61,8 @@ class WorkerOptions:
 
     def __post_init__(self) -> None:
         check_device(self.device)  # at start: not after a job has been taken
+        if self.max_memory is not None and self.max_memory <= 0:
+            raise InvalidInputError(f"--max-memory must be positive, got {self.max_memory / 2**30:g} GiB")
 
 
 # A job of ours in these states still has its reveal ahead (its stake at risk if it misses it).
@@ -169,7 +173,9 @@ class Worker:
             base_path = self._fetch_base_model(job.base_model, base_uri)
             # No evaluation set to time: it is sealed. Training on the whole set over-counts the
             # 80 % that is fitted by about what scoring the held-out 20 % costs.
-            unlabelled = self._unlabelled_images(spec, train_path)
+            unlabelled_path = self.session.fetch(spec.unlabelled) if spec.unlabelled is not None else None
+            self._require_memory(spec.config, train_path, unlabelled_path)  # before the probe: its batch is big too
+            unlabelled = 0 if unlabelled_path is None else len(check_unlabelled(unlabelled_path, train_path))
             options = self.options
             try:
                 needed = estimate_job_seconds(
@@ -320,12 +326,21 @@ class Worker:
         manifest = pool_of(self.session, record.posting)
         return replace(trained, n=held_shards, evaluation_shards=manifest.evaluation_shards if manifest else 1)
 
-    def _unlabelled_images(self, spec: JobSpec, train_path: Path) -> int:
-        """How many unlabelled images the job carries for its self-training rounds (fetched,
-        hash-checked and checked against the training set's image shape); 0 without any."""
-        if spec.unlabelled is None:
-            return 0
-        return len(check_unlabelled(self.session.fetch(spec.unlabelled), train_path))
+    def _require_memory(self, config: TrainConfig, train_path: Path, unlabelled_path: Path | None) -> None:
+        """Refuse a job whose data and largest training step would not fit this worker's memory:
+        the requester chooses both, and a run past the machine's memory is killed, this worker
+        with it, and every job it has staked on."""
+        from offchain.ml.memory import default_budget_bytes, run_memory_bytes
+
+        budget = self.options.max_memory
+        if budget is None:
+            budget = default_budget_bytes(self.options.device)
+        needed = run_memory_bytes(config, train_path, unlabelled_path, stop_above=budget)
+        if needed > budget:
+            raise OffchainError(
+                f"needs about {needed / 2**30:.2f} GiB of memory to train, over this worker's "
+                f"{budget / 2**30:.2f} GiB (--max-memory)"
+            )
 
     def _epoch_done(self, job_id: int, metrics: Any) -> None:
         self.log(
@@ -697,6 +712,14 @@ def register(subparsers: Any) -> None:
         default=None,
         help="this machine's training speed, for deadline estimates (default: measured for each job's recipe)",
     )
+    parser.add_argument(
+        "--max-memory",
+        type=float,
+        default=None,
+        metavar="GIB",
+        help="refuse jobs whose data and training step need more memory than this, in GiB (default: half of the "
+        "machine's memory, or of the GPU's)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="training seed when the spec names none")
     parser.add_argument(
         "--max-appeal-deposit",
@@ -731,6 +754,7 @@ def worker_options(args: argparse.Namespace) -> WorkerOptions:
         once=args.once,
         max_jobs=args.max_jobs,
         images_per_second=args.images_per_second,
+        max_memory=None if args.max_memory is None else int(args.max_memory * 2**30),
         seed=args.seed,
         max_appeal_deposit=None if args.max_appeal_deposit is None else parse_amount(args.max_appeal_deposit),
         pooled_only=args.pooled_only,

@@ -15,6 +15,7 @@ from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.artifacts.store import ArtifactStore
 from offchain.eth.appeals import AppealsClient
 from offchain.eth.commitment import attestation_seal
+from offchain.eth.errors import InvalidInputError
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import MarketClient, Outcome
 from offchain.ml.pool import PoolSplit
@@ -441,3 +442,28 @@ def test_a_job_whose_recipe_does_not_fit_this_machine_is_skipped_not_a_crash_loo
     entry = _worker(world).journal.get(job_id)
     assert entry is not None and entry.state == JobState.SKIPPED
     assert "does not run on this machine: [enforce fail" in (entry.record.reason or "")
+
+
+def test_a_job_whose_data_and_step_need_more_memory_than_the_worker_gives_is_skipped_before_the_probe(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requester picks the data and the batch: a run past the machine's memory is killed,
+    the worker with it. The measurement comes before the speed probe, whose batch is big too."""
+    from offchain.roles import speed
+
+    def probed(*args: object) -> None:
+        raise AssertionError("the speed probe ran before the memory check")
+
+    monkeypatch.setattr(speed, "measure_recipe_speed", probed)
+    job_id = world.post_job()
+    options = WorkerOptions(publish=None, device="cpu", confirmations=0, max_memory=1 << 20)
+    Worker(world.session(WORKER, "worker"), options, RoleLog("worker", stream=io.StringIO())).discover()
+
+    entry = _worker(world).journal.get(job_id)
+    assert entry is not None and entry.state == JobState.SKIPPED
+    assert "GiB of memory to train, over this worker's 0.00 GiB (--max-memory)" in (entry.record.reason or "")
+
+
+def test_a_worker_refuses_a_memory_budget_that_is_not_positive() -> None:
+    with pytest.raises(InvalidInputError, match="--max-memory must be positive"):
+        WorkerOptions(publish=None, device="cpu", max_memory=0)

@@ -1,0 +1,119 @@
+"""What a training run holds in memory, measured on the recipe's own model, and how much a
+machine can give it.
+
+A job's recipe and data are the requester's: a batch of 50,000 images, or images of
+4096x4096, would make the worker's process allocate until the kernel kills it, and with it
+every job it has staked on. So a worker measures what one image of a batch costs (the
+tensors the forward pass saves for the backward pass, on two blank images) before it loads
+or trains anything, and refuses a job that would not fit.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from offchain.ml.errors import DatasetError
+
+if TYPE_CHECKING:
+    from offchain.ml.config import TrainConfig
+
+MEMORY_SHARE = 0.5  # of the machine's (or the GPU's) memory, for one training run by default
+OPTIMIZER_COPIES = 3  # weights, gradients and SGD's momentum
+DATA_COPIES = 2  # the arrays numpy loads, and the tensors the run trains from
+# The backward pass's own buffers beside what the forward pass saved: one step of resnet18 grew
+# the process by 1.3x the saved tensors at 128x128 (batch 100), 1.1x at 64x64 (batch 200).
+BACKWARD_PEAK = 1.5
+
+
+@dataclass(frozen=True)
+class StepMemory:
+    fixed_bytes: int  # the model's weights, gradients and momentum
+    bytes_per_image: int  # what the forward pass keeps for the backward pass, per image
+
+    def step_bytes(self, batch: int) -> int:
+        return self.fixed_bytes + self.bytes_per_image * batch
+
+
+def measure_step_memory(config: TrainConfig, image_size: int, num_classes: int) -> StepMemory:
+    """The training-step memory of `config`'s model on images of `image_size` squared (the
+    models see three channels, as in training), counted on the CPU: each storage the autograd
+    graph saves is counted once, the parameters apart (they are the fixed part)."""
+    import torch
+
+    from offchain.ml.models import build_model, freeze
+
+    model = build_model(config.arch, num_classes, config.stem)
+    freeze(model, config.freeze)
+    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    saved: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        storage = tensor.untyped_storage()
+        if storage.data_ptr() not in parameters:
+            saved[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    model.train()  # batch norm in training mode needs more than one image: two, halved below
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        model(torch.zeros((2, 3, image_size, image_size)))
+    weights = sum(p.numel() * p.element_size() for p in model.parameters())
+    return StepMemory(OPTIMIZER_COPIES * weights, int(BACKWARD_PEAK * sum(saved.values()) / 2))
+
+
+def largest_batch(config: TrainConfig, train_images: int, unlabelled_images: int = 0) -> int:
+    """The most images one training step of `config` takes: a labelled batch, or with
+    unlabelled images a self-training batch and, with consistency on, `ratio` pool images per
+    image beside it in the same forward pass."""
+    batch = min(config.batch_size, train_images)
+    if unlabelled_images and config.pseudo_rounds:
+        ratio = consistency.ratio if (consistency := config.consistency_settings) else 0
+        batch = max(batch, min(config.pseudo_batch_size, train_images + unlabelled_images) * (1 + ratio))
+    return batch
+
+
+def machine_memory_bytes(device: str) -> int:
+    """The memory a run on `device` computes in: the GPU's for CUDA, else the machine's RAM."""
+    import torch
+
+    from offchain.ml.devices import select_device
+
+    target = select_device(device)
+    if target.type == "cuda":
+        return int(torch.cuda.get_device_properties(target).total_memory)
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def default_budget_bytes(device: str) -> int:
+    return int(MEMORY_SHARE * machine_memory_bytes(device))
+
+
+def unpacked_bytes(path: str | os.PathLike[str]) -> int:
+    """What the arrays of the .npz at `path` unpack to, read from its zip directory alone:
+    a small compressed file may unpack to any size, so this is read before numpy loads it."""
+    try:
+        with zipfile.ZipFile(Path(path)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise DatasetError(f"{path} is not a data set (an .npz of images, labels and classes): {exc}") from None
+
+
+def run_memory_bytes(
+    config: TrainConfig, train_path: Path, unlabelled_path: Path | None, stop_above: int | None = None
+) -> int:
+    """What a run of `config` on these data sets holds at its largest step: the data, the
+    model's fixed part and the step's saved tensors. When the data alone unpack to more than
+    `stop_above`, that is returned before anything is loaded."""
+    from offchain.ml.data import load_dataset_npz
+
+    paths = [train_path] if unlabelled_path is None else [train_path, unlabelled_path]
+    data = DATA_COPIES * sum(unpacked_bytes(path) for path in paths)
+    if stop_above is not None and data > stop_above:
+        return data
+    train = load_dataset_npz(train_path)
+    unlabelled = 0 if unlabelled_path is None else len(load_dataset_npz(unlabelled_path))
+    step = measure_step_memory(config, train.image_size, len(train.classes))
+    return data + step.step_bytes(largest_batch(config, len(train), unlabelled))
