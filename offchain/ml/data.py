@@ -383,6 +383,10 @@ def load_dataset_npz(path: str | os.PathLike[str], expected_sha256: str | None =
         actual = sha256_file(path)
         if actual != expected_sha256.lower().removeprefix("0x"):
             raise DatasetError(f"{path} has SHA-256 {actual}, expected {expected_sha256}")
+    if zipfile.is_zipfile(path):  # else numpy says what the file is not
+        from offchain.ml.memory import require_loadable_size
+
+        require_loadable_size(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in NPZ_KEYS if k not in archive.files]

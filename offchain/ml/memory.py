@@ -75,6 +75,11 @@ def largest_batch(config: TrainConfig, train_images: int, unlabelled_images: int
     return batch
 
 
+def ram_bytes() -> int:
+    """This machine's physical memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def machine_memory_bytes(device: str) -> int:
     """The memory a run on `device` computes in: the GPU's for CUDA, else the machine's RAM."""
     import torch
@@ -84,11 +89,20 @@ def machine_memory_bytes(device: str) -> int:
     target = select_device(device)
     if target.type == "cuda":
         return int(torch.cuda.get_device_properties(target).total_memory)
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return ram_bytes()
 
 
 def default_budget_bytes(device: str) -> int:
     return int(MEMORY_SHARE * machine_memory_bytes(device))
+
+
+def require_loadable_size(path: str | os.PathLike[str]) -> None:
+    """Raise DatasetError when the archive at `path` unpacks past MEMORY_SHARE of this
+    machine's memory: numpy would allocate it all (a data set is the poster's, and a small
+    file may declare any size)."""
+    limit = int(MEMORY_SHARE * ram_bytes())
+    if (size := unpacked_bytes(path)) > limit:
+        raise DatasetError(f"{path} unpacks to {size} bytes: over the {limit} a data set may take on this machine")
 
 
 def unpacked_bytes(path: str | os.PathLike[str]) -> int:

@@ -229,13 +229,20 @@ class Validator:
         of its pool: the requester opens the seal of the pool itself, and each evaluation shard
         is checked against the manifest. Raises EvaluationUnavailableError (the requester's
         failure, attested as such, never scored 0) for a set that cannot be fetched, does not
-        match its hash, or is not the pool's seeded complement."""
+        match its hash, does not load as a data set on this machine, or is not the pool's
+        seeded complement."""
+        from offchain.ml.data import load_dataset_npz
+        from offchain.ml.errors import DatasetError
         from offchain.ml.pool import PoolError
 
         try:
             manifest = pool_of(self.session, job)
             if manifest is None:
-                return self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
+                path = self.session.fetch(evaluation_set)  # the fetch checks the file's SHA-256
+                # Its hash binds the requester to the file, not the file to being a data set:
+                # scored, a set that does not load would be every submission's 0.
+                load_dataset_npz(path)
+                return path
             if evaluation_set != job.training_set:
                 raise EvaluationUnavailableError(
                     f"the opened set {evaluation_set.hex()} is not the job's pool {job.training_set.hex()}: "
@@ -244,7 +251,7 @@ class Validator:
             drawn = split_of(self.session, job, manifest)
             path, _ = gather(self.session, manifest, drawn.evaluation, self.home / f"{job.job_id}-pool-eval.npz")
             return path
-        except (ArtifactNotFoundError, HashMismatchError, PoolError) as exc:
+        except (ArtifactNotFoundError, HashMismatchError, PoolError, DatasetError) as exc:
             raise EvaluationUnavailableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
 
     def _open_sealed(self, event: Revealed, dest: Path) -> Path | None:

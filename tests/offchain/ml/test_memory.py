@@ -124,3 +124,16 @@ def test_the_estimate_covers_what_a_real_step_grows_the_process_by() -> None:
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     # measured: estimate 657 MiB, the step grew the process by 502 MiB (the weights were there before)
     assert figures["grown"] <= figures["estimate"] <= 2 * figures["grown"]
+
+
+def test_every_data_set_load_refuses_an_archive_past_half_the_machines_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offchain.ml import memory
+    from offchain.ml.data import load_dataset_npz
+
+    path = _blank_set(tmp_path / "set.npz", 100, 28)  # 235 KB unpacked, a few KB on disk
+    assert len(load_dataset_npz(path)) == 100
+    monkeypatch.setattr(memory, "ram_bytes", lambda: 400_000)  # a machine with 400 KB
+    with pytest.raises(DatasetError, match="unpacks to 235.* bytes: over the 200000"):
+        load_dataset_npz(path)

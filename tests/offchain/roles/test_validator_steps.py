@@ -11,6 +11,7 @@ import pytest
 from conftest import SPEC, World
 
 from offchain.artifacts.errors import ArtifactUnreachableError
+from offchain.artifacts.store import ArtifactStore
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Revealed
 from offchain.ml.pool import PoolSplit
@@ -240,3 +241,37 @@ def test_a_spec_key_from_a_later_version_does_not_make_the_validator_score_zero(
     validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["eval"]))
 
     assert "weights unusable" not in stream.getvalue() and "evaluated" in stream.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["junk", "bomb"])
+def test_an_opened_set_that_is_no_data_set_is_the_requesters_failure_not_a_zero_score(
+    world: World, tmp_path: Path, kind: str
+) -> None:
+    """The requester commits to its evaluation set's hash, not to its being a data set. Scored,
+    a set that does not load made every member score every submission 0: the committee would
+    convict the honest workers. A small archive that unpacks past the machine's memory would
+    have the member killed mid-round (its bond slashed for the missed reveal)."""
+    import zipfile
+
+    if kind == "junk":
+        digest = bytes.fromhex(ArtifactStore(world.store).put_bytes(b"not an npz at all"))
+    else:
+        bomb = tmp_path / "bomb.npz"
+        with (
+            zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive,
+            archive.open("images.npy", "w", force_zip64=True) as out,
+        ):
+            for _ in range(64):
+                out.write(bytes(1 << 20))
+        digest = bytes.fromhex(ArtifactStore(world.store).put_file(bomb))
+    job_id = world.post_job()
+    validator = _validator(world)
+    uri = world.session(VALIDATOR, "validator").registry.record(world.base_hash).uri
+    event = _revealed(world, job_id, world.base_hash, uri)  # honest weights, served
+    limit = {"junk": None, "bomb": 32 << 20}[kind]  # a machine with 64 MiB to spare
+
+    with pytest.MonkeyPatch.context() as patch:
+        if limit is not None:
+            patch.setattr("offchain.ml.memory.ram_bytes", lambda: 2 * limit)
+        with pytest.raises(EvaluationUnavailableError, match={"junk": "not a data set", "bomb": "unpacks to"}[kind]):
+            validator.judge(validator._job(job_id), event, digest)
