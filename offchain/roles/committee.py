@@ -48,6 +48,7 @@ class CommitteeMember:
         self.log = log
         self.me = session.client.address
         self.warned_missed: set[int] = set()
+        self.draw_pending: set[int] = set()  # drawn by another member, not yet mined: said once
 
     def step(self, job_id: int) -> bool:
         """Advance this validator's duties on `job_id`; True when nothing is left to do."""
@@ -154,15 +155,20 @@ class CommitteeMember:
         # Draw as early as possible: the seed block's hash is known to all once it is out, and a
         # seed block nobody draws from in its epoch is fixed again (a new committee).
         market = self.session.market
-        if market.is_drawn(job_id) or market.drawable_weight() == 0:
+        if market.is_drawn(job_id):
+            self.draw_pending.discard(job_id)
+            return
+        if market.drawable_weight() == 0:
             return
         try:
             drawn = market.ensure_drawn(job_id)
         except TransactionError as exc:
             self.log.warn("draw reverted, will re-check", job=job_id, reason=str(exc))
             return
-        if drawn is None:  # the routine race: another member drew first
-            self.log("committee drawn by another validator", job=job_id)
+        if drawn is None:  # the routine race: another member drew first (said once, not every round)
+            if job_id not in self.draw_pending:
+                self.draw_pending.add(job_id)
+                self.log("committee drawn by another validator", job=job_id)
         else:
             self.log("drew the committee", job=job_id, seats=len(market.committee(job_id)))
 

@@ -285,10 +285,11 @@ def test_a_draw_refused_as_already_drawn_is_routine_before_the_log_is_seen(world
     first.step(job_id)  # draws
     second.session.market.is_drawn = lambda job_id: False  # type: ignore[method-assign]  # its log not yet read
 
-    second.step(job_id)  # its own draw reverts TrainingMarketAlreadyDrawn (the demo logged it as a WARNING)
+    for _ in range(3):  # its own draw reverts TrainingMarketAlreadyDrawn (the demo logged it as a WARNING)
+        second.step(job_id)
 
     logged = second.log.stream.getvalue()  # type: ignore[attr-defined]
-    assert "committee drawn by another validator" in logged
+    assert logged.count("committee drawn by another validator") == 1  # once, not every round it is pending
     assert "WARNING" not in logged
 
 
