@@ -81,14 +81,13 @@ def ram_bytes() -> int:
 
 
 def machine_memory_bytes(device: str) -> int:
-    """The memory a run on `device` computes in: the GPU's for CUDA, else the machine's RAM."""
+    """The memory a run on `device` computes in: the GPU's where "auto" or "cuda" finds one
+    (as offchain.ml.devices chooses: not imported here, it imports the data module), else the
+    machine's RAM."""
     import torch
 
-    from offchain.ml.devices import select_device
-
-    target = select_device(device)
-    if target.type == "cuda":
-        return int(torch.cuda.get_device_properties(target).total_memory)
+    if device != "cpu" and torch.cuda.is_available():
+        return int(torch.cuda.get_device_properties(0).total_memory)
     return ram_bytes()
 
 
@@ -113,21 +112,3 @@ def unpacked_bytes(path: str | os.PathLike[str]) -> int:
             return sum(member.file_size for member in archive.infolist())
     except (OSError, zipfile.BadZipFile) as exc:
         raise DatasetError(f"{path} is not a data set (an .npz of images, labels and classes): {exc}") from None
-
-
-def run_memory_bytes(
-    config: TrainConfig, train_path: Path, unlabelled_path: Path | None, stop_above: int | None = None
-) -> int:
-    """What a run of `config` on these data sets holds at its largest step: the data, the
-    model's fixed part and the step's saved tensors. When the data alone unpack to more than
-    `stop_above`, that is returned before anything is loaded."""
-    from offchain.ml.data import load_dataset_npz
-
-    paths = [train_path] if unlabelled_path is None else [train_path, unlabelled_path]
-    data = DATA_COPIES * sum(unpacked_bytes(path) for path in paths)
-    if stop_above is not None and data > stop_above:
-        return data
-    train = load_dataset_npz(train_path)
-    unlabelled = 0 if unlabelled_path is None else len(load_dataset_npz(unlabelled_path))
-    step = measure_step_memory(config, train.image_size, len(train.classes))
-    return data + step.step_bytes(largest_batch(config, len(train), unlabelled))

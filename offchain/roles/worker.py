@@ -330,12 +330,13 @@ class Worker:
         """Refuse a job whose data and largest training step would not fit this worker's memory:
         the requester chooses both, and a run past the machine's memory is killed, this worker
         with it, and every job it has staked on."""
-        from offchain.ml.memory import default_budget_bytes, run_memory_bytes
+        from offchain.ml.memory import default_budget_bytes
+        from offchain.roles.job_memory import job_memory_bytes
 
         budget = self.options.max_memory
         if budget is None:
             budget = default_budget_bytes(self.options.device)
-        needed = run_memory_bytes(config, train_path, unlabelled_path, stop_above=budget)
+        needed = job_memory_bytes(config, train_path, unlabelled_path, stop_above=budget)
         if needed > budget:
             raise OffchainError(
                 f"needs about {needed / 2**30:.2f} GiB of memory to train, over this worker's "

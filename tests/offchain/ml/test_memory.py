@@ -18,9 +18,9 @@ from offchain.ml.memory import (
     default_budget_bytes,
     largest_batch,
     measure_step_memory,
-    run_memory_bytes,
     unpacked_bytes,
 )
+from offchain.roles.job_memory import job_memory_bytes
 
 RECIPE = TrainConfig.from_spec(dict(FASHION_TARGET_RECIPE))
 
@@ -63,8 +63,8 @@ def test_a_small_archive_that_unpacks_to_gigabytes_is_measured_from_its_director
             out.write(chunk)
     assert bomb.stat().st_size < 8 << 20
     assert unpacked_bytes(bomb) == 1 << 30
-    # run_memory_bytes stops there: numpy never opens it (it holds no data set at all)
-    assert run_memory_bytes(RECIPE, bomb, None, stop_above=1 << 28) == DATA_COPIES * (1 << 30)
+    # job_memory_bytes stops there: numpy never opens it (it holds no data set at all)
+    assert job_memory_bytes(RECIPE, bomb, None, stop_above=1 << 28) == DATA_COPIES * (1 << 30)
 
 
 def test_an_absurd_recipe_is_over_any_budget_and_a_normal_one_under_this_machines(tmp_path: Path) -> None:
@@ -72,10 +72,10 @@ def test_an_absurd_recipe_is_over_any_budget_and_a_normal_one_under_this_machine
     # fine-tune saves some 50 GiB for its backward pass.
     big = _blank_set(tmp_path / "big.npz", 2000, 256)
     absurd = TrainConfig.from_spec({**FASHION_TARGET_RECIPE, "batch_size": 2000})
-    assert run_memory_bytes(absurd, big, None) > 32 << 30
+    assert job_memory_bytes(absurd, big, None) > 32 << 30
     fashion = _blank_set(tmp_path / "fashion.npz", 100, 28)
     pool = _blank_set(tmp_path / "pool.npz", 1000, 28)
-    needed = run_memory_bytes(RECIPE, fashion, pool)
+    needed = job_memory_bytes(RECIPE, fashion, pool)
     assert needed < 1 << 30  # the demo's job: about 0.2 GiB
     assert needed < default_budget_bytes("cpu")
 
