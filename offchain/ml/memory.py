@@ -95,13 +95,14 @@ def default_budget_bytes(device: str) -> int:
     return int(MEMORY_SHARE * machine_memory_bytes(device))
 
 
-def require_loadable_size(path: str | os.PathLike[str]) -> None:
-    """Raise DatasetError when the archive at `path` unpacks past MEMORY_SHARE of this
-    machine's memory: numpy would allocate it all (a data set is the poster's, and a small
-    file may declare any size)."""
+def require_loadable_size(*paths: str | os.PathLike[str]) -> None:
+    """Raise DatasetError when the archives at `paths` unpack together past MEMORY_SHARE of
+    this machine's memory: numpy would allocate it all (a data set is the poster's, and a
+    small file may declare any size)."""
     limit = int(MEMORY_SHARE * ram_bytes())
-    if (size := unpacked_bytes(path)) > limit:
-        raise DatasetError(f"{path} unpacks to {size} bytes: over the {limit} a data set may take on this machine")
+    if (size := sum(unpacked_bytes(path) for path in paths)) > limit:
+        named = f"{paths[0]} unpacks" if len(paths) == 1 else f"{len(paths)} archives ({paths[0]}, ...) unpack"
+        raise DatasetError(f"{named} to {size} bytes: over the {limit} a data set may take on this machine")
 
 
 def unpacked_bytes(path: str | os.PathLike[str]) -> int:

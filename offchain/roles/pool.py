@@ -66,11 +66,16 @@ def split_of(session: Session, job: JobPosted, manifest: PoolManifest) -> PoolSp
 def gather(session: Session, manifest: PoolManifest, indices: tuple[int, ...], out: Path) -> tuple[Path, list[int]]:
     """Fetch the shards `indices` (each checked against its hash in the manifest), merge them
     into one data set at `out`; return it and each image's shard index. Raises the artifact
-    client's ArtifactNotFoundError or HashMismatchError for a shard that is not served."""
+    client's ArtifactNotFoundError or HashMismatchError for a shard that is not served, and
+    DatasetError for shards that do not load, or that unpack together past what one data set
+    may take on this machine (each alone may be under it)."""
     from offchain.ml.data import export_dataset, load_dataset_npz
+    from offchain.ml.memory import require_loadable_size
     from offchain.ml.pool import merge
 
-    shards = [load_dataset_npz(session.fetch(bytes.fromhex(manifest.shards[i]))) for i in indices]
+    paths = [session.fetch(bytes.fromhex(manifest.shards[i])) for i in indices]
+    require_loadable_size(*paths)
+    shards = [load_dataset_npz(path) for path in paths]
     data, groups = merge(manifest, shards)
     path, _ = export_dataset(data, out)
     return path, [indices[g] for g in groups.tolist()]

@@ -219,6 +219,26 @@ def test_issue20_a_pooled_job_whose_evaluation_shards_are_not_served_is_attested
         validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["pool"]))
 
 
+def test_a_pooled_jobs_evaluation_shards_too_big_together_are_attested_unavailable(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each shard passes the per-file load bound; merged, they would not fit (the bound is summed)."""
+    from offchain.ml import memory
+    from offchain.ml.pool import parse_manifest
+
+    job_id, validator, drawn = _pooled_job_opened(world)
+    world.serve_shards(drawn.evaluation)
+    manifest = parse_manifest((world.store / world.hashes["pool"]).read_bytes())
+    sizes = [memory.unpacked_bytes(world.store / manifest.shards[i]) for i in drawn.evaluation]
+    assert len(sizes) > 1
+    monkeypatch.setattr(memory, "ram_bytes", lambda: 2 * (sum(sizes) - 1))  # each fits, all do not
+    base_weights = next(world.store.iterdir())
+    event = _revealed(world, job_id, bytes(32), str(base_weights))
+
+    with pytest.raises(EvaluationUnavailableError, match=f"{len(sizes)} archives .* unpack to {sum(sizes)} bytes"):
+        validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["pool"]))
+
+
 def _shards(world: World) -> list[tuple[int, str]]:
     from offchain.ml.pool import parse_manifest
 
