@@ -5,15 +5,19 @@ configured sources (store folders and artifact-server URLs, in order).
 
 A source is hostile until its bytes hash right, so every download is bounded: at most
 `FetchLimits.max_bytes` (a declared Content-Length over it is refused before the body), and
-once the grace is over, no slower on average than `min_bytes_per_s` (each read waits for at
-most HTTP_TIMEOUT_S). A source past either bound raises ArtifactRefusedError, and what it sent
-is deleted.
+once the grace is over, no slower on average than `min_bytes_per_s`: a watchdog closes the
+connection the moment it falls behind, wherever http.client is waiting (headers, chunk framing,
+trailers), and each read waits for at most HTTP_TIMEOUT_S. A redirect stays on http(s). A source
+past a bound raises ArtifactRefusedError, and what it sent is deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -101,31 +105,118 @@ def _fetch_url(url: str, expected: str, cache: ArtifactStore, limits: FetchLimit
 
 def _store_url(url: str, cache: ArtifactStore, limits: FetchLimits) -> str:
     """Store what `url` serves, within `limits`; its SHA-256."""
-    with _reading(url) as response:
+    with _Watchdog(url, limits) as watchdog, _reading(url, watchdog) as response:
         declared = response.getheader("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
             raise ArtifactRefusedError(f"{url} declares {declared} bytes: more than the {limits.max_bytes} accepted")
-        return cache.put_stream(_bounded(url, response, limits))
+        return cache.put_stream(_bounded(url, response, limits, watchdog))
 
 
-def _bounded(url: str, response: Any, limits: FetchLimits) -> Iterator[bytes]:
+def _bounded(url: str, response: Any, limits: FetchLimits, watchdog: _Watchdog) -> Iterator[bytes]:
     """The body's chunks, as they arrive (read1: a read never waits for a whole chunk)."""
-    started, received = time.monotonic(), 0
     while chunk := response.read1(CHUNK):
-        received += len(chunk)
-        if received > limits.max_bytes:
+        watchdog.received += len(chunk)
+        if watchdog.received > limits.max_bytes:
             raise ArtifactRefusedError(f"{url} sent more than {limits.max_bytes} bytes: more than accepted")
-        elapsed = time.monotonic() - started
-        if elapsed > limits.grace_s and received < limits.min_bytes_per_s * elapsed:
-            raise ArtifactRefusedError(
-                f"{url} sent {received} bytes in {elapsed:.0f} s: under {limits.min_bytes_per_s:.0f} bytes/s"
-            )
         yield chunk
+    watchdog.require_on_time()  # a connection it closed ends like a whole body
+
+
+class _Watchdog:
+    """Closes a download's connection once it falls behind the rate floor. Checks between reads
+    alone miss a server that dribbles what http.client reads before returning anything: headers,
+    chunk-size lines, trailers (one read1 may wait on them for ever)."""
+
+    def __init__(self, url: str, limits: FetchLimits) -> None:
+        self.url, self.limits = url, limits
+        self.started = time.monotonic()
+        self.received = 0  # body bytes
+        self.expired = False
+        self.sock: socket.socket | None = None  # the latest connection's (a redirect opens another)
+        self._done = threading.Event()
+
+    def __enter__(self) -> _Watchdog:
+        threading.Thread(target=self._watch, name="fetch-watchdog", daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+
+    def _due(self) -> float:
+        return self.started + max(self.limits.grace_s, self.received / self.limits.min_bytes_per_s)
+
+    def _watch(self) -> None:
+        while not self._done.wait(max(0.0, self._due() - time.monotonic()) + 0.05):
+            if time.monotonic() >= self._due():
+                self.expired = True
+                self._close()
+                return
+
+    def _close(self) -> None:
+        if self.expired and self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read: it sees the end
+
+    def require_on_time(self) -> None:
+        """Raise ArtifactRefusedError if the watchdog closed the connection."""
+        if self.expired:
+            elapsed = time.monotonic() - self.started
+            raise ArtifactRefusedError(
+                f"{self.url} sent {self.received} bytes in {elapsed:.0f} s: "
+                f"under {self.limits.min_bytes_per_s:.0f} bytes/s"
+            )
+
+    def connection_class(self, http_class: Any) -> Any:
+        """`http_class`, its sockets remembered for closing (urllib lets go of the connection's
+        `sock` once the headers are in; the response reads on)."""
+        watchdog = self
+
+        class Watched(http_class):  # type: ignore[misc, valid-type]
+            def connect(self) -> None:
+                super().connect()
+                watchdog.sock = self.sock
+                watchdog._close()  # expired while connecting
+
+        return Watched
+
+
+class _Watched:
+    """A urllib handler whose connections the watchdog can close."""
+
+    watchdog: _Watchdog
+
+    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
+        return super().do_open(self.watchdog.connection_class(http_class), req, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTP(_Watched, urllib.request.HTTPHandler):
+    pass
+
+
+class _WatchedHTTPS(_Watched, urllib.request.HTTPSHandler):
+    pass
+
+
+class _HTTPRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects within http(s) only: urllib would follow one to ftp:// (unwatched)."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if urlparse(newurl).scheme not in ("http", "https"):
+            raise ArtifactRefusedError(f"{req.full_url}: a redirect to {newurl!r}, not http(s)")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener(watchdog: _Watchdog) -> urllib.request.OpenerDirector:
+    handlers = (_WatchedHTTP(), _WatchedHTTPS())
+    for handler in handlers:
+        handler.watchdog = watchdog
+    return urllib.request.build_opener(*handlers, _HTTPRedirects())
 
 
 def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str], limits: FetchLimits) -> Path:
     unreachable: list[str] = []
     refused: list[str] = []
+    mismatched: list[HashMismatchError] = []
     for source in sources:
         try:
             if source.startswith(("http://", "https://")):
@@ -133,6 +224,8 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
             return _fetch_path(Path(source) / digest, digest, cache, limits)
         except ArtifactRefusedError as exc:  # another source may serve it within the bounds
             refused.append(f"{source}: {exc}")
+        except HashMismatchError as exc:  # one hostile source must not hide the honest ones after it
+            mismatched.append(exc)
         except ArtifactNotFoundError:
             continue
         except ArtifactUnreachableError:
@@ -146,23 +239,25 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
         )
     if refused:
         raise ArtifactRefusedError(f"sha256:{digest}: {'; '.join(refused)}")
+    if mismatched:
+        raise mismatched[0]
     raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources)}")
 
 
 @contextlib.contextmanager
-def _reading(url: str) -> Iterator[Any]:
-    """The open HTTP response of `url`. A 404 or 410 is ArtifactNotFoundError; a refused or
-    timed-out connection or a server error is ArtifactUnreachableError (transient)."""
+def _reading(url: str, watchdog: _Watchdog) -> Iterator[Any]:
+    """The open HTTP response of `url`. A server error or 429 is ArtifactUnreachableError
+    (transient), as are a refused, reset, timed-out or cut-short connection; any other HTTP
+    error is ArtifactNotFoundError (the server said no); one the watchdog closed is refused."""
     try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+        with _opener(watchdog).open(url, timeout=HTTP_TIMEOUT_S) as response:
             yield response
     except urllib.error.HTTPError as exc:
-        if exc.code in (404, 410):
-            raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
         if exc.code >= 500 or exc.code == 429:
             raise ArtifactUnreachableError(f"{url}: HTTP {exc.code}") from None
-        raise ArtifactError(f"{url}: HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        watchdog.require_on_time()
         raise ArtifactUnreachableError(f"{url}: {getattr(exc, 'reason', exc)}") from None
 
 
