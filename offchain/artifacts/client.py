@@ -158,8 +158,9 @@ class _Watchdog:
                 self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read: it sees the end
 
     def require_on_time(self) -> None:
-        """Raise ArtifactRefusedError if the watchdog closed the connection."""
-        if self.expired:
+        """Raise ArtifactRefusedError if the watchdog closed the connection, or if a server that
+        accepted it is past due (a read timed out as the grace ended: refused, not unreachable)."""
+        if self.expired or (self.sock is not None and time.monotonic() >= self._due()):
             elapsed = time.monotonic() - self.started
             raise ArtifactRefusedError(
                 f"{self.url} sent {self.received} bytes in {elapsed:.0f} s: "

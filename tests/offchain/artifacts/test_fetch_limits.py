@@ -38,7 +38,7 @@ def _serve(body: Callable[[BaseHTTPRequestHandler], None]) -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()  # quick shutdown
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
@@ -240,3 +240,21 @@ def test_a_source_serving_other_bytes_gives_way_to_the_next(tmp_path: Path) -> N
     for junk in _serve(_answer(200, {"Content-Length": "4"}, b"junk")):
         fetched = fetch(f"sha256:{DIGEST}", DIGEST, ArtifactStore(tmp_path / "cache"), [junk, str(folder)])
         assert fetched.read_bytes() == PAYLOAD
+
+
+def test_a_server_that_sends_its_headers_then_nothing_is_refused_not_retried_every_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A read times out when the grace ends (both 30 s by default): that was "unreachable", retried
+    # every round, 30 s each. A server that connected and then fell behind is past the rate floor.
+    from offchain.artifacts import client
+
+    monkeypatch.setattr(client, "HTTP_TIMEOUT_S", 1.0)
+    stall = threading.Event()
+    body = _answer(200, {"Content-Length": "4000"})
+    for url in _serve(lambda handler: (body(handler), stall.wait(5))):
+        with pytest.raises(ArtifactRefusedError, match="bytes/s"):
+            fetch(
+                f"{url}/sha256/{DIGEST}", DIGEST, ArtifactStore(tmp_path / "cache"), limits=SMALL._replace(grace_s=1.0)
+            )
+        stall.set()
