@@ -3,65 +3,111 @@ machine can give it.
 
 A job's recipe and data are the requester's: a batch of 50,000 images, or images of
 4096x4096, would make the worker's process allocate until the kernel kills it, and with it
-every job it has staked on. So a worker measures what one image of a batch costs (the
-tensors the forward pass saves for the backward pass, on two blank images) before it loads
-or trains anything, and refuses a job that would not fit.
+every job it has staked on. So a worker measures the run's largest moments before it loads
+or trains anything, and refuses a job that would not fit: one training step (forward and
+backward, frozen blocks included: their forward pass still runs on the whole batch) and one
+evaluation batch. It runs the model on the meta device, where tensors have shapes and no
+storage, so measuring a step of any size allocates nothing, and counts the bytes of the tensors
+alive at once at the worst moment.
 """
 
 from __future__ import annotations
 
 import os
 import zipfile
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from offchain.ml.errors import DatasetError
 
 if TYPE_CHECKING:
+    import torch
+
     from offchain.ml.config import TrainConfig
 
 MEMORY_SHARE = 0.5  # of the machine's (or the GPU's) memory, for one training run by default
 OPTIMIZER_COPIES = 3  # weights, gradients and SGD's momentum
 DATA_COPIES = 2  # the arrays numpy loads, and the tensors the run trains from
-# The backward pass's own buffers beside what the forward pass saved: one step of resnet18 grew
-# the process by 1.3x the saved tensors at 128x128 (batch 100), 1.1x at 64x64 (batch 200).
-BACKWARD_PEAK = 1.5
+# What the process grows by beyond the tensors the meta device counts (the allocator's slack,
+# the CPU kernels' own buffers): a real step grew it by 1.25x-1.48x the counted peak (resnet18
+# and resnet50, either stem, frozen or not, 64x64, batch 50-200), an evaluation batch by 1.0x
+# (tests/offchain/ml/test_memory.py measures one of each kind).
+UNCOUNTED = 1.5
 
 
-@dataclass(frozen=True)
-class StepMemory:
-    fixed_bytes: int  # the model's weights, gradients and momentum
-    bytes_per_image: int  # what the forward pass keeps for the backward pass, per image
+def step_bytes(config: TrainConfig, image_size: int, num_classes: int, batch: int) -> int:
+    """What one training step of `config`'s model on `batch` images of `image_size` squared
+    holds at its peak, the model's weights, gradients and momentum included."""
+    import torch
 
-    def step_bytes(self, batch: int) -> int:
-        return self.fixed_bytes + self.bytes_per_image * batch
+    model = _meta_model(config, num_classes)
+    batch = max(batch, 2)  # batch norm in training mode refuses one image (at 1x1 maps)
+    labels = torch.zeros((batch,), dtype=torch.long, device="meta")
+
+    def step() -> None:
+        images = torch.zeros((batch, 3, image_size, image_size), device="meta")  # the float batch
+        torch.nn.functional.cross_entropy(model(images), labels).backward()
+
+    return _fixed_bytes(model) + int(UNCOUNTED * peak_bytes(step))
 
 
-def measure_step_memory(config: TrainConfig, image_size: int, num_classes: int) -> StepMemory:
-    """The training-step memory of `config`'s model on images of `image_size` squared (the
-    models see three channels, as in training), counted on the CPU: each storage the autograd
-    graph saves is counted once, the parameters apart (they are the fixed part)."""
+def eval_bytes(config: TrainConfig, image_size: int, num_classes: int, batch: int) -> int:
+    """What evaluating (or pseudo-labelling) `batch` images at once holds at its peak."""
+    import torch
+
+    model = _meta_model(config, num_classes).eval()
+
+    @torch.no_grad()
+    def forward() -> None:
+        model(torch.zeros((batch, 3, image_size, image_size), device="meta"))
+
+    return _fixed_bytes(model) + int(UNCOUNTED * peak_bytes(forward))
+
+
+def _meta_model(config: TrainConfig, num_classes: int) -> torch.nn.Module:
     import torch
 
     from offchain.ml.models import build_model, freeze
 
-    model = build_model(config.arch, num_classes, config.stem)
-    freeze(model, config.freeze)
-    parameters = {p.untyped_storage().data_ptr() for p in model.parameters()}
-    saved: dict[int, int] = {}
+    with torch.device("meta"):
+        model = build_model(config.arch, num_classes, config.stem)
+    for module in freeze(model, config.freeze):
+        module.eval()  # as the run keeps them
+    return model
 
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        storage = tensor.untyped_storage()
-        if storage.data_ptr() not in parameters:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return tensor
 
-    model.train()  # batch norm in training mode needs more than one image: two, halved below
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        model(torch.zeros((2, 3, image_size, image_size)))
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    return StepMemory(OPTIMIZER_COPIES * weights, int(BACKWARD_PEAK * sum(saved.values()) / 2))
+def _fixed_bytes(model: torch.nn.Module) -> int:
+    return OPTIMIZER_COPIES * sum(p.numel() * p.element_size() for p in model.parameters())
+
+
+def peak_bytes(run: Callable[[], Any]) -> int:
+    """The most bytes of tensors that `run` made and held at once (each storage counted once,
+    until its last reference goes; tensors made before the call are not counted)."""
+    import torch
+    from torch.multiprocessing.reductions import StorageWeakRef
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils._pytree import tree_leaves
+
+    live: dict[int, tuple[StorageWeakRef, int]] = {}
+    peak = 0
+
+    class Counting(TorchDispatchMode):
+        def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+            nonlocal peak
+            out = func(*args, **(kwargs or {}))
+            for tensor in tree_leaves(out):
+                if isinstance(tensor, torch.Tensor):
+                    storage = tensor.untyped_storage()
+                    live.setdefault(storage._cdata, (StorageWeakRef(storage), storage.nbytes()))
+            for key in [key for key, (ref, _) in live.items() if ref.expired()]:
+                del live[key]
+            peak = max(peak, sum(size for _, size in live.values()))
+            return out
+
+    with Counting():
+        run()
+    return peak
 
 
 def largest_batch(config: TrainConfig, train_images: int, unlabelled_images: int = 0) -> int:
