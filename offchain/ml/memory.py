@@ -34,6 +34,20 @@ DATA_COPIES = 2  # the arrays numpy loads, and the tensors the run trains from
 # and resnet50, either stem, frozen or not, 64x64, batch 50-200), an evaluation batch by 1.0x
 # (tests/offchain/ml/test_memory.py measures one of each kind).
 UNCOUNTED = 1.5
+# Round 1's teachers other than the model itself (offchain.ml.selftrain) fit logistic regression
+# in float64 on one channel of every labelled and pool image, the feature teachers beside 512
+# early features an image: the process grew by 10.8x the images' bytes with the pixels teacher,
+# 16.3x with the features teacher (20,000 pool images of 3x32x32).
+TEACHER_COPIES = 20
+TEACHER_FEATURE_BYTES = 4 * 512 * 8  # an image's features in float64: computed, standardised, joined, fitted
+
+
+def teacher_bytes(config: TrainConfig, images: int, image_bytes: int) -> int:
+    """What round 1's teacher holds beside the data for `images` (labelled and pool) of
+    `image_bytes` each; 0 when the model labels the pool itself."""
+    if not config.pseudo_rounds or config.pseudo_teacher == "model":
+        return 0
+    return images * (TEACHER_COPIES * image_bytes + TEACHER_FEATURE_BYTES)
 
 
 def step_bytes(config: TrainConfig, image_size: int, num_classes: int, batch: int) -> int:

@@ -7,15 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from offchain.ml.config import TrainConfig
-from offchain.ml.memory import DATA_COPIES, eval_bytes, largest_batch, step_bytes, unpacked_bytes
+from offchain.ml.memory import DATA_COPIES, eval_bytes, largest_batch, step_bytes, teacher_bytes, unpacked_bytes
 
 
 def job_memory_bytes(
     config: TrainConfig, train_path: Path, unlabelled_path: Path | None, stop_above: int | None = None
 ) -> int:
     """What a run of `config` on these data sets holds at its largest moment: the data, and its
-    largest training step or evaluation batch (every evaluation, and the pool's pseudo-labelling,
-    runs `eval_batch_size` images at once). When the data alone unpack to more than
+    largest training step, evaluation batch (every evaluation, and the pool's pseudo-labelling,
+    runs `eval_batch_size` images at once) or self-training teacher. When the data alone unpack to more than
     `stop_above`, that is returned before anything is loaded."""
     from offchain.ml.data import load_dataset_npz
 
@@ -30,4 +30,5 @@ def job_memory_bytes(
     return data + max(
         step_bytes(config, side, classes, largest_batch(config, len(train), unlabelled)),
         eval_bytes(config, side, classes, evaluated),
+        teacher_bytes(config, len(train) + unlabelled, train.images[0].nbytes) if unlabelled else 0,
     )

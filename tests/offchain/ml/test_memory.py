@@ -204,3 +204,16 @@ def test_the_evaluation_batch_is_counted_beside_the_training_step(tmp_path: Path
     side, images = 128, 500
     floats_and_stem = images * (3 + 64 // 4) * side * side * 4  # the stem's 64 maps are a quarter of the area
     assert job_memory_bytes(tiny_batch, _blank_set(tmp_path / "set.npz", images, side), None) > floats_and_stem
+
+
+def test_a_pixel_teacher_counts_its_float64_copies_of_the_pool(tmp_path: Path) -> None:
+    # Round 1's pixel teacher (the demo recipe's) flattens a channel of every pool image to float64,
+    # then divides it into a second array: 16/3 bytes for each byte of the pool, alive together. The
+    # process grew by 10.8x the pool's bytes (20,000 images of 3x32x32), where 2x was counted.
+    pool = _blank_set(tmp_path / "pool.npz", 2000, 128)
+    small_steps = TrainConfig.from_spec(
+        {**FASHION_TARGET_RECIPE, "batch_size": 2, "pseudo_batch_size": 2, "eval_batch_size": 2}
+    )
+    assert small_steps.pseudo_teacher == "pixels"
+    two_float64_copies = 16 * 2000 * 128 * 128 * 3 // 3
+    assert job_memory_bytes(small_steps, _blank_set(tmp_path / "train.npz", 20, 128), pool) > two_float64_copies
