@@ -155,13 +155,18 @@ def default_budget_bytes(device: str) -> int:
     return int(MEMORY_SHARE * machine_memory_bytes(device))
 
 
-def require_loadable_size(path: str | os.PathLike[str]) -> None:
-    """Raise DatasetError when the archive at `path` unpacks past MEMORY_SHARE of this
-    machine's memory: numpy would allocate it all (a data set is the poster's, and a small
-    file may declare any size)."""
+def require_loadable_size(*paths: str | os.PathLike[str], copies: int = 1) -> None:
+    """Raise DatasetError when the archives at `paths`, held together `copies` times, unpack
+    past MEMORY_SHARE of this machine's memory: numpy would allocate it all (a data set is the
+    poster's, and a small file may declare any size)."""
     limit = int(MEMORY_SHARE * ram_bytes())
-    if (size := unpacked_bytes(path)) > limit:
-        raise DatasetError(f"{path} unpacks to {size} bytes: over the {limit} a data set may take on this machine")
+    if (size := copies * sum(unpacked_bytes(path) for path in paths)) > limit:
+        what = (
+            f"{paths[0]} unpacks"
+            if len(paths) == 1 and copies == 1
+            else f"{len(paths)} data sets held {copies}x unpack"
+        )
+        raise DatasetError(f"{what} to {size} bytes: over the {limit} a data set may take on this machine")
 
 
 def unpacked_bytes(path: str | os.PathLike[str]) -> int:

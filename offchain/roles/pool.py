@@ -66,11 +66,15 @@ def split_of(session: Session, job: JobPosted, manifest: PoolManifest) -> PoolSp
 def gather(session: Session, manifest: PoolManifest, indices: tuple[int, ...], out: Path) -> tuple[Path, list[int]]:
     """Fetch the shards `indices` (each checked against its hash in the manifest), merge them
     into one data set at `out`; return it and each image's shard index. Raises the artifact
-    client's ArtifactNotFoundError or HashMismatchError for a shard that is not served."""
+    client's ArtifactNotFoundError or HashMismatchError for a shard that is not served, and
+    DatasetError for shards that would not fit this machine's memory together."""
     from offchain.ml.data import export_dataset, load_dataset_npz
+    from offchain.ml.memory import require_loadable_size
     from offchain.ml.pool import merge
 
-    shards = [load_dataset_npz(session.fetch(bytes.fromhex(manifest.shards[i]))) for i in indices]
+    paths = [session.fetch(bytes.fromhex(manifest.shards[i])) for i in indices]
+    require_loadable_size(*paths, copies=2)  # the shards and their merge: each fits, not all of them
+    shards = [load_dataset_npz(path) for path in paths]
     data, groups = merge(manifest, shards)
     path, _ = export_dataset(data, out)
     return path, [indices[g] for g in groups.tolist()]
