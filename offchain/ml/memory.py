@@ -79,6 +79,14 @@ def eval_bytes(config: TrainConfig, image_size: int, num_classes: int, batch: in
     return _fixed_bytes(model) + int(UNCOUNTED * peak_bytes(forward))
 
 
+def largest_fitting_batch(config: TrainConfig, image_size: int, num_classes: int, budget: int, most: int) -> int:
+    """The most images, up to `most`, that one evaluation batch may take within `budget` bytes
+    (its peak grows by the same bytes with each image); 0 when not even one fits."""
+    one = eval_bytes(config, image_size, num_classes, 1)
+    per_image = max(1, eval_bytes(config, image_size, num_classes, 2) - one)
+    return 0 if budget < one else min(most, (budget - one) // per_image + 1)
+
+
 def _meta_model(config: TrainConfig, num_classes: int) -> torch.nn.Module:
     import torch
 
