@@ -16,9 +16,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -35,6 +32,7 @@ from offchain.artifacts.errors import (
     InvalidURIError,
 )
 from offchain.artifacts.store import CHUNK, MAX_ARTIFACT_BYTES, ArtifactStore, normalize_sha256, sha256_file
+from offchain.artifacts.watchdog import Watchdog, watched_opener
 
 HTTP_TIMEOUT_S = 30
 
@@ -105,14 +103,14 @@ def _fetch_url(url: str, expected: str, cache: ArtifactStore, limits: FetchLimit
 
 def _store_url(url: str, cache: ArtifactStore, limits: FetchLimits) -> str:
     """Store what `url` serves, within `limits`; its SHA-256."""
-    with _Watchdog(url, limits) as watchdog, _reading(url, watchdog) as response:
+    with Watchdog(url, limits.grace_s, limits.min_bytes_per_s) as watchdog, _reading(url, watchdog) as response:
         declared = response.getheader("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
             raise ArtifactRefusedError(f"{url} declares {declared} bytes: more than the {limits.max_bytes} accepted")
         return cache.put_stream(_bounded(url, response, limits, watchdog))
 
 
-def _bounded(url: str, response: Any, limits: FetchLimits, watchdog: _Watchdog) -> Iterator[bytes]:
+def _bounded(url: str, response: Any, limits: FetchLimits, watchdog: Watchdog) -> Iterator[bytes]:
     """The body's chunks, as they arrive (read1: a read never waits for a whole chunk)."""
     while chunk := response.read1(CHUNK):
         watchdog.received += len(chunk)
@@ -120,98 +118,6 @@ def _bounded(url: str, response: Any, limits: FetchLimits, watchdog: _Watchdog) 
             raise ArtifactRefusedError(f"{url} sent more than {limits.max_bytes} bytes: more than accepted")
         yield chunk
     watchdog.require_on_time()  # a connection it closed ends like a whole body
-
-
-class _Watchdog:
-    """Closes a download's connection once it falls behind the rate floor. Checks between reads
-    alone miss a server that dribbles what http.client reads before returning anything: headers,
-    chunk-size lines, trailers (one read1 may wait on them for ever)."""
-
-    def __init__(self, url: str, limits: FetchLimits) -> None:
-        self.url, self.limits = url, limits
-        self.started = time.monotonic()
-        self.received = 0  # body bytes
-        self.expired = False
-        self.sock: socket.socket | None = None  # the latest connection's (a redirect opens another)
-        self._done = threading.Event()
-
-    def __enter__(self) -> _Watchdog:
-        threading.Thread(target=self._watch, name="fetch-watchdog", daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._done.set()
-
-    def _due(self) -> float:
-        return self.started + max(self.limits.grace_s, self.received / self.limits.min_bytes_per_s)
-
-    def _watch(self) -> None:
-        while not self._done.wait(max(0.0, self._due() - time.monotonic()) + 0.05):
-            if time.monotonic() >= self._due():
-                self.expired = True
-                self._close()
-                return
-
-    def _close(self) -> None:
-        if self.expired and self.sock is not None:
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked read: it sees the end
-
-    def require_on_time(self) -> None:
-        """Raise ArtifactRefusedError if the watchdog closed the connection, or if a server that
-        accepted it is past due (a read timed out as the grace ended: refused, not unreachable)."""
-        if self.expired or (self.sock is not None and time.monotonic() >= self._due()):
-            elapsed = time.monotonic() - self.started
-            raise ArtifactRefusedError(
-                f"{self.url} sent {self.received} bytes in {elapsed:.0f} s: "
-                f"under {self.limits.min_bytes_per_s:.0f} bytes/s"
-            )
-
-    def connection_class(self, http_class: Any) -> Any:
-        """`http_class`, its sockets remembered for closing (urllib lets go of the connection's
-        `sock` once the headers are in; the response reads on)."""
-        watchdog = self
-
-        class Watched(http_class):  # type: ignore[misc, valid-type]
-            def connect(self) -> None:
-                super().connect()
-                watchdog.sock = self.sock
-                watchdog._close()  # expired while connecting
-
-        return Watched
-
-
-class _Watched:
-    """A urllib handler whose connections the watchdog can close."""
-
-    watchdog: _Watchdog
-
-    def do_open(self, http_class: Any, req: Any, **kwargs: Any) -> Any:
-        return super().do_open(self.watchdog.connection_class(http_class), req, **kwargs)  # type: ignore[misc]
-
-
-class _WatchedHTTP(_Watched, urllib.request.HTTPHandler):
-    pass
-
-
-class _WatchedHTTPS(_Watched, urllib.request.HTTPSHandler):
-    pass
-
-
-class _HTTPRedirects(urllib.request.HTTPRedirectHandler):
-    """Redirects within http(s) only: urllib would follow one to ftp:// (unwatched)."""
-
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
-        if urlparse(newurl).scheme not in ("http", "https"):
-            raise ArtifactRefusedError(f"{req.full_url}: a redirect to {newurl!r}, not http(s)")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _opener(watchdog: _Watchdog) -> urllib.request.OpenerDirector:
-    handlers = (_WatchedHTTP(), _WatchedHTTPS())
-    for handler in handlers:
-        handler.watchdog = watchdog
-    return urllib.request.build_opener(*handlers, _HTTPRedirects())
 
 
 def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str], limits: FetchLimits) -> Path:
@@ -246,12 +152,12 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
 
 
 @contextlib.contextmanager
-def _reading(url: str, watchdog: _Watchdog) -> Iterator[Any]:
+def _reading(url: str, watchdog: Watchdog) -> Iterator[Any]:
     """The open HTTP response of `url`. A server error or 429 is ArtifactUnreachableError
     (transient), as are a refused, reset, timed-out or cut-short connection; any other HTTP
     error is ArtifactNotFoundError (the server said no); one the watchdog closed is refused."""
     try:
-        with _opener(watchdog).open(url, timeout=HTTP_TIMEOUT_S) as response:
+        with watched_opener(watchdog).open(url, timeout=HTTP_TIMEOUT_S) as response:
             yield response
     except urllib.error.HTTPError as exc:
         if exc.code >= 500 or exc.code == 429:
