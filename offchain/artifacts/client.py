@@ -5,16 +5,17 @@ configured sources (store folders and artifact-server URLs, in order).
 
 A source is hostile until its bytes hash right, so every download is bounded: at most
 `FetchLimits.max_bytes` (a declared Content-Length over it is refused before the body), and
-once the grace is over, no slower on average than `min_bytes_per_s` (each read waits for at
-most HTTP_TIMEOUT_S). A source past either bound raises ArtifactRefusedError, and what it sent
-is deleted.
+once the grace is over, no slower on average than `min_bytes_per_s`: a watchdog closes the
+connection the moment it falls behind, wherever http.client is waiting (headers, chunk framing,
+trailers), and each read waits for at most HTTP_TIMEOUT_S. A redirect stays on http(s). A source
+past a bound raises ArtifactRefusedError, and what it sent is deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
@@ -31,6 +32,7 @@ from offchain.artifacts.errors import (
     InvalidURIError,
 )
 from offchain.artifacts.store import CHUNK, MAX_ARTIFACT_BYTES, ArtifactStore, normalize_sha256, sha256_file
+from offchain.artifacts.watchdog import Watchdog, watched_opener
 
 HTTP_TIMEOUT_S = 30
 
@@ -101,31 +103,27 @@ def _fetch_url(url: str, expected: str, cache: ArtifactStore, limits: FetchLimit
 
 def _store_url(url: str, cache: ArtifactStore, limits: FetchLimits) -> str:
     """Store what `url` serves, within `limits`; its SHA-256."""
-    with _reading(url) as response:
+    with Watchdog(url, limits.grace_s, limits.min_bytes_per_s) as watchdog, _reading(url, watchdog) as response:
         declared = response.getheader("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limits.max_bytes:
             raise ArtifactRefusedError(f"{url} declares {declared} bytes: more than the {limits.max_bytes} accepted")
-        return cache.put_stream(_bounded(url, response, limits))
+        return cache.put_stream(_bounded(url, response, limits, watchdog))
 
 
-def _bounded(url: str, response: Any, limits: FetchLimits) -> Iterator[bytes]:
+def _bounded(url: str, response: Any, limits: FetchLimits, watchdog: Watchdog) -> Iterator[bytes]:
     """The body's chunks, as they arrive (read1: a read never waits for a whole chunk)."""
-    started, received = time.monotonic(), 0
     while chunk := response.read1(CHUNK):
-        received += len(chunk)
-        if received > limits.max_bytes:
+        watchdog.received += len(chunk)
+        if watchdog.received > limits.max_bytes:
             raise ArtifactRefusedError(f"{url} sent more than {limits.max_bytes} bytes: more than accepted")
-        elapsed = time.monotonic() - started
-        if elapsed > limits.grace_s and received < limits.min_bytes_per_s * elapsed:
-            raise ArtifactRefusedError(
-                f"{url} sent {received} bytes in {elapsed:.0f} s: under {limits.min_bytes_per_s:.0f} bytes/s"
-            )
         yield chunk
+    watchdog.require_on_time()  # a connection it closed ends like a whole body
 
 
 def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str], limits: FetchLimits) -> Path:
     unreachable: list[str] = []
     refused: list[str] = []
+    mismatched: list[HashMismatchError] = []
     for source in sources:
         try:
             if source.startswith(("http://", "https://")):
@@ -133,6 +131,8 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
             return _fetch_path(Path(source) / digest, digest, cache, limits)
         except ArtifactRefusedError as exc:  # another source may serve it within the bounds
             refused.append(f"{source}: {exc}")
+        except HashMismatchError as exc:  # one hostile source must not hide the honest ones after it
+            mismatched.append(exc)
         except ArtifactNotFoundError:
             continue
         except ArtifactUnreachableError:
@@ -146,23 +146,25 @@ def _fetch_from_sources(digest: str, cache: ArtifactStore, sources: Sequence[str
         )
     if refused:
         raise ArtifactRefusedError(f"sha256:{digest}: {'; '.join(refused)}")
+    if mismatched:
+        raise mismatched[0]
     raise ArtifactNotFoundError(f"sha256:{digest} not found in {', '.join(sources)}")
 
 
 @contextlib.contextmanager
-def _reading(url: str) -> Iterator[Any]:
-    """The open HTTP response of `url`. A 404 or 410 is ArtifactNotFoundError; a refused or
-    timed-out connection or a server error is ArtifactUnreachableError (transient)."""
+def _reading(url: str, watchdog: Watchdog) -> Iterator[Any]:
+    """The open HTTP response of `url`. A server error or 429 is ArtifactUnreachableError
+    (transient), as are a refused, reset, timed-out or cut-short connection; any other HTTP
+    error is ArtifactNotFoundError (the server said no); one the watchdog closed is refused."""
     try:
-        with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:  # noqa: S310 - http(s) only
+        with watched_opener(watchdog).open(url, timeout=HTTP_TIMEOUT_S) as response:
             yield response
     except urllib.error.HTTPError as exc:
-        if exc.code in (404, 410):
-            raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
         if exc.code >= 500 or exc.code == 429:
             raise ArtifactUnreachableError(f"{url}: HTTP {exc.code}") from None
-        raise ArtifactError(f"{url}: HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        raise ArtifactNotFoundError(f"{url}: HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        watchdog.require_on_time()
         raise ArtifactUnreachableError(f"{url}: {getattr(exc, 'reason', exc)}") from None
 
 

@@ -1,19 +1,21 @@
 """Whether a job's run fits this machine's memory: its data sets as their archives declare
-them, and its largest training step as its recipe's model measures it (offchain.ml.memory)."""
+them, and its largest training step or evaluation batch as its recipe's model measures them
+(offchain.ml.memory)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from offchain.ml.config import TrainConfig
-from offchain.ml.memory import DATA_COPIES, largest_batch, measure_step_memory, unpacked_bytes
+from offchain.ml.memory import DATA_COPIES, eval_bytes, largest_batch, step_bytes, teacher_bytes, unpacked_bytes
 
 
 def job_memory_bytes(
     config: TrainConfig, train_path: Path, unlabelled_path: Path | None, stop_above: int | None = None
 ) -> int:
-    """What a run of `config` on these data sets holds at its largest step: the data, the
-    model's fixed part and the step's saved tensors. When the data alone unpack to more than
+    """What a run of `config` on these data sets holds at its largest moment: the data, and its
+    largest training step, evaluation batch (every evaluation, and the pool's pseudo-labelling,
+    runs `eval_batch_size` images at once) or self-training teacher. When the data alone unpack to more than
     `stop_above`, that is returned before anything is loaded."""
     from offchain.ml.data import load_dataset_npz
 
@@ -23,5 +25,10 @@ def job_memory_bytes(
         return data
     train = load_dataset_npz(train_path)
     unlabelled = 0 if unlabelled_path is None else len(load_dataset_npz(unlabelled_path))
-    step = measure_step_memory(config, train.image_size, len(train.classes))
-    return data + step.step_bytes(largest_batch(config, len(train), unlabelled))
+    side, classes = train.image_size, len(train.classes)
+    evaluated = min(config.eval_batch_size, max(len(train), unlabelled))
+    return data + max(
+        step_bytes(config, side, classes, largest_batch(config, len(train), unlabelled)),
+        eval_bytes(config, side, classes, evaluated),
+        teacher_bytes(config, len(train) + unlabelled, train.images[0].nbytes) if unlabelled else 0,
+    )

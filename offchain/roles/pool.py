@@ -67,14 +67,14 @@ def gather(session: Session, manifest: PoolManifest, indices: tuple[int, ...], o
     """Fetch the shards `indices` (each checked against its hash in the manifest), merge them
     into one data set at `out`; return it and each image's shard index. Raises the artifact
     client's ArtifactNotFoundError or HashMismatchError for a shard that is not served, and
-    DatasetError for shards that do not load, or that unpack together past what one data set
-    may take on this machine (each alone may be under it)."""
+    DatasetError for shards that do not load, or that would not fit this machine's memory
+    together (each alone may)."""
     from offchain.ml.data import export_dataset, load_dataset_npz
     from offchain.ml.memory import require_loadable_size
     from offchain.ml.pool import merge
 
     paths = [session.fetch(bytes.fromhex(manifest.shards[i])) for i in indices]
-    require_loadable_size(*paths)
+    require_loadable_size(*paths, copies=2)  # the shards and their merge: each fits, not all of them
     shards = [load_dataset_npz(path) for path in paths]
     data, groups = merge(manifest, shards)
     path, _ = export_dataset(data, out)

@@ -214,15 +214,43 @@ class Validator:
             if fingerprint_file(weights) != event.model_hash:
                 self.log("fingerprint mismatch: scoring 0", job=event.job_id, worker=event.worker)
                 return ZERO_SCORE
-            _write_card(folder, model_fields(self.session.fetch(job.spec, limits=SPEC_LIMITS).read_bytes()), eval_path)
-            result = evaluate_model(folder, str(copy_as(eval_path, folder / "eval.npz")), device=self.options.device)
+            model = model_fields(self.session.fetch(job.spec, limits=SPEC_LIMITS).read_bytes())
+            _write_card(folder, model, eval_path)
+            result = evaluate_model(
+                folder,
+                str(copy_as(eval_path, folder / "eval.npz")),
+                device=self.options.device,
+                batch_size=self._evaluation_batch(model, eval_path),
+            )
         except TRANSIENT_ERRORS:
             raise
+        except EvaluationUnavailableError:
+            raise  # the requester's failure, never a 0
         except (MLError, OffchainError, OSError) as exc:
             self.log("weights unusable: scoring 0", job=event.job_id, worker=event.worker, reason=str(exc))
             return ZERO_SCORE
         self.log("evaluated", job=event.job_id, worker=event.worker, accuracy_bps=result.accuracy_bps, n=result.n)
         return result.accuracy_bps
+
+    def _evaluation_batch(self, model: tuple[str, str], eval_path: Path) -> int:
+        """The most images one evaluation batch may take in half this machine's (or GPU's)
+        memory beside the set, up to TrainConfig's 500: a requester's large images, 500 at a
+        time, would have the member killed mid-round (and slashed for the reveal it then misses).
+        EvaluationUnavailableError when not one image fits: the requester's failure."""
+        from offchain.ml.config import TrainConfig
+        from offchain.ml.data import load_dataset_npz
+        from offchain.ml.memory import DATA_COPIES, default_budget_bytes, largest_fitting_batch, unpacked_bytes
+
+        config = TrainConfig(arch=model[0], stem=model[1])
+        data = load_dataset_npz(eval_path)
+        budget = default_budget_bytes(self.options.device) - DATA_COPIES * unpacked_bytes(eval_path)
+        batch = largest_fitting_batch(config, data.image_size, len(data.classes), budget, config.eval_batch_size)
+        if batch == 0:
+            raise EvaluationUnavailableError(
+                f"not one image of the evaluation set ({data.image_size}x{data.image_size}) can be evaluated in "
+                f"half this machine's memory"
+            )
+        return batch
 
     def evaluation_path(self, job: JobPosted, evaluation_set: bytes) -> Path:
         """The opened evaluation set as one data set file. A pooled job's is the seeded complement

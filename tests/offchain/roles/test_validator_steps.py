@@ -219,26 +219,6 @@ def test_issue20_a_pooled_job_whose_evaluation_shards_are_not_served_is_attested
         validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["pool"]))
 
 
-def test_a_pooled_jobs_evaluation_shards_too_big_together_are_attested_unavailable(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each shard passes the per-file load bound; merged, they would not fit (the bound is summed)."""
-    from offchain.ml import memory
-    from offchain.ml.pool import parse_manifest
-
-    job_id, validator, drawn = _pooled_job_opened(world)
-    world.serve_shards(drawn.evaluation)
-    manifest = parse_manifest((world.store / world.hashes["pool"]).read_bytes())
-    sizes = [memory.unpacked_bytes(world.store / manifest.shards[i]) for i in drawn.evaluation]
-    assert len(sizes) > 1
-    monkeypatch.setattr(memory, "ram_bytes", lambda: 2 * (sum(sizes) - 1))  # each fits, all do not
-    base_weights = next(world.store.iterdir())
-    event = _revealed(world, job_id, bytes(32), str(base_weights))
-
-    with pytest.raises(EvaluationUnavailableError, match=f"{len(sizes)} archives .* unpack to {sum(sizes)} bytes"):
-        validator.judge(validator._job(job_id), event, bytes.fromhex(world.hashes["pool"]))
-
-
 def _shards(world: World) -> list[tuple[int, str]]:
     from offchain.ml.pool import parse_manifest
 
@@ -295,3 +275,43 @@ def test_an_opened_set_that_is_no_data_set_is_the_requesters_failure_not_a_zero_
             patch.setattr("offchain.ml.memory.ram_bytes", lambda: 2 * limit)
         with pytest.raises(EvaluationUnavailableError, match={"junk": "not a data set", "bomb": "unpacks to"}[kind]):
             validator.judge(validator._job(job_id), event, digest)
+
+
+@pytest.mark.parametrize("room", ["ten images", "none"])
+def test_a_member_evaluates_in_batches_that_fit_its_memory(world: World, room: str) -> None:
+    """Evaluation ran 500 images a batch whatever their size: 500 of 512x512 (0.4 GiB, within
+    the loader's bound) need some 26 GiB at once, and the member was killed mid-round (its bond
+    slashed for the reveal it then missed). It evaluates in the batch its memory holds; a set of
+    which not one image fits half the machine is the requester's failure."""
+    from offchain.ml import evaluation
+    from offchain.ml.config import TrainConfig
+    from offchain.ml.data import load_dataset_npz
+    from offchain.ml.memory import DATA_COPIES, eval_bytes, unpacked_bytes
+
+    job_id = world.post_job()
+    validator = _validator(world)
+    uri = world.session(VALIDATOR, "validator").registry.record(world.base_hash).uri
+    event = _revealed(world, job_id, world.base_hash, uri)
+    digest = bytes.fromhex(world.hashes["eval"])
+    path = validator.evaluation_path(validator._job(job_id), digest)
+    data = load_dataset_npz(path)
+    config = TrainConfig.from_spec({k: v for k, v in SPEC.items() if k in ("arch", "stem")})
+    held = DATA_COPIES * unpacked_bytes(path)
+    room_for = {"ten images": 10, "none": 0}[room]
+    budget = held + (eval_bytes(config, data.image_size, len(data.classes), room_for) if room_for else 1)
+    batches: list[int] = []
+    real = evaluation.evaluate_model
+
+    def recorded(*args: object, batch_size: int = 500, **kwargs: object) -> object:
+        batches.append(batch_size)
+        return real(*args, batch_size=batch_size, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("offchain.ml.memory.ram_bytes", lambda: 2 * budget)
+        patch.setattr(evaluation, "evaluate_model", recorded)
+        if room_for:
+            validator.judge(validator._job(job_id), event, digest)
+            assert batches == [10]
+        else:
+            with pytest.raises(EvaluationUnavailableError, match="not one image"):
+                validator.judge(validator._job(job_id), event, digest)
