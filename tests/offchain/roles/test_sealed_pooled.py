@@ -58,7 +58,7 @@ def _stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         save_file({"w": np.arange(700, dtype=np.float32)}, str(out / "model.safetensors"))
         return SimpleNamespace(fingerprint=fingerprint_file(out / "model.safetensors"))
 
-    def fake_evaluate(folder: Path, path: str, device: str = "cpu") -> SimpleNamespace:
+    def fake_evaluate(folder: Path, path: str, device: str = "cpu", batch_size: int = 500) -> SimpleNamespace:
         seen["evaluated"].append(path)
         return SimpleNamespace(accuracy_bps=MEASURED, n=len(load_dataset_npz(Path(path))))
 
