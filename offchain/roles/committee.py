@@ -8,6 +8,12 @@ requester opened cannot be fetched (or is not what it opened), the member attest
 instead of scores (`attestUnavailable`): a majority of seats doing so makes the job the
 requester's failure, where scoring every submission 0 would convict honest workers.
 
+A server that does not answer is asked again next round, but only until half the attestation
+window (from the reveal deadline to the attestation deadline) has passed: a worker whose weights
+are still not served then scores 0, and an evaluation set still not served is attested
+unavailable. Retried to the end, one unserved submission held every member's whole attestation
+until the window closed, and the members were slashed for their silence.
+
 When anyone appeals a job (issue 20 item 5), every eligible validator, seated or not, votes:
 it judges each revealed submission as it would on a seat (over-claimed when measured + the
 tolerance is below the claim), writes the vote and its salt to the SealBook, commits, then
@@ -19,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cached_property
 
+from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.errors import OffchainError
 from offchain.eth.appeals import VOTE_NONE, VOTE_REVEALED, VOTE_SLASHED, AppealsClient
 from offchain.eth.commitment import attestation_seal, new_salt, vote_seal
@@ -38,6 +45,10 @@ Judge = Callable[[int, int, Submission], int]
 
 class EvaluationUnavailableError(OffchainError):
     """The opened evaluation set cannot be fetched from any source, or is not what was opened."""
+
+
+class EvaluationUnreachableError(ArtifactUnreachableError):
+    """The servers of the opened evaluation set did not answer (retried until overdue)."""
 
 
 class CommitteeMember:
@@ -182,7 +193,18 @@ class CommitteeMember:
         if sealed is None:
             subs = market.submissions(job_id)
             try:
-                scores = [self.judge(job_id, i, s) if s.revealed else 0 for i, s in enumerate(subs)]
+                scores = [self._score(job_id, i, s) if s.revealed else 0 for i, s in enumerate(subs)]
+            except EvaluationUnreachableError as exc:
+                if not self._overdue(job_id):
+                    raise  # asked again next round
+                receipt = market.attest_unavailable(job_id)
+                self.log.warn(
+                    "evaluation set still not served at half the attestation window: attested unavailable",
+                    job=job_id,
+                    reason=str(exc),
+                    gas=receipt["gasUsed"],
+                )
+                return
             except EvaluationUnavailableError as exc:
                 receipt = market.attest_unavailable(job_id)
                 self.log.warn(
@@ -193,6 +215,30 @@ class CommitteeMember:
         seal = attestation_seal(job_id, self.me, list(sealed.scores), sealed.salt)
         receipt = market.commit_attestation(job_id, seal)
         self.log("committed scores", job=job_id, scores=list(sealed.scores), gas=receipt["gasUsed"])
+
+    def _score(self, job_id: int, index: int, sub: Submission) -> int:
+        """The judge's score; 0 for weights whose server still does not answer at half the
+        attestation window (before that, ArtifactUnreachableError: asked again next round)."""
+        try:
+            return self.judge(job_id, index, sub)
+        except EvaluationUnreachableError:
+            raise
+        except ArtifactUnreachableError as exc:
+            if not self._overdue(job_id):
+                raise
+            self.log.warn(
+                "weights still not served at half the attestation window: scoring 0",
+                job=job_id,
+                worker=sub.worker,
+                reason=str(exc),
+            )
+            return 0
+
+    def _overdue(self, job_id: int) -> bool:
+        """Whether half the attestation window has passed: servers not answering by then are
+        taken as not serving."""
+        job = self.session.market.job(job_id)
+        return self.session.chain_time() >= (job.reveal_deadline + job.attest_deadline) // 2
 
     def _reveal(self, job_id: int) -> None:
         market = self.session.market

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offchain.artifacts.errors import ArtifactNotFoundError, HashMismatchError
+from offchain.artifacts.errors import ArtifactNotFoundError, ArtifactUnreachableError, HashMismatchError
 from offchain.errors import OffchainError
 from offchain.eth.confirm import add_spend_args, confirm_spend
 from offchain.eth.errors import TransactionError
@@ -37,7 +37,7 @@ from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import JobPosted, Revealed, Submission
 from offchain.eth.polling import EventPoller
 from offchain.eth.values import format_eth, parse_amount
-from offchain.roles.committee import CommitteeMember, EvaluationUnavailableError
+from offchain.roles.committee import CommitteeMember, EvaluationUnavailableError, EvaluationUnreachableError
 from offchain.roles.confirmations import default_confirmations
 from offchain.roles.device import check_device
 from offchain.roles.pool import gather, pool_of, split_of
@@ -281,6 +281,8 @@ class Validator:
             return path
         except (ArtifactNotFoundError, HashMismatchError, PoolError, DatasetError) as exc:
             raise EvaluationUnavailableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
+        except ArtifactUnreachableError as exc:  # asked again until overdue (CommitteeMember)
+            raise EvaluationUnreachableError(f"evaluation set {evaluation_set.hex()}: {exc}") from exc
 
     def _open_sealed(self, event: Revealed, dest: Path) -> Path | None:
         """The weights of sealed submission `event` at `dest`, or None (score 0) when they do not

@@ -10,11 +10,17 @@ from typing import Any
 import pytest
 from conftest import ETH, World
 
+from offchain.artifacts.errors import ArtifactUnreachableError
 from offchain.eth.appeals import VOTE_REVEALED, AppealsClient
 from offchain.eth.commitment import commitment, new_salt
 from offchain.eth.market import Outcome, Submission
 from offchain.eth.values import format_eth
-from offchain.roles.committee import UNAVAILABLE, CommitteeMember, EvaluationUnavailableError
+from offchain.roles.committee import (
+    UNAVAILABLE,
+    CommitteeMember,
+    EvaluationUnavailableError,
+    EvaluationUnreachableError,
+)
 from offchain.roles.jobs_view import job_report, next_deadline
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.seals import SealBook
@@ -104,6 +110,44 @@ def test_a_member_that_cannot_fetch_the_evaluation_set_attests_it_unavailable(wo
 
     assert withheld.session.market.attestation_seal(job_id, withheld.me) == UNAVAILABLE
     assert withheld.book.attestation(job_id) is None  # no scores were sealed
+
+
+def _half_the_attestation_window(world: World, job_id: int) -> int:
+    job = world.session(WORKER, "worker").market.job(job_id)
+    return (job.reveal_deadline + job.attest_deadline) // 2
+
+
+@pytest.mark.parametrize("unserved", ["weights", "evaluation set"])
+def test_a_server_that_never_answers_is_asked_again_only_until_half_the_attestation_window(
+    world: World, unserved: str
+) -> None:
+    """A worker's weights URL (or the requester's set) that refuses connections was asked again
+    every round to the window's end: that one submission held the member's whole attestation, and
+    the member was slashed for its silence. From half the window on, the weights score 0 and the
+    set is attested unavailable (the requester's failure)."""
+    job_id = _job_with_one_submission(world)
+    members = [_member(world, a, 7000) for a in VALIDATORS]
+    members[0].step(job_id)  # draws the committee
+    member = _first_seated(members, job_id)
+    error = ArtifactUnreachableError if unserved == "weights" else EvaluationUnreachableError
+
+    def judge(job_id: int, index: int, sub: Submission) -> int:
+        raise error("http://127.0.0.1:9: connection refused")
+
+    member.judge = judge
+    world.travel_past(1, job_id)
+    with pytest.raises(error):  # the round fails (run_rounds logs it): asked again next round
+        member.step(job_id)
+    assert member.session.market.attestation_seal(job_id, member.me) == bytes(32)
+
+    world.travel_to(_half_the_attestation_window(world, job_id))
+    member.step(job_id)
+
+    if unserved == "weights":
+        assert member.book.attestation(job_id).scores == (0,)
+        assert member.session.market.attestation_seal(job_id, member.me) not in (bytes(32), UNAVAILABLE)
+    else:
+        assert member.session.market.attestation_seal(job_id, member.me) == UNAVAILABLE
 
 
 def test_a_member_outside_the_committee_commits_nothing(world: World) -> None:

@@ -15,7 +15,7 @@ from offchain.artifacts.store import ArtifactStore
 from offchain.eth.inclusion import DELAYS
 from offchain.eth.market import Revealed
 from offchain.ml.pool import PoolSplit
-from offchain.roles.committee import EvaluationUnavailableError
+from offchain.roles.committee import EvaluationUnavailableError, EvaluationUnreachableError
 from offchain.roles.pool import pool_of, split_of
 from offchain.roles.rolelog import RoleLog
 from offchain.roles.validator import ZERO_SCORE, Validator, ValidatorOptions
@@ -60,6 +60,18 @@ def test_an_evaluation_set_nobody_serves_is_the_requesters_failure_not_a_zero_sc
 
     with pytest.raises(EvaluationUnavailableError):
         validator.judge(validator._job(job_id), event, bytes([7]) * 32)
+
+
+def test_an_evaluation_set_whose_server_does_not_answer_is_told_apart_from_unreachable_weights(world: World) -> None:
+    # The member asks again until half the attestation window, then attests the set unavailable
+    # (the requester's failure); unreachable weights would score 0 instead.
+    job_id = world.post_job()
+    validator = _validator(world)
+    validator.session.sources.insert(0, "http://127.0.0.1:9")  # nothing listens there
+    event = _revealed(world, job_id, world.base_hash, "file:///m")
+
+    with pytest.raises(EvaluationUnreachableError):
+        validator.judge(validator._job(job_id), event, bytes([9]) * 32)  # held by no store
 
 
 def test_weights_that_are_not_the_revealed_model_score_zero(world: World) -> None:
